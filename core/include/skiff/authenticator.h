@@ -1,0 +1,68 @@
+// Authenticator: the interface an auth plugin (libskiff_auth_*.so) implements.
+// It issues credentials for a service (control plane) and verifies the
+// `Authorization` header of every scoring request (data plane, hot path).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "skiff/plugin_abi.h"
+#include "skiff/status.h"
+
+namespace skiff {
+
+// Per-service auth mode, as in Azure ML: key (default), token, or none
+// (authEnabled: false and tokenAuthEnabled: false). Key and token are exclusive.
+enum class AuthMode : int32_t { kNone = 0, kKey = 1, kToken = 2 };
+
+// What one service accepts. The data plane holds only key digests.
+struct ServiceAuthConfig {
+  std::string service;  // also the token audience (`aud`)
+  AuthMode mode = AuthMode::kKey;
+  // Lower-case hex SHA-256 digests of the accepted keys (primary, secondary).
+  std::vector<std::string> key_sha256_hex;
+};
+
+struct IssueRequest {
+  std::string service;            // the token's `aud`
+  int64_t lifetime_seconds = 3600;  // Azure ML default: one hour
+};
+
+// A credential handed to a client (Azure ML's get_token() -> (token, refresh_by)).
+struct Credential {
+  std::string value;                // the bearer value
+  std::string type = "Bearer";
+  int64_t issued_at = 0;            // Unix seconds
+  int64_t expires_on = 0;           // Unix seconds
+  int64_t refresh_by = 0;           // Unix seconds: fetch a new one after this
+};
+
+class Authenticator {
+ public:
+  static constexpr uint32_t kPluginKind = SKIFF_PLUGIN_KIND_AUTH;
+
+  virtual ~Authenticator();
+
+  // Returns a fresh URL-safe key of at least 256 bits from a CSPRNG.
+  // Threading: may be called concurrently.
+  virtual StatusOr<std::string> GenerateKey() = 0;
+
+  // Issues a token for a service in token mode.
+  // Threading: may be called concurrently.
+  virtual StatusOr<Credential> Issue(const IssueRequest& request) = 0;
+
+  // Installs (or replaces) what a service accepts. Takes effect for the next
+  // Verify() call; in-flight Verify() calls finish against the old config.
+  // Threading: may be called concurrently with Verify() and with itself.
+  virtual Status Configure(const ServiceAuthConfig& config) = 0;
+
+  // Verifies the value of an `Authorization` header for `service`. Returns OK
+  // or kUnauthenticated; the message is for logs and never contains the
+  // presented credential.
+  // Threading: hot path; called concurrently from every I/O thread.
+  virtual Status Verify(std::string_view service, std::string_view authorization) const = 0;
+};
+
+}  // namespace skiff

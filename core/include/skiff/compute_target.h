@@ -1,0 +1,88 @@
+// ComputeTarget: the interface a compute plugin (libskiff_compute_*.so)
+// implements: manage the target itself and the services deployed on it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "skiff/plugin_abi.h"
+#include "skiff/status.h"
+
+namespace skiff {
+
+// A compute target's definition as stored in the workspace.
+struct ComputeSpec {
+  std::string name;
+  std::string type;           // "local", "aks", ...
+  std::string config_json;    // plugin-specific provisioning/attach config
+  std::string workspace_dir;  // for state and logs the target keeps locally
+};
+
+// One registered model a service serves.
+struct ModelRef {
+  std::string name;
+  int64_t version = 0;
+  std::string artifact_path;  // content-addressed path in the workspace
+  std::string sha256_hex;
+};
+
+// Everything needed to run one service (or one endpoint version).
+struct ServiceSpec {
+  std::string name;
+  std::string workspace_dir;
+  std::vector<ModelRef> models;
+  std::string deployment_config_json;  // validated deploymentconfig.json
+  std::string inference_config_json;   // validated inferenceconfig.json
+  // For endpoints: versions, traffic and types, as JSON; empty for a service.
+  std::string endpoint_json;
+};
+
+// Azure ML's service states.
+enum class ServiceState : int32_t { kTransitioning = 0, kHealthy = 1, kUnhealthy = 2, kFailed = 3 };
+
+const char* ServiceStateName(ServiceState state);  // "Transitioning", ...
+
+struct ServiceStatus {
+  ServiceState state = ServiceState::kTransitioning;
+  std::string scoring_uri;
+  std::string swagger_uri;
+  std::string error;  // why it is Unhealthy/Failed, empty otherwise
+};
+
+class ComputeTarget {
+ public:
+  static constexpr uint32_t kPluginKind = SKIFF_PLUGIN_KIND_COMPUTE;
+
+  virtual ~ComputeTarget();
+
+  // Creates new infrastructure (e.g. an AKS cluster). May return before the
+  // target is ready; progress is visible through the plugin's own state.
+  // Threading: the caller holds the workspace's operation lock for `spec.name`.
+  virtual Status Provision(const ComputeSpec& spec) = 0;
+  // Attaches existing infrastructure. Threading: as Provision().
+  virtual Status Attach(const ComputeSpec& spec) = 0;
+  // Forgets the target without deleting the infrastructure. Threading: as Provision().
+  virtual Status Detach(const ComputeSpec& spec) = 0;
+  // Deletes the infrastructure. Threading: as Provision().
+  virtual Status Delete(const ComputeSpec& spec) = 0;
+
+  // Starts a service. Returns once the deployment has been accepted; use
+  // GetState() to wait for Healthy.
+  // Threading: may be called concurrently for different services, never for
+  // the same one (the caller holds the service's operation lock).
+  virtual Status DeployService(const ServiceSpec& spec) = 0;
+  // Rolls a running service over to a new spec without dropping requests.
+  // Threading: as DeployService().
+  virtual Status UpdateService(const ServiceSpec& spec) = 0;
+  // Stops a service and releases what it holds. Threading: as DeployService().
+  virtual Status DeleteService(const std::string& service) = 0;
+
+  // Current state. Threading: may be called concurrently with anything.
+  virtual StatusOr<ServiceStatus> GetState(const std::string& service) = 0;
+  // The last `num_lines` lines of the service's logs (all when <= 0).
+  // Threading: may be called concurrently with anything.
+  virtual StatusOr<std::string> GetLogs(const std::string& service, int32_t num_lines) = 0;
+};
+
+}  // namespace skiff

@@ -1,0 +1,34 @@
+// Out-of-line virtual destructors: the vtables and type information of the
+// interfaces are emitted here, once, rather than in every translation unit.
+#include "skiff/accelerator.h"
+#include "skiff/authenticator.h"
+#include "skiff/compute_target.h"
+#include "skiff/rollout_policy.h"
+
+namespace skiff {
+
+LoadedModel::~LoadedModel() = default;
+Accelerator::~Accelerator() = default;
+Authenticator::~Authenticator() = default;
+ComputeTarget::~ComputeTarget() = default;
+RolloutPolicy::~RolloutPolicy() = default;
+
+const char* ServiceStateName(ServiceState state) {
+  switch (state) {
+    case ServiceState::kTransitioning: return "Transitioning";
+    case ServiceState::kHealthy: return "Healthy";
+    case ServiceState::kUnhealthy: return "Unhealthy";
+    case ServiceState::kFailed: return "Failed";
+  }
+  return "Unknown";
+}
+
+const std::string& RoutingTable::Pick(double u) const {
+  static const std::string kNone;
+  for (const Entry& e : entries) {
+    if (u < e.upper) return e.version;
+  }
+  return entries.empty() ? kNone : entries.back().version;
+}
+
+}  // namespace skiff

@@ -1,0 +1,53 @@
+// Shared pieces of the `skiff` CLI: global options, output, errors.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "skiff/status.h"
+
+namespace skiff::cli {
+
+// Options every command sees (set on the root app).
+struct GlobalOptions {
+  std::string workspace;        // --workspace DIR
+  std::string output = "table";  // --output json|table
+};
+
+// A one-line user-facing error: what, where, how to fix. main() prints it
+// as "skiff: error: <message>" and exits with `exit_code`.
+class CliError : public std::runtime_error {
+ public:
+  explicit CliError(const std::string& message, int exit_code = 1)
+      : std::runtime_error(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+// Throws CliError carrying the status message when `status` is not OK.
+void ThrowIfError(const Status& status);
+template <typename T>
+T ValueOrThrow(StatusOr<T> result) {
+  ThrowIfError(result.status());
+  return std::move(result).value();
+}
+
+// Adds `--output json|table` to a read command.
+void AddOutputOption(CLI::App* command, GlobalOptions* options);
+
+// Prints `json` (pretty) in json mode, or the table in table mode.
+void Print(const GlobalOptions& options, const nlohmann::json& json,
+           const std::vector<std::string>& headers,
+           const std::vector<std::vector<std::string>>& rows);
+
+// Registration of each command group.
+void AddPluginCommands(CLI::App& app, GlobalOptions& options);
+void AddModelCommands(CLI::App& app, GlobalOptions& options);
+
+}  // namespace skiff::cli
