@@ -37,8 +37,11 @@ inline void DeleteError(skiff_error* error) {
   std::free(error);
 }
 
+// Triton's rule: major equal, host minor >= ours. Written on uint64_t
+// with a +1 so the check does not degenerate into `x >= 0` while our minor is 0.
 inline bool AcceptsHost(uint32_t host_major, uint32_t host_minor) {
-  return host_major == SKIFF_PLUGIN_ABI_MAJOR && host_minor >= SKIFF_PLUGIN_ABI_MINOR;
+  return host_major == SKIFF_PLUGIN_ABI_MAJOR &&
+         uint64_t{host_minor} + 1 > uint64_t{SKIFF_PLUGIN_ABI_MINOR};
 }
 
 template <typename Interface, typename Factory>
