@@ -1,5 +1,5 @@
 # skiff_add_plugin(<target> KIND <compute|accelerator|auth|rollout> NAME <name>
-#                  SOURCES <src>... [LINK <lib>...])
+#                  SOURCES <src>... [LINK <lib>...] [NO_INSTALL])
 #
 # Builds libskiff_<kind>_<name>.so as a MODULE with hidden visibility that
 # exports only `skiff_plugin_init` (linker version script), so no C++ symbol
@@ -8,7 +8,7 @@
 set(_SKIFF_PLUGIN_MAP "${CMAKE_CURRENT_LIST_DIR}/skiff_plugin.map" CACHE INTERNAL "")
 
 function(skiff_add_plugin target)
-  cmake_parse_arguments(P "" "KIND;NAME" "SOURCES;LINK" ${ARGN})
+  cmake_parse_arguments(P "NO_INSTALL" "KIND;NAME" "SOURCES;LINK" ${ARGN})
   if(NOT P_KIND OR NOT P_NAME)
     message(FATAL_ERROR "skiff_add_plugin(${target}): KIND and NAME are required")
   endif()
@@ -20,7 +20,11 @@ function(skiff_add_plugin target)
     C_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
   if(DEFINED SKIFF_PLUGIN_OUTPUT_DIR)
+    # In-tree: build/lib/skiff/plugins, installed to <libdir>/skiff/plugins.
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${SKIFF_PLUGIN_OUTPUT_DIR}")
+    if(NOT P_NO_INSTALL)
+      install(TARGETS ${target} LIBRARY DESTINATION ${SKIFF_PLUGIN_INSTALL_DIR})
+    endif()
   endif()
   target_link_options(${target} PRIVATE
     "LINKER:--version-script=${_SKIFF_PLUGIN_MAP}" "LINKER:--no-undefined")

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs skiff into a temp prefix, builds examples/hello-accelerator against
+# it with find_package(skiff), then loads and scores the plugin.
+set -euo pipefail
+build=$1 src=$2 cmake=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$cmake" --install "$build" --prefix "$work/prefix" >/dev/null
+"$cmake" -S "$src/examples/hello-accelerator" -B "$work/hello" -G Ninja \
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+"$cmake" --build "$work/hello"
+plugin="$work/hello/libskiff_accelerator_hello.so"
+test -f "$plugin"
+# Only the entry point is exported.
+exports=$(nm -D --defined-only "$plugin" | awk '$2 ~ /^[TDWBR]$/ {print $3}' | sort -u)
+if [ "$exports" != "skiff_plugin_init" ]; then
+  echo "expected only skiff_plugin_init exported, got: $exports" >&2
+  exit 1
+fi
+# The installed CLI lists it from SKIFF_PLUGIN_PATH.
+SKIFF_PLUGIN_PATH="$work/hello" "$work/prefix/bin/skiff" plugins list --output json > "$work/list.json"
+grep -q '"name": "hello"' "$work/list.json" || { cat "$work/list.json" >&2; exit 1; }
+# Load and score through the plugin host.
+SKIFF_TEST_HELLO_PLUGIN="$plugin" "$build/tests/hello_plugin_test" --gtest_also_run_disabled_tests
