@@ -1,0 +1,96 @@
+// ScoringPool: the workers of one model version. Each worker owns one
+// LoadedModel (so Score() is never concurrent on a model) and takes jobs from
+// one bounded queue. Azure ML's limits live here:
+//   - maxConcurrentRequestsPerContainer -> number of workers,
+//   - a full queue, or a job that waited longer than maxQueueWaitMs -> 503,
+//   - a job still scoring after scoringTimeoutMs -> 504; its worker is
+//     abandoned (it exits when Score() returns) and a replacement worker with
+//     a freshly loaded model takes its slot.
+// Submit() never blocks, so an I/O thread never waits on a model.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "skiff/accelerator.h"
+#include "skiff/status.h"
+
+namespace skiff::dataplane {
+
+struct ScoringPoolOptions {
+  int workers = 1;                                   // maxConcurrentRequestsPerContainer
+  size_t max_queue = 256;                            // jobs waiting; more -> 503 at once
+  std::chrono::milliseconds max_queue_wait{500};     // maxQueueWaitMs
+  std::chrono::milliseconds scoring_timeout{60000};  // scoringTimeoutMs
+  int max_abandoned_workers = 4;  // stuck workers tolerated before no more replacements
+};
+
+// How a job ended. `status` codes: OK, kUnavailable (queue full / waited too
+// long / shutting down -> 503), kDeadlineExceeded (-> 504), kInvalidArgument
+// (-> 400), anything else from the model (-> 502).
+struct ScoreResult {
+  Status status;
+  std::vector<Tensor> outputs;
+  double queue_seconds = 0;
+  double compute_seconds = 0;
+};
+
+class ScoringPool {
+ public:
+  // Makes a model for a worker; called on the worker's own thread.
+  using ModelFactory = std::function<StatusOr<std::shared_ptr<LoadedModel>>()>;
+  using Done = std::function<void(ScoreResult)>;
+
+  // Loads and warms one model per worker (in parallel) and starts them.
+  // Fails if any model fails to load or warm up.
+  static StatusOr<std::unique_ptr<ScoringPool>> Create(const ScoringPoolOptions& options,
+                                                       ModelFactory factory);
+  // Fails queued jobs with kUnavailable, waits for running ones, joins.
+  ~ScoringPool();
+
+  // Queues a job. `done` is called exactly once, on a worker or the deadline
+  // thread, never on the caller's thread.
+  // Threading: may be called concurrently from any thread.
+  void Submit(std::vector<Tensor> inputs, Done done);
+
+  // Jobs queued or running.
+  int64_t in_flight() const;
+
+  // The signature of the loaded model.
+  const Signature& signature() const { return signature_; }
+
+ private:
+  struct Job;
+  struct Worker;
+
+  ScoringPool(const ScoringPoolOptions& options, ModelFactory factory);
+  Status StartWorker(std::shared_ptr<LoadedModel> model);  // mu_ not held
+  void WorkerLoop(std::shared_ptr<Worker> worker);
+  void DeadlineLoop();
+  void Replace();  // loads a replacement worker in the background
+
+  const ScoringPoolOptions options_;
+  const ModelFactory factory_;
+  Signature signature_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;      // workers wait for jobs
+  std::condition_variable deadline_cv_;  // deadline thread waits for the next deadline
+  std::deque<std::shared_ptr<Job>> queue_;            // guarded by mu_
+  std::vector<std::shared_ptr<Job>> running_;         // guarded by mu_
+  std::vector<std::shared_ptr<Job>> rejected_;        // queue full; guarded by mu_
+  std::vector<std::shared_ptr<Worker>> workers_;      // guarded by mu_
+  std::vector<std::thread> threads_;                  // guarded by mu_
+  int abandoned_ = 0;                                 // guarded by mu_
+  bool stopping_ = false;                             // guarded by mu_
+  std::thread deadline_thread_;
+};
+
+}  // namespace skiff::dataplane

@@ -1,0 +1,241 @@
+#include "skiff/dataplane/http_server.h"
+
+#include <atomic>
+#include <limits>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+
+namespace skiff::dataplane {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+HttpResponse MakeResponse(http::status status, std::string body, const std::string& content_type) {
+  HttpResponse res{status, 11};
+  res.set(http::field::server, "skiff");
+  res.set(http::field::content_type, content_type);
+  res.body() = std::move(body);
+  return res;
+}
+
+std::string ErrorBody(const std::string& message) {
+  std::string out = "{\"error\": \"";
+  for (char c : message) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"}";
+}
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const HttpServerOptions& options, HttpHandler* handler,
+          std::atomic<int64_t>* open)
+      : stream_(std::move(socket)), options_(options), handler_(handler), open_(open) {
+    open_->fetch_add(1);
+    beast::error_code ec;
+    auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) client_ = remote.address().to_string();
+  }
+  ~Session() { open_->fetch_sub(1); }
+
+  void Run() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+ private:
+  void ReadHeader() {
+    parser_.emplace();
+    parser_->header_limit(options_.max_header_bytes);
+    // The real limit depends on the target; it is checked against
+    // Content-Length and set once the header is in (before any body byte).
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    stream_.expires_after(options_.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    const auto& header = parser_->get();
+    const uint64_t limit = handler_->BodyLimit(header);
+    if (auto length = parser_->content_length(); length && *length > limit) {
+      return SendError(http::status::payload_too_large,
+                       "request body of " + std::to_string(*length) + " bytes exceeds the limit of " +
+                           std::to_string(limit) + " bytes (maxRequestBodyBytes)");
+    }
+    parser_->body_limit(limit);
+    stream_.expires_after(options_.request_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnBody(ec);
+                     });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    stream_.expires_never();
+    HttpRequest request = parser_->release();
+    version_ = request.version();
+    keep_alive_ = request.keep_alive();
+    auto self = shared_from_this();
+    handler_->Handle(std::move(request), client_, [self](HttpResponse response) {
+      auto shared = std::make_shared<HttpResponse>(std::move(response));
+      asio::post(self->stream_.get_executor(), [self, shared] { self->Write(shared, false); });
+    });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset) {
+      return Close();
+    }
+    if (ec == http::error::header_limit) {
+      return SendError(http::status::request_header_fields_too_large,
+                       "request header section exceeds " + std::to_string(options_.max_header_bytes) +
+                           " bytes");
+    }
+    if (ec == http::error::body_limit) {
+      return SendError(http::status::payload_too_large,
+                       "request body exceeds the limit (maxRequestBodyBytes)");
+    }
+    if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length) {
+      return SendError(http::status::bad_request,
+                       "malformed request: conflicting or invalid Content-Length / "
+                       "Transfer-Encoding (" + ec.message() + ")");
+    }
+    SendError(http::status::bad_request, "malformed HTTP request: " + ec.message());
+  }
+
+  // Errors found while reading end the connection: the stream may be out of
+  // sync with message boundaries.
+  void SendError(http::status status, const std::string& message) {
+    auto response = std::make_shared<HttpResponse>(MakeResponse(status, ErrorBody(message)));
+    Write(response, true);
+  }
+
+  void Write(const std::shared_ptr<HttpResponse>& response, bool close) {
+    close_ = close || !keep_alive_ || !response->keep_alive() ||
+             response->find(http::field::connection) != response->end();
+    response->version(version_);
+    response->keep_alive(!close_);
+    response->prepare_payload();
+    stream_.expires_after(options_.write_timeout);
+    http::async_write(stream_, *response,
+                      [self = shared_from_this(), response](beast::error_code ec, size_t) {
+                        if (ec || self->close_) return self->Close();
+                        self->ReadHeader();
+                      });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  const HttpServerOptions& options_;
+  HttpHandler* handler_;
+  std::atomic<int64_t>* open_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string client_;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  bool close_ = false;
+};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(const HttpServerOptions& options, HttpHandler* handler)
+      : options_(options), handler_(handler), ioc_(options.io_threads), acceptor_(ioc_) {}
+
+  Status Listen() {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(options_.address, ec);
+    if (ec) return InvalidArgument("listen address '" + options_.address + "': " + ec.message());
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Unavailable("cannot listen on " + options_.address + ":" +
+                         std::to_string(options_.port) + ": " + ec.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    Accept();
+    for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
+      threads_.emplace_back([this] { ioc_.run(); });
+    }
+    return OkStatus();
+  }
+
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (!ec) std::make_shared<Session>(std::move(s), options_, handler_, &open_)->Run();
+      Accept();
+    });
+  }
+
+  void StopAccepting() {
+    asio::post(ioc_, [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+  }
+
+  void Shutdown() {
+    StopAccepting();
+    ioc_.stop();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+  HttpServerOptions options_;
+  HttpHandler* handler_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+  std::atomic<int64_t> open_{0};
+  uint16_t port_ = 0;
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { impl_->Shutdown(); }
+
+StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
+                                                        HttpHandler* handler) {
+  auto impl = std::make_unique<Impl>(options, handler);
+  SKIFF_RETURN_IF_ERROR(impl->Listen());
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+uint16_t HttpServer::port() const { return impl_->port_; }
+void HttpServer::StopAccepting() { impl_->StopAccepting(); }
+int64_t HttpServer::open_connections() const { return impl_->open_.load(); }
+
+}  // namespace skiff::dataplane

@@ -1,0 +1,236 @@
+#include "skiff/dataplane/scoring_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <future>
+
+namespace skiff::dataplane {
+
+using Clock = std::chrono::steady_clock;
+
+struct ScoringPool::Job {
+  std::vector<Tensor> inputs;
+  Done done;
+  Clock::time_point enqueued;
+  Clock::time_point started;
+  std::atomic<bool> finished{false};
+  std::shared_ptr<Worker> worker;  // set while running; guarded by pool mu_
+
+  // Calls done once; later calls are no-ops (worker vs deadline race).
+  void Finish(ScoreResult result) {
+    if (finished.exchange(true)) return;
+    Done callback = std::move(done);
+    callback(std::move(result));
+  }
+};
+
+struct ScoringPool::Worker {
+  std::shared_ptr<LoadedModel> model;
+  bool abandoned = false;  // guarded by pool mu_
+};
+
+ScoringPool::ScoringPool(const ScoringPoolOptions& options, ModelFactory factory)
+    : options_(options), factory_(std::move(factory)) {}
+
+StatusOr<std::unique_ptr<ScoringPool>> ScoringPool::Create(const ScoringPoolOptions& options,
+                                                           ModelFactory factory) {
+  if (options.workers < 1) return InvalidArgument("a scoring pool needs at least one worker");
+  std::unique_ptr<ScoringPool> pool(new ScoringPool(options, std::move(factory)));
+  // Load replicas in parallel: start-up time is what a rollout waits for.
+  std::vector<std::future<StatusOr<std::shared_ptr<LoadedModel>>>> loads;
+  for (int i = 0; i < options.workers; ++i) {
+    loads.push_back(std::async(std::launch::async, [&pool]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+      SKIFF_ASSIGN_OR_RETURN(std::shared_ptr<LoadedModel> model, pool->factory_());
+      SKIFF_RETURN_IF_ERROR(model->Warmup().WithContext("warm-up"));
+      return model;
+    }));
+  }
+  std::vector<std::shared_ptr<LoadedModel>> models;
+  Status first_error;
+  for (auto& load : loads) {
+    auto model = load.get();
+    if (!model.ok() && first_error.ok()) first_error = model.status();
+    if (model.ok()) models.push_back(std::move(model).value());
+  }
+  if (!first_error.ok()) return first_error;
+  pool->signature_ = models.front()->signature();
+  for (auto& model : models) SKIFF_RETURN_IF_ERROR(pool->StartWorker(std::move(model)));
+  pool->deadline_thread_ = std::thread([p = pool.get()] { p->DeadlineLoop(); });
+  return pool;
+}
+
+ScoringPool::~ScoringPool() {
+  std::deque<std::shared_ptr<Job>> orphaned;
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    orphaned.swap(queue_);
+  }
+  work_cv_.notify_all();
+  deadline_cv_.notify_all();
+  for (auto& job : orphaned) job->Finish({Unavailable("the model version is shutting down"), {}, 0, 0});
+  if (deadline_thread_.joinable()) deadline_thread_.join();
+  // Replacement loads may still add threads; take the list once they cannot.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    threads.swap(threads_);
+  }
+  // After stopping_ no thread is added (StartWorker and Replace refuse).
+  // A worker stuck inside a model's Score() delays this join.
+  for (auto& t : threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+Status ScoringPool::StartWorker(std::shared_ptr<LoadedModel> model) {
+  auto worker = std::make_shared<Worker>();
+  worker->model = std::move(model);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return Unavailable("shutting down");
+  workers_.push_back(worker);
+  threads_.emplace_back([this, worker] { WorkerLoop(worker); });
+  return OkStatus();
+}
+
+void ScoringPool::Submit(std::vector<Tensor> inputs, Done done) {
+  auto job = std::make_shared<Job>();
+  job->inputs = std::move(inputs);
+  job->done = std::move(done);
+  job->enqueued = Clock::now();
+  enum class Outcome { kQueued, kRejected, kStopping } outcome;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      outcome = Outcome::kStopping;
+    } else if (queue_.size() < options_.max_queue) {
+      queue_.push_back(job);
+      outcome = Outcome::kQueued;
+    } else {
+      rejected_.push_back(job);  // answered by the deadline thread, off the caller's thread
+      outcome = Outcome::kRejected;
+    }
+  }
+  if (outcome == Outcome::kStopping) {
+    // Only during destruction, when no other thread is left to answer.
+    job->Finish({Unavailable("the model version is shutting down"), {}, 0, 0});
+    return;
+  }
+  if (outcome == Outcome::kQueued) work_cv_.notify_one();
+  deadline_cv_.notify_one();
+}
+
+int64_t ScoringPool::in_flight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int64_t>(queue_.size() + running_.size());
+}
+
+void ScoringPool::WorkerLoop(std::shared_ptr<Worker> worker) {
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || worker->abandoned; });
+      if (worker->abandoned || (stopping_ && queue_.empty())) return;
+      job = queue_.front();
+      queue_.pop_front();
+      job->started = Clock::now();
+      job->worker = worker;
+      running_.push_back(job);
+    }
+    deadline_cv_.notify_one();
+    const double queue_s = std::chrono::duration<double>(job->started - job->enqueued).count();
+    ScoreResult result;
+    if (job->started - job->enqueued > options_.max_queue_wait) {
+      result.status = Unavailable("request waited longer than maxQueueWaitMs (" +
+                                  std::to_string(options_.max_queue_wait.count()) + " ms)");
+    } else if (!job->finished.load()) {
+      auto scored = worker->model->Score(job->inputs);
+      if (scored.ok()) {
+        result.outputs = std::move(scored).value();
+      } else {
+        result.status = scored.status();
+      }
+    }
+    result.queue_seconds = queue_s;
+    result.compute_seconds = std::chrono::duration<double>(Clock::now() - job->started).count();
+    bool abandoned;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      running_.erase(std::remove(running_.begin(), running_.end(), job), running_.end());
+      job->worker = nullptr;
+      abandoned = worker->abandoned;
+    }
+    job->Finish(std::move(result));
+    if (abandoned) return;
+  }
+}
+
+void ScoringPool::DeadlineLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    const auto now = Clock::now();
+    auto next = now + std::chrono::seconds(1);
+    std::vector<std::shared_ptr<Job>> expired_queue, expired_running, rejected;
+    rejected.swap(rejected_);
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      auto deadline = (*it)->enqueued + options_.max_queue_wait;
+      if (deadline <= now) {
+        expired_queue.push_back(*it);
+        it = queue_.erase(it);
+      } else {
+        next = std::min(next, deadline);
+        ++it;
+      }
+    }
+    for (auto& job : running_) {
+      if (job->finished.load()) continue;
+      auto deadline = job->started + options_.scoring_timeout;
+      if (deadline <= now) {
+        expired_running.push_back(job);
+        if (job->worker && !job->worker->abandoned) {
+          job->worker->abandoned = true;
+          workers_.erase(std::remove(workers_.begin(), workers_.end(), job->worker),
+                         workers_.end());
+          ++abandoned_;
+        }
+      } else {
+        next = std::min(next, deadline);
+      }
+    }
+    if (!expired_queue.empty() || !expired_running.empty() || !rejected.empty()) {
+      const bool replace = !expired_running.empty() && abandoned_ <= options_.max_abandoned_workers;
+      lock.unlock();
+      for (auto& job : rejected) {
+        job->Finish({Unavailable("the scoring queue is full (" +
+                                 std::to_string(options_.max_queue) + " waiting); retry later"),
+                     {}, 0, 0});
+      }
+      for (auto& job : expired_queue) {
+        job->Finish({Unavailable("request waited longer than maxQueueWaitMs (" +
+                                 std::to_string(options_.max_queue_wait.count()) + " ms)"),
+                     {}, 0, 0});
+      }
+      for (auto& job : expired_running) {
+        job->Finish({DeadlineExceeded("scoring took longer than scoringTimeoutMs (" +
+                                      std::to_string(options_.scoring_timeout.count()) + " ms)"),
+                     {}, 0, 0});
+        if (replace) Replace();
+      }
+      lock.lock();
+      continue;
+    }
+    deadline_cv_.wait_until(lock, next);
+  }
+}
+
+void ScoringPool::Replace() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return;
+  threads_.emplace_back([this] {
+    auto model = factory_();
+    if (model.ok() && (*model)->Warmup().ok()) (void)StartWorker(std::move(model).value());
+  });
+}
+
+}  // namespace skiff::dataplane

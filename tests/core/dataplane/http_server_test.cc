@@ -1,0 +1,167 @@
+// HttpServer on a real loopback socket (port 0), driven by raw bytes so that
+// malformed and hostile requests can be sent as-is.
+#include "skiff/dataplane/http_server.h"
+
+#include <future>
+#include <string>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <gtest/gtest.h>
+
+namespace skiff::dataplane {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class EchoHandler : public HttpHandler {
+ public:
+  uint64_t BodyLimit(const http::request_header<>&) const override { return 1024; }
+  void Handle(HttpRequest request, const std::string& client,
+              std::function<void(HttpResponse)> respond) override {
+    // Answer from another thread, as the data plane does.
+    std::thread([request = std::move(request), client, respond] {
+      auto res = MakeResponse(http::status::ok,
+                              std::string(request.target()) + "|" + request.body() + "|" + client,
+                              "text/plain");
+      respond(std::move(res));
+    }).detach();
+  }
+};
+
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port) : socket_(ioc_) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+  void Send(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+  // Reads one response (headers + Content-Length body).
+  std::string ReadResponse() {
+    boost::system::error_code ec;
+    asio::read_until(socket_, buf_, "\r\n\r\n", ec);
+    if (ec) return "";
+    std::string all(asio::buffers_begin(buf_.data()), asio::buffers_end(buf_.data()));
+    size_t head_end = all.find("\r\n\r\n") + 4;
+    size_t length = 0;
+    auto pos = all.find("Content-Length: ");
+    if (pos != std::string::npos && pos < head_end) length = std::stoul(all.substr(pos + 16));
+    if (all.size() < head_end + length) {
+      asio::read(socket_, buf_, asio::transfer_exactly(head_end + length - all.size()), ec);
+      all.assign(asio::buffers_begin(buf_.data()), asio::buffers_end(buf_.data()));
+    }
+    buf_.consume(head_end + length);
+    return all.substr(0, head_end + length);
+  }
+  // True when the server closed the connection (read hits EOF).
+  bool ClosedByServer() {
+    boost::system::error_code ec;
+    char c;
+    socket_.read_some(asio::buffer(&c, 1), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+
+ private:
+  asio::io_context ioc_;
+  tcp::socket socket_;
+  asio::streambuf buf_;
+};
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HttpServerOptions options;
+    options.idle_timeout = std::chrono::milliseconds(300);
+    options.request_timeout = std::chrono::milliseconds(300);
+    auto server = HttpServer::Start(options, &handler_);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+  }
+  EchoHandler handler_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, ServesKeepAliveRequestsFromAnotherThread) {
+  RawClient c(server_->port());
+  c.Send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+  std::string r1 = c.ReadResponse();
+  EXPECT_EQ(r1.rfind("HTTP/1.1 200 OK", 0), 0u) << r1;
+  EXPECT_NE(r1.find("/a|hello|127.0.0.1"), std::string::npos);
+  c.Send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r2 = c.ReadResponse();
+  EXPECT_NE(r2.find("/b||127.0.0.1"), std::string::npos) << r2;
+}
+
+TEST_F(HttpServerTest, ChunkedBodyIsAccepted) {
+  RawClient c(server_->port());
+  c.Send("POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+  EXPECT_NE(c.ReadResponse().find("/c|abc|"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, OversizedHeaderSectionGets431AndClose) {
+  RawClient c(server_->port());
+  c.Send("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(17 * 1024, 'a') + "\r\n\r\n");
+  std::string r = c.ReadResponse();
+  EXPECT_EQ(r.rfind("HTTP/1.1 431", 0), 0u) << r.substr(0, 80);
+  EXPECT_TRUE(c.ClosedByServer());
+}
+
+TEST_F(HttpServerTest, BodyOverLimitGets413BeforeTheBodyIsSent) {
+  RawClient c(server_->port());
+  // Only the header is sent: the answer must come without the body.
+  c.Send("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n");
+  std::string r = c.ReadResponse();
+  EXPECT_EQ(r.rfind("HTTP/1.1 413", 0), 0u) << r;
+  EXPECT_NE(r.find("exceeds the limit of 1024 bytes"), std::string::npos);
+  EXPECT_TRUE(c.ClosedByServer());
+}
+
+TEST_F(HttpServerTest, ChunkedBodyOverLimitGets413) {
+  RawClient c(server_->port());
+  c.Send("POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
+         std::string(0x800, 'z') + "\r\n0\r\n\r\n");
+  EXPECT_EQ(c.ReadResponse().rfind("HTTP/1.1 413", 0), 0u);
+}
+
+TEST_F(HttpServerTest, ContentLengthWithTransferEncodingGets400AndClose) {
+  RawClient c(server_->port());
+  c.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "3\r\nabc\r\n0\r\n\r\n");
+  std::string r = c.ReadResponse();
+  EXPECT_EQ(r.rfind("HTTP/1.1 400", 0), 0u) << r;
+  EXPECT_TRUE(c.ClosedByServer());
+}
+
+TEST_F(HttpServerTest, MalformedRequestGets400AndClose) {
+  RawClient c(server_->port());
+  c.Send("THIS IS NOT HTTP\r\n\r\n");
+  std::string r = c.ReadResponse();
+  EXPECT_EQ(r.rfind("HTTP/1.1 400", 0), 0u) << r;
+  EXPECT_NE(r.find("{\"error\": \"malformed HTTP request"), std::string::npos) << r;
+  EXPECT_TRUE(c.ClosedByServer());
+}
+
+TEST_F(HttpServerTest, IdleConnectionIsClosed) {
+  RawClient c(server_->port());
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.ClosedByServer());  // blocks until the server's idle timeout
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(HttpServerTest, SlowBodyIsCutOff) {
+  RawClient c(server_->port());
+  c.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");  // 8 bytes never come
+  EXPECT_TRUE(c.ClosedByServer());
+}
+
+TEST(HttpServerStartTest, BadAddressIsAClearError) {
+  EchoHandler handler;
+  HttpServerOptions options;
+  options.address = "not-an-ip";
+  auto server = HttpServer::Start(options, &handler);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.status().message().find("listen address 'not-an-ip'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace skiff::dataplane

@@ -1,0 +1,207 @@
+// ScoringPool with fake models whose progress the test controls with gates,
+// so the 503/504 paths are exercised without timing races.
+#include "skiff/dataplane/scoring_pool.h"
+
+#include <atomic>
+#include <cstring>
+#include <future>
+
+#include <gtest/gtest.h>
+
+namespace skiff::dataplane {
+namespace {
+
+// A latch the test opens; models block on it inside Score().
+class Gate {
+ public:
+  void Open() {
+    std::lock_guard<std::mutex> l(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return open_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+struct Shared {
+  std::atomic<int> loads{0};
+  std::atomic<int> concurrent{0};
+  std::atomic<int> max_concurrent{0};
+  std::atomic<int> entered{0};
+  Gate gate;
+  bool block = false;
+};
+
+class FakeModel : public LoadedModel {
+ public:
+  explicit FakeModel(Shared* shared) : shared_(shared) {
+    sig_.inputs.push_back({"x", DataType::kFp32, {-1}});
+    sig_.outputs.push_back({"y", DataType::kFp32, {-1}});
+  }
+  const Signature& signature() const override { return sig_; }
+  Status Warmup() override { return OkStatus(); }
+  StatusOr<std::vector<Tensor>> Score(const std::vector<Tensor>& inputs) override {
+    EXPECT_EQ(busy_.exchange(true), false) << "Score() entered concurrently on one model";
+    int now = ++shared_->concurrent;
+    int prev = shared_->max_concurrent.load();
+    while (now > prev && !shared_->max_concurrent.compare_exchange_weak(prev, now)) {}
+    ++shared_->entered;
+    if (shared_->block) shared_->gate.Wait();
+    --shared_->concurrent;
+    busy_ = false;
+    if (inputs[0].data.empty()) return InvalidArgument("empty input");
+    Tensor y = inputs[0];
+    y.name = "y";
+    y.data[0] ^= 0xFF;
+    return std::vector<Tensor>{y};
+  }
+
+ private:
+  Shared* shared_;
+  Signature sig_;
+  std::atomic<bool> busy_{false};
+};
+
+ScoringPool::ModelFactory Factory(Shared* shared) {
+  return [shared]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+    ++shared->loads;
+    return std::shared_ptr<LoadedModel>(new FakeModel(shared));
+  };
+}
+
+std::vector<Tensor> Input(uint8_t first) {
+  return {Tensor{"x", DataType::kFp32, {1}, {first, 0, 0, 0}}};
+}
+
+std::future<ScoreResult> Submit(ScoringPool& pool, std::vector<Tensor> in) {
+  auto p = std::make_shared<std::promise<ScoreResult>>();
+  auto f = p->get_future();
+  pool.Submit(std::move(in), [p](ScoreResult r) { p->set_value(std::move(r)); });
+  return f;
+}
+
+void WaitFor(const std::function<bool()>& cond) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!cond() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_TRUE(cond());
+}
+
+TEST(DataPlaneScoringPoolTest, ScoresWithAtMostOneRequestPerModel) {
+  Shared shared;
+  ScoringPoolOptions options;
+  options.workers = 3;
+  auto pool = ScoringPool::Create(options, Factory(&shared));
+  ASSERT_TRUE(pool.ok());
+  EXPECT_EQ(shared.loads.load(), 3);
+  std::vector<std::future<ScoreResult>> results;
+  for (int i = 0; i < 200; ++i) results.push_back(Submit(**pool, Input(static_cast<uint8_t>(i))));
+  for (int i = 0; i < 200; ++i) {
+    ScoreResult r = results[i].get();
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    EXPECT_EQ(r.outputs[0].data[0], static_cast<uint8_t>(i) ^ 0xFF);
+  }
+  EXPECT_LE(shared.max_concurrent.load(), 3);
+}
+
+TEST(DataPlaneScoringPoolTest, ModelErrorPropagates) {
+  Shared shared;
+  auto pool = ScoringPool::Create({}, Factory(&shared));
+  ASSERT_TRUE(pool.ok());
+  ScoreResult r = Submit(**pool, {Tensor{"x", DataType::kFp32, {0}, {}}}).get();
+  EXPECT_EQ(r.status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status.message(), "empty input");
+}
+
+TEST(DataPlaneScoringPoolTest, WaitingPastMaxQueueWaitGets503WhileWorkerIsBusy) {
+  Shared shared;
+  shared.block = true;
+  ScoringPoolOptions options;
+  options.max_queue_wait = std::chrono::milliseconds(50);
+  auto pool = ScoringPool::Create(options, Factory(&shared));
+  ASSERT_TRUE(pool.ok());
+  auto first = Submit(**pool, Input(1));
+  WaitFor([&] { return shared.entered.load() == 1; });
+  auto second = Submit(**pool, Input(2));
+  ScoreResult r = second.get();  // answered while the first is still blocked
+  EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status.message().find("maxQueueWaitMs (50 ms)"), std::string::npos);
+  shared.gate.Open();
+  EXPECT_TRUE(first.get().status.ok());
+}
+
+TEST(DataPlaneScoringPoolTest, FullQueueGets503AtOnce) {
+  Shared shared;
+  shared.block = true;
+  ScoringPoolOptions options;
+  options.max_queue = 1;
+  options.max_queue_wait = std::chrono::seconds(30);
+  auto pool = ScoringPool::Create(options, Factory(&shared));
+  ASSERT_TRUE(pool.ok());
+  auto running = Submit(**pool, Input(1));
+  WaitFor([&] { return shared.entered.load() == 1; });
+  auto queued = Submit(**pool, Input(2));
+  ScoreResult rejected = Submit(**pool, Input(3)).get();
+  EXPECT_EQ(rejected.status.code(), StatusCode::kUnavailable);
+  EXPECT_NE(rejected.status.message().find("queue is full"), std::string::npos);
+  shared.gate.Open();
+  EXPECT_TRUE(running.get().status.ok());
+  EXPECT_TRUE(queued.get().status.ok());
+}
+
+TEST(DataPlaneScoringPoolTest, ScoringTimeoutGets504AndTheSlotIsReclaimed) {
+  Shared shared;
+  shared.block = true;
+  ScoringPoolOptions options;
+  options.scoring_timeout = std::chrono::milliseconds(100);
+  auto pool = ScoringPool::Create(options, Factory(&shared));
+  ASSERT_TRUE(pool.ok());
+  ScoreResult r = Submit(**pool, Input(1)).get();  // the model is stuck behind the gate
+  EXPECT_EQ(r.status.code(), StatusCode::kDeadlineExceeded);
+  EXPECT_NE(r.status.message().find("scoringTimeoutMs (100 ms)"), std::string::npos);
+  // A replacement worker with a fresh model takes the slot.
+  WaitFor([&] { return shared.loads.load() == 2; });
+  shared.block = false;  // the new model answers at once; the old one is still stuck
+  ScoreResult next = Submit(**pool, Input(7)).get();
+  EXPECT_TRUE(next.status.ok()) << next.status.ToString();
+  EXPECT_EQ(next.outputs[0].data[0], 7 ^ 0xFF);
+  shared.gate.Open();
+}
+
+TEST(DataPlaneScoringPoolTest, LoadFailureFailsCreate) {
+  auto pool = ScoringPool::Create({}, []() -> StatusOr<std::shared_ptr<LoadedModel>> {
+    return InvalidArgument("corrupt model");
+  });
+  ASSERT_FALSE(pool.ok());
+  EXPECT_EQ(pool.status().message(), "corrupt model");
+}
+
+TEST(DataPlaneScoringPoolTest, ShutdownAnswersQueuedJobs) {
+  Shared shared;
+  shared.block = true;
+  ScoringPoolOptions options;
+  options.max_queue_wait = std::chrono::seconds(30);
+  auto pool = ScoringPool::Create(options, Factory(&shared));
+  ASSERT_TRUE(pool.ok());
+  auto running = Submit(**pool, Input(1));
+  WaitFor([&] { return shared.entered.load() == 1; });
+  auto queued = Submit(**pool, Input(2));
+  // Destroy while the first job is stuck: the queued one is answered 503 at
+  // once, and destruction completes when the running one finishes.
+  std::thread destroyer([&] { pool->reset(); });
+  ScoreResult q = queued.get();
+  EXPECT_EQ(q.status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(q.status.message(), "the model version is shutting down");
+  shared.gate.Open();
+  destroyer.join();
+  EXPECT_TRUE(running.get().status.ok());
+}
+
+}  // namespace
+}  // namespace skiff::dataplane
