@@ -1,0 +1,147 @@
+#include "skiff/dataplane/endpoint.h"
+
+#include <algorithm>
+
+namespace skiff::dataplane {
+
+Endpoint::Endpoint(std::string name)
+    : name_(std::move(name)), rng_(std::random_device{}()), reaper_([this] { ReaperLoop(); }) {}
+
+Endpoint::~Endpoint() {
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    snapshot_.reset();
+  }
+  std::unique_lock<std::mutex> lock(reap_mu_);
+  stopping_ = true;
+  reap_cv_.notify_all();
+  lock.unlock();
+  reaper_.join();
+}
+
+std::shared_ptr<ModelVersion> Endpoint::Adopt(ModelVersion* version) {
+  {
+    std::lock_guard<std::mutex> lock(reap_mu_);
+    ++live_versions_;
+  }
+  return std::shared_ptr<ModelVersion>(version, [this](ModelVersion* v) {
+    std::lock_guard<std::mutex> lock(reap_mu_);
+    to_reap_.push_back(v);
+    reap_cv_.notify_all();
+  });
+}
+
+void Endpoint::ReaperLoop() {
+  std::unique_lock<std::mutex> lock(reap_mu_);
+  for (;;) {
+    reap_cv_.wait(lock, [&] { return !to_reap_.empty() || (stopping_ && live_versions_ == 0); });
+    if (to_reap_.empty()) return;  // stopping and nothing alive
+    std::vector<ModelVersion*> batch;
+    batch.swap(to_reap_);
+    lock.unlock();
+    for (ModelVersion* v : batch) delete v;  // joins that version's workers
+    lock.lock();
+    live_versions_ -= static_cast<int>(batch.size());
+  }
+}
+
+Status Endpoint::Apply(const std::vector<VersionSpec>& specs, const VersionLoader& loader) {
+  SKIFF_RETURN_IF_ERROR(policy_.Validate(specs).WithContext("endpoint '" + name_ + "'"));
+  std::lock_guard<std::mutex> apply_lock(apply_mu_);
+  std::shared_ptr<const Snapshot> old;
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    old = snapshot_;
+  }
+  std::map<std::string, std::shared_ptr<ModelVersion>> existing;
+  if (old) {
+    for (const auto& v : old->versions) existing[v->name()] = v;
+  }
+  auto next = std::make_shared<Snapshot>();
+  std::vector<VersionStatus> statuses;
+  for (const VersionSpec& spec : specs) {
+    std::shared_ptr<ModelVersion> version;
+    auto it = existing.find(spec.name);
+    if (it != existing.end()) {
+      version = it->second;  // same workers; only the rollout spec changes
+    } else {
+      auto pool = loader(spec);
+      if (!pool.ok()) {
+        return pool.status().WithContext("endpoint '" + name_ + "' version '" + spec.name + "'");
+      }
+      version = Adopt(new ModelVersion(spec.name, std::move(pool).value()));
+    }
+    next->specs.push_back(spec);
+    next->versions.push_back(version);
+    statuses.push_back({spec, VersionState::kReady, true, 0});
+  }
+  SKIFF_ASSIGN_OR_RETURN(next->table, policy_.Route(statuses));
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  snapshot_ = std::move(next);
+  return OkStatus();
+}
+
+StatusOr<std::shared_ptr<ModelVersion>> Endpoint::Pick(const std::string& pinned) const {
+  std::shared_ptr<const Snapshot> snap;
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    snap = snapshot_;
+  }
+  if (!snap) return Unavailable("endpoint '" + name_ + "' has no version loaded yet");
+  if (!pinned.empty()) {
+    std::string names;
+    for (const auto& v : snap->versions) {
+      if (v->name() == pinned) return v;
+      names += (names.empty() ? "" : ", ") + v->name();
+    }
+    return NotFound("version '" + pinned + "' (header azureml-model-deployment) does not exist on '" +
+                    name_ + "'; versions: " + names);
+  }
+  double u;
+  {
+    std::lock_guard<std::mutex> lock(rng_mu_);
+    u = std::uniform_real_distribution<double>(0, 100)(rng_);
+  }
+  const std::string& chosen = snap->table.Pick(u);
+  for (const auto& v : snap->versions) {
+    if (v->name() == chosen) return v;
+  }
+  return Internal("routing table names unknown version '" + chosen + "'");
+}
+
+bool Endpoint::ready() const {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  return snapshot_ != nullptr;
+}
+
+std::vector<std::string> Endpoint::version_names() const {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  std::vector<std::string> names;
+  if (snapshot_) {
+    for (const auto& v : snapshot_->versions) names.push_back(v->name());
+  }
+  return names;
+}
+
+std::shared_ptr<ModelVersion> Endpoint::Find(const std::string& version) const {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  if (snapshot_) {
+    for (const auto& v : snapshot_->versions) {
+      if (v->name() == version) return v;
+    }
+  }
+  return nullptr;
+}
+
+int Endpoint::draining() const {
+  size_t routed = 0;
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    if (snapshot_) routed = snapshot_->versions.size();
+  }
+  std::lock_guard<std::mutex> lock(reap_mu_);
+  // Versions alive (not yet reaped) that are not in the routing snapshot.
+  return std::max(0, live_versions_ - static_cast<int>(routed) - static_cast<int>(to_reap_.size()));
+}
+
+}  // namespace skiff::dataplane

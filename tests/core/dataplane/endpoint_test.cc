@@ -1,0 +1,110 @@
+#include "skiff/dataplane/endpoint.h"
+
+#include <future>
+
+#include <gtest/gtest.h>
+
+namespace skiff::dataplane {
+namespace {
+
+class EchoModel : public LoadedModel {
+ public:
+  EchoModel() {
+    sig_.inputs.push_back({"x", DataType::kUint8, {-1}});
+    sig_.outputs.push_back({"y", DataType::kUint8, {-1}});
+  }
+  const Signature& signature() const override { return sig_; }
+  Status Warmup() override { return OkStatus(); }
+  StatusOr<std::vector<Tensor>> Score(const std::vector<Tensor>& in) override { return in; }
+
+ private:
+  Signature sig_;
+};
+
+struct Loader {
+  std::map<std::string, int> loads;
+  std::string fail;
+  VersionLoader Get() {
+    return [this](const VersionSpec& spec) -> StatusOr<std::unique_ptr<ScoringPool>> {
+      if (spec.name == fail) return InvalidArgument("cannot load");
+      ++loads[spec.name];
+      return ScoringPool::Create({}, [] {
+        return StatusOr<std::shared_ptr<LoadedModel>>(std::make_shared<EchoModel>());
+      });
+    };
+  }
+};
+
+VersionSpec V(std::string name, int pct, bool def = false) {
+  return VersionSpec{std::move(name), pct, def, VersionType::kTreatment};
+}
+
+TEST(DataPlaneEndpointTest, NotReadyUntilApplied) {
+  Endpoint e("svc");
+  EXPECT_FALSE(e.ready());
+  auto v = e.Pick("");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), StatusCode::kUnavailable);
+}
+
+TEST(DataPlaneEndpointTest, WeightChangesReuseLoadedVersions) {
+  Endpoint e("svc");
+  Loader loader;
+  ASSERT_TRUE(e.Apply({V("blue", 90, true), V("green", 10)}, loader.Get()).ok());
+  EXPECT_TRUE(e.ready());
+  auto before = e.Find("green");
+  ASSERT_TRUE(e.Apply({V("blue", 0), V("green", 100, true)}, loader.Get()).ok());
+  EXPECT_EQ(loader.loads["blue"], 1);
+  EXPECT_EQ(loader.loads["green"], 1);
+  EXPECT_EQ(e.Find("green"), before) << "same loaded version, not a reload";
+  for (int i = 0; i < 50; ++i) EXPECT_EQ((*e.Pick(""))->name(), "green");
+}
+
+TEST(DataPlaneEndpointTest, PinningPicksTheVersionOrNamesTheChoices) {
+  Endpoint e("svc");
+  Loader loader;
+  ASSERT_TRUE(e.Apply({V("blue", 100, true), V("green", 0)}, loader.Get()).ok());
+  for (int i = 0; i < 20; ++i) EXPECT_EQ((*e.Pick("green"))->name(), "green");
+  auto missing = e.Pick("red");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("versions: blue, green"), std::string::npos);
+}
+
+TEST(DataPlaneEndpointTest, InvalidOrFailedApplyChangesNothing) {
+  Endpoint e("svc");
+  Loader loader;
+  ASSERT_TRUE(e.Apply({V("blue", 100, true)}, loader.Get()).ok());
+  Status invalid = e.Apply({V("blue", 60, true), V("green", 50)}, loader.Get());
+  EXPECT_EQ(invalid.code(), StatusCode::kInvalidArgument);
+  loader.fail = "green";
+  Status failed = e.Apply({V("blue", 50, true), V("green", 50)}, loader.Get());
+  EXPECT_NE(failed.message().find("version 'green': cannot load"), std::string::npos);
+  EXPECT_EQ(e.version_names(), std::vector<std::string>{"blue"});
+}
+
+TEST(DataPlaneEndpointTest, DeletedVersionFinishesInFlightRequestsBeforeUnload) {
+  Endpoint e("svc");
+  Loader loader;
+  ASSERT_TRUE(e.Apply({V("blue", 50, true), V("green", 50)}, loader.Get()).ok());
+  // A request in flight on green holds its handle.
+  std::shared_ptr<ModelVersion> held = *e.Pick("green");
+  ASSERT_TRUE(e.Apply({V("blue", 100, true)}, loader.Get()).ok());
+  EXPECT_EQ(e.version_names(), std::vector<std::string>{"blue"});
+  EXPECT_EQ(e.draining(), 1);
+  EXPECT_FALSE(e.Pick("green").ok()) << "no new requests reach a deleted version";
+  // The held version still scores.
+  std::promise<ScoreResult> p;
+  held->pool().Submit({Tensor{"x", DataType::kUint8, {1}, {9}}},
+                      [&p](ScoreResult r) { p.set_value(std::move(r)); });
+  ScoreResult r = p.get_future().get();
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.outputs[0].data[0], 9);
+  held.reset();  // the last request finished: the reaper unloads it
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (e.draining() != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(e.draining(), 0);
+}
+
+}  // namespace
+}  // namespace skiff::dataplane
