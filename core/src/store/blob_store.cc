@@ -1,6 +1,7 @@
 #include "blob_store.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-
-#include <openssl/evp.h>
 
 namespace skiff::store {
 namespace {
@@ -129,8 +128,8 @@ StatusOr<BlobInfo> PutBlob(const std::string& blob_dir, Fill fill) {
 }
 
 Status Mismatch(const std::string& path, const std::string& expected, const std::string& actual) {
-  return DataLoss("artifact '" + path + "' hashes to sha256:" + actual + " but sha256:" +
-                  expected + " was recorded; it was modified or corrupted on disk, "
+  return DataLoss("artifact '" + path + "' hashes to sha256:" + actual + " but sha256:" + expected +
+                  " was recorded; it was modified or corrupted on disk, "
                   "re-register the model from its source");
 }
 
@@ -151,9 +150,8 @@ StatusOr<BlobInfo> HashFile(const std::string& path) {
 StatusOr<BlobInfo> PutBlobFromFile(const std::string& blob_dir, const std::string& src) {
   Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) return InvalidArgument(Errno("cannot read model file", src));
-  return PutBlob(blob_dir, [&](int fd, const std::string& tmp) {
-    return Pump(in.get(), src, fd, tmp);
-  });
+  return PutBlob(blob_dir,
+                 [&](int fd, const std::string& tmp) { return Pump(in.get(), src, fd, tmp); });
 }
 
 StatusOr<BlobInfo> PutBlobFromBytes(const std::string& blob_dir, const std::string& bytes) {

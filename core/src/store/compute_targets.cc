@@ -34,8 +34,9 @@ Status WorkspaceStore::CreateComputeTarget(const ComputeTargetRecord& record) {
                          "' already exists; choose another name or delete it first");
   }
   std::string now = NowIso8601();
-  SKIFF_ASSIGN_OR_RETURN(
-      Stmt insert, Stmt::Prepare(*db_, "INSERT INTO compute_targets (name, type, config_json, "
+  SKIFF_ASSIGN_OR_RETURN(Stmt insert,
+                         Stmt::Prepare(*db_,
+                                       "INSERT INTO compute_targets (name, type, config_json, "
                                        "state, created_time, updated_time) "
                                        "VALUES (?, ?, ?, ?, ?, ?)"));
   insert.Bind(1, record.name)
@@ -51,8 +52,9 @@ Status WorkspaceStore::CreateComputeTarget(const ComputeTargetRecord& record) {
 Status WorkspaceStore::UpdateComputeTarget(const ComputeTargetRecord& record) {
   SKIFF_RETURN_IF_ERROR(ValidateJson(record.config_json, "compute target config"));
   std::lock_guard<std::mutex> lock(mu_);
-  SKIFF_ASSIGN_OR_RETURN(
-      Stmt update, Stmt::Prepare(*db_, "UPDATE compute_targets SET type = ?, config_json = ?, "
+  SKIFF_ASSIGN_OR_RETURN(Stmt update,
+                         Stmt::Prepare(*db_,
+                                       "UPDATE compute_targets SET type = ?, config_json = ?, "
                                        "state = ?, updated_time = ? WHERE name = ?"));
   update.Bind(1, record.type)
       .Bind(2, record.config_json)
@@ -66,8 +68,8 @@ Status WorkspaceStore::UpdateComputeTarget(const ComputeTargetRecord& record) {
 
 StatusOr<ComputeTargetRecord> WorkspaceStore::GetComputeTarget(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  SKIFF_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Prepare(*db_, (std::string(kSelect) +
-                                                         " WHERE name = ?").c_str()));
+  SKIFF_ASSIGN_OR_RETURN(Stmt stmt,
+                         Stmt::Prepare(*db_, (std::string(kSelect) + " WHERE name = ?").c_str()));
   stmt.Bind(1, name);
   SKIFF_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return NoSuchTarget(name);
@@ -89,11 +91,11 @@ StatusOr<std::vector<ComputeTargetRecord>> WorkspaceStore::ListComputeTargets() 
 Status WorkspaceStore::DeleteComputeTarget(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
   SKIFF_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_));
-  SKIFF_ASSIGN_OR_RETURN(
-      Stmt users, Stmt::Prepare(*db_, "SELECT 'service ' || name FROM services "
-                                      "WHERE compute_target = ?1 UNION ALL "
-                                      "SELECT 'endpoint ' || name FROM endpoints "
-                                      "WHERE compute_target = ?1 ORDER BY 1"));
+  SKIFF_ASSIGN_OR_RETURN(Stmt users, Stmt::Prepare(*db_,
+                                                   "SELECT 'service ' || name FROM services "
+                                                   "WHERE compute_target = ?1 UNION ALL "
+                                                   "SELECT 'endpoint ' || name FROM endpoints "
+                                                   "WHERE compute_target = ?1 ORDER BY 1"));
   users.Bind(1, name);
   std::vector<std::string> in_use;
   for (;;) {
@@ -105,7 +107,8 @@ Status WorkspaceStore::DeleteComputeTarget(const std::string& name) {
     return FailedPrecondition("compute target '" + name + "' is used by " + QuotedList(in_use) +
                               "; delete those first");
   }
-  SKIFF_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(*db_, "DELETE FROM compute_targets WHERE name = ?"));
+  SKIFF_ASSIGN_OR_RETURN(Stmt del,
+                         Stmt::Prepare(*db_, "DELETE FROM compute_targets WHERE name = ?"));
   del.Bind(1, name);
   SKIFF_RETURN_IF_ERROR(del.Run());
   if (sqlite3_changes(db_->get()) == 0) return NoSuchTarget(name);

@@ -27,14 +27,16 @@ Status WorkspaceStore::CreateEndpoint(const EndpointRecord& r) {
   SKIFF_RETURN_IF_ERROR(ValidateJson(r.config_json, "endpoint config"));
   std::lock_guard<std::mutex> lock(mu_);
   SKIFF_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_));
-  SKIFF_ASSIGN_OR_RETURN(Stmt exists, Stmt::Prepare(*db_, "SELECT 1 FROM endpoints WHERE name = ?"));
+  SKIFF_ASSIGN_OR_RETURN(Stmt exists,
+                         Stmt::Prepare(*db_, "SELECT 1 FROM endpoints WHERE name = ?"));
   exists.Bind(1, r.name);
   SKIFF_ASSIGN_OR_RETURN(bool found, exists.Step());
   if (found) return AlreadyExists("endpoint '" + r.name + "' already exists; choose another name");
   SKIFF_RETURN_IF_ERROR(RequireComputeTarget(*db_, r.compute_target, "endpoint '" + r.name + "'"));
   std::string now = NowIso8601();
-  SKIFF_ASSIGN_OR_RETURN(
-      Stmt insert, Stmt::Prepare(*db_, "INSERT INTO endpoints (name, compute_target, state, "
+  SKIFF_ASSIGN_OR_RETURN(Stmt insert,
+                         Stmt::Prepare(*db_,
+                                       "INSERT INTO endpoints (name, compute_target, state, "
                                        "config_json, scoring_uri, created_time, updated_time) "
                                        "VALUES (?, ?, ?, ?, ?, ?, ?)"));
   insert.Bind(1, r.name)
@@ -51,8 +53,9 @@ Status WorkspaceStore::CreateEndpoint(const EndpointRecord& r) {
 Status WorkspaceStore::UpdateEndpoint(const EndpointRecord& r) {
   SKIFF_RETURN_IF_ERROR(ValidateJson(r.config_json, "endpoint config"));
   std::lock_guard<std::mutex> lock(mu_);
-  SKIFF_ASSIGN_OR_RETURN(
-      Stmt update, Stmt::Prepare(*db_, "UPDATE endpoints SET state = ?, config_json = ?, "
+  SKIFF_ASSIGN_OR_RETURN(Stmt update,
+                         Stmt::Prepare(*db_,
+                                       "UPDATE endpoints SET state = ?, config_json = ?, "
                                        "scoring_uri = ?, updated_time = ? WHERE name = ?"));
   update.Bind(1, r.state).Bind(2, r.config_json).Bind(3, r.scoring_uri).Bind(4, NowIso8601());
   update.Bind(5, r.name);
@@ -95,15 +98,17 @@ Status WorkspaceStore::DeleteEndpoint(const std::string& name) {
 Status WorkspaceStore::PutEndpointVersion(const EndpointVersionRecord& r) {
   if (r.version_name.empty()) return InvalidArgument("endpoint version name is empty; pass one");
   if (r.traffic_percentile < 0 || r.traffic_percentile > 100) {
-    return InvalidArgument("traffic_percentile of endpoint version '" + r.version_name +
-                           "' is " + std::to_string(r.traffic_percentile) + "; use 0..100");
+    return InvalidArgument("traffic_percentile of endpoint version '" + r.version_name + "' is " +
+                           std::to_string(r.traffic_percentile) + "; use 0..100");
   }
-  SKIFF_RETURN_IF_ERROR(ValidateJson(r.deployment_config_json, "endpoint version deployment config"));
+  SKIFF_RETURN_IF_ERROR(
+      ValidateJson(r.deployment_config_json, "endpoint version deployment config"));
   SKIFF_RETURN_IF_ERROR(ValidateJson(r.inference_config_json, "endpoint version inference config"));
   const std::string user = "endpoint '" + r.endpoint + "' version '" + r.version_name + "'";
   std::lock_guard<std::mutex> lock(mu_);
   SKIFF_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_));
-  SKIFF_ASSIGN_OR_RETURN(Stmt exists, Stmt::Prepare(*db_, "SELECT 1 FROM endpoints WHERE name = ?"));
+  SKIFF_ASSIGN_OR_RETURN(Stmt exists,
+                         Stmt::Prepare(*db_, "SELECT 1 FROM endpoints WHERE name = ?"));
   exists.Bind(1, r.endpoint);
   SKIFF_ASSIGN_OR_RETURN(bool found, exists.Step());
   if (!found) return NoSuchEndpoint(r.endpoint);
@@ -129,13 +134,15 @@ Status WorkspaceStore::PutEndpointVersion(const EndpointVersionRecord& r) {
       .Bind(8, r.state)
       .Bind(9, now);
   SKIFF_RETURN_IF_ERROR(upsert.Run());
-  SKIFF_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(*db_, "DELETE FROM endpoint_version_models "
-                                                       "WHERE endpoint = ? AND version_name = ?"));
+  SKIFF_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(*db_,
+                                                 "DELETE FROM endpoint_version_models "
+                                                 "WHERE endpoint = ? AND version_name = ?"));
   del.Bind(1, r.endpoint).Bind(2, r.version_name);
   SKIFF_RETURN_IF_ERROR(del.Run());
   for (const auto& model : r.models) {
-    SKIFF_ASSIGN_OR_RETURN(
-        Stmt insert, Stmt::Prepare(*db_, "INSERT OR IGNORE INTO endpoint_version_models "
+    SKIFF_ASSIGN_OR_RETURN(Stmt insert,
+                           Stmt::Prepare(*db_,
+                                         "INSERT OR IGNORE INTO endpoint_version_models "
                                          "(endpoint, version_name, model_name, model_version) "
                                          "VALUES (?, ?, ?, ?)"));
     insert.Bind(1, r.endpoint).Bind(2, r.version_name).Bind(3, model.name).Bind(4, model.version);
@@ -148,11 +155,11 @@ StatusOr<std::vector<EndpointVersionRecord>> WorkspaceStore::ListEndpointVersion
     const std::string& endpoint) {
   std::lock_guard<std::mutex> lock(mu_);
   SKIFF_ASSIGN_OR_RETURN(
-      Stmt stmt,
-      Stmt::Prepare(*db_, "SELECT endpoint, version_name, traffic_percentile, is_default, "
-                          "is_control, deployment_config_json, inference_config_json, state, "
-                          "created_time, updated_time FROM endpoint_versions "
-                          "WHERE endpoint = ? ORDER BY version_name"));
+      Stmt stmt, Stmt::Prepare(*db_,
+                               "SELECT endpoint, version_name, traffic_percentile, is_default, "
+                               "is_control, deployment_config_json, inference_config_json, state, "
+                               "created_time, updated_time FROM endpoint_versions "
+                               "WHERE endpoint = ? ORDER BY version_name"));
   stmt.Bind(1, endpoint);
   std::vector<EndpointVersionRecord> out;
   for (;;) {
@@ -172,8 +179,9 @@ StatusOr<std::vector<EndpointVersionRecord>> WorkspaceStore::ListEndpointVersion
     out.push_back(std::move(r));
   }
   for (auto& r : out) {
-    SKIFF_ASSIGN_OR_RETURN(
-        Stmt models, Stmt::Prepare(*db_, "SELECT model_name, model_version FROM "
+    SKIFF_ASSIGN_OR_RETURN(Stmt models,
+                           Stmt::Prepare(*db_,
+                                         "SELECT model_name, model_version FROM "
                                          "endpoint_version_models WHERE endpoint = ? AND "
                                          "version_name = ? ORDER BY model_name, model_version"));
     models.Bind(1, r.endpoint).Bind(2, r.version_name);
@@ -189,8 +197,9 @@ StatusOr<std::vector<EndpointVersionRecord>> WorkspaceStore::ListEndpointVersion
 Status WorkspaceStore::DeleteEndpointVersion(const std::string& endpoint,
                                              const std::string& version_name) {
   std::lock_guard<std::mutex> lock(mu_);
-  SKIFF_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(*db_, "DELETE FROM endpoint_versions "
-                                                       "WHERE endpoint = ? AND version_name = ?"));
+  SKIFF_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(*db_,
+                                                 "DELETE FROM endpoint_versions "
+                                                 "WHERE endpoint = ? AND version_name = ?"));
   del.Bind(1, endpoint).Bind(2, version_name);
   SKIFF_RETURN_IF_ERROR(del.Run());
   if (sqlite3_changes(db_->get()) == 0) {

@@ -61,19 +61,24 @@ StatusOr<GarbageCollectResult> WorkspaceStore::GarbageCollect(std::chrono::secon
     std::error_code size_ec;
     auto size = fs::file_size(path, size_ec);
     if (!fs::remove(path, size_ec)) continue;
-    if (temp) ++result.temp_files_removed; else ++result.blobs_removed;
+    if (temp)
+      ++result.temp_files_removed;
+    else
+      ++result.blobs_removed;
     result.bytes_freed += static_cast<int64_t>(size);
   }
   if (ec) return Internal("cannot list '" + BlobDir() + "': " + ec.message());
-  for (fs::directory_iterator it(MaterializedDir(), ec), end; !ec && it != end;
-       it.increment(ec)) {
+  for (fs::directory_iterator it(MaterializedDir(), ec), end; !ec && it != end; it.increment(ec)) {
     const fs::path& path = it->path();
     bool temp = IsTemp(path);
     if (!temp && folders.count(path.filename().string()) > 0) continue;
     if (!OlderThan(path, min_age)) continue;
     std::error_code rm_ec;
     if (fs::remove_all(path, rm_ec) > 0) {
-      if (temp) ++result.temp_files_removed; else ++result.materialized_removed;
+      if (temp)
+        ++result.temp_files_removed;
+      else
+        ++result.materialized_removed;
     }
   }
   SKIFF_RETURN_IF_ERROR(FsyncDir(BlobDir()));

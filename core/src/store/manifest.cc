@@ -3,9 +3,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <system_error>
-
 #include <nlohmann/json.hpp>
+#include <system_error>
 
 #include "blob_store.h"
 
@@ -74,14 +73,15 @@ Status MaterializeFolder(const std::string& blob_dir, const Manifest& manifest,
                          const std::string& dest, bool link) {
   std::error_code ec;
   if (!fs::create_directory(dest, ec) || ec) {
-    return FailedPrecondition("cannot create '" + dest + "': " +
-                              (ec ? ec.message() : std::string("it already exists")) +
+    return FailedPrecondition("cannot create '" + dest +
+                              "': " + (ec ? ec.message() : std::string("it already exists")) +
                               "; choose a path that does not exist");
   }
   for (const auto& [rel, sha] : manifest) {
     fs::path target = fs::path(dest) / rel;
     fs::create_directories(target.parent_path(), ec);
-    if (ec) return Internal("cannot create '" + target.parent_path().string() + "': " + ec.message());
+    if (ec)
+      return Internal("cannot create '" + target.parent_path().string() + "': " + ec.message());
     if (link && ::link((blob_dir + "/" + sha).c_str(), target.c_str()) == 0) continue;
     SKIFF_RETURN_IF_ERROR(CopyBlobVerified(blob_dir, sha, target.string()));
   }

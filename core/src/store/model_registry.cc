@@ -115,15 +115,17 @@ StatusOr<ModelRecord> WorkspaceStore::RegisterModel(const RegisterModelRequest& 
     std::lock_guard<std::mutex> lock(mu_);
     SKIFF_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_));
     if (!AllPresent(BlobDir(), stored.blobs)) continue;  // rolls back, stores again
-    SKIFF_ASSIGN_OR_RETURN(
-        Stmt next, Stmt::Prepare(*db_, "SELECT COALESCE(MAX(version), 0) + 1 FROM models "
-                                       "WHERE name = ?"));
+    SKIFF_ASSIGN_OR_RETURN(Stmt next,
+                           Stmt::Prepare(*db_,
+                                         "SELECT COALESCE(MAX(version), 0) + 1 FROM models "
+                                         "WHERE name = ?"));
     next.Bind(1, record.name);
     SKIFF_ASSIGN_OR_RETURN(bool row, next.Step());
     record.version = row ? next.Int(0) : 1;
     record.created_time = NowIso8601();
-    SKIFF_ASSIGN_OR_RETURN(
-        Stmt insert, Stmt::Prepare(*db_, "INSERT INTO models (name, version, sha256, kind, "
+    SKIFF_ASSIGN_OR_RETURN(Stmt insert,
+                           Stmt::Prepare(*db_,
+                                         "INSERT INTO models (name, version, sha256, kind, "
                                          "size_bytes, file_name, description, tags_json, "
                                          "properties_json, created_time) "
                                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
@@ -259,8 +261,8 @@ StatusOr<std::string> WorkspaceStore::ResolveArtifactPath(const ModelRecord& rec
     if (intact) return dir;
     fs::remove_all(dir, ec);  // rebuilt below from the verified blobs
   }
-  const std::string tmp = MaterializedDir() + "/" + kTempPrefix + record.sha256 + "-" +
-                          std::to_string(::getpid());
+  const std::string tmp =
+      MaterializedDir() + "/" + kTempPrefix + record.sha256 + "-" + std::to_string(::getpid());
   fs::remove_all(tmp, ec);
   SKIFF_RETURN_IF_ERROR(MaterializeFolder(BlobDir(), manifest, tmp, /*link=*/true));
   if (::rename(tmp.c_str(), dir.c_str()) != 0) {

@@ -5,7 +5,8 @@
 namespace skiff::store {
 
 Status RequireComputeTarget(Db& db, const std::string& name, const std::string& user) {
-  SKIFF_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Prepare(db, "SELECT 1 FROM compute_targets WHERE name = ?"));
+  SKIFF_ASSIGN_OR_RETURN(Stmt stmt,
+                         Stmt::Prepare(db, "SELECT 1 FROM compute_targets WHERE name = ?"));
   stmt.Bind(1, name);
   SKIFF_ASSIGN_OR_RETURN(bool found, stmt.Step());
   if (found) return OkStatus();

@@ -118,13 +118,12 @@ Status MigrateSchema(Db& db) {
     if (current > latest) {
       return FailedPrecondition("workspace database '" + db.path() + "' has schema version " +
                                 std::to_string(current) + " but this skiff understands up to " +
-                                std::to_string(latest) +
-                                "; upgrade skiff to open this workspace");
+                                std::to_string(latest) + "; upgrade skiff to open this workspace");
     }
     if (current == latest) return OkStatus();  // the transaction rolls back: nothing written
-    SKIFF_RETURN_IF_ERROR(db.Exec(Migrations()[static_cast<size_t>(current)])
-                              .WithContext("migrating to schema version " +
-                                           std::to_string(current + 1)));
+    SKIFF_RETURN_IF_ERROR(
+        db.Exec(Migrations()[static_cast<size_t>(current)])
+            .WithContext("migrating to schema version " + std::to_string(current + 1)));
     SKIFF_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(current + 1)));
     SKIFF_RETURN_IF_ERROR(txn->Commit());
   }

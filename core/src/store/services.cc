@@ -28,7 +28,8 @@ ServiceRecord ReadService(const Stmt& s) {
 }
 
 Status NoSuchService(const std::string& name) {
-  return NotFound("service '" + name + "' does not exist; run `skiff service list` to see services");
+  return NotFound("service '" + name +
+                  "' does not exist; run `skiff service list` to see services");
 }
 
 Status ValidateService(const ServiceRecord& r) {
@@ -38,13 +39,15 @@ Status ValidateService(const ServiceRecord& r) {
 }
 
 Status WriteModels(Db& db, const ServiceRecord& r) {
-  SKIFF_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(db, "DELETE FROM service_models WHERE service = ?"));
+  SKIFF_ASSIGN_OR_RETURN(Stmt del,
+                         Stmt::Prepare(db, "DELETE FROM service_models WHERE service = ?"));
   del.Bind(1, r.name);
   SKIFF_RETURN_IF_ERROR(del.Run());
   for (const auto& model : r.models) {
-    SKIFF_ASSIGN_OR_RETURN(
-        Stmt insert, Stmt::Prepare(db, "INSERT OR IGNORE INTO service_models "
-                                       "(service, model_name, model_version) VALUES (?, ?, ?)"));
+    SKIFF_ASSIGN_OR_RETURN(Stmt insert,
+                           Stmt::Prepare(db,
+                                         "INSERT OR IGNORE INTO service_models "
+                                         "(service, model_name, model_version) VALUES (?, ?, ?)"));
     insert.Bind(1, r.name).Bind(2, model.name).Bind(3, model.version);
     SKIFF_RETURN_IF_ERROR(insert.Run());
   }
@@ -52,9 +55,10 @@ Status WriteModels(Db& db, const ServiceRecord& r) {
 }
 
 Status ReadModels(Db& db, ServiceRecord& r) {
-  SKIFF_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Prepare(db, "SELECT model_name, model_version FROM "
-                                                      "service_models WHERE service = ? "
-                                                      "ORDER BY model_name, model_version"));
+  SKIFF_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Prepare(db,
+                                                  "SELECT model_name, model_version FROM "
+                                                  "service_models WHERE service = ? "
+                                                  "ORDER BY model_name, model_version"));
   stmt.Bind(1, r.name);
   for (;;) {
     SKIFF_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -80,10 +84,10 @@ Status WorkspaceStore::CreateService(const ServiceRecord& r) {
   SKIFF_RETURN_IF_ERROR(RequireModels(*db_, r.models, "service '" + r.name + "'"));
   std::string now = NowIso8601();
   SKIFF_ASSIGN_OR_RETURN(
-      Stmt insert,
-      Stmt::Prepare(*db_, "INSERT INTO services (name, compute_target, state, "
-                          "deployment_config_json, inference_config_json, scoring_uri, "
-                          "created_time, updated_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+      Stmt insert, Stmt::Prepare(*db_,
+                                 "INSERT INTO services (name, compute_target, state, "
+                                 "deployment_config_json, inference_config_json, scoring_uri, "
+                                 "created_time, updated_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
   insert.Bind(1, r.name)
       .Bind(2, r.compute_target)
       .Bind(3, r.state)
@@ -103,10 +107,10 @@ Status WorkspaceStore::UpdateService(const ServiceRecord& r) {
   SKIFF_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_));
   SKIFF_RETURN_IF_ERROR(RequireModels(*db_, r.models, "service '" + r.name + "'"));
   SKIFF_ASSIGN_OR_RETURN(
-      Stmt update,
-      Stmt::Prepare(*db_, "UPDATE services SET state = ?, deployment_config_json = ?, "
-                          "inference_config_json = ?, scoring_uri = ?, updated_time = ? "
-                          "WHERE name = ?"));
+      Stmt update, Stmt::Prepare(*db_,
+                                 "UPDATE services SET state = ?, deployment_config_json = ?, "
+                                 "inference_config_json = ?, scoring_uri = ?, updated_time = ? "
+                                 "WHERE name = ?"));
   update.Bind(1, r.state)
       .Bind(2, r.deployment_config_json)
       .Bind(3, r.inference_config_json)
@@ -157,20 +161,20 @@ Status WorkspaceStore::DeleteService(const std::string& name) {
 Status WorkspaceStore::BeginOperation(const std::string& service, const std::string& op) {
   std::lock_guard<std::mutex> lock(mu_);
   SKIFF_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_));
-  SKIFF_ASSIGN_OR_RETURN(
-      Stmt stmt, Stmt::Prepare(*db_, "SELECT operation, operation_started_time FROM services "
-                                     "WHERE name = ?"));
+  SKIFF_ASSIGN_OR_RETURN(Stmt stmt,
+                         Stmt::Prepare(*db_,
+                                       "SELECT operation, operation_started_time FROM services "
+                                       "WHERE name = ?"));
   stmt.Bind(1, service);
   SKIFF_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return NoSuchService(service);
   if (!stmt.IsNull(0)) {
-    return FailedPrecondition("operation in progress: " + stmt.Text(0) + " on service '" +
-                              service + "' since " + stmt.Text(1) +
-                              "; wait for it to finish and retry");
+    return FailedPrecondition("operation in progress: " + stmt.Text(0) + " on service '" + service +
+                              "' since " + stmt.Text(1) + "; wait for it to finish and retry");
   }
-  SKIFF_ASSIGN_OR_RETURN(
-      Stmt update, Stmt::Prepare(*db_, "UPDATE services SET operation = ?, "
-                                       "operation_started_time = ? WHERE name = ?"));
+  SKIFF_ASSIGN_OR_RETURN(Stmt update, Stmt::Prepare(*db_,
+                                                    "UPDATE services SET operation = ?, "
+                                                    "operation_started_time = ? WHERE name = ?"));
   update.Bind(1, op).Bind(2, NowIso8601()).Bind(3, service);
   SKIFF_RETURN_IF_ERROR(update.Run());
   return txn->Commit();
@@ -178,8 +182,9 @@ Status WorkspaceStore::BeginOperation(const std::string& service, const std::str
 
 Status WorkspaceStore::EndOperation(const std::string& service) {
   std::lock_guard<std::mutex> lock(mu_);
-  SKIFF_ASSIGN_OR_RETURN(
-      Stmt update, Stmt::Prepare(*db_, "UPDATE services SET operation = NULL, "
+  SKIFF_ASSIGN_OR_RETURN(Stmt update,
+                         Stmt::Prepare(*db_,
+                                       "UPDATE services SET operation = NULL, "
                                        "operation_started_time = NULL WHERE name = ?"));
   update.Bind(1, service);
   SKIFF_RETURN_IF_ERROR(update.Run());

@@ -4,8 +4,9 @@ namespace skiff::store {
 
 StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close(raw);
@@ -24,7 +25,8 @@ Status Db::Exec(const std::string& sql) {
   if (rc == SQLITE_OK) return OkStatus();
   std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
   sqlite3_free(err);
-  return Internal("workspace database '" + path_ + "': " + msg + " (in: " + sql.substr(0, 60) + ")");
+  return Internal("workspace database '" + path_ + "': " + msg + " (in: " + sql.substr(0, 60) +
+                  ")");
 }
 
 Status Db::Error(const std::string& what) const {

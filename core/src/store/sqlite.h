@@ -4,11 +4,11 @@
 // Threading: none of these is thread-safe; WorkspaceStore serialises use.
 #pragma once
 
+#include <sqlite3.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
-
-#include <sqlite3.h>
 
 #include "skiff/status.h"
 

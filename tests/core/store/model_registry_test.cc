@@ -1,6 +1,5 @@
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "skiff/store/model_name.h"
 #include "skiff/store/workspace_store.h"
@@ -49,8 +48,8 @@ TEST_F(StoreModels, OpenCreatesPrivateWorkspaceDir) {
 
 TEST_F(StoreModels, RegisterFileAutoIncrementsVersionAndRecordsMetadata) {
   WriteFile(dir_ / "model.onnx", "weights-v1");
-  RegisterModelRequest request{"resnet", dir_ / "model.onnx", "a model", {{"stage", "dev"}},
-                               {{"accuracy", "0.9"}}};
+  RegisterModelRequest request{
+      "resnet", dir_ / "model.onnx", "a model", {{"stage", "dev"}}, {{"accuracy", "0.9"}}};
   auto v1 = store_->RegisterModel(request);
   ASSERT_TRUE(v1.ok()) << v1.status().ToString();
   EXPECT_EQ(v1->version, 1);
@@ -121,8 +120,7 @@ TEST_F(StoreModels, TamperedArtifactIsDataLoss) {
   EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
   EXPECT_NE(s.message().find("m:1"), std::string::npos) << s.message();
   EXPECT_EQ(store_->ResolveArtifactPath(record).status().code(), StatusCode::kDataLoss);
-  EXPECT_EQ(store_->DownloadModel("m", 1, dir_ / "out.bin").status().code(),
-            StatusCode::kDataLoss);
+  EXPECT_EQ(store_->DownloadModel("m", 1, dir_ / "out.bin").status().code(), StatusCode::kDataLoss);
 }
 
 TEST_F(StoreModels, TamperedFolderFileIsDataLoss) {
@@ -145,10 +143,10 @@ TEST_F(StoreModels, ClearErrorsForBadInput) {
             std::string::npos)
       << s.message();
   WriteFile(dir_ / "m.bin", "x");
-  for (const std::string& bad : std::vector<std::string>{"", "-lead", "has space", "semi;colon", std::string(256, 'a')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "-lead", "has space", "semi;colon", std::string(256, 'a')}) {
     request = RegisterModelRequest{bad, dir_ / "m.bin", "", {}, {}};
-    EXPECT_EQ(store_->RegisterModel(request).status().code(), StatusCode::kInvalidArgument)
-        << bad;
+    EXPECT_EQ(store_->RegisterModel(request).status().code(), StatusCode::kInvalidArgument) << bad;
   }
   EXPECT_TRUE(ValidateModelName("a.b_c-1").ok());
   EXPECT_TRUE(ValidateModelName(std::string(255, 'a')).ok());

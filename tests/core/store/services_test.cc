@@ -28,7 +28,8 @@ TEST_F(StoreServices, ComputeTargetCrud) {
             StatusCode::kAlreadyExists);
   EXPECT_EQ(store_->CreateComputeTarget({"bad", "aks", "{not json", "", "", ""}).code(),
             StatusCode::kInvalidArgument);
-  ASSERT_TRUE(store_->UpdateComputeTarget({"local", "local", R"({"a":1})", "Updating", "", ""}).ok());
+  ASSERT_TRUE(
+      store_->UpdateComputeTarget({"local", "local", R"({"a":1})", "Updating", "", ""}).ok());
   auto target = store_->GetComputeTarget("local");
   ASSERT_TRUE(target.ok());
   EXPECT_EQ(target->state, "Updating");

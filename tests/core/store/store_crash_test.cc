@@ -3,6 +3,7 @@
 // acknowledged must be there, every row's artifact must be intact, and the
 // database must pass integrity_check. Kill delays are random so kills land
 // mid-write, but no assertion depends on when the kill lands.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -15,8 +16,6 @@
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "skiff/store/workspace_store.h"
 #include "test_util.h"

@@ -32,8 +32,8 @@ struct ModelRecord {
   // File: SHA-256 of the bytes. Folder: SHA-256 of the manifest.
   std::string sha256;
   ModelKind kind = ModelKind::kFile;
-  int64_t size_bytes = 0;   // sum of file sizes for a folder
-  std::string file_name;    // basename of the registered path (used by downloads)
+  int64_t size_bytes = 0;  // sum of file sizes for a folder
+  std::string file_name;   // basename of the registered path (used by downloads)
   std::string description;
   StringMap tags;
   StringMap properties;

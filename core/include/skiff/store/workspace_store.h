@@ -140,7 +140,7 @@ class WorkspaceStore {
   std::string MaterializedDir() const;
 
   const std::string dir_;
-  mutable std::mutex mu_;    // guards db_ (one connection, not thread-safe on its own)
+  mutable std::mutex mu_;   // guards db_ (one connection, not thread-safe on its own)
   std::unique_ptr<Db> db_;  // GUARDED_BY(mu_)
 };
 
