@@ -30,4 +30,11 @@ std::vector<std::string> DefaultPluginSearchPath() {
   return path;
 }
 
+StatusOr<Workspace> Workspace::Open(const std::string& dir) {
+  std::string resolved = ResolveWorkspaceDir(dir);
+  SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<store::WorkspaceStore> store,
+                         store::WorkspaceStore::Open(resolved));
+  return Workspace(resolved, std::shared_ptr<store::WorkspaceStore>(std::move(store)));
+}
+
 }  // namespace skiff::sdk

@@ -1,0 +1,20 @@
+// Model names and "name:version" ids.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "skiff/status.h"
+
+namespace skiff::store {
+
+// OK when `name` is 1-255 chars of letters, digits, '-', '_', '.', starting
+// with a letter or digit; otherwise InvalidArgument naming the rule.
+Status ValidateModelName(const std::string& name);
+
+// Parses "name:version" (or "name", meaning latest, version 0).
+// InvalidArgument when the version is not a positive integer.
+StatusOr<std::pair<std::string, int64_t>> ParseModelId(const std::string& id);
+
+}  // namespace skiff::store

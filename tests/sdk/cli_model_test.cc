@@ -1,0 +1,155 @@
+// Runs the built `skiff` binary against a temp workspace.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void Spit(const std::string& path, const std::string& bytes) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// $SKIFF_BINARY_DIR/bin/skiff, else the path CMake compiled in.
+std::string SkiffBinary() {
+  const char* dir = std::getenv("SKIFF_BINARY_DIR");
+  if (dir != nullptr && *dir != '\0') return std::string(dir) + "/bin/skiff";
+  return SKIFF_CLI;
+}
+
+std::string Quote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+struct Result {
+  int rc = -1;
+  std::string out, err;
+};
+
+class CliModel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "skiff-cli-XXXXXX").string();
+    dir_ = ::mkdtemp(tmpl.data());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Result Skiff(const std::vector<std::string>& args) {
+    std::string cmd = Quote(SkiffBinary()) + " -w " + Quote(dir_ + "/ws");
+    for (const auto& a : args) cmd += " " + Quote(a);
+    cmd += " >" + Quote(dir_ + "/out") + " 2>" + Quote(dir_ + "/err");
+    int status = std::system(cmd.c_str());
+    Result r;
+    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = Slurp(dir_ + "/out");
+    r.err = Slurp(dir_ + "/err");
+    return r;
+  }
+  nlohmann::json Json(const std::vector<std::string>& args) {
+    Result r = Skiff(args);
+    EXPECT_EQ(r.rc, 0) << r.err;
+    return nlohmann::json::parse(r.out, nullptr, false);
+  }
+  // The failure is one "skiff: error: ..." line naming `needle`.
+  void ExpectOneLineError(const Result& r, const std::string& needle) {
+    EXPECT_NE(r.rc, 0);
+    EXPECT_EQ(r.err.rfind("skiff: error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  }
+  std::string Path(const std::string& rel) const { return dir_ + "/" + rel; }
+
+  std::string dir_;
+};
+
+TEST_F(CliModel, RegisterListShowFileAndFolder) {
+  Spit(Path("model.onnx"), "onnx-bytes");
+  Spit(Path("folder/weights.bin"), "w");
+  Spit(Path("folder/cfg/labels.txt"), "a\nb\n");
+  auto v1 = Json({"model", "register", "-n", "resnet", "-p", Path("model.onnx"), "--tag",
+                  "stage=dev", "--property", "acc=0.9", "--description", "first", "-o", "json"});
+  EXPECT_EQ(v1["id"], "resnet:1");
+  EXPECT_EQ(v1["kind"], "file");
+  EXPECT_EQ(v1["sizeBytes"], 10);
+  EXPECT_EQ(v1["tags"]["stage"], "dev");
+  EXPECT_EQ(v1["properties"]["acc"], "0.9");
+  EXPECT_EQ(v1["description"], "first");
+  EXPECT_EQ(v1["sha256"].get<std::string>().size(), 64u);
+  EXPECT_FALSE(v1["createdTime"].get<std::string>().empty());
+  auto v2 = Json({"model", "register", "-n", "resnet", "-p", Path("folder"), "-o", "json"});
+  EXPECT_EQ(v2["version"], 2);
+  EXPECT_EQ(v2["kind"], "folder");
+
+  auto list = Json({"model", "list", "-o", "json"});
+  ASSERT_TRUE(list.is_array());
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1]["id"], "resnet:2");
+  auto shown = Json({"model", "show", "-m", "resnet:1", "-o", "json"});
+  EXPECT_EQ(shown["sha256"], v1["sha256"]);
+  auto latest = Json({"model", "show", "-n", "resnet", "-o", "json"});
+  EXPECT_EQ(latest["version"], 2);
+  Result table = Skiff({"model", "list"});
+  EXPECT_EQ(table.rc, 0);
+  EXPECT_NE(table.out.find("NAME"), std::string::npos);
+}
+
+TEST_F(CliModel, DownloadRoundTripsBytes) {
+  std::string bytes(70000, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 31);
+  Spit(Path("model.bin"), bytes);
+  Spit(Path("folder/a.bin"), bytes.substr(0, 100));
+  Spit(Path("folder/sub/b.bin"), "bbb");
+  ASSERT_EQ(Skiff({"model", "register", "-n", "m", "-p", Path("model.bin")}).rc, 0);
+  ASSERT_EQ(Skiff({"model", "register", "-n", "m", "-p", Path("folder")}).rc, 0);
+  Result r = Skiff({"model", "download", "-m", "m:1", "-t", Path("dl")});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(Slurp(Path("dl/model.bin")), bytes);
+  ASSERT_EQ(Skiff({"model", "download", "-m", "m:2", "-t", Path("dl")}).rc, 0);
+  EXPECT_EQ(Slurp(Path("dl/folder/a.bin")), bytes.substr(0, 100));
+  EXPECT_EQ(Slurp(Path("dl/folder/sub/b.bin")), "bbb");
+  ExpectOneLineError(Skiff({"model", "download", "-m", "m:1", "-t", Path("dl")}), "already exists");
+}
+
+TEST_F(CliModel, ErrorsAreOneLineAndNonZero) {
+  ExpectOneLineError(Skiff({"model", "register", "-n", "m", "-p", Path("missing.bin")}),
+                     "model path '" + Path("missing.bin") + "' does not exist");
+  ExpectOneLineError(Skiff({"model", "show", "-m", "ghost:3"}),
+                     "model 'ghost:3' is not registered");
+  Spit(Path("m.bin"), "x");
+  ExpectOneLineError(Skiff({"model", "register", "-n", "m", "-p", Path("m.bin"), "--tag", "oops"}),
+                     "invalid --tag 'oops'");
+  ExpectOneLineError(Skiff({"model", "register", "-n", "-bad", "-p", Path("m.bin")}), "model name");
+  ASSERT_EQ(Skiff({"model", "register", "-n", "m", "-p", Path("m.bin")}).rc, 0);
+  ASSERT_EQ(Skiff({"model", "delete", "-m", "m:1"}).rc, 0);
+  ExpectOneLineError(Skiff({"model", "delete", "-m", "m:1"}), "model 'm:1' is not registered");
+}
+
+TEST_F(CliModel, HelpShowsAnExample) {
+  for (const char* sub : {"register", "list", "show", "download", "delete"}) {
+    Result r = Skiff({"model", sub, "--help"});
+    EXPECT_EQ(r.rc, 0) << sub;
+    EXPECT_NE(r.out.find("Example:\n  skiff model " + std::string(sub)), std::string::npos)
+        << r.out;
+  }
+}
+
+}  // namespace
