@@ -96,9 +96,8 @@ int main(int argc, char** argv) {
     double sum = 0;
     for (double u : us) sum += u;
     std::sort(us.begin(), us.end());
-    std::printf("%-10s %-8s %10.1f %10.1f %10.1f\n", name,
-                (*model)->device().str().c_str(), us[kIters / 2], us[kIters * 99 / 100],
-                sum / kIters);
+    std::printf("%-10s %-8s %10.1f %10.1f %10.1f\n", name, (*model)->device().str().c_str(),
+                us[kIters / 2], us[kIters * 99 / 100], sum / kIters);
   }
 
   // 64 one-row requests for cnn: one by one, then 64 concurrent callers
@@ -136,8 +135,7 @@ int main(int argc, char** argv) {
     }
     best_batched = std::min(best_batched, Us(Clock::now() - start));
   }
-  std::printf("%-28s %10.2f %12.0f\n", "one by one", best_seq / 1000,
-              kRequests / (best_seq / 1e6));
+  std::printf("%-28s %10.2f %12.0f\n", "one by one", best_seq / 1000, kRequests / (best_seq / 1e6));
   std::printf("%-28s %10.2f %12.0f\n", "batcher (max 16, 2 ms)", best_batched / 1000,
               kRequests / (best_batched / 1e6));
   std::printf("(best of %d rounds; batched includes spawning 64 caller threads)\n", kRounds);

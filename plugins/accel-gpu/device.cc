@@ -17,9 +17,9 @@ StatusOr<c10::Device> Cuda(const std::string& spec, int64_t index) {
   const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
   if (index < 0) index = 0;
   if (index >= count) {
-    return FailedPrecondition("device '" + spec + "' does not exist: " + std::to_string(count) +
-                              " CUDA device(s) visible (cuda:0 to cuda:" +
-                              std::to_string(count - 1) + ")");
+    return FailedPrecondition(
+        "device '" + spec + "' does not exist: " + std::to_string(count) +
+        " CUDA device(s) visible (cuda:0 to cuda:" + std::to_string(count - 1) + ")");
   }
   return c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(index));
 }
@@ -30,9 +30,8 @@ StatusOr<c10::Device> SelectDevice(const std::string& spec, int32_t replica_inde
   if (spec == "cpu") return c10::Device(c10::DeviceType::CPU);
   if (spec.empty() || spec == "auto" || spec == "cuda") {
     if (spec != "cuda" && !torch::cuda::is_available()) return c10::Device(c10::DeviceType::CPU);
-    const int64_t count = torch::cuda::is_available()
-                              ? static_cast<int64_t>(torch::cuda::device_count())
-                              : 1;
+    const int64_t count =
+        torch::cuda::is_available() ? static_cast<int64_t>(torch::cuda::device_count()) : 1;
     return Cuda(spec.empty() ? "auto" : spec, count > 0 ? replica_index % count : 0);
   }
   const std::string prefix = "cuda:";

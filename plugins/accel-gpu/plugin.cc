@@ -22,5 +22,4 @@ skiff::StatusOr<std::unique_ptr<skiff::Accelerator>> MakeTorchAccelerator(
 }  // namespace
 
 SKIFF_DEFINE_PLUGIN(skiff::Accelerator, "torch", "0.1.0",
-                    "TorchScript (.pt) models on CUDA or CPU with libtorch",
-                    MakeTorchAccelerator)
+                    "TorchScript (.pt) models on CUDA or CPU with libtorch", MakeTorchAccelerator)

@@ -8,14 +8,22 @@ namespace skiff::accel_gpu {
 
 at::ScalarType ToScalarType(DataType dtype) {
   switch (dtype) {
-    case DataType::kFp32: return at::kFloat;
-    case DataType::kFp64: return at::kDouble;
-    case DataType::kFp16: return at::kHalf;
-    case DataType::kInt64: return at::kLong;
-    case DataType::kInt32: return at::kInt;
-    case DataType::kInt8: return at::kChar;
-    case DataType::kUint8: return at::kByte;
-    case DataType::kBool: return at::kBool;
+    case DataType::kFp32:
+      return at::kFloat;
+    case DataType::kFp64:
+      return at::kDouble;
+    case DataType::kFp16:
+      return at::kHalf;
+    case DataType::kInt64:
+      return at::kLong;
+    case DataType::kInt32:
+      return at::kInt;
+    case DataType::kInt8:
+      return at::kChar;
+    case DataType::kUint8:
+      return at::kByte;
+    case DataType::kBool:
+      return at::kBool;
   }
   return at::kFloat;
 }

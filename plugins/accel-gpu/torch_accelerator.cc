@@ -13,9 +13,8 @@ StatusOr<std::unique_ptr<TorchAccelerator>> TorchAccelerator::Create(
     if (!std::isspace(static_cast<unsigned char>(c))) compact += c;
   }
   if (!compact.empty() && compact != "{}") {
-    return InvalidArgument(
-        "the torch accelerator takes no plugin options (got '" + options_json +
-        "'); put model settings (device, threads) in the inference config");
+    return InvalidArgument("the torch accelerator takes no plugin options (got '" + options_json +
+                           "'); put model settings (device, threads) in the inference config");
   }
   return std::make_unique<TorchAccelerator>();
 }

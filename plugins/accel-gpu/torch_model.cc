@@ -81,8 +81,7 @@ StatusOr<std::unique_ptr<TorchModel>> TorchModel::Load(const ModelLoadOptions& o
     if (!std::ifstream(path).good()) {
       return NotFound("model file '" + path + "' does not exist or cannot be read");
     }
-    SKIFF_ASSIGN_OR_RETURN(c10::Device device,
-                           SelectDevice(options.device, options.replica_index));
+    SKIFF_ASSIGN_OR_RETURN(c10::Device device, SelectDevice(options.device, options.replica_index));
     ApplyInterOpThreads(options.inter_op_threads);
     ApplyIntraOpThreads(options.intra_op_threads);
     torch::jit::Module module;
@@ -102,8 +101,10 @@ StatusOr<std::unique_ptr<TorchModel>> TorchModel::Load(const ModelLoadOptions& o
     const size_t arity = method->function().getSchema().arguments().size() - 1;
     if (arity != options.signature.inputs.size()) {
       return FailedPrecondition("TorchScript model '" + path + "': forward() takes " +
-                                std::to_string(arity) + " input(s) but the inference config "
-                                "declares " + std::to_string(options.signature.inputs.size()));
+                                std::to_string(arity) +
+                                " input(s) but the inference config "
+                                "declares " +
+                                std::to_string(options.signature.inputs.size()));
     }
     return std::unique_ptr<TorchModel>(new TorchModel(std::move(module), options, device));
   } catch (const c10::Error& e) {

@@ -202,8 +202,7 @@ void DynamicBatcher::Execute(std::vector<Pending>& batch) {
     for (const Pending& p : batch) bytes += p.inputs[i].data.size();
     merged[i].data.reserve(bytes);
     for (const Pending& p : batch) {
-      merged[i].data.insert(merged[i].data.end(), p.inputs[i].data.begin(),
-                            p.inputs[i].data.end());
+      merged[i].data.insert(merged[i].data.end(), p.inputs[i].data.begin(), p.inputs[i].data.end());
     }
   }
 

@@ -65,8 +65,8 @@ std::vector<float> Floats(const Tensor& t) {
   return v;
 }
 
-std::unique_ptr<DynamicBatcher> MakeBatcher(FakeModel* model, int64_t max_batch,
-                                            int64_t delay_us, size_t queue = 1024) {
+std::unique_ptr<DynamicBatcher> MakeBatcher(FakeModel* model, int64_t max_batch, int64_t delay_us,
+                                            size_t queue = 1024) {
   DynamicBatcherOptions o;
   o.max_batch_size = max_batch;
   o.max_queue_delay_us = delay_us;
@@ -84,9 +84,8 @@ TEST(BatchDynamicBatcher, ConcurrentCallersGetExactlyTheirOwnRows) {
   std::vector<std::future<DynamicBatcher::Result>> futures(kCallers);
   std::vector<std::thread> threads;
   for (int c = 0; c < kCallers; ++c) {
-    threads.emplace_back([&, c] {
-      futures[c] = batcher->Submit({Rows(1 + c % 3, 2, 100.0f * c)});
-    });
+    threads.emplace_back(
+        [&, c] { futures[c] = batcher->Submit({Rows(1 + c % 3, 2, 100.0f * c)}); });
   }
   for (auto& t : threads) t.join();
   int64_t rows = 0;

@@ -22,8 +22,8 @@ Tensor Make(std::string name, DataType dtype, std::vector<int64_t> shape) {
 }
 
 TEST(BatchingSignatureCheck, AcceptsMatchingInputsWithAnyDynamicDim) {
-  EXPECT_TRUE(CheckInputs(TwoInputs(), {Make("x", DataType::kFp32, {7, 4}),
-                                        Make("ids", DataType::kInt64, {3})})
+  EXPECT_TRUE(CheckInputs(TwoInputs(),
+                          {Make("x", DataType::kFp32, {7, 4}), Make("ids", DataType::kInt64, {3})})
                   .ok());
   // Unnamed tensors are taken in signature order.
   EXPECT_TRUE(
@@ -32,8 +32,8 @@ TEST(BatchingSignatureCheck, AcceptsMatchingInputsWithAnyDynamicDim) {
 }
 
 TEST(BatchingSignatureCheck, WrongShapeNamesTheInput) {
-  Status s = CheckInputs(TwoInputs(), {Make("x", DataType::kFp32, {2, 5}),
-                                       Make("ids", DataType::kInt64, {2})});
+  Status s = CheckInputs(TwoInputs(),
+                         {Make("x", DataType::kFp32, {2, 5}), Make("ids", DataType::kInt64, {2})});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "input 'x': expected shape [-1, 4], got [2, 5]");
   s = CheckInputs(TwoInputs(),
@@ -42,8 +42,8 @@ TEST(BatchingSignatureCheck, WrongShapeNamesTheInput) {
 }
 
 TEST(BatchingSignatureCheck, WrongDtypeNamesTheInput) {
-  Status s = CheckInputs(TwoInputs(), {Make("x", DataType::kFp32, {2, 4}),
-                                       Make("ids", DataType::kInt32, {2})});
+  Status s = CheckInputs(TwoInputs(),
+                         {Make("x", DataType::kFp32, {2, 4}), Make("ids", DataType::kInt32, {2})});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "input 'ids': expected dtype INT64, got INT32");
 }

@@ -47,8 +47,8 @@ TEST(AccelGpuDtype, EveryDtypeRoundTripsOnCpu) {
 TEST(AccelGpuSignature, WrongShapeNamesTheInput) {
   auto model = LoadOk(FixtureOptions("mlp", "cpu"));
   ASSERT_NE(model, nullptr);
-  auto out = model->Score({test::FromDoubles("input", DataType::kFp32, {2, 5},
-                                             std::vector<double>(10, 0.0))});
+  auto out = model->Score(
+      {test::FromDoubles("input", DataType::kFp32, {2, 5}, std::vector<double>(10, 0.0))});
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(out.status().message(), "input 'input': expected shape [-1, 4], got [2, 5]");
 }

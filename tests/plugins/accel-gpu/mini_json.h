@@ -73,7 +73,10 @@ struct Json {
         Expect(s, pos, ':');
         v.object[key] = ParseValue(s, pos);
         SkipSpace(s, pos);
-        if (s[pos] == ',') { ++pos; continue; }
+        if (s[pos] == ',') {
+          ++pos;
+          continue;
+        }
         Expect(s, pos, '}');
         return v;
       }
@@ -86,7 +89,10 @@ struct Json {
       while (true) {
         v.array.push_back(ParseValue(s, pos));
         SkipSpace(s, pos);
-        if (s[pos] == ',') { ++pos; continue; }
+        if (s[pos] == ',') {
+          ++pos;
+          continue;
+        }
         Expect(s, pos, ']');
         return v;
       }
@@ -108,7 +114,8 @@ struct Json {
     char* end = nullptr;
     v.kind = kNumber;
     v.number = std::strtod(s.c_str() + pos, &end);
-    if (end == s.c_str() + pos) throw std::runtime_error("JSON: bad value at " + std::to_string(pos));
+    if (end == s.c_str() + pos)
+      throw std::runtime_error("JSON: bad value at " + std::to_string(pos));
     pos = static_cast<size_t>(end - s.c_str());
     return v;
   }

@@ -1,5 +1,7 @@
 // Loads the built libskiff_accelerator_torch.so the way the host does
 // (dlopen, RTLD_NOW | RTLD_LOCAL) and scores mlp.pt through the C ABI.
+#include "skiff/plugin_abi.h"
+
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
@@ -9,7 +11,6 @@
 
 #include "skiff/accelerator.h"
 #include "skiff/build_fingerprint.h"
-#include "skiff/plugin_abi.h"
 #include "test_util.h"
 
 namespace skiff {

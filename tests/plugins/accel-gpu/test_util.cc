@@ -72,14 +72,30 @@ Tensor FromDoubles(const std::string& name, DataType dtype, std::vector<int64_t>
   for (size_t i = 0; i < values.size(); ++i) {
     const double v = values[i];
     switch (dtype) {
-      case DataType::kFp32: Put(t.data, i, static_cast<float>(v)); break;
-      case DataType::kFp64: Put(t.data, i, v); break;
-      case DataType::kFp16: Put(t.data, i, c10::Half(static_cast<float>(v)).x); break;
-      case DataType::kInt64: Put(t.data, i, static_cast<int64_t>(v)); break;
-      case DataType::kInt32: Put(t.data, i, static_cast<int32_t>(v)); break;
-      case DataType::kInt8: Put(t.data, i, static_cast<int8_t>(v)); break;
-      case DataType::kUint8: Put(t.data, i, static_cast<uint8_t>(v)); break;
-      case DataType::kBool: Put(t.data, i, static_cast<uint8_t>(v != 0)); break;
+      case DataType::kFp32:
+        Put(t.data, i, static_cast<float>(v));
+        break;
+      case DataType::kFp64:
+        Put(t.data, i, v);
+        break;
+      case DataType::kFp16:
+        Put(t.data, i, c10::Half(static_cast<float>(v)).x);
+        break;
+      case DataType::kInt64:
+        Put(t.data, i, static_cast<int64_t>(v));
+        break;
+      case DataType::kInt32:
+        Put(t.data, i, static_cast<int32_t>(v));
+        break;
+      case DataType::kInt8:
+        Put(t.data, i, static_cast<int8_t>(v));
+        break;
+      case DataType::kUint8:
+        Put(t.data, i, static_cast<uint8_t>(v));
+        break;
+      case DataType::kBool:
+        Put(t.data, i, static_cast<uint8_t>(v != 0));
+        break;
     }
   }
   return t;
@@ -90,16 +106,28 @@ std::vector<double> ToDoubles(const Tensor& t) {
   std::vector<double> out(n);
   for (size_t i = 0; i < n; ++i) {
     switch (t.dtype) {
-      case DataType::kFp32: out[i] = Get<float>(t.data, i); break;
-      case DataType::kFp64: out[i] = Get<double>(t.data, i); break;
+      case DataType::kFp32:
+        out[i] = Get<float>(t.data, i);
+        break;
+      case DataType::kFp64:
+        out[i] = Get<double>(t.data, i);
+        break;
       case DataType::kFp16:
         out[i] = static_cast<float>(c10::Half(Get<uint16_t>(t.data, i), c10::Half::from_bits()));
         break;
-      case DataType::kInt64: out[i] = static_cast<double>(Get<int64_t>(t.data, i)); break;
-      case DataType::kInt32: out[i] = Get<int32_t>(t.data, i); break;
-      case DataType::kInt8: out[i] = Get<int8_t>(t.data, i); break;
+      case DataType::kInt64:
+        out[i] = static_cast<double>(Get<int64_t>(t.data, i));
+        break;
+      case DataType::kInt32:
+        out[i] = Get<int32_t>(t.data, i);
+        break;
+      case DataType::kInt8:
+        out[i] = Get<int8_t>(t.data, i);
+        break;
       case DataType::kUint8:
-      case DataType::kBool: out[i] = Get<uint8_t>(t.data, i); break;
+      case DataType::kBool:
+        out[i] = Get<uint8_t>(t.data, i);
+        break;
     }
   }
   return out;
@@ -138,8 +166,8 @@ void CheckFixtureNumerics(LoadedModel& model, const std::string& name) {
     ASSERT_EQ(values.size(), want["data"].array.size()) << name << "/" << spec.name;
     for (size_t i = 0; i < values.size(); ++i) {
       const double w = want["data"].array[i].number;
-      EXPECT_NEAR(values[i], w, 1e-4 + 1e-4 * std::fabs(w)) << name << "/" << spec.name << "[" << i
-                                                          << "]";
+      EXPECT_NEAR(values[i], w, 1e-4 + 1e-4 * std::fabs(w))
+          << name << "/" << spec.name << "[" << i << "]";
     }
   }
 }
