@@ -38,7 +38,9 @@ inline void DeleteError(skiff_error* error) {
 }
 
 inline bool AcceptsHost(uint32_t host_major, uint32_t host_minor) {
-  return host_major == SKIFF_PLUGIN_ABI_MAJOR && host_minor >= SKIFF_PLUGIN_ABI_MINOR;
+  // Through a variable: `unsigned >= 0` (minor 0) would trip -Wtype-limits.
+  constexpr uint32_t kOurMinor = SKIFF_PLUGIN_ABI_MINOR;
+  return host_major == SKIFF_PLUGIN_ABI_MAJOR && host_minor >= kOurMinor;
 }
 
 template <typename Interface, typename Factory>
