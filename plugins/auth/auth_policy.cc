@@ -13,8 +13,9 @@ bool IsAlnum(char c) { return IsLowerAlnum(c) || (c >= 'A' && c <= 'Z'); }
 
 Status ValidateServiceName(std::string_view service) {
   if (service.empty() || service.size() > 63 || !IsLowerAlnum(service[0])) {
-    return InvalidArgument("service name must be 1-63 characters of [a-z0-9-] starting with a "
-                           "letter or digit");
+    return InvalidArgument(
+        "service name must be 1-63 characters of [a-z0-9-] starting with a "
+        "letter or digit");
   }
   for (char c : service) {
     if (!IsLowerAlnum(c) && c != '-') {
@@ -26,8 +27,9 @@ Status ValidateServiceName(std::string_view service) {
 
 Status ValidateWorkspaceName(std::string_view workspace) {
   if (workspace.empty() || workspace.size() > 64 || !IsAlnum(workspace[0])) {
-    return InvalidArgument("workspace name must be 1-64 characters of [A-Za-z0-9_-] starting "
-                           "with a letter or digit");
+    return InvalidArgument(
+        "workspace name must be 1-64 characters of [A-Za-z0-9_-] starting "
+        "with a letter or digit");
   }
   for (char c : workspace) {
     if (!IsAlnum(c) && c != '-' && c != '_') {
@@ -53,7 +55,8 @@ StatusOr<ServicePolicy> BuildServicePolicy(const ServiceAuthConfig& config) {
       return policy;
     case AuthMode::kKey:
       if (config.key_sha256_hex.empty() || config.key_sha256_hex.size() > 2) {
-        return InvalidArgument(where + "key mode needs 1 or 2 key digests (primary, secondary), got " +
+        return InvalidArgument(where +
+                               "key mode needs 1 or 2 key digests (primary, secondary), got " +
                                std::to_string(config.key_sha256_hex.size()));
       }
       for (std::size_t i = 0; i < config.key_sha256_hex.size(); ++i) {

@@ -1,7 +1,6 @@
 #include "default_authenticator.h"
 
 #include <chrono>
-
 #include <nlohmann/json.hpp>
 
 #include "api_key.h"
@@ -47,7 +46,8 @@ StatusOr<DefaultAuthenticator::Options> DefaultAuthenticator::OptionsFromJson(
       (field == "leewaySeconds" ? options.leeway_seconds : options.token_lifetime_seconds) =
           value.get<int64_t>();
     } else {
-      return InvalidArgument(where + " is not a known option; known: workspace, keysDir, "
+      return InvalidArgument(where +
+                             " is not a known option; known: workspace, keysDir, "
                              "algorithm, tokenLifetimeSeconds, leewaySeconds");
     }
   }
@@ -95,8 +95,8 @@ StatusOr<Credential> DefaultAuthenticator::Issue(const IssueRequest& request) {
                                 "' is not configured for token auth; tokens are issued only for "
                                 "services with tokenAuthEnabled");
     }
-    const int64_t lifetime = request.lifetime_seconds == 0 ? options_.token_lifetime_seconds
-                                                           : request.lifetime_seconds;
+    const int64_t lifetime =
+        request.lifetime_seconds == 0 ? options_.token_lifetime_seconds : request.lifetime_seconds;
     if (lifetime < 1 || lifetime > kMaxLifetimeSeconds) {
       return InvalidArgument("lifetime_seconds must be 0 (default) or within 1..86400");
     }

@@ -10,8 +10,8 @@
 namespace skiff::auth {
 
 struct TokenClaims {
-  std::string issuer;    // iss: the workspace
-  std::string audience;  // aud: the service
+  std::string issuer;      // iss: the workspace
+  std::string audience;    // aud: the service
   int64_t issued_at = 0;   // iat
   int64_t not_before = 0;  // nbf
   int64_t expires_at = 0;  // exp

@@ -90,9 +90,8 @@ StatusOr<VerifiedToken> VerifyUnguarded(std::string_view token, const SigningKey
   const SigningKey* key = keys.Find(*kid);
   if (key == nullptr) return Reject("unknown kid '" + *kid + "'");
   if (*alg != JwsAlgName(key->alg())) {
-    // Quote only the first chars of alg: it is attacker text in a log line.
-    return Reject("alg '" + alg->substr(0, 8) + "' differs from kid '" + *kid + "' algorithm " +
-                  JwsAlgName(key->alg()));
+    // The header's alg is not quoted: it is attacker text bound for a log line.
+    return Reject("header alg differs from kid '" + *kid + "' algorithm " + JwsAlgName(key->alg()));
   }
 
   // 3. signature
@@ -112,8 +111,7 @@ StatusOr<VerifiedToken> VerifyUnguarded(std::string_view token, const SigningKey
   if (aud == nullptr || *aud != expect.audience) return Reject("wrong or missing aud");
   VerifiedToken out;
   out.kid = *kid;
-  if (!IntField(*payload, "exp", &out.expires_at) ||
-      !IntField(*payload, "nbf", &out.not_before) ||
+  if (!IntField(*payload, "exp", &out.expires_at) || !IntField(*payload, "nbf", &out.not_before) ||
       !IntField(*payload, "iat", &out.issued_at)) {
     return Reject("exp, nbf and iat must be integers");
   }

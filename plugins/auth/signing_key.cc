@@ -86,9 +86,12 @@ std::string RawToDer(std::string_view raw) {
 
 const char* JwsAlgName(JwsAlg alg) {
   switch (alg) {
-    case JwsAlg::kHS256: return "HS256";
-    case JwsAlg::kRS256: return "RS256";
-    case JwsAlg::kES256: return "ES256";
+    case JwsAlg::kHS256:
+      return "HS256";
+    case JwsAlg::kRS256:
+      return "RS256";
+    case JwsAlg::kES256:
+      return "ES256";
   }
   return "?";
 }
@@ -165,9 +168,10 @@ StatusOr<std::shared_ptr<const SigningKey>> SigningKey::FromKeyFileJson(std::str
     Ptr<BIO> bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
     key->pkey_ = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
     if (key->pkey_ == nullptr) return DataLoss("key '" + *kid + "': privateKeyPem is unreadable");
-    const bool type_ok = alg == JwsAlg::kRS256
-                             ? EVP_PKEY_is_a(key->pkey_, "RSA") && EVP_PKEY_get_bits(key->pkey_) >= 2048
-                             : EVP_PKEY_is_a(key->pkey_, "EC") && EVP_PKEY_get_bits(key->pkey_) == 256;
+    const bool type_ok =
+        alg == JwsAlg::kRS256
+            ? EVP_PKEY_is_a(key->pkey_, "RSA") && EVP_PKEY_get_bits(key->pkey_) >= 2048
+            : EVP_PKEY_is_a(key->pkey_, "EC") && EVP_PKEY_get_bits(key->pkey_) == 256;
     if (!type_ok) {
       return DataLoss("key '" + *kid + "': the PEM key does not fit " + JwsAlgName(alg));
     }
@@ -181,8 +185,8 @@ StatusOr<std::string> SigningKey::ToKeyFileJson() const {
     doc["secret"] = Base64UrlEncode(hmac_secret_);
   } else {
     Ptr<BIO> bio(BIO_new(BIO_s_mem()));
-    if (!bio || PEM_write_bio_PrivateKey(bio.get(), pkey_, nullptr, nullptr, 0, nullptr,
-                                         nullptr) != 1) {
+    if (!bio ||
+        PEM_write_bio_PrivateKey(bio.get(), pkey_, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
       return Internal("could not serialize key '" + kid_ + "'");
     }
     doc["privateKeyPem"] = BioToString(bio.get());

@@ -55,8 +55,8 @@ class SigningKey {
   std::string kid_;
   JwsAlg alg_;
   int64_t created_at_ = 0;
-  std::string hmac_secret_;     // HS256
-  EVP_PKEY* pkey_ = nullptr;    // RS256, ES256; owned, freed in the destructor
+  std::string hmac_secret_;   // HS256
+  EVP_PKEY* pkey_ = nullptr;  // RS256, ES256; owned, freed in the destructor
 };
 
 }  // namespace skiff::auth

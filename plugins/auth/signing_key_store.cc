@@ -121,7 +121,8 @@ StatusOr<std::string> SigningKeyStore::Rotate(JwsAlg alg) {
 Status SigningKeyStore::Remove(std::string_view kid) {
   std::lock_guard<std::mutex> lock(write_mu_);
   auto current = Snapshot();
-  if (current->Find(kid) == nullptr) return NotFound("no signing key with kid '" + std::string(kid) + "'");
+  if (current->Find(kid) == nullptr)
+    return NotFound("no signing key with kid '" + std::string(kid) + "'");
   if (current->active_kid == kid) {
     return FailedPrecondition("kid '" + std::string(kid) +
                               "' is the active signing key; Rotate() before removing it");

@@ -32,9 +32,9 @@ struct SigningKeySet {
 class SigningKeyStore {
  public:
   struct Options {
-    std::string dir;                     // created 0700 if missing
-    JwsAlg algorithm = JwsAlg::kHS256;   // of the first key when the directory has none
-    std::function<int64_t()> now;        // Unix seconds, for createdAt; default system clock
+    std::string dir;                    // created 0700 if missing
+    JwsAlg algorithm = JwsAlg::kHS256;  // of the first key when the directory has none
+    std::function<int64_t()> now;       // Unix seconds, for createdAt; default system clock
   };
 
   // Loads every key in `dir`, or creates the first one. Refuses key files

@@ -14,7 +14,9 @@ StatusOr<nlohmann::json> ParseStrictJsonObject(std::string_view text) {
                       nlohmann::json& parsed) -> bool {
     using E = nlohmann::json::parse_event_t;
     switch (event) {
-      case E::object_start: seen.emplace_back(); break;
+      case E::object_start:
+        seen.emplace_back();
+        break;
       case E::object_end:
         if (!seen.empty()) seen.pop_back();
         break;
@@ -24,7 +26,8 @@ StatusOr<nlohmann::json> ParseStrictJsonObject(std::string_view text) {
           duplicate = true;
         }
         break;
-      default: break;
+      default:
+        break;
     }
     return true;
   };

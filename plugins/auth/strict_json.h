@@ -3,9 +3,8 @@
 // parser and another to the next, so duplicates are refused here.
 #pragma once
 
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "skiff/status.h"
 

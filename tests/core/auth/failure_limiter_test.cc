@@ -1,10 +1,10 @@
 #include "skiff/auth/failure_limiter.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "skiff/auth/responses.h"
 

@@ -1,3 +1,6 @@
+#include "api_key.h"
+
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -6,9 +9,6 @@
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-
-#include "api_key.h"
 #include "auth_test_util.h"
 #include "service_keys.h"
 
@@ -52,8 +52,9 @@ TEST_F(AuthKeyTest, GeneratedKeysAre256BitUrlSafeAndDistinct) {
     auto raw = Base64UrlDecode(*key);
     ASSERT_TRUE(raw.has_value());
     EXPECT_EQ(raw->size(), 32u);
-    EXPECT_EQ(key->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-              std::string::npos);
+    EXPECT_EQ(
+        key->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        std::string::npos);
     EXPECT_TRUE(seen.insert(*key).second);
   }
 }

@@ -2,14 +2,13 @@
 // hand-made tokens for attack cases.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "base64url.h"
 #include "default_authenticator.h"
@@ -50,8 +49,8 @@ inline std::string MakeToken(const std::string& header, const std::string& paylo
   return input + "." + Base64UrlEncode(sig);
 }
 
-inline std::string Payload(const std::string& iss, const std::string& aud, int64_t iat,
-                           int64_t nbf, int64_t exp) {
+inline std::string Payload(const std::string& iss, const std::string& aud, int64_t iat, int64_t nbf,
+                           int64_t exp) {
   return "{\"iss\":\"" + iss + "\",\"aud\":\"" + aud + "\",\"iat\":" + std::to_string(iat) +
          ",\"nbf\":" + std::to_string(nbf) + ",\"exp\":" + std::to_string(exp) + "}";
 }

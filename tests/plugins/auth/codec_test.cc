@@ -14,11 +14,11 @@ TEST(AuthCodecTest, Base64UrlRoundTripsAndIsStrict) {
     EXPECT_EQ(*d, s);
   }
   EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
-  EXPECT_FALSE(Base64UrlDecode("Zm9v=").has_value());   // padding
-  EXPECT_FALSE(Base64UrlDecode("Zm+v").has_value());    // standard alphabet
-  EXPECT_FALSE(Base64UrlDecode("Zm9 v").has_value());   // whitespace
-  EXPECT_FALSE(Base64UrlDecode("Z").has_value());       // impossible length
-  EXPECT_FALSE(Base64UrlDecode("Zh").has_value());      // non-zero trailing bits
+  EXPECT_FALSE(Base64UrlDecode("Zm9v=").has_value());  // padding
+  EXPECT_FALSE(Base64UrlDecode("Zm+v").has_value());   // standard alphabet
+  EXPECT_FALSE(Base64UrlDecode("Zm9 v").has_value());  // whitespace
+  EXPECT_FALSE(Base64UrlDecode("Z").has_value());      // impossible length
+  EXPECT_FALSE(Base64UrlDecode("Zh").has_value());     // non-zero trailing bits
   EXPECT_TRUE(Base64UrlDecode("Zg").has_value());
 }
 

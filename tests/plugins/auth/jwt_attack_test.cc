@@ -1,10 +1,10 @@
 // One test per attack class on token mode.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "auth_test_util.h"
 #include "jwt_signer.h"
-
-#include <nlohmann/json.hpp>
 
 namespace skiff::auth {
 namespace {
@@ -165,10 +165,9 @@ TEST_F(AuthTokenAttackTest, NotYetValidAndLeewayBoundaryOnNbf) {
 
 TEST_F(AuthTokenAttackTest, MissingOrNonIntegerTimeClaimsAreRefused) {
   const std::string h = Header("HS256", hs_kid_);
-  EXPECT_FALSE(
-      Check(MakeToken(h, R"({"iss":"ws","aud":"svc-a","iat":1700000000,"nbf":1700000000})",
-                      hs_key_.get()))
-          .ok());
+  EXPECT_FALSE(Check(MakeToken(h, R"({"iss":"ws","aud":"svc-a","iat":1700000000,"nbf":1700000000})",
+                               hs_key_.get()))
+                   .ok());
   EXPECT_FALSE(Check(MakeToken(h,
                                R"({"iss":"ws","aud":"svc-a","iat":1700000000,)"
                                R"("nbf":1700000000,"exp":"1800000000"})",
@@ -227,8 +226,8 @@ TEST_F(AuthTokenAttackTest, EmbeddedKeyHeadersAreIgnored) {
   const std::string p = Payload("ws", "svc-a", kT0, kT0, kT0 + 3600);
   const std::string secret = std::string(32, 'x');
   const auto attacker = SigningKey::FromHmacSecret("evil", secret);
-  const std::string jwk = R"(,"jwk":{"kty":"oct","kid":"evil","k":")" +
-                          Base64UrlEncode(secret) + R"("},"jku":"https://evil.example/jwks",)"
+  const std::string jwk = R"(,"jwk":{"kty":"oct","kid":"evil","k":")" + Base64UrlEncode(secret) +
+                          R"("},"jku":"https://evil.example/jwks",)"
                           R"("x5u":"https://evil.example/cert","x5c":["MIIB"])";
   EXPECT_FALSE(Check(MakeToken(Header("HS256", "evil", jwk), p, attacker.get())).ok());
   EXPECT_FALSE(Check(MakeToken(Header("HS256", hs_kid_, jwk), p, attacker.get())).ok());
@@ -244,9 +243,9 @@ TEST_F(AuthTokenAttackTest, DuplicateJsonKeysAreRefused) {
   EXPECT_FALSE(Check(MakeToken(R"({"alg":"none","alg":"HS256","kid":")" + hs_kid_ + R"("})", p,
                                hs_key_.get()))
                    .ok());
-  EXPECT_FALSE(Check(MakeToken(R"({"alg":"HS256","kid":"x","kid":")" + hs_kid_ + R"("})", p,
-                               hs_key_.get()))
-                   .ok());
+  EXPECT_FALSE(
+      Check(MakeToken(R"({"alg":"HS256","kid":"x","kid":")" + hs_kid_ + R"("})", p, hs_key_.get()))
+          .ok());
   const std::string dup = R"({"iss":"ws","aud":"svc-b","iat":1700000000,"nbf":1700000000,)"
                           R"("exp":1700003600,"aud":"svc-a"})";
   Status st = Check(MakeToken(Header("HS256", hs_kid_), dup, hs_key_.get()));
@@ -256,13 +255,13 @@ TEST_F(AuthTokenAttackTest, DuplicateJsonKeysAreRefused) {
 
 TEST_F(AuthTokenAttackTest, OversizedAndMalformedTokensAreRefused) {
   const std::string p = Payload("ws", "svc-a", kT0, kT0, kT0 + 3600);
-  const std::string huge_header = Header("HS256", hs_kid_, R"(,"pad":")" +
-                                                               std::string(1 << 20, 'a') + "\"");
+  const std::string huge_header =
+      Header("HS256", hs_kid_, R"(,"pad":")" + std::string(1 << 20, 'a') + "\"");
   Status st = Check(MakeToken(huge_header, p, hs_key_.get()));
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("longer"), std::string::npos) << st.message();
-  const std::string just_over = Header("HS256", hs_kid_, R"(,"pad":")" +
-                                                             std::string(6200, 'a') + "\"");
+  const std::string just_over =
+      Header("HS256", hs_kid_, R"(,"pad":")" + std::string(6200, 'a') + "\"");
   EXPECT_FALSE(Check(MakeToken(just_over, p, hs_key_.get())).ok());
 
   const std::string good = Good(*hs_key_);

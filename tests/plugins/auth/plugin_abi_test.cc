@@ -1,16 +1,16 @@
 // Loads libskiff_auth_default.so as the host will and drives it through the
 // C descriptor only.
+#include "skiff/plugin_abi.h"
+
 #include <dlfcn.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <string>
 
-#include <gtest/gtest.h>
-
 #include "skiff/authenticator.h"
 #include "skiff/build_fingerprint.h"
-#include "skiff/plugin_abi.h"
 
 namespace skiff {
 namespace {
@@ -20,8 +20,7 @@ class AuthPluginAbiTest : public ::testing::Test {
   void SetUp() override {
     const char* bin = std::getenv("SKIFF_BINARY_DIR");
     ASSERT_NE(bin, nullptr) << "SKIFF_BINARY_DIR is not set; run through ctest";
-    const std::string path =
-        std::string(bin) + "/lib/skiff/plugins/libskiff_auth_default.so";
+    const std::string path = std::string(bin) + "/lib/skiff/plugins/libskiff_auth_default.so";
     handle_ = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     ASSERT_NE(handle_, nullptr) << ::dlerror();
     init_ = reinterpret_cast<skiff_plugin_init_fn>(::dlsym(handle_, SKIFF_PLUGIN_ENTRY_SYMBOL));
@@ -87,8 +86,7 @@ TEST_F(AuthPluginAbiTest, IssueAndVerifyThroughTheDescriptor) {
   EXPECT_EQ(cred->refresh_by, cred->expires_on - 300);
   EXPECT_TRUE(auth->Verify("scorer", "Bearer " + cred->value).ok());
   EXPECT_EQ(auth->Verify("other", "Bearer " + cred->value).code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(auth->Verify("scorer", "Bearer x" + cred->value).code(),
-            StatusCode::kUnauthenticated);
+  EXPECT_EQ(auth->Verify("scorer", "Bearer x" + cred->value).code(), StatusCode::kUnauthenticated);
 
   auto key = auth->GenerateKey();
   ASSERT_TRUE(key.ok());

@@ -1,11 +1,11 @@
+#include "signing_key_store.h"
+
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 
-#include <gtest/gtest.h>
-
 #include "auth_test_util.h"
-#include "signing_key_store.h"
 
 namespace skiff::auth {
 namespace {
@@ -40,7 +40,9 @@ TEST_P(AuthSigningKeyTest, RoundTripThroughAuthenticator) {
   const std::string alg = JwsAlgName(GetParam());
   EXPECT_NE(HeaderOf(cred->value).find("\"alg\":\"" + alg + "\""), std::string::npos);
   const std::size_t sig_size = SignatureOf(cred->value).size();
-  EXPECT_EQ(sig_size, GetParam() == JwsAlg::kHS256 ? 32u : GetParam() == JwsAlg::kRS256 ? 256u : 64u);
+  EXPECT_EQ(sig_size, GetParam() == JwsAlg::kHS256   ? 32u
+                      : GetParam() == JwsAlg::kRS256 ? 256u
+                                                     : 64u);
   EXPECT_TRUE((*auth)->Verify("svc", "Bearer " + cred->value).ok());
 
   // A second instance over the same directory (a restarted worker) accepts it.

@@ -1,9 +1,9 @@
 // The key check must not leak how much of a wrong key matches the right one.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "auth_test_util.h"
 #include "service_keys.h"
@@ -59,8 +59,8 @@ TEST(AuthTimingTest, LongSharedPrefixTakesNoLongerThanWhollyWrongKey) {
   const double m_prefix = Median(t_prefix) / kBatch;
   const double m_wholly = Median(t_wholly) / kBatch;
   const double ratio = m_prefix / m_wholly;
-  std::printf("median Verify: shared-prefix %.0f ns, wholly wrong %.0f ns, ratio %.3f\n",
-              m_prefix, m_wholly, ratio);
+  std::printf("median Verify: shared-prefix %.0f ns, wholly wrong %.0f ns, ratio %.3f\n", m_prefix,
+              m_wholly, ratio);
   EXPECT_GT(ratio, 0.5);
   EXPECT_LT(ratio, 2.0);
 }
