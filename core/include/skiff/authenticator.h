@@ -17,17 +17,30 @@ namespace skiff {
 // (authEnabled: false and tokenAuthEnabled: false). Key and token are exclusive.
 enum class AuthMode : int32_t { kNone = 0, kKey = 1, kToken = 2 };
 
+// Maps Azure ML's two deployment flags to a mode; both true is refused.
+inline StatusOr<AuthMode> AuthModeFromFlags(bool auth_enabled, bool token_auth_enabled) {
+  if (auth_enabled && token_auth_enabled) {
+    return InvalidArgument(
+        "authEnabled and tokenAuthEnabled are both true; key and token auth are exclusive, "
+        "set one of them to false");
+  }
+  if (token_auth_enabled) return AuthMode::kToken;
+  return auth_enabled ? AuthMode::kKey : AuthMode::kNone;
+}
+
 // What one service accepts. The data plane holds only key digests.
 struct ServiceAuthConfig {
   std::string service;  // also the token audience (`aud`)
   AuthMode mode = AuthMode::kKey;
-  // Lower-case hex SHA-256 digests of the accepted keys (primary, secondary).
+  // Lower-case hex SHA-256 digests of the accepted keys (primary, secondary):
+  // one or two in key mode, none otherwise.
   std::vector<std::string> key_sha256_hex;
 };
 
 struct IssueRequest {
   std::string service;            // the token's `aud`
-  int64_t lifetime_seconds = 3600;  // Azure ML default: one hour
+  // 0: the plugin's configured lifetime (Azure ML default: one hour).
+  int64_t lifetime_seconds = 0;
 };
 
 // A credential handed to a client (Azure ML's get_token() -> (token, refresh_by)).

@@ -1,0 +1,164 @@
+#include "default_authenticator.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "api_key.h"
+#include "auth_policy.h"
+#include "jwt_signer.h"
+#include "jwt_verifier.h"
+#include "strict_json.h"
+
+namespace skiff::auth {
+
+namespace {
+
+int64_t SystemNow() {
+  return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+}
+
+constexpr int64_t kMaxLifetimeSeconds = 86400;
+constexpr int64_t kMaxLeewaySeconds = 300;
+
+}  // namespace
+
+StatusOr<DefaultAuthenticator::Options> DefaultAuthenticator::OptionsFromJson(
+    const std::string& json) {
+  auto parsed = ParseStrictJsonObject(json);
+  if (!parsed.ok()) return parsed.status().WithContext("auth plugin options");
+  Options options;
+  for (const auto& [field, value] : parsed->items()) {
+    const std::string where = "auth plugin options: '" + field + "'";
+    if (field == "workspace" || field == "keysDir" || field == "algorithm") {
+      if (!value.is_string()) return InvalidArgument(where + " must be a string");
+      const auto& s = value.get_ref<const std::string&>();
+      if (field == "workspace") options.workspace = s;
+      if (field == "keysDir") options.keys_dir = s;
+      if (field == "algorithm") {
+        auto alg = ParseJwsAlg(s);
+        if (!alg.ok()) return alg.status().WithContext(where);
+        options.algorithm = *alg;
+      }
+    } else if (field == "tokenLifetimeSeconds" || field == "leewaySeconds") {
+      if (!value.is_number_integer()) return InvalidArgument(where + " must be an integer");
+      (field == "leewaySeconds" ? options.leeway_seconds : options.token_lifetime_seconds) =
+          value.get<int64_t>();
+    } else {
+      return InvalidArgument(where +
+                             " is not a known option; known: workspace, keysDir, "
+                             "algorithm, tokenLifetimeSeconds, leewaySeconds");
+    }
+  }
+  return options;
+}
+
+StatusOr<std::unique_ptr<DefaultAuthenticator>> DefaultAuthenticator::Create(Options options) {
+  SKIFF_RETURN_IF_ERROR(ValidateWorkspaceName(options.workspace).WithContext("workspace"));
+  if (options.keys_dir.empty()) return InvalidArgument("keysDir is required (signing keys dir)");
+  if (options.token_lifetime_seconds < 1 || options.token_lifetime_seconds > kMaxLifetimeSeconds) {
+    return InvalidArgument("tokenLifetimeSeconds must be within 1..86400");
+  }
+  if (options.leeway_seconds < 0 || options.leeway_seconds > kMaxLeewaySeconds) {
+    return InvalidArgument("leewaySeconds must be within 0..300");
+  }
+  if (!options.now) options.now = SystemNow;
+  SigningKeyStore::Options store_options;
+  store_options.dir = options.keys_dir;
+  store_options.algorithm = options.algorithm;
+  store_options.now = options.now;
+  SKIFF_ASSIGN_OR_RETURN(auto keys, SigningKeyStore::Open(std::move(store_options)));
+  return std::unique_ptr<DefaultAuthenticator>(
+      new DefaultAuthenticator(std::move(options), std::move(keys)));
+}
+
+DefaultAuthenticator::DefaultAuthenticator(Options options, std::unique_ptr<SigningKeyStore> keys)
+    : options_(std::move(options)), signing_keys_(std::move(keys)) {}
+
+DefaultAuthenticator::~DefaultAuthenticator() = default;
+
+StatusOr<std::string> DefaultAuthenticator::GenerateKey() {
+  try {
+    return GenerateApiKey();
+  } catch (const std::exception& e) {
+    return Internal(std::string("GenerateKey: ") + e.what());
+  }
+}
+
+StatusOr<Credential> DefaultAuthenticator::Issue(const IssueRequest& request) {
+  try {
+    SKIFF_RETURN_IF_ERROR(ValidateServiceName(request.service));
+    auto policy = services_.Get(request.service);
+    if (policy == nullptr || policy->mode != AuthMode::kToken) {
+      return FailedPrecondition("service '" + request.service +
+                                "' is not configured for token auth; tokens are issued only for "
+                                "services with tokenAuthEnabled");
+    }
+    const int64_t lifetime =
+        request.lifetime_seconds == 0 ? options_.token_lifetime_seconds : request.lifetime_seconds;
+    if (lifetime < 1 || lifetime > kMaxLifetimeSeconds) {
+      return InvalidArgument("lifetime_seconds must be 0 (default) or within 1..86400");
+    }
+    auto keys = signing_keys_->Snapshot();
+    const SigningKey* key = keys->Find(keys->active_kid);
+    if (key == nullptr) return Internal("no active signing key");
+    TokenClaims claims;
+    claims.issuer = options_.workspace;
+    claims.audience = request.service;
+    claims.issued_at = options_.now();
+    claims.not_before = claims.issued_at;
+    claims.expires_at = claims.issued_at + lifetime;
+    Credential credential;
+    SKIFF_ASSIGN_OR_RETURN(credential.value, SignJwt(*key, claims));
+    credential.issued_at = claims.issued_at;
+    credential.expires_on = claims.expires_at;
+    credential.refresh_by = claims.expires_at - lifetime / 4;
+    return credential;
+  } catch (const std::exception& e) {
+    return Internal(std::string("Issue: ") + e.what());
+  }
+}
+
+Status DefaultAuthenticator::Configure(const ServiceAuthConfig& config) {
+  try {
+    SKIFF_ASSIGN_OR_RETURN(ServicePolicy policy, BuildServicePolicy(config));
+    services_.Put(config.service, std::move(policy));
+    return OkStatus();
+  } catch (const std::exception& e) {
+    return Internal(std::string("Configure: ") + e.what());
+  }
+}
+
+void DefaultAuthenticator::Unconfigure(std::string_view service) { services_.Remove(service); }
+
+Status DefaultAuthenticator::Verify(std::string_view service,
+                                    std::string_view authorization) const {
+  try {
+    return VerifyUnguarded(service, authorization);
+  } catch (...) {
+    return Unauthenticated("internal error while verifying");
+  }
+}
+
+Status DefaultAuthenticator::VerifyUnguarded(std::string_view service,
+                                             std::string_view authorization) const {
+  const auto policy = services_.Get(service);
+  if (policy == nullptr) return Unauthenticated("service is not configured for auth");
+  if (policy->mode == AuthMode::kNone) return OkStatus();
+  SKIFF_ASSIGN_OR_RETURN(std::string_view credential, ParseBearer(authorization));
+  if (policy->mode == AuthMode::kKey) {
+    if (KeyDigestStore::KeyMatches(*policy, credential)) return OkStatus();
+    return Unauthenticated("key matches neither the primary nor the secondary key");
+  }
+  const auto keys = signing_keys_->Snapshot();
+  JwtExpectations expect;
+  expect.issuer = options_.workspace;
+  expect.audience = service;
+  expect.now = options_.now();
+  expect.leeway_seconds = options_.leeway_seconds;
+  auto verified = VerifyJwt(credential, *keys, expect);
+  return verified.ok() ? OkStatus() : verified.status();
+}
+
+}  // namespace skiff::auth

@@ -1,0 +1,137 @@
+// JWT verification, done here with OpenSSL rather than with libjwt.
+//
+// Why not libjwt (1.10.2, the Debian package): it cannot be held to skiff's
+// rules without re-doing most of the work around it.
+//  - jwt_decode() verifies with whatever algorithm the token's header names,
+//    using the one key the caller passed: handed an RS256 public key PEM, it
+//    will happily check an HS256 token with the PEM as HMAC secret (algorithm
+//    confusion) unless the caller has already parsed the header itself.
+//  - the key must be chosen before decoding, so picking it by `kid` means
+//    parsing the header ourselves anyway.
+//  - its JSON parser (jansson, loaded without JSON_REJECT_DUPLICATES) keeps
+//    the last of duplicate keys; no size limit applies before parsing.
+//  - 1.10 checks neither exp nor nbf (jwt_valid() came in 1.12), so there is
+//    no leeway and no injectable clock either.
+// What remains (base64url, two JSON objects, one signature) is small, so the
+// whole path lives here and every rule below is tested in tests/plugins/auth.
+//
+// Rules, in order (cheap checks first; the payload is parsed only after the
+// signature holds):
+//  1. at most kMaxTokenBytes, exactly three '.'-separated segments;
+//  2. header: strict base64url, a JSON object without duplicate keys;
+//     `crit` refused; `alg` "none" refused; `kid` required and known;
+//     `alg` must equal the kid's own algorithm (pinned per key);
+//     jwk/jku/x5u/x5c/x5t are never read, so they cannot pick a key;
+//  3. signature: strict base64url, non-empty, checked by the kid's key
+//     (HMAC compared with CRYPTO_memcmp; ES256 as raw r||s of 64 bytes);
+//  4. payload: strict base64url, JSON object without duplicate keys; iss and
+//     aud strings equal to the expected ones; iat, nbf, exp integers with
+//     now <= exp + leeway, now >= nbf - leeway, iat <= now + leeway.
+#include "jwt_verifier.h"
+
+#include <nlohmann/json.hpp>
+
+#include "base64url.h"
+#include "strict_json.h"
+
+namespace skiff::auth {
+
+namespace {
+
+Status Reject(std::string reason) { return Unauthenticated("token refused: " + std::move(reason)); }
+
+const std::string* StringField(const nlohmann::json& obj, const char* name) {
+  auto it = obj.find(name);
+  if (it == obj.end() || !it->is_string()) return nullptr;
+  return it->get_ptr<const std::string*>();
+}
+
+bool IntField(const nlohmann::json& obj, const char* name, int64_t* out) {
+  auto it = obj.find(name);
+  if (it == obj.end()) return false;
+  if (it->is_number_unsigned()) {
+    const uint64_t v = it->get<uint64_t>();
+    if (v > static_cast<uint64_t>(INT64_MAX)) return false;
+    *out = static_cast<int64_t>(v);
+    return true;
+  }
+  if (!it->is_number_integer()) return false;
+  *out = it->get<int64_t>();
+  return true;
+}
+
+StatusOr<VerifiedToken> VerifyUnguarded(std::string_view token, const SigningKeySet& keys,
+                                        const JwtExpectations& expect) {
+  if (token.size() > kMaxTokenBytes) {
+    return Reject("longer than " + std::to_string(kMaxTokenBytes) + " bytes");
+  }
+  const auto dot1 = token.find('.');
+  const auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
+    return Reject("not three dot-separated segments");
+  }
+  const std::string_view header_b64 = token.substr(0, dot1);
+  const std::string_view payload_b64 = token.substr(dot1 + 1, dot2 - dot1 - 1);
+  const std::string_view signature_b64 = token.substr(dot2 + 1);
+  const std::string_view signing_input = token.substr(0, dot2);
+
+  // 2. header
+  const auto header_json = Base64UrlDecode(header_b64);
+  if (!header_json) return Reject("header is not base64url");
+  auto header = ParseStrictJsonObject(*header_json);
+  if (!header.ok()) return Reject("header: " + header.status().message());
+  if (header->contains("crit")) return Reject("header has 'crit', which skiff does not support");
+  const std::string* alg = StringField(*header, "alg");
+  if (alg == nullptr) return Reject("header has no string 'alg'");
+  if (*alg == "none" || *alg == "None" || *alg == "NONE") return Reject("alg none");
+  const std::string* kid = StringField(*header, "kid");
+  if (kid == nullptr) return Reject("header has no string 'kid'");
+  if (!IsValidKid(*kid)) return Reject("kid is not of [A-Za-z0-9_-]{1,64}");
+  const SigningKey* key = keys.Find(*kid);
+  if (key == nullptr) return Reject("unknown kid '" + *kid + "'");
+  if (*alg != JwsAlgName(key->alg())) {
+    // The header's alg is not quoted: it is attacker text bound for a log line.
+    return Reject("header alg differs from kid '" + *kid + "' algorithm " + JwsAlgName(key->alg()));
+  }
+
+  // 3. signature
+  if (signature_b64.empty()) return Reject("empty signature");
+  const auto signature = Base64UrlDecode(signature_b64);
+  if (!signature) return Reject("signature is not base64url");
+  if (!key->Verify(signing_input, *signature)) return Reject("bad signature");
+
+  // 4. payload
+  const auto payload_json = Base64UrlDecode(payload_b64);
+  if (!payload_json) return Reject("payload is not base64url");
+  auto payload = ParseStrictJsonObject(*payload_json);
+  if (!payload.ok()) return Reject("payload: " + payload.status().message());
+  const std::string* iss = StringField(*payload, "iss");
+  if (iss == nullptr || *iss != expect.issuer) return Reject("wrong or missing iss");
+  const std::string* aud = StringField(*payload, "aud");
+  if (aud == nullptr || *aud != expect.audience) return Reject("wrong or missing aud");
+  VerifiedToken out;
+  out.kid = *kid;
+  if (!IntField(*payload, "exp", &out.expires_at) || !IntField(*payload, "nbf", &out.not_before) ||
+      !IntField(*payload, "iat", &out.issued_at)) {
+    return Reject("exp, nbf and iat must be integers");
+  }
+  const int64_t leeway = expect.leeway_seconds;
+  // Written so that no attacker-chosen value is added to (no overflow).
+  if (expect.now - leeway > out.expires_at) return Reject("expired");
+  if (expect.now + leeway < out.not_before) return Reject("not yet valid (nbf)");
+  if (out.issued_at > expect.now + leeway) return Reject("issued in the future (iat)");
+  return out;
+}
+
+}  // namespace
+
+StatusOr<VerifiedToken> VerifyJwt(std::string_view token, const SigningKeySet& keys,
+                                  const JwtExpectations& expect) {
+  try {
+    return VerifyUnguarded(token, keys, expect);
+  } catch (const std::exception&) {
+    return Reject("internal error while verifying");
+  }
+}
+
+}  // namespace skiff::auth

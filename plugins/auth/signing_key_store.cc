@@ -1,0 +1,139 @@
+#include "signing_key_store.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include "secure_file.h"
+
+namespace skiff::auth {
+
+namespace {
+
+constexpr std::string_view kKeySuffix = ".key.json";
+constexpr char kActiveFile[] = "active";
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+bool IsValidKid(std::string_view kid) {
+  if (kid.empty() || kid.size() > 64) return false;
+  for (char c : kid) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string SigningKeyStore::KeyPath(std::string_view kid) const {
+  return options_.dir + "/" + std::string(kid) + std::string(kKeySuffix);
+}
+
+StatusOr<std::unique_ptr<SigningKeyStore>> SigningKeyStore::Open(Options options) {
+  if (options.dir.empty()) return InvalidArgument("keysDir is empty; name a directory for keys");
+  if (!options.now) {
+    options.now = [] {
+      return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
+    };
+  }
+  std::unique_ptr<SigningKeyStore> store(new SigningKeyStore(std::move(options)));
+  SKIFF_RETURN_IF_ERROR(EnsurePrivateDirectory(store->options_.dir));
+  SKIFF_RETURN_IF_ERROR(store->Load());
+  if (store->current_->keys.empty()) {
+    auto kid = store->Rotate(store->options_.algorithm);
+    if (!kid.ok()) return kid.status();
+  }
+  return store;
+}
+
+Status SigningKeyStore::Load() {
+  auto set = std::make_shared<SigningKeySet>();
+  DIR* dir = ::opendir(options_.dir.c_str());
+  if (dir == nullptr) return Internal("opendir " + options_.dir + ": " + std::strerror(errno));
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(dir)) names.emplace_back(entry->d_name);
+  ::closedir(dir);
+  for (const std::string& name : names) {
+    if (!EndsWith(name, kKeySuffix)) continue;
+    const std::string kid = name.substr(0, name.size() - kKeySuffix.size());
+    const std::string path = options_.dir + "/" + name;
+    if (!IsValidKid(kid)) return DataLoss(path + ": file name is not a valid kid");
+    SKIFF_ASSIGN_OR_RETURN(std::string text, ReadSecretFile(path));
+    auto key = SigningKey::FromKeyFileJson(text);
+    if (!key.ok()) return key.status().WithContext(path);
+    if ((*key)->kid() != kid) return DataLoss(path + ": kid inside differs from the file name");
+    set->keys.emplace(kid, std::move(*key));
+  }
+  auto active = ReadSecretFile(options_.dir + "/" + kActiveFile);
+  if (active.ok()) {
+    std::string kid = *active;
+    while (!kid.empty() && (kid.back() == '\n' || kid.back() == '\r')) kid.pop_back();
+    if (set->Find(kid) == nullptr) {
+      return DataLoss(options_.dir + "/active names kid '" + kid + "' which has no key file");
+    }
+    set->active_kid = kid;
+  } else if (active.status().code() != StatusCode::kNotFound) {
+    return active.status();
+  } else if (!set->keys.empty()) {
+    return DataLoss(options_.dir + " holds keys but no 'active' file naming the signing kid");
+  }
+  current_ = std::move(set);
+  return OkStatus();
+}
+
+std::shared_ptr<const SigningKeySet> SigningKeyStore::Snapshot() const {
+  std::shared_lock<std::shared_mutex> lock(read_mu_);
+  return current_;
+}
+
+Status SigningKeyStore::Publish(std::shared_ptr<const SigningKeySet> set) {
+  std::unique_lock<std::shared_mutex> lock(read_mu_);
+  current_.swap(set);
+  return OkStatus();
+}
+
+StatusOr<std::string> SigningKeyStore::Rotate(JwsAlg alg) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  SKIFF_ASSIGN_OR_RETURN(auto key, SigningKey::Generate(alg, options_.now()));
+  SKIFF_ASSIGN_OR_RETURN(std::string text, key->ToKeyFileJson());
+  // Key file first, then the active pointer: a crash in between leaves an
+  // extra, unused key, never an `active` naming a missing one.
+  SKIFF_RETURN_IF_ERROR(WriteSecretFileAtomically(KeyPath(key->kid()), text));
+  SKIFF_RETURN_IF_ERROR(
+      WriteSecretFileAtomically(options_.dir + "/" + kActiveFile, key->kid() + "\n"));
+  auto set = std::make_shared<SigningKeySet>(*Snapshot());
+  set->active_kid = key->kid();
+  set->keys[key->kid()] = key;
+  SKIFF_RETURN_IF_ERROR(Publish(std::move(set)));
+  return key->kid();
+}
+
+Status SigningKeyStore::Remove(std::string_view kid) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  auto current = Snapshot();
+  if (current->Find(kid) == nullptr)
+    return NotFound("no signing key with kid '" + std::string(kid) + "'");
+  if (current->active_kid == kid) {
+    return FailedPrecondition("kid '" + std::string(kid) +
+                              "' is the active signing key; Rotate() before removing it");
+  }
+  auto set = std::make_shared<SigningKeySet>(*current);
+  set->keys.erase(set->keys.find(kid));
+  SKIFF_RETURN_IF_ERROR(Publish(std::move(set)));
+  if (::unlink(KeyPath(kid).c_str()) != 0 && errno != ENOENT) {
+    return Internal("unlink " + KeyPath(kid) + ": " + std::strerror(errno));
+  }
+  return OkStatus();
+}
+
+}  // namespace skiff::auth

@@ -1,0 +1,118 @@
+#include "signing_key_store.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "auth_test_util.h"
+
+namespace skiff::auth {
+namespace {
+
+using testing::kT0;
+using testing::TempDir;
+
+std::string HeaderOf(const std::string& token) {
+  return *Base64UrlDecode(token.substr(0, token.find('.')));
+}
+std::string SignatureOf(const std::string& token) {
+  return *Base64UrlDecode(token.substr(token.rfind('.') + 1));
+}
+
+class AuthSigningKeyTest : public ::testing::TestWithParam<JwsAlg> {};
+
+TEST_P(AuthSigningKeyTest, RoundTripThroughAuthenticator) {
+  TempDir dir;
+  DefaultAuthenticator::Options o;
+  o.workspace = "ws";
+  o.keys_dir = dir.Sub("signing");
+  o.algorithm = GetParam();
+  o.now = [] { return kT0; };
+  auto auth = DefaultAuthenticator::Create(o);
+  ASSERT_TRUE(auth.ok()) << auth.status().ToString();
+  ServiceAuthConfig c;
+  c.service = "svc";
+  c.mode = AuthMode::kToken;
+  ASSERT_TRUE((*auth)->Configure(c).ok());
+  auto cred = (*auth)->Issue({"svc", 0});
+  ASSERT_TRUE(cred.ok()) << cred.status().ToString();
+  const std::string alg = JwsAlgName(GetParam());
+  EXPECT_NE(HeaderOf(cred->value).find("\"alg\":\"" + alg + "\""), std::string::npos);
+  const std::size_t sig_size = SignatureOf(cred->value).size();
+  EXPECT_EQ(sig_size, GetParam() == JwsAlg::kHS256   ? 32u
+                      : GetParam() == JwsAlg::kRS256 ? 256u
+                                                     : 64u);
+  EXPECT_TRUE((*auth)->Verify("svc", "Bearer " + cred->value).ok());
+
+  // A second instance over the same directory (a restarted worker) accepts it.
+  auto again = DefaultAuthenticator::Create(o);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_TRUE((*again)->Configure(c).ok());
+  EXPECT_TRUE((*again)->Verify("svc", "Bearer " + cred->value).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, AuthSigningKeyTest,
+                         ::testing::Values(JwsAlg::kHS256, JwsAlg::kRS256, JwsAlg::kES256),
+                         [](const auto& info) { return std::string(JwsAlgName(info.param)); });
+
+TEST(AuthSigningKeyStoreTest, KeyFilesAre0600AndRotationPersists) {
+  TempDir dir;
+  SigningKeyStore::Options o;
+  o.dir = dir.Sub("signing");
+  auto store = SigningKeyStore::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const std::string first = (*store)->Snapshot()->active_kid;
+  auto second = (*store)->Rotate(JwsAlg::kES256);
+  ASSERT_TRUE(second.ok());
+  auto third = (*store)->Rotate(JwsAlg::kRS256);
+  ASSERT_TRUE(third.ok());
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(o.dir)) {
+    struct stat st {};
+    ASSERT_EQ(::stat(e.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << e.path();
+    ++files;
+  }
+  EXPECT_EQ(files, 4);  // three keys + active
+  struct stat st {};
+  ASSERT_EQ(::stat(o.dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0077, 0u);
+
+  auto reopened = SigningKeyStore::Open(o);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  auto set = (*reopened)->Snapshot();
+  EXPECT_EQ(set->active_kid, *third);
+  ASSERT_NE(set->Find(first), nullptr);
+  EXPECT_EQ(set->Find(*second)->alg(), JwsAlg::kES256);
+  EXPECT_EQ(set->Find(first)->alg(), JwsAlg::kHS256);
+  ASSERT_TRUE((*reopened)->Remove(first).ok());
+  EXPECT_EQ((*reopened)->Remove(first).code(), StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(o.dir + "/" + first + ".key.json"));
+
+  // A key file others can read is refused at load.
+  ASSERT_EQ(::chmod((o.dir + "/" + *second + ".key.json").c_str(), 0640), 0);
+  EXPECT_EQ(SigningKeyStore::Open(o).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(AuthSigningKeyStoreTest, OptionsAreValidated) {
+  EXPECT_FALSE(DefaultAuthenticator::OptionsFromJson("{").ok());
+  EXPECT_FALSE(DefaultAuthenticator::OptionsFromJson(R"({"workspace":"ws","bogus":1})").ok());
+  EXPECT_FALSE(DefaultAuthenticator::OptionsFromJson(R"({"algorithm":"none"})").ok());
+  EXPECT_FALSE(DefaultAuthenticator::OptionsFromJson(R"({"leewaySeconds":"60"})").ok());
+  auto o = DefaultAuthenticator::OptionsFromJson(
+      R"({"workspace":"ws","keysDir":"/tmp/x","algorithm":"ES256","tokenLifetimeSeconds":600,"leewaySeconds":30})");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->algorithm, JwsAlg::kES256);
+  EXPECT_EQ(o->token_lifetime_seconds, 600);
+  EXPECT_EQ(o->leeway_seconds, 30);
+  DefaultAuthenticator::Options bad;
+  bad.workspace = "ws";
+  EXPECT_FALSE(DefaultAuthenticator::Create(bad).ok());  // no keysDir
+  bad.keys_dir = "/tmp/x";
+  bad.leeway_seconds = 301;
+  EXPECT_FALSE(DefaultAuthenticator::Create(bad).ok());
+}
+
+}  // namespace
+}  // namespace skiff::auth
