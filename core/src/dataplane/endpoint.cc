@@ -45,7 +45,9 @@ void Endpoint::ReaperLoop() {
   }
 }
 
-Status Endpoint::Apply(const std::vector<VersionSpec>& specs, const VersionLoader& loader) {
+Status Endpoint::Apply(const std::vector<VersionPlan>& plans, const VersionLoader& loader) {
+  std::vector<VersionSpec> specs;
+  for (const auto& plan : plans) specs.push_back(plan.spec);
   SKIFF_RETURN_IF_ERROR(policy_.Validate(specs).WithContext("endpoint '" + name_ + "'"));
   std::lock_guard<std::mutex> apply_lock(apply_mu_);
   std::shared_ptr<const Snapshot> old;
@@ -59,17 +61,18 @@ Status Endpoint::Apply(const std::vector<VersionSpec>& specs, const VersionLoade
   }
   auto next = std::make_shared<Snapshot>();
   std::vector<VersionStatus> statuses;
-  for (const VersionSpec& spec : specs) {
+  for (const VersionPlan& plan : plans) {
+    const VersionSpec& spec = plan.spec;
     std::shared_ptr<ModelVersion> version;
     auto it = existing.find(spec.name);
-    if (it != existing.end()) {
+    if (it != existing.end() && it->second->content_key() == plan.content_key) {
       version = it->second;  // same workers; only the rollout spec changes
     } else {
-      auto pool = loader(spec);
+      auto pool = loader(plan);
       if (!pool.ok()) {
         return pool.status().WithContext("endpoint '" + name_ + "' version '" + spec.name + "'");
       }
-      version = Adopt(new ModelVersion(spec.name, std::move(pool).value()));
+      version = Adopt(new ModelVersion(spec.name, plan.content_key, std::move(pool).value()));
     }
     next->specs.push_back(spec);
     next->versions.push_back(version);
@@ -121,6 +124,16 @@ std::vector<std::string> Endpoint::version_names() const {
     for (const auto& v : snapshot_->versions) names.push_back(v->name());
   }
   return names;
+}
+
+std::optional<VersionSpec> Endpoint::SpecOf(const std::string& version) const {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  if (snapshot_) {
+    for (const auto& spec : snapshot_->specs) {
+      if (spec.name == version) return spec;
+    }
+  }
+  return std::nullopt;
 }
 
 std::shared_ptr<ModelVersion> Endpoint::Find(const std::string& version) const {

@@ -25,9 +25,9 @@ struct Loader {
   std::map<std::string, int> loads;
   std::string fail;
   VersionLoader Get() {
-    return [this](const VersionSpec& spec) -> StatusOr<std::unique_ptr<ScoringPool>> {
-      if (spec.name == fail) return InvalidArgument("cannot load");
-      ++loads[spec.name];
+    return [this](const VersionPlan& plan) -> StatusOr<std::unique_ptr<ScoringPool>> {
+      if (plan.spec.name == fail) return InvalidArgument("cannot load");
+      ++loads[plan.spec.name];
       return ScoringPool::Create({}, [] {
         return StatusOr<std::shared_ptr<LoadedModel>>(std::make_shared<EchoModel>());
       });
@@ -35,8 +35,8 @@ struct Loader {
   }
 };
 
-VersionSpec V(std::string name, int pct, bool def = false) {
-  return VersionSpec{std::move(name), pct, def, VersionType::kTreatment};
+VersionPlan V(std::string name, int pct, bool def = false, std::string key = "k1") {
+  return VersionPlan{VersionSpec{std::move(name), pct, def, VersionType::kTreatment}, key};
 }
 
 TEST(DataPlaneEndpointTest, NotReadyUntilApplied) {
@@ -58,6 +58,18 @@ TEST(DataPlaneEndpointTest, WeightChangesReuseLoadedVersions) {
   EXPECT_EQ(loader.loads["green"], 1);
   EXPECT_EQ(e.Find("green"), before) << "same loaded version, not a reload";
   for (int i = 0; i < 50; ++i) EXPECT_EQ((*e.Pick(""))->name(), "green");
+}
+
+TEST(DataPlaneEndpointTest, ChangedContentReloadsTheVersion) {
+  Endpoint e("svc");
+  Loader loader;
+  ASSERT_TRUE(e.Apply({V("blue", 100, true, "model-a")}, loader.Get()).ok());
+  auto before = e.Find("blue");
+  ASSERT_TRUE(e.Apply({V("blue", 100, true, "model-b")}, loader.Get()).ok());
+  EXPECT_EQ(loader.loads["blue"], 2);
+  EXPECT_NE(e.Find("blue"), before);
+  EXPECT_EQ(e.Find("blue")->content_key(), "model-b");
+  EXPECT_EQ(e.SpecOf("blue")->traffic_percentile, 100);
 }
 
 TEST(DataPlaneEndpointTest, PinningPicksTheVersionOrNamesTheChoices) {

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -28,19 +29,29 @@ namespace skiff::dataplane {
 // touching the loaded version.
 class ModelVersion {
  public:
-  ModelVersion(std::string name, std::unique_ptr<ScoringPool> pool)
-      : name_(std::move(name)), pool_(std::move(pool)) {}
+  ModelVersion(std::string name, std::string content_key, std::unique_ptr<ScoringPool> pool)
+      : name_(std::move(name)), content_key_(std::move(content_key)), pool_(std::move(pool)) {}
   const std::string& name() const { return name_; }
+  const std::string& content_key() const { return content_key_; }
   ScoringPool& pool() { return *pool_; }
 
  private:
   const std::string name_;
+  const std::string content_key_;
   const std::unique_ptr<ScoringPool> pool_;
+};
+
+// One version the endpoint should have: its rollout spec and a key naming
+// its content (model hash + inference config). A version whose key changes is
+// reloaded; one whose key stays is reused whatever its rollout spec.
+struct VersionPlan {
+  VersionSpec spec;
+  std::string content_key;
 };
 
 // Builds the scoring pool of one version (loads and warms its models).
 using VersionLoader =
-    std::function<StatusOr<std::unique_ptr<ScoringPool>>(const VersionSpec& spec)>;
+    std::function<StatusOr<std::unique_ptr<ScoringPool>>(const VersionPlan& plan)>;
 
 class Endpoint {
  public:
@@ -49,13 +60,13 @@ class Endpoint {
 
   const std::string& name() const { return name_; }
 
-  // Makes `versions` the endpoint's versions: validates them with the
-  // rollout policy, loads versions not loaded yet (with `loader`, on the
-  // caller's thread), then swaps the routing table in one step. Versions no
-  // longer listed drain and unload. Changing only percentages, the default
-  // or a type reuses loaded versions (no reload).
+  // Makes `plans` the endpoint's versions: validates them with the rollout
+  // policy, loads versions not loaded yet or whose content changed (with
+  // `loader`, on the caller's thread), then swaps the routing table in one
+  // step. Versions no longer listed (or replaced) drain and unload. Changing
+  // only percentages, the default or a type reuses loaded versions.
   // On error nothing changes. Threading: serialised with itself.
-  Status Apply(const std::vector<VersionSpec>& versions, const VersionLoader& loader);
+  Status Apply(const std::vector<VersionPlan>& plans, const VersionLoader& loader);
 
   // The version for a request: the pinned one when `pinned` is non-empty
   // (kNotFound naming the versions if it does not exist), else a draw from
@@ -68,6 +79,9 @@ class Endpoint {
 
   // Names of the currently routed versions, in spec order.
   std::vector<std::string> version_names() const;
+
+  // The rollout spec of a routed version (for metadata), or nullopt.
+  std::optional<VersionSpec> SpecOf(const std::string& version) const;
 
   // A loaded version by name (for metadata routes), or nullptr.
   std::shared_ptr<ModelVersion> Find(const std::string& version) const;
