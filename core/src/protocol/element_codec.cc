@@ -1,5 +1,6 @@
 #include "element_codec.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -99,6 +100,13 @@ void AppendNumber(T value, std::string* out) {
   char buf[40];
   auto r = std::to_chars(buf, buf + sizeof buf, value);
   out->append(buf, r.ptr);
+  if constexpr (std::is_floating_point_v<T>) {
+    // Like nlohmann: "1.0", not "1", so a float stays a float for clients
+    // and -0.0 keeps its sign.
+    if (std::find_if(buf, r.ptr, [](char c) { return c == '.' || c == 'e'; }) == r.ptr) {
+      out->append(".0");
+    }
+  }
 }
 
 template <typename T>
