@@ -1,0 +1,21 @@
+// IEEE 754 binary16 ("half", OIP datatype FP16) conversions. JSON carries
+// numbers as doubles, so the decoder converts from double directly (one
+// rounding step; going through float would round twice).
+#pragma once
+
+#include <cstdint>
+
+namespace skiff::protocol {
+
+// Rounds `value` to the nearest half (ties to even). Values whose magnitude
+// rounds past 65504 become +/-inf; NaN stays a (quiet) NaN; the sign of zero
+// is kept; tiny values become half subnormals or zero.
+uint16_t HalfFromDouble(double value);
+
+// Exact: every half is representable as a float.
+float HalfToFloat(uint16_t bits);
+
+// Largest finite half, for range errors.
+inline constexpr double kHalfMax = 65504.0;
+
+}  // namespace skiff::protocol

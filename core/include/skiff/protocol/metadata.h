@@ -1,0 +1,22 @@
+// Open Inference Protocol v2 metadata bodies: GET /v2 and
+// GET /v2/models/{model}[/versions/{v}] (docs/protocols.md).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "skiff/tensor.h"
+
+namespace skiff::protocol {
+
+// {"name": "skiff", "version": <version>, "extensions": []}.
+nlohmann::json ServerMetadata(std::string_view version);
+
+// {"name", "versions": [...], "platform": "skiff", "inputs": [{"name",
+// "datatype", "shape"}], "outputs": [...]}; -1 marks a dynamic dimension.
+nlohmann::json ModelMetadata(std::string_view name, const std::vector<std::string>& versions,
+                             const Signature& signature);
+
+}  // namespace skiff::protocol

@@ -1,0 +1,138 @@
+#include "data_array_decoder.h"
+
+#include "element_codec.h"
+
+namespace skiff::protocol {
+
+void DataArrayDecoder::Begin(std::optional<DataType> dtype, std::vector<uint8_t>* out,
+                             size_t max_bytes, size_t expected_elements) {
+  dtype_ = dtype;
+  out_ = out;
+  max_bytes_ = max_bytes;
+  element_size_ = dtype ? DataTypeSize(*dtype) : 1;
+  deferred_.clear();
+  started_ = false;
+  depth_ = 0;
+  max_depth_seen_ = 0;
+  leaf_depth_ = 0;
+  dims_.clear();
+  counts_.clear();
+  num_elements_ = 0;
+  error_.clear();
+  if (expected_elements > 0 && expected_elements * element_size_ <= max_bytes_) {
+    if (dtype_) {
+      out_->reserve(out_->size() + expected_elements * element_size_);
+    } else {
+      deferred_.reserve(expected_elements);
+    }
+  }
+}
+
+bool DataArrayDecoder::Fail(std::string message) {
+  error_ = std::move(message);
+  return false;
+}
+
+bool DataArrayDecoder::StartArray() {
+  if (depth_ > 0) {
+    if (leaf_depth_ != 0 && depth_ >= leaf_depth_) {
+      return Fail("data element " + std::to_string(num_elements_) +
+                  ": found an array where a number was expected; nested arrays must be "
+                  "rectangular, with numbers only at the innermost level");
+    }
+    ++counts_[depth_ - 1];
+  }
+  started_ = true;
+  ++depth_;
+  if (depth_ > kMaxDepth) {
+    return Fail("data is nested deeper than " + std::to_string(kMaxDepth) + " levels");
+  }
+  if (static_cast<int>(dims_.size()) < depth_) {
+    dims_.push_back(-1);
+    counts_.push_back(0);
+  }
+  counts_[depth_ - 1] = 0;
+  if (depth_ > max_depth_seen_) max_depth_seen_ = depth_;
+  return true;
+}
+
+bool DataArrayDecoder::EndArray() {
+  const int64_t count = counts_[depth_ - 1];
+  int64_t& dim = dims_[depth_ - 1];
+  if (dim < 0) {
+    dim = count;
+  } else if (dim != count) {
+    return Fail("data is ragged: an array at nesting level " + std::to_string(depth_) + " has " +
+                std::to_string(count) + " elements but an earlier one has " + std::to_string(dim) +
+                "; nested arrays must be rectangular");
+  }
+  --depth_;
+  return true;
+}
+
+bool DataArrayDecoder::Scalar(const JsonScalar& value) {
+  if (depth_ == 0) return Fail("data must be an array");
+  if (leaf_depth_ == 0) {
+    if (max_depth_seen_ > depth_) {
+      return Fail("data element " + std::to_string(num_elements_) +
+                  ": found a number where an array was expected; nested arrays must be "
+                  "rectangular");
+    }
+    leaf_depth_ = depth_;
+  } else if (depth_ != leaf_depth_) {
+    return Fail("data element " + std::to_string(num_elements_) +
+                ": found a number at nesting level " + std::to_string(depth_) +
+                " but earlier numbers are at level " + std::to_string(leaf_depth_) +
+                "; nested arrays must be rectangular");
+  }
+  ++counts_[depth_ - 1];
+  return Append(value);
+}
+
+bool DataArrayDecoder::Append(const JsonScalar& value) {
+  if ((num_elements_ + 1) * element_size_ > max_bytes_) {
+    return Fail("data has more than " + std::to_string(max_bytes_ / element_size_) +
+                " elements, over the request size limit of " + std::to_string(max_bytes_) +
+                " bytes; send smaller batches");
+  }
+  if (!dtype_) {
+    deferred_.push_back(value);
+    ++num_elements_;
+    return true;
+  }
+  const size_t offset = out_->size();
+  out_->resize(offset + element_size_);
+  std::string why;
+  if (!WriteElement(*dtype_, value, out_->data() + offset, &why)) {
+    return Fail("data element " + std::to_string(num_elements_) + " (row-major): " + why);
+  }
+  ++num_elements_;
+  return true;
+}
+
+bool DataArrayDecoder::Unexpected(const char* what) {
+  return Fail("data element " + std::to_string(num_elements_) + ": found " + what +
+              "; data may hold only numbers (or true/false for BOOL) and arrays");
+}
+
+bool DataArrayDecoder::Finish(DataType dtype) {
+  if (dtype_) return true;
+  const size_t size = DataTypeSize(dtype);
+  if (deferred_.size() * size > max_bytes_) {
+    return Fail("data has " + std::to_string(deferred_.size()) + " elements, over the request " +
+                "size limit of " + std::to_string(max_bytes_) + " bytes; send smaller batches");
+  }
+  const size_t offset = out_->size();
+  out_->resize(offset + deferred_.size() * size);
+  std::string why;
+  for (size_t i = 0; i < deferred_.size(); ++i) {
+    if (!WriteElement(dtype, deferred_[i], out_->data() + offset + i * size, &why)) {
+      return Fail("data element " + std::to_string(i) + " (row-major): " + why);
+    }
+  }
+  dtype_ = dtype;
+  deferred_.clear();
+  return true;
+}
+
+}  // namespace skiff::protocol

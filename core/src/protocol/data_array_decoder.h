@@ -1,0 +1,70 @@
+// Decodes one tensor's JSON `data` array (flat or nested) from SAX events,
+// writing each element straight into the tensor's byte buffer and inferring
+// the shape from the nesting. Nested arrays must be rectangular.
+//
+// When the element type is not yet known (an OIP input whose "datatype" comes
+// after its "data"), values are kept as JsonScalars and converted by Finish().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "json_scalar.h"
+#include "skiff/tensor.h"
+
+namespace skiff::protocol {
+
+class DataArrayDecoder {
+ public:
+  // Starts a new array. `dtype` nullopt = deferred. `out` receives the
+  // elements (appended); `max_bytes` caps what may be appended.
+  // `expected_elements` (0 = unknown) only sizes the buffer up front.
+  void Begin(std::optional<DataType> dtype, std::vector<uint8_t>* out, size_t max_bytes,
+             size_t expected_elements);
+
+  // SAX events for the array, starting with its opening '['. Each returns
+  // false on an error, described by error(); the message is relative, e.g.
+  // "data element 5: 300 is out of range for UINT8 (0 to 255)".
+  bool StartArray();
+  bool EndArray();
+  bool Scalar(const JsonScalar& value);
+  // Any other JSON value (string, null, object) inside the array.
+  bool Unexpected(const char* what);
+
+  // True once the outermost array has closed.
+  bool done() const { return started_ && depth_ == 0; }
+  // The shape the nesting describes: [n] for a flat array.
+  std::vector<int64_t> shape() const { return dims_; }
+  size_t num_elements() const { return num_elements_; }
+  const std::string& error() const { return error_; }
+
+  // For a deferred decode: converts the kept values to `dtype`. Returns false
+  // with error() set on a type or range error.
+  bool Finish(DataType dtype);
+
+ private:
+  bool Fail(std::string message);
+  bool Append(const JsonScalar& value);
+
+  static constexpr int kMaxDepth = 32;
+
+  std::optional<DataType> dtype_;
+  std::vector<uint8_t>* out_ = nullptr;
+  size_t max_bytes_ = 0;
+  size_t element_size_ = 1;
+  std::vector<JsonScalar> deferred_;
+
+  bool started_ = false;
+  int depth_ = 0;  // arrays open now
+  int max_depth_seen_ = 0;
+  int leaf_depth_ = 0;           // depth at which scalars sit; 0 until the first one
+  std::vector<int64_t> dims_;    // dims_[k]: length of arrays at depth k+1, -1 until known
+  std::vector<int64_t> counts_;  // counts_[k]: children so far of the open array at depth k+1
+  size_t num_elements_ = 0;
+  std::string error_;
+};
+
+}  // namespace skiff::protocol

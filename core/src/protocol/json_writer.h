@@ -1,0 +1,22 @@
+// Small helpers for writing JSON text straight into a std::string; used by
+// the response encoders on the hot path instead of building a DOM.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "skiff/tensor.h"
+
+namespace skiff::protocol {
+
+// Appends `text` as a quoted, escaped JSON string.
+void AppendJsonString(std::string_view text, std::string* out);
+
+// Appends the tensor's elements as a flat JSON array.
+void AppendFlatData(const Tensor& tensor, std::string* out);
+
+// Appends the tensor's elements as arrays nested by its shape ("[[1,2],[3,4]]");
+// a scalar (shape []) is written bare.
+void AppendNestedData(const Tensor& tensor, std::string* out);
+
+}  // namespace skiff::protocol

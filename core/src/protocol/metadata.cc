@@ -1,0 +1,32 @@
+#include "skiff/protocol/metadata.h"
+
+namespace skiff::protocol {
+namespace {
+
+nlohmann::json SpecsJson(const std::vector<TensorSpec>& specs) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const TensorSpec& spec : specs) {
+    list.push_back(
+        {{"name", spec.name}, {"datatype", DataTypeName(spec.dtype)}, {"shape", spec.shape}});
+  }
+  return list;
+}
+
+}  // namespace
+
+nlohmann::json ServerMetadata(std::string_view version) {
+  return {{"name", "skiff"},
+          {"version", std::string(version)},
+          {"extensions", nlohmann::json::array()}};
+}
+
+nlohmann::json ModelMetadata(std::string_view name, const std::vector<std::string>& versions,
+                             const Signature& signature) {
+  return {{"name", std::string(name)},
+          {"versions", versions},
+          {"platform", "skiff"},
+          {"inputs", SpecsJson(signature.inputs)},
+          {"outputs", SpecsJson(signature.outputs)}};
+}
+
+}  // namespace skiff::protocol

@@ -1,0 +1,29 @@
+#include "skiff/protocol/metadata.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace skiff::protocol {
+namespace {
+
+using testing::Spec;
+
+TEST(ProtocolMetadata, Server) {
+  EXPECT_EQ(ServerMetadata("0.1.0").dump(),
+            R"({"extensions":[],"name":"skiff","version":"0.1.0"})");
+}
+
+TEST(ProtocolMetadata, Model) {
+  Signature sig;
+  sig.inputs = {Spec("x", DataType::kFp32, {-1, 3})};
+  sig.outputs = {Spec("y", DataType::kInt64, {-1}), Spec("p", DataType::kFp16, {2})};
+  EXPECT_EQ(ModelMetadata("iris", {"1", "2"}, sig).dump(),
+            R"({"inputs":[{"datatype":"FP32","name":"x","shape":[-1,3]}],"name":"iris",)"
+            R"("outputs":[{"datatype":"INT64","name":"y","shape":[-1]},)"
+            R"({"datatype":"FP16","name":"p","shape":[2]}],"platform":"skiff",)"
+            R"("versions":["1","2"]})");
+}
+
+}  // namespace
+}  // namespace skiff::protocol
