@@ -1,0 +1,148 @@
+// deploymentconfig.json: how a service is deployed (resources, scaling, auth,
+// timeouts). The schema is Azure ML's AKS deployment config (camelCase keys)
+// plus two skiff extensions, `port` and `maxRequestBodyBytes`. Every field and
+// default is documented in docs/deployment-config.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "skiff/status.h"
+
+namespace skiff::config {
+
+// Where the service runs.
+enum class ComputeType {
+  kLocal,  // "local": worker processes on this machine (the default).
+  kAks,    // "aks": Azure Kubernetes Service.
+};
+
+// "local" or "aks".
+const char* ComputeTypeName(ComputeType type);
+
+// `containerResourceRequirements`: what each replica container reserves.
+struct ContainerResourceRequirements {
+  // CPU cores reserved per replica; > 0, fractions allowed. Default 0.1.
+  double cpu = 0.1;
+  // Memory reserved per replica in GB; > 0. Default 0.5.
+  double memory_in_gb = 0.5;
+  // GPUs per replica; integer >= 0. Default 0.
+  int32_t gpu = 0;
+  // CPU cores a replica may burst to; >= cpu. Default: unset (no limit).
+  std::optional<double> cpu_limit;
+  // Memory in GB a replica may burst to; >= memoryInGB. Default: unset.
+  std::optional<double> memory_in_gb_limit;
+};
+
+// `autoScaler`: replica autoscaling on container utilisation.
+struct AutoScaler {
+  // Default true, unless `numReplicas` is given (then false; giving both
+  // `autoscaleEnabled: true` and `numReplicas` is an error).
+  bool autoscale_enabled = true;
+  // Fewest replicas; >= 1 and <= maxReplicas. Default 1.
+  int32_t min_replicas = 1;
+  // Most replicas; >= 1. Default 10.
+  int32_t max_replicas = 10;
+  // Seconds between scaling decisions; >= 1. Default 1.
+  int32_t refresh_period_in_seconds = 1;
+  // Target utilisation in percent, 1-100. Default 70.
+  int32_t target_utilization = 70;
+};
+
+// `keys`: the service's authentication keys. Unset keys are generated at
+// deployment time. A key given here must be at least 32 characters.
+struct AuthKeys {
+  std::optional<std::string> primary_key;    // Default: unset (generated).
+  std::optional<std::string> secondary_key;  // Default: unset (generated).
+};
+
+// `livenessProbeRequirements`: when a replica counts as dead and is restarted.
+struct LivenessProbeRequirements {
+  int32_t period_seconds = 10;         // >= 1. Default 10.
+  int32_t initial_delay_seconds = 310;  // >= 1. Default 310.
+  int32_t timeout_seconds = 2;         // >= 1. Default 2.
+  int32_t success_threshold = 1;       // >= 1. Default 1.
+  int32_t failure_threshold = 3;       // >= 1. Default 3.
+};
+
+// `dataCollection`.
+struct DataCollection {
+  // Store model inputs/outputs of scored requests. Default false.
+  bool storage_enabled = false;
+};
+
+// A validated deploymentconfig.json. Build one with ParseDeploymentConfig*;
+// a hand-built value can be checked with ValidateDeploymentConfig.
+struct DeploymentConfig {
+  // `computeType`: "local" or "aks". Default "local".
+  ComputeType compute_type = ComputeType::kLocal;
+  ContainerResourceRequirements container_resource_requirements;
+  AutoScaler auto_scaler;
+  // `authEnabled`: require a key (Authorization: Bearer <key>). Default true.
+  bool auth_enabled = true;
+  // `tokenAuthEnabled`: require a short-lived token instead of a key;
+  // exclusive with authEnabled. Default false.
+  bool token_auth_enabled = false;
+  // `appInsightsEnabled`: send request telemetry. Default false.
+  bool app_insights_enabled = false;
+  // `scoringTimeoutMs`: per-request scoring timeout, 1-300000. Default 60000.
+  int32_t scoring_timeout_ms = 60000;
+  // `maxConcurrentRequestsPerContainer`: >= 1. Default 1.
+  int32_t max_concurrent_requests_per_container = 1;
+  // `maxQueueWaitMs`: how long a request may wait for a replica before a 503;
+  // >= 1. Default 500.
+  int32_t max_queue_wait_ms = 500;
+  // `numReplicas`: fixed replica count (>= 1); disables autoscaling.
+  // Default: unset (autoscaling).
+  std::optional<int32_t> num_replicas;
+  AuthKeys keys;
+  LivenessProbeRequirements liveness_probe_requirements;
+  // `namespace`: Kubernetes namespace, a DNS-1123 label (<= 63 characters of
+  // [a-z0-9-], starting and ending alphanumeric). Default: unset.
+  std::optional<std::string> kubernetes_namespace;
+  DataCollection data_collection;
+  // `tags`, `properties`: free-form string -> string metadata. Default empty.
+  std::map<std::string, std::string> tags;
+  std::map<std::string, std::string> properties;
+  // `description`: free text. Default "".
+  std::string description;
+  // `port` (skiff extension): the local target's listening port, 1-65535;
+  // only for computeType "local". Default: unset (the CLI picks one).
+  std::optional<int32_t> port;
+  // `maxRequestBodyBytes` (skiff extension): larger requests get 413; >= 1.
+  // Default 104857600 (100 MiB).
+  int64_t max_request_body_bytes = 104857600;
+};
+
+// Parses and validates a deploymentconfig.json document. Errors are
+// kInvalidArgument and name the JSON path (`$.autoScaler.minReplicas`), the
+// problem and the fix; malformed JSON is reported with line and column.
+StatusOr<DeploymentConfig> ParseDeploymentConfig(std::string_view json_text);
+
+// As ParseDeploymentConfig, reading `path`. Every error names the file; a
+// missing file is kNotFound.
+StatusOr<DeploymentConfig> ParseDeploymentConfigFile(const std::string& path);
+
+// The full config with every default filled in (unset optional fields are
+// omitted). Parse(ToJson(c).dump()) gives back `c`. Note: includes `keys`.
+nlohmann::json ToJson(const DeploymentConfig& config);
+
+// Applies the rules of ParseDeploymentConfig to a config built in code.
+Status ValidateDeploymentConfig(const DeploymentConfig& config);
+
+// `service update -dc`: applies `json_text` (a partial deploymentconfig.json,
+// with JSON merge-patch semantics, RFC 7386) to `current` and re-validates the
+// result. Keys given override, nested objects merge key by key, `null` resets
+// a key to its default. Giving `numReplicas` without `autoScaler.autoscaleEnabled`
+// turns autoscaling off; giving `autoscaleEnabled: true` without `numReplicas`
+// drops the fixed count. `computeType` cannot change. `current` is never
+// modified: the caller gets either the whole new config or an error.
+StatusOr<DeploymentConfig> ApplyDeploymentUpdate(const DeploymentConfig& current,
+                                                 std::string_view json_text);
+
+}  // namespace skiff::config

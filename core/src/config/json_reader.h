@@ -1,0 +1,78 @@
+// Typed, path-aware reading of config JSON. Used only inside the config
+// parsers: every failure throws ConfigError, which the public Parse*
+// functions convert to a Status (exceptions never leave skiff_config).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace skiff::config::internal {
+
+// A config error; what() names the JSON path, the problem and the fix.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void Fail(const std::string& message);
+
+// Parses `text` as one JSON document. Malformed JSON and duplicate object keys
+// throw ConfigError naming the line, column and byte offset.
+nlohmann::json ParseJsonText(std::string_view text);
+
+inline constexpr int64_t kNoMax = std::numeric_limits<int64_t>::max();
+
+// Readers for one value at `path`; they throw on a wrong type or a value out
+// of [min, max]. Integers may be written as integral floats (3.0, as in JSON
+// Schema); 3.5 is rejected.
+bool ReadBool(const nlohmann::json& value, const std::string& path);
+int64_t ReadInt(const nlohmann::json& value, const std::string& path, int64_t min = 0,
+                int64_t max = kNoMax);
+double ReadNumber(const nlohmann::json& value, const std::string& path);
+std::string ReadString(const nlohmann::json& value, const std::string& path);
+
+// Reads the members of one JSON object and remembers which keys the schema
+// asked for, so that anything else can be reported as unknown.
+class ObjectReader {
+ public:
+  // Throws unless `value` is an object. `value` must outlive the reader.
+  ObjectReader(const nlohmann::json& value, std::string path);
+
+  const std::string& path() const { return path_; }
+  std::string PathOf(std::string_view key) const;
+
+  // Marks `key` as part of the schema; returns its value, or nullptr when the
+  // key is absent.
+  const nlohmann::json* Get(std::string_view key);
+
+  // Typed lookups; nullopt when the key is absent.
+  std::optional<bool> Bool(std::string_view key);
+  std::optional<int64_t> Int(std::string_view key, int64_t min = 0, int64_t max = kNoMax);
+  std::optional<double> Number(std::string_view key);
+  std::optional<std::string> String(std::string_view key);
+  std::optional<ObjectReader> Object(std::string_view key);
+
+  // Throws for the first key that was never passed to Get(), with a
+  // "did you mean" hint. Call after reading every schema key.
+  void RejectUnknownKeys() const;
+
+ private:
+  const nlohmann::json* object_;
+  std::string path_;
+  std::vector<std::string> known_;
+};
+
+// `path` must be > 0 ("must be greater than 0, got -1").
+double RequirePositive(double value, const std::string& path);
+
+// Renders a number for an error message (2.5, 1e+300).
+std::string NumberText(double value);
+
+}  // namespace skiff::config::internal
