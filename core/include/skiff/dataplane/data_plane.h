@@ -1,0 +1,83 @@
+// DataPlane: the scoring server's request handler. I/O threads parse,
+// authenticate and route; scoring runs on each version's workers; answers go
+// back through the HTTP server's callback. Routes (docs/protocols.md):
+//   Azure ML:  POST /api/v1/service/{service}/score, GET .../swagger.json
+//   OIP v2:    GET /v2/health/live|ready, GET /v2, GET /v2/models/{m}[/versions/{v}][/ready],
+//              POST /v2/models/{m}[/versions/{v}]/infer
+//   GET /metrics (Prometheus text)
+// Status codes: 400 bad input, 401 auth, 404 unknown route/model/version,
+// 405 wrong method, 413/431 limits, 429 blocked client, 502 model error,
+// 503 overloaded/not ready/draining, 504 scoring timeout.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "skiff/accelerator.h"
+#include "skiff/auth/failure_limiter.h"
+#include "skiff/authenticator.h"
+#include "skiff/dataplane/endpoint.h"
+#include "skiff/dataplane/http_server.h"
+#include "skiff/dataplane/jsonl_writer.h"
+#include "skiff/dataplane/server_config.h"
+#include "skiff/plugin_host/plugin_host.h"
+#include "skiff/protocol/data_plane_metrics.h"
+#include "skiff/protocol/metrics_registry.h"
+
+namespace skiff::dataplane {
+
+class DataPlane : public HttpHandler {
+ public:
+  // `plugins` must outlive the DataPlane (objects it creates hold their libraries).
+  DataPlane(const PluginHost* plugins, std::string server_version);
+  ~DataPlane() override;
+
+  // Applies a (new) configuration: auth first (keys rotate at once), then
+  // versions (new ones load and warm before traffic moves). On error the
+  // previous configuration keeps serving. Threading: serialised with itself;
+  // concurrent with requests.
+  Status Apply(const ServerConfig& config);
+
+  // Readiness: every version loaded and warmed, and not draining.
+  bool ready() const;
+  // Starts draining: readiness turns 503 at once; requests still finish.
+  void BeginDrain() { draining_ = true; }
+  // Requests accepted and not yet answered.
+  int64_t in_flight() const { return in_flight_.load(); }
+
+  uint64_t BodyLimit(const http::request_header<>& header) const override;
+  void Handle(HttpRequest request, const std::string& client_address,
+              std::function<void(HttpResponse)> respond) override;
+
+ private:
+  struct Snapshot;  // the applied config + its objects, swapped whole
+  enum class Protocol { kOip, kAzure };
+
+  std::shared_ptr<const Snapshot> Current() const;
+  void Score(const std::shared_ptr<const Snapshot>& snap, Protocol protocol, HttpRequest request,
+             const std::string& client, const std::string& path_version,
+             std::function<void(HttpResponse)> respond);
+  // Empty when the request may go on; otherwise the 401/429 answer.
+  std::optional<HttpResponse> Authenticate(const Snapshot& snap, const HttpRequest& request,
+                                           const std::string& client);
+  StatusOr<std::shared_ptr<Accelerator>> AcceleratorFor(const std::string& name);
+
+  const PluginHost* plugins_;
+  const std::string server_version_;
+  std::mutex apply_mu_;  // serialises Apply()
+  mutable std::mutex snapshot_mu_;
+  std::shared_ptr<const Snapshot> snapshot_;  // guarded by snapshot_mu_ (pointer only)
+  std::map<std::string, std::shared_ptr<Accelerator>> accelerators_;  // guarded by apply_mu_
+  std::shared_ptr<Authenticator> authenticator_;                       // guarded by apply_mu_
+  std::string auth_plugin_;                                            // guarded by apply_mu_
+  std::unique_ptr<Endpoint> endpoint_;
+  auth::FailureLimiter limiter_;
+  protocol::MetricsRegistry registry_;
+  protocol::DataPlaneMetrics metrics_{&registry_};
+  std::atomic<bool> draining_{false};
+  std::atomic<int64_t> in_flight_{0};
+};
+
+}  // namespace skiff::dataplane

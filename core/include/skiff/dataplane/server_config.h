@@ -1,0 +1,54 @@
+// ServerConfig: what one skiff-server process serves, read from a JSON file
+// the compute target writes (the local target) or mounts (Kubernetes
+// ConfigMap + Secret). Re-read on SIGHUP: versions, traffic and keys change
+// without a restart. See docs/server-config.md.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "skiff/authenticator.h"
+#include "skiff/config/deployment_config.h"
+#include "skiff/config/inference_config.h"
+#include "skiff/dataplane/endpoint.h"
+#include "skiff/status.h"
+
+namespace skiff::dataplane {
+
+struct ServerVersionConfig {
+  VersionSpec spec;               // name, trafficPercentile, isDefault, isControl
+  std::string artifact_path;      // the verified model file or folder
+  std::string sha256;             // its content hash (part of the content key)
+  config::InferenceConfig inference;
+};
+
+struct ServerConfig {
+  std::string service;             // service (or endpoint) name; the token audience
+  std::string address = "127.0.0.1";
+  int port = 0;                    // 0 = any free port
+  int io_threads = 2;
+  std::string port_file;           // if set, the bound port is written here once listening
+  // Auth: mode from the deployment config's authEnabled/tokenAuthEnabled.
+  std::string auth_plugin = "default";
+  nlohmann::json auth_options = nlohmann::json::object();  // the plugin's create() options
+  std::vector<std::string> key_sha256;  // accepted key digests in key mode
+  config::DeploymentConfig deployment;
+  std::vector<ServerVersionConfig> versions;
+  std::string request_log;          // JSONL request log (appInsightsEnabled); "" = off
+  std::string data_collection_dir;  // inputs/outputs JSONL (dataCollection.storageEnabled)
+  std::chrono::milliseconds drain_grace{30000};  // SIGTERM: most time to finish requests
+
+  AuthMode auth_mode() const;
+  // The content key of a version: hash + inference config, so a change of
+  // either reloads it.
+  static std::string ContentKey(const ServerVersionConfig& version);
+};
+
+// Parses and validates; errors name the JSON path.
+StatusOr<ServerConfig> ParseServerConfig(std::string_view json_text);
+StatusOr<ServerConfig> ReadServerConfigFile(const std::string& path);
+
+}  // namespace skiff::dataplane

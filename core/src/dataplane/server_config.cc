@@ -1,0 +1,137 @@
+#include "skiff/dataplane/server_config.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace skiff::dataplane {
+namespace {
+
+using nlohmann::json;
+
+Status Expect(const json& j, const char* key, json::value_t type, const std::string& path,
+              bool required) {
+  if (!j.contains(key)) {
+    return required ? InvalidArgument("server config: `" + path + "." + key + "` is required")
+                    : OkStatus();
+  }
+  const json& v = j.at(key);
+  bool ok = v.type() == type ||
+            (type == json::value_t::number_integer && v.is_number_unsigned());
+  if (!ok) {
+    return InvalidArgument("server config: `" + path + "." + key + "` has the wrong type (" +
+                           std::string(v.type_name()) + ")");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+AuthMode ServerConfig::auth_mode() const {
+  if (deployment.token_auth_enabled) return AuthMode::kToken;
+  if (deployment.auth_enabled) return AuthMode::kKey;
+  return AuthMode::kNone;
+}
+
+std::string ServerConfig::ContentKey(const ServerVersionConfig& version) {
+  return version.sha256 + "|" + version.artifact_path + "|" +
+         config::ToJson(version.inference).dump();
+}
+
+StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgument("server config is not a JSON object");
+  }
+  using T = json::value_t;
+  SKIFF_RETURN_IF_ERROR(Expect(j, "service", T::string, "$", true));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "address", T::string, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "port", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "ioThreads", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "portFile", T::string, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "auth", T::object, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "deploymentConfig", T::object, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "versions", T::array, "$", true));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "requestLog", T::string, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "dataCollectionDir", T::string, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "drainGraceMs", T::number_integer, "$", false));
+
+  ServerConfig c;
+  c.service = j["service"].get<std::string>();
+  if (c.service.empty()) return InvalidArgument("server config: `$.service` must not be empty");
+  c.address = j.value("address", c.address);
+  c.port = j.value("port", c.port);
+  if (c.port < 0 || c.port > 65535) {
+    return InvalidArgument("server config: `$.port` must be 0-65535");
+  }
+  c.io_threads = j.value("ioThreads", c.io_threads);
+  if (c.io_threads < 1) return InvalidArgument("server config: `$.ioThreads` must be >= 1");
+  c.port_file = j.value("portFile", "");
+  c.request_log = j.value("requestLog", "");
+  c.data_collection_dir = j.value("dataCollectionDir", "");
+  c.drain_grace = std::chrono::milliseconds(j.value("drainGraceMs", 30000));
+
+  auto deployment = config::ParseDeploymentConfig(
+      j.value("deploymentConfig", json::object()).dump());
+  if (!deployment.ok()) return deployment.status().WithContext("server config deploymentConfig");
+  c.deployment = std::move(deployment).value();
+
+  if (j.contains("auth")) {
+    const json& a = j["auth"];
+    SKIFF_RETURN_IF_ERROR(Expect(a, "plugin", T::string, "$.auth", false));
+    SKIFF_RETURN_IF_ERROR(Expect(a, "options", T::object, "$.auth", false));
+    SKIFF_RETURN_IF_ERROR(Expect(a, "keySha256", T::array, "$.auth", false));
+    c.auth_plugin = a.value("plugin", c.auth_plugin);
+    if (a.contains("options")) c.auth_options = a["options"];
+    if (a.contains("keySha256")) {
+      for (const json& d : a["keySha256"]) {
+        if (!d.is_string()) return InvalidArgument("server config: `$.auth.keySha256` holds strings");
+        c.key_sha256.push_back(d.get<std::string>());
+      }
+    }
+  }
+  if (c.auth_mode() == AuthMode::kKey && c.key_sha256.empty()) {
+    return InvalidArgument("server config: key auth is on but `$.auth.keySha256` is empty");
+  }
+
+  int index = 0;
+  for (const json& v : j["versions"]) {
+    const std::string path = "$.versions[" + std::to_string(index++) + "]";
+    if (!v.is_object()) return InvalidArgument("server config: `" + path + "` must be an object");
+    SKIFF_RETURN_IF_ERROR(Expect(v, "name", T::string, path, true));
+    SKIFF_RETURN_IF_ERROR(Expect(v, "artifactPath", T::string, path, true));
+    SKIFF_RETURN_IF_ERROR(Expect(v, "sha256", T::string, path, false));
+    SKIFF_RETURN_IF_ERROR(Expect(v, "trafficPercentile", T::number_integer, path, false));
+    SKIFF_RETURN_IF_ERROR(Expect(v, "isDefault", T::boolean, path, false));
+    SKIFF_RETURN_IF_ERROR(Expect(v, "isControl", T::boolean, path, false));
+    SKIFF_RETURN_IF_ERROR(Expect(v, "inferenceConfig", T::object, path, true));
+    ServerVersionConfig version;
+    version.spec.name = v["name"].get<std::string>();
+    version.spec.traffic_percentile = v.value("trafficPercentile", 0);
+    version.spec.is_default = v.value("isDefault", false);
+    version.spec.type = v.value("isControl", false) ? VersionType::kControl : VersionType::kTreatment;
+    version.artifact_path = v["artifactPath"].get<std::string>();
+    version.sha256 = v.value("sha256", "");
+    auto inference = config::ParseInferenceConfig(v["inferenceConfig"].dump());
+    if (!inference.ok()) return inference.status().WithContext("server config " + path);
+    version.inference = std::move(inference).value();
+    c.versions.push_back(std::move(version));
+  }
+  // One version alone is the default whatever it says.
+  if (c.versions.size() == 1) c.versions[0].spec.is_default = true;
+  std::vector<VersionSpec> specs;
+  for (const auto& v : c.versions) specs.push_back(v.spec);
+  SKIFF_RETURN_IF_ERROR(TrafficSplitPolicy().Validate(specs).WithContext("server config"));
+  return c;
+}
+
+StatusOr<ServerConfig> ReadServerConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("server config file '" + path + "' cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto config = ParseServerConfig(text.str());
+  if (!config.ok()) return config.status().WithContext(path);
+  return config;
+}
+
+}  // namespace skiff::dataplane

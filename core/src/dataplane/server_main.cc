@@ -1,0 +1,151 @@
+// skiff-server: serves one service or endpoint. Started by a compute target
+// (the local target's supervisor, or the Kubernetes Deployment) with
+//   skiff-server --config server.json
+// SIGHUP re-reads the config (keys, traffic, versions: no restart).
+// SIGTERM/SIGINT: readiness turns 503 at once, in-flight requests finish,
+// exit 0 within the config's drain grace period.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+
+#include "skiff/dataplane/data_plane.h"
+#include "skiff/dataplane/http_server.h"
+#include "skiff/dataplane/server_config.h"
+#include "skiff/plugin_host/plugin_host.h"
+
+namespace {
+
+std::vector<std::string> PluginSearchPath() {
+  std::vector<std::string> path;
+  boost::system::error_code ec;
+  auto exe = boost::dll::program_location(ec);
+  if (!ec) path.push_back((exe.parent_path().parent_path() / "lib" / "skiff" / "plugins").string());
+  if (const char* env = std::getenv("SKIFF_PLUGIN_PATH")) {
+    std::string s(env);
+    size_t i = 0;
+    while (i <= s.size()) {
+      size_t j = s.find(':', i);
+      if (j == std::string::npos) j = s.size();
+      if (j > i) path.push_back(s.substr(i, j - i));
+      i = j + 1;
+    }
+  }
+  path.push_back(SKIFF_PLUGIN_INSTALL_DIR);
+  return path;
+}
+
+void Log(const std::string& line) { std::cerr << "skiff-server: " << line << std::endl; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if ((a == "--config" || a == "-c") && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (a == "--help" || a == "-h") {
+      std::cout << "usage: skiff-server --config server.json\n"
+                   "Serves one skiff service; see docs/server-config.md.\n"
+                   "Example:\n  skiff-server --config ~/.skiff/services/my-svc/server.json\n";
+      return 0;
+    } else {
+      std::cerr << "skiff-server: error: unknown argument '" << a
+                << "'; usage: skiff-server --config server.json\n";
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    std::cerr << "skiff-server: error: --config is required; usage: skiff-server --config server.json\n";
+    return 2;
+  }
+  // Block the signals in every thread; one thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto config = skiff::dataplane::ReadServerConfigFile(config_path);
+  if (!config.ok()) {
+    std::cerr << "skiff-server: error: " << config.status().message() << "\n";
+    return 2;
+  }
+  skiff::PluginHost::Options host_options;
+  host_options.search_path = PluginSearchPath();
+  skiff::PluginHost plugins(host_options);
+  plugins.Discover();
+  for (const auto& refused : plugins.refused()) {
+    Log("plugin " + refused.path + " refused: " + refused.reason);
+  }
+
+  skiff::dataplane::DataPlane plane(&plugins, SKIFF_VERSION);
+  skiff::dataplane::HttpServerOptions http;
+  http.address = config->address;
+  http.port = static_cast<uint16_t>(config->port);
+  http.io_threads = config->io_threads;
+  // Listen first: liveness answers while the models load.
+  auto server = skiff::dataplane::HttpServer::Start(http, &plane);
+  if (!server.ok()) {
+    std::cerr << "skiff-server: error: " << server.status().message() << "\n";
+    return 1;
+  }
+  const uint16_t port = (*server)->port();
+  Log("listening on " + config->address + ":" + std::to_string(port) + " for service '" +
+      config->service + "'");
+  if (!config->port_file.empty()) {
+    std::string tmp = config->port_file + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    std::rename(tmp.c_str(), config->port_file.c_str());
+  }
+  auto started = std::chrono::steady_clock::now();
+  skiff::Status applied = plane.Apply(*config);
+  if (!applied.ok()) {
+    Log("error: cannot load the service: " + applied.message());
+    return 1;
+  }
+  Log("ready in " +
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count()) +
+      " ms");
+
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      auto next = skiff::dataplane::ReadServerConfigFile(config_path);
+      skiff::Status s = next.ok() ? plane.Apply(*next) : next.status();
+      Log(s.ok() ? "configuration reloaded" : "reload refused, still serving the previous "
+                                              "configuration: " + s.message());
+      continue;
+    }
+    break;  // SIGTERM / SIGINT
+  }
+  Log("draining");
+  plane.BeginDrain();
+  (*server)->StopAccepting();
+  const auto deadline = std::chrono::steady_clock::now() + config->drain_grace;
+  while (plane.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const int64_t left = plane.in_flight();
+  if (left > 0) {
+    Log("drain grace period over with " + std::to_string(left) + " request(s) unanswered");
+    std::_Exit(1);  // workers may be stuck in a model; do not wait on them
+  }
+  Log("drained; exiting");
+  server->reset();
+  return 0;
+}

@@ -1,0 +1,392 @@
+// The data plane end to end on real loopback sockets: DataPlane behind
+// HttpServer, real auth plugin, a test accelerator plugin whose model the
+// tests steer (fail, be slow) and, for the sample model, the torch plugin.
+#include "skiff/dataplane/data_plane.h"
+
+#include <openssl/sha.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "http_client.h"
+
+namespace skiff::dataplane {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using skiff::testing::HttpClient;
+using skiff::testing::Reply;
+
+const std::string kPrimary = "primary-key-0123456789-abcdefghijklmnopqrstuv";
+const std::string kSecondary = "secondary-key-0123456789-abcdefghijklmnopqrs";
+
+std::string Sha256Hex(const std::string& s) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : d) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+std::map<std::string, std::string> Bearer(const std::string& key) {
+  return {{"Authorization", "Bearer " + key}};
+}
+
+json InferenceConfig() {
+  return {{"accelerator", "testmodel"},
+          {"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
+          {"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}}};
+}
+
+json Version(const std::string& name, int pct, bool is_default, const std::string& sha = "a") {
+  return {{"name", name},          {"trafficPercentile", pct}, {"isDefault", is_default},
+          {"artifactPath", "/dev/null"}, {"sha256", sha},      {"inferenceConfig", InferenceConfig()}};
+}
+
+std::string OipBody(float first) {
+  return json{{"inputs",
+               {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {1, 4}},
+                 {"data", {first, 1.0, 2.0, 3.0}}}}}}
+      .dump();
+}
+
+class DataPlaneTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("skiff-dp-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    const std::string bin = std::getenv("SKIFF_BINARY_DIR");
+    PluginHost::Options options;
+    options.search_path = {bin + "/lib/skiff/plugins", bin + "/tests/dataplane_plugins"};
+    host_ = std::make_unique<PluginHost>(options);
+    host_->Discover();
+    plane_ = std::make_unique<DataPlane>(host_.get(), "test");
+    auto server = HttpServer::Start({}, plane_.get());
+    ASSERT_TRUE(server.ok());
+    server_ = std::move(server).value();
+  }
+  void TearDown() override {
+    server_.reset();
+    plane_.reset();
+    fs::remove_all(dir_);
+  }
+
+  json BaseConfig() {
+    return {{"service", "svc"},
+            {"auth",
+             {{"plugin", "default"},
+              {"options", {{"workspace", "ws"}, {"keysDir", (dir_ / "keys").string()}}},
+              {"keySha256", {Sha256Hex(kPrimary), Sha256Hex(kSecondary)}}}},
+            {"deploymentConfig", json::object()},
+            {"versions", {Version("blue", 100, true)}}};
+  }
+
+  Status Apply(const json& config) {
+    auto parsed = ParseServerConfig(config.dump());
+    if (!parsed.ok()) return parsed.status();
+    return plane_->Apply(*parsed);
+  }
+
+  HttpClient Client(const std::string& source = "127.0.0.1") {
+    return HttpClient(server_->port(), source);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<PluginHost> host_;
+  std::unique_ptr<DataPlane> plane_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(DataPlaneTest, LiveWhileLoadingReadyAfter) {
+  auto c = Client();
+  EXPECT_EQ(c.Get("/v2/health/live").status, 200);
+  EXPECT_EQ(c.Get("/v2/health/ready").status, 503);
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  EXPECT_EQ(c.Get("/v2/health/ready").status, 200);
+  EXPECT_EQ(c.Get("/v2/models/svc/ready").status, 200);
+  plane_->BeginDrain();
+  EXPECT_EQ(c.Get("/v2/health/ready").status, 503);
+  EXPECT_EQ(c.Get("/v2/health/live").status, 200);
+}
+
+TEST_F(DataPlaneTest, OipInferScoresWithEitherKeyAndNamesTheVersion) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  auto c = Client();
+  for (const auto& key : {kPrimary, kSecondary}) {
+    Reply r = c.Post("/v2/models/svc/infer", OipBody(0.5f), Bearer(key));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.header("azureml-model-deployment"), "blue");
+    json body = json::parse(r.body);
+    EXPECT_EQ(body["model_name"], "svc");
+    EXPECT_EQ(body["outputs"][0]["name"], "y");
+    EXPECT_EQ(body["outputs"][0]["data"], json({1.0, 2.0, 4.0, 6.0}));
+  }
+}
+
+TEST_F(DataPlaneTest, AzureScoreRoute) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  auto c = Client();
+  Reply r = c.Post("/api/v1/service/svc/score", R"({"data": [[1, 2, 3, 4]]})", Bearer(kPrimary));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("azureml-model-deployment"), "blue");
+  EXPECT_NE(r.body.find("[2.0,4.0,6.0,8.0]"), std::string::npos) << r.body;
+  Reply swagger = c.Get("/api/v1/service/svc/swagger.json");
+  ASSERT_EQ(swagger.status, 200);
+  EXPECT_TRUE(json::parse(swagger.body).contains("paths"));
+}
+
+TEST_F(DataPlaneTest, EveryAuthFailureIsTheSame401OnBothProtocols) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  auto c = Client();
+  std::vector<Reply> replies = {
+      c.Post("/v2/models/svc/infer", OipBody(1)),
+      c.Post("/v2/models/svc/infer", OipBody(1), Bearer("wrong-key-0123456789-0123456789-xx")),
+      c.Post("/v2/models/svc/infer", OipBody(1), {{"Authorization", "Basic abc"}}),
+      c.Post("/api/v1/service/svc/score", R"({"data": [[1,2,3,4]]})"),
+      c.Post("/api/v1/service/svc/score", R"({"data": [[1,2,3,4]]})", Bearer(kPrimary + "x")),
+  };
+  for (const Reply& r : replies) {
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.header("www-authenticate"), "Bearer");
+    EXPECT_EQ(r.body, replies[0].body);
+  }
+}
+
+TEST_F(DataPlaneTest, RepeatedFailuresGet429ForThatClientOnly) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  auto attacker = Client("127.0.0.2");
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(attacker.Post("/v2/models/svc/infer", OipBody(1), Bearer("nope")).status, 401);
+  }
+  Reply blocked = attacker.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary));
+  EXPECT_EQ(blocked.status, 429);
+  EXPECT_GE(std::stoi(blocked.header("retry-after")), 1);
+  auto other = Client("127.0.0.3");
+  EXPECT_EQ(other.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+}
+
+TEST_F(DataPlaneTest, KeyRegenerationTakesEffectAtOnce) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  auto c = Client();
+  json next = BaseConfig();
+  const std::string fresh = "regenerated-primary-0123456789-abcdefghijkl";
+  next["auth"]["keySha256"] = {Sha256Hex(fresh), Sha256Hex(kSecondary)};
+  ASSERT_TRUE(Apply(next).ok());
+  EXPECT_EQ(c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 401);
+  EXPECT_EQ(c.Post("/v2/models/svc/infer", OipBody(1), Bearer(fresh)).status, 200);
+  EXPECT_EQ(c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kSecondary)).status, 200);
+}
+
+TEST_F(DataPlaneTest, NoAuthModeNeedsNoKey) {
+  json config = BaseConfig();
+  config["deploymentConfig"] = {{"authEnabled", false}};
+  config["auth"].erase("keySha256");
+  ASSERT_TRUE(Apply(config).ok());
+  EXPECT_EQ(Client().Post("/v2/models/svc/infer", OipBody(1)).status, 200);
+}
+
+TEST_F(DataPlaneTest, ClientErrorsGet4xxNamingTheProblem) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  auto c = Client();
+  Reply bad_shape = c.Post("/v2/models/svc/infer",
+                           R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1,3],"data":[1,2,3]}]})",
+                           Bearer(kPrimary));
+  EXPECT_EQ(bad_shape.status, 400);
+  EXPECT_NE(bad_shape.body.find("'x'"), std::string::npos) << bad_shape.body;
+  EXPECT_EQ(c.Post("/v2/models/svc/infer", "{not json", Bearer(kPrimary)).status, 400);
+  EXPECT_EQ(c.Get("/v2/models/other").status, 404);
+  EXPECT_EQ(c.Get("/nope").status, 404);
+  Reply wrong_method = c.Get("/v2/models/svc/infer");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.header("allow"), "POST");
+  Reply unknown_version = c.Post("/v2/models/svc/infer", OipBody(1),
+                                 {{"Authorization", "Bearer " + kPrimary},
+                                  {"azureml-model-deployment", "red"}});
+  EXPECT_EQ(unknown_version.status, 404);
+}
+
+TEST_F(DataPlaneTest, BodyOverTheConfiguredLimitGets413) {
+  json config = BaseConfig();
+  config["deploymentConfig"] = {{"maxRequestBodyBytes", 64}};
+  ASSERT_TRUE(Apply(config).ok());
+  Reply r = Client().Post("/v2/models/svc/infer", OipBody(1) + std::string(100, ' '),
+                          Bearer(kPrimary));
+  EXPECT_EQ(r.status, 413);
+}
+
+TEST_F(DataPlaneTest, ModelErrorGets502WithItsMessage) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  Reply r = Client().Post("/v2/models/svc/infer", OipBody(-1), Bearer(kPrimary));
+  EXPECT_EQ(r.status, 502);
+  EXPECT_NE(r.body.find("model exploded"), std::string::npos);
+}
+
+TEST_F(DataPlaneTest, ScoringPastTheTimeoutGets504) {
+  json config = BaseConfig();
+  config["deploymentConfig"] = {{"scoringTimeoutMs", 100}};
+  ASSERT_TRUE(Apply(config).ok());
+  Reply r = Client().Post("/v2/models/svc/infer", OipBody(-2), Bearer(kPrimary));
+  EXPECT_EQ(r.status, 504);
+  // The service recovers: the slot was reclaimed.
+  EXPECT_EQ(Client().Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+}
+
+TEST_F(DataPlaneTest, WaitingPastMaxQueueWaitGets503WithRetryAfter) {
+  json config = BaseConfig();
+  config["deploymentConfig"] = {{"maxQueueWaitMs", 50}, {"numReplicas", 1}};
+  ASSERT_TRUE(Apply(config).ok());
+  std::thread slow([&] {
+    EXPECT_EQ(Client().Post("/v2/models/svc/infer", OipBody(-2), Bearer(kPrimary)).status, 200);
+  });
+  while (plane_->in_flight() == 0) std::this_thread::yield();
+  Reply r = Client().Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary));
+  slow.join();
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.header("retry-after"), "1");
+}
+
+TEST_F(DataPlaneTest, TrafficSplitPassesChiSquare) {
+  json config = BaseConfig();
+  config["deploymentConfig"] = {{"authEnabled", false}};
+  config["auth"].erase("keySha256");
+  config["versions"] = {Version("a", 20, false), Version("b", 10, false), Version("c", 70, true)};
+  ASSERT_TRUE(Apply(config).ok());
+  std::map<std::string, int> counts;
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  const int kThreads = 4, kEach = 5000;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      auto c = Client();
+      std::map<std::string, int> local;
+      for (int i = 0; i < kEach; ++i) {
+        Reply r = c.Post("/v2/models/svc/infer", OipBody(1));
+        ASSERT_EQ(r.status, 200);
+        local[r.header("azureml-model-deployment")]++;
+      }
+      std::lock_guard<std::mutex> l(mu);
+      for (auto& [k, v] : local) counts[k] += v;
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double n = kThreads * kEach;
+  double chi2 = 0;
+  for (auto [name, share] : std::map<std::string, double>{{"a", .2}, {"b", .1}, {"c", .7}}) {
+    chi2 += std::pow(counts[name] - share * n, 2) / (share * n);
+  }
+  // 2 degrees of freedom: p > 0.01 <=> chi2 < 9.21.
+  EXPECT_LT(chi2, 9.21) << "a=" << counts["a"] << " b=" << counts["b"] << " c=" << counts["c"];
+}
+
+TEST_F(DataPlaneTest, PinningByHeaderAndByPath) {
+  json config = BaseConfig();
+  config["versions"] = {Version("blue", 100, true), Version("green", 0, false)};
+  ASSERT_TRUE(Apply(config).ok());
+  auto c = Client();
+  auto headers = Bearer(kPrimary);
+  headers["azureml-model-deployment"] = "green";
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(c.Post("/v2/models/svc/infer", OipBody(1), headers).header("azureml-model-deployment"),
+              "green");
+    EXPECT_EQ(c.Post("/v2/models/svc/versions/green/infer", OipBody(1), Bearer(kPrimary))
+                  .header("azureml-model-deployment"),
+              "green");
+    EXPECT_EQ(c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary))
+                  .header("azureml-model-deployment"),
+              "blue");
+  }
+  EXPECT_EQ(c.Get("/v2/models/svc/versions/green").status, 200);
+  EXPECT_EQ(c.Get("/v2/models/svc/versions/red").status, 404);
+}
+
+TEST_F(DataPlaneTest, LiveWeightChangesUnderLoadFailNoRequest) {
+  json config = BaseConfig();
+  config["versions"] = {Version("blue", 50, true), Version("green", 50, false)};
+  ASSERT_TRUE(Apply(config).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 3; ++t) {
+    clients.emplace_back([&] {
+      auto c = Client();
+      while (!stop) {
+        Reply r = c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary));
+        (r.status == 200 ? ok : failed)++;
+      }
+    });
+  }
+  for (int round = 0; round < 20; ++round) {
+    json next = BaseConfig();
+    const int pct = (round * 37) % 101;
+    if (round % 5 == 4) {
+      // A version comes and goes under load too.
+      next["versions"] = {Version("blue", 100 - pct, true), Version("green", pct, false),
+                          Version("red", 0, false)};
+    } else {
+      next["versions"] = {Version("blue", 100 - pct, round % 2 == 0),
+                          Version("green", pct, round % 2 == 1)};
+    }
+    ASSERT_TRUE(Apply(next).ok());
+    while (ok.load() < (round + 1) * 20) std::this_thread::yield();
+  }
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GE(ok.load(), 400);
+}
+
+TEST_F(DataPlaneTest, MetricsCountRequestsByVersionAndCode) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  auto c = Client();
+  c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary));
+  c.Post("/v2/models/svc/infer", OipBody(-1), Bearer(kPrimary));
+  c.Post("/v2/models/svc/infer", OipBody(1), Bearer("bad"));
+  Reply m = c.Get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"200\"} 1"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"502\"} 1"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("skiff_auth_failures_total{service=\"svc\"} 1"), std::string::npos);
+}
+
+TEST_F(DataPlaneTest, RequestLogAndDataCollectionNeverHoldTheKey) {
+  json config = BaseConfig();
+  config["deploymentConfig"] = {{"appInsightsEnabled", true},
+                                {"dataCollection", {{"storageEnabled", true}}}};
+  config["requestLog"] = (dir_ / "requests.jsonl").string();
+  config["dataCollectionDir"] = (dir_ / "collected").string();
+  ASSERT_TRUE(Apply(config).ok());
+  ASSERT_EQ(Client().Post("/v2/models/svc/infer", OipBody(3), Bearer(kPrimary)).status, 200);
+  std::ifstream log(dir_ / "requests.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(log, line));
+  json entry = json::parse(line);
+  EXPECT_EQ(entry["status"], 200);
+  EXPECT_EQ(entry["version"], "blue");
+  EXPECT_EQ(entry["client"], "127.0.0.1");
+  EXPECT_TRUE(entry.contains("queueMs") && entry.contains("computeMs") && entry.contains("totalMs"));
+  EXPECT_EQ(line.find(kPrimary), std::string::npos);
+  std::ifstream collected(dir_ / "collected" / "svc" / "blue" / "data.jsonl");
+  ASSERT_TRUE(std::getline(collected, line));
+  json data = json::parse(line);
+  EXPECT_EQ(data["inputs"][0]["data"], json({3.0, 1.0, 2.0, 3.0}));
+  EXPECT_EQ(data["outputs"][0]["data"], json({6.0, 2.0, 4.0, 6.0}));
+}
+
+}  // namespace
+}  // namespace skiff::dataplane

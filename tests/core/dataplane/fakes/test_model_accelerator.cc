@@ -1,0 +1,50 @@
+// "testmodel": an accelerator whose model the data-plane tests steer with
+// the first input value: -1 -> the model fails ("model exploded"), -2 -> it
+// takes 500 ms (a slow model, for scoringTimeoutMs), otherwise y = 2 * x.
+// Signature: input "x" FP32 [-1, 4] -> output "y" FP32 [-1, 4].
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "skiff/accelerator.h"
+#include "skiff/plugin_export.h"
+
+namespace {
+
+class TestModel final : public skiff::LoadedModel {
+ public:
+  explicit TestModel(skiff::Signature sig) : sig_(std::move(sig)) {}
+  const skiff::Signature& signature() const override { return sig_; }
+  skiff::Status Warmup() override { return skiff::OkStatus(); }
+  skiff::StatusOr<std::vector<skiff::Tensor>> Score(
+      const std::vector<skiff::Tensor>& inputs) override {
+    const auto& x = inputs.at(0);
+    std::vector<float> v(x.data.size() / 4);
+    std::memcpy(v.data(), x.data.data(), x.data.size());
+    if (!v.empty() && v[0] == -1.0f) return skiff::Internal("model exploded");
+    if (!v.empty() && v[0] == -2.0f) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    for (float& f : v) f *= 2.0f;
+    skiff::Tensor y{"y", skiff::DataType::kFp32, x.shape, std::vector<uint8_t>(x.data.size())};
+    std::memcpy(y.data.data(), v.data(), y.data.size());
+    return std::vector<skiff::Tensor>{std::move(y)};
+  }
+
+ private:
+  skiff::Signature sig_;
+};
+
+class TestAccelerator final : public skiff::Accelerator {
+ public:
+  skiff::StatusOr<std::unique_ptr<skiff::LoadedModel>> Load(
+      const skiff::ModelLoadOptions& options) override {
+    return std::unique_ptr<skiff::LoadedModel>(new TestModel(options.signature));
+  }
+};
+
+skiff::StatusOr<std::unique_ptr<skiff::Accelerator>> Make(const std::string&) {
+  return std::unique_ptr<skiff::Accelerator>(new TestAccelerator());
+}
+
+}  // namespace
+
+SKIFF_DEFINE_PLUGIN(skiff::Accelerator, "testmodel", "0.1.0", "data-plane test model", Make)
