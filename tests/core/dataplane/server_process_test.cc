@@ -1,0 +1,164 @@
+// skiff-server as a process: SIGTERM drains (readiness 503 at once, the
+// in-flight request finishes, exit 0) and SIGHUP reloads keys without a
+// restart.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "http_client.h"
+
+extern char** environ;
+
+namespace skiff::dataplane {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using skiff::testing::HttpClient;
+
+std::string Sha256Hex(const std::string& s) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
+  std::string out;
+  static const char* hex = "0123456789abcdef";
+  for (unsigned char c : d) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+const std::string kKey = "process-test-key-0123456789-abcdefghijklmn";
+const std::string kNewKey = "process-test-new-key-0123456789-abcdefghij";
+
+class ServerProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("skiff-proc-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    fs::remove_all(dir_);
+  }
+
+  void WriteConfig(const std::string& key) {
+    json inference = {{"accelerator", "testmodel"},
+                      {"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
+                      {"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}}};
+    json config = {{"service", "svc"},
+                   {"portFile", (dir_ / "port").string()},
+                   {"auth",
+                    {{"options", {{"workspace", "ws"}, {"keysDir", (dir_ / "keys").string()}}},
+                     {"keySha256", {Sha256Hex(key)}}}},
+                   {"drainGraceMs", 10000},
+                   {"versions",
+                    {{{"name", "blue"}, {"artifactPath", "/dev/null"}, {"inferenceConfig", inference}}}}};
+    std::ofstream(dir_ / "server.json.tmp") << config.dump(2);
+    fs::rename(dir_ / "server.json.tmp", dir_ / "server.json");
+  }
+
+  // Starts skiff-server and waits until it is ready; returns its port.
+  uint16_t Start() {
+    const std::string bin = std::string(std::getenv("SKIFF_BINARY_DIR")) + "/bin/skiff-server";
+    std::string config = (dir_ / "server.json").string();
+    std::string plugins = std::string(std::getenv("SKIFF_BINARY_DIR")) + "/tests/dataplane_plugins";
+    std::string env_plugin = "SKIFF_PLUGIN_PATH=" + plugins;
+    std::vector<char*> envp;
+    for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+    envp.push_back(env_plugin.data());
+    envp.push_back(nullptr);
+    std::vector<char*> argv = {const_cast<char*>(bin.c_str()), const_cast<char*>("--config"),
+                               config.data(), nullptr};
+    EXPECT_EQ(::posix_spawn(&pid_, bin.c_str(), nullptr, nullptr, argv.data(), envp.data()), 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!fs::exists(dir_ / "port") && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    uint16_t port = 0;
+    std::ifstream(dir_ / "port") >> port;
+    EXPECT_NE(port, 0);
+    HttpClient c(port);
+    while (c.Get("/v2/health/ready").status != 200 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return port;
+  }
+
+  static std::string Body(float first) {
+    return json{{"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {1, 4}},
+                             {"data", {first, 0, 0, 0}}}}}}
+        .dump();
+  }
+
+  fs::path dir_;
+  pid_t pid_ = -1;
+};
+
+TEST_F(ServerProcessTest, SigtermDrainsInFlightRequestsAndExitsZero) {
+  WriteConfig(kKey);
+  uint16_t port = Start();
+  HttpClient probe(port);
+  ASSERT_EQ(probe.Get("/v2/health/ready").status, 200);
+  // A slow request (the test model takes 500 ms for -2) is in flight...
+  auto slow = std::async(std::launch::async, [&] {
+    HttpClient c(port);
+    return c.Post("/v2/models/svc/infer", Body(-2), {{"Authorization", "Bearer " + kKey}}).status;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (probe.Get("/metrics").body.find(
+             "skiff_requests_in_flight{service=\"svc\",version=\"blue\"} 1") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  // ...when SIGTERM arrives.
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  int ready = 200;
+  while (ready == 200 && std::chrono::steady_clock::now() < deadline) {
+    ready = probe.Get("/v2/health/ready").status;
+  }
+  EXPECT_EQ(ready, 503) << "readiness turns 503 during the drain";
+  EXPECT_EQ(slow.get(), 200) << "the in-flight request finishes";
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid_, &status, 0), pid_);
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_F(ServerProcessTest, SighupReloadsKeysWithoutRestart) {
+  WriteConfig(kKey);
+  uint16_t port = Start();
+  HttpClient c(port);
+  ASSERT_EQ(c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status, 200);
+  WriteConfig(kNewKey);
+  ASSERT_EQ(::kill(pid_, SIGHUP), 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int status = 200;
+  while (status == 200 && std::chrono::steady_clock::now() < deadline) {
+    status = c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status;
+  }
+  EXPECT_EQ(status, 401) << "the old key is refused after the reload";
+  EXPECT_EQ(c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kNewKey}}).status,
+            200);
+  EXPECT_EQ(::kill(pid_, 0), 0) << "same process, no restart";
+}
+
+}  // namespace
+}  // namespace skiff::dataplane
