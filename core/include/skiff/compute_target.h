@@ -36,6 +36,9 @@ struct ServiceSpec {
   std::string inference_config_json;   // validated inferenceconfig.json
   // For endpoints: versions, traffic and types, as JSON; empty for a service.
   std::string endpoint_json;
+  // The complete skiff-server configuration (docs/server-config.md) the
+  // target runs: versions with their artifacts, auth digests, limits.
+  std::string server_config_json;
 };
 
 // Azure ML's service states.
