@@ -275,9 +275,12 @@ void DataPlane::Handle(HttpRequest request, const std::string& client,
   if (p.size() == 3 && p[0] == "v2" && p[1] == "health" && (p[2] == "live" || p[2] == "ready")) {
     if (!get) return method_not_allowed("GET");
     if (p[2] == "live") return done(Json(http::status::ok, "{\"live\":true}"));
+    // The applied config generation lets the control plane wait for a reload.
     bool is_ready = ready();
+    const int64_t generation = snap ? snap->config.generation : -1;
     return done(Json(is_ready ? http::status::ok : http::status::service_unavailable,
-                     is_ready ? "{\"ready\":true}" : "{\"ready\":false}"));
+                     std::string("{\"ready\":") + (is_ready ? "true" : "false") +
+                         ",\"generation\":" + std::to_string(generation) + "}"));
   }
   if (p.size() == 1 && p[0] == "metrics") {
     if (!get) return method_not_allowed("GET");

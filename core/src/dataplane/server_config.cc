@@ -54,12 +54,14 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
   SKIFF_RETURN_IF_ERROR(Expect(j, "requestLog", T::string, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "dataCollectionDir", T::string, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "drainGraceMs", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "generation", T::number_integer, "$", false));
 
   ServerConfig c;
   c.service = j["service"].get<std::string>();
   if (c.service.empty()) return InvalidArgument("server config: `$.service` must not be empty");
   c.address = j.value("address", c.address);
   c.port = j.value("port", c.port);
+  c.generation = j.value("generation", int64_t{0});
   if (c.port < 0 || c.port > 65535) {
     return InvalidArgument("server config: `$.port` must be 0-65535");
   }

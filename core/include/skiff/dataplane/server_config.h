@@ -27,6 +27,8 @@ struct ServerVersionConfig {
 
 struct ServerConfig {
   std::string service;             // service (or endpoint) name; the token audience
+  int64_t generation = 0;          // bumped by the control plane on every change;
+                                   // readiness reports the applied one
   std::string address = "127.0.0.1";
   int port = 0;                    // 0 = any free port
   int io_threads = 2;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "skiff/plugin_host/plugin_host.h"
 
@@ -9,5 +10,13 @@ namespace skiff::sdk {
 
 // A PluginHost over DefaultPluginSearchPath(), already discovered.
 std::unique_ptr<PluginHost> DiscoverPlugins();
+
+// The process-wide host the SDK creates its plugin objects with (discovered
+// on first use, never destroyed: plugin objects may live until exit).
+const PluginHost& SharedPlugins();
+
+// Where the skiff executables are: beside the running program, else the
+// install bindir, else the build tree's bin/. `name` is e.g. "skiff-server".
+std::string FindSkiffExecutable(const std::string& name);
 
 }  // namespace skiff::sdk

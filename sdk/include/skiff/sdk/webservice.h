@@ -1,0 +1,132 @@
+// Web services and endpoints (mirrors azureml.core.webservice: Webservice,
+// AksWebservice, AksEndpoint, and Model.deploy). A service is served by one
+// skiff-server on its compute target; an endpoint is a service with 1-6
+// versions, traffic percentiles, a default and control/treatment types.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "skiff/authenticator.h"
+#include "skiff/compute_target.h"
+#include "skiff/config/deployment_config.h"
+#include "skiff/config/inference_config.h"
+#include "skiff/sdk/compute_target.h"
+#include "skiff/sdk/model.h"
+#include "skiff/sdk/workspace.h"
+
+namespace skiff::sdk {
+
+// AksWebservice.deploy_configuration(...) with Azure ML's parameter names and
+// defaults (every field of config::DeploymentConfig documents its default).
+struct AksWebservice {
+  struct Params {
+    std::optional<bool> autoscale_enabled;
+    std::optional<int> autoscale_min_replicas, autoscale_max_replicas;
+    std::optional<int> autoscale_refresh_seconds, autoscale_target_utilization;
+    std::optional<bool> auth_enabled, token_auth_enabled, enable_app_insights;
+    std::optional<double> cpu_cores, memory_gb, cpu_cores_limit, memory_gb_limit;
+    std::optional<int> gpu_cores;
+    std::optional<int> scoring_timeout_ms, replica_max_concurrent_requests,
+        max_request_wait_time, num_replicas;
+    std::optional<std::string> primary_key, secondary_key, namespace_;
+    std::optional<int> period_seconds, initial_delay_seconds, timeout_seconds,
+        success_threshold, failure_threshold;
+    std::optional<bool> collect_model_data;
+    std::map<std::string, std::string> tags, properties;
+    std::string description;
+  };
+  // Validated like a deploymentconfig.json.
+  static StatusOr<config::DeploymentConfig> deploy_configuration(const Params& params);
+};
+
+// Azure ML's service states.
+using skiff::ServiceState;
+
+class Webservice {
+ public:
+  // Model.deploy: deploys `models` (at least one; the first is served) as
+  // service `name` on `target`. With `overwrite` an existing service of that
+  // name is replaced; otherwise kAlreadyExists.
+  static StatusOr<Webservice> deploy(const Workspace& ws, const std::string& name,
+                                     const std::vector<Model>& models,
+                                     const std::string& inference_config_json,
+                                     const std::string& deployment_config_json,
+                                     const ComputeTarget& target, bool overwrite = false);
+  static StatusOr<Webservice> get(const Workspace& ws, const std::string& name);
+  static StatusOr<std::vector<Webservice>> list(const Workspace& ws);
+
+  // Polls the target until Healthy or Failed (or `timeout`), calling
+  // `progress(state, elapsed)` on every state change.
+  StatusOr<ServiceStatus> wait_for_deployment(
+      std::chrono::seconds timeout = std::chrono::seconds(600),
+      const std::function<void(ServiceState, std::chrono::milliseconds)>& progress = {}) const;
+  StatusOr<ServiceStatus> state() const;
+  StatusOr<std::string> get_logs(int num_lines = 5000) const;
+  // (primary, secondary)
+  StatusOr<std::pair<std::string, std::string>> get_keys() const;
+  // Regenerates "Primary"/"Secondary" (case-insensitive), or sets it to
+  // `set_key` (>= 32 characters). Running servers switch at once.
+  Status regen_key(const std::string& key, const std::string& set_key = "") const;
+  // A token for token-auth services: (token, refresh_by Unix seconds).
+  StatusOr<Credential> get_token() const;
+  // Rolls the service to new models / inference config / deployment config
+  // (each optional) with no failed request.
+  Status update(const std::vector<Model>& models = {},
+                const std::string& inference_config_json = "",
+                const std::string& deployment_config_json = "") const;
+  Status delete_service() const;
+  // POSTs `input_json` to the Azure-style scoring URI with the key or token;
+  // returns the response body (error: the status and body).
+  StatusOr<std::string> run(const std::string& input_json) const;
+
+  const std::string& name() const { return record_.name; }
+  const store::ServiceRecord& record() const { return record_; }
+  bool is_endpoint() const;
+  std::string scoring_uri() const;
+  std::string swagger_uri() const;
+  config::DeploymentConfig deployment_config() const;
+
+ protected:
+  Webservice(Workspace ws, store::ServiceRecord record)
+      : ws_(std::move(ws)), record_(std::move(record)) {}
+  Workspace ws_;
+  store::ServiceRecord record_;
+};
+
+// One version of an endpoint, as create_version/update_version take it.
+struct EndpointVersion {
+  std::string name;
+  std::vector<Model> models;             // required on create
+  std::string inference_config_json;     // required on create
+  std::optional<int> traffic_percentile;
+  std::optional<bool> is_default;
+  std::optional<bool> is_control_version_type;
+};
+
+class AksEndpoint : public Webservice {
+ public:
+  // Creates endpoint `name` with its first version (the default).
+  static StatusOr<AksEndpoint> deploy(const Workspace& ws, const std::string& name,
+                                      const EndpointVersion& first_version,
+                                      const std::string& deployment_config_json,
+                                      const ComputeTarget& target);
+  static StatusOr<AksEndpoint> get(const Workspace& ws, const std::string& name);
+
+  Status create_version(const EndpointVersion& version) const;
+  // Changes traffic, default, type, and optionally models/inference config;
+  // takes effect on the running endpoint without failing requests.
+  Status update_version(const EndpointVersion& version) const;
+  // In-flight requests on the version finish before it is unloaded.
+  Status delete_version(const std::string& version_name) const;
+  StatusOr<std::vector<store::EndpointVersionRecord>> versions() const;
+
+ private:
+  using Webservice::Webservice;
+};
+
+}  // namespace skiff::sdk

@@ -1,0 +1,163 @@
+#include "deployment.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "skiff/config/deployment_config.h"
+#include "skiff/config/inference_config.h"
+#include "skiff/sdk/plugins.h"
+
+namespace skiff::sdk::internal {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string KeysPath(const Workspace& ws, const std::string& service) {
+  return ws.dir() + "/keys/" + service + ".json";
+}
+
+}  // namespace
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : d) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+Status WriteKeys(const Workspace& ws, const std::string& service, const std::string& primary,
+                 const std::string& secondary) {
+  const std::string dir = ws.dir() + "/keys";
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Internal("cannot create '" + dir + "': " + std::strerror(errno));
+  }
+  const std::string path = KeysPath(ws, service);
+  const std::string tmp = path + ".tmp";
+  const std::string text = json{{"primaryKey", primary}, {"secondaryKey", secondary}}.dump();
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("cannot write '" + tmp + "': " + std::strerror(errno));
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Internal("cannot write the keys file '" + path + "': " + std::strerror(errno));
+  }
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return OkStatus();
+}
+
+StatusOr<std::pair<std::string, std::string>> ReadKeys(const Workspace& ws,
+                                                       const std::string& service) {
+  std::ifstream in(KeysPath(ws, service));
+  if (!in) return NotFound("service '" + service + "' has no keys (key auth is off?)");
+  json j = json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.contains("primaryKey") || !j.contains("secondaryKey")) {
+    return DataLoss("the keys file of '" + service + "' is damaged; regenerate both keys");
+  }
+  return std::make_pair(j["primaryKey"].get<std::string>(), j["secondaryKey"].get<std::string>());
+}
+
+Status RemoveKeys(const Workspace& ws, const std::string& service) {
+  std::error_code ec;
+  fs::remove(KeysPath(ws, service), ec);
+  return OkStatus();
+}
+
+std::string AuthOptionsJson(const Workspace& ws) {
+  return json{{"workspace", fs::absolute(ws.dir()).lexically_normal().string()},
+              {"keysDir", ws.dir() + "/signing-keys"}}
+      .dump();
+}
+
+StatusOr<std::shared_ptr<Authenticator>> ControlAuthenticator(const Workspace& ws) {
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<Authenticator>> by_dir;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = by_dir.find(ws.dir());
+  if (it != by_dir.end()) return it->second;
+  SKIFF_ASSIGN_OR_RETURN(auto auth,
+                         SharedPlugins().Create<Authenticator>("default", AuthOptionsJson(ws)));
+  by_dir[ws.dir()] = auth;
+  return auth;
+}
+
+Status ValidateServiceName(const std::string& name) {
+  bool ok = name.size() >= 3 && name.size() <= 32 && name.front() >= 'a' && name.front() <= 'z' &&
+            name.back() != '-';
+  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+  if (!ok) {
+    return InvalidArgument("service name '" + name +
+                           "' is invalid: use 3-32 lowercase letters, digits or '-', starting "
+                           "with a letter and ending with a letter or digit");
+  }
+  return OkStatus();
+}
+
+StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& service,
+                                       const std::string& deployment_config_json,
+                                       const std::vector<VersionInput>& versions,
+                                       int64_t generation) {
+  SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
+                         config::ParseDeploymentConfig(deployment_config_json));
+  ServiceSpec spec;
+  spec.name = service;
+  spec.workspace_dir = ws.dir();
+  spec.deployment_config_json = config::ToJson(dc).dump();
+  json server = {{"service", service},
+                 {"generation", generation},
+                 {"deploymentConfig", config::ToJson(dc)},
+                 {"versions", json::array()}};
+  json auth = {{"plugin", "default"}, {"options", json::parse(AuthOptionsJson(ws))}};
+  if (dc.auth_enabled && !dc.token_auth_enabled) {
+    SKIFF_ASSIGN_OR_RETURN(auto keys, ReadKeys(ws, service));
+    auth["keySha256"] = {Sha256Hex(keys.first), Sha256Hex(keys.second)};
+  }
+  for (const VersionInput& v : versions) {
+    SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
+                           config::ParseInferenceConfig(v.inference_config_json));
+    auth["plugin"] = ic.auth;
+    SKIFF_ASSIGN_OR_RETURN(store::ModelRecord model,
+                           ws.store().GetModel(v.model.name, v.model.version));
+    // A tampered artifact is caught here, before anything runs it.
+    SKIFF_RETURN_IF_ERROR(ws.store().VerifyArtifact(model).WithContext("model " + model.id()));
+    SKIFF_ASSIGN_OR_RETURN(std::string path, ws.store().ResolveArtifactPath(model));
+    server["versions"].push_back({{"name", v.spec.name},
+                                  {"trafficPercentile", v.spec.traffic_percentile},
+                                  {"isDefault", v.spec.is_default},
+                                  {"isControl", v.spec.type == VersionType::kControl},
+                                  {"artifactPath", path},
+                                  {"sha256", model.sha256},
+                                  {"inferenceConfig", config::ToJson(ic)}});
+    spec.models.push_back({model.name, model.version, path, model.sha256});
+    if (spec.inference_config_json.empty()) spec.inference_config_json = config::ToJson(ic).dump();
+  }
+  server["auth"] = auth;
+  spec.server_config_json = server.dump();
+  return spec;
+}
+
+}  // namespace skiff::sdk::internal

@@ -1,0 +1,611 @@
+#include "skiff/sdk/webservice.h"
+
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "deployment.h"
+#include "http_call.h"
+#include "skiff/rollout/traffic_split_policy.h"
+
+namespace skiff::sdk {
+namespace {
+
+using nlohmann::json;
+using internal::VersionInput;
+
+int64_t NewGeneration() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ServiceState ParseState(const std::string& s) {
+  if (s == "Healthy") return ServiceState::kHealthy;
+  if (s == "Unhealthy") return ServiceState::kUnhealthy;
+  if (s == "Failed") return ServiceState::kFailed;
+  return ServiceState::kTransitioning;
+}
+
+// Releases the store's operation marker when the operation ends.
+class OperationGuard {
+ public:
+  OperationGuard(store::WorkspaceStore& store, std::string service)
+      : store_(store), service_(std::move(service)) {}
+  ~OperationGuard() { (void)store_.EndOperation(service_); }
+
+ private:
+  store::WorkspaceStore& store_;
+  std::string service_;
+};
+
+Status Begin(const Workspace& ws, const std::string& service, const std::string& op) {
+  Status s = ws.store().BeginOperation(service, op);
+  if (s.code() == StatusCode::kFailedPrecondition) {
+    return FailedPrecondition(s.message() + "; wait for it to finish, then retry");
+  }
+  return s;
+}
+
+std::string NormalizedDeploymentJson(const std::string& text) {
+  auto dc = config::ParseDeploymentConfig(text.empty() ? "{}" : text);
+  return dc.ok() ? config::ToJson(*dc).dump() : text;
+}
+
+// Keys for a key-auth service: given ones from the config, else generated.
+Status EnsureKeys(const Workspace& ws, const std::string& service,
+                  const config::DeploymentConfig& dc, bool keep_existing) {
+  if (!dc.auth_enabled || dc.token_auth_enabled) return OkStatus();
+  if (keep_existing && internal::ReadKeys(ws, service).ok() && !dc.keys.primary_key &&
+      !dc.keys.secondary_key) {
+    return OkStatus();
+  }
+  SKIFF_ASSIGN_OR_RETURN(auto auth, internal::ControlAuthenticator(ws));
+  std::string primary, secondary;
+  if (dc.keys.primary_key) {
+    primary = *dc.keys.primary_key;
+  } else {
+    SKIFF_ASSIGN_OR_RETURN(primary, auth->GenerateKey());
+  }
+  if (dc.keys.secondary_key) {
+    secondary = *dc.keys.secondary_key;
+  } else {
+    SKIFF_ASSIGN_OR_RETURN(secondary, auth->GenerateKey());
+  }
+  return internal::WriteKeys(ws, service, primary, secondary);
+}
+
+// The config stored for a service never holds key values (they live in the
+// 0600 keys file).
+std::string WithoutKeys(const config::DeploymentConfig& dc) {
+  config::DeploymentConfig copy = dc;
+  copy.keys = {};
+  return config::ToJson(copy).dump();
+}
+
+}  // namespace
+
+// ---- AksWebservice ---------------------------------------------------------
+
+StatusOr<config::DeploymentConfig> AksWebservice::deploy_configuration(const Params& p) {
+  json j = json::object();
+  json scaler = json::object(), resources = json::object(), probe = json::object();
+  if (p.autoscale_enabled) scaler["autoscaleEnabled"] = *p.autoscale_enabled;
+  if (p.autoscale_min_replicas) scaler["minReplicas"] = *p.autoscale_min_replicas;
+  if (p.autoscale_max_replicas) scaler["maxReplicas"] = *p.autoscale_max_replicas;
+  if (p.autoscale_refresh_seconds) scaler["refreshPeriodInSeconds"] = *p.autoscale_refresh_seconds;
+  if (p.autoscale_target_utilization) scaler["targetUtilization"] = *p.autoscale_target_utilization;
+  if (p.cpu_cores) resources["cpu"] = *p.cpu_cores;
+  if (p.memory_gb) resources["memoryInGB"] = *p.memory_gb;
+  if (p.gpu_cores) resources["gpu"] = *p.gpu_cores;
+  if (p.cpu_cores_limit) resources["cpuLimit"] = *p.cpu_cores_limit;
+  if (p.memory_gb_limit) resources["memoryInGBLimit"] = *p.memory_gb_limit;
+  if (p.period_seconds) probe["periodSeconds"] = *p.period_seconds;
+  if (p.initial_delay_seconds) probe["initialDelaySeconds"] = *p.initial_delay_seconds;
+  if (p.timeout_seconds) probe["timeoutSeconds"] = *p.timeout_seconds;
+  if (p.success_threshold) probe["successThreshold"] = *p.success_threshold;
+  if (p.failure_threshold) probe["failureThreshold"] = *p.failure_threshold;
+  if (!scaler.empty()) j["autoScaler"] = scaler;
+  if (!resources.empty()) j["containerResourceRequirements"] = resources;
+  if (!probe.empty()) j["livenessProbeRequirements"] = probe;
+  if (p.auth_enabled) j["authEnabled"] = *p.auth_enabled;
+  if (p.token_auth_enabled) j["tokenAuthEnabled"] = *p.token_auth_enabled;
+  if (p.enable_app_insights) j["appInsightsEnabled"] = *p.enable_app_insights;
+  if (p.scoring_timeout_ms) j["scoringTimeoutMs"] = *p.scoring_timeout_ms;
+  if (p.replica_max_concurrent_requests) {
+    j["maxConcurrentRequestsPerContainer"] = *p.replica_max_concurrent_requests;
+  }
+  if (p.max_request_wait_time) j["maxQueueWaitMs"] = *p.max_request_wait_time;
+  if (p.num_replicas) j["numReplicas"] = *p.num_replicas;
+  if (p.primary_key || p.secondary_key) {
+    j["keys"] = json::object();
+    if (p.primary_key) j["keys"]["primaryKey"] = *p.primary_key;
+    if (p.secondary_key) j["keys"]["secondaryKey"] = *p.secondary_key;
+  }
+  if (p.namespace_) j["namespace"] = *p.namespace_;
+  if (p.collect_model_data) j["dataCollection"] = {{"storageEnabled", *p.collect_model_data}};
+  if (!p.tags.empty()) j["tags"] = p.tags;
+  if (!p.properties.empty()) j["properties"] = p.properties;
+  if (!p.description.empty()) j["description"] = p.description;
+  return config::ParseDeploymentConfig(j.dump());
+}
+
+// ---- Webservice --------------------------------------------------------------
+
+namespace {
+
+// What a service or endpoint serves now, from the store.
+StatusOr<std::vector<VersionInput>> CurrentVersions(const Workspace& ws,
+                                                    const store::ServiceRecord& record) {
+  std::vector<VersionInput> out;
+  auto endpoint = ws.store().GetEndpoint(record.name);
+  if (endpoint.ok()) {
+    SKIFF_ASSIGN_OR_RETURN(auto versions, ws.store().ListEndpointVersions(record.name));
+    for (const auto& v : versions) {
+      if (v.models.empty()) return DataLoss("endpoint version '" + v.version_name + "' has no model");
+      out.push_back({VersionSpec{v.version_name, v.traffic_percentile, v.is_default,
+                                 v.is_control ? VersionType::kControl : VersionType::kTreatment},
+                     v.models.front(), v.inference_config_json});
+    }
+    return out;
+  }
+  if (record.models.empty()) return DataLoss("service '" + record.name + "' has no model");
+  out.push_back({VersionSpec{record.name, 100, true, VersionType::kTreatment}, record.models.front(),
+                 record.inference_config_json});
+  return out;
+}
+
+// Sends the current records to the target and waits until the server runs
+// them (its readiness reports the new generation), or fails.
+Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy) {
+  SKIFF_ASSIGN_OR_RETURN(auto versions, CurrentVersions(ws, record));
+  const int64_t generation = NewGeneration();
+  SKIFF_ASSIGN_OR_RETURN(ServiceSpec spec,
+                         internal::BuildServiceSpec(ws, record.name, record.deployment_config_json,
+                                                    versions, generation));
+  SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws, record.compute_target));
+  SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
+  Status sent = first_deploy ? plugin->DeployService(spec) : plugin->UpdateService(spec);
+  if (!sent.ok()) {
+    record.state = "Failed";
+    (void)ws.store().UpdateService(record);
+    return sent;
+  }
+  if (first_deploy) return OkStatus();  // wait_for_deployment follows
+  // Wait for the running server to apply this generation.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto state = plugin->GetState(record.name);
+    if (state.ok() && state->state == ServiceState::kFailed) {
+      return FailedPrecondition("the update failed: " + state->error +
+                                "; see `skiff service get-logs -n " + record.name + "`");
+    }
+    if (state.ok() && !state->scoring_uri.empty()) {
+      std::string base = state->scoring_uri.substr(0, state->scoring_uri.find("/api/v1/"));
+      auto ready = internal::HttpCall("GET", base + "/v2/health/ready", "", {},
+                                      std::chrono::milliseconds(2000));
+      if (ready.ok()) {
+        json body = json::parse(ready->body, nullptr, false);
+        if (!body.is_discarded() && body.value("generation", int64_t{-1}) == generation) {
+          record.state = ready->status == 200 ? "Healthy" : "Unhealthy";
+          record.scoring_uri = state->scoring_uri;
+          return ws.store().UpdateService(record);
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return DeadlineExceeded("the service did not apply the update within 10 minutes; see "
+                          "`skiff service get-logs -n " + record.name + "`");
+}
+
+}  // namespace
+
+StatusOr<Webservice> Webservice::deploy(const Workspace& ws, const std::string& name,
+                                        const std::vector<Model>& models,
+                                        const std::string& inference_config_json,
+                                        const std::string& deployment_config_json,
+                                        const ComputeTarget& target, bool overwrite) {
+  SKIFF_RETURN_IF_ERROR(internal::ValidateServiceName(name));
+  if (models.empty()) return InvalidArgument("deploy needs at least one model (-m NAME:VERSION)");
+  SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
+                         config::ParseDeploymentConfig(
+                             deployment_config_json.empty() ? "{}" : deployment_config_json));
+  SKIFF_RETURN_IF_ERROR(config::ParseInferenceConfig(inference_config_json).status());
+  if (auto existing = get(ws, name); existing.ok()) {
+    if (!overwrite) {
+      return AlreadyExists("service '" + name +
+                           "' already exists; pass --overwrite to replace it, or use `skiff "
+                           "service update -n " + name + "`");
+    }
+    SKIFF_RETURN_IF_ERROR(existing->delete_service());
+  }
+  SKIFF_RETURN_IF_ERROR(EnsureKeys(ws, name, dc, /*keep_existing=*/false));
+  store::ServiceRecord record;
+  record.name = name;
+  record.compute_target = target.name();
+  record.state = "Transitioning";
+  record.deployment_config_json = WithoutKeys(dc);
+  record.inference_config_json = config::ToJson(*config::ParseInferenceConfig(inference_config_json)).dump();
+  for (const auto& m : models) record.models.push_back({m.name(), m.version()});
+  SKIFF_RETURN_IF_ERROR(ws.store().CreateService(record));
+  SKIFF_RETURN_IF_ERROR(Begin(ws, name, "deploy"));
+  OperationGuard guard(ws.store(), name);
+  SKIFF_RETURN_IF_ERROR(Roll(ws, record, /*first_deploy=*/true));
+  return Webservice(ws, record);
+}
+
+StatusOr<Webservice> Webservice::get(const Workspace& ws, const std::string& name) {
+  auto record = ws.store().GetService(name);
+  if (!record.ok()) {
+    if (record.status().code() == StatusCode::kNotFound) {
+      return NotFound("service '" + name + "' does not exist; see `skiff service list`");
+    }
+    return record.status();
+  }
+  return Webservice(ws, std::move(record).value());
+}
+
+StatusOr<std::vector<Webservice>> Webservice::list(const Workspace& ws) {
+  SKIFF_ASSIGN_OR_RETURN(auto records, ws.store().ListServices());
+  std::vector<Webservice> out;
+  for (auto& r : records) out.push_back(Webservice(ws, std::move(r)));
+  return out;
+}
+
+bool Webservice::is_endpoint() const { return ws_.store().GetEndpoint(record_.name).ok(); }
+
+config::DeploymentConfig Webservice::deployment_config() const {
+  auto dc = config::ParseDeploymentConfig(record_.deployment_config_json);
+  return dc.ok() ? *dc : config::DeploymentConfig{};
+}
+
+std::string Webservice::scoring_uri() const { return record_.scoring_uri; }
+
+std::string Webservice::swagger_uri() const {
+  const std::string& uri = record_.scoring_uri;
+  const std::string suffix = "/score";
+  if (uri.size() > suffix.size() && uri.compare(uri.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    return uri.substr(0, uri.size() - suffix.size()) + "/swagger.json";
+  }
+  return "";
+}
+
+StatusOr<ServiceStatus> Webservice::state() const {
+  SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record_.compute_target));
+  SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
+  SKIFF_ASSIGN_OR_RETURN(ServiceStatus status, plugin->GetState(record_.name));
+  store::ServiceRecord updated = record_;
+  updated.state = ServiceStateName(status.state);
+  if (!status.scoring_uri.empty()) updated.scoring_uri = status.scoring_uri;
+  if (updated.state != record_.state || updated.scoring_uri != record_.scoring_uri) {
+    (void)ws_.store().UpdateService(updated);
+  }
+  const_cast<Webservice*>(this)->record_ = updated;
+  return status;
+}
+
+StatusOr<ServiceStatus> Webservice::wait_for_deployment(
+    std::chrono::seconds timeout,
+    const std::function<void(ServiceState, std::chrono::milliseconds)>& progress) const {
+  const auto start = std::chrono::steady_clock::now();
+  std::optional<ServiceState> last;
+  for (;;) {
+    SKIFF_ASSIGN_OR_RETURN(ServiceStatus status, state());
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    if (!last || *last != status.state) {
+      if (progress) progress(status.state, elapsed);
+      last = status.state;
+    }
+    if (status.state == ServiceState::kHealthy || status.state == ServiceState::kFailed) {
+      return status;
+    }
+    if (elapsed > timeout) {
+      return DeadlineExceeded("service '" + record_.name + "' is still " +
+                              ServiceStateName(status.state) + " after " +
+                              std::to_string(timeout.count()) + " s; see `skiff service get-logs -n " +
+                              record_.name + "`");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+StatusOr<std::string> Webservice::get_logs(int num_lines) const {
+  SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record_.compute_target));
+  SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
+  return plugin->GetLogs(record_.name, num_lines);
+}
+
+StatusOr<std::pair<std::string, std::string>> Webservice::get_keys() const {
+  config::DeploymentConfig dc = deployment_config();
+  if (!dc.auth_enabled || dc.token_auth_enabled) {
+    return FailedPrecondition("service '" + record_.name +
+                              "' does not use key auth (authEnabled is false); nothing to show");
+  }
+  return internal::ReadKeys(ws_, record_.name);
+}
+
+Status Webservice::regen_key(const std::string& key, const std::string& set_key) const {
+  std::string which;
+  for (char c : key) which += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (which != "primary" && which != "secondary") {
+    return InvalidArgument("--key must be Primary or Secondary, got '" + key + "'");
+  }
+  if (!set_key.empty() && set_key.size() < 32) {
+    return InvalidArgument("--set-key must be at least 32 characters");
+  }
+  SKIFF_ASSIGN_OR_RETURN(auto keys, get_keys());
+  SKIFF_RETURN_IF_ERROR(Begin(ws_, record_.name, "regen-key"));
+  OperationGuard guard(ws_.store(), record_.name);
+  std::string fresh = set_key;
+  if (fresh.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(auto auth, internal::ControlAuthenticator(ws_));
+    SKIFF_ASSIGN_OR_RETURN(fresh, auth->GenerateKey());
+  }
+  (which == "primary" ? keys.first : keys.second) = fresh;
+  SKIFF_RETURN_IF_ERROR(internal::WriteKeys(ws_, record_.name, keys.first, keys.second));
+  store::ServiceRecord record = record_;
+  return Roll(ws_, record, false);
+}
+
+StatusOr<Credential> Webservice::get_token() const {
+  config::DeploymentConfig dc = deployment_config();
+  if (!dc.token_auth_enabled) {
+    return FailedPrecondition("service '" + record_.name +
+                              "' does not use token auth; deploy it with tokenAuthEnabled: true "
+                              "(and authEnabled: false), or use `get-keys`");
+  }
+  SKIFF_ASSIGN_OR_RETURN(auto auth, internal::ControlAuthenticator(ws_));
+  SKIFF_RETURN_IF_ERROR(auth->Configure({record_.name, AuthMode::kToken, {}}));
+  return auth->Issue({record_.name, 0});
+}
+
+Status Webservice::update(const std::vector<Model>& models, const std::string& inference_config_json,
+                          const std::string& deployment_config_json) const {
+  SKIFF_RETURN_IF_ERROR(Begin(ws_, record_.name, "update"));
+  OperationGuard guard(ws_.store(), record_.name);
+  store::ServiceRecord record = record_;
+  if (!deployment_config_json.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
+                           config::ApplyDeploymentUpdate(deployment_config(), deployment_config_json));
+    SKIFF_RETURN_IF_ERROR(EnsureKeys(ws_, record.name, dc, /*keep_existing=*/true));
+    record.deployment_config_json = WithoutKeys(dc);
+  }
+  if (!inference_config_json.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
+                           config::ParseInferenceConfig(inference_config_json));
+    record.inference_config_json = config::ToJson(ic).dump();
+  }
+  if (!models.empty()) {
+    record.models.clear();
+    for (const auto& m : models) record.models.push_back({m.name(), m.version()});
+  }
+  record.state = "Transitioning";
+  SKIFF_RETURN_IF_ERROR(ws_.store().UpdateService(record));
+  Status rolled = Roll(ws_, record, false);
+  const_cast<Webservice*>(this)->record_ = record;
+  return rolled;
+}
+
+Status Webservice::delete_service() const {
+  SKIFF_RETURN_IF_ERROR(Begin(ws_, record_.name, "delete"));
+  {
+    OperationGuard guard(ws_.store(), record_.name);
+    SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record_.compute_target));
+    SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
+    Status stopped = plugin->DeleteService(record_.name);
+    if (!stopped.ok() && stopped.code() != StatusCode::kNotFound) return stopped;
+  }
+  if (is_endpoint()) SKIFF_RETURN_IF_ERROR(ws_.store().DeleteEndpoint(record_.name));
+  SKIFF_RETURN_IF_ERROR(ws_.store().DeleteService(record_.name));
+  return internal::RemoveKeys(ws_, record_.name);
+}
+
+StatusOr<std::string> Webservice::run(const std::string& input_json) const {
+  if (record_.scoring_uri.empty()) {
+    return FailedPrecondition("service '" + record_.name + "' has no scoring URI yet (state " +
+                              record_.state + ")");
+  }
+  std::map<std::string, std::string> headers;
+  config::DeploymentConfig dc = deployment_config();
+  if (dc.token_auth_enabled) {
+    SKIFF_ASSIGN_OR_RETURN(Credential token, get_token());
+    headers["Authorization"] = "Bearer " + token.value;
+  } else if (dc.auth_enabled) {
+    SKIFF_ASSIGN_OR_RETURN(auto keys, get_keys());
+    headers["Authorization"] = "Bearer " + keys.first;
+  }
+  SKIFF_ASSIGN_OR_RETURN(internal::HttpReply reply,
+                         internal::HttpCall("POST", record_.scoring_uri, input_json, headers,
+                                            std::chrono::milliseconds(dc.scoring_timeout_ms + 5000)));
+  if (reply.status != 200) {
+    return Status(reply.status == 400 ? StatusCode::kInvalidArgument : StatusCode::kUnavailable,
+                  "scoring returned HTTP " + std::to_string(reply.status) + ": " + reply.body);
+  }
+  return reply.body;
+}
+
+// ---- AksEndpoint -------------------------------------------------------------
+
+namespace {
+
+Status ValidateVersions(const std::vector<store::EndpointVersionRecord>& versions) {
+  std::vector<VersionSpec> specs;
+  for (const auto& v : versions) {
+    specs.push_back({v.version_name, v.traffic_percentile, v.is_default,
+                     v.is_control ? VersionType::kControl : VersionType::kTreatment});
+  }
+  return TrafficSplitPolicy().Validate(specs);
+}
+
+// Applies `change` to the endpoint's version list, validates it, stores it
+// and rolls the running endpoint to it.
+Status ChangeVersions(const Workspace& ws, const std::string& endpoint, const std::string& op,
+                      const std::function<Status(std::vector<store::EndpointVersionRecord>&)>& change) {
+  SKIFF_RETURN_IF_ERROR(Begin(ws, endpoint, op));
+  OperationGuard guard(ws.store(), endpoint);
+  SKIFF_ASSIGN_OR_RETURN(auto versions, ws.store().ListEndpointVersions(endpoint));
+  auto before = versions;
+  SKIFF_RETURN_IF_ERROR(change(versions));
+  SKIFF_RETURN_IF_ERROR(ValidateVersions(versions).WithContext("endpoint '" + endpoint + "'"));
+  for (const auto& old : before) {
+    bool kept = false;
+    for (const auto& v : versions) kept = kept || v.version_name == old.version_name;
+    if (!kept) SKIFF_RETURN_IF_ERROR(ws.store().DeleteEndpointVersion(endpoint, old.version_name));
+  }
+  for (const auto& v : versions) SKIFF_RETURN_IF_ERROR(ws.store().PutEndpointVersion(v));
+  SKIFF_ASSIGN_OR_RETURN(store::ServiceRecord record, ws.store().GetService(endpoint));
+  record.models.clear();
+  for (const auto& v : versions) {
+    for (const auto& m : v.models) record.models.push_back(m);
+  }
+  SKIFF_RETURN_IF_ERROR(ws.store().UpdateService(record));
+  return Roll(ws, record, false);
+}
+
+store::EndpointVersionRecord ToRecord(const std::string& endpoint, const EndpointVersion& v) {
+  store::EndpointVersionRecord r;
+  r.endpoint = endpoint;
+  r.version_name = v.name;
+  r.traffic_percentile = v.traffic_percentile.value_or(0);
+  r.is_default = v.is_default.value_or(false);
+  r.is_control = v.is_control_version_type.value_or(false);
+  for (const auto& m : v.models) r.models.push_back({m.name(), m.version()});
+  r.inference_config_json = v.inference_config_json;
+  r.state = "Transitioning";
+  return r;
+}
+
+}  // namespace
+
+StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string& name,
+                                          const EndpointVersion& first,
+                                          const std::string& deployment_config_json,
+                                          const ComputeTarget& target) {
+  SKIFF_RETURN_IF_ERROR(internal::ValidateServiceName(name));
+  SKIFF_RETURN_IF_ERROR(internal::ValidateServiceName(first.name).WithContext("version name"));
+  if (first.models.empty()) return InvalidArgument("the first version needs a model (-m NAME:VERSION)");
+  SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
+                         config::ParseInferenceConfig(first.inference_config_json));
+  SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
+                         config::ParseDeploymentConfig(
+                             deployment_config_json.empty() ? "{}" : deployment_config_json));
+  if (Webservice::get(ws, name).ok()) {
+    return AlreadyExists("endpoint or service '" + name + "' already exists");
+  }
+  SKIFF_RETURN_IF_ERROR(EnsureKeys(ws, name, dc, false));
+  store::ServiceRecord record;
+  record.name = name;
+  record.compute_target = target.name();
+  record.state = "Transitioning";
+  record.deployment_config_json = WithoutKeys(dc);
+  record.inference_config_json = config::ToJson(ic).dump();
+  for (const auto& m : first.models) record.models.push_back({m.name(), m.version()});
+  SKIFF_RETURN_IF_ERROR(ws.store().CreateService(record));
+  store::EndpointRecord endpoint;
+  endpoint.name = name;
+  endpoint.compute_target = target.name();
+  endpoint.state = "Transitioning";
+  endpoint.config_json = record.deployment_config_json;
+  SKIFF_RETURN_IF_ERROR(ws.store().CreateEndpoint(endpoint));
+  EndpointVersion v = first;
+  v.is_default = true;
+  v.traffic_percentile = first.traffic_percentile.value_or(100);
+  v.inference_config_json = config::ToJson(ic).dump();
+  SKIFF_RETURN_IF_ERROR(ws.store().PutEndpointVersion(ToRecord(name, v)));
+  SKIFF_RETURN_IF_ERROR(Begin(ws, name, "deploy"));
+  OperationGuard guard(ws.store(), name);
+  SKIFF_RETURN_IF_ERROR(Roll(ws, record, true));
+  return AksEndpoint(ws, record);
+}
+
+StatusOr<AksEndpoint> AksEndpoint::get(const Workspace& ws, const std::string& name) {
+  SKIFF_ASSIGN_OR_RETURN(Webservice service, Webservice::get(ws, name));
+  if (!service.is_endpoint()) {
+    return FailedPrecondition("'" + name + "' is a service, not an endpoint; use `skiff service`");
+  }
+  return AksEndpoint(ws, service.record());
+}
+
+StatusOr<std::vector<store::EndpointVersionRecord>> AksEndpoint::versions() const {
+  return ws_.store().ListEndpointVersions(record_.name);
+}
+
+Status AksEndpoint::create_version(const EndpointVersion& version) const {
+  SKIFF_RETURN_IF_ERROR(internal::ValidateServiceName(version.name).WithContext("version name"));
+  if (version.models.empty()) return InvalidArgument("a new version needs a model (-m NAME:VERSION)");
+  SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
+                         config::ParseInferenceConfig(version.inference_config_json));
+  EndpointVersion v = version;
+  v.inference_config_json = config::ToJson(ic).dump();
+  return ChangeVersions(ws_, record_.name, "create-version", [&](auto& versions) -> Status {
+    for (const auto& existing : versions) {
+      if (existing.version_name == v.name) {
+        return AlreadyExists("version '" + v.name + "' already exists; use update-version");
+      }
+    }
+    if (v.is_default.value_or(false)) {
+      for (auto& existing : versions) existing.is_default = false;
+    }
+    versions.push_back(ToRecord(record_.name, v));
+    return OkStatus();
+  });
+}
+
+Status AksEndpoint::update_version(const EndpointVersion& version) const {
+  std::string ic_json;
+  if (!version.inference_config_json.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
+                           config::ParseInferenceConfig(version.inference_config_json));
+    ic_json = config::ToJson(ic).dump();
+  }
+  return ChangeVersions(ws_, record_.name, "update-version", [&](auto& versions) -> Status {
+    store::EndpointVersionRecord* target = nullptr;
+    for (auto& existing : versions) {
+      if (existing.version_name == version.name) target = &existing;
+    }
+    if (target == nullptr) {
+      return NotFound("version '" + version.name + "' does not exist on endpoint '" +
+                      record_.name + "'");
+    }
+    if (version.traffic_percentile) target->traffic_percentile = *version.traffic_percentile;
+    if (version.is_control_version_type) target->is_control = *version.is_control_version_type;
+    if (version.is_default) {
+      if (*version.is_default) {
+        for (auto& existing : versions) existing.is_default = false;
+      }
+      target->is_default = *version.is_default;
+    }
+    if (!version.models.empty()) {
+      target->models.clear();
+      for (const auto& m : version.models) target->models.push_back({m.name(), m.version()});
+    }
+    if (!ic_json.empty()) target->inference_config_json = ic_json;
+    return OkStatus();
+  });
+}
+
+Status AksEndpoint::delete_version(const std::string& version_name) const {
+  return ChangeVersions(ws_, record_.name, "delete-version", [&](auto& versions) -> Status {
+    auto it = std::find_if(versions.begin(), versions.end(),
+                           [&](const auto& v) { return v.version_name == version_name; });
+    if (it == versions.end()) {
+      return NotFound("version '" + version_name + "' does not exist on endpoint '" +
+                      record_.name + "'");
+    }
+    if (versions.size() == 1) {
+      return FailedPrecondition("'" + version_name +
+                                "' is the endpoint's last version; delete the endpoint instead");
+    }
+    if (it->is_default) {
+      return FailedPrecondition("'" + version_name +
+                                "' is the default version; make another version the default "
+                                "(update-version --is-default) first");
+    }
+    versions.erase(it);
+    return OkStatus();
+  });
+}
+
+}  // namespace skiff::sdk
