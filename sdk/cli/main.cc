@@ -2,9 +2,25 @@
 // The CLI mirrors `az ml` (v1) verbs and flags and is a thin layer over the SDK.
 #include <iostream>
 
+#include <cstring>
+#include <string>
+#include <vector>
+
 #include "cli.h"
+#include "service_common.h"
 
 int main(int argc, char** argv) {
+  // `az ml` spells some options with one dash and two letters (-ct, -ic,
+  // -dc); CLI11 reads those as bundled short flags, so map them to --ct etc.
+  std::vector<std::string> args(argv, argv + argc);
+  for (auto& arg : args) {
+    if (arg == "-ct" || arg == "-ic" || arg == "-dc") arg = "-" + arg;
+  }
+  std::vector<char*> argv2;
+  for (auto& arg : args) argv2.push_back(arg.data());
+  argc = static_cast<int>(argv2.size());
+  argv = argv2.data();
+
   CLI::App app{"skiff: deploy machine-learning models as authenticated web services", "skiff"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("skiff ") + SKIFF_VERSION);
@@ -14,6 +30,9 @@ int main(int argc, char** argv) {
 
   skiff::cli::AddPluginCommands(app, options);
   skiff::cli::AddModelCommands(app, options);
+  skiff::cli::AddComputeCommands(app, options);
+  skiff::cli::AddServiceCommands(app, options);
+  skiff::cli::AddEndpointCommands(app, options);
 
   try {
     app.parse(argc, argv);

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli.h"
+#include "service_common.h"
 #include "skiff/sdk/model.h"
 #include "skiff/store/model_name.h"
 
@@ -99,6 +100,7 @@ struct DownloadArgs {
 
 void AddModelCommands(CLI::App& app, GlobalOptions& options) {
   CLI::App* model = app.add_subcommand("model", "Manage registered models");
+  AddDeployCommand(model, options);
   model->require_subcommand(1);
 
   auto reg = std::make_shared<RegisterArgs>();

@@ -1,0 +1,140 @@
+// `skiff model deploy` and `skiff service ...` (mirror `az ml model deploy`
+// and `az ml service ...`).
+#include <iostream>
+
+#include "service_common.h"
+
+namespace skiff::cli {
+namespace {
+
+struct DeployArgs {
+  std::string target, name, ic, dc;
+  std::vector<std::string> models;
+  bool overwrite = false, no_wait = false;
+};
+
+struct ServiceArgs {
+  std::string name, key, set_key, data, ic, dc;
+  std::vector<std::string> models;
+  int num_lines = 5000;
+};
+
+}  // namespace
+
+void AddDeployCommand(CLI::App* model, GlobalOptions& options) {
+  static DeployArgs a;
+  CLI::App* deploy = model->add_subcommand("deploy", "Deploy registered models as a web service");
+  deploy->add_option("-n,--name", a.name, "Service name (3-32 lowercase letters, digits, '-')")->required();
+  deploy->add_option("-m,--model", a.models, "Model NAME:VERSION (repeatable; the first is served)")->required();
+  deploy->add_option("--ct,--compute-target", a.target, "Compute target name")->required();
+  deploy->add_option("--ic,--inference-config-file", a.ic, "inferenceconfig.json")->required();
+  deploy->add_option("--dc,--deploy-config-file", a.dc, "deploymentconfig.json (Azure ML AKS schema)");
+  deploy->add_flag("--overwrite", a.overwrite, "Replace a service of the same name");
+  deploy->add_flag("--no-wait", a.no_wait, "Return without waiting for the deployment");
+  AddOutputOption(deploy, &options);
+  deploy->footer(
+      "Example:\n  skiff model deploy -n my-svc -m mlp:1 -ct local -ic inferenceconfig.json "
+      "-dc deploymentconfig.json");
+  deploy->callback([&options] {
+    auto ws = OpenWorkspace(options);
+    auto target = ValueOrThrow(sdk::ComputeTarget::get(ws, a.target));
+    auto models = ResolveModels(ws, a.models);
+    auto service = ValueOrThrow(sdk::Webservice::deploy(ws, a.name, models,
+                                                        ReadJsonFile(a.ic, "--ic"),
+                                                        ReadJsonFile(a.dc, "--dc"), target,
+                                                        a.overwrite));
+    if (!a.no_wait) WaitWithProgress(service);
+    PrintService(options, ValueOrThrow(sdk::Webservice::get(ws, a.name)));
+  });
+}
+
+void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
+  static ServiceArgs a;
+  CLI::App* group = app.add_subcommand("service", "Manage deployed web services");
+  group->require_subcommand(1);
+  auto named = [&](const char* verb, const char* help, const char* example) {
+    CLI::App* cmd = group->add_subcommand(verb, help);
+    cmd->add_option("-n,--name", a.name, "Service name")->required();
+    cmd->footer(std::string("Example:\n  ") + example);
+    return cmd;
+  };
+  auto get = [&options] {
+    return ValueOrThrow(sdk::Webservice::get(OpenWorkspace(options), a.name));
+  };
+
+  CLI::App* list = group->add_subcommand("list", "List services and endpoints");
+  AddOutputOption(list, &options);
+  list->footer("Example:\n  skiff service list --output json");
+  list->callback([&options] {
+    nlohmann::json json = nlohmann::json::array();
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : ValueOrThrow(sdk::Webservice::list(OpenWorkspace(options)))) {
+      json.push_back({{"name", s.name()},
+                      {"state", s.record().state},
+                      {"computeTarget", s.record().compute_target},
+                      {"scoringUri", s.scoring_uri()},
+                      {"isEndpoint", s.is_endpoint()}});
+      rows.push_back({s.name(), s.record().state, s.record().compute_target, s.scoring_uri()});
+    }
+    Print(options, json, {"NAME", "STATE", "COMPUTE", "SCORING URI"}, rows);
+  });
+
+  CLI::App* show = named("show", "Show a service's state and URIs", "skiff service show -n my-svc -o json");
+  AddOutputOption(show, &options);
+  show->callback([&options, get] { PrintService(options, get()); });
+
+  CLI::App* keys = named("get-keys", "Show the primary and secondary keys", "skiff service get-keys -n my-svc");
+  AddOutputOption(keys, &options);
+  keys->callback([&options, get] { PrintKeys(options, get()); });
+
+  CLI::App* regen = named("regen-key", "Regenerate (or set) one key; the other keeps working",
+                          "skiff service regen-key -n my-svc --key Primary");
+  regen->add_option("-k,--key", a.key, "Primary or Secondary")->required();
+  regen->add_option("--set-key", a.set_key, "Use this value (>= 32 characters) instead of a random key");
+  AddOutputOption(regen, &options);
+  regen->callback([&options, get] {
+    auto service = get();
+    ThrowIfError(service.regen_key(a.key, a.set_key));
+    PrintKeys(options, service);
+  });
+
+  CLI::App* token = named("get-access-token", "Get a token for a token-auth service",
+                          "skiff service get-access-token -n my-svc -o json");
+  AddOutputOption(token, &options);
+  token->callback([&options, get] { PrintToken(options, get()); });
+
+  CLI::App* logs = named("get-logs", "Show the service's logs", "skiff service get-logs -n my-svc --num-lines 50");
+  logs->add_option("--num-lines,-l", a.num_lines, "Lines from the end (default 5000)");
+  logs->callback([get] { std::cout << ValueOrThrow(get().get_logs(a.num_lines)); });
+
+  CLI::App* update = named("update", "Roll a service to new models or config without downtime",
+                           "skiff service update -n my-svc -m mlp:2");
+  update->add_option("-m,--model", a.models, "Model NAME:VERSION (repeatable)");
+  update->add_option("--ic,--inference-config-file", a.ic, "inferenceconfig.json");
+  update->add_option("--dc,--deploy-config-file", a.dc, "deploymentconfig.json keys to change");
+  AddOutputOption(update, &options);
+  update->callback([&options, get] {
+    auto ws = OpenWorkspace(options);
+    auto service = get();
+    if (a.models.empty() && a.ic.empty() && a.dc.empty()) {
+      throw CliError("nothing to update: pass -m, --ic and/or --dc");
+    }
+    std::cerr << "Updating '" << a.name << "'..." << std::endl;
+    ThrowIfError(service.update(ResolveModels(ws, a.models), ReadJsonFile(a.ic, "--ic"),
+                                ReadJsonFile(a.dc, "--dc")));
+    PrintService(options, get());
+  });
+
+  CLI::App* del = named("delete", "Delete a service (drains in-flight requests)", "skiff service delete -n my-svc");
+  del->callback([get] {
+    ThrowIfError(get().delete_service());
+    std::cout << "Deleted service '" << a.name << "'\n";
+  });
+
+  CLI::App* run = named("run", "Score a service with its key or token",
+                        "skiff service run -n my-svc -d '{\"data\": [[1, 2, 3, 4]]}'");
+  run->add_option("-d,--input-data", a.data, "JSON body for /score")->required();
+  run->callback([get] { std::cout << ValueOrThrow(get().run(a.data)) << "\n"; });
+}
+
+}  // namespace skiff::cli

@@ -1,0 +1,99 @@
+#include "service_common.h"
+
+#include <ctime>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "skiff/store/model_name.h"
+
+namespace skiff::cli {
+
+sdk::Workspace OpenWorkspace(const GlobalOptions& options) {
+  return ValueOrThrow(sdk::Workspace::Open(options.workspace));
+}
+
+std::string ReadJsonFile(const std::string& path, const std::string& flag) {
+  if (path.empty()) return "";
+  std::ifstream in(path);
+  if (!in) throw CliError(flag + " file '" + path + "' cannot be read; check the path");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<sdk::Model> ResolveModels(const sdk::Workspace& ws, const std::vector<std::string>& ids) {
+  std::vector<sdk::Model> models;
+  for (const auto& id : ids) {
+    auto [name, version] = ValueOrThrow(store::ParseModelId(id));
+    models.push_back(ValueOrThrow(sdk::Model::get(ws, name, version)));
+  }
+  return models;
+}
+
+void WaitWithProgress(const sdk::Webservice& service) {
+  std::cerr << "Waiting for '" << service.name() << "' to become Healthy..." << std::endl;
+  auto status = ValueOrThrow(service.wait_for_deployment(
+      std::chrono::seconds(600), [](ServiceState state, std::chrono::milliseconds elapsed) {
+        std::cerr << "  " << std::fixed << std::setprecision(1) << elapsed.count() / 1000.0
+                  << " s  " << ServiceStateName(state) << std::endl;
+      }));
+  if (status.state == ServiceState::kFailed) {
+    throw CliError("deployment of '" + service.name() + "' failed: " + status.error +
+                   "; see `skiff service get-logs -n " + service.name() + "`");
+  }
+}
+
+void PrintService(const GlobalOptions& options, sdk::Webservice service) {
+  auto status = service.state();  // refreshes state and URI; the record keeps the last known
+  auto dc = service.deployment_config();
+  std::string compute_type = "unknown";
+  if (auto target = sdk::ComputeTarget::get(
+          ValueOrThrow(sdk::Workspace::Open(options.workspace)), service.record().compute_target);
+      target.ok()) {
+    compute_type = target->type();
+  }
+  nlohmann::json models = nlohmann::json::array();
+  std::string model_list;
+  for (const auto& m : service.record().models) {
+    std::string id = m.name + ":" + std::to_string(m.version);
+    models.push_back(id);
+    model_list += (model_list.empty() ? "" : ",") + id;
+  }
+  const std::string state = status.ok() ? ServiceStateName(status->state) : service.record().state;
+  nlohmann::json json = {{"name", service.name()},
+                         {"state", state},
+                         {"scoringUri", service.scoring_uri()},
+                         {"swaggerUri", service.swagger_uri()},
+                         {"computeType", compute_type},
+                         {"computeTarget", service.record().compute_target},
+                         {"models", models},
+                         {"authEnabled", dc.auth_enabled && !dc.token_auth_enabled},
+                         {"tokenAuthEnabled", dc.token_auth_enabled},
+                         {"isEndpoint", service.is_endpoint()}};
+  if (status.ok() && !status->error.empty()) json["error"] = status->error;
+  Print(options, json, {"NAME", "STATE", "COMPUTE", "MODELS", "SCORING URI"},
+        {{service.name(), state, service.record().compute_target, model_list,
+          service.scoring_uri()}});
+}
+
+void PrintKeys(const GlobalOptions& options, const sdk::Webservice& service) {
+  auto keys = ValueOrThrow(service.get_keys());
+  Print(options, {{"primaryKey", keys.first}, {"secondaryKey", keys.second}},
+        {"PRIMARY KEY", "SECONDARY KEY"}, {{keys.first, keys.second}});
+}
+
+void PrintToken(const GlobalOptions& options, const sdk::Webservice& service) {
+  Credential token = ValueOrThrow(service.get_token());
+  Print(options,
+        {{"accessToken", token.value},
+         {"tokenType", token.type},
+         {"refreshBy", token.refresh_by},
+         {"expiryOn", token.expires_on}},
+        {"TOKEN TYPE", "EXPIRY ON", "REFRESH BY", "ACCESS TOKEN"},
+        {{token.type, std::to_string(token.expires_on), std::to_string(token.refresh_by),
+          token.value}});
+}
+
+}  // namespace skiff::cli

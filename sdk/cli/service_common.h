@@ -1,0 +1,30 @@
+// Pieces the service, endpoint and deploy commands share.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "skiff/sdk/model.h"
+#include "skiff/sdk/webservice.h"
+
+namespace skiff::cli {
+
+sdk::Workspace OpenWorkspace(const GlobalOptions& options);
+// Reads a JSON file given to -ic/-dc; "" when `path` is empty.
+std::string ReadJsonFile(const std::string& path, const std::string& flag);
+// Resolves -m NAME[:VERSION] values to registered models.
+std::vector<sdk::Model> ResolveModels(const sdk::Workspace& ws, const std::vector<std::string>& ids);
+// Prints progress of a deployment until Healthy/Failed; throws on Failed.
+void WaitWithProgress(const sdk::Webservice& service);
+// `show` output of a service or endpoint.
+void PrintService(const GlobalOptions& options, sdk::Webservice service);
+void PrintKeys(const GlobalOptions& options, const sdk::Webservice& service);
+void PrintToken(const GlobalOptions& options, const sdk::Webservice& service);
+
+void AddComputeCommands(CLI::App& app, GlobalOptions& options);
+void AddServiceCommands(CLI::App& app, GlobalOptions& options);
+void AddEndpointCommands(CLI::App& app, GlobalOptions& options);
+void AddDeployCommand(CLI::App* model, GlobalOptions& options);
+
+}  // namespace skiff::cli
