@@ -1,85 +1,13 @@
 // Runs the built `skiff` binary against a temp workspace.
-#include <gtest/gtest.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
-#include <string>
-#include <vector>
+#include "cli_harness.h"
 
 namespace {
 
+using CliModel = skiff::testing::CliFixture;
+using skiff::testing::Result;
+using skiff::testing::Slurp;
+using skiff::testing::Spit;
 namespace fs = std::filesystem;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void Spit(const std::string& path, const std::string& bytes) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << bytes;
-}
-
-// $SKIFF_BINARY_DIR/bin/skiff, else the path CMake compiled in.
-std::string SkiffBinary() {
-  const char* dir = std::getenv("SKIFF_BINARY_DIR");
-  if (dir != nullptr && *dir != '\0') return std::string(dir) + "/bin/skiff";
-  return SKIFF_CLI;
-}
-
-std::string Quote(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-struct Result {
-  int rc = -1;
-  std::string out, err;
-};
-
-class CliModel : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "skiff-cli-XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Result Skiff(const std::vector<std::string>& args) {
-    std::string cmd = Quote(SkiffBinary()) + " -w " + Quote(dir_ + "/ws");
-    for (const auto& a : args) cmd += " " + Quote(a);
-    cmd += " >" + Quote(dir_ + "/out") + " 2>" + Quote(dir_ + "/err");
-    int status = std::system(cmd.c_str());
-    Result r;
-    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = Slurp(dir_ + "/out");
-    r.err = Slurp(dir_ + "/err");
-    return r;
-  }
-  nlohmann::json Json(const std::vector<std::string>& args) {
-    Result r = Skiff(args);
-    EXPECT_EQ(r.rc, 0) << r.err;
-    return nlohmann::json::parse(r.out, nullptr, false);
-  }
-  // The failure is one "skiff: error: ..." line naming `needle`.
-  void ExpectOneLineError(const Result& r, const std::string& needle) {
-    EXPECT_NE(r.rc, 0);
-    EXPECT_EQ(r.err.rfind("skiff: error: ", 0), 0u) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-  }
-  std::string Path(const std::string& rel) const { return dir_ + "/" + rel; }
-
-  std::string dir_;
-};
 
 TEST_F(CliModel, RegisterListShowFileAndFolder) {
   Spit(Path("model.onnx"), "onnx-bytes");
