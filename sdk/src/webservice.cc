@@ -511,7 +511,9 @@ StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string
   SKIFF_RETURN_IF_ERROR(ws.store().CreateEndpoint(endpoint));
   EndpointVersion v = first;
   v.is_default = true;
-  v.traffic_percentile = first.traffic_percentile.value_or(100);
+  // The default version gets all unallocated traffic, so 0 still means "all of it" until
+  // other versions take shares.
+  v.traffic_percentile = first.traffic_percentile.value_or(0);
   v.inference_config_json = config::ToJson(ic).dump();
   SKIFF_RETURN_IF_ERROR(ws.store().PutEndpointVersion(ToRecord(name, v)));
   SKIFF_RETURN_IF_ERROR(Begin(ws, name, "deploy"));

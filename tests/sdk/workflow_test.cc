@@ -1,0 +1,249 @@
+// The workflow end to end on the local target, through the real CLI: register,
+// create the local target, deploy (a supervised skiff-server process with the
+// torch plugin and the bundled MLP), show, keys, tokens, run, update, delete.
+#include <atomic>
+#include <thread>
+
+#include "cli_harness.h"
+#include "http_client.h"
+#include "skiff/store/workspace_store.h"
+
+namespace {
+
+using json = nlohmann::json;
+using skiff::testing::HttpClient;
+using skiff::testing::Result;
+
+const char* kScore = R"({"data": [[0.1, 0.2, 0.3, 0.4]]})";
+
+struct Uri {
+  uint16_t port = 0;
+  std::string path;
+};
+
+Uri ParseUri(const std::string& uri) {
+  // http://127.0.0.1:PORT/path
+  size_t colon = uri.find(':', 7);
+  size_t slash = uri.find('/', colon);
+  return {static_cast<uint16_t>(std::stoi(uri.substr(colon + 1, slash - colon - 1))),
+          uri.substr(slash)};
+}
+
+class Workflow : public skiff::testing::CliFixture {
+ protected:
+  void SetUp() override {
+    CliFixture::SetUp();
+    const std::string src = std::getenv("SKIFF_SOURCE_DIR");
+    model_ = src + "/tests/fixtures/models/mlp.pt";
+    ic_ = src + "/examples/quickstart/inferenceconfig.json";
+    ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", model_}).rc, 0);
+    ASSERT_EQ(Skiff({"computetarget", "create", "local", "-n", "local"}).rc, 0);
+  }
+  void TearDown() override {
+    // Stop every service this test started (they are detached processes).
+    auto list = Json({"service", "list", "-o", "json"});
+    if (list.is_array()) {
+      for (const auto& s : list) Skiff({"service", "delete", "-n", s["name"].get<std::string>()});
+    }
+    CliFixture::TearDown();
+  }
+  std::string WriteDc(const json& dc) {
+    std::string path = Path("dc-" + std::to_string(dc_count_++) + ".json");
+    skiff::testing::Spit(path, dc.dump());
+    return path;
+  }
+  json Deploy(const std::string& name, const json& dc = json::object()) {
+    Result r = Skiff({"model", "deploy", "-n", name, "-m", "mlp:1", "-ct", "local", "-ic", ic_,
+                      "-dc", WriteDc(dc), "-o", "json"});
+    EXPECT_EQ(r.rc, 0) << r.err;
+    return json::parse(r.out, nullptr, false);
+  }
+  static std::map<std::string, std::string> Bearer(const std::string& v) {
+    return {{"Authorization", "Bearer " + v}};
+  }
+
+  std::string model_, ic_;
+  int dc_count_ = 0;
+};
+
+TEST_F(Workflow, DeployShowScoreRotateKeysAndDelete) {
+  json shown = Deploy("svc");
+  ASSERT_TRUE(shown.is_object());
+  EXPECT_EQ(shown["name"], "svc");
+  EXPECT_EQ(shown["state"], "Healthy");
+  EXPECT_EQ(shown["computeType"], "local");
+  EXPECT_EQ(shown["models"], json({"mlp:1"}));
+  EXPECT_EQ(shown["authEnabled"], true);
+  EXPECT_EQ(shown["tokenAuthEnabled"], false);
+  const std::string uri = shown["scoringUri"];
+  EXPECT_NE(uri.find("/api/v1/service/svc/score"), std::string::npos);
+  EXPECT_NE(shown["swaggerUri"].get<std::string>().find("/swagger.json"), std::string::npos);
+
+  json keys = Json({"service", "get-keys", "-n", "svc", "-o", "json"});
+  const std::string primary = keys["primaryKey"], secondary = keys["secondaryKey"];
+  EXPECT_GE(primary.size(), 43u);
+  EXPECT_NE(primary, secondary);
+
+  Result run = Skiff({"service", "run", "-n", "svc", "-d", kScore});
+  ASSERT_EQ(run.rc, 0) << run.err;
+  EXPECT_EQ(json::parse(run.out)["result"][0].size(), 3u) << run.out;
+
+  Uri u = ParseUri(uri);
+  HttpClient c(u.port);
+  EXPECT_EQ(c.Post(u.path, kScore).status, 401);
+  EXPECT_EQ(c.Post(u.path, kScore, Bearer(secondary)).status, 200);
+  EXPECT_EQ(c.Post("/v2/models/svc/infer",
+                   R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]})",
+                   Bearer(primary))
+                .status,
+            200);
+
+  // Regenerating the primary key: the old one stops at once, the secondary keeps working.
+  json regen = Json({"service", "regen-key", "-n", "svc", "--key", "Primary", "-o", "json"});
+  EXPECT_NE(regen["primaryKey"], primary);
+  EXPECT_EQ(regen["secondaryKey"], secondary);
+  EXPECT_EQ(c.Post(u.path, kScore, Bearer(primary)).status, 401);
+  EXPECT_EQ(c.Post(u.path, kScore, Bearer(regen["primaryKey"])).status, 200);
+  EXPECT_EQ(c.Post(u.path, kScore, Bearer(secondary)).status, 200);
+
+  Result logs = Skiff({"service", "get-logs", "-n", "svc", "--num-lines", "100"});
+  EXPECT_NE(logs.out.find("listening on"), std::string::npos) << logs.out;
+
+  ASSERT_EQ(Skiff({"service", "delete", "-n", "svc"}).rc, 0);
+  EXPECT_EQ(Json({"service", "list", "-o", "json"}).size(), 0u);
+  HttpClient after(u.port);
+  EXPECT_THROW(after.Get("/v2/health/live"), std::exception) << "the server is gone";
+}
+
+TEST_F(Workflow, TokenAuthService) {
+  Deploy("tok", {{"authEnabled", false}, {"tokenAuthEnabled", true}});
+  json token = Json({"service", "get-access-token", "-n", "tok", "-o", "json"});
+  ASSERT_TRUE(token.contains("accessToken"));
+  EXPECT_EQ(token["tokenType"], "Bearer");
+  EXPECT_LT(token["refreshBy"].get<int64_t>(), token["expiryOn"].get<int64_t>());
+  Uri u = ParseUri(Json({"service", "show", "-n", "tok", "-o", "json"})["scoringUri"]);
+  HttpClient c(u.port);
+  EXPECT_EQ(c.Post(u.path, kScore, Bearer(token["accessToken"])).status, 200);
+  EXPECT_EQ(c.Post(u.path, kScore, Bearer("not-a-token")).status, 401);
+  ExpectOneLineError(Skiff({"service", "get-keys", "-n", "tok"}), "does not use key auth");
+}
+
+TEST_F(Workflow, UpdateRollsOverWithoutAFailedRequest) {
+  json shown = Deploy("upd");
+  const std::string key = Json({"service", "get-keys", "-n", "upd", "-o", "json"})["primaryKey"];
+  Uri u = ParseUri(shown["scoringUri"]);
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::thread client([&] {
+    HttpClient c(u.port);
+    while (!stop) {
+      int status = c.Post(u.path, kScore, Bearer(key)).status;
+      (status == 200 ? ok : failed)++;
+    }
+  });
+  while (ok.load() < 20) std::this_thread::yield();
+  // A new model version and a changed inference config: the server loads and
+  // warms the new version before it takes traffic.
+  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", model_}).rc, 0);
+  json ic = json::parse(skiff::testing::Slurp(ic_));
+  ic["threads"] = {{"intraOp", 2}, {"interOp", 1}};
+  skiff::testing::Spit(Path("ic2.json"), ic.dump());
+  Result r = Skiff({"service", "update", "-n", "upd", "-m", "mlp:2", "-ic", Path("ic2.json")});
+  int after_update = ok.load();
+  while (ok.load() < after_update + 20) std::this_thread::yield();
+  stop = true;
+  client.join();
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(Json({"service", "show", "-n", "upd", "-o", "json"})["models"], json({"mlp:2"}));
+}
+
+TEST_F(Workflow, SecondOperationWhileOneIsInProgressIsRefused) {
+  Deploy("busy");
+  {
+    auto store = skiff::store::WorkspaceStore::Open(Path("ws"));
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->BeginOperation("busy", "update").ok());
+  }
+  ExpectOneLineError(Skiff({"service", "regen-key", "-n", "busy", "--key", "Secondary"}),
+                     "operation in progress");
+  auto store = skiff::store::WorkspaceStore::Open(Path("ws"));
+  ASSERT_TRUE((*store)->EndOperation("busy").ok());
+  EXPECT_EQ(Skiff({"service", "regen-key", "-n", "busy", "--key", "Secondary"}).rc, 0);
+}
+
+TEST_F(Workflow, EndpointWithTwoVersionsSplitsTraffic) {
+  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", model_}).rc, 0);
+  Result created = Skiff({"endpoint", "create", "-n", "ep", "-ct", "local", "--version-name",
+                          "blue", "-m", "mlp:1", "-ic", ic_, "-dc", WriteDc(json::object())});
+  ASSERT_EQ(created.rc, 0) << created.err;
+  ASSERT_EQ(Skiff({"endpoint", "create-version", "-n", "ep", "--version-name", "green", "-m",
+                   "mlp:2", "-ic", ic_, "--traffic-percentile", "10"})
+                .rc,
+            0);
+  Result upd = Skiff({"endpoint", "update-version", "-n", "ep", "--version-name", "blue",
+                      "--traffic-percentile", "90"});
+  ASSERT_EQ(upd.rc, 0) << upd.err;
+  json shown = Json({"endpoint", "show", "-n", "ep", "-o", "json"});
+  ASSERT_EQ(shown["versions"].size(), 2u);
+  EXPECT_EQ(shown["versions"][0]["trafficPercentile"].get<int>() +
+                shown["versions"][1]["trafficPercentile"].get<int>(),
+            100);
+  const std::string key = Json({"endpoint", "get-keys", "-n", "ep", "-o", "json"})["primaryKey"];
+  Uri u = ParseUri(shown["scoringUri"]);
+  HttpClient c(u.port);
+  std::map<std::string, int> served;
+  for (int i = 0; i < 400; ++i) {
+    auto reply = c.Post(u.path, kScore, Bearer(key));
+    ASSERT_EQ(reply.status, 200);
+    served[reply.header("azureml-model-deployment")]++;
+  }
+  EXPECT_GT(served["green"], 10);
+  EXPECT_GT(served["blue"], 300);
+  EXPECT_EQ(served["blue"] + served["green"], 400);
+  // Invalid splits are refused with the rule named.
+  ExpectOneLineError(Skiff({"endpoint", "update-version", "-n", "ep", "--version-name", "green",
+                            "--traffic-percentile", "20"}),
+                     "more than 100");
+  ASSERT_EQ(Skiff({"endpoint", "delete-version", "-n", "ep", "--version-name", "green"}).rc, 0);
+  EXPECT_EQ(Json({"endpoint", "show", "-n", "ep", "-o", "json"})["versions"].size(), 1u);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(c.Post(u.path, kScore, Bearer(key)).header("azureml-model-deployment"), "blue");
+  }
+}
+
+TEST_F(Workflow, ErrorsAreOneClearLine) {
+  ExpectOneLineError(Skiff({"model", "deploy", "-n", "x1", "-m", "mlp:1", "-ct", "nowhere", "-ic",
+                            ic_}),
+                     "compute target 'nowhere' does not exist");
+  ExpectOneLineError(Skiff({"model", "deploy", "-n", "x2", "-m", "mlp:1", "-ct", "local", "-ic",
+                            ic_, "-dc", WriteDc({{"autoScaler", {{"minReplica", 2}}}})}),
+                     "$.autoScaler.minReplica");
+  ExpectOneLineError(Skiff({"model", "deploy", "-n", "Bad_Name", "-m", "mlp:1", "-ct", "local",
+                            "-ic", ic_}),
+                     "service name 'Bad_Name' is invalid");
+  ExpectOneLineError(Skiff({"service", "show", "-n", "ghost"}), "service 'ghost' does not exist");
+  ExpectOneLineError(Skiff({"model", "deploy", "-n", "x3", "-m", "mlp:9", "-ct", "local", "-ic",
+                            ic_}),
+                     "mlp");
+}
+
+TEST_F(Workflow, EveryCommandHelpShowsAnExample) {
+  const std::vector<std::vector<std::string>> commands = {
+      {"model", "deploy"},           {"service", "list"},          {"service", "show"},
+      {"service", "get-keys"},       {"service", "regen-key"},     {"service", "get-access-token"},
+      {"service", "get-logs"},       {"service", "update"},        {"service", "delete"},
+      {"service", "run"},            {"endpoint", "create"},       {"endpoint", "create-version"},
+      {"endpoint", "update-version"}, {"endpoint", "delete-version"}, {"endpoint", "show"},
+      {"endpoint", "list"},          {"endpoint", "delete"},       {"endpoint", "get-keys"},
+      {"endpoint", "regen-key"},     {"endpoint", "get-access-token"},
+      {"computetarget", "create", "local"}, {"computetarget", "list"}, {"plugins", "list"}};
+  for (auto args : commands) {
+    args.push_back("--help");
+    Result r = Skiff(args);
+    EXPECT_EQ(r.rc, 0) << args[0] << " " << args[1];
+    EXPECT_NE(r.out.find("Example:"), std::string::npos) << args[0] << " " << args[1];
+  }
+}
+
+}  // namespace
