@@ -20,13 +20,6 @@ int64_t NewGeneration() {
       .count();
 }
 
-ServiceState ParseState(const std::string& s) {
-  if (s == "Healthy") return ServiceState::kHealthy;
-  if (s == "Unhealthy") return ServiceState::kUnhealthy;
-  if (s == "Failed") return ServiceState::kFailed;
-  return ServiceState::kTransitioning;
-}
-
 // Releases the store's operation marker when the operation ends.
 class OperationGuard {
  public:
@@ -45,11 +38,6 @@ Status Begin(const Workspace& ws, const std::string& service, const std::string&
     return FailedPrecondition(s.message() + "; wait for it to finish, then retry");
   }
   return s;
-}
-
-std::string NormalizedDeploymentJson(const std::string& text) {
-  auto dc = config::ParseDeploymentConfig(text.empty() ? "{}" : text);
-  return dc.ok() ? config::ToJson(*dc).dump() : text;
 }
 
 // Keys for a key-auth service: given ones from the config, else generated.
