@@ -99,8 +99,9 @@ bool ReadBool(const json& value, const std::string& path) {
 int64_t ReadInt(const json& value, const std::string& path, int64_t min, int64_t max) {
   const std::string range = RangeText(min, max);
   if (value.is_number_unsigned()) {
+    // nlohmann stores every non-negative integer literal as unsigned.
     const uint64_t u = value.get<uint64_t>();
-    if (u > static_cast<uint64_t>(max)) {
+    if (u > static_cast<uint64_t>(max) || (min > 0 && u < static_cast<uint64_t>(min))) {
       Fail("`" + path + "` must be " + range + ", got " + std::to_string(u));
     }
     return static_cast<int64_t>(u);
