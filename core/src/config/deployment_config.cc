@@ -72,7 +72,8 @@ void ReadResources(ObjectReader& root, ContainerResourceRequirements& r) {
   auto o = root.Object("containerResourceRequirements");
   if (!o) return;
   if (auto v = o->Number("cpu")) r.cpu = RequirePositive(*v, o->PathOf("cpu"));
-  if (auto v = o->Number("memoryInGB")) r.memory_in_gb = RequirePositive(*v, o->PathOf("memoryInGB"));
+  if (auto v = o->Number("memoryInGB"))
+    r.memory_in_gb = RequirePositive(*v, o->PathOf("memoryInGB"));
   r.gpu = Int32(o->Int("gpu", 0, kInt32Max), r.gpu);
   if (auto v = o->Number("cpuLimit")) r.cpu_limit = RequirePositive(*v, o->PathOf("cpuLimit"));
   if (auto v = o->Number("memoryInGBLimit")) {
@@ -84,9 +85,9 @@ void ReadResources(ObjectReader& root, ContainerResourceRequirements& r) {
          ") must be >= `cpu` (" + NumberText(r.cpu) + "); raise cpuLimit or lower cpu");
   }
   if (r.memory_in_gb_limit && *r.memory_in_gb_limit < r.memory_in_gb) {
-    Fail("`$.containerResourceRequirements.memoryInGBLimit` (" +
-         NumberText(*r.memory_in_gb_limit) + ") must be >= `memoryInGB` (" +
-         NumberText(r.memory_in_gb) + "); raise memoryInGBLimit or lower memoryInGB");
+    Fail("`$.containerResourceRequirements.memoryInGBLimit` (" + NumberText(*r.memory_in_gb_limit) +
+         ") must be >= `memoryInGB` (" + NumberText(r.memory_in_gb) +
+         "); raise memoryInGBLimit or lower memoryInGB");
   }
 }
 
@@ -139,8 +140,8 @@ DeploymentConfig FromJson(const json& document) {
   if (auto v = root.Bool("authEnabled")) c.auth_enabled = *v;
   if (auto v = root.Bool("tokenAuthEnabled")) c.token_auth_enabled = *v;
   if (auto v = root.Bool("appInsightsEnabled")) c.app_insights_enabled = *v;
-  c.scoring_timeout_ms = Int32(root.Int("scoringTimeoutMs", 1, kMaxScoringTimeoutMs),
-                               c.scoring_timeout_ms);
+  c.scoring_timeout_ms =
+      Int32(root.Int("scoringTimeoutMs", 1, kMaxScoringTimeoutMs), c.scoring_timeout_ms);
   c.max_concurrent_requests_per_container =
       Int32(root.Int("maxConcurrentRequestsPerContainer", 1, kInt32Max),
             c.max_concurrent_requests_per_container);
@@ -219,8 +220,10 @@ StatusOr<DeploymentConfig> ParseText(std::string_view text, const std::string& c
 
 const char* ComputeTypeName(ComputeType type) {
   switch (type) {
-    case ComputeType::kLocal: return "local";
-    case ComputeType::kAks: return "aks";
+    case ComputeType::kLocal:
+      return "local";
+    case ComputeType::kAks:
+      return "aks";
   }
   return "local";
 }

@@ -21,8 +21,8 @@ constexpr size_t kMaxPluginNameLength = 64;
 
 // Keys of Azure ML's InferenceConfig, whose scoring-script model skiff does
 // not implement.
-constexpr const char* kAzureKeys[] = {"entryScript", "environment",          "sourceDirectory",
-                                      "runtime",     "condaFile",            "extraDockerfileSteps",
+constexpr const char* kAzureKeys[] = {"entryScript", "environment", "sourceDirectory",
+                                      "runtime",     "condaFile",   "extraDockerfileSteps",
                                       "baseImage"};
 
 void RefuseAzureKeys(const json& document) {
@@ -76,7 +76,8 @@ bool IsDevice(const std::string& device) {
 
 std::string DataTypeList() {
   std::string list;
-  for (DataType t : AllDataTypes()) list += (list.empty() ? "" : ", ") + std::string(DataTypeName(t));
+  for (DataType t : AllDataTypes())
+    list += (list.empty() ? "" : ", ") + std::string(DataTypeName(t));
   return list;
 }
 

@@ -51,43 +51,41 @@ json ParseJsonText(std::string_view text) {
   // One set of seen keys per open object, to refuse duplicates (nlohmann
   // would silently keep the last one, hiding a typo or a merge mistake).
   std::vector<std::vector<std::string>> open_objects;
-  json::parser_callback_t reject_duplicates = [&open_objects](int /*depth*/,
-                                                              json::parse_event_t event,
-                                                              json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-        open_objects.emplace_back();
-        break;
-      case json::parse_event_t::object_end:
-        if (!open_objects.empty()) open_objects.pop_back();
-        break;
-      case json::parse_event_t::key: {
-        const std::string& key = parsed.get_ref<const std::string&>();
-        auto& seen = open_objects.back();
-        for (const std::string& s : seen) {
-          if (s == key) {
-            Fail("duplicate key \"" + key +
-                 "\" in one JSON object; give each key once (the parser would otherwise "
-                 "silently keep only the last value)");
+  json::parser_callback_t reject_duplicates =
+      [&open_objects](int /*depth*/, json::parse_event_t event, json& parsed) {
+        switch (event) {
+          case json::parse_event_t::object_start:
+            open_objects.emplace_back();
+            break;
+          case json::parse_event_t::object_end:
+            if (!open_objects.empty()) open_objects.pop_back();
+            break;
+          case json::parse_event_t::key: {
+            const std::string& key = parsed.get_ref<const std::string&>();
+            auto& seen = open_objects.back();
+            for (const std::string& s : seen) {
+              if (s == key) {
+                Fail("duplicate key \"" + key +
+                     "\" in one JSON object; give each key once (the parser would otherwise "
+                     "silently keep only the last value)");
+              }
+            }
+            seen.push_back(key);
+            break;
           }
+          default:
+            break;
         }
-        seen.push_back(key);
-        break;
-      }
-      default:
-        break;
-    }
-    return true;
-  };
+        return true;
+      };
   try {
     return json::parse(text.begin(), text.end(), reject_duplicates);
   } catch (const json::parse_error& e) {
     // e.byte is the 1-based offset of the character that failed.
     const size_t offset = e.byte > 0 ? e.byte - 1 : 0;
     const auto [line, column] = LineAndColumn(text, offset);
-    Fail("malformed JSON at line " + std::to_string(line) + ", column " +
-         std::to_string(column) + " (byte " + std::to_string(offset) +
-         "): " + ParseErrorDetail(e.what()));
+    Fail("malformed JSON at line " + std::to_string(line) + ", column " + std::to_string(column) +
+         " (byte " + std::to_string(offset) + "): " + ParseErrorDetail(e.what()));
   }
 }
 

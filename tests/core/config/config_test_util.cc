@@ -1,7 +1,6 @@
 #include "config_test_util.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdlib>

@@ -33,30 +33,25 @@ TEST_P(ConfigDeploymentDefaultTest, EmptyDocumentGetsDocumentedDefault) {
 
 INSTANTIATE_TEST_SUITE_P(
     Rows, ConfigDeploymentDefaultTest,
-    ::testing::Values(DefaultRow{"/computeType", "local"},
-                      DefaultRow{"/containerResourceRequirements/cpu", 0.1},
-                      DefaultRow{"/containerResourceRequirements/memoryInGB", 0.5},
-                      DefaultRow{"/containerResourceRequirements/gpu", 0},
-                      DefaultRow{"/autoScaler/autoscaleEnabled", true},
-                      DefaultRow{"/autoScaler/minReplicas", 1},
-                      DefaultRow{"/autoScaler/maxReplicas", 10},
-                      DefaultRow{"/autoScaler/refreshPeriodInSeconds", 1},
-                      DefaultRow{"/autoScaler/targetUtilization", 70},
-                      DefaultRow{"/authEnabled", true}, DefaultRow{"/tokenAuthEnabled", false},
-                      DefaultRow{"/appInsightsEnabled", false},
-                      DefaultRow{"/scoringTimeoutMs", 60000},
-                      DefaultRow{"/maxConcurrentRequestsPerContainer", 1},
-                      DefaultRow{"/maxQueueWaitMs", 500},
-                      DefaultRow{"/livenessProbeRequirements/periodSeconds", 10},
-                      DefaultRow{"/livenessProbeRequirements/initialDelaySeconds", 310},
-                      DefaultRow{"/livenessProbeRequirements/timeoutSeconds", 2},
-                      DefaultRow{"/livenessProbeRequirements/successThreshold", 1},
-                      DefaultRow{"/livenessProbeRequirements/failureThreshold", 3},
-                      DefaultRow{"/dataCollection/storageEnabled", false},
-                      DefaultRow{"/tags", json::object()},
-                      DefaultRow{"/properties", json::object()},
-                      DefaultRow{"/description", ""},
-                      DefaultRow{"/maxRequestBodyBytes", 104857600}));
+    ::testing::Values(
+        DefaultRow{"/computeType", "local"}, DefaultRow{"/containerResourceRequirements/cpu", 0.1},
+        DefaultRow{"/containerResourceRequirements/memoryInGB", 0.5},
+        DefaultRow{"/containerResourceRequirements/gpu", 0},
+        DefaultRow{"/autoScaler/autoscaleEnabled", true}, DefaultRow{"/autoScaler/minReplicas", 1},
+        DefaultRow{"/autoScaler/maxReplicas", 10},
+        DefaultRow{"/autoScaler/refreshPeriodInSeconds", 1},
+        DefaultRow{"/autoScaler/targetUtilization", 70}, DefaultRow{"/authEnabled", true},
+        DefaultRow{"/tokenAuthEnabled", false}, DefaultRow{"/appInsightsEnabled", false},
+        DefaultRow{"/scoringTimeoutMs", 60000}, DefaultRow{"/maxConcurrentRequestsPerContainer", 1},
+        DefaultRow{"/maxQueueWaitMs", 500},
+        DefaultRow{"/livenessProbeRequirements/periodSeconds", 10},
+        DefaultRow{"/livenessProbeRequirements/initialDelaySeconds", 310},
+        DefaultRow{"/livenessProbeRequirements/timeoutSeconds", 2},
+        DefaultRow{"/livenessProbeRequirements/successThreshold", 1},
+        DefaultRow{"/livenessProbeRequirements/failureThreshold", 3},
+        DefaultRow{"/dataCollection/storageEnabled", false}, DefaultRow{"/tags", json::object()},
+        DefaultRow{"/properties", json::object()}, DefaultRow{"/description", ""},
+        DefaultRow{"/maxRequestBodyBytes", 104857600}));
 
 TEST(ConfigDeploymentDefaultsTest, OptionalFieldsAreUnsetByDefault) {
   auto config = ParseDeploymentConfig("{}");
@@ -145,7 +140,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorRow{"KeyAndTokenAuthExclusive", R"({"tokenAuthEnabled": true})",
                  "`$.tokenAuthEnabled` and `$.authEnabled` are both true, but key and token "
                  "authentication are exclusive; set `authEnabled` to false"},
-        ErrorRow{"KeyAndTokenAuthBothExplicit", R"({"authEnabled": true, "tokenAuthEnabled": true})",
+        ErrorRow{"KeyAndTokenAuthBothExplicit",
+                 R"({"authEnabled": true, "tokenAuthEnabled": true})",
                  "`$.tokenAuthEnabled` and `$.authEnabled` are both true"},
         // Scaling.
         ErrorRow{"AutoscaleWithNumReplicas",
@@ -243,8 +239,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorRow{"PrimaryKeyShort", R"({"keys": {"primaryKey": "short"}})",
                  "`$.keys.primaryKey` must be at least 32 characters, got 5; use a random key"},
         ErrorRow{"SecondaryKeyShort",
-                 "{\"keys\": {\"primaryKey\": \"" + kLongKey +
-                     "\", \"secondaryKey\": \"abc\"}}",
+                 "{\"keys\": {\"primaryKey\": \"" + kLongKey + "\", \"secondaryKey\": \"abc\"}}",
                  "`$.keys.secondaryKey` must be at least 32 characters, got 3"},
         // Compute type and port.
         ErrorRow{"ComputeTypeUnknown", R"({"computeType": "AKS"})",
@@ -403,7 +398,8 @@ TEST(ConfigDeploymentParseTest, EveryFieldIsRead) {
   EXPECT_EQ(c->liveness_probe_requirements.failure_threshold, 6);
   EXPECT_EQ(c->kubernetes_namespace, "skiff-prod");
   EXPECT_TRUE(c->data_collection.storage_enabled);
-  EXPECT_EQ(c->tags, (std::map<std::string, std::string>{{"team", "vision"}, {"cost center", "42"}}));
+  EXPECT_EQ(c->tags,
+            (std::map<std::string, std::string>{{"team", "vision"}, {"cost center", "42"}}));
   EXPECT_EQ(c->properties, (std::map<std::string, std::string>{{"owner", "ml-platform"}}));
   EXPECT_EQ(c->description, "iris classifier");
   EXPECT_FALSE(c->port.has_value());

@@ -92,9 +92,11 @@ INSTANTIATE_TEST_SUITE_P(
     Rules, ConfigInferenceErrorTest,
     ::testing::Values(
         // Signature lists.
-        ErrorRow{"InputsMissing", R"({"outputs": [{"name": "o", "datatype": "FP32", "shape": [1]}]})",
+        ErrorRow{"InputsMissing",
+                 R"({"outputs": [{"name": "o", "datatype": "FP32", "shape": [1]}]})",
                  "`$.inputs` is required; list the model's inputs as [{\"name\": ..."},
-        ErrorRow{"OutputsMissing", R"({"inputs": [{"name": "i", "datatype": "FP32", "shape": [1]}]})",
+        ErrorRow{"OutputsMissing",
+                 R"({"inputs": [{"name": "i", "datatype": "FP32", "shape": [1]}]})",
                  "`$.outputs` is required; list the model's outputs"},
         ErrorRow{"InputsEmpty", MinimalWith({{"inputs", json::array()}}),
                  "`$.inputs` must not be empty"},
@@ -105,8 +107,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorRow{"TensorNotObject", MinimalWith({{"inputs", {1}}}),
                  "`$.inputs[0]` must be an object, got integer"},
         // Tensor entries.
-        ErrorRow{"NameMissing",
-                 MinimalWith({{"inputs", {{{"datatype", "FP32"}, {"shape", {1}}}}}}),
+        ErrorRow{"NameMissing", MinimalWith({{"inputs", {{{"datatype", "FP32"}, {"shape", {1}}}}}}),
                  std::string("`$.inputs[0].name` is required") + kTensorForm},
         ErrorRow{"NameEmpty",
                  MinimalWith({{"inputs", {{{"name", ""}, {"datatype", "FP32"}, {"shape", {1}}}}}}),
@@ -132,36 +133,41 @@ INSTANTIATE_TEST_SUITE_P(
                  MinimalWith({{"inputs", {{{"name", "x"}, {"datatype", "fp32"}, {"shape", {1}}}}}}),
                  "`$.inputs[0].datatype` \"fp32\" is not a datatype; use one of FP32, FP64, FP16, "
                  "INT64, INT32, INT8, UINT8, BOOL"},
-        ErrorRow{"DatatypeUnknown",
-                 MinimalWith({{"outputs", {{{"name", "y"}, {"datatype", "BF16"}, {"shape", {1}}}}}}),
-                 "`$.outputs[0].datatype` \"BF16\" is not a datatype"},
-        ErrorRow{"ShapeMissing",
-                 MinimalWith({{"inputs", {{{"name", "x"}, {"datatype", "FP32"}}}}}),
+        ErrorRow{
+            "DatatypeUnknown",
+            MinimalWith({{"outputs", {{{"name", "y"}, {"datatype", "BF16"}, {"shape", {1}}}}}}),
+            "`$.outputs[0].datatype` \"BF16\" is not a datatype"},
+        ErrorRow{"ShapeMissing", MinimalWith({{"inputs", {{{"name", "x"}, {"datatype", "FP32"}}}}}),
                  "`$.inputs[0].shape` is required"},
         ErrorRow{"ShapeNotArray",
                  MinimalWith({{"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", "4"}}}}}),
                  "`$.inputs[0].shape` must be an array, got string"},
-        ErrorRow{"ShapeZero",
-                 MinimalWith({{"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 0}}}}}}),
-                 "`$.inputs[0].shape[1]` must be -1 (dynamic) or at least 1, got 0"},
-        ErrorRow{"ShapeMinusTwo",
-                 MinimalWith({{"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", {-2}}}}}}),
-                 "`$.outputs[0].shape[0]` must be -1 (dynamic) or at least 1, got -2"},
-        ErrorRow{"ShapeFraction",
-                 MinimalWith({{"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {1.5}}}}}}),
-                 "`$.inputs[0].shape[0]` must be an integer, got 1.5"},
-        ErrorRow{"ShapeString",
-                 MinimalWith({{"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {"4"}}}}}}),
-                 "`$.inputs[0].shape[0]` must be an integer, got string"},
-        ErrorRow{"TensorUnknownKey",
-                 MinimalWith({{"inputs",
-                               {{{"name", "x"}, {"dtype", "FP32"}, {"datatype", "FP32"},
-                                 {"shape", {1}}}}}}),
-                 "unknown key `$.inputs[0].dtype`; allowed keys here: name, datatype, shape"},
+        ErrorRow{
+            "ShapeZero",
+            MinimalWith({{"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 0}}}}}}),
+            "`$.inputs[0].shape[1]` must be -1 (dynamic) or at least 1, got 0"},
+        ErrorRow{
+            "ShapeMinusTwo",
+            MinimalWith({{"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", {-2}}}}}}),
+            "`$.outputs[0].shape[0]` must be -1 (dynamic) or at least 1, got -2"},
+        ErrorRow{
+            "ShapeFraction",
+            MinimalWith({{"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {1.5}}}}}}),
+            "`$.inputs[0].shape[0]` must be an integer, got 1.5"},
+        ErrorRow{
+            "ShapeString",
+            MinimalWith({{"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {"4"}}}}}}),
+            "`$.inputs[0].shape[0]` must be an integer, got string"},
+        ErrorRow{
+            "TensorUnknownKey",
+            MinimalWith(
+                {{"inputs",
+                  {{{"name", "x"}, {"dtype", "FP32"}, {"datatype", "FP32"}, {"shape", {1}}}}}}),
+            "unknown key `$.inputs[0].dtype`; allowed keys here: name, datatype, shape"},
         ErrorRow{"TensorUnknownKeyTypo",
-                 MinimalWith({{"inputs",
-                               {{{"name", "x"}, {"datatype", "FP32"}, {"shapes", {1}},
-                                 {"shape", {1}}}}}}),
+                 MinimalWith(
+                     {{"inputs",
+                       {{{"name", "x"}, {"datatype", "FP32"}, {"shapes", {1}}, {"shape", {1}}}}}}),
                  "unknown key `$.inputs[0].shapes`; did you mean `shape`?"},
         // Device.
         ErrorRow{"DeviceGpu", MinimalWith({{"device", "gpu"}}),
@@ -201,7 +207,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "merged along dimension 0; make the first dimension -1, or disable batching"},
         ErrorRow{"BatchingNeedsDynamicOutputBatchDim",
                  MinimalWith({{"batching", {{"enabled", true}}},
-                              {"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", json::array()}}}}}),
+                              {"outputs",
+                               {{{"name", "y"}, {"datatype", "FP32"}, {"shape", json::array()}}}}}),
                  "`$.outputs[0].shape` is [], but `$.batching.enabled` is true"},
         // Plugin names.
         ErrorRow{"AcceleratorEmpty", MinimalWith({{"accelerator", ""}}),
@@ -275,9 +282,10 @@ TEST(ConfigInferenceParseTest, AcceptedDevices) {
 }
 
 TEST(ConfigInferenceParseTest, ScalarShapeAndIntegralFloatDims) {
-  auto config = ParseInferenceConfig(MinimalWith(
-      {{"inputs", {{{"name", "s"}, {"datatype", "INT64"}, {"shape", json::array()}},
-                   {{"name", "t"}, {"datatype", "BOOL"}, {"shape", {2.0, -1}}}}}}));
+  auto config = ParseInferenceConfig(
+      MinimalWith({{"inputs",
+                    {{{"name", "s"}, {"datatype", "INT64"}, {"shape", json::array()}},
+                     {{"name", "t"}, {"datatype", "BOOL"}, {"shape", {2.0, -1}}}}}}));
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   ASSERT_EQ(config->inputs.size(), 2u);
   EXPECT_TRUE(config->inputs[0].shape.empty());
@@ -296,8 +304,8 @@ TEST(ConfigInferenceParseTest, EveryDatatypeIsAccepted) {
 }
 
 TEST(ConfigInferenceParseTest, SameNameAsInputAndOutputIsAllowed) {
-  auto config = ParseInferenceConfig(MinimalWith(
-      {{"outputs", {{{"name", "input"}, {"datatype", "FP32"}, {"shape", {-1, 3}}}}}}));
+  auto config = ParseInferenceConfig(
+      MinimalWith({{"outputs", {{{"name", "input"}, {"datatype", "FP32"}, {"shape", {-1, 3}}}}}}));
   ASSERT_TRUE(config.ok()) << config.status().ToString();
 }
 
@@ -331,7 +339,8 @@ TEST(ConfigInferenceParseTest, EveryFieldIsRead) {
   EXPECT_EQ(c->inputs[1].dtype, DataType::kUint8);
   ASSERT_EQ(c->outputs.size(), 1u);
   EXPECT_EQ(c->outputs[0].name, "logits");
-  EXPECT_EQ(c->accelerator_options, json::parse(R"({"xclbin": "model.xclbin", "nested": {"a": [1, 2]}})"));
+  EXPECT_EQ(c->accelerator_options,
+            json::parse(R"({"xclbin": "model.xclbin", "nested": {"a": [1, 2]}})"));
   EXPECT_EQ(c->auth, "key");
 }
 
@@ -385,8 +394,8 @@ TEST(ConfigInferenceFileTest, ErrorNamesFileAndJsonPath) {
   const std::string path = testing::WriteTempFile("ic.json", MinimalWith({{"device", "tpu"}}));
   auto config = ParseInferenceConfigFile(path);
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.status().message().rfind("inference config '" + path + "': `$.device` \"tpu\"", 0),
-            0u)
+  EXPECT_EQ(
+      config.status().message().rfind("inference config '" + path + "': `$.device` \"tpu\"", 0), 0u)
       << config.status().message();
 }
 

@@ -6,11 +6,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "skiff/status.h"
 
@@ -63,11 +62,11 @@ struct AuthKeys {
 
 // `livenessProbeRequirements`: when a replica counts as dead and is restarted.
 struct LivenessProbeRequirements {
-  int32_t period_seconds = 10;         // >= 1. Default 10.
+  int32_t period_seconds = 10;          // >= 1. Default 10.
   int32_t initial_delay_seconds = 310;  // >= 1. Default 310.
-  int32_t timeout_seconds = 2;         // >= 1. Default 2.
-  int32_t success_threshold = 1;       // >= 1. Default 1.
-  int32_t failure_threshold = 3;       // >= 1. Default 3.
+  int32_t timeout_seconds = 2;          // >= 1. Default 2.
+  int32_t success_threshold = 1;        // >= 1. Default 1.
+  int32_t failure_threshold = 3;        // >= 1. Default 3.
 };
 
 // `dataCollection`.
