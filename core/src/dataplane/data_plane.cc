@@ -373,7 +373,6 @@ void DataPlane::Score(const std::shared_ptr<const Snapshot>& snap, Protocol prot
     return done(std::move(r));
   }
   std::shared_ptr<ModelVersion> version = std::move(picked).value();
-  const std::string& service = snap->config.service;
   const Signature& signature = snap->signatures.at(version->name());
 
   std::vector<Tensor> inputs;
