@@ -1,0 +1,287 @@
+#include "local_compute_target.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "file_util.h"
+#include "health_probe.h"
+#include "process_probe.h"
+#include "server_config_writer.h"
+#include "supervisor_launcher.h"
+#include "supervisor_state.h"
+
+namespace skiff::compute_local {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::chrono::seconds kDeleteWait{40};  // > skiff-server's default drain grace + 5 s
+constexpr std::chrono::milliseconds kProbeTimeout{1000};
+
+std::optional<int> ReadPort(const ServiceDir& dir) {
+  auto text = ReadFile(dir.port_file());
+  if (!text.ok()) return std::nullopt;
+  std::istringstream in(*text);
+  int port = 0;
+  if (!(in >> port) || port <= 0 || port > 65535) return std::nullopt;
+  return port;
+}
+
+// The port of the server.json in place, if it pins one.
+std::optional<int> ConfiguredPort(const ServiceDir& dir) {
+  auto text = ReadFile(dir.server_json());
+  if (!text.ok()) return std::nullopt;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object() || !j.contains("port") || !j["port"].is_number_integer()) return std::nullopt;
+  const int port = j["port"].get<int>();
+  return port > 0 ? std::optional<int>(port) : std::nullopt;
+}
+
+// The server's own explanation of its last failure, if the log has one.
+std::string LastServerError(const ServiceDir& dir) {
+  auto text = ReadFile(dir.server_log());
+  if (!text.ok()) return "";
+  std::istringstream in(TailLines(*text, 200));
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (line.rfind("skiff-server: error", 0) == 0) last = line;
+  }
+  return last;
+}
+
+Status Mkdir0700(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return Internal("cannot create " + path + ": " + ec.message());
+  ::chmod(path.c_str(), 0700);
+  return OkStatus();
+}
+
+}  // namespace
+
+Status ValidateServiceName(const std::string& service) {
+  if (service.empty()) return InvalidArgument("the service name is empty");
+  if (service[0] == '.' || service.size() > 255) {
+    return InvalidArgument("service name '" + service + "' must not start with '.' (max 255 chars)");
+  }
+  for (char c : service) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) {
+      return InvalidArgument("service name '" + service +
+                             "' may only hold letters, digits, '-', '_' and '.'");
+    }
+  }
+  return OkStatus();
+}
+
+StatusOr<std::unique_ptr<LocalComputeTarget>> LocalComputeTarget::Create(
+    LocalComputeOptions options) {
+  return std::unique_ptr<LocalComputeTarget>(new LocalComputeTarget(std::move(options)));
+}
+
+LocalComputeTarget::LocalComputeTarget(LocalComputeOptions options)
+    : options_(std::move(options)), workspace_dir_(options_.workspace_dir) {}
+
+LocalComputeTarget::~LocalComputeTarget() = default;
+
+Status LocalComputeTarget::RememberWorkspace(const std::string& workspace_dir) {
+  if (workspace_dir.empty()) return InvalidArgument("the spec's workspace_dir is empty");
+  std::lock_guard<std::mutex> lock(mu_);
+  workspace_dir_ = workspace_dir;
+  return OkStatus();
+}
+
+StatusOr<ServiceDir> LocalComputeTarget::DirOf(const std::string& service) const {
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(service));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (workspace_dir_.empty()) {
+    return FailedPrecondition(
+        "the local compute target does not know its workspace; pass `workspaceDir` in its "
+        "create() options");
+  }
+  return ServiceDir::For(workspace_dir_, service);
+}
+
+std::optional<pid_t> LocalComputeTarget::RunningSupervisor(const ServiceDir& dir) const {
+  auto pid = ReadPidFile(dir.supervisor_pid());
+  if (!pid.ok()) return std::nullopt;
+  // The cmdline check guards against a recycled pid.
+  if (!IsProcessRunning(*pid, "skiff-supervisor", dir.root)) return std::nullopt;
+  return *pid;
+}
+
+// Provision/Attach/Detach/Delete: the local machine needs no provisioning,
+// and services are stopped by DeleteService, not by forgetting the target.
+Status LocalComputeTarget::Provision(const ComputeSpec& spec) {
+  if (spec.name.empty()) return InvalidArgument("compute spec: `name` is empty");
+  if (!spec.workspace_dir.empty()) return RememberWorkspace(spec.workspace_dir);
+  return OkStatus();
+}
+Status LocalComputeTarget::Attach(const ComputeSpec& spec) { return Provision(spec); }
+Status LocalComputeTarget::Detach(const ComputeSpec& spec) {
+  if (spec.name.empty()) return InvalidArgument("compute spec: `name` is empty");
+  return OkStatus();
+}
+Status LocalComputeTarget::Delete(const ComputeSpec& spec) { return Detach(spec); }
+
+Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(spec.name));
+  SKIFF_RETURN_IF_ERROR(RememberWorkspace(spec.workspace_dir));
+  const ServiceDir dir = ServiceDir::For(spec.workspace_dir, spec.name);
+  if (RunningSupervisor(dir)) {
+    return AlreadyExists("service '" + spec.name +
+                         "' is already running; use update or delete it first");
+  }
+  SKIFF_ASSIGN_OR_RETURN(std::string config,
+                         MakeServerConfig(spec.name, spec.server_config_json, dir, std::nullopt));
+  SKIFF_RETURN_IF_ERROR(Mkdir0700(dir.root));
+  SKIFF_RETURN_IF_ERROR(Mkdir0700(dir.logs_dir()));
+  SKIFF_RETURN_IF_ERROR(Mkdir0700(dir.data_dir()));
+  // Leftovers of an earlier run would describe a server that is gone.
+  for (const std::string& stale : {dir.port_file(), dir.supervisor_json(), dir.ready_marker(),
+                                   dir.supervisor_pid()}) {
+    ::unlink(stale.c_str());
+  }
+  // 0600: it holds key digests only, but still.
+  SKIFF_RETURN_IF_ERROR(WriteFileAtomic(dir.server_json(), config, 0600));
+  return LaunchSupervisor(options_, dir).WithContext("deploy service '" + spec.name + "'");
+}
+
+Status LocalComputeTarget::UpdateService(const ServiceSpec& spec) {
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(spec.name));
+  SKIFF_RETURN_IF_ERROR(RememberWorkspace(spec.workspace_dir));
+  const ServiceDir dir = ServiceDir::For(spec.workspace_dir, spec.name);
+  const std::optional<pid_t> supervisor = RunningSupervisor(dir);
+  if (!supervisor) {
+    return NotFound("service '" + spec.name + "' is not running on the local target; deploy it");
+  }
+  // Keep the bound port so the scoring URI stays the same.
+  std::optional<int> port = ReadPort(dir);
+  if (!port) port = ConfiguredPort(dir);
+  const std::optional<int> requested = RequestedPort(spec.server_config_json);
+  if (port && requested && *requested != *port) {
+    return FailedPrecondition("service '" + spec.name + "' runs on port " + std::to_string(*port) +
+                              "; moving it to port " + std::to_string(*requested) +
+                              " needs a restart: delete and deploy it again");
+  }
+  SKIFF_ASSIGN_OR_RETURN(std::string config,
+                         MakeServerConfig(spec.name, spec.server_config_json, dir, port));
+  SKIFF_RETURN_IF_ERROR(WriteFileAtomic(dir.server_json(), config, 0600));
+  if (::kill(*supervisor, SIGHUP) != 0) {
+    return Unavailable("service '" + spec.name + "': cannot signal its supervisor (pid " +
+                       std::to_string(*supervisor) + "): " + std::strerror(errno));
+  }
+  return OkStatus();
+}
+
+Status LocalComputeTarget::DeleteService(const std::string& service) {
+  SKIFF_ASSIGN_OR_RETURN(ServiceDir dir, DirOf(service));
+  if (!fs::is_directory(dir.root)) {
+    return NotFound("service '" + service + "' does not exist on the local target");
+  }
+  if (std::optional<pid_t> supervisor = RunningSupervisor(dir)) {
+    ::kill(*supervisor, SIGTERM);
+    if (!WaitForExit(*supervisor, kDeleteWait)) ::kill(*supervisor, SIGKILL);
+    WaitForExit(*supervisor, std::chrono::seconds(5));
+  }
+  // A server left behind (its supervisor was killed) is matched by its config path.
+  auto state = ReadSupervisorState(dir.supervisor_json());
+  if (state.ok() && IsProcessRunning(state->server_pid, dir.server_json())) {
+    ::kill(state->server_pid, SIGKILL);
+    WaitForExit(state->server_pid, std::chrono::seconds(5));
+  }
+  std::error_code ec;
+  fs::remove_all(dir.root, ec);
+  if (ec) return Internal("cannot remove " + dir.root + ": " + ec.message());
+  return OkStatus();
+}
+
+StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service) {
+  SKIFF_ASSIGN_OR_RETURN(ServiceDir dir, DirOf(service));
+  if (!fs::is_directory(dir.root)) {
+    return NotFound("service '" + service + "' does not exist on the local target");
+  }
+  ServiceStatus status;
+  const std::optional<int> port = ReadPort(dir);
+  if (port) {
+    const std::string base = "http://127.0.0.1:" + std::to_string(*port) + "/api/v1/service/" +
+                             service;
+    status.scoring_uri = base + "/score";
+    status.swagger_uri = base + "/swagger.json";
+  }
+  const std::string logs_hint = "; see `skiff service get-logs " + service + "`";
+  auto state = ReadSupervisorState(dir.supervisor_json());
+  std::string last_exit = state.ok() && !state->last_exit.empty()
+                              ? " (last exit of skiff-server: " + state->last_exit + ")"
+                              : "";
+  const std::string server_error = LastServerError(dir);
+  if (!server_error.empty()) last_exit += ": " + server_error;
+
+  if (!RunningSupervisor(dir)) {
+    status.state = ServiceState::kFailed;
+    if (state.ok() && state->state == "stopped") {
+      status.error = "service '" + service + "' was stopped; deploy it again or delete it";
+    } else {
+      status.error = "the supervisor of service '" + service + "' is not running" + last_exit +
+                     logs_hint;
+    }
+    return status;
+  }
+  if (state.ok() && state->state == "failed") {
+    status.state = ServiceState::kFailed;
+    status.error = "skiff-server of service '" + service + "' keeps failing" + last_exit +
+                   "; the supervisor retries every 30 s" + logs_hint;
+    return status;
+  }
+  if (state.ok() && state->state == "backoff") {
+    status.state = ServiceState::kUnhealthy;
+    status.error = "skiff-server exited and is being restarted" + last_exit + logs_hint;
+    return status;
+  }
+  if (!port || !state.ok()) {
+    status.state = ServiceState::kTransitioning;
+    status.error = "";
+    return status;
+  }
+  auto code = HttpGetStatus(static_cast<uint16_t>(*port), "/v2/health/ready", kProbeTimeout);
+  const std::string server_pid = std::to_string(state->server_pid) + "\n";
+  if (code.ok() && *code == 200) {
+    status.state = ServiceState::kHealthy;
+    auto marker = ReadFile(dir.ready_marker());
+    if (!marker.ok() || *marker != server_pid) {
+      // Best effort: a concurrent delete may have removed the directory.
+      (void)WriteFileAtomic(dir.ready_marker(), server_pid, 0600);
+    }
+    return status;
+  }
+  const std::string why = code.ok() ? "/v2/health/ready answered " + std::to_string(*code)
+                                    : code.status().message();
+  auto marker = ReadFile(dir.ready_marker());
+  if (marker.ok() && *marker == server_pid) {
+    status.state = ServiceState::kUnhealthy;  // it was ready once, and is not now
+    status.error = "skiff-server is up but not ready: " + why + logs_hint;
+  } else {
+    status.state = ServiceState::kTransitioning;  // still loading
+  }
+  return status;
+}
+
+StatusOr<std::string> LocalComputeTarget::GetLogs(const std::string& service, int32_t num_lines) {
+  SKIFF_ASSIGN_OR_RETURN(ServiceDir dir, DirOf(service));
+  if (!fs::is_directory(dir.root)) {
+    return NotFound("service '" + service + "' does not exist on the local target");
+  }
+  auto text = ReadFile(dir.server_log());
+  if (!text.ok()) return std::string();
+  return TailLines(*text, num_lines);
+}
+
+}  // namespace skiff::compute_local

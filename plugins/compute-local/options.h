@@ -1,0 +1,27 @@
+// The local target's create() options:
+//   {"serverBinary": "<path to skiff-server>",
+//    "supervisorBinary": "<path to skiff-supervisor>",
+//    "pluginPath": "<optional extra SKIFF_PLUGIN_PATH for the server>",
+//    "workspaceDir": "<optional: the workspace, for calls that carry only a
+//                     service name (DeleteService, GetState, GetLogs)>"}
+#pragma once
+
+#include <string>
+
+#include "skiff/status.h"
+
+namespace skiff::compute_local {
+
+struct LocalComputeOptions {
+  std::string server_binary;      // required; an executable file
+  std::string supervisor_binary;  // required; an executable file
+  std::string plugin_path;        // optional; prepended to the server's SKIFF_PLUGIN_PATH
+  // Optional. Name-only calls need it; without it the target uses the
+  // workspace_dir of the last ComputeSpec/ServiceSpec it was given.
+  std::string workspace_dir;
+};
+
+// Parses and validates (binaries exist and are executable); errors name the field.
+StatusOr<LocalComputeOptions> ParseOptions(const std::string& options_json);
+
+}  // namespace skiff::compute_local

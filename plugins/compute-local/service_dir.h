@@ -1,0 +1,27 @@
+// Where a local service keeps everything: <workspace>/services/<name>/.
+#pragma once
+
+#include <string>
+
+namespace skiff::compute_local {
+
+struct ServiceDir {
+  explicit ServiceDir(std::string dir) : root(std::move(dir)) {}
+  static ServiceDir For(const std::string& workspace_dir, const std::string& service) {
+    return ServiceDir(workspace_dir + "/services/" + service);
+  }
+
+  std::string root;
+  std::string server_json() const { return root + "/server.json"; }
+  std::string port_file() const { return root + "/port"; }
+  std::string logs_dir() const { return root + "/logs"; }
+  std::string server_log() const { return root + "/logs/server.log"; }
+  std::string request_log() const { return root + "/logs/requests.jsonl"; }
+  std::string data_dir() const { return root + "/data"; }
+  std::string supervisor_pid() const { return root + "/supervisor.pid"; }
+  std::string supervisor_json() const { return root + "/supervisor.json"; }
+  // The server pid last seen ready (GetState's "was once healthy").
+  std::string ready_marker() const { return root + "/ready.pid"; }
+};
+
+}  // namespace skiff::compute_local

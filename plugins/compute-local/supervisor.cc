@@ -1,0 +1,250 @@
+#include "supervisor.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "file_util.h"
+
+namespace skiff::compute_local {
+namespace {
+
+sigset_t HandledSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGCHLD);
+  return set;
+}
+
+// Waits for one of `set` up to `timeout`; returns the signal or 0 on timeout.
+int WaitSignal(const sigset_t& set, std::chrono::milliseconds timeout) {
+  if (timeout.count() < 0) timeout = std::chrono::milliseconds(0);
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  ts.tv_nsec = static_cast<long>((timeout.count() % 1000) * 1000000);
+  for (;;) {
+    int sig = ::sigtimedwait(&set, nullptr, &ts);
+    if (sig > 0) return sig;
+    if (errno == EAGAIN) return 0;
+    if (errno != EINTR) return 0;
+  }
+}
+
+std::chrono::milliseconds MillisUntil(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t - std::chrono::steady_clock::now());
+}
+
+}  // namespace
+
+void SupervisorLog(const std::string& line) {
+  std::fprintf(stderr, "skiff-supervisor: %s\n", line.c_str());
+  std::fflush(stderr);
+}
+
+std::string DescribeWaitStatus(int wait_status) {
+  if (WIFEXITED(wait_status)) return "exit status " + std::to_string(WEXITSTATUS(wait_status));
+  if (WIFSIGNALED(wait_status)) {
+    const int sig = WTERMSIG(wait_status);
+    const char* name = ::strsignal(sig);
+    return "killed by signal " + std::to_string(sig) + (name ? std::string(" (") + name + ")" : "");
+  }
+  return "wait status " + std::to_string(wait_status);
+}
+
+int ExitCodeOf(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 255;
+}
+
+Supervisor::Supervisor(SupervisorOptions options)
+    : options_(std::move(options)), dir_(options_.service_dir), backoff_(options_.backoff) {
+  state_.pid = ::getpid();
+}
+
+void Supervisor::WriteState() {
+  Status s = WriteSupervisorState(dir_.supervisor_json(), state_);
+  if (!s.ok()) SupervisorLog("warning: " + s.message());
+}
+
+std::chrono::milliseconds Supervisor::DrainGrace() const {
+  std::chrono::milliseconds grace(30000);  // skiff-server's default drainGraceMs
+  auto text = ReadFile(dir_.server_json());
+  if (text.ok()) {
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_object() && j.contains("drainGraceMs") && j["drainGraceMs"].is_number_integer()) {
+      grace = std::chrono::milliseconds(j["drainGraceMs"].get<int64_t>());
+    }
+  }
+  return grace;
+}
+
+void Supervisor::StartServer() {
+  // A stale port file would make the new server look reachable before it is.
+  ::unlink(dir_.port_file().c_str());
+  const pid_t parent = ::getpid();
+  const std::string config = dir_.server_json();
+  std::string plugin_path = options_.plugin_path;
+  if (const char* env = std::getenv("SKIFF_PLUGIN_PATH"); env != nullptr && *env != '\0') {
+    plugin_path = plugin_path.empty() ? env : plugin_path + ":" + env;
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // The supervisor is single-threaded, so the child may use the libc here.
+    // If the supervisor dies (even by SIGKILL), the server drains and exits.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(1);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    if (!plugin_path.empty()) ::setenv("SKIFF_PLUGIN_PATH", plugin_path.c_str(), 1);
+    const char* argv[] = {options_.server_binary.c_str(), "--config", config.c_str(), nullptr};
+    ::execv(options_.server_binary.c_str(), const_cast<char* const*>(argv));
+    std::fprintf(stderr, "skiff-supervisor: cannot exec %s: %s\n", options_.server_binary.c_str(),
+                 std::strerror(errno));
+    ::_exit(127);
+  }
+  if (pid < 0) {
+    SupervisorLog(std::string("cannot fork: ") + std::strerror(errno));
+    OnServerExit(255 << 8);  // treat as a failed start: back off and retry
+    return;
+  }
+  if (started_once_) ++state_.restarts;
+  started_once_ = true;
+  state_.server_pid = pid;
+  server_started_ = Clock::now();
+  state_.state = backoff_.failed() ? "failed" : "running";
+  SupervisorLog("started skiff-server (pid " + std::to_string(pid) + ") with " + config);
+  WriteState();
+}
+
+void Supervisor::OnServerExit(int wait_status) {
+  const auto ran =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - server_started_);
+  const std::chrono::milliseconds delay = backoff_.OnExit(ran);
+  state_.last_exit = DescribeWaitStatus(wait_status);
+  state_.last_exit_status = ExitCodeOf(wait_status);
+  SupervisorLog("skiff-server (pid " + std::to_string(state_.server_pid) + ") exited: " +
+                state_.last_exit + " after " + std::to_string(ran.count()) + " ms; restart in " +
+                std::to_string(delay.count()) + " ms" +
+                (backoff_.failed() ? " (failed " +
+                                         std::to_string(backoff_.consecutive_fast_failures()) +
+                                         " times in a row)"
+                                   : ""));
+  state_.server_pid = 0;
+  state_.state = backoff_.failed() ? "failed" : "backoff";
+  restart_at_ = Clock::now() + delay;
+  WriteState();
+}
+
+void Supervisor::ReapServer() {
+  for (;;) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    if (pid == state_.server_pid) OnServerExit(status);
+  }
+}
+
+void Supervisor::Stop() {
+  const pid_t server = state_.server_pid;
+  if (server > 0) {
+    const auto grace = DrainGrace() + std::chrono::seconds(5);
+    SupervisorLog("stopping: SIGTERM to skiff-server (pid " + std::to_string(server) +
+                  "), waiting up to " + std::to_string(grace.count()) + " ms");
+    ::kill(server, SIGTERM);
+    const auto deadline = Clock::now() + grace;
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    int status = 0;
+    pid_t got = ::waitpid(server, &status, WNOHANG);
+    while (got == 0 && MillisUntil(deadline).count() > 0) {
+      WaitSignal(chld, MillisUntil(deadline));
+      got = ::waitpid(server, &status, WNOHANG);
+    }
+    if (got == 0) {
+      SupervisorLog("skiff-server did not exit within " + std::to_string(grace.count()) +
+                    " ms; SIGKILL");
+      ::kill(server, SIGKILL);
+      got = ::waitpid(server, &status, 0);
+    }
+    if (got == server) {
+      state_.last_exit = DescribeWaitStatus(status);
+      state_.last_exit_status = ExitCodeOf(status);
+      SupervisorLog("skiff-server (pid " + std::to_string(server) + ") stopped: " +
+                    state_.last_exit);
+    }
+  }
+  state_.server_pid = 0;
+  state_.state = "stopped";
+  WriteState();
+  ::unlink(dir_.supervisor_pid().c_str());
+  SupervisorLog("stopped");
+}
+
+int Supervisor::Run(int ready_fd) {
+  const sigset_t signals = HandledSignals();
+  SupervisorLog("supervising " + options_.service_dir + " (pid " + std::to_string(state_.pid) +
+                ")");
+  StartServer();
+  if (ready_fd >= 0) {
+    const char byte = 1;
+    while (::write(ready_fd, &byte, 1) < 0 && errno == EINTR) {
+    }
+    ::close(ready_fd);
+  }
+  for (;;) {
+    // The next deadline: a pending restart, or the moment a "failed" server
+    // has run long enough to count as recovered. Otherwise just wait.
+    std::chrono::milliseconds timeout(3600 * 1000);
+    if (state_.server_pid == 0) {
+      timeout = MillisUntil(restart_at_);
+    } else if (backoff_.failed()) {
+      timeout = MillisUntil(server_started_ + backoff_.options().fast_failure);
+    }
+    const int sig = WaitSignal(signals, timeout);
+    ReapServer();  // SIGCHLD is not queued: always look
+    if (sig == SIGTERM || sig == SIGINT) {
+      SupervisorLog(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+      Stop();
+      return 0;
+    }
+    if (sig == SIGHUP) {
+      if (state_.server_pid > 0) {
+        SupervisorLog("forwarding SIGHUP to skiff-server (pid " +
+                      std::to_string(state_.server_pid) + "): reload");
+        ::kill(state_.server_pid, SIGHUP);
+      } else {
+        SupervisorLog("SIGHUP while no server runs: the next start reads the new configuration");
+      }
+    }
+    if (state_.server_pid == 0 && MillisUntil(restart_at_).count() <= 0) {
+      StartServer();
+    } else if (state_.server_pid > 0 && backoff_.failed()) {
+      backoff_.OnRunning(
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - server_started_));
+      if (!backoff_.failed()) {
+        state_.state = "running";
+        SupervisorLog("skiff-server has been up for " +
+                      std::to_string(backoff_.options().fast_failure.count()) +
+                      " ms; no longer failed");
+        WriteState();
+      }
+    }
+  }
+}
+
+}  // namespace skiff::compute_local

@@ -1,0 +1,59 @@
+#include "file_util.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server_config_writer.h"
+
+namespace skiff::compute_local {
+namespace {
+
+TEST(ComputeLocalFileUtilTest, TailLinesKeepsTheLastLines) {
+  EXPECT_EQ(TailLines("a\nb\nc\n", 2), "b\nc\n");
+  EXPECT_EQ(TailLines("a\nb\nc", 2), "b\nc");
+  EXPECT_EQ(TailLines("a\nb\nc\n", 0), "a\nb\nc\n");
+  EXPECT_EQ(TailLines("a\nb\n", 5), "a\nb\n");
+  EXPECT_EQ(TailLines("", 3), "");
+}
+
+TEST(ComputeLocalFileUtilTest, WriteFileAtomicSetsTheModeAndReplaces) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("skiff-cl-" + std::to_string(::getpid()))).string();
+  ASSERT_TRUE(WriteFileAtomic(path, "one", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(path, "two", 0600).ok());
+  EXPECT_EQ(*ReadFile(path), "two");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ::unlink(path.c_str());
+  EXPECT_EQ(ReadFile(path).status().code(), StatusCode::kNotFound);
+}
+
+TEST(ComputeLocalServerConfigTest, OverridesPathsAndPort) {
+  const ServiceDir dir("/ws/services/s");
+  auto made = MakeServerConfig("s", R"({"service":"s","port":8080,"portFile":"/elsewhere"})", dir,
+                               std::nullopt);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  auto j = nlohmann::json::parse(*made);
+  EXPECT_EQ(j["portFile"], "/ws/services/s/port");
+  EXPECT_EQ(j["requestLog"], "/ws/services/s/logs/requests.jsonl");
+  EXPECT_EQ(j["dataCollectionDir"], "/ws/services/s/data");
+  EXPECT_EQ(j["port"], 0) << "no deploymentConfig.port: a free port";
+  made = MakeServerConfig("s", R"({"service":"s","deploymentConfig":{"port":9123}})", dir,
+                          std::nullopt);
+  EXPECT_EQ(nlohmann::json::parse(*made)["port"], 9123);
+  made = MakeServerConfig("s", R"({"service":"s"})", dir, 40000);
+  EXPECT_EQ(nlohmann::json::parse(*made)["port"], 40000);
+  auto empty = MakeServerConfig("s", "", dir, std::nullopt);
+  EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(empty.status().message().find("server_config_json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace skiff::compute_local

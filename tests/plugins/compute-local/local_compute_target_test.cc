@@ -1,0 +1,368 @@
+// LocalComputeTarget end to end: real skiff-supervisor and skiff-server
+// processes on loopback, serving the data-plane "testmodel" accelerator.
+// Every wait polls with a deadline; TearDown kills whatever a test started.
+#include "local_compute_target.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "file_util.h"
+#include "http_client.h"
+#include "process_probe.h"
+#include "service_dir.h"
+#include "supervisor_state.h"
+
+namespace skiff::compute_local {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using skiff::testing::HttpClient;
+using Clock = std::chrono::steady_clock;
+
+const std::string kKey = "local-test-key-0123456789-abcdefghijklmnop";
+const std::string kNewKey = "local-test-new-key-0123456789-abcdefghijk";
+
+std::string Sha256Hex(const std::string& s) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
+  std::string out;
+  static const char* hex = "0123456789abcdef";
+  for (unsigned char c : d) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+uint16_t PortOf(const std::string& uri) {
+  // http://127.0.0.1:<port>/api/...
+  const size_t colon = uri.find(':', 7);
+  return static_cast<uint16_t>(std::stoi(uri.substr(colon + 1)));
+}
+
+// A port that was free a moment ago (the kernel does not hand it out again soon).
+uint16_t FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+class ComputeLocalServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // Supervisors detach from us; as subreaper we reap them (and any server
+    // they leave), so "gone" means gone rather than a zombie.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  }
+
+  void SetUp() override {
+    const std::string bin = std::getenv("SKIFF_BINARY_DIR");
+    ws_ = fs::temp_directory_path() /
+          ("skiff-local-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(ws_);
+    fs::create_directories(ws_);
+    LocalComputeOptions options;
+    options.server_binary = bin + "/bin/skiff-server";
+    options.supervisor_binary = bin + "/bin/skiff-supervisor";
+    options.plugin_path = bin + "/tests/dataplane_plugins";
+    options.workspace_dir = ws_.string();
+    auto made = LocalComputeTarget::Create(options);
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    target_ = std::move(made).value();
+  }
+
+  void TearDown() override {
+    // Whatever DeleteService did or did not do: kill by pid, then reap.
+    std::vector<pid_t> pids;
+    for (const std::string& name : deployed_) {
+      const ServiceDir dir = Dir(name);
+      if (auto pid = ReadPidFile(dir.supervisor_pid()); pid.ok()) pids.push_back(*pid);
+      if (auto s = ReadSupervisorState(dir.supervisor_json()); s.ok()) {
+        if (s->pid > 0) pids.push_back(s->pid);
+        if (s->server_pid > 0) pids.push_back(s->server_pid);
+      }
+    }
+    for (pid_t pid : pids) {
+      if (IsProcessRunning(pid, ws_.string())) ::kill(pid, SIGKILL);
+    }
+    for (pid_t pid : pids) WaitForExit(pid, std::chrono::seconds(5));
+    Reap();
+    fs::remove_all(ws_);
+  }
+
+  static void Reap() {
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+  }
+
+  // True once `pid` no longer exists at all (reaping it if it is ours).
+  static bool Gone(pid_t pid, std::chrono::seconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      Reap();
+      if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+      if (Clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  ServiceDir Dir(const std::string& name) const { return ServiceDir::For(ws_.string(), name); }
+
+  json ServerConfig(const std::string& name, const std::string& key,
+                    const std::string& accelerator = "testmodel") const {
+    json inference = {{"accelerator", accelerator},
+                      {"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
+                      {"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}}};
+    return {{"service", name},
+            {"auth",
+             {{"options", {{"workspace", "ws"}, {"keysDir", (ws_ / "keys").string()}}},
+              {"keySha256", {Sha256Hex(key)}}}},
+            {"drainGraceMs", 2000},
+            {"versions",
+             {{{"name", "blue"}, {"artifactPath", "/dev/null"}, {"inferenceConfig", inference}}}}};
+  }
+
+  ServiceSpec Spec(const std::string& name, const json& config) const {
+    ServiceSpec spec;
+    spec.name = name;
+    spec.workspace_dir = ws_.string();
+    spec.server_config_json = config.dump();
+    return spec;
+  }
+
+  Status Deploy(const std::string& name, const json& config) {
+    deployed_.insert(name);
+    return target_->DeployService(Spec(name, config));
+  }
+
+  // Polls GetState until `want` (or the deadline); returns the last status.
+  ServiceStatus WaitFor(const std::string& name, ServiceState want,
+                        std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    const auto deadline = Clock::now() + timeout;
+    ServiceStatus last;
+    for (;;) {
+      auto s = target_->GetState(name);
+      EXPECT_TRUE(s.ok()) << s.status().ToString();
+      if (!s.ok()) return last;
+      last = *s;
+      if (last.state == want || Clock::now() > deadline) return last;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  SupervisorState Supervisor(const std::string& name) {
+    auto s = ReadSupervisorState(Dir(name).supervisor_json());
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? *s : SupervisorState();
+  }
+
+  static int Score(const ServiceStatus& status, const std::string& key) {
+    HttpClient c(PortOf(status.scoring_uri));
+    const std::string path = status.scoring_uri.substr(status.scoring_uri.find("/api/"));
+    return c.Post(path, R"({"data": [[1, 2, 3, 4]]})", {{"Authorization", "Bearer " + key}}).status;
+  }
+
+  fs::path ws_;
+  std::unique_ptr<LocalComputeTarget> target_;
+  std::set<std::string> deployed_;
+};
+
+TEST_F(ComputeLocalServiceTest, DeployBecomesHealthyAndScores) {
+  ASSERT_TRUE(Deploy("svc", ServerConfig("svc", kKey)).ok());
+  ServiceStatus s = WaitFor("svc", ServiceState::kHealthy);
+  ASSERT_EQ(s.state, ServiceState::kHealthy) << s.error;
+  EXPECT_EQ(s.scoring_uri.rfind("http://127.0.0.1:", 0), 0u) << s.scoring_uri;
+  EXPECT_NE(s.scoring_uri.find("/api/v1/service/svc/score"), std::string::npos);
+  EXPECT_EQ(s.swagger_uri, s.scoring_uri.substr(0, s.scoring_uri.size() - 5) + "swagger.json");
+  EXPECT_EQ(Score(s, kKey), 200);
+  EXPECT_EQ(Score(s, "wrong-key-0123456789-0123456789-0123456789"), 401);
+  HttpClient c(PortOf(s.swagger_uri));
+  EXPECT_EQ(c.Get("/api/v1/service/svc/swagger.json").status, 200);
+
+  const ServiceDir dir = Dir("svc");
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.root.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat(dir.server_json().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat(dir.server_log().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto written = json::parse(*ReadFile(dir.server_json()));
+  EXPECT_EQ(written["portFile"], dir.port_file());
+  EXPECT_EQ(written["requestLog"], dir.request_log());
+  EXPECT_EQ(written["dataCollectionDir"], dir.data_dir());
+  SupervisorState sup = Supervisor("svc");
+  EXPECT_EQ(sup.state, "running");
+  EXPECT_EQ(sup.restarts, 0);
+  EXPECT_EQ(*ReadPidFile(dir.supervisor_pid()), sup.pid);
+  EXPECT_TRUE(IsProcessRunning(sup.server_pid, dir.server_json()));
+}
+
+TEST_F(ComputeLocalServiceTest, GetLogsReturnsTheServersListeningLine) {
+  ASSERT_TRUE(Deploy("logs", ServerConfig("logs", kKey)).ok());
+  ASSERT_EQ(WaitFor("logs", ServiceState::kHealthy).state, ServiceState::kHealthy);
+  auto all = target_->GetLogs("logs", 0);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_NE(all->find("skiff-server: listening on 127.0.0.1:"), std::string::npos) << *all;
+  EXPECT_NE(all->find("skiff-supervisor: started skiff-server"), std::string::npos) << *all;
+  auto two = target_->GetLogs("logs", 2);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(std::count(two->begin(), two->end(), '\n'), 2) << *two;
+  EXPECT_EQ(target_->GetLogs("nope", 10).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ComputeLocalServiceTest, TwoServicesCoexistOnDifferentPorts) {
+  ASSERT_TRUE(Deploy("one", ServerConfig("one", kKey)).ok());
+  ASSERT_TRUE(Deploy("two", ServerConfig("two", kNewKey)).ok());
+  ServiceStatus one = WaitFor("one", ServiceState::kHealthy);
+  ServiceStatus two = WaitFor("two", ServiceState::kHealthy);
+  ASSERT_EQ(one.state, ServiceState::kHealthy) << one.error;
+  ASSERT_EQ(two.state, ServiceState::kHealthy) << two.error;
+  EXPECT_NE(PortOf(one.scoring_uri), PortOf(two.scoring_uri));
+  EXPECT_EQ(Score(one, kKey), 200);
+  EXPECT_EQ(Score(two, kNewKey), 200);
+  EXPECT_EQ(Score(two, kKey), 401) << "each service has its own keys";
+}
+
+TEST_F(ComputeLocalServiceTest, UpdateReloadsKeysOnTheSamePortWithoutARestart) {
+  ASSERT_TRUE(Deploy("upd", ServerConfig("upd", kKey)).ok());
+  ServiceStatus before = WaitFor("upd", ServiceState::kHealthy);
+  ASSERT_EQ(before.state, ServiceState::kHealthy) << before.error;
+  ASSERT_EQ(Score(before, kKey), 200);
+  const pid_t server = Supervisor("upd").server_pid;
+
+  ASSERT_TRUE(target_->UpdateService(Spec("upd", ServerConfig("upd", kNewKey))).ok());
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  int old_key = 200;
+  while (old_key == 200 && Clock::now() < deadline) old_key = Score(before, kKey);
+  EXPECT_EQ(old_key, 401) << "the old key is refused after the reload";
+  EXPECT_EQ(Score(before, kNewKey), 200);
+  ServiceStatus after = WaitFor("upd", ServiceState::kHealthy);
+  EXPECT_EQ(after.scoring_uri, before.scoring_uri) << "same port";
+  EXPECT_EQ(Supervisor("upd").server_pid, server) << "same server process";
+  EXPECT_EQ(Supervisor("upd").restarts, 0);
+  EXPECT_EQ(json::parse(*ReadFile(Dir("upd").server_json()))["port"], PortOf(before.scoring_uri));
+
+  EXPECT_EQ(target_->UpdateService(Spec("ghost", ServerConfig("ghost", kKey))).code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(ComputeLocalServiceTest, SupervisorRestartsAKilledServer) {
+  ASSERT_TRUE(Deploy("crash", ServerConfig("crash", kKey)).ok());
+  ASSERT_EQ(WaitFor("crash", ServiceState::kHealthy).state, ServiceState::kHealthy);
+  const pid_t first = Supervisor("crash").server_pid;
+  ASSERT_GT(first, 0);
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+
+  const auto deadline = Clock::now() + std::chrono::seconds(15);
+  SupervisorState sup = Supervisor("crash");
+  while ((sup.server_pid == 0 || sup.server_pid == first) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    sup = Supervisor("crash");
+  }
+  EXPECT_NE(sup.server_pid, first);
+  EXPECT_NE(sup.server_pid, 0);
+  EXPECT_EQ(sup.restarts, 1);
+  EXPECT_EQ(sup.last_exit_status, 128 + SIGKILL);
+  ServiceStatus s = WaitFor("crash", ServiceState::kHealthy);
+  ASSERT_EQ(s.state, ServiceState::kHealthy) << s.error;
+  EXPECT_EQ(Score(s, kKey), 200);
+  auto logs = target_->GetLogs("crash", 0);
+  EXPECT_NE(logs->find("skiff-supervisor: skiff-server (pid " + std::to_string(first) +
+                       ") exited: killed by signal 9"),
+            std::string::npos)
+      << *logs;
+  EXPECT_NE(logs->find("restart in 500 ms"), std::string::npos) << *logs;
+}
+
+TEST_F(ComputeLocalServiceTest, DeleteStopsEverythingAndRemovesTheDirectory) {
+  ASSERT_TRUE(Deploy("del", ServerConfig("del", kKey)).ok());
+  ASSERT_EQ(WaitFor("del", ServiceState::kHealthy).state, ServiceState::kHealthy);
+  const SupervisorState sup = Supervisor("del");
+  ASSERT_GT(sup.pid, 0);
+  ASSERT_GT(sup.server_pid, 0);
+
+  ASSERT_TRUE(target_->DeleteService("del").ok());
+  EXPECT_TRUE(Gone(sup.pid)) << "supervisor";
+  EXPECT_TRUE(Gone(sup.server_pid)) << "server";
+  EXPECT_FALSE(fs::exists(Dir("del").root));
+  EXPECT_EQ(target_->GetState("del").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(target_->DeleteService("del").code(), StatusCode::kNotFound);
+}
+
+TEST_F(ComputeLocalServiceTest, SecondDeployOfARunningServiceIsRefused) {
+  ASSERT_TRUE(Deploy("twice", ServerConfig("twice", kKey)).ok());
+  Status again = Deploy("twice", ServerConfig("twice", kKey));
+  EXPECT_EQ(again.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(again.message(), "service 'twice' is already running; use update or delete it first");
+  ServiceStatus s = WaitFor("twice", ServiceState::kHealthy);
+  EXPECT_EQ(s.state, ServiceState::kHealthy) << "the running one is untouched: " << s.error;
+}
+
+TEST_F(ComputeLocalServiceTest, ABrokenConfigEndsFailedAndDeleteStillCleansUp) {
+  ASSERT_TRUE(Deploy("broken", ServerConfig("broken", kKey, "no-such-accelerator")).ok());
+  // Five fast failures with 0.5+1+2+4 s of backoff between them.
+  ServiceStatus s = WaitFor("broken", ServiceState::kFailed, std::chrono::seconds(30));
+  ASSERT_EQ(s.state, ServiceState::kFailed);
+  EXPECT_NE(s.error.find("keeps failing"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("exit status"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("no-such-accelerator"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("skiff service get-logs broken"), std::string::npos) << s.error;
+  const SupervisorState sup = Supervisor("broken");
+  EXPECT_EQ(sup.state, "failed");
+  EXPECT_GE(sup.restarts, 4);
+
+  ASSERT_TRUE(target_->DeleteService("broken").ok());
+  EXPECT_TRUE(Gone(sup.pid));
+  EXPECT_FALSE(fs::exists(Dir("broken").root));
+}
+
+TEST_F(ComputeLocalServiceTest, AnExplicitPortFromDeploymentConfigIsUsed) {
+  const uint16_t port = FreePort();
+  json config = ServerConfig("fixed", kKey);
+  config["deploymentConfig"] = {{"port", port}};
+  ASSERT_TRUE(Deploy("fixed", config).ok());
+  ServiceStatus s = WaitFor("fixed", ServiceState::kHealthy);
+  ASSERT_EQ(s.state, ServiceState::kHealthy) << s.error;
+  EXPECT_EQ(PortOf(s.scoring_uri), port);
+  EXPECT_EQ(Score(s, kKey), 200);
+}
+
+TEST_F(ComputeLocalServiceTest, RefusesBadSpecs) {
+  ServiceSpec spec = Spec("bad", ServerConfig("bad", kKey));
+  spec.server_config_json = "";
+  Status empty = target_->DeployService(spec);
+  EXPECT_EQ(empty.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(empty.message().find("server_config_json is empty"), std::string::npos);
+  spec = Spec("../escape", ServerConfig("x", kKey));
+  EXPECT_EQ(target_->DeployService(spec).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(target_->Provision(ComputeSpec{}).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(target_->Attach(ComputeSpec{"local", "local", "", ws_.string()}).ok());
+  EXPECT_EQ(target_->GetState("never").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace skiff::compute_local

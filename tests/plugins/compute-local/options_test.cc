@@ -1,0 +1,60 @@
+#include "options.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace skiff::compute_local {
+namespace {
+
+
+TEST(ComputeLocalOptionsTest, AcceptsExecutables) {
+  // /bin/true stands in: the check is "exists and is executable".
+  auto o = ParseOptions(R"({"serverBinary":"/bin/true","supervisorBinary":"/bin/true",
+                            "pluginPath":"/p","workspaceDir":"/ws"})");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->plugin_path, "/p");
+  EXPECT_EQ(o->workspace_dir, "/ws");
+}
+
+TEST(ComputeLocalOptionsTest, ErrorsNameTheField) {
+  auto missing = ParseOptions(R"({"supervisorBinary":"/bin/true"})");
+  EXPECT_EQ(missing.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("`serverBinary` is required"), std::string::npos);
+
+  auto absent = ParseOptions(R"({"serverBinary":"/bin/true","supervisorBinary":"/nope/sup"})");
+  EXPECT_NE(absent.status().message().find("`supervisorBinary` '/nope/sup' does not exist"),
+            std::string::npos)
+      << absent.status().message();
+
+  const std::string plain =
+      (std::filesystem::temp_directory_path() / ("skiff-cl-opt-" + std::to_string(::getpid())))
+          .string();
+  std::ofstream(plain) << "not a program";
+  ::chmod(plain.c_str(), 0644);
+  auto not_exec = ParseOptions(R"({"serverBinary":")" + plain + R"(","supervisorBinary":"/bin/true"})");
+  std::filesystem::remove(plain);
+  EXPECT_NE(not_exec.status().message().find("`serverBinary` '" + plain + "' is not an executable"),
+            std::string::npos)
+      << not_exec.status().message();
+
+  auto dir = ParseOptions(R"({"serverBinary":"/bin","supervisorBinary":"/bin/true"})");
+  EXPECT_NE(dir.status().message().find("not an executable file"), std::string::npos);
+
+  auto unknown = ParseOptions(R"({"serverBinary":"/bin/true","supervisorBinary":"/bin/true",
+                                  "severBinary":"x"})");
+  EXPECT_NE(unknown.status().message().find("unknown key `severBinary`"), std::string::npos);
+
+  auto type = ParseOptions(R"({"serverBinary":1,"supervisorBinary":"/bin/true"})");
+  EXPECT_NE(type.status().message().find("`serverBinary` must be a string"), std::string::npos);
+
+  EXPECT_FALSE(ParseOptions("not json").ok());
+}
+
+}  // namespace
+}  // namespace skiff::compute_local
