@@ -2,8 +2,9 @@
 // writes (temp + rename, so a reader never sees half a file) and log tails.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 #include "skiff/status.h"
 

@@ -62,7 +62,8 @@ StatusOr<int> HttpGetStatus(uint16_t port, const std::string& path,
     if (errno != EINPROGRESS) {
       return Unavailable("GET " + where + ": " + std::strerror(errno));
     }
-    if (!WaitFor(fd.get(), POLLOUT, deadline)) return Unavailable("GET " + where + ": connect timed out");
+    if (!WaitFor(fd.get(), POLLOUT, deadline))
+      return Unavailable("GET " + where + ": connect timed out");
     int err = 0;
     socklen_t len = sizeof(err);
     ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
@@ -76,7 +77,8 @@ StatusOr<int> HttpGetStatus(uint16_t port, const std::string& path,
     if (n > 0) {
       sent += static_cast<size_t>(n);
     } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (!WaitFor(fd.get(), POLLOUT, deadline)) return Unavailable("GET " + where + ": send timed out");
+      if (!WaitFor(fd.get(), POLLOUT, deadline))
+        return Unavailable("GET " + where + ": send timed out");
     } else {
       return Unavailable("GET " + where + ": send: " + std::strerror(errno));
     }
@@ -84,7 +86,8 @@ StatusOr<int> HttpGetStatus(uint16_t port, const std::string& path,
   // Only the status line matters: "HTTP/1.1 200 OK\r\n".
   std::string head;
   while (head.find("\r\n") == std::string::npos && head.size() < 1024) {
-    if (!WaitFor(fd.get(), POLLIN, deadline)) return Unavailable("GET " + where + ": no reply in time");
+    if (!WaitFor(fd.get(), POLLIN, deadline))
+      return Unavailable("GET " + where + ": no reply in time");
     char buf[512];
     ssize_t n = ::recv(fd.get(), buf, sizeof(buf), 0);
     if (n > 0) {

@@ -6,9 +6,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "file_util.h"
 #include "health_probe.h"
@@ -69,7 +68,8 @@ Status Mkdir0700(const std::string& path) {
 Status ValidateServiceName(const std::string& service) {
   if (service.empty()) return InvalidArgument("the service name is empty");
   if (service[0] == '.' || service.size() > 255) {
-    return InvalidArgument("service name '" + service + "' must not start with '.' (max 255 chars)");
+    return InvalidArgument("service name '" + service +
+                           "' must not start with '.' (max 255 chars)");
   }
   for (char c : service) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -146,8 +146,8 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
   SKIFF_RETURN_IF_ERROR(Mkdir0700(dir.logs_dir()));
   SKIFF_RETURN_IF_ERROR(Mkdir0700(dir.data_dir()));
   // Leftovers of an earlier run would describe a server that is gone.
-  for (const std::string& stale : {dir.port_file(), dir.supervisor_json(), dir.ready_marker(),
-                                   dir.supervisor_pid()}) {
+  for (const std::string& stale :
+       {dir.port_file(), dir.supervisor_json(), dir.ready_marker(), dir.supervisor_pid()}) {
     ::unlink(stale.c_str());
   }
   // 0600: it holds key digests only, but still.
@@ -212,8 +212,8 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
   ServiceStatus status;
   const std::optional<int> port = ReadPort(dir);
   if (port) {
-    const std::string base = "http://127.0.0.1:" + std::to_string(*port) + "/api/v1/service/" +
-                             service;
+    const std::string base =
+        "http://127.0.0.1:" + std::to_string(*port) + "/api/v1/service/" + service;
     status.scoring_uri = base + "/score";
     status.swagger_uri = base + "/swagger.json";
   }
@@ -230,8 +230,8 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
     if (state.ok() && state->state == "stopped") {
       status.error = "service '" + service + "' was stopped; deploy it again or delete it";
     } else {
-      status.error = "the supervisor of service '" + service + "' is not running" + last_exit +
-                     logs_hint;
+      status.error =
+          "the supervisor of service '" + service + "' is not running" + last_exit + logs_hint;
     }
     return status;
   }
@@ -262,8 +262,8 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
     }
     return status;
   }
-  const std::string why = code.ok() ? "/v2/health/ready answered " + std::to_string(*code)
-                                    : code.status().message();
+  const std::string why =
+      code.ok() ? "/v2/health/ready answered " + std::to_string(*code) : code.status().message();
   auto marker = ReadFile(dir.ready_marker());
   if (marker.ok() && *marker == server_pid) {
     status.state = ServiceState::kUnhealthy;  // it was ready once, and is not now

@@ -6,11 +6,12 @@
 // directory, so a fresh CLI process sees what an earlier one deployed.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 
 #include "options.h"
 #include "service_dir.h"

@@ -13,10 +13,10 @@ using nlohmann::json;
 Status ReadString(const json& j, const char* key, bool required, std::string* out) {
   if (!j.contains(key)) {
     if (!required) return OkStatus();
-    return InvalidArgument(std::string("compute local options: `") + key +
-                           "` is required (the path to " +
-                           (std::string(key) == "serverBinary" ? "skiff-server" : "skiff-supervisor") +
-                           ", usually <install>/bin)");
+    return InvalidArgument(
+        std::string("compute local options: `") + key + "` is required (the path to " +
+        (std::string(key) == "serverBinary" ? "skiff-server" : "skiff-supervisor") +
+        ", usually <install>/bin)");
   }
   if (!j[key].is_string()) {
     return InvalidArgument(std::string("compute local options: `") + key + "` must be a string");
@@ -48,8 +48,9 @@ StatusOr<LocalComputeOptions> ParseOptions(const std::string& options_json) {
   for (const auto& item : j.items()) {
     if (item.key() != "serverBinary" && item.key() != "supervisorBinary" &&
         item.key() != "pluginPath" && item.key() != "workspaceDir") {
-      return InvalidArgument("compute local options: unknown key `" + item.key() +
-                             "` (expected serverBinary, supervisorBinary, pluginPath, workspaceDir)");
+      return InvalidArgument(
+          "compute local options: unknown key `" + item.key() +
+          "` (expected serverBinary, supervisorBinary, pluginPath, workspaceDir)");
     }
   }
   LocalComputeOptions o;

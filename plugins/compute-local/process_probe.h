@@ -2,9 +2,10 @@
 // a process that is not our child to exit.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
-#include <sys/types.h>
 
 #include "skiff/status.h"
 

@@ -10,11 +10,11 @@ namespace skiff::compute_local {
 class RestartBackoff {
  public:
   struct Options {
-    std::chrono::milliseconds initial{500};     // first restart delay
-    std::chrono::milliseconds max{30000};       // the delay never exceeds this
-    std::chrono::milliseconds healthy_run{60000};  // a run this long resets the delay
-    std::chrono::milliseconds fast_failure{10000}; // a run shorter than this is a fast failure
-    int max_fast_failures = 5;                  // this many in a row -> failed()
+    std::chrono::milliseconds initial{500};         // first restart delay
+    std::chrono::milliseconds max{30000};           // the delay never exceeds this
+    std::chrono::milliseconds healthy_run{60000};   // a run this long resets the delay
+    std::chrono::milliseconds fast_failure{10000};  // a run shorter than this is a fast failure
+    int max_fast_failures = 5;                      // this many in a row -> failed()
   };
 
   RestartBackoff() : RestartBackoff(Options()) {}

@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "file_util.h"
@@ -42,7 +41,8 @@ int WaitSignal(const sigset_t& set, std::chrono::milliseconds timeout) {
 }
 
 std::chrono::milliseconds MillisUntil(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t - std::chrono::steady_clock::now());
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t -
+                                                               std::chrono::steady_clock::now());
 }
 
 }  // namespace
@@ -136,13 +136,13 @@ void Supervisor::OnServerExit(int wait_status) {
   const std::chrono::milliseconds delay = backoff_.OnExit(ran);
   state_.last_exit = DescribeWaitStatus(wait_status);
   state_.last_exit_status = ExitCodeOf(wait_status);
-  SupervisorLog("skiff-server (pid " + std::to_string(state_.server_pid) + ") exited: " +
-                state_.last_exit + " after " + std::to_string(ran.count()) + " ms; restart in " +
-                std::to_string(delay.count()) + " ms" +
-                (backoff_.failed() ? " (failed " +
-                                         std::to_string(backoff_.consecutive_fast_failures()) +
-                                         " times in a row)"
-                                   : ""));
+  SupervisorLog(
+      "skiff-server (pid " + std::to_string(state_.server_pid) + ") exited: " + state_.last_exit +
+      " after " + std::to_string(ran.count()) + " ms; restart in " + std::to_string(delay.count()) +
+      " ms" +
+      (backoff_.failed()
+           ? " (failed " + std::to_string(backoff_.consecutive_fast_failures()) + " times in a row)"
+           : ""));
   state_.server_pid = 0;
   state_.state = backoff_.failed() ? "failed" : "backoff";
   restart_at_ = Clock::now() + delay;
@@ -184,8 +184,8 @@ void Supervisor::Stop() {
     if (got == server) {
       state_.last_exit = DescribeWaitStatus(status);
       state_.last_exit_status = ExitCodeOf(status);
-      SupervisorLog("skiff-server (pid " + std::to_string(server) + ") stopped: " +
-                    state_.last_exit);
+      SupervisorLog("skiff-server (pid " + std::to_string(server) +
+                    ") stopped: " + state_.last_exit);
     }
   }
   state_.server_pid = 0;

@@ -4,9 +4,10 @@
 // State goes to DIR/supervisor.json, log lines to stderr (the service log).
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
-#include <sys/types.h>
 
 #include "restart_backoff.h"
 #include "service_dir.h"

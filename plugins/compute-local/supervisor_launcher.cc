@@ -45,8 +45,8 @@ Status LaunchSupervisor(const LocalComputeOptions& options, const ServiceDir& di
   argv.push_back(nullptr);
 
   pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, options.supervisor_binary.c_str(), &files, &attr,
-                               argv.data(), environ);
+  const int rc =
+      ::posix_spawn(&pid, options.supervisor_binary.c_str(), &files, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&files);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {

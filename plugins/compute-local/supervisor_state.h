@@ -3,19 +3,20 @@
 // compute target.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 #include "skiff/status.h"
 
 namespace skiff::compute_local {
 
 struct SupervisorState {
-  pid_t pid = 0;            // the supervisor
-  pid_t server_pid = 0;     // 0 while no server runs
-  int restarts = 0;         // server starts after the first
-  int last_exit_status = 0; // exit code, or 128 + signal number
-  std::string last_exit;    // "exit status 1", "killed by signal 9"; empty before any exit
+  pid_t pid = 0;                  // the supervisor
+  pid_t server_pid = 0;           // 0 while no server runs
+  int restarts = 0;               // server starts after the first
+  int last_exit_status = 0;       // exit code, or 128 + signal number
+  std::string last_exit;          // "exit status 1", "killed by signal 9"; empty before any exit
   std::string state = "running";  // running | backoff | stopped | failed
 
   std::string ToJson() const;

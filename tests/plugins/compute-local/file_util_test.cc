@@ -1,12 +1,10 @@
 #include "file_util.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
-
-#include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "server_config_writer.h"
@@ -24,7 +22,8 @@ TEST(ComputeLocalFileUtilTest, TailLinesKeepsTheLastLines) {
 
 TEST(ComputeLocalFileUtilTest, WriteFileAtomicSetsTheModeAndReplaces) {
   const std::string path =
-      (std::filesystem::temp_directory_path() / ("skiff-cl-" + std::to_string(::getpid()))).string();
+      (std::filesystem::temp_directory_path() / ("skiff-cl-" + std::to_string(::getpid())))
+          .string();
   ASSERT_TRUE(WriteFileAtomic(path, "one", 0644).ok());
   ASSERT_TRUE(WriteFileAtomic(path, "two", 0600).ok());
   EXPECT_EQ(*ReadFile(path), "two");

@@ -3,7 +3,9 @@
 // Every wait polls with a deadline; TearDown kills whatever a test started.
 #include "local_compute_target.h"
 
+#include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/sha.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -11,15 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/sha.h>
-
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "file_util.h"
 #include "http_client.h"

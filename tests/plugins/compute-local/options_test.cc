@@ -1,7 +1,6 @@
 #include "options.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,7 +10,6 @@
 
 namespace skiff::compute_local {
 namespace {
-
 
 TEST(ComputeLocalOptionsTest, AcceptsExecutables) {
   // /bin/true stands in: the check is "exists and is executable".
@@ -37,7 +35,8 @@ TEST(ComputeLocalOptionsTest, ErrorsNameTheField) {
           .string();
   std::ofstream(plain) << "not a program";
   ::chmod(plain.c_str(), 0644);
-  auto not_exec = ParseOptions(R"({"serverBinary":")" + plain + R"(","supervisorBinary":"/bin/true"})");
+  auto not_exec =
+      ParseOptions(R"({"serverBinary":")" + plain + R"(","supervisorBinary":"/bin/true"})");
   std::filesystem::remove(plain);
   EXPECT_NE(not_exec.status().message().find("`serverBinary` '" + plain + "' is not an executable"),
             std::string::npos)

@@ -15,8 +15,8 @@ namespace skiff {
 namespace {
 
 const skiff_plugin_descriptor* Load(void** handle) {
-  const std::string path = std::string(std::getenv("SKIFF_BINARY_DIR")) +
-                           "/lib/skiff/plugins/libskiff_compute_local.so";
+  const std::string path =
+      std::string(std::getenv("SKIFF_BINARY_DIR")) + "/lib/skiff/plugins/libskiff_compute_local.so";
   *handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (*handle == nullptr) return nullptr;
   auto init = reinterpret_cast<skiff_plugin_init_fn>(::dlsym(*handle, SKIFF_PLUGIN_ENTRY_SYMBOL));
@@ -32,7 +32,9 @@ TEST(ComputeLocalPluginAbiTest, DescriptorDescribesTheLocalComputeTarget) {
   EXPECT_STREQ(d->name, "local");
   EXPECT_STREQ(d->fingerprint, SKIFF_BUILD_FINGERPRINT);
   // Only the entry point is exported.
-  EXPECT_EQ(::dlsym(handle, "_ZN5skiff13compute_local12ParseOptionsERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE"),
+  EXPECT_EQ(::dlsym(handle,
+                    "_ZN5skiff13compute_local12ParseOptionsERKNSt7__cxx1112basic_stringIcSt11char_"
+                    "traitsIcESaIcEEE"),
             nullptr);
 }
 
@@ -49,8 +51,9 @@ TEST(ComputeLocalPluginAbiTest, CreateValidatesOptions) {
   d->error_delete(error);
 
   const std::string bin = std::string(std::getenv("SKIFF_BINARY_DIR")) + "/bin/";
-  const std::string options = R"({"serverBinary":")" + bin + R"(skiff-server","supervisorBinary":")" +
-                              bin + R"(skiff-supervisor"})";
+  const std::string options = R"({"serverBinary":")" + bin +
+                              R"(skiff-server","supervisorBinary":")" + bin +
+                              R"(skiff-supervisor"})";
   error = d->create(options.c_str(), &object);
   ASSERT_EQ(error, nullptr) << error->message;
   ASSERT_NE(object, nullptr);
