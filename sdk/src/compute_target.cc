@@ -19,7 +19,8 @@ StatusOr<std::shared_ptr<skiff::ComputeTarget>> ComputeTarget::plugin() const {
   std::string options = record_.config_json;
   if (record_.type == "local") {
     nlohmann::json o = {{"serverBinary", FindSkiffExecutable("skiff-server")},
-                        {"supervisorBinary", FindSkiffExecutable("skiff-supervisor")}};
+                        {"supervisorBinary", FindSkiffExecutable("skiff-supervisor")},
+                        {"workspaceDir", ws_.dir()}};
     if (const char* p = std::getenv("SKIFF_PLUGIN_PATH"); p != nullptr && *p != '\0') {
       o["pluginPath"] = p;
     }

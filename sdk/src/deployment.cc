@@ -87,10 +87,23 @@ Status RemoveKeys(const Workspace& ws, const std::string& service) {
   return OkStatus();
 }
 
+// The token issuer: the workspace folder's name as [A-Za-z0-9_-]{1,64}
+// (".skiff" -> "skiff"), which the auth plugin requires.
+std::string WorkspaceName(const Workspace& ws) {
+  std::string base = fs::absolute(ws.dir()).lexically_normal().filename().string();
+  std::string name;
+  for (char c : base) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (ok) name += c;
+    else if (!name.empty() && c != '.') name += '-';
+  }
+  if (name.empty()) name = "workspace";
+  return name.substr(0, 64);
+}
+
 std::string AuthOptionsJson(const Workspace& ws) {
-  return json{{"workspace", fs::absolute(ws.dir()).lexically_normal().string()},
-              {"keysDir", ws.dir() + "/signing-keys"}}
-      .dump();
+  return json{{"workspace", WorkspaceName(ws)}, {"keysDir", ws.dir() + "/signing-keys"}}.dump();
 }
 
 StatusOr<std::shared_ptr<Authenticator>> ControlAuthenticator(const Workspace& ws) {

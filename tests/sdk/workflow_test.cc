@@ -174,22 +174,22 @@ TEST_F(Workflow, SecondOperationWhileOneIsInProgressIsRefused) {
 
 TEST_F(Workflow, EndpointWithTwoVersionsSplitsTraffic) {
   ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", model_}).rc, 0);
-  Result created = Skiff({"endpoint", "create", "-n", "ep", "-ct", "local", "--version-name",
+  Result created = Skiff({"endpoint", "create", "-n", "ep1", "-ct", "local", "--version-name",
                           "blue", "-m", "mlp:1", "-ic", ic_, "-dc", WriteDc(json::object())});
   ASSERT_EQ(created.rc, 0) << created.err;
-  ASSERT_EQ(Skiff({"endpoint", "create-version", "-n", "ep", "--version-name", "green", "-m",
+  ASSERT_EQ(Skiff({"endpoint", "create-version", "-n", "ep1", "--version-name", "green", "-m",
                    "mlp:2", "-ic", ic_, "--traffic-percentile", "10"})
                 .rc,
             0);
-  Result upd = Skiff({"endpoint", "update-version", "-n", "ep", "--version-name", "blue",
+  Result upd = Skiff({"endpoint", "update-version", "-n", "ep1", "--version-name", "blue",
                       "--traffic-percentile", "90"});
   ASSERT_EQ(upd.rc, 0) << upd.err;
-  json shown = Json({"endpoint", "show", "-n", "ep", "-o", "json"});
+  json shown = Json({"endpoint", "show", "-n", "ep1", "-o", "json"});
   ASSERT_EQ(shown["versions"].size(), 2u);
   EXPECT_EQ(shown["versions"][0]["trafficPercentile"].get<int>() +
                 shown["versions"][1]["trafficPercentile"].get<int>(),
             100);
-  const std::string key = Json({"endpoint", "get-keys", "-n", "ep", "-o", "json"})["primaryKey"];
+  const std::string key = Json({"endpoint", "get-keys", "-n", "ep1", "-o", "json"})["primaryKey"];
   Uri u = ParseUri(shown["scoringUri"]);
   HttpClient c(u.port);
   std::map<std::string, int> served;
@@ -202,28 +202,28 @@ TEST_F(Workflow, EndpointWithTwoVersionsSplitsTraffic) {
   EXPECT_GT(served["blue"], 300);
   EXPECT_EQ(served["blue"] + served["green"], 400);
   // Invalid splits are refused with the rule named.
-  ExpectOneLineError(Skiff({"endpoint", "update-version", "-n", "ep", "--version-name", "green",
+  ExpectOneLineError(Skiff({"endpoint", "update-version", "-n", "ep1", "--version-name", "green",
                             "--traffic-percentile", "20"}),
                      "more than 100");
-  ASSERT_EQ(Skiff({"endpoint", "delete-version", "-n", "ep", "--version-name", "green"}).rc, 0);
-  EXPECT_EQ(Json({"endpoint", "show", "-n", "ep", "-o", "json"})["versions"].size(), 1u);
+  ASSERT_EQ(Skiff({"endpoint", "delete-version", "-n", "ep1", "--version-name", "green"}).rc, 0);
+  EXPECT_EQ(Json({"endpoint", "show", "-n", "ep1", "-o", "json"})["versions"].size(), 1u);
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(c.Post(u.path, kScore, Bearer(key)).header("azureml-model-deployment"), "blue");
   }
 }
 
 TEST_F(Workflow, ErrorsAreOneClearLine) {
-  ExpectOneLineError(Skiff({"model", "deploy", "-n", "x1", "-m", "mlp:1", "-ct", "nowhere", "-ic",
+  ExpectOneLineError(Skiff({"model", "deploy", "-n", "bad-target", "-m", "mlp:1", "-ct", "nowhere", "-ic",
                             ic_}),
                      "compute target 'nowhere' does not exist");
-  ExpectOneLineError(Skiff({"model", "deploy", "-n", "x2", "-m", "mlp:1", "-ct", "local", "-ic",
+  ExpectOneLineError(Skiff({"model", "deploy", "-n", "bad-config", "-m", "mlp:1", "-ct", "local", "-ic",
                             ic_, "-dc", WriteDc({{"autoScaler", {{"minReplica", 2}}}})}),
                      "$.autoScaler.minReplica");
   ExpectOneLineError(Skiff({"model", "deploy", "-n", "Bad_Name", "-m", "mlp:1", "-ct", "local",
                             "-ic", ic_}),
                      "service name 'Bad_Name' is invalid");
   ExpectOneLineError(Skiff({"service", "show", "-n", "ghost"}), "service 'ghost' does not exist");
-  ExpectOneLineError(Skiff({"model", "deploy", "-n", "x3", "-m", "mlp:9", "-ct", "local", "-ic",
+  ExpectOneLineError(Skiff({"model", "deploy", "-n", "bad-model", "-m", "mlp:9", "-ct", "local", "-ic",
                             ic_}),
                      "mlp");
 }
