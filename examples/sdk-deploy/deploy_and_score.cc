@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
   ic << ic_file.rdbuf();
 
   Webservice service = Check(
-      Webservice::deploy(ws, "sdk-example", {model}, ic.str(), skiff::config::ToJson(dc).dump(),
-                         local, /*overwrite=*/true),
+      Model::deploy(ws, "sdk-example", {model}, ic.str(), skiff::config::ToJson(dc).dump(), local,
+                    /*overwrite=*/true),
       "deploy");
   auto status = Check(service.wait_for_deployment(std::chrono::seconds(300),
                                                   [](skiff::ServiceState s, auto elapsed) {

@@ -223,6 +223,15 @@ StatusOr<Webservice> Webservice::deploy(const Workspace& ws, const std::string& 
   return Webservice(ws, record);
 }
 
+StatusOr<Webservice> Model::deploy(const Workspace& ws, const std::string& name,
+                                   const std::vector<Model>& models,
+                                   const std::string& inference_config_json,
+                                   const std::string& deployment_config_json,
+                                   const ComputeTarget& target, bool overwrite) {
+  return Webservice::deploy(ws, name, models, inference_config_json, deployment_config_json,
+                            target, overwrite);
+}
+
 StatusOr<Webservice> Webservice::get(const Workspace& ws, const std::string& name) {
   auto record = ws.store().GetService(name);
   if (!record.ok()) {

@@ -181,6 +181,7 @@ void DynamicBatcher::Execute(std::vector<Pending>& batch) {
     }
   };
 
+  if (options_.on_batch) options_.on_batch(batch.size());
   if (batch.size() == 1) {
     batch.front().done(score(batch.front().inputs));
     return;

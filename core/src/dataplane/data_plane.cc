@@ -171,6 +171,10 @@ Status DataPlane::Apply(const ServerConfig& config) {
     DynamicBatcherOptions batching;
     batching.max_batch_size = v.inference.batching.max_batch_size;
     batching.max_queue_delay_us = v.inference.batching.max_queue_delay_microseconds;
+    protocol::ServiceMetrics* version_metrics = snap->metrics.at(plan.spec.name);
+    batching.on_batch = [version_metrics](size_t requests) {
+      version_metrics->batch_size().Observe(static_cast<double>(requests));
+    };
     const int waiters = per_replica * std::max(1, v.inference.batching.max_batch_size);
     pool.workers = replicas * waiters;
     auto replicas_made = std::make_shared<std::vector<std::shared_ptr<BatchedReplica>>>();
@@ -178,21 +182,19 @@ Status DataPlane::Apply(const ServerConfig& config) {
     auto count = std::make_shared<int>(0);
     return ScoringPool::Create(
         pool, [=]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-          std::shared_ptr<BatchedReplica> replica;
-          {
-            std::lock_guard<std::mutex> l(*mu);
-            const int index = (*count)++ / waiters;
-            if (index < static_cast<int>(replicas_made->size())) replica = (*replicas_made)[index];
-          }
-          if (replica == nullptr) {
+          // Workers are created in parallel; the first of each group of
+          // `waiters` loads the replica (under the lock, so the others of
+          // its group wait for it and share it).
+          std::lock_guard<std::mutex> l(*mu);
+          const int index = (*count)++ / waiters;
+          if (index >= static_cast<int>(replicas_made->size())) {
             SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, accel->Load(load));
-            SKIFF_ASSIGN_OR_RETURN(replica,
+            SKIFF_ASSIGN_OR_RETURN(auto replica,
                                    BatchedReplica::Create(TieLifetime(std::move(model), accel),
                                                           batching));
-            std::lock_guard<std::mutex> l(*mu);
-            replicas_made->push_back(replica);
+            replicas_made->push_back(std::move(replica));
           }
-          return std::shared_ptr<LoadedModel>(new BatchedModel(replica));
+          return std::shared_ptr<LoadedModel>(new BatchedModel((*replicas_made)[index]));
         });
   };
   SKIFF_RETURN_IF_ERROR(endpoint_->Apply(plans, loader));
@@ -406,6 +408,10 @@ void DataPlane::Score(const std::shared_ptr<const Snapshot>& snap, Protocol prot
 
   protocol::ServiceMetrics* sm = snap->metrics.at(version->name());
   sm->in_flight().Add(1);
+  bool batched = false;
+  for (const auto& v : snap->config.versions) {
+    if (v.spec.name == version->name()) batched = v.inference.batching.enabled;
+  }
   std::shared_ptr<const Snapshot> keep = snap;
   ModelVersion* raw = version.get();
   std::shared_ptr<std::vector<Tensor>> collected_inputs;
@@ -414,7 +420,7 @@ void DataPlane::Score(const std::shared_ptr<const Snapshot>& snap, Protocol prot
   }
   raw->pool().Submit(
       std::move(inputs),
-      [keep, sm, version = std::move(version), protocol, id, requested, client, start,
+      [keep, sm, batched, version = std::move(version), protocol, id, requested, client, start,
        collected_inputs, done = std::move(done)](ScoreResult result) mutable {
         const std::string& service = keep->config.service;
         const std::string name = version->name();
@@ -445,6 +451,9 @@ void DataPlane::Score(const std::shared_ptr<const Snapshot>& snap, Protocol prot
         const double total = std::chrono::duration<double>(Clock::now() - start).count();
         const int code = static_cast<int>(r.result_int());
         RecordDone(sm, code, result.queue_seconds, result.compute_seconds, total);
+        // Without dynamic batching every scored request is a batch of one;
+        // with it the batcher reports each batch (on_batch).
+        if (!batched && result.status.ok()) sm->batch_size().Observe(1);
         sm->in_flight().Add(-1);
         if (keep->request_log) {
           nlohmann::json line = {{"time", NowIso8601()},

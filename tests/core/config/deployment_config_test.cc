@@ -19,6 +19,7 @@ struct DefaultRow {
   const char* pointer;
   json expected;
 };
+void PrintTo(const DefaultRow& row, std::ostream* os) { *os << row.pointer; }
 
 class ConfigDeploymentDefaultTest : public ::testing::TestWithParam<DefaultRow> {};
 
@@ -116,6 +117,7 @@ struct ErrorRow {
   std::string json_text;
   std::string expected;
 };
+void PrintTo(const ErrorRow& row, std::ostream* os) { *os << row.name; }
 
 std::string RowName(const ::testing::TestParamInfo<ErrorRow>& info) { return info.param.name; }
 

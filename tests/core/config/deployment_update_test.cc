@@ -94,6 +94,7 @@ struct UpdateErrorRow {
   const char* patch;
   const char* expected;
 };
+void PrintTo(const UpdateErrorRow& row, std::ostream* os) { *os << row.name; }
 
 class ConfigDeploymentUpdateErrorTest : public ::testing::TestWithParam<UpdateErrorRow> {};
 

@@ -32,6 +32,7 @@ struct DefaultRow {
   const char* pointer;
   json expected;
 };
+void PrintTo(const DefaultRow& row, std::ostream* os) { *os << row.pointer; }
 
 class ConfigInferenceDefaultTest : public ::testing::TestWithParam<DefaultRow> {};
 
@@ -72,6 +73,7 @@ struct ErrorRow {
   std::string json_text;
   std::string expected;
 };
+void PrintTo(const ErrorRow& row, std::ostream* os) { *os << row.name; }
 
 class ConfigInferenceErrorTest : public ::testing::TestWithParam<ErrorRow> {};
 

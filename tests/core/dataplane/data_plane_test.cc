@@ -364,6 +364,39 @@ TEST_F(DataPlaneTest, MetricsCountRequestsByVersionAndCode) {
   EXPECT_NE(m.body.find("skiff_auth_failures_total{service=\"svc\"} 1"), std::string::npos);
 }
 
+TEST_F(DataPlaneTest, DynamicBatchingMergesConcurrentRequestsAndSplitsResults) {
+  json config = BaseConfig();
+  json version = Version("blue", 100, true);
+  // A long delay: the batch can only ship early by filling up.
+  version["inferenceConfig"]["batching"] = {
+      {"enabled", true}, {"maxBatchSize", 4}, {"maxQueueDelayMicroseconds", 10000000}};
+  config["versions"] = {version};
+  ASSERT_TRUE(Apply(config).ok());
+  std::vector<std::thread> callers;
+  std::vector<json> outputs(4);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 4; ++i) {
+    callers.emplace_back([&, i] {
+      Reply r = Client().Post("/v2/models/svc/infer", OipBody(static_cast<float>(10 * (i + 1))),
+                              Bearer(kPrimary));
+      ASSERT_EQ(r.status, 200) << r.body;
+      outputs[i] = json::parse(r.body)["outputs"][0]["data"];
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5))
+      << "a full batch ships without waiting out maxQueueDelayMicroseconds";
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(outputs[i], json({20.0 * (i + 1), 2.0, 4.0, 6.0})) << "caller " << i << " got its own row";
+  }
+  Reply m = Client().Get("/metrics");
+  EXPECT_NE(m.body.find("skiff_batch_size_count{service=\"svc\",version=\"blue\"} 1"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("skiff_batch_size_sum{service=\"svc\",version=\"blue\"} 4"),
+            std::string::npos);
+}
+
 TEST_F(DataPlaneTest, RequestLogAndDataCollectionNeverHoldTheKey) {
   json config = BaseConfig();
   config["deploymentConfig"] = {{"appInsightsEnabled", true},

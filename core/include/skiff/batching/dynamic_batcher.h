@@ -34,6 +34,9 @@ struct DynamicBatcherOptions {
   // Most requests waiting (not counting the batch being scored); a request
   // beyond it is refused with kResourceExhausted. Must be >= 1.
   size_t max_queue_size = 1024;
+  // Called on the worker thread with the number of requests merged into each
+  // batch just before it is scored (metrics). Must be cheap and not throw.
+  std::function<void(size_t requests)> on_batch;
 };
 
 class DynamicBatcher {

@@ -20,6 +20,9 @@
 
 namespace skiff::sdk {
 
+class ComputeTarget;  // skiff/sdk/compute_target.h
+class Webservice;     // skiff/sdk/webservice.h
+
 class Model {
  public:
   // Registers the file or folder at `model_path` as name:(latest+1).
@@ -28,6 +31,13 @@ class Model {
                                         const std::string& description = "",
                                         const store::StringMap& tags = {},
                                         const store::StringMap& properties = {});
+  // azureml's Model.deploy: deploys `models` as service `name` on `target`
+  // (defined with Webservice::deploy; include skiff/sdk/webservice.h to use it).
+  static StatusOr<Webservice> deploy(const Workspace& ws, const std::string& name,
+                                     const std::vector<Model>& models,
+                                     const std::string& inference_config_json,
+                                     const std::string& deployment_config_json,
+                                     const ComputeTarget& target, bool overwrite = false);
   // Every version of every model, or of `name` when non-empty.
   static StatusOr<std::vector<Model>> list(const Workspace& ws, const std::string& name = "");
   // `Model(ws, name, version)` in azureml; version <= 0 means the latest.
