@@ -83,6 +83,13 @@ TEST_F(Workflow, DeployShowScoreRotateKeysAndDelete) {
   const std::string primary = keys["primaryKey"], secondary = keys["secondaryKey"];
   EXPECT_GE(primary.size(), 43u);
   EXPECT_NE(primary, secondary);
+  // Keys rest in a 0600 file; the server only ever sees their digests.
+  namespace fs = std::filesystem;
+  EXPECT_EQ(fs::status(Path("ws/keys/svc.json")).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  const std::string server_json = skiff::testing::Slurp(Path("ws/services/svc/server.json"));
+  EXPECT_NE(server_json.find("keySha256"), std::string::npos);
+  EXPECT_EQ(server_json.find(primary), std::string::npos);
 
   Result run = Skiff({"service", "run", "-n", "svc", "-d", kScore});
   ASSERT_EQ(run.rc, 0) << run.err;

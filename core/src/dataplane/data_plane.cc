@@ -113,7 +113,9 @@ StatusOr<std::shared_ptr<Accelerator>> DataPlane::AcceleratorFor(const std::stri
 
 Status DataPlane::Apply(const ServerConfig& config) {
   std::lock_guard<std::mutex> lock(apply_mu_);
-  if (endpoint_ == nullptr) endpoint_ = std::make_unique<Endpoint>(config.service);
+  if (endpoint_ == nullptr) {
+    endpoint_ = std::make_unique<Endpoint>(config.service, config.routing_seed);
+  }
   if (endpoint_->name() != config.service) {
     return InvalidArgument("this server serves '" + endpoint_->name() + "', not '" +
                            config.service + "'; start another server");

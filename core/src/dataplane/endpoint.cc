@@ -4,8 +4,10 @@
 
 namespace skiff::dataplane {
 
-Endpoint::Endpoint(std::string name)
-    : name_(std::move(name)), rng_(std::random_device{}()), reaper_([this] { ReaperLoop(); }) {}
+Endpoint::Endpoint(std::string name, uint64_t seed)
+    : name_(std::move(name)),
+      rng_(seed != 0 ? seed : std::random_device{}()),
+      reaper_([this] { ReaperLoop(); }) {}
 
 Endpoint::~Endpoint() {
   {

@@ -55,6 +55,7 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
   SKIFF_RETURN_IF_ERROR(Expect(j, "dataCollectionDir", T::string, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "drainGraceMs", T::number_integer, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "generation", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "routingSeed", T::number_integer, "$", false));
 
   ServerConfig c;
   c.service = j["service"].get<std::string>();
@@ -62,6 +63,7 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
   c.address = j.value("address", c.address);
   c.port = j.value("port", c.port);
   c.generation = j.value("generation", int64_t{0});
+  c.routing_seed = j.value("routingSeed", uint64_t{0});
   if (c.port < 0 || c.port > 65535) {
     return InvalidArgument("server config: `$.port` must be 0-65535");
   }

@@ -55,7 +55,9 @@ using VersionLoader =
 
 class Endpoint {
  public:
-  explicit Endpoint(std::string name);
+  // `seed` 0 draws routing decisions from std::random_device; any other value
+  // makes the sequence of draws reproducible (tests, replayable experiments).
+  explicit Endpoint(std::string name, uint64_t seed = 0);
   ~Endpoint();  // waits for in-flight requests to release their versions
 
   const std::string& name() const { return name_; }

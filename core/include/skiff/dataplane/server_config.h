@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct ServerConfig {
   std::string request_log;          // JSONL request log (appInsightsEnabled); "" = off
   std::string data_collection_dir;  // inputs/outputs JSONL (dataCollection.storageEnabled)
   std::chrono::milliseconds drain_grace{30000};  // SIGTERM: most time to finish requests
+  uint64_t routing_seed = 0;  // 0 = random; else reproducible traffic-split draws
 
   AuthMode auth_mode() const;
   // The content key of a version: hash + inference config, so a change of
