@@ -382,33 +382,31 @@ void DataPlane::Score(const std::shared_ptr<const Snapshot>& snap, Protocol prot
   std::vector<Tensor> inputs;
   std::optional<std::string> id;
   std::vector<std::string> requested;
+  protocol::ServiceMetrics* sm = snap->metrics.at(version->name());
+  Status decoded_ok;
   if (protocol == Protocol::kOip) {
     protocol::DecodeOptions options;
+    // Decoded tensors may outgrow their JSON (a 2-byte "1," becomes 8 bytes).
     options.max_input_bytes = static_cast<size_t>(snap->config.deployment.max_request_body_bytes) * 8;
     auto decoded = protocol::DecodeInferRequest(request.body(), signature, options);
-    if (!decoded.ok()) {
-      HttpResponse r = Error(http::status::bad_request, decoded.status().message());
-      r.set(kVersionHeader, version->name());
-      RecordDone(snap->metrics.at(version->name()), 400, 0, 0,
-                 std::chrono::duration<double>(Clock::now() - start).count());
-      return done(std::move(r));
+    if (decoded.ok()) {
+      inputs = std::move(decoded->inputs);
+      id = decoded->id;
+      requested = decoded->requested_outputs;
     }
-    inputs = std::move(decoded->inputs);
-    id = decoded->id;
-    requested = decoded->requested_outputs;
+    decoded_ok = decoded.status();
   } else {
     auto decoded = protocol::DecodeAzureScoreRequest(request.body(), signature);
-    if (!decoded.ok()) {
-      HttpResponse r = Error(http::status::bad_request, decoded.status().message());
-      r.set(kVersionHeader, version->name());
-      RecordDone(snap->metrics.at(version->name()), 400, 0, 0,
-                 std::chrono::duration<double>(Clock::now() - start).count());
-      return done(std::move(r));
-    }
-    inputs = std::move(decoded).value();
+    if (decoded.ok()) inputs = std::move(decoded).value();
+    decoded_ok = decoded.status();
+  }
+  if (!decoded_ok.ok()) {
+    HttpResponse r = Error(http::status::bad_request, decoded_ok.message());
+    r.set(kVersionHeader, version->name());
+    RecordDone(sm, 400, 0, 0, std::chrono::duration<double>(Clock::now() - start).count());
+    return done(std::move(r));
   }
 
-  protocol::ServiceMetrics* sm = snap->metrics.at(version->name());
   sm->in_flight().Add(1);
   bool batched = false;
   for (const auto& v : snap->config.versions) {

@@ -3,7 +3,6 @@
 // tests steer (fail, be slow) and, for the sample model, the torch plugin.
 #include "skiff/dataplane/data_plane.h"
 
-#include <openssl/sha.h>
 
 #include <cmath>
 #include <filesystem>
@@ -14,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http_client.h"
+#include "sha256_hex.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -21,22 +21,11 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using skiff::testing::HttpClient;
+using skiff::testing::Sha256Hex;
 using skiff::testing::Reply;
 
 const std::string kPrimary = "primary-key-0123456789-abcdefghijklmnopqrstuv";
 const std::string kSecondary = "secondary-key-0123456789-abcdefghijklmnopqrs";
-
-std::string Sha256Hex(const std::string& s) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : d) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
 
 std::map<std::string, std::string> Bearer(const std::string& key) {
   return {{"Authorization", "Bearer " + key}};

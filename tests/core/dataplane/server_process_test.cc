@@ -5,7 +5,6 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include <openssl/sha.h>
 
 #include <chrono>
 #include <filesystem>
@@ -17,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http_client.h"
+#include "sha256_hex.h"
 
 extern char** environ;
 
@@ -26,18 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using skiff::testing::HttpClient;
-
-std::string Sha256Hex(const std::string& s) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  std::string out;
-  static const char* hex = "0123456789abcdef";
-  for (unsigned char c : d) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
+using skiff::testing::Sha256Hex;
 
 const std::string kKey = "process-test-key-0123456789-abcdefghijklmn";
 const std::string kNewKey = "process-test-new-key-0123456789-abcdefghij";
