@@ -1,5 +1,10 @@
-// `skiff computetarget create|list|show|delete` (mirrors `az ml computetarget`).
+// `skiff computetarget create|attach|detach|list|show|delete` (mirrors
+// `az ml computetarget`). AKS targets keep their description in
+// <workspace>/compute/<name>/cluster.json (written by the compute-aks plugin
+// on create/attach, see docs/compute-aks.md); list and show read it.
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "service_common.h"
 #include "skiff/sdk/compute_target.h"
@@ -7,11 +12,139 @@
 namespace skiff::cli {
 namespace {
 
-nlohmann::json TargetJson(const sdk::ComputeTarget& t) {
-  return {{"name", t.name()},
-          {"computeType", t.type()},
-          {"provisioningState", t.record().state},
-          {"createdTime", t.record().created_time}};
+// The plugin's cluster.json for an AKS target; null when there is none.
+nlohmann::json ClusterInfo(const GlobalOptions& options, const sdk::ComputeTarget& t) {
+  if (t.type() != "aks") return nullptr;
+  std::ifstream in(OpenWorkspace(options).dir() + "/compute/" + t.name() + "/cluster.json");
+  if (!in) return nullptr;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  return j.is_object() ? j : nlohmann::json(nullptr);
+}
+
+nlohmann::json TargetJson(const GlobalOptions& options, const sdk::ComputeTarget& t) {
+  nlohmann::json j = {{"name", t.name()},
+                      {"computeType", t.type()},
+                      {"provisioningState", t.record().state},
+                      {"createdTime", t.record().created_time}};
+  nlohmann::json info = ClusterInfo(options, t);
+  if (info.is_object()) {
+    for (const char* key : {"provisioningState", "kubernetesVersion", "agentCount", "vmSize",
+                            "clusterPurpose", "resourceId", "attached", "location", "fqdn",
+                            "loadBalancerType", "warnings", "error"}) {
+      if (info.contains(key)) j[key] = info[key];
+    }
+  }
+  return j;
+}
+
+std::string Field(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return "";
+  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+}
+
+const std::vector<std::string> kColumns = {"NAME", "TYPE", "STATE", "NODES", "VM SIZE", "PURPOSE", "K8S"};
+
+std::vector<std::string> Row(const nlohmann::json& j) {
+  return {Field(j, "name"),    Field(j, "computeType"), Field(j, "provisioningState"),
+          Field(j, "agentCount"), Field(j, "vmSize"),  Field(j, "clusterPurpose"),
+          Field(j, "kubernetesVersion")};
+}
+
+struct AksCreateFlags {
+  std::string name, subscription, resource_group, location, vm_size = "Standard_D3_v2";
+  int agent_count = 3, vcpus = 0;
+  std::string cluster_purpose = "FastProd", load_balancer_type = "PublicIp", load_balancer_subnet;
+  std::string ssl_cname, ssl_cert, ssl_key;
+  bool no_wait = false;
+};
+
+struct AksAttachFlags {
+  std::string name, resource_id, subscription, resource_group, cluster_name;
+  std::string cluster_purpose = "FastProd";
+};
+
+void AddAksCreate(CLI::App* create, GlobalOptions& options) {
+  static AksCreateFlags f;
+  CLI::App* aks = create->add_subcommand("aks", "Create an Azure Kubernetes Service cluster");
+  aks->add_option("-n,--name", f.name, "Name of the compute target (3-24 characters)")->required();
+  aks->add_option("--subscription", f.subscription, "Azure subscription ID")
+      ->envname("AZURE_SUBSCRIPTION_ID")->required();
+  aks->add_option("--resource-group", f.resource_group, "Resource group of the cluster")->required();
+  aks->add_option("--location", f.location, "Azure region, e.g. eastus")->required();
+  aks->add_option("--agent-count", f.agent_count, "Number of nodes (default 3)");
+  aks->add_option("--vm-size", f.vm_size, "Node VM size (default Standard_D3_v2)");
+  aks->add_option("--vcpus", f.vcpus, "vCPUs per node, for VM sizes skiff does not know");
+  aks->add_option("--cluster-purpose", f.cluster_purpose, "FastProd (>= 12 vCPUs) or DevTest")
+      ->check(CLI::IsMember({"FastProd", "DevTest"}));
+  aks->add_option("--load-balancer-type", f.load_balancer_type, "PublicIp or InternalLoadBalancer")
+      ->check(CLI::IsMember({"PublicIp", "InternalLoadBalancer"}));
+  aks->add_option("--load-balancer-subnet", f.load_balancer_subnet,
+                  "Subnet for an internal load balancer (a name, or a subnet resource ID)");
+  aks->add_option("--ssl-cname", f.ssl_cname, "CNAME the SSL certificate is for");
+  aks->add_option("--ssl-cert-file", f.ssl_cert, "PEM certificate file")->check(CLI::ExistingFile);
+  aks->add_option("--ssl-key-file", f.ssl_key, "PEM key file")->check(CLI::ExistingFile);
+  aks->add_flag("--no-wait", f.no_wait, "Return once Azure has accepted the request");
+  AddOutputOption(aks, &options);
+  aks->footer(
+      "Example:\n  skiff computetarget create aks -n myaks --subscription $AZURE_SUBSCRIPTION_ID "
+      "--resource-group my-rg --location eastus --agent-count 3 --vm-size Standard_D3_v2");
+  aks->callback([&options] {
+    sdk::AksCompute::ProvisioningConfiguration c;
+    c.subscription_id = f.subscription;
+    c.resource_group = f.resource_group;
+    c.location = f.location;
+    c.agent_count = f.agent_count;
+    c.vm_size = f.vm_size;
+    c.vcpus = f.vcpus;
+    c.cluster_purpose = f.cluster_purpose;
+    c.load_balancer_type = f.load_balancer_type;
+    c.load_balancer_subnet = f.load_balancer_subnet;
+    c.ssl_cname = f.ssl_cname;
+    c.ssl_cert_pem_file = f.ssl_cert;
+    c.ssl_key_pem_file = f.ssl_key;
+    c.wait = !f.no_wait;
+    c.show_output = true;  // progress lines on stderr while waiting
+    auto ws = OpenWorkspace(options);
+    auto target = ValueOrThrow(sdk::ComputeTarget::create(
+        ws, f.name, "aks", sdk::AksCompute::provisioning_configuration(c)));
+    auto json = TargetJson(options, target);
+    Print(options, json, kColumns, {Row(json)});
+  });
+}
+
+void AddAksAttach(CLI::App* group, GlobalOptions& options) {
+  static AksAttachFlags f;
+  CLI::App* attach = group->add_subcommand("attach", "Attach existing infrastructure");
+  attach->require_subcommand(1);
+  CLI::App* aks = attach->add_subcommand("aks", "Attach an existing AKS cluster");
+  aks->add_option("-n,--name", f.name, "Name of the compute target (3-24 characters)")->required();
+  aks->add_option("-i,--resource-id", f.resource_id,
+                  "/subscriptions/{s}/resourceGroups/{rg}/providers/"
+                  "Microsoft.ContainerService/managedClusters/{name}");
+  aks->add_option("--subscription", f.subscription, "Azure subscription ID (with --cluster-name)")
+      ->envname("AZURE_SUBSCRIPTION_ID");
+  aks->add_option("--resource-group", f.resource_group, "Resource group of the cluster");
+  aks->add_option("--cluster-name", f.cluster_name, "Name of the AKS cluster");
+  aks->add_option("--cluster-purpose", f.cluster_purpose, "FastProd or DevTest")
+      ->check(CLI::IsMember({"FastProd", "DevTest"}));
+  AddOutputOption(aks, &options);
+  aks->footer(
+      "Example:\n  skiff computetarget attach aks -n myaks -i /subscriptions/$AZURE_SUBSCRIPTION_ID/"
+      "resourceGroups/my-rg/providers/Microsoft.ContainerService/managedClusters/my-cluster");
+  aks->callback([&options] {
+    if (f.resource_id.empty() == f.cluster_name.empty()) {
+      throw CliError("give -i RESOURCE_ID, or --resource-group RG --cluster-name NAME", 2);
+    }
+    auto ws = OpenWorkspace(options);
+    auto config = sdk::AksCompute::attach_configuration(
+        f.resource_id.empty() ? f.resource_group : "", f.cluster_name, f.resource_id,
+        f.cluster_purpose, f.resource_id.empty() ? f.subscription : "", true);
+    auto target = ValueOrThrow(sdk::ComputeTarget::attach(ws, f.name, "aks", config));
+    auto json = TargetJson(options, target);
+    Print(options, json, kColumns, {Row(json)});
+  });
 }
 
 }  // namespace
@@ -30,8 +163,21 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
   local->callback([&options] {
     auto ws = OpenWorkspace(options);
     auto target = ValueOrThrow(sdk::LocalCompute::create(ws, local_name));
-    auto json = TargetJson(target);
-    Print(options, json, {"NAME", "TYPE", "STATE"}, {{target.name(), target.type(), target.record().state}});
+    auto json = TargetJson(options, target);
+    Print(options, json, kColumns, {Row(json)});
+  });
+  AddAksCreate(create, options);
+  AddAksAttach(group, options);
+
+  static std::string detach_name;
+  CLI::App* detach = group->add_subcommand(
+      "detach", "Forget a compute target; its infrastructure is left alone");
+  detach->add_option("-n,--name", detach_name, "Name of the compute target")->required();
+  detach->footer("Example:\n  skiff computetarget detach -n myaks");
+  detach->callback([&options] {
+    auto ws = OpenWorkspace(options);
+    ThrowIfError(ValueOrThrow(sdk::ComputeTarget::get(ws, detach_name)).detach());
+    std::cout << "Detached compute target '" << detach_name << "'\n";
   });
 
   CLI::App* list = group->add_subcommand("list", "List compute targets");
@@ -42,10 +188,10 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
     nlohmann::json json = nlohmann::json::array();
     std::vector<std::vector<std::string>> rows;
     for (const auto& t : ValueOrThrow(sdk::ComputeTarget::list(ws))) {
-      json.push_back(TargetJson(t));
-      rows.push_back({t.name(), t.type(), t.record().state});
+      json.push_back(TargetJson(options, t));
+      rows.push_back(Row(json.back()));
     }
-    Print(options, json, {"NAME", "TYPE", "STATE"}, rows);
+    Print(options, json, kColumns, rows);
   });
 
   static std::string show_name;
@@ -56,16 +202,26 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
   show->callback([&options] {
     auto ws = OpenWorkspace(options);
     auto t = ValueOrThrow(sdk::ComputeTarget::get(ws, show_name));
-    Print(options, TargetJson(t), {"NAME", "TYPE", "STATE"}, {{t.name(), t.type(), t.record().state}});
+    auto json = TargetJson(options, t);
+    Print(options, json, kColumns, {Row(json)});
   });
 
   static std::string delete_name;
-  CLI::App* del = group->add_subcommand("delete", "Delete a compute target (no service may use it)");
+  static bool delete_yes = false;
+  CLI::App* del = group->add_subcommand(
+      "delete", "Delete a compute target and its infrastructure (no service may use it)");
   del->add_option("-n,--name", delete_name, "Name of the compute target")->required();
-  del->footer("Example:\n  skiff computetarget delete -n local");
+  del->add_flag("-y,--yes", delete_yes, "Confirm deleting cloud infrastructure (required for aks)");
+  del->footer("Example:\n  skiff computetarget delete -n myaks --yes");
   del->callback([&options] {
     auto ws = OpenWorkspace(options);
-    ThrowIfError(ValueOrThrow(sdk::ComputeTarget::get(ws, delete_name)).delete_target());
+    auto target = ValueOrThrow(sdk::ComputeTarget::get(ws, delete_name));
+    if (target.type() != "local" && !delete_yes) {
+      throw CliError("deleting '" + delete_name + "' deletes the " + target.type() +
+                         " cluster in Azure; add --yes to confirm (or detach it instead)",
+                     2);
+    }
+    ThrowIfError(target.delete_target());
     std::cout << "Deleted compute target '" << delete_name << "'\n";
   });
 }

@@ -49,6 +49,12 @@ StatusOr<ComputeTarget> ComputeTarget::create(const Workspace& ws, const std::st
   SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
   SKIFF_RETURN_IF_ERROR(ws.store().CreateComputeTarget(record));
   Status provisioned = plugin->Provision(SpecOf(ws, record));
+  if (provisioned.code() == StatusCode::kInvalidArgument ||
+      provisioned.code() == StatusCode::kAlreadyExists) {
+    // Refused before anything was created: leave no Failed record behind.
+    (void)ws.store().DeleteComputeTarget(name);
+    return provisioned.WithContext("provisioning '" + name + "'");
+  }
   target.record_.state = provisioned.ok() ? "Succeeded" : "Failed";
   SKIFF_RETURN_IF_ERROR(ws.store().UpdateComputeTarget(target.record_));
   SKIFF_RETURN_IF_ERROR(provisioned.WithContext("provisioning '" + name + "'"));
@@ -78,7 +84,75 @@ StatusOr<std::vector<ComputeTarget>> ComputeTarget::list(const Workspace& ws) {
 Status ComputeTarget::delete_target() const {
   SKIFF_ASSIGN_OR_RETURN(auto plugin, this->plugin());
   SKIFF_RETURN_IF_ERROR(ws_.store().DeleteComputeTarget(record_.name));
-  return plugin->Delete(SpecOf(ws_, record_));
+  Status deleted = plugin->Delete(SpecOf(ws_, record_));
+  if (!deleted.ok()) (void)ws_.store().CreateComputeTarget(record_);  // still there: keep it known
+  return deleted;
+}
+
+// --- attach / detach (compute-aks) ---------------------------------------
+
+StatusOr<ComputeTarget> ComputeTarget::attach(const Workspace& ws, const std::string& name,
+                                              const std::string& type,
+                                              const std::string& config_json) {
+  if (name.size() < 2 || name.size() > 32) {
+    return InvalidArgument("compute target name '" + name + "' must be 2-32 characters");
+  }
+  store::ComputeTargetRecord record;
+  record.name = name;
+  record.type = type;
+  record.config_json = config_json;
+  record.state = "Attaching";
+  ComputeTarget target(ws, record);
+  SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
+  SKIFF_RETURN_IF_ERROR(ws.store().CreateComputeTarget(record));
+  Status attached = plugin->Attach(SpecOf(ws, record));
+  if (!attached.ok()) {
+    (void)ws.store().DeleteComputeTarget(name);  // nothing was attached
+    return attached.WithContext("attaching '" + name + "'");
+  }
+  target.record_.state = "Succeeded";
+  SKIFF_RETURN_IF_ERROR(ws.store().UpdateComputeTarget(target.record_));
+  return get(ws, name);
+}
+
+Status ComputeTarget::detach() const {
+  SKIFF_ASSIGN_OR_RETURN(auto plugin, this->plugin());
+  SKIFF_RETURN_IF_ERROR(ws_.store().DeleteComputeTarget(record_.name));
+  return plugin->Detach(SpecOf(ws_, record_));
+}
+
+std::string AksCompute::provisioning_configuration(const ProvisioningConfiguration& c) {
+  nlohmann::json j = {{"configType", "provisioning"},
+                      {"subscriptionId", c.subscription_id},
+                      {"resourceGroup", c.resource_group},
+                      {"location", c.location},
+                      {"agentCount", c.agent_count},
+                      {"vmSize", c.vm_size},
+                      {"clusterPurpose", c.cluster_purpose},
+                      {"loadBalancerType", c.load_balancer_type},
+                      {"wait", c.wait},
+                      {"showOutput", c.show_output}};
+  if (c.vcpus > 0) j["vcpus"] = c.vcpus;
+  if (!c.load_balancer_subnet.empty()) j["loadBalancerSubnet"] = c.load_balancer_subnet;
+  if (!c.ssl_cname.empty()) j["sslCname"] = c.ssl_cname;
+  if (!c.ssl_cert_pem_file.empty()) j["sslCertPemFile"] = c.ssl_cert_pem_file;
+  if (!c.ssl_key_pem_file.empty()) j["sslKeyPemFile"] = c.ssl_key_pem_file;
+  if (!c.cluster_name.empty()) j["clusterName"] = c.cluster_name;
+  return j.dump();
+}
+
+std::string AksCompute::attach_configuration(const std::string& resource_group,
+                                             const std::string& cluster_name,
+                                             const std::string& resource_id,
+                                             const std::string& cluster_purpose,
+                                             const std::string& subscription_id, bool show_output) {
+  nlohmann::json j = {{"configType", "attach"}, {"clusterPurpose", cluster_purpose},
+                      {"showOutput", show_output}};
+  if (!resource_id.empty()) j["resourceId"] = resource_id;
+  if (!resource_group.empty()) j["resourceGroup"] = resource_group;
+  if (!cluster_name.empty()) j["clusterName"] = cluster_name;
+  if (!subscription_id.empty()) j["subscriptionId"] = subscription_id;
+  return j.dump();
 }
 
 }  // namespace skiff::sdk

@@ -20,10 +20,18 @@ class ComputeTarget {
   static StatusOr<ComputeTarget> create(const Workspace& ws, const std::string& name,
                                         const std::string& type,
                                         const std::string& config_json = "{}");
+  // Registers existing infrastructure of `type` and attaches it through its
+  // plugin; the record is removed again when the attach fails.
+  static StatusOr<ComputeTarget> attach(const Workspace& ws, const std::string& name,
+                                        const std::string& type, const std::string& config_json);
   static StatusOr<ComputeTarget> get(const Workspace& ws, const std::string& name);
   static StatusOr<std::vector<ComputeTarget>> list(const Workspace& ws);
-  // Deletes the target (refused while a service runs on it).
+  // Deletes the target (refused while a service runs on it). The record is
+  // restored when the plugin fails to delete the infrastructure.
   Status delete_target() const;
+  // Forgets the target: removes the record, then the plugin drops its local
+  // link; the infrastructure is left alone.
+  Status detach() const;
 
   const std::string& name() const { return record_.name; }
   const std::string& type() const { return record_.type; }
@@ -44,6 +52,34 @@ struct LocalCompute {
   static StatusOr<ComputeTarget> create(const Workspace& ws, const std::string& name) {
     return ComputeTarget::create(ws, name, "local");
   }
+};
+
+// --- AKS (plugins/compute-aks) -------------------------------------------
+// azureml.core.compute.AksCompute-style helpers: they only build the
+// config JSON (docs/compute-aks.md); the plugin validates it.
+struct AksCompute {
+  // Parameter names follow AksCompute.provisioning_configuration().
+  struct ProvisioningConfiguration {
+    std::string subscription_id, resource_group, location;
+    int agent_count = 3;
+    std::string vm_size = "Standard_D3_v2";
+    int vcpus = 0;  // 0: from the plugin's VM size table
+    std::string cluster_purpose = "FastProd";
+    std::string load_balancer_type = "PublicIp";
+    std::string load_balancer_subnet;
+    std::string ssl_cname, ssl_cert_pem_file, ssl_key_pem_file;
+    std::string cluster_name;  // empty: the target's name
+    bool wait = true;
+    bool show_output = false;
+  };
+  static std::string provisioning_configuration(const ProvisioningConfiguration& c);
+  // AksCompute.attach_configuration(resource_group, cluster_name, resource_id, cluster_purpose).
+  static std::string attach_configuration(const std::string& resource_group,
+                                          const std::string& cluster_name,
+                                          const std::string& resource_id,
+                                          const std::string& cluster_purpose = "FastProd",
+                                          const std::string& subscription_id = "",
+                                          bool show_output = false);
 };
 
 }  // namespace skiff::sdk

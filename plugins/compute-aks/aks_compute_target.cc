@@ -1,0 +1,300 @@
+#include "aks_compute_target.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "base64.h"
+#include "cluster_files.h"
+#include "managed_cluster_body.h"
+
+namespace skiff::compute_aks {
+namespace {
+
+using nlohmann::json;
+
+// Nothing may unwind out of the plugin: a throw (nlohmann, std::bad_alloc)
+// becomes kInternal.
+template <typename F>
+Status Guarded(const char* what, F f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return Internal(std::string(what) + ": unexpected error: " + e.what());
+  } catch (...) {
+    return Internal(std::string(what) + ": unexpected error");
+  }
+}
+
+Status CheckReadable(const std::string& path, const char* field) {
+  std::ifstream in(path);
+  if (!in) return InvalidArgument(std::string("aks config: `") + field + "` '" + path + "' cannot be read");
+  return OkStatus();
+}
+
+json BaseInfo(const ComputeSpec& spec, const ClusterRef& ref, bool attached,
+              const std::string& purpose) {
+  return json{{"name", spec.name},
+              {"computeType", "AKS"},
+              {"resourceId", ref.Id()},
+              {"subscriptionId", ref.subscription_id},
+              {"resourceGroup", ref.resource_group},
+              {"clusterName", ref.name},
+              {"attached", attached},
+              {"clusterPurpose", purpose}};
+}
+
+}  // namespace
+
+void MergeClusterState(const json& cluster, json* info) {
+  if (!cluster.is_object()) return;
+  if (cluster.contains("location") && cluster["location"].is_string()) {
+    (*info)["location"] = cluster["location"];
+  }
+  if (!cluster.contains("properties") || !cluster["properties"].is_object()) return;
+  const json& p = cluster["properties"];
+  for (const char* key : {"provisioningState", "fqdn"}) {
+    if (p.contains(key) && p[key].is_string()) (*info)[key] = p[key];
+  }
+  for (const char* key : {"currentKubernetesVersion", "kubernetesVersion"}) {
+    if (p.contains(key) && p[key].is_string() && !p[key].get<std::string>().empty()) {
+      (*info)["kubernetesVersion"] = p[key];
+      break;
+    }
+  }
+  if (p.contains("agentPoolProfiles") && p["agentPoolProfiles"].is_array()) {
+    int64_t nodes = 0;
+    for (const json& pool : p["agentPoolProfiles"]) {
+      if (pool.contains("count") && pool["count"].is_number_integer()) nodes += pool["count"].get<int64_t>();
+      if (!info->contains("vmSize") && pool.contains("vmSize") && pool["vmSize"].is_string()) {
+        (*info)["vmSize"] = pool["vmSize"];
+      }
+    }
+    (*info)["agentCount"] = nodes;
+  }
+}
+
+StatusOr<std::unique_ptr<AksComputeTarget>> AksComputeTarget::Create(AksTargetOptions options) {
+  if (!options.clock) options.clock = RealClock();
+  if (!options.env) options.env = ProcessEnv();
+  if (!options.progress && options.config.show_output) {
+    options.progress = [](const std::string& line) {
+      std::fprintf(stderr, "%s\n", line.c_str());
+      std::fflush(stderr);
+    };
+  }
+  return std::unique_ptr<AksComputeTarget>(new AksComputeTarget(std::move(options)));
+}
+
+AksComputeTarget::AksComputeTarget(AksTargetOptions options) : options_(std::move(options)) {}
+AksComputeTarget::~AksComputeTarget() = default;
+
+void AksComputeTarget::Progress(const std::string& line) const {
+  if (options_.progress) options_.progress(line);
+}
+
+StatusOr<ArmClient*> AksComputeTarget::Arm() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (arm_) return arm_.get();
+  SKIFF_ASSIGN_OR_RETURN(AzureCredentials credentials, AzureCredentials::FromEnv(options_.env));
+  auto transport = options_.transport;
+  if (!transport) {
+    BeastTransportOptions transport_options;
+    transport_options.ca_file = credentials.ca_file;
+    transport = MakeBeastTransport(transport_options);
+  }
+  auto sender = std::make_shared<RetrySender>(transport, options_.clock, options_.retry);
+  const std::string endpoint = credentials.arm_endpoint;
+  auto tokens = std::make_shared<TokenSource>(std::move(credentials), sender);
+  arm_ = std::make_unique<ArmClient>(endpoint, std::move(tokens), std::move(sender));
+  return arm_.get();
+}
+
+Status AksComputeTarget::FetchKubeconfig(ArmClient& arm, const ComputeSpec& spec,
+                                         const ClusterRef& ref) {
+  const std::string what = "listClusterUserCredential for " + ref.name;
+  SKIFF_ASSIGN_OR_RETURN(HttpResponse r,
+                         arm.Call("POST", ref.Path(kApiVersion, "listClusterUserCredential")));
+  if (r.status != 200) return ArmError(r, what);
+  json j = json::parse(r.body, nullptr, false);
+  if (!j.is_object() || !j.contains("kubeconfigs") || !j["kubeconfigs"].is_array() ||
+      j["kubeconfigs"].empty() || !j["kubeconfigs"][0].contains("value") ||
+      !j["kubeconfigs"][0]["value"].is_string()) {
+    return DataLoss(what + ": the reply has no kubeconfigs[0].value");
+  }
+  SKIFF_ASSIGN_OR_RETURN(std::string kubeconfig,
+                         Base64Decode(j["kubeconfigs"][0]["value"].get<std::string>()));
+  return WriteKubeconfig(spec.workspace_dir, spec.name, kubeconfig);
+}
+
+Status AksComputeTarget::Provision(const ComputeSpec& spec) {
+  return Guarded("aks provision", [&] { return ProvisionImpl(spec); });
+}
+Status AksComputeTarget::Attach(const ComputeSpec& spec) {
+  return Guarded("aks attach", [&] { return AttachImpl(spec); });
+}
+Status AksComputeTarget::Delete(const ComputeSpec& spec) {
+  return Guarded("aks delete", [&] { return DeleteImpl(spec); });
+}
+
+Status AksComputeTarget::Detach(const ComputeSpec& spec) {
+  return Guarded("aks detach", [&]() -> Status {
+    if (spec.workspace_dir.empty()) return InvalidArgument("compute spec: `workspace_dir` is empty");
+    if (spec.name.empty()) return InvalidArgument("compute spec: `name` is empty");
+    return RemoveClusterFiles(spec.workspace_dir, spec.name);
+  });
+}
+
+Status AksComputeTarget::ProvisionImpl(const ComputeSpec& spec) {
+  SKIFF_RETURN_IF_ERROR(ValidateTargetName(spec.name));
+  if (spec.workspace_dir.empty()) return InvalidArgument("compute spec: `workspace_dir` is empty");
+  const AksConfig& config = options_.config;
+  if (config.is_attach) {
+    return FailedPrecondition("compute target '" + spec.name +
+                              "' has an attach configuration; attach it instead of creating it");
+  }
+  const AksProvisioningConfig& c = config.provisioning;
+  if (!c.ssl_cert_pem_file.empty()) {
+    SKIFF_RETURN_IF_ERROR(CheckReadable(c.ssl_cert_pem_file, "sslCertPemFile"));
+    SKIFF_RETURN_IF_ERROR(CheckReadable(c.ssl_key_pem_file, "sslKeyPemFile"));
+  }
+  const ClusterRef ref{c.subscription_id, c.resource_group,
+                       c.cluster_name.empty() ? spec.name : c.cluster_name};
+  if (auto holder = FindTargetLinking(spec.workspace_dir, ref.Id(), spec.name)) {
+    return AlreadyExists("AKS cluster " + ref.Id() + " is already linked as compute target '" +
+                         *holder + "'");
+  }
+  for (const auto& w : config.warnings) Progress("warning: " + w);
+  SKIFF_ASSIGN_OR_RETURN(ArmClient * arm, Arm());
+
+  const std::string path = ref.Path(kApiVersion);
+  Progress("Creating AKS cluster " + ref.name + " in " + c.location + " (" +
+           std::to_string(c.agent_count) + " x " + c.vm_size + ", " + c.cluster_purpose + ")");
+  SKIFF_ASSIGN_OR_RETURN(HttpResponse put,
+                         arm->Call("PUT", path, ManagedClusterBody(c, ref.name).dump()));
+  if (put.status != 200 && put.status != 201 && put.status != 202) {
+    return ArmError(put, "PUT managedClusters/" + ref.name);
+  }
+  json info = BaseInfo(spec, ref, false, c.cluster_purpose);
+  info["loadBalancerType"] = c.load_balancer_type;
+  if (!c.load_balancer_subnet.empty()) info["loadBalancerSubnet"] = c.load_balancer_subnet;
+  if (!c.ssl_cname.empty()) info["sslCname"] = c.ssl_cname;
+  info["warnings"] = config.warnings;
+  info["provisioningState"] = "Creating";
+  info["agentCount"] = c.agent_count;
+  info["vmSize"] = c.vm_size;
+  info["location"] = c.location;
+  MergeClusterState(json::parse(put.body, nullptr, false), &info);
+  SKIFF_RETURN_IF_ERROR(WriteClusterInfo(spec.workspace_dir, spec.name, info));
+  if (!c.wait) {
+    Progress("Not waiting (--no-wait): the cluster is being created in Azure");
+    return OkStatus();
+  }
+  auto done = FollowOperation(*arm, "PUT", path, put, options_.lro, options_.progress);
+  if (!done.ok()) {
+    if (done.status().code() != StatusCode::kDeadlineExceeded) {
+      info["provisioningState"] =
+          done.status().code() == StatusCode::kCancelled ? "Canceled" : "Failed";
+    }
+    info["error"] = done.status().message();
+    SKIFF_RETURN_IF_ERROR(WriteClusterInfo(spec.workspace_dir, spec.name, info));
+    return done.status();
+  }
+  MergeClusterState(json::parse(done->body, nullptr, false), &info);
+  info["provisioningState"] = "Succeeded";
+  SKIFF_RETURN_IF_ERROR(FetchKubeconfig(*arm, spec, ref));
+  SKIFF_RETURN_IF_ERROR(WriteClusterInfo(spec.workspace_dir, spec.name, info));
+  Progress("AKS cluster " + ref.name + " is ready");
+  return OkStatus();
+}
+
+Status AksComputeTarget::AttachImpl(const ComputeSpec& spec) {
+  SKIFF_RETURN_IF_ERROR(ValidateTargetName(spec.name));
+  if (spec.workspace_dir.empty()) return InvalidArgument("compute spec: `workspace_dir` is empty");
+  const AksConfig& config = options_.config;
+  if (!config.is_attach) {
+    return FailedPrecondition("compute target '" + spec.name +
+                              "' has a provisioning configuration; create it instead of attaching");
+  }
+  const ClusterRef& ref = config.attach.cluster;
+  if (auto holder = FindTargetLinking(spec.workspace_dir, ref.Id(), spec.name)) {
+    return AlreadyExists("AKS cluster " + ref.Id() + " is already attached as compute target '" +
+                         *holder + "'; detach it first (skiff computetarget detach -n " + *holder +
+                         ")");
+  }
+  SKIFF_ASSIGN_OR_RETURN(ArmClient * arm, Arm());
+  SKIFF_ASSIGN_OR_RETURN(HttpResponse got, arm->Call("GET", ref.Path(kApiVersion)));
+  if (got.status == 404) {
+    return NotFound("AKS cluster " + ref.Id() +
+                    " does not exist or is not visible to these credentials (" +
+                    ArmErrorDetail(got.body) + ")");
+  }
+  if (got.status != 200) return ArmError(got, "GET managedClusters/" + ref.name);
+  json info = BaseInfo(spec, ref, true, config.attach.cluster_purpose);
+  MergeClusterState(json::parse(got.body, nullptr, false), &info);
+  SKIFF_RETURN_IF_ERROR(FetchKubeconfig(*arm, spec, ref));
+  SKIFF_RETURN_IF_ERROR(WriteClusterInfo(spec.workspace_dir, spec.name, info));
+  Progress("Attached AKS cluster " + ref.name + " as '" + spec.name + "'");
+  return OkStatus();
+}
+
+Status AksComputeTarget::DeleteImpl(const ComputeSpec& spec) {
+  if (spec.workspace_dir.empty()) return InvalidArgument("compute spec: `workspace_dir` is empty");
+  ClusterRef ref;
+  auto info = ReadClusterInfo(spec.workspace_dir, spec.name);
+  if (info.ok() && info->value("attached", false)) {
+    return FailedPrecondition("AKS cluster of '" + spec.name +
+                              "' was attached, not created by skiff; detach it instead (the "
+                              "cluster is left alone)");
+  }
+  if (info.ok() && info->contains("resourceId") && (*info)["resourceId"].is_string()) {
+    SKIFF_ASSIGN_OR_RETURN(ref, ParseClusterId((*info)["resourceId"].get<std::string>()));
+  } else if (!options_.config.is_attach) {
+    const auto& c = options_.config.provisioning;
+    ref = ClusterRef{c.subscription_id, c.resource_group,
+                     c.cluster_name.empty() ? spec.name : c.cluster_name};
+  } else {
+    return FailedPrecondition("compute target '" + spec.name + "' links no cluster; detach it");
+  }
+  SKIFF_ASSIGN_OR_RETURN(ArmClient * arm, Arm());
+  const std::string path = ref.Path(kApiVersion);
+  Progress("Deleting AKS cluster " + ref.name);
+  SKIFF_ASSIGN_OR_RETURN(HttpResponse del, arm->Call("DELETE", path));
+  if (del.status == 202 || del.status == 201) {
+    SKIFF_RETURN_IF_ERROR(
+        FollowOperation(*arm, "DELETE", path, del, options_.lro, options_.progress).status());
+  } else if (del.status != 200 && del.status != 204 && del.status != 404) {
+    return ArmError(del, "DELETE managedClusters/" + ref.name);
+  }
+  Progress("AKS cluster " + ref.name + " deleted");
+  return RemoveClusterFiles(spec.workspace_dir, spec.name);
+}
+
+StatusOr<json> AksComputeTarget::Describe(const std::string& workspace_dir,
+                                          const std::string& name) {
+  try {
+    SKIFF_ASSIGN_OR_RETURN(json info, ReadClusterInfo(workspace_dir, name));
+    SKIFF_ASSIGN_OR_RETURN(ClusterRef ref, ParseClusterId(info.value("resourceId", "")));
+    SKIFF_ASSIGN_OR_RETURN(ArmClient * arm, Arm());
+    SKIFF_ASSIGN_OR_RETURN(HttpResponse got, arm->Call("GET", ref.Path(kApiVersion)));
+    if (got.status != 200) return ArmError(got, "GET managedClusters/" + ref.name);
+    MergeClusterState(json::parse(got.body, nullptr, false), &info);
+    SKIFF_RETURN_IF_ERROR(WriteClusterInfo(workspace_dir, name, info));
+    return info;
+  } catch (const std::exception& e) {
+    return Internal(std::string("aks describe: unexpected error: ") + e.what());
+  }
+}
+
+namespace {
+Status PartTwo() {
+  return Unimplemented("services on AKS are not implemented yet (compute-aks part 2)");
+}
+}  // namespace
+
+Status AksComputeTarget::DeployService(const ServiceSpec&) { return PartTwo(); }
+Status AksComputeTarget::UpdateService(const ServiceSpec&) { return PartTwo(); }
+Status AksComputeTarget::DeleteService(const std::string&) { return PartTwo(); }
+StatusOr<ServiceStatus> AksComputeTarget::GetState(const std::string&) { return PartTwo(); }
+StatusOr<std::string> AksComputeTarget::GetLogs(const std::string&, int32_t) { return PartTwo(); }
+
+}  // namespace skiff::compute_aks

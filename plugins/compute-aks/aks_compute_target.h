@@ -1,0 +1,87 @@
+// AksComputeTarget: the "aks" compute target. Part 1 manages the cluster
+// itself through Azure Resource Manager: create (PUT managedClusters + the
+// long-running operation), attach (GET), detach (local files only) and
+// delete (DELETE + the operation); each fetches or drops the cluster user
+// kubeconfig. Services on AKS come in part 2 (they return kUnimplemented).
+// See docs/compute-aks.md.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "aks_config.h"
+#include "arm_client.h"
+#include "credentials.h"
+#include "long_running_operation.h"
+#include "skiff/compute_target.h"
+
+namespace skiff::compute_aks {
+
+struct AksTargetOptions {
+  AksConfig config;                          // ParseAksConfig() of the record's config_json
+  std::shared_ptr<HttpTransport> transport;  // default: Beast over OpenSSL (SKIFF_CA_FILE)
+  std::shared_ptr<Clock> clock;              // default: RealClock()
+  EnvLookup env;                             // default: the process environment
+  RetryOptions retry;                        // default: 10 min per call
+  LroOptions lro;                            // default: 15 s polls, 60 min in all
+  // Called with progress lines while waiting; default: stderr when the
+  // config says showOutput, else nothing. Never sees a token or secret.
+  ProgressFn progress;
+};
+
+class AksComputeTarget final : public ComputeTarget {
+ public:
+  static StatusOr<std::unique_ptr<AksComputeTarget>> Create(AksTargetOptions options);
+  ~AksComputeTarget() override;
+
+  // Creates the cluster (config must be a provisioning one): validates,
+  // PUTs, follows the operation unless `wait` is false, then stores the
+  // kubeconfig and cluster.json. Threading: the caller serialises
+  // operations on one target (it holds the workspace's lock for the name).
+  Status Provision(const ComputeSpec& spec) override;
+  // Links an existing cluster (config must be an attach one); kAlreadyExists
+  // naming the target that holds it already. Threading: as Provision().
+  Status Attach(const ComputeSpec& spec) override;
+  // Removes <ws>/compute/<name>/ only; the cluster is left alone.
+  Status Detach(const ComputeSpec& spec) override;
+  // DELETEs a cluster this target created and waits for it to go;
+  // kFailedPrecondition for an attached cluster (detach it instead).
+  Status Delete(const ComputeSpec& spec) override;
+
+  // Part 2: all kUnimplemented for now.
+  Status DeployService(const ServiceSpec& spec) override;
+  Status UpdateService(const ServiceSpec& spec) override;
+  Status DeleteService(const std::string& service) override;
+  StatusOr<ServiceStatus> GetState(const std::string& service) override;
+  StatusOr<std::string> GetLogs(const std::string& service, int32_t num_lines) override;
+
+  // GETs the cluster, refreshes cluster.json and returns it: name,
+  // resourceId, attached, clusterPurpose, provisioningState,
+  // kubernetesVersion, agentCount, vmSize, fqdn, location, warnings.
+  // Threading: as Provision().
+  StatusOr<nlohmann::json> Describe(const std::string& workspace_dir, const std::string& name);
+
+  const AksConfig& config() const { return options_.config; }
+
+ private:
+  explicit AksComputeTarget(AksTargetOptions options);
+
+  StatusOr<ArmClient*> Arm();
+  Status FetchKubeconfig(ArmClient& arm, const ComputeSpec& spec, const ClusterRef& ref);
+  Status ProvisionImpl(const ComputeSpec& spec);
+  Status AttachImpl(const ComputeSpec& spec);
+  Status DeleteImpl(const ComputeSpec& spec);
+  void Progress(const std::string& line) const;
+
+  AksTargetOptions options_;
+  std::mutex mu_;
+  std::unique_ptr<ArmClient> arm_;  // guarded by mu_; built on first use
+};
+
+// The fields `show` prints, from an ARM managedCluster body, merged into `info`.
+void MergeClusterState(const nlohmann::json& cluster, nlohmann::json* info);
+
+}  // namespace skiff::compute_aks

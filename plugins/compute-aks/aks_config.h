@@ -1,0 +1,73 @@
+// The AKS target's configuration: the compute record's config_json, which
+// is also the plugin's create() options. Azure ML's
+// AksCompute.provisioning_configuration() / attach_configuration() in JSON:
+//
+//   {"configType": "provisioning",            // default
+//    "subscriptionId": "...", "resourceGroup": "...", "location": "eastus",
+//    "clusterName": "...",                     // default: the target's name
+//    "agentCount": 3, "vmSize": "Standard_D3_v2", "vcpus": 4,
+//    "clusterPurpose": "FastProd" | "DevTest",
+//    "loadBalancerType": "PublicIp" | "InternalLoadBalancer",
+//    "loadBalancerSubnet": "aks-subnet",
+//    "sslCname": "...", "sslCertPemFile": "...", "sslKeyPemFile": "...",
+//    "kubernetesVersion": "", "dnsPrefix": "",
+//    "wait": true, "showOutput": false}
+//
+//   {"configType": "attach", "resourceId": "/subscriptions/...",
+//    (or "subscriptionId" + "resourceGroup" + "clusterName")
+//    "clusterPurpose": "FastProd", "showOutput": false}
+//
+// Everything here is checked without touching the network (docs/compute-aks.md).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "resource_id.h"
+#include "skiff/status.h"
+
+namespace skiff::compute_aks {
+
+struct AksProvisioningConfig {
+  std::string subscription_id;
+  std::string resource_group;
+  std::string location;
+  std::string cluster_name;  // empty: the target's name
+  int agent_count = 3;
+  std::string vm_size = "Standard_D3_v2";
+  int vcpus = 0;  // 0: from the VM size table
+  std::string cluster_purpose = "FastProd";
+  std::string load_balancer_type = "PublicIp";
+  std::string load_balancer_subnet;
+  std::string ssl_cname, ssl_cert_pem_file, ssl_key_pem_file;
+  std::string kubernetes_version;
+  std::string dns_prefix;
+  bool wait = true;
+};
+
+struct AksAttachConfig {
+  ClusterRef cluster;
+  std::string cluster_purpose = "FastProd";
+};
+
+struct AksConfig {
+  bool is_attach = false;
+  AksProvisioningConfig provisioning;  // when !is_attach
+  AksAttachConfig attach;              // when is_attach
+  bool show_output = false;
+  std::vector<std::string> warnings;  // e.g. a DevTest cluster below 2 vCPUs
+};
+
+// Parses and validates; errors are one line naming the field.
+StatusOr<AksConfig> ParseAksConfig(const std::string& config_json);
+
+// The 12-vCPU rule's wording, as Azure ML words it.
+inline constexpr const char* kFastProdRule =
+    "The number of nodes multiplied by the virtual machine's number of cores (vCPUs) must be "
+    "greater than or equal to 12";
+
+// Compute target names: 3-24 characters, letters, digits and '-', starting
+// with a letter.
+Status ValidateTargetName(const std::string& name);
+
+}  // namespace skiff::compute_aks

@@ -1,0 +1,113 @@
+#include "cluster_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "resource_id.h"
+
+namespace skiff::compute_aks {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status EnsureDir(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return Internal("cannot create " + path + ": " + ec.message());
+  ::chmod(path.c_str(), 0700);
+  return OkStatus();
+}
+
+// temp + rename, mode set before the rename: readers never see half a file
+// and a kubeconfig is never readable by others, not even briefly.
+Status WriteFileAtomic(const std::string& path, const std::string& content, mode_t mode) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Internal("cannot create " + tmp + ": " + std::strerror(errno));
+  ::fchmod(fd, mode);
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Internal("cannot write " + tmp + ": " + std::strerror(e));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return Internal("cannot rename " + tmp + " to " + path + ": " + std::strerror(e));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+std::string ClusterDir(const std::string& workspace_dir, const std::string& name) {
+  return workspace_dir + "/compute/" + name;
+}
+
+Status WriteClusterInfo(const std::string& workspace_dir, const std::string& name,
+                        const nlohmann::json& info) {
+  const std::string dir = ClusterDir(workspace_dir, name);
+  SKIFF_RETURN_IF_ERROR(EnsureDir(dir));
+  return WriteFileAtomic(dir + "/cluster.json", info.dump(2) + "\n", 0600);
+}
+
+StatusOr<nlohmann::json> ReadClusterInfo(const std::string& workspace_dir, const std::string& name) {
+  const std::string path = ClusterDir(workspace_dir, name) + "/cluster.json";
+  std::ifstream in(path);
+  if (!in) return NotFound("compute target '" + name + "' has no " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (!j.is_object()) return DataLoss(path + " is not a JSON object");
+  return j;
+}
+
+Status WriteKubeconfig(const std::string& workspace_dir, const std::string& name,
+                       const std::string& kubeconfig) {
+  const std::string dir = ClusterDir(workspace_dir, name);
+  SKIFF_RETURN_IF_ERROR(EnsureDir(dir));
+  return WriteFileAtomic(dir + "/kubeconfig", kubeconfig, 0600);
+}
+
+Status RemoveClusterFiles(const std::string& workspace_dir, const std::string& name) {
+  std::error_code ec;
+  fs::remove_all(ClusterDir(workspace_dir, name), ec);
+  if (ec) return Internal("cannot remove " + ClusterDir(workspace_dir, name) + ": " + ec.message());
+  return OkStatus();
+}
+
+std::optional<std::string> FindTargetLinking(const std::string& workspace_dir,
+                                             const std::string& resource_id,
+                                             const std::string& except) {
+  std::error_code ec;
+  for (fs::directory_iterator it(workspace_dir + "/compute", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name == except || !it->is_directory()) continue;
+    auto info = ReadClusterInfo(workspace_dir, name);
+    if (!info.ok()) continue;
+    const auto& j = *info;
+    if (j.contains("resourceId") && j["resourceId"].is_string() &&
+        SameResourceId(j["resourceId"].get<std::string>(), resource_id)) {
+      return name;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace skiff::compute_aks

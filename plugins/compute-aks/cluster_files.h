@@ -1,0 +1,34 @@
+// What the AKS target keeps locally, per target, in
+// <workspace>/compute/<name>/ (0700):
+//   cluster.json  the link and the last description (0600): resourceId,
+//                 attached, clusterPurpose, provisioningState,
+//                 kubernetesVersion, agentCount, vmSize, ... (read by
+//                 `skiff computetarget show`)
+//   kubeconfig    the cluster user kubeconfig (0600)
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "skiff/status.h"
+
+namespace skiff::compute_aks {
+
+std::string ClusterDir(const std::string& workspace_dir, const std::string& name);
+
+Status WriteClusterInfo(const std::string& workspace_dir, const std::string& name,
+                        const nlohmann::json& info);
+// kNotFound when the target has no cluster.json.
+StatusOr<nlohmann::json> ReadClusterInfo(const std::string& workspace_dir, const std::string& name);
+Status WriteKubeconfig(const std::string& workspace_dir, const std::string& name,
+                       const std::string& kubeconfig);
+// Removes <ws>/compute/<name>/ (no error when it is not there).
+Status RemoveClusterFiles(const std::string& workspace_dir, const std::string& name);
+
+// The target (other than `except`) whose cluster.json links `resource_id`.
+std::optional<std::string> FindTargetLinking(const std::string& workspace_dir,
+                                             const std::string& resource_id,
+                                             const std::string& except);
+
+}  // namespace skiff::compute_aks

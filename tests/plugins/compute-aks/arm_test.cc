@@ -1,0 +1,355 @@
+// The AKS target against FakeArm (a contract-enforcing loopback ARM + token
+// endpoint), with an injected clock so waits take no time.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "aks_compute_target.h"
+#include "fake_arm.h"
+
+namespace skiff::compute_aks {
+namespace {
+
+using nlohmann::json;
+using testing::FakeArm;
+using testing::FakeClock;
+using testing::Fault;
+namespace fs = std::filesystem;
+
+const char* kSub = "00000000-0000-0000-0000-000000000001";
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class ComputeAksArmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "skiff-aks-XXXXXX").string();
+    ws_ = ::mkdtemp(tmpl.data());
+    env_ = {{"AZURE_TENANT_ID", FakeArm::kTenant},
+            {"AZURE_CLIENT_ID", FakeArm::kClientId},
+            {"AZURE_CLIENT_SECRET", FakeArm::kClientSecret},
+            {"AZURE_AUTHORITY_HOST", arm_.url()},
+            {"SKIFF_ARM_ENDPOINT", arm_.url()}};
+  }
+  void TearDown() override { fs::remove_all(ws_); }
+
+  std::unique_ptr<AksComputeTarget> Target(const json& config) {
+    auto parsed = ParseAksConfig(config.dump());
+    EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+    AksTargetOptions o;
+    o.config = *parsed;
+    o.clock = clock_;
+    auto env = env_;
+    o.env = [env](const std::string& name) -> std::optional<std::string> {
+      auto it = env.find(name);
+      if (it == env.end()) return std::nullopt;
+      return it->second;
+    };
+    o.retry.seed = 7;
+    o.progress = [this](const std::string& line) { progress_.push_back(line); };
+    return AksComputeTarget::Create(std::move(o)).value();
+  }
+  json Create(json extra = json::object()) {
+    json j = {{"subscriptionId", kSub}, {"resourceGroup", "rg1"}, {"location", "eastus"}};
+    if (extra.is_object()) j.update(extra);
+    return j;
+  }
+  json AttachConfig(const std::string& cluster) {
+    return {{"configType", "attach"},
+            {"resourceId", std::string("/subscriptions/") + kSub +
+                               "/resourceGroups/rg1/providers/Microsoft.ContainerService/"
+                               "managedClusters/" + cluster}};
+  }
+  ComputeSpec Spec(const std::string& name) { return ComputeSpec{name, "aks", "{}", ws_}; }
+  json Info(const std::string& name) {
+    return json::parse(Slurp(ws_ + "/compute/" + name + "/cluster.json"), nullptr, false);
+  }
+  bool SleptFor(std::chrono::milliseconds d) {
+    for (auto s : clock_->sleeps()) {
+      if (s == d) return true;
+    }
+    return false;
+  }
+
+  FakeArm arm_;
+  std::shared_ptr<FakeClock> clock_ = std::make_shared<FakeClock>();
+  std::map<std::string, std::string> env_;
+  std::vector<std::string> progress_;
+  std::string ws_;
+};
+
+TEST_F(ComputeAksArmTest, CreateFollowsAzureAsyncOperationAndStoresKubeconfig) {
+  arm_.SetOperationStates({"InProgress", "InProgress", "Succeeded"});
+  auto target = Target(Create());
+  Status s = target->Provision(Spec("aks1"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(arm_.Count("PUT", "/managedClusters/aks1?api-version=2024-02-01"), 1);
+  EXPECT_EQ(arm_.Count("GET", "/operations/"), 3);
+  EXPECT_EQ(arm_.Count("POST", "/managedClusters/aks1/listClusterUserCredential?api-version="), 1);
+  const std::string kube = ws_ + "/compute/aks1/kubeconfig";
+  EXPECT_EQ(Slurp(kube), "apiVersion: v1\nkind: Config\nclusters:\n- name: aks1\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(kube.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  json info = Info("aks1");
+  EXPECT_EQ(info["provisioningState"], "Succeeded");
+  EXPECT_EQ(info["kubernetesVersion"], "1.28.5");
+  EXPECT_EQ(info["agentCount"], 3);
+  EXPECT_EQ(info["vmSize"], "Standard_D3_v2");
+  EXPECT_EQ(info["clusterPurpose"], "FastProd");
+  EXPECT_EQ(info["attached"], false);
+  EXPECT_TRUE(SleptFor(std::chrono::milliseconds(1000))) << "Retry-After: 1 honoured";
+  int in_progress = 0;
+  for (const auto& line : progress_) in_progress += line.find("InProgress") != std::string::npos;
+  EXPECT_EQ(in_progress, 2);
+  // Every ARM call carried the bearer token; the secret never went to ARM.
+  for (const auto& r : arm_.requests()) {
+    if (r.target.find("/oauth2/") != std::string::npos) continue;
+    EXPECT_EQ(r.headers.at("authorization"), "Bearer issued-1") << r.target;
+    EXPECT_EQ(r.body.find(FakeArm::kClientSecret), std::string::npos);
+  }
+  EXPECT_EQ(arm_.token_requests(), 1) << "one token for all calls (cached)";
+  for (const auto& line : progress_) EXPECT_EQ(line.find("issued-1"), std::string::npos);
+}
+
+TEST_F(ComputeAksArmTest, PutBodyIsWhatTheFakeArmAccepts) {
+  auto target = Target(Create({{"loadBalancerType", "InternalLoadBalancer"},
+                                       {"loadBalancerSubnet", "ilb-subnet"}}));
+  ASSERT_TRUE(target->Provision(Spec("ilb1")).ok());
+  json body = arm_.LastPutBody();
+  EXPECT_EQ(body["location"], "eastus");
+  EXPECT_EQ(body["properties"]["agentPoolProfiles"][0]["mode"], "System");
+  EXPECT_EQ(body["tags"]["skiff-load-balancer-subnet"], "ilb-subnet");
+}
+
+TEST_F(ComputeAksArmTest, FailedOperationSurfacesArmErrorCodeAndMessage) {
+  arm_.SetOperationStates({"InProgress", "Failed"});
+  arm_.SetOperationError("QuotaExceeded", "Operation could not be completed as it results in "
+                                          "exceeding approved standardDv2Family Cores quota.");
+  auto target = Target(Create());
+  Status s = target->Provision(Spec("aks1"));
+  EXPECT_EQ(s.code(), StatusCode::kAborted);
+  EXPECT_NE(s.message().find("Failed: QuotaExceeded: Operation could not be completed"),
+            std::string::npos)
+      << s.message();
+  EXPECT_EQ(Info("aks1")["provisioningState"], "Failed");
+  EXPECT_FALSE(fs::exists(ws_ + "/compute/aks1/kubeconfig"));
+}
+
+TEST_F(ComputeAksArmTest, CanceledOperation) {
+  arm_.SetOperationStates({"Canceled"});
+  arm_.SetOperationError("OperationCanceled", "The operation was canceled by the user.");
+  Status s = Target(Create())->Provision(Spec("aks1"));
+  EXPECT_EQ(s.code(), StatusCode::kCancelled);
+  EXPECT_NE(s.message().find("Canceled: OperationCanceled"), std::string::npos) << s.message();
+  EXPECT_EQ(Info("aks1")["provisioningState"], "Canceled");
+}
+
+TEST_F(ComputeAksArmTest, LocationOnlyOperationPollsUntil200) {
+  arm_.SetLocationOnly(true);
+  arm_.SetOperationStates({"InProgress", "InProgress", "Succeeded"});
+  Status s = Target(Create())->Provision(Spec("aks1"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(arm_.Count("GET", "/operationresults/"), 3);
+  EXPECT_EQ(arm_.Count("GET", "/operations/"), 0);
+  EXPECT_EQ(Info("aks1")["provisioningState"], "Succeeded");
+}
+
+TEST_F(ComputeAksArmTest, ThrottledPollHonoursRetryAfter) {
+  arm_.AddFault(Fault{"GET /subscriptions/", 429, {{"Retry-After", "7"}}, 1});
+  ASSERT_TRUE(Target(Create())->Provision(Spec("aks1")).ok());
+  EXPECT_TRUE(SleptFor(std::chrono::milliseconds(7000)));
+}
+
+TEST_F(ComputeAksArmTest, ServerErrorThenSuccessIsRetried) {
+  arm_.AddFault(Fault{"PUT /subscriptions/", 500, {}, 1});
+  ASSERT_TRUE(Target(Create())->Provision(Spec("aks1")).ok());
+  EXPECT_EQ(arm_.Count("PUT", "/managedClusters/aks1"), 2);
+  EXPECT_EQ(clock_->sleeps().front() <= std::chrono::milliseconds(1000), true)
+      << "first backoff is full jitter under the 1 s base";
+}
+
+TEST_F(ComputeAksArmTest, DroppedConnectionThenSuccessIsRetried) {
+  arm_.AddFault(Fault{"GET /subscriptions/" + std::string(kSub) + "/providers", 0, {}, 1});
+  ASSERT_TRUE(Target(Create())->Provision(Spec("aks1")).ok());
+  EXPECT_EQ(arm_.Count("GET", "/operations/"), 3) << "one dropped poll, then two real ones";
+}
+
+TEST_F(ComputeAksArmTest, PostIsNotRetriedBlindly) {
+  arm_.AddFault(Fault{"POST /subscriptions/", 500, {}, 1});
+  Status s = Target(Create())->Provision(Spec("aks1"));
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(arm_.Count("POST", "listClusterUserCredential"), 1);
+}
+
+TEST_F(ComputeAksArmTest, PostIsRetriedOn429WithRetryAfter) {
+  arm_.AddFault(Fault{"POST /subscriptions/", 429, {{"retry-after-ms", "300"}}, 1});
+  ASSERT_TRUE(Target(Create())->Provision(Spec("aks1")).ok());
+  EXPECT_EQ(arm_.Count("POST", "listClusterUserCredential"), 2);
+  EXPECT_TRUE(SleptFor(std::chrono::milliseconds(300)));
+}
+
+TEST_F(ComputeAksArmTest, RetriesAreBoundedInTime) {
+  arm_.AddFault(Fault{"PUT /subscriptions/", 503, {{"Retry-After", "120"}}, 100});
+  Status s = Target(Create())->Provision(Spec("aks1"));
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  EXPECT_EQ(arm_.Count("PUT", "/managedClusters/"), 6) << "5 waits of 120 s fit in 10 min";
+}
+
+TEST_F(ComputeAksArmTest, TokenRequestIsAClientCredentialsFormPost) {
+  ASSERT_TRUE(Target(Create())->Provision(Spec("aks1")).ok());
+  const auto reqs = arm_.requests();
+  ASSERT_FALSE(reqs.empty());
+  const auto& t = reqs.front();
+  EXPECT_EQ(t.method, "POST");
+  EXPECT_EQ(t.target, std::string("/") + FakeArm::kTenant + "/oauth2/v2.0/token");
+  EXPECT_NE(t.body.find("grant_type=client_credentials"), std::string::npos);
+  EXPECT_NE(t.body.find("scope=https%3A%2F%2Fmanagement.azure.com%2F.default"), std::string::npos);
+  EXPECT_NE(t.body.find("client_secret=s3cret%26%2B%3D"), std::string::npos);
+}
+
+TEST_F(ComputeAksArmTest, WrongSecretIsUnauthenticatedWithoutEchoingIt) {
+  env_["AZURE_CLIENT_SECRET"] = "wrong-secret";
+  Status s = Target(Create())->Provision(Spec("aks1"));
+  EXPECT_EQ(s.code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(s.message().find("invalid_client"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("wrong-secret"), std::string::npos);
+  EXPECT_EQ(arm_.Count("PUT", "/"), 0);
+}
+
+TEST_F(ComputeAksArmTest, FixedAccessTokenIsUsedAsIs) {
+  env_ = {{"AZURE_ACCESS_TOKEN", FakeArm::kFixedToken}, {"SKIFF_ARM_ENDPOINT", arm_.url()}};
+  ASSERT_TRUE(Target(Create())->Provision(Spec("aks1")).ok());
+  EXPECT_EQ(arm_.token_requests(), 0);
+}
+
+TEST_F(ComputeAksArmTest, UnknownTokenGets401) {
+  env_ = {{"AZURE_ACCESS_TOKEN", "forged"}, {"SKIFF_ARM_ENDPOINT", arm_.url()}};
+  Status s = Target(Create())->Provision(Spec("aks1"));
+  EXPECT_EQ(s.code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(s.message().find("AuthenticationFailed"), std::string::npos) << s.message();
+}
+
+TEST_F(ComputeAksArmTest, ServerRequiresApiVersion) {
+  auto transport = MakeBeastTransport({});
+  auto r = transport->Send(HttpRequest{
+      "GET", arm_.url() + "/subscriptions/s/resourceGroups/r/providers/Microsoft.ContainerService/managedClusters/c",
+      {{"Authorization", std::string("Bearer ") + FakeArm::kFixedToken}}, ""});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("MissingApiVersionParameter"), std::string::npos);
+}
+
+TEST_F(ComputeAksArmTest, MissingCredentialsNameTheVariables) {
+  env_ = {{"SKIFF_ARM_ENDPOINT", arm_.url()}};
+  Status s = Target(Create())->Provision(Spec("aks1"));
+  EXPECT_EQ(s.code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(s.message().find("AZURE_CLIENT_SECRET"), std::string::npos);
+}
+
+TEST_F(ComputeAksArmTest, PlainHttpToNonLoopbackIsRefused) {
+  env_["SKIFF_ARM_ENDPOINT"] = "http://management.azure.com";
+  Status s = Target(Create())->Provision(Spec("aks1"));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("plain http://"), std::string::npos) << s.message();
+  env_["SKIFF_ARM_ENDPOINT"] = arm_.url();
+  env_["AZURE_AUTHORITY_HOST"] = "http://login.microsoftonline.com";
+  s = Target(Create())->Provision(Spec("aks1"));
+  EXPECT_NE(s.message().find("AZURE_AUTHORITY_HOST"), std::string::npos) << s.message();
+  EXPECT_TRUE(arm_.requests().empty());
+  auto r = MakeBeastTransport({})->Send(HttpRequest{"GET", "http://10.1.2.3/x", {}, ""});
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ComputeAksArmTest, NoWaitReturnsAfterThePut) {
+  auto target = Target(Create({{"wait", false}}));
+  ASSERT_TRUE(target->Provision(Spec("aks1")).ok());
+  EXPECT_EQ(arm_.Count("GET", "/operations/"), 0);
+  EXPECT_EQ(Info("aks1")["provisioningState"], "Creating");
+}
+
+TEST_F(ComputeAksArmTest, AttachGetsTheClusterAndKubeconfig) {
+  arm_.AddCluster(kSub, "rg1", "existing");
+  auto target = Target(AttachConfig("existing"));
+  Status s = target->Attach(Spec("att1"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  json info = Info("att1");
+  EXPECT_EQ(info["attached"], true);
+  EXPECT_EQ(info["agentCount"], 3);
+  EXPECT_EQ(info["vmSize"], "Standard_DS3_v2");
+  EXPECT_EQ(info["provisioningState"], "Succeeded");
+  EXPECT_TRUE(fs::exists(ws_ + "/compute/att1/kubeconfig"));
+  // Already attached under another name: refused, naming the holder.
+  s = Target(AttachConfig("EXISTING"))->Attach(Spec("att2"));
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(s.message().find("'att1'"), std::string::npos) << s.message();
+  // Detach removes the link only; the cluster stays.
+  ASSERT_TRUE(target->Detach(Spec("att1")).ok());
+  EXPECT_FALSE(fs::exists(ws_ + "/compute/att1"));
+  EXPECT_TRUE(arm_.HasCluster("existing"));
+  EXPECT_EQ(arm_.Count("DELETE", "/"), 0);
+  EXPECT_TRUE(Target(AttachConfig("existing"))->Attach(Spec("att2")).ok());
+  // An attached cluster is not deleted through skiff.
+  EXPECT_EQ(target->Delete(Spec("att2")).code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ComputeAksArmTest, AttachOfAMissingClusterIsNotFound) {
+  Status s = Target(AttachConfig("ghost"))->Attach(Spec("att1"));
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_NE(s.message().find("ResourceNotFound"), std::string::npos) << s.message();
+  EXPECT_FALSE(fs::exists(ws_ + "/compute/att1"));
+}
+
+TEST_F(ComputeAksArmTest, AttachWithABadResourceIdMakesNoCall) {
+  auto parsed = ParseAksConfig(
+      R"({"configType":"attach","resourceId":"/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/virtualMachines/vm"})");
+  EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(parsed.status().message().find("not an AKS cluster"), std::string::npos);
+  EXPECT_TRUE(arm_.requests().empty());
+}
+
+TEST_F(ComputeAksArmTest, DeleteFollowsTheOperationAndRemovesLocalFiles) {
+  auto target = Target(Create());
+  ASSERT_TRUE(target->Provision(Spec("aks1")).ok());
+  arm_.SetOperationStates({"InProgress", "InProgress", "Succeeded"});
+  Status s = target->Delete(Spec("aks1"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(arm_.Count("DELETE", "/managedClusters/aks1?api-version=2024-02-01"), 1);
+  EXPECT_FALSE(arm_.HasCluster("aks1"));
+  EXPECT_FALSE(fs::exists(ws_ + "/compute/aks1"));
+}
+
+TEST_F(ComputeAksArmTest, CreateRefusesAClusterLinkedUnderAnotherName) {
+  arm_.AddCluster(kSub, "rg1", "shared1");
+  ASSERT_TRUE(Target(AttachConfig("shared1"))->Attach(Spec("first")).ok());
+  Status s = Target(Create({{"clusterName", "shared1"}}))->Provision(Spec("second"));
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(s.message().find("'first'"), std::string::npos);
+}
+
+TEST_F(ComputeAksArmTest, DescribeRefreshesClusterJson) {
+  auto target = Target(Create());
+  ASSERT_TRUE(target->Provision(Spec("aks1")).ok());
+  auto d = target->Describe(ws_, "aks1");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ((*d)["provisioningState"], "Succeeded");
+  EXPECT_EQ((*d)["fqdn"], "aks1-dns.hcp.eastus.azmk8s.io");
+}
+
+TEST_F(ComputeAksArmTest, InvalidNameIsRefusedBeforeAnyCall) {
+  Status s = Target(Create())->Provision(Spec("ab"));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(arm_.requests().empty());
+}
+
+}  // namespace
+}  // namespace skiff::compute_aks

@@ -1,0 +1,412 @@
+#include "fake_arm.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <regex>
+
+namespace skiff::compute_aks::testing {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using nlohmann::json;
+using tcp = asio::ip::tcp;
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string Base64(const std::string& in) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -6;
+  for (unsigned char c : in) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) {
+      out.push_back(k[(val >> bits) & 0x3F]);
+      bits -= 6;
+    }
+  }
+  if (bits > -6) out.push_back(k[((val << 8) >> (bits + 8)) & 0x3F]);
+  while (out.size() % 4) out.push_back('=');
+  return out;
+}
+
+std::string UrlDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ParseForm(const std::string& body) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start <= body.size()) {
+    size_t amp = body.find('&', start);
+    std::string pair = body.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    size_t eq = pair.find('=');
+    if (eq != std::string::npos) out[UrlDecode(pair.substr(0, eq))] = UrlDecode(pair.substr(eq + 1));
+    if (amp == std::string::npos) break;
+    start = amp + 1;
+  }
+  return out;
+}
+
+std::string ErrorBody(const std::string& code, const std::string& message) {
+  return json{{"error", {{"code", code}, {"message", message}}}}.dump();
+}
+
+}  // namespace
+
+std::chrono::system_clock::time_point FakeClock::Now() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return now_;
+}
+void FakeClock::Sleep(std::chrono::milliseconds d) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sleeps_.push_back(d);
+  now_ += d;
+}
+std::vector<std::chrono::milliseconds> FakeClock::sleeps() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sleeps_;
+}
+
+FakeArm::FakeArm() : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  port_ = acceptor_.local_endpoint().port();
+  thread_ = std::thread([this] { Serve(); });
+}
+
+FakeArm::~FakeArm() {
+  stop_ = true;
+  try {  // wake the blocking accept()
+    asio::io_context ioc;
+    tcp::socket s(ioc);
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  } catch (...) {
+  }
+  thread_.join();
+}
+
+std::string FakeArm::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+void FakeArm::SetOperationStates(std::vector<std::string> states) {
+  std::lock_guard<std::mutex> lock(mu_);
+  states_ = std::move(states);
+}
+void FakeArm::SetOperationError(std::string code, std::string message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  error_code_ = std::move(code);
+  error_message_ = std::move(message);
+}
+void FakeArm::SetLocationOnly(bool on) {
+  std::lock_guard<std::mutex> lock(mu_);
+  location_only_ = on;
+}
+void FakeArm::SetPollRetryAfter(std::string value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  poll_retry_after_ = std::move(value);
+}
+void FakeArm::AddFault(Fault fault) {
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_.push_back(std::move(fault));
+}
+void FakeArm::AddCluster(const std::string& sub, const std::string& rg, const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string id = "/subscriptions/" + sub + "/resourcegroups/" + rg +
+                         "/providers/Microsoft.ContainerService/managedClusters/" + name;
+  clusters_[Lower(id)] = json{
+      {"id", id},
+      {"name", name},
+      {"location", "westeurope"},
+      {"type", "Microsoft.ContainerService/ManagedClusters"},
+      {"properties",
+       {{"provisioningState", "Succeeded"},
+        {"kubernetesVersion", "1.28.5"},
+        {"currentKubernetesVersion", "1.28.5"},
+        {"fqdn", name + "-dns.hcp.westeurope.azmk8s.io"},
+        {"agentPoolProfiles",
+         json::array({{{"name", "nodepool1"}, {"count", 3}, {"vmSize", "Standard_DS3_v2"}}})}}}};
+}
+
+std::vector<Recorded> FakeArm::requests() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return requests_;
+}
+int FakeArm::Count(const std::string& method, const std::string& contains) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int n = 0;
+  for (const auto& r : requests_) {
+    if (r.method == method && r.target.find(contains) != std::string::npos) ++n;
+  }
+  return n;
+}
+int FakeArm::token_requests() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return token_requests_;
+}
+bool FakeArm::HasCluster(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, c] : clusters_) {
+    if (c["name"] == name) return true;
+  }
+  return false;
+}
+json FakeArm::LastPutBody() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_put_;
+}
+
+void FakeArm::Serve() {
+  while (!stop_) {
+    boost::system::error_code ec;
+    tcp::socket socket(ioc_);
+    acceptor_.accept(socket, ec);
+    if (ec || stop_) continue;
+    Handle(std::move(socket));
+  }
+}
+
+void FakeArm::Handle(tcp::socket socket) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request<http::string_body> req;
+    boost::system::error_code ec;
+    http::read(socket, buffer, req, ec);
+    if (ec) return;
+    Recorded r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    r.body = req.body();
+    for (const auto& f : req) r.headers[Lower(std::string(f.name_string()))] = std::string(f.value());
+    Reply reply = Route(r);
+    if (reply.drop) {
+      const std::string partial = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"half";
+      asio::write(socket, asio::buffer(partial), ec);
+      socket.shutdown(tcp::socket::shutdown_both, ec);
+      return;
+    }
+    http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
+    for (const auto& [k, v] : reply.headers) res.set(k, v);
+    if (!reply.body.empty()) res.set(http::field::content_type, "application/json");
+    res.body() = reply.body;
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    http::write(socket, res, ec);
+    if (ec || !req.keep_alive()) return;
+  }
+}
+
+FakeArm::Reply FakeArm::Route(const Recorded& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  requests_.push_back(r);
+  const std::string line = r.method + " " + r.target;
+  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+    if (line.find(it->match) == std::string::npos) continue;
+    Reply reply;
+    reply.drop = it->status == 0;
+    reply.status = it->status == 0 ? 200 : it->status;
+    reply.headers = it->headers;
+    reply.body = ErrorBody(it->status == 429 ? "TooManyRequests" : "InternalServerError",
+                           "injected fault");
+    if (--it->times <= 0) faults_.erase(it);
+    return reply;
+  }
+  if (r.method == "POST" && r.target.find("/oauth2/v2.0/token") != std::string::npos) return Token(r);
+
+  const std::string auth = r.headers.count("authorization") ? r.headers.at("authorization") : "";
+  const std::string token = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "";
+  const bool valid = token == kFixedToken ||
+                     std::find(issued_.begin(), issued_.end(), token) != issued_.end();
+  if (!valid) {
+    return {401, {{"WWW-Authenticate", "Bearer authorization_uri=\"x\""}},
+            ErrorBody("AuthenticationFailed", "Authentication failed. The 'Authorization' header "
+                                              "is missing or invalid."),
+            false};
+  }
+  const size_t q = r.target.find('?');
+  const std::string path = r.target.substr(0, q);
+  const std::string query = q == std::string::npos ? "" : r.target.substr(q + 1);
+  if (!std::regex_search(query, std::regex("(^|&)api-version=[0-9]{4}-[0-9]{2}-[0-9]{2}"))) {
+    return {400, {}, ErrorBody("MissingApiVersionParameter",
+                               "The api-version query parameter (?api-version=) is required for "
+                               "all requests."),
+            false};
+  }
+  std::smatch m;
+  static const std::regex op_re(
+      "^/subscriptions/[^/]+/providers/Microsoft.ContainerService/locations/[^/]+/"
+      "(operations|operationresults)/([^/]+)$");
+  if (r.method == "GET" && std::regex_match(path, m, op_re)) {
+    return OperationReply(m[2], m[1] == "operationresults");
+  }
+  static const std::regex cluster_re(
+      "^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/"
+      "Microsoft.ContainerService/managedClusters/([^/]+)(/listClusterUserCredential)?$",
+      std::regex::icase);
+  if (!std::regex_match(path, m, cluster_re)) {
+    return {404, {}, ErrorBody("InvalidResourceType", "no route for " + path), false};
+  }
+  const std::string sub = m[1], rg = m[2], name = m[3];
+  const bool creds = m[4].matched;
+  const std::string id = "/subscriptions/" + sub + "/resourceGroups/" + rg +
+                         "/providers/Microsoft.ContainerService/managedClusters/" + name;
+  const std::string key = Lower(id);
+  auto cluster = clusters_.find(key);
+  const Reply not_found{404, {}, ErrorBody("ResourceNotFound",
+                                           "The Resource 'Microsoft.ContainerService/managedClusters/" +
+                                               name + "' under resource group '" + rg +
+                                               "' was not found."),
+                        false};
+  if (creds) {
+    if (r.method != "POST") return {405, {}, ErrorBody("MethodNotAllowed", r.method), false};
+    if (cluster == clusters_.end()) return not_found;
+    const std::string kubeconfig = "apiVersion: v1\nkind: Config\nclusters:\n- name: " + name + "\n";
+    return {200, {}, json{{"kubeconfigs", json::array({{{"name", "clusterUser"}, {"value", Base64(kubeconfig)}}})}}.dump(), false};
+  }
+  if (r.method == "GET") {
+    if (cluster == clusters_.end()) return not_found;
+    return {200, {}, cluster->second.dump(), false};
+  }
+  if (r.method == "DELETE") {
+    if (cluster == clusters_.end()) return {204, {}, "", false};
+    cluster->second["properties"]["provisioningState"] = "Deleting";
+    return StartOperation("delete", key, sub, cluster->second.value("location", "westeurope"), 202,
+                          "", false);
+  }
+  if (r.method == "PUT") {
+    json body = json::parse(r.body, nullptr, false);
+    last_put_ = body;
+    const auto invalid = [](const std::string& what) {
+      return Reply{400, {}, ErrorBody("InvalidParameter", what), false};
+    };
+    if (!body.is_object() || !body.contains("location") || !body["location"].is_string() ||
+        body["location"].get<std::string>().empty()) {
+      return invalid("location is required");
+    }
+    if (!body.contains("properties") || !body["properties"].contains("dnsPrefix")) {
+      return invalid("properties.dnsPrefix is required");
+    }
+    const json& pools = body["properties"].value("agentPoolProfiles", json());
+    if (!pools.is_array() || pools.empty()) return invalid("agentPoolProfiles is required");
+    for (const auto& p : pools) {
+      if (!p.contains("name") || !p.contains("count") || !p.contains("vmSize") || p.value("mode", "") != "System") {
+        return invalid("each agent pool needs name, count, vmSize and mode System");
+      }
+    }
+    json stored = {{"id", id}, {"name", name}, {"location", body["location"]},
+                   {"type", "Microsoft.ContainerService/ManagedClusters"},
+                   {"tags", body.value("tags", json::object())},
+                   {"properties", body["properties"]}};
+    stored["properties"]["provisioningState"] = "Creating";
+    stored["properties"]["kubernetesVersion"] = "1.28.5";
+    stored["properties"]["fqdn"] = name + "-dns.hcp." + body["location"].get<std::string>() + ".azmk8s.io";
+    clusters_[key] = stored;
+    return StartOperation("create", key, sub, body["location"], location_only_ ? 202 : 201,
+                          location_only_ ? "" : stored.dump(), location_only_);
+  }
+  return {405, {}, ErrorBody("MethodNotAllowed", r.method), false};
+}
+
+FakeArm::Reply FakeArm::StartOperation(const std::string& kind, const std::string& key,
+                                       const std::string& sub, const std::string& location,
+                                       int status, const std::string& body, bool location_only) {
+  const std::string id = "op-" + std::to_string(next_op_++);
+  operations_[id] = Operation{kind, key, 0};
+  const std::string base = url() + "/subscriptions/" + sub +
+                           "/providers/Microsoft.ContainerService/locations/" + location;
+  Reply reply{status, {}, body, false};
+  if (!location_only) {
+    reply.headers["Azure-AsyncOperation"] = base + "/operations/" + id + "?api-version=2016-03-30";
+  }
+  if (location_only || kind == "delete") {
+    reply.headers["Location"] = base + "/operationresults/" + id + "?api-version=2016-03-30";
+  }
+  if (!poll_retry_after_.empty()) reply.headers["Retry-After"] = poll_retry_after_;
+  return reply;
+}
+
+std::string FakeArm::StateOf(Operation& op) {
+  const std::string state = states_[std::min(op.polls, states_.size() - 1)];
+  ++op.polls;
+  auto cluster = clusters_.find(op.cluster_key);
+  if (state == "Succeeded") {
+    if (op.kind == "delete") {
+      clusters_.erase(op.cluster_key);
+    } else if (cluster != clusters_.end()) {
+      cluster->second["properties"]["provisioningState"] = "Succeeded";
+    }
+  } else if ((state == "Failed" || state == "Canceled") && cluster != clusters_.end()) {
+    cluster->second["properties"]["provisioningState"] = state;
+  }
+  return state;
+}
+
+FakeArm::Reply FakeArm::OperationReply(const std::string& id, bool location_style) {
+  auto it = operations_.find(id);
+  if (it == operations_.end()) return {404, {}, ErrorBody("NotFound", "no operation " + id), false};
+  Operation& op = it->second;
+  const std::string key = op.cluster_key;
+  const std::string kind = op.kind;
+  const std::string state = StateOf(op);
+  Reply reply;
+  if (!poll_retry_after_.empty()) reply.headers["Retry-After"] = poll_retry_after_;
+  if (location_style) {
+    if (state == "Succeeded") {
+      auto c = clusters_.find(key);
+      if (kind == "delete" || c == clusters_.end()) return {204, {}, "", false};
+      return {200, {}, c->second.dump(), false};
+    }
+    if (state == "Failed" || state == "Canceled") {
+      return {400, {}, ErrorBody(error_code_, error_message_), false};
+    }
+    reply.status = 202;
+    reply.headers["Location"] = url() + "/x";  // unused by the client: it keeps its URL
+    return reply;
+  }
+  json body = {{"name", id}, {"status", state}, {"startTime", "2024-03-01T10:00:00Z"}};
+  if (state == "Failed" || state == "Canceled") {
+    body["error"] = {{"code", error_code_}, {"message", error_message_}};
+  }
+  reply.body = body.dump();
+  return reply;
+}
+
+FakeArm::Reply FakeArm::Token(const Recorded& r) {
+  ++token_requests_;
+  const auto bad = [](const std::string& error, const std::string& why) {
+    return Reply{400, {}, json{{"error", error}, {"error_description", why}}.dump(), false};
+  };
+  if (r.target != std::string("/") + kTenant + "/oauth2/v2.0/token") {
+    return bad("invalid_tenant", "AADSTS90002: Tenant not found: " + r.target);
+  }
+  const std::string type = r.headers.count("content-type") ? r.headers.at("content-type") : "";
+  if (type.rfind("application/x-www-form-urlencoded", 0) != 0) {
+    return bad("invalid_request", "AADSTS900144: wrong content type " + type);
+  }
+  auto form = ParseForm(r.body);
+  if (form["grant_type"] != "client_credentials") return bad("unsupported_grant_type", "grant_type");
+  if (form["scope"] != "https://management.azure.com/.default") return bad("invalid_scope", "scope");
+  if (form["client_id"] != kClientId) return bad("unauthorized_client", "AADSTS700016: client_id");
+  if (form["client_secret"] != kClientSecret) return bad("invalid_client", "AADSTS7000215: Invalid client secret provided.");
+  const std::string token = "issued-" + std::to_string(issued_.size() + 1);
+  issued_.push_back(token);
+  return {200, {}, json{{"token_type", "Bearer"}, {"expires_in", 3599}, {"ext_expires_in", 3599}, {"access_token", token}}.dump(), false};
+}
+
+}  // namespace skiff::compute_aks::testing

@@ -1,0 +1,124 @@
+// FakeArm: a loopback Azure Resource Manager + Azure AD token endpoint for
+// the compute-aks tests (Beast, 127.0.0.1, port 0). It enforces the
+// contract instead of answering 200: a bearer token it issued (or the fixed
+// one) is required (401), so is ?api-version= (400), the token request must
+// be a proper client-credentials form post, and a PUT body must have the
+// fields ARM needs. Operations move through a scripted list of states;
+// faults (429/500/dropped connection) can be queued per request.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "clock.h"
+
+namespace skiff::compute_aks::testing {
+
+struct Recorded {
+  std::string method, target, body;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+
+// Answers the next `times` requests whose "METHOD target" contains `match`
+// with `status` (0: read the request, send half a response, close).
+struct Fault {
+  std::string match;
+  int status = 0;
+  std::map<std::string, std::string> headers;
+  int times = 1;
+};
+
+class FakeArm {
+ public:
+  static constexpr const char* kTenant = "tenant-1";
+  static constexpr const char* kClientId = "client-1";
+  static constexpr const char* kClientSecret = "s3cret&+=";
+  static constexpr const char* kFixedToken = "fixed-token";
+
+  FakeArm();
+  ~FakeArm();
+
+  std::string url() const;  // http://127.0.0.1:<port>
+
+  // States reported by the next operations' polls (the last one repeats).
+  void SetOperationStates(std::vector<std::string> states);
+  void SetOperationError(std::string code, std::string message);
+  // Answer a create with 202 + Location only (no Azure-AsyncOperation).
+  void SetLocationOnly(bool on);
+  // Retry-After on operation replies ("" for none).
+  void SetPollRetryAfter(std::string value);
+  void AddFault(Fault fault);
+  // A cluster that exists already (for attach).
+  void AddCluster(const std::string& sub, const std::string& rg, const std::string& name);
+
+  std::vector<Recorded> requests() const;
+  int Count(const std::string& method, const std::string& contains) const;
+  int token_requests() const;
+  bool HasCluster(const std::string& name) const;
+  nlohmann::json LastPutBody() const;
+
+ private:
+  struct Operation {
+    std::string kind;  // "create" / "delete"
+    std::string cluster_key;
+    size_t polls = 0;
+  };
+  struct Reply {
+    int status = 200;
+    std::map<std::string, std::string> headers;
+    std::string body;
+    bool drop = false;
+  };
+
+  void Serve();
+  void Handle(boost::asio::ip::tcp::socket socket);
+  Reply Route(const Recorded& r);
+  Reply Token(const Recorded& r);
+  Reply OperationReply(const std::string& id, bool location_style);
+  Reply StartOperation(const std::string& kind, const std::string& key, const std::string& sub,
+                       const std::string& location, int status, const std::string& body,
+                       bool location_only);
+  std::string StateOf(Operation& op);
+
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+
+  mutable std::mutex mu_;  // guards everything below
+  std::vector<Recorded> requests_;
+  std::vector<Fault> faults_;
+  std::vector<std::string> states_ = {"InProgress", "Succeeded"};
+  std::string error_code_ = "ProvisioningFailed", error_message_ = "quota exceeded";
+  bool location_only_ = false;
+  std::string poll_retry_after_ = "1";
+  std::vector<std::string> issued_;
+  int token_requests_ = 0;
+  std::map<std::string, nlohmann::json> clusters_;  // key: lower-case id
+  std::map<std::string, Operation> operations_;
+  int next_op_ = 1;
+  nlohmann::json last_put_;
+};
+
+// A clock whose Sleep() advances time instantly and records the delays.
+class FakeClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point Now() override;
+  void Sleep(std::chrono::milliseconds d) override;
+  std::vector<std::chrono::milliseconds> sleeps() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::chrono::system_clock::time_point now_ = std::chrono::system_clock::now();
+  std::vector<std::chrono::milliseconds> sleeps_;
+};
+
+}  // namespace skiff::compute_aks::testing

@@ -1,0 +1,68 @@
+// `skiff computetarget ... aks` through the real CLI against the loopback
+// FakeArm (SKIFF_ARM_ENDPOINT + AZURE_ACCESS_TOKEN point at it). Real
+// sleeps: the fake answers Retry-After: 0.
+#include <stdlib.h>
+
+#include "cli_harness.h"
+#include "fake_arm.h"
+
+namespace skiff::testing {
+namespace {
+
+using compute_aks::testing::FakeArm;
+
+class ComputeAksCliTest : public CliFixture {
+ protected:
+  void SetUp() override {
+    CliFixture::SetUp();
+    arm_.SetPollRetryAfter("0");
+    ::setenv("SKIFF_ARM_ENDPOINT", arm_.url().c_str(), 1);
+    ::setenv("AZURE_ACCESS_TOKEN", FakeArm::kFixedToken, 1);
+  }
+  FakeArm arm_;
+};
+
+TEST_F(ComputeAksCliTest, CreateShowDetachDelete) {
+  const std::vector<std::string> base = {"computetarget", "create", "aks", "-n", "myaks",
+                                         "--subscription", "sub1", "--resource-group", "rg1",
+                                         "--location", "eastus"};
+  auto bad = base;
+  bad.insert(bad.end(), {"--agent-count", "2"});
+  ExpectOneLineError(Skiff(bad), "greater than or equal to 12");
+  EXPECT_TRUE(arm_.requests().empty()) << "validated before any call";
+  EXPECT_EQ(Json({"computetarget", "list", "--output", "json"}).size(), 0u) << "no record left";
+
+  auto created = Skiff(base);
+  ASSERT_EQ(created.rc, 0) << created.err;
+  EXPECT_NE(created.err.find("Succeeded"), std::string::npos) << "progress while waiting";
+  auto shown = Json({"computetarget", "show", "-n", "myaks", "--output", "json"});
+  EXPECT_EQ(shown["computeType"], "aks");
+  EXPECT_EQ(shown["provisioningState"], "Succeeded");
+  EXPECT_EQ(shown["agentCount"], 3);
+  EXPECT_EQ(shown["vmSize"], "Standard_D3_v2");
+  EXPECT_EQ(shown["kubernetesVersion"], "1.28.5");
+  EXPECT_EQ(shown["clusterPurpose"], "FastProd");
+
+  auto attach = Skiff({"computetarget", "attach", "aks", "-n", "other", "-i",
+                       "/subscriptions/sub1/resourceGroups/rg1/providers/"
+                       "Microsoft.ContainerService/managedClusters/myaks"});
+  ExpectOneLineError(attach, "'myaks'");
+  ExpectOneLineError(Skiff({"computetarget", "attach", "aks", "-n", "other", "-i", "/bad/id"}),
+                     "resource id");
+
+  ExpectOneLineError(Skiff({"computetarget", "delete", "-n", "myaks"}), "--yes");
+  auto deleted = Skiff({"computetarget", "delete", "-n", "myaks", "--yes"});
+  ASSERT_EQ(deleted.rc, 0) << deleted.err;
+  EXPECT_FALSE(arm_.HasCluster("myaks"));
+
+  arm_.AddCluster("sub1", "rg1", "existing");
+  auto attached = Skiff({"computetarget", "attach", "aks", "-n", "att1", "--subscription", "sub1",
+                         "--resource-group", "rg1", "--cluster-name", "existing"});
+  ASSERT_EQ(attached.rc, 0) << attached.err;
+  ASSERT_EQ(Skiff({"computetarget", "detach", "-n", "att1"}).rc, 0);
+  EXPECT_TRUE(arm_.HasCluster("existing"));
+  EXPECT_EQ(Json({"computetarget", "list", "--output", "json"}).size(), 0u);
+}
+
+}  // namespace
+}  // namespace skiff::testing
