@@ -48,9 +48,8 @@ std::optional<size_t> OneRequest(std::string_view bytes) {
     if (ec && ec != http::error::need_more) return std::nullopt;
     used += n;
   }
-  Plane().Handle(parser.release(), "127.0.0.1", [](skiff::dataplane::HttpResponse response) {
-    response.prepare_payload();
-  });
+  Plane().Handle(parser.release(), "127.0.0.1",
+                 [](skiff::dataplane::HttpResponse response) { response.prepare_payload(); });
   return used;
 }
 

@@ -23,7 +23,8 @@ const skiff::auth::SigningKeySet& Keys() {
     skiff::auth::SigningKeySet set;
     set.active_kid = "k1";
     set.keys["k1"] = skiff::auth::SigningKey::FromHmacSecret("k1", std::string(32, 'K'));
-    set.keys["k2"] = skiff::auth::SigningKey::FromHmacSecret("k2", "another secret, 32 bytes long..");
+    set.keys["k2"] =
+        skiff::auth::SigningKey::FromHmacSecret("k2", "another secret, 32 bytes long..");
     return set;
   }();
   return keys;

@@ -11,13 +11,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   skiff::protocol::DecodeOptions options;
   options.max_input_bytes = 4096;
-  for (const auto* signature : {&skiff::fuzz::FuzzSignature(), &skiff::fuzz::FuzzSingleInputSignature()}) {
+  for (const auto* signature :
+       {&skiff::fuzz::FuzzSignature(), &skiff::fuzz::FuzzSingleInputSignature()}) {
     auto decoded = skiff::protocol::DecodeInferRequest(body, *signature, options);
     if (!decoded.ok()) continue;
     // What a decoder hands on must match what it checked.
     size_t total = 0;
     for (const auto& tensor : decoded->inputs) {
-      if (tensor.data.size() != static_cast<size_t>(tensor.NumElements()) * skiff::DataTypeSize(tensor.dtype)) __builtin_trap();
+      if (tensor.data.size() !=
+          static_cast<size_t>(tensor.NumElements()) * skiff::DataTypeSize(tensor.dtype))
+        __builtin_trap();
       total += tensor.data.size();
     }
     if (total > options.max_input_bytes) __builtin_trap();

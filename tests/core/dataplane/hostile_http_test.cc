@@ -2,8 +2,11 @@
 // slowloris, oversize header/URI/body, request smuggling framings, pipelined
 // garbage. The handler answers 200 from another thread, as the data plane
 // does. Every wait is bounded; the only sleeps pace the slow client's bytes.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <atomic>
+#include <boost/asio.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -13,9 +16,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio.hpp>
-#include <gtest/gtest.h>
 
 #include "http_client.h"
 #include "skiff/dataplane/http_server.h"
@@ -76,7 +76,9 @@ class RawClient {
   explicit RawClient(uint16_t port) : socket_(ioc_) {
     socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
     // SO_RCVTIMEO bounds every blocking read below.
-    struct timeval tv {5, 0};
+    struct timeval tv {
+      5, 0
+    };
     ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
   void Send(const std::string& bytes) {
@@ -219,11 +221,12 @@ TEST_F(HostileHttpTest, SlowlorisIsClosedAtHeaderTimeoutWhileNormalClientIsServe
   const double bound = std::max(5 * base_p99, 50.0);
   const double first_close = *std::min_element(closed_after_ms.begin(), closed_after_ms.end());
   const double last_close = *std::max_element(closed_after_ms.begin(), closed_after_ms.end());
-  std::printf("slowloris: %d slow connections, header timeout %lld ms; closed after %.0f..%.0f ms\n"
-              "normal client: baseline p99 %.3f ms (%d requests), under attack p99 %.3f ms "
-              "(%zu requests, %d failed), bound %.1f ms\n",
-              kSlow, static_cast<long long>(header_timeout.count()), first_close, last_close,
-              base_p99, kBaselineRequests, attack_p99, under_attack.size(), failures, bound);
+  std::printf(
+      "slowloris: %d slow connections, header timeout %lld ms; closed after %.0f..%.0f ms\n"
+      "normal client: baseline p99 %.3f ms (%d requests), under attack p99 %.3f ms "
+      "(%zu requests, %d failed), bound %.1f ms\n",
+      kSlow, static_cast<long long>(header_timeout.count()), first_close, last_close, base_p99,
+      kBaselineRequests, attack_p99, under_attack.size(), failures, bound);
 
   EXPECT_EQ(failures, 0);
   EXPECT_LT(attack_p99, bound);
@@ -255,9 +258,8 @@ TEST_F(HostileHttpTest, OversizeUriGets431AndClose) {
 }
 
 TEST_F(HostileHttpTest, OversizeBodyGets413AndClose) {
-  ExpectRefusedAndClosed("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1025\r\n\r\n" +
-                             std::string(1025, 'b'),
-                         "413");
+  ExpectRefusedAndClosed(
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1025\r\n\r\n" + std::string(1025, 'b'), "413");
 }
 
 TEST_F(HostileHttpTest, OversizeChunkedBodyGets413AndClose) {
