@@ -86,6 +86,14 @@ json ParseJsonText(std::string_view text) {
     const auto [line, column] = LineAndColumn(text, offset);
     Fail("malformed JSON at line " + std::to_string(line) + ", column " + std::to_string(column) +
          " (byte " + std::to_string(offset) + "): " + ParseErrorDetail(e.what()));
+  } catch (const json::exception& e) {
+    // Not a parse_error: a number too large for a double (1e400) is
+    // out_of_range.406, which used to escape every config parser (found by
+    // fuzz/deployment_config_fuzzer.cc).
+    const std::string what = e.what();
+    const size_t bracket = what.find("] ");
+    Fail("malformed JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)) +
+         "; numbers must fit in a double");
   }
 }
 

@@ -40,6 +40,32 @@ std::string ErrorBody(const std::string& message) {
   return out + "\"}";
 }
 
+bool ObsFoldScanner::Scan(std::string_view bytes) {
+  for (char c : bytes) {
+    if (ended_ || folded_) break;
+    if (line_start_ && (c == ' ' || c == '\t')) {
+      folded_ = true;
+    } else if (line_start_ && (c == '\r' || c == '\n')) {
+      ended_ = true;  // the empty line: what follows is body
+    } else {
+      line_start_ = c == '\n';
+    }
+  }
+  return !folded_;
+}
+
+std::string FramingError(const http::request_header<>& header, bool chunked) {
+  const auto range = header.equal_range(http::field::transfer_encoding);
+  if (range.first == range.second) return "";
+  if (std::next(range.first) != range.second) return "more than one Transfer-Encoding header";
+  const auto value = range.first->value();
+  if (!chunked || !beast::iequals(value, "chunked")) {
+    return "Transfer-Encoding '" + std::string(value.data(), value.size()) +
+           "' is not supported; send exactly 'chunked' or use Content-Length";
+  }
+  return "";
+}
+
 namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -65,16 +91,43 @@ class Session : public std::enable_shared_from_this<Session> {
     // The real limit depends on the target; it is checked against
     // Content-Length and set once the header is in (before any body byte).
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    obs_fold_ = ObsFoldScanner();
+    scanned_ = 0;
     stream_.expires_after(options_.idle_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              self->OnHeader(ec);
+    ParseHeader();
+  }
+
+  // Beast's async_read_header, unrolled so that every header byte goes
+  // through ObsFoldScanner before the parser sees (and unfolds) it. The
+  // parser stops at the end of the header; body bytes stay in buffer_.
+  void ParseHeader() {
+    const auto data = buffer_.data();
+    const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+    if (!obs_fold_.Scan(bytes.substr(scanned_))) {
+      return SendError(http::status::bad_request,
+                       "malformed request: a header line starts with whitespace (obs-fold); "
+                       "send each header on one line");
+    }
+    scanned_ = bytes.size();
+    beast::error_code ec;
+    const size_t used = bytes.empty() ? 0 : parser_->put(data, ec);
+    buffer_.consume(used);
+    scanned_ -= used;
+    if (parser_->is_header_done()) return OnHeader();
+    if (ec && ec != http::error::need_more) return OnReadError(ec);
+    stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, 65536)),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->OnReadError(ec);
+                              self->buffer_.commit(n);
+                              self->ParseHeader();
                             });
   }
 
-  void OnHeader(beast::error_code ec) {
-    if (ec) return OnReadError(ec);
+  void OnHeader() {
     const auto& header = parser_->get();
+    if (std::string error = FramingError(header, parser_->chunked()); !error.empty()) {
+      return SendError(http::status::bad_request, "malformed request: " + error);
+    }
     const uint64_t limit = handler_->BodyLimit(header);
     if (auto length = parser_->content_length(); length && *length > limit) {
       return SendError(http::status::payload_too_large,
@@ -158,6 +211,8 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpHandler* handler_;
   std::atomic<int64_t>* open_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  ObsFoldScanner obs_fold_;  // over the header section being read
+  size_t scanned_ = 0;       // bytes at the front of buffer_ already scanned
   std::string client_;
   unsigned version_ = 11;
   bool keep_alive_ = true;

@@ -14,7 +14,8 @@ namespace {
 using json = nlohmann::json;
 
 // Where in the request the parser is.
-enum class Frame { kTop, kInputs, kInput, kShape, kOutputs, kOutput };
+// kNone: outside the root (before it, or a body that is a bare scalar).
+enum class Frame { kNone, kTop, kInputs, kInput, kShape, kOutputs, kOutput };
 
 struct PendingInput {
   size_t index = 0;  // position in "inputs"
@@ -106,6 +107,8 @@ class InferRequestParser {
       return true;
     }
     switch (Top()) {
+      case Frame::kNone:  // the root, handled above
+        break;
       case Frame::kTop:
         if (key_ == "parameters") return BeginCapture(&request_.parameters, n);
         break;
@@ -236,7 +239,9 @@ class InferRequestParser {
  private:
   static uint32_t KeyBit(size_t i) { return uint32_t{1} << i; }
 
-  Frame Top() const { return frames_.back(); }
+  // Safe on an empty stack: a bare top-level number ("4") reaches the number
+  // handlers with no frame open (found by fuzz/oip_infer_request_fuzzer.cc).
+  Frame Top() const { return frames_.empty() ? Frame::kNone : frames_.back(); }
   bool Push(Frame frame) {
     frames_.push_back(frame);
     return true;
@@ -298,10 +303,9 @@ class InferRequestParser {
 
   // A value of the wrong JSON type for where it appears.
   bool WrongType(const char* got) {
-    if (frames_.empty()) {
-      return Fail("the request body must be a JSON object, got " + std::string(got));
-    }
     switch (Top()) {
+      case Frame::kNone:
+        return Fail("the request body must be a JSON object, got " + std::string(got));
       case Frame::kTop: {
         const char* want = key_ == "id"           ? "a string"
                            : key_ == "parameters" ? "an object"

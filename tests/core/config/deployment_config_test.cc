@@ -305,6 +305,9 @@ INSTANTIATE_TEST_SUITE_P(
                  "malformed JSON at line 2, column 18 (byte 19)"},
         ErrorRow{"MalformedEmpty", "", "malformed JSON at line 1, column 1 (byte 0)"},
         ErrorRow{"MalformedTrailingGarbage", "{} x", "malformed JSON at line 1, column 4"},
+        // Found by fuzz/deployment_config_fuzzer.cc: used to throw out of the parser.
+        ErrorRow{"NumberTooLargeForDouble", R"({"containerResourceRequirements": {"cpu": 5e308}})",
+                 "malformed JSON: number overflow parsing '5e308'; numbers must fit in a double"},
         ErrorRow{"DuplicateKey", R"({"numReplicas": 1, "numReplicas": 2})",
                  "duplicate key \"numReplicas\" in one JSON object"}),
     RowName);

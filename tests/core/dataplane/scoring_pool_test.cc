@@ -36,7 +36,7 @@ struct Shared {
   std::atomic<int> max_concurrent{0};
   std::atomic<int> entered{0};
   Gate gate;
-  bool block = false;
+  std::atomic<bool> block{false};  // read by worker threads, set by the test
 };
 
 class FakeModel : public LoadedModel {

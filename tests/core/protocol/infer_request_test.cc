@@ -303,6 +303,12 @@ TEST(ProtocolInferRequest, MalformedJsonNamesTheBytePosition) {
 TEST(ProtocolInferRequest, StructuralErrorsNameTheField) {
   const Signature sig = OneInput(DataType::kFp32);
   EXPECT_EQ(ErrorOf("[]", sig), "the request body must be a JSON object, got an array");
+  // A bare top-level number used to read an empty frame stack (found by
+  // fuzz/oip_infer_request_fuzzer.cc under UBSan).
+  EXPECT_EQ(ErrorOf("4", sig), "the request body must be a JSON object, got a number");
+  EXPECT_EQ(ErrorOf("1.5", sig), "the request body must be a JSON object, got a number");
+  EXPECT_EQ(ErrorOf("18446744073709551615", sig),
+            "the request body must be a JSON object, got a number");
   EXPECT_EQ(ErrorOf(R"({"inputs":[]})", sig),
             "missing input 't' (FP32 [-1]); the model's inputs are: t");
   EXPECT_EQ(ErrorOf(R"({"id":"a"})", sig),

@@ -1,7 +1,8 @@
 // HttpServer: HTTP/1.1 on Boost.Beast/Asio, with the limits the data plane
 // promises: header section over the limit -> 431, body over the handler's
 // limit -> 413 before the body is read, malformed HTTP (including both
-// Content-Length and Transfer-Encoding) -> 400 and close, idle and slow
+// Content-Length and Transfer-Encoding, a Transfer-Encoding other than
+// "chunked", and obs-fold line continuations) -> 400 and close, idle and slow
 // connections time out. I/O threads only parse and hand requests to the
 // handler, which answers through a callback from any thread.
 #pragma once
@@ -11,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/beast/http.hpp>
 
@@ -73,6 +75,34 @@ class HttpServer {
   explicit HttpServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Request framing rules beyond Beast's parser, shared by the server and the
+// fuzzers (fuzz/http_request_fuzzer.cc).
+//
+// Scans header-section bytes for obs-fold (a line starting with SP or HTAB,
+// RFC 7230 3.2.4): Beast joins folded lines, a proxy in front may not, so
+// the two would disagree on header values (request smuggling). Feed the
+// section in order, in any number of pieces; stops at its end (the empty
+// line) so body bytes read along with the header are never looked at.
+class ObsFoldScanner {
+ public:
+  // Returns false once obs-fold is seen.
+  bool Scan(std::string_view bytes);
+  // True once the empty line ending the header section has been seen.
+  bool header_ended() const { return ended_; }
+
+ private:
+  bool line_start_ = false;  // the request line is not a header line
+  bool ended_ = false;
+  bool folded_ = false;
+};
+
+// Empty when the parsed header frames its body unambiguously; otherwise why
+// not. Beast already refuses Content-Length with chunked and differing
+// Content-Lengths; this adds RFC 7230 3.3.3: a request Transfer-Encoding
+// must be exactly one "chunked" (Beast takes "chunked, identity" or
+// "identity" as no body at all, and then reads the body as the next request).
+std::string FramingError(const http::request_header<>& header, bool chunked);
 
 // `{"error": "<message>"}` with the message JSON-escaped (OIP v2 error shape).
 std::string ErrorBody(const std::string& message);
