@@ -34,9 +34,9 @@ StatusOr<std::shared_ptr<skiff::ComputeTarget>> ComputeTarget::plugin() const {
   return made;
 }
 
-StatusOr<ComputeTarget> ComputeTarget::create(const Workspace& ws, const std::string& name,
-                                              const std::string& type,
-                                              const std::string& config_json) {
+StatusOr<std::pair<ComputeTarget, std::shared_ptr<skiff::ComputeTarget>>> ComputeTarget::Register(
+    const Workspace& ws, const std::string& name, const std::string& type,
+    const std::string& config_json, const std::string& state) {
   if (name.size() < 2 || name.size() > 32) {
     return InvalidArgument("compute target name '" + name + "' must be 2-32 characters");
   }
@@ -44,11 +44,19 @@ StatusOr<ComputeTarget> ComputeTarget::create(const Workspace& ws, const std::st
   record.name = name;
   record.type = type;
   record.config_json = config_json;
-  record.state = "Creating";
+  record.state = state;
   ComputeTarget target(ws, record);
   SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
   SKIFF_RETURN_IF_ERROR(ws.store().CreateComputeTarget(record));
-  Status provisioned = plugin->Provision(SpecOf(ws, record));
+  return std::make_pair(std::move(target), std::move(plugin));
+}
+
+StatusOr<ComputeTarget> ComputeTarget::create(const Workspace& ws, const std::string& name,
+                                              const std::string& type,
+                                              const std::string& config_json) {
+  SKIFF_ASSIGN_OR_RETURN(auto registered, Register(ws, name, type, config_json, "Creating"));
+  auto& [target, plugin] = registered;
+  Status provisioned = plugin->Provision(SpecOf(ws, target.record_));
   if (provisioned.code() == StatusCode::kInvalidArgument ||
       provisioned.code() == StatusCode::kAlreadyExists) {
     // Refused before anything was created: leave no Failed record behind.
@@ -94,18 +102,9 @@ Status ComputeTarget::delete_target() const {
 StatusOr<ComputeTarget> ComputeTarget::attach(const Workspace& ws, const std::string& name,
                                               const std::string& type,
                                               const std::string& config_json) {
-  if (name.size() < 2 || name.size() > 32) {
-    return InvalidArgument("compute target name '" + name + "' must be 2-32 characters");
-  }
-  store::ComputeTargetRecord record;
-  record.name = name;
-  record.type = type;
-  record.config_json = config_json;
-  record.state = "Attaching";
-  ComputeTarget target(ws, record);
-  SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
-  SKIFF_RETURN_IF_ERROR(ws.store().CreateComputeTarget(record));
-  Status attached = plugin->Attach(SpecOf(ws, record));
+  SKIFF_ASSIGN_OR_RETURN(auto registered, Register(ws, name, type, config_json, "Attaching"));
+  auto& [target, plugin] = registered;
+  Status attached = plugin->Attach(SpecOf(ws, target.record_));
   if (!attached.ok()) {
     (void)ws.store().DeleteComputeTarget(name);  // nothing was attached
     return attached.WithContext("attaching '" + name + "'");

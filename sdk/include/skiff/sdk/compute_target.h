@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "skiff/compute_target.h"
@@ -43,6 +44,11 @@ class ComputeTarget {
  private:
   ComputeTarget(Workspace ws, store::ComputeTargetRecord record)
       : ws_(std::move(ws)), record_(std::move(record)) {}
+  // What create() and attach() share: checks the name, makes the plugin and
+  // stores the record in `state`; the caller then provisions or attaches.
+  static StatusOr<std::pair<ComputeTarget, std::shared_ptr<skiff::ComputeTarget>>> Register(
+      const Workspace& ws, const std::string& name, const std::string& type,
+      const std::string& config_json, const std::string& state);
   Workspace ws_;
   store::ComputeTargetRecord record_;
 };
