@@ -148,7 +148,7 @@ Status AksComputeTarget::ProvisionImpl(const ComputeSpec& spec) {
   SKIFF_RETURN_IF_ERROR(ValidateTargetName(spec.name));
   if (spec.workspace_dir.empty()) return InvalidArgument("compute spec: `workspace_dir` is empty");
   const AksConfig& config = options_.config;
-  if (config.is_attach) {
+  if (config.is_attach || config.is_refresh) {
     return FailedPrecondition("compute target '" + spec.name +
                               "' has an attach configuration; attach it instead of creating it");
   }
@@ -211,6 +211,9 @@ Status AksComputeTarget::AttachImpl(const ComputeSpec& spec) {
   SKIFF_RETURN_IF_ERROR(ValidateTargetName(spec.name));
   if (spec.workspace_dir.empty()) return InvalidArgument("compute spec: `workspace_dir` is empty");
   const AksConfig& config = options_.config;
+  if (config.is_refresh) {
+    return Refresh(spec.workspace_dir, spec.name, config.refresh_wait).status();
+  }
   if (!config.is_attach) {
     return FailedPrecondition("compute target '" + spec.name +
                               "' has a provisioning configuration; create it instead of attaching");
@@ -248,7 +251,7 @@ Status AksComputeTarget::DeleteImpl(const ComputeSpec& spec) {
   }
   if (info.ok() && info->contains("resourceId") && (*info)["resourceId"].is_string()) {
     SKIFF_ASSIGN_OR_RETURN(ref, ParseClusterId((*info)["resourceId"].get<std::string>()));
-  } else if (!options_.config.is_attach) {
+  } else if (!options_.config.is_attach && !options_.config.is_refresh) {
     const auto& c = options_.config.provisioning;
     ref = ClusterRef{c.subscription_id, c.resource_group,
                      c.cluster_name.empty() ? spec.name : c.cluster_name};
@@ -269,19 +272,65 @@ Status AksComputeTarget::DeleteImpl(const ComputeSpec& spec) {
   return RemoveClusterFiles(spec.workspace_dir, spec.name);
 }
 
+namespace {
+bool TerminalState(const std::string& state) {
+  return state == "Succeeded" || state == "Failed" || state == "Canceled";
+}
+}  // namespace
+
 StatusOr<json> AksComputeTarget::Describe(const std::string& workspace_dir,
                                           const std::string& name) {
+  return Refresh(workspace_dir, name, /*wait=*/false);
+}
+
+StatusOr<json> AksComputeTarget::Refresh(const std::string& workspace_dir, const std::string& name,
+                                         bool wait) {
   try {
-    SKIFF_ASSIGN_OR_RETURN(json info, ReadClusterInfo(workspace_dir, name));
+    auto stored = ReadClusterInfo(workspace_dir, name);
+    if (!stored.ok()) {
+      return FailedPrecondition("compute target '" + name + "' has no cluster.json under " +
+                                workspace_dir + "/compute/ (" + stored.status().message() +
+                                "); detach and attach it again");
+    }
+    json info = *stored;
     SKIFF_ASSIGN_OR_RETURN(ClusterRef ref, ParseClusterId(info.value("resourceId", "")));
     SKIFF_ASSIGN_OR_RETURN(ArmClient * arm, Arm());
-    SKIFF_ASSIGN_OR_RETURN(HttpResponse got, arm->Call("GET", ref.Path(kApiVersion)));
-    if (got.status != 200) return ArmError(got, "GET managedClusters/" + ref.name);
-    MergeClusterState(json::parse(got.body, nullptr, false), &info);
+    const auto deadline = options_.clock->Now() + options_.lro.timeout;
+    std::string state;
+    for (;;) {
+      SKIFF_ASSIGN_OR_RETURN(HttpResponse got, arm->Call("GET", ref.Path(kApiVersion)));
+      if (got.status == 404) {
+        info["provisioningState"] = "NotFound";
+        info["error"] = "the cluster no longer exists in Azure";
+        SKIFF_RETURN_IF_ERROR(WriteClusterInfo(workspace_dir, name, info));
+        return NotFound("AKS cluster " + ref.Id() + " no longer exists (" +
+                        ArmErrorDetail(got.body) + "); detach '" + name + "'");
+      }
+      if (got.status != 200) return ArmError(got, "GET managedClusters/" + ref.name);
+      MergeClusterState(json::parse(got.body, nullptr, false), &info);
+      state = info.value("provisioningState", "");
+      if (!wait || TerminalState(state)) break;
+      if (options_.clock->Now() >= deadline) {
+        SKIFF_RETURN_IF_ERROR(WriteClusterInfo(workspace_dir, name, info));
+        return DeadlineExceeded("AKS cluster " + ref.name + " is still " + state +
+                                " after the wait limit; the operation continues in Azure");
+      }
+      Progress("AKS cluster " + ref.name + ": " + state);
+      options_.clock->Sleep(options_.lro.default_interval);
+    }
+    if (state == "Succeeded") {
+      info.erase("error");
+      if (!KubeconfigExists(workspace_dir, name)) {
+        SKIFF_RETURN_IF_ERROR(FetchKubeconfig(*arm, ComputeSpec{name, "aks", "", workspace_dir}, ref));
+      }
+    }
     SKIFF_RETURN_IF_ERROR(WriteClusterInfo(workspace_dir, name, info));
+    if (wait && state != "Succeeded") {
+      return Aborted("AKS cluster " + ref.name + " ended in state " + state);
+    }
     return info;
   } catch (const std::exception& e) {
-    return Internal(std::string("aks describe: unexpected error: ") + e.what());
+    return Internal(std::string("aks refresh: unexpected error: ") + e.what());
   }
 }
 

@@ -63,6 +63,13 @@ class AksComputeTarget final : public ComputeTarget {
   // kubernetesVersion, agentCount, vmSize, fqdn, location, warnings.
   // Threading: as Provision().
   StatusOr<nlohmann::json> Describe(const std::string& workspace_dir, const std::string& name);
+  // Describe(), and with `wait` polls (LroOptions: default_interval, timeout)
+  // until the cluster's provisioningState is Succeeded, Failed or Canceled;
+  // fetches the kubeconfig once it is Succeeded and none is stored (a
+  // `--no-wait` create). kAborted when the wait ends in Failed/Canceled.
+  // Reached through the plugin ABI as Attach() with a "refresh" config.
+  StatusOr<nlohmann::json> Refresh(const std::string& workspace_dir, const std::string& name,
+                                   bool wait);
 
   const AksConfig& config() const { return options_.config; }
 

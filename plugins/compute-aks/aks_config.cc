@@ -21,6 +21,7 @@ const std::set<std::string> kProvisioningKeys = {
 const std::set<std::string> kAttachKeys = {"configType",    "resourceId",  "subscriptionId",
                                            "resourceGroup", "clusterName", "clusterPurpose",
                                            "showOutput"};
+const std::set<std::string> kRefreshKeys = {"configType", "wait", "showOutput"};
 
 Status Field(const json& j, const char* key, std::string* out) {
   if (!j.contains(key) || j[key].is_null()) return OkStatus();
@@ -132,11 +133,14 @@ StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
   AksConfig out;
   std::string type = "provisioning";
   SKIFF_RETURN_IF_ERROR(Field(j, "configType", &type));
-  if (type != "provisioning" && type != "attach") {
-    return InvalidArgument("aks config: `configType` '" + type + "' must be provisioning or attach");
+  if (type != "provisioning" && type != "attach" && type != "refresh") {
+    return InvalidArgument("aks config: `configType` '" + type +
+                           "' must be provisioning, attach or refresh");
   }
   out.is_attach = type == "attach";
-  const auto& allowed = out.is_attach ? kAttachKeys : kProvisioningKeys;
+  out.is_refresh = type == "refresh";
+  const auto& allowed =
+      out.is_attach ? kAttachKeys : (out.is_refresh ? kRefreshKeys : kProvisioningKeys);
   for (const auto& item : j.items()) {
     if (!allowed.count(item.key())) {
       return InvalidArgument("aks config: unknown key `" + item.key() + "` for a " + type +
@@ -144,6 +148,10 @@ StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
     }
   }
   SKIFF_RETURN_IF_ERROR(Field(j, "showOutput", &out.show_output));
+  if (out.is_refresh) {
+    SKIFF_RETURN_IF_ERROR(Field(j, "wait", &out.refresh_wait));
+    return out;
+  }
   if (out.is_attach) {
     std::string id, sub, rg, name;
     SKIFF_RETURN_IF_ERROR(Field(j, "resourceId", &id));

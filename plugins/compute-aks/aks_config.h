@@ -17,6 +17,11 @@
 //    (or "subscriptionId" + "resourceGroup" + "clusterName")
 //    "clusterPurpose": "FastProd", "showOutput": false}
 //
+//   {"configType": "refresh", "wait": false, "showOutput": false}
+//    (not stored: the SDK's refresh_state() / wait_for_completion() make
+//    the plugin with it and call Attach(), which then re-reads the linked
+//    cluster from ARM, waiting for a terminal state when `wait`)
+//
 // Everything here is checked without touching the network (docs/compute-aks.md).
 #pragma once
 
@@ -52,6 +57,8 @@ struct AksAttachConfig {
 
 struct AksConfig {
   bool is_attach = false;
+  bool is_refresh = false;             // configType "refresh": Attach() refreshes
+  bool refresh_wait = false;           // when is_refresh
   AksProvisioningConfig provisioning;  // when !is_attach
   AksAttachConfig attach;              // when is_attach
   bool show_output = false;

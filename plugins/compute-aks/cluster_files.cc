@@ -110,4 +110,9 @@ std::optional<std::string> FindTargetLinking(const std::string& workspace_dir,
   return std::nullopt;
 }
 
+bool KubeconfigExists(const std::string& workspace_dir, const std::string& name) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(ClusterDir(workspace_dir, name) + "/kubeconfig", ec);
+}
+
 }  // namespace skiff::compute_aks

@@ -23,6 +23,7 @@ Status WriteClusterInfo(const std::string& workspace_dir, const std::string& nam
 StatusOr<nlohmann::json> ReadClusterInfo(const std::string& workspace_dir, const std::string& name);
 Status WriteKubeconfig(const std::string& workspace_dir, const std::string& name,
                        const std::string& kubeconfig);
+bool KubeconfigExists(const std::string& workspace_dir, const std::string& name);
 // Removes <ws>/compute/<name>/ (no error when it is not there).
 Status RemoveClusterFiles(const std::string& workspace_dir, const std::string& name);
 

@@ -195,13 +195,44 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
   });
 
   static std::string show_name;
+  static bool show_refresh = false;
   CLI::App* show = group->add_subcommand("show", "Show a compute target");
   show->add_option("-n,--name", show_name, "Name of the compute target")->required();
+  show->add_flag("--refresh", show_refresh,
+                 "Re-read the cluster from Azure first (done anyway while it is still being "
+                 "created, updated or deleted)");
   AddOutputOption(show, &options);
   show->footer("Example:\n  skiff computetarget show -n local");
   show->callback([&options] {
     auto ws = OpenWorkspace(options);
     auto t = ValueOrThrow(sdk::ComputeTarget::get(ws, show_name));
+    auto json = TargetJson(options, t);
+    const std::string state = Field(json, "provisioningState");
+    const bool settled = state == "Succeeded" || state == "Failed" || state == "Canceled";
+    if (t.type() != "local" && (show_refresh || !settled)) {
+      // Best effort unless asked for: without Azure credentials the stored
+      // description is still worth showing.
+      Status refreshed = t.refresh();
+      if (!refreshed.ok()) {
+        if (show_refresh) ThrowIfError(refreshed);
+        std::cerr << "warning: showing the stored state; " << refreshed.message() << "\n";
+      }
+      json = TargetJson(options, t);
+    }
+    Print(options, json, kColumns, {Row(json)});
+  });
+
+  static std::string wait_name;
+  CLI::App* wait = group->add_subcommand(
+      "wait", "Wait until a compute target's infrastructure is ready (after create --no-wait)");
+  wait->add_option("-n,--name", wait_name, "Name of the compute target")->required();
+  AddOutputOption(wait, &options);
+  wait->footer("Example:\n  skiff computetarget create aks -n myaks ... --no-wait\n"
+               "  skiff computetarget wait -n myaks");
+  wait->callback([&options] {
+    auto ws = OpenWorkspace(options);
+    auto t = ValueOrThrow(sdk::ComputeTarget::get(ws, wait_name));
+    ThrowIfError(t.wait_for_completion(/*show_output=*/true));
     auto json = TargetJson(options, t);
     Print(options, json, kColumns, {Row(json)});
   });

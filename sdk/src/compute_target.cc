@@ -63,7 +63,11 @@ StatusOr<ComputeTarget> ComputeTarget::create(const Workspace& ws, const std::st
     (void)ws.store().DeleteComputeTarget(name);
     return provisioned.WithContext("provisioning '" + name + "'");
   }
-  target.record_.state = provisioned.ok() ? "Succeeded" : "Failed";
+  // A create that did not wait (`--no-wait`) has only been accepted: the
+  // record says Creating until refresh()/wait_for_completion() sees the end.
+  const auto config = nlohmann::json::parse(config_json, nullptr, false);
+  const bool waited = !config.is_object() || config.value("wait", true);
+  target.record_.state = !provisioned.ok() ? "Failed" : (waited ? "Succeeded" : "Creating");
   SKIFF_RETURN_IF_ERROR(ws.store().UpdateComputeTarget(target.record_));
   SKIFF_RETURN_IF_ERROR(provisioned.WithContext("provisioning '" + name + "'"));
   return get(ws, name);
@@ -95,6 +99,27 @@ Status ComputeTarget::delete_target() const {
   Status deleted = plugin->Delete(SpecOf(ws_, record_));
   if (!deleted.ok()) (void)ws_.store().CreateComputeTarget(record_);  // still there: keep it known
   return deleted;
+}
+
+Status ComputeTarget::refresh(bool wait, bool show_output) {
+  if (record_.type == "local") return OkStatus();
+  const nlohmann::json options = {
+      {"configType", "refresh"}, {"wait", wait}, {"showOutput", show_output}};
+  auto plugin = SharedPlugins().Create<skiff::ComputeTarget>(record_.type, options.dump());
+  if (!plugin.ok()) {
+    return plugin.status().WithContext("compute target '" + record_.name + "' (type " +
+                                       record_.type + ")");
+  }
+  Status refreshed = (*plugin)->Attach(SpecOf(ws_, record_));
+  if (refreshed.ok() && wait) {
+    record_.state = "Succeeded";
+  } else if (refreshed.code() == StatusCode::kAborted || refreshed.code() == StatusCode::kNotFound) {
+    record_.state = "Failed";
+  } else {
+    return refreshed.WithContext("refreshing '" + record_.name + "'");
+  }
+  SKIFF_RETURN_IF_ERROR(ws_.store().UpdateComputeTarget(record_));
+  return refreshed.WithContext("refreshing '" + record_.name + "'");
 }
 
 // --- attach / detach (compute-aks) ---------------------------------------

@@ -64,5 +64,41 @@ TEST_F(ComputeAksCliTest, CreateShowDetachDelete) {
   EXPECT_EQ(Json({"computetarget", "list", "--output", "json"}).size(), 0u);
 }
 
+TEST_F(ComputeAksCliTest, NoWaitThenShowRefreshesAndWaitFinishes) {
+  auto created = Json({"computetarget", "create", "aks", "-n", "later", "--subscription", "sub1",
+                       "--resource-group", "rg1", "--location", "eastus", "--no-wait",
+                       "--output", "json"});
+  EXPECT_EQ(created["provisioningState"], "Creating");
+  EXPECT_EQ(arm_.Count("GET", "/operations/"), 0) << "--no-wait polls nothing";
+  arm_.FinishCreatingAfterGets(2);
+
+  // show re-reads a cluster that is still being created (GET #1: Creating).
+  auto shown = Json({"computetarget", "show", "-n", "later", "--output", "json"});
+  EXPECT_EQ(shown["provisioningState"], "Creating");
+  EXPECT_EQ(arm_.Count("GET", "/managedClusters/later?"), 1);
+
+  // Without credentials, show still prints the stored state, with a warning.
+  ::unsetenv("AZURE_ACCESS_TOKEN");
+  auto offline = Skiff({"computetarget", "show", "-n", "later", "--output", "json"});
+  EXPECT_EQ(offline.rc, 0) << offline.err;
+  EXPECT_NE(offline.err.find("warning: showing the stored state"), std::string::npos) << offline.err;
+  ::setenv("AZURE_ACCESS_TOKEN", FakeArm::kFixedToken, 1);
+
+  // wait (GET #2: Succeeded) fetches the kubeconfig the create skipped.
+  auto waited = Skiff({"computetarget", "wait", "-n", "later", "--output", "json"});
+  ASSERT_EQ(waited.rc, 0) << waited.err;
+  EXPECT_EQ(nlohmann::json::parse(waited.out)["provisioningState"], "Succeeded");
+  EXPECT_EQ(arm_.Count("POST", "/managedClusters/later/listClusterUserCredential"), 1);
+  auto listed = Json({"computetarget", "list", "--output", "json"});
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["provisioningState"], "Succeeded");
+
+  // Settled: show reads the stored description without calling Azure.
+  const int gets = arm_.Count("GET", "/managedClusters/later?");
+  EXPECT_EQ(Json({"computetarget", "show", "-n", "later", "--output", "json"})["provisioningState"],
+            "Succeeded");
+  EXPECT_EQ(arm_.Count("GET", "/managedClusters/later?"), gets);
+}
+
 }  // namespace
 }  // namespace skiff::testing

@@ -277,6 +277,65 @@ TEST_F(ComputeAksArmTest, NoWaitReturnsAfterThePut) {
   EXPECT_EQ(Info("aks1")["provisioningState"], "Creating");
 }
 
+TEST_F(ComputeAksArmTest, RefreshAfterNoWaitWaitsForSucceededAndFetchesKubeconfig) {
+  ASSERT_TRUE(Target(Create({{"wait", false}}))->Provision(Spec("aks1")).ok());
+  EXPECT_FALSE(fs::exists(ws_ + "/compute/aks1/kubeconfig")) << "--no-wait fetches no kubeconfig";
+  arm_.FinishCreatingAfterGets(3);
+  auto refresher = Target({{"configType", "refresh"}, {"wait", true}});
+  Status s = refresher->Attach(Spec("aks1"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(arm_.Count("GET", "/managedClusters/aks1?api-version=2024-02-01"), 3);
+  EXPECT_EQ(arm_.Count("POST", "/managedClusters/aks1/listClusterUserCredential"), 1);
+  EXPECT_TRUE(fs::exists(ws_ + "/compute/aks1/kubeconfig"));
+  json info = Info("aks1");
+  EXPECT_EQ(info["provisioningState"], "Succeeded");
+  EXPECT_EQ(info["attached"], false) << "a refresh keeps the link as it was";
+  EXPECT_EQ(clock_->sleeps().size(), 2u) << "15 s between the three GETs";
+  EXPECT_TRUE(SleptFor(std::chrono::milliseconds(15000)));
+  int creating = 0;
+  for (const auto& line : progress_) creating += line.find("Creating") != std::string::npos;
+  EXPECT_GE(creating, 2);
+}
+
+TEST_F(ComputeAksArmTest, RefreshWithoutWaitReportsTheCurrentState) {
+  ASSERT_TRUE(Target(Create({{"wait", false}}))->Provision(Spec("aks1")).ok());
+  auto refresher = Target({{"configType", "refresh"}});
+  ASSERT_TRUE(refresher->Attach(Spec("aks1")).ok());
+  EXPECT_EQ(arm_.Count("GET", "/managedClusters/aks1?"), 1);
+  EXPECT_EQ(Info("aks1")["provisioningState"], "Creating");
+  EXPECT_FALSE(fs::exists(ws_ + "/compute/aks1/kubeconfig"));
+  EXPECT_TRUE(clock_->sleeps().empty());
+}
+
+TEST_F(ComputeAksArmTest, RefreshWaitEndingInFailedIsAborted) {
+  ASSERT_TRUE(Target(Create({{"wait", false}}))->Provision(Spec("aks1")).ok());
+  arm_.SetClusterState("aks1", "Failed");
+  Status s = Target({{"configType", "refresh"}, {"wait", true}})->Attach(Spec("aks1"));
+  EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
+  EXPECT_NE(s.message().find("Failed"), std::string::npos) << s.message();
+  EXPECT_EQ(Info("aks1")["provisioningState"], "Failed");
+}
+
+TEST_F(ComputeAksArmTest, RefreshOfAClusterGoneFromAzureIsNotFound) {
+  arm_.AddCluster(kSub, "rg1", "gone1");
+  ASSERT_TRUE(Target(AttachConfig("gone1"))->Attach(Spec("gone1")).ok());
+  arm_.SetClusterState("gone1", "Deleting");
+  ASSERT_TRUE(Target({{"configType", "refresh"}})->Attach(Spec("gone1")).ok());
+  EXPECT_EQ(Info("gone1")["provisioningState"], "Deleting");
+  arm_.RemoveCluster("gone1");  // deleted behind skiff's back
+  Status s = Target({{"configType", "refresh"}})->Attach(Spec("gone1"));
+  EXPECT_EQ(s.code(), StatusCode::kNotFound) << s.ToString();
+  EXPECT_NE(s.message().find("detach 'gone1'"), std::string::npos) << s.message();
+  EXPECT_EQ(Info("gone1")["provisioningState"], "NotFound");
+  EXPECT_EQ(Info("gone1")["attached"], true);
+}
+
+TEST_F(ComputeAksArmTest, RefreshConfigTakesOnlyWaitAndShowOutput) {
+  auto c = ParseAksConfig(R"({"configType":"refresh","resourceId":"/x"})");
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("resourceId"), std::string::npos);
+}
+
 TEST_F(ComputeAksArmTest, AttachGetsTheClusterAndKubeconfig) {
   arm_.AddCluster(kSub, "rg1", "existing");
   auto target = Target(AttachConfig("existing"));

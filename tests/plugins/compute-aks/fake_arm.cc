@@ -281,6 +281,11 @@ FakeArm::Reply FakeArm::Route(const Recorded& r) {
   }
   if (r.method == "GET") {
     if (cluster == clusters_.end()) return not_found;
+    json& props = cluster->second["properties"];
+    if (creating_gets_left_ > 0 && props.value("provisioningState", "") == "Creating" &&
+        --creating_gets_left_ == 0) {
+      props["provisioningState"] = "Succeeded";
+    }
     return {200, {}, cluster->second.dump(), false};
   }
   if (r.method == "DELETE") {
@@ -323,12 +328,36 @@ FakeArm::Reply FakeArm::Route(const Recorded& r) {
   return {405, {}, ErrorBody("MethodNotAllowed", r.method), false};
 }
 
+void FakeArm::FinishCreatingAfterGets(int n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  creating_gets_left_ = n;
+}
+
+void FakeArm::SetClusterState(const std::string& name, const std::string& state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [key, cluster] : clusters_) {
+    if (cluster.value("name", "") == name) cluster["properties"]["provisioningState"] = state;
+  }
+}
+
+void FakeArm::RemoveCluster(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = clusters_.begin(); it != clusters_.end();) {
+    it = it->second.value("name", "") == name ? clusters_.erase(it) : std::next(it);
+  }
+}
+
+void FakeArm::SetPublicOrigin(std::string origin) {
+  std::lock_guard<std::mutex> lock(mu_);
+  public_origin_ = std::move(origin);
+}
+
 FakeArm::Reply FakeArm::StartOperation(const std::string& kind, const std::string& key,
                                        const std::string& sub, const std::string& location,
                                        int status, const std::string& body, bool location_only) {
   const std::string id = "op-" + std::to_string(next_op_++);
   operations_[id] = Operation{kind, key, 0};
-  const std::string base = url() + "/subscriptions/" + sub +
+  const std::string base = (public_origin_.empty() ? url() : public_origin_) + "/subscriptions/" + sub +
                            "/providers/Microsoft.ContainerService/locations/" + location;
   Reply reply{status, {}, body, false};
   if (!location_only) {

@@ -58,6 +58,15 @@ class FakeArm {
   // A cluster that exists already (for attach).
   void AddCluster(const std::string& sub, const std::string& rg, const std::string& name);
 
+  // A cluster left Creating (no operation polled, e.g. --no-wait) turns
+  // Succeeded on the n-th GET of the cluster from now (n >= 1).
+  void FinishCreatingAfterGets(int n);
+  // Sets a stored cluster's properties.provisioningState.
+  void SetClusterState(const std::string& name, const std::string& state);
+  void RemoveCluster(const std::string& name);
+  // Operation URLs point here instead of url() (a TLS front, say).
+  void SetPublicOrigin(std::string origin);
+
   std::vector<Recorded> requests() const;
   int Count(const std::string& method, const std::string& contains) const;
   int token_requests() const;
@@ -106,6 +115,8 @@ class FakeArm {
   std::map<std::string, Operation> operations_;
   int next_op_ = 1;
   nlohmann::json last_put_;
+  int creating_gets_left_ = -1;
+  std::string public_origin_;
 };
 
 // A clock whose Sleep() advances time instantly and records the delays.

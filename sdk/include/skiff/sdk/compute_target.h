@@ -33,6 +33,14 @@ class ComputeTarget {
   // Forgets the target: removes the record, then the plugin drops its local
   // link; the infrastructure is left alone.
   Status detach() const;
+  // Re-reads the infrastructure's state through the plugin (AKS: GET the
+  // cluster from ARM and rewrite cluster.json; a local target has nothing to
+  // refresh). With `wait`, waits until the cluster is Succeeded, Failed or
+  // Canceled, printing progress when `show_output` (Azure ML's
+  // wait_for_completion(show_output=True)), and fetches the kubeconfig a
+  // `--no-wait` create left out. Updates the record's state.
+  Status refresh(bool wait = false, bool show_output = false);
+  Status wait_for_completion(bool show_output = false) { return refresh(true, show_output); }
 
   const std::string& name() const { return record_.name; }
   const std::string& type() const { return record_.type; }

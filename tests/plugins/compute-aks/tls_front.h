@@ -1,0 +1,46 @@
+// TlsFront: a loopback HTTPS front for the fake servers (FakeArm), so the
+// plugin's real Beast/OpenSSL client path is exercised end to end: it
+// terminates TLS with a certificate from TestPki, forwards each request to
+// the plain-HTTP backend and relays the reply (one exchange per connection,
+// as the client sends `Connection: close`).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <string>
+#include <thread>
+
+namespace skiff::compute_aks::testing {
+
+// A private CA and a server certificate it signed, made with the openssl
+// command line into `dir`: ca.pem, server.pem, server.key.
+struct TestPki {
+  std::string dir, ca_pem, server_pem, server_key;
+};
+// `san`: the server certificate's subjectAltName, e.g. "IP:127.0.0.1".
+// Aborts the test binary (with the command's output) if openssl fails.
+TestPki MakeTestPki(const std::string& dir, const std::string& san);
+
+class TlsFront {
+ public:
+  TlsFront(const TestPki& pki, uint16_t backend_port);
+  ~TlsFront();
+  std::string url() const;  // https://127.0.0.1:<port>
+  int handshakes_ok() const { return handshakes_ok_; }
+  int handshakes_failed() const { return handshakes_failed_; }
+
+ private:
+  void Serve();
+  void Handle(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context ioc_;
+  boost::asio::ssl::context ctx_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  uint16_t port_ = 0, backend_port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> handshakes_ok_{0}, handshakes_failed_{0};
+  std::thread thread_;
+};
+
+}  // namespace skiff::compute_aks::testing
