@@ -1,5 +1,6 @@
 #include "tls_front.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <boost/asio/connect.hpp>
@@ -64,12 +65,21 @@ TlsFront::~TlsFront() {
 
 std::string TlsFront::url() const { return "https://127.0.0.1:" + std::to_string(port_); }
 
+void TlsFront::WaitSettled() const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (handshakes_ok_ + handshakes_failed_ < accepted_ &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
 void TlsFront::Serve() {
   while (!stop_) {
     tcp::socket socket(ioc_);
     boost::system::error_code ec;
     acceptor_.accept(socket, ec);
     if (ec || stop_) continue;
+    ++accepted_;
     Handle(std::move(socket));
   }
 }

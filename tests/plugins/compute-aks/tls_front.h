@@ -27,6 +27,9 @@ class TlsFront {
   TlsFront(const TestPki& pki, uint16_t backend_port);
   ~TlsFront();
   std::string url() const;  // https://127.0.0.1:<port>
+  // Waits (up to 5 s) until every accepted connection's handshake has been
+  // counted: the front counts just after the client learns the outcome.
+  void WaitSettled() const;
   int handshakes_ok() const { return handshakes_ok_; }
   int handshakes_failed() const { return handshakes_failed_; }
 
@@ -39,7 +42,7 @@ class TlsFront {
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0, backend_port_ = 0;
   std::atomic<bool> stop_{false};
-  std::atomic<int> handshakes_ok_{0}, handshakes_failed_{0};
+  std::atomic<int> accepted_{0}, handshakes_ok_{0}, handshakes_failed_{0};
   std::thread thread_;
 };
 
