@@ -7,57 +7,18 @@
 #include <cerrno>
 #include <cstring>
 
+#include "skiff/util/atomic_file.h"
+
 namespace skiff::auth {
 
 namespace {
 
 std::string Errno() { return std::strerror(errno); }
 
-std::string DirName(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-Status WriteAll(int fd, const std::string& data, const std::string& path) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Internal("write " + path + ": " + Errno());
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return OkStatus();
-}
-
 }  // namespace
 
 Status WriteSecretFileAtomically(const std::string& path, const std::string& contents) {
-  std::string tmp = path + ".tmp.XXXXXX";
-  // mkstemp creates the file 0600 whatever the umask.
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) return Internal("create temp file for " + path + ": " + Errno());
-  Status st = WriteAll(fd, contents, tmp);
-  if (st.ok() && ::fchmod(fd, 0600) != 0) st = Internal("chmod " + tmp + ": " + Errno());
-  if (st.ok() && ::fsync(fd) != 0) st = Internal("fsync " + tmp + ": " + Errno());
-  if (::close(fd) != 0 && st.ok()) st = Internal("close " + tmp + ": " + Errno());
-  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    st = Internal("rename " + tmp + " to " + path + ": " + Errno());
-  }
-  if (!st.ok()) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  // Make the rename itself durable.
-  const int dfd = ::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return OkStatus();
+  return WriteFileAtomically(path, contents, 0600);
 }
 
 StatusOr<std::string> ReadSecretFile(const std::string& path) {

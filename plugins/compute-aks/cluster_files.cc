@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "resource_id.h"
+#include "skiff/util/atomic_file.h"
 
 namespace skiff::compute_aks {
 namespace {
@@ -25,34 +26,6 @@ Status EnsureDir(const std::string& path) {
   return OkStatus();
 }
 
-// temp + rename, mode set before the rename: readers never see half a file
-// and a kubeconfig is never readable by others, not even briefly.
-Status WriteFileAtomic(const std::string& path, const std::string& content, mode_t mode) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Internal("cannot create " + tmp + ": " + std::strerror(errno));
-  ::fchmod(fd, mode);
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Internal("cannot write " + tmp + ": " + std::strerror(e));
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    return Internal("cannot rename " + tmp + " to " + path + ": " + std::strerror(e));
-  }
-  return OkStatus();
-}
-
 }  // namespace
 
 std::string ClusterDir(const std::string& workspace_dir, const std::string& name) {
@@ -63,7 +36,7 @@ Status WriteClusterInfo(const std::string& workspace_dir, const std::string& nam
                         const nlohmann::json& info) {
   const std::string dir = ClusterDir(workspace_dir, name);
   SKIFF_RETURN_IF_ERROR(EnsureDir(dir));
-  return WriteFileAtomic(dir + "/cluster.json", info.dump(2) + "\n", 0600);
+  return WriteFileAtomically(dir + "/cluster.json", info.dump(2) + "\n", 0600);
 }
 
 StatusOr<nlohmann::json> ReadClusterInfo(const std::string& workspace_dir, const std::string& name) {
@@ -81,7 +54,7 @@ Status WriteKubeconfig(const std::string& workspace_dir, const std::string& name
                        const std::string& kubeconfig) {
   const std::string dir = ClusterDir(workspace_dir, name);
   SKIFF_RETURN_IF_ERROR(EnsureDir(dir));
-  return WriteFileAtomic(dir + "/kubeconfig", kubeconfig, 0600);
+  return WriteFileAtomically(dir + "/kubeconfig", kubeconfig, 0600);
 }
 
 Status RemoveClusterFiles(const std::string& workspace_dir, const std::string& name) {

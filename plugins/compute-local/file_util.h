@@ -1,5 +1,5 @@
-// Small file helpers for the local target's service directory: atomic
-// writes (temp + rename, so a reader never sees half a file) and log tails.
+// Small file helpers for the local target's service directory: reads and
+// log tails (atomic writes: skiff/util/atomic_file.h).
 #pragma once
 
 #include <sys/types.h>
@@ -9,10 +9,6 @@
 #include "skiff/status.h"
 
 namespace skiff::compute_local {
-
-// Writes `content` to `path` through `path.tmp.<pid>` + rename(2), with
-// `mode` set before the rename. Safe against concurrent readers.
-Status WriteFileAtomic(const std::string& path, const std::string& content, mode_t mode);
 
 // The whole file; kNotFound if it does not exist.
 StatusOr<std::string> ReadFile(const std::string& path);

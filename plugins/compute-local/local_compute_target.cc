@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "file_util.h"
+#include "skiff/util/atomic_file.h"
 #include "health_probe.h"
 #include "process_probe.h"
 #include "server_config_writer.h"
@@ -151,7 +152,7 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
     ::unlink(stale.c_str());
   }
   // 0600: it holds key digests only, but still.
-  SKIFF_RETURN_IF_ERROR(WriteFileAtomic(dir.server_json(), config, 0600));
+  SKIFF_RETURN_IF_ERROR(WriteFileAtomically(dir.server_json(), config, 0600));
   return LaunchSupervisor(options_, dir).WithContext("deploy service '" + spec.name + "'");
 }
 
@@ -174,7 +175,7 @@ Status LocalComputeTarget::UpdateService(const ServiceSpec& spec) {
   }
   SKIFF_ASSIGN_OR_RETURN(std::string config,
                          MakeServerConfig(spec.name, spec.server_config_json, dir, port));
-  SKIFF_RETURN_IF_ERROR(WriteFileAtomic(dir.server_json(), config, 0600));
+  SKIFF_RETURN_IF_ERROR(WriteFileAtomically(dir.server_json(), config, 0600));
   if (::kill(*supervisor, SIGHUP) != 0) {
     return Unavailable("service '" + spec.name + "': cannot signal its supervisor (pid " +
                        std::to_string(*supervisor) + "): " + std::strerror(errno));
@@ -258,7 +259,7 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
     auto marker = ReadFile(dir.ready_marker());
     if (!marker.ok() || *marker != server_pid) {
       // Best effort: a concurrent delete may have removed the directory.
-      (void)WriteFileAtomic(dir.ready_marker(), server_pid, 0600);
+      (void)WriteFileAtomically(dir.ready_marker(), server_pid, 0600);
     }
     return status;
   }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "file_util.h"
+#include "skiff/util/atomic_file.h"
 #include "supervisor.h"
 
 namespace {
@@ -134,7 +135,7 @@ int main(int argc, char** argv) {
   ::sigprocmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  skiff::Status pid_written = skiff::compute_local::WriteFileAtomic(
+  skiff::Status pid_written = skiff::WriteFileAtomically(
       dir.supervisor_pid(), std::to_string(::getpid()) + "\n", 0600);
   if (!pid_written.ok()) {
     SupervisorLog("error: " + pid_written.message());

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "file_util.h"
+#include "skiff/util/atomic_file.h"
 
 namespace skiff::compute_local {
 
@@ -37,7 +38,7 @@ StatusOr<SupervisorState> SupervisorState::FromJson(const std::string& text) {
 }
 
 Status WriteSupervisorState(const std::string& path, const SupervisorState& state) {
-  return WriteFileAtomic(path, state.ToJson(), 0600);
+  return WriteFileAtomically(path, state.ToJson(), 0600);
 }
 
 StatusOr<SupervisorState> ReadSupervisorState(const std::string& path) {

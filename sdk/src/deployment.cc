@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "skiff/config/deployment_config.h"
+#include "skiff/util/atomic_file.h"
 #include "skiff/config/inference_config.h"
 #include "skiff/sdk/plugins.h"
 
@@ -51,23 +52,8 @@ Status WriteKeys(const Workspace& ws, const std::string& service, const std::str
     return Internal("cannot create '" + dir + "': " + std::strerror(errno));
   }
   const std::string path = KeysPath(ws, service);
-  const std::string tmp = path + ".tmp";
   const std::string text = json{{"primaryKey", primary}, {"secondaryKey", secondary}}.dump();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Internal("cannot write '" + tmp + "': " + std::strerror(errno));
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return Internal("cannot write the keys file '" + path + "': " + std::strerror(errno));
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return OkStatus();
+  return WriteFileAtomically(path, text, 0600).WithContext("the keys file of '" + service + "'");
 }
 
 StatusOr<std::pair<std::string, std::string>> ReadKeys(const Workspace& ws,

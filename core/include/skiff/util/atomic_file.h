@@ -1,0 +1,26 @@
+// WriteFileAtomically: the one way skiff replaces a small file (configs,
+// keys, kubeconfigs, cluster and service state) so that a reader, or a
+// process killed half-way, sees the old file or the new one, never a mix.
+// Standard library + POSIX only: lives in skiff_abi so every plugin and the
+// SDK can use it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "skiff/status.h"
+
+namespace skiff {
+
+// Writes `contents` to a unique temp file beside `path` (mkstemp, so
+// concurrent writers never share one), sets `mode` (0600 for secrets: the
+// file is never readable by others, not even briefly), fsyncs it, renames it
+// over `path`, then fsyncs the directory so the rename survives a crash. On
+// any failure the temp file is removed, `path` is untouched, and the error
+// names the file and the errno text (e.g. "No space left on device").
+// Threading: safe to call concurrently; the last rename wins.
+Status WriteFileAtomically(const std::string& path, std::string_view contents, mode_t mode);
+
+}  // namespace skiff
