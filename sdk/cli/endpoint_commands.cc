@@ -39,7 +39,7 @@ sdk::EndpointVersion VersionFrom(const sdk::Workspace& ws, const EndpointArgs& a
   return v;
 }
 
-void PrintEndpoint(const GlobalOptions& options, const sdk::AksEndpoint& e) {
+void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
   auto status = e.state();
   nlohmann::json versions = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;

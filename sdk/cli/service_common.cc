@@ -32,7 +32,7 @@ std::vector<sdk::Model> ResolveModels(const sdk::Workspace& ws, const std::vecto
   return models;
 }
 
-void WaitWithProgress(const sdk::Webservice& service) {
+void WaitWithProgress(sdk::Webservice service) {
   std::cerr << "Waiting for '" << service.name() << "' to become Healthy..." << std::endl;
   auto status = ValueOrThrow(service.wait_for_deployment(
       std::chrono::seconds(600), [](ServiceState state, std::chrono::milliseconds elapsed) {

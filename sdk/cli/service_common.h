@@ -16,7 +16,7 @@ std::string ReadJsonFile(const std::string& path, const std::string& flag);
 // Resolves -m NAME[:VERSION] values to registered models.
 std::vector<sdk::Model> ResolveModels(const sdk::Workspace& ws, const std::vector<std::string>& ids);
 // Prints progress of a deployment until Healthy/Failed; throws on Failed.
-void WaitWithProgress(const sdk::Webservice& service);
+void WaitWithProgress(sdk::Webservice service);
 // `show` output of a service or endpoint.
 void PrintService(const GlobalOptions& options, sdk::Webservice service);
 void PrintKeys(const GlobalOptions& options, const sdk::Webservice& service);

@@ -268,7 +268,7 @@ std::string Webservice::swagger_uri() const {
   return "";
 }
 
-StatusOr<ServiceStatus> Webservice::state() const {
+StatusOr<ServiceStatus> Webservice::state() {
   SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record_.compute_target));
   SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
   SKIFF_ASSIGN_OR_RETURN(ServiceStatus status, plugin->GetState(record_.name));
@@ -278,13 +278,13 @@ StatusOr<ServiceStatus> Webservice::state() const {
   if (updated.state != record_.state || updated.scoring_uri != record_.scoring_uri) {
     (void)ws_.store().UpdateService(updated);
   }
-  const_cast<Webservice*>(this)->record_ = updated;
+  record_ = updated;
   return status;
 }
 
 StatusOr<ServiceStatus> Webservice::wait_for_deployment(
     std::chrono::seconds timeout,
-    const std::function<void(ServiceState, std::chrono::milliseconds)>& progress) const {
+    const std::function<void(ServiceState, std::chrono::milliseconds)>& progress) {
   const auto start = std::chrono::steady_clock::now();
   std::optional<ServiceState> last;
   for (;;) {
@@ -359,7 +359,7 @@ StatusOr<Credential> Webservice::get_token() const {
 }
 
 Status Webservice::update(const std::vector<Model>& models, const std::string& inference_config_json,
-                          const std::string& deployment_config_json) const {
+                          const std::string& deployment_config_json) {
   SKIFF_RETURN_IF_ERROR(Begin(ws_, record_.name, "update"));
   OperationGuard guard(ws_.store(), record_.name);
   store::ServiceRecord record = record_;
@@ -381,7 +381,7 @@ Status Webservice::update(const std::vector<Model>& models, const std::string& i
   record.state = "Transitioning";
   SKIFF_RETURN_IF_ERROR(ws_.store().UpdateService(record));
   Status rolled = Roll(ws_, record, false);
-  const_cast<Webservice*>(this)->record_ = record;
+  record_ = record;
   return rolled;
 }
 

@@ -61,11 +61,13 @@ class Webservice {
   static StatusOr<std::vector<Webservice>> list(const Workspace& ws);
 
   // Polls the target until Healthy or Failed (or `timeout`), calling
-  // `progress(state, elapsed)` on every state change.
+  // `progress(state, elapsed)` on every state change. Refreshes record().
   StatusOr<ServiceStatus> wait_for_deployment(
       std::chrono::seconds timeout = std::chrono::seconds(600),
-      const std::function<void(ServiceState, std::chrono::milliseconds)>& progress = {}) const;
-  StatusOr<ServiceStatus> state() const;
+      const std::function<void(ServiceState, std::chrono::milliseconds)>& progress = {});
+  // Asks the target for the current state; refreshes record() (state and
+  // scoring URI) and stores a change.
+  StatusOr<ServiceStatus> state();
   StatusOr<std::string> get_logs(int num_lines = 5000) const;
   // (primary, secondary)
   StatusOr<std::pair<std::string, std::string>> get_keys() const;
@@ -75,10 +77,10 @@ class Webservice {
   // A token for token-auth services: (token, refresh_by Unix seconds).
   StatusOr<Credential> get_token() const;
   // Rolls the service to new models / inference config / deployment config
-  // (each optional) with no failed request.
+  // (each optional) with no failed request. Refreshes record().
   Status update(const std::vector<Model>& models = {},
                 const std::string& inference_config_json = "",
-                const std::string& deployment_config_json = "") const;
+                const std::string& deployment_config_json = "");
   Status delete_service() const;
   // POSTs `input_json` to the Azure-style scoring URI with the key or token;
   // returns the response body (error: the status and body).
