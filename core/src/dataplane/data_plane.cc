@@ -8,6 +8,7 @@
 
 #include "batched_model.h"
 #include "skiff/auth/responses.h"
+#include "skiff/dataplane/upstream_model.h"
 #include "skiff/plugin_host/loaded_plugin.h"
 #include "skiff/protocol/azure_score.h"
 #include "skiff/protocol/infer_request.h"
@@ -148,6 +149,20 @@ Status DataPlane::Apply(const ServerConfig& config) {
   const int replicas = dc.num_replicas.value_or(dc.auto_scaler.min_replicas);
   auto loader = [&](const VersionPlan& plan) -> StatusOr<std::unique_ptr<ScoringPool>> {
     const ServerVersionConfig& v = *by_name.at(plan.spec.name);
+    if (!v.upstream.empty()) {
+      // Scored by another skiff-server: workers bound the requests in flight
+      // to it; batching is the upstream's business.
+      ScoringPoolOptions pool;
+      pool.max_queue_wait = std::chrono::milliseconds(dc.max_queue_wait_ms);
+      pool.scoring_timeout = std::chrono::milliseconds(dc.scoring_timeout_ms);
+      pool.workers = replicas * dc.max_concurrent_requests_per_container;
+      UpstreamOptions upstream{v.upstream, config::ToSignature(v.inference),
+                               std::chrono::milliseconds(dc.scoring_timeout_ms)};
+      return ScoringPool::Create(pool, [upstream]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+        SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, MakeUpstreamModel(upstream));
+        return std::shared_ptr<LoadedModel>(std::move(model));
+      });
+    }
     SKIFF_ASSIGN_OR_RETURN(std::shared_ptr<Accelerator> accel,
                            AcceleratorFor(v.inference.accelerator));
     ModelLoadOptions load;

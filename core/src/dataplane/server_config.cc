@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "skiff/dataplane/upstream_model.h"
+
 namespace skiff::dataplane {
 namespace {
 
@@ -33,7 +35,7 @@ AuthMode ServerConfig::auth_mode() const {
 }
 
 std::string ServerConfig::ContentKey(const ServerVersionConfig& version) {
-  return version.sha256 + "|" + version.artifact_path + "|" +
+  return version.sha256 + "|" + version.artifact_path + "|" + version.upstream + "|" +
          config::ToJson(version.inference).dump();
 }
 
@@ -102,7 +104,13 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
     const std::string path = "$.versions[" + std::to_string(index++) + "]";
     if (!v.is_object()) return InvalidArgument("server config: `" + path + "` must be an object");
     SKIFF_RETURN_IF_ERROR(Expect(v, "name", T::string, path, true));
-    SKIFF_RETURN_IF_ERROR(Expect(v, "artifactPath", T::string, path, true));
+    SKIFF_RETURN_IF_ERROR(Expect(v, "upstream", T::string, path, false));
+    SKIFF_RETURN_IF_ERROR(Expect(v, "artifactPath", T::string, path, !v.contains("upstream")));
+    if (v.contains("upstream") && v.contains("artifactPath")) {
+      return InvalidArgument("server config: `" + path +
+                             "` has both `artifactPath` and `upstream`; a version is served "
+                             "here or by its upstream, not both");
+    }
     SKIFF_RETURN_IF_ERROR(Expect(v, "sha256", T::string, path, false));
     SKIFF_RETURN_IF_ERROR(Expect(v, "trafficPercentile", T::number_integer, path, false));
     SKIFF_RETURN_IF_ERROR(Expect(v, "isDefault", T::boolean, path, false));
@@ -113,7 +121,11 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
     version.spec.traffic_percentile = v.value("trafficPercentile", 0);
     version.spec.is_default = v.value("isDefault", false);
     version.spec.type = v.value("isControl", false) ? VersionType::kControl : VersionType::kTreatment;
-    version.artifact_path = v["artifactPath"].get<std::string>();
+    version.artifact_path = v.value("artifactPath", "");
+    version.upstream = v.value("upstream", "");
+    if (!version.upstream.empty()) {
+      SKIFF_RETURN_IF_ERROR(ValidateUpstreamUrl(version.upstream).WithContext("server config `" + path + ".upstream`"));
+    }
     version.sha256 = v.value("sha256", "");
     auto inference = config::ParseInferenceConfig(v["inferenceConfig"].dump());
     if (!inference.ok()) return inference.status().WithContext("server config " + path);

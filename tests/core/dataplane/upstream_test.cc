@@ -1,0 +1,233 @@
+// A skiff-server as the router in front of version servers (the Kubernetes
+// layout): real loopback DataPlanes, the router with key auth and versions
+// whose `upstream` is another DataPlane's OIP infer URL. Checks the router
+// authenticates before anything reaches a version, splits and pins, and maps
+// upstream failures to 502/503/504.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+#include <nlohmann/json.hpp>
+
+#include "http_client.h"
+#include "sha256_hex.h"
+#include "skiff/dataplane/data_plane.h"
+#include "skiff/dataplane/upstream_model.h"
+
+namespace skiff::dataplane {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using skiff::testing::HttpClient;
+using skiff::testing::Reply;
+using skiff::testing::Sha256Hex;
+
+const std::string kKey = "router-key-0123456789-abcdefghijklmnopqrstuvwx";
+
+json InferenceConfig() {
+  return {{"accelerator", "testmodel"},
+          {"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
+          {"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}}};
+}
+
+std::string OipBody(float first) {
+  return json{{"inputs",
+               {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {1, 4}},
+                 {"data", {first, 1.0, 2.0, 3.0}}}}}}
+      .dump();
+}
+
+// One DataPlane behind its own HttpServer.
+struct Plane {
+  std::unique_ptr<DataPlane> plane;
+  std::unique_ptr<HttpServer> server;
+  uint16_t port() const { return server->port(); }
+  void Stop() {  // the server (which calls into the plane) goes first
+    server.reset();
+    plane.reset();
+  }
+};
+
+class UpstreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("skiff-up-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    const std::string bin = std::getenv("SKIFF_BINARY_DIR");
+    PluginHost::Options options;
+    options.search_path = {bin + "/lib/skiff/plugins", bin + "/tests/dataplane_plugins"};
+    host_ = std::make_unique<PluginHost>(options);
+    host_->Discover();
+  }
+  void TearDown() override {
+    router_.Stop();
+    blue_.Stop();
+    green_.Stop();
+    fs::remove_all(dir_);
+  }
+
+  Plane Start(const json& config) {
+    Plane p;
+    p.plane = std::make_unique<DataPlane>(host_.get(), "test");
+    p.server = HttpServer::Start({}, p.plane.get()).value();
+    auto parsed = ParseServerConfig(config.dump());
+    EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+    Status applied = p.plane->Apply(*parsed);
+    EXPECT_TRUE(applied.ok()) << applied.ToString();
+    return p;
+  }
+  // A version server: the endpoint's one version, no auth (cluster-internal).
+  Plane Backend(const std::string& version) {
+    return Start({{"service", "ep"},
+                  {"deploymentConfig", {{"authEnabled", false}}},
+                  {"versions",
+                   {{{"name", version}, {"artifactPath", "/dev/null"}, {"sha256", version},
+                     {"inferenceConfig", InferenceConfig()}}}}});
+  }
+  static std::string InferUrl(uint16_t port) {
+    return "http://127.0.0.1:" + std::to_string(port) + "/v2/models/ep/infer";
+  }
+  json RouterConfig(json versions, json deployment = json::object()) {
+    deployment["authEnabled"] = true;
+    return {{"service", "ep"},
+            {"routingSeed", 7},
+            {"auth",
+             {{"plugin", "default"},
+              {"options", {{"workspace", "ws"}, {"keysDir", (dir_ / "keys").string()}}},
+              {"keySha256", {Sha256Hex(kKey)}}}},
+            {"deploymentConfig", deployment},
+            {"versions", versions}};
+  }
+  static json UpVersion(const std::string& name, int pct, uint16_t port, bool is_default = false) {
+    return {{"name", name},           {"trafficPercentile", pct},
+            {"isDefault", is_default}, {"upstream", InferUrl(port)},
+            {"inferenceConfig", InferenceConfig()}};
+  }
+  static std::map<std::string, std::string> Auth(const std::string& version = "") {
+    std::map<std::string, std::string> h = {{"Authorization", "Bearer " + kKey}};
+    if (!version.empty()) h["azureml-model-deployment"] = version;
+    return h;
+  }
+  static int Scored(uint16_t port) {
+    // The version server's own count of 200s, from its /metrics.
+    Reply m = HttpClient(port).Get("/metrics");
+    int total = 0;
+    std::istringstream lines(m.body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("skiff_requests_total", 0) == 0 && line.find("code=\"200\"") != std::string::npos) {
+        total += std::stoi(line.substr(line.rfind(' ') + 1));
+      }
+    }
+    return total;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<PluginHost> host_;
+  Plane router_, blue_, green_;
+};
+
+TEST_F(UpstreamTest, RouterAuthenticatesThenForwardsToTheVersionServer) {
+  blue_ = Backend("blue");
+  router_ = Start(RouterConfig({UpVersion("blue", 100, blue_.port(), true)}));
+  HttpClient c(router_.port());
+  EXPECT_EQ(c.Post("/v2/models/ep/infer", OipBody(0.5f)).status, 401);
+  EXPECT_EQ(Scored(blue_.port()), 0) << "nothing reaches a version without a key";
+  Reply r = c.Post("/v2/models/ep/infer", OipBody(0.5f), Auth());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("azureml-model-deployment"), "blue");
+  json out = json::parse(r.body);
+  EXPECT_EQ(out["outputs"][0]["name"], "y");
+  EXPECT_EQ(out["outputs"][0]["data"], json({1.0, 2.0, 4.0, 6.0}));
+  // The Azure route at the router, OIP to the version.
+  Reply score = c.Post("/api/v1/service/ep/score", R"({"data": [[1, 2, 3, 4]]})", Auth());
+  ASSERT_EQ(score.status, 200) << score.body;
+  EXPECT_EQ(json::parse(score.body)["result"], json({{2.0, 4.0, 6.0, 8.0}}));
+  EXPECT_EQ(Scored(blue_.port()), 2);
+}
+
+TEST_F(UpstreamTest, SplitAndPinningChooseTheVersionServer) {
+  blue_ = Backend("blue");
+  green_ = Backend("green");
+  router_ = Start(RouterConfig({UpVersion("blue", 70, blue_.port(), true),
+                                UpVersion("green", 30, green_.port())}));
+  HttpClient c(router_.port());
+  for (int i = 0; i < 5; ++i) {
+    Reply r = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth("green"));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.header("azureml-model-deployment"), "green");
+  }
+  EXPECT_EQ(Scored(green_.port()), 5);
+  EXPECT_EQ(Scored(blue_.port()), 0);
+  int blue = 0, green = 0;
+  for (int i = 0; i < 200; ++i) {
+    Reply r = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth());
+    ASSERT_EQ(r.status, 200) << r.body;
+    (r.header("azureml-model-deployment") == "blue" ? blue : green)++;
+  }
+  EXPECT_EQ(Scored(blue_.port()), blue) << "each answer came from the version it names";
+  EXPECT_EQ(Scored(green_.port()), 5 + green);
+  EXPECT_GT(blue, green) << "70/30";
+  EXPECT_GT(green, 20);
+}
+
+TEST_F(UpstreamTest, UpstreamFailuresMapToGatewayStatusCodes) {
+  blue_ = Backend("blue");
+  router_ = Start(RouterConfig({UpVersion("blue", 100, blue_.port(), true)},
+                               {{"scoringTimeoutMs", 200}}));
+  HttpClient c(router_.port());
+  Reply failed = c.Post("/v2/models/ep/infer", OipBody(-1.0f), Auth());  // the model throws
+  EXPECT_EQ(failed.status, 502) << failed.body;
+  EXPECT_NE(failed.body.find("model exploded"), std::string::npos) << failed.body;
+  Reply slow = c.Post("/v2/models/ep/infer", OipBody(-2.0f), Auth());  // 500 ms > 200 ms
+  EXPECT_EQ(slow.status, 504) << slow.body;
+  Reply bad = c.Post("/v2/models/ep/infer", R"({"inputs": 1})", Auth());
+  EXPECT_EQ(bad.status, 400) << "decoded (and refused) at the router";
+  // The version server finishes the slow request, then serves again.
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (status != 200 && std::chrono::steady_clock::now() < deadline) {
+    status = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth()).status;
+  }
+  EXPECT_EQ(status, 200) << "recovered";
+
+  const uint16_t gone = blue_.port();
+  blue_.Stop();  // the version server goes away
+  Reply down = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth());
+  EXPECT_EQ(down.status, 502) << down.body;
+  EXPECT_NE(down.body.find("127.0.0.1:" + std::to_string(gone)), std::string::npos) << down.body;
+  EXPECT_EQ(c.Get("/v2/health/live").status, 200) << "the router itself stays up";
+}
+
+TEST(UpstreamConfigTest, UpstreamIsValidatedAndExclusiveWithAnArtifact) {
+  json version = {{"name", "blue"},
+                  {"upstream", "http://blue.ns.svc.cluster.local:5001/v2/models/ep/infer"},
+                  {"inferenceConfig", InferenceConfig()}};
+  json config = {{"service", "ep"}, {"deploymentConfig", {{"authEnabled", false}}},
+                 {"versions", {version}}};
+  auto ok = ParseServerConfig(config.dump());
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->versions[0].upstream, version["upstream"]);
+  EXPECT_NE(ServerConfig::ContentKey(ok->versions[0]).find("blue.ns.svc"), std::string::npos);
+
+  config["versions"][0]["upstream"] = "https://elsewhere/v2";
+  auto bad = ParseServerConfig(config.dump());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("$.versions[0].upstream"), std::string::npos)
+      << bad.status().message();
+  config["versions"][0]["upstream"] = version["upstream"];
+  config["versions"][0]["artifactPath"] = "/models/blue.pt";
+  auto both = ParseServerConfig(config.dump());
+  EXPECT_NE(both.status().message().find("both `artifactPath` and `upstream`"), std::string::npos)
+      << both.status().message();
+  config["versions"][0].erase("upstream");
+  config["versions"][0].erase("artifactPath");
+  EXPECT_NE(ParseServerConfig(config.dump()).status().message().find("artifactPath` is required"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace skiff::dataplane
