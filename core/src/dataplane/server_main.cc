@@ -1,17 +1,23 @@
 // skiff-server: serves one service or endpoint. Started by a compute target
 // (the local target's supervisor, or the Kubernetes Deployment) with
-//   skiff-server --config server.json
-// SIGHUP re-reads the config (keys, traffic, versions: no restart).
+//   skiff-server --config server.json [--watch-config SECONDS]
+// SIGHUP re-reads the config (keys, traffic, versions: no restart);
+// --watch-config does the same whenever the file's content changes (a
+// Kubernetes ConfigMap/Secret volume is updated in place, no signal comes).
 // SIGTERM/SIGINT: readiness turns 503 at once, in-flight requests finish,
 // exit 0 within the config's drain grace period.
 #include <signal.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -45,27 +51,44 @@ std::vector<std::string> PluginSearchPath() {
 
 void Log(const std::string& line) { std::cerr << "skiff-server: " << line << std::endl; }
 
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text;
+}
+
+constexpr char kUsage[] = "usage: skiff-server --config server.json [--watch-config SECONDS]";
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string config_path;
+  double watch_seconds = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if ((a == "--config" || a == "-c") && i + 1 < argc) {
       config_path = argv[++i];
+    } else if (a == "--watch-config" && i + 1 < argc) {
+      char* end = nullptr;
+      watch_seconds = std::strtod(argv[++i], &end);
+      if (end == argv[i] || *end != '\0' || watch_seconds < 0.1 || watch_seconds > 3600) {
+        std::cerr << "skiff-server: error: --watch-config takes seconds between 0.1 and 3600, "
+                     "not '" << argv[i] << "'; " << kUsage << "\n";
+        return 2;
+      }
     } else if (a == "--help" || a == "-h") {
-      std::cout << "usage: skiff-server --config server.json\n"
+      std::cout << kUsage << "\n"
                    "Serves one skiff service; see docs/server-config.md.\n"
+                   "  --watch-config S  re-read the config when its content changes (checked every S s)\n"
                    "Example:\n  skiff-server --config ~/.skiff/services/my-svc/server.json\n";
       return 0;
     } else {
-      std::cerr << "skiff-server: error: unknown argument '" << a
-                << "'; usage: skiff-server --config server.json\n";
+      std::cerr << "skiff-server: error: unknown argument '" << a << "'; " << kUsage << "\n";
       return 2;
     }
   }
   if (config_path.empty()) {
-    std::cerr << "skiff-server: error: --config is required; usage: skiff-server --config server.json\n";
+    std::cerr << "skiff-server: error: --config is required; " << kUsage << "\n";
     return 2;
   }
   // Block the signals in every thread; one thread waits for them.
@@ -121,6 +144,26 @@ int main(int argc, char** argv) {
                          .count()) +
       " ms");
 
+  // The watcher only raises SIGHUP: one reload path, on this thread.
+  std::mutex watch_mu;
+  std::condition_variable watch_cv;
+  bool stop_watching = false;  // guarded by watch_mu
+  std::thread watcher;
+  if (watch_seconds > 0) {
+    watcher = std::thread([&] {
+      std::string last = Slurp(config_path);
+      const auto step = std::chrono::milliseconds(static_cast<int64_t>(watch_seconds * 1000));
+      std::unique_lock<std::mutex> lock(watch_mu);
+      while (!watch_cv.wait_for(lock, step, [&] { return stop_watching; })) {
+        std::string now = Slurp(config_path);
+        if (!now.empty() && now != last) {
+          last = std::move(now);
+          ::kill(::getpid(), SIGHUP);
+        }
+      }
+    });
+  }
+
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -133,6 +176,12 @@ int main(int argc, char** argv) {
     }
     break;  // SIGTERM / SIGINT
   }
+  {
+    std::lock_guard<std::mutex> lock(watch_mu);
+    stop_watching = true;
+  }
+  watch_cv.notify_all();
+  if (watcher.joinable()) watcher.join();
   Log("draining");
   plane.BeginDrain();
   (*server)->StopAccepting();

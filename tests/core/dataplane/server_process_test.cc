@@ -64,7 +64,7 @@ class ServerProcessTest : public ::testing::Test {
   }
 
   // Starts skiff-server and waits until it is ready; returns its port.
-  uint16_t Start() {
+  uint16_t Start(std::vector<std::string> extra_args = {}) {
     const std::string bin = std::string(std::getenv("SKIFF_BINARY_DIR")) + "/bin/skiff-server";
     std::string config = (dir_ / "server.json").string();
     std::string plugins = std::string(std::getenv("SKIFF_BINARY_DIR")) + "/tests/dataplane_plugins";
@@ -74,7 +74,9 @@ class ServerProcessTest : public ::testing::Test {
     envp.push_back(env_plugin.data());
     envp.push_back(nullptr);
     std::vector<char*> argv = {const_cast<char*>(bin.c_str()), const_cast<char*>("--config"),
-                               config.data(), nullptr};
+                               config.data()};
+    for (auto& a : extra_args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     EXPECT_EQ(::posix_spawn(&pid_, bin.c_str(), nullptr, nullptr, argv.data(), envp.data()), 0);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!fs::exists(dir_ / "port") && std::chrono::steady_clock::now() < deadline) {
@@ -147,6 +149,46 @@ TEST_F(ServerProcessTest, SighupReloadsKeysWithoutRestart) {
   EXPECT_EQ(c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kNewKey}}).status,
             200);
   EXPECT_EQ(::kill(pid_, 0), 0) << "same process, no restart";
+}
+
+TEST_F(ServerProcessTest, WatchConfigReloadsWhenTheFileChangesWithoutASignal) {
+  WriteConfig(kKey);
+  uint16_t port = Start({"--watch-config", "0.2"});
+  HttpClient c(port);
+  ASSERT_EQ(c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status, 200);
+  WriteConfig(kNewKey);  // as a Kubernetes volume update would: no SIGHUP
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int status = 200;
+  while (status == 200 && std::chrono::steady_clock::now() < deadline) {
+    status = c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status;
+  }
+  EXPECT_EQ(status, 401) << "the old key is refused after the watched reload";
+  EXPECT_EQ(c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kNewKey}}).status,
+            200);
+  // A broken file is refused; the last good configuration keeps serving.
+  std::ofstream(dir_ / "server.json") << "{ not json";
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // > 2 watch periods: let it try
+  EXPECT_EQ(c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kNewKey}}).status,
+            200);
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(pid_, &wstatus, 0), pid_);
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << "the watcher does not block the drain";
+}
+
+TEST_F(ServerProcessTest, WatchConfigRejectsABadInterval) {
+  WriteConfig(kKey);
+  const std::string bin = std::string(std::getenv("SKIFF_BINARY_DIR")) + "/bin/skiff-server";
+  const std::string cmd = bin + " --config " + (dir_ / "server.json").string() +
+                          " --watch-config soon 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  const int rc = ::pclose(p);
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  EXPECT_NE(out.find("--watch-config takes seconds"), std::string::npos) << out;
 }
 
 }  // namespace
