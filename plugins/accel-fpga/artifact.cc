@@ -45,7 +45,8 @@ Status ReadSignature(const std::string& file, const std::string& text, FpgaArtif
   for (const auto& [key, value] : root.items()) {
     (void)value;
     if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
-      return Bad(file, "$." + key, "is not a known key (format, kernel, platform, xclbinUuid, maxBatch, layers)");
+      return Bad(file, "$." + key,
+                 "is not a known key (format, kernel, platform, xclbinUuid, maxBatch, layers)");
     }
   }
   auto format = root.find("format");
@@ -53,16 +54,20 @@ Status ReadSignature(const std::string& file, const std::string& text, FpgaArtif
     return Bad(file, "$.format", "must be \"skiff-fpga-mlp/1\"");
   }
   if (auto k = root.find("kernel"); k != root.end()) {
-    if (!k->is_string() || k->get<std::string>().empty()) return Bad(file, "$.kernel", "must be a non-empty string");
+    if (!k->is_string() || k->get<std::string>().empty())
+      return Bad(file, "$.kernel", "must be a non-empty string");
     a.kernel = k->get<std::string>();
   }
   if (auto p = root.find("platform"); p != root.end()) {
-    if (!p->is_string()) return Bad(file, "$.platform", "must be a string (the xclbin's platform VBNV)");
+    if (!p->is_string())
+      return Bad(file, "$.platform", "must be a string (the xclbin's platform VBNV)");
     a.platform = p->get<std::string>();
   }
   if (auto u = root.find("xclbinUuid"); u != root.end()) {
     a.uuid = u->is_string() ? ParseUuid(u->get<std::string>()) : std::nullopt;
-    if (!a.uuid) return Bad(file, "$.xclbinUuid", "must be a UUID such as \"01234567-89ab-cdef-0123-456789abcdef\"");
+    if (!a.uuid)
+      return Bad(file, "$.xclbinUuid",
+                 "must be a UUID such as \"01234567-89ab-cdef-0123-456789abcdef\"");
   }
   if (root.contains("maxBatch")) {
     SKIFF_ASSIGN_OR_RETURN(a.max_batch, Int(root, file, "$", "maxBatch", 1, kMaxBatchLimit));
@@ -83,8 +88,9 @@ Status ReadSignature(const std::string& file, const std::string& text, FpgaArtif
       spec.relu = r->get<bool>();
     }
     if (i > 0 && spec.in != a.layers.back().out) {
-      return Bad(file, path + ".in", "is " + std::to_string(spec.in) + " but the previous layer outputs " +
-                                          std::to_string(a.layers.back().out));
+      return Bad(file, path + ".in",
+                 "is " + std::to_string(spec.in) + " but the previous layer outputs " +
+                     std::to_string(a.layers.back().out));
     }
     a.layers.push_back(spec);
   }
@@ -102,7 +108,10 @@ std::optional<XclbinUuid> ParseUuid(const std::string& text) {
   XclbinUuid out{};
   for (size_t i = 0; i < 32; ++i) {
     const char c = hex[i];
-    int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+    int v = (c >= '0' && c <= '9')   ? c - '0'
+            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                     : -1;
     if (v < 0) return std::nullopt;
     out[i / 2] = static_cast<uint8_t>(out[i / 2] | (i % 2 == 0 ? v << 4 : v));
   }
@@ -119,10 +128,12 @@ StatusOr<FpgaArtifact> ReadArtifact(const std::string& dir) {
   const std::string weights_path = dir + "/weights.bin";
   SKIFF_ASSIGN_OR_RETURN(std::string weights, ReadFile(weights_path));
   size_t expected = 0;
-  for (const LayerSpec& l : a.layers) expected += (size_t(l.in) * size_t(l.out) + size_t(l.out)) * sizeof(float);
+  for (const LayerSpec& l : a.layers)
+    expected += (size_t(l.in) * size_t(l.out) + size_t(l.out)) * sizeof(float);
   if (weights.size() != expected) {
     return InvalidArgument("'" + weights_path + "' holds " + std::to_string(weights.size()) +
-                           " bytes but the layers in signature.json need " + std::to_string(expected) +
+                           " bytes but the layers in signature.json need " +
+                           std::to_string(expected) +
                            " (float32, per layer W[out][in] then b[out])");
   }
   size_t at = 0;

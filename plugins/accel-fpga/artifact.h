@@ -25,10 +25,10 @@ struct FpgaArtifact {
   std::string xclbin_path;
   std::string xclbin_bytes;
   std::string kernel = "mlp_dense";
-  std::string platform;              // "" = any
-  std::optional<XclbinUuid> uuid;    // nullopt = any
-  int32_t max_batch = 64;            // rows per kernel run
-  std::vector<LayerSpec> layers;     // chained: layers[i].out == layers[i+1].in
+  std::string platform;                             // "" = any
+  std::optional<XclbinUuid> uuid;                   // nullopt = any
+  int32_t max_batch = 64;                           // rows per kernel run
+  std::vector<LayerSpec> layers;                    // chained: layers[i].out == layers[i+1].in
   std::vector<std::vector<float>> weights, biases;  // per layer
 };
 

@@ -34,7 +34,8 @@ StatusOr<BufferSet> BufferSet::Create(Kernel& kernel, const FpgaArtifact& a) {
   for (size_t i = 0; i <= a.layers.size(); ++i) {
     const size_t dim = i == 0 ? a.layers[0].in : a.layers[i - 1].out;
     const int32_t group = i == a.layers.size() ? out_group : in_group;
-    SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<Buffer> act, kernel.Allocate(rows * dim * sizeof(float), group));
+    SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<Buffer> act,
+                           kernel.Allocate(rows * dim * sizeof(float), group));
     set.activations_.push_back(std::move(act));
   }
   for (size_t l = 0; l < a.layers.size(); ++l) {

@@ -14,8 +14,8 @@ class FpgaAccelerator final : public Accelerator {
   // `options_json` must be empty or "{}" (model settings live in the
   // inference config's acceleratorOptions). `runtime` defaults to XRT.
   // Errors: kInvalidArgument for other plugin options.
-  static StatusOr<std::unique_ptr<FpgaAccelerator>> Create(const std::string& options_json,
-                                                           std::shared_ptr<Runtime> runtime = nullptr);
+  static StatusOr<std::unique_ptr<FpgaAccelerator>> Create(
+      const std::string& options_json, std::shared_ptr<Runtime> runtime = nullptr);
 
   // See FpgaModel::Load. Threading: may be called concurrently for different replicas.
   StatusOr<std::unique_ptr<LoadedModel>> Load(const ModelLoadOptions& options) override;

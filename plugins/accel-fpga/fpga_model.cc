@@ -39,8 +39,8 @@ StatusOr<XclbinMetadata> CheckXclbin(const FpgaArtifact& a) {
   if (!meta.ok()) return meta.status().WithContext("xclbin '" + a.xclbin_path + "'");
   if (!a.platform.empty() && meta->platform != a.platform) {
     return FailedPrecondition("xclbin '" + a.xclbin_path + "' is built for platform '" +
-                              meta->platform + "' but signature.json pins platform '" +
-                              a.platform + "'; rebuild for the card or fix `$.platform`");
+                              meta->platform + "' but signature.json pins platform '" + a.platform +
+                              "'; rebuild for the card or fix `$.platform`");
   }
   if (a.uuid && *a.uuid != meta->uuid) {
     return FailedPrecondition("xclbin '" + a.xclbin_path + "' has UUID " +
@@ -93,8 +93,8 @@ StatusOr<std::vector<Tensor>> FpgaModel::Score(const std::vector<Tensor>& inputs
   const int64_t rows = in.shape[0];
   std::vector<float> input(in.data.size() / sizeof(float));
   if (!input.empty()) std::memcpy(input.data(), in.data.data(), in.data.size());
-  SKIFF_ASSIGN_OR_RETURN(std::vector<float> result,
-                         RunMlp(*kernel_, *buffers_, artifact_, input.data(), rows, options_.timeout));
+  SKIFF_ASSIGN_OR_RETURN(std::vector<float> result, RunMlp(*kernel_, *buffers_, artifact_,
+                                                           input.data(), rows, options_.timeout));
   Tensor out;
   out.name = signature_.outputs[0].name;
   out.dtype = DataType::kFp32;

@@ -5,7 +5,9 @@
 namespace skiff::accel_fpga {
 namespace {
 
-bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool IsHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 // [dddd:]bb:dd.f with hex digits.
 bool IsBdf(const std::string& s) {
@@ -46,8 +48,11 @@ StatusOr<FpgaOptions> ParseFpgaOptions(const ModelLoadOptions& options) {
   }
   FpgaOptions out;
   if (options.inference_config_json.empty()) return out;
-  const nlohmann::json config = nlohmann::json::parse(options.inference_config_json, nullptr, false);
-  if (!config.is_object()) return InvalidArgument("the inference config handed to the fpga accelerator is not a JSON object");
+  const nlohmann::json config =
+      nlohmann::json::parse(options.inference_config_json, nullptr, false);
+  if (!config.is_object())
+    return InvalidArgument(
+        "the inference config handed to the fpga accelerator is not a JSON object");
   auto it = config.find("acceleratorOptions");
   if (it == config.end()) return out;
   if (!it->is_object()) return InvalidArgument("`$.acceleratorOptions` must be an object");
@@ -58,16 +63,20 @@ StatusOr<FpgaOptions> ParseFpgaOptions(const ModelLoadOptions& options) {
       } else if (value.is_string()) {
         SKIFF_ASSIGN_OR_RETURN(out.device, ParseDeviceSpec(value.get<std::string>()));
       } else {
-        return InvalidArgument("`$.acceleratorOptions.device` must be a card index or a PCIe BDF string");
+        return InvalidArgument(
+            "`$.acceleratorOptions.device` must be a card index or a PCIe BDF string");
       }
     } else if (key == "timeoutMs") {
-      if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 3600000) {
-        return InvalidArgument("`$.acceleratorOptions.timeoutMs` must be an integer from 1 to 3600000 (milliseconds)");
+      if (!value.is_number_integer() || value.get<int64_t>() < 1 ||
+          value.get<int64_t>() > 3600000) {
+        return InvalidArgument(
+            "`$.acceleratorOptions.timeoutMs` must be an integer from 1 to 3600000 (milliseconds)");
       }
       out.timeout = std::chrono::milliseconds(value.get<int64_t>());
     } else {
-      return InvalidArgument("`$.acceleratorOptions." + key +
-                             "` is not an fpga accelerator option; it takes \"device\" and \"timeoutMs\"");
+      return InvalidArgument(
+          "`$.acceleratorOptions." + key +
+          "` is not an fpga accelerator option; it takes \"device\" and \"timeoutMs\"");
     }
   }
   return out;

@@ -22,8 +22,8 @@ enum MlpDenseArg : int {
 
 inline const std::vector<ExpectedArg>& MlpDenseArgs() {
   static const std::vector<ExpectedArg> args = {
-      {"in", true, "float*"},    {"w", true, "float*"},      {"b", true, "float*"},
-      {"out", true, "float*"},   {"batch", false, "int"},    {"in_dim", false, "int"},
+      {"in", true, "float*"},    {"w", true, "float*"},   {"b", true, "float*"},
+      {"out", true, "float*"},   {"batch", false, "int"}, {"in_dim", false, "int"},
       {"out_dim", false, "int"}, {"relu", false, "int"},
   };
   return args;

@@ -25,14 +25,18 @@ StatusOr<std::vector<float>> RunMlp(Kernel& kernel, BufferSet& buffers, const Fp
     }
     for (size_t l = 0; l < layers; ++l) {
       const LayerSpec& spec = a.layers[l];
-      const std::vector<KernelArg> args = {
-          &buffers.activation(l), &buffers.weight(l),   &buffers.bias(l),
-          &buffers.activation(l + 1), static_cast<int32_t>(n), spec.in,
-          spec.out,                   static_cast<int32_t>(spec.relu ? 1 : 0)};
+      const std::vector<KernelArg> args = {&buffers.activation(l),
+                                           &buffers.weight(l),
+                                           &buffers.bias(l),
+                                           &buffers.activation(l + 1),
+                                           static_cast<int32_t>(n),
+                                           spec.in,
+                                           spec.out,
+                                           static_cast<int32_t>(spec.relu ? 1 : 0)};
       SKIFF_ASSIGN_OR_RETURN(RunResult result, kernel.Run(args, timeout));
       if (result == RunResult::kTimedOut) {
-        return DeadlineExceeded("kernel '" + a.kernel + "' (layer " + std::to_string(l) +
-                                ", " + std::to_string(n) + " rows) did not finish within " +
+        return DeadlineExceeded("kernel '" + a.kernel + "' (layer " + std::to_string(l) + ", " +
+                                std::to_string(n) + " rows) did not finish within " +
                                 std::to_string(timeout.count()) +
                                 " ms; the run was aborted (raise acceleratorOptions.timeoutMs "
                                 "if the card is just slow)");

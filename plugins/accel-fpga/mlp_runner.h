@@ -24,7 +24,7 @@ namespace skiff::accel_fpga {
 // layer and acceleratorOptions.timeoutMs); runtime errors as they come.
 // Threading: one caller per BufferSet.
 StatusOr<std::vector<float>> RunMlp(Kernel& kernel, BufferSet& buffers,
-                                    const FpgaArtifact& artifact, const float* input,
-                                    int64_t rows, std::chrono::milliseconds timeout);
+                                    const FpgaArtifact& artifact, const float* input, int64_t rows,
+                                    std::chrono::milliseconds timeout);
 
 }  // namespace skiff::accel_fpga

@@ -6,7 +6,8 @@ namespace {
 
 skiff::StatusOr<std::unique_ptr<skiff::Accelerator>> MakeFpgaAccelerator(
     const std::string& options_json) {
-  SKIFF_ASSIGN_OR_RETURN(auto accelerator, skiff::accel_fpga::FpgaAccelerator::Create(options_json));
+  SKIFF_ASSIGN_OR_RETURN(auto accelerator,
+                         skiff::accel_fpga::FpgaAccelerator::Create(options_json));
   return std::unique_ptr<skiff::Accelerator>(std::move(accelerator));
 }
 

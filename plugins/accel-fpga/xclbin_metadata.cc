@@ -57,7 +57,8 @@ Status ReadMemTopology(std::string_view s, XclbinMetadata& m) {
   SKIFF_ASSIGN_OR_RETURN(size_t n, ArrayCount(s, "MEM_TOPOLOGY", 8, 40));
   for (size_t i = 0; i < n; ++i) {
     const size_t at = 8 + i * 40;
-    m.banks.push_back({Load<uint8_t>(s, at), Load<uint8_t>(s, at + 1) != 0, FixedString(s, at + 24, 16)});
+    m.banks.push_back(
+        {Load<uint8_t>(s, at), Load<uint8_t>(s, at + 1) != 0, FixedString(s, at + 24, 16)});
   }
   m.has_mem_topology = true;
   return OkStatus();
@@ -67,7 +68,8 @@ Status ReadIpLayout(std::string_view s, XclbinMetadata& m) {
   SKIFF_ASSIGN_OR_RETURN(size_t n, ArrayCount(s, "IP_LAYOUT", 8, 80));
   for (size_t i = 0; i < n; ++i) {
     const size_t at = 8 + i * 80;
-    m.ips.push_back({Load<uint32_t>(s, at), Load<uint32_t>(s, at + 4), FixedString(s, at + 16, 64)});
+    m.ips.push_back(
+        {Load<uint32_t>(s, at), Load<uint32_t>(s, at + 4), FixedString(s, at + 16, 64)});
   }
   m.has_ip_layout = true;
   return OkStatus();
@@ -130,9 +132,9 @@ Status ReadEmbeddedMetadata(std::string_view xml, XclbinMetadata& m) {
     arg.name = get("name");
     arg.type = get("type");
     if (!ParseInt(get("id"), arg.id) || !ParseInt(get("addressQualifier"), arg.address_qualifier)) {
-      arg_error = InvalidArgument("embedded metadata: kernel '" + m.kernels.back().name +
-                                  "' argument '" + arg.name +
-                                  "' lacks a numeric id or addressQualifier");
+      arg_error =
+          InvalidArgument("embedded metadata: kernel '" + m.kernels.back().name + "' argument '" +
+                          arg.name + "' lacks a numeric id or addressQualifier");
       return;
     }
     m.kernels.back().args.push_back(std::move(arg));

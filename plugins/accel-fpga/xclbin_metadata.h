@@ -22,13 +22,13 @@ std::string UuidToString(const XclbinUuid& uuid);
 struct MemBank {
   uint8_t type = 0;  // mem_type (MEM_DDR4 = 2, ...)
   bool used = false;
-  std::string tag;   // "DDR[0]", "HBM[3]", ...
+  std::string tag;  // "DDR[0]", "HBM[3]", ...
 };
 
 struct IpInstance {
   uint32_t type = 0;  // IP_TYPE (IP_KERNEL = 1)
   uint32_t properties = 0;
-  std::string name;   // "<kernel>:<instance>"
+  std::string name;  // "<kernel>:<instance>"
 };
 
 struct Connection {

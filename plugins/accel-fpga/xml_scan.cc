@@ -118,7 +118,8 @@ Status ScanXml(std::string_view xml, const std::function<void(const XmlElement&)
       stack.push_back(std::move(element.name));
     }
   }
-  if (!stack.empty()) return InvalidArgument("embedded metadata XML: <" + stack.back() + "> is never closed");
+  if (!stack.empty())
+    return InvalidArgument("embedded metadata XML: <" + stack.back() + "> is never closed");
   return OkStatus();
 }
 

@@ -24,15 +24,24 @@ auto Guard(StatusCode code, const std::string& context, F&& body) -> decltype(bo
 
 const char* StateName(ert_cmd_state state) {
   switch (state) {
-    case ERT_CMD_STATE_NEW: return "NEW";
-    case ERT_CMD_STATE_QUEUED: return "QUEUED";
-    case ERT_CMD_STATE_RUNNING: return "RUNNING";
-    case ERT_CMD_STATE_COMPLETED: return "COMPLETED";
-    case ERT_CMD_STATE_ERROR: return "ERROR";
-    case ERT_CMD_STATE_ABORT: return "ABORT";
-    case ERT_CMD_STATE_TIMEOUT: return "TIMEOUT";
-    case ERT_CMD_STATE_NORESPONSE: return "NORESPONSE";
-    default: return "UNKNOWN";
+    case ERT_CMD_STATE_NEW:
+      return "NEW";
+    case ERT_CMD_STATE_QUEUED:
+      return "QUEUED";
+    case ERT_CMD_STATE_RUNNING:
+      return "RUNNING";
+    case ERT_CMD_STATE_COMPLETED:
+      return "COMPLETED";
+    case ERT_CMD_STATE_ERROR:
+      return "ERROR";
+    case ERT_CMD_STATE_ABORT:
+      return "ABORT";
+    case ERT_CMD_STATE_TIMEOUT:
+      return "TIMEOUT";
+    case ERT_CMD_STATE_NORESPONSE:
+      return "NORESPONSE";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -74,9 +83,10 @@ class XrtKernel final : public Kernel {
       : device_(std::move(device)), kernel_(std::move(kernel)), name_(std::move(name)) {}
 
   StatusOr<int32_t> GroupId(int32_t arg) override {
-    return Guard(StatusCode::kFailedPrecondition,
-                 "kernel '" + name_ + "': memory group of argument " + std::to_string(arg),
-                 [&]() -> StatusOr<int32_t> { return static_cast<int32_t>(kernel_.group_id(arg)); });
+    return Guard(
+        StatusCode::kFailedPrecondition,
+        "kernel '" + name_ + "': memory group of argument " + std::to_string(arg),
+        [&]() -> StatusOr<int32_t> { return static_cast<int32_t>(kernel_.group_id(arg)); });
   }
 
   StatusOr<std::unique_ptr<Buffer>> Allocate(size_t bytes, int32_t group) override {
@@ -92,29 +102,27 @@ class XrtKernel final : public Kernel {
 
   StatusOr<RunResult> Run(const std::vector<KernelArg>& args,
                           std::chrono::milliseconds timeout) override {
-    return Guard(StatusCode::kInternal, "kernel '" + name_ + "' run",
-                 [&]() -> StatusOr<RunResult> {
-                   xrt::run run(kernel_);
-                   for (size_t i = 0; i < args.size(); ++i) {
-                     const int index = static_cast<int>(i);
-                     if (const auto* buffer = std::get_if<Buffer*>(&args[i])) {
-                       run.set_arg(index, static_cast<XrtBuffer*>(*buffer)->bo());
-                     } else {
-                       run.set_arg(index, std::get<int32_t>(args[i]));
-                     }
-                   }
-                   run.start();
-                   const ert_cmd_state state = run.wait(timeout);
-                   if (state == ERT_CMD_STATE_COMPLETED) return RunResult::kCompleted;
-                   if (state == ERT_CMD_STATE_NEW || state == ERT_CMD_STATE_QUEUED ||
-                       state == ERT_CMD_STATE_SUBMITTED || state == ERT_CMD_STATE_RUNNING ||
-                       state == ERT_CMD_STATE_TIMEOUT) {
-                     run.abort();
-                     return RunResult::kTimedOut;
-                   }
-                   return Internal("kernel '" + name_ + "' run ended in state " +
-                                   StateName(state));
-                 });
+    return Guard(StatusCode::kInternal, "kernel '" + name_ + "' run", [&]() -> StatusOr<RunResult> {
+      xrt::run run(kernel_);
+      for (size_t i = 0; i < args.size(); ++i) {
+        const int index = static_cast<int>(i);
+        if (const auto* buffer = std::get_if<Buffer*>(&args[i])) {
+          run.set_arg(index, static_cast<XrtBuffer*>(*buffer)->bo());
+        } else {
+          run.set_arg(index, std::get<int32_t>(args[i]));
+        }
+      }
+      run.start();
+      const ert_cmd_state state = run.wait(timeout);
+      if (state == ERT_CMD_STATE_COMPLETED) return RunResult::kCompleted;
+      if (state == ERT_CMD_STATE_NEW || state == ERT_CMD_STATE_QUEUED ||
+          state == ERT_CMD_STATE_SUBMITTED || state == ERT_CMD_STATE_RUNNING ||
+          state == ERT_CMD_STATE_TIMEOUT) {
+        run.abort();
+        return RunResult::kTimedOut;
+      }
+      return Internal("kernel '" + name_ + "' run ended in state " + StateName(state));
+    });
   }
 
  private:
@@ -163,7 +171,8 @@ class XrtRuntime final : public Runtime {
                      " (check that the card is present and XILINX_XRT is set; without a card "
                      "set XCL_EMULATION_MODE=noop, see docs/accel-fpga.md)",
                  [&]() -> StatusOr<std::unique_ptr<Device>> {
-                   xrt::device device = spec.by_bdf ? xrt::device(spec.bdf) : xrt::device(spec.index);
+                   xrt::device device =
+                       spec.by_bdf ? xrt::device(spec.bdf) : xrt::device(spec.index);
                    return std::unique_ptr<Device>(new XrtDevice(std::move(device), label));
                  });
   }

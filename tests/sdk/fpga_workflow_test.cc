@@ -26,11 +26,12 @@ class FpgaWorkflow : public skiff::testing::CliFixture {
     skiff::accel_fpga::test::UseXrtNoopDevice();
     skiff::accel_fpga::test::WriteModelFolder(Path("mlp-fpga"), {{4, 16, true}, {16, 3, false}}, 4);
     ic_ = Path("ic.json");
-    skiff::testing::Spit(ic_, json({{"accelerator", "fpga"},
-                                    {"acceleratorOptions", {{"device", 0}, {"timeoutMs", 5000}}},
-                                    {"inputs", {{{"name", "input"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
-                                    {"outputs", {{{"name", "output"}, {"datatype", "FP32"}, {"shape", {-1, 3}}}}}})
-                                  .dump());
+    skiff::testing::Spit(
+        ic_, json({{"accelerator", "fpga"},
+                   {"acceleratorOptions", {{"device", 0}, {"timeoutMs", 5000}}},
+                   {"inputs", {{{"name", "input"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
+                   {"outputs", {{{"name", "output"}, {"datatype", "FP32"}, {"shape", {-1, 3}}}}}})
+                 .dump());
     skiff::testing::Spit(Path("dc.json"), "{}");
     ASSERT_EQ(Skiff({"model", "register", "-n", "mlp-fpga", "-p", Path("mlp-fpga")}).rc, 0);
     ASSERT_EQ(Skiff({"computetarget", "create", "local", "-n", "local"}).rc, 0);
@@ -46,14 +47,15 @@ class FpgaWorkflow : public skiff::testing::CliFixture {
 };
 
 TEST_F(FpgaWorkflow, DeployOnLocalTargetAndScoreZerosOverOip) {
-  Result r = Skiff({"model", "deploy", "-n", "fpga-svc", "-m", "mlp-fpga:1", "-ct", "local", "-ic", ic_,
-                    "-dc", Path("dc.json"), "-o", "json"});
+  Result r = Skiff({"model", "deploy", "-n", "fpga-svc", "-m", "mlp-fpga:1", "-ct", "local", "-ic",
+                    ic_, "-dc", Path("dc.json"), "-o", "json"});
   ASSERT_EQ(r.rc, 0) << r.err << r.out;
   json shown = json::parse(r.out, nullptr, false);
   ASSERT_TRUE(shown.is_object()) << r.out;
   EXPECT_EQ(shown["state"], "Healthy");
   const std::string uri = shown["scoringUri"];
-  const std::string key = Json({"service", "get-keys", "-n", "fpga-svc", "-o", "json"})["primaryKey"];
+  const std::string key =
+      Json({"service", "get-keys", "-n", "fpga-svc", "-o", "json"})["primaryKey"];
 
   const size_t colon = uri.find(':', 7), slash = uri.find('/', colon);
   HttpClient c(static_cast<uint16_t>(std::stoi(uri.substr(colon + 1, slash - colon - 1))));
@@ -71,7 +73,8 @@ TEST_F(FpgaWorkflow, DeployOnLocalTargetAndScoreZerosOverOip) {
   EXPECT_EQ(body["outputs"][0]["shape"], json({6, 3}));
   EXPECT_EQ(body["outputs"][0]["data"], json(std::vector<double>(18, 0.0))) << reply.body;
 
-  Result run = Skiff({"service", "run", "-n", "fpga-svc", "-d", R"({"data": [[0.1, 0.2, 0.3, 0.4]]})"});
+  Result run =
+      Skiff({"service", "run", "-n", "fpga-svc", "-d", R"({"data": [[0.1, 0.2, 0.3, 0.4]]})"});
   ASSERT_EQ(run.rc, 0) << run.err;
   EXPECT_EQ(json::parse(run.out)["result"], json({{0.0, 0.0, 0.0}})) << run.out;
 }
@@ -84,9 +87,12 @@ TEST_F(FpgaWorkflow, ABrokenXclbinFailsTheDeployWithTheReason) {
   Result r = Skiff({"model", "deploy", "-n", "bad-svc", "-m", "bad:1", "-ct", "local", "-ic", ic_,
                     "-dc", Path("dc.json")});
   EXPECT_NE(r.rc, 0);
-  const std::string logs = Skiff({"service", "get-logs", "-n", "bad-svc", "--num-lines", "200"}).out;
-  EXPECT_NE((r.err + logs).find("takes 7 argument(s) but the fpga accelerator binds 8"), std::string::npos)
-      << r.err << "\n" << logs;
+  const std::string logs =
+      Skiff({"service", "get-logs", "-n", "bad-svc", "--num-lines", "200"}).out;
+  EXPECT_NE((r.err + logs).find("takes 7 argument(s) but the fpga accelerator binds 8"),
+            std::string::npos)
+      << r.err << "\n"
+      << logs;
 }
 
 }  // namespace

@@ -27,8 +27,12 @@ class FakeBuffer final : public Buffer {
     return OkStatus();
   }
   Status Sync(SyncDirection d) override {
-    if (d == SyncDirection::kToDevice) device_ = host_; else host_ = device_;
-    s_->log.push_back("sync #" + std::to_string(id_) + (d == SyncDirection::kToDevice ? " to" : " from"));
+    if (d == SyncDirection::kToDevice)
+      device_ = host_;
+    else
+      host_ = device_;
+    s_->log.push_back("sync #" + std::to_string(id_) +
+                      (d == SyncDirection::kToDevice ? " to" : " from"));
     return OkStatus();
   }
   int id() const { return id_; }
@@ -54,12 +58,15 @@ class FakeKernel final : public Kernel {
                       std::to_string(group));
     return std::unique_ptr<Buffer>(new FakeBuffer(s_, next_id_++, bytes));
   }
-  StatusOr<RunResult> Run(const std::vector<KernelArg>& args, std::chrono::milliseconds timeout) override {
+  StatusOr<RunResult> Run(const std::vector<KernelArg>& args,
+                          std::chrono::milliseconds timeout) override {
     std::ostringstream line;
     line << "run";
     for (const KernelArg& a : args) {
-      if (const auto* b = std::get_if<Buffer*>(&a)) line << " #" << static_cast<FakeBuffer*>(*b)->id();
-      else line << " " << std::get<int32_t>(a);
+      if (const auto* b = std::get_if<Buffer*>(&a))
+        line << " #" << static_cast<FakeBuffer*>(*b)->id();
+      else
+        line << " " << std::get<int32_t>(a);
     }
     line << " t=" << timeout.count();
     s_->log.push_back(line.str());
@@ -70,8 +77,9 @@ class FakeKernel final : public Kernel {
     if (s_->compute && args.size() == 8) {
       auto buf = [&](size_t i) { return static_cast<FakeBuffer*>(std::get<Buffer*>(args[i])); };
       ReferenceDense(buf(0)->device_floats(), buf(1)->device_floats(), buf(2)->device_floats(),
-                     buf(3)->device_floats(), std::get<int32_t>(args[4]), std::get<int32_t>(args[5]),
-                     std::get<int32_t>(args[6]), std::get<int32_t>(args[7]) != 0);
+                     buf(3)->device_floats(), std::get<int32_t>(args[4]),
+                     std::get<int32_t>(args[5]), std::get<int32_t>(args[6]),
+                     std::get<int32_t>(args[7]) != 0);
     }
     return RunResult::kCompleted;
   }

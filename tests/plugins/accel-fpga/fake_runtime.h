@@ -15,12 +15,13 @@ namespace skiff::accel_fpga::test {
 struct FakeState {
   // Settings.
   bool fail_open = false;
-  bool compute = true;              // run mlp_dense on the device copies
-  int timeout_on_run = -1;          // this run (0-based, over the fake's life) times out
+  bool compute = true;      // run mlp_dense on the device copies
+  int timeout_on_run = -1;  // this run (0-based, over the fake's life) times out
   std::vector<int32_t> group_ids = {0, 0, 0, 0};
   std::unique_ptr<XclbinUuid> reported_uuid;  // LoadXclbin's answer; null = the file's
   // Record.
-  std::vector<std::string> log;     // "alloc #0 64B g0", "write #0 16B", "sync #0 to", "run ...", "abort"
+  std::vector<std::string>
+      log;  // "alloc #0 64B g0", "write #0 16B", "sync #0 to", "run ...", "abort"
   int runs = 0;
   DeviceSpec opened;
   std::string loaded_xclbin, opened_kernel;

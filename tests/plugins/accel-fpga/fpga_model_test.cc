@@ -16,8 +16,8 @@ namespace skiff::accel_fpga {
 namespace {
 
 using test::FakeState;
-using test::FloatTensor;
 using test::Floats;
+using test::FloatTensor;
 using test::LoadOptions;
 
 class FpgaModelTest : public ::testing::Test {
@@ -51,14 +51,16 @@ class FpgaModelTest : public ::testing::Test {
 
 std::vector<float> Rows(int64_t rows, int64_t dim) {
   std::vector<float> v(static_cast<size_t>(rows * dim));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(static_cast<int>(i % 13) - 6) / 4.0f;
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<float>(static_cast<int>(i % 13) - 6) / 4.0f;
   return v;
 }
 
 TEST_F(FpgaModelTest, LoadAllocatesPerGroupAndUploadsWeightsOnce) {
   test::ModelFolder f = Folder();
   state_->group_ids = {2, 3, 4, 2};
-  StatusOr<std::unique_ptr<FpgaModel>> m = Load(LoadOptions(f.dir, 4, 3, R"({"device": "0000:65:00.1"})"));
+  StatusOr<std::unique_ptr<FpgaModel>> m =
+      Load(LoadOptions(f.dir, 4, 3, R"({"device": "0000:65:00.1"})"));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_TRUE(state_->opened.by_bdf);
   EXPECT_EQ(state_->opened.bdf, "0000:65:00.1");
@@ -66,11 +68,10 @@ TEST_F(FpgaModelTest, LoadAllocatesPerGroupAndUploadsWeightsOnce) {
   EXPECT_EQ(state_->opened_kernel, "mlp_dense");
   // act0 [4x4], act1 [4x16], act2 [4x3] for max_batch 4 rows; then W, b per layer.
   const std::vector<std::string> expected = {
-      "alloc #0 64B g2",  "alloc #1 256B g2", "alloc #2 48B g2",
-      "alloc #3 256B g3", "write #3 256B",    "sync #3 to",
-      "alloc #4 64B g4",  "write #4 64B",     "sync #4 to",
-      "alloc #5 192B g3", "write #5 192B",    "sync #5 to",
-      "alloc #6 12B g4",  "write #6 12B",     "sync #6 to"};
+      "alloc #0 64B g2", "alloc #1 256B g2", "alloc #2 48B g2", "alloc #3 256B g3",
+      "write #3 256B",   "sync #3 to",       "alloc #4 64B g4", "write #4 64B",
+      "sync #4 to",      "alloc #5 192B g3", "write #5 192B",   "sync #5 to",
+      "alloc #6 12B g4", "write #6 12B",     "sync #6 to"};
   EXPECT_EQ(state_->log, expected);
 }
 
@@ -82,12 +83,16 @@ TEST_F(FpgaModelTest, ScoreSyncsInThenZeroedOutputsRunsEachLayerAndSyncsOut) {
   const std::vector<float> x = Rows(3, 4);
   StatusOr<std::vector<Tensor>> out = (*m)->Score({FloatTensor("input", {3, 4}, x)});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  const std::vector<std::string> expected = {
-      "write #0 48B", "sync #0 to",                             // input rows
-      "write #1 256B", "sync #1 to", "write #2 48B", "sync #2 to",  // zeroed outputs
-      "run #0 #3 #4 #1 3 4 16 1 t=250",                          // layer 0 (relu)
-      "run #1 #5 #6 #2 3 16 3 0 t=250",                          // layer 1
-      "sync #2 from", "read #2 36B"};
+  const std::vector<std::string> expected = {"write #0 48B",
+                                             "sync #0 to",  // input rows
+                                             "write #1 256B",
+                                             "sync #1 to",
+                                             "write #2 48B",
+                                             "sync #2 to",                      // zeroed outputs
+                                             "run #0 #3 #4 #1 3 4 16 1 t=250",  // layer 0 (relu)
+                                             "run #1 #5 #6 #2 3 16 3 0 t=250",  // layer 1
+                                             "sync #2 from",
+                                             "read #2 36B"};
   EXPECT_EQ(state_->log, expected);
   ASSERT_EQ(out->size(), 1u);
   EXPECT_EQ((*out)[0].name, "output");
@@ -125,7 +130,8 @@ TEST_F(FpgaModelTest, OutputsAreZeroedBeforeEachRunSoANoOpKernelGivesZeros) {
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   auto out = (*m)->Score({FloatTensor("input", {3, 4}, Rows(3, 4))});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(Floats((*out)[0]), std::vector<float>(9, 0.0f));  // the fake's fresh memory is 0x5a bytes
+  EXPECT_EQ(Floats((*out)[0]),
+            std::vector<float>(9, 0.0f));  // the fake's fresh memory is 0x5a bytes
 }
 
 TEST_F(FpgaModelTest, ARunPastTheTimeoutFailsTheBatchAndTheNextOneWorks) {
@@ -136,7 +142,8 @@ TEST_F(FpgaModelTest, ARunPastTheTimeoutFailsTheBatchAndTheNextOneWorks) {
   auto out = (*m)->Score({FloatTensor("input", {1, 4}, Rows(1, 4))});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kDeadlineExceeded);
-  EXPECT_NE(out.status().message().find("kernel 'mlp_dense' (layer 1, 1 rows) did not finish within 5 ms"),
+  EXPECT_NE(out.status().message().find(
+                "kernel 'mlp_dense' (layer 1, 1 rows) did not finish within 5 ms"),
             std::string::npos)
       << out.status().message();
   EXPECT_EQ(state_->log.back(), "abort");
@@ -163,7 +170,8 @@ TEST_F(FpgaModelTest, WrongInputsAreRefusedBeforeTheCard) {
 }
 
 TEST_F(FpgaModelTest, ArtifactErrorsNameTheFileAndField) {
-  ExpectLoadError(LoadOptions(dir_ + "/none", 4, 3), StatusCode::kNotFound, "signature.json' is missing");
+  ExpectLoadError(LoadOptions(dir_ + "/none", 4, 3), StatusCode::kNotFound,
+                  "signature.json' is missing");
   test::ModelFolder f = Folder();
   std::filesystem::resize_file(f.dir + "/weights.bin", 12);
   ExpectLoadError(LoadOptions(f.dir, 4, 3), StatusCode::kInvalidArgument,
@@ -172,17 +180,20 @@ TEST_F(FpgaModelTest, ArtifactErrorsNameTheFileAndField) {
   ExpectLoadError(LoadOptions(f.dir, 4, 3), StatusCode::kInvalidArgument,
                   "`$.layers[1].in` is 8 but the previous layer outputs 16");
   Folder({{4, 3, false}}, 0);
-  ExpectLoadError(LoadOptions(f.dir, 4, 3), StatusCode::kInvalidArgument, "`$.maxBatch` must be an integer from 1");
+  ExpectLoadError(LoadOptions(f.dir, 4, 3), StatusCode::kInvalidArgument,
+                  "`$.maxBatch` must be an integer from 1");
   Folder({{4, 3, false}});
   std::filesystem::remove(f.dir + "/model.xclbin");
   ExpectLoadError(LoadOptions(f.dir, 4, 3), StatusCode::kNotFound, "model.xclbin' is missing");
 }
 
 TEST_F(FpgaModelTest, PlatformAndUuidPinsAreChecked) {
-  test::ModelFolder f = Folder({{4, 3, false}}, 4, {}, R"(, "platform": "xilinx_u55c_gen3x16_xdma_3_202210_1")");
-  ExpectLoadError(LoadOptions(f.dir, 4, 3), StatusCode::kFailedPrecondition,
-                  "is built for platform 'xilinx_u250_gen3x16_xdma_4_1_202210_1' but signature.json pins "
-                  "platform 'xilinx_u55c_gen3x16_xdma_3_202210_1'");
+  test::ModelFolder f =
+      Folder({{4, 3, false}}, 4, {}, R"(, "platform": "xilinx_u55c_gen3x16_xdma_3_202210_1")");
+  ExpectLoadError(
+      LoadOptions(f.dir, 4, 3), StatusCode::kFailedPrecondition,
+      "is built for platform 'xilinx_u250_gen3x16_xdma_4_1_202210_1' but signature.json pins "
+      "platform 'xilinx_u55c_gen3x16_xdma_3_202210_1'");
   Folder({{4, 3, false}}, 4, {}, R"(, "xclbinUuid": "00000000-0000-0000-0000-000000000001")");
   ExpectLoadError(LoadOptions(f.dir, 4, 3), StatusCode::kFailedPrecondition,
                   "has UUID 5f1e0a11-2233-4455-6677-8899aabbccdd but signature.json pins "
@@ -228,7 +239,8 @@ TEST_F(FpgaModelTest, DeviceAndOptionErrors) {
                   "`$.acceleratorOptions.bank` is not an fpga accelerator option");
   ModelLoadOptions gpu = LoadOptions(f.dir, 4, 3);
   gpu.device = "cuda:0";
-  ExpectLoadError(gpu, StatusCode::kInvalidArgument, "`$.device` \"cuda:0\" is a CPU/GPU placement");
+  ExpectLoadError(gpu, StatusCode::kInvalidArgument,
+                  "`$.device` \"cuda:0\" is a CPU/GPU placement");
 }
 
 TEST(FpgaAccelerator, RefusesPluginOptions) {

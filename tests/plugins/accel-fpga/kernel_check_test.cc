@@ -18,7 +18,8 @@ StatusOr<KernelLayout> Check(const XclbinSpec& spec, const std::string& kernel =
   return CheckKernel(*m, "m.xclbin", kernel, MlpDenseArgs());
 }
 
-void ExpectError(const XclbinSpec& spec, const std::string& needle, const std::string& kernel = "mlp_dense") {
+void ExpectError(const XclbinSpec& spec, const std::string& needle,
+                 const std::string& kernel = "mlp_dense") {
   StatusOr<KernelLayout> r = Check(spec, kernel);
   ASSERT_FALSE(r.ok()) << "expected: " << needle;
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
@@ -32,17 +33,22 @@ TEST(KernelCheck, AcceptsTheMlpDenseLayoutAndReportsBanks) {
   StatusOr<KernelLayout> r = Check(spec);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->compute_unit, "mlp_dense:mlp_dense_1");
-  EXPECT_EQ(r->bank, (std::vector<std::string>{"DDR[0]", "DDR[1]", "DDR[1]", "DDR[0]", "", "", "", ""}));
+  EXPECT_EQ(r->bank,
+            (std::vector<std::string>{"DDR[0]", "DDR[1]", "DDR[1]", "DDR[0]", "", "", "", ""}));
 }
 
 TEST(KernelCheck, MissingSectionsAreNamed) {
-  XclbinSpec a; a.metadata = false;
+  XclbinSpec a;
+  a.metadata = false;
   ExpectError(a, "no EMBEDDED_METADATA section");
-  XclbinSpec b; b.ip_layout = false;
+  XclbinSpec b;
+  b.ip_layout = false;
   ExpectError(b, "no IP_LAYOUT section");
-  XclbinSpec c; c.mem_topology = false;
+  XclbinSpec c;
+  c.mem_topology = false;
   ExpectError(c, "no MEM_TOPOLOGY section");
-  XclbinSpec d; d.connectivity = false;
+  XclbinSpec d;
+  d.connectivity = false;
   ExpectError(d, "no CONNECTIVITY section");
 }
 
@@ -77,7 +83,9 @@ TEST(KernelCheck, EveryBufferNeedsAUsedBank) {
   XclbinSpec unused;
   unused.bank = {0, 1, 0, 0};
   unused.unused_bank = 1;
-  ExpectError(unused, "argument 1 ('w') is connected to memory bank 1, which MEM_TOPOLOGY does not list as used");
+  ExpectError(
+      unused,
+      "argument 1 ('w') is connected to memory bank 1, which MEM_TOPOLOGY does not list as used");
   XclbinSpec missing;
   missing.bank = {0, 7, 0, 0};
   ExpectError(missing, "connected to memory bank 7");

@@ -1,11 +1,11 @@
 // The host reference of the mlp_dense kernel (reference_mlp.h) against the
 // same MLP in libtorch: the bundled mlp.pt (Linear 4->16, ReLU, Linear 16->3)
 // and a deeper torch::nn::Linear stack built here.
-#include "reference_mlp.h"
-
 #include <gtest/gtest.h>
 #include <torch/script.h>
 #include <torch/torch.h>
+
+#include "reference_mlp.h"
 
 namespace skiff::accel_fpga {
 namespace {
@@ -18,7 +18,8 @@ std::vector<float> ToVector(const at::Tensor& t) {
 void ExpectClose(const std::vector<float>& got, const at::Tensor& want) {
   const std::vector<float> w = ToVector(want);
   ASSERT_EQ(got.size(), w.size());
-  for (size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(got[i], w[i], 1e-5f + 1e-5f * std::abs(w[i])) << i;
+  for (size_t i = 0; i < w.size(); ++i)
+    EXPECT_NEAR(got[i], w[i], 1e-5f + 1e-5f * std::abs(w[i])) << i;
 }
 
 TEST(ReferenceMlpVsTorch, MatchesTheBundledMlpFixture) {

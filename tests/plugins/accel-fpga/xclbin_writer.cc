@@ -44,7 +44,8 @@ std::string IpLayout(const XclbinSpec& spec) {
   ip.m_type = IP_KERNEL;
   ip.properties = AP_CTRL_HS << IP_CONTROL_SHIFT;
   ip.m_base_address = 0x1800000;
-  std::snprintf(reinterpret_cast<char*>(ip.m_name), sizeof(ip.m_name), "%s", spec.compute_unit.c_str());
+  std::snprintf(reinterpret_cast<char*>(ip.m_name), sizeof(ip.m_name), "%s",
+                spec.compute_unit.c_str());
   out += Bytes(ip);
   return out;
 }
@@ -66,17 +67,23 @@ std::string Metadata(const XclbinSpec& spec) {
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<project name=\"mlp\"><platform "
       "vendor=\"xilinx\"><device name=\"fpga0\"><core name=\"OCL_REGION_0\" "
       "target=\"bitstream\">\n<!-- written by tests/plugins/accel-fpga/xclbin_writer.cc -->\n"
-      "<kernel name=\"" + spec.kernel + "\" language=\"c\" preferredWorkGroupSizeMultiple=\"0\" "
+      "<kernel name=\"" +
+      spec.kernel +
+      "\" language=\"c\" preferredWorkGroupSizeMultiple=\"0\" "
       "workGroupSize=\"1\" interrupt=\"true\" hwControlProtocol=\"ap_ctrl_hs\">\n";
   int offset = 0x10;
   for (size_t i = 0; i < spec.args.size(); ++i) {
     const ArgDesc& a = spec.args[i];
     const int size = a.address_qualifier == 1 ? 8 : 4;
     xml += "  <arg name=\"" + a.name + "\" addressQualifier=\"" +
-           std::to_string(a.address_qualifier) + "\" id=\"" + std::to_string(i) +
-           "\" port=\"" + (a.address_qualifier == 1 ? "m_axi_gmem" : "s_axi_control") +
-           "\" size=\"0x" + std::to_string(size) + "\" offset=\"0x" +
-           [](int v) { char b[16]; std::snprintf(b, sizeof b, "%x", v); return std::string(b); }(offset) +
+           std::to_string(a.address_qualifier) + "\" id=\"" + std::to_string(i) + "\" port=\"" +
+           (a.address_qualifier == 1 ? "m_axi_gmem" : "s_axi_control") + "\" size=\"0x" +
+           std::to_string(size) + "\" offset=\"0x" +
+           [](int v) {
+             char b[16];
+             std::snprintf(b, sizeof b, "%x", v);
+             return std::string(b);
+           }(offset) +
            "\" hostOffset=\"0x0\" hostSize=\"0x" + std::to_string(size) + "\"" +
            (a.type.empty() ? "" : " type=\"" + a.type + "\"") + "/>\n";
     offset += size == 8 ? 12 : 8;
@@ -93,9 +100,8 @@ std::string Write(const std::string& path, const std::string& bytes) {
 }  // namespace
 
 std::vector<ArgDesc> MlpDenseArgDescs() {
-  return {{"in", 1, "float*"},    {"w", 1, "float*"},   {"b", 1, "float*"},
-          {"out", 1, "float*"},   {"batch", 0, "int"},  {"in_dim", 0, "int"},
-          {"out_dim", 0, "int"},  {"relu", 0, "int"}};
+  return {{"in", 1, "float*"}, {"w", 1, "float*"},   {"b", 1, "float*"},    {"out", 1, "float*"},
+          {"batch", 0, "int"}, {"in_dim", 0, "int"}, {"out_dim", 0, "int"}, {"relu", 0, "int"}};
 }
 
 std::string XclbinBytes(const XclbinSpec& spec) {
@@ -160,13 +166,15 @@ ModelFolder WriteModelFolder(const std::string& dir, const std::vector<LayerSpec
     f.artifact.weights.push_back(w);
     f.artifact.biases.push_back(b);
     layer_json += std::string(layer_json.empty() ? "" : ", ") + "{\"in\": " + std::to_string(l.in) +
-                  ", \"out\": " + std::to_string(l.out) + ", \"relu\": " +
-                  (l.relu ? "true" : "false") + "}";
+                  ", \"out\": " + std::to_string(l.out) +
+                  ", \"relu\": " + (l.relu ? "true" : "false") + "}";
   }
   Write(dir + "/weights.bin", weights);
-  Write(dir + "/signature.json", "{\"format\": \"skiff-fpga-mlp/1\", \"kernel\": \"mlp_dense\", "
-                                 "\"maxBatch\": " + std::to_string(max_batch) +
-                                     ", \"layers\": [" + layer_json + "]" + extra_signature_json + "}");
+  Write(dir + "/signature.json",
+        "{\"format\": \"skiff-fpga-mlp/1\", \"kernel\": \"mlp_dense\", "
+        "\"maxBatch\": " +
+            std::to_string(max_batch) + ", \"layers\": [" + layer_json + "]" +
+            extra_signature_json + "}");
   return f;
 }
 

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <array>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -26,14 +26,14 @@ struct XclbinSpec {
   std::string platform = "xilinx_u250_gen3x16_xdma_4_1_202210_1";
   std::array<uint8_t, 16> uuid = {0x5f, 0x1e, 0x0a, 0x11, 0x22, 0x33, 0x44, 0x55,
                                   0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd};
-  std::string kernel = "mlp_dense";       // in EMBEDDED_METADATA
+  std::string kernel = "mlp_dense";                    // in EMBEDDED_METADATA
   std::string compute_unit = "mlp_dense:mlp_dense_1";  // in IP_LAYOUT
   std::vector<ArgDesc> args = MlpDenseArgDescs();
   // Memory bank (index into MEM_TOPOLOGY) per argument; buffer args only,
   // -1 = leave unconnected. Default: every buffer in bank 0.
   std::vector<int> bank = {0, 0, 0, 0};
-  int banks = 2;           // DDR[0], DDR[1], ...
-  int unused_bank = -1;    // this bank gets m_used = 0
+  int banks = 2;         // DDR[0], DDR[1], ...
+  int unused_bank = -1;  // this bank gets m_used = 0
   bool mem_topology = true, ip_layout = true, connectivity = true, metadata = true;
 };
 
@@ -69,11 +69,13 @@ inline ModelLoadOptions LoadOptions(const std::string& dir, int64_t in, int64_t 
   o.artifact_path = dir;
   o.signature.inputs = {{"input", DataType::kFp32, {-1, in}}};
   o.signature.outputs = {{"output", DataType::kFp32, {-1, out}}};
-  o.inference_config_json = "{\"accelerator\": \"fpga\", \"acceleratorOptions\": " + accelerator_options + "}";
+  o.inference_config_json =
+      "{\"accelerator\": \"fpga\", \"acceleratorOptions\": " + accelerator_options + "}";
   return o;
 }
 
-inline Tensor FloatTensor(const std::string& name, std::vector<int64_t> shape, const std::vector<float>& v) {
+inline Tensor FloatTensor(const std::string& name, std::vector<int64_t> shape,
+                          const std::vector<float>& v) {
   Tensor t;
   t.name = name;
   t.dtype = DataType::kFp32;

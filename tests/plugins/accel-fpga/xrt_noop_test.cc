@@ -106,7 +106,8 @@ TEST_F(XrtNoop, LoadErrorsThroughThePlugin) {
   no_kernel.kernel = "vadd";
   no_kernel.compute_unit = "vadd:vadd_1";
   test::ModelFolder f = test::WriteModelFolder(dir_ + "/a", {{4, 3, false}}, 4, no_kernel);
-  ExpectLoadError(accelerator_, test::LoadOptions(f.dir, 4, 3), "has no kernel 'mlp_dense' (it has 'vadd')");
+  ExpectLoadError(accelerator_, test::LoadOptions(f.dir, 4, 3),
+                  "has no kernel 'mlp_dense' (it has 'vadd')");
 
   test::XclbinSpec wrong_type;
   wrong_type.args[5].type = "float";
@@ -121,7 +122,8 @@ TEST_F(XrtNoop, LoadErrorsThroughThePlugin) {
   std::filesystem::create_directories(dir_ + "/d");
   f = test::WriteModelFolder(dir_ + "/d", {{4, 3, false}}, 4);
   std::ofstream(f.dir + "/model.xclbin", std::ios::binary) << "not an xclbin at all, just text";
-  ExpectLoadError(accelerator_, test::LoadOptions(f.dir, 4, 3), "shorter than the 496-byte axlf header");
+  ExpectLoadError(accelerator_, test::LoadOptions(f.dir, 4, 3),
+                  "shorter than the 496-byte axlf header");
 }
 
 TEST_F(XrtNoop, NoDeviceAtABdfIsAClearError) {
