@@ -50,14 +50,20 @@ class XrtBuffer final : public Buffer {
   explicit XrtBuffer(xrt::bo bo) : bo_(std::move(bo)) {}
   size_t size() const override { return bo_.size(); }
   Status Write(const void* src, size_t bytes, size_t offset) override {
-    if (offset > size() || bytes > size() - offset) return OutOfRange("buffer write past its end");
+    if (offset > size() || bytes > size() - offset)
+      return Internal("xrt::bo write of " + std::to_string(bytes) + " bytes at " +
+                      std::to_string(offset) + " runs past the " + std::to_string(size()) +
+                      "-byte buffer");
     return Guard(StatusCode::kInternal, "xrt::bo::write", [&]() -> Status {
       bo_.write(src, bytes, offset);
       return OkStatus();
     });
   }
   Status Read(void* dst, size_t bytes, size_t offset) override {
-    if (offset > size() || bytes > size() - offset) return OutOfRange("buffer read past its end");
+    if (offset > size() || bytes > size() - offset)
+      return Internal("xrt::bo read of " + std::to_string(bytes) + " bytes at " +
+                      std::to_string(offset) + " runs past the " + std::to_string(size()) +
+                      "-byte buffer");
     return Guard(StatusCode::kInternal, "xrt::bo::read", [&]() -> Status {
       bo_.read(dst, bytes, offset);
       return OkStatus();
@@ -73,7 +79,6 @@ class XrtBuffer final : public Buffer {
   xrt::bo& bo() { return bo_; }
 
  private:
-  static Status OutOfRange(const std::string& m) { return Internal(m); }
   xrt::bo bo_;
 };
 

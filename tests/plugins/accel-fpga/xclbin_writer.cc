@@ -30,7 +30,8 @@ std::string MemTopology(const XclbinSpec& spec) {
     m.m_used = i == spec.unused_bank ? 0 : 1;
     m.m_size = 16 * 1024 * 1024;  // KB
     m.m_base_address = 0x4000000000ull * static_cast<uint64_t>(i);
-    std::snprintf(reinterpret_cast<char*>(m.m_tag), sizeof(m.m_tag), "DDR[%d]", i);
+    std::snprintf(reinterpret_cast<char*>(m.m_tag), sizeof(m.m_tag), "DDR[%u]",
+                  static_cast<unsigned>(i % 1000));
     out += Bytes(m);
   }
   return out;
