@@ -126,6 +126,8 @@ TEST_F(ComputeAksKubectl, SeesNamespacesAndTheDeploymentTheClientApplied) {
   EXPECT_EQ(got["spec"], (*applied)["spec"]);
   EXPECT_EQ(got["metadata"]["resourceVersion"], (*applied)["metadata"]["resourceVersion"]);
   EXPECT_EQ(got["spec"]["template"]["spec"]["containers"][0]["image"], "reg/model:7");
+  // kubectl really asked this server (over TLS, with the client certificate).
+  EXPECT_GE(api_.Count("GET", "/apis/apps/v1/namespaces/ml/deployments/svc"), 1);
 
   KubectlRun missing = Kubectl("get deployment -n ml nope -o json");
   EXPECT_NE(missing.exit_code, 0);
@@ -143,6 +145,16 @@ TEST_F(ComputeAksKubectl, KubectlServerSideApplyConflictsWithSkiffsFields) {
   EXPECT_NE(conflict.exit_code, 0) << conflict.out;
   EXPECT_NE(conflict.err.find("conflict with \"skiff\""), std::string::npos) << conflict.err;
   EXPECT_NE(conflict.err.find(".spec.replicas"), std::string::npos) << conflict.err;
+  // kubectl's own request has the shape KubeClient uses.
+  bool saw_kubectl_apply = false;
+  for (const auto& r : api_.requests()) {
+    if (r.method == "PATCH" && r.target.find("fieldManager=ops") != std::string::npos) {
+      saw_kubectl_apply = true;
+      EXPECT_EQ(r.headers.at("content-type"), "application/apply-patch+yaml");
+      EXPECT_EQ(r.target.find("force=true"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(saw_kubectl_apply);
 
   KubectlRun forced = Kubectl("apply --server-side --validate=false --force-conflicts --field-manager=ops -f " +
                        Quote(file));
