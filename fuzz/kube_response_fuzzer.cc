@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // As a Deployment, as a PodList, and as a {deployment, pods} pair.
   const auto check = [](const kube::RolloutStatus& s) {
     if (s.phase == kube::RolloutPhase::kComplete &&
-        (s.observed_generation < s.generation || s.updated != s.replicas || s.available != s.replicas)) {
+        (s.observed_generation < s.generation || s.updated != s.replicas ||
+         s.available != s.replicas)) {
       __builtin_trap();
     }
     (void)kube::ProgressText(s);

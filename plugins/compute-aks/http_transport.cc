@@ -39,8 +39,10 @@ Status WriteRequest(asio::io_context& ioc, Stream& stream, beast::tcp_stream& tc
   http::verb verb = http::string_to_verb(request.method);
   if (verb == http::verb::unknown) return InvalidArgument("unknown HTTP method " + request.method);
   http::request<http::string_body> req{verb, url.target, 11};
-  const bool default_port = (url.https() && url.port == "443") || (!url.https() && url.port == "80");
-  const std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  const bool default_port =
+      (url.https() && url.port == "443") || (!url.https() && url.port == "80");
+  const std::string host =
+      url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
   req.set(http::field::host, default_port ? host : host + ":" + url.port);
   req.set(http::field::user_agent, "skiff-compute-aks/0.1");
   req.set(http::field::connection, "close");
@@ -49,7 +51,9 @@ Status WriteRequest(asio::io_context& ioc, Stream& stream, beast::tcp_stream& tc
   req.prepare_payload();
   tcp.expires_after(timeout);
   error_code ec = RunStep(ioc, [&](auto handler) { http::async_write(stream, req, handler); });
-  if (ec) return Aborted(request.method + " " + url.Origin() + ": sending the request failed: " + ec.message());
+  if (ec)
+    return Aborted(request.method + " " + url.Origin() +
+                   ": sending the request failed: " + ec.message());
   return OkStatus();
 }
 
@@ -72,7 +76,8 @@ StatusOr<HttpResponse> Exchange(asio::io_context& ioc, Stream& stream, beast::tc
   http::response_parser<http::string_body> parser;
   parser.body_limit(kBodyLimit);
   tcp.expires_after(timeout);
-  error_code ec = RunStep(ioc, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
+  error_code ec =
+      RunStep(ioc, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
   if (ec) return Aborted(where + ": reading the response failed: " + ec.message());
   const auto& res = parser.get();
   HttpResponse out;
@@ -84,9 +89,9 @@ StatusOr<HttpResponse> Exchange(asio::io_context& ioc, Stream& stream, beast::tc
 
 // As Exchange, but a 2xx body goes to `on_data` as it arrives.
 template <typename Stream>
-StatusOr<HttpResponse> StreamExchange(asio::io_context& ioc, Stream& stream,
-                                      beast::tcp_stream& tcp, const HttpRequest& request,
-                                      const Url& url, std::chrono::milliseconds timeout,
+StatusOr<HttpResponse> StreamExchange(asio::io_context& ioc, Stream& stream, beast::tcp_stream& tcp,
+                                      const HttpRequest& request, const Url& url,
+                                      std::chrono::milliseconds timeout,
                                       const HttpTransport::DataCallback& on_data) {
   SKIFF_RETURN_IF_ERROR(WriteRequest(ioc, stream, tcp, request, url, timeout));
   const std::string where = request.method + " " + url.Origin();
@@ -126,17 +131,17 @@ class BeastTransport final : public HttpTransport {
   explicit BeastTransport(BeastTransportOptions options) : options_(std::move(options)) {}
 
   StatusOr<HttpResponse> Send(const HttpRequest& request) override {
-    return Guarded(request, [&](asio::io_context& ioc, auto& stream, beast::tcp_stream& tcp,
-                                const Url& url) {
-      return Exchange(ioc, stream, tcp, request, url, options_.timeout);
-    });
+    return Guarded(
+        request, [&](asio::io_context& ioc, auto& stream, beast::tcp_stream& tcp, const Url& url) {
+          return Exchange(ioc, stream, tcp, request, url, options_.timeout);
+        });
   }
 
   StatusOr<HttpResponse> Stream(const HttpRequest& request, const DataCallback& on_data) override {
-    return Guarded(request, [&](asio::io_context& ioc, auto& stream, beast::tcp_stream& tcp,
-                                const Url& url) {
-      return StreamExchange(ioc, stream, tcp, request, url, options_.timeout, on_data);
-    });
+    return Guarded(
+        request, [&](asio::io_context& ioc, auto& stream, beast::tcp_stream& tcp, const Url& url) {
+          return StreamExchange(ioc, stream, tcp, request, url, options_.timeout, on_data);
+        });
   }
 
  private:
@@ -207,10 +212,12 @@ class BeastTransport final : public HttpTransport {
       return Unavailable(where + ": cannot set SNI host name");
     }
     beast::get_lowest_layer(tls).expires_after(options_.timeout);
-    ec = RunStep(ioc, [&](auto handler) { tls.async_handshake(asio::ssl::stream_base::client, handler); });
+    ec = RunStep(
+        ioc, [&](auto handler) { tls.async_handshake(asio::ssl::stream_base::client, handler); });
     if (ec) {
       if (ec.category() == asio::error::get_ssl_category()) {
-        return FailedPrecondition(where + ": TLS handshake failed (certificate not trusted or not "
+        return FailedPrecondition(where +
+                                  ": TLS handshake failed (certificate not trusted or not "
                                   "for this host? set SKIFF_CA_FILE or the kubeconfig's "
                                   "certificate-authority-data for a private CA): " +
                                   ec.message());

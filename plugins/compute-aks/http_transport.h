@@ -58,10 +58,10 @@ class HttpTransport {
 };
 
 struct BeastTransportOptions {
-  std::string ca_file;                            // PEM bundle; empty: system store
-  std::string ca_pem;                             // PEM in memory; replaces ca_file when set
-  std::string client_cert_pem;                    // client certificate (chain) for mTLS,
-  std::string client_key_pem;                     //   with its private key
+  std::string ca_file;                // PEM bundle; empty: system store
+  std::string ca_pem;                 // PEM in memory; replaces ca_file when set
+  std::string client_cert_pem;        // client certificate (chain) for mTLS,
+  std::string client_key_pem;         //   with its private key
   bool insecure_skip_verify = false;  // no peer verification (only when a user allowed it)
   std::chrono::milliseconds timeout{60 * 1000};  // per step: connect, handshake, write, read
 };

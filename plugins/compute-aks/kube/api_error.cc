@@ -55,8 +55,9 @@ Status ApiError(int http_status, const std::string& body, const std::string& wha
       if (cause.reason != "FieldManagerConflict") continue;
       message += " " + cause.field + " (" + cause.message + ");";
     }
-    message += " skiff does not force-apply by default: change the field through the manager "
-               "that owns it, drop it from skiff's object, or apply with force]";
+    message +=
+        " skiff does not force-apply by default: change the field through the manager "
+        "that owns it, drop it from skiff's object, or apply with force]";
   } else if (!s.causes.empty() && http_status == 422) {
     message += " [";
     for (const auto& cause : s.causes) message += cause.field + ": " + cause.message + "; ";
@@ -65,13 +66,20 @@ Status ApiError(int http_status, const std::string& body, const std::string& wha
   switch (http_status) {
     case 400:
     case 415:
-    case 422: return InvalidArgument(message);
-    case 401: return Unauthenticated(message + " (check the kubeconfig's credentials)");
-    case 403: return PermissionDenied(message);
-    case 404: return NotFound(message);
-    case 409: return Status(StatusCode::kAborted, message);
-    case 429: return ResourceExhausted(message + " (the API server kept asking to slow down)");
-    default: return Unavailable(message);
+    case 422:
+      return InvalidArgument(message);
+    case 401:
+      return Unauthenticated(message + " (check the kubeconfig's credentials)");
+    case 403:
+      return PermissionDenied(message);
+    case 404:
+      return NotFound(message);
+    case 409:
+      return Status(StatusCode::kAborted, message);
+    case 429:
+      return ResourceExhausted(message + " (the API server kept asking to slow down)");
+    default:
+      return Unavailable(message);
   }
 }
 

@@ -12,8 +12,8 @@
 namespace skiff::compute_aks::kube {
 
 struct ApiStatus {
-  int code = 0;            // Status.code or the HTTP status
-  std::string reason;      // "Conflict", "NotFound", "Invalid", "AlreadyExists", ...
+  int code = 0;        // Status.code or the HTTP status
+  std::string reason;  // "Conflict", "NotFound", "Invalid", "AlreadyExists", ...
   std::string message;
   struct Cause {
     std::string reason, message, field;

@@ -22,9 +22,12 @@ StatusOr<json> ParseBody(const HttpResponse& response, const std::string& what) 
 
 const char* PropagationName(DeletePropagation p) {
   switch (p) {
-    case DeletePropagation::kForeground: return "Foreground";
-    case DeletePropagation::kBackground: return "Background";
-    case DeletePropagation::kOrphan: return "Orphan";
+    case DeletePropagation::kForeground:
+      return "Foreground";
+    case DeletePropagation::kBackground:
+      return "Background";
+    case DeletePropagation::kOrphan:
+      return "Orphan";
   }
   return "Background";
 }
@@ -38,12 +41,14 @@ StatusOr<std::string> SelectorFromMatchLabels(const json& selector) {
     if (it != selector.end()) labels = &*it;
   }
   if (labels == nullptr || !labels->is_object() || labels->empty()) {
-    return InvalidArgument("spec.selector.matchLabels is required (skiff does not evaluate "
-                           "matchExpressions)");
+    return InvalidArgument(
+        "spec.selector.matchLabels is required (skiff does not evaluate "
+        "matchExpressions)");
   }
   std::string out;
   for (const auto& [key, value] : labels->items()) {  // nlohmann keeps keys sorted
-    if (!value.is_string()) return InvalidArgument("spec.selector.matchLabels." + key + " must be a string");
+    if (!value.is_string())
+      return InvalidArgument("spec.selector.matchLabels." + key + " must be a string");
     if (!out.empty()) out += ",";
     out += key + "=" + value.get<std::string>();
   }
@@ -77,7 +82,8 @@ KubeClient::KubeClient(KubeClientOptions options) : options_(std::move(options))
   sender_ = std::make_unique<RetrySender>(transport_, clock_, options_.retry);
 }
 
-HttpRequest KubeClient::MakeRequest(const std::string& method, const std::string& path_and_query) const {
+HttpRequest KubeClient::MakeRequest(const std::string& method,
+                                    const std::string& path_and_query) const {
   HttpRequest request;
   request.method = method;
   request.url = options_.config.server + path_and_query;
@@ -88,7 +94,8 @@ HttpRequest KubeClient::MakeRequest(const std::string& method, const std::string
   return request;
 }
 
-StatusOr<HttpResponse> KubeClient::Call(const std::string& method, const std::string& path_and_query,
+StatusOr<HttpResponse> KubeClient::Call(const std::string& method,
+                                        const std::string& path_and_query,
                                         const std::string& content_type, const std::string& body,
                                         const std::string& what) {
   StatusOr<HttpResponse> response = sender_->Send([&]() -> StatusOr<HttpRequest> {
@@ -110,8 +117,9 @@ StatusOr<json> KubeClient::Apply(const json& object, const ApplyOptions& options
   // JSON is YAML: the API server takes a JSON body as an apply patch.
   std::string query = "?fieldManager=" + FormEncode(options_.field_manager);
   if (options.force) query += "&force=true";
-  SKIFF_ASSIGN_OR_RETURN(HttpResponse response,
-                         Call("PATCH", path + query, "application/apply-patch+yaml", body.dump(), what));
+  SKIFF_ASSIGN_OR_RETURN(
+      HttpResponse response,
+      Call("PATCH", path + query, "application/apply-patch+yaml", body.dump(), what));
   if (!Ok2xx(response.status)) return ApiError(response.status, response.body, what);
   return ParseBody(response, what);
 }
@@ -124,8 +132,8 @@ StatusOr<json> KubeClient::Get(const ObjectRef& ref) {
   return ParseBody(response, what);
 }
 
-StatusOr<std::vector<json>> KubeClient::List(const std::string& api_version, const std::string& kind,
-                                             const std::string& namespace_,
+StatusOr<std::vector<json>> KubeClient::List(const std::string& api_version,
+                                             const std::string& kind, const std::string& namespace_,
                                              const std::string& label_selector) {
   SKIFF_ASSIGN_OR_RETURN(std::string path, CollectionPath(api_version, kind, namespace_));
   const std::string what = "list " + kind + (namespace_.empty() ? "" : " in " + namespace_) +
@@ -143,14 +151,15 @@ StatusOr<std::vector<json>> KubeClient::List(const std::string& api_version, con
 Status KubeClient::Delete(const ObjectRef& ref, DeletePropagation propagation) {
   SKIFF_ASSIGN_OR_RETURN(std::string path, ObjectPath(ref));
   const std::string what = "delete " + Describe(ref);
-  SKIFF_ASSIGN_OR_RETURN(HttpResponse response,
-                         Call("DELETE", path + "?propagationPolicy=" + PropagationName(propagation),
-                              "", "", what));
+  SKIFF_ASSIGN_OR_RETURN(
+      HttpResponse response,
+      Call("DELETE", path + "?propagationPolicy=" + PropagationName(propagation), "", "", what));
   if (!Ok2xx(response.status)) return ApiError(response.status, response.body, what);
   return OkStatus();
 }
 
-StatusOr<json> KubeClient::Update(const ObjectRef& ref, const std::function<Status(json&)>& mutate) {
+StatusOr<json> KubeClient::Update(const ObjectRef& ref,
+                                  const std::function<Status(json&)>& mutate) {
   SKIFF_ASSIGN_OR_RETURN(std::string path, ObjectPath(ref));
   const std::string what = "update " + Describe(ref);
   for (int attempt = 0;; ++attempt) {
@@ -176,11 +185,13 @@ StatusOr<RolloutStatus> KubeClient::CheckRollout(const std::string& namespace_,
   return EvaluateWithPods(namespace_, object);
 }
 
-StatusOr<RolloutStatus> KubeClient::EvaluateWithPods(const std::string& namespace_, const json& object) {
+StatusOr<RolloutStatus> KubeClient::EvaluateWithPods(const std::string& namespace_,
+                                                     const json& object) {
   RolloutStatus status = EvaluateRollout(object, json());
   if (status.phase == RolloutPhase::kComplete) return status;
   const json spec = object.value("spec", json::object());
-  SKIFF_ASSIGN_OR_RETURN(std::string selector, SelectorFromMatchLabels(spec.value("selector", json())));
+  SKIFF_ASSIGN_OR_RETURN(std::string selector,
+                         SelectorFromMatchLabels(spec.value("selector", json())));
   SKIFF_ASSIGN_OR_RETURN(std::vector<json> pods, List("v1", "Pod", namespace_, selector));
   return EvaluateRollout(object, json{{"items", std::move(pods)}});
 }
@@ -209,7 +220,8 @@ StatusOr<bool> KubeClient::WatchDeployment(const std::string& namespace_, const 
       });
   if (!response.ok()) return response.status();
   if (!Ok2xx(response->status)) {
-    return ApiError(response->status, response->body, "watch Deployment " + namespace_ + "/" + name);
+    return ApiError(response->status, response->body,
+                    "watch Deployment " + namespace_ + "/" + name);
   }
   return changed;
 }
@@ -231,7 +243,10 @@ StatusOr<RolloutStatus> KubeClient::WaitForRollout(
                               " did not finish within " + std::to_string(timeout.count() / 1000) +
                               " s: " + ProgressText(status));
     }
-    const auto limit = std::min(remaining, options_.watch_interval);
+    // The watch must end (timeoutSeconds) before the transport's read timeout.
+    const auto limit =
+        std::min({remaining, options_.watch_interval,
+                  std::max(std::chrono::milliseconds(1000), options_.request_timeout / 2)});
     const std::string rv = object.value("metadata", json::object()).value("resourceVersion", "");
     StatusOr<bool> changed = WatchDeployment(namespace_, deployment, rv, limit);
     // A failed watch (an API server or proxy without watch support) falls
@@ -240,8 +255,9 @@ StatusOr<RolloutStatus> KubeClient::WaitForRollout(
   }
 }
 
-StatusOr<std::string> KubeClient::PodLogs(const std::string& namespace_, const std::string& label_selector,
-                                          int tail_lines, const std::string& container) {
+StatusOr<std::string> KubeClient::PodLogs(const std::string& namespace_,
+                                          const std::string& label_selector, int tail_lines,
+                                          const std::string& container) {
   SKIFF_ASSIGN_OR_RETURN(std::vector<json> pods, List("v1", "Pod", namespace_, label_selector));
   if (pods.empty()) {
     return NotFound("no pod in namespace " + namespace_ + " matches " + label_selector);

@@ -40,11 +40,11 @@ struct KubeClientOptions {
   // 429/5xx retries: at most `total` per call; Retry-After is honoured.
   RetryOptions retry{BackoffOptions{std::chrono::milliseconds(500), std::chrono::seconds(10)},
                      std::chrono::seconds(60), 0};
-  int conflict_retries = 5;  // Update(): re-reads after a 409
+  int conflict_retries = 5;                              // Update(): re-reads after a 409
   std::chrono::milliseconds request_timeout{30 * 1000};  // per connect/handshake/read step
   // WaitForRollout: longest time between two pod checks (the watch's timeoutSeconds).
   std::chrono::milliseconds watch_interval{5 * 1000};
-  std::shared_ptr<Clock> clock;             // null: RealClock()
+  std::shared_ptr<Clock> clock;              // null: RealClock()
   std::shared_ptr<HttpTransport> transport;  // null: Beast transport built from `config`
 };
 
@@ -69,11 +69,12 @@ class KubeClient {
   StatusOr<nlohmann::json> Get(const ObjectRef& ref);
   // The items of a LIST (namespace "" only for cluster-scoped kinds);
   // `label_selector` like "app=x,tier!=cache" ("" for all).
-  StatusOr<std::vector<nlohmann::json>> List(const std::string& api_version, const std::string& kind,
-                                             const std::string& namespace_,
+  StatusOr<std::vector<nlohmann::json>> List(const std::string& api_version,
+                                             const std::string& kind, const std::string& namespace_,
                                              const std::string& label_selector);
   // kNotFound when absent (callers deleting idempotently treat it as done).
-  Status Delete(const ObjectRef& ref, DeletePropagation propagation = DeletePropagation::kBackground);
+  Status Delete(const ObjectRef& ref,
+                DeletePropagation propagation = DeletePropagation::kBackground);
   // GET, mutate, PUT with the read resourceVersion; on 409 re-read and
   // retry up to conflict_retries times. `mutate` must be repeatable.
   StatusOr<nlohmann::json> Update(const ObjectRef& ref,
@@ -81,14 +82,16 @@ class KubeClient {
 
   // One look at a deployment and (when not complete) its pods, listed by
   // the deployment's spec.selector.matchLabels.
-  StatusOr<RolloutStatus> CheckRollout(const std::string& namespace_, const std::string& deployment);
+  StatusOr<RolloutStatus> CheckRollout(const std::string& namespace_,
+                                       const std::string& deployment);
   // Until the rollout is complete (OK, the last status), Unhealthy or
   // Failed (OK, that status: the caller decides), or `timeout` passes
   // (kDeadlineExceeded naming the progress reached). `progress` (may be
   // empty) is called with each status seen.
-  StatusOr<RolloutStatus> WaitForRollout(const std::string& namespace_, const std::string& deployment,
-                                         std::chrono::milliseconds timeout,
-                                         const std::function<void(const RolloutStatus&)>& progress = {});
+  StatusOr<RolloutStatus> WaitForRollout(
+      const std::string& namespace_, const std::string& deployment,
+      std::chrono::milliseconds timeout,
+      const std::function<void(const RolloutStatus&)>& progress = {});
 
   // The last `tail_lines` lines (0: all) of each pod matching the selector
   // (first container, or `container`), each pod's block headed

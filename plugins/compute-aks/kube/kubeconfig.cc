@@ -40,7 +40,8 @@ StatusOr<YAML::Node> Named(const Ctx& ctx, const YAML::Node& root, const std::st
     const YAML::Node entry = seq[i];
     const std::string where = list + "[" + std::to_string(i) + "]";
     if (!entry.IsMap()) return ctx.Bad(where, "must be a map with name and " + inner);
-    SKIFF_ASSIGN_OR_RETURN(std::string entry_name, Scalar(ctx, entry["name"], where + ".name", true));
+    SKIFF_ASSIGN_OR_RETURN(std::string entry_name,
+                           Scalar(ctx, entry["name"], where + ".name", true));
     if (entry_name != name) continue;
     const YAML::Node value = entry[inner];
     if (!value || !value.IsMap()) {
@@ -65,13 +66,15 @@ StatusOr<std::string> ReadFile(const Ctx& ctx, const std::string& field, const s
 // `<name>-data` (base64) or `<name>` (a file): the PEM text, "" when neither.
 StatusOr<std::string> Pem(const Ctx& ctx, const YAML::Node& map, const std::string& prefix,
                           const std::string& name, const std::string& base_dir) {
-  SKIFF_ASSIGN_OR_RETURN(std::string data, Scalar(ctx, map[name + "-data"], prefix + name + "-data", false));
+  SKIFF_ASSIGN_OR_RETURN(std::string data,
+                         Scalar(ctx, map[name + "-data"], prefix + name + "-data", false));
   SKIFF_ASSIGN_OR_RETURN(std::string file, Scalar(ctx, map[name], prefix + name, false));
   std::string pem;
   if (!data.empty()) {
     auto decoded = Base64Decode(data);
     if (!decoded.ok()) {
-      return ctx.Bad(prefix + name + "-data", "is not valid base64 (" + decoded.status().message() + ")");
+      return ctx.Bad(prefix + name + "-data",
+                     "is not valid base64 (" + decoded.status().message() + ")");
     }
     pem = std::move(*decoded);
   } else if (!file.empty()) {
@@ -88,22 +91,26 @@ StatusOr<std::string> Pem(const Ctx& ctx, const YAML::Node& map, const std::stri
 
 StatusOr<Kubeconfig> ParseNode(const YAML::Node& root, const KubeconfigOptions& options,
                                const Ctx& ctx) {
-  if (!root.IsMap()) return ctx.Bad("(document)", "must be a YAML map (apiVersion: v1, kind: Config)");
+  if (!root.IsMap())
+    return ctx.Bad("(document)", "must be a YAML map (apiVersion: v1, kind: Config)");
   SKIFF_ASSIGN_OR_RETURN(std::string kind, Scalar(ctx, root["kind"], "kind", false));
   if (!kind.empty() && kind != "Config") return ctx.Bad("kind", "must be Config, not " + kind);
   Kubeconfig out;
   out.context = options.context;
   if (out.context.empty()) {
-    SKIFF_ASSIGN_OR_RETURN(out.context, Scalar(ctx, root["current-context"], "current-context", false));
+    SKIFF_ASSIGN_OR_RETURN(out.context,
+                           Scalar(ctx, root["current-context"], "current-context", false));
     if (out.context.empty()) {
       return ctx.Bad("current-context", "is not set; set it or name a context explicitly");
     }
   }
   SKIFF_ASSIGN_OR_RETURN(YAML::Node context, Named(ctx, root, "contexts", "context", out.context));
   const std::string cp = "contexts[name=" + out.context + "].context.";
-  SKIFF_ASSIGN_OR_RETURN(std::string cluster_name, Scalar(ctx, context["cluster"], cp + "cluster", true));
+  SKIFF_ASSIGN_OR_RETURN(std::string cluster_name,
+                         Scalar(ctx, context["cluster"], cp + "cluster", true));
   SKIFF_ASSIGN_OR_RETURN(std::string user_name, Scalar(ctx, context["user"], cp + "user", true));
-  SKIFF_ASSIGN_OR_RETURN(out.namespace_, Scalar(ctx, context["namespace"], cp + "namespace", false));
+  SKIFF_ASSIGN_OR_RETURN(out.namespace_,
+                         Scalar(ctx, context["namespace"], cp + "namespace", false));
 
   SKIFF_ASSIGN_OR_RETURN(YAML::Node cluster, Named(ctx, root, "clusters", "cluster", cluster_name));
   const std::string kp = "clusters[name=" + cluster_name + "].cluster.";
@@ -112,9 +119,10 @@ StatusOr<Kubeconfig> ParseNode(const YAML::Node& root, const KubeconfigOptions& 
     return ctx.Bad(kp + "server", "must be an https:// URL, not '" + out.server + "'");
   }
   while (!out.server.empty() && out.server.back() == '/') out.server.pop_back();
-  SKIFF_ASSIGN_OR_RETURN(out.ca_pem, Pem(ctx, cluster, kp, "certificate-authority", options.base_dir));
+  SKIFF_ASSIGN_OR_RETURN(out.ca_pem,
+                         Pem(ctx, cluster, kp, "certificate-authority", options.base_dir));
   SKIFF_ASSIGN_OR_RETURN(std::string insecure, Scalar(ctx, cluster["insecure-skip-tls-verify"],
-                                                     kp + "insecure-skip-tls-verify", false));
+                                                      kp + "insecure-skip-tls-verify", false));
   if (insecure == "true") {
     if (!options.allow_insecure_skip_tls_verify) {
       return ctx.Bad(kp + "insecure-skip-tls-verify",
@@ -141,16 +149,20 @@ StatusOr<Kubeconfig> ParseNode(const YAML::Node& root, const KubeconfigOptions& 
                      "or a bearer token");
     }
   }
-  SKIFF_ASSIGN_OR_RETURN(out.client_cert_pem, Pem(ctx, user, up, "client-certificate", options.base_dir));
+  SKIFF_ASSIGN_OR_RETURN(out.client_cert_pem,
+                         Pem(ctx, user, up, "client-certificate", options.base_dir));
   SKIFF_ASSIGN_OR_RETURN(out.client_key_pem, Pem(ctx, user, up, "client-key", options.base_dir));
   if (out.client_cert_pem.empty() != out.client_key_pem.empty()) {
-    return ctx.Bad(up + (out.client_cert_pem.empty() ? "client-certificate-data" : "client-key-data"),
-                   "is missing: a client certificate needs both the certificate and its key");
+    return ctx.Bad(
+        up + (out.client_cert_pem.empty() ? "client-certificate-data" : "client-key-data"),
+        "is missing: a client certificate needs both the certificate and its key");
   }
   SKIFF_ASSIGN_OR_RETURN(out.token, Scalar(ctx, user["token"], up + "token", false));
-  SKIFF_ASSIGN_OR_RETURN(std::string token_file, Scalar(ctx, user["tokenFile"], up + "tokenFile", false));
+  SKIFF_ASSIGN_OR_RETURN(std::string token_file,
+                         Scalar(ctx, user["tokenFile"], up + "tokenFile", false));
   if (out.token.empty() && !token_file.empty()) {
-    SKIFF_ASSIGN_OR_RETURN(out.token, ReadFile(ctx, up + "tokenFile", token_file, options.base_dir));
+    SKIFF_ASSIGN_OR_RETURN(out.token,
+                           ReadFile(ctx, up + "tokenFile", token_file, options.base_dir));
     while (!out.token.empty() && std::isspace(static_cast<unsigned char>(out.token.back()))) {
       out.token.pop_back();
     }

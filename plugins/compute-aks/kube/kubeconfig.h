@@ -11,13 +11,13 @@
 namespace skiff::compute_aks::kube {
 
 struct Kubeconfig {
-  std::string context;    // the context used
-  std::string server;     // https://host:port (http:// only to loopback)
-  std::string namespace_;  // the context's namespace, "" when unset
-  std::string ca_pem;     // certificate-authority(-data); "" = system store
+  std::string context;          // the context used
+  std::string server;           // https://host:port (http:// only to loopback)
+  std::string namespace_;       // the context's namespace, "" when unset
+  std::string ca_pem;           // certificate-authority(-data); "" = system store
   std::string client_cert_pem;  // client-certificate(-data), with client_key_pem
   std::string client_key_pem;
-  std::string token;            // bearer token (token or tokenFile)
+  std::string token;                      // bearer token (token or tokenFile)
   bool insecure_skip_tls_verify = false;  // only when allowed (see below)
 };
 

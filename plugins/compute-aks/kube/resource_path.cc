@@ -36,8 +36,8 @@ constexpr KindInfo kKinds[] = {
 bool IsDnsSubdomain(const std::string& s) {
   if (s.empty() || s.size() > 253) return false;
   for (char c : s) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '-' || c == '.')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.')) {
       return false;
     }
   }
@@ -51,7 +51,8 @@ StatusOr<std::string> CollectionPath(const std::string& api_version, const std::
                                      const std::string& namespace_) {
   const size_t slash = api_version.find('/');
   const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
-  const std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
+  const std::string version =
+      slash == std::string::npos ? api_version : api_version.substr(slash + 1);
   if (version.empty() || version.find('/') != std::string::npos) {
     return InvalidArgument("apiVersion '" + api_version + "' is not GROUP/VERSION or v1");
   }
@@ -63,7 +64,8 @@ StatusOr<std::string> CollectionPath(const std::string& api_version, const std::
     }
     std::string path = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
     if (info.namespaced) {
-      if (namespace_.empty()) return InvalidArgument(kind + " is namespaced: metadata.namespace is required");
+      if (namespace_.empty())
+        return InvalidArgument(kind + " is namespaced: metadata.namespace is required");
       if (!IsDnsSubdomain(namespace_)) {
         return InvalidArgument("metadata.namespace '" + namespace_ + "' is not a DNS-1123 label");
       }
@@ -73,8 +75,10 @@ StatusOr<std::string> CollectionPath(const std::string& api_version, const std::
     }
     return path + "/" + info.plural;
   }
-  return InvalidArgument("kind '" + kind + "' is not one skiff manages (Namespace, Service, Secret, "
-                         "ConfigMap, Deployment, HorizontalPodAutoscaler, PodDisruptionBudget, ...)");
+  return InvalidArgument(
+      "kind '" + kind +
+      "' is not one skiff manages (Namespace, Service, Secret, "
+      "ConfigMap, Deployment, HorizontalPodAutoscaler, PodDisruptionBudget, ...)");
 }
 
 StatusOr<std::string> ObjectPath(const ObjectRef& ref) {
@@ -82,7 +86,8 @@ StatusOr<std::string> ObjectPath(const ObjectRef& ref) {
     return InvalidArgument("metadata.name '" + ref.name + "' of " + ref.kind +
                            " must be a lower-case DNS-1123 subdomain");
   }
-  SKIFF_ASSIGN_OR_RETURN(std::string collection, CollectionPath(ref.api_version, ref.kind, ref.namespace_));
+  SKIFF_ASSIGN_OR_RETURN(std::string collection,
+                         CollectionPath(ref.api_version, ref.kind, ref.namespace_));
   return collection + "/" + ref.name;
 }
 

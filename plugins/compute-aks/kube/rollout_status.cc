@@ -25,9 +25,9 @@ int64_t Int(const json& j, const char* key, int64_t fallback = 0) {
 }
 
 const std::set<std::string>& FailedWaitingReasons() {
-  static const std::set<std::string> reasons = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull",
-                                                "CreateContainerConfigError", "InvalidImageName",
-                                                "CreateContainerError"};
+  static const std::set<std::string> reasons = {"CrashLoopBackOff", "ImagePullBackOff",
+                                                "ErrImagePull",     "CreateContainerConfigError",
+                                                "InvalidImageName", "CreateContainerError"};
   return reasons;
 }
 
@@ -66,8 +66,8 @@ bool FindUnschedulable(const json& pod, RolloutStatus& out) {
         Str(c, "reason") == "Unschedulable") {
       out.phase = RolloutPhase::kUnhealthy;
       out.reason = "Unschedulable";
-      out.message = "pod " + Str(Get(pod, "metadata"), "name") + " cannot be scheduled: " +
-                    Str(c, "message");
+      out.message =
+          "pod " + Str(Get(pod, "metadata"), "name") + " cannot be scheduled: " + Str(c, "message");
       return true;
     }
   }
@@ -78,10 +78,14 @@ bool FindUnschedulable(const json& pod, RolloutStatus& out) {
 
 const char* RolloutPhaseName(RolloutPhase phase) {
   switch (phase) {
-    case RolloutPhase::kProgressing: return "Progressing";
-    case RolloutPhase::kComplete: return "Complete";
-    case RolloutPhase::kUnhealthy: return "Unhealthy";
-    case RolloutPhase::kFailed: return "Failed";
+    case RolloutPhase::kProgressing:
+      return "Progressing";
+    case RolloutPhase::kComplete:
+      return "Complete";
+    case RolloutPhase::kUnhealthy:
+      return "Unhealthy";
+    case RolloutPhase::kFailed:
+      return "Failed";
   }
   return "Unknown";
 }

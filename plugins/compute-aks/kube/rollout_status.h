@@ -25,7 +25,7 @@ struct RolloutStatus {
   std::string reason;   // Kubernetes' reason: "Unschedulable", "CrashLoopBackOff", ...
   std::string message;  // for people: names the pod and container and the cause
   int64_t generation = 0, observed_generation = 0;
-  int64_t replicas = 0;  // desired (spec.replicas, default 1)
+  int64_t replicas = 0;                                        // desired (spec.replicas, default 1)
   int64_t current = 0, updated = 0, ready = 0, available = 0;  // from status
 };
 

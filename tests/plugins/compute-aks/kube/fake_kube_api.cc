@@ -39,9 +39,10 @@ constexpr ResourceInfo kResources[] = {
     {"configmaps", "configmap", "ConfigMap", "", "v1", true, "cm"},
     {"serviceaccounts", "serviceaccount", "ServiceAccount", "", "v1", true, "sa"},
     {"deployments", "deployment", "Deployment", "apps", "v1", true, "deploy"},
-    {"horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", "autoscaling",
-     "v2", true, "hpa"},
-    {"poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", "policy", "v1", true, "pdb"},
+    {"horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler",
+     "autoscaling", "v2", true, "hpa"},
+    {"poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", "policy", "v1", true,
+     "pdb"},
     {"ingresses", "ingress", "Ingress", "networking.k8s.io", "v1", true, "ing"},
 };
 
@@ -55,7 +56,8 @@ std::string UrlDecode(const std::string& s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
       i += 2;
@@ -91,8 +93,9 @@ std::vector<std::string> Split(const std::string& s, char sep) {
 
 json StatusBody(int code, const std::string& reason, const std::string& message,
                 json details = json()) {
-  json s = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
-            {"status", "Failure"}, {"message", message}, {"reason", reason}, {"code", code}};
+  json s = {{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object()},
+            {"status", "Failure"}, {"message", message}, {"reason", reason},
+            {"code", code}};
   if (!details.is_null()) s["details"] = std::move(details);
   return s;
 }
@@ -114,10 +117,17 @@ std::string EscapePointer(const std::string& key) {
 // Leaves by JSON pointer; lists and scalars are leaves (atomic), so is an
 // empty object. Identity and server-owned fields are left out.
 void Flatten(const json& value, const std::string& pointer, std::map<std::string, json>& out) {
-  static const std::set<std::string> skip = {
-      "/apiVersion", "/kind", "/status", "/metadata/name", "/metadata/namespace",
-      "/metadata/resourceVersion", "/metadata/uid", "/metadata/generation",
-      "/metadata/creationTimestamp", "/metadata/managedFields", "/metadata/deletionTimestamp"};
+  static const std::set<std::string> skip = {"/apiVersion",
+                                             "/kind",
+                                             "/status",
+                                             "/metadata/name",
+                                             "/metadata/namespace",
+                                             "/metadata/resourceVersion",
+                                             "/metadata/uid",
+                                             "/metadata/generation",
+                                             "/metadata/creationTimestamp",
+                                             "/metadata/managedFields",
+                                             "/metadata/deletionTimestamp"};
   if (skip.count(pointer)) return;
   if (value.is_object() && !value.empty()) {
     for (const auto& [k, v] : value.items()) Flatten(v, pointer + "/" + EscapePointer(k), out);
@@ -164,7 +174,8 @@ void RemoveAt(json& object, const std::string& pointer) {
 }
 
 // labelSelector: "a=b,c!=d,e,!f" (equality-based and existence terms).
-std::optional<std::string> MatchesSelector(const json& labels, const std::string& selector, bool* out) {
+std::optional<std::string> MatchesSelector(const json& labels, const std::string& selector,
+                                           bool* out) {
   *out = true;
   if (selector.empty()) return std::nullopt;
   for (const auto& term : Split(selector, ',')) {
@@ -212,7 +223,8 @@ struct FakeKubeApi::Route {
   std::string path() const { return collection() + "/" + name; }
   // "deployments.apps" as in the API server's messages.
   std::string qualified() const {
-    return std::string(info->plural) + (std::string(info->group).empty() ? "" : "." + std::string(info->group));
+    return std::string(info->plural) +
+           (std::string(info->group).empty() ? "" : "." + std::string(info->group));
   }
   bool Contains(const std::string& object_path) const {
     if (ns.empty() && info->namespaced) {  // all namespaces
@@ -222,7 +234,8 @@ struct FakeKubeApi::Route {
       return parts.size() == 3 && parts[1] == info->plural;
     }
     const std::string head = collection() + "/";
-    return object_path.rfind(head, 0) == 0 && object_path.find('/', head.size()) == std::string::npos;
+    return object_path.rfind(head, 0) == 0 &&
+           object_path.find('/', head.size()) == std::string::npos;
   }
 };
 
@@ -238,7 +251,8 @@ FakeKubeApi::FakeKubeApi(const TestPki* pki)
   port_ = acceptor_.local_endpoint().port();
   for (const char* ns : {"default", "kube-system"}) {
     Stored s;
-    s.object = {{"apiVersion", "v1"}, {"kind", "Namespace"},
+    s.object = {{"apiVersion", "v1"},
+                {"kind", "Namespace"},
                 {"metadata", {{"name", ns}, {"uid", std::string("uid-ns-") + ns}}},
                 {"status", {{"phase", "Active"}}}};
     Commit(std::string("/api/v1/namespaces/") + ns, std::move(s), "ADDED");
@@ -270,8 +284,10 @@ std::string FakeKubeApi::url() const {
 }
 
 std::string FakeKubeApi::KubeconfigYaml(Auth auth, const std::string& namespace_) const {
-  std::string y = "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: fake-cluster\n"
-                  "  cluster:\n    server: " + url() + "\n";
+  std::string y =
+      "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: fake-cluster\n"
+      "  cluster:\n    server: " +
+      url() + "\n";
   if (pki_) y += "    certificate-authority-data: " + Base64Encode(pki_->ca_cert_pem) + "\n";
   y += "contexts:\n- name: fake\n  context:\n    cluster: fake-cluster\n    user: fake-user\n";
   if (!namespace_.empty()) y += "    namespace: " + namespace_ + "\n";
@@ -304,8 +320,9 @@ int FakeKubeApi::ApplyAs(const std::string& manager, const json& object, bool fo
   const std::string kind = object.value("kind", "");
   const json meta = object.value("metadata", json::object());
   for (const auto& info : kResources) {
-    const std::string av = std::string(info.group).empty() ? info.version
-                                                           : std::string(info.group) + "/" + info.version;
+    const std::string av = std::string(info.group).empty()
+                               ? info.version
+                               : std::string(info.group) + "/" + info.version;
     if (info.kind != kind || av != api_version) continue;
     std::string path = std::string(info.group).empty() ? "/api/v1" : "/apis/" + av;
     if (info.namespaced) path += "/namespaces/" + meta.value("namespace", "default");
@@ -333,7 +350,8 @@ void FakeKubeApi::PutPod(json pod, std::string log) {
   pod["metadata"]["namespace"] = ns;
   pod["apiVersion"] = "v1";
   pod["kind"] = "Pod";
-  const std::string path = "/api/v1/namespaces/" + ns + "/pods/" + pod["metadata"].value("name", "");
+  const std::string path =
+      "/api/v1/namespaces/" + ns + "/pods/" + pod["metadata"].value("name", "");
   Stored s;
   s.object = std::move(pod);
   const bool exists = objects_.count(path) > 0;
@@ -348,7 +366,8 @@ std::optional<json> FakeKubeApi::Object(const std::string& path) const {
   return it->second.object;
 }
 
-std::set<std::string> FakeKubeApi::Owners(const std::string& path, const std::string& pointer) const {
+std::set<std::string> FakeKubeApi::Owners(const std::string& path,
+                                          const std::string& pointer) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(path);
   if (it == objects_.end()) return {};
@@ -416,7 +435,8 @@ void FakeKubeApi::HandleConnection(Stream& stream, bool client_cert_ok) {
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
     r.body = req.body();
-    for (const auto& f : req) r.headers[Lower(std::string(f.name_string()))] = std::string(f.value());
+    for (const auto& f : req)
+      r.headers[Lower(std::string(f.name_string()))] = std::string(f.value());
     Reply reply = Dispatch(r, client_cert_ok);
     if (reply.status == -1) {  // a watch: streams until its timeout, then closes
       const size_t q = r.target.find('?');
@@ -459,16 +479,28 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
   const std::string path = r.target.substr(0, q);
   const auto query = ParseQuery(q == std::string::npos ? "" : r.target.substr(q + 1));
   if (r.method == "GET" && path == "/version") {
-    return {200, {}, json{{"major", "1"}, {"minor", "28"}, {"gitVersion", "v1.28.5"},
-                          {"gitCommit", "fake"}, {"gitTreeState", "clean"},
-                          {"buildDate", "2024-01-01T00:00:00Z"}, {"goVersion", "go1.20.12"},
-                          {"compiler", "gc"}, {"platform", "linux/amd64"}}.dump()};
+    return {200,
+            {},
+            json{{"major", "1"},
+                 {"minor", "28"},
+                 {"gitVersion", "v1.28.5"},
+                 {"gitCommit", "fake"},
+                 {"gitTreeState", "clean"},
+                 {"buildDate", "2024-01-01T00:00:00Z"},
+                 {"goVersion", "go1.20.12"},
+                 {"compiler", "gc"},
+                 {"platform", "linux/amd64"}}
+                .dump()};
   }
   if (r.method == "GET" && path == "/api") {
-    return {200, {}, json{{"kind", "APIVersions"}, {"versions", {"v1"}},
-                          {"serverAddressByClientCIDRs",
-                           {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", "127.0.0.1:" + std::to_string(port_)}}}}}
-                         .dump()};
+    return {200,
+            {},
+            json{{"kind", "APIVersions"},
+                 {"versions", {"v1"}},
+                 {"serverAddressByClientCIDRs",
+                  {{{"clientCIDR", "0.0.0.0/0"},
+                    {"serverAddress", "127.0.0.1:" + std::to_string(port_)}}}}}
+                .dump()};
   }
   if (r.method == "GET" && path == "/apis") {
     json groups = json::array();
@@ -476,10 +508,12 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
     for (const auto& info : kResources) {
       const std::string group = info.group;
       if (group.empty() || !seen.insert(group).second) continue;
-      const json version = {{"groupVersion", group + "/" + info.version}, {"version", info.version}};
+      const json version = {{"groupVersion", group + "/" + info.version},
+                            {"version", info.version}};
       groups.push_back({{"name", group}, {"versions", {version}}, {"preferredVersion", version}});
     }
-    return {200, {}, json{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}}.dump()};
+    return {
+        200, {}, json{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}}.dump()};
   }
   if (r.method == "GET" && (path == "/api/v1" || path.rfind("/apis/", 0) == 0) &&
       std::count(path.begin(), path.end(), '/') == (path == "/api/v1" ? 2 : 3)) {
@@ -491,37 +525,52 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
                                      : "/apis/" + std::string(info.group) + "/" + info.version;
       if (prefix != path) continue;
       group_version = path.substr(path.find('/', 1) + 1);
-      json res = {{"name", info.plural}, {"singularName", info.singular}, {"namespaced", info.namespaced},
+      json res = {{"name", info.plural},
+                  {"singularName", info.singular},
+                  {"namespaced", info.namespaced},
                   {"kind", info.kind},
                   {"verbs", {"create", "delete", "get", "list", "patch", "update", "watch"}}};
       if (std::string(info.short_name).size()) res["shortNames"] = {info.short_name};
       resources.push_back(res);
       if (std::string(info.kind) == "Pod") {
-        resources.push_back({{"name", "pods/log"}, {"singularName", ""}, {"namespaced", true},
-                             {"kind", "Pod"}, {"verbs", {"get"}}});
+        resources.push_back({{"name", "pods/log"},
+                             {"singularName", ""},
+                             {"namespaced", true},
+                             {"kind", "Pod"},
+                             {"verbs", {"get"}}});
       }
     }
-    if (resources.empty()) return status_reply(404, "NotFound", "the server could not find the requested resource");
-    return {200, {}, json{{"kind", "APIResourceList"}, {"apiVersion", "v1"}, {"groupVersion", group_version},
-                          {"resources", resources}}.dump()};
+    if (resources.empty())
+      return status_reply(404, "NotFound", "the server could not find the requested resource");
+    return {200,
+            {},
+            json{{"kind", "APIResourceList"},
+                 {"apiVersion", "v1"},
+                 {"groupVersion", group_version},
+                 {"resources", resources}}
+                .dump()};
   }
   auto route = ParseRoute(path);
-  if (!route) return status_reply(404, "NotFound", "the server could not find the requested resource");
+  if (!route)
+    return status_reply(404, "NotFound", "the server could not find the requested resource");
   if (!route->sub.empty()) {
     if (route->sub == "log" && std::string(route->info->kind) == "Pod" && r.method == "GET") {
       return Logs(*route, query);
     }
-    return status_reply(404, "NotFound", "subresource " + route->sub + " is not served by the test server");
+    return status_reply(404, "NotFound",
+                        "subresource " + route->sub + " is not served by the test server");
   }
   if (r.method == "GET") {
     const auto w = query.find("watch");
     if (w != query.end() && (w->second == "true" || w->second == "1")) {
-      if (!route->name.empty()) return status_reply(400, "BadRequest", "watch a collection, not an object");
+      if (!route->name.empty())
+        return status_reply(400, "BadRequest", "watch a collection, not an object");
       return Reply{-1, {}, ""};
     }
     return ListOrGet(*route, query);
   }
-  if (route->name.empty()) return status_reply(405, "MethodNotAllowed", r.method + " on a collection");
+  if (route->name.empty())
+    return status_reply(405, "MethodNotAllowed", r.method + " on a collection");
   const auto manager = query.count("fieldManager") ? query.at("fieldManager") : "";
   if (r.method == "DELETE") {
     return Delete(*route, query.count("propagationPolicy") ? query.at("propagationPolicy") : "");
@@ -530,21 +579,26 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
     return status_reply(405, "MethodNotAllowed", r.method + " is not supported");
   }
   const auto ct = r.headers.find("content-type");
-  const std::string content_type = ct == r.headers.end() ? "" : ct->second.substr(0, ct->second.find(';'));
+  const std::string content_type =
+      ct == r.headers.end() ? "" : ct->second.substr(0, ct->second.find(';'));
   if (r.method == "PATCH" && content_type != "application/apply-patch+yaml") {
-    return status_reply(415, "UnsupportedMediaType",
-                        "the body of the request was in an unknown format - accepted media types "
-                        "include: application/apply-patch+yaml (the only patch type this test server "
-                        "implements); got '" + content_type + "'");
+    return status_reply(
+        415, "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types "
+        "include: application/apply-patch+yaml (the only patch type this test server "
+        "implements); got '" +
+            content_type + "'");
   }
   if (r.method == "PATCH" && manager.empty()) {
-    return status_reply(400, "BadRequest", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: "
-                                           "Required value: is required for apply patch");
+    return status_reply(400, "BadRequest",
+                        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: "
+                        "Required value: is required for apply patch");
   }
   const json body = json::parse(r.body, nullptr, false);
   if (!body.is_object()) {
-    return status_reply(400, "BadRequest", "error decoding YAML: the test server parses JSON-formatted "
-                                           "YAML only, and the body must be an object");
+    return status_reply(400, "BadRequest",
+                        "error decoding YAML: the test server parses JSON-formatted "
+                        "YAML only, and the body must be an object");
   }
   if (r.method == "PATCH") {
     const auto f = query.find("force");
@@ -553,7 +607,8 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
   return Update(*route, body, manager.empty() ? "unknown" : manager);
 }
 
-std::optional<FakeKubeApi::Reply> FakeKubeApi::Validate(const Route& route, const json& body, bool content) {
+std::optional<FakeKubeApi::Reply> FakeKubeApi::Validate(const Route& route, const json& body,
+                                                        bool content) {
   json causes = json::array();
   const auto cause = [&](const std::string& field, const std::string& message) {
     causes.push_back({{"reason", "FieldValueInvalid"}, {"message", message}, {"field", field}});
@@ -561,37 +616,50 @@ std::optional<FakeKubeApi::Reply> FakeKubeApi::Validate(const Route& route, cons
   const json meta = body.value("metadata", json());
   const std::string name = meta.is_object() ? meta.value("name", "") : "";
   if (body.value("apiVersion", "") != route.api_version()) {
-    cause("apiVersion", "Invalid value: \"" + body.value("apiVersion", "") + "\": must be " + route.api_version());
+    cause("apiVersion", "Invalid value: \"" + body.value("apiVersion", "") + "\": must be " +
+                            route.api_version());
   }
   if (body.value("kind", "") != route.info->kind) {
     cause("kind", "Invalid value: \"" + body.value("kind", "") + "\": must be " + route.info->kind);
   }
   if (name.empty()) cause("metadata.name", "Required value: name or generateName is required");
   if (!name.empty() && name != route.name) {
-    return Reply{400, {}, StatusBody(400, "BadRequest", "the name of the object (" + name +
-                                                            ") does not match the name on the URL (" +
-                                                            route.name + ")").dump()};
+    return Reply{400,
+                 {},
+                 StatusBody(400, "BadRequest",
+                            "the name of the object (" + name +
+                                ") does not match the name on the URL (" + route.name + ")")
+                     .dump()};
   }
   if (meta.is_object() && meta.contains("namespace") && meta["namespace"] != route.ns &&
       route.info->namespaced) {
-    return Reply{400, {}, StatusBody(400, "BadRequest", "the namespace of the provided object does not "
-                                                        "match the namespace sent on the request").dump()};
+    return Reply{400,
+                 {},
+                 StatusBody(400, "BadRequest",
+                            "the namespace of the provided object does not "
+                            "match the namespace sent on the request")
+                     .dump()};
   }
   if (content && std::string(route.info->kind) == "Deployment") {
     const json spec = body.value("spec", json::object());
     const json labels = spec.value("selector", json::object()).value("matchLabels", json());
-    const json tlabels = spec.value("template", json::object()).value("metadata", json::object()).value("labels", json());
+    const json tlabels = spec.value("template", json::object())
+                             .value("metadata", json::object())
+                             .value("labels", json());
     if (!labels.is_object() || labels.empty()) {
       cause("spec.selector", "Required value");
     } else {
       for (const auto& [k, v] : labels.items()) {
         if (!tlabels.is_object() || !tlabels.contains(k) || tlabels[k] != v) {
-          cause("spec.template.metadata.labels", "Invalid value: selector does not match template labels");
+          cause("spec.template.metadata.labels",
+                "Invalid value: selector does not match template labels");
           break;
         }
       }
     }
-    const json containers = spec.value("template", json::object()).value("spec", json::object()).value("containers", json());
+    const json containers = spec.value("template", json::object())
+                                .value("spec", json::object())
+                                .value("containers", json());
     if (!containers.is_array() || containers.empty()) {
       cause("spec.template.spec.containers", "Required value");
     } else {
@@ -601,7 +669,8 @@ std::optional<FakeKubeApi::Reply> FakeKubeApi::Validate(const Route& route, cons
         }
       }
     }
-    if (spec.contains("replicas") && (!spec["replicas"].is_number_integer() || spec["replicas"].get<int64_t>() < 0)) {
+    if (spec.contains("replicas") &&
+        (!spec["replicas"].is_number_integer() || spec["replicas"].get<int64_t>() < 0)) {
       cause("spec.replicas", "Invalid value: must be a non-negative integer");
     }
   }
@@ -610,11 +679,17 @@ std::optional<FakeKubeApi::Reply> FakeKubeApi::Validate(const Route& route, cons
   message += std::string(route.info->group).empty() ? "" : std::string(route.info->group);
   message += " \"" + name + "\" is invalid: ";
   for (size_t i = 0; i < causes.size(); ++i) {
-    message += (i ? ", " : "") + causes[i]["field"].get<std::string>() + ": " + causes[i]["message"].get<std::string>();
+    message += (i ? ", " : "") + causes[i]["field"].get<std::string>() + ": " +
+               causes[i]["message"].get<std::string>();
   }
-  return Reply{422, {}, StatusBody(422, "Invalid", message,
-                                   {{"name", name}, {"group", route.info->group},
-                                    {"kind", route.info->kind}, {"causes", causes}}).dump()};
+  return Reply{422,
+               {},
+               StatusBody(422, "Invalid", message,
+                          {{"name", name},
+                           {"group", route.info->group},
+                           {"kind", route.info->kind},
+                           {"causes", causes}})
+                   .dump()};
 }
 
 void FakeKubeApi::Commit(const std::string& path, Stored stored, const char* event) {
@@ -628,28 +703,38 @@ void FakeKubeApi::AutoRollout(json& object) {
   if (!auto_rollout_ || object.value("kind", "") != "Deployment") return;
   const int64_t replicas = object["spec"].value("replicas", 1);
   object["status"] = {{"observedGeneration", object["metadata"].value("generation", 1)},
-                      {"replicas", replicas}, {"updatedReplicas", replicas},
-                      {"readyReplicas", replicas}, {"availableReplicas", replicas}};
+                      {"replicas", replicas},
+                      {"updatedReplicas", replicas},
+                      {"readyReplicas", replicas},
+                      {"availableReplicas", replicas}};
 }
 
-FakeKubeApi::Reply FakeKubeApi::Apply(const Route& route, const json& body, const std::string& manager,
-                                      bool force) {
+FakeKubeApi::Reply FakeKubeApi::Apply(const Route& route, const json& body,
+                                      const std::string& manager, bool force) {
   // An apply patch may be partial: its identity is checked here, the merged
   // object's content below.
   if (auto invalid = Validate(route, body, false)) return *invalid;
   if (route.info->namespaced && !objects_.count("/api/v1/namespaces/" + route.ns)) {
-    return {404, {}, StatusBody(404, "NotFound", "namespaces \"" + route.ns + "\" not found",
-                                {{"name", route.ns}, {"kind", "namespaces"}}).dump()};
+    return {404,
+            {},
+            StatusBody(404, "NotFound", "namespaces \"" + route.ns + "\" not found",
+                       {{"name", route.ns}, {"kind", "namespaces"}})
+                .dump()};
   }
   const std::string path = route.path();
   auto existing = objects_.find(path);
   const std::string rv = body["metadata"].value("resourceVersion", "");
   if (!rv.empty() && (existing == objects_.end() ||
                       existing->second.object["metadata"].value("resourceVersion", "") != rv)) {
-    return {409, {}, StatusBody(409, "Conflict", "Operation cannot be fulfilled on " + route.qualified() +
-                                                     " \"" + route.name + "\": the object has been "
-                                                     "modified; please apply your changes to the latest "
-                                                     "version and try again").dump()};
+    return {
+        409,
+        {},
+        StatusBody(409, "Conflict",
+                   "Operation cannot be fulfilled on " + route.qualified() + " \"" + route.name +
+                       "\": the object has been "
+                       "modified; please apply your changes to the latest "
+                       "version and try again")
+            .dump()};
   }
   std::map<std::string, json> applied;
   Flatten(body, "", applied);
@@ -666,22 +751,30 @@ FakeKubeApi::Reply FakeKubeApi::Apply(const Route& route, const json& body, cons
     for (const auto& other : owners->second) {
       if (other == manager) continue;
       const std::string message = "conflict with \"" + other + "\" using " + route.api_version();
-      causes.push_back({{"reason", "FieldManagerConflict"}, {"message", message}, {"field", FieldName(pointer)}});
+      causes.push_back({{"reason", "FieldManagerConflict"},
+                        {"message", message},
+                        {"field", FieldName(pointer)}});
       conflicts += (conflicts.empty() ? "" : "\n") + message + ": " + FieldName(pointer);
     }
   }
   if (!causes.empty() && !force) {
     const std::string n = std::to_string(causes.size());
-    return {409, {}, StatusBody(409, "Conflict",
-                                "Apply failed with " + n + " conflict" + (causes.size() > 1 ? "s" : "") +
-                                    ": " + conflicts,
-                                {{"causes", causes}}).dump()};
+    return {409,
+            {},
+            StatusBody(409, "Conflict",
+                       "Apply failed with " + n + " conflict" + (causes.size() > 1 ? "s" : "") +
+                           ": " + conflicts,
+                       {{"causes", causes}})
+                .dump()};
   }
   const json before = stored.object;
   if (existing == objects_.end()) {
-    stored.object = {{"apiVersion", route.api_version()}, {"kind", route.info->kind},
-                     {"metadata", {{"name", route.name}, {"uid", "uid-" + std::to_string(resource_version_ + 1)},
-                                   {"creationTimestamp", "2024-01-01T00:00:00Z"}}}};
+    stored.object = {{"apiVersion", route.api_version()},
+                     {"kind", route.info->kind},
+                     {"metadata",
+                      {{"name", route.name},
+                       {"uid", "uid-" + std::to_string(resource_version_ + 1)},
+                       {"creationTimestamp", "2024-01-01T00:00:00Z"}}}};
     if (route.info->namespaced) stored.object["metadata"]["namespace"] = route.ns;
   }
   try {
@@ -707,7 +800,10 @@ FakeKubeApi::Reply FakeKubeApi::Apply(const Route& route, const json& body, cons
       stored.object[jp] = value;
     }
   } catch (const json::exception& e) {
-    return {422, {}, StatusBody(422, "Invalid", std::string("cannot merge the applied object: ") + e.what()).dump()};
+    return {422,
+            {},
+            StatusBody(422, "Invalid", std::string("cannot merge the applied object: ") + e.what())
+                .dump()};
   }
   if (auto invalid = Validate(route, stored.object, true)) return *invalid;
   const bool created = existing == objects_.end();
@@ -717,41 +813,57 @@ FakeKubeApi::Reply FakeKubeApi::Apply(const Route& route, const json& body, cons
                                                   ? before["metadata"].value("generation", 0) + 1
                                                   : 1;
   }
-  if (created && std::string(route.info->kind) == "Deployment") stored.object["status"] = json::object();
+  if (created && std::string(route.info->kind) == "Deployment")
+    stored.object["status"] = json::object();
   if (!created && stored.object == before) return {200, {}, stored.object.dump()};
   AutoRollout(stored.object);
   Commit(path, std::move(stored), created ? "ADDED" : "MODIFIED");
   return {created ? 201 : 200, {}, objects_[path].object.dump()};
 }
 
-FakeKubeApi::Reply FakeKubeApi::Update(const Route& route, const json& body, const std::string& manager) {
+FakeKubeApi::Reply FakeKubeApi::Update(const Route& route, const json& body,
+                                       const std::string& manager) {
   if (auto invalid = Validate(route, body, true)) return *invalid;
   const std::string path = route.path();
   auto existing = objects_.find(path);
   if (existing == objects_.end()) {
-    return {404, {}, StatusBody(404, "NotFound", route.qualified() + " \"" + route.name + "\" not found",
-                                {{"name", route.name}, {"group", route.info->group}, {"kind", route.info->plural}}).dump()};
+    return {404,
+            {},
+            StatusBody(
+                404, "NotFound", route.qualified() + " \"" + route.name + "\" not found",
+                {{"name", route.name}, {"group", route.info->group}, {"kind", route.info->plural}})
+                .dump()};
   }
   const std::string rv = body["metadata"].value("resourceVersion", "");
   if (rv.empty()) {
-    return {422, {}, StatusBody(422, "Invalid", std::string(route.info->kind) + " \"" + route.name +
-                                                    "\" is invalid: metadata.resourceVersion: Invalid "
-                                                    "value: 0x0: must be specified for an update").dump()};
+    return {422,
+            {},
+            StatusBody(422, "Invalid",
+                       std::string(route.info->kind) + " \"" + route.name +
+                           "\" is invalid: metadata.resourceVersion: Invalid "
+                           "value: 0x0: must be specified for an update")
+                .dump()};
   }
   if (interfere_ > 0) {  // another writer got in first
     --interfere_;
     Stored other = existing->second;
-    other.object["metadata"]["annotations"]["test/other-writer"] = std::to_string(resource_version_);
+    other.object["metadata"]["annotations"]["test/other-writer"] =
+        std::to_string(resource_version_);
     other.owners["/metadata/annotations/test~1other-writer"] = {"other-writer"};
     Commit(path, std::move(other), "MODIFIED");
     existing = objects_.find(path);
   }
   if (existing->second.object["metadata"].value("resourceVersion", "") != rv) {
-    return {409, {}, StatusBody(409, "Conflict", "Operation cannot be fulfilled on " + route.qualified() +
-                                                     " \"" + route.name + "\": the object has been "
-                                                     "modified; please apply your changes to the latest "
-                                                     "version and try again",
-                                {{"name", route.name}, {"group", route.info->group}, {"kind", route.info->plural}}).dump()};
+    return {409,
+            {},
+            StatusBody(
+                409, "Conflict",
+                "Operation cannot be fulfilled on " + route.qualified() + " \"" + route.name +
+                    "\": the object has been "
+                    "modified; please apply your changes to the latest "
+                    "version and try again",
+                {{"name", route.name}, {"group", route.info->group}, {"kind", route.info->plural}})
+                .dump()};
   }
   Stored stored = existing->second;
   std::map<std::string, json> old_leaves, new_leaves;
@@ -759,7 +871,8 @@ FakeKubeApi::Reply FakeKubeApi::Update(const Route& route, const json& body, con
   Flatten(body, "", new_leaves);
   json object = body;
   for (const char* keep : {"uid", "creationTimestamp", "generation"}) {
-    if (stored.object["metadata"].contains(keep)) object["metadata"][keep] = stored.object["metadata"][keep];
+    if (stored.object["metadata"].contains(keep))
+      object["metadata"][keep] = stored.object["metadata"][keep];
   }
   if (stored.object.contains("status")) object["status"] = stored.object["status"];
   for (const auto& [pointer, value] : new_leaves) {
@@ -781,14 +894,23 @@ FakeKubeApi::Reply FakeKubeApi::Update(const Route& route, const json& body, con
 FakeKubeApi::Reply FakeKubeApi::Delete(const Route& route, const std::string& propagation) {
   if (!propagation.empty() && propagation != "Foreground" && propagation != "Background" &&
       propagation != "Orphan") {
-    return {400, {}, StatusBody(400, "BadRequest", "DeleteOptions.meta.k8s.io \"\" is invalid: "
-                                                   "propagationPolicy: Unsupported value: \"" + propagation + "\"").dump()};
+    return {400,
+            {},
+            StatusBody(400, "BadRequest",
+                       "DeleteOptions.meta.k8s.io \"\" is invalid: "
+                       "propagationPolicy: Unsupported value: \"" +
+                           propagation + "\"")
+                .dump()};
   }
   const std::string path = route.path();
   auto existing = objects_.find(path);
   if (existing == objects_.end()) {
-    return {404, {}, StatusBody(404, "NotFound", route.qualified() + " \"" + route.name + "\" not found",
-                                {{"name", route.name}, {"group", route.info->group}, {"kind", route.info->plural}}).dump()};
+    return {404,
+            {},
+            StatusBody(
+                404, "NotFound", route.qualified() + " \"" + route.name + "\" not found",
+                {{"name", route.name}, {"group", route.info->group}, {"kind", route.info->plural}})
+                .dump()};
   }
   std::vector<std::string> doomed = {path};
   const json object = existing->second.object;
@@ -798,12 +920,14 @@ FakeKubeApi::Reply FakeKubeApi::Delete(const Route& route, const std::string& pr
         if (p.find("/namespaces/" + route.name + "/") != std::string::npos) doomed.push_back(p);
       }
     } else if (std::string(route.info->kind) == "Deployment") {
-      const json labels = object["spec"].value("selector", json::object()).value("matchLabels", json::object());
+      const json labels =
+          object["spec"].value("selector", json::object()).value("matchLabels", json::object());
       for (const auto& [p, s] : objects_) {
         if (p.rfind("/api/v1/namespaces/" + route.ns + "/pods/", 0) != 0) continue;
         bool match = true;
         for (const auto& [k, v] : labels.items()) {
-          if (s.object["metadata"].value("labels", json::object()).value(k, json()) != v) match = false;
+          if (s.object["metadata"].value("labels", json::object()).value(k, json()) != v)
+            match = false;
         }
         if (match) doomed.push_back(p);
       }
@@ -818,19 +942,32 @@ FakeKubeApi::Reply FakeKubeApi::Delete(const Route& route, const std::string& pr
     events_.push_back({++resource_version_, "DELETED", p, gone});
   }
   changed_.notify_all();
-  return {200, {}, json{{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
-                        {"status", "Success"},
-                        {"details", {{"name", route.name}, {"group", route.info->group},
-                                     {"kind", route.info->plural}, {"uid", object["metadata"].value("uid", "")}}}}
-                       .dump()};
+  return {200,
+          {},
+          json{{"kind", "Status"},
+               {"apiVersion", "v1"},
+               {"metadata", json::object()},
+               {"status", "Success"},
+               {"details",
+                {{"name", route.name},
+                 {"group", route.info->group},
+                 {"kind", route.info->plural},
+                 {"uid", object["metadata"].value("uid", "")}}}}
+              .dump()};
 }
 
-FakeKubeApi::Reply FakeKubeApi::ListOrGet(const Route& route, const std::map<std::string, std::string>& query) {
+FakeKubeApi::Reply FakeKubeApi::ListOrGet(const Route& route,
+                                          const std::map<std::string, std::string>& query) {
   if (!route.name.empty()) {
     auto it = objects_.find(route.path());
     if (it == objects_.end()) {
-      return {404, {}, StatusBody(404, "NotFound", route.qualified() + " \"" + route.name + "\" not found",
-                                  {{"name", route.name}, {"group", route.info->group}, {"kind", route.info->plural}}).dump()};
+      return {
+          404,
+          {},
+          StatusBody(
+              404, "NotFound", route.qualified() + " \"" + route.name + "\" not found",
+              {{"name", route.name}, {"group", route.info->group}, {"kind", route.info->plural}})
+              .dump()};
     }
     return {200, {}, it->second.object.dump()};
   }
@@ -839,7 +976,11 @@ FakeKubeApi::Reply FakeKubeApi::ListOrGet(const Route& route, const std::map<std
   std::string name_filter;
   if (!fields.empty()) {
     if (fields.rfind("metadata.name=", 0) != 0) {
-      return {400, {}, StatusBody(400, "BadRequest", "the test server supports fieldSelector=metadata.name=X only").dump()};
+      return {400,
+              {},
+              StatusBody(400, "BadRequest",
+                         "the test server supports fieldSelector=metadata.name=X only")
+                  .dump()};
     }
     name_filter = fields.substr(14);
   }
@@ -848,33 +989,48 @@ FakeKubeApi::Reply FakeKubeApi::ListOrGet(const Route& route, const std::map<std
     if (!route.Contains(p)) continue;
     if (!name_filter.empty() && s.object["metadata"].value("name", "") != name_filter) continue;
     bool match = true;
-    if (auto error = MatchesSelector(s.object["metadata"].value("labels", json::object()), selector, &match)) {
-      return {400, {}, StatusBody(400, "BadRequest", "unable to parse requirement: " + *error).dump()};
+    if (auto error = MatchesSelector(s.object["metadata"].value("labels", json::object()), selector,
+                                     &match)) {
+      return {
+          400, {}, StatusBody(400, "BadRequest", "unable to parse requirement: " + *error).dump()};
     }
     if (match) items.push_back(s.object);
   }
-  return {200, {}, json{{"kind", std::string(route.info->kind) + "List"}, {"apiVersion", route.api_version()},
-                        {"metadata", {{"resourceVersion", std::to_string(resource_version_)}}},
-                        {"items", items}}.dump()};
+  return {200,
+          {},
+          json{{"kind", std::string(route.info->kind) + "List"},
+               {"apiVersion", route.api_version()},
+               {"metadata", {{"resourceVersion", std::to_string(resource_version_)}}},
+               {"items", items}}
+              .dump()};
 }
 
-FakeKubeApi::Reply FakeKubeApi::Logs(const Route& route, const std::map<std::string, std::string>& query) {
+FakeKubeApi::Reply FakeKubeApi::Logs(const Route& route,
+                                     const std::map<std::string, std::string>& query) {
   const std::string path = route.path();
   auto it = objects_.find(path);
   if (it == objects_.end()) {
     return {404, {}, StatusBody(404, "NotFound", "pods \"" + route.name + "\" not found").dump()};
   }
-  const json containers = it->second.object.value("spec", json::object()).value("containers", json::array());
+  const json containers =
+      it->second.object.value("spec", json::object()).value("containers", json::array());
   if (query.count("container")) {
     bool found = false;
     for (const auto& c : containers) found = found || c.value("name", "") == query.at("container");
     if (!found) {
-      return {400, {}, StatusBody(400, "BadRequest", "container " + query.at("container") +
-                                                         " is not valid for pod " + route.name).dump()};
+      return {
+          400,
+          {},
+          StatusBody(400, "BadRequest",
+                     "container " + query.at("container") + " is not valid for pod " + route.name)
+              .dump()};
     }
   } else if (containers.size() > 1) {
-    return {400, {}, StatusBody(400, "BadRequest", "a container name must be specified for pod " +
-                                                       route.name).dump()};
+    return {
+        400,
+        {},
+        StatusBody(400, "BadRequest", "a container name must be specified for pod " + route.name)
+            .dump()};
   }
   std::string log = logs_[path];
   if (query.count("tailLines")) {
@@ -883,10 +1039,14 @@ FakeKubeApi::Reply FakeKubeApi::Logs(const Route& route, const std::map<std::str
       tail = std::stoi(query.at("tailLines"));
     } catch (...) {
     }
-    if (tail < 0) return {400, {}, StatusBody(400, "BadRequest", "tailLines must be a non-negative integer").dump()};
+    if (tail < 0)
+      return {400,
+              {},
+              StatusBody(400, "BadRequest", "tailLines must be a non-negative integer").dump()};
     auto lines = Split(log, '\n');
     std::string out;
-    for (size_t i = lines.size() > static_cast<size_t>(tail) ? lines.size() - tail : 0; i < lines.size(); ++i) {
+    for (size_t i = lines.size() > static_cast<size_t>(tail) ? lines.size() - tail : 0;
+         i < lines.size(); ++i) {
       out += lines[i] + "\n";
     }
     log = out;
@@ -897,18 +1057,21 @@ FakeKubeApi::Reply FakeKubeApi::Logs(const Route& route, const std::map<std::str
 }
 
 template <typename Stream>
-void FakeKubeApi::Watch(Stream& stream, const Route& route, const std::map<std::string, std::string>& query) {
+void FakeKubeApi::Watch(Stream& stream, const Route& route,
+                        const std::map<std::string, std::string>& query) {
   int timeout = 30;
   try {
-    if (query.count("timeoutSeconds")) timeout = std::min(60, std::stoi(query.at("timeoutSeconds")));
+    if (query.count("timeoutSeconds"))
+      timeout = std::min(60, std::stoi(query.at("timeoutSeconds")));
   } catch (...) {
   }
   const std::string fields = query.count("fieldSelector") ? query.at("fieldSelector") : "";
   const std::string name = fields.rfind("metadata.name=", 0) == 0 ? fields.substr(14) : "";
   const std::string selector = query.count("labelSelector") ? query.at("labelSelector") : "";
   boost::system::error_code ec;
-  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                           "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
   asio::write(stream, asio::buffer(head), ec);
   if (ec) return;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
@@ -982,7 +1145,8 @@ std::optional<FakeKubeApi::Route> ParseRoute(const std::string& path) {
   }
   if (rest.empty() || rest.size() > 3) return std::nullopt;
   for (const auto& info : kResources) {
-    if (rest[0] == info.plural && group == info.group && version == info.version) route.info = &info;
+    if (rest[0] == info.plural && group == info.group && version == info.version)
+      route.info = &info;
   }
   if (route.info == nullptr) return std::nullopt;
   if (!route.info->namespaced && !route.ns.empty()) return std::nullopt;

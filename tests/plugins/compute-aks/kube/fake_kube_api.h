@@ -26,6 +26,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -36,8 +37,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/ip/tcp.hpp>
 
 #include "test_pki.h"
 
@@ -115,7 +114,8 @@ class FakeKubeApi {
   // Answers one request; a watch returns nullopt after streaming itself.
   Reply Dispatch(const KubeRequest& r, bool client_cert_ok);
   Reply Resource(const KubeRequest& r, const Route& route);
-  Reply Apply(const Route& route, const nlohmann::json& body, const std::string& manager, bool force);
+  Reply Apply(const Route& route, const nlohmann::json& body, const std::string& manager,
+              bool force);
   Reply Update(const Route& route, const nlohmann::json& body, const std::string& manager);
   Reply Delete(const Route& route, const std::string& propagation);
   Reply ListOrGet(const Route& route, const std::map<std::string, std::string>& query);
@@ -134,7 +134,7 @@ class FakeKubeApi {
   std::atomic<bool> stop_{false};
   std::thread thread_;
 
-  mutable std::mutex mu_;  // guards everything below
+  mutable std::mutex mu_;            // guards everything below
   std::condition_variable changed_;  // notified on every commit and on stop
   std::vector<std::thread> connections_;
   std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
@@ -143,7 +143,7 @@ class FakeKubeApi {
   int interfere_ = 0;
   bool auto_rollout_ = false;
   int64_t resource_version_ = 100;
-  std::map<std::string, Stored> objects_;  // key: API path
+  std::map<std::string, Stored> objects_;    // key: API path
   std::map<std::string, std::string> logs_;  // pod path -> log text
   // Watch history: (resourceVersion, event type, path, object).
   struct Event {

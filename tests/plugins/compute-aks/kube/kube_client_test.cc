@@ -39,7 +39,10 @@ class InstantClock final : public Clock {
 json Deployment(const std::string& name, int replicas, const std::string& image = "reg/model:1") {
   return {{"apiVersion", "apps/v1"},
           {"kind", "Deployment"},
-          {"metadata", {{"name", name}, {"namespace", "ml"}, {"labels", {{"app", name}, {"skiff.io/service", name}}}}},
+          {"metadata",
+           {{"name", name},
+            {"namespace", "ml"},
+            {"labels", {{"app", name}, {"skiff.io/service", name}}}}},
           {"spec",
            {{"replicas", replicas},
             {"selector", {{"matchLabels", {{"app", name}}}}},
@@ -114,15 +117,18 @@ TEST_F(ComputeAksKubeClient, ApplyDropsFieldsSkiffNoLongerSets) {
   ASSERT_TRUE(client_->Apply(Deployment("svc", 1)).ok());
   auto got = api_.Object(kDeployPath);
   ASSERT_TRUE(got.has_value());
-  EXPECT_FALSE((*got)["metadata"].value("annotations", json::object()).contains("skiff.io/note")) << got->dump();
+  EXPECT_FALSE((*got)["metadata"].value("annotations", json::object()).contains("skiff.io/note"))
+      << got->dump();
 }
 
 TEST_F(ComputeAksKubeClient, ConflictWithAnotherManagerIsSurfacedAndNotForced) {
   ASSERT_TRUE(client_->Apply(Namespace("ml")).ok());
   ASSERT_TRUE(client_->Apply(Deployment("svc", 2)).ok());
   // Someone scales with kubectl (server-side) and takes spec.replicas.
-  json scale = {{"apiVersion", "apps/v1"}, {"kind", "Deployment"},
-                {"metadata", {{"name", "svc"}, {"namespace", "ml"}}}, {"spec", {{"replicas", 5}}}};
+  json scale = {{"apiVersion", "apps/v1"},
+                {"kind", "Deployment"},
+                {"metadata", {{"name", "svc"}, {"namespace", "ml"}}},
+                {"spec", {{"replicas", 5}}}};
   ASSERT_EQ(api_.ApplyAs("kubectl", scale, /*force=*/true), 200);
   EXPECT_EQ(api_.Owners(kDeployPath, "/spec/replicas"), std::set<std::string>{"kubectl"});
 
@@ -148,7 +154,8 @@ TEST_F(ComputeAksKubeClient, MissingObjectsAndNamespacesAre404) {
   auto missing = client_->Get({"apps/v1", "Deployment", "ml", "nope"});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(missing.status().message().find("deployments.apps \"nope\" not found"), std::string::npos)
+  EXPECT_NE(missing.status().message().find("deployments.apps \"nope\" not found"),
+            std::string::npos)
       << missing.status().message();
   auto no_namespace = client_->Apply(Deployment("svc", 1));  // namespace ml does not exist yet
   ASSERT_FALSE(no_namespace.ok());
@@ -189,7 +196,8 @@ TEST_F(ComputeAksKubeClient, FakeServerEnforcesAuthContentTypeAndFieldManager) {
 
   auto transport = MakeBeastTransport({});
   const auto send = [&](const std::string& content_type, const std::string& query) {
-    HttpRequest r{"PATCH", api_.url() + "/api/v1/namespaces/x" + query,
+    HttpRequest r{"PATCH",
+                  api_.url() + "/api/v1/namespaces/x" + query,
                   {{"Authorization", std::string("Bearer ") + FakeKubeApi::kToken},
                    {"Content-Type", content_type}},
                   Namespace("x").dump()};
@@ -209,8 +217,8 @@ TEST_F(ComputeAksKubeClient, TooManyRequestsIsRetriedAfterRetryAfter) {
   ASSERT_TRUE(client_->Apply(Namespace("ml")).ok());
   ASSERT_TRUE(client_->Get({"v1", "Namespace", "", "ml"}).ok());
   EXPECT_EQ(api_.Count("PATCH", "/api/v1/namespaces/ml"), 3);
-  const std::vector<std::chrono::milliseconds> expected = {std::chrono::seconds(2), std::chrono::seconds(2),
-                                                           std::chrono::seconds(1)};
+  const std::vector<std::chrono::milliseconds> expected = {
+      std::chrono::seconds(2), std::chrono::seconds(2), std::chrono::seconds(1)};
   EXPECT_EQ(clock_->sleeps(), expected);
 }
 
@@ -247,21 +255,31 @@ TEST_F(ComputeAksKubeClient, UpdateRereadsAndRetriesOnConflict) {
   });
   ASSERT_FALSE(gave_up.ok());
   EXPECT_EQ(gave_up.status().code(), StatusCode::kAborted);
-  EXPECT_NE(gave_up.status().message().find("after 6 attempts"), std::string::npos) << gave_up.status().message();
+  EXPECT_NE(gave_up.status().message().find("after 6 attempts"), std::string::npos)
+      << gave_up.status().message();
 }
 
 TEST_F(ComputeAksKubeClient, ListByLabelAndDelete) {
   ASSERT_TRUE(client_->Apply(Namespace("ml")).ok());
   for (const char* name : {"a", "b"}) {
-    ASSERT_TRUE(client_->Apply({{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                                {"metadata", {{"name", name}, {"namespace", "ml"},
-                                              {"labels", {{"skiff.io/service", "svc"}, {"tier", name}}}}},
-                                {"data", {{"k", "v"}}}})
+    ASSERT_TRUE(client_
+                    ->Apply({{"apiVersion", "v1"},
+                             {"kind", "ConfigMap"},
+                             {"metadata",
+                              {{"name", name},
+                               {"namespace", "ml"},
+                               {"labels", {{"skiff.io/service", "svc"}, {"tier", name}}}}},
+                             {"data", {{"k", "v"}}}})
                     .ok());
   }
-  ASSERT_TRUE(client_->Apply({{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                              {"metadata", {{"name", "c"}, {"namespace", "ml"}, {"labels", {{"skiff.io/service", "other"}}}}}})
-                  .ok());
+  ASSERT_TRUE(
+      client_
+          ->Apply(
+              {{"apiVersion", "v1"},
+               {"kind", "ConfigMap"},
+               {"metadata",
+                {{"name", "c"}, {"namespace", "ml"}, {"labels", {{"skiff.io/service", "other"}}}}}})
+          .ok());
   auto mine = client_->List("v1", "ConfigMap", "ml", "skiff.io/service=svc");
   ASSERT_TRUE(mine.ok()) << mine.status().ToString();
   ASSERT_EQ(mine->size(), 2u);
@@ -272,7 +290,8 @@ TEST_F(ComputeAksKubeClient, ListByLabelAndDelete) {
   EXPECT_EQ((*not_a)[0]["metadata"]["name"], "b");
 
   ASSERT_TRUE(client_->Delete({"v1", "ConfigMap", "ml", "a"}, DeletePropagation::kForeground).ok());
-  EXPECT_EQ(api_.Count("DELETE", "/api/v1/namespaces/ml/configmaps/a?propagationPolicy=Foreground"), 1);
+  EXPECT_EQ(api_.Count("DELETE", "/api/v1/namespaces/ml/configmaps/a?propagationPolicy=Foreground"),
+            1);
   auto left = client_->List("v1", "ConfigMap", "ml", "skiff.io/service=svc");
   ASSERT_TRUE(left.ok());
   EXPECT_EQ(left->size(), 1u);
@@ -285,7 +304,8 @@ TEST_F(ComputeAksKubeClient, RefusesPlainHttpToNonLoopback) {
   options.config.token = "t";
   auto client = KubeClient::Create(options);
   ASSERT_FALSE(client.ok());
-  EXPECT_NE(client.status().message().find("kubeconfig server"), std::string::npos) << client.status().ToString();
+  EXPECT_NE(client.status().message().find("kubeconfig server"), std::string::npos)
+      << client.status().ToString();
 }
 
 }  // namespace

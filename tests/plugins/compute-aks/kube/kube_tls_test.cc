@@ -42,7 +42,8 @@ TEST_F(ComputeAksKubeTls, ClientCertificateAndCaDataOverHttps) {
   ASSERT_EQ(api.url().rfind("https://127.0.0.1:", 0), 0u);
   auto client = ClientFor(api.KubeconfigYaml(FakeKubeApi::Auth::kClientCert));
   ASSERT_TRUE(client.ok()) << client.status().ToString();
-  auto applied = (*client)->Apply({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "ml"}}}});
+  auto applied = (*client)->Apply(
+      {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "ml"}}}});
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
   auto got = (*client)->Get({"v1", "Namespace", "", "ml"});
   ASSERT_TRUE(got.ok()) << got.status().ToString();

@@ -25,7 +25,9 @@ std::string TwoContexts() {
          "- name: aks1\n"
          "  cluster:\n"
          "    server: https://aks1-dns.hcp.westeurope.azmk8s.io:443/\n"
-         "    certificate-authority-data: " + Base64Encode(kCa) + "\n"
+         "    certificate-authority-data: " +
+         Base64Encode(kCa) +
+         "\n"
          "- name: other\n"
          "  cluster:\n"
          "    server: https://10.0.0.1:6443\n"
@@ -38,8 +40,12 @@ std::string TwoContexts() {
          "users:\n"
          "- name: clusterUser_rg_aks1\n"
          "  user:\n"
-         "    client-certificate-data: " + Base64Encode(kCert) + "\n"
-         "    client-key-data: " + Base64Encode(kKey) + "\n"
+         "    client-certificate-data: " +
+         Base64Encode(kCert) +
+         "\n"
+         "    client-key-data: " +
+         Base64Encode(kKey) +
+         "\n"
          "    token: abc123\n"
          "- name: token-user\n"
          "  user:\n"
@@ -60,7 +66,8 @@ TEST(ComputeAksKubeconfig, CurrentContextWithCaDataClientCertAndToken) {
 }
 
 TEST(ComputeAksKubeconfig, NamedContextWithCaFileAndTokenFileRelativeToBaseDir) {
-  const auto dir = std::filesystem::temp_directory_path() / ("skiff_kubeconfig_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("skiff_kubeconfig_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "ca.crt") << kCa;
   std::ofstream(dir / "token.txt") << "file-token\n";
@@ -77,7 +84,8 @@ TEST(ComputeAksKubeconfig, NamedContextWithCaFileAndTokenFileRelativeToBaseDir) 
   EXPECT_EQ(config->namespace_, "");
 }
 
-void ExpectError(const std::string& yaml, const std::string& needle, KubeconfigOptions options = {}) {
+void ExpectError(const std::string& yaml, const std::string& needle,
+                 KubeconfigOptions options = {}) {
   auto config = ParseKubeconfig(yaml, options, "kc.yaml");
   ASSERT_FALSE(config.ok()) << "expected an error mentioning " << needle;
   EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
@@ -93,10 +101,11 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
 }
 
 TEST(ComputeAksKubeconfig, InsecureSkipTlsVerifyIsRefusedUnlessAllowed) {
-  const std::string yaml = "current-context: c\nclusters:\n- name: k\n  cluster:\n"
-                           "    server: https://1.2.3.4\n    insecure-skip-tls-verify: true\n"
-                           "contexts:\n- name: c\n  context: {cluster: k, user: u}\n"
-                           "users:\n- name: u\n  user: {token: t}\n";
+  const std::string yaml =
+      "current-context: c\nclusters:\n- name: k\n  cluster:\n"
+      "    server: https://1.2.3.4\n    insecure-skip-tls-verify: true\n"
+      "contexts:\n- name: c\n  context: {cluster: k, user: u}\n"
+      "users:\n- name: u\n  user: {token: t}\n";
   ExpectError(yaml, "clusters[name=k].cluster.insecure-skip-tls-verify: is true");
   KubeconfigOptions allow;
   allow.allow_insecure_skip_tls_verify = true;
@@ -105,7 +114,8 @@ TEST(ComputeAksKubeconfig, InsecureSkipTlsVerifyIsRefusedUnlessAllowed) {
   EXPECT_TRUE(config->insecure_skip_tls_verify);
   // Never together with a CA, as kubectl.
   ExpectError(Replace(yaml, "insecure-skip-tls-verify: true",
-                      "insecure-skip-tls-verify: true\n    certificate-authority-data: " + Base64Encode(kCa)),
+                      "insecure-skip-tls-verify: true\n    certificate-authority-data: " +
+                          Base64Encode(kCa)),
               "cannot be combined", allow);
 }
 
@@ -118,8 +128,10 @@ TEST(ComputeAksKubeconfig, ErrorsNameTheField) {
               "contexts: has no entry named 'nope'");
   ExpectError(Replace(good, "    server: https://aks1-dns.hcp.westeurope.azmk8s.io:443/\n", ""),
               "clusters[name=aks1].cluster.server: is required");
-  ExpectError(Replace(good, "server: https://aks1", "server: ftp://aks1"), "must be an https:// URL");
-  ExpectError(Replace(good, "certificate-authority-data: " + Base64Encode(kCa), "certificate-authority-data: not*base64"),
+  ExpectError(Replace(good, "server: https://aks1", "server: ftp://aks1"),
+              "must be an https:// URL");
+  ExpectError(Replace(good, "certificate-authority-data: " + Base64Encode(kCa),
+                      "certificate-authority-data: not*base64"),
               "clusters[name=aks1].cluster.certificate-authority-data: is not valid base64");
   ExpectError(Replace(good, "certificate-authority-data: " + Base64Encode(kCa),
                       "certificate-authority-data: " + Base64Encode("not pem")),
@@ -131,14 +143,17 @@ TEST(ComputeAksKubeconfig, ErrorsNameTheField) {
               "contexts[name=aks1].context.user: is required");
   ExpectError(Replace(good, "    token: abc123\n", "    exec: {command: kubelogin}\n"),
               "users[name=clusterUser_rg_aks1].user.exec: is not supported");
-  ExpectError("current-context: c\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
-              "contexts:\n- name: c\n  context: {cluster: k, user: u}\nusers:\n- name: u\n  user: {}\n",
-              "users[name=u].user: has no credentials");
+  ExpectError(
+      "current-context: c\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
+      "contexts:\n- name: c\n  context: {cluster: k, user: u}\nusers:\n- name: u\n  user: {}\n",
+      "users[name=u].user: has no credentials");
   ExpectError(Replace(good, "kind: Config", "kind: Pod"), "kind: must be Config");
   KubeconfigOptions other;
   other.context = "other";
   other.base_dir = "/nonexistent-dir";
-  ExpectError(good, "clusters[name=other].cluster.certificate-authority: cannot read file /nonexistent-dir/ca.crt",
+  ExpectError(good,
+              "clusters[name=other].cluster.certificate-authority: cannot read file "
+              "/nonexistent-dir/ca.crt",
               other);
 }
 

@@ -29,7 +29,8 @@ std::string FindKubectl() {
   size_t start = 0;
   while (start <= dirs.size()) {
     const size_t colon = dirs.find(':', start);
-    const std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    const std::string dir =
+        dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     const fs::path candidate = fs::path(dir.empty() ? "." : dir) / "kubectl";
     if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
     if (colon == std::string::npos) break;
@@ -53,11 +54,12 @@ class ComputeAksKubectl : public ::testing::Test {
  protected:
   void SetUp() override {
     kubectl_ = FindKubectl();
-    ASSERT_FALSE(kubectl_.empty())
-        << "kubectl not found on PATH (or SKIFF_KUBECTL): this cross-check needs it; install it with "
-           "./scripts/deps (Debian package kubernetes-client)";
-    dir_ = fs::temp_directory_path() / ("skiff_kubectl_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_FALSE(kubectl_.empty()) << "kubectl not found on PATH (or SKIFF_KUBECTL): this "
+                                      "cross-check needs it; install it with "
+                                      "./scripts/deps (Debian package kubernetes-client)";
+    dir_ = fs::temp_directory_path() /
+           ("skiff_kubectl_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
     kubeconfig_ = (dir_ / "kubeconfig").string();
     std::ofstream(kubeconfig_) << api_.KubeconfigYaml(FakeKubeApi::Auth::kClientCert);
@@ -107,7 +109,9 @@ class ComputeAksKubectl : public ::testing::Test {
 };
 
 TEST_F(ComputeAksKubectl, SeesNamespacesAndTheDeploymentTheClientApplied) {
-  ASSERT_TRUE(client_->Apply({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "ml"}}}}).ok());
+  ASSERT_TRUE(
+      client_->Apply({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "ml"}}}})
+          .ok());
   auto applied = client_->Apply(Deployment(3));
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
 
@@ -135,13 +139,18 @@ TEST_F(ComputeAksKubectl, SeesNamespacesAndTheDeploymentTheClientApplied) {
 }
 
 TEST_F(ComputeAksKubectl, KubectlServerSideApplyConflictsWithSkiffsFields) {
-  ASSERT_TRUE(client_->Apply({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "ml"}}}}).ok());
+  ASSERT_TRUE(
+      client_->Apply({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "ml"}}}})
+          .ok());
   ASSERT_TRUE(client_->Apply(Deployment(3)).ok());
-  json scale = {{"apiVersion", "apps/v1"}, {"kind", "Deployment"},
-                {"metadata", {{"name", "svc"}, {"namespace", "ml"}}}, {"spec", {{"replicas", 5}}}};
+  json scale = {{"apiVersion", "apps/v1"},
+                {"kind", "Deployment"},
+                {"metadata", {{"name", "svc"}, {"namespace", "ml"}}},
+                {"spec", {{"replicas", 5}}}};
   const std::string file = (dir_ / "scale.json").string();
   std::ofstream(file) << scale.dump();
-  KubectlRun conflict = Kubectl("apply --server-side --validate=false --field-manager=ops -f " + Quote(file));
+  KubectlRun conflict =
+      Kubectl("apply --server-side --validate=false --field-manager=ops -f " + Quote(file));
   EXPECT_NE(conflict.exit_code, 0) << conflict.out;
   EXPECT_NE(conflict.err.find("conflict with \"skiff\""), std::string::npos) << conflict.err;
   EXPECT_NE(conflict.err.find(".spec.replicas"), std::string::npos) << conflict.err;
@@ -156,13 +165,15 @@ TEST_F(ComputeAksKubectl, KubectlServerSideApplyConflictsWithSkiffsFields) {
   }
   EXPECT_TRUE(saw_kubectl_apply);
 
-  KubectlRun forced = Kubectl("apply --server-side --validate=false --force-conflicts --field-manager=ops -f " +
-                       Quote(file));
+  KubectlRun forced =
+      Kubectl("apply --server-side --validate=false --force-conflicts --field-manager=ops -f " +
+              Quote(file));
   ASSERT_EQ(forced.exit_code, 0) << forced.err;
   // Now skiff's next apply conflicts with "ops", which the client reports.
   auto ours = client_->Apply(Deployment(3));
   ASSERT_FALSE(ours.ok());
-  EXPECT_NE(ours.status().message().find("conflict with \"ops\""), std::string::npos) << ours.status().message();
+  EXPECT_NE(ours.status().message().find("conflict with \"ops\""), std::string::npos)
+      << ours.status().message();
 }
 
 }  // namespace

@@ -26,8 +26,11 @@ json DeploymentObject(int replicas) {
 }
 
 json DeployStatus(int64_t observed, int64_t replicas, int64_t updated, int64_t available) {
-  return {{"observedGeneration", observed}, {"replicas", replicas}, {"updatedReplicas", updated},
-          {"readyReplicas", available}, {"availableReplicas", available}};
+  return {{"observedGeneration", observed},
+          {"replicas", replicas},
+          {"updatedReplicas", updated},
+          {"readyReplicas", available},
+          {"availableReplicas", available}};
 }
 
 json Pod(const std::string& name, json status) {
@@ -40,15 +43,20 @@ json CrashLooping() {
   return {{"phase", "Running"},
           {"containerStatuses",
            {{{"name", "model"},
-             {"state", {{"waiting", {{"reason", "CrashLoopBackOff"},
-                                     {"message", "back-off 40s restarting failed container=model"}}}}},
+             {"state",
+              {{"waiting",
+                {{"reason", "CrashLoopBackOff"},
+                 {"message", "back-off 40s restarting failed container=model"}}}}},
              {"lastState", {{"terminated", {{"exitCode", 3}, {"reason", "Error"}}}}}}}}};
 }
 
 json Unschedulable() {
   return {{"phase", "Pending"},
-          {"conditions", {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"},
-                           {"message", "0/3 nodes are available: 3 Insufficient nvidia.com/gpu."}}}}};
+          {"conditions",
+           {{{"type", "PodScheduled"},
+             {"status", "False"},
+             {"reason", "Unschedulable"},
+             {"message", "0/3 nodes are available: 3 Insufficient nvidia.com/gpu."}}}}};
 }
 
 TEST(ComputeAksKubeRolloutStatus, CompleteNeedsObservedGenerationAndAllReplicas) {
@@ -60,10 +68,13 @@ TEST(ComputeAksKubeRolloutStatus, CompleteNeedsObservedGenerationAndAllReplicas)
   EXPECT_EQ(EvaluateRollout(d, json()).phase, RolloutPhase::kProgressing);
   d["status"] = DeployStatus(2, 4, 3, 3);  // an old pod still terminating
   EXPECT_EQ(EvaluateRollout(d, json()).phase, RolloutPhase::kProgressing);
-  EXPECT_EQ(ProgressText(EvaluateRollout(d, json())), "3/3 updated, 3/3 available, 1 old pending termination");
+  EXPECT_EQ(ProgressText(EvaluateRollout(d, json())),
+            "3/3 updated, 3/3 available, 1 old pending termination");
   d["status"] = DeployStatus(2, 3, 3, 2);
   EXPECT_EQ(EvaluateRollout(d, json()).phase, RolloutPhase::kProgressing);
-  d["status"]["conditions"] = {{{"type", "Progressing"}, {"status", "False"}, {"reason", "ProgressDeadlineExceeded"},
+  d["status"]["conditions"] = {{{"type", "Progressing"},
+                                {"status", "False"},
+                                {"reason", "ProgressDeadlineExceeded"},
                                 {"message", "ReplicaSet \"svc-1\" has timed out progressing."}}};
   auto failed = EvaluateRollout(d, json());
   EXPECT_EQ(failed.phase, RolloutPhase::kFailed);
@@ -79,18 +90,24 @@ TEST(ComputeAksKubeRolloutStatus, PodProblemsMapToUnhealthyAndFailed) {
   auto unhealthy = EvaluateRollout(d, {{"items", {Pod("svc-a", Unschedulable())}}});
   EXPECT_EQ(unhealthy.phase, RolloutPhase::kUnhealthy);
   EXPECT_EQ(unhealthy.reason, "Unschedulable");
-  EXPECT_NE(unhealthy.message.find("pod svc-a cannot be scheduled: 0/3 nodes are available"), std::string::npos)
+  EXPECT_NE(unhealthy.message.find("pod svc-a cannot be scheduled: 0/3 nodes are available"),
+            std::string::npos)
       << unhealthy.message;
   // A failing container outranks an unschedulable pod.
-  auto failed = EvaluateRollout(d, {{"items", {Pod("svc-a", Unschedulable()), Pod("svc-b", CrashLooping())}}});
+  auto failed = EvaluateRollout(
+      d, {{"items", {Pod("svc-a", Unschedulable()), Pod("svc-b", CrashLooping())}}});
   EXPECT_EQ(failed.phase, RolloutPhase::kFailed);
   EXPECT_EQ(failed.reason, "CrashLoopBackOff");
-  EXPECT_NE(failed.message.find("pod svc-b container model: CrashLoopBackOff: back-off 40s"), std::string::npos)
+  EXPECT_NE(failed.message.find("pod svc-b container model: CrashLoopBackOff: back-off 40s"),
+            std::string::npos)
       << failed.message;
   EXPECT_NE(failed.message.find("last exit code 3"), std::string::npos) << failed.message;
   json pull = {{"phase", "Pending"},
-               {"containerStatuses", {{{"name", "model"}, {"state", {{"waiting", {{"reason", "ImagePullBackOff"},
-                                                                                  {"message", "Back-off pulling image"}}}}}}}}};
+               {"containerStatuses",
+                {{{"name", "model"},
+                  {"state",
+                   {{"waiting",
+                     {{"reason", "ImagePullBackOff"}, {"message", "Back-off pulling image"}}}}}}}}};
   EXPECT_EQ(EvaluateRollout(d, {{"items", {Pod("svc-c", pull)}}}).reason, "ImagePullBackOff");
   // A terminating pod's problems no longer count.
   json terminating = Pod("svc-d", CrashLooping());
@@ -108,7 +125,10 @@ class ComputeAksKubeRollout : public ::testing::Test {
     auto client = KubeClient::Create(options);
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     client_ = std::move(*client);
-    ASSERT_TRUE(client_->Apply({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "ml"}}}}).ok());
+    ASSERT_TRUE(
+        client_
+            ->Apply({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "ml"}}}})
+            .ok());
     ASSERT_TRUE(client_->Apply(DeploymentObject(2)).ok());
   }
 
@@ -128,8 +148,9 @@ TEST_F(ComputeAksKubeRollout, WaitsThroughTheWatchUntilComplete) {
     api_.SetDeploymentStatus("ml", "svc", DeployStatus(1, 2, 2, 2));
   });
   const auto start = std::chrono::steady_clock::now();
-  auto result = client_->WaitForRollout("ml", "svc", std::chrono::seconds(20),
-                                        [&](const RolloutStatus& s) { seen.push_back(ProgressText(s)); });
+  auto result =
+      client_->WaitForRollout("ml", "svc", std::chrono::seconds(20),
+                              [&](const RolloutStatus& s) { seen.push_back(ProgressText(s)); });
   controller.join();
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->phase, RolloutPhase::kComplete);
@@ -149,7 +170,8 @@ TEST_F(ComputeAksKubeRollout, UnschedulablePodIsUnhealthy) {
   auto result = client_->WaitForRollout("ml", "svc", std::chrono::seconds(20));
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->phase, RolloutPhase::kUnhealthy);
-  EXPECT_NE(result->message.find("Insufficient nvidia.com/gpu"), std::string::npos) << result->message;
+  EXPECT_NE(result->message.find("Insufficient nvidia.com/gpu"), std::string::npos)
+      << result->message;
 }
 
 TEST_F(ComputeAksKubeRollout, CrashLoopBackOffAppearingDuringTheWaitIsFailed) {
@@ -166,7 +188,8 @@ TEST_F(ComputeAksKubeRollout, CrashLoopBackOffAppearingDuringTheWaitIsFailed) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->phase, RolloutPhase::kFailed);
   EXPECT_EQ(result->reason, "CrashLoopBackOff");
-  EXPECT_NE(result->message.find("pod svc-7d9-b container model"), std::string::npos) << result->message;
+  EXPECT_NE(result->message.find("pod svc-7d9-b container model"), std::string::npos)
+      << result->message;
 }
 
 TEST_F(ComputeAksKubeRollout, TimesOutWithTheProgressReached) {
@@ -192,12 +215,14 @@ TEST_F(ComputeAksKubeRollout, PodLogsWithTailLines) {
   auto none = client_->PodLogs("ml", "app=nothing", 10);
   EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
   auto bad_container = client_->PodLogs("ml", "app=svc", 2, "sidecar");
-  EXPECT_EQ(bad_container.status().code(), StatusCode::kInvalidArgument) << bad_container.status().ToString();
+  EXPECT_EQ(bad_container.status().code(), StatusCode::kInvalidArgument)
+      << bad_container.status().ToString();
 }
 
 TEST_F(ComputeAksKubeRollout, DeleteDeploymentWithForegroundPropagationRemovesItsPods) {
   api_.PutPod(Pod("svc-a", {{"phase", "Running"}}));
-  ASSERT_TRUE(client_->Delete({"apps/v1", "Deployment", "ml", "svc"}, DeletePropagation::kForeground).ok());
+  ASSERT_TRUE(
+      client_->Delete({"apps/v1", "Deployment", "ml", "svc"}, DeletePropagation::kForeground).ok());
   auto pods = client_->List("v1", "Pod", "ml", "app=svc");
   ASSERT_TRUE(pods.ok());
   EXPECT_TRUE(pods->empty());

@@ -26,7 +26,8 @@ KeyPtr NewKey() {
 
 std::string KeyPem(EVP_PKEY* key) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  Check(PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1, "key pem");
+  Check(PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1,
+        "key pem");
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(n));
@@ -96,8 +97,7 @@ TestPki MakeTestPki(const std::string& ca_name) {
   pki.server_key_pem = KeyPem(server_key.get());
 
   KeyPtr client_key = NewKey();
-  CertPtr client =
-      MakeCert(client_key.get(), "skiff-test-user", "system:masters", ca.get(), 3);
+  CertPtr client = MakeCert(client_key.get(), "skiff-test-user", "system:masters", ca.get(), 3);
   AddExt(client.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
   AddExt(client.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
   AddExt(client.get(), ca.get(), NID_ext_key_usage, "clientAuth");
