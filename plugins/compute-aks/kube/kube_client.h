@@ -56,8 +56,8 @@ struct ApplyOptions {
 
 class KubeClient {
  public:
-  // FailedPrecondition when the configuration cannot be used (a non-loopback
-  // http:// server).
+  // InvalidArgument for a non-loopback http:// server, a server URL with a
+  // path, or an empty field_manager. Nothing is sent.
   static StatusOr<std::unique_ptr<KubeClient>> Create(KubeClientOptions options);
 
   // Server-side applies `object` (JSON; apiVersion, kind, metadata.name;
@@ -93,9 +93,10 @@ class KubeClient {
       std::chrono::milliseconds timeout,
       const std::function<void(const RolloutStatus&)>& progress = {});
 
-  // The last `tail_lines` lines (0: all) of each pod matching the selector
-  // (first container, or `container`), each pod's block headed
-  // "==> pod NAME <==" when more than one pod matches. kNotFound when no pod matches.
+  // The last `tail_lines` lines (0: all) of each pod matching the selector,
+  // pods sorted by name, each block headed "==> pod NAME <==" when more than
+  // one pod matches. `container` may be "" only for single-container pods
+  // (the API server refuses otherwise). kNotFound when no pod matches.
   StatusOr<std::string> PodLogs(const std::string& namespace_, const std::string& label_selector,
                                 int tail_lines, const std::string& container = "");
 
@@ -104,8 +105,8 @@ class KubeClient {
  private:
   explicit KubeClient(KubeClientOptions options);
 
-  // One request through the retry sender; a transport error or a non-2xx
-  // reply becomes a Status naming `what`.
+  // One request through the retry sender. A transport error becomes a
+  // Status naming `what`; any HTTP reply is returned for the caller to judge.
   StatusOr<HttpResponse> Call(const std::string& method, const std::string& path_and_query,
                               const std::string& content_type, const std::string& body,
                               const std::string& what);
