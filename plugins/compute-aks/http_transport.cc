@@ -111,7 +111,9 @@ StatusOr<HttpResponse> StreamExchange(asio::io_context& ioc, Stream& stream, bea
     parser.get().body().data = piece;
     parser.get().body().size = sizeof(piece);
     tcp.expires_after(timeout);
-    ec = RunStep(ioc, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
+    // read_some: hand over what has arrived instead of waiting for `piece` to fill.
+    ec =
+        RunStep(ioc, [&](auto handler) { http::async_read_some(stream, buffer, parser, handler); });
     if (ec == http::error::need_buffer) ec = {};
     if (ec) return Aborted(where + ": reading the response failed: " + ec.message());
     const size_t n = sizeof(piece) - parser.get().body().size;

@@ -2,6 +2,8 @@
 // FakeKubeApi serving TLS with a CA made at test time.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "fake_kube_api.h"
 #include "kube/kube_client.h"
 #include "kube/kubeconfig.h"
@@ -50,6 +52,49 @@ TEST_F(ComputeAksKubeTls, ClientCertificateAndCaDataOverHttps) {
   EXPECT_EQ((*got)["metadata"]["name"], "ml");
   // Authenticated by the certificate alone: no Authorization header went out.
   for (const auto& r : api.requests()) EXPECT_EQ(r.headers.count("authorization"), 0u) << r.target;
+}
+
+TEST_F(ComputeAksKubeTls, RolloutWatchStreamsOverHttps) {
+  FakeKubeApi api(pki_);
+  auto client = ClientFor(api.KubeconfigYaml(FakeKubeApi::Auth::kClientCert, "ml"));
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  ASSERT_TRUE(
+      (*client)
+          ->Apply({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "ml"}}}})
+          .ok());
+  // No metadata.namespace: the kubeconfig context's namespace applies.
+  const nlohmann::json deployment = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata", {{"name", "svc"}}},
+      {"spec",
+       {{"replicas", 1},
+        {"selector", {{"matchLabels", {{"app", "svc"}}}}},
+        {"template",
+         {{"metadata", {{"labels", {{"app", "svc"}}}}},
+          {"spec", {{"containers", {{{"name", "model"}, {"image", "reg/model:1"}}}}}}}}}}};
+  auto applied = (*client)->Apply(deployment);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ((*applied)["metadata"]["namespace"], "ml");
+  std::thread controller([&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (api.Count("GET", "watch=true") == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    api.SetDeploymentStatus("ml", "svc",
+                            {{"observedGeneration", 1},
+                             {"replicas", 1},
+                             {"updatedReplicas", 1},
+                             {"readyReplicas", 1},
+                             {"availableReplicas", 1}});
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto result = (*client)->WaitForRollout("ml", "svc", std::chrono::seconds(20));
+  controller.join();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->phase, RolloutPhase::kComplete);
+  EXPECT_LT(std::chrono::steady_clock::now() - start,
+            std::chrono::seconds(4));  // woken by the event
 }
 
 TEST_F(ComputeAksKubeTls, TokenOverHttps) {

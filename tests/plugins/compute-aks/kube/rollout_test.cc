@@ -118,18 +118,23 @@ TEST(ComputeAksKubeRolloutStatus, PodProblemsMapToUnhealthyAndFailed) {
 class ComputeAksKubeRollout : public ::testing::Test {
  protected:
   void SetUp() override {
-    KubeClientOptions options;
-    options.config.server = api_.url();
-    options.config.token = FakeKubeApi::kToken;
-    options.watch_interval = std::chrono::seconds(1);
-    auto client = KubeClient::Create(options);
-    ASSERT_TRUE(client.ok()) << client.status().ToString();
-    client_ = std::move(*client);
+    client_ = MakeClient(std::chrono::seconds(1));
+    ASSERT_NE(client_, nullptr);
     ASSERT_TRUE(
         client_
             ->Apply({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "ml"}}}})
             .ok());
     ASSERT_TRUE(client_->Apply(DeploymentObject(2)).ok());
+  }
+
+  std::unique_ptr<KubeClient> MakeClient(std::chrono::milliseconds watch_interval) {
+    KubeClientOptions options;
+    options.config.server = api_.url();
+    options.config.token = FakeKubeApi::kToken;
+    options.watch_interval = watch_interval;
+    auto client = KubeClient::Create(options);
+    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    return client.ok() ? std::move(*client) : nullptr;
   }
 
   FakeKubeApi api_;
@@ -147,10 +152,12 @@ TEST_F(ComputeAksKubeRollout, WaitsThroughTheWatchUntilComplete) {
     api_.SetDeploymentStatus("ml", "svc", DeployStatus(1, 2, 2, 1));
     api_.SetDeploymentStatus("ml", "svc", DeployStatus(1, 2, 2, 2));
   });
+  // A 20 s watch: only the Deployment's events can end the wait early.
+  auto client = MakeClient(std::chrono::seconds(20));
   const auto start = std::chrono::steady_clock::now();
   auto result =
-      client_->WaitForRollout("ml", "svc", std::chrono::seconds(20),
-                              [&](const RolloutStatus& s) { seen.push_back(ProgressText(s)); });
+      client->WaitForRollout("ml", "svc", std::chrono::seconds(30),
+                             [&](const RolloutStatus& s) { seen.push_back(ProgressText(s)); });
   controller.join();
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->phase, RolloutPhase::kComplete);
@@ -158,7 +165,7 @@ TEST_F(ComputeAksKubeRollout, WaitsThroughTheWatchUntilComplete) {
   ASSERT_GE(seen.size(), 2u);
   EXPECT_EQ(seen.front(), "0/2 updated, 0/2 available (observed generation 0 of 1)");
   EXPECT_EQ(seen.back(), "2/2 updated, 2/2 available");
-  // Woken by the watch event, not by the 1 s re-check.
+  // Woken by the watch events, not by the watch's timeout.
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_GE(api_.Count("GET", "/apis/apps/v1/namespaces/ml/deployments?watch=true"), 1);
   EXPECT_GE(api_.Count("GET", "/api/v1/namespaces/ml/pods?labelSelector=app%3Dsvc"), 1);
