@@ -1,13 +1,16 @@
 // HttpTransport: one HTTP/1.1 exchange per call, over a fresh connection.
 // The Beast implementation speaks https (OpenSSL: peer and host name
-// verified, SNI set; the system CA store or a CA file) and plain http to
-// loopback only. Retries are the caller's business (retry_sender.h).
+// verified, SNI set; the system CA store, a CA file or CA PEM in memory;
+// optionally a client certificate) and plain http to loopback only.
+// Retries are the caller's business (retry_sender.h).
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -43,10 +46,23 @@ class HttpTransport {
   // kFailedPrecondition for TLS verification failures and refused URLs
   // (never retried). Threading: safe to call concurrently.
   virtual StatusOr<HttpResponse> Send(const HttpRequest& request) = 0;
+
+  // For long responses (a Kubernetes watch): on a 2xx status the body is
+  // handed to `on_data` piece by piece as it arrives (the returned body stays
+  // empty); `on_data` returning false closes the connection early, which is
+  // not an error. Other statuses are returned whole, as by Send(). The
+  // per-step timeout applies to each read. The default implementation calls
+  // Send() and hands over the body at once. Threading: as Send().
+  using DataCallback = std::function<bool(std::string_view data)>;
+  virtual StatusOr<HttpResponse> Stream(const HttpRequest& request, const DataCallback& on_data);
 };
 
 struct BeastTransportOptions {
-  std::string ca_file;                            // PEM bundle; empty: system store
+  std::string ca_file;                // PEM bundle; empty: system store
+  std::string ca_pem;                 // PEM in memory; replaces ca_file when set
+  std::string client_cert_pem;        // client certificate (chain) for mTLS,
+  std::string client_key_pem;         //   with its private key
+  bool insecure_skip_verify = false;  // no peer verification (only when a user allowed it)
   std::chrono::milliseconds timeout{60 * 1000};  // per step: connect, handshake, write, read
 };
 

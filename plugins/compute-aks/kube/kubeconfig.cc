@@ -1,0 +1,203 @@
+#include "kubeconfig.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "base64.h"
+
+namespace skiff::compute_aks::kube {
+namespace {
+
+// Errors carry the origin and the field path; callers return them as is.
+struct Ctx {
+  const std::string& origin;
+  Status Bad(const std::string& field, const std::string& what) const {
+    return InvalidArgument(origin + ": " + field + ": " + what);
+  }
+};
+
+StatusOr<std::string> Scalar(const Ctx& ctx, const YAML::Node& node, const std::string& field,
+                             bool required) {
+  if (!node || node.IsNull()) {
+    if (required) return ctx.Bad(field, "is required");
+    return std::string();
+  }
+  if (!node.IsScalar()) return ctx.Bad(field, "must be a string");
+  return node.Scalar();
+}
+
+// Finds the entry of `list` (clusters/users/contexts) named `name`; its
+// `inner` map (cluster/user/context).
+StatusOr<YAML::Node> Named(const Ctx& ctx, const YAML::Node& root, const std::string& list,
+                           const std::string& inner, const std::string& name) {
+  const YAML::Node seq = root[list];
+  if (!seq || seq.IsNull()) return ctx.Bad(list, "is missing (no entry named '" + name + "')");
+  if (!seq.IsSequence()) return ctx.Bad(list, "must be a list");
+  for (size_t i = 0; i < seq.size(); ++i) {
+    const YAML::Node entry = seq[i];
+    const std::string where = list + "[" + std::to_string(i) + "]";
+    if (!entry.IsMap()) return ctx.Bad(where, "must be a map with name and " + inner);
+    SKIFF_ASSIGN_OR_RETURN(std::string entry_name,
+                           Scalar(ctx, entry["name"], where + ".name", true));
+    if (entry_name != name) continue;
+    const YAML::Node value = entry[inner];
+    if (!value || !value.IsMap()) {
+      return ctx.Bad(list + "[name=" + name + "]." + inner, "must be a map");
+    }
+    return value;
+  }
+  return ctx.Bad(list, "has no entry named '" + name + "'");
+}
+
+StatusOr<std::string> ReadFile(const Ctx& ctx, const std::string& field, const std::string& path,
+                               const std::string& base_dir) {
+  std::filesystem::path p(path);
+  if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return ctx.Bad(field, "cannot read file " + p.string());
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// `<name>-data` (base64) or `<name>` (a file): the PEM text, "" when neither.
+StatusOr<std::string> Pem(const Ctx& ctx, const YAML::Node& map, const std::string& prefix,
+                          const std::string& name, const std::string& base_dir) {
+  SKIFF_ASSIGN_OR_RETURN(std::string data,
+                         Scalar(ctx, map[name + "-data"], prefix + name + "-data", false));
+  SKIFF_ASSIGN_OR_RETURN(std::string file, Scalar(ctx, map[name], prefix + name, false));
+  std::string pem;
+  if (!data.empty()) {
+    auto decoded = Base64Decode(data);
+    if (!decoded.ok()) {
+      return ctx.Bad(prefix + name + "-data",
+                     "is not valid base64 (" + decoded.status().message() + ")");
+    }
+    pem = std::move(*decoded);
+  } else if (!file.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(pem, ReadFile(ctx, prefix + name, file, base_dir));
+  } else {
+    return std::string();
+  }
+  const std::string field = prefix + name + (data.empty() ? "" : "-data");
+  if (pem.find("-----BEGIN ") == std::string::npos) {
+    return ctx.Bad(field, "does not hold PEM data (no -----BEGIN line)");
+  }
+  return pem;
+}
+
+StatusOr<Kubeconfig> ParseNode(const YAML::Node& root, const KubeconfigOptions& options,
+                               const Ctx& ctx) {
+  if (!root.IsMap())
+    return ctx.Bad("(document)", "must be a YAML map (apiVersion: v1, kind: Config)");
+  SKIFF_ASSIGN_OR_RETURN(std::string kind, Scalar(ctx, root["kind"], "kind", false));
+  if (!kind.empty() && kind != "Config") return ctx.Bad("kind", "must be Config, not " + kind);
+  Kubeconfig out;
+  out.context = options.context;
+  if (out.context.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(out.context,
+                           Scalar(ctx, root["current-context"], "current-context", false));
+    if (out.context.empty()) {
+      return ctx.Bad("current-context", "is not set; set it or name a context explicitly");
+    }
+  }
+  SKIFF_ASSIGN_OR_RETURN(YAML::Node context, Named(ctx, root, "contexts", "context", out.context));
+  const std::string cp = "contexts[name=" + out.context + "].context.";
+  SKIFF_ASSIGN_OR_RETURN(std::string cluster_name,
+                         Scalar(ctx, context["cluster"], cp + "cluster", true));
+  SKIFF_ASSIGN_OR_RETURN(std::string user_name, Scalar(ctx, context["user"], cp + "user", true));
+  SKIFF_ASSIGN_OR_RETURN(out.namespace_,
+                         Scalar(ctx, context["namespace"], cp + "namespace", false));
+
+  SKIFF_ASSIGN_OR_RETURN(YAML::Node cluster, Named(ctx, root, "clusters", "cluster", cluster_name));
+  const std::string kp = "clusters[name=" + cluster_name + "].cluster.";
+  SKIFF_ASSIGN_OR_RETURN(out.server, Scalar(ctx, cluster["server"], kp + "server", true));
+  if (out.server.rfind("https://", 0) != 0 && out.server.rfind("http://", 0) != 0) {
+    return ctx.Bad(kp + "server", "must be an https:// URL, not '" + out.server + "'");
+  }
+  while (!out.server.empty() && out.server.back() == '/') out.server.pop_back();
+  SKIFF_ASSIGN_OR_RETURN(out.ca_pem,
+                         Pem(ctx, cluster, kp, "certificate-authority", options.base_dir));
+  SKIFF_ASSIGN_OR_RETURN(std::string insecure, Scalar(ctx, cluster["insecure-skip-tls-verify"],
+                                                      kp + "insecure-skip-tls-verify", false));
+  if (insecure == "true") {
+    if (!options.allow_insecure_skip_tls_verify) {
+      return ctx.Bad(kp + "insecure-skip-tls-verify",
+                     "is true: skiff refuses to talk to a cluster without verifying its "
+                     "certificate; set certificate-authority-data instead (or allow insecure "
+                     "TLS explicitly)");
+    }
+    if (!out.ca_pem.empty()) {
+      return ctx.Bad(kp + "insecure-skip-tls-verify",
+                     "cannot be combined with certificate-authority(-data)");
+    }
+    out.insecure_skip_tls_verify = true;
+  } else if (!insecure.empty() && insecure != "false") {
+    return ctx.Bad(kp + "insecure-skip-tls-verify", "must be true or false");
+  }
+
+  SKIFF_ASSIGN_OR_RETURN(YAML::Node user, Named(ctx, root, "users", "user", user_name));
+  const std::string up = "users[name=" + user_name + "].user.";
+  for (const char* unsupported : {"exec", "auth-provider", "username", "password"}) {
+    if (user[unsupported]) {
+      return ctx.Bad(up + unsupported,
+                     "is not supported: use a kubeconfig with a client certificate "
+                     "(client-certificate-data + client-key-data, as AKS local accounts issue) "
+                     "or a bearer token");
+    }
+  }
+  SKIFF_ASSIGN_OR_RETURN(out.client_cert_pem,
+                         Pem(ctx, user, up, "client-certificate", options.base_dir));
+  SKIFF_ASSIGN_OR_RETURN(out.client_key_pem, Pem(ctx, user, up, "client-key", options.base_dir));
+  if (out.client_cert_pem.empty() != out.client_key_pem.empty()) {
+    return ctx.Bad(
+        up + (out.client_cert_pem.empty() ? "client-certificate-data" : "client-key-data"),
+        "is missing: a client certificate needs both the certificate and its key");
+  }
+  SKIFF_ASSIGN_OR_RETURN(out.token, Scalar(ctx, user["token"], up + "token", false));
+  SKIFF_ASSIGN_OR_RETURN(std::string token_file,
+                         Scalar(ctx, user["tokenFile"], up + "tokenFile", false));
+  if (out.token.empty() && !token_file.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(out.token,
+                           ReadFile(ctx, up + "tokenFile", token_file, options.base_dir));
+    while (!out.token.empty() && std::isspace(static_cast<unsigned char>(out.token.back()))) {
+      out.token.pop_back();
+    }
+  }
+  if (out.token.find_first_of("\r\n") != std::string::npos) {
+    return ctx.Bad(up + "token", "must be one line");
+  }
+  if (out.token.empty() && out.client_cert_pem.empty()) {
+    return ctx.Bad(up.substr(0, up.size() - 1),
+                   "has no credentials: set client-certificate-data + client-key-data or token");
+  }
+  return out;
+}
+
+}  // namespace
+
+StatusOr<Kubeconfig> ParseKubeconfig(const std::string& yaml, const KubeconfigOptions& options,
+                                     const std::string& origin) {
+  const Ctx ctx{origin};
+  try {
+    return ParseNode(YAML::Load(yaml), options, ctx);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(origin + ": not valid YAML: " + e.what());
+  }
+}
+
+StatusOr<Kubeconfig> LoadKubeconfig(const std::string& path, KubeconfigOptions options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot read kubeconfig " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (options.base_dir.empty()) {
+    options.base_dir = std::filesystem::path(path).parent_path().string();
+  }
+  return ParseKubeconfig(text.str(), options, path);
+}
+
+}  // namespace skiff::compute_aks::kube

@@ -1,0 +1,157 @@
+// FakeKubeApi: a loopback stand-in for a Kubernetes API server (Beast,
+// 127.0.0.1, port 0, plain http or TLS with a TestPki). It enforces the
+// semantics skiff relies on instead of answering 200:
+//  - authentication: the bearer token or a client certificate signed by the
+//    test CA (401 Status otherwise);
+//  - server-side apply: PATCH needs Content-Type application/apply-patch+yaml
+//    (415) and ?fieldManager= (400); each leaf field is owned by the managers
+//    that applied it; applying a different value to a field another manager
+//    owns is a 409 Conflict Status listing each field and owner unless
+//    ?force=true; fields a manager stops applying are removed (lists are
+//    atomic, a simplification of list-map merging);
+//  - resourceVersion: a cluster-wide counter bumped on every change;
+//    generation bumped on spec changes; PUT without or with a stale
+//    metadata.resourceVersion is 422 / 409;
+//  - 404 for missing objects and namespaces; 422 (Invalid, with causes) for
+//    objects whose kind/apiVersion do not match the URL, without
+//    metadata.name, or Deployments whose selector does not match the template;
+//  - LIST with labelSelector (=, ==, !=, bare key) and fieldSelector
+//    metadata.name=; watch (?watch=true) streams ADDED/MODIFIED/DELETED
+//    events until timeoutSeconds; DELETE with propagationPolicy;
+//    pods/{name}/log with tailLines;
+//  - discovery (/version, /api, /apis, /api/v1, /apis/<group>/<version>)
+//    so that kubectl can talk to it.
+// Tests script faults (429 + Retry-After, ...), drive Deployment status and
+// pods, and simulate concurrent writers.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_pki.h"
+
+namespace skiff::compute_aks::kube::testing {
+
+struct KubeRequest {
+  std::string method, target, body;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+
+// The next `times` requests whose "METHOD target" contains `match` get
+// `status` with `headers` and a Status body.
+struct KubeFault {
+  std::string match;
+  int status = 429;
+  std::map<std::string, std::string> headers;
+  int times = 1;
+};
+
+class FakeKubeApi {
+ public:
+  static constexpr const char* kToken = "test-token-7f3a";
+
+  // pki == nullptr: plain http.
+  explicit FakeKubeApi(const TestPki* pki = nullptr);
+  ~FakeKubeApi();
+
+  std::string url() const;  // http(s)://127.0.0.1:<port>
+
+  // A kubeconfig for this server: bearer token, or the PKI's client
+  // certificate (TLS only), CA data when TLS.
+  enum class Auth { kToken, kClientCert };
+  std::string KubeconfigYaml(Auth auth, const std::string& namespace_ = "") const;
+
+  void AddFault(KubeFault fault);
+  // Before each of the next `n` PUTs, another writer changes the object
+  // (its resourceVersion moves on), so a PUT based on an earlier read is stale.
+  void InterfereWithNextUpdates(int n);
+  // Deployments' status becomes complete as soon as they change (for tests
+  // of callers that just need a deploy to finish).
+  void SetAutoRollout(bool on);
+
+  // Server-side apply as `manager`, bypassing HTTP; the HTTP status.
+  int ApplyAs(const std::string& manager, const nlohmann::json& object, bool force = false);
+  // Replaces status of Deployment ns/name (bumps resourceVersion, wakes watches).
+  void SetDeploymentStatus(const std::string& ns, const std::string& name, nlohmann::json status);
+  // Adds or replaces a Pod (metadata.name/namespace/labels, spec, status).
+  void PutPod(nlohmann::json pod, std::string log = "");
+
+  // The stored object at an API path ("/apis/apps/v1/namespaces/ns/deployments/x").
+  std::optional<nlohmann::json> Object(const std::string& path) const;
+  // The managers owning field `pointer` ("/spec/replicas") of the object at `path`.
+  std::set<std::string> Owners(const std::string& path, const std::string& pointer) const;
+  std::vector<KubeRequest> requests() const;
+  int Count(const std::string& method, const std::string& contains) const;
+
+  struct Route;  // a parsed resource URL (internal; public for the parser)
+
+ private:
+  struct Stored {
+    nlohmann::json object;
+    std::map<std::string, std::set<std::string>> owners;  // JSON pointer -> managers
+  };
+  struct Reply {
+    int status = 200;
+    std::map<std::string, std::string> headers;
+    std::string body;
+    std::string content_type = "application/json";
+  };
+
+  void Serve();
+  template <typename Stream>
+  void HandleConnection(Stream& stream, bool client_cert_ok);
+  void Handle(std::shared_ptr<boost::asio::ip::tcp::socket> socket);
+  // Answers one request; a watch returns nullopt after streaming itself.
+  Reply Dispatch(const KubeRequest& r, bool client_cert_ok);
+  Reply Resource(const KubeRequest& r, const Route& route);
+  Reply Apply(const Route& route, const nlohmann::json& body, const std::string& manager,
+              bool force);
+  Reply Update(const Route& route, const nlohmann::json& body, const std::string& manager);
+  Reply Delete(const Route& route, const std::string& propagation);
+  Reply ListOrGet(const Route& route, const std::map<std::string, std::string>& query);
+  Reply Logs(const Route& route, const std::map<std::string, std::string>& query);
+  // `content`: also the kind's own rules (a Deployment's selector/template).
+  std::optional<Reply> Validate(const Route& route, const nlohmann::json& body, bool content);
+  void Commit(const std::string& path, Stored stored, const char* event);  // bumps the RV
+  void AutoRollout(nlohmann::json& object);
+  template <typename Stream>
+  void Watch(Stream& stream, const Route& route, const std::map<std::string, std::string>& query);
+
+  const TestPki* pki_;
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+
+  mutable std::mutex mu_;            // guards everything below
+  std::condition_variable changed_;  // notified on every commit and on stop
+  std::vector<std::thread> connections_;
+  std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
+  std::vector<KubeRequest> requests_;
+  std::vector<KubeFault> faults_;
+  int interfere_ = 0;
+  bool auto_rollout_ = false;
+  int64_t resource_version_ = 100;
+  std::map<std::string, Stored> objects_;    // key: API path
+  std::map<std::string, std::string> logs_;  // pod path -> log text
+  // Watch history: (resourceVersion, event type, path, object).
+  struct Event {
+    int64_t rv;
+    std::string type, path;
+    nlohmann::json object;
+  };
+  std::vector<Event> events_;
+};
+
+}  // namespace skiff::compute_aks::kube::testing
