@@ -20,7 +20,7 @@ json NamespaceObject(const ServicePlan& plan) {
 json ServerSecret(const ServicePlan& plan,
                   const std::map<std::string, std::string>& signing_key_files) {
   json data = json::object();
-  for (const VersionPlan& v : plan.versions) data[ServerConfigKey(v)] = v.server_config.dump(2);
+  for (const VersionPlan& v : plan.versions) data[ServerConfigKey(v)] = v.server_config.dump(2) + "\n";
   for (const auto& [file, contents] : signing_key_files) {
     data[std::string(kSigningKeyPrefix) + file] = contents;
   }
@@ -38,14 +38,14 @@ json ConfigConfigMap(const ServicePlan& plan, const std::string& nginx_conf) {
   json data = json::object();
   json routing = {{"service", plan.service}, {"versions", json::array()}};
   for (const VersionPlan& v : plan.versions) {
-    data["inference-" + v.k8s_name + ".json"] = config::ToJson(v.inference).dump(2);
+    data["inference-" + v.k8s_name + ".json"] = config::ToJson(v.inference).dump(2) + "\n";
     routing["versions"].push_back({{"name", v.name},
                                    {"trafficPercentile", v.traffic_percentile},
                                    {"isDefault", v.is_default},
                                    {"isControl", v.is_control},
                                    {"kubernetesService", v.object_name}});
   }
-  data["routing.json"] = routing.dump(2);
+  data["routing.json"] = routing.dump(2) + "\n";
   data["nginx.conf"] = nginx_conf;
   return {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},

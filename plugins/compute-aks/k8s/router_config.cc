@@ -92,14 +92,13 @@ std::string RouterNginxConf(const ServicePlan& plan) {
 
   o << "  server {\n"
     << "    listen " << kRouterPort << ";\n"
+    << "    default_type application/json;\n"
     << "    location = /healthz {\n"
     << "      access_log off;\n"
-    << "      default_type application/json;\n"
     << "      return 200 '{\"live\":true}';\n"
     << "    }\n"
     << "    location / {\n"
     << "      if ($skiff_upstream = \"!\") {\n"
-    << "        default_type application/json;\n"
     << "        return 404 '{\"error\":\"no such version; this endpoint serves: " << served
     << "\"}';\n"
     << "      }\n"

@@ -38,8 +38,14 @@ void Emit(YAML::Emitter& out, const json& j) {
       break;
     case json::value_t::string: {
       const std::string& s = j.get_ref<const std::string&>();
-      if (s.find('\n') != std::string::npos) {
+      // A literal block keeps one final newline ("|"); other multi-line
+      // strings are double-quoted with \n escapes so they load back as given.
+      const bool block = s.size() > 1 && s.back() == '\n' && s[s.size() - 2] != '\n' &&
+                         s.find_first_of("\r\t") == std::string::npos && s.front() != ' ';
+      if (block) {
         out << YAML::Literal << s;
+      } else if (s.find('\n') != std::string::npos) {
+        out << YAML::DoubleQuoted << s;
       } else if (LooksLikeOtherType(s)) {
         out << YAML::DoubleQuoted << s;
       } else {
