@@ -64,5 +64,40 @@ TEST_F(ComputeAksCliTest, CreateShowDetachDelete) {
   EXPECT_EQ(Json({"computetarget", "list", "--output", "json"}).size(), 0u);
 }
 
+
+// `model deploy --dry-run` on an aks target prints the Kubernetes objects and
+// changes nothing: no service record, no keys, no cluster call.
+TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
+  arm_.AddCluster("sub1", "rg1", "existing");
+  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "att1", "--subscription", "sub1",
+                   "--resource-group", "rg1", "--cluster-name", "existing"})
+                .rc,
+            0);
+  const size_t arm_calls = arm_.requests().size();
+  Spit(Path("model.pt"), "not really torchscript");
+  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
+  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
+                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
+  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 2, "namespace": "prod",
+                           "keys": {"primaryKey": "0123456789abcdef0123456789abcdef-primary"}})");
+  auto dry = Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "att1", "--ic",
+                    Path("ic.json"), "--dc", Path("dc.json"), "--dry-run"});
+  ASSERT_EQ(dry.rc, 0) << dry.err;
+  for (const char* needle : {"kind: Namespace", "name: prod", "kind: Deployment",
+                             "name: my-svc-my-svc", "replicas: 2", "kind: PodDisruptionBudget",
+                             "type: LoadBalancer", "skiff.io/service: my-svc",
+                             "sha256 of the secondary key generated at deploy"}) {
+    EXPECT_NE(dry.out.find(needle), std::string::npos) << needle << " in\n" << dry.out;
+  }
+  EXPECT_EQ(dry.out.find("0123456789abcdef0123456789abcdef-primary"), std::string::npos);
+  EXPECT_EQ(arm_.requests().size(), arm_calls) << "a dry run contacts nothing";
+  EXPECT_EQ(Json({"service", "list", "--output", "json"}).size(), 0u) << "and stores nothing";
+
+  ASSERT_EQ(Skiff({"computetarget", "create", "local", "-n", "loc"}).rc, 0);
+  ExpectOneLineError(Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "loc",
+                            "--ic", Path("ic.json"), "--dry-run"}),
+                     "needs an aks compute target");
+}
+
 }  // namespace
 }  // namespace skiff::testing
