@@ -146,8 +146,8 @@ StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
   }
   SKIFF_RETURN_IF_ERROR(Field(j, "showOutput", &out.show_output));
   SKIFF_RETURN_IF_ERROR(Field(j, "dryRunOutput", &out.dry_run_output));
-  SKIFF_ASSIGN_OR_RETURN(out.kubernetes,
-                         k8s::ParseRenderOptions(j.contains("kubernetes") ? j["kubernetes"] : json()));
+  SKIFF_ASSIGN_OR_RETURN(
+      out.kubernetes, k8s::ParseRenderOptions(j.contains("kubernetes") ? j["kubernetes"] : json()));
   if (out.is_attach) {
     std::string id, sub, rg, name;
     SKIFF_RETURN_IF_ERROR(Field(j, "resourceId", &id));

@@ -37,8 +37,9 @@ StatusOr<std::shared_ptr<skiff::ComputeTarget>> ComputeTarget::plugin() const {
 StatusOr<std::shared_ptr<skiff::ComputeTarget>> ComputeTarget::dry_run_plugin(
     const std::string& output_path) const {
   if (record_.type != "aks") {
-    return Unimplemented("--dry-run renders Kubernetes objects, so it needs an aks compute target; '" +
-                         record_.name + "' is " + record_.type);
+    return Unimplemented(
+        "--dry-run renders Kubernetes objects, so it needs an aks compute target; '" +
+        record_.name + "' is " + record_.type);
   }
   nlohmann::json options = nlohmann::json::parse(
       record_.config_json.empty() ? "{}" : record_.config_json, nullptr, false);
@@ -49,8 +50,8 @@ StatusOr<std::shared_ptr<skiff::ComputeTarget>> ComputeTarget::dry_run_plugin(
   options["showOutput"] = false;
   auto made = SharedPlugins().Create<skiff::ComputeTarget>(record_.type, options.dump());
   if (!made.ok()) {
-    return made.status().WithContext("compute target '" + record_.name + "' (type " +
-                                     record_.type + ")");
+    return made.status().WithContext("compute target '" + record_.name + "' (type " + record_.type +
+                                     ")");
   }
   return made;
 }

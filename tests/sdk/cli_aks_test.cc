@@ -64,7 +64,6 @@ TEST_F(ComputeAksCliTest, CreateShowDetachDelete) {
   EXPECT_EQ(Json({"computetarget", "list", "--output", "json"}).size(), 0u);
 }
 
-
 // `model deploy --dry-run` on an aks target prints the Kubernetes objects and
 // changes nothing: no service record, no keys, no cluster call.
 TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
@@ -83,10 +82,10 @@ TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
   auto dry = Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "att1", "--ic",
                     Path("ic.json"), "--dc", Path("dc.json"), "--dry-run"});
   ASSERT_EQ(dry.rc, 0) << dry.err;
-  for (const char* needle : {"kind: Namespace", "name: prod", "kind: Deployment",
-                             "name: my-svc-my-svc", "replicas: 2", "kind: PodDisruptionBudget",
-                             "type: LoadBalancer", "skiff.io/service: my-svc",
-                             "sha256 of the secondary key generated at deploy"}) {
+  for (const char* needle :
+       {"kind: Namespace", "name: prod", "kind: Deployment", "name: my-svc-my-svc", "replicas: 2",
+        "kind: PodDisruptionBudget", "type: LoadBalancer", "skiff.io/service: my-svc",
+        "sha256 of the secondary key generated at deploy"}) {
     EXPECT_NE(dry.out.find(needle), std::string::npos) << needle << " in\n" << dry.out;
   }
   EXPECT_EQ(dry.out.find("0123456789abcdef0123456789abcdef-primary"), std::string::npos);
@@ -94,8 +93,8 @@ TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
   EXPECT_EQ(Json({"service", "list", "--output", "json"}).size(), 0u) << "and stores nothing";
 
   ASSERT_EQ(Skiff({"computetarget", "create", "local", "-n", "loc"}).rc, 0);
-  ExpectOneLineError(Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "loc",
-                            "--ic", Path("ic.json"), "--dry-run"}),
+  ExpectOneLineError(Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "loc", "--ic",
+                            Path("ic.json"), "--dry-run"}),
                      "needs an aks compute target");
 }
 

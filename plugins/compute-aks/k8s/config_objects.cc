@@ -11,16 +11,17 @@ using nlohmann::json;
 json NamespaceObject(const ServicePlan& plan) {
   // Labelled for the record; delete never removes a namespace (others may
   // share it).
-  return {{"apiVersion", "v1"},
-          {"kind", "Namespace"},
-          {"metadata",
-           {{"name", plan.ns}, {"labels", Labels({plan.service, kComponentConfig, ""})}}}};
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "Namespace"},
+      {"metadata", {{"name", plan.ns}, {"labels", Labels({plan.service, kComponentConfig, ""})}}}};
 }
 
 json ServerSecret(const ServicePlan& plan,
                   const std::map<std::string, std::string>& signing_key_files) {
   json data = json::object();
-  for (const VersionPlan& v : plan.versions) data[ServerConfigKey(v)] = v.server_config.dump(2) + "\n";
+  for (const VersionPlan& v : plan.versions)
+    data[ServerConfigKey(v)] = v.server_config.dump(2) + "\n";
   for (const auto& [file, contents] : signing_key_files) {
     data[std::string(kSigningKeyPrefix) + file] = contents;
   }

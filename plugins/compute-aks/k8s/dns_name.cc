@@ -38,8 +38,7 @@ StatusOr<std::string> ObjectName(std::string_view base, std::string_view suffix,
   std::string name(base);
   if (!suffix.empty()) name += "-" + std::string(suffix);
   if (name.size() > 63) {
-    return InvalidArgument(std::string(what) + " '" + name + "' is " +
-                           std::to_string(name.size()) +
+    return InvalidArgument(std::string(what) + " '" + name + "' is " + std::to_string(name.size()) +
                            " characters; Kubernetes names are at most 63: shorten the service "
                            "or version name");
   }

@@ -3,9 +3,8 @@
 // removes exactly what skiff created for a service.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace skiff::compute_aks::k8s {
 

@@ -70,8 +70,7 @@ StatusOr<RenderOptions> ParseRenderOptions(const json& kubernetes) {
                            "' must be an extended resource name such as "
                            "xilinx.com/fpga-<shell> (<domain>/<name>)");
   }
-  SKIFF_RETURN_IF_ERROR(
-      ValidateDns1123Label(o.model_claim, "aks config: `kubernetes.modelClaim`"));
+  SKIFF_RETURN_IF_ERROR(ValidateDns1123Label(o.model_claim, "aks config: `kubernetes.modelClaim`"));
   return o;
 }
 

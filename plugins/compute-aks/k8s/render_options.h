@@ -7,9 +7,8 @@
 //                  "modelClaim": "skiff-models"}
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "skiff/status.h"
 

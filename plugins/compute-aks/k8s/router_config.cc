@@ -26,8 +26,7 @@ std::string RegexEscape(const std::string& s) {
 
 std::string RouterNginxConf(const ServicePlan& plan) {
   const auto& dc = plan.deployment;
-  const int64_t read_timeout_s =
-      (int64_t{dc.scoring_timeout_ms} + dc.max_queue_wait_ms) / 1000 + 5;
+  const int64_t read_timeout_s = (int64_t{dc.scoring_timeout_ms} + dc.max_queue_wait_ms) / 1000 + 5;
   std::string served;
   for (const VersionPlan& v : plan.versions) served += (served.empty() ? "" : ", ") + v.name;
 

@@ -43,39 +43,40 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
       {"volumes",
        {{{"name", "router-config"},
          {"configMap",
-          {{"name", ConfigMapName(plan)}, {"items", {{{"key", "nginx.conf"}, {"path", "nginx.conf"}}}}}}},
+          {{"name", ConfigMapName(plan)},
+           {"items", {{{"key", "nginx.conf"}, {"path", "nginx.conf"}}}}}}},
         {{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "256Mi"}}}}}},
   };
-  return {{"apiVersion", "apps/v1"},
-          {"kind", "Deployment"},
-          {"metadata", {{"name", RouterName(plan)}, {"namespace", plan.ns}, {"labels", Labels(set)}}},
-          {"spec",
-           {{"replicas", cluster.cluster_purpose == "DevTest" ? 1 : 2},
-            {"selector", {{"matchLabels", SelectorLabels(set)}}},
-            {"strategy",
-             {{"type", "RollingUpdate"},
-              {"rollingUpdate", {{"maxUnavailable", 0}, {"maxSurge", 1}}}}},
-            {"template",
-             {{"metadata",
-               {{"labels", Labels(set)},
-                {"annotations", {{"skiff.io/config-sha256", conf_sha256}}}}},
-              {"spec", pod_spec}}}}}};
+  return {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata", {{"name", RouterName(plan)}, {"namespace", plan.ns}, {"labels", Labels(set)}}},
+      {"spec",
+       {{"replicas", cluster.cluster_purpose == "DevTest" ? 1 : 2},
+        {"selector", {{"matchLabels", SelectorLabels(set)}}},
+        {"strategy",
+         {{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxUnavailable", 0}, {"maxSurge", 1}}}}},
+        {"template",
+         {{"metadata",
+           {{"labels", Labels(set)}, {"annotations", {{"skiff.io/config-sha256", conf_sha256}}}}},
+          {"spec", pod_spec}}}}}};
 }
 
 json RouterDisruptionBudget(const ServicePlan& plan) {
   const LabelSet set{plan.service, kComponentRouter, ""};
-  return {{"apiVersion", "policy/v1"},
-          {"kind", "PodDisruptionBudget"},
-          {"metadata", {{"name", RouterName(plan)}, {"namespace", plan.ns}, {"labels", Labels(set)}}},
-          {"spec", {{"maxUnavailable", 1}, {"selector", {{"matchLabels", SelectorLabels(set)}}}}}};
+  return {
+      {"apiVersion", "policy/v1"},
+      {"kind", "PodDisruptionBudget"},
+      {"metadata", {{"name", RouterName(plan)}, {"namespace", plan.ns}, {"labels", Labels(set)}}},
+      {"spec", {{"maxUnavailable", 1}, {"selector", {{"matchLabels", SelectorLabels(set)}}}}}};
 }
 
 json RouterService(const ServicePlan& plan, const ClusterSettings& cluster) {
   const LabelSet set{plan.service, kComponentRouter, ""};
   json metadata = {{"name", plan.name_base}, {"namespace", plan.ns}, {"labels", Labels(set)}};
   if (cluster.load_balancer_type == "InternalLoadBalancer") {
-    std::string subnet = cluster.load_balancer_subnet.empty() ? "aks-subnet"
-                                                              : cluster.load_balancer_subnet;
+    std::string subnet =
+        cluster.load_balancer_subnet.empty() ? "aks-subnet" : cluster.load_balancer_subnet;
     // A full subnet resource ID: the annotation takes the subnet's name.
     if (size_t slash = subnet.rfind('/'); slash != std::string::npos) {
       subnet = subnet.substr(slash + 1);

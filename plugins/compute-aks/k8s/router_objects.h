@@ -3,9 +3,8 @@
 // named after the skiff service (internal per the compute target).
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "k8s/cluster_settings.h"
 #include "k8s/render_options.h"

@@ -3,9 +3,8 @@
 // PodDisruptionBudget.
 #pragma once
 
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "k8s/service_plan.h"
 

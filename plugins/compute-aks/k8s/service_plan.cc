@@ -66,8 +66,7 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
   }
   json auth = server.value("auth", json::object());
   if (plan.auth_mode == "key") {
-    if (!auth.contains("keySha256") || !auth["keySha256"].is_array() ||
-        auth["keySha256"].empty()) {
+    if (!auth.contains("keySha256") || !auth["keySha256"].is_array() || auth["keySha256"].empty()) {
       return InvalidArgument("server config of '" + spec.name +
                              "': key auth is on but `auth.keySha256` is empty; regenerate the "
                              "service's keys");
@@ -95,13 +94,13 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
       return InvalidArgument("versions '" + vp.name + "' and another one both become '" +
                              vp.k8s_name + "' in Kubernetes names; rename one of them");
     }
-    SKIFF_ASSIGN_OR_RETURN(vp.object_name,
-                           ObjectName(plan.name_base, vp.k8s_name, "object name for version '" + vp.name + "'"));
+    SKIFF_ASSIGN_OR_RETURN(vp.object_name, ObjectName(plan.name_base, vp.k8s_name,
+                                                      "object name for version '" + vp.name + "'"));
     vp.traffic_percentile = v.value("trafficPercentile", 0);
     vp.is_default = v.value("isDefault", false);
     vp.is_control = v.value("isControl", false);
-    SKIFF_ASSIGN_OR_RETURN(vp.inference,
-                           config::ParseInferenceConfig(v.value("inferenceConfig", json::object()).dump()));
+    SKIFF_ASSIGN_OR_RETURN(vp.inference, config::ParseInferenceConfig(
+                                             v.value("inferenceConfig", json::object()).dump()));
     SKIFF_ASSIGN_OR_RETURN(std::string artifact,
                            InContainerArtifactPath(v.value("artifactPath", ""), vp.name));
     json pod = {{"service", spec.name},

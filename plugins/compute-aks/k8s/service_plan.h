@@ -3,10 +3,9 @@
 // in-container paths and without raw keys.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "skiff/compute_target.h"
 #include "skiff/config/deployment_config.h"
@@ -30,9 +29,9 @@ struct VersionPlan {
 };
 
 struct ServicePlan {
-  std::string service;    // the skiff name, a DNS-1035 label
-  std::string name_base;  // prefix of every object name (= service)
-  std::string ns;         // deploymentConfig.namespace, default "default"
+  std::string service;                  // the skiff name, a DNS-1035 label
+  std::string name_base;                // prefix of every object name (= service)
+  std::string ns;                       // deploymentConfig.namespace, default "default"
   config::DeploymentConfig deployment;  // parsed; `keys` never rendered
   std::string auth_mode;                // "key", "token" or "none"
   std::vector<std::string> key_sha256;  // key mode: digests from the server config

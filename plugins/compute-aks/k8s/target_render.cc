@@ -33,8 +33,7 @@ std::string KeysDir(const ServiceSpec& spec) {
   return dir != nullptr && dir->is_string() ? dir->get<std::string>() : "";
 }
 
-StatusOr<std::vector<json>> Render(const ServiceSpec& spec, const AksConfig& config,
-                                   bool dry_run) {
+StatusOr<std::vector<json>> Render(const ServiceSpec& spec, const AksConfig& config, bool dry_run) {
   RenderInput in;
   in.spec = spec;
   in.cluster = ClusterSettingsFrom(config);
@@ -65,8 +64,8 @@ Status WriteDryRun(const ServiceSpec& spec, const AksConfig& config, const std::
     if (o["kind"] != "Secret") continue;
     for (auto& item : o["stringData"].items()) {
       if (item.key().rfind(kSigningKeyPrefix, 0) == 0) {
-        item.value() = "<redacted: " + std::to_string(item.value().get<std::string>().size()) +
-                       " bytes>";
+        item.value() =
+            "<redacted: " + std::to_string(item.value().get<std::string>().size()) + " bytes>";
       }
     }
   }

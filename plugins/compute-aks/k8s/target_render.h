@@ -4,10 +4,9 @@
 // --dry-run variant that writes the YAML to a file with key material redacted.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "aks_config.h"
 #include "skiff/compute_target.h"

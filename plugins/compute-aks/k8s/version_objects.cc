@@ -145,12 +145,11 @@ json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
 
   json spec = {
       {"selector", {{"matchLabels", SelectorLabels(set)}}},
-      {"strategy", {{"type", "RollingUpdate"},
-                    {"rollingUpdate", {{"maxUnavailable", 0}, {"maxSurge", 1}}}}},
+      {"strategy",
+       {{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxUnavailable", 0}, {"maxSurge", 1}}}}},
       {"template",
        {{"metadata",
-         {{"labels", Labels(set)},
-          {"annotations", {{"skiff.io/config-sha256", config_sha256}}}}},
+         {{"labels", Labels(set)}, {"annotations", {{"skiff.io/config-sha256", config_sha256}}}}},
         {"spec", pod_spec}}},
   };
   const auto& scaler = plan.deployment.auto_scaler;

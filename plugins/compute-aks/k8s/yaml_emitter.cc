@@ -1,8 +1,8 @@
 #include "k8s/yaml_emitter.h"
 
-#include <regex>
-
 #include <yaml-cpp/yaml.h>
+
+#include <regex>
 
 namespace skiff::compute_aks::k8s {
 namespace {

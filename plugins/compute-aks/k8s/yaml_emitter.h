@@ -1,10 +1,9 @@
 // Kubernetes objects as a multi-document YAML stream (kubectl apply -f -).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace skiff::compute_aks::k8s {
 

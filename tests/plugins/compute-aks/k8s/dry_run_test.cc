@@ -47,8 +47,10 @@ TEST_F(ComputeAksK8sDryRun, ConfigKeys) {
   EXPECT_EQ(parsed->kubernetes.image, "reg.io/skiff/server:9");
   EXPECT_EQ(parsed->dry_run_output, "/tmp/out.yaml");
 
-  json attach = {{"configType", "attach"}, {"resourceId",
-      "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c"},
+  json attach = {
+      {"configType", "attach"},
+      {"resourceId",
+       "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c"},
       {"kubernetes", {{"modelClaim", "models"}}}};
   parsed = ParseAksConfig(attach.dump());
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
@@ -71,8 +73,10 @@ TEST_F(ComputeAksK8sDryRun, DeployServiceWritesYamlAndContactsNothing) {
   options.env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   auto target = AksComputeTarget::Create(std::move(options));
   ASSERT_TRUE(target.ok()) << target.status().ToString();
-  const std::string dc = json{{"keys", {{"primaryKey", testing::kPrimaryKey},
-                                        {"secondaryKey", testing::kSecondaryKey}}}}.dump();
+  const std::string dc =
+      json{{"keys",
+            {{"primaryKey", testing::kPrimaryKey}, {"secondaryKey", testing::kSecondaryKey}}}}
+          .dump();
   ASSERT_TRUE((*target)->DeployService(testing::MakeSpec("my-svc", dc)).ok());
   const std::string yaml = Slurp(dir_ / "out.yaml");
   EXPECT_NE(yaml.find("kind: Deployment"), std::string::npos);
@@ -92,7 +96,8 @@ TEST_F(ComputeAksK8sDryRun, DeployServiceWritesYamlAndContactsNothing) {
 }
 
 TEST_F(ComputeAksK8sDryRun, TokenModeRedactsSigningKeys) {
-  ServiceSpec spec = testing::MakeSpec("tok", R"({"authEnabled": false, "tokenAuthEnabled": true})");
+  ServiceSpec spec =
+      testing::MakeSpec("tok", R"({"authEnabled": false, "tokenAuthEnabled": true})");
   json server = json::parse(spec.server_config_json);
   server["auth"]["options"]["keysDir"] = (dir_ / "signing-keys").string();
   spec.server_config_json = server.dump();

@@ -11,7 +11,8 @@ namespace {
 using nlohmann::json;
 
 TEST(ComputeAksK8sNames, Dns1123Labels) {
-  for (const std::string& ok : std::vector<std::string>{"a", "my-svc", "0abc", std::string(63, 'a')}) {
+  for (const std::string& ok :
+       std::vector<std::string>{"a", "my-svc", "0abc", std::string(63, 'a')}) {
     EXPECT_TRUE(ValidateDns1123Label(ok, "x").ok()) << ok;
   }
   for (const std::string& bad :
@@ -25,8 +26,10 @@ TEST(ComputeAksK8sNames, Dns1123Labels) {
   auto name = ObjectName("svc", "v1", "x");
   ASSERT_TRUE(name.ok());
   EXPECT_EQ(*name, "svc-v1");
-  EXPECT_NE(ObjectName(std::string(60, 'a'), "router", "router name").status().message().find(
-                "router name"),
+  EXPECT_NE(ObjectName(std::string(60, 'a'), "router", "router name")
+                .status()
+                .message()
+                .find("router name"),
             std::string::npos);
 }
 

@@ -52,8 +52,8 @@ const json& ServerContainer(const json& deployment) {
 
 std::vector<std::string> Kinds(const std::vector<json>& objects) {
   std::vector<std::string> kinds;
-  for (const json& o : objects) kinds.push_back(o["kind"].get<std::string>() + "/" +
-                                                o["metadata"]["name"].get<std::string>());
+  for (const json& o : objects)
+    kinds.push_back(o["kind"].get<std::string>() + "/" + o["metadata"]["name"].get<std::string>());
   return kinds;
 }
 
@@ -73,8 +73,9 @@ TEST(ComputeAksK8sRender, ObjectsInApplyOrder) {
 }
 
 TEST(ComputeAksK8sRender, EveryObjectCarriesTheLabels) {
-  auto objects = Render(MakeSpec("ep", R"({"namespace": "prod"})",
-                                 {{"v1", 90, true, false, "torch"}, {"V_2", 10, false, false, "torch"}}));
+  auto objects =
+      Render(MakeSpec("ep", R"({"namespace": "prod"})",
+                      {{"v1", 90, true, false, "torch"}, {"V_2", 10, false, false, "torch"}}));
   ASSERT_FALSE(objects.empty());
   std::set<std::string> components;
   for (const json& o : objects) {
@@ -109,7 +110,8 @@ TEST(ComputeAksK8sRender, ResourcesFromContainerResourceRequirements) {
             (json{{"requests", {{"cpu", "100m"}, {"memory", "512Mi"}}},
                   {"limits", {{"memory", "512Mi"}}}}));
 
-  objects = Render(MakeSpec("s2", R"({"containerResourceRequirements": {"cpu": 2.5, "memoryInGB": 1.5,
+  objects =
+      Render(MakeSpec("s2", R"({"containerResourceRequirements": {"cpu": 2.5, "memoryInGB": 1.5,
       "gpu": 2, "cpuLimit": 4, "memoryInGBLimit": 3}})"));
   const json& d = Get(objects, "Deployment", "s2-v1");
   EXPECT_EQ(ServerContainer(d)["resources"],
@@ -119,8 +121,8 @@ TEST(ComputeAksK8sRender, ResourcesFromContainerResourceRequirements) {
 }
 
 TEST(ComputeAksK8sRender, FpgaAcceleratorRequestsTheConfiguredResource) {
-  ServiceSpec spec = MakeSpec("f", "{}", {{"v1", 50, true, false, "fpga"},
-                                          {"v2", 50, false, false, "torch"}});
+  ServiceSpec spec =
+      MakeSpec("f", "{}", {{"v1", 50, true, false, "fpga"}, {"v2", 50, false, false, "torch"}});
   auto objects = Render(spec);
   const json& fpga = ServerContainer(Get(objects, "Deployment", "f-v1"))["resources"];
   const std::string kDefault = "xilinx.com/fpga-xilinx_u250_gen3x16_xdma_shell_4_1-0";
@@ -135,8 +137,8 @@ TEST(ComputeAksK8sRender, FpgaAcceleratorRequestsTheConfiguredResource) {
   ASSERT_TRUE(options.ok()) << options.status().ToString();
   in.options = *options;
   objects = Render(in);
-  EXPECT_EQ(ServerContainer(Get(objects, "Deployment", "f-v1"))["resources"]["limits"]
-                ["amd.com/xilinx_u55c"],
+  EXPECT_EQ(ServerContainer(
+                Get(objects, "Deployment", "f-v1"))["resources"]["limits"]["amd.com/xilinx_u55c"],
             "1");
 }
 
@@ -230,15 +232,17 @@ TEST(ComputeAksK8sRender, LoadBalancerPublicOrInternal) {
   in.spec = MakeSpec("lb", "{}");
   in.cluster.load_balancer_type = "InternalLoadBalancer";
   objects = Render(in);
-  EXPECT_EQ(Get(objects, "Service", "lb")["metadata"]["annotations"],
-            (json{{"service.beta.kubernetes.io/azure-load-balancer-internal", "true"},
-                  {"service.beta.kubernetes.io/azure-load-balancer-internal-subnet", "aks-subnet"}}));
+  EXPECT_EQ(
+      Get(objects, "Service", "lb")["metadata"]["annotations"],
+      (json{{"service.beta.kubernetes.io/azure-load-balancer-internal", "true"},
+            {"service.beta.kubernetes.io/azure-load-balancer-internal-subnet", "aks-subnet"}}));
   in.cluster.load_balancer_subnet =
       "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vn/subnets/"
       "scoring";
   objects = Render(in);
-  EXPECT_EQ(Get(objects, "Service", "lb")["metadata"]["annotations"]
-                ["service.beta.kubernetes.io/azure-load-balancer-internal-subnet"],
+  EXPECT_EQ(Get(objects, "Service",
+                "lb")["metadata"]["annotations"]
+                     ["service.beta.kubernetes.io/azure-load-balancer-internal-subnet"],
             "scoring");
   // A string, not a YAML boolean.
   EXPECT_NE(ToYaml(objects).find("azure-load-balancer-internal: \"true\""), std::string::npos);
@@ -256,8 +260,10 @@ TEST(ComputeAksK8sRender, RouterReplicasFollowClusterPurpose) {
 }
 
 TEST(ComputeAksK8sRender, NoRawKeyAnywhere) {
-  const std::string dc = json{{"keys", {{"primaryKey", testing::kPrimaryKey},
-                                        {"secondaryKey", testing::kSecondaryKey}}}}.dump();
+  const std::string dc =
+      json{{"keys",
+            {{"primaryKey", testing::kPrimaryKey}, {"secondaryKey", testing::kSecondaryKey}}}}
+          .dump();
   auto objects = Render(MakeSpec("k", dc));
   const std::string yaml = ToYaml(objects);
   std::string all_json;
@@ -273,14 +279,15 @@ TEST(ComputeAksK8sRender, NoRawKeyAnywhere) {
   EXPECT_EQ(pod["auth"]["keySha256"].size(), 2u);
   EXPECT_EQ(pod["auth"]["keySha256"][0].get<std::string>().size(), 64u);
   EXPECT_FALSE(pod["deploymentConfig"].contains("keys"));
-  EXPECT_EQ(Get(objects, "ConfigMap", "k-config").dump().find(
-                pod["auth"]["keySha256"][0].get<std::string>()),
+  EXPECT_EQ(Get(objects, "ConfigMap", "k-config")
+                .dump()
+                .find(pod["auth"]["keySha256"][0].get<std::string>()),
             std::string::npos);
 }
 
 TEST(ComputeAksK8sRender, PodServerConfigUsesContainerPaths) {
-  auto objects = Render(MakeSpec("ep", "{}", {{"v1", 90, true, false, "torch"},
-                                              {"v2", 10, false, true, "torch"}}));
+  auto objects = Render(
+      MakeSpec("ep", "{}", {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));
   const json& data = Get(objects, "Secret", "ep-server")["stringData"];
   const json v1 = json::parse(data["server-v1.json"].get<std::string>());
   const json v2 = json::parse(data["server-v2.json"].get<std::string>());
@@ -313,9 +320,11 @@ TEST(ComputeAksK8sRender, PodServerConfigUsesContainerPaths) {
 
   const json& cm = Get(objects, "ConfigMap", "ep-config")["data"];
   const json routing = json::parse(cm["routing.json"].get<std::string>());
-  EXPECT_EQ(routing["versions"][1],
-            (json{{"name", "v2"}, {"trafficPercentile", 10}, {"isDefault", false},
-                  {"isControl", true}, {"kubernetesService", "ep-v2"}}));
+  EXPECT_EQ(routing["versions"][1], (json{{"name", "v2"},
+                                          {"trafficPercentile", 10},
+                                          {"isDefault", false},
+                                          {"isControl", true},
+                                          {"kubernetesService", "ep-v2"}}));
   EXPECT_TRUE(cm.contains("inference-v1.json"));
   EXPECT_NE(cm["nginx.conf"].get<std::string>().find("10% skiff_v2;"), std::string::npos);
   EXPECT_NE(cm["nginx.conf"].get<std::string>().find("* skiff_v1;"), std::string::npos);
@@ -364,8 +373,8 @@ TEST(ComputeAksK8sRender, NamesAreValidated) {
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("at most 63"), std::string::npos);
 
-  in.spec = MakeSpec("my-svc", "{}", {{"v_1", 50, true, false, "torch"},
-                                      {"V-1", 50, false, false, "torch"}});
+  in.spec = MakeSpec("my-svc", "{}",
+                     {{"v_1", 50, true, false, "torch"}, {"V-1", 50, false, false, "torch"}});
   bad = RenderService(in);
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("both become 'v-1'"), std::string::npos);

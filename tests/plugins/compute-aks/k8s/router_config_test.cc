@@ -34,7 +34,8 @@ std::string FindNginx() {
 TEST(ComputeAksK8sRouter, SplitPinningAndLimits) {
   const std::string conf = RouterNginxConf(Plan(testing::MakeSpec(
       "ep", R"({"namespace": "prod", "scoringTimeoutMs": 20000, "maxRequestBodyBytes": 1000})",
-      {{"v1", 30, false, false, "torch"}, {"v2", 60, true, false, "torch"},
+      {{"v1", 30, false, false, "torch"},
+       {"v2", 60, true, false, "torch"},
        {"v.3", 10, false, true, "torch"}})));
   // Non-default versions get their share; the default gets the rest.
   EXPECT_NE(conf.find("    30% skiff_v1;\n    10% skiff_v_3;\n    * skiff_v2;\n"),

@@ -87,9 +87,9 @@ TEST(ComputeAksK8sRouterLive, SplitsPinsAndPassesAuthorization) {
   const char* nginx = ::access("/usr/sbin/nginx", X_OK) == 0 ? "/usr/sbin/nginx" : nullptr;
   if (nginx == nullptr) GTEST_SKIP() << "nginx is not installed (apt-get install nginx)";
 
-  auto plan = PlanService(testing::MakeSpec(
-      "ep", R"({"namespace": "prod"})",
-      {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));
+  auto plan = PlanService(
+      testing::MakeSpec("ep", R"({"namespace": "prod"})",
+                        {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   Upstream v1("v1"), v2("v2");
   const uint16_t port = FreePort();
@@ -110,8 +110,8 @@ TEST(ComputeAksK8sRouterLive, SplitsPinsAndPassesAuthorization) {
 
   const std::string conf_path = (dir / "nginx.conf").string();
   const std::string prefix = dir.string();
-  std::vector<const char*> argv = {nginx, "-e", "/dev/stderr", "-p", prefix.c_str(), "-c",
-                                   conf_path.c_str(), nullptr};
+  std::vector<const char*> argv = {nginx,          "-e", "/dev/stderr",     "-p",
+                                   prefix.c_str(), "-c", conf_path.c_str(), nullptr};
   pid_t pid = 0;
   ASSERT_EQ(::posix_spawn(&pid, nginx, nullptr, nullptr, const_cast<char**>(argv.data()), environ),
             0);

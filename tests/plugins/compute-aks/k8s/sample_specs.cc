@@ -44,8 +44,9 @@ ServiceSpec MakeSpec(const std::string& service, const std::string& deployment_c
                  {"deploymentConfig", dc},
                  {"requestLog", "/home/user/.skiff/services/" + service + "/requests.jsonl"},
                  {"versions", json::array()}};
-  json auth = {{"plugin", "default"},
-               {"options", {{"workspace", "skiff"}, {"keysDir", "/home/user/.skiff/signing-keys"}}}};
+  json auth = {
+      {"plugin", "default"},
+      {"options", {{"workspace", "skiff"}, {"keysDir", "/home/user/.skiff/signing-keys"}}}};
   if (key) auth["keySha256"] = {Sha256Hex(kPrimaryKey), Sha256Hex(kSecondaryKey)};
   server["auth"] = auth;
   json endpoint = {{"versions", json::array()}};
@@ -72,12 +73,11 @@ ServiceSpec MakeSpec(const std::string& service, const std::string& deployment_c
 }
 
 std::map<std::string, std::string> SampleSigningKeyFiles() {
-  return {{"kid0123456789abcdefghi.key.json",
-           json{{"kid", "kid0123456789abcdefghi"},
-                {"alg", "HS256"},
-                {"createdAt", 1700000000},
-                {"secret", kHmacSecret}}
-               .dump()},
+  return {{"kid0123456789abcdefghi.key.json", json{{"kid", "kid0123456789abcdefghi"},
+                                                   {"alg", "HS256"},
+                                                   {"createdAt", 1700000000},
+                                                   {"secret", kHmacSecret}}
+                                                  .dump()},
           {"active", "kid0123456789abcdefghi\n"}};
 }
 
@@ -90,7 +90,9 @@ std::vector<NamedInput> SampleInputs() {
     return &out.back().input;
   };
   add("key-auth",
-      MakeSpec("key-svc", json{{"keys", {{"primaryKey", kPrimaryKey}, {"secondaryKey", kSecondaryKey}}}}.dump()));
+      MakeSpec(
+          "key-svc",
+          json{{"keys", {{"primaryKey", kPrimaryKey}, {"secondaryKey", kSecondaryKey}}}}.dump()));
   add("token-auth", MakeSpec("token-svc", R"({"authEnabled": false, "tokenAuthEnabled": true})"))
       ->signing_key_files = SampleSigningKeyFiles();
   add("no-auth", MakeSpec("open-svc", R"({"authEnabled": false, "namespace": "skiff-open"})"));
@@ -98,12 +100,12 @@ std::vector<NamedInput> SampleInputs() {
                       R"({"containerResourceRequirements": {"cpu": 2, "memoryInGB": 8, "gpu": 1,
                           "cpuLimit": 4, "memoryInGBLimit": 12}})"));
   add("fpga", MakeSpec("fpga-svc", "{}", {{"v1", 100, true, false, "fpga"}}));
-  add("autoscale",
-      MakeSpec("auto-svc", R"({"autoScaler": {"minReplicas": 2, "maxReplicas": 7,
+  add("autoscale", MakeSpec("auto-svc", R"({"autoScaler": {"minReplicas": 2, "maxReplicas": 7,
                                 "targetUtilization": 55, "refreshPeriodInSeconds": 15}})"));
   add("fixed-replicas", MakeSpec("fixed-svc", R"({"numReplicas": 3})"));
-  add("endpoint-90-10", MakeSpec("ep", R"({"namespace": "prod"})",
-                                 {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));
+  add("endpoint-90-10",
+      MakeSpec("ep", R"({"namespace": "prod"})",
+               {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));
   RenderInput* internal = add("internal-lb", MakeSpec("internal-svc", "{}"));
   internal->cluster.load_balancer_type = "InternalLoadBalancer";
   internal->cluster.load_balancer_subnet = "my-subnet";

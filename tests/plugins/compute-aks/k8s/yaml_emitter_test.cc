@@ -53,9 +53,18 @@ TEST(ComputeAksK8sYaml, RoundTripsEveryRenderedSample) {
 }
 
 TEST(ComputeAksK8sYaml, QuotesStringsThatLookLikeOtherTypes) {
-  json o = {{"a", "true"}, {"b", "80"}, {"c", ""}, {"d", "null"}, {"e", "1.5"}, {"f", "yes"},
-            {"g", "plain"}, {"h", true}, {"i", 80}, {"multi", "line one\nline two\n"},
-            {"raw", "no final newline\nhere"}, {"two", "ends twice\n\n"}};
+  json o = {{"a", "true"},
+            {"b", "80"},
+            {"c", ""},
+            {"d", "null"},
+            {"e", "1.5"},
+            {"f", "yes"},
+            {"g", "plain"},
+            {"h", true},
+            {"i", 80},
+            {"multi", "line one\nline two\n"},
+            {"raw", "no final newline\nhere"},
+            {"two", "ends twice\n\n"}};
   const std::string yaml = ToYaml({o});
   EXPECT_EQ(yaml.substr(0, 4), "---\n");
   for (const char* quoted : {"a: \"true\"", "b: \"80\"", "c: \"\"", "d: \"null\"", "e: \"1.5\"",
