@@ -83,7 +83,7 @@ TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
                     Path("ic.json"), "--dc", Path("dc.json"), "--dry-run"});
   ASSERT_EQ(dry.rc, 0) << dry.err;
   for (const char* needle :
-       {"kind: Namespace", "name: prod", "kind: Deployment", "name: my-svc-my-svc", "replicas: 2",
+       {"kind: Namespace", "name: prod", "kind: Deployment", "name: my-svc-model", "replicas: 2",
         "kind: PodDisruptionBudget", "type: LoadBalancer", "skiff.io/service: my-svc",
         "sha256 of the secondary key generated at deploy"}) {
     EXPECT_NE(dry.out.find(needle), std::string::npos) << needle << " in\n" << dry.out;

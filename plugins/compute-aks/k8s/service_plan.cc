@@ -89,6 +89,9 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
     vp.name = v.value("name", "");
     SKIFF_RETURN_IF_ERROR(CheckVersionName(vp.name));
     vp.k8s_name = ToLabelish(vp.name);
+    // A plain service's one version carries the service's name; "<s>-<s>"
+    // would be long (up to 65 characters) and say nothing.
+    if (vp.k8s_name == spec.name) vp.k8s_name = "model";
     SKIFF_RETURN_IF_ERROR(ValidateDns1123Label(vp.k8s_name, "version name '" + vp.name + "' as"));
     if (!k8s_names.insert(vp.k8s_name).second) {
       return InvalidArgument("versions '" + vp.name + "' and another one both become '" +

@@ -16,7 +16,8 @@ namespace skiff::compute_aks::k8s {
 
 struct VersionPlan {
   std::string name;         // the endpoint version's name, as clients pin it
-  std::string k8s_name;     // ToLabelish(name): in labels and object names
+  std::string k8s_name;     // ToLabelish(name), "model" when that is the service's
+                            // name (a plain service): in labels and object names
   std::string object_name;  // "<service>-<k8s_name>": Deployment, Service, HPA, PDB
   int traffic_percentile = 0;
   bool is_default = false;

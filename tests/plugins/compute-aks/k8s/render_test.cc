@@ -359,6 +359,20 @@ TEST(ComputeAksK8sRender, TokenModeShipsKeyFilesThroughAnInitContainer) {
             after["annotations"]["skiff.io/config-sha256"]);
 }
 
+TEST(ComputeAksK8sRender, APlainServiceOfAnyValidNameRenders) {
+  // Service names may have 32 characters; the version of a plain service is
+  // named like the service.
+  const std::string name = "a" + std::string(30, 'b') + "c";
+  auto objects = Render(MakeSpec(name, "{}", {{name, 100, true, false, "torch"}}));
+  ASSERT_FALSE(objects.empty());
+  const json& d = Get(objects, "Deployment", name + "-model");
+  EXPECT_EQ(d["metadata"]["labels"]["skiff.io/version"], "model");
+  const json pod =
+      json::parse(Get(objects, "Secret", name + "-server")["stringData"]["server-model.json"]
+                      .get<std::string>());
+  EXPECT_EQ(pod["versions"][0]["name"], name);
+}
+
 TEST(ComputeAksK8sRender, NamesAreValidated) {
   RenderInput in;
   in.spec = MakeSpec("my-svc", "{}");
