@@ -17,6 +17,7 @@ struct ServiceArgs {
   std::string name, key, set_key, data, ic, dc;
   std::vector<std::string> models;
   int num_lines = 5000;
+  bool dry_run = false;
 };
 
 }  // namespace
@@ -120,12 +121,19 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   update->add_option("-m,--model", a.models, "Model NAME:VERSION (repeatable)");
   update->add_option("--ic,--inference-config-file", a.ic, "inferenceconfig.json");
   update->add_option("--dc,--deploy-config-file", a.dc, "deploymentconfig.json keys to change");
+  update->add_flag("--dry-run", a.dry_run,
+                   "Print the Kubernetes objects as YAML (aks targets); change nothing");
   AddOutputOption(update, &options);
   update->callback([&options, get] {
     auto ws = OpenWorkspace(options);
     auto service = get();
     if (a.models.empty() && a.ic.empty() && a.dc.empty()) {
       throw CliError("nothing to update: pass -m, --ic and/or --dc");
+    }
+    if (a.dry_run) {
+      std::cout << ValueOrThrow(service.render_update_dry_run(
+          ResolveModels(ws, a.models), ReadJsonFile(a.ic, "--ic"), ReadJsonFile(a.dc, "--dc")));
+      return;
     }
     std::cerr << "Updating '" << a.name << "'..." << std::endl;
     ThrowIfError(service.update(ResolveModels(ws, a.models), ReadJsonFile(a.ic, "--ic"),

@@ -92,6 +92,19 @@ TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
   EXPECT_EQ(arm_.requests().size(), arm_calls) << "a dry run contacts nothing";
   EXPECT_EQ(Json({"service", "list", "--output", "json"}).size(), 0u) << "and stores nothing";
 
+  // `service update --dry-run` renders the stored service with the changes.
+  // Deploying to AKS is not wired here, but the attempt leaves the record.
+  (void)Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "att1", "--ic",
+               Path("ic.json"), "--dc", Path("dc.json"), "--no-wait"});
+  ASSERT_EQ(Json({"service", "list", "--output", "json"}).size(), 1u);
+  Spit(Path("dc2.json"), R"({"numReplicas": 5})");
+  auto update = Skiff({"service", "update", "-n", "my-svc", "--dc", Path("dc2.json"), "--dry-run"});
+  ASSERT_EQ(update.rc, 0) << update.err;
+  EXPECT_NE(update.out.find("replicas: 5"), std::string::npos) << update.out;
+  EXPECT_EQ(update.out.find("0123456789abcdef0123456789abcdef-primary"), std::string::npos);
+  EXPECT_EQ(update.out.find("generated at deploy"), std::string::npos)
+      << "the stored keys' digests";
+
   ASSERT_EQ(Skiff({"computetarget", "create", "local", "-n", "loc"}).rc, 0);
   ExpectOneLineError(Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "loc", "--ic",
                             Path("ic.json"), "--dry-run"}),

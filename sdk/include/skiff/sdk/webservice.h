@@ -89,6 +89,11 @@ class Webservice {
   Status update(const std::vector<Model>& models = {},
                 const std::string& inference_config_json = "",
                 const std::string& deployment_config_json = "") const;
+  // `service update --dry-run`: the objects update() would apply on an aks
+  // target, as YAML; changes nothing (no record, no keys, no cluster call).
+  StatusOr<std::string> render_update_dry_run(const std::vector<Model>& models,
+                                              const std::string& inference_config_json = "",
+                                              const std::string& deployment_config_json = "") const;
   Status delete_service() const;
   // POSTs `input_json` to the Azure-style scoring URI with the key or token;
   // returns the response body (error: the status and body).
