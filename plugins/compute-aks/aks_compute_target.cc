@@ -5,6 +5,7 @@
 
 #include "base64.h"
 #include "cluster_files.h"
+#include "k8s/target_render.h"
 #include "managed_cluster_body.h"
 
 namespace skiff::compute_aks {
@@ -340,8 +341,19 @@ Status PartTwo() {
 }
 }  // namespace
 
-Status AksComputeTarget::DeployService(const ServiceSpec&) { return PartTwo(); }
-Status AksComputeTarget::UpdateService(const ServiceSpec&) { return PartTwo(); }
+// --dry-run (config `dryRunOutput`): render, write the YAML, contact nothing.
+Status AksComputeTarget::DeployService(const ServiceSpec& spec) {
+  if (!options_.config.dry_run_output.empty()) {
+    return k8s::WriteDryRun(spec, options_.config, options_.config.dry_run_output);
+  }
+  return PartTwo();
+}
+Status AksComputeTarget::UpdateService(const ServiceSpec& spec) {
+  if (!options_.config.dry_run_output.empty()) {
+    return k8s::WriteDryRun(spec, options_.config, options_.config.dry_run_output);
+  }
+  return PartTwo();
+}
 Status AksComputeTarget::DeleteService(const std::string&) { return PartTwo(); }
 StatusOr<ServiceStatus> AksComputeTarget::GetState(const std::string&) { return PartTwo(); }
 StatusOr<std::string> AksComputeTarget::GetLogs(const std::string&, int32_t) { return PartTwo(); }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "k8s/render_options.h"
 #include "vm_sizes.h"
 
 namespace skiff::compute_aks {
@@ -17,10 +18,10 @@ const std::set<std::string> kProvisioningKeys = {
     "clusterName",        "agentCount",         "vmSize",           "vcpus",
     "clusterPurpose",     "loadBalancerType",   "loadBalancerSubnet", "sslCname",
     "sslCertPemFile",     "sslKeyPemFile",      "kubernetesVersion", "dnsPrefix",
-    "wait",               "showOutput"};
+    "wait",               "showOutput",         "kubernetes",       "dryRunOutput"};
 const std::set<std::string> kAttachKeys = {"configType",    "resourceId",  "subscriptionId",
                                            "resourceGroup", "clusterName", "clusterPurpose",
-                                           "showOutput"};
+                                           "showOutput",    "kubernetes",  "dryRunOutput"};
 const std::set<std::string> kRefreshKeys = {"configType", "wait", "showOutput"};
 
 Status Field(const json& j, const char* key, std::string* out) {
@@ -152,6 +153,9 @@ StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
     SKIFF_RETURN_IF_ERROR(Field(j, "wait", &out.refresh_wait));
     return out;
   }
+  SKIFF_RETURN_IF_ERROR(Field(j, "dryRunOutput", &out.dry_run_output));
+  SKIFF_ASSIGN_OR_RETURN(
+      out.kubernetes, k8s::ParseRenderOptions(j.contains("kubernetes") ? j["kubernetes"] : json()));
   if (out.is_attach) {
     std::string id, sub, rg, name;
     SKIFF_RETURN_IF_ERROR(Field(j, "resourceId", &id));

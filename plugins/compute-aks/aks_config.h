@@ -11,7 +11,8 @@
 //    "loadBalancerSubnet": "aks-subnet",
 //    "sslCname": "...", "sslCertPemFile": "...", "sslKeyPemFile": "...",
 //    "kubernetesVersion": "", "dnsPrefix": "",
-//    "wait": true, "showOutput": false}
+//    "wait": true, "showOutput": false,
+//    "kubernetes": {...}}                      // k8s/render_options.h; both config types
 //
 //   {"configType": "attach", "resourceId": "/subscriptions/...",
 //    (or "subscriptionId" + "resourceGroup" + "clusterName")
@@ -28,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "k8s/render_options.h"
 #include "resource_id.h"
 #include "skiff/status.h"
 
@@ -62,6 +64,12 @@ struct AksConfig {
   AksProvisioningConfig provisioning;  // when !is_attach
   AksAttachConfig attach;              // when is_attach
   bool show_output = false;
+  // `kubernetes`: image, FPGA resource name, model claim (docs/kubernetes.md).
+  k8s::RenderOptions kubernetes;
+  // `dryRunOutput`: not stored in a record; the SDK adds it to the plugin's
+  // create() options for `--dry-run`. Deploy/UpdateService then write the
+  // rendered objects as YAML to this path and contact nothing.
+  std::string dry_run_output;
   std::vector<std::string> warnings;  // e.g. a DevTest cluster below 2 vCPUs
 };
 

@@ -10,13 +10,14 @@ namespace {
 struct DeployArgs {
   std::string target, name, ic, dc;
   std::vector<std::string> models;
-  bool overwrite = false, no_wait = false;
+  bool overwrite = false, no_wait = false, dry_run = false;
 };
 
 struct ServiceArgs {
   std::string name, key, set_key, data, ic, dc;
   std::vector<std::string> models;
   int num_lines = 5000;
+  bool dry_run = false;
 };
 
 }  // namespace
@@ -31,14 +32,22 @@ void AddDeployCommand(CLI::App* model, GlobalOptions& options) {
   deploy->add_option("--dc,--deploy-config-file", a.dc, "deploymentconfig.json (Azure ML AKS schema)");
   deploy->add_flag("--overwrite", a.overwrite, "Replace a service of the same name");
   deploy->add_flag("--no-wait", a.no_wait, "Return without waiting for the deployment");
+  deploy->add_flag("--dry-run", a.dry_run,
+                   "Print the Kubernetes objects as YAML (aks targets); deploy nothing");
   AddOutputOption(deploy, &options);
   deploy->footer(
       "Example:\n  skiff model deploy -n my-svc -m mlp:1 -ct local -ic inferenceconfig.json "
-      "-dc deploymentconfig.json");
+      "-dc deploymentconfig.json\n  skiff model deploy -n my-svc -m mlp:1 -ct myaks -ic "
+      "inferenceconfig.json --dry-run > my-svc.yaml");
   deploy->callback([&options] {
     auto ws = OpenWorkspace(options);
     auto target = ValueOrThrow(sdk::ComputeTarget::get(ws, a.target));
     auto models = ResolveModels(ws, a.models);
+    if (a.dry_run) {
+      std::cout << ValueOrThrow(sdk::Webservice::render_dry_run(
+          ws, a.name, models, ReadJsonFile(a.ic, "--ic"), ReadJsonFile(a.dc, "--dc"), target));
+      return;
+    }
     auto service = ValueOrThrow(sdk::Webservice::deploy(ws, a.name, models,
                                                         ReadJsonFile(a.ic, "--ic"),
                                                         ReadJsonFile(a.dc, "--dc"), target,
@@ -112,12 +121,19 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   update->add_option("-m,--model", a.models, "Model NAME:VERSION (repeatable)");
   update->add_option("--ic,--inference-config-file", a.ic, "inferenceconfig.json");
   update->add_option("--dc,--deploy-config-file", a.dc, "deploymentconfig.json keys to change");
+  update->add_flag("--dry-run", a.dry_run,
+                   "Print the Kubernetes objects as YAML (aks targets); change nothing");
   AddOutputOption(update, &options);
   update->callback([&options, get] {
     auto ws = OpenWorkspace(options);
     auto service = get();
     if (a.models.empty() && a.ic.empty() && a.dc.empty()) {
       throw CliError("nothing to update: pass -m, --ic and/or --dc");
+    }
+    if (a.dry_run) {
+      std::cout << ValueOrThrow(service.render_update_dry_run(
+          ResolveModels(ws, a.models), ReadJsonFile(a.ic, "--ic"), ReadJsonFile(a.dc, "--dc")));
+      return;
     }
     std::cerr << "Updating '" << a.name << "'..." << std::endl;
     ThrowIfError(service.update(ResolveModels(ws, a.models), ReadJsonFile(a.ic, "--ic"),

@@ -34,6 +34,28 @@ StatusOr<std::shared_ptr<skiff::ComputeTarget>> ComputeTarget::plugin() const {
   return made;
 }
 
+StatusOr<std::shared_ptr<skiff::ComputeTarget>> ComputeTarget::dry_run_plugin(
+    const std::string& output_path) const {
+  if (record_.type != "aks") {
+    return Unimplemented(
+        "--dry-run renders Kubernetes objects, so it needs an aks compute target; '" +
+        record_.name + "' is " + record_.type);
+  }
+  nlohmann::json options = nlohmann::json::parse(
+      record_.config_json.empty() ? "{}" : record_.config_json, nullptr, false);
+  if (!options.is_object()) {
+    return DataLoss("compute target '" + record_.name + "' has a damaged config");
+  }
+  options["dryRunOutput"] = output_path;
+  options["showOutput"] = false;
+  auto made = SharedPlugins().Create<skiff::ComputeTarget>(record_.type, options.dump());
+  if (!made.ok()) {
+    return made.status().WithContext("compute target '" + record_.name + "' (type " + record_.type +
+                                     ")");
+  }
+  return made;
+}
+
 StatusOr<std::pair<ComputeTarget, std::shared_ptr<skiff::ComputeTarget>>> ComputeTarget::Register(
     const Workspace& ws, const std::string& name, const std::string& type,
     const std::string& config_json, const std::string& state) {

@@ -119,7 +119,8 @@ Status ValidateServiceName(const std::string& name) {
 StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& service,
                                        const std::string& deployment_config_json,
                                        const std::vector<VersionInput>& versions,
-                                       int64_t generation) {
+                                       int64_t generation,
+                                       const std::optional<std::vector<std::string>>& key_digests) {
   SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
                          config::ParseDeploymentConfig(deployment_config_json));
   ServiceSpec spec;
@@ -131,7 +132,9 @@ StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& s
                  {"deploymentConfig", config::ToJson(dc)},
                  {"versions", json::array()}};
   json auth = {{"plugin", "default"}, {"options", json::parse(AuthOptionsJson(ws))}};
-  if (dc.auth_enabled && !dc.token_auth_enabled) {
+  if (dc.auth_enabled && !dc.token_auth_enabled && key_digests) {
+    auth["keySha256"] = *key_digests;
+  } else if (dc.auth_enabled && !dc.token_auth_enabled) {
     SKIFF_ASSIGN_OR_RETURN(auto keys, ReadKeys(ws, service));
     auth["keySha256"] = {Sha256Hex(keys.first), Sha256Hex(keys.second)};
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,10 +43,12 @@ struct VersionInput {
 };
 
 // The ServiceSpec for `service`: verifies every model artifact's hash,
-// builds the skiff-server config (docs/server-config.md) with key digests.
-StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& service,
-                                       const std::string& deployment_config_json,
-                                       const std::vector<VersionInput>& versions,
-                                       int64_t generation);
+// builds the skiff-server config (docs/server-config.md) with key digests:
+// `key_digests` when given (a dry run before any key exists), else those of
+// the service's keys file.
+StatusOr<ServiceSpec> BuildServiceSpec(
+    const Workspace& ws, const std::string& service, const std::string& deployment_config_json,
+    const std::vector<VersionInput>& versions, int64_t generation,
+    const std::optional<std::vector<std::string>>& key_digests = std::nullopt);
 
 }  // namespace skiff::sdk::internal

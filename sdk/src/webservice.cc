@@ -1,10 +1,10 @@
 #include "skiff/sdk/webservice.h"
 
+#include <nlohmann/json.hpp>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "deployment.h"
+#include "dry_run.h"
 #include "http_call.h"
 #include "skiff/rollout/traffic_split_policy.h"
 
@@ -383,6 +383,33 @@ Status Webservice::update(const std::vector<Model>& models, const std::string& i
   Status rolled = Roll(ws_, record, false);
   record_ = record;
   return rolled;
+}
+
+StatusOr<std::string> Webservice::render_update_dry_run(
+    const std::vector<Model>& models, const std::string& inference_config_json,
+    const std::string& deployment_config_json) const {
+  store::ServiceRecord record = record_;
+  config::DeploymentConfig dc = deployment_config();
+  if (!deployment_config_json.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(dc, config::ApplyDeploymentUpdate(dc, deployment_config_json));
+    record.deployment_config_json = config::ToJson(dc).dump();
+  }
+  if (!inference_config_json.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
+                           config::ParseInferenceConfig(inference_config_json));
+    record.inference_config_json = config::ToJson(ic).dump();
+  }
+  if (!models.empty()) {
+    record.models.clear();
+    for (const auto& m : models) record.models.push_back({m.name(), m.version()});
+  }
+  SKIFF_ASSIGN_OR_RETURN(auto versions, CurrentVersions(ws_, record));
+  SKIFF_ASSIGN_OR_RETURN(ServiceSpec spec,
+                         internal::BuildServiceSpec(
+                             ws_, record.name, record.deployment_config_json, versions,
+                             NewGeneration(), internal::DryRunKeyDigests(ws_, record.name, dc)));
+  SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record.compute_target));
+  return internal::RenderDryRun(target, spec, /*update=*/true);
 }
 
 Status Webservice::delete_service() const {

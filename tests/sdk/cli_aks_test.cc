@@ -98,6 +98,51 @@ TEST_F(ComputeAksCliTest, NoWaitThenShowRefreshesAndWaitFinishes) {
   EXPECT_EQ(Json({"computetarget", "show", "-n", "later", "--output", "json"})["provisioningState"],
             "Succeeded");
   EXPECT_EQ(arm_.Count("GET", "/managedClusters/later?"), gets);
+// `model deploy --dry-run` on an aks target prints the Kubernetes objects and
+// changes nothing: no service record, no keys, no cluster call.
+TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
+  arm_.AddCluster("sub1", "rg1", "existing");
+  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "att1", "--subscription", "sub1",
+                   "--resource-group", "rg1", "--cluster-name", "existing"})
+                .rc,
+            0);
+  const size_t arm_calls = arm_.requests().size();
+  Spit(Path("model.pt"), "not really torchscript");
+  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
+  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
+                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
+  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 2, "namespace": "prod",
+                           "keys": {"primaryKey": "0123456789abcdef0123456789abcdef-primary"}})");
+  auto dry = Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "att1", "--ic",
+                    Path("ic.json"), "--dc", Path("dc.json"), "--dry-run"});
+  ASSERT_EQ(dry.rc, 0) << dry.err;
+  for (const char* needle :
+       {"kind: Namespace", "name: prod", "kind: Deployment", "name: my-svc-model", "replicas: 2",
+        "kind: PodDisruptionBudget", "type: LoadBalancer", "skiff.io/service: my-svc",
+        "sha256 of the secondary key generated at deploy"}) {
+    EXPECT_NE(dry.out.find(needle), std::string::npos) << needle << " in\n" << dry.out;
+  }
+  EXPECT_EQ(dry.out.find("0123456789abcdef0123456789abcdef-primary"), std::string::npos);
+  EXPECT_EQ(arm_.requests().size(), arm_calls) << "a dry run contacts nothing";
+  EXPECT_EQ(Json({"service", "list", "--output", "json"}).size(), 0u) << "and stores nothing";
+
+  // `service update --dry-run` renders the stored service with the changes.
+  // Deploying to AKS is not wired here, but the attempt leaves the record.
+  (void)Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "att1", "--ic",
+               Path("ic.json"), "--dc", Path("dc.json"), "--no-wait"});
+  ASSERT_EQ(Json({"service", "list", "--output", "json"}).size(), 1u);
+  Spit(Path("dc2.json"), R"({"numReplicas": 5})");
+  auto update = Skiff({"service", "update", "-n", "my-svc", "--dc", Path("dc2.json"), "--dry-run"});
+  ASSERT_EQ(update.rc, 0) << update.err;
+  EXPECT_NE(update.out.find("replicas: 5"), std::string::npos) << update.out;
+  EXPECT_EQ(update.out.find("0123456789abcdef0123456789abcdef-primary"), std::string::npos);
+  EXPECT_EQ(update.out.find("generated at deploy"), std::string::npos)
+      << "the stored keys' digests";
+
+  ASSERT_EQ(Skiff({"computetarget", "create", "local", "-n", "loc"}).rc, 0);
+  ExpectOneLineError(Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "loc", "--ic",
+                            Path("ic.json"), "--dry-run"}),
+                     "needs an aks compute target");
 }
 
 }  // namespace

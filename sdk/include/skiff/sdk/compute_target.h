@@ -48,6 +48,11 @@ class ComputeTarget {
 
   // The plugin object driving this target. Threading: see skiff::ComputeTarget.
   StatusOr<std::shared_ptr<skiff::ComputeTarget>> plugin() const;
+  // For `--dry-run` (aks targets only): a plugin object whose DeployService /
+  // UpdateService write the rendered Kubernetes objects as YAML to
+  // `output_path` and contact nothing. kUnimplemented for other types.
+  StatusOr<std::shared_ptr<skiff::ComputeTarget>> dry_run_plugin(
+      const std::string& output_path) const;
 
  private:
   ComputeTarget(Workspace ws, store::ComputeTargetRecord record)

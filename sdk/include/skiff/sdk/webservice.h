@@ -57,6 +57,16 @@ class Webservice {
                                      const std::string& inference_config_json,
                                      const std::string& deployment_config_json,
                                      const ComputeTarget& target, bool overwrite = false);
+  // `model deploy --dry-run`: what deploy() would create on an aks `target`,
+  // as Kubernetes YAML (docs/kubernetes.md). Changes nothing: no record, no
+  // keys, no cluster call. Key digests are those of the keys the config sets,
+  // else of an existing service's keys, else placeholders; signing-key
+  // material is redacted. kUnimplemented for non-aks targets.
+  static StatusOr<std::string> render_dry_run(const Workspace& ws, const std::string& name,
+                                              const std::vector<Model>& models,
+                                              const std::string& inference_config_json,
+                                              const std::string& deployment_config_json,
+                                              const ComputeTarget& target);
   static StatusOr<Webservice> get(const Workspace& ws, const std::string& name);
   static StatusOr<std::vector<Webservice>> list(const Workspace& ws);
 
@@ -81,6 +91,11 @@ class Webservice {
   Status update(const std::vector<Model>& models = {},
                 const std::string& inference_config_json = "",
                 const std::string& deployment_config_json = "");
+  // `service update --dry-run`: the objects update() would apply on an aks
+  // target, as YAML; changes nothing (no record, no keys, no cluster call).
+  StatusOr<std::string> render_update_dry_run(const std::vector<Model>& models,
+                                              const std::string& inference_config_json = "",
+                                              const std::string& deployment_config_json = "") const;
   Status delete_service() const;
   // POSTs `input_json` to the Azure-style scoring URI with the key or token;
   // returns the response body (error: the status and body).

@@ -1,0 +1,60 @@
+#include "k8s/config_objects.h"
+
+#include "k8s/labels.h"
+#include "k8s/router_objects.h"
+#include "k8s/version_objects.h"
+
+namespace skiff::compute_aks::k8s {
+
+using nlohmann::json;
+
+json NamespaceObject(const ServicePlan& plan) {
+  // Labelled for the record; delete never removes a namespace (others may
+  // share it).
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "Namespace"},
+      {"metadata", {{"name", plan.ns}, {"labels", Labels({plan.service, kComponentConfig, ""})}}}};
+}
+
+json ServerSecret(const ServicePlan& plan,
+                  const std::map<std::string, std::string>& signing_key_files) {
+  json data = json::object();
+  for (const VersionPlan& v : plan.versions)
+    data[ServerConfigKey(v)] = v.server_config.dump(2) + "\n";
+  for (const auto& [file, contents] : signing_key_files) {
+    data[std::string(kSigningKeyPrefix) + file] = contents;
+  }
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"type", "Opaque"},
+          {"metadata",
+           {{"name", SecretName(plan)},
+            {"namespace", plan.ns},
+            {"labels", Labels({plan.service, kComponentConfig, ""})}}},
+          {"stringData", data}};
+}
+
+json ConfigConfigMap(const ServicePlan& plan, const std::string& nginx_conf) {
+  json data = json::object();
+  json routing = {{"service", plan.service}, {"versions", json::array()}};
+  for (const VersionPlan& v : plan.versions) {
+    data["inference-" + v.k8s_name + ".json"] = config::ToJson(v.inference).dump(2) + "\n";
+    routing["versions"].push_back({{"name", v.name},
+                                   {"trafficPercentile", v.traffic_percentile},
+                                   {"isDefault", v.is_default},
+                                   {"isControl", v.is_control},
+                                   {"kubernetesService", v.object_name}});
+  }
+  data["routing.json"] = routing.dump(2) + "\n";
+  data["nginx.conf"] = nginx_conf;
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata",
+           {{"name", ConfigMapName(plan)},
+            {"namespace", plan.ns},
+            {"labels", Labels({plan.service, kComponentConfig, ""})}}},
+          {"data", data}};
+}
+
+}  // namespace skiff::compute_aks::k8s

@@ -1,0 +1,27 @@
+// The service's configuration objects: its Namespace, the Secret with every
+// version pod's server.json (key digests, never raw keys) and the token
+// signing-key files, and the ConfigMap with the inference configs, the
+// routing table and the router's nginx.conf.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "k8s/service_plan.h"
+
+namespace skiff::compute_aks::k8s {
+
+nlohmann::json NamespaceObject(const ServicePlan& plan);
+
+// stringData: server-<version>.json per version, signing-keys.<file> per
+// `signing_key_files` entry (file name -> contents).
+nlohmann::json ServerSecret(const ServicePlan& plan,
+                            const std::map<std::string, std::string>& signing_key_files);
+
+// data: inference-<version>.json, routing.json ({"service", "versions":
+// [{name, trafficPercentile, isDefault, isControl, kubernetesService}]}),
+// nginx.conf.
+nlohmann::json ConfigConfigMap(const ServicePlan& plan, const std::string& nginx_conf);
+
+}  // namespace skiff::compute_aks::k8s

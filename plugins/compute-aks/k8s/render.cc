@@ -1,0 +1,82 @@
+#include "k8s/render.h"
+
+#include <openssl/sha.h>
+
+#include "k8s/config_objects.h"
+#include "k8s/router_config.h"
+#include "k8s/router_objects.h"
+#include "k8s/scaling_objects.h"
+#include "k8s/service_plan.h"
+#include "k8s/version_objects.h"
+
+namespace skiff::compute_aks::k8s {
+namespace {
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : d) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+Status CheckKeyFileName(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 200 && name[0] != '.';
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_' || c == '.');
+  }
+  if (ok) return OkStatus();
+  return InvalidArgument("signing key file '" + name +
+                         "' cannot be a Secret key: use letters, digits, '-', '_' or '.'");
+}
+
+}  // namespace
+
+StatusOr<std::vector<nlohmann::json>> RenderService(const RenderInput& input) {
+  SKIFF_ASSIGN_OR_RETURN(ServicePlan plan, PlanService(input.spec));
+  if (input.cluster.load_balancer_type != "PublicIp" &&
+      input.cluster.load_balancer_type != "InternalLoadBalancer") {
+    return InvalidArgument("aks config: `loadBalancerType` '" + input.cluster.load_balancer_type +
+                           "' must be PublicIp or InternalLoadBalancer");
+  }
+  std::map<std::string, std::string> key_files;
+  std::vector<std::string> key_names;
+  if (plan.auth_mode == "token") {
+    if (input.signing_key_files.empty()) {
+      return InvalidArgument("service '" + plan.service +
+                             "' uses token auth but no signing-key files were given; create a "
+                             "token once (`skiff service get-token`) so the workspace has a key");
+    }
+    for (const auto& [name, contents] : input.signing_key_files) {
+      SKIFF_RETURN_IF_ERROR(CheckKeyFileName(name));
+      key_files[name] = contents;
+      key_names.push_back(name);
+    }
+  }
+  const std::string nginx_conf = RouterNginxConf(plan);
+  std::string keys_digest;
+  for (const auto& [name, contents] : key_files) keys_digest += name + ":" + Sha256Hex(contents);
+
+  std::vector<nlohmann::json> out;
+  out.push_back(NamespaceObject(plan));
+  out.push_back(ServerSecret(plan, key_files));
+  out.push_back(ConfigConfigMap(plan, nginx_conf));
+  for (const VersionPlan& v : plan.versions) {
+    const std::string config_sha = Sha256Hex(v.server_config.dump() + keys_digest);
+    out.push_back(VersionDeployment(plan, v, input.options, key_names, config_sha));
+    out.push_back(VersionService(plan, v));
+    if (auto hpa = VersionAutoscaler(plan, v)) out.push_back(std::move(*hpa));
+    out.push_back(VersionDisruptionBudget(plan, v));
+  }
+  out.push_back(RouterDeployment(plan, input.cluster, input.options, Sha256Hex(nginx_conf)));
+  out.push_back(RouterDisruptionBudget(plan));
+  out.push_back(RouterService(plan, input.cluster));
+  return out;
+}
+
+}  // namespace skiff::compute_aks::k8s

@@ -1,0 +1,36 @@
+// RenderService: the Kubernetes objects of one skiff service or endpoint on
+// an AKS target, a pure function of the ServiceSpec and the target's
+// settings (nothing is read or contacted). See docs/kubernetes.md.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "k8s/cluster_settings.h"
+#include "k8s/render_options.h"
+#include "skiff/compute_target.h"
+#include "skiff/status.h"
+
+namespace skiff::compute_aks::k8s {
+
+struct RenderInput {
+  ServiceSpec spec;  // as BuildServiceSpec makes it
+  ClusterSettings cluster;
+  RenderOptions options;
+  // Token mode: the auth plugin's key files (name -> contents) from the
+  // server config's auth.options.keysDir; see ReadSigningKeyFiles().
+  // Ignored in key and none modes.
+  std::map<std::string, std::string> signing_key_files;
+};
+
+// In apply order: Namespace, Secret, ConfigMap; per version Deployment,
+// Service, HorizontalPodAutoscaler (autoscaling only), PodDisruptionBudget;
+// router Deployment, PodDisruptionBudget, Service.
+// Every object has metadata.labels (labels.h) incl. skiff.io/service.
+// Errors (kInvalidArgument) name the field: names that are not Kubernetes
+// names, artifacts outside the workspace store, token mode without key files.
+StatusOr<std::vector<nlohmann::json>> RenderService(const RenderInput& input);
+
+}  // namespace skiff::compute_aks::k8s

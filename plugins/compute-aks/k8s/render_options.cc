@@ -1,0 +1,77 @@
+#include "k8s/render_options.h"
+
+#include <set>
+
+#include "k8s/dns_name.h"
+
+namespace skiff::compute_aks::k8s {
+namespace {
+
+using nlohmann::json;
+
+Status StringField(const json& j, const char* key, std::string* out) {
+  if (!j.contains(key)) return OkStatus();
+  if (!j[key].is_string() || j[key].get<std::string>().empty()) {
+    return InvalidArgument(std::string("aks config: `kubernetes.") + key +
+                           "` must be a non-empty string");
+  }
+  *out = j[key].get<std::string>();
+  return OkStatus();
+}
+
+// Extended resource names: [prefix/]name, the prefix a DNS subdomain.
+bool ValidResourceName(const std::string& s) {
+  size_t slash = s.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 >= s.size() ||
+      s.find('/', slash + 1) != std::string::npos || s.size() > 253) {
+    return false;
+  }
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.' || c == '_' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+StatusOr<RenderOptions> ParseRenderOptions(const json& kubernetes) {
+  RenderOptions o;
+  if (kubernetes.is_null()) return o;
+  if (!kubernetes.is_object()) {
+    return InvalidArgument("aks config: `kubernetes` must be an object");
+  }
+  static const std::set<std::string> kKeys = {"image", "imagePullPolicy", "fpgaResourceName",
+                                              "modelClaim"};
+  for (const auto& item : kubernetes.items()) {
+    if (kKeys.count(item.key()) == 0) {
+      return InvalidArgument("aks config: unknown key `kubernetes." + item.key() +
+                             "`; known: image, imagePullPolicy, fpgaResourceName, modelClaim");
+    }
+  }
+  SKIFF_RETURN_IF_ERROR(StringField(kubernetes, "image", &o.image));
+  SKIFF_RETURN_IF_ERROR(StringField(kubernetes, "imagePullPolicy", &o.image_pull_policy));
+  SKIFF_RETURN_IF_ERROR(StringField(kubernetes, "fpgaResourceName", &o.fpga_resource_name));
+  SKIFF_RETURN_IF_ERROR(StringField(kubernetes, "modelClaim", &o.model_claim));
+  for (char c : o.image) {
+    if (c == ' ' || c == '\t' || c == '\n') {
+      return InvalidArgument("aks config: `kubernetes.image` '" + o.image +
+                             "' must not contain whitespace");
+    }
+  }
+  if (o.image_pull_policy != "Always" && o.image_pull_policy != "IfNotPresent" &&
+      o.image_pull_policy != "Never") {
+    return InvalidArgument("aks config: `kubernetes.imagePullPolicy` '" + o.image_pull_policy +
+                           "' must be Always, IfNotPresent or Never");
+  }
+  if (!ValidResourceName(o.fpga_resource_name)) {
+    return InvalidArgument("aks config: `kubernetes.fpgaResourceName` '" + o.fpga_resource_name +
+                           "' must be an extended resource name such as "
+                           "xilinx.com/fpga-<shell> (<domain>/<name>)");
+  }
+  SKIFF_RETURN_IF_ERROR(ValidateDns1123Label(o.model_claim, "aks config: `kubernetes.modelClaim`"));
+  return o;
+}
+
+}  // namespace skiff::compute_aks::k8s

@@ -1,0 +1,40 @@
+// RenderOptions: the Kubernetes-side knobs of an AKS compute target, from the
+// optional `kubernetes` object of its config (docs/kubernetes.md):
+//
+//   "kubernetes": {"image": "myregistry.azurecr.io/skiff/server:0.1.0",
+//                  "imagePullPolicy": "IfNotPresent",
+//                  "fpgaResourceName": "xilinx.com/fpga-xilinx_u250_gen3x16_xdma_shell_4_1-0",
+//                  "modelClaim": "skiff-models"}
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "skiff/status.h"
+
+namespace skiff::compute_aks::k8s {
+
+// The skiff version the default image tag names.
+inline constexpr const char* kSkiffVersion = "0.1.0";
+
+struct RenderOptions {
+  // `image`: the skiff server image (deploy/Dockerfile) for version pods and
+  // the router. Default "skiff/server:<skiff version>".
+  std::string image = std::string("skiff/server:") + kSkiffVersion;
+  // `imagePullPolicy`: Always, IfNotPresent or Never. Default IfNotPresent.
+  std::string image_pull_policy = "IfNotPresent";
+  // `fpgaResourceName`: the extended resource a version whose accelerator is
+  // "fpga" requests one of (the device plugin's name on the FPGA nodes).
+  // Default Xilinx's U250 name as the Xilinx FPGA device plugin advertises it.
+  std::string fpga_resource_name = "xilinx.com/fpga-xilinx_u250_gen3x16_xdma_shell_4_1-0";
+  // `modelClaim`: the PersistentVolumeClaim (in the service's namespace)
+  // holding the workspace's artifact store; mounted read-only. Default
+  // "skiff-models". See docs/kubernetes.md, "How the model reaches the pod".
+  std::string model_claim = "skiff-models";
+};
+
+// Parses the `kubernetes` object (null or absent: all defaults). Unknown keys
+// and wrong types are refused naming `kubernetes.<key>`.
+StatusOr<RenderOptions> ParseRenderOptions(const nlohmann::json& kubernetes);
+
+}  // namespace skiff::compute_aks::k8s

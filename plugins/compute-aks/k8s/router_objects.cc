@@ -1,0 +1,98 @@
+#include "k8s/router_objects.h"
+
+#include "k8s/labels.h"
+#include "k8s/pod_paths.h"
+#include "k8s/pod_security.h"
+
+namespace skiff::compute_aks::k8s {
+
+using nlohmann::json;
+
+std::string RouterName(const ServicePlan& plan) { return plan.name_base + "-router"; }
+std::string ConfigMapName(const ServicePlan& plan) { return plan.name_base + "-config"; }
+
+json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
+                      const RenderOptions& options, const std::string& conf_sha256) {
+  const LabelSet set{plan.service, kComponentRouter, ""};
+  const json probe = {{"httpGet", {{"path", "/healthz"}, {"port", "http"}}},
+                      {"periodSeconds", 10},
+                      {"timeoutSeconds", 2},
+                      {"failureThreshold", 3}};
+  json container = {
+      {"name", "router"},
+      {"image", options.image},
+      {"imagePullPolicy", options.image_pull_policy},
+      {"command",
+       {"nginx", "-e", "/dev/stderr", "-c", std::string(kRouterConfigDir) + "/nginx.conf"}},
+      {"ports", {{{"name", "http"}, {"containerPort", kRouterPort}, {"protocol", "TCP"}}}},
+      {"resources",
+       {{"requests", {{"cpu", "100m"}, {"memory", "64Mi"}}}, {"limits", {{"memory", "256Mi"}}}}},
+      {"livenessProbe", probe},
+      {"readinessProbe", probe},
+      {"securityContext", ContainerSecurityContext()},
+      {"volumeMounts",
+       {{{"name", "router-config"}, {"mountPath", kRouterConfigDir}, {"readOnly", true}},
+        {{"name", "tmp"}, {"mountPath", kTmpDir}}}},
+  };
+  json pod_spec = {
+      {"automountServiceAccountToken", false},
+      {"enableServiceLinks", false},
+      {"securityContext", PodSecurityContext()},
+      {"terminationGracePeriodSeconds", plan.drain_grace_ms / 1000 + 5},
+      {"containers", {container}},
+      {"volumes",
+       {{{"name", "router-config"},
+         {"configMap",
+          {{"name", ConfigMapName(plan)},
+           {"items", {{{"key", "nginx.conf"}, {"path", "nginx.conf"}}}}}}},
+        {{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "256Mi"}}}}}},
+  };
+  return {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata", {{"name", RouterName(plan)}, {"namespace", plan.ns}, {"labels", Labels(set)}}},
+      {"spec",
+       {{"replicas", cluster.cluster_purpose == "DevTest" ? 1 : 2},
+        {"selector", {{"matchLabels", SelectorLabels(set)}}},
+        {"strategy",
+         {{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxUnavailable", 0}, {"maxSurge", 1}}}}},
+        {"template",
+         {{"metadata",
+           {{"labels", Labels(set)}, {"annotations", {{"skiff.io/config-sha256", conf_sha256}}}}},
+          {"spec", pod_spec}}}}}};
+}
+
+json RouterDisruptionBudget(const ServicePlan& plan) {
+  const LabelSet set{plan.service, kComponentRouter, ""};
+  return {
+      {"apiVersion", "policy/v1"},
+      {"kind", "PodDisruptionBudget"},
+      {"metadata", {{"name", RouterName(plan)}, {"namespace", plan.ns}, {"labels", Labels(set)}}},
+      {"spec", {{"maxUnavailable", 1}, {"selector", {{"matchLabels", SelectorLabels(set)}}}}}};
+}
+
+json RouterService(const ServicePlan& plan, const ClusterSettings& cluster) {
+  const LabelSet set{plan.service, kComponentRouter, ""};
+  json metadata = {{"name", plan.name_base}, {"namespace", plan.ns}, {"labels", Labels(set)}};
+  if (cluster.load_balancer_type == "InternalLoadBalancer") {
+    std::string subnet =
+        cluster.load_balancer_subnet.empty() ? "aks-subnet" : cluster.load_balancer_subnet;
+    // A full subnet resource ID: the annotation takes the subnet's name.
+    if (size_t slash = subnet.rfind('/'); slash != std::string::npos) {
+      subnet = subnet.substr(slash + 1);
+    }
+    metadata["annotations"] = {
+        {"service.beta.kubernetes.io/azure-load-balancer-internal", "true"},
+        {"service.beta.kubernetes.io/azure-load-balancer-internal-subnet", subnet}};
+  }
+  return {{"apiVersion", "v1"},
+          {"kind", "Service"},
+          {"metadata", metadata},
+          {"spec",
+           {{"type", "LoadBalancer"},
+            {"selector", SelectorLabels(set)},
+            {"ports",
+             {{{"name", "http"}, {"port", 80}, {"targetPort", "http"}, {"protocol", "TCP"}}}}}}};
+}
+
+}  // namespace skiff::compute_aks::k8s

@@ -1,0 +1,50 @@
+// ServicePlan: a ServiceSpec read and checked once for rendering: names
+// derived and validated, one skiff-server config per version pod with
+// in-container paths and without raw keys.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "skiff/compute_target.h"
+#include "skiff/config/deployment_config.h"
+#include "skiff/config/inference_config.h"
+#include "skiff/status.h"
+
+namespace skiff::compute_aks::k8s {
+
+struct VersionPlan {
+  std::string name;         // the endpoint version's name, as clients pin it
+  std::string k8s_name;     // ToLabelish(name), "model" when that is the service's
+                            // name (a plain service): in labels and object names
+  std::string object_name;  // "<service>-<k8s_name>": Deployment, Service, HPA, PDB
+  int traffic_percentile = 0;
+  bool is_default = false;
+  bool is_control = false;
+  config::InferenceConfig inference;
+  // The pod's server.json: this version only (default, 100%), listening on
+  // 0.0.0.0:kServerPort, artifactPath under kModelsDir, keysDir kSigningKeysDir,
+  // deploymentConfig without `keys`.
+  nlohmann::json server_config;
+};
+
+struct ServicePlan {
+  std::string service;                  // the skiff name, a DNS-1035 label
+  std::string name_base;                // prefix of every object name (= service)
+  std::string ns;                       // deploymentConfig.namespace, default "default"
+  config::DeploymentConfig deployment;  // parsed; `keys` never rendered
+  std::string auth_mode;                // "key", "token" or "none"
+  std::vector<std::string> key_sha256;  // key mode: digests from the server config
+  std::vector<VersionPlan> versions;    // server config order
+  int64_t drain_grace_ms = 30000;
+};
+
+// Reads spec.deployment_config_json and spec.server_config_json (the
+// versions, digests and auth options come from the server config).
+// Errors name the field: a service, namespace or version name that is not a
+// Kubernetes name, an artifact outside the workspace's artifacts/ folder,
+// a key mode config without digests.
+StatusOr<ServicePlan> PlanService(const ServiceSpec& spec);
+
+}  // namespace skiff::compute_aks::k8s

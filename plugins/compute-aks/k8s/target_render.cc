@@ -1,0 +1,81 @@
+#include "k8s/target_render.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "k8s/cluster_settings.h"
+#include "k8s/render.h"
+#include "k8s/signing_key_files.h"
+#include "k8s/version_objects.h"
+#include "k8s/yaml_emitter.h"
+
+namespace skiff::compute_aks::k8s {
+namespace {
+
+using nlohmann::json;
+
+bool TokenMode(const ServiceSpec& spec) {
+  json dc = json::parse(spec.deployment_config_json, nullptr, false);
+  return dc.is_object() && dc.value("tokenAuthEnabled", false);
+}
+
+std::string KeysDir(const ServiceSpec& spec) {
+  json server = json::parse(spec.server_config_json, nullptr, false);
+  if (!server.is_object()) return "";
+  const json* dir = nullptr;
+  if (server.contains("auth") && server["auth"].contains("options") &&
+      server["auth"]["options"].contains("keysDir")) {
+    dir = &server["auth"]["options"]["keysDir"];
+  }
+  return dir != nullptr && dir->is_string() ? dir->get<std::string>() : "";
+}
+
+StatusOr<std::vector<json>> Render(const ServiceSpec& spec, const AksConfig& config, bool dry_run) {
+  RenderInput in;
+  in.spec = spec;
+  in.cluster = ClusterSettingsFrom(config);
+  in.options = config.kubernetes;
+  if (TokenMode(spec)) {
+    const std::string dir = KeysDir(spec);
+    auto files = ReadSigningKeyFiles(dir);
+    if (files.ok()) {
+      in.signing_key_files = std::move(files).value();
+    } else if (dry_run && files.status().code() == StatusCode::kNotFound) {
+      in.signing_key_files["active"] = "(the workspace's signing key, created on first use)";
+    } else {
+      return files.status().WithContext("token auth for '" + spec.name + "'");
+    }
+  }
+  return RenderService(in);
+}
+
+}  // namespace
+
+StatusOr<std::vector<json>> RenderForTarget(const ServiceSpec& spec, const AksConfig& config) {
+  return Render(spec, config, /*dry_run=*/false);
+}
+
+Status WriteDryRun(const ServiceSpec& spec, const AksConfig& config, const std::string& path) {
+  SKIFF_ASSIGN_OR_RETURN(std::vector<json> objects, Render(spec, config, /*dry_run=*/true));
+  for (json& o : objects) {
+    if (o["kind"] != "Secret") continue;
+    for (auto& item : o["stringData"].items()) {
+      if (item.key().rfind(kSigningKeyPrefix, 0) == 0) {
+        item.value() =
+            "<redacted: " + std::to_string(item.value().get<std::string>().size()) + " bytes>";
+      }
+    }
+  }
+  const std::string text = ToYaml(objects);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("dry run: cannot write '" + path + "': " + std::strerror(errno));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok) return Internal("dry run: cannot write '" + path + "'");
+  return OkStatus();
+}
+
+}  // namespace skiff::compute_aks::k8s

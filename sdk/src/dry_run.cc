@@ -1,0 +1,81 @@
+// `--dry-run`: the Kubernetes objects a deploy or update would apply,
+// rendered by the aks plugin into a temporary file and returned as text.
+#include "dry_run.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "deployment.h"
+#include "skiff/config/deployment_config.h"
+#include "skiff/config/inference_config.h"
+#include "skiff/sdk/webservice.h"
+
+namespace skiff::sdk {
+namespace internal {
+
+std::optional<std::vector<std::string>> DryRunKeyDigests(const Workspace& ws,
+                                                         const std::string& service,
+                                                         const config::DeploymentConfig& dc) {
+  if (!dc.auth_enabled || dc.token_auth_enabled) return std::nullopt;
+  auto existing = ReadKeys(ws, service);
+  const std::string primary = dc.keys.primary_key.value_or(existing.ok() ? existing->first : "");
+  const std::string secondary =
+      dc.keys.secondary_key.value_or(existing.ok() ? existing->second : "");
+  return std::vector<std::string>{
+      primary.empty() ? "<sha256 of the primary key generated at deploy>" : Sha256Hex(primary),
+      secondary.empty() ? "<sha256 of the secondary key generated at deploy>"
+                        : Sha256Hex(secondary)};
+}
+
+StatusOr<std::string> RenderDryRun(const ComputeTarget& target, const ServiceSpec& spec,
+                                   bool update) {
+  char path[] = "/tmp/skiff-dry-run-XXXXXX";
+  const int fd = ::mkstemp(path);
+  if (fd < 0) return Internal("--dry-run: cannot create a temporary file in /tmp");
+  ::close(fd);
+  struct Unlink {
+    const char* p;
+    ~Unlink() { ::unlink(p); }
+  } unlink_at_exit{path};
+
+  SKIFF_ASSIGN_OR_RETURN(auto plugin, target.dry_run_plugin(path));
+  SKIFF_RETURN_IF_ERROR((update ? plugin->UpdateService(spec) : plugin->DeployService(spec))
+                            .WithContext("--dry-run"));
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().empty()) {
+    return Internal("--dry-run: the '" + target.type() + "' plugin wrote no objects");
+  }
+  return text.str();
+}
+
+}  // namespace internal
+
+StatusOr<std::string> Webservice::render_dry_run(const Workspace& ws, const std::string& name,
+                                                 const std::vector<Model>& models,
+                                                 const std::string& inference_config_json,
+                                                 const std::string& deployment_config_json,
+                                                 const ComputeTarget& target) {
+  SKIFF_RETURN_IF_ERROR(internal::ValidateServiceName(name));
+  if (models.empty()) return InvalidArgument("deploy needs at least one model (-m NAME:VERSION)");
+  SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
+                         config::ParseDeploymentConfig(
+                             deployment_config_json.empty() ? "{}" : deployment_config_json));
+  SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
+                         config::ParseInferenceConfig(inference_config_json));
+  std::vector<internal::VersionInput> versions = {
+      {VersionSpec{name, 100, true, VersionType::kTreatment},
+       store::ModelVersionRef{models.front().name(), models.front().version()},
+       config::ToJson(ic).dump()}};
+  SKIFF_ASSIGN_OR_RETURN(
+      ServiceSpec spec,
+      internal::BuildServiceSpec(ws, name, config::ToJson(dc).dump(), versions,
+                                 /*generation=*/0, internal::DryRunKeyDigests(ws, name, dc)));
+  return internal::RenderDryRun(target, spec, /*update=*/false);
+}
+
+}  // namespace skiff::sdk

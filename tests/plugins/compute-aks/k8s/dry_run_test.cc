@@ -1,0 +1,127 @@
+// --dry-run through the AKS target: the config keys, and DeployService
+// writing YAML without contacting anything.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "aks_compute_target.h"
+#include "aks_config.h"
+#include "k8s/target_render.h"
+#include "sample_specs.h"
+
+namespace skiff::compute_aks::k8s {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const json kBase = {{"subscriptionId", "s"}, {"resourceGroup", "rg"}, {"location", "eastus"}};
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class ComputeAksK8sDryRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("skiff-dry-run-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(ComputeAksK8sDryRun, ConfigKeys) {
+  json c = kBase;
+  c["kubernetes"] = {{"image", "reg.io/skiff/server:9"}};
+  c["dryRunOutput"] = "/tmp/out.yaml";
+  auto parsed = ParseAksConfig(c.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->kubernetes.image, "reg.io/skiff/server:9");
+  EXPECT_EQ(parsed->dry_run_output, "/tmp/out.yaml");
+
+  json attach = {
+      {"configType", "attach"},
+      {"resourceId",
+       "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c"},
+      {"kubernetes", {{"modelClaim", "models"}}}};
+  parsed = ParseAksConfig(attach.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->kubernetes.model_claim, "models");
+
+  c["kubernetes"] = {{"imageName", "x"}};
+  EXPECT_NE(ParseAksConfig(c.dump()).status().message().find("kubernetes.imageName"),
+            std::string::npos);
+}
+
+TEST_F(ComputeAksK8sDryRun, DeployServiceWritesYamlAndContactsNothing) {
+  json c = kBase;
+  c["loadBalancerType"] = "InternalLoadBalancer";
+  c["kubernetes"] = {{"image", "reg.io/skiff/server:9"}};
+  c["dryRunOutput"] = (dir_ / "out.yaml").string();
+  auto config = ParseAksConfig(c.dump());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  AksTargetOptions options;
+  options.config = *config;
+  options.env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  auto target = AksComputeTarget::Create(std::move(options));
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  const std::string dc =
+      json{{"keys",
+            {{"primaryKey", testing::kPrimaryKey}, {"secondaryKey", testing::kSecondaryKey}}}}
+          .dump();
+  ASSERT_TRUE((*target)->DeployService(testing::MakeSpec("my-svc", dc)).ok());
+  const std::string yaml = Slurp(dir_ / "out.yaml");
+  EXPECT_NE(yaml.find("kind: Deployment"), std::string::npos);
+  EXPECT_NE(yaml.find("image: reg.io/skiff/server:9"), std::string::npos);
+  EXPECT_NE(yaml.find("azure-load-balancer-internal: \"true\""), std::string::npos);
+  EXPECT_EQ(yaml.find(testing::kPrimaryKey), std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ / "out.yaml").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  // Without dryRunOutput the target does not pretend to deploy.
+  AksTargetOptions real;
+  real.config = *ParseAksConfig(kBase.dump());
+  auto plain = AksComputeTarget::Create(std::move(real));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE((*plain)->DeployService(testing::MakeSpec("my-svc", "{}")).ok());
+}
+
+TEST_F(ComputeAksK8sDryRun, TokenModeRedactsSigningKeys) {
+  ServiceSpec spec =
+      testing::MakeSpec("tok", R"({"authEnabled": false, "tokenAuthEnabled": true})");
+  json server = json::parse(spec.server_config_json);
+  server["auth"]["options"]["keysDir"] = (dir_ / "signing-keys").string();
+  spec.server_config_json = server.dump();
+  auto config = ParseAksConfig(kBase.dump());
+  ASSERT_TRUE(config.ok());
+
+  // No keys yet: a real render refuses, a dry run shows a placeholder.
+  EXPECT_EQ(RenderForTarget(spec, *config).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(WriteDryRun(spec, *config, (dir_ / "a.yaml").string()).ok());
+  EXPECT_NE(Slurp(dir_ / "a.yaml").find("signing-keys.active: \"<redacted: "), std::string::npos);
+
+  fs::create_directories(dir_ / "signing-keys");
+  for (const auto& [name, contents] : testing::SampleSigningKeyFiles()) {
+    std::ofstream(dir_ / "signing-keys" / name) << contents;
+  }
+  auto objects = RenderForTarget(spec, *config);
+  ASSERT_TRUE(objects.ok()) << objects.status().ToString();
+  EXPECT_NE(json(*objects).dump().find(testing::kHmacSecret), std::string::npos);
+  ASSERT_TRUE(WriteDryRun(spec, *config, (dir_ / "b.yaml").string()).ok());
+  const std::string yaml = Slurp(dir_ / "b.yaml");
+  EXPECT_EQ(yaml.find(testing::kHmacSecret), std::string::npos);
+  EXPECT_NE(yaml.find("signing-keys.kid0123456789abcdefghi.key.json: \"<redacted: "),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace skiff::compute_aks::k8s

@@ -1,0 +1,28 @@
+// skiff_k8s_render_samples <out-dir>: renders every sample (sample_specs.h)
+// to <out-dir>/<sample>.json (an array of objects) and <sample>.yaml.
+#include <fstream>
+#include <iostream>
+
+#include "k8s/render.h"
+#include "k8s/yaml_emitter.h"
+#include "sample_specs.h"
+
+int main(int argc, char** argv) {
+  using namespace skiff::compute_aks::k8s;
+  if (argc != 2) {
+    std::cerr << "usage: skiff_k8s_render_samples <out-dir>\n";
+    return 2;
+  }
+  const std::string dir = argv[1];
+  for (const auto& sample : testing::SampleInputs()) {
+    auto objects = RenderService(sample.input);
+    if (!objects.ok()) {
+      std::cerr << sample.name << ": " << objects.status().ToString() << "\n";
+      return 1;
+    }
+    std::ofstream(dir + "/" + sample.name + ".json") << nlohmann::json(*objects).dump(2) << "\n";
+    std::ofstream(dir + "/" + sample.name + ".yaml") << ToYaml(*objects);
+    std::cout << sample.name << ": " << objects->size() << " objects\n";
+  }
+  return 0;
+}

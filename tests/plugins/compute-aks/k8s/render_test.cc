@@ -1,0 +1,409 @@
+// RenderService: what each object says, and what it must never say.
+#include "k8s/render.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "k8s/yaml_emitter.h"
+#include "sample_specs.h"
+
+namespace skiff::compute_aks::k8s {
+namespace {
+
+using nlohmann::json;
+using testing::MakeSpec;
+using testing::SampleVersion;
+
+std::vector<json> Render(RenderInput in) {
+  auto out = RenderService(in);
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  return out.ok() ? *out : std::vector<json>{};
+}
+
+std::vector<json> Render(const ServiceSpec& spec) {
+  RenderInput in;
+  in.spec = spec;
+  return Render(in);
+}
+
+const json* Find(const std::vector<json>& objects, const std::string& kind,
+                 const std::string& name) {
+  for (const json& o : objects) {
+    if (o["kind"] == kind && o["metadata"]["name"] == name) return &o;
+  }
+  return nullptr;
+}
+
+const json& Get(const std::vector<json>& objects, const std::string& kind,
+                const std::string& name) {
+  const json* o = Find(objects, kind, name);
+  if (o == nullptr) {
+    ADD_FAILURE() << "no " << kind << " " << name;
+    static const json kEmpty = json::object();
+    return kEmpty;
+  }
+  return *o;
+}
+
+const json& ServerContainer(const json& deployment) {
+  return deployment["spec"]["template"]["spec"]["containers"][0];
+}
+
+std::vector<std::string> Kinds(const std::vector<json>& objects) {
+  std::vector<std::string> kinds;
+  for (const json& o : objects)
+    kinds.push_back(o["kind"].get<std::string>() + "/" + o["metadata"]["name"].get<std::string>());
+  return kinds;
+}
+
+TEST(ComputeAksK8sRender, ObjectsInApplyOrder) {
+  auto objects = Render(MakeSpec("my-svc", "{}"));
+  EXPECT_EQ(Kinds(objects),
+            (std::vector<std::string>{"Namespace/default", "Secret/my-svc-server",
+                                      "ConfigMap/my-svc-config", "Deployment/my-svc-v1",
+                                      "Service/my-svc-v1", "HorizontalPodAutoscaler/my-svc-v1",
+                                      "PodDisruptionBudget/my-svc-v1", "Deployment/my-svc-router",
+                                      "PodDisruptionBudget/my-svc-router", "Service/my-svc"}));
+  for (const json& o : objects) {
+    if (o["kind"] != "Namespace") {
+      EXPECT_EQ(o["metadata"]["namespace"], "default");
+    }
+  }
+}
+
+TEST(ComputeAksK8sRender, EveryObjectCarriesTheLabels) {
+  auto objects =
+      Render(MakeSpec("ep", R"({"namespace": "prod"})",
+                      {{"v1", 90, true, false, "torch"}, {"V_2", 10, false, false, "torch"}}));
+  ASSERT_FALSE(objects.empty());
+  std::set<std::string> components;
+  for (const json& o : objects) {
+    const json& l = o["metadata"]["labels"];
+    EXPECT_EQ(l["app.kubernetes.io/name"], "skiff-server") << o["kind"];
+    EXPECT_EQ(l["app.kubernetes.io/instance"], "ep");
+    EXPECT_EQ(l["app.kubernetes.io/version"], kSkiffVersion);
+    EXPECT_EQ(l["app.kubernetes.io/part-of"], "skiff");
+    EXPECT_EQ(l["app.kubernetes.io/managed-by"], "skiff");
+    EXPECT_EQ(l["skiff.io/service"], "ep");
+    components.insert(l["app.kubernetes.io/component"].get<std::string>());
+  }
+  EXPECT_EQ(components, (std::set<std::string>{"config", "model-version", "router"}));
+  // The version's name becomes a Kubernetes name; the pods still serve "V_2".
+  const json& d = Get(objects, "Deployment", "ep-v-2");
+  EXPECT_EQ(d["metadata"]["labels"]["skiff.io/version"], "v-2");
+  EXPECT_EQ(d["spec"]["selector"]["matchLabels"],
+            (json{{"app.kubernetes.io/instance", "ep"},
+                  {"app.kubernetes.io/component", "model-version"},
+                  {"skiff.io/version", "v-2"}}));
+  for (const auto& [k, v] : d["spec"]["selector"]["matchLabels"].items()) {
+    EXPECT_EQ(d["spec"]["template"]["metadata"]["labels"][k], v);
+  }
+  const json secret = Get(objects, "Secret", "ep-server");
+  json pod = json::parse(secret["stringData"]["server-v-2.json"].get<std::string>());
+  EXPECT_EQ(pod["versions"][0]["name"], "V_2");
+}
+
+TEST(ComputeAksK8sRender, ResourcesFromContainerResourceRequirements) {
+  auto objects = Render(MakeSpec("s1", "{}"));
+  EXPECT_EQ(ServerContainer(Get(objects, "Deployment", "s1-v1"))["resources"],
+            (json{{"requests", {{"cpu", "100m"}, {"memory", "512Mi"}}},
+                  {"limits", {{"memory", "512Mi"}}}}));
+
+  objects =
+      Render(MakeSpec("s2", R"({"containerResourceRequirements": {"cpu": 2.5, "memoryInGB": 1.5,
+      "gpu": 2, "cpuLimit": 4, "memoryInGBLimit": 3}})"));
+  const json& d = Get(objects, "Deployment", "s2-v1");
+  EXPECT_EQ(ServerContainer(d)["resources"],
+            (json{{"requests", {{"cpu", "2500m"}, {"memory", "1536Mi"}, {"nvidia.com/gpu", "2"}}},
+                  {"limits", {{"cpu", "4000m"}, {"memory", "3072Mi"}, {"nvidia.com/gpu", "2"}}}}));
+  EXPECT_EQ(d["spec"]["template"]["spec"]["tolerations"][0]["key"], "nvidia.com/gpu");
+}
+
+TEST(ComputeAksK8sRender, FpgaAcceleratorRequestsTheConfiguredResource) {
+  ServiceSpec spec =
+      MakeSpec("f", "{}", {{"v1", 50, true, false, "fpga"}, {"v2", 50, false, false, "torch"}});
+  auto objects = Render(spec);
+  const json& fpga = ServerContainer(Get(objects, "Deployment", "f-v1"))["resources"];
+  const std::string kDefault = "xilinx.com/fpga-xilinx_u250_gen3x16_xdma_shell_4_1-0";
+  EXPECT_EQ(fpga["requests"][kDefault], "1");
+  EXPECT_EQ(fpga["limits"][kDefault], "1");
+  EXPECT_FALSE(ServerContainer(Get(objects, "Deployment", "f-v2"))["resources"]["limits"].contains(
+      kDefault));
+
+  RenderInput in;
+  in.spec = spec;
+  auto options = ParseRenderOptions(json{{"fpgaResourceName", "amd.com/xilinx_u55c"}});
+  ASSERT_TRUE(options.ok()) << options.status().ToString();
+  in.options = *options;
+  objects = Render(in);
+  EXPECT_EQ(ServerContainer(
+                Get(objects, "Deployment", "f-v1"))["resources"]["limits"]["amd.com/xilinx_u55c"],
+            "1");
+}
+
+TEST(ComputeAksK8sRender, ProbesFromLivenessProbeRequirements) {
+  auto objects = Render(MakeSpec("p", R"({"livenessProbeRequirements": {"periodSeconds": 7,
+      "initialDelaySeconds": 42, "timeoutSeconds": 3, "successThreshold": 2, "failureThreshold": 5}})"));
+  const json& c = ServerContainer(Get(objects, "Deployment", "p-v1"));
+  EXPECT_EQ(c["livenessProbe"],
+            (json{{"httpGet", {{"path", "/v2/health/live"}, {"port", "http"}}},
+                  {"periodSeconds", 7},
+                  {"initialDelaySeconds", 42},
+                  {"timeoutSeconds", 3},
+                  {"successThreshold", 1},  // Kubernetes allows only 1 on liveness
+                  {"failureThreshold", 5}}));
+  EXPECT_EQ(c["readinessProbe"],
+            (json{{"httpGet", {{"path", "/v2/health/ready"}, {"port", "http"}}},
+                  {"periodSeconds", 7},
+                  {"timeoutSeconds", 3},
+                  {"successThreshold", 2},
+                  {"failureThreshold", 5}}));
+}
+
+TEST(ComputeAksK8sRender, PodsRunNonRootOnAReadOnlyRoot) {
+  RenderInput in;
+  in.spec = MakeSpec("t", R"({"authEnabled": false, "tokenAuthEnabled": true})");
+  in.signing_key_files = testing::SampleSigningKeyFiles();
+  auto objects = Render(in);
+  int containers = 0;
+  for (const json& o : objects) {
+    if (o["kind"] != "Deployment") continue;
+    const json& pod = o["spec"]["template"]["spec"];
+    EXPECT_EQ(pod["securityContext"]["runAsNonRoot"], true);
+    EXPECT_EQ(pod["securityContext"]["runAsUser"], 10001);
+    EXPECT_EQ(pod["automountServiceAccountToken"], false);
+    for (const char* list : {"containers", "initContainers"}) {
+      if (!pod.contains(list)) continue;
+      for (const json& c : pod[list]) {
+        ++containers;
+        EXPECT_EQ(c["securityContext"]["readOnlyRootFilesystem"], true) << c["name"];
+        EXPECT_EQ(c["securityContext"]["allowPrivilegeEscalation"], false) << c["name"];
+        EXPECT_EQ(c["securityContext"]["runAsNonRoot"], true) << c["name"];
+        EXPECT_EQ(c["securityContext"]["capabilities"]["drop"], json::array({"ALL"}));
+      }
+    }
+  }
+  EXPECT_EQ(containers, 3);  // server, its key-installing init container, router
+}
+
+TEST(ComputeAksK8sRender, AutoscalerOrFixedReplicas) {
+  auto objects = Render(MakeSpec("a", R"({"autoScaler": {"minReplicas": 2, "maxReplicas": 7,
+      "targetUtilization": 55, "refreshPeriodInSeconds": 15}})"));
+  const json& hpa = Get(objects, "HorizontalPodAutoscaler", "a-v1");
+  EXPECT_EQ(hpa["apiVersion"], "autoscaling/v2");
+  EXPECT_EQ(hpa["spec"]["scaleTargetRef"],
+            (json{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", "a-v1"}}));
+  EXPECT_EQ(hpa["spec"]["minReplicas"], 2);
+  EXPECT_EQ(hpa["spec"]["maxReplicas"], 7);
+  EXPECT_EQ(hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 55);
+  EXPECT_EQ(hpa["spec"]["behavior"]["scaleUp"]["policies"][0]["periodSeconds"], 15);
+  // The HPA owns the replica count.
+  EXPECT_FALSE(Get(objects, "Deployment", "a-v1")["spec"].contains("replicas"));
+
+  objects = Render(MakeSpec("f", R"({"numReplicas": 3})"));
+  EXPECT_EQ(Find(objects, "HorizontalPodAutoscaler", "f-v1"), nullptr);
+  EXPECT_EQ(Get(objects, "Deployment", "f-v1")["spec"]["replicas"], 3);
+
+  objects = Render(MakeSpec("o", R"({"autoScaler": {"autoscaleEnabled": false}})"));
+  EXPECT_EQ(Find(objects, "HorizontalPodAutoscaler", "o-v1"), nullptr);
+  EXPECT_EQ(Get(objects, "Deployment", "o-v1")["spec"]["replicas"], 1);
+}
+
+TEST(ComputeAksK8sRender, DisruptionBudgets) {
+  auto objects = Render(MakeSpec("d", "{}"));
+  for (const char* name : {"d-v1", "d-router"}) {
+    const json& pdb = Get(objects, "PodDisruptionBudget", name);
+    EXPECT_EQ(pdb["apiVersion"], "policy/v1");
+    EXPECT_EQ(pdb["spec"]["maxUnavailable"], 1);
+  }
+  EXPECT_EQ(Get(objects, "PodDisruptionBudget", "d-v1")["spec"]["selector"]["matchLabels"],
+            Get(objects, "Deployment", "d-v1")["spec"]["selector"]["matchLabels"]);
+}
+
+TEST(ComputeAksK8sRender, LoadBalancerPublicOrInternal) {
+  auto objects = Render(MakeSpec("lb", "{}"));
+  const json& pub = Get(objects, "Service", "lb");
+  EXPECT_EQ(pub["spec"]["type"], "LoadBalancer");
+  EXPECT_FALSE(pub["metadata"].contains("annotations"));
+  EXPECT_EQ(Get(objects, "Service", "lb-v1")["spec"]["type"], "ClusterIP");
+
+  RenderInput in;
+  in.spec = MakeSpec("lb", "{}");
+  in.cluster.load_balancer_type = "InternalLoadBalancer";
+  objects = Render(in);
+  EXPECT_EQ(
+      Get(objects, "Service", "lb")["metadata"]["annotations"],
+      (json{{"service.beta.kubernetes.io/azure-load-balancer-internal", "true"},
+            {"service.beta.kubernetes.io/azure-load-balancer-internal-subnet", "aks-subnet"}}));
+  in.cluster.load_balancer_subnet =
+      "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vn/subnets/"
+      "scoring";
+  objects = Render(in);
+  EXPECT_EQ(Get(objects, "Service",
+                "lb")["metadata"]["annotations"]
+                     ["service.beta.kubernetes.io/azure-load-balancer-internal-subnet"],
+            "scoring");
+  // A string, not a YAML boolean.
+  EXPECT_NE(ToYaml(objects).find("azure-load-balancer-internal: \"true\""), std::string::npos);
+
+  in.cluster.load_balancer_type = "Private";
+  EXPECT_EQ(RenderService(in).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ComputeAksK8sRender, RouterReplicasFollowClusterPurpose) {
+  RenderInput in;
+  in.spec = MakeSpec("r", "{}");
+  EXPECT_EQ(Get(Render(in), "Deployment", "r-router")["spec"]["replicas"], 2);
+  in.cluster.cluster_purpose = "DevTest";
+  EXPECT_EQ(Get(Render(in), "Deployment", "r-router")["spec"]["replicas"], 1);
+}
+
+TEST(ComputeAksK8sRender, NoRawKeyAnywhere) {
+  const std::string dc =
+      json{{"keys",
+            {{"primaryKey", testing::kPrimaryKey}, {"secondaryKey", testing::kSecondaryKey}}}}
+          .dump();
+  auto objects = Render(MakeSpec("k", dc));
+  const std::string yaml = ToYaml(objects);
+  std::string all_json;
+  for (const json& o : objects) all_json += o.dump();
+  for (const std::string& text : {yaml, all_json}) {
+    EXPECT_EQ(text.find(testing::kPrimaryKey), std::string::npos);
+    EXPECT_EQ(text.find(testing::kSecondaryKey), std::string::npos);
+    EXPECT_EQ(text.find("primaryKey"), std::string::npos);
+  }
+  // The pods get the digests, in the Secret only.
+  const json pod = json::parse(
+      Get(objects, "Secret", "k-server")["stringData"]["server-v1.json"].get<std::string>());
+  EXPECT_EQ(pod["auth"]["keySha256"].size(), 2u);
+  EXPECT_EQ(pod["auth"]["keySha256"][0].get<std::string>().size(), 64u);
+  EXPECT_FALSE(pod["deploymentConfig"].contains("keys"));
+  EXPECT_EQ(Get(objects, "ConfigMap", "k-config")
+                .dump()
+                .find(pod["auth"]["keySha256"][0].get<std::string>()),
+            std::string::npos);
+}
+
+TEST(ComputeAksK8sRender, PodServerConfigUsesContainerPaths) {
+  auto objects = Render(
+      MakeSpec("ep", "{}", {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));
+  const json& data = Get(objects, "Secret", "ep-server")["stringData"];
+  const json v1 = json::parse(data["server-v1.json"].get<std::string>());
+  const json v2 = json::parse(data["server-v2.json"].get<std::string>());
+  EXPECT_EQ(v1["address"], "0.0.0.0");
+  EXPECT_EQ(v1["port"], 8080);
+  EXPECT_EQ(v1["auth"]["options"]["keysDir"], "/var/run/skiff/signing-keys");
+  EXPECT_EQ(v1["requestLog"], "/var/lib/skiff/data/requests.jsonl");
+  ASSERT_EQ(v1["versions"].size(), 1u);
+  EXPECT_EQ(v1["versions"][0]["artifactPath"],
+            "/var/lib/skiff/models/sha256/" + v1["versions"][0]["sha256"].get<std::string>());
+  EXPECT_EQ(v2["versions"][0]["artifactPath"],
+            "/var/lib/skiff/models/materialized/" + v2["versions"][0]["sha256"].get<std::string>());
+  EXPECT_EQ(v2["versions"][0]["isDefault"], true);
+  EXPECT_EQ(v2["versions"][0]["trafficPercentile"], 100);
+
+  const json& d = Get(objects, "Deployment", "ep-v1");
+  const json& pod = d["spec"]["template"]["spec"];
+  EXPECT_EQ(ServerContainer(d)["args"], json::array({"--config", "/etc/skiff/server/server.json"}));
+  EXPECT_EQ(pod["volumes"][0]["secret"]["items"],
+            (json{{{"key", "server-v1.json"}, {"path", "server.json"}}}));
+  bool has_claim = false;
+  for (const json& v : pod["volumes"]) {
+    if (v.contains("persistentVolumeClaim")) {
+      has_claim = true;
+      EXPECT_EQ(v["persistentVolumeClaim"],
+                (json{{"claimName", "skiff-models"}, {"readOnly", true}}));
+    }
+  }
+  EXPECT_TRUE(has_claim);
+
+  const json& cm = Get(objects, "ConfigMap", "ep-config")["data"];
+  const json routing = json::parse(cm["routing.json"].get<std::string>());
+  EXPECT_EQ(routing["versions"][1], (json{{"name", "v2"},
+                                          {"trafficPercentile", 10},
+                                          {"isDefault", false},
+                                          {"isControl", true},
+                                          {"kubernetesService", "ep-v2"}}));
+  EXPECT_TRUE(cm.contains("inference-v1.json"));
+  EXPECT_NE(cm["nginx.conf"].get<std::string>().find("10% skiff_v2;"), std::string::npos);
+  EXPECT_NE(cm["nginx.conf"].get<std::string>().find("* skiff_v1;"), std::string::npos);
+}
+
+TEST(ComputeAksK8sRender, TokenModeShipsKeyFilesThroughAnInitContainer) {
+  RenderInput in;
+  in.spec = MakeSpec("t", R"({"authEnabled": false, "tokenAuthEnabled": true})");
+  EXPECT_EQ(RenderService(in).status().code(), StatusCode::kInvalidArgument);
+
+  in.signing_key_files = testing::SampleSigningKeyFiles();
+  auto objects = Render(in);
+  const json& data = Get(objects, "Secret", "t-server")["stringData"];
+  EXPECT_TRUE(data.contains("signing-keys.active"));
+  EXPECT_TRUE(data.contains("signing-keys.kid0123456789abcdefghi.key.json"));
+  const json pod_config = json::parse(data["server-v1.json"].get<std::string>());
+  EXPECT_FALSE(pod_config["auth"].contains("keySha256"));
+  const json& pod = Get(objects, "Deployment", "t-v1")["spec"]["template"]["spec"];
+  ASSERT_EQ(pod["initContainers"].size(), 1u);
+  EXPECT_NE(pod["initContainers"][0]["command"][2].get<std::string>().find(
+                "umask 077 && mkdir -p /var/run/skiff/signing-keys && cp -L"),
+            std::string::npos);
+  // The key secret never lands in the ConfigMap.
+  EXPECT_EQ(Get(objects, "ConfigMap", "t-config").dump().find(testing::kHmacSecret),
+            std::string::npos);
+
+  // A new key rolls the pods.
+  const json before = Get(objects, "Deployment", "t-v1")["spec"]["template"]["metadata"];
+  in.signing_key_files["active"] = "other\n";
+  const json after = Get(Render(in), "Deployment", "t-v1")["spec"]["template"]["metadata"];
+  EXPECT_NE(before["annotations"]["skiff.io/config-sha256"],
+            after["annotations"]["skiff.io/config-sha256"]);
+}
+
+TEST(ComputeAksK8sRender, APlainServiceOfAnyValidNameRenders) {
+  // Service names may have 32 characters; the version of a plain service is
+  // named like the service.
+  const std::string name = "a" + std::string(30, 'b') + "c";
+  auto objects = Render(MakeSpec(name, "{}", {{name, 100, true, false, "torch"}}));
+  ASSERT_FALSE(objects.empty());
+  const json& d = Get(objects, "Deployment", name + "-model");
+  EXPECT_EQ(d["metadata"]["labels"]["skiff.io/version"], "model");
+  const json pod =
+      json::parse(Get(objects, "Secret", name + "-server")["stringData"]["server-model.json"]
+                      .get<std::string>());
+  EXPECT_EQ(pod["versions"][0]["name"], name);
+}
+
+TEST(ComputeAksK8sRender, NamesAreValidated) {
+  RenderInput in;
+  in.spec = MakeSpec("my-svc", "{}");
+  in.spec.name = "My_Svc";
+  auto bad = RenderService(in);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("service name 'My_Svc'"), std::string::npos);
+
+  const std::string long_version(60, 'v');
+  in.spec = MakeSpec("my-svc", "{}", {{long_version, 100, true, false, "torch"}});
+  bad = RenderService(in);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("at most 63"), std::string::npos);
+
+  in.spec = MakeSpec("my-svc", "{}",
+                     {{"v_1", 50, true, false, "torch"}, {"V-1", 50, false, false, "torch"}});
+  bad = RenderService(in);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("both become 'v-1'"), std::string::npos);
+
+  in.spec = MakeSpec("my-svc", "{}", {{"v 1", 100, true, false, "torch"}});
+  EXPECT_EQ(RenderService(in).status().code(), StatusCode::kInvalidArgument);
+
+  in.spec = MakeSpec("my-svc", "{}");
+  json server = json::parse(in.spec.server_config_json);
+  server["versions"][0]["artifactPath"] = "/tmp/model.pt";
+  in.spec.server_config_json = server.dump();
+  bad = RenderService(in);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("artifactPath '/tmp/model.pt'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace skiff::compute_aks::k8s

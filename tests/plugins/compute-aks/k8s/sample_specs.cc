@@ -1,0 +1,116 @@
+#include "sample_specs.h"
+
+#include <openssl/sha.h>
+
+#include <nlohmann/json.hpp>
+
+namespace skiff::compute_aks::k8s::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : d) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+json InferenceConfig(const std::string& accelerator) {
+  return {{"accelerator", accelerator},
+          {"inputs", {{{"name", "input"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
+          {"outputs", {{{"name", "output"}, {"datatype", "FP32"}, {"shape", {-1, 3}}}}}};
+}
+
+}  // namespace
+
+ServiceSpec MakeSpec(const std::string& service, const std::string& deployment_config,
+                     const std::vector<SampleVersion>& versions) {
+  json dc = json::parse(deployment_config);
+  dc["computeType"] = "aks";
+  const bool token = dc.value("tokenAuthEnabled", false);
+  const bool key = dc.value("authEnabled", true) && !token;
+  ServiceSpec spec;
+  spec.name = service;
+  spec.workspace_dir = "/home/user/.skiff";
+  spec.deployment_config_json = dc.dump();
+  json server = {{"service", service},
+                 {"generation", 3},
+                 {"deploymentConfig", dc},
+                 {"requestLog", "/home/user/.skiff/services/" + service + "/requests.jsonl"},
+                 {"versions", json::array()}};
+  json auth = {
+      {"plugin", "default"},
+      {"options", {{"workspace", "skiff"}, {"keysDir", "/home/user/.skiff/signing-keys"}}}};
+  if (key) auth["keySha256"] = {Sha256Hex(kPrimaryKey), Sha256Hex(kSecondaryKey)};
+  server["auth"] = auth;
+  json endpoint = {{"versions", json::array()}};
+  int i = 0;
+  for (const SampleVersion& v : versions) {
+    const std::string sha = Sha256Hex("model-" + v.name);
+    const std::string path = (i++ % 2 == 0) ? "/home/user/.skiff/artifacts/sha256/" + sha
+                                            : "/home/user/.skiff/artifacts/materialized/" + sha;
+    json ic = InferenceConfig(v.accelerator);
+    server["versions"].push_back({{"name", v.name},
+                                  {"trafficPercentile", v.traffic},
+                                  {"isDefault", v.is_default},
+                                  {"isControl", v.is_control},
+                                  {"artifactPath", path},
+                                  {"sha256", sha},
+                                  {"inferenceConfig", ic}});
+    endpoint["versions"].push_back({{"name", v.name}, {"trafficPercentile", v.traffic}});
+    spec.models.push_back({"model-" + v.name, 1, path, sha});
+    if (spec.inference_config_json.empty()) spec.inference_config_json = ic.dump();
+  }
+  if (versions.size() > 1) spec.endpoint_json = endpoint.dump();
+  spec.server_config_json = server.dump();
+  return spec;
+}
+
+std::map<std::string, std::string> SampleSigningKeyFiles() {
+  return {{"kid0123456789abcdefghi.key.json", json{{"kid", "kid0123456789abcdefghi"},
+                                                   {"alg", "HS256"},
+                                                   {"createdAt", 1700000000},
+                                                   {"secret", kHmacSecret}}
+                                                  .dump()},
+          {"active", "kid0123456789abcdefghi\n"}};
+}
+
+std::vector<NamedInput> SampleInputs() {
+  std::vector<NamedInput> out;
+  auto add = [&](const std::string& name, ServiceSpec spec) {
+    RenderInput in;
+    in.spec = std::move(spec);
+    out.push_back({name, std::move(in)});
+    return &out.back().input;
+  };
+  add("key-auth",
+      MakeSpec(
+          "key-svc",
+          json{{"keys", {{"primaryKey", kPrimaryKey}, {"secondaryKey", kSecondaryKey}}}}.dump()));
+  add("token-auth", MakeSpec("token-svc", R"({"authEnabled": false, "tokenAuthEnabled": true})"))
+      ->signing_key_files = SampleSigningKeyFiles();
+  add("no-auth", MakeSpec("open-svc", R"({"authEnabled": false, "namespace": "skiff-open"})"));
+  add("gpu", MakeSpec("gpu-svc",
+                      R"({"containerResourceRequirements": {"cpu": 2, "memoryInGB": 8, "gpu": 1,
+                          "cpuLimit": 4, "memoryInGBLimit": 12}})"));
+  add("fpga", MakeSpec("fpga-svc", "{}", {{"v1", 100, true, false, "fpga"}}));
+  add("autoscale", MakeSpec("auto-svc", R"({"autoScaler": {"minReplicas": 2, "maxReplicas": 7,
+                                "targetUtilization": 55, "refreshPeriodInSeconds": 15}})"));
+  add("fixed-replicas", MakeSpec("fixed-svc", R"({"numReplicas": 3})"));
+  add("endpoint-90-10",
+      MakeSpec("ep", R"({"namespace": "prod"})",
+               {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));
+  RenderInput* internal = add("internal-lb", MakeSpec("internal-svc", "{}"));
+  internal->cluster.load_balancer_type = "InternalLoadBalancer";
+  internal->cluster.load_balancer_subnet = "my-subnet";
+  add("devtest", MakeSpec("dev-svc", "{}"))->cluster.cluster_purpose = "DevTest";
+  return out;
+}
+
+}  // namespace skiff::compute_aks::k8s::testing

@@ -1,0 +1,43 @@
+// ServiceSpecs shaped as sdk BuildServiceSpec makes them, for the renderer's
+// tests and the schema validation (validate_k8s.mjs).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "k8s/render.h"
+
+namespace skiff::compute_aks::k8s::testing {
+
+// Raw keys the key-auth samples set in their deployment config; they must
+// never appear in rendered output.
+inline constexpr const char* kPrimaryKey = "PRIMARYrawKEYvalue-0123456789abcdefXYZ";
+inline constexpr const char* kSecondaryKey = "SECONDARYrawKEYvalue-0123456789abcdefXYZ";
+inline constexpr const char* kHmacSecret = "c2lnbmluZy1zZWNyZXQtZm9yLXRlc3RzLW9ubHktMzJieXRlcw";
+
+struct SampleVersion {
+  std::string name = "v1";
+  int traffic = 100;
+  bool is_default = true;
+  bool is_control = false;
+  std::string accelerator = "torch";
+};
+
+// A spec for `service` with `deployment_config` (JSON text) and `versions`.
+// Key mode configs get digests of kPrimaryKey/kSecondaryKey.
+ServiceSpec MakeSpec(const std::string& service, const std::string& deployment_config,
+                     const std::vector<SampleVersion>& versions = {SampleVersion{}});
+
+// The token-mode key files (one HS256 key and `active`).
+std::map<std::string, std::string> SampleSigningKeyFiles();
+
+struct NamedInput {
+  std::string name;
+  RenderInput input;
+};
+
+// The variants the schema validation renders: key auth, token auth, gpu,
+// fpga, autoscale, fixed replicas, a 90/10 endpoint, internal LB, DevTest.
+std::vector<NamedInput> SampleInputs();
+
+}  // namespace skiff::compute_aks::k8s::testing
