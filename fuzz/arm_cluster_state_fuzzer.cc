@@ -5,9 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "aks_compute_target.h"
 
@@ -17,8 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const json cluster = json::parse(input, nullptr, false);
   json info = {{"name", "aks"}, {"computeType", "AKS"}};
   skiff::compute_aks::MergeClusterState(cluster, &info);
-  for (const char* key :
-       {"location", "provisioningState", "fqdn", "kubernetesVersion", "vmSize"}) {
+  for (const char* key : {"location", "provisioningState", "fqdn", "kubernetesVersion", "vmSize"}) {
     if (info.contains(key) && !info[key].is_string()) std::abort();
   }
   if (info.contains("agentCount") && !info["agentCount"].is_number_integer()) std::abort();

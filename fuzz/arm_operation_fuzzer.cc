@@ -38,7 +38,8 @@ HttpResponse ParseResponse(const std::string& text) {
   while (pos != std::string::npos) {
     const size_t start = pos + 1;
     pos = text.find('\n', start);
-    const std::string line = text.substr(start, pos == std::string::npos ? std::string::npos : pos - start);
+    const std::string line =
+        text.substr(start, pos == std::string::npos ? std::string::npos : pos - start);
     if (line.empty()) {
       if (pos != std::string::npos) r.body = text.substr(pos + 1);
       break;
@@ -90,7 +91,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t start = 0;
   for (;;) {
     const size_t end = input.find(sep, start);
-    responses.push_back(ParseResponse(input.substr(start, end == std::string::npos ? std::string::npos : end - start)));
+    responses.push_back(ParseResponse(
+        input.substr(start, end == std::string::npos ? std::string::npos : end - start)));
     if (end == std::string::npos || responses.size() > 64) break;
     start = end + sep.size();
   }

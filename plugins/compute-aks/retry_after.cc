@@ -46,9 +46,9 @@ std::optional<std::chrono::system_clock::time_point> ParseHttpDate(const std::st
   // system_clock counts nanoseconds: about +-292 years around 1970. A date
   // outside that (year 1000, 3000) is garbage, and converting it would
   // overflow (found by fuzz/retry_after_fuzzer.cc).
-  constexpr auto kLimit = std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::duration::max())
-                              .count();
+  constexpr auto kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max())
+          .count();
   if (t > kLimit || t < -kLimit) return std::nullopt;
   return std::chrono::system_clock::from_time_t(t);
 }

@@ -181,7 +181,8 @@ void AddModelCommands(CLI::App& app, GlobalOptions& options) {
                   "elsewhere keep theirs")
       ->check(CLI::NonNegativeNumber);
   AddOutputOption(cmd, &options);
-  cmd->footer("Example:\n  skiff model gc --min-age-seconds 0   # when no other skiff command runs");
+  cmd->footer(
+      "Example:\n  skiff model gc --min-age-seconds 0   # when no other skiff command runs");
   cmd->callback([min_age, &options] {
     Workspace ws = ValueOrThrow(Workspace::Open(options.workspace));
     store::GarbageCollectResult r =

@@ -23,14 +23,13 @@ struct Seen {
   std::string Describe() {
     std::lock_guard<std::mutex> lock(mu);
     std::string out;
-    for (const auto& [status, n] : statuses) out += std::to_string(status) + ": " + std::to_string(n) + ", ";
+    for (const auto& [status, n] : statuses)
+      out += std::to_string(status) + ": " + std::to_string(n) + ", ";
     return out + "no response: " + std::to_string(no_response);
   }
 };
 
-std::string ScoreBody(float first) {
-  return json{{"data", {{first, 1.0, 2.0, 3.0}}}}.dump();
-}
+std::string ScoreBody(float first) { return json{{"data", {{first, 1.0, 2.0, 3.0}}}}.dump(); }
 
 class ComputeLocalFaultTest : public ComputeLocalServiceTest {
  protected:
@@ -50,8 +49,9 @@ class ComputeLocalFaultTest : public ComputeLocalServiceTest {
   static int PostOnce(uint16_t port, const std::string& name, float first) {
     try {
       HttpClient c(port);
-      return c.Post("/api/v1/service/" + name + "/score", ScoreBody(first),
-                    {{"Authorization", "Bearer " + kKey}})
+      return c
+          .Post("/api/v1/service/" + name + "/score", ScoreBody(first),
+                {{"Authorization", "Bearer " + kKey}})
           .status;
     } catch (const std::exception&) {
       return 0;
@@ -125,7 +125,8 @@ TEST_F(ComputeLocalFaultTest, ServerKilledUnderLoadIsRestartedAndClientsRecover)
     return seen.statuses[200];
   };
   auto deadline = Clock::now() + std::chrono::seconds(20);
-  while (count() < 200 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (count() < 200 && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ASSERT_GE(count(), 200) << "load did not start: " << seen.Describe();
 
   const auto killed = Clock::now();
@@ -145,8 +146,8 @@ TEST_F(ComputeLocalFaultTest, ServerKilledUnderLoadIsRestartedAndClientsRecover)
   EXPECT_EQ(sup.last_exit_status, 128 + SIGKILL);
   EXPECT_GE(seen.ok_after_fault.load(), 50) << "clients got 200s again: " << seen.Describe();
   ExpectOnlyOkOrGatewayStatuses(seen);
-  std::cout << "[ fault    ] SIGKILL under load: " << seen.Describe() << "; 50 OK after "
-            << gap_s << " s\n";
+  std::cout << "[ fault    ] SIGKILL under load: " << seen.Describe() << "; 50 OK after " << gap_s
+            << " s\n";
 }
 
 TEST_F(ComputeLocalFaultTest, PluginThatThrowsGets502AndTheServerKeepsRunning) {
