@@ -50,6 +50,16 @@ TEST(ComputeAksClusterStateTest, ImplausibleNodeCountsAreIgnored) {
   EXPECT_EQ(info["agentCount"], 2);
 }
 
+// Found by fuzz/arm_operation_fuzzer.cc: "retry-after: 33333333223" (s)
+// overflowed when the poller added it to the clock's nanosecond time.
+TEST(ComputeAksRetryAfterTest, HugeDelaysAreCappedAtADay) {
+  EXPECT_EQ(ParseRetryAfter({{"retry-after", "33333333223"}}, kNow), kMaxRetryAfter);
+  EXPECT_EQ(ParseRetryAfter({{"retry-after-ms", "999999999999"}}, kNow), kMaxRetryAfter);
+  EXPECT_EQ(ParseRetryAfter({{"retry-after", "Fri, 01 Jan 2100 00:00:00 GMT"}}, kNow),
+            kMaxRetryAfter);
+  EXPECT_EQ(ParseRetryAfter({{"retry-after", "86399"}}, kNow), milliseconds(86399000));
+}
+
 TEST(ComputeAksRetryAfterTest, GarbageIsIgnored) {
   EXPECT_FALSE(ParseRetryAfter({{"retry-after", "soon"}}, kNow));
   EXPECT_FALSE(ParseRetryAfter({{"retry-after", "-5"}}, kNow));
