@@ -46,6 +46,8 @@ json BaseInfo(const ComputeSpec& spec, const ClusterRef& ref, bool attached,
 
 }  // namespace
 
+constexpr int64_t kMaxPoolCount = 100000;
+
 void MergeClusterState(const json& cluster, json* info) {
   if (!cluster.is_object()) return;
   if (cluster.contains("location") && cluster["location"].is_string()) {
@@ -65,7 +67,12 @@ void MergeClusterState(const json& cluster, json* info) {
   if (p.contains("agentPoolProfiles") && p["agentPoolProfiles"].is_array()) {
     int64_t nodes = 0;
     for (const json& pool : p["agentPoolProfiles"]) {
-      if (pool.contains("count") && pool["count"].is_number_integer()) nodes += pool["count"].get<int64_t>();
+      // A plausible count only (AKS allows 1000 nodes a pool): summing what
+      // a broken or hostile reply sends could overflow (fuzz/arm_cluster_state).
+      if (pool.contains("count") && pool["count"].is_number_integer() && pool["count"] >= 0 &&
+          pool["count"] <= kMaxPoolCount) {
+        nodes += pool["count"].get<int64_t>();
+      }
       if (!info->contains("vmSize") && pool.contains("vmSize") && pool["vmSize"].is_string()) {
         (*info)["vmSize"] = pool["vmSize"];
       }

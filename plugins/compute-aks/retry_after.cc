@@ -43,19 +43,32 @@ std::optional<std::chrono::system_clock::time_point> ParseHttpDate(const std::st
   if (end == nullptr || *end != '\0') return std::nullopt;
   const time_t t = ::timegm(&tm);
   if (t == static_cast<time_t>(-1)) return std::nullopt;
+  // system_clock counts nanoseconds: about +-292 years around 1970. A date
+  // outside that (year 1000, 3000) is garbage, and converting it would
+  // overflow (found by fuzz/retry_after_fuzzer.cc).
+  constexpr auto kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max())
+          .count();
+  if (t > kLimit || t < -kLimit) return std::nullopt;
   return std::chrono::system_clock::from_time_t(t);
 }
 
 std::optional<std::chrono::milliseconds> ParseRetryAfter(
     const std::map<std::string, std::string>& headers, std::chrono::system_clock::time_point now) {
-  if (auto ms = Header(headers, "retry-after-ms")) return ms;
-  if (auto ms = Header(headers, "x-ms-retry-after-ms")) return ms;
+  // Callers add the delay to system_clock's nanosecond time: a day at most,
+  // so that cannot overflow (33333333223 s did: fuzz/arm_operation), and
+  // still longer than any deadline we wait for.
+  const auto capped = [](std::chrono::milliseconds d) { return std::min(d, kMaxRetryAfter); };
+  if (auto ms = Header(headers, "retry-after-ms")) return capped(*ms);
+  if (auto ms = Header(headers, "x-ms-retry-after-ms")) return capped(*ms);
   auto it = headers.find("retry-after");
   if (it == headers.end()) return std::nullopt;
-  if (auto seconds = ParseCount(it->second)) return std::chrono::milliseconds(*seconds * 1000);
+  if (auto seconds = ParseCount(it->second)) {
+    return capped(std::chrono::milliseconds(*seconds * 1000));
+  }
   if (auto date = ParseHttpDate(it->second)) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*date - now);
-    return std::max(left, std::chrono::milliseconds(0));
+    return capped(std::max(left, std::chrono::milliseconds(0)));
   }
   return std::nullopt;
 }

@@ -10,8 +10,12 @@
 
 namespace skiff::compute_aks {
 
-// The delay the headers ask for (0 for a date in the past); nullopt when
-// none is present or the values are garbage. Header names in lower case.
+// The longest delay ParseRetryAfter returns; longer requests are capped.
+inline constexpr std::chrono::milliseconds kMaxRetryAfter{24 * 60 * 60 * 1000};
+
+// The delay the headers ask for (0 for a date in the past, at most
+// kMaxRetryAfter); nullopt when none is present or the values are garbage.
+// Header names in lower case.
 std::optional<std::chrono::milliseconds> ParseRetryAfter(
     const std::map<std::string, std::string>& headers, std::chrono::system_clock::time_point now);
 

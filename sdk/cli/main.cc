@@ -1,5 +1,6 @@
 // skiff: deploy ML models as authenticated, autoscaled web services.
 // The CLI mirrors `az ml` (v1) verbs and flags and is a thin layer over the SDK.
+#include <csignal>
 #include <iostream>
 
 #include <cstring>
@@ -20,6 +21,11 @@ int main(int argc, char** argv) {
   for (auto& arg : args) argv2.push_back(arg.data());
   argc = static_cast<int>(argv2.size());
   argv = argv2.data();
+
+  // Past a file-size limit (ulimit -f) write() should fail with EFBIG, which
+  // the store reports and cleans up after, rather than SIGXFSZ killing us
+  // with a temp file left behind.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   CLI::App app{"skiff: deploy machine-learning models as authenticated web services", "skiff"};
   app.require_subcommand(1);

@@ -1,4 +1,6 @@
-// `skiff model register|list|show|download|delete` (mirrors `az ml model`).
+// `skiff model register|list|show|download|delete` (mirrors `az ml model`)
+// and `skiff model gc`.
+#include <chrono>
 #include <iostream>
 #include <memory>
 
@@ -167,6 +169,31 @@ void AddModelCommands(CLI::App& app, GlobalOptions& options) {
     Workspace ws = ValueOrThrow(Workspace::Open(options.workspace));
     ThrowIfError(ValueOrThrow(Model::get(ws, name, version)).delete_model());
     std::cout << "deleted model '" << name << ":" << version << "'\n";
+  });
+
+  // Deleting a model removes its row only; its artifact goes here, with the
+  // temp files a killed `register` leaves behind.
+  auto min_age = std::make_shared<int64_t>(3600);
+  cmd = model->add_subcommand(
+      "gc", "Remove artifacts no model uses and temp files left by interrupted commands");
+  cmd->add_option("--min-age-seconds", *min_age,
+                  "Only files older than this (default 3600), so commands still running "
+                  "elsewhere keep theirs")
+      ->check(CLI::NonNegativeNumber);
+  AddOutputOption(cmd, &options);
+  cmd->footer(
+      "Example:\n  skiff model gc --min-age-seconds 0   # when no other skiff command runs");
+  cmd->callback([min_age, &options] {
+    Workspace ws = ValueOrThrow(Workspace::Open(options.workspace));
+    store::GarbageCollectResult r =
+        ValueOrThrow(ws.store().GarbageCollect(std::chrono::seconds(*min_age)));
+    nlohmann::json json = {{"blobsRemoved", r.blobs_removed},
+                           {"tempFilesRemoved", r.temp_files_removed},
+                           {"materializedRemoved", r.materialized_removed},
+                           {"bytesFreed", r.bytes_freed}};
+    Print(options, json, {"BLOBS", "TEMP FILES", "MATERIALIZED", "BYTES FREED"},
+          {{std::to_string(r.blobs_removed), std::to_string(r.temp_files_removed),
+            std::to_string(r.materialized_removed), std::to_string(r.bytes_freed)}});
   });
 }
 

@@ -32,12 +32,10 @@ class OperationGuard {
   std::string service_;
 };
 
+// The store's message already says to wait and retry; a lock left by a
+// killed CLI is taken over there.
 Status Begin(const Workspace& ws, const std::string& service, const std::string& op) {
-  Status s = ws.store().BeginOperation(service, op);
-  if (s.code() == StatusCode::kFailedPrecondition) {
-    return FailedPrecondition(s.message() + "; wait for it to finish, then retry");
-  }
-  return s;
+  return ws.store().BeginOperation(service, op);
 }
 
 // Keys for a key-auth service: given ones from the config, else generated.

@@ -71,8 +71,30 @@ TEST_F(CliModel, ErrorsAreOneLineAndNonZero) {
   ExpectOneLineError(Skiff({"model", "delete", "-m", "m:1"}), "model 'm:1' is not registered");
 }
 
+TEST_F(CliModel, GcRemovesArtifactsOfDeletedModelsAndTempFiles) {
+  Spit(Path("keep.bin"), "keep");
+  Spit(Path("gone.bin"), "gone");
+  ASSERT_EQ(Skiff({"model", "register", "-n", "keep", "-p", Path("keep.bin")}).rc, 0);
+  ASSERT_EQ(Skiff({"model", "register", "-n", "gone", "-p", Path("gone.bin")}).rc, 0);
+  ASSERT_EQ(Skiff({"model", "delete", "-m", "gone:1"}).rc, 0);
+  Spit(Path("ws/artifacts/sha256/.tmp-1-0-0"), "left by a killed register");
+  // Young files are left alone by default (a register may be writing them).
+  auto young = Json({"model", "gc", "-o", "json"});
+  EXPECT_EQ(young["blobsRemoved"], 0);
+  EXPECT_EQ(young["tempFilesRemoved"], 0);
+  auto gc = Json({"model", "gc", "--min-age-seconds", "0", "-o", "json"});
+  EXPECT_EQ(gc["blobsRemoved"], 1);
+  EXPECT_EQ(gc["tempFilesRemoved"], 1);
+  EXPECT_FALSE(fs::exists(Path("ws/artifacts/sha256/.tmp-1-0-0")));
+  ASSERT_EQ(Skiff({"model", "download", "-m", "keep:1", "-t", Path("dl")}).rc, 0);
+  EXPECT_EQ(Slurp(Path("dl/keep.bin")), "keep");
+  Result bad = Skiff({"model", "gc", "--min-age-seconds", "-1"});
+  EXPECT_NE(bad.rc, 0);
+  EXPECT_NE(bad.err.find("--min-age-seconds"), std::string::npos) << bad.err;
+}
+
 TEST_F(CliModel, HelpShowsAnExample) {
-  for (const char* sub : {"register", "list", "show", "download", "delete"}) {
+  for (const char* sub : {"register", "list", "show", "download", "delete", "gc"}) {
     Result r = Skiff({"model", sub, "--help"});
     EXPECT_EQ(r.rc, 0) << sub;
     EXPECT_NE(r.out.find("Example:\n  skiff model " + std::string(sub)), std::string::npos)

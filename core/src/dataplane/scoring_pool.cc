@@ -8,6 +8,23 @@ namespace skiff::dataplane {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// Score() must not throw, but a plugin that does must cost only its own
+// request (-> 502): an exception escaping a worker thread would terminate
+// the whole server. The model stays in service.
+StatusOr<std::vector<Tensor>> GuardedScore(LoadedModel& model, const std::vector<Tensor>& inputs) {
+  try {
+    return model.Score(inputs);
+  } catch (const std::exception& e) {
+    return Internal(std::string("model threw while scoring: ") + e.what());
+  } catch (...) {
+    return Internal("model threw a non-standard exception while scoring");
+  }
+}
+
+}  // namespace
+
 struct ScoringPool::Job {
   std::vector<Tensor> inputs;
   Done done;
@@ -145,7 +162,7 @@ void ScoringPool::WorkerLoop(std::shared_ptr<Worker> worker) {
       result.status = Unavailable("request waited longer than maxQueueWaitMs (" +
                                   std::to_string(options_.max_queue_wait.count()) + " ms)");
     } else if (!job->finished.load()) {
-      auto scored = worker->model->Score(job->inputs);
+      auto scored = GuardedScore(*worker->model, job->inputs);
       if (scored.ok()) {
         result.outputs = std::move(scored).value();
       } else {

@@ -17,6 +17,20 @@ std::string Errno(const std::string& what, const std::string& path) {
   return what + " '" + path + "': " + std::strerror(errno);
 }
 
+// A failed write. A full disk or a file-size limit is the user's to fix, so
+// it says how; the caller removes what it wrote, so no partial file stays.
+Status WriteFailed(const std::string& what, const std::string& path) {
+  const int err = errno;
+  std::string message = Errno(what, path);
+  if (err == ENOSPC || err == EDQUOT || err == EFBIG) {
+    return ResourceExhausted(message +
+                             ": the file system is full or a file-size limit (ulimit -f) "
+                             "applies; free space (`skiff model gc` removes unused artifacts) "
+                             "and retry");
+  }
+  return Internal(message);
+}
+
 // Closes a file descriptor on scope exit.
 class Fd {
  public:
@@ -66,7 +80,7 @@ Status WriteAll(int fd, const char* data, size_t n, const std::string& path) {
     ssize_t w = ::write(fd, data, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      return Internal(Errno("writing", path));
+      return WriteFailed("writing", path);
     }
     data += w;
     n -= static_cast<size_t>(w);
@@ -107,7 +121,7 @@ StatusOr<BlobInfo> PutBlob(const std::string& blob_dir, Fill fill) {
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
   if (fd.get() < 0) return Internal(Errno("creating temp file", tmp));
   StatusOr<BlobInfo> info = fill(fd.get(), tmp);
-  if (info.ok() && ::fsync(fd.get()) != 0) info = Internal(Errno("fsync", tmp));
+  if (info.ok() && ::fsync(fd.get()) != 0) info = WriteFailed("fsync", tmp);
   if (!info.ok()) {
     ::unlink(tmp.c_str());
     return info.status();
@@ -191,7 +205,10 @@ Status CopyBlobVerified(const std::string& blob_dir, const std::string& sha256,
   Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (out.get() < 0) return FailedPrecondition(Errno("cannot create", dest));
   StatusOr<BlobInfo> info = Pump(in.get(), path, out.get(), dest);
-  if (!info.ok()) return info.status();
+  if (!info.ok()) {
+    ::unlink(dest.c_str());  // no partial copy
+    return info.status();
+  }
   if (info->sha256 != sha256) {
     ::unlink(dest.c_str());
     return Mismatch(path, sha256, info->sha256);

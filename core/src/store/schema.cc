@@ -94,6 +94,11 @@ CREATE TABLE endpoint_version_models (
 CREATE INDEX endpoint_version_models_model
   ON endpoint_version_models (model_name, model_version);
 )sql",
+      // 3: who holds a service's operation lock (process_identity.h), so a
+      // lock left by a killed CLI can be taken over.
+      R"sql(
+ALTER TABLE services ADD COLUMN operation_owner TEXT;
+)sql",
   };
   return kMigrations;
 }

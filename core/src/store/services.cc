@@ -1,5 +1,6 @@
 // WorkspaceStore: service rows, the models they use, and the per-service
 // operation lock.
+#include "process_identity.h"
 #include "refs.h"
 #include "skiff/store/workspace_store.h"
 #include "sqlite.h"
@@ -163,19 +164,25 @@ Status WorkspaceStore::BeginOperation(const std::string& service, const std::str
   SKIFF_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_));
   SKIFF_ASSIGN_OR_RETURN(Stmt stmt,
                          Stmt::Prepare(*db_,
-                                       "SELECT operation, operation_started_time FROM services "
-                                       "WHERE name = ?"));
+                                       "SELECT operation, operation_started_time, operation_owner "
+                                       "FROM services WHERE name = ?"));
   stmt.Bind(1, service);
   SKIFF_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return NoSuchService(service);
-  if (!stmt.IsNull(0)) {
+  // A marker whose holder is provably gone (a CLI killed mid-operation) is
+  // stale: take it over rather than lock the service forever.
+  if (!stmt.IsNull(0) && ProcessMayBeRunning(stmt.IsNull(2) ? "" : stmt.Text(2))) {
+    const long pid = stmt.IsNull(2) ? 0 : ProcessIdentityPid(stmt.Text(2));
     return FailedPrecondition("operation in progress: " + stmt.Text(0) + " on service '" + service +
-                              "' since " + stmt.Text(1) + "; wait for it to finish and retry");
+                              "' since " + stmt.Text(1) +
+                              (pid > 0 ? " (pid " + std::to_string(pid) + ")" : "") +
+                              "; wait for it to finish and retry");
   }
   SKIFF_ASSIGN_OR_RETURN(Stmt update, Stmt::Prepare(*db_,
                                                     "UPDATE services SET operation = ?, "
-                                                    "operation_started_time = ? WHERE name = ?"));
-  update.Bind(1, op).Bind(2, NowIso8601()).Bind(3, service);
+                                                    "operation_started_time = ?, "
+                                                    "operation_owner = ? WHERE name = ?"));
+  update.Bind(1, op).Bind(2, NowIso8601()).Bind(3, CurrentProcessIdentity()).Bind(4, service);
   SKIFF_RETURN_IF_ERROR(update.Run());
   return txn->Commit();
 }
@@ -185,7 +192,8 @@ Status WorkspaceStore::EndOperation(const std::string& service) {
   SKIFF_ASSIGN_OR_RETURN(Stmt update,
                          Stmt::Prepare(*db_,
                                        "UPDATE services SET operation = NULL, "
-                                       "operation_started_time = NULL WHERE name = ?"));
+                                       "operation_started_time = NULL, operation_owner = NULL "
+                                       "WHERE name = ?"));
   update.Bind(1, service);
   SKIFF_RETURN_IF_ERROR(update.Run());
   if (sqlite3_changes(db_->get()) == 0) return NoSuchService(service);

@@ -223,6 +223,33 @@ TEST_F(DataPlaneTest, ModelErrorGets502WithItsMessage) {
   EXPECT_NE(r.body.find("model exploded"), std::string::npos);
 }
 
+// Fault: a plugin whose Score() throws. Before ScoringPool caught it, the
+// exception left the worker thread and terminated the server.
+TEST_F(DataPlaneTest, ModelThatThrowsGets502AndTheNextRequestSucceeds) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  for (int i = 0; i < 3; ++i) {
+    Reply r = Client().Post("/v2/models/svc/infer", OipBody(-3), Bearer(kPrimary));
+    EXPECT_EQ(r.status, 502);
+    EXPECT_NE(r.body.find("model threw while scoring: plugin threw on purpose"), std::string::npos)
+        << r.body;
+    EXPECT_EQ(Client().Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+  }
+}
+
+TEST_F(DataPlaneTest, BatchedModelThatThrowsGets502AndTheNextRequestSucceeds) {
+  json config = BaseConfig();
+  json version = Version("blue", 100, true);
+  version["inferenceConfig"]["batching"] = {
+      {"enabled", true}, {"maxBatchSize", 2}, {"maxQueueDelayMicroseconds", 1000}};
+  config["versions"] = {version};
+  ASSERT_TRUE(Apply(config).ok());
+  Reply r = Client().Post("/api/v1/service/svc/score", R"({"data": [[-3, 0, 0, 0]]})",
+                          Bearer(kPrimary));
+  EXPECT_EQ(r.status, 502);
+  EXPECT_NE(r.body.find("plugin threw on purpose"), std::string::npos) << r.body;
+  EXPECT_EQ(Client().Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+}
+
 TEST_F(DataPlaneTest, ScoringPastTheTimeoutGets504) {
   json config = BaseConfig();
   config["deploymentConfig"] = {{"scoringTimeoutMs", 100}};

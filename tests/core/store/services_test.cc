@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "skiff/store/workspace_store.h"
 #include "test_util.h"
@@ -81,6 +83,35 @@ TEST_F(StoreServices, OperationLockRefusesASecondOperation) {
   ASSERT_TRUE(store_->EndOperation("svc").ok());
   EXPECT_TRUE((*other)->BeginOperation("svc", "delete").ok());
   EXPECT_EQ(store_->BeginOperation("nope", "x").code(), StatusCode::kNotFound);
+}
+
+// A CLI killed mid-operation (here: a child that takes the lock and exits
+// without releasing it) must not lock the service forever.
+TEST_F(StoreServices, OperationLockOfAProcessThatIsGoneIsTakenOver) {
+  ServiceRecord svc;
+  svc.name = "svc";
+  svc.compute_target = "local";
+  ASSERT_TRUE(store_->CreateService(svc).ok());
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto mine = WorkspaceStore::Open(dir_ / "ws");
+    ::_exit(mine.ok() && (*mine)->BeginOperation("svc", "update").ok() ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(store_->GetService("svc")->operation, "update") << "the child's marker is left";
+
+  EXPECT_TRUE(store_->BeginOperation("svc", "delete").ok()) << "its owner is gone: taken over";
+  EXPECT_EQ(store_->GetService("svc")->operation, "delete");
+  // The new marker belongs to a live process (us) and is respected.
+  auto other = WorkspaceStore::Open(dir_ / "ws");
+  ASSERT_TRUE(other.ok());
+  Status s = (*other)->BeginOperation("svc", "update");
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("(pid " + std::to_string(::getpid()) + ")"), std::string::npos)
+      << s.message();
 }
 
 TEST_F(StoreServices, EndpointVersionsHoldTheirModels) {

@@ -1,6 +1,8 @@
-// Pure parsing: Retry-After, backoff, URLs, resource IDs, VM sizes, base64.
+// Pure parsing: Retry-After, backoff, URLs, resource IDs, VM sizes, base64,
+// managed-cluster bodies.
 #include <gtest/gtest.h>
 
+#include "aks_compute_target.h"
 #include "backoff.h"
 #include "base64.h"
 #include "resource_id.h"
@@ -26,6 +28,36 @@ TEST(ComputeAksRetryAfterTest, HttpDate) {
   EXPECT_EQ(ParseRetryAfter({{"retry-after", "Sun, 06 Nov 1994 08:00:00 GMT"}}, kNow),
             milliseconds(0))
       << "a date in the past means now";
+}
+
+// Found by fuzz/retry_after_fuzzer.cc: converting these overflowed
+// system_clock's nanosecond count (signed overflow, UB).
+TEST(ComputeAksRetryAfterTest, DatesOutsideTheClocksRangeAreGarbage) {
+  EXPECT_FALSE(ParseRetryAfter({{"retry-after", "Sun, 06 Nov 3000 08:49:37 GMT"}}, kNow));
+  EXPECT_FALSE(ParseRetryAfter({{"retry-after", "Mon, 01 Jan 1000 00:00:00 GMT"}}, kNow));
+  EXPECT_FALSE(ParseHttpDate("Fri, 31 Dec 9999 23:59:59 GMT"));
+  EXPECT_TRUE(ParseHttpDate("Fri, 01 Jan 2100 00:00:00 GMT"));
+}
+
+// Found by fuzz/arm_cluster_state_fuzzer.cc: summing huge pool counts
+// overflowed int64 (UB). Implausible counts are left out.
+TEST(ComputeAksClusterStateTest, ImplausibleNodeCountsAreIgnored) {
+  nlohmann::json info = nlohmann::json::object();
+  MergeClusterState(nlohmann::json::parse(R"({"properties": {"agentPoolProfiles": [
+      {"count": 9223372036854775807}, {"count": 9223372036854775807},
+      {"count": -5}, {"count": 18446744073709551615}, {"count": 2}, {"count": "3"}, 7]}})"),
+                    &info);
+  EXPECT_EQ(info["agentCount"], 2);
+}
+
+// Found by fuzz/arm_operation_fuzzer.cc: "retry-after: 33333333223" (s)
+// overflowed when the poller added it to the clock's nanosecond time.
+TEST(ComputeAksRetryAfterTest, HugeDelaysAreCappedAtADay) {
+  EXPECT_EQ(ParseRetryAfter({{"retry-after", "33333333223"}}, kNow), kMaxRetryAfter);
+  EXPECT_EQ(ParseRetryAfter({{"retry-after-ms", "999999999999"}}, kNow), kMaxRetryAfter);
+  EXPECT_EQ(ParseRetryAfter({{"retry-after", "Fri, 01 Jan 2100 00:00:00 GMT"}}, kNow),
+            kMaxRetryAfter);
+  EXPECT_EQ(ParseRetryAfter({{"retry-after", "86399"}}, kNow), milliseconds(86399000));
 }
 
 TEST(ComputeAksRetryAfterTest, GarbageIsIgnored) {

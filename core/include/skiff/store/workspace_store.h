@@ -113,8 +113,10 @@ class WorkspaceStore {
   StatusOr<std::vector<ServiceRecord>> ListServices();
   Status DeleteService(const std::string& name);
 
-  // Atomically marks `op` as running on `service`. FailedPrecondition
-  // "operation in progress: <op> on service 'x' since <time>" when one is.
+  // Atomically marks `op` as running on `service`, owned by this process.
+  // FailedPrecondition "operation in progress: <op> on service 'x' since
+  // <time> (pid N)" when one is, unless its owner is provably gone (killed
+  // on this host, or the host rebooted): then the marker is taken over.
   Status BeginOperation(const std::string& service, const std::string& op);
   // Clears the marker (a no-op when none is set). NotFound for no service.
   Status EndOperation(const std::string& service);

@@ -1,9 +1,13 @@
 // "testmodel": an accelerator whose model the data-plane tests steer with
 // the first input value: -1 -> the model fails ("model exploded"), -2 -> it
-// takes 500 ms (a slow model, for scoringTimeoutMs), otherwise y = 2 * x.
+// takes 500 ms (a slow model, for scoringTimeoutMs), -3 -> Score() throws
+// (a misbehaving plugin), -4 -> the process aborts (a plugin that crashes),
+// otherwise y = 2 * x.
 // Signature: input "x" FP32 [-1, 4] -> output "y" FP32 [-1, 4].
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <thread>
 
 #include "skiff/accelerator.h"
@@ -23,6 +27,8 @@ class TestModel final : public skiff::LoadedModel {
     std::memcpy(v.data(), x.data.data(), x.data.size());
     if (!v.empty() && v[0] == -1.0f) return skiff::Internal("model exploded");
     if (!v.empty() && v[0] == -2.0f) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    if (!v.empty() && v[0] == -3.0f) throw std::runtime_error("plugin threw on purpose");
+    if (!v.empty() && v[0] == -4.0f) std::abort();
     for (float& f : v) f *= 2.0f;
     skiff::Tensor y{"y", skiff::DataType::kFp32, x.shape, std::vector<uint8_t>(x.data.size())};
     std::memcpy(y.data.data(), v.data(), y.data.size());
