@@ -100,8 +100,15 @@ bool DataArrayDecoder::Append(const JsonScalar& value) {
     ++num_elements_;
     return true;
   }
+  // Fast path: a float into FP32, the common case (no range check needed
+  // beyond what WriteElement does for finite doubles: it is a plain cast).
   const size_t offset = out_->size();
   out_->resize(offset + element_size_);
+  if (*dtype_ == DataType::kFp32 && value.kind == JsonScalar::Kind::kFloat &&
+      WriteFp32Fast(value.d, out_->data() + offset)) {
+    ++num_elements_;
+    return true;
+  }
   std::string why;
   if (!WriteElement(*dtype_, value, out_->data() + offset, &why)) {
     return Fail("data element " + std::to_string(num_elements_) + " (row-major): " + why);

@@ -1,0 +1,112 @@
+#include "fast_sax.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace skiff::protocol {
+namespace {
+
+using json = nlohmann::json;
+
+// Records every SAX event as text; stops (returns false) at event number
+// `stop_at` if set, like a handler that found a semantic error.
+class Recorder {
+ public:
+  explicit Recorder(int stop_at = -1) : stop_at_(stop_at) {}
+  bool null() { return Add("null"); }
+  bool boolean(bool v) { return Add(v ? "true" : "false"); }
+  bool number_integer(int64_t v) { return Add("int:" + std::to_string(v)); }
+  bool number_unsigned(uint64_t v) { return Add("uint:" + std::to_string(v)); }
+  bool number_float(double v, const std::string& text) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return Add("float:" + std::string(buf) + "/" + text);
+  }
+  bool string(std::string& v) { return Add("string:" + v); }
+  bool binary(json::binary_t&) { return Add("binary"); }
+  bool start_object(size_t n) { return Add("{" + std::to_string(n)); }
+  bool key(std::string& k) { return Add("key:" + k); }
+  bool end_object() { return Add("}"); }
+  bool start_array(size_t n) { return Add("[" + std::to_string(n)); }
+  bool end_array() { return Add("]"); }
+  bool parse_error(size_t, const std::string&, const nlohmann::detail::exception&) {
+    return Add("error");
+  }
+  std::vector<std::string> events;
+
+ private:
+  bool Add(std::string e) {
+    events.push_back(std::move(e));
+    return static_cast<int>(events.size()) != stop_at_;
+  }
+  int stop_at_;
+};
+
+std::vector<std::string> Nlohmann(const std::string& text, int stop_at = -1) {
+  Recorder r(stop_at);
+  json::sax_parse(text.begin(), text.end(), &r);
+  return r.events;
+}
+
+// Where the fast parser accepts a body, its events are nlohmann's, exactly.
+TEST(FastSaxTest, SameEventsAsNlohmannOnThePlainSubset) {
+  const std::vector<std::string> bodies = {
+      R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[0.1,0.2,0.3,0.4]}]})",
+      R"( { "a" : [ 1 , -2 , 0 , -0 , 3.5e2 , 1E-3 , -0.0 , 123456789012345678 ] } )",
+      "{\"n\":null,\"t\":true,\"f\":false,\"o\":{},\"e\":[],\"x\":[[1,2],[3,4]]}\n",
+      R"({"id":"r1","parameters":{"k":"v","n":1.25},"outputs":[{"name":"y"}]})",
+      R"({"data":[[0.1, 0.2, 0.3, 0.4]]})",
+      R"({"a":1,"a":2})",
+      R"({"big":-999999999999999999,"tiny":2.2250738585072014e-308})",
+  };
+  for (const std::string& body : bodies) {
+    Recorder fast;
+    ASSERT_EQ(FastSaxParse(body, &fast), FastSaxResult::kParsed) << body;
+    EXPECT_EQ(fast.events, Nlohmann(body)) << body;
+  }
+}
+
+// A handler that stops sees the same events up to where it stopped.
+TEST(FastSaxTest, StopsWhereTheHandlerSaysLikeNlohmann) {
+  const std::string body = R"({"inputs":[{"name":"x","data":[1,2,3]}],"tail":5})";
+  for (int stop = 1; stop <= 12; ++stop) {
+    Recorder fast(stop);
+    EXPECT_EQ(FastSaxParse(body, &fast), FastSaxResult::kStopped) << stop;
+    EXPECT_EQ(fast.events, Nlohmann(body, stop)) << stop;
+  }
+}
+
+// Escapes, non-ASCII, huge or out-of-range numbers, bare values, a BOM and
+// every syntax error go back to nlohmann (which reports them exactly).
+TEST(FastSaxTest, LeavesEverythingElseToNlohmann) {
+  const std::vector<std::string> bodies = {
+      R"({"a":"x\"y"})", "{\"a\":\"\xc3\xa9\"}", "{\"a\":\"tab\there\"}",
+      R"({"a":1234567890123456789})", R"({"a":1e999})", R"({"a":1e-400})",
+      "[1,2]", "4", "\"s\"", "\xEF\xBB\xBF{}", "", "   ",
+      R"({"a":01})", R"({"a":1.})", R"({"a":.5})", R"({"a":-})", R"({"a":1e})",
+      R"({"a":+1})", R"({"a":1,})", R"({"a":[1,]})", R"({"a" 1})", R"({"a":1})x",
+      R"({"a":tru})", R"({"a":nul})", R"({"a":[1,2})", R"({"a":1)", R"({a:1})",
+      R"({"a":NaN})", R"({"a":1}{})",
+  };
+  for (const std::string& body : bodies) {
+    Recorder fast;
+    EXPECT_EQ(FastSaxParse(body, &fast), FastSaxResult::kUnsupported) << body;
+  }
+}
+
+TEST(FastSaxTest, RefusesNestingDeeperThanItsLimit) {
+  std::string deep = "{\"a\":" + std::string(FastSaxParser<Recorder>::kMaxDepth, '[') +
+                     std::string(FastSaxParser<Recorder>::kMaxDepth, ']') + "}";
+  Recorder r;
+  EXPECT_EQ(FastSaxParse(deep, &r), FastSaxResult::kUnsupported);
+  std::string ok = "{\"a\":" + std::string(10, '[') + std::string(10, ']') + "}";
+  Recorder r2;
+  EXPECT_EQ(FastSaxParse(ok, &r2), FastSaxResult::kParsed);
+  EXPECT_EQ(r2.events, Nlohmann(ok));
+}
+
+}  // namespace
+}  // namespace skiff::protocol
