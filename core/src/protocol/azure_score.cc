@@ -33,6 +33,7 @@ class AzureScoreParser {
     if (current_ >= 0) return DataResult(data_.Scalar(JsonScalar::Uint(v)));
     return Value("a number");
   }
+  bool number_text_needed() const { return false; }  // fast_sax.h
   bool number_float(double v, const std::string&) {
     if (current_ >= 0) return DataResult(data_.Scalar(JsonScalar::Float(v)));
     return Value("a number");

@@ -2,6 +2,8 @@
 
 #include "element_codec.h"
 
+#include <algorithm>
+
 namespace skiff::protocol {
 
 void DataArrayDecoder::Begin(std::optional<DataType> dtype, std::vector<uint8_t>* out,
@@ -19,9 +21,11 @@ void DataArrayDecoder::Begin(std::optional<DataType> dtype, std::vector<uint8_t>
   counts_.clear();
   num_elements_ = 0;
   error_.clear();
+  base_ = out_->size();
+  written_ = base_;
   if (expected_elements > 0 && expected_elements * element_size_ <= max_bytes_) {
     if (dtype_) {
-      out_->reserve(out_->size() + expected_elements * element_size_);
+      out_->resize(base_ + expected_elements * element_size_);
     } else {
       deferred_.reserve(expected_elements);
     }
@@ -67,6 +71,7 @@ bool DataArrayDecoder::EndArray() {
                 "; nested arrays must be rectangular");
   }
   --depth_;
+  if (depth_ == 0 && dtype_) out_->resize(written_);
   return true;
 }
 
@@ -102,8 +107,12 @@ bool DataArrayDecoder::Append(const JsonScalar& value) {
   }
   // Fast path: a float into FP32, the common case (no range check needed
   // beyond what WriteElement does for finite doubles: it is a plain cast).
-  const size_t offset = out_->size();
-  out_->resize(offset + element_size_);
+  // out_ grows in steps (not per element); EndArray trims it to size.
+  const size_t offset = written_;
+  if (out_->size() < offset + element_size_) {
+    out_->resize(std::max(offset + element_size_, std::min(2 * out_->size(), max_bytes_ + base_)));
+  }
+  written_ = offset + element_size_;
   if (*dtype_ == DataType::kFp32 && value.kind == JsonScalar::Kind::kFloat &&
       WriteFp32Fast(value.d, out_->data() + offset)) {
     ++num_elements_;

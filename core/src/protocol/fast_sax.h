@@ -23,8 +23,19 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace skiff::protocol {
+
+// A handler may define `bool number_text_needed() const`: when it returns
+// false the `text` argument of number_float() is left empty (it is then
+// ignored), which saves a copy per number.
+template <typename H, typename = void>
+struct HasNumberTextNeeded : std::false_type {};
+template <typename H>
+struct HasNumberTextNeeded<H, std::void_t<decltype(std::declval<const H&>().number_text_needed())>>
+    : std::true_type {};
 
 enum class FastSaxResult {
   kParsed,       // the whole body parsed; every handler call returned true
@@ -175,30 +186,41 @@ class FastSaxParser {
     if (negative) ++p_;
     if (p_ == end_ || !IsDigit(*p_)) return FastSaxResult::kUnsupported;
     uint64_t magnitude = 0;
-    int digits = 0;
+    int digits = 0;  // significant digits so far (integer and fraction)
     if (*p_ == '0') {
       ++p_;
-      digits = 1;
     } else {
       while (p_ != end_ && IsDigit(*p_)) {
-        magnitude = magnitude * 10 + static_cast<uint64_t>(*p_ - '0');
+        if (digits < 19) magnitude = magnitude * 10 + static_cast<uint64_t>(*p_ - '0');
         ++digits;
         ++p_;
       }
     }
     bool is_float = false;
+    int fraction_digits = 0;
     if (p_ != end_ && *p_ == '.') {
       is_float = true;
       ++p_;
       if (p_ == end_ || !IsDigit(*p_)) return FastSaxResult::kUnsupported;
-      while (p_ != end_ && IsDigit(*p_)) ++p_;
+      while (p_ != end_ && IsDigit(*p_)) {
+        if (digits < 19) magnitude = magnitude * 10 + static_cast<uint64_t>(*p_ - '0');
+        if (magnitude != 0) ++digits;  // leading zeros of 0.000123 are not significant
+        ++fraction_digits;
+        ++p_;
+      }
     }
+    int exponent = 0;
     if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
       is_float = true;
       ++p_;
-      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      bool negative_exponent = false;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) negative_exponent = *p_++ == '-';
       if (p_ == end_ || !IsDigit(*p_)) return FastSaxResult::kUnsupported;
-      while (p_ != end_ && IsDigit(*p_)) ++p_;
+      while (p_ != end_ && IsDigit(*p_)) {
+        if (exponent < 10000) exponent = exponent * 10 + (*p_ - '0');
+        ++p_;
+      }
+      if (negative_exponent) exponent = -exponent;
     }
     if (!is_float) {
       // nlohmann: '-' numbers go through strtoll (number_integer, "-0" is 0),
@@ -208,10 +230,36 @@ class FastSaxParser {
       return Event(handler_->number_unsigned(magnitude));
     }
     double value = 0;
-    const auto [end, ec] = std::from_chars(start, p_, value);
-    if (ec != std::errc() || end != p_) return FastSaxResult::kUnsupported;  // e.g. 1e999
+    if (!ExactDouble(negative, magnitude, digits, exponent - fraction_digits, &value)) {
+      const auto [end, ec] = std::from_chars(start, p_, value);
+      if (ec != std::errc() || end != p_) return FastSaxResult::kUnsupported;  // e.g. 1e999
+    }
+    if constexpr (HasNumberTextNeeded<Handler>::value) {
+      if (!handler_->number_text_needed()) {
+        text_.clear();
+        return Event(handler_->number_float(value, text_));
+      }
+    }
     text_.assign(start, static_cast<size_t>(p_ - start));
     return Event(handler_->number_float(value, text_));
+  }
+
+  // Clinger's fast path: when the decimal significand is below 2^53 and the
+  // power of ten at most 22, both are exact doubles and one IEEE multiply or
+  // divide rounds correctly, giving what strtod gives. Otherwise false.
+  static bool ExactDouble(bool negative, uint64_t significand, int digits, int exponent10,
+                          double* out) {
+    static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (digits > 19 || significand > (uint64_t{1} << 53) || exponent10 < -22 ||
+        exponent10 > 22) {
+      return false;
+    }
+    double v = static_cast<double>(significand);
+    v = exponent10 < 0 ? v / kPow10[-exponent10] : v * kPow10[exponent10];
+    *out = negative ? -v : v;
+    return true;
   }
 
   const char* p_;

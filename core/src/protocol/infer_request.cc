@@ -65,6 +65,8 @@ class InferRequestParser {
     }
     return Scalar([&] { capture_.Unsigned(v); }, "a number");
   }
+  // fast_sax.h: only a captured "parameters" value keeps a number's text.
+  bool number_text_needed() const { return !in_data_ && capture_.active(); }
   bool number_float(double v, const std::string& text) {
     if (in_data_) return DataResult(data_.Scalar(JsonScalar::Float(v)));
     if (!capture_.active() && Top() == Frame::kShape) return AddDim(false, 0);

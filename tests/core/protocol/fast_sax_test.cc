@@ -97,6 +97,28 @@ TEST(FastSaxTest, LeavesEverythingElseToNlohmann) {
   }
 }
 
+// Every float comes out bit for bit as strtod (what nlohmann uses) makes it,
+// on both sides of the exact fast path's limits (2^53, 10^22).
+TEST(FastSaxTest, FloatsAreBitExactWithStrtod) {
+  std::vector<std::string> numbers = {
+      "0.0", "-0.0", "0.1", "0.2", "0.3", "-0.4", "1.5", "3.14159", "0.000123", "1e22", "1e23",
+      "1e-22", "1e-23", "123456789012345.6", "9007199254740992.0", "9007199254740993.0",
+      "9007199254740993e-5", "0.30000000000000004", "2.2250738585072014e-308", "1.7976931348623157e308",
+      "4.9e-324", "1234567890123456789.5", "12345678901234567890.5", "0.1e1", "100e-2", "5E+3",
+      "-1.0000000000000002", "0.00000000000000000000000000001", "7.038531e-26", "1.0e-5"};
+  for (int i = 0; i < 2000; ++i) {  // deterministic pseudo-random decimals
+    const unsigned x = 2654435761u * static_cast<unsigned>(i + 1);
+    numbers.push_back(std::to_string(x % 100000) + "." + std::to_string((x >> 7) % 1000000) + "e" +
+                      std::to_string(static_cast<int>((x >> 3) % 60) - 30));
+  }
+  for (const std::string& n : numbers) {
+    const std::string body = "{\"a\":" + n + "}";
+    Recorder fast;
+    ASSERT_EQ(FastSaxParse(body, &fast), FastSaxResult::kParsed) << n;
+    EXPECT_EQ(fast.events, Nlohmann(body)) << n;
+  }
+}
+
 TEST(FastSaxTest, RefusesNestingDeeperThanItsLimit) {
   std::string deep = "{\"a\":" + std::string(FastSaxParser<Recorder>::kMaxDepth, '[') +
                      std::string(FastSaxParser<Recorder>::kMaxDepth, ']') + "}";
