@@ -14,6 +14,7 @@ The callgrind output files (one per row) stay in --tmp for callgrind_annotate.
 See bench/README.md, "Profile".
 
   bench/profile.py [--rows mlp-key,cnn-key,mlp-batch] [--duration 10] [--tmp DIR]
+  bench/profile.py --switches ...   # no valgrind: context switches per request
 """
 import argparse
 import json
@@ -65,7 +66,21 @@ def total_ir(out_file):
     return total
 
 
-def run_row(name, sk, tmp, duration):
+def context_switches(pid):
+    """Voluntary + involuntary context switches, summed over the threads."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if "ctxt_switches" in line:
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def run_row(name, sk, tmp, duration, native=False):
     service, kind, conns = ROWS[name]
     body = harness.MLP_BODY if kind == "mlp" else cnn_body()
     body_file = os.path.join(tmp, "body-%s.json" % kind)
@@ -79,9 +94,10 @@ def run_row(name, sk, tmp, duration):
         if os.path.exists(stale):
             os.remove(stale)
     log = open(os.path.join(tmp, "profile-%s.log" % name), "wb")
+    prefix = ["taskset", "-c", "0"] if native else ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                                "--callgrind-out-file=" + out]
     proc = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=" + out,
-         harness.SERVER, "--config", cfgp], stdout=log, stderr=subprocess.STDOUT,
+        prefix + [harness.SERVER, "--config", cfgp], stdout=log, stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL, start_new_session=True)
     headers = dict(sk[service]["auth"])
     path = "/v2/models/%s/infer" % service
@@ -101,6 +117,10 @@ def run_row(name, sk, tmp, duration):
             time.sleep(0.5)
         # Warm-up: graph executor profiling runs, allocator pools, lazy init.
         wrk(port, path, body_file, headers, conns, 3)
+        if native:
+            before = context_switches(proc.pid)
+            n = wrk(port, path, body_file, headers, conns, duration)
+            return n, context_switches(proc.pid) - before, None
         subprocess.run(["callgrind_control", "-i", "on", str(proc.pid)], check=True,
                        stdout=subprocess.DEVNULL)
         n = wrk(port, path, body_file, headers, conns, duration)
@@ -134,9 +154,17 @@ def main():
     ap.add_argument("--rows", default="mlp-key,cnn-key,mlp-batch")
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--tmp", default="/tmp/skiff-profile")
+    ap.add_argument("--switches", action="store_true",
+                    help="no valgrind: context switches per request of the server's threads")
     args = ap.parse_args()
     os.makedirs(os.path.join(args.tmp, "logs"), exist_ok=True)
     sk = configs(args.tmp)
+    if args.switches:
+        print("%-12s %9s %15s %14s" % ("row", "requests", "ctx switches", "switches/req"))
+        for name in args.rows.split(","):
+            n, cs, _ = run_row(name, sk, args.tmp, args.duration, native=True)
+            print("%-12s %9d %15d %14.2f" % (name, n, cs, cs / max(n, 1)), flush=True)
+        return 0
     print("%-12s %9s %15s %14s" % ("row", "requests", "instructions", "instr/request"))
     for name in args.rows.split(","):
         n, ir, out = run_row(name, sk, args.tmp, args.duration)
