@@ -99,6 +99,7 @@ void ScoringPool::Submit(std::vector<Tensor> inputs, Done done) {
   job->done = std::move(done);
   job->enqueued = Clock::now();
   enum class Outcome { kQueued, kRejected, kStopping } outcome;
+  bool wake_deadline_thread = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) {
@@ -106,9 +107,11 @@ void ScoringPool::Submit(std::vector<Tensor> inputs, Done done) {
     } else if (queue_.size() < options_.max_queue) {
       queue_.push_back(job);
       outcome = Outcome::kQueued;
+      wake_deadline_thread = job->enqueued + options_.max_queue_wait < deadline_wake_;
     } else {
       rejected_.push_back(job);  // answered by the deadline thread, off the caller's thread
       outcome = Outcome::kRejected;
+      wake_deadline_thread = true;
     }
   }
   if (outcome == Outcome::kStopping) {
@@ -117,7 +120,7 @@ void ScoringPool::Submit(std::vector<Tensor> inputs, Done done) {
     return;
   }
   if (outcome == Outcome::kQueued) work_cv_.notify_one();
-  deadline_cv_.notify_one();
+  if (wake_deadline_thread) deadline_cv_.notify_one();
 }
 
 int64_t ScoringPool::in_flight() const {
@@ -128,6 +131,7 @@ int64_t ScoringPool::in_flight() const {
 void ScoringPool::WorkerLoop(std::shared_ptr<Worker> worker) {
   for (;;) {
     std::shared_ptr<Job> job;
+    bool wake_deadline_thread = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || worker->abandoned; });
@@ -137,8 +141,9 @@ void ScoringPool::WorkerLoop(std::shared_ptr<Worker> worker) {
       job->started = Clock::now();
       job->worker = worker;
       running_.push_back(job);
+      wake_deadline_thread = job->started + options_.scoring_timeout < deadline_wake_;
     }
-    deadline_cv_.notify_one();
+    if (wake_deadline_thread) deadline_cv_.notify_one();
     const double queue_s = std::chrono::duration<double>(job->started - job->enqueued).count();
     ScoreResult result;
     if (job->started - job->enqueued > options_.max_queue_wait) {
@@ -220,7 +225,9 @@ void ScoringPool::DeadlineLoop() {
       lock.lock();
       continue;
     }
+    deadline_wake_ = next;
     deadline_cv_.wait_until(lock, next);
+    deadline_wake_ = Clock::time_point::min();
   }
 }
 

@@ -90,6 +90,11 @@ class ScoringPool {
   std::vector<std::thread> threads_;                  // guarded by mu_
   int abandoned_ = 0;                                 // guarded by mu_
   bool stopping_ = false;                             // guarded by mu_
+  // When the deadline thread will next look, if it is asleep; min() while it
+  // is awake (it rescans before sleeping). A new deadline wakes it only if
+  // earlier than this, not on every request. Guarded by mu_.
+  std::chrono::steady_clock::time_point deadline_wake_ =
+      std::chrono::steady_clock::time_point::min();
   std::thread deadline_thread_;
 };
 
