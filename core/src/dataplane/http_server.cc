@@ -1,6 +1,7 @@
 #include "skiff/dataplane/http_server.h"
 
 #include <atomic>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <thread>
@@ -41,15 +42,26 @@ std::string ErrorBody(const std::string& message) {
 }
 
 bool ObsFoldScanner::Scan(std::string_view bytes) {
-  for (char c : bytes) {
-    if (ended_ || folded_) break;
-    if (line_start_ && (c == ' ' || c == '\t')) {
-      folded_ = true;
-    } else if (line_start_ && (c == '\r' || c == '\n')) {
-      ended_ = true;  // the empty line: what follows is body
-    } else {
-      line_start_ = c == '\n';
+  // Only the first byte of each line matters: jump from line to line with
+  // memchr rather than branching on every header byte.
+  size_t i = 0;
+  while (i < bytes.size() && !ended_ && !folded_) {
+    if (line_start_) {
+      const char c = bytes[i];
+      if (c == ' ' || c == '\t') {
+        folded_ = true;
+      } else if (c == '\r' || c == '\n') {
+        ended_ = true;  // the empty line: what follows is body
+      } else {
+        line_start_ = false;
+        ++i;
+      }
+      continue;
     }
+    const void* newline = std::memchr(bytes.data() + i, '\n', bytes.size() - i);
+    if (newline == nullptr) break;
+    i = static_cast<size_t>(static_cast<const char*>(newline) - bytes.data()) + 1;
+    line_start_ = true;
   }
   return !folded_;
 }

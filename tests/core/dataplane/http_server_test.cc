@@ -81,6 +81,35 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
 };
 
+// The scanner gives the same answer whether the header arrives whole or
+// byte by byte, and never looks past the empty line.
+TEST(HttpServerObsFoldScannerTest, FindsFoldsAtLineStartsOnlyInAnyPieces) {
+  struct Case {
+    std::string bytes;
+    bool ok;
+    bool ended;
+  };
+  const std::vector<Case> cases = {
+      {"POST / HTTP/1.1\r\nHost: a\r\nX: b c\r\n\r\n", true, true},
+      {"POST / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", false, false},
+      {"POST / HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n", false, false},
+      {"POST / HTTP/1.1\r\nHost: a\r\n\r\n body", true, true},  // body bytes ignored
+      {"POST / HTTP/1.1\nHost: a\n\n", true, true},
+      {"POST / HTTP/1.1\r\nHost: a\r\n", true, false},
+      {" POST / HTTP/1.1\r\n", true, false},  // the request line is not a header line
+  };
+  for (const Case& c : cases) {
+    ObsFoldScanner whole;
+    EXPECT_EQ(whole.Scan(c.bytes), c.ok) << c.bytes;
+    EXPECT_EQ(whole.header_ended(), c.ended) << c.bytes;
+    ObsFoldScanner pieces;
+    bool ok = true;
+    for (char ch : c.bytes) ok = pieces.Scan(std::string_view(&ch, 1)) && ok;
+    EXPECT_EQ(ok, c.ok) << c.bytes;
+    EXPECT_EQ(pieces.header_ended(), c.ended) << c.bytes;
+  }
+}
+
 TEST_F(HttpServerTest, ServesKeepAliveRequestsFromAnotherThread) {
   RawClient c(server_->port());
   c.Send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
