@@ -9,6 +9,8 @@
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 namespace skiff::dataplane {
 namespace {
 
@@ -80,6 +82,37 @@ class HttpServerTest : public ::testing::Test {
   EchoHandler handler_;
   std::unique_ptr<HttpServer> server_;
 };
+
+// What the server writes for a response is byte for byte what Beast's
+// serializer writes (its operator<< runs the same serializer).
+TEST(HttpServerSerializeTest, ResponseHeaderAndBodyAreBeastsBytes) {
+  std::vector<HttpResponse> responses;
+  responses.push_back(MakeResponse(http::status::ok, R"({"outputs":[]})"));
+  responses.back().set("azureml-model-deployment", "blue");
+  responses.push_back(MakeResponse(http::status::unauthorized, ErrorBody("no key")));
+  responses.back().set(http::field::www_authenticate, "Bearer");
+  responses.back().keep_alive(false);
+  responses.push_back(MakeResponse(http::status::service_unavailable, ErrorBody("busy")));
+  responses.back().set(http::field::retry_after, "1");
+  responses.push_back(MakeResponse(http::status::ok, "", "text/plain"));
+  responses.back().version(10);
+  responses.back().keep_alive(true);
+  responses.push_back(MakeResponse(static_cast<http::status>(299), "x"));  // no known reason
+  responses.push_back(MakeResponse(http::status::ok, "custom"));
+  responses.back().reason("Fine");
+  for (HttpResponse& r : responses) {
+    r.prepare_payload();
+    std::ostringstream beast_bytes;
+    beast_bytes << r;
+    std::string head;
+    ASSERT_TRUE(SerializeResponseHeader(r, &head));
+    EXPECT_EQ(head + r.body(), beast_bytes.str());
+  }
+  HttpResponse chunked = MakeResponse(http::status::ok, "x");
+  chunked.chunked(true);
+  std::string head;
+  EXPECT_FALSE(SerializeResponseHeader(chunked, &head)) << "left to Beast";
+}
 
 // The scanner gives the same answer whether the header arrives whole or
 // byte by byte, and never looks past the empty line.
