@@ -12,6 +12,7 @@ void DataArrayDecoder::Begin(std::optional<DataType> dtype, std::vector<uint8_t>
   out_ = out;
   max_bytes_ = max_bytes;
   element_size_ = dtype ? DataTypeSize(*dtype) : 1;
+  fp32_ = dtype == DataType::kFp32;
   deferred_.clear();
   started_ = false;
   depth_ = 0;
@@ -75,7 +76,7 @@ bool DataArrayDecoder::EndArray() {
   return true;
 }
 
-bool DataArrayDecoder::Scalar(const JsonScalar& value) {
+bool DataArrayDecoder::ScalarSlow(const JsonScalar& value) {
   if (depth_ == 0) return Fail("data must be an array");
   if (leaf_depth_ == 0) {
     if (max_depth_seen_ > depth_) {

@@ -181,47 +181,52 @@ class FastSaxParser {
 
   // JSON's number grammar, strictly: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
   FastSaxResult Number() {
-    const char* start = p_;
-    const bool negative = *p_ == '-';
-    if (negative) ++p_;
-    if (p_ == end_ || !IsDigit(*p_)) return FastSaxResult::kUnsupported;
+    // Scans with locals (p_ is a member: through it every byte load could
+    // alias it, so the compiler would reload and store it per character).
+    const char* p = p_;
+    const char* const end = end_;
+    const char* start = p;
+    const bool negative = *p == '-';
+    if (negative) ++p;
+    if (p == end || !IsDigit(*p)) return FastSaxResult::kUnsupported;
     uint64_t magnitude = 0;
     int digits = 0;  // significant digits so far (integer and fraction)
-    if (*p_ == '0') {
-      ++p_;
+    if (*p == '0') {
+      ++p;
     } else {
-      while (p_ != end_ && IsDigit(*p_)) {
-        if (digits < 19) magnitude = magnitude * 10 + static_cast<uint64_t>(*p_ - '0');
+      while (p != end && IsDigit(*p)) {
+        if (digits < 19) magnitude = magnitude * 10 + static_cast<uint64_t>(*p - '0');
         ++digits;
-        ++p_;
+        ++p;
       }
     }
     bool is_float = false;
     int fraction_digits = 0;
-    if (p_ != end_ && *p_ == '.') {
+    if (p != end && *p == '.') {
       is_float = true;
-      ++p_;
-      if (p_ == end_ || !IsDigit(*p_)) return FastSaxResult::kUnsupported;
-      while (p_ != end_ && IsDigit(*p_)) {
-        if (digits < 19) magnitude = magnitude * 10 + static_cast<uint64_t>(*p_ - '0');
+      ++p;
+      if (p == end || !IsDigit(*p)) return FastSaxResult::kUnsupported;
+      while (p != end && IsDigit(*p)) {
+        if (digits < 19) magnitude = magnitude * 10 + static_cast<uint64_t>(*p - '0');
         if (magnitude != 0) ++digits;  // leading zeros of 0.000123 are not significant
         ++fraction_digits;
-        ++p_;
+        ++p;
       }
     }
     int exponent = 0;
-    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+    if (p != end && (*p == 'e' || *p == 'E')) {
       is_float = true;
-      ++p_;
+      ++p;
       bool negative_exponent = false;
-      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) negative_exponent = *p_++ == '-';
-      if (p_ == end_ || !IsDigit(*p_)) return FastSaxResult::kUnsupported;
-      while (p_ != end_ && IsDigit(*p_)) {
-        if (exponent < 10000) exponent = exponent * 10 + (*p_ - '0');
-        ++p_;
+      if (p != end && (*p == '+' || *p == '-')) negative_exponent = *p++ == '-';
+      if (p == end || !IsDigit(*p)) return FastSaxResult::kUnsupported;
+      while (p != end && IsDigit(*p)) {
+        if (exponent < 10000) exponent = exponent * 10 + (*p - '0');
+        ++p;
       }
       if (negative_exponent) exponent = -exponent;
     }
+    p_ = p;
     if (!is_float) {
       // nlohmann: '-' numbers go through strtoll (number_integer, "-0" is 0),
       // others through strtoull (number_unsigned); 18 digits always fit.
@@ -231,8 +236,8 @@ class FastSaxParser {
     }
     double value = 0;
     if (!ExactDouble(negative, magnitude, digits, exponent - fraction_digits, &value)) {
-      const auto [end, ec] = std::from_chars(start, p_, value);
-      if (ec != std::errc() || end != p_) return FastSaxResult::kUnsupported;  // e.g. 1e999
+      const auto [stop, ec] = std::from_chars(start, p_, value);
+      if (ec != std::errc() || stop != p_) return FastSaxResult::kUnsupported;  // e.g. 1e999
     }
     if constexpr (HasNumberTextNeeded<Handler>::value) {
       if (!handler_->number_text_needed()) {
