@@ -90,7 +90,7 @@ def run_row(name, sk, tmp, duration, native=False):
     cfg = dict(sk[service]["config"], port=port)
     cfgp = harness.write_json(os.path.join(tmp, "profile-%s.json" % name), cfg)
     out = os.path.join(tmp, "callgrind.%s.out" % name)
-    for stale in [out] + [out + "." + s for s in ("1", "2")]:
+    for stale in [] if native else [out] + [out + "." + s for s in ("1", "2")]:
         if os.path.exists(stale):
             os.remove(stale)
     log = open(os.path.join(tmp, "profile-%s.log" % name), "wb")
