@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -117,6 +122,46 @@ TEST(FastSaxTest, FloatsAreBitExactWithStrtod) {
     ASSERT_EQ(FastSaxParse(body, &fast), FastSaxResult::kParsed) << n;
     EXPECT_EQ(fast.events, Nlohmann(body)) << n;
   }
+}
+
+// A deterministic differential fuzz: every seed of the OIP and Azure fuzz
+// corpora, every prefix of it and every one-byte change to it (with bytes
+// that matter to JSON): whenever the fast parser accepts the text, nlohmann
+// accepts it too with exactly the same events.
+TEST(FastSaxTest, AgreesWithNlohmannOnMutatedFuzzSeeds) {
+  const std::filesystem::path root = std::getenv("SKIFF_SOURCE_DIR");
+  std::vector<std::string> seeds = {
+      R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[0.1,-2e3,3,0.4]}],"outputs":[{"name":"y"}],"id":"x"})"};
+  for (const char* dir : {"oip_infer_request", "azure_score_request"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(root / "fuzz" / "corpus" / dir)) {
+      std::ifstream in(entry.path(), std::ios::binary);
+      seeds.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+  }
+  ASSERT_GT(seeds.size(), 10u);
+  const std::string bytes = "\"\\,:[]{}-+.eE0159 \ntfnx\x80";
+  int accepted = 0, checked = 0;
+  auto check = [&](const std::string& text) {
+    ++checked;
+    Recorder fast;
+    if (FastSaxParse(text, &fast) != FastSaxResult::kParsed) return;
+    ++accepted;
+    const std::vector<std::string> slow = Nlohmann(text);
+    ASSERT_TRUE(std::find(slow.begin(), slow.end(), "error") == slow.end()) << text;
+    ASSERT_EQ(fast.events, slow) << text;
+  };
+  for (const std::string& seed : seeds) {
+    if (seed.size() > 4096) continue;
+    for (size_t n = 0; n <= seed.size(); ++n) check(seed.substr(0, n));
+    for (size_t i = 0; i < seed.size(); ++i) {
+      for (char b : bytes) {
+        std::string m = seed;
+        m[i] = b;
+        check(m);
+      }
+    }
+  }
+  EXPECT_GT(accepted, 100) << "of " << checked;
 }
 
 TEST(FastSaxTest, RefusesNestingDeeperThanItsLimit) {
