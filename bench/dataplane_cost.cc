@@ -38,8 +38,7 @@ const char kMlpBody[] =
 
 // 784 floats with four decimals, like the harness's CNN body.
 std::string CnnBody() {
-  std::string body =
-      R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,1,28,28],"data":[)";
+  std::string body = R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,1,28,28],"data":[)";
   uint32_t x = 12345;
   for (int i = 0; i < 784; ++i) {
     x = x * 1103515245u + 12345u;
@@ -63,7 +62,8 @@ class NoopModel : public LoadedModel {
   const Signature& signature() const override { return sig_; }
   Status Warmup() override { return OkStatus(); }
   StatusOr<std::vector<Tensor>> Score(const std::vector<Tensor>&) override {
-    return std::vector<Tensor>{Tensor{"output", DataType::kFp32, {1, 3}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}};
+    return std::vector<Tensor>{
+        Tensor{"output", DataType::kFp32, {1, 3}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}};
   }
 
  private:
@@ -78,10 +78,9 @@ double NsPerOp(int iterations, F&& op) {
   for (int r = 0; r < kRuns; ++r) {
     const auto start = std::chrono::steady_clock::now();
     op(iterations);
-    runs.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() -
-                                                            start)
-                       .count() /
-                   iterations);
+    runs.push_back(
+        std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() /
+        iterations);
   }
   std::nth_element(runs.begin(), runs.begin() + runs.size() / 2, runs.end());
   return runs[runs.size() / 2];
@@ -171,8 +170,8 @@ int Main(int argc, char** argv) {
   plans[1].spec.name = "green";
   plans[1].spec.traffic_percentile = 10;
   plans[1].content_key = "green";
-  auto loader = [&](const dataplane::VersionPlan&)
-      -> StatusOr<std::unique_ptr<dataplane::ScoringPool>> {
+  auto loader =
+      [&](const dataplane::VersionPlan&) -> StatusOr<std::unique_ptr<dataplane::ScoringPool>> {
     return dataplane::ScoringPool::Create({}, [&]() -> StatusOr<std::shared_ptr<LoadedModel>> {
       return std::shared_ptr<LoadedModel>(new NoopModel(mlp));
     });

@@ -180,9 +180,9 @@ StatusOr<std::vector<at::Tensor>> TorchModel::MapOutputs(const c10::IValue& resu
   } else if (result.isGenericDict()) {
     const c10::Dict<c10::IValue, c10::IValue> dict = result.toGenericDict();
     if (dict.size() != specs.size()) {
-      return FailedPrecondition(model_name() + " returned a dict of " + std::to_string(dict.size()) +
-                                " outputs but the inference config declares " +
-                                std::to_string(specs.size()));
+      return FailedPrecondition(
+          model_name() + " returned a dict of " + std::to_string(dict.size()) +
+          " outputs but the inference config declares " + std::to_string(specs.size()));
     }
     for (const TensorSpec& spec : specs) {
       auto it = dict.find(c10::IValue(spec.name));

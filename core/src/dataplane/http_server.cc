@@ -2,17 +2,16 @@
 
 #include <array>
 #include <atomic>
-#include <cstring>
-#include <limits>
-#include <optional>
-#include <thread>
-#include <vector>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <thread>
+#include <vector>
 
 namespace skiff::dataplane {
 
@@ -82,8 +81,7 @@ std::string FramingError(const http::request_header<>& header, bool chunked) {
 
 bool SerializeResponseHeader(const HttpResponse& response, std::string* out) {
   const unsigned version = response.version();
-  if ((version != 10 && version != 11) || response.chunked() ||
-      !response.has_content_length()) {
+  if ((version != 10 && version != 11) || response.chunked() || !response.has_content_length()) {
     return false;
   }
   out->clear();

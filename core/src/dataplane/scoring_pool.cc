@@ -176,8 +176,7 @@ void ScoringPool::SubmitAsync(std::shared_ptr<Job> job) {
   });
 }
 
-void ScoringPool::AsyncDone(const std::shared_ptr<Job>& job,
-                            StatusOr<std::vector<Tensor>> scored) {
+void ScoringPool::AsyncDone(const std::shared_ptr<Job>& job, StatusOr<std::vector<Tensor>> scored) {
   ScoreResult result;
   if (scored.ok()) {
     result.outputs = std::move(scored).value();

@@ -1,8 +1,8 @@
 #include "data_array_decoder.h"
 
-#include "element_codec.h"
-
 #include <algorithm>
+
+#include "element_codec.h"
 
 namespace skiff::protocol {
 

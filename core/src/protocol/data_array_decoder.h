@@ -73,7 +73,7 @@ class DataArrayDecoder {
   std::vector<uint8_t>* out_ = nullptr;
   size_t max_bytes_ = 0;
   size_t element_size_ = 1;
-  bool fp32_ = false;  // dtype_ is FP32
+  bool fp32_ = false;   // dtype_ is FP32
   size_t base_ = 0;     // out_->size() at Begin
   size_t written_ = 0;  // bytes of out_ holding elements (out_ may be larger until EndArray)
   std::vector<JsonScalar> deferred_;

@@ -169,8 +169,7 @@ class FastSaxParser {
   }
 
   bool Literal(std::string_view word) {
-    if (static_cast<size_t>(end_ - p_) < word.size() ||
-        std::string_view(p_, word.size()) != word) {
+    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) {
       return false;
     }
     p_ += word.size();
@@ -257,8 +256,7 @@ class FastSaxParser {
     static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                         1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                         1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    if (digits > 19 || significand > (uint64_t{1} << 53) || exponent10 < -22 ||
-        exponent10 > 22) {
+    if (digits > 19 || significand > (uint64_t{1} << 53) || exponent10 < -22 || exponent10 > 22) {
       return false;
     }
     double v = static_cast<double>(significand);

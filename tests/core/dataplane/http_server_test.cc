@@ -2,14 +2,13 @@
 // malformed and hostile requests can be sent as-is.
 #include "skiff/dataplane/http_server.h"
 
-#include <future>
-#include <string>
-#include <thread>
-
-#include <boost/asio.hpp>
 #include <gtest/gtest.h>
 
+#include <boost/asio.hpp>
+#include <future>
 #include <sstream>
+#include <string>
+#include <thread>
 
 namespace skiff::dataplane {
 namespace {

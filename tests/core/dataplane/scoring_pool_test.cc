@@ -211,9 +211,7 @@ class FakeAsyncModel : public AsyncModel {
     sig_.inputs.push_back({"x", DataType::kFp32, {-1}});
     sig_.outputs.push_back({"y", DataType::kFp32, {-1}});
   }
-  ~FakeAsyncModel() override {
-    ReleaseAll(Unavailable("model shut down"));
-  }
+  ~FakeAsyncModel() override { ReleaseAll(Unavailable("model shut down")); }
   const Signature& signature() const override { return sig_; }
   Status Warmup() override { return OkStatus(); }
   StatusOr<std::vector<Tensor>> Score(const std::vector<Tensor>&) override {
