@@ -167,7 +167,8 @@ StatusOr<std::vector<Tensor>> TorchModel::Forward(const std::vector<Tensor>& inp
 
 StatusOr<std::vector<at::Tensor>> TorchModel::MapOutputs(const c10::IValue& result) const {
   const std::vector<TensorSpec>& specs = signature_.outputs;
-  const std::string model = "TorchScript model '" + artifact_path_ + "'";
+  // Built only for an error message (this runs on every request).
+  auto model_name = [this] { return "TorchScript model '" + artifact_path_ + "'"; };
   std::vector<at::Tensor> tensors;
   std::vector<c10::IValue> items;
   if (result.isTensor()) {
@@ -179,30 +180,30 @@ StatusOr<std::vector<at::Tensor>> TorchModel::MapOutputs(const c10::IValue& resu
   } else if (result.isGenericDict()) {
     const c10::Dict<c10::IValue, c10::IValue> dict = result.toGenericDict();
     if (dict.size() != specs.size()) {
-      return FailedPrecondition(model + " returned a dict of " + std::to_string(dict.size()) +
-                                " outputs but the inference config declares " +
-                                std::to_string(specs.size()));
+      return FailedPrecondition(
+          model_name() + " returned a dict of " + std::to_string(dict.size()) +
+          " outputs but the inference config declares " + std::to_string(specs.size()));
     }
     for (const TensorSpec& spec : specs) {
       auto it = dict.find(c10::IValue(spec.name));
       if (it == dict.end()) {
-        return FailedPrecondition(model + " returned a dict without output '" + spec.name +
+        return FailedPrecondition(model_name() + " returned a dict without output '" + spec.name +
                                   "' (dict outputs are matched by output name)");
       }
       items.push_back(it->value());
     }
   } else {
-    return FailedPrecondition(model + " returned a " + result.tagKind() +
+    return FailedPrecondition(model_name() + " returned a " + result.tagKind() +
                               "; expected a tensor, or a tuple, list or dict of tensors");
   }
   if (items.size() != specs.size()) {
-    return FailedPrecondition(model + " returned " + std::to_string(items.size()) +
+    return FailedPrecondition(model_name() + " returned " + std::to_string(items.size()) +
                               " output(s) but the inference config declares " +
                               std::to_string(specs.size()));
   }
   for (size_t i = 0; i < items.size(); ++i) {
     if (!items[i].isTensor()) {
-      return FailedPrecondition(model + ": output '" + specs[i].name + "' is a " +
+      return FailedPrecondition(model_name() + ": output '" + specs[i].name + "' is a " +
                                 items[i].tagKind() + ", not a tensor");
     }
     tensors.push_back(items[i].toTensor());

@@ -29,6 +29,8 @@ std::string BatchKey(const std::vector<Tensor>& inputs, int64_t* rows) {
 
 }  // namespace
 
+int64_t DynamicBatcher::QueuedRows(const Pending& p) { return p.key.empty() ? 1 : p.rows; }
+
 Status DynamicBatcher::Create(const DynamicBatcherOptions& options, LoadedModel* model,
                               std::unique_ptr<DynamicBatcher>* out) {
   if (model == nullptr) return InvalidArgument("DynamicBatcher: model is null");
@@ -65,6 +67,7 @@ void DynamicBatcher::Submit(std::vector<Tensor> inputs, Callback done) {
   p.inputs = std::move(inputs);
   p.done = std::move(done);
   p.enqueued = std::chrono::steady_clock::now();
+  bool wake = false;
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) {
@@ -79,9 +82,13 @@ void DynamicBatcher::Submit(std::vector<Tensor> inputs, Callback done) {
                                " waiting); retry later or add replicas"));
       return;
     }
+    wake = queue_.empty() || queued_rows_ + QueuedRows(p) >= options_.max_batch_size;
+    queued_rows_ += QueuedRows(p);
     queue_.push_back(std::move(p));
   }
-  cv_.notify_one();
+  // The worker waits either for a first request or for a batch to fill (or
+  // its delay to pass); only those two need it awake.
+  if (wake) cv_.notify_one();
 }
 
 std::future<DynamicBatcher::Result> DynamicBatcher::Submit(std::vector<Tensor> inputs) {
@@ -104,6 +111,7 @@ void DynamicBatcher::Shutdown() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     left.swap(queue_);
+    queued_rows_ = 0;
   }
   for (Pending& p : left) {
     p.done(Unavailable("the model's batcher shut down before this request was scored"));
@@ -163,6 +171,7 @@ bool DynamicBatcher::NextBatch(std::unique_lock<std::mutex>& lock, std::vector<P
       continue;
     }
     rows += it->rows;
+    queued_rows_ -= QueuedRows(*it);
     batch->push_back(std::move(*it));
     it = queue_.erase(it);
     if (key.empty() || rows >= max) break;

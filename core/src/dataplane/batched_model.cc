@@ -19,4 +19,8 @@ StatusOr<std::vector<Tensor>> BatchedModel::Score(const std::vector<Tensor>& inp
   return replica_->batcher().Submit(inputs).get();
 }
 
+void BatchedModel::ScoreAsync(std::vector<Tensor> inputs, Callback done) {
+  replica_->batcher().Submit(std::move(inputs), std::move(done));
+}
+
 }  // namespace skiff::dataplane

@@ -183,8 +183,9 @@ Status DataPlane::Apply(const ServerConfig& config) {
         return TieLifetime(std::move(model), accel);
       });
     }
-    // Batching: each replica holds one model behind a batcher; enough
-    // workers wait on it for a full batch to form.
+    // Batching: each replica holds one model behind a batcher, which the
+    // pool feeds straight from the I/O thread (BatchedModel is an
+    // AsyncModel: no worker threads, no hand-off per request).
     DynamicBatcherOptions batching;
     batching.max_batch_size = v.inference.batching.max_batch_size;
     batching.max_queue_delay_us = v.inference.batching.max_queue_delay_microseconds;
@@ -192,27 +193,13 @@ Status DataPlane::Apply(const ServerConfig& config) {
     batching.on_batch = [version_metrics](size_t requests) {
       version_metrics->batch_size().Observe(static_cast<double>(requests));
     };
-    const int waiters = per_replica * std::max(1, v.inference.batching.max_batch_size);
-    pool.workers = replicas * waiters;
-    auto replicas_made = std::make_shared<std::vector<std::shared_ptr<BatchedReplica>>>();
-    auto mu = std::make_shared<std::mutex>();
-    auto count = std::make_shared<int>(0);
-    return ScoringPool::Create(
-        pool, [=]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-          // Workers are created in parallel; the first of each group of
-          // `waiters` loads the replica (under the lock, so the others of
-          // its group wait for it and share it).
-          std::lock_guard<std::mutex> l(*mu);
-          const int index = (*count)++ / waiters;
-          if (index >= static_cast<int>(replicas_made->size())) {
-            SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, accel->Load(load));
-            SKIFF_ASSIGN_OR_RETURN(auto replica,
-                                   BatchedReplica::Create(TieLifetime(std::move(model), accel),
-                                                          batching));
-            replicas_made->push_back(std::move(replica));
-          }
-          return std::shared_ptr<LoadedModel>(new BatchedModel((*replicas_made)[index]));
-        });
+    pool.workers = replicas;
+    return ScoringPool::Create(pool, [=]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+      SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, accel->Load(load));
+      SKIFF_ASSIGN_OR_RETURN(
+          auto replica, BatchedReplica::Create(TieLifetime(std::move(model), accel), batching));
+      return std::shared_ptr<LoadedModel>(new BatchedModel(std::move(replica)));
+    });
   };
   SKIFF_RETURN_IF_ERROR(endpoint_->Apply(plans, loader));
 

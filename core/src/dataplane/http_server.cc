@@ -1,15 +1,17 @@
 #include "skiff/dataplane/http_server.h"
 
+#include <array>
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
 
 namespace skiff::dataplane {
 
@@ -41,15 +43,26 @@ std::string ErrorBody(const std::string& message) {
 }
 
 bool ObsFoldScanner::Scan(std::string_view bytes) {
-  for (char c : bytes) {
-    if (ended_ || folded_) break;
-    if (line_start_ && (c == ' ' || c == '\t')) {
-      folded_ = true;
-    } else if (line_start_ && (c == '\r' || c == '\n')) {
-      ended_ = true;  // the empty line: what follows is body
-    } else {
-      line_start_ = c == '\n';
+  // Only the first byte of each line matters: jump from line to line with
+  // memchr rather than branching on every header byte.
+  size_t i = 0;
+  while (i < bytes.size() && !ended_ && !folded_) {
+    if (line_start_) {
+      const char c = bytes[i];
+      if (c == ' ' || c == '\t') {
+        folded_ = true;
+      } else if (c == '\r' || c == '\n') {
+        ended_ = true;  // the empty line: what follows is body
+      } else {
+        line_start_ = false;
+        ++i;
+      }
+      continue;
     }
+    const void* newline = std::memchr(bytes.data() + i, '\n', bytes.size() - i);
+    if (newline == nullptr) break;
+    i = static_cast<size_t>(static_cast<const char*>(newline) - bytes.data()) + 1;
+    line_start_ = true;
   }
   return !folded_;
 }
@@ -64,6 +77,36 @@ std::string FramingError(const http::request_header<>& header, bool chunked) {
            "' is not supported; send exactly 'chunked' or use Content-Length";
   }
   return "";
+}
+
+bool SerializeResponseHeader(const HttpResponse& response, std::string* out) {
+  const unsigned version = response.version();
+  if ((version != 10 && version != 11) || response.chunked() || !response.has_content_length()) {
+    return false;
+  }
+  out->clear();
+  out->append(version == 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
+  const unsigned code = response.result_int();
+  if (code < 100 || code > 999) return false;
+  const char digits[3] = {static_cast<char>('0' + code / 100),
+                          static_cast<char>('0' + code / 10 % 10),
+                          static_cast<char>('0' + code % 10)};
+  out->append(digits, 3);
+  out->push_back(' ');
+  beast::string_view reason = response.reason();
+  if (reason.empty()) reason = http::obsolete_reason(response.result());
+  out->append(reason.data(), reason.size());
+  out->append("\r\n");
+  for (const auto& field : response) {
+    const beast::string_view name = field.name_string();
+    const beast::string_view value = field.value();
+    out->append(name.data(), name.size());
+    out->append(": ");
+    out->append(value.data(), value.size());
+    out->append("\r\n");
+  }
+  out->append("\r\n");
+  return true;
 }
 
 namespace {
@@ -136,6 +179,19 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     parser_->body_limit(limit);
     stream_.expires_after(options_.request_timeout);
+    // A small request's body usually arrived with its header: parse what is
+    // buffered here rather than through Beast's composed async_read (which
+    // completes through the executor even with nothing to read, ~20,000
+    // instructions). What is missing is read as before.
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      beast::error_code ec;
+      const size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) break;
+      if (ec) return OnBody(ec);
+      if (used == 0) break;
+    }
+    if (parser_->is_done()) return OnBody({});
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        self->OnBody(ec);
@@ -192,13 +248,20 @@ class Session : public std::enable_shared_from_this<Session> {
     response->keep_alive(!close_);
     response->prepare_payload();
     stream_.expires_after(options_.write_timeout);
-    http::async_write(stream_, *response,
-                      [self = shared_from_this(), response](beast::error_code ec, size_t) {
-                        if (ec || self->close_) return self->Close();
-                        self->ReadHeader();
-                      });
+    auto after = [self = shared_from_this(), response](beast::error_code ec, size_t) {
+      if (ec || self->close_) return self->Close();
+      self->ReadHeader();
+    };
+    if (SerializeResponseHeader(*response, &head_)) {
+      // The header section as Beast's serializer would write it, in one
+      // reused buffer, and the body beside it (one gather write): Beast's
+      // serializer cost ~20,000 instructions per response.
+      const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
+                                                         asio::buffer(response->body())};
+      return asio::async_write(stream_, buffers, std::move(after));
+    }
+    http::async_write(stream_, *response, std::move(after));
   }
-
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -207,6 +270,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::string head_;  // the response header being written; reused
   const HttpServerOptions& options_;
   HttpHandler* handler_;
   std::atomic<int64_t>* open_;

@@ -24,9 +24,11 @@ StatusOr<std::vector<Tensor>> GuardedScore(LoadedModel& model, const std::vector
 }
 
 }  // namespace
+AsyncModel::~AsyncModel() = default;
 
 struct ScoringPool::Job {
   std::vector<Tensor> inputs;
+  std::thread::id submitter;  // async mode: the thread inside Submit
   Done done;
   Clock::time_point enqueued;
   Clock::time_point started;
@@ -71,7 +73,15 @@ StatusOr<std::unique_ptr<ScoringPool>> ScoringPool::Create(const ScoringPoolOpti
   }
   if (!first_error.ok()) return first_error;
   pool->signature_ = models.front()->signature();
-  for (auto& model : models) SKIFF_RETURN_IF_ERROR(pool->StartWorker(std::move(model)));
+  std::vector<std::shared_ptr<AsyncModel>> async;
+  for (auto& model : models) {
+    if (auto a = std::dynamic_pointer_cast<AsyncModel>(model)) async.push_back(std::move(a));
+  }
+  if (async.size() == models.size()) {
+    pool->async_models_ = std::move(async);
+  } else {
+    for (auto& model : models) SKIFF_RETURN_IF_ERROR(pool->StartWorker(std::move(model)));
+  }
   pool->deadline_thread_ = std::thread([p = pool.get()] { p->DeadlineLoop(); });
   return pool;
 }
@@ -88,6 +98,15 @@ ScoringPool::~ScoringPool() {
   deadline_cv_.notify_all();
   for (auto& job : orphaned) job->Finish({Unavailable("the model version is shutting down"), {}, 0, 0});
   if (deadline_thread_.joinable()) deadline_thread_.join();
+  // Async models answer what they still hold (on their own threads, which
+  // take mu_) as they shut down; then nothing else can answer.
+  async_models_.clear();
+  std::vector<std::pair<std::shared_ptr<Job>, ScoreResult>> answered;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    answered.swap(answered_);
+  }
+  for (auto& [job, result] : answered) job->Finish(std::move(result));
   // Replacement loads may still add threads; take the list once they cannot.
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -115,7 +134,9 @@ void ScoringPool::Submit(std::vector<Tensor> inputs, Done done) {
   job->inputs = std::move(inputs);
   job->done = std::move(done);
   job->enqueued = Clock::now();
+  if (!async_models_.empty()) return SubmitAsync(std::move(job));
   enum class Outcome { kQueued, kRejected, kStopping } outcome;
+  bool wake_deadline_thread = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) {
@@ -123,9 +144,11 @@ void ScoringPool::Submit(std::vector<Tensor> inputs, Done done) {
     } else if (queue_.size() < options_.max_queue) {
       queue_.push_back(job);
       outcome = Outcome::kQueued;
+      wake_deadline_thread = job->enqueued + options_.max_queue_wait < deadline_wake_;
     } else {
       rejected_.push_back(job);  // answered by the deadline thread, off the caller's thread
       outcome = Outcome::kRejected;
+      wake_deadline_thread = true;
     }
   }
   if (outcome == Outcome::kStopping) {
@@ -134,7 +157,61 @@ void ScoringPool::Submit(std::vector<Tensor> inputs, Done done) {
     return;
   }
   if (outcome == Outcome::kQueued) work_cv_.notify_one();
-  deadline_cv_.notify_one();
+  if (wake_deadline_thread) deadline_cv_.notify_one();
+}
+
+void ScoringPool::SubmitAsync(std::shared_ptr<Job> job) {
+  job->started = job->enqueued;
+  job->submitter = std::this_thread::get_id();
+  enum class Outcome { kQueued, kRejected, kStopping } outcome;
+  bool wake_deadline_thread = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      outcome = Outcome::kStopping;
+    } else if (running_.size() >= options_.max_queue) {
+      rejected_.push_back(job);  // answered by the deadline thread
+      outcome = Outcome::kRejected;
+      wake_deadline_thread = true;
+    } else {
+      running_.push_back(job);  // for scoringTimeoutMs
+      outcome = Outcome::kQueued;
+      wake_deadline_thread = job->started + options_.scoring_timeout < deadline_wake_;
+    }
+  }
+  if (wake_deadline_thread) deadline_cv_.notify_one();
+  if (outcome == Outcome::kStopping) {
+    // Only during destruction, when no other thread is left to answer.
+    job->Finish({Unavailable("the model version is shutting down"), {}, 0, 0});
+    return;
+  }
+  if (outcome == Outcome::kRejected) return;
+  AsyncModel& model = *async_models_[next_async_.fetch_add(1) % async_models_.size()];
+  model.ScoreAsync(std::move(job->inputs), [this, job](StatusOr<std::vector<Tensor>> scored) {
+    AsyncDone(job, std::move(scored));
+  });
+}
+
+void ScoringPool::AsyncDone(const std::shared_ptr<Job>& job, StatusOr<std::vector<Tensor>> scored) {
+  ScoreResult result;
+  if (scored.ok()) {
+    result.outputs = std::move(scored).value();
+  } else {
+    result.status = scored.status();
+  }
+  result.compute_seconds = std::chrono::duration<double>(Clock::now() - job->started).count();
+  // `done` must not run on the thread inside Submit (an I/O thread).
+  const bool on_submitter = std::this_thread::get_id() == job->submitter;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_.erase(std::remove(running_.begin(), running_.end(), job), running_.end());
+    if (on_submitter) answered_.emplace_back(job, std::move(result));
+  }
+  if (on_submitter) {
+    deadline_cv_.notify_one();
+    return;
+  }
+  job->Finish(std::move(result));
 }
 
 int64_t ScoringPool::in_flight() const {
@@ -145,6 +222,7 @@ int64_t ScoringPool::in_flight() const {
 void ScoringPool::WorkerLoop(std::shared_ptr<Worker> worker) {
   for (;;) {
     std::shared_ptr<Job> job;
+    bool wake_deadline_thread = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || worker->abandoned; });
@@ -154,8 +232,9 @@ void ScoringPool::WorkerLoop(std::shared_ptr<Worker> worker) {
       job->started = Clock::now();
       job->worker = worker;
       running_.push_back(job);
+      wake_deadline_thread = job->started + options_.scoring_timeout < deadline_wake_;
     }
-    deadline_cv_.notify_one();
+    if (wake_deadline_thread) deadline_cv_.notify_one();
     const double queue_s = std::chrono::duration<double>(job->started - job->enqueued).count();
     ScoreResult result;
     if (job->started - job->enqueued > options_.max_queue_wait) {
@@ -189,7 +268,9 @@ void ScoringPool::DeadlineLoop() {
     const auto now = Clock::now();
     auto next = now + std::chrono::seconds(1);
     std::vector<std::shared_ptr<Job>> expired_queue, expired_running, rejected;
+    std::vector<std::pair<std::shared_ptr<Job>, ScoreResult>> answered;
     rejected.swap(rejected_);
+    answered.swap(answered_);
     for (auto it = queue_.begin(); it != queue_.end();) {
       auto deadline = (*it)->enqueued + options_.max_queue_wait;
       if (deadline <= now) {
@@ -215,9 +296,12 @@ void ScoringPool::DeadlineLoop() {
         next = std::min(next, deadline);
       }
     }
-    if (!expired_queue.empty() || !expired_running.empty() || !rejected.empty()) {
-      const bool replace = !expired_running.empty() && abandoned_ <= options_.max_abandoned_workers;
+    if (!expired_queue.empty() || !expired_running.empty() || !rejected.empty() ||
+        !answered.empty()) {
+      const bool replace = !expired_running.empty() && async_models_.empty() &&
+                           abandoned_ <= options_.max_abandoned_workers;
       lock.unlock();
+      for (auto& [job, result] : answered) job->Finish(std::move(result));
       for (auto& job : rejected) {
         job->Finish({Unavailable("the scoring queue is full (" +
                                  std::to_string(options_.max_queue) + " waiting); retry later"),
@@ -237,7 +321,9 @@ void ScoringPool::DeadlineLoop() {
       lock.lock();
       continue;
     }
+    deadline_wake_ = next;
     deadline_cv_.wait_until(lock, next);
+    deadline_wake_ = Clock::time_point::min();
   }
 }
 

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "data_array_decoder.h"
+#include "fast_sax.h"
 #include "json_writer.h"
 #include "sax_capture.h"
 #include "signature_check.h"
@@ -32,6 +33,7 @@ class AzureScoreParser {
     if (current_ >= 0) return DataResult(data_.Scalar(JsonScalar::Uint(v)));
     return Value("a number");
   }
+  bool number_text_needed() const { return false; }  // fast_sax.h
   bool number_float(double v, const std::string&) {
     if (current_ >= 0) return DataResult(data_.Scalar(JsonScalar::Float(v)));
     return Value("a number");
@@ -221,6 +223,19 @@ class AzureScoreParser {
 StatusOr<std::vector<Tensor>> DecodeAzureScoreRequest(std::string_view body,
                                                       const Signature& signature,
                                                       const DecodeOptions& options) {
+  {
+    // The common case: plain JSON, no escapes (see fast_sax.h).
+    AzureScoreParser fast(signature, options);
+    switch (FastSaxParse(body, &fast)) {
+      case FastSaxResult::kParsed:
+        return fast.Finish();
+      case FastSaxResult::kStopped:
+        if (!fast.status().ok()) return fast.status();
+        break;
+      case FastSaxResult::kUnsupported:
+        break;  // parse again below, from the start
+    }
+  }
   AzureScoreParser parser(signature, options);
   bool parsed = false;
   try {

@@ -1,5 +1,7 @@
 #include "data_array_decoder.h"
 
+#include <algorithm>
+
 #include "element_codec.h"
 
 namespace skiff::protocol {
@@ -10,6 +12,7 @@ void DataArrayDecoder::Begin(std::optional<DataType> dtype, std::vector<uint8_t>
   out_ = out;
   max_bytes_ = max_bytes;
   element_size_ = dtype ? DataTypeSize(*dtype) : 1;
+  fp32_ = dtype == DataType::kFp32;
   deferred_.clear();
   started_ = false;
   depth_ = 0;
@@ -19,9 +22,11 @@ void DataArrayDecoder::Begin(std::optional<DataType> dtype, std::vector<uint8_t>
   counts_.clear();
   num_elements_ = 0;
   error_.clear();
+  base_ = out_->size();
+  written_ = base_;
   if (expected_elements > 0 && expected_elements * element_size_ <= max_bytes_) {
     if (dtype_) {
-      out_->reserve(out_->size() + expected_elements * element_size_);
+      out_->resize(base_ + expected_elements * element_size_);
     } else {
       deferred_.reserve(expected_elements);
     }
@@ -67,10 +72,11 @@ bool DataArrayDecoder::EndArray() {
                 "; nested arrays must be rectangular");
   }
   --depth_;
+  if (depth_ == 0 && dtype_) out_->resize(written_);
   return true;
 }
 
-bool DataArrayDecoder::Scalar(const JsonScalar& value) {
+bool DataArrayDecoder::ScalarSlow(const JsonScalar& value) {
   if (depth_ == 0) return Fail("data must be an array");
   if (leaf_depth_ == 0) {
     if (max_depth_seen_ > depth_) {
@@ -100,8 +106,19 @@ bool DataArrayDecoder::Append(const JsonScalar& value) {
     ++num_elements_;
     return true;
   }
-  const size_t offset = out_->size();
-  out_->resize(offset + element_size_);
+  // Fast path: a float into FP32, the common case (no range check needed
+  // beyond what WriteElement does for finite doubles: it is a plain cast).
+  // out_ grows in steps (not per element); EndArray trims it to size.
+  const size_t offset = written_;
+  if (out_->size() < offset + element_size_) {
+    out_->resize(std::max(offset + element_size_, std::min(2 * out_->size(), max_bytes_ + base_)));
+  }
+  written_ = offset + element_size_;
+  if (*dtype_ == DataType::kFp32 && value.kind == JsonScalar::Kind::kFloat &&
+      WriteFp32Fast(value.d, out_->data() + offset)) {
+    ++num_elements_;
+    return true;
+  }
   std::string why;
   if (!WriteElement(*dtype_, value, out_->data() + offset, &why)) {
     return Fail("data element " + std::to_string(num_elements_) + " (row-major): " + why);

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,7 +31,23 @@ class DataArrayDecoder {
   // "data element 5: 300 is out of range for UINT8 (0 to 255)".
   bool StartArray();
   bool EndArray();
-  bool Scalar(const JsonScalar& value);
+  bool Scalar(const JsonScalar& value) {
+    // Hot path, inline: a float into FP32 at the leaf level, with room
+    // already made in the buffer. Everything else (and every error) goes
+    // through ScalarSlow, which checks and explains.
+    if (fp32_ && value.kind == JsonScalar::Kind::kFloat && depth_ != 0 && depth_ == leaf_depth_ &&
+        written_ + 4 <= out_->size() && (num_elements_ + 1) * 4 <= max_bytes_) {
+      const float f = static_cast<float>(value.d);
+      if (f - f == 0) {  // finite (an out-of-range double became inf)
+        std::memcpy(out_->data() + written_, &f, 4);
+        written_ += 4;
+        ++counts_[depth_ - 1];
+        ++num_elements_;
+        return true;
+      }
+    }
+    return ScalarSlow(value);
+  }
   // Any other JSON value (string, null, object) inside the array.
   bool Unexpected(const char* what);
 
@@ -46,6 +63,7 @@ class DataArrayDecoder {
   bool Finish(DataType dtype);
 
  private:
+  bool ScalarSlow(const JsonScalar& value);
   bool Fail(std::string message);
   bool Append(const JsonScalar& value);
 
@@ -55,6 +73,9 @@ class DataArrayDecoder {
   std::vector<uint8_t>* out_ = nullptr;
   size_t max_bytes_ = 0;
   size_t element_size_ = 1;
+  bool fp32_ = false;   // dtype_ is FP32
+  size_t base_ = 0;     // out_->size() at Begin
+  size_t written_ = 0;  // bytes of out_ holding elements (out_ may be larger until EndArray)
   std::vector<JsonScalar> deferred_;
 
   bool started_ = false;

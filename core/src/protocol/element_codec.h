@@ -3,7 +3,9 @@
 // straight out of it.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "json_scalar.h"
@@ -16,6 +18,16 @@ namespace skiff::protocol {
 // names the value and the allowed range, e.g. "300 is out of range for UINT8
 // (0 to 255)".
 bool WriteElement(DataType dtype, const JsonScalar& value, uint8_t* out, std::string* why);
+
+// The hot case of WriteElement (a JSON float into FP32), inline: returns
+// false, writing nothing, where WriteElement would refuse (out of range),
+// so the caller falls back to WriteElement for the message.
+inline bool WriteFp32Fast(double value, uint8_t* out) {
+  const float f = static_cast<float>(value);
+  if (std::isinf(f)) return false;
+  std::memcpy(out, &f, sizeof f);
+  return true;
+}
 
 // Appends the element at `in` as JSON: shortest round-trip digits for floats
 // (at the element's own precision; FP16 is widened to float), true/false for

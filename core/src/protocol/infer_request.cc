@@ -5,6 +5,7 @@
 
 #include "data_array_decoder.h"
 #include "element_codec.h"
+#include "fast_sax.h"
 #include "sax_capture.h"
 #include "signature_check.h"
 
@@ -64,6 +65,8 @@ class InferRequestParser {
     }
     return Scalar([&] { capture_.Unsigned(v); }, "a number");
   }
+  // fast_sax.h: only a captured "parameters" value keeps a number's text.
+  bool number_text_needed() const { return !in_data_ && capture_.active(); }
   bool number_float(double v, const std::string& text) {
     if (in_data_) return DataResult(data_.Scalar(JsonScalar::Float(v)));
     if (!capture_.active() && Top() == Frame::kShape) return AddDim(false, 0);
@@ -140,13 +143,14 @@ class InferRequestParser {
     key_ = std::move(k);
     switch (Top()) {
       case Frame::kTop:
-        return CheckKey({"id", "parameters", "inputs", "outputs"}, &top_keys_, "the request");
+        return CheckKey({"id", "parameters", "inputs", "outputs"}, &top_keys_,
+                        [] { return std::string("the request"); });
       case Frame::kInput:
         return CheckKey({"name", "shape", "datatype", "data", "parameters"}, &input_keys_,
-                        InputPath());
+                        [this] { return InputPath(); });
       case Frame::kOutput:
         return CheckKey({"name", "parameters"}, &output_keys_,
-                        "outputs[" + std::to_string(output_.index) + "]");
+                        [this] { return "outputs[" + std::to_string(output_.index) + "]"; });
       default:
         return true;  // unreachable: keys only occur in objects
     }
@@ -283,22 +287,24 @@ class InferRequestParser {
     return true;
   }
 
-  bool CheckKey(std::initializer_list<const char*> allowed, uint32_t* seen,
-                const std::string& where) {
+  // `where` names the object for an error message; built only on an error.
+  template <typename Where>
+  bool CheckKey(std::initializer_list<const char*> allowed, uint32_t* seen, Where where) {
     size_t i = 0;
-    std::string list;
     for (const char* name : allowed) {
       if (key_ == name) {
         if (*seen & KeyBit(i)) {
-          return Fail(where + ": field '" + key_ + "' appears twice; send it once");
+          return Fail(where() + ": field '" + key_ + "' appears twice; send it once");
         }
         *seen |= KeyBit(i);
         return true;
       }
-      list += (i ? ", " : "") + std::string(name);
       ++i;
     }
-    return Fail(where + ": unknown field '" + key_ + "'; expected only " + list);
+    std::string list;
+    i = 0;
+    for (const char* name : allowed) list += (i++ ? ", " : "") + std::string(name);
+    return Fail(where() + ": unknown field '" + key_ + "'; expected only " + list);
   }
 
   // A value of the wrong JSON type for where it appears.
@@ -452,6 +458,19 @@ class InferRequestParser {
 
 StatusOr<InferRequest> DecodeInferRequest(std::string_view body, const Signature& signature,
                                           const DecodeOptions& options) {
+  {
+    // The common case: plain JSON, no escapes (see fast_sax.h).
+    InferRequestParser fast(signature, options);
+    switch (FastSaxParse(body, &fast)) {
+      case FastSaxResult::kParsed:
+        return fast.Finish();
+      case FastSaxResult::kStopped:
+        if (!fast.status().ok()) return fast.status();
+        break;
+      case FastSaxResult::kUnsupported:
+        break;  // parse again below, from the start
+    }
+  }
   InferRequestParser parser(signature, options);
   bool parsed = false;
   try {

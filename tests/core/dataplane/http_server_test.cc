@@ -2,12 +2,13 @@
 // malformed and hostile requests can be sent as-is.
 #include "skiff/dataplane/http_server.h"
 
-#include <future>
-#include <string>
-#include <thread>
+#include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
-#include <gtest/gtest.h>
+#include <future>
+#include <sstream>
+#include <string>
+#include <thread>
 
 namespace skiff::dataplane {
 namespace {
@@ -80,6 +81,66 @@ class HttpServerTest : public ::testing::Test {
   EchoHandler handler_;
   std::unique_ptr<HttpServer> server_;
 };
+
+// What the server writes for a response is byte for byte what Beast's
+// serializer writes (its operator<< runs the same serializer).
+TEST(HttpServerSerializeTest, ResponseHeaderAndBodyAreBeastsBytes) {
+  std::vector<HttpResponse> responses;
+  responses.push_back(MakeResponse(http::status::ok, R"({"outputs":[]})"));
+  responses.back().set("azureml-model-deployment", "blue");
+  responses.push_back(MakeResponse(http::status::unauthorized, ErrorBody("no key")));
+  responses.back().set(http::field::www_authenticate, "Bearer");
+  responses.back().keep_alive(false);
+  responses.push_back(MakeResponse(http::status::service_unavailable, ErrorBody("busy")));
+  responses.back().set(http::field::retry_after, "1");
+  responses.push_back(MakeResponse(http::status::ok, "", "text/plain"));
+  responses.back().version(10);
+  responses.back().keep_alive(true);
+  responses.push_back(MakeResponse(static_cast<http::status>(299), "x"));  // no known reason
+  responses.push_back(MakeResponse(http::status::ok, "custom"));
+  responses.back().reason("Fine");
+  for (HttpResponse& r : responses) {
+    r.prepare_payload();
+    std::ostringstream beast_bytes;
+    beast_bytes << r;
+    std::string head;
+    ASSERT_TRUE(SerializeResponseHeader(r, &head));
+    EXPECT_EQ(head + r.body(), beast_bytes.str());
+  }
+  HttpResponse chunked = MakeResponse(http::status::ok, "x");
+  chunked.chunked(true);
+  std::string head;
+  EXPECT_FALSE(SerializeResponseHeader(chunked, &head)) << "left to Beast";
+}
+
+// The scanner gives the same answer whether the header arrives whole or
+// byte by byte, and never looks past the empty line.
+TEST(HttpServerObsFoldScannerTest, FindsFoldsAtLineStartsOnlyInAnyPieces) {
+  struct Case {
+    std::string bytes;
+    bool ok;
+    bool ended;
+  };
+  const std::vector<Case> cases = {
+      {"POST / HTTP/1.1\r\nHost: a\r\nX: b c\r\n\r\n", true, true},
+      {"POST / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", false, false},
+      {"POST / HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n", false, false},
+      {"POST / HTTP/1.1\r\nHost: a\r\n\r\n body", true, true},  // body bytes ignored
+      {"POST / HTTP/1.1\nHost: a\n\n", true, true},
+      {"POST / HTTP/1.1\r\nHost: a\r\n", true, false},
+      {" POST / HTTP/1.1\r\n", true, false},  // the request line is not a header line
+  };
+  for (const Case& c : cases) {
+    ObsFoldScanner whole;
+    EXPECT_EQ(whole.Scan(c.bytes), c.ok) << c.bytes;
+    EXPECT_EQ(whole.header_ended(), c.ended) << c.bytes;
+    ObsFoldScanner pieces;
+    bool ok = true;
+    for (char ch : c.bytes) ok = pieces.Scan(std::string_view(&ch, 1)) && ok;
+    EXPECT_EQ(ok, c.ok) << c.bytes;
+    EXPECT_EQ(pieces.header_ended(), c.ended) << c.bytes;
+  }
+}
 
 TEST_F(HttpServerTest, ServesKeepAliveRequestsFromAnotherThread) {
   RawClient c(server_->port());

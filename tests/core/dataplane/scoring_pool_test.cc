@@ -203,5 +203,138 @@ TEST(DataPlaneScoringPoolTest, ShutdownAnswersQueuedJobs) {
   EXPECT_TRUE(running.get().status.ok());
 }
 
+// An AsyncModel that answers either at once, inside ScoreAsync (on the
+// caller's thread), or later from its own thread when the test releases it.
+class FakeAsyncModel : public AsyncModel {
+ public:
+  FakeAsyncModel() {
+    sig_.inputs.push_back({"x", DataType::kFp32, {-1}});
+    sig_.outputs.push_back({"y", DataType::kFp32, {-1}});
+  }
+  ~FakeAsyncModel() override { ReleaseAll(Unavailable("model shut down")); }
+  const Signature& signature() const override { return sig_; }
+  Status Warmup() override { return OkStatus(); }
+  StatusOr<std::vector<Tensor>> Score(const std::vector<Tensor>&) override {
+    return Internal("a pool of AsyncModels must not call Score()");
+  }
+  void ScoreAsync(std::vector<Tensor> inputs, Callback done) override {
+    if (answer_at_once) {
+      inputs[0].data[0] ^= 0xFF;
+      return done(std::move(inputs));
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    held_.emplace_back(std::move(inputs), std::move(done));
+  }
+  size_t held() {
+    std::lock_guard<std::mutex> l(mu_);
+    return held_.size();
+  }
+  // Answers every held request from a thread of its own.
+  void ReleaseAll(const Status& error = OkStatus()) {
+    std::vector<std::pair<std::vector<Tensor>, Callback>> held;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      held.swap(held_);
+    }
+    std::thread([&] {
+      for (auto& [inputs, done] : held) {
+        if (!error.ok()) {
+          done(error);
+          continue;
+        }
+        inputs[0].data[0] ^= 0xFF;
+        done(std::move(inputs));
+      }
+    }).join();
+  }
+  std::atomic<bool> answer_at_once{false};
+
+ private:
+  Signature sig_;
+  std::mutex mu_;
+  std::vector<std::pair<std::vector<Tensor>, Callback>> held_;
+};
+
+std::shared_ptr<FakeAsyncModel> MakeAsyncPool(const ScoringPoolOptions& options,
+                                              std::unique_ptr<ScoringPool>* pool) {
+  auto model = std::make_shared<FakeAsyncModel>();
+  auto made = ScoringPool::Create(options, [model]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+    return std::shared_ptr<LoadedModel>(model);
+  });
+  EXPECT_TRUE(made.ok());
+  *pool = std::move(made).value();
+  return model;
+}
+
+std::future<ScoreResult> SubmitNoting(ScoringPool& pool, std::vector<Tensor> in,
+                                      std::thread::id* answered_on) {
+  auto p = std::make_shared<std::promise<ScoreResult>>();
+  auto f = p->get_future();
+  pool.Submit(std::move(in), [p, answered_on](ScoreResult r) {
+    *answered_on = std::this_thread::get_id();
+    p->set_value(std::move(r));
+  });
+  return f;
+}
+
+TEST(DataPlaneScoringPoolTest, AsyncModelsGetJobsWithoutWorkersAndAnswerFromTheirThread) {
+  std::unique_ptr<ScoringPool> pool;
+  auto model = MakeAsyncPool({}, &pool);
+  std::thread::id answered_on;
+  auto result = SubmitNoting(*pool, Input(5), &answered_on);
+  EXPECT_EQ(model->held(), 1u) << "handed straight to the model";
+  EXPECT_EQ(pool->in_flight(), 1);
+  model->ReleaseAll();
+  ScoreResult r = result.get();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs[0].data[0], 5 ^ 0xFF);
+  EXPECT_NE(answered_on, std::this_thread::get_id());
+  EXPECT_EQ(pool->in_flight(), 0);
+}
+
+TEST(DataPlaneScoringPoolTest, AsyncAnswerInsideSubmitIsNotDeliveredOnTheCallersThread) {
+  std::unique_ptr<ScoringPool> pool;
+  auto model = MakeAsyncPool({}, &pool);
+  model->answer_at_once = true;
+  std::thread::id answered_on;
+  ScoreResult r = SubmitNoting(*pool, Input(9), &answered_on).get();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs[0].data[0], 9 ^ 0xFF);
+  EXPECT_NE(answered_on, std::this_thread::get_id()) << "done ran inside Submit";
+}
+
+TEST(DataPlaneScoringPoolTest, AsyncJobPastScoringTimeoutGets504AndLateAnswerIsDropped) {
+  ScoringPoolOptions options;
+  options.scoring_timeout = std::chrono::milliseconds(100);
+  std::unique_ptr<ScoringPool> pool;
+  auto model = MakeAsyncPool(options, &pool);
+  std::atomic<int> calls{0};
+  auto p = std::make_shared<std::promise<ScoreResult>>();
+  auto f = p->get_future();
+  pool->Submit(Input(1), [p, &calls](ScoreResult r) {
+    if (++calls == 1) p->set_value(std::move(r));
+  });
+  ScoreResult r = f.get();
+  EXPECT_EQ(r.status.code(), StatusCode::kDeadlineExceeded);
+  model->ReleaseAll();  // the late answer must not reach `done` again
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(DataPlaneScoringPoolTest, AsyncFullPoolGets503AndShutdownAnswersHeldJobs) {
+  ScoringPoolOptions options;
+  options.max_queue = 1;
+  std::unique_ptr<ScoringPool> pool;
+  auto model = MakeAsyncPool(options, &pool);
+  auto held = Submit(*pool, Input(1));
+  ScoreResult rejected = Submit(*pool, Input(2)).get();
+  EXPECT_EQ(rejected.status.code(), StatusCode::kUnavailable);
+  EXPECT_NE(rejected.status.message().find("queue is full"), std::string::npos);
+  model.reset();  // the pool holds the last reference
+  pool.reset();   // the model answers what it held as it goes
+  ScoreResult r = held.get();
+  EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(r.status.message(), "model shut down");
+}
+
 }  // namespace
 }  // namespace skiff::dataplane

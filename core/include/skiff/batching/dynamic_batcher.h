@@ -90,6 +90,7 @@ class DynamicBatcher {
   };
 
   DynamicBatcher(const DynamicBatcherOptions& options, LoadedModel* model);
+  static int64_t QueuedRows(const Pending& p);
   void Run();  // the worker loop
   // Takes the next batch off the queue. Requires mu_ held; returns false when
   // stopping. May wait on cv_ (and so release mu_).
@@ -102,6 +103,10 @@ class DynamicBatcher {
   mutable std::mutex mu_;
   std::condition_variable cv_;  // signals: a request arrived, or stopping_
   std::deque<Pending> queue_;   // guarded by mu_
+  // Rows in queue_ (an unmergeable request counts 1). Submit wakes the
+  // worker only when this could complete a batch or the queue was empty,
+  // not on every request. Guarded by mu_.
+  int64_t queued_rows_ = 0;
   bool stopping_ = false;       // guarded by mu_
   std::thread worker_;          // started in Create(), joined in Shutdown()
   std::once_flag join_once_;

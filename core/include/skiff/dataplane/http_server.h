@@ -111,4 +111,11 @@ std::string ErrorBody(const std::string& message);
 HttpResponse MakeResponse(http::status status, std::string body,
                           const std::string& content_type = "application/json");
 
+// Writes the header section of `response` ("HTTP/1.x NNN Reason\r\n", every
+// field in order, "\r\n") into *out, byte for byte what Beast's serializer
+// writes before the body; the server sends it and the body in one gather
+// write. Returns false, leaving the job to Beast, for anything but an
+// HTTP/1.0 or 1.1 response with a Content-Length (call prepare_payload first).
+bool SerializeResponseHeader(const HttpResponse& response, std::string* out);
+
 }  // namespace skiff::dataplane

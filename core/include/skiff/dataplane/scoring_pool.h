@@ -9,6 +9,7 @@
 // Submit() never blocks, so an I/O thread never waits on a model.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "skiff/accelerator.h"
@@ -40,6 +42,22 @@ struct ScoreResult {
   std::vector<Tensor> outputs;
   double queue_seconds = 0;
   double compute_seconds = 0;
+};
+
+// A model that queues work itself and calls back when it is done: the
+// dynamic batcher's face (core/src/dataplane/batched_model.h). A pool of
+// these runs no worker threads: Submit hands each job straight to a model
+// (round robin) and the model's own thread scores it and calls back, so a
+// request costs no worker hand-off. maxQueueWaitMs is then not applied on
+// its own (the model's queue is not the pool's); scoringTimeoutMs bounds
+// queueing plus scoring, and a timed-out job's model is not replaced.
+class AsyncModel : public LoadedModel {
+ public:
+  using Callback = std::function<void(StatusOr<std::vector<Tensor>>)>;
+  ~AsyncModel() override;
+  // Calls `done` exactly once, on any thread, possibly before returning.
+  // Threading: may be called concurrently from any thread.
+  virtual void ScoreAsync(std::vector<Tensor> inputs, Callback done) = 0;
 };
 
 class ScoringPool {
@@ -72,6 +90,8 @@ class ScoringPool {
 
   ScoringPool(const ScoringPoolOptions& options, ModelFactory factory);
   Status StartWorker(std::shared_ptr<LoadedModel> model);  // mu_ not held
+  void SubmitAsync(std::shared_ptr<Job> job);              // async_models_ mode
+  void AsyncDone(const std::shared_ptr<Job>& job, StatusOr<std::vector<Tensor>> scored);
   void WorkerLoop(std::shared_ptr<Worker> worker);
   void DeadlineLoop();
   void Replace();  // loads a replacement worker in the background
@@ -86,10 +106,22 @@ class ScoringPool {
   std::deque<std::shared_ptr<Job>> queue_;            // guarded by mu_
   std::vector<std::shared_ptr<Job>> running_;         // guarded by mu_
   std::vector<std::shared_ptr<Job>> rejected_;        // queue full; guarded by mu_
+  // Async jobs an AsyncModel answered inside Submit (on the caller's
+  // thread): the deadline thread delivers them. Guarded by mu_.
+  std::vector<std::pair<std::shared_ptr<Job>, ScoreResult>> answered_;
+  // Set by Create when every model is an AsyncModel (no worker threads);
+  // read-only afterwards until the destructor.
+  std::vector<std::shared_ptr<AsyncModel>> async_models_;
+  std::atomic<size_t> next_async_{0};
   std::vector<std::shared_ptr<Worker>> workers_;      // guarded by mu_
   std::vector<std::thread> threads_;                  // guarded by mu_
   int abandoned_ = 0;                                 // guarded by mu_
   bool stopping_ = false;                             // guarded by mu_
+  // When the deadline thread will next look, if it is asleep; min() while it
+  // is awake (it rescans before sleeping). A new deadline wakes it only if
+  // earlier than this, not on every request. Guarded by mu_.
+  std::chrono::steady_clock::time_point deadline_wake_ =
+      std::chrono::steady_clock::time_point::min();
   std::thread deadline_thread_;
 };
 

@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""Instructions per request of skiff-server, under valgrind's callgrind.
+
+Wall-clock figures on a shared machine are noise; instruction counts are not.
+This deploys the harness's skiff variants with the CLI (bench/lib/harness.py,
+configs kept in --tmp and reused on the next run), starts build/bin/skiff-server
+under `valgrind --tool=callgrind --instr-atstart=no`, warms it up, switches
+instrumentation on (callgrind_control -i on), drives it with wrk for
+--duration seconds, switches it off, stops the server and prints
+
+    row  requests  instructions  instructions/request
+
+The callgrind output files (one per row) stay in --tmp for callgrind_annotate.
+See bench/README.md, "Profile".
+
+  bench/profile.py [--rows mlp-key,cnn-key,mlp-batch] [--duration 10] [--tmp DIR]
+  bench/profile.py --switches ...   # no valgrind: context switches per request
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import harness  # noqa: E402
+
+ROWS = {
+    # name: (service, body kind, wrk connections)
+    "mlp-key": ("mlp-key", "mlp", 1),
+    "mlp-none": ("mlp-none", "mlp", 1),
+    "mlp-key-c16": ("mlp-key", "mlp", 16),
+    "cnn-key": ("cnn-key", "cnn", 1),
+    "mlp-batch": ("mlp-batch", "mlp", 32),
+    "mlp-key-c32": ("mlp-key", "mlp", 32),
+}
+
+
+def cnn_body():
+    with open(os.path.join(harness.FIXTURES, "cnn.expected.json")) as f:
+        data = json.load(f)["inputs"]["input"]["data"][:784]
+    return json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 1, 28, 28],
+                                   "data": [round(x, 4) for x in data]}]}, separators=(",", ":"))
+
+
+def configs(tmp):
+    path = os.path.join(tmp, "services.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    sk = harness.deploy_skiff_services(tmp)
+    with open(path, "w") as f:
+        json.dump(sk, f)
+    return sk
+
+
+def total_ir(out_file):
+    """Sum of the 'totals:' (or 'summary:') lines of a callgrind output."""
+    total = 0
+    with open(out_file) as f:
+        for line in f:
+            if line.startswith("totals:") or line.startswith("summary:"):
+                total = max(total, int(line.split()[1]))
+    return total
+
+
+def context_switches(pid):
+    """Voluntary + involuntary context switches, summed over the threads."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if "ctxt_switches" in line:
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def run_row(name, sk, tmp, duration, native=False):
+    service, kind, conns = ROWS[name]
+    body = harness.MLP_BODY if kind == "mlp" else cnn_body()
+    body_file = os.path.join(tmp, "body-%s.json" % kind)
+    with open(body_file, "w") as f:
+        f.write(body)
+    port = harness.free_port()
+    cfg = dict(sk[service]["config"], port=port)
+    cfgp = harness.write_json(os.path.join(tmp, "profile-%s.json" % name), cfg)
+    out = os.path.join(tmp, "callgrind.%s.out" % name)
+    for stale in [] if native else [out] + [out + "." + s for s in ("1", "2")]:
+        if os.path.exists(stale):
+            os.remove(stale)
+    log = open(os.path.join(tmp, "profile-%s.log" % name), "wb")
+    prefix = ["taskset", "-c", "0"] if native else ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                                "--callgrind-out-file=" + out]
+    proc = subprocess.Popen(
+        prefix + [harness.SERVER, "--config", cfgp], stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True)
+    headers = dict(sk[service]["auth"])
+    path = "/v2/models/%s/infer" % service
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError("skiff-server exited; see %s" % log.name)
+            try:
+                status, _ = harness.post(port, path, body, headers, timeout=30)
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("no 200 within 600 s")
+            time.sleep(0.5)
+        # Warm-up: graph executor profiling runs, allocator pools, lazy init.
+        wrk(port, path, body_file, headers, conns, 3)
+        if native:
+            before = context_switches(proc.pid)
+            n = wrk(port, path, body_file, headers, conns, duration)
+            return n, context_switches(proc.pid) - before, None
+        subprocess.run(["callgrind_control", "-i", "on", str(proc.pid)], check=True,
+                       stdout=subprocess.DEVNULL)
+        n = wrk(port, path, body_file, headers, conns, duration)
+        subprocess.run(["callgrind_control", "-i", "off", str(proc.pid)], check=True,
+                       stdout=subprocess.DEVNULL)
+    finally:
+        proc.terminate()
+        proc.wait(120)
+        log.close()
+    ir = total_ir(out)
+    return n, ir, out
+
+
+def wrk(port, path, body_file, headers, conns, duration):
+    argv = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % duration, "--timeout", "30s", "-s",
+            harness.POST_LUA, "http://127.0.0.1:%d%s" % (port, path), "--", body_file]
+    argv += ["%s: %s" % kv for kv in headers.items()]
+    r = subprocess.run(argv, capture_output=True, text=True, check=True)
+    m = re.search(r"WRKRESULT requests=(\d+) .*non2xx=(\d+) connect=(\d+) read=(\d+) "
+                  r"write=(\d+) timeout=(\d+)", r.stdout)
+    if not m:
+        raise RuntimeError("wrk printed no WRKRESULT: %s %s" % (r.stdout, r.stderr))
+    errors = sum(int(x) for x in m.groups()[1:])
+    if errors:
+        raise RuntimeError("wrk saw %d errors: %s" % (errors, r.stdout))
+    return int(m.group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", default="mlp-key,cnn-key,mlp-batch")
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--tmp", default="/tmp/skiff-profile")
+    ap.add_argument("--switches", action="store_true",
+                    help="no valgrind: context switches per request of the server's threads")
+    args = ap.parse_args()
+    os.makedirs(os.path.join(args.tmp, "logs"), exist_ok=True)
+    sk = configs(args.tmp)
+    if args.switches:
+        print("%-12s %9s %15s %14s" % ("row", "requests", "ctx switches", "switches/req"))
+        for name in args.rows.split(","):
+            n, cs, _ = run_row(name, sk, args.tmp, args.duration, native=True)
+            print("%-12s %9d %15d %14.2f" % (name, n, cs, cs / max(n, 1)), flush=True)
+        return 0
+    print("%-12s %9s %15s %14s" % ("row", "requests", "instructions", "instr/request"))
+    for name in args.rows.split(","):
+        n, ir, out = run_row(name, sk, args.tmp, args.duration)
+        print("%-12s %9d %15d %14.0f   %s" % (name, n, ir, ir / max(n, 1), out), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
