@@ -98,6 +98,8 @@ TEST_F(ComputeAksCliTest, NoWaitThenShowRefreshesAndWaitFinishes) {
   EXPECT_EQ(Json({"computetarget", "show", "-n", "later", "--output", "json"})["provisioningState"],
             "Succeeded");
   EXPECT_EQ(arm_.Count("GET", "/managedClusters/later?"), gets);
+}
+
 // `model deploy --dry-run` on an aks target prints the Kubernetes objects and
 // changes nothing: no service record, no keys, no cluster call.
 TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
