@@ -342,27 +342,58 @@ StatusOr<json> AksComputeTarget::Refresh(const std::string& workspace_dir, const
   }
 }
 
-namespace {
-Status PartTwo() {
-  return Unimplemented("services on AKS are not implemented yet (compute-aks part 2)");
-}
-}  // namespace
 
 // --dry-run (config `dryRunOutput`): render, write the YAML, contact nothing.
-Status AksComputeTarget::DeployService(const ServiceSpec& spec) {
+StatusOr<ServiceLifecycle*> AksComputeTarget::Services() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (services_) return services_.get();
+  const AksConfig& c = options_.config;
+  if (c.target_name.empty() || c.workspace_dir.empty()) {
+    return FailedPrecondition("the aks plugin was made without `targetName`/`workspaceDir`; "
+                              "services are deployed through the SDK or CLI");
+  }
+  SKIFF_ASSIGN_OR_RETURN(services_, ServiceLifecycle::Create(ClusterDir(c.workspace_dir, c.target_name),
+                                                             c.target_name));
+  return services_.get();
+}
+
+Status AksComputeTarget::ApplyService(const ServiceSpec& spec) {
   if (!options_.config.dry_run_output.empty()) {
     return k8s::WriteDryRun(spec, options_.config, options_.config.dry_run_output);
   }
-  return PartTwo();
+  SKIFF_ASSIGN_OR_RETURN(std::vector<json> objects, k8s::RenderForTarget(spec, options_.config));
+  SKIFF_ASSIGN_OR_RETURN(ServiceLifecycle * services, Services());
+  Progress("Applying " + std::to_string(objects.size()) + " Kubernetes objects for '" + spec.name + "'");
+  return services->Apply(spec.name, objects);
+}
+
+Status AksComputeTarget::DeployService(const ServiceSpec& spec) {
+  return Guarded("aks deploy", [&] { return ApplyService(spec); });
 }
 Status AksComputeTarget::UpdateService(const ServiceSpec& spec) {
-  if (!options_.config.dry_run_output.empty()) {
-    return k8s::WriteDryRun(spec, options_.config, options_.config.dry_run_output);
-  }
-  return PartTwo();
+  return Guarded("aks update", [&] { return ApplyService(spec); });
 }
-Status AksComputeTarget::DeleteService(const std::string&) { return PartTwo(); }
-StatusOr<ServiceStatus> AksComputeTarget::GetState(const std::string&) { return PartTwo(); }
-StatusOr<std::string> AksComputeTarget::GetLogs(const std::string&, int32_t) { return PartTwo(); }
+Status AksComputeTarget::DeleteService(const std::string& service) {
+  return Guarded("aks delete service", [&]() -> Status {
+    SKIFF_ASSIGN_OR_RETURN(ServiceLifecycle * services, Services());
+    return services->Delete(service);
+  });
+}
+StatusOr<ServiceStatus> AksComputeTarget::GetState(const std::string& service) {
+  try {
+    SKIFF_ASSIGN_OR_RETURN(ServiceLifecycle * services, Services());
+    return services->State(service);
+  } catch (const std::exception& e) {
+    return Internal(std::string("aks state: unexpected error: ") + e.what());
+  }
+}
+StatusOr<std::string> AksComputeTarget::GetLogs(const std::string& service, int32_t num_lines) {
+  try {
+    SKIFF_ASSIGN_OR_RETURN(ServiceLifecycle * services, Services());
+    return services->Logs(service, num_lines);
+  } catch (const std::exception& e) {
+    return Internal(std::string("aks logs: unexpected error: ") + e.what());
+  }
+}
 
 }  // namespace skiff::compute_aks

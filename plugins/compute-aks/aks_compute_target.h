@@ -2,8 +2,10 @@
 // itself through Azure Resource Manager: create (PUT managedClusters + the
 // long-running operation), attach (GET), detach (local files only) and
 // delete (DELETE + the operation); each fetches or drops the cluster user
-// kubeconfig. Services on AKS come in part 2 (they return kUnimplemented).
-// See docs/compute-aks.md.
+// kubeconfig. Part 2 runs services on the cluster: the renderer (k8s/)
+// makes the objects, ServiceLifecycle applies them with the Kubernetes
+// client (kube/) and reads state and logs back. See docs/compute-aks.md and
+// docs/kubernetes.md.
 #pragma once
 
 #include <memory>
@@ -16,6 +18,7 @@
 #include "arm_client.h"
 #include "credentials.h"
 #include "long_running_operation.h"
+#include "service_lifecycle.h"
 #include "skiff/compute_target.h"
 
 namespace skiff::compute_aks {
@@ -51,7 +54,8 @@ class AksComputeTarget final : public ComputeTarget {
   // kFailedPrecondition for an attached cluster (detach it instead).
   Status Delete(const ComputeSpec& spec) override;
 
-  // Part 2: all kUnimplemented for now.
+  // Part 2 (service_lifecycle.h): render (k8s/), apply, prune; state from
+  // the rollouts and the router's load balancer; pod logs; delete by label.
   Status DeployService(const ServiceSpec& spec) override;
   Status UpdateService(const ServiceSpec& spec) override;
   Status DeleteService(const std::string& service) override;
@@ -86,6 +90,9 @@ class AksComputeTarget final : public ComputeTarget {
   AksTargetOptions options_;
   std::mutex mu_;
   std::unique_ptr<ArmClient> arm_;  // guarded by mu_; built on first use
+  std::unique_ptr<ServiceLifecycle> services_;  // guarded by mu_; built on first use
+  StatusOr<ServiceLifecycle*> Services();
+  Status ApplyService(const ServiceSpec& spec);
 };
 
 // The fields `show` prints, from an ARM managedCluster body, merged into `info`.

@@ -18,10 +18,12 @@ const std::set<std::string> kProvisioningKeys = {
     "clusterName",        "agentCount",         "vmSize",           "vcpus",
     "clusterPurpose",     "loadBalancerType",   "loadBalancerSubnet", "sslCname",
     "sslCertPemFile",     "sslKeyPemFile",      "kubernetesVersion", "dnsPrefix",
-    "wait",               "showOutput",         "kubernetes",       "dryRunOutput"};
+    "wait",               "showOutput",         "kubernetes",       "dryRunOutput",
+    "targetName",         "workspaceDir"};
 const std::set<std::string> kAttachKeys = {"configType",    "resourceId",  "subscriptionId",
                                            "resourceGroup", "clusterName", "clusterPurpose",
-                                           "showOutput",    "kubernetes",  "dryRunOutput"};
+                                           "showOutput",    "kubernetes",  "dryRunOutput",
+                                           "targetName",    "workspaceDir"};
 const std::set<std::string> kRefreshKeys = {"configType", "wait", "showOutput"};
 
 Status Field(const json& j, const char* key, std::string* out) {
@@ -154,6 +156,8 @@ StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
     return out;
   }
   SKIFF_RETURN_IF_ERROR(Field(j, "dryRunOutput", &out.dry_run_output));
+  SKIFF_RETURN_IF_ERROR(Field(j, "targetName", &out.target_name));
+  SKIFF_RETURN_IF_ERROR(Field(j, "workspaceDir", &out.workspace_dir));
   SKIFF_ASSIGN_OR_RETURN(
       out.kubernetes, k8s::ParseRenderOptions(j.contains("kubernetes") ? j["kubernetes"] : json()));
   if (out.is_attach) {

@@ -70,6 +70,9 @@ struct AksConfig {
   // create() options for `--dry-run`. Deploy/UpdateService then write the
   // rendered objects as YAML to this path and contact nothing.
   std::string dry_run_output;
+  // Set by the SDK when it makes the plugin for a stored target (never
+  // stored): where the target's files are, for services on the cluster.
+  std::string target_name, workspace_dir;
   std::vector<std::string> warnings;  // e.g. a DevTest cluster below 2 vCPUs
 };
 

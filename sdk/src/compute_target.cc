@@ -25,6 +25,14 @@ StatusOr<std::shared_ptr<skiff::ComputeTarget>> ComputeTarget::plugin() const {
       o["pluginPath"] = p;
     }
     options = o.dump();
+  } else if (record_.type == "aks") {
+    // Services on the cluster need the target's files (kubeconfig).
+    nlohmann::json o = nlohmann::json::parse(options.empty() ? "{}" : options, nullptr, false);
+    if (o.is_object()) {
+      o["targetName"] = record_.name;
+      o["workspaceDir"] = ws_.dir();
+      options = o.dump();
+    }
   }
   auto made = SharedPlugins().Create<skiff::ComputeTarget>(record_.type, options);
   if (!made.ok()) {

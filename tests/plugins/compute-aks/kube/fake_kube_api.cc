@@ -344,6 +344,15 @@ void FakeKubeApi::SetDeploymentStatus(const std::string& ns, const std::string& 
   Commit(path, std::move(s), "MODIFIED");
 }
 
+void FakeKubeApi::SetStatus(const std::string& path, json status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(path);
+  if (it == objects_.end()) throw std::runtime_error("SetStatus: no " + path);
+  Stored s = it->second;
+  s.object["status"] = std::move(status);
+  Commit(path, std::move(s), "MODIFIED");
+}
+
 void FakeKubeApi::PutPod(json pod, std::string log) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string ns = pod["metadata"].value("namespace", "default");

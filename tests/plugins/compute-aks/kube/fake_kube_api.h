@@ -83,6 +83,9 @@ class FakeKubeApi {
   int ApplyAs(const std::string& manager, const nlohmann::json& object, bool force = false);
   // Replaces status of Deployment ns/name (bumps resourceVersion, wakes watches).
   void SetDeploymentStatus(const std::string& ns, const std::string& name, nlohmann::json status);
+  // Replaces the status of the object at an API path (as a controller
+  // would: e.g. a Service's load-balancer address).
+  void SetStatus(const std::string& path, nlohmann::json status);
   // Adds or replaces a Pod (metadata.name/namespace/labels, spec, status).
   void PutPod(nlohmann::json pod, std::string log = "");
 

@@ -1,0 +1,190 @@
+#include "service_lifecycle.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "k8s/labels.h"
+#include "skiff/util/atomic_file.h"
+
+namespace skiff::compute_aks {
+namespace {
+
+using nlohmann::json;
+
+struct KindInfo {
+  const char* api_version;
+  const char* kind;
+};
+// What the renderer emits for a service, Namespace aside; deleted in this
+// order (front end first, so no traffic reaches a half-deleted version).
+constexpr KindInfo kServiceKinds[] = {
+    {"v1", "Service"},          {"apps/v1", "Deployment"}, {"autoscaling/v2", "HorizontalPodAutoscaler"},
+    {"policy/v1", "PodDisruptionBudget"}, {"v1", "ConfigMap"}, {"v1", "Secret"}};
+
+std::string Selector(const std::string& service) {
+  return std::string(k8s::kServiceLabel) + "=" + service;
+}
+
+std::string KeyOf(const json& object) {
+  return object.value("kind", "") + "/" + object["metadata"].value("name", "");
+}
+
+int Severity(kube::RolloutPhase phase) {
+  switch (phase) {
+    case kube::RolloutPhase::kComplete: return 0;
+    case kube::RolloutPhase::kProgressing: return 1;
+    case kube::RolloutPhase::kUnhealthy: return 2;
+    case kube::RolloutPhase::kFailed: return 3;
+  }
+  return 1;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ServiceLifecycle>> ServiceLifecycle::Create(std::string target_dir,
+                                                                     std::string target_name) {
+  auto config = kube::LoadKubeconfig(target_dir + "/kubeconfig", {});
+  if (!config.ok()) {
+    if (config.status().code() == StatusCode::kNotFound) {
+      return FailedPrecondition("compute target '" + target_name +
+                                "' has no kubeconfig yet; if it was created with --no-wait, run "
+                                "`skiff computetarget wait -n " + target_name + "` first");
+    }
+    return config.status().WithContext("compute target '" + target_name + "'");
+  }
+  kube::KubeClientOptions options;
+  options.config = std::move(config).value();
+  SKIFF_ASSIGN_OR_RETURN(auto client, kube::KubeClient::Create(std::move(options)));
+  return std::unique_ptr<ServiceLifecycle>(new ServiceLifecycle(std::move(target_dir), std::move(client)));
+}
+
+std::string ServiceLifecycle::RecordPath(const std::string& service) const {
+  return target_dir_ + "/services/" + service + ".json";
+}
+
+StatusOr<std::string> ServiceLifecycle::NamespaceOf(const std::string& service) const {
+  std::ifstream in(RecordPath(service));
+  if (!in) return NotFound("service '" + service + "' is not deployed on this target");
+  std::stringstream text;
+  text << in.rdbuf();
+  json record = json::parse(text.str(), nullptr, false);
+  if (!record.is_object() || !record.contains("namespace") || !record["namespace"].is_string()) {
+    return DataLoss(RecordPath(service) + " is damaged; delete the service and deploy it again");
+  }
+  return record["namespace"].get<std::string>();
+}
+
+Status ServiceLifecycle::Apply(const std::string& service, const std::vector<json>& objects) {
+  std::string ns;
+  std::vector<std::string> keep;
+  for (const json& object : objects) {
+    if (object.value("kind", "") == "Namespace") {
+      ns = object["metadata"].value("name", "");
+    } else {
+      keep.push_back(KeyOf(object));
+      if (ns.empty()) ns = object["metadata"].value("namespace", "");
+    }
+  }
+  if (ns.empty()) return InvalidArgument("the rendered objects name no namespace");
+  ::mkdir((target_dir_ + "/services").c_str(), 0700);
+  SKIFF_RETURN_IF_ERROR(WriteFileAtomically(
+      RecordPath(service), json{{"namespace", ns}, {"objects", keep}}.dump(2) + "\n", 0600));
+  for (const json& object : objects) {
+    auto applied = client_->Apply(object);
+    if (!applied.ok()) {
+      return applied.status().WithContext("applying " + KeyOf(object) + " in namespace " + ns);
+    }
+  }
+  return Prune(ns, service, keep);
+}
+
+Status ServiceLifecycle::Prune(const std::string& ns, const std::string& service,
+                               const std::vector<std::string>& keep) {
+  for (const KindInfo& k : kServiceKinds) {
+    SKIFF_ASSIGN_OR_RETURN(auto items, client_->List(k.api_version, k.kind, ns, Selector(service)));
+    for (json& item : items) {
+      if (!item.contains("kind")) item["kind"] = k.kind;
+      if (std::find(keep.begin(), keep.end(), KeyOf(item)) != keep.end()) continue;
+      Status deleted = client_->Delete(
+          {k.api_version, k.kind, ns, item["metadata"].value("name", "")});
+      if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
+    }
+  }
+  return OkStatus();
+}
+
+StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
+  SKIFF_ASSIGN_OR_RETURN(std::string ns, NamespaceOf(service));
+  SKIFF_ASSIGN_OR_RETURN(auto deployments, client_->List("apps/v1", "Deployment", ns, Selector(service)));
+  ServiceStatus status;
+  if (deployments.empty()) {
+    status.state = ServiceState::kFailed;
+    status.error = "no Deployment labelled " + Selector(service) + " in namespace " + ns;
+    return status;
+  }
+  kube::RolloutStatus worst;
+  worst.phase = kube::RolloutPhase::kComplete;
+  std::string worst_name;
+  for (const json& d : deployments) {
+    const std::string name = d["metadata"].value("name", "");
+    SKIFF_ASSIGN_OR_RETURN(kube::RolloutStatus r, client_->CheckRollout(ns, name));
+    if (Severity(r.phase) > Severity(worst.phase)) {
+      worst = r;
+      worst_name = name;
+    }
+  }
+  switch (worst.phase) {
+    case kube::RolloutPhase::kFailed: status.state = ServiceState::kFailed; break;
+    case kube::RolloutPhase::kUnhealthy: status.state = ServiceState::kUnhealthy; break;
+    case kube::RolloutPhase::kProgressing: status.state = ServiceState::kTransitioning; break;
+    case kube::RolloutPhase::kComplete: status.state = ServiceState::kHealthy; break;
+  }
+  if (worst.phase != kube::RolloutPhase::kComplete) {
+    status.error = "Deployment " + ns + "/" + worst_name + ": " +
+                   (worst.reason.empty() ? "" : worst.reason + ": ") +
+                   (worst.message.empty() ? kube::ProgressText(worst) : worst.message);
+    return status;
+  }
+  // Healthy once the front end has an address to score at.
+  auto front = client_->Get({"v1", "Service", ns, service});
+  if (!front.ok()) return front.status().WithContext("the router Service " + ns + "/" + service);
+  const json ingress =
+      front->value("/status/loadBalancer/ingress"_json_pointer, json::array());
+  std::string host;
+  if (ingress.is_array() && !ingress.empty()) {
+    host = ingress[0].value("ip", ingress[0].value("hostname", ""));
+  }
+  if (host.empty()) {
+    status.state = ServiceState::kTransitioning;
+    status.error = "waiting for the load balancer address of Service " + ns + "/" + service;
+    return status;
+  }
+  int port = 80;
+  const json ports = front->value("/spec/ports"_json_pointer, json::array());
+  if (ports.is_array() && !ports.empty()) port = ports[0].value("port", 80);
+  const std::string base = "http://" + host + (port == 80 ? "" : ":" + std::to_string(port));
+  status.scoring_uri = base + "/api/v1/service/" + service + "/score";
+  status.swagger_uri = base + "/api/v1/service/" + service + "/swagger.json";
+  return status;
+}
+
+StatusOr<std::string> ServiceLifecycle::Logs(const std::string& service, int32_t num_lines) {
+  SKIFF_ASSIGN_OR_RETURN(std::string ns, NamespaceOf(service));
+  return client_->PodLogs(ns,
+                          Selector(service) + ",app.kubernetes.io/component=" +
+                              k8s::kComponentModelVersion,
+                          num_lines > 0 ? num_lines : 0, "skiff-server");
+}
+
+Status ServiceLifecycle::Delete(const std::string& service) {
+  auto ns = NamespaceOf(service);
+  if (!ns.ok()) return ns.status().code() == StatusCode::kNotFound ? OkStatus() : ns.status();
+  SKIFF_RETURN_IF_ERROR(Prune(*ns, service, {}));
+  std::remove(RecordPath(service).c_str());
+  return OkStatus();
+}
+
+}  // namespace skiff::compute_aks

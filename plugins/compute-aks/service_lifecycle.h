@@ -1,0 +1,53 @@
+// ServiceLifecycle: a skiff service on the target's Kubernetes cluster, by
+// way of the renderer (k8s/) and the client (kube/):
+//   Deploy/Update  server-side apply every rendered object (Namespace first),
+//                  then delete the service's objects no longer rendered (a
+//                  removed endpoint version); records the namespace.
+//   State          every Deployment of the service through CheckRollout
+//                  (observedGeneration, updated and available replicas;
+//                  Unschedulable pods -> Unhealthy, CrashLoopBackOff/image
+//                  pull errors -> Failed with the pod's reason), plus the
+//                  router Service's load-balancer address for the URI.
+//   Logs           the model-version pods' logs.
+//   Delete         every object labelled skiff.io/service=<name> of the
+//                  kinds skiff renders, never the Namespace (it may be
+//                  shared) and nothing unlabelled.
+// State lives in <ws>/compute/<target>/services/<service>.json.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "kube/kube_client.h"
+#include "skiff/compute_target.h"
+
+namespace skiff::compute_aks {
+
+class ServiceLifecycle {
+ public:
+  // `target_dir`: <ws>/compute/<target>; the kubeconfig there is used.
+  static StatusOr<std::unique_ptr<ServiceLifecycle>> Create(std::string target_dir,
+                                                            std::string target_name);
+
+  Status Apply(const std::string& service, const std::vector<nlohmann::json>& objects);
+  StatusOr<ServiceStatus> State(const std::string& service);
+  StatusOr<std::string> Logs(const std::string& service, int32_t num_lines);
+  Status Delete(const std::string& service);
+
+ private:
+  ServiceLifecycle(std::string target_dir, std::unique_ptr<kube::KubeClient> client)
+      : target_dir_(std::move(target_dir)), client_(std::move(client)) {}
+  std::string RecordPath(const std::string& service) const;
+  StatusOr<std::string> NamespaceOf(const std::string& service) const;
+  // Deletes the service's labelled objects of the rendered kinds whose
+  // "Kind/name" is not in `keep` (all when `keep` is empty).
+  Status Prune(const std::string& ns, const std::string& service,
+               const std::vector<std::string>& keep);
+
+  const std::string target_dir_;
+  std::unique_ptr<kube::KubeClient> client_;
+};
+
+}  // namespace skiff::compute_aks

@@ -1,0 +1,176 @@
+// Services on the AKS target (compute-aks part 2) end to end through the
+// plugin object: the renderer's objects are server-side applied to
+// FakeKubeApi (which enforces SSA semantics), state follows the rollouts and
+// the router's load balancer, Unschedulable/CrashLoopBackOff map to
+// Unhealthy/Failed with the pod's reason, logs come from the model pods, an
+// update prunes what is no longer rendered, and delete removes exactly the
+// service's labelled objects.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "aks_compute_target.h"
+#include "fake_kube_api.h"
+#include "sample_specs.h"
+
+namespace skiff::compute_aks {
+namespace {
+
+using kube::testing::FakeKubeApi;
+using nlohmann::json;
+namespace fs = std::filesystem;
+using k8s::testing::MakeSpec;
+using k8s::testing::SampleVersion;
+
+json DeployStatus(int64_t observed, int64_t replicas, int64_t updated, int64_t available) {
+  return {{"observedGeneration", observed}, {"replicas", replicas},
+          {"updatedReplicas", updated},     {"readyReplicas", available},
+          {"availableReplicas", available}};
+}
+
+class ComputeAksServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "skiff-aks-svc-XXXXXX").string();
+    ws_ = ::mkdtemp(tmpl.data());
+    fs::create_directories(ws_ + "/compute/aks1");
+    std::ofstream(ws_ + "/compute/aks1/kubeconfig") << api_.KubeconfigYaml(FakeKubeApi::Auth::kToken);
+    json config = {{"configType", "attach"},
+                   {"resourceId", "/subscriptions/s/resourceGroups/r/providers/"
+                                  "Microsoft.ContainerService/managedClusters/c"},
+                   {"targetName", "aks1"},
+                   {"workspaceDir", ws_}};
+    AksTargetOptions o;
+    o.config = ParseAksConfig(config.dump()).value();
+    target_ = AksComputeTarget::Create(std::move(o)).value();
+  }
+  void TearDown() override { fs::remove_all(ws_); }
+
+  std::optional<json> Obj(const std::string& path) { return api_.Object(path); }
+  // A pod of Deployment ns/name, labelled as its template says.
+  json PodOf(const std::string& ns, const std::string& deployment, const std::string& pod,
+             json status) {
+    json d = *Obj("/apis/apps/v1/namespaces/" + ns + "/deployments/" + deployment);
+    return {{"metadata", {{"name", pod}, {"namespace", ns},
+                          {"labels", d["spec"]["template"]["metadata"]["labels"]}}},
+            {"spec", d["spec"]["template"]["spec"]},
+            {"status", std::move(status)}};
+  }
+  void SetLoadBalancer(const std::string& ns, const std::string& service, const std::string& ip) {
+    api_.SetStatus("/api/v1/namespaces/" + ns + "/services/" + service,
+                   {{"loadBalancer", {{"ingress", {{{"ip", ip}}}}}}});
+  }
+
+  FakeKubeApi api_;
+  std::string ws_;
+  std::unique_ptr<AksComputeTarget> target_;
+};
+
+TEST_F(ComputeAksServiceTest, DeployRollsOutThenHealthyAtTheLoadBalancer) {
+  ServiceSpec spec = MakeSpec("svc", R"({"namespace": "ml"})", {SampleVersion{"svc", 100, true}});
+  Status deployed = target_->DeployService(spec);
+  ASSERT_TRUE(deployed.ok()) << deployed.ToString();
+  ASSERT_TRUE(Obj("/api/v1/namespaces/ml"));
+  ASSERT_TRUE(Obj("/apis/apps/v1/namespaces/ml/deployments/svc-model"));
+  ASSERT_TRUE(Obj("/apis/apps/v1/namespaces/ml/deployments/svc-router"));
+  ASSERT_TRUE(Obj("/api/v1/namespaces/ml/services/svc"));
+  EXPECT_GT(api_.Count("PATCH", "fieldManager=skiff"), 5) << "server-side apply, as skiff";
+  EXPECT_EQ(api_.Count("PATCH", "force=true"), 0);
+
+  auto state = target_->GetState("svc");
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(state->state, ServiceState::kTransitioning) << "no rollout yet";
+
+  for (const char* d : {"svc-model", "svc-router"}) {
+    json current = *Obj(std::string("/apis/apps/v1/namespaces/ml/deployments/") + d);
+    const int64_t replicas = current["spec"].value("replicas", 1);
+    api_.SetDeploymentStatus("ml", d, DeployStatus(current["metadata"].value("generation", 1),
+                                                    replicas, replicas, replicas));
+  }
+  state = target_->GetState("svc");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->state, ServiceState::kTransitioning);
+  EXPECT_NE(state->error.find("load balancer"), std::string::npos) << state->error;
+
+  SetLoadBalancer("ml", "svc", "20.1.2.3");
+  state = target_->GetState("svc");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->state, ServiceState::kHealthy) << state->error;
+  EXPECT_EQ(state->scoring_uri, "http://20.1.2.3/api/v1/service/svc/score");
+  EXPECT_EQ(state->swagger_uri, "http://20.1.2.3/api/v1/service/svc/swagger.json");
+}
+
+TEST_F(ComputeAksServiceTest, PodProblemsBecomeUnhealthyOrFailedWithTheReason) {
+  ASSERT_TRUE(target_->DeployService(MakeSpec("svc", R"({"namespace": "ml"})", {SampleVersion{"svc", 100, true}})).ok());
+  api_.SetDeploymentStatus("ml", "svc-model", DeployStatus(1, 1, 1, 0));
+  api_.PutPod(PodOf("ml", "svc-model", "svc-model-a",
+                    {{"phase", "Pending"},
+                     {"conditions", {{{"type", "PodScheduled"}, {"status", "False"},
+                                      {"reason", "Unschedulable"},
+                                      {"message", "0/3 nodes are available: 3 Insufficient cpu."}}}}}));
+  auto state = target_->GetState("svc");
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(state->state, ServiceState::kUnhealthy);
+  EXPECT_NE(state->error.find("Insufficient cpu"), std::string::npos) << state->error;
+
+  api_.PutPod(PodOf("ml", "svc-model", "svc-model-b",
+                    {{"phase", "Running"},
+                     {"containerStatuses",
+                      {{{"name", "skiff-server"},
+                        {"state", {{"waiting", {{"reason", "CrashLoopBackOff"},
+                                                {"message", "back-off 40s"}}}}},
+                        {"lastState", {{"terminated", {{"exitCode", 1}}}}}}}}}),
+              "skiff-server: error: cannot load the service: bad model\n");
+  state = target_->GetState("svc");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->state, ServiceState::kFailed);
+  EXPECT_NE(state->error.find("CrashLoopBackOff"), std::string::npos) << state->error;
+
+  auto logs = target_->GetLogs("svc", 10);
+  ASSERT_TRUE(logs.ok()) << logs.status().ToString();
+  EXPECT_NE(logs->find("cannot load the service: bad model"), std::string::npos) << *logs;
+}
+
+TEST_F(ComputeAksServiceTest, UpdatePrunesARemovedVersionAndDeleteRemovesOnlyTheService) {
+  ServiceSpec two = MakeSpec("ep", R"({"namespace": "ml"})",
+                             {SampleVersion{"blue", 90, true}, SampleVersion{"green", 10, false}});
+  ASSERT_TRUE(target_->DeployService(two).ok());
+  ASSERT_TRUE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-green"));
+  // Someone else's object in the same namespace, and another skiff service.
+  ASSERT_EQ(api_.ApplyAs("ops", {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                                 {"metadata", {{"name", "ops-notes"}, {"namespace", "ml"}}},
+                                 {"data", {{"a", "b"}}}}),
+            201);
+  ASSERT_TRUE(target_->DeployService(MakeSpec("other", R"({"namespace": "ml"})")).ok());
+
+  ServiceSpec one = MakeSpec("ep", R"({"namespace": "ml"})", {SampleVersion{"blue", 100, true}});
+  Status updated = target_->UpdateService(one);
+  ASSERT_TRUE(updated.ok()) << updated.ToString();
+  EXPECT_TRUE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-blue"));
+  EXPECT_FALSE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-green")) << "pruned";
+  EXPECT_FALSE(Obj("/api/v1/namespaces/ml/services/ep-green"));
+
+  Status deleted = target_->DeleteService("ep");
+  ASSERT_TRUE(deleted.ok()) << deleted.ToString();
+  EXPECT_FALSE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-blue"));
+  EXPECT_FALSE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-router"));
+  EXPECT_FALSE(Obj("/api/v1/namespaces/ml/services/ep"));
+  EXPECT_TRUE(Obj("/api/v1/namespaces/ml")) << "the namespace may be shared";
+  EXPECT_TRUE(Obj("/api/v1/namespaces/ml/configmaps/ops-notes")) << "not skiff's";
+  EXPECT_TRUE(Obj("/apis/apps/v1/namespaces/ml/deployments/other-v1")) << "another service";
+  EXPECT_EQ(target_->GetState("ep").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(target_->DeleteService("ep").ok()) << "deleting again is a no-op";
+}
+
+TEST_F(ComputeAksServiceTest, NoKubeconfigSaysHowToGetOne) {
+  fs::remove(ws_ + "/compute/aks1/kubeconfig");
+  Status s = target_->DeployService(MakeSpec("svc", "{}"));
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_NE(s.message().find("skiff computetarget wait -n aks1"), std::string::npos) << s.message();
+  EXPECT_EQ(api_.requests().size(), 0u);
+}
+
+}  // namespace
+}  // namespace skiff::compute_aks
