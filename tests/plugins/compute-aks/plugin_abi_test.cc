@@ -44,7 +44,11 @@ TEST(ComputeAksPluginAbiTest, DescriptorAndValidatingCreate) {
   error = d->create(R"({"subscriptionId":"s","resourceGroup":"r","location":"eastus"})", &object);
   ASSERT_EQ(error, nullptr) << error->message;
   auto* target = static_cast<ComputeTarget*>(object);
-  EXPECT_EQ(target->GetState("x").status().code(), StatusCode::kUnimplemented);
+  // Made without targetName/workspaceDir (the SDK adds them): services are
+  // refused with a reason, across the boundary, without a throw.
+  auto state = target->GetState("x");
+  EXPECT_EQ(state.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(state.status().message().find("targetName"), std::string::npos);
   d->destroy(object);
 }
 
