@@ -28,7 +28,9 @@ Status Guarded(const char* what, F f) {
 
 Status CheckReadable(const std::string& path, const char* field) {
   std::ifstream in(path);
-  if (!in) return InvalidArgument(std::string("aks config: `") + field + "` '" + path + "' cannot be read");
+  if (!in)
+    return InvalidArgument(std::string("aks config: `") + field + "` '" + path +
+                           "' cannot be read");
   return OkStatus();
 }
 
@@ -146,7 +148,8 @@ Status AksComputeTarget::Delete(const ComputeSpec& spec) {
 
 Status AksComputeTarget::Detach(const ComputeSpec& spec) {
   return Guarded("aks detach", [&]() -> Status {
-    if (spec.workspace_dir.empty()) return InvalidArgument("compute spec: `workspace_dir` is empty");
+    if (spec.workspace_dir.empty())
+      return InvalidArgument("compute spec: `workspace_dir` is empty");
     if (spec.name.empty()) return InvalidArgument("compute spec: `name` is empty");
     return RemoveClusterFiles(spec.workspace_dir, spec.name);
   });
@@ -329,7 +332,8 @@ StatusOr<json> AksComputeTarget::Refresh(const std::string& workspace_dir, const
     if (state == "Succeeded") {
       info.erase("error");
       if (!KubeconfigExists(workspace_dir, name)) {
-        SKIFF_RETURN_IF_ERROR(FetchKubeconfig(*arm, ComputeSpec{name, "aks", "", workspace_dir}, ref));
+        SKIFF_RETURN_IF_ERROR(
+            FetchKubeconfig(*arm, ComputeSpec{name, "aks", "", workspace_dir}, ref));
       }
     }
     SKIFF_RETURN_IF_ERROR(WriteClusterInfo(workspace_dir, name, info));
@@ -342,18 +346,18 @@ StatusOr<json> AksComputeTarget::Refresh(const std::string& workspace_dir, const
   }
 }
 
-
 // --dry-run (config `dryRunOutput`): render, write the YAML, contact nothing.
 StatusOr<ServiceLifecycle*> AksComputeTarget::Services() {
   std::lock_guard<std::mutex> lock(mu_);
   if (services_) return services_.get();
   const AksConfig& c = options_.config;
   if (c.target_name.empty() || c.workspace_dir.empty()) {
-    return FailedPrecondition("the aks plugin was made without `targetName`/`workspaceDir`; "
-                              "services are deployed through the SDK or CLI");
+    return FailedPrecondition(
+        "the aks plugin was made without `targetName`/`workspaceDir`; "
+        "services are deployed through the SDK or CLI");
   }
-  SKIFF_ASSIGN_OR_RETURN(services_, ServiceLifecycle::Create(ClusterDir(c.workspace_dir, c.target_name),
-                                                             c.target_name));
+  SKIFF_ASSIGN_OR_RETURN(services_, ServiceLifecycle::Create(
+                                        ClusterDir(c.workspace_dir, c.target_name), c.target_name));
   return services_.get();
 }
 
@@ -363,7 +367,8 @@ Status AksComputeTarget::ApplyService(const ServiceSpec& spec) {
   }
   SKIFF_ASSIGN_OR_RETURN(std::vector<json> objects, k8s::RenderForTarget(spec, options_.config));
   SKIFF_ASSIGN_OR_RETURN(ServiceLifecycle * services, Services());
-  Progress("Applying " + std::to_string(objects.size()) + " Kubernetes objects for '" + spec.name + "'");
+  Progress("Applying " + std::to_string(objects.size()) + " Kubernetes objects for '" + spec.name +
+           "'");
   return services->Apply(spec.name, objects);
 }
 

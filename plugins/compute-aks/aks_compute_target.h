@@ -89,7 +89,7 @@ class AksComputeTarget final : public ComputeTarget {
 
   AksTargetOptions options_;
   std::mutex mu_;
-  std::unique_ptr<ArmClient> arm_;  // guarded by mu_; built on first use
+  std::unique_ptr<ArmClient> arm_;              // guarded by mu_; built on first use
   std::unique_ptr<ServiceLifecycle> services_;  // guarded by mu_; built on first use
   StatusOr<ServiceLifecycle*> Services();
   Status ApplyService(const ServiceSpec& spec);

@@ -14,21 +14,20 @@ namespace {
 using nlohmann::json;
 
 const std::set<std::string> kProvisioningKeys = {
-    "configType",         "subscriptionId",     "resourceGroup",    "location",
-    "clusterName",        "agentCount",         "vmSize",           "vcpus",
-    "clusterPurpose",     "loadBalancerType",   "loadBalancerSubnet", "sslCname",
-    "sslCertPemFile",     "sslKeyPemFile",      "kubernetesVersion", "dnsPrefix",
-    "wait",               "showOutput",         "kubernetes",       "dryRunOutput",
+    "configType",         "subscriptionId", "resourceGroup",  "location",       "clusterName",
+    "agentCount",         "vmSize",         "vcpus",          "clusterPurpose", "loadBalancerType",
+    "loadBalancerSubnet", "sslCname",       "sslCertPemFile", "sslKeyPemFile",  "kubernetesVersion",
+    "dnsPrefix",          "wait",           "showOutput",     "kubernetes",     "dryRunOutput",
     "targetName",         "workspaceDir"};
-const std::set<std::string> kAttachKeys = {"configType",    "resourceId",  "subscriptionId",
-                                           "resourceGroup", "clusterName", "clusterPurpose",
-                                           "showOutput",    "kubernetes",  "dryRunOutput",
-                                           "targetName",    "workspaceDir"};
+const std::set<std::string> kAttachKeys = {
+    "configType", "resourceId", "subscriptionId", "resourceGroup", "clusterName", "clusterPurpose",
+    "showOutput", "kubernetes", "dryRunOutput",   "targetName",    "workspaceDir"};
 const std::set<std::string> kRefreshKeys = {"configType", "wait", "showOutput"};
 
 Status Field(const json& j, const char* key, std::string* out) {
   if (!j.contains(key) || j[key].is_null()) return OkStatus();
-  if (!j[key].is_string()) return InvalidArgument(std::string("aks config: `") + key + "` must be a string");
+  if (!j[key].is_string())
+    return InvalidArgument(std::string("aks config: `") + key + "` must be a string");
   *out = j[key].get<std::string>();
   return OkStatus();
 }
@@ -39,14 +38,16 @@ Status Field(const json& j, const char* key, int* out) {
     return InvalidArgument(std::string("aks config: `") + key + "` must be an integer");
   }
   const auto v = j[key].get<int64_t>();
-  if (v < -1000000 || v > 1000000) return InvalidArgument(std::string("aks config: `") + key + "` is out of range");
+  if (v < -1000000 || v > 1000000)
+    return InvalidArgument(std::string("aks config: `") + key + "` is out of range");
   *out = static_cast<int>(v);
   return OkStatus();
 }
 
 Status Field(const json& j, const char* key, bool* out) {
   if (!j.contains(key) || j[key].is_null()) return OkStatus();
-  if (!j[key].is_boolean()) return InvalidArgument(std::string("aks config: `") + key + "` must be true or false");
+  if (!j[key].is_boolean())
+    return InvalidArgument(std::string("aks config: `") + key + "` must be true or false");
   *out = j[key].get<bool>();
   return OkStatus();
 }
@@ -119,9 +120,8 @@ Status ValidateProvisioning(AksProvisioningConfig& c, std::vector<std::string>* 
 
 Status ValidateTargetName(const std::string& name) {
   const bool chars_ok = !name.empty() && std::isalpha(static_cast<unsigned char>(name[0])) &&
-                        std::all_of(name.begin(), name.end(), [](unsigned char c) {
-                          return std::isalnum(c) || c == '-';
-                        });
+                        std::all_of(name.begin(), name.end(),
+                                    [](unsigned char c) { return std::isalnum(c) || c == '-'; });
   if (name.size() < 3 || name.size() > 24 || !chars_ok) {
     return InvalidArgument("AKS compute name '" + name +
                            "' must be 3-24 characters: letters, digits and '-', starting with "
@@ -176,8 +176,9 @@ StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
       }
       id = ClusterRef{sub, rg, name}.Id();
     } else if (!rg.empty() || !name.empty()) {
-      return InvalidArgument("aks attach config: give `resourceId` or `resourceGroup` + "
-                             "`clusterName`, not both");
+      return InvalidArgument(
+          "aks attach config: give `resourceId` or `resourceGroup` + "
+          "`clusterName`, not both");
     }
     SKIFF_ASSIGN_OR_RETURN(out.attach.cluster, ParseClusterId(id));
     return out;

@@ -35,7 +35,8 @@ StatusOr<HttpResponse> ArmClient::CallOnce(const std::string& method, const std:
                                            const std::string& body) {
   return sender_->Send([&]() -> StatusOr<HttpRequest> {
     SKIFF_ASSIGN_OR_RETURN(std::string token, tokens_->Token());
-    HttpRequest request{method, url, {{"Authorization", "Bearer " + token}, {"Accept", "application/json"}}, body};
+    HttpRequest request{
+        method, url, {{"Authorization", "Bearer " + token}, {"Accept", "application/json"}}, body};
     if (!body.empty() || method == "PUT" || method == "POST") {
       request.headers.emplace_back("Content-Type", "application/json");
     }
@@ -47,7 +48,8 @@ std::string ArmErrorDetail(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (!j.is_object() || !j.contains("error") || !j["error"].is_object()) return "";
   const auto& e = j["error"];
-  std::string code = e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
+  std::string code =
+      e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
   std::string message =
       e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : "";
   if (code.empty()) return message;
@@ -57,12 +59,24 @@ std::string ArmErrorDetail(const std::string& body) {
 Status ArmError(const HttpResponse& response, const std::string& what) {
   StatusCode code = StatusCode::kUnknown;
   switch (response.status) {
-    case 400: code = StatusCode::kInvalidArgument; break;
-    case 401: code = StatusCode::kUnauthenticated; break;
-    case 403: code = StatusCode::kPermissionDenied; break;
-    case 404: code = StatusCode::kNotFound; break;
-    case 409: code = StatusCode::kFailedPrecondition; break;
-    case 429: code = StatusCode::kResourceExhausted; break;
+    case 400:
+      code = StatusCode::kInvalidArgument;
+      break;
+    case 401:
+      code = StatusCode::kUnauthenticated;
+      break;
+    case 403:
+      code = StatusCode::kPermissionDenied;
+      break;
+    case 404:
+      code = StatusCode::kNotFound;
+      break;
+    case 409:
+      code = StatusCode::kFailedPrecondition;
+      break;
+    case 429:
+      code = StatusCode::kResourceExhausted;
+      break;
     default:
       if (response.status >= 500) code = StatusCode::kUnavailable;
   }

@@ -16,12 +16,18 @@ StatusOr<std::string> Base64Decode(const std::string& text) {
       continue;
     }
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else return DataLoss("base64: invalid character");
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
+    else
+      return DataLoss("base64: invalid character");
     if (padding) return DataLoss("base64: data after padding");
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;

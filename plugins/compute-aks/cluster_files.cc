@@ -39,7 +39,8 @@ Status WriteClusterInfo(const std::string& workspace_dir, const std::string& nam
   return WriteFileAtomically(dir + "/cluster.json", info.dump(2) + "\n", 0600);
 }
 
-StatusOr<nlohmann::json> ReadClusterInfo(const std::string& workspace_dir, const std::string& name) {
+StatusOr<nlohmann::json> ReadClusterInfo(const std::string& workspace_dir,
+                                         const std::string& name) {
   const std::string path = ClusterDir(workspace_dir, name) + "/cluster.json";
   std::ifstream in(path);
   if (!in) return NotFound("compute target '" + name + "' has no " + path);

@@ -39,7 +39,10 @@ class Poller {
  public:
   Poller(ArmClient& arm, const std::string& what, const LroOptions& options,
          const ProgressFn& progress)
-      : arm_(arm), what_(what), options_(options), progress_(progress),
+      : arm_(arm),
+        what_(what),
+        options_(options),
+        progress_(progress),
         deadline_(arm.clock().Now() + options.timeout) {}
 
   // Waits before the next poll; kDeadlineExceeded once the time is up.
@@ -48,8 +51,7 @@ class Poller {
     const auto interval = delay ? *delay : options_.default_interval;
     if (arm_.clock().Now() + interval > deadline_) {
       return DeadlineExceeded(what_ + " is still " + (state.empty() ? "running" : state) +
-                              " after " +
-                              std::to_string(options_.timeout.count() / 60000) +
+                              " after " + std::to_string(options_.timeout.count() / 60000) +
                               " min; it continues in Azure");
     }
     arm_.clock().Sleep(interval);

@@ -7,8 +7,10 @@ namespace skiff::compute_aks {
 std::string DnsPrefixFor(const std::string& cluster_name) {
   std::string out;
   for (unsigned char c : cluster_name) {
-    if (std::isalnum(c)) out += static_cast<char>(std::tolower(c));
-    else if (c == '-' && !out.empty()) out += '-';
+    if (std::isalnum(c))
+      out += static_cast<char>(std::tolower(c));
+    else if (c == '-' && !out.empty())
+      out += '-';
   }
   if (out.size() > 54) out.resize(54);
   while (!out.empty() && out.back() == '-') out.pop_back();
@@ -27,7 +29,8 @@ nlohmann::json ManagedClusterBody(const AksProvisioningConfig& c, const std::str
   json tags = {{"skiff-cluster-purpose", c.cluster_purpose},
                {"skiff-load-balancer-type", c.load_balancer_type}};
   if (c.load_balancer_type == "InternalLoadBalancer") {
-    const std::string& subnet = c.load_balancer_subnet.empty() ? "aks-subnet" : c.load_balancer_subnet;
+    const std::string& subnet =
+        c.load_balancer_subnet.empty() ? "aks-subnet" : c.load_balancer_subnet;
     // A subnet resource ID puts the nodes in that VNet (Azure CNI), so an
     // internal load balancer there is reachable; a bare subnet name is for
     // the scoring front end's Service annotation at deployment time.
@@ -40,10 +43,11 @@ nlohmann::json ManagedClusterBody(const AksProvisioningConfig& c, const std::str
     }
   }
   if (!c.ssl_cname.empty()) tags["skiff-ssl-cname"] = c.ssl_cname;
-  json properties = {{"dnsPrefix", c.dns_prefix.empty() ? DnsPrefixFor(cluster_name) : c.dns_prefix},
-                     {"enableRBAC", true},
-                     {"agentPoolProfiles", json::array({pool})},
-                     {"networkProfile", network}};
+  json properties = {
+      {"dnsPrefix", c.dns_prefix.empty() ? DnsPrefixFor(cluster_name) : c.dns_prefix},
+      {"enableRBAC", true},
+      {"agentPoolProfiles", json::array({pool})},
+      {"networkProfile", network}};
   if (!c.kubernetes_version.empty()) properties["kubernetesVersion"] = c.kubernetes_version;
   return json{{"location", c.location},
               {"tags", tags},

@@ -42,9 +42,8 @@ StatusOr<HttpResponse> RetrySender::Send(const std::function<StatusOr<HttpReques
     const std::chrono::milliseconds delay = server_delay ? *server_delay : NextBackoff(attempt);
     if (clock_->Now() + delay > deadline) {
       if (!result.ok()) {
-        return Status(result.status().code(),
-                      result.status().message() + " (gave up after " +
-                          std::to_string(attempt + 1) + " attempts)");
+        return Status(result.status().code(), result.status().message() + " (gave up after " +
+                                                  std::to_string(attempt + 1) + " attempts)");
       }
       return result;
     }

@@ -26,7 +26,7 @@ namespace skiff::compute_aks {
 struct RetryOptions {
   BackoffOptions backoff;
   std::chrono::milliseconds total{10 * 60 * 1000};  // per call, all attempts together
-  uint64_t seed = 0;                                 // 0: random
+  uint64_t seed = 0;                                // 0: random
 };
 
 class RetrySender {

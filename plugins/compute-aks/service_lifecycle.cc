@@ -20,9 +20,12 @@ struct KindInfo {
 };
 // What the renderer emits for a service, Namespace aside; deleted in this
 // order (front end first, so no traffic reaches a half-deleted version).
-constexpr KindInfo kServiceKinds[] = {
-    {"v1", "Service"},          {"apps/v1", "Deployment"}, {"autoscaling/v2", "HorizontalPodAutoscaler"},
-    {"policy/v1", "PodDisruptionBudget"}, {"v1", "ConfigMap"}, {"v1", "Secret"}};
+constexpr KindInfo kServiceKinds[] = {{"v1", "Service"},
+                                      {"apps/v1", "Deployment"},
+                                      {"autoscaling/v2", "HorizontalPodAutoscaler"},
+                                      {"policy/v1", "PodDisruptionBudget"},
+                                      {"v1", "ConfigMap"},
+                                      {"v1", "Secret"}};
 
 std::string Selector(const std::string& service) {
   return std::string(k8s::kServiceLabel) + "=" + service;
@@ -34,10 +37,14 @@ std::string KeyOf(const json& object) {
 
 int Severity(kube::RolloutPhase phase) {
   switch (phase) {
-    case kube::RolloutPhase::kComplete: return 0;
-    case kube::RolloutPhase::kProgressing: return 1;
-    case kube::RolloutPhase::kUnhealthy: return 2;
-    case kube::RolloutPhase::kFailed: return 3;
+    case kube::RolloutPhase::kComplete:
+      return 0;
+    case kube::RolloutPhase::kProgressing:
+      return 1;
+    case kube::RolloutPhase::kUnhealthy:
+      return 2;
+    case kube::RolloutPhase::kFailed:
+      return 3;
   }
   return 1;
 }
@@ -51,14 +58,16 @@ StatusOr<std::unique_ptr<ServiceLifecycle>> ServiceLifecycle::Create(std::string
     if (config.status().code() == StatusCode::kNotFound) {
       return FailedPrecondition("compute target '" + target_name +
                                 "' has no kubeconfig yet; if it was created with --no-wait, run "
-                                "`skiff computetarget wait -n " + target_name + "` first");
+                                "`skiff computetarget wait -n " +
+                                target_name + "` first");
     }
     return config.status().WithContext("compute target '" + target_name + "'");
   }
   kube::KubeClientOptions options;
   options.config = std::move(config).value();
   SKIFF_ASSIGN_OR_RETURN(auto client, kube::KubeClient::Create(std::move(options)));
-  return std::unique_ptr<ServiceLifecycle>(new ServiceLifecycle(std::move(target_dir), std::move(client)));
+  return std::unique_ptr<ServiceLifecycle>(
+      new ServiceLifecycle(std::move(target_dir), std::move(client)));
 }
 
 std::string ServiceLifecycle::RecordPath(const std::string& service) const {
@@ -108,8 +117,8 @@ Status ServiceLifecycle::Prune(const std::string& ns, const std::string& service
     for (json& item : items) {
       if (!item.contains("kind")) item["kind"] = k.kind;
       if (std::find(keep.begin(), keep.end(), KeyOf(item)) != keep.end()) continue;
-      Status deleted = client_->Delete(
-          {k.api_version, k.kind, ns, item["metadata"].value("name", "")});
+      Status deleted =
+          client_->Delete({k.api_version, k.kind, ns, item["metadata"].value("name", "")});
       if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
     }
   }
@@ -118,7 +127,8 @@ Status ServiceLifecycle::Prune(const std::string& ns, const std::string& service
 
 StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
   SKIFF_ASSIGN_OR_RETURN(std::string ns, NamespaceOf(service));
-  SKIFF_ASSIGN_OR_RETURN(auto deployments, client_->List("apps/v1", "Deployment", ns, Selector(service)));
+  SKIFF_ASSIGN_OR_RETURN(auto deployments,
+                         client_->List("apps/v1", "Deployment", ns, Selector(service)));
   ServiceStatus status;
   if (deployments.empty()) {
     status.state = ServiceState::kFailed;
@@ -137,10 +147,18 @@ StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
     }
   }
   switch (worst.phase) {
-    case kube::RolloutPhase::kFailed: status.state = ServiceState::kFailed; break;
-    case kube::RolloutPhase::kUnhealthy: status.state = ServiceState::kUnhealthy; break;
-    case kube::RolloutPhase::kProgressing: status.state = ServiceState::kTransitioning; break;
-    case kube::RolloutPhase::kComplete: status.state = ServiceState::kHealthy; break;
+    case kube::RolloutPhase::kFailed:
+      status.state = ServiceState::kFailed;
+      break;
+    case kube::RolloutPhase::kUnhealthy:
+      status.state = ServiceState::kUnhealthy;
+      break;
+    case kube::RolloutPhase::kProgressing:
+      status.state = ServiceState::kTransitioning;
+      break;
+    case kube::RolloutPhase::kComplete:
+      status.state = ServiceState::kHealthy;
+      break;
   }
   if (worst.phase != kube::RolloutPhase::kComplete) {
     status.error = "Deployment " + ns + "/" + worst_name + ": " +
@@ -151,8 +169,7 @@ StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
   // Healthy once the front end has an address to score at.
   auto front = client_->Get({"v1", "Service", ns, service});
   if (!front.ok()) return front.status().WithContext("the router Service " + ns + "/" + service);
-  const json ingress =
-      front->value("/status/loadBalancer/ingress"_json_pointer, json::array());
+  const json ingress = front->value("/status/loadBalancer/ingress"_json_pointer, json::array());
   std::string host;
   if (ingress.is_array() && !ingress.empty()) {
     host = ingress[0].value("ip", ingress[0].value("hostname", ""));
@@ -173,10 +190,9 @@ StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
 
 StatusOr<std::string> ServiceLifecycle::Logs(const std::string& service, int32_t num_lines) {
   SKIFF_ASSIGN_OR_RETURN(std::string ns, NamespaceOf(service));
-  return client_->PodLogs(ns,
-                          Selector(service) + ",app.kubernetes.io/component=" +
-                              k8s::kComponentModelVersion,
-                          num_lines > 0 ? num_lines : 0, "skiff-server");
+  return client_->PodLogs(
+      ns, Selector(service) + ",app.kubernetes.io/component=" + k8s::kComponentModelVersion,
+      num_lines > 0 ? num_lines : 0, "skiff-server");
 }
 
 Status ServiceLifecycle::Delete(const std::string& service) {

@@ -29,19 +29,19 @@ StatusOr<std::string> TokenSource::Token() {
 
 StatusOr<std::string> TokenSource::RequestToken() {
   ++requests_;
-  const std::string url = credentials_.authority_host + "/" + FormEncode(credentials_.tenant_id) +
-                          "/oauth2/v2.0/token";
-  const std::string form = "grant_type=client_credentials&client_id=" +
-                           FormEncode(credentials_.client_id) +
-                           "&client_secret=" + FormEncode(credentials_.client_secret) +
-                           "&scope=" + FormEncode(kArmScope);
+  const std::string url =
+      credentials_.authority_host + "/" + FormEncode(credentials_.tenant_id) + "/oauth2/v2.0/token";
+  const std::string form =
+      "grant_type=client_credentials&client_id=" + FormEncode(credentials_.client_id) +
+      "&client_secret=" + FormEncode(credentials_.client_secret) +
+      "&scope=" + FormEncode(kArmScope);
   const auto requested_at = sender_->clock().Now();
   auto reply = sender_->Send([&]() -> StatusOr<HttpRequest> {
-    return HttpRequest{"POST",
-                       url,
-                       {{"Content-Type", "application/x-www-form-urlencoded"},
-                        {"Accept", "application/json"}},
-                       form};
+    return HttpRequest{
+        "POST",
+        url,
+        {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}},
+        form};
   });
   const std::string what = "Azure AD token request to " + credentials_.authority_host +
                            " (tenant " + credentials_.tenant_id + ")";

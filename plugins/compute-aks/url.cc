@@ -26,9 +26,8 @@ StatusOr<Url> ParseUrl(const std::string& text) {
   if (url.scheme != "https" && url.scheme != "http") return bad("must use https");
   const size_t host_start = sep + 3;
   const size_t path_start = text.find_first_of("/?", host_start);
-  std::string authority = text.substr(host_start, path_start == std::string::npos
-                                                      ? std::string::npos
-                                                      : path_start - host_start);
+  std::string authority = text.substr(
+      host_start, path_start == std::string::npos ? std::string::npos : path_start - host_start);
   url.target = path_start == std::string::npos ? "/" : text.substr(path_start);
   if (url.target[0] == '?') url.target = "/" + url.target;
   if (authority.find('@') != std::string::npos) return bad("must not carry user info");
@@ -47,7 +46,8 @@ StatusOr<Url> ParseUrl(const std::string& text) {
   }
   if (url.host.empty()) return bad("has no host");
   if (url.port.empty()) url.port = url.https() ? "443" : "80";
-  if (!std::all_of(url.port.begin(), url.port.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+  if (!std::all_of(url.port.begin(), url.port.end(),
+                   [](unsigned char c) { return std::isdigit(c); }) ||
       url.port.size() > 5) {
     return bad("has a bad port");
   }
@@ -73,9 +73,10 @@ bool IsLoopbackHost(const std::string& host) {
 
 Status CheckTransportAllowed(const Url& url, const std::string& what) {
   if (url.https() || IsLoopbackHost(url.host)) return OkStatus();
-  return InvalidArgument(what + ": plain http:// to '" + url.host +
-                         "' is refused (credentials would travel in clear text); use https://, "
-                         "or a loopback address (127.0.0.1, ::1, localhost) for a local test server");
+  return InvalidArgument(
+      what + ": plain http:// to '" + url.host +
+      "' is refused (credentials would travel in clear text); use https://, "
+      "or a loopback address (127.0.0.1, ::1, localhost) for a local test server");
 }
 
 std::string FormEncode(const std::string& value) {

@@ -21,8 +21,16 @@ std::map<std::string, int> BuildTable() {
   std::map<std::string, int> t;
   // Dv2/DSv2 and the memory-optimised D11-D15: numbers are not vCPUs.
   for (const char* p : {"D", "DS"}) {
-    for (auto [n, v] : std::initializer_list<std::pair<int, int>>{
-             {1, 1}, {2, 2}, {3, 4}, {4, 8}, {5, 16}, {11, 2}, {12, 4}, {13, 8}, {14, 16}, {15, 20}}) {
+    for (auto [n, v] : std::initializer_list<std::pair<int, int>>{{1, 1},
+                                                                  {2, 2},
+                                                                  {3, 4},
+                                                                  {4, 8},
+                                                                  {5, 16},
+                                                                  {11, 2},
+                                                                  {12, 4},
+                                                                  {13, 8},
+                                                                  {14, 16},
+                                                                  {15, 20}}) {
       t[Lower(std::string("standard_") + p + std::to_string(n) + "_v2")] = v;
     }
   }
@@ -56,16 +64,40 @@ std::map<std::string, int> BuildTable() {
   AddNumbered(t, "F", "s", {1, 2, 4, 8, 16});
   AddNumbered(t, "A", "_v2", {1, 2, 4, 8});
   AddNumbered(t, "A", "m_v2", {2, 4, 8});
-  for (auto [name, v] : std::initializer_list<std::pair<const char*, int>>{
-           {"B1s", 1},          {"B1ms", 1},         {"B2s", 2},          {"B2ms", 2},
-           {"B4ms", 4},         {"B8ms", 8},         {"B12ms", 12},       {"B16ms", 16},
-           {"B20ms", 20},       {"NC6", 6},          {"NC12", 12},        {"NC24", 24},
-           {"NC6s_v2", 6},      {"NC12s_v2", 12},    {"NC24s_v2", 24},    {"NC6s_v3", 6},
-           {"NC12s_v3", 12},    {"NC24s_v3", 24},    {"NC4as_T4_v3", 4},  {"NC8as_T4_v3", 8},
-           {"NC16as_T4_v3", 16}, {"NC64as_T4_v3", 64}, {"NC24ads_A100_v4", 24},
-           {"NC48ads_A100_v4", 48}, {"NC96ads_A100_v4", 96}, {"NV6", 6}, {"NV12", 12},
-           {"NV24", 24},        {"NV12s_v3", 12},    {"ND6s", 6},         {"ND12s", 12},
-           {"ND24s", 24},       {"ND40rs_v2", 40},   {"ND96asr_v4", 96}}) {
+  for (auto [name, v] : std::initializer_list<std::pair<const char*, int>>{{"B1s", 1},
+                                                                           {"B1ms", 1},
+                                                                           {"B2s", 2},
+                                                                           {"B2ms", 2},
+                                                                           {"B4ms", 4},
+                                                                           {"B8ms", 8},
+                                                                           {"B12ms", 12},
+                                                                           {"B16ms", 16},
+                                                                           {"B20ms", 20},
+                                                                           {"NC6", 6},
+                                                                           {"NC12", 12},
+                                                                           {"NC24", 24},
+                                                                           {"NC6s_v2", 6},
+                                                                           {"NC12s_v2", 12},
+                                                                           {"NC24s_v2", 24},
+                                                                           {"NC6s_v3", 6},
+                                                                           {"NC12s_v3", 12},
+                                                                           {"NC24s_v3", 24},
+                                                                           {"NC4as_T4_v3", 4},
+                                                                           {"NC8as_T4_v3", 8},
+                                                                           {"NC16as_T4_v3", 16},
+                                                                           {"NC64as_T4_v3", 64},
+                                                                           {"NC24ads_A100_v4", 24},
+                                                                           {"NC48ads_A100_v4", 48},
+                                                                           {"NC96ads_A100_v4", 96},
+                                                                           {"NV6", 6},
+                                                                           {"NV12", 12},
+                                                                           {"NV24", 24},
+                                                                           {"NV12s_v3", 12},
+                                                                           {"ND6s", 6},
+                                                                           {"ND12s", 12},
+                                                                           {"ND24s", 24},
+                                                                           {"ND40rs_v2", 40},
+                                                                           {"ND96asr_v4", 96}}) {
     t[Lower(std::string("standard_") + name)] = v;
   }
   return t;

@@ -22,7 +22,8 @@ std::string DirName(const std::string& path) {
 Status WriteFileAtomically(const std::string& path, std::string_view contents, mode_t mode) {
   std::string tmp = path + ".tmp.XXXXXX";
   const int fd = ::mkstemp(tmp.data());  // 0600 whatever the umask
-  if (fd < 0) return Internal("cannot create a temp file for " + path + ": " + std::strerror(errno));
+  if (fd < 0)
+    return Internal("cannot create a temp file for " + path + ": " + std::strerror(errno));
   const auto fail = [&](const char* what) {
     const int e = errno;
     ::close(fd);

@@ -9,10 +9,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <condition_variable>
+#include <boost/dll/runtime_symbol_info.hpp>
 #include <chrono>
-#include <cstdlib>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -20,8 +21,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-
-#include <boost/dll/runtime_symbol_info.hpp>
 
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/http_server.h"
@@ -73,14 +72,17 @@ int main(int argc, char** argv) {
       watch_seconds = std::strtod(argv[++i], &end);
       if (end == argv[i] || *end != '\0' || watch_seconds < 0.1 || watch_seconds > 3600) {
         std::cerr << "skiff-server: error: --watch-config takes seconds between 0.1 and 3600, "
-                     "not '" << argv[i] << "'; " << kUsage << "\n";
+                     "not '"
+                  << argv[i] << "'; " << kUsage << "\n";
         return 2;
       }
     } else if (a == "--help" || a == "-h") {
-      std::cout << kUsage << "\n"
-                   "Serves one skiff service; see docs/server-config.md.\n"
-                   "  --watch-config S  re-read the config when its content changes (checked every S s)\n"
-                   "Example:\n  skiff-server --config ~/.skiff/services/my-svc/server.json\n";
+      std::cout
+          << kUsage
+          << "\n"
+             "Serves one skiff service; see docs/server-config.md.\n"
+             "  --watch-config S  re-read the config when its content changes (checked every S s)\n"
+             "Example:\n  skiff-server --config ~/.skiff/services/my-svc/server.json\n";
       return 0;
     } else {
       std::cerr << "skiff-server: error: unknown argument '" << a << "'; " << kUsage << "\n";
@@ -170,8 +172,10 @@ int main(int argc, char** argv) {
     if (sig == SIGHUP) {
       auto next = skiff::dataplane::ReadServerConfigFile(config_path);
       skiff::Status s = next.ok() ? plane.Apply(*next) : next.status();
-      Log(s.ok() ? "configuration reloaded" : "reload refused, still serving the previous "
-                                              "configuration: " + s.message());
+      Log(s.ok() ? "configuration reloaded"
+                 : "reload refused, still serving the previous "
+                   "configuration: " +
+                       s.message());
       continue;
     }
     break;  // SIGTERM / SIGINT

@@ -26,7 +26,8 @@ struct ParsedUrl {
 };
 
 std::optional<ParsedUrl> Parse(const std::string& url) {
-  static const std::regex re(R"(^http://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(/[^\s#]*)$)");
+  static const std::regex re(
+      R"(^http://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(/[^\s#]*)$)");
   std::smatch m;
   if (!std::regex_match(url, m, re)) return std::nullopt;
   ParsedUrl p{m[1], m[2].matched ? std::string(m[2]) : "80", m[3]};
@@ -78,7 +79,8 @@ class UpstreamModel final : public LoadedModel {
                       "signature: " + decoded.status().message());
     }
     std::vector<Tensor> outputs = std::move(decoded->inputs);
-    for (size_t i = 0; i < outputs.size(); ++i) outputs[i].name = options_.signature.outputs[i].name;
+    for (size_t i = 0; i < outputs.size(); ++i)
+      outputs[i].name = options_.signature.outputs[i].name;
     return outputs;
   }
 
@@ -88,8 +90,8 @@ class UpstreamModel final : public LoadedModel {
     json j = json::parse(text, nullptr, false);
     if (j.is_object() && j.contains("error") && j["error"].is_string()) detail = j["error"];
     if (detail.size() > 512) detail.resize(512);
-    const std::string message = "upstream " + options_.url + " answered " +
-                                std::to_string(status) + ": " + detail;
+    const std::string message =
+        "upstream " + options_.url + " answered " + std::to_string(status) + ": " + detail;
     if (status == 400) return InvalidArgument(message);
     if (status == 429 || status == 503) return Unavailable(message);
     if (status == 504) return DeadlineExceeded(message);
@@ -128,13 +130,15 @@ class UpstreamModel final : public LoadedModel {
       req.body() = body;
       req.prepare_payload();
       stream_.expires_after(options_.timeout);
-      error_code ec = RunStep(ioc_, [&](auto handler) { http::async_write(stream_, req, handler); });
+      error_code ec =
+          RunStep(ioc_, [&](auto handler) { http::async_write(stream_, req, handler); });
       beast::flat_buffer buffer;
       http::response_parser<http::string_body> parser;
       parser.body_limit(std::uint64_t{256} << 20);
       if (!ec) {
         stream_.expires_after(options_.timeout);
-        ec = RunStep(ioc_, [&](auto handler) { http::async_read(stream_, buffer, parser, handler); });
+        ec = RunStep(ioc_,
+                     [&](auto handler) { http::async_read(stream_, buffer, parser, handler); });
       }
       if (ec) {
         Close();

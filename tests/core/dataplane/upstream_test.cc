@@ -7,8 +7,8 @@
 
 #include <chrono>
 #include <filesystem>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "http_client.h"
 #include "sha256_hex.h"
@@ -34,7 +34,9 @@ json InferenceConfig() {
 
 std::string OipBody(float first) {
   return json{{"inputs",
-               {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {1, 4}},
+               {{{"name", "x"},
+                 {"datatype", "FP32"},
+                 {"shape", {1, 4}},
                  {"data", {first, 1.0, 2.0, 3.0}}}}}}
       .dump();
 }
@@ -85,7 +87,9 @@ class UpstreamTest : public ::testing::Test {
     return Start({{"service", "ep"},
                   {"deploymentConfig", {{"authEnabled", false}}},
                   {"versions",
-                   {{{"name", version}, {"artifactPath", "/dev/null"}, {"sha256", version},
+                   {{{"name", version},
+                     {"artifactPath", "/dev/null"},
+                     {"sha256", version},
                      {"inferenceConfig", InferenceConfig()}}}}});
   }
   static std::string InferUrl(uint16_t port) {
@@ -103,8 +107,10 @@ class UpstreamTest : public ::testing::Test {
             {"versions", versions}};
   }
   static json UpVersion(const std::string& name, int pct, uint16_t port, bool is_default = false) {
-    return {{"name", name},           {"trafficPercentile", pct},
-            {"isDefault", is_default}, {"upstream", InferUrl(port)},
+    return {{"name", name},
+            {"trafficPercentile", pct},
+            {"isDefault", is_default},
+            {"upstream", InferUrl(port)},
             {"inferenceConfig", InferenceConfig()}};
   }
   static std::map<std::string, std::string> Auth(const std::string& version = "") {
@@ -118,7 +124,8 @@ class UpstreamTest : public ::testing::Test {
     int total = 0;
     std::istringstream lines(m.body);
     for (std::string line; std::getline(lines, line);) {
-      if (line.rfind("skiff_requests_total", 0) == 0 && line.find("code=\"200\"") != std::string::npos) {
+      if (line.rfind("skiff_requests_total", 0) == 0 &&
+          line.find("code=\"200\"") != std::string::npos) {
         total += std::stoi(line.substr(line.rfind(' ') + 1));
       }
     }
@@ -152,8 +159,8 @@ TEST_F(UpstreamTest, RouterAuthenticatesThenForwardsToTheVersionServer) {
 TEST_F(UpstreamTest, SplitAndPinningChooseTheVersionServer) {
   blue_ = Backend("blue");
   green_ = Backend("green");
-  router_ = Start(RouterConfig({UpVersion("blue", 70, blue_.port(), true),
-                                UpVersion("green", 30, green_.port())}));
+  router_ = Start(RouterConfig(
+      {UpVersion("blue", 70, blue_.port(), true), UpVersion("green", 30, green_.port())}));
   HttpClient c(router_.port());
   for (int i = 0; i < 5; ++i) {
     Reply r = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth("green"));
@@ -176,8 +183,8 @@ TEST_F(UpstreamTest, SplitAndPinningChooseTheVersionServer) {
 
 TEST_F(UpstreamTest, UpstreamFailuresMapToGatewayStatusCodes) {
   blue_ = Backend("blue");
-  router_ = Start(RouterConfig({UpVersion("blue", 100, blue_.port(), true)},
-                               {{"scoringTimeoutMs", 200}}));
+  router_ = Start(
+      RouterConfig({UpVersion("blue", 100, blue_.port(), true)}, {{"scoringTimeoutMs", 200}}));
   HttpClient c(router_.port());
   Reply failed = c.Post("/v2/models/ep/infer", OipBody(-1.0f), Auth());  // the model throws
   EXPECT_EQ(failed.status, 502) << failed.body;
@@ -206,8 +213,8 @@ TEST(UpstreamConfigTest, UpstreamIsValidatedAndExclusiveWithAnArtifact) {
   json version = {{"name", "blue"},
                   {"upstream", "http://blue.ns.svc.cluster.local:5001/v2/models/ep/infer"},
                   {"inferenceConfig", InferenceConfig()}};
-  json config = {{"service", "ep"}, {"deploymentConfig", {{"authEnabled", false}}},
-                 {"versions", {version}}};
+  json config = {
+      {"service", "ep"}, {"deploymentConfig", {{"authEnabled", false}}}, {"versions", {version}}};
   auto ok = ParseServerConfig(config.dump());
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->versions[0].upstream, version["upstream"]);

@@ -67,7 +67,8 @@ class ComputeAksArmTest : public ::testing::Test {
     return {{"configType", "attach"},
             {"resourceId", std::string("/subscriptions/") + kSub +
                                "/resourceGroups/rg1/providers/Microsoft.ContainerService/"
-                               "managedClusters/" + cluster}};
+                               "managedClusters/" +
+                               cluster}};
   }
   ComputeSpec Spec(const std::string& name) { return ComputeSpec{name, "aks", "{}", ws_}; }
   json Info(const std::string& name) {
@@ -122,8 +123,8 @@ TEST_F(ComputeAksArmTest, CreateFollowsAzureAsyncOperationAndStoresKubeconfig) {
 }
 
 TEST_F(ComputeAksArmTest, PutBodyIsWhatTheFakeArmAccepts) {
-  auto target = Target(Create({{"loadBalancerType", "InternalLoadBalancer"},
-                                       {"loadBalancerSubnet", "ilb-subnet"}}));
+  auto target = Target(
+      Create({{"loadBalancerType", "InternalLoadBalancer"}, {"loadBalancerSubnet", "ilb-subnet"}}));
   ASSERT_TRUE(target->Provision(Spec("ilb1")).ok());
   json body = arm_.LastPutBody();
   EXPECT_EQ(body["location"], "eastus");
@@ -133,8 +134,9 @@ TEST_F(ComputeAksArmTest, PutBodyIsWhatTheFakeArmAccepts) {
 
 TEST_F(ComputeAksArmTest, FailedOperationSurfacesArmErrorCodeAndMessage) {
   arm_.SetOperationStates({"InProgress", "Failed"});
-  arm_.SetOperationError("QuotaExceeded", "Operation could not be completed as it results in "
-                                          "exceeding approved standardDv2Family Cores quota.");
+  arm_.SetOperationError("QuotaExceeded",
+                         "Operation could not be completed as it results in "
+                         "exceeding approved standardDv2Family Cores quota.");
   auto target = Target(Create());
   Status s = target->Provision(Spec("aks1"));
   EXPECT_EQ(s.code(), StatusCode::kAborted);
@@ -241,9 +243,12 @@ TEST_F(ComputeAksArmTest, UnknownTokenGets401) {
 
 TEST_F(ComputeAksArmTest, ServerRequiresApiVersion) {
   auto transport = MakeBeastTransport({});
-  auto r = transport->Send(HttpRequest{
-      "GET", arm_.url() + "/subscriptions/s/resourceGroups/r/providers/Microsoft.ContainerService/managedClusters/c",
-      {{"Authorization", std::string("Bearer ") + FakeArm::kFixedToken}}, ""});
+  auto r = transport->Send(
+      HttpRequest{"GET",
+                  arm_.url() + "/subscriptions/s/resourceGroups/r/providers/"
+                               "Microsoft.ContainerService/managedClusters/c",
+                  {{"Authorization", std::string("Bearer ") + FakeArm::kFixedToken}},
+                  ""});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 400);
   EXPECT_NE(r->body.find("MissingApiVersionParameter"), std::string::npos);

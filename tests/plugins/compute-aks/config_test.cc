@@ -96,16 +96,21 @@ TEST(ComputeAksConfigTest, RulesBeforeAnyCall) {
 }
 
 TEST(ComputeAksConfigTest, AttachConfig) {
-  auto c = ParseAksConfig(R"({"configType":"attach","resourceId":"/subscriptions/s/resourceGroups/r/providers/Microsoft.ContainerService/managedClusters/c"})");
+  auto c = ParseAksConfig(
+      R"({"configType":"attach","resourceId":"/subscriptions/s/resourceGroups/r/providers/Microsoft.ContainerService/managedClusters/c"})");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_TRUE(c->is_attach);
   EXPECT_EQ(c->attach.cluster.name, "c");
-  c = ParseAksConfig(R"({"configType":"attach","subscriptionId":"s","resourceGroup":"r","clusterName":"c"})");
+  c = ParseAksConfig(
+      R"({"configType":"attach","subscriptionId":"s","resourceGroup":"r","clusterName":"c"})");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->attach.cluster.resource_group, "r");
-  EXPECT_EQ(ParseAksConfig(R"({"configType":"attach","resourceId":"/subscriptions/s/oops"})").status().code(),
+  EXPECT_EQ(ParseAksConfig(R"({"configType":"attach","resourceId":"/subscriptions/s/oops"})")
+                .status()
+                .code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseAksConfig(R"({"configType":"attach"})").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseAksConfig(R"({"configType":"attach"})").status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 // The fields of the official example (api-version 2024-02-01) we send.
@@ -127,7 +132,8 @@ void ExpectOfficialShape(const json& body, const AksProvisioningConfig& c) {
   EXPECT_EQ(pool["mode"], "System");
   EXPECT_EQ(p["networkProfile"]["loadBalancerSku"], "standard");
   EXPECT_EQ(p["networkProfile"]["outboundType"], "loadBalancer");
-  EXPECT_FALSE(p.contains("servicePrincipalProfile")) << "a managed identity, no secrets in the body";
+  EXPECT_FALSE(p.contains("servicePrincipalProfile"))
+      << "a managed identity, no secrets in the body";
   EXPECT_FALSE(p.contains("windowsProfile"));
 }
 
@@ -150,7 +156,9 @@ TEST(ComputeAksBodyTest, FastProdDefault) {
 }
 
 TEST(ComputeAksBodyTest, DevTest) {
-  auto c = Config({{"clusterPurpose", "DevTest"}, {"agentCount", 1}, {"vmSize", "Standard_D2s_v3"},
+  auto c = Config({{"clusterPurpose", "DevTest"},
+                   {"agentCount", 1},
+                   {"vmSize", "Standard_D2s_v3"},
                    {"kubernetesVersion", "1.28.5"}});
   json body = ManagedClusterBody(c, "devtest1");
   ExpectOfficialShape(body, c);
@@ -159,7 +167,8 @@ TEST(ComputeAksBodyTest, DevTest) {
 }
 
 TEST(ComputeAksBodyTest, InternalLoadBalancerWithSubnet) {
-  auto c = Config({{"loadBalancerType", "InternalLoadBalancer"}, {"loadBalancerSubnet", "ilb-subnet"}});
+  auto c =
+      Config({{"loadBalancerType", "InternalLoadBalancer"}, {"loadBalancerSubnet", "ilb-subnet"}});
   json body = ManagedClusterBody(c, "ilb1");
   ExpectOfficialShape(body, c);
   EXPECT_EQ(body["tags"]["skiff-load-balancer-type"], "InternalLoadBalancer");
@@ -177,8 +186,8 @@ TEST(ComputeAksBodyTest, InternalLoadBalancerWithSubnet) {
 }
 
 TEST(ComputeAksBodyTest, Ssl) {
-  auto c = Config({{"sslCname", "www.contoso.com"}, {"sslCertPemFile", "/c.pem"},
-                   {"sslKeyPemFile", "/k.pem"}});
+  auto c = Config(
+      {{"sslCname", "www.contoso.com"}, {"sslCertPemFile", "/c.pem"}, {"sslKeyPemFile", "/k.pem"}});
   json body = ManagedClusterBody(c, "ssl1");
   ExpectOfficialShape(body, c);
   EXPECT_EQ(body["tags"]["skiff-ssl-cname"], "www.contoso.com");

@@ -58,9 +58,11 @@ std::map<std::string, std::string> ParseForm(const std::string& body) {
   size_t start = 0;
   while (start <= body.size()) {
     size_t amp = body.find('&', start);
-    std::string pair = body.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    std::string pair =
+        body.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
     size_t eq = pair.find('=');
-    if (eq != std::string::npos) out[UrlDecode(pair.substr(0, eq))] = UrlDecode(pair.substr(eq + 1));
+    if (eq != std::string::npos)
+      out[UrlDecode(pair.substr(0, eq))] = UrlDecode(pair.substr(eq + 1));
     if (amp == std::string::npos) break;
     start = amp + 1;
   }
@@ -193,7 +195,8 @@ void FakeArm::Handle(tcp::socket socket) {
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
     r.body = req.body();
-    for (const auto& f : req) r.headers[Lower(std::string(f.name_string()))] = std::string(f.value());
+    for (const auto& f : req)
+      r.headers[Lower(std::string(f.name_string()))] = std::string(f.value());
     Reply reply = Route(r);
     if (reply.drop) {
       const std::string partial = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"half";
@@ -222,30 +225,35 @@ FakeArm::Reply FakeArm::Route(const Recorded& r) {
     reply.drop = it->status == 0;
     reply.status = it->status == 0 ? 200 : it->status;
     reply.headers = it->headers;
-    reply.body = ErrorBody(it->status == 429 ? "TooManyRequests" : "InternalServerError",
-                           "injected fault");
+    reply.body =
+        ErrorBody(it->status == 429 ? "TooManyRequests" : "InternalServerError", "injected fault");
     if (--it->times <= 0) faults_.erase(it);
     return reply;
   }
-  if (r.method == "POST" && r.target.find("/oauth2/v2.0/token") != std::string::npos) return Token(r);
+  if (r.method == "POST" && r.target.find("/oauth2/v2.0/token") != std::string::npos)
+    return Token(r);
 
   const std::string auth = r.headers.count("authorization") ? r.headers.at("authorization") : "";
   const std::string token = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "";
-  const bool valid = token == kFixedToken ||
-                     std::find(issued_.begin(), issued_.end(), token) != issued_.end();
+  const bool valid =
+      token == kFixedToken || std::find(issued_.begin(), issued_.end(), token) != issued_.end();
   if (!valid) {
-    return {401, {{"WWW-Authenticate", "Bearer authorization_uri=\"x\""}},
-            ErrorBody("AuthenticationFailed", "Authentication failed. The 'Authorization' header "
-                                              "is missing or invalid."),
+    return {401,
+            {{"WWW-Authenticate", "Bearer authorization_uri=\"x\""}},
+            ErrorBody("AuthenticationFailed",
+                      "Authentication failed. The 'Authorization' header "
+                      "is missing or invalid."),
             false};
   }
   const size_t q = r.target.find('?');
   const std::string path = r.target.substr(0, q);
   const std::string query = q == std::string::npos ? "" : r.target.substr(q + 1);
   if (!std::regex_search(query, std::regex("(^|&)api-version=[0-9]{4}-[0-9]{2}-[0-9]{2}"))) {
-    return {400, {}, ErrorBody("MissingApiVersionParameter",
-                               "The api-version query parameter (?api-version=) is required for "
-                               "all requests."),
+    return {400,
+            {},
+            ErrorBody("MissingApiVersionParameter",
+                      "The api-version query parameter (?api-version=) is required for "
+                      "all requests."),
             false};
   }
   std::smatch m;
@@ -268,16 +276,23 @@ FakeArm::Reply FakeArm::Route(const Recorded& r) {
                          "/providers/Microsoft.ContainerService/managedClusters/" + name;
   const std::string key = Lower(id);
   auto cluster = clusters_.find(key);
-  const Reply not_found{404, {}, ErrorBody("ResourceNotFound",
-                                           "The Resource 'Microsoft.ContainerService/managedClusters/" +
-                                               name + "' under resource group '" + rg +
-                                               "' was not found."),
+  const Reply not_found{404,
+                        {},
+                        ErrorBody("ResourceNotFound",
+                                  "The Resource 'Microsoft.ContainerService/managedClusters/" +
+                                      name + "' under resource group '" + rg + "' was not found."),
                         false};
   if (creds) {
     if (r.method != "POST") return {405, {}, ErrorBody("MethodNotAllowed", r.method), false};
     if (cluster == clusters_.end()) return not_found;
-    const std::string kubeconfig = "apiVersion: v1\nkind: Config\nclusters:\n- name: " + name + "\n";
-    return {200, {}, json{{"kubeconfigs", json::array({{{"name", "clusterUser"}, {"value", Base64(kubeconfig)}}})}}.dump(), false};
+    const std::string kubeconfig =
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: " + name + "\n";
+    return {200,
+            {},
+            json{{"kubeconfigs",
+                  json::array({{{"name", "clusterUser"}, {"value", Base64(kubeconfig)}}})}}
+                .dump(),
+            false};
   }
   if (r.method == "GET") {
     if (cluster == clusters_.end()) return not_found;
@@ -310,17 +325,21 @@ FakeArm::Reply FakeArm::Route(const Recorded& r) {
     const json& pools = body["properties"].value("agentPoolProfiles", json());
     if (!pools.is_array() || pools.empty()) return invalid("agentPoolProfiles is required");
     for (const auto& p : pools) {
-      if (!p.contains("name") || !p.contains("count") || !p.contains("vmSize") || p.value("mode", "") != "System") {
+      if (!p.contains("name") || !p.contains("count") || !p.contains("vmSize") ||
+          p.value("mode", "") != "System") {
         return invalid("each agent pool needs name, count, vmSize and mode System");
       }
     }
-    json stored = {{"id", id}, {"name", name}, {"location", body["location"]},
+    json stored = {{"id", id},
+                   {"name", name},
+                   {"location", body["location"]},
                    {"type", "Microsoft.ContainerService/ManagedClusters"},
                    {"tags", body.value("tags", json::object())},
                    {"properties", body["properties"]}};
     stored["properties"]["provisioningState"] = "Creating";
     stored["properties"]["kubernetesVersion"] = "1.28.5";
-    stored["properties"]["fqdn"] = name + "-dns.hcp." + body["location"].get<std::string>() + ".azmk8s.io";
+    stored["properties"]["fqdn"] =
+        name + "-dns.hcp." + body["location"].get<std::string>() + ".azmk8s.io";
     clusters_[key] = stored;
     return StartOperation("create", key, sub, body["location"], location_only_ ? 202 : 201,
                           location_only_ ? "" : stored.dump(), location_only_);
@@ -357,8 +376,8 @@ FakeArm::Reply FakeArm::StartOperation(const std::string& kind, const std::strin
                                        int status, const std::string& body, bool location_only) {
   const std::string id = "op-" + std::to_string(next_op_++);
   operations_[id] = Operation{kind, key, 0};
-  const std::string base = (public_origin_.empty() ? url() : public_origin_) + "/subscriptions/" + sub +
-                           "/providers/Microsoft.ContainerService/locations/" + location;
+  const std::string base = (public_origin_.empty() ? url() : public_origin_) + "/subscriptions/" +
+                           sub + "/providers/Microsoft.ContainerService/locations/" + location;
   Reply reply{status, {}, body, false};
   if (!location_only) {
     reply.headers["Azure-AsyncOperation"] = base + "/operations/" + id + "?api-version=2016-03-30";
@@ -429,13 +448,23 @@ FakeArm::Reply FakeArm::Token(const Recorded& r) {
     return bad("invalid_request", "AADSTS900144: wrong content type " + type);
   }
   auto form = ParseForm(r.body);
-  if (form["grant_type"] != "client_credentials") return bad("unsupported_grant_type", "grant_type");
-  if (form["scope"] != "https://management.azure.com/.default") return bad("invalid_scope", "scope");
+  if (form["grant_type"] != "client_credentials")
+    return bad("unsupported_grant_type", "grant_type");
+  if (form["scope"] != "https://management.azure.com/.default")
+    return bad("invalid_scope", "scope");
   if (form["client_id"] != kClientId) return bad("unauthorized_client", "AADSTS700016: client_id");
-  if (form["client_secret"] != kClientSecret) return bad("invalid_client", "AADSTS7000215: Invalid client secret provided.");
+  if (form["client_secret"] != kClientSecret)
+    return bad("invalid_client", "AADSTS7000215: Invalid client secret provided.");
   const std::string token = "issued-" + std::to_string(issued_.size() + 1);
   issued_.push_back(token);
-  return {200, {}, json{{"token_type", "Bearer"}, {"expires_in", 3599}, {"ext_expires_in", 3599}, {"access_token", token}}.dump(), false};
+  return {200,
+          {},
+          json{{"token_type", "Bearer"},
+               {"expires_in", 3599},
+               {"ext_expires_in", 3599},
+               {"access_token", token}}
+              .dump(),
+          false};
 }
 
 }  // namespace skiff::compute_aks::testing

@@ -15,7 +15,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-const auto kNow = std::chrono::system_clock::from_time_t(784111777);  // Sun, 06 Nov 1994 08:49:37 GMT
+const auto kNow =
+    std::chrono::system_clock::from_time_t(784111777);  // Sun, 06 Nov 1994 08:49:37 GMT
 
 TEST(ComputeAksRetryAfterTest, Seconds) {
   EXPECT_EQ(ParseRetryAfter({{"retry-after", "7"}}, kNow), milliseconds(7000));
@@ -113,20 +114,24 @@ TEST(ComputeAksUrlTest, LoopbackOnlyForHttp) {
 
 TEST(ComputeAksResourceIdTest, ParsesAndRejects) {
   auto ref = ParseClusterId(
-      "/subscriptions/s1/resourcegroups/rg1/providers/microsoft.containerservice/MANAGEDCLUSTERS/c1");
+      "/subscriptions/s1/resourcegroups/rg1/providers/microsoft.containerservice/MANAGEDCLUSTERS/"
+      "c1");
   ASSERT_TRUE(ref.ok()) << ref.status().ToString();
   EXPECT_EQ(ref->subscription_id, "s1");
   EXPECT_EQ(ref->resource_group, "rg1");
   EXPECT_EQ(ref->name, "c1");
   EXPECT_EQ(ref->Id(),
-            "/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1");
+            "/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.ContainerService/"
+            "managedClusters/c1");
   for (const char* bad :
-       {"", "subscriptions/s/resourceGroups/r/providers/Microsoft.ContainerService/managedClusters/c",
+       {"",
+        "subscriptions/s/resourceGroups/r/providers/Microsoft.ContainerService/managedClusters/c",
         "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/virtualMachines/c",
         "/subscriptions/s/resourceGroups/r/providers/Microsoft.ContainerService/managedClusters",
         "/subscriptions/s/resourceGroups//providers/Microsoft.ContainerService/managedClusters/c",
         "/subscriptions/s/resourceGroups/r/providers/Microsoft.ContainerService/managedClusters/c/",
-        "/subscriptions/s/resourceGroups/r/providers/Microsoft.ContainerService/managedClusters/c/x"}) {
+        "/subscriptions/s/resourceGroups/r/providers/Microsoft.ContainerService/managedClusters/c/"
+        "x"}) {
     auto r = ParseClusterId(bad);
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
   }

@@ -25,8 +25,10 @@ using k8s::testing::MakeSpec;
 using k8s::testing::SampleVersion;
 
 json DeployStatus(int64_t observed, int64_t replicas, int64_t updated, int64_t available) {
-  return {{"observedGeneration", observed}, {"replicas", replicas},
-          {"updatedReplicas", updated},     {"readyReplicas", available},
+  return {{"observedGeneration", observed},
+          {"replicas", replicas},
+          {"updatedReplicas", updated},
+          {"readyReplicas", available},
           {"availableReplicas", available}};
 }
 
@@ -36,10 +38,12 @@ class ComputeAksServiceTest : public ::testing::Test {
     std::string tmpl = (fs::temp_directory_path() / "skiff-aks-svc-XXXXXX").string();
     ws_ = ::mkdtemp(tmpl.data());
     fs::create_directories(ws_ + "/compute/aks1");
-    std::ofstream(ws_ + "/compute/aks1/kubeconfig") << api_.KubeconfigYaml(FakeKubeApi::Auth::kToken);
+    std::ofstream(ws_ + "/compute/aks1/kubeconfig")
+        << api_.KubeconfigYaml(FakeKubeApi::Auth::kToken);
     json config = {{"configType", "attach"},
-                   {"resourceId", "/subscriptions/s/resourceGroups/r/providers/"
-                                  "Microsoft.ContainerService/managedClusters/c"},
+                   {"resourceId",
+                    "/subscriptions/s/resourceGroups/r/providers/"
+                    "Microsoft.ContainerService/managedClusters/c"},
                    {"targetName", "aks1"},
                    {"workspaceDir", ws_}};
     AksTargetOptions o;
@@ -53,8 +57,10 @@ class ComputeAksServiceTest : public ::testing::Test {
   json PodOf(const std::string& ns, const std::string& deployment, const std::string& pod,
              json status) {
     json d = *Obj("/apis/apps/v1/namespaces/" + ns + "/deployments/" + deployment);
-    return {{"metadata", {{"name", pod}, {"namespace", ns},
-                          {"labels", d["spec"]["template"]["metadata"]["labels"]}}},
+    return {{"metadata",
+             {{"name", pod},
+              {"namespace", ns},
+              {"labels", d["spec"]["template"]["metadata"]["labels"]}}},
             {"spec", d["spec"]["template"]["spec"]},
             {"status", std::move(status)}};
   }
@@ -86,8 +92,9 @@ TEST_F(ComputeAksServiceTest, DeployRollsOutThenHealthyAtTheLoadBalancer) {
   for (const char* d : {"svc-model", "svc-router"}) {
     json current = *Obj(std::string("/apis/apps/v1/namespaces/ml/deployments/") + d);
     const int64_t replicas = current["spec"].value("replicas", 1);
-    api_.SetDeploymentStatus("ml", d, DeployStatus(current["metadata"].value("generation", 1),
-                                                    replicas, replicas, replicas));
+    api_.SetDeploymentStatus(
+        "ml", d,
+        DeployStatus(current["metadata"].value("generation", 1), replicas, replicas, replicas));
   }
   state = target_->GetState("svc");
   ASSERT_TRUE(state.ok());
@@ -103,26 +110,32 @@ TEST_F(ComputeAksServiceTest, DeployRollsOutThenHealthyAtTheLoadBalancer) {
 }
 
 TEST_F(ComputeAksServiceTest, PodProblemsBecomeUnhealthyOrFailedWithTheReason) {
-  ASSERT_TRUE(target_->DeployService(MakeSpec("svc", R"({"namespace": "ml"})", {SampleVersion{"svc", 100, true}})).ok());
+  ASSERT_TRUE(target_
+                  ->DeployService(
+                      MakeSpec("svc", R"({"namespace": "ml"})", {SampleVersion{"svc", 100, true}}))
+                  .ok());
   api_.SetDeploymentStatus("ml", "svc-model", DeployStatus(1, 1, 1, 0));
   api_.PutPod(PodOf("ml", "svc-model", "svc-model-a",
                     {{"phase", "Pending"},
-                     {"conditions", {{{"type", "PodScheduled"}, {"status", "False"},
-                                      {"reason", "Unschedulable"},
-                                      {"message", "0/3 nodes are available: 3 Insufficient cpu."}}}}}));
+                     {"conditions",
+                      {{{"type", "PodScheduled"},
+                        {"status", "False"},
+                        {"reason", "Unschedulable"},
+                        {"message", "0/3 nodes are available: 3 Insufficient cpu."}}}}}));
   auto state = target_->GetState("svc");
   ASSERT_TRUE(state.ok()) << state.status().ToString();
   EXPECT_EQ(state->state, ServiceState::kUnhealthy);
   EXPECT_NE(state->error.find("Insufficient cpu"), std::string::npos) << state->error;
 
-  api_.PutPod(PodOf("ml", "svc-model", "svc-model-b",
-                    {{"phase", "Running"},
-                     {"containerStatuses",
-                      {{{"name", "skiff-server"},
-                        {"state", {{"waiting", {{"reason", "CrashLoopBackOff"},
-                                                {"message", "back-off 40s"}}}}},
-                        {"lastState", {{"terminated", {{"exitCode", 1}}}}}}}}}),
-              "skiff-server: error: cannot load the service: bad model\n");
+  api_.PutPod(
+      PodOf("ml", "svc-model", "svc-model-b",
+            {{"phase", "Running"},
+             {"containerStatuses",
+              {{{"name", "skiff-server"},
+                {"state",
+                 {{"waiting", {{"reason", "CrashLoopBackOff"}, {"message", "back-off 40s"}}}}},
+                {"lastState", {{"terminated", {{"exitCode", 1}}}}}}}}}),
+      "skiff-server: error: cannot load the service: bad model\n");
   state = target_->GetState("svc");
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->state, ServiceState::kFailed);
@@ -139,7 +152,8 @@ TEST_F(ComputeAksServiceTest, UpdatePrunesARemovedVersionAndDeleteRemovesOnlyThe
   ASSERT_TRUE(target_->DeployService(two).ok());
   ASSERT_TRUE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-green"));
   // Someone else's object in the same namespace, and another skiff service.
-  ASSERT_EQ(api_.ApplyAs("ops", {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+  ASSERT_EQ(api_.ApplyAs("ops", {{"apiVersion", "v1"},
+                                 {"kind", "ConfigMap"},
                                  {"metadata", {{"name", "ops-notes"}, {"namespace", "ml"}}},
                                  {"data", {{"a", "b"}}}}),
             201);

@@ -1,12 +1,12 @@
 #include "tls_front.h"
 
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
 namespace skiff::compute_aks::testing {
 namespace {
@@ -24,8 +24,10 @@ void Run(const std::string& command) {
   while (p != nullptr && std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
   const int rc = p == nullptr ? -1 : ::pclose(p);
   if (rc != 0) {
-    std::fprintf(stderr, "TestPki: `%s` failed (is the openssl command installed? "
-                 "scripts/deps installs it):\n%s\n", command.c_str(), out.c_str());
+    std::fprintf(stderr,
+                 "TestPki: `%s` failed (is the openssl command installed? "
+                 "scripts/deps installs it):\n%s\n",
+                 command.c_str(), out.c_str());
     std::abort();
   }
 }
