@@ -24,6 +24,7 @@ constexpr KindInfo kServiceKinds[] = {{"v1", "Service"},
                                       {"apps/v1", "Deployment"},
                                       {"autoscaling/v2", "HorizontalPodAutoscaler"},
                                       {"policy/v1", "PodDisruptionBudget"},
+                                      {"networking.k8s.io/v1", "NetworkPolicy"},
                                       {"v1", "ConfigMap"},
                                       {"v1", "Secret"}};
 

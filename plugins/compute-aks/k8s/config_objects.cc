@@ -22,6 +22,7 @@ json ServerSecret(const ServicePlan& plan,
   json data = json::object();
   for (const VersionPlan& v : plan.versions)
     data[ServerConfigKey(v)] = v.server_config.dump(2) + "\n";
+  data[RouterConfigKey()] = plan.router_server_config.dump(2) + "\n";
   for (const auto& [file, contents] : signing_key_files) {
     data[std::string(kSigningKeyPrefix) + file] = contents;
   }
@@ -35,7 +36,7 @@ json ServerSecret(const ServicePlan& plan,
           {"stringData", data}};
 }
 
-json ConfigConfigMap(const ServicePlan& plan, const std::string& nginx_conf) {
+json ConfigConfigMap(const ServicePlan& plan) {
   json data = json::object();
   json routing = {{"service", plan.service}, {"versions", json::array()}};
   for (const VersionPlan& v : plan.versions) {
@@ -47,7 +48,6 @@ json ConfigConfigMap(const ServicePlan& plan, const std::string& nginx_conf) {
                                    {"kubernetesService", v.object_name}});
   }
   data["routing.json"] = routing.dump(2) + "\n";
-  data["nginx.conf"] = nginx_conf;
   return {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
           {"metadata",

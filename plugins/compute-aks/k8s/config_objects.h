@@ -1,7 +1,8 @@
 // The service's configuration objects: its Namespace, the Secret with every
-// version pod's server.json (key digests, never raw keys) and the token
-// signing-key files, and the ConfigMap with the inference configs, the
-// routing table and the router's nginx.conf.
+// version pod's server.json, the router's server.json (key digests, never
+// raw keys) and the token signing-key files, and the ConfigMap with the
+// inference configs and the routing table (for people and tools; the router
+// reads its server.json).
 #pragma once
 
 #include <map>
@@ -14,14 +15,14 @@ namespace skiff::compute_aks::k8s {
 
 nlohmann::json NamespaceObject(const ServicePlan& plan);
 
-// stringData: server-<version>.json per version, signing-keys.<file> per
+// stringData: server-<version>.json per version, server-router.json,
+// signing-keys.<file> per
 // `signing_key_files` entry (file name -> contents).
 nlohmann::json ServerSecret(const ServicePlan& plan,
                             const std::map<std::string, std::string>& signing_key_files);
 
 // data: inference-<version>.json, routing.json ({"service", "versions":
-// [{name, trafficPercentile, isDefault, isControl, kubernetesService}]}),
-// nginx.conf.
-nlohmann::json ConfigConfigMap(const ServicePlan& plan, const std::string& nginx_conf);
+// [{name, trafficPercentile, isDefault, isControl, kubernetesService}]}).
+nlohmann::json ConfigConfigMap(const ServicePlan& plan);
 
 }  // namespace skiff::compute_aks::k8s

@@ -19,7 +19,7 @@ inline constexpr const char* kModelsDir = "/var/lib/skiff/models";
 // Request log and data collection (emptyDir).
 inline constexpr const char* kDataDir = "/var/lib/skiff/data";
 inline constexpr const char* kTmpDir = "/tmp";
-// The router's nginx.conf from the ConfigMap.
+// The router's server.json (from the Secret).
 inline constexpr const char* kRouterConfigDir = "/etc/skiff/router";
 
 // Container ports.

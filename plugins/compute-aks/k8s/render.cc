@@ -3,7 +3,6 @@
 #include <openssl/sha.h>
 
 #include "k8s/config_objects.h"
-#include "k8s/router_config.h"
 #include "k8s/router_objects.h"
 #include "k8s/scaling_objects.h"
 #include "k8s/service_plan.h"
@@ -58,22 +57,24 @@ StatusOr<std::vector<nlohmann::json>> RenderService(const RenderInput& input) {
       key_names.push_back(name);
     }
   }
-  const std::string nginx_conf = RouterNginxConf(plan);
   std::string keys_digest;
   for (const auto& [name, contents] : key_files) keys_digest += name + ":" + Sha256Hex(contents);
 
   std::vector<nlohmann::json> out;
   out.push_back(NamespaceObject(plan));
   out.push_back(ServerSecret(plan, key_files));
-  out.push_back(ConfigConfigMap(plan, nginx_conf));
+  out.push_back(ConfigConfigMap(plan));
+  out.push_back(VersionNetworkPolicy(plan));
   for (const VersionPlan& v : plan.versions) {
-    const std::string config_sha = Sha256Hex(v.server_config.dump() + keys_digest);
-    out.push_back(VersionDeployment(plan, v, input.options, key_names, config_sha));
+    // Version pods run without auth (the router authenticates): no keys.
+    const std::string config_sha = Sha256Hex(v.server_config.dump());
+    out.push_back(VersionDeployment(plan, v, input.options, {}, config_sha));
     out.push_back(VersionService(plan, v));
     if (auto hpa = VersionAutoscaler(plan, v)) out.push_back(std::move(*hpa));
     out.push_back(VersionDisruptionBudget(plan, v));
   }
-  out.push_back(RouterDeployment(plan, input.cluster, input.options, Sha256Hex(nginx_conf)));
+  out.push_back(
+      RouterDeployment(plan, input.cluster, input.options, key_names, Sha256Hex(keys_digest)));
   out.push_back(RouterDisruptionBudget(plan));
   out.push_back(RouterService(plan, input.cluster));
   return out;

@@ -25,7 +25,8 @@ struct RenderInput {
   std::map<std::string, std::string> signing_key_files;
 };
 
-// In apply order: Namespace, Secret, ConfigMap; per version Deployment,
+// In apply order: Namespace, Secret, ConfigMap, NetworkPolicy (version pods
+// accept only the router); per version Deployment,
 // Service, HorizontalPodAutoscaler (autoscaling only), PodDisruptionBudget;
 // router Deployment, PodDisruptionBudget, Service.
 // Every object has metadata.labels (labels.h) incl. skiff.io/service.

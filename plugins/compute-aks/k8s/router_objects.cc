@@ -3,6 +3,7 @@
 #include "k8s/labels.h"
 #include "k8s/pod_paths.h"
 #include "k8s/pod_security.h"
+#include "k8s/version_objects.h"
 
 namespace skiff::compute_aks::k8s {
 
@@ -11,27 +12,38 @@ using nlohmann::json;
 std::string RouterName(const ServicePlan& plan) { return plan.name_base + "-router"; }
 std::string ConfigMapName(const ServicePlan& plan) { return plan.name_base + "-config"; }
 
+std::string RouterConfigKey() { return "server-router.json"; }
+
 json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
-                      const RenderOptions& options, const std::string& conf_sha256) {
+                      const RenderOptions& options,
+                      const std::vector<std::string>& signing_key_files,
+                      const std::string& keys_sha256) {
   const LabelSet set{plan.service, kComponentRouter, ""};
-  const json probe = {{"httpGet", {{"path", "/healthz"}, {"port", "http"}}},
-                      {"periodSeconds", 10},
-                      {"timeoutSeconds", 2},
-                      {"failureThreshold", 3}};
+  const auto probe = [](const char* path) {
+    return json{{"httpGet", {{"path", path}, {"port", "http"}}},
+                {"periodSeconds", 10},
+                {"timeoutSeconds", 2},
+                {"failureThreshold", 3}};
+  };
+  const std::string config_path = std::string(kRouterConfigDir) + "/server.json";
   json container = {
       {"name", "router"},
       {"image", options.image},
       {"imagePullPolicy", options.image_pull_policy},
-      {"command",
-       {"nginx", "-e", "/dev/stderr", "-c", std::string(kRouterConfigDir) + "/nginx.conf"}},
+      {"command", {kServerBinary}},
+      // --watch-config: the Secret volume is updated in place when weights,
+      // versions or keys change; the router reloads without a restart.
+      {"args", {"--config", config_path, "--watch-config", "5"}},
       {"ports", {{{"name", "http"}, {"containerPort", kRouterPort}, {"protocol", "TCP"}}}},
       {"resources",
-       {{"requests", {{"cpu", "100m"}, {"memory", "64Mi"}}}, {"limits", {{"memory", "256Mi"}}}}},
-      {"livenessProbe", probe},
-      {"readinessProbe", probe},
+       {{"requests", {{"cpu", "250m"}, {"memory", "128Mi"}}}, {"limits", {{"memory", "512Mi"}}}}},
+      {"livenessProbe", probe("/v2/health/live")},
+      {"readinessProbe", probe("/v2/health/ready")},
       {"securityContext", ContainerSecurityContext()},
       {"volumeMounts",
        {{{"name", "router-config"}, {"mountPath", kRouterConfigDir}, {"readOnly", true}},
+        {{"name", "runtime"}, {"mountPath", kRuntimeDir}},
+        {{"name", "data"}, {"mountPath", kDataDir}},
         {{"name", "tmp"}, {"mountPath", kTmpDir}}}},
   };
   json pod_spec = {
@@ -42,11 +54,15 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
       {"containers", {container}},
       {"volumes",
        {{{"name", "router-config"},
-         {"configMap",
-          {{"name", ConfigMapName(plan)},
-           {"items", {{{"key", "nginx.conf"}, {"path", "nginx.conf"}}}}}}},
+         {"secret",
+          {{"secretName", SecretName(plan)},
+           {"defaultMode", 0440},
+           {"items", {{{"key", RouterConfigKey()}, {"path", "server.json"}}}}}}},
+        {{"name", "runtime"}, {"emptyDir", {{"medium", "Memory"}, {"sizeLimit", "16Mi"}}}},
+        {{"name", "data"}, {"emptyDir", {{"sizeLimit", "1Gi"}}}},
         {{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "256Mi"}}}}}},
   };
+  AddSigningKeys(plan, options, signing_key_files, &pod_spec);
   return {
       {"apiVersion", "apps/v1"},
       {"kind", "Deployment"},
@@ -58,7 +74,7 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
          {{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxUnavailable", 0}, {"maxSurge", 1}}}}},
         {"template",
          {{"metadata",
-           {{"labels", Labels(set)}, {"annotations", {{"skiff.io/config-sha256", conf_sha256}}}}},
+           {{"labels", Labels(set)}, {"annotations", {{"skiff.io/keys-sha256", keys_sha256}}}}},
           {"spec", pod_spec}}}}}};
 }
 

@@ -1,10 +1,12 @@
-// The front end: the router Deployment (nginx from the skiff image, config
-// from the ConfigMap), its PodDisruptionBudget and the LoadBalancer Service
-// named after the skiff service (internal per the compute target).
+// The front end: the router Deployment (skiff-server from the skiff image
+// with the plan's router_server_config: auth, traffic split, limits, each
+// version an `upstream`), its PodDisruptionBudget and the LoadBalancer
+// Service named after the skiff service (internal per the compute target).
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "k8s/cluster_settings.h"
 #include "k8s/render_options.h"
@@ -15,10 +17,17 @@ namespace skiff::compute_aks::k8s {
 std::string RouterName(const ServicePlan& plan);     // "<service>-router"
 std::string ConfigMapName(const ServicePlan& plan);  // "<service>-config"
 
-// 2 replicas on FastProd clusters, 1 on DevTest. `conf_sha256` is the
-// nginx.conf hash (a pod-template annotation: a new split rolls the router).
+// Secret key of the router's server.json.
+std::string RouterConfigKey();
+
+// 2 replicas on FastProd clusters, 1 on DevTest. Routing and key-digest
+// changes reach running routers through --watch-config; `keys_sha256` (the
+// signing-key files' hash, token mode) is a pod-template annotation, since
+// those are copied by an init container: a new key rolls the router.
 nlohmann::json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
-                                const RenderOptions& options, const std::string& conf_sha256);
+                                const RenderOptions& options,
+                                const std::vector<std::string>& signing_key_files,
+                                const std::string& keys_sha256);
 nlohmann::json RouterDisruptionBudget(const ServicePlan& plan);
 // type LoadBalancer, port 80. InternalLoadBalancer adds
 // service.beta.kubernetes.io/azure-load-balancer-internal: "true" and

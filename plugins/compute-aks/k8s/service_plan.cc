@@ -81,6 +81,11 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
   // Raw keys never leave the workstation: the pods only get digests.
   json dc = config::ToJson(plan.deployment);
   dc.erase("keys");
+  // Version pods serve only the router (in-cluster, NetworkPolicy): no auth.
+  json version_dc = dc;
+  version_dc["authEnabled"] = false;
+  version_dc["tokenAuthEnabled"] = false;
+  json router_versions = json::array();
   plan.drain_grace_ms = server.value("drainGraceMs", int64_t{30000});
 
   std::set<std::string> k8s_names;
@@ -111,8 +116,7 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
                 {"address", "0.0.0.0"},
                 {"port", kServerPort},
                 {"ioThreads", server.value("ioThreads", 2)},
-                {"auth", pod_auth},
-                {"deploymentConfig", dc},
+                {"deploymentConfig", version_dc},
                 {"versions",
                  {{{"name", vp.name},
                    {"trafficPercentile", 100},
@@ -130,7 +134,28 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
       pod["dataCollectionDir"] = std::string(kDataDir) + "/collected";
     }
     vp.server_config = std::move(pod);
+    router_versions.push_back(
+        {{"name", vp.name},
+         {"trafficPercentile", vp.traffic_percentile},
+         {"isDefault", vp.is_default},
+         {"isControl", vp.is_control},
+         {"upstream", "http://" + vp.object_name + "." + plan.ns + ".svc.cluster.local/v2/models/" +
+                          spec.name + "/infer"},
+         {"inferenceConfig", config::ToJson(vp.inference)}});
     plan.versions.push_back(std::move(vp));
+  }
+  plan.router_server_config = {{"service", spec.name},
+                               {"generation", server.value("generation", int64_t{0})},
+                               {"address", "0.0.0.0"},
+                               {"port", kRouterPort},
+                               {"ioThreads", server.value("ioThreads", 2)},
+                               {"auth", pod_auth},
+                               {"deploymentConfig", dc},
+                               {"versions", router_versions},
+                               {"drainGraceMs", plan.drain_grace_ms},
+                               {"routingSeed", server.value("routingSeed", uint64_t{0})}};
+  if (!server.value("requestLog", "").empty()) {
+    plan.router_server_config["requestLog"] = std::string(kDataDir) + "/requests.jsonl";
   }
   // Two 63-character-bounded names that share the service prefix must also
   // leave room for the router's.

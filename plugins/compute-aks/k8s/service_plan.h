@@ -26,6 +26,8 @@ struct VersionPlan {
   // The pod's server.json: this version only (default, 100%), listening on
   // 0.0.0.0:kServerPort, artifactPath under kModelsDir, keysDir kSigningKeysDir,
   // deploymentConfig without `keys`.
+  // Auth is off here: only the router reaches the version pods (a
+  // NetworkPolicy says so), and the router authenticates.
   nlohmann::json server_config;
 };
 
@@ -38,6 +40,10 @@ struct ServicePlan {
   std::vector<std::string> key_sha256;  // key mode: digests from the server config
   std::vector<VersionPlan> versions;    // server config order
   int64_t drain_grace_ms = 30000;
+  // The router pod's server.json: auth (digests / keysDir), the deployment
+  // config's limits, and every version with its `upstream` (the version
+  // Service's in-cluster infer URL) and traffic split.
+  nlohmann::json router_server_config;
 };
 
 // Reads spec.deployment_config_json and spec.server_config_json (the

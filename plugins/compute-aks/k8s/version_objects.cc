@@ -60,6 +60,37 @@ std::string ServerConfigKey(const VersionPlan& version) {
   return "server-" + version.k8s_name + ".json";
 }
 
+void AddSigningKeys(const ServicePlan& plan, const RenderOptions& options,
+                    const std::vector<std::string>& signing_key_files, json* pod_spec_out) {
+  json& pod_spec = *pod_spec_out;
+  if (!signing_key_files.empty()) {
+    json items = json::array();
+    for (const std::string& f : signing_key_files) {
+      items.push_back({{"key", std::string(kSigningKeyPrefix) + f}, {"path", f}});
+    }
+    pod_spec["volumes"].push_back(
+        {{"name", "signing-keys"},
+         {"secret", {{"secretName", SecretName(plan)}, {"defaultMode", 0440}, {"items", items}}}});
+    // The auth plugin refuses key files that are symlinks or group-readable,
+    // which is how Kubernetes mounts Secrets: copy them 0600 into the
+    // runtime emptyDir first.
+    pod_spec["initContainers"] = json::array(
+        {{{"name", "install-signing-keys"},
+          {"image", options.image},
+          {"imagePullPolicy", options.image_pull_policy},
+          {"command",
+           {"/bin/sh", "-c",
+            std::string("umask 077 && mkdir -p ") + kSigningKeysDir + " && cp -L " +
+                kSigningKeysSourceDir + "/* " + kSigningKeysDir + "/"}},
+          {"resources",
+           {{"requests", {{"cpu", "10m"}, {"memory", "16Mi"}}}, {"limits", {{"memory", "32Mi"}}}}},
+          {"securityContext", ContainerSecurityContext()},
+          {"volumeMounts",
+           {{{"name", "signing-keys"}, {"mountPath", kSigningKeysSourceDir}, {"readOnly", true}},
+            {{"name", "runtime"}, {"mountPath", kRuntimeDir}}}}}});
+  }
+}
+
 json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
                        const RenderOptions& options,
                        const std::vector<std::string>& signing_key_files,
@@ -110,32 +141,7 @@ json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
       {"containers", {container}},
       {"volumes", volumes},
   };
-  if (!signing_key_files.empty()) {
-    json items = json::array();
-    for (const std::string& f : signing_key_files) {
-      items.push_back({{"key", std::string(kSigningKeyPrefix) + f}, {"path", f}});
-    }
-    pod_spec["volumes"].push_back(
-        {{"name", "signing-keys"},
-         {"secret", {{"secretName", SecretName(plan)}, {"defaultMode", 0440}, {"items", items}}}});
-    // The auth plugin refuses key files that are symlinks or group-readable,
-    // which is how Kubernetes mounts Secrets: copy them 0600 into the
-    // runtime emptyDir first.
-    pod_spec["initContainers"] = json::array(
-        {{{"name", "install-signing-keys"},
-          {"image", options.image},
-          {"imagePullPolicy", options.image_pull_policy},
-          {"command",
-           {"/bin/sh", "-c",
-            std::string("umask 077 && mkdir -p ") + kSigningKeysDir + " && cp -L " +
-                kSigningKeysSourceDir + "/* " + kSigningKeysDir + "/"}},
-          {"resources",
-           {{"requests", {{"cpu", "10m"}, {"memory", "16Mi"}}}, {"limits", {{"memory", "32Mi"}}}}},
-          {"securityContext", ContainerSecurityContext()},
-          {"volumeMounts",
-           {{{"name", "signing-keys"}, {"mountPath", kSigningKeysSourceDir}, {"readOnly", true}},
-            {{"name", "runtime"}, {"mountPath", kRuntimeDir}}}}}});
-  }
+  AddSigningKeys(plan, options, signing_key_files, &pod_spec);
   if (plan.deployment.container_resource_requirements.gpu > 0) {
     // AKS GPU pools are commonly tainted so only GPU workloads land there.
     pod_spec["tolerations"] = {
@@ -160,6 +166,23 @@ json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
           {"metadata",
            {{"name", version.object_name}, {"namespace", plan.ns}, {"labels", Labels(set)}}},
           {"spec", spec}};
+}
+
+json VersionNetworkPolicy(const ServicePlan& plan) {
+  const LabelSet versions{plan.service, kComponentModelVersion, ""};
+  const LabelSet router{plan.service, kComponentRouter, ""};
+  return {{"apiVersion", "networking.k8s.io/v1"},
+          {"kind", "NetworkPolicy"},
+          {"metadata",
+           {{"name", plan.name_base + "-versions"},
+            {"namespace", plan.ns},
+            {"labels", Labels({plan.service, kComponentConfig, ""})}}},
+          {"spec",
+           {{"podSelector", {{"matchLabels", SelectorLabels(versions)}}},
+            {"policyTypes", {"Ingress"}},
+            {"ingress",
+             {{{"from", {{{"podSelector", {{"matchLabels", SelectorLabels(router)}}}}}},
+               {"ports", {{{"protocol", "TCP"}, {"port", kServerPort}}}}}}}}}};
 }
 
 json VersionService(const ServicePlan& plan, const VersionPlan& version) {

@@ -29,6 +29,16 @@ nlohmann::json VersionDeployment(const ServicePlan& plan, const VersionPlan& ver
                                  const std::vector<std::string>& signing_key_files,
                                  const std::string& config_sha256);
 
+// Token mode: mounts the Secret's signing-key files and adds the init
+// container that copies them 0600 into kSigningKeysDir (the auth plugin
+// refuses Kubernetes' symlinked, group-readable mounts). Nothing when empty.
+void AddSigningKeys(const ServicePlan& plan, const RenderOptions& options,
+                    const std::vector<std::string>& signing_key_files, nlohmann::json* pod_spec);
+
+// Ingress to the version pods only from this service's router pods: the
+// version servers run without auth behind it.
+nlohmann::json VersionNetworkPolicy(const ServicePlan& plan);
+
 // ClusterIP Service on port 80 -> the pods' kServerPort.
 nlohmann::json VersionService(const ServicePlan& plan, const VersionPlan& version);
 

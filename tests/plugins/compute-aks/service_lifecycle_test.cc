@@ -166,11 +166,14 @@ TEST_F(ComputeAksServiceTest, UpdatePrunesARemovedVersionAndDeleteRemovesOnlyThe
   EXPECT_FALSE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-green")) << "pruned";
   EXPECT_FALSE(Obj("/api/v1/namespaces/ml/services/ep-green"));
 
+  EXPECT_TRUE(Obj("/apis/networking.k8s.io/v1/namespaces/ml/networkpolicies/ep-versions"));
   Status deleted = target_->DeleteService("ep");
   ASSERT_TRUE(deleted.ok()) << deleted.ToString();
   EXPECT_FALSE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-blue"));
   EXPECT_FALSE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-router"));
   EXPECT_FALSE(Obj("/api/v1/namespaces/ml/services/ep"));
+  EXPECT_FALSE(Obj("/apis/networking.k8s.io/v1/namespaces/ml/networkpolicies/ep-versions"));
+  EXPECT_FALSE(Obj("/api/v1/namespaces/ml/secrets/ep-server"));
   EXPECT_TRUE(Obj("/api/v1/namespaces/ml")) << "the namespace may be shared";
   EXPECT_TRUE(Obj("/api/v1/namespaces/ml/configmaps/ops-notes")) << "not skiff's";
   EXPECT_TRUE(Obj("/apis/apps/v1/namespaces/ml/deployments/other-v1")) << "another service";

@@ -61,7 +61,8 @@ TEST(ComputeAksK8sRender, ObjectsInApplyOrder) {
   auto objects = Render(MakeSpec("my-svc", "{}"));
   EXPECT_EQ(Kinds(objects),
             (std::vector<std::string>{"Namespace/default", "Secret/my-svc-server",
-                                      "ConfigMap/my-svc-config", "Deployment/my-svc-v1",
+                                      "ConfigMap/my-svc-config", "NetworkPolicy/my-svc-versions",
+                                      "Deployment/my-svc-v1",
                                       "Service/my-svc-v1", "HorizontalPodAutoscaler/my-svc-v1",
                                       "PodDisruptionBudget/my-svc-v1", "Deployment/my-svc-router",
                                       "PodDisruptionBudget/my-svc-router", "Service/my-svc"}));
@@ -273,9 +274,9 @@ TEST(ComputeAksK8sRender, NoRawKeyAnywhere) {
     EXPECT_EQ(text.find(testing::kSecondaryKey), std::string::npos);
     EXPECT_EQ(text.find("primaryKey"), std::string::npos);
   }
-  // The pods get the digests, in the Secret only.
+  // The router gets the digests, in the Secret only.
   const json pod = json::parse(
-      Get(objects, "Secret", "k-server")["stringData"]["server-v1.json"].get<std::string>());
+      Get(objects, "Secret", "k-server")["stringData"]["server-router.json"].get<std::string>());
   EXPECT_EQ(pod["auth"]["keySha256"].size(), 2u);
   EXPECT_EQ(pod["auth"]["keySha256"][0].get<std::string>().size(), 64u);
   EXPECT_FALSE(pod["deploymentConfig"].contains("keys"));
@@ -293,7 +294,8 @@ TEST(ComputeAksK8sRender, PodServerConfigUsesContainerPaths) {
   const json v2 = json::parse(data["server-v2.json"].get<std::string>());
   EXPECT_EQ(v1["address"], "0.0.0.0");
   EXPECT_EQ(v1["port"], 8080);
-  EXPECT_EQ(v1["auth"]["options"]["keysDir"], "/var/run/skiff/signing-keys");
+  EXPECT_FALSE(v1.contains("auth")) << "version pods serve only the router";
+  EXPECT_EQ(v1["deploymentConfig"]["authEnabled"], false);
   EXPECT_EQ(v1["requestLog"], "/var/lib/skiff/data/requests.jsonl");
   ASSERT_EQ(v1["versions"].size(), 1u);
   EXPECT_EQ(v1["versions"][0]["artifactPath"],
@@ -326,8 +328,37 @@ TEST(ComputeAksK8sRender, PodServerConfigUsesContainerPaths) {
                                           {"isControl", true},
                                           {"kubernetesService", "ep-v2"}}));
   EXPECT_TRUE(cm.contains("inference-v1.json"));
-  EXPECT_NE(cm["nginx.conf"].get<std::string>().find("10% skiff_v2;"), std::string::npos);
-  EXPECT_NE(cm["nginx.conf"].get<std::string>().find("* skiff_v1;"), std::string::npos);
+
+  // The router: skiff-server with every version as an upstream, the split
+  // and the service's auth, reloading its Secret volume in place.
+  const json router = json::parse(data["server-router.json"].get<std::string>());
+  EXPECT_EQ(router["auth"]["options"]["keysDir"], "/var/run/skiff/signing-keys");
+  EXPECT_EQ(router["auth"]["keySha256"].size(), 2u);
+  ASSERT_EQ(router["versions"].size(), 2u);
+  EXPECT_EQ(router["versions"][1]["upstream"],
+            "http://ep-v2.default.svc.cluster.local/v2/models/ep/infer");
+  EXPECT_EQ(router["versions"][1]["trafficPercentile"], 10);
+  EXPECT_EQ(router["versions"][1]["isControl"], true);
+  EXPECT_FALSE(router["versions"][0].contains("artifactPath"));
+  const json& r = Get(objects, "Deployment", "ep-router");
+  const json& rc = r["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(rc["command"], json::array({"/opt/skiff/bin/skiff-server"}));
+  EXPECT_EQ(rc["args"], json::array({"--config", "/etc/skiff/router/server.json",
+                                     "--watch-config", "5"}));
+  EXPECT_EQ(rc["readinessProbe"]["httpGet"]["path"], "/v2/health/ready");
+  EXPECT_EQ(r["spec"]["template"]["spec"]["volumes"][0]["secret"]["items"],
+            (json{{{"key", "server-router.json"}, {"path", "server.json"}}}));
+
+  // Only the router's pods may reach the version pods.
+  const json& np = Get(objects, "NetworkPolicy", "ep-versions");
+  EXPECT_EQ(np["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"],
+            "model-version");
+  EXPECT_EQ(np["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
+              ["app.kubernetes.io/component"],
+            "router");
+  EXPECT_EQ(np["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
+              ["app.kubernetes.io/instance"],
+            "ep");
 }
 
 TEST(ComputeAksK8sRender, TokenModeShipsKeyFilesThroughAnInitContainer) {
@@ -340,9 +371,13 @@ TEST(ComputeAksK8sRender, TokenModeShipsKeyFilesThroughAnInitContainer) {
   const json& data = Get(objects, "Secret", "t-server")["stringData"];
   EXPECT_TRUE(data.contains("signing-keys.active"));
   EXPECT_TRUE(data.contains("signing-keys.kid0123456789abcdefghi.key.json"));
-  const json pod_config = json::parse(data["server-v1.json"].get<std::string>());
-  EXPECT_FALSE(pod_config["auth"].contains("keySha256"));
-  const json& pod = Get(objects, "Deployment", "t-v1")["spec"]["template"]["spec"];
+  const json router_config = json::parse(data["server-router.json"].get<std::string>());
+  EXPECT_FALSE(router_config["auth"].contains("keySha256"));
+  EXPECT_EQ(router_config["deploymentConfig"]["tokenAuthEnabled"], true);
+  // The router verifies tokens: it gets the key files, the versions do not.
+  EXPECT_FALSE(Get(objects, "Deployment", "t-v1")["spec"]["template"]["spec"].contains(
+      "initContainers"));
+  const json& pod = Get(objects, "Deployment", "t-router")["spec"]["template"]["spec"];
   ASSERT_EQ(pod["initContainers"].size(), 1u);
   EXPECT_NE(pod["initContainers"][0]["command"][2].get<std::string>().find(
                 "umask 077 && mkdir -p /var/run/skiff/signing-keys && cp -L"),
@@ -351,12 +386,12 @@ TEST(ComputeAksK8sRender, TokenModeShipsKeyFilesThroughAnInitContainer) {
   EXPECT_EQ(Get(objects, "ConfigMap", "t-config").dump().find(testing::kHmacSecret),
             std::string::npos);
 
-  // A new key rolls the pods.
-  const json before = Get(objects, "Deployment", "t-v1")["spec"]["template"]["metadata"];
+  // A new key rolls the router (its init container copies the keys).
+  const json before = Get(objects, "Deployment", "t-router")["spec"]["template"]["metadata"];
   in.signing_key_files["active"] = "other\n";
-  const json after = Get(Render(in), "Deployment", "t-v1")["spec"]["template"]["metadata"];
-  EXPECT_NE(before["annotations"]["skiff.io/config-sha256"],
-            after["annotations"]["skiff.io/config-sha256"]);
+  const json after = Get(Render(in), "Deployment", "t-router")["spec"]["template"]["metadata"];
+  EXPECT_NE(before["annotations"]["skiff.io/keys-sha256"],
+            after["annotations"]["skiff.io/keys-sha256"]);
 }
 
 TEST(ComputeAksK8sRender, APlainServiceOfAnyValidNameRenders) {

@@ -44,6 +44,8 @@ constexpr ResourceInfo kResources[] = {
     {"poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", "policy", "v1", true,
      "pdb"},
     {"ingresses", "ingress", "Ingress", "networking.k8s.io", "v1", true, "ing"},
+    {"networkpolicies", "networkpolicy", "NetworkPolicy", "networking.k8s.io", "v1", true,
+     "netpol"},
 };
 
 std::string Lower(std::string s) {
