@@ -3,8 +3,13 @@
 // sleeps: the fake answers Retry-After: 0.
 #include <stdlib.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "cli_harness.h"
 #include "fake_arm.h"
+#include "fake_kube_api.h"
 
 namespace skiff::testing {
 namespace {
@@ -129,7 +134,8 @@ TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
   EXPECT_EQ(Json({"service", "list", "--output", "json"}).size(), 0u) << "and stores nothing";
 
   // `service update --dry-run` renders the stored service with the changes.
-  // Deploying to AKS is not wired here, but the attempt leaves the record.
+  // The deploy itself fails here (FakeArm's kubeconfig names no server), but
+  // the attempt leaves the record.
   (void)Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "att1", "--ic",
                Path("ic.json"), "--dc", Path("dc.json"), "--no-wait"});
   ASSERT_EQ(Json({"service", "list", "--output", "json"}).size(), 1u);
@@ -145,6 +151,63 @@ TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
   ExpectOneLineError(Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "loc", "--ic",
                             Path("ic.json"), "--dry-run"}),
                      "needs an aks compute target");
+}
+
+// compute-aks part 2 through the CLI: `model deploy -ct AKS` applies the
+// objects to the cluster (FakeKubeApi behind the attached target's
+// kubeconfig), waits for the rollouts and the load balancer, then `service
+// show`, `get-logs` and `delete` work against the cluster.
+TEST_F(ComputeAksCliTest, DeployToTheClusterWaitsThenShowsLogsAndDeletes) {
+  compute_aks::kube::testing::FakeKubeApi kube;
+  kube.SetAutoRollout(true);  // Deployments complete as soon as they change
+  arm_.AddCluster("sub1", "rg1", "prod1");
+  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "prodaks", "--subscription", "sub1",
+                   "--resource-group", "rg1", "--cluster-name", "prod1"})
+                .rc,
+            0);
+  Spit(Path("ws/compute/prodaks/kubeconfig"),
+       kube.KubeconfigYaml(compute_aks::kube::testing::FakeKubeApi::Auth::kToken));
+  Spit(Path("model.pt"), "weights");
+  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
+  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
+                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
+  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+
+  // The cloud controller: gives the router Service an address once it exists.
+  std::atomic<bool> stop{false};
+  std::thread cloud([&] {
+    const std::string path = "/api/v1/namespaces/ml/services/svc";
+    while (!stop && !kube.Object(path)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!stop) kube.SetStatus(path, {{"loadBalancer", {{"ingress", {{{"ip", "20.0.0.7"}}}}}}});
+  });
+  auto deployed = Skiff({"model", "deploy", "-n", "svc", "-m", "mlp:1", "--ct", "prodaks", "--ic",
+                         Path("ic.json"), "--dc", Path("dc.json")});
+  stop = true;
+  cloud.join();
+  ASSERT_EQ(deployed.rc, 0) << deployed.err;
+  EXPECT_NE(deployed.err.find("Healthy"), std::string::npos) << deployed.err;
+  EXPECT_TRUE(kube.Object("/apis/apps/v1/namespaces/ml/deployments/svc-model"));
+  EXPECT_TRUE(kube.Object("/apis/apps/v1/namespaces/ml/deployments/svc-router"));
+
+  auto shown = Json({"service", "show", "-n", "svc", "--output", "json"});
+  EXPECT_EQ(shown["state"], "Healthy") << shown.dump();
+  EXPECT_EQ(shown["scoringUri"], "http://20.0.0.7/api/v1/service/svc/score") << shown.dump();
+
+  nlohmann::json d = *kube.Object("/apis/apps/v1/namespaces/ml/deployments/svc-model");
+  kube.PutPod({{"metadata", {{"name", "svc-model-abc"}, {"namespace", "ml"},
+                             {"labels", d["spec"]["template"]["metadata"]["labels"]}}},
+               {"spec", d["spec"]["template"]["spec"]},
+               {"status", {{"phase", "Running"}}}},
+              "skiff-server: ready in 812 ms\n");
+  auto logs = Skiff({"service", "get-logs", "-n", "svc"});
+  ASSERT_EQ(logs.rc, 0) << logs.err;
+  EXPECT_NE(logs.out.find("ready in 812 ms"), std::string::npos) << logs.out;
+
+  auto deleted = Skiff({"service", "delete", "-n", "svc"});
+  ASSERT_EQ(deleted.rc, 0) << deleted.err;
+  EXPECT_FALSE(kube.Object("/apis/apps/v1/namespaces/ml/deployments/svc-model"));
+  EXPECT_FALSE(kube.Object("/api/v1/namespaces/ml/services/svc"));
+  EXPECT_EQ(Json({"service", "list", "--output", "json"}).size(), 0u);
 }
 
 }  // namespace
