@@ -1,10 +1,15 @@
 #include "supervisor.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -90,9 +95,82 @@ std::chrono::milliseconds Supervisor::DrainGrace() const {
   return grace;
 }
 
+void Supervisor::HoldListenSocket() {
+  std::string address = "127.0.0.1";  // skiff-server's defaults
+  int port = 0;
+  auto text = ReadFile(dir_.server_json());
+  if (text.ok()) {
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_object()) {
+      if (j.contains("address") && j["address"].is_string()) address = j["address"];
+      if (j.contains("port") && j["port"].is_number_integer()) port = j["port"];
+    }
+  }
+  if (listen_.Serves(address, port)) return;
+  if (listen_.is_open()) {
+    SupervisorLog("the configuration moved the service from " + listen_.address() + ":" +
+                  std::to_string(listen_.port()) + " to " + address + ":" + std::to_string(port));
+  }
+  Status s = listen_.Open(address, port);
+  if (s.ok()) {
+    SupervisorLog("holding " + address + ":" + std::to_string(listen_.port()) +
+                  " for skiff-server across restarts");
+  } else {
+    // The server tries the port itself and reports why it cannot.
+    SupervisorLog("warning: " + s.message() + "; skiff-server binds the port itself");
+  }
+}
+
+std::string Supervisor::GapMessage() const {
+  // The service directory is named after the service.
+  const std::string& dir = options_.service_dir;
+  const std::string service = dir.substr(dir.find_last_of('/') + 1);
+  std::string m = "service '" + service + "' is restarting: its server exited (" +
+                  state_.last_exit + ")";
+  if (backoff_.failed()) {
+    m += " " + std::to_string(backoff_.consecutive_fast_failures()) +
+         " times in a row; see `skiff service get-logs -n " + service + "`";
+  }
+  return m + "; retry after the Retry-After seconds";
+}
+
+int Supervisor::GapRetryAfterSeconds() const {
+  const auto ms = MillisUntil(restart_at_).count();
+  // The new server needs a moment to listen and load after its start.
+  return static_cast<int>(std::max<int64_t>(1, (ms + 999) / 1000 + 1));
+}
+
+std::vector<int> Supervisor::Wait(std::chrono::milliseconds timeout) {
+  std::vector<int> signals;
+  const auto deadline = Clock::now() + std::max(timeout, std::chrono::milliseconds(0));
+  for (;;) {
+    const bool gap = state_.server_pid == 0 && listen_.is_open();
+    std::vector<pollfd> fds{{signal_fd_, POLLIN, 0}};
+    if (gap) fds.push_back({listen_.fd(), POLLIN, 0});
+    gap_.AddPollFds(&fds);
+    const auto wait = std::min(MillisUntil(deadline), gap_.Step());
+    const int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(0, wait.count())));
+    if (n < 0 && errno != EINTR) {
+      SupervisorLog(std::string("poll: ") + std::strerror(errno));
+      return signals;
+    }
+    signalfd_siginfo info{};
+    while (::read(signal_fd_, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+      signals.push_back(static_cast<int>(info.ssi_signo));
+    }
+    if (gap && (fds[1].revents & POLLIN)) {
+      gap_.AcceptPending(listen_.fd(), GapMessage(), GapRetryAfterSeconds());
+    }
+    gap_.Step();
+    if (!signals.empty() || MillisUntil(deadline).count() <= 0) return signals;
+  }
+}
+
 void Supervisor::StartServer() {
   // A stale port file would make the new server look reachable before it is.
   ::unlink(dir_.port_file().c_str());
+  HoldListenSocket();
+  const int listen_fd = listen_.fd();
   const pid_t parent = ::getpid();
   const std::string config = dir_.server_json();
   std::string plugin_path = options_.plugin_path;
@@ -110,6 +188,19 @@ void Supervisor::StartServer() {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
     if (!plugin_path.empty()) ::setenv("SKIFF_PLUGIN_PATH", plugin_path.c_str(), 1);
+    if (listen_fd >= 0) {
+      // Socket activation: fd 3, not close-on-exec, named by LISTEN_PID/LISTEN_FDS.
+      if (listen_fd == 3) {
+        ::fcntl(3, F_SETFD, 0);
+      } else if (::dup2(listen_fd, 3) != 3) {
+        ::_exit(126);
+      }
+      ::setenv("LISTEN_FDS", "1", 1);
+      ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+    } else {
+      ::unsetenv("LISTEN_FDS");
+      ::unsetenv("LISTEN_PID");
+    }
     const char* argv[] = {options_.server_binary.c_str(), "--config", config.c_str(), nullptr};
     ::execv(options_.server_binary.c_str(), const_cast<char* const*>(argv));
     std::fprintf(stderr, "skiff-supervisor: cannot exec %s: %s\n", options_.server_binary.c_str(),
@@ -165,6 +256,9 @@ void Supervisor::Stop() {
     SupervisorLog("stopping: SIGTERM to skiff-server (pid " + std::to_string(server) +
                   "), waiting up to " + std::to_string(grace.count()) + " ms");
     ::kill(server, SIGTERM);
+    // From now on the port closes with the draining server's copy.
+    listen_.Close();
+    gap_.CloseAll();
     const auto deadline = Clock::now() + grace;
     sigset_t chld;
     sigemptyset(&chld);
@@ -188,6 +282,8 @@ void Supervisor::Stop() {
                     ") stopped: " + state_.last_exit);
     }
   }
+  listen_.Close();
+  gap_.CloseAll();
   state_.server_pid = 0;
   state_.state = "stopped";
   WriteState();
@@ -197,6 +293,11 @@ void Supervisor::Stop() {
 
 int Supervisor::Run(int ready_fd) {
   const sigset_t signals = HandledSignals();
+  signal_fd_ = ::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (signal_fd_ < 0) {
+    SupervisorLog(std::string("cannot create a signalfd: ") + std::strerror(errno));
+    return 1;
+  }
   SupervisorLog("supervising " + options_.service_dir + " (pid " + std::to_string(state_.pid) +
                 ")");
   StartServer();
@@ -215,14 +316,18 @@ int Supervisor::Run(int ready_fd) {
     } else if (backoff_.failed()) {
       timeout = MillisUntil(server_started_ + backoff_.options().fast_failure);
     }
-    const int sig = WaitSignal(signals, timeout);
+    const std::vector<int> received = Wait(timeout);
     ReapServer();  // SIGCHLD is not queued: always look
-    if (sig == SIGTERM || sig == SIGINT) {
-      SupervisorLog(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+    auto got = [&](int s) {
+      return std::find(received.begin(), received.end(), s) != received.end();
+    };
+    if (got(SIGTERM) || got(SIGINT)) {
+      SupervisorLog(std::string("received ") + (got(SIGTERM) ? "SIGTERM" : "SIGINT"));
       Stop();
+      ::close(signal_fd_);
       return 0;
     }
-    if (sig == SIGHUP) {
+    if (got(SIGHUP)) {
       if (state_.server_pid > 0) {
         SupervisorLog("forwarding SIGHUP to skiff-server (pid " +
                       std::to_string(state_.server_pid) + "): reload");

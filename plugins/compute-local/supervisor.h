@@ -2,13 +2,22 @@
 // restarts it with backoff when it exits unexpectedly, forwards SIGHUP, and
 // on SIGTERM/SIGINT stops it (drain grace + 5 s, then SIGKILL) and returns.
 // State goes to DIR/supervisor.json, log lines to stderr (the service log).
+//
+// The supervisor binds the service's address and port itself and hands the
+// listening socket to each server it starts (fd 3, LISTEN_PID/LISTEN_FDS),
+// so the port never closes while the service exists: when a server dies,
+// connections made before the restart are answered 503 with Retry-After by
+// the supervisor (GapResponder), and the new server accepts the rest.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <string>
+#include <vector>
 
+#include "gap_responder.h"
+#include "listen_socket.h"
 #include "restart_backoff.h"
 #include "service_dir.h"
 #include "supervisor_state.h"
@@ -37,6 +46,13 @@ class Supervisor {
   using Clock = std::chrono::steady_clock;
 
   void StartServer();
+  // Opens (or keeps) the socket for server.json's address and port.
+  void HoldListenSocket();
+  // What gap clients are told while no server runs, and when to retry.
+  std::string GapMessage() const;
+  int GapRetryAfterSeconds() const;
+  // Waits up to `timeout` for signals (returned), answering gap clients.
+  std::vector<int> Wait(std::chrono::milliseconds timeout);
   void OnServerExit(int wait_status);
   void ReapServer();
   void Stop();
@@ -47,6 +63,9 @@ class Supervisor {
   ServiceDir dir_;
   RestartBackoff backoff_;
   SupervisorState state_;
+  ListenSocket listen_;
+  GapResponder gap_;
+  int signal_fd_ = -1;
   bool started_once_ = false;
   Clock::time_point server_started_{};
   Clock::time_point restart_at_{};  // meaningful while server_pid == 0

@@ -1,5 +1,7 @@
 #include "skiff/dataplane/http_server.h"
 
+#include <sys/socket.h>
+
 #include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -7,6 +9,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -292,6 +295,10 @@ class HttpServer::Impl {
 
   Status Listen() {
     beast::error_code ec;
+    if (options_.listen_fd >= 0) {
+      SKIFF_RETURN_IF_ERROR(AdoptListeningSocket(options_.listen_fd));
+      return Run();
+    }
     auto address = asio::ip::make_address(options_.address, ec);
     if (ec) return InvalidArgument("listen address '" + options_.address + "': " + ec.message());
     tcp::endpoint endpoint(address, options_.port);
@@ -304,6 +311,37 @@ class HttpServer::Impl {
                          std::to_string(options_.port) + ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
+    return Run();
+  }
+
+  // Takes over `fd`, which must be a listening TCP socket.
+  Status AdoptListeningSocket(int fd) {
+    const std::string what = "listen socket (fd " + std::to_string(fd) + ")";
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0) {
+      return InvalidArgument(what + " is not a socket: " + std::strerror(errno) +
+                             "; pass a listening TCP socket or none");
+    }
+    sockaddr_storage local{};
+    len = sizeof(local);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0 ||
+        (local.ss_family != AF_INET && local.ss_family != AF_INET6)) {
+      return InvalidArgument(what + " is not a TCP/IP socket; pass a listening TCP socket");
+    }
+    if (!listening) {
+      return InvalidArgument(what + " is not listening; call listen() on it before passing it");
+    }
+    const tcp protocol = local.ss_family == AF_INET ? tcp::v4() : tcp::v6();
+    beast::error_code ec;
+    acceptor_.assign(protocol, fd, ec);
+    if (ec) return Unavailable("cannot accept on " + what + ": " + ec.message());
+    port_ = acceptor_.local_endpoint(ec).port();
+    if (ec) return Unavailable("cannot read the address of " + what + ": " + ec.message());
+    return OkStatus();
+  }
+
+  Status Run() {
     Accept();
     for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
       threads_.emplace_back([this] { ioc_.run(); });

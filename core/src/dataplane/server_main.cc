@@ -4,8 +4,11 @@
 // SIGHUP re-reads the config (keys, traffic, versions: no restart);
 // --watch-config does the same whenever the file's content changes (a
 // Kubernetes ConfigMap/Secret volume is updated in place, no signal comes).
+// With LISTEN_PID/LISTEN_FDS (socket activation) it accepts on inherited
+// fd 3 instead of binding the configured address and port.
 // SIGTERM/SIGINT: readiness turns 503 at once, in-flight requests finish,
 // exit 0 within the config's drain grace period.
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -54,6 +57,33 @@ std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return text;
+}
+
+// Socket activation with systemd's protocol (sd_listen_fds(3)), which
+// skiff-supervisor also uses to keep the port open across restarts: when
+// LISTEN_PID is this process and LISTEN_FDS >= 1, fd 3 is the listening
+// socket. Returns -1 when not activated, -2 after printing an error.
+int InheritedListenSocket() {
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* fds = std::getenv("LISTEN_FDS");
+  if (pid == nullptr || fds == nullptr) return -1;
+  const bool for_us = std::strtol(pid, nullptr, 10) == static_cast<long>(::getpid());
+  char* end = nullptr;
+  const long n = std::strtol(fds, &end, 10);
+  // Not for child processes (plugins may start some).
+  ::unsetenv("LISTEN_PID");
+  ::unsetenv("LISTEN_FDS");
+  ::unsetenv("LISTEN_FDNAMES");
+  if (!for_us) return -1;
+  if (end == fds || *end != '\0' || n < 1) {
+    std::cerr << "skiff-server: error: LISTEN_FDS='" << fds
+              << "' is not a count of inherited sockets; unset LISTEN_PID and LISTEN_FDS to "
+                 "bind the configured port instead\n";
+    return -2;
+  }
+  constexpr int kFirstFd = 3;  // SD_LISTEN_FDS_START
+  ::fcntl(kFirstFd, F_SETFD, FD_CLOEXEC);
+  return kFirstFd;
 }
 
 constexpr char kUsage[] = "usage: skiff-server --config server.json [--watch-config SECONDS]";
@@ -120,6 +150,8 @@ int main(int argc, char** argv) {
   http.address = config->address;
   http.port = static_cast<uint16_t>(config->port);
   http.io_threads = config->io_threads;
+  http.listen_fd = InheritedListenSocket();
+  if (http.listen_fd == -2) return 2;
   // Listen first: liveness answers while the models load.
   auto server = skiff::dataplane::HttpServer::Start(http, &plane);
   if (!server.ok()) {
@@ -127,8 +159,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   const uint16_t port = (*server)->port();
-  Log("listening on " + config->address + ":" + std::to_string(port) + " for service '" +
-      config->service + "'");
+  Log("listening on " + config->address + ":" + std::to_string(port) +
+      (http.listen_fd >= 0 ? " (inherited socket)" : "") + " for service '" + config->service +
+      "'");
   if (!config->port_file.empty()) {
     std::string tmp = config->port_file + ".tmp";
     std::ofstream(tmp) << port << "\n";

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio.hpp>
 #include <future>
 #include <sstream>
@@ -222,6 +226,63 @@ TEST(HttpServerStartTest, BadAddressIsAClearError) {
   auto server = HttpServer::Start(options, &handler);
   ASSERT_FALSE(server.ok());
   EXPECT_NE(server.status().message().find("listen address 'not-an-ip'"), std::string::npos);
+}
+
+// Socket activation (skiff-supervisor holds the port across restarts): the
+// server accepts on a socket it is given instead of binding its own.
+int ListeningSocket(uint16_t* port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+TEST(HttpServerStartTest, AcceptsOnAGivenListeningSocketAndIgnoresAddressAndPort) {
+  EchoHandler handler;
+  uint16_t port = 0;
+  HttpServerOptions options;
+  options.listen_fd = ListeningSocket(&port);
+  options.address = "not-an-ip";  // not used: the socket is bound already
+  auto server = HttpServer::Start(options, &handler);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_EQ((*server)->port(), port);
+  RawClient c(port);
+  c.Send("GET /given HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(c.ReadResponse().find("200 OK"), std::string::npos);
+}
+
+TEST(HttpServerStartTest, AGivenSocketThatIsNotListeningIsAClearError) {
+  EchoHandler handler;
+  HttpServerOptions options;
+  options.listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  auto server = HttpServer::Start(options, &handler);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(server.status().message().find("is not listening"), std::string::npos)
+      << server.status().message();
+  ::close(options.listen_fd);
+}
+
+TEST(HttpServerStartTest, AGivenFdThatIsNotASocketIsAClearError) {
+  EchoHandler handler;
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  HttpServerOptions options;
+  options.listen_fd = pipe_fds[0];
+  auto server = HttpServer::Start(options, &handler);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.status().message().find("listen socket (fd " + std::to_string(pipe_fds[0]) +
+                                           ") is not a socket"),
+            std::string::npos)
+      << server.status().message();
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 // skiff-server as a process: SIGTERM drains (readiness 503 at once, the
-// in-flight request finishes, exit 0) and SIGHUP reloads keys without a
-// restart.
+// in-flight request finishes, exit 0), SIGHUP reloads keys without a
+// restart, and an inherited listening socket replaces binding.
 #include <signal.h>
+#include <netinet/in.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 
@@ -189,6 +191,91 @@ TEST_F(ServerProcessTest, WatchConfigRejectsABadInterval) {
   const int rc = ::pclose(p);
   EXPECT_EQ(WEXITSTATUS(rc), 2);
   EXPECT_NE(out.find("--watch-config takes seconds"), std::string::npos) << out;
+}
+
+// Socket activation (systemd's LISTEN_PID/LISTEN_FDS; skiff-supervisor uses
+// it to hold the port across restarts). `sh -c 'LISTEN_PID=$$ exec ...'`
+// sets the pid the server will have, as systemd does after its fork.
+std::string RunActivated(const std::string& config, const std::string& listen_fds,
+                         const std::string& fd3_redirect) {
+  const std::string bin = std::string(std::getenv("SKIFF_BINARY_DIR")) + "/bin/skiff-server";
+  const std::string cmd = "sh -c 'LISTEN_PID=$$ LISTEN_FDS=" + listen_fds + " exec " + bin +
+                          " --config " + config + " " + fd3_redirect + "' 2>&1; echo rc=$?";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  ::pclose(p);
+  return out;
+}
+
+TEST_F(ServerProcessTest, AcceptsOnAnInheritedSocketInsteadOfBinding) {
+  WriteConfig(kKey);
+  // An address no interface has: binding it would fail, so a working server
+  // proves it took the inherited socket.
+  json config = json::parse(std::ifstream(dir_ / "server.json"));
+  config["address"] = "192.0.2.1";
+  config["port"] = 9;
+  std::ofstream(dir_ / "server.json") << config.dump();
+
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const uint16_t port = ntohs(addr.sin_port);
+
+  const std::string bin = std::string(std::getenv("SKIFF_BINARY_DIR")) + "/bin/skiff-server";
+  const std::string config_path = (dir_ / "server.json").string();
+  const std::string plugins =
+      "SKIFF_PLUGIN_PATH=" + std::string(std::getenv("SKIFF_BINARY_DIR")) + "/tests/dataplane_plugins";
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+  envp.push_back(const_cast<char*>(plugins.c_str()));
+  envp.push_back(nullptr);
+  std::string script = "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" --config \"$1\"";
+  std::vector<char*> argv = {const_cast<char*>("sh"), const_cast<char*>("-c"), script.data(),
+                             const_cast<char*>(bin.c_str()), const_cast<char*>(config_path.c_str()),
+                             nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fd, 3);
+  ASSERT_EQ(::posix_spawn(&pid_, "/bin/sh", &actions, nullptr, argv.data(), envp.data()), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fd);  // the server holds the only copy now
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!fs::exists(dir_ / "port") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  uint16_t written = 0;
+  std::ifstream(dir_ / "port") >> written;
+  EXPECT_EQ(written, port) << "the port file names the inherited socket's port";
+  HttpClient c(port);
+  int status = 0;
+  while ((status = c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}})
+                       .status) != 200 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status, 200);
+}
+
+TEST_F(ServerProcessTest, ABadListenFdsCountIsAClearError) {
+  WriteConfig(kKey);
+  const std::string out = RunActivated((dir_ / "server.json").string(), "zero", "");
+  EXPECT_NE(out.find("LISTEN_FDS='zero' is not a count"), std::string::npos) << out;
+  EXPECT_NE(out.find("rc=2"), std::string::npos) << out;
+}
+
+TEST_F(ServerProcessTest, AnInheritedFdThatIsNotASocketIsAClearError) {
+  WriteConfig(kKey);
+  const std::string out = RunActivated((dir_ / "server.json").string(), "1", "3</dev/null");
+  EXPECT_NE(out.find("listen socket (fd 3) is not a socket"), std::string::npos) << out;
+  EXPECT_NE(out.find("rc=1"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -1,13 +1,15 @@
 // Faults on the local target (docs/reliability.md): skiff-server killed
-// under load, and an accelerator plugin that throws or crashes. The
-// supervisor restarts the server; clients see 200s, 502/503 or (while no
-// server listens: there is no proxy in front on the local target)
-// connection errors, and 200s again after the restart.
+// under load, a server that cannot restart, and an accelerator plugin that
+// throws or crashes. The supervisor holds the port and restarts the server;
+// clients see 200s, 502/503 (the supervisor answers 503 + Retry-After while
+// no server runs), never a refused connection, and 200s again after the
+// restart.
 #include <atomic>
 #include <map>
 #include <mutex>
 
 #include "service_test_fixture.h"
+#include "skiff/util/atomic_file.h"
 
 namespace skiff::compute_local {
 namespace {
@@ -16,7 +18,8 @@ namespace {
 struct Seen {
   std::mutex mu;
   std::map<int, int64_t> statuses;  // guarded by mu
-  int64_t no_response = 0;          // guarded by mu
+  int64_t no_response = 0;          // guarded by mu; includes `refused`
+  int64_t refused = 0;              // guarded by mu: connect() refused
   std::atomic<int64_t> ok_after_fault{0};
   std::atomic<bool> fault_done{false};
 
@@ -25,7 +28,8 @@ struct Seen {
     std::string out;
     for (const auto& [status, n] : statuses)
       out += std::to_string(status) + ": " + std::to_string(n) + ", ";
-    return out + "no response: " + std::to_string(no_response);
+    return out + "no response: " + std::to_string(no_response) +
+           " (connection refused: " + std::to_string(refused) + ")";
   }
 };
 
@@ -68,16 +72,21 @@ class ComputeLocalFaultTest : public ComputeLocalServiceTest {
         std::unique_ptr<HttpClient> c;
         while (!stop->load()) {
           int status = 0;
+          bool refused = false;
           try {
             if (!c) c = std::make_unique<HttpClient>(port);
             status = c->Post("/api/v1/service/" + name + "/score", ScoreBody(1),
                              {{"Authorization", "Bearer " + kKey}})
                          .status;
+          } catch (const boost::system::system_error& e) {
+            refused = e.code() == boost::asio::error::connection_refused;
+            c.reset();
           } catch (const std::exception&) {
             c.reset();
           }
           {
             std::lock_guard<std::mutex> lock(seen->mu);
+            if (refused) ++seen->refused;
             if (status == 0) {
               ++seen->no_response;
             } else {
@@ -146,8 +155,62 @@ TEST_F(ComputeLocalFaultTest, ServerKilledUnderLoadIsRestartedAndClientsRecover)
   EXPECT_EQ(sup.last_exit_status, 128 + SIGKILL);
   EXPECT_GE(seen.ok_after_fault.load(), 50) << "clients got 200s again: " << seen.Describe();
   ExpectOnlyOkOrGatewayStatuses(seen);
+  // The clients have stopped: no lock needed (Describe() takes it).
+  EXPECT_EQ(seen.refused, 0) << "the supervisor keeps the port open: " << seen.Describe();
+  // Only a request the killed process had taken can go unanswered: at most
+  // one per client (a kept-alive one is retried once by the client).
+  EXPECT_LE(seen.no_response, 4) << seen.Describe();
   std::cout << "[ fault    ] SIGKILL under load: " << seen.Describe() << "; 50 OK after " << gap_s
             << " s\n";
+}
+
+TEST_F(ComputeLocalFaultTest, WhileTheServerCannotRestartTheSupervisorAnswers503WithRetryAfter) {
+  const uint16_t port = DeployOnFixedPort("gap");
+  const pid_t first = Supervisor("gap").server_pid;
+  ASSERT_GT(first, 0);
+  // A configuration the server refuses (exit status 2): it cannot come back
+  // until the file is fixed.
+  const std::string config_path = Dir("gap").server_json();
+  auto good = ReadFile(config_path);
+  ASSERT_TRUE(good.ok());
+  ASSERT_TRUE(WriteFileAtomically(config_path, "{}", 0600).ok());
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  auto deadline = Clock::now() + std::chrono::seconds(20);
+  SupervisorState sup = Supervisor("gap");
+  while (sup.last_exit_status != 2 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    sup = Supervisor("gap");
+  }
+  ASSERT_EQ(sup.last_exit_status, 2) << "the restart with the broken file failed";
+
+  // Whether the supervisor waits to restart or a doomed server is starting,
+  // every request is answered by the supervisor.
+  for (const std::string target : {"/api/v1/service/gap/score", "/v2/health/ready"}) {
+    HttpClient c(port);
+    auto r = c.Post(target, ScoreBody(1), {{"Authorization", "Bearer " + kKey}});
+    EXPECT_EQ(r.status, 503) << target;
+    EXPECT_EQ(r.header("server"), "skiff-supervisor");
+    EXPECT_EQ(r.header("connection"), "close");
+    const std::string retry = r.header("retry-after");
+    ASSERT_FALSE(retry.empty());
+    EXPECT_GE(std::stoi(retry), 1);
+    EXPECT_LE(std::stoi(retry), 32) << "at most the longest backoff (30 s), rounded up, plus one";
+    EXPECT_NE(json::parse(r.body)["error"].get<std::string>().find(
+                  "service 'gap' is restarting: its server exited (exit status 2)"),
+              std::string::npos)
+        << r.body;
+  }
+
+  // Fixed: the next restart serves on the same port.
+  ASSERT_TRUE(WriteFileAtomically(config_path, *good, 0600).ok());
+  deadline = Clock::now() + std::chrono::seconds(40);
+  int status = 0;
+  while ((status = PostOnce(port, "gap", 1)) != 200 && Clock::now() < deadline) {
+    EXPECT_TRUE(status == 503) << status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(status, 200);
+  EXPECT_GE(Supervisor("gap").restarts, 2);
 }
 
 TEST_F(ComputeLocalFaultTest, PluginThatThrowsGets502AndTheServerKeepsRunning) {

@@ -27,6 +27,11 @@ using HttpResponse = http::response<http::string_body>;
 struct HttpServerOptions {
   std::string address = "127.0.0.1";  // "0.0.0.0" to listen on every interface
   uint16_t port = 0;                   // 0 = a free port; see HttpServer::port()
+  // An already bound and listening TCP socket to accept on instead of
+  // binding address:port (socket activation: skiff-supervisor holds the
+  // socket across server restarts). Start() takes ownership when it
+  // succeeds. -1 = bind address:port.
+  int listen_fd = -1;
   int io_threads = 2;                  // threads running the I/O loop
   uint32_t max_header_bytes = 16 * 1024;            // larger header section -> 431
   std::chrono::milliseconds idle_timeout{60000};   // no request started in this time -> close
