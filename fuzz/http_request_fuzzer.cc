@@ -9,14 +9,11 @@
 #include <optional>
 #include <string_view>
 
+#include "http_request_parse.h"
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/http_server.h"
 
 namespace {
-
-using skiff::dataplane::http::request_parser;
-using skiff::dataplane::http::string_body;
-namespace http = skiff::dataplane::http;
 
 skiff::dataplane::DataPlane& Plane() {
   static skiff::PluginHost* plugins = new skiff::PluginHost(skiff::PluginHost::Options{});
@@ -24,31 +21,13 @@ skiff::dataplane::DataPlane& Plane() {
   return *plane;
 }
 
-// Parses one request from the front of `bytes`; returns the bytes it used,
+// Routes one request from the front of `bytes`; returns the bytes it used,
 // or nullopt when the server would answer an error and close.
 std::optional<size_t> OneRequest(std::string_view bytes) {
-  const skiff::dataplane::HttpServerOptions options;
-  request_parser<string_body> parser;
-  parser.header_limit(options.max_header_bytes);
-  parser.body_limit(UINT64_MAX);
-  skiff::dataplane::ObsFoldScanner scanner;
-  if (!scanner.Scan(bytes)) return std::nullopt;
-  boost::beast::error_code ec;
-  size_t used = parser.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
-  if (ec || !parser.is_header_done()) return std::nullopt;
-  if (!skiff::dataplane::FramingError(parser.get(), parser.chunked()).empty()) return std::nullopt;
-  const uint64_t limit = Plane().BodyLimit(parser.get());
-  if (auto length = parser.content_length(); length && *length > limit) return std::nullopt;
-  parser.body_limit(limit);
-  while (!parser.is_done()) {
-    const std::string_view rest = bytes.substr(used);
-    if (rest.empty()) return std::nullopt;
-    const size_t n = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
-    if (ec == http::error::need_more && n == 0) return std::nullopt;  // waits for more
-    if (ec && ec != http::error::need_more) return std::nullopt;
-    used += n;
-  }
-  Plane().Handle(parser.release(), "127.0.0.1",
+  skiff::dataplane::HttpRequest request;
+  const auto used = skiff::fuzz::ParseOneRequest(bytes, Plane(), &request);
+  if (!used) return std::nullopt;
+  Plane().Handle(std::move(request), "127.0.0.1",
                  [](skiff::dataplane::HttpResponse response) { response.prepare_payload(); });
   return used;
 }
