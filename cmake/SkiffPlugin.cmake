@@ -26,8 +26,10 @@ function(skiff_add_plugin target)
       install(TARGETS ${target} LIBRARY DESTINATION ${SKIFF_PLUGIN_INSTALL_DIR})
     endif()
   endif()
-  target_link_options(${target} PRIVATE
-    "LINKER:--version-script=${_SKIFF_PLUGIN_MAP}" "LINKER:--no-undefined")
+  target_link_options(${target} PRIVATE "LINKER:--version-script=${_SKIFF_PLUGIN_MAP}")
+  if(NOT SKIFF_PLUGIN_ALLOW_UNDEFINED)  # set by skiff's own fuzz build only
+    target_link_options(${target} PRIVATE "LINKER:--no-undefined")
+  endif()
   if(TARGET skiff_abi)
     target_link_libraries(${target} PRIVATE skiff_abi)
   else()
