@@ -22,11 +22,11 @@
 #include <string_view>
 
 #include <boost/dll/runtime_symbol_info.hpp>
-#include <openssl/sha.h>
 
 #include "http_request_parse.h"
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/server_config.h"
+#include "skiff/util/sha256.h"
 
 namespace {
 
@@ -36,18 +36,6 @@ using skiff::dataplane::HttpResponse;
 // The key the seed corpus sends (fuzz/corpus/http_routing/).
 constexpr char kKey[] = "fuzz-routing-key-0123456789abcdefghijklmnop";
 
-std::string Sha256Hex(std::string_view s) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : d) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
-
 std::string Config(const std::string& service, bool auth) {
   const std::string version =
       R"("inferenceConfig": {"accelerator": "fuzzmodel",
@@ -56,7 +44,7 @@ std::string Config(const std::string& service, bool auth) {
          "artifactPath": "/dev/null", "sha256": "a")";
   return R"({"service": ")" + service + R"(", "routingSeed": 7,
     "auth": {"plugin": "default", "options": {"workspace": "fuzz", "keysDir": "/nonexistent"},
-             "keySha256": [")" + Sha256Hex(kKey) + R"("]},
+             "keySha256": [")" + skiff::Sha256Hex(kKey) + R"("]},
     "deploymentConfig": {"authEnabled": )" + (auth ? "true" : "false") + R"(,
                          "maxConcurrentRequestsPerContainer": 2, "maxQueueWaitMs": 5000},
     "versions": [

@@ -4,8 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/sha.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -20,6 +18,7 @@
 #include "skiff/util/atomic_file.h"
 #include "skiff/config/inference_config.h"
 #include "skiff/sdk/plugins.h"
+#include "skiff/util/sha256.h"
 
 namespace skiff::sdk::internal {
 namespace {
@@ -32,18 +31,6 @@ std::string KeysPath(const Workspace& ws, const std::string& service) {
 }
 
 }  // namespace
-
-std::string Sha256Hex(const std::string& data) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : d) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
 
 Status WriteKeys(const Workspace& ws, const std::string& service, const std::string& primary,
                  const std::string& secondary) {

@@ -29,8 +29,6 @@ StatusOr<std::shared_ptr<Authenticator>> ControlAuthenticator(const Workspace& w
 // The plugin options the servers verify tokens with (same keys dir).
 std::string AuthOptionsJson(const Workspace& ws);
 
-std::string Sha256Hex(const std::string& data);
-
 // Service names as Azure ML requires: 3-32 characters, lowercase letters,
 // digits and '-', starting with a letter, ending with a letter or digit.
 Status ValidateServiceName(const std::string& name);

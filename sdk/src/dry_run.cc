@@ -12,6 +12,7 @@
 #include "skiff/config/deployment_config.h"
 #include "skiff/config/inference_config.h"
 #include "skiff/sdk/webservice.h"
+#include "skiff/util/sha256.h"
 
 namespace skiff::sdk {
 namespace internal {

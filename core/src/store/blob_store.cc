@@ -1,7 +1,6 @@
 #include "blob_store.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include "skiff/util/sha256.h"
 
 namespace skiff::store {
 namespace {
@@ -52,28 +52,6 @@ class Fd {
 };
 
 // Incremental SHA-256 over OpenSSL EVP.
-class Hasher {
- public:
-  Hasher() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
-    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
-  }
-  void Update(const void* data, size_t n) { EVP_DigestUpdate(ctx_.get(), data, n); }
-  std::string HexDigest() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), md, &len);
-    static const char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-      out.push_back(kHex[md[i] >> 4]);
-      out.push_back(kHex[md[i] & 0xf]);
-    }
-    return out;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-};
 
 Status WriteAll(int fd, const char* data, size_t n, const std::string& path) {
   while (n > 0) {
@@ -90,7 +68,7 @@ Status WriteAll(int fd, const char* data, size_t n, const std::string& path) {
 
 // Streams `src_fd` to `dst_fd` (when >= 0), hashing it.
 StatusOr<BlobInfo> Pump(int src_fd, const std::string& src, int dst_fd, const std::string& dst) {
-  Hasher hasher;
+  Sha256 hasher;
   BlobInfo info;
   char buf[1 << 16];
   for (;;) {
@@ -148,12 +126,6 @@ Status Mismatch(const std::string& path, const std::string& expected, const std:
 }
 
 }  // namespace
-
-std::string Sha256Hex(const std::string& bytes) {
-  Hasher hasher;
-  hasher.Update(bytes.data(), bytes.size());
-  return hasher.HexDigest();
-}
 
 StatusOr<BlobInfo> HashFile(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -20,8 +20,6 @@ struct BlobInfo {
   int64_t size = 0;
 };
 
-// SHA-256 of bytes, lowercase hex.
-std::string Sha256Hex(const std::string& bytes);
 // SHA-256 of a file's contents.
 StatusOr<BlobInfo> HashFile(const std::string& path);
 

@@ -1,27 +1,14 @@
 #include "k8s/render.h"
 
-#include <openssl/sha.h>
-
 #include "k8s/config_objects.h"
 #include "k8s/router_objects.h"
 #include "k8s/scaling_objects.h"
 #include "k8s/service_plan.h"
 #include "k8s/version_objects.h"
+#include "skiff/util/sha256.h"
 
 namespace skiff::compute_aks::k8s {
 namespace {
-
-std::string Sha256Hex(const std::string& data) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : d) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
 
 Status CheckKeyFileName(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 200 && name[0] != '.';

@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <openssl/sha.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -27,6 +26,7 @@
 #include "http_client.h"
 #include "process_probe.h"
 #include "service_dir.h"
+#include "skiff/util/sha256.h"
 #include "supervisor_state.h"
 
 namespace skiff::compute_local {
@@ -40,18 +40,7 @@ using Clock = std::chrono::steady_clock;
 const std::string kKey = "local-test-key-0123456789-abcdefghijklmnop";
 const std::string kNewKey = "local-test-new-key-0123456789-abcdefghijk";
 
-inline std::string Sha256Hex(const std::string& s) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  std::string out;
-  static const char* hex = "0123456789abcdef";
-  for (unsigned char c : d) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
-
+using skiff::Sha256Hex;
 inline uint16_t PortOf(const std::string& uri) {
   // http://127.0.0.1:<port>/api/...
   const size_t colon = uri.find(':', 7);

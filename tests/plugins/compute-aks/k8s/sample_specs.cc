@@ -1,25 +1,12 @@
 #include "sample_specs.h"
 
-#include <openssl/sha.h>
-
 #include <nlohmann/json.hpp>
+#include "skiff/util/sha256.h"
 
 namespace skiff::compute_aks::k8s::testing {
 namespace {
 
 using nlohmann::json;
-
-std::string Sha256Hex(const std::string& data) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : d) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
 
 json InferenceConfig(const std::string& accelerator) {
   return {{"accelerator", accelerator},

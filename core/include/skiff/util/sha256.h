@@ -1,0 +1,35 @@
+// SHA-256 in lower-case hex, the one implementation (OpenSSL EVP): artifact
+// names in the store, key digests in server configs, config digests in
+// Kubernetes annotations. Library skiff_sha256 (links OpenSSL::Crypto);
+// skiff_abi stays std-only.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace skiff {
+
+// Incremental: Update() any number of times, then HexDigest() once.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  void Update(const void* data, size_t size);
+  void Update(std::string_view bytes) { Update(bytes.data(), bytes.size()); }
+  // 64 lower-case hex digits.
+  std::string HexDigest();
+
+ private:
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
+};
+
+// SHA-256 of `bytes`, 64 lower-case hex digits.
+std::string Sha256Hex(std::string_view bytes);
+
+}  // namespace skiff
