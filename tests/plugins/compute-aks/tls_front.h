@@ -1,6 +1,6 @@
 // TlsFront: a loopback HTTPS front for the fake servers (FakeArm), so the
 // plugin's real Beast/OpenSSL client path is exercised end to end: it
-// terminates TLS with a certificate from TestPki, forwards each request to
+// terminates TLS with TestPki's server certificate, forwards each request to
 // the plain-HTTP backend and relays the reply (one exchange per connection,
 // as the client sends `Connection: close`).
 #pragma once
@@ -11,16 +11,9 @@
 #include <string>
 #include <thread>
 
-namespace skiff::compute_aks::testing {
+#include "test_pki.h"
 
-// A private CA and a server certificate it signed, made with the openssl
-// command line into `dir`: ca.pem, server.pem, server.key.
-struct TestPki {
-  std::string dir, ca_pem, server_pem, server_key;
-};
-// `san`: the server certificate's subjectAltName, e.g. "IP:127.0.0.1".
-// Aborts the test binary (with the command's output) if openssl fails.
-TestPki MakeTestPki(const std::string& dir, const std::string& san);
+namespace skiff::compute_aks::testing {
 
 class TlsFront {
  public:

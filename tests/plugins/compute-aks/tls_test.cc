@@ -20,6 +20,7 @@ using testing::FakeClock;
 using testing::MakeTestPki;
 using testing::TestPki;
 using testing::TlsFront;
+using testing::WritePemFile;
 namespace fs = std::filesystem;
 
 uint16_t PortOf(const std::string& url) {
@@ -64,16 +65,18 @@ class ComputeAksTlsTest : public ::testing::Test {
     return AksComputeTarget::Create(std::move(o)).value();
   }
   ComputeSpec Spec(const std::string& name) { return ComputeSpec{name, "aks", "{}", ws_}; }
+  // The CA certificate as the file SKIFF_CA_FILE names.
+  std::string CaFile(const TestPki& pki) { return WritePemFile(pki_dir_ + "/ca.pem", pki.ca_cert_pem); }
 
   FakeArm arm_;
   std::string ws_, pki_dir_;
 };
 
 TEST_F(ComputeAksTlsTest, CreateOverHttpsWithAPrivateCa) {
-  TestPki pki = MakeTestPki(pki_dir_, "IP:127.0.0.1");
+  TestPki pki = MakeTestPki("skiff test CA", "IP:127.0.0.1");
   TlsFront front(pki, PortOf(arm_.url()));
   arm_.SetPublicOrigin(front.url());  // operation URLs are https too
-  Status s = Target(front.url(), pki.ca_pem)->Provision(Spec("aks1"));
+  Status s = Target(front.url(), CaFile(pki))->Provision(Spec("aks1"));
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_TRUE(fs::exists(ws_ + "/compute/aks1/kubeconfig"));
   front.WaitSettled();
@@ -84,7 +87,7 @@ TEST_F(ComputeAksTlsTest, CreateOverHttpsWithAPrivateCa) {
 }
 
 TEST_F(ComputeAksTlsTest, UntrustedCertificateIsRefusedAndNotRetried) {
-  TestPki pki = MakeTestPki(pki_dir_, "IP:127.0.0.1");
+  TestPki pki = MakeTestPki("skiff test CA", "IP:127.0.0.1");
   TlsFront front(pki, PortOf(arm_.url()));
   Status s = Target(front.url(), /*ca_file=*/"")->Provision(Spec("aks1"));  // system store only
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
@@ -96,9 +99,9 @@ TEST_F(ComputeAksTlsTest, UntrustedCertificateIsRefusedAndNotRetried) {
 }
 
 TEST_F(ComputeAksTlsTest, CertificateForAnotherHostIsRefused) {
-  TestPki pki = MakeTestPki(pki_dir_, "DNS:management.example.org");
+  TestPki pki = MakeTestPki("skiff test CA", "DNS:management.example.org");
   TlsFront front(pki, PortOf(arm_.url()));
-  Status s = Target(front.url(), pki.ca_pem)->Provision(Spec("aks1"));
+  Status s = Target(front.url(), CaFile(pki))->Provision(Spec("aks1"));
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
   front.WaitSettled();
   EXPECT_EQ(front.handshakes_ok(), 0);
@@ -107,7 +110,7 @@ TEST_F(ComputeAksTlsTest, CertificateForAnotherHostIsRefused) {
 }
 
 TEST_F(ComputeAksTlsTest, UnreadableCaFileNamesTheVariable) {
-  TestPki pki = MakeTestPki(pki_dir_, "IP:127.0.0.1");
+  TestPki pki = MakeTestPki("skiff test CA", "IP:127.0.0.1");
   TlsFront front(pki, PortOf(arm_.url()));
   Status s = Target(front.url(), pki_dir_ + "/missing.pem")->Provision(Spec("aks1"));
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();

@@ -5,10 +5,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 
-namespace skiff::compute_aks::kube::testing {
+namespace skiff::compute_aks::testing {
 namespace {
 
 using KeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
@@ -75,7 +76,7 @@ void Sign(X509* cert, EVP_PKEY* key) { Check(X509_sign(cert, key, EVP_sha256()) 
 
 }  // namespace
 
-TestPki MakeTestPki(const std::string& ca_name) {
+TestPki MakeTestPki(const std::string& ca_name, const std::string& server_san) {
   TestPki pki;
   KeyPtr ca_key = NewKey();
   CertPtr ca = MakeCert(ca_key.get(), ca_name, "", nullptr, 1);
@@ -91,7 +92,7 @@ TestPki MakeTestPki(const std::string& ca_name) {
   AddExt(server.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
   AddExt(server.get(), ca.get(), NID_key_usage, "critical,digitalSignature,keyEncipherment");
   AddExt(server.get(), ca.get(), NID_ext_key_usage, "serverAuth");
-  AddExt(server.get(), ca.get(), NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
+  AddExt(server.get(), ca.get(), NID_subject_alt_name, server_san.c_str());
   Sign(server.get(), ca_key.get());
   pki.server_cert_pem = CertPem(server.get());
   pki.server_key_pem = KeyPem(server_key.get());
@@ -107,6 +108,14 @@ TestPki MakeTestPki(const std::string& ca_name) {
   return pki;
 }
 
+std::string WritePemFile(const std::string& path, const std::string& pem) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << pem;
+  out.close();
+  if (!out) throw std::runtime_error("TestPki: cannot write " + path);
+  return path;
+}
+
 std::string Base64Encode(const std::string& bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
@@ -116,4 +125,4 @@ std::string Base64Encode(const std::string& bytes) {
   return out;
 }
 
-}  // namespace skiff::compute_aks::kube::testing
+}  // namespace skiff::compute_aks::testing
