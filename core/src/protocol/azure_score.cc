@@ -3,9 +3,9 @@
 #include <optional>
 
 #include "data_array_decoder.h"
-#include "fast_sax.h"
 #include "json_writer.h"
 #include "sax_capture.h"
+#include "sax_decode.h"
 #include "signature_check.h"
 
 namespace skiff::protocol {
@@ -223,31 +223,7 @@ class AzureScoreParser {
 StatusOr<std::vector<Tensor>> DecodeAzureScoreRequest(std::string_view body,
                                                       const Signature& signature,
                                                       const DecodeOptions& options) {
-  {
-    // The common case: plain JSON, no escapes (see fast_sax.h).
-    AzureScoreParser fast(signature, options);
-    switch (FastSaxParse(body, &fast)) {
-      case FastSaxResult::kParsed:
-        return fast.Finish();
-      case FastSaxResult::kStopped:
-        if (!fast.status().ok()) return fast.status();
-        break;
-      case FastSaxResult::kUnsupported:
-        break;  // parse again below, from the start
-    }
-  }
-  AzureScoreParser parser(signature, options);
-  bool parsed = false;
-  try {
-    parsed = json::sax_parse(body.begin(), body.end(), &parser);
-  } catch (const json::exception& e) {
-    return InvalidArgument(std::string("body is not valid JSON: ") + e.what());
-  }
-  if (!parsed) {
-    if (parser.status().ok()) return InvalidArgument("body is not valid JSON");
-    return parser.status();
-  }
-  return parser.Finish();
+  return DecodeWithSax<AzureScoreParser>(body, signature, options);
 }
 
 std::string EncodeAzureScoreResponse(const std::vector<Tensor>& outputs) {

@@ -5,8 +5,8 @@
 
 #include "data_array_decoder.h"
 #include "element_codec.h"
-#include "fast_sax.h"
 #include "sax_capture.h"
+#include "sax_decode.h"
 #include "signature_check.h"
 
 namespace skiff::protocol {
@@ -458,31 +458,7 @@ class InferRequestParser {
 
 StatusOr<InferRequest> DecodeInferRequest(std::string_view body, const Signature& signature,
                                           const DecodeOptions& options) {
-  {
-    // The common case: plain JSON, no escapes (see fast_sax.h).
-    InferRequestParser fast(signature, options);
-    switch (FastSaxParse(body, &fast)) {
-      case FastSaxResult::kParsed:
-        return fast.Finish();
-      case FastSaxResult::kStopped:
-        if (!fast.status().ok()) return fast.status();
-        break;
-      case FastSaxResult::kUnsupported:
-        break;  // parse again below, from the start
-    }
-  }
-  InferRequestParser parser(signature, options);
-  bool parsed = false;
-  try {
-    parsed = json::sax_parse(body.begin(), body.end(), &parser);
-  } catch (const json::exception& e) {
-    return InvalidArgument(std::string("body is not valid JSON: ") + e.what());
-  }
-  if (!parsed) {
-    if (parser.status().ok()) return InvalidArgument("body is not valid JSON");
-    return parser.status();
-  }
-  return parser.Finish();
+  return DecodeWithSax<InferRequestParser>(body, signature, options);
 }
 
 }  // namespace skiff::protocol
