@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "http_client.h"
+#include "raw_client.h"
 #include "skiff/dataplane/http_server.h"
 
 namespace skiff::dataplane {
@@ -26,6 +27,7 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using skiff::testing::RawClient;
 using Ms = std::chrono::duration<double, std::milli>;
 
 // Answers 200 "ok" from one worker thread.
@@ -68,52 +70,6 @@ class WorkerHandler : public HttpHandler {
   std::deque<std::function<void(HttpResponse)>> queue_;
   bool stop_ = false;
   std::thread worker_;  // last: starts after the members it uses
-};
-
-// Raw bytes in, raw responses out, with a bound on every read.
-class RawClient {
- public:
-  explicit RawClient(uint16_t port) : socket_(ioc_) {
-    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    // SO_RCVTIMEO bounds every blocking read below.
-    struct timeval tv {
-      5, 0
-    };
-    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  void Send(const std::string& bytes) {
-    boost::system::error_code ec;
-    asio::write(socket_, asio::buffer(bytes), ec);  // the server may close mid-way
-  }
-  // One response (status line + headers + Content-Length body); "" on EOF.
-  std::string ReadResponse() {
-    boost::system::error_code ec;
-    asio::read_until(socket_, buf_, "\r\n\r\n", ec);
-    if (ec) return "";
-    std::string all(asio::buffers_begin(buf_.data()), asio::buffers_end(buf_.data()));
-    const size_t head_end = all.find("\r\n\r\n") + 4;
-    size_t length = 0;
-    const auto pos = all.find("Content-Length: ");
-    if (pos != std::string::npos && pos < head_end) length = std::stoul(all.substr(pos + 16));
-    if (all.size() < head_end + length) {
-      asio::read(socket_, buf_, asio::transfer_exactly(head_end + length - all.size()), ec);
-      all.assign(asio::buffers_begin(buf_.data()), asio::buffers_end(buf_.data()));
-    }
-    buf_.consume(head_end + length);
-    return all.substr(0, head_end + length);
-  }
-  // True when the server closed the connection (EOF or reset; false on timeout).
-  bool ClosedByServer() {
-    boost::system::error_code ec;
-    char c;
-    socket_.read_some(asio::buffer(&c, 1), ec);
-    return ec == asio::error::eof || ec == asio::error::connection_reset;
-  }
-
- private:
-  asio::io_context ioc_;
-  tcp::socket socket_;
-  asio::streambuf buf_;
 };
 
 std::string StatusLine(const std::string& response) {

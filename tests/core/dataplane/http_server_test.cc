@@ -14,6 +14,8 @@
 #include <string>
 #include <thread>
 
+#include "raw_client.h"
+
 namespace skiff::dataplane {
 namespace {
 
@@ -35,42 +37,7 @@ class EchoHandler : public HttpHandler {
   }
 };
 
-class RawClient {
- public:
-  explicit RawClient(uint16_t port) : socket_(ioc_) {
-    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  }
-  void Send(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
-  // Reads one response (headers + Content-Length body).
-  std::string ReadResponse() {
-    boost::system::error_code ec;
-    asio::read_until(socket_, buf_, "\r\n\r\n", ec);
-    if (ec) return "";
-    std::string all(asio::buffers_begin(buf_.data()), asio::buffers_end(buf_.data()));
-    size_t head_end = all.find("\r\n\r\n") + 4;
-    size_t length = 0;
-    auto pos = all.find("Content-Length: ");
-    if (pos != std::string::npos && pos < head_end) length = std::stoul(all.substr(pos + 16));
-    if (all.size() < head_end + length) {
-      asio::read(socket_, buf_, asio::transfer_exactly(head_end + length - all.size()), ec);
-      all.assign(asio::buffers_begin(buf_.data()), asio::buffers_end(buf_.data()));
-    }
-    buf_.consume(head_end + length);
-    return all.substr(0, head_end + length);
-  }
-  // True when the server closed the connection (read hits EOF).
-  bool ClosedByServer() {
-    boost::system::error_code ec;
-    char c;
-    socket_.read_some(asio::buffer(&c, 1), ec);
-    return ec == asio::error::eof || ec == asio::error::connection_reset;
-  }
-
- private:
-  asio::io_context ioc_;
-  tcp::socket socket_;
-  asio::streambuf buf_;
-};
+using skiff::testing::RawClient;
 
 class HttpServerTest : public ::testing::Test {
  protected:
