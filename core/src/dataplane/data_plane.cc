@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "batched_model.h"
+#include "upstream_prober.h"
 #include "skiff/auth/responses.h"
 #include "skiff/dataplane/upstream_model.h"
 #include "skiff/plugin_host/loaded_plugin.h"
@@ -201,7 +202,26 @@ Status DataPlane::Apply(const ServerConfig& config) {
       return std::shared_ptr<LoadedModel>(new BatchedModel(std::move(replica)));
     });
   };
-  SKIFF_RETURN_IF_ERROR(endpoint_->Apply(plans, loader));
+  // Router: probe the upstream versions before the new table exists, so a
+  // version whose pods are not ready yet is never drawn; then keep probing.
+  std::vector<UpstreamProber::Target> targets;
+  for (const auto& v : config.versions) {
+    if (!v.upstream.empty()) targets.push_back({v.spec.name, v.upstream});
+  }
+  prober_.reset();
+  UpstreamProber::ProbeOnce(endpoint_.get(), targets,
+                            UpstreamProber::TimeoutFor(config.upstream_probe_interval));
+  Status applied = endpoint_->Apply(plans, loader);
+  if (!applied.ok()) {
+    std::vector<UpstreamProber::Target> previous;
+    for (const auto& [version, url] : probe_targets_) previous.push_back({version, url});
+    prober_ = std::make_unique<UpstreamProber>(endpoint_.get(), std::move(previous), probe_interval_);
+    return applied;
+  }
+  probe_targets_.clear();
+  for (const auto& t : targets) probe_targets_.emplace_back(t.version, t.url);
+  probe_interval_ = config.upstream_probe_interval;
+  prober_ = std::make_unique<UpstreamProber>(endpoint_.get(), std::move(targets), probe_interval_);
 
   // Telemetry sinks.
   if (dc.app_insights_enabled && !config.request_log.empty()) {
@@ -327,7 +347,9 @@ void DataPlane::Handle(HttpRequest request, const std::string& client,
     }
     if (p.size() == rest + 1 && p[rest] == "ready") {
       if (!get) return method_not_allowed("GET");
-      bool r = ready();
+      // A version is ready when the server is and (router) its upstream
+      // answers its readiness probe.
+      bool r = ready() && (version.empty() || endpoint_->reachable(version));
       return done(Json(r ? http::status::ok : http::status::service_unavailable,
                        r ? "{\"ready\":true}" : "{\"ready\":false}"));
     }

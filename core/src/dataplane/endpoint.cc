@@ -3,6 +3,19 @@
 #include <algorithm>
 
 namespace skiff::dataplane {
+namespace {
+
+bool SameRoutes(const RoutingTable& a, const RoutingTable& b) {
+  if (a.default_version != b.default_version || a.entries.size() != b.entries.size()) return false;
+  for (size_t i = 0; i < a.entries.size(); ++i) {
+    if (a.entries[i].version != b.entries[i].version || a.entries[i].upper != b.entries[i].upper) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 Endpoint::Endpoint(std::string name, uint64_t seed)
     : name_(std::move(name)),
@@ -80,10 +93,61 @@ Status Endpoint::Apply(const std::vector<VersionPlan>& plans, const VersionLoade
     next->versions.push_back(version);
     statuses.push_back({spec, VersionState::kReady, true, 0});
   }
-  SKIFF_ASSIGN_OR_RETURN(next->table, policy_.Route(statuses));
+  // Validates the new specs as a whole (every version ready), then routes
+  // around the unreachable ones.
+  SKIFF_RETURN_IF_ERROR(policy_.Route(statuses).status());
+  for (auto it = unreachable_.begin(); it != unreachable_.end();) {
+    const bool listed = std::any_of(specs.begin(), specs.end(),
+                                    [&](const VersionSpec& s) { return s.name == *it; });
+    it = listed ? std::next(it) : unreachable_.erase(it);
+  }
+  SKIFF_ASSIGN_OR_RETURN(next->table, RouteReachable(next->specs));
   std::lock_guard<std::mutex> lock(snapshot_mu_);
   snapshot_ = std::move(next);
   return OkStatus();
+}
+
+StatusOr<RoutingTable> Endpoint::RouteReachable(const std::vector<VersionSpec>& specs) const {
+  std::vector<VersionStatus> statuses;
+  for (const VersionSpec& spec : specs) {
+    const bool ok = unreachable_.count(spec.name) == 0;
+    statuses.push_back({spec, ok ? VersionState::kReady : VersionState::kLoading, true, 0});
+  }
+  auto table = policy_.Route(statuses);
+  if (table.ok()) return table;
+  // No version reachable: route as if all were, so requests still try.
+  for (auto& s : statuses) s.state = VersionState::kReady;
+  return policy_.Route(statuses);
+}
+
+bool Endpoint::SetReachable(const std::string& version, bool reachable) {
+  std::lock_guard<std::mutex> apply_lock(apply_mu_);
+  const bool was = unreachable_.count(version) == 0;
+  if (was == reachable) return false;
+  if (reachable) {
+    unreachable_.erase(version);
+  } else {
+    unreachable_.insert(version);
+  }
+  std::shared_ptr<const Snapshot> old;
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    old = snapshot_;
+  }
+  if (!old) return false;
+  auto table = RouteReachable(old->specs);
+  if (!table.ok()) return false;  // cannot happen: the specs were routed before
+  auto next = std::make_shared<Snapshot>(*old);
+  const bool changed = !SameRoutes(next->table, *table);
+  next->table = std::move(table).value();
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  snapshot_ = std::move(next);
+  return changed;
+}
+
+bool Endpoint::reachable(const std::string& version) const {
+  std::lock_guard<std::mutex> apply_lock(apply_mu_);
+  return unreachable_.count(version) == 0;
 }
 
 StatusOr<std::shared_ptr<ModelVersion>> Endpoint::Pick(const std::string& pinned) const {

@@ -58,6 +58,7 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
   SKIFF_RETURN_IF_ERROR(Expect(j, "drainGraceMs", T::number_integer, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "generation", T::number_integer, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "routingSeed", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "upstreamProbeMs", T::number_integer, "$", false));
 
   ServerConfig c;
   c.service = j["service"].get<std::string>();
@@ -75,6 +76,12 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
   c.request_log = j.value("requestLog", "");
   c.data_collection_dir = j.value("dataCollectionDir", "");
   c.drain_grace = std::chrono::milliseconds(j.value("drainGraceMs", 30000));
+  const int64_t probe_ms = j.value("upstreamProbeMs", int64_t{1000});
+  if (probe_ms < 50 || probe_ms > 60000) {
+    return InvalidArgument("server config: `$.upstreamProbeMs` must be 50-60000 (milliseconds "
+                           "between readiness probes of upstream versions; default 1000)");
+  }
+  c.upstream_probe_interval = std::chrono::milliseconds(probe_ms);
 
   auto deployment = config::ParseDeploymentConfig(
       j.value("deploymentConfig", json::object()).dump());

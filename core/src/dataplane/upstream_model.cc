@@ -176,6 +176,36 @@ Status ValidateUpstreamUrl(const std::string& url) {
   return OkStatus();
 }
 
+Status ProbeUpstreamReady(const std::string& infer_url, std::chrono::milliseconds timeout) {
+  auto url = Parse(infer_url);
+  if (!url) return ValidateUpstreamUrl(infer_url);
+  const std::string what = "upstream " + url->host + ":" + url->port + " /v2/health/ready";
+  asio::io_context ioc;
+  asio::ip::tcp::resolver resolver(ioc);
+  error_code ec;
+  auto endpoints = resolver.resolve(url->host, url->port, ec);
+  if (ec) return Unavailable(what + ": cannot resolve: " + ec.message());
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(timeout);  // one deadline for the whole exchange
+  ec = RunStep(ioc, [&](auto handler) { stream.async_connect(endpoints, handler); });
+  if (ec) return Unavailable(what + ": cannot connect: " + ec.message());
+  http::request<http::empty_body> req{http::verb::get, "/v2/health/ready", 11};
+  req.set(http::field::host, url->host + ":" + url->port);
+  req.keep_alive(false);
+  ec = RunStep(ioc, [&](auto handler) { http::async_write(stream, req, handler); });
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024);
+  if (!ec) ec = RunStep(ioc, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
+  error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  if (ec == beast::error::timeout) return Unavailable(what + ": no answer in time");
+  if (ec) return Unavailable(what + ": " + ec.message());
+  const int status = static_cast<int>(parser.get().result_int());
+  if (status != 200) return Unavailable(what + " answered " + std::to_string(status));
+  return OkStatus();
+}
+
 StatusOr<std::unique_ptr<LoadedModel>> MakeUpstreamModel(UpstreamOptions options) {
   auto url = Parse(options.url);
   if (!url) return ValidateUpstreamUrl(options.url);

@@ -1,6 +1,7 @@
 #include "skiff/dataplane/endpoint.h"
 
 #include <future>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -70,6 +71,62 @@ TEST(DataPlaneEndpointTest, ChangedContentReloadsTheVersion) {
   EXPECT_NE(e.Find("blue"), before);
   EXPECT_EQ(e.Find("blue")->content_key(), "model-b");
   EXPECT_EQ(e.SpecOf("blue")->traffic_percentile, 100);
+}
+
+// Counts of 1000 drawn picks by version name.
+std::map<std::string, int> Draw(const Endpoint& e) {
+  std::map<std::string, int> n;
+  for (int i = 0; i < 1000; ++i) ++n[(*e.Pick(""))->name()];
+  return n;
+}
+
+TEST(DataPlaneEndpointTest, AnUnreachableVersionsShareGoesElsewhereUntilItIsBack) {
+  Endpoint e("svc", /*seed=*/11);
+  Loader loader;
+  ASSERT_TRUE(e.Apply({V("blue", 60, true), V("green", 30), V("red", 10)}, loader.Get()).ok());
+  EXPECT_TRUE(e.reachable("green"));
+  EXPECT_TRUE(e.SetReachable("green", false));
+  EXPECT_FALSE(e.reachable("green"));
+  EXPECT_FALSE(e.SetReachable("green", false)) << "no change the second time";
+  auto n = Draw(e);
+  EXPECT_EQ(n.count("green"), 0u) << "green gets no drawn traffic";
+  EXPECT_GT(n["blue"], 800) << "its 30 % went to the default";
+  EXPECT_GT(n["red"], 50);
+  EXPECT_EQ((*e.Pick("green"))->name(), "green") << "a pinned request is never moved";
+
+  // The default unreachable: the others' shares scale up to 100 %.
+  EXPECT_TRUE(e.SetReachable("green", true));
+  EXPECT_TRUE(e.SetReachable("blue", false));
+  n = Draw(e);
+  EXPECT_EQ(n.count("blue"), 0u);
+  EXPECT_GT(n["green"], 650);  // 75 %
+  EXPECT_GT(n["red"], 150);    // 25 %
+
+  // None reachable: drawn as if all were, so requests still try.
+  EXPECT_TRUE(e.SetReachable("green", false));
+  EXPECT_TRUE(e.SetReachable("red", false));
+  n = Draw(e);
+  EXPECT_GT(n["blue"], 500);
+  EXPECT_GT(n["green"], 200);
+  EXPECT_GT(n["red"], 50);
+}
+
+TEST(DataPlaneEndpointTest, ReachabilityOutlivesApplyOnlyForVersionsStillListed) {
+  Endpoint e("svc", /*seed=*/3);
+  Loader loader;
+  ASSERT_TRUE(e.Apply({V("blue", 50, true), V("green", 50)}, loader.Get()).ok());
+  e.SetReachable("green", false);
+  ASSERT_TRUE(e.Apply({V("blue", 20, true), V("green", 80)}, loader.Get()).ok());
+  EXPECT_FALSE(e.reachable("green"));
+  EXPECT_EQ(Draw(e).count("green"), 0u) << "the new weights still route around green";
+  ASSERT_TRUE(e.Apply({V("blue", 100, true)}, loader.Get()).ok());
+  ASSERT_TRUE(e.Apply({V("blue", 50, true), V("green", 50)}, loader.Get()).ok());
+  EXPECT_TRUE(e.reachable("green")) << "a version that left and came back starts reachable";
+  EXPECT_GT(Draw(e)["green"], 350);
+  // A version marked before it is listed (the router probes before Apply).
+  e.SetReachable("red", false);
+  ASSERT_TRUE(e.Apply({V("blue", 50, true), V("green", 40), V("red", 10)}, loader.Get()).ok());
+  EXPECT_EQ(Draw(e).count("red"), 0u);
 }
 
 TEST(DataPlaneEndpointTest, PinningPicksTheVersionOrNamesTheChoices) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "http_client.h"
 #include "sha256_hex.h"
@@ -72,10 +73,12 @@ class UpstreamTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  Plane Start(const json& config) {
+  Plane Start(const json& config, uint16_t port = 0) {
     Plane p;
     p.plane = std::make_unique<DataPlane>(host_.get(), "test");
-    p.server = HttpServer::Start({}, p.plane.get()).value();
+    HttpServerOptions http;
+    http.port = port;
+    p.server = HttpServer::Start(http, p.plane.get()).value();
     auto parsed = ParseServerConfig(config.dump());
     EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
     Status applied = p.plane->Apply(*parsed);
@@ -83,14 +86,15 @@ class UpstreamTest : public ::testing::Test {
     return p;
   }
   // A version server: the endpoint's one version, no auth (cluster-internal).
-  Plane Backend(const std::string& version) {
+  Plane Backend(const std::string& version, uint16_t port = 0) {
     return Start({{"service", "ep"},
                   {"deploymentConfig", {{"authEnabled", false}}},
                   {"versions",
                    {{{"name", version},
                      {"artifactPath", "/dev/null"},
                      {"sha256", version},
-                     {"inferenceConfig", InferenceConfig()}}}}});
+                     {"inferenceConfig", InferenceConfig()}}}}},
+                 port);
   }
   static std::string InferUrl(uint16_t port) {
     return "http://127.0.0.1:" + std::to_string(port) + "/v2/models/ep/infer";
@@ -207,6 +211,91 @@ TEST_F(UpstreamTest, UpstreamFailuresMapToGatewayStatusCodes) {
   EXPECT_EQ(down.status, 502) << down.body;
   EXPECT_NE(down.body.find("127.0.0.1:" + std::to_string(gone)), std::string::npos) << down.body;
   EXPECT_EQ(c.Get("/v2/health/live").status, 200) << "the router itself stays up";
+}
+
+// A loopback port nothing listens on (the kernel does not hand it out again soon).
+uint16_t UnusedPort() {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+TEST_F(UpstreamTest, AVersionWhoseServerIsNotUpGetsNoTrafficUntilItIs) {
+  blue_ = Backend("blue");
+  const uint16_t green_port = UnusedPort();  // green's pods are not ready yet
+  json config = RouterConfig(
+      {UpVersion("blue", 50, blue_.port(), true), UpVersion("green", 50, green_port)});
+  config["upstreamProbeMs"] = 100;
+  router_ = Start(config);
+  HttpClient c(router_.port());
+  for (int i = 0; i < 100; ++i) {
+    Reply r = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth());
+    ASSERT_EQ(r.status, 200) << "request " << i << ": " << r.body;
+    ASSERT_EQ(r.header("azureml-model-deployment"), "blue");
+  }
+  EXPECT_EQ(c.Get("/v2/models/ep/versions/green/ready").status, 503);
+  EXPECT_EQ(c.Get("/v2/models/ep/versions/blue/ready").status, 200);
+  EXPECT_EQ(c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth("green")).status, 502)
+      << "a request pinned to green still goes to green";
+
+  green_ = Backend("green", green_port);  // green becomes ready
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (c.Get("/v2/models/ep/versions/green/ready").status != 200 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(c.Get("/v2/models/ep/versions/green/ready").status, 200);
+  int green = 0;
+  for (int i = 0; i < 100; ++i) {
+    Reply r = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth());
+    ASSERT_EQ(r.status, 200) << r.body;
+    green += r.header("azureml-model-deployment") == "green";
+  }
+  EXPECT_GT(green, 20) << "green takes its share once its server answers";
+  EXPECT_EQ(Scored(green_.port()), green);
+}
+
+TEST_F(UpstreamTest, AVersionThatGoesDownLosesItsShareAtTheNextProbe) {
+  blue_ = Backend("blue");
+  green_ = Backend("green");
+  json config = RouterConfig(
+      {UpVersion("blue", 50, blue_.port(), true), UpVersion("green", 50, green_.port())});
+  config["upstreamProbeMs"] = 100;
+  router_ = Start(config);
+  HttpClient c(router_.port());
+  green_.Stop();
+  // Until the next probe some requests may still be drawn for green (502);
+  // after it, every request goes to blue.
+  int consecutive_ok = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (consecutive_ok < 100 && std::chrono::steady_clock::now() < deadline) {
+    Reply r = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth());
+    if (r.status == 200) {
+      EXPECT_EQ(r.header("azureml-model-deployment"), "blue");
+      ++consecutive_ok;
+    } else {
+      EXPECT_EQ(r.status, 502) << r.body;
+      consecutive_ok = 0;
+    }
+  }
+  EXPECT_EQ(consecutive_ok, 100) << "every request goes to blue once green is found down";
+  EXPECT_EQ(c.Get("/v2/models/ep/versions/green/ready").status, 503);
+}
+
+TEST(UpstreamConfigTest, UpstreamProbeIntervalIsBounded) {
+  const std::string base =
+      R"({"service": "ep", "deploymentConfig": {"authEnabled": false}, "versions": [)"
+      R"({"name": "v", "upstream": "http://127.0.0.1:1/v2/models/ep/infer", "inferenceConfig":)"
+      R"({"accelerator": "testmodel", "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 4]}],)"
+      R"("outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 4]}]}}])";
+  auto ok = ParseServerConfig(base + R"(, "upstreamProbeMs": 250})");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->upstream_probe_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(ParseServerConfig(base + "}")->upstream_probe_interval, std::chrono::milliseconds(1000));
+  auto bad = ParseServerConfig(base + R"(, "upstreamProbeMs": 10})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("`$.upstreamProbeMs` must be 50-60000"), std::string::npos)
+      << bad.status().message();
 }
 
 TEST(UpstreamConfigTest, UpstreamIsValidatedAndExclusiveWithAnArtifact) {

@@ -11,9 +11,12 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "skiff/accelerator.h"
 #include "skiff/auth/failure_limiter.h"
@@ -27,6 +30,8 @@
 #include "skiff/protocol/metrics_registry.h"
 
 namespace skiff::dataplane {
+
+class UpstreamProber;
 
 class DataPlane : public HttpHandler {
  public:
@@ -73,6 +78,11 @@ class DataPlane : public HttpHandler {
   std::shared_ptr<Authenticator> authenticator_;                       // guarded by apply_mu_
   std::string auth_plugin_;                                            // guarded by apply_mu_
   std::unique_ptr<Endpoint> endpoint_;
+  // Router: readiness probes of the upstream versions (after endpoint_:
+  // destroyed first). Guarded by apply_mu_.
+  std::unique_ptr<UpstreamProber> prober_;
+  std::vector<std::pair<std::string, std::string>> probe_targets_;  // (version, url)
+  std::chrono::milliseconds probe_interval_{1000};
   auth::FailureLimiter limiter_;
   protocol::MetricsRegistry registry_;
   protocol::DataPlaneMetrics metrics_{&registry_};

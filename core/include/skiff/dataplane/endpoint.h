@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -91,6 +92,18 @@ class Endpoint {
   // Versions deleted from the endpoint but still finishing requests.
   int draining() const;
 
+  // Marks a version (by name) reachable or not; versions are reachable until
+  // marked. An unreachable version gets no drawn traffic: its share goes to
+  // the default version, or the others' shares scale up when the default is
+  // the unreachable one, as for a version that is still loading
+  // (TrafficSplitPolicy). When no version is reachable, traffic is drawn as
+  // if all were, so requests still try. Pinned requests are never moved.
+  // The mark outlives Apply() for a version that stays listed; a version
+  // that leaves the endpoint loses it. Returns true when the routing table
+  // changed. Threading: serialised with Apply().
+  bool SetReachable(const std::string& version, bool reachable);
+  bool reachable(const std::string& version) const;
+
  private:
   // Immutable once published; replaced whole by Apply().
   struct Snapshot {
@@ -99,11 +112,14 @@ class Endpoint {
     std::vector<std::shared_ptr<ModelVersion>> versions;  // same order
   };
   std::shared_ptr<ModelVersion> Adopt(ModelVersion* version);  // deleter -> reaper
+  // The table for `specs` with unreachable_ taken out (caller holds apply_mu_).
+  StatusOr<RoutingTable> RouteReachable(const std::vector<VersionSpec>& specs) const;
   void ReaperLoop();
 
   const std::string name_;
   TrafficSplitPolicy policy_;
-  std::mutex apply_mu_;  // serialises Apply()
+  mutable std::mutex apply_mu_;             // serialises Apply() and SetReachable()
+  std::set<std::string> unreachable_;       // guarded by apply_mu_
 
   mutable std::mutex snapshot_mu_;          // guards snapshot_ (pointer swap only)
   std::shared_ptr<const Snapshot> snapshot_;

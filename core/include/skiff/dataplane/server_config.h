@@ -47,6 +47,9 @@ struct ServerConfig {
   std::string data_collection_dir;  // inputs/outputs JSONL (dataCollection.storageEnabled)
   std::chrono::milliseconds drain_grace{30000};  // SIGTERM: most time to finish requests
   uint64_t routing_seed = 0;  // 0 = random; else reproducible traffic-split draws
+  // Router only: how often each upstream version's GET /v2/health/ready is
+  // asked (UpstreamProber); a version that fails gets no drawn traffic.
+  std::chrono::milliseconds upstream_probe_interval{1000};
 
   AuthMode auth_mode() const;
   // The content key of a version: hash + inference config, so a change of

@@ -33,4 +33,9 @@ Status ValidateUpstreamUrl(const std::string& url);
 
 StatusOr<std::unique_ptr<LoadedModel>> MakeUpstreamModel(UpstreamOptions options);
 
+// Asks the upstream of `infer_url` (same host and port) GET /v2/health/ready
+// on a new connection, the whole exchange within `timeout`: OK on 200, else
+// kUnavailable saying why (cannot connect, no answer in time, the status).
+Status ProbeUpstreamReady(const std::string& infer_url, std::chrono::milliseconds timeout);
+
 }  // namespace skiff::dataplane
