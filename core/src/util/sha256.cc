@@ -1,6 +1,7 @@
 #include "skiff/util/sha256.h"
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <stdexcept>
 
@@ -37,9 +38,17 @@ std::string Sha256::HexDigest() {
 }
 
 std::string Sha256Hex(std::string_view bytes) {
-  Sha256 hash;
-  hash.Update(bytes);
-  return hash.HexDigest();
+  // One shot: no digest context (and no implicitly fetched EVP_MD) to keep.
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), md);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * SHA256_DIGEST_LENGTH);
+  for (unsigned char c : md) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  }
+  return out;
 }
 
 }  // namespace skiff

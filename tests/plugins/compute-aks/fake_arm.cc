@@ -24,9 +24,10 @@ std::string Lower(std::string s) {
 std::string Base64(const std::string& in) {
   static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
-  int val = 0, bits = -6;
+  uint32_t val = 0;  // only the low 14 bits are ever still needed
+  int bits = -6;
   for (unsigned char c : in) {
-    val = (val << 8) + c;
+    val = ((val << 8) | c) & 0xFFFFFFu;
     bits += 8;
     while (bits >= 0) {
       out.push_back(k[(val >> bits) & 0x3F]);
