@@ -1,9 +1,12 @@
 #include "xrt_runtime.h"
 
+#include <algorithm>
+
 #include <xrt/xrt_bo.h>
 #include <xrt/xrt_device.h>
 #include <xrt/xrt_kernel.h>
 
+#include <cstdint>
 #include <cstring>
 #include <exception>
 
@@ -45,10 +48,16 @@ const char* StateName(ert_cmd_state state) {
   }
 }
 
+// The host side of an xrt::bo is page-aligned; XRT 2.13 allocates it with
+// aligned_alloc(4096, size), which C11 only defines for sizes that are a
+// multiple of 4096 (ASan refuses others). Buffers are therefore allocated in
+// whole pages; size() is the size asked for.
+constexpr size_t kXrtPage = 4096;
+
 class XrtBuffer final : public Buffer {
  public:
-  explicit XrtBuffer(xrt::bo bo) : bo_(std::move(bo)) {}
-  size_t size() const override { return bo_.size(); }
+  XrtBuffer(xrt::bo bo, size_t size) : bo_(std::move(bo)), size_(size) {}
+  size_t size() const override { return size_; }
   Status Write(const void* src, size_t bytes, size_t offset) override {
     if (offset > size() || bytes > size() - offset)
       return Internal("xrt::bo write of " + std::to_string(bytes) + " bytes at " +
@@ -80,6 +89,7 @@ class XrtBuffer final : public Buffer {
 
  private:
   xrt::bo bo_;
+  const size_t size_;
 };
 
 class XrtKernel final : public Kernel {
@@ -99,9 +109,14 @@ class XrtKernel final : public Kernel {
                  "cannot allocate " + std::to_string(bytes) + " bytes in memory group " +
                      std::to_string(group),
                  [&]() -> StatusOr<std::unique_ptr<Buffer>> {
-                   xrt::bo bo(device_, bytes, xrt::bo::flags::normal,
+                   if (bytes > SIZE_MAX - kXrtPage) {
+                     return ResourceExhausted("a buffer of " + std::to_string(bytes) +
+                                              " bytes is larger than any device memory");
+                   }
+                   const size_t pages = (std::max<size_t>(bytes, 1) + kXrtPage - 1) / kXrtPage;
+                   xrt::bo bo(device_, pages * kXrtPage, xrt::bo::flags::normal,
                               static_cast<xrt::memory_group>(group));
-                   return std::unique_ptr<Buffer>(new XrtBuffer(std::move(bo)));
+                   return std::unique_ptr<Buffer>(new XrtBuffer(std::move(bo), bytes));
                  });
   }
 

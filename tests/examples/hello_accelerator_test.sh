@@ -2,12 +2,13 @@
 # Installs skiff into a temp prefix, builds examples/hello-accelerator against
 # it with find_package(skiff), then loads and scores the plugin.
 set -euo pipefail
-build=$1 src=$2 cmake=$3
+build=$1 src=$2 cmake=$3 cxx_flags=${4:-} shared_linker_flags=${5:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$cmake" --install "$build" --prefix "$work/prefix" >/dev/null
 "$cmake" -S "$src/examples/hello-accelerator" -B "$work/hello" -G Ninja \
-  -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DCMAKE_CXX_FLAGS="$cxx_flags" -DCMAKE_SHARED_LINKER_FLAGS="$shared_linker_flags" >/dev/null
 "$cmake" --build "$work/hello"
 plugin="$work/hello/libskiff_accelerator_hello.so"
 test -f "$plugin"

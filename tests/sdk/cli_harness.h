@@ -58,7 +58,7 @@ class CliFixture : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   Result Skiff(const std::vector<std::string>& args) {
-    std::string cmd = Quote(SkiffBinary()) + " -w " + Quote(dir_ + "/ws");
+    std::string cmd = env_prefix_ + Quote(SkiffBinary()) + " -w " + Quote(dir_ + "/ws");
     for (const auto& a : args) cmd += " " + Quote(a);
     cmd += " >" + Quote(dir_ + "/out") + " 2>" + Quote(dir_ + "/err");
     int status = std::system(cmd.c_str());
@@ -83,6 +83,8 @@ class CliFixture : public ::testing::Test {
   std::string Path(const std::string& rel) const { return dir_ + "/" + rel; }
 
   std::string dir_;
+  // Prepended to every CLI command line (environment assignments).
+  std::string env_prefix_;
 };
 
 }  // namespace skiff::testing

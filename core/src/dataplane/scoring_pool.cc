@@ -98,6 +98,21 @@ ScoringPool::~ScoringPool() {
   deadline_cv_.notify_all();
   for (auto& job : orphaned) job->Finish({Unavailable("the model version is shutting down"), {}, 0, 0});
   if (deadline_thread_.joinable()) deadline_thread_.join();
+  // Replacement loads may still add threads; take the list once they cannot.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    threads.swap(threads_);
+  }
+  // After stopping_ no thread is added (StartWorker and Replace refuse).
+  // A worker stuck inside a model's Score() delays this join. (A pool has
+  // either worker threads or async models, never both.)
+  for (auto& t : threads) {
+    if (t.joinable()) t.join();
+  }
+  // No thread can call the factory any more. Release it before the models:
+  // a factory may hold a model (a capture), and that model must shut down
+  // while the pool can still take its answers, not when members are freed.
+  factory_ = nullptr;
   // Async models answer what they still hold (on their own threads, which
   // take mu_) as they shut down; then nothing else can answer.
   async_models_.clear();
@@ -107,16 +122,6 @@ ScoringPool::~ScoringPool() {
     answered.swap(answered_);
   }
   for (auto& [job, result] : answered) job->Finish(std::move(result));
-  // Replacement loads may still add threads; take the list once they cannot.
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    threads.swap(threads_);
-  }
-  // After stopping_ no thread is added (StartWorker and Replace refuse).
-  // A worker stuck inside a model's Score() delays this join.
-  for (auto& t : threads) {
-    if (t.joinable()) t.join();
-  }
 }
 
 Status ScoringPool::StartWorker(std::shared_ptr<LoadedModel> model) {

@@ -72,6 +72,41 @@ std::string RunAndKill(const std::string& ws, const std::string& scratch, unsign
   return out;
 }
 
+// How long the writer takes to acknowledge its first write on this machine
+// (a sanitizer build or a loaded machine starts it far slower than 60 ms):
+// the kill delays are drawn up to that plus 60 ms, so kills keep landing
+// mid-write whatever the build.
+std::chrono::microseconds TimeToFirstAck(const std::string& ws, const std::string& scratch) {
+  int fds[2];
+  EXPECT_EQ(::pipe(fds), 0);
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    std::string writer = WriterPath();
+    ::execl(writer.c_str(), writer.c_str(), ws.c_str(), scratch.c_str(), "999",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[256];
+  while (out.find("ACK ") == std::string::npos) {
+    ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  ::kill(pid, SIGKILL);
+  ::close(fds[0]);
+  ::waitpid(pid, nullptr, 0);
+  return took;
+}
+
 std::string IntegrityCheck(const std::string& db_path) {
   sqlite3* db = nullptr;
   std::string result = "cannot open";
@@ -96,7 +131,9 @@ TEST(StoreCrash, KilledWriterNeverLosesAcknowledgedWritesOrCorruptsTheStore) {
   std::filesystem::create_directories(scratch);
   std::mt19937 rng(12345);
   // Spans "killed before Open" to "several writes done".
-  std::uniform_int_distribution<int> delay_us(0, 60000);
+  const auto first_ack = TimeToFirstAck(dir / "calibrate", scratch);
+  std::uniform_int_distribution<int> delay_us(0, static_cast<int>(first_ack.count()) + 60000);
+  RecordProperty("first_ack_us", static_cast<int>(first_ack.count()));
   std::map<std::string, std::string> acked_models;  // "name:version" -> sha256
   std::set<std::string> acked_targets;
   std::set<std::string> verified;

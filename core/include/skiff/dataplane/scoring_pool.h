@@ -97,7 +97,7 @@ class ScoringPool {
   void Replace();  // loads a replacement worker in the background
 
   const ScoringPoolOptions options_;
-  const ModelFactory factory_;
+  ModelFactory factory_;  // released by the destructor once no thread can call it
   Signature signature_;
 
   mutable std::mutex mu_;
