@@ -101,7 +101,12 @@ std::shared_ptr<const DataPlane::Snapshot> DataPlane::Current() const {
 }
 
 bool DataPlane::ready() const {
-  return !draining_.load() && endpoint_ != nullptr && endpoint_->ready() && Current() != nullptr;
+  // endpoint_ is created by the first Apply() while requests may already
+  // arrive (the server listens before it loads). A snapshot is published,
+  // under snapshot_mu_, only after endpoint_ exists: seeing one orders the
+  // read of endpoint_ after its creation (a data race otherwise; TSan).
+  if (draining_.load() || Current() == nullptr) return false;
+  return endpoint_->ready();
 }
 
 StatusOr<std::shared_ptr<Accelerator>> DataPlane::AcceleratorFor(const std::string& name) {
