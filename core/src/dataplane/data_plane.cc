@@ -213,20 +213,21 @@ Status DataPlane::Apply(const ServerConfig& config) {
   for (const auto& v : config.versions) {
     if (!v.upstream.empty()) targets.push_back({v.spec.name, v.upstream});
   }
-  prober_.reset();
+  std::unique_ptr<UpstreamProber> previous = std::move(prober_);
+  if (previous) previous->Stop();
   UpstreamProber::ProbeOnce(endpoint_.get(), targets,
                             UpstreamProber::TimeoutFor(config.upstream_probe_interval));
   Status applied = endpoint_->Apply(plans, loader);
   if (!applied.ok()) {
-    std::vector<UpstreamProber::Target> previous;
-    for (const auto& [version, url] : probe_targets_) previous.push_back({version, url});
-    prober_ = std::make_unique<UpstreamProber>(endpoint_.get(), std::move(previous), probe_interval_);
+    // The previous configuration keeps serving: so do its probes.
+    if (previous) {
+      prober_ = std::make_unique<UpstreamProber>(endpoint_.get(), previous->targets(),
+                                                 previous->interval());
+    }
     return applied;
   }
-  probe_targets_.clear();
-  for (const auto& t : targets) probe_targets_.emplace_back(t.version, t.url);
-  probe_interval_ = config.upstream_probe_interval;
-  prober_ = std::make_unique<UpstreamProber>(endpoint_.get(), std::move(targets), probe_interval_);
+  prober_ = std::make_unique<UpstreamProber>(endpoint_.get(), std::move(targets),
+                                             config.upstream_probe_interval);
 
   // Telemetry sinks.
   if (dc.app_insights_enabled && !config.request_log.empty()) {

@@ -32,7 +32,9 @@ UpstreamProber::UpstreamProber(Endpoint* endpoint, std::vector<Target> targets,
   if (!targets_.empty()) thread_ = std::thread([this] { Loop(); });
 }
 
-UpstreamProber::~UpstreamProber() {
+UpstreamProber::~UpstreamProber() { Stop(); }
+
+void UpstreamProber::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;

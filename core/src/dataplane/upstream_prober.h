@@ -35,7 +35,12 @@ class UpstreamProber {
   // Starts probing every `interval` (the first round after one interval).
   UpstreamProber(Endpoint* endpoint, std::vector<Target> targets,
                  std::chrono::milliseconds interval);
-  ~UpstreamProber();  // stops and joins (at most one probe timeout)
+  ~UpstreamProber();  // Stop()
+  // Stops probing and joins the thread (at most one probe timeout). Idempotent.
+  void Stop();
+
+  const std::vector<Target>& targets() const { return targets_; }
+  std::chrono::milliseconds interval() const { return interval_; }
   UpstreamProber(const UpstreamProber&) = delete;
   UpstreamProber& operator=(const UpstreamProber&) = delete;
 

@@ -35,23 +35,32 @@ std::string WriterPath() {
   return SKIFF_STORE_WRITER;
 }
 
-// Runs the writer, kills it after `delay`, returns everything it printed.
-std::string RunAndKill(const std::string& ws, const std::string& scratch, unsigned seed,
-                       std::chrono::microseconds delay) {
+// Starts the writer with its stdout on a pipe; returns its pid and sets
+// *out_fd to the pipe's read end.
+pid_t SpawnWriter(const std::string& ws, const std::string& scratch, unsigned seed, int* out_fd) {
   int fds[2];
   EXPECT_EQ(::pipe(fds), 0);
+  const std::string writer = WriterPath();
+  const std::string seed_arg = std::to_string(seed);
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(fds[1], STDOUT_FILENO);
     ::close(fds[0]);
     ::close(fds[1]);
-    std::string writer = WriterPath();
-    std::string seed_arg = std::to_string(seed);
     ::execl(writer.c_str(), writer.c_str(), ws.c_str(), scratch.c_str(), seed_arg.c_str(),
             static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ::close(fds[1]);
+  *out_fd = fds[0];
+  return pid;
+}
+
+// Runs the writer, kills it after `delay`, returns everything it printed.
+std::string RunAndKill(const std::string& ws, const std::string& scratch, unsigned seed,
+                       std::chrono::microseconds delay) {
+  int fds[1];
+  const pid_t pid = SpawnWriter(ws, scratch, seed, &fds[0]);
   std::this_thread::sleep_for(delay);
   ::kill(pid, SIGKILL);
   std::string out;
@@ -77,20 +86,9 @@ std::string RunAndKill(const std::string& ws, const std::string& scratch, unsign
 // the kill delays are drawn up to that plus 60 ms, so kills keep landing
 // mid-write whatever the build.
 std::chrono::microseconds TimeToFirstAck(const std::string& ws, const std::string& scratch) {
-  int fds[2];
-  EXPECT_EQ(::pipe(fds), 0);
+  int fds[1];
   const auto start = std::chrono::steady_clock::now();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    std::string writer = WriterPath();
-    ::execl(writer.c_str(), writer.c_str(), ws.c_str(), scratch.c_str(), "999",
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(fds[1]);
+  const pid_t pid = SpawnWriter(ws, scratch, 999, &fds[0]);
   std::string out;
   char buf[256];
   while (out.find("ACK ") == std::string::npos) {

@@ -11,12 +11,9 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "skiff/accelerator.h"
 #include "skiff/auth/failure_limiter.h"
@@ -81,8 +78,6 @@ class DataPlane : public HttpHandler {
   // Router: readiness probes of the upstream versions (after endpoint_:
   // destroyed first). Guarded by apply_mu_.
   std::unique_ptr<UpstreamProber> prober_;
-  std::vector<std::pair<std::string, std::string>> probe_targets_;  // (version, url)
-  std::chrono::milliseconds probe_interval_{1000};
   auth::FailureLimiter limiter_;
   protocol::MetricsRegistry registry_;
   protocol::DataPlaneMetrics metrics_{&registry_};
