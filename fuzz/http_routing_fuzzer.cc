@@ -41,7 +41,7 @@ std::string Config(const std::string& service, bool auth) {
       R"("inferenceConfig": {"accelerator": "fuzzmodel",
            "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 4]}],
            "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 4]}]},
-         "artifactPath": "/dev/null", "sha256": "a")";
+         "artifactPath": "/dev/null")";
   return R"({"service": ")" + service + R"(", "routingSeed": 7,
     "auth": {"plugin": "default", "options": {"workspace": "fuzz", "keysDir": "/nonexistent"},
              "keySha256": [")" + skiff::Sha256Hex(kKey) + R"("]},

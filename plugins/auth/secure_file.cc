@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "skiff/util/atomic_file.h"
+#include "skiff/util/private_path.h"
 
 namespace skiff::auth {
 
@@ -22,19 +23,13 @@ Status WriteSecretFileAtomically(const std::string& path, const std::string& con
 }
 
 StatusOr<std::string> ReadSecretFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    if (errno == ENOENT) return NotFound(path + " does not exist");
-    return Internal("open " + path + ": " + Errno());
-  }
+  // No symlink, and only the user's own file: a key another user planted
+  // would open the service to them (OpenPrivateFile refuses both).
+  SKIFF_ASSIGN_OR_RETURN(const int fd, OpenPrivateFile(path, O_RDONLY));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     ::close(fd);
     return Internal("stat " + path + ": " + Errno());
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return FailedPrecondition(path + " is not a regular file");
   }
   if ((st.st_mode & 077) != 0) {
     ::close(fd);
@@ -58,13 +53,7 @@ StatusOr<std::string> ReadSecretFile(const std::string& path) {
 }
 
 Status EnsurePrivateDirectory(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0700) == 0) return OkStatus();
-  if (errno != EEXIST) return Internal("mkdir " + dir + ": " + Errno());
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return FailedPrecondition(dir + " exists and is not a directory");
-  }
-  return OkStatus();
+  return ::skiff::EnsurePrivateDirectory(dir);
 }
 
 }  // namespace skiff::auth

@@ -12,18 +12,21 @@
 
 #include "resource_id.h"
 #include "skiff/util/atomic_file.h"
+#include "skiff/util/private_path.h"
 
 namespace skiff::compute_aks {
 namespace {
 
 namespace fs = std::filesystem;
 
+// <ws>/compute/<name> holds a kubeconfig: created 0700, and refused (never
+// chmod'ed or written through) when it is a symlink, another user's or
+// group/world-writable (skiff/util/private_path.h).
 Status EnsureDir(const std::string& path) {
   std::error_code ec;
-  fs::create_directories(path, ec);
+  fs::create_directories(fs::path(path).parent_path(), ec);
   if (ec) return Internal("cannot create " + path + ": " + ec.message());
-  ::chmod(path.c_str(), 0700);
-  return OkStatus();
+  return EnsurePrivateDirectory(path);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "file_util.h"
 #include "skiff/util/atomic_file.h"
+#include "skiff/util/private_path.h"
 #include "health_probe.h"
 #include "process_probe.h"
 #include "server_config_writer.h"
@@ -56,11 +57,17 @@ std::string LastServerError(const ServiceDir& dir) {
   return last;
 }
 
-Status Mkdir0700(const std::string& path) {
+// A service's directories under the workspace: created 0700, and refused
+// (never chmod'ed or written through) when one is a symlink, another user's
+// or group/world-writable, since skiff-server reads its config from there.
+Status MakeServiceDirs(const std::string& workspace_dir, const ServiceDir& dir) {
   std::error_code ec;
-  fs::create_directories(path, ec);
-  if (ec) return Internal("cannot create " + path + ": " + ec.message());
-  ::chmod(path.c_str(), 0700);
+  fs::create_directories(workspace_dir, ec);
+  if (ec) return Internal("cannot create " + workspace_dir + ": " + ec.message());
+  for (const std::string& path :
+       {workspace_dir + "/services", dir.root, dir.logs_dir(), dir.data_dir()}) {
+    SKIFF_RETURN_IF_ERROR(EnsurePrivateDirectory(path));
+  }
   return OkStatus();
 }
 
@@ -143,9 +150,7 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
   }
   SKIFF_ASSIGN_OR_RETURN(std::string config,
                          MakeServerConfig(spec.name, spec.server_config_json, dir, std::nullopt));
-  SKIFF_RETURN_IF_ERROR(Mkdir0700(dir.root));
-  SKIFF_RETURN_IF_ERROR(Mkdir0700(dir.logs_dir()));
-  SKIFF_RETURN_IF_ERROR(Mkdir0700(dir.data_dir()));
+  SKIFF_RETURN_IF_ERROR(MakeServiceDirs(spec.workspace_dir, dir));
   // Leftovers of an earlier run would describe a server that is gone.
   for (const std::string& stale :
        {dir.port_file(), dir.supervisor_json(), dir.ready_marker(), dir.supervisor_pid()}) {

@@ -18,6 +18,7 @@
 #include "skiff/util/atomic_file.h"
 #include "skiff/config/inference_config.h"
 #include "skiff/sdk/plugins.h"
+#include "skiff/util/private_path.h"
 #include "skiff/util/sha256.h"
 
 namespace skiff::sdk::internal {
@@ -34,10 +35,9 @@ std::string KeysPath(const Workspace& ws, const std::string& service) {
 
 Status WriteKeys(const Workspace& ws, const std::string& service, const std::string& primary,
                  const std::string& secondary) {
-  const std::string dir = ws.dir() + "/keys";
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Internal("cannot create '" + dir + "': " + std::strerror(errno));
-  }
+  // keys/ is trusted only when it is the user's own (a co-tenant's could
+  // hold a planted key): created 0700, refused otherwise, never chmod'ed.
+  SKIFF_RETURN_IF_ERROR(EnsurePrivateDirectory(ws.dir() + "/keys"));
   const std::string path = KeysPath(ws, service);
   const std::string text = json{{"primaryKey", primary}, {"secondaryKey", secondary}}.dump();
   return WriteFileAtomically(path, text, 0600).WithContext("the keys file of '" + service + "'");
@@ -45,9 +45,24 @@ Status WriteKeys(const Workspace& ws, const std::string& service, const std::str
 
 StatusOr<std::pair<std::string, std::string>> ReadKeys(const Workspace& ws,
                                                        const std::string& service) {
-  std::ifstream in(KeysPath(ws, service));
-  if (!in) return NotFound("service '" + service + "' has no keys (key auth is off?)");
-  json j = json::parse(in, nullptr, false);
+  // The digests of these keys open the service: the directory and the file
+  // must be the user's own, and a symlink is not followed.
+  const Status dir_ok = CheckPrivatePath(ws.dir() + "/keys");
+  if (!dir_ok.ok() && dir_ok.code() != StatusCode::kNotFound) return dir_ok;
+  auto fd = OpenPrivateFile(KeysPath(ws, service), O_RDONLY);
+  if (fd.status().code() == StatusCode::kNotFound) {
+    return NotFound("service '" + service + "' has no keys (key auth is off?)");
+  }
+  if (!fd.ok()) return fd.status().WithContext("the keys file of '" + service + "'");
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(*fd, buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || text.size() > (1 << 20)) break;  // a keys file is ~150 bytes
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(*fd);
+  json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.contains("primaryKey") || !j.contains("secondaryKey")) {
     return DataLoss("the keys file of '" + service + "' is damaged; regenerate both keys");
   }

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "skiff/store/model_name.h"
+
 namespace skiff::sdk {
 namespace fs = std::filesystem;
 
@@ -30,6 +32,9 @@ StatusOr<Model> Model::get(const Workspace& ws, const std::string& name, int64_t
 }
 
 StatusOr<std::string> Model::download(const std::string& target_dir, bool exist_ok) const {
+  // Before anything is created or removed: the name comes from the store,
+  // which another process (or user) may have altered.
+  SKIFF_RETURN_IF_ERROR(store::ValidateModelFileName(record_.id(), record_.file_name));
   std::error_code ec;
   fs::create_directories(target_dir, ec);
   if (ec) {

@@ -1,6 +1,9 @@
 // Runs the built `skiff` binary against a temp workspace.
 #include "cli_harness.h"
 
+#include <sqlite3.h>
+#include <unistd.h>
+
 namespace {
 
 using CliModel = skiff::testing::CliFixture;
@@ -100,6 +103,55 @@ TEST_F(CliModel, HelpShowsAnExample) {
     EXPECT_NE(r.out.find("Example:\n  skiff model " + std::string(sub)), std::string::npos)
         << r.out;
   }
+}
+
+// Issue 16 item 6: whatever the store's file_name says, `model download`
+// writes and removes nothing outside -t.
+void SetFileName(const std::string& db_path, const std::string& file_name) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE models SET file_name = ?", -1, &stmt, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_text(stmt, 1, file_name.c_str(), -1, SQLITE_TRANSIENT);
+  EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST_F(CliModel, DownloadOfATamperedFileNameWritesAndDeletesNothingOutsideTheTarget) {
+  Spit(Path("model.onnx"), "onnx-bytes");
+  ASSERT_EQ(Skiff({"model", "register", "-n", "m", "-p", Path("model.onnx")}).rc, 0);
+  fs::create_directories(Path("dl"));
+  Spit(Path("victim"), "precious");
+  Spit(Path("victim-dir/file"), "precious");
+  for (const std::string& name : {std::string("../victim"), Path("victim"),
+                                  std::string("../victim-dir"), std::string("..")}) {
+    SetFileName(Path("ws/workspace.db"), name);
+    for (bool overwrite : {false, true}) {
+      std::vector<std::string> args = {"model", "download", "-m", "m:1", "-t", Path("dl")};
+      if (overwrite) args.push_back("--overwrite");
+      ExpectOneLineError(Skiff(args), "is not a plain file name");
+      EXPECT_EQ(Slurp(Path("victim")), "precious") << name;
+      EXPECT_EQ(Slurp(Path("victim-dir/file")), "precious") << name;
+      EXPECT_TRUE(fs::is_empty(Path("dl"))) << name;
+    }
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 7)
+      << "nothing new: dl, ws, out, err, model.onnx, victim, victim-dir";
+}
+
+// Issue 16 item 5: a workspace another user owns is refused in one line.
+TEST_F(CliModel, AWorkspaceAnotherUserOwnsIsRefusedInOneLine) {
+  if (::geteuid() != 0) GTEST_SKIP() << "chown to uid 65534 needs root";
+  fs::create_directories(Path("ws"));
+  ASSERT_EQ(::chown(Path("ws").c_str(), 65534, 65534), 0);
+  ExpectOneLineError(Skiff({"model", "list"}),
+                     "refusing '" + Path("ws") + "': it is owned by uid 65534");
+  EXPECT_FALSE(fs::exists(Path("ws/workspace.db")));
+  ASSERT_EQ(::chown(Path("ws").c_str(), 0, 0), 0);
+  ASSERT_EQ(::chmod(Path("ws").c_str(), 0777), 0);
+  ExpectOneLineError(Skiff({"model", "list"}), "chmod 700 " + Path("ws"));
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "skiff/protocol/infer_response.h"
 #include "skiff/protocol/metadata.h"
 #include "skiff/protocol/swagger.h"
+#include "skiff/util/artifact_digest.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -171,6 +172,18 @@ Status DataPlane::Apply(const ServerConfig& config) {
     }
     SKIFF_ASSIGN_OR_RETURN(std::shared_ptr<Accelerator> accel,
                            AcceleratorFor(v.inference.accelerator));
+    // Every load re-hashes the artifact against the digest the control plane
+    // recorded (a supervisor restart, a reload, a replaced replica alike):
+    // a file changed on disk since registration is never handed to a plugin.
+    // Without a `sha256` (a hand-written config) there is nothing to check.
+    const std::string expected_sha256 = v.sha256;
+    auto verified_load = [accel, expected_sha256](const ModelLoadOptions& load)
+        -> StatusOr<std::unique_ptr<LoadedModel>> {
+      if (!expected_sha256.empty()) {
+        SKIFF_RETURN_IF_ERROR(VerifyArtifactDigest(load.artifact_path, expected_sha256));
+      }
+      return accel->Load(load);
+    };
     ModelLoadOptions load;
     load.artifact_path = v.artifact_path;
     load.signature = config::ToSignature(v.inference);
@@ -184,8 +197,9 @@ Status DataPlane::Apply(const ServerConfig& config) {
     const int per_replica = dc.max_concurrent_requests_per_container;
     if (!v.inference.batching.enabled) {
       pool.workers = replicas * per_replica;
-      return ScoringPool::Create(pool, [accel, load]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-        SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, accel->Load(load));
+      return ScoringPool::Create(pool, [accel, load, verified_load]()
+                                           -> StatusOr<std::shared_ptr<LoadedModel>> {
+        SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, verified_load(load));
         return TieLifetime(std::move(model), accel);
       });
     }
@@ -201,7 +215,7 @@ Status DataPlane::Apply(const ServerConfig& config) {
     };
     pool.workers = replicas;
     return ScoringPool::Create(pool, [=]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-      SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, accel->Load(load));
+      SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, verified_load(load));
       SKIFF_ASSIGN_OR_RETURN(
           auto replica, BatchedReplica::Create(TieLifetime(std::move(model), accel), batching));
       return std::shared_ptr<LoadedModel>(new BatchedModel(std::move(replica)));

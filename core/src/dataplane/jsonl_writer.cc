@@ -12,7 +12,8 @@ namespace skiff::dataplane {
 StatusOr<std::unique_ptr<JsonlWriter>> JsonlWriter::Open(const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  // O_NOFOLLOW: a symlink planted as the log is refused, not written through.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     return Unavailable("cannot open '" + path + "' for appending: " + std::strerror(errno));
   }

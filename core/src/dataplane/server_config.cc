@@ -26,6 +26,14 @@ Status Expect(const json& j, const char* key, json::value_t type, const std::str
   return OkStatus();
 }
 
+bool IsSha256Hex(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 AuthMode ServerConfig::auth_mode() const {
@@ -134,6 +142,11 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
       SKIFF_RETURN_IF_ERROR(ValidateUpstreamUrl(version.upstream).WithContext("server config `" + path + ".upstream`"));
     }
     version.sha256 = v.value("sha256", "");
+    if (!version.sha256.empty() && !IsSha256Hex(version.sha256)) {
+      return InvalidArgument("server config: `" + path +
+                             ".sha256` must be 64 lowercase hex digits (the artifact's SHA-256, "
+                             "checked before every load); omit it to load unchecked");
+    }
     auto inference = config::ParseInferenceConfig(v["inferenceConfig"].dump());
     if (!inference.ok()) return inference.status().WithContext("server config " + path);
     version.inference = std::move(inference).value();

@@ -107,7 +107,8 @@ StatusOr<BlobInfo> PutBlob(const std::string& blob_dir, Fill fill) {
   ::close(fd.Release());
   const std::string final_path = blob_dir + "/" + info->sha256;
   struct stat st;
-  if (::stat(final_path.c_str(), &st) == 0 && st.st_size == info->size) {
+  // lstat: a symlink under the blob's name is replaced, not trusted.
+  if (::lstat(final_path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == info->size) {
     ::unlink(tmp.c_str());  // dedupe: identical content is already there
   } else if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
     Status s = Internal(Errno("renaming blob into place", final_path));
@@ -125,11 +126,25 @@ Status Mismatch(const std::string& path, const std::string& expected, const std:
                   "re-register the model from its source");
 }
 
+// Opens a stored artifact for reading, never through a symlink (a link
+// planted in artifacts/ would make skiff read, copy or serve a file the
+// store never hashed).
+StatusOr<int> OpenArtifact(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd >= 0) return fd;
+  if (errno == ELOOP) {
+    return FailedPrecondition("refusing artifact '" + path +
+                              "': it is a symbolic link, which skiff does not follow; remove it "
+                              "(`rm " + path + "`) and re-register the model");
+  }
+  return DataLoss(Errno("artifact missing", path) + "; re-register the model");
+}
+
 }  // namespace
 
 StatusOr<BlobInfo> HashFile(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return NotFound(Errno("cannot open", path));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.get() < 0) return NotFound(Errno("cannot open", path));  // ELOOP included
   return Pump(fd.get(), path, -1, "");
 }
 
@@ -149,10 +164,8 @@ StatusOr<BlobInfo> PutBlobFromBytes(const std::string& blob_dir, const std::stri
 
 StatusOr<std::string> ReadBlobVerified(const std::string& blob_dir, const std::string& sha256) {
   const std::string path = blob_dir + "/" + sha256;
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    return DataLoss(Errno("artifact missing", path) + "; re-register the model");
-  }
+  SKIFF_ASSIGN_OR_RETURN(int raw_fd, OpenArtifact(path));
+  Fd fd(raw_fd);
   std::string bytes;
   char buf[1 << 16];
   for (;;) {
@@ -172,8 +185,8 @@ StatusOr<std::string> ReadBlobVerified(const std::string& blob_dir, const std::s
 Status CopyBlobVerified(const std::string& blob_dir, const std::string& sha256,
                         const std::string& dest) {
   const std::string path = blob_dir + "/" + sha256;
-  Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (in.get() < 0) return DataLoss(Errno("artifact missing", path) + "; re-register the model");
+  SKIFF_ASSIGN_OR_RETURN(int raw_in, OpenArtifact(path));
+  Fd in(raw_in);
   Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (out.get() < 0) return FailedPrecondition(Errno("cannot create", dest));
   StatusOr<BlobInfo> info = Pump(in.get(), path, out.get(), dest);
@@ -190,8 +203,8 @@ Status CopyBlobVerified(const std::string& blob_dir, const std::string& sha256,
 
 Status VerifyBlob(const std::string& blob_dir, const std::string& sha256) {
   const std::string path = blob_dir + "/" + sha256;
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return DataLoss(Errno("artifact missing", path) + "; re-register the model");
+  SKIFF_ASSIGN_OR_RETURN(int raw_fd, OpenArtifact(path));
+  Fd fd(raw_fd);
   SKIFF_ASSIGN_OR_RETURN(BlobInfo info, Pump(fd.get(), path, -1, ""));
   if (info.sha256 != sha256) return Mismatch(path, sha256, info.sha256);
   return OkStatus();

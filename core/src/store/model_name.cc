@@ -23,6 +23,17 @@ Status ValidateModelName(const std::string& name) {
   return OkStatus();
 }
 
+Status ValidateModelFileName(const std::string& model_id, const std::string& file_name) {
+  const bool plain = !file_name.empty() && file_name != "." && file_name != ".." &&
+                     file_name.find('/') == std::string::npos &&
+                     file_name.find('\0') == std::string::npos;
+  if (plain) return OkStatus();
+  return DataLoss("model '" + model_id + "' has the stored file name '" + file_name +
+                  "', which is not a plain file name: downloading it would write outside the "
+                  "target directory, so nothing was written or removed; the workspace database "
+                  "was altered: re-register the model");
+}
+
 StatusOr<std::pair<std::string, int64_t>> ParseModelId(const std::string& id) {
   size_t colon = id.rfind(':');
   if (colon == std::string::npos) return std::make_pair(id, int64_t{0});

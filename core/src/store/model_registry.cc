@@ -210,6 +210,7 @@ Status WorkspaceStore::DeleteModel(const std::string& name, int64_t version) {
 StatusOr<ModelRecord> WorkspaceStore::DownloadModel(const std::string& name, int64_t version,
                                                     const std::string& dest) {
   SKIFF_ASSIGN_OR_RETURN(ModelRecord record, GetModel(name, version));
+  SKIFF_RETURN_IF_ERROR(ValidateModelFileName(record.id(), record.file_name));
   std::error_code ec;
   if (fs::exists(fs::symlink_status(dest, ec))) {
     return AlreadyExists("download destination '" + dest +
@@ -251,7 +252,10 @@ StatusOr<std::string> WorkspaceStore::ResolveArtifactPath(const ModelRecord& rec
   SKIFF_ASSIGN_OR_RETURN(Manifest manifest, LoadManifest(BlobDir(), record.sha256));
   const std::string dir = MaterializedDir() + "/" + record.sha256;
   std::error_code ec;
-  if (fs::exists(dir, ec)) {
+  if (fs::is_symlink(fs::symlink_status(dir, ec))) {
+    fs::remove(dir, ec);  // the link only: skiff-server must load the copy it verifies
+  }
+  if (fs::exists(fs::symlink_status(dir, ec))) {
     // Checked every time: the loader reads these files, not the blobs.
     bool intact = true;
     for (const auto& [rel, sha] : manifest) {

@@ -37,9 +37,10 @@ json InferenceConfig() {
           {"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}}};
 }
 
-json Version(const std::string& name, int pct, bool is_default, const std::string& sha = "a") {
+// The fake accelerator reads no artifact: /dev/null with no `sha256` to check.
+json Version(const std::string& name, int pct, bool is_default) {
   return {{"name", name},          {"trafficPercentile", pct}, {"isDefault", is_default},
-          {"artifactPath", "/dev/null"}, {"sha256", sha},      {"inferenceConfig", InferenceConfig()}};
+          {"artifactPath", "/dev/null"}, {"inferenceConfig", InferenceConfig()}};
 }
 
 std::string OipBody(float first) {
@@ -438,6 +439,48 @@ TEST_F(DataPlaneTest, RequestLogAndDataCollectionNeverHoldTheKey) {
   json data = json::parse(line);
   EXPECT_EQ(data["inputs"][0]["data"], json({3.0, 1.0, 2.0, 3.0}));
   EXPECT_EQ(data["outputs"][0]["data"], json({6.0, 2.0, 4.0, 6.0}));
+}
+
+// Issue 16 item 8: the artifact's digest is checked at every load; a file
+// changed on disk since registration is never handed to the plugin.
+TEST_F(DataPlaneTest, ATamperedArtifactIsRefusedAtEveryLoadAndNeverServed) {
+  const std::string model = (dir_ / "model.bin").string();
+  std::ofstream(model) << "weights";
+  json config = BaseConfig();
+  config["versions"][0]["artifactPath"] = model;
+  config["versions"][0]["sha256"] = Sha256Hex("weights");
+  ASSERT_TRUE(Apply(config).ok());
+  EXPECT_EQ(Client().Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+
+  std::ofstream(model) << "weightz";
+  // A restart (a new process: a fresh plane) refuses to load it.
+  DataPlane restarted(host_.get(), "test");
+  auto parsed = ParseServerConfig(config.dump());
+  ASSERT_TRUE(parsed.ok());
+  const Status s = restarted.Apply(*parsed);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
+  EXPECT_NE(s.message().find("artifact '" + model + "' hashes to sha256:" + Sha256Hex("weightz") +
+                             " but sha256:" + Sha256Hex("weights") + " was recorded"),
+            std::string::npos)
+      << s.message();
+  EXPECT_FALSE(restarted.ready());
+
+  // A reload that loads it (a new version) is refused; the loaded one serves on.
+  config["versions"][0]["name"] = "green";
+  EXPECT_EQ(Apply(config).code(), StatusCode::kDataLoss);
+  Reply r = Client().Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("azureml-model-deployment"), "blue");
+}
+
+TEST_F(DataPlaneTest, ASha256ThatIsNotAHexDigestIsAConfigError) {
+  json config = BaseConfig();
+  config["versions"][0]["sha256"] = "a";
+  const Status s = Apply(config);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("`$.versions[0].sha256` must be 64 lowercase hex digits"),
+            std::string::npos)
+      << s.message();
 }
 
 }  // namespace

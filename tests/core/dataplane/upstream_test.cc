@@ -92,7 +92,6 @@ class UpstreamTest : public ::testing::Test {
                   {"versions",
                    {{{"name", version},
                      {"artifactPath", "/dev/null"},
-                     {"sha256", version},
                      {"inferenceConfig", InferenceConfig()}}}}},
                  port);
   }

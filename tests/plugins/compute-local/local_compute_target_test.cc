@@ -3,6 +3,8 @@
 // Every wait polls with a deadline; TearDown kills whatever a test started.
 #include "service_test_fixture.h"
 
+#include <fstream>
+
 namespace skiff::compute_local {
 namespace {
 
@@ -178,6 +180,53 @@ TEST_F(ComputeLocalServiceTest, RefusesBadSpecs) {
   EXPECT_EQ(target_->Provision(ComputeSpec{}).code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(target_->Attach(ComputeSpec{"local", "local", "", ws_.string()}).ok());
   EXPECT_EQ(target_->GetState("never").status().code(), StatusCode::kNotFound);
+}
+
+// Issue 16 item 8: a model file changed on disk is caught when the
+// supervisor restarts skiff-server: the service ends Failed with the
+// reason, and the tampered model never answers a request.
+TEST_F(ComputeLocalServiceTest, ATamperedModelFailsTheServiceAtTheRestartAndIsNeverServed) {
+  const std::string model = (ws_ / "model.bin").string();
+  std::ofstream(model) << "weights";
+  json config = ServerConfig("tamper", kKey);
+  config["versions"][0]["artifactPath"] = model;
+  config["versions"][0]["sha256"] = Sha256Hex("weights");
+  ASSERT_TRUE(Deploy("tamper", config).ok());
+  ServiceStatus s = WaitFor("tamper", ServiceState::kHealthy);
+  ASSERT_EQ(s.state, ServiceState::kHealthy) << s.error;
+  EXPECT_EQ(Score(s, kKey), 200);
+
+  std::ofstream(model) << "weightz";
+  const pid_t first = Supervisor("tamper").server_pid;
+  ASSERT_GT(first, 0);
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  // Five fast failures with 0.5+1+2+4 s of backoff between them; every
+  // request on the way is refused.
+  const auto deadline = Clock::now() + std::chrono::seconds(40);
+  int scored = 0;
+  for (;;) {
+    auto now = target_->GetState("tamper");
+    ASSERT_TRUE(now.ok()) << now.status().ToString();
+    s = *now;
+    if (s.state == ServiceState::kFailed || Clock::now() > deadline) break;
+    if (!s.scoring_uri.empty()) {
+      int code = 0;  // 0: nothing listening (between restarts)
+      try {
+        code = Score(s, kKey);
+      } catch (const std::exception&) {
+      }
+      EXPECT_NE(code, 200) << "the tampered model answered";
+      ++scored;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(s.state, ServiceState::kFailed) << s.error;
+  EXPECT_GT(scored, 0);
+  EXPECT_NE(s.error.find("keeps failing"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("artifact '" + model + "' hashes to sha256:" + Sha256Hex("weightz")),
+            std::string::npos)
+      << s.error;
+  EXPECT_GE(Supervisor("tamper").restarts, 4);
 }
 
 }  // namespace

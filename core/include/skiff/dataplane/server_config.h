@@ -22,7 +22,9 @@ namespace skiff::dataplane {
 struct ServerVersionConfig {
   VersionSpec spec;               // name, trafficPercentile, isDefault, isControl
   std::string artifact_path;      // the verified model file or folder
-  std::string sha256;             // its content hash (part of the content key)
+  std::string sha256;             // its content hash (part of the content key); when
+                                  // set, checked against the artifact before every
+                                  // load (skiff/util/artifact_digest.h)
   // Instead of an artifact: another skiff-server's OIP v2 infer URL that
   // scores this version (the Kubernetes router; upstream_model.h).
   std::string upstream;
