@@ -107,8 +107,8 @@ int main(int argc, char** argv) {
   ::umask(077);
   ::mkdir(dir.logs_dir().c_str(), 0700);
   // O_NOFOLLOW: a link planted as the log is refused, not written through or chmod'ed.
-  const int log =
-      ::open(dir.server_log().c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  const int log = ::open(dir.server_log().c_str(),
+                         O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (log >= 0) {
     ::fchmod(log, 0600);
     ::dup2(log, STDOUT_FILENO);

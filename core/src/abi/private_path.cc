@@ -88,8 +88,9 @@ StatusOr<int> OpenPrivateFile(const std::string& path, int flags) {
     return Internal("cannot open '" + path + "': " + std::strerror(errno));
   }
   struct stat st {};
-  Status s = ::fstat(fd, &st) == 0 ? CheckStat(path, st, PrivatePathKind::kFile)
-                                   : Internal("cannot stat '" + path + "': " + std::strerror(errno));
+  Status s = ::fstat(fd, &st) == 0
+                 ? CheckStat(path, st, PrivatePathKind::kFile)
+                 : Internal("cannot stat '" + path + "': " + std::strerror(errno));
   if (!s.ok()) {
     ::close(fd);
     return s;

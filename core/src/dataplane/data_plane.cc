@@ -177,8 +177,9 @@ Status DataPlane::Apply(const ServerConfig& config) {
     // a file changed on disk since registration is never handed to a plugin.
     // Without a `sha256` (a hand-written config) there is nothing to check.
     const std::string expected_sha256 = v.sha256;
-    auto verified_load = [accel, expected_sha256](const ModelLoadOptions& load)
-        -> StatusOr<std::unique_ptr<LoadedModel>> {
+    auto verified_load =
+        [accel,
+         expected_sha256](const ModelLoadOptions& load) -> StatusOr<std::unique_ptr<LoadedModel>> {
       if (!expected_sha256.empty()) {
         SKIFF_RETURN_IF_ERROR(VerifyArtifactDigest(load.artifact_path, expected_sha256));
       }
@@ -197,11 +198,11 @@ Status DataPlane::Apply(const ServerConfig& config) {
     const int per_replica = dc.max_concurrent_requests_per_container;
     if (!v.inference.batching.enabled) {
       pool.workers = replicas * per_replica;
-      return ScoringPool::Create(pool, [accel, load, verified_load]()
-                                           -> StatusOr<std::shared_ptr<LoadedModel>> {
-        SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, verified_load(load));
-        return TieLifetime(std::move(model), accel);
-      });
+      return ScoringPool::Create(
+          pool, [accel, load, verified_load]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+            SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, verified_load(load));
+            return TieLifetime(std::move(model), accel);
+          });
     }
     // Batching: each replica holds one model behind a batcher, which the
     // pool feeds straight from the I/O thread (BatchedModel is an

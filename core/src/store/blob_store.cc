@@ -134,8 +134,9 @@ StatusOr<int> OpenArtifact(const std::string& path) {
   if (fd >= 0) return fd;
   if (errno == ELOOP) {
     return FailedPrecondition("refusing artifact '" + path +
-                              "': it is a symbolic link, which skiff does not follow; remove it "
-                              "(`rm " + path + "`) and re-register the model");
+                              "': it is a symbolic link, which skiff does not follow; remove "
+                              "it (`rm " +
+                              path + "`) and re-register the model");
   }
   return DataLoss(Errno("artifact missing", path) + "; re-register the model");
 }

@@ -7,8 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "skiff/util/sha256.h"
 
@@ -121,8 +121,8 @@ StatusOr<std::string> ArtifactDigest(const std::string& path) {
 Status VerifyArtifactDigest(const std::string& path, const std::string& expected_sha256) {
   SKIFF_ASSIGN_OR_RETURN(std::string actual, ArtifactDigest(path));
   if (actual == expected_sha256) return OkStatus();
-  return DataLoss("artifact '" + path + "' hashes to sha256:" + actual + " but sha256:" +
-                  expected_sha256 +
+  return DataLoss("artifact '" + path + "' hashes to sha256:" + actual +
+                  " but sha256:" + expected_sha256 +
                   " was recorded; it was modified or corrupted on disk, so it is not loaded: "
                   "re-register the model from its source and update the service");
 }

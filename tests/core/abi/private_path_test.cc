@@ -70,8 +70,7 @@ TEST_F(PrivatePathTest, AGroupOrWorldWritableDirectoryIsRefusedNotChmodded) {
     ASSERT_EQ(::chmod(d.c_str(), mode), 0);
     const Status s = EnsurePrivateDirectory(d);
     EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << std::oct << mode;
-    EXPECT_NE(s.message().find("lets group or others write it"), std::string::npos)
-        << s.message();
+    EXPECT_NE(s.message().find("lets group or others write it"), std::string::npos) << s.message();
     EXPECT_NE(s.message().find("chmod 700 " + d), std::string::npos) << s.message();
     EXPECT_EQ(Mode(d), mode) << "refused, not chmod'ed";
   }
@@ -100,8 +99,7 @@ TEST_F(PrivatePathTest, TheWorkspaceRootMayBeTheUsersOwnLinkButNotAnotherUsers) 
   ChownToOther(link);
   const Status s = EnsurePrivateDirectory(link, /*follow_own_symlink=*/true);
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(s.message().find("symbolic link owned by uid 65534"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find("symbolic link owned by uid 65534"), std::string::npos) << s.message();
 }
 
 TEST_F(PrivatePathTest, OpenPrivateFileRefusesLinksOtherOwnersAndWritableFiles) {

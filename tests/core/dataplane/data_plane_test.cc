@@ -39,8 +39,11 @@ json InferenceConfig() {
 
 // The fake accelerator reads no artifact: /dev/null with no `sha256` to check.
 json Version(const std::string& name, int pct, bool is_default) {
-  return {{"name", name},          {"trafficPercentile", pct}, {"isDefault", is_default},
-          {"artifactPath", "/dev/null"}, {"inferenceConfig", InferenceConfig()}};
+  return {{"name", name},
+          {"trafficPercentile", pct},
+          {"isDefault", is_default},
+          {"artifactPath", "/dev/null"},
+          {"inferenceConfig", InferenceConfig()}};
 }
 
 std::string OipBody(float first) {
