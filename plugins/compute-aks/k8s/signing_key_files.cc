@@ -1,8 +1,12 @@
 #include "k8s/signing_key_files.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "skiff/util/private_path.h"
 
 namespace skiff::compute_aks::k8s {
 
@@ -10,10 +14,14 @@ namespace fs = std::filesystem;
 
 StatusOr<std::map<std::string, std::string>> ReadSigningKeyFiles(const std::string& keys_dir) {
   std::error_code ec;
-  if (!fs::is_directory(keys_dir, ec)) {
+  // These keys go into the cluster's Secret and sign tokens: only the user's
+  // own directory and files are read (skiff/util/private_path.h).
+  const Status dir_ok = CheckPrivatePath(keys_dir);
+  if (dir_ok.code() == StatusCode::kNotFound) {
     return NotFound("signing keys directory '" + keys_dir +
                     "' does not exist; issue a token once so the workspace has a key");
   }
+  SKIFF_RETURN_IF_ERROR(dir_ok);
   std::map<std::string, std::string> files;
   for (fs::directory_iterator it(keys_dir, ec), end; !ec && it != end; it.increment(ec)) {
     if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
@@ -23,11 +31,16 @@ StatusOr<std::map<std::string, std::string>> ReadSigningKeyFiles(const std::stri
     if (it->file_size(ec) > (1u << 20)) {
       return InvalidArgument("signing key file '" + it->path().string() + "' is over 1 MiB");
     }
-    std::ifstream in(it->path(), std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in) return Internal("cannot read '" + it->path().string() + "'");
-    files[name] = text.str();
+    SKIFF_ASSIGN_OR_RETURN(const int fd, OpenPrivateFile(it->path().string(), O_RDONLY));
+    std::string text;
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+      if (n > 0) text.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    if (n < 0) return Internal("cannot read '" + it->path().string() + "'");
+    files[name] = std::move(text);
   }
   if (ec) return Internal("cannot list '" + keys_dir + "': " + ec.message());
   return files;
