@@ -130,6 +130,17 @@ Status DefaultAuthenticator::Configure(const ServiceAuthConfig& config) {
   }
 }
 
+StatusOr<std::string> DefaultAuthenticator::RotateSigningKey(int64_t grace_seconds) {
+  try {
+    auto keys = signing_keys_->Snapshot();
+    const SigningKey* active = keys->Find(keys->active_kid);
+    const JwsAlg alg = active != nullptr ? active->alg() : options_.algorithm;
+    return signing_keys_->RotateAndRetire(alg, grace_seconds);
+  } catch (const std::exception& e) {
+    return Internal(std::string("RotateSigningKey: ") + e.what());
+  }
+}
+
 void DefaultAuthenticator::Unconfigure(std::string_view service) { services_.Remove(service); }
 
 Status DefaultAuthenticator::Verify(std::string_view service,

@@ -40,6 +40,8 @@ class DefaultAuthenticator final : public Authenticator {
   StatusOr<Credential> Issue(const IssueRequest& request) override;
   Status Configure(const ServiceAuthConfig& config) override;
   Status Verify(std::string_view service, std::string_view authorization) const override;
+  // SigningKeyStore::RotateAndRetire() with the active key's algorithm.
+  StatusOr<std::string> RotateSigningKey(int64_t grace_seconds) override;
 
   // Removes a service: its requests are refused from the next Verify().
   // Threading: may be called concurrently with everything.

@@ -89,6 +89,8 @@ StatusOr<VerifiedToken> VerifyUnguarded(std::string_view token, const SigningKey
   if (!IsValidKid(*kid)) return Reject("kid is not of [A-Za-z0-9_-]{1,64}");
   const SigningKey* key = keys.Find(*kid);
   if (key == nullptr) return Reject("unknown kid '" + *kid + "'");
+  // No leeway: a revocation's grace period is the operator's, not clock skew.
+  if (!keys.Verifies(*kid, expect.now)) return Reject("kid '" + *kid + "' was retired");
   if (*alg != JwsAlgName(key->alg())) {
     // The header's alg is not quoted: it is attacker text bound for a log line.
     return Reject("header alg differs from kid '" + *kid + "' algorithm " + JwsAlgName(key->alg()));

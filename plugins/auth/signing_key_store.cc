@@ -6,9 +6,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <algorithm>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "secure_file.h"
+#include "strict_json.h"
 
 namespace skiff::auth {
 
@@ -16,6 +20,7 @@ namespace {
 
 constexpr std::string_view kKeySuffix = ".key.json";
 constexpr char kActiveFile[] = "active";
+constexpr char kRetiredFile[] = "retired.json";
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -74,6 +79,21 @@ Status SigningKeyStore::Load() {
     if ((*key)->kid() != kid) return DataLoss(path + ": kid inside differs from the file name");
     set->keys.emplace(kid, std::move(*key));
   }
+  auto retired = ReadSecretFile(options_.dir + "/" + kRetiredFile);
+  if (retired.ok()) {
+    const std::string path = options_.dir + "/" + kRetiredFile;
+    auto doc = ParseStrictJsonObject(*retired);
+    if (!doc.ok()) return DataLoss(path + ": " + doc.status().message());
+    for (const auto& [kid, until] : doc->items()) {
+      if (!until.is_number_integer()) {
+        return DataLoss(path + ": '" + kid + "' must map to a Unix second (an integer)");
+      }
+      // A retired key without its file is already gone: nothing to verify.
+      if (set->Find(kid) != nullptr) set->verify_until[kid] = until.get<int64_t>();
+    }
+  } else if (retired.status().code() != StatusCode::kNotFound) {
+    return retired.status();
+  }
   auto active = ReadSecretFile(options_.dir + "/" + kActiveFile);
   if (active.ok()) {
     std::string kid = *active;
@@ -104,6 +124,51 @@ Status SigningKeyStore::Publish(std::shared_ptr<const SigningKeySet> set) {
 
 StatusOr<std::string> SigningKeyStore::Rotate(JwsAlg alg) {
   std::lock_guard<std::mutex> lock(write_mu_);
+  return RotateLocked(alg);
+}
+
+StatusOr<std::string> SigningKeyStore::RotateAndRetire(JwsAlg alg, int64_t grace_seconds) {
+  if (grace_seconds < 0) {
+    return InvalidArgument("the grace period is " + std::to_string(grace_seconds) +
+                           " s; give 0 (old tokens stop at once) or more");
+  }
+  std::lock_guard<std::mutex> lock(write_mu_);
+  SKIFF_ASSIGN_OR_RETURN(std::string kid, RotateLocked(alg));
+  const int64_t now = options_.now();
+  auto set = std::make_shared<SigningKeySet>(*Snapshot());
+  std::vector<std::string> doomed;
+  nlohmann::json retired = nlohmann::json::object();
+  for (const auto& [old_kid, key] : set->keys) {
+    if (old_kid == kid) continue;
+    int64_t until = now + grace_seconds;
+    if (auto it = set->verify_until.find(old_kid); it != set->verify_until.end()) {
+      until = std::min(until, it->second);
+    }
+    if (grace_seconds == 0 || until < now) {
+      doomed.push_back(old_kid);
+    } else {
+      retired[old_kid] = until;
+      set->verify_until[old_kid] = until;
+    }
+  }
+  for (const std::string& old_kid : doomed) {
+    set->keys.erase(old_kid);
+    set->verify_until.erase(old_kid);
+  }
+  // The deadlines are on disk before the keys go: a crash in between leaves
+  // a deleted key's entry (ignored), never a retired key without a deadline.
+  SKIFF_RETURN_IF_ERROR(
+      WriteSecretFileAtomically(options_.dir + "/" + kRetiredFile, retired.dump() + "\n"));
+  SKIFF_RETURN_IF_ERROR(Publish(std::move(set)));
+  for (const std::string& old_kid : doomed) {
+    if (::unlink(KeyPath(old_kid).c_str()) != 0 && errno != ENOENT) {
+      return Internal("unlink " + KeyPath(old_kid) + ": " + std::strerror(errno));
+    }
+  }
+  return kid;
+}
+
+StatusOr<std::string> SigningKeyStore::RotateLocked(JwsAlg alg) {
   SKIFF_ASSIGN_OR_RETURN(auto key, SigningKey::Generate(alg, options_.now()));
   SKIFF_ASSIGN_OR_RETURN(std::string text, key->ToKeyFileJson());
   // Key file first, then the active pointer: a crash in between leaves an

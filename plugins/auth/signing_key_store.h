@@ -1,7 +1,8 @@
 // SigningKeyStore: a workspace's JWS keys in a keys directory, one 0600 file
 // per key (`<kid>.key.json`) plus `active` naming the kid new tokens are
-// signed with. Rotation adds a key and makes it active; older keys keep
-// verifying tokens until Remove() deletes them.
+// signed with, and `retired.json` ({"<kid>": last accepted Unix second}) for
+// keys in a grace period. Rotation adds a key and makes it active; older keys
+// keep verifying tokens until Remove() deletes them or their grace ends.
 #pragma once
 
 #include <cstdint>
@@ -23,9 +24,18 @@ struct SigningKeySet {
   std::string active_kid;
   std::map<std::string, std::shared_ptr<const SigningKey>, std::less<>> keys;
 
+  // Retired keys: kid -> the last Unix second a token signed with it is
+  // accepted (RetireAllBut()). Keys not listed never expire.
+  std::map<std::string, int64_t, std::less<>> verify_until;
+
   const SigningKey* Find(std::string_view kid) const {
     auto it = keys.find(kid);
     return it == keys.end() ? nullptr : it->second.get();
+  }
+  // False for a retired key whose grace period ended before `now`.
+  bool Verifies(std::string_view kid, int64_t now) const {
+    auto it = verify_until.find(kid);
+    return it == verify_until.end() || now <= it->second;
   }
 };
 
@@ -48,6 +58,13 @@ class SigningKeyStore {
   // Threading: may be called concurrently (writers are serialized).
   StatusOr<std::string> Rotate(JwsAlg alg);
 
+  // Revocation: Rotate(`alg`), then every older key verifies tokens for
+  // `grace_seconds` more (recorded in `retired.json`; an earlier, shorter
+  // deadline stays) and never signs again; with 0 they are deleted at once.
+  // Keys whose grace already ended are deleted. Returns the new kid.
+  // Threading: may be called concurrently (writers are serialized).
+  StatusOr<std::string> RotateAndRetire(JwsAlg alg, int64_t grace_seconds);
+
   // Deletes a non-active key: tokens signed with it stop verifying at once.
   // Threading: may be called concurrently (writers are serialized).
   Status Remove(std::string_view kid);
@@ -55,6 +72,7 @@ class SigningKeyStore {
  private:
   explicit SigningKeyStore(Options options) : options_(std::move(options)) {}
   Status Load();
+  StatusOr<std::string> RotateLocked(JwsAlg alg);
   Status Publish(std::shared_ptr<const SigningKeySet> set);
   std::string KeyPath(std::string_view kid) const;
 

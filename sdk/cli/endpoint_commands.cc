@@ -12,6 +12,7 @@ struct EndpointArgs {
   std::vector<std::string> models;
   std::optional<int> traffic;
   std::optional<bool> is_default, is_control;
+  int64_t grace_period = 0;
 };
 
 void AddVersionFlags(CLI::App* cmd, EndpointArgs& a, bool creating) {
@@ -161,14 +162,30 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   AddOutputOption(keys, &options);
   keys->callback([&options, get] { PrintKeys(options, get()); });
 
-  CLI::App* regen = named("regen-key", "Regenerate (or set) one key", "skiff endpoint regen-key -n my-ep --key Secondary");
+  CLI::App* regen = named("regen-key", "Regenerate (or set) one key", 
+                          "skiff endpoint regen-key -n my-ep --key Secondary\n  "
+                          "skiff endpoint regen-key -n my-ep --key Primary --set-key - < key.txt");
   regen->add_option("-k,--key", a.key, "Primary or Secondary")->required();
-  regen->add_option("--set-key", a.set_key, "Use this value (>= 32 characters)");
+  regen->add_option("--set-key", a.set_key,
+                    "@FILE or - (stdin): set the key to the file's contents (>= 32 printable "
+                    "characters, no spaces) instead of a random key; never the key itself");
   AddOutputOption(regen, &options);
   regen->callback([&options, get] {
+    // The secret first: a refused --set-key fails before anything is looked up.
+    const std::string set_key = ReadSecretFlag(a.set_key, "--set-key");
     auto e = get();
-    ThrowIfError(e.regen_key(a.key, a.set_key));
+    ThrowIfError(e.regen_key(a.key, set_key));
     PrintKeys(options, e);
+  });
+
+  CLI::App* rotate = named("regen-signing-key",
+                           "Rotate a token-auth endpoint's signing key: earlier tokens are refused",
+                           "skiff endpoint regen-signing-key -n my-ep --grace-period 600");
+  rotate->add_option("--grace-period", a.grace_period,
+                     "Seconds the previous key keeps verifying earlier tokens (default 0)");
+  rotate->callback([get] {
+    ThrowIfError(get().regen_signing_key(std::chrono::seconds(a.grace_period)));
+    std::cout << "Rotated the signing key of '" << a.name << "'\n";
   });
 
   CLI::App* token = named("get-access-token", "Get a token for a token-auth endpoint",

@@ -17,6 +17,7 @@ struct ServiceArgs {
   std::string name, key, set_key, data, ic, dc;
   std::vector<std::string> models;
   int num_lines = 5000;
+  int64_t grace_period = 0;
   bool dry_run = false;
 };
 
@@ -97,14 +98,35 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   keys->callback([&options, get] { PrintKeys(options, get()); });
 
   CLI::App* regen = named("regen-key", "Regenerate (or set) one key; the other keeps working",
-                          "skiff service regen-key -n my-svc --key Primary");
+                          "skiff service regen-key -n my-svc --key Primary\n  "
+                          "skiff service regen-key -n my-svc --key Secondary --set-key @key.txt");
   regen->add_option("-k,--key", a.key, "Primary or Secondary")->required();
-  regen->add_option("--set-key", a.set_key, "Use this value (>= 32 characters) instead of a random key");
+  regen->add_option("--set-key", a.set_key,
+                    "@FILE or - (stdin): set the key to the file's contents (>= 32 printable "
+                    "characters, no spaces) instead of a random key; never the key itself");
   AddOutputOption(regen, &options);
   regen->callback([&options, get] {
+    // The secret first: a refused --set-key fails before anything is looked up.
+    const std::string set_key = ReadSecretFlag(a.set_key, "--set-key");
     auto service = get();
-    ThrowIfError(service.regen_key(a.key, a.set_key));
+    ThrowIfError(service.regen_key(a.key, set_key));
     PrintKeys(options, service);
+  });
+
+  CLI::App* rotate = named("regen-signing-key",
+                           "Rotate a token-auth service's signing key: earlier tokens are refused",
+                           "skiff service regen-signing-key -n my-svc\n  "
+                           "skiff service regen-signing-key -n my-svc --grace-period 600");
+  rotate->add_option("--grace-period", a.grace_period,
+                     "Seconds the previous key keeps verifying earlier tokens (default 0: "
+                     "refused at once); it never signs again");
+  rotate->callback([get] {
+    ThrowIfError(get().regen_signing_key(std::chrono::seconds(a.grace_period)));
+    std::cout << "Rotated the signing key of '" << a.name << "'"
+              << (a.grace_period > 0 ? "; earlier tokens verify for " +
+                                           std::to_string(a.grace_period) + " s more"
+                                     : "; earlier tokens are refused")
+              << "\n";
   });
 
   CLI::App* token = named("get-access-token", "Get a token for a token-auth service",

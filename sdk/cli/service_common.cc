@@ -23,6 +23,43 @@ std::string ReadJsonFile(const std::string& path, const std::string& flag) {
   return text.str();
 }
 
+std::string ReadSecretFlag(const std::string& value, const std::string& flag) {
+  if (value.empty()) return "";
+  const std::string example = "e.g. `" + flag + " @key.txt` or `" + flag + " - < key.txt`";
+  // Bounded: a key is at most 8 KB (docs/auth.md); a huge file is a mistake.
+  constexpr size_t kMaxSecretBytes = 16 * 1024;
+  std::string text;
+  if (value == "-") {
+    std::stringstream in;
+    in << std::cin.rdbuf();
+    text = in.str();
+  } else if (value[0] == '@') {
+    const std::string path = value.substr(1);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw CliError(flag + " file '" + path + "' cannot be read; check the path");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    text = buf.str();
+  } else {
+    throw CliError(flag + " takes @FILE or - (standard input), not the secret itself: a value on "
+                   "the command line is visible in `ps` and shell history; " + example);
+  }
+  if (text.size() > kMaxSecretBytes) {
+    throw CliError(flag + " value is over " + std::to_string(kMaxSecretBytes) + " bytes");
+  }
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  if (!text.empty() && text.back() == '\r') text.pop_back();
+  if (text.empty()) throw CliError(flag + " value is empty; " + example);
+  for (unsigned char c : text) {
+    if (c <= 0x20 || c == 0x7F) {
+      // The value itself is never echoed: it is a secret.
+      throw CliError(flag + " value holds whitespace or a control character (only one trailing "
+                     "newline is dropped); a key is printable ASCII without spaces");
+    }
+  }
+  return text;
+}
+
 std::vector<sdk::Model> ResolveModels(const sdk::Workspace& ws, const std::vector<std::string>& ids) {
   std::vector<sdk::Model> models;
   for (const auto& id : ids) {

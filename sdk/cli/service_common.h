@@ -13,6 +13,12 @@ namespace skiff::cli {
 sdk::Workspace OpenWorkspace(const GlobalOptions& options);
 // Reads a JSON file given to -ic/-dc; "" when `path` is empty.
 std::string ReadJsonFile(const std::string& path, const std::string& flag);
+// The value of a secret flag such as --set-key: "@FILE" reads FILE, "-" reads
+// standard input; "" (flag not given) stays "". A literal value is refused:
+// it would be visible to every user in `ps` and kept in shell history. One
+// trailing newline ("\n" or "\r\n", as `echo` writes) is dropped; any
+// whitespace or control character left is refused, naming `flag`.
+std::string ReadSecretFlag(const std::string& value, const std::string& flag);
 // Resolves -m NAME[:VERSION] values to registered models.
 std::vector<sdk::Model> ResolveModels(const sdk::Workspace& ws, const std::vector<std::string>& ids);
 // Prints progress of a deployment until Healthy/Failed; throws on Failed.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -33,14 +34,21 @@ std::string KeysPath(const Workspace& ws, const std::string& service) {
 
 }  // namespace
 
-Status WriteKeys(const Workspace& ws, const std::string& service, const std::string& primary,
-                 const std::string& secondary) {
+StatusOr<StagedFile> StageKeys(const Workspace& ws, const std::string& service,
+                               const std::string& primary, const std::string& secondary) {
   // keys/ is trusted only when it is the user's own (a co-tenant's could
   // hold a planted key): created 0700, refused otherwise, never chmod'ed.
   SKIFF_RETURN_IF_ERROR(EnsurePrivateDirectory(ws.dir() + "/keys"));
-  const std::string path = KeysPath(ws, service);
   const std::string text = json{{"primaryKey", primary}, {"secondaryKey", secondary}}.dump();
-  return WriteFileAtomically(path, text, 0600).WithContext("the keys file of '" + service + "'");
+  auto staged = StagedFile::Stage(KeysPath(ws, service), text, 0600);
+  if (!staged.ok()) return staged.status().WithContext("the keys file of '" + service + "'");
+  return staged;
+}
+
+Status WriteKeys(const Workspace& ws, const std::string& service, const std::string& primary,
+                 const std::string& secondary) {
+  SKIFF_ASSIGN_OR_RETURN(StagedFile staged, StageKeys(ws, service, primary, secondary));
+  return staged.Commit().WithContext("the keys file of '" + service + "'");
 }
 
 StatusOr<std::pair<std::string, std::string>> ReadKeys(const Workspace& ws,
@@ -90,20 +98,189 @@ std::string WorkspaceName(const Workspace& ws) {
   return name.substr(0, 64);
 }
 
-std::string AuthOptionsJson(const Workspace& ws) {
-  return json{{"workspace", WorkspaceName(ws)}, {"keysDir", ws.dir() + "/signing-keys"}}.dump();
+std::string AuthOptionsJson(const Workspace& ws, const std::string& keys_dir) {
+  return json{{"workspace", WorkspaceName(ws)}, {"keysDir", keys_dir}}.dump();
 }
 
-StatusOr<std::shared_ptr<Authenticator>> ControlAuthenticator(const Workspace& ws) {
+namespace {
+
+std::string ServiceKeysRoot(const Workspace& ws, const std::string& service) {
+  return ws.dir() + "/signing-keys/" + service;
+}
+
+Status MakePrivateDir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Internal("cannot create '" + dir + "': " + std::strerror(errno));
+  }
+  return OkStatus();
+}
+
+// A set name never used before in this workspace: the time in microseconds
+// and the pid, so two CLIs starting a set at once do not collide.
+std::string NewSetName() {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  return "set-" + std::to_string(us) + "-" + std::to_string(::getpid());
+}
+
+bool IsSetName(const std::string& name) {
+  if (name.rfind("set-", 0) != 0 || name.size() > 64) return false;
+  for (char c : name) {
+    if (!((c >= '0' && c <= '9') || c == '-' || c == 's' || c == 'e' || c == 't')) return false;
+  }
+  return true;
+}
+
+// Creates a new, empty set directory under the service's root.
+StatusOr<std::pair<std::string, std::string>> NewSetDir(const Workspace& ws,
+                                                        const std::string& service) {
+  SKIFF_RETURN_IF_ERROR(MakePrivateDir(ws.dir() + "/signing-keys"));
+  SKIFF_RETURN_IF_ERROR(MakePrivateDir(ServiceKeysRoot(ws, service)));
+  const std::string name = NewSetName();
+  const std::string dir = ServiceKeysRoot(ws, service) + "/" + name;
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    return Internal("cannot create '" + dir + "': " + std::strerror(errno));
+  }
+  return std::make_pair(name, dir);
+}
+
+StatusOr<std::shared_ptr<Authenticator>> CreateAuthenticator(const Workspace& ws,
+                                                              const std::string& keys_dir) {
+  return SharedPlugins().Create<Authenticator>("default", AuthOptionsJson(ws, keys_dir));
+}
+
+}  // namespace
+
+std::string CurrentSigningKeys(const Workspace& ws, const std::string& service) {
+  std::ifstream in(ServiceKeysRoot(ws, service) + "/current");
+  std::string name;
+  if (!in || !std::getline(in, name) || !IsSetName(name)) return "";
+  const std::string dir = ServiceKeysRoot(ws, service) + "/" + name;
+  return fs::is_directory(dir) ? dir : "";
+}
+
+StatusOr<std::string> EnsureSigningKeys(const Workspace& ws, const std::string& service) {
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(service));
+  std::string dir = CurrentSigningKeys(ws, service);
+  if (!dir.empty()) return dir;
+  SKIFF_ASSIGN_OR_RETURN(auto set, NewSetDir(ws, service));
+  // Opening the plugin's key store on an empty directory creates the first key.
+  auto auth = CreateAuthenticator(ws, set.second);
+  if (!auth.ok()) {
+    std::error_code ec;
+    fs::remove_all(set.second, ec);
+    return auth.status().WithContext("the signing keys of '" + service + "'");
+  }
+  SKIFF_RETURN_IF_ERROR(WriteFileAtomically(ServiceKeysRoot(ws, service) + "/current",
+                                            set.first + "\n", 0600));
+  return set.second;
+}
+
+Status RemoveSigningKeys(const Workspace& ws, const std::string& service) {
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(service));
+  std::error_code ec;
+  fs::remove_all(ServiceKeysRoot(ws, service), ec);
+  if (ec) {
+    return Internal("cannot remove the signing keys of '" + service + "' (" +
+                    ServiceKeysRoot(ws, service) + "): " + ec.message());
+  }
+  return OkStatus();
+}
+
+StatusOr<SigningKeyRotation> SigningKeyRotation::Stage(const Workspace& ws,
+                                                       const std::string& service,
+                                                       int64_t grace_seconds) {
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(service));
+  if (grace_seconds < 0) {
+    return InvalidArgument("--grace-period must be 0 or more seconds, got " +
+                           std::to_string(grace_seconds));
+  }
+  const std::string previous = CurrentSigningKeys(ws, service);
+  SKIFF_ASSIGN_OR_RETURN(auto set, NewSetDir(ws, service));
+  // Removes the new set on every early return below.
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!dir.empty()) fs::remove_all(dir, ec);
+    }
+  } cleanup{set.second};
+  if (!previous.empty()) {
+    // The key files are copied as they are (0600); the plugin reads them.
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(previous, ec)) {
+      if (!entry.is_regular_file(ec)) continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      std::stringstream bytes;
+      bytes << in.rdbuf();
+      if (!in) return Internal("cannot read " + entry.path().string());
+      SKIFF_RETURN_IF_ERROR(WriteFileAtomically(
+          set.second + "/" + entry.path().filename().string(), bytes.str(), 0600));
+    }
+    if (ec) return Internal("cannot list " + previous + ": " + ec.message());
+  }
+  SKIFF_ASSIGN_OR_RETURN(auto auth, CreateAuthenticator(ws, set.second));
+  // A service without a set gets a fresh one: nothing to retire.
+  if (!previous.empty()) {
+    SKIFF_RETURN_IF_ERROR(auth->RotateSigningKey(grace_seconds).status());
+  }
+  SKIFF_ASSIGN_OR_RETURN(StagedFile pointer,
+                         StagedFile::Stage(ServiceKeysRoot(ws, service) + "/current",
+                                           set.first + "\n", 0600));
+  cleanup.dir.clear();
+  return SigningKeyRotation(set.second, previous, std::move(pointer));
+}
+
+SigningKeyRotation::~SigningKeyRotation() {
+  if (done_ || dir_.empty()) return;
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+Status SigningKeyRotation::Commit() {
+  SKIFF_RETURN_IF_ERROR(pointer_.Commit());
+  done_ = true;
+  // The previous set is unused now; a leftover would only waste space.
+  if (!previous_.empty()) {
+    std::error_code ec;
+    fs::remove_all(previous_, ec);
+  }
+  return OkStatus();
+}
+
+StatusOr<std::shared_ptr<Authenticator>> ControlAuthenticator(const std::string& keys_dir,
+                                                              const Workspace& ws) {
   static std::mutex mu;
   static std::map<std::string, std::shared_ptr<Authenticator>> by_dir;
   std::lock_guard<std::mutex> lock(mu);
-  auto it = by_dir.find(ws.dir());
+  auto it = by_dir.find(keys_dir);
   if (it != by_dir.end()) return it->second;
-  SKIFF_ASSIGN_OR_RETURN(auto auth,
-                         SharedPlugins().Create<Authenticator>("default", AuthOptionsJson(ws)));
-  by_dir[ws.dir()] = auth;
+  SKIFF_ASSIGN_OR_RETURN(auto auth, CreateAuthenticator(ws, keys_dir));
+  by_dir[keys_dir] = auth;
   return auth;
+}
+
+StatusOr<std::shared_ptr<Authenticator>> ControlAuthenticator(const Workspace& ws,
+                                                              const std::string& service) {
+  SKIFF_ASSIGN_OR_RETURN(std::string dir, EnsureSigningKeys(ws, service));
+  return ControlAuthenticator(dir, ws);
+}
+
+Status ValidateGivenKey(const std::string& key, const std::string& field) {
+  constexpr size_t kMinChars = 32, kMaxBytes = 8192;
+  if (key.size() < kMinChars || key.size() > kMaxBytes) {
+    return InvalidArgument(field + " must be " + std::to_string(kMinChars) + " to " +
+                           std::to_string(kMaxBytes) + " characters, got " +
+                           std::to_string(key.size()));
+  }
+  for (unsigned char c : key) {
+    if (c <= 0x20 || c >= 0x7F) {
+      return InvalidArgument(field + " holds whitespace, a control or a non-ASCII character; a "
+                             "key is printable ASCII without spaces");
+    }
+  }
+  return OkStatus();
 }
 
 Status ValidateServiceName(const std::string& name) {
@@ -122,7 +299,8 @@ StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& s
                                        const std::string& deployment_config_json,
                                        const std::vector<VersionInput>& versions,
                                        int64_t generation,
-                                       const std::optional<std::vector<std::string>>& key_digests) {
+                                       const std::optional<std::vector<std::string>>& key_digests,
+                                       const std::string& signing_keys_dir) {
   SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
                          config::ParseDeploymentConfig(deployment_config_json));
   ServiceSpec spec;
@@ -133,7 +311,10 @@ StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& s
                  {"generation", generation},
                  {"deploymentConfig", config::ToJson(dc)},
                  {"versions", json::array()}};
-  json auth = {{"plugin", "default"}, {"options", json::parse(AuthOptionsJson(ws))}};
+  std::string keys_dir = signing_keys_dir.empty() ? CurrentSigningKeys(ws, service)
+                                                  : signing_keys_dir;
+  if (keys_dir.empty()) keys_dir = ServiceKeysRoot(ws, service) + "/(created on deploy)";
+  json auth = {{"plugin", "default"}, {"options", json::parse(AuthOptionsJson(ws, keys_dir))}};
   if (dc.auth_enabled && !dc.token_auth_enabled && key_digests) {
     auth["keySha256"] = *key_digests;
   } else if (dc.auth_enabled && !dc.token_auth_enabled) {

@@ -13,21 +13,83 @@
 #include "skiff/compute_target.h"
 #include "skiff/rollout_policy.h"
 #include "skiff/sdk/workspace.h"
+#include "skiff/util/atomic_file.h"
 
 namespace skiff::sdk::internal {
 
 // <ws>/keys/<service>.json, mode 0600 in a 0700 directory, written atomically.
 Status WriteKeys(const Workspace& ws, const std::string& service, const std::string& primary,
                  const std::string& secondary);
+// The keys file's replacement, written and flushed but not in place: a key
+// rotation commits it only once the running server accepted the new keys,
+// so `get-keys` never shows a key the service refuses (a full disk fails
+// here, before anything changed).
+StatusOr<StagedFile> StageKeys(const Workspace& ws, const std::string& service,
+                               const std::string& primary, const std::string& secondary);
 StatusOr<std::pair<std::string, std::string>> ReadKeys(const Workspace& ws,
                                                        const std::string& service);
 Status RemoveKeys(const Workspace& ws, const std::string& service);
 
-// The workspace's authenticator (auth plugin "default"): key generation and
-// token issuing, with signing keys in <ws>/signing-keys.
-StatusOr<std::shared_ptr<Authenticator>> ControlAuthenticator(const Workspace& ws);
-// The plugin options the servers verify tokens with (same keys dir).
-std::string AuthOptionsJson(const Workspace& ws);
+// Token signing keys, one set per deployment of a service (docs/auth.md):
+// <ws>/signing-keys/<service>/<set>/ (the auth plugin's keys directory) and
+// <ws>/signing-keys/<service>/current naming the set the running server
+// verifies with. A deployment starts a new set and delete removes them all,
+// so a token minted for a deleted service never verifies on a redeployed one
+// of the same name.
+
+// The current set's directory; a new set (with its first key) when the
+// service has none.
+StatusOr<std::string> EnsureSigningKeys(const Workspace& ws, const std::string& service);
+// The current set's directory, or "" when there is none; creates nothing.
+std::string CurrentSigningKeys(const Workspace& ws, const std::string& service);
+// Removes every signing key of a service (delete, and a fresh deploy).
+Status RemoveSigningKeys(const Workspace& ws, const std::string& service);
+
+// A rotation of a service's signing keys that becomes current only once the
+// running server verifies with it: Stage() copies the current set to a new
+// one and rotates there (the current set is untouched); Commit() makes it
+// current and removes the previous set; an uncommitted rotation removes its
+// set when destroyed. Move-only.
+class SigningKeyRotation {
+ public:
+  static StatusOr<SigningKeyRotation> Stage(const Workspace& ws, const std::string& service,
+                                            int64_t grace_seconds);
+  SigningKeyRotation(SigningKeyRotation&& other) noexcept
+      : dir_(std::exchange(other.dir_, std::string())),
+        previous_(std::move(other.previous_)),
+        pointer_(std::move(other.pointer_)),
+        done_(other.done_) {}
+  SigningKeyRotation& operator=(SigningKeyRotation&&) = delete;
+  ~SigningKeyRotation();
+
+  // The new set: the keysDir to send to the server.
+  const std::string& dir() const { return dir_; }
+  Status Commit();
+
+ private:
+  SigningKeyRotation(std::string dir, std::string previous, StagedFile pointer)
+      : dir_(std::move(dir)), previous_(std::move(previous)), pointer_(std::move(pointer)) {}
+  std::string dir_;
+  std::string previous_;  // "" when the service had no set
+  StagedFile pointer_;    // `current` naming the new set
+  bool done_ = false;
+};
+
+// The authenticator (auth plugin "default") over one signing-key set: key
+// generation and token issuing. Cached per directory (a set's directory is
+// never reused, so a cached one never goes stale).
+StatusOr<std::shared_ptr<Authenticator>> ControlAuthenticator(const std::string& keys_dir,
+                                                              const Workspace& ws);
+// The authenticator over the service's current set (created if missing).
+StatusOr<std::shared_ptr<Authenticator>> ControlAuthenticator(const Workspace& ws,
+                                                              const std::string& service);
+// The plugin options a server verifies tokens with: the set `keys_dir`.
+std::string AuthOptionsJson(const Workspace& ws, const std::string& keys_dir);
+
+// A key an operator sets (--set-key, deploymentConfig.keys): 32 to 8192
+// printable ASCII characters without whitespace, the auth plugin's rule
+// (docs/auth.md). The error names `field` and never echoes the key.
+Status ValidateGivenKey(const std::string& key, const std::string& field);
 
 // Service names as Azure ML requires: 3-32 characters, lowercase letters,
 // digits and '-', starting with a letter, ending with a letter or digit.
@@ -44,9 +106,13 @@ struct VersionInput {
 // builds the skiff-server config (docs/server-config.md) with key digests:
 // `key_digests` when given (a dry run before any key exists), else those of
 // the service's keys file.
+// `signing_keys_dir` is the set the server verifies tokens with; "" means
+// the current one (a path that does not exist yet when there is none: a dry
+// run creates nothing).
 StatusOr<ServiceSpec> BuildServiceSpec(
     const Workspace& ws, const std::string& service, const std::string& deployment_config_json,
     const std::vector<VersionInput>& versions, int64_t generation,
-    const std::optional<std::vector<std::string>>& key_digests = std::nullopt);
+    const std::optional<std::vector<std::string>>& key_digests = std::nullopt,
+    const std::string& signing_keys_dir = "");
 
 }  // namespace skiff::sdk::internal

@@ -7,6 +7,7 @@
 #include "dry_run.h"
 #include "http_call.h"
 #include "skiff/rollout/traffic_split_policy.h"
+#include "skiff/util/sha256.h"
 
 namespace skiff::sdk {
 namespace {
@@ -46,7 +47,7 @@ Status EnsureKeys(const Workspace& ws, const std::string& service,
       !dc.keys.secondary_key) {
     return OkStatus();
   }
-  SKIFF_ASSIGN_OR_RETURN(auto auth, internal::ControlAuthenticator(ws));
+  SKIFF_ASSIGN_OR_RETURN(auto auth, internal::ControlAuthenticator(ws, service));
   std::string primary, secondary;
   if (dc.keys.primary_key) {
     primary = *dc.keys.primary_key;
@@ -141,14 +142,34 @@ StatusOr<std::vector<VersionInput>> CurrentVersions(const Workspace& ws,
   return out;
 }
 
+// What a roll sends besides the store's records: a key rotation sends the
+// credentials it has not committed yet, so they are recorded only once the
+// running server accepted them.
+struct RollOptions {
+  // Key digests to send instead of those of the keys file.
+  std::optional<std::vector<std::string>> key_digests;
+  // The signing-key set to send instead of the current one.
+  std::string signing_keys_dir;
+  // Set to true once the target took the new configuration: from then on the
+  // server may run it even if waiting for it fails, so a caller that abandons
+  // the change must roll the server back.
+  bool* delivered = nullptr;
+};
+
 // Sends the current records to the target and waits until the server runs
 // them (its readiness reports the new generation), or fails.
-Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy) {
+Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy,
+            const RollOptions& options = {}) {
   SKIFF_ASSIGN_OR_RETURN(auto versions, CurrentVersions(ws, record));
   const int64_t generation = NewGeneration();
+  std::string keys_dir = options.signing_keys_dir;
+  if (keys_dir.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(keys_dir, internal::EnsureSigningKeys(ws, record.name));
+  }
   SKIFF_ASSIGN_OR_RETURN(ServiceSpec spec,
                          internal::BuildServiceSpec(ws, record.name, record.deployment_config_json,
-                                                    versions, generation));
+                                                    versions, generation, options.key_digests,
+                                                    keys_dir));
   SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws, record.compute_target));
   SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
   Status sent = first_deploy ? plugin->DeployService(spec) : plugin->UpdateService(spec);
@@ -157,6 +178,7 @@ Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy
     (void)ws.store().UpdateService(record);
     return sent;
   }
+  if (options.delivered != nullptr) *options.delivered = true;
   if (first_deploy) return OkStatus();  // wait_for_deployment follows
   // Wait for the running server to apply this generation.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
@@ -175,7 +197,12 @@ Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy
         if (!body.is_discarded() && body.value("generation", int64_t{-1}) == generation) {
           record.state = ready->status == 200 ? "Healthy" : "Unhealthy";
           record.scoring_uri = state->scoring_uri;
-          return ws.store().UpdateService(record);
+          // Best effort: the server runs the change, which is what the caller
+          // commits on (a key rotation renames its keys file next). A store
+          // that cannot take this (a full disk) must not turn an applied
+          // change into a failed one; state() refreshes both fields anyway.
+          (void)ws.store().UpdateService(record);
+          return OkStatus();
         }
       }
     }
@@ -206,6 +233,9 @@ StatusOr<Webservice> Webservice::deploy(const Workspace& ws, const std::string& 
     }
     SKIFF_RETURN_IF_ERROR(existing->delete_service());
   }
+  // A new deployment verifies tokens with a new signing key only: a leftover
+  // set (of a delete that did not finish) must not carry over.
+  SKIFF_RETURN_IF_ERROR(internal::RemoveSigningKeys(ws, name));
   SKIFF_RETURN_IF_ERROR(EnsureKeys(ws, name, dc, /*keep_existing=*/false));
   store::ServiceRecord record;
   record.name = name;
@@ -321,27 +351,61 @@ StatusOr<std::pair<std::string, std::string>> Webservice::get_keys() const {
   return internal::ReadKeys(ws_, record_.name);
 }
 
+namespace {
+
+std::vector<std::string> KeyDigests(const std::pair<std::string, std::string>& keys) {
+  return {Sha256Hex(keys.first), Sha256Hex(keys.second)};
+}
+
+}  // namespace
+
 Status Webservice::regen_key(const std::string& key, const std::string& set_key) const {
   std::string which;
   for (char c : key) which += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (which != "primary" && which != "secondary") {
     return InvalidArgument("--key must be Primary or Secondary, got '" + key + "'");
   }
-  if (!set_key.empty() && set_key.size() < 32) {
-    return InvalidArgument("--set-key must be at least 32 characters");
-  }
-  SKIFF_ASSIGN_OR_RETURN(auto keys, get_keys());
+  if (!set_key.empty()) SKIFF_RETURN_IF_ERROR(internal::ValidateGivenKey(set_key, "--set-key"));
+  SKIFF_RETURN_IF_ERROR(get_keys().status());
   SKIFF_RETURN_IF_ERROR(Begin(ws_, record_.name, "regen-key"));
   OperationGuard guard(ws_.store(), record_.name);
+  // Read under the operation marker: what the running server accepts now.
+  SKIFF_ASSIGN_OR_RETURN(const auto before, internal::ReadKeys(ws_, record_.name));
+  SKIFF_ASSIGN_OR_RETURN(store::ServiceRecord record, ws_.store().GetService(record_.name));
   std::string fresh = set_key;
   if (fresh.empty()) {
-    SKIFF_ASSIGN_OR_RETURN(auto auth, internal::ControlAuthenticator(ws_));
+    SKIFF_ASSIGN_OR_RETURN(auto auth, internal::ControlAuthenticator(ws_, record_.name));
     SKIFF_ASSIGN_OR_RETURN(fresh, auth->GenerateKey());
   }
-  (which == "primary" ? keys.first : keys.second) = fresh;
-  SKIFF_RETURN_IF_ERROR(internal::WriteKeys(ws_, record_.name, keys.first, keys.second));
-  store::ServiceRecord record = record_;
-  return Roll(ws_, record, false);
+  auto after = before;
+  (which == "primary" ? after.first : after.second) = fresh;
+
+  // Two phases, so that either both the keys file and the server change or
+  // neither does: stage the new keys file (a full disk fails here, with
+  // nothing changed), roll the server to the new digests and wait until it
+  // runs them, and only then put the file in place (a rename: no new space).
+  SKIFF_ASSIGN_OR_RETURN(StagedFile staged,
+                         internal::StageKeys(ws_, record_.name, after.first, after.second));
+  bool delivered = false;
+  RollOptions roll;
+  roll.key_digests = KeyDigests(after);
+  roll.delivered = &delivered;
+  Status changed = Roll(ws_, record, false, roll);
+  if (changed.ok()) changed = staged.Commit();
+  if (changed.ok()) return OkStatus();
+  // Abandoned: the staged file goes with `staged`; a server that may have
+  // taken the new digests gets the previous ones back.
+  const std::string unchanged = "; the keys are unchanged (`skiff service get-keys -n " +
+                                record_.name + "` shows the ones the service accepts)";
+  if (!delivered) return Status(changed.code(), changed.message() + unchanged);
+  RollOptions back;
+  back.key_digests = KeyDigests(before);
+  Status restored = Roll(ws_, record, false, back);
+  if (restored.ok()) return Status(changed.code(), changed.message() + unchanged);
+  return Status(changed.code(),
+                changed.message() + "; restoring the previous keys on the running service failed "
+                "too (" + restored.message() + "): the keys file still holds the previous keys; "
+                "run the same regen-key again once the service is healthy");
 }
 
 StatusOr<Credential> Webservice::get_token() const {
@@ -351,9 +415,51 @@ StatusOr<Credential> Webservice::get_token() const {
                               "' does not use token auth; deploy it with tokenAuthEnabled: true "
                               "(and authEnabled: false), or use `get-keys`");
   }
-  SKIFF_ASSIGN_OR_RETURN(auto auth, internal::ControlAuthenticator(ws_));
+  // Only the set the running server verifies with: never one made up here.
+  const std::string keys_dir = internal::CurrentSigningKeys(ws_, record_.name);
+  if (keys_dir.empty()) {
+    return FailedPrecondition("service '" + record_.name +
+                              "' has no signing keys of its own (deployed by an older skiff); "
+                              "run `skiff service regen-signing-key -n " + record_.name + "`");
+  }
+  SKIFF_ASSIGN_OR_RETURN(auto auth, internal::ControlAuthenticator(keys_dir, ws_));
   SKIFF_RETURN_IF_ERROR(auth->Configure({record_.name, AuthMode::kToken, {}}));
   return auth->Issue({record_.name, 0});
+}
+
+Status Webservice::regen_signing_key(std::chrono::seconds grace_period) const {
+  config::DeploymentConfig dc = deployment_config();
+  if (!dc.token_auth_enabled) {
+    return FailedPrecondition("service '" + record_.name +
+                              "' does not use token auth; for key auth use `regen-key`");
+  }
+  // Longer than any token lives (24 h at most) would keep a key for nothing.
+  if (grace_period.count() < 0 || grace_period.count() > 86400) {
+    return InvalidArgument("--grace-period must be 0 to 86400 seconds, got " +
+                           std::to_string(grace_period.count()));
+  }
+  SKIFF_RETURN_IF_ERROR(Begin(ws_, record_.name, "regen-signing-key"));
+  OperationGuard guard(ws_.store(), record_.name);
+  SKIFF_ASSIGN_OR_RETURN(store::ServiceRecord record, ws_.store().GetService(record_.name));
+  // As regen_key: the new set becomes current only once the running server
+  // verifies with it; until then tokens are issued with the current one.
+  SKIFF_ASSIGN_OR_RETURN(auto rotation, internal::SigningKeyRotation::Stage(
+                                            ws_, record_.name, grace_period.count()));
+  bool delivered = false;
+  RollOptions roll;
+  roll.signing_keys_dir = rotation.dir();
+  roll.delivered = &delivered;
+  Status changed = Roll(ws_, record, false, roll);
+  if (changed.ok()) changed = rotation.Commit();
+  if (changed.ok()) return OkStatus();
+  const std::string unchanged = "; the signing keys are unchanged";
+  if (!delivered) return Status(changed.code(), changed.message() + unchanged);
+  Status restored = Roll(ws_, record, false);  // the current set
+  if (restored.ok()) return Status(changed.code(), changed.message() + unchanged);
+  return Status(changed.code(), changed.message() +
+                                    "; restoring the previous signing keys on the running service "
+                                    "failed too (" + restored.message() +
+                                    "); run the same regen-signing-key again once it is healthy");
 }
 
 Status Webservice::update(const std::vector<Model>& models, const std::string& inference_config_json,
@@ -421,6 +527,7 @@ Status Webservice::delete_service() const {
   }
   if (is_endpoint()) SKIFF_RETURN_IF_ERROR(ws_.store().DeleteEndpoint(record_.name));
   SKIFF_RETURN_IF_ERROR(ws_.store().DeleteService(record_.name));
+  SKIFF_RETURN_IF_ERROR(internal::RemoveSigningKeys(ws_, record_.name));
   return internal::RemoveKeys(ws_, record_.name);
 }
 
@@ -516,6 +623,7 @@ StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string
   if (Webservice::get(ws, name).ok()) {
     return AlreadyExists("endpoint or service '" + name + "' already exists");
   }
+  SKIFF_RETURN_IF_ERROR(internal::RemoveSigningKeys(ws, name));  // as in Webservice::deploy
   SKIFF_RETURN_IF_ERROR(EnsureKeys(ws, name, dc, false));
   store::ServiceRecord record;
   record.name = name;

@@ -76,6 +76,16 @@ class Authenticator {
   // presented credential.
   // Threading: hot path; called concurrently from every I/O thread.
   virtual Status Verify(std::string_view service, std::string_view authorization) const = 0;
+
+  // Token mode, control plane: a fresh signing key signs every token issued
+  // from now on; the keys before it keep verifying tokens for
+  // `grace_seconds` (0: not at all), then never again. Persists the change
+  // in the plugin's keys directory before returning; a server reads it when
+  // it next creates its authenticator. Returns the new key's id (`kid`).
+  // Errors: kInvalidArgument for a negative grace; kUnimplemented (this
+  // default) for plugins without signing keys.
+  // Threading: may be called concurrently (a plugin serializes writers).
+  virtual StatusOr<std::string> RotateSigningKey(int64_t grace_seconds);
 };
 
 }  // namespace skiff

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace skiff {
 namespace {
@@ -19,7 +20,8 @@ std::string DirName(const std::string& path) {
 
 }  // namespace
 
-Status WriteFileAtomically(const std::string& path, std::string_view contents, mode_t mode) {
+StatusOr<StagedFile> StagedFile::Stage(const std::string& path, std::string_view contents,
+                                       mode_t mode) {
   std::string tmp = path + ".tmp.XXXXXX";
   const int fd = ::mkstemp(tmp.data());  // 0600 whatever the umask
   if (fd < 0)
@@ -44,17 +46,44 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents, m
     ::unlink(tmp.c_str());
     return Internal("cannot write " + path + ": " + std::strerror(e));
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  return StagedFile(path, std::move(tmp));
+}
+
+StagedFile::StagedFile(StagedFile&& other) noexcept
+    : path_(std::move(other.path_)), tmp_(std::exchange(other.tmp_, std::string())) {}
+
+StagedFile& StagedFile::operator=(StagedFile&& other) noexcept {
+  if (this != &other) {
+    if (!tmp_.empty()) ::unlink(tmp_.c_str());
+    path_ = std::move(other.path_);
+    tmp_ = std::exchange(other.tmp_, std::string());
+  }
+  return *this;
+}
+
+StagedFile::~StagedFile() {
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+Status StagedFile::Commit() {
+  if (tmp_.empty()) return FailedPrecondition("nothing staged for " + path_);
+  const std::string tmp = std::exchange(tmp_, std::string());
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
     const int e = errno;
     ::unlink(tmp.c_str());
-    return Internal("cannot replace " + path + ": " + std::strerror(e));
+    return Internal("cannot replace " + path_ + ": " + std::strerror(e));
   }
-  const int dfd = ::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int dfd = ::open(DirName(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);
   }
   return OkStatus();
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view contents, mode_t mode) {
+  SKIFF_ASSIGN_OR_RETURN(StagedFile staged, StagedFile::Stage(path, contents, mode));
+  return staged.Commit();
 }
 
 }  // namespace skiff

@@ -10,6 +10,9 @@ namespace skiff {
 LoadedModel::~LoadedModel() = default;
 Accelerator::~Accelerator() = default;
 Authenticator::~Authenticator() = default;
+StatusOr<std::string> Authenticator::RotateSigningKey(int64_t) {
+  return Unimplemented("this auth plugin has no signing keys to rotate");
+}
 ComputeTarget::~ComputeTarget() = default;
 RolloutPolicy::~RolloutPolicy() = default;
 

@@ -134,11 +134,16 @@ Status DataPlane::Apply(const ServerConfig& config) {
   // Auth objects first (cheap, and a bad plugin fails before models load).
   const AuthMode mode = config.auth_mode();
   if (mode != AuthMode::kNone) {
-    if (authenticator_ == nullptr || auth_plugin_ != config.auth_plugin) {
-      nlohmann::json options = config.auth_options;
+    // New options (a rotated signing-key set is a new keysDir) mean a new
+    // authenticator, which reads its keys afresh; requests in flight finish
+    // with the old one, which their snapshot holds.
+    const std::string options = config.auth_options.dump();
+    if (authenticator_ == nullptr || auth_plugin_ != config.auth_plugin ||
+        auth_options_ != options) {
       SKIFF_ASSIGN_OR_RETURN(authenticator_,
-                             plugins_->Create<Authenticator>(config.auth_plugin, options.dump()));
+                             plugins_->Create<Authenticator>(config.auth_plugin, options));
       auth_plugin_ = config.auth_plugin;
+      auth_options_ = options;
     }
     snap->auth = authenticator_;
   }

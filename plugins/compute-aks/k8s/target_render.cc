@@ -44,7 +44,7 @@ StatusOr<std::vector<json>> Render(const ServiceSpec& spec, const AksConfig& con
     if (files.ok()) {
       in.signing_key_files = std::move(files).value();
     } else if (dry_run && files.status().code() == StatusCode::kNotFound) {
-      in.signing_key_files["active"] = "(the workspace's signing key, created on first use)";
+      in.signing_key_files["active"] = "(the service's signing key, created on deploy)";
     } else {
       return files.status().WithContext("token auth for '" + spec.name + "'");
     }

@@ -95,6 +95,57 @@ TEST(AuthSigningKeyStoreTest, KeyFilesAre0600AndRotationPersists) {
   EXPECT_EQ(SigningKeyStore::Open(o).status().code(), StatusCode::kFailedPrecondition);
 }
 
+// Issue 16.10: a rotation revokes earlier tokens, at once or after a grace
+// period in which the old key verifies but never signs; a restarted server
+// (a new authenticator over the directory) keeps the deadline.
+TEST(AuthSigningKeyStoreTest, RotateSigningKeyRevokesEarlierTokensAfterTheGracePeriod) {
+  TempDir dir;
+  int64_t now = kT0;
+  DefaultAuthenticator::Options o;
+  o.workspace = "ws";
+  o.keys_dir = dir.Sub("signing");
+  o.leeway_seconds = 60;  // must not stretch a revocation
+  o.now = [&now] { return now; };
+  ServiceAuthConfig c;
+  c.service = "svc";
+  c.mode = AuthMode::kToken;
+  auto open = [&] {
+    auto auth = DefaultAuthenticator::Create(o);
+    EXPECT_TRUE(auth.ok()) << auth.status().ToString();
+    EXPECT_TRUE((*auth)->Configure(c).ok());
+    return std::move(auth).value();
+  };
+  auto auth = open();
+  const std::string first = auth->Issue({"svc", 0})->value;
+
+  // Grace 0: the earlier token is refused at once, a new one verifies.
+  auto kid = auth->RotateSigningKey(0);
+  ASSERT_TRUE(kid.ok()) << kid.status().ToString();
+  EXPECT_EQ(auth->Verify("svc", "Bearer " + first).code(), StatusCode::kUnauthenticated);
+  const std::string second = auth->Issue({"svc", 0})->value;
+  EXPECT_NE(HeaderOf(second).find(*kid), std::string::npos);
+  EXPECT_TRUE(auth->Verify("svc", "Bearer " + second).ok());
+  EXPECT_EQ(open()->Verify("svc", "Bearer " + first).code(), StatusCode::kUnauthenticated);
+
+  // Grace 300 s: `second` verifies until kT0 + 300, never after, also after a restart.
+  ASSERT_TRUE(auth->RotateSigningKey(300).ok());
+  const std::string third = auth->Issue({"svc", 0})->value;
+  EXPECT_EQ(HeaderOf(third).find(*kid), std::string::npos) << "the retired key never signs";
+  now = kT0 + 300;
+  EXPECT_TRUE(auth->Verify("svc", "Bearer " + second).ok());
+  EXPECT_TRUE(open()->Verify("svc", "Bearer " + second).ok());
+  now = kT0 + 301;
+  EXPECT_EQ(auth->Verify("svc", "Bearer " + second).code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(open()->Verify("svc", "Bearer " + second).code(), StatusCode::kUnauthenticated);
+  EXPECT_TRUE(auth->Verify("svc", "Bearer " + third).ok());
+
+  // A later rotation never extends an earlier deadline, and prunes ended ones.
+  ASSERT_TRUE(auth->RotateSigningKey(3600).ok());
+  EXPECT_FALSE(std::filesystem::exists(o.keys_dir + "/" + *kid + ".key.json"));
+  EXPECT_TRUE(auth->Verify("svc", "Bearer " + third).ok());
+  EXPECT_EQ(auth->RotateSigningKey(-1).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(AuthSigningKeyStoreTest, OptionsAreValidated) {
   EXPECT_FALSE(DefaultAuthenticator::OptionsFromJson("{").ok());
   EXPECT_FALSE(DefaultAuthenticator::OptionsFromJson(R"({"workspace":"ws","bogus":1})").ok());

@@ -74,6 +74,7 @@ class DataPlane : public HttpHandler {
   std::map<std::string, std::shared_ptr<Accelerator>> accelerators_;  // guarded by apply_mu_
   std::shared_ptr<Authenticator> authenticator_;                       // guarded by apply_mu_
   std::string auth_plugin_;                                            // guarded by apply_mu_
+  std::string auth_options_;  // the options authenticator_ was created with; guarded by apply_mu_
   std::unique_ptr<Endpoint> endpoint_;
   // Router: readiness probes of the upstream versions (after endpoint_:
   // destroyed first). Guarded by apply_mu_.

@@ -82,10 +82,18 @@ class Webservice {
   // (primary, secondary)
   StatusOr<std::pair<std::string, std::string>> get_keys() const;
   // Regenerates "Primary"/"Secondary" (case-insensitive), or sets it to
-  // `set_key` (>= 32 characters). Running servers switch at once.
+  // `set_key` (32..8192 printable ASCII characters, no whitespace). Atomic:
+  // returns OK once the running service accepts the new key and get_keys()
+  // shows it; on any error both keep the previous keys.
   Status regen_key(const std::string& key, const std::string& set_key = "") const;
-  // A token for token-auth services: (token, refresh_by Unix seconds).
+  // A token for token-auth services: (token, refresh_by Unix seconds),
+  // signed with the service's current signing key.
   StatusOr<Credential> get_token() const;
+  // Token auth: rotates the service's signing key so every token issued
+  // before stops verifying once `grace_period` has passed (0: at once);
+  // new tokens use the new key. Atomic like regen_key(): on an error the
+  // previous key stays in use.
+  Status regen_signing_key(std::chrono::seconds grace_period = std::chrono::seconds(0)) const;
   // Rolls the service to new models / inference config / deployment config
   // (each optional) with no failed request. Refreshes record().
   Status update(const std::vector<Model>& models = {},
