@@ -229,5 +229,24 @@ TEST_F(ComputeLocalServiceTest, ATamperedModelFailsTheServiceAtTheRestartAndIsNe
   EXPECT_GE(Supervisor("tamper").restarts, 4);
 }
 
+// Issue 16 item 5: a symlink planted as a service's directory is refused; the
+// directory it points to is neither chmod'ed nor written (the old code did both).
+TEST_F(ComputeLocalServiceTest, APlantedServiceDirSymlinkIsRefusedNotChmoddedOrWrittenThrough) {
+  const fs::path elsewhere = ws_ / "elsewhere";
+  fs::create_directories(elsewhere);
+  ASSERT_EQ(::chmod(elsewhere.c_str(), 0755), 0);
+  fs::create_directories(ws_ / "services");
+  fs::create_directory_symlink(elsewhere, ws_ / "services" / "planted");
+  const Status s = Deploy("planted", ServerConfig("planted", kKey));
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_NE(s.message().find("refusing '" + Dir("planted").root + "': it is a symbolic link"),
+            std::string::npos)
+      << s.message();
+  struct stat st {};
+  ASSERT_EQ(::stat(elsewhere.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755u);
+  EXPECT_TRUE(fs::is_empty(elsewhere));
+}
+
 }  // namespace
 }  // namespace skiff::compute_local
