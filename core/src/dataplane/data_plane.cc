@@ -266,18 +266,22 @@ std::optional<HttpResponse> DataPlane::Authenticate(const Snapshot& snap,
                                                     const HttpRequest& request,
                                                     const std::string& client) {
   if (snap.auth == nullptr) return std::nullopt;
+  auto header = request.find(http::field::authorization);
+  std::string_view value;
+  if (header != request.end()) value = std::string_view(header->value().data(), header->value().size());
+  // The credential first, whatever the limiter says: a valid one is never
+  // refused, so bad guesses sent from a victim's address (a shared NAT, the
+  // router in front of every client) cannot lock the victim out. Every
+  // request pays the same constant-time check, blocked or not.
+  Status verified = snap.auth->Verify(snap.config.service, value);
+  if (verified.ok()) return std::nullopt;
+  metrics_.AuthFailure(snap.config.service);
   if (int64_t wait = limiter_.RetryAfterSeconds(client); wait > 0) {
     HttpResponse r = Json(http::status::too_many_requests, auth::kTooManyRequestsBody);
     r.set(http::field::retry_after, std::to_string(wait));
     return r;
   }
-  auto header = request.find(http::field::authorization);
-  std::string_view value;
-  if (header != request.end()) value = std::string_view(header->value().data(), header->value().size());
-  Status verified = snap.auth->Verify(snap.config.service, value);
-  if (verified.ok()) return std::nullopt;
   limiter_.RecordFailure(client);
-  metrics_.AuthFailure(snap.config.service);
   HttpResponse r = Json(http::status::unauthorized, auth::kUnauthorizedBody);
   r.set(auth::kWwwAuthenticateHeader, auth::kWwwAuthenticateValue);
   return r;

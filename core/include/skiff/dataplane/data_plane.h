@@ -61,7 +61,8 @@ class DataPlane : public HttpHandler {
   void Score(const std::shared_ptr<const Snapshot>& snap, Protocol protocol, HttpRequest request,
              const std::string& client, const std::string& path_version,
              std::function<void(HttpResponse)> respond);
-  // Empty when the request may go on; otherwise the 401/429 answer.
+  // Empty when the request may go on; otherwise the 401/429 answer. The
+  // limiter is asked only after the credential failed.
   std::optional<HttpResponse> Authenticate(const Snapshot& snap, const HttpRequest& request,
                                            const std::string& client);
   StatusOr<std::shared_ptr<Accelerator>> AcceleratorFor(const std::string& name);
