@@ -231,7 +231,9 @@ Status DataPlane::Apply(const ServerConfig& config) {
 
   // Telemetry sinks.
   if (dc.app_insights_enabled && !config.request_log.empty()) {
-    SKIFF_ASSIGN_OR_RETURN(auto log, JsonlWriter::Open(config.request_log));
+    SKIFF_ASSIGN_OR_RETURN(auto log,
+                           JsonlWriter::Open(config.request_log,
+                                             {config.request_log_max_bytes, config.request_log_keep}));
     snap->request_log = std::move(log);
   }
   if (dc.data_collection.storage_enabled && !config.data_collection_dir.empty()) {

@@ -59,6 +59,8 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
   SKIFF_RETURN_IF_ERROR(Expect(j, "generation", T::number_integer, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "routingSeed", T::number_integer, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "upstreamProbeMs", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "requestLogMaxBytes", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "requestLogKeep", T::number_integer, "$", false));
 
   ServerConfig c;
   c.service = j["service"].get<std::string>();
@@ -82,6 +84,17 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
                            "between readiness probes of upstream versions; default 1000)");
   }
   c.upstream_probe_interval = std::chrono::milliseconds(probe_ms);
+  const int64_t log_max = j.value("requestLogMaxBytes", static_cast<int64_t>(c.request_log_max_bytes));
+  if (log_max < 0) {
+    return InvalidArgument("server config: `$.requestLogMaxBytes` must be >= 0 (0 = never "
+                           "rotate; default 67108864)");
+  }
+  c.request_log_max_bytes = static_cast<uint64_t>(log_max);
+  c.request_log_keep = j.value("requestLogKeep", c.request_log_keep);
+  if (c.request_log_keep < 1 || c.request_log_keep > 100) {
+    return InvalidArgument("server config: `$.requestLogKeep` must be 1-100 (rotated request "
+                           "log files kept; default 5)");
+  }
 
   auto deployment = config::ParseDeploymentConfig(
       j.value("deploymentConfig", json::object()).dump());

@@ -462,5 +462,32 @@ TEST_F(DataPlaneTest, RequestLogAndDataCollectionNeverHoldTheKey) {
   EXPECT_EQ(data["outputs"][0]["data"], json({6.0, 2.0, 4.0, 6.0}));
 }
 
+// Issue 16: the request log rotates by size and keeps requestLogKeep files.
+TEST_F(DataPlaneTest, RequestLogRotatesBySizeAndKeepsNFiles) {
+  json config = BaseConfig();
+  config["deploymentConfig"] = {{"appInsightsEnabled", true}};
+  config["requestLog"] = (dir_ / "requests.jsonl").string();
+  config["requestLogMaxBytes"] = 1000;
+  config["requestLogKeep"] = 2;
+  ASSERT_TRUE(Apply(config).ok());
+  auto c = Client();
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+  }
+  int lines = 0;
+  for (const std::string name : {"requests.jsonl", "requests.jsonl.1", "requests.jsonl.2"}) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(fs::exists(dir_ / name));
+    EXPECT_LE(fs::file_size(dir_ / name), 1000u);
+    std::ifstream in(dir_ / name);
+    for (std::string line; std::getline(in, line); ++lines) {
+      EXPECT_EQ(json::parse(line)["status"], 200);
+    }
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "requests.jsonl.3")) << "only requestLogKeep rotated files";
+  EXPECT_GT(lines, 0);
+  EXPECT_LT(lines, 40) << "the oldest lines went with the oldest file";
+}
+
 }  // namespace
 }  // namespace skiff::dataplane

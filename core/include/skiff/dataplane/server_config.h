@@ -44,6 +44,10 @@ struct ServerConfig {
   config::DeploymentConfig deployment;
   std::vector<ServerVersionConfig> versions;
   std::string request_log;          // JSONL request log (appInsightsEnabled); "" = off
+  // The request log rotates when a line would take it past this size
+  // (requests.jsonl -> .1 -> ... -> .<keep>, the oldest deleted). 0 = never.
+  uint64_t request_log_max_bytes = uint64_t{64} * 1024 * 1024;
+  int request_log_keep = 5;  // rotated files kept, 1-100
   std::string data_collection_dir;  // inputs/outputs JSONL (dataCollection.storageEnabled)
   std::chrono::milliseconds drain_grace{30000};  // SIGTERM: most time to finish requests
   uint64_t routing_seed = 0;  // 0 = random; else reproducible traffic-split draws
