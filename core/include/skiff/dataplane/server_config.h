@@ -54,8 +54,19 @@ struct ServerConfig {
   // Router only: how often each upstream version's GET /v2/health/ready is
   // asked (UpstreamProber); a version that fails gets no drawn traffic.
   std::chrono::milliseconds upstream_probe_interval{1000};
+  // Connections and request bodies (HttpServerOptions; read at start, a
+  // change takes a restart). maxConnections 0 = derived from RLIMIT_NOFILE
+  // (DefaultMaxConnections). maxBodyBytesInFlight 0 = twice
+  // deploymentConfig.maxRequestBodyBytes.
+  int64_t max_connections = 0;
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds body_timeout{30000};
+  uint64_t max_body_bytes_in_flight = 0;
 
   AuthMode auth_mode() const;
+  // maxBodyBytesInFlight with its default filled in.
+  uint64_t body_budget() const;
   // The content key of a version: hash + inference config, so a change of
   // either reloads it.
   static std::string ContentKey(const ServerVersionConfig& version);
