@@ -1,7 +1,10 @@
 // One request off the front of a byte stream, parsed exactly as HttpServer
-// parses it (ObsFoldScanner, Beast's request_parser with the server's header
-// limit, FramingError, the handler's body limit against Content-Length and
-// then while reading). Shared by the http_request and http_routing targets.
+// parses it (ObsFoldScanner, Beast's request_parser over UnreservedStringBody
+// with the server's header limit, FramingError, the handler's Admit() on the
+// header, the handler's body limit against Content-Length and then while
+// reading). The server-wide body budget and 100-continue are left out: they
+// depend on other connections and on the socket. Shared by the http_request
+// and http_routing targets.
 #pragma once
 
 #include <cstdint>
@@ -15,11 +18,11 @@ namespace skiff::fuzz {
 // The bytes the request used, with the request in *out; nullopt when the
 // server would answer an error and close, or wait for more bytes.
 inline std::optional<size_t> ParseOneRequest(std::string_view bytes,
-                                             const dataplane::HttpHandler& handler,
+                                             dataplane::HttpHandler& handler,
                                              dataplane::HttpRequest* out) {
   namespace http = dataplane::http;
   const dataplane::HttpServerOptions options;
-  http::request_parser<http::string_body> parser;
+  dataplane::RequestParser parser;
   parser.header_limit(options.max_header_bytes);
   parser.body_limit(UINT64_MAX);
   dataplane::ObsFoldScanner scanner;
@@ -28,6 +31,7 @@ inline std::optional<size_t> ParseOneRequest(std::string_view bytes,
   size_t used = parser.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
   if (ec || !parser.is_header_done()) return std::nullopt;
   if (!dataplane::FramingError(parser.get(), parser.chunked()).empty()) return std::nullopt;
+  if (handler.Admit(parser.get(), "127.0.0.1")) return std::nullopt;  // answered, then closed
   const uint64_t limit = handler.BodyLimit(parser.get());
   if (auto length = parser.content_length(); length && *length > limit) return std::nullopt;
   parser.body_limit(limit);
@@ -39,7 +43,8 @@ inline std::optional<size_t> ParseOneRequest(std::string_view bytes,
     if (ec && ec != http::error::need_more) return std::nullopt;
     used += n;
   }
-  *out = parser.release();
+  auto parsed = parser.release();
+  *out = dataplane::HttpRequest(std::move(parsed.base()), std::move(parsed.body()));
   return used;
 }
 

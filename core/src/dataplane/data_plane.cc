@@ -251,7 +251,9 @@ Status DataPlane::Apply(const ServerConfig& config) {
 
   // Telemetry sinks.
   if (dc.app_insights_enabled && !config.request_log.empty()) {
-    SKIFF_ASSIGN_OR_RETURN(auto log, JsonlWriter::Open(config.request_log));
+    SKIFF_ASSIGN_OR_RETURN(auto log,
+                           JsonlWriter::Open(config.request_log,
+                                             {config.request_log_max_bytes, config.request_log_keep}));
     snap->request_log = std::move(log);
   }
   if (dc.data_collection.storage_enabled && !config.data_collection_dir.empty()) {
@@ -283,24 +285,55 @@ uint64_t DataPlane::BodyLimit(const http::request_header<>&) const {
 }
 
 std::optional<HttpResponse> DataPlane::Authenticate(const Snapshot& snap,
-                                                    const HttpRequest& request,
+                                                    const http::request_header<>& header,
                                                     const std::string& client) {
   if (snap.auth == nullptr) return std::nullopt;
+  auto field = header.find(http::field::authorization);
+  std::string_view value;
+  if (field != header.end()) value = std::string_view(field->value().data(), field->value().size());
+  // The credential first, whatever the limiter says: a valid one is never
+  // refused, so bad guesses sent from a victim's address (a shared NAT, the
+  // router in front of every client) cannot lock the victim out. Every
+  // request pays the same constant-time check, blocked or not.
+  Status verified = snap.auth->Verify(snap.config.service, value);
+  if (verified.ok()) return std::nullopt;
+  metrics_.AuthFailure(snap.config.service);
   if (int64_t wait = limiter_.RetryAfterSeconds(client); wait > 0) {
     HttpResponse r = Json(http::status::too_many_requests, auth::kTooManyRequestsBody);
     r.set(http::field::retry_after, std::to_string(wait));
     return r;
   }
-  auto header = request.find(http::field::authorization);
-  std::string_view value;
-  if (header != request.end()) value = std::string_view(header->value().data(), header->value().size());
-  Status verified = snap.auth->Verify(snap.config.service, value);
-  if (verified.ok()) return std::nullopt;
   limiter_.RecordFailure(client);
-  metrics_.AuthFailure(snap.config.service);
   HttpResponse r = Json(http::status::unauthorized, auth::kUnauthorizedBody);
   r.set(auth::kWwwAuthenticateHeader, auth::kWwwAuthenticateValue);
   return r;
+}
+
+std::optional<HttpResponse> DataPlane::Admit(const http::request_header<>& header,
+                                             const std::string& client) {
+  std::string_view target(header.target().data(), header.target().size());
+  target = target.substr(0, target.find('?'));
+  const std::string_view last = target.substr(target.rfind('/') + 1);
+  if (header.method() == http::verb::post && (last == "infer" || last == "score")) {
+    // Every scoring route is a POST ending so (Handle): authenticate on the
+    // header, so a stranger's body is never read.
+    auto snap = Current();
+    if (snap == nullptr) {
+      return Error(http::status::service_unavailable, "the server is still loading");
+    }
+    return Authenticate(*snap, header, client);
+  }
+  const bool has_body = header.find(http::field::transfer_encoding) != header.end() ||
+                        (header.find(http::field::content_length) != header.end() &&
+                         header[http::field::content_length] != "0");
+  if (!has_body) return std::nullopt;
+  // A route that takes no body: its answer needs only the header (these
+  // routes answer synchronously; only Score, never reached from here,
+  // answers later).
+  auto answer = std::make_shared<std::optional<HttpResponse>>();
+  Handle(HttpRequest(header), client, [answer](HttpResponse r) { *answer = std::move(r); });
+  if (*answer) return std::move(**answer);
+  return Error(http::status::not_found, "no route for " + std::string(target));
 }
 
 void DataPlane::Handle(HttpRequest request, const std::string& client,
@@ -410,7 +443,7 @@ void DataPlane::Score(const std::shared_ptr<const Snapshot>& snap, Protocol prot
                       HttpRequest request, const std::string& client,
                       const std::string& path_version, std::function<void(HttpResponse)> done) {
   const auto start = Clock::now();
-  if (auto denied = Authenticate(*snap, request, client)) return done(std::move(*denied));
+  // Authenticated by Admit() on the header, before the body was read.
   if (draining_.load()) {
     HttpResponse r = Error(http::status::service_unavailable, "the server is shutting down");
     r.set(http::field::retry_after, "1");

@@ -1,17 +1,20 @@
 #include "skiff/dataplane/http_server.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -112,22 +115,122 @@ bool SerializeResponseHeader(const HttpResponse& response, std::string* out) {
   return true;
 }
 
+int64_t DefaultMaxConnections(uint64_t fd_limit) {
+  const uint64_t headroom = std::max<uint64_t>(fd_limit / 8, 64);
+  const uint64_t cap = fd_limit > headroom ? fd_limit - headroom : 0;
+  return static_cast<int64_t>(std::clamp<uint64_t>(cap, 16, uint64_t{1} << 40));
+}
+
 namespace {
+
+class Session;
+
+// What the sessions of one server share: its options, the handler, and the
+// accounting of connections and request body bytes.
+struct ServerState {
+  ServerState(const HttpServerOptions& o, HttpHandler* h, int64_t cap)
+      : options(o), handler(h), max_connections(cap) {}
+
+  const HttpServerOptions& options;
+  HttpHandler* const handler;
+  const int64_t max_connections;
+  std::atomic<int64_t> open{0};
+  std::atomic<uint64_t> body_bytes{0};    // reserved by requests not yet answered
+  std::atomic<uint64_t> idle_ticket{1};   // orders sessions by when they went idle
+  std::mutex mu;                          // guards `sessions` and every Session's prev_/next_
+  Session* sessions = nullptr;            // intrusive list of running sessions
+
+  // Reserves `n` body bytes from the server-wide budget; false when they do
+  // not fit. Threading: any thread.
+  bool TryReserve(uint64_t n) {
+    uint64_t used = body_bytes.load(std::memory_order_relaxed);
+    do {
+      if (n > options.max_body_bytes_in_flight - used) return false;
+    } while (!body_bytes.compare_exchange_weak(used, used + n, std::memory_order_relaxed));
+    return true;
+  }
+  void Release(uint64_t n) { body_bytes.fetch_sub(n, std::memory_order_relaxed); }
+};
+
+// Session::idle_since_ when the session is handling a request (not idle).
+constexpr uint64_t kBusy = 0;
+// Session::idle_since_ once a shed has claimed the session.
+constexpr uint64_t kShed = std::numeric_limits<uint64_t>::max();
+
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool ExpectsContinue(const http::request_header<>& header) {
+  const auto it = header.find(http::field::expect);
+  return it != header.end() && beast::iequals(it->value(), "100-continue");
+}
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpServerOptions& options, HttpHandler* handler,
-          std::atomic<int64_t>* open)
-      : stream_(std::move(socket)), options_(options), handler_(handler), open_(open) {
-    open_->fetch_add(1);
+  Session(tcp::socket socket, ServerState* state)
+      : stream_(std::move(socket)), state_(state), options_(state->options),
+        handler_(state->handler) {
+    state_->open.fetch_add(1);
     beast::error_code ec;
     auto remote = stream_.socket().remote_endpoint(ec);
     if (!ec) client_ = remote.address().to_string();
+    on_chunk_ = [this](uint64_t size, beast::string_view, beast::error_code& ec) {
+      OnChunkHeader(size, ec);
+    };
   }
-  ~Session() { open_->fetch_sub(1); }
+  ~Session() {
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      if (prev_ != nullptr) prev_->next_ = next_;
+      if (next_ != nullptr) next_->prev_ = prev_;
+      if (state_->sessions == this) state_->sessions = next_;
+    }
+    if (reserved_ > 0) state_->Release(reserved_);
+    state_->open.fetch_sub(1);
+  }
 
   void Run() {
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      next_ = state_->sessions;
+      if (next_ != nullptr) next_->prev_ = this;
+      state_->sessions = this;
+    }
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+  // Closes the session that has been idle (waiting for a request's header)
+  // the longest, to make room for a new connection; `then` (may be empty)
+  // runs on that session's strand once its socket is closed. False when no
+  // session is idle. Threading: any thread.
+  static bool ShedOldestIdle(ServerState* state, std::function<void()> then) {
+    std::shared_ptr<Session> victim;
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      for (int attempt = 0; attempt < 4 && victim == nullptr; ++attempt) {
+        Session* oldest = nullptr;
+        uint64_t oldest_ticket = kShed;
+        for (Session* s = state->sessions; s != nullptr; s = s->next_) {
+          const uint64_t ticket = s->idle_since_.load(std::memory_order_acquire);
+          if (ticket != kBusy && ticket < oldest_ticket) {
+            oldest = s;
+            oldest_ticket = ticket;
+          }
+        }
+        if (oldest == nullptr) return false;
+        // A session being destroyed (last reference gone) cannot be locked.
+        std::shared_ptr<Session> locked = oldest->weak_from_this().lock();
+        uint64_t expected = oldest_ticket;
+        if (locked && oldest->idle_since_.compare_exchange_strong(expected, kShed)) {
+          victim = std::move(locked);
+        }
+      }
+    }
+    if (victim == nullptr) return false;
+    asio::dispatch(victim->stream_.get_executor(), [victim, then = std::move(then)] {
+      victim->Close();
+      if (then) then();
+    });
+    return true;
   }
 
  private:
@@ -139,6 +242,13 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     obs_fold_ = ObsFoldScanner();
     scanned_ = 0;
+    header_started_ = false;
+    // Idle until the header is in: the oldest idle session is shed first.
+    uint64_t busy = kBusy;
+    if (!idle_since_.compare_exchange_strong(
+            busy, state_->idle_ticket.fetch_add(1, std::memory_order_relaxed))) {
+      return Close();  // claimed by a shed
+    }
     stream_.expires_after(options_.idle_timeout);
     ParseHeader();
   }
@@ -161,6 +271,12 @@ class Session : public std::enable_shared_from_this<Session> {
     scanned_ -= used;
     if (parser_->is_header_done()) return OnHeader();
     if (ec && ec != http::error::need_more) return OnReadError(ec);
+    if (!bytes.empty() && !header_started_) {
+      // Part of a header is in: the rest must follow within header_timeout
+      // (a header that arrives whole never gets here).
+      header_started_ = true;
+      stream_.expires_after(options_.header_timeout);
+    }
     stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, 65536)),
                             [self = shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec) return self->OnReadError(ec);
@@ -170,17 +286,31 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader() {
+    if (idle_since_.exchange(kBusy) == kShed) return Close();
     const auto& header = parser_->get();
+    version_ = header.version();
+    const auto declared = parser_->content_length();
+    body_unread_ = parser_->chunked() || (declared && *declared > 0);
     if (std::string error = FramingError(header, parser_->chunked()); !error.empty()) {
       return SendError(http::status::bad_request, "malformed request: " + error);
     }
-    const uint64_t limit = handler_->BodyLimit(header);
-    if (auto length = parser_->content_length(); length && *length > limit) {
-      return SendError(http::status::payload_too_large,
-                       "request body of " + std::to_string(*length) + " bytes exceeds the limit of " +
-                           std::to_string(limit) + " bytes (maxRequestBodyBytes)");
+    // The handler's verdict (authentication) before any body byte is read.
+    if (std::optional<HttpResponse> refusal = handler_->Admit(header, client_)) {
+      return Write(std::make_shared<HttpResponse>(std::move(*refusal)), true);
     }
-    parser_->body_limit(limit);
+    limit_ = handler_->BodyLimit(header);
+    if (declared && *declared > limit_) {
+      return SendError(http::status::payload_too_large,
+                       "request body of " + std::to_string(*declared) +
+                           " bytes exceeds the limit of " + std::to_string(limit_) +
+                           " bytes (maxRequestBodyBytes)");
+    }
+    if (declared && *declared > 0) {
+      if (!state_->TryReserve(*declared)) return SendBusy();
+      reserved_ = *declared;
+    }
+    if (parser_->chunked()) parser_->on_chunk_header(on_chunk_);
+    parser_->body_limit(limit_);
     stream_.expires_after(options_.request_timeout);
     // A small request's body usually arrived with its header: parse what is
     // buffered here rather than through Beast's composed async_read (which
@@ -195,17 +325,41 @@ class Session : public std::enable_shared_from_this<Session> {
       if (used == 0) break;
     }
     if (parser_->is_done()) return OnBody({});
+    if (version_ == 11 && ExpectsContinue(header)) {
+      // The client waits for this before it sends the body (RFC 7231 5.1.1).
+      return asio::async_write(stream_, asio::buffer(kContinue, sizeof(kContinue) - 1),
+                               [self = shared_from_this()](beast::error_code ec, size_t) {
+                                 if (ec) return self->Close();
+                                 self->ReadBody();
+                               });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        self->OnBody(ec);
                      });
   }
 
+  // Chunked bodies take their budget chunk by chunk.
+  void OnChunkHeader(uint64_t size, beast::error_code& ec) {
+    if (size > limit_) return;  // the parser answers body_limit (413) itself
+    if (!state_->TryReserve(size)) {
+      over_budget_ = true;
+      ec = http::error::body_limit;
+      return;
+    }
+    reserved_ += size;
+  }
+
   void OnBody(beast::error_code ec) {
     if (ec) return OnReadError(ec);
+    body_unread_ = false;
     stream_.expires_never();
-    HttpRequest request = parser_->release();
-    version_ = request.version();
+    auto parsed = parser_->release();
+    HttpRequest request(std::move(parsed.base()), std::move(parsed.body()));
     keep_alive_ = request.keep_alive();
     auto self = shared_from_this();
     handler_->Handle(std::move(request), client_, [self](HttpResponse response) {
@@ -215,6 +369,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnReadError(beast::error_code ec) {
+    if (over_budget_) return SendBusy();
     if (ec == http::error::end_of_stream || ec == asio::error::eof ||
         ec == beast::error::timeout || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset) {
@@ -244,7 +399,22 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(response, true);
   }
 
+  // The body budget is spent: 503 before (the rest of) the body is read.
+  void SendBusy() {
+    auto response = std::make_shared<HttpResponse>(MakeResponse(
+        http::status::service_unavailable,
+        ErrorBody("the server is reading as many request bodies as it may at once "
+                  "(maxBodyBytesInFlight); retry shortly")));
+    response->set(http::field::retry_after, "1");
+    Write(response, true);
+  }
+
   void Write(const std::shared_ptr<HttpResponse>& response, bool close) {
+    // Answered: the body's budget goes back (the handler is done with it).
+    if (reserved_ > 0) {
+      state_->Release(reserved_);
+      reserved_ = 0;
+    }
     close_ = close || !keep_alive_ || !response->keep_alive() ||
              response->find(http::field::connection) != response->end();
     response->version(version_);
@@ -252,7 +422,8 @@ class Session : public std::enable_shared_from_this<Session> {
     response->prepare_payload();
     stream_.expires_after(options_.write_timeout);
     auto after = [self = shared_from_this(), response](beast::error_code ec, size_t) {
-      if (ec || self->close_) return self->Close();
+      if (ec) return self->Close();
+      if (self->close_) return self->body_unread_ ? self->Linger() : self->Close();
       self->ReadHeader();
     };
     if (SerializeResponseHeader(*response, &head_)) {
@@ -265,6 +436,26 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     http::async_write(stream_, *response, std::move(after));
   }
+
+  // Answered before the body was read: close our side, then read and drop
+  // what the client still sends for up to linger_timeout. Closing at once
+  // with unread bytes would reset the connection, and the client could lose
+  // the answer (a 401, a 503) before it reads it.
+  void Linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(options_.linger_timeout);
+    Discard();
+  }
+  void Discard() {
+    buffer_.consume(buffer_.size());
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->Close();
+                              self->Discard();
+                            });
+  }
+
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -274,24 +465,57 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::string head_;  // the response header being written; reused
+  ServerState* state_;
   const HttpServerOptions& options_;
   HttpHandler* handler_;
-  std::atomic<int64_t>* open_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   ObsFoldScanner obs_fold_;  // over the header section being read
   size_t scanned_ = 0;       // bytes at the front of buffer_ already scanned
   std::string client_;
+  // The parser holds a reference to this (Beast's on_chunk_header).
+  std::function<void(uint64_t, beast::string_view, beast::error_code&)> on_chunk_;
+  uint64_t limit_ = 0;       // the body limit of the request being read
+  uint64_t reserved_ = 0;    // body bytes of the server's budget held by this request
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool close_ = false;
+  bool header_started_ = false;  // part of the current header has arrived
+  bool body_unread_ = false;     // the current request has body bytes not read yet
+  bool over_budget_ = false;     // a chunk did not fit the body budget
+  // kBusy while a request is handled, kShed once shed, else a ticket from
+  // ServerState::idle_ticket taken when the session went idle (older = smaller).
+  std::atomic<uint64_t> idle_since_{kBusy};
+  Session* prev_ = nullptr;  // guarded by state_->mu
+  Session* next_ = nullptr;  // guarded by state_->mu
 };
+
+// Sent to a connection refused because every open one is busy.
+constexpr char kTooManyConnections[] =
+    "HTTP/1.1 503 Service Unavailable\r\nServer: skiff\r\nRetry-After: 1\r\n"
+    "Content-Type: application/json\r\nConnection: close\r\nContent-Length: 51\r\n\r\n"
+    "{\"error\": \"too many open connections; retry later\"}";
+static_assert(sizeof("{\"error\": \"too many open connections; retry later\"}") - 1 == 51);
+
+int64_t ConnectionCap(const HttpServerOptions& options) {
+  if (options.max_connections > 0) return options.max_connections;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+    return DefaultMaxConnections(uint64_t{1} << 20);
+  }
+  return DefaultMaxConnections(limit.rlim_cur);
+}
 
 }  // namespace
 
 class HttpServer::Impl {
  public:
   Impl(const HttpServerOptions& options, HttpHandler* handler)
-      : options_(options), handler_(handler), ioc_(options.io_threads), acceptor_(ioc_) {}
+      : options_(options),
+        state_(options_, handler, ConnectionCap(options_)),
+        ioc_(options.io_threads),
+        accept_strand_(asio::make_strand(ioc_)),
+        acceptor_(accept_strand_),
+        retry_timer_(accept_strand_) {}
 
   Status Listen() {
     beast::error_code ec;
@@ -342,25 +566,66 @@ class HttpServer::Impl {
   }
 
   Status Run() {
-    Accept();
+    asio::dispatch(accept_strand_, [this] { Accept(); });
     for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
       threads_.emplace_back([this] { ioc_.run(); });
     }
     return OkStatus();
   }
 
+  // Runs on accept_strand_ (as do its completions and StopAccepting's close).
   void Accept() {
     acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (!ec) std::make_shared<Session>(std::move(s), options_, handler_, &open_)->Run();
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+          ec == asio::error::no_memory ||
+          ec == boost::system::errc::too_many_files_open_in_system) {
+        return OutOfDescriptors();
+      }
+      backoff_ = std::chrono::milliseconds(0);
+      if (!ec) Admit(std::move(s));
       Accept();
     });
   }
 
+  // accept() failed for want of a descriptor (EMFILE, ENFILE) or memory:
+  // retrying at once would spin (the pending connection stays pending). Free
+  // a descriptor by closing the oldest idle connection and retry once it is
+  // closed; with none idle, retry after a back-off (10 ms doubling to 1 s).
+  // Waiting clients stay in the listen backlog meanwhile.
+  void OutOfDescriptors() {
+    const bool shed = Session::ShedOldestIdle(&state_, [this] {
+      asio::post(accept_strand_, [this] { Accept(); });
+    });
+    if (shed) return;
+    backoff_ = std::clamp(backoff_ * 2, std::chrono::milliseconds(10),
+                          std::chrono::milliseconds(1000));
+    retry_timer_.expires_after(backoff_);
+    retry_timer_.async_wait([this](beast::error_code ec) {
+      if (!ec) Accept();
+    });
+  }
+
+  // At the cap a new connection takes the place of the oldest idle one;
+  // with every connection busy it is refused (503 best effort, then close).
+  void Admit(tcp::socket socket) {
+    if (state_.open.load(std::memory_order_relaxed) >= state_.max_connections &&
+        !Session::ShedOldestIdle(&state_, nullptr)) {
+      ::send(socket.native_handle(), kTooManyConnections, sizeof(kTooManyConnections) - 1,
+             MSG_DONTWAIT | MSG_NOSIGNAL);
+      beast::error_code ec;
+      socket.shutdown(tcp::socket::shutdown_both, ec);
+      socket.close(ec);
+      return;
+    }
+    std::make_shared<Session>(std::move(socket), &state_)->Run();
+  }
+
   void StopAccepting() {
-    asio::post(ioc_, [this] {
+    asio::post(accept_strand_, [this] {
       beast::error_code ec;
       acceptor_.close(ec);
+      retry_timer_.cancel();
     });
   }
 
@@ -373,11 +638,14 @@ class HttpServer::Impl {
   }
 
   HttpServerOptions options_;
-  HttpHandler* handler_;
+  // Before ioc_: sessions still queued in ioc_ use it when they are destroyed.
+  ServerState state_;
   asio::io_context ioc_;
-  tcp::acceptor acceptor_;
+  asio::strand<asio::io_context::executor_type> accept_strand_;
+  tcp::acceptor acceptor_;           // used on accept_strand_ only
+  asio::steady_timer retry_timer_;   // used on accept_strand_ only
+  std::chrono::milliseconds backoff_{0};  // used on accept_strand_ only
   std::vector<std::thread> threads_;
-  std::atomic<int64_t> open_{0};
   uint16_t port_ = 0;
 };
 
@@ -393,6 +661,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions&
 
 uint16_t HttpServer::port() const { return impl_->port_; }
 void HttpServer::StopAccepting() { impl_->StopAccepting(); }
-int64_t HttpServer::open_connections() const { return impl_->open_.load(); }
+int64_t HttpServer::open_connections() const { return impl_->state_.open.load(); }
+int64_t HttpServer::max_connections() const { return impl_->state_.max_connections; }
 
 }  // namespace skiff::dataplane

@@ -42,6 +42,11 @@ AuthMode ServerConfig::auth_mode() const {
   return AuthMode::kNone;
 }
 
+uint64_t ServerConfig::body_budget() const {
+  return max_body_bytes_in_flight > 0 ? max_body_bytes_in_flight
+                                      : 2 * static_cast<uint64_t>(deployment.max_request_body_bytes);
+}
+
 std::string ServerConfig::ContentKey(const ServerVersionConfig& version) {
   return version.sha256 + "|" + version.artifact_path + "|" + version.upstream + "|" +
          config::ToJson(version.inference).dump();
@@ -67,6 +72,13 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
   SKIFF_RETURN_IF_ERROR(Expect(j, "generation", T::number_integer, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "routingSeed", T::number_integer, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "upstreamProbeMs", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "maxConnections", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "idleTimeoutMs", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "headerTimeoutMs", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "bodyTimeoutMs", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "maxBodyBytesInFlight", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "requestLogMaxBytes", T::number_integer, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "requestLogKeep", T::number_integer, "$", false));
 
   ServerConfig c;
   c.service = j["service"].get<std::string>();
@@ -90,11 +102,56 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
                            "between readiness probes of upstream versions; default 1000)");
   }
   c.upstream_probe_interval = std::chrono::milliseconds(probe_ms);
+  c.max_connections = j.value("maxConnections", int64_t{0});
+  if (c.max_connections < 0) {
+    return InvalidArgument("server config: `$.maxConnections` must be >= 0 (0 = derived from "
+                           "the open-file limit, ulimit -n)");
+  }
+  struct Timeout {
+    const char* key;
+    std::chrono::milliseconds* field;
+  };
+  for (const Timeout& t : {Timeout{"idleTimeoutMs", &c.idle_timeout},
+                           Timeout{"headerTimeoutMs", &c.header_timeout},
+                           Timeout{"bodyTimeoutMs", &c.body_timeout}}) {
+    const int64_t ms = j.value(t.key, static_cast<int64_t>(t.field->count()));
+    if (ms < 100 || ms > 3600000) {
+      return InvalidArgument(std::string("server config: `$.") + t.key +
+                             "` must be 100-3600000 (milliseconds)");
+    }
+    *t.field = std::chrono::milliseconds(ms);
+  }
+  const int64_t log_max = j.value("requestLogMaxBytes", static_cast<int64_t>(c.request_log_max_bytes));
+  if (log_max < 0) {
+    return InvalidArgument("server config: `$.requestLogMaxBytes` must be >= 0 (0 = never "
+                           "rotate; default 67108864)");
+  }
+  c.request_log_max_bytes = static_cast<uint64_t>(log_max);
+  c.request_log_keep = j.value("requestLogKeep", c.request_log_keep);
+  if (c.request_log_keep < 1 || c.request_log_keep > 100) {
+    return InvalidArgument("server config: `$.requestLogKeep` must be 1-100 (rotated request "
+                           "log files kept; default 5)");
+  }
 
   auto deployment = config::ParseDeploymentConfig(
       j.value("deploymentConfig", json::object()).dump());
   if (!deployment.ok()) return deployment.status().WithContext("server config deploymentConfig");
   c.deployment = std::move(deployment).value();
+  const int64_t budget = j.value("maxBodyBytesInFlight", int64_t{0});
+  if (budget < 0) {
+    return InvalidArgument("server config: `$.maxBodyBytesInFlight` must be >= 0 (0 = twice "
+                           "deploymentConfig.maxRequestBodyBytes)");
+  }
+  c.max_body_bytes_in_flight = static_cast<uint64_t>(budget);
+  if (c.max_body_bytes_in_flight > 0 &&
+      c.max_body_bytes_in_flight < static_cast<uint64_t>(c.deployment.max_request_body_bytes)) {
+    return InvalidArgument(
+        "server config: `$.maxBodyBytesInFlight` (" + std::to_string(c.max_body_bytes_in_flight) +
+        ") is below `deploymentConfig.maxRequestBodyBytes` (" +
+        std::to_string(c.deployment.max_request_body_bytes) +
+        "): the largest request allowed could never be read; raise it or leave it out (default "
+        "twice maxRequestBodyBytes)");
+  }
 
   if (j.contains("auth")) {
     const json& a = j["auth"];

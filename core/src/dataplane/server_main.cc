@@ -150,6 +150,11 @@ int main(int argc, char** argv) {
   http.address = config->address;
   http.port = static_cast<uint16_t>(config->port);
   http.io_threads = config->io_threads;
+  http.max_connections = config->max_connections;
+  http.idle_timeout = config->idle_timeout;
+  http.header_timeout = config->header_timeout;
+  http.request_timeout = config->body_timeout;
+  http.max_body_bytes_in_flight = config->body_budget();
   http.listen_fd = InheritedListenSocket();
   if (http.listen_fd == -2) return 2;
   // Listen first: liveness answers while the models load.
@@ -161,7 +166,8 @@ int main(int argc, char** argv) {
   const uint16_t port = (*server)->port();
   Log("listening on " + config->address + ":" + std::to_string(port) +
       (http.listen_fd >= 0 ? " (inherited socket)" : "") + " for service '" + config->service +
-      "'");
+      "' (at most " + std::to_string((*server)->max_connections()) + " connections, " +
+      std::to_string(http.max_body_bytes_in_flight) + " request body bytes in flight)");
   if (!config->port_file.empty()) {
     std::string tmp = config->port_file + ".tmp";
     std::ofstream(tmp) << port << "\n";

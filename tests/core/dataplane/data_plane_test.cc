@@ -7,12 +7,14 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "http_client.h"
+#include "raw_client.h"
 #include "sha256_hex.h"
 
 namespace skiff::dataplane {
@@ -164,11 +166,67 @@ TEST_F(DataPlaneTest, RepeatedFailuresGet429ForThatClientOnly) {
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(attacker.Post("/v2/models/svc/infer", OipBody(1), Bearer("nope")).status, 401);
   }
-  Reply blocked = attacker.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary));
+  Reply blocked = attacker.Post("/v2/models/svc/infer", OipBody(1), Bearer("nope"));
   EXPECT_EQ(blocked.status, 429);
   EXPECT_GE(std::stoi(blocked.header("retry-after")), 1);
   auto other = Client("127.0.0.3");
   EXPECT_EQ(other.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+  // A valid credential is never refused by the limiter, even from a blocked address.
+  EXPECT_EQ(attacker.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+}
+
+// Issue 16: bad keys sent from the victim's address (a shared NAT, the AKS
+// router in front of every client) turned the victim's valid key into 429
+// (77 x 429 and 3 x 200 in a 20 s run). Now the victim gets only 200s while
+// the guesses are still throttled.
+TEST_F(DataPlaneTest, BadKeysFromAVictimsAddressNeverLockOutItsValidKey) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  auto attacker = Client("127.0.0.5");
+  auto victim = Client("127.0.0.5");
+  std::map<int, int> attacker_got, victim_got;
+  for (int i = 0; i < 80; ++i) {
+    ++attacker_got[attacker.Post("/v2/models/svc/infer", OipBody(1),
+                                 Bearer("guess-" + std::to_string(i) + "-0123456789abcdefghijklmn"))
+                       .status];
+    ++victim_got[victim.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status];
+  }
+  EXPECT_EQ(victim_got, (std::map<int, int>{{200, 80}}));
+  EXPECT_EQ(attacker_got, (std::map<int, int>{{401, 20}, {429, 60}})) << "guessing is throttled";
+}
+
+// The 100-continue handshake on a scoring route: the key is checked on the
+// header, so a wrong key gets its 401 instead of 100 and sends no body.
+TEST_F(DataPlaneTest, ExpectContinueIsAnsweredAfterTheKeyIsChecked) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  const std::string body = OipBody(1);
+  auto head = [&](const std::string& key) {
+    return "POST /v2/models/svc/infer HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key +
+           "\r\nExpect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n";
+  };
+  skiff::testing::RawClient good(server_->port());
+  good.Send(head(kPrimary));
+  EXPECT_EQ(good.ReadResponse(), "HTTP/1.1 100 Continue\r\n\r\n");
+  good.Send(body);
+  EXPECT_EQ(good.ReadResponse().rfind("HTTP/1.1 200 OK", 0), 0u);
+  skiff::testing::RawClient bad(server_->port());
+  bad.Send(head("wrong-key-0123456789-abcdefghijklmnopqrstu"));
+  EXPECT_EQ(bad.ReadResponse().rfind("HTTP/1.1 401 Unauthorized", 0), 0u);
+  EXPECT_TRUE(bad.ClosedByServer());
+}
+
+// A body sent to a route that takes none is answered from the header (the
+// route's own status) and never read.
+TEST_F(DataPlaneTest, BodiesForRoutesThatTakeNoneAreNotRead) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  for (const std::string target : {"/metrics", "/nowhere", "/v2/models/svc"}) {
+    SCOPED_TRACE(target);
+    skiff::testing::RawClient c(server_->port());
+    c.Send("POST " + target + " HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n");
+    const std::string r = c.ReadResponse();
+    EXPECT_TRUE(r.rfind("HTTP/1.1 405", 0) == 0 || r.rfind("HTTP/1.1 404", 0) == 0) << r;
+    EXPECT_TRUE(c.ClosedByServer());
+  }
 }
 
 TEST_F(DataPlaneTest, KeyRegenerationTakesEffectAtOnce) {
@@ -484,6 +542,64 @@ TEST_F(DataPlaneTest, ASha256ThatIsNotAHexDigestIsAConfigError) {
   EXPECT_NE(s.message().find("`$.versions[0].sha256` must be 64 lowercase hex digits"),
             std::string::npos)
       << s.message();
+
+// Issue 16: the request log rotates by size and keeps requestLogKeep files.
+TEST_F(DataPlaneTest, RequestLogRotatesBySizeAndKeepsNFiles) {
+  json config = BaseConfig();
+  config["deploymentConfig"] = {{"appInsightsEnabled", true}};
+  config["requestLog"] = (dir_ / "requests.jsonl").string();
+  config["requestLogMaxBytes"] = 1000;
+  config["requestLogKeep"] = 2;
+  ASSERT_TRUE(Apply(config).ok());
+  auto c = Client();
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+  }
+  int lines = 0;
+  for (const std::string name : {"requests.jsonl", "requests.jsonl.1", "requests.jsonl.2"}) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(fs::exists(dir_ / name));
+    EXPECT_LE(fs::file_size(dir_ / name), 1000u);
+    std::ifstream in(dir_ / name);
+    for (std::string line; std::getline(in, line); ++lines) {
+      EXPECT_EQ(json::parse(line)["status"], 200);
+    }
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "requests.jsonl.3")) << "only requestLogKeep rotated files";
+  EXPECT_GT(lines, 0);
+  EXPECT_LT(lines, 40) << "the oldest lines went with the oldest file";
+}
+
+// The connection and body fields of server.json (docs/server-config.md).
+TEST_F(DataPlaneTest, ConnectionAndBodyLimitsParseWithDefaultsAndNamedErrors) {
+  auto defaults = ParseServerConfig(BaseConfig().dump());
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->max_connections, 0);
+  EXPECT_EQ(defaults->idle_timeout, std::chrono::milliseconds(60000));
+  EXPECT_EQ(defaults->header_timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(defaults->body_timeout, std::chrono::milliseconds(30000));
+  EXPECT_EQ(defaults->body_budget(), 2u * 104857600u);
+  json config = BaseConfig();
+  config["maxConnections"] = 500;
+  config["headerTimeoutMs"] = 2000;
+  config["maxBodyBytesInFlight"] = 300000000;
+  auto set = ParseServerConfig(config.dump());
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->max_connections, 500);
+  EXPECT_EQ(set->header_timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(set->body_budget(), 300000000u);
+  config["maxBodyBytesInFlight"] = 1000;
+  auto low = ParseServerConfig(config.dump());
+  ASSERT_FALSE(low.ok());
+  EXPECT_NE(low.status().message().find("`$.maxBodyBytesInFlight` (1000) is below"), std::string::npos)
+      << low.status().message();
+  config = BaseConfig();
+  config["idleTimeoutMs"] = 5;
+  EXPECT_NE(ParseServerConfig(config.dump()).status().message().find("`$.idleTimeoutMs` must be"),
+            std::string::npos);
+  config = BaseConfig();
+  config["maxConnections"] = -1;
+  EXPECT_FALSE(ParseServerConfig(config.dump()).ok());
 }
 
 }  // namespace

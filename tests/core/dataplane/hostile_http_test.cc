@@ -1,7 +1,10 @@
 // HttpServer against hostile clients on loopback (docs/reliability.md):
 // slowloris, oversize header/URI/body, request smuggling framings, pipelined
-// garbage. The handler answers 200 from another thread, as the data plane
-// does. Every wait is bounded; the only sleeps pace the slow client's bytes.
+// garbage, connections past the cap, requests refused on their header, the
+// body budget, Expect: 100-continue. The handler answers 200 from another
+// thread, as the data plane does, and refuses (401) a request whose header
+// has X-Refuse. Every wait is bounded; the only sleeps pace the slow
+// client's bytes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,8 +14,10 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +48,11 @@ class WorkerHandler : public HttpHandler {
     worker_.join();
   }
   uint64_t BodyLimit(const http::request_header<>&) const override { return 1024; }
+  std::optional<HttpResponse> Admit(const http::request_header<>& header,
+                                    const std::string&) override {
+    if (header.find("X-Refuse") == header.end()) return std::nullopt;
+    return MakeResponse(http::status::unauthorized, "{}");
+  }
   void Handle(HttpRequest, const std::string&, std::function<void(HttpResponse)> respond) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -78,11 +88,13 @@ std::string StatusLine(const std::string& response) {
 
 class HostileHttpTest : public ::testing::Test {
  protected:
-  void StartServer(std::chrono::milliseconds header_timeout) {
+  void StartServer(std::chrono::milliseconds header_timeout,
+                   const std::function<void(HttpServerOptions*)>& tune = {}) {
     HttpServerOptions options;
     options.io_threads = 2;
-    options.idle_timeout = header_timeout;
+    options.header_timeout = header_timeout;
     options.request_timeout = std::chrono::milliseconds(2000);
+    if (tune) tune(&options);
     auto server = HttpServer::Start(options, &handler_);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
@@ -108,7 +120,8 @@ double P99(std::vector<double> ms) {
 }
 
 // 200 connections trickle a header one byte at a time; each is closed at the
-// header timeout while a normal keep-alive client keeps being served.
+// header timeout (the idle timeout is a minute) while a normal keep-alive
+// client keeps being served.
 TEST_F(HostileHttpTest, SlowlorisIsClosedAtHeaderTimeoutWhileNormalClientIsServed) {
   server_.reset();
   const auto header_timeout = std::chrono::milliseconds(1500);
@@ -127,6 +140,7 @@ TEST_F(HostileHttpTest, SlowlorisIsClosedAtHeaderTimeoutWhileNormalClientIsServe
   std::vector<double> baseline;
   for (int i = 0; i < kBaselineRequests; ++i) ASSERT_EQ(measure(&baseline), 200);
 
+  ASSERT_EQ(HttpServerOptions().idle_timeout, std::chrono::seconds(60));
   // The slow clients: one thread, non-blocking sockets, one byte per
   // connection every 50 ms, until the server has closed each of them.
   const std::string partial = "GET /slow HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(4096, 'a');
@@ -276,6 +290,118 @@ TEST_F(HostileHttpTest, PipelinedValidRequestsAreAllAnswered) {
   for (int i = 0; i < 50; ++i) batch += "GET /p HTTP/1.1\r\nHost: x\r\n\r\n";
   c.Send(batch);
   for (int i = 0; i < 50; ++i) ASSERT_EQ(StatusLine(c.ReadResponse()), "HTTP/1.1 200 OK") << i;
+}
+
+// Waits (bounded) until the server counts `n` open connections.
+bool WaitForOpenConnections(const HttpServer& server, int64_t n) {
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (server.open_connections() != n && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return server.open_connections() == n;
+}
+
+// Issue 16: idle connections past the cap close the oldest idle one; the
+// newcomer is served. Before, every connection was kept until the process
+// ran out of descriptors and then nobody was served.
+TEST_F(HostileHttpTest, PastTheConnectionCapTheOldestIdleConnectionIsClosed) {
+  server_.reset();
+  StartServer(std::chrono::milliseconds(2000), [](HttpServerOptions* o) { o->max_connections = 20; });
+  ASSERT_EQ(server_->max_connections(), 20);
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 20; ++i) {
+    idle.push_back(std::make_unique<RawClient>(server_->port()));
+    ASSERT_TRUE(WaitForOpenConnections(*server_, i + 1));  // keeps their age order
+  }
+  for (int i = 0; i < 5; ++i) idle.push_back(std::make_unique<RawClient>(server_->port()));
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(idle[i]->ClosedByServer()) << "oldest idle " << i;
+  testing::HttpClient fresh(server_->port());
+  EXPECT_EQ(fresh.Get("/ok").status, 200);
+  EXPECT_TRUE(WaitForOpenConnections(*server_, 20));
+  // The younger ones were left alone and still work.
+  idle[24]->Send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(StatusLine(idle[24]->ReadResponse()), "HTTP/1.1 200 OK");
+}
+
+TEST(HttpServerDefaults, ConnectionCapLeavesHeadroomUnderTheFdLimit) {
+  EXPECT_EQ(DefaultMaxConnections(1024), 896);
+  EXPECT_EQ(DefaultMaxConnections(256), 192);
+  EXPECT_EQ(DefaultMaxConnections(65536), 57344);
+  EXPECT_EQ(DefaultMaxConnections(20), 16);
+}
+
+// Issue 16: the handler refuses on the header (authentication) and the
+// client gets that answer without sending its body; the server then closes.
+TEST_F(HostileHttpTest, RefusedOnTheHeaderIsAnsweredBeforeTheBody) {
+  RawClient c(server_->port());
+  c.Send("POST /score HTTP/1.1\r\nHost: x\r\nX-Refuse: 1\r\nContent-Length: 1000\r\n\r\n");
+  EXPECT_EQ(StatusLine(c.ReadResponse()), "HTTP/1.1 401 Unauthorized");
+  EXPECT_TRUE(c.ClosedByServer());
+}
+
+// A client that keeps sending the refused body still reads the answer (the
+// server drains what it sends for a while instead of resetting).
+TEST_F(HostileHttpTest, RefusedWhileTheBodyStreamsTheClientStillReadsTheAnswer) {
+  RawClient c(server_->port());
+  c.Send("POST /score HTTP/1.1\r\nHost: x\r\nX-Refuse: 1\r\nContent-Length: 1000\r\n\r\n" +
+         std::string(1000, 'b'));
+  EXPECT_EQ(StatusLine(c.ReadResponse()), "HTTP/1.1 401 Unauthorized");
+  EXPECT_TRUE(c.ClosedByServer());
+}
+
+TEST_F(HostileHttpTest, ExpectContinueGets100ThenTheAnswer) {
+  RawClient c(server_->port());
+  c.Send("POST /score HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+  EXPECT_EQ(c.ReadResponse(), "HTTP/1.1 100 Continue\r\n\r\n");
+  c.Send("hello");
+  EXPECT_EQ(StatusLine(c.ReadResponse()), "HTTP/1.1 200 OK");
+}
+
+// The final status instead of 100 when the request is refused on its header.
+TEST_F(HostileHttpTest, ExpectContinueRefusedGetsTheFinalStatusInstead) {
+  {
+    RawClient c(server_->port());
+    c.Send("POST /score HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
+    EXPECT_EQ(StatusLine(c.ReadResponse()), "HTTP/1.1 413 Payload Too Large");
+    EXPECT_TRUE(c.ClosedByServer());
+  }
+  RawClient c(server_->port());
+  c.Send("POST /score HTTP/1.1\r\nHost: x\r\nX-Refuse: 1\r\nExpect: 100-continue\r\n"
+         "Content-Length: 5\r\n\r\n");
+  EXPECT_EQ(StatusLine(c.ReadResponse()), "HTTP/1.1 401 Unauthorized");
+  EXPECT_TRUE(c.ClosedByServer());
+}
+
+// Issue 16: request bodies in flight are bounded server-wide; past the
+// budget a request gets 503 + Retry-After before its body is read (declared
+// by Content-Length, or chunk by chunk), and the budget comes back once a
+// request is answered.
+TEST_F(HostileHttpTest, BodiesPastTheBudgetGet503BeforeTheyAreRead) {
+  server_.reset();
+  StartServer(std::chrono::milliseconds(2000),
+              [](HttpServerOptions* o) { o->max_body_bytes_in_flight = 1500; });
+  RawClient holder(server_->port());
+  holder.Send("POST /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n");
+  ASSERT_EQ(holder.ReadResponse(), "HTTP/1.1 100 Continue\r\n\r\n");  // admitted: 1000 held
+  {
+    RawClient c(server_->port());
+    c.Send("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
+    const std::string r = c.ReadResponse();
+    EXPECT_EQ(StatusLine(r), "HTTP/1.1 503 Service Unavailable");
+    EXPECT_NE(r.find("Retry-After: 1"), std::string::npos) << r;
+    EXPECT_TRUE(c.ClosedByServer());
+  }
+  {
+    RawClient c(server_->port());
+    c.Send("POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" +
+           std::string(600, 'c') + "\r\n0\r\n\r\n");
+    EXPECT_EQ(StatusLine(c.ReadResponse()), "HTTP/1.1 503 Service Unavailable");
+  }
+  holder.Send(std::string(1000, 'a'));
+  EXPECT_EQ(StatusLine(holder.ReadResponse()), "HTTP/1.1 200 OK");
+  RawClient after(server_->port());
+  after.Send("POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + std::string(1000, 'd'));
+  EXPECT_EQ(StatusLine(after.ReadResponse()), "HTTP/1.1 200 OK") << "the budget came back";
 }
 
 }  // namespace

@@ -50,6 +50,13 @@ class DataPlane : public HttpHandler {
   int64_t in_flight() const { return in_flight_.load(); }
 
   uint64_t BodyLimit(const http::request_header<>& header) const override;
+  // Scoring routes (POSTs to targets ending in /infer or /score): authentication
+  // (401, 429 while the client's failures are blocked) or 503 while loading.
+  // Other routes given a body: their answer (404, 405...), body unread.
+  std::optional<HttpResponse> Admit(const http::request_header<>& header,
+                                    const std::string& client_address) override;
+  // Only for requests Admit() let through (HttpServer guarantees it): the
+  // scoring routes do not authenticate again.
   void Handle(HttpRequest request, const std::string& client_address,
               std::function<void(HttpResponse)> respond) override;
 
@@ -61,8 +68,10 @@ class DataPlane : public HttpHandler {
   void Score(const std::shared_ptr<const Snapshot>& snap, Protocol protocol, HttpRequest request,
              const std::string& client, const std::string& path_version,
              std::function<void(HttpResponse)> respond);
-  // Empty when the request may go on; otherwise the 401/429 answer.
-  std::optional<HttpResponse> Authenticate(const Snapshot& snap, const HttpRequest& request,
+  // Empty when the request may go on; otherwise the 401/429 answer. The
+  // limiter is asked only after the credential failed.
+  std::optional<HttpResponse> Authenticate(const Snapshot& snap,
+                                           const http::request_header<>& header,
                                            const std::string& client);
   StatusOr<std::shared_ptr<Accelerator>> AcceleratorFor(const std::string& name);
 

@@ -1,16 +1,24 @@
 // HttpServer: HTTP/1.1 on Boost.Beast/Asio, with the limits the data plane
-// promises: header section over the limit -> 431, body over the handler's
-// limit -> 413 before the body is read, malformed HTTP (including both
-// Content-Length and Transfer-Encoding, a Transfer-Encoding other than
-// "chunked", and obs-fold line continuations) -> 400 and close, idle and slow
-// connections time out. I/O threads only parse and hand requests to the
-// handler, which answers through a callback from any thread.
+// promises: header section over the limit -> 431, the handler's verdict on
+// the header (HttpHandler::Admit: 401, 429...) and body over the handler's
+// limit -> 413 before the body is read, more body bytes in flight than the
+// server-wide budget -> 503 before the body is read, malformed HTTP
+// (including both Content-Length and Transfer-Encoding, a Transfer-Encoding
+// other than "chunked", and obs-fold line continuations) -> 400 and close,
+// idle and slow connections time out, open connections are capped (the
+// oldest idle one is closed to make room) and the acceptor backs off when
+// the process runs out of file descriptors. `Expect: 100-continue` gets
+// "100 Continue" once the header is admitted, or the final status instead.
+// I/O threads only parse and hand requests to the handler, which answers
+// through a callback from any thread.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +32,44 @@ namespace http = boost::beast::http;
 using HttpRequest = http::request<http::string_body>;
 using HttpResponse = http::response<http::string_body>;
 
+// The body the server reads into: http::string_body, except that the string
+// is not reserved from the declared Content-Length (Beast's string_body
+// reserves it all up front, so a stranger's header could make the server
+// commit 100 MiB before a body byte arrived). It grows as bytes come, from at
+// most kInitialReserve. HttpRequest is built from it without a copy.
+struct UnreservedStringBody {
+  using value_type = std::string;
+  static constexpr uint64_t kInitialReserve = 64 * 1024;
+  static uint64_t size(const value_type& body) { return body.size(); }
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+    void init(const boost::optional<uint64_t>& length, boost::beast::error_code& ec) {
+      // Enough for a typical request in one allocation; never the declared size.
+      if (length) body_.reserve(static_cast<size_t>(std::min(*length, kInitialReserve)));
+      ec = {};
+    }
+    template <class ConstBufferSequence>
+    size_t put(const ConstBufferSequence& buffers, boost::beast::error_code& ec) {
+      const size_t extra = boost::asio::buffer_size(buffers);
+      const size_t size = body_.size();
+      if (extra > body_.max_size() - size) {
+        ec = http::error::buffer_overflow;
+        return 0;
+      }
+      body_.resize(size + extra);
+      ec = {};
+      return boost::asio::buffer_copy(boost::asio::buffer(&body_[size], extra), buffers);
+    }
+    void finish(boost::beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+using RequestParser = http::request_parser<UnreservedStringBody>;
+
 struct HttpServerOptions {
   std::string address = "127.0.0.1";  // "0.0.0.0" to listen on every interface
   uint16_t port = 0;                   // 0 = a free port; see HttpServer::port()
@@ -34,10 +80,29 @@ struct HttpServerOptions {
   int listen_fd = -1;
   int io_threads = 2;                  // threads running the I/O loop
   uint32_t max_header_bytes = 16 * 1024;            // larger header section -> 431
-  std::chrono::milliseconds idle_timeout{60000};   // no request started in this time -> close
+  std::chrono::milliseconds idle_timeout{60000};    // no request started in this time -> close
+  std::chrono::milliseconds header_timeout{10000};  // header not complete this long after its
+                                                    // first byte -> close
   std::chrono::milliseconds request_timeout{30000};  // body not received in this time -> close
   std::chrono::milliseconds write_timeout{30000};    // response not taken in this time -> close
+  // After an error answered before the body was read (401, 413, 503...), how
+  // long the server keeps reading and discarding what the client still sends
+  // before it closes, so the client reads the answer instead of a reset.
+  std::chrono::milliseconds linger_timeout{1000};
+  // Most open connections. A new one past it closes the oldest idle one (no
+  // request in progress) or, when every one is busy, is closed at once.
+  // 0 = DefaultMaxConnections() of this process's RLIMIT_NOFILE.
+  int64_t max_connections = 0;
+  // Server-wide budget of request body bytes being read or held until
+  // answered, counted from Content-Length (chunked: chunk by chunk). A
+  // request that does not fit gets 503 + Retry-After before its body is read.
+  uint64_t max_body_bytes_in_flight = uint64_t{200} * 1024 * 1024;
 };
+
+// The connection cap for a file-descriptor limit: the limit minus headroom
+// for the descriptors the server needs besides connections (plugins, model
+// files, logs, the epoll and timer fds): max(limit / 8, 64), at least 16.
+int64_t DefaultMaxConnections(uint64_t fd_limit);
 
 // What the server calls for each request.
 class HttpHandler {
@@ -48,8 +113,22 @@ class HttpHandler {
   // 413 without their body being read. Threading: called on I/O threads.
   virtual uint64_t BodyLimit(const http::request_header<>& header) const = 0;
 
-  // Handles one request. `respond` must be called exactly once, from any
-  // thread. Must not block: an I/O thread never waits on a model.
+  // Called once a request's header is parsed, before any body byte is read
+  // (and before BodyLimit): a response refuses the request (the server sends
+  // it and closes the connection, its body unread); nullopt lets it go on to
+  // Handle. The place for checks that need only the header (authentication),
+  // so a stranger costs no more than a header. Default: admit everything.
+  // Threading: called concurrently on I/O threads; must not block.
+  virtual std::optional<HttpResponse> Admit(const http::request_header<>& header,
+                                            const std::string& client_address) {
+    (void)header;
+    (void)client_address;
+    return std::nullopt;
+  }
+
+  // Handles one request Admit() let through. `respond` must be called
+  // exactly once, from any thread. Must not block: an I/O thread never waits
+  // on a model.
   // Threading: called concurrently on I/O threads.
   virtual void Handle(HttpRequest request, const std::string& client_address,
                       std::function<void(HttpResponse)> respond) = 0;
@@ -73,6 +152,8 @@ class HttpServer {
 
   // Number of open connections (for drain and tests).
   int64_t open_connections() const;
+  // The connection cap in force (options.max_connections or its default).
+  int64_t max_connections() const;
 
   class Impl;
 

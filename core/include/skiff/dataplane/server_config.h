@@ -46,14 +46,29 @@ struct ServerConfig {
   config::DeploymentConfig deployment;
   std::vector<ServerVersionConfig> versions;
   std::string request_log;          // JSONL request log (appInsightsEnabled); "" = off
+  // The request log rotates when a line would take it past this size
+  // (requests.jsonl -> .1 -> ... -> .<keep>, the oldest deleted). 0 = never.
+  uint64_t request_log_max_bytes = uint64_t{64} * 1024 * 1024;
+  int request_log_keep = 5;  // rotated files kept, 1-100
   std::string data_collection_dir;  // inputs/outputs JSONL (dataCollection.storageEnabled)
   std::chrono::milliseconds drain_grace{30000};  // SIGTERM: most time to finish requests
   uint64_t routing_seed = 0;  // 0 = random; else reproducible traffic-split draws
   // Router only: how often each upstream version's GET /v2/health/ready is
   // asked (UpstreamProber); a version that fails gets no drawn traffic.
   std::chrono::milliseconds upstream_probe_interval{1000};
+  // Connections and request bodies (HttpServerOptions; read at start, a
+  // change takes a restart). maxConnections 0 = derived from RLIMIT_NOFILE
+  // (DefaultMaxConnections). maxBodyBytesInFlight 0 = twice
+  // deploymentConfig.maxRequestBodyBytes.
+  int64_t max_connections = 0;
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds body_timeout{30000};
+  uint64_t max_body_bytes_in_flight = 0;
 
   AuthMode auth_mode() const;
+  // maxBodyBytesInFlight with its default filled in.
+  uint64_t body_budget() const;
   // The content key of a version: hash + inference config, so a change of
   // either reloads it.
   static std::string ContentKey(const ServerVersionConfig& version);
