@@ -542,6 +542,7 @@ TEST_F(DataPlaneTest, ASha256ThatIsNotAHexDigestIsAConfigError) {
   EXPECT_NE(s.message().find("`$.versions[0].sha256` must be 64 lowercase hex digits"),
             std::string::npos)
       << s.message();
+}
 
 // Issue 16: the request log rotates by size and keeps requestLogKeep files.
 TEST_F(DataPlaneTest, RequestLogRotatesBySizeAndKeepsNFiles) {
