@@ -96,7 +96,7 @@ LocalComputeTarget::~LocalComputeTarget() = default;
 Status LocalComputeTarget::RememberWorkspace(const std::string& workspace_dir) {
   if (workspace_dir.empty()) return InvalidArgument("the spec's workspace_dir is empty");
   std::lock_guard<std::mutex> lock(mu_);
-  workspace_dir_ = workspace_dir;
+  workspace_dir_ = AbsolutePath(workspace_dir);
   return OkStatus();
 }
 
@@ -136,7 +136,7 @@ Status LocalComputeTarget::Delete(const ComputeSpec& spec) { return Detach(spec)
 Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
   SKIFF_RETURN_IF_ERROR(ValidateServiceName(spec.name));
   SKIFF_RETURN_IF_ERROR(RememberWorkspace(spec.workspace_dir));
-  const ServiceDir dir = ServiceDir::For(spec.workspace_dir, spec.name);
+  const ServiceDir dir = ServiceDir::For(AbsolutePath(spec.workspace_dir), spec.name);
   if (RunningSupervisor(dir)) {
     return AlreadyExists("service '" + spec.name +
                          "' is already running; use update or delete it first");
@@ -159,7 +159,7 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
 Status LocalComputeTarget::UpdateService(const ServiceSpec& spec) {
   SKIFF_RETURN_IF_ERROR(ValidateServiceName(spec.name));
   SKIFF_RETURN_IF_ERROR(RememberWorkspace(spec.workspace_dir));
-  const ServiceDir dir = ServiceDir::For(spec.workspace_dir, spec.name);
+  const ServiceDir dir = ServiceDir::For(AbsolutePath(spec.workspace_dir), spec.name);
   const std::optional<pid_t> supervisor = RunningSupervisor(dir);
   if (!supervisor) {
     return NotFound("service '" + spec.name + "' is not running on the local target; deploy it");
@@ -218,7 +218,7 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
     status.scoring_uri = base + "/score";
     status.swagger_uri = base + "/swagger.json";
   }
-  const std::string logs_hint = "; see `skiff service get-logs " + service + "`";
+  const std::string logs_hint = "; see `skiff service get-logs -n " + service + "`";
   auto state = ReadSupervisorState(dir.supervisor_json());
   std::string last_exit = state.ok() && !state->last_exit.empty()
                               ? " (last exit of skiff-server: " + state->last_exit + ")"

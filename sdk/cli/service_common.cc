@@ -40,8 +40,10 @@ void WaitWithProgress(sdk::Webservice service) {
                   << " s  " << ServiceStateName(state) << std::endl;
       }));
   if (status.state == ServiceState::kFailed) {
+    // The target's error usually names the logs command already.
+    const std::string hint = "see `skiff service get-logs -n " + service.name() + "`";
     throw CliError("deployment of '" + service.name() + "' failed: " + status.error +
-                   "; see `skiff service get-logs -n " + service.name() + "`");
+                   (status.error.find(hint) == std::string::npos ? "; " + hint : ""));
   }
 }
 

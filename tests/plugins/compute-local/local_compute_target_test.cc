@@ -146,7 +146,7 @@ TEST_F(ComputeLocalServiceTest, ABrokenConfigEndsFailedAndDeleteStillCleansUp) {
   EXPECT_NE(s.error.find("keeps failing"), std::string::npos) << s.error;
   EXPECT_NE(s.error.find("exit status"), std::string::npos) << s.error;
   EXPECT_NE(s.error.find("no-such-accelerator"), std::string::npos) << s.error;
-  EXPECT_NE(s.error.find("skiff service get-logs broken"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("skiff service get-logs -n broken"), std::string::npos) << s.error;
   const SupervisorState sup = Supervisor("broken");
   EXPECT_EQ(sup.state, "failed");
   EXPECT_GE(sup.restarts, 4);
