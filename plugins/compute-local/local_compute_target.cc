@@ -8,11 +8,14 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "file_util.h"
 #include "skiff/util/atomic_file.h"
 #include "health_probe.h"
+#include "listen_socket.h"
 #include "process_probe.h"
+#include "restart_history.h"
 #include "server_config_writer.h"
 #include "supervisor_launcher.h"
 #include "supervisor_state.h"
@@ -24,6 +27,9 @@ namespace fs = std::filesystem;
 
 constexpr std::chrono::seconds kDeleteWait{40};  // > skiff-server's default drain grace + 5 s
 constexpr std::chrono::milliseconds kProbeTimeout{1000};
+// How long a revival waits for a dead supervisor's server to let go of the
+// port (it got SIGTERM with its parent and stops accepting at once).
+constexpr std::chrono::seconds kPortFreeWait{5};
 
 std::optional<int> ReadPort(const ServiceDir& dir) {
   auto text = ReadFile(dir.port_file());
@@ -54,6 +60,17 @@ std::string LastServerError(const ServiceDir& dir) {
     if (line.rfind("skiff-server: error", 0) == 0) last = line;
   }
   return last;
+}
+
+// True once `address:port` can be bound again (polled until `wait` is over).
+bool WaitUntilPortIsFree(const std::string& address, int port, std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    ListenSocket probe;
+    if (probe.Open(address, port).ok()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 Status Mkdir0700(const std::string& path) {
@@ -148,7 +165,8 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
   SKIFF_RETURN_IF_ERROR(Mkdir0700(dir.data_dir()));
   // Leftovers of an earlier run would describe a server that is gone.
   for (const std::string& stale :
-       {dir.port_file(), dir.supervisor_json(), dir.ready_marker(), dir.supervisor_pid()}) {
+       {dir.port_file(), dir.supervisor_json(), dir.ready_marker(), dir.supervisor_pid(),
+        dir.restart_history()}) {
     ::unlink(stale.c_str());
   }
   // 0600: it holds key digests only, but still.
@@ -188,6 +206,14 @@ Status LocalComputeTarget::DeleteService(const std::string& service) {
   if (!fs::is_directory(dir.root)) {
     return NotFound("service '" + service + "' does not exist on the local target");
   }
+  StopProcesses(dir);
+  std::error_code ec;
+  fs::remove_all(dir.root, ec);
+  if (ec) return Internal("cannot remove " + dir.root + ": " + ec.message());
+  return OkStatus();
+}
+
+void LocalComputeTarget::StopProcesses(const ServiceDir& dir) const {
   if (std::optional<pid_t> supervisor = RunningSupervisor(dir)) {
     ::kill(*supervisor, SIGTERM);
     if (!WaitForExit(*supervisor, kDeleteWait)) ::kill(*supervisor, SIGKILL);
@@ -199,10 +225,68 @@ Status LocalComputeTarget::DeleteService(const std::string& service) {
     ::kill(state->server_pid, SIGKILL);
     WaitForExit(state->server_pid, std::chrono::seconds(5));
   }
-  std::error_code ec;
-  fs::remove_all(dir.root, ec);
-  if (ec) return Internal("cannot remove " + dir.root + ": " + ec.message());
-  return OkStatus();
+}
+
+Status LocalComputeTarget::Relaunch(const std::string& service, const ServiceDir& dir,
+                                    bool revival) {
+  auto text = ReadFile(dir.server_json());
+  if (!text.ok()) {
+    return FailedPrecondition("service '" + service + "' has no " + dir.server_json() +
+                              "; deploy it again (model deploy --overwrite)");
+  }
+  nlohmann::json config = nlohmann::json::parse(*text, nullptr, false);
+  if (!config.is_object()) {
+    return DataLoss(dir.server_json() + " is not a JSON object; deploy service '" + service +
+                    "' again (model deploy --overwrite)");
+  }
+  // Keep the scoring URI: the port the last server had, once it is free
+  // again; else what the deployment config asks for (0: any).
+  std::optional<int> port = ReadPort(dir);
+  if (!port) port = ConfiguredPort(dir);
+  const std::string address =
+      config.contains("address") && config["address"].is_string() ? config["address"].get<std::string>()
+                                                                   : "127.0.0.1";
+  int pinned = RequestedPort(*text).value_or(0);
+  if (port && WaitUntilPortIsFree(address, *port, kPortFreeWait)) pinned = *port;
+  if (!config.contains("port") || config["port"] != pinned) {
+    config["port"] = pinned;
+    SKIFF_RETURN_IF_ERROR(WriteFileAtomically(dir.server_json(), config.dump(2) + "\n", 0600));
+  }
+  // A damaged history must not keep the service down: start counting again.
+  auto read = ReadRestartHistory(dir.restart_history());
+  RestartHistory history = read.ok() ? *read : RestartHistory{};
+  if (auto last = ReadSupervisorState(dir.supervisor_json()); last.ok()) {
+    history.server_restarts += last->restarts;
+  }
+  if (revival) ++history.revivals;
+  // Counted before the old supervisor.json goes: a crash in between counts
+  // its restarts twice rather than hiding them.
+  SKIFF_RETURN_IF_ERROR(WriteRestartHistory(dir.restart_history(), history));
+  for (const std::string& stale :
+       {dir.port_file(), dir.supervisor_json(), dir.ready_marker(), dir.supervisor_pid()}) {
+    ::unlink(stale.c_str());
+  }
+  return LaunchSupervisor(options_, dir);
+}
+
+StatusOr<bool> LocalComputeTarget::ReviveService(const std::string& service) {
+  SKIFF_ASSIGN_OR_RETURN(ServiceDir dir, DirOf(service));
+  if (!fs::is_directory(dir.root)) {
+    return NotFound("service '" + service + "' does not exist on the local target");
+  }
+  if (RunningSupervisor(dir)) return false;
+  SKIFF_RETURN_IF_ERROR(Relaunch(service, dir, /*revival=*/true)
+                            .WithContext("start service '" + service + "' again"));
+  return true;
+}
+
+Status LocalComputeTarget::RestartService(const std::string& service) {
+  SKIFF_ASSIGN_OR_RETURN(ServiceDir dir, DirOf(service));
+  if (!fs::is_directory(dir.root)) {
+    return NotFound("service '" + service + "' does not exist on the local target");
+  }
+  StopProcesses(dir);
+  return Relaunch(service, dir, /*revival=*/false).WithContext("restart service '" + service + "'");
 }
 
 StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service) {
@@ -220,6 +304,9 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
   }
   const std::string logs_hint = "; see `skiff service get-logs -n " + service + "`";
   auto state = ReadSupervisorState(dir.supervisor_json());
+  auto history = ReadRestartHistory(dir.restart_history());
+  status.restarts = (history.ok() ? history->revivals + history->server_restarts : 0) +
+                    (state.ok() ? state->restarts : 0);
   std::string last_exit = state.ok() && !state->last_exit.empty()
                               ? " (last exit of skiff-server: " + state->last_exit + ")"
                               : "";
@@ -231,8 +318,9 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
     if (state.ok() && state->state == "stopped") {
       status.error = "service '" + service + "' was stopped; deploy it again or delete it";
     } else {
-      status.error =
-          "the supervisor of service '" + service + "' is not running" + last_exit + logs_hint;
+      status.error = "the supervisor of service '" + service + "' is not running" + last_exit +
+                     "; the next skiff command on it starts it again, or `skiff service "
+                     "restart -n " + service + "`" + logs_hint;
     }
     return status;
   }

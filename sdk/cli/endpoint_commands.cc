@@ -86,6 +86,12 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
     return cmd;
   };
   auto get = [&options] { return ValueOrThrow(sdk::AksEndpoint::get(OpenWorkspace(options), a.name)); };
+  // For commands that need the endpoint running: revives a killed one first.
+  auto touch = [get] {
+    sdk::AksEndpoint e = get();
+    ReviveIfDown(e);
+    return e;
+  };
 
   CLI::App* create = named("create", "Create an endpoint with its first (default) version",
                            "skiff endpoint create -n my-ep --ct local --version-name v1 -m mlp:1 "
@@ -108,9 +114,9 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
                         "--ic inferenceconfig.json --traffic-percentile 10");
   AddVersionFlags(add, a, true);
   AddOutputOption(add, &options);
-  add->callback([&options, get] {
+  add->callback([&options, get, touch] {
     auto ws = OpenWorkspace(options);
-    ThrowIfError(get().create_version(VersionFrom(ws, a)));
+    ThrowIfError(touch().create_version(VersionFrom(ws, a)));
     PrintEndpoint(options, get());
   });
 
@@ -118,9 +124,9 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
                         "skiff endpoint update-version -n my-ep --version-name v2 --traffic-percentile 50");
   AddVersionFlags(upd, a, false);
   AddOutputOption(upd, &options);
-  upd->callback([&options, get] {
+  upd->callback([&options, get, touch] {
     auto ws = OpenWorkspace(options);
-    ThrowIfError(get().update_version(VersionFrom(ws, a)));
+    ThrowIfError(touch().update_version(VersionFrom(ws, a)));
     PrintEndpoint(options, get());
   });
 
@@ -128,14 +134,14 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
                          "skiff endpoint delete-version -n my-ep --version-name v2");
   delv->add_option("--version-name", a.version, "Version name")->required();
   AddOutputOption(delv, &options);
-  delv->callback([&options, get] {
-    ThrowIfError(get().delete_version(a.version));
+  delv->callback([&options, get, touch] {
+    ThrowIfError(touch().delete_version(a.version));
     PrintEndpoint(options, get());
   });
 
   CLI::App* show = named("show", "Show an endpoint and its versions", "skiff endpoint show -n my-ep -o json");
   AddOutputOption(show, &options);
-  show->callback([&options, get] { PrintEndpoint(options, get()); });
+  show->callback([&options, touch] { PrintEndpoint(options, touch()); });
 
   CLI::App* list = group->add_subcommand("list", "List endpoints");
   AddOutputOption(list, &options);
@@ -165,8 +171,8 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   regen->add_option("-k,--key", a.key, "Primary or Secondary")->required();
   regen->add_option("--set-key", a.set_key, "Use this value (>= 32 characters)");
   AddOutputOption(regen, &options);
-  regen->callback([&options, get] {
-    auto e = get();
+  regen->callback([&options, touch] {
+    auto e = touch();
     ThrowIfError(e.regen_key(a.key, a.set_key));
     PrintKeys(options, e);
   });

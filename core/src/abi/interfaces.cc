@@ -11,6 +11,11 @@ LoadedModel::~LoadedModel() = default;
 Accelerator::~Accelerator() = default;
 Authenticator::~Authenticator() = default;
 ComputeTarget::~ComputeTarget() = default;
+StatusOr<bool> ComputeTarget::ReviveService(const std::string&) { return false; }
+Status ComputeTarget::RestartService(const std::string& service) {
+  return Unimplemented("this compute target cannot restart service '" + service +
+                       "' in place; update or redeploy it");
+}
 RolloutPolicy::~RolloutPolicy() = default;
 
 const char* ServiceStateName(ServiceState state) {
