@@ -164,9 +164,8 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
   SKIFF_RETURN_IF_ERROR(Mkdir0700(dir.logs_dir()));
   SKIFF_RETURN_IF_ERROR(Mkdir0700(dir.data_dir()));
   // Leftovers of an earlier run would describe a server that is gone.
-  for (const std::string& stale :
-       {dir.port_file(), dir.supervisor_json(), dir.ready_marker(), dir.supervisor_pid(),
-        dir.restart_history()}) {
+  for (const std::string& stale : {dir.port_file(), dir.supervisor_json(), dir.ready_marker(),
+                                   dir.supervisor_pid(), dir.restart_history()}) {
     ::unlink(stale.c_str());
   }
   // 0600: it holds key digests only, but still.
@@ -243,9 +242,9 @@ Status LocalComputeTarget::Relaunch(const std::string& service, const ServiceDir
   // again; else what the deployment config asks for (0: any).
   std::optional<int> port = ReadPort(dir);
   if (!port) port = ConfiguredPort(dir);
-  const std::string address =
-      config.contains("address") && config["address"].is_string() ? config["address"].get<std::string>()
-                                                                   : "127.0.0.1";
+  const std::string address = config.contains("address") && config["address"].is_string()
+                                  ? config["address"].get<std::string>()
+                                  : "127.0.0.1";
   int pinned = RequestedPort(*text).value_or(0);
   if (port && WaitUntilPortIsFree(address, *port, kPortFreeWait)) pinned = *port;
   if (!config.contains("port") || config["port"] != pinned) {

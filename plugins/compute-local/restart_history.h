@@ -12,8 +12,8 @@
 namespace skiff::compute_local {
 
 struct RestartHistory {
-  int revivals = 0;          // supervisors started again after dying unasked
-  int server_restarts = 0;   // server restarts counted by earlier supervisors
+  int revivals = 0;         // supervisors started again after dying unasked
+  int server_restarts = 0;  // server restarts counted by earlier supervisors
 
   std::string ToJson() const;
   static StatusOr<RestartHistory> FromJson(const std::string& text);

@@ -149,12 +149,20 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   list->callback([&options] {
     nlohmann::json json = nlohmann::json::array();
     std::vector<std::vector<std::string>> rows;
-    for (const auto& s : ValueOrThrow(sdk::Webservice::list(OpenWorkspace(options)))) {
+    for (auto& s : ValueOrThrow(sdk::Webservice::list(OpenWorkspace(options)))) {
       if (!s.is_endpoint()) continue;
-      json.push_back({{"name", s.name()}, {"state", s.record().state}, {"scoringUri", s.scoring_uri()}});
-      rows.push_back({s.name(), s.record().state, s.scoring_uri()});
+      // The live state, as `service list` shows it.
+      ReviveIfDown(s);
+      auto status = s.state();
+      const std::string state = status.ok() ? ServiceStateName(status->state) : "Unknown";
+      json.push_back({{"name", s.name()},
+                      {"state", state},
+                      {"restarts", status.ok() ? status->restarts : 0},
+                      {"scoringUri", s.scoring_uri()}});
+      rows.push_back({s.name(), state, status.ok() ? std::to_string(status->restarts) : "",
+                      s.scoring_uri()});
     }
-    Print(options, json, {"NAME", "STATE", "SCORING URI"}, rows);
+    Print(options, json, {"NAME", "STATE", "RESTARTS", "SCORING URI"}, rows);
   });
 
   CLI::App* del = named("delete", "Delete an endpoint and all its versions", "skiff endpoint delete -n my-ep");

@@ -172,9 +172,9 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   run->add_option("-d,--input-data", a.data, "JSON body for /score")->required();
   run->callback([touch] { std::cout << ValueOrThrow(touch().run(a.data)) << "\n"; });
 
-  CLI::App* restart = named("restart",
-                            "Stop and start a service's server (same configuration and scoring URI)",
-                            "skiff service restart -n my-svc");
+  CLI::App* restart =
+      named("restart", "Stop and start a service's server (same configuration and scoring URI)",
+            "skiff service restart -n my-svc");
   AddOutputOption(restart, &options);
   restart->callback([&options, get] {
     auto service = get();

@@ -247,8 +247,8 @@ TEST_F(Workflow, AKilledSupervisorIsRevivedByTheNextCommand) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   };
-  const std::string revived = "skiff: service 'svc' was down (its supervisor had exited); "
-                              "started it again\n";
+  const std::string revived =
+      "skiff: service 'svc' was down (its supervisor had exited); started it again\n";
 
   // The next command that touches the service brings it back, and says so once.
   ASSERT_TRUE(kill_supervisor()) << "the service did not go down";
@@ -320,10 +320,10 @@ TEST_F(Workflow, EveryCommandHelpShowsAnExample) {
       {"model", "deploy"},           {"service", "list"},          {"service", "show"},
       {"service", "get-keys"},       {"service", "regen-key"},     {"service", "get-access-token"},
       {"service", "get-logs"},       {"service", "update"},        {"service", "delete"},
-      {"service", "run"},            {"service", "restart"},       {"endpoint", "create"},       {"endpoint", "create-version"},
+      {"service", "run"},            {"endpoint", "create"},       {"endpoint", "create-version"},
       {"endpoint", "update-version"}, {"endpoint", "delete-version"}, {"endpoint", "show"},
       {"endpoint", "list"},          {"endpoint", "delete"},       {"endpoint", "get-keys"},
-      {"endpoint", "regen-key"},     {"endpoint", "get-access-token"},
+      {"endpoint", "regen-key"},     {"endpoint", "get-access-token"}, {"service", "restart"},
       {"computetarget", "create", "local"}, {"computetarget", "list"}, {"plugins", "list"}};
   for (auto args : commands) {
     args.push_back("--help");
