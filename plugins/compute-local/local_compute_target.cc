@@ -257,7 +257,6 @@ Status LocalComputeTarget::Relaunch(const std::string& service, const ServiceDir
   if (auto last = ReadSupervisorState(dir.supervisor_json()); last.ok()) {
     history.server_restarts += last->restarts;
   }
-  if (revival) ++history.revivals;
   // Counted before the old supervisor.json goes: a crash in between counts
   // its restarts twice rather than hiding them.
   SKIFF_RETURN_IF_ERROR(WriteRestartHistory(dir.restart_history(), history));
@@ -265,7 +264,11 @@ Status LocalComputeTarget::Relaunch(const std::string& service, const ServiceDir
        {dir.port_file(), dir.supervisor_json(), dir.ready_marker(), dir.supervisor_pid()}) {
     ::unlink(stale.c_str());
   }
-  return LaunchSupervisor(options_, dir);
+  SKIFF_RETURN_IF_ERROR(LaunchSupervisor(options_, dir));
+  if (!revival) return OkStatus();
+  // The revival counts once it has happened.
+  ++history.revivals;
+  return WriteRestartHistory(dir.restart_history(), history);
 }
 
 StatusOr<bool> LocalComputeTarget::ReviveService(const std::string& service) {
