@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -18,6 +19,27 @@ StatusOr<std::string> ReadFile(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+std::string AbsolutePath(const std::string& path) {
+  if (path.empty()) return path;
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(path, ec);
+  if (ec) return path;
+  std::string out = p.lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+std::string AbsolutePathList(const std::string& list) {
+  std::string out;
+  std::istringstream entries(list);
+  std::string entry;
+  while (std::getline(entries, entry, ':')) {
+    if (entry.empty()) continue;
+    out += (out.empty() ? "" : ":") + AbsolutePath(entry);
+  }
+  return out;
 }
 
 std::string TailLines(const std::string& text, int num_lines) {

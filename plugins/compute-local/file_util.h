@@ -13,6 +13,13 @@ namespace skiff::compute_local {
 // The whole file; kNotFound if it does not exist.
 StatusOr<std::string> ReadFile(const std::string& path);
 
+// `path` made absolute against the current directory and normalised; ""
+// stays "". Everything the target writes into server.json or hands to
+// skiff-supervisor (which runs from /) goes through this.
+std::string AbsolutePath(const std::string& path);
+// The same for each entry of a colon-separated list (SKIFF_PLUGIN_PATH).
+std::string AbsolutePathList(const std::string& list);
+
 // The last `num_lines` lines of `text` (all when <= 0).
 std::string TailLines(const std::string& text, int num_lines);
 

@@ -8,12 +8,15 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "file_util.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/private_path.h"
 #include "health_probe.h"
+#include "listen_socket.h"
 #include "process_probe.h"
+#include "restart_history.h"
 #include "server_config_writer.h"
 #include "supervisor_launcher.h"
 #include "supervisor_state.h"
@@ -25,6 +28,9 @@ namespace fs = std::filesystem;
 
 constexpr std::chrono::seconds kDeleteWait{40};  // > skiff-server's default drain grace + 5 s
 constexpr std::chrono::milliseconds kProbeTimeout{1000};
+// How long a revival waits for a dead supervisor's server to let go of the
+// port (it got SIGTERM with its parent and stops accepting at once).
+constexpr std::chrono::seconds kPortFreeWait{5};
 
 std::optional<int> ReadPort(const ServiceDir& dir) {
   auto text = ReadFile(dir.port_file());
@@ -55,6 +61,17 @@ std::string LastServerError(const ServiceDir& dir) {
     if (line.rfind("skiff-server: error", 0) == 0) last = line;
   }
   return last;
+}
+
+// True once `address:port` can be bound again (polled until `wait` is over).
+bool WaitUntilPortIsFree(const std::string& address, int port, std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    ListenSocket probe;
+    if (probe.Open(address, port).ok()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 // A service's directories under the workspace: created 0700, and refused
@@ -103,7 +120,7 @@ LocalComputeTarget::~LocalComputeTarget() = default;
 Status LocalComputeTarget::RememberWorkspace(const std::string& workspace_dir) {
   if (workspace_dir.empty()) return InvalidArgument("the spec's workspace_dir is empty");
   std::lock_guard<std::mutex> lock(mu_);
-  workspace_dir_ = workspace_dir;
+  workspace_dir_ = AbsolutePath(workspace_dir);
   return OkStatus();
 }
 
@@ -143,7 +160,7 @@ Status LocalComputeTarget::Delete(const ComputeSpec& spec) { return Detach(spec)
 Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
   SKIFF_RETURN_IF_ERROR(ValidateServiceName(spec.name));
   SKIFF_RETURN_IF_ERROR(RememberWorkspace(spec.workspace_dir));
-  const ServiceDir dir = ServiceDir::For(spec.workspace_dir, spec.name);
+  const ServiceDir dir = ServiceDir::For(AbsolutePath(spec.workspace_dir), spec.name);
   if (RunningSupervisor(dir)) {
     return AlreadyExists("service '" + spec.name +
                          "' is already running; use update or delete it first");
@@ -152,8 +169,8 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
                          MakeServerConfig(spec.name, spec.server_config_json, dir, std::nullopt));
   SKIFF_RETURN_IF_ERROR(MakeServiceDirs(spec.workspace_dir, dir));
   // Leftovers of an earlier run would describe a server that is gone.
-  for (const std::string& stale :
-       {dir.port_file(), dir.supervisor_json(), dir.ready_marker(), dir.supervisor_pid()}) {
+  for (const std::string& stale : {dir.port_file(), dir.supervisor_json(), dir.ready_marker(),
+                                   dir.supervisor_pid(), dir.restart_history()}) {
     ::unlink(stale.c_str());
   }
   // 0600: it holds key digests only, but still.
@@ -164,7 +181,7 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
 Status LocalComputeTarget::UpdateService(const ServiceSpec& spec) {
   SKIFF_RETURN_IF_ERROR(ValidateServiceName(spec.name));
   SKIFF_RETURN_IF_ERROR(RememberWorkspace(spec.workspace_dir));
-  const ServiceDir dir = ServiceDir::For(spec.workspace_dir, spec.name);
+  const ServiceDir dir = ServiceDir::For(AbsolutePath(spec.workspace_dir), spec.name);
   const std::optional<pid_t> supervisor = RunningSupervisor(dir);
   if (!supervisor) {
     return NotFound("service '" + spec.name + "' is not running on the local target; deploy it");
@@ -193,6 +210,14 @@ Status LocalComputeTarget::DeleteService(const std::string& service) {
   if (!fs::is_directory(dir.root)) {
     return NotFound("service '" + service + "' does not exist on the local target");
   }
+  StopProcesses(dir);
+  std::error_code ec;
+  fs::remove_all(dir.root, ec);
+  if (ec) return Internal("cannot remove " + dir.root + ": " + ec.message());
+  return OkStatus();
+}
+
+void LocalComputeTarget::StopProcesses(const ServiceDir& dir) const {
   if (std::optional<pid_t> supervisor = RunningSupervisor(dir)) {
     ::kill(*supervisor, SIGTERM);
     if (!WaitForExit(*supervisor, kDeleteWait)) ::kill(*supervisor, SIGKILL);
@@ -204,10 +229,71 @@ Status LocalComputeTarget::DeleteService(const std::string& service) {
     ::kill(state->server_pid, SIGKILL);
     WaitForExit(state->server_pid, std::chrono::seconds(5));
   }
-  std::error_code ec;
-  fs::remove_all(dir.root, ec);
-  if (ec) return Internal("cannot remove " + dir.root + ": " + ec.message());
-  return OkStatus();
+}
+
+Status LocalComputeTarget::Relaunch(const std::string& service, const ServiceDir& dir,
+                                    bool revival) {
+  auto text = ReadFile(dir.server_json());
+  if (!text.ok()) {
+    return FailedPrecondition("service '" + service + "' has no " + dir.server_json() +
+                              "; deploy it again (model deploy --overwrite)");
+  }
+  nlohmann::json config = nlohmann::json::parse(*text, nullptr, false);
+  if (!config.is_object()) {
+    return DataLoss(dir.server_json() + " is not a JSON object; deploy service '" + service +
+                    "' again (model deploy --overwrite)");
+  }
+  // Keep the scoring URI: the port the last server had, once it is free
+  // again; else what the deployment config asks for (0: any).
+  std::optional<int> port = ReadPort(dir);
+  if (!port) port = ConfiguredPort(dir);
+  const std::string address = config.contains("address") && config["address"].is_string()
+                                  ? config["address"].get<std::string>()
+                                  : "127.0.0.1";
+  int pinned = RequestedPort(*text).value_or(0);
+  if (port && WaitUntilPortIsFree(address, *port, kPortFreeWait)) pinned = *port;
+  if (!config.contains("port") || config["port"] != pinned) {
+    config["port"] = pinned;
+    SKIFF_RETURN_IF_ERROR(WriteFileAtomically(dir.server_json(), config.dump(2) + "\n", 0600));
+  }
+  // A damaged history must not keep the service down: start counting again.
+  auto read = ReadRestartHistory(dir.restart_history());
+  RestartHistory history = read.ok() ? *read : RestartHistory{};
+  if (auto last = ReadSupervisorState(dir.supervisor_json()); last.ok()) {
+    history.server_restarts += last->restarts;
+  }
+  // Counted before the old supervisor.json goes: a crash in between counts
+  // its restarts twice rather than hiding them.
+  SKIFF_RETURN_IF_ERROR(WriteRestartHistory(dir.restart_history(), history));
+  for (const std::string& stale :
+       {dir.port_file(), dir.supervisor_json(), dir.ready_marker(), dir.supervisor_pid()}) {
+    ::unlink(stale.c_str());
+  }
+  SKIFF_RETURN_IF_ERROR(LaunchSupervisor(options_, dir));
+  if (!revival) return OkStatus();
+  // The revival counts once it has happened.
+  ++history.revivals;
+  return WriteRestartHistory(dir.restart_history(), history);
+}
+
+StatusOr<bool> LocalComputeTarget::ReviveService(const std::string& service) {
+  SKIFF_ASSIGN_OR_RETURN(ServiceDir dir, DirOf(service));
+  if (!fs::is_directory(dir.root)) {
+    return NotFound("service '" + service + "' does not exist on the local target");
+  }
+  if (RunningSupervisor(dir)) return false;
+  SKIFF_RETURN_IF_ERROR(Relaunch(service, dir, /*revival=*/true)
+                            .WithContext("start service '" + service + "' again"));
+  return true;
+}
+
+Status LocalComputeTarget::RestartService(const std::string& service) {
+  SKIFF_ASSIGN_OR_RETURN(ServiceDir dir, DirOf(service));
+  if (!fs::is_directory(dir.root)) {
+    return NotFound("service '" + service + "' does not exist on the local target");
+  }
+  StopProcesses(dir);
+  return Relaunch(service, dir, /*revival=*/false).WithContext("restart service '" + service + "'");
 }
 
 StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service) {
@@ -223,8 +309,11 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
     status.scoring_uri = base + "/score";
     status.swagger_uri = base + "/swagger.json";
   }
-  const std::string logs_hint = "; see `skiff service get-logs " + service + "`";
+  const std::string logs_hint = "; see `skiff service get-logs -n " + service + "`";
   auto state = ReadSupervisorState(dir.supervisor_json());
+  auto history = ReadRestartHistory(dir.restart_history());
+  status.restarts = (history.ok() ? history->revivals + history->server_restarts : 0) +
+                    (state.ok() ? state->restarts : 0);
   std::string last_exit = state.ok() && !state->last_exit.empty()
                               ? " (last exit of skiff-server: " + state->last_exit + ")"
                               : "";
@@ -236,8 +325,9 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
     if (state.ok() && state->state == "stopped") {
       status.error = "service '" + service + "' was stopped; deploy it again or delete it";
     } else {
-      status.error =
-          "the supervisor of service '" + service + "' is not running" + last_exit + logs_hint;
+      status.error = "the supervisor of service '" + service + "' is not running" + last_exit +
+                     "; the next skiff command on it starts it again, or `skiff service "
+                     "restart -n " + service + "`" + logs_hint;
     }
     return status;
   }

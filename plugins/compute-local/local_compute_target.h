@@ -45,6 +45,15 @@ class LocalComputeTarget final : public ComputeTarget {
   // kNotFound if there is no service directory. Threading: as DeployService().
   Status DeleteService(const std::string& service) override;
 
+  // Starts a new supervisor on the server.json in place when none runs (it
+  // was SIGKILLed, or the machine rebooted), keeping the port when it is
+  // free; counts a revival in restarts.json. Returns false if one runs.
+  // Threading: as DeployService().
+  StatusOr<bool> ReviveService(const std::string& service) override;
+  // SIGTERM to the supervisor (its server drains), then a new supervisor on
+  // the same server.json and port. Threading: as DeployService().
+  Status RestartService(const std::string& service) override;
+
   // Reads supervisor.json and probes /v2/health/ready. Threading: any
   // thread, concurrently with anything (it only reads, plus an atomic
   // rename of the "was ready" marker).
@@ -59,6 +68,12 @@ class LocalComputeTarget final : public ComputeTarget {
   StatusOr<ServiceDir> DirOf(const std::string& service) const;
   // The pid of the service's supervisor if it is running.
   std::optional<pid_t> RunningSupervisor(const ServiceDir& dir) const;
+  // Stops the supervisor (SIGTERM, bounded wait, SIGKILL) and a server it left behind.
+  void StopProcesses(const ServiceDir& dir) const;
+  // Starts a supervisor on the server.json in place, folding the previous
+  // supervisor's restart count into restarts.json (plus one revival when
+  // `revival`). The caller has made sure no supervisor runs.
+  Status Relaunch(const std::string& service, const ServiceDir& dir, bool revival);
 
   const LocalComputeOptions options_;
   mutable std::mutex mu_;

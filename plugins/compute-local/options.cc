@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "file_util.h"
+
 namespace skiff::compute_local {
 namespace {
 
@@ -58,6 +60,12 @@ StatusOr<LocalComputeOptions> ParseOptions(const std::string& options_json) {
   SKIFF_RETURN_IF_ERROR(ReadString(j, "supervisorBinary", true, &o.supervisor_binary));
   SKIFF_RETURN_IF_ERROR(ReadString(j, "pluginPath", false, &o.plugin_path));
   SKIFF_RETURN_IF_ERROR(ReadString(j, "workspaceDir", false, &o.workspace_dir));
+  // The supervisor and its server run from /, so relative paths would not
+  // mean there what they meant to the caller.
+  o.server_binary = AbsolutePath(o.server_binary);
+  o.supervisor_binary = AbsolutePath(o.supervisor_binary);
+  o.plugin_path = AbsolutePathList(o.plugin_path);
+  o.workspace_dir = AbsolutePath(o.workspace_dir);
   SKIFF_RETURN_IF_ERROR(CheckExecutable("serverBinary", o.server_binary));
   SKIFF_RETURN_IF_ERROR(CheckExecutable("supervisorBinary", o.supervisor_binary));
   return o;

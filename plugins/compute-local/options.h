@@ -4,6 +4,8 @@
 //    "pluginPath": "<optional extra SKIFF_PLUGIN_PATH for the server>",
 //    "workspaceDir": "<optional: the workspace, for calls that carry only a
 //                     service name (DeleteService, GetState, GetLogs)>"}
+// Relative paths are made absolute against the caller's directory: the
+// supervisor and its server run from /.
 #pragma once
 
 #include <string>

@@ -20,6 +20,8 @@ struct ServiceDir {
   std::string data_dir() const { return root + "/data"; }
   std::string supervisor_pid() const { return root + "/supervisor.pid"; }
   std::string supervisor_json() const { return root + "/supervisor.json"; }
+  // Earlier supervisors' counts (restart_history.h).
+  std::string restart_history() const { return root + "/restarts.json"; }
   // The server pid last seen ready (GetState's "was once healthy").
   std::string ready_marker() const { return root + "/ready.pid"; }
 };

@@ -2,6 +2,7 @@
 // `az ml computetarget`). AKS targets keep their description in
 // <workspace>/compute/<name>/cluster.json (written by the compute-aks plugin
 // on create/attach, see docs/compute-aks.md); list and show read it.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -50,6 +51,11 @@ std::vector<std::string> Row(const nlohmann::json& j) {
   return {Field(j, "name"),    Field(j, "computeType"), Field(j, "provisioningState"),
           Field(j, "agentCount"), Field(j, "vmSize"),  Field(j, "clusterPurpose"),
           Field(j, "kubernetesVersion")};
+}
+
+std::string AbsolutePathOrEmpty(const std::string& path) {
+  if (path.empty()) return path;
+  return std::filesystem::absolute(path).lexically_normal().string();
 }
 
 struct AksCreateFlags {
@@ -102,8 +108,9 @@ void AddAksCreate(CLI::App* create, GlobalOptions& options) {
     c.load_balancer_type = f.load_balancer_type;
     c.load_balancer_subnet = f.load_balancer_subnet;
     c.ssl_cname = f.ssl_cname;
-    c.ssl_cert_pem_file = f.ssl_cert;
-    c.ssl_key_pem_file = f.ssl_key;
+    // Stored with the target and read by later commands from any directory.
+    c.ssl_cert_pem_file = AbsolutePathOrEmpty(f.ssl_cert);
+    c.ssl_key_pem_file = AbsolutePathOrEmpty(f.ssl_key);
     c.wait = !f.no_wait;
     c.show_output = true;  // progress lines on stderr while waiting
     auto ws = OpenWorkspace(options);

@@ -87,6 +87,12 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
     return cmd;
   };
   auto get = [&options] { return ValueOrThrow(sdk::AksEndpoint::get(OpenWorkspace(options), a.name)); };
+  // For commands that need the endpoint running: revives a killed one first.
+  auto touch = [get] {
+    sdk::AksEndpoint e = get();
+    ReviveIfDown(e);
+    return e;
+  };
 
   CLI::App* create = named("create", "Create an endpoint with its first (default) version",
                            "skiff endpoint create -n my-ep --ct local --version-name v1 -m mlp:1 "
@@ -109,9 +115,9 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
                         "--ic inferenceconfig.json --traffic-percentile 10");
   AddVersionFlags(add, a, true);
   AddOutputOption(add, &options);
-  add->callback([&options, get] {
+  add->callback([&options, get, touch] {
     auto ws = OpenWorkspace(options);
-    ThrowIfError(get().create_version(VersionFrom(ws, a)));
+    ThrowIfError(touch().create_version(VersionFrom(ws, a)));
     PrintEndpoint(options, get());
   });
 
@@ -119,9 +125,9 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
                         "skiff endpoint update-version -n my-ep --version-name v2 --traffic-percentile 50");
   AddVersionFlags(upd, a, false);
   AddOutputOption(upd, &options);
-  upd->callback([&options, get] {
+  upd->callback([&options, get, touch] {
     auto ws = OpenWorkspace(options);
-    ThrowIfError(get().update_version(VersionFrom(ws, a)));
+    ThrowIfError(touch().update_version(VersionFrom(ws, a)));
     PrintEndpoint(options, get());
   });
 
@@ -129,14 +135,14 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
                          "skiff endpoint delete-version -n my-ep --version-name v2");
   delv->add_option("--version-name", a.version, "Version name")->required();
   AddOutputOption(delv, &options);
-  delv->callback([&options, get] {
-    ThrowIfError(get().delete_version(a.version));
+  delv->callback([&options, get, touch] {
+    ThrowIfError(touch().delete_version(a.version));
     PrintEndpoint(options, get());
   });
 
   CLI::App* show = named("show", "Show an endpoint and its versions", "skiff endpoint show -n my-ep -o json");
   AddOutputOption(show, &options);
-  show->callback([&options, get] { PrintEndpoint(options, get()); });
+  show->callback([&options, touch] { PrintEndpoint(options, touch()); });
 
   CLI::App* list = group->add_subcommand("list", "List endpoints");
   AddOutputOption(list, &options);
@@ -144,12 +150,20 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   list->callback([&options] {
     nlohmann::json json = nlohmann::json::array();
     std::vector<std::vector<std::string>> rows;
-    for (const auto& s : ValueOrThrow(sdk::Webservice::list(OpenWorkspace(options)))) {
+    for (auto& s : ValueOrThrow(sdk::Webservice::list(OpenWorkspace(options)))) {
       if (!s.is_endpoint()) continue;
-      json.push_back({{"name", s.name()}, {"state", s.record().state}, {"scoringUri", s.scoring_uri()}});
-      rows.push_back({s.name(), s.record().state, s.scoring_uri()});
+      // The live state, as `service list` shows it.
+      ReviveIfDown(s);
+      auto status = s.state();
+      const std::string state = status.ok() ? ServiceStateName(status->state) : "Unknown";
+      json.push_back({{"name", s.name()},
+                      {"state", state},
+                      {"restarts", status.ok() ? status->restarts : 0},
+                      {"scoringUri", s.scoring_uri()}});
+      rows.push_back({s.name(), state, status.ok() ? std::to_string(status->restarts) : "",
+                      s.scoring_uri()});
     }
-    Print(options, json, {"NAME", "STATE", "SCORING URI"}, rows);
+    Print(options, json, {"NAME", "STATE", "RESTARTS", "SCORING URI"}, rows);
   });
 
   CLI::App* del = named("delete", "Delete an endpoint and all its versions", "skiff endpoint delete -n my-ep");
@@ -170,10 +184,10 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
                     "@FILE or - (stdin): set the key to the file's contents (>= 32 printable "
                     "characters, no spaces) instead of a random key; never the key itself");
   AddOutputOption(regen, &options);
-  regen->callback([&options, get] {
+  regen->callback([&options, touch] {
     // The secret first: a refused --set-key fails before anything is looked up.
     const std::string set_key = ReadSecretFlag(a.set_key, "--set-key");
-    auto e = get();
+    auto e = touch();
     ThrowIfError(e.regen_key(a.key, set_key));
     PrintKeys(options, e);
   });

@@ -71,6 +71,12 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   auto get = [&options] {
     return ValueOrThrow(sdk::Webservice::get(OpenWorkspace(options), a.name));
   };
+  // For commands that need the service running: revives a killed one first.
+  auto touch = [get] {
+    sdk::Webservice service = get();
+    ReviveIfDown(service);
+    return service;
+  };
 
   CLI::App* list = group->add_subcommand("list", "List services and endpoints");
   AddOutputOption(list, &options);
@@ -78,20 +84,33 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   list->callback([&options] {
     nlohmann::json json = nlohmann::json::array();
     std::vector<std::vector<std::string>> rows;
-    for (const auto& s : ValueOrThrow(sdk::Webservice::list(OpenWorkspace(options)))) {
-      json.push_back({{"name", s.name()},
-                      {"state", s.record().state},
-                      {"computeTarget", s.record().compute_target},
-                      {"scoringUri", s.scoring_uri()},
-                      {"isEndpoint", s.is_endpoint()}});
-      rows.push_back({s.name(), s.record().state, s.record().compute_target, s.scoring_uri()});
+    for (auto& s : ValueOrThrow(sdk::Webservice::list(OpenWorkspace(options)))) {
+      // The live state, not the record's last known one: a server that died
+      // is not listed Healthy.
+      ReviveIfDown(s);
+      auto status = s.state();
+      const std::string state = status.ok() ? ServiceStateName(status->state) : "Unknown";
+      nlohmann::json item = {{"name", s.name()},
+                             {"state", state},
+                             {"restarts", status.ok() ? status->restarts : 0},
+                             {"computeTarget", s.record().compute_target},
+                             {"scoringUri", s.scoring_uri()},
+                             {"isEndpoint", s.is_endpoint()}};
+      if (!status.ok()) {
+        item["error"] = status.status().message();
+      } else if (!status->error.empty()) {
+        item["error"] = status->error;
+      }
+      json.push_back(item);
+      rows.push_back({s.name(), state, status.ok() ? std::to_string(status->restarts) : "",
+                      s.record().compute_target, s.scoring_uri()});
     }
-    Print(options, json, {"NAME", "STATE", "COMPUTE", "SCORING URI"}, rows);
+    Print(options, json, {"NAME", "STATE", "RESTARTS", "COMPUTE", "SCORING URI"}, rows);
   });
 
   CLI::App* show = named("show", "Show a service's state and URIs", "skiff service show -n my-svc -o json");
   AddOutputOption(show, &options);
-  show->callback([&options, get] { PrintService(options, get()); });
+  show->callback([&options, touch] { PrintService(options, touch()); });
 
   CLI::App* keys = named("get-keys", "Show the primary and secondary keys", "skiff service get-keys -n my-svc");
   AddOutputOption(keys, &options);
@@ -105,10 +124,10 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
                     "@FILE or - (stdin): set the key to the file's contents (>= 32 printable "
                     "characters, no spaces) instead of a random key; never the key itself");
   AddOutputOption(regen, &options);
-  regen->callback([&options, get] {
+  regen->callback([&options, touch] {
     // The secret first: a refused --set-key fails before anything is looked up.
     const std::string set_key = ReadSecretFlag(a.set_key, "--set-key");
-    auto service = get();
+    auto service = touch();
     ThrowIfError(service.regen_key(a.key, set_key));
     PrintKeys(options, service);
   });
@@ -136,7 +155,7 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
 
   CLI::App* logs = named("get-logs", "Show the service's logs", "skiff service get-logs -n my-svc --num-lines 50");
   logs->add_option("--num-lines,-l", a.num_lines, "Lines from the end (default 5000)");
-  logs->callback([get] { std::cout << ValueOrThrow(get().get_logs(a.num_lines)); });
+  logs->callback([touch] { std::cout << ValueOrThrow(touch().get_logs(a.num_lines)); });
 
   CLI::App* update = named("update", "Roll a service to new models or config without downtime",
                            "skiff service update -n my-svc -m mlp:2");
@@ -152,6 +171,7 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
     if (a.models.empty() && a.ic.empty() && a.dc.empty()) {
       throw CliError("nothing to update: pass -m, --ic and/or --dc");
     }
+    if (!a.dry_run) ReviveIfDown(service);
     if (a.dry_run) {
       std::cout << ValueOrThrow(service.render_update_dry_run(
           ResolveModels(ws, a.models), ReadJsonFile(a.ic, "--ic"), ReadJsonFile(a.dc, "--dc")));
@@ -172,7 +192,19 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   CLI::App* run = named("run", "Score a service with its key or token",
                         "skiff service run -n my-svc -d '{\"data\": [[1, 2, 3, 4]]}'");
   run->add_option("-d,--input-data", a.data, "JSON body for /score")->required();
-  run->callback([get] { std::cout << ValueOrThrow(get().run(a.data)) << "\n"; });
+  run->callback([touch] { std::cout << ValueOrThrow(touch().run(a.data)) << "\n"; });
+
+  CLI::App* restart =
+      named("restart", "Stop and start a service's server (same configuration and scoring URI)",
+            "skiff service restart -n my-svc");
+  AddOutputOption(restart, &options);
+  restart->callback([&options, get] {
+    auto service = get();
+    std::cerr << "Restarting '" << a.name << "'..." << std::endl;
+    ThrowIfError(service.restart());
+    WaitWithProgress(service);
+    PrintService(options, get());
+  });
 }
 
 }  // namespace skiff::cli

@@ -69,6 +69,18 @@ std::vector<sdk::Model> ResolveModels(const sdk::Workspace& ws, const std::vecto
   return models;
 }
 
+void ReviveIfDown(sdk::Webservice& service) {
+  auto revived = service.revive_if_down();
+  if (!revived.ok()) {
+    std::cerr << "skiff: warning: service '" << service.name()
+              << "' is down and could not be started again: " << revived.status().message()
+              << std::endl;
+  } else if (*revived) {
+    std::cerr << "skiff: service '" << service.name()
+              << "' was down (its supervisor had exited); started it again" << std::endl;
+  }
+}
+
 void WaitWithProgress(sdk::Webservice service) {
   std::cerr << "Waiting for '" << service.name() << "' to become Healthy..." << std::endl;
   auto status = ValueOrThrow(service.wait_for_deployment(
@@ -77,8 +89,10 @@ void WaitWithProgress(sdk::Webservice service) {
                   << " s  " << ServiceStateName(state) << std::endl;
       }));
   if (status.state == ServiceState::kFailed) {
+    // The target's error usually names the logs command already.
+    const std::string hint = "see `skiff service get-logs -n " + service.name() + "`";
     throw CliError("deployment of '" + service.name() + "' failed: " + status.error +
-                   "; see `skiff service get-logs -n " + service.name() + "`");
+                   (status.error.find(hint) == std::string::npos ? "; " + hint : ""));
   }
 }
 
@@ -109,6 +123,7 @@ void PrintService(const GlobalOptions& options, sdk::Webservice service) {
                          {"authEnabled", dc.auth_enabled && !dc.token_auth_enabled},
                          {"tokenAuthEnabled", dc.token_auth_enabled},
                          {"isEndpoint", service.is_endpoint()}};
+  if (status.ok()) json["restarts"] = status->restarts;
   if (status.ok() && !status->error.empty()) json["error"] = status->error;
   Print(options, json, {"NAME", "STATE", "COMPUTE", "MODELS", "SCORING URI"},
         {{service.name(), state, service.record().compute_target, model_list,

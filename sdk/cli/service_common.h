@@ -21,6 +21,11 @@ std::string ReadJsonFile(const std::string& path, const std::string& flag);
 std::string ReadSecretFlag(const std::string& value, const std::string& flag);
 // Resolves -m NAME[:VERSION] values to registered models.
 std::vector<sdk::Model> ResolveModels(const sdk::Workspace& ws, const std::vector<std::string>& ids);
+// Starts `service` again if its runtime died without being stopped (a
+// killed supervisor), saying so in one line on stderr. Commands that touch
+// a service call it first; a failure is a warning line, not an error: the
+// command goes on and reports the live state.
+void ReviveIfDown(sdk::Webservice& service);
 // Prints progress of a deployment until Healthy/Failed; throws on Failed.
 void WaitWithProgress(sdk::Webservice service);
 // `show` output of a service or endpoint.

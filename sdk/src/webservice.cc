@@ -156,6 +156,30 @@ struct RollOptions {
   bool* delivered = nullptr;
 };
 
+// How long a revived service may take to load its models again.
+constexpr std::chrono::minutes kReviveWait{10};
+
+// Starts the service's runtime again if it died without being stopped (the
+// caller holds the operation lock) and waits until it is Healthy or Failed,
+// so that what follows (a reload, a score) reaches a running server.
+StatusOr<bool> ReviveAndWait(skiff::ComputeTarget& plugin, const std::string& service) {
+  SKIFF_ASSIGN_OR_RETURN(bool revived, plugin.ReviveService(service));
+  if (!revived) return false;
+  const auto deadline = std::chrono::steady_clock::now() + kReviveWait;
+  for (;;) {
+    SKIFF_ASSIGN_OR_RETURN(ServiceStatus status, plugin.GetState(service));
+    if (status.state == ServiceState::kHealthy || status.state == ServiceState::kFailed) {
+      return true;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return DeadlineExceeded("service '" + service + "' was started again but is still " +
+                              ServiceStateName(status.state) + " after 10 minutes; see `skiff " +
+                              "service get-logs -n " + service + "`");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 // Sends the current records to the target and waits until the server runs
 // them (its readiness reports the new generation), or fails.
 Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy,
@@ -172,6 +196,9 @@ Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy
                                                     keys_dir));
   SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws, record.compute_target));
   SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
+  // An update reloads a running server; one whose runtime was killed is
+  // started again first (from the configuration it last ran).
+  if (!first_deploy) SKIFF_RETURN_IF_ERROR(ReviveAndWait(*plugin, record.name).status());
   Status sent = first_deploy ? plugin->DeployService(spec) : plugin->UpdateService(spec);
   if (!sent.ok()) {
     record.state = "Failed";
@@ -308,6 +335,32 @@ StatusOr<ServiceStatus> Webservice::state() {
   }
   record_ = updated;
   return status;
+}
+
+StatusOr<bool> Webservice::revive_if_down() {
+  SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record_.compute_target));
+  SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
+  // A cheap look first: only a Failed service can have lost its runtime, so
+  // a healthy one is not locked.
+  auto now = plugin->GetState(record_.name);
+  if (!now.ok() || now->state != ServiceState::kFailed) return false;
+  // Another operation under way (a deploy, a delete) owns the service now.
+  if (!ws_.store().BeginOperation(record_.name, "revive").ok()) return false;
+  bool revived = false;
+  {
+    OperationGuard guard(ws_.store(), record_.name);
+    SKIFF_ASSIGN_OR_RETURN(revived, ReviveAndWait(*plugin, record_.name));
+  }
+  if (revived) SKIFF_RETURN_IF_ERROR(state().status());  // the record's state and URI
+  return revived;
+}
+
+Status Webservice::restart() {
+  SKIFF_RETURN_IF_ERROR(Begin(ws_, record_.name, "restart"));
+  OperationGuard guard(ws_.store(), record_.name);
+  SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record_.compute_target));
+  SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
+  return plugin->RestartService(record_.name);
 }
 
 StatusOr<ServiceStatus> Webservice::wait_for_deployment(

@@ -1,6 +1,7 @@
 #include "skiff/sdk/workspace.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include <boost/dll/runtime_symbol_info.hpp>
@@ -8,10 +9,20 @@
 namespace skiff::sdk {
 
 std::string ResolveWorkspaceDir(const std::string& explicit_dir) {
-  if (!explicit_dir.empty()) return explicit_dir;
-  const char* env = std::getenv("SKIFF_WORKSPACE");
-  if (env != nullptr && *env != '\0') return env;
-  return "./.skiff";
+  std::string dir = explicit_dir;
+  if (dir.empty()) {
+    const char* env = std::getenv("SKIFF_WORKSPACE");
+    dir = env != nullptr && *env != '\0' ? env : "./.skiff";
+  }
+  // Absolute once, here: every path derived from it is stored or handed to
+  // processes (skiff-supervisor runs from /) that do not share our cwd.
+  std::error_code ec;
+  std::filesystem::path path = std::filesystem::absolute(dir, ec);
+  if (ec) return dir;  // no cwd to resolve against; opening it reports the problem
+  path = path.lexically_normal();
+  std::string out = path.string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
 }
 
 std::vector<std::string> DefaultPluginSearchPath() {

@@ -1,7 +1,10 @@
 // The workflow end to end on the local target, through the real CLI: register,
 // create the local target, deploy (a supervised skiff-server process with the
 // torch plugin and the bundled MLP), show, keys, tokens, run, update, delete.
+#include <signal.h>
+
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "cli_harness.h"
@@ -219,6 +222,83 @@ TEST_F(Workflow, EndpointWithTwoVersionsSplitsTraffic) {
   }
 }
 
+// Issue 16 item 12: SIGKILL of a service's skiff-supervisor used to leave
+// the service down (connections refused) until `deploy --overwrite`, while
+// `service list` kept showing the cached "Healthy".
+TEST_F(Workflow, AKilledSupervisorIsRevivedByTheNextCommand) {
+  namespace fs = std::filesystem;
+  json shown = Deploy("svc");
+  ASSERT_EQ(shown["state"], "Healthy");
+  const Uri u = ParseUri(shown["scoringUri"]);
+  const std::string key = Json({"service", "get-keys", "-n", "svc", "-o", "json"})["primaryKey"];
+  auto kill_supervisor = [&] {
+    const std::string text = skiff::testing::Slurp(Path("ws/services/svc/supervisor.pid"));
+    const pid_t pid = static_cast<pid_t>(std::stol(text));
+    EXPECT_EQ(::kill(pid, SIGKILL), 0);
+    // Down: its server follows it (PDEATHSIG) and the port closes.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    for (;;) {
+      try {
+        HttpClient(u.port).Get("/v2/health/live");
+      } catch (const std::exception&) {
+        return true;
+      }
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
+  const std::string revived =
+      "skiff: service 'svc' was down (its supervisor had exited); started it again\n";
+
+  // The next command that touches the service brings it back, and says so once.
+  ASSERT_TRUE(kill_supervisor()) << "the service did not go down";
+  Result run = Skiff({"service", "run", "-n", "svc", "-d", kScore});
+  ASSERT_EQ(run.rc, 0) << run.err;
+  EXPECT_EQ(run.err, revived);
+  EXPECT_EQ(json::parse(run.out)["result"][0].size(), 3u) << run.out;
+  EXPECT_EQ(HttpClient(u.port).Post(u.path, kScore, Bearer(key)).status, 200) << "same URI";
+
+  // `service list` reports the live state and counts the revival.
+  json list = Json({"service", "list", "-o", "json"});
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["state"], "Healthy");
+  EXPECT_EQ(list[0]["restarts"], 1);
+  // ... and brings a dead service back itself.
+  ASSERT_TRUE(kill_supervisor());
+  Result listed = Skiff({"service", "list", "-o", "json"});
+  ASSERT_EQ(listed.rc, 0) << listed.err;
+  EXPECT_EQ(listed.err, revived);
+  list = json::parse(listed.out);
+  EXPECT_EQ(list[0]["state"], "Healthy");
+  EXPECT_EQ(list[0]["restarts"], 2);
+
+  // A service that cannot come back is listed as it is, not as last seen.
+  const std::string config = Path("ws/services/svc/server.json");
+  ASSERT_TRUE(kill_supervisor());
+  fs::rename(config, config + ".away");
+  listed = Skiff({"service", "list", "-o", "json"});
+  ASSERT_EQ(listed.rc, 0) << listed.err;
+  EXPECT_NE(listed.err.find("skiff: warning: service 'svc' is down and could not be started again"),
+            std::string::npos)
+      << listed.err;
+  list = json::parse(listed.out);
+  EXPECT_EQ(list[0]["state"], "Failed");
+  EXPECT_NE(list[0]["error"].get<std::string>().find("is not running"), std::string::npos)
+      << list[0];
+  fs::rename(config + ".away", config);
+
+  // `service restart` starts a new supervisor and server on the same URI.
+  Result restarted = Skiff({"service", "restart", "-n", "svc", "-o", "json"});
+  ASSERT_EQ(restarted.rc, 0) << restarted.err;
+  json after = json::parse(restarted.out);
+  EXPECT_EQ(after["state"], "Healthy");
+  EXPECT_EQ(after["scoringUri"], shown["scoringUri"]);
+  EXPECT_EQ(after["restarts"], 2) << "a requested restart is not counted";
+  EXPECT_EQ(HttpClient(u.port).Post(u.path, kScore, Bearer(key)).status, 200);
+  Result again = Skiff({"service", "restart", "-n", "svc"});
+  EXPECT_EQ(again.rc, 0) << again.err;
+}
+
 TEST_F(Workflow, ErrorsAreOneClearLine) {
   ExpectOneLineError(Skiff({"model", "deploy", "-n", "bad-target", "-m", "mlp:1", "-ct", "nowhere", "-ic",
                             ic_}),
@@ -243,7 +323,7 @@ TEST_F(Workflow, EveryCommandHelpShowsAnExample) {
       {"service", "run"},            {"endpoint", "create"},       {"endpoint", "create-version"},
       {"endpoint", "update-version"}, {"endpoint", "delete-version"}, {"endpoint", "show"},
       {"endpoint", "list"},          {"endpoint", "delete"},       {"endpoint", "get-keys"},
-      {"endpoint", "regen-key"},     {"endpoint", "get-access-token"},
+      {"endpoint", "regen-key"},     {"endpoint", "get-access-token"}, {"service", "restart"},
       {"computetarget", "create", "local"}, {"computetarget", "list"}, {"plugins", "list"}};
   for (auto args : commands) {
     args.push_back("--help");

@@ -51,6 +51,10 @@ struct ServiceStatus {
   std::string scoring_uri;
   std::string swagger_uri;
   std::string error;  // why it is Unhealthy/Failed, empty otherwise
+  // Unplanned restarts so far: server processes that exited and were
+  // started again, plus runtimes revived by ReviveService(). 0 where the
+  // target does not count them.
+  int32_t restarts = 0;
 };
 
 class ComputeTarget {
@@ -80,6 +84,18 @@ class ComputeTarget {
   virtual Status UpdateService(const ServiceSpec& spec) = 0;
   // Stops a service and releases what it holds. Threading: as DeployService().
   virtual Status DeleteService(const std::string& service) = 0;
+
+  // Starts a service again whose runtime died without being stopped (on the
+  // local target: its supervisor was killed, or the machine rebooted), from
+  // the configuration it last ran. Returns true if it started it, false if
+  // it was running (or the target restarts services by itself, the default).
+  // kNotFound if the target has no such service. Threading: as DeployService().
+  virtual StatusOr<bool> ReviveService(const std::string& service);
+  // Stops the service's runtime and starts it again with its current
+  // configuration, keeping its scoring URI. kNotFound if there is no such
+  // service; kUnimplemented where the target cannot (the default).
+  // Threading: as DeployService().
+  virtual Status RestartService(const std::string& service);
 
   // Current state. Threading: may be called concurrently with anything.
   virtual StatusOr<ServiceStatus> GetState(const std::string& service) = 0;

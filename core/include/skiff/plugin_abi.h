@@ -28,7 +28,8 @@
 extern "C" {
 #endif
 
-#define SKIFF_PLUGIN_ABI_MAJOR 1
+/* 2: ComputeTarget gained ReviveService/RestartService, ServiceStatus.restarts. */
+#define SKIFF_PLUGIN_ABI_MAJOR 2
 #define SKIFF_PLUGIN_ABI_MINOR 0
 
 /* Name of the exported entry point. */

@@ -14,6 +14,11 @@ StatusOr<std::string> Authenticator::RotateSigningKey(int64_t) {
   return Unimplemented("this auth plugin has no signing keys to rotate");
 }
 ComputeTarget::~ComputeTarget() = default;
+StatusOr<bool> ComputeTarget::ReviveService(const std::string&) { return false; }
+Status ComputeTarget::RestartService(const std::string& service) {
+  return Unimplemented("this compute target cannot restart service '" + service +
+                       "' in place; update or redeploy it");
+}
 RolloutPolicy::~RolloutPolicy() = default;
 
 const char* ServiceStateName(ServiceState state) {

@@ -116,6 +116,93 @@ TEST_F(ComputeLocalServiceTest, SupervisorRestartsAKilledServer) {
   EXPECT_NE(logs->find("restart in 500 ms"), std::string::npos) << *logs;
 }
 
+// True once nothing accepts connections on `port` any more (polled).
+bool Refused(uint16_t port, std::chrono::seconds timeout = std::chrono::seconds(15)) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    try {
+      HttpClient(port).Get("/v2/health/live");
+    } catch (const std::exception&) {
+      return true;
+    }
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// Issue 16 item 12: a SIGKILLed supervisor used to leave the service down
+// (connections refused) until a redeploy.
+TEST_F(ComputeLocalServiceTest, AKilledSupervisorIsRevivedOnTheSamePortAndCounted) {
+  ASSERT_TRUE(Deploy("revive", ServerConfig("revive", kKey)).ok());
+  const ServiceStatus before = WaitFor("revive", ServiceState::kHealthy);
+  ASSERT_EQ(before.state, ServiceState::kHealthy) << before.error;
+  EXPECT_EQ(before.restarts, 0);
+  auto revived = target_->ReviveService("revive");
+  ASSERT_TRUE(revived.ok()) << revived.status().ToString();
+  EXPECT_FALSE(*revived) << "a running service is left alone";
+
+  const SupervisorState first = Supervisor("revive");
+  ASSERT_EQ(::kill(first.pid, SIGKILL), 0);
+  ASSERT_TRUE(Gone(first.pid));
+  // The original failure: the server follows its supervisor and the port closes.
+  ASSERT_TRUE(Refused(PortOf(before.scoring_uri))) << "the service is down";
+  ASSERT_TRUE(Gone(first.server_pid));
+  auto down = target_->GetState("revive");
+  ASSERT_TRUE(down.ok());
+  EXPECT_EQ(down->state, ServiceState::kFailed) << "live state, not the last one seen";
+  EXPECT_NE(down->error.find("skiff service restart -n revive"), std::string::npos) << down->error;
+
+  revived = target_->ReviveService("revive");
+  ASSERT_TRUE(revived.ok()) << revived.status().ToString();
+  EXPECT_TRUE(*revived);
+  const ServiceStatus after = WaitFor("revive", ServiceState::kHealthy);
+  ASSERT_EQ(after.state, ServiceState::kHealthy) << after.error;
+  EXPECT_EQ(after.scoring_uri, before.scoring_uri) << "same port, same URI";
+  EXPECT_EQ(Score(after, kKey), 200);
+  EXPECT_EQ(after.restarts, 1) << "one revival";
+  const SupervisorState second = Supervisor("revive");
+  EXPECT_NE(second.pid, first.pid);
+  EXPECT_TRUE(IsProcessRunning(second.pid, "skiff-supervisor", Dir("revive").root));
+
+  // A server crash under the new supervisor adds to the same count.
+  ASSERT_EQ(::kill(second.server_pid, SIGKILL), 0);
+  const auto deadline = Clock::now() + std::chrono::seconds(15);
+  while (Supervisor("revive").restarts < 1 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const ServiceStatus crashed = WaitFor("revive", ServiceState::kHealthy);
+  ASSERT_EQ(crashed.state, ServiceState::kHealthy) << crashed.error;
+  EXPECT_EQ(crashed.restarts, 2);
+}
+
+TEST_F(ComputeLocalServiceTest, RestartServiceReplacesSupervisorAndServerKeepingPortAndCount) {
+  ASSERT_TRUE(Deploy("again", ServerConfig("again", kKey)).ok());
+  const ServiceStatus before = WaitFor("again", ServiceState::kHealthy);
+  ASSERT_EQ(before.state, ServiceState::kHealthy) << before.error;
+  const SupervisorState first = Supervisor("again");
+  // One server crash first: the restart keeps it in the count.
+  ASSERT_EQ(::kill(first.server_pid, SIGKILL), 0);
+  const auto deadline = Clock::now() + std::chrono::seconds(15);
+  while (Supervisor("again").restarts < 1 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(WaitFor("again", ServiceState::kHealthy).restarts, 1);
+  const pid_t old_server = Supervisor("again").server_pid;
+
+  ASSERT_TRUE(target_->RestartService("again").ok());
+  EXPECT_TRUE(Gone(first.pid)) << "the old supervisor stopped";
+  EXPECT_TRUE(Gone(old_server)) << "and its server";
+  const ServiceStatus after = WaitFor("again", ServiceState::kHealthy);
+  ASSERT_EQ(after.state, ServiceState::kHealthy) << after.error;
+  EXPECT_EQ(after.scoring_uri, before.scoring_uri);
+  EXPECT_EQ(Score(after, kKey), 200);
+  EXPECT_EQ(after.restarts, 1) << "a requested restart is not counted; the crash still is";
+  EXPECT_NE(Supervisor("again").pid, first.pid);
+
+  EXPECT_EQ(target_->RestartService("ghost").code(), StatusCode::kNotFound);
+  EXPECT_EQ(target_->ReviveService("ghost").status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(ComputeLocalServiceTest, DeleteStopsEverythingAndRemovesTheDirectory) {
   ASSERT_TRUE(Deploy("del", ServerConfig("del", kKey)).ok());
   ASSERT_EQ(WaitFor("del", ServiceState::kHealthy).state, ServiceState::kHealthy);
@@ -148,7 +235,7 @@ TEST_F(ComputeLocalServiceTest, ABrokenConfigEndsFailedAndDeleteStillCleansUp) {
   EXPECT_NE(s.error.find("keeps failing"), std::string::npos) << s.error;
   EXPECT_NE(s.error.find("exit status"), std::string::npos) << s.error;
   EXPECT_NE(s.error.find("no-such-accelerator"), std::string::npos) << s.error;
-  EXPECT_NE(s.error.find("skiff service get-logs broken"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("skiff service get-logs -n broken"), std::string::npos) << s.error;
   const SupervisorState sup = Supervisor("broken");
   EXPECT_EQ(sup.state, "failed");
   EXPECT_GE(sup.restarts, 4);

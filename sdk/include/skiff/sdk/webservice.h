@@ -79,6 +79,18 @@ class Webservice {
   // scoring URI) and stores a change.
   StatusOr<ServiceStatus> state();
   StatusOr<std::string> get_logs(int num_lines = 5000) const;
+  // If the service's runtime died without being stopped (on the local
+  // target: its supervisor was SIGKILLed, or the machine rebooted), starts
+  // it again from the configuration it last ran and waits until it is
+  // Healthy or Failed. Returns true if it did. Does nothing (false) while
+  // another operation holds the service. update(), regen_key() and the
+  // endpoint version calls do this themselves.
+  StatusOr<bool> revive_if_down();
+  // Stops the service's runtime and starts it again with its current
+  // configuration and scoring URI (`skiff service restart`). Returns once
+  // it has been started; wait_for_deployment() waits for Healthy.
+  // kUnimplemented on targets that cannot (aks: update it instead).
+  Status restart();
   // (primary, secondary)
   StatusOr<std::pair<std::string, std::string>> get_keys() const;
   // Regenerates "Primary"/"Secondary" (case-insensitive), or sets it to

@@ -13,7 +13,9 @@
 namespace skiff::sdk {
 
 // Resolves the workspace directory: `explicit_dir` when non-empty, else
-// $SKIFF_WORKSPACE when set and non-empty, else "./.skiff".
+// $SKIFF_WORKSPACE when set and non-empty, else "./.skiff"; always returned
+// absolute and normalised (relative ones against the current directory), so
+// paths derived from it mean the same thing to every process.
 std::string ResolveWorkspaceDir(const std::string& explicit_dir);
 
 // The directories the plugin host searches, in order: <exe>/../lib/skiff/plugins,
