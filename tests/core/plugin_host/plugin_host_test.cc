@@ -126,7 +126,7 @@ TEST_F(PluginHostTest, RefusesWrongAbiMajorNamingBothVersions) {
   PluginHost host = Host();
   host.Discover();
   EXPECT_TRUE(host.plugins().empty());
-  EXPECT_NE(ReasonFor(host, path).find("built for plugin ABI 2.0, host speaks ABI 1.0"),
+  EXPECT_NE(ReasonFor(host, path).find("built for plugin ABI 3.0, host speaks ABI 2.0"),
             std::string::npos)
       << ReasonFor(host, path);
 }
@@ -135,7 +135,7 @@ TEST_F(PluginHostTest, RefusesTooNewMinor) {
   std::string path = Put("minor", "a");
   PluginHost host = Host();
   host.Discover();
-  EXPECT_NE(ReasonFor(host, path).find("needs plugin ABI 1.99"), std::string::npos)
+  EXPECT_NE(ReasonFor(host, path).find("needs plugin ABI 2.99"), std::string::npos)
       << ReasonFor(host, path);
 }
 
