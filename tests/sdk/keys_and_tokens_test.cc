@@ -380,4 +380,37 @@ TEST_F(KeysAndTokens, RegenSigningKeyThatCannotRollKeepsTheOldKey) {
   EXPECT_EQ(Score(u, earlier), 401);
 }
 
+// The endpoint commands share the SDK calls: the same two flags there.
+TEST_F(KeysAndTokens, EndpointRegenSigningKeyAndSetKeyFromStdin) {
+  Spit(Path("dc-tok.json"), json({{"authEnabled", false}, {"tokenAuthEnabled", true}}).dump());
+  Result created = Skiff({"endpoint", "create", "-n", "ept", "-ct", "local", "--version-name",
+                          "blue", "-m", "mlp:1", "-ic", ic_, "-dc", Path("dc-tok.json")});
+  ASSERT_EQ(created.rc, 0) << created.err;
+  const Uri u = ParseUri(Json({"endpoint", "show", "-n", "ept", "-o", "json"})["scoringUri"]);
+  const std::string earlier =
+      Json({"endpoint", "get-access-token", "-n", "ept", "-o", "json"})["accessToken"];
+  ASSERT_EQ(Score(u, earlier), 200);
+  ASSERT_EQ(Skiff({"endpoint", "regen-signing-key", "-n", "ept"}).rc, 0);
+  EXPECT_EQ(Score(u, earlier), 401);
+  EXPECT_EQ(Score(u, Json({"endpoint", "get-access-token", "-n", "ept", "-o", "json"})["accessToken"]),
+            200);
+
+  Spit(Path("dc-key.json"), "{}");
+  ASSERT_EQ(Skiff({"endpoint", "create", "-n", "epk", "-ct", "local", "--version-name", "blue",
+                   "-m", "mlp:1", "-ic", ic_, "-dc", Path("dc-key.json")})
+                .rc,
+            0);
+  const Uri k = ParseUri(Json({"endpoint", "show", "-n", "epk", "-o", "json"})["scoringUri"]);
+  const std::string given = "endpoint-key-from-stdin-0123456789abcdef";
+  Spit(Path("ep-key.txt"), given + "\n");
+  Result r = SkiffWithStdin(
+      {"endpoint", "regen-key", "-n", "epk", "--key", "Primary", "--set-key", "-"},
+      Path("ep-key.txt"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(Score(k, given), 200);
+  ExpectOneLineError(
+      Skiff({"endpoint", "regen-key", "-n", "epk", "--key", "Primary", "--set-key", given}),
+      "--set-key takes @FILE or -");
+}
+
 }  // namespace
