@@ -154,6 +154,11 @@ TEST_F(KeysAndTokens, RegenKeyThatCannotRollChangesNeitherTheKeysNorTheService) 
   EXPECT_EQ(Score(u, before.first), 200);
   EXPECT_EQ(Score(u, before.second), 200);
   EXPECT_EQ(TempFilesUnder(Path("ws/keys")), 0);
+  // The same for keys set through `service update --dc`.
+  Spit(Path("dc-keys.json"), json({{"keys", {{"primaryKey", "set-by-update-0123456789abcdefghijk"}}}}).dump());
+  EXPECT_NE(Skiff({"service", "update", "-n", "svc", "--dc", Path("dc-keys.json")}).rc, 0);
+  EXPECT_EQ(Keys("svc"), before);
+  EXPECT_EQ(Score(u, before.first), 200);
 
   restore();
   json regen = Json({"service", "regen-key", "-n", "svc", "--key", "Primary", "-o", "json"});
