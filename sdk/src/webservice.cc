@@ -182,10 +182,10 @@ Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy
   if (keys_dir.empty()) {
     SKIFF_ASSIGN_OR_RETURN(keys_dir, internal::EnsureSigningKeys(ws, record.name));
   }
-  SKIFF_ASSIGN_OR_RETURN(ServiceSpec spec,
-                         internal::BuildServiceSpec(ws, record.name, record.deployment_config_json,
-                                                    versions, generation, options.key_digests,
-                                                    keys_dir));
+  SKIFF_ASSIGN_OR_RETURN(
+      ServiceSpec spec,
+      internal::BuildServiceSpec(ws, record.name, record.deployment_config_json, versions,
+                                 generation, options.key_digests, keys_dir));
   SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws, record.compute_target));
   SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
   Status sent = first_deploy ? plugin->DeployService(spec) : plugin->UpdateService(spec);
@@ -410,10 +410,12 @@ Status Webservice::regen_key(const std::string& key, const std::string& set_key)
   back.key_digests = KeyDigests(before);
   Status restored = Roll(ws_, record, false, back);
   if (restored.ok()) return Status(changed.code(), changed.message() + unchanged);
-  return Status(changed.code(),
-                changed.message() + "; restoring the previous keys on the running service failed "
-                "too (" + restored.message() + "): the keys file still holds the previous keys; "
-                "run the same regen-key again once the service is healthy");
+  return Status(changed.code(), changed.message() +
+                                    "; restoring the previous keys on the running service failed "
+                                    "too (" +
+                                    restored.message() +
+                                    "): the keys file still holds the previous keys; "
+                                    "run the same regen-key again once the service is healthy");
 }
 
 StatusOr<Credential> Webservice::get_token() const {
@@ -428,7 +430,8 @@ StatusOr<Credential> Webservice::get_token() const {
   if (keys_dir.empty()) {
     return FailedPrecondition("service '" + record_.name +
                               "' has no signing keys of its own (deployed by an older skiff); "
-                              "run `skiff service regen-signing-key -n " + record_.name + "`");
+                              "run `skiff service regen-signing-key -n " +
+                              record_.name + "`");
   }
   SKIFF_ASSIGN_OR_RETURN(auto auth, internal::ControlAuthenticator(keys_dir, ws_));
   SKIFF_RETURN_IF_ERROR(auth->Configure({record_.name, AuthMode::kToken, {}}));
@@ -451,8 +454,8 @@ Status Webservice::regen_signing_key(std::chrono::seconds grace_period) const {
   SKIFF_ASSIGN_OR_RETURN(store::ServiceRecord record, ws_.store().GetService(record_.name));
   // As regen_key: the new set becomes current only once the running server
   // verifies with it; until then tokens are issued with the current one.
-  SKIFF_ASSIGN_OR_RETURN(auto rotation, internal::SigningKeyRotation::Stage(
-                                            ws_, record_.name, grace_period.count()));
+  SKIFF_ASSIGN_OR_RETURN(
+      auto rotation, internal::SigningKeyRotation::Stage(ws_, record_.name, grace_period.count()));
   bool delivered = false;
   RollOptions roll;
   roll.signing_keys_dir = rotation.dir();
@@ -466,7 +469,8 @@ Status Webservice::regen_signing_key(std::chrono::seconds grace_period) const {
   if (restored.ok()) return Status(changed.code(), changed.message() + unchanged);
   return Status(changed.code(), changed.message() +
                                     "; restoring the previous signing keys on the running service "
-                                    "failed too (" + restored.message() +
+                                    "failed too (" +
+                                    restored.message() +
                                     "); run the same regen-signing-key again once it is healthy");
 }
 

@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define SKIFF_PLUGIN_ABI_MAJOR 2  /* 2: Authenticator::RotateSigningKey */
+#define SKIFF_PLUGIN_ABI_MAJOR 2 /* 2: Authenticator::RotateSigningKey */
 #define SKIFF_PLUGIN_ABI_MINOR 0
 
 /* Name of the exported entry point. */
