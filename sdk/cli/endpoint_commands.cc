@@ -176,7 +176,7 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   AddOutputOption(keys, &options);
   keys->callback([&options, get] { PrintKeys(options, get()); });
 
-  CLI::App* regen = named("regen-key", "Regenerate (or set) one key", 
+  CLI::App* regen = named("regen-key", "Regenerate (or set) one key",
                           "skiff endpoint regen-key -n my-ep --key Secondary\n  "
                           "skiff endpoint regen-key -n my-ep --key Primary --set-key - < key.txt");
   regen->add_option("-k,--key", a.key, "Primary or Secondary")->required();

@@ -142,9 +142,9 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   rotate->callback([get] {
     ThrowIfError(get().regen_signing_key(std::chrono::seconds(a.grace_period)));
     std::cout << "Rotated the signing key of '" << a.name << "'"
-              << (a.grace_period > 0 ? "; earlier tokens verify for " +
-                                           std::to_string(a.grace_period) + " s more"
-                                     : "; earlier tokens are refused")
+              << (a.grace_period > 0
+                      ? "; earlier tokens verify for " + std::to_string(a.grace_period) + " s more"
+                      : "; earlier tokens are refused")
               << "\n";
   });
 

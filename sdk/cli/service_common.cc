@@ -41,8 +41,10 @@ std::string ReadSecretFlag(const std::string& value, const std::string& flag) {
     buf << in.rdbuf();
     text = buf.str();
   } else {
-    throw CliError(flag + " takes @FILE or - (standard input), not the secret itself: a value on "
-                   "the command line is visible in `ps` and shell history; " + example);
+    throw CliError(flag +
+                   " takes @FILE or - (standard input), not the secret itself: a value on "
+                   "the command line is visible in `ps` and shell history; " +
+                   example);
   }
   if (text.size() > kMaxSecretBytes) {
     throw CliError(flag + " value is over " + std::to_string(kMaxSecretBytes) + " bytes");
@@ -53,7 +55,8 @@ std::string ReadSecretFlag(const std::string& value, const std::string& flag) {
   for (unsigned char c : text) {
     if (c <= 0x20 || c == 0x7F) {
       // The value itself is never echoed: it is a secret.
-      throw CliError(flag + " value holds whitespace or a control character (only one trailing "
+      throw CliError(flag +
+                     " value holds whitespace or a control character (only one trailing "
                      "newline is dropped); a key is printable ASCII without spaces");
     }
   }

@@ -11,14 +11,13 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
 #include "skiff/config/deployment_config.h"
-#include "skiff/util/atomic_file.h"
 #include "skiff/config/inference_config.h"
 #include "skiff/sdk/plugins.h"
+#include "skiff/util/atomic_file.h"
 #include "skiff/util/private_path.h"
 #include "skiff/util/sha256.h"
 
@@ -146,7 +145,7 @@ StatusOr<std::pair<std::string, std::string>> NewSetDir(const Workspace& ws,
 }
 
 StatusOr<std::shared_ptr<Authenticator>> CreateAuthenticator(const Workspace& ws,
-                                                              const std::string& keys_dir) {
+                                                             const std::string& keys_dir) {
   return SharedPlugins().Create<Authenticator>("default", AuthOptionsJson(ws, keys_dir));
 }
 
@@ -172,8 +171,8 @@ StatusOr<std::string> EnsureSigningKeys(const Workspace& ws, const std::string& 
     fs::remove_all(set.second, ec);
     return auth.status().WithContext("the signing keys of '" + service + "'");
   }
-  SKIFF_RETURN_IF_ERROR(WriteFileAtomically(ServiceKeysRoot(ws, service) + "/current",
-                                            set.first + "\n", 0600));
+  SKIFF_RETURN_IF_ERROR(
+      WriteFileAtomically(ServiceKeysRoot(ws, service) + "/current", set.first + "\n", 0600));
   return set.second;
 }
 
@@ -215,8 +214,8 @@ StatusOr<SigningKeyRotation> SigningKeyRotation::Stage(const Workspace& ws,
       std::stringstream bytes;
       bytes << in.rdbuf();
       if (!in) return Internal("cannot read " + entry.path().string());
-      SKIFF_RETURN_IF_ERROR(WriteFileAtomically(
-          set.second + "/" + entry.path().filename().string(), bytes.str(), 0600));
+      SKIFF_RETURN_IF_ERROR(WriteFileAtomically(set.second + "/" + entry.path().filename().string(),
+                                                bytes.str(), 0600));
     }
     if (ec) return Internal("cannot list " + previous + ": " + ec.message());
   }
@@ -225,9 +224,9 @@ StatusOr<SigningKeyRotation> SigningKeyRotation::Stage(const Workspace& ws,
   if (!previous.empty()) {
     SKIFF_RETURN_IF_ERROR(auth->RotateSigningKey(grace_seconds).status());
   }
-  SKIFF_ASSIGN_OR_RETURN(StagedFile pointer,
-                         StagedFile::Stage(ServiceKeysRoot(ws, service) + "/current",
-                                           set.first + "\n", 0600));
+  SKIFF_ASSIGN_OR_RETURN(
+      StagedFile pointer,
+      StagedFile::Stage(ServiceKeysRoot(ws, service) + "/current", set.first + "\n", 0600));
   cleanup.dir.clear();
   return SigningKeyRotation(set.second, previous, std::move(pointer));
 }
@@ -276,7 +275,8 @@ Status ValidateGivenKey(const std::string& key, const std::string& field) {
   }
   for (unsigned char c : key) {
     if (c <= 0x20 || c >= 0x7F) {
-      return InvalidArgument(field + " holds whitespace, a control or a non-ASCII character; a "
+      return InvalidArgument(field +
+                             " holds whitespace, a control or a non-ASCII character; a "
                              "key is printable ASCII without spaces");
     }
   }
@@ -311,8 +311,8 @@ StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& s
                  {"generation", generation},
                  {"deploymentConfig", config::ToJson(dc)},
                  {"versions", json::array()}};
-  std::string keys_dir = signing_keys_dir.empty() ? CurrentSigningKeys(ws, service)
-                                                  : signing_keys_dir;
+  std::string keys_dir =
+      signing_keys_dir.empty() ? CurrentSigningKeys(ws, service) : signing_keys_dir;
   if (keys_dir.empty()) keys_dir = ServiceKeysRoot(ws, service) + "/(created on deploy)";
   json auth = {{"plugin", "default"}, {"options", json::parse(AuthOptionsJson(ws, keys_dir))}};
   if (dc.auth_enabled && !dc.token_auth_enabled && key_digests) {

@@ -39,13 +39,21 @@ Status Begin(const Workspace& ws, const std::string& service, const std::string&
   return ws.store().BeginOperation(service, op);
 }
 
-// Keys for a key-auth service: given ones from the config, else generated.
-Status EnsureKeys(const Workspace& ws, const std::string& service,
-                  const config::DeploymentConfig& dc, bool keep_existing) {
-  if (!dc.auth_enabled || dc.token_auth_enabled) return OkStatus();
+std::vector<std::string> KeyDigests(const std::pair<std::string, std::string>& keys) {
+  return {Sha256Hex(keys.first), Sha256Hex(keys.second)};
+}
+
+// The keys a key-auth service gets from `dc`: given ones from the config,
+// else generated; nullopt when nothing changes (not key auth, or
+// `keep_existing` and the config names no key while a keys file exists).
+StatusOr<std::optional<std::pair<std::string, std::string>>> NewKeys(
+    const Workspace& ws, const std::string& service, const config::DeploymentConfig& dc,
+    bool keep_existing) {
+  using Keys = std::optional<std::pair<std::string, std::string>>;
+  if (!dc.auth_enabled || dc.token_auth_enabled) return Keys();
   if (keep_existing && internal::ReadKeys(ws, service).ok() && !dc.keys.primary_key &&
       !dc.keys.secondary_key) {
-    return OkStatus();
+    return Keys();
   }
   SKIFF_ASSIGN_OR_RETURN(auto auth, internal::ControlAuthenticator(ws, service));
   std::string primary, secondary;
@@ -59,7 +67,15 @@ Status EnsureKeys(const Workspace& ws, const std::string& service,
   } else {
     SKIFF_ASSIGN_OR_RETURN(secondary, auth->GenerateKey());
   }
-  return internal::WriteKeys(ws, service, primary, secondary);
+  return Keys(std::make_pair(primary, secondary));
+}
+
+// Keys for a new deployment (nothing runs yet that could disagree).
+Status EnsureKeys(const Workspace& ws, const std::string& service,
+                  const config::DeploymentConfig& dc) {
+  SKIFF_ASSIGN_OR_RETURN(auto keys, NewKeys(ws, service, dc, /*keep_existing=*/false));
+  if (!keys) return OkStatus();
+  return internal::WriteKeys(ws, service, keys->first, keys->second);
 }
 
 // The config stored for a service never holds key values (they live in the
@@ -190,10 +206,10 @@ Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy
   if (keys_dir.empty()) {
     SKIFF_ASSIGN_OR_RETURN(keys_dir, internal::EnsureSigningKeys(ws, record.name));
   }
-  SKIFF_ASSIGN_OR_RETURN(ServiceSpec spec,
-                         internal::BuildServiceSpec(ws, record.name, record.deployment_config_json,
-                                                    versions, generation, options.key_digests,
-                                                    keys_dir));
+  SKIFF_ASSIGN_OR_RETURN(
+      ServiceSpec spec,
+      internal::BuildServiceSpec(ws, record.name, record.deployment_config_json, versions,
+                                 generation, options.key_digests, keys_dir));
   SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws, record.compute_target));
   SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
   // An update reloads a running server; one whose runtime was killed is
@@ -263,7 +279,7 @@ StatusOr<Webservice> Webservice::deploy(const Workspace& ws, const std::string& 
   // A new deployment verifies tokens with a new signing key only: a leftover
   // set (of a delete that did not finish) must not carry over.
   SKIFF_RETURN_IF_ERROR(internal::RemoveSigningKeys(ws, name));
-  SKIFF_RETURN_IF_ERROR(EnsureKeys(ws, name, dc, /*keep_existing=*/false));
+  SKIFF_RETURN_IF_ERROR(EnsureKeys(ws, name, dc));
   store::ServiceRecord record;
   record.name = name;
   record.compute_target = target.name();
@@ -404,14 +420,6 @@ StatusOr<std::pair<std::string, std::string>> Webservice::get_keys() const {
   return internal::ReadKeys(ws_, record_.name);
 }
 
-namespace {
-
-std::vector<std::string> KeyDigests(const std::pair<std::string, std::string>& keys) {
-  return {Sha256Hex(keys.first), Sha256Hex(keys.second)};
-}
-
-}  // namespace
-
 Status Webservice::regen_key(const std::string& key, const std::string& set_key) const {
   std::string which;
   for (char c : key) which += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -455,10 +463,12 @@ Status Webservice::regen_key(const std::string& key, const std::string& set_key)
   back.key_digests = KeyDigests(before);
   Status restored = Roll(ws_, record, false, back);
   if (restored.ok()) return Status(changed.code(), changed.message() + unchanged);
-  return Status(changed.code(),
-                changed.message() + "; restoring the previous keys on the running service failed "
-                "too (" + restored.message() + "): the keys file still holds the previous keys; "
-                "run the same regen-key again once the service is healthy");
+  return Status(changed.code(), changed.message() +
+                                    "; restoring the previous keys on the running service failed "
+                                    "too (" +
+                                    restored.message() +
+                                    "): the keys file still holds the previous keys; "
+                                    "run the same regen-key again once the service is healthy");
 }
 
 StatusOr<Credential> Webservice::get_token() const {
@@ -473,7 +483,8 @@ StatusOr<Credential> Webservice::get_token() const {
   if (keys_dir.empty()) {
     return FailedPrecondition("service '" + record_.name +
                               "' has no signing keys of its own (deployed by an older skiff); "
-                              "run `skiff service regen-signing-key -n " + record_.name + "`");
+                              "run `skiff service regen-signing-key -n " +
+                              record_.name + "`");
   }
   SKIFF_ASSIGN_OR_RETURN(auto auth, internal::ControlAuthenticator(keys_dir, ws_));
   SKIFF_RETURN_IF_ERROR(auth->Configure({record_.name, AuthMode::kToken, {}}));
@@ -496,8 +507,8 @@ Status Webservice::regen_signing_key(std::chrono::seconds grace_period) const {
   SKIFF_ASSIGN_OR_RETURN(store::ServiceRecord record, ws_.store().GetService(record_.name));
   // As regen_key: the new set becomes current only once the running server
   // verifies with it; until then tokens are issued with the current one.
-  SKIFF_ASSIGN_OR_RETURN(auto rotation, internal::SigningKeyRotation::Stage(
-                                            ws_, record_.name, grace_period.count()));
+  SKIFF_ASSIGN_OR_RETURN(
+      auto rotation, internal::SigningKeyRotation::Stage(ws_, record_.name, grace_period.count()));
   bool delivered = false;
   RollOptions roll;
   roll.signing_keys_dir = rotation.dir();
@@ -511,7 +522,8 @@ Status Webservice::regen_signing_key(std::chrono::seconds grace_period) const {
   if (restored.ok()) return Status(changed.code(), changed.message() + unchanged);
   return Status(changed.code(), changed.message() +
                                     "; restoring the previous signing keys on the running service "
-                                    "failed too (" + restored.message() +
+                                    "failed too (" +
+                                    restored.message() +
                                     "); run the same regen-signing-key again once it is healthy");
 }
 
@@ -520,10 +532,20 @@ Status Webservice::update(const std::vector<Model>& models, const std::string& i
   SKIFF_RETURN_IF_ERROR(Begin(ws_, record_.name, "update"));
   OperationGuard guard(ws_.store(), record_.name);
   store::ServiceRecord record = record_;
+  // New keys (the config names some, or key auth is switched on) are staged
+  // and put in place only once the server runs them, as in regen_key().
+  std::optional<StagedFile> staged_keys;
+  RollOptions roll;
   if (!deployment_config_json.empty()) {
     SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
                            config::ApplyDeploymentUpdate(deployment_config(), deployment_config_json));
-    SKIFF_RETURN_IF_ERROR(EnsureKeys(ws_, record.name, dc, /*keep_existing=*/true));
+    SKIFF_ASSIGN_OR_RETURN(auto keys, NewKeys(ws_, record.name, dc, /*keep_existing=*/true));
+    if (keys) {
+      SKIFF_ASSIGN_OR_RETURN(StagedFile staged,
+                             internal::StageKeys(ws_, record.name, keys->first, keys->second));
+      staged_keys.emplace(std::move(staged));
+      roll.key_digests = KeyDigests(*keys);
+    }
     record.deployment_config_json = WithoutKeys(dc);
   }
   if (!inference_config_json.empty()) {
@@ -537,7 +559,8 @@ Status Webservice::update(const std::vector<Model>& models, const std::string& i
   }
   record.state = "Transitioning";
   SKIFF_RETURN_IF_ERROR(ws_.store().UpdateService(record));
-  Status rolled = Roll(ws_, record, false);
+  Status rolled = Roll(ws_, record, false, roll);
+  if (rolled.ok() && staged_keys) rolled = staged_keys->Commit();
   record_ = record;
   return rolled;
 }
@@ -677,7 +700,7 @@ StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string
     return AlreadyExists("endpoint or service '" + name + "' already exists");
   }
   SKIFF_RETURN_IF_ERROR(internal::RemoveSigningKeys(ws, name));  // as in Webservice::deploy
-  SKIFF_RETURN_IF_ERROR(EnsureKeys(ws, name, dc, false));
+  SKIFF_RETURN_IF_ERROR(EnsureKeys(ws, name, dc));
   store::ServiceRecord record;
   record.name = name;
   record.compute_target = target.name();

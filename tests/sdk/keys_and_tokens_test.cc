@@ -66,9 +66,9 @@ class KeysAndTokens : public skiff::testing::CliFixture {
     if (HasFatalFailure() || IsSkipped()) return;
     const std::string src = std::getenv("SKIFF_SOURCE_DIR");
     ic_ = src + "/examples/quickstart/inferenceconfig.json";
-    ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", src + "/tests/fixtures/models/mlp.pt"})
-                  .rc,
-              0);
+    ASSERT_EQ(
+        Skiff({"model", "register", "-n", "mlp", "-p", src + "/tests/fixtures/models/mlp.pt"}).rc,
+        0);
     ASSERT_EQ(Skiff({"computetarget", "create", "local", "-n", "local"}).rc, 0);
   }
   void TearDown() override {
@@ -154,6 +154,12 @@ TEST_F(KeysAndTokens, RegenKeyThatCannotRollChangesNeitherTheKeysNorTheService) 
   EXPECT_EQ(Score(u, before.first), 200);
   EXPECT_EQ(Score(u, before.second), 200);
   EXPECT_EQ(TempFilesUnder(Path("ws/keys")), 0);
+  // The same for keys set through `service update --dc`.
+  Spit(Path("dc-keys.json"),
+       json({{"keys", {{"primaryKey", "set-by-update-0123456789abcdefghijk"}}}}).dump());
+  EXPECT_NE(Skiff({"service", "update", "-n", "svc", "--dc", Path("dc-keys.json")}).rc, 0);
+  EXPECT_EQ(Keys("svc"), before);
+  EXPECT_EQ(Score(u, before.first), 200);
 
   restore();
   json regen = Json({"service", "regen-key", "-n", "svc", "--key", "Primary", "-o", "json"});
@@ -264,29 +270,31 @@ TEST_F(KeysAndTokens, SetKeyReadsAFileOrStdinAndRefusesLiteralsAndBadCharacters)
   // - (standard input).
   const std::string from_stdin = "from-stdin-0123456789abcdefghijklmnopqrs";
   Spit(Path("stdin.txt"), from_stdin);
-  Result r2 = SkiffWithStdin({"service", "regen-key", "-n", "svc", "--key", "Secondary",
-                              "--set-key", "-", "-o", "json"},
-                             Path("stdin.txt"));
+  Result r2 = SkiffWithStdin(
+      {"service", "regen-key", "-n", "svc", "--key", "Secondary", "--set-key", "-", "-o", "json"},
+      Path("stdin.txt"));
   ASSERT_EQ(r2.rc, 0) << r2.err;
   EXPECT_EQ(json::parse(r2.out)["secondaryKey"], from_stdin);
   EXPECT_EQ(Score(u, from_stdin), 200);
 
   // Refused, naming the flag and never echoing the value; nothing changes.
   const std::string literal = "literal-on-the-command-line-0123456789ab";
-  Result lit = Skiff({"service", "regen-key", "-n", "svc", "--key", "Primary", "--set-key", literal});
+  Result lit =
+      Skiff({"service", "regen-key", "-n", "svc", "--key", "Primary", "--set-key", literal});
   ExpectOneLineError(lit, "--set-key takes @FILE or -");
   EXPECT_EQ(lit.err.find(literal), std::string::npos);
   for (const std::string& bad : {std::string("has a space-0123456789abcdefghijklmnopqrs"),
                                  std::string("has\ta-tab-0123456789abcdefghijklmnopqrstu"),
-                                 std::string("has-a-control\x01" "char-0123456789abcdefghijk"),
+                                 std::string("has-a-control\x01"
+                                             "char-0123456789abcdefghijk"),
                                  std::string("two-newlines-0123456789abcdefghijklmnopq\n\n")}) {
     Spit(Path("bad.txt"), bad);
     Result r = Skiff({"service", "regen-key", "-n", "svc", "--key", "Primary", "--set-key",
                       "@" + Path("bad.txt")});
     ExpectOneLineError(r, "--set-key value holds whitespace or a control character");
-    Result s = SkiffWithStdin(
-        {"service", "regen-key", "-n", "svc", "--key", "Primary", "--set-key", "-"},
-        Path("bad.txt"));
+    Result s =
+        SkiffWithStdin({"service", "regen-key", "-n", "svc", "--key", "Primary", "--set-key", "-"},
+                       Path("bad.txt"));
     ExpectOneLineError(s, "--set-key value holds whitespace or a control character");
   }
   Spit(Path("short.txt"), "too-short");
@@ -313,7 +321,8 @@ TEST_F(KeysAndTokens, RegenSigningKeyRevokesEarlierTokens) {
   EXPECT_EQ(Score(u, later), 200);
   // One set of keys stays: the previous one is gone from disk too.
   int sets = 0;
-  for (const auto& e : fs::directory_iterator(Path("ws/signing-keys/tok"))) sets += e.is_directory();
+  for (const auto& e : fs::directory_iterator(Path("ws/signing-keys/tok")))
+    sets += e.is_directory();
   EXPECT_EQ(sets, 1);
 
   ExpectOneLineError(Skiff({"service", "regen-signing-key", "-n", "tok", "--grace-period", "-1"}),
@@ -328,10 +337,10 @@ TEST_F(KeysAndTokens, GracePeriodKeepsTheOldKeyForVerificationOnly) {
   const std::string earlier = Token("tok");
   constexpr int kGrace = 8;
   const auto rotated = std::chrono::steady_clock::now();
-  ASSERT_EQ(Skiff({"service", "regen-signing-key", "-n", "tok", "--grace-period",
-                   std::to_string(kGrace)})
-                .rc,
-            0);
+  ASSERT_EQ(
+      Skiff({"service", "regen-signing-key", "-n", "tok", "--grace-period", std::to_string(kGrace)})
+          .rc,
+      0);
   const std::string later = Token("tok");
   EXPECT_NE(later.substr(0, later.find('.')), earlier.substr(0, earlier.find('.')))
       << "new tokens carry the new kid";
@@ -373,11 +382,46 @@ TEST_F(KeysAndTokens, RegenSigningKeyThatCannotRollKeepsTheOldKey) {
   EXPECT_EQ(Score(u, earlier), 200);
   EXPECT_EQ(Score(u, Token("tok")), 200) << "tokens are still issued with the key the service has";
   int sets = 0;
-  for (const auto& e : fs::directory_iterator(Path("ws/signing-keys/tok"))) sets += e.is_directory();
+  for (const auto& e : fs::directory_iterator(Path("ws/signing-keys/tok")))
+    sets += e.is_directory();
   EXPECT_EQ(sets, 1) << "the abandoned set is removed";
   restore();
   ASSERT_EQ(Skiff({"service", "regen-signing-key", "-n", "tok"}).rc, 0);
   EXPECT_EQ(Score(u, earlier), 401);
+}
+
+// The endpoint commands share the SDK calls: the same two flags there.
+TEST_F(KeysAndTokens, EndpointRegenSigningKeyAndSetKeyFromStdin) {
+  Spit(Path("dc-tok.json"), json({{"authEnabled", false}, {"tokenAuthEnabled", true}}).dump());
+  Result created = Skiff({"endpoint", "create", "-n", "ept", "-ct", "local", "--version-name",
+                          "blue", "-m", "mlp:1", "-ic", ic_, "-dc", Path("dc-tok.json")});
+  ASSERT_EQ(created.rc, 0) << created.err;
+  const Uri u = ParseUri(Json({"endpoint", "show", "-n", "ept", "-o", "json"})["scoringUri"]);
+  const std::string earlier =
+      Json({"endpoint", "get-access-token", "-n", "ept", "-o", "json"})["accessToken"];
+  ASSERT_EQ(Score(u, earlier), 200);
+  ASSERT_EQ(Skiff({"endpoint", "regen-signing-key", "-n", "ept"}).rc, 0);
+  EXPECT_EQ(Score(u, earlier), 401);
+  EXPECT_EQ(
+      Score(u, Json({"endpoint", "get-access-token", "-n", "ept", "-o", "json"})["accessToken"]),
+      200);
+
+  Spit(Path("dc-key.json"), "{}");
+  ASSERT_EQ(Skiff({"endpoint", "create", "-n", "epk", "-ct", "local", "--version-name", "blue",
+                   "-m", "mlp:1", "-ic", ic_, "-dc", Path("dc-key.json")})
+                .rc,
+            0);
+  const Uri k = ParseUri(Json({"endpoint", "show", "-n", "epk", "-o", "json"})["scoringUri"]);
+  const std::string given = "endpoint-key-from-stdin-0123456789abcdef";
+  Spit(Path("ep-key.txt"), given + "\n");
+  Result r =
+      SkiffWithStdin({"endpoint", "regen-key", "-n", "epk", "--key", "Primary", "--set-key", "-"},
+                     Path("ep-key.txt"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(Score(k, given), 200);
+  ExpectOneLineError(
+      Skiff({"endpoint", "regen-key", "-n", "epk", "--key", "Primary", "--set-key", given}),
+      "--set-key takes @FILE or -");
 }
 
 }  // namespace

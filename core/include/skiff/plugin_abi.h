@@ -28,7 +28,8 @@
 extern "C" {
 #endif
 
-/* 2: ComputeTarget gained ReviveService/RestartService, ServiceStatus.restarts. */
+/* 2: ComputeTarget gained ReviveService/RestartService and ServiceStatus.restarts;
+   Authenticator gained RotateSigningKey. */
 #define SKIFF_PLUGIN_ABI_MAJOR 2
 #define SKIFF_PLUGIN_ABI_MINOR 0
 
