@@ -11,13 +11,14 @@
 #include <thread>
 
 #include "file_util.h"
-#include "skiff/util/atomic_file.h"
-#include "skiff/util/private_path.h"
 #include "health_probe.h"
 #include "listen_socket.h"
 #include "process_probe.h"
 #include "restart_history.h"
 #include "server_config_writer.h"
+#include "skiff/server_status.h"
+#include "skiff/util/atomic_file.h"
+#include "skiff/util/private_path.h"
 #include "supervisor_launcher.h"
 #include "supervisor_state.h"
 
@@ -169,8 +170,9 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
                          MakeServerConfig(spec.name, spec.server_config_json, dir, std::nullopt));
   SKIFF_RETURN_IF_ERROR(MakeServiceDirs(spec.workspace_dir, dir));
   // Leftovers of an earlier run would describe a server that is gone.
-  for (const std::string& stale : {dir.port_file(), dir.supervisor_json(), dir.ready_marker(),
-                                   dir.supervisor_pid(), dir.restart_history()}) {
+  for (const std::string& stale :
+       {dir.port_file(), dir.supervisor_json(), dir.ready_marker(), dir.supervisor_pid(),
+        dir.restart_history(), dir.status_file()}) {
     ::unlink(stale.c_str());
   }
   // 0600: it holds key digests only, but still.
@@ -341,6 +343,13 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
     status.state = ServiceState::kUnhealthy;
     status.error = "skiff-server exited and is being restarted" + last_exit + logs_hint;
     return status;
+  }
+  // Generation-keyed, so a file left by the previous server of a supervisor
+  // restart cannot be mistaken for an answer to a newer change.
+  if (auto served = ReadServerStatus(dir.status_file()); served.ok()) {
+    status.applied_generation = served->applied_generation;
+    status.refused_generation = served->refused_generation;
+    status.refusal = served->refusal;
   }
   if (!port || !state.ok()) {
     status.state = ServiceState::kTransitioning;

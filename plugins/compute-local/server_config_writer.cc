@@ -30,6 +30,7 @@ StatusOr<std::string> MakeServerConfig(const std::string& service,
                            "': ServiceSpec.server_config_json is not a JSON object");
   }
   j["portFile"] = dir.port_file();
+  j["statusFile"] = dir.status_file();
   j["requestLog"] = dir.request_log();
   j["dataCollectionDir"] = dir.data_dir();
   if (pinned_port) {

@@ -55,6 +55,13 @@ struct ServiceStatus {
   // started again, plus runtimes revived by ReviveService(). 0 where the
   // target does not count them.
   int32_t restarts = 0;
+  // The configuration generation the running server serves (the one in its
+  // ServiceSpec.server_config_json), and the last one it refused with its
+  // reason, so a caller waiting for a change learns a refusal at once. -1 /
+  // empty where the target does not know (the caller then polls readiness).
+  int64_t applied_generation = -1;
+  int64_t refused_generation = -1;
+  std::string refusal;
 };
 
 class ComputeTarget {

@@ -63,6 +63,7 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
   SKIFF_RETURN_IF_ERROR(Expect(j, "port", T::number_integer, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "ioThreads", T::number_integer, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "portFile", T::string, "$", false));
+  SKIFF_RETURN_IF_ERROR(Expect(j, "statusFile", T::string, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "auth", T::object, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "deploymentConfig", T::object, "$", false));
   SKIFF_RETURN_IF_ERROR(Expect(j, "versions", T::array, "$", true));
@@ -93,6 +94,7 @@ StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
   c.io_threads = j.value("ioThreads", c.io_threads);
   if (c.io_threads < 1) return InvalidArgument("server config: `$.ioThreads` must be >= 1");
   c.port_file = j.value("portFile", "");
+  c.status_file = j.value("statusFile", "");
   c.request_log = j.value("requestLog", "");
   c.data_collection_dir = j.value("dataCollectionDir", "");
   c.drain_grace = std::chrono::milliseconds(j.value("drainGraceMs", 30000));

@@ -29,6 +29,7 @@
 #include "skiff/dataplane/http_server.h"
 #include "skiff/dataplane/server_config.h"
 #include "skiff/plugin_host/plugin_host.h"
+#include "skiff/server_status.h"
 
 namespace {
 
@@ -84,6 +85,24 @@ int InheritedListenSocket() {
   constexpr int kFirstFd = 3;  // SD_LISTEN_FDS_START
   ::fcntl(kFirstFd, F_SETFD, FD_CLOEXEC);
   return kFirstFd;
+}
+
+// The generation a config file asks for, even when the file is refused as a
+// whole (so the refusal can name it); -1 if it names none.
+int64_t RequestedGeneration(const std::string& path) {
+  auto j = nlohmann::json::parse(Slurp(path), nullptr, false);
+  if (!j.is_object()) return -1;
+  auto it = j.find("generation");
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : -1;
+}
+
+// Publishes what this server serves and refused (config `statusFile`). A
+// failed write is logged, never fatal: the control plane then falls back to
+// waiting, and a full disk must not take a serving server down.
+void Publish(const std::string& path, const skiff::ServerStatus& status) {
+  if (path.empty()) return;
+  skiff::Status written = skiff::WriteServerStatus(path, status);
+  if (!written.ok()) Log("warning: cannot publish the server status: " + written.message());
 }
 
 constexpr char kUsage[] = "usage: skiff-server --config server.json [--watch-config SECONDS]";
@@ -179,6 +198,15 @@ int main(int argc, char** argv) {
     Log("error: cannot load the service: " + applied.message());
     return 1;
   }
+  skiff::ServerStatus published;
+  published.applied_generation = config->generation;
+  // A restarted server starts afresh: a refusal of its predecessor is kept,
+  // so a control plane waiting on that generation still learns of it.
+  if (auto before = skiff::ReadServerStatus(config->status_file); before.ok()) {
+    published.refused_generation = before->refused_generation;
+    published.refusal = before->refusal;
+  }
+  Publish(config->status_file, published);
   Log("ready in " +
       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now() - started)
@@ -215,6 +243,14 @@ int main(int argc, char** argv) {
                  : "reload refused, still serving the previous "
                    "configuration: " +
                        s.message());
+      if (s.ok()) {
+        published.applied_generation = next->generation;
+      } else {
+        published.refused_generation =
+            next.ok() ? next->generation : RequestedGeneration(config_path);
+        published.refusal = s.message();
+      }
+      Publish(config->status_file, published);
       continue;
     }
     break;  // SIGTERM / SIGINT

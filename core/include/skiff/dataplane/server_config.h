@@ -39,6 +39,10 @@ struct ServerConfig {
   int port = 0;                    // 0 = any free port
   int io_threads = 2;
   std::string port_file;           // if set, the bound port is written here once listening
+  // If set, the server keeps here (0600, replaced atomically) the generation
+  // it serves and the last one it refused with the reason, so the control
+  // plane learns a refused reload at once (server_status.h).
+  std::string status_file;
   // Auth: mode from the deployment config's authEnabled/tokenAuthEnabled.
   std::string auth_plugin = "default";
   nlohmann::json auth_options = nlohmann::json::object();  // the plugin's create() options
