@@ -84,11 +84,20 @@ StatusOr<std::pair<ComputeTarget, std::shared_ptr<skiff::ComputeTarget>>> Comput
 StatusOr<ComputeTarget> ComputeTarget::create(const Workspace& ws, const std::string& name,
                                               const std::string& type,
                                               const std::string& config_json) {
+  // A create that failed before (no credentials, a request the cloud
+  // refused) left a Failed record so that `show` tells why; the retry takes
+  // it over instead of failing with "already exists".
+  if (auto earlier = ws.store().GetComputeTarget(name);
+      earlier.ok() && earlier->state == "Failed" && earlier->type == type) {
+    SKIFF_RETURN_IF_ERROR(ws.store().DeleteComputeTarget(name));
+  }
   SKIFF_ASSIGN_OR_RETURN(auto registered, Register(ws, name, type, config_json, "Creating"));
   auto& [target, plugin] = registered;
   Status provisioned = plugin->Provision(SpecOf(ws, target.record_));
   if (provisioned.code() == StatusCode::kInvalidArgument ||
-      provisioned.code() == StatusCode::kAlreadyExists) {
+      provisioned.code() == StatusCode::kAlreadyExists ||
+      provisioned.code() == StatusCode::kUnauthenticated ||
+      provisioned.code() == StatusCode::kPermissionDenied) {
     // Refused before anything was created: leave no Failed record behind.
     (void)ws.store().DeleteComputeTarget(name);
     return provisioned.WithContext("provisioning '" + name + "'");

@@ -1,5 +1,6 @@
 #include "skiff/sdk/webservice.h"
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -137,13 +138,20 @@ StatusOr<config::DeploymentConfig> AksWebservice::deploy_configuration(const Par
 
 namespace {
 
-// What a service or endpoint serves now, from the store.
-StatusOr<std::vector<VersionInput>> CurrentVersions(const Workspace& ws,
-                                                    const store::ServiceRecord& record) {
+// What a service or endpoint serves: `record`'s model and inference config,
+// or for an endpoint `candidate_versions` if given, else the stored versions.
+StatusOr<std::vector<VersionInput>> CurrentVersions(
+    const Workspace& ws, const store::ServiceRecord& record,
+    const std::vector<store::EndpointVersionRecord>* candidate_versions = nullptr) {
   std::vector<VersionInput> out;
   auto endpoint = ws.store().GetEndpoint(record.name);
   if (endpoint.ok()) {
-    SKIFF_ASSIGN_OR_RETURN(auto versions, ws.store().ListEndpointVersions(record.name));
+    std::vector<store::EndpointVersionRecord> versions;
+    if (candidate_versions != nullptr) {
+      versions = *candidate_versions;
+    } else {
+      SKIFF_ASSIGN_OR_RETURN(versions, ws.store().ListEndpointVersions(record.name));
+    }
     for (const auto& v : versions) {
       if (v.models.empty()) return DataLoss("endpoint version '" + v.version_name + "' has no model");
       out.push_back({VersionSpec{v.version_name, v.traffic_percentile, v.is_default,
@@ -158,10 +166,12 @@ StatusOr<std::vector<VersionInput>> CurrentVersions(const Workspace& ws,
   return out;
 }
 
-// What a roll sends besides the store's records: a key rotation sends the
-// credentials it has not committed yet, so they are recorded only once the
-// running server accepted them.
+// What a roll sends besides the record it is given: a key rotation sends the
+// credentials it has not committed yet, an endpoint change its new versions,
+// so they are recorded only once the running server accepted them.
 struct RollOptions {
+  // The endpoint's versions to send instead of the stored ones.
+  const std::vector<store::EndpointVersionRecord>* endpoint_versions = nullptr;
   // Key digests to send instead of those of the keys file.
   std::optional<std::vector<std::string>> key_digests;
   // The signing-key set to send instead of the current one.
@@ -196,11 +206,12 @@ StatusOr<bool> ReviveAndWait(skiff::ComputeTarget& plugin, const std::string& se
   }
 }
 
-// Sends the current records to the target and waits until the server runs
-// them (its readiness reports the new generation), or fails.
+// Sends `record` (with `options`) to the target and waits until the server
+// runs it, refuses it or fails. Writes nothing to the store: on success it
+// sets `record`'s state and scoring URI for the caller to record.
 Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy,
             const RollOptions& options = {}) {
-  SKIFF_ASSIGN_OR_RETURN(auto versions, CurrentVersions(ws, record));
+  SKIFF_ASSIGN_OR_RETURN(auto versions, CurrentVersions(ws, record, options.endpoint_versions));
   const int64_t generation = NewGeneration();
   std::string keys_dir = options.signing_keys_dir;
   if (keys_dir.empty()) {
@@ -215,23 +226,31 @@ Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy
   // An update reloads a running server; one whose runtime was killed is
   // started again first (from the configuration it last ran).
   if (!first_deploy) SKIFF_RETURN_IF_ERROR(ReviveAndWait(*plugin, record.name).status());
-  Status sent = first_deploy ? plugin->DeployService(spec) : plugin->UpdateService(spec);
-  if (!sent.ok()) {
-    record.state = "Failed";
-    (void)ws.store().UpdateService(record);
-    return sent;
-  }
+  // A target that refuses the spec (a port it cannot move to, a cluster
+  // still creating) changed nothing: the caller's record stands as it was.
+  SKIFF_RETURN_IF_ERROR(first_deploy ? plugin->DeployService(spec) : plugin->UpdateService(spec));
   if (options.delivered != nullptr) *options.delivered = true;
   if (first_deploy) return OkStatus();  // wait_for_deployment follows
-  // Wait for the running server to apply this generation.
+  // Wait for the running server to apply or refuse this generation.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
   while (std::chrono::steady_clock::now() < deadline) {
     auto state = plugin->GetState(record.name);
+    if (state.ok() && state->refused_generation == generation) {
+      return InvalidArgument("service '" + record.name + "' refused the change: " + state->refusal +
+                             "; it still serves its previous configuration");
+    }
     if (state.ok() && state->state == ServiceState::kFailed) {
       return FailedPrecondition("the update failed: " + state->error +
                                 "; see `skiff service get-logs -n " + record.name + "`");
     }
-    if (state.ok() && !state->scoring_uri.empty()) {
+    if (state.ok() && state->applied_generation == generation) {
+      record.state = ServiceStateName(state->state);
+      if (!state->scoring_uri.empty()) record.scoring_uri = state->scoring_uri;
+      return OkStatus();
+    }
+    // A target that does not report generations (applied_generation -1):
+    // ask the server's readiness, which reports the generation it applied.
+    if (state.ok() && state->applied_generation < 0 && !state->scoring_uri.empty()) {
       std::string base = state->scoring_uri.substr(0, state->scoring_uri.find("/api/v1/"));
       auto ready = internal::HttpCall("GET", base + "/v2/health/ready", "", {},
                                       std::chrono::milliseconds(2000));
@@ -240,11 +259,6 @@ Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy
         if (!body.is_discarded() && body.value("generation", int64_t{-1}) == generation) {
           record.state = ready->status == 200 ? "Healthy" : "Unhealthy";
           record.scoring_uri = state->scoring_uri;
-          // Best effort: the server runs the change, which is what the caller
-          // commits on (a key rotation renames its keys file next). A store
-          // that cannot take this (a full disk) must not turn an applied
-          // change into a failed one; state() refreshes both fields anyway.
-          (void)ws.store().UpdateService(record);
           return OkStatus();
         }
       }
@@ -253,6 +267,62 @@ Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy
   }
   return DeadlineExceeded("the service did not apply the update within 10 minutes; see "
                           "`skiff service get-logs -n " + record.name + "`");
+}
+
+// Rolls the target to `candidate`. If that fails after the target took it,
+// the target is rolled back to `stored` (what the store says it serves), so
+// the server, and one its supervisor restarts from its config file, runs
+// the stored configuration again. Returns the failure, saying whether the
+// service was restored.
+Status RollOrRestore(const Workspace& ws, store::ServiceRecord& candidate,
+                     store::ServiceRecord& stored, RollOptions options,
+                     const std::function<Status()>& commit) {
+  bool delivered = false;
+  options.delivered = &delivered;
+  Status changed = Roll(ws, candidate, false, options);
+  if (changed.ok()) changed = commit();
+  if (changed.ok()) return OkStatus();
+  const std::string unchanged = "; nothing was changed";
+  if (!delivered) return Status(changed.code(), changed.message() + unchanged);
+  Status restored = Roll(ws, stored, false);
+  if (restored.ok()) {
+    (void)ws.store().UpdateService(stored);  // its state, as the restore found it
+    return Status(changed.code(), changed.message() + unchanged);
+  }
+  return Status(changed.code(), changed.message() +
+                                    "; restoring the previous configuration on the running "
+                                    "service failed too (" +
+                                    restored.message() +
+                                    "); the record keeps the previous configuration, which the "
+                                    "next update of '" +
+                                    stored.name + "' sends again");
+}
+
+// Removes what a first deploy recorded before the target took it, so that
+// the retry is a plain deploy again instead of "already exists".
+void ForgetDeploy(const Workspace& ws, const std::string& name, bool endpoint) {
+  if (endpoint) (void)ws.store().DeleteEndpoint(name);
+  (void)ws.store().DeleteService(name);
+  (void)internal::RemoveSigningKeys(ws, name);
+  (void)internal::RemoveKeys(ws, name);
+}
+
+// The first roll of a new service or endpoint (its records are stored):
+// one the target refuses (a cluster still creating, no credentials) or that
+// cannot start leaves no record behind.
+Status FirstRoll(const Workspace& ws, store::ServiceRecord& record, bool endpoint) {
+  Status begun = Begin(ws, record.name, "deploy");
+  if (!begun.ok()) {
+    ForgetDeploy(ws, record.name, endpoint);
+    return begun;
+  }
+  Status sent;
+  {
+    OperationGuard guard(ws.store(), record.name);
+    sent = Roll(ws, record, /*first_deploy=*/true);
+  }
+  if (!sent.ok()) ForgetDeploy(ws, record.name, endpoint);
+  return sent;
 }
 
 }  // namespace
@@ -288,9 +358,7 @@ StatusOr<Webservice> Webservice::deploy(const Workspace& ws, const std::string& 
   record.inference_config_json = config::ToJson(*config::ParseInferenceConfig(inference_config_json)).dump();
   for (const auto& m : models) record.models.push_back({m.name(), m.version()});
   SKIFF_RETURN_IF_ERROR(ws.store().CreateService(record));
-  SKIFF_RETURN_IF_ERROR(Begin(ws, name, "deploy"));
-  OperationGuard guard(ws.store(), name);
-  SKIFF_RETURN_IF_ERROR(Roll(ws, record, /*first_deploy=*/true));
+  SKIFF_RETURN_IF_ERROR(FirstRoll(ws, record, /*endpoint=*/false));
   return Webservice(ws, record);
 }
 
@@ -453,7 +521,10 @@ Status Webservice::regen_key(const std::string& key, const std::string& set_key)
   roll.delivered = &delivered;
   Status changed = Roll(ws_, record, false, roll);
   if (changed.ok()) changed = staged.Commit();
-  if (changed.ok()) return OkStatus();
+  if (changed.ok()) {
+    (void)ws_.store().UpdateService(record);  // its state; state() refreshes it anyway
+    return OkStatus();
+  }
   // Abandoned: the staged file goes with `staged`; a server that may have
   // taken the new digests gets the previous ones back.
   const std::string unchanged = "; the keys are unchanged (`skiff service get-keys -n " +
@@ -515,7 +586,10 @@ Status Webservice::regen_signing_key(std::chrono::seconds grace_period) const {
   roll.delivered = &delivered;
   Status changed = Roll(ws_, record, false, roll);
   if (changed.ok()) changed = rotation.Commit();
-  if (changed.ok()) return OkStatus();
+  if (changed.ok()) {
+    (void)ws_.store().UpdateService(record);  // its state; state() refreshes it anyway
+    return OkStatus();
+  }
   const std::string unchanged = "; the signing keys are unchanged";
   if (!delivered) return Status(changed.code(), changed.message() + unchanged);
   Status restored = Roll(ws_, record, false);  // the current set
@@ -531,7 +605,11 @@ Status Webservice::update(const std::vector<Model>& models, const std::string& i
                           const std::string& deployment_config_json) {
   SKIFF_RETURN_IF_ERROR(Begin(ws_, record_.name, "update"));
   OperationGuard guard(ws_.store(), record_.name);
-  store::ServiceRecord record = record_;
+  // What the target serves now; the change is a candidate next to it, and is
+  // recorded only once the running server runs it.
+  SKIFF_ASSIGN_OR_RETURN(store::ServiceRecord stored, ws_.store().GetService(record_.name));
+  record_ = stored;
+  store::ServiceRecord candidate = stored;
   // New keys (the config names some, or key auth is switched on) are staged
   // and put in place only once the server runs them, as in regen_key().
   std::optional<StagedFile> staged_keys;
@@ -539,30 +617,34 @@ Status Webservice::update(const std::vector<Model>& models, const std::string& i
   if (!deployment_config_json.empty()) {
     SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
                            config::ApplyDeploymentUpdate(deployment_config(), deployment_config_json));
-    SKIFF_ASSIGN_OR_RETURN(auto keys, NewKeys(ws_, record.name, dc, /*keep_existing=*/true));
+    SKIFF_ASSIGN_OR_RETURN(auto keys, NewKeys(ws_, candidate.name, dc, /*keep_existing=*/true));
     if (keys) {
       SKIFF_ASSIGN_OR_RETURN(StagedFile staged,
-                             internal::StageKeys(ws_, record.name, keys->first, keys->second));
+                             internal::StageKeys(ws_, candidate.name, keys->first, keys->second));
       staged_keys.emplace(std::move(staged));
       roll.key_digests = KeyDigests(*keys);
     }
-    record.deployment_config_json = WithoutKeys(dc);
+    candidate.deployment_config_json = WithoutKeys(dc);
   }
   if (!inference_config_json.empty()) {
     SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
                            config::ParseInferenceConfig(inference_config_json));
-    record.inference_config_json = config::ToJson(ic).dump();
+    candidate.inference_config_json = config::ToJson(ic).dump();
   }
   if (!models.empty()) {
-    record.models.clear();
-    for (const auto& m : models) record.models.push_back({m.name(), m.version()});
+    candidate.models.clear();
+    for (const auto& m : models) candidate.models.push_back({m.name(), m.version()});
   }
-  record.state = "Transitioning";
-  SKIFF_RETURN_IF_ERROR(ws_.store().UpdateService(record));
-  Status rolled = Roll(ws_, record, false, roll);
-  if (rolled.ok() && staged_keys) rolled = staged_keys->Commit();
-  record_ = record;
-  return rolled;
+  SKIFF_RETURN_IF_ERROR(RollOrRestore(ws_, candidate, stored, roll, [&]() -> Status {
+    SKIFF_RETURN_IF_ERROR(ws_.store().UpdateService(candidate));
+    if (!staged_keys) return OkStatus();
+    Status committed = staged_keys->Commit();
+    // The keys file is what the record's auth settings need: both or neither.
+    if (!committed.ok()) (void)ws_.store().UpdateService(stored);
+    return committed;
+  }));
+  record_ = candidate;
+  return OkStatus();
 }
 
 StatusOr<std::string> Webservice::render_update_dry_run(
@@ -644,29 +726,44 @@ Status ValidateVersions(const std::vector<store::EndpointVersionRecord>& version
   return TrafficSplitPolicy().Validate(specs);
 }
 
-// Applies `change` to the endpoint's version list, validates it, stores it
-// and rolls the running endpoint to it.
+// Makes the stored versions of `endpoint` go from `from` to `to`.
+Status StoreVersions(const Workspace& ws, const std::string& endpoint,
+                     const std::vector<store::EndpointVersionRecord>& from,
+                     const std::vector<store::EndpointVersionRecord>& to) {
+  for (const auto& old : from) {
+    bool kept = false;
+    for (const auto& v : to) kept = kept || v.version_name == old.version_name;
+    if (!kept) SKIFF_RETURN_IF_ERROR(ws.store().DeleteEndpointVersion(endpoint, old.version_name));
+  }
+  for (const auto& v : to) SKIFF_RETURN_IF_ERROR(ws.store().PutEndpointVersion(v));
+  return OkStatus();
+}
+
+// Applies `change` to the endpoint's version list, validates it, rolls the
+// running endpoint to it and records it once the server runs it.
 Status ChangeVersions(const Workspace& ws, const std::string& endpoint, const std::string& op,
                       const std::function<Status(std::vector<store::EndpointVersionRecord>&)>& change) {
   SKIFF_RETURN_IF_ERROR(Begin(ws, endpoint, op));
   OperationGuard guard(ws.store(), endpoint);
   SKIFF_ASSIGN_OR_RETURN(auto versions, ws.store().ListEndpointVersions(endpoint));
-  auto before = versions;
+  const auto before = versions;
   SKIFF_RETURN_IF_ERROR(change(versions));
   SKIFF_RETURN_IF_ERROR(ValidateVersions(versions).WithContext("endpoint '" + endpoint + "'"));
-  for (const auto& old : before) {
-    bool kept = false;
-    for (const auto& v : versions) kept = kept || v.version_name == old.version_name;
-    if (!kept) SKIFF_RETURN_IF_ERROR(ws.store().DeleteEndpointVersion(endpoint, old.version_name));
-  }
-  for (const auto& v : versions) SKIFF_RETURN_IF_ERROR(ws.store().PutEndpointVersion(v));
-  SKIFF_ASSIGN_OR_RETURN(store::ServiceRecord record, ws.store().GetService(endpoint));
-  record.models.clear();
+  SKIFF_ASSIGN_OR_RETURN(store::ServiceRecord stored, ws.store().GetService(endpoint));
+  store::ServiceRecord candidate = stored;
+  candidate.models.clear();
   for (const auto& v : versions) {
-    for (const auto& m : v.models) record.models.push_back(m);
+    for (const auto& m : v.models) candidate.models.push_back(m);
   }
-  SKIFF_RETURN_IF_ERROR(ws.store().UpdateService(record));
-  return Roll(ws, record, false);
+  RollOptions roll;
+  roll.endpoint_versions = &versions;
+  return RollOrRestore(ws, candidate, stored, roll, [&]() -> Status {
+    Status recorded = StoreVersions(ws, endpoint, before, versions);
+    if (recorded.ok()) recorded = ws.store().UpdateService(candidate);
+    // Best effort back to the versions the restore sends next.
+    if (!recorded.ok()) (void)StoreVersions(ws, endpoint, versions, before);
+    return recorded;
+  });
 }
 
 store::EndpointVersionRecord ToRecord(const std::string& endpoint, const EndpointVersion& v) {
@@ -714,17 +811,22 @@ StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string
   endpoint.compute_target = target.name();
   endpoint.state = "Transitioning";
   endpoint.config_json = record.deployment_config_json;
-  SKIFF_RETURN_IF_ERROR(ws.store().CreateEndpoint(endpoint));
+  if (Status made = ws.store().CreateEndpoint(endpoint); !made.ok()) {
+    ForgetDeploy(ws, name, /*endpoint=*/false);
+    return made;
+  }
   EndpointVersion v = first;
   v.is_default = true;
   // The default version gets all unallocated traffic, so 0 still means "all of it" until
   // other versions take shares.
   v.traffic_percentile = first.traffic_percentile.value_or(0);
   v.inference_config_json = config::ToJson(ic).dump();
-  SKIFF_RETURN_IF_ERROR(ws.store().PutEndpointVersion(ToRecord(name, v)));
-  SKIFF_RETURN_IF_ERROR(Begin(ws, name, "deploy"));
-  OperationGuard guard(ws.store(), name);
-  SKIFF_RETURN_IF_ERROR(Roll(ws, record, true));
+  Status versioned = ws.store().PutEndpointVersion(ToRecord(name, v));
+  if (!versioned.ok()) {
+    ForgetDeploy(ws, name, /*endpoint=*/true);
+    return versioned;
+  }
+  SKIFF_RETURN_IF_ERROR(FirstRoll(ws, record, /*endpoint=*/true));
   return AksEndpoint(ws, record);
 }
 

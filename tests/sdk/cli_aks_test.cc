@@ -10,6 +10,7 @@
 #include "cli_harness.h"
 #include "fake_arm.h"
 #include "fake_kube_api.h"
+#include "skiff/store/workspace_store.h"
 
 namespace skiff::testing {
 namespace {
@@ -134,10 +135,15 @@ TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
   EXPECT_EQ(Json({"service", "list", "--output", "json"}).size(), 0u) << "and stores nothing";
 
   // `service update --dry-run` renders the stored service with the changes.
-  // The deploy itself fails here (FakeArm's kubeconfig names no server), but
-  // the attempt leaves the record.
-  (void)Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "att1", "--ic",
-               Path("ic.json"), "--dc", Path("dc.json"), "--no-wait"});
+  // A deploy the cluster refused leaves no record (issue 21 item 2), so this
+  // one goes to a cluster that takes it (FakeKubeApi); --no-wait: no rollout.
+  env_prefix_ = "ASAN_OPTIONS=detect_leaks=0 ";  // as in DeployToTheClusterWaits... below
+  compute_aks::kube::testing::FakeKubeApi kube;
+  Spit(Path("ws/compute/att1/kubeconfig"),
+       kube.KubeconfigYaml(compute_aks::kube::testing::FakeKubeApi::Auth::kToken));
+  auto deployed = Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "att1", "--ic",
+                         Path("ic.json"), "--dc", Path("dc.json"), "--no-wait"});
+  ASSERT_EQ(deployed.rc, 0) << deployed.err;
   ASSERT_EQ(Json({"service", "list", "--output", "json"}).size(), 1u);
   Spit(Path("dc2.json"), R"({"numReplicas": 5})");
   auto update = Skiff({"service", "update", "-n", "my-svc", "--dc", Path("dc2.json"), "--dry-run"});
@@ -212,6 +218,59 @@ TEST_F(ComputeAksCliTest, DeployToTheClusterWaitsThenShowsLogsAndDeletes) {
   EXPECT_FALSE(kube.Object("/apis/apps/v1/namespaces/ml/deployments/svc-model"));
   EXPECT_FALSE(kube.Object("/api/v1/namespaces/ml/services/svc"));
   EXPECT_EQ(Json({"service", "list", "--output", "json"}).size(), 0u);
+}
+
+// Issue 21 item 2: a create refused for missing credentials, or one the
+// cloud failed, leaves no record that makes the retry fail with "already
+// exists".
+TEST_F(ComputeAksCliTest, FailedCreateDoesNotBlockItsRetry) {
+  const std::vector<std::string> create = {
+      "computetarget", "create",           "aks", "-n",         "retry",  "--subscription",
+      "sub1",          "--resource-group", "rg1", "--location", "eastus", "--output",
+      "json"};
+  ::unsetenv("AZURE_ACCESS_TOKEN");
+  ExpectOneLineError(Skiff(create), "no Azure credentials");
+  ExpectOneLineError(Skiff(create), "no Azure credentials");  // not "already exists"
+  ::setenv("AZURE_ACCESS_TOKEN", FakeArm::kFixedToken, 1);
+  auto created = Skiff(create);
+  ASSERT_EQ(created.rc, 0) << created.err;
+  EXPECT_EQ(nlohmann::json::parse(created.out)["provisioningState"], "Succeeded");
+
+  // A Failed record (the cloud failed the create) is taken over by the retry.
+  auto store = store::WorkspaceStore::Open(Path("ws"));
+  ASSERT_TRUE(store.ok());
+  auto record = (*store)->GetComputeTarget("retry");
+  ASSERT_TRUE(record.ok());
+  record->state = "Failed";
+  ASSERT_TRUE((*store)->UpdateComputeTarget(*record).ok());
+  auto again = Skiff(create);
+  ASSERT_EQ(again.rc, 0) << again.err;
+  auto listed = Json({"computetarget", "list", "--output", "json"});
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["provisioningState"], "Succeeded");
+}
+
+// A deploy to a target still creating is refused and leaves no service
+// record: the retry gets the same answer, not "already exists".
+TEST_F(ComputeAksCliTest, DeployToATargetStillCreatingDoesNotBlockItsRetry) {
+  ASSERT_EQ(Skiff({"computetarget", "create", "aks", "-n", "later", "--subscription", "sub1",
+                   "--resource-group", "rg1", "--location", "eastus", "--no-wait"})
+                .rc,
+            0);
+  Spit(Path("model.pt"), "weights");
+  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
+  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
+                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
+  const std::vector<std::string> deploy = {"model", "deploy", "-n",    "svc",  "-m",
+                                           "mlp:1", "--ct",   "later", "--ic", Path("ic.json")};
+  auto first = Skiff(deploy);
+  ASSERT_NE(first.rc, 0);
+  EXPECT_EQ(Json({"service", "list", "--output", "json"}).size(), 0u) << "no record left";
+  EXPECT_FALSE(fs::exists(Path("ws/keys/svc.json"))) << "no keys left";
+  auto retry = Skiff(deploy);
+  EXPECT_NE(retry.rc, 0);
+  EXPECT_EQ(retry.err.find("already exists"), std::string::npos) << retry.err;
+  EXPECT_EQ(retry.err, first.err) << "the same refusal";
 }
 
 }  // namespace
