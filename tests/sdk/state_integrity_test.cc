@@ -3,10 +3,12 @@
 // server refuses comes back at once with the reason, and leaves the record,
 // the server's config file and later commands as they were.
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <thread>
 
 #include "cli_harness.h"
 #include "http_client.h"
@@ -113,6 +115,21 @@ TEST_F(StateWorkflow, RefusedInferenceConfigComesBackAtOnceAndChangesNothing) {
   const std::string server_json = Slurp(Path("ws/services/svc/server.json"));
   EXPECT_EQ(server_json.find("onnx"), std::string::npos)
       << "a restarted server must load the accepted config";
+
+  // A server its supervisor restarts loads the accepted configuration.
+  const int server_pid = json::parse(Slurp(Path("ws/services/svc/supervisor.json")))["serverPid"];
+  ASSERT_GT(server_pid, 0);
+  ASSERT_EQ(::kill(server_pid, SIGKILL), 0);
+  const auto deadline = std::chrono::steady_clock::now() + kPrompt;
+  for (;;) {
+    json state = json::parse(Slurp(Path("ws/services/svc/supervisor.json")), nullptr, false);
+    if (state.is_object() && state.value("serverPid", 0) != server_pid &&
+        Json({"service", "show", "-n", "svc", "-o", "json"})["state"] == "Healthy") {
+      break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "not Healthy again: " << state;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 
   // The next key rotation works and get-keys shows what the server accepts.
   auto [regen, regen_took] = Timed({"service", "regen-key", "-n", "svc", "--key", "Primary"});
