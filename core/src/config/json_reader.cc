@@ -1,4 +1,4 @@
-#include "json_reader.h"
+#include "skiff/config/json_reader.h"
 
 #include <cmath>
 #include <utility>
@@ -6,10 +6,13 @@
 #include "did_you_mean.h"
 #include "json_path.h"
 
-namespace skiff::config::internal {
+namespace skiff::config {
 namespace {
 
 using nlohmann::json;
+using internal::ClosestMatch;
+using internal::JsonTypeName;
+using internal::MemberPath;
 
 [[noreturn]] void FailType(const json& value, const std::string& path, const char* expected) {
   Fail("`" + path + "` must be " + expected + ", got " + JsonTypeName(value));
@@ -216,4 +219,12 @@ double RequirePositive(double value, const std::string& path) {
 
 std::string NumberText(double value) { return json(value).dump(); }
 
-}  // namespace skiff::config::internal
+StatusOr<json> ParseJsonObject(std::string_view text, const std::string& context) {
+  return ReadConfig(context, [&] {
+    json value = ParseJsonText(text);
+    if (!value.is_object()) FailType(value, "$", "an object");
+    return value;
+  });
+}
+
+}  // namespace skiff::config

@@ -22,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using config::ParseServerConfig;
 using skiff::testing::HttpClient;
 using skiff::testing::Sha256Hex;
 using skiff::testing::Reply;

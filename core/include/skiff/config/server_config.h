@@ -2,6 +2,11 @@
 // the compute target writes (the local target) or mounts (Kubernetes
 // ConfigMap + Secret). Re-read on SIGHUP: versions, traffic and keys change
 // without a restart. See docs/server-config.md.
+//
+// The one owner of the server.json schema: the SDK builds this struct, the
+// compute targets read it back (ServiceSpec::server_config_json), set or
+// derive fields and write it with ToJson(); skiff-server reads it with
+// ParseServerConfig(). Nobody else spells its keys.
 #pragma once
 
 #include <chrono>
@@ -14,10 +19,10 @@
 #include "skiff/authenticator.h"
 #include "skiff/config/deployment_config.h"
 #include "skiff/config/inference_config.h"
-#include "skiff/dataplane/endpoint.h"
+#include "skiff/rollout_policy.h"
 #include "skiff/status.h"
 
-namespace skiff::dataplane {
+namespace skiff::config {
 
 struct ServerVersionConfig {
   VersionSpec spec;               // name, trafficPercentile, isDefault, isControl
@@ -28,7 +33,7 @@ struct ServerVersionConfig {
   // Instead of an artifact: another skiff-server's OIP v2 infer URL that
   // scores this version (the Kubernetes router; upstream_model.h).
   std::string upstream;
-  config::InferenceConfig inference;
+  InferenceConfig inference;
 };
 
 struct ServerConfig {
@@ -43,7 +48,7 @@ struct ServerConfig {
   std::string auth_plugin = "default";
   nlohmann::json auth_options = nlohmann::json::object();  // the plugin's create() options
   std::vector<std::string> key_sha256;  // accepted key digests in key mode
-  config::DeploymentConfig deployment;
+  DeploymentConfig deployment;
   std::vector<ServerVersionConfig> versions;
   std::string request_log;          // JSONL request log (appInsightsEnabled); "" = off
   // The request log rotates when a line would take it past this size
@@ -74,8 +79,14 @@ struct ServerConfig {
   static std::string ContentKey(const ServerVersionConfig& version);
 };
 
-// Parses and validates; errors name the JSON path.
+// Parses and validates; errors name the JSON path. Unknown keys (with the
+// closest known one) and duplicate keys are refused, as in every config.
 StatusOr<ServerConfig> ParseServerConfig(std::string_view json_text);
 StatusOr<ServerConfig> ReadServerConfigFile(const std::string& path);
 
-}  // namespace skiff::dataplane
+// The config as server.json: every field written, optional strings
+// (portFile, requestLog, dataCollectionDir, a version's sha256) only when
+// set, `auth` only when it differs from the defaults. ParseServerConfig(ToJson(c).dump()) gives back `c`.
+nlohmann::json ToJson(const ServerConfig& config);
+
+}  // namespace skiff::config
