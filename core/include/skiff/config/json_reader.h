@@ -35,6 +35,11 @@ nlohmann::json ParseJsonText(std::string_view text);
 
 inline constexpr int64_t kNoMax = std::numeric_limits<int64_t>::max();
 
+// An options object read at the root of a plugin's create() options is
+// conventionally given the path "" so that its members read bare
+// (`agentCount`), not as `$.agentCount`.
+inline constexpr char kOptionsRoot[] = "";
+
 // Readers for one value at `path`; they throw on a wrong type or a value out
 // of [min, max]. Integers may be written as integral floats (3.0, as in JSON
 // Schema); 3.5 is rejected.
@@ -67,7 +72,9 @@ class ObjectReader {
 
   // Throws for the first key that was never passed to Get(), with a
   // "did you mean" hint. Call after reading every schema key.
-  void RejectUnknownKeys() const;
+  // "unknown key `<path>`; did you mean `<key>`?" by default; with `what`,
+  // "`<path>` is not <what>; did you mean ...".
+  void RejectUnknownKeys(std::string_view what = {}) const;
 
  private:
   const nlohmann::json* object_;
