@@ -80,7 +80,7 @@ StatusOr<VerifiedToken> VerifyUnguarded(std::string_view token, const SigningKey
   if (!header_json) return Reject("header is not base64url");
   // The parser's message is not echoed: it would quote the sender's keys.
   auto header = config::ParseJsonObject(*header_json, "header");
-  if (!header.ok()) return Reject("header is not a JSON object with unique keys");
+  if (!header.ok()) return Reject("header is not one JSON object without duplicate keys");
   if (header->contains("crit")) return Reject("header has 'crit', which skiff does not support");
   const std::string* alg = StringField(*header, "alg");
   if (alg == nullptr) return Reject("header has no string 'alg'");
@@ -107,7 +107,7 @@ StatusOr<VerifiedToken> VerifyUnguarded(std::string_view token, const SigningKey
   const auto payload_json = Base64UrlDecode(payload_b64);
   if (!payload_json) return Reject("payload is not base64url");
   auto payload = config::ParseJsonObject(*payload_json, "payload");
-  if (!payload.ok()) return Reject("payload is not a JSON object with unique keys");
+  if (!payload.ok()) return Reject("payload is not one JSON object without duplicate keys");
   const std::string* iss = StringField(*payload, "iss");
   if (iss == nullptr || *iss != expect.issuer) return Reject("wrong or missing iss");
   const std::string* aud = StringField(*payload, "aud");
