@@ -24,8 +24,8 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 
 #include "http_request_parse.h"
-#include "skiff/dataplane/data_plane.h"
 #include "skiff/config/server_config.h"
+#include "skiff/dataplane/data_plane.h"
 #include "skiff/util/sha256.h"
 
 namespace {

@@ -62,10 +62,9 @@ StatusOr<FpgaOptions> ParseFpgaOptions(const ModelLoadOptions& options) {
     if (const nlohmann::json* device = r.Get("device")) {
       StatusOr<DeviceSpec> spec =
           device->is_number_unsigned() ? ParseDeviceSpec(std::to_string(device->get<uint64_t>()))
-          : device->is_string()
-              ? ParseDeviceSpec(device->get<std::string>())
-              : InvalidArgument("`" + r.PathOf("device") +
-                                "` must be a card index or a PCIe BDF string");
+          : device->is_string()        ? ParseDeviceSpec(device->get<std::string>())
+                                       : InvalidArgument("`" + r.PathOf("device") +
+                                                         "` must be a card index or a PCIe BDF string");
       if (!spec.ok()) config::Fail(spec.status().message());
       out.device = *spec;
     }

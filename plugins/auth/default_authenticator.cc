@@ -2,8 +2,8 @@
 
 #include <chrono>
 #include <limits>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "api_key.h"
 #include "auth_policy.h"

@@ -10,13 +10,13 @@
 #include <thread>
 
 #include "file_util.h"
-#include "skiff/util/atomic_file.h"
-#include "skiff/util/private_path.h"
 #include "health_probe.h"
 #include "listen_socket.h"
 #include "process_probe.h"
 #include "restart_history.h"
 #include "server_config_writer.h"
+#include "skiff/util/atomic_file.h"
+#include "skiff/util/private_path.h"
 #include "supervisor_launcher.h"
 #include "supervisor_state.h"
 

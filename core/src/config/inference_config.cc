@@ -108,8 +108,7 @@ TensorSpec ReadTensor(const json& value, const std::string& path) {
   }
   for (size_t i = 0; i < shape->size(); ++i) {
     const std::string dim_path = internal::IndexPath(shape_path, i);
-    const int64_t dim =
-        ReadInt((*shape)[i], dim_path, std::numeric_limits<int64_t>::min());
+    const int64_t dim = ReadInt((*shape)[i], dim_path, std::numeric_limits<int64_t>::min());
     if (dim == 0 || dim < -1) {
       Fail("`" + dim_path + "` must be -1 (dynamic) or at least 1, got " + std::to_string(dim));
     }

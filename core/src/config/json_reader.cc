@@ -10,10 +10,10 @@
 namespace skiff::config {
 namespace {
 
-using nlohmann::json;
 using internal::ClosestMatch;
 using internal::JsonTypeName;
 using internal::MemberPath;
+using nlohmann::json;
 
 [[noreturn]] void FailType(const json& value, const std::string& path, const char* expected) {
   Fail("`" + path + "` must be " + expected + ", got " + JsonTypeName(value));
@@ -198,9 +198,8 @@ void ObjectReader::RejectUnknownKeys(std::string_view what) const {
       }
     }
     if (known) continue;
-    std::string message = what.empty()
-                              ? "unknown key `" + PathOf(item.key()) + "`"
-                              : "`" + PathOf(item.key()) + "` is not " + std::string(what);
+    std::string message = what.empty() ? "unknown key `" + PathOf(item.key()) + "`"
+                                       : "`" + PathOf(item.key()) + "` is not " + std::string(what);
     if (auto suggestion = ClosestMatch(item.key(), known_)) {
       message += "; did you mean `" + *suggestion + "`?";
     } else {

@@ -161,8 +161,8 @@ ServerConfig FromJson(const json& document) {
   c.upstream_probe_interval =
       Millis(r, "upstreamProbeMs", 50, 60000, c.upstream_probe_interval,
              " (milliseconds between readiness probes of upstream versions; default 1000)");
-  c.max_connections = NonNegative(r, "maxConnections", 0,
-                                  "(0 = derived from the open-file limit, ulimit -n)");
+  c.max_connections =
+      NonNegative(r, "maxConnections", 0, "(0 = derived from the open-file limit, ulimit -n)");
   c.idle_timeout = Millis(r, "idleTimeoutMs", 100, 3600000, c.idle_timeout, " (milliseconds)");
   c.header_timeout =
       Millis(r, "headerTimeoutMs", 100, 3600000, c.header_timeout, " (milliseconds)");
@@ -228,8 +228,9 @@ AuthMode ServerConfig::auth_mode() const {
 }
 
 uint64_t ServerConfig::body_budget() const {
-  return max_body_bytes_in_flight > 0 ? max_body_bytes_in_flight
-                                      : 2 * static_cast<uint64_t>(deployment.max_request_body_bytes);
+  return max_body_bytes_in_flight > 0
+             ? max_body_bytes_in_flight
+             : 2 * static_cast<uint64_t>(deployment.max_request_body_bytes);
 }
 
 std::string ServerConfig::ContentKey(const ServerVersionConfig& version) {
@@ -238,9 +239,8 @@ std::string ServerConfig::ContentKey(const ServerVersionConfig& version) {
 }
 
 StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
-  SKIFF_ASSIGN_OR_RETURN(ServerConfig c, ReadConfig("server config", [&] {
-                           return FromJson(ParseJsonText(text));
-                         }));
+  SKIFF_ASSIGN_OR_RETURN(
+      ServerConfig c, ReadConfig("server config", [&] { return FromJson(ParseJsonText(text)); }));
   std::vector<VersionSpec> specs;
   for (const auto& v : c.versions) specs.push_back(v.spec);
   SKIFF_RETURN_IF_ERROR(TrafficSplitPolicy().Validate(specs).WithContext("server config"));

@@ -25,9 +25,9 @@
 #include <string>
 #include <thread>
 
+#include "skiff/config/server_config.h"
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/http_server.h"
-#include "skiff/config/server_config.h"
 #include "skiff/plugin_host/plugin_host.h"
 
 namespace {

@@ -14,9 +14,10 @@ using nlohmann::json;
 json Base() {
   json inference = {{"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
                     {"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}}};
-  return {{"service", "svc"},
-          {"deploymentConfig", {{"authEnabled", false}}},
-          {"versions", {{{"name", "blue"}, {"artifactPath", "/m"}, {"inferenceConfig", inference}}}}};
+  return {
+      {"service", "svc"},
+      {"deploymentConfig", {{"authEnabled", false}}},
+      {"versions", {{{"name", "blue"}, {"artifactPath", "/m"}, {"inferenceConfig", inference}}}}};
 }
 
 std::string ErrorOf(const std::string& text) {
@@ -31,13 +32,15 @@ std::string ErrorOf(const std::string& text) {
 TEST(ServerConfig, UnknownKeysAreRefusedWithThePathAndTheClosestKey) {
   json top = Base();
   top["maxConnection"] = 10;
-  EXPECT_NE(ErrorOf(top.dump()).find("unknown key `$.maxConnection`; did you mean "
-                                     "`maxConnections`?"),
+  EXPECT_NE(ErrorOf(top.dump())
+                .find("unknown key `$.maxConnection`; did you mean "
+                      "`maxConnections`?"),
             std::string::npos);
   json version = Base();
   version["versions"][0]["sha265"] = std::string(64, 'a');
-  EXPECT_NE(ErrorOf(version.dump()).find("unknown key `$.versions[0].sha265`; did you mean "
-                                         "`sha256`?"),
+  EXPECT_NE(ErrorOf(version.dump())
+                .find("unknown key `$.versions[0].sha265`; did you mean "
+                      "`sha256`?"),
             std::string::npos);
   json auth = Base();
   auth["auth"] = {{"plugin", "default"}, {"keySha265", json::array()}};

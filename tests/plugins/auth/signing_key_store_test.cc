@@ -149,8 +149,8 @@ TEST(AuthSigningKeyStoreTest, RotateSigningKeyRevokesEarlierTokensAfterTheGraceP
 // Issue 17 item 2: the auth plugin's options are read with the one typed
 // reader: duplicates refused, a typo named with the closest option.
 TEST(AuthSigningKeyStoreTest, OptionsRefuseDuplicatesAndNameTheClosestKey) {
-  auto dup = DefaultAuthenticator::OptionsFromJson(
-      R"({"workspace":"ws","keysDir":"/a","keysDir":"/b"})");
+  auto dup =
+      DefaultAuthenticator::OptionsFromJson(R"({"workspace":"ws","keysDir":"/a","keysDir":"/b"})");
   EXPECT_EQ(dup.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(dup.status().message().find("duplicate key \"keysDir\""), std::string::npos)
       << dup.status().message();

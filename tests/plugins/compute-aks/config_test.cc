@@ -98,8 +98,7 @@ TEST(ComputeAksConfigTest, RulesBeforeAnyCall) {
   std::string dup = Base().dump();
   dup.insert(1, R"("location": "westus", )");
   auto dup_parsed = ParseAksConfig(dup);
-  EXPECT_NE(dup_parsed.status().message().find("duplicate key \"location\""),
-            std::string::npos)
+  EXPECT_NE(dup_parsed.status().message().find("duplicate key \"location\""), std::string::npos)
       << dup_parsed.status().message();
   EXPECT_TRUE(ValidateTargetName("aks-1").ok());
   EXPECT_EQ(ValidateTargetName("ab").code(), StatusCode::kInvalidArgument);

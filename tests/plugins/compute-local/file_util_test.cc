@@ -43,16 +43,15 @@ std::string Config(const std::string& extra) {
 
 TEST(ComputeLocalServerConfigTest, OverridesPathsAndPort) {
   const ServiceDir dir("/ws/services/s");
-  auto made = MakeServerConfig("s", Config(R"(,"port":8080,"portFile":"/elsewhere")"), dir,
-                               std::nullopt);
+  auto made =
+      MakeServerConfig("s", Config(R"(,"port":8080,"portFile":"/elsewhere")"), dir, std::nullopt);
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   auto j = nlohmann::json::parse(*made);
   EXPECT_EQ(j["portFile"], "/ws/services/s/port");
   EXPECT_EQ(j["requestLog"], "/ws/services/s/logs/requests.jsonl");
   EXPECT_EQ(j["dataCollectionDir"], "/ws/services/s/data");
   EXPECT_EQ(j["port"], 0) << "no deploymentConfig.port: a free port";
-  made = MakeServerConfig("s", Config(R"(,"deploymentConfig":{"port":9123})"), dir,
-                          std::nullopt);
+  made = MakeServerConfig("s", Config(R"(,"deploymentConfig":{"port":9123})"), dir, std::nullopt);
   EXPECT_EQ(nlohmann::json::parse(*made)["port"], 9123);
   made = MakeServerConfig("s", Config(""), dir, 40000);
   EXPECT_EQ(nlohmann::json::parse(*made)["port"], 40000);

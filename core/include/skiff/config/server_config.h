@@ -11,10 +11,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "skiff/authenticator.h"
 #include "skiff/config/deployment_config.h"
@@ -25,11 +24,11 @@
 namespace skiff::config {
 
 struct ServerVersionConfig {
-  VersionSpec spec;               // name, trafficPercentile, isDefault, isControl
-  std::string artifact_path;      // the verified model file or folder
-  std::string sha256;             // its content hash (part of the content key); when
-                                  // set, checked against the artifact before every
-                                  // load (skiff/util/artifact_digest.h)
+  VersionSpec spec;           // name, trafficPercentile, isDefault, isControl
+  std::string artifact_path;  // the verified model file or folder
+  std::string sha256;         // its content hash (part of the content key); when
+                              // set, checked against the artifact before every
+                              // load (skiff/util/artifact_digest.h)
   // Instead of an artifact: another skiff-server's OIP v2 infer URL that
   // scores this version (the Kubernetes router; upstream_model.h).
   std::string upstream;
@@ -37,24 +36,24 @@ struct ServerVersionConfig {
 };
 
 struct ServerConfig {
-  std::string service;             // service (or endpoint) name; the token audience
-  int64_t generation = 0;          // bumped by the control plane on every change;
-                                   // readiness reports the applied one
+  std::string service;     // service (or endpoint) name; the token audience
+  int64_t generation = 0;  // bumped by the control plane on every change;
+                           // readiness reports the applied one
   std::string address = "127.0.0.1";
-  int port = 0;                    // 0 = any free port
+  int port = 0;  // 0 = any free port
   int io_threads = 2;
-  std::string port_file;           // if set, the bound port is written here once listening
+  std::string port_file;  // if set, the bound port is written here once listening
   // Auth: mode from the deployment config's authEnabled/tokenAuthEnabled.
   std::string auth_plugin = "default";
   nlohmann::json auth_options = nlohmann::json::object();  // the plugin's create() options
-  std::vector<std::string> key_sha256;  // accepted key digests in key mode
+  std::vector<std::string> key_sha256;                     // accepted key digests in key mode
   DeploymentConfig deployment;
   std::vector<ServerVersionConfig> versions;
-  std::string request_log;          // JSONL request log (appInsightsEnabled); "" = off
+  std::string request_log;  // JSONL request log (appInsightsEnabled); "" = off
   // The request log rotates when a line would take it past this size
   // (requests.jsonl -> .1 -> ... -> .<keep>, the oldest deleted). 0 = never.
   uint64_t request_log_max_bytes = uint64_t{64} * 1024 * 1024;
-  int request_log_keep = 5;  // rotated files kept, 1-100
+  int request_log_keep = 5;         // rotated files kept, 1-100
   std::string data_collection_dir;  // inputs/outputs JSONL (dataCollection.storageEnabled)
   std::chrono::milliseconds drain_grace{30000};  // SIGTERM: most time to finish requests
   uint64_t routing_seed = 0;  // 0 = random; else reproducible traffic-split draws
@@ -86,7 +85,8 @@ StatusOr<ServerConfig> ReadServerConfigFile(const std::string& path);
 
 // The config as server.json: every field written, optional strings
 // (portFile, requestLog, dataCollectionDir, a version's sha256) only when
-// set, `auth` only when it differs from the defaults. ParseServerConfig(ToJson(c).dump()) gives back `c`.
+// set, `auth` only when it differs from the defaults. ParseServerConfig(ToJson(c).dump()) gives
+// back `c`.
 nlohmann::json ToJson(const ServerConfig& config);
 
 }  // namespace skiff::config
