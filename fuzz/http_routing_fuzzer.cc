@@ -24,8 +24,8 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 
 #include "http_request_parse.h"
+#include "skiff/config/server_config.h"
 #include "skiff/dataplane/data_plane.h"
-#include "skiff/dataplane/server_config.h"
 #include "skiff/util/sha256.h"
 
 namespace {
@@ -54,7 +54,7 @@ std::string Config(const std::string& service, bool auth) {
 
 DataPlane* MakePlane(skiff::PluginHost* plugins, const std::string& service, bool auth) {
   auto* plane = new DataPlane(plugins, "fuzz");
-  auto config = skiff::dataplane::ParseServerConfig(Config(service, auth));
+  auto config = skiff::config::ParseServerConfig(Config(service, auth));
   skiff::Status s = config.ok() ? plane->Apply(*config) : config.status();
   if (!s.ok()) {
     std::fprintf(stderr, "http_routing: cannot configure '%s': %s\n", service.c_str(),

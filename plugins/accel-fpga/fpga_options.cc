@@ -1,6 +1,9 @@
 #include "fpga_options.h"
 
+#include <limits>
 #include <nlohmann/json.hpp>
+
+#include "skiff/config/json_reader.h"
 
 namespace skiff::accel_fpga {
 namespace {
@@ -46,40 +49,35 @@ StatusOr<FpgaOptions> ParseFpgaOptions(const ModelLoadOptions& options) {
                            "`$.acceleratorOptions.device` (index or PCIe BDF), so leave `$.device` "
                            "as \"auto\"");
   }
-  FpgaOptions out;
-  if (options.inference_config_json.empty()) return out;
-  const nlohmann::json config =
-      nlohmann::json::parse(options.inference_config_json, nullptr, false);
-  if (!config.is_object())
-    return InvalidArgument(
-        "the inference config handed to the fpga accelerator is not a JSON object");
-  auto it = config.find("acceleratorOptions");
-  if (it == config.end()) return out;
-  if (!it->is_object()) return InvalidArgument("`$.acceleratorOptions` must be an object");
-  for (const auto& [key, value] : it->items()) {
-    if (key == "device") {
-      if (value.is_number_unsigned()) {
-        SKIFF_ASSIGN_OR_RETURN(out.device, ParseDeviceSpec(std::to_string(value.get<uint64_t>())));
-      } else if (value.is_string()) {
-        SKIFF_ASSIGN_OR_RETURN(out.device, ParseDeviceSpec(value.get<std::string>()));
-      } else {
-        return InvalidArgument(
-            "`$.acceleratorOptions.device` must be a card index or a PCIe BDF string");
-      }
-    } else if (key == "timeoutMs") {
-      if (!value.is_number_integer() || value.get<int64_t>() < 1 ||
-          value.get<int64_t>() > 3600000) {
-        return InvalidArgument(
-            "`$.acceleratorOptions.timeoutMs` must be an integer from 1 to 3600000 (milliseconds)");
-      }
-      out.timeout = std::chrono::milliseconds(value.get<int64_t>());
-    } else {
-      return InvalidArgument(
-          "`$.acceleratorOptions." + key +
-          "` is not an fpga accelerator option; it takes \"device\" and \"timeoutMs\"");
+  if (options.inference_config_json.empty()) return FpgaOptions();
+  // The server validated the inference config; only acceleratorOptions,
+  // which skiff_config leaves to the accelerator, is read here.
+  return config::ReadConfig("fpga accelerator options", [&] {
+    const nlohmann::json document = config::ParseJsonText(options.inference_config_json);
+    config::ObjectReader root(document, "$");
+    FpgaOptions out;
+    const nlohmann::json* accelerator_options = root.Get("acceleratorOptions");
+    if (accelerator_options == nullptr) return out;
+    config::ObjectReader r(*accelerator_options, root.PathOf("acceleratorOptions"));
+    if (const nlohmann::json* device = r.Get("device")) {
+      StatusOr<DeviceSpec> spec =
+          device->is_number_unsigned() ? ParseDeviceSpec(std::to_string(device->get<uint64_t>()))
+          : device->is_string()        ? ParseDeviceSpec(device->get<std::string>())
+                                       : InvalidArgument("`" + r.PathOf("device") +
+                                                         "` must be a card index or a PCIe BDF string");
+      if (!spec.ok()) config::Fail(spec.status().message());
+      out.device = *spec;
     }
-  }
-  return out;
+    if (auto timeout = r.Int("timeoutMs", std::numeric_limits<int64_t>::min())) {
+      if (*timeout < 1 || *timeout > 3600000) {
+        config::Fail("`" + r.PathOf("timeoutMs") +
+                     "` must be an integer from 1 to 3600000 (milliseconds)");
+      }
+      out.timeout = std::chrono::milliseconds(*timeout);
+    }
+    r.RejectUnknownKeys("an fpga accelerator option; it takes \"device\" and \"timeoutMs\"");
+    return out;
+  });
 }
 
 }  // namespace skiff::accel_fpga

@@ -1,13 +1,15 @@
 #include "default_authenticator.h"
 
 #include <chrono>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "api_key.h"
 #include "auth_policy.h"
 #include "jwt_signer.h"
 #include "jwt_verifier.h"
-#include "strict_json.h"
+#include "skiff/config/json_reader.h"
 
 namespace skiff::auth {
 
@@ -26,31 +28,27 @@ constexpr int64_t kMaxLeewaySeconds = 300;
 
 StatusOr<DefaultAuthenticator::Options> DefaultAuthenticator::OptionsFromJson(
     const std::string& json) {
-  auto parsed = ParseStrictJsonObject(json);
-  if (!parsed.ok()) return parsed.status().WithContext("auth plugin options");
-  Options options;
-  for (const auto& [field, value] : parsed->items()) {
-    const std::string where = "auth plugin options: '" + field + "'";
-    if (field == "workspace" || field == "keysDir" || field == "algorithm") {
-      if (!value.is_string()) return InvalidArgument(where + " must be a string");
-      const auto& s = value.get_ref<const std::string&>();
-      if (field == "workspace") options.workspace = s;
-      if (field == "keysDir") options.keys_dir = s;
-      if (field == "algorithm") {
-        auto alg = ParseJwsAlg(s);
-        if (!alg.ok()) return alg.status().WithContext(where);
-        options.algorithm = *alg;
-      }
-    } else if (field == "tokenLifetimeSeconds" || field == "leewaySeconds") {
-      if (!value.is_number_integer()) return InvalidArgument(where + " must be an integer");
-      (field == "leewaySeconds" ? options.leeway_seconds : options.token_lifetime_seconds) =
-          value.get<int64_t>();
-    } else {
-      return InvalidArgument(where +
-                             " is not a known option; known: workspace, keysDir, "
-                             "algorithm, tokenLifetimeSeconds, leewaySeconds");
-    }
-  }
+  SKIFF_ASSIGN_OR_RETURN(
+      Options options, config::ReadConfig("auth plugin options", [&] {
+        const nlohmann::json document = config::ParseJsonText(json);
+        config::ObjectReader r(document, config::kOptionsRoot);
+        Options read;
+        read.workspace = r.String("workspace").value_or(read.workspace);
+        read.keys_dir = r.String("keysDir").value_or(read.keys_dir);
+        const std::optional<std::string> algorithm = r.String("algorithm");
+        const int64_t any = std::numeric_limits<int64_t>::min();
+        // Ranges are Create()'s, which also checks options built in code.
+        read.token_lifetime_seconds =
+            r.Int("tokenLifetimeSeconds", any).value_or(read.token_lifetime_seconds);
+        read.leeway_seconds = r.Int("leewaySeconds", any).value_or(read.leeway_seconds);
+        r.RejectUnknownKeys();
+        if (algorithm) {
+          auto alg = ParseJwsAlg(*algorithm);
+          if (!alg.ok()) config::Fail("`algorithm`: " + alg.status().message());
+          read.algorithm = *alg;
+        }
+        return read;
+      }));
   return options;
 }
 

@@ -5,7 +5,7 @@
 #include "api_key.h"
 #include "auth_policy.h"
 #include "secure_file.h"
-#include "strict_json.h"
+#include "skiff/config/json_reader.h"
 
 namespace skiff::auth {
 
@@ -53,7 +53,7 @@ StatusOr<ServiceKeys> ServiceKeyFiles::Read(const std::string& service) const {
   SKIFF_RETURN_IF_ERROR(ValidateServiceName(service));
   const std::string path = PathFor(service);
   SKIFF_ASSIGN_OR_RETURN(std::string text, ReadSecretFile(path));
-  auto doc = ParseStrictJsonObject(text);
+  auto doc = config::ParseJsonObject(text, "keys file");
   if (!doc.ok()) return DataLoss(path + ": " + doc.status().message());
   const auto p = doc->find("primaryKey");
   const auto s = doc->find("secondaryKey");

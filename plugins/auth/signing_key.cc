@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base64url.h"
-#include "strict_json.h"
+#include "skiff/config/json_reader.h"
 
 namespace skiff::auth {
 
@@ -139,7 +139,7 @@ std::shared_ptr<const SigningKey> SigningKey::FromHmacSecret(std::string kid, st
 }
 
 StatusOr<std::shared_ptr<const SigningKey>> SigningKey::FromKeyFileJson(std::string_view text) {
-  SKIFF_ASSIGN_OR_RETURN(nlohmann::json doc, ParseStrictJsonObject(text));
+  SKIFF_ASSIGN_OR_RETURN(nlohmann::json doc, config::ParseJsonObject(text, "signing key file"));
   auto str = [&](const char* field) -> const std::string* {
     auto it = doc.find(field);
     return (it != doc.end() && it->is_string()) ? it->get_ptr<const std::string*>() : nullptr;

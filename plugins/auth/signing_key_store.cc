@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "secure_file.h"
-#include "strict_json.h"
+#include "skiff/config/json_reader.h"
 
 namespace skiff::auth {
 
@@ -81,7 +81,7 @@ Status SigningKeyStore::Load() {
   auto retired = ReadSecretFile(options_.dir + "/" + kRetiredFile);
   if (retired.ok()) {
     const std::string path = options_.dir + "/" + kRetiredFile;
-    auto doc = ParseStrictJsonObject(*retired);
+    auto doc = config::ParseJsonObject(*retired, "retired keys");
     if (!doc.ok()) return DataLoss(path + ": " + doc.status().message());
     for (const auto& [kid, until] : doc->items()) {
       if (!until.is_number_integer()) {

@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <string_view>
 
 #include "k8s/render_options.h"
+#include "skiff/config/json_reader.h"
 #include "vm_sizes.h"
 
 namespace skiff::compute_aks {
@@ -13,43 +14,82 @@ namespace {
 
 using nlohmann::json;
 
-const std::set<std::string> kProvisioningKeys = {
-    "configType",         "subscriptionId", "resourceGroup",  "location",       "clusterName",
-    "agentCount",         "vmSize",         "vcpus",          "clusterPurpose", "loadBalancerType",
-    "loadBalancerSubnet", "sslCname",       "sslCertPemFile", "sslKeyPemFile",  "kubernetesVersion",
-    "dnsPrefix",          "wait",           "showOutput",     "kubernetes",     "dryRunOutput",
-    "targetName",         "workspaceDir"};
-const std::set<std::string> kAttachKeys = {
-    "configType", "resourceId", "subscriptionId", "resourceGroup", "clusterName", "clusterPurpose",
-    "showOutput", "kubernetes", "dryRunOutput",   "targetName",    "workspaceDir"};
-const std::set<std::string> kRefreshKeys = {"configType", "wait", "showOutput"};
-
-Status Field(const json& j, const char* key, std::string* out) {
-  if (!j.contains(key) || j[key].is_null()) return OkStatus();
-  if (!j[key].is_string())
-    return InvalidArgument(std::string("aks config: `") + key + "` must be a string");
-  *out = j[key].get<std::string>();
-  return OkStatus();
+// The CLI writes an option it was not given as null: absent.
+const json* Present(config::ObjectReader& r, std::string_view key) {
+  const json* value = r.Get(key);
+  return value == nullptr || value->is_null() ? nullptr : value;
 }
 
-Status Field(const json& j, const char* key, int* out) {
-  if (!j.contains(key) || j[key].is_null()) return OkStatus();
-  if (!j[key].is_number_integer()) {
-    return InvalidArgument(std::string("aks config: `") + key + "` must be an integer");
+void Field(config::ObjectReader& r, const char* key, std::string* out) {
+  if (const json* v = Present(r, key)) *out = config::ReadString(*v, r.PathOf(key));
+}
+
+void Field(config::ObjectReader& r, const char* key, int* out) {
+  if (const json* v = Present(r, key)) {
+    *out = static_cast<int>(config::ReadInt(*v, r.PathOf(key), -1000000, 1000000));
   }
-  const auto v = j[key].get<int64_t>();
-  if (v < -1000000 || v > 1000000)
-    return InvalidArgument(std::string("aks config: `") + key + "` is out of range");
-  *out = static_cast<int>(v);
-  return OkStatus();
 }
 
-Status Field(const json& j, const char* key, bool* out) {
-  if (!j.contains(key) || j[key].is_null()) return OkStatus();
-  if (!j[key].is_boolean())
-    return InvalidArgument(std::string("aks config: `") + key + "` must be true or false");
-  *out = j[key].get<bool>();
-  return OkStatus();
+void Field(config::ObjectReader& r, const char* key, bool* out) {
+  if (const json* v = Present(r, key)) *out = config::ReadBool(*v, r.PathOf(key));
+}
+
+// What ParseAksConfig reads from the JSON before checking it as a whole.
+struct ReadFields {
+  AksConfig out;
+  std::string type = "provisioning";
+  std::string id, sub, rg, name;  // attach
+  json kubernetes;                // k8s::ParseRenderOptions reads it
+};
+
+// Reads the keys of `type`; any other key is refused (with the closest one).
+ReadFields ReadJson(const std::string& config_json) {
+  const json j = config::ParseJsonText(config_json.empty() ? "{}" : config_json);
+  config::ObjectReader r(j, config::kOptionsRoot);
+  ReadFields f;
+  Field(r, "configType", &f.type);
+  if (f.type != "provisioning" && f.type != "attach" && f.type != "refresh") {
+    config::Fail("`configType` '" + f.type + "' must be provisioning, attach or refresh");
+  }
+  AksConfig& out = f.out;
+  out.is_attach = f.type == "attach";
+  out.is_refresh = f.type == "refresh";
+  Field(r, "showOutput", &out.show_output);
+  if (out.is_refresh) {
+    Field(r, "wait", &out.refresh_wait);
+  } else {
+    Field(r, "dryRunOutput", &out.dry_run_output);
+    Field(r, "targetName", &out.target_name);
+    Field(r, "workspaceDir", &out.workspace_dir);
+    if (const json* k = r.Get("kubernetes")) f.kubernetes = *k;
+  }
+  if (out.is_attach) {
+    Field(r, "resourceId", &f.id);
+    Field(r, "subscriptionId", &f.sub);
+    Field(r, "resourceGroup", &f.rg);
+    Field(r, "clusterName", &f.name);
+    Field(r, "clusterPurpose", &out.attach.cluster_purpose);
+  } else if (!out.is_refresh) {
+    AksProvisioningConfig& c = out.provisioning;
+    Field(r, "subscriptionId", &c.subscription_id);
+    Field(r, "resourceGroup", &c.resource_group);
+    Field(r, "location", &c.location);
+    Field(r, "clusterName", &c.cluster_name);
+    Field(r, "agentCount", &c.agent_count);
+    Field(r, "vmSize", &c.vm_size);
+    Field(r, "vcpus", &c.vcpus);
+    Field(r, "clusterPurpose", &c.cluster_purpose);
+    Field(r, "loadBalancerType", &c.load_balancer_type);
+    Field(r, "loadBalancerSubnet", &c.load_balancer_subnet);
+    Field(r, "sslCname", &c.ssl_cname);
+    Field(r, "sslCertPemFile", &c.ssl_cert_pem_file);
+    Field(r, "sslKeyPemFile", &c.ssl_key_pem_file);
+    Field(r, "kubernetesVersion", &c.kubernetes_version);
+    Field(r, "dnsPrefix", &c.dns_prefix);
+    Field(r, "wait", &c.wait);
+  }
+  r.RejectUnknownKeys();  // the keys of this configType only (docs/compute-aks.md)
+  return f;
 }
 
 Status Required(const std::string& value, const char* key, const char* flag) {
@@ -131,51 +171,22 @@ Status ValidateTargetName(const std::string& name) {
 }
 
 StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
-  json j = json::parse(config_json.empty() ? "{}" : config_json, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return InvalidArgument("aks config is not a JSON object");
-  AksConfig out;
-  std::string type = "provisioning";
-  SKIFF_RETURN_IF_ERROR(Field(j, "configType", &type));
-  if (type != "provisioning" && type != "attach" && type != "refresh") {
-    return InvalidArgument("aks config: `configType` '" + type +
-                           "' must be provisioning, attach or refresh");
-  }
-  out.is_attach = type == "attach";
-  out.is_refresh = type == "refresh";
-  const auto& allowed =
-      out.is_attach ? kAttachKeys : (out.is_refresh ? kRefreshKeys : kProvisioningKeys);
-  for (const auto& item : j.items()) {
-    if (!allowed.count(item.key())) {
-      return InvalidArgument("aks config: unknown key `" + item.key() + "` for a " + type +
-                             " configuration (see docs/compute-aks.md)");
-    }
-  }
-  SKIFF_RETURN_IF_ERROR(Field(j, "showOutput", &out.show_output));
-  if (out.is_refresh) {
-    SKIFF_RETURN_IF_ERROR(Field(j, "wait", &out.refresh_wait));
-    return out;
-  }
-  SKIFF_RETURN_IF_ERROR(Field(j, "dryRunOutput", &out.dry_run_output));
-  SKIFF_RETURN_IF_ERROR(Field(j, "targetName", &out.target_name));
-  SKIFF_RETURN_IF_ERROR(Field(j, "workspaceDir", &out.workspace_dir));
-  SKIFF_ASSIGN_OR_RETURN(
-      out.kubernetes, k8s::ParseRenderOptions(j.contains("kubernetes") ? j["kubernetes"] : json()));
+  SKIFF_ASSIGN_OR_RETURN(ReadFields f,
+                         config::ReadConfig("aks config", [&] { return ReadJson(config_json); }));
+  AksConfig& out = f.out;
+  if (out.is_refresh) return out;
+  SKIFF_ASSIGN_OR_RETURN(out.kubernetes, k8s::ParseRenderOptions(f.kubernetes));
   if (out.is_attach) {
-    std::string id, sub, rg, name;
-    SKIFF_RETURN_IF_ERROR(Field(j, "resourceId", &id));
-    SKIFF_RETURN_IF_ERROR(Field(j, "subscriptionId", &sub));
-    SKIFF_RETURN_IF_ERROR(Field(j, "resourceGroup", &rg));
-    SKIFF_RETURN_IF_ERROR(Field(j, "clusterName", &name));
-    SKIFF_RETURN_IF_ERROR(Field(j, "clusterPurpose", &out.attach.cluster_purpose));
     SKIFF_RETURN_IF_ERROR(CheckPurpose(out.attach.cluster_purpose));
+    std::string id = f.id;
     if (id.empty()) {
-      if (sub.empty() || rg.empty() || name.empty()) {
+      if (f.sub.empty() || f.rg.empty() || f.name.empty()) {
         return InvalidArgument(
             "aks attach config: give `resourceId` (-i), or `subscriptionId`, `resourceGroup` "
             "and `clusterName` (--subscription, --resource-group, --cluster-name)");
       }
-      id = ClusterRef{sub, rg, name}.Id();
-    } else if (!rg.empty() || !name.empty()) {
+      id = ClusterRef{f.sub, f.rg, f.name}.Id();
+    } else if (!f.rg.empty() || !f.name.empty()) {
       return InvalidArgument(
           "aks attach config: give `resourceId` or `resourceGroup` + "
           "`clusterName`, not both");
@@ -183,24 +194,7 @@ StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
     SKIFF_ASSIGN_OR_RETURN(out.attach.cluster, ParseClusterId(id));
     return out;
   }
-  AksProvisioningConfig& c = out.provisioning;
-  SKIFF_RETURN_IF_ERROR(Field(j, "subscriptionId", &c.subscription_id));
-  SKIFF_RETURN_IF_ERROR(Field(j, "resourceGroup", &c.resource_group));
-  SKIFF_RETURN_IF_ERROR(Field(j, "location", &c.location));
-  SKIFF_RETURN_IF_ERROR(Field(j, "clusterName", &c.cluster_name));
-  SKIFF_RETURN_IF_ERROR(Field(j, "agentCount", &c.agent_count));
-  SKIFF_RETURN_IF_ERROR(Field(j, "vmSize", &c.vm_size));
-  SKIFF_RETURN_IF_ERROR(Field(j, "vcpus", &c.vcpus));
-  SKIFF_RETURN_IF_ERROR(Field(j, "clusterPurpose", &c.cluster_purpose));
-  SKIFF_RETURN_IF_ERROR(Field(j, "loadBalancerType", &c.load_balancer_type));
-  SKIFF_RETURN_IF_ERROR(Field(j, "loadBalancerSubnet", &c.load_balancer_subnet));
-  SKIFF_RETURN_IF_ERROR(Field(j, "sslCname", &c.ssl_cname));
-  SKIFF_RETURN_IF_ERROR(Field(j, "sslCertPemFile", &c.ssl_cert_pem_file));
-  SKIFF_RETURN_IF_ERROR(Field(j, "sslKeyPemFile", &c.ssl_key_pem_file));
-  SKIFF_RETURN_IF_ERROR(Field(j, "kubernetesVersion", &c.kubernetes_version));
-  SKIFF_RETURN_IF_ERROR(Field(j, "dnsPrefix", &c.dns_prefix));
-  SKIFF_RETURN_IF_ERROR(Field(j, "wait", &c.wait));
-  SKIFF_RETURN_IF_ERROR(ValidateProvisioning(c, &out.warnings));
+  SKIFF_RETURN_IF_ERROR(ValidateProvisioning(out.provisioning, &out.warnings));
   return out;
 }
 

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -44,12 +43,9 @@ std::optional<int> ReadPort(const ServiceDir& dir) {
 
 // The port of the server.json in place, if it pins one.
 std::optional<int> ConfiguredPort(const ServiceDir& dir) {
-  auto text = ReadFile(dir.server_json());
-  if (!text.ok()) return std::nullopt;
-  auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (!j.is_object() || !j.contains("port") || !j["port"].is_number_integer()) return std::nullopt;
-  const int port = j["port"].get<int>();
-  return port > 0 ? std::optional<int>(port) : std::nullopt;
+  auto config = config::ReadServerConfigFile(dir.server_json());
+  if (!config.ok() || config->port <= 0) return std::nullopt;
+  return config->port;
 }
 
 // The server's own explanation of its last failure, if the log has one.
@@ -240,23 +236,21 @@ Status LocalComputeTarget::Relaunch(const std::string& service, const ServiceDir
     return FailedPrecondition("service '" + service + "' has no " + dir.server_json() +
                               "; deploy it again (model deploy --overwrite)");
   }
-  nlohmann::json config = nlohmann::json::parse(*text, nullptr, false);
-  if (!config.is_object()) {
-    return DataLoss(dir.server_json() + " is not a JSON object; deploy service '" + service +
+  auto config = config::ParseServerConfig(*text);
+  if (!config.ok()) {
+    return DataLoss(dir.server_json() + " is not a valid server config (" +
+                    config.status().message() + "); deploy service '" + service +
                     "' again (model deploy --overwrite)");
   }
   // Keep the scoring URI: the port the last server had, once it is free
   // again; else what the deployment config asks for (0: any).
   std::optional<int> port = ReadPort(dir);
   if (!port) port = ConfiguredPort(dir);
-  const std::string address = config.contains("address") && config["address"].is_string()
-                                  ? config["address"].get<std::string>()
-                                  : "127.0.0.1";
-  int pinned = RequestedPort(*text).value_or(0);
-  if (port && WaitUntilPortIsFree(address, *port, kPortFreeWait)) pinned = *port;
-  if (!config.contains("port") || config["port"] != pinned) {
-    config["port"] = pinned;
-    SKIFF_RETURN_IF_ERROR(WriteFileAtomically(dir.server_json(), config.dump(2) + "\n", 0600));
+  int pinned = config->deployment.port.value_or(0);
+  if (port && WaitUntilPortIsFree(config->address, *port, kPortFreeWait)) pinned = *port;
+  if (config->port != pinned) {
+    SKIFF_RETURN_IF_ERROR(
+        WriteFileAtomically(dir.server_json(), WithPort(std::move(config).value(), pinned), 0600));
   }
   // A damaged history must not keep the service down: start counting again.
   auto read = ReadRestartHistory(dir.restart_history());

@@ -4,27 +4,25 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "file_util.h"
+#include "skiff/config/json_reader.h"
 
 namespace skiff::compute_local {
 namespace {
 
 using nlohmann::json;
 
-Status ReadString(const json& j, const char* key, bool required, std::string* out) {
-  if (!j.contains(key)) {
-    if (!required) return OkStatus();
-    return InvalidArgument(
-        std::string("compute local options: `") + key + "` is required (the path to " +
-        (std::string(key) == "serverBinary" ? "skiff-server" : "skiff-supervisor") +
-        ", usually <install>/bin)");
+// A misspelt key is reported as such before the key it was meant to be is
+// missed.
+std::string Required(const std::optional<std::string>& value, const char* key,
+                     const char* program) {
+  if (!value) {
+    config::Fail(std::string("`") + key + "` is required (the path to " + program +
+                 ", usually <install>/bin)");
   }
-  if (!j[key].is_string()) {
-    return InvalidArgument(std::string("compute local options: `") + key + "` must be a string");
-  }
-  *out = j[key].get<std::string>();
-  return OkStatus();
+  return *value;
 }
 
 Status CheckExecutable(const char* field, const std::string& path) {
@@ -43,23 +41,20 @@ Status CheckExecutable(const char* field, const std::string& path) {
 }  // namespace
 
 StatusOr<LocalComputeOptions> ParseOptions(const std::string& options_json) {
-  json j = json::parse(options_json.empty() ? "{}" : options_json, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return InvalidArgument("compute local options are not a JSON object");
-  }
-  for (const auto& item : j.items()) {
-    if (item.key() != "serverBinary" && item.key() != "supervisorBinary" &&
-        item.key() != "pluginPath" && item.key() != "workspaceDir") {
-      return InvalidArgument(
-          "compute local options: unknown key `" + item.key() +
-          "` (expected serverBinary, supervisorBinary, pluginPath, workspaceDir)");
-    }
-  }
-  LocalComputeOptions o;
-  SKIFF_RETURN_IF_ERROR(ReadString(j, "serverBinary", true, &o.server_binary));
-  SKIFF_RETURN_IF_ERROR(ReadString(j, "supervisorBinary", true, &o.supervisor_binary));
-  SKIFF_RETURN_IF_ERROR(ReadString(j, "pluginPath", false, &o.plugin_path));
-  SKIFF_RETURN_IF_ERROR(ReadString(j, "workspaceDir", false, &o.workspace_dir));
+  SKIFF_ASSIGN_OR_RETURN(
+      LocalComputeOptions o, config::ReadConfig("compute local options", [&] {
+        const json j = config::ParseJsonText(options_json.empty() ? "{}" : options_json);
+        config::ObjectReader r(j, config::kOptionsRoot);
+        const auto server = r.String("serverBinary");
+        const auto supervisor = r.String("supervisorBinary");
+        LocalComputeOptions read;
+        read.plugin_path = r.String("pluginPath").value_or("");
+        read.workspace_dir = r.String("workspaceDir").value_or("");
+        r.RejectUnknownKeys();
+        read.server_binary = Required(server, "serverBinary", "skiff-server");
+        read.supervisor_binary = Required(supervisor, "supervisorBinary", "skiff-supervisor");
+        return read;
+      }));
   // The supervisor and its server run from /, so relative paths would not
   // mean there what they meant to the caller.
   o.server_binary = AbsolutePath(o.server_binary);

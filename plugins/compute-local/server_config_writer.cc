@@ -1,19 +1,16 @@
 #include "server_config_writer.h"
 
-#include <nlohmann/json.hpp>
-
 namespace skiff::compute_local {
 
-using nlohmann::json;
-
 std::optional<int> RequestedPort(const std::string& server_config_json) {
-  json j = json::parse(server_config_json, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  auto it = j.find("deploymentConfig");
-  if (it == j.end() || !it->is_object()) return std::nullopt;
-  auto port = it->find("port");
-  if (port == it->end() || !port->is_number_integer()) return std::nullopt;
-  return port->get<int>();
+  auto config = config::ParseServerConfig(server_config_json);
+  if (!config.ok() || !config->deployment.port) return std::nullopt;
+  return *config->deployment.port;
+}
+
+std::string WithPort(config::ServerConfig config, int port) {
+  config.port = port;
+  return config::ToJson(config).dump(2) + "\n";
 }
 
 StatusOr<std::string> MakeServerConfig(const std::string& service,
@@ -24,21 +21,17 @@ StatusOr<std::string> MakeServerConfig(const std::string& service,
                            "': ServiceSpec.server_config_json is empty; the local target needs "
                            "the complete skiff-server configuration (docs/server-config.md)");
   }
-  json j = json::parse(server_config_json, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return InvalidArgument("service '" + service +
-                           "': ServiceSpec.server_config_json is not a JSON object");
+  auto parsed = config::ParseServerConfig(server_config_json);
+  if (!parsed.ok()) {
+    return parsed.status().WithContext("service '" + service + "': ServiceSpec.server_config_json");
   }
-  j["portFile"] = dir.port_file();
-  j["statusFile"] = dir.status_file();
-  j["requestLog"] = dir.request_log();
-  j["dataCollectionDir"] = dir.data_dir();
-  if (pinned_port) {
-    j["port"] = *pinned_port;
-  } else {
-    j["port"] = RequestedPort(server_config_json).value_or(0);
-  }
-  return j.dump(2) + "\n";
+  config::ServerConfig config = std::move(parsed).value();
+  config.port_file = dir.port_file();
+  config.status_file = dir.status_file();
+  config.request_log = dir.request_log();
+  config.data_collection_dir = dir.data_dir();
+  return WithPort(std::move(config),
+                  pinned_port ? *pinned_port : config.deployment.port.value_or(0));
 }
 
 }  // namespace skiff::compute_local

@@ -1,24 +1,29 @@
 // Turns a ServiceSpec's server_config_json into the server.json the local
 // target runs: the service directory's paths and the port are overridden.
+// The schema is skiff/config/server_config.h's; this file only sets fields.
 #pragma once
 
 #include <optional>
 #include <string>
 
 #include "service_dir.h"
+#include "skiff/config/server_config.h"
 #include "skiff/status.h"
 
 namespace skiff::compute_local {
 
-// Sets "portFile", "requestLog", "dataCollectionDir" to the service
-// directory's, and "port" to `pinned_port` if given, else to
-// deploymentConfig.port if present, else 0 (a free port).
-// kInvalidArgument if `server_config_json` is empty or not a JSON object.
+// Sets portFile, requestLog, dataCollectionDir to the service directory's,
+// and the port to `pinned_port` if given, else to deploymentConfig.port if
+// present, else 0 (a free port). kInvalidArgument if `server_config_json` is
+// empty or not a valid server config (the message names the field).
 StatusOr<std::string> MakeServerConfig(const std::string& service,
                                        const std::string& server_config_json, const ServiceDir& dir,
                                        std::optional<int> pinned_port);
 
 // deploymentConfig.port of a server config, if it sets one.
 std::optional<int> RequestedPort(const std::string& server_config_json);
+
+// The server.json in place with its port set to `port`, as text to write.
+std::string WithPort(config::ServerConfig config, int port);
 
 }  // namespace skiff::compute_local

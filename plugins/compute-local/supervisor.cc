@@ -1,5 +1,6 @@
 #include "supervisor.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -7,16 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <nlohmann/json.hpp>
 
 #include "file_util.h"
+#include "skiff/config/server_config.h"
 
 namespace skiff::compute_local {
 namespace {
@@ -84,28 +83,16 @@ void Supervisor::WriteState() {
 }
 
 std::chrono::milliseconds Supervisor::DrainGrace() const {
-  std::chrono::milliseconds grace(30000);  // skiff-server's default drainGraceMs
-  auto text = ReadFile(dir_.server_json());
-  if (text.ok()) {
-    auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_object() && j.contains("drainGraceMs") && j["drainGraceMs"].is_number_integer()) {
-      grace = std::chrono::milliseconds(j["drainGraceMs"].get<int64_t>());
-    }
-  }
-  return grace;
+  auto config = config::ReadServerConfigFile(dir_.server_json());
+  // Unreadable: skiff-server's default; the server itself reports why.
+  return config.ok() ? config->drain_grace : config::ServerConfig().drain_grace;
 }
 
 void Supervisor::HoldListenSocket() {
-  std::string address = "127.0.0.1";  // skiff-server's defaults
-  int port = 0;
-  auto text = ReadFile(dir_.server_json());
-  if (text.ok()) {
-    auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_object()) {
-      if (j.contains("address") && j["address"].is_string()) address = j["address"];
-      if (j.contains("port") && j["port"].is_number_integer()) port = j["port"];
-    }
-  }
+  auto config = config::ReadServerConfigFile(dir_.server_json());
+  if (!config.ok()) config = config::ServerConfig();  // skiff-server's defaults
+  const std::string address = config->address;
+  const int port = config->port;
   if (listen_.Serves(address, port)) return;
   if (listen_.is_open()) {
     SupervisorLog("the configuration moved the service from " + listen_.address() + ":" +

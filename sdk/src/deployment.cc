@@ -16,6 +16,7 @@
 
 #include "skiff/config/deployment_config.h"
 #include "skiff/config/inference_config.h"
+#include "skiff/config/server_config.h"
 #include "skiff/sdk/plugins.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/private_path.h"
@@ -307,41 +308,50 @@ StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& s
   spec.name = service;
   spec.workspace_dir = ws.dir();
   spec.deployment_config_json = config::ToJson(dc).dump();
-  json server = {{"service", service},
-                 {"generation", generation},
-                 {"deploymentConfig", config::ToJson(dc)},
-                 {"versions", json::array()}};
+  config::ServerConfig server;
+  server.service = service;
+  server.generation = generation;
+  server.deployment = dc;
   std::string keys_dir =
       signing_keys_dir.empty() ? CurrentSigningKeys(ws, service) : signing_keys_dir;
   if (keys_dir.empty()) keys_dir = ServiceKeysRoot(ws, service) + "/(created on deploy)";
-  json auth = {{"plugin", "default"}, {"options", json::parse(AuthOptionsJson(ws, keys_dir))}};
+  server.auth_options = json::parse(AuthOptionsJson(ws, keys_dir));
   if (dc.auth_enabled && !dc.token_auth_enabled && key_digests) {
-    auth["keySha256"] = *key_digests;
+    server.key_sha256 = *key_digests;
   } else if (dc.auth_enabled && !dc.token_auth_enabled) {
     SKIFF_ASSIGN_OR_RETURN(auto keys, ReadKeys(ws, service));
-    auth["keySha256"] = {Sha256Hex(keys.first), Sha256Hex(keys.second)};
+    server.key_sha256 = {Sha256Hex(keys.first), Sha256Hex(keys.second)};
   }
-  for (const VersionInput& v : versions) {
+  for (size_t i = 0; i < versions.size(); ++i) {
+    const VersionInput& v = versions[i];
     SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
                            config::ParseInferenceConfig(v.inference_config_json));
-    auth["plugin"] = ic.auth;
+    // One server, one authenticator: versions that name different auth
+    // plugins cannot share an endpoint (the last one used to win silently).
+    if (i == 0) {
+      server.auth_plugin = ic.auth;
+    } else if (ic.auth != server.auth_plugin) {
+      return InvalidArgument("version '" + v.spec.name + "' names auth plugin '" + ic.auth +
+                             "' but version '" + versions[0].spec.name + "' names '" +
+                             server.auth_plugin +
+                             "'; an endpoint has one authenticator: give every version's "
+                             "inference config the same `auth`");
+    }
     SKIFF_ASSIGN_OR_RETURN(store::ModelRecord model,
                            ws.store().GetModel(v.model.name, v.model.version));
     // A tampered artifact is caught here, before anything runs it.
     SKIFF_RETURN_IF_ERROR(ws.store().VerifyArtifact(model).WithContext("model " + model.id()));
     SKIFF_ASSIGN_OR_RETURN(std::string path, ws.store().ResolveArtifactPath(model));
-    server["versions"].push_back({{"name", v.spec.name},
-                                  {"trafficPercentile", v.spec.traffic_percentile},
-                                  {"isDefault", v.spec.is_default},
-                                  {"isControl", v.spec.type == VersionType::kControl},
-                                  {"artifactPath", path},
-                                  {"sha256", model.sha256},
-                                  {"inferenceConfig", config::ToJson(ic)}});
+    config::ServerVersionConfig version;
+    version.spec = v.spec;
+    version.artifact_path = path;
+    version.sha256 = model.sha256;
+    version.inference = ic;
+    server.versions.push_back(std::move(version));
     spec.models.push_back({model.name, model.version, path, model.sha256});
     if (spec.inference_config_json.empty()) spec.inference_config_json = config::ToJson(ic).dump();
   }
-  server["auth"] = auth;
-  spec.server_config_json = server.dump();
+  spec.server_config_json = config::ToJson(server).dump();
   return spec;
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "cli_harness.h"
@@ -220,6 +221,23 @@ TEST_F(Workflow, EndpointWithTwoVersionsSplitsTraffic) {
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(c.Post(u.path, kScore, Bearer(key)).header("azureml-model-deployment"), "blue");
   }
+}
+
+// Issue 17 item 1: the SDK assigned the server's one auth plugin inside its
+// loop over versions, so the last version's `auth` silently won.
+TEST_F(Workflow, VersionsNamingDifferentAuthPluginsAreRefused) {
+  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", model_}).rc, 0);
+  Result created = Skiff({"endpoint", "create", "-n", "ep2", "-ct", "local", "--version-name",
+                          "blue", "-m", "mlp:1", "-ic", ic_, "-dc", WriteDc(json::object())});
+  ASSERT_EQ(created.rc, 0) << created.err;
+  std::ifstream in(ic_);
+  json other = json::parse(in);
+  other["auth"] = "other";
+  const std::string other_ic = Path("other-ic.json");
+  skiff::testing::Spit(other_ic, other.dump());
+  ExpectOneLineError(Skiff({"endpoint", "create-version", "-n", "ep2", "--version-name", "green",
+                            "-m", "mlp:1", "-ic", other_ic, "--traffic-percentile", "10"}),
+                     "an endpoint has one authenticator");
 }
 
 // Issue 16 item 12: SIGKILL of a service's skiff-supervisor used to leave

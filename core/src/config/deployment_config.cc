@@ -6,15 +6,11 @@
 
 #include "config_file.h"
 #include "json_path.h"
-#include "json_reader.h"
+#include "skiff/config/json_reader.h"
 
 namespace skiff::config {
 namespace {
 
-using internal::Fail;
-using internal::NumberText;
-using internal::ObjectReader;
-using internal::RequirePositive;
 using nlohmann::json;
 
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
@@ -63,7 +59,7 @@ std::map<std::string, std::string> ReadStringMap(ObjectReader& parent, std::stri
   if (value == nullptr) return result;
   ObjectReader object(*value, parent.PathOf(key));  // Checks that it is an object.
   for (const auto& item : value->items()) {
-    result[item.key()] = internal::ReadString(item.value(), object.PathOf(item.key()));
+    result[item.key()] = ReadString(item.value(), object.PathOf(item.key()));
   }
   return result;
 }
@@ -197,7 +193,7 @@ DeploymentConfig FromJson(const json& document) {
 StatusOr<DeploymentConfig> ParseDocument(const json& document, const std::string& context) {
   try {
     return FromJson(document);
-  } catch (const internal::ConfigError& e) {
+  } catch (const ConfigError& e) {
     return InvalidArgument(context + ": " + e.what());
   } catch (const json::exception& e) {
     // Should not happen (the readers check types first); still never let an
@@ -209,8 +205,8 @@ StatusOr<DeploymentConfig> ParseDocument(const json& document, const std::string
 StatusOr<DeploymentConfig> ParseText(std::string_view text, const std::string& context) {
   json document;
   try {
-    document = internal::ParseJsonText(text);
-  } catch (const internal::ConfigError& e) {
+    document = ParseJsonText(text);
+  } catch (const ConfigError& e) {
     return InvalidArgument(context + ": " + e.what());
   }
   return ParseDocument(document, context);
@@ -294,8 +290,8 @@ StatusOr<DeploymentConfig> ApplyDeploymentUpdate(const DeploymentConfig& current
   const std::string context = "deployment update";
   json patch;
   try {
-    patch = internal::ParseJsonText(json_text);
-  } catch (const internal::ConfigError& e) {
+    patch = ParseJsonText(json_text);
+  } catch (const ConfigError& e) {
     return InvalidArgument(context + ": " + e.what());
   }
   if (!patch.is_object()) {

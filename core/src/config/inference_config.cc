@@ -7,13 +7,11 @@
 
 #include "config_file.h"
 #include "json_path.h"
-#include "json_reader.h"
+#include "skiff/config/json_reader.h"
 
 namespace skiff::config {
 namespace {
 
-using internal::Fail;
-using internal::ObjectReader;
 using nlohmann::json;
 
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
@@ -91,11 +89,11 @@ TensorSpec ReadTensor(const json& value, const std::string& path) {
 
   const char* form = R"(; each tensor is {"name": "input", "datatype": "FP32", "shape": [-1, 4]})";
   if (name == nullptr) Fail("`" + t.PathOf("name") + "` is required" + form);
-  spec.name = internal::ReadString(*name, t.PathOf("name"));
+  spec.name = ReadString(*name, t.PathOf("name"));
   if (spec.name.empty()) Fail("`" + t.PathOf("name") + "` must not be empty" + form);
 
   if (datatype == nullptr) Fail("`" + t.PathOf("datatype") + "` is required" + form);
-  const std::string type_name = internal::ReadString(*datatype, t.PathOf("datatype"));
+  const std::string type_name = ReadString(*datatype, t.PathOf("datatype"));
   const std::optional<DataType> type = ParseDataType(type_name);
   if (!type) {
     Fail("`" + t.PathOf("datatype") + "` \"" + type_name + "\" is not a datatype; use one of " +
@@ -110,8 +108,7 @@ TensorSpec ReadTensor(const json& value, const std::string& path) {
   }
   for (size_t i = 0; i < shape->size(); ++i) {
     const std::string dim_path = internal::IndexPath(shape_path, i);
-    const int64_t dim =
-        internal::ReadInt((*shape)[i], dim_path, std::numeric_limits<int64_t>::min());
+    const int64_t dim = ReadInt((*shape)[i], dim_path, std::numeric_limits<int64_t>::min());
     if (dim == 0 || dim < -1) {
       Fail("`" + dim_path + "` must be -1 (dynamic) or at least 1, got " + std::to_string(dim));
     }
@@ -203,8 +200,8 @@ InferenceConfig FromJson(const json& document) {
 
 StatusOr<InferenceConfig> ParseText(std::string_view text, const std::string& context) {
   try {
-    return FromJson(internal::ParseJsonText(text));
-  } catch (const internal::ConfigError& e) {
+    return FromJson(ParseJsonText(text));
+  } catch (const ConfigError& e) {
     return InvalidArgument(context + ": " + e.what());
   } catch (const json::exception& e) {
     return InvalidArgument(context + ": " + e.what());

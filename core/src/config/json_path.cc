@@ -19,7 +19,9 @@ bool IsIdentifier(std::string_view key) {
 std::string MemberPath(std::string_view parent, std::string_view key) {
   std::string path(parent);
   if (IsIdentifier(key)) {
-    path += '.';
+    // An options object read from "" (a plugin's create() options) names
+    // its members bare: `agentCount`, not `.agentCount`.
+    if (!path.empty()) path += '.';
     path += key;
   } else {
     // dump() escapes quotes and control characters, so the path stays one line.

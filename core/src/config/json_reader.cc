@@ -1,14 +1,18 @@
-#include "json_reader.h"
+#include "skiff/config/json_reader.h"
 
 #include <cmath>
+#include <set>
 #include <utility>
 
 #include "did_you_mean.h"
 #include "json_path.h"
 
-namespace skiff::config::internal {
+namespace skiff::config {
 namespace {
 
+using internal::ClosestMatch;
+using internal::JsonTypeName;
+using internal::MemberPath;
 using nlohmann::json;
 
 [[noreturn]] void FailType(const json& value, const std::string& path, const char* expected) {
@@ -50,7 +54,8 @@ void Fail(const std::string& message) { throw ConfigError(message); }
 json ParseJsonText(std::string_view text) {
   // One set of seen keys per open object, to refuse duplicates (nlohmann
   // would silently keep the last one, hiding a typo or a merge mistake).
-  std::vector<std::vector<std::string>> open_objects;
+  // A set, not a list: token headers and payloads reach this unauthenticated.
+  std::vector<std::set<std::string>> open_objects;
   json::parser_callback_t reject_duplicates =
       [&open_objects](int /*depth*/, json::parse_event_t event, json& parsed) {
         switch (event) {
@@ -62,15 +67,11 @@ json ParseJsonText(std::string_view text) {
             break;
           case json::parse_event_t::key: {
             const std::string& key = parsed.get_ref<const std::string&>();
-            auto& seen = open_objects.back();
-            for (const std::string& s : seen) {
-              if (s == key) {
-                Fail("duplicate key \"" + key +
-                     "\" in one JSON object; give each key once (the parser would otherwise "
-                     "silently keep only the last value)");
-              }
+            if (!open_objects.back().insert(key).second) {
+              Fail("duplicate key \"" + key +
+                   "\" in one JSON object; give each key once (the parser would otherwise "
+                   "silently keep only the last value)");
             }
-            seen.push_back(key);
             break;
           }
           default:
@@ -187,7 +188,7 @@ std::optional<ObjectReader> ObjectReader::Object(std::string_view key) {
   return ObjectReader(*v, PathOf(key));
 }
 
-void ObjectReader::RejectUnknownKeys() const {
+void ObjectReader::RejectUnknownKeys(std::string_view what) const {
   for (const auto& item : object_->items()) {
     bool known = false;
     for (const std::string& k : known_) {
@@ -197,7 +198,8 @@ void ObjectReader::RejectUnknownKeys() const {
       }
     }
     if (known) continue;
-    std::string message = "unknown key `" + PathOf(item.key()) + "`";
+    std::string message = what.empty() ? "unknown key `" + PathOf(item.key()) + "`"
+                                       : "`" + PathOf(item.key()) + "` is not " + std::string(what);
     if (auto suggestion = ClosestMatch(item.key(), known_)) {
       message += "; did you mean `" + *suggestion + "`?";
     } else {
@@ -216,4 +218,12 @@ double RequirePositive(double value, const std::string& path) {
 
 std::string NumberText(double value) { return json(value).dump(); }
 
-}  // namespace skiff::config::internal
+StatusOr<json> ParseJsonObject(std::string_view text, const std::string& context) {
+  return ReadConfig(context, [&] {
+    json value = ParseJsonText(text);
+    if (!value.is_object()) FailType(value, "$", "an object");
+    return value;
+  });
+}
+
+}  // namespace skiff::config

@@ -25,9 +25,9 @@
 #include <string>
 #include <thread>
 
+#include "skiff/config/server_config.h"
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/http_server.h"
-#include "skiff/dataplane/server_config.h"
 #include "skiff/plugin_host/plugin_host.h"
 #include "skiff/server_status.h"
 
@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto config = skiff::dataplane::ReadServerConfigFile(config_path);
+  auto config = skiff::config::ReadServerConfigFile(config_path);
   if (!config.ok()) {
     std::cerr << "skiff-server: error: " << config.status().message() << "\n";
     return 2;
@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      auto next = skiff::dataplane::ReadServerConfigFile(config_path);
+      auto next = skiff::config::ReadServerConfigFile(config_path);
       skiff::Status s = next.ok() ? plane.Apply(*next) : next.status();
       Log(s.ok() ? "configuration reloaded"
                  : "reload refused, still serving the previous "

@@ -21,8 +21,8 @@ json ServerSecret(const ServicePlan& plan,
                   const std::map<std::string, std::string>& signing_key_files) {
   json data = json::object();
   for (const VersionPlan& v : plan.versions)
-    data[ServerConfigKey(v)] = v.server_config.dump(2) + "\n";
-  data[RouterConfigKey()] = plan.router_server_config.dump(2) + "\n";
+    data[ServerConfigKey(v)] = config::ToJson(v.server_config).dump(2) + "\n";
+  data[RouterConfigKey()] = config::ToJson(plan.router_server_config).dump(2) + "\n";
   for (const auto& [file, contents] : signing_key_files) {
     data[std::string(kSigningKeyPrefix) + file] = contents;
   }

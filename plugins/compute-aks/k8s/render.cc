@@ -54,7 +54,7 @@ StatusOr<std::vector<nlohmann::json>> RenderService(const RenderInput& input) {
   out.push_back(VersionNetworkPolicy(plan));
   for (const VersionPlan& v : plan.versions) {
     // Version pods run without auth (the router authenticates): no keys.
-    const std::string config_sha = Sha256Hex(v.server_config.dump());
+    const std::string config_sha = Sha256Hex(config::ToJson(v.server_config).dump());
     out.push_back(VersionDeployment(plan, v, input.options, {}, config_sha));
     out.push_back(VersionService(plan, v));
     if (auto hpa = VersionAutoscaler(plan, v)) out.push_back(std::move(*hpa));

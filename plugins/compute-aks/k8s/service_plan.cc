@@ -8,8 +8,6 @@
 namespace skiff::compute_aks::k8s {
 namespace {
 
-using nlohmann::json;
-
 // "<anything>/artifacts/(sha256|materialized)/<rest>" -> kModelsDir/<kind>/<rest>.
 StatusOr<std::string> InContainerArtifactPath(const std::string& path, const std::string& version) {
   for (const char* kind : {"/artifacts/sha256/", "/artifacts/materialized/"}) {
@@ -56,42 +54,58 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
     plan.auth_mode = "none";
   }
 
-  json server = json::parse(spec.server_config_json, nullptr, false);
-  if (server.is_discarded() || !server.is_object()) {
-    return InvalidArgument("server config of '" + spec.name + "' is not a JSON object");
+  auto parsed = config::ParseServerConfig(spec.server_config_json);
+  if (!parsed.ok()) return parsed.status().WithContext("service '" + spec.name + "'");
+  const config::ServerConfig& server = *parsed;
+  if (server.versions.empty()) {
+    return InvalidArgument("server config of '" + spec.name + "' has no versions");
   }
-  if (!server.contains("versions") || !server["versions"].is_array() ||
-      server["versions"].empty()) {
-    return InvalidArgument("server config of '" + spec.name + "' has no `versions`");
-  }
-  json auth = server.value("auth", json::object());
   if (plan.auth_mode == "key") {
-    if (!auth.contains("keySha256") || !auth["keySha256"].is_array() || auth["keySha256"].empty()) {
+    if (server.key_sha256.empty()) {
       return InvalidArgument("server config of '" + spec.name +
-                             "': key auth is on but `auth.keySha256` is empty; regenerate the "
+                             "': key auth is on but it holds no key digests; regenerate the "
                              "service's keys");
     }
-    for (const json& d : auth["keySha256"]) plan.key_sha256.push_back(d.get<std::string>());
+    plan.key_sha256 = server.key_sha256;
   }
-  json options = auth.value("options", json::object());
-  options["keysDir"] = kSigningKeysDir;
-  json pod_auth = {{"plugin", auth.value("plugin", "default")}, {"options", options}};
-  if (plan.auth_mode == "key") pod_auth["keySha256"] = plan.key_sha256;
+  plan.drain_grace_ms = server.drain_grace.count();
 
   // Raw keys never leave the workstation: the pods only get digests.
-  json dc = config::ToJson(plan.deployment);
-  dc.erase("keys");
+  config::DeploymentConfig dc = plan.deployment;
+  dc.keys = {};
+  // What every pod shares with the service's config: limits, timeouts,
+  // drain grace, routing seed; each pod listens on all addresses in its
+  // container and keeps nothing of the workstation's paths.
+  config::ServerConfig base = server;
+  base.address = "0.0.0.0";
+  base.port_file.clear();
+  base.versions.clear();
+  base.request_log = server.request_log.empty() ? "" : std::string(kDataDir) + "/requests.jsonl";
+  base.data_collection_dir.clear();
+
   // Version pods serve only the router (in-cluster, NetworkPolicy): no auth.
-  json version_dc = dc;
-  version_dc["authEnabled"] = false;
-  version_dc["tokenAuthEnabled"] = false;
-  json router_versions = json::array();
-  plan.drain_grace_ms = server.value("drainGraceMs", int64_t{30000});
+  config::ServerConfig version_base = base;
+  version_base.port = kServerPort;
+  version_base.deployment = dc;
+  version_base.deployment.auth_enabled = false;
+  version_base.deployment.token_auth_enabled = false;
+  version_base.auth_plugin = config::ServerConfig().auth_plugin;
+  version_base.auth_options = nlohmann::json::object();
+  version_base.key_sha256.clear();
+  if (!server.data_collection_dir.empty()) {
+    version_base.data_collection_dir = std::string(kDataDir) + "/collected";
+  }
+
+  config::ServerConfig router = base;
+  router.port = kRouterPort;
+  router.deployment = dc;
+  router.auth_options["keysDir"] = kSigningKeysDir;  // the auth plugin's option
+  router.key_sha256 = plan.auth_mode == "key" ? plan.key_sha256 : std::vector<std::string>{};
 
   std::set<std::string> k8s_names;
-  for (const json& v : server["versions"]) {
+  for (const config::ServerVersionConfig& v : server.versions) {
     VersionPlan vp;
-    vp.name = v.value("name", "");
+    vp.name = v.spec.name;
     SKIFF_RETURN_IF_ERROR(CheckVersionName(vp.name));
     vp.k8s_name = ToLabelish(vp.name);
     // A plain service's one version carries the service's name; "<s>-<s>"
@@ -104,63 +118,32 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
     }
     SKIFF_ASSIGN_OR_RETURN(vp.object_name, ObjectName(plan.name_base, vp.k8s_name,
                                                       "object name for version '" + vp.name + "'"));
-    vp.traffic_percentile = v.value("trafficPercentile", 0);
-    vp.is_default = v.value("isDefault", false);
-    vp.is_control = v.value("isControl", false);
-    SKIFF_ASSIGN_OR_RETURN(vp.inference, config::ParseInferenceConfig(
-                                             v.value("inferenceConfig", json::object()).dump()));
-    SKIFF_ASSIGN_OR_RETURN(std::string artifact,
-                           InContainerArtifactPath(v.value("artifactPath", ""), vp.name));
-    json pod = {{"service", spec.name},
-                {"generation", server.value("generation", int64_t{0})},
-                {"address", "0.0.0.0"},
-                {"port", kServerPort},
-                {"ioThreads", server.value("ioThreads", 2)},
-                {"deploymentConfig", version_dc},
-                {"versions",
-                 {{{"name", vp.name},
-                   {"trafficPercentile", 100},
-                   {"isDefault", true},
-                   {"isControl", false},
-                   {"artifactPath", artifact},
-                   {"sha256", v.value("sha256", "")},
-                   {"inferenceConfig", config::ToJson(vp.inference)}}}},
-                {"drainGraceMs", plan.drain_grace_ms},
-                {"routingSeed", server.value("routingSeed", uint64_t{0})}};
-    if (!server.value("requestLog", "").empty()) {
-      pod["requestLog"] = std::string(kDataDir) + "/requests.jsonl";
-    }
-    if (!server.value("dataCollectionDir", "").empty()) {
-      pod["dataCollectionDir"] = std::string(kDataDir) + "/collected";
-    }
-    vp.server_config = std::move(pod);
-    router_versions.push_back(
-        {{"name", vp.name},
-         {"trafficPercentile", vp.traffic_percentile},
-         {"isDefault", vp.is_default},
-         {"isControl", vp.is_control},
-         {"upstream", "http://" + vp.object_name + "." + plan.ns + ".svc.cluster.local/v2/models/" +
-                          spec.name + "/infer"},
-         {"inferenceConfig", config::ToJson(vp.inference)}});
+    vp.traffic_percentile = v.spec.traffic_percentile;
+    vp.is_default = v.spec.is_default;
+    vp.is_control = v.spec.type == VersionType::kControl;
+    vp.inference = v.inference;
+    SKIFF_ASSIGN_OR_RETURN(std::string artifact, InContainerArtifactPath(v.artifact_path, vp.name));
+
+    config::ServerVersionConfig pod_version = v;
+    pod_version.spec = {vp.name, 100, /*is_default=*/true, VersionType::kTreatment};
+    pod_version.artifact_path = artifact;
+    vp.server_config = version_base;
+    vp.server_config.versions = {pod_version};
+
+    config::ServerVersionConfig routed = v;
+    routed.artifact_path.clear();
+    routed.sha256.clear();
+    routed.upstream = "http://" + vp.object_name + "." + plan.ns + ".svc.cluster.local/v2/models/" +
+                      spec.name + "/infer";
+    router.versions.push_back(std::move(routed));
     plan.versions.push_back(std::move(vp));
   }
-  plan.router_server_config = {{"service", spec.name},
-                               {"generation", server.value("generation", int64_t{0})},
-                               {"address", "0.0.0.0"},
-                               {"port", kRouterPort},
-                               {"ioThreads", server.value("ioThreads", 2)},
-                               {"auth", pod_auth},
-                               {"deploymentConfig", dc},
-                               {"versions", router_versions},
-                               {"drainGraceMs", plan.drain_grace_ms},
-                               {"routingSeed", server.value("routingSeed", uint64_t{0})}};
-  if (!server.value("requestLog", "").empty()) {
-    plan.router_server_config["requestLog"] = std::string(kDataDir) + "/requests.jsonl";
-  }
+  plan.router_server_config = std::move(router);
   // Two 63-character-bounded names that share the service prefix must also
   // leave room for the router's.
-  SKIFF_ASSIGN_OR_RETURN(std::string router, ObjectName(plan.name_base, "router", "router name"));
-  (void)router;
+  SKIFF_ASSIGN_OR_RETURN(std::string router_name,
+                         ObjectName(plan.name_base, "router", "router name"));
+  (void)router_name;
   return plan;
 }
 

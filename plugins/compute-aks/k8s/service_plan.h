@@ -10,6 +10,7 @@
 #include "skiff/compute_target.h"
 #include "skiff/config/deployment_config.h"
 #include "skiff/config/inference_config.h"
+#include "skiff/config/server_config.h"
 #include "skiff/status.h"
 
 namespace skiff::compute_aks::k8s {
@@ -28,7 +29,7 @@ struct VersionPlan {
   // deploymentConfig without `keys`.
   // Auth is off here: only the router reaches the version pods (a
   // NetworkPolicy says so), and the router authenticates.
-  nlohmann::json server_config;
+  config::ServerConfig server_config;
 };
 
 struct ServicePlan {
@@ -43,11 +44,12 @@ struct ServicePlan {
   // The router pod's server.json: auth (digests / keysDir), the deployment
   // config's limits, and every version with its `upstream` (the version
   // Service's in-cluster infer URL) and traffic split.
-  nlohmann::json router_server_config;
+  config::ServerConfig router_server_config;
 };
 
 // Reads spec.deployment_config_json and spec.server_config_json (the
-// versions, digests and auth options come from the server config).
+// versions, digests and auth options come from the server config, parsed
+// with config::ParseServerConfig; the pod configs are derived from it).
 // Errors name the field: a service, namespace or version name that is not a
 // Kubernetes name, an artifact outside the workspace's artifacts/ folder,
 // a key mode config without digests.

@@ -11,6 +11,8 @@
 #include "k8s/signing_key_files.h"
 #include "k8s/version_objects.h"
 #include "k8s/yaml_emitter.h"
+#include "skiff/config/deployment_config.h"
+#include "skiff/config/server_config.h"
 
 namespace skiff::compute_aks::k8s {
 namespace {
@@ -18,19 +20,17 @@ namespace {
 using nlohmann::json;
 
 bool TokenMode(const ServiceSpec& spec) {
-  json dc = json::parse(spec.deployment_config_json, nullptr, false);
-  return dc.is_object() && dc.value("tokenAuthEnabled", false);
+  auto dc = config::ParseDeploymentConfig(spec.deployment_config_json);
+  return dc.ok() && dc->token_auth_enabled;
 }
 
+// The signing-key set the service's auth plugin reads (its `keysDir`
+// option), "" if the server config names none.
 std::string KeysDir(const ServiceSpec& spec) {
-  json server = json::parse(spec.server_config_json, nullptr, false);
-  if (!server.is_object()) return "";
-  const json* dir = nullptr;
-  if (server.contains("auth") && server["auth"].contains("options") &&
-      server["auth"]["options"].contains("keysDir")) {
-    dir = &server["auth"]["options"]["keysDir"];
-  }
-  return dir != nullptr && dir->is_string() ? dir->get<std::string>() : "";
+  auto server = config::ParseServerConfig(spec.server_config_json);
+  if (!server.ok()) return "";
+  const auto dir = server->auth_options.find("keysDir");
+  return dir != server->auth_options.end() && dir->is_string() ? dir->get<std::string>() : "";
 }
 
 StatusOr<std::vector<json>> Render(const ServiceSpec& spec, const AksConfig& config, bool dry_run) {

@@ -22,9 +22,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using config::ParseServerConfig;
 using skiff::testing::HttpClient;
-using skiff::testing::Sha256Hex;
 using skiff::testing::Reply;
+using skiff::testing::Sha256Hex;
 
 const std::string kPrimary = "primary-key-0123456789-abcdefghijklmnopqrstuv";
 const std::string kSecondary = "secondary-key-0123456789-abcdefghijklmnopqrs";

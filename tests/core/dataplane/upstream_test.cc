@@ -21,6 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using config::ParseServerConfig;
 using skiff::testing::HttpClient;
 using skiff::testing::Reply;
 using skiff::testing::Sha256Hex;

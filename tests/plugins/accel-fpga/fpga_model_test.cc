@@ -237,6 +237,12 @@ TEST_F(FpgaModelTest, DeviceAndOptionErrors) {
                   "`$.acceleratorOptions.timeoutMs` must be an integer from 1");
   ExpectLoadError(LoadOptions(f.dir, 4, 3, R"({"bank": 1})"), StatusCode::kInvalidArgument,
                   "`$.acceleratorOptions.bank` is not an fpga accelerator option");
+  // Issue 17 item 2: read with the one typed reader: the closest option is
+  // named, and a duplicate is refused instead of the last one winning.
+  ExpectLoadError(LoadOptions(f.dir, 4, 3, R"({"timeout": 5})"), StatusCode::kInvalidArgument,
+                  "did you mean `timeoutMs`?");
+  ExpectLoadError(LoadOptions(f.dir, 4, 3, R"({"timeoutMs": 5, "timeoutMs": 0})"),
+                  StatusCode::kInvalidArgument, "duplicate key \"timeoutMs\"");
   ModelLoadOptions gpu = LoadOptions(f.dir, 4, 3);
   gpu.device = "cuda:0";
   ExpectLoadError(gpu, StatusCode::kInvalidArgument,

@@ -146,6 +146,20 @@ TEST(AuthSigningKeyStoreTest, RotateSigningKeyRevokesEarlierTokensAfterTheGraceP
   EXPECT_EQ(auth->RotateSigningKey(-1).status().code(), StatusCode::kInvalidArgument);
 }
 
+// Issue 17 item 2: the auth plugin's options are read with the one typed
+// reader: duplicates refused, a typo named with the closest option.
+TEST(AuthSigningKeyStoreTest, OptionsRefuseDuplicatesAndNameTheClosestKey) {
+  auto dup =
+      DefaultAuthenticator::OptionsFromJson(R"({"workspace":"ws","keysDir":"/a","keysDir":"/b"})");
+  EXPECT_EQ(dup.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(dup.status().message().find("duplicate key \"keysDir\""), std::string::npos)
+      << dup.status().message();
+  auto typo = DefaultAuthenticator::OptionsFromJson(R"({"workspace":"ws","keysdir":"/a"})");
+  EXPECT_NE(typo.status().message().find("unknown key `keysdir`; did you mean `keysDir`?"),
+            std::string::npos)
+      << typo.status().message();
+}
+
 TEST(AuthSigningKeyStoreTest, OptionsAreValidated) {
   EXPECT_FALSE(DefaultAuthenticator::OptionsFromJson("{").ok());
   EXPECT_FALSE(DefaultAuthenticator::OptionsFromJson(R"({"workspace":"ws","bogus":1})").ok());

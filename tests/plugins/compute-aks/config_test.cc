@@ -88,6 +88,18 @@ TEST(ComputeAksConfigTest, RulesBeforeAnyCall) {
   j = Base();
   j["bogus"] = 1;
   EXPECT_NE(Parse(j).message().find("unknown key `bogus`"), std::string::npos);
+  // Issue 17 item 2: the one typed reader names the closest key and refuses
+  // duplicates (the private reader kept the last value).
+  j = Base();
+  j["vmSzie"] = "Standard_D3_v2";
+  EXPECT_NE(Parse(j).message().find("unknown key `vmSzie`; did you mean `vmSize`?"),
+            std::string::npos)
+      << Parse(j).message();
+  std::string dup = Base().dump();
+  dup.insert(1, R"("location": "westus", )");
+  auto dup_parsed = ParseAksConfig(dup);
+  EXPECT_NE(dup_parsed.status().message().find("duplicate key \"location\""), std::string::npos)
+      << dup_parsed.status().message();
   EXPECT_TRUE(ValidateTargetName("aks-1").ok());
   EXPECT_EQ(ValidateTargetName("ab").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ValidateTargetName(std::string(25, 'a')).code(), StatusCode::kInvalidArgument);

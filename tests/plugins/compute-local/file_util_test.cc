@@ -31,20 +31,29 @@ TEST(ComputeLocalFileUtilTest, ReadFileReadsAndReportsMissingFiles) {
   EXPECT_EQ(ReadFile(path).status().code(), StatusCode::kNotFound);
 }
 
+// A server config with one version and key auth (the default), plus
+// `extra` members ("" or ",...").
+std::string Config(const std::string& extra) {
+  return R"({"service":"s","auth":{"keySha256":[")" + std::string(64, 'a') +
+         R"("]},"versions":[{"name":"v","artifactPath":"/m","inferenceConfig":)"
+         R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1]}],)"
+         R"("outputs":[{"name":"y","datatype":"FP32","shape":[1]}]}}])" +
+         extra + "}";
+}
+
 TEST(ComputeLocalServerConfigTest, OverridesPathsAndPort) {
   const ServiceDir dir("/ws/services/s");
-  auto made = MakeServerConfig("s", R"({"service":"s","port":8080,"portFile":"/elsewhere"})", dir,
-                               std::nullopt);
+  auto made =
+      MakeServerConfig("s", Config(R"(,"port":8080,"portFile":"/elsewhere")"), dir, std::nullopt);
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   auto j = nlohmann::json::parse(*made);
   EXPECT_EQ(j["portFile"], "/ws/services/s/port");
   EXPECT_EQ(j["requestLog"], "/ws/services/s/logs/requests.jsonl");
   EXPECT_EQ(j["dataCollectionDir"], "/ws/services/s/data");
   EXPECT_EQ(j["port"], 0) << "no deploymentConfig.port: a free port";
-  made = MakeServerConfig("s", R"({"service":"s","deploymentConfig":{"port":9123}})", dir,
-                          std::nullopt);
+  made = MakeServerConfig("s", Config(R"(,"deploymentConfig":{"port":9123})"), dir, std::nullopt);
   EXPECT_EQ(nlohmann::json::parse(*made)["port"], 9123);
-  made = MakeServerConfig("s", R"({"service":"s"})", dir, 40000);
+  made = MakeServerConfig("s", Config(""), dir, 40000);
   EXPECT_EQ(nlohmann::json::parse(*made)["port"], 40000);
   auto empty = MakeServerConfig("s", "", dir, std::nullopt);
   EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);

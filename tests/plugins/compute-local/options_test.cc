@@ -55,5 +55,20 @@ TEST(ComputeLocalOptionsTest, ErrorsNameTheField) {
   EXPECT_FALSE(ParseOptions("not json").ok());
 }
 
+// Issue 17 item 2: the target's options were read with a private parser
+// that kept the last of two equal keys and suggested nothing for a typo.
+TEST(ComputeLocalOptionsTest, DuplicateKeysAreRefusedAndTyposGetTheClosestKey) {
+  auto dup = ParseOptions(R"({"serverBinary":"/bin/true","supervisorBinary":"/bin/true",
+                              "serverBinary":"/bin/false"})");
+  EXPECT_EQ(dup.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(dup.status().message().find("duplicate key \"serverBinary\""), std::string::npos)
+      << dup.status().message();
+  auto typo = ParseOptions(R"({"serverBinary":"/bin/true","supervisorBinary":"/bin/true",
+                               "pluginPth":"/p"})");
+  EXPECT_NE(typo.status().message().find("unknown key `pluginPth`; did you mean `pluginPath`?"),
+            std::string::npos)
+      << typo.status().message();
+}
+
 }  // namespace
 }  // namespace skiff::compute_local

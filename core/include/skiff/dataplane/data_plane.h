@@ -18,15 +18,20 @@
 #include "skiff/accelerator.h"
 #include "skiff/auth/failure_limiter.h"
 #include "skiff/authenticator.h"
+#include "skiff/config/server_config.h"
 #include "skiff/dataplane/endpoint.h"
 #include "skiff/dataplane/http_server.h"
 #include "skiff/dataplane/jsonl_writer.h"
-#include "skiff/dataplane/server_config.h"
 #include "skiff/plugin_host/plugin_host.h"
 #include "skiff/protocol/data_plane_metrics.h"
 #include "skiff/protocol/metrics_registry.h"
 
 namespace skiff::dataplane {
+
+// The server config is owned by skiff_config (skiff/config/server_config.h);
+// the data plane applies it.
+using config::ServerConfig;
+using config::ServerVersionConfig;
 
 class UpstreamProber;
 

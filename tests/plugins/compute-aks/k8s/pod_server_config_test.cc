@@ -4,7 +4,7 @@
 #include "k8s/render.h"
 #include "sample_specs.h"
 #include "skiff/config/deployment_config.h"
-#include "skiff/dataplane/server_config.h"
+#include "skiff/config/server_config.h"
 
 namespace skiff::compute_aks::k8s {
 namespace {
@@ -22,7 +22,7 @@ TEST(ComputeAksK8sPodConfig, EveryRenderedServerConfigParses) {
       const std::string ns = o["metadata"]["namespace"];
       for (const auto& item : o["stringData"].items()) {
         if (item.key().rfind("server-", 0) != 0) continue;
-        auto config = dataplane::ParseServerConfig(item.value().get<std::string>());
+        auto config = config::ParseServerConfig(item.value().get<std::string>());
         ASSERT_TRUE(config.ok()) << sample.name << " " << item.key() << ": "
                                  << config.status().ToString();
         EXPECT_EQ(config->address, "0.0.0.0");

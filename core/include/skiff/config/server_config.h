@@ -2,41 +2,45 @@
 // the compute target writes (the local target) or mounts (Kubernetes
 // ConfigMap + Secret). Re-read on SIGHUP: versions, traffic and keys change
 // without a restart. See docs/server-config.md.
+//
+// The one owner of the server.json schema: the SDK builds this struct, the
+// compute targets read it back (ServiceSpec::server_config_json), set or
+// derive fields and write it with ToJson(); skiff-server reads it with
+// ParseServerConfig(). Nobody else spells its keys.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "skiff/authenticator.h"
 #include "skiff/config/deployment_config.h"
 #include "skiff/config/inference_config.h"
-#include "skiff/dataplane/endpoint.h"
+#include "skiff/rollout_policy.h"
 #include "skiff/status.h"
 
-namespace skiff::dataplane {
+namespace skiff::config {
 
 struct ServerVersionConfig {
-  VersionSpec spec;               // name, trafficPercentile, isDefault, isControl
-  std::string artifact_path;      // the verified model file or folder
-  std::string sha256;             // its content hash (part of the content key); when
-                                  // set, checked against the artifact before every
-                                  // load (skiff/util/artifact_digest.h)
+  VersionSpec spec;           // name, trafficPercentile, isDefault, isControl
+  std::string artifact_path;  // the verified model file or folder
+  std::string sha256;         // its content hash (part of the content key); when
+                              // set, checked against the artifact before every
+                              // load (skiff/util/artifact_digest.h)
   // Instead of an artifact: another skiff-server's OIP v2 infer URL that
   // scores this version (the Kubernetes router; upstream_model.h).
   std::string upstream;
-  config::InferenceConfig inference;
+  InferenceConfig inference;
 };
 
 struct ServerConfig {
-  std::string service;             // service (or endpoint) name; the token audience
-  int64_t generation = 0;          // bumped by the control plane on every change;
-                                   // readiness reports the applied one
+  std::string service;     // service (or endpoint) name; the token audience
+  int64_t generation = 0;  // bumped by the control plane on every change;
+                           // readiness reports the applied one
   std::string address = "127.0.0.1";
-  int port = 0;                    // 0 = any free port
+  int port = 0;  // 0 = any free port
   int io_threads = 2;
   std::string port_file;           // if set, the bound port is written here once listening
   // If set, the server keeps here (0600, replaced atomically) the generation
@@ -46,14 +50,14 @@ struct ServerConfig {
   // Auth: mode from the deployment config's authEnabled/tokenAuthEnabled.
   std::string auth_plugin = "default";
   nlohmann::json auth_options = nlohmann::json::object();  // the plugin's create() options
-  std::vector<std::string> key_sha256;  // accepted key digests in key mode
-  config::DeploymentConfig deployment;
+  std::vector<std::string> key_sha256;                     // accepted key digests in key mode
+  DeploymentConfig deployment;
   std::vector<ServerVersionConfig> versions;
-  std::string request_log;          // JSONL request log (appInsightsEnabled); "" = off
+  std::string request_log;  // JSONL request log (appInsightsEnabled); "" = off
   // The request log rotates when a line would take it past this size
   // (requests.jsonl -> .1 -> ... -> .<keep>, the oldest deleted). 0 = never.
   uint64_t request_log_max_bytes = uint64_t{64} * 1024 * 1024;
-  int request_log_keep = 5;  // rotated files kept, 1-100
+  int request_log_keep = 5;         // rotated files kept, 1-100
   std::string data_collection_dir;  // inputs/outputs JSONL (dataCollection.storageEnabled)
   std::chrono::milliseconds drain_grace{30000};  // SIGTERM: most time to finish requests
   uint64_t routing_seed = 0;  // 0 = random; else reproducible traffic-split draws
@@ -78,8 +82,15 @@ struct ServerConfig {
   static std::string ContentKey(const ServerVersionConfig& version);
 };
 
-// Parses and validates; errors name the JSON path.
+// Parses and validates; errors name the JSON path. Unknown keys (with the
+// closest known one) and duplicate keys are refused, as in every config.
 StatusOr<ServerConfig> ParseServerConfig(std::string_view json_text);
 StatusOr<ServerConfig> ReadServerConfigFile(const std::string& path);
 
-}  // namespace skiff::dataplane
+// The config as server.json: every field written, optional strings
+// (portFile, requestLog, dataCollectionDir, a version's sha256) only when
+// set, `auth` only when it differs from the defaults. ParseServerConfig(ToJson(c).dump()) gives
+// back `c`.
+nlohmann::json ToJson(const ServerConfig& config);
+
+}  // namespace skiff::config

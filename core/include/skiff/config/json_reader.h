@@ -1,6 +1,11 @@
-// Typed, path-aware reading of config JSON. Used only inside the config
-// parsers: every failure throws ConfigError, which the public Parse*
-// functions convert to a Status (exceptions never leave skiff_config).
+// The one typed, path-aware reader of config JSON: every config file and
+// every plugin's create() options are read with it, so each refuses
+// duplicate keys, names the JSON path of a bad value and suggests the
+// closest key for an unknown one ("did you mean").
+//
+// Inside a parse the readers throw ConfigError; the caller turns that into a
+// Status at its edge with ReadConfig() (or ParseJsonObject()), so no
+// exception leaves a library or crosses the plugin boundary.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +17,9 @@
 #include <string_view>
 #include <vector>
 
-namespace skiff::config::internal {
+#include "skiff/status.h"
+
+namespace skiff::config {
 
 // A config error; what() names the JSON path, the problem and the fix.
 class ConfigError : public std::runtime_error {
@@ -27,6 +34,11 @@ class ConfigError : public std::runtime_error {
 nlohmann::json ParseJsonText(std::string_view text);
 
 inline constexpr int64_t kNoMax = std::numeric_limits<int64_t>::max();
+
+// An options object read at the root of a plugin's create() options is
+// conventionally given the path "" so that its members read bare
+// (`agentCount`), not as `$.agentCount`.
+inline constexpr char kOptionsRoot[] = "";
 
 // Readers for one value at `path`; they throw on a wrong type or a value out
 // of [min, max]. Integers may be written as integral floats (3.0, as in JSON
@@ -60,7 +72,9 @@ class ObjectReader {
 
   // Throws for the first key that was never passed to Get(), with a
   // "did you mean" hint. Call after reading every schema key.
-  void RejectUnknownKeys() const;
+  // "unknown key `<path>`; did you mean `<key>`?" by default; with `what`,
+  // "`<path>` is not <what>; did you mean ...".
+  void RejectUnknownKeys(std::string_view what = {}) const;
 
  private:
   const nlohmann::json* object_;
@@ -74,4 +88,25 @@ double RequirePositive(double value, const std::string& path);
 // Renders a number for an error message (2.5, 1e+300).
 std::string NumberText(double value);
 
-}  // namespace skiff::config::internal
+// Runs `read` (which reads with the functions above and may throw
+// ConfigError) and returns what it returns, or kInvalidArgument
+// "<context>: <what was wrong>". The edge where a reader's exception becomes
+// a Status.
+template <typename Read>
+auto ReadConfig(const std::string& context, Read&& read) -> StatusOr<decltype(read())> {
+  try {
+    return read();
+  } catch (const ConfigError& e) {
+    return InvalidArgument(context + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // Should not happen (the readers check types first); still never let an
+    // exception escape.
+    return InvalidArgument(context + ": " + e.what());
+  }
+}
+
+// Parses `text` (ParseJsonText: duplicate keys refused) and requires an
+// object. kInvalidArgument "<context>: ..." otherwise. Never throws.
+StatusOr<nlohmann::json> ParseJsonObject(std::string_view text, const std::string& context);
+
+}  // namespace skiff::config

@@ -1,0 +1,309 @@
+#include "skiff/config/server_config.h"
+
+#include <limits>
+#include <regex>
+#include <utility>
+
+#include "config_file.h"
+#include "json_path.h"
+#include "skiff/config/json_reader.h"
+#include "skiff/rollout/traffic_split_policy.h"
+
+namespace skiff::config {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
+
+bool IsSha256Hex(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// The shape UpstreamModel can call (skiff/dataplane/upstream_model.h checks
+// the same when it connects): plain HTTP, a host, an optional port, a path.
+bool IsUpstreamUrl(const std::string& url) {
+  static const std::regex re(
+      R"(^http://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(/[^\s#]*)$)");
+  std::smatch m;
+  if (!std::regex_match(url, m, re)) return false;
+  if (!m[2].matched) return true;
+  const int port = std::stoi(m[2]);
+  return port >= 1 && port <= 65535;
+}
+
+[[noreturn]] void FailRequired(const ObjectReader& r, std::string_view key) {
+  Fail("`" + r.PathOf(key) + "` is required");
+}
+
+std::string RequireString(ObjectReader& r, std::string_view key) {
+  auto value = r.String(key);
+  if (!value) FailRequired(r, key);
+  return *value;
+}
+
+// Milliseconds in [min, max]; the message keeps the unit and the range.
+std::chrono::milliseconds Millis(ObjectReader& r, std::string_view key, int64_t min, int64_t max,
+                                 std::chrono::milliseconds fallback, const std::string& why) {
+  auto ms = r.Int(key, std::numeric_limits<int64_t>::min());
+  if (!ms) return fallback;
+  if (*ms < min || *ms > max) {
+    Fail("`" + r.PathOf(key) + "` must be " + std::to_string(min) + "-" + std::to_string(max) +
+         why);
+  }
+  return std::chrono::milliseconds(*ms);
+}
+
+// A signed integer that must be >= 0; `why` says what 0 means.
+int64_t NonNegative(ObjectReader& r, std::string_view key, int64_t fallback,
+                    const std::string& why) {
+  auto value = r.Int(key, std::numeric_limits<int64_t>::min());
+  if (!value) return fallback;
+  if (*value < 0) Fail("`" + r.PathOf(key) + "` must be >= 0 " + why);
+  return *value;
+}
+
+void ReadAuth(ObjectReader& a, ServerConfig& c) {
+  if (auto plugin = a.String("plugin")) c.auth_plugin = *plugin;
+  if (const json* options = a.Get("options")) {
+    if (!options->is_object()) {
+      Fail("`" + a.PathOf("options") + "` must be an object, got " +
+           internal::JsonTypeName(*options));
+    }
+    c.auth_options = *options;  // the plugin reads its own options
+  }
+  if (const json* digests = a.Get("keySha256")) {
+    const std::string path = a.PathOf("keySha256");
+    if (!digests->is_array()) {
+      Fail("`" + path + "` must be an array, got " + internal::JsonTypeName(*digests));
+    }
+    for (size_t i = 0; i < digests->size(); ++i) {
+      c.key_sha256.push_back(ReadString((*digests)[i], internal::IndexPath(path, i)));
+    }
+  }
+  a.RejectUnknownKeys();
+}
+
+ServerVersionConfig ReadVersion(const json& value, const std::string& path) {
+  ObjectReader v(value, path);
+  ServerVersionConfig version;
+  version.spec.name = RequireString(v, "name");
+  if (auto upstream = v.String("upstream")) version.upstream = *upstream;
+  if (auto artifact = v.String("artifactPath")) {
+    if (v.Get("upstream") != nullptr) {
+      Fail("`" + path +
+           "` has both `artifactPath` and `upstream`; a version is served here or by its "
+           "upstream, not both");
+    }
+    version.artifact_path = *artifact;
+  } else if (v.Get("upstream") == nullptr) {
+    FailRequired(v, "artifactPath");
+  }
+  if (!version.upstream.empty() && !IsUpstreamUrl(version.upstream)) {
+    Fail("`" + v.PathOf("upstream") + "`: upstream '" + version.upstream +
+         "' must be http://HOST[:PORT]/PATH, e.g. "
+         "http://svc-blue.ns.svc.cluster.local:5001/v2/models/svc/infer");
+  }
+  if (auto sha = v.String("sha256")) version.sha256 = *sha;
+  if (!version.sha256.empty() && !IsSha256Hex(version.sha256)) {
+    Fail("`" + v.PathOf("sha256") +
+         "` must be 64 lowercase hex digits (the artifact's SHA-256, checked before every "
+         "load); omit it to load unchecked");
+  }
+  version.spec.traffic_percentile = static_cast<int32_t>(
+      v.Int("trafficPercentile", std::numeric_limits<int32_t>::min(), kIntMax).value_or(0));
+  version.spec.is_default = v.Bool("isDefault").value_or(false);
+  version.spec.type =
+      v.Bool("isControl").value_or(false) ? VersionType::kControl : VersionType::kTreatment;
+  const json* inference = v.Get("inferenceConfig");
+  if (inference == nullptr) FailRequired(v, "inferenceConfig");
+  if (!inference->is_object()) {
+    Fail("`" + v.PathOf("inferenceConfig") + "` must be an object, got " +
+         internal::JsonTypeName(*inference));
+  }
+  v.RejectUnknownKeys();
+  auto parsed = ParseInferenceConfig(inference->dump());
+  if (!parsed.ok()) Fail(parsed.status().WithContext(path).message());
+  version.inference = std::move(parsed).value();
+  return version;
+}
+
+ServerConfig FromJson(const json& document) {
+  ObjectReader r(document, internal::kRootPath);
+  ServerConfig c;
+  c.service = RequireString(r, "service");
+  if (c.service.empty()) Fail("`$.service` must not be empty");
+  if (auto address = r.String("address")) c.address = *address;
+  if (auto port = r.Int("port", std::numeric_limits<int64_t>::min())) {
+    if (*port < 0 || *port > 65535) Fail("`$.port` must be 0-65535");
+    c.port = static_cast<int>(*port);
+  }
+  c.generation = r.Int("generation", std::numeric_limits<int64_t>::min()).value_or(0);
+  if (const json* seed = r.Get("routingSeed")) {
+    // The whole uint64 range: a seed is bits, not a quantity.
+    c.routing_seed = seed->is_number_unsigned()
+                         ? seed->get<uint64_t>()
+                         : static_cast<uint64_t>(ReadInt(*seed, r.PathOf("routingSeed")));
+  }
+  if (auto threads = r.Int("ioThreads", std::numeric_limits<int64_t>::min())) {
+    if (*threads < 1 || *threads > kIntMax) Fail("`$.ioThreads` must be >= 1");
+    c.io_threads = static_cast<int>(*threads);
+  }
+  c.port_file = r.String("portFile").value_or("");
+  c.status_file = r.String("statusFile").value_or("");
+  c.request_log = r.String("requestLog").value_or("");
+  c.data_collection_dir = r.String("dataCollectionDir").value_or("");
+  c.drain_grace = std::chrono::milliseconds(
+      r.Int("drainGraceMs", std::numeric_limits<int64_t>::min()).value_or(30000));
+  c.upstream_probe_interval =
+      Millis(r, "upstreamProbeMs", 50, 60000, c.upstream_probe_interval,
+             " (milliseconds between readiness probes of upstream versions; default 1000)");
+  c.max_connections =
+      NonNegative(r, "maxConnections", 0, "(0 = derived from the open-file limit, ulimit -n)");
+  c.idle_timeout = Millis(r, "idleTimeoutMs", 100, 3600000, c.idle_timeout, " (milliseconds)");
+  c.header_timeout =
+      Millis(r, "headerTimeoutMs", 100, 3600000, c.header_timeout, " (milliseconds)");
+  c.body_timeout = Millis(r, "bodyTimeoutMs", 100, 3600000, c.body_timeout, " (milliseconds)");
+  c.request_log_max_bytes = static_cast<uint64_t>(
+      NonNegative(r, "requestLogMaxBytes", static_cast<int64_t>(c.request_log_max_bytes),
+                  "(0 = never rotate; default 67108864)"));
+  if (auto keep = r.Int("requestLogKeep", std::numeric_limits<int64_t>::min())) {
+    if (*keep < 1 || *keep > 100) {
+      Fail("`$.requestLogKeep` must be 1-100 (rotated request log files kept; default 5)");
+    }
+    c.request_log_keep = static_cast<int>(*keep);
+  }
+
+  {
+    // Absent = every default, exactly as an empty deploymentconfig.json.
+    const json* deployment = r.Get("deploymentConfig");
+    if (deployment != nullptr && !deployment->is_object()) {
+      Fail("`$.deploymentConfig` must be an object, got " + internal::JsonTypeName(*deployment));
+    }
+    auto parsed = ParseDeploymentConfig(deployment ? deployment->dump() : "{}");
+    if (!parsed.ok()) Fail(parsed.status().WithContext("deploymentConfig").message());
+    c.deployment = std::move(parsed).value();
+  }
+  c.max_body_bytes_in_flight = static_cast<uint64_t>(NonNegative(
+      r, "maxBodyBytesInFlight", 0, "(0 = twice deploymentConfig.maxRequestBodyBytes)"));
+  if (c.max_body_bytes_in_flight > 0 &&
+      c.max_body_bytes_in_flight < static_cast<uint64_t>(c.deployment.max_request_body_bytes)) {
+    Fail("`$.maxBodyBytesInFlight` (" + std::to_string(c.max_body_bytes_in_flight) +
+         ") is below `deploymentConfig.maxRequestBodyBytes` (" +
+         std::to_string(c.deployment.max_request_body_bytes) +
+         "): the largest request allowed could never be read; raise it or leave it out (default "
+         "twice maxRequestBodyBytes)");
+  }
+
+  if (auto auth = r.Object("auth")) ReadAuth(*auth, c);
+  if (c.auth_mode() == AuthMode::kKey && c.key_sha256.empty()) {
+    Fail("key auth is on but `$.auth.keySha256` is empty");
+  }
+
+  const json* versions = r.Get("versions");
+  if (versions == nullptr) FailRequired(r, "versions");
+  if (!versions->is_array()) {
+    Fail("`$.versions` must be an array, got " + internal::JsonTypeName(*versions));
+  }
+  for (size_t i = 0; i < versions->size(); ++i) {
+    const std::string path = internal::IndexPath("$.versions", i);
+    if (!(*versions)[i].is_object()) Fail("`" + path + "` must be an object");
+    c.versions.push_back(ReadVersion((*versions)[i], path));
+  }
+  r.RejectUnknownKeys();
+  // One version alone is the default whatever it says.
+  if (c.versions.size() == 1) c.versions[0].spec.is_default = true;
+  return c;
+}
+
+}  // namespace
+
+AuthMode ServerConfig::auth_mode() const {
+  if (deployment.token_auth_enabled) return AuthMode::kToken;
+  if (deployment.auth_enabled) return AuthMode::kKey;
+  return AuthMode::kNone;
+}
+
+uint64_t ServerConfig::body_budget() const {
+  return max_body_bytes_in_flight > 0
+             ? max_body_bytes_in_flight
+             : 2 * static_cast<uint64_t>(deployment.max_request_body_bytes);
+}
+
+std::string ServerConfig::ContentKey(const ServerVersionConfig& version) {
+  return version.sha256 + "|" + version.artifact_path + "|" + version.upstream + "|" +
+         ToJson(version.inference).dump();
+}
+
+StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {
+  SKIFF_ASSIGN_OR_RETURN(
+      ServerConfig c, ReadConfig("server config", [&] { return FromJson(ParseJsonText(text)); }));
+  std::vector<VersionSpec> specs;
+  for (const auto& v : c.versions) specs.push_back(v.spec);
+  SKIFF_RETURN_IF_ERROR(TrafficSplitPolicy().Validate(specs).WithContext("server config"));
+  return c;
+}
+
+StatusOr<ServerConfig> ReadServerConfigFile(const std::string& path) {
+  auto text = internal::ReadConfigFile(path);
+  if (!text.ok()) return text.status().WithContext("server config");
+  auto config = ParseServerConfig(*text);
+  if (!config.ok()) return config.status().WithContext(path);
+  return config;
+}
+
+json ToJson(const ServerConfig& c) {
+  json auth = {{"plugin", c.auth_plugin}, {"options", c.auth_options}};
+  if (!c.key_sha256.empty()) auth["keySha256"] = c.key_sha256;
+  json versions = json::array();
+  for (const ServerVersionConfig& v : c.versions) {
+    json version = {{"name", v.spec.name},
+                    {"trafficPercentile", v.spec.traffic_percentile},
+                    {"isDefault", v.spec.is_default},
+                    {"isControl", v.spec.type == VersionType::kControl},
+                    {"inferenceConfig", ToJson(v.inference)}};
+    // Exactly one of the two: ParseServerConfig refuses both.
+    if (!v.upstream.empty()) {
+      version["upstream"] = v.upstream;
+    } else {
+      version["artifactPath"] = v.artifact_path;
+    }
+    if (!v.sha256.empty()) version["sha256"] = v.sha256;
+    versions.push_back(std::move(version));
+  }
+  json j = {{"service", c.service},
+            {"generation", c.generation},
+            {"address", c.address},
+            {"port", c.port},
+            {"ioThreads", c.io_threads},
+            {"auth", std::move(auth)},
+            {"deploymentConfig", ToJson(c.deployment)},
+            {"versions", std::move(versions)},
+            {"requestLogMaxBytes", c.request_log_max_bytes},
+            {"requestLogKeep", c.request_log_keep},
+            {"drainGraceMs", c.drain_grace.count()},
+            {"routingSeed", c.routing_seed},
+            {"upstreamProbeMs", c.upstream_probe_interval.count()},
+            {"maxConnections", c.max_connections},
+            {"idleTimeoutMs", c.idle_timeout.count()},
+            {"headerTimeoutMs", c.header_timeout.count()},
+            {"bodyTimeoutMs", c.body_timeout.count()},
+            {"maxBodyBytesInFlight", c.max_body_bytes_in_flight}};
+  // Left out when it says nothing (a server without auth, e.g. a
+  // Kubernetes version pod that only its router reaches).
+  if (c.auth_plugin == ServerConfig().auth_plugin && c.auth_options.empty() &&
+      c.key_sha256.empty()) {
+    j.erase("auth");
+  }
+  if (!c.port_file.empty()) j["portFile"] = c.port_file;
+  if (!c.status_file.empty()) j["statusFile"] = c.status_file;
+  if (!c.request_log.empty()) j["requestLog"] = c.request_log;
+  if (!c.data_collection_dir.empty()) j["dataCollectionDir"] = c.data_collection_dir;
+  return j;
+}
+
+}  // namespace skiff::config

@@ -1,0 +1,123 @@
+// server.json (skiff/config/server_config.h): read with the one typed
+// reader, so unknown and duplicate keys are refused like in every config.
+#include "skiff/config/server_config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace skiff::config {
+namespace {
+
+using nlohmann::json;
+
+json Base() {
+  json inference = {{"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
+                    {"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}}};
+  return {
+      {"service", "svc"},
+      {"deploymentConfig", {{"authEnabled", false}}},
+      {"versions", {{{"name", "blue"}, {"artifactPath", "/m"}, {"inferenceConfig", inference}}}}};
+}
+
+std::string ErrorOf(const std::string& text) {
+  auto parsed = ParseServerConfig(text);
+  EXPECT_FALSE(parsed.ok()) << text;
+  EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument) << text;
+  return parsed.status().message();
+}
+
+// Issue 17 item 1: a misspelt hardening key ("maxConnection") used to be
+// ignored without a word, leaving the limit at its default.
+TEST(ServerConfig, UnknownKeysAreRefusedWithThePathAndTheClosestKey) {
+  json top = Base();
+  top["maxConnection"] = 10;
+  EXPECT_NE(ErrorOf(top.dump())
+                .find("unknown key `$.maxConnection`; did you mean "
+                      "`maxConnections`?"),
+            std::string::npos);
+  json version = Base();
+  version["versions"][0]["sha265"] = std::string(64, 'a');
+  EXPECT_NE(ErrorOf(version.dump())
+                .find("unknown key `$.versions[0].sha265`; did you mean "
+                      "`sha256`?"),
+            std::string::npos);
+  json auth = Base();
+  auth["auth"] = {{"plugin", "default"}, {"keySha265", json::array()}};
+  EXPECT_NE(ErrorOf(auth.dump()).find("unknown key `$.auth.keySha265`; did you mean `keySha256`?"),
+            std::string::npos);
+}
+
+// nlohmann keeps the last of two equal keys; a server config that says
+// one thing to a reviewer and another to the server is refused instead.
+TEST(ServerConfig, DuplicateKeysAreRefused) {
+  std::string text = Base().dump();
+  text.insert(1, R"("requestLogKeep": 2, "requestLogKeep": 50, )");
+  EXPECT_NE(ErrorOf(text).find("duplicate key \"requestLogKeep\""), std::string::npos);
+  std::string nested = Base().dump();
+  const size_t at = nested.find("\"name\":\"blue\"");
+  ASSERT_NE(at, std::string::npos);
+  nested.insert(at, R"("name": "green", )");
+  EXPECT_NE(ErrorOf(nested).find("duplicate key \"name\""), std::string::npos);
+}
+
+TEST(ServerConfig, KeepsItsOwnValidationMessages) {
+  json j = Base();
+  j["requestLogKeep"] = 0;
+  EXPECT_NE(ErrorOf(j.dump()).find("`$.requestLogKeep` must be 1-100"), std::string::npos);
+  j = Base();
+  j["port"] = "80";
+  EXPECT_NE(ErrorOf(j.dump()).find("`$.port` must be an integer, got string"), std::string::npos);
+  j = Base();
+  j["versions"][0].erase("inferenceConfig");
+  EXPECT_NE(ErrorOf(j.dump()).find("`$.versions[0].inferenceConfig` is required"),
+            std::string::npos);
+  j = Base();
+  j["versions"][0]["upstream"] = "https://x/v2";
+  j["versions"][0].erase("artifactPath");
+  EXPECT_NE(ErrorOf(j.dump()).find("must be http://HOST[:PORT]/PATH"), std::string::npos);
+}
+
+// ToJson writes what ParseServerConfig reads: the SDK and the compute
+// targets write server.json only through it.
+TEST(ServerConfig, ToJsonRoundTrips) {
+  json j = Base();
+  j["generation"] = 7;
+  j["port"] = 8080;
+  j["routingSeed"] = uint64_t{18446744073709551615u};
+  j["maxConnections"] = 100;
+  j["idleTimeoutMs"] = 1000;
+  j["headerTimeoutMs"] = 2000;
+  j["bodyTimeoutMs"] = 3000;
+  j["maxBodyBytesInFlight"] = 200000000;
+  j["requestLog"] = "/l/requests.jsonl";
+  j["requestLogMaxBytes"] = 0;
+  j["requestLogKeep"] = 9;
+  j["dataCollectionDir"] = "/d";
+  j["portFile"] = "/p";
+  j["deploymentConfig"] = {{"authEnabled", true}};
+  j["auth"] = {{"plugin", "default"},
+               {"options", {{"workspace", "w"}}},
+               {"keySha256", {std::string(64, 'a')}}};
+  j["versions"][0]["sha256"] = std::string(64, 'b');
+  auto first = ParseServerConfig(j.dump());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const json written = ToJson(*first);
+  auto second = ParseServerConfig(written.dump());
+  ASSERT_TRUE(second.ok()) << second.status().ToString() << "\n" << written.dump(2);
+  EXPECT_EQ(ToJson(*second), written);
+  EXPECT_EQ(second->routing_seed, uint64_t{18446744073709551615u});
+  EXPECT_EQ(second->request_log_keep, 9);
+  EXPECT_EQ(second->max_body_bytes_in_flight, 200000000u);
+  EXPECT_EQ(second->versions[0].sha256, std::string(64, 'b'));
+  EXPECT_EQ(second->auth_options, json({{"workspace", "w"}}));
+}
+
+TEST(ServerConfig, AMissingFileIsNotFoundAndNamed) {
+  auto read = ReadServerConfigFile("/nonexistent/server.json");
+  EXPECT_EQ(read.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(read.status().message().find("/nonexistent/server.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace skiff::config
