@@ -397,33 +397,31 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   // Guard: authenticated by Admit() on the header, before the body was read.
   const auto start = Clock::now();
   if (auto refusal = GuardDrain(draining_.load())) return done(std::move(*refusal));
-  PendingScore pending;
-  if (auto refusal = PickVersion(*endpoint_, route.version, request, &pending.version)) {
+  std::shared_ptr<ModelVersion> version;
+  if (auto refusal = PickVersion(*endpoint_, route.version, request, &version)) {
     return done(std::move(*refusal));
   }
-  const VersionState& state = snap->versions.at(pending.version->name());
+  const VersionState& state = snap->versions.at(version->name());
+  DecodedScore decoded;
   if (auto refusal =
           DecodeScoreRequest(route.protocol, request.body(), state.signature,
-                             snap->config.deployment.max_request_body_bytes, &pending.request)) {
-    refusal->set(kVersionHeader, pending.version->name());
+                             snap->config.deployment.max_request_body_bytes, &decoded)) {
+    refusal->set(kVersionHeader, version->name());
     RecordDone(state.metrics, 400, 0, 0, std::chrono::duration<double>(Clock::now() - start).count());
     return done(std::move(*refusal));
   }
   // Submit.
   state.metrics->in_flight().Add(1);
-  if (state.collector) {
-    pending.collected_inputs = std::make_shared<std::vector<Tensor>>(pending.request.inputs);
-  }
-  std::vector<Tensor> inputs = std::move(pending.request.inputs);
-  ModelVersion* version = pending.version.get();
-  pending.snap = std::move(snap);
-  pending.state = &state;
-  pending.protocol = route.protocol;
-  pending.client = client;
-  pending.start = start;
-  pending.done = std::move(done);
-  version->pool().Submit(std::move(inputs), [pending = std::move(pending)](
-                                                ScoreResult result) mutable {
+  std::shared_ptr<std::vector<Tensor>> collected_inputs;
+  if (state.collector) collected_inputs = std::make_shared<std::vector<Tensor>>(decoded.inputs);
+  std::vector<Tensor> inputs = std::move(decoded.inputs);
+  ModelVersion* raw = version.get();
+  // Built in one go: each member constructed once (a member assigned after
+  // default construction costs more on this path).
+  PendingScore pending{std::move(snap),      &state, std::move(version),
+                       route.protocol,       std::move(decoded), client,
+                       start,                std::move(collected_inputs), std::move(done)};
+  raw->pool().Submit(std::move(inputs), [pending = std::move(pending)](ScoreResult result) mutable {
     Finish(pending, std::move(result));
   });
 }

@@ -2,6 +2,7 @@
 
 #include <limits>
 #include <memory>
+#include <type_traits>
 
 #include "data_array_decoder.h"
 #include "element_codec.h"
@@ -43,22 +44,19 @@ struct PendingOutput {
 // version beside them).
 enum class Message { kRequest, kResponse };
 
-// The parser's result: the request's fields, and a response's model name
-// and version (empty for a request).
-struct Decoded {
-  InferRequest request;
-  std::string model_name, model_version;
-};
-
 // SAX handler for nlohmann::json::sax_parse. Every method returns false to
 // stop parsing, with status_ saying why. Tensor lists ("inputs" of a
-// request, "outputs" of a response) are frame kInputs/kInput either way.
+// request, "outputs" of a response) are frame kInputs/kInput either way. The
+// message is a template argument: a request pays nothing for responses.
+template <Message kMessage>
 class InferRequestParser {
  public:
-  InferRequestParser(const Signature& signature, const DecodeOptions& options, Message message)
+  static constexpr bool response_ = kMessage == Message::kResponse;
+  using Result = std::conditional_t<response_, InferResponse, InferRequest>;
+
+  InferRequestParser(const Signature& signature, const DecodeOptions& options)
       : signature_(signature),
         options_(options),
-        response_(message == Message::kResponse),
         specs_(response_ ? signature.outputs : signature.inputs),
         tensor_(response_ ? "output" : "input"),
         slots_(specs_.size()) {}
@@ -253,7 +251,7 @@ class InferRequestParser {
   }
 
   // After a successful parse: the checks that need the whole request.
-  StatusOr<Decoded> Finish() {
+  StatusOr<Result> Finish() {
     if (!status_.ok()) return status_;
     if (!(top_keys_ & KeyBit(2))) {
       return InvalidArgument(std::string("the ") + (response_ ? "response" : "request") +
@@ -269,7 +267,16 @@ class InferRequestParser {
       }
       request_.inputs.push_back(std::move(*slots_[i]));
     }
-    return Decoded{std::move(request_), std::move(model_name_), std::move(model_version_)};
+    if constexpr (response_) {
+      InferResponse response;
+      response.model_name = std::move(model_name_);
+      response.model_version = std::move(model_version_);
+      response.id = std::move(request_.id);
+      response.outputs = std::move(request_.inputs);
+      return response;
+    } else {
+      return std::move(request_);
+    }
   }
 
   const Status& status() const { return status_; }
@@ -295,7 +302,8 @@ class InferRequestParser {
 
   // "input 'x'" once the name is known, else "inputs[2]" ("output" in a response).
   std::string InputPath() const {
-    if (input_.name) return tensor_ + (" '" + *input_.name + "'");
+    // Built on the success path too (FinishInput): one string, appended to.
+    if (input_.name) return (response_ ? "output '" : "input '") + *input_.name + "'";
     return TensorsKey() + ("[" + std::to_string(input_.index) + "]");
   }
 
@@ -411,15 +419,15 @@ class InferRequestParser {
     const std::string where = InputPath();
     if (!input_.name) return InvalidArgument(where + ": missing required field 'name'");
     const int spec_index = FindSpec(specs_, *input_.name);
-    const std::string at = TensorsKey() + ("[" + std::to_string(input_.index) + "]");
+    auto at = [this] { return TensorsKey() + ("[" + std::to_string(input_.index) + "]"); };
     if (spec_index < 0) {
-      return InvalidArgument("unknown " + std::string(tensor_) + " '" + *input_.name + "' (" + at +
-                             "); the model's " + tensor_ + "s are: " + SpecNames(specs_));
+      return InvalidArgument("unknown " + std::string(tensor_) + " '" + *input_.name + "' (" +
+                             at() + "); the model's " + tensor_ + "s are: " + SpecNames(specs_));
     }
     const TensorSpec& spec = specs_[spec_index];
     if (slots_[spec_index]) {
       return InvalidArgument(tensor_ + (" '" + spec.name + "' appears more than once (again at ") +
-                             at + "); send each " + tensor_ + " once");
+                             at() + "); send each " + tensor_ + " once");
     }
     if (!input_.has_datatype) return InvalidArgument(where + ": missing required field 'datatype'");
     if (!input_.shape) return InvalidArgument(where + ": missing required field 'shape'");
@@ -473,7 +481,6 @@ class InferRequestParser {
 
   const Signature& signature_;
   const DecodeOptions& options_;
-  const bool response_;
   const std::vector<TensorSpec>& specs_;  // the tensors the list is checked against
   const char* const tensor_;              // "input" or "output", for messages
   InferRequest request_;
@@ -499,23 +506,12 @@ class InferRequestParser {
 
 StatusOr<InferRequest> DecodeInferRequest(std::string_view body, const Signature& signature,
                                           const DecodeOptions& options) {
-  SKIFF_ASSIGN_OR_RETURN(Decoded decoded,
-                         DecodeWithSax<InferRequestParser>(body, signature, options,
-                                                           Message::kRequest));
-  return std::move(decoded.request);
+  return DecodeWithSax<InferRequestParser<Message::kRequest>>(body, signature, options);
 }
 
 StatusOr<InferResponse> DecodeInferResponse(std::string_view body, const Signature& signature,
                                             const DecodeOptions& options) {
-  SKIFF_ASSIGN_OR_RETURN(Decoded decoded,
-                         DecodeWithSax<InferRequestParser>(body, signature, options,
-                                                           Message::kResponse));
-  InferResponse response;
-  response.model_name = std::move(decoded.model_name);
-  response.model_version = std::move(decoded.model_version);
-  response.id = std::move(decoded.request.id);
-  response.outputs = std::move(decoded.request.inputs);
-  return response;
+  return DecodeWithSax<InferRequestParser<Message::kResponse>>(body, signature, options);
 }
 
 }  // namespace skiff::protocol
