@@ -1,5 +1,6 @@
 #include "skiff/dataplane/data_plane.h"
 
+#include <array>
 #include <chrono>
 
 #include "upstream_prober.h"
@@ -10,18 +11,6 @@ namespace skiff::dataplane {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::vector<std::string> Split(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) parts.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
-}
 
 // The request target without its query.
 std::string_view PathOf(const http::request_header<>& header) {
@@ -73,6 +62,32 @@ struct DataPlane::Snapshot {
   std::shared_ptr<Authenticator> auth;  // null in none mode
   std::shared_ptr<JsonlWriter> request_log;
   std::map<std::string, VersionState> versions;  // by version name
+};
+
+// The path split at '/', empty segments dropped, as views into the target
+// (which outlives routing). No route has more than kMax segments: a longer
+// path keeps kMax + 1 as its size, which matches none.
+class DataPlane::PathSegments {
+ public:
+  static constexpr size_t kMax = 6;  // /v2/models/{m}/versions/{v}/ready
+  explicit PathSegments(std::string_view path) {
+    size_t i = 0;
+    while (i < path.size() && size_ <= kMax) {
+      size_t j = path.find('/', i);
+      if (j == std::string_view::npos) j = path.size();
+      if (j > i) {
+        if (size_ < kMax) parts_[size_] = path.substr(i, j - i);
+        ++size_;
+      }
+      i = j + 1;
+    }
+  }
+  size_t size() const { return size_; }
+  std::string_view operator[](size_t i) const { return parts_[i]; }
+
+ private:
+  std::array<std::string_view, kMax> parts_;
+  size_t size_ = 0;
 };
 
 struct DataPlane::PendingScore {
@@ -268,7 +283,7 @@ void DataPlane::Handle(HttpRequest request, const std::string& client,
 
 std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::Route(
     const http::request_header<>& header, const Snapshot* snap) const {
-  const std::vector<std::string> p = Split(PathOf(header));
+  const PathSegments p(PathOf(header));
   if (auto answer = RouteInfo(header, p, snap)) return std::move(*answer);
   if (snap == nullptr) return StillLoading();
   if (p.size() >= 3 && p[0] == "v2" && p[1] == "models") return RouteModel(header, p, *snap);
@@ -280,7 +295,7 @@ std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::Route(
 
 // Routes that answer before (and without) a configuration.
 std::optional<HttpResponse> DataPlane::RouteInfo(const http::request_header<>& header,
-                                                 const std::vector<std::string>& p,
+                                                 const PathSegments& p,
                                                  const Snapshot* snap) const {
   if (p.size() == 3 && p[0] == "v2" && p[1] == "health" && (p[2] == "live" || p[2] == "ready")) {
     if (!IsGet(header)) return MethodNotAllowed(header, "GET");
@@ -301,18 +316,18 @@ std::optional<HttpResponse> DataPlane::RouteInfo(const http::request_header<>& h
 
 // /v2/models/{m}[/versions/{v}][/ready|/infer]
 std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteModel(
-    const http::request_header<>& header, const std::vector<std::string>& p,
+    const http::request_header<>& header, const PathSegments& p,
     const Snapshot& snap) const {
   const std::string& service = snap.config.service;
   if (p[2] != service) {
-    return ErrorResponse(http::status::not_found, "model '" + p[2] +
+    return ErrorResponse(http::status::not_found, "model '" + std::string(p[2]) +
                                                       "' is not served here; this server serves '" +
                                                       service + "'");
   }
   std::string version;
   size_t rest = 3;
   if (p.size() >= 5 && p[3] == "versions") {
-    version = p[4];
+    version = std::string(p[4]);
     rest = 5;
     if (!endpoint_->SpecOf(version)) {
       return ErrorResponse(http::status::not_found, "version '" + version + "' of model '" +
@@ -336,10 +351,10 @@ std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteModel(
 
 // /api/v1/service/{s}/score | swagger.json
 std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteAzure(
-    const http::request_header<>& header, const std::vector<std::string>& p,
+    const http::request_header<>& header, const PathSegments& p,
     const Snapshot& snap) const {
   if (p[3] != snap.config.service) {
-    return ErrorResponse(http::status::not_found, "service '" + p[3] + "' is not served here");
+    return ErrorResponse(http::status::not_found, "service '" + std::string(p[3]) + "' is not served here");
   }
   if (p[4] == "score") {
     if (!IsPost(header)) return MethodNotAllowed(header, "POST");

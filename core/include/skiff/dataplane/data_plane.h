@@ -70,6 +70,7 @@ class DataPlane : public HttpHandler {
  private:
   struct Snapshot;     // the applied config + its objects, swapped whole
   struct PendingScore;  // a request between submit and respond
+  class PathSegments;   // the target's path, split without allocating
   // Where Route() sends a scoring request.
   struct ScoreRoute {
     ScoreProtocol protocol;
@@ -90,13 +91,13 @@ class DataPlane : public HttpHandler {
   std::variant<HttpResponse, ScoreRoute> Route(const http::request_header<>& header,
                                                const Snapshot* snap) const;
   std::optional<HttpResponse> RouteInfo(const http::request_header<>& header,
-                                        const std::vector<std::string>& path,
+                                        const PathSegments& path,
                                         const Snapshot* snap) const;
   std::variant<HttpResponse, ScoreRoute> RouteModel(const http::request_header<>& header,
-                                                    const std::vector<std::string>& path,
+                                                    const PathSegments& path,
                                                     const Snapshot& snap) const;
   std::variant<HttpResponse, ScoreRoute> RouteAzure(const http::request_header<>& header,
-                                                    const std::vector<std::string>& path,
+                                                    const PathSegments& path,
                                                     const Snapshot& snap) const;
 
   // Handlers with their own answers.
