@@ -3,9 +3,9 @@
 #include <array>
 #include <chrono>
 
-#include "upstream_prober.h"
 #include "skiff/protocol/metadata.h"
 #include "skiff/protocol/swagger.h"
+#include "upstream_prober.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -157,8 +157,7 @@ Status DataPlane::ApplyAuthenticator(const ServerConfig& config, Snapshot* snap)
   // authenticator, which reads its keys afresh; requests in flight finish
   // with the old one, which their snapshot holds.
   const std::string options = config.auth_options.dump();
-  if (authenticator_ == nullptr || auth_plugin_ != config.auth_plugin ||
-      auth_options_ != options) {
+  if (authenticator_ == nullptr || auth_plugin_ != config.auth_plugin || auth_options_ != options) {
     SKIFF_ASSIGN_OR_RETURN(authenticator_,
                            plugins_->Create<Authenticator>(config.auth_plugin, options));
     auth_plugin_ = config.auth_plugin;
@@ -187,8 +186,7 @@ Status DataPlane::ApplyVersions(const ServerConfig& config, Snapshot* snap) {
   return ApplyWithProbes(config, plans, loader);
 }
 
-Status DataPlane::ApplyWithProbes(const ServerConfig& config,
-                                  const std::vector<VersionPlan>& plans,
+Status DataPlane::ApplyWithProbes(const ServerConfig& config, const std::vector<VersionPlan>& plans,
                                   const VersionLoader& loader) {
   // Router: probe the upstream versions before the new table exists, so a
   // version whose pods are not ready yet is never drawn; then keep probing.
@@ -316,8 +314,7 @@ std::optional<HttpResponse> DataPlane::RouteInfo(const http::request_header<>& h
 
 // /v2/models/{m}[/versions/{v}][/ready|/infer]
 std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteModel(
-    const http::request_header<>& header, const PathSegments& p,
-    const Snapshot& snap) const {
+    const http::request_header<>& header, const PathSegments& p, const Snapshot& snap) const {
   const std::string& service = snap.config.service;
   if (p[2] != service) {
     return ErrorResponse(http::status::not_found, "model '" + std::string(p[2]) +
@@ -330,8 +327,8 @@ std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteModel(
     version = std::string(p[4]);
     rest = 5;
     if (!endpoint_->SpecOf(version)) {
-      return ErrorResponse(http::status::not_found, "version '" + version + "' of model '" +
-                                                        service + "' does not exist");
+      return ErrorResponse(http::status::not_found,
+                           "version '" + version + "' of model '" + service + "' does not exist");
     }
   }
   if (p.size() == rest) {
@@ -351,10 +348,10 @@ std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteModel(
 
 // /api/v1/service/{s}/score | swagger.json
 std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteAzure(
-    const http::request_header<>& header, const PathSegments& p,
-    const Snapshot& snap) const {
+    const http::request_header<>& header, const PathSegments& p, const Snapshot& snap) const {
   if (p[3] != snap.config.service) {
-    return ErrorResponse(http::status::not_found, "service '" + std::string(p[3]) + "' is not served here");
+    return ErrorResponse(http::status::not_found,
+                         "service '" + std::string(p[3]) + "' is not served here");
   }
   if (p[4] == "score") {
     if (!IsPost(header)) return MethodNotAllowed(header, "POST");
@@ -382,10 +379,10 @@ HttpResponse DataPlane::ModelMetadata(const Snapshot& snap, const std::string& v
   std::vector<std::string> versions =
       version.empty() ? endpoint_->version_names() : std::vector<std::string>{version};
   const std::string& described = version.empty() ? versions.front() : version;
-  return JsonResponse(http::status::ok,
-                      protocol::ModelMetadata(snap.config.service, versions,
-                                              snap.versions.at(described).signature)
-                          .dump());
+  return JsonResponse(
+      http::status::ok,
+      protocol::ModelMetadata(snap.config.service, versions, snap.versions.at(described).signature)
+          .dump());
 }
 
 HttpResponse DataPlane::ModelReadiness(const std::string& version) const {
@@ -398,10 +395,10 @@ HttpResponse DataPlane::ModelReadiness(const std::string& version) const {
 
 HttpResponse DataPlane::Swagger(const Snapshot& snap) const {
   const auto names = endpoint_->version_names();
-  return JsonResponse(http::status::ok,
-                      protocol::SwaggerJson(snap.config.service,
-                                            snap.versions.at(names.front()).signature,
-                                            server_version_));
+  return JsonResponse(
+      http::status::ok,
+      protocol::SwaggerJson(snap.config.service, snap.versions.at(names.front()).signature,
+                            server_version_));
 }
 
 // ---- Scoring -------------------------------------------------------------------
@@ -418,11 +415,11 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   }
   const VersionState& state = snap->versions.at(version->name());
   DecodedScore decoded;
-  if (auto refusal =
-          DecodeScoreRequest(route.protocol, request.body(), state.signature,
-                             snap->config.deployment.max_request_body_bytes, &decoded)) {
+  if (auto refusal = DecodeScoreRequest(route.protocol, request.body(), state.signature,
+                                        snap->config.deployment.max_request_body_bytes, &decoded)) {
     refusal->set(kVersionHeader, version->name());
-    RecordDone(state.metrics, 400, 0, 0, std::chrono::duration<double>(Clock::now() - start).count());
+    RecordDone(state.metrics, 400, 0, 0,
+               std::chrono::duration<double>(Clock::now() - start).count());
     return done(std::move(*refusal));
   }
   // Submit.
@@ -433,9 +430,9 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   ModelVersion* raw = version.get();
   // Built in one go: each member constructed once (a member assigned after
   // default construction costs more on this path).
-  PendingScore pending{std::move(snap),      &state, std::move(version),
-                       route.protocol,       std::move(decoded), client,
-                       start,                std::move(collected_inputs), std::move(done)};
+  PendingScore pending{
+      std::move(snap), &state, std::move(version),          route.protocol, std::move(decoded),
+      client,          start,  std::move(collected_inputs), std::move(done)};
   raw->pool().Submit(std::move(inputs), [pending = std::move(pending)](ScoreResult result) mutable {
     Finish(pending, std::move(result));
   });
@@ -454,8 +451,8 @@ void DataPlane::Finish(PendingScore& p, ScoreResult result) {
   // it the batcher reports each batch (on_batch).
   if (!p.state->batched && result.status.ok()) sm->batch_size().Observe(1);
   sm->in_flight().Add(-1);
-  const ScoreRecord record{service, name, p.client, code,
-                           result.queue_seconds, result.compute_seconds, total};
+  const ScoreRecord record{
+      service, name, p.client, code, result.queue_seconds, result.compute_seconds, total};
   if (p.collected_inputs && result.status.ok()) {
     CollectData(p.state->collector.get(), record, *p.collected_inputs, result.outputs);
   }

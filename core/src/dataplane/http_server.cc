@@ -306,10 +306,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    http::async_read(stream_, buffer_, framer_.parser(),
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnBody(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, framer_.parser(),
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
   }
 
   // Chunked bodies take their budget chunk by chunk.
@@ -349,7 +348,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto response = std::make_shared<HttpResponse>(MakeResponse(
         http::status::service_unavailable,
         protocol::EncodeError("the server is reading as many request bodies as it may at once "
-                  "(maxBodyBytesInFlight); retry shortly")));
+                              "(maxBodyBytesInFlight); retry shortly")));
     response->set(http::field::retry_after, "1");
     Write(response, true);
   }

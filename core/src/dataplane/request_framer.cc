@@ -35,15 +35,13 @@ HttpResponse RequestFramer::TooLargeAnswer(uint64_t declared) const {
 }
 
 std::optional<HttpResponse> RequestFramer::AnswerFor(const beast::error_code& ec) const {
-  if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-      ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-      ec == asio::error::connection_reset) {
+  if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+      ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
     return std::nullopt;
   }
   if (ec == http::error::header_limit) {
     return Refuse(http::status::request_header_fields_too_large,
-                  "request header section exceeds " + std::to_string(max_header_bytes_) +
-                      " bytes");
+                  "request header section exceeds " + std::to_string(max_header_bytes_) + " bytes");
   }
   if (ec == http::error::body_limit) {
     return Refuse(http::status::payload_too_large,
@@ -52,7 +50,8 @@ std::optional<HttpResponse> RequestFramer::AnswerFor(const beast::error_code& ec
   if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length) {
     return Refuse(http::status::bad_request,
                   "malformed request: conflicting or invalid Content-Length / "
-                  "Transfer-Encoding (" + ec.message() + ")");
+                  "Transfer-Encoding (" +
+                      ec.message() + ")");
   }
   return Refuse(http::status::bad_request, "malformed HTTP request: " + ec.message());
 }

@@ -1,7 +1,6 @@
 #include "skiff/dataplane/request_stages.h"
 
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 #include "skiff/auth/responses.h"
@@ -21,15 +20,22 @@ HttpResponse ErrorResponse(http::status status, std::string_view message) {
 
 http::status HttpStatusFor(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kOk: return http::status::ok;
+    case StatusCode::kOk:
+      return http::status::ok;
     case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange: return http::status::bad_request;
-    case StatusCode::kUnauthenticated: return http::status::unauthorized;
-    case StatusCode::kNotFound: return http::status::not_found;
+    case StatusCode::kOutOfRange:
+      return http::status::bad_request;
+    case StatusCode::kUnauthenticated:
+      return http::status::unauthorized;
+    case StatusCode::kNotFound:
+      return http::status::not_found;
     case StatusCode::kUnavailable:
-    case StatusCode::kResourceExhausted: return http::status::service_unavailable;
-    case StatusCode::kDeadlineExceeded: return http::status::gateway_timeout;
-    default: return http::status::bad_gateway;  // the model failed
+    case StatusCode::kResourceExhausted:
+      return http::status::service_unavailable;
+    case StatusCode::kDeadlineExceeded:
+      return http::status::gateway_timeout;
+    default:
+      return http::status::bad_gateway;  // the model failed
   }
 }
 
@@ -88,8 +94,8 @@ std::optional<HttpResponse> PickVersion(const Endpoint& endpoint, const std::str
 }
 
 std::optional<HttpResponse> DecodeScoreRequest(ScoreProtocol protocol, std::string_view body,
-                                               const Signature& signature,
-                                               uint64_t max_body_bytes, DecodedScore* decoded) {
+                                               const Signature& signature, uint64_t max_body_bytes,
+                                               DecodedScore* decoded) {
   Status status;
   if (protocol == ScoreProtocol::kOip) {
     protocol::DecodeOptions options;
@@ -154,8 +160,8 @@ void CollectData(JsonlWriter* collector, const ScoreRecord& record,
 std::string NowIso8601() {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-            1000;
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[40];

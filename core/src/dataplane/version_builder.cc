@@ -27,13 +27,14 @@ ModelLoadOptions LoadOptionsFor(const ServerVersionConfig& v) {
 // is nothing to check.
 std::function<StatusOr<std::unique_ptr<LoadedModel>>()> VerifiedLoad(
     std::shared_ptr<Accelerator> accel, ModelLoadOptions load, std::string expected_sha256) {
-  return [accel, load = std::move(load), expected_sha256 = std::move(expected_sha256)]()
-             -> StatusOr<std::unique_ptr<LoadedModel>> {
-    if (!expected_sha256.empty()) {
-      SKIFF_RETURN_IF_ERROR(VerifyArtifactDigest(load.artifact_path, expected_sha256));
-    }
-    return accel->Load(load);
-  };
+  return
+      [accel, load = std::move(load),
+       expected_sha256 = std::move(expected_sha256)]() -> StatusOr<std::unique_ptr<LoadedModel>> {
+        if (!expected_sha256.empty()) {
+          SKIFF_RETURN_IF_ERROR(VerifyArtifactDigest(load.artifact_path, expected_sha256));
+        }
+        return accel->Load(load);
+      };
 }
 
 }  // namespace
@@ -68,12 +69,11 @@ StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Upstream(const ServerVers
   UpstreamOptions upstream{v.upstream, config::ToSignature(v.inference),
                            std::chrono::milliseconds(deployment_.scoring_timeout_ms)};
   const int workers = replicas() * deployment_.max_concurrent_requests_per_container;
-  return ScoringPool::Create(PoolOptions(workers),
-                             [upstream]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-                               SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model,
-                                                      MakeUpstreamModel(upstream));
-                               return std::shared_ptr<LoadedModel>(std::move(model));
-                             });
+  return ScoringPool::Create(
+      PoolOptions(workers), [upstream]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+        SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, MakeUpstreamModel(upstream));
+        return std::shared_ptr<LoadedModel>(std::move(model));
+      });
 }
 
 StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Plain(const ServerVersionConfig& v,

@@ -357,14 +357,14 @@ class InferRequestParser {
       case Frame::kNone:
         return Fail("the request body must be a JSON object, got " + std::string(got));
       case Frame::kTop: {
-        const char* want = key_ == "parameters"                      ? "an object"
+        const char* want = key_ == "parameters"                        ? "an object"
                            : key_ == TensorsKey() || key_ == "outputs" ? "an array of objects"
                                                                        : "a string";
         return Fail("field '" + key_ + "' must be " + want + ", got " + got);
       }
       case Frame::kInputs:
-        return Fail(TensorsKey() + ("[" + std::to_string(num_inputs_) + "] must be an object, got ") +
-                    got);
+        return Fail(TensorsKey() +
+                    ("[" + std::to_string(num_inputs_) + "] must be an object, got ") + got);
       case Frame::kOutputs:
         return Fail("outputs[" + std::to_string(num_outputs_) + "] must be an object, got " + got);
       case Frame::kInput: {
@@ -484,7 +484,7 @@ class InferRequestParser {
   const std::vector<TensorSpec>& specs_;  // the tensors the list is checked against
   const char* const tensor_;              // "input" or "output", for messages
   InferRequest request_;
-  std::string model_name_, model_version_;  // a response's
+  std::string model_name_, model_version_;    // a response's
   std::vector<std::optional<Tensor>> slots_;  // by signature input index
   size_t bytes_used_ = 0;
 

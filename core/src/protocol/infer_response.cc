@@ -7,8 +7,8 @@
 
 namespace skiff::protocol {
 
-void AppendTensorList(const std::vector<Tensor>& tensors,
-                      const std::vector<std::string>& only, std::string* out) {
+void AppendTensorList(const std::vector<Tensor>& tensors, const std::vector<std::string>& only,
+                      std::string* out) {
   out->push_back('[');
   bool first = true;
   for (const Tensor& t : tensors) {

@@ -3,7 +3,6 @@
 #include "skiff/dataplane/http_server.h"
 
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -63,7 +62,8 @@ TEST(HttpServerSerializeTest, ResponseHeaderAndBodyAreBeastsBytes) {
   responses.push_back(MakeResponse(http::status::unauthorized, protocol::EncodeError("no key")));
   responses.back().set(http::field::www_authenticate, "Bearer");
   responses.back().keep_alive(false);
-  responses.push_back(MakeResponse(http::status::service_unavailable, protocol::EncodeError("busy")));
+  responses.push_back(
+      MakeResponse(http::status::service_unavailable, protocol::EncodeError("busy")));
   responses.back().set(http::field::retry_after, "1");
   responses.push_back(MakeResponse(http::status::ok, "", "text/plain"));
   responses.back().version(10);

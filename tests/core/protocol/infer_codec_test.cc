@@ -52,8 +52,9 @@ TEST(ProtocolInferCodec, RequestCarriesIdAndRequestedOutputs) {
   sig.inputs = {Spec("b", DataType::kInt32, {-1}), Spec("a", DataType::kFp32, {-1})};
   sig.outputs = {Spec("y", DataType::kFp32, {-1}), Spec("z", DataType::kFp32, {-1})};
   // Request order differs from signature order; the decoder puts them back.
-  const std::vector<Tensor> inputs = {MakeTensor("a", DataType::kFp32, {1}, Bytes<float>({2.5f})),
-                                      MakeTensor("b", DataType::kInt32, {2}, Bytes<int32_t>({7, 8}))};
+  const std::vector<Tensor> inputs = {
+      MakeTensor("a", DataType::kFp32, {1}, Bytes<float>({2.5f})),
+      MakeTensor("b", DataType::kInt32, {2}, Bytes<int32_t>({7, 8}))};
   const std::string body = EncodeInferRequest(inputs, std::string("req \"1\""), {"z"});
   auto decoded = DecodeInferRequest(body, sig);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString() << "\n" << body;

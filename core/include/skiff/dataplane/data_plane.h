@@ -68,7 +68,7 @@ class DataPlane : public HttpHandler {
               std::function<void(HttpResponse)> respond) override;
 
  private:
-  struct Snapshot;     // the applied config + its objects, swapped whole
+  struct Snapshot;      // the applied config + its objects, swapped whole
   struct PendingScore;  // a request between submit and respond
   class PathSegments;   // the target's path, split without allocating
   // Where Route() sends a scoring request.
@@ -91,8 +91,7 @@ class DataPlane : public HttpHandler {
   std::variant<HttpResponse, ScoreRoute> Route(const http::request_header<>& header,
                                                const Snapshot* snap) const;
   std::optional<HttpResponse> RouteInfo(const http::request_header<>& header,
-                                        const PathSegments& path,
-                                        const Snapshot* snap) const;
+                                        const PathSegments& path, const Snapshot* snap) const;
   std::variant<HttpResponse, ScoreRoute> RouteModel(const http::request_header<>& header,
                                                     const PathSegments& path,
                                                     const Snapshot& snap) const;
@@ -117,7 +116,7 @@ class DataPlane : public HttpHandler {
   std::mutex apply_mu_;  // serialises Apply()
   mutable std::mutex snapshot_mu_;
   std::shared_ptr<const Snapshot> snapshot_;  // guarded by snapshot_mu_ (pointer only)
-  VersionBuilder::AcceleratorCache accelerators_;  // guarded by apply_mu_
+  VersionBuilder::AcceleratorCache accelerators_;                      // guarded by apply_mu_
   std::shared_ptr<Authenticator> authenticator_;                       // guarded by apply_mu_
   std::string auth_plugin_;                                            // guarded by apply_mu_
   std::string auth_options_;  // the options authenticator_ was created with; guarded by apply_mu_

@@ -66,17 +66,17 @@ std::optional<HttpResponse> PickVersion(const Endpoint& endpoint, const std::str
 
 // What decode hands to submit and respond.
 struct DecodedScore {
-  std::vector<Tensor> inputs;              // signature order
-  std::optional<std::string> id;           // OIP "id", echoed
-  std::vector<std::string> requested;      // OIP "outputs"; empty = all
+  std::vector<Tensor> inputs;          // signature order
+  std::optional<std::string> id;       // OIP "id", echoed
+  std::vector<std::string> requested;  // OIP "outputs"; empty = all
 };
 
 // Decode: the body against the version's signature; 400 naming the field.
 // Decoded tensors may outgrow their JSON (a 2-byte "1," becomes 8 bytes):
 // an OIP body may decode to 8 x `max_body_bytes`.
 std::optional<HttpResponse> DecodeScoreRequest(ScoreProtocol protocol, std::string_view body,
-                                               const Signature& signature,
-                                               uint64_t max_body_bytes, DecodedScore* decoded);
+                                               const Signature& signature, uint64_t max_body_bytes,
+                                               DecodedScore* decoded);
 
 // Respond: 200 with the outputs in the route's protocol, or the pool's
 // error; the version header either way.
