@@ -88,6 +88,7 @@ def run_row(name, sk, tmp, duration, native=False):
         f.write(body)
     port = harness.free_port()
     cfg = dict(sk[service]["config"], port=port)
+    harness.prepare_keys_dir(cfg)
     cfgp = harness.write_json(os.path.join(tmp, "profile-%s.json" % name), cfg)
     out = os.path.join(tmp, "callgrind.%s.out" % name)
     for stale in [] if native else [out] + [out + "." + s for s in ("1", "2")]:

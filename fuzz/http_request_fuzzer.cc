@@ -1,7 +1,7 @@
 // Bytes from a client, as HttpServer reads them: pipelined requests through
-// ObsFoldScanner and Beast's request_parser with the server's header limit,
-// FramingError, the handler's body limit checked against Content-Length and
-// then applied; each request that parses is routed by an unconfigured
+// the server's RequestFramer (obs-fold, Beast's request_parser with the
+// server's header limit, FramingError, the handler's Admit() and body limit);
+// each request that parses is routed by an unconfigured
 // DataPlane (health, metrics, server metadata, 503 for the rest). Sockets and
 // timeouts are left out: they are the hostile HTTP tests' business.
 #include <cstddef>

@@ -293,10 +293,20 @@ class Row:
         self.res = {}
 
 
+def prepare_keys_dir(cfg):
+    """deploy_skiff_services deleted the deployments, and with them their
+    signing-keys folders; the server makes its key set itself (non-recursive
+    mkdir) under the service's folder, which must exist (0700, like the CLI's)."""
+    keys_dir = cfg.get("auth", {}).get("options", {}).get("keysDir")
+    if keys_dir:
+        os.makedirs(os.path.dirname(keys_dir), mode=0o700, exist_ok=True)
+
+
 def start_server(row, procs, tmp, port):
     logp = os.path.join(tmp, "logs", row.key + ".log")
     if row.kind == "skiff":
         cfg = dict(row.kw["config"], port=port)
+        prepare_keys_dir(cfg)
         cfgp = write_json(os.path.join(tmp, "server-%s.json" % row.key), cfg)
         return procs.start([SERVER, "--config", cfgp], logp)
     if row.kind == "nginx":

@@ -1,76 +1,43 @@
 #include "skiff/dataplane/data_plane.h"
 
+#include <array>
 #include <chrono>
-#include <ctime>
-#include <sstream>
 
-#include <nlohmann/json.hpp>
-
-#include "batched_model.h"
-#include "upstream_prober.h"
-#include "skiff/auth/responses.h"
-#include "skiff/dataplane/upstream_model.h"
-#include "skiff/plugin_host/loaded_plugin.h"
-#include "skiff/protocol/azure_score.h"
-#include "skiff/protocol/infer_request.h"
-#include "skiff/protocol/infer_response.h"
 #include "skiff/protocol/metadata.h"
 #include "skiff/protocol/swagger.h"
-#include "skiff/util/artifact_digest.h"
+#include "upstream_prober.h"
 
 namespace skiff::dataplane {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr char kVersionHeader[] = "azureml-model-deployment";
 
-HttpResponse Json(http::status status, std::string body) {
-  return MakeResponse(status, std::move(body), "application/json");
+// The request target without its query.
+std::string_view PathOf(const http::request_header<>& header) {
+  std::string_view target(header.target().data(), header.target().size());
+  return target.substr(0, target.find('?'));
 }
 
-HttpResponse Error(http::status status, const std::string& message) {
-  return Json(status, protocol::EncodeError(message));
+HttpResponse MethodNotAllowed(const http::request_header<>& header, const char* allowed) {
+  HttpResponse r = ErrorResponse(http::status::method_not_allowed,
+                                 std::string(header.method_string()) + " is not allowed on " +
+                                     std::string(PathOf(header)) + "; use " + allowed);
+  r.set(http::field::allow, allowed);
+  return r;
 }
 
-// Model and scoring errors to Azure ML's status codes.
-http::status HttpStatusFor(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kOk: return http::status::ok;
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange: return http::status::bad_request;
-    case StatusCode::kUnauthenticated: return http::status::unauthorized;
-    case StatusCode::kNotFound: return http::status::not_found;
-    case StatusCode::kUnavailable:
-    case StatusCode::kResourceExhausted: return http::status::service_unavailable;
-    case StatusCode::kDeadlineExceeded: return http::status::gateway_timeout;
-    default: return http::status::bad_gateway;  // the model failed
-  }
+HttpResponse NoRoute(const http::request_header<>& header) {
+  return ErrorResponse(http::status::not_found,
+                       "no route for " + std::string(header.method_string()) + " " +
+                           std::string(PathOf(header)) + "; see docs/protocols.md");
 }
 
-std::vector<std::string> Split(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) parts.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
+HttpResponse StillLoading() {
+  return ErrorResponse(http::status::service_unavailable, "the server is still loading");
 }
 
-std::string NowIso8601() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof(out), "%s.%03lldZ", buf, static_cast<long long>(ms));
-  return out;
-}
+bool IsGet(const http::request_header<>& header) { return header.method() == http::verb::get; }
+bool IsPost(const http::request_header<>& header) { return header.method() == http::verb::post; }
 
 void RecordDone(protocol::ServiceMetrics* m, int code, double queue_s, double compute_s,
                 double total_s) {
@@ -80,15 +47,59 @@ void RecordDone(protocol::ServiceMetrics* m, int code, double queue_s, double co
   m->total_seconds().Observe(total_s);
 }
 
+// What a request needs to know of its version, looked up once.
+struct VersionState {
+  Signature signature;
+  protocol::ServiceMetrics* metrics = nullptr;
+  std::shared_ptr<JsonlWriter> collector;  // null unless data collection is on
+  bool batched = false;                    // the batcher reports batch sizes itself
+};
+
 }  // namespace
 
 struct DataPlane::Snapshot {
   ServerConfig config;
   std::shared_ptr<Authenticator> auth;  // null in none mode
   std::shared_ptr<JsonlWriter> request_log;
-  std::map<std::string, std::shared_ptr<JsonlWriter>> collectors;  // by version
-  std::map<std::string, Signature> signatures;                     // by version
-  std::map<std::string, protocol::ServiceMetrics*> metrics;         // by version
+  std::map<std::string, VersionState> versions;  // by version name
+};
+
+// The path split at '/', empty segments dropped, as views into the target
+// (which outlives routing). No route has more than kMax segments: a longer
+// path keeps kMax + 1 as its size, which matches none.
+class DataPlane::PathSegments {
+ public:
+  static constexpr size_t kMax = 6;  // /v2/models/{m}/versions/{v}/ready
+  explicit PathSegments(std::string_view path) {
+    size_t i = 0;
+    while (i < path.size() && size_ <= kMax) {
+      size_t j = path.find('/', i);
+      if (j == std::string_view::npos) j = path.size();
+      if (j > i) {
+        if (size_ < kMax) parts_[size_] = path.substr(i, j - i);
+        ++size_;
+      }
+      i = j + 1;
+    }
+  }
+  size_t size() const { return size_; }
+  std::string_view operator[](size_t i) const { return parts_[i]; }
+
+ private:
+  std::array<std::string_view, kMax> parts_;
+  size_t size_ = 0;
+};
+
+struct DataPlane::PendingScore {
+  std::shared_ptr<const Snapshot> snap;  // keeps the version's state alive
+  const VersionState* state = nullptr;
+  std::shared_ptr<ModelVersion> version;
+  ScoreProtocol protocol = ScoreProtocol::kOip;
+  DecodedScore request;  // inputs moved to the pool
+  std::string client;
+  Clock::time_point start;
+  std::shared_ptr<std::vector<Tensor>> collected_inputs;  // data collection only
+  std::function<void(HttpResponse)> done;
 };
 
 DataPlane::DataPlane(const PluginHost* plugins, std::string server_version)
@@ -110,14 +121,7 @@ bool DataPlane::ready() const {
   return endpoint_->ready();
 }
 
-StatusOr<std::shared_ptr<Accelerator>> DataPlane::AcceleratorFor(const std::string& name) {
-  auto it = accelerators_.find(name);
-  if (it != accelerators_.end()) return it->second;
-  SKIFF_ASSIGN_OR_RETURN(std::shared_ptr<Accelerator> accel,
-                         plugins_->Create<Accelerator>(name, "{}"));
-  accelerators_[name] = accel;
-  return accel;
-}
+// ---- Apply -----------------------------------------------------------------
 
 Status DataPlane::Apply(const ServerConfig& config) {
   std::lock_guard<std::mutex> lock(apply_mu_);
@@ -130,103 +134,60 @@ Status DataPlane::Apply(const ServerConfig& config) {
   }
   auto snap = std::make_shared<Snapshot>();
   snap->config = config;
-
   // Auth objects first (cheap, and a bad plugin fails before models load).
-  const AuthMode mode = config.auth_mode();
-  if (mode != AuthMode::kNone) {
-    // New options (a rotated signing-key set is a new keysDir) mean a new
-    // authenticator, which reads its keys afresh; requests in flight finish
-    // with the old one, which their snapshot holds.
-    const std::string options = config.auth_options.dump();
-    if (authenticator_ == nullptr || auth_plugin_ != config.auth_plugin ||
-        auth_options_ != options) {
-      SKIFF_ASSIGN_OR_RETURN(authenticator_,
-                             plugins_->Create<Authenticator>(config.auth_plugin, options));
-      auth_plugin_ = config.auth_plugin;
-      auth_options_ = options;
-    }
-    snap->auth = authenticator_;
+  SKIFF_RETURN_IF_ERROR(ApplyAuthenticator(config, snap.get()));
+  SKIFF_RETURN_IF_ERROR(ApplyVersions(config, snap.get()));
+  SKIFF_RETURN_IF_ERROR(OpenSinks(config, snap.get()));
+  // Keys last: rotation takes effect for the next request, no restart.
+  if (snap->auth != nullptr) {
+    ServiceAuthConfig auth;
+    auth.service = config.service;
+    auth.mode = config.auth_mode();
+    if (auth.mode == AuthMode::kKey) auth.key_sha256_hex = config.key_sha256;
+    SKIFF_RETURN_IF_ERROR(snap->auth->Configure(auth).WithContext("auth"));
   }
+  std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
+  snapshot_ = std::move(snap);
+  return OkStatus();
+}
 
-  // Versions: new or changed ones load and warm before the routing swap.
+Status DataPlane::ApplyAuthenticator(const ServerConfig& config, Snapshot* snap) {
+  if (config.auth_mode() == AuthMode::kNone) return OkStatus();
+  // New options (a rotated signing-key set is a new keysDir) mean a new
+  // authenticator, which reads its keys afresh; requests in flight finish
+  // with the old one, which their snapshot holds.
+  const std::string options = config.auth_options.dump();
+  if (authenticator_ == nullptr || auth_plugin_ != config.auth_plugin || auth_options_ != options) {
+    SKIFF_ASSIGN_OR_RETURN(authenticator_,
+                           plugins_->Create<Authenticator>(config.auth_plugin, options));
+    auth_plugin_ = config.auth_plugin;
+    auth_options_ = options;
+  }
+  snap->auth = authenticator_;
+  return OkStatus();
+}
+
+Status DataPlane::ApplyVersions(const ServerConfig& config, Snapshot* snap) {
+  // New or changed versions load and warm before the routing swap.
   std::vector<VersionPlan> plans;
   std::map<std::string, const ServerVersionConfig*> by_name;
   for (const auto& v : config.versions) {
     plans.push_back({v.spec, ServerConfig::ContentKey(v)});
     by_name[v.spec.name] = &v;
-    snap->signatures[v.spec.name] = config::ToSignature(v.inference);
-    snap->metrics[v.spec.name] = &metrics_.For(config.service, v.spec.name);
+    VersionState& state = snap->versions[v.spec.name];
+    state.signature = config::ToSignature(v.inference);
+    state.metrics = &metrics_.For(config.service, v.spec.name);
+    state.batched = v.inference.batching.enabled;
   }
-  const config::DeploymentConfig& dc = config.deployment;
-  const int replicas = dc.num_replicas.value_or(dc.auto_scaler.min_replicas);
-  auto loader = [&](const VersionPlan& plan) -> StatusOr<std::unique_ptr<ScoringPool>> {
-    const ServerVersionConfig& v = *by_name.at(plan.spec.name);
-    if (!v.upstream.empty()) {
-      // Scored by another skiff-server: workers bound the requests in flight
-      // to it; batching is the upstream's business.
-      ScoringPoolOptions pool;
-      pool.max_queue_wait = std::chrono::milliseconds(dc.max_queue_wait_ms);
-      pool.scoring_timeout = std::chrono::milliseconds(dc.scoring_timeout_ms);
-      pool.workers = replicas * dc.max_concurrent_requests_per_container;
-      UpstreamOptions upstream{v.upstream, config::ToSignature(v.inference),
-                               std::chrono::milliseconds(dc.scoring_timeout_ms)};
-      return ScoringPool::Create(pool, [upstream]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-        SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, MakeUpstreamModel(upstream));
-        return std::shared_ptr<LoadedModel>(std::move(model));
-      });
-    }
-    SKIFF_ASSIGN_OR_RETURN(std::shared_ptr<Accelerator> accel,
-                           AcceleratorFor(v.inference.accelerator));
-    // Every load re-hashes the artifact against the digest the control plane
-    // recorded (a supervisor restart, a reload, a replaced replica alike):
-    // a file changed on disk since registration is never handed to a plugin.
-    // Without a `sha256` (a hand-written config) there is nothing to check.
-    const std::string expected_sha256 = v.sha256;
-    auto verified_load =
-        [accel,
-         expected_sha256](const ModelLoadOptions& load) -> StatusOr<std::unique_ptr<LoadedModel>> {
-      if (!expected_sha256.empty()) {
-        SKIFF_RETURN_IF_ERROR(VerifyArtifactDigest(load.artifact_path, expected_sha256));
-      }
-      return accel->Load(load);
-    };
-    ModelLoadOptions load;
-    load.artifact_path = v.artifact_path;
-    load.signature = config::ToSignature(v.inference);
-    load.device = v.inference.device;
-    load.intra_op_threads = v.inference.threads.intra_op;
-    load.inter_op_threads = v.inference.threads.inter_op;
-    load.inference_config_json = config::ToJson(v.inference).dump();
-    ScoringPoolOptions pool;
-    pool.max_queue_wait = std::chrono::milliseconds(dc.max_queue_wait_ms);
-    pool.scoring_timeout = std::chrono::milliseconds(dc.scoring_timeout_ms);
-    const int per_replica = dc.max_concurrent_requests_per_container;
-    if (!v.inference.batching.enabled) {
-      pool.workers = replicas * per_replica;
-      return ScoringPool::Create(
-          pool, [accel, load, verified_load]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-            SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, verified_load(load));
-            return TieLifetime(std::move(model), accel);
-          });
-    }
-    // Batching: each replica holds one model behind a batcher, which the
-    // pool feeds straight from the I/O thread (BatchedModel is an
-    // AsyncModel: no worker threads, no hand-off per request).
-    DynamicBatcherOptions batching;
-    batching.max_batch_size = v.inference.batching.max_batch_size;
-    batching.max_queue_delay_us = v.inference.batching.max_queue_delay_microseconds;
-    protocol::ServiceMetrics* version_metrics = snap->metrics.at(plan.spec.name);
-    batching.on_batch = [version_metrics](size_t requests) {
-      version_metrics->batch_size().Observe(static_cast<double>(requests));
-    };
-    pool.workers = replicas;
-    return ScoringPool::Create(pool, [=]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-      SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, verified_load(load));
-      SKIFF_ASSIGN_OR_RETURN(
-          auto replica, BatchedReplica::Create(TieLifetime(std::move(model), accel), batching));
-      return std::shared_ptr<LoadedModel>(new BatchedModel(std::move(replica)));
-    });
+  VersionBuilder builder(plugins_, &accelerators_, config.deployment);
+  auto loader = [&](const VersionPlan& plan) {
+    return builder.Build(*by_name.at(plan.spec.name), snap->versions.at(plan.spec.name).metrics);
   };
+  return ApplyWithProbes(config, plans, loader);
+}
+
+Status DataPlane::ApplyWithProbes(const ServerConfig& config, const std::vector<VersionPlan>& plans,
+                                  const VersionLoader& loader) {
   // Router: probe the upstream versions before the new table exists, so a
   // version whose pods are not ready yet is never drawn; then keep probing.
   std::vector<UpstreamProber::Target> targets;
@@ -248,8 +209,11 @@ Status DataPlane::Apply(const ServerConfig& config) {
   }
   prober_ = std::make_unique<UpstreamProber>(endpoint_.get(), std::move(targets),
                                              config.upstream_probe_interval);
+  return OkStatus();
+}
 
-  // Telemetry sinks.
+Status DataPlane::OpenSinks(const ServerConfig& config, Snapshot* snap) {
+  const config::DeploymentConfig& dc = config.deployment;
   if (dc.app_insights_enabled && !config.request_log.empty()) {
     SKIFF_ASSIGN_OR_RETURN(auto log,
                            JsonlWriter::Open(config.request_log,
@@ -261,22 +225,13 @@ Status DataPlane::Apply(const ServerConfig& config) {
       SKIFF_ASSIGN_OR_RETURN(auto w, JsonlWriter::Open(config.data_collection_dir + "/" +
                                                        config.service + "/" + v.spec.name +
                                                        "/data.jsonl"));
-      snap->collectors[v.spec.name] = std::move(w);
+      snap->versions.at(v.spec.name).collector = std::move(w);
     }
   }
-
-  // Keys last: rotation takes effect for the next request, no restart.
-  if (snap->auth != nullptr) {
-    ServiceAuthConfig auth;
-    auth.service = config.service;
-    auth.mode = mode;
-    if (mode == AuthMode::kKey) auth.key_sha256_hex = config.key_sha256;
-    SKIFF_RETURN_IF_ERROR(snap->auth->Configure(auth).WithContext("auth"));
-  }
-  std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
-  snapshot_ = std::move(snap);
   return OkStatus();
 }
+
+// ---- HttpHandler -------------------------------------------------------------
 
 uint64_t DataPlane::BodyLimit(const http::request_header<>&) const {
   auto snap = Current();
@@ -284,276 +239,228 @@ uint64_t DataPlane::BodyLimit(const http::request_header<>&) const {
               : uint64_t{104857600};
 }
 
-std::optional<HttpResponse> DataPlane::Authenticate(const Snapshot& snap,
-                                                    const http::request_header<>& header,
-                                                    const std::string& client) {
-  if (snap.auth == nullptr) return std::nullopt;
-  auto field = header.find(http::field::authorization);
-  std::string_view value;
-  if (field != header.end()) value = std::string_view(field->value().data(), field->value().size());
-  // The credential first, whatever the limiter says: a valid one is never
-  // refused, so bad guesses sent from a victim's address (a shared NAT, the
-  // router in front of every client) cannot lock the victim out. Every
-  // request pays the same constant-time check, blocked or not.
-  Status verified = snap.auth->Verify(snap.config.service, value);
-  if (verified.ok()) return std::nullopt;
-  metrics_.AuthFailure(snap.config.service);
-  if (int64_t wait = limiter_.RetryAfterSeconds(client); wait > 0) {
-    HttpResponse r = Json(http::status::too_many_requests, auth::kTooManyRequestsBody);
-    r.set(http::field::retry_after, std::to_string(wait));
-    return r;
-  }
-  limiter_.RecordFailure(client);
-  HttpResponse r = Json(http::status::unauthorized, auth::kUnauthorizedBody);
-  r.set(auth::kWwwAuthenticateHeader, auth::kWwwAuthenticateValue);
-  return r;
-}
-
 std::optional<HttpResponse> DataPlane::Admit(const http::request_header<>& header,
                                              const std::string& client) {
-  std::string_view target(header.target().data(), header.target().size());
-  target = target.substr(0, target.find('?'));
+  const std::string_view target = PathOf(header);
   const std::string_view last = target.substr(target.rfind('/') + 1);
-  if (header.method() == http::verb::post && (last == "infer" || last == "score")) {
-    // Every scoring route is a POST ending so (Handle): authenticate on the
+  if (IsPost(header) && (last == "infer" || last == "score")) {
+    // Every scoring route is a POST ending so (Route): authenticate on the
     // header, so a stranger's body is never read.
     auto snap = Current();
-    if (snap == nullptr) {
-      return Error(http::status::service_unavailable, "the server is still loading");
-    }
-    return Authenticate(*snap, header, client);
+    if (snap == nullptr) return StillLoading();
+    return GuardAuth(snap->auth.get(), snap->config.service, header, client, &limiter_, &metrics_);
   }
   const bool has_body = header.find(http::field::transfer_encoding) != header.end() ||
                         (header.find(http::field::content_length) != header.end() &&
                          header[http::field::content_length] != "0");
   if (!has_body) return std::nullopt;
-  // A route that takes no body: its answer needs only the header (these
-  // routes answer synchronously; only Score, never reached from here,
-  // answers later).
-  auto answer = std::make_shared<std::optional<HttpResponse>>();
-  Handle(HttpRequest(header), client, [answer](HttpResponse r) { *answer = std::move(r); });
-  if (*answer) return std::move(**answer);
-  return Error(http::status::not_found, "no route for " + std::string(target));
+  // A route that takes no body: its answer needs only the header.
+  auto snap = Current();
+  auto routed = Route(header, snap.get());
+  if (auto* answer = std::get_if<HttpResponse>(&routed)) return std::move(*answer);
+  return ErrorResponse(http::status::not_found, "no route for " + std::string(target));
 }
 
 void DataPlane::Handle(HttpRequest request, const std::string& client,
                        std::function<void(HttpResponse)> respond) {
   in_flight_.fetch_add(1);
-  auto done = [this, respond = std::move(respond)](HttpResponse r) {
-    in_flight_.fetch_sub(1);
-    respond(std::move(r));
-  };
-  std::string_view target(request.target().data(), request.target().size());
-  target = target.substr(0, target.find('?'));
-  const std::vector<std::string> p = Split(target);
-  const bool get = request.method() == http::verb::get;
-  const bool post = request.method() == http::verb::post;
-  auto method_not_allowed = [&](const char* allowed) {
-    HttpResponse r = Error(http::status::method_not_allowed,
-                           std::string(request.method_string()) + " is not allowed on " +
-                               std::string(target) + "; use " + allowed);
-    r.set(http::field::allow, allowed);
-    done(std::move(r));
-  };
   auto snap = Current();
-
-  if (p.size() == 3 && p[0] == "v2" && p[1] == "health" && (p[2] == "live" || p[2] == "ready")) {
-    if (!get) return method_not_allowed("GET");
-    if (p[2] == "live") return done(Json(http::status::ok, "{\"live\":true}"));
-    // The applied config generation lets the control plane wait for a reload.
-    bool is_ready = ready();
-    const int64_t generation = snap ? snap->config.generation : -1;
-    return done(Json(is_ready ? http::status::ok : http::status::service_unavailable,
-                     std::string("{\"ready\":") + (is_ready ? "true" : "false") +
-                         ",\"generation\":" + std::to_string(generation) + "}"));
+  auto routed = Route(request, snap.get());
+  if (auto* answer = std::get_if<HttpResponse>(&routed)) {
+    in_flight_.fetch_sub(1);
+    return respond(std::move(*answer));
   }
-  if (p.size() == 1 && p[0] == "metrics") {
-    if (!get) return method_not_allowed("GET");
-    return done(MakeResponse(http::status::ok, registry_.RenderPrometheusText(),
-                             "text/plain; version=0.0.4"));
-  }
-  if (p.size() == 1 && p[0] == "v2") {
-    if (!get) return method_not_allowed("GET");
-    return done(Json(http::status::ok, protocol::ServerMetadata(server_version_).dump()));
-  }
-  if (snap == nullptr) {
-    return done(Error(http::status::service_unavailable, "the server is still loading"));
-  }
-  const std::string& service = snap->config.service;
-
-  // /v2/models/{m}[/versions/{v}][/ready|/infer]
-  if (p.size() >= 3 && p[0] == "v2" && p[1] == "models") {
-    if (p[2] != service) {
-      return done(Error(http::status::not_found, "model '" + p[2] + "' is not served here; this server serves '" + service + "'"));
-    }
-    std::string version;
-    size_t rest = 3;
-    if (p.size() >= 5 && p[3] == "versions") {
-      version = p[4];
-      rest = 5;
-      if (!endpoint_->SpecOf(version)) {
-        return done(Error(http::status::not_found, "version '" + version + "' of model '" + service + "' does not exist"));
-      }
-    }
-    if (p.size() == rest) {
-      if (!get) return method_not_allowed("GET");
-      std::vector<std::string> versions =
-          version.empty() ? endpoint_->version_names() : std::vector<std::string>{version};
-      const std::string& sig_version = version.empty() ? versions.front() : version;
-      return done(Json(http::status::ok,
-                       protocol::ModelMetadata(service, versions, snap->signatures.at(sig_version))
-                           .dump()));
-    }
-    if (p.size() == rest + 1 && p[rest] == "ready") {
-      if (!get) return method_not_allowed("GET");
-      // A version is ready when the server is and (router) its upstream
-      // answers its readiness probe.
-      bool r = ready() && (version.empty() || endpoint_->reachable(version));
-      return done(Json(r ? http::status::ok : http::status::service_unavailable,
-                       r ? "{\"ready\":true}" : "{\"ready\":false}"));
-    }
-    if (p.size() == rest + 1 && p[rest] == "infer") {
-      if (!post) return method_not_allowed("POST");
-      return Score(snap, Protocol::kOip, std::move(request), client, version, std::move(done));
-    }
-  }
-  // /api/v1/service/{s}/score | swagger.json
-  if (p.size() == 5 && p[0] == "api" && p[1] == "v1" && p[2] == "service") {
-    if (p[3] != service) {
-      return done(Error(http::status::not_found, "service '" + p[3] + "' is not served here"));
-    }
-    if (p[4] == "score") {
-      if (!post) return method_not_allowed("POST");
-      return Score(snap, Protocol::kAzure, std::move(request), client, "", std::move(done));
-    }
-    if (p[4] == "swagger.json") {
-      if (!get) return method_not_allowed("GET");
-      auto names = endpoint_->version_names();
-      return done(Json(http::status::ok,
-                       protocol::SwaggerJson(service, snap->signatures.at(names.front()),
-                                             server_version_)));
-    }
-  }
-  done(Error(http::status::not_found,
-             "no route for " + std::string(request.method_string()) + " " + std::string(target) +
-                 "; see docs/protocols.md"));
+  Score(std::move(snap), std::get<ScoreRoute>(routed), std::move(request), client,
+        [this, respond = std::move(respond)](HttpResponse r) {
+          in_flight_.fetch_sub(1);
+          respond(std::move(r));
+        });
 }
 
-void DataPlane::Score(const std::shared_ptr<const Snapshot>& snap, Protocol protocol,
-                      HttpRequest request, const std::string& client,
-                      const std::string& path_version, std::function<void(HttpResponse)> done) {
-  const auto start = Clock::now();
-  // Authenticated by Admit() on the header, before the body was read.
-  if (draining_.load()) {
-    HttpResponse r = Error(http::status::service_unavailable, "the server is shutting down");
-    r.set(http::field::retry_after, "1");
-    return done(std::move(r));
-  }
-  std::string pinned = path_version;
-  if (auto h = request.find(kVersionHeader); h != request.end() && pinned.empty()) {
-    pinned = std::string(h->value());
-  }
-  auto picked = endpoint_->Pick(pinned);
-  if (!picked.ok()) {
-    HttpResponse r = Error(HttpStatusFor(picked.status()), picked.status().message());
-    if (picked.status().code() == StatusCode::kUnavailable) r.set(http::field::retry_after, "1");
-    return done(std::move(r));
-  }
-  std::shared_ptr<ModelVersion> version = std::move(picked).value();
-  const Signature& signature = snap->signatures.at(version->name());
+// ---- Routing -------------------------------------------------------------------
 
-  std::vector<Tensor> inputs;
-  std::optional<std::string> id;
-  std::vector<std::string> requested;
-  protocol::ServiceMetrics* sm = snap->metrics.at(version->name());
-  Status decoded_ok;
-  if (protocol == Protocol::kOip) {
-    protocol::DecodeOptions options;
-    // Decoded tensors may outgrow their JSON (a 2-byte "1," becomes 8 bytes).
-    options.max_input_bytes = static_cast<size_t>(snap->config.deployment.max_request_body_bytes) * 8;
-    auto decoded = protocol::DecodeInferRequest(request.body(), signature, options);
-    if (decoded.ok()) {
-      inputs = std::move(decoded->inputs);
-      id = decoded->id;
-      requested = decoded->requested_outputs;
+std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::Route(
+    const http::request_header<>& header, const Snapshot* snap) const {
+  const PathSegments p(PathOf(header));
+  if (auto answer = RouteInfo(header, p, snap)) return std::move(*answer);
+  if (snap == nullptr) return StillLoading();
+  if (p.size() >= 3 && p[0] == "v2" && p[1] == "models") return RouteModel(header, p, *snap);
+  if (p.size() == 5 && p[0] == "api" && p[1] == "v1" && p[2] == "service") {
+    return RouteAzure(header, p, *snap);
+  }
+  return NoRoute(header);
+}
+
+// Routes that answer before (and without) a configuration.
+std::optional<HttpResponse> DataPlane::RouteInfo(const http::request_header<>& header,
+                                                 const PathSegments& p,
+                                                 const Snapshot* snap) const {
+  if (p.size() == 3 && p[0] == "v2" && p[1] == "health" && (p[2] == "live" || p[2] == "ready")) {
+    if (!IsGet(header)) return MethodNotAllowed(header, "GET");
+    if (p[2] == "live") return JsonResponse(http::status::ok, "{\"live\":true}");
+    return Readiness(snap);
+  }
+  if (p.size() == 1 && p[0] == "metrics") {
+    if (!IsGet(header)) return MethodNotAllowed(header, "GET");
+    return MakeResponse(http::status::ok, registry_.RenderPrometheusText(),
+                        "text/plain; version=0.0.4");
+  }
+  if (p.size() == 1 && p[0] == "v2") {
+    if (!IsGet(header)) return MethodNotAllowed(header, "GET");
+    return JsonResponse(http::status::ok, protocol::ServerMetadata(server_version_).dump());
+  }
+  return std::nullopt;
+}
+
+// /v2/models/{m}[/versions/{v}][/ready|/infer]
+std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteModel(
+    const http::request_header<>& header, const PathSegments& p, const Snapshot& snap) const {
+  const std::string& service = snap.config.service;
+  if (p[2] != service) {
+    return ErrorResponse(http::status::not_found, "model '" + std::string(p[2]) +
+                                                      "' is not served here; this server serves '" +
+                                                      service + "'");
+  }
+  std::string version;
+  size_t rest = 3;
+  if (p.size() >= 5 && p[3] == "versions") {
+    version = std::string(p[4]);
+    rest = 5;
+    if (!endpoint_->SpecOf(version)) {
+      return ErrorResponse(http::status::not_found,
+                           "version '" + version + "' of model '" + service + "' does not exist");
     }
-    decoded_ok = decoded.status();
-  } else {
-    auto decoded = protocol::DecodeAzureScoreRequest(request.body(), signature);
-    if (decoded.ok()) inputs = std::move(decoded).value();
-    decoded_ok = decoded.status();
   }
-  if (!decoded_ok.ok()) {
-    HttpResponse r = Error(http::status::bad_request, decoded_ok.message());
-    r.set(kVersionHeader, version->name());
-    RecordDone(sm, 400, 0, 0, std::chrono::duration<double>(Clock::now() - start).count());
-    return done(std::move(r));
+  if (p.size() == rest) {
+    if (!IsGet(header)) return MethodNotAllowed(header, "GET");
+    return ModelMetadata(snap, version);
   }
+  if (p.size() == rest + 1 && p[rest] == "ready") {
+    if (!IsGet(header)) return MethodNotAllowed(header, "GET");
+    return ModelReadiness(version);
+  }
+  if (p.size() == rest + 1 && p[rest] == "infer") {
+    if (!IsPost(header)) return MethodNotAllowed(header, "POST");
+    return ScoreRoute{ScoreProtocol::kOip, std::move(version)};
+  }
+  return NoRoute(header);
+}
 
-  sm->in_flight().Add(1);
-  bool batched = false;
-  for (const auto& v : snap->config.versions) {
-    if (v.spec.name == version->name()) batched = v.inference.batching.enabled;
+// /api/v1/service/{s}/score | swagger.json
+std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteAzure(
+    const http::request_header<>& header, const PathSegments& p, const Snapshot& snap) const {
+  if (p[3] != snap.config.service) {
+    return ErrorResponse(http::status::not_found,
+                         "service '" + std::string(p[3]) + "' is not served here");
   }
-  std::shared_ptr<const Snapshot> keep = snap;
-  ModelVersion* raw = version.get();
+  if (p[4] == "score") {
+    if (!IsPost(header)) return MethodNotAllowed(header, "POST");
+    return ScoreRoute{ScoreProtocol::kAzure, ""};
+  }
+  if (p[4] == "swagger.json") {
+    if (!IsGet(header)) return MethodNotAllowed(header, "GET");
+    return Swagger(snap);
+  }
+  return NoRoute(header);
+}
+
+// ---- Health, metadata ------------------------------------------------------------
+
+HttpResponse DataPlane::Readiness(const Snapshot* snap) const {
+  // The applied config generation lets the control plane wait for a reload.
+  const bool is_ready = ready();
+  const int64_t generation = snap ? snap->config.generation : -1;
+  return JsonResponse(is_ready ? http::status::ok : http::status::service_unavailable,
+                      std::string("{\"ready\":") + (is_ready ? "true" : "false") +
+                          ",\"generation\":" + std::to_string(generation) + "}");
+}
+
+HttpResponse DataPlane::ModelMetadata(const Snapshot& snap, const std::string& version) const {
+  std::vector<std::string> versions =
+      version.empty() ? endpoint_->version_names() : std::vector<std::string>{version};
+  const std::string& described = version.empty() ? versions.front() : version;
+  return JsonResponse(
+      http::status::ok,
+      protocol::ModelMetadata(snap.config.service, versions, snap.versions.at(described).signature)
+          .dump());
+}
+
+HttpResponse DataPlane::ModelReadiness(const std::string& version) const {
+  // A version is ready when the server is and (router) its upstream answers
+  // its readiness probe.
+  const bool r = ready() && (version.empty() || endpoint_->reachable(version));
+  return JsonResponse(r ? http::status::ok : http::status::service_unavailable,
+                      r ? "{\"ready\":true}" : "{\"ready\":false}");
+}
+
+HttpResponse DataPlane::Swagger(const Snapshot& snap) const {
+  const auto names = endpoint_->version_names();
+  return JsonResponse(
+      http::status::ok,
+      protocol::SwaggerJson(snap.config.service, snap.versions.at(names.front()).signature,
+                            server_version_));
+}
+
+// ---- Scoring -------------------------------------------------------------------
+
+void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& route,
+                      HttpRequest request, const std::string& client,
+                      std::function<void(HttpResponse)> done) {
+  // Guard: authenticated by Admit() on the header, before the body was read.
+  const auto start = Clock::now();
+  if (auto refusal = GuardDrain(draining_.load())) return done(std::move(*refusal));
+  std::shared_ptr<ModelVersion> version;
+  if (auto refusal = PickVersion(*endpoint_, route.version, request, &version)) {
+    return done(std::move(*refusal));
+  }
+  const VersionState& state = snap->versions.at(version->name());
+  DecodedScore decoded;
+  if (auto refusal = DecodeScoreRequest(route.protocol, request.body(), state.signature,
+                                        snap->config.deployment.max_request_body_bytes, &decoded)) {
+    refusal->set(kVersionHeader, version->name());
+    RecordDone(state.metrics, 400, 0, 0,
+               std::chrono::duration<double>(Clock::now() - start).count());
+    return done(std::move(*refusal));
+  }
+  // Submit.
+  state.metrics->in_flight().Add(1);
   std::shared_ptr<std::vector<Tensor>> collected_inputs;
-  if (snap->collectors.count(version->name())) {
-    collected_inputs = std::make_shared<std::vector<Tensor>>(inputs);
+  if (state.collector) collected_inputs = std::make_shared<std::vector<Tensor>>(decoded.inputs);
+  std::vector<Tensor> inputs = std::move(decoded.inputs);
+  ModelVersion* raw = version.get();
+  // Built in one go: each member constructed once (a member assigned after
+  // default construction costs more on this path).
+  PendingScore pending{
+      std::move(snap), &state, std::move(version),          route.protocol, std::move(decoded),
+      client,          start,  std::move(collected_inputs), std::move(done)};
+  raw->pool().Submit(std::move(inputs), [pending = std::move(pending)](ScoreResult result) mutable {
+    Finish(pending, std::move(result));
+  });
+}
+
+// Respond and log, on the thread that scored.
+void DataPlane::Finish(PendingScore& p, ScoreResult result) {
+  const std::string& service = p.snap->config.service;
+  const std::string& name = p.version->name();
+  HttpResponse r = RespondScored(p.protocol, service, name, p.request, result);
+  const double total = std::chrono::duration<double>(Clock::now() - p.start).count();
+  const int code = static_cast<int>(r.result_int());
+  protocol::ServiceMetrics* sm = p.state->metrics;
+  RecordDone(sm, code, result.queue_seconds, result.compute_seconds, total);
+  // Without dynamic batching every scored request is a batch of one; with
+  // it the batcher reports each batch (on_batch).
+  if (!p.state->batched && result.status.ok()) sm->batch_size().Observe(1);
+  sm->in_flight().Add(-1);
+  const ScoreRecord record{
+      service, name, p.client, code, result.queue_seconds, result.compute_seconds, total};
+  if (p.collected_inputs && result.status.ok()) {
+    CollectData(p.state->collector.get(), record, *p.collected_inputs, result.outputs);
   }
-  raw->pool().Submit(
-      std::move(inputs),
-      [keep, sm, batched, version = std::move(version), protocol, id, requested, client, start,
-       collected_inputs, done = std::move(done)](ScoreResult result) mutable {
-        const std::string& service = keep->config.service;
-        const std::string name = version->name();
-        HttpResponse r;
-        if (result.status.ok()) {
-          std::string body = protocol == Protocol::kOip
-                                 ? protocol::EncodeInferResponse(service, name, id,
-                                                                 result.outputs, requested)
-                                 : protocol::EncodeAzureScoreResponse(result.outputs);
-          r = Json(http::status::ok, std::move(body));
-          if (collected_inputs) {
-            nlohmann::json line = {
-                {"time", NowIso8601()}, {"service", service}, {"version", name},
-                {"inputs", nlohmann::json::parse(protocol::EncodeInferResponse(
-                               service, name, std::nullopt, *collected_inputs))["outputs"]},
-                {"outputs", nlohmann::json::parse(protocol::EncodeInferResponse(
-                                service, name, std::nullopt, result.outputs))["outputs"]}};
-            keep->collectors.at(name)->Append(line.dump());
-          }
-        } else {
-          r = Error(HttpStatusFor(result.status), result.status.message());
-          if (result.status.code() == StatusCode::kUnavailable ||
-              result.status.code() == StatusCode::kResourceExhausted) {
-            r.set(http::field::retry_after, "1");
-          }
-        }
-        r.set(kVersionHeader, name);
-        const double total = std::chrono::duration<double>(Clock::now() - start).count();
-        const int code = static_cast<int>(r.result_int());
-        RecordDone(sm, code, result.queue_seconds, result.compute_seconds, total);
-        // Without dynamic batching every scored request is a batch of one;
-        // with it the batcher reports each batch (on_batch).
-        if (!batched && result.status.ok()) sm->batch_size().Observe(1);
-        sm->in_flight().Add(-1);
-        if (keep->request_log) {
-          nlohmann::json line = {{"time", NowIso8601()},
-                                 {"service", service},
-                                 {"version", name},
-                                 {"status", code},
-                                 {"queueMs", result.queue_seconds * 1e3},
-                                 {"computeMs", result.compute_seconds * 1e3},
-                                 {"totalMs", total * 1e3},
-                                 {"client", client}};
-          keep->request_log->Append(line.dump());
-        }
-        // The version handle is released here, on the worker thread; the
-        // endpoint's reaper (not this thread) unloads a deleted version.
-        version.reset();
-        done(std::move(r));
-      });
+  if (p.snap->request_log) LogRequest(p.snap->request_log.get(), record);
+  // The version handle is released here, on the worker thread; the
+  // endpoint's reaper (not this thread) unloads a deleted version.
+  p.version.reset();
+  p.done(std::move(r));
 }
 
 }  // namespace skiff::dataplane

@@ -19,6 +19,9 @@
 #include <thread>
 #include <vector>
 
+#include "skiff/dataplane/request_framer.h"
+#include "skiff/protocol/infer_response.h"
+
 namespace skiff::dataplane {
 
 namespace asio = boost::asio;
@@ -31,21 +34,6 @@ HttpResponse MakeResponse(http::status status, std::string body, const std::stri
   res.set(http::field::content_type, content_type);
   res.body() = std::move(body);
   return res;
-}
-
-std::string ErrorBody(const std::string& message) {
-  std::string out = "{\"error\": \"";
-  for (char c : message) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"}";
 }
 
 bool ObsFoldScanner::Scan(std::string_view bytes) {
@@ -235,13 +223,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void ReadHeader() {
-    parser_.emplace();
-    parser_->header_limit(options_.max_header_bytes);
-    // The real limit depends on the target; it is checked against
-    // Content-Length and set once the header is in (before any body byte).
-    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    obs_fold_ = ObsFoldScanner();
-    scanned_ = 0;
+    framer_.Reset();
     header_started_ = false;
     // Idle until the header is in: the oldest idle session is shed first.
     uint64_t busy = kBusy;
@@ -253,24 +235,16 @@ class Session : public std::enable_shared_from_this<Session> {
     ParseHeader();
   }
 
-  // Beast's async_read_header, unrolled so that every header byte goes
-  // through ObsFoldScanner before the parser sees (and unfolds) it. The
-  // parser stops at the end of the header; body bytes stay in buffer_.
+  // Beast's async_read_header, unrolled so that the framer sees every
+  // header byte (obs-fold first). The parser stops at the end of the
+  // header; body bytes stay in buffer_.
   void ParseHeader() {
-    const auto data = buffer_.data();
-    const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
-    if (!obs_fold_.Scan(bytes.substr(scanned_))) {
-      return SendError(http::status::bad_request,
-                       "malformed request: a header line starts with whitespace (obs-fold); "
-                       "send each header on one line");
-    }
-    scanned_ = bytes.size();
-    beast::error_code ec;
-    const size_t used = bytes.empty() ? 0 : parser_->put(data, ec);
+    const std::string_view bytes = Buffered();
+    std::optional<HttpResponse> answer;
+    const size_t used = framer_.PutHeader(bytes, &answer);
+    if (answer) return Write(std::make_shared<HttpResponse>(std::move(*answer)), true);
     buffer_.consume(used);
-    scanned_ -= used;
-    if (parser_->is_header_done()) return OnHeader();
-    if (ec && ec != http::error::need_more) return OnReadError(ec);
+    if (framer_.header_done()) return OnHeader();
     if (!bytes.empty() && !header_started_) {
       // Part of a header is in: the rest must follow within header_timeout
       // (a header that arrives whole never gets here).
@@ -287,45 +261,35 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnHeader() {
     if (idle_since_.exchange(kBusy) == kShed) return Close();
-    const auto& header = parser_->get();
-    version_ = header.version();
-    const auto declared = parser_->content_length();
-    body_unread_ = parser_->chunked() || (declared && *declared > 0);
-    if (std::string error = FramingError(header, parser_->chunked()); !error.empty()) {
-      return SendError(http::status::bad_request, "malformed request: " + error);
-    }
-    // The handler's verdict (authentication) before any body byte is read.
-    if (std::optional<HttpResponse> refusal = handler_->Admit(header, client_)) {
+    RequestParser& parser = framer_.parser();
+    version_ = parser.get().version();
+    const auto declared = parser.content_length();
+    body_unread_ = parser.chunked() || (declared && *declared > 0);
+    // Framing, the handler's verdict (authentication) and its body limit,
+    // before any body byte is read.
+    if (std::optional<HttpResponse> refusal = framer_.Admit(*handler_, client_)) {
       return Write(std::make_shared<HttpResponse>(std::move(*refusal)), true);
-    }
-    limit_ = handler_->BodyLimit(header);
-    if (declared && *declared > limit_) {
-      return SendError(http::status::payload_too_large,
-                       "request body of " + std::to_string(*declared) +
-                           " bytes exceeds the limit of " + std::to_string(limit_) +
-                           " bytes (maxRequestBodyBytes)");
     }
     if (declared && *declared > 0) {
       if (!state_->TryReserve(*declared)) return SendBusy();
       reserved_ = *declared;
     }
-    if (parser_->chunked()) parser_->on_chunk_header(on_chunk_);
-    parser_->body_limit(limit_);
+    if (parser.chunked()) parser.on_chunk_header(on_chunk_);
     stream_.expires_after(options_.request_timeout);
     // A small request's body usually arrived with its header: parse what is
     // buffered here rather than through Beast's composed async_read (which
     // completes through the executor even with nothing to read, ~20,000
     // instructions). What is missing is read as before.
-    while (!parser_->is_done() && buffer_.size() > 0) {
+    while (!parser.is_done() && buffer_.size() > 0) {
       beast::error_code ec;
-      const size_t used = parser_->put(buffer_.data(), ec);
+      const size_t used = framer_.PutBody(Buffered(), &ec);
       buffer_.consume(used);
       if (ec == http::error::need_more) break;
       if (ec) return OnBody(ec);
       if (used == 0) break;
     }
-    if (parser_->is_done()) return OnBody({});
-    if (version_ == 11 && ExpectsContinue(header)) {
+    if (parser.is_done()) return OnBody({});
+    if (version_ == 11 && ExpectsContinue(parser.get())) {
       // The client waits for this before it sends the body (RFC 7231 5.1.1).
       return asio::async_write(stream_, asio::buffer(kContinue, sizeof(kContinue) - 1),
                                [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -336,16 +300,20 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadBody();
   }
 
+  std::string_view Buffered() const {
+    const auto data = buffer_.data();
+    return std::string_view(static_cast<const char*>(data.data()), data.size());
+  }
+
   void ReadBody() {
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnBody(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, framer_.parser(),
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
   }
 
   // Chunked bodies take their budget chunk by chunk.
   void OnChunkHeader(uint64_t size, beast::error_code& ec) {
-    if (size > limit_) return;  // the parser answers body_limit (413) itself
+    if (size > framer_.body_limit()) return;  // the parser answers body_limit (413) itself
     if (!state_->TryReserve(size)) {
       over_budget_ = true;
       ec = http::error::body_limit;
@@ -358,8 +326,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     body_unread_ = false;
     stream_.expires_never();
-    auto parsed = parser_->release();
-    HttpRequest request(std::move(parsed.base()), std::move(parsed.body()));
+    HttpRequest request = framer_.Release();
     keep_alive_ = request.keep_alive();
     auto self = shared_from_this();
     handler_->Handle(std::move(request), client_, [self](HttpResponse response) {
@@ -370,41 +337,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnReadError(beast::error_code ec) {
     if (over_budget_) return SendBusy();
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset) {
-      return Close();
-    }
-    if (ec == http::error::header_limit) {
-      return SendError(http::status::request_header_fields_too_large,
-                       "request header section exceeds " + std::to_string(options_.max_header_bytes) +
-                           " bytes");
-    }
-    if (ec == http::error::body_limit) {
-      return SendError(http::status::payload_too_large,
-                       "request body exceeds the limit (maxRequestBodyBytes)");
-    }
-    if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length) {
-      return SendError(http::status::bad_request,
-                       "malformed request: conflicting or invalid Content-Length / "
-                       "Transfer-Encoding (" + ec.message() + ")");
-    }
-    SendError(http::status::bad_request, "malformed HTTP request: " + ec.message());
-  }
-
-  // Errors found while reading end the connection: the stream may be out of
-  // sync with message boundaries.
-  void SendError(http::status status, const std::string& message) {
-    auto response = std::make_shared<HttpResponse>(MakeResponse(status, ErrorBody(message)));
-    Write(response, true);
+    std::optional<HttpResponse> answer = framer_.AnswerFor(ec);
+    if (!answer) return Close();  // the peer went away or timed out
+    // The stream may be out of sync with message boundaries: answer, close.
+    Write(std::make_shared<HttpResponse>(std::move(*answer)), true);
   }
 
   // The body budget is spent: 503 before (the rest of) the body is read.
   void SendBusy() {
     auto response = std::make_shared<HttpResponse>(MakeResponse(
         http::status::service_unavailable,
-        ErrorBody("the server is reading as many request bodies as it may at once "
-                  "(maxBodyBytesInFlight); retry shortly")));
+        protocol::EncodeError("the server is reading as many request bodies as it may at once "
+                              "(maxBodyBytesInFlight); retry shortly")));
     response->set(http::field::retry_after, "1");
     Write(response, true);
   }
@@ -468,13 +412,10 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerState* state_;
   const HttpServerOptions& options_;
   HttpHandler* handler_;
-  std::optional<RequestParser> parser_;
-  ObsFoldScanner obs_fold_;  // over the header section being read
-  size_t scanned_ = 0;       // bytes at the front of buffer_ already scanned
+  RequestFramer framer_{options_.max_header_bytes};  // the request being read
   std::string client_;
   // The parser holds a reference to this (Beast's on_chunk_header).
   std::function<void(uint64_t, beast::string_view, beast::error_code&)> on_chunk_;
-  uint64_t limit_ = 0;       // the body limit of the request being read
   uint64_t reserved_ = 0;    // body bytes of the server's budget held by this request
   unsigned version_ = 11;
   bool keep_alive_ = true;
@@ -492,9 +433,9 @@ class Session : public std::enable_shared_from_this<Session> {
 // Sent to a connection refused because every open one is busy.
 constexpr char kTooManyConnections[] =
     "HTTP/1.1 503 Service Unavailable\r\nServer: skiff\r\nRetry-After: 1\r\n"
-    "Content-Type: application/json\r\nConnection: close\r\nContent-Length: 51\r\n\r\n"
-    "{\"error\": \"too many open connections; retry later\"}";
-static_assert(sizeof("{\"error\": \"too many open connections; retry later\"}") - 1 == 51);
+    "Content-Type: application/json\r\nConnection: close\r\nContent-Length: 50\r\n\r\n"
+    "{\"error\":\"too many open connections; retry later\"}";
+static_assert(sizeof("{\"error\":\"too many open connections; retry later\"}") - 1 == 50);
 
 int64_t ConnectionCap(const HttpServerOptions& options) {
   if (options.max_connections > 0) return options.max_connections;

@@ -48,10 +48,7 @@ error_code RunStep(asio::io_context& ioc, Start start) {
 class UpstreamModel final : public LoadedModel {
  public:
   UpstreamModel(UpstreamOptions options, ParsedUrl url)
-      : options_(std::move(options)), url_(std::move(url)), stream_(ioc_) {
-    // The upstream's answer is decoded as if its outputs were inputs.
-    output_signature_.inputs = options_.signature.outputs;
-  }
+      : options_(std::move(options)), url_(std::move(url)), stream_(ioc_) {}
 
   const Signature& signature() const override { return options_.signature; }
 
@@ -61,27 +58,15 @@ class UpstreamModel final : public LoadedModel {
   Status Warmup() override { return OkStatus(); }
 
   StatusOr<std::vector<Tensor>> Score(const std::vector<Tensor>& inputs) override {
-    // EncodeInferResponse writes tensors exactly as OIP v2 wants them
-    // ({"name","datatype","shape","data"}); only the key differs.
-    json encoded = json::parse(protocol::EncodeInferResponse("", "", std::nullopt, inputs));
-    const std::string body = json{{"inputs", std::move(encoded["outputs"])}}.dump();
-    SKIFF_ASSIGN_OR_RETURN(auto reply, Exchange(body));
+    SKIFF_ASSIGN_OR_RETURN(auto reply, Exchange(protocol::EncodeInferRequest(inputs)));
     const auto& [status, text] = reply;
     if (status != 200) return MapStatus(status, text);
-    json parsed = json::parse(text, nullptr, false);
-    if (!parsed.is_object() || !parsed.contains("outputs")) {
-      return Internal("upstream " + options_.url + " answered 200 without `outputs`");
-    }
-    const std::string as_inputs = json{{"inputs", std::move(parsed["outputs"])}}.dump();
-    auto decoded = protocol::DecodeInferRequest(as_inputs, output_signature_);
+    auto decoded = protocol::DecodeInferResponse(text, options_.signature);
     if (!decoded.ok()) {
       return Internal("upstream " + options_.url + " answered outputs that do not match the " +
                       "signature: " + decoded.status().message());
     }
-    std::vector<Tensor> outputs = std::move(decoded->inputs);
-    for (size_t i = 0; i < outputs.size(); ++i)
-      outputs[i].name = options_.signature.outputs[i].name;
-    return outputs;
+    return std::move(decoded->outputs);
   }
 
  private:
@@ -159,7 +144,6 @@ class UpstreamModel final : public LoadedModel {
 
   const UpstreamOptions options_;
   const ParsedUrl url_;
-  Signature output_signature_;
   asio::io_context ioc_;
   beast::tcp_stream stream_;
   bool connected_ = false;

@@ -2,12 +2,14 @@
 
 #include <limits>
 #include <memory>
+#include <type_traits>
 
 #include "data_array_decoder.h"
 #include "element_codec.h"
 #include "sax_capture.h"
 #include "sax_decode.h"
 #include "signature_check.h"
+#include "skiff/protocol/infer_response.h"
 
 namespace skiff::protocol {
 namespace {
@@ -36,12 +38,28 @@ struct PendingOutput {
   bool has_parameters = false;
 };
 
+// What the parser reads: a request ("inputs" checked against the
+// signature's inputs, "outputs" the requested ones) or a response
+// ("outputs" checked against the signature's outputs, the model's name and
+// version beside them).
+enum class Message { kRequest, kResponse };
+
 // SAX handler for nlohmann::json::sax_parse. Every method returns false to
-// stop parsing, with status_ saying why.
+// stop parsing, with status_ saying why. Tensor lists ("inputs" of a
+// request, "outputs" of a response) are frame kInputs/kInput either way. The
+// message is a template argument: a request pays nothing for responses.
+template <Message kMessage>
 class InferRequestParser {
  public:
+  static constexpr bool response_ = kMessage == Message::kResponse;
+  using Result = std::conditional_t<response_, InferResponse, InferRequest>;
+
   InferRequestParser(const Signature& signature, const DecodeOptions& options)
-      : signature_(signature), options_(options), slots_(signature.inputs.size()) {}
+      : signature_(signature),
+        options_(options),
+        specs_(response_ ? signature.outputs : signature.inputs),
+        tensor_(response_ ? "output" : "input"),
+        slots_(specs_.size()) {}
 
   // nlohmann SAX interface -------------------------------------------------
   bool null() {
@@ -81,6 +99,14 @@ class InferRequestParser {
     if (!frames_.empty()) {
       if (Top() == Frame::kTop && key_ == "id") {
         request_.id = std::move(v);
+        return true;
+      }
+      if (Top() == Frame::kTop && response_ && key_ == "model_name") {
+        model_name_ = std::move(v);
+        return true;
+      }
+      if (Top() == Frame::kTop && response_ && key_ == "model_version") {
+        model_version_ = std::move(v);
         return true;
       }
       if (Top() == Frame::kInput && key_ == "name") {
@@ -143,6 +169,11 @@ class InferRequestParser {
     key_ = std::move(k);
     switch (Top()) {
       case Frame::kTop:
+        // The tensor list is third either way: Finish() looks for KeyBit(2).
+        if (response_) {
+          return CheckKey({"id", "parameters", "outputs", "model_name", "model_version"},
+                          &top_keys_, [] { return std::string("the response"); });
+        }
         return CheckKey({"id", "parameters", "inputs", "outputs"}, &top_keys_,
                         [] { return std::string("the request"); });
       case Frame::kInput:
@@ -183,8 +214,8 @@ class InferRequestParser {
     if (frames_.empty()) return WrongType("an array");
     switch (Top()) {
       case Frame::kTop:
-        if (key_ == "inputs") return Push(Frame::kInputs);
-        if (key_ == "outputs") return Push(Frame::kOutputs);
+        if (key_ == TensorsKey()) return Push(Frame::kInputs);
+        if (!response_ && key_ == "outputs") return Push(Frame::kOutputs);
         break;
       case Frame::kInput:
         if (key_ == "shape") return Push(Frame::kShape);
@@ -220,22 +251,32 @@ class InferRequestParser {
   }
 
   // After a successful parse: the checks that need the whole request.
-  StatusOr<InferRequest> Finish() {
+  StatusOr<Result> Finish() {
     if (!status_.ok()) return status_;
     if (!(top_keys_ & KeyBit(2))) {
-      return InvalidArgument(
-          "the request has no 'inputs' field; send {\"inputs\": [{\"name\": "
-          "..., \"shape\": [...], \"datatype\": ..., \"data\": [...]}]}");
+      return InvalidArgument(std::string("the ") + (response_ ? "response" : "request") +
+                             " has no '" + TensorsKey() + "' field; send {\"" + TensorsKey() +
+                             "\": [{\"name\": ..., \"shape\": [...], \"datatype\": ..., "
+                             "\"data\": [...]}]}");
     }
     request_.inputs.reserve(slots_.size());
     for (size_t i = 0; i < slots_.size(); ++i) {
       if (!slots_[i]) {
-        return InvalidArgument("missing input " + DescribeSpec(signature_.inputs[i]) +
-                               "; the model's inputs are: " + SpecNames(signature_.inputs));
+        return InvalidArgument("missing " + std::string(tensor_) + " " + DescribeSpec(specs_[i]) +
+                               "; the model's " + tensor_ + "s are: " + SpecNames(specs_));
       }
       request_.inputs.push_back(std::move(*slots_[i]));
     }
-    return std::move(request_);
+    if constexpr (response_) {
+      InferResponse response;
+      response.model_name = std::move(model_name_);
+      response.model_version = std::move(model_version_);
+      response.id = std::move(request_.id);
+      response.outputs = std::move(request_.inputs);
+      return response;
+    } else {
+      return std::move(request_);
+    }
   }
 
   const Status& status() const { return status_; }
@@ -257,10 +298,13 @@ class InferRequestParser {
   }
   bool Fail(std::string message) { return Ok(InvalidArgument(std::move(message))); }
 
-  // "input 'x'" once the name is known, else "inputs[2]".
+  const char* TensorsKey() const { return response_ ? "outputs" : "inputs"; }
+
+  // "input 'x'" once the name is known, else "inputs[2]" ("output" in a response).
   std::string InputPath() const {
-    if (input_.name) return "input '" + *input_.name + "'";
-    return "inputs[" + std::to_string(input_.index) + "]";
+    // Built on the success path too (FinishInput): one string, appended to.
+    if (input_.name) return (response_ ? "output '" : "input '") + *input_.name + "'";
+    return TensorsKey() + ("[" + std::to_string(input_.index) + "]");
   }
 
   bool DataResult(bool ok) {
@@ -313,13 +357,14 @@ class InferRequestParser {
       case Frame::kNone:
         return Fail("the request body must be a JSON object, got " + std::string(got));
       case Frame::kTop: {
-        const char* want = key_ == "id"           ? "a string"
-                           : key_ == "parameters" ? "an object"
-                                                  : "an array of objects";
+        const char* want = key_ == "parameters"                        ? "an object"
+                           : key_ == TensorsKey() || key_ == "outputs" ? "an array of objects"
+                                                                       : "a string";
         return Fail("field '" + key_ + "' must be " + want + ", got " + got);
       }
       case Frame::kInputs:
-        return Fail("inputs[" + std::to_string(num_inputs_) + "] must be an object, got " + got);
+        return Fail(TensorsKey() +
+                    ("[" + std::to_string(num_inputs_) + "] must be an object, got ") + got);
       case Frame::kOutputs:
         return Fail("outputs[" + std::to_string(num_outputs_) + "] must be an object, got " + got);
       case Frame::kInput: {
@@ -373,16 +418,16 @@ class InferRequestParser {
   Status FinishInput() {
     const std::string where = InputPath();
     if (!input_.name) return InvalidArgument(where + ": missing required field 'name'");
-    const int spec_index = FindSpec(signature_.inputs, *input_.name);
+    const int spec_index = FindSpec(specs_, *input_.name);
+    auto at = [this] { return TensorsKey() + ("[" + std::to_string(input_.index) + "]"); };
     if (spec_index < 0) {
-      return InvalidArgument("unknown input '" + *input_.name + "' (inputs[" +
-                             std::to_string(input_.index) +
-                             "]); the model's inputs are: " + SpecNames(signature_.inputs));
+      return InvalidArgument("unknown " + std::string(tensor_) + " '" + *input_.name + "' (" +
+                             at() + "); the model's " + tensor_ + "s are: " + SpecNames(specs_));
     }
-    const TensorSpec& spec = signature_.inputs[spec_index];
+    const TensorSpec& spec = specs_[spec_index];
     if (slots_[spec_index]) {
-      return InvalidArgument("input '" + spec.name + "' appears more than once (again at inputs[" +
-                             std::to_string(input_.index) + "]); send each input once");
+      return InvalidArgument(tensor_ + (" '" + spec.name + "' appears more than once (again at ") +
+                             at() + "); send each " + tensor_ + " once");
     }
     if (!input_.has_datatype) return InvalidArgument(where + ": missing required field 'datatype'");
     if (!input_.shape) return InvalidArgument(where + ": missing required field 'shape'");
@@ -436,7 +481,10 @@ class InferRequestParser {
 
   const Signature& signature_;
   const DecodeOptions& options_;
+  const std::vector<TensorSpec>& specs_;  // the tensors the list is checked against
+  const char* const tensor_;              // "input" or "output", for messages
   InferRequest request_;
+  std::string model_name_, model_version_;    // a response's
   std::vector<std::optional<Tensor>> slots_;  // by signature input index
   size_t bytes_used_ = 0;
 
@@ -458,7 +506,12 @@ class InferRequestParser {
 
 StatusOr<InferRequest> DecodeInferRequest(std::string_view body, const Signature& signature,
                                           const DecodeOptions& options) {
-  return DecodeWithSax<InferRequestParser>(body, signature, options);
+  return DecodeWithSax<InferRequestParser<Message::kRequest>>(body, signature, options);
+}
+
+StatusOr<InferResponse> DecodeInferResponse(std::string_view body, const Signature& signature,
+                                            const DecodeOptions& options) {
+  return DecodeWithSax<InferRequestParser<Message::kResponse>>(body, signature, options);
 }
 
 }  // namespace skiff::protocol

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "skiff/tensor.h"
 
@@ -18,5 +19,11 @@ void AppendFlatData(const Tensor& tensor, std::string* out);
 // Appends the tensor's elements as arrays nested by its shape ("[[1,2],[3,4]]");
 // a scalar (shape []) is written bare.
 void AppendNestedData(const Tensor& tensor, std::string* out);
+
+// Appends `[{"name","datatype","shape","data"}, ...]`, the OIP v2 tensor list
+// of requests ("inputs") and responses ("outputs"); only the tensors named in
+// `only` when it is not empty. Defined in infer_response.cc.
+void AppendTensorList(const std::vector<Tensor>& tensors, const std::vector<std::string>& only,
+                      std::string* out);
 
 }  // namespace skiff::protocol

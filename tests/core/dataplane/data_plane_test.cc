@@ -270,6 +270,21 @@ TEST_F(DataPlaneTest, ClientErrorsGet4xxNamingTheProblem) {
   EXPECT_EQ(unknown_version.status, 404);
 }
 
+// Routing splits the path without allocating (at most 6 segments are kept):
+// a longer path matches no route, empty segments are skipped as before.
+TEST_F(DataPlaneTest, RoutesMatchWholePathsOnly) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  auto c = Client();
+  EXPECT_EQ(c.Get("//v2//health/live/").status, 200);
+  EXPECT_EQ(c.Get("/v2/models/svc").status, 200);
+  EXPECT_EQ(c.Get("/v2/models/svc/ready").status, 200);
+  EXPECT_EQ(c.Get("/v2/models/svc/ready/a/b/c").status, 404);
+  EXPECT_EQ(c.Get("/v2/models/svc/ready/a/b/c/d/e/f/g").status, 404);
+  Reply long_infer = c.Post("/v2/models/svc/a/b/c/d/e/f/infer", OipBody(1), Bearer(kPrimary));
+  EXPECT_EQ(long_infer.status, 404);
+  EXPECT_NE(long_infer.body.find("no route"), std::string::npos) << long_infer.body;
+}
+
 TEST_F(DataPlaneTest, BodyOverTheConfiguredLimitGets413) {
   json config = BaseConfig();
   config["deploymentConfig"] = {{"maxRequestBodyBytes", 64}};

@@ -3,7 +3,6 @@
 #include "skiff/dataplane/http_server.h"
 
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include <thread>
 
 #include "raw_client.h"
+#include "skiff/protocol/infer_response.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -59,10 +59,11 @@ TEST(HttpServerSerializeTest, ResponseHeaderAndBodyAreBeastsBytes) {
   std::vector<HttpResponse> responses;
   responses.push_back(MakeResponse(http::status::ok, R"({"outputs":[]})"));
   responses.back().set("azureml-model-deployment", "blue");
-  responses.push_back(MakeResponse(http::status::unauthorized, ErrorBody("no key")));
+  responses.push_back(MakeResponse(http::status::unauthorized, protocol::EncodeError("no key")));
   responses.back().set(http::field::www_authenticate, "Bearer");
   responses.back().keep_alive(false);
-  responses.push_back(MakeResponse(http::status::service_unavailable, ErrorBody("busy")));
+  responses.push_back(
+      MakeResponse(http::status::service_unavailable, protocol::EncodeError("busy")));
   responses.back().set(http::field::retry_after, "1");
   responses.push_back(MakeResponse(http::status::ok, "", "text/plain"));
   responses.back().version(10);
@@ -169,7 +170,7 @@ TEST_F(HttpServerTest, MalformedRequestGets400AndClose) {
   c.Send("THIS IS NOT HTTP\r\n\r\n");
   std::string r = c.ReadResponse();
   EXPECT_EQ(r.rfind("HTTP/1.1 400", 0), 0u) << r;
-  EXPECT_NE(r.find("{\"error\": \"malformed HTTP request"), std::string::npos) << r;
+  EXPECT_NE(r.find("{\"error\":\"malformed HTTP request"), std::string::npos) << r;
   EXPECT_TRUE(c.ClosedByServer());
 }
 

@@ -1,6 +1,9 @@
 // DataPlane: the scoring server's request handler. I/O threads parse,
 // authenticate and route; scoring runs on each version's workers; answers go
-// back through the HTTP server's callback. Routes (docs/protocols.md):
+// back through the HTTP server's callback. A configuration becomes scoring
+// pools through VersionBuilder (version_builder.h); a scoring request goes
+// through the stages of request_stages.h (guard, pick, decode, submit,
+// respond, log). Routes (docs/protocols.md):
 //   Azure ML:  POST /api/v1/service/{service}/score, GET .../swagger.json
 //   OIP v2:    GET /v2/health/live|ready, GET /v2, GET /v2/models/{m}[/versions/{v}][/ready],
 //              POST /v2/models/{m}[/versions/{v}]/infer
@@ -14,6 +17,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "skiff/accelerator.h"
 #include "skiff/auth/failure_limiter.h"
@@ -22,6 +27,8 @@
 #include "skiff/dataplane/endpoint.h"
 #include "skiff/dataplane/http_server.h"
 #include "skiff/dataplane/jsonl_writer.h"
+#include "skiff/dataplane/request_stages.h"
+#include "skiff/dataplane/version_builder.h"
 #include "skiff/plugin_host/plugin_host.h"
 #include "skiff/protocol/data_plane_metrics.h"
 #include "skiff/protocol/metrics_registry.h"
@@ -66,26 +73,55 @@ class DataPlane : public HttpHandler {
               std::function<void(HttpResponse)> respond) override;
 
  private:
-  struct Snapshot;  // the applied config + its objects, swapped whole
-  enum class Protocol { kOip, kAzure };
+  struct Snapshot;      // the applied config + its objects, swapped whole
+  struct PendingScore;  // a request between submit and respond
+  class PathSegments;   // the target's path, split without allocating
+  // Where Route() sends a scoring request.
+  struct ScoreRoute {
+    ScoreProtocol protocol;
+    std::string version;  // from the path; empty = header or traffic split
+  };
 
   std::shared_ptr<const Snapshot> Current() const;
-  void Score(const std::shared_ptr<const Snapshot>& snap, Protocol protocol, HttpRequest request,
-             const std::string& client, const std::string& path_version,
-             std::function<void(HttpResponse)> respond);
-  // Empty when the request may go on; otherwise the 401/429 answer. The
-  // limiter is asked only after the credential failed.
-  std::optional<HttpResponse> Authenticate(const Snapshot& snap,
-                                           const http::request_header<>& header,
-                                           const std::string& client);
-  StatusOr<std::shared_ptr<Accelerator>> AcceleratorFor(const std::string& name);
+
+  // Apply, step by step (apply_mu_ held).
+  Status ApplyAuthenticator(const ServerConfig& config, Snapshot* snap);
+  Status ApplyVersions(const ServerConfig& config, Snapshot* snap);
+  Status ApplyWithProbes(const ServerConfig& config, const std::vector<VersionPlan>& plans,
+                         const VersionLoader& loader);
+  static Status OpenSinks(const ServerConfig& config, Snapshot* snap);
+
+  // Routing: synchronous answers (health, metrics, metadata, errors) or the
+  // scoring route. Needs only the header, so Admit() uses it too.
+  std::variant<HttpResponse, ScoreRoute> Route(const http::request_header<>& header,
+                                               const Snapshot* snap) const;
+  std::optional<HttpResponse> RouteInfo(const http::request_header<>& header,
+                                        const PathSegments& path, const Snapshot* snap) const;
+  std::variant<HttpResponse, ScoreRoute> RouteModel(const http::request_header<>& header,
+                                                    const PathSegments& path,
+                                                    const Snapshot& snap) const;
+  std::variant<HttpResponse, ScoreRoute> RouteAzure(const http::request_header<>& header,
+                                                    const PathSegments& path,
+                                                    const Snapshot& snap) const;
+
+  // Handlers with their own answers.
+  HttpResponse Readiness(const Snapshot* snap) const;
+  HttpResponse ModelMetadata(const Snapshot& snap, const std::string& version) const;
+  HttpResponse ModelReadiness(const std::string& version) const;
+  HttpResponse Swagger(const Snapshot& snap) const;
+
+  // Scoring: guard (drain), pick, decode, then Submit; Finish responds and
+  // logs on the thread that scored.
+  void Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& route, HttpRequest request,
+             const std::string& client, std::function<void(HttpResponse)> done);
+  static void Finish(PendingScore& pending, ScoreResult result);
 
   const PluginHost* plugins_;
   const std::string server_version_;
   std::mutex apply_mu_;  // serialises Apply()
   mutable std::mutex snapshot_mu_;
   std::shared_ptr<const Snapshot> snapshot_;  // guarded by snapshot_mu_ (pointer only)
-  std::map<std::string, std::shared_ptr<Accelerator>> accelerators_;  // guarded by apply_mu_
+  VersionBuilder::AcceleratorCache accelerators_;                      // guarded by apply_mu_
   std::shared_ptr<Authenticator> authenticator_;                       // guarded by apply_mu_
   std::string auth_plugin_;                                            // guarded by apply_mu_
   std::string auth_options_;  // the options authenticator_ was created with; guarded by apply_mu_

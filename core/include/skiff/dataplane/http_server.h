@@ -162,8 +162,8 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Request framing rules beyond Beast's parser, shared by the server and the
-// fuzzers (fuzz/http_request_fuzzer.cc).
+// Request framing rules beyond Beast's parser, used by RequestFramer
+// (request_framer.h), which the server and the fuzzers share.
 //
 // Scans header-section bytes for obs-fold (a line starting with SP or HTAB,
 // RFC 7230 3.2.4): Beast joins folded lines, a proxy in front may not, so
@@ -189,9 +189,6 @@ class ObsFoldScanner {
 // must be exactly one "chunked" (Beast takes "chunked, identity" or
 // "identity" as no body at all, and then reads the body as the next request).
 std::string FramingError(const http::request_header<>& header, bool chunked);
-
-// `{"error": "<message>"}` with the message JSON-escaped (OIP v2 error shape).
-std::string ErrorBody(const std::string& message);
 
 // A plain response with `body` and content type.
 HttpResponse MakeResponse(http::status status, std::string body,

@@ -43,4 +43,13 @@ struct DecodeOptions {
 StatusOr<InferRequest> DecodeInferRequest(std::string_view body, const Signature& signature,
                                           const DecodeOptions& options = {});
 
+// The request DecodeInferRequest reads: {"id"?: ..., "inputs": [{"name",
+// "datatype", "shape", "data": [flat]}], "outputs"?: [{"name"}]}; "outputs"
+// only when `requested_outputs` is not empty. Written straight into the
+// returned string, numbers as EncodeInferResponse writes them (what a router
+// sends its upstream). Threading: pure.
+std::string EncodeInferRequest(const std::vector<Tensor>& inputs,
+                               const std::optional<std::string>& id = std::nullopt,
+                               const std::vector<std::string>& requested_outputs = {});
+
 }  // namespace skiff::protocol

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "skiff/protocol/infer_request.h"
+#include "skiff/status.h"
 #include "skiff/tensor.h"
 
 namespace skiff::protocol {
@@ -22,7 +24,29 @@ std::string EncodeInferResponse(std::string_view model_name, std::string_view mo
                                 const std::vector<Tensor>& outputs,
                                 const std::vector<std::string>& requested_outputs = {});
 
-// {"error": "<message>"} - the OIP error body, also used by the Azure route.
+// `[{"name","datatype","shape","data"}, ...]`: the tensor list of both
+// messages, for records that quote tensors (data collection).
+std::string EncodeTensorList(const std::vector<Tensor>& tensors);
+
+// A decoded, signature-checked inference response (what an upstream
+// skiff-server answered).
+struct InferResponse {
+  std::string model_name, model_version;  // empty when absent
+  std::optional<std::string> id;
+  // One tensor per signature OUTPUT, in signature order.
+  std::vector<Tensor> outputs;
+};
+
+// Reads what EncodeInferResponse writes, checked against `signature`'s
+// outputs exactly as DecodeInferRequest checks a request's inputs (every
+// output present once, datatype and shape, data that fits, at most
+// options.max_input_bytes). Mistakes are kInvalidArgument naming the output.
+// Threading: pure; safe to call concurrently.
+StatusOr<InferResponse> DecodeInferResponse(std::string_view body, const Signature& signature,
+                                            const DecodeOptions& options = {});
+
+// {"error":"<message>"}: the one error body of the data plane (OIP v2's
+// shape, also used by the Azure route and by HttpServer's own refusals).
 std::string EncodeError(std::string_view message);
 
 }  // namespace skiff::protocol

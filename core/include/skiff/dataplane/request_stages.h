@@ -1,0 +1,105 @@
+// The stages a scoring request goes through, in order (DataPlane wires them):
+//   guard    GuardAuth on the header (Admit: 401, 429 while the client's
+//            failures are blocked), GuardDrain once the body is in (503);
+//   pick     PickVersion: the path's or header's version, else a weighted draw;
+//   decode   DecodeScoreRequest: OIP v2 or Azure ML body -> tensors (400);
+//   submit   the version's ScoringPool (DataPlane::Submit);
+//   respond  RespondScored: outputs or the pool's error -> the HTTP answer;
+//   log      LogRequest / CollectData: the request log and data collection.
+// Each stage returns nullopt to go on, or the answer that ends the request;
+// each takes only what it needs, so it can be tested alone
+// (tests/core/dataplane/request_stages_test.cc). Pure apart from the
+// limiter, metrics and files handed in. Threading: every stage may run
+// concurrently with itself.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "skiff/auth/failure_limiter.h"
+#include "skiff/authenticator.h"
+#include "skiff/dataplane/endpoint.h"
+#include "skiff/dataplane/http_server.h"
+#include "skiff/dataplane/jsonl_writer.h"
+#include "skiff/dataplane/scoring_pool.h"
+#include "skiff/protocol/data_plane_metrics.h"
+
+namespace skiff::dataplane {
+
+// The response header naming the version that scored (or was asked for).
+inline constexpr char kVersionHeader[] = "azureml-model-deployment";
+
+enum class ScoreProtocol { kOip, kAzure };
+
+// A JSON response; ErrorResponse's body is protocol::EncodeError's.
+HttpResponse JsonResponse(http::status status, std::string body);
+HttpResponse ErrorResponse(http::status status, std::string_view message);
+// Model and scoring errors to Azure ML's status codes (class comment of
+// DataPlane); 503s get Retry-After: 1.
+http::status HttpStatusFor(const Status& status);
+HttpResponse ErrorResponse(const Status& status);
+
+// Guard, auth: nullopt when `auth` is null (no auth) or the credential in
+// `header` verifies; else 401, or 429 + Retry-After once `client`'s failures
+// are blocked. The credential is checked first, whatever the limiter says:
+// a valid one is never refused, so bad guesses sent from a victim's address
+// (a shared NAT, the router in front of every client) cannot lock the victim
+// out, and every request pays the same constant-time check.
+std::optional<HttpResponse> GuardAuth(const Authenticator* auth, const std::string& service,
+                                      const http::request_header<>& header,
+                                      const std::string& client, auth::FailureLimiter* limiter,
+                                      protocol::DataPlaneMetrics* metrics);
+
+// Guard, drain: 503 + Retry-After while the server is shutting down.
+std::optional<HttpResponse> GuardDrain(bool draining);
+
+// Pick: the version named in the path, else in the azureml-model-deployment
+// header, else a draw by traffic weight. Unknown version -> 404, none
+// ready -> 503 + Retry-After.
+std::optional<HttpResponse> PickVersion(const Endpoint& endpoint, const std::string& path_version,
+                                        const http::request_header<>& header,
+                                        std::shared_ptr<ModelVersion>* picked);
+
+// What decode hands to submit and respond.
+struct DecodedScore {
+  std::vector<Tensor> inputs;          // signature order
+  std::optional<std::string> id;       // OIP "id", echoed
+  std::vector<std::string> requested;  // OIP "outputs"; empty = all
+};
+
+// Decode: the body against the version's signature; 400 naming the field.
+// Decoded tensors may outgrow their JSON (a 2-byte "1," becomes 8 bytes):
+// an OIP body may decode to 8 x `max_body_bytes`.
+std::optional<HttpResponse> DecodeScoreRequest(ScoreProtocol protocol, std::string_view body,
+                                               const Signature& signature, uint64_t max_body_bytes,
+                                               DecodedScore* decoded);
+
+// Respond: 200 with the outputs in the route's protocol, or the pool's
+// error; the version header either way.
+HttpResponse RespondScored(ScoreProtocol protocol, const std::string& service,
+                           const std::string& version, const DecodedScore& request,
+                           const ScoreResult& result);
+
+// What the log stage records of one answered request.
+struct ScoreRecord {
+  const std::string& service;
+  const std::string& version;
+  const std::string& client;
+  int status = 0;
+  double queue_seconds = 0, compute_seconds = 0, total_seconds = 0;
+};
+
+// Log: one request-log line (no body, no credential).
+void LogRequest(JsonlWriter* log, const ScoreRecord& record);
+// Log: one data-collection line with the inputs and outputs as OIP tensors.
+void CollectData(JsonlWriter* collector, const ScoreRecord& record,
+                 const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
+
+// The time now as 2026-12-06T12:00:00.000Z (UTC, milliseconds).
+std::string NowIso8601();
+
+}  // namespace skiff::dataplane

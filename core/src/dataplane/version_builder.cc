@@ -1,0 +1,121 @@
+#include "skiff/dataplane/version_builder.h"
+
+#include "batched_model.h"
+#include "skiff/dataplane/upstream_model.h"
+#include "skiff/plugin_host/loaded_plugin.h"
+#include "skiff/util/artifact_digest.h"
+
+namespace skiff::dataplane {
+namespace {
+
+using ModelFactory = ScoringPool::ModelFactory;
+
+ModelLoadOptions LoadOptionsFor(const ServerVersionConfig& v) {
+  ModelLoadOptions load;
+  load.artifact_path = v.artifact_path;
+  load.signature = config::ToSignature(v.inference);
+  load.device = v.inference.device;
+  load.intra_op_threads = v.inference.threads.intra_op;
+  load.inter_op_threads = v.inference.threads.inter_op;
+  load.inference_config_json = config::ToJson(v.inference).dump();
+  return load;
+}
+
+// Loads one model through the plugin, after checking the artifact against
+// the digest the control plane recorded (a supervisor restart, a reload, a
+// replaced replica alike). Without a `sha256` (a hand-written config) there
+// is nothing to check.
+std::function<StatusOr<std::unique_ptr<LoadedModel>>()> VerifiedLoad(
+    std::shared_ptr<Accelerator> accel, ModelLoadOptions load, std::string expected_sha256) {
+  return
+      [accel, load = std::move(load),
+       expected_sha256 = std::move(expected_sha256)]() -> StatusOr<std::unique_ptr<LoadedModel>> {
+        if (!expected_sha256.empty()) {
+          SKIFF_RETURN_IF_ERROR(VerifyArtifactDigest(load.artifact_path, expected_sha256));
+        }
+        return accel->Load(load);
+      };
+}
+
+}  // namespace
+
+VersionBuilder::VersionBuilder(const PluginHost* plugins, AcceleratorCache* accelerators,
+                               const config::DeploymentConfig& deployment)
+    : plugins_(plugins), accelerators_(accelerators), deployment_(deployment) {}
+
+int VersionBuilder::replicas() const {
+  return deployment_.num_replicas.value_or(deployment_.auto_scaler.min_replicas);
+}
+
+ScoringPoolOptions VersionBuilder::PoolOptions(int workers) const {
+  ScoringPoolOptions pool;
+  pool.max_queue_wait = std::chrono::milliseconds(deployment_.max_queue_wait_ms);
+  pool.scoring_timeout = std::chrono::milliseconds(deployment_.scoring_timeout_ms);
+  pool.workers = workers;
+  return pool;
+}
+
+StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Build(const ServerVersionConfig& version,
+                                                             protocol::ServiceMetrics* metrics) {
+  if (!version.upstream.empty()) return Upstream(version);
+  SKIFF_ASSIGN_OR_RETURN(std::shared_ptr<Accelerator> accel,
+                         AcceleratorFor(version.inference.accelerator));
+  if (version.inference.batching.enabled) return Batched(version, std::move(accel), metrics);
+  return Plain(version, std::move(accel));
+}
+
+StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Upstream(const ServerVersionConfig& v) {
+  // Workers bound the requests in flight to the upstream.
+  UpstreamOptions upstream{v.upstream, config::ToSignature(v.inference),
+                           std::chrono::milliseconds(deployment_.scoring_timeout_ms)};
+  const int workers = replicas() * deployment_.max_concurrent_requests_per_container;
+  return ScoringPool::Create(
+      PoolOptions(workers), [upstream]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+        SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, MakeUpstreamModel(upstream));
+        return std::shared_ptr<LoadedModel>(std::move(model));
+      });
+}
+
+StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Plain(const ServerVersionConfig& v,
+                                                             std::shared_ptr<Accelerator> accel) {
+  auto load = VerifiedLoad(accel, LoadOptionsFor(v), v.sha256);
+  const int workers = replicas() * deployment_.max_concurrent_requests_per_container;
+  return ScoringPool::Create(PoolOptions(workers),
+                             [accel, load]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+                               SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, load());
+                               return TieLifetime(std::move(model), accel);
+                             });
+}
+
+StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Batched(const ServerVersionConfig& v,
+                                                               std::shared_ptr<Accelerator> accel,
+                                                               protocol::ServiceMetrics* metrics) {
+  // Each replica holds one model behind a batcher, which the pool feeds
+  // straight from the I/O thread (BatchedModel is an AsyncModel: no worker
+  // threads, no hand-off per request).
+  DynamicBatcherOptions batching;
+  batching.max_batch_size = v.inference.batching.max_batch_size;
+  batching.max_queue_delay_us = v.inference.batching.max_queue_delay_microseconds;
+  batching.on_batch = [metrics](size_t requests) {
+    metrics->batch_size().Observe(static_cast<double>(requests));
+  };
+  auto load = VerifiedLoad(accel, LoadOptionsFor(v), v.sha256);
+  return ScoringPool::Create(
+      PoolOptions(replicas()), [=]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+        SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, load());
+        SKIFF_ASSIGN_OR_RETURN(
+            auto replica, BatchedReplica::Create(TieLifetime(std::move(model), accel), batching));
+        return std::shared_ptr<LoadedModel>(new BatchedModel(std::move(replica)));
+      });
+}
+
+StatusOr<std::shared_ptr<Accelerator>> VersionBuilder::AcceleratorFor(const std::string& name) {
+  auto it = accelerators_->find(name);
+  if (it != accelerators_->end()) return it->second;
+  SKIFF_ASSIGN_OR_RETURN(std::shared_ptr<Accelerator> accel,
+                         plugins_->Create<Accelerator>(name, "{}"));
+  (*accelerators_)[name] = accel;
+  return accel;
+}
+
+}  // namespace skiff::dataplane

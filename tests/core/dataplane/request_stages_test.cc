@@ -1,0 +1,178 @@
+// The scoring request's stages (request_stages.h) one at a time, without a
+// server: each takes what it needs and returns the answer that ends the
+// request, or nothing.
+#include "skiff/dataplane/request_stages.h"
+
+#include <gtest/gtest.h>
+
+#include "skiff/auth/responses.h"
+#include "skiff/protocol/infer_request.h"
+#include "skiff/protocol/infer_response.h"
+#include "skiff/protocol/metrics_registry.h"
+
+namespace skiff::dataplane {
+namespace {
+
+// Accepts exactly "Bearer good".
+class OneKeyAuthenticator final : public Authenticator {
+ public:
+  StatusOr<std::string> GenerateKey() override { return Unimplemented("test"); }
+  StatusOr<Credential> Issue(const IssueRequest&) override { return Unimplemented("test"); }
+  Status Configure(const ServiceAuthConfig&) override { return OkStatus(); }
+  Status Verify(std::string_view, std::string_view authorization) const override {
+    if (authorization == "Bearer good") return OkStatus();
+    return Unauthenticated("wrong key");
+  }
+};
+
+http::request_header<> Header(const std::string& authorization) {
+  http::request_header<> h;
+  h.method(http::verb::post);
+  h.target("/v2/models/svc/infer");
+  if (!authorization.empty()) h.set(http::field::authorization, authorization);
+  return h;
+}
+
+Signature OneInOneOut() {
+  Signature sig;
+  sig.inputs = {TensorSpec{"x", DataType::kFp32, {-1, 2}}};
+  sig.outputs = {TensorSpec{"y", DataType::kFp32, {-1}}};
+  return sig;
+}
+
+class DataPlaneGuard : public ::testing::Test {
+ protected:
+  DataPlaneGuard() : limiter_(Options()) {}
+  static auth::FailureLimiter::Options Options() {
+    auth::FailureLimiter::Options o;
+    o.max_failures = 2;
+    return o;
+  }
+  std::optional<HttpResponse> Guard(const Authenticator* auth, const std::string& authorization) {
+    return GuardAuth(auth, "svc", Header(authorization), "10.0.0.1", &limiter_, &metrics_);
+  }
+  OneKeyAuthenticator auth_;
+  auth::FailureLimiter limiter_;
+  protocol::MetricsRegistry registry_;
+  protocol::DataPlaneMetrics metrics_{&registry_};
+};
+
+TEST_F(DataPlaneGuard, NoAuthenticatorAdmitsEveryone) {
+  EXPECT_FALSE(Guard(nullptr, "").has_value());
+}
+
+TEST_F(DataPlaneGuard, WrongKeyIs401ThenBlocked429ButTheRightKeyStillPasses) {
+  EXPECT_FALSE(Guard(&auth_, "Bearer good").has_value());
+  auto first = Guard(&auth_, "Bearer bad");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->result(), http::status::unauthorized);
+  EXPECT_EQ(first->body(), auth::kUnauthorizedBody);
+  EXPECT_NE(first->find(auth::kWwwAuthenticateHeader), first->end());
+  EXPECT_EQ(Guard(&auth_, "")->result(), http::status::unauthorized);
+  // Two failures block the client: the next wrong guess is 429...
+  auto blocked = Guard(&auth_, "Bearer bad");
+  ASSERT_TRUE(blocked.has_value());
+  EXPECT_EQ(blocked->result(), http::status::too_many_requests);
+  EXPECT_NE(blocked->find(http::field::retry_after), blocked->end());
+  // ...but the credential is checked first: a valid key from the same
+  // address is never locked out.
+  EXPECT_FALSE(Guard(&auth_, "Bearer good").has_value());
+  EXPECT_NE(registry_.RenderPrometheusText().find("svc"), std::string::npos);
+}
+
+TEST(DataPlaneStages, DrainGuardAnswers503WithRetryAfter) {
+  EXPECT_FALSE(GuardDrain(false).has_value());
+  auto r = GuardDrain(true);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->result(), http::status::service_unavailable);
+  EXPECT_EQ(r->at(http::field::retry_after), "1");
+  EXPECT_EQ(r->body(), protocol::EncodeError("the server is shutting down"));
+}
+
+TEST(DataPlaneStages, PickOnAnEmptyEndpointIs503AndUnknownPinIs404) {
+  Endpoint endpoint("svc", 1);
+  std::shared_ptr<ModelVersion> picked;
+  auto none = PickVersion(endpoint, "", Header(""), &picked);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none->result(), http::status::service_unavailable);
+  EXPECT_EQ(none->at(http::field::retry_after), "1");
+  EXPECT_EQ(picked, nullptr);
+}
+
+TEST(DataPlaneStages, DecodeOipKeepsIdAndRequestedOutputs) {
+  DecodedScore decoded;
+  const std::string body =
+      R"({"id":"7","inputs":[{"name":"x","datatype":"FP32","shape":[1,2],"data":[1,2]}],)"
+      R"("outputs":[{"name":"y"}]})";
+  EXPECT_FALSE(
+      DecodeScoreRequest(ScoreProtocol::kOip, body, OneInOneOut(), 1 << 20, &decoded).has_value());
+  ASSERT_EQ(decoded.inputs.size(), 1u);
+  EXPECT_EQ(decoded.inputs[0].shape, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(decoded.id, std::optional<std::string>("7"));
+  EXPECT_EQ(decoded.requested, std::vector<std::string>{"y"});
+}
+
+TEST(DataPlaneStages, DecodeAzureAndItsErrorsAre400NamingTheField) {
+  DecodedScore decoded;
+  EXPECT_FALSE(DecodeScoreRequest(ScoreProtocol::kAzure, R"({"data":[[1,2]]})", OneInOneOut(),
+                                  1 << 20, &decoded)
+                   .has_value());
+  ASSERT_EQ(decoded.inputs.size(), 1u);
+  auto bad = DecodeScoreRequest(ScoreProtocol::kOip,
+                                R"({"inputs":[{"name":"nope","datatype":"FP32","shape":[1],)"
+                                R"("data":[1]}]})",
+                                OneInOneOut(), 1 << 20, &decoded);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->result(), http::status::bad_request);
+  EXPECT_NE(bad->body().find("unknown input 'nope'"), std::string::npos) << bad->body();
+}
+
+TEST(DataPlaneStages, DecodeBoundsTheDecodedSize) {
+  // 8 x the body limit: a 4-byte limit allows 32 bytes of tensors (8 floats).
+  DecodedScore decoded;
+  std::string data = "[1";
+  for (int i = 1; i < 10; ++i) data += ",1";
+  auto r = DecodeScoreRequest(
+      ScoreProtocol::kOip,
+      R"({"inputs":[{"name":"x","datatype":"FP32","shape":[5,2],"data":)" + data + "]}]}",
+      OneInOneOut(), 4, &decoded);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->result(), http::status::bad_request);
+}
+
+TEST(DataPlaneStages, RespondEncodesOutputsOrMapsTheError) {
+  DecodedScore request;
+  request.id = "9";
+  ScoreResult ok;
+  Tensor y;
+  y.name = "y";
+  y.dtype = DataType::kFp32;
+  y.shape = {1};
+  y.data.resize(4, 0);
+  ok.outputs = {y};
+  HttpResponse r = RespondScored(ScoreProtocol::kOip, "svc", "blue", request, ok);
+  EXPECT_EQ(r.result(), http::status::ok);
+  EXPECT_EQ(r.at(kVersionHeader), "blue");
+  auto decoded = protocol::DecodeInferResponse(r.body(), OneInOneOut());
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->model_version, "blue");
+  EXPECT_EQ(decoded->id, std::optional<std::string>("9"));
+
+  ScoreResult busy;
+  busy.status = Unavailable("queue full");
+  r = RespondScored(ScoreProtocol::kAzure, "svc", "blue", request, busy);
+  EXPECT_EQ(r.result(), http::status::service_unavailable);
+  EXPECT_EQ(r.at(http::field::retry_after), "1");
+  EXPECT_EQ(r.body(), protocol::EncodeError("queue full"));
+  ScoreResult slow;
+  slow.status = DeadlineExceeded("too slow");
+  EXPECT_EQ(RespondScored(ScoreProtocol::kOip, "svc", "blue", request, slow).result(),
+            http::status::gateway_timeout);
+  ScoreResult broken;
+  broken.status = Internal("model threw");
+  EXPECT_EQ(RespondScored(ScoreProtocol::kOip, "svc", "blue", request, broken).result(),
+            http::status::bad_gateway);
+}
+
+}  // namespace
+}  // namespace skiff::dataplane
