@@ -31,7 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base64url.h"
+#include "skiff/util/base64.h"
 #include "strict_json.h"
 
 namespace skiff::auth {
@@ -76,7 +76,7 @@ StatusOr<VerifiedToken> VerifyUnguarded(std::string_view token, const SigningKey
   const std::string_view signing_input = token.substr(0, dot2);
 
   // 2. header
-  const auto header_json = Base64UrlDecode(header_b64);
+  const auto header_json = Base64Decode(header_b64, Base64Alphabet::kUrl);
   if (!header_json) return Reject("header is not base64url");
   auto header = ParseStrictJsonObject(*header_json);
   if (!header.ok()) return Reject("header: " + header.status().message());
@@ -98,12 +98,12 @@ StatusOr<VerifiedToken> VerifyUnguarded(std::string_view token, const SigningKey
 
   // 3. signature
   if (signature_b64.empty()) return Reject("empty signature");
-  const auto signature = Base64UrlDecode(signature_b64);
+  const auto signature = Base64Decode(signature_b64, Base64Alphabet::kUrl);
   if (!signature) return Reject("signature is not base64url");
   if (!key->Verify(signing_input, *signature)) return Reject("bad signature");
 
   // 4. payload
-  const auto payload_json = Base64UrlDecode(payload_b64);
+  const auto payload_json = Base64Decode(payload_b64, Base64Alphabet::kUrl);
   if (!payload_json) return Reject("payload is not base64url");
   auto payload = ParseStrictJsonObject(*payload_json);
   if (!payload.ok()) return Reject("payload: " + payload.status().message());

@@ -8,6 +8,7 @@
 
 #include "k8s/labels.h"
 #include "skiff/util/atomic_file.h"
+#include "skiff/util/file.h"
 
 namespace skiff::compute_aks {
 namespace {
@@ -76,11 +77,9 @@ std::string ServiceLifecycle::RecordPath(const std::string& service) const {
 }
 
 StatusOr<std::string> ServiceLifecycle::NamespaceOf(const std::string& service) const {
-  std::ifstream in(RecordPath(service));
-  if (!in) return NotFound("service '" + service + "' is not deployed on this target");
-  std::stringstream text;
-  text << in.rdbuf();
-  json record = json::parse(text.str(), nullptr, false);
+  auto text = ReadFile(RecordPath(service));
+  if (!text.ok()) return NotFound("service '" + service + "' is not deployed on this target");
+  json record = json::parse(*text, nullptr, false);
   if (!record.is_object() || !record.contains("namespace") || !record["namespace"].is_string()) {
     return DataLoss(RecordPath(service) + " is damaged; delete the service and deploy it again");
   }

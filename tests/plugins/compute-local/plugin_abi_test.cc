@@ -58,7 +58,7 @@ TEST(ComputeLocalPluginAbiTest, CreateValidatesOptions) {
   ASSERT_EQ(error, nullptr) << error->message;
   ASSERT_NE(object, nullptr);
   auto* target = static_cast<ComputeTarget*>(object);
-  EXPECT_EQ(target->GetState("x").status().code(), StatusCode::kFailedPrecondition)
+  EXPECT_EQ(target->GetState("xsvc").status().code(), StatusCode::kFailedPrecondition)
       << "no workspace known yet";
   d->destroy(object);
 }
