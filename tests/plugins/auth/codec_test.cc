@@ -47,5 +47,19 @@ TEST(AuthCodecTest, BearerGrammar) {
   }
 }
 
+// The plugin took 1-63 characters starting with a digit, the SDK 3-32
+// starting with a letter: a service the plugin configured could not be
+// deployed. Both now use skiff/util/service_name.h.
+TEST(AuthServiceNameTest, UsesTheOneServiceNameRule) {
+  ServiceAuthConfig config;
+  config.mode = AuthMode::kNone;
+  for (const char* name : {"ab", "1svc", "svc-", "a234567890123456789012345678901ab"}) {
+    config.service = name;
+    EXPECT_EQ(BuildServicePolicy(config).status().code(), StatusCode::kInvalidArgument) << name;
+  }
+  config.service = "my-svc";
+  EXPECT_TRUE(BuildServicePolicy(config).ok());
+}
+
 }  // namespace
 }  // namespace skiff::auth
