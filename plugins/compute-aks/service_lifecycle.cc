@@ -9,6 +9,7 @@
 #include "k8s/labels.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
+#include "skiff/util/url.h"
 
 namespace skiff::compute_aks {
 namespace {
@@ -182,7 +183,8 @@ StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
   int port = 80;
   const json ports = front->value("/spec/ports"_json_pointer, json::array());
   if (ports.is_array() && !ports.empty()) port = ports[0].value("port", 80);
-  const std::string base = "http://" + host + (port == 80 ? "" : ":" + std::to_string(port));
+  // Url::Origin() brackets an IPv6 load-balancer address and drops port 80.
+  const std::string base = Url{"http", host, std::to_string(port), "/"}.Origin();
   status.scoring_uri = base + "/api/v1/service/" + service + "/score";
   status.swagger_uri = base + "/api/v1/service/" + service + "/swagger.json";
   return status;

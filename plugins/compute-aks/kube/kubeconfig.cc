@@ -8,6 +8,7 @@
 
 #include "base64.h"
 #include "skiff/util/file.h"
+#include "skiff/util/url.h"
 
 namespace skiff::compute_aks::kube {
 namespace {
@@ -114,7 +115,7 @@ StatusOr<Kubeconfig> ParseNode(const YAML::Node& root, const KubeconfigOptions& 
   SKIFF_ASSIGN_OR_RETURN(YAML::Node cluster, Named(ctx, root, "clusters", "cluster", cluster_name));
   const std::string kp = "clusters[name=" + cluster_name + "].cluster.";
   SKIFF_ASSIGN_OR_RETURN(out.server, Scalar(ctx, cluster["server"], kp + "server", true));
-  if (out.server.rfind("https://", 0) != 0 && out.server.rfind("http://", 0) != 0) {
+  if (!ParseUrl(out.server).ok()) {  // the one parser: scheme, host (IPv6 too), port
     return ctx.Bad(kp + "server", "must be an https:// URL, not '" + out.server + "'");
   }
   while (!out.server.empty() && out.server.back() == '/') out.server.pop_back();

@@ -107,6 +107,13 @@ TEST_F(ComputeAksServiceTest, DeployRollsOutThenHealthyAtTheLoadBalancer) {
   EXPECT_EQ(state->state, ServiceState::kHealthy) << state->error;
   EXPECT_EQ(state->scoring_uri, "http://20.1.2.3/api/v1/service/svc/score");
   EXPECT_EQ(state->swagger_uri, "http://20.1.2.3/api/v1/service/svc/swagger.json");
+
+  // A dual-stack load balancer may report an IPv6 address: the scoring URI
+  // brackets it (it was "http://2001:db8::7/..."), so the SDK can call it.
+  SetLoadBalancer("ml", "svc", "2001:db8::7");
+  state = target_->GetState("svc");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->scoring_uri, "http://[2001:db8::7]/api/v1/service/svc/score");
 }
 
 TEST_F(ComputeAksServiceTest, PodProblemsBecomeUnhealthyOrFailedWithTheReason) {
