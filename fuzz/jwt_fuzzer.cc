@@ -9,10 +9,10 @@
 #include <string>
 #include <string_view>
 
-#include "base64url.h"
 #include "jwt_verifier.h"
 #include "signing_key.h"
 #include "signing_key_store.h"
+#include "skiff/util/base64.h"
 
 namespace {
 
@@ -38,11 +38,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!input.empty() && input.front() == '{') {
     const size_t newline = input.find('\n');
     if (newline == std::string_view::npos) return 0;
-    const std::string signing_input = skiff::auth::Base64UrlEncode(input.substr(0, newline)) + "." +
-                                      skiff::auth::Base64UrlEncode(input.substr(newline + 1));
+    const std::string signing_input =
+        skiff::Base64Encode(input.substr(0, newline), skiff::Base64Alphabet::kUrl) + "." +
+        skiff::Base64Encode(input.substr(newline + 1), skiff::Base64Alphabet::kUrl);
     auto signature = Keys().Find("k1")->Sign(signing_input);
     if (!signature.ok()) return 0;
-    token = signing_input + "." + skiff::auth::Base64UrlEncode(*signature);
+    token = signing_input + "." + skiff::Base64Encode(*signature, skiff::Base64Alphabet::kUrl);
   }
   skiff::auth::JwtExpectations expect;
   expect.issuer = "ws";

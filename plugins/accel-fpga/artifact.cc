@@ -6,21 +6,23 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "skiff/util/file.h"
+
 namespace skiff::accel_fpga {
 namespace {
 
 using nlohmann::json;
 
-StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+// xclbins are tens of MiB; 1 GiB bounds a wrong path (a device node) well
+// above any card's memory.
+StatusOr<std::string> ReadModelFile(const std::string& path) {
+  auto bytes = ReadFile(path, std::size_t{1} << 30);
+  if (bytes.status().code() == StatusCode::kNotFound) {
     return NotFound("FPGA model file '" + path +
                     "' is missing; the artifact folder needs model.xclbin, weights.bin and "
                     "signature.json (docs/accel-fpga.md)");
   }
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return bytes;
 }
 
 Status Bad(const std::string& file, const std::string& path, const std::string& why) {
@@ -121,12 +123,12 @@ std::optional<XclbinUuid> ParseUuid(const std::string& text) {
 StatusOr<FpgaArtifact> ReadArtifact(const std::string& dir) {
   FpgaArtifact a;
   const std::string signature_path = dir + "/signature.json";
-  SKIFF_ASSIGN_OR_RETURN(std::string signature, ReadFile(signature_path));
+  SKIFF_ASSIGN_OR_RETURN(std::string signature, ReadModelFile(signature_path));
   SKIFF_RETURN_IF_ERROR(ReadSignature(signature_path, signature, a));
   a.xclbin_path = dir + "/model.xclbin";
-  SKIFF_ASSIGN_OR_RETURN(a.xclbin_bytes, ReadFile(a.xclbin_path));
+  SKIFF_ASSIGN_OR_RETURN(a.xclbin_bytes, ReadModelFile(a.xclbin_path));
   const std::string weights_path = dir + "/weights.bin";
-  SKIFF_ASSIGN_OR_RETURN(std::string weights, ReadFile(weights_path));
+  SKIFF_ASSIGN_OR_RETURN(std::string weights, ReadModelFile(weights_path));
   size_t expected = 0;
   for (const LayerSpec& l : a.layers)
     expected += (size_t(l.in) * size_t(l.out) + size_t(l.out)) * sizeof(float);

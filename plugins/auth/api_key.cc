@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "base64url.h"
+#include "skiff/util/base64.h"
 
 namespace skiff::auth {
 
@@ -14,8 +14,8 @@ StatusOr<std::string> GenerateApiKey() {
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
     return Internal("RAND_bytes failed; the OpenSSL CSPRNG is not seeded");
   }
-  std::string key =
-      Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+  std::string key = Base64Encode(
+      std::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)), Base64Alphabet::kUrl);
   OPENSSL_cleanse(bytes, sizeof(bytes));
   return key;
 }

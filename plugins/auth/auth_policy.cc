@@ -11,20 +11,6 @@ bool IsAlnum(char c) { return IsLowerAlnum(c) || (c >= 'A' && c <= 'Z'); }
 
 }  // namespace
 
-Status ValidateServiceName(std::string_view service) {
-  if (service.empty() || service.size() > 63 || !IsLowerAlnum(service[0])) {
-    return InvalidArgument(
-        "service name must be 1-63 characters of [a-z0-9-] starting with a "
-        "letter or digit");
-  }
-  for (char c : service) {
-    if (!IsLowerAlnum(c) && c != '-') {
-      return InvalidArgument("service name may only hold [a-z0-9-]");
-    }
-  }
-  return OkStatus();
-}
-
 Status ValidateWorkspaceName(std::string_view workspace) {
   if (workspace.empty() || workspace.size() > 64 || !IsAlnum(workspace[0])) {
     return InvalidArgument(

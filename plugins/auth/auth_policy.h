@@ -9,6 +9,7 @@
 #include "api_key.h"
 #include "skiff/authenticator.h"
 #include "skiff/status.h"
+#include "skiff/util/service_name.h"
 
 namespace skiff::auth {
 
@@ -22,9 +23,6 @@ struct ServicePolicy {
 // builds the policy. Messages name the field and never contain a key.
 StatusOr<ServicePolicy> BuildServicePolicy(const ServiceAuthConfig& config);
 
-// Service names: 1..63 of [a-z0-9-], starting with a letter or digit (they are
-// token audiences and file names).
-Status ValidateServiceName(std::string_view service);
 // Workspace names: 1..64 of [A-Za-z0-9_-], starting with a letter or digit.
 Status ValidateWorkspaceName(std::string_view workspace);
 

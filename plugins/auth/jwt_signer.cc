@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base64url.h"
+#include "skiff/util/base64.h"
 
 namespace skiff::auth {
 
@@ -15,10 +15,11 @@ StatusOr<std::string> SignJwt(const SigningKey& key, const TokenClaims& claims) 
                                     {"iat", claims.issued_at},
                                     {"nbf", claims.not_before},
                                     {"exp", claims.expires_at}};
-    std::string token = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
+    std::string token = Base64Encode(header.dump(), Base64Alphabet::kUrl) + "." +
+                        Base64Encode(payload.dump(), Base64Alphabet::kUrl);
     SKIFF_ASSIGN_OR_RETURN(std::string signature, key.Sign(token));
     token += ".";
-    token += Base64UrlEncode(signature);
+    token += Base64Encode(signature, Base64Alphabet::kUrl);
     return token;
   } catch (const std::exception& e) {
     return Internal(std::string("building a token failed: ") + e.what());

@@ -31,8 +31,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base64url.h"
 #include "skiff/config/json_reader.h"
+#include "skiff/util/base64.h"
 
 namespace skiff::auth {
 
@@ -76,7 +76,7 @@ StatusOr<VerifiedToken> VerifyUnguarded(std::string_view token, const SigningKey
   const std::string_view signing_input = token.substr(0, dot2);
 
   // 2. header
-  const auto header_json = Base64UrlDecode(header_b64);
+  const auto header_json = Base64Decode(header_b64, Base64Alphabet::kUrl);
   if (!header_json) return Reject("header is not base64url");
   // The parser's message is not echoed: it would quote the sender's keys.
   auto header = config::ParseJsonObject(*header_json, "header");
@@ -99,12 +99,12 @@ StatusOr<VerifiedToken> VerifyUnguarded(std::string_view token, const SigningKey
 
   // 3. signature
   if (signature_b64.empty()) return Reject("empty signature");
-  const auto signature = Base64UrlDecode(signature_b64);
+  const auto signature = Base64Decode(signature_b64, Base64Alphabet::kUrl);
   if (!signature) return Reject("signature is not base64url");
   if (!key->Verify(signing_input, *signature)) return Reject("bad signature");
 
   // 4. payload
-  const auto payload_json = Base64UrlDecode(payload_b64);
+  const auto payload_json = Base64Decode(payload_b64, Base64Alphabet::kUrl);
   if (!payload_json) return Reject("payload is not base64url");
   auto payload = config::ParseJsonObject(*payload_json, "payload");
   if (!payload.ok()) return Reject("payload is not one JSON object without duplicate keys");

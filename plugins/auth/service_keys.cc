@@ -4,8 +4,6 @@
 
 #include "api_key.h"
 #include "auth_policy.h"
-#include "secure_file.h"
-#include "skiff/config/json_reader.h"
 
 namespace skiff::auth {
 
@@ -34,33 +32,6 @@ ServiceAuthConfig KeyModeConfig(const std::string& service, const ServiceKeys& k
   config.mode = AuthMode::kKey;
   config.key_sha256_hex = {ToHex(Sha256(keys.primary)), ToHex(Sha256(keys.secondary))};
   return config;
-}
-
-std::string ServiceKeyFiles::PathFor(const std::string& service) const {
-  return dir_ + "/" + service + ".keys.json";
-}
-
-Status ServiceKeyFiles::Write(const std::string& service, const ServiceKeys& keys) const {
-  SKIFF_RETURN_IF_ERROR(ValidateServiceName(service));
-  SKIFF_RETURN_IF_ERROR(ValidateGivenKey(keys.primary).WithContext("primaryKey"));
-  SKIFF_RETURN_IF_ERROR(ValidateGivenKey(keys.secondary).WithContext("secondaryKey"));
-  SKIFF_RETURN_IF_ERROR(EnsurePrivateDirectory(dir_));
-  const nlohmann::json doc = {{"primaryKey", keys.primary}, {"secondaryKey", keys.secondary}};
-  return WriteSecretFileAtomically(PathFor(service), doc.dump(2) + "\n");
-}
-
-StatusOr<ServiceKeys> ServiceKeyFiles::Read(const std::string& service) const {
-  SKIFF_RETURN_IF_ERROR(ValidateServiceName(service));
-  const std::string path = PathFor(service);
-  SKIFF_ASSIGN_OR_RETURN(std::string text, ReadSecretFile(path));
-  auto doc = config::ParseJsonObject(text, "keys file");
-  if (!doc.ok()) return DataLoss(path + ": " + doc.status().message());
-  const auto p = doc->find("primaryKey");
-  const auto s = doc->find("secondaryKey");
-  if (p == doc->end() || s == doc->end() || !p->is_string() || !s->is_string()) {
-    return DataLoss(path + ": primaryKey and secondaryKey must be strings");
-  }
-  return ServiceKeys{p->get<std::string>(), s->get<std::string>()};
 }
 
 }  // namespace skiff::auth

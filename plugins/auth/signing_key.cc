@@ -12,8 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base64url.h"
 #include "skiff/config/json_reader.h"
+#include "skiff/util/base64.h"
 
 namespace skiff::auth {
 
@@ -113,7 +113,8 @@ SigningKey::~SigningKey() {
 
 StatusOr<std::shared_ptr<const SigningKey>> SigningKey::Generate(JwsAlg alg, int64_t created_at) {
   SKIFF_ASSIGN_OR_RETURN(std::string kid_bytes, RandomBytes(16));
-  std::shared_ptr<SigningKey> key(new SigningKey(Base64UrlEncode(kid_bytes), alg, created_at));
+  std::shared_ptr<SigningKey> key(
+      new SigningKey(Base64Encode(kid_bytes, Base64Alphabet::kUrl), alg, created_at));
   switch (alg) {
     case JwsAlg::kHS256: {
       SKIFF_ASSIGN_OR_RETURN(key->hmac_secret_, RandomBytes(kHmacSecretBytes));
@@ -157,7 +158,7 @@ StatusOr<std::shared_ptr<const SigningKey>> SigningKey::FromKeyFileJson(std::str
   std::shared_ptr<SigningKey> key(new SigningKey(*kid, alg, created_at));
   if (alg == JwsAlg::kHS256) {
     const std::string* secret = str("secret");
-    auto bytes = secret ? Base64UrlDecode(*secret) : std::nullopt;
+    auto bytes = secret ? Base64Decode(*secret, Base64Alphabet::kUrl) : std::nullopt;
     if (!bytes || bytes->size() < kHmacSecretBytes) {
       return DataLoss("HS256 key '" + *kid + "' needs a base64url secret of >= 32 bytes");
     }
@@ -182,7 +183,7 @@ StatusOr<std::shared_ptr<const SigningKey>> SigningKey::FromKeyFileJson(std::str
 StatusOr<std::string> SigningKey::ToKeyFileJson() const {
   nlohmann::json doc = {{"kid", kid_}, {"alg", JwsAlgName(alg_)}, {"createdAt", created_at_}};
   if (alg_ == JwsAlg::kHS256) {
-    doc["secret"] = Base64UrlEncode(hmac_secret_);
+    doc["secret"] = Base64Encode(hmac_secret_, Base64Alphabet::kUrl);
   } else {
     Ptr<BIO> bio(BIO_new(BIO_s_mem()));
     if (!bio ||

@@ -10,8 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "secure_file.h"
 #include "skiff/config/json_reader.h"
+#include "skiff/util/atomic_file.h"
+#include "skiff/util/file.h"
+#include "skiff/util/private_path.h"
 
 namespace skiff::auth {
 
@@ -72,13 +74,13 @@ Status SigningKeyStore::Load() {
     const std::string kid = name.substr(0, name.size() - kKeySuffix.size());
     const std::string path = options_.dir + "/" + name;
     if (!IsValidKid(kid)) return DataLoss(path + ": file name is not a valid kid");
-    SKIFF_ASSIGN_OR_RETURN(std::string text, ReadSecretFile(path));
+    SKIFF_ASSIGN_OR_RETURN(std::string text, ReadPrivateFile(path));
     auto key = SigningKey::FromKeyFileJson(text);
     if (!key.ok()) return key.status().WithContext(path);
     if ((*key)->kid() != kid) return DataLoss(path + ": kid inside differs from the file name");
     set->keys.emplace(kid, std::move(*key));
   }
-  auto retired = ReadSecretFile(options_.dir + "/" + kRetiredFile);
+  auto retired = ReadPrivateFile(options_.dir + "/" + kRetiredFile);
   if (retired.ok()) {
     const std::string path = options_.dir + "/" + kRetiredFile;
     auto doc = config::ParseJsonObject(*retired, "retired keys");
@@ -93,7 +95,7 @@ Status SigningKeyStore::Load() {
   } else if (retired.status().code() != StatusCode::kNotFound) {
     return retired.status();
   }
-  auto active = ReadSecretFile(options_.dir + "/" + kActiveFile);
+  auto active = ReadPrivateFile(options_.dir + "/" + kActiveFile);
   if (active.ok()) {
     std::string kid = *active;
     while (!kid.empty() && (kid.back() == '\n' || kid.back() == '\r')) kid.pop_back();
@@ -157,7 +159,7 @@ StatusOr<std::string> SigningKeyStore::RotateAndRetire(JwsAlg alg, int64_t grace
   // The deadlines are on disk before the keys go: a crash in between leaves
   // a deleted key's entry (ignored), never a retired key without a deadline.
   SKIFF_RETURN_IF_ERROR(
-      WriteSecretFileAtomically(options_.dir + "/" + kRetiredFile, retired.dump() + "\n"));
+      WriteFileAtomically(options_.dir + "/" + kRetiredFile, retired.dump() + "\n", 0600));
   SKIFF_RETURN_IF_ERROR(Publish(std::move(set)));
   for (const std::string& old_kid : doomed) {
     if (::unlink(KeyPath(old_kid).c_str()) != 0 && errno != ENOENT) {
@@ -172,9 +174,9 @@ StatusOr<std::string> SigningKeyStore::RotateLocked(JwsAlg alg) {
   SKIFF_ASSIGN_OR_RETURN(std::string text, key->ToKeyFileJson());
   // Key file first, then the active pointer: a crash in between leaves an
   // extra, unused key, never an `active` naming a missing one.
-  SKIFF_RETURN_IF_ERROR(WriteSecretFileAtomically(KeyPath(key->kid()), text));
+  SKIFF_RETURN_IF_ERROR(WriteFileAtomically(KeyPath(key->kid()), text, 0600));
   SKIFF_RETURN_IF_ERROR(
-      WriteSecretFileAtomically(options_.dir + "/" + kActiveFile, key->kid() + "\n"));
+      WriteFileAtomically(options_.dir + "/" + kActiveFile, key->kid() + "\n", 0600));
   auto set = std::make_shared<SigningKeySet>(*Snapshot());
   set->active_kid = key->kid();
   set->keys[key->kid()] = key;

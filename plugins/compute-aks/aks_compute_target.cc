@@ -108,9 +108,9 @@ StatusOr<ArmClient*> AksComputeTarget::Arm() {
   SKIFF_ASSIGN_OR_RETURN(AzureCredentials credentials, AzureCredentials::FromEnv(options_.env));
   auto transport = options_.transport;
   if (!transport) {
-    BeastTransportOptions transport_options;
+    net::HttpClientOptions transport_options;
     transport_options.ca_file = credentials.ca_file;
-    transport = MakeBeastTransport(transport_options);
+    transport = MakeHttpClientTransport(transport_options);
   }
   auto sender = std::make_shared<RetrySender>(transport, options_.clock, options_.retry);
   const std::string endpoint = credentials.arm_endpoint;
@@ -132,7 +132,7 @@ Status AksComputeTarget::FetchKubeconfig(ArmClient& arm, const ComputeSpec& spec
     return DataLoss(what + ": the reply has no kubeconfigs[0].value");
   }
   SKIFF_ASSIGN_OR_RETURN(std::string kubeconfig,
-                         Base64Decode(j["kubeconfigs"][0]["value"].get<std::string>()));
+                         DecodeBase64Value(j["kubeconfigs"][0]["value"].get<std::string>()));
   return WriteKubeconfig(spec.workspace_dir, spec.name, kubeconfig);
 }
 

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "url.h"
+#include "skiff/util/url.h"
 
 namespace skiff::compute_aks {
 

@@ -1,42 +1,18 @@
 #include "base64.h"
 
-#include <cctype>
+#include "skiff/util/base64.h"
 
 namespace skiff::compute_aks {
 
-StatusOr<std::string> Base64Decode(const std::string& text) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  bool padding = false;
-  for (unsigned char c : text) {
-    if (std::isspace(c)) continue;
-    if (c == '=') {
-      padding = true;
-      continue;
-    }
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+')
-      v = 62;
-    else if (c == '/')
-      v = 63;
-    else
-      return DataLoss("base64: invalid character");
-    if (padding) return DataLoss("base64: data after padding");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
+StatusOr<std::string> DecodeBase64Value(const std::string& text) {
+  std::string compact;
+  compact.reserve(text.size());
+  for (char c : text) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') compact += c;
   }
-  return out;
+  auto bytes = Base64Decode(compact, Base64Alphabet::kStandard);
+  if (!bytes) return DataLoss("base64: not canonical padded base64 (RFC 4648 section 4)");
+  return std::move(*bytes);
 }
 
 }  // namespace skiff::compute_aks

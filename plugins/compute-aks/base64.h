@@ -1,5 +1,7 @@
-// Standard base64 (RFC 4648 §4) decoding, for listClusterUserCredential's
-// kubeconfigs[].value.
+// The base64 values Azure and kubeconfigs hand us (listClusterUserCredential's
+// kubeconfigs[].value, a kubeconfig's `*-data`): standard alphabet, decoded
+// by the core's strict codec (skiff/util/base64.h) once ASCII whitespace is
+// removed, because a YAML value folded over lines arrives with spaces in it.
 #pragma once
 
 #include <string>
@@ -8,7 +10,7 @@
 
 namespace skiff::compute_aks {
 
-// Whitespace is ignored; padding optional. DataLoss on a bad character.
-StatusOr<std::string> Base64Decode(const std::string& text);
+// DataLoss when what is left is not canonical padded base64.
+StatusOr<std::string> DecodeBase64Value(const std::string& text);
 
 }  // namespace skiff::compute_aks

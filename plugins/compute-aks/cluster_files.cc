@@ -12,6 +12,7 @@
 
 #include "resource_id.h"
 #include "skiff/util/atomic_file.h"
+#include "skiff/util/file.h"
 #include "skiff/util/private_path.h"
 
 namespace skiff::compute_aks {
@@ -45,11 +46,9 @@ Status WriteClusterInfo(const std::string& workspace_dir, const std::string& nam
 StatusOr<nlohmann::json> ReadClusterInfo(const std::string& workspace_dir,
                                          const std::string& name) {
   const std::string path = ClusterDir(workspace_dir, name) + "/cluster.json";
-  std::ifstream in(path);
-  if (!in) return NotFound("compute target '" + name + "' has no " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  auto text = ReadFile(path);
+  if (!text.ok()) return NotFound("compute target '" + name + "' has no " + path);
+  auto j = nlohmann::json::parse(*text, nullptr, false);
   if (!j.is_object()) return DataLoss(path + " is not a JSON object");
   return j;
 }

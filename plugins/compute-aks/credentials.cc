@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "url.h"
+#include "skiff/util/url.h"
 
 namespace skiff::compute_aks {
 namespace {

@@ -8,6 +8,8 @@
 
 #include "k8s/labels.h"
 #include "skiff/util/atomic_file.h"
+#include "skiff/util/file.h"
+#include "skiff/util/url.h"
 
 namespace skiff::compute_aks {
 namespace {
@@ -76,11 +78,9 @@ std::string ServiceLifecycle::RecordPath(const std::string& service) const {
 }
 
 StatusOr<std::string> ServiceLifecycle::NamespaceOf(const std::string& service) const {
-  std::ifstream in(RecordPath(service));
-  if (!in) return NotFound("service '" + service + "' is not deployed on this target");
-  std::stringstream text;
-  text << in.rdbuf();
-  json record = json::parse(text.str(), nullptr, false);
+  auto text = ReadFile(RecordPath(service));
+  if (!text.ok()) return NotFound("service '" + service + "' is not deployed on this target");
+  json record = json::parse(*text, nullptr, false);
   if (!record.is_object() || !record.contains("namespace") || !record["namespace"].is_string()) {
     return DataLoss(RecordPath(service) + " is damaged; delete the service and deploy it again");
   }
@@ -183,7 +183,8 @@ StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
   int port = 80;
   const json ports = front->value("/spec/ports"_json_pointer, json::array());
   if (ports.is_array() && !ports.empty()) port = ports[0].value("port", 80);
-  const std::string base = "http://" + host + (port == 80 ? "" : ":" + std::to_string(port));
+  // Url::Origin() brackets an IPv6 load-balancer address and drops port 80.
+  const std::string base = Url{"http", host, std::to_string(port), "/"}.Origin();
   status.scoring_uri = base + "/api/v1/service/" + service + "/score";
   status.swagger_uri = base + "/api/v1/service/" + service + "/swagger.json";
   return status;

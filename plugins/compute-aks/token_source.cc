@@ -2,17 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "url.h"
+#include "skiff/util/url.h"
 
 namespace skiff::compute_aks {
 
 TokenSource::TokenSource(AzureCredentials credentials, std::shared_ptr<RetrySender> sender)
     : credentials_(std::move(credentials)), sender_(std::move(sender)) {}
-
-int TokenSource::requests_made() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return requests_;
-}
 
 bool TokenSource::Invalidate() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -28,7 +23,6 @@ StatusOr<std::string> TokenSource::Token() {
 }
 
 StatusOr<std::string> TokenSource::RequestToken() {
-  ++requests_;
   const std::string url =
       credentials_.authority_host + "/" + FormEncode(credentials_.tenant_id) + "/oauth2/v2.0/token";
   const std::string form =

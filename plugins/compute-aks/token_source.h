@@ -25,8 +25,6 @@ class TokenSource {
   // Returns whether a new token could be different.
   bool Invalidate();
 
-  int requests_made() const;
-
  private:
   StatusOr<std::string> RequestToken();  // requires mu_
 
@@ -35,7 +33,6 @@ class TokenSource {
   mutable std::mutex mu_;
   std::string token_;                                    // guarded by mu_
   std::chrono::system_clock::time_point refresh_after_;  // guarded by mu_
-  int requests_ = 0;                                     // guarded by mu_
 };
 
 }  // namespace skiff::compute_aks

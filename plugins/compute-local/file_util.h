@@ -1,5 +1,5 @@
-// Small file helpers for the local target's service directory: reads and
-// log tails (atomic writes: skiff/util/atomic_file.h).
+// Path and log-tail helpers for the local target's service directory (reads:
+// skiff/util/file.h; atomic writes: skiff/util/atomic_file.h).
 #pragma once
 
 #include <sys/types.h>
@@ -7,11 +7,9 @@
 #include <string>
 
 #include "skiff/status.h"
+#include "skiff/util/file.h"
 
 namespace skiff::compute_local {
-
-// The whole file; kNotFound if it does not exist.
-StatusOr<std::string> ReadFile(const std::string& path);
 
 // `path` made absolute against the current directory and normalised; ""
 // stays "". Everything the target writes into server.json or hands to

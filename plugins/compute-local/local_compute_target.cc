@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -18,6 +20,7 @@
 #include "skiff/server_status.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/private_path.h"
+#include "skiff/util/service_name.h"
 #include "supervisor_launcher.h"
 #include "supervisor_state.h"
 
@@ -48,9 +51,13 @@ std::optional<int> ConfiguredPort(const ServiceDir& dir) {
   return config->port;
 }
 
+// The log is the user's own server's and is not rotated: any size is read,
+// as before the shared reader had a bound.
+constexpr std::size_t kAnyLogSize = std::numeric_limits<std::size_t>::max();
+
 // The server's own explanation of its last failure, if the log has one.
 std::string LastServerError(const ServiceDir& dir) {
-  auto text = ReadFile(dir.server_log());
+  auto text = ReadFile(dir.server_log(), kAnyLogSize);
   if (!text.ok()) return "";
   std::istringstream in(TailLines(*text, 200));
   std::string line, last;
@@ -86,23 +93,6 @@ Status MakeServiceDirs(const std::string& workspace_dir, const ServiceDir& dir) 
 }
 
 }  // namespace
-
-Status ValidateServiceName(const std::string& service) {
-  if (service.empty()) return InvalidArgument("the service name is empty");
-  if (service[0] == '.' || service.size() > 255) {
-    return InvalidArgument("service name '" + service +
-                           "' must not start with '.' (max 255 chars)");
-  }
-  for (char c : service) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
-    if (!ok) {
-      return InvalidArgument("service name '" + service +
-                             "' may only hold letters, digits, '-', '_' and '.'");
-    }
-  }
-  return OkStatus();
-}
 
 StatusOr<std::unique_ptr<LocalComputeTarget>> LocalComputeTarget::Create(
     LocalComputeOptions options) {
@@ -378,7 +368,7 @@ StatusOr<std::string> LocalComputeTarget::GetLogs(const std::string& service, in
   if (!fs::is_directory(dir.root)) {
     return NotFound("service '" + service + "' does not exist on the local target");
   }
-  auto text = ReadFile(dir.server_log());
+  auto text = ReadFile(dir.server_log(), kAnyLogSize);
   if (!text.ok()) return std::string();
   return TailLines(*text, num_lines);
 }

@@ -80,7 +80,4 @@ class LocalComputeTarget final : public ComputeTarget {
   std::string workspace_dir_;  // guarded by mu_; from the options or the last spec
 };
 
-// Service names become directory names: [A-Za-z0-9._-], not starting with '.'.
-Status ValidateServiceName(const std::string& service);
-
 }  // namespace skiff::compute_local

@@ -9,6 +9,7 @@
 
 #include "service_common.h"
 #include "skiff/sdk/compute_target.h"
+#include "skiff/util/file.h"
 
 namespace skiff::cli {
 namespace {
@@ -16,11 +17,10 @@ namespace {
 // The plugin's cluster.json for an AKS target; null when there is none.
 nlohmann::json ClusterInfo(const GlobalOptions& options, const sdk::ComputeTarget& t) {
   if (t.type() != "aks") return nullptr;
-  std::ifstream in(OpenWorkspace(options).dir() + "/compute/" + t.name() + "/cluster.json");
-  if (!in) return nullptr;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  auto text =
+      skiff::ReadFile(OpenWorkspace(options).dir() + "/compute/" + t.name() + "/cluster.json");
+  if (!text.ok()) return nullptr;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
   return j.is_object() ? j : nlohmann::json(nullptr);
 }
 

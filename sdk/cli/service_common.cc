@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "skiff/store/model_name.h"
+#include "skiff/util/file.h"
 
 namespace skiff::cli {
 
@@ -16,11 +17,9 @@ sdk::Workspace OpenWorkspace(const GlobalOptions& options) {
 
 std::string ReadJsonFile(const std::string& path, const std::string& flag) {
   if (path.empty()) return "";
-  std::ifstream in(path);
-  if (!in) throw CliError(flag + " file '" + path + "' cannot be read; check the path");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  auto text = skiff::ReadFile(path);
+  if (!text.ok()) throw CliError(flag + " file '" + path + "' cannot be read; check the path");
+  return *text;
 }
 
 std::string ReadSecretFlag(const std::string& value, const std::string& flag) {

@@ -3,6 +3,7 @@
 // store's records.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,9 +12,11 @@
 
 #include "skiff/authenticator.h"
 #include "skiff/compute_target.h"
+#include "skiff/net/http_client.h"
 #include "skiff/rollout_policy.h"
 #include "skiff/sdk/workspace.h"
 #include "skiff/util/atomic_file.h"
+#include "skiff/util/service_name.h"
 
 namespace skiff::sdk::internal {
 
@@ -91,9 +94,10 @@ std::string AuthOptionsJson(const Workspace& ws, const std::string& keys_dir);
 // (docs/auth.md). The error names `field` and never echoes the key.
 Status ValidateGivenKey(const std::string& key, const std::string& field);
 
-// Service names as Azure ML requires: 3-32 characters, lowercase letters,
-// digits and '-', starting with a letter, ending with a letter or digit.
-Status ValidateServiceName(const std::string& name);
+// The client the SDK calls a skiff server with (readiness, scoring):
+// user agent "skiff-sdk", and plain http:// to any host, as scoring URIs of
+// services reached over a cluster network have always been allowed to be.
+net::HttpClient SdkHttpClient(std::chrono::milliseconds timeout);
 
 // One version of what a server serves.
 struct VersionInput {

@@ -12,6 +12,7 @@
 #include "skiff/config/deployment_config.h"
 #include "skiff/config/inference_config.h"
 #include "skiff/sdk/webservice.h"
+#include "skiff/util/file.h"
 #include "skiff/util/sha256.h"
 
 namespace skiff::sdk {
@@ -45,13 +46,11 @@ StatusOr<std::string> RenderDryRun(const ComputeTarget& target, const ServiceSpe
   SKIFF_ASSIGN_OR_RETURN(auto plugin, target.dry_run_plugin(path));
   SKIFF_RETURN_IF_ERROR((update ? plugin->UpdateService(spec) : plugin->DeployService(spec))
                             .WithContext("--dry-run"));
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().empty()) {
+  auto text = ReadFile(path);
+  if (!text.ok() || text->empty()) {
     return Internal("--dry-run: the '" + target.type() + "' plugin wrote no objects");
   }
-  return text.str();
+  return text;
 }
 
 }  // namespace internal
@@ -61,7 +60,7 @@ StatusOr<std::string> Webservice::render_dry_run(const Workspace& ws, const std:
                                                  const std::string& inference_config_json,
                                                  const std::string& deployment_config_json,
                                                  const ComputeTarget& target) {
-  SKIFF_RETURN_IF_ERROR(internal::ValidateServiceName(name));
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(name));
   if (models.empty()) return InvalidArgument("deploy needs at least one model (-m NAME:VERSION)");
   SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
                          config::ParseDeploymentConfig(

@@ -6,7 +6,6 @@
 
 #include "deployment.h"
 #include "dry_run.h"
-#include "http_call.h"
 #include "skiff/rollout/traffic_split_policy.h"
 #include "skiff/util/sha256.h"
 
@@ -252,8 +251,8 @@ Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy
     // ask the server's readiness, which reports the generation it applied.
     if (state.ok() && state->applied_generation < 0 && !state->scoring_uri.empty()) {
       std::string base = state->scoring_uri.substr(0, state->scoring_uri.find("/api/v1/"));
-      auto ready = internal::HttpCall("GET", base + "/v2/health/ready", "", {},
-                                      std::chrono::milliseconds(2000));
+      auto ready = internal::SdkHttpClient(std::chrono::milliseconds(2000))
+                       .Send({"GET", base + "/v2/health/ready", {}, ""});
       if (ready.ok()) {
         json body = json::parse(ready->body, nullptr, false);
         if (!body.is_discarded() && body.value("generation", int64_t{-1}) == generation) {
@@ -332,7 +331,7 @@ StatusOr<Webservice> Webservice::deploy(const Workspace& ws, const std::string& 
                                         const std::string& inference_config_json,
                                         const std::string& deployment_config_json,
                                         const ComputeTarget& target, bool overwrite) {
-  SKIFF_RETURN_IF_ERROR(internal::ValidateServiceName(name));
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(name));
   if (models.empty()) return InvalidArgument("deploy needs at least one model (-m NAME:VERSION)");
   SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
                          config::ParseDeploymentConfig(
@@ -703,9 +702,11 @@ StatusOr<std::string> Webservice::run(const std::string& input_json) const {
     SKIFF_ASSIGN_OR_RETURN(auto keys, get_keys());
     headers["Authorization"] = "Bearer " + keys.first;
   }
-  SKIFF_ASSIGN_OR_RETURN(internal::HttpReply reply,
-                         internal::HttpCall("POST", record_.scoring_uri, input_json, headers,
-                                            std::chrono::milliseconds(dc.scoring_timeout_ms + 5000)));
+  headers["Content-Type"] = "application/json";
+  SKIFF_ASSIGN_OR_RETURN(
+      net::HttpResponse reply,
+      internal::SdkHttpClient(std::chrono::milliseconds(dc.scoring_timeout_ms + 5000))
+          .Send({"POST", record_.scoring_uri, {headers.begin(), headers.end()}, input_json}));
   if (reply.status != 200) {
     return Status(reply.status == 400 ? StatusCode::kInvalidArgument : StatusCode::kUnavailable,
                   "scoring returned HTTP " + std::to_string(reply.status) + ": " + reply.body);
@@ -785,8 +786,8 @@ StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string
                                           const EndpointVersion& first,
                                           const std::string& deployment_config_json,
                                           const ComputeTarget& target) {
-  SKIFF_RETURN_IF_ERROR(internal::ValidateServiceName(name));
-  SKIFF_RETURN_IF_ERROR(internal::ValidateServiceName(first.name).WithContext("version name"));
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(name));
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(first.name).WithContext("version name"));
   if (first.models.empty()) return InvalidArgument("the first version needs a model (-m NAME:VERSION)");
   SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
                          config::ParseInferenceConfig(first.inference_config_json));
@@ -843,7 +844,7 @@ StatusOr<std::vector<store::EndpointVersionRecord>> AksEndpoint::versions() cons
 }
 
 Status AksEndpoint::create_version(const EndpointVersion& version) const {
-  SKIFF_RETURN_IF_ERROR(internal::ValidateServiceName(version.name).WithContext("version name"));
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(version.name).WithContext("version name"));
   if (version.models.empty()) return InvalidArgument("a new version needs a model (-m NAME:VERSION)");
   SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
                          config::ParseInferenceConfig(version.inference_config_json));

@@ -50,20 +50,6 @@ Status WorkspaceStore::CreateEndpoint(const EndpointRecord& r) {
   return txn->Commit();
 }
 
-Status WorkspaceStore::UpdateEndpoint(const EndpointRecord& r) {
-  SKIFF_RETURN_IF_ERROR(ValidateJson(r.config_json, "endpoint config"));
-  std::lock_guard<std::mutex> lock(mu_);
-  SKIFF_ASSIGN_OR_RETURN(Stmt update,
-                         Stmt::Prepare(*db_,
-                                       "UPDATE endpoints SET state = ?, config_json = ?, "
-                                       "scoring_uri = ?, updated_time = ? WHERE name = ?"));
-  update.Bind(1, r.state).Bind(2, r.config_json).Bind(3, r.scoring_uri).Bind(4, NowIso8601());
-  update.Bind(5, r.name);
-  SKIFF_RETURN_IF_ERROR(update.Run());
-  if (sqlite3_changes(db_->get()) == 0) return NoSuchEndpoint(r.name);
-  return OkStatus();
-}
-
 StatusOr<EndpointRecord> WorkspaceStore::GetEndpoint(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
   SKIFF_ASSIGN_OR_RETURN(Stmt stmt,
@@ -72,18 +58,6 @@ StatusOr<EndpointRecord> WorkspaceStore::GetEndpoint(const std::string& name) {
   SKIFF_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return NoSuchEndpoint(name);
   return ReadEndpoint(stmt);
-}
-
-StatusOr<std::vector<EndpointRecord>> WorkspaceStore::ListEndpoints() {
-  std::lock_guard<std::mutex> lock(mu_);
-  SKIFF_ASSIGN_OR_RETURN(Stmt stmt,
-                         Stmt::Prepare(*db_, (std::string(kSelect) + " ORDER BY name").c_str()));
-  std::vector<EndpointRecord> out;
-  for (;;) {
-    SKIFF_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) return out;
-    out.push_back(ReadEndpoint(stmt));
-  }
 }
 
 Status WorkspaceStore::DeleteEndpoint(const std::string& name) {

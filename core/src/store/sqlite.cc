@@ -77,11 +77,6 @@ Stmt& Stmt::Bind(int index, int64_t value) {
   return *this;
 }
 
-Stmt& Stmt::BindNull(int index) {
-  NoteBind(sqlite3_bind_null(stmt_, index));
-  return *this;
-}
-
 StatusOr<bool> Stmt::Step() {
   if (bind_rc_ != SQLITE_OK) {
     return Internal(std::string("binding a parameter: ") + sqlite3_errstr(bind_rc_));

@@ -47,7 +47,6 @@ class Stmt {
   // 1-based parameter index, like sqlite3_bind_*.
   Stmt& Bind(int index, const std::string& value);
   Stmt& Bind(int index, int64_t value);
-  Stmt& BindNull(int index);
 
   // true: a row is ready; false: done.
   StatusOr<bool> Step();

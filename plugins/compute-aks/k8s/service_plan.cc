@@ -4,6 +4,7 @@
 
 #include "k8s/dns_name.h"
 #include "k8s/pod_paths.h"
+#include "skiff/util/service_name.h"
 
 namespace skiff::compute_aks::k8s {
 namespace {
@@ -40,7 +41,7 @@ Status CheckVersionName(const std::string& name) {
 StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
   ServicePlan plan;
   plan.service = spec.name;
-  SKIFF_RETURN_IF_ERROR(ValidateDns1035Label(spec.name, "service name"));
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(spec.name));
   plan.name_base = spec.name;
   SKIFF_ASSIGN_OR_RETURN(plan.deployment,
                          config::ParseDeploymentConfig(spec.deployment_config_json));

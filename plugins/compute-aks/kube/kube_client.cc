@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "api_error.h"
-#include "url.h"
+#include "skiff/util/url.h"
 
 namespace skiff::compute_aks::kube {
 namespace {
@@ -71,13 +71,13 @@ KubeClient::KubeClient(KubeClientOptions options) : options_(std::move(options))
   clock_ = options_.clock ? options_.clock : RealClock();
   transport_ = options_.transport;
   if (!transport_) {
-    BeastTransportOptions t;
+    net::HttpClientOptions t;
     t.ca_pem = options_.config.ca_pem;
     t.client_cert_pem = options_.config.client_cert_pem;
     t.client_key_pem = options_.config.client_key_pem;
     t.insecure_skip_verify = options_.config.insecure_skip_tls_verify;
     t.timeout = options_.request_timeout;
-    transport_ = MakeBeastTransport(std::move(t));
+    transport_ = MakeHttpClientTransport(std::move(t));
   }
   sender_ = std::make_unique<RetrySender>(transport_, clock_, options_.retry);
 }

@@ -45,7 +45,7 @@ struct KubeClientOptions {
   // WaitForRollout: longest time between two pod checks (the watch's timeoutSeconds).
   std::chrono::milliseconds watch_interval{5 * 1000};
   std::shared_ptr<Clock> clock;              // null: RealClock()
-  std::shared_ptr<HttpTransport> transport;  // null: Beast transport built from `config`
+  std::shared_ptr<HttpTransport> transport;  // null: the core HTTP client, set up from `config`
 };
 
 enum class DeletePropagation { kForeground, kBackground, kOrphan };

@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "base64.h"
+#include "skiff/util/file.h"
+#include "skiff/util/url.h"
 
 namespace skiff::compute_aks::kube {
 namespace {
@@ -56,11 +58,9 @@ StatusOr<std::string> ReadFile(const Ctx& ctx, const std::string& field, const s
                                const std::string& base_dir) {
   std::filesystem::path p(path);
   if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return ctx.Bad(field, "cannot read file " + p.string());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  auto text = ::skiff::ReadFile(p.string());
+  if (!text.ok()) return ctx.Bad(field, "cannot read file " + p.string());
+  return text;
 }
 
 // `<name>-data` (base64) or `<name>` (a file): the PEM text, "" when neither.
@@ -71,7 +71,7 @@ StatusOr<std::string> Pem(const Ctx& ctx, const YAML::Node& map, const std::stri
   SKIFF_ASSIGN_OR_RETURN(std::string file, Scalar(ctx, map[name], prefix + name, false));
   std::string pem;
   if (!data.empty()) {
-    auto decoded = Base64Decode(data);
+    auto decoded = DecodeBase64Value(data);
     if (!decoded.ok()) {
       return ctx.Bad(prefix + name + "-data",
                      "is not valid base64 (" + decoded.status().message() + ")");
@@ -115,7 +115,7 @@ StatusOr<Kubeconfig> ParseNode(const YAML::Node& root, const KubeconfigOptions& 
   SKIFF_ASSIGN_OR_RETURN(YAML::Node cluster, Named(ctx, root, "clusters", "cluster", cluster_name));
   const std::string kp = "clusters[name=" + cluster_name + "].cluster.";
   SKIFF_ASSIGN_OR_RETURN(out.server, Scalar(ctx, cluster["server"], kp + "server", true));
-  if (out.server.rfind("https://", 0) != 0 && out.server.rfind("http://", 0) != 0) {
+  if (!ParseUrl(out.server).ok()) {  // the one parser: scheme, host (IPv6 too), port
     return ctx.Bad(kp + "server", "must be an https:// URL, not '" + out.server + "'");
   }
   while (!out.server.empty() && out.server.back() == '/') out.server.pop_back();
@@ -190,14 +190,12 @@ StatusOr<Kubeconfig> ParseKubeconfig(const std::string& yaml, const KubeconfigOp
 }
 
 StatusOr<Kubeconfig> LoadKubeconfig(const std::string& path, KubeconfigOptions options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read kubeconfig " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
+  auto text = ::skiff::ReadFile(path);
+  if (!text.ok()) return NotFound("cannot read kubeconfig " + path);
   if (options.base_dir.empty()) {
     options.base_dir = std::filesystem::path(path).parent_path().string();
   }
-  return ParseKubeconfig(text.str(), options, path);
+  return ParseKubeconfig(*text, options, path);
 }
 
 }  // namespace skiff::compute_aks::kube

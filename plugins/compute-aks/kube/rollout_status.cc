@@ -76,20 +76,6 @@ bool FindUnschedulable(const json& pod, RolloutStatus& out) {
 
 }  // namespace
 
-const char* RolloutPhaseName(RolloutPhase phase) {
-  switch (phase) {
-    case RolloutPhase::kProgressing:
-      return "Progressing";
-    case RolloutPhase::kComplete:
-      return "Complete";
-    case RolloutPhase::kUnhealthy:
-      return "Unhealthy";
-    case RolloutPhase::kFailed:
-      return "Failed";
-  }
-  return "Unknown";
-}
-
 RolloutStatus EvaluateRollout(const json& deployment, const json& pods) {
   RolloutStatus out;
   const json& metadata = Get(deployment, "metadata");

@@ -18,8 +18,6 @@ enum class RolloutPhase {
                  // deployment's progress deadline passed
 };
 
-const char* RolloutPhaseName(RolloutPhase phase);  // "Progressing", ...
-
 struct RolloutStatus {
   RolloutPhase phase = RolloutPhase::kProgressing;
   std::string reason;   // Kubernetes' reason: "Unschedulable", "CrashLoopBackOff", ...

@@ -88,7 +88,7 @@ class UpstreamTest : public ::testing::Test {
   }
   // A version server: the endpoint's one version, no auth (cluster-internal).
   Plane Backend(const std::string& version, uint16_t port = 0) {
-    return Start({{"service", "ep"},
+    return Start({{"service", "ep1"},
                   {"deploymentConfig", {{"authEnabled", false}}},
                   {"versions",
                    {{{"name", version},
@@ -97,11 +97,11 @@ class UpstreamTest : public ::testing::Test {
                  port);
   }
   static std::string InferUrl(uint16_t port) {
-    return "http://127.0.0.1:" + std::to_string(port) + "/v2/models/ep/infer";
+    return "http://127.0.0.1:" + std::to_string(port) + "/v2/models/ep1/infer";
   }
   json RouterConfig(json versions, json deployment = json::object()) {
     deployment["authEnabled"] = true;
-    return {{"service", "ep"},
+    return {{"service", "ep1"},
             {"routingSeed", 7},
             {"auth",
              {{"plugin", "default"},
@@ -145,16 +145,16 @@ TEST_F(UpstreamTest, RouterAuthenticatesThenForwardsToTheVersionServer) {
   blue_ = Backend("blue");
   router_ = Start(RouterConfig({UpVersion("blue", 100, blue_.port(), true)}));
   HttpClient c(router_.port());
-  EXPECT_EQ(c.Post("/v2/models/ep/infer", OipBody(0.5f)).status, 401);
+  EXPECT_EQ(c.Post("/v2/models/ep1/infer", OipBody(0.5f)).status, 401);
   EXPECT_EQ(Scored(blue_.port()), 0) << "nothing reaches a version without a key";
-  Reply r = c.Post("/v2/models/ep/infer", OipBody(0.5f), Auth());
+  Reply r = c.Post("/v2/models/ep1/infer", OipBody(0.5f), Auth());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.header("azureml-model-deployment"), "blue");
   json out = json::parse(r.body);
   EXPECT_EQ(out["outputs"][0]["name"], "y");
   EXPECT_EQ(out["outputs"][0]["data"], json({1.0, 2.0, 4.0, 6.0}));
   // The Azure route at the router, OIP to the version.
-  Reply score = c.Post("/api/v1/service/ep/score", R"({"data": [[1, 2, 3, 4]]})", Auth());
+  Reply score = c.Post("/api/v1/service/ep1/score", R"({"data": [[1, 2, 3, 4]]})", Auth());
   ASSERT_EQ(score.status, 200) << score.body;
   EXPECT_EQ(json::parse(score.body)["result"], json({{2.0, 4.0, 6.0, 8.0}}));
   EXPECT_EQ(Scored(blue_.port()), 2);
@@ -167,7 +167,7 @@ TEST_F(UpstreamTest, SplitAndPinningChooseTheVersionServer) {
       {UpVersion("blue", 70, blue_.port(), true), UpVersion("green", 30, green_.port())}));
   HttpClient c(router_.port());
   for (int i = 0; i < 5; ++i) {
-    Reply r = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth("green"));
+    Reply r = c.Post("/v2/models/ep1/infer", OipBody(1.0f), Auth("green"));
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.header("azureml-model-deployment"), "green");
   }
@@ -175,7 +175,7 @@ TEST_F(UpstreamTest, SplitAndPinningChooseTheVersionServer) {
   EXPECT_EQ(Scored(blue_.port()), 0);
   int blue = 0, green = 0;
   for (int i = 0; i < 200; ++i) {
-    Reply r = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth());
+    Reply r = c.Post("/v2/models/ep1/infer", OipBody(1.0f), Auth());
     ASSERT_EQ(r.status, 200) << r.body;
     (r.header("azureml-model-deployment") == "blue" ? blue : green)++;
   }
@@ -190,24 +190,24 @@ TEST_F(UpstreamTest, UpstreamFailuresMapToGatewayStatusCodes) {
   router_ = Start(
       RouterConfig({UpVersion("blue", 100, blue_.port(), true)}, {{"scoringTimeoutMs", 200}}));
   HttpClient c(router_.port());
-  Reply failed = c.Post("/v2/models/ep/infer", OipBody(-1.0f), Auth());  // the model throws
+  Reply failed = c.Post("/v2/models/ep1/infer", OipBody(-1.0f), Auth());  // the model throws
   EXPECT_EQ(failed.status, 502) << failed.body;
   EXPECT_NE(failed.body.find("model exploded"), std::string::npos) << failed.body;
-  Reply slow = c.Post("/v2/models/ep/infer", OipBody(-2.0f), Auth());  // 500 ms > 200 ms
+  Reply slow = c.Post("/v2/models/ep1/infer", OipBody(-2.0f), Auth());  // 500 ms > 200 ms
   EXPECT_EQ(slow.status, 504) << slow.body;
-  Reply bad = c.Post("/v2/models/ep/infer", R"({"inputs": 1})", Auth());
+  Reply bad = c.Post("/v2/models/ep1/infer", R"({"inputs": 1})", Auth());
   EXPECT_EQ(bad.status, 400) << "decoded (and refused) at the router";
   // The version server finishes the slow request, then serves again.
   int status = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (status != 200 && std::chrono::steady_clock::now() < deadline) {
-    status = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth()).status;
+    status = c.Post("/v2/models/ep1/infer", OipBody(1.0f), Auth()).status;
   }
   EXPECT_EQ(status, 200) << "recovered";
 
   const uint16_t gone = blue_.port();
   blue_.Stop();  // the version server goes away
-  Reply down = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth());
+  Reply down = c.Post("/v2/models/ep1/infer", OipBody(1.0f), Auth());
   EXPECT_EQ(down.status, 502) << down.body;
   EXPECT_NE(down.body.find("127.0.0.1:" + std::to_string(gone)), std::string::npos) << down.body;
   EXPECT_EQ(c.Get("/v2/health/live").status, 200) << "the router itself stays up";
@@ -229,25 +229,25 @@ TEST_F(UpstreamTest, AVersionWhoseServerIsNotUpGetsNoTrafficUntilItIs) {
   router_ = Start(config);
   HttpClient c(router_.port());
   for (int i = 0; i < 100; ++i) {
-    Reply r = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth());
+    Reply r = c.Post("/v2/models/ep1/infer", OipBody(1.0f), Auth());
     ASSERT_EQ(r.status, 200) << "request " << i << ": " << r.body;
     ASSERT_EQ(r.header("azureml-model-deployment"), "blue");
   }
-  EXPECT_EQ(c.Get("/v2/models/ep/versions/green/ready").status, 503);
-  EXPECT_EQ(c.Get("/v2/models/ep/versions/blue/ready").status, 200);
-  EXPECT_EQ(c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth("green")).status, 502)
+  EXPECT_EQ(c.Get("/v2/models/ep1/versions/green/ready").status, 503);
+  EXPECT_EQ(c.Get("/v2/models/ep1/versions/blue/ready").status, 200);
+  EXPECT_EQ(c.Post("/v2/models/ep1/infer", OipBody(1.0f), Auth("green")).status, 502)
       << "a request pinned to green still goes to green";
 
   green_ = Backend("green", green_port);  // green becomes ready
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (c.Get("/v2/models/ep/versions/green/ready").status != 200 &&
+  while (c.Get("/v2/models/ep1/versions/green/ready").status != 200 &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ASSERT_EQ(c.Get("/v2/models/ep/versions/green/ready").status, 200);
+  ASSERT_EQ(c.Get("/v2/models/ep1/versions/green/ready").status, 200);
   int green = 0;
   for (int i = 0; i < 100; ++i) {
-    Reply r = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth());
+    Reply r = c.Post("/v2/models/ep1/infer", OipBody(1.0f), Auth());
     ASSERT_EQ(r.status, 200) << r.body;
     green += r.header("azureml-model-deployment") == "green";
   }
@@ -269,7 +269,7 @@ TEST_F(UpstreamTest, AVersionThatGoesDownLosesItsShareAtTheNextProbe) {
   int consecutive_ok = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (consecutive_ok < 100 && std::chrono::steady_clock::now() < deadline) {
-    Reply r = c.Post("/v2/models/ep/infer", OipBody(1.0f), Auth());
+    Reply r = c.Post("/v2/models/ep1/infer", OipBody(1.0f), Auth());
     if (r.status == 200) {
       EXPECT_EQ(r.header("azureml-model-deployment"), "blue");
       ++consecutive_ok;
@@ -279,13 +279,13 @@ TEST_F(UpstreamTest, AVersionThatGoesDownLosesItsShareAtTheNextProbe) {
     }
   }
   EXPECT_EQ(consecutive_ok, 100) << "every request goes to blue once green is found down";
-  EXPECT_EQ(c.Get("/v2/models/ep/versions/green/ready").status, 503);
+  EXPECT_EQ(c.Get("/v2/models/ep1/versions/green/ready").status, 503);
 }
 
 TEST(UpstreamConfigTest, UpstreamProbeIntervalIsBounded) {
   const std::string base =
-      R"({"service": "ep", "deploymentConfig": {"authEnabled": false}, "versions": [)"
-      R"({"name": "v", "upstream": "http://127.0.0.1:1/v2/models/ep/infer", "inferenceConfig":)"
+      R"({"service": "ep1", "deploymentConfig": {"authEnabled": false}, "versions": [)"
+      R"({"name": "v", "upstream": "http://127.0.0.1:1/v2/models/ep1/infer", "inferenceConfig":)"
       R"({"accelerator": "testmodel", "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 4]}],)"
       R"("outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 4]}]}}])";
   auto ok = ParseServerConfig(base + R"(, "upstreamProbeMs": 250})");
@@ -300,10 +300,10 @@ TEST(UpstreamConfigTest, UpstreamProbeIntervalIsBounded) {
 
 TEST(UpstreamConfigTest, UpstreamIsValidatedAndExclusiveWithAnArtifact) {
   json version = {{"name", "blue"},
-                  {"upstream", "http://blue.ns.svc.cluster.local:5001/v2/models/ep/infer"},
+                  {"upstream", "http://blue.ns.svc.cluster.local:5001/v2/models/ep1/infer"},
                   {"inferenceConfig", InferenceConfig()}};
   json config = {
-      {"service", "ep"}, {"deploymentConfig", {{"authEnabled", false}}}, {"versions", {version}}};
+      {"service", "ep1"}, {"deploymentConfig", {{"authEnabled", false}}}, {"versions", {version}}};
   auto ok = ParseServerConfig(config.dump());
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->versions[0].upstream, version["upstream"]);

@@ -10,28 +10,13 @@
 #include <memory>
 #include <string>
 
-#include "base64url.h"
 #include "default_authenticator.h"
+#include "skiff/util/base64.h"
+#include "temp_dir.h"
 
 namespace skiff::auth::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "skiff-auth-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using ::skiff::testing::TempDir;
 
 inline constexpr int64_t kT0 = 1'700'000'000;
 
@@ -39,14 +24,15 @@ inline constexpr int64_t kT0 = 1'700'000'000;
 // the given raw signature when `key` is null).
 inline std::string MakeToken(const std::string& header, const std::string& payload,
                              const SigningKey* key, const std::string& raw_signature = "") {
-  std::string input = Base64UrlEncode(header) + "." + Base64UrlEncode(payload);
+  std::string input = Base64Encode(header, Base64Alphabet::kUrl) + "." +
+                      Base64Encode(payload, Base64Alphabet::kUrl);
   std::string sig = raw_signature;
   if (key != nullptr) {
     auto s = key->Sign(input);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     if (s.ok()) sig = *s;
   }
-  return input + "." + Base64UrlEncode(sig);
+  return input + "." + Base64Encode(sig, Base64Alphabet::kUrl);
 }
 
 inline std::string Payload(const std::string& iss, const std::string& aud, int64_t iat, int64_t nbf,

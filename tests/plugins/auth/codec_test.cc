@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "auth_policy.h"
-#include "base64url.h"
 #include "skiff/config/json_reader.h"
+#include "skiff/util/base64.h"
 
 namespace skiff::auth {
 namespace {
@@ -14,17 +14,17 @@ StatusOr<nlohmann::json> Strict(std::string_view text) {
 
 TEST(AuthCodecTest, Base64UrlRoundTripsAndIsStrict) {
   for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar", "\xff\xfe\x00\x01"}) {
-    auto d = Base64UrlDecode(Base64UrlEncode(s));
+    auto d = Base64Decode(Base64Encode(s, Base64Alphabet::kUrl), Base64Alphabet::kUrl);
     ASSERT_TRUE(d.has_value()) << s;
     EXPECT_EQ(*d, s);
   }
-  EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
-  EXPECT_FALSE(Base64UrlDecode("Zm9v=").has_value());  // padding
-  EXPECT_FALSE(Base64UrlDecode("Zm+v").has_value());   // standard alphabet
-  EXPECT_FALSE(Base64UrlDecode("Zm9 v").has_value());  // whitespace
-  EXPECT_FALSE(Base64UrlDecode("Z").has_value());      // impossible length
-  EXPECT_FALSE(Base64UrlDecode("Zh").has_value());     // non-zero trailing bits
-  EXPECT_TRUE(Base64UrlDecode("Zg").has_value());
+  EXPECT_EQ(Base64Encode("\xfb\xff", Base64Alphabet::kUrl), "-_8");
+  EXPECT_FALSE(Base64Decode("Zm9v=", Base64Alphabet::kUrl).has_value());  // padding
+  EXPECT_FALSE(Base64Decode("Zm+v", Base64Alphabet::kUrl).has_value());   // standard alphabet
+  EXPECT_FALSE(Base64Decode("Zm9 v", Base64Alphabet::kUrl).has_value());  // whitespace
+  EXPECT_FALSE(Base64Decode("Z", Base64Alphabet::kUrl).has_value());      // impossible length
+  EXPECT_FALSE(Base64Decode("Zh", Base64Alphabet::kUrl).has_value());     // non-zero trailing bits
+  EXPECT_TRUE(Base64Decode("Zg", Base64Alphabet::kUrl).has_value());
 }
 
 TEST(AuthCodecTest, StrictJsonRefusesDuplicatesAtAnyDepth) {
@@ -50,6 +50,20 @@ TEST(AuthCodecTest, BearerGrammar) {
       EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated);
     }
   }
+}
+
+// The plugin took 1-63 characters starting with a digit, the SDK 3-32
+// starting with a letter: a service the plugin configured could not be
+// deployed. Both now use skiff/util/service_name.h.
+TEST(AuthServiceNameTest, UsesTheOneServiceNameRule) {
+  ServiceAuthConfig config;
+  config.mode = AuthMode::kNone;
+  for (const char* name : {"ab", "1svc", "svc-", "a234567890123456789012345678901ab"}) {
+    config.service = name;
+    EXPECT_EQ(BuildServicePolicy(config).status().code(), StatusCode::kInvalidArgument) << name;
+  }
+  config.service = "my-svc";
+  EXPECT_TRUE(BuildServicePolicy(config).ok());
 }
 
 }  // namespace

@@ -72,8 +72,10 @@ TEST_F(AuthTokenAttackTest, IssuedTokenVerifiesAndCarriesClaims) {
   EXPECT_EQ(cred->expires_on, kT0 + 3600);
   EXPECT_EQ(cred->refresh_by, kT0 + 2700);
   EXPECT_TRUE(Check(cred->value).ok());
-  const std::string payload = *Base64UrlDecode(cred->value.substr(
-      cred->value.find('.') + 1, cred->value.rfind('.') - cred->value.find('.') - 1));
+  const std::string payload =
+      *Base64Decode(cred->value.substr(cred->value.find('.') + 1,
+                                       cred->value.rfind('.') - cred->value.find('.') - 1),
+                    Base64Alphabet::kUrl);
   EXPECT_EQ(nlohmann::json::parse(payload),
             nlohmann::json::parse(Payload("ws", "svc-a", kT0, kT0, kT0 + 3600)));
   EXPECT_FALSE(auth_->Issue({"svc-a", 86401}).ok());
@@ -111,8 +113,10 @@ TEST_F(AuthTokenAttackTest, NullAndEmptySignaturesAreRefused) {
   const std::string unsigned_part = good.substr(0, good.rfind('.'));
   EXPECT_FALSE(Check(unsigned_part + ".").ok());
   EXPECT_FALSE(Check(unsigned_part).ok());
-  EXPECT_FALSE(Check(unsigned_part + "." + Base64UrlEncode(std::string(32, '\0'))).ok());
-  EXPECT_FALSE(Check(unsigned_part + "." + Base64UrlEncode(std::string(1, '\0'))).ok());
+  EXPECT_FALSE(
+      Check(unsigned_part + "." + Base64Encode(std::string(32, '\0'), Base64Alphabet::kUrl)).ok());
+  EXPECT_FALSE(
+      Check(unsigned_part + "." + Base64Encode(std::string(1, '\0'), Base64Alphabet::kUrl)).ok());
   // ES256 with r = s = 0 ("psychic signature").
   auto es_kid = auth_->signing_keys().Rotate(JwsAlg::kES256);
   ASSERT_TRUE(es_kid.ok());
@@ -126,7 +130,7 @@ TEST_F(AuthTokenAttackTest, TamperedPayloadIsRefused) {
   const auto d1 = good.find('.');
   const auto d2 = good.rfind('.');
   const std::string forged_payload =
-      Base64UrlEncode(Payload("ws", "svc-a", kT0, kT0, kT0 + 999999));
+      Base64Encode(Payload("ws", "svc-a", kT0, kT0, kT0 + 999999), Base64Alphabet::kUrl);
   EXPECT_FALSE(Check(good.substr(0, d1 + 1) + forged_payload + good.substr(d2)).ok());
   std::string flipped = good;
   flipped[d1 + 3] = flipped[d1 + 3] == 'A' ? 'B' : 'A';
@@ -226,7 +230,8 @@ TEST_F(AuthTokenAttackTest, EmbeddedKeyHeadersAreIgnored) {
   const std::string p = Payload("ws", "svc-a", kT0, kT0, kT0 + 3600);
   const std::string secret = std::string(32, 'x');
   const auto attacker = SigningKey::FromHmacSecret("evil", secret);
-  const std::string jwk = R"(,"jwk":{"kty":"oct","kid":"evil","k":")" + Base64UrlEncode(secret) +
+  const std::string jwk = R"(,"jwk":{"kty":"oct","kid":"evil","k":")" +
+                          Base64Encode(secret, Base64Alphabet::kUrl) +
                           R"("},"jku":"https://evil.example/jwks",)"
                           R"("x5u":"https://evil.example/cert","x5c":["MIIB"])";
   EXPECT_FALSE(Check(MakeToken(Header("HS256", "evil", jwk), p, attacker.get())).ok());
@@ -269,7 +274,8 @@ TEST_F(AuthTokenAttackTest, OversizedAndMalformedTokensAreRefused) {
   EXPECT_FALSE(Check("a.b").ok());
   EXPECT_FALSE(Check("..").ok());
   EXPECT_FALSE(Check("%%%." + good.substr(good.find('.') + 1)).ok());
-  EXPECT_FALSE(Check(Base64UrlEncode("not json") + good.substr(good.find('.'))).ok());
+  EXPECT_FALSE(
+      Check(Base64Encode("not json", Base64Alphabet::kUrl) + good.substr(good.find('.'))).ok());
   EXPECT_FALSE(Check(MakeToken(Header("HS256", hs_kid_), "[1,2]", hs_key_.get())).ok());
   EXPECT_FALSE(Check(MakeToken(Header("HS256", hs_kid_), "{\"iss\":", hs_key_.get())).ok());
   // Padding and the standard alphabet are not base64url.

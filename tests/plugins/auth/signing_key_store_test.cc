@@ -14,10 +14,10 @@ using testing::kT0;
 using testing::TempDir;
 
 std::string HeaderOf(const std::string& token) {
-  return *Base64UrlDecode(token.substr(0, token.find('.')));
+  return *Base64Decode(token.substr(0, token.find('.')), Base64Alphabet::kUrl);
 }
 std::string SignatureOf(const std::string& token) {
-  return *Base64UrlDecode(token.substr(token.rfind('.') + 1));
+  return *Base64Decode(token.substr(token.rfind('.') + 1), Base64Alphabet::kUrl);
 }
 
 class AuthSigningKeyTest : public ::testing::TestWithParam<JwsAlg> {};

@@ -242,7 +242,7 @@ TEST_F(ComputeAksArmTest, UnknownTokenGets401) {
 }
 
 TEST_F(ComputeAksArmTest, ServerRequiresApiVersion) {
-  auto transport = MakeBeastTransport({});
+  auto transport = MakeHttpClientTransport({});
   auto r = transport->Send(
       HttpRequest{"GET",
                   arm_.url() + "/subscriptions/s/resourceGroups/r/providers/"
@@ -271,7 +271,7 @@ TEST_F(ComputeAksArmTest, PlainHttpToNonLoopbackIsRefused) {
   s = Target(Create())->Provision(Spec("aks1"));
   EXPECT_NE(s.message().find("AZURE_AUTHORITY_HOST"), std::string::npos) << s.message();
   EXPECT_TRUE(arm_.requests().empty());
-  auto r = MakeBeastTransport({})->Send(HttpRequest{"GET", "http://10.1.2.3/x", {}, ""});
+  auto r = MakeHttpClientTransport({})->Send(HttpRequest{"GET", "http://10.1.2.3/x", {}, ""});
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
 }
 

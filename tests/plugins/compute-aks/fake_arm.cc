@@ -7,6 +7,8 @@
 #include <cctype>
 #include <regex>
 
+#include "skiff/util/base64.h"
+
 namespace skiff::compute_aks::testing {
 namespace {
 
@@ -19,24 +21,6 @@ using tcp = asio::ip::tcp;
 std::string Lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-std::string Base64(const std::string& in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t val = 0;  // only the low 14 bits are ever still needed
-  int bits = -6;
-  for (unsigned char c : in) {
-    val = ((val << 8) | c) & 0xFFFFFFu;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(k[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(k[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
 }
 
 std::string UrlDecode(const std::string& s) {
@@ -291,7 +275,8 @@ FakeArm::Reply FakeArm::Route(const Recorded& r) {
     return {200,
             {},
             json{{"kubeconfigs",
-                  json::array({{{"name", "clusterUser"}, {"value", Base64(kubeconfig)}}})}}
+                  json::array({{{"name", "clusterUser"},
+                                {"value", Base64Encode(kubeconfig, Base64Alphabet::kStandard)}}})}}
                 .dump(),
             false};
   }

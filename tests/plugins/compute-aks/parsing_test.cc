@@ -7,7 +7,7 @@
 #include "base64.h"
 #include "resource_id.h"
 #include "retry_after.h"
-#include "url.h"
+#include "skiff/util/url.h"
 #include "vm_sizes.h"
 
 namespace skiff::compute_aks {
@@ -157,9 +157,9 @@ TEST(ComputeAksVmSizesTest, KnownSizes) {
 }
 
 TEST(ComputeAksBase64Test, Decodes) {
-  EXPECT_EQ(*Base64Decode("Y3JlZGVudGlhbFZhbHVlMQ=="), "credentialValue1");
-  EXPECT_EQ(*Base64Decode("YW Jj\n"), "abc");
-  EXPECT_FALSE(Base64Decode("a*b").ok());
+  EXPECT_EQ(*DecodeBase64Value("Y3JlZGVudGlhbFZhbHVlMQ=="), "credentialValue1");
+  EXPECT_EQ(*DecodeBase64Value("YW Jj\n"), "abc");
+  EXPECT_FALSE(DecodeBase64Value("a*b").ok());
 }
 
 }  // namespace

@@ -107,6 +107,13 @@ TEST_F(ComputeAksServiceTest, DeployRollsOutThenHealthyAtTheLoadBalancer) {
   EXPECT_EQ(state->state, ServiceState::kHealthy) << state->error;
   EXPECT_EQ(state->scoring_uri, "http://20.1.2.3/api/v1/service/svc/score");
   EXPECT_EQ(state->swagger_uri, "http://20.1.2.3/api/v1/service/svc/swagger.json");
+
+  // A dual-stack load balancer may report an IPv6 address: the scoring URI
+  // brackets it (it was "http://2001:db8::7/..."), so the SDK can call it.
+  SetLoadBalancer("ml", "svc", "2001:db8::7");
+  state = target_->GetState("svc");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->scoring_uri, "http://[2001:db8::7]/api/v1/service/svc/score");
 }
 
 TEST_F(ComputeAksServiceTest, PodProblemsBecomeUnhealthyOrFailedWithTheReason) {
@@ -147,10 +154,10 @@ TEST_F(ComputeAksServiceTest, PodProblemsBecomeUnhealthyOrFailedWithTheReason) {
 }
 
 TEST_F(ComputeAksServiceTest, UpdatePrunesARemovedVersionAndDeleteRemovesOnlyTheService) {
-  ServiceSpec two = MakeSpec("ep", R"({"namespace": "ml"})",
+  ServiceSpec two = MakeSpec("ep1", R"({"namespace": "ml"})",
                              {SampleVersion{"blue", 90, true}, SampleVersion{"green", 10, false}});
   ASSERT_TRUE(target_->DeployService(two).ok());
-  ASSERT_TRUE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-green"));
+  ASSERT_TRUE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep1-green"));
   // Someone else's object in the same namespace, and another skiff service.
   ASSERT_EQ(api_.ApplyAs("ops", {{"apiVersion", "v1"},
                                  {"kind", "ConfigMap"},
@@ -159,26 +166,26 @@ TEST_F(ComputeAksServiceTest, UpdatePrunesARemovedVersionAndDeleteRemovesOnlyThe
             201);
   ASSERT_TRUE(target_->DeployService(MakeSpec("other", R"({"namespace": "ml"})")).ok());
 
-  ServiceSpec one = MakeSpec("ep", R"({"namespace": "ml"})", {SampleVersion{"blue", 100, true}});
+  ServiceSpec one = MakeSpec("ep1", R"({"namespace": "ml"})", {SampleVersion{"blue", 100, true}});
   Status updated = target_->UpdateService(one);
   ASSERT_TRUE(updated.ok()) << updated.ToString();
-  EXPECT_TRUE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-blue"));
-  EXPECT_FALSE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-green")) << "pruned";
-  EXPECT_FALSE(Obj("/api/v1/namespaces/ml/services/ep-green"));
+  EXPECT_TRUE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep1-blue"));
+  EXPECT_FALSE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep1-green")) << "pruned";
+  EXPECT_FALSE(Obj("/api/v1/namespaces/ml/services/ep1-green"));
 
-  EXPECT_TRUE(Obj("/apis/networking.k8s.io/v1/namespaces/ml/networkpolicies/ep-versions"));
-  Status deleted = target_->DeleteService("ep");
+  EXPECT_TRUE(Obj("/apis/networking.k8s.io/v1/namespaces/ml/networkpolicies/ep1-versions"));
+  Status deleted = target_->DeleteService("ep1");
   ASSERT_TRUE(deleted.ok()) << deleted.ToString();
-  EXPECT_FALSE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-blue"));
-  EXPECT_FALSE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep-router"));
+  EXPECT_FALSE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep1-blue"));
+  EXPECT_FALSE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep1-router"));
   EXPECT_FALSE(Obj("/api/v1/namespaces/ml/services/ep"));
-  EXPECT_FALSE(Obj("/apis/networking.k8s.io/v1/namespaces/ml/networkpolicies/ep-versions"));
-  EXPECT_FALSE(Obj("/api/v1/namespaces/ml/secrets/ep-server"));
+  EXPECT_FALSE(Obj("/apis/networking.k8s.io/v1/namespaces/ml/networkpolicies/ep1-versions"));
+  EXPECT_FALSE(Obj("/api/v1/namespaces/ml/secrets/ep1-server"));
   EXPECT_TRUE(Obj("/api/v1/namespaces/ml")) << "the namespace may be shared";
   EXPECT_TRUE(Obj("/api/v1/namespaces/ml/configmaps/ops-notes")) << "not skiff's";
   EXPECT_TRUE(Obj("/apis/apps/v1/namespaces/ml/deployments/other-v1")) << "another service";
-  EXPECT_EQ(target_->GetState("ep").status().code(), StatusCode::kNotFound);
-  EXPECT_TRUE(target_->DeleteService("ep").ok()) << "deleting again is a no-op";
+  EXPECT_EQ(target_->GetState("ep1").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(target_->DeleteService("ep1").ok()) << "deleting again is a no-op";
 }
 
 TEST_F(ComputeAksServiceTest, NoKubeconfigSaysHowToGetOne) {

@@ -24,13 +24,10 @@ TestPki MakeTestPki(const std::string& ca_name = "skiff-test-ca",
 // Writes `pem` to `path` (for clients that take a CA file); returns `path`.
 std::string WritePemFile(const std::string& path, const std::string& pem);
 
-std::string Base64Encode(const std::string& bytes);
-
 }  // namespace skiff::compute_aks::testing
 
 // The Kubernetes client tests name these from their own testing namespace.
 namespace skiff::compute_aks::kube::testing {
-using compute_aks::testing::Base64Encode;
 using compute_aks::testing::MakeTestPki;
 using compute_aks::testing::TestPki;
 }  // namespace skiff::compute_aks::kube::testing

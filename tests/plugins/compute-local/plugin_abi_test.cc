@@ -58,8 +58,13 @@ TEST(ComputeLocalPluginAbiTest, CreateValidatesOptions) {
   ASSERT_EQ(error, nullptr) << error->message;
   ASSERT_NE(object, nullptr);
   auto* target = static_cast<ComputeTarget*>(object);
-  EXPECT_EQ(target->GetState("x").status().code(), StatusCode::kFailedPrecondition)
+  EXPECT_EQ(target->GetState("xsvc").status().code(), StatusCode::kFailedPrecondition)
       << "no workspace known yet";
+  // The local target took up to 255 characters with '_' and '.'; now the one
+  // rule (skiff/util/service_name.h) every target and the SDK share.
+  for (const char* name : {"my_svc", "my.svc", "Svc", "ab"}) {
+    EXPECT_EQ(target->GetState(name).status().code(), StatusCode::kInvalidArgument) << name;
+  }
   d->destroy(object);
 }
 

@@ -39,7 +39,6 @@ class Gauge {
   void Set(double value) { value_.store(value, std::memory_order_relaxed); }
   void Add(double by);
   void Increment() { Add(1.0); }
-  void Decrement() { Add(-1.0); }
   double Value() const { return value_.load(std::memory_order_relaxed); }
 
  private:

@@ -124,9 +124,7 @@ class WorkspaceStore {
   // --- Endpoints ----------------------------------------------------------
 
   Status CreateEndpoint(const EndpointRecord& record);
-  Status UpdateEndpoint(const EndpointRecord& record);
   StatusOr<EndpointRecord> GetEndpoint(const std::string& name);
-  StatusOr<std::vector<EndpointRecord>> ListEndpoints();
   // Deletes the endpoint and its versions.
   Status DeleteEndpoint(const std::string& name);
 

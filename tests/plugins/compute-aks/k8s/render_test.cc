@@ -75,46 +75,46 @@ TEST(ComputeAksK8sRender, ObjectsInApplyOrder) {
 
 TEST(ComputeAksK8sRender, EveryObjectCarriesTheLabels) {
   auto objects =
-      Render(MakeSpec("ep", R"({"namespace": "prod"})",
+      Render(MakeSpec("ep1", R"({"namespace": "prod"})",
                       {{"v1", 90, true, false, "torch"}, {"V_2", 10, false, false, "torch"}}));
   ASSERT_FALSE(objects.empty());
   std::set<std::string> components;
   for (const json& o : objects) {
     const json& l = o["metadata"]["labels"];
     EXPECT_EQ(l["app.kubernetes.io/name"], "skiff-server") << o["kind"];
-    EXPECT_EQ(l["app.kubernetes.io/instance"], "ep");
+    EXPECT_EQ(l["app.kubernetes.io/instance"], "ep1");
     EXPECT_EQ(l["app.kubernetes.io/version"], kSkiffVersion);
     EXPECT_EQ(l["app.kubernetes.io/part-of"], "skiff");
     EXPECT_EQ(l["app.kubernetes.io/managed-by"], "skiff");
-    EXPECT_EQ(l["skiff.io/service"], "ep");
+    EXPECT_EQ(l["skiff.io/service"], "ep1");
     components.insert(l["app.kubernetes.io/component"].get<std::string>());
   }
   EXPECT_EQ(components, (std::set<std::string>{"config", "model-version", "router"}));
   // The version's name becomes a Kubernetes name; the pods still serve "V_2".
-  const json& d = Get(objects, "Deployment", "ep-v-2");
+  const json& d = Get(objects, "Deployment", "ep1-v-2");
   EXPECT_EQ(d["metadata"]["labels"]["skiff.io/version"], "v-2");
   EXPECT_EQ(d["spec"]["selector"]["matchLabels"],
-            (json{{"app.kubernetes.io/instance", "ep"},
+            (json{{"app.kubernetes.io/instance", "ep1"},
                   {"app.kubernetes.io/component", "model-version"},
                   {"skiff.io/version", "v-2"}}));
   for (const auto& [k, v] : d["spec"]["selector"]["matchLabels"].items()) {
     EXPECT_EQ(d["spec"]["template"]["metadata"]["labels"][k], v);
   }
-  const json secret = Get(objects, "Secret", "ep-server");
+  const json secret = Get(objects, "Secret", "ep1-server");
   json pod = json::parse(secret["stringData"]["server-v-2.json"].get<std::string>());
   EXPECT_EQ(pod["versions"][0]["name"], "V_2");
 }
 
 TEST(ComputeAksK8sRender, ResourcesFromContainerResourceRequirements) {
-  auto objects = Render(MakeSpec("s1", "{}"));
-  EXPECT_EQ(ServerContainer(Get(objects, "Deployment", "s1-v1"))["resources"],
+  auto objects = Render(MakeSpec("svc1", "{}"));
+  EXPECT_EQ(ServerContainer(Get(objects, "Deployment", "svc1-v1"))["resources"],
             (json{{"requests", {{"cpu", "100m"}, {"memory", "512Mi"}}},
                   {"limits", {{"memory", "512Mi"}}}}));
 
   objects =
-      Render(MakeSpec("s2", R"({"containerResourceRequirements": {"cpu": 2.5, "memoryInGB": 1.5,
+      Render(MakeSpec("svc2", R"({"containerResourceRequirements": {"cpu": 2.5, "memoryInGB": 1.5,
       "gpu": 2, "cpuLimit": 4, "memoryInGBLimit": 3}})"));
-  const json& d = Get(objects, "Deployment", "s2-v1");
+  const json& d = Get(objects, "Deployment", "svc2-v1");
   EXPECT_EQ(ServerContainer(d)["resources"],
             (json{{"requests", {{"cpu", "2500m"}, {"memory", "1536Mi"}, {"nvidia.com/gpu", "2"}}},
                   {"limits", {{"cpu", "4000m"}, {"memory", "3072Mi"}, {"nvidia.com/gpu", "2"}}}}));
@@ -123,14 +123,15 @@ TEST(ComputeAksK8sRender, ResourcesFromContainerResourceRequirements) {
 
 TEST(ComputeAksK8sRender, FpgaAcceleratorRequestsTheConfiguredResource) {
   ServiceSpec spec =
-      MakeSpec("f", "{}", {{"v1", 50, true, false, "fpga"}, {"v2", 50, false, false, "torch"}});
+      MakeSpec("fsvc", "{}", {{"v1", 50, true, false, "fpga"}, {"v2", 50, false, false, "torch"}});
   auto objects = Render(spec);
-  const json& fpga = ServerContainer(Get(objects, "Deployment", "f-v1"))["resources"];
+  const json& fpga = ServerContainer(Get(objects, "Deployment", "fsvc-v1"))["resources"];
   const std::string kDefault = "xilinx.com/fpga-xilinx_u250_gen3x16_xdma_shell_4_1-0";
   EXPECT_EQ(fpga["requests"][kDefault], "1");
   EXPECT_EQ(fpga["limits"][kDefault], "1");
-  EXPECT_FALSE(ServerContainer(Get(objects, "Deployment", "f-v2"))["resources"]["limits"].contains(
-      kDefault));
+  EXPECT_FALSE(
+      ServerContainer(Get(objects, "Deployment", "fsvc-v2"))["resources"]["limits"].contains(
+          kDefault));
 
   RenderInput in;
   in.spec = spec;
@@ -138,15 +139,15 @@ TEST(ComputeAksK8sRender, FpgaAcceleratorRequestsTheConfiguredResource) {
   ASSERT_TRUE(options.ok()) << options.status().ToString();
   in.options = *options;
   objects = Render(in);
-  EXPECT_EQ(ServerContainer(
-                Get(objects, "Deployment", "f-v1"))["resources"]["limits"]["amd.com/xilinx_u55c"],
+  EXPECT_EQ(ServerContainer(Get(objects, "Deployment",
+                                "fsvc-v1"))["resources"]["limits"]["amd.com/xilinx_u55c"],
             "1");
 }
 
 TEST(ComputeAksK8sRender, ProbesFromLivenessProbeRequirements) {
-  auto objects = Render(MakeSpec("p", R"({"livenessProbeRequirements": {"periodSeconds": 7,
+  auto objects = Render(MakeSpec("psvc", R"({"livenessProbeRequirements": {"periodSeconds": 7,
       "initialDelaySeconds": 42, "timeoutSeconds": 3, "successThreshold": 2, "failureThreshold": 5}})"));
-  const json& c = ServerContainer(Get(objects, "Deployment", "p-v1"));
+  const json& c = ServerContainer(Get(objects, "Deployment", "psvc-v1"));
   EXPECT_EQ(c["livenessProbe"],
             (json{{"httpGet", {{"path", "/v2/health/live"}, {"port", "http"}}},
                   {"periodSeconds", 7},
@@ -164,7 +165,7 @@ TEST(ComputeAksK8sRender, ProbesFromLivenessProbeRequirements) {
 
 TEST(ComputeAksK8sRender, PodsRunNonRootOnAReadOnlyRoot) {
   RenderInput in;
-  in.spec = MakeSpec("t", R"({"authEnabled": false, "tokenAuthEnabled": true})");
+  in.spec = MakeSpec("tsvc", R"({"authEnabled": false, "tokenAuthEnabled": true})");
   in.signing_key_files = testing::SampleSigningKeyFiles();
   auto objects = Render(in);
   int containers = 0;
@@ -189,52 +190,52 @@ TEST(ComputeAksK8sRender, PodsRunNonRootOnAReadOnlyRoot) {
 }
 
 TEST(ComputeAksK8sRender, AutoscalerOrFixedReplicas) {
-  auto objects = Render(MakeSpec("a", R"({"autoScaler": {"minReplicas": 2, "maxReplicas": 7,
+  auto objects = Render(MakeSpec("asvc", R"({"autoScaler": {"minReplicas": 2, "maxReplicas": 7,
       "targetUtilization": 55, "refreshPeriodInSeconds": 15}})"));
-  const json& hpa = Get(objects, "HorizontalPodAutoscaler", "a-v1");
+  const json& hpa = Get(objects, "HorizontalPodAutoscaler", "asvc-v1");
   EXPECT_EQ(hpa["apiVersion"], "autoscaling/v2");
   EXPECT_EQ(hpa["spec"]["scaleTargetRef"],
-            (json{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", "a-v1"}}));
+            (json{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", "asvc-v1"}}));
   EXPECT_EQ(hpa["spec"]["minReplicas"], 2);
   EXPECT_EQ(hpa["spec"]["maxReplicas"], 7);
   EXPECT_EQ(hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 55);
   EXPECT_EQ(hpa["spec"]["behavior"]["scaleUp"]["policies"][0]["periodSeconds"], 15);
   // The HPA owns the replica count.
-  EXPECT_FALSE(Get(objects, "Deployment", "a-v1")["spec"].contains("replicas"));
+  EXPECT_FALSE(Get(objects, "Deployment", "asvc-v1")["spec"].contains("replicas"));
 
-  objects = Render(MakeSpec("f", R"({"numReplicas": 3})"));
-  EXPECT_EQ(Find(objects, "HorizontalPodAutoscaler", "f-v1"), nullptr);
-  EXPECT_EQ(Get(objects, "Deployment", "f-v1")["spec"]["replicas"], 3);
+  objects = Render(MakeSpec("fsvc", R"({"numReplicas": 3})"));
+  EXPECT_EQ(Find(objects, "HorizontalPodAutoscaler", "fsvc-v1"), nullptr);
+  EXPECT_EQ(Get(objects, "Deployment", "fsvc-v1")["spec"]["replicas"], 3);
 
-  objects = Render(MakeSpec("o", R"({"autoScaler": {"autoscaleEnabled": false}})"));
-  EXPECT_EQ(Find(objects, "HorizontalPodAutoscaler", "o-v1"), nullptr);
-  EXPECT_EQ(Get(objects, "Deployment", "o-v1")["spec"]["replicas"], 1);
+  objects = Render(MakeSpec("osvc", R"({"autoScaler": {"autoscaleEnabled": false}})"));
+  EXPECT_EQ(Find(objects, "HorizontalPodAutoscaler", "osvc-v1"), nullptr);
+  EXPECT_EQ(Get(objects, "Deployment", "osvc-v1")["spec"]["replicas"], 1);
 }
 
 TEST(ComputeAksK8sRender, DisruptionBudgets) {
-  auto objects = Render(MakeSpec("d", "{}"));
-  for (const char* name : {"d-v1", "d-router"}) {
+  auto objects = Render(MakeSpec("dsvc", "{}"));
+  for (const char* name : {"dsvc-v1", "dsvc-router"}) {
     const json& pdb = Get(objects, "PodDisruptionBudget", name);
     EXPECT_EQ(pdb["apiVersion"], "policy/v1");
     EXPECT_EQ(pdb["spec"]["maxUnavailable"], 1);
   }
-  EXPECT_EQ(Get(objects, "PodDisruptionBudget", "d-v1")["spec"]["selector"]["matchLabels"],
-            Get(objects, "Deployment", "d-v1")["spec"]["selector"]["matchLabels"]);
+  EXPECT_EQ(Get(objects, "PodDisruptionBudget", "dsvc-v1")["spec"]["selector"]["matchLabels"],
+            Get(objects, "Deployment", "dsvc-v1")["spec"]["selector"]["matchLabels"]);
 }
 
 TEST(ComputeAksK8sRender, LoadBalancerPublicOrInternal) {
-  auto objects = Render(MakeSpec("lb", "{}"));
-  const json& pub = Get(objects, "Service", "lb");
+  auto objects = Render(MakeSpec("lbsvc", "{}"));
+  const json& pub = Get(objects, "Service", "lbsvc");
   EXPECT_EQ(pub["spec"]["type"], "LoadBalancer");
   EXPECT_FALSE(pub["metadata"].contains("annotations"));
-  EXPECT_EQ(Get(objects, "Service", "lb-v1")["spec"]["type"], "ClusterIP");
+  EXPECT_EQ(Get(objects, "Service", "lbsvc-v1")["spec"]["type"], "ClusterIP");
 
   RenderInput in;
-  in.spec = MakeSpec("lb", "{}");
+  in.spec = MakeSpec("lbsvc", "{}");
   in.cluster.load_balancer_type = "InternalLoadBalancer";
   objects = Render(in);
   EXPECT_EQ(
-      Get(objects, "Service", "lb")["metadata"]["annotations"],
+      Get(objects, "Service", "lbsvc")["metadata"]["annotations"],
       (json{{"service.beta.kubernetes.io/azure-load-balancer-internal", "true"},
             {"service.beta.kubernetes.io/azure-load-balancer-internal-subnet", "aks-subnet"}}));
   in.cluster.load_balancer_subnet =
@@ -242,8 +243,8 @@ TEST(ComputeAksK8sRender, LoadBalancerPublicOrInternal) {
       "scoring";
   objects = Render(in);
   EXPECT_EQ(Get(objects, "Service",
-                "lb")["metadata"]["annotations"]
-                     ["service.beta.kubernetes.io/azure-load-balancer-internal-subnet"],
+                "lbsvc")["metadata"]["annotations"]
+                        ["service.beta.kubernetes.io/azure-load-balancer-internal-subnet"],
             "scoring");
   // A string, not a YAML boolean.
   EXPECT_NE(ToYaml(objects).find("azure-load-balancer-internal: \"true\""), std::string::npos);
@@ -254,10 +255,10 @@ TEST(ComputeAksK8sRender, LoadBalancerPublicOrInternal) {
 
 TEST(ComputeAksK8sRender, RouterReplicasFollowClusterPurpose) {
   RenderInput in;
-  in.spec = MakeSpec("r", "{}");
-  EXPECT_EQ(Get(Render(in), "Deployment", "r-router")["spec"]["replicas"], 2);
+  in.spec = MakeSpec("rsvc", "{}");
+  EXPECT_EQ(Get(Render(in), "Deployment", "rsvc-router")["spec"]["replicas"], 2);
   in.cluster.cluster_purpose = "DevTest";
-  EXPECT_EQ(Get(Render(in), "Deployment", "r-router")["spec"]["replicas"], 1);
+  EXPECT_EQ(Get(Render(in), "Deployment", "rsvc-router")["spec"]["replicas"], 1);
 }
 
 TEST(ComputeAksK8sRender, NoRawKeyAnywhere) {
@@ -265,7 +266,7 @@ TEST(ComputeAksK8sRender, NoRawKeyAnywhere) {
       json{{"keys",
             {{"primaryKey", testing::kPrimaryKey}, {"secondaryKey", testing::kSecondaryKey}}}}
           .dump();
-  auto objects = Render(MakeSpec("k", dc));
+  auto objects = Render(MakeSpec("ksvc", dc));
   const std::string yaml = ToYaml(objects);
   std::string all_json;
   for (const json& o : objects) all_json += o.dump();
@@ -276,11 +277,11 @@ TEST(ComputeAksK8sRender, NoRawKeyAnywhere) {
   }
   // The router gets the digests, in the Secret only.
   const json pod = json::parse(
-      Get(objects, "Secret", "k-server")["stringData"]["server-router.json"].get<std::string>());
+      Get(objects, "Secret", "ksvc-server")["stringData"]["server-router.json"].get<std::string>());
   EXPECT_EQ(pod["auth"]["keySha256"].size(), 2u);
   EXPECT_EQ(pod["auth"]["keySha256"][0].get<std::string>().size(), 64u);
   EXPECT_FALSE(pod["deploymentConfig"].contains("keys"));
-  EXPECT_EQ(Get(objects, "ConfigMap", "k-config")
+  EXPECT_EQ(Get(objects, "ConfigMap", "ksvc-config")
                 .dump()
                 .find(pod["auth"]["keySha256"][0].get<std::string>()),
             std::string::npos);
@@ -288,8 +289,8 @@ TEST(ComputeAksK8sRender, NoRawKeyAnywhere) {
 
 TEST(ComputeAksK8sRender, PodServerConfigUsesContainerPaths) {
   auto objects = Render(
-      MakeSpec("ep", "{}", {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));
-  const json& data = Get(objects, "Secret", "ep-server")["stringData"];
+      MakeSpec("ep1", "{}", {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));
+  const json& data = Get(objects, "Secret", "ep1-server")["stringData"];
   const json v1 = json::parse(data["server-v1.json"].get<std::string>());
   const json v2 = json::parse(data["server-v2.json"].get<std::string>());
   EXPECT_EQ(v1["address"], "0.0.0.0");
@@ -305,7 +306,7 @@ TEST(ComputeAksK8sRender, PodServerConfigUsesContainerPaths) {
   EXPECT_EQ(v2["versions"][0]["isDefault"], true);
   EXPECT_EQ(v2["versions"][0]["trafficPercentile"], 100);
 
-  const json& d = Get(objects, "Deployment", "ep-v1");
+  const json& d = Get(objects, "Deployment", "ep1-v1");
   const json& pod = d["spec"]["template"]["spec"];
   EXPECT_EQ(ServerContainer(d)["args"], json::array({"--config", "/etc/skiff/server/server.json"}));
   EXPECT_EQ(pod["volumes"][0]["secret"]["items"],
@@ -320,13 +321,13 @@ TEST(ComputeAksK8sRender, PodServerConfigUsesContainerPaths) {
   }
   EXPECT_TRUE(has_claim);
 
-  const json& cm = Get(objects, "ConfigMap", "ep-config")["data"];
+  const json& cm = Get(objects, "ConfigMap", "ep1-config")["data"];
   const json routing = json::parse(cm["routing.json"].get<std::string>());
   EXPECT_EQ(routing["versions"][1], (json{{"name", "v2"},
                                           {"trafficPercentile", 10},
                                           {"isDefault", false},
                                           {"isControl", true},
-                                          {"kubernetesService", "ep-v2"}}));
+                                          {"kubernetesService", "ep1-v2"}}));
   EXPECT_TRUE(cm.contains("inference-v1.json"));
 
   // The router: skiff-server with every version as an upstream, the split
@@ -336,11 +337,11 @@ TEST(ComputeAksK8sRender, PodServerConfigUsesContainerPaths) {
   EXPECT_EQ(router["auth"]["keySha256"].size(), 2u);
   ASSERT_EQ(router["versions"].size(), 2u);
   EXPECT_EQ(router["versions"][1]["upstream"],
-            "http://ep-v2.default.svc.cluster.local/v2/models/ep/infer");
+            "http://ep1-v2.default.svc.cluster.local/v2/models/ep1/infer");
   EXPECT_EQ(router["versions"][1]["trafficPercentile"], 10);
   EXPECT_EQ(router["versions"][1]["isControl"], true);
   EXPECT_FALSE(router["versions"][0].contains("artifactPath"));
-  const json& r = Get(objects, "Deployment", "ep-router");
+  const json& r = Get(objects, "Deployment", "ep1-router");
   const json& rc = r["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(rc["command"], json::array({"/opt/skiff/bin/skiff-server"}));
   EXPECT_EQ(rc["args"], json::array({"--config", "/etc/skiff/router/server.json",
@@ -350,7 +351,7 @@ TEST(ComputeAksK8sRender, PodServerConfigUsesContainerPaths) {
             (json{{{"key", "server-router.json"}, {"path", "server.json"}}}));
 
   // Only the router's pods may reach the version pods.
-  const json& np = Get(objects, "NetworkPolicy", "ep-versions");
+  const json& np = Get(objects, "NetworkPolicy", "ep1-versions");
   EXPECT_EQ(np["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"],
             "model-version");
   EXPECT_EQ(np["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
@@ -358,38 +359,38 @@ TEST(ComputeAksK8sRender, PodServerConfigUsesContainerPaths) {
             "router");
   EXPECT_EQ(np["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
               ["app.kubernetes.io/instance"],
-            "ep");
+            "ep1");
 }
 
 TEST(ComputeAksK8sRender, TokenModeShipsKeyFilesThroughAnInitContainer) {
   RenderInput in;
-  in.spec = MakeSpec("t", R"({"authEnabled": false, "tokenAuthEnabled": true})");
+  in.spec = MakeSpec("tsvc", R"({"authEnabled": false, "tokenAuthEnabled": true})");
   EXPECT_EQ(RenderService(in).status().code(), StatusCode::kInvalidArgument);
 
   in.signing_key_files = testing::SampleSigningKeyFiles();
   auto objects = Render(in);
-  const json& data = Get(objects, "Secret", "t-server")["stringData"];
+  const json& data = Get(objects, "Secret", "tsvc-server")["stringData"];
   EXPECT_TRUE(data.contains("signing-keys.active"));
   EXPECT_TRUE(data.contains("signing-keys.kid0123456789abcdefghi.key.json"));
   const json router_config = json::parse(data["server-router.json"].get<std::string>());
   EXPECT_FALSE(router_config["auth"].contains("keySha256"));
   EXPECT_EQ(router_config["deploymentConfig"]["tokenAuthEnabled"], true);
   // The router verifies tokens: it gets the key files, the versions do not.
-  EXPECT_FALSE(Get(objects, "Deployment", "t-v1")["spec"]["template"]["spec"].contains(
-      "initContainers"));
-  const json& pod = Get(objects, "Deployment", "t-router")["spec"]["template"]["spec"];
+  EXPECT_FALSE(
+      Get(objects, "Deployment", "tsvc-v1")["spec"]["template"]["spec"].contains("initContainers"));
+  const json& pod = Get(objects, "Deployment", "tsvc-router")["spec"]["template"]["spec"];
   ASSERT_EQ(pod["initContainers"].size(), 1u);
   EXPECT_NE(pod["initContainers"][0]["command"][2].get<std::string>().find(
                 "umask 077 && mkdir -p /var/run/skiff/signing-keys && cp -L"),
             std::string::npos);
   // The key secret never lands in the ConfigMap.
-  EXPECT_EQ(Get(objects, "ConfigMap", "t-config").dump().find(testing::kHmacSecret),
+  EXPECT_EQ(Get(objects, "ConfigMap", "tsvc-config").dump().find(testing::kHmacSecret),
             std::string::npos);
 
   // A new key rolls the router (its init container copies the keys).
-  const json before = Get(objects, "Deployment", "t-router")["spec"]["template"]["metadata"];
+  const json before = Get(objects, "Deployment", "tsvc-router")["spec"]["template"]["metadata"];
   in.signing_key_files["active"] = "other\n";
-  const json after = Get(Render(in), "Deployment", "t-router")["spec"]["template"]["metadata"];
+  const json after = Get(Render(in), "Deployment", "tsvc-router")["spec"]["template"]["metadata"];
   EXPECT_NE(before["annotations"]["skiff.io/keys-sha256"],
             after["annotations"]["skiff.io/keys-sha256"]);
 }

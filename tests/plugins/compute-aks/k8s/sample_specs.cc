@@ -91,7 +91,7 @@ std::vector<NamedInput> SampleInputs() {
                                 "targetUtilization": 55, "refreshPeriodInSeconds": 15}})"));
   add("fixed-replicas", MakeSpec("fixed-svc", R"({"numReplicas": 3})"));
   add("endpoint-90-10",
-      MakeSpec("ep", R"({"namespace": "prod"})",
+      MakeSpec("ep1", R"({"namespace": "prod"})",
                {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));
   RenderInput* internal = add("internal-lb", MakeSpec("internal-svc", "{}"));
   internal->cluster.load_balancer_type = "InternalLoadBalancer";

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <sstream>
 
+#include "skiff/util/base64.h"
+
 namespace skiff::compute_aks::kube::testing {
 namespace {
 
@@ -290,15 +292,19 @@ std::string FakeKubeApi::KubeconfigYaml(Auth auth, const std::string& namespace_
       "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: fake-cluster\n"
       "  cluster:\n    server: " +
       url() + "\n";
-  if (pki_) y += "    certificate-authority-data: " + Base64Encode(pki_->ca_cert_pem) + "\n";
+  if (pki_)
+    y += "    certificate-authority-data: " +
+         Base64Encode(pki_->ca_cert_pem, Base64Alphabet::kStandard) + "\n";
   y += "contexts:\n- name: fake\n  context:\n    cluster: fake-cluster\n    user: fake-user\n";
   if (!namespace_.empty()) y += "    namespace: " + namespace_ + "\n";
   y += "users:\n- name: fake-user\n  user:\n";
   if (auth == Auth::kToken) {
     y += "    token: " + std::string(kToken) + "\n";
   } else {
-    y += "    client-certificate-data: " + Base64Encode(pki_ ? pki_->client_cert_pem : "") + "\n";
-    y += "    client-key-data: " + Base64Encode(pki_ ? pki_->client_key_pem : "") + "\n";
+    y += "    client-certificate-data: " +
+         Base64Encode(pki_ ? pki_->client_cert_pem : "", Base64Alphabet::kStandard) + "\n";
+    y += "    client-key-data: " +
+         Base64Encode(pki_ ? pki_->client_key_pem : "", Base64Alphabet::kStandard) + "\n";
   }
   return y;
 }

@@ -194,7 +194,7 @@ TEST_F(ComputeAksKubeClient, FakeServerEnforcesAuthContentTypeAndFieldManager) {
   auto denied = anonymous->Get({"v1", "Namespace", "", "default"});
   EXPECT_EQ(denied.status().code(), StatusCode::kUnauthenticated) << denied.status().ToString();
 
-  auto transport = MakeBeastTransport({});
+  auto transport = MakeHttpClientTransport({});
   const auto send = [&](const std::string& content_type, const std::string& query) {
     HttpRequest r{"PATCH",
                   api_.url() + "/api/v1/namespaces/x" + query,

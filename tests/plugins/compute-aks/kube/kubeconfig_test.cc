@@ -5,12 +5,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "skiff/util/base64.h"
 #include "test_pki.h"
 
 namespace skiff::compute_aks::kube {
 namespace {
-
-using testing::Base64Encode;
 
 const std::string kCa = "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n";
 const std::string kCert = "-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n";
@@ -26,7 +25,7 @@ std::string TwoContexts() {
          "  cluster:\n"
          "    server: https://aks1-dns.hcp.westeurope.azmk8s.io:443/\n"
          "    certificate-authority-data: " +
-         Base64Encode(kCa) +
+         Base64Encode(kCa, Base64Alphabet::kStandard) +
          "\n"
          "- name: other\n"
          "  cluster:\n"
@@ -41,10 +40,10 @@ std::string TwoContexts() {
          "- name: clusterUser_rg_aks1\n"
          "  user:\n"
          "    client-certificate-data: " +
-         Base64Encode(kCert) +
+         Base64Encode(kCert, Base64Alphabet::kStandard) +
          "\n"
          "    client-key-data: " +
-         Base64Encode(kKey) +
+         Base64Encode(kKey, Base64Alphabet::kStandard) +
          "\n"
          "    token: abc123\n"
          "- name: token-user\n"
@@ -115,7 +114,7 @@ TEST(ComputeAksKubeconfig, InsecureSkipTlsVerifyIsRefusedUnlessAllowed) {
   // Never together with a CA, as kubectl.
   ExpectError(Replace(yaml, "insecure-skip-tls-verify: true",
                       "insecure-skip-tls-verify: true\n    certificate-authority-data: " +
-                          Base64Encode(kCa)),
+                          Base64Encode(kCa, Base64Alphabet::kStandard)),
               "cannot be combined", allow);
 }
 
@@ -130,14 +129,18 @@ TEST(ComputeAksKubeconfig, ErrorsNameTheField) {
               "clusters[name=aks1].cluster.server: is required");
   ExpectError(Replace(good, "server: https://aks1", "server: ftp://aks1"),
               "must be an https:// URL");
-  ExpectError(Replace(good, "certificate-authority-data: " + Base64Encode(kCa),
-                      "certificate-authority-data: not*base64"),
-              "clusters[name=aks1].cluster.certificate-authority-data: is not valid base64");
-  ExpectError(Replace(good, "certificate-authority-data: " + Base64Encode(kCa),
-                      "certificate-authority-data: " + Base64Encode("not pem")),
-              "certificate-authority-data: does not hold PEM data");
-  ExpectError(Replace(good, "    client-key-data: " + Base64Encode(kKey) + "\n", ""),
-              "users[name=clusterUser_rg_aks1].user.client-key-data: is missing");
+  ExpectError(
+      Replace(good, "certificate-authority-data: " + Base64Encode(kCa, Base64Alphabet::kStandard),
+              "certificate-authority-data: not*base64"),
+      "clusters[name=aks1].cluster.certificate-authority-data: is not valid base64");
+  ExpectError(
+      Replace(good, "certificate-authority-data: " + Base64Encode(kCa, Base64Alphabet::kStandard),
+              "certificate-authority-data: " + Base64Encode("not pem", Base64Alphabet::kStandard)),
+      "certificate-authority-data: does not hold PEM data");
+  ExpectError(
+      Replace(good, "    client-key-data: " + Base64Encode(kKey, Base64Alphabet::kStandard) + "\n",
+              ""),
+      "users[name=clusterUser_rg_aks1].user.client-key-data: is missing");
   ExpectError(Replace(good, "  context: {cluster: aks1, user: clusterUser_rg_aks1, namespace: ml}",
                       "  context: {cluster: aks1}"),
               "contexts[name=aks1].context.user: is required");

@@ -1,11 +1,11 @@
-#include "url.h"
+#include "skiff/util/url.h"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <cctype>
 
-namespace skiff::compute_aks {
+namespace skiff {
 
 std::string Url::Origin() const {
   const bool default_port = (https() && port == "443") || (!https() && port == "80");
@@ -94,4 +94,4 @@ std::string FormEncode(const std::string& value) {
   return out;
 }
 
-}  // namespace skiff::compute_aks
+}  // namespace skiff

@@ -1,12 +1,14 @@
-// URLs the plugin talks to (ARM, the token authority, operation URLs) and
-// the transport rule: https everywhere, plain http only to loopback.
+// The one URL parser (http/https, IPv6 literals in brackets) for everything
+// skiff calls: ARM, the token authority, Kubernetes API servers, a skiff
+// server's scoring URI; and the transport rule: https everywhere, plain http
+// only to loopback. Standard library + POSIX only: lives in skiff_abi.
 #pragma once
 
 #include <string>
 
 #include "skiff/status.h"
 
-namespace skiff::compute_aks {
+namespace skiff {
 
 struct Url {
   std::string scheme;  // "https" or "http", lower case
@@ -32,4 +34,4 @@ Status CheckTransportAllowed(const Url& url, const std::string& what);
 // Percent-encodes for application/x-www-form-urlencoded.
 std::string FormEncode(const std::string& value);
 
-}  // namespace skiff::compute_aks
+}  // namespace skiff
