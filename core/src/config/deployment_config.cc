@@ -133,8 +133,12 @@ DeploymentConfig FromJson(const json& document) {
   }
   ReadResources(root, c.container_resource_requirements);
   const std::optional<bool> autoscale = ReadAutoScaler(root, c.auto_scaler);
-  if (auto v = root.Bool("authEnabled")) c.auth_enabled = *v;
+  const std::optional<bool> key_auth = root.Bool("authEnabled");
   if (auto v = root.Bool("tokenAuthEnabled")) c.token_auth_enabled = *v;
+  // As in Azure ML, authEnabled's default of true applies only while tokens are
+  // off: `{"tokenAuthEnabled": true}` alone means token auth. An explicit
+  // `authEnabled: true` beside it is still refused below (AKS refuses it too).
+  c.auth_enabled = key_auth.value_or(!c.token_auth_enabled);
   if (auto v = root.Bool("appInsightsEnabled")) c.app_insights_enabled = *v;
   c.scoring_timeout_ms =
       Int32(root.Int("scoringTimeoutMs", 1, kMaxScoringTimeoutMs), c.scoring_timeout_ms);
@@ -168,8 +172,8 @@ DeploymentConfig FromJson(const json& document) {
   if (c.auth_enabled && c.token_auth_enabled) {
     Fail(
         "`$.tokenAuthEnabled` and `$.authEnabled` are both true, but key and token "
-        "authentication are exclusive; set `authEnabled` to false to use tokens, or "
-        "`tokenAuthEnabled` to false to use keys");
+        "authentication are exclusive; set `authEnabled` to false (or leave it out) to use "
+        "tokens, or `tokenAuthEnabled` to false to use keys");
   }
   if (c.num_replicas) {
     if (autoscale.value_or(false)) {

@@ -109,6 +109,28 @@ TEST(ConfigDeploymentDefaultsTest, TokenAuthWithKeyAuthOff) {
   EXPECT_TRUE(config->token_auth_enabled);
 }
 
+// Azure ML's snippet `{"tokenAuthEnabled": true}` deploys with token auth: the
+// default authEnabled=true yields to tokens unless authEnabled is given.
+TEST(ConfigDeploymentDefaultsTest, TokenAuthAloneTurnsKeyAuthOff) {
+  auto config = ParseDeploymentConfig(R"({"tokenAuthEnabled": true})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_FALSE(config->auth_enabled);
+  EXPECT_TRUE(config->token_auth_enabled);
+  // The stored form names both flags, and reads back the same.
+  const json stored = ToJson(*config);
+  EXPECT_EQ(stored["authEnabled"], false);
+  auto again = ParseDeploymentConfig(stored.dump());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(ToJson(*again), stored);
+}
+
+TEST(ConfigDeploymentDefaultsTest, TokenAuthFalseKeepsKeyAuthDefault) {
+  auto config = ParseDeploymentConfig(R"({"tokenAuthEnabled": false})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->auth_enabled);
+  EXPECT_FALSE(config->token_auth_enabled);
+}
+
 // ---------------------------------------------------------------------------
 // Every rule, one row each: input, and a substring of the error that names the
 // JSON path (and, where there is one, the fix).
@@ -139,12 +161,10 @@ INSTANTIATE_TEST_SUITE_P(
     Rules, ConfigDeploymentErrorTest,
     ::testing::Values(
         // Auth.
-        ErrorRow{"KeyAndTokenAuthExclusive", R"({"tokenAuthEnabled": true})",
-                 "`$.tokenAuthEnabled` and `$.authEnabled` are both true, but key and token "
-                 "authentication are exclusive; set `authEnabled` to false"},
         ErrorRow{"KeyAndTokenAuthBothExplicit",
                  R"({"authEnabled": true, "tokenAuthEnabled": true})",
-                 "`$.tokenAuthEnabled` and `$.authEnabled` are both true"},
+                 "`$.tokenAuthEnabled` and `$.authEnabled` are both true, but key and token "
+                 "authentication are exclusive; set `authEnabled` to false (or leave it out)"},
         // Scaling.
         ErrorRow{"AutoscaleWithNumReplicas",
                  R"({"autoScaler": {"autoscaleEnabled": true}, "numReplicas": 2})",

@@ -82,7 +82,8 @@ struct DeploymentConfig {
   ComputeType compute_type = ComputeType::kLocal;
   ContainerResourceRequirements container_resource_requirements;
   AutoScaler auto_scaler;
-  // `authEnabled`: require a key (Authorization: Bearer <key>). Default true.
+  // `authEnabled`: require a key (Authorization: Bearer <key>). Default true,
+  // or false when `tokenAuthEnabled` is true (as in Azure ML).
   bool auth_enabled = true;
   // `tokenAuthEnabled`: require a short-lived token instead of a key;
   // exclusive with authEnabled. Default false.
