@@ -70,7 +70,15 @@ void ReadResources(ObjectReader& root, ContainerResourceRequirements& r) {
   if (auto v = o->Number("cpu")) r.cpu = RequirePositive(*v, o->PathOf("cpu"));
   if (auto v = o->Number("memoryInGB"))
     r.memory_in_gb = RequirePositive(*v, o->PathOf("memoryInGB"));
-  r.gpu = Int32(o->Int("gpu", 0, kInt32Max), r.gpu);
+  // `gpuCores` is Azure ML's documented spelling (the SDK's gpu_cores); `gpu`
+  // is skiff's. Either is read; both at once would leave one silently ignored.
+  const std::optional<int64_t> gpu = o->Int("gpu", 0, kInt32Max);
+  const std::optional<int64_t> gpu_cores = o->Int("gpuCores", 0, kInt32Max);
+  if (gpu && gpu_cores) {
+    Fail("`" + o->PathOf("gpu") + "` and `" + o->PathOf("gpuCores") +
+         "` are two names for the GPUs per replica; give only one of them");
+  }
+  r.gpu = Int32(gpu ? gpu : gpu_cores, r.gpu);
   if (auto v = o->Number("cpuLimit")) r.cpu_limit = RequirePositive(*v, o->PathOf("cpuLimit"));
   if (auto v = o->Number("memoryInGBLimit")) {
     r.memory_in_gb_limit = RequirePositive(*v, o->PathOf("memoryInGBLimit"));
@@ -329,6 +337,15 @@ StatusOr<DeploymentConfig> ApplyDeploymentUpdate(const DeploymentConfig& current
   if (patch.contains("numReplicas") && patch["numReplicas"].is_null() && autoscale == nullptr) {
     // Dropping the fixed count goes back to the default: autoscaling.
     merged["autoScaler"].erase("autoscaleEnabled");
+  }
+  // `gpuCores` is another name for `gpu` (stored as `gpu`): an update giving
+  // it replaces the stored value rather than clashing with it.
+  if (patch.contains("containerResourceRequirements") &&
+      patch["containerResourceRequirements"].is_object()) {
+    const json& resources = patch["containerResourceRequirements"];
+    if (resources.contains("gpuCores") && !resources.contains("gpu")) {
+      merged["containerResourceRequirements"].erase("gpu");
+    }
   }
   merged.merge_patch(patch);
   return ParseDocument(merged, context);

@@ -99,6 +99,15 @@ TEST(ConfigDeploymentUpdateTest, NullAuthEnabledWithTokensSwitchesToTokenAuth) {
   EXPECT_TRUE(updated->token_auth_enabled);
 }
 
+// The stored config says `gpu`; an update in Azure's spelling replaces it.
+TEST(ConfigDeploymentUpdateTest, GpuCoresReplacesStoredGpu) {
+  auto updated =
+      ApplyDeploymentUpdate(Base(), R"({"containerResourceRequirements": {"gpuCores": 1}})");
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->container_resource_requirements.gpu, 1);
+  EXPECT_EQ(updated->container_resource_requirements.cpu, 0.1);
+}
+
 struct UpdateErrorRow {
   const char* name;
   const char* patch;

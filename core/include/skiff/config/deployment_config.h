@@ -30,7 +30,8 @@ struct ContainerResourceRequirements {
   double cpu = 0.1;
   // Memory reserved per replica in GB; > 0. Default 0.5.
   double memory_in_gb = 0.5;
-  // GPUs per replica; integer >= 0. Default 0.
+  // `gpu`, or Azure ML's `gpuCores` (not both): GPUs per replica; integer
+  // >= 0. Default 0.
   int32_t gpu = 0;
   // CPU cores a replica may burst to; >= cpu. Default: unset (no limit).
   std::optional<double> cpu_limit;
