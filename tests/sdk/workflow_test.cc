@@ -139,6 +139,22 @@ TEST_F(Workflow, TokenAuthService) {
   ExpectOneLineError(Skiff({"service", "get-keys", "-n", "tok"}), "does not use key auth");
 }
 
+// Issue 21 item 3: Azure ML's `{"tokenAuthEnabled": true}` alone deploys with
+// token auth (it was refused: authEnabled defaulted to true beside it).
+TEST_F(Workflow, TokenAuthEnabledAloneMeansTokenAuth) {
+  Deploy("tok1", {{"tokenAuthEnabled", true}});
+  json shown = Json({"service", "show", "-n", "tok1", "-o", "json"});
+  EXPECT_EQ(shown["authEnabled"], false);
+  EXPECT_EQ(shown["tokenAuthEnabled"], true);
+  json token = Json({"service", "get-access-token", "-n", "tok1", "-o", "json"});
+  ASSERT_TRUE(token.contains("accessToken"));
+  Uri u = ParseUri(shown["scoringUri"]);
+  HttpClient c(u.port);
+  EXPECT_EQ(c.Post(u.path, kScore, Bearer(token["accessToken"])).status, 200);
+  EXPECT_EQ(c.Post(u.path, kScore).status, 401);
+  ExpectOneLineError(Skiff({"service", "get-keys", "-n", "tok1"}), "does not use key auth");
+}
+
 TEST_F(Workflow, UpdateRollsOverWithoutAFailedRequest) {
   json shown = Deploy("upd");
   const std::string key = Json({"service", "get-keys", "-n", "upd", "-o", "json"})["primaryKey"];
