@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "service_common.h"
+#include "skiff/util/service_name.h"
 
 namespace skiff::cli {
 namespace {
@@ -16,7 +17,9 @@ struct EndpointArgs {
 };
 
 void AddVersionFlags(CLI::App* cmd, EndpointArgs& a, bool creating) {
-  auto* v = cmd->add_option("--version-name", a.version, "Version name");
+  auto* v = cmd->add_option("--version-name", a.version,
+                            "Version name: 1-32 lowercase letters, digits or '-', starting with a "
+                            "letter and ending with a letter or digit (e.g. v1)");
   v->required();
   auto* m = cmd->add_option("-m,--model", a.models, "Model NAME:VERSION (repeatable)");
   auto* ic = cmd->add_option("--ic,--inference-config-file", a.ic, "inferenceconfig.json");
@@ -30,6 +33,8 @@ void AddVersionFlags(CLI::App* cmd, EndpointArgs& a, bool creating) {
 }
 
 sdk::EndpointVersion VersionFrom(const sdk::Workspace& ws, const EndpointArgs& a) {
+  // Checked here as well as in the SDK so the error names the flag.
+  ThrowIfError(ValidateVersionName(a.version, "--version-name"));
   sdk::EndpointVersion v;
   v.name = a.version;
   v.models = ResolveModels(ws, a.models);

@@ -787,7 +787,7 @@ StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string
                                           const std::string& deployment_config_json,
                                           const ComputeTarget& target) {
   SKIFF_RETURN_IF_ERROR(ValidateServiceName(name));
-  SKIFF_RETURN_IF_ERROR(ValidateServiceName(first.name).WithContext("version name"));
+  SKIFF_RETURN_IF_ERROR(ValidateVersionName(first.name));
   if (first.models.empty()) return InvalidArgument("the first version needs a model (-m NAME:VERSION)");
   SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
                          config::ParseInferenceConfig(first.inference_config_json));
@@ -844,7 +844,7 @@ StatusOr<std::vector<store::EndpointVersionRecord>> AksEndpoint::versions() cons
 }
 
 Status AksEndpoint::create_version(const EndpointVersion& version) const {
-  SKIFF_RETURN_IF_ERROR(ValidateServiceName(version.name).WithContext("version name"));
+  SKIFF_RETURN_IF_ERROR(ValidateVersionName(version.name));
   if (version.models.empty()) return InvalidArgument("a new version needs a model (-m NAME:VERSION)");
   SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
                          config::ParseInferenceConfig(version.inference_config_json));

@@ -139,6 +139,22 @@ TEST_F(Workflow, TokenAuthService) {
   ExpectOneLineError(Skiff({"service", "get-keys", "-n", "tok"}), "does not use key auth");
 }
 
+// Issue 21 item 3: Azure ML's `{"tokenAuthEnabled": true}` alone deploys with
+// token auth (it was refused: authEnabled defaulted to true beside it).
+TEST_F(Workflow, TokenAuthEnabledAloneMeansTokenAuth) {
+  Deploy("tok1", {{"tokenAuthEnabled", true}});
+  json shown = Json({"service", "show", "-n", "tok1", "-o", "json"});
+  EXPECT_EQ(shown["authEnabled"], false);
+  EXPECT_EQ(shown["tokenAuthEnabled"], true);
+  json token = Json({"service", "get-access-token", "-n", "tok1", "-o", "json"});
+  ASSERT_TRUE(token.contains("accessToken"));
+  Uri u = ParseUri(shown["scoringUri"]);
+  HttpClient c(u.port);
+  EXPECT_EQ(c.Post(u.path, kScore, Bearer(token["accessToken"])).status, 200);
+  EXPECT_EQ(c.Post(u.path, kScore).status, 401);
+  ExpectOneLineError(Skiff({"service", "get-keys", "-n", "tok1"}), "does not use key auth");
+}
+
 TEST_F(Workflow, UpdateRollsOverWithoutAFailedRequest) {
   json shown = Deploy("upd");
   const std::string key = Json({"service", "get-keys", "-n", "upd", "-o", "json"})["primaryKey"];
@@ -221,6 +237,28 @@ TEST_F(Workflow, EndpointWithTwoVersionsSplitsTraffic) {
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(c.Post(u.path, kScore, Bearer(key)).header("azureml-model-deployment"), "blue");
   }
+}
+
+// Issue 21 item 3: version names follow Azure ML's AksEndpoint rule (1-32
+// characters), not the service rule (3-32): `--help`'s `--version-name v1`
+// used to fail.
+TEST_F(Workflow, EndpointVersionNamedV1AsInHelp) {
+  Result created = Skiff({"endpoint", "create", "-n", "ep3", "-ct", "local", "--version-name",
+                          "v1", "-m", "mlp:1", "-ic", ic_, "-dc", WriteDc(json::object())});
+  ASSERT_EQ(created.rc, 0) << created.err;
+  json shown = Json({"endpoint", "show", "-n", "ep3", "-o", "json"});
+  ASSERT_EQ(shown["versions"].size(), 1u);
+  EXPECT_EQ(shown["versions"][0]["name"], "v1");
+  const std::string key = Json({"endpoint", "get-keys", "-n", "ep3", "-o", "json"})["primaryKey"];
+  Uri u = ParseUri(shown["scoringUri"]);
+  HttpClient c(u.port);
+  auto reply = c.Post(u.path, kScore, Bearer(key));
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.header("azureml-model-deployment"), "v1");
+  ExpectOneLineError(Skiff({"endpoint", "create-version", "-n", "ep3", "--version-name", "V2",
+                            "-m", "mlp:1", "-ic", ic_, "--traffic-percentile", "10"}),
+                     "--version-name 'V2' is invalid: use 1-32 lowercase letters, digits or '-', "
+                     "starting with a letter and ending with a letter or digit");
 }
 
 // Issue 17 item 1: the SDK assigned the server's one auth plugin inside its

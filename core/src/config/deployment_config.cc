@@ -70,7 +70,15 @@ void ReadResources(ObjectReader& root, ContainerResourceRequirements& r) {
   if (auto v = o->Number("cpu")) r.cpu = RequirePositive(*v, o->PathOf("cpu"));
   if (auto v = o->Number("memoryInGB"))
     r.memory_in_gb = RequirePositive(*v, o->PathOf("memoryInGB"));
-  r.gpu = Int32(o->Int("gpu", 0, kInt32Max), r.gpu);
+  // `gpuCores` is Azure ML's documented spelling (the SDK's gpu_cores); `gpu`
+  // is skiff's. Either is read; both at once would leave one silently ignored.
+  const std::optional<int64_t> gpu = o->Int("gpu", 0, kInt32Max);
+  const std::optional<int64_t> gpu_cores = o->Int("gpuCores", 0, kInt32Max);
+  if (gpu && gpu_cores) {
+    Fail("`" + o->PathOf("gpu") + "` and `" + o->PathOf("gpuCores") +
+         "` are two names for the GPUs per replica; give only one of them");
+  }
+  r.gpu = Int32(gpu ? gpu : gpu_cores, r.gpu);
   if (auto v = o->Number("cpuLimit")) r.cpu_limit = RequirePositive(*v, o->PathOf("cpuLimit"));
   if (auto v = o->Number("memoryInGBLimit")) {
     r.memory_in_gb_limit = RequirePositive(*v, o->PathOf("memoryInGBLimit"));
@@ -133,8 +141,12 @@ DeploymentConfig FromJson(const json& document) {
   }
   ReadResources(root, c.container_resource_requirements);
   const std::optional<bool> autoscale = ReadAutoScaler(root, c.auto_scaler);
-  if (auto v = root.Bool("authEnabled")) c.auth_enabled = *v;
+  const std::optional<bool> key_auth = root.Bool("authEnabled");
   if (auto v = root.Bool("tokenAuthEnabled")) c.token_auth_enabled = *v;
+  // As in Azure ML, authEnabled's default of true applies only while tokens are
+  // off: `{"tokenAuthEnabled": true}` alone means token auth. An explicit
+  // `authEnabled: true` beside it is still refused below (AKS refuses it too).
+  c.auth_enabled = key_auth.value_or(!c.token_auth_enabled);
   if (auto v = root.Bool("appInsightsEnabled")) c.app_insights_enabled = *v;
   c.scoring_timeout_ms =
       Int32(root.Int("scoringTimeoutMs", 1, kMaxScoringTimeoutMs), c.scoring_timeout_ms);
@@ -168,8 +180,8 @@ DeploymentConfig FromJson(const json& document) {
   if (c.auth_enabled && c.token_auth_enabled) {
     Fail(
         "`$.tokenAuthEnabled` and `$.authEnabled` are both true, but key and token "
-        "authentication are exclusive; set `authEnabled` to false to use tokens, or "
-        "`tokenAuthEnabled` to false to use keys");
+        "authentication are exclusive; set `authEnabled` to false (or leave it out) to use "
+        "tokens, or `tokenAuthEnabled` to false to use keys");
   }
   if (c.num_replicas) {
     if (autoscale.value_or(false)) {
@@ -325,6 +337,15 @@ StatusOr<DeploymentConfig> ApplyDeploymentUpdate(const DeploymentConfig& current
   if (patch.contains("numReplicas") && patch["numReplicas"].is_null() && autoscale == nullptr) {
     // Dropping the fixed count goes back to the default: autoscaling.
     merged["autoScaler"].erase("autoscaleEnabled");
+  }
+  // `gpuCores` is another name for `gpu` (stored as `gpu`): an update giving
+  // it replaces the stored value rather than clashing with it.
+  if (patch.contains("containerResourceRequirements") &&
+      patch["containerResourceRequirements"].is_object()) {
+    const json& resources = patch["containerResourceRequirements"];
+    if (resources.contains("gpuCores") && !resources.contains("gpu")) {
+      merged["containerResourceRequirements"].erase("gpu");
+    }
   }
   merged.merge_patch(patch);
   return ParseDocument(merged, context);

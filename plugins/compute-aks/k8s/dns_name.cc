@@ -1,5 +1,7 @@
 #include "k8s/dns_name.h"
 
+#include <cstdint>
+
 namespace skiff::compute_aks::k8s {
 namespace {
 
@@ -44,6 +46,28 @@ StatusOr<std::string> ObjectName(std::string_view base, std::string_view suffix,
   }
   SKIFF_RETURN_IF_ERROR(ValidateDns1035Label(name, what));
   return name;
+}
+
+StatusOr<std::string> VersionObjectName(std::string_view base, std::string_view version,
+                                        std::string_view what) {
+  constexpr std::size_t kMaxName = 63;
+  constexpr std::size_t kHashDigits = 8;
+  // Room for the version after "<base>-"; a base so long that even the hash
+  // does not fit is left to ObjectName's refusal.
+  const std::size_t room = base.size() + 1 < kMaxName ? kMaxName - base.size() - 1 : 0;
+  if (version.size() <= room || room < kHashDigits + 2) return ObjectName(base, version, what);
+  uint32_t hash = 2166136261u;  // FNV-1a: the same on every build and host.
+  for (char c : version) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 16777619u;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string digits(kHashDigits, '0');
+  for (std::size_t i = 0; i < kHashDigits; ++i)
+    digits[kHashDigits - 1 - i] = kHex[(hash >> (4 * i)) & 0xf];
+  std::string cut(version.substr(0, room - kHashDigits - 1));
+  while (!cut.empty() && cut.back() == '-') cut.pop_back();
+  return ObjectName(base, cut.empty() ? digits : cut + "-" + digits, what);
 }
 
 }  // namespace skiff::compute_aks::k8s

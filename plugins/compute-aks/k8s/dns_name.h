@@ -26,4 +26,13 @@ std::string ToLabelish(std::string_view value);
 StatusOr<std::string> ObjectName(std::string_view base, std::string_view suffix,
                                  std::string_view what);
 
+// A version's object name, `<base>-<version>`. A 32-character service name and
+// a 32-character version name (both allowed) make 65 characters, past
+// Kubernetes' 63: then the version part is cut and ends in 8 hex digits of a
+// stable hash (FNV-1a) of the whole version label, so the name fits, keeps the
+// `<base>-` prefix, and distinct versions stay distinct. Otherwise as
+// ObjectName.
+StatusOr<std::string> VersionObjectName(std::string_view base, std::string_view version,
+                                        std::string_view what);
+
 }  // namespace skiff::compute_aks::k8s

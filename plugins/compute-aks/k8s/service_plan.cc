@@ -104,6 +104,7 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
   router.key_sha256 = plan.auth_mode == "key" ? plan.key_sha256 : std::vector<std::string>{};
 
   std::set<std::string> k8s_names;
+  std::set<std::string> object_names;
   for (const config::ServerVersionConfig& v : server.versions) {
     VersionPlan vp;
     vp.name = v.spec.name;
@@ -117,8 +118,14 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
       return InvalidArgument("versions '" + vp.name + "' and another one both become '" +
                              vp.k8s_name + "' in Kubernetes names; rename one of them");
     }
-    SKIFF_ASSIGN_OR_RETURN(vp.object_name, ObjectName(plan.name_base, vp.k8s_name,
-                                                      "object name for version '" + vp.name + "'"));
+    SKIFF_ASSIGN_OR_RETURN(vp.object_name,
+                           VersionObjectName(plan.name_base, vp.k8s_name,
+                                             "object name for version '" + vp.name + "'"));
+    // A shortened name could, in theory, equal another version's full one.
+    if (!object_names.insert(vp.object_name).second) {
+      return InvalidArgument("versions '" + vp.name + "' and another one both become '" +
+                             vp.object_name + "' as Kubernetes object names; rename one of them");
+    }
     vp.traffic_percentile = v.spec.traffic_percentile;
     vp.is_default = v.spec.is_default;
     vp.is_control = v.spec.type == VersionType::kControl;

@@ -157,5 +157,23 @@ TEST(UtilServiceNameTest, OneRuleFitsAzureMlAndKubernetes) {
             std::string::npos);
 }
 
+// Azure ML's AksEndpoint version names (and skiff's --help examples) include
+// "v1": the service rule's 3-character minimum does not apply to them.
+TEST(UtilServiceNameTest, VersionNamesFollowAzureRule) {
+  for (const char* good : {"v", "v1", "blue", "a23456789012345678901234567890ab"}) {
+    EXPECT_TRUE(ValidateVersionName(good).ok()) << good;
+  }
+  for (const char* bad :
+       {"", "1", "1v", "-v", "v-", "V1", "v_1", "v.1", "a234567890123456789012345678901ab"}) {
+    auto s = ValidateVersionName(bad, "--version-name");
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("--version-name '" + std::string(bad) +
+                               "' is invalid: use 1-32 lowercase letters, digits or '-', "
+                               "starting with a letter"),
+              std::string::npos)
+        << s.message();
+  }
+}
+
 }  // namespace
 }  // namespace skiff

@@ -109,6 +109,39 @@ TEST(ConfigDeploymentDefaultsTest, TokenAuthWithKeyAuthOff) {
   EXPECT_TRUE(config->token_auth_enabled);
 }
 
+// Azure ML's snippet `{"tokenAuthEnabled": true}` deploys with token auth: the
+// default authEnabled=true yields to tokens unless authEnabled is given.
+TEST(ConfigDeploymentDefaultsTest, TokenAuthAloneTurnsKeyAuthOff) {
+  auto config = ParseDeploymentConfig(R"({"tokenAuthEnabled": true})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_FALSE(config->auth_enabled);
+  EXPECT_TRUE(config->token_auth_enabled);
+  // The stored form names both flags, and reads back the same.
+  const json stored = ToJson(*config);
+  EXPECT_EQ(stored["authEnabled"], false);
+  auto again = ParseDeploymentConfig(stored.dump());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(ToJson(*again), stored);
+}
+
+TEST(ConfigDeploymentDefaultsTest, TokenAuthFalseKeepsKeyAuthDefault) {
+  auto config = ParseDeploymentConfig(R"({"tokenAuthEnabled": false})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->auth_enabled);
+  EXPECT_FALSE(config->token_auth_enabled);
+}
+
+// Azure ML documents the GPU count as `gpuCores` (the SDK's gpu_cores): its
+// snippets work here, and the config is stored and shown with skiff's `gpu`.
+TEST(ConfigDeploymentParseTest, GpuCoresIsAzureNameForGpu) {
+  auto config = ParseDeploymentConfig(R"({"containerResourceRequirements": {"gpuCores": 2}})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->container_resource_requirements.gpu, 2);
+  const json stored = ToJson(*config);
+  EXPECT_EQ(stored["containerResourceRequirements"]["gpu"], 2);
+  EXPECT_FALSE(stored["containerResourceRequirements"].contains("gpuCores"));
+}
+
 // ---------------------------------------------------------------------------
 // Every rule, one row each: input, and a substring of the error that names the
 // JSON path (and, where there is one, the fix).
@@ -139,12 +172,10 @@ INSTANTIATE_TEST_SUITE_P(
     Rules, ConfigDeploymentErrorTest,
     ::testing::Values(
         // Auth.
-        ErrorRow{"KeyAndTokenAuthExclusive", R"({"tokenAuthEnabled": true})",
-                 "`$.tokenAuthEnabled` and `$.authEnabled` are both true, but key and token "
-                 "authentication are exclusive; set `authEnabled` to false"},
         ErrorRow{"KeyAndTokenAuthBothExplicit",
                  R"({"authEnabled": true, "tokenAuthEnabled": true})",
-                 "`$.tokenAuthEnabled` and `$.authEnabled` are both true"},
+                 "`$.tokenAuthEnabled` and `$.authEnabled` are both true, but key and token "
+                 "authentication are exclusive; set `authEnabled` to false (or leave it out)"},
         // Scaling.
         ErrorRow{"AutoscaleWithNumReplicas",
                  R"({"autoScaler": {"autoscaleEnabled": true}, "numReplicas": 2})",
@@ -180,6 +211,14 @@ INSTANTIATE_TEST_SUITE_P(
                  "`$.containerResourceRequirements.gpu` must be between 0 and 2147483647, got -1"},
         ErrorRow{"GpuFraction", R"({"containerResourceRequirements": {"gpu": 0.5}})",
                  "`$.containerResourceRequirements.gpu` must be an integer, got 0.5"},
+        ErrorRow{"GpuAndGpuCoresBoth",
+                 R"({"containerResourceRequirements": {"gpu": 1, "gpuCores": 1}})",
+                 "`$.containerResourceRequirements.gpu` and "
+                 "`$.containerResourceRequirements.gpuCores` are two names for the GPUs per "
+                 "replica; give only one of them"},
+        ErrorRow{"GpuCoresNegative", R"({"containerResourceRequirements": {"gpuCores": -1}})",
+                 "`$.containerResourceRequirements.gpuCores` must be between 0 and 2147483647, "
+                 "got -1"},
         ErrorRow{"CpuLimitZero", R"({"containerResourceRequirements": {"cpuLimit": 0}})",
                  "`$.containerResourceRequirements.cpuLimit` must be greater than 0, got 0"},
         ErrorRow{"CpuLimitBelowCpu",

@@ -89,6 +89,25 @@ TEST(ConfigDeploymentUpdateTest, BothAutoscaleAndReplicasInUpdateIsAnError) {
       << updated.status().message();
 }
 
+// The current config's authEnabled counts as given in an update, so switching
+// to tokens names it; `null` resets it to the default, which yields to tokens.
+TEST(ConfigDeploymentUpdateTest, NullAuthEnabledWithTokensSwitchesToTokenAuth) {
+  auto updated =
+      ApplyDeploymentUpdate(Base(), R"({"tokenAuthEnabled": true, "authEnabled": null})");
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_FALSE(updated->auth_enabled);
+  EXPECT_TRUE(updated->token_auth_enabled);
+}
+
+// The stored config says `gpu`; an update in Azure's spelling replaces it.
+TEST(ConfigDeploymentUpdateTest, GpuCoresReplacesStoredGpu) {
+  auto updated =
+      ApplyDeploymentUpdate(Base(), R"({"containerResourceRequirements": {"gpuCores": 1}})");
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->container_resource_requirements.gpu, 1);
+  EXPECT_EQ(updated->container_resource_requirements.cpu, 0.1);
+}
+
 struct UpdateErrorRow {
   const char* name;
   const char* patch;

@@ -30,7 +30,8 @@ struct ContainerResourceRequirements {
   double cpu = 0.1;
   // Memory reserved per replica in GB; > 0. Default 0.5.
   double memory_in_gb = 0.5;
-  // GPUs per replica; integer >= 0. Default 0.
+  // `gpu`, or Azure ML's `gpuCores` (not both): GPUs per replica; integer
+  // >= 0. Default 0.
   int32_t gpu = 0;
   // CPU cores a replica may burst to; >= cpu. Default: unset (no limit).
   std::optional<double> cpu_limit;
@@ -82,7 +83,8 @@ struct DeploymentConfig {
   ComputeType compute_type = ComputeType::kLocal;
   ContainerResourceRequirements container_resource_requirements;
   AutoScaler auto_scaler;
-  // `authEnabled`: require a key (Authorization: Bearer <key>). Default true.
+  // `authEnabled`: require a key (Authorization: Bearer <key>). Default true,
+  // or false when `tokenAuthEnabled` is true (as in Azure ML).
   bool auth_enabled = true;
   // `tokenAuthEnabled`: require a short-lived token instead of a key;
   // exclusive with authEnabled. Default false.

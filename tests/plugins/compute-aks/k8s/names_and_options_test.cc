@@ -33,6 +33,29 @@ TEST(ComputeAksK8sNames, Dns1123Labels) {
             std::string::npos);
 }
 
+// `<32-char service>-<32-char version>` is 65 characters: the version part is
+// cut and ends in a stable hash, so the name fits and versions stay apart.
+TEST(ComputeAksK8sNames, VersionObjectNamesFitSixtyThree) {
+  auto short_name = VersionObjectName("svc", "v1", "x");
+  ASSERT_TRUE(short_name.ok());
+  EXPECT_EQ(*short_name, "svc-v1");
+  const std::string service(32, 's');
+  auto exact = VersionObjectName(service.substr(0, 31), std::string(31, 'v'), "x");
+  ASSERT_TRUE(exact.ok());
+  EXPECT_EQ(*exact, service.substr(0, 31) + "-" + std::string(31, 'v'));  // 63: as is
+
+  const std::string v1 = std::string(31, 'v') + "1", v2 = std::string(31, 'v') + "2";
+  auto a = VersionObjectName(service, v1, "x");
+  auto b = VersionObjectName(service, v2, "x");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(a->size(), 63u);
+  EXPECT_EQ(a->rfind(service + "-" + std::string(21, 'v') + "-", 0), 0u) << *a;
+  EXPECT_NE(*a, *b);
+  EXPECT_TRUE(ValidateDns1035Label(*a, "x").ok()) << *a;
+  EXPECT_EQ(*VersionObjectName(service, v1, "x"), *a);  // stable
+}
+
 TEST(ComputeAksK8sNames, Quantities) {
   EXPECT_EQ(CpuQuantity(0.1), "100m");
   EXPECT_EQ(CpuQuantity(2), "2000m");

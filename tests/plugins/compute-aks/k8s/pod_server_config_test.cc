@@ -53,8 +53,8 @@ TEST(ComputeAksK8sPodConfig, EveryRenderedServerConfigParses) {
       }
     }
   }
-  EXPECT_EQ(versions, 11);  // ten samples, one of them an endpoint of two versions
-  EXPECT_EQ(routers, 10);
+  EXPECT_EQ(versions, 13);  // eleven samples, two of them endpoints of two versions
+  EXPECT_EQ(routers, 11);
 }
 
 }  // namespace

@@ -93,6 +93,12 @@ std::vector<NamedInput> SampleInputs() {
   add("endpoint-90-10",
       MakeSpec("ep1", R"({"namespace": "prod"})",
                {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));
+  // 32-character service and version names: `<service>-<version>` objects are
+  // shortened to Kubernetes' 63 characters (k8s/dns_name.h).
+  add("longest-names",
+      MakeSpec("s" + std::string(31, 'e'), "{}",
+               {{"b" + std::string(30, 'l') + "1", 50, true, false, "torch"},
+                {"b" + std::string(30, 'l') + "2", 50, false, false, "torch"}}));
   RenderInput* internal = add("internal-lb", MakeSpec("internal-svc", "{}"));
   internal->cluster.load_balancer_type = "InternalLoadBalancer";
   internal->cluster.load_balancer_subnet = "my-subnet";
