@@ -19,6 +19,7 @@
 
 #include "cli_harness.h"
 #include "http_client.h"
+#include "scoring_uri.h"
 
 namespace {
 
@@ -31,21 +32,9 @@ namespace fs = std::filesystem;
 
 const char* kScore = R"({"data": [[0.1, 0.2, 0.3, 0.4]]})";
 
-struct Uri {
-  uint16_t port = 0;
-  std::string path;
-};
-
-Uri ParseUri(const std::string& uri) {
-  const size_t colon = uri.find(':', 7);  // http://127.0.0.1:PORT/path
-  const size_t slash = uri.find('/', colon);
-  return {static_cast<uint16_t>(std::stoi(uri.substr(colon + 1, slash - colon - 1))),
-          uri.substr(slash)};
-}
-
-std::map<std::string, std::string> Bearer(const std::string& v) {
-  return {{"Authorization", "Bearer " + v}};
-}
+using skiff::testing::Bearer;
+using skiff::testing::ParseUri;
+using skiff::testing::Uri;
 
 // Files under `dir` whose name marks an unfinished atomic write.
 int TempFilesUnder(const std::string& dir) {

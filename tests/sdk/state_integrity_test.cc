@@ -12,6 +12,7 @@
 
 #include "cli_harness.h"
 #include "http_client.h"
+#include "scoring_uri.h"
 #include "skiff/store/workspace_store.h"
 
 namespace {
@@ -27,21 +28,9 @@ const char* kScore = R"({"data": [[0.1, 0.2, 0.3, 0.4]]})";
 // loaded machine.
 constexpr std::chrono::seconds kPrompt{60};
 
-struct Uri {
-  uint16_t port = 0;
-  std::string path;
-};
-
-Uri ParseUri(const std::string& uri) {
-  size_t colon = uri.find(':', 7);
-  size_t slash = uri.find('/', colon);
-  return {static_cast<uint16_t>(std::stoi(uri.substr(colon + 1, slash - colon - 1))),
-          uri.substr(slash)};
-}
-
-std::map<std::string, std::string> Bearer(const std::string& v) {
-  return {{"Authorization", "Bearer " + v}};
-}
+using skiff::testing::Bearer;
+using skiff::testing::ParseUri;
+using skiff::testing::Uri;
 
 class StateWorkflow : public skiff::testing::CliFixture {
  protected:

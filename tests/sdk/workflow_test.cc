@@ -10,6 +10,7 @@
 
 #include "cli_harness.h"
 #include "http_client.h"
+#include "scoring_uri.h"
 #include "skiff/store/workspace_store.h"
 
 namespace {
@@ -20,18 +21,9 @@ using skiff::testing::Result;
 
 const char* kScore = R"({"data": [[0.1, 0.2, 0.3, 0.4]]})";
 
-struct Uri {
-  uint16_t port = 0;
-  std::string path;
-};
-
-Uri ParseUri(const std::string& uri) {
-  // http://127.0.0.1:PORT/path
-  size_t colon = uri.find(':', 7);
-  size_t slash = uri.find('/', colon);
-  return {static_cast<uint16_t>(std::stoi(uri.substr(colon + 1, slash - colon - 1))),
-          uri.substr(slash)};
-}
+using skiff::testing::Bearer;
+using skiff::testing::ParseUri;
+using skiff::testing::Uri;
 
 class Workflow : public skiff::testing::CliFixture {
  protected:
@@ -62,11 +54,7 @@ class Workflow : public skiff::testing::CliFixture {
     EXPECT_EQ(r.rc, 0) << r.err;
     return json::parse(r.out, nullptr, false);
   }
-  static std::map<std::string, std::string> Bearer(const std::string& v) {
-    return {{"Authorization", "Bearer " + v}};
-  }
-
-  std::string model_, ic_;
+    std::string model_, ic_;
   int dc_count_ = 0;
 };
 
