@@ -73,13 +73,17 @@ StatusOr<HttpResponse> Exchange(asio::io_context& ioc, Stream& stream, beast::tc
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(options.max_body_bytes);
+  // A HEAD answer declares the length of a body it never sends (a registry's
+  // blob size), so there is nothing to read or bound after the header.
+  const bool head = http::string_to_verb(request.method) == http::verb::head;
+  if (head) parser.skip(true);
   tcp.expires_after(options.timeout);
   error_code ec =
       RunStep(ioc, [&](auto handler) { http::async_read_header(stream, buffer, parser, handler); });
   // Checked here as well as by the parser: a declared length over the bound
   // fails before any body is buffered.
   const auto declared = parser.content_length();
-  if (!ec && declared && *declared > options.max_body_bytes) ec = http::error::body_limit;
+  if (!ec && !head && declared && *declared > options.max_body_bytes) ec = http::error::body_limit;
   if (!ec) {
     tcp.expires_after(options.timeout);
     ec = RunStep(ioc, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });

@@ -22,7 +22,7 @@
 namespace skiff::net {
 
 struct HttpRequest {
-  std::string method;  // "GET", "PUT", "POST", "DELETE"
+  std::string method;  // "GET", "PUT", "POST", "DELETE", "PATCH", "HEAD" (no body read)
   std::string url;     // absolute (skiff/util/url.h)
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
