@@ -1,0 +1,73 @@
+// The skiff-server image without Docker: an OCI image layout holding
+//   layer 1 (system): the loader and the shared-library closure of
+//     skiff-server, its plugins and the shell tools the pods' init container
+//     uses; the CA bundle; /etc/passwd and /etc/group naming uid 10001;
+//     /tmp and skiff's writable folders;
+//   layer 2 (skiff): skiff-server and the plugins under /opt/skiff;
+// and, per model version, one image more: the same two layers plus one
+// layer holding only that model's artifact at its content-addressed path
+// (the KServe "modelcar" idea), so a registry stores the base once and each
+// artifact once, however many versions or services use it.
+// The files come from this host's installation, never from a package
+// manager inside the image; the same inputs give the same digests (layer.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "skiff/oci/layer.h"
+#include "skiff/oci/oci_layout.h"
+#include "skiff/status.h"
+
+namespace skiff::oci {
+
+// Paths inside the image, shared with the pods compute-aks renders
+// (plugins/compute-aks/k8s/pod_paths.h refers to these).
+inline constexpr const char* kImageServerBinary = "/opt/skiff/bin/skiff-server";
+inline constexpr const char* kImagePluginDir = "/opt/skiff/lib/skiff/plugins";
+inline constexpr const char* kImageModelsDir = "/var/lib/skiff/models";
+inline constexpr const char* kImageCaBundle = "/etc/ssl/certs/ca-certificates.crt";
+inline constexpr int kImageUid = 10001;  // runAsUser of every rendered pod
+// index.json's ref name of the base image (no model).
+inline constexpr const char* kServerRefName = "server";
+
+struct ModelLayerSource {
+  std::string ref_name;  // the image's name in the layout, e.g. "resnet-3"
+  std::string model;     // "name:version", a label on the image
+  std::string sha256;    // the artifact digest (skiff/util/artifact_digest.h)
+  std::string path;      // host path: the file, or the verified folder
+  bool folder = false;
+};
+
+// Where a model's artifact lives in the image: <models>/sha256/<hex> for a
+// file, <models>/materialized/<hex> for a folder (the same rule compute-aks
+// applies to the workspace's artifacts/ paths).
+std::string ModelPathInImage(const std::string& sha256, bool folder);
+
+struct ImageBuildOptions {
+  std::string skiff_server;          // host path of the binary
+  std::vector<std::string> plugins;  // host paths of libskiff_*.so
+  // In the image at the same paths, with their libraries: the version pods'
+  // init container copies signing keys with them.
+  std::vector<std::string> tools = {"/bin/sh", "/bin/cp", "/bin/mkdir"};
+  std::string ca_bundle = "/etc/ssl/certs/ca-certificates.crt";
+  std::string version;  // skiff's version, a label
+  LayerOptions layer;   // mtime (SOURCE_DATE_EPOCH), gzip level
+};
+
+struct BuiltImage {
+  std::string ref_name;
+  std::string model;  // "" for the base image
+  Descriptor manifest;
+  Descriptor config;
+  std::vector<LayerBlob> layers;
+};
+
+// Writes the base image and one image per model into `layout` and its
+// index.json (base first, then `models` in order). Errors name the missing
+// file or library.
+StatusOr<std::vector<BuiltImage>> BuildImages(const ImageBuildOptions& options,
+                                              const std::vector<ModelLayerSource>& models,
+                                              const OciLayout& layout);
+
+}  // namespace skiff::oci

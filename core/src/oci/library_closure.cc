@@ -1,0 +1,85 @@
+#include "skiff/oci/library_closure.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+#include "skiff/util/file.h"
+
+extern char** environ;
+
+namespace skiff::oci {
+
+StatusOr<std::string> RunAndCapture(const std::vector<std::string>& argv) {
+  const std::string what = "`" + argv.at(0) + "`";
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return Internal("pipe: " + std::string(std::strerror(errno)));
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    return Internal("pipe: " + std::string(std::strerror(errno)));
+  }
+  Fd out_r(out[0]), out_w(out[1]), err_r(err[0]), err_w(err[1]);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_w.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, err_w.get(), 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  out_w = Fd();
+  err_w = Fd();
+  if (rc != 0) {
+    return FailedPrecondition("cannot run " + what + ": " + std::strerror(rc) +
+                              " (is it installed? scripts/deps lists it)");
+  }
+  // stderr is small; read stdout first, then stderr (ldd writes little to it).
+  auto text = ReadAll(out_r.get(), what + " output", 16u << 20);
+  auto errors = ReadAll(err_r.get(), what + " errors", 1u << 20);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!text.ok()) return text.status();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return FailedPrecondition(what + " failed: " + (errors.ok() ? *errors : std::string()));
+  }
+  return text;
+}
+
+StatusOr<std::vector<std::string>> SharedLibraryClosure(const std::vector<std::string>& elf_files) {
+  std::set<std::string> libs;
+  for (const std::string& file : elf_files) {
+    SKIFF_ASSIGN_OR_RETURN(std::string text, RunAndCapture({"ldd", file}));
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line)) {
+      // "\tlibfoo.so.1 => /lib/x86_64-linux-gnu/libfoo.so.1 (0x...)"
+      // "\t/lib64/ld-linux-x86-64.so.2 (0x...)"
+      // "\tlinux-vdso.so.1 (0x...)"          (in the kernel, nothing to copy)
+      // "\tlibbar.so.2 => not found"
+      const size_t arrow = line.find("=> ");
+      std::string rest = arrow == std::string::npos ? line : line.substr(arrow + 3);
+      const size_t start = rest.find_first_not_of(" \t");
+      if (start == std::string::npos) continue;
+      rest = rest.substr(start);
+      if (rest.rfind("not found", 0) == 0) {
+        return FailedPrecondition("'" + file + "' needs a library the loader cannot find:" +
+                                  line + "; install it (scripts/deps) or fix LD_LIBRARY_PATH");
+      }
+      if (rest[0] != '/') continue;  // the vDSO, "statically linked"
+      libs.insert(rest.substr(0, rest.find(" (")));
+    }
+  }
+  return std::vector<std::string>(libs.begin(), libs.end());
+}
+
+}  // namespace skiff::oci

@@ -1,0 +1,140 @@
+// The image builder against real parts: skiff-server and a plugin from this
+// build, the host's libraries, and umoci (the OCI reference unpacker) to read
+// the layout back. Issue 18 item 1 (image without Docker) and item 2 (the
+// model as its own layer).
+#include "skiff/oci/image_builder.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "oci_test_tools.h"
+#include "temp_dir.h"
+
+namespace skiff::oci {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::MustRun;
+
+ImageBuildOptions Options() {
+  ImageBuildOptions o;
+  o.skiff_server = SKIFF_TEST_SERVER_BINARY;
+  o.plugins = {SKIFF_TEST_AUTH_PLUGIN};
+  o.version = "test";
+  o.layer.mtime = 1700000000;
+  o.layer.gzip_level = 1;  // speed; determinism does not depend on the level
+  return o;
+}
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::vector<ModelLayerSource> Models(const skiff::testing::TempDir& dir, const std::string& bytes) {
+  WriteText(dir / "model.pt", bytes);
+  fs::create_directories(dir / "folder/sub");
+  WriteText(dir / "folder/a.txt", "a");
+  WriteText(dir / "folder/sub/b.txt", "b");
+  return {{"m-1", "m:1", std::string(64, 'a'), dir / "model.pt", false},
+          {"f-2", "f:2", std::string(64, 'b'), dir / "folder", true}};
+}
+
+StatusOr<std::vector<BuiltImage>> Build(const std::string& dir,
+                                        const std::vector<ModelLayerSource>& models) {
+  SKIFF_ASSIGN_OR_RETURN(OciLayout layout, OciLayout::Create(dir));
+  return BuildImages(Options(), models, layout);
+}
+
+TEST(OciImageBuilderTest, SameInputsSameDigestsAndAChangedModelChangesOnlyItsImage) {
+  skiff::testing::TempDir tmp;
+  const auto models = Models(tmp, "weights-1");
+  auto first = Build(tmp / "one", models);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = Build(tmp / "two", models);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_EQ(first->size(), 3u);
+  for (size_t i = 0; i < first->size(); ++i) {
+    EXPECT_EQ((*first)[i].manifest.digest, (*second)[i].manifest.digest) << (*first)[i].ref_name;
+  }
+  // index.json is byte-identical too.
+  EXPECT_EQ(MustRun({"cat", tmp / "one/index.json"}), MustRun({"cat", tmp / "two/index.json"}));
+
+  // Base layers shared by every image; each model is one layer of its own.
+  const auto& base = (*first)[0];
+  for (const auto& image : *first) {
+    ASSERT_GE(image.layers.size(), 2u);
+    EXPECT_EQ(image.layers[0].descriptor.digest, base.layers[0].descriptor.digest);
+    EXPECT_EQ(image.layers[1].descriptor.digest, base.layers[1].descriptor.digest);
+  }
+  EXPECT_EQ((*first)[1].layers.size(), 3u);
+
+  const auto changed_models = Models(tmp, "weights-2");
+  auto changed = Build(tmp / "three", changed_models);
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_EQ((*changed)[0].manifest.digest, base.manifest.digest);
+  EXPECT_NE((*changed)[1].manifest.digest, (*first)[1].manifest.digest);
+  EXPECT_NE((*changed)[1].layers[2].descriptor.digest, (*first)[1].layers[2].descriptor.digest);
+  EXPECT_EQ((*changed)[2].manifest.digest, (*first)[2].manifest.digest);
+}
+
+TEST(OciImageBuilderTest, UmociUnpacksARootfsThatRunsSkiffServerAsUid10001) {
+  skiff::testing::TempDir tmp;
+  auto built = Build(tmp / "layout", Models(tmp, "weights"));
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  MustRun({"umoci", "unpack", "--image", tmp / "layout:m-1", tmp / "bundle"});
+  const std::string rootfs = tmp / "bundle/rootfs";
+  struct stat st {};
+  ASSERT_EQ(::stat((rootfs + kImageServerBinary).c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);  // code is root's: the server cannot rewrite itself
+  EXPECT_EQ(st.st_mode & 0777, 0755u);
+  ASSERT_EQ(::stat((rootfs + "/var/run/skiff").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 10001u);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  const std::string model = rootfs + ModelPathInImage(std::string(64, 'a'), false);
+  ASSERT_EQ(::stat(model.c_str(), &st), 0) << model;
+  EXPECT_EQ(st.st_mode & 0777, 0444u);
+  EXPECT_EQ(MustRun({"cat", model}), "weights");
+  EXPECT_TRUE(fs::exists(rootfs + std::string(kImagePluginDir) + "/" +
+                         fs::path(SKIFF_TEST_AUTH_PLUGIN).filename().string()));
+  EXPECT_TRUE(fs::exists(rootfs + std::string(kImageCaBundle)));
+  EXPECT_NE(MustRun({"cat", rootfs + "/etc/passwd"}).find("skiff:x:10001:10001:"),
+            std::string::npos);
+  // The config says who runs what.
+  const json config = json::parse(MustRun({"cat", tmp / "bundle/config.json"}));
+  EXPECT_EQ(config["process"]["user"]["uid"], 10001);
+  EXPECT_EQ(config["process"]["args"][0], kImageServerBinary);
+
+  // The closure is complete: the loader finds every library inside the
+  // rootfs (chroot, no network, as uid 10001), and the server gets as far as
+  // reading its config.
+  auto ran = RunAndCapture({"chroot", "--userspec=10001:10001", rootfs, kImageServerBinary,
+                            "--config", "/nonexistent.json"});
+  const std::string text = ran.ok() ? *ran : ran.status().message();
+  EXPECT_EQ(text.find("error while loading shared libraries"), std::string::npos) << text;
+  EXPECT_NE(text.find("nonexistent.json"), std::string::npos) << text;
+  // The init container's tools run too.
+  EXPECT_EQ(MustRun({"chroot", "--userspec=10001:10001", rootfs, "/bin/sh", "-c",
+                     "mkdir -p /tmp/x && cp /etc/group /tmp/x/ && echo ok"}),
+            "ok\n");
+}
+
+TEST(OciImageBuilderTest, AMissingInputIsNamed) {
+  skiff::testing::TempDir tmp;
+  auto layout = OciLayout::Create(tmp / "layout");
+  ASSERT_TRUE(layout.ok());
+  ImageBuildOptions o = Options();
+  o.plugins.push_back(tmp / "libskiff_missing.so");
+  auto built = BuildImages(o, {}, *layout);
+  ASSERT_FALSE(built.ok());
+  EXPECT_NE(built.status().message().find("libskiff_missing.so"), std::string::npos)
+      << built.status().ToString();
+}
+
+}  // namespace
+}  // namespace skiff::oci
