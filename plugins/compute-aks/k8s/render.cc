@@ -55,7 +55,8 @@ StatusOr<std::vector<nlohmann::json>> RenderService(const RenderInput& input) {
   for (const VersionPlan& v : plan.versions) {
     // Version pods run without auth (the router authenticates): no keys.
     const std::string config_sha = Sha256Hex(config::ToJson(v.server_config).dump());
-    out.push_back(VersionDeployment(plan, v, input.options, {}, config_sha));
+    SKIFF_ASSIGN_OR_RETURN(VersionModel model, ResolveVersionModel(input.options, v));
+    out.push_back(VersionDeployment(plan, v, input.options, model, {}, config_sha));
     out.push_back(VersionService(plan, v));
     if (auto hpa = VersionAutoscaler(plan, v)) out.push_back(std::move(*hpa));
     out.push_back(VersionDisruptionBudget(plan, v));

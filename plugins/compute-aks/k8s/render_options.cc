@@ -34,6 +34,37 @@ bool ValidResourceName(const std::string& s) {
   return true;
 }
 
+bool IsHex64(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// Pods pull a model image by digest, so what runs is what was pushed.
+Status ParseModelImages(const json& kubernetes, std::map<std::string, std::string>* out) {
+  if (!kubernetes.contains("modelImages")) return OkStatus();
+  const json& images = kubernetes["modelImages"];
+  if (!images.is_object()) {
+    return InvalidArgument("aks config: `kubernetes.modelImages` must be an object of "
+                           "artifact sha256 -> image reference");
+  }
+  for (const auto& [sha, ref] : images.items()) {
+    const std::string where = "aks config: `kubernetes.modelImages." + sha + "`";
+    if (!IsHex64(sha)) return InvalidArgument(where + ": the key must be an artifact's sha256");
+    const std::string value = ref.is_string() ? ref.get<std::string>() : "";
+    const size_t at = value.find("@sha256:");
+    if (at == std::string::npos || at == 0 || !IsHex64(value.substr(at + 8)) ||
+        value.find_first_of(" \t\n") != std::string::npos) {
+      return InvalidArgument(where + " must be an image reference by digest, " +
+                             "host/repository@sha256:<hex>, as `skiff image push` prints it");
+    }
+    (*out)[sha] = value;
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 StatusOr<RenderOptions> ParseRenderOptions(const json& kubernetes) {
@@ -42,12 +73,13 @@ StatusOr<RenderOptions> ParseRenderOptions(const json& kubernetes) {
   if (!kubernetes.is_object()) {
     return InvalidArgument("aks config: `kubernetes` must be an object");
   }
-  static const std::set<std::string> kKeys = {"image", "imagePullPolicy", "fpgaResourceName",
-                                              "modelClaim"};
+  static const std::set<std::string> kKeys = {"image",      "imagePullPolicy", "fpgaResourceName",
+                                              "modelClaim", "modelSource",     "modelImages"};
   for (const auto& item : kubernetes.items()) {
     if (kKeys.count(item.key()) == 0) {
       return InvalidArgument("aks config: unknown key `kubernetes." + item.key() +
-                             "`; known: image, imagePullPolicy, fpgaResourceName, modelClaim");
+                             "`; known: image, imagePullPolicy, fpgaResourceName, modelClaim, "
+                             "modelSource, modelImages");
     }
   }
   SKIFF_RETURN_IF_ERROR(StringField(kubernetes, "image", &o.image));
@@ -71,6 +103,13 @@ StatusOr<RenderOptions> ParseRenderOptions(const json& kubernetes) {
                            "xilinx.com/fpga-<shell> (<domain>/<name>)");
   }
   SKIFF_RETURN_IF_ERROR(ValidateDns1123Label(o.model_claim, "aks config: `kubernetes.modelClaim`"));
+  SKIFF_RETURN_IF_ERROR(StringField(kubernetes, "modelSource", &o.model_source));
+  if (!o.model_source.empty() && o.model_source != kModelSourceImage &&
+      o.model_source != kModelSourcePvc) {
+    return InvalidArgument("aks config: `kubernetes.modelSource` '" + o.model_source +
+                           "' must be \"image\" or \"pvc\"");
+  }
+  SKIFF_RETURN_IF_ERROR(ParseModelImages(kubernetes, &o.model_images));
   return o;
 }
 

@@ -4,9 +4,12 @@
 //   "kubernetes": {"image": "myregistry.azurecr.io/skiff/server:0.1.0",
 //                  "imagePullPolicy": "IfNotPresent",
 //                  "fpgaResourceName": "xilinx.com/fpga-xilinx_u250_gen3x16_xdma_shell_4_1-0",
-//                  "modelClaim": "skiff-models"}
+//                  "modelClaim": "skiff-models",
+//                  "modelSource": "image",
+//                  "modelImages": {"<artifact sha256>": "myregistry.azurecr.io/skiff/server@sha256:..."}}
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -16,6 +19,8 @@ namespace skiff::compute_aks::k8s {
 
 // The skiff version the default image tag names.
 inline constexpr const char* kSkiffVersion = "0.1.0";
+inline constexpr const char* kModelSourceImage = "image";
+inline constexpr const char* kModelSourcePvc = "pvc";
 
 struct RenderOptions {
   // `image`: the skiff server image (deploy/Dockerfile) for version pods and
@@ -31,6 +36,14 @@ struct RenderOptions {
   // holding the workspace's artifact store; mounted read-only. Default
   // "skiff-models". See docs/kubernetes.md, "How the model reaches the pod".
   std::string model_claim = "skiff-models";
+  // `modelSource`: "image" (the model is a layer of the version's image,
+  // k8s/model_source.h) or "pvc" (the claim above). Unset (""): a version
+  // whose artifact has an image in `modelImages` uses it, any other mounts
+  // the claim as before; "image" refuses a version without one.
+  std::string model_source;
+  // `modelImages`: artifact sha256 -> the image holding it, referenced by
+  // digest ("host/repo@sha256:<hex>", as `skiff image push` prints it).
+  std::map<std::string, std::string> model_images;
 };
 
 // Parses the `kubernetes` object (null or absent: all defaults). Unknown keys

@@ -92,7 +92,7 @@ void AddSigningKeys(const ServicePlan& plan, const RenderOptions& options,
 }
 
 json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
-                       const RenderOptions& options,
+                       const RenderOptions& options, const VersionModel& model,
                        const std::vector<std::string>& signing_key_files,
                        const std::string& config_sha256) {
   const LabelSet set = VersionLabels(plan, version);
@@ -101,7 +101,6 @@ json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
   json mounts = json::array({
       {{"name", "server-config"}, {"mountPath", kServerConfigDir}, {"readOnly", true}},
       {{"name", "runtime"}, {"mountPath", kRuntimeDir}},
-      {{"name", "models"}, {"mountPath", kModelsDir}, {"readOnly", true}},
       {{"name", "data"}, {"mountPath", kDataDir}},
       {{"name", "tmp"}, {"mountPath", kTmpDir}},
   });
@@ -112,15 +111,22 @@ json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
          {"defaultMode", 0440},
          {"items", {{{"key", ServerConfigKey(version)}, {"path", "server.json"}}}}}}},
       {{"name", "runtime"}, {"emptyDir", {{"medium", "Memory"}, {"sizeLimit", "16Mi"}}}},
-      {{"name", "models"},
-       {"persistentVolumeClaim", {{"claimName", options.model_claim}, {"readOnly", true}}}},
       {{"name", "data"}, {"emptyDir", {{"sizeLimit", "1Gi"}}}},
       {{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "256Mi"}}}},
   });
+  // From an image, the model is already at kModelsDir (a layer); else the claim.
+  if (model.mount_claim) {
+    const json mount = {{"name", "models"}, {"mountPath", kModelsDir}, {"readOnly", true}};
+    const json volume = {
+        {"name", "models"},
+        {"persistentVolumeClaim", {{"claimName", options.model_claim}, {"readOnly", true}}}};
+    mounts.insert(mounts.begin() + 2, mount);
+    volumes.insert(volumes.begin() + 2, volume);
+  }
 
   json container = {
       {"name", "skiff-server"},
-      {"image", options.image},
+      {"image", model.image},
       {"imagePullPolicy", options.image_pull_policy},
       {"command", {kServerBinary}},
       {"args", {"--config", kServerConfigPath}},

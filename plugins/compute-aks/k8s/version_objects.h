@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "k8s/model_source.h"
 #include "k8s/render_options.h"
 #include "k8s/service_plan.h"
 
@@ -19,13 +20,14 @@ inline constexpr const char* kSigningKeyPrefix = "signing-keys.";
 // The version's Deployment: requests/limits from containerResourceRequirements,
 // nvidia.com/gpu for `gpu`, options.fpga_resource_name for accelerator "fpga",
 // liveness/readiness from livenessProbeRequirements, non-root with a
-// read-only root filesystem, the model claim mounted read-only. `replicas`
+// read-only root filesystem; the image and whether the model claim is
+// mounted (read-only) come from `model` (k8s/model_source.h). `replicas`
 // only without autoscaling (the HPA owns it otherwise).
 // `signing_key_files`: the Secret's signing-key file names (token mode).
 // `config_sha256`: hash of the pod's server.json, a pod-template annotation so
 // a config change rolls the pods.
 nlohmann::json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
-                                 const RenderOptions& options,
+                                 const RenderOptions& options, const VersionModel& model,
                                  const std::vector<std::string>& signing_key_files,
                                  const std::string& config_sha256);
 

@@ -462,3 +462,65 @@ TEST(ComputeAksK8sRender, NamesAreValidated) {
 
 }  // namespace
 }  // namespace skiff::compute_aks::k8s
+
+namespace skiff::compute_aks::k8s {
+namespace {
+
+// Issue 18 item 2: a version whose model travels as an image layer runs that
+// image, pinned by digest, and mounts no claim; "pvc" keeps the claim.
+TEST(ComputeAksK8sRender, ModelImagesReplaceTheClaim) {
+  RenderInput in;
+  in.spec = testing::MakeSpec(
+      "ep1", "{}", {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}});
+  const json server = json::parse(in.spec.server_config_json);
+  const std::string sha1 = server["versions"][0]["sha256"];
+  const std::string sha2 = server["versions"][1]["sha256"];
+  const std::string image1 = "reg.example/skiff/server@sha256:" + std::string(64, '1');
+  const std::string image2 = "reg.example/skiff/server@sha256:" + std::string(64, '2');
+  auto options = ParseRenderOptions(
+      json{{"modelSource", "image"}, {"modelImages", {{sha1, image1}, {sha2, image2}}}});
+  ASSERT_TRUE(options.ok()) << options.status().ToString();
+  in.options = *options;
+  auto objects = Render(in);
+  for (const auto& [name, image] : {std::pair{"ep1-v1", image1}, std::pair{"ep1-v2", image2}}) {
+    const json& d = Get(objects, "Deployment", name);
+    EXPECT_EQ(ServerContainer(d)["image"], image) << name;
+    EXPECT_EQ(d.dump().find("persistentVolumeClaim"), std::string::npos) << name;
+    EXPECT_EQ(d.dump().find("\"models\""), std::string::npos) << name;
+  }
+
+  // One version without an image: refused while modelSource is "image".
+  auto partial = ParseRenderOptions(json{{"modelSource", "image"}, {"modelImages", {{sha1, image1}}}});
+  ASSERT_TRUE(partial.ok());
+  in.options = *partial;
+  auto refused = RenderService(in);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(sha2), std::string::npos);
+  EXPECT_NE(refused.status().message().find("skiff image push"), std::string::npos);
+
+  // "pvc": the claim, and the configured image, whatever modelImages says.
+  auto pvc = ParseRenderOptions(json{{"modelSource", "pvc"}, {"modelImages", {{sha1, image1}}}});
+  ASSERT_TRUE(pvc.ok());
+  in.options = *pvc;
+  objects = Render(in);
+  const json& d = Get(objects, "Deployment", "ep1-v1");
+  EXPECT_EQ(ServerContainer(d)["image"], in.options.image);
+  EXPECT_NE(d.dump().find("persistentVolumeClaim"), std::string::npos);
+}
+
+TEST(ComputeAksK8sOptionsModelSource, RefusesATagOrABadDigestNamingTheKey) {
+  const std::string sha(64, 'a');
+  for (const json& bad : {json{{"modelSource", "disk"}},
+                          json{{"modelImages", {{sha, "reg.example/skiff/server:1"}}}},
+                          json{{"modelImages", {{"abc", "r/s@sha256:" + sha}}}},
+                          json{{"modelImages", "x"}}}) {
+    auto r = ParseRenderOptions(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("kubernetes.model"), std::string::npos)
+        << r.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace skiff::compute_aks::k8s
