@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -76,7 +77,11 @@ StatusOr<std::vector<std::string>> SharedLibraryClosure(const std::vector<std::s
                                   line + "; install it (scripts/deps) or fix LD_LIBRARY_PATH");
       }
       if (rest[0] != '/') continue;  // the vDSO, "statically linked"
-      libs.insert(rest.substr(0, rest.find(" (")));
+      // RUNPATH lookups come back as "/lib/x86_64-linux-gnu/../../lib/...":
+      // one file, one path in the image.
+      libs.insert(std::filesystem::path(rest.substr(0, rest.find(" (")))
+                      .lexically_normal()
+                      .string());
     }
   }
   return std::vector<std::string>(libs.begin(), libs.end());
