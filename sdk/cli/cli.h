@@ -49,5 +49,6 @@ void Print(const GlobalOptions& options, const nlohmann::json& json,
 // Registration of each command group.
 void AddPluginCommands(CLI::App& app, GlobalOptions& options);
 void AddModelCommands(CLI::App& app, GlobalOptions& options);
+void AddImageCommands(CLI::App& app, GlobalOptions& options);
 
 }  // namespace skiff::cli

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   skiff::cli::AddComputeCommands(app, options);
   skiff::cli::AddServiceCommands(app, options);
   skiff::cli::AddEndpointCommands(app, options);
+  skiff::cli::AddImageCommands(app, options);
 
   try {
     app.parse(argc, argv);
