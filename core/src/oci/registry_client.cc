@@ -183,15 +183,16 @@ StatusOr<std::string> RegistryClient::StartUpload(const std::string& repository)
   return Absolute(res.header("location"));
 }
 
-StatusOr<int64_t> RegistryClient::Recover(const std::string& repository, std::string* location) {
+StatusOr<int64_t> RegistryClient::Recover(const std::string& repository, std::string* location,
+                                          bool range_refused) {
   auto state = Send({"GET", *location, {}, ""});
   if (!state.ok()) return state.status();
   if (state->status == 204) {
     ++stats_.resumes;
     if (!state->header("location").empty()) *location = Absolute(state->header("location"));
-    // "0-0" means no byte or one; a byte too few is corrected by a 416.
+    // "0-0" means no byte or one: 0 first, 1 once a PATCH from 0 was refused.
     const int64_t end = RangeEnd(state->header("range"));
-    return end > 0 ? end + 1 : 0;
+    return end > 0 ? end + 1 : (range_refused ? 1 : 0);
   }
   // The session is gone: distribution, for one, invalidates an upload that
   // received part of a PATCH ("upload resumed at wrong offset"). This blob
@@ -243,7 +244,7 @@ Status RegistryClient::Upload(const OciLayout& layout, const Descriptor& blob,
                        " times (last: " +
                        (res.ok() ? Describe(*res) : res.status().message()) + "); push again");
       }
-      auto resumed = Recover(repository, &location);
+      auto resumed = Recover(repository, &location, res.ok() && res->status == 416);
       if (resumed.ok()) {
         offset = *resumed;
         break;

@@ -77,7 +77,9 @@ class RegistryClient {
   StatusOr<std::string> StartUpload(const std::string& repository);
   // After a failed PATCH: the offset to go on from, asked from the upload's
   // state (GET -> Range), or 0 in a new session when the registry dropped it.
-  StatusOr<int64_t> Recover(const std::string& repository, std::string* location);
+  // `range_refused`: the last PATCH got 416.
+  StatusOr<int64_t> Recover(const std::string& repository, std::string* location,
+                            bool range_refused);
   // Sends with the current Authorization, answering one 401 challenge.
   StatusOr<net::HttpResponse> Send(net::HttpRequest request);
   std::string Absolute(const std::string& location) const;
