@@ -88,9 +88,14 @@ std::string RegistryClient::Absolute(const std::string& location) const {
 StatusOr<HttpResponse> RegistryClient::Send(HttpRequest request) {
   for (int attempt = 0;; ++attempt) {
     HttpRequest r = request;
-    if (!auth_.header().empty()) r.headers.push_back({"Authorization", auth_.header()});
+    // Credentials go to the registry only: an upload Location may name
+    // another host (a storage front), which must not get them.
+    const bool to_registry = r.url.rfind(origin_ + "/", 0) == 0;
+    if (to_registry && !auth_.header().empty()) {
+      r.headers.push_back({"Authorization", auth_.header()});
+    }
     SKIFF_ASSIGN_OR_RETURN(HttpResponse res, http_.Send(r));
-    if (res.status != 401 || attempt > 0) return res;
+    if (res.status != 401 || attempt > 0 || !to_registry) return res;
     const std::string challenge = res.header("www-authenticate");
     if (challenge.empty()) return res;
     SKIFF_RETURN_IF_ERROR(auth_.OnChallenge(challenge));

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -270,6 +271,57 @@ TEST(OciRegistryPushTest, BearerChallengeTokenFromTheRealmWithBasicCredentials) 
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(r.status().message().find("nope"), std::string::npos);  // no secret in messages
+}
+
+// A registry may send uploads elsewhere (its Location); the credentials it
+// asked for stay with it.
+TEST(OciRegistryPushTest, CredentialsGoOnlyToTheRegistry) {
+  skiff::testing::TempDir tmp;
+  std::ofstream(tmp / "m.pt") << "m";
+  ImageBuildOptions o;
+  o.skiff_server = SKIFF_TEST_SERVER_BINARY;
+  o.tools = {};
+  o.layer.gzip_level = 1;
+  auto layout = OciLayout::Create(tmp / "layout");
+  ASSERT_TRUE(layout.ok());
+  auto images = BuildImages(o, {}, *layout);
+  ASSERT_TRUE(images.ok()) << images.status().ToString();
+
+  std::mutex mu;
+  std::vector<std::string> elsewhere_auth;  // guarded by mu
+  testing::ScriptedServer elsewhere([&](const testing::SimpleRequest& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    elsewhere_auth.push_back(r.headers.count("authorization") ? r.headers.at("authorization") : "");
+    testing::SimpleResponse res;
+    res.status = r.method == "PATCH" ? 202 : 201;
+    return res;
+  });
+  const std::string basic =
+      "Basic " + Base64Encode(std::string(kUser) + ":" + kPassword, Base64Alphabet::kStandard);
+  testing::ScriptedServer registry([&](const testing::SimpleRequest& r) {
+    testing::SimpleResponse res;
+    if (!r.headers.count("authorization") || r.headers.at("authorization") != basic) {
+      res.status = 401;
+      res.headers["WWW-Authenticate"] = "Basic realm=\"r\"";
+    } else if (r.method == "HEAD") {
+      res.status = 404;
+    } else if (r.method == "POST") {
+      res.status = 202;
+      res.headers["Location"] = elsewhere.origin() + "/upload/1?_state=x";
+    } else {
+      res.status = 201;
+    }
+    return res;
+  });
+  RegistryCredentials creds;
+  creds.username = kUser;
+  creds.password = kPassword;
+  RegistryClient client(registry.origin(), {}, creds);
+  auto d = client.PushImage(*layout, (*images)[0].manifest, "skiff/server", "base", {});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_FALSE(elsewhere_auth.empty());
+  for (const auto& auth : elsewhere_auth) EXPECT_EQ(auth, "");
 }
 
 TEST(OciRegistryPushTest, ImageReferencesAreParsedAndBadOnesNamed) {

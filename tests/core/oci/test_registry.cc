@@ -420,4 +420,69 @@ std::string TokenStandIn::last_error() const {
   return impl_->last_error;
 }
 
+struct ScriptedServer::Impl {
+  std::function<SimpleResponse(const SimpleRequest&)> handler;
+  asio::io_context ioc;
+  asio::ip::tcp::acceptor acceptor{ioc};
+  std::atomic<bool> stop{false};
+  std::thread thread;
+
+  void Serve() {
+    for (;;) {
+      asio::ip::tcp::socket socket(ioc);
+      beast::error_code ec;
+      acceptor.accept(socket, ec);
+      if (ec || stop) return;
+      beast::flat_buffer buffer;
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(64u << 20);
+      http::read(socket, buffer, parser, ec);
+      if (ec) continue;
+      const auto& req = parser.get();
+      SimpleRequest in{std::string(req.method_string()), std::string(req.target()), req.body(), {}};
+      for (const auto& field : req) {
+        std::string name(field.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        in.headers[name] = std::string(field.value());
+      }
+      const SimpleResponse out = handler(in);
+      http::response<http::string_body> res{static_cast<http::status>(out.status), 11};
+      for (const auto& [k, v] : out.headers) res.set(k, v);
+      res.body() = out.body;
+      res.keep_alive(false);
+      res.prepare_payload();
+      if (req.method() == http::verb::head) {
+        http::serializer<false, http::string_body> sr(res);
+        http::write_header(socket, sr, ec);
+      } else {
+        http::write(socket, res, ec);
+      }
+      socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    }
+  }
+};
+
+ScriptedServer::ScriptedServer(std::function<SimpleResponse(const SimpleRequest&)> handler)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->handler = std::move(handler);
+  asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+  impl_->acceptor.open(ep.protocol());
+  impl_->acceptor.bind(ep);
+  impl_->acceptor.listen();
+  port_ = impl_->acceptor.local_endpoint().port();
+  impl_->thread = std::thread([this] { impl_->Serve(); });
+}
+
+ScriptedServer::~ScriptedServer() {
+  impl_->stop = true;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port_));
+  ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  if (impl_->thread.joinable()) impl_->thread.join();
+  ::close(fd);
+}
+
 }  // namespace skiff::oci::testing
