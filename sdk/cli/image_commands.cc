@@ -47,7 +47,8 @@ std::vector<std::string> ServerPlugins(const std::string& dir) {
       out.push_back(entry.path().string());
     }
   }
-  if (ec) throw CliError("cannot list plugins in '" + dir + "': " + ec.message() + "; pass --plugin-dir");
+  if (ec)
+    throw CliError("cannot list plugins in '" + dir + "': " + ec.message() + "; pass --plugin-dir");
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -57,7 +58,8 @@ int64_t SourceDateEpoch() {
   if (env == nullptr || *env == '\0') return 0;
   char* end = nullptr;
   const long long v = std::strtoll(env, &end, 10);
-  if (*end != '\0' || v < 0) throw CliError("SOURCE_DATE_EPOCH '" + std::string(env) + "' is not a number of seconds");
+  if (*end != '\0' || v < 0)
+    throw CliError("SOURCE_DATE_EPOCH '" + std::string(env) + "' is not a number of seconds");
   return v;
 }
 
@@ -115,9 +117,8 @@ void Build(const BuildFlags& f, const GlobalOptions& options) {
                     {"digest", image.manifest.digest},
                     {"layers", layers},
                     {"bytes", bytes}});
-    rows.push_back({image.ref_name, image.model.empty() ? "-" : image.model,
-                    image.manifest.digest, std::to_string(image.layers.size()),
-                    std::to_string(bytes)});
+    rows.push_back({image.ref_name, image.model.empty() ? "-" : image.model, image.manifest.digest,
+                    std::to_string(image.layers.size()), std::to_string(bytes)});
   }
   std::cerr << "OCI layout written to " << layout.dir() << std::endl;
   Print(options, json, {"IMAGE", "MODEL", "DIGEST", "LAYERS", "BYTES"}, rows);
@@ -131,12 +132,14 @@ void Push(const PushFlags& f, const GlobalOptions& options) {
                    "each image is pushed under its own name as the tag");
   }
   if (f.plain_http && !IsLoopbackHost(ref.registry.substr(0, ref.registry.rfind(':')))) {
-    throw CliError("--plain-http is only allowed to a loopback registry (credentials would "
-                   "cross the network in clear text)");
+    throw CliError(
+        "--plain-http is only allowed to a loopback registry (credentials would "
+        "cross the network in clear text)");
   }
-  const std::string config = f.docker_config.empty() ? oci::DefaultDockerConfigPath() : f.docker_config;
-  oci::RegistryCredentials creds =
-      ValueOrThrow(oci::CredentialsFromDockerConfig(config, ref.registry, !f.docker_config.empty()));
+  const std::string config =
+      f.docker_config.empty() ? oci::DefaultDockerConfigPath() : f.docker_config;
+  oci::RegistryCredentials creds = ValueOrThrow(
+      oci::CredentialsFromDockerConfig(config, ref.registry, !f.docker_config.empty()));
   net::HttpClientOptions http;
   http.ca_file = f.ca_file;
   oci::RegistryClient client((f.plain_http ? "http://" : "https://") + ref.registry, http,
@@ -178,16 +181,20 @@ void Push(const PushFlags& f, const GlobalOptions& options) {
 }  // namespace
 
 void AddImageCommands(CLI::App& app, GlobalOptions& options) {
-  CLI::App* image = app.add_subcommand("image", "Build the skiff-server image (OCI, no Docker) and push it");
+  CLI::App* image =
+      app.add_subcommand("image", "Build the skiff-server image (OCI, no Docker) and push it");
   image->require_subcommand(1);
 
   auto build = std::make_shared<BuildFlags>();
   CLI::App* cmd = image->add_subcommand(
       "build", "Write an OCI layout: the server image, plus one image per model version");
-  cmd->add_option("-m,--model-id", build->models, "Model NAME:VERSION to add as a layer (repeatable)");
-  cmd->add_option("--output-dir", build->output_dir, "OCI layout directory (default ./skiff-image)");
+  cmd->add_option("-m,--model-id", build->models,
+                  "Model NAME:VERSION to add as a layer (repeatable)");
+  cmd->add_option("--output-dir", build->output_dir,
+                  "OCI layout directory (default ./skiff-image)");
   cmd->add_option("--server", build->server, "skiff-server binary (default: the installed one)");
-  cmd->add_option("--plugin-dir", build->plugin_dir, "Plugin directory (default: beside the server)");
+  cmd->add_option("--plugin-dir", build->plugin_dir,
+                  "Plugin directory (default: beside the server)");
   cmd->add_option("--gzip-level", build->gzip_level, "gzip level 1-9 (default 6)");
   AddOutputOption(cmd, &options);
   cmd->callback([build, &options] { Build(*build, options); });

@@ -22,7 +22,8 @@ TEST_F(CliImageTest, BuildThenPushThenPushAgain) {
   // Only the auth plugin: the test stays small (the default is every
   // accelerator and auth plugin beside the server).
   fs::create_directories(dir_ + "/plugins");
-  fs::copy_file(SKIFF_TEST_AUTH_PLUGIN, dir_ + "/plugins/" + fs::path(SKIFF_TEST_AUTH_PLUGIN).filename().string());
+  fs::copy_file(SKIFF_TEST_AUTH_PLUGIN,
+                dir_ + "/plugins/" + fs::path(SKIFF_TEST_AUTH_PLUGIN).filename().string());
 
   const nlohmann::json built =
       Json({"image", "build", "-m", "mm:1", "--output-dir", dir_ + "/layout", "--plugin-dir",
@@ -37,13 +38,21 @@ TEST_F(CliImageTest, BuildThenPushThenPushAgain) {
   oci::testing::TestRegistry registry(dir_, {"pusher", "pw-123", "", ""});
   ASSERT_TRUE(registry.ok());
   const nlohmann::json config = {
-      {"auths", {{registry.host(), {{"auth", Base64Encode("pusher:pw-123", Base64Alphabet::kStandard)}}}}}};
+      {"auths",
+       {{registry.host(), {{"auth", Base64Encode("pusher:pw-123", Base64Alphabet::kStandard)}}}}}};
   Spit(dir_ + "/docker/config.json", config.dump());
   ::chmod((dir_ + "/docker/config.json").c_str(), 0600);
-  const std::vector<std::string> push = {"image", "push", "--layout", dir_ + "/layout",
-                                         "--registry", registry.host() + "/skiff/server",
-                                         "--docker-config", dir_ + "/docker/config.json",
-                                         "--plain-http", "--output", "json"};
+  const std::vector<std::string> push = {"image",
+                                         "push",
+                                         "--layout",
+                                         dir_ + "/layout",
+                                         "--registry",
+                                         registry.host() + "/skiff/server",
+                                         "--docker-config",
+                                         dir_ + "/docker/config.json",
+                                         "--plain-http",
+                                         "--output",
+                                         "json"};
   const nlohmann::json first = Json(push);
   ASSERT_EQ(first.size(), 2u) << first;
   EXPECT_EQ(first[0]["uploaded"], 3);
@@ -51,8 +60,8 @@ TEST_F(CliImageTest, BuildThenPushThenPushAgain) {
   EXPECT_EQ(first[1]["skipped"], 2);   // the base layers
   const std::string ref = first[1]["reference"];
   EXPECT_EQ(ref, registry.host() + "/skiff/server@" + built[1]["digest"].get<std::string>());
-  const auto out = MustRun({"skopeo", "inspect", "--tls-verify=false", "--creds", "pusher:pw-123",
-                            "docker://" + ref});
+  const auto out = MustRun(
+      {"skopeo", "inspect", "--tls-verify=false", "--creds", "pusher:pw-123", "docker://" + ref});
   ASSERT_FALSE(out.empty());
   EXPECT_EQ(nlohmann::json::parse(out)["Digest"], built[1]["digest"]);
   EXPECT_EQ(nlohmann::json::parse(out)["Labels"]["io.skiff.model"], "mm:1");

@@ -4,7 +4,6 @@
 
 #include <ctime>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "skiff/oci/library_closure.h"
@@ -98,8 +97,7 @@ StatusOr<LayerBlob> ModelLayer(const ModelLayerSource& m, const LayerOptions& ba
   } else {
     e.push_back({Kind::kDirectory, root, "", 0555, 0, 0});
     std::error_code ec;
-    for (fs::recursive_directory_iterator it(m.path, ec), end; !ec && it != end;
-         it.increment(ec)) {
+    for (fs::recursive_directory_iterator it(m.path, ec), end; !ec && it != end; it.increment(ec)) {
       const std::string rel = it->path().lexically_relative(m.path).generic_string();
       const auto status = it->symlink_status(ec);
       if (fs::is_directory(status)) {

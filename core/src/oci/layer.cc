@@ -90,10 +90,18 @@ StatusOr<LayerBlob> WriteLayer(std::vector<LayerEntry> entries, const LayerOptio
   for (const LayerEntry& e : entries) {
     TarEntryHeader h{e.path, e.mode, e.uid, e.gid, options.mtime};
     switch (e.kind) {
-      case LayerEntry::Kind::kDirectory: SKIFF_RETURN_IF_ERROR(tar.AddDirectory(h)); break;
-      case LayerEntry::Kind::kFile: SKIFF_RETURN_IF_ERROR(tar.AddFile(h, e.source)); break;
-      case LayerEntry::Kind::kBytes: SKIFF_RETURN_IF_ERROR(tar.AddBytes(h, e.source)); break;
-      case LayerEntry::Kind::kSymlink: SKIFF_RETURN_IF_ERROR(tar.AddSymlink(h, e.source)); break;
+      case LayerEntry::Kind::kDirectory:
+        SKIFF_RETURN_IF_ERROR(tar.AddDirectory(h));
+        break;
+      case LayerEntry::Kind::kFile:
+        SKIFF_RETURN_IF_ERROR(tar.AddFile(h, e.source));
+        break;
+      case LayerEntry::Kind::kBytes:
+        SKIFF_RETURN_IF_ERROR(tar.AddBytes(h, e.source));
+        break;
+      case LayerEntry::Kind::kSymlink:
+        SKIFF_RETURN_IF_ERROR(tar.AddSymlink(h, e.source));
+        break;
     }
   }
   SKIFF_RETURN_IF_ERROR(tar.Finish());

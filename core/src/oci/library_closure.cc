@@ -73,15 +73,14 @@ StatusOr<std::vector<std::string>> SharedLibraryClosure(const std::vector<std::s
       if (start == std::string::npos) continue;
       rest = rest.substr(start);
       if (rest.rfind("not found", 0) == 0) {
-        return FailedPrecondition("'" + file + "' needs a library the loader cannot find:" +
-                                  line + "; install it (scripts/deps) or fix LD_LIBRARY_PATH");
+        return FailedPrecondition("'" + file + "' needs a library the loader cannot find:" + line +
+                                  "; install it (scripts/deps) or fix LD_LIBRARY_PATH");
       }
       if (rest[0] != '/') continue;  // the vDSO, "statically linked"
       // RUNPATH lookups come back as "/lib/x86_64-linux-gnu/../../lib/...":
       // one file, one path in the image.
-      libs.insert(std::filesystem::path(rest.substr(0, rest.find(" (")))
-                      .lexically_normal()
-                      .string());
+      libs.insert(
+          std::filesystem::path(rest.substr(0, rest.find(" ("))).lexically_normal().string());
     }
   }
   return std::vector<std::string>(libs.begin(), libs.end());

@@ -25,8 +25,8 @@ json ToJson(const Descriptor& d) {
 }
 
 StatusOr<Descriptor> ParseDescriptor(const json& j, const std::string& where) {
-  if (!j.is_object() || !j.contains("digest") || !j["digest"].is_string() ||
-      !j.contains("size") || !j["size"].is_number_integer()) {
+  if (!j.is_object() || !j.contains("digest") || !j["digest"].is_string() || !j.contains("size") ||
+      !j["size"].is_number_integer()) {
     return InvalidArgument(where + ": a descriptor needs a string `digest` and an integer `size`");
   }
   Descriptor d;
@@ -128,7 +128,8 @@ StatusOr<BlobWriter> OciLayout::NewBlob() const {
   state->blob_dir = dir_ + "/blobs/sha256";
   std::string tmpl = state->blob_dir + "/.tmp-XXXXXX";
   const int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-  if (fd < 0) return Internal("cannot create a blob in '" + state->blob_dir + "': " + std::strerror(errno));
+  if (fd < 0)
+    return Internal("cannot create a blob in '" + state->blob_dir + "': " + std::strerror(errno));
   ::fchmod(fd, 0644);
   state->fd = Fd(fd);
   state->temp_path = tmpl;
@@ -167,9 +168,9 @@ StatusOr<std::vector<Descriptor>> OciLayout::ReadIndex() const {
   }
   std::vector<Descriptor> out;
   for (size_t i = 0; i < index["manifests"].size(); ++i) {
-    SKIFF_ASSIGN_OR_RETURN(Descriptor d,
-                           ParseDescriptor(index["manifests"][i],
-                                           dir_ + "/index.json manifests[" + std::to_string(i) + "]"));
+    SKIFF_ASSIGN_OR_RETURN(
+        Descriptor d, ParseDescriptor(index["manifests"][i],
+                                      dir_ + "/index.json manifests[" + std::to_string(i) + "]"));
     out.push_back(std::move(d));
   }
   return out;

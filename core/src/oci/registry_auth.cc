@@ -1,7 +1,6 @@
 #include "skiff/oci/registry_auth.h"
 
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
 
 #include "skiff/util/base64.h"
@@ -134,9 +133,9 @@ Status RegistryAuthenticator::OnChallenge(const std::string& www_authenticate) {
           "the registry asks for a user name and password: `docker login` (or write the "
           "registry's `auths` entry in a docker config.json and pass --docker-config)");
     }
-    const std::string basic = "Basic " + Base64Encode(credentials_.username + ":" +
-                                                          credentials_.password,
-                                                      Base64Alphabet::kStandard);
+    const std::string basic =
+        "Basic " + Base64Encode(credentials_.username + ":" + credentials_.password,
+                                Base64Alphabet::kStandard);
     if (header_ == basic) {
       return Unauthenticated("the registry refused the user name and password for '" +
                              credentials_.username + "'; check the docker config's auths entry");
@@ -153,7 +152,8 @@ StatusOr<std::string> RegistryAuthenticator::ExchangeAadToken(const std::string&
                                                               const std::string& service) {
   SKIFF_ASSIGN_OR_RETURN(std::string aad, credentials_.aad_access_token());
   ++exchanges_;
-  net::HttpRequest req{"POST", Origin(realm) + "/oauth2/exchange",
+  net::HttpRequest req{"POST",
+                       Origin(realm) + "/oauth2/exchange",
                        {{"Content-Type", "application/x-www-form-urlencoded"}},
                        Form({{"grant_type", "access_token"},
                              {"service", service},
@@ -188,7 +188,9 @@ Status RegistryAuthenticator::Bearer(const AuthChallenge& challenge) {
   net::HttpRequest req;
   if (!refresh_token_.empty()) {
     // The OAuth2 form docker uses with a refresh token.
-    req = {"POST", realm, {{"Content-Type", "application/x-www-form-urlencoded"}},
+    req = {"POST",
+           realm,
+           {{"Content-Type", "application/x-www-form-urlencoded"}},
            Form({{"grant_type", "refresh_token"},
                  {"service", service},
                  {"scope", scope},
@@ -200,10 +202,9 @@ Status RegistryAuthenticator::Bearer(const AuthChallenge& challenge) {
     if (!scope.empty()) url += "&scope=" + FormEncode(scope);
     req = {"GET", url, {}, ""};
     if (!credentials_.username.empty()) {
-      req.headers.push_back(
-          {"Authorization", "Basic " + Base64Encode(credentials_.username + ":" +
-                                                        credentials_.password,
-                                                    Base64Alphabet::kStandard)});
+      req.headers.push_back({"Authorization", "Basic " + Base64Encode(credentials_.username + ":" +
+                                                                          credentials_.password,
+                                                                      Base64Alphabet::kStandard)});
     }
   }
   ++token_requests_;
@@ -221,8 +222,10 @@ Status RegistryAuthenticator::Bearer(const AuthChallenge& challenge) {
   }
   const std::string bearer = "Bearer " + token;
   if (bearer == header_) {
-    return Unauthenticated("the registry refused the token its own token service issued for "
-                           "scope '" + scope + "'; the account lacks push rights there");
+    return Unauthenticated(
+        "the registry refused the token its own token service issued for "
+        "scope '" +
+        scope + "'; the account lacks push rights there");
   }
   header_ = bearer;
   return OkStatus();

@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "skiff/util/file.h"
@@ -108,8 +107,7 @@ StatusOr<std::string> RegistryClient::PushImage(const OciLayout& layout, const D
                                                 const PushOptions& options) {
   SKIFF_ASSIGN_OR_RETURN(std::string bytes, layout.ReadSmallBlob(manifest.digest));
   const nlohmann::json m = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
-  if (!m.is_object() || !m.contains("config") || !m.contains("layers") ||
-      !m["layers"].is_array()) {
+  if (!m.is_object() || !m.contains("config") || !m.contains("layers") || !m["layers"].is_array()) {
     return InvalidArgument("manifest " + manifest.digest + " in '" + layout.dir() +
                            "' has no config or layers");
   }
@@ -128,12 +126,13 @@ StatusOr<std::string> RegistryClient::PushImage(const OciLayout& layout, const D
   const std::string reference = tag.empty() ? manifest.digest : tag;
   const std::string media_type = m.value("mediaType", std::string(kMediaTypeManifest));
   SKIFF_ASSIGN_OR_RETURN(HttpResponse res,
-                         Send({"PUT", origin_ + "/v2/" + repository + "/manifests/" + reference,
+                         Send({"PUT",
+                               origin_ + "/v2/" + repository + "/manifests/" + reference,
                                {{"Content-Type", media_type}},
                                bytes}));
   if (res.status != 201 && res.status != 200) {
-    return FailedPrecondition("PUT manifest " + repository + ":" + reference + " refused: " +
-                              Describe(res));
+    return FailedPrecondition("PUT manifest " + repository + ":" + reference +
+                              " refused: " + Describe(res));
   }
   const std::string reported = res.header("docker-content-digest");
   if (!reported.empty() && reported != manifest.digest) {
@@ -182,8 +181,7 @@ StatusOr<std::string> RegistryClient::StartUpload(const std::string& repository)
   SKIFF_ASSIGN_OR_RETURN(HttpResponse res,
                          Send({"POST", origin_ + "/v2/" + repository + "/blobs/uploads/", {}, ""}));
   if (res.status != 202 || res.header("location").empty()) {
-    return FailedPrecondition("starting an upload to " + repository + " refused: " +
-                              Describe(res));
+    return FailedPrecondition("starting an upload to " + repository + " refused: " + Describe(res));
   }
   return Absolute(res.header("location"));
 }
@@ -223,12 +221,12 @@ Status RegistryClient::Upload(const OciLayout& layout, const Descriptor& blob,
     const ssize_t got = ::pread(fd.get(), chunk.data(), chunk.size(), offset);
     if (got != n) return DataLoss("'" + path + "' is shorter than its descriptor says");
     stats_.bytes_uploaded += n;
-    auto res = Send({"PATCH",
-                     location,
-                     {{"Content-Type", "application/octet-stream"},
-                      {"Content-Range",
-                       std::to_string(offset) + "-" + std::to_string(offset + n - 1)}},
-                     chunk});
+    auto res =
+        Send({"PATCH",
+              location,
+              {{"Content-Type", "application/octet-stream"},
+               {"Content-Range", std::to_string(offset) + "-" + std::to_string(offset + n - 1)}},
+              chunk});
     if (res.ok() && res->status == 202) {
       if (!res->header("location").empty()) location = Absolute(res->header("location"));
       const int64_t end = RangeEnd(res->header("range"));
@@ -245,8 +243,7 @@ Status RegistryClient::Upload(const OciLayout& layout, const Descriptor& blob,
     // the upload stands and go on from there.
     for (;;) {
       if (++recoveries > options.max_resumes_per_blob) {
-        return Aborted("the upload failed " + std::to_string(recoveries) +
-                       " times (last: " +
+        return Aborted("the upload failed " + std::to_string(recoveries) + " times (last: " +
                        (res.ok() ? Describe(*res) : res.status().message()) + "); push again");
       }
       auto resumed = Recover(repository, &location, res.ok() && res->status == 416);
@@ -260,7 +257,8 @@ Status RegistryClient::Upload(const OciLayout& layout, const Descriptor& blob,
   const std::string done =
       location + (location.find('?') == std::string::npos ? "?" : "&") + "digest=" + blob.digest;
   SKIFF_ASSIGN_OR_RETURN(HttpResponse res, Send({"PUT", done, {}, ""}));
-  if (res.status != 201) return FailedPrecondition("completing the upload refused: " + Describe(res));
+  if (res.status != 201)
+    return FailedPrecondition("completing the upload refused: " + Describe(res));
   return OkStatus();
 }
 

@@ -35,8 +35,8 @@ std::string PaxRecord(const std::string& key, const std::string& value) {
 }
 
 Status CheckPath(const std::string& path) {
-  if (path.empty() || path[0] == '/' || path.find('\0') != std::string::npos ||
-      path == ".." || path.rfind("../", 0) == 0 || path.find("/../") != std::string::npos) {
+  if (path.empty() || path[0] == '/' || path.find('\0') != std::string::npos || path == ".." ||
+      path.rfind("../", 0) == 0 || path.find("/../") != std::string::npos) {
     return InvalidArgument("tar entry path '" + path +
                            "' must be relative and stay inside the archive");
   }

@@ -47,8 +47,9 @@ Status ParseModelImages(const json& kubernetes, std::map<std::string, std::strin
   if (!kubernetes.contains("modelImages")) return OkStatus();
   const json& images = kubernetes["modelImages"];
   if (!images.is_object()) {
-    return InvalidArgument("aks config: `kubernetes.modelImages` must be an object of "
-                           "artifact sha256 -> image reference");
+    return InvalidArgument(
+        "aks config: `kubernetes.modelImages` must be an object of "
+        "artifact sha256 -> image reference");
   }
   for (const auto& [sha, ref] : images.items()) {
     const std::string where = "aks config: `kubernetes.modelImages." + sha + "`";

@@ -6,7 +6,7 @@
 //                  "fpgaResourceName": "xilinx.com/fpga-xilinx_u250_gen3x16_xdma_shell_4_1-0",
 //                  "modelClaim": "skiff-models",
 //                  "modelSource": "image",
-//                  "modelImages": {"<artifact sha256>": "myregistry.azurecr.io/skiff/server@sha256:..."}}
+//                  "modelImages": {"<artifact sha256>": "<registry>/skiff/server@sha256:<hex>"}}
 #pragma once
 
 #include <map>

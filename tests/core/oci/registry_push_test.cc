@@ -3,19 +3,17 @@
 // docker config.json, TLS with a test CA, skipped blobs, a model image that
 // uploads only its own layer, a cross-repository mount, a connection lost
 // mid-upload, and the Bearer challenge. Issue 18 item 3.
-#include "skiff/oci/registry_client.h"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 #include "oci_test_tools.h"
 #include "skiff/oci/image_builder.h"
+#include "skiff/oci/registry_client.h"
 #include "skiff/util/base64.h"
 #include "temp_dir.h"
 #include "test_pki.h"
@@ -73,11 +71,10 @@ std::string SkopeoDigest(const std::string& host, const std::string& repo,
 }
 
 std::string WriteDockerConfig(const skiff::testing::TempDir& tmp, const std::string& host) {
-  const json config = {
-      {"auths",
-       {{host,
-         {{"auth", Base64Encode(std::string(kUser) + ":" + kPassword,
-                                Base64Alphabet::kStandard)}}}}}};
+  const json config = {{"auths",
+                        {{host,
+                          {{"auth", Base64Encode(std::string(kUser) + ":" + kPassword,
+                                                 Base64Alphabet::kStandard)}}}}}};
   const std::string path = tmp / "docker-config.json";
   std::ofstream(path) << config.dump();
   ::chmod(path.c_str(), 0600);
@@ -94,23 +91,23 @@ TEST(OciRegistryPushTest, BasicAuthPushIsSeenBySkopeoAndRepeatsUploadNothing) {
   // Anonymous: refused with the fix named.
   {
     RegistryClient anonymous(registry.origin(), {}, {});
-    auto r = anonymous.PushImage(*built.layout, built.images[0].manifest, "skiff/server", "base",
-                                 {});
+    auto r =
+        anonymous.PushImage(*built.layout, built.images[0].manifest, "skiff/server", "base", {});
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated) << r.status().ToString();
     EXPECT_NE(r.status().message().find("docker login"), std::string::npos);
   }
 
-  auto creds = CredentialsFromDockerConfig(WriteDockerConfig(tmp, registry.host()),
-                                           registry.host(), true);
+  auto creds =
+      CredentialsFromDockerConfig(WriteDockerConfig(tmp, registry.host()), registry.host(), true);
   ASSERT_TRUE(creds.ok()) << creds.status().ToString();
   EXPECT_EQ(creds->username, kUser);
   PushOptions options;
   options.chunk_bytes = 256 << 10;  // several PATCHes per layer
 
   RegistryClient first(registry.origin(), {}, *creds);
-  auto digest = first.PushImage(*built.layout, built.images[0].manifest, "skiff/server", "base",
-                                options);
+  auto digest =
+      first.PushImage(*built.layout, built.images[0].manifest, "skiff/server", "base", options);
   ASSERT_TRUE(digest.ok()) << digest.status().ToString() << "\n" << registry.log();
   EXPECT_EQ(*digest, built.images[0].manifest.digest);
   EXPECT_EQ(first.stats().blobs_uploaded, 3);  // config + system + skiff layers
@@ -139,8 +136,7 @@ TEST(OciRegistryPushTest, BasicAuthPushIsSeenBySkopeoAndRepeatsUploadNothing) {
     EXPECT_EQ(model.stats().bytes_uploaded,
               built.images[i].layers[2].descriptor.size + built.images[i].config.size);
     EXPECT_EQ(SkopeoDigest(registry.host(), "skiff/server", *d,
-                           {"--tls-verify=false", "--creds",
-                            std::string(kUser) + ":" + kPassword}),
+                           {"--tls-verify=false", "--creds", std::string(kUser) + ":" + kPassword}),
               *d);
   }
 }
@@ -152,8 +148,8 @@ TEST(OciRegistryPushTest, CrossRepositoryMountMovesNoBytes) {
   TestRegistry registry(tmp.path(), {});
   ASSERT_TRUE(registry.ok());
   RegistryClient first(registry.origin(), {}, {});
-  ASSERT_TRUE(first.PushImage(*built.layout, built.images[1].manifest, "team-a/model", "v1", {})
-                  .ok());
+  ASSERT_TRUE(
+      first.PushImage(*built.layout, built.images[1].manifest, "team-a/model", "v1", {}).ok());
   PushOptions options;
   options.mount_from = {"team-a/model"};
   RegistryClient second(registry.origin(), {}, {});
@@ -178,8 +174,8 @@ void PushThroughACut(CutProxy::Cut where, int* resumes, int* restarts) {
   PushOptions options;
   options.chunk_bytes = 256 << 10;
   RegistryClient client(proxy.origin(), {}, {});
-  auto d = client.PushImage(*built.layout, built.images[0].manifest, "skiff/server", "base",
-                            options);
+  auto d =
+      client.PushImage(*built.layout, built.images[0].manifest, "skiff/server", "base", options);
   ASSERT_TRUE(d.ok()) << d.status().ToString() << "\n" << registry.log();
   EXPECT_TRUE(proxy.cut());
   *resumes = client.stats().resumes;
@@ -217,20 +213,22 @@ TEST(OciRegistryPushTest, TlsWithATestCaAndBasicAuth) {
   const auto pki = compute_aks::testing::MakeTestPki();
   std::filesystem::create_directories(tmp / "certs");
   const std::string ca = compute_aks::testing::WritePemFile(tmp / "certs/ca.crt", pki.ca_cert_pem);
-  const std::string cert = compute_aks::testing::WritePemFile(tmp / "server.crt", pki.server_cert_pem);
-  const std::string key = compute_aks::testing::WritePemFile(tmp / "server.key", pki.server_key_pem);
+  const std::string cert =
+      compute_aks::testing::WritePemFile(tmp / "server.crt", pki.server_cert_pem);
+  const std::string key =
+      compute_aks::testing::WritePemFile(tmp / "server.key", pki.server_key_pem);
   TestRegistry registry(tmp.path(), RegistryOptions{kUser, kPassword, cert, key});
   ASSERT_TRUE(registry.ok());
   ASSERT_EQ(registry.origin().rfind("https://", 0), 0u);
 
-  auto creds = CredentialsFromDockerConfig(WriteDockerConfig(tmp, registry.host()),
-                                           registry.host(), true);
+  auto creds =
+      CredentialsFromDockerConfig(WriteDockerConfig(tmp, registry.host()), registry.host(), true);
   ASSERT_TRUE(creds.ok());
   // Without the CA: refused, naming the fix.
   {
     RegistryClient untrusted(registry.origin(), {}, *creds);
-    auto r = untrusted.PushImage(*built.layout, built.images[0].manifest, "skiff/server", "base",
-                                 {});
+    auto r =
+        untrusted.PushImage(*built.layout, built.images[0].manifest, "skiff/server", "base", {});
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
   }
@@ -239,10 +237,10 @@ TEST(OciRegistryPushTest, TlsWithATestCaAndBasicAuth) {
   RegistryClient client(registry.origin(), tls, *creds);
   auto d = client.PushImage(*built.layout, built.images[1].manifest, "skiff/server", "a-1", {});
   ASSERT_TRUE(d.ok()) << d.status().ToString() << "\n" << registry.log();
-  EXPECT_EQ(SkopeoDigest(registry.host(), "skiff/server", *d,
-                         {"--cert-dir", tmp / "certs", "--creds",
-                          std::string(kUser) + ":" + kPassword}),
-            *d);
+  EXPECT_EQ(
+      SkopeoDigest(registry.host(), "skiff/server", *d,
+                   {"--cert-dir", tmp / "certs", "--creds", std::string(kUser) + ":" + kPassword}),
+      *d);
 }
 
 TEST(OciRegistryPushTest, BearerChallengeTokenFromTheRealmWithBasicCredentials) {

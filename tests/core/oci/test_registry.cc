@@ -60,7 +60,8 @@ bool TestRegistry::StartOnce(const std::string& dir, const RegistryOptions& o) {
        << "  delete:\n    enabled: true\n"
        << "http:\n  addr: 127.0.0.1:" << port_ << "\n"
        << "  secret: skiff-test-secret\n";
-  if (https_) yaml << "  tls:\n    certificate: " << o.tls_cert << "\n    key: " << o.tls_key << "\n";
+  if (https_)
+    yaml << "  tls:\n    certificate: " << o.tls_cert << "\n    key: " << o.tls_key << "\n";
   if (!o.user.empty()) {
     auto line = RunAndCapture({"htpasswd", "-Bbn", o.user, o.password});
     if (!line.ok()) {
@@ -235,7 +236,8 @@ std::map<std::string, std::string> ParseForm(const std::string& form) {
   std::string pair;
   while (std::getline(ss, pair, '&')) {
     const size_t eq = pair.find('=');
-    if (eq != std::string::npos) out[UrlDecode(pair.substr(0, eq))] = UrlDecode(pair.substr(eq + 1));
+    if (eq != std::string::npos)
+      out[UrlDecode(pair.substr(0, eq))] = UrlDecode(pair.substr(eq + 1));
   }
   return out;
 }
@@ -266,7 +268,8 @@ struct TokenStandIn::Impl {
   http::response<http::string_body> Handle(const http::request<http::string_body>& req) {
     const std::string target(req.target());
     const std::string path = target.substr(0, target.find('?'));
-    const std::string query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
+    const std::string query =
+        target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
     http::response<http::string_body> res{http::status::ok, 11};
     res.set(http::field::content_type, "application/json");
     auto refuse = [&](const std::string& why) {
@@ -278,7 +281,8 @@ struct TokenStandIn::Impl {
     if (path == "/oauth2/exchange") {
       auto f = ParseForm(req.body());
       if (req.method() != http::verb::post) return refuse("exchange: not a POST");
-      if (f["grant_type"] != "access_token") return refuse("exchange: grant_type " + f["grant_type"]);
+      if (f["grant_type"] != "access_token")
+        return refuse("exchange: grant_type " + f["grant_type"]);
       if (f["service"] != kService) return refuse("exchange: service " + f["service"]);
       if (f["tenant"] != expect.tenant) return refuse("exchange: tenant " + f["tenant"]);
       if (f["access_token"] != expect.aad_token) return refuse("exchange: wrong access_token");
@@ -295,13 +299,15 @@ struct TokenStandIn::Impl {
           return refuse("token GET: wrong Basic credentials");
         }
         if (q["service"] != kService) return refuse("token GET: service " + q["service"]);
-        if (q["scope"].rfind("repository:", 0) != 0) return refuse("token GET: scope " + q["scope"]);
+        if (q["scope"].rfind("repository:", 0) != 0)
+          return refuse("token GET: scope " + q["scope"]);
         Count("token-get");
         res.body() = std::string(R"({"token":")") + kAccessToken + "\"}";
         return res;
       }
       auto f = ParseForm(req.body());
-      if (f["grant_type"] != "refresh_token") return refuse("token POST: grant_type " + f["grant_type"]);
+      if (f["grant_type"] != "refresh_token")
+        return refuse("token POST: grant_type " + f["grant_type"]);
       if (f["refresh_token"] != kRefreshToken) return refuse("token POST: wrong refresh_token");
       if (f["service"] != kService) return refuse("token POST: service " + f["service"]);
       if (f["scope"].rfind("repository:", 0) != 0) return refuse("token POST: scope " + f["scope"]);
@@ -318,8 +324,8 @@ struct TokenStandIn::Impl {
         scope = ",scope=\"repository:" + path.substr(4, at - 4) + ":pull,push\"";
       }
       res.result(http::status::unauthorized);
-      res.set(http::field::www_authenticate, "Bearer realm=\"" + self + "/oauth2/token\",service=\"" +
-                                                 kService + "\"" + scope);
+      res.set(http::field::www_authenticate,
+              "Bearer realm=\"" + self + "/oauth2/token\",service=\"" + kService + "\"" + scope);
       res.body() = R"({"errors":[{"code":"UNAUTHORIZED"}]})";
       return res;
     }
@@ -345,13 +351,13 @@ struct TokenStandIn::Impl {
     for (const auto& [k, v] : r->headers) {
       if (k == "content-length" || k == "connection" || k == "transfer-encoding") continue;
       std::string value = v;
-      if (k == "location" && value.rfind(upstream, 0) == 0) value = self + value.substr(upstream.size());
+      if (k == "location" && value.rfind(upstream, 0) == 0)
+        value = self + value.substr(upstream.size());
       res.set(k, value);
     }
     if (req.method() == http::verb::head) {
-      res.content_length(r->header("content-length").empty()
-                             ? 0
-                             : std::stoull(r->header("content-length")));
+      res.content_length(
+          r->header("content-length").empty() ? 0 : std::stoull(r->header("content-length")));
       res.body().clear();
     }
     return res;

@@ -24,8 +24,8 @@
 namespace skiff::oci::testing {
 
 struct RegistryOptions {
-  std::string user, password;       // non-empty: htpasswd auth
-  std::string tls_cert, tls_key;    // PEM files: https
+  std::string user, password;     // non-empty: htpasswd auth
+  std::string tls_cert, tls_key;  // PEM files: https
 };
 
 class TestRegistry {
@@ -93,7 +93,8 @@ class TokenStandIn {
   std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
 
-  int count(const std::string& what) const;  // "exchange", "token-get", "token-post", "authorized", "challenged"
+  int count(const std::string& what)
+      const;  // "exchange", "token-get", "token-post", "authorized", "challenged"
   std::string last_error() const;
 
  private:

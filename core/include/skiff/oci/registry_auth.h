@@ -21,7 +21,7 @@
 namespace skiff::oci {
 
 struct RegistryCredentials {
-  std::string username;        // basic
+  std::string username;  // basic
   std::string password;
   std::string identity_token;  // a refresh token (docker config `identitytoken`)
   // ACR: returns an Azure AD access token (compute-aks's TokenSource, the

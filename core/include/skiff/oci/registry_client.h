@@ -37,7 +37,7 @@ StatusOr<ImageReference> ParseImageReference(const std::string& text);
 struct PushOptions {
   int64_t chunk_bytes = 8 << 20;        // PATCH size
   std::vector<std::string> mount_from;  // repositories to mount shared blobs from
-  int max_resumes_per_blob = 5;  // resumes and restarts together
+  int max_resumes_per_blob = 5;         // resumes and restarts together
 };
 
 // What a push did, for the CLI's report and the tests.
@@ -47,8 +47,8 @@ struct PushStats {
   int blobs_mounted = 0;  // cross-repository mounts
   int blobs_uploaded = 0;
   int64_t bytes_uploaded = 0;  // PATCH bodies sent, resumed bytes counted again
-  int resumes = 0;   // uploads continued from the registry's Range after a failure
-  int restarts = 0;  // uploads the registry dropped after a failure, begun again
+  int resumes = 0;             // uploads continued from the registry's Range after a failure
+  int restarts = 0;            // uploads the registry dropped after a failure, begun again
 };
 
 class RegistryClient {
