@@ -82,6 +82,21 @@ TEST(OciImageBuilderTest, SameInputsSameDigestsAndAChangedModelChangesOnlyItsIma
   EXPECT_EQ((*changed)[2].manifest.digest, (*first)[2].manifest.digest);
 }
 
+// Two versions registered from the same bytes share one model layer: a
+// registry stores (and a push uploads) the model once.
+TEST(OciImageBuilderTest, VersionsOfOneArtifactShareItsLayer) {
+  skiff::testing::TempDir tmp;
+  WriteText(tmp / "model.pt", "same weights");
+  const std::string sha(64, 'c');
+  auto built = Build(tmp / "layout", {{"m-1", "m:1", sha, tmp / "model.pt", false},
+                                      {"m-2", "m:2", sha, tmp / "model.pt", false}});
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  ASSERT_EQ(built->size(), 3u);
+  EXPECT_EQ((*built)[1].layers[2].descriptor.digest, (*built)[2].layers[2].descriptor.digest);
+  // The images differ only in their config's label (io.skiff.model).
+  EXPECT_NE((*built)[1].manifest.digest, (*built)[2].manifest.digest);
+}
+
 TEST(OciImageBuilderTest, UmociUnpacksARootfsThatRunsSkiffServerAsUid10001) {
   skiff::testing::TempDir tmp;
   auto built = Build(tmp / "layout", Models(tmp, "weights"));
