@@ -132,6 +132,14 @@ TEST(OciImageBuilderTest, UmociUnpacksARootfsThatRunsSkiffServerAsUid10001) {
   const std::string text = ran.ok() ? *ran : ran.status().message();
   EXPECT_EQ(text.find("error while loading shared libraries"), std::string::npos) << text;
   EXPECT_NE(text.find("nonexistent.json"), std::string::npos) << text;
+  // A folder model: its paths pass 100 bytes, so they travel in PAX headers.
+  MustRun({"umoci", "unpack", "--image", tmp / "layout:f-2", tmp / "folder-bundle"});
+  const std::string in_image = ModelPathInImage(std::string(64, 'b'), true);
+  ASSERT_GT((in_image + "/sub/b.txt").size() - 1, 100u);  // without the leading '/'
+  const std::string folder = tmp / "folder-bundle/rootfs" + in_image;
+  EXPECT_EQ(MustRun({"cat", folder + "/sub/b.txt"}), "b");
+  EXPECT_EQ(MustRun({"cat", folder + "/a.txt"}), "a");
+
   // The init container's tools run too.
   EXPECT_EQ(MustRun({"chroot", "--userspec=10001:10001", rootfs, "/bin/sh", "-c",
                      "mkdir -p /tmp/x && cp /etc/group /tmp/x/ && echo ok"}),
