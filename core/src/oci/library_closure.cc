@@ -1,6 +1,8 @@
 #include "skiff/oci/library_closure.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,15 +45,40 @@ StatusOr<std::string> RunAndCapture(const std::vector<std::string>& argv) {
     return FailedPrecondition("cannot run " + what + ": " + std::strerror(rc) +
                               " (is it installed? scripts/deps lists it)");
   }
-  // stderr is small; read stdout first, then stderr (ldd writes little to it).
-  auto text = ReadAll(out_r.get(), what + " output", 16u << 20);
-  auto errors = ReadAll(err_r.get(), what + " errors", 1u << 20);
+  // Both pipes at once, so a child that fills one while we wait on the
+  // other cannot stall; past the bound the child is killed.
+  std::string text, errors;
+  bool too_much = false;
+  pollfd fds[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
+  std::string* sinks[2] = {&text, &errors};
+  const size_t bounds[2] = {16u << 20, 1u << 20};
+  int open_fds = 2;
+  char buf[64 * 1024];
+  while (open_fds > 0 && !too_much) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        fds[i].fd = -1;  // poll ignores negative descriptors
+        --open_fds;
+        continue;
+      }
+      sinks[i]->append(buf, static_cast<size_t>(n));
+      too_much = too_much || sinks[i]->size() > bounds[i];
+    }
+  }
+  if (too_much) ::kill(pid, SIGKILL);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (!text.ok()) return text.status();
+  if (too_much) return FailedPrecondition(what + " wrote more than 16 MiB");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return FailedPrecondition(what + " failed: " + (errors.ok() ? *errors : std::string()));
+    return FailedPrecondition(what + " failed: " + errors);
   }
   return text;
 }
