@@ -160,3 +160,20 @@ TEST(OciImageBuilderTest, AMissingInputIsNamed) {
 
 }  // namespace
 }  // namespace skiff::oci
+
+namespace skiff::oci {
+namespace {
+
+// A tool that writes a lot to stderr before its answer on stdout (the old
+// reader waited on stdout while the child blocked on a full stderr pipe).
+TEST(OciRunAndCaptureTest, ReadsBothPipesAtOnce) {
+  auto out = RunAndCapture({"sh", "-c", "head -c 300000 /dev/zero >&2; echo ok"});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(*out, "ok\n");
+  auto failed = RunAndCapture({"sh", "-c", "echo why >&2; exit 3"});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("why"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace skiff::oci
