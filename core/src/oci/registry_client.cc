@@ -151,6 +151,14 @@ Status RegistryClient::PushBlob(const OciLayout& layout, const Descriptor& blob,
     ++stats_.blobs_skipped;
     return OkStatus();
   }
+  if (head.status == 401 || head.status == 403) {
+    return Unauthenticated("the registry refused the credentials for " + repository + " (HTTP " +
+                           std::to_string(head.status) +
+                           "); check the docker config's auths entry or the account's rights");
+  }
+  if (head.status != 404) {
+    return FailedPrecondition("HEAD " + blob.digest + " in " + repository + ": " + Describe(head));
+  }
   std::string location;
   for (const std::string& from : options.mount_from) {
     if (from == repository) continue;

@@ -98,6 +98,16 @@ TEST(OciRegistryPushTest, BasicAuthPushIsSeenBySkopeoAndRepeatsUploadNothing) {
     EXPECT_NE(r.status().message().find("docker login"), std::string::npos);
   }
 
+  // A wrong password: refused, naming where the credentials come from, never echoing them.
+  {
+    RegistryCredentials wrong{kUser, "wrong-password", "", {}, ""};
+    RegistryClient refused(registry.origin(), {}, wrong);
+    auto r = refused.PushImage(*built.layout, built.images[0].manifest, "skiff/server", "base", {});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("docker config"), std::string::npos);
+    EXPECT_EQ(r.status().message().find("wrong-password"), std::string::npos);
+  }
   auto creds =
       CredentialsFromDockerConfig(WriteDockerConfig(tmp, registry.host()), registry.host(), true);
   ASSERT_TRUE(creds.ok()) << creds.status().ToString();
