@@ -39,7 +39,7 @@ HttpResponse StillLoading() {
 bool IsGet(const http::request_header<>& header) { return header.method() == http::verb::get; }
 bool IsPost(const http::request_header<>& header) { return header.method() == http::verb::post; }
 
-void RecordDone(protocol::ServiceMetrics* m, int code, double queue_s, double compute_s,
+void RecordDone(metrics::ServiceMetrics* m, int code, double queue_s, double compute_s,
                 double total_s) {
   m->RequestDone(code);
   m->queue_seconds().Observe(queue_s);
@@ -50,7 +50,7 @@ void RecordDone(protocol::ServiceMetrics* m, int code, double queue_s, double co
 // What a request needs to know of its version, looked up once.
 struct VersionState {
   Signature signature;
-  protocol::ServiceMetrics* metrics = nullptr;
+  metrics::ServiceMetrics* metrics = nullptr;
   std::shared_ptr<JsonlWriter> collector;  // null unless data collection is on
   bool batched = false;                    // the batcher reports batch sizes itself
 };
@@ -445,7 +445,7 @@ void DataPlane::Finish(PendingScore& p, ScoreResult result) {
   HttpResponse r = RespondScored(p.protocol, service, name, p.request, result);
   const double total = std::chrono::duration<double>(Clock::now() - p.start).count();
   const int code = static_cast<int>(r.result_int());
-  protocol::ServiceMetrics* sm = p.state->metrics;
+  metrics::ServiceMetrics* sm = p.state->metrics;
   RecordDone(sm, code, result.queue_seconds, result.compute_seconds, total);
   // Without dynamic batching every scored request is a batch of one; with
   // it the batcher reports each batch (on_batch).
