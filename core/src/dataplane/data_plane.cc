@@ -379,18 +379,31 @@ HttpResponse DataPlane::ModelMetadata(const Snapshot& snap, const std::string& v
   std::vector<std::string> versions =
       version.empty() ? endpoint_->version_names() : std::vector<std::string>{version};
   const std::string& described = version.empty() ? versions.front() : version;
-  return JsonResponse(
-      http::status::ok,
-      protocol::ModelMetadata(snap.config.service, versions, snap.versions.at(described).signature)
-          .dump());
+  nlohmann::json body =
+      protocol::ModelMetadata(snap.config.service, versions, snap.versions.at(described).signature);
+  // On a router, a version whose upstream does not answer its probe; the
+  // others are always reachable (docs/protocols.md).
+  if (version.empty()) {
+    body["unreachable_versions"] = endpoint_->unreachable_versions();
+  } else {
+    body["reachable"] = endpoint_->reachable(version);
+  }
+  return JsonResponse(http::status::ok, body.dump());
 }
 
 HttpResponse DataPlane::ModelReadiness(const std::string& version) const {
   // A version is ready when the server is and (router) its upstream answers
-  // its readiness probe.
-  const bool r = ready() && (version.empty() || endpoint_->reachable(version));
+  // its readiness probe; the body says which of the two is missing.
+  if (version.empty()) {
+    const bool r = ready();
+    return JsonResponse(r ? http::status::ok : http::status::service_unavailable,
+                        r ? "{\"ready\":true}" : "{\"ready\":false}");
+  }
+  const bool reachable = endpoint_->reachable(version);
+  const bool r = ready() && reachable;
   return JsonResponse(r ? http::status::ok : http::status::service_unavailable,
-                      r ? "{\"ready\":true}" : "{\"ready\":false}");
+                      std::string("{\"ready\":") + (r ? "true" : "false") +
+                          ",\"reachable\":" + (reachable ? "true" : "false") + "}");
 }
 
 HttpResponse DataPlane::Swagger(const Snapshot& snap) const {
