@@ -66,7 +66,41 @@ void WriteStreamed(Stream& stream, const LoopbackResponse& response) {
   if (open) WriteAll(stream, "0\r\n\r\n");
 }
 
+std::string UrlDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::map<std::string, std::string> ParseFormEncoded(const std::string& text) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t amp = text.find('&', start);
+    if (amp == std::string::npos) amp = text.size();
+    const std::string pair = text.substr(start, amp - start);
+    const size_t eq = pair.find('=');
+    if (!pair.empty()) {
+      out[UrlDecode(pair.substr(0, eq))] =
+          eq == std::string::npos ? "" : UrlDecode(pair.substr(eq + 1));
+    }
+    start = amp + 1;
+  }
+  return out;
+}
 
 LoopbackHttpServer::LoopbackHttpServer(LoopbackHandler handler, LoopbackOptions options)
     : handler_(std::move(handler)), options_(std::move(options)), impl_(std::make_unique<Impl>()) {
@@ -187,7 +221,8 @@ void LoopbackHttpServer::Exchange(Stream& stream, bool client_cert_verified) {
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
     r.body = req.body();
-    for (const auto& f : req) r.headers[Lower(std::string(f.name_string()))] = std::string(f.value());
+    for (const auto& f : req)
+      r.headers[Lower(std::string(f.name_string()))] = std::string(f.value());
     r.client_cert_verified = client_cert_verified;
     {
       std::lock_guard<std::mutex> lock(mu_);

@@ -77,6 +77,24 @@ struct LoopbackOptions {
   std::optional<LoopbackTls> tls;
 };
 
+// "a=1&b=x%20y" (a query string or a form body) as a map: '+' and %XX
+// decoded, a key without '=' maps to "".
+std::map<std::string, std::string> ParseFormEncoded(const std::string& text);
+
+// For a fake's scripted faults (any struct with `match` and `times`): the
+// first whose `match` occurs in `line` ("METHOD target"), counted down and
+// dropped at zero; nullopt when none. The caller holds its own lock.
+template <typename Fault>
+std::optional<Fault> TakeFault(std::vector<Fault>& faults, const std::string& line) {
+  for (auto it = faults.begin(); it != faults.end(); ++it) {
+    if (line.find(it->match) == std::string::npos) continue;
+    Fault hit = *it;
+    if (--it->times <= 0) faults.erase(it);
+    return hit;
+  }
+  return std::nullopt;
+}
+
 class LoopbackHttpServer {
  public:
   explicit LoopbackHttpServer(LoopbackHandler handler, LoopbackOptions options = {});
@@ -126,9 +144,9 @@ class LoopbackHttpServer {
   std::atomic<int> accepted_{0}, handshakes_ok_{0}, handshakes_failed_{0};
   std::thread acceptor_;
 
-  mutable std::mutex mu_;                // guards everything below
+  mutable std::mutex mu_;  // guards everything below
   std::vector<std::thread> connections_;
-  std::vector<int> open_fds_;            // connections not yet finished
+  std::vector<int> open_fds_;  // connections not yet finished
   std::vector<LoopbackRequest> requests_;
 };
 

@@ -55,12 +55,9 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // The request message both clients send: Host (with the port unless it is
 // the scheme's), User-Agent, Connection, the caller's headers, the body.
-StatusOr<http::request<http::string_body>> BuildRequest(const std::string& method,
-                                                        const std::string& target,
-                                                        const Headers& headers, std::string body,
-                                                        const Url& url,
-                                                        const HttpClientOptions& options,
-                                                        bool keep_alive) {
+StatusOr<http::request<http::string_body>> BuildRequest(
+    const std::string& method, const std::string& target, const Headers& headers, std::string body,
+    const Url& url, const HttpClientOptions& options, bool keep_alive) {
   http::verb verb = http::string_to_verb(method);
   if (verb == http::verb::unknown) return InvalidArgument("unknown HTTP method " + method);
   http::request<http::string_body> req{verb, target, 11};
@@ -138,8 +135,8 @@ HttpResponse ToResponse(http::response_parser<http::string_body>& parser) {
 
 template <typename Stream>
 StatusOr<HttpResponse> Exchange(asio::io_context& ioc, Stream& stream, beast::tcp_stream& tcp,
-                                const StepTimer& timer, const HttpRequest& request,
-                                const Url& url, const HttpClientOptions& options) {
+                                const StepTimer& timer, const HttpRequest& request, const Url& url,
+                                const HttpClientOptions& options) {
   SKIFF_RETURN_IF_ERROR(WriteRequest(ioc, stream, tcp, timer, request, url, options));
   const std::string where = request.method + " " + url.Origin();
   beast::flat_buffer buffer;
@@ -289,11 +286,10 @@ StatusOr<HttpResponse> Guarded(const HttpClientOptions& options, const HttpReque
 }  // namespace
 
 StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& request) const {
-  return Guarded(options_, request,
-                 [&](asio::io_context& ioc, auto& stream, beast::tcp_stream& tcp,
-                     const StepTimer& timer, const Url& url) {
-                   return Exchange(ioc, stream, tcp, timer, request, url, options_);
-                 });
+  return Guarded(
+      options_, request,
+      [&](asio::io_context& ioc, auto& stream, beast::tcp_stream& tcp, const StepTimer& timer,
+          const Url& url) { return Exchange(ioc, stream, tcp, timer, request, url, options_); });
 }
 
 StatusOr<HttpResponse> HttpClient::Stream(const HttpRequest& request,

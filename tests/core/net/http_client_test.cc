@@ -119,8 +119,9 @@ TEST(NetHttpConnectionTest, ManyRequestsShareOneConnection) {
   auto connection = HttpConnection::Open(server.url() + "/v2/models/m/infer", Options());
   ASSERT_TRUE(connection.ok()) << connection.status().ToString();
   for (int i = 0; i < 5; ++i) {
-    auto r = (*connection)->Send("POST", "/v2/models/m/infer",
-                                 {{"Content-Type", "application/json"}}, std::to_string(i));
+    auto r = (*connection)
+                 ->Send("POST", "/v2/models/m/infer", {{"Content-Type", "application/json"}},
+                        std::to_string(i));
     ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
     EXPECT_EQ(r->body, "echo:" + std::to_string(i));
   }

@@ -17,37 +17,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-std::string UrlDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> ParseForm(const std::string& body) {
-  std::map<std::string, std::string> out;
-  size_t start = 0;
-  while (start <= body.size()) {
-    size_t amp = body.find('&', start);
-    std::string pair =
-        body.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
-    size_t eq = pair.find('=');
-    if (eq != std::string::npos)
-      out[UrlDecode(pair.substr(0, eq))] = UrlDecode(pair.substr(eq + 1));
-    if (amp == std::string::npos) break;
-    start = amp + 1;
-  }
-  return out;
-}
-
 std::string ErrorBody(const std::string& code, const std::string& message) {
   return json{{"error", {{"code", code}, {"message", message}}}}.dump();
 }
@@ -149,15 +118,13 @@ LoopbackResponse FakeArm::Answer(const Recorded& r) {
 FakeArm::Reply FakeArm::Route(const Recorded& r) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string line = r.method + " " + r.target;
-  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (line.find(it->match) == std::string::npos) continue;
+  if (auto fault = test_support::TakeFault(faults_, line)) {
     Reply reply;
-    reply.drop = it->status == 0;
-    reply.status = it->status == 0 ? 200 : it->status;
-    reply.headers = it->headers;
-    reply.body =
-        ErrorBody(it->status == 429 ? "TooManyRequests" : "InternalServerError", "injected fault");
-    if (--it->times <= 0) faults_.erase(it);
+    reply.drop = fault->status == 0;
+    reply.status = fault->status == 0 ? 200 : fault->status;
+    reply.headers = fault->headers;
+    reply.body = ErrorBody(fault->status == 429 ? "TooManyRequests" : "InternalServerError",
+                           "injected fault");
     return reply;
   }
   if (r.method == "POST" && r.target.find("/oauth2/v2.0/token") != std::string::npos)
@@ -378,7 +345,7 @@ FakeArm::Reply FakeArm::Token(const Recorded& r) {
   if (type.rfind("application/x-www-form-urlencoded", 0) != 0) {
     return bad("invalid_request", "AADSTS900144: wrong content type " + type);
   }
-  auto form = ParseForm(r.body);
+  auto form = test_support::ParseFormEncoded(r.body);
   if (form["grant_type"] != "client_credentials")
     return bad("unsupported_grant_type", "grant_type");
   if (form["scope"] != "https://management.azure.com/.default")

@@ -18,8 +18,9 @@ test_support::LoopbackOptions ServerOptions(const TestPki* pki) {
   test_support::LoopbackOptions options;
   // Asks for a client certificate signed by the test CA; token-only clients
   // are served too.
-  if (pki) options.tls = test_support::LoopbackTls{pki->server_cert_pem, pki->server_key_pem,
-                                                   pki->ca_cert_pem};
+  if (pki)
+    options.tls =
+        test_support::LoopbackTls{pki->server_cert_pem, pki->server_key_pem, pki->ca_cert_pem};
   return options;
 }
 
@@ -49,43 +50,6 @@ constexpr ResourceInfo kResources[] = {
     {"networkpolicies", "networkpolicy", "NetworkPolicy", "networking.k8s.io", "v1", true,
      "netpol"},
 };
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string UrlDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() &&
-               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> ParseQuery(const std::string& query) {
-  std::map<std::string, std::string> out;
-  std::stringstream in(query);
-  std::string pair;
-  while (std::getline(in, pair, '&')) {
-    const size_t eq = pair.find('=');
-    if (eq == std::string::npos) {
-      out[UrlDecode(pair)] = "";
-    } else {
-      out[UrlDecode(pair.substr(0, eq))] = UrlDecode(pair.substr(eq + 1));
-    }
-  }
-  return out;
-}
 
 std::vector<std::string> Split(const std::string& s, char sep) {
   std::vector<std::string> out;
@@ -251,8 +215,7 @@ std::optional<FakeKubeApi::Route> ParseRoute(const std::string& path);
 }  // namespace
 
 FakeKubeApi::FakeKubeApi(const TestPki* pki)
-    : pki_(pki),
-      server_([this](const KubeRequest& r) { return Answer(r); }, ServerOptions(pki)) {
+    : pki_(pki), server_([this](const KubeRequest& r) { return Answer(r); }, ServerOptions(pki)) {
   for (const char* ns : {"default", "kube-system"}) {
     Stored s;
     s.object = {{"apiVersion", "v1"},
@@ -391,7 +354,8 @@ LoopbackResponse FakeKubeApi::Answer(const KubeRequest& r) {
   if (reply.status == -1) {  // a watch: streams until its timeout, then closes
     const size_t q = r.target.find('?');
     const Route route = *ParseRoute(r.target.substr(0, q));
-    auto query = ParseQuery(q == std::string::npos ? "" : r.target.substr(q + 1));
+    auto query =
+        test_support::ParseFormEncoded(q == std::string::npos ? "" : r.target.substr(q + 1));
     res.headers.emplace_back("Content-Type", "application/json");
     res.stream = [this, route, query](const ChunkWriter& write) { Watch(write, route, query); };
     return res;
@@ -410,12 +374,11 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
     return Reply{code, {}, StatusBody(code, reason, message, std::move(details)).dump()};
   };
   const std::string line = r.method + " " + r.target;
-  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (line.find(it->match) == std::string::npos) continue;
-    Reply reply = status_reply(it->status, it->status == 429 ? "TooManyRequests" : "InternalError",
-                               "injected fault");
-    reply.headers = it->headers;
-    if (--it->times <= 0) faults_.erase(it);
+  if (auto fault = test_support::TakeFault(faults_, line)) {
+    Reply reply =
+        status_reply(fault->status, fault->status == 429 ? "TooManyRequests" : "InternalError",
+                     "injected fault");
+    reply.headers = fault->headers;
     return reply;
   }
   const auto auth = r.headers.find("authorization");
@@ -424,7 +387,8 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
 
   const size_t q = r.target.find('?');
   const std::string path = r.target.substr(0, q);
-  const auto query = ParseQuery(q == std::string::npos ? "" : r.target.substr(q + 1));
+  const auto query =
+      test_support::ParseFormEncoded(q == std::string::npos ? "" : r.target.substr(q + 1));
   if (r.method == "GET" && path == "/version") {
     return {200,
             {},

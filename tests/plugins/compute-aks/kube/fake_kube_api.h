@@ -127,7 +127,7 @@ class FakeKubeApi {
              const std::map<std::string, std::string>& query);
 
   const TestPki* pki_;
-  std::atomic<bool> stop_{false};    // ends watches
+  std::atomic<bool> stop_{false};  // ends watches
 
   mutable std::mutex mu_;            // guards everything below but server_
   std::condition_variable changed_;  // notified on every commit and on stop
