@@ -81,9 +81,19 @@ struct LoopbackOptions {
 // decoded, a key without '=' maps to "".
 std::map<std::string, std::string> ParseFormEncoded(const std::string& text);
 
-// For a fake's scripted faults (any struct with `match` and `times`): the
-// first whose `match` occurs in `line` ("METHOD target"), counted down and
-// dropped at zero; nullopt when none. The caller holds its own lock.
+// A fake's scripted fault: the next `times` requests whose "METHOD target"
+// contains `match` get `status` with `headers` (the body is the fake's
+// error shape; what status 0 means is the fake's, e.g. FakeArm's cut reply).
+struct LoopbackFault {
+  std::string match;
+  int status = 0;
+  std::map<std::string, std::string> headers;
+  int times = 1;
+};
+
+// The first of `faults` whose `match` occurs in `line` ("METHOD target"),
+// counted down and dropped at zero; nullopt when none. The caller holds the
+// lock that guards `faults`.
 template <typename Fault>
 std::optional<Fault> TakeFault(std::vector<Fault>& faults, const std::string& line) {
   for (auto it = faults.begin(); it != faults.end(); ++it) {

@@ -23,12 +23,7 @@ using Recorded = ::skiff::test_support::LoopbackRequest;
 
 // Answers the next `times` requests whose "METHOD target" contains `match`
 // with `status` (0: read the request, send half a response, close).
-struct Fault {
-  std::string match;
-  int status = 0;
-  std::map<std::string, std::string> headers;
-  int times = 1;
-};
+using Fault = ::skiff::test_support::LoopbackFault;
 
 class FakeArm {
  public:

@@ -48,12 +48,7 @@ using KubeRequest = ::skiff::test_support::LoopbackRequest;
 
 // The next `times` requests whose "METHOD target" contains `match` get
 // `status` with `headers` and a Status body.
-struct KubeFault {
-  std::string match;
-  int status = 429;
-  std::map<std::string, std::string> headers;
-  int times = 1;
-};
+using KubeFault = ::skiff::test_support::LoopbackFault;
 
 class FakeKubeApi {
  public:
