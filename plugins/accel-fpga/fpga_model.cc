@@ -5,7 +5,7 @@
 #include "kernel_check.h"
 #include "mlp_kernel_abi.h"
 #include "mlp_runner.h"
-#include "skiff/batching/signature_check.h"
+#include "skiff/signature_check.h"
 
 namespace skiff::accel_fpga {
 namespace {

@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "device.h"
-#include "skiff/batching/signature_check.h"
+#include "skiff/signature_check.h"
 #include "tensor_convert.h"
 
 namespace skiff::accel_gpu {

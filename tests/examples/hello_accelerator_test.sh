@@ -6,6 +6,20 @@ build=$1 src=$2 cmake=$3 cxx_flags=${4:-} shared_linker_flags=${5:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$cmake" --install "$build" --prefix "$work/prefix" >/dev/null
+# Only the plugin-facing headers are installed, exactly the list in
+# docs/writing-a-plugin.md, and each one compiles on its own from the prefix.
+installed=$(cd "$work/prefix/include" && find skiff -name '*.h' | sort)
+documented=$(sed -n '/<!-- installed-headers -->/,/<!-- \/installed-headers -->/p' \
+  "$src/docs/writing-a-plugin.md" | grep -o 'skiff/[a-z0-9_/]*\.h' | sort -u)
+if [ "$installed" != "$documented" ]; then
+  echo "installed headers differ from docs/writing-a-plugin.md (< documented, > installed):" >&2
+  diff <(echo "$documented") <(echo "$installed") >&2 || true
+  exit 1
+fi
+for header in $installed; do
+  echo "#include \"$header\"" | "${CXX:-c++}" -std=c++17 -fsyntax-only -I"$work/prefix/include" -x c++ - \
+    || { echo "installed $header does not compile alone" >&2; exit 1; }
+done
 "$cmake" -S "$src/examples/hello-accelerator" -B "$work/hello" -G Ninja \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$work/prefix" \
   -DCMAKE_CXX_FLAGS="$cxx_flags" -DCMAKE_SHARED_LINKER_FLAGS="$shared_linker_flags" >/dev/null

@@ -27,7 +27,7 @@ struct VersionSpec {
 // Where a version is in its life on the data plane.
 enum class VersionState : int32_t {
   kAbsent = 0,    // wanted but nothing loaded yet
-  kLoading = 1,
+  kLoading = 1,   // being loaded and warmed
   kReady = 2,
   kDraining = 3,  // no new requests; finishing in-flight ones
   kFailed = 4,
@@ -38,6 +38,10 @@ struct VersionStatus {
   VersionState state = VersionState::kAbsent;
   bool wanted = true;       // false once deleted from the endpoint's config
   int64_t in_flight = 0;    // requests currently being served
+  // False while the version cannot be reached: on a router, its upstream
+  // server did not answer the readiness probe. Loaded and ready, but it
+  // takes no drawn traffic until it answers again.
+  bool reachable = true;
 };
 
 // Requests are routed by drawing u in [0, 100) and taking the first entry
@@ -71,8 +75,9 @@ class RolloutPolicy {
   virtual Status Validate(const std::vector<VersionSpec>& versions) const = 0;
 
   // Routing decisions for the current states. Traffic meant for a version
-  // that is not Ready goes to the default; kUnavailable if no version can
-  // serve. Threading: pure; may be called concurrently.
+  // that is not Ready or not reachable goes to the default (or, when that is
+  // the one that cannot serve, the others' shares scale up); kUnavailable if
+  // no version can serve. Threading: pure; may be called concurrently.
   virtual StatusOr<RoutingTable> Route(const std::vector<VersionStatus>& versions) const = 0;
 
   // The next lifecycle step, or kNone when the endpoint is where it should be.

@@ -3,7 +3,7 @@
 #include <exception>
 #include <utility>
 
-#include "skiff/batching/signature_check.h"
+#include "skiff/signature_check.h"
 
 namespace skiff {
 namespace {

@@ -1,7 +1,6 @@
 #include "skiff/config/server_config.h"
 
 #include <limits>
-#include <regex>
 #include <utility>
 
 #include "config_file.h"
@@ -22,18 +21,6 @@ bool IsSha256Hex(const std::string& s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
-}
-
-// The shape UpstreamModel can call (skiff/dataplane/upstream_model.h checks
-// the same when it connects): plain HTTP, a host, an optional port, a path.
-bool IsUpstreamUrl(const std::string& url) {
-  static const std::regex re(
-      R"(^http://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(/[^\s#]*)$)");
-  std::smatch m;
-  if (!std::regex_match(url, m, re)) return false;
-  if (!m[2].matched) return true;
-  const int port = std::stoi(m[2]);
-  return port >= 1 && port <= 65535;
 }
 
 [[noreturn]] void FailRequired(const ObjectReader& r, std::string_view key) {
@@ -103,10 +90,10 @@ ServerVersionConfig ReadVersion(const json& value, const std::string& path) {
   } else if (v.Get("upstream") == nullptr) {
     FailRequired(v, "artifactPath");
   }
-  if (!version.upstream.empty() && !IsUpstreamUrl(version.upstream)) {
-    Fail("`" + v.PathOf("upstream") + "`: upstream '" + version.upstream +
-         "' must be http://HOST[:PORT]/PATH, e.g. "
-         "http://svc-blue.ns.svc.cluster.local:5001/v2/models/svc/infer");
+  if (!version.upstream.empty()) {
+    if (auto url = ParseUpstreamUrl(version.upstream); !url.ok()) {
+      Fail("`" + v.PathOf("upstream") + "`: " + url.status().message());
+    }
   }
   if (auto sha = v.String("sha256")) version.sha256 = *sha;
   if (!version.sha256.empty() && !IsSha256Hex(version.sha256)) {
@@ -237,6 +224,20 @@ uint64_t ServerConfig::body_budget() const {
 std::string ServerConfig::ContentKey(const ServerVersionConfig& version) {
   return version.sha256 + "|" + version.artifact_path + "|" + version.upstream + "|" +
          ToJson(version.inference).dump();
+}
+
+StatusOr<Url> ParseUpstreamUrl(const std::string& url) {
+  auto parsed = ParseUrl(url);
+  // ParseUrl gives a bare origin the path "/"; an upstream names its route.
+  const size_t authority = url.find("://");
+  const bool has_path =
+      authority != std::string::npos && url.find('/', authority + 3) != std::string::npos;
+  if (!parsed.ok() || parsed->https() || !has_path) {
+    return InvalidArgument("upstream '" + url +
+                           "' must be http://HOST[:PORT]/PATH, e.g. "
+                           "http://svc-blue.ns.svc.cluster.local:5001/v2/models/svc/infer");
+  }
+  return parsed;
 }
 
 StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {

@@ -39,7 +39,7 @@ HttpResponse StillLoading() {
 bool IsGet(const http::request_header<>& header) { return header.method() == http::verb::get; }
 bool IsPost(const http::request_header<>& header) { return header.method() == http::verb::post; }
 
-void RecordDone(protocol::ServiceMetrics* m, int code, double queue_s, double compute_s,
+void RecordDone(metrics::ServiceMetrics* m, int code, double queue_s, double compute_s,
                 double total_s) {
   m->RequestDone(code);
   m->queue_seconds().Observe(queue_s);
@@ -50,7 +50,7 @@ void RecordDone(protocol::ServiceMetrics* m, int code, double queue_s, double co
 // What a request needs to know of its version, looked up once.
 struct VersionState {
   Signature signature;
-  protocol::ServiceMetrics* metrics = nullptr;
+  metrics::ServiceMetrics* metrics = nullptr;
   std::shared_ptr<JsonlWriter> collector;  // null unless data collection is on
   bool batched = false;                    // the batcher reports batch sizes itself
 };
@@ -379,18 +379,31 @@ HttpResponse DataPlane::ModelMetadata(const Snapshot& snap, const std::string& v
   std::vector<std::string> versions =
       version.empty() ? endpoint_->version_names() : std::vector<std::string>{version};
   const std::string& described = version.empty() ? versions.front() : version;
-  return JsonResponse(
-      http::status::ok,
-      protocol::ModelMetadata(snap.config.service, versions, snap.versions.at(described).signature)
-          .dump());
+  nlohmann::json body =
+      protocol::ModelMetadata(snap.config.service, versions, snap.versions.at(described).signature);
+  // On a router, a version whose upstream does not answer its probe; the
+  // others are always reachable (docs/protocols.md).
+  if (version.empty()) {
+    body["unreachable_versions"] = endpoint_->unreachable_versions();
+  } else {
+    body["reachable"] = endpoint_->reachable(version);
+  }
+  return JsonResponse(http::status::ok, body.dump());
 }
 
 HttpResponse DataPlane::ModelReadiness(const std::string& version) const {
   // A version is ready when the server is and (router) its upstream answers
-  // its readiness probe.
-  const bool r = ready() && (version.empty() || endpoint_->reachable(version));
+  // its readiness probe; the body says which of the two is missing.
+  if (version.empty()) {
+    const bool r = ready();
+    return JsonResponse(r ? http::status::ok : http::status::service_unavailable,
+                        r ? "{\"ready\":true}" : "{\"ready\":false}");
+  }
+  const bool reachable = endpoint_->reachable(version);
+  const bool r = ready() && reachable;
   return JsonResponse(r ? http::status::ok : http::status::service_unavailable,
-                      r ? "{\"ready\":true}" : "{\"ready\":false}");
+                      std::string("{\"ready\":") + (r ? "true" : "false") +
+                          ",\"reachable\":" + (reachable ? "true" : "false") + "}");
 }
 
 HttpResponse DataPlane::Swagger(const Snapshot& snap) const {
@@ -445,7 +458,7 @@ void DataPlane::Finish(PendingScore& p, ScoreResult result) {
   HttpResponse r = RespondScored(p.protocol, service, name, p.request, result);
   const double total = std::chrono::duration<double>(Clock::now() - p.start).count();
   const int code = static_cast<int>(r.result_int());
-  protocol::ServiceMetrics* sm = p.state->metrics;
+  metrics::ServiceMetrics* sm = p.state->metrics;
   RecordDone(sm, code, result.queue_seconds, result.compute_seconds, total);
   // Without dynamic batching every scored request is a batch of one; with
   // it the batcher reports each batch (on_batch).

@@ -110,13 +110,14 @@ Status Endpoint::Apply(const std::vector<VersionPlan>& plans, const VersionLoade
 StatusOr<RoutingTable> Endpoint::RouteReachable(const std::vector<VersionSpec>& specs) const {
   std::vector<VersionStatus> statuses;
   for (const VersionSpec& spec : specs) {
-    const bool ok = unreachable_.count(spec.name) == 0;
-    statuses.push_back({spec, ok ? VersionState::kReady : VersionState::kLoading, true, 0});
+    VersionStatus status{spec, VersionState::kReady};
+    status.reachable = unreachable_.count(spec.name) == 0;
+    statuses.push_back(std::move(status));
   }
   auto table = policy_.Route(statuses);
   if (table.ok()) return table;
   // No version reachable: route as if all were, so requests still try.
-  for (auto& s : statuses) s.state = VersionState::kReady;
+  for (auto& s : statuses) s.reachable = true;
   return policy_.Route(statuses);
 }
 
@@ -148,6 +149,15 @@ bool Endpoint::SetReachable(const std::string& version, bool reachable) {
 bool Endpoint::reachable(const std::string& version) const {
   std::lock_guard<std::mutex> apply_lock(apply_mu_);
   return unreachable_.count(version) == 0;
+}
+
+std::vector<std::string> Endpoint::unreachable_versions() const {
+  std::vector<std::string> names;
+  std::lock_guard<std::mutex> apply_lock(apply_mu_);
+  for (const std::string& name : version_names()) {
+    if (unreachable_.count(name) != 0) names.push_back(name);
+  }
+  return names;
 }
 
 StatusOr<std::shared_ptr<ModelVersion>> Endpoint::Pick(const std::string& pinned) const {

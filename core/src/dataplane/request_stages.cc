@@ -3,7 +3,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "skiff/auth/responses.h"
+#include "skiff/dataplane/auth_responses.h"
 #include "skiff/protocol/azure_score.h"
 #include "skiff/protocol/infer_request.h"
 #include "skiff/protocol/infer_response.h"
@@ -50,8 +50,8 @@ HttpResponse ErrorResponse(const Status& status) {
 
 std::optional<HttpResponse> GuardAuth(const Authenticator* auth, const std::string& service,
                                       const http::request_header<>& header,
-                                      const std::string& client, auth::FailureLimiter* limiter,
-                                      protocol::DataPlaneMetrics* metrics) {
+                                      const std::string& client, FailureLimiter* limiter,
+                                      metrics::DataPlaneMetrics* metrics) {
   if (auth == nullptr) return std::nullopt;
   auto field = header.find(http::field::authorization);
   std::string_view value;
@@ -59,13 +59,13 @@ std::optional<HttpResponse> GuardAuth(const Authenticator* auth, const std::stri
   if (auth->Verify(service, value).ok()) return std::nullopt;
   metrics->AuthFailure(service);
   if (int64_t wait = limiter->RetryAfterSeconds(client); wait > 0) {
-    HttpResponse r = JsonResponse(http::status::too_many_requests, auth::kTooManyRequestsBody);
+    HttpResponse r = JsonResponse(http::status::too_many_requests, kTooManyRequestsBody);
     r.set(http::field::retry_after, std::to_string(wait));
     return r;
   }
   limiter->RecordFailure(client);
-  HttpResponse r = JsonResponse(http::status::unauthorized, auth::kUnauthorizedBody);
-  r.set(auth::kWwwAuthenticateHeader, auth::kWwwAuthenticateValue);
+  HttpResponse r = JsonResponse(http::status::unauthorized, kUnauthorizedBody);
+  r.set(kWwwAuthenticateHeader, kWwwAuthenticateValue);
   return r;
 }
 

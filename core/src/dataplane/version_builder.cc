@@ -56,7 +56,7 @@ ScoringPoolOptions VersionBuilder::PoolOptions(int workers) const {
 }
 
 StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Build(const ServerVersionConfig& version,
-                                                             protocol::ServiceMetrics* metrics) {
+                                                             metrics::ServiceMetrics* metrics) {
   if (!version.upstream.empty()) return Upstream(version);
   SKIFF_ASSIGN_OR_RETURN(std::shared_ptr<Accelerator> accel,
                          AcceleratorFor(version.inference.accelerator));
@@ -89,7 +89,7 @@ StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Plain(const ServerVersion
 
 StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Batched(const ServerVersionConfig& v,
                                                                std::shared_ptr<Accelerator> accel,
-                                                               protocol::ServiceMetrics* metrics) {
+                                                               metrics::ServiceMetrics* metrics) {
   // Each replica holds one model behind a batcher, which the pool feeds
   // straight from the I/O thread (BatchedModel is an AsyncModel: no worker
   // threads, no hand-off per request).

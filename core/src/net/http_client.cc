@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cctype>
+#include <chrono>
 
 #include "skiff/util/url.h"
 
@@ -31,24 +32,87 @@ error_code RunStep(asio::io_context& ioc, Start start) {
   return result;
 }
 
-template <typename Stream>
-Status WriteRequest(asio::io_context& ioc, Stream& stream, beast::tcp_stream& tcp,
-                    const HttpRequest& request, const Url& url, const HttpClientOptions& options) {
-  http::verb verb = http::string_to_verb(request.method);
-  if (verb == http::verb::unknown) return InvalidArgument("unknown HTTP method " + request.method);
-  http::request<http::string_body> req{verb, url.target, 11};
+// Arms the stream's timer for the next step: `timeout` from now, or the
+// exchange's one deadline (HttpClientOptions::timeout_covers_exchange).
+class StepTimer {
+ public:
+  explicit StepTimer(const HttpClientOptions& options)
+      : options_(options), deadline_(std::chrono::steady_clock::now() + options.timeout) {}
+  void Arm(beast::tcp_stream& tcp) const {
+    if (options_.timeout_covers_exchange) {
+      tcp.expires_at(deadline_);
+    } else {
+      tcp.expires_after(options_.timeout);
+    }
+  }
+
+ private:
+  const HttpClientOptions& options_;
+  const std::chrono::steady_clock::time_point deadline_;
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// The request message both clients send: Host (with the port unless it is
+// the scheme's), User-Agent, Connection, the caller's headers, the body.
+StatusOr<http::request<http::string_body>> BuildRequest(
+    const std::string& method, const std::string& target, const Headers& headers, std::string body,
+    const Url& url, const HttpClientOptions& options, bool keep_alive) {
+  http::verb verb = http::string_to_verb(method);
+  if (verb == http::verb::unknown) return InvalidArgument("unknown HTTP method " + method);
+  http::request<http::string_body> req{verb, target, 11};
   const bool default_port =
       (url.https() && url.port == "443") || (!url.https() && url.port == "80");
   const std::string host =
       url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
   req.set(http::field::host, default_port ? host : host + ":" + url.port);
   req.set(http::field::user_agent, options.user_agent);
-  req.set(http::field::connection, "close");
-  for (const auto& [k, v] : request.headers) req.set(k, v);
-  req.body() = request.body;
+  req.set(http::field::connection, keep_alive ? "keep-alive" : "close");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = std::move(body);
   req.prepare_payload();
-  tcp.expires_after(options.timeout);
-  error_code ec = RunStep(ioc, [&](auto handler) { http::async_write(stream, req, handler); });
+  return req;
+}
+
+template <typename Stream>
+error_code WriteMessage(asio::io_context& ioc, Stream& stream, beast::tcp_stream& tcp,
+                        const StepTimer& timer, http::request<http::string_body>& req) {
+  timer.Arm(tcp);
+  return RunStep(ioc, [&](auto handler) { http::async_write(stream, req, handler); });
+}
+
+// Reads one whole response into `parser`, refusing a body over the bound.
+template <typename Stream>
+error_code ReadMessage(asio::io_context& ioc, Stream& stream, beast::tcp_stream& tcp,
+                       const StepTimer& timer, const HttpClientOptions& options,
+                       beast::flat_buffer& buffer,
+                       http::response_parser<http::string_body>& parser, bool head = false) {
+  parser.body_limit(options.max_body_bytes);
+  // A HEAD answer declares the length of a body it never sends (a registry's
+  // blob size), so there is nothing to read or bound after the header.
+  if (head) parser.skip(true);
+  timer.Arm(tcp);
+  error_code ec =
+      RunStep(ioc, [&](auto handler) { http::async_read_header(stream, buffer, parser, handler); });
+  // Checked here as well as by the parser: a declared length over the bound
+  // fails before any body is buffered.
+  const auto declared = parser.content_length();
+  if (!ec && !head && declared && *declared > options.max_body_bytes) ec = http::error::body_limit;
+  if (!ec) {
+    timer.Arm(tcp);
+    ec = RunStep(ioc, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
+  }
+  if (!ec && parser.get().body().size() > options.max_body_bytes) ec = http::error::body_limit;
+  return ec;
+}
+
+template <typename Stream>
+Status WriteRequest(asio::io_context& ioc, Stream& stream, beast::tcp_stream& tcp,
+                    const StepTimer& timer, const HttpRequest& request, const Url& url,
+                    const HttpClientOptions& options) {
+  SKIFF_ASSIGN_OR_RETURN(auto req, BuildRequest(request.method, url.target, request.headers,
+                                                request.body, url, options, false));
+  error_code ec = WriteMessage(ioc, stream, tcp, timer, req);
   if (ec)
     return Aborted(request.method + " " + url.Origin() +
                    ": sending the request failed: " + ec.message());
@@ -64,52 +128,40 @@ void CopyHeaders(const Fields& fields, HttpResponse& out) {
   }
 }
 
+HttpResponse ToResponse(http::response_parser<http::string_body>& parser) {
+  HttpResponse out;
+  out.status = static_cast<int>(parser.get().result_int());
+  CopyHeaders(parser.get(), out);
+  out.body = std::move(parser.get().body());
+  return out;
+}
+
 template <typename Stream>
 StatusOr<HttpResponse> Exchange(asio::io_context& ioc, Stream& stream, beast::tcp_stream& tcp,
-                                const HttpRequest& request, const Url& url,
+                                const StepTimer& timer, const HttpRequest& request, const Url& url,
                                 const HttpClientOptions& options) {
-  SKIFF_RETURN_IF_ERROR(WriteRequest(ioc, stream, tcp, request, url, options));
+  SKIFF_RETURN_IF_ERROR(WriteRequest(ioc, stream, tcp, timer, request, url, options));
   const std::string where = request.method + " " + url.Origin();
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(options.max_body_bytes);
-  // A HEAD answer declares the length of a body it never sends (a registry's
-  // blob size), so there is nothing to read or bound after the header.
   const bool head = http::string_to_verb(request.method) == http::verb::head;
-  if (head) parser.skip(true);
-  tcp.expires_after(options.timeout);
-  error_code ec =
-      RunStep(ioc, [&](auto handler) { http::async_read_header(stream, buffer, parser, handler); });
-  // Checked here as well as by the parser: a declared length over the bound
-  // fails before any body is buffered.
-  const auto declared = parser.content_length();
-  if (!ec && !head && declared && *declared > options.max_body_bytes) ec = http::error::body_limit;
-  if (!ec) {
-    tcp.expires_after(options.timeout);
-    ec = RunStep(ioc, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
-  }
-  if (!ec && parser.get().body().size() > options.max_body_bytes) ec = http::error::body_limit;
+  error_code ec = ReadMessage(ioc, stream, tcp, timer, options, buffer, parser, head);
   if (ec) return Aborted(where + ": reading the response failed: " + ec.message());
-  const auto& res = parser.get();
-  HttpResponse out;
-  out.status = static_cast<int>(res.result_int());
-  CopyHeaders(res, out);
-  out.body = res.body();
-  return out;
+  return ToResponse(parser);
 }
 
 // As Exchange, but a 2xx body goes to `on_data` as it arrives.
 template <typename Stream>
 StatusOr<HttpResponse> StreamExchange(asio::io_context& ioc, Stream& stream, beast::tcp_stream& tcp,
-                                      const HttpRequest& request, const Url& url,
-                                      const HttpClientOptions& options,
+                                      const StepTimer& timer, const HttpRequest& request,
+                                      const Url& url, const HttpClientOptions& options,
                                       const HttpClient::DataCallback& on_data) {
-  SKIFF_RETURN_IF_ERROR(WriteRequest(ioc, stream, tcp, request, url, options));
+  SKIFF_RETURN_IF_ERROR(WriteRequest(ioc, stream, tcp, timer, request, url, options));
   const std::string where = request.method + " " + url.Origin();
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);  // a watch has no end; each piece is bounded below
-  tcp.expires_after(options.timeout);
+  timer.Arm(tcp);
   error_code ec =
       RunStep(ioc, [&](auto handler) { http::async_read_header(stream, buffer, parser, handler); });
   if (ec) return Aborted(where + ": reading the response failed: " + ec.message());
@@ -121,7 +173,7 @@ StatusOr<HttpResponse> StreamExchange(asio::io_context& ioc, Stream& stream, bea
   while (!parser.is_done()) {
     parser.get().body().data = piece;
     parser.get().body().size = sizeof(piece);
-    tcp.expires_after(options.timeout);
+    timer.Arm(tcp);
     // read_some: hand over what has arrived instead of waiting for `piece` to fill.
     ec =
         RunStep(ioc, [&](auto handler) { http::async_read_some(stream, buffer, parser, handler); });
@@ -138,6 +190,19 @@ StatusOr<HttpResponse> StreamExchange(asio::io_context& ioc, Stream& stream, bea
     }
   }
   return out;
+}
+
+// Resolves and connects `tcp` (kUnavailable: nothing was sent).
+Status Connect(asio::io_context& ioc, beast::tcp_stream& tcp, const StepTimer& timer,
+               const Url& url, const std::string& where) {
+  asio::ip::tcp::resolver resolver(ioc);
+  error_code ec;
+  auto endpoints = resolver.resolve(url.host, url.port, ec);
+  if (ec) return Unavailable(where + ": cannot resolve host: " + ec.message());
+  timer.Arm(tcp);
+  ec = RunStep(ioc, [&](auto handler) { tcp.async_connect(endpoints, handler); });
+  if (ec) return Unavailable(where + ": cannot connect: " + ec.message());
+  return OkStatus();
 }
 
 Status ConfigureTls(const HttpClientOptions& options, asio::ssl::context& ctx) {
@@ -178,16 +243,11 @@ StatusOr<HttpResponse> Connected(const HttpClientOptions& options, const HttpReq
   }
   const std::string where = request.method + " " + url.Origin();
 
+  const StepTimer timer(options);
   asio::io_context ioc;
-  asio::ip::tcp::resolver resolver(ioc);
-  error_code ec;
-  auto endpoints = resolver.resolve(url.host, url.port, ec);
-  if (ec) return Unavailable(where + ": cannot resolve host: " + ec.message());
   beast::tcp_stream tcp(ioc);
-  tcp.expires_after(options.timeout);
-  ec = RunStep(ioc, [&](auto handler) { tcp.async_connect(endpoints, handler); });
-  if (ec) return Unavailable(where + ": cannot connect: " + ec.message());
-  if (!url.https()) return exchange(ioc, tcp, tcp, url);
+  SKIFF_RETURN_IF_ERROR(Connect(ioc, tcp, timer, url, where));
+  if (!url.https()) return exchange(ioc, tcp, tcp, timer, url);
 
   asio::ssl::context ctx(asio::ssl::context::tls_client);
   ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -201,9 +261,9 @@ StatusOr<HttpResponse> Connected(const HttpClientOptions& options, const HttpReq
   if (!SSL_set_tlsext_host_name(tls.native_handle(), url.host.c_str())) {
     return Unavailable(where + ": cannot set SNI host name");
   }
-  beast::get_lowest_layer(tls).expires_after(options.timeout);
-  ec = RunStep(ioc,
-               [&](auto handler) { tls.async_handshake(asio::ssl::stream_base::client, handler); });
+  timer.Arm(beast::get_lowest_layer(tls));
+  error_code ec = RunStep(
+      ioc, [&](auto handler) { tls.async_handshake(asio::ssl::stream_base::client, handler); });
   if (ec) {
     if (ec.category() == asio::error::get_ssl_category()) {
       return FailedPrecondition(where +
@@ -214,7 +274,7 @@ StatusOr<HttpResponse> Connected(const HttpClientOptions& options, const HttpReq
     }
     return Unavailable(where + ": TLS handshake failed: " + ec.message());
   }
-  return exchange(ioc, tls, beast::get_lowest_layer(tls), url);
+  return exchange(ioc, tls, beast::get_lowest_layer(tls), timer, url);
 }
 
 template <typename F>
@@ -230,18 +290,105 @@ StatusOr<HttpResponse> Guarded(const HttpClientOptions& options, const HttpReque
 }  // namespace
 
 StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& request) const {
-  return Guarded(options_, request,
-                 [&](asio::io_context& ioc, auto& stream, beast::tcp_stream& tcp, const Url& url) {
-                   return Exchange(ioc, stream, tcp, request, url, options_);
-                 });
+  return Guarded(
+      options_, request,
+      [&](asio::io_context& ioc, auto& stream, beast::tcp_stream& tcp, const StepTimer& timer,
+          const Url& url) { return Exchange(ioc, stream, tcp, timer, request, url, options_); });
 }
 
 StatusOr<HttpResponse> HttpClient::Stream(const HttpRequest& request,
                                           const DataCallback& on_data) const {
   return Guarded(options_, request,
-                 [&](asio::io_context& ioc, auto& stream, beast::tcp_stream& tcp, const Url& url) {
-                   return StreamExchange(ioc, stream, tcp, request, url, options_, on_data);
+                 [&](asio::io_context& ioc, auto& stream, beast::tcp_stream& tcp,
+                     const StepTimer& timer, const Url& url) {
+                   return StreamExchange(ioc, stream, tcp, timer, request, url, options_, on_data);
                  });
+}
+
+// ---- HttpConnection ------------------------------------------------------------
+
+struct HttpConnection::Impl {
+  explicit Impl(Url u) : url(std::move(u)), tcp(ioc) {}
+  const Url url;
+  asio::io_context ioc;
+  beast::tcp_stream tcp;
+  beast::flat_buffer buffer;  // bytes read past a response stay for the next
+  bool connected = false;
+
+  void Close() {
+    error_code ignored;
+    tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    tcp.close();
+    buffer.clear();
+    connected = false;
+  }
+};
+
+HttpConnection::HttpConnection(HttpClientOptions options, std::unique_ptr<Impl> impl,
+                               std::string origin)
+    : options_(std::move(options)), impl_(std::move(impl)), origin_(std::move(origin)) {}
+
+HttpConnection::~HttpConnection() {
+  if (impl_->connected) impl_->Close();
+}
+
+StatusOr<std::unique_ptr<HttpConnection>> HttpConnection::Open(const std::string& url,
+                                                               HttpClientOptions options) {
+  auto parsed = ParseUrl(url);
+  if (!parsed.ok()) return FailedPrecondition(parsed.status().message());
+  if (parsed->https()) {
+    return FailedPrecondition(url + ": a kept-alive connection speaks plain http only; use " +
+                              "HttpClient for https");
+  }
+  if (!options.allow_plain_http_to_any_host) {
+    Status allowed = CheckTransportAllowed(*parsed, url);
+    if (!allowed.ok()) return FailedPrecondition(allowed.message());
+  }
+  std::string origin = parsed->Origin();
+  auto impl = std::make_unique<Impl>(std::move(parsed).value());
+  return std::unique_ptr<HttpConnection>(
+      new HttpConnection(std::move(options), std::move(impl), std::move(origin)));
+}
+
+StatusOr<HttpResponse> HttpConnection::Send(const std::string& method, const std::string& target,
+                                            const Headers& headers, std::string body) {
+  Impl& c = *impl_;
+  const std::string where = method + " " + origin_;
+  SKIFF_ASSIGN_OR_RETURN(
+      auto req, BuildRequest(method, target, headers, std::move(body), c.url, options_, true));
+  try {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const StepTimer timer(options_);
+      const bool reused = c.connected;
+      if (!reused) {
+        SKIFF_RETURN_IF_ERROR(Connect(c.ioc, c.tcp, timer, c.url, where));
+        c.connected = true;
+      }
+      http::response_parser<http::string_body> parser;
+      error_code ec = WriteMessage(c.ioc, c.tcp, c.tcp, timer, req);
+      if (!ec) ec = ReadMessage(c.ioc, c.tcp, c.tcp, timer, options_, c.buffer, parser);
+      if (ec) {
+        c.Close();
+        if (ec == beast::error::timeout) {
+          return DeadlineExceeded(where + ": no answer within " +
+                                  std::to_string(options_.timeout.count()) + " ms");
+        }
+        // A kept-alive connection the peer closed while idle fails at once
+        // (EOF, reset) before any answer: send again on a fresh one. The same
+        // on a fresh connection is the peer's doing, and final.
+        if (reused) continue;
+        return Aborted(where + ": " + ec.message());
+      }
+      const bool keep = parser.get().keep_alive();
+      HttpResponse out = ToResponse(parser);
+      if (!keep) c.Close();
+      return out;
+    }
+  } catch (const std::exception& e) {
+    c.Close();
+    return Aborted(where + ": " + e.what());
+  }
+  return Aborted(where + ": the connection keeps closing");
 }
 
 }  // namespace skiff::net

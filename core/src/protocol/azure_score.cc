@@ -6,7 +6,7 @@
 #include "json_writer.h"
 #include "sax_capture.h"
 #include "sax_decode.h"
-#include "signature_check.h"
+#include "skiff/signature_check.h"
 
 namespace skiff::protocol {
 namespace {

@@ -8,7 +8,7 @@
 #include "element_codec.h"
 #include "sax_capture.h"
 #include "sax_decode.h"
-#include "signature_check.h"
+#include "skiff/signature_check.h"
 #include "skiff/protocol/infer_response.h"
 
 namespace skiff::protocol {

@@ -49,23 +49,27 @@ StatusOr<RoutingTable> TrafficSplitPolicy::Route(const std::vector<VersionStatus
     if (v.wanted && v.spec.is_default) def = &v;
   }
   if (def == nullptr) return FailedPrecondition("the endpoint has no default version");
-  // Only Ready versions receive traffic; what is meant for others goes to the
-  // default so a loading treatment never fails requests.
-  const bool default_ready = def->state == VersionState::kReady;
+  // Only Ready, reachable versions receive traffic; what is meant for others
+  // goes to the default so a loading or unreachable treatment never fails
+  // requests.
+  const auto serves = [](const VersionStatus& v) {
+    return v.wanted && v.state == VersionState::kReady && v.reachable;
+  };
+  const bool default_ready = serves(*def);
   RoutingTable table;
   table.default_version = def->spec.name;
   double upper = 0;
   for (const VersionStatus& v : versions) {
-    if (!v.wanted || v.state != VersionState::kReady || &v == def) continue;
+    if (!serves(v) || &v == def) continue;
     if (v.spec.traffic_percentile <= 0) continue;
     upper += v.spec.traffic_percentile;
     table.entries.push_back({v.spec.name, upper});
   }
   if (!default_ready) {
     if (table.entries.empty()) {
-      return Unavailable("no version of the endpoint is ready yet");
+      return Unavailable("no version of the endpoint is ready and reachable");
     }
-    // Without a ready default, scale the ready versions' shares up to 100.
+    // Without a default that serves, scale the others' shares up to 100.
     const double scale = 100.0 / upper;
     for (auto& e : table.entries) e.upper *= scale;
     table.entries.back().upper = 100;

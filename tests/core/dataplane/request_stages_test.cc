@@ -5,10 +5,10 @@
 
 #include <gtest/gtest.h>
 
-#include "skiff/auth/responses.h"
+#include "skiff/dataplane/auth_responses.h"
 #include "skiff/protocol/infer_request.h"
 #include "skiff/protocol/infer_response.h"
-#include "skiff/protocol/metrics_registry.h"
+#include "skiff/metrics/metrics_registry.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -43,8 +43,8 @@ Signature OneInOneOut() {
 class DataPlaneGuard : public ::testing::Test {
  protected:
   DataPlaneGuard() : limiter_(Options()) {}
-  static auth::FailureLimiter::Options Options() {
-    auth::FailureLimiter::Options o;
+  static FailureLimiter::Options Options() {
+    FailureLimiter::Options o;
     o.max_failures = 2;
     return o;
   }
@@ -52,9 +52,9 @@ class DataPlaneGuard : public ::testing::Test {
     return GuardAuth(auth, "svc", Header(authorization), "10.0.0.1", &limiter_, &metrics_);
   }
   OneKeyAuthenticator auth_;
-  auth::FailureLimiter limiter_;
-  protocol::MetricsRegistry registry_;
-  protocol::DataPlaneMetrics metrics_{&registry_};
+  FailureLimiter limiter_;
+  metrics::MetricsRegistry registry_;
+  metrics::DataPlaneMetrics metrics_{&registry_};
 };
 
 TEST_F(DataPlaneGuard, NoAuthenticatorAdmitsEveryone) {
@@ -66,8 +66,8 @@ TEST_F(DataPlaneGuard, WrongKeyIs401ThenBlocked429ButTheRightKeyStillPasses) {
   auto first = Guard(&auth_, "Bearer bad");
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->result(), http::status::unauthorized);
-  EXPECT_EQ(first->body(), auth::kUnauthorizedBody);
-  EXPECT_NE(first->find(auth::kWwwAuthenticateHeader), first->end());
+  EXPECT_EQ(first->body(), kUnauthorizedBody);
+  EXPECT_NE(first->find(kWwwAuthenticateHeader), first->end());
   EXPECT_EQ(Guard(&auth_, "")->result(), http::status::unauthorized);
   // Two failures block the client: the next wrong guess is 429...
   auto blocked = Guard(&auth_, "Bearer bad");

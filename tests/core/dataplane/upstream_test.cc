@@ -235,6 +235,14 @@ TEST_F(UpstreamTest, AVersionWhoseServerIsNotUpGetsNoTrafficUntilItIs) {
   }
   EXPECT_EQ(c.Get("/v2/models/ep1/versions/green/ready").status, 503);
   EXPECT_EQ(c.Get("/v2/models/ep1/versions/blue/ready").status, 200);
+  // Issue 17.7: the answers say why (green is loaded, it cannot be reached).
+  EXPECT_EQ(json::parse(c.Get("/v2/models/ep1/versions/green/ready").body),
+            json({{"ready", false}, {"reachable", false}}));
+  EXPECT_EQ(json::parse(c.Get("/v2/models/ep1/versions/blue/ready").body),
+            json({{"ready", true}, {"reachable", true}}));
+  EXPECT_EQ(json::parse(c.Get("/v2/models/ep1/versions/green").body)["reachable"], false);
+  EXPECT_EQ(json::parse(c.Get("/v2/models/ep1").body)["unreachable_versions"],
+            json::array({"green"}));
   EXPECT_EQ(c.Post("/v2/models/ep1/infer", OipBody(1.0f), Auth("green")).status, 502)
       << "a request pinned to green still goes to green";
 
@@ -245,6 +253,8 @@ TEST_F(UpstreamTest, AVersionWhoseServerIsNotUpGetsNoTrafficUntilItIs) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_EQ(c.Get("/v2/models/ep1/versions/green/ready").status, 200);
+  EXPECT_EQ(json::parse(c.Get("/v2/models/ep1/versions/green").body)["reachable"], true);
+  EXPECT_EQ(json::parse(c.Get("/v2/models/ep1").body)["unreachable_versions"], json::array());
   int green = 0;
   for (int i = 0; i < 100; ++i) {
     Reply r = c.Post("/v2/models/ep1/infer", OipBody(1.0f), Auth());

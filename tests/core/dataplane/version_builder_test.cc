@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "skiff/protocol/metrics_registry.h"
+#include "skiff/metrics/metrics_registry.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -23,8 +23,8 @@ class DataPlaneVersionBuilder : public ::testing::Test {
   VersionBuilder::AcceleratorCache accelerators_;
   config::DeploymentConfig deployment_;
   ServerVersionConfig version_;
-  protocol::MetricsRegistry registry_;
-  protocol::DataPlaneMetrics metrics_{&registry_};
+  metrics::MetricsRegistry registry_;
+  metrics::DataPlaneMetrics metrics_{&registry_};
 };
 
 TEST_F(DataPlaneVersionBuilder, PoolOptionsComeFromTheDeployment) {

@@ -1,7 +1,10 @@
-// net::HttpClient against a one-shot loopback server: what the SDK's old
-// client could not do (an IPv6 literal; it asked the resolver for "[::1]")
-// and the rules every caller now shares (plain http only to loopback unless
-// allowed, a bounded body).
+// net::HttpClient and net::HttpConnection against the shared loopback server
+// (tests/support): what the SDK's old client could not do (an IPv6 literal;
+// it asked the resolver for "[::1]"), the rules every caller shares (plain
+// http only to loopback unless allowed, a bounded body), and what the
+// router's upstream model needs from the kept-alive connection (one
+// connection for many requests, re-opened when the peer closed it, a timeout
+// told apart from a failure) and its probe (one deadline for the exchange).
 #include "skiff/net/http_client.h"
 
 #include <arpa/inet.h>
@@ -10,68 +13,34 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
+
+#include "loopback_http_server.h"
 
 namespace skiff::net {
 namespace {
 
-// Accepts one connection on ::1, records the request head, sends `reply`.
-class OneShotServer {
- public:
-  explicit OneShotServer(std::string reply) : reply_(std::move(reply)) {
-    fd_ = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in6 addr{};
-    addr.sin6_family = AF_INET6;
-    addr.sin6_addr = in6addr_loopback;
-    socklen_t len = sizeof addr;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        ::listen(fd_, 1) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len)) {
-      ADD_FAILURE() << "cannot listen on [::1]";
-      return;
-    }
-    port_ = ntohs(addr.sin6_port);
-    thread_ = std::thread([this] {
-      const int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      char buf[4096];
-      while (head_.find("\r\n\r\n") == std::string::npos) {
-        const ssize_t n = ::read(c, buf, sizeof buf);
-        if (n <= 0) break;
-        head_.append(buf, static_cast<size_t>(n));
-      }
-      for (size_t done = 0; done < reply_.size();) {
-        const ssize_t n = ::write(c, reply_.data() + done, reply_.size() - done);
-        if (n <= 0) break;
-        done += static_cast<size_t>(n);
-      }
-      ::close(c);
-    });
-  }
-  ~OneShotServer() {
-    if (thread_.joinable()) {
-      ::shutdown(fd_, SHUT_RDWR);
-      thread_.join();
-    }
-    if (fd_ >= 0) ::close(fd_);
-  }
-  std::string Url(const std::string& path) const {
-    return "http://[::1]:" + std::to_string(port_) + path;
-  }
-  int port() const { return port_; }
-  // The request head; waits for the server's one exchange to finish.
-  const std::string& head() {
-    if (thread_.joinable()) thread_.join();
-    return head_;
-  }
+using test_support::ChunkWriter;
+using test_support::LoopbackHttpServer;
+using test_support::LoopbackOptions;
+using test_support::LoopbackRequest;
+using test_support::LoopbackResponse;
 
- private:
-  std::string reply_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::string head_;
-  std::thread thread_;
-};
+LoopbackOptions OnIpv6() {
+  LoopbackOptions o;
+  o.host = "::1";
+  return o;
+}
+
+LoopbackResponse Text(std::string body) {
+  LoopbackResponse r;
+  r.body = std::move(body);
+  return r;
+}
 
 HttpClientOptions Options() {
   HttpClientOptions o;
@@ -81,24 +50,38 @@ HttpClientOptions Options() {
 }
 
 TEST(NetHttpClientTest, ReachesAnIpv6LoopbackServer) {
-  OneShotServer server("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Thing: A\r\n\r\nhello");
+  LoopbackHttpServer server(
+      [](const LoopbackRequest&) {
+        LoopbackResponse r = Text("hello");
+        r.headers = {{"X-Thing", "A"}};
+        return r;
+      },
+      OnIpv6());
   auto r = HttpClient(Options()).Send(
-      {"POST", server.Url("/score?x=1"), {{"Authorization", "Bearer k"}}, "{}"});
+      {"POST", server.url() + "/score?x=1", {{"Authorization", "Bearer k"}}, "{}"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "hello");
   EXPECT_EQ(r->header("x-thing"), "A");
-  const std::string& head = server.head();
-  EXPECT_EQ(head.rfind("POST /score?x=1 HTTP/1.1\r\n", 0), 0u) << head;
-  EXPECT_NE(head.find("Host: [::1]:" + std::to_string(server.port())), std::string::npos) << head;
-  EXPECT_NE(head.find("User-Agent: skiff-test"), std::string::npos) << head;
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].target, "/score?x=1");
+  EXPECT_EQ(requests[0].header("host"), "[::1]:" + std::to_string(server.port()));
+  EXPECT_EQ(requests[0].header("user-agent"), "skiff-test");
+  EXPECT_EQ(requests[0].header("connection"), "close");
 }
 
 TEST(NetHttpClientTest, RefusesABodyOverTheBound) {
-  OneShotServer server("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'x'));
+  LoopbackHttpServer server(
+      [](const LoopbackRequest&) {
+        return LoopbackResponse::Raw("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" +
+                                     std::string(100, 'x'));
+      },
+      OnIpv6());
   HttpClientOptions o = Options();
   o.max_body_bytes = 10;
-  auto r = HttpClient(o).Send({"GET", server.Url("/"), {}, ""});
+  auto r = HttpClient(o).Send({"GET", server.url() + "/", {}, ""});
   EXPECT_EQ(r.status().code(), StatusCode::kAborted) << r.status().ToString();
 }
 
@@ -121,6 +104,8 @@ TEST(NetHttpClientTest, PlainHttpOnlyToLoopbackUnlessAllowed) {
   auto refused = HttpClient(Options()).Send({"GET", "http://10.1.2.3/x", {}, ""});
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find("clear text"), std::string::npos);
+  auto kept = HttpConnection::Open("http://10.1.2.3/x", Options());
+  EXPECT_EQ(kept.status().code(), StatusCode::kFailedPrecondition);
 }
 
 TEST(NetHttpClientTest, NothingListeningIsUnavailable) {
@@ -136,6 +121,112 @@ TEST(NetHttpClientTest, NothingListeningIsUnavailable) {
   const std::string url = "http://[::1]:" + std::to_string(ntohs(addr.sin6_port)) + "/";
   auto r = HttpClient(Options()).Send({"GET", url, {}, ""});
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  auto connection = HttpConnection::Open(url, Options());
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  auto kept = (*connection)->Send("GET", "/", {}, "");
+  EXPECT_EQ(kept.status().code(), StatusCode::kUnavailable) << kept.status().ToString();
+}
+
+// Issue 17.4: the router's upstream model scores over net::HttpConnection
+// instead of its own Beast exchange; many requests share one connection.
+TEST(NetHttpConnectionTest, ManyRequestsShareOneConnection) {
+  LoopbackHttpServer server([](const LoopbackRequest& r) { return Text("echo:" + r.body); });
+  auto connection = HttpConnection::Open(server.url() + "/v2/models/m/infer", Options());
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  for (int i = 0; i < 5; ++i) {
+    auto r = (*connection)
+                 ->Send("POST", "/v2/models/m/infer", {{"Content-Type", "application/json"}},
+                        std::to_string(i));
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+    EXPECT_EQ(r->body, "echo:" + std::to_string(i));
+  }
+  EXPECT_EQ(server.connections(), 1);
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 5u);
+  EXPECT_EQ(requests[4].header("connection"), "keep-alive");
+  EXPECT_EQ(requests[4].header("content-type"), "application/json");
+  EXPECT_EQ(requests[4].header("host"), "127.0.0.1:" + std::to_string(server.port()));
+}
+
+// A peer that closes an idle kept-alive connection (without saying so): the
+// next request goes out again on a fresh connection, once.
+TEST(NetHttpConnectionTest, AConnectionThePeerClosedIsReopened) {
+  LoopbackHttpServer server([](const LoopbackRequest&) {
+    return LoopbackResponse::Raw("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  auto connection = HttpConnection::Open(server.url() + "/x", Options());
+  ASSERT_TRUE(connection.ok());
+  for (int i = 0; i < 3; ++i) {
+    auto r = (*connection)->Send("GET", "/x", {}, "");
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+    EXPECT_EQ(r->body, "ok");
+  }
+  EXPECT_EQ(server.requests().size(), 3u) << "each request reached the server once";
+  EXPECT_EQ(server.connections(), 3);
+}
+
+// A fresh connection the peer cuts mid-answer is final (the request may have
+// been acted on), and kAborted, not a timeout.
+TEST(NetHttpConnectionTest, ACutAnswerOnAFreshConnectionIsNotRetried) {
+  LoopbackHttpServer server([](const LoopbackRequest&) {
+    return LoopbackResponse::Raw("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"half");
+  });
+  auto connection = HttpConnection::Open(server.url() + "/x", Options());
+  ASSERT_TRUE(connection.ok());
+  auto r = (*connection)->Send("POST", "/x", {}, "{}");
+  EXPECT_EQ(r.status().code(), StatusCode::kAborted) << r.status().ToString();
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+// A server that does not answer in time: kDeadlineExceeded (the router's
+// 504), told apart from a failed connection (502).
+TEST(NetHttpConnectionTest, NoAnswerInTimeIsDeadlineExceeded) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  LoopbackHttpServer server([&](const LoopbackRequest&) {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return release; });
+    return Text("late");
+  });
+  HttpClientOptions o = Options();
+  o.timeout = std::chrono::milliseconds(200);
+  auto connection = HttpConnection::Open(server.url() + "/x", o);
+  ASSERT_TRUE(connection.ok());
+  auto r = (*connection)->Send("POST", "/x", {}, "{}");
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+}
+
+// The router's readiness probe: timeout_covers_exchange bounds the whole
+// exchange, where the default bounds each step. The head comes after 450 ms
+// and the body over 450 ms more: each step is well within 800 ms, the whole
+// is not (the pauses only ever run long, which keeps the whole over).
+TEST(NetHttpClientTest, TimeoutCanCoverTheWholeExchange) {
+  LoopbackHttpServer server([](const LoopbackRequest&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(450));
+    LoopbackResponse r;
+    r.stream = [](const ChunkWriter& write) {
+      for (int i = 0; i < 9 && write("x"); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    };
+    return r;
+  });
+  HttpClientOptions o = Options();
+  o.timeout = std::chrono::milliseconds(800);
+  auto per_step = HttpClient(o).Send({"GET", server.url() + "/slow", {}, ""});
+  ASSERT_TRUE(per_step.ok()) << per_step.status().ToString();
+  EXPECT_EQ(per_step->body, "xxxxxxxxx");
+  o.timeout_covers_exchange = true;
+  auto whole = HttpClient(o).Send({"GET", server.url() + "/slow", {}, ""});
+  EXPECT_FALSE(whole.ok());
+  EXPECT_NE(whole.status().message().find("timeout"), std::string::npos)
+      << whole.status().ToString();
 }
 
 }  // namespace

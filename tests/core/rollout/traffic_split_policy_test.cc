@@ -99,6 +99,33 @@ TEST(RolloutTrafficSplitTest, DefaultNotReadyScalesReadyVersions) {
   EXPECT_EQ(table->Pick(99.9), "b");
 }
 
+// Issue 17.7: an unreachable version is Ready (loaded, its state is not
+// bent into kLoading) with reachable=false, and the policy routes around it.
+TEST(RolloutTrafficSplitTest, UnreachableReadyTreatmentTrafficGoesToDefault) {
+  TrafficSplitPolicy policy;
+  VersionStatus green = S(V("green", 50), VersionState::kReady);
+  green.reachable = false;
+  auto table = policy.Route({S(V("blue", 50, true), VersionState::kReady), green});
+  ASSERT_TRUE(table.ok());
+  ASSERT_EQ(table->entries.size(), 1u);
+  for (double u : {0.0, 49.9, 50.0, 99.9}) EXPECT_EQ(table->Pick(u), "blue");
+}
+
+TEST(RolloutTrafficSplitTest, UnreachableDefaultScalesTheOthers) {
+  TrafficSplitPolicy policy;
+  VersionStatus blue = S(V("blue", 0, true), VersionState::kReady);
+  blue.reachable = false;
+  auto table = policy.Route({blue, S(V("a", 10), VersionState::kReady),
+                             S(V("b", 30), VersionState::kReady)});
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ(table->Pick(24.9), "a");
+  EXPECT_EQ(table->Pick(99.9), "b");
+  VersionStatus a = S(V("a", 10), VersionState::kReady);
+  a.reachable = false;
+  EXPECT_EQ(policy.Route({blue, a}).status().code(), StatusCode::kUnavailable)
+      << "nothing reachable: nothing to route to";
+}
+
 TEST(RolloutTrafficSplitTest, NothingReadyIsUnavailable) {
   TrafficSplitPolicy policy;
   auto table = policy.Route({S(V("blue", 0, true), VersionState::kLoading)});

@@ -1,9 +1,6 @@
 #include "fake_arm.h"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <algorithm>
 #include <cctype>
 #include <regex>
 
@@ -12,46 +9,12 @@
 namespace skiff::compute_aks::testing {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 using nlohmann::json;
-using tcp = asio::ip::tcp;
+using test_support::LoopbackResponse;
 
 std::string Lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-std::string UrlDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> ParseForm(const std::string& body) {
-  std::map<std::string, std::string> out;
-  size_t start = 0;
-  while (start <= body.size()) {
-    size_t amp = body.find('&', start);
-    std::string pair =
-        body.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
-    size_t eq = pair.find('=');
-    if (eq != std::string::npos)
-      out[UrlDecode(pair.substr(0, eq))] = UrlDecode(pair.substr(eq + 1));
-    if (amp == std::string::npos) break;
-    start = amp + 1;
-  }
-  return out;
 }
 
 std::string ErrorBody(const std::string& code, const std::string& message) {
@@ -74,23 +37,11 @@ std::vector<std::chrono::milliseconds> FakeClock::sleeps() const {
   return sleeps_;
 }
 
-FakeArm::FakeArm() : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-  port_ = acceptor_.local_endpoint().port();
-  thread_ = std::thread([this] { Serve(); });
-}
+FakeArm::FakeArm() : server_([this](const Recorded& r) { return Answer(r); }) {}
 
-FakeArm::~FakeArm() {
-  stop_ = true;
-  try {  // wake the blocking accept()
-    asio::io_context ioc;
-    tcp::socket s(ioc);
-    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
-  } catch (...) {
-  }
-  thread_.join();
-}
+FakeArm::~FakeArm() { server_.Stop(); }
 
-std::string FakeArm::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string FakeArm::url() const { return server_.url(); }
 
 void FakeArm::SetOperationStates(std::vector<std::string> states) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -131,17 +82,9 @@ void FakeArm::AddCluster(const std::string& sub, const std::string& rg, const st
          json::array({{{"name", "nodepool1"}, {"count", 3}, {"vmSize", "Standard_DS3_v2"}}})}}}};
 }
 
-std::vector<Recorded> FakeArm::requests() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return requests_;
-}
+std::vector<Recorded> FakeArm::requests() const { return server_.requests(); }
 int FakeArm::Count(const std::string& method, const std::string& contains) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  int n = 0;
-  for (const auto& r : requests_) {
-    if (r.method == method && r.target.find(contains) != std::string::npos) ++n;
-  }
-  return n;
+  return server_.Count(method, contains);
 }
 int FakeArm::token_requests() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -159,60 +102,29 @@ json FakeArm::LastPutBody() const {
   return last_put_;
 }
 
-void FakeArm::Serve() {
-  while (!stop_) {
-    boost::system::error_code ec;
-    tcp::socket socket(ioc_);
-    acceptor_.accept(socket, ec);
-    if (ec || stop_) continue;
-    Handle(std::move(socket));
+LoopbackResponse FakeArm::Answer(const Recorded& r) {
+  Reply reply = Route(r);
+  if (reply.drop) {  // a cut reply: the promised body never comes
+    return LoopbackResponse::Raw("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"half");
   }
-}
-
-void FakeArm::Handle(tcp::socket socket) {
-  beast::flat_buffer buffer;
-  for (;;) {
-    http::request<http::string_body> req;
-    boost::system::error_code ec;
-    http::read(socket, buffer, req, ec);
-    if (ec) return;
-    Recorded r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    r.body = req.body();
-    for (const auto& f : req)
-      r.headers[Lower(std::string(f.name_string()))] = std::string(f.value());
-    Reply reply = Route(r);
-    if (reply.drop) {
-      const std::string partial = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"half";
-      asio::write(socket, asio::buffer(partial), ec);
-      socket.shutdown(tcp::socket::shutdown_both, ec);
-      return;
-    }
-    http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
-    for (const auto& [k, v] : reply.headers) res.set(k, v);
-    if (!reply.body.empty()) res.set(http::field::content_type, "application/json");
-    res.body() = reply.body;
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
-    http::write(socket, res, ec);
-    if (ec || !req.keep_alive()) return;
-  }
+  LoopbackResponse res;
+  res.status = reply.status;
+  res.headers.assign(reply.headers.begin(), reply.headers.end());
+  if (!reply.body.empty()) res.headers.emplace_back("Content-Type", "application/json");
+  res.body = std::move(reply.body);
+  return res;
 }
 
 FakeArm::Reply FakeArm::Route(const Recorded& r) {
   std::lock_guard<std::mutex> lock(mu_);
-  requests_.push_back(r);
   const std::string line = r.method + " " + r.target;
-  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (line.find(it->match) == std::string::npos) continue;
+  if (auto fault = test_support::TakeFault(faults_, line)) {
     Reply reply;
-    reply.drop = it->status == 0;
-    reply.status = it->status == 0 ? 200 : it->status;
-    reply.headers = it->headers;
-    reply.body =
-        ErrorBody(it->status == 429 ? "TooManyRequests" : "InternalServerError", "injected fault");
-    if (--it->times <= 0) faults_.erase(it);
+    reply.drop = fault->status == 0;
+    reply.status = fault->status == 0 ? 200 : fault->status;
+    reply.headers = fault->headers;
+    reply.body = ErrorBody(fault->status == 429 ? "TooManyRequests" : "InternalServerError",
+                           "injected fault");
     return reply;
   }
   if (r.method == "POST" && r.target.find("/oauth2/v2.0/token") != std::string::npos)
@@ -433,7 +345,7 @@ FakeArm::Reply FakeArm::Token(const Recorded& r) {
   if (type.rfind("application/x-www-form-urlencoded", 0) != 0) {
     return bad("invalid_request", "AADSTS900144: wrong content type " + type);
   }
-  auto form = ParseForm(r.body);
+  auto form = test_support::ParseFormEncoded(r.body);
   if (form["grant_type"] != "client_credentials")
     return bad("unsupported_grant_type", "grant_type");
   if (form["scope"] != "https://management.azure.com/.default")

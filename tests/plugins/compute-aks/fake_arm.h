@@ -1,5 +1,5 @@
 // FakeArm: a loopback Azure Resource Manager + Azure AD token endpoint for
-// the compute-aks tests (Beast, 127.0.0.1, port 0). It enforces the
+// the compute-aks tests (on the shared LoopbackHttpServer, 127.0.0.1, port 0). It enforces the
 // contract instead of answering 200: a bearer token it issued (or the fixed
 // one) is required (401), so is ?api-version= (400), the token request must
 // be a proper client-credentials form post, and a PUT body must have the
@@ -7,32 +7,23 @@
 // faults (429/500/dropped connection) can be queued per request.
 #pragma once
 
-#include <atomic>
-#include <boost/asio/ip/tcp.hpp>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "clock.h"
+#include "loopback_http_server.h"
 
 namespace skiff::compute_aks::testing {
 
-struct Recorded {
-  std::string method, target, body;
-  std::map<std::string, std::string> headers;  // lower-case names
-};
+// A request as the server logged it (method, target, body, lower-case headers).
+using Recorded = ::skiff::test_support::LoopbackRequest;
 
 // Answers the next `times` requests whose "METHOD target" contains `match`
 // with `status` (0: read the request, send half a response, close).
-struct Fault {
-  std::string match;
-  int status = 0;
-  std::map<std::string, std::string> headers;
-  int times = 1;
-};
+using Fault = ::skiff::test_support::LoopbackFault;
 
 class FakeArm {
  public:
@@ -85,8 +76,7 @@ class FakeArm {
     bool drop = false;
   };
 
-  void Serve();
-  void Handle(boost::asio::ip::tcp::socket socket);
+  ::skiff::test_support::LoopbackResponse Answer(const Recorded& r);
   Reply Route(const Recorded& r);
   Reply Token(const Recorded& r);
   Reply OperationReply(const std::string& id, bool location_style);
@@ -95,14 +85,7 @@ class FakeArm {
                        bool location_only);
   std::string StateOf(Operation& op);
 
-  boost::asio::io_context ioc_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-
-  mutable std::mutex mu_;  // guards everything below
-  std::vector<Recorded> requests_;
+  mutable std::mutex mu_;  // guards everything below but server_
   std::vector<Fault> faults_;
   std::vector<std::string> states_ = {"InProgress", "Succeeded"};
   std::string error_code_ = "ProvisioningFailed", error_message_ = "quota exceeded";
@@ -116,6 +99,9 @@ class FakeArm {
   nlohmann::json last_put_;
   int creating_gets_left_ = -1;
   std::string public_origin_;
+
+  // Last: stopped (its threads joined) before the state above goes.
+  ::skiff::test_support::LoopbackHttpServer server_;
 };
 
 // A clock whose Sleep() advances time instantly and records the delays.

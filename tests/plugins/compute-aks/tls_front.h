@@ -1,16 +1,16 @@
 // TlsFront: a loopback HTTPS front for the fake servers (FakeArm), so the
-// plugin's real Beast/OpenSSL client path is exercised end to end: it
-// terminates TLS with TestPki's server certificate, forwards each request to
-// the plain-HTTP backend and relays the reply (one exchange per connection,
-// as the client sends `Connection: close`).
+// plugin's real Beast/OpenSSL client path is exercised end to end: the shared
+// LoopbackHttpServer terminates TLS with TestPki's server certificate, and
+// each request is forwarded to the plain-HTTP backend with the one HTTP
+// client (skiff/net/http_client.h) and its reply relayed. A backend that
+// drops the connection makes the front drop it too.
 #pragma once
 
-#include <atomic>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
+#include <cstdint>
 #include <string>
-#include <thread>
 
+#include "loopback_http_server.h"
+#include "skiff/net/http_client.h"
 #include "test_pki.h"
 
 namespace skiff::compute_aks::testing {
@@ -18,25 +18,19 @@ namespace skiff::compute_aks::testing {
 class TlsFront {
  public:
   TlsFront(const TestPki& pki, uint16_t backend_port);
-  ~TlsFront();
-  std::string url() const;  // https://127.0.0.1:<port>
+  std::string url() const { return server_.url(); }  // https://127.0.0.1:<port>
   // Waits (up to 5 s) until every accepted connection's handshake has been
   // counted: the front counts just after the client learns the outcome.
-  void WaitSettled() const;
-  int handshakes_ok() const { return handshakes_ok_; }
-  int handshakes_failed() const { return handshakes_failed_; }
+  void WaitSettled() const { server_.WaitTlsSettled(); }
+  int handshakes_ok() const { return server_.handshakes_ok(); }
+  int handshakes_failed() const { return server_.handshakes_failed(); }
 
  private:
-  void Serve();
-  void Handle(boost::asio::ip::tcp::socket socket);
+  test_support::LoopbackResponse Forward(const test_support::LoopbackRequest& request) const;
 
-  boost::asio::io_context ioc_;
-  boost::asio::ssl::context ctx_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  uint16_t port_ = 0, backend_port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> accepted_{0}, handshakes_ok_{0}, handshakes_failed_{0};
-  std::thread thread_;
+  const std::string backend_;  // http://127.0.0.1:<backend port>
+  const net::HttpClient client_;
+  test_support::LoopbackHttpServer server_;  // last: stopped first
 };
 
 }  // namespace skiff::compute_aks::testing

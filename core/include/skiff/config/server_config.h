@@ -20,6 +20,7 @@
 #include "skiff/config/inference_config.h"
 #include "skiff/rollout_policy.h"
 #include "skiff/status.h"
+#include "skiff/util/url.h"
 
 namespace skiff::config {
 
@@ -85,6 +86,11 @@ struct ServerConfig {
 // Parses and validates; errors name the JSON path. Unknown keys (with the
 // closest known one) and duplicate keys are refused, as in every config.
 StatusOr<ServerConfig> ParseServerConfig(std::string_view json_text);
+
+// The rule for `versions[].upstream`: http://HOST[:PORT]/PATH, parsed by the
+// one URL parser (skiff/util/url.h). kInvalidArgument naming the URL, with an
+// example, otherwise. The parser and UpstreamModel both apply it.
+StatusOr<Url> ParseUpstreamUrl(const std::string& url);
 StatusOr<ServerConfig> ReadServerConfigFile(const std::string& path);
 
 // The config as server.json: every field written, optional strings

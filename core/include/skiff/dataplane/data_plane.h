@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "skiff/accelerator.h"
-#include "skiff/auth/failure_limiter.h"
+#include "skiff/dataplane/failure_limiter.h"
 #include "skiff/authenticator.h"
 #include "skiff/config/server_config.h"
 #include "skiff/dataplane/endpoint.h"
@@ -30,8 +30,8 @@
 #include "skiff/dataplane/request_stages.h"
 #include "skiff/dataplane/version_builder.h"
 #include "skiff/plugin_host/plugin_host.h"
-#include "skiff/protocol/data_plane_metrics.h"
-#include "skiff/protocol/metrics_registry.h"
+#include "skiff/metrics/data_plane_metrics.h"
+#include "skiff/metrics/metrics_registry.h"
 
 namespace skiff::dataplane {
 
@@ -129,9 +129,9 @@ class DataPlane : public HttpHandler {
   // Router: readiness probes of the upstream versions (after endpoint_:
   // destroyed first). Guarded by apply_mu_.
   std::unique_ptr<UpstreamProber> prober_;
-  auth::FailureLimiter limiter_;
-  protocol::MetricsRegistry registry_;
-  protocol::DataPlaneMetrics metrics_{&registry_};
+  FailureLimiter limiter_;
+  metrics::MetricsRegistry registry_;
+  metrics::DataPlaneMetrics metrics_{&registry_};
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> in_flight_{0};
 };

@@ -93,16 +93,20 @@ class Endpoint {
   int draining() const;
 
   // Marks a version (by name) reachable or not; versions are reachable until
-  // marked. An unreachable version gets no drawn traffic: its share goes to
-  // the default version, or the others' shares scale up when the default is
-  // the unreachable one, as for a version that is still loading
-  // (TrafficSplitPolicy). When no version is reachable, traffic is drawn as
-  // if all were, so requests still try. Pinned requests are never moved.
-  // The mark outlives Apply() for a version that stays listed; a version
-  // that leaves the endpoint loses it. Returns true when the routing table
-  // changed. Threading: serialised with Apply().
+  // marked. An unreachable version stays Ready with VersionStatus::reachable
+  // false, and the policy (TrafficSplitPolicy) gives it no drawn traffic: its
+  // share goes to the default version, or the others' shares scale up when
+  // the default is the unreachable one. When no version is reachable,
+  // traffic is drawn as if all were, so requests still try. Pinned requests
+  // are never moved. The mark outlives Apply() for a version that stays
+  // listed; a version that leaves the endpoint loses it. Returns true when
+  // the routing table changed. Threading: serialised with Apply().
   bool SetReachable(const std::string& version, bool reachable);
+  // The mark, for the readiness and metadata answers. Threading: any.
   bool reachable(const std::string& version) const;
+  // Names of the routed versions marked unreachable, in spec order.
+  // Threading: any.
+  std::vector<std::string> unreachable_versions() const;
 
  private:
   // Immutable once published; replaced whole by Apply().

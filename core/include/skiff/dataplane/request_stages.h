@@ -20,13 +20,13 @@
 #include <string_view>
 #include <vector>
 
-#include "skiff/auth/failure_limiter.h"
+#include "skiff/dataplane/failure_limiter.h"
 #include "skiff/authenticator.h"
 #include "skiff/dataplane/endpoint.h"
 #include "skiff/dataplane/http_server.h"
 #include "skiff/dataplane/jsonl_writer.h"
 #include "skiff/dataplane/scoring_pool.h"
-#include "skiff/protocol/data_plane_metrics.h"
+#include "skiff/metrics/data_plane_metrics.h"
 
 namespace skiff::dataplane {
 
@@ -51,8 +51,8 @@ HttpResponse ErrorResponse(const Status& status);
 // out, and every request pays the same constant-time check.
 std::optional<HttpResponse> GuardAuth(const Authenticator* auth, const std::string& service,
                                       const http::request_header<>& header,
-                                      const std::string& client, auth::FailureLimiter* limiter,
-                                      protocol::DataPlaneMetrics* metrics);
+                                      const std::string& client, FailureLimiter* limiter,
+                                      metrics::DataPlaneMetrics* metrics);
 
 // Guard, drain: 503 + Retry-After while the server is shutting down.
 std::optional<HttpResponse> GuardDrain(bool draining);

@@ -7,7 +7,8 @@
 // artifact (server config `versions[].upstream`, docs/server-config.md).
 //
 // One UpstreamModel per ScoringPool worker, each with one keep-alive
-// connection (re-opened when the upstream closed it). Upstream answers map
+// connection (net::HttpConnection, the shared client's framing; re-opened
+// when the upstream closed it). Upstream answers map
 // to the router's status codes: 400 -> kInvalidArgument (400), 429/503 ->
 // kUnavailable (503), 504 -> kDeadlineExceeded (504), anything else and
 // connection failures -> kInternal (502, "bad gateway").
@@ -28,14 +29,12 @@ struct UpstreamOptions {
   std::chrono::milliseconds timeout{60000};  // per connect / write / read step
 };
 
-// Checks the URL (http, host, port, path) without connecting.
-Status ValidateUpstreamUrl(const std::string& url);
-
 StatusOr<std::unique_ptr<LoadedModel>> MakeUpstreamModel(UpstreamOptions options);
 
 // Asks the upstream of `infer_url` (same host and port) GET /v2/health/ready
-// on a new connection, the whole exchange within `timeout`: OK on 200, else
-// kUnavailable saying why (cannot connect, no answer in time, the status).
+// with the shared client (net::HttpClient, a new connection), the whole
+// exchange within `timeout`: OK on 200, else kUnavailable saying why (cannot
+// connect, no answer in time, the status).
 Status ProbeUpstreamReady(const std::string& infer_url, std::chrono::milliseconds timeout);
 
 }  // namespace skiff::dataplane

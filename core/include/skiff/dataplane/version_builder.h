@@ -19,7 +19,7 @@
 #include "skiff/dataplane/scoring_pool.h"
 #include "skiff/config/server_config.h"
 #include "skiff/plugin_host/plugin_host.h"
-#include "skiff/protocol/data_plane_metrics.h"
+#include "skiff/metrics/data_plane_metrics.h"
 #include "skiff/status.h"
 
 namespace skiff::dataplane {
@@ -41,7 +41,7 @@ class VersionBuilder {
   // Threading: not thread-safe (the cache); DataPlane calls it under its
   // apply lock.
   StatusOr<std::unique_ptr<ScoringPool>> Build(const ServerVersionConfig& version,
-                                               protocol::ServiceMetrics* metrics);
+                                               metrics::ServiceMetrics* metrics);
 
   // Pool settings common to every shape, with `workers` workers.
   ScoringPoolOptions PoolOptions(int workers) const;
@@ -54,7 +54,7 @@ class VersionBuilder {
                                                std::shared_ptr<Accelerator> accel);
   StatusOr<std::unique_ptr<ScoringPool>> Batched(const ServerVersionConfig& version,
                                                  std::shared_ptr<Accelerator> accel,
-                                                 protocol::ServiceMetrics* metrics);
+                                                 metrics::ServiceMetrics* metrics);
   StatusOr<std::shared_ptr<Accelerator>> AcceleratorFor(const std::string& name);
 
   const PluginHost* plugins_;

@@ -1,7 +1,10 @@
 // HttpClient: the one blocking HTTP/1.1 client skiff uses to call out (ARM,
 // the token authority, Kubernetes API servers, a skiff server's scoring and
-// readiness endpoints). One exchange per call over a fresh connection
-// ("Connection: close"). https through OpenSSL (Beast ssl_stream: peer and
+// readiness endpoints, the router's probe of its upstream versions). One
+// exchange per call over a fresh connection ("Connection: close").
+// HttpConnection, below, is the same framing over one kept-alive connection,
+// for a caller that sends request after request to one origin (the router's
+// upstream model). https through OpenSSL (Beast ssl_stream: peer and
 // host name verified, SNI set; the system CA store, a CA file or CA PEM in
 // memory; optionally a client certificate for mTLS); plain http only to
 // loopback unless the caller says otherwise. Retries are the caller's
@@ -12,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -51,6 +55,9 @@ struct HttpClientOptions {
   bool allow_plain_http_to_any_host = false;
   std::string user_agent = "skiff";
   std::chrono::milliseconds timeout{60 * 1000};  // per step: connect, handshake, write, read
+  // On: `timeout` bounds the whole exchange, connect to last byte, instead of
+  // each step (a probe that must be over in a known time).
+  bool timeout_covers_exchange = false;
   // A larger (non-streamed) response body fails the call.
   std::size_t max_body_bytes = 32u << 20;
 };
@@ -79,6 +86,47 @@ class HttpClient {
 
  private:
   HttpClientOptions options_;
+};
+
+// One kept-alive plain-http connection to the origin of the URL it was made
+// for, opened on the first Send() and re-opened when the peer closed it. It
+// exists for the router's upstream model (one per scoring worker, all to the
+// same version server), where a connect per request would cost a round trip
+// and a TIME_WAIT socket each; everything else uses HttpClient. https is not
+// supported here (the upstream hops are in-cluster plain http).
+class HttpConnection {
+ public:
+  // Checks `url` (http://host[:port]/...; the transport rule of
+  // HttpClientOptions::allow_plain_http_to_any_host) without connecting.
+  // kFailedPrecondition naming the URL when refused.
+  static StatusOr<std::unique_ptr<HttpConnection>> Open(const std::string& url,
+                                                        HttpClientOptions options);
+  ~HttpConnection();
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+
+  // One exchange: `method` on `target` (path + query) of the origin, with
+  // `headers` and `body`, response bounded by max_body_bytes; `timeout` is
+  // per step. A reused connection that fails before any answer (the peer
+  // closed it while idle) is re-opened and the request sent once more; a
+  // peer that cut an exchange on a fresh connection is not retried.
+  // Errors: kUnavailable when the origin cannot be resolved or connected;
+  // kDeadlineExceeded when a step timed out; kAborted when the connection
+  // failed during the exchange. Each names the origin.
+  // Threading: one call at a time (one connection); not thread-safe.
+  StatusOr<HttpResponse> Send(const std::string& method, const std::string& target,
+                              const std::vector<std::pair<std::string, std::string>>& headers,
+                              std::string body);
+
+  // scheme://host:port of the URL given to Open().
+  const std::string& origin() const { return origin_; }
+
+ private:
+  struct Impl;
+  HttpConnection(HttpClientOptions options, std::unique_ptr<Impl> impl, std::string origin);
+  const HttpClientOptions options_;
+  std::unique_ptr<Impl> impl_;
+  const std::string origin_;
 };
 
 }  // namespace skiff::net

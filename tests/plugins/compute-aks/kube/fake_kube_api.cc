@@ -1,13 +1,6 @@
 #include "fake_kube_api.h"
 
-#include <openssl/ssl.h>
-#include <sys/socket.h>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <sstream>
@@ -17,11 +10,19 @@
 namespace skiff::compute_aks::kube::testing {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 using nlohmann::json;
-using tcp = asio::ip::tcp;
+using test_support::ChunkWriter;
+using test_support::LoopbackResponse;
+
+test_support::LoopbackOptions ServerOptions(const TestPki* pki) {
+  test_support::LoopbackOptions options;
+  // Asks for a client certificate signed by the test CA; token-only clients
+  // are served too.
+  if (pki)
+    options.tls =
+        test_support::LoopbackTls{pki->server_cert_pem, pki->server_key_pem, pki->ca_cert_pem};
+  return options;
+}
 
 struct ResourceInfo {
   const char* plural;
@@ -49,43 +50,6 @@ constexpr ResourceInfo kResources[] = {
     {"networkpolicies", "networkpolicy", "NetworkPolicy", "networking.k8s.io", "v1", true,
      "netpol"},
 };
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string UrlDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() &&
-               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> ParseQuery(const std::string& query) {
-  std::map<std::string, std::string> out;
-  std::stringstream in(query);
-  std::string pair;
-  while (std::getline(in, pair, '&')) {
-    const size_t eq = pair.find('=');
-    if (eq == std::string::npos) {
-      out[UrlDecode(pair)] = "";
-    } else {
-      out[UrlDecode(pair.substr(0, eq))] = UrlDecode(pair.substr(eq + 1));
-    }
-  }
-  return out;
-}
 
 std::vector<std::string> Split(const std::string& s, char sep) {
   std::vector<std::string> out;
@@ -251,8 +215,7 @@ std::optional<FakeKubeApi::Route> ParseRoute(const std::string& path);
 }  // namespace
 
 FakeKubeApi::FakeKubeApi(const TestPki* pki)
-    : pki_(pki), acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-  port_ = acceptor_.local_endpoint().port();
+    : pki_(pki), server_([this](const KubeRequest& r) { return Answer(r); }, ServerOptions(pki)) {
   for (const char* ns : {"default", "kube-system"}) {
     Stored s;
     s.object = {{"apiVersion", "v1"},
@@ -261,31 +224,18 @@ FakeKubeApi::FakeKubeApi(const TestPki* pki)
                 {"status", {{"phase", "Active"}}}};
     Commit(std::string("/api/v1/namespaces/") + ns, std::move(s), "ADDED");
   }
-  thread_ = std::thread([this] { Serve(); });
 }
 
 FakeKubeApi::~FakeKubeApi() {
-  stop_ = true;
-  try {  // wake the blocking accept()
-    asio::io_context ioc;
-    tcp::socket s(ioc);
-    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
-  } catch (...) {
-  }
-  thread_.join();
-  std::vector<std::thread> connections;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& s : sockets_) ::shutdown(s->native_handle(), SHUT_RDWR);
-    connections.swap(connections_);
+    stop_ = true;
   }
-  changed_.notify_all();
-  for (auto& t : connections) t.join();
+  changed_.notify_all();  // open watches end; then the server joins them
+  server_.Stop();
 }
 
-std::string FakeKubeApi::url() const {
-  return std::string(pki_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
-}
+std::string FakeKubeApi::url() const { return server_.url(); }
 
 std::string FakeKubeApi::KubeconfigYaml(Auth auth, const std::string& namespace_) const {
   std::string y =
@@ -392,100 +342,43 @@ std::set<std::string> FakeKubeApi::Owners(const std::string& path,
   return o == it->second.owners.end() ? std::set<std::string>{} : o->second;
 }
 
-std::vector<KubeRequest> FakeKubeApi::requests() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return requests_;
-}
+std::vector<KubeRequest> FakeKubeApi::requests() const { return server_.requests(); }
 
 int FakeKubeApi::Count(const std::string& method, const std::string& contains) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  int n = 0;
-  for (const auto& r : requests_) {
-    if (r.method == method && r.target.find(contains) != std::string::npos) ++n;
-  }
-  return n;
+  return server_.Count(method, contains);
 }
 
-void FakeKubeApi::Serve() {
-  while (!stop_) {
-    auto socket = std::make_shared<tcp::socket>(ioc_);
-    boost::system::error_code ec;
-    acceptor_.accept(*socket, ec);
-    if (ec || stop_) continue;
-    std::lock_guard<std::mutex> lock(mu_);
-    sockets_.push_back(socket);
-    connections_.emplace_back([this, socket] { Handle(socket); });
+LoopbackResponse FakeKubeApi::Answer(const KubeRequest& r) {
+  Reply reply = Dispatch(r, r.client_cert_verified);
+  LoopbackResponse res;
+  if (reply.status == -1) {  // a watch: streams until its timeout, then closes
+    const size_t q = r.target.find('?');
+    const Route route = *ParseRoute(r.target.substr(0, q));
+    auto query =
+        test_support::ParseFormEncoded(q == std::string::npos ? "" : r.target.substr(q + 1));
+    res.headers.emplace_back("Content-Type", "application/json");
+    res.stream = [this, route, query](const ChunkWriter& write) { Watch(write, route, query); };
+    return res;
   }
-}
-
-void FakeKubeApi::Handle(std::shared_ptr<tcp::socket> socket) {
-  if (pki_ == nullptr) {
-    HandleConnection(*socket, false);
-    return;
-  }
-  asio::ssl::context ctx(asio::ssl::context::tls_server);
-  boost::system::error_code ec;
-  ctx.use_certificate_chain(asio::buffer(pki_->server_cert_pem), ec);
-  if (!ec) ctx.use_private_key(asio::buffer(pki_->server_key_pem), asio::ssl::context::pem, ec);
-  if (!ec) ctx.add_certificate_authority(asio::buffer(pki_->ca_cert_pem), ec);
-  if (ec) return;
-  // Ask for a client certificate but let token-only clients in.
-  ctx.set_verify_mode(asio::ssl::verify_peer);
-  asio::ssl::stream<tcp::socket&> tls(*socket, ctx);
-  tls.handshake(asio::ssl::stream_base::server, ec);
-  if (ec) return;
-  const bool cert_ok = SSL_get0_peer_certificate(tls.native_handle()) != nullptr &&
-                       SSL_get_verify_result(tls.native_handle()) == X509_V_OK;
-  HandleConnection(tls, cert_ok);
-  tls.shutdown(ec);
-}
-
-template <typename Stream>
-void FakeKubeApi::HandleConnection(Stream& stream, bool client_cert_ok) {
-  beast::flat_buffer buffer;
-  for (;;) {
-    http::request<http::string_body> req;
-    boost::system::error_code ec;
-    http::read(stream, buffer, req, ec);
-    if (ec || stop_) return;
-    KubeRequest r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    r.body = req.body();
-    for (const auto& f : req)
-      r.headers[Lower(std::string(f.name_string()))] = std::string(f.value());
-    Reply reply = Dispatch(r, client_cert_ok);
-    if (reply.status == -1) {  // a watch: streams until its timeout, then closes
-      const size_t q = r.target.find('?');
-      Watch(stream, *ParseRoute(r.target.substr(0, q)),
-            ParseQuery(q == std::string::npos ? "" : r.target.substr(q + 1)));
-      return;
-    }
-    http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
-    for (const auto& [k, v] : reply.headers) res.set(k, v);
-    res.set(http::field::content_type, reply.content_type);
-    res.body() = reply.body;
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
-    http::write(stream, res, ec);
-    if (ec || !req.keep_alive()) return;
-  }
+  res.status = reply.status;
+  res.headers.assign(reply.headers.begin(), reply.headers.end());
+  res.headers.emplace_back("Content-Type", reply.content_type);
+  res.body = std::move(reply.body);
+  return res;
 }
 
 FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_ok) {
   std::lock_guard<std::mutex> lock(mu_);
-  requests_.push_back(r);
   const auto status_reply = [](int code, const std::string& reason, const std::string& message,
                                json details = json()) {
     return Reply{code, {}, StatusBody(code, reason, message, std::move(details)).dump()};
   };
   const std::string line = r.method + " " + r.target;
-  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (line.find(it->match) == std::string::npos) continue;
-    Reply reply = status_reply(it->status, it->status == 429 ? "TooManyRequests" : "InternalError",
-                               "injected fault");
-    reply.headers = it->headers;
-    if (--it->times <= 0) faults_.erase(it);
+  if (auto fault = test_support::TakeFault(faults_, line)) {
+    Reply reply =
+        status_reply(fault->status, fault->status == 429 ? "TooManyRequests" : "InternalError",
+                     "injected fault");
+    reply.headers = fault->headers;
     return reply;
   }
   const auto auth = r.headers.find("authorization");
@@ -494,7 +387,8 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
 
   const size_t q = r.target.find('?');
   const std::string path = r.target.substr(0, q);
-  const auto query = ParseQuery(q == std::string::npos ? "" : r.target.substr(q + 1));
+  const auto query =
+      test_support::ParseFormEncoded(q == std::string::npos ? "" : r.target.substr(q + 1));
   if (r.method == "GET" && path == "/version") {
     return {200,
             {},
@@ -516,7 +410,7 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
                  {"versions", {"v1"}},
                  {"serverAddressByClientCIDRs",
                   {{{"clientCIDR", "0.0.0.0/0"},
-                    {"serverAddress", "127.0.0.1:" + std::to_string(port_)}}}}}
+                    {"serverAddress", "127.0.0.1:" + std::to_string(server_.port())}}}}}
                 .dump()};
   }
   if (r.method == "GET" && path == "/apis") {
@@ -1073,8 +967,7 @@ FakeKubeApi::Reply FakeKubeApi::Logs(const Route& route,
   return reply;
 }
 
-template <typename Stream>
-void FakeKubeApi::Watch(Stream& stream, const Route& route,
+void FakeKubeApi::Watch(const ChunkWriter& write, const Route& route,
                         const std::map<std::string, std::string>& query) {
   int timeout = 30;
   try {
@@ -1085,12 +978,6 @@ void FakeKubeApi::Watch(Stream& stream, const Route& route,
   const std::string fields = query.count("fieldSelector") ? query.at("fieldSelector") : "";
   const std::string name = fields.rfind("metadata.name=", 0) == 0 ? fields.substr(14) : "";
   const std::string selector = query.count("labelSelector") ? query.at("labelSelector") : "";
-  boost::system::error_code ec;
-  const std::string head =
-      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-      "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
-  asio::write(stream, asio::buffer(head), ec);
-  if (ec) return;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
   std::unique_lock<std::mutex> lock(mu_);
   int64_t since = 0;
@@ -1120,10 +1007,7 @@ void FakeKubeApi::Watch(Stream& stream, const Route& route,
     if (!pending.empty()) {
       lock.unlock();
       for (const auto& event : pending) {
-        std::ostringstream chunk;
-        chunk << std::hex << event.size() << "\r\n" << event << "\r\n";
-        asio::write(stream, asio::buffer(chunk.str()), ec);
-        if (ec) return;
+        if (!write(event)) return;
       }
       pending.clear();
       lock.lock();
@@ -1131,8 +1015,6 @@ void FakeKubeApi::Watch(Stream& stream, const Route& route,
     if (stop_ || std::chrono::steady_clock::now() >= deadline) break;
     changed_.wait_until(lock, deadline, [&] { return stop_ || resource_version_ != since; });
   }
-  lock.unlock();
-  asio::write(stream, asio::buffer(std::string("0\r\n\r\n")), ec);
 }
 
 namespace {

@@ -1,5 +1,6 @@
-// FakeKubeApi: a loopback stand-in for a Kubernetes API server (Beast,
-// 127.0.0.1, port 0, plain http or TLS with a TestPki). It enforces the
+// FakeKubeApi: a loopback stand-in for a Kubernetes API server (on the
+// shared LoopbackHttpServer: 127.0.0.1, port 0, plain http or TLS with a
+// TestPki). It enforces the
 // semantics skiff relies on instead of answering 200:
 //  - authentication: the bearer token or a client certificate signed by the
 //    test CA (401 Status otherwise);
@@ -26,7 +27,6 @@
 #pragma once
 
 #include <atomic>
-#include <boost/asio/ip/tcp.hpp>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -35,26 +35,20 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "loopback_http_server.h"
 #include "test_pki.h"
 
 namespace skiff::compute_aks::kube::testing {
 
-struct KubeRequest {
-  std::string method, target, body;
-  std::map<std::string, std::string> headers;  // lower-case names
-};
+// A request as the server logged it (method, target, body, lower-case
+// headers, whether a verified client certificate came with it).
+using KubeRequest = ::skiff::test_support::LoopbackRequest;
 
 // The next `times` requests whose "METHOD target" contains `match` get
 // `status` with `headers` and a Status body.
-struct KubeFault {
-  std::string match;
-  int status = 429;
-  std::map<std::string, std::string> headers;
-  int times = 1;
-};
+using KubeFault = ::skiff::test_support::LoopbackFault;
 
 class FakeKubeApi {
  public:
@@ -110,11 +104,8 @@ class FakeKubeApi {
     std::string content_type = "application/json";
   };
 
-  void Serve();
-  template <typename Stream>
-  void HandleConnection(Stream& stream, bool client_cert_ok);
-  void Handle(std::shared_ptr<boost::asio::ip::tcp::socket> socket);
-  // Answers one request; a watch returns nullopt after streaming itself.
+  ::skiff::test_support::LoopbackResponse Answer(const KubeRequest& r);
+  // Answers one request; a watch is status -1 (Answer() streams it).
   Reply Dispatch(const KubeRequest& r, bool client_cert_ok);
   Reply Resource(const KubeRequest& r, const Route& route);
   Reply Apply(const Route& route, const nlohmann::json& body, const std::string& manager,
@@ -127,21 +118,14 @@ class FakeKubeApi {
   std::optional<Reply> Validate(const Route& route, const nlohmann::json& body, bool content);
   void Commit(const std::string& path, Stored stored, const char* event);  // bumps the RV
   void AutoRollout(nlohmann::json& object);
-  template <typename Stream>
-  void Watch(Stream& stream, const Route& route, const std::map<std::string, std::string>& query);
+  void Watch(const ::skiff::test_support::ChunkWriter& write, const Route& route,
+             const std::map<std::string, std::string>& query);
 
   const TestPki* pki_;
-  boost::asio::io_context ioc_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  std::atomic<bool> stop_{false};  // ends watches
 
-  mutable std::mutex mu_;            // guards everything below
+  mutable std::mutex mu_;            // guards everything below but server_
   std::condition_variable changed_;  // notified on every commit and on stop
-  std::vector<std::thread> connections_;
-  std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
-  std::vector<KubeRequest> requests_;
   std::vector<KubeFault> faults_;
   int interfere_ = 0;
   bool auto_rollout_ = false;
@@ -155,6 +139,9 @@ class FakeKubeApi {
     nlohmann::json object;
   };
   std::vector<Event> events_;
+
+  // Last: stopped (its threads joined) before the state above goes.
+  ::skiff::test_support::LoopbackHttpServer server_;
 };
 
 }  // namespace skiff::compute_aks::kube::testing

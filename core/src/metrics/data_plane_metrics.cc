@@ -1,6 +1,6 @@
-#include "skiff/protocol/data_plane_metrics.h"
+#include "skiff/metrics/data_plane_metrics.h"
 
-namespace skiff::protocol {
+namespace skiff::metrics {
 namespace {
 
 constexpr char kRequestsTotal[] = "skiff_requests_total";
@@ -77,4 +77,4 @@ const std::vector<double>& DataPlaneMetrics::BatchSizeBuckets() {
   return kBounds;
 }
 
-}  // namespace skiff::protocol
+}  // namespace skiff::metrics

@@ -5,8 +5,8 @@
 // Other clients are unaffected. Memory is bounded: at most `max_tracked_clients`
 // addresses are remembered, the least recently failing ones are forgotten first.
 //
-// Standard library only (links skiff_abi), so the server can use it without
-// any auth plugin.
+// Part of the data plane (skiff_dataplane), not of the auth plugin: it guards
+// whatever plugin checks the credential. Standard library only.
 #pragma once
 
 #include <chrono>
@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-namespace skiff::auth {
+namespace skiff::dataplane {
 
 class FailureLimiter {
  public:
@@ -70,4 +70,4 @@ class FailureLimiter {
   std::vector<std::unique_ptr<Shard>> shards_;
 };
 
-}  // namespace skiff::auth
+}  // namespace skiff::dataplane

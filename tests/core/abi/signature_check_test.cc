@@ -1,4 +1,4 @@
-#include "skiff/batching/signature_check.h"
+#include "skiff/signature_check.h"
 
 #include <gtest/gtest.h>
 
@@ -21,7 +21,7 @@ Tensor Make(std::string name, DataType dtype, std::vector<int64_t> shape) {
   return t;
 }
 
-TEST(BatchingSignatureCheck, AcceptsMatchingInputsWithAnyDynamicDim) {
+TEST(SignatureCheck, AcceptsMatchingInputsWithAnyDynamicDim) {
   EXPECT_TRUE(CheckInputs(TwoInputs(),
                           {Make("x", DataType::kFp32, {7, 4}), Make("ids", DataType::kInt64, {3})})
                   .ok());
@@ -31,7 +31,7 @@ TEST(BatchingSignatureCheck, AcceptsMatchingInputsWithAnyDynamicDim) {
           .ok());
 }
 
-TEST(BatchingSignatureCheck, WrongShapeNamesTheInput) {
+TEST(SignatureCheck, WrongShapeNamesTheInput) {
   Status s = CheckInputs(TwoInputs(),
                          {Make("x", DataType::kFp32, {2, 5}), Make("ids", DataType::kInt64, {2})});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
@@ -41,14 +41,14 @@ TEST(BatchingSignatureCheck, WrongShapeNamesTheInput) {
   EXPECT_EQ(s.message(), "input 'ids': expected shape [-1], got [2, 1]");
 }
 
-TEST(BatchingSignatureCheck, WrongDtypeNamesTheInput) {
+TEST(SignatureCheck, WrongDtypeNamesTheInput) {
   Status s = CheckInputs(TwoInputs(),
                          {Make("x", DataType::kFp32, {2, 4}), Make("ids", DataType::kInt32, {2})});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "input 'ids': expected dtype INT64, got INT32");
 }
 
-TEST(BatchingSignatureCheck, WrongCountAndWrongName) {
+TEST(SignatureCheck, WrongCountAndWrongName) {
   Status s = CheckInputs(TwoInputs(), {Make("x", DataType::kFp32, {2, 4})});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "expected 2 inputs, got 1");
@@ -58,7 +58,7 @@ TEST(BatchingSignatureCheck, WrongCountAndWrongName) {
   EXPECT_NE(s.message().find("expected 'x', got 'ids'"), std::string::npos) << s.message();
 }
 
-TEST(BatchingSignatureCheck, ByteSizeMustMatchShape) {
+TEST(SignatureCheck, ByteSizeMustMatchShape) {
   Tensor x = Make("x", DataType::kFp32, {2, 4});
   x.data.pop_back();
   Status s = CheckInputs(TwoInputs(), {x, Make("ids", DataType::kInt64, {2})});
@@ -66,7 +66,7 @@ TEST(BatchingSignatureCheck, ByteSizeMustMatchShape) {
   EXPECT_EQ(s.message(), "input 'x': shape [2, 4] of FP32 needs 32 bytes, got 31");
 }
 
-TEST(BatchingSignatureCheck, OutputMismatchIsFailedPrecondition) {
+TEST(SignatureCheck, OutputMismatchIsFailedPrecondition) {
   Status s = CheckOutputs(TwoInputs(), {Make("y", DataType::kFp64, {2, 3})});
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.message(), "output 'y': expected dtype FP32, got FP64");

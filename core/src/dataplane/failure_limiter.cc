@@ -1,4 +1,4 @@
-#include "skiff/auth/failure_limiter.h"
+#include "skiff/dataplane/failure_limiter.h"
 
 #include <algorithm>
 #include <list>
@@ -6,7 +6,7 @@
 #include <string>
 #include <unordered_map>
 
-namespace skiff::auth {
+namespace skiff::dataplane {
 
 namespace {
 
@@ -103,4 +103,4 @@ std::size_t FailureLimiter::TrackedClients() const {
   return n;
 }
 
-}  // namespace skiff::auth
+}  // namespace skiff::dataplane

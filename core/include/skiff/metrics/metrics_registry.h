@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-namespace skiff::protocol {
+namespace skiff::metrics {
 
 // Label name/value pairs, rendered in the order given.
 using MetricLabels = std::vector<std::pair<std::string, std::string>>;
@@ -97,4 +97,4 @@ class MetricsRegistry {
   std::unique_ptr<Family> orphans_;  // series asked for under the wrong type
 };
 
-}  // namespace skiff::protocol
+}  // namespace skiff::metrics

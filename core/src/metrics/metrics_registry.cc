@@ -1,11 +1,11 @@
-#include "skiff/protocol/metrics_registry.h"
+#include "skiff/metrics/metrics_registry.h"
 
 #include <algorithm>
 #include <cassert>
 #include <charconv>
 #include <cmath>
 
-namespace skiff::protocol {
+namespace skiff::metrics {
 namespace {
 
 enum Type { kCounter = 0, kGauge = 1, kHistogram = 2 };
@@ -212,4 +212,4 @@ std::string MetricsRegistry::RenderPrometheusText() const {
   return out;
 }
 
-}  // namespace skiff::protocol
+}  // namespace skiff::metrics

@@ -1,4 +1,4 @@
-#include "skiff/auth/failure_limiter.h"
+#include "skiff/dataplane/failure_limiter.h"
 
 #include <gtest/gtest.h>
 
@@ -6,14 +6,14 @@
 #include <thread>
 #include <vector>
 
-#include "skiff/auth/responses.h"
+#include "skiff/dataplane/auth_responses.h"
 
-namespace skiff::auth {
+namespace skiff::dataplane {
 namespace {
 
 using std::chrono::seconds;
 
-class AuthFailureLimiterTest : public ::testing::Test {
+class DataplaneFailureLimiterTest : public ::testing::Test {
  protected:
   FailureLimiter::Options Opts() {
     FailureLimiter::Options o;
@@ -23,7 +23,7 @@ class AuthFailureLimiterTest : public ::testing::Test {
   FailureLimiter::Clock::time_point now_{seconds(1000)};
 };
 
-TEST_F(AuthFailureLimiterTest, TwentyFailuresBlockOnlyThatClient) {
+TEST_F(DataplaneFailureLimiterTest, TwentyFailuresBlockOnlyThatClient) {
   FailureLimiter limiter(Opts());
   for (int i = 0; i < 19; ++i) EXPECT_EQ(limiter.RecordFailure("10.0.0.1"), 0) << i;
   EXPECT_EQ(limiter.RetryAfterSeconds("10.0.0.1"), 0);
@@ -41,7 +41,7 @@ TEST_F(AuthFailureLimiterTest, TwentyFailuresBlockOnlyThatClient) {
   EXPECT_EQ(limiter.RecordFailure("10.0.0.1"), 0);      // and counting afresh
 }
 
-TEST_F(AuthFailureLimiterTest, FailuresSpreadOverMoreThanTheWindowDoNotBlock) {
+TEST_F(DataplaneFailureLimiterTest, FailuresSpreadOverMoreThanTheWindowDoNotBlock) {
   FailureLimiter limiter(Opts());
   for (int i = 0; i < 19; ++i) limiter.RecordFailure("c");
   now_ += seconds(10);
@@ -49,7 +49,7 @@ TEST_F(AuthFailureLimiterTest, FailuresSpreadOverMoreThanTheWindowDoNotBlock) {
   EXPECT_EQ(limiter.RetryAfterSeconds("c"), 0);
 }
 
-TEST_F(AuthFailureLimiterTest, MemoryIsBoundedAndOldestIsEvicted) {
+TEST_F(DataplaneFailureLimiterTest, MemoryIsBoundedAndOldestIsEvicted) {
   auto o = Opts();
   o.max_tracked_clients = 4;
   o.shards = 1;
@@ -65,7 +65,7 @@ TEST_F(AuthFailureLimiterTest, MemoryIsBoundedAndOldestIsEvicted) {
   EXPECT_EQ(limiter.TrackedClients(), 4u);
 }
 
-TEST_F(AuthFailureLimiterTest, ConcurrentClientsAreCountedExactly) {
+TEST_F(DataplaneFailureLimiterTest, ConcurrentClientsAreCountedExactly) {
   FailureLimiter limiter(Opts());  // the clock does not move: one window
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
@@ -83,7 +83,7 @@ TEST_F(AuthFailureLimiterTest, ConcurrentClientsAreCountedExactly) {
   }
 }
 
-TEST(AuthResponsesTest, UniformUnauthorizedResponse) {
+TEST(DataplaneAuthResponsesTest, UniformUnauthorizedResponse) {
   EXPECT_EQ(kUnauthorizedStatus, 401);
   EXPECT_STREQ(kWwwAuthenticateHeader, "WWW-Authenticate");
   EXPECT_STREQ(kWwwAuthenticateValue, "Bearer");
@@ -92,4 +92,4 @@ TEST(AuthResponsesTest, UniformUnauthorizedResponse) {
 }
 
 }  // namespace
-}  // namespace skiff::auth
+}  // namespace skiff::dataplane

@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "skiff/protocol/metrics_registry.h"
+#include "skiff/metrics/metrics_registry.h"
 
-namespace skiff::protocol {
+namespace skiff::metrics {
 
 // The series of one service version. Every member is lock-free to update;
 // RequestDone() takes the registry mutex only the first time it sees a code.
@@ -73,4 +73,4 @@ class DataPlaneMetrics {
   std::map<std::pair<std::string, std::string>, std::unique_ptr<ServiceMetrics>> versions_;
 };
 
-}  // namespace skiff::protocol
+}  // namespace skiff::metrics

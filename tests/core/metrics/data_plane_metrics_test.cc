@@ -1,10 +1,10 @@
-#include "skiff/protocol/data_plane_metrics.h"
+#include "skiff/metrics/data_plane_metrics.h"
 
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-namespace skiff::protocol {
+namespace skiff::metrics {
 namespace {
 
 bool HasLine(const std::string& text, const std::string& line) {
@@ -15,7 +15,7 @@ bool HasLine(const std::string& text, const std::string& line) {
   return false;
 }
 
-TEST(ProtocolDataPlaneMetrics, FamiliesAndLines) {
+TEST(MetricsDataPlane, FamiliesAndLines) {
   MetricsRegistry registry;
   DataPlaneMetrics metrics(&registry);
   ServiceMetrics& v1 = metrics.For("iris", "1");
@@ -62,4 +62,4 @@ TEST(ProtocolDataPlaneMetrics, FamiliesAndLines) {
 }
 
 }  // namespace
-}  // namespace skiff::protocol
+}  // namespace skiff::metrics

@@ -4,7 +4,7 @@
 // learns nothing by probing.
 #pragma once
 
-namespace skiff::auth {
+namespace skiff::dataplane {
 
 // 401: no, malformed or rejected credential.
 inline constexpr int kUnauthorizedStatus = 401;
@@ -18,4 +18,4 @@ inline constexpr int kTooManyRequestsStatus = 429;
 inline constexpr char kRetryAfterHeader[] = "Retry-After";
 inline constexpr char kTooManyRequestsBody[] = "{\"error\":\"too many failed authentications\"}";
 
-}  // namespace skiff::auth
+}  // namespace skiff::dataplane

@@ -1,14 +1,14 @@
-#include "skiff/protocol/metrics_registry.h"
+#include "skiff/metrics/metrics_registry.h"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 #include <vector>
 
-namespace skiff::protocol {
+namespace skiff::metrics {
 namespace {
 
-TEST(ProtocolMetricsRegistry, RendersExactText) {
+TEST(MetricsRegistryTest, RendersExactText) {
   MetricsRegistry registry;
   registry.GetCounter("c_total", "A counter.\nSecond \\ line.", {{"k", "b"}}).Increment(2);
   registry.GetCounter("c_total", "ignored", {{"k", "a\"q\\\n"}}).Increment();
@@ -36,7 +36,7 @@ TEST(ProtocolMetricsRegistry, RendersExactText) {
             "h_seconds_count{p=\"x\"} 3\n");
 }
 
-TEST(ProtocolMetricsRegistry, SameSeriesSameObject) {
+TEST(MetricsRegistryTest, SameSeriesSameObject) {
   MetricsRegistry registry;
   Counter& a = registry.GetCounter("c", "h", {{"x", "1"}});
   EXPECT_EQ(&a, &registry.GetCounter("c", "h", {{"x", "1"}}));
@@ -45,7 +45,7 @@ TEST(ProtocolMetricsRegistry, SameSeriesSameObject) {
   EXPECT_EQ(a.Value(), 0);
 }
 
-TEST(ProtocolMetricsRegistry, ConcurrentUpdatesAreNotLost) {
+TEST(MetricsRegistryTest, ConcurrentUpdatesAreNotLost) {
   MetricsRegistry registry;
   Counter& c = registry.GetCounter("c", "h", {});
   Gauge& g = registry.GetGauge("g", "h", {});
@@ -68,4 +68,4 @@ TEST(ProtocolMetricsRegistry, ConcurrentUpdatesAreNotLost) {
 }
 
 }  // namespace
-}  // namespace skiff::protocol
+}  // namespace skiff::metrics
