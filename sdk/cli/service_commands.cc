@@ -14,7 +14,7 @@ struct DeployArgs {
 };
 
 struct ServiceArgs {
-  std::string name, key, set_key, data, ic, dc;
+  std::string name, key, set_key, data, ic, dc, model_metadata_file;
   std::vector<std::string> models;
   int num_lines = 5000;
   int64_t grace_period = 0;
@@ -160,6 +160,9 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   CLI::App* update = named("update", "Roll a service to new models or config without downtime",
                            "skiff service update -n my-svc -m mlp:2");
   update->add_option("-m,--model", a.models, "Model NAME:VERSION (repeatable)");
+  update->add_option("-f,--model-metadata-file", a.model_metadata_file,
+                     "JSON file of `model register --output-metadata-file`: serve the model it "
+                     "names (as -m)");
   update->add_option("--ic,--inference-config-file", a.ic, "inferenceconfig.json");
   update->add_option("--dc,--deploy-config-file", a.dc, "deploymentconfig.json keys to change");
   update->add_flag("--dry-run", a.dry_run,
@@ -168,8 +171,11 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   update->callback([&options, get] {
     auto ws = OpenWorkspace(options);
     auto service = get();
+    if (!a.model_metadata_file.empty()) {
+      a.models.push_back(ReadModelMetadataFile(a.model_metadata_file, "--model-metadata-file"));
+    }
     if (a.models.empty() && a.ic.empty() && a.dc.empty()) {
-      throw CliError("nothing to update: pass -m, --ic and/or --dc");
+      throw CliError("nothing to update: pass -m (or --model-metadata-file), --ic and/or --dc");
     }
     if (!a.dry_run) ReviveIfDown(service);
     if (a.dry_run) {
