@@ -245,9 +245,17 @@ uint64_t ServerConfig::body_budget() const {
 
 std::string ServerConfig::ContentKey(const ServerVersionConfig& version) {
   // A version's own deployment config sizes its pool: a change rebuilds it.
+  // Its tags, properties and description do not: a new tag reloads nothing.
+  std::string own;
+  if (version.deployment) {
+    DeploymentConfig sizing = *version.deployment;
+    sizing.tags.clear();
+    sizing.properties.clear();
+    sizing.description.clear();
+    own = ToJson(sizing).dump();
+  }
   return version.sha256 + "|" + version.artifact_path + "|" + version.upstream + "|" +
-         ToJson(version.inference).dump() + "|" +
-         (version.deployment ? ToJson(*version.deployment).dump() : "");
+         ToJson(version.inference).dump() + "|" + own;
 }
 
 StatusOr<ServerConfig> ParseServerConfig(std::string_view text) {

@@ -63,6 +63,11 @@ TEST_F(DataPlaneVersionBuilder, AVersionWithItsOwnDeploymentConfigGetsItsOwnPool
   ServerVersionConfig other = version_;
   other.deployment->max_concurrent_requests_per_container = 5;
   EXPECT_NE(config::ServerConfig::ContentKey(version_), config::ServerConfig::ContentKey(other));
+  // A tag or description is no reason to reload.
+  other = version_;
+  other.deployment->tags["stage"] = "canary";
+  other.deployment->description = "the canary";
+  EXPECT_EQ(config::ServerConfig::ContentKey(version_), config::ServerConfig::ContentKey(other));
 }
 
 TEST_F(DataPlaneVersionBuilder, UpstreamVersionNeedsNoPluginAndKeepsTheSignature) {
