@@ -110,9 +110,9 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
                               {"description", vdc.description},
                               {"createdTime", v.created_time},
                               {"updatedTime", v.updated_time}};
-    // The endpoint's own tags and description are not the version's.
-    if (vdc.tags == dc.tags && vdc.description == dc.description &&
-        v.deployment_config_json.size() <= 2) {
+    // A version without a config of its own has no tags or description:
+    // the endpoint's describe the endpoint.
+    if (v.deployment_config_json.empty() || v.deployment_config_json == "{}") {
       version["tags"] = nlohmann::json::object();
       version["description"] = "";
     }

@@ -151,6 +151,21 @@ TEST_F(CliParity, EndpointVersionsHaveTheirOwnDeploymentConfig) {
   EXPECT_EQ((*v2)["deploymentConfig"]["numReplicas"], 2);
   EXPECT_EQ((*v2)["tags"], json({{"owner", "ml"}}));
 
+  // A change the server refuses (an accelerator it has no plugin for) is
+  // not recorded: the version keeps its config.
+  json onnx = json::parse(Slurp(ic_));
+  onnx["accelerator"] = "onnx";
+  Spit(Path("onnx-ic.json"), onnx.dump());
+  Result refused = Skiff({"endpoint", "update-version", "-n", "ep-dc", "--version-name", "v2",
+                          "--dc", Dc({{"maxConcurrentRequestsPerContainer", 9}}), "--ic",
+                          Path("onnx-ic.json")});
+  EXPECT_NE(refused.rc, 0);
+  EXPECT_NE(refused.err.find("onnx"), std::string::npos) << refused.err;
+  shown = Json({"endpoint", "show", "-n", "ep-dc", "-o", "json"});
+  v2 = Version(shown, "v2");
+  ASSERT_NE(v2, nullptr);
+  EXPECT_EQ((*v2)["deploymentConfig"]["maxConcurrentRequestsPerContainer"], 5);
+
   // Auth is the endpoint's: refused, naming the field; nothing recorded.
   const std::string before = Slurp(Path("ws/services/ep-dc/server.json"));
   ExpectOneLineError(Skiff({"endpoint", "create-version", "-n", "ep-dc", "--version-name", "v3",
@@ -221,6 +236,14 @@ TEST_F(CliParity, ModelMetadataFilePicksTheModelForServiceUpdate) {
   ASSERT_EQ(updated.rc, 0) << updated.err;
   EXPECT_EQ(Json({"service", "show", "-n", "svc-meta", "-o", "json"})["models"],
             json({"mlp:2"}));
+  // `model deploy -f` takes it too.
+  Result from_file = Skiff({"model", "deploy", "-n", "svc-meta2", "-f", meta, "-ct", "local",
+                            "-ic", ic_, "-dc", Dc(json::object())});
+  ASSERT_EQ(from_file.rc, 0) << from_file.err;
+  EXPECT_EQ(Json({"service", "show", "-n", "svc-meta2", "-o", "json"})["models"],
+            json({"mlp:2"}));
+  ExpectOneLineError(Skiff({"model", "deploy", "-n", "svc-meta3", "-ct", "local", "-ic", ic_}),
+                     "--model-metadata-file");
   Spit(Path("bad-meta.json"), R"({"name": "mlp"})");
   ExpectOneLineError(Skiff({"service", "update", "-n", "svc-meta", "--model-metadata-file",
                             Path("bad-meta.json")}),
