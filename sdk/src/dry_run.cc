@@ -70,7 +70,7 @@ StatusOr<std::string> Webservice::render_dry_run(const Workspace& ws, const std:
   std::vector<internal::VersionInput> versions = {
       {VersionSpec{name, 100, true, VersionType::kTreatment},
        store::ModelVersionRef{models.front().name(), models.front().version()},
-       config::ToJson(ic).dump()}};
+       config::ToJson(ic).dump(), /*deployment_config_json=*/""}};
   SKIFF_ASSIGN_OR_RETURN(
       ServiceSpec spec,
       internal::BuildServiceSpec(ws, name, config::ToJson(dc).dump(), versions,
@@ -96,7 +96,7 @@ StatusOr<std::string> AksEndpoint::render_dry_run(const Workspace& ws, const std
                    first.is_control_version_type.value_or(false) ? VersionType::kControl
                                                                  : VersionType::kTreatment},
        store::ModelVersionRef{first.models.front().name(), first.models.front().version()},
-       config::ToJson(ic).dump()}};
+       config::ToJson(ic).dump(), /*deployment_config_json=*/""}};
   SKIFF_ASSIGN_OR_RETURN(
       ServiceSpec spec,
       internal::BuildServiceSpec(ws, name, config::ToJson(dc).dump(), versions,

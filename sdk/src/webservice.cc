@@ -161,7 +161,7 @@ StatusOr<std::vector<VersionInput>> CurrentVersions(
   }
   if (record.models.empty()) return DataLoss("service '" + record.name + "' has no model");
   out.push_back({VersionSpec{record.name, 100, true, VersionType::kTreatment}, record.models.front(),
-                 record.inference_config_json});
+                 record.inference_config_json, /*deployment_config_json=*/""});
   return out;
 }
 
