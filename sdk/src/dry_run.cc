@@ -84,7 +84,8 @@ StatusOr<std::string> AksEndpoint::render_dry_run(const Workspace& ws, const std
                                                   const ComputeTarget& target) {
   SKIFF_RETURN_IF_ERROR(ValidateServiceName(name));
   SKIFF_RETURN_IF_ERROR(ValidateVersionName(first.name));
-  if (first.models.empty()) return InvalidArgument("the first version needs a model (-m NAME:VERSION)");
+  if (first.models.empty())
+    return InvalidArgument("the first version needs a model (-m NAME:VERSION)");
   SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
                          config::ParseDeploymentConfig(
                              deployment_config_json.empty() ? "{}" : deployment_config_json));

@@ -98,8 +98,8 @@ TEST_F(CliParity, EndpointVersionsHaveTheirOwnDeploymentConfig) {
                     {"containerResourceRequirements", {{"cpu", 0.5}, {"memoryInGB", 1}}},
                     {"livenessProbeRequirements", {{"periodSeconds", 7}}}};
   Result added = Skiff({"endpoint", "create-version", "-n", "ep-dc", "--version-name", "v2", "-m",
-                        "mlp:1", "-ic", ic_, "--traffic-percentile", "50", "--dc", Dc(own),
-                        "--tag", "stage=canary", "--description", "the canary"});
+                        "mlp:1", "-ic", ic_, "--traffic-percentile", "50", "--dc", Dc(own), "--tag",
+                        "stage=canary", "--description", "the canary"});
   ASSERT_EQ(added.rc, 0) << added.err;
   json shown = Json({"endpoint", "show", "-n", "ep-dc", "-o", "json"});
   const json* v1 = Version(shown, "v1");
@@ -156,9 +156,9 @@ TEST_F(CliParity, EndpointVersionsHaveTheirOwnDeploymentConfig) {
   json onnx = json::parse(Slurp(ic_));
   onnx["accelerator"] = "onnx";
   Spit(Path("onnx-ic.json"), onnx.dump());
-  Result refused = Skiff({"endpoint", "update-version", "-n", "ep-dc", "--version-name", "v2",
-                          "--dc", Dc({{"maxConcurrentRequestsPerContainer", 9}}), "--ic",
-                          Path("onnx-ic.json")});
+  Result refused =
+      Skiff({"endpoint", "update-version", "-n", "ep-dc", "--version-name", "v2", "--dc",
+             Dc({{"maxConcurrentRequestsPerContainer", 9}}), "--ic", Path("onnx-ic.json")});
   EXPECT_NE(refused.rc, 0);
   EXPECT_NE(refused.err.find("onnx"), std::string::npos) << refused.err;
   shown = Json({"endpoint", "show", "-n", "ep-dc", "-o", "json"});
@@ -186,8 +186,8 @@ TEST_F(CliParity, EndpointCreateFlagsUpdateAndRun) {
                         "v1", "-m", "mlp:1", "-ic", ic_, "--no-wait", "-o", "json"});
   ASSERT_EQ(first.rc, 0) << first.err;
   EXPECT_EQ(first.err.find("Waiting for"), std::string::npos) << first.err;
-  ExpectOneLineError(Skiff({"endpoint", "create", "-n", "ep-run", "-ct", "local",
-                            "--version-name", "v1", "-m", "mlp:1", "-ic", ic_}),
+  ExpectOneLineError(Skiff({"endpoint", "create", "-n", "ep-run", "-ct", "local", "--version-name",
+                            "v1", "-m", "mlp:1", "-ic", ic_}),
                      "--overwrite");
   Result again = Skiff({"endpoint", "create", "-n", "ep-run", "-ct", "local", "--version-name",
                         "w1", "-m", "mlp:1", "-ic", ic_, "--overwrite", "-o", "json"});
@@ -197,8 +197,8 @@ TEST_F(CliParity, EndpointCreateFlagsUpdateAndRun) {
   EXPECT_EQ(shown["state"], "Healthy");
   EXPECT_EQ(shown["versions"][0]["name"], "w1");
   // --dry-run is for aks targets; on local it says so and creates nothing.
-  ExpectOneLineError(Skiff({"endpoint", "create", "-n", "ep-dry", "-ct", "local",
-                            "--version-name", "v1", "-m", "mlp:1", "-ic", ic_, "--dry-run"}),
+  ExpectOneLineError(Skiff({"endpoint", "create", "-n", "ep-dry", "-ct", "local", "--version-name",
+                            "v1", "-m", "mlp:1", "-ic", ic_, "--dry-run"}),
                      "aks");
   EXPECT_NE(Skiff({"endpoint", "show", "-n", "ep-dry"}).rc, 0);
 
@@ -226,22 +226,20 @@ TEST_F(CliParity, ModelMetadataFilePicksTheModelForServiceUpdate) {
                            "-ic", ic_, "-dc", Dc(json::object())});
   ASSERT_EQ(deployed.rc, 0) << deployed.err;
   const std::string meta = Path("meta.json");
-  Result reg = Skiff({"model", "register", "-n", "mlp", "-p", model_, "--output-metadata-file",
-                      meta});
+  Result reg =
+      Skiff({"model", "register", "-n", "mlp", "-p", model_, "--output-metadata-file", meta});
   ASSERT_EQ(reg.rc, 0) << reg.err;
   json written = json::parse(Slurp(meta), nullptr, false);
   ASSERT_TRUE(written.is_object()) << Slurp(meta);
   EXPECT_EQ(written["modelId"], "mlp:2");
   Result updated = Skiff({"service", "update", "-n", "svc-meta", "--model-metadata-file", meta});
   ASSERT_EQ(updated.rc, 0) << updated.err;
-  EXPECT_EQ(Json({"service", "show", "-n", "svc-meta", "-o", "json"})["models"],
-            json({"mlp:2"}));
+  EXPECT_EQ(Json({"service", "show", "-n", "svc-meta", "-o", "json"})["models"], json({"mlp:2"}));
   // `model deploy -f` takes it too.
-  Result from_file = Skiff({"model", "deploy", "-n", "svc-meta2", "-f", meta, "-ct", "local",
-                            "-ic", ic_, "-dc", Dc(json::object())});
+  Result from_file = Skiff({"model", "deploy", "-n", "svc-meta2", "-f", meta, "-ct", "local", "-ic",
+                            ic_, "-dc", Dc(json::object())});
   ASSERT_EQ(from_file.rc, 0) << from_file.err;
-  EXPECT_EQ(Json({"service", "show", "-n", "svc-meta2", "-o", "json"})["models"],
-            json({"mlp:2"}));
+  EXPECT_EQ(Json({"service", "show", "-n", "svc-meta2", "-o", "json"})["models"], json({"mlp:2"}));
   ExpectOneLineError(Skiff({"model", "deploy", "-n", "svc-meta3", "-ct", "local", "-ic", ic_}),
                      "--model-metadata-file");
   Spit(Path("bad-meta.json"), R"({"name": "mlp"})");

@@ -70,8 +70,8 @@ ScoringPoolOptions VersionBuilder::PoolFor(const ServerVersionConfig& version) c
   // gets its own workers and timeouts; the others share the server's.
   const config::DeploymentConfig& dc = version.Effective(deployment_);
   const bool batched = version.inference.batching.enabled;
-  return PoolOptionsOf(
-      dc, ReplicasOf(dc) * (batched ? 1 : dc.max_concurrent_requests_per_container));
+  return PoolOptionsOf(dc,
+                       ReplicasOf(dc) * (batched ? 1 : dc.max_concurrent_requests_per_container));
 }
 
 StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Build(const ServerVersionConfig& version,
@@ -85,24 +85,21 @@ StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Build(const ServerVersion
 
 StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Upstream(const ServerVersionConfig& v) {
   // Workers bound the requests in flight to the upstream.
-  UpstreamOptions upstream{
-      v.upstream, config::ToSignature(v.inference),
-      std::chrono::milliseconds(v.Effective(deployment_).scoring_timeout_ms)};
-  return ScoringPool::Create(
-      PoolFor(v), [upstream]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-        SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, MakeUpstreamModel(upstream));
-        return std::shared_ptr<LoadedModel>(std::move(model));
-      });
+  UpstreamOptions upstream{v.upstream, config::ToSignature(v.inference),
+                           std::chrono::milliseconds(v.Effective(deployment_).scoring_timeout_ms)};
+  return ScoringPool::Create(PoolFor(v), [upstream]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+    SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, MakeUpstreamModel(upstream));
+    return std::shared_ptr<LoadedModel>(std::move(model));
+  });
 }
 
 StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Plain(const ServerVersionConfig& v,
                                                              std::shared_ptr<Accelerator> accel) {
   auto load = VerifiedLoad(accel, LoadOptionsFor(v), v.sha256);
-  return ScoringPool::Create(PoolFor(v),
-                             [accel, load]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-                               SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, load());
-                               return TieLifetime(std::move(model), accel);
-                             });
+  return ScoringPool::Create(PoolFor(v), [accel, load]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+    SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, load());
+    return TieLifetime(std::move(model), accel);
+  });
 }
 
 StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Batched(const ServerVersionConfig& v,
@@ -118,13 +115,12 @@ StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Batched(const ServerVersi
     metrics->batch_size().Observe(static_cast<double>(requests));
   };
   auto load = VerifiedLoad(accel, LoadOptionsFor(v), v.sha256);
-  return ScoringPool::Create(
-      PoolFor(v), [=]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-        SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, load());
-        SKIFF_ASSIGN_OR_RETURN(
-            auto replica, BatchedReplica::Create(TieLifetime(std::move(model), accel), batching));
-        return std::shared_ptr<LoadedModel>(new BatchedModel(std::move(replica)));
-      });
+  return ScoringPool::Create(PoolFor(v), [=]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+    SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, load());
+    SKIFF_ASSIGN_OR_RETURN(auto replica,
+                           BatchedReplica::Create(TieLifetime(std::move(model), accel), batching));
+    return std::shared_ptr<LoadedModel>(new BatchedModel(std::move(replica)));
+  });
 }
 
 StatusOr<std::shared_ptr<Accelerator>> VersionBuilder::AcceleratorFor(const std::string& name) {
