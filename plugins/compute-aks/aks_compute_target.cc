@@ -243,6 +243,7 @@ Status AksComputeTarget::AttachImpl(const ComputeSpec& spec) {
                     ArmErrorDetail(got.body) + ")");
   }
   if (got.status != 200) return ArmError(got, "GET managedClusters/" + ref.name);
+  SKIFF_RETURN_IF_ERROR(CheckAttachedCapacity(config.attach.cluster_purpose, got.body));
   json info = BaseInfo(spec, ref, true, config.attach.cluster_purpose);
   MergeClusterState(json::parse(got.body, nullptr, false), &info);
   SKIFF_RETURN_IF_ERROR(FetchKubeconfig(*arm, spec, ref));

@@ -103,6 +103,41 @@ Status CheckPurpose(const std::string& purpose) {
                          "' must be FastProd or DevTest");
 }
 
+}  // namespace
+
+Status CheckAttachedCapacity(const std::string& cluster_purpose, const std::string& cluster_json) {
+  if (cluster_purpose != "FastProd") return OkStatus();
+  const nlohmann::json cluster = nlohmann::json::parse(cluster_json, nullptr, false);
+  const nlohmann::json* pools = nullptr;
+  if (cluster.is_object() && cluster.contains("properties") && cluster["properties"].is_object() &&
+      cluster["properties"].contains("agentPoolProfiles")) {
+    pools = &cluster["properties"]["agentPoolProfiles"];
+  }
+  if (pools == nullptr || !pools->is_array()) return OkStatus();  // nothing to judge by
+  int64_t total = 0;
+  std::string described;
+  for (const nlohmann::json& pool : *pools) {
+    if (!pool.is_object() || !pool.contains("count") || !pool["count"].is_number_integer() ||
+        !pool.contains("vmSize") || !pool["vmSize"].is_string()) {
+      return OkStatus();
+    }
+    const int64_t count = pool["count"].get<int64_t>();
+    const std::string vm_size = pool["vmSize"].get<std::string>();
+    auto vcpus = VcpusOf(vm_size);
+    if (!vcpus || count < 0 || count > 100000) return OkStatus();
+    total += count * *vcpus;
+    described += (described.empty() ? "" : " + ") + std::to_string(count) + " x " +
+                 std::to_string(*vcpus) + " vCPUs of " + vm_size;
+  }
+  if (total >= 12) return OkStatus();
+  return InvalidArgument(std::string(kFastProdRule) + " (the attached cluster has " + described +
+                         " = " + std::to_string(total) +
+                         " for clusterPurpose FastProd; add nodes to the cluster, or attach it "
+                         "with --cluster-purpose DevTest)");
+}
+
+namespace {
+
 Status ValidateProvisioning(AksProvisioningConfig& c, std::vector<std::string>* warnings) {
   SKIFF_RETURN_IF_ERROR(Required(c.subscription_id, "subscriptionId", "--subscription"));
   SKIFF_RETURN_IF_ERROR(Required(c.resource_group, "resourceGroup", "--resource-group"));

@@ -84,6 +84,14 @@ inline constexpr const char* kFastProdRule =
     "The number of nodes multiplied by the virtual machine's number of cores (vCPUs) must be "
     "greater than or equal to 12";
 
+// `attach` with clusterPurpose FastProd: the 12-vCPU rule create enforces,
+// over the attached cluster's agent pools as ARM reports them (`cluster`:
+// the managedClusters GET body; vCPUs of each pool's vmSize from skiff's
+// table). InvalidArgument naming the pools and the fix (--cluster-purpose
+// DevTest) when they hold fewer than 12; OK when a pool's VM size is not in
+// the table (its vCPUs are unknown, so the rule cannot be decided here).
+Status CheckAttachedCapacity(const std::string& cluster_purpose, const std::string& cluster_json);
+
 // Compute target names: 3-24 characters, letters, digits and '-', starting
 // with a letter.
 Status ValidateTargetName(const std::string& name);

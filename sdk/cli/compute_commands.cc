@@ -75,9 +75,10 @@ void AddAksCreate(CLI::App* create, GlobalOptions& options) {
   static AksCreateFlags f;
   CLI::App* aks = create->add_subcommand("aks", "Create an Azure Kubernetes Service cluster");
   aks->add_option("-n,--name", f.name, "Name of the compute target (3-24 characters)")->required();
-  aks->add_option("--subscription", f.subscription, "Azure subscription ID")
+  aks->add_option("--subscription,--subscription-id", f.subscription,
+                  "Azure subscription ID (default: $AZURE_SUBSCRIPTION_ID)")
       ->envname("AZURE_SUBSCRIPTION_ID")->required();
-  aks->add_option("--resource-group", f.resource_group, "Resource group of the cluster")->required();
+  aks->add_option("-g,--resource-group", f.resource_group, "Resource group of the cluster")->required();
   aks->add_option("--location", f.location, "Azure region, e.g. eastus")->required();
   aks->add_option("--agent-count", f.agent_count, "Number of nodes (default 3)");
   aks->add_option("--vm-size", f.vm_size, "Node VM size (default Standard_D3_v2)");
@@ -130,9 +131,11 @@ void AddAksAttach(CLI::App* group, GlobalOptions& options) {
   aks->add_option("-i,--resource-id", f.resource_id,
                   "/subscriptions/{s}/resourceGroups/{rg}/providers/"
                   "Microsoft.ContainerService/managedClusters/{name}");
-  aks->add_option("--subscription", f.subscription, "Azure subscription ID (with --cluster-name)")
+  aks->add_option("--subscription,--subscription-id", f.subscription,
+                  "Azure subscription ID with --cluster-name (default: $AZURE_SUBSCRIPTION_ID; "
+                  "with -i, the resource ID's)")
       ->envname("AZURE_SUBSCRIPTION_ID");
-  aks->add_option("--resource-group", f.resource_group, "Resource group of the cluster");
+  aks->add_option("-g,--resource-group", f.resource_group, "Resource group of the cluster");
   aks->add_option("--cluster-name", f.cluster_name, "Name of the AKS cluster");
   aks->add_option("--cluster-purpose", f.cluster_purpose, "FastProd or DevTest")
       ->check(CLI::IsMember({"FastProd", "DevTest"}));

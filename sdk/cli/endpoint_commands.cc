@@ -1,6 +1,8 @@
 // `skiff endpoint ...`: endpoints with up to 6 versions, traffic percentiles,
 // a default version and control/treatment types (mirrors `az ml endpoint realtime`).
 #include <iostream>
+#include <map>
+#include <sstream>
 
 #include "service_common.h"
 #include "skiff/util/service_name.h"
@@ -9,11 +11,16 @@ namespace skiff::cli {
 namespace {
 
 struct EndpointArgs {
-  std::string name, target, version, ic, dc, key, set_key;
-  std::vector<std::string> models;
+  std::string name, target, version, ic, dc, key, set_key, version_dc, description;
+  std::vector<std::string> models, tags;
   std::optional<int> traffic;
   std::optional<bool> is_default, is_control;
   int64_t grace_period = 0;
+  bool overwrite = false, no_wait = false, dry_run = false;
+  // endpoint update / run
+  std::string data;
+  std::vector<std::string> remove_tags, properties;
+  std::optional<bool> auth_enabled, token_auth_enabled, app_insights;
 };
 
 void AddVersionFlags(CLI::App* cmd, EndpointArgs& a, bool creating) {
@@ -32,6 +39,21 @@ void AddVersionFlags(CLI::App* cmd, EndpointArgs& a, bool creating) {
   cmd->add_option("--is-control-version-type", a.is_control, "true/false: the control version");
 }
 
+// create-version and update-version: the version's own deployment config,
+// tags and description (Azure's create_version/update_version arguments).
+void AddOwnConfigFlags(CLI::App* cmd, EndpointArgs& a, bool creating) {
+  cmd->add_option("--dc,--deploy-config-file", a.version_dc,
+                  creating ? "deploymentconfig.json of this version alone: cpu, memory, gpu, "
+                             "replicas, autoscaler, probes, timeouts (applied to the endpoint's "
+                             "config; auth, keys, namespace and port stay the endpoint's)"
+                           : "deploymentconfig.json keys to change on this version (merged "
+                             "into its config)");
+  cmd->add_option("--tag,--add-tag", a.tags,
+                  "KEY=VALUE tag of this version (repeatable; KEY= removes it)");
+  cmd->add_option("--description", a.description, "Description of this version");
+}
+
+
 sdk::EndpointVersion VersionFrom(const sdk::Workspace& ws, const EndpointArgs& a) {
   // Checked here as well as in the SDK so the error names the flag.
   ThrowIfError(ValidateVersionName(a.version, "--version-name"));
@@ -42,11 +64,32 @@ sdk::EndpointVersion VersionFrom(const sdk::Workspace& ws, const EndpointArgs& a
   v.traffic_percentile = a.traffic;
   v.is_default = a.is_default;
   v.is_control_version_type = a.is_control;
+  v.deployment_config_json = ReadJsonFile(a.version_dc, "--dc");
+  v.tags = ParsePairs(a.tags, "--tag");
+  if (!a.description.empty()) v.description = a.description;
   return v;
+}
+
+// A version's own settings, as `endpoint show` lists them.
+nlohmann::json VersionConfigJson(const config::DeploymentConfig& dc) {
+  const auto& r = dc.container_resource_requirements;
+  nlohmann::json j = {{"cpu", r.cpu},
+                      {"memoryInGB", r.memory_in_gb},
+                      {"gpu", r.gpu},
+                      {"autoscaleEnabled", dc.auto_scaler.autoscale_enabled},
+                      {"maxConcurrentRequestsPerContainer", dc.max_concurrent_requests_per_container},
+                      {"scoringTimeoutMs", dc.scoring_timeout_ms}};
+  if (dc.num_replicas) j["numReplicas"] = *dc.num_replicas;
+  if (dc.auto_scaler.autoscale_enabled) {
+    j["minReplicas"] = dc.auto_scaler.min_replicas;
+    j["maxReplicas"] = dc.auto_scaler.max_replicas;
+  }
+  return j;
 }
 
 void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
   auto status = e.state();
+  const config::DeploymentConfig dc = e.deployment_config();
   nlohmann::json versions = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
   for (const auto& v : ValueOrThrow(e.versions())) {
@@ -56,27 +99,51 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
       model_ids.push_back(m.name + ":" + std::to_string(m.version));
       models += (models.empty() ? "" : ",") + model_ids.back().get<std::string>();
     }
-    versions.push_back({{"name", v.version_name},
-                        {"trafficPercentile", v.traffic_percentile},
-                        {"isDefault", v.is_default},
-                        {"versionType", v.is_control ? "Control" : "Treatment"},
-                        {"models", model_ids}});
+    const config::DeploymentConfig vdc = e.version_deployment_config(v);
+    nlohmann::json version = {{"name", v.version_name},
+                              {"trafficPercentile", v.traffic_percentile},
+                              {"isDefault", v.is_default},
+                              {"versionType", v.is_control ? "Control" : "Treatment"},
+                              {"models", model_ids},
+                              {"deploymentConfig", VersionConfigJson(vdc)},
+                              {"tags", vdc.tags},
+                              {"description", vdc.description},
+                              {"createdTime", v.created_time},
+                              {"updatedTime", v.updated_time}};
+    // A version without a config of its own has no tags or description:
+    // the endpoint's describe the endpoint.
+    if (v.deployment_config_json.empty() || v.deployment_config_json == "{}") {
+      version["tags"] = nlohmann::json::object();
+      version["description"] = "";
+    }
+    versions.push_back(version);
+    const auto& res = vdc.container_resource_requirements;
+    std::ostringstream size;
+    size << res.cpu << " cpu, " << res.memory_in_gb << " GB, "
+         << (vdc.num_replicas ? std::to_string(*vdc.num_replicas) + " replicas"
+                              : "autoscale " + std::to_string(vdc.auto_scaler.min_replicas) + "-" +
+                                    std::to_string(vdc.auto_scaler.max_replicas));
     rows.push_back({v.version_name, std::to_string(v.traffic_percentile),
-                    v.is_default ? "yes" : "", v.is_control ? "Control" : "Treatment", models});
+                    v.is_default ? "yes" : "", v.is_control ? "Control" : "Treatment", models,
+                    size.str()});
   }
-  auto dc = e.deployment_config();
   nlohmann::json json = {{"name", e.name()},
                          {"state", status.ok() ? ServiceStateName(status->state) : e.record().state},
                          {"scoringUri", e.scoring_uri()},
                          {"swaggerUri", e.swagger_uri()},
                          {"authEnabled", dc.auth_enabled && !dc.token_auth_enabled},
                          {"tokenAuthEnabled", dc.token_auth_enabled},
+                         {"tags", dc.tags},
+                         {"properties", dc.properties},
+                         {"description", dc.description},
+                         {"createdTime", e.record().created_time},
+                         {"updatedTime", e.record().updated_time},
                          {"versions", versions}};
   if (options.output != "json") {
     std::cout << e.name() << "  " << json["state"].get<std::string>() << "  " << e.scoring_uri()
               << "\n";
   }
-  Print(options, json, {"VERSION", "TRAFFIC %", "DEFAULT", "TYPE", "MODELS"}, rows);
+  Print(options, json, {"VERSION", "TRAFFIC %", "DEFAULT", "TYPE", "MODELS", "SIZE"}, rows);
 }
 
 }  // namespace
@@ -105,20 +172,79 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   create->add_option("--ct,--compute-target", a.target, "Compute target name")->required();
   create->add_option("--dc,--deploy-config-file", a.dc, "deploymentconfig.json for the endpoint");
   AddVersionFlags(create, a, true);
+  // As `model deploy` has them.
+  create->add_flag("--overwrite", a.overwrite, "Replace a service or endpoint of the same name");
+  create->add_flag("--no-wait", a.no_wait, "Return without waiting for the endpoint to be Healthy");
+  create->add_flag("--dry-run", a.dry_run,
+                   "Print the Kubernetes objects as YAML (aks targets); deploy nothing");
   AddOutputOption(create, &options);
   create->callback([&options] {
     auto ws = OpenWorkspace(options);
     auto target = ValueOrThrow(sdk::ComputeTarget::get(ws, a.target));
+    if (a.dry_run) {
+      std::cout << ValueOrThrow(sdk::AksEndpoint::render_dry_run(
+          ws, a.name, VersionFrom(ws, a), ReadJsonFile(a.dc, "--dc"), target));
+      return;
+    }
     auto e = ValueOrThrow(sdk::AksEndpoint::deploy(ws, a.name, VersionFrom(ws, a),
-                                                   ReadJsonFile(a.dc, "--dc"), target));
-    WaitWithProgress(e);
+                                                   ReadJsonFile(a.dc, "--dc"), target,
+                                                   a.overwrite));
+    if (!a.no_wait) WaitWithProgress(e);
     PrintEndpoint(options, ValueOrThrow(sdk::AksEndpoint::get(ws, a.name)));
   });
 
+  CLI::App* update = named("update",
+                           "Change the endpoint's tags, properties, description, auth or "
+                           "deployment config (mirrors `az ml endpoint realtime update`)",
+                           "skiff endpoint update -n my-ep --add-tag team=ml --description "
+                           "\"A/B of v1 and v2\"\n  skiff endpoint update -n my-ep --dc "
+                           "scoring-timeout.json\n  (traffic: `endpoint update-version "
+                           "--traffic-percentile`)");
+  update->add_option("--dc,--deploy-config-file", a.dc,
+                     "deploymentconfig.json keys to change on the endpoint (merged); versions "
+                     "with their own --dc keep their sizes");
+  update->add_option("--tag,--add-tag", a.tags, "KEY=VALUE tag to set (repeatable)");
+  update->add_option("--remove-tag", a.remove_tags, "Tag KEY to remove (repeatable)");
+  update->add_option("--add-property", a.properties, "KEY=VALUE property to set (repeatable)");
+  update->add_option("--description", a.description, "The endpoint's description");
+  update->add_option("--ae,--auth-enabled", a.auth_enabled, "true/false: key auth");
+  update->add_option("--token-auth-enabled", a.token_auth_enabled, "true/false: token auth");
+  update->add_option("--ai,--enable-app-insights", a.app_insights, "true/false: request log");
+  AddOutputOption(update, &options);
+  update->callback([&options, get, touch] {
+    nlohmann::json patch = nlohmann::json::object();
+    if (!a.dc.empty()) {
+      patch = nlohmann::json::parse(ReadJsonFile(a.dc, "--dc"), nullptr, false);
+      if (!patch.is_object()) throw CliError("--dc file '" + a.dc + "' is not a JSON object");
+    }
+    for (const auto& [key, value] : ParsePairs(a.tags, "--tag")) patch["tags"][key] = value;
+    for (const auto& key : a.remove_tags) patch["tags"][key] = nullptr;  // merge patch: remove
+    for (const auto& [key, value] : ParsePairs(a.properties, "--add-property")) patch["properties"][key] = value;
+    if (!a.description.empty()) patch["description"] = a.description;
+    if (a.auth_enabled) patch["authEnabled"] = *a.auth_enabled;
+    if (a.token_auth_enabled) patch["tokenAuthEnabled"] = *a.token_auth_enabled;
+    if (a.app_insights) patch["appInsightsEnabled"] = *a.app_insights;
+    if (patch.empty()) {
+      throw CliError("nothing to update: pass --dc, --add-tag, --remove-tag, --add-property, "
+                     "--description, --auth-enabled, --token-auth-enabled or --ai");
+    }
+    auto e = touch();
+    std::cerr << "Updating '" << a.name << "'..." << std::endl;
+    ThrowIfError(e.update({}, "", patch.dump()));
+    PrintEndpoint(options, get());
+  });
+
+  CLI::App* run = named("run", "Score the endpoint with its key or token (traffic split applies)",
+                        "skiff endpoint run -n my-ep -d '{\"data\": [[1, 2, 3, 4]]}'");
+  run->add_option("-d,--input-data", a.data, "JSON body for /score")->required();
+  run->callback([touch] { std::cout << ValueOrThrow(touch().run(a.data)) << "\n"; });
+
   CLI::App* add = named("create-version", "Add a version (loaded and warmed before it gets traffic)",
                         "skiff endpoint create-version -n my-ep --version-name v2 -m mlp:2 "
-                        "--ic inferenceconfig.json --traffic-percentile 10");
+                        "--ic inferenceconfig.json --traffic-percentile 10 --dc v2-dc.json "
+                        "--tag stage=canary");
   AddVersionFlags(add, a, true);
+  AddOwnConfigFlags(add, a, true);
   AddOutputOption(add, &options);
   add->callback([&options, get, touch] {
     auto ws = OpenWorkspace(options);
@@ -126,9 +252,10 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
     PrintEndpoint(options, get());
   });
 
-  CLI::App* upd = named("update-version", "Change a version's traffic, default, type or model",
+  CLI::App* upd = named("update-version", "Change a version's traffic, default, type, model, config or tags",
                         "skiff endpoint update-version -n my-ep --version-name v2 --traffic-percentile 50");
   AddVersionFlags(upd, a, false);
+  AddOwnConfigFlags(upd, a, false);
   AddOutputOption(upd, &options);
   upd->callback([&options, get, touch] {
     auto ws = OpenWorkspace(options);
@@ -136,8 +263,13 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
     PrintEndpoint(options, get());
   });
 
-  CLI::App* delv = named("delete-version", "Delete a version (its in-flight requests finish first)",
-                         "skiff endpoint delete-version -n my-ep --version-name v2");
+  CLI::App* delv = named("delete-version",
+                         "Delete a version (its in-flight requests finish first). The default "
+                         "version cannot be deleted while other versions remain: make another "
+                         "one the default first (update-version --is-default true); the last "
+                         "version cannot be deleted: delete the endpoint",
+                         "skiff endpoint update-version -n my-ep --version-name v2 --is-default "
+                         "true\n  skiff endpoint delete-version -n my-ep --version-name v1");
   delv->add_option("--version-name", a.version, "Version name")->required();
   AddOutputOption(delv, &options);
   delv->callback([&options, get, touch] {

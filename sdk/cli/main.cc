@@ -32,7 +32,12 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("skiff ") + SKIFF_VERSION);
   skiff::cli::GlobalOptions options;
   app.add_option("-w,--workspace", options.workspace,
-                 "Workspace directory (default: $SKIFF_WORKSPACE, else ./.skiff)");
+                 "Workspace directory (default: $SKIFF_WORKSPACE, else ./.skiff); accepted "
+                 "before or after the command, as `az ml` takes -w");
+  // `az ml` takes its global options anywhere (`az ml model list -w ws`):
+  // an option a sub-command does not know falls through to its parents.
+  // Inherited by every sub-command added below.
+  app.fallthrough();
 
   skiff::cli::AddPluginCommands(app, options);
   skiff::cli::AddModelCommands(app, options);

@@ -28,11 +28,6 @@ nlohmann::json ModelJson(const store::ModelRecord& r) {
                         {"createdTime", r.created_time}};
 }
 
-std::string JoinMap(const store::StringMap& map) {
-  std::string out;
-  for (const auto& [k, v] : map) out += (out.empty() ? "" : ",") + k + "=" + v;
-  return out;
-}
 
 void PrintModels(const GlobalOptions& options, const std::vector<Model>& models, bool as_list) {
   nlohmann::json json = nlohmann::json::array();
@@ -42,24 +37,10 @@ void PrintModels(const GlobalOptions& options, const std::vector<Model>& models,
     json.push_back(ModelJson(r));
     rows.push_back({r.name, std::to_string(r.version), store::ModelKindName(r.kind),
                     std::to_string(r.size_bytes), r.sha256.substr(0, 12), r.created_time,
-                    JoinMap(r.tags)});
+                    JoinPairs(r.tags)});
   }
   Print(options, as_list ? json : json.at(0),
         {"NAME", "VERSION", "KIND", "SIZE", "SHA256", "CREATED", "TAGS"}, rows);
-}
-
-// "k=v" strings as a map; CliError naming the flag on a malformed one.
-store::StringMap ParsePairs(const std::vector<std::string>& pairs, const std::string& flag) {
-  store::StringMap out;
-  for (const auto& pair : pairs) {
-    size_t eq = pair.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw CliError("invalid " + flag + " '" + pair + "': expected KEY=VALUE, e.g. " + flag +
-                     " stage=prod");
-    }
-    out[pair.substr(0, eq)] = pair.substr(eq + 1);
-  }
-  return out;
 }
 
 // Which model a command names: -m NAME[:VERSION], or -n NAME [-v VERSION].
@@ -88,7 +69,7 @@ struct ModelSelector {
 };
 
 struct RegisterArgs {
-  std::string name, path, description;
+  std::string name, path, description, metadata_file;
   std::vector<std::string> tags, properties;
 };
 
@@ -112,6 +93,9 @@ void AddModelCommands(CLI::App& app, GlobalOptions& options) {
   cmd->add_option("-d,--description", reg->description, "Description");
   cmd->add_option("--tag", reg->tags, "KEY=VALUE tag (repeatable)");
   cmd->add_option("--property", reg->properties, "KEY=VALUE property (repeatable)");
+  cmd->add_option("-t,--output-metadata-file", reg->metadata_file,
+                  "Write the model's id (modelId NAME:VERSION) and metadata to this JSON file, "
+                  "for `service update --model-metadata-file`");
   AddOutputOption(cmd, &options);
   cmd->footer(
       "Example:\n  skiff model register -n resnet -p ./model.onnx --tag stage=dev "
@@ -122,6 +106,7 @@ void AddModelCommands(CLI::App& app, GlobalOptions& options) {
     Workspace ws = ValueOrThrow(Workspace::Open(options.workspace));
     Model m = ValueOrThrow(
         Model::register_model(ws, reg->path, reg->name, reg->description, tags, properties));
+    if (!reg->metadata_file.empty()) WriteModelMetadataFile(reg->metadata_file, m.record());
     PrintModels(options, {m}, false);
   });
 

@@ -8,13 +8,13 @@ namespace skiff::cli {
 namespace {
 
 struct DeployArgs {
-  std::string target, name, ic, dc;
+  std::string target, name, ic, dc, model_metadata_file;
   std::vector<std::string> models;
   bool overwrite = false, no_wait = false, dry_run = false;
 };
 
 struct ServiceArgs {
-  std::string name, key, set_key, data, ic, dc;
+  std::string name, key, set_key, data, ic, dc, model_metadata_file;
   std::vector<std::string> models;
   int num_lines = 5000;
   int64_t grace_period = 0;
@@ -27,7 +27,11 @@ void AddDeployCommand(CLI::App* model, GlobalOptions& options) {
   static DeployArgs a;
   CLI::App* deploy = model->add_subcommand("deploy", "Deploy registered models as a web service");
   deploy->add_option("-n,--name", a.name, "Service name (3-32 lowercase letters, digits, '-')")->required();
-  deploy->add_option("-m,--model", a.models, "Model NAME:VERSION (repeatable; the first is served)")->required();
+  deploy->add_option("-m,--model", a.models,
+                     "Model NAME:VERSION (repeatable; the first is served); -m or -f is required");
+  deploy->add_option("-f,--model-metadata-file", a.model_metadata_file,
+                     "JSON file of `model register --output-metadata-file`: deploy the model it "
+                     "names (as -m)");
   deploy->add_option("--ct,--compute-target", a.target, "Compute target name")->required();
   deploy->add_option("--ic,--inference-config-file", a.ic, "inferenceconfig.json")->required();
   deploy->add_option("--dc,--deploy-config-file", a.dc, "deploymentconfig.json (Azure ML AKS schema)");
@@ -41,6 +45,13 @@ void AddDeployCommand(CLI::App* model, GlobalOptions& options) {
       "-dc deploymentconfig.json\n  skiff model deploy -n my-svc -m mlp:1 -ct myaks -ic "
       "inferenceconfig.json --dry-run > my-svc.yaml");
   deploy->callback([&options] {
+    if (!a.model_metadata_file.empty()) {
+      a.models.insert(a.models.begin(),
+                      ReadModelMetadataFile(a.model_metadata_file, "--model-metadata-file"));
+    }
+    if (a.models.empty()) {
+      throw CliError("no model given: pass -m NAME:VERSION or --model-metadata-file FILE", 2);
+    }
     auto ws = OpenWorkspace(options);
     auto target = ValueOrThrow(sdk::ComputeTarget::get(ws, a.target));
     auto models = ResolveModels(ws, a.models);
@@ -160,6 +171,9 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   CLI::App* update = named("update", "Roll a service to new models or config without downtime",
                            "skiff service update -n my-svc -m mlp:2");
   update->add_option("-m,--model", a.models, "Model NAME:VERSION (repeatable)");
+  update->add_option("-f,--model-metadata-file", a.model_metadata_file,
+                     "JSON file of `model register --output-metadata-file`: serve the model it "
+                     "names (as -m)");
   update->add_option("--ic,--inference-config-file", a.ic, "inferenceconfig.json");
   update->add_option("--dc,--deploy-config-file", a.dc, "deploymentconfig.json keys to change");
   update->add_flag("--dry-run", a.dry_run,
@@ -168,8 +182,11 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   update->callback([&options, get] {
     auto ws = OpenWorkspace(options);
     auto service = get();
+    if (!a.model_metadata_file.empty()) {
+      a.models.push_back(ReadModelMetadataFile(a.model_metadata_file, "--model-metadata-file"));
+    }
     if (a.models.empty() && a.ic.empty() && a.dc.empty()) {
-      throw CliError("nothing to update: pass -m, --ic and/or --dc");
+      throw CliError("nothing to update: pass -m (or --model-metadata-file), --ic and/or --dc");
     }
     if (!a.dry_run) ReviveIfDown(service);
     if (a.dry_run) {

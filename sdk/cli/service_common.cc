@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "skiff/store/model_name.h"
+#include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
 
 namespace skiff::cli {
@@ -71,6 +72,46 @@ std::vector<sdk::Model> ResolveModels(const sdk::Workspace& ws, const std::vecto
   return models;
 }
 
+store::StringMap ParsePairs(const std::vector<std::string>& pairs, const std::string& flag) {
+  store::StringMap out;
+  for (const auto& pair : pairs) {
+    size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw CliError("invalid " + flag + " '" + pair + "': expected KEY=VALUE, e.g. " + flag +
+                     " stage=prod");
+    }
+    out[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  return out;
+}
+
+void WriteModelMetadataFile(const std::string& path, const store::ModelRecord& model) {
+  const nlohmann::json j = {{"modelId", model.id()},
+                            {"name", model.name},
+                            {"version", model.version},
+                            {"sha256", model.sha256},
+                            {"description", model.description},
+                            {"tags", model.tags},
+                            {"properties", model.properties},
+                            {"createdTime", model.created_time}};
+  // The model is registered whatever happens here: say so, so nobody
+  // registers it twice.
+  ThrowIfError(WriteFileAtomically(path, j.dump(2) + "\n", 0644)
+                   .WithContext("--output-metadata-file: model " + model.id() +
+                                " is registered, but its metadata file could not be written"));
+}
+
+std::string ReadModelMetadataFile(const std::string& path, const std::string& flag) {
+  const std::string text = ReadJsonFile(path, flag);
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("modelId") || !j["modelId"].is_string()) {
+    throw CliError(flag + " file '" + path +
+                   "' has no \"modelId\": \"NAME:VERSION\"; write it with `skiff model register "
+                   "--output-metadata-file`");
+  }
+  return j["modelId"].get<std::string>();
+}
+
 void ReviveIfDown(sdk::Webservice& service) {
   auto revived = service.revive_if_down();
   if (!revived.ok()) {
@@ -96,6 +137,12 @@ void WaitWithProgress(sdk::Webservice service) {
     throw CliError("deployment of '" + service.name() + "' failed: " + status.error +
                    (status.error.find(hint) == std::string::npos ? "; " + hint : ""));
   }
+}
+
+std::string JoinPairs(const store::StringMap& map) {
+  std::string out;
+  for (const auto& [k, v] : map) out += (out.empty() ? "" : ",") + k + "=" + v;
+  return out;
 }
 
 void PrintService(const GlobalOptions& options, sdk::Webservice service) {
@@ -124,12 +171,21 @@ void PrintService(const GlobalOptions& options, sdk::Webservice service) {
                          {"models", models},
                          {"authEnabled", dc.auth_enabled && !dc.token_auth_enabled},
                          {"tokenAuthEnabled", dc.token_auth_enabled},
-                         {"isEndpoint", service.is_endpoint()}};
+                         {"isEndpoint", service.is_endpoint()},
+                         // As `az ml service show`: the deploymentconfig's metadata
+                         // and the record's times.
+                         {"tags", dc.tags},
+                         {"properties", dc.properties},
+                         {"description", dc.description},
+                         {"createdTime", service.record().created_time},
+                         {"updatedTime", service.record().updated_time}};
   if (status.ok()) json["restarts"] = status->restarts;
   if (status.ok() && !status->error.empty()) json["error"] = status->error;
-  Print(options, json, {"NAME", "STATE", "COMPUTE", "MODELS", "SCORING URI"},
+  Print(options, json,
+        {"NAME", "STATE", "COMPUTE", "MODELS", "SCORING URI", "TAGS", "CREATED", "UPDATED"},
         {{service.name(), state, service.record().compute_target, model_list,
-          service.scoring_uri()}});
+          service.scoring_uri(), JoinPairs(dc.tags), service.record().created_time,
+          service.record().updated_time}});
 }
 
 void PrintKeys(const GlobalOptions& options, const sdk::Webservice& service) {

@@ -19,6 +19,18 @@ std::string ReadJsonFile(const std::string& path, const std::string& flag);
 // trailing newline ("\n" or "\r\n", as `echo` writes) is dropped; any
 // whitespace or control character left is refused, naming `flag`.
 std::string ReadSecretFlag(const std::string& value, const std::string& flag);
+// "KEY=VALUE" flag values (--tag, --add-property) as a map; CliError
+// naming `flag` on a malformed one. An empty VALUE is kept ("KEY=").
+store::StringMap ParsePairs(const std::vector<std::string>& pairs, const std::string& flag);
+// The model metadata file of `model register --output-metadata-file`, read
+// by `service update` / `model deploy --model-metadata-file` (as `az ml`
+// writes and reads it): {"modelId": "NAME:VERSION", "name", "version",
+// "sha256", ...}. Written atomically, 0644 (it holds no secret).
+void WriteModelMetadataFile(const std::string& path, const store::ModelRecord& model);
+// The "NAME:VERSION" the file names; CliError naming `flag` and the file.
+std::string ReadModelMetadataFile(const std::string& path, const std::string& flag);
+// "k1=v1,k2=v2" for a table cell.
+std::string JoinPairs(const store::StringMap& map);
 // Resolves -m NAME[:VERSION] values to registered models.
 std::vector<sdk::Model> ResolveModels(const sdk::Workspace& ws, const std::vector<std::string>& ids);
 // Starts `service` again if its runtime died without being stopped (a

@@ -285,6 +285,44 @@ net::HttpClient SdkHttpClient(std::chrono::milliseconds timeout) {
   return net::HttpClient(std::move(options));
 }
 
+Status CheckVersionDeployment(const config::DeploymentConfig& endpoint,
+                              const config::DeploymentConfig& version, const std::string& flag) {
+  const std::pair<const char*, bool> fields[] = {
+      {"computeType", endpoint.compute_type != version.compute_type},
+      {"authEnabled", endpoint.auth_enabled != version.auth_enabled},
+      {"tokenAuthEnabled", endpoint.token_auth_enabled != version.token_auth_enabled},
+      {"keys", version.keys.primary_key.has_value() || version.keys.secondary_key.has_value()},
+      {"namespace", endpoint.kubernetes_namespace != version.kubernetes_namespace},
+      {"port", endpoint.port != version.port},
+      {"maxRequestBodyBytes", endpoint.max_request_body_bytes != version.max_request_body_bytes},
+      {"appInsightsEnabled", endpoint.app_insights_enabled != version.app_insights_enabled},
+      {"dataCollection", endpoint.data_collection.storage_enabled !=
+                             version.data_collection.storage_enabled},
+  };
+  for (const auto& [field, differs] : fields) {
+    if (!differs) continue;
+    return InvalidArgument(flag + ": `" + field +
+                           "` is the endpoint's setting, not a version's (one router serves "
+                           "every version); leave it out, or change it with `skiff endpoint "
+                           "update` / `--dc` of `endpoint create`");
+  }
+  return OkStatus();
+}
+
+config::DeploymentConfig VersionDeployment(const config::DeploymentConfig& endpoint,
+                                           config::DeploymentConfig version) {
+  version.compute_type = endpoint.compute_type;
+  version.auth_enabled = endpoint.auth_enabled;
+  version.token_auth_enabled = endpoint.token_auth_enabled;
+  version.keys = {};
+  version.kubernetes_namespace = endpoint.kubernetes_namespace;
+  version.port = endpoint.port;
+  version.max_request_body_bytes = endpoint.max_request_body_bytes;
+  version.app_insights_enabled = endpoint.app_insights_enabled;
+  version.data_collection = endpoint.data_collection;
+  return version;
+}
+
 StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& service,
                                        const std::string& deployment_config_json,
                                        const std::vector<VersionInput>& versions,
@@ -336,6 +374,11 @@ StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& s
     version.artifact_path = path;
     version.sha256 = model.sha256;
     version.inference = ic;
+    if (!v.deployment_config_json.empty() && v.deployment_config_json != "{}") {
+      SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig own,
+                             config::ParseDeploymentConfig(v.deployment_config_json));
+      version.deployment = VersionDeployment(dc, std::move(own));
+    }
     server.versions.push_back(std::move(version));
     spec.models.push_back({model.name, model.version, path, model.sha256});
     if (spec.inference_config_json.empty()) spec.inference_config_json = config::ToJson(ic).dump();

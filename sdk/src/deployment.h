@@ -12,6 +12,7 @@
 
 #include "skiff/authenticator.h"
 #include "skiff/compute_target.h"
+#include "skiff/config/deployment_config.h"
 #include "skiff/net/http_client.h"
 #include "skiff/rollout_policy.h"
 #include "skiff/sdk/workspace.h"
@@ -104,7 +105,21 @@ struct VersionInput {
   VersionSpec spec;
   store::ModelVersionRef model;
   std::string inference_config_json;
+  // An endpoint version's own deployment config (its record's), "" or "{}"
+  // when it runs the endpoint's.
+  std::string deployment_config_json;
 };
+
+// What an endpoint version's own deployment config may not change: auth,
+// keys, namespace, port, body limit, telemetry and data collection are the
+// endpoint's (one router authenticates and admits for every version).
+// InvalidArgument naming `flag` and the first such field that differs.
+Status CheckVersionDeployment(const config::DeploymentConfig& endpoint,
+                              const config::DeploymentConfig& version, const std::string& flag);
+// `version` with the endpoint-wide fields taken from `endpoint` and no keys:
+// what the version's server runs.
+config::DeploymentConfig VersionDeployment(const config::DeploymentConfig& endpoint,
+                                           config::DeploymentConfig version);
 
 // The ServiceSpec for `service`: verifies every model artifact's hash,
 // builds the skiff-server config (docs/server-config.md) with key digests:

@@ -70,7 +70,34 @@ StatusOr<std::string> Webservice::render_dry_run(const Workspace& ws, const std:
   std::vector<internal::VersionInput> versions = {
       {VersionSpec{name, 100, true, VersionType::kTreatment},
        store::ModelVersionRef{models.front().name(), models.front().version()},
-       config::ToJson(ic).dump()}};
+       config::ToJson(ic).dump(), /*deployment_config_json=*/""}};
+  SKIFF_ASSIGN_OR_RETURN(
+      ServiceSpec spec,
+      internal::BuildServiceSpec(ws, name, config::ToJson(dc).dump(), versions,
+                                 /*generation=*/0, internal::DryRunKeyDigests(ws, name, dc)));
+  return internal::RenderDryRun(target, spec, /*update=*/false);
+}
+
+StatusOr<std::string> AksEndpoint::render_dry_run(const Workspace& ws, const std::string& name,
+                                                  const EndpointVersion& first,
+                                                  const std::string& deployment_config_json,
+                                                  const ComputeTarget& target) {
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(name));
+  SKIFF_RETURN_IF_ERROR(ValidateVersionName(first.name));
+  if (first.models.empty())
+    return InvalidArgument("the first version needs a model (-m NAME:VERSION)");
+  SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
+                         config::ParseDeploymentConfig(
+                             deployment_config_json.empty() ? "{}" : deployment_config_json));
+  SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
+                         config::ParseInferenceConfig(first.inference_config_json));
+  // As deploy(): the first version is the default and runs the endpoint's config.
+  std::vector<internal::VersionInput> versions = {
+      {VersionSpec{first.name, first.traffic_percentile.value_or(0), true,
+                   first.is_control_version_type.value_or(false) ? VersionType::kControl
+                                                                 : VersionType::kTreatment},
+       store::ModelVersionRef{first.models.front().name(), first.models.front().version()},
+       config::ToJson(ic).dump(), /*deployment_config_json=*/""}};
   SKIFF_ASSIGN_OR_RETURN(
       ServiceSpec spec,
       internal::BuildServiceSpec(ws, name, config::ToJson(dc).dump(), versions,

@@ -155,13 +155,13 @@ StatusOr<std::vector<VersionInput>> CurrentVersions(
       if (v.models.empty()) return DataLoss("endpoint version '" + v.version_name + "' has no model");
       out.push_back({VersionSpec{v.version_name, v.traffic_percentile, v.is_default,
                                  v.is_control ? VersionType::kControl : VersionType::kTreatment},
-                     v.models.front(), v.inference_config_json});
+                     v.models.front(), v.inference_config_json, v.deployment_config_json});
     }
     return out;
   }
   if (record.models.empty()) return DataLoss("service '" + record.name + "' has no model");
   out.push_back({VersionSpec{record.name, 100, true, VersionType::kTreatment}, record.models.front(),
-                 record.inference_config_json});
+                 record.inference_config_json, /*deployment_config_json=*/""});
   return out;
 }
 
@@ -776,8 +776,47 @@ store::EndpointVersionRecord ToRecord(const std::string& endpoint, const Endpoin
   r.is_control = v.is_control_version_type.value_or(false);
   for (const auto& m : v.models) r.models.push_back({m.name(), m.version()});
   r.inference_config_json = v.inference_config_json;
+  r.deployment_config_json = v.deployment_config_json.empty() ? "{}" : v.deployment_config_json;
   r.state = "Transitioning";
   return r;
+}
+
+bool HasOwnDeployment(const store::EndpointVersionRecord& v) {
+  return !v.deployment_config_json.empty() && v.deployment_config_json != "{}";
+}
+
+// The version's own deployment config after `change` (its --dc, --tag,
+// --description) applied to `base` (the version's current config, or for
+// a new version the endpoint's without its tags and description: those
+// describe the endpoint). Returns the record's JSON (never keys), or "" when
+// `change` changes nothing and the version has no config of its own.
+StatusOr<std::string> OwnDeployment(const config::DeploymentConfig& endpoint,
+                                    config::DeploymentConfig base, bool had_own,
+                                    const EndpointVersion& change) {
+  if (change.deployment_config_json.empty() && change.tags.empty() && !change.description) {
+    return had_own ? config::ToJson(base).dump() : std::string();
+  }
+  if (!had_own) {
+    base.tags.clear();
+    base.properties.clear();
+    base.description.clear();
+  }
+  config::DeploymentConfig own = base;
+  if (!change.deployment_config_json.empty()) {
+    auto applied = config::ApplyDeploymentUpdate(base, change.deployment_config_json);
+    if (!applied.ok()) return applied.status().WithContext("version '" + change.name + "' --dc");
+    own = std::move(applied).value();
+  }
+  SKIFF_RETURN_IF_ERROR(internal::CheckVersionDeployment(endpoint, own, "--dc"));
+  for (const auto& [key, value] : change.tags) {
+    if (value.empty()) {
+      own.tags.erase(key);
+    } else {
+      own.tags[key] = value;
+    }
+  }
+  if (change.description) own.description = *change.description;
+  return config::ToJson(internal::VersionDeployment(endpoint, own)).dump();
 }
 
 }  // namespace
@@ -785,7 +824,7 @@ store::EndpointVersionRecord ToRecord(const std::string& endpoint, const Endpoin
 StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string& name,
                                           const EndpointVersion& first,
                                           const std::string& deployment_config_json,
-                                          const ComputeTarget& target) {
+                                          const ComputeTarget& target, bool overwrite) {
   SKIFF_RETURN_IF_ERROR(ValidateServiceName(name));
   SKIFF_RETURN_IF_ERROR(ValidateVersionName(first.name));
   if (first.models.empty()) return InvalidArgument("the first version needs a model (-m NAME:VERSION)");
@@ -794,8 +833,13 @@ StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string
   SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
                          config::ParseDeploymentConfig(
                              deployment_config_json.empty() ? "{}" : deployment_config_json));
-  if (Webservice::get(ws, name).ok()) {
-    return AlreadyExists("endpoint or service '" + name + "' already exists");
+  if (auto existing = Webservice::get(ws, name); existing.ok()) {
+    if (!overwrite) {
+      return AlreadyExists("endpoint or service '" + name +
+                           "' already exists; pass --overwrite to replace it, or change it with "
+                           "`skiff endpoint update` / `create-version`");
+    }
+    SKIFF_RETURN_IF_ERROR(existing->delete_service());
   }
   SKIFF_RETURN_IF_ERROR(internal::RemoveSigningKeys(ws, name));  // as in Webservice::deploy
   SKIFF_RETURN_IF_ERROR(EnsureKeys(ws, name, dc));
@@ -850,6 +894,9 @@ Status AksEndpoint::create_version(const EndpointVersion& version) const {
                          config::ParseInferenceConfig(version.inference_config_json));
   EndpointVersion v = version;
   v.inference_config_json = config::ToJson(ic).dump();
+  const config::DeploymentConfig endpoint_dc = deployment_config();
+  SKIFF_ASSIGN_OR_RETURN(v.deployment_config_json,
+                         OwnDeployment(endpoint_dc, endpoint_dc, /*had_own=*/false, version));
   return ChangeVersions(ws_, record_.name, "create-version", [&](auto& versions) -> Status {
     for (const auto& existing : versions) {
       if (existing.version_name == v.name) {
@@ -871,6 +918,7 @@ Status AksEndpoint::update_version(const EndpointVersion& version) const {
                            config::ParseInferenceConfig(version.inference_config_json));
     ic_json = config::ToJson(ic).dump();
   }
+  const config::DeploymentConfig endpoint_dc = deployment_config();
   return ChangeVersions(ws_, record_.name, "update-version", [&](auto& versions) -> Status {
     store::EndpointVersionRecord* target = nullptr;
     for (auto& existing : versions) {
@@ -893,8 +941,23 @@ Status AksEndpoint::update_version(const EndpointVersion& version) const {
       for (const auto& m : version.models) target->models.push_back({m.name(), m.version()});
     }
     if (!ic_json.empty()) target->inference_config_json = ic_json;
+    // Its own deployment config, recorded with the rest once the target
+    // runs it (ChangeVersions).
+    const bool had_own = HasOwnDeployment(*target);
+    SKIFF_ASSIGN_OR_RETURN(std::string own,
+                           OwnDeployment(endpoint_dc, version_deployment_config(*target),
+                                         had_own, version));
+    target->deployment_config_json = own.empty() ? "{}" : own;
     return OkStatus();
   });
+}
+
+config::DeploymentConfig AksEndpoint::version_deployment_config(
+    const store::EndpointVersionRecord& version) const {
+  const config::DeploymentConfig endpoint = deployment_config();
+  if (!HasOwnDeployment(version)) return endpoint;
+  auto own = config::ParseDeploymentConfig(version.deployment_config_json);
+  return own.ok() ? internal::VersionDeployment(endpoint, *own) : endpoint;
 }
 
 Status AksEndpoint::delete_version(const std::string& version_name) const {

@@ -70,6 +70,37 @@ TEST_F(ComputeAksCliTest, CreateShowDetachDelete) {
   EXPECT_EQ(Json({"computetarget", "list", "--output", "json"}).size(), 0u);
 }
 
+// Issue 21.3: attach enforced no vCPU rule, so a 2-node DS2 cluster (4
+// vCPUs) attached as FastProd, which create refuses. Also: `-g` and
+// `--subscription-id` after the sub-command, as `az` takes them, and the
+// subscription from $AZURE_SUBSCRIPTION_ID.
+TEST_F(ComputeAksCliTest, AttachEnforcesTheTwelveVcpuRuleOnTheClustersPools) {
+  arm_.AddCluster("sub1", "rg1", "small", 2, "Standard_DS2_v2");
+  auto refused = Skiff({"computetarget", "attach", "aks", "-n", "small1", "--subscription-id",
+                        "sub1", "-g", "rg1", "--cluster-name", "small"});
+  ExpectOneLineError(refused, "greater than or equal to 12");
+  EXPECT_NE(refused.err.find("2 x 2 vCPUs of Standard_DS2_v2 = 4"), std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("--cluster-purpose DevTest"), std::string::npos) << refused.err;
+  EXPECT_EQ(Json({"computetarget", "list", "--output", "json"}).size(), 0u) << "no record left";
+
+  // DevTest has no such floor; the subscription comes from the environment.
+  env_prefix_ = "AZURE_SUBSCRIPTION_ID=sub1 ";
+  auto devtest = Skiff({"computetarget", "attach", "aks", "-n", "small1", "-g", "rg1",
+                        "--cluster-name", "small", "--cluster-purpose", "DevTest"});
+  ASSERT_EQ(devtest.rc, 0) << devtest.err;
+  env_prefix_.clear();
+  EXPECT_EQ(Json({"computetarget", "show", "-n", "small1", "--output", "json"})["clusterPurpose"],
+            "DevTest");
+
+  // 3 x 4 vCPUs (the default fake cluster) meets the rule as FastProd.
+  arm_.AddCluster("sub1", "rg1", "big");
+  auto big = Skiff({"computetarget", "attach", "aks", "-n", "big1", "-i",
+                    "/subscriptions/sub1/resourceGroups/rg1/providers/"
+                    "Microsoft.ContainerService/managedClusters/big"});
+  ASSERT_EQ(big.rc, 0) << big.err;
+}
+
 TEST_F(ComputeAksCliTest, NoWaitThenShowRefreshesAndWaitFinishes) {
   auto created = Json({"computetarget", "create", "aks", "-n", "later", "--subscription", "sub1",
                        "--resource-group", "rg1", "--location", "eastus", "--no-wait",
@@ -131,6 +162,14 @@ TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
     EXPECT_NE(dry.out.find(needle), std::string::npos) << needle << " in\n" << dry.out;
   }
   EXPECT_EQ(dry.out.find("0123456789abcdef0123456789abcdef-primary"), std::string::npos);
+  EXPECT_EQ(arm_.requests().size(), arm_calls) << "a dry run contacts nothing";
+  EXPECT_EQ(Json({"service", "list", "--output", "json"}).size(), 0u) << "and stores nothing";
+  // Issue 21.3: `endpoint create --dry-run` likewise.
+  auto ep_dry = Skiff({"endpoint", "create", "-n", "my-ep", "--ct", "att1", "--version-name",
+                       "blue", "-m", "mlp:1", "--ic", Path("ic.json"), "--dc", Path("dc.json"),
+                       "--dry-run"});
+  ASSERT_EQ(ep_dry.rc, 0) << ep_dry.err;
+  EXPECT_NE(ep_dry.out.find("name: my-ep-blue"), std::string::npos) << ep_dry.out;
   EXPECT_EQ(arm_.requests().size(), arm_calls) << "a dry run contacts nothing";
   EXPECT_EQ(Json({"service", "list", "--output", "json"}).size(), 0u) << "and stores nothing";
 

@@ -112,6 +112,15 @@ ServerVersionConfig ReadVersion(const json& value, const std::string& path) {
     Fail("`" + v.PathOf("inferenceConfig") + "` must be an object, got " +
          internal::JsonTypeName(*inference));
   }
+  if (const json* deployment = v.Get("deploymentConfig")) {
+    if (!deployment->is_object()) {
+      Fail("`" + v.PathOf("deploymentConfig") + "` must be an object, got " +
+           internal::JsonTypeName(*deployment));
+    }
+    auto dc = ParseDeploymentConfig(deployment->dump());
+    if (!dc.ok()) Fail(dc.status().WithContext(v.PathOf("deploymentConfig")).message());
+    version.deployment = std::move(dc).value();
+  }
   v.RejectUnknownKeys();
   auto parsed = ParseInferenceConfig(inference->dump());
   if (!parsed.ok()) Fail(parsed.status().WithContext(path).message());
@@ -222,8 +231,18 @@ uint64_t ServerConfig::body_budget() const {
 }
 
 std::string ServerConfig::ContentKey(const ServerVersionConfig& version) {
+  // A version's own deployment config sizes its pool: a change rebuilds it.
+  // Its tags, properties and description do not: a new tag reloads nothing.
+  std::string own;
+  if (version.deployment) {
+    DeploymentConfig sizing = *version.deployment;
+    sizing.tags.clear();
+    sizing.properties.clear();
+    sizing.description.clear();
+    own = ToJson(sizing).dump();
+  }
   return version.sha256 + "|" + version.artifact_path + "|" + version.upstream + "|" +
-         ToJson(version.inference).dump();
+         ToJson(version.inference).dump() + "|" + own;
 }
 
 StatusOr<Url> ParseUpstreamUrl(const std::string& url) {
@@ -274,6 +293,7 @@ json ToJson(const ServerConfig& c) {
       version["artifactPath"] = v.artifact_path;
     }
     if (!v.sha256.empty()) version["sha256"] = v.sha256;
+    if (v.deployment) version["deploymentConfig"] = ToJson(*v.deployment);
     versions.push_back(std::move(version));
   }
   json j = {{"service", c.service},

@@ -43,16 +43,35 @@ VersionBuilder::VersionBuilder(const PluginHost* plugins, AcceleratorCache* acce
                                const config::DeploymentConfig& deployment)
     : plugins_(plugins), accelerators_(accelerators), deployment_(deployment) {}
 
-int VersionBuilder::replicas() const {
-  return deployment_.num_replicas.value_or(deployment_.auto_scaler.min_replicas);
-}
+int VersionBuilder::replicas() const { return ReplicasOf(deployment_); }
 
 ScoringPoolOptions VersionBuilder::PoolOptions(int workers) const {
+  return PoolOptionsOf(deployment_, workers);
+}
+
+int VersionBuilder::replicas(const ServerVersionConfig& version) const {
+  return ReplicasOf(version.Effective(deployment_));
+}
+
+int VersionBuilder::ReplicasOf(const config::DeploymentConfig& dc) {
+  return dc.num_replicas.value_or(dc.auto_scaler.min_replicas);
+}
+
+ScoringPoolOptions VersionBuilder::PoolOptionsOf(const config::DeploymentConfig& dc, int workers) {
   ScoringPoolOptions pool;
-  pool.max_queue_wait = std::chrono::milliseconds(deployment_.max_queue_wait_ms);
-  pool.scoring_timeout = std::chrono::milliseconds(deployment_.scoring_timeout_ms);
+  pool.max_queue_wait = std::chrono::milliseconds(dc.max_queue_wait_ms);
+  pool.scoring_timeout = std::chrono::milliseconds(dc.scoring_timeout_ms);
   pool.workers = workers;
   return pool;
+}
+
+ScoringPoolOptions VersionBuilder::PoolFor(const ServerVersionConfig& version) const {
+  // A version with its own deployment config (an endpoint version's --dc)
+  // gets its own workers and timeouts; the others share the server's.
+  const config::DeploymentConfig& dc = version.Effective(deployment_);
+  const bool batched = version.inference.batching.enabled;
+  return PoolOptionsOf(dc,
+                       ReplicasOf(dc) * (batched ? 1 : dc.max_concurrent_requests_per_container));
 }
 
 StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Build(const ServerVersionConfig& version,
@@ -67,24 +86,20 @@ StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Build(const ServerVersion
 StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Upstream(const ServerVersionConfig& v) {
   // Workers bound the requests in flight to the upstream.
   UpstreamOptions upstream{v.upstream, config::ToSignature(v.inference),
-                           std::chrono::milliseconds(deployment_.scoring_timeout_ms)};
-  const int workers = replicas() * deployment_.max_concurrent_requests_per_container;
-  return ScoringPool::Create(
-      PoolOptions(workers), [upstream]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-        SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, MakeUpstreamModel(upstream));
-        return std::shared_ptr<LoadedModel>(std::move(model));
-      });
+                           std::chrono::milliseconds(v.Effective(deployment_).scoring_timeout_ms)};
+  return ScoringPool::Create(PoolFor(v), [upstream]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+    SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, MakeUpstreamModel(upstream));
+    return std::shared_ptr<LoadedModel>(std::move(model));
+  });
 }
 
 StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Plain(const ServerVersionConfig& v,
                                                              std::shared_ptr<Accelerator> accel) {
   auto load = VerifiedLoad(accel, LoadOptionsFor(v), v.sha256);
-  const int workers = replicas() * deployment_.max_concurrent_requests_per_container;
-  return ScoringPool::Create(PoolOptions(workers),
-                             [accel, load]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-                               SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, load());
-                               return TieLifetime(std::move(model), accel);
-                             });
+  return ScoringPool::Create(PoolFor(v), [accel, load]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+    SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, load());
+    return TieLifetime(std::move(model), accel);
+  });
 }
 
 StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Batched(const ServerVersionConfig& v,
@@ -100,13 +115,12 @@ StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Batched(const ServerVersi
     metrics->batch_size().Observe(static_cast<double>(requests));
   };
   auto load = VerifiedLoad(accel, LoadOptionsFor(v), v.sha256);
-  return ScoringPool::Create(
-      PoolOptions(replicas()), [=]() -> StatusOr<std::shared_ptr<LoadedModel>> {
-        SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, load());
-        SKIFF_ASSIGN_OR_RETURN(
-            auto replica, BatchedReplica::Create(TieLifetime(std::move(model), accel), batching));
-        return std::shared_ptr<LoadedModel>(new BatchedModel(std::move(replica)));
-      });
+  return ScoringPool::Create(PoolFor(v), [=]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+    SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, load());
+    SKIFF_ASSIGN_OR_RETURN(auto replica,
+                           BatchedReplica::Create(TieLifetime(std::move(model), accel), batching));
+    return std::shared_ptr<LoadedModel>(new BatchedModel(std::move(replica)));
+  });
 }
 
 StatusOr<std::shared_ptr<Accelerator>> VersionBuilder::AcceleratorFor(const std::string& name) {

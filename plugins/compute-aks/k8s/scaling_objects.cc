@@ -9,7 +9,8 @@ namespace skiff::compute_aks::k8s {
 using nlohmann::json;
 
 std::optional<json> VersionAutoscaler(const ServicePlan& plan, const VersionPlan& version) {
-  const auto& s = plan.deployment.auto_scaler;
+  // The version's own autoscaler (per-version --dc), else the service's.
+  const auto& s = version.server_config.deployment.auto_scaler;
   if (!s.autoscale_enabled) return std::nullopt;
   const LabelSet set{plan.service, kComponentModelVersion, version.k8s_name};
   const int period = std::clamp(s.refresh_period_in_seconds, 1, 1800);

@@ -136,6 +136,15 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
     pod_version.spec = {vp.name, 100, /*is_default=*/true, VersionType::kTreatment};
     pod_version.artifact_path = artifact;
     vp.server_config = version_base;
+    if (pod_version.deployment) {
+      // An endpoint version's own --dc sizes its pods (resources, replicas,
+      // autoscaler, probes); auth stays off as for every version pod.
+      vp.server_config.deployment = *pod_version.deployment;
+      vp.server_config.deployment.keys = {};
+      vp.server_config.deployment.auth_enabled = false;
+      vp.server_config.deployment.token_auth_enabled = false;
+      pod_version.deployment.reset();
+    }
     vp.server_config.versions = {pod_version};
 
     config::ServerVersionConfig routed = v;

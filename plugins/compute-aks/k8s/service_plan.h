@@ -26,7 +26,9 @@ struct VersionPlan {
   config::InferenceConfig inference;
   // The pod's server.json: this version only (default, 100%), listening on
   // 0.0.0.0:kServerPort, artifactPath under kModelsDir, keysDir kSigningKeysDir,
-  // deploymentConfig without `keys`.
+  // deploymentConfig without `keys`: the version's own (an endpoint version
+  // created with --dc) or else the service's; its resources, replicas,
+  // autoscaler and probes shape the version's Deployment and HPA.
   // Auth is off here: only the router reaches the version pods (a
   // NetworkPolicy says so), and the router authenticates.
   config::ServerConfig server_config;

@@ -16,8 +16,8 @@ LabelSet VersionLabels(const ServicePlan& plan, const VersionPlan& version) {
   return {plan.service, kComponentModelVersion, version.k8s_name};
 }
 
-json Resources(const ServicePlan& plan, const VersionPlan& version, const RenderOptions& options) {
-  const auto& r = plan.deployment.container_resource_requirements;
+json Resources(const VersionPlan& version, const RenderOptions& options) {
+  const auto& r = version.server_config.deployment.container_resource_requirements;
   json requests = {{"cpu", CpuQuantity(r.cpu)}, {"memory", MemoryQuantity(r.memory_in_gb)}};
   json limits = json::object();
   if (r.cpu_limit) limits["cpu"] = CpuQuantity(*r.cpu_limit);
@@ -96,7 +96,9 @@ json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
                        const std::vector<std::string>& signing_key_files,
                        const std::string& config_sha256) {
   const LabelSet set = VersionLabels(plan, version);
-  const auto& probe = plan.deployment.liveness_probe_requirements;
+  // The version's own deployment config (per-version --dc), else the service's.
+  const config::DeploymentConfig& dc = version.server_config.deployment;
+  const auto& probe = dc.liveness_probe_requirements;
 
   json mounts = json::array({
       {{"name", "server-config"}, {"mountPath", kServerConfigDir}, {"readOnly", true}},
@@ -131,7 +133,7 @@ json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
       {"command", {kServerBinary}},
       {"args", {"--config", kServerConfigPath}},
       {"ports", {{{"name", "http"}, {"containerPort", kServerPort}, {"protocol", "TCP"}}}},
-      {"resources", Resources(plan, version, options)},
+      {"resources", Resources(version, options)},
       {"livenessProbe", Probe("/v2/health/live", probe, true)},
       {"readinessProbe", Probe("/v2/health/ready", probe, false)},
       {"securityContext", ContainerSecurityContext()},
@@ -148,7 +150,7 @@ json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
       {"volumes", volumes},
   };
   AddSigningKeys(plan, options, signing_key_files, &pod_spec);
-  if (plan.deployment.container_resource_requirements.gpu > 0) {
+  if (dc.container_resource_requirements.gpu > 0) {
     // AKS GPU pools are commonly tainted so only GPU workloads land there.
     pod_spec["tolerations"] = {
         {{"key", "nvidia.com/gpu"}, {"operator", "Exists"}, {"effect", "NoSchedule"}},
@@ -164,8 +166,7 @@ json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
          {{"labels", Labels(set)}, {"annotations", {{"skiff.io/config-sha256", config_sha256}}}}},
         {"spec", pod_spec}}},
   };
-  const auto& scaler = plan.deployment.auto_scaler;
-  if (!scaler.autoscale_enabled) spec["replicas"] = plan.deployment.num_replicas.value_or(1);
+  if (!dc.auto_scaler.autoscale_enabled) spec["replicas"] = dc.num_replicas.value_or(1);
 
   return {{"apiVersion", "apps/v1"},
           {"kind", "Deployment"},

@@ -113,6 +113,31 @@ TEST(ServerConfig, ToJsonRoundTrips) {
   EXPECT_EQ(second->auth_options, json({{"workspace", "w"}}));
 }
 
+// Issue 21.4: an endpoint version's own deployment config travels in
+// server.json and is validated like a deploymentconfig.json.
+TEST(ServerConfig, AVersionsOwnDeploymentConfigRoundTripsAndIsValidated) {
+  json j = Base();
+  j["versions"][0]["deploymentConfig"] = {{"numReplicas", 2},
+                                          {"maxConcurrentRequestsPerContainer", 3}};
+  auto parsed = ParseServerConfig(j.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_TRUE(parsed->versions[0].deployment.has_value());
+  EXPECT_EQ(parsed->versions[0].deployment->max_concurrent_requests_per_container, 3);
+  EXPECT_EQ(parsed->versions[0].Effective(parsed->deployment).num_replicas, 2);
+  auto again = ParseServerConfig(ToJson(*parsed).dump());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(ToJson(*again), ToJson(*parsed));
+  // Without one, a version runs the server's.
+  j = Base();
+  auto plain = ParseServerConfig(j.dump());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->versions[0].deployment.has_value());
+  j["versions"][0]["deploymentConfig"] = {{"numReplicas", 0}};
+  const std::string error = ErrorOf(j.dump());
+  EXPECT_NE(error.find("versions[0].deploymentConfig"), std::string::npos) << error;
+  EXPECT_NE(error.find("numReplicas"), std::string::npos) << error;
+}
+
 TEST(ServerConfig, AMissingFileIsNotFoundAndNamed) {
   auto read = ReadServerConfigFile("/nonexistent/server.json");
   EXPECT_EQ(read.status().code(), StatusCode::kNotFound);

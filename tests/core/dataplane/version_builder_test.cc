@@ -39,6 +39,37 @@ TEST_F(DataPlaneVersionBuilder, PoolOptionsComeFromTheDeployment) {
   EXPECT_EQ(VersionBuilder(&plugins_, &accelerators_, deployment_).replicas(), 4);
 }
 
+// Issue 21.4: an endpoint version with its own --dc gets its own workers
+// and timeouts; the others keep the server's.
+TEST_F(DataPlaneVersionBuilder, AVersionWithItsOwnDeploymentConfigGetsItsOwnPool) {
+  VersionBuilder builder(&plugins_, &accelerators_, deployment_);
+  const ScoringPoolOptions shared = builder.PoolFor(version_);
+  EXPECT_EQ(shared.workers, builder.replicas() * deployment_.max_concurrent_requests_per_container);
+  EXPECT_EQ(shared.scoring_timeout, std::chrono::milliseconds(5678));
+
+  config::DeploymentConfig own;
+  own.num_replicas = 3;
+  own.auto_scaler.autoscale_enabled = false;
+  own.max_concurrent_requests_per_container = 4;
+  own.scoring_timeout_ms = 900;
+  own.max_queue_wait_ms = 77;
+  version_.deployment = own;
+  EXPECT_EQ(builder.replicas(version_), 3);
+  const ScoringPoolOptions pool = builder.PoolFor(version_);
+  EXPECT_EQ(pool.workers, 12);
+  EXPECT_EQ(pool.scoring_timeout, std::chrono::milliseconds(900));
+  EXPECT_EQ(pool.max_queue_wait, std::chrono::milliseconds(77));
+  // A change of the version's config is a new content key: it reloads.
+  ServerVersionConfig other = version_;
+  other.deployment->max_concurrent_requests_per_container = 5;
+  EXPECT_NE(config::ServerConfig::ContentKey(version_), config::ServerConfig::ContentKey(other));
+  // A tag or description is no reason to reload.
+  other = version_;
+  other.deployment->tags["stage"] = "canary";
+  other.deployment->description = "the canary";
+  EXPECT_EQ(config::ServerConfig::ContentKey(version_), config::ServerConfig::ContentKey(other));
+}
+
 TEST_F(DataPlaneVersionBuilder, UpstreamVersionNeedsNoPluginAndKeepsTheSignature) {
   // Nothing listens there: an upstream model does not connect until it scores.
   version_.upstream = "http://127.0.0.1:9/v2/models/svc/infer";

@@ -64,7 +64,8 @@ void FakeArm::AddFault(Fault fault) {
   std::lock_guard<std::mutex> lock(mu_);
   faults_.push_back(std::move(fault));
 }
-void FakeArm::AddCluster(const std::string& sub, const std::string& rg, const std::string& name) {
+void FakeArm::AddCluster(const std::string& sub, const std::string& rg, const std::string& name,
+                         int count, const std::string& vm_size) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string id = "/subscriptions/" + sub + "/resourcegroups/" + rg +
                          "/providers/Microsoft.ContainerService/managedClusters/" + name;
@@ -79,7 +80,7 @@ void FakeArm::AddCluster(const std::string& sub, const std::string& rg, const st
         {"currentKubernetesVersion", "1.28.5"},
         {"fqdn", name + "-dns.hcp.westeurope.azmk8s.io"},
         {"agentPoolProfiles",
-         json::array({{{"name", "nodepool1"}, {"count", 3}, {"vmSize", "Standard_DS3_v2"}}})}}}};
+         json::array({{{"name", "nodepool1"}, {"count", count}, {"vmSize", vm_size}}})}}}};
 }
 
 std::vector<Recorded> FakeArm::requests() const { return server_.requests(); }

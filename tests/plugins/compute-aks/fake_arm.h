@@ -46,7 +46,9 @@ class FakeArm {
   void SetPollRetryAfter(std::string value);
   void AddFault(Fault fault);
   // A cluster that exists already (for attach).
-  void AddCluster(const std::string& sub, const std::string& rg, const std::string& name);
+  // Its one agent pool has `count` nodes of `vm_size`.
+  void AddCluster(const std::string& sub, const std::string& rg, const std::string& name,
+                  int count = 3, const std::string& vm_size = "Standard_DS3_v2");
 
   // A cluster left Creating (no operation polled, e.g. --no-wait) turns
   // Succeeded on the n-th GET of the cluster from now (n >= 1).

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,17 @@ struct ServerVersionConfig {
   // scores this version (the Kubernetes router; upstream_model.h).
   std::string upstream;
   InferenceConfig inference;
+  // `deploymentConfig` of this version alone (an endpoint version created
+  // with its own --dc): its replicas, per-container concurrency, timeouts,
+  // resources and probes. Unset: the server's `deploymentConfig`. Auth,
+  // body limits and the port stay the server's (Effective() keeps them).
+  std::optional<DeploymentConfig> deployment;
+
+  // The deployment config this version runs with: `deployment` if set,
+  // else `server`.
+  const DeploymentConfig& Effective(const DeploymentConfig& server) const {
+    return deployment ? *deployment : server;
+  }
 };
 
 struct ServerConfig {

@@ -47,6 +47,11 @@ class VersionBuilder {
   ScoringPoolOptions PoolOptions(int workers) const;
   // Replicas of the deployment (numReplicas, else the autoscaler's minimum).
   int replicas() const;
+  // The same for `version`: its own deployment config when it has one.
+  int replicas(const ServerVersionConfig& version) const;
+  // `version`'s pool settings: replicas x maxConcurrentRequestsPerContainer
+  // workers (replicas for a batched version), its queue wait and timeout.
+  ScoringPoolOptions PoolFor(const ServerVersionConfig& version) const;
 
  private:
   StatusOr<std::unique_ptr<ScoringPool>> Upstream(const ServerVersionConfig& version);
@@ -56,6 +61,8 @@ class VersionBuilder {
                                                  std::shared_ptr<Accelerator> accel,
                                                  metrics::ServiceMetrics* metrics);
   StatusOr<std::shared_ptr<Accelerator>> AcceleratorFor(const std::string& name);
+  static int ReplicasOf(const config::DeploymentConfig& dc);
+  static ScoringPoolOptions PoolOptionsOf(const config::DeploymentConfig& dc, int workers);
 
   const PluginHost* plugins_;
   AcceleratorCache* accelerators_;

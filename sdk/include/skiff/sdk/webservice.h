@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -143,15 +144,36 @@ struct EndpointVersion {
   std::optional<int> traffic_percentile;
   std::optional<bool> is_default;
   std::optional<bool> is_control_version_type;
+  // The version's own deploymentconfig.json (Azure's create_version
+  // cpu_cores, memory_gb, num_replicas, autoscale_*, probe and timeout
+  // arguments): on create it applies to the endpoint's config, on update to
+  // the version's, as a merge patch (config::ApplyDeploymentUpdate). Auth,
+  // keys, namespace, port and the body limit stay the endpoint's (refused
+  // here). "" = unchanged (create: the endpoint's).
+  std::string deployment_config_json;
+  // Tags merged into the version's (a "" value removes the tag), and its
+  // description; shown by `endpoint show`.
+  std::map<std::string, std::string> tags;
+  std::optional<std::string> description;
 };
 
 class AksEndpoint : public Webservice {
  public:
-  // Creates endpoint `name` with its first version (the default).
+  // Creates endpoint `name` with its first version (the default). With
+  // `overwrite` an existing service or endpoint of that name is deleted
+  // first; otherwise kAlreadyExists. Returns once the target took it;
+  // wait_for_deployment() waits for Healthy.
   static StatusOr<AksEndpoint> deploy(const Workspace& ws, const std::string& name,
                                       const EndpointVersion& first_version,
                                       const std::string& deployment_config_json,
-                                      const ComputeTarget& target);
+                                      const ComputeTarget& target, bool overwrite = false);
+  // `endpoint create --dry-run`: what deploy() would create on an aks
+  // `target`, as Kubernetes YAML; changes nothing (as
+  // Webservice::render_dry_run). kUnimplemented for non-aks targets.
+  static StatusOr<std::string> render_dry_run(const Workspace& ws, const std::string& name,
+                                              const EndpointVersion& first_version,
+                                              const std::string& deployment_config_json,
+                                              const ComputeTarget& target);
   static StatusOr<AksEndpoint> get(const Workspace& ws, const std::string& name);
 
   Status create_version(const EndpointVersion& version) const;
@@ -161,6 +183,10 @@ class AksEndpoint : public Webservice {
   // In-flight requests on the version finish before it is unloaded.
   Status delete_version(const std::string& version_name) const;
   StatusOr<std::vector<store::EndpointVersionRecord>> versions() const;
+  // The deployment config `version` runs with: its own (create_version
+  // --dc, --tag, --description), else the endpoint's.
+  config::DeploymentConfig version_deployment_config(
+      const store::EndpointVersionRecord& version) const;
 
  private:
   using Webservice::Webservice;

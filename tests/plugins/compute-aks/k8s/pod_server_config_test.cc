@@ -53,8 +53,8 @@ TEST(ComputeAksK8sPodConfig, EveryRenderedServerConfigParses) {
       }
     }
   }
-  EXPECT_EQ(versions, 13);  // eleven samples, two of them endpoints of two versions
-  EXPECT_EQ(routers, 11);
+  EXPECT_EQ(versions, 15);  // twelve samples, three of them endpoints of two versions
+  EXPECT_EQ(routers, 12);
 }
 
 }  // namespace

@@ -213,6 +213,33 @@ TEST(ComputeAksK8sRender, AutoscalerOrFixedReplicas) {
   EXPECT_EQ(Get(objects, "Deployment", "osvc-v1")["spec"]["replicas"], 1);
 }
 
+// Issue 21.4: each version's Deployment, HPA and pod config follow its own
+// deployment config (endpoint create-version --dc); the others the service's.
+TEST(ComputeAksK8sRender, EachVersionGetsItsOwnDeploymentConfig) {
+  const std::string own = R"({"numReplicas": 4,
+      "containerResourceRequirements": {"cpu": 1.5, "memoryInGB": 3, "gpu": 1},
+      "livenessProbeRequirements": {"periodSeconds": 25}})";
+  SampleVersion v1{"v1", 80, true, false, "torch"};
+  SampleVersion v2{"v2", 20, false, false, "torch"};
+  auto objects =
+      Render(MakeSpec("epv", R"({"autoScaler": {"minReplicas": 2}})", {v1, v2}, {{"v2", own}}));
+  const json& d1 = Get(objects, "Deployment", "epv-v1");
+  const json& d2 = Get(objects, "Deployment", "epv-v2");
+  EXPECT_FALSE(d1["spec"].contains("replicas")) << "v1 autoscales with the service's config";
+  EXPECT_NE(Find(objects, "HorizontalPodAutoscaler", "epv-v1"), nullptr);
+  EXPECT_EQ(Get(objects, "HorizontalPodAutoscaler", "epv-v1")["spec"]["minReplicas"], 2);
+  EXPECT_EQ(d2["spec"]["replicas"], 4);
+  EXPECT_EQ(Find(objects, "HorizontalPodAutoscaler", "epv-v2"), nullptr);
+  EXPECT_EQ(ServerContainer(d2)["resources"]["requests"]["cpu"], "1500m");
+  EXPECT_EQ(ServerContainer(d2)["resources"]["requests"]["nvidia.com/gpu"], "1");
+  EXPECT_EQ(ServerContainer(d2)["livenessProbe"]["periodSeconds"], 25);
+  EXPECT_TRUE(d2["spec"]["template"]["spec"].contains("tolerations"));
+  EXPECT_EQ(ServerContainer(d1)["resources"]["requests"]["cpu"], "100m");
+  EXPECT_FALSE(ServerContainer(d1)["resources"]["requests"].contains("nvidia.com/gpu"));
+  EXPECT_FALSE(d1["spec"]["template"]["spec"].contains("tolerations"));
+  EXPECT_EQ(ServerContainer(d1)["livenessProbe"]["periodSeconds"], 10);
+}
+
 TEST(ComputeAksK8sRender, DisruptionBudgets) {
   auto objects = Render(MakeSpec("dsvc", "{}"));
   for (const char* name : {"dsvc-v1", "dsvc-router"}) {

@@ -17,7 +17,8 @@ json InferenceConfig(const std::string& accelerator) {
 }  // namespace
 
 ServiceSpec MakeSpec(const std::string& service, const std::string& deployment_config,
-                     const std::vector<SampleVersion>& versions) {
+                     const std::vector<SampleVersion>& versions,
+                     const std::map<std::string, std::string>& own_configs) {
   json dc = json::parse(deployment_config);
   dc["computeType"] = "aks";
   const bool token = dc.value("tokenAuthEnabled", false);
@@ -50,6 +51,11 @@ ServiceSpec MakeSpec(const std::string& service, const std::string& deployment_c
                                   {"artifactPath", path},
                                   {"sha256", sha},
                                   {"inferenceConfig", ic}});
+    if (auto it = own_configs.find(v.name); it != own_configs.end()) {
+      json own = json::parse(it->second);
+      own["computeType"] = "aks";
+      server["versions"].back()["deploymentConfig"] = own;
+    }
     endpoint["versions"].push_back({{"name", v.name}, {"trafficPercentile", v.traffic}});
     spec.models.push_back({"model-" + v.name, 1, path, sha});
     if (spec.inference_config_json.empty()) spec.inference_config_json = ic.dump();
@@ -93,6 +99,14 @@ std::vector<NamedInput> SampleInputs() {
   add("endpoint-90-10",
       MakeSpec("ep1", R"({"namespace": "prod"})",
                {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));
+  // Issue 21.4: v2 has its own size, fixed replicas and probes; v1 autoscales
+  // with the endpoint's.
+  add("endpoint-per-version-dc",
+      MakeSpec("ep2", "{}",
+               {{"v1", 80, true, false, "torch"}, {"v2", 20, false, false, "torch"}},
+               {{"v2", R"({"numReplicas": 4,
+                     "containerResourceRequirements": {"cpu": 1.5, "memoryInGB": 3, "gpu": 1},
+                     "livenessProbeRequirements": {"periodSeconds": 25}})"}}));
   // 32-character service and version names: `<service>-<version>` objects are
   // shortened to Kubernetes' 63 characters (k8s/dns_name.h).
   add("longest-names",

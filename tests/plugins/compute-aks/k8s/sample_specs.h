@@ -2,6 +2,7 @@
 // tests and the schema validation (validate_k8s.mjs).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,11 @@ struct SampleVersion {
 
 // A spec for `service` with `deployment_config` (JSON text) and `versions`.
 // Key mode configs get digests of kPrimaryKey/kSecondaryKey.
+// `own_configs`: a version's own deploymentConfig in server.json (endpoint
+// create-version --dc), JSON text by version name; others run the service's.
 ServiceSpec MakeSpec(const std::string& service, const std::string& deployment_config,
-                     const std::vector<SampleVersion>& versions = {SampleVersion{}});
+                     const std::vector<SampleVersion>& versions = {SampleVersion{}},
+                     const std::map<std::string, std::string>& own_configs = {});
 
 // The token-mode key files (one HS256 key and `active`).
 std::map<std::string, std::string> SampleSigningKeyFiles();
@@ -37,7 +41,8 @@ struct NamedInput {
 };
 
 // The variants the schema validation renders: key auth, token auth, gpu,
-// fpga, autoscale, fixed replicas, a 90/10 endpoint, internal LB, DevTest.
+// fpga, autoscale, fixed replicas, a 90/10 endpoint, an endpoint whose
+// versions have their own sizes, internal LB, DevTest.
 std::vector<NamedInput> SampleInputs();
 
 }  // namespace skiff::compute_aks::k8s::testing
