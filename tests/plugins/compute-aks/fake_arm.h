@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "clock.h"
+#include "transport/clock.h"
 
 namespace skiff::compute_aks::testing {
 
