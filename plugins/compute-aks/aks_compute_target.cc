@@ -301,16 +301,15 @@ ComputeDescription DescriptionOf(const json& info) {
   };
   d.state = text("provisioningState");
   d.error = text("error");
-  for (const char* key : {"kubernetesVersion", "agentCount", "vmSize", "clusterPurpose",
-                          "resourceId", "attached", "location", "fqdn", "loadBalancerType",
-                          "loadBalancerSubnet", "sslCname"}) {
+  for (const char* key :
+       {"kubernetesVersion", "agentCount", "vmSize", "clusterPurpose", "resourceId", "attached",
+        "location", "fqdn", "loadBalancerType", "loadBalancerSubnet", "sslCname"}) {
     if (!info.contains(key)) continue;
     const json& v = info[key];
     if (v.is_string()) {
       d.properties.push_back({key, v.get<std::string>(), ComputeProperty::Kind::kText});
     } else if (v.is_boolean()) {
-      d.properties.push_back(
-          {key, v.get<bool>() ? "true" : "false", ComputeProperty::Kind::kBool});
+      d.properties.push_back({key, v.get<bool>() ? "true" : "false", ComputeProperty::Kind::kBool});
     } else if (v.is_number()) {
       d.properties.push_back({key, v.dump(), ComputeProperty::Kind::kNumber});
     }

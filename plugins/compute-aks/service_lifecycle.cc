@@ -3,8 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "k8s/labels.h"
@@ -56,8 +56,7 @@ int Severity(kube::RolloutPhase phase) {
 // The generation a rendered Deployment carries (k8s/labels.h); -1 for one
 // rendered before skiff recorded it.
 int64_t GenerationOf(const json& deployment) {
-  const json annotations =
-      deployment.value("/metadata/annotations"_json_pointer, json::object());
+  const json annotations = deployment.value("/metadata/annotations"_json_pointer, json::object());
   if (!annotations.is_object()) return -1;
   const json value = annotations.value(k8s::kGenerationAnnotation, json());
   if (!value.is_string()) return -1;
@@ -73,8 +72,7 @@ int64_t GenerationOf(const json& deployment) {
 // The pods of `deployment` among `pods`: those whose labels carry every
 // label of its spec.selector.matchLabels.
 json PodsOf(const json& deployment, const std::vector<json>& pods) {
-  const json match =
-      deployment.value("/spec/selector/matchLabels"_json_pointer, json::object());
+  const json match = deployment.value("/spec/selector/matchLabels"_json_pointer, json::object());
   json out = json::array();
   if (!match.is_object() || match.empty()) return out;
   for (const json& pod : pods) {
@@ -186,8 +184,8 @@ StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
     SKIFF_ASSIGN_OR_RETURN(auto pods, client_->List("v1", "Pod", ns, Selector(service)));
     for (size_t i = 0; i < deployments.size(); ++i) {
       if (rollouts[i].phase == kube::RolloutPhase::kComplete) continue;
-      rollouts[i] = kube::EvaluateRollout(deployments[i],
-                                          json{{"items", PodsOf(deployments[i], pods)}});
+      rollouts[i] =
+          kube::EvaluateRollout(deployments[i], json{{"items", PodsOf(deployments[i], pods)}});
     }
   }
   kube::RolloutStatus worst;

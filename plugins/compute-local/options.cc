@@ -20,8 +20,8 @@ using nlohmann::json;
 
 // A misspelt key is reported as such before the key it was meant to be is
 // missed. Without the key the target finds the program itself.
-std::string Required(const std::optional<std::string>& value, const char* key,
-                     const char* program, const char* env_override) {
+std::string Required(const std::optional<std::string>& value, const char* key, const char* program,
+                     const char* env_override) {
   if (value) return *value;
   std::vector<std::string> looked_in;
   std::string found = FindExecutable(program, ProcessExecutableSearch(env_override), &looked_in);
@@ -64,8 +64,8 @@ StatusOr<LocalComputeOptions> ParseOptions(const std::string& options_json) {
         r.RejectUnknownKeys();
         read.server_binary =
             Required(server, "serverBinary", "skiff-server", "SKIFF_SERVER_BINARY");
-        read.supervisor_binary = Required(supervisor, "supervisorBinary", "skiff-supervisor",
-                                          "SKIFF_SUPERVISOR_BINARY");
+        read.supervisor_binary =
+            Required(supervisor, "supervisorBinary", "skiff-supervisor", "SKIFF_SUPERVISOR_BINARY");
         // The servers this target starts find the plugins this process finds.
         const char* env_path = std::getenv("SKIFF_PLUGIN_PATH");
         read.plugin_path = plugin_path.value_or(env_path != nullptr ? env_path : "");

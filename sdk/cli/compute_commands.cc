@@ -181,9 +181,10 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
   create->callback([&options, create] {
     if (!create->get_subcommands().empty()) return;  // local / aks ran
     if (other_type.empty()) {
-      throw CliError("give the target's type: local, aks, or another compute plugin "
-                     "(`skiff plugins list`)",
-                     2);
+      throw CliError(
+          "give the target's type: local, aks, or another compute plugin "
+          "(`skiff plugins list`)",
+          2);
     }
     if (other_name.empty()) throw CliError("--name is required", 2);
     std::string config = "{}";

@@ -278,15 +278,16 @@ TEST_F(ComputeAksCliTest, UpdateWaitsOnTheClusterNotTheLoadBalancer) {
       nlohmann::json d = *kube.Object(path);
       const auto annotations = d["spec"]["template"]["metadata"]["annotations"];
       if (annotations.value("skiff.io/generation", applied) != applied) {
-        nlohmann::json status = {{"observedGeneration", d["metadata"]["generation"]},
-                                 {"replicas", 3},
-                                 {"updatedReplicas", 1},
-                                 {"availableReplicas", 2},
-                                 {"conditions",
-                                  {{{"type", "Progressing"},
-                                    {"status", "False"},
-                                    {"reason", "ProgressDeadlineExceeded"},
-                                    {"message", "ReplicaSet svc-router-x has timed out progressing."}}}}};
+        nlohmann::json status = {
+            {"observedGeneration", d["metadata"]["generation"]},
+            {"replicas", 3},
+            {"updatedReplicas", 1},
+            {"availableReplicas", 2},
+            {"conditions",
+             {{{"type", "Progressing"},
+               {"status", "False"},
+               {"reason", "ProgressDeadlineExceeded"},
+               {"message", "ReplicaSet svc-router-x has timed out progressing."}}}}};
         kube.SetAutoRollout(true);  // the restore that follows rolls out
         kube.SetDeploymentStatus("ml", "svc-router", status);
         return;

@@ -63,9 +63,9 @@ TEST_F(ComputePluginCliTest, LocalTargetFindsItsOwnPrograms) {
   // A wrong override is named rather than quietly replaced by another binary.
   auto overridden = env_prefix_;
   env_prefix_ += "SKIFF_SERVER_BINARY=/nonexistent/skiff-server ";
-  ExpectOneLineError(Skiff({"model", "deploy", "-n", "svc1", "-m", "m:1", "--ct", "loc", "--ic",
-                            Path("ic.json")}),
-                     "/nonexistent/skiff-server");
+  ExpectOneLineError(
+      Skiff({"model", "deploy", "-n", "svc1", "-m", "m:1", "--ct", "loc", "--ic", Path("ic.json")}),
+      "/nonexistent/skiff-server");
   env_prefix_ = overridden;
 }
 

@@ -143,10 +143,11 @@ DeploymentConfig FromJson(const json& document) {
 
   if (auto v = root.String("computeType")) {
     if (!IsPluginName(*v)) {
-      Fail("`$.computeType` must be a compute plugin's name (\"local\", \"aks\" or another "
-           "installed libskiff_compute_<name>.so: 1-64 lower-case letters, digits, '-' or '_', "
-           "starting with a letter), got \"" +
-           *v + "\"");
+      Fail(
+          "`$.computeType` must be a compute plugin's name (\"local\", \"aks\" or another "
+          "installed libskiff_compute_<name>.so: 1-64 lower-case letters, digits, '-' or '_', "
+          "starting with a letter), got \"" +
+          *v + "\"");
     }
     c.compute_type = ComputeType{*v};
   }
