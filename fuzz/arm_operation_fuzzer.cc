@@ -1,4 +1,4 @@
-// ARM long-running operations (plugins/compute-aks long_running_operation.h):
+// ARM long-running operations (plugins/compute-aks arm/long_running_operation.h):
 // FollowOperation over a scripted transport and a fake clock, so every
 // status, header (Azure-AsyncOperation, Location, Retry-After) and body
 // ARM could send is reachable without a network.
@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "arm_client.h"
-#include "long_running_operation.h"
+#include "arm/arm_client.h"
+#include "arm/long_running_operation.h"
 
 namespace {
 

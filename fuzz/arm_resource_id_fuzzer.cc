@@ -1,4 +1,4 @@
-// Managed-cluster resource IDs (plugins/compute-aks resource_id.h). Checks:
+// Managed-cluster resource IDs (plugins/compute-aks arm/resource_id.h). Checks:
 // an ID that parses has non-empty parts, its canonical form parses to the
 // same parts and names the same resource (case-insensitively).
 #include <cstddef>
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "resource_id.h"
+#include "arm/resource_id.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using skiff::compute_aks::ParseClusterId;

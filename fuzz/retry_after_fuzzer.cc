@@ -1,4 +1,4 @@
-// Retry-After parsing (plugins/compute-aks retry_after.h) with a fixed
+// Retry-After parsing (plugins/compute-aks transport/retry_after.h) with a fixed
 // clock. The input is header lines "name: value" (names lower-cased as the
 // transport does); the whole input is also tried as an HTTP date. Checks:
 // no crash or UB, and a delay is never negative.
@@ -10,7 +10,7 @@
 #include <map>
 #include <string>
 
-#include "retry_after.h"
+#include "transport/retry_after.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);

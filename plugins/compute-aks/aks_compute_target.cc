@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <fstream>
 
-#include "base64.h"
+#include "arm/managed_cluster_body.h"
 #include "cluster_files.h"
 #include "k8s/target_render.h"
-#include "managed_cluster_body.h"
+#include "skiff/util/base64.h"
 
 namespace skiff::compute_aks {
 namespace {
@@ -131,9 +131,14 @@ Status AksComputeTarget::FetchKubeconfig(ArmClient& arm, const ComputeSpec& spec
       !j["kubeconfigs"][0]["value"].is_string()) {
     return DataLoss(what + ": the reply has no kubeconfigs[0].value");
   }
-  SKIFF_ASSIGN_OR_RETURN(std::string kubeconfig,
-                         DecodeBase64Value(j["kubeconfigs"][0]["value"].get<std::string>()));
-  return WriteKubeconfig(spec.workspace_dir, spec.name, kubeconfig);
+  auto kubeconfig = Base64Decode(j["kubeconfigs"][0]["value"].get<std::string>(),
+                                 Base64Alphabet::kStandard, Base64Whitespace::kSkipAsciiWhitespace);
+  if (!kubeconfig) {
+    return DataLoss(what +
+                    ": kubeconfigs[0].value is not canonical padded base64 (RFC 4648 "
+                    "section 4)");
+  }
+  return WriteKubeconfig(spec.workspace_dir, spec.name, *kubeconfig);
 }
 
 Status AksComputeTarget::Provision(const ComputeSpec& spec) {
@@ -159,7 +164,7 @@ Status AksComputeTarget::ProvisionImpl(const ComputeSpec& spec) {
   SKIFF_RETURN_IF_ERROR(ValidateTargetName(spec.name));
   if (spec.workspace_dir.empty()) return InvalidArgument("compute spec: `workspace_dir` is empty");
   const AksConfig& config = options_.config;
-  if (config.is_attach || config.is_refresh) {
+  if (config.is_attach) {
     return FailedPrecondition("compute target '" + spec.name +
                               "' has an attach configuration; attach it instead of creating it");
   }
@@ -222,9 +227,6 @@ Status AksComputeTarget::AttachImpl(const ComputeSpec& spec) {
   SKIFF_RETURN_IF_ERROR(ValidateTargetName(spec.name));
   if (spec.workspace_dir.empty()) return InvalidArgument("compute spec: `workspace_dir` is empty");
   const AksConfig& config = options_.config;
-  if (config.is_refresh) {
-    return Refresh(spec.workspace_dir, spec.name, config.refresh_wait).status();
-  }
   if (!config.is_attach) {
     return FailedPrecondition("compute target '" + spec.name +
                               "' has a provisioning configuration; create it instead of attaching");
@@ -263,7 +265,7 @@ Status AksComputeTarget::DeleteImpl(const ComputeSpec& spec) {
   }
   if (info.ok() && info->contains("resourceId") && (*info)["resourceId"].is_string()) {
     SKIFF_ASSIGN_OR_RETURN(ref, ParseClusterId((*info)["resourceId"].get<std::string>()));
-  } else if (!options_.config.is_attach && !options_.config.is_refresh) {
+  } else if (!options_.config.is_attach) {
     const auto& c = options_.config.provisioning;
     ref = ClusterRef{c.subscription_id, c.resource_group,
                      c.cluster_name.empty() ? spec.name : c.cluster_name};
@@ -290,13 +292,68 @@ bool TerminalState(const std::string& state) {
 }
 }  // namespace
 
-StatusOr<json> AksComputeTarget::Describe(const std::string& workspace_dir,
-                                          const std::string& name) {
-  return Refresh(workspace_dir, name, /*wait=*/false);
+ComputeDescription DescriptionOf(const json& info) {
+  ComputeDescription d;
+  if (!info.is_object()) return d;
+  // A damaged file yields what is readable in it, never an exception.
+  const auto text = [&info](const char* key) {
+    auto it = info.find(key);
+    return it != info.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  d.state = text("provisioningState");
+  d.error = text("error");
+  for (const char* key :
+       {"kubernetesVersion", "agentCount", "vmSize", "clusterPurpose", "resourceId", "attached",
+        "location", "fqdn", "loadBalancerType", "loadBalancerSubnet", "sslCname"}) {
+    if (!info.contains(key)) continue;
+    const json& v = info[key];
+    if (v.is_string()) {
+      d.properties.push_back({key, v.get<std::string>(), ComputeProperty::Kind::kText});
+    } else if (v.is_boolean()) {
+      d.properties.push_back({key, v.get<bool>() ? "true" : "false", ComputeProperty::Kind::kBool});
+    } else if (v.is_number()) {
+      d.properties.push_back({key, v.dump(), ComputeProperty::Kind::kNumber});
+    }
+  }
+  if (info.contains("warnings") && info["warnings"].is_array()) {
+    for (const json& w : info["warnings"]) {
+      if (w.is_string()) d.warnings.push_back(w.get<std::string>());
+    }
+  }
+  return d;
 }
 
-StatusOr<json> AksComputeTarget::Refresh(const std::string& workspace_dir, const std::string& name,
-                                         bool wait) {
+StatusOr<ComputeDescription> AksComputeTarget::Describe(const ComputeSpec& spec) {
+  try {
+    auto stored = ReadClusterInfo(spec.workspace_dir, spec.name);
+    if (!stored.ok()) {
+      return FailedPrecondition("compute target '" + spec.name + "' has no cluster.json under " +
+                                spec.workspace_dir + "/compute/ (" + stored.status().message() +
+                                "); detach and attach it again");
+    }
+    return DescriptionOf(*stored);
+  } catch (const std::exception& e) {
+    return Internal(std::string("aks describe: unexpected error: ") + e.what());
+  }
+}
+
+StatusOr<ComputeDescription> AksComputeTarget::Refresh(const ComputeSpec& spec,
+                                                       const RefreshOptions& options) {
+  ProgressFn progress = options_.progress;
+  if (!progress && options.show_output) {
+    progress = [](const std::string& line) {
+      std::fprintf(stderr, "%s\n", line.c_str());
+      std::fflush(stderr);
+    };
+  }
+  SKIFF_ASSIGN_OR_RETURN(json info,
+                         RefreshInfo(spec.workspace_dir, spec.name, options.wait, progress));
+  return DescriptionOf(info);
+}
+
+StatusOr<json> AksComputeTarget::RefreshInfo(const std::string& workspace_dir,
+                                             const std::string& name, bool wait,
+                                             const ProgressFn& progress) {
   try {
     auto stored = ReadClusterInfo(workspace_dir, name);
     if (!stored.ok()) {
@@ -327,7 +384,7 @@ StatusOr<json> AksComputeTarget::Refresh(const std::string& workspace_dir, const
         return DeadlineExceeded("AKS cluster " + ref.name + " is still " + state +
                                 " after the wait limit; the operation continues in Azure");
       }
-      Progress("AKS cluster " + ref.name + ": " + state);
+      if (progress) progress("AKS cluster " + ref.name + ": " + state);
       options_.clock->Sleep(options_.lro.default_interval);
     }
     if (state == "Succeeded") {

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "aks_config.h"
-#include "arm_client.h"
-#include "credentials.h"
-#include "long_running_operation.h"
+#include "arm/arm_client.h"
+#include "arm/credentials.h"
+#include "arm/long_running_operation.h"
 #include "service_lifecycle.h"
 #include "skiff/compute_target.h"
 
@@ -62,18 +62,20 @@ class AksComputeTarget final : public ComputeTarget {
   StatusOr<ServiceStatus> GetState(const std::string& service) override;
   StatusOr<std::string> GetLogs(const std::string& service, int32_t num_lines) override;
 
-  // GETs the cluster, refreshes cluster.json and returns it: name,
-  // resourceId, attached, clusterPurpose, provisioningState,
-  // kubernetesVersion, agentCount, vmSize, fqdn, location, warnings.
-  // Threading: as Provision().
-  StatusOr<nlohmann::json> Describe(const std::string& workspace_dir, const std::string& name);
-  // Describe(), and with `wait` polls (LroOptions: default_interval, timeout)
-  // until the cluster's provisioningState is Succeeded, Failed or Canceled;
-  // fetches the kubeconfig once it is Succeeded and none is stored (a
-  // `--no-wait` create). kAborted when the wait ends in Failed/Canceled.
-  // Reached through the plugin ABI as Attach() with a "refresh" config.
-  StatusOr<nlohmann::json> Refresh(const std::string& workspace_dir, const std::string& name,
-                                   bool wait);
+  // The stored cluster.json as a ComputeDescription: provisioningState,
+  // error, warnings and the properties `computetarget show` prints
+  // (kubernetesVersion, agentCount, vmSize, clusterPurpose, resourceId,
+  // attached, location, fqdn, loadBalancerType, ...). No network.
+  // FailedPrecondition when the target has no cluster.json.
+  StatusOr<ComputeDescription> Describe(const ComputeSpec& spec) override;
+  // GETs the cluster, refreshes cluster.json and describes it; with
+  // `options.wait` polls (LroOptions: default_interval, timeout) until the
+  // provisioningState is Succeeded, Failed or Canceled; fetches the
+  // kubeconfig once it is Succeeded and none is stored (a `--no-wait`
+  // create). kAborted when the wait ends in Failed/Canceled, kNotFound when
+  // the cluster is gone from Azure. Threading: as Provision().
+  StatusOr<ComputeDescription> Refresh(const ComputeSpec& spec,
+                                       const RefreshOptions& options) override;
 
   const AksConfig& config() const { return options_.config; }
 
@@ -86,6 +88,8 @@ class AksComputeTarget final : public ComputeTarget {
   Status AttachImpl(const ComputeSpec& spec);
   Status DeleteImpl(const ComputeSpec& spec);
   void Progress(const std::string& line) const;
+  StatusOr<nlohmann::json> RefreshInfo(const std::string& workspace_dir, const std::string& name,
+                                       bool wait, const ProgressFn& progress);
 
   AksTargetOptions options_;
   std::mutex mu_;
@@ -97,5 +101,7 @@ class AksComputeTarget final : public ComputeTarget {
 
 // The fields `show` prints, from an ARM managedCluster body, merged into `info`.
 void MergeClusterState(const nlohmann::json& cluster, nlohmann::json* info);
+// cluster.json as the typed description the host prints.
+ComputeDescription DescriptionOf(const nlohmann::json& info);
 
 }  // namespace skiff::compute_aks

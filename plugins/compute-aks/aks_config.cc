@@ -5,9 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "arm/vm_sizes.h"
 #include "k8s/render_options.h"
+#include "skiff/compute_target.h"
 #include "skiff/config/json_reader.h"
-#include "vm_sizes.h"
 
 namespace skiff::compute_aks {
 namespace {
@@ -48,28 +49,23 @@ ReadFields ReadJson(const std::string& config_json) {
   config::ObjectReader r(j, config::kOptionsRoot);
   ReadFields f;
   Field(r, "configType", &f.type);
-  if (f.type != "provisioning" && f.type != "attach" && f.type != "refresh") {
-    config::Fail("`configType` '" + f.type + "' must be provisioning, attach or refresh");
+  if (f.type != "provisioning" && f.type != "attach") {
+    config::Fail("`configType` '" + f.type + "' must be provisioning or attach");
   }
   AksConfig& out = f.out;
   out.is_attach = f.type == "attach";
-  out.is_refresh = f.type == "refresh";
   Field(r, "showOutput", &out.show_output);
-  if (out.is_refresh) {
-    Field(r, "wait", &out.refresh_wait);
-  } else {
-    Field(r, "dryRunOutput", &out.dry_run_output);
-    Field(r, "targetName", &out.target_name);
-    Field(r, "workspaceDir", &out.workspace_dir);
-    if (const json* k = r.Get("kubernetes")) f.kubernetes = *k;
-  }
+  Field(r, "dryRunOutput", &out.dry_run_output);
+  Field(r, kComputeOptionTargetName, &out.target_name);
+  Field(r, kComputeOptionWorkspaceDir, &out.workspace_dir);
+  if (const json* k = r.Get("kubernetes")) f.kubernetes = *k;
   if (out.is_attach) {
     Field(r, "resourceId", &f.id);
     Field(r, "subscriptionId", &f.sub);
     Field(r, "resourceGroup", &f.rg);
     Field(r, "clusterName", &f.name);
     Field(r, "clusterPurpose", &out.attach.cluster_purpose);
-  } else if (!out.is_refresh) {
+  } else {
     AksProvisioningConfig& c = out.provisioning;
     Field(r, "subscriptionId", &c.subscription_id);
     Field(r, "resourceGroup", &c.resource_group);
@@ -209,7 +205,6 @@ StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
   SKIFF_ASSIGN_OR_RETURN(ReadFields f,
                          config::ReadConfig("aks config", [&] { return ReadJson(config_json); }));
   AksConfig& out = f.out;
-  if (out.is_refresh) return out;
   SKIFF_ASSIGN_OR_RETURN(out.kubernetes, k8s::ParseRenderOptions(f.kubernetes));
   if (out.is_attach) {
     SKIFF_RETURN_IF_ERROR(CheckPurpose(out.attach.cluster_purpose));

@@ -18,10 +18,9 @@
 //    (or "subscriptionId" + "resourceGroup" + "clusterName")
 //    "clusterPurpose": "FastProd", "showOutput": false}
 //
-//   {"configType": "refresh", "wait": false, "showOutput": false}
-//    (not stored: the SDK's refresh_state() / wait_for_completion() make
-//    the plugin with it and call Attach(), which then re-reads the linked
-//    cluster from ARM, waiting for a terminal state when `wait`)
+// Both: the host adds `targetName` and `workspaceDir` (compute_target.h's
+// kComputeOption*), never stored. A refresh is ComputeTarget::Refresh() on
+// the target made from the stored config.
 //
 // Everything here is checked without touching the network (docs/compute-aks.md).
 #pragma once
@@ -29,8 +28,8 @@
 #include <string>
 #include <vector>
 
+#include "arm/resource_id.h"
 #include "k8s/render_options.h"
-#include "resource_id.h"
 #include "skiff/status.h"
 
 namespace skiff::compute_aks {
@@ -59,8 +58,6 @@ struct AksAttachConfig {
 
 struct AksConfig {
   bool is_attach = false;
-  bool is_refresh = false;             // configType "refresh": Attach() refreshes
-  bool refresh_wait = false;           // when is_refresh
   AksProvisioningConfig provisioning;  // when !is_attach
   AksAttachConfig attach;              // when is_attach
   bool show_output = false;
@@ -70,8 +67,8 @@ struct AksConfig {
   // create() options for `--dry-run`. Deploy/UpdateService then write the
   // rendered objects as YAML to this path and contact nothing.
   std::string dry_run_output;
-  // Set by the SDK when it makes the plugin for a stored target (never
-  // stored): where the target's files are, for services on the cluster.
+  // The host keys (kComputeOptionTargetName/WorkspaceDir; never stored):
+  // where the target's files are, for services on the cluster.
   std::string target_name, workspace_dir;
   std::vector<std::string> warnings;  // e.g. a DevTest cluster below 2 vCPUs
 };

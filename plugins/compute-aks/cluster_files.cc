@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "resource_id.h"
+#include "arm/resource_id.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
 #include "skiff/util/private_path.h"

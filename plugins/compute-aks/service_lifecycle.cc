@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "k8s/labels.h"
@@ -50,6 +51,40 @@ int Severity(kube::RolloutPhase phase) {
       return 3;
   }
   return 1;
+}
+
+// The generation a rendered Deployment carries (k8s/labels.h); -1 for one
+// rendered before skiff recorded it.
+int64_t GenerationOf(const json& deployment) {
+  const json annotations = deployment.value("/metadata/annotations"_json_pointer, json::object());
+  if (!annotations.is_object()) return -1;
+  const json value = annotations.value(k8s::kGenerationAnnotation, json());
+  if (!value.is_string()) return -1;
+  try {
+    size_t used = 0;
+    const int64_t g = std::stoll(value.get<std::string>(), &used);
+    return used == value.get<std::string>().size() && g >= 0 ? g : -1;
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+// The pods of `deployment` among `pods`: those whose labels carry every
+// label of its spec.selector.matchLabels.
+json PodsOf(const json& deployment, const std::vector<json>& pods) {
+  const json match = deployment.value("/spec/selector/matchLabels"_json_pointer, json::object());
+  json out = json::array();
+  if (!match.is_object() || match.empty()) return out;
+  for (const json& pod : pods) {
+    const json labels = pod.value("/metadata/labels"_json_pointer, json::object());
+    if (!labels.is_object()) continue;
+    bool all = true;
+    for (const auto& [key, value] : match.items()) {
+      all = all && labels.contains(key) && labels[key] == value;
+    }
+    if (all) out.push_back(pod);
+  }
+  return out;
 }
 
 }  // namespace
@@ -128,6 +163,9 @@ Status ServiceLifecycle::Prune(const std::string& ns, const std::string& service
 
 StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
   SKIFF_ASSIGN_OR_RETURN(std::string ns, NamespaceOf(service));
+  // One LIST of the Deployments, one of the pods only while a rollout is
+  // unfinished, one GET of the front end once all are done: at most two
+  // API calls a look, however many versions.
   SKIFF_ASSIGN_OR_RETURN(auto deployments,
                          client_->List("apps/v1", "Deployment", ns, Selector(service)));
   ServiceStatus status;
@@ -136,15 +174,32 @@ StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
     status.error = "no Deployment labelled " + Selector(service) + " in namespace " + ns;
     return status;
   }
+  std::vector<kube::RolloutStatus> rollouts;
+  bool complete = true;
+  for (const json& d : deployments) {
+    rollouts.push_back(kube::EvaluateRollout(d, json()));
+    complete = complete && rollouts.back().phase == kube::RolloutPhase::kComplete;
+  }
+  if (!complete) {
+    SKIFF_ASSIGN_OR_RETURN(auto pods, client_->List("v1", "Pod", ns, Selector(service)));
+    for (size_t i = 0; i < deployments.size(); ++i) {
+      if (rollouts[i].phase == kube::RolloutPhase::kComplete) continue;
+      rollouts[i] =
+          kube::EvaluateRollout(deployments[i], json{{"items", PodsOf(deployments[i], pods)}});
+    }
+  }
   kube::RolloutStatus worst;
   worst.phase = kube::RolloutPhase::kComplete;
   std::string worst_name;
-  for (const json& d : deployments) {
-    const std::string name = d["metadata"].value("name", "");
-    SKIFF_ASSIGN_OR_RETURN(kube::RolloutStatus r, client_->CheckRollout(ns, name));
-    if (Severity(r.phase) > Severity(worst.phase)) {
-      worst = r;
-      worst_name = name;
+  int64_t worst_generation = -1;
+  int64_t applied = std::numeric_limits<int64_t>::max();
+  for (size_t i = 0; i < deployments.size(); ++i) {
+    const int64_t generation = GenerationOf(deployments[i]);
+    applied = std::min(applied, generation);
+    if (Severity(rollouts[i].phase) > Severity(worst.phase)) {
+      worst = rollouts[i];
+      worst_name = deployments[i]["metadata"].value("name", "");
+      worst_generation = generation;
     }
   }
   switch (worst.phase) {
@@ -165,8 +220,19 @@ StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
     status.error = "Deployment " + ns + "/" + worst_name + ": " +
                    (worst.reason.empty() ? "" : worst.reason + ": ") +
                    (worst.message.empty() ? kube::ProgressText(worst) : worst.message);
+    // Pods of that generation crash or its rollout passed the deadline: the
+    // cluster refused it, and the previous pods keep serving. Only once the
+    // controller has seen this spec, so that a condition left over from the
+    // previous rollout is not taken for this one's.
+    if (worst.phase == kube::RolloutPhase::kFailed && worst_generation >= 0 &&
+        worst.observed_generation >= worst.generation) {
+      status.refused_generation = worst_generation;
+      status.refusal = status.error;
+    }
     return status;
   }
+  // Every Deployment finished rolling out the generation it carries.
+  status.applied_generation = applied;
   // Healthy once the front end has an address to score at.
   auto front = client_->Get({"v1", "Service", ns, service});
   if (!front.ok()) return front.status().WithContext("the router Service " + ns + "/" + service);

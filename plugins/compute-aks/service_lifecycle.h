@@ -3,11 +3,17 @@
 //   Deploy/Update  server-side apply every rendered object (Namespace first),
 //                  then delete the service's objects no longer rendered (a
 //                  removed endpoint version); records the namespace.
-//   State          every Deployment of the service through CheckRollout
-//                  (observedGeneration, updated and available replicas;
-//                  Unschedulable pods -> Unhealthy, CrashLoopBackOff/image
-//                  pull errors -> Failed with the pod's reason), plus the
-//                  router Service's load-balancer address for the URI.
+//   State          every Deployment of the service (one LIST) through
+//                  EvaluateRollout (observedGeneration, updated and
+//                  available replicas; the pods, one LIST, only while a
+//                  rollout is unfinished: Unschedulable -> Unhealthy,
+//                  CrashLoopBackOff/image pull errors/ProgressDeadlineExceeded
+//                  -> Failed with the reason, and that Deployment's
+//                  generation reported as refused), the applied generation
+//                  once every Deployment finished rolling out the one it
+//                  carries (skiff.io/generation), plus the router Service's
+//                  load-balancer address for the URI. Nothing is sent to the
+//                  load balancer: an internal one need not be reachable.
 //   Logs           the model-version pods' logs.
 //   Delete         every object labelled skiff.io/service=<name> of the
 //                  kinds skiff renders, never the Namespace (it may be

@@ -3,10 +3,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <vector>
 
+#include "executable_finder.h"
 #include "file_util.h"
+#include "skiff/compute_target.h"
 #include "skiff/config/json_reader.h"
 
 namespace skiff::compute_local {
@@ -15,14 +19,20 @@ namespace {
 using nlohmann::json;
 
 // A misspelt key is reported as such before the key it was meant to be is
-// missed.
-std::string Required(const std::optional<std::string>& value, const char* key,
-                     const char* program) {
-  if (!value) {
-    config::Fail(std::string("`") + key + "` is required (the path to " + program +
-                 ", usually <install>/bin)");
+// missed. Without the key the target finds the program itself.
+std::string Required(const std::optional<std::string>& value, const char* key, const char* program,
+                     const char* env_override) {
+  if (value) return *value;
+  std::vector<std::string> looked_in;
+  std::string found = FindExecutable(program, ProcessExecutableSearch(env_override), &looked_in);
+  if (found.empty()) {
+    std::string where;
+    for (const auto& c : looked_in) where += (where.empty() ? "" : ", ") + c;
+    config::Fail(std::string("`") + key + "` is required when " + program +
+                 " cannot be found (looked in: " + (where.empty() ? "nowhere" : where) +
+                 "); install skiff, or set " + env_override + " to its path");
   }
-  return *value;
+  return found;
 }
 
 Status CheckExecutable(const char* field, const std::string& path) {
@@ -48,11 +58,17 @@ StatusOr<LocalComputeOptions> ParseOptions(const std::string& options_json) {
         const auto server = r.String("serverBinary");
         const auto supervisor = r.String("supervisorBinary");
         LocalComputeOptions read;
-        read.plugin_path = r.String("pluginPath").value_or("");
-        read.workspace_dir = r.String("workspaceDir").value_or("");
+        const auto plugin_path = r.String("pluginPath");
+        read.workspace_dir = r.String(kComputeOptionWorkspaceDir).value_or("");
+        (void)r.String(kComputeOptionTargetName);  // the host's; the local target needs no name
         r.RejectUnknownKeys();
-        read.server_binary = Required(server, "serverBinary", "skiff-server");
-        read.supervisor_binary = Required(supervisor, "supervisorBinary", "skiff-supervisor");
+        read.server_binary =
+            Required(server, "serverBinary", "skiff-server", "SKIFF_SERVER_BINARY");
+        read.supervisor_binary =
+            Required(supervisor, "supervisorBinary", "skiff-supervisor", "SKIFF_SUPERVISOR_BINARY");
+        // The servers this target starts find the plugins this process finds.
+        const char* env_path = std::getenv("SKIFF_PLUGIN_PATH");
+        read.plugin_path = plugin_path.value_or(env_path != nullptr ? env_path : "");
         return read;
       }));
   // The supervisor and its server run from /, so relative paths would not

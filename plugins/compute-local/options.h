@@ -1,11 +1,17 @@
-// The local target's create() options:
+// The local target's create() options, all optional:
 //   {"serverBinary": "<path to skiff-server>",
 //    "supervisorBinary": "<path to skiff-supervisor>",
-//    "pluginPath": "<optional extra SKIFF_PLUGIN_PATH for the server>",
-//    "workspaceDir": "<optional: the workspace, for calls that carry only a
-//                     service name (DeleteService, GetState, GetLogs)>"}
-// Relative paths are made absolute against the caller's directory: the
-// supervisor and its server run from /.
+//    "pluginPath": "<extra SKIFF_PLUGIN_PATH for the server>",
+//    "workspaceDir": "<the workspace, for calls that carry only a service
+//                     name (DeleteService, GetState, GetLogs)>",
+//    "targetName": "<the compute target's name>"}
+// `workspaceDir` and `targetName` are the keys the host adds for every
+// compute plugin (compute_target.h). Without `serverBinary` /
+// `supervisorBinary` the target finds them itself (executable_finder.h:
+// SKIFF_SERVER_BINARY / SKIFF_SUPERVISOR_BINARY, beside its own .so, the
+// install dir, PATH); without `pluginPath` it passes on this process's
+// SKIFF_PLUGIN_PATH. Relative paths are made absolute against the caller's
+// directory: the supervisor and its server run from /.
 #pragma once
 
 #include <string>
@@ -15,9 +21,9 @@
 namespace skiff::compute_local {
 
 struct LocalComputeOptions {
-  std::string server_binary;      // required; an executable file
-  std::string supervisor_binary;  // required; an executable file
-  std::string plugin_path;        // optional; prepended to the server's SKIFF_PLUGIN_PATH
+  std::string server_binary;      // an executable file; found when not given
+  std::string supervisor_binary;  // an executable file; found when not given
+  std::string plugin_path;        // prepended to the server's SKIFF_PLUGIN_PATH
   // Optional. Name-only calls need it; without it the target uses the
   // workspace_dir of the last ComputeSpec/ServiceSpec it was given.
   std::string workspace_dir;

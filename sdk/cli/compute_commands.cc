@@ -1,7 +1,6 @@
-// `skiff computetarget create|attach|detach|list|show|delete` (mirrors
-// `az ml computetarget`). AKS targets keep their description in
-// <workspace>/compute/<name>/cluster.json (written by the compute-aks plugin
-// on create/attach, see docs/compute-aks.md); list and show read it.
+// `skiff computetarget create|attach|detach|list|show|wait|delete` (mirrors
+// `az ml computetarget`). What a target is beyond its record comes from its
+// plugin (ComputeTarget::Describe/Refresh); the CLI reads no plugin's files.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -14,29 +13,36 @@
 namespace skiff::cli {
 namespace {
 
-// The plugin's cluster.json for an AKS target; null when there is none.
-nlohmann::json ClusterInfo(const GlobalOptions& options, const sdk::ComputeTarget& t) {
-  if (t.type() != "aks") return nullptr;
-  auto text =
-      skiff::ReadFile(OpenWorkspace(options).dir() + "/compute/" + t.name() + "/cluster.json");
-  if (!text.ok()) return nullptr;
-  auto j = nlohmann::json::parse(*text, nullptr, false);
-  return j.is_object() ? j : nlohmann::json(nullptr);
+nlohmann::json PropertyJson(const ComputeProperty& p) {
+  switch (p.kind) {
+    case ComputeProperty::Kind::kBool:
+      return p.value == "true";
+    case ComputeProperty::Kind::kNumber: {
+      nlohmann::json n = nlohmann::json::parse(p.value, nullptr, false);
+      if (n.is_number()) return n;
+      break;
+    }
+    case ComputeProperty::Kind::kText:
+      break;
+  }
+  return p.value;
 }
 
-nlohmann::json TargetJson(const GlobalOptions& options, const sdk::ComputeTarget& t) {
+// The record, with what the target's plugin describes over it. A plugin
+// that cannot be loaded or has nothing to say leaves the record as it is.
+nlohmann::json TargetJson(const sdk::ComputeTarget& t) {
   nlohmann::json j = {{"name", t.name()},
                       {"computeType", t.type()},
                       {"provisioningState", t.record().state},
                       {"createdTime", t.record().created_time}};
-  nlohmann::json info = ClusterInfo(options, t);
-  if (info.is_object()) {
-    for (const char* key : {"provisioningState", "kubernetesVersion", "agentCount", "vmSize",
-                            "clusterPurpose", "resourceId", "attached", "location", "fqdn",
-                            "loadBalancerType", "warnings", "error"}) {
-      if (info.contains(key)) j[key] = info[key];
-    }
+  auto described = t.describe();
+  if (!described.ok()) return j;
+  if (!described->state.empty()) j["provisioningState"] = described->state;
+  for (const ComputeProperty& p : described->properties) {
+    if (!j.contains(p.name)) j[p.name] = PropertyJson(p);
   }
+  if (!described->warnings.empty()) j["warnings"] = described->warnings;
+  if (!described->error.empty()) j["error"] = described->error;
   return j;
 }
 
@@ -117,7 +123,7 @@ void AddAksCreate(CLI::App* create, GlobalOptions& options) {
     auto ws = OpenWorkspace(options);
     auto target = ValueOrThrow(sdk::ComputeTarget::create(
         ws, f.name, "aks", sdk::AksCompute::provisioning_configuration(c)));
-    auto json = TargetJson(options, target);
+    auto json = TargetJson(target);
     Print(options, json, kColumns, {Row(json)});
   });
 }
@@ -152,7 +158,7 @@ void AddAksAttach(CLI::App* group, GlobalOptions& options) {
         f.resource_id.empty() ? f.resource_group : "", f.cluster_name, f.resource_id,
         f.cluster_purpose, f.resource_id.empty() ? f.subscription : "", true);
     auto target = ValueOrThrow(sdk::ComputeTarget::attach(ws, f.name, "aks", config));
-    auto json = TargetJson(options, target);
+    auto json = TargetJson(target);
     Print(options, json, kColumns, {Row(json)});
   });
 }
@@ -164,7 +170,33 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
   group->require_subcommand(1);
 
   CLI::App* create = group->add_subcommand("create", "Create a compute target");
-  create->require_subcommand(1);
+  // `create local` and `create aks` have flags of their own; any other
+  // installed compute plugin (libskiff_compute_<type>.so, see `skiff plugins
+  // list`) is `create <type> -n NAME [--config FILE]`, its options as JSON.
+  static std::string other_type, other_name, other_config;
+  create->add_option("type", other_type,
+                     "The compute plugin: local, aks, or another installed one");
+  create->add_option("-n,--name", other_name, "Name of the compute target");
+  create->add_option("--config", other_config, "JSON file with the plugin's options")
+      ->check(CLI::ExistingFile);
+  AddOutputOption(create, &options);
+  create->footer("Example:\n  skiff computetarget create mycloud -n c1 --config c1.json");
+  create->callback([&options, create] {
+    if (!create->get_subcommands().empty()) return;  // local / aks ran
+    if (other_type.empty()) {
+      throw CliError(
+          "give the target's type: local, aks, or another compute plugin "
+          "(`skiff plugins list`)",
+          2);
+    }
+    if (other_name.empty()) throw CliError("--name is required", 2);
+    std::string config = "{}";
+    if (!other_config.empty()) config = ValueOrThrow(skiff::ReadFile(other_config));
+    auto ws = OpenWorkspace(options);
+    auto target = ValueOrThrow(sdk::ComputeTarget::create(ws, other_name, other_type, config));
+    auto json = TargetJson(target);
+    Print(options, json, kColumns, {Row(json)});
+  });
   static std::string local_name;
   CLI::App* local = create->add_subcommand("local", "The built-in target: services run on this machine");
   local->add_option("-n,--name", local_name, "Name of the compute target")->required();
@@ -173,7 +205,7 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
   local->callback([&options] {
     auto ws = OpenWorkspace(options);
     auto target = ValueOrThrow(sdk::LocalCompute::create(ws, local_name));
-    auto json = TargetJson(options, target);
+    auto json = TargetJson(target);
     Print(options, json, kColumns, {Row(json)});
   });
   AddAksCreate(create, options);
@@ -198,7 +230,7 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
     nlohmann::json json = nlohmann::json::array();
     std::vector<std::vector<std::string>> rows;
     for (const auto& t : ValueOrThrow(sdk::ComputeTarget::list(ws))) {
-      json.push_back(TargetJson(options, t));
+      json.push_back(TargetJson(t));
       rows.push_back(Row(json.back()));
     }
     Print(options, json, kColumns, rows);
@@ -216,10 +248,10 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
   show->callback([&options] {
     auto ws = OpenWorkspace(options);
     auto t = ValueOrThrow(sdk::ComputeTarget::get(ws, show_name));
-    auto json = TargetJson(options, t);
+    auto json = TargetJson(t);
     const std::string state = Field(json, "provisioningState");
     const bool settled = state == "Succeeded" || state == "Failed" || state == "Canceled";
-    if (t.type() != "local" && (show_refresh || !settled)) {
+    if (show_refresh || !settled) {
       // Best effort unless asked for: without Azure credentials the stored
       // description is still worth showing.
       Status refreshed = t.refresh();
@@ -227,7 +259,7 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
         if (show_refresh) ThrowIfError(refreshed);
         std::cerr << "warning: showing the stored state; " << refreshed.message() << "\n";
       }
-      json = TargetJson(options, t);
+      json = TargetJson(t);
     }
     Print(options, json, kColumns, {Row(json)});
   });
@@ -243,7 +275,7 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
     auto ws = OpenWorkspace(options);
     auto t = ValueOrThrow(sdk::ComputeTarget::get(ws, wait_name));
     ThrowIfError(t.wait_for_completion(/*show_output=*/true));
-    auto json = TargetJson(options, t);
+    auto json = TargetJson(t);
     Print(options, json, kColumns, {Row(json)});
   });
 

@@ -1,7 +1,5 @@
 #include "skiff/sdk/compute_target.h"
 
-#include <cstdlib>
-
 #include <nlohmann/json.hpp>
 
 #include "skiff/sdk/plugins.h"
@@ -16,25 +14,18 @@ skiff::ComputeSpec SpecOf(const Workspace& ws, const store::ComputeTargetRecord&
 }  // namespace
 
 StatusOr<std::shared_ptr<skiff::ComputeTarget>> ComputeTarget::plugin() const {
-  std::string options = record_.config_json;
-  if (record_.type == "local") {
-    nlohmann::json o = {{"serverBinary", FindSkiffExecutable("skiff-server")},
-                        {"supervisorBinary", FindSkiffExecutable("skiff-supervisor")},
-                        {"workspaceDir", ws_.dir()}};
-    if (const char* p = std::getenv("SKIFF_PLUGIN_PATH"); p != nullptr && *p != '\0') {
-      o["pluginPath"] = p;
-    }
-    options = o.dump();
-  } else if (record_.type == "aks") {
-    // Services on the cluster need the target's files (kubeconfig).
-    nlohmann::json o = nlohmann::json::parse(options.empty() ? "{}" : options, nullptr, false);
-    if (o.is_object()) {
-      o["targetName"] = record_.name;
-      o["workspaceDir"] = ws_.dir();
-      options = o.dump();
-    }
+  // The record's config plus the host keys every compute plugin takes; the
+  // rest of the options are the plugin's own business.
+  nlohmann::json options = nlohmann::json::parse(
+      record_.config_json.empty() ? "{}" : record_.config_json, nullptr, false);
+  if (!options.is_object()) {
+    return DataLoss("compute target '" + record_.name +
+                    "' has a damaged config (not a JSON object); detach it and create or "
+                    "attach it again");
   }
-  auto made = SharedPlugins().Create<skiff::ComputeTarget>(record_.type, options);
+  options[kComputeOptionTargetName] = record_.name;
+  options[kComputeOptionWorkspaceDir] = ws_.dir();
+  auto made = SharedPlugins().Create<skiff::ComputeTarget>(record_.type, options.dump());
   if (!made.ok()) {
     return made.status().WithContext("compute target '" + record_.name + "' (type " +
                                      record_.type + ")");
@@ -140,25 +131,27 @@ Status ComputeTarget::delete_target() const {
   return deleted;
 }
 
+StatusOr<ComputeDescription> ComputeTarget::describe() const {
+  SKIFF_ASSIGN_OR_RETURN(auto plugin, this->plugin());
+  return plugin->Describe(SpecOf(ws_, record_));
+}
+
 Status ComputeTarget::refresh(bool wait, bool show_output) {
-  if (record_.type == "local") return OkStatus();
-  const nlohmann::json options = {
-      {"configType", "refresh"}, {"wait", wait}, {"showOutput", show_output}};
-  auto plugin = SharedPlugins().Create<skiff::ComputeTarget>(record_.type, options.dump());
-  if (!plugin.ok()) {
-    return plugin.status().WithContext("compute target '" + record_.name + "' (type " +
-                                       record_.type + ")");
-  }
-  Status refreshed = (*plugin)->Attach(SpecOf(ws_, record_));
-  if (refreshed.ok() && wait) {
+  SKIFF_ASSIGN_OR_RETURN(auto plugin, this->plugin());
+  auto refreshed = plugin->Refresh(SpecOf(ws_, record_), RefreshOptions{wait, show_output});
+  const Status status = refreshed.status().WithContext("refreshing '" + record_.name + "'");
+  if (refreshed.ok()) {
+    // A wait that ended well, or a look that found the infrastructure
+    // ready: the record catches up with what a `--no-wait` create left.
+    if (!wait && refreshed->state != "Succeeded") return OkStatus();
     record_.state = "Succeeded";
-  } else if (refreshed.code() == StatusCode::kAborted || refreshed.code() == StatusCode::kNotFound) {
+  } else if (status.code() == StatusCode::kAborted || status.code() == StatusCode::kNotFound) {
     record_.state = "Failed";
   } else {
-    return refreshed.WithContext("refreshing '" + record_.name + "'");
+    return status;
   }
   SKIFF_RETURN_IF_ERROR(ws_.store().UpdateComputeTarget(record_));
-  return refreshed.WithContext("refreshing '" + record_.name + "'");
+  return status;
 }
 
 // --- attach / detach (compute-aks) ---------------------------------------

@@ -380,8 +380,6 @@ StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& s
       version.deployment = VersionDeployment(dc, std::move(own));
     }
     server.versions.push_back(std::move(version));
-    spec.models.push_back({model.name, model.version, path, model.sha256});
-    if (spec.inference_config_json.empty()) spec.inference_config_json = config::ToJson(ic).dump();
   }
   spec.server_config_json = config::ToJson(server).dump();
   return spec;

@@ -1,5 +1,6 @@
 #include "skiff/sdk/webservice.h"
 
+#include <algorithm>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -184,6 +185,35 @@ struct RollOptions {
 // How long a revived service may take to load its models again.
 constexpr std::chrono::minutes kReviveWait{10};
 
+// The pause between two looks at a target that is still changing: short at
+// first (a local server applies in well under a second), doubling to 1 s so
+// a long AKS rollout costs a few API calls a second, not ten.
+class PollBackoff {
+ public:
+  void Sleep() {
+    std::this_thread::sleep_for(next_);
+    next_ = std::min<std::chrono::milliseconds>(next_ * 2, std::chrono::milliseconds(1000));
+  }
+
+ private:
+  std::chrono::milliseconds next_{100};
+};
+
+// GetState through `plugin`, with the record's state and scoring URI brought
+// up to date in `record` and the store.
+StatusOr<ServiceStatus> LookAndRecord(const Workspace& ws, store::ServiceRecord& record,
+                                      skiff::ComputeTarget& plugin) {
+  SKIFF_ASSIGN_OR_RETURN(ServiceStatus status, plugin.GetState(record.name));
+  store::ServiceRecord updated = record;
+  updated.state = ServiceStateName(status.state);
+  if (!status.scoring_uri.empty()) updated.scoring_uri = status.scoring_uri;
+  if (updated.state != record.state || updated.scoring_uri != record.scoring_uri) {
+    (void)ws.store().UpdateService(updated);
+  }
+  record = updated;
+  return status;
+}
+
 // Starts the service's runtime again if it died without being stopped (the
 // caller holds the operation lock) and waits until it is Healthy or Failed,
 // so that what follows (a reload, a score) reaches a running server.
@@ -230,8 +260,12 @@ Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy
   SKIFF_RETURN_IF_ERROR(first_deploy ? plugin->DeployService(spec) : plugin->UpdateService(spec));
   if (options.delivered != nullptr) *options.delivered = true;
   if (first_deploy) return OkStatus();  // wait_for_deployment follows
-  // Wait for the running server to apply or refuse this generation.
+  // Wait for the running server to apply or refuse this generation, as the
+  // target reports it (local: the server's status file; aks: the rollouts
+  // of the Deployments carrying it). Nothing here talks to the service's
+  // address: an internal load balancer need not be reachable from here.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  PollBackoff backoff;
   while (std::chrono::steady_clock::now() < deadline) {
     auto state = plugin->GetState(record.name);
     if (state.ok() && state->refused_generation == generation) {
@@ -242,27 +276,15 @@ Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy
       return FailedPrecondition("the update failed: " + state->error +
                                 "; see `skiff service get-logs -n " + record.name + "`");
     }
-    if (state.ok() && state->applied_generation == generation) {
+    // A target that cannot tell generations (applied_generation -1) is
+    // taken at its word once it says Healthy.
+    if (state.ok() && (state->applied_generation == generation ||
+                       (state->applied_generation < 0 && state->state == ServiceState::kHealthy))) {
       record.state = ServiceStateName(state->state);
       if (!state->scoring_uri.empty()) record.scoring_uri = state->scoring_uri;
       return OkStatus();
     }
-    // A target that does not report generations (applied_generation -1):
-    // ask the server's readiness, which reports the generation it applied.
-    if (state.ok() && state->applied_generation < 0 && !state->scoring_uri.empty()) {
-      std::string base = state->scoring_uri.substr(0, state->scoring_uri.find("/api/v1/"));
-      auto ready = internal::SdkHttpClient(std::chrono::milliseconds(2000))
-                       .Send({"GET", base + "/v2/health/ready", {}, ""});
-      if (ready.ok()) {
-        json body = json::parse(ready->body, nullptr, false);
-        if (!body.is_discarded() && body.value("generation", int64_t{-1}) == generation) {
-          record.state = ready->status == 200 ? "Healthy" : "Unhealthy";
-          record.scoring_uri = state->scoring_uri;
-          return OkStatus();
-        }
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    backoff.Sleep();
   }
   return DeadlineExceeded("the service did not apply the update within 10 minutes; see "
                           "`skiff service get-logs -n " + record.name + "`");
@@ -409,15 +431,7 @@ std::string Webservice::swagger_uri() const {
 StatusOr<ServiceStatus> Webservice::state() {
   SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record_.compute_target));
   SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
-  SKIFF_ASSIGN_OR_RETURN(ServiceStatus status, plugin->GetState(record_.name));
-  store::ServiceRecord updated = record_;
-  updated.state = ServiceStateName(status.state);
-  if (!status.scoring_uri.empty()) updated.scoring_uri = status.scoring_uri;
-  if (updated.state != record_.state || updated.scoring_uri != record_.scoring_uri) {
-    (void)ws_.store().UpdateService(updated);
-  }
-  record_ = updated;
-  return status;
+  return LookAndRecord(ws_, record_, *plugin);
 }
 
 StatusOr<bool> Webservice::revive_if_down() {
@@ -450,9 +464,13 @@ StatusOr<ServiceStatus> Webservice::wait_for_deployment(
     std::chrono::seconds timeout,
     const std::function<void(ServiceState, std::chrono::milliseconds)>& progress) {
   const auto start = std::chrono::steady_clock::now();
+  // One plugin object (one cluster client) for the whole wait.
+  SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record_.compute_target));
+  SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
+  PollBackoff backoff;
   std::optional<ServiceState> last;
   for (;;) {
-    SKIFF_ASSIGN_OR_RETURN(ServiceStatus status, state());
+    SKIFF_ASSIGN_OR_RETURN(ServiceStatus status, LookAndRecord(ws_, record_, *plugin));
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
     if (!last || *last != status.state) {
@@ -468,7 +486,7 @@ StatusOr<ServiceStatus> Webservice::wait_for_deployment(
                               std::to_string(timeout.count()) + " s; see `skiff service get-logs -n " +
                               record_.name + "`");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    backoff.Sleep();
   }
 }
 

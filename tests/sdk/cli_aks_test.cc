@@ -259,6 +259,92 @@ TEST_F(ComputeAksCliTest, DeployToTheClusterWaitsThenShowsLogsAndDeletes) {
   EXPECT_EQ(Json({"service", "list", "--output", "json"}).size(), 0u);
 }
 
+// Issue 21 item 6: an update waits on the cluster, not on the network path
+// to the load balancer. The router's address here (10.255.255.1, an
+// internal load balancer) is not reachable from the test; the update used
+// to poll http://<LB>/v2/health/ready until its 10-minute deadline. A
+// rollout that passes its deadline is a refusal at once, and the service
+// is rolled back to what the store says.
+TEST_F(ComputeAksCliTest, UpdateWaitsOnTheClusterNotTheLoadBalancer) {
+  env_prefix_ = "ASAN_OPTIONS=detect_leaks=0 ";  // as in DeployToTheClusterWaits... above
+  compute_aks::kube::testing::FakeKubeApi kube;
+  kube.SetAutoRollout(true);
+  arm_.AddCluster("sub1", "rg1", "int1");
+  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "intaks", "--subscription", "sub1",
+                   "--resource-group", "rg1", "--cluster-name", "int1"})
+                .rc,
+            0);
+  Spit(Path("ws/compute/intaks/kubeconfig"),
+       kube.KubeconfigYaml(compute_aks::kube::testing::FakeKubeApi::Auth::kToken));
+  Spit(Path("model.pt"), "weights");
+  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
+  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
+                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
+  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+  const std::string front = "/api/v1/namespaces/ml/services/svc";
+  std::atomic<bool> stop{false};
+  std::thread cloud([&] {
+    while (!stop && !kube.Object(front)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!stop) kube.SetStatus(front, {{"loadBalancer", {{"ingress", {{{"ip", "10.255.255.1"}}}}}}});
+  });
+  auto deployed = Skiff({"model", "deploy", "-n", "svc", "-m", "mlp:1", "--ct", "intaks", "--ic",
+                         Path("ic.json"), "--dc", Path("dc.json")});
+  stop = true;
+  cloud.join();
+  ASSERT_EQ(deployed.rc, 0) << deployed.err;
+
+  // The update: done as soon as the Deployments of its generation rolled out.
+  Spit(Path("dc2.json"), R"({"numReplicas": 2})");
+  const int lists_before = kube.Count("GET", "/deployments?");
+  const auto start = std::chrono::steady_clock::now();
+  auto updated = Skiff({"service", "update", "-n", "svc", "--dc", Path("dc2.json")});
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(updated.rc, 0) << updated.err;
+  EXPECT_LT(took, std::chrono::seconds(60)) << "no wait on the unreachable load balancer";
+  const int lists = kube.Count("GET", "/deployments?") - lists_before;
+  EXPECT_GE(lists, 1);
+  EXPECT_LE(lists, 10) << "a few looks at the cluster, not one every 100 ms";
+  nlohmann::json router = *kube.Object("/apis/apps/v1/namespaces/ml/deployments/svc-router");
+  const std::string applied =
+      router["spec"]["template"]["metadata"]["annotations"]["skiff.io/generation"];
+
+  // A rollout that never progresses: refused at once with Kubernetes'
+  // message, then the stored configuration goes back on.
+  kube.SetAutoRollout(false);
+  std::thread controller([&] {
+    const std::string path = "/apis/apps/v1/namespaces/ml/deployments/svc-router";
+    for (int i = 0; i < 3000; ++i) {
+      nlohmann::json d = *kube.Object(path);
+      const auto annotations = d["spec"]["template"]["metadata"]["annotations"];
+      if (annotations.value("skiff.io/generation", applied) != applied) {
+        nlohmann::json status = {
+            {"observedGeneration", d["metadata"]["generation"]},
+            {"replicas", 3},
+            {"updatedReplicas", 1},
+            {"availableReplicas", 2},
+            {"conditions",
+             {{{"type", "Progressing"},
+               {"status", "False"},
+               {"reason", "ProgressDeadlineExceeded"},
+               {"message", "ReplicaSet svc-router-x has timed out progressing."}}}}};
+        kube.SetAutoRollout(true);  // the restore that follows rolls out
+        kube.SetDeploymentStatus("ml", "svc-router", status);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  Spit(Path("dc3.json"), R"({"numReplicas": 3})");
+  const auto refused_start = std::chrono::steady_clock::now();
+  auto refused = Skiff({"service", "update", "-n", "svc", "--dc", Path("dc3.json")});
+  const auto refused_took = std::chrono::steady_clock::now() - refused_start;
+  controller.join();
+  EXPECT_NE(refused.rc, 0);
+  EXPECT_NE(refused.err.find("refused the change"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("ProgressDeadlineExceeded"), std::string::npos) << refused.err;
+  EXPECT_LT(refused_took, std::chrono::seconds(60)) << "at once, not after 10 minutes";
+}
+
 // Issue 21 item 2: a create refused for missing credentials, or one the
 // cloud failed, leaves no record that makes the retry fail with "already
 // exists".

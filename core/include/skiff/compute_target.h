@@ -14,30 +14,21 @@ namespace skiff {
 // A compute target's definition as stored in the workspace.
 struct ComputeSpec {
   std::string name;
-  std::string type;           // "local", "aks", ...
+  std::string type;           // the plugin's name: libskiff_compute_<type>.so
   std::string config_json;    // plugin-specific provisioning/attach config
   std::string workspace_dir;  // for state and logs the target keeps locally
 };
 
-// One registered model a service serves.
-struct ModelRef {
-  std::string name;
-  int64_t version = 0;
-  std::string artifact_path;  // content-addressed path in the workspace
-  std::string sha256_hex;
-};
-
-// Everything needed to run one service (or one endpoint version).
+// Everything needed to run one service (or one endpoint version): only what
+// a compute plugin reads. The models, their artifacts and digests, the
+// versions and traffic all travel inside server_config_json.
 struct ServiceSpec {
   std::string name;
   std::string workspace_dir;
-  std::vector<ModelRef> models;
   std::string deployment_config_json;  // validated deploymentconfig.json
-  std::string inference_config_json;   // validated inferenceconfig.json
-  // For endpoints: versions, traffic and types, as JSON; empty for a service.
-  std::string endpoint_json;
   // The complete skiff-server configuration (docs/server-config.md) the
-  // target runs: versions with their artifacts, auth digests, limits.
+  // target runs: versions with their artifacts, auth digests, limits, and
+  // the generation GetState() reports as applied or refused.
   std::string server_config_json;
 };
 
@@ -58,10 +49,46 @@ struct ServiceStatus {
   // The configuration generation the running server serves (the one in its
   // ServiceSpec.server_config_json), and the last one it refused with its
   // reason, so a caller waiting for a change learns a refusal at once. -1 /
-  // empty where the target does not know (the caller then polls readiness).
+  // empty where the target does not know (the caller then takes Healthy as
+  // applied).
   int64_t applied_generation = -1;
   int64_t refused_generation = -1;
   std::string refusal;
+};
+
+// The keys the host adds to the record's config_json to make a compute
+// plugin's create() options, for every compute type (the plugin's own keys
+// are its business): the target's name and the workspace it lives in, for
+// calls that carry only a service name.
+inline constexpr const char* kComputeOptionTargetName = "targetName";
+inline constexpr const char* kComputeOptionWorkspaceDir = "workspaceDir";
+
+// One fact about a target's infrastructure, for `skiff computetarget show`.
+struct ComputeProperty {
+  enum class Kind : int32_t { kText = 0, kNumber = 1, kBool = 2 };
+  std::string name;   // camelCase, as `show --output json` prints it: "agentCount"
+  std::string value;  // as text: "3", "Standard_D3_v2", "true"
+  Kind kind = Kind::kText;  // how JSON output types `value`
+};
+
+// What a compute plugin knows about its target's infrastructure.
+struct ComputeDescription {
+  // The provisioning state ("Creating", "Succeeded", "Failed", "Canceled",
+  // ...); empty where the plugin keeps none (the host's record then stands).
+  std::string state;
+  std::string error;  // why the infrastructure failed, empty otherwise
+  // Plugin-specific facts in display order: node count, VM size, location,
+  // cluster purpose, FQDN, SSL, ...
+  std::vector<ComputeProperty> properties;
+  std::vector<std::string> warnings;  // e.g. a DevTest cluster below 2 vCPUs
+};
+
+struct RefreshOptions {
+  // Wait until the infrastructure reaches a terminal state (Azure ML's
+  // wait_for_completion) instead of reading it once.
+  bool wait = false;
+  // Print progress lines on stderr while waiting; never a token or secret.
+  bool show_output = false;
 };
 
 class ComputeTarget {
@@ -80,6 +107,19 @@ class ComputeTarget {
   virtual Status Detach(const ComputeSpec& spec) = 0;
   // Deletes the infrastructure. Threading: as Provision().
   virtual Status Delete(const ComputeSpec& spec) = 0;
+  // What the plugin last learned about the infrastructure, without asking
+  // it again (no network): cheap enough for `computetarget list`. The
+  // default: an empty description (state "").
+  // Threading: may be called concurrently with anything.
+  virtual StatusOr<ComputeDescription> Describe(const ComputeSpec& spec);
+  // Asks the infrastructure for its state again (AKS: GET the cluster),
+  // with `options.wait` until it is terminal, and fetches what a create
+  // that did not wait left out; returns the new description. kAborted when
+  // the wait ends in Failed/Canceled, kNotFound when the infrastructure is
+  // gone. The default (nothing to refresh): Describe(spec).
+  // Threading: as Provision().
+  virtual StatusOr<ComputeDescription> Refresh(const ComputeSpec& spec,
+                                               const RefreshOptions& options);
 
   // Starts a service. Returns once the deployment has been accepted; use
   // GetState() to wait for Healthy.
@@ -104,7 +144,10 @@ class ComputeTarget {
   // Threading: as DeployService().
   virtual Status RestartService(const std::string& service);
 
-  // Current state. Threading: may be called concurrently with anything.
+  // Current state, including the generation the service applied or refused
+  // where the target can tell (both do: local from the server's status
+  // file, aks from the Deployments of that generation).
+  // Threading: may be called concurrently with anything.
   virtual StatusOr<ServiceStatus> GetState(const std::string& service) = 0;
   // The last `num_lines` lines of the service's logs (all when <= 0).
   // Threading: may be called concurrently with anything.

@@ -29,8 +29,10 @@ extern "C" {
 #endif
 
 /* 2: ComputeTarget gained ReviveService/RestartService and ServiceStatus.restarts;
-   Authenticator gained RotateSigningKey. */
-#define SKIFF_PLUGIN_ABI_MAJOR 2
+   Authenticator gained RotateSigningKey.
+   3: ComputeTarget gained Describe/Refresh; ServiceSpec lost the fields no
+   plugin read (models, inference_config_json, endpoint_json). */
+#define SKIFF_PLUGIN_ABI_MAJOR 3
 #define SKIFF_PLUGIN_ABI_MINOR 0
 
 /* Name of the exported entry point. */

@@ -45,7 +45,16 @@ std::string Base64Encode(std::string_view bytes, Base64Alphabet alphabet) {
   return out;
 }
 
-std::optional<std::string> Base64Decode(std::string_view text, Base64Alphabet alphabet) {
+std::optional<std::string> Base64Decode(std::string_view text, Base64Alphabet alphabet,
+                                        Base64Whitespace whitespace) {
+  if (whitespace == Base64Whitespace::kSkipAsciiWhitespace) {
+    std::string compact;
+    compact.reserve(text.size());
+    for (char c : text) {
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') compact += c;
+    }
+    return Base64Decode(compact, alphabet, Base64Whitespace::kRefuse);
+  }
   if (alphabet == Base64Alphabet::kStandard) {
     if (text.size() % 4 != 0) return std::nullopt;
     std::size_t pads = 0;

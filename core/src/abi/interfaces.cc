@@ -14,6 +14,13 @@ StatusOr<std::string> Authenticator::RotateSigningKey(int64_t) {
   return Unimplemented("this auth plugin has no signing keys to rotate");
 }
 ComputeTarget::~ComputeTarget() = default;
+StatusOr<ComputeDescription> ComputeTarget::Describe(const ComputeSpec&) {
+  return ComputeDescription{};
+}
+StatusOr<ComputeDescription> ComputeTarget::Refresh(const ComputeSpec& spec,
+                                                    const RefreshOptions&) {
+  return Describe(spec);
+}
 StatusOr<bool> ComputeTarget::ReviveService(const std::string&) { return false; }
 Status ComputeTarget::RestartService(const std::string& service) {
   return Unimplemented("this compute target cannot restart service '" + service +

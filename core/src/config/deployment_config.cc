@@ -126,18 +126,30 @@ void ReadProbe(ObjectReader& root, LivenessProbeRequirements& p) {
   o->RejectUnknownKeys();
 }
 
+// A plugin's name as the plugin host spells libskiff_<kind>_<name>.so.
+bool IsPluginName(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name[0] < 'a' || name[0] > 'z') return false;
+  for (char ch : name) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 DeploymentConfig FromJson(const json& document) {
   ObjectReader root(document, internal::kRootPath);
   DeploymentConfig c;
 
   if (auto v = root.String("computeType")) {
-    if (*v == "local") {
-      c.compute_type = ComputeType::kLocal;
-    } else if (*v == "aks") {
-      c.compute_type = ComputeType::kAks;
-    } else {
-      Fail("`$.computeType` must be \"local\" or \"aks\", got \"" + *v + "\"");
+    if (!IsPluginName(*v)) {
+      Fail(
+          "`$.computeType` must be a compute plugin's name (\"local\", \"aks\" or another "
+          "installed libskiff_compute_<name>.so: 1-64 lower-case letters, digits, '-' or '_', "
+          "starting with a letter), got \"" +
+          *v + "\"");
     }
+    c.compute_type = ComputeType{*v};
   }
   ReadResources(root, c.container_resource_requirements);
   const std::optional<bool> autoscale = ReadAutoScaler(root, c.auto_scaler);
@@ -226,15 +238,10 @@ StatusOr<DeploymentConfig> ParseText(std::string_view text, const std::string& c
 
 }  // namespace
 
-const char* ComputeTypeName(ComputeType type) {
-  switch (type) {
-    case ComputeType::kLocal:
-      return "local";
-    case ComputeType::kAks:
-      return "aks";
-  }
-  return "local";
-}
+const ComputeType ComputeType::kLocal{"local"};
+const ComputeType ComputeType::kAks{"aks"};
+
+const char* ComputeTypeName(const ComputeType& type) { return type.name.c_str(); }
 
 StatusOr<DeploymentConfig> ParseDeploymentConfig(std::string_view json_text) {
   return ParseText(json_text, "deployment config");

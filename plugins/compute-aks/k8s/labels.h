@@ -10,6 +10,13 @@ namespace skiff::compute_aks::k8s {
 
 inline constexpr const char* kServiceLabel = "skiff.io/service";
 
+// The configuration generation (ServerConfig::generation) a Deployment was
+// rendered for: on every Deployment's metadata, and on the router's pod
+// template, so that the router's completed rollout means its pods loaded
+// that generation (version pods roll anyway: their server.json carries it).
+// GetState reads it to report the applied or refused generation.
+inline constexpr const char* kGenerationAnnotation = "skiff.io/generation";
+
 // Components (app.kubernetes.io/component).
 inline constexpr const char* kComponentRouter = "router";
 inline constexpr const char* kComponentModelVersion = "model-version";

@@ -1,6 +1,7 @@
 #include "k8s/render.h"
 
 #include "k8s/config_objects.h"
+#include "k8s/labels.h"
 #include "k8s/router_objects.h"
 #include "k8s/scaling_objects.h"
 #include "k8s/service_plan.h"
@@ -19,6 +20,16 @@ Status CheckKeyFileName(const std::string& name) {
   if (ok) return OkStatus();
   return InvalidArgument("signing key file '" + name +
                          "' cannot be a Secret key: use letters, digits, '-', '_' or '.'");
+}
+
+// Marks a Deployment (and, for the router, its pod template) with the
+// generation it was rendered for (labels.h kGenerationAnnotation).
+void MarkGeneration(int64_t generation, bool pod_template, nlohmann::json* deployment) {
+  const std::string value = std::to_string(generation);
+  (*deployment)["metadata"]["annotations"][kGenerationAnnotation] = value;
+  if (pod_template) {
+    (*deployment)["spec"]["template"]["metadata"]["annotations"][kGenerationAnnotation] = value;
+  }
 }
 
 }  // namespace
@@ -57,12 +68,14 @@ StatusOr<std::vector<nlohmann::json>> RenderService(const RenderInput& input) {
     const std::string config_sha = Sha256Hex(config::ToJson(v.server_config).dump());
     SKIFF_ASSIGN_OR_RETURN(VersionModel model, ResolveVersionModel(input.options, v));
     out.push_back(VersionDeployment(plan, v, input.options, model, {}, config_sha));
+    MarkGeneration(plan.router_server_config.generation, /*pod_template=*/false, &out.back());
     out.push_back(VersionService(plan, v));
     if (auto hpa = VersionAutoscaler(plan, v)) out.push_back(std::move(*hpa));
     out.push_back(VersionDisruptionBudget(plan, v));
   }
   out.push_back(
       RouterDeployment(plan, input.cluster, input.options, key_names, Sha256Hex(keys_digest)));
+  MarkGeneration(plan.router_server_config.generation, /*pod_template=*/true, &out.back());
   out.push_back(RouterDisruptionBudget(plan));
   out.push_back(RouterService(plan, input.cluster));
   return out;

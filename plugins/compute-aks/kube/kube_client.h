@@ -24,13 +24,13 @@
 #include <string>
 #include <vector>
 
-#include "clock.h"
-#include "http_transport.h"
 #include "kubeconfig.h"
 #include "resource_path.h"
-#include "retry_sender.h"
 #include "rollout_status.h"
 #include "skiff/status.h"
+#include "transport/clock.h"
+#include "transport/http_transport.h"
+#include "transport/retry_sender.h"
 
 namespace skiff::compute_aks::kube {
 

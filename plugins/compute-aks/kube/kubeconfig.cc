@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "base64.h"
+#include "skiff/util/base64.h"
 #include "skiff/util/file.h"
 #include "skiff/util/url.h"
 
@@ -71,10 +71,11 @@ StatusOr<std::string> Pem(const Ctx& ctx, const YAML::Node& map, const std::stri
   SKIFF_ASSIGN_OR_RETURN(std::string file, Scalar(ctx, map[name], prefix + name, false));
   std::string pem;
   if (!data.empty()) {
-    auto decoded = DecodeBase64Value(data);
-    if (!decoded.ok()) {
+    auto decoded =
+        Base64Decode(data, Base64Alphabet::kStandard, Base64Whitespace::kSkipAsciiWhitespace);
+    if (!decoded) {
       return ctx.Bad(prefix + name + "-data",
-                     "is not valid base64 (" + decoded.status().message() + ")");
+                     "is not valid base64 (not canonical padded base64, RFC 4648 section 4)");
     }
     pem = std::move(*decoded);
   } else if (!file.empty()) {

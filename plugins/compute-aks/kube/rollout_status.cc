@@ -92,8 +92,10 @@ RolloutStatus EvaluateRollout(const json& deployment, const json& pods) {
     out.phase = RolloutPhase::kComplete;
     return out;
   }
+  // A deadline condition speaks of the spec the controller last observed:
+  // one left from the previous rollout says nothing about this one.
   const json& conditions = Get(status, "conditions");
-  if (conditions.is_array()) {
+  if (conditions.is_array() && out.observed_generation >= out.generation) {
     for (const json& c : conditions) {
       if (Str(c, "type") == "Progressing" && Str(c, "reason") == "ProgressDeadlineExceeded") {
         out.phase = RolloutPhase::kFailed;

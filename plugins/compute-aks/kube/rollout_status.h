@@ -15,7 +15,8 @@ enum class RolloutPhase {
   kUnhealthy,    // a pod cannot be scheduled (PodScheduled=False, Unschedulable)
   kFailed,       // a container is in CrashLoopBackOff / ImagePullBackOff / ErrImagePull /
                  // CreateContainerConfigError / InvalidImageName, or the
-                 // deployment's progress deadline passed
+                 // deployment's progress deadline passed (observedGeneration
+                 // >= generation: not a condition left from the last rollout)
 };
 
 struct RolloutStatus {

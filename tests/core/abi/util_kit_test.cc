@@ -114,6 +114,19 @@ TEST(UtilBase64Test, StandardIsStrict) {
   EXPECT_FALSE(Base64Decode("Zg==", Base64Alphabet::kUrl).has_value());
 }
 
+// A YAML value folded over lines (Azure's kubeconfigs, Kubernetes' `*-data`)
+// decodes with the whitespace option, and only the whitespace is forgiven.
+TEST(UtilBase64Test, FoldedValuesDecodeWithTheWhitespaceOption) {
+  const auto folded = [](const char* text) {
+    return Base64Decode(text, Base64Alphabet::kStandard, Base64Whitespace::kSkipAsciiWhitespace);
+  };
+  EXPECT_EQ(*folded("Y3JlZGVudGlh\n  bFZhbHVlMQ==\r\n"), "credentialValue1");
+  EXPECT_EQ(*folded("YW Jj\t"), "abc");
+  EXPECT_FALSE(folded("a*b").has_value());
+  EXPECT_FALSE(folded("Zg").has_value()) << "still strict about padding";
+  EXPECT_FALSE(Base64Decode("YW Jj", Base64Alphabet::kStandard).has_value()) << "off by default";
+}
+
 // The SDK's old parser split "[::1]:8080" at the last colon and asked the
 // resolver for "[::1]".
 TEST(UtilUrlTest, ParsesIpv6HostsPortsAndTargets) {

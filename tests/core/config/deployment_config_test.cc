@@ -284,7 +284,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "`$.keys.secondaryKey` must be at least 32 characters, got 3"},
         // Compute type and port.
         ErrorRow{"ComputeTypeUnknown", R"({"computeType": "AKS"})",
-                 "`$.computeType` must be \"local\" or \"aks\", got \"AKS\""},
+                 "`$.computeType` must be a compute plugin's name (\"local\", \"aks\" or "
+                 "another installed libskiff_compute_<name>.so"},
         ErrorRow{"PortZero", R"({"port": 0})", "`$.port` must be between 1 and 65535, got 0"},
         ErrorRow{"PortTooLarge", R"({"port": 65536})",
                  "`$.port` must be between 1 and 65535, got 65536"},
@@ -411,6 +412,18 @@ const char kFullConfig[] = R"({
   "description": "iris classifier",
   "maxRequestBodyBytes": 1048576
 })";
+
+// Issue 17 item 3: the compute type is a plugin's name, not a closed set.
+TEST(ConfigDeploymentParseTest, ComputeTypeIsAnyComputePluginName) {
+  auto c = ParseDeploymentConfig(R"({"computeType": "my-cloud_2"})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->compute_type.name, "my-cloud_2");
+  EXPECT_EQ(ToJson(*c)["computeType"], "my-cloud_2");
+  auto port = ParseDeploymentConfig(R"({"computeType": "my-cloud_2", "port": 8080})");
+  EXPECT_NE(port.status().message().find("only to computeType \"local\""), std::string::npos)
+      << port.status().message();
+  EXPECT_FALSE(ParseDeploymentConfig(R"({"computeType": "../x"})").ok());
+}
 
 TEST(ConfigDeploymentParseTest, EveryFieldIsRead) {
   auto c = ParseDeploymentConfig(kFullConfig);

@@ -286,9 +286,12 @@ TEST_F(ComputeAksArmTest, RefreshAfterNoWaitWaitsForSucceededAndFetchesKubeconfi
   ASSERT_TRUE(Target(Create({{"wait", false}}))->Provision(Spec("aks1")).ok());
   EXPECT_FALSE(fs::exists(ws_ + "/compute/aks1/kubeconfig")) << "--no-wait fetches no kubeconfig";
   arm_.FinishCreatingAfterGets(3);
-  auto refresher = Target({{"configType", "refresh"}, {"wait", true}});
-  Status s = refresher->Attach(Spec("aks1"));
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  // The refresh goes through ComputeTarget::Refresh on the target made from
+  // the stored config (it was Attach() with a "refresh" config).
+  auto refresher = Target(Create({{"wait", false}}));
+  auto refreshed = refresher->Refresh(Spec("aks1"), RefreshOptions{true, false});
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status().ToString();
+  EXPECT_EQ(refreshed->state, "Succeeded");
   EXPECT_EQ(arm_.Count("GET", "/managedClusters/aks1?api-version=2024-02-01"), 3);
   EXPECT_EQ(arm_.Count("POST", "/managedClusters/aks1/listClusterUserCredential"), 1);
   EXPECT_TRUE(fs::exists(ws_ + "/compute/aks1/kubeconfig"));
@@ -304,8 +307,8 @@ TEST_F(ComputeAksArmTest, RefreshAfterNoWaitWaitsForSucceededAndFetchesKubeconfi
 
 TEST_F(ComputeAksArmTest, RefreshWithoutWaitReportsTheCurrentState) {
   ASSERT_TRUE(Target(Create({{"wait", false}}))->Provision(Spec("aks1")).ok());
-  auto refresher = Target({{"configType", "refresh"}});
-  ASSERT_TRUE(refresher->Attach(Spec("aks1")).ok());
+  auto refresher = Target(Create({{"wait", false}}));
+  ASSERT_TRUE(refresher->Refresh(Spec("aks1"), RefreshOptions{}).ok());
   EXPECT_EQ(arm_.Count("GET", "/managedClusters/aks1?"), 1);
   EXPECT_EQ(Info("aks1")["provisioningState"], "Creating");
   EXPECT_FALSE(fs::exists(ws_ + "/compute/aks1/kubeconfig"));
@@ -315,7 +318,9 @@ TEST_F(ComputeAksArmTest, RefreshWithoutWaitReportsTheCurrentState) {
 TEST_F(ComputeAksArmTest, RefreshWaitEndingInFailedIsAborted) {
   ASSERT_TRUE(Target(Create({{"wait", false}}))->Provision(Spec("aks1")).ok());
   arm_.SetClusterState("aks1", "Failed");
-  Status s = Target({{"configType", "refresh"}, {"wait", true}})->Attach(Spec("aks1"));
+  Status s = Target(Create({{"wait", false}}))
+                 ->Refresh(Spec("aks1"), RefreshOptions{true, false})
+                 .status();
   EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
   EXPECT_NE(s.message().find("Failed"), std::string::npos) << s.message();
   EXPECT_EQ(Info("aks1")["provisioningState"], "Failed");
@@ -325,20 +330,22 @@ TEST_F(ComputeAksArmTest, RefreshOfAClusterGoneFromAzureIsNotFound) {
   arm_.AddCluster(kSub, "rg1", "gone1");
   ASSERT_TRUE(Target(AttachConfig("gone1"))->Attach(Spec("gone1")).ok());
   arm_.SetClusterState("gone1", "Deleting");
-  ASSERT_TRUE(Target({{"configType", "refresh"}})->Attach(Spec("gone1")).ok());
+  ASSERT_TRUE(Target(AttachConfig("gone1"))->Refresh(Spec("gone1"), RefreshOptions{}).ok());
   EXPECT_EQ(Info("gone1")["provisioningState"], "Deleting");
   arm_.RemoveCluster("gone1");  // deleted behind skiff's back
-  Status s = Target({{"configType", "refresh"}})->Attach(Spec("gone1"));
+  Status s = Target(AttachConfig("gone1"))->Refresh(Spec("gone1"), RefreshOptions{}).status();
   EXPECT_EQ(s.code(), StatusCode::kNotFound) << s.ToString();
   EXPECT_NE(s.message().find("detach 'gone1'"), std::string::npos) << s.message();
   EXPECT_EQ(Info("gone1")["provisioningState"], "NotFound");
   EXPECT_EQ(Info("gone1")["attached"], true);
 }
 
-TEST_F(ComputeAksArmTest, RefreshConfigTakesOnlyWaitAndShowOutput) {
-  auto c = ParseAksConfig(R"({"configType":"refresh","resourceId":"/x"})");
+// Refresh is an interface method now: a "refresh" config no longer exists.
+TEST_F(ComputeAksArmTest, RefreshIsNotAConfigType) {
+  auto c = ParseAksConfig(R"({"configType":"refresh","wait":true})");
   EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(c.status().message().find("resourceId"), std::string::npos);
+  EXPECT_NE(c.status().message().find("must be provisioning or attach"), std::string::npos)
+      << c.status().message();
 }
 
 TEST_F(ComputeAksArmTest, AttachGetsTheClusterAndKubeconfig) {
@@ -400,13 +407,46 @@ TEST_F(ComputeAksArmTest, CreateRefusesAClusterLinkedUnderAnotherName) {
   EXPECT_NE(s.message().find("'first'"), std::string::npos);
 }
 
-TEST_F(ComputeAksArmTest, DescribeRefreshesClusterJson) {
+std::string PropertyOf(const ComputeDescription& d, const std::string& name) {
+  for (const auto& p : d.properties) {
+    if (p.name == name) return p.value;
+  }
+  return "<absent>";
+}
+
+TEST_F(ComputeAksArmTest, RefreshRefreshesClusterJsonAndDescribes) {
   auto target = Target(Create());
   ASSERT_TRUE(target->Provision(Spec("aks1")).ok());
-  auto d = target->Describe(ws_, "aks1");
+  auto d = target->Refresh(Spec("aks1"), RefreshOptions{});
   ASSERT_TRUE(d.ok()) << d.status().ToString();
-  EXPECT_EQ((*d)["provisioningState"], "Succeeded");
-  EXPECT_EQ((*d)["fqdn"], "aks1-dns.hcp.eastus.azmk8s.io");
+  EXPECT_EQ(d->state, "Succeeded");
+  EXPECT_EQ(PropertyOf(*d, "fqdn"), "aks1-dns.hcp.eastus.azmk8s.io");
+}
+
+// Describe is what `computetarget show|list` print: typed, from the stored
+// cluster.json, with no call to Azure (the CLI reads no plugin file).
+TEST_F(ComputeAksArmTest, DescribeIsTypedAndCallsNothing) {
+  auto target = Target(Create({{"agentCount", 4}}));
+  ASSERT_TRUE(target->Provision(Spec("aks1")).ok());
+  const size_t calls = arm_.requests().size();
+  auto d = Target(Create())->Describe(Spec("aks1"));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(arm_.requests().size(), calls) << "no network";
+  EXPECT_EQ(d->state, "Succeeded");
+  EXPECT_EQ(PropertyOf(*d, "agentCount"), "4");
+  EXPECT_EQ(PropertyOf(*d, "vmSize"), "Standard_D3_v2");
+  EXPECT_EQ(PropertyOf(*d, "location"), "eastus");
+  EXPECT_EQ(PropertyOf(*d, "clusterPurpose"), "FastProd");
+  EXPECT_EQ(PropertyOf(*d, "attached"), "false");
+  for (const auto& p : d->properties) {
+    if (p.name == "agentCount") {
+      EXPECT_EQ(p.kind, ComputeProperty::Kind::kNumber);
+    } else if (p.name == "attached") {
+      EXPECT_EQ(p.kind, ComputeProperty::Kind::kBool);
+    }
+  }
+  EXPECT_EQ(Target(Create())->Describe(Spec("nothere")).status().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 TEST_F(ComputeAksArmTest, InvalidNameIsRefusedBeforeAnyCall) {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "aks_config.h"
-#include "managed_cluster_body.h"
+#include "arm/managed_cluster_body.h"
 
 namespace skiff::compute_aks {
 namespace {

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "clock.h"
 #include "loopback_http_server.h"
+#include "transport/clock.h"
 
 namespace skiff::compute_aks::testing {
 

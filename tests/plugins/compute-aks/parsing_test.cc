@@ -3,12 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "aks_compute_target.h"
-#include "backoff.h"
-#include "base64.h"
-#include "resource_id.h"
-#include "retry_after.h"
+#include "arm/resource_id.h"
+#include "arm/vm_sizes.h"
 #include "skiff/util/url.h"
-#include "vm_sizes.h"
+#include "transport/backoff.h"
+#include "transport/retry_after.h"
 
 namespace skiff::compute_aks {
 namespace {
@@ -154,12 +153,6 @@ TEST(ComputeAksVmSizesTest, KnownSizes) {
   EXPECT_EQ(VcpusOf("Standard_NC4as_T4_v3"), 4);
   EXPECT_EQ(VcpusOf("D3_v2"), 4);
   EXPECT_FALSE(VcpusOf("Standard_Imaginary_v9"));
-}
-
-TEST(ComputeAksBase64Test, Decodes) {
-  EXPECT_EQ(*DecodeBase64Value("Y3JlZGVudGlhbFZhbHVlMQ=="), "credentialValue1");
-  EXPECT_EQ(*DecodeBase64Value("YW Jj\n"), "abc");
-  EXPECT_FALSE(DecodeBase64Value("a*b").ok());
 }
 
 }  // namespace

@@ -188,6 +188,87 @@ TEST_F(ComputeAksServiceTest, UpdatePrunesARemovedVersionAndDeleteRemovesOnlyThe
   EXPECT_TRUE(target_->DeleteService("ep1").ok()) << "deleting again is a no-op";
 }
 
+// Issue 21 item 6: GetState reports the generation the cluster applied,
+// from the Deployments that carry it, without the load balancer (an
+// internal one need not be reachable, or even have an address yet), in at
+// most two API calls a look.
+ServiceSpec WithGeneration(ServiceSpec spec, int64_t generation) {
+  json server = json::parse(spec.server_config_json);
+  server["generation"] = generation;
+  spec.server_config_json = server.dump();
+  return spec;
+}
+
+TEST_F(ComputeAksServiceTest, AppliedGenerationComesFromTheRolloutsNotTheLoadBalancer) {
+  api_.SetAutoRollout(true);
+  ServiceSpec spec = MakeSpec("svc", R"({"namespace": "ml"})",
+                              {SampleVersion{"blue", 90, true}, SampleVersion{"green", 10, false}});
+  ASSERT_TRUE(target_->DeployService(WithGeneration(spec, 41)).ok());
+  json router = *Obj("/apis/apps/v1/namespaces/ml/deployments/svc-router");
+  EXPECT_EQ(router["spec"]["template"]["metadata"]["annotations"]["skiff.io/generation"], "41")
+      << "the router rolls for every generation, so its rollout proves it loaded it";
+
+  size_t before = api_.requests().size();
+  auto state = target_->GetState("svc");
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(state->applied_generation, 41);
+  EXPECT_EQ(state->refused_generation, -1);
+  EXPECT_EQ(state->state, ServiceState::kTransitioning) << "no load-balancer address yet";
+  EXPECT_LE(api_.requests().size() - before, 2u) << "one LIST of Deployments, one GET of the front";
+
+  ASSERT_TRUE(target_->UpdateService(WithGeneration(spec, 42)).ok());
+  state = target_->GetState("svc");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->applied_generation, 42);
+
+  // A rollout still under way: not applied, and one LIST of pods at most.
+  api_.SetAutoRollout(false);
+  ASSERT_TRUE(target_->UpdateService(WithGeneration(spec, 43)).ok());
+  before = api_.requests().size();
+  state = target_->GetState("svc");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->applied_generation, -1) << state->error;
+  EXPECT_EQ(state->state, ServiceState::kTransitioning);
+  EXPECT_LE(api_.requests().size() - before, 2u) << "Deployments and pods, one LIST each";
+}
+
+// A Deployment that will never progress (its deadline passed) is a refusal
+// of its generation at once, with Kubernetes' message, instead of a wait
+// that ends after 10 minutes.
+TEST_F(ComputeAksServiceTest, ARolloutPastItsDeadlineIsRefusedAtOnce) {
+  api_.SetAutoRollout(true);
+  ServiceSpec spec = MakeSpec("svc", R"({"namespace": "ml"})", {SampleVersion{"svc", 100, true}});
+  ASSERT_TRUE(target_->DeployService(WithGeneration(spec, 7)).ok());
+  api_.SetAutoRollout(false);
+  ASSERT_TRUE(target_->UpdateService(WithGeneration(spec, 8)).ok());
+  json current = *Obj("/apis/apps/v1/namespaces/ml/deployments/svc-model");
+  const int64_t generation = current["metadata"].value("generation", 1);
+
+  // Before the controller has seen the new spec, an old condition is no refusal.
+  json stale = DeployStatus(generation - 1, 1, 0, 1);
+  stale["conditions"] = {{{"type", "Progressing"},
+                          {"status", "False"},
+                          {"reason", "ProgressDeadlineExceeded"},
+                          {"message", "old news"}}};
+  api_.SetDeploymentStatus("ml", "svc-model", stale);
+  auto state = target_->GetState("svc");
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(state->refused_generation, -1);
+
+  json status = DeployStatus(generation, 2, 1, 1);
+  status["conditions"] = {{{"type", "Progressing"},
+                           {"status", "False"},
+                           {"reason", "ProgressDeadlineExceeded"},
+                           {"message", "ReplicaSet \"svc-model-5d9\" has timed out progressing."}}};
+  api_.SetDeploymentStatus("ml", "svc-model", status);
+  state = target_->GetState("svc");
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(state->refused_generation, 8);
+  EXPECT_NE(state->refusal.find("ProgressDeadlineExceeded"), std::string::npos) << state->refusal;
+  EXPECT_NE(state->refusal.find("timed out progressing"), std::string::npos) << state->refusal;
+  EXPECT_NE(state->applied_generation, 8);
+}
+
 TEST_F(ComputeAksServiceTest, NoKubeconfigSaysHowToGetOne) {
   fs::remove(ws_ + "/compute/aks1/kubeconfig");
   Status s = target_->DeployService(MakeSpec("svc", "{}"));

@@ -43,12 +43,21 @@ TEST(ComputeLocalPluginAbiTest, CreateValidatesOptions) {
   const skiff_plugin_descriptor* d = Load(&handle);
   ASSERT_NE(d, nullptr) << ::dlerror();
   void* object = reinterpret_cast<void*>(0x1);
-  skiff_error* error = d->create("{}", &object);
+  skiff_error* error = d->create(R"({"serverBinary": "/nonexistent/skiff-server"})", &object);
   ASSERT_NE(error, nullptr);
   EXPECT_EQ(error->code, static_cast<int32_t>(StatusCode::kInvalidArgument));
   EXPECT_NE(std::string(error->message).find("serverBinary"), std::string::npos);
   EXPECT_EQ(object, nullptr);
   d->error_delete(error);
+
+  // Issue 17 item 3: with no options the plugin finds skiff-server and
+  // skiff-supervisor itself, beside its own .so (build/lib/skiff/plugins ->
+  // build/bin); the SDK no longer builds them.
+  error = d->create("{}", &object);
+  ASSERT_EQ(error, nullptr) << error->message;
+  ASSERT_NE(object, nullptr);
+  d->destroy(object);
+  object = nullptr;
 
   const std::string bin = std::string(std::getenv("SKIFF_BINARY_DIR")) + "/bin/";
   const std::string options = R"({"serverBinary":")" + bin +

@@ -15,14 +15,20 @@
 
 namespace skiff::config {
 
-// Where the service runs.
-enum class ComputeType {
-  kLocal,  // "local": worker processes on this machine (the default).
-  kAks,    // "aks": Azure Kubernetes Service.
+// Where the service runs: the name of a compute plugin
+// (libskiff_compute_<name>.so), the same string as a compute target's type.
+// The set is open: "local" (worker processes on this machine, the default),
+// "aks" (Azure Kubernetes Service), or any other installed compute plugin.
+struct ComputeType {
+  std::string name = "local";
+  static const ComputeType kLocal;  // "local"
+  static const ComputeType kAks;    // "aks"
+  bool operator==(const ComputeType& other) const { return name == other.name; }
+  bool operator!=(const ComputeType& other) const { return name != other.name; }
 };
 
-// "local" or "aks".
-const char* ComputeTypeName(ComputeType type);
+// The plugin name: "local", "aks", ...
+const char* ComputeTypeName(const ComputeType& type);
 
 // `containerResourceRequirements`: what each replica container reserves.
 struct ContainerResourceRequirements {
@@ -80,7 +86,7 @@ struct DataCollection {
 // a hand-built value can be checked with ValidateDeploymentConfig.
 struct DeploymentConfig {
   // `computeType`: "local" or "aks". Default "local".
-  ComputeType compute_type = ComputeType::kLocal;
+  ComputeType compute_type;  // default "local"
   ContainerResourceRequirements container_resource_requirements;
   AutoScaler auto_scaler;
   // `authEnabled`: require a key (Authorization: Bearer <key>). Default true,

@@ -18,8 +18,12 @@ std::string Base64Encode(std::string_view bytes, Base64Alphabet alphabet);
 
 // Exactly one text decodes to each byte string: characters of `alphabet`
 // only (no whitespace), kStandard's padding required and kUrl's refused, and
-// unused trailing bits zero. nullopt otherwise. A caller whose input may
-// legitimately carry whitespace (a folded YAML value) removes it first.
-std::optional<std::string> Base64Decode(std::string_view text, Base64Alphabet alphabet);
+// unused trailing bits zero. nullopt otherwise. kSkipAsciiWhitespace is for
+// input that may legitimately carry whitespace (a YAML value folded over
+// lines: Azure's kubeconfigs, Kubernetes' `*-data`): space, tab, CR and LF
+// are dropped first and the rest is decoded as strictly.
+enum class Base64Whitespace { kRefuse, kSkipAsciiWhitespace };
+std::optional<std::string> Base64Decode(std::string_view text, Base64Alphabet alphabet,
+                                        Base64Whitespace whitespace = Base64Whitespace::kRefuse);
 
 }  // namespace skiff

@@ -1,6 +1,7 @@
-// Compute targets (mirrors azureml.core.compute): where services run.
-// `local` is built in (plugins/compute-local); others come from compute
-// plugins (libskiff_compute_<type>.so).
+// Compute targets (mirrors azureml.core.compute): where services run. A
+// target's type is the name of the compute plugin that drives it
+// (libskiff_compute_<type>.so: `local`, `aks`, or any other installed one);
+// the SDK knows no plugin's options or files.
 #pragma once
 
 #include <memory>
@@ -33,12 +34,15 @@ class ComputeTarget {
   // Forgets the target: removes the record, then the plugin drops its local
   // link; the infrastructure is left alone.
   Status detach() const;
-  // Re-reads the infrastructure's state through the plugin (AKS: GET the
-  // cluster from ARM and rewrite cluster.json; a local target has nothing to
-  // refresh). With `wait`, waits until the cluster is Succeeded, Failed or
-  // Canceled, printing progress when `show_output` (Azure ML's
-  // wait_for_completion(show_output=True)), and fetches the kubeconfig a
-  // `--no-wait` create left out. Updates the record's state.
+  // What the plugin knows about the infrastructure (ComputeTarget::Describe;
+  // no network): state, error, properties, warnings.
+  StatusOr<ComputeDescription> describe() const;
+  // Re-reads the infrastructure's state through the plugin
+  // (ComputeTarget::Refresh; AKS: GET the cluster from ARM; a local target
+  // has nothing to refresh). With `wait`, waits until it is Succeeded,
+  // Failed or Canceled, printing progress when `show_output` (Azure ML's
+  // wait_for_completion(show_output=True)), and fetches what a `--no-wait`
+  // create left out. Updates the record's state.
   Status refresh(bool wait = false, bool show_output = false);
   Status wait_for_completion(bool show_output = false) { return refresh(true, show_output); }
 

@@ -37,7 +37,6 @@ ServiceSpec MakeSpec(const std::string& service, const std::string& deployment_c
       {"options", {{"workspace", "skiff"}, {"keysDir", "/home/user/.skiff/signing-keys"}}}};
   if (key) auth["keySha256"] = {Sha256Hex(kPrimaryKey), Sha256Hex(kSecondaryKey)};
   server["auth"] = auth;
-  json endpoint = {{"versions", json::array()}};
   int i = 0;
   for (const SampleVersion& v : versions) {
     const std::string sha = Sha256Hex("model-" + v.name);
@@ -56,11 +55,7 @@ ServiceSpec MakeSpec(const std::string& service, const std::string& deployment_c
       own["computeType"] = "aks";
       server["versions"].back()["deploymentConfig"] = own;
     }
-    endpoint["versions"].push_back({{"name", v.name}, {"trafficPercentile", v.traffic}});
-    spec.models.push_back({"model-" + v.name, 1, path, sha});
-    if (spec.inference_config_json.empty()) spec.inference_config_json = ic.dump();
   }
-  if (versions.size() > 1) spec.endpoint_json = endpoint.dump();
   spec.server_config_json = server.dump();
   return spec;
 }

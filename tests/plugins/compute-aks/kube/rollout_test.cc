@@ -79,6 +79,10 @@ TEST(ComputeAksKubeRolloutStatus, CompleteNeedsObservedGenerationAndAllReplicas)
   auto failed = EvaluateRollout(d, json());
   EXPECT_EQ(failed.phase, RolloutPhase::kFailed);
   EXPECT_EQ(failed.reason, "ProgressDeadlineExceeded");
+  // The same condition before the controller saw generation 3 is the
+  // previous rollout's, not this one's (issue 21 item 6).
+  d["metadata"]["generation"] = 3;
+  EXPECT_EQ(EvaluateRollout(d, json()).phase, RolloutPhase::kProgressing);
   // Garbage does not crash and is not complete.
   EXPECT_EQ(EvaluateRollout(json("x"), json(7)).phase, RolloutPhase::kProgressing);
 }

@@ -1,4 +1,4 @@
-#include "resource_id.h"
+#include "arm/resource_id.h"
 
 #include <cctype>
 #include <sstream>

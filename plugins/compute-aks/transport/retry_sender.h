@@ -17,9 +17,9 @@
 #include <mutex>
 #include <random>
 
-#include "backoff.h"
-#include "clock.h"
-#include "http_transport.h"
+#include "transport/backoff.h"
+#include "transport/clock.h"
+#include "transport/http_transport.h"
 
 namespace skiff::compute_aks {
 

@@ -1,4 +1,4 @@
-#include "credentials.h"
+#include "arm/credentials.h"
 
 #include <cstdlib>
 

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "retry_sender.h"
-#include "token_source.h"
+#include "arm/token_source.h"
+#include "transport/retry_sender.h"
 
 namespace skiff::compute_aks {
 

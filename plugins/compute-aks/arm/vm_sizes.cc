@@ -1,4 +1,4 @@
-#include "vm_sizes.h"
+#include "arm/vm_sizes.h"
 
 #include <cctype>
 #include <map>

@@ -9,8 +9,8 @@
 #include <mutex>
 #include <string>
 
-#include "credentials.h"
-#include "retry_sender.h"
+#include "arm/credentials.h"
+#include "transport/retry_sender.h"
 
 namespace skiff::compute_aks {
 

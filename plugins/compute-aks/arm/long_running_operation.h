@@ -13,7 +13,7 @@
 #include <functional>
 #include <string>
 
-#include "arm_client.h"
+#include "arm/arm_client.h"
 
 namespace skiff::compute_aks {
 

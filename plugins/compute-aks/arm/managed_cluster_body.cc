@@ -1,4 +1,4 @@
-#include "managed_cluster_body.h"
+#include "arm/managed_cluster_body.h"
 
 #include <cctype>
 

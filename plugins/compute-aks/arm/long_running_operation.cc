@@ -1,8 +1,8 @@
-#include "long_running_operation.h"
+#include "arm/long_running_operation.h"
 
 #include <nlohmann/json.hpp>
 
-#include "retry_after.h"
+#include "transport/retry_after.h"
 
 namespace skiff::compute_aks {
 namespace {

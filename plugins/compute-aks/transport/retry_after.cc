@@ -1,4 +1,4 @@
-#include "retry_after.h"
+#include "transport/retry_after.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "arm_client.h"
+#include "arm/arm_client.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "http_transport.h"
+#include "transport/http_transport.h"
 
 #include <utility>
 

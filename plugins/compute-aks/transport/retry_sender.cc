@@ -1,6 +1,6 @@
-#include "retry_sender.h"
+#include "transport/retry_sender.h"
 
-#include "retry_after.h"
+#include "transport/retry_after.h"
 
 namespace skiff::compute_aks {
 

@@ -1,4 +1,4 @@
-#include "token_source.h"
+#include "arm/token_source.h"
 
 #include <nlohmann/json.hpp>
 

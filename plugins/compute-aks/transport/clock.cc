@@ -1,4 +1,4 @@
-#include "clock.h"
+#include "transport/clock.h"
 
 #include <thread>
 
