@@ -1,5 +1,9 @@
 #include "skiff/sdk/plugins.h"
 
+#include <unistd.h>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+
 #include "skiff/sdk/workspace.h"
 
 namespace skiff::sdk {
@@ -15,6 +19,19 @@ std::unique_ptr<PluginHost> DiscoverPlugins() {
 const PluginHost& SharedPlugins() {
   static PluginHost* host = DiscoverPlugins().release();  // intentionally leaked
   return *host;
+}
+
+std::string FindSkiffExecutable(const std::string& name) {
+  std::vector<std::string> candidates;
+  boost::system::error_code ec;
+  auto exe = boost::dll::program_location(ec);
+  if (!ec) candidates.push_back((exe.parent_path() / name).string());
+  candidates.push_back(std::string(SKIFF_INSTALL_BINDIR) + "/" + name);
+  candidates.push_back(std::string(SKIFF_BUILD_BINDIR) + "/" + name);
+  for (const auto& c : candidates) {
+    if (::access(c.c_str(), X_OK) == 0) return c;
+  }
+  return candidates.front();
 }
 
 }  // namespace skiff::sdk

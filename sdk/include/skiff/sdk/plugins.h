@@ -15,4 +15,9 @@ std::unique_ptr<PluginHost> DiscoverPlugins();
 // on first use, never destroyed: plugin objects may live until exit).
 const PluginHost& SharedPlugins();
 
+// Where the skiff executables are (the image builder packs skiff-server):
+// beside the running program, else the
+// install bindir, else the build tree's bin/. `name` is e.g. "skiff-server".
+std::string FindSkiffExecutable(const std::string& name);
+
 }  // namespace skiff::sdk
