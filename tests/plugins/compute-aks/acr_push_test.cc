@@ -8,16 +8,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "clock.h"
+#include "transport/clock.h"
 #include "fake_arm.h"
-#include "http_transport.h"
+#include "transport/http_transport.h"
 #include "oci_test_tools.h"
-#include "retry_sender.h"
+#include "transport/retry_sender.h"
 #include "skiff/oci/image_builder.h"
 #include "skiff/oci/registry_client.h"
 #include "temp_dir.h"
 #include "test_registry.h"
-#include "token_source.h"
+#include "arm/token_source.h"
 
 namespace skiff::compute_aks {
 namespace {
