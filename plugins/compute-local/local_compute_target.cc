@@ -15,14 +15,14 @@
 #include "health_probe.h"
 #include "listen_socket.h"
 #include "process_probe.h"
-#include "restart_history.h"
+#include "supervisor/restart_history.h"
 #include "server_config_writer.h"
 #include "skiff/server_status.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/private_path.h"
 #include "skiff/util/service_name.h"
-#include "supervisor_launcher.h"
-#include "supervisor_state.h"
+#include "supervisor/supervisor_launcher.h"
+#include "supervisor/supervisor_state.h"
 
 namespace skiff::compute_local {
 namespace {

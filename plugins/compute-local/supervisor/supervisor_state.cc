@@ -1,4 +1,4 @@
-#include "supervisor_state.h"
+#include "supervisor/supervisor_state.h"
 
 #include <nlohmann/json.hpp>
 

@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "gap_responder.h"
 #include "listen_socket.h"
-#include "restart_backoff.h"
 #include "service_dir.h"
-#include "supervisor_state.h"
+#include "supervisor/gap_responder.h"
+#include "supervisor/restart_backoff.h"
+#include "supervisor/supervisor_state.h"
 
 namespace skiff::compute_local {
 
