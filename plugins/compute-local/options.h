@@ -3,7 +3,12 @@
 //    "supervisorBinary": "<path to skiff-supervisor>",
 //    "pluginPath": "<optional extra SKIFF_PLUGIN_PATH for the server>",
 //    "workspaceDir": "<optional: the workspace, for calls that carry only a
-//                     service name (DeleteService, GetState, GetLogs)>"}
+//                     service name (DeleteService, GetState, GetLogs)>",
+//    "address": "<optional: the IPv4 or IPv6 literal services listen on;
+//                default 127.0.0.1>"}
+// A local compute target's stored config (ComputeSpec::config_json) holds
+// only `address` (`skiff computetarget create local --address`); the SDK
+// passes it on in these options.
 // Relative paths are made absolute against the caller's directory: the
 // supervisor and its server run from /.
 #pragma once
@@ -21,9 +26,16 @@ struct LocalComputeOptions {
   // Optional. Name-only calls need it; without it the target uses the
   // workspace_dir of the last ComputeSpec/ServiceSpec it was given.
   std::string workspace_dir;
+  // Where every service of this target listens (server.json's `address`).
+  // Anything but loopback serves other machines, over plain HTTP.
+  std::string address = "127.0.0.1";
 };
 
 // Parses and validates (binaries exist and are executable); errors name the field.
 StatusOr<LocalComputeOptions> ParseOptions(const std::string& options_json);
+
+// The stored target config: {"address": "..."} (both optional). Provision
+// and Attach check it with this, so a bad address is refused at create.
+StatusOr<std::string> ParseTargetAddress(const std::string& config_json);
 
 }  // namespace skiff::compute_local

@@ -126,6 +126,7 @@ void PrintService(const GlobalOptions& options, sdk::Webservice service) {
                          {"tokenAuthEnabled", dc.token_auth_enabled},
                          {"isEndpoint", service.is_endpoint()}};
   if (status.ok()) json["restarts"] = status->restarts;
+  if (status.ok() && !status->resources.empty()) json["resources"] = status->resources;
   if (status.ok() && !status->error.empty()) json["error"] = status->error;
   Print(options, json, {"NAME", "STATE", "COMPUTE", "MODELS", "SCORING URI"},
         {{service.name(), state, service.record().compute_target, model_list,

@@ -18,9 +18,13 @@ skiff::ComputeSpec SpecOf(const Workspace& ws, const store::ComputeTargetRecord&
 StatusOr<std::shared_ptr<skiff::ComputeTarget>> ComputeTarget::plugin() const {
   std::string options = record_.config_json;
   if (record_.type == "local") {
-    nlohmann::json o = {{"serverBinary", FindSkiffExecutable("skiff-server")},
-                        {"supervisorBinary", FindSkiffExecutable("skiff-supervisor")},
-                        {"workspaceDir", ws_.dir()}};
+    // The stored config ({"address"}, `computetarget create local --address`)
+    // is the plugin's to read; the SDK adds where things are.
+    nlohmann::json o = nlohmann::json::parse(options.empty() ? "{}" : options, nullptr, false);
+    if (!o.is_object()) o = nlohmann::json::object();
+    o["serverBinary"] = FindSkiffExecutable("skiff-server");
+    o["supervisorBinary"] = FindSkiffExecutable("skiff-supervisor");
+    o["workspaceDir"] = ws_.dir();
     if (const char* p = std::getenv("SKIFF_PLUGIN_PATH"); p != nullptr && *p != '\0') {
       o["pluginPath"] = p;
     }

@@ -316,14 +316,25 @@ std::optional<HttpResponse> DataPlane::RouteInfo(const http::request_header<>& h
 std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteModel(
     const http::request_header<>& header, const PathSegments& p, const Snapshot& snap) const {
   const std::string& service = snap.config.service;
-  if (p[2] != service) {
-    return ErrorResponse(http::status::not_found, "model '" + std::string(p[2]) +
-                                                      "' is not served here; this server serves '" +
-                                                      service + "'");
-  }
   std::string version;
+  if (p[2] != service) {
+    // A service of several models serves each as the version named after
+    // it, so /v2/models/{model}/infer reaches that model (docs/protocols.md).
+    if (!endpoint_->SpecOf(std::string(p[2]))) {
+      std::string served = "'" + service + "'";
+      for (const auto& name : endpoint_->version_names()) served += ", '" + name + "'";
+      return ErrorResponse(http::status::not_found, "model '" + std::string(p[2]) +
+                                                        "' is not served here; this server serves " +
+                                                        served);
+    }
+    version = std::string(p[2]);
+  }
   size_t rest = 3;
   if (p.size() >= 5 && p[3] == "versions") {
+    if (!version.empty() && p[4] != version) {
+      return ErrorResponse(http::status::not_found, "model '" + version + "' has one version, '" +
+                                                        version + "'; use /v2/models/" + version);
+    }
     version = std::string(p[4]);
     rest = 5;
     if (!endpoint_->SpecOf(version)) {

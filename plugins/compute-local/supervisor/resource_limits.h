@@ -1,0 +1,66 @@
+// ResourceLimits: how skiff-supervisor holds a local skiff-server to its
+// deployment config's containerResourceRequirements (docs/compute-local.md).
+//
+// The server is one process standing in for all its replicas, so it gets
+// what they would get together: per-replica `cpuLimit` (else `cpu`) and
+// `memoryInGBLimit` (else `memoryInGB`, as on AKS), times the most replicas
+// the config lets it run (numReplicas, else maxReplicas when autoscaling,
+// else minReplicas).
+//
+// Mechanisms, chosen when the supervisor starts a server:
+//   - cgroup v2, where the unified hierarchy is mounted and writable
+//     (<root>/skiff/<service>-<hash>): memory.max and cpu.max;
+//   - otherwise RLIMIT_AS (address space, a coarser bound than memory).
+// In both, CPU affinity to ceil(cores) of the supervisor's allowed CPUs.
+// The chosen mechanism is written to supervisor.json and shown by
+// GetState (ServiceStatus::resources), so nothing is silently not applied.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "skiff/config/deployment_config.h"
+
+namespace skiff::compute_local {
+
+// What the whole server may use.
+struct ResourceLimits {
+  double cores = 0.1;         // CPU cores (cgroup cpu.max); affinity gets ceil(cores)
+  uint64_t memory_bytes = 0;  // cgroup memory.max, else RLIMIT_AS
+};
+
+ResourceLimits LimitsFor(const config::DeploymentConfig& deployment);
+
+// How the limits are applied to the next server the supervisor starts.
+struct LimitPlan {
+  ResourceLimits limits;
+  std::vector<int> cpus;       // the affinity set; empty if it could not be read
+  std::string cgroup_dir;      // set: cgroup v2 applies memory and CPU
+  std::string cgroup_procs;    // cgroup_dir + "/cgroup.procs", for the child
+  std::string why_no_cgroup;   // set when cgroup_dir is empty
+
+  // One line for supervisor.json and `skiff service show`, e.g.
+  // "cgroup v2 /sys/fs/cgroup/skiff/s-1a2b: memory.max 536870912 bytes,
+  // cpu.max 10000 100000; CPU affinity 3".
+  std::string Describe() const;
+};
+
+// Decides the mechanism and prepares it: creates or updates the service's
+// cgroup under `cgroup_root` and writes its limits. `key` names the service
+// uniquely on this machine (its directory). Never fails: what cannot be
+// used is said in why_no_cgroup and the plan falls back.
+// Threading: the supervisor's one thread.
+LimitPlan PlanLimits(const ResourceLimits& limits, const std::string& service,
+                     const std::string& key, const std::string& cgroup_root = "/sys/fs/cgroup");
+
+// In the forked child, before exec: joins the cgroup (or sets RLIMIT_AS) and
+// sets the CPU affinity. Only system calls: the supervisor is
+// single-threaded, but the child should do as little as it can. Returns 0,
+// or the errno of the step that failed (the caller exits with it logged).
+int ApplyLimitsInChild(const LimitPlan& plan);
+
+// Removes the service's cgroup once no server runs in it (best effort).
+void RemoveCgroup(const LimitPlan& plan);
+
+}  // namespace skiff::compute_local
