@@ -1,5 +1,6 @@
 #include "skiff/dataplane/data_plane.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 
@@ -146,9 +147,40 @@ Status DataPlane::Apply(const ServerConfig& config) {
     if (auth.mode == AuthMode::kKey) auth.key_sha256_hex = config.key_sha256;
     SKIFF_RETURN_IF_ERROR(snap->auth->Configure(auth).WithContext("auth"));
   }
-  std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
-  snapshot_ = std::move(snap);
+  {
+    std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
+    snapshot_ = std::move(snap);
+  }
+  ApplyAutoscaler(config);
   return OkStatus();
+}
+
+void DataPlane::ApplyAutoscaler(const ServerConfig& config) {
+  autoscaler_.reset();
+  const auto& d = config.deployment;
+  const bool upstream = std::any_of(config.versions.begin(), config.versions.end(),
+                                    [](const auto& v) { return !v.upstream.empty(); });
+  // A router's workers only forward (its upstreams scale themselves), and a
+  // fixed numReplicas is just that.
+  if (!d.auto_scaler.autoscale_enabled || d.num_replicas || upstream) return;
+  const std::string service = config.service;
+  auto report = [this, service](const std::string& version, int workers) {
+    registry_
+        .GetGauge("skiff_scoring_workers",
+                  "Scoring workers of a version (replicas x maxConcurrentRequestsPerContainer)",
+                  {{"service", service}, {"version", version}})
+        .Set(workers);
+  };
+  auto versions = [this] {
+    std::vector<std::shared_ptr<ModelVersion>> live;
+    for (const auto& name : endpoint_->version_names()) {
+      if (auto v = endpoint_->Find(name)) live.push_back(std::move(v));
+    }
+    return live;
+  };
+  for (const auto& v : versions()) report(v->name(), v->pool().workers());
+  autoscaler_ = std::make_unique<Autoscaler>(d.auto_scaler, d.max_concurrent_requests_per_container,
+                                             versions, report);
 }
 
 Status DataPlane::ApplyAuthenticator(const ServerConfig& config, Snapshot* snap) {

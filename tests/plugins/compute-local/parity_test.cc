@@ -145,6 +145,71 @@ TEST_F(ComputeLocalParityTest, ResourceRequirementsAreAppliedToTheServerAndRepor
   }
 }
 
+// skiff_scoring_workers of the service's one version, from /metrics; -1 if absent.
+int Workers(uint16_t port) {
+  try {
+    HttpClient c(port);
+    const std::string body = c.Get("/metrics").body;
+    const size_t at = body.find("\nskiff_scoring_workers{");
+    if (at == std::string::npos) return -1;
+    const size_t value = body.find("} ", at);
+    return value == std::string::npos ? -1 : std::stoi(body.substr(value + 2));
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+// 21.5: autoScaler was only recorded; the server ran minReplicas workers
+// whatever the load. Now the worker count follows the measured utilisation:
+// up to maxReplicas under load from the test, back to minReplicas without.
+TEST_F(ComputeLocalParityTest, AutoScalerScalesWorkersBetweenMinAndMaxOnLoad) {
+  ASSERT_TRUE(Deploy("svc", WithDeployment("svc", {{"autoScaler",
+                                                    {{"minReplicas", 1},
+                                                     {"maxReplicas", 3},
+                                                     {"refreshPeriodInSeconds", 1},
+                                                     {"targetUtilization", 50}}},
+                                                   {"maxQueueWaitMs", 60000}}))
+                  .ok());
+  ServiceStatus status = WaitFor("svc", ServiceState::kHealthy);
+  ASSERT_EQ(status.state, ServiceState::kHealthy) << status.error;
+  const uint16_t port = PortOf(status.scoring_uri);
+  const std::string path = status.scoring_uri.substr(status.scoring_uri.find("/api/"));
+  EXPECT_EQ(Workers(port), 1) << "minReplicas x maxConcurrentRequestsPerContainer";
+
+  // Six clients keep the one worker's queue full with 500 ms requests.
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.emplace_back([&] {
+      HttpClient c(port);
+      while (!stop) {
+        try {
+          if (c.Post(path, R"({"data": [[-2, 0, 0, 0]]})", {{"Authorization", "Bearer " + kKey}})
+                  .status == 200) {
+            ++ok;
+          }
+        } catch (const std::exception&) {
+        }
+      }
+    });
+  }
+  auto poll = [&](int want) {
+    const auto deadline = Clock::now() + std::chrono::seconds(30);
+    int seen = -1;
+    while (Clock::now() < deadline) {
+      if ((seen = Workers(port)) == want) return seen;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return seen;
+  };
+  EXPECT_EQ(poll(3), 3) << "maxReplicas under load";
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_EQ(poll(1), 1) << "back to minReplicas once idle";
+}
+
 // The cgroup v2 path where this machine lets the supervisor use it.
 TEST_F(ComputeLocalParityTest, CgroupV2HoldsMemoryAndCpuWhereWritable) {
   ASSERT_TRUE(Deploy("svc", WithDeployment("svc", {{"numReplicas", 2},
