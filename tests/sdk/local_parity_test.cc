@@ -100,6 +100,10 @@ TEST_F(LocalParity, EveryModelOfAMultiModelDeployIsServedAtItsOwnRoute) {
   EXPECT_EQ(by_service.status, 200);
   EXPECT_EQ(by_service.header("azureml-model-deployment"), "alpha");
   EXPECT_EQ(c.Post("/v2/models/gamma/infer", kInfer, Bearer(key)).status, 404);
+  // `service show` says how the resource requirements hold the server.
+  const std::string resources = Json({"service", "show", "-n", "svc", "-o", "json"})
+                                    .value("resources", "");
+  EXPECT_NE(resources.find("CPU affinity"), std::string::npos) << resources;
 }
 
 // Two versions of one model cannot both have /v2/models/{model}: refused.

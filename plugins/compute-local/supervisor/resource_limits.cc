@@ -1,5 +1,6 @@
 #include "supervisor/resource_limits.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -116,6 +118,15 @@ std::vector<int> PickCpus(double cores, const std::string& key) {
   return picked;
 }
 
+// The soft limit only: an update can then raise it again without
+// CAP_SYS_RESOURCE (the hard limit stays as inherited). Returns 0 or errno.
+int SetAddressSpaceLimit(pid_t pid, uint64_t bytes) {
+  rlimit as{};
+  if (::prlimit(pid, RLIMIT_AS, nullptr, &as) != 0) return errno;
+  as.rlim_cur = std::min<rlim_t>(static_cast<rlim_t>(bytes), as.rlim_max);
+  return ::prlimit(pid, RLIMIT_AS, &as, nullptr) == 0 ? 0 : errno;
+}
+
 std::string CpuList(const std::vector<int>& cpus) {
   std::string out;
   for (int c : cpus) out += (out.empty() ? "" : ",") + std::to_string(c);
@@ -173,10 +184,8 @@ int ApplyLimitsInChild(const LimitPlan& plan) {
     const int err = errno;
     ::close(fd);
     if (!joined) return err;
-  } else {
-    rlimit as{};
-    as.rlim_cur = as.rlim_max = static_cast<rlim_t>(plan.limits.memory_bytes);
-    if (::setrlimit(RLIMIT_AS, &as) != 0) return errno;
+  } else if (int err = SetAddressSpaceLimit(0, plan.limits.memory_bytes); err != 0) {
+    return err;
   }
   if (!plan.cpus.empty()) {
     cpu_set_t set;
@@ -185,6 +194,35 @@ int ApplyLimitsInChild(const LimitPlan& plan) {
     if (::sched_setaffinity(0, sizeof(set), &set) != 0) return errno;
   }
   return 0;
+}
+
+std::string ApplyLimitsToRunning(pid_t pid, const LimitPlan& plan) {
+  std::string failed;
+  if (plan.cgroup_dir.empty()) {
+    if (int err = SetAddressSpaceLimit(pid, plan.limits.memory_bytes); err != 0) {
+      failed += std::string("RLIMIT_AS: ") + std::strerror(err);
+    }
+  } else if (std::string e = WriteControl(plan.cgroup_procs, std::to_string(pid)); !e.empty()) {
+    failed += e;
+  }
+  if (plan.cpus.empty()) return failed;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int cpu : plan.cpus) CPU_SET(cpu, &set);
+  // Affinity is per thread: every thread the server has now. Threads it
+  // starts later inherit from their creator.
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  if (DIR* d = ::opendir(tasks.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      const pid_t tid = static_cast<pid_t>(std::atoi(e->d_name));
+      if (tid > 0 && ::sched_setaffinity(tid, sizeof(set), &set) != 0 && errno != ESRCH) {
+        failed += (failed.empty() ? "" : "; ") + std::string("affinity of thread ") +
+                  std::to_string(tid) + ": " + std::strerror(errno);
+      }
+    }
+    ::closedir(d);
+  }
+  return failed;
 }
 
 void RemoveCgroup(const LimitPlan& plan) {

@@ -10,11 +10,14 @@
 // Mechanisms, chosen when the supervisor starts a server:
 //   - cgroup v2, where the unified hierarchy is mounted and writable
 //     (<root>/skiff/<service>-<hash>): memory.max and cpu.max;
-//   - otherwise RLIMIT_AS (address space, a coarser bound than memory).
+//   - otherwise RLIMIT_AS (address space, a coarser bound than memory; the
+//     soft limit, so an update may raise it again without privileges).
 // In both, CPU affinity to ceil(cores) of the supervisor's allowed CPUs.
 // The chosen mechanism is written to supervisor.json and shown by
 // GetState (ServiceStatus::resources), so nothing is silently not applied.
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <string>
@@ -59,6 +62,12 @@ LimitPlan PlanLimits(const ResourceLimits& limits, const std::string& service,
 // single-threaded, but the child should do as little as it can. Returns 0,
 // or the errno of the step that failed (the caller exits with it logged).
 int ApplyLimitsInChild(const LimitPlan& plan);
+
+// For a configuration reload (SIGHUP): holds the running server `pid` to a
+// new plan. PlanLimits has already written the cgroup's files; otherwise
+// RLIMIT_AS is set with prlimit. The affinity is set on every thread.
+// Returns "" or what could not be applied.
+std::string ApplyLimitsToRunning(pid_t pid, const LimitPlan& plan);
 
 // Removes the service's cgroup once no server runs in it (best effort).
 void RemoveCgroup(const LimitPlan& plan);

@@ -349,8 +349,18 @@ int Supervisor::Run(int ready_fd) {
     }
     if (got(SIGHUP)) {
       if (state_.server_pid > 0) {
+        // A reload may change containerResourceRequirements: the running
+        // server is held to the new limits before it reloads.
+        limits_ = PlanServerLimits();
+        state_.limits = limits_.Describe();
+        if (std::string failed = ApplyLimitsToRunning(state_.server_pid, limits_); !failed.empty()) {
+          SupervisorLog("warning: the new resource limits are not all applied (" + failed +
+                        "); they are at the next start");
+        }
+        WriteState();
         SupervisorLog("forwarding SIGHUP to skiff-server (pid " +
-                      std::to_string(state_.server_pid) + "): reload");
+                      std::to_string(state_.server_pid) + "): reload; resources: " +
+                      state_.limits);
         ::kill(state_.server_pid, SIGHUP);
       } else {
         SupervisorLog("SIGHUP while no server runs: the next start reads the new configuration");

@@ -145,6 +145,39 @@ TEST_F(ComputeLocalParityTest, ResourceRequirementsAreAppliedToTheServerAndRepor
   }
 }
 
+// An update that changes the requirements holds the running server to the
+// new ones (no restart: the same server pid).
+TEST_F(ComputeLocalParityTest, AnUpdateAppliesNewResourceRequirementsToTheRunningServer) {
+  auto config = [&](int cores_and_gb) {
+    return WithDeployment("svc", {{"numReplicas", 1},
+                                  {"containerResourceRequirements",
+                                   {{"cpu", cores_and_gb}, {"memoryInGB", cores_and_gb}}}});
+  };
+  ASSERT_TRUE(Deploy("svc", config(1)).ok());
+  ServiceStatus status = WaitFor("svc", ServiceState::kHealthy);
+  ASSERT_EQ(status.state, ServiceState::kHealthy) << status.error;
+  const pid_t server = Supervisor("svc").server_pid;
+  EXPECT_EQ(CountCpus(StatusField(server, "Cpus_allowed_list")), 1);
+  // 2 cores where this process may use 2 (the supervisor picks from its own set).
+  const int cpus = std::min(2, CountCpus(StatusField(::getpid(), "Cpus_allowed_list")));
+  ASSERT_TRUE(target_->UpdateService(Spec("svc", config(2))).ok());
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < deadline &&
+         target_->GetState("svc")->resources.find("2147483648") == std::string::npos) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  status = *target_->GetState("svc");
+  EXPECT_NE(status.resources.find("2147483648"), std::string::npos) << status.resources;
+  EXPECT_EQ(Supervisor("svc").server_pid, server) << "no restart";
+  if (status.resources.rfind("cgroup v2 ", 0) == 0) {
+    const std::string dir = status.resources.substr(10, status.resources.find(':') - 10);
+    EXPECT_EQ(ReadText(dir + "/memory.max"), "2147483648\n");
+  } else {
+    EXPECT_EQ(AddressSpaceLimit(server), "2147483648");
+  }
+  EXPECT_EQ(CountCpus(StatusField(server, "Cpus_allowed_list")), cpus);
+}
+
 // skiff_scoring_workers of the service's one version, from /metrics; -1 if absent.
 int Workers(uint16_t port) {
   try {
