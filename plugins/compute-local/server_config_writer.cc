@@ -28,6 +28,8 @@ StatusOr<std::string> MakeServerConfig(const std::string& service,
   }
   config::ServerConfig config = std::move(parsed).value();
   config.address = address;
+  // One process stands in for every replica: it scales its own workers.
+  config.scale_workers = true;
   config.port_file = dir.port_file();
   config.status_file = dir.status_file();
   config.request_log = dir.request_log();

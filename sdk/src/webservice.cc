@@ -200,6 +200,15 @@ Status CheckServedModels(const std::string& service, const std::vector<Model>& m
   return OkStatus();
 }
 
+// An endpoint version is one model: more would be listed and not served.
+Status CheckOneModelPerVersion(const EndpointVersion& version) {
+  if (version.models.size() <= 1) return OkStatus();
+  return InvalidArgument("version '" + version.name + "' names " +
+                         std::to_string(version.models.size()) +
+                         " models; an endpoint version serves one (-m once): create a version "
+                         "per model, or deploy a service with several -m");
+}
+
 // What a roll sends besides the record it is given: a key rotation sends the
 // credentials it has not committed yet, an endpoint change its new versions,
 // so they are recorded only once the running server accepted them.
@@ -826,6 +835,7 @@ StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string
   SKIFF_RETURN_IF_ERROR(ValidateServiceName(name));
   SKIFF_RETURN_IF_ERROR(ValidateVersionName(first.name));
   if (first.models.empty()) return InvalidArgument("the first version needs a model (-m NAME:VERSION)");
+  SKIFF_RETURN_IF_ERROR(CheckOneModelPerVersion(first));
   SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
                          config::ParseInferenceConfig(first.inference_config_json));
   SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
@@ -883,6 +893,7 @@ StatusOr<std::vector<store::EndpointVersionRecord>> AksEndpoint::versions() cons
 Status AksEndpoint::create_version(const EndpointVersion& version) const {
   SKIFF_RETURN_IF_ERROR(ValidateVersionName(version.name));
   if (version.models.empty()) return InvalidArgument("a new version needs a model (-m NAME:VERSION)");
+  SKIFF_RETURN_IF_ERROR(CheckOneModelPerVersion(version));
   SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
                          config::ParseInferenceConfig(version.inference_config_json));
   EndpointVersion v = version;
@@ -902,6 +913,7 @@ Status AksEndpoint::create_version(const EndpointVersion& version) const {
 }
 
 Status AksEndpoint::update_version(const EndpointVersion& version) const {
+  SKIFF_RETURN_IF_ERROR(CheckOneModelPerVersion(version));
   std::string ic_json;
   if (!version.inference_config_json.empty()) {
     SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,

@@ -115,6 +115,14 @@ TEST_F(LocalParity, TwoVersionsOfOneModelInOneServiceAreRefusedWithTheFix) {
   EXPECT_EQ(Json({"service", "list", "-o", "json"}).size(), 0u);
 }
 
+// An endpoint version listed several models and served the first: refused.
+TEST_F(LocalParity, AnEndpointVersionOfSeveralModelsIsRefusedWithTheFix) {
+  Result r = Skiff({"endpoint", "create", "-n", "my-ep", "-ct", "local", "--version-name", "blue", "-m",
+                    "alpha:1", "-m", "beta:1", "-ic", ic_, "-dc", dc_});
+  ExpectOneLineError(r, "a version per model");
+  EXPECT_EQ(Json({"service", "list", "-o", "json"}).size(), 0u);
+}
+
 // 21.7: after every supervisor and server is killed (what a reboot leaves),
 // `service start --all` brings every service back on its scoring URI.
 TEST_F(LocalParity, StartAllBringsEveryServiceBackAfterASimulatedReboot) {

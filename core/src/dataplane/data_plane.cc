@@ -1,6 +1,5 @@
 #include "skiff/dataplane/data_plane.h"
 
-#include <algorithm>
 #include <array>
 #include <chrono>
 
@@ -158,11 +157,9 @@ Status DataPlane::Apply(const ServerConfig& config) {
 void DataPlane::ApplyAutoscaler(const ServerConfig& config) {
   autoscaler_.reset();
   const auto& d = config.deployment;
-  const bool upstream = std::any_of(config.versions.begin(), config.versions.end(),
-                                    [](const auto& v) { return !v.upstream.empty(); });
-  // A router's workers only forward (its upstreams scale themselves), and a
-  // fixed numReplicas is just that.
-  if (!d.auto_scaler.autoscale_enabled || d.num_replicas || upstream) return;
+  // Only where the target asks (Kubernetes scales pods), and a fixed
+  // numReplicas is just that.
+  if (!config.scale_workers || !d.auto_scaler.autoscale_enabled || d.num_replicas) return;
   const std::string service = config.service;
   auto report = [this, service](const std::string& version, int workers) {
     registry_

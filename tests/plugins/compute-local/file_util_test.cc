@@ -68,6 +68,8 @@ TEST(ComputeLocalServerConfigTest, TheTargetsAddressIsWhatTheServerBinds) {
   auto made = MakeServerConfig("s", Config(R"(,"address":"10.1.1.1")"), dir, "0.0.0.0", std::nullopt);
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   EXPECT_EQ(nlohmann::json::parse(*made)["address"], "0.0.0.0");
+  // The one local server stands in for every replica: it scales its workers.
+  EXPECT_EQ(nlohmann::json::parse(*made)["scaleWorkers"], true);
 }
 
 }  // namespace
