@@ -55,7 +55,8 @@ class LocalParity : public skiff::testing::CliFixture {
   }
   // The supervisor and server pids of a deployed service.
   std::pair<int, int> Pids(const std::string& service) {
-    json s = json::parse(Slurp(Path("ws/services/" + service + "/supervisor.json")), nullptr, false);
+    json s =
+        json::parse(Slurp(Path("ws/services/" + service + "/supervisor.json")), nullptr, false);
     if (!s.is_object()) return {0, 0};
     return {s.value("pid", 0), s.value("serverPid", 0)};
   }
@@ -101,8 +102,8 @@ TEST_F(LocalParity, EveryModelOfAMultiModelDeployIsServedAtItsOwnRoute) {
   EXPECT_EQ(by_service.header("azureml-model-deployment"), "alpha");
   EXPECT_EQ(c.Post("/v2/models/gamma/infer", kInfer, Bearer(key)).status, 404);
   // `service show` says how the resource requirements hold the server.
-  const std::string resources = Json({"service", "show", "-n", "svc", "-o", "json"})
-                                    .value("resources", "");
+  const std::string resources =
+      Json({"service", "show", "-n", "svc", "-o", "json"}).value("resources", "");
   EXPECT_NE(resources.find("CPU affinity"), std::string::npos) << resources;
 }
 
@@ -117,8 +118,8 @@ TEST_F(LocalParity, TwoVersionsOfOneModelInOneServiceAreRefusedWithTheFix) {
 
 // An endpoint version listed several models and served the first: refused.
 TEST_F(LocalParity, AnEndpointVersionOfSeveralModelsIsRefusedWithTheFix) {
-  Result r = Skiff({"endpoint", "create", "-n", "my-ep", "-ct", "local", "--version-name", "blue", "-m",
-                    "alpha:1", "-m", "beta:1", "-ic", ic_, "-dc", dc_});
+  Result r = Skiff({"endpoint", "create", "-n", "my-ep", "-ct", "local", "--version-name", "blue",
+                    "-m", "alpha:1", "-m", "beta:1", "-ic", ic_, "-dc", dc_});
   ExpectOneLineError(r, "a version per model");
   EXPECT_EQ(Json({"service", "list", "-o", "json"}).size(), 0u);
 }
@@ -169,8 +170,9 @@ TEST_F(LocalParity, TheSystemdUnitStartsEveryServiceOfTheWorkspace) {
   EXPECT_NE(r.err.find("over plain HTTP"), std::string::npos) << "warned: " << r.err;
   const std::string text = Slurp(unit);
   const std::string ws = std::filesystem::canonical(Path("ws")).string();
-  EXPECT_NE(text.find("\nExecStart=" + std::filesystem::canonical(skiff::testing::SkiffBinary()).string() +
-                      " -w " + ws + " service start --all\n"),
+  EXPECT_NE(text.find("\nExecStart=" +
+                      std::filesystem::canonical(skiff::testing::SkiffBinary()).string() + " -w " +
+                      ws + " service start --all\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("\nType=oneshot\n"), std::string::npos) << text;

@@ -10,7 +10,8 @@ int DesiredReplicas(int current, double utilisation_percent, const config::AutoS
   const double ratio = utilisation_percent / std::max(scaler.target_utilization, 1);
   int desired = current;
   if (std::abs(ratio - 1.0) > 0.1) desired = static_cast<int>(std::ceil(current * ratio - 1e-9));
-  return std::clamp(desired, scaler.min_replicas, std::max(scaler.min_replicas, scaler.max_replicas));
+  return std::clamp(desired, scaler.min_replicas,
+                    std::max(scaler.min_replicas, scaler.max_replicas));
 }
 
 Autoscaler::Autoscaler(const config::AutoScaler& scaler, int per_replica, Versions versions,
@@ -32,7 +33,8 @@ Autoscaler::~Autoscaler() {
 
 void Autoscaler::Loop() {
   using Clock = std::chrono::steady_clock;
-  const auto period = std::chrono::milliseconds(1000LL * std::max(scaler_.refresh_period_in_seconds, 1));
+  const auto period =
+      std::chrono::milliseconds(1000LL * std::max(scaler_.refresh_period_in_seconds, 1));
   const auto sample = period / 20;
   auto next_decision = Clock::now() + period;
   std::unique_lock<std::mutex> lock(mu_);

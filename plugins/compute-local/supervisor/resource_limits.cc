@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -25,8 +25,12 @@ constexpr int64_t kCpuPeriodUs = 100000;
 
 int Replicas(const config::DeploymentConfig& d) {
   if (d.num_replicas) return *d.num_replicas;
-  return d.auto_scaler.autoscale_enabled ? d.auto_scaler.max_replicas
-                                         : d.auto_scaler.min_replicas;
+  return d.auto_scaler.autoscale_enabled ? d.auto_scaler.max_replicas : d.auto_scaler.min_replicas;
+}
+
+// cpu.max's quota for `cores` per kCpuPeriodUs; the kernel's minimum is 1000.
+int64_t CpuQuotaUs(double cores) {
+  return std::max<int64_t>(1000, static_cast<int64_t>(std::ceil(cores * kCpuPeriodUs - 1e-6)));
 }
 
 // Writes `text` to a cgroup control file; the kernel's errno says why not.
@@ -36,7 +40,8 @@ std::string WriteControl(const std::string& path, const std::string& text) {
   const ssize_t n = ::write(fd, text.data(), text.size());
   const int err = errno;
   ::close(fd);
-  if (n != static_cast<ssize_t>(text.size())) return "writing '" + text + "' to " + path + ": " + std::strerror(err);
+  if (n != static_cast<ssize_t>(text.size()))
+    return "writing '" + text + "' to " + path + ": " + std::strerror(err);
   return "";
 }
 
@@ -88,8 +93,7 @@ std::string PrepareCgroup(const ResourceLimits& limits, const std::string& root,
       !e.empty()) {
     return e;
   }
-  const auto quota = std::max<int64_t>(
-      1000, static_cast<int64_t>(std::ceil(limits.cores * kCpuPeriodUs - 1e-6)));
+  const int64_t quota = CpuQuotaUs(limits.cores);
   if (std::string e = WriteControl(own + "/cpu.max",
                                    std::to_string(quota) + " " + std::to_string(kCpuPeriodUs));
       !e.empty()) {
@@ -110,7 +114,8 @@ std::vector<int> PickCpus(double cores, const std::string& key) {
     if (CPU_ISSET(cpu, &allowed)) all.push_back(cpu);
   }
   if (all.empty()) return {};
-  const size_t want = std::clamp<size_t>(static_cast<size_t>(std::ceil(cores - 1e-6)), 1, all.size());
+  const size_t want =
+      std::clamp<size_t>(static_cast<size_t>(std::ceil(cores - 1e-6)), 1, all.size());
   const size_t start = std::hash<std::string>{}(key) % all.size();
   std::vector<int> picked;
   for (size_t i = 0; i < want; ++i) picked.push_back(all[(start + i) % all.size()]);
@@ -140,8 +145,8 @@ ResourceLimits LimitsFor(const config::DeploymentConfig& d) {
   const int replicas = std::max(1, Replicas(d));
   ResourceLimits limits;
   limits.cores = r.cpu_limit.value_or(r.cpu) * replicas;
-  limits.memory_bytes = static_cast<uint64_t>(
-      std::ceil(r.memory_in_gb_limit.value_or(r.memory_in_gb) * replicas * static_cast<double>(kGiB)));
+  limits.memory_bytes = static_cast<uint64_t>(std::ceil(
+      r.memory_in_gb_limit.value_or(r.memory_in_gb) * replicas * static_cast<double>(kGiB)));
   return limits;
 }
 
@@ -151,7 +156,7 @@ LimitPlan PlanLimits(const ResourceLimits& limits, const std::string& service,
   plan.limits = limits;
   plan.cpus = PickCpus(limits.cores, key);
   char hash[17];
-  std::snprintf(hash, sizeof(hash), "%08zx", std::hash<std::string>{}(key) & 0xffffffffu);
+  std::snprintf(hash, sizeof(hash), "%08zx", std::hash<std::string>{}(key)&0xffffffffu);
   std::string dir;
   plan.why_no_cgroup = PrepareCgroup(limits, cgroup_root, service + "-" + hash, &dir);
   if (plan.why_no_cgroup.empty()) {
@@ -164,13 +169,12 @@ LimitPlan PlanLimits(const ResourceLimits& limits, const std::string& service,
 std::string LimitPlan::Describe() const {
   std::string out;
   if (!cgroup_dir.empty()) {
-    const auto quota = std::max<int64_t>(
-        1000, static_cast<int64_t>(std::ceil(limits.cores * kCpuPeriodUs - 1e-6)));
     out = "cgroup v2 " + cgroup_dir + ": memory.max " + std::to_string(limits.memory_bytes) +
-          " bytes, cpu.max " + std::to_string(quota) + " " + std::to_string(kCpuPeriodUs);
+          " bytes, cpu.max " + std::to_string(CpuQuotaUs(limits.cores)) + " " +
+          std::to_string(kCpuPeriodUs);
   } else {
-    out = "RLIMIT_AS " + std::to_string(limits.memory_bytes) + " bytes (no cgroup v2: " +
-          why_no_cgroup + ")";
+    out = "RLIMIT_AS " + std::to_string(limits.memory_bytes) +
+          " bytes (no cgroup v2: " + why_no_cgroup + ")";
   }
   if (cpus.empty()) return out + "; CPU affinity not set (sched_getaffinity failed)";
   return out + "; CPU affinity " + CpuList(cpus);

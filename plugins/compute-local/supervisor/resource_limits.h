@@ -38,10 +38,10 @@ ResourceLimits LimitsFor(const config::DeploymentConfig& deployment);
 // How the limits are applied to the next server the supervisor starts.
 struct LimitPlan {
   ResourceLimits limits;
-  std::vector<int> cpus;       // the affinity set; empty if it could not be read
-  std::string cgroup_dir;      // set: cgroup v2 applies memory and CPU
-  std::string cgroup_procs;    // cgroup_dir + "/cgroup.procs", for the child
-  std::string why_no_cgroup;   // set when cgroup_dir is empty
+  std::vector<int> cpus;      // the affinity set; empty if it could not be read
+  std::string cgroup_dir;     // set: cgroup v2 applies memory and CPU
+  std::string cgroup_procs;   // cgroup_dir + "/cgroup.procs", for the child
+  std::string why_no_cgroup;  // set when cgroup_dir is empty
 
   // One line for supervisor.json and `skiff service show`, e.g.
   // "cgroup v2 /sys/fs/cgroup/skiff/s-1a2b: memory.max 536870912 bytes,

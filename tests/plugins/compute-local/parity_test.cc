@@ -9,8 +9,8 @@
 
 #include "gpu_probe.h"
 #include "health_probe.h"
-#include "skiff/config/server_config.h"
 #include "service_test_fixture.h"
+#include "skiff/config/server_config.h"
 
 namespace skiff::compute_local {
 namespace {
@@ -102,7 +102,8 @@ TEST_F(ComputeLocalParityTest, AComputeTypeForAnotherTargetIsRefusedNamingTheFie
 // refused at deploy; where the driver shows one, the deploy goes ahead.
 TEST_F(ComputeLocalParityTest, AGpuRequestIsRefusedWhereNoCudaDeviceIsVisible) {
   auto devices = CountCudaDevices();
-  Status s = Deploy("svc", WithDeployment("svc", {{"containerResourceRequirements", {{"gpu", 1}}}}));
+  Status s =
+      Deploy("svc", WithDeployment("svc", {{"containerResourceRequirements", {{"gpu", 1}}}}));
   if (devices.ok() && *devices >= 1) {
     EXPECT_TRUE(s.ok()) << "this machine shows " << *devices << " CUDA device(s): " << s.ToString();
     return;
@@ -129,8 +130,7 @@ TEST_F(ComputeLocalParityTest, ResourceRequirementsAreAppliedToTheServerAndRepor
   ASSERT_GT(server, 0);
   EXPECT_EQ(CountCpus(StatusField(server, "Cpus_allowed_list")), 1)
       << StatusField(server, "Cpus_allowed_list");
-  EXPECT_NE(status.resources.find("CPU affinity " +
-                                  StatusField(server, "Cpus_allowed_list")),
+  EXPECT_NE(status.resources.find("CPU affinity " + StatusField(server, "Cpus_allowed_list")),
             std::string::npos)
       << status.resources;
   if (status.resources.rfind("cgroup v2 ", 0) == 0) {
