@@ -140,13 +140,23 @@ std::string CpuList(const std::vector<int>& cpus) {
 
 }  // namespace
 
-ResourceLimits LimitsFor(const config::DeploymentConfig& d) {
+bool HasCudaDeviceNodes() { return ::access("/dev/nvidiactl", F_OK) == 0; }
+
+ResourceLimits LimitsFor(const config::ServerConfig& config, bool cuda_device_nodes) {
+  const config::DeploymentConfig& d = config.deployment;
   const auto& r = d.container_resource_requirements;
   const int replicas = std::max(1, Replicas(d));
   ResourceLimits limits;
   limits.cores = r.cpu_limit.value_or(r.cpu) * replicas;
   limits.memory_bytes = static_cast<uint64_t>(std::ceil(
       r.memory_in_gb_limit.value_or(r.memory_in_gb) * replicas * static_cast<double>(kGiB)));
+  limits.may_use_cuda = r.gpu > 0;
+  for (const auto& v : config.versions) {
+    if (v.upstream.empty() && v.inference.accelerator == "torch" && v.inference.device != "cpu" &&
+        cuda_device_nodes) {
+      limits.may_use_cuda = true;
+    }
+  }
   return limits;
 }
 
@@ -172,6 +182,9 @@ std::string LimitPlan::Describe() const {
     out = "cgroup v2 " + cgroup_dir + ": memory.max " + std::to_string(limits.memory_bytes) +
           " bytes, cpu.max " + std::to_string(CpuQuotaUs(limits.cores)) + " " +
           std::to_string(kCpuPeriodUs);
+  } else if (limits.may_use_cuda) {
+    out = "memory not bounded (no cgroup v2: " + why_no_cgroup +
+          "; RLIMIT_AS would break CUDA's address-space reservations)";
   } else {
     out = "RLIMIT_AS " + std::to_string(limits.memory_bytes) +
           " bytes (no cgroup v2: " + why_no_cgroup + ")";
@@ -188,8 +201,8 @@ int ApplyLimitsInChild(const LimitPlan& plan) {
     const int err = errno;
     ::close(fd);
     if (!joined) return err;
-  } else if (int err = SetAddressSpaceLimit(0, plan.limits.memory_bytes); err != 0) {
-    return err;
+  } else if (!plan.limits.may_use_cuda) {
+    if (int err = SetAddressSpaceLimit(0, plan.limits.memory_bytes); err != 0) return err;
   }
   if (!plan.cpus.empty()) {
     cpu_set_t set;
@@ -202,7 +215,7 @@ int ApplyLimitsInChild(const LimitPlan& plan) {
 
 std::string ApplyLimitsToRunning(pid_t pid, const LimitPlan& plan) {
   std::string failed;
-  if (plan.cgroup_dir.empty()) {
+  if (plan.cgroup_dir.empty() && !plan.limits.may_use_cuda) {
     if (int err = SetAddressSpaceLimit(pid, plan.limits.memory_bytes); err != 0) {
       failed += std::string("RLIMIT_AS: ") + std::strerror(err);
     }

@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "skiff/config/deployment_config.h"
+#include "skiff/config/server_config.h"
 
 namespace skiff::compute_local {
 
@@ -31,9 +31,17 @@ namespace skiff::compute_local {
 struct ResourceLimits {
   double cores = 0.1;         // CPU cores (cgroup cpu.max); affinity gets ceil(cores)
   uint64_t memory_bytes = 0;  // cgroup memory.max, else RLIMIT_AS
+  // The server may initialise CUDA (a GPU is requested, or a torch version
+  // whose device is not "cpu" on a machine with /dev/nvidiactl). CUDA
+  // reserves far more address space than it uses, so RLIMIT_AS would make
+  // it fail: without cgroup v2 the memory is then not bounded, and
+  // Describe() says so.
+  bool may_use_cuda = false;
 };
 
-ResourceLimits LimitsFor(const config::DeploymentConfig& deployment);
+// `cuda_device_nodes`: whether this machine has NVIDIA device nodes.
+ResourceLimits LimitsFor(const config::ServerConfig& config, bool cuda_device_nodes);
+bool HasCudaDeviceNodes();
 
 // How the limits are applied to the next server the supervisor starts.
 struct LimitPlan {

@@ -161,7 +161,7 @@ LimitPlan Supervisor::PlanServerLimits() {
   if (!config.ok()) config = config::ServerConfig();  // the server reports why
   const std::string& root = options_.service_dir;
   const std::string service = root.substr(root.find_last_of('/') + 1);
-  LimitPlan plan = PlanLimits(LimitsFor(config->deployment), service, root);
+  LimitPlan plan = PlanLimits(LimitsFor(*config, HasCudaDeviceNodes()), service, root);
   if (!cgroup_failed_.empty() && !plan.cgroup_dir.empty()) {
     RemoveCgroup(plan);
     plan.cgroup_dir.clear();
