@@ -160,6 +160,25 @@ TEST_F(LocalParity, StartAllBringsEveryServiceBackAfterASimulatedReboot) {
   for (const auto& row : again) EXPECT_EQ(row["started"], false) << row;
 }
 
+// 21.7: the address given at create reaches every service of the target:
+// stored with the target, written to server.json, bound; scored over loopback.
+TEST_F(LocalParity, ServicesOfATargetCreatedWithAnAddressListenThere) {
+  Result created = Skiff({"computetarget", "create", "local", "-n", "lan", "--address", "0.0.0.0"});
+  ASSERT_EQ(created.rc, 0) << created.err;
+  Result bad = Skiff({"computetarget", "create", "local", "-n", "named", "--address", "lan-host"});
+  ExpectOneLineError(bad, "`address` 'lan-host' is not an IPv4 or IPv6 address");
+  Result r = Skiff({"model", "deploy", "-n", "svc", "-m", "alpha:1", "-ct", "lan", "-ic", ic_,
+                    "-dc", dc_, "-o", "json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json server = json::parse(Slurp(Path("ws/services/svc/server.json")), nullptr, false);
+  EXPECT_EQ(server.value("address", ""), "0.0.0.0");
+  const std::string uri = json::parse(r.out)["scoringUri"];
+  EXPECT_EQ(uri.rfind("http://127.0.0.1:", 0), 0u) << uri;
+  Uri u = ParseUri(uri);
+  HttpClient c(u.port);
+  EXPECT_EQ(c.Post(u.path, kScore, Bearer(Key("svc"))).status, 200);
+}
+
 // 21.7: the unit runs `skiff -w <workspace> service start --all` at boot; it
 // is written, not installed or started.
 TEST_F(LocalParity, TheSystemdUnitStartsEveryServiceOfTheWorkspace) {
