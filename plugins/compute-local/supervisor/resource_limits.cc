@@ -150,12 +150,20 @@ ResourceLimits LimitsFor(const config::ServerConfig& config, bool cuda_device_no
   limits.cores = r.cpu_limit.value_or(r.cpu) * replicas;
   limits.memory_bytes = static_cast<uint64_t>(std::ceil(
       r.memory_in_gb_limit.value_or(r.memory_in_gb) * replicas * static_cast<double>(kGiB)));
-  limits.may_use_cuda = r.gpu > 0;
+  bool may_use_cuda = r.gpu > 0;
   for (const auto& v : config.versions) {
     if (v.upstream.empty() && v.inference.accelerator == "torch" && v.inference.device != "cpu" &&
         cuda_device_nodes) {
-      limits.may_use_cuda = true;
+      may_use_cuda = true;
     }
+  }
+  if (may_use_cuda) {
+    limits.why_no_address_space_limit = "RLIMIT_AS would break CUDA's address-space reservations";
+  } else if (!r.memory_in_gb_limit) {
+    limits.why_no_address_space_limit =
+        "RLIMIT_AS bounds address space, not memory, so only memoryInGBLimit sets it";
+  } else {
+    limits.address_space_limit = true;
   }
   return limits;
 }
@@ -182,9 +190,9 @@ std::string LimitPlan::Describe() const {
     out = "cgroup v2 " + cgroup_dir + ": memory.max " + std::to_string(limits.memory_bytes) +
           " bytes, cpu.max " + std::to_string(CpuQuotaUs(limits.cores)) + " " +
           std::to_string(kCpuPeriodUs);
-  } else if (limits.may_use_cuda) {
-    out = "memory not bounded (no cgroup v2: " + why_no_cgroup +
-          "; RLIMIT_AS would break CUDA's address-space reservations)";
+  } else if (!limits.address_space_limit) {
+    out = "memory not bounded (no cgroup v2: " + why_no_cgroup + "; " +
+          limits.why_no_address_space_limit + ")";
   } else {
     out = "RLIMIT_AS " + std::to_string(limits.memory_bytes) +
           " bytes (no cgroup v2: " + why_no_cgroup + ")";
@@ -201,7 +209,7 @@ int ApplyLimitsInChild(const LimitPlan& plan) {
     const int err = errno;
     ::close(fd);
     if (!joined) return err;
-  } else if (!plan.limits.may_use_cuda) {
+  } else if (plan.limits.address_space_limit) {
     if (int err = SetAddressSpaceLimit(0, plan.limits.memory_bytes); err != 0) return err;
   }
   if (!plan.cpus.empty()) {
@@ -215,7 +223,7 @@ int ApplyLimitsInChild(const LimitPlan& plan) {
 
 std::string ApplyLimitsToRunning(pid_t pid, const LimitPlan& plan) {
   std::string failed;
-  if (plan.cgroup_dir.empty() && !plan.limits.may_use_cuda) {
+  if (plan.cgroup_dir.empty() && plan.limits.address_space_limit) {
     if (int err = SetAddressSpaceLimit(pid, plan.limits.memory_bytes); err != 0) {
       failed += std::string("RLIMIT_AS: ") + std::strerror(err);
     }

@@ -10,8 +10,9 @@
 // Mechanisms, chosen when the supervisor starts a server:
 //   - cgroup v2, where the unified hierarchy is mounted and writable
 //     (<root>/skiff/<service>-<hash>): memory.max and cpu.max;
-//   - otherwise RLIMIT_AS (address space, a coarser bound than memory; the
-//     soft limit, so an update may raise it again without privileges).
+//   - otherwise RLIMIT_AS for an explicit memoryInGBLimit (address space, a
+//     coarser bound than memory; the soft limit, so an update may raise it
+//     again without privileges), else memory is not bounded, and says so.
 // In both, CPU affinity to ceil(cores) of the supervisor's allowed CPUs.
 // The chosen mechanism is written to supervisor.json and shown by
 // GetState (ServiceStatus::resources), so nothing is silently not applied.
@@ -31,12 +32,13 @@ namespace skiff::compute_local {
 struct ResourceLimits {
   double cores = 0.1;         // CPU cores (cgroup cpu.max); affinity gets ceil(cores)
   uint64_t memory_bytes = 0;  // cgroup memory.max, else RLIMIT_AS
-  // The server may initialise CUDA (a GPU is requested, or a torch version
-  // whose device is not "cpu" on a machine with /dev/nvidiactl). CUDA
-  // reserves far more address space than it uses, so RLIMIT_AS would make
-  // it fail: without cgroup v2 the memory is then not bounded, and
-  // Describe() says so.
-  bool may_use_cuda = false;
+  // Whether RLIMIT_AS stands in for memory.max where there is no cgroup v2.
+  // It bounds address space, not memory (a torch server maps ~0.8 GB
+  // before it allocates), so only a hard cap the config asks for
+  // (`memoryInGBLimit`) becomes one, and never where the server may
+  // initialise CUDA (which reserves far more address space than it uses).
+  bool address_space_limit = false;
+  std::string why_no_address_space_limit;  // set when address_space_limit is false
 };
 
 // `cuda_device_nodes`: whether this machine has NVIDIA device nodes.

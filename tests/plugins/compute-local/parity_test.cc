@@ -121,7 +121,7 @@ TEST_F(ComputeLocalParityTest, AGpuRequestIsRefusedWhereNoCudaDeviceIsVisible) {
 TEST_F(ComputeLocalParityTest, ResourceRequirementsAreAppliedToTheServerAndReported) {
   ASSERT_TRUE(Deploy("svc", WithDeployment("svc", {{"numReplicas", 1},
                                                    {"containerResourceRequirements",
-                                                    {{"cpu", 1}, {"memoryInGB", 1}}}}))
+                                                    {{"cpu", 1}, {"memoryInGBLimit", 1}}}}))
                   .ok());
   ServiceStatus status = WaitFor("svc", ServiceState::kHealthy);
   ASSERT_EQ(status.state, ServiceState::kHealthy) << status.error;
@@ -151,7 +151,7 @@ TEST_F(ComputeLocalParityTest, AnUpdateAppliesNewResourceRequirementsToTheRunnin
   auto config = [&](int cores_and_gb) {
     return WithDeployment("svc", {{"numReplicas", 1},
                                   {"containerResourceRequirements",
-                                   {{"cpu", cores_and_gb}, {"memoryInGB", cores_and_gb}}}});
+                                   {{"cpu", cores_and_gb}, {"memoryInGBLimit", cores_and_gb}}}});
   };
   ASSERT_TRUE(Deploy("svc", config(1)).ok());
   ServiceStatus status = WaitFor("svc", ServiceState::kHealthy);
