@@ -48,17 +48,42 @@ bool WaitFor(int fd, short events, Clock::time_point deadline) {
 
 }  // namespace
 
-StatusOr<int> HttpGetStatus(uint16_t port, const std::string& path,
+std::string ProbeHost(const std::string& address) {
+  if (address.empty() || address == "0.0.0.0") return "127.0.0.1";
+  if (address == "::") return "::1";
+  return address;
+}
+
+std::string UrlHost(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+StatusOr<int> HttpGetStatus(const std::string& host, uint16_t port, const std::string& path,
                             std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  const std::string where = "127.0.0.1:" + std::to_string(port) + path;
-  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  const std::string where = UrlHost(host) + ":" + std::to_string(port) + path;
+  sockaddr_storage storage{};
+  socklen_t addr_len = 0;
+  if (host.find(':') != std::string::npos) {
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(port);
+    if (::inet_pton(AF_INET6, host.c_str(), &a6->sin6_addr) != 1) {
+      return InvalidArgument("'" + host + "' is not an IPv6 address");
+    }
+    addr_len = sizeof(sockaddr_in6);
+  } else {
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&storage);
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(port);
+    if (::inet_pton(AF_INET, host.c_str(), &a4->sin_addr) != 1) {
+      return InvalidArgument("'" + host + "' is not an IPv4 address");
+    }
+    addr_len = sizeof(sockaddr_in);
+  }
+  Fd fd(::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return Unavailable(std::string("socket(): ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), addr_len) != 0) {
     if (errno != EINPROGRESS) {
       return Unavailable("GET " + where + ": " + std::strerror(errno));
     }
@@ -70,7 +95,7 @@ StatusOr<int> HttpGetStatus(uint16_t port, const std::string& path,
     if (err != 0) return Unavailable("GET " + where + ": " + std::strerror(err));
   }
   const std::string request =
-      "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+      "GET " + path + " HTTP/1.1\r\nHost: " + UrlHost(host) + "\r\nConnection: close\r\n\r\n";
   size_t sent = 0;
   while (sent < request.size()) {
     ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);

@@ -12,17 +12,19 @@
 #include <thread>
 
 #include "file_util.h"
+#include "gpu_probe.h"
 #include "health_probe.h"
 #include "listen_socket.h"
+#include "local_requirements.h"
 #include "process_probe.h"
-#include "restart_history.h"
+#include "supervisor/restart_history.h"
 #include "server_config_writer.h"
 #include "skiff/server_status.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/private_path.h"
 #include "skiff/util/service_name.h"
-#include "supervisor_launcher.h"
-#include "supervisor_state.h"
+#include "supervisor/supervisor_launcher.h"
+#include "supervisor/supervisor_state.h"
 
 namespace skiff::compute_local {
 namespace {
@@ -76,6 +78,22 @@ bool WaitUntilPortIsFree(const std::string& address, int port, std::chrono::mill
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+// Where GetState reaches the service: loopback for a wildcard address.
+std::string ProbeHostOf(const ServiceDir& dir) {
+  auto config = config::ReadServerConfigFile(dir.server_json());
+  return ProbeHost(config.ok() ? config->address : config::ServerConfig().address);
+}
+
+// What the target refuses before it writes anything: a spec meant for
+// another compute type, a GPU this machine does not have. A config that does
+// not parse is left to MakeServerConfig, which names the field.
+Status CheckRunsHere(const ServiceSpec& spec) {
+  auto config = config::ParseServerConfig(spec.server_config_json);
+  if (!config.ok()) return OkStatus();
+  return CheckLocalRequirements(config->deployment, CountCudaDevices)
+      .WithContext("service '" + spec.name + "'");
 }
 
 // A service's directories under the workspace: created 0700, and refused
@@ -134,6 +152,7 @@ std::optional<pid_t> LocalComputeTarget::RunningSupervisor(const ServiceDir& dir
 // and services are stopped by DeleteService, not by forgetting the target.
 Status LocalComputeTarget::Provision(const ComputeSpec& spec) {
   if (spec.name.empty()) return InvalidArgument("compute spec: `name` is empty");
+  SKIFF_RETURN_IF_ERROR(ParseTargetAddress(spec.config_json).status());
   if (!spec.workspace_dir.empty()) return RememberWorkspace(spec.workspace_dir);
   return OkStatus();
 }
@@ -152,8 +171,9 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
     return AlreadyExists("service '" + spec.name +
                          "' is already running; use update or delete it first");
   }
-  SKIFF_ASSIGN_OR_RETURN(std::string config,
-                         MakeServerConfig(spec.name, spec.server_config_json, dir, std::nullopt));
+  SKIFF_RETURN_IF_ERROR(CheckRunsHere(spec));
+  SKIFF_ASSIGN_OR_RETURN(std::string config, MakeServerConfig(spec.name, spec.server_config_json,
+                                                              dir, options_.address, std::nullopt));
   SKIFF_RETURN_IF_ERROR(MakeServiceDirs(spec.workspace_dir, dir));
   // Leftovers of an earlier run would describe a server that is gone.
   for (const std::string& stale :
@@ -183,8 +203,9 @@ Status LocalComputeTarget::UpdateService(const ServiceSpec& spec) {
                               "; moving it to port " + std::to_string(*requested) +
                               " needs a restart: delete and deploy it again");
   }
-  SKIFF_ASSIGN_OR_RETURN(std::string config,
-                         MakeServerConfig(spec.name, spec.server_config_json, dir, port));
+  SKIFF_RETURN_IF_ERROR(CheckRunsHere(spec));
+  SKIFF_ASSIGN_OR_RETURN(std::string config, MakeServerConfig(spec.name, spec.server_config_json,
+                                                              dir, options_.address, port));
   SKIFF_RETURN_IF_ERROR(WriteFileAtomically(dir.server_json(), config, 0600));
   if (::kill(*supervisor, SIGHUP) != 0) {
     return Unavailable("service '" + spec.name + "': cannot signal its supervisor (pid " +
@@ -289,9 +310,10 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
   }
   ServiceStatus status;
   const std::optional<int> port = ReadPort(dir);
+  const std::string host = ProbeHostOf(dir);
   if (port) {
-    const std::string base =
-        "http://127.0.0.1:" + std::to_string(*port) + "/api/v1/service/" + service;
+    const std::string base = "http://" + UrlHost(host) + ":" + std::to_string(*port) +
+                             "/api/v1/service/" + service;
     status.scoring_uri = base + "/score";
     status.swagger_uri = base + "/swagger.json";
   }
@@ -300,6 +322,7 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
   auto history = ReadRestartHistory(dir.restart_history());
   status.restarts = (history.ok() ? history->revivals + history->server_restarts : 0) +
                     (state.ok() ? state->restarts : 0);
+  if (state.ok()) status.resources = state->limits;
   std::string last_exit = state.ok() && !state->last_exit.empty()
                               ? " (last exit of skiff-server: " + state->last_exit + ")"
                               : "";
@@ -340,7 +363,8 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
     status.error = "";
     return status;
   }
-  auto code = HttpGetStatus(static_cast<uint16_t>(*port), "/v2/health/ready", kProbeTimeout);
+  auto code =
+      HttpGetStatus(host, static_cast<uint16_t>(*port), "/v2/health/ready", kProbeTimeout);
   const std::string server_pid = std::to_string(state->server_pid) + "\n";
   if (code.ok() && *code == 200) {
     status.state = ServiceState::kHealthy;

@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,7 +49,31 @@ Status CheckExecutable(const char* field, const std::string& path) {
   return OkStatus();
 }
 
+// `address` must be something to bind: an IPv4 or IPv6 literal, not a name
+// (a name could resolve differently at each restart).
+std::string CheckedAddress(const std::optional<std::string>& value) {
+  if (!value) return "127.0.0.1";
+  in6_addr any{};
+  if (::inet_pton(AF_INET, value->c_str(), &any) == 1 ||
+      ::inet_pton(AF_INET6, value->c_str(), &any) == 1) {
+    return *value;
+  }
+  config::Fail("`address` '" + *value +
+               "' is not an IPv4 or IPv6 address; give a literal such as 127.0.0.1, 0.0.0.0 "
+               "(every interface) or ::1");
+}
+
 }  // namespace
+
+StatusOr<std::string> ParseTargetAddress(const std::string& config_json) {
+  return config::ReadConfig("local compute target config", [&] {
+    const json j = config::ParseJsonText(config_json.empty() ? "{}" : config_json);
+    config::ObjectReader r(j, config::kOptionsRoot);
+    std::string address = CheckedAddress(r.String("address"));
+    r.RejectUnknownKeys();
+    return address;
+  });
+}
 
 StatusOr<LocalComputeOptions> ParseOptions(const std::string& options_json) {
   SKIFF_ASSIGN_OR_RETURN(
@@ -61,6 +86,7 @@ StatusOr<LocalComputeOptions> ParseOptions(const std::string& options_json) {
         const auto plugin_path = r.String("pluginPath");
         read.workspace_dir = r.String(kComputeOptionWorkspaceDir).value_or("");
         (void)r.String(kComputeOptionTargetName);  // the host's; the local target needs no name
+        read.address = CheckedAddress(r.String("address"));
         r.RejectUnknownKeys();
         read.server_binary =
             Required(server, "serverBinary", "skiff-server", "SKIFF_SERVER_BINARY");

@@ -4,13 +4,17 @@
 //    "pluginPath": "<extra SKIFF_PLUGIN_PATH for the server>",
 //    "workspaceDir": "<the workspace, for calls that carry only a service
 //                     name (DeleteService, GetState, GetLogs)>",
-//    "targetName": "<the compute target's name>"}
+//    "targetName": "<the compute target's name>",
+//    "address": "<optional: the IPv4 or IPv6 literal services listen on;
+//                default 127.0.0.1>"}
 // `workspaceDir` and `targetName` are the keys the host adds for every
 // compute plugin (compute_target.h). Without `serverBinary` /
 // `supervisorBinary` the target finds them itself (executable_finder.h:
 // SKIFF_SERVER_BINARY / SKIFF_SUPERVISOR_BINARY, beside its own .so, the
 // install dir, PATH); without `pluginPath` it passes on this process's
-// SKIFF_PLUGIN_PATH. Relative paths are made absolute against the caller's
+// SKIFF_PLUGIN_PATH. A local compute target's stored config
+// (ComputeSpec::config_json) holds only `address` (`skiff computetarget
+// create local --address`). Relative paths are made absolute against the caller's
 // directory: the supervisor and its server run from /.
 #pragma once
 
@@ -27,9 +31,16 @@ struct LocalComputeOptions {
   // Optional. Name-only calls need it; without it the target uses the
   // workspace_dir of the last ComputeSpec/ServiceSpec it was given.
   std::string workspace_dir;
+  // Where every service of this target listens (server.json's `address`).
+  // Anything but loopback serves other machines, over plain HTTP.
+  std::string address = "127.0.0.1";
 };
 
 // Parses and validates (binaries exist and are executable); errors name the field.
 StatusOr<LocalComputeOptions> ParseOptions(const std::string& options_json);
+
+// The stored target config: {"address": "..."} (both optional). Provision
+// and Attach check it with this, so a bad address is refused at create.
+StatusOr<std::string> ParseTargetAddress(const std::string& config_json);
 
 }  // namespace skiff::compute_local

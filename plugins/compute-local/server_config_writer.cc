@@ -15,6 +15,7 @@ std::string WithPort(config::ServerConfig config, int port) {
 
 StatusOr<std::string> MakeServerConfig(const std::string& service,
                                        const std::string& server_config_json, const ServiceDir& dir,
+                                       const std::string& address,
                                        std::optional<int> pinned_port) {
   if (server_config_json.empty()) {
     return InvalidArgument("service '" + service +
@@ -26,6 +27,9 @@ StatusOr<std::string> MakeServerConfig(const std::string& service,
     return parsed.status().WithContext("service '" + service + "': ServiceSpec.server_config_json");
   }
   config::ServerConfig config = std::move(parsed).value();
+  config.address = address;
+  // One process stands in for every replica: it scales its own workers.
+  config.scale_workers = true;
   config.port_file = dir.port_file();
   config.status_file = dir.status_file();
   config.request_log = dir.request_log();

@@ -13,11 +13,13 @@
 namespace skiff::compute_local {
 
 // Sets portFile, requestLog, dataCollectionDir to the service directory's,
-// and the port to `pinned_port` if given, else to deploymentConfig.port if
+// the address to the target's `address`, scaleWorkers on (autoScaler
+// scales the one server's workers), and the port to `pinned_port` if given, else to deploymentConfig.port if
 // present, else 0 (a free port). kInvalidArgument if `server_config_json` is
 // empty or not a valid server config (the message names the field).
 StatusOr<std::string> MakeServerConfig(const std::string& service,
                                        const std::string& server_config_json, const ServiceDir& dir,
+                                       const std::string& address,
                                        std::optional<int> pinned_port);
 
 // deploymentConfig.port of a server config, if it sets one.

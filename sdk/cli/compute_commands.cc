@@ -1,6 +1,9 @@
 // `skiff computetarget create|attach|detach|list|show|wait|delete` (mirrors
 // `az ml computetarget`). What a target is beyond its record comes from its
 // plugin (ComputeTarget::Describe/Refresh); the CLI reads no plugin's files.
+#include <pwd.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -9,6 +12,7 @@
 #include "service_common.h"
 #include "skiff/sdk/compute_target.h"
 #include "skiff/util/file.h"
+#include "skiff/util/url.h"
 
 namespace skiff::cli {
 namespace {
@@ -57,6 +61,46 @@ std::vector<std::string> Row(const nlohmann::json& j) {
   return {Field(j, "name"),    Field(j, "computeType"), Field(j, "provisioningState"),
           Field(j, "agentCount"), Field(j, "vmSize"),  Field(j, "clusterPurpose"),
           Field(j, "kubernetesVersion")};
+}
+
+// systemd quoting for one ExecStart word: double quotes when it has spaces.
+std::string UnitWord(const std::string& word) {
+  if (word.find_first_of(" \t\"\\") == std::string::npos) return word;
+  std::string out = "\"";
+  for (char c : word) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+  return out + "\"";
+}
+
+// A oneshot unit that starts every service of the workspace again at boot.
+// The supervisors stay in the unit's cgroup (RemainAfterExit), so stopping
+// the unit SIGTERMs them and each drains its server.
+void WriteSystemdUnit(const std::string& path, const std::string& workspace) {
+  std::error_code ec;
+  const std::string skiff = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec) throw CliError("cannot find the skiff binary (/proc/self/exe): " + ec.message());
+  const passwd* pw = ::getpwuid(::geteuid());
+  const char* user = pw != nullptr ? pw->pw_name : nullptr;
+  std::ostringstream unit;
+  unit << "# Written by `skiff computetarget create local --systemd-unit`.\n"
+       << "[Unit]\n"
+       << "Description=skiff services of workspace " << workspace << "\n"
+       << "Wants=network-online.target\n"
+       << "After=network-online.target\n\n"
+       << "[Service]\n"
+       << "Type=oneshot\n"
+       << "RemainAfterExit=yes\n";
+  if (user != nullptr && *user != '\0') unit << "User=" << user << "\n";
+  unit << "ExecStart=" << UnitWord(skiff) << " -w " << UnitWord(workspace)
+       << " service start --all\n"
+       << "# Each service waits for its models to load.\n"
+       << "TimeoutStartSec=15min\n"
+       << "TimeoutStopSec=60\n\n"
+       << "[Install]\n"
+       << "WantedBy=multi-user.target\n";
+  std::ofstream out(path, std::ios::trunc);
+  out << unit.str();
+  out.close();
+  if (!out) throw CliError("--systemd-unit: cannot write '" + path + "'; check the directory");
 }
 
 std::string AbsolutePathOrEmpty(const std::string& path) {
@@ -197,14 +241,35 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
     auto json = TargetJson(target);
     Print(options, json, kColumns, {Row(json)});
   });
-  static std::string local_name;
+  static std::string local_name, local_address, local_unit;
   CLI::App* local = create->add_subcommand("local", "The built-in target: services run on this machine");
   local->add_option("-n,--name", local_name, "Name of the compute target")->required();
+  local->add_option("--address", local_address,
+                    "IP address its services listen on (default 127.0.0.1; 0.0.0.0 or :: serve "
+                    "other machines, over plain HTTP)");
+  local->add_option("--systemd-unit", local_unit,
+                    "Also write a systemd unit file here that runs `skiff service start --all` "
+                    "for this workspace at boot (not installed or started)");
   AddOutputOption(local, &options);
-  local->footer("Example:\n  skiff computetarget create local -n local");
+  local->footer(
+      "Example:\n  skiff computetarget create local -n local\n  skiff computetarget create local "
+      "-n lan --address 0.0.0.0 --systemd-unit skiff-services.service");
   local->callback([&options] {
     auto ws = OpenWorkspace(options);
-    auto target = ValueOrThrow(sdk::LocalCompute::create(ws, local_name));
+    auto target = ValueOrThrow(sdk::LocalCompute::create(ws, local_name, local_address));
+    if (!local_address.empty() && !IsLoopbackHost(local_address)) {
+      std::cerr << "skiff: warning: services on '" << local_name << "' will listen on "
+                << local_address
+                << " over plain HTTP: keys, tokens and scoring data cross the network "
+                   "unencrypted; put a TLS-terminating proxy in front (docs/compute-local.md)"
+                << std::endl;
+    }
+    if (!local_unit.empty()) {
+      WriteSystemdUnit(local_unit, ws.dir());
+      std::cerr << "skiff: wrote " << local_unit << "; install it with `cp " << local_unit
+                << " /etc/systemd/system/ && systemctl enable "
+                << std::filesystem::path(local_unit).filename().string() << "`" << std::endl;
+    }
     auto json = TargetJson(target);
     Print(options, json, kColumns, {Row(json)});
   });

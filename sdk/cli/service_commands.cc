@@ -28,7 +28,9 @@ void AddDeployCommand(CLI::App* model, GlobalOptions& options) {
   CLI::App* deploy = model->add_subcommand("deploy", "Deploy registered models as a web service");
   deploy->add_option("-n,--name", a.name, "Service name (3-32 lowercase letters, digits, '-')")->required();
   deploy->add_option("-m,--model", a.models,
-                     "Model NAME:VERSION (repeatable; the first is served); -m or -f is required");
+                     "Model NAME:VERSION (repeatable: each is served at /v2/models/NAME/infer; the "
+                     "Azure /score route and /v2/models/SERVICE go to the first); -m or -f is "
+                     "required");
   deploy->add_option("-f,--model-metadata-file", a.model_metadata_file,
                      "JSON file of `model register --output-metadata-file`: deploy the model it "
                      "names (as -m)");
@@ -117,6 +119,53 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
                       s.record().compute_target, s.scoring_uri()});
     }
     Print(options, json, {"NAME", "STATE", "RESTARTS", "COMPUTE", "SCORING URI"}, rows);
+  });
+
+  // After a reboot (or any kill of the supervisors): starts what is down again.
+  static bool start_all = false;
+  CLI::App* start = group->add_subcommand(
+      "start", "Start a service (or --all of the workspace) whose runtime is down");
+  CLI::Option* start_name = start->add_option("-n,--name", a.name, "Service name");
+  CLI::Option* all = start->add_flag("--all", start_all, "Every service and endpoint");
+  start_name->excludes(all);
+  AddOutputOption(start, &options);
+  start->footer(
+      "Example:\n  skiff service start --all   (what the unit of `skiff computetarget create "
+      "local --systemd-unit` runs at boot)");
+  start->callback([&options] {
+    if (!start_all && a.name.empty()) throw CliError("give -n NAME or --all");
+    auto ws = OpenWorkspace(options);
+    std::vector<sdk::Webservice> services;
+    if (start_all) {
+      services = ValueOrThrow(sdk::Webservice::list(ws));
+    } else {
+      services.push_back(ValueOrThrow(sdk::Webservice::get(ws, a.name)));
+    }
+    nlohmann::json json = nlohmann::json::array();
+    std::vector<std::vector<std::string>> rows;
+    std::string failed;
+    for (auto& s : services) {
+      // Waits until a started service is Healthy or Failed.
+      auto revived = s.revive_if_down();
+      auto status = s.state();
+      const std::string state = status.ok() ? ServiceStateName(status->state) : "Unknown";
+      std::string error = !revived.ok()  ? revived.status().message()
+                          : !status.ok() ? status.status().message()
+                                         : status->error;
+      if (state != "Healthy") failed += (failed.empty() ? "" : ", ") + s.name();
+      nlohmann::json item = {{"name", s.name()},
+                             {"state", state},
+                             {"started", revived.ok() && *revived},
+                             {"scoringUri", s.scoring_uri()}};
+      if (!error.empty()) item["error"] = error;
+      json.push_back(item);
+      rows.push_back({s.name(), state, revived.ok() && *revived ? "yes" : "no", s.scoring_uri()});
+    }
+    Print(options, json, {"NAME", "STATE", "STARTED", "SCORING URI"}, rows);
+    if (!failed.empty()) {
+      throw CliError("not Healthy after the start: " + failed +
+                     "; see `skiff service get-logs -n NAME`");
+    }
   });
 
   CLI::App* show = named("show", "Show a service's state and URIs", "skiff service show -n my-svc -o json");

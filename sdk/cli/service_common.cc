@@ -180,6 +180,7 @@ void PrintService(const GlobalOptions& options, sdk::Webservice service) {
                          {"createdTime", service.record().created_time},
                          {"updatedTime", service.record().updated_time}};
   if (status.ok()) json["restarts"] = status->restarts;
+  if (status.ok() && !status->resources.empty()) json["resources"] = status->resources;
   if (status.ok() && !status->error.empty()) json["error"] = status->error;
   Print(options, json,
         {"NAME", "STATE", "COMPUTE", "MODELS", "SCORING URI", "TAGS", "CREATED", "UPDATED"},

@@ -161,9 +161,55 @@ StatusOr<std::vector<VersionInput>> CurrentVersions(
     return out;
   }
   if (record.models.empty()) return DataLoss("service '" + record.name + "' has no model");
-  out.push_back({VersionSpec{record.name, 100, true, VersionType::kTreatment}, record.models.front(),
-                 record.inference_config_json, /*deployment_config_json=*/""});
+  if (record.models.size() == 1) {
+    out.push_back({VersionSpec{record.name, 100, true, VersionType::kTreatment},
+                   record.models.front(), record.inference_config_json,
+                   /*deployment_config_json=*/""});
+    return out;
+  }
+  // Several models: each is a version named after its model, so each has
+  // its own route (/v2/models/{model}/infer); the first (-m order) is the
+  // default and takes all drawn traffic (/score, /v2/models/{service}).
+  for (size_t i = 0; i < record.models.size(); ++i) {
+    out.push_back({VersionSpec{record.models[i].name, i == 0 ? 100 : 0, i == 0,
+                               VersionType::kTreatment},
+                   record.models[i], record.inference_config_json,
+                   /*deployment_config_json=*/""});
+  }
   return out;
+}
+
+// A service of several models serves each under its own name, so two
+// versions of one model, or a later model named like the service, would
+// share a route: refused rather than one silently shadowing the other.
+Status CheckServedModels(const std::string& service, const std::vector<Model>& models) {
+  if (models.size() < 2) return OkStatus();
+  for (size_t i = 0; i < models.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (models[j].name() == models[i].name()) {
+        return InvalidArgument(
+            "-m " + models[j].name() + ":" + std::to_string(models[j].version()) + " and -m " +
+            models[i].name() + ":" + std::to_string(models[i].version()) +
+            ": a service serves each model at /v2/models/{model}, so one version per model; "
+            "deploy an endpoint (`skiff endpoint create`) to serve versions of one model");
+      }
+    }
+    if (i > 0 && models[i].name() == service) {
+      return InvalidArgument("-m " + models[i].name() +
+                             ": a model named like the service must come first (/v2/models/" +
+                             service + " is the first model's route)");
+    }
+  }
+  return OkStatus();
+}
+
+// An endpoint version is one model: more would be listed and not served.
+Status CheckOneModelPerVersion(const EndpointVersion& version) {
+  if (version.models.size() <= 1) return OkStatus();
+  return InvalidArgument("version '" + version.name + "' names " +
+                         std::to_string(version.models.size()) +
+                         " models; an endpoint version serves one (-m once): create a version "
+                         "per model, or deploy a service with several -m");
 }
 
 // What a roll sends besides the record it is given: a key rotation sends the
@@ -355,6 +401,7 @@ StatusOr<Webservice> Webservice::deploy(const Workspace& ws, const std::string& 
                                         const ComputeTarget& target, bool overwrite) {
   SKIFF_RETURN_IF_ERROR(ValidateServiceName(name));
   if (models.empty()) return InvalidArgument("deploy needs at least one model (-m NAME:VERSION)");
+  SKIFF_RETURN_IF_ERROR(CheckServedModels(name, models));
   SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
                          config::ParseDeploymentConfig(
                              deployment_config_json.empty() ? "{}" : deployment_config_json));
@@ -620,6 +667,7 @@ Status Webservice::regen_signing_key(std::chrono::seconds grace_period) const {
 
 Status Webservice::update(const std::vector<Model>& models, const std::string& inference_config_json,
                           const std::string& deployment_config_json) {
+  SKIFF_RETURN_IF_ERROR(CheckServedModels(record_.name, models));
   SKIFF_RETURN_IF_ERROR(Begin(ws_, record_.name, "update"));
   OperationGuard guard(ws_.store(), record_.name);
   // What the target serves now; the change is a candidate next to it, and is
@@ -846,6 +894,7 @@ StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string
   SKIFF_RETURN_IF_ERROR(ValidateServiceName(name));
   SKIFF_RETURN_IF_ERROR(ValidateVersionName(first.name));
   if (first.models.empty()) return InvalidArgument("the first version needs a model (-m NAME:VERSION)");
+  SKIFF_RETURN_IF_ERROR(CheckOneModelPerVersion(first));
   SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
                          config::ParseInferenceConfig(first.inference_config_json));
   SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
@@ -908,6 +957,7 @@ StatusOr<std::vector<store::EndpointVersionRecord>> AksEndpoint::versions() cons
 Status AksEndpoint::create_version(const EndpointVersion& version) const {
   SKIFF_RETURN_IF_ERROR(ValidateVersionName(version.name));
   if (version.models.empty()) return InvalidArgument("a new version needs a model (-m NAME:VERSION)");
+  SKIFF_RETURN_IF_ERROR(CheckOneModelPerVersion(version));
   SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
                          config::ParseInferenceConfig(version.inference_config_json));
   EndpointVersion v = version;
@@ -930,6 +980,7 @@ Status AksEndpoint::create_version(const EndpointVersion& version) const {
 }
 
 Status AksEndpoint::update_version(const EndpointVersion& version) const {
+  SKIFF_RETURN_IF_ERROR(CheckOneModelPerVersion(version));
   std::string ic_json;
   if (!version.inference_config_json.empty()) {
     SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,

@@ -54,6 +54,11 @@ struct ServiceStatus {
   int64_t applied_generation = -1;
   int64_t refused_generation = -1;
   std::string refusal;
+  // How the deployment config's containerResourceRequirements are held on
+  // this target, in words ("cgroup v2 ...: memory.max ..., cpu.max ...;
+  // CPU affinity 0-1" on the local target); empty where the target does
+  // not say (Kubernetes enforces the pod's own limits).
+  std::string resources;
 };
 
 // The keys the host adds to the record's config_json to make a compute

@@ -145,6 +145,7 @@ ServerConfig FromJson(const json& document) {
                          ? seed->get<uint64_t>()
                          : static_cast<uint64_t>(ReadInt(*seed, r.PathOf("routingSeed")));
   }
+  c.scale_workers = r.Bool("scaleWorkers").value_or(false);
   if (auto threads = r.Int("ioThreads", std::numeric_limits<int64_t>::min())) {
     if (*threads < 1 || *threads > kIntMax) Fail("`$.ioThreads` must be >= 1");
     c.io_threads = static_cast<int>(*threads);
@@ -308,6 +309,7 @@ json ToJson(const ServerConfig& c) {
             {"requestLogKeep", c.request_log_keep},
             {"drainGraceMs", c.drain_grace.count()},
             {"routingSeed", c.routing_seed},
+            {"scaleWorkers", c.scale_workers},
             {"upstreamProbeMs", c.upstream_probe_interval.count()},
             {"maxConnections", c.max_connections},
             {"idleTimeoutMs", c.idle_timeout.count()},

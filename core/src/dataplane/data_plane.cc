@@ -146,9 +146,38 @@ Status DataPlane::Apply(const ServerConfig& config) {
     if (auth.mode == AuthMode::kKey) auth.key_sha256_hex = config.key_sha256;
     SKIFF_RETURN_IF_ERROR(snap->auth->Configure(auth).WithContext("auth"));
   }
-  std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
-  snapshot_ = std::move(snap);
+  {
+    std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
+    snapshot_ = std::move(snap);
+  }
+  ApplyAutoscaler(config);
   return OkStatus();
+}
+
+void DataPlane::ApplyAutoscaler(const ServerConfig& config) {
+  autoscaler_.reset();
+  const auto& d = config.deployment;
+  // Only where the target asks (Kubernetes scales pods), and a fixed
+  // numReplicas is just that.
+  if (!config.scale_workers || !d.auto_scaler.autoscale_enabled || d.num_replicas) return;
+  const std::string service = config.service;
+  auto report = [this, service](const std::string& version, int workers) {
+    registry_
+        .GetGauge("skiff_scoring_workers",
+                  "Scoring workers of a version (replicas x maxConcurrentRequestsPerContainer)",
+                  {{"service", service}, {"version", version}})
+        .Set(workers);
+  };
+  auto versions = [this] {
+    std::vector<std::shared_ptr<ModelVersion>> live;
+    for (const auto& name : endpoint_->version_names()) {
+      if (auto v = endpoint_->Find(name)) live.push_back(std::move(v));
+    }
+    return live;
+  };
+  for (const auto& v : versions()) report(v->name(), v->pool().workers());
+  autoscaler_ = std::make_unique<Autoscaler>(d.auto_scaler, d.max_concurrent_requests_per_container,
+                                             versions, report);
 }
 
 Status DataPlane::ApplyAuthenticator(const ServerConfig& config, Snapshot* snap) {
@@ -316,14 +345,25 @@ std::optional<HttpResponse> DataPlane::RouteInfo(const http::request_header<>& h
 std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteModel(
     const http::request_header<>& header, const PathSegments& p, const Snapshot& snap) const {
   const std::string& service = snap.config.service;
-  if (p[2] != service) {
-    return ErrorResponse(http::status::not_found, "model '" + std::string(p[2]) +
-                                                      "' is not served here; this server serves '" +
-                                                      service + "'");
-  }
   std::string version;
+  if (p[2] != service) {
+    // A service of several models serves each as the version named after
+    // it, so /v2/models/{model}/infer reaches that model (docs/protocols.md).
+    if (!endpoint_->SpecOf(std::string(p[2]))) {
+      std::string served = "'" + service + "'";
+      for (const auto& name : endpoint_->version_names()) served += ", '" + name + "'";
+      return ErrorResponse(http::status::not_found, "model '" + std::string(p[2]) +
+                                                        "' is not served here; this server serves " +
+                                                        served);
+    }
+    version = std::string(p[2]);
+  }
   size_t rest = 3;
   if (p.size() >= 5 && p[3] == "versions") {
+    if (!version.empty() && p[4] != version) {
+      return ErrorResponse(http::status::not_found, "model '" + version + "' has one version, '" +
+                                                        version + "'; use /v2/models/" + version);
+    }
     version = std::string(p[4]);
     rest = 5;
     if (!endpoint_->SpecOf(version)) {

@@ -46,6 +46,7 @@ struct ScoringPool::Job {
 struct ScoringPool::Worker {
   std::shared_ptr<LoadedModel> model;
   bool abandoned = false;  // guarded by pool mu_
+  bool retired = false;    // Resize() shrank the pool; guarded by pool mu_
 };
 
 ScoringPool::ScoringPool(const ScoringPoolOptions& options, ModelFactory factory)
@@ -224,14 +225,52 @@ int64_t ScoringPool::in_flight() const {
   return static_cast<int64_t>(queue_.size() + running_.size());
 }
 
+int ScoringPool::workers() const {
+  if (!async_models_.empty()) return static_cast<int>(async_models_.size());
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int>(workers_.size()) + growing_;
+}
+
+void ScoringPool::Resize(int workers) {
+  if (!async_models_.empty() || workers < 1) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return;
+  int have = static_cast<int>(workers_.size()) + growing_;
+  for (; have < workers; ++have) {
+    ++growing_;
+    threads_.emplace_back([this] {
+      auto model = factory_();
+      if (model.ok() && !(*model)->Warmup().ok()) model = Internal("warm-up failed");
+      // Joins and stops counting as growing in one step, so workers() never
+      // counts it twice.
+      std::lock_guard<std::mutex> done(mu_);
+      --growing_;
+      if (!model.ok() || stopping_) return;
+      auto worker = std::make_shared<Worker>();
+      worker->model = std::move(model).value();
+      workers_.push_back(worker);
+      threads_.emplace_back([this, worker] { WorkerLoop(worker); });
+    });
+  }
+  // Idle or not, a retired worker finishes the job it holds, then exits.
+  while (have > workers && !workers_.empty()) {
+    workers_.back()->retired = true;
+    workers_.pop_back();
+    --have;
+  }
+  work_cv_.notify_all();
+}
+
 void ScoringPool::WorkerLoop(std::shared_ptr<Worker> worker) {
   for (;;) {
     std::shared_ptr<Job> job;
     bool wake_deadline_thread = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || worker->abandoned; });
-      if (worker->abandoned || (stopping_ && queue_.empty())) return;
+      work_cv_.wait(lock, [&] {
+        return stopping_ || !queue_.empty() || worker->abandoned || worker->retired;
+      });
+      if (worker->abandoned || worker->retired || (stopping_ && queue_.empty())) return;
       job = queue_.front();
       queue_.pop_front();
       job->started = Clock::now();

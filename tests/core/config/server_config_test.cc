@@ -85,6 +85,7 @@ TEST(ServerConfig, ToJsonRoundTrips) {
   j["generation"] = 7;
   j["port"] = 8080;
   j["routingSeed"] = uint64_t{18446744073709551615u};
+  j["scaleWorkers"] = true;
   j["maxConnections"] = 100;
   j["idleTimeoutMs"] = 1000;
   j["headerTimeoutMs"] = 2000;
@@ -107,6 +108,8 @@ TEST(ServerConfig, ToJsonRoundTrips) {
   ASSERT_TRUE(second.ok()) << second.status().ToString() << "\n" << written.dump(2);
   EXPECT_EQ(ToJson(*second), written);
   EXPECT_EQ(second->routing_seed, uint64_t{18446744073709551615u});
+  EXPECT_TRUE(second->scale_workers);
+  EXPECT_FALSE(ServerConfig().scale_workers) << "off unless the target asks (Kubernetes: the HPA)";
   EXPECT_EQ(second->request_log_keep, 9);
   EXPECT_EQ(second->max_body_bytes_in_flight, 200000000u);
   EXPECT_EQ(second->versions[0].sha256, std::string(64, 'b'));

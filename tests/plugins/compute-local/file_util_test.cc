@@ -44,20 +44,32 @@ std::string Config(const std::string& extra) {
 TEST(ComputeLocalServerConfigTest, OverridesPathsAndPort) {
   const ServiceDir dir("/ws/services/s");
   auto made =
-      MakeServerConfig("s", Config(R"(,"port":8080,"portFile":"/elsewhere")"), dir, std::nullopt);
+      MakeServerConfig("s", Config(R"(,"port":8080,"portFile":"/elsewhere")"), dir, "127.0.0.1",
+                       std::nullopt);
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   auto j = nlohmann::json::parse(*made);
   EXPECT_EQ(j["portFile"], "/ws/services/s/port");
   EXPECT_EQ(j["requestLog"], "/ws/services/s/logs/requests.jsonl");
   EXPECT_EQ(j["dataCollectionDir"], "/ws/services/s/data");
   EXPECT_EQ(j["port"], 0) << "no deploymentConfig.port: a free port";
-  made = MakeServerConfig("s", Config(R"(,"deploymentConfig":{"port":9123})"), dir, std::nullopt);
+  made = MakeServerConfig("s", Config(R"(,"deploymentConfig":{"port":9123})"), dir, "127.0.0.1",
+                          std::nullopt);
   EXPECT_EQ(nlohmann::json::parse(*made)["port"], 9123);
-  made = MakeServerConfig("s", Config(""), dir, 40000);
+  made = MakeServerConfig("s", Config(""), dir, "127.0.0.1", 40000);
   EXPECT_EQ(nlohmann::json::parse(*made)["port"], 40000);
-  auto empty = MakeServerConfig("s", "", dir, std::nullopt);
+  auto empty = MakeServerConfig("s", "", dir, "127.0.0.1", std::nullopt);
   EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(empty.status().message().find("server_config_json"), std::string::npos);
+}
+
+// The target's address wins over whatever the spec carried (issue 21 item 7).
+TEST(ComputeLocalServerConfigTest, TheTargetsAddressIsWhatTheServerBinds) {
+  const ServiceDir dir("/ws/services/s");
+  auto made = MakeServerConfig("s", Config(R"(,"address":"10.1.1.1")"), dir, "0.0.0.0", std::nullopt);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_EQ(nlohmann::json::parse(*made)["address"], "0.0.0.0");
+  // The one local server stands in for every replica: it scales its workers.
+  EXPECT_EQ(nlohmann::json::parse(*made)["scaleWorkers"], true);
 }
 
 }  // namespace

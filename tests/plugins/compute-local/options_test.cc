@@ -20,6 +20,22 @@ TEST(ComputeLocalOptionsTest, AcceptsExecutables) {
   EXPECT_EQ(o->workspace_dir, "/ws");
 }
 
+// Issue 21 item 7: where the services listen, a literal only.
+TEST(ComputeLocalOptionsTest, AddressIsALiteralDefaultingToLoopback) {
+  const std::string bins = R"("serverBinary":"/bin/true","supervisorBinary":"/bin/true")";
+  EXPECT_EQ(ParseOptions("{" + bins + "}")->address, "127.0.0.1");
+  EXPECT_EQ(ParseOptions("{" + bins + R"(,"address":"::")" + "}")->address, "::");
+  auto name = ParseOptions("{" + bins + R"(,"address":"localhost")" + "}");
+  EXPECT_EQ(name.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(name.status().message().find("`address` 'localhost' is not an IPv4 or IPv6 address"),
+            std::string::npos)
+      << name.status().message();
+  EXPECT_EQ(*ParseTargetAddress(""), "127.0.0.1");
+  EXPECT_EQ(*ParseTargetAddress(R"({"address":"0.0.0.0"})"), "0.0.0.0");
+  EXPECT_NE(ParseTargetAddress(R"({"adress":"0.0.0.0"})").status().message().find("address"),
+            std::string::npos);
+}
+
 TEST(ComputeLocalOptionsTest, ErrorsNameTheField) {
   auto missing = ParseOptions(R"({"supervisorBinary":"/bin/true"})");
   EXPECT_EQ(missing.status().code(), StatusCode::kInvalidArgument);

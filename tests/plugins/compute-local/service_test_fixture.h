@@ -27,7 +27,7 @@
 #include "process_probe.h"
 #include "service_dir.h"
 #include "skiff/util/sha256.h"
-#include "supervisor_state.h"
+#include "supervisor/supervisor_state.h"
 
 namespace skiff::compute_local {
 namespace {

@@ -74,6 +74,11 @@ struct ServerConfig {
   std::string data_collection_dir;  // inputs/outputs JSONL (dataCollection.storageEnabled)
   std::chrono::milliseconds drain_grace{30000};  // SIGTERM: most time to finish requests
   uint64_t routing_seed = 0;  // 0 = random; else reproducible traffic-split draws
+  // The server itself scales each version's workers by
+  // deploymentConfig.autoScaler (skiff/dataplane/autoscaler.h). The local
+  // target sets it; on Kubernetes the HorizontalPodAutoscaler scales pods
+  // instead, so version pods and the router leave it off.
+  bool scale_workers = false;
   // Router only: how often each upstream version's GET /v2/health/ready is
   // asked (UpstreamProber); a version that fails gets no drawn traffic.
   std::chrono::milliseconds upstream_probe_interval{1000};

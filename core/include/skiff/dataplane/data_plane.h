@@ -24,6 +24,7 @@
 #include "skiff/dataplane/failure_limiter.h"
 #include "skiff/authenticator.h"
 #include "skiff/config/server_config.h"
+#include "skiff/dataplane/autoscaler.h"
 #include "skiff/dataplane/endpoint.h"
 #include "skiff/dataplane/http_server.h"
 #include "skiff/dataplane/jsonl_writer.h"
@@ -90,6 +91,9 @@ class DataPlane : public HttpHandler {
   Status ApplyWithProbes(const ServerConfig& config, const std::vector<VersionPlan>& plans,
                          const VersionLoader& loader);
   static Status OpenSinks(const ServerConfig& config, Snapshot* snap);
+  // Starts (or restarts with the new settings) the autoscaler when the
+  // config autoscales, stops it otherwise.
+  void ApplyAutoscaler(const ServerConfig& config);
 
   // Routing: synchronous answers (health, metrics, metadata, errors) or the
   // scoring route. Needs only the header, so Admit() uses it too.
@@ -129,6 +133,9 @@ class DataPlane : public HttpHandler {
   // Router: readiness probes of the upstream versions (after endpoint_:
   // destroyed first). Guarded by apply_mu_.
   std::unique_ptr<UpstreamProber> prober_;
+  // Scales the versions' workers (autoScaler); after endpoint_, so it stops
+  // before the versions go. Guarded by apply_mu_.
+  std::unique_ptr<Autoscaler> autoscaler_;
   FailureLimiter limiter_;
   metrics::MetricsRegistry registry_;
   metrics::DataPlaneMetrics metrics_{&registry_};

@@ -81,6 +81,15 @@ class ScoringPool {
   // Jobs queued or running.
   int64_t in_flight() const;
 
+  // Workers serving or loading (thread pools), or async models. The
+  // autoscaler's measure and knob (autoscaler.h).
+  int workers() const;
+  // Moves towards `workers` (>= 1): new workers load and warm in the
+  // background and join when ready; surplus ones finish their job and
+  // exit. A pool of async models (dynamic batching) keeps its size.
+  // Threading: any thread.
+  void Resize(int workers);
+
   // The signature of the loaded model.
   const Signature& signature() const { return signature_; }
 
@@ -116,6 +125,7 @@ class ScoringPool {
   std::vector<std::shared_ptr<Worker>> workers_;      // guarded by mu_
   std::vector<std::thread> threads_;                  // guarded by mu_
   int abandoned_ = 0;                                 // guarded by mu_
+  int growing_ = 0;  // workers loading for Resize(); guarded by mu_
   bool stopping_ = false;                             // guarded by mu_
   // When the deadline thread will next look, if it is asleep; min() while it
   // is awake (it rescans before sleeping). A new deadline wakes it only if

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,8 +73,13 @@ class ComputeTarget {
 
 // azureml.core.compute.LocalCompute-style helper: the embedded local target.
 struct LocalCompute {
-  static StatusOr<ComputeTarget> create(const Workspace& ws, const std::string& name) {
-    return ComputeTarget::create(ws, name, "local");
+  // `address`: the IPv4 or IPv6 literal every service of the target listens
+  // on (default 127.0.0.1; "0.0.0.0" serves other machines, over plain HTTP).
+  static StatusOr<ComputeTarget> create(const Workspace& ws, const std::string& name,
+                                        const std::string& address = "") {
+    return ComputeTarget::create(
+        ws, name, "local",
+        address.empty() ? "{}" : nlohmann::json{{"address", address}}.dump());
   }
 };
 

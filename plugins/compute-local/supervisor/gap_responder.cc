@@ -1,4 +1,4 @@
-#include "gap_responder.h"
+#include "supervisor/gap_responder.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>

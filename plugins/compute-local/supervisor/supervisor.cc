@@ -1,4 +1,4 @@
-#include "supervisor.h"
+#include "supervisor/supervisor.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -153,10 +153,30 @@ std::vector<int> Supervisor::Wait(std::chrono::milliseconds timeout) {
   }
 }
 
+// The exit code of a child that could not take on its limits (before exec).
+constexpr int kLimitsFailedExit = 125;
+
+LimitPlan Supervisor::PlanServerLimits() {
+  auto config = config::ReadServerConfigFile(dir_.server_json());
+  if (!config.ok()) config = config::ServerConfig();  // the server reports why
+  const std::string& root = options_.service_dir;
+  const std::string service = root.substr(root.find_last_of('/') + 1);
+  LimitPlan plan = PlanLimits(LimitsFor(*config, HasCudaDeviceNodes()), service, root);
+  if (!cgroup_failed_.empty() && !plan.cgroup_dir.empty()) {
+    RemoveCgroup(plan);
+    plan.cgroup_dir.clear();
+    plan.cgroup_procs.clear();
+    plan.why_no_cgroup = cgroup_failed_;
+  }
+  return plan;
+}
+
 void Supervisor::StartServer() {
   // A stale port file would make the new server look reachable before it is.
   ::unlink(dir_.port_file().c_str());
   HoldListenSocket();
+  limits_ = PlanServerLimits();
+  const LimitPlan& limits = limits_;
   const int listen_fd = listen_.fd();
   const pid_t parent = ::getpid();
   const std::string config = dir_.server_json();
@@ -174,6 +194,11 @@ void Supervisor::StartServer() {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
+    if (const int err = ApplyLimitsInChild(limits); err != 0) {
+      std::fprintf(stderr, "skiff-supervisor: cannot apply the resource limits (%s): %s\n",
+                   limits.Describe().c_str(), std::strerror(err));
+      ::_exit(kLimitsFailedExit);
+    }
     if (!plugin_path.empty()) ::setenv("SKIFF_PLUGIN_PATH", plugin_path.c_str(), 1);
     if (listen_fd >= 0) {
       // Socket activation: fd 3, not close-on-exec, named by LISTEN_PID/LISTEN_FDS.
@@ -204,7 +229,9 @@ void Supervisor::StartServer() {
   state_.server_pid = pid;
   server_started_ = Clock::now();
   state_.state = backoff_.failed() ? "failed" : "running";
-  SupervisorLog("started skiff-server (pid " + std::to_string(pid) + ") with " + config);
+  state_.limits = limits.Describe();
+  SupervisorLog("started skiff-server (pid " + std::to_string(pid) + ") with " + config +
+                "; resources: " + state_.limits);
   WriteState();
 }
 
@@ -214,6 +241,11 @@ void Supervisor::OnServerExit(int wait_status) {
   const std::chrono::milliseconds delay = backoff_.OnExit(ran);
   state_.last_exit = DescribeWaitStatus(wait_status);
   state_.last_exit_status = ExitCodeOf(wait_status);
+  if (state_.last_exit_status == kLimitsFailedExit && !limits_.cgroup_dir.empty()) {
+    // Joining the cgroup failed in the child (delegation, a moved mount):
+    // the next start falls back to RLIMIT_AS, and says so.
+    cgroup_failed_ = "a server could not join " + limits_.cgroup_dir;
+  }
   SupervisorLog(
       "skiff-server (pid " + std::to_string(state_.server_pid) + ") exited: " + state_.last_exit +
       " after " + std::to_string(ran.count()) + " ms; restart in " + std::to_string(delay.count()) +
@@ -271,6 +303,7 @@ void Supervisor::Stop() {
   }
   listen_.Close();
   gap_.CloseAll();
+  RemoveCgroup(limits_);
   state_.server_pid = 0;
   state_.state = "stopped";
   WriteState();
@@ -316,8 +349,18 @@ int Supervisor::Run(int ready_fd) {
     }
     if (got(SIGHUP)) {
       if (state_.server_pid > 0) {
+        // A reload may change containerResourceRequirements: the running
+        // server is held to the new limits before it reloads.
+        limits_ = PlanServerLimits();
+        state_.limits = limits_.Describe();
+        if (std::string failed = ApplyLimitsToRunning(state_.server_pid, limits_); !failed.empty()) {
+          SupervisorLog("warning: the new resource limits are not all applied (" + failed +
+                        "); they are at the next start");
+        }
+        WriteState();
         SupervisorLog("forwarding SIGHUP to skiff-server (pid " +
-                      std::to_string(state_.server_pid) + "): reload");
+                      std::to_string(state_.server_pid) + "): reload; resources: " +
+                      state_.limits);
         ::kill(state_.server_pid, SIGHUP);
       } else {
         SupervisorLog("SIGHUP while no server runs: the next start reads the new configuration");

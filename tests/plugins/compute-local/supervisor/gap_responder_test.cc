@@ -1,6 +1,6 @@
 // GapResponder on real loopback sockets: what a client of a local service
 // gets while its skiff-server is down.
-#include "gap_responder.h"
+#include "supervisor/gap_responder.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-#include "supervisor_state.h"
+#include "supervisor/supervisor_state.h"
 
 #include <nlohmann/json.hpp>
 
@@ -15,7 +15,8 @@ std::string SupervisorState::ToJson() const {
               {"restarts", restarts},
               {"lastExitStatus", last_exit_status},
               {"lastExit", last_exit},
-              {"state", state}}
+              {"state", state},
+              {"limits", limits}}
              .dump(2) +
          "\n";
 }
@@ -31,6 +32,7 @@ StatusOr<SupervisorState> SupervisorState::FromJson(const std::string& text) {
     s.last_exit_status = j.value("lastExitStatus", 0);
     s.last_exit = j.value("lastExit", "");
     s.state = j.value("state", "running");
+    s.limits = j.value("limits", "");
   } catch (const json::exception& e) {
     return DataLoss(std::string("supervisor.json has a field of the wrong type: ") + e.what());
   }

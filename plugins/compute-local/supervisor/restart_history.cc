@@ -1,4 +1,4 @@
-#include "restart_history.h"
+#include "supervisor/restart_history.h"
 
 #include <nlohmann/json.hpp>
 

@@ -18,6 +18,8 @@ struct SupervisorState {
   int last_exit_status = 0;       // exit code, or 128 + signal number
   std::string last_exit;          // "exit status 1", "killed by signal 9"; empty before any exit
   std::string state = "running";  // running | backoff | stopped | failed
+  // How the server's resource limits are applied (LimitPlan::Describe).
+  std::string limits;
 
   std::string ToJson() const;
   static StatusOr<SupervisorState> FromJson(const std::string& text);

@@ -16,11 +16,12 @@
 #include <string>
 #include <vector>
 
-#include "gap_responder.h"
 #include "listen_socket.h"
-#include "restart_backoff.h"
 #include "service_dir.h"
-#include "supervisor_state.h"
+#include "supervisor/gap_responder.h"
+#include "supervisor/resource_limits.h"
+#include "supervisor/restart_backoff.h"
+#include "supervisor/supervisor_state.h"
 
 namespace skiff::compute_local {
 
@@ -46,6 +47,8 @@ class Supervisor {
   using Clock = std::chrono::steady_clock;
 
   void StartServer();
+  // The limits for the next server, from server.json's deployment config.
+  LimitPlan PlanServerLimits();
   // Opens (or keeps) the socket for server.json's address and port.
   void HoldListenSocket();
   // What gap clients are told while no server runs, and when to retry.
@@ -65,6 +68,8 @@ class Supervisor {
   SupervisorState state_;
   ListenSocket listen_;
   GapResponder gap_;
+  LimitPlan limits_;           // what the running (or last) server was held to
+  std::string cgroup_failed_;  // set once a server could not join the cgroup
   int signal_fd_ = -1;
   bool started_once_ = false;
   Clock::time_point server_started_{};

@@ -1,4 +1,4 @@
-#include "supervisor_launcher.h"
+#include "supervisor/supervisor_launcher.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -19,7 +19,7 @@
 
 #include "file_util.h"
 #include "skiff/util/atomic_file.h"
-#include "supervisor.h"
+#include "supervisor/supervisor.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "restart_backoff.h"
+#include "supervisor/restart_backoff.h"
 
 #include <algorithm>
 
