@@ -1,6 +1,9 @@
 #include "k8s/render_options.h"
 
-#include <set>
+#include <optional>
+#include <string_view>
+
+#include "skiff/config/json_reader.h"
 
 #include "k8s/dns_name.h"
 
@@ -9,14 +12,13 @@ namespace {
 
 using nlohmann::json;
 
-Status StringField(const json& j, const char* key, std::string* out) {
-  if (!j.contains(key)) return OkStatus();
-  if (!j[key].is_string() || j[key].get<std::string>().empty()) {
-    return InvalidArgument(std::string("aks config: `kubernetes.") + key +
-                           "` must be a non-empty string");
-  }
-  *out = j[key].get<std::string>();
-  return OkStatus();
+// A string option that, when given, may not be empty (an empty image or claim
+// name would only fail later, on the cluster).
+void NonEmptyString(config::ObjectReader& r, std::string_view key, std::string* out) {
+  std::optional<std::string> value = r.String(key);
+  if (!value) return;
+  if (value->empty()) config::Fail("`" + r.PathOf(key) + "` must be a non-empty string");
+  *out = *value;
 }
 
 // Extended resource names: [prefix/]name, the prefix a DNS subdomain.
@@ -71,22 +73,19 @@ Status ParseModelImages(const json& kubernetes, std::map<std::string, std::strin
 StatusOr<RenderOptions> ParseRenderOptions(const json& kubernetes) {
   RenderOptions o;
   if (kubernetes.is_null()) return o;
-  if (!kubernetes.is_object()) {
-    return InvalidArgument("aks config: `kubernetes` must be an object");
-  }
-  static const std::set<std::string> kKeys = {"image",      "imagePullPolicy", "fpgaResourceName",
-                                              "modelClaim", "modelSource",     "modelImages"};
-  for (const auto& item : kubernetes.items()) {
-    if (kKeys.count(item.key()) == 0) {
-      return InvalidArgument("aks config: unknown key `kubernetes." + item.key() +
-                             "`; known: image, imagePullPolicy, fpgaResourceName, modelClaim, "
-                             "modelSource, modelImages");
-    }
-  }
-  SKIFF_RETURN_IF_ERROR(StringField(kubernetes, "image", &o.image));
-  SKIFF_RETURN_IF_ERROR(StringField(kubernetes, "imagePullPolicy", &o.image_pull_policy));
-  SKIFF_RETURN_IF_ERROR(StringField(kubernetes, "fpgaResourceName", &o.fpga_resource_name));
-  SKIFF_RETURN_IF_ERROR(StringField(kubernetes, "modelClaim", &o.model_claim));
+  // The typed reader (skiff/config/json_reader.h): unknown keys with "did you
+  // mean", wrong types naming `kubernetes.<key>`.
+  SKIFF_RETURN_IF_ERROR(config::ReadConfig("aks config", [&] {
+                          config::ObjectReader r(kubernetes, "kubernetes");
+                          NonEmptyString(r, "image", &o.image);
+                          NonEmptyString(r, "imagePullPolicy", &o.image_pull_policy);
+                          NonEmptyString(r, "fpgaResourceName", &o.fpga_resource_name);
+                          NonEmptyString(r, "modelClaim", &o.model_claim);
+                          NonEmptyString(r, "modelSource", &o.model_source);
+                          (void)r.Get("modelImages");  // ParseModelImages below
+                          r.RejectUnknownKeys();
+                          return true;
+                        }).status());
   for (char c : o.image) {
     if (c == ' ' || c == '\t' || c == '\n') {
       return InvalidArgument("aks config: `kubernetes.image` '" + o.image +
@@ -104,7 +103,6 @@ StatusOr<RenderOptions> ParseRenderOptions(const json& kubernetes) {
                            "xilinx.com/fpga-<shell> (<domain>/<name>)");
   }
   SKIFF_RETURN_IF_ERROR(ValidateDns1123Label(o.model_claim, "aks config: `kubernetes.modelClaim`"));
-  SKIFF_RETURN_IF_ERROR(StringField(kubernetes, "modelSource", &o.model_source));
   if (!o.model_source.empty() && o.model_source != kModelSourceImage &&
       o.model_source != kModelSourcePvc) {
     return InvalidArgument("aks config: `kubernetes.modelSource` '" + o.model_source +
