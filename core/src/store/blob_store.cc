@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+
+#include "skiff/util/file.h"
 #include "skiff/util/sha256.h"
 
 namespace skiff::store {
@@ -30,26 +32,6 @@ Status WriteFailed(const std::string& what, const std::string& path) {
   }
   return Internal(message);
 }
-
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int Release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
 
 // Incremental SHA-256 over OpenSSL EVP.
 
@@ -104,7 +86,7 @@ StatusOr<BlobInfo> PutBlob(const std::string& blob_dir, Fill fill) {
     ::unlink(tmp.c_str());
     return info.status();
   }
-  ::close(fd.Release());
+  ::close(fd.release());
   const std::string final_path = blob_dir + "/" + info->sha256;
   struct stat st;
   // lstat: a symlink under the blob's name is replaced, not trusted.
