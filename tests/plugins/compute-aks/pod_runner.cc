@@ -1,0 +1,442 @@
+#include "pod_runner.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "skiff/oci/library_closure.h"
+#include "skiff/util/base64.h"
+
+namespace skiff::compute_aks::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kPodSubnet = "10.244.0.";
+constexpr const char* kServiceSubnet = "10.96.0.";
+
+Status WriteFile(const std::string& path, const std::string& text, int mode, int gid) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Internal("cannot write " + path);
+  if (::chown(path.c_str(), 0, gid) != 0 || ::chmod(path.c_str(), mode) != 0) {
+    return Internal("cannot chown/chmod " + path);
+  }
+  return OkStatus();
+}
+
+Status MakeDir(const std::string& path, int mode, int gid) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return Internal("cannot create " + path + ": " + ec.message());
+  if (::chown(path.c_str(), 0, gid) != 0 || ::chmod(path.c_str(), mode) != 0) {
+    return Internal("cannot chown/chmod " + path);
+  }
+  return OkStatus();
+}
+
+const json* FindObject(const std::vector<json>& objects, const std::string& kind,
+                       const std::string& name) {
+  for (const json& o : objects) {
+    if (o.value("kind", "") == kind && o["metadata"].value("name", "") == name) return &o;
+  }
+  return nullptr;
+}
+
+// A Secret's or ConfigMap's key, decoded.
+StatusOr<std::string> ObjectValue(const json& object, const std::string& key) {
+  if (object.contains("stringData") && object["stringData"].contains(key)) {
+    return object["stringData"][key].get<std::string>();
+  }
+  if (object.contains("data") && object["data"].contains(key)) {
+    if (object["kind"] == "ConfigMap") return object["data"][key].get<std::string>();
+    auto bytes = Base64Decode(object["data"][key].get<std::string>(), Base64Alphabet::kStandard);
+    if (!bytes) return InvalidArgument("Secret data." + key + " is not base64");
+    return *bytes;
+  }
+  return NotFound(object["kind"].get<std::string>() + " '" +
+                  object["metadata"]["name"].get<std::string>() + "' has no key '" + key + "'");
+}
+
+// The kubelet's AtomicWriter layout: the files live in ..<stamp>/, ..data
+// links to it, and each visible name links into ..data (how the server's
+// --watch-config sees an update, and why key files arrive as symlinks).
+Status WriteProjectedVolume(const json& object, const json& source, int fs_group,
+                            const std::string& dir) {
+  const int default_mode = source.value("defaultMode", 0644);
+  SKIFF_RETURN_IF_ERROR(MakeDir(dir, 0755, fs_group));
+  const std::string stamp = "..2026_12_06_00_00_00.000000001";
+  SKIFF_RETURN_IF_ERROR(MakeDir(dir + "/" + stamp, 0755, fs_group));
+  std::vector<std::pair<std::string, std::string>> items;  // key, path
+  if (source.contains("items")) {
+    for (const json& item : source["items"]) items.emplace_back(item["key"], item["path"]);
+  } else {
+    for (const char* field : {"stringData", "data"}) {
+      if (!object.contains(field)) continue;
+      for (const auto& [k, v] : object[field].items()) items.emplace_back(k, k);
+    }
+  }
+  std::set<std::string> top;
+  for (const auto& [key, path] : items) {
+    SKIFF_ASSIGN_OR_RETURN(std::string value, ObjectValue(object, key));
+    const std::string file = dir + "/" + stamp + "/" + path;
+    SKIFF_RETURN_IF_ERROR(MakeDir(fs::path(file).parent_path(), 0755, fs_group));
+    SKIFF_RETURN_IF_ERROR(WriteFile(file, value, default_mode, fs_group));
+    top.insert(fs::path(path).begin()->string());
+  }
+  std::error_code ec;
+  fs::create_directory_symlink(stamp, dir + "/..data", ec);
+  for (const std::string& name : top) {
+    if (!ec) fs::create_symlink("..data/" + name, dir + "/" + name, ec);
+  }
+  if (ec) return Internal("cannot link the volume at " + dir + ": " + ec.message());
+  return OkStatus();
+}
+
+// The default set of a container runtime (containerd/CRI), which
+// `capabilities.add/drop` edit.
+const std::vector<std::string>& DefaultCapabilities() {
+  static const std::vector<std::string> caps = {
+      "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+      "CAP_MKNOD",  "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+      "CAP_SETFCAP", "CAP_SETPCAP",     "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+      "CAP_KILL",   "CAP_AUDIT_WRITE"};
+  return caps;
+}
+
+std::vector<std::string> Capabilities(const json& sc) {
+  std::set<std::string> drop, add;
+  bool drop_all = false;
+  if (sc.contains("capabilities")) {
+    for (const json& c : sc["capabilities"].value("drop", json::array())) {
+      if (c == "ALL") drop_all = true;
+      drop.insert("CAP_" + c.get<std::string>());
+    }
+    for (const json& c : sc["capabilities"].value("add", json::array())) {
+      add.insert("CAP_" + c.get<std::string>());
+    }
+  }
+  std::vector<std::string> out;
+  if (!drop_all) {
+    for (const std::string& c : DefaultCapabilities()) {
+      if (!drop.count(c)) out.push_back(c);
+    }
+  }
+  for (const std::string& c : add) out.push_back(c);
+  return out;
+}
+
+// A field of the container's securityContext, else the pod's.
+json SecurityField(const json& pod_spec, const json& container, const std::string& field) {
+  const json csc = container.value("securityContext", json::object());
+  if (csc.contains(field)) return csc[field];
+  const json psc = pod_spec.value("securityContext", json::object());
+  if (psc.contains(field)) return psc[field];
+  return nullptr;
+}
+
+Status MakeMountPoint(const std::string& rootfs, const std::string& dest, bool file) {
+  const std::string path = rootfs + dest;
+  std::error_code ec;
+  if (file) {
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    if (!ec && !fs::exists(path)) std::ofstream(path).close();
+  } else {
+    fs::create_directories(path, ec);
+  }
+  if (ec) return Internal("cannot create the mount point " + path + ": " + ec.message());
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<std::string> Run(const std::vector<std::string>& argv) {
+  return oci::RunAndCapture(argv);
+}
+
+// --- PodNetwork ---
+
+PodNetwork::PodNetwork(std::string tag) : tag_(std::move(tag)) {}
+
+PodNetwork::~PodNetwork() {
+  // Pods first: deleting a namespace removes its end of the veth, and the
+  // peer in the cluster namespace with it.
+  for (auto it = namespaces_.rbegin(); it != namespaces_.rend(); ++it) {
+    (void)Run({"ip", "netns", "del", *it});
+  }
+}
+
+Status PodNetwork::Init() {
+  cluster_ns_ = "skiff-pod-" + tag_ + "-cluster";
+  SKIFF_RETURN_IF_ERROR(Run({"ip", "netns", "add", cluster_ns_}).status());
+  namespaces_.push_back(cluster_ns_);
+  SKIFF_RETURN_IF_ERROR(Run({"ip", "-n", cluster_ns_, "link", "set", "lo", "up"}).status());
+  SKIFF_RETURN_IF_ERROR(
+      Run({"ip", "-n", cluster_ns_, "link", "add", "br0", "type", "bridge"}).status());
+  return Run({"ip", "-n", cluster_ns_, "link", "set", "br0", "up"}).status();
+}
+
+StatusOr<PodNetwork::Member> PodNetwork::Add(const std::string& short_name) {
+  Member m;
+  m.netns = "skiff-pod-" + tag_ + "-" + short_name;
+  m.path = "/var/run/netns/" + m.netns;
+  m.ip = kPodSubnet + std::to_string(next_pod_);
+  const std::string host_end = "veth" + std::to_string(next_pod_);
+  ++next_pod_;
+  SKIFF_RETURN_IF_ERROR(Run({"ip", "netns", "add", m.netns}).status());
+  namespaces_.push_back(m.netns);
+  // Both ends are made inside the cluster namespace; nothing appears in the
+  // host's own network namespace.
+  SKIFF_RETURN_IF_ERROR(Run({"ip", "-n", cluster_ns_, "link", "add", host_end, "type", "veth",
+                             "peer", "name", "eth0", "netns", m.netns})
+                            .status());
+  SKIFF_RETURN_IF_ERROR(
+      Run({"ip", "-n", cluster_ns_, "link", "set", host_end, "master", "br0", "up"}).status());
+  SKIFF_RETURN_IF_ERROR(Run({"ip", "-n", m.netns, "link", "set", "lo", "up"}).status());
+  SKIFF_RETURN_IF_ERROR(
+      Run({"ip", "-n", m.netns, "addr", "add", m.ip + "/24", "dev", "eth0"}).status());
+  SKIFF_RETURN_IF_ERROR(Run({"ip", "-n", m.netns, "link", "set", "eth0", "up"}).status());
+  // Cluster IPs are virtual: a route makes connect() reach the DNAT rule.
+  SKIFF_RETURN_IF_ERROR(
+      Run({"ip", "-n", m.netns, "route", "add", std::string(kServiceSubnet) + "0/24", "dev", "eth0"})
+          .status());
+  members_.push_back(m);
+  return m;
+}
+
+std::string PodNetwork::NextClusterIp() { return kServiceSubnet + std::to_string(next_service_++); }
+
+Status PodNetwork::InstallServices(const std::vector<ServiceRoute>& routes) {
+  for (const Member& m : members_) {
+    for (const ServiceRoute& r : routes) {
+      SKIFF_RETURN_IF_ERROR(Run({"ip", "netns", "exec", m.netns, "iptables", "-t", "nat", "-A",
+                                 "OUTPUT", "-d", r.cluster_ip, "-p", "tcp", "--dport",
+                                 std::to_string(r.port), "-j", "DNAT", "--to-destination",
+                                 r.pod_ip + ":" + std::to_string(r.target_port)})
+                                .status());
+    }
+  }
+  return OkStatus();
+}
+
+std::string PodNetwork::HostsFile(const Member& self, const std::string& hostname,
+                                  const std::vector<ServiceRoute>& routes) {
+  std::string out = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  out += self.ip + "\t" + hostname + "\n";
+  for (const ServiceRoute& r : routes) {
+    out += r.cluster_ip + "\t" + r.name + "." + r.ns + ".svc.cluster.local " + r.name + "." +
+           r.ns + ".svc " + r.name + "." + r.ns + " " + r.name + "\n";
+  }
+  return out;
+}
+
+// --- volumes ---
+
+StatusOr<PodVolumes> MaterializeVolumes(const json& pod_spec, const std::vector<json>& objects,
+                                        const std::string& dir) {
+  const int fs_group = pod_spec.value("securityContext", json::object()).value("fsGroup", 0);
+  PodVolumes out;
+  for (const json& v : pod_spec.value("volumes", json::array())) {
+    const std::string name = v["name"];
+    const std::string path = dir + "/" + name;
+    PodVolume pv;
+    if (v.contains("secret") || v.contains("configMap")) {
+      const bool secret = v.contains("secret");
+      const json& source = secret ? v["secret"] : v["configMap"];
+      const std::string object_name = secret ? source["secretName"] : source["name"];
+      const json* object = FindObject(objects, secret ? "Secret" : "ConfigMap", object_name);
+      if (object == nullptr) {
+        return NotFound("volume '" + name + "' needs " + (secret ? "Secret" : "ConfigMap") +
+                        " '" + object_name + "', which is not rendered");
+      }
+      SKIFF_RETURN_IF_ERROR(WriteProjectedVolume(*object, source, fs_group, path));
+      pv.host_path = path;
+    } else if (v.contains("emptyDir")) {
+      // The kubelet's emptyDir: 0777, group fsGroup with setgid, bind-mounted
+      // into the container. medium: Memory is a tmpfs the kubelet mounts on
+      // the host side; here it is a plain folder (no host mount to leak), so
+      // its sizeLimit is not enforced.
+      SKIFF_RETURN_IF_ERROR(MakeDir(path, 02777, fs_group));
+      pv.host_path = path;
+    } else {
+      return Unimplemented("volume '" + name + "': only secret, configMap and emptyDir run here");
+    }
+    out[name] = pv;
+  }
+  return out;
+}
+
+// --- runc config ---
+
+StatusOr<json> RuncConfig(const json& pod_spec, const json& container,
+                          const std::vector<json>& objects, const PodVolumes& volumes,
+                          const ContainerEnv& env) {
+  const std::string cname = container.value("name", "");
+  json process;
+  process["terminal"] = false;
+  process["cwd"] = container.value("workingDir", env.image_process.value("cwd", "/"));
+  // command replaces the image's entrypoint and cmd; only `args` would keep
+  // the entrypoint, which the rendered pods never do.
+  if (container.contains("command")) {
+    json args = container["command"];
+    for (const json& a : container.value("args", json::array())) args.push_back(a);
+    process["args"] = args;
+  } else if (container.contains("args")) {
+    return Unimplemented("container '" + cname + "': args without command is not translated");
+  } else {
+    process["args"] = env.image_process["args"];
+  }
+  // Env: the image's, then the container's (later wins in execve's view).
+  json environment = env.image_process.value("env", json::array());
+  for (const json& e : container.value("env", json::array())) {
+    const std::string name = e["name"];
+    std::string value;
+    if (e.contains("value")) {
+      value = e["value"];
+    } else if (e.contains("valueFrom")) {
+      const json& from = e["valueFrom"];
+      const bool secret = from.contains("secretKeyRef");
+      if (!secret && !from.contains("configMapKeyRef")) {
+        return Unimplemented("env " + name + " of container '" + cname +
+                             "': only secretKeyRef and configMapKeyRef are translated");
+      }
+      const json& ref = secret ? from["secretKeyRef"] : from["configMapKeyRef"];
+      const json* object = FindObject(objects, secret ? "Secret" : "ConfigMap", ref["name"]);
+      if (object == nullptr) {
+        return NotFound("env " + name + " of container '" + cname + "' needs " +
+                        ref["name"].get<std::string>() + ", which is not rendered");
+      }
+      SKIFF_ASSIGN_OR_RETURN(value, ObjectValue(*object, ref["key"]));
+    }
+    environment.push_back(name + "=" + value);
+  }
+  process["env"] = environment;
+
+  // User: the container's securityContext, else the pod's, else the image's.
+  const json uid = SecurityField(pod_spec, container, "runAsUser");
+  const json gid = SecurityField(pod_spec, container, "runAsGroup");
+  json user = env.image_process.value("user", json::object());
+  if (!uid.is_null()) user["uid"] = uid;
+  if (!gid.is_null()) user["gid"] = gid;
+  json groups = json::array();
+  const json psc = pod_spec.value("securityContext", json::object());
+  if (psc.contains("fsGroup")) groups.push_back(psc["fsGroup"]);
+  for (const json& g : psc.value("supplementalGroups", json::array())) groups.push_back(g);
+  if (!groups.empty()) user["additionalGids"] = groups;
+  if (SecurityField(pod_spec, container, "runAsNonRoot") == true && user.value("uid", 0) == 0) {
+    return FailedPrecondition("container '" + cname + "': runAsNonRoot but it would run as root");
+  }
+  process["user"] = user;
+  const json csc = container.value("securityContext", json::object());
+  const std::vector<std::string> caps = Capabilities(csc);
+  process["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps},
+                             {"inheritable", json::array()}, {"ambient", json::array()}};
+  process["noNewPrivileges"] = csc.value("allowPrivilegeEscalation", true) == false;
+  // No rlimits: the container keeps runc's, as pods keep their runtime's.
+
+  // Mounts: a runtime's defaults, the kubelet's files, then the volumes.
+  json mounts = {
+      {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"},
+       {"options", {"nosuid", "noexec", "nodev"}}},
+      {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+       {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+      {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"},
+       {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
+      {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"},
+       {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
+      {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"},
+       {"options", {"nosuid", "noexec", "nodev"}}},
+      {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
+       {"options", {"nosuid", "noexec", "nodev", "ro"}}},
+      {{"destination", "/etc/hosts"}, {"type", "bind"}, {"source", env.hosts_file},
+       {"options", {"rbind", "ro"}}},
+      {{"destination", "/etc/resolv.conf"}, {"type", "bind"}, {"source", env.resolv_conf},
+       {"options", {"rbind", "ro"}}},
+  };
+  SKIFF_RETURN_IF_ERROR(MakeMountPoint(env.rootfs, "/etc/hosts", true));
+  SKIFF_RETURN_IF_ERROR(MakeMountPoint(env.rootfs, "/etc/resolv.conf", true));
+  for (const char* d : {"/proc", "/dev", "/sys"}) {
+    SKIFF_RETURN_IF_ERROR(MakeMountPoint(env.rootfs, d, false));
+  }
+  for (const json& m : container.value("volumeMounts", json::array())) {
+    const std::string vname = m["name"];
+    auto v = volumes.find(vname);
+    if (v == volumes.end()) {
+      return NotFound("container '" + cname + "' mounts volume '" + vname +
+                      "', which the pod does not declare");
+    }
+    const std::string dest = m["mountPath"];
+    std::string source = v->second.host_path;
+    if (m.contains("subPath")) source += "/" + m["subPath"].get<std::string>();
+    json options = m.value("readOnly", false) ? json{"rbind", "ro"} : json{"rbind", "rw"};
+    json mount = {{"destination", dest}, {"type", "bind"}, {"source", source}, {"options", options}};
+    SKIFF_RETURN_IF_ERROR(MakeMountPoint(env.rootfs, dest, false));
+    mounts.push_back(mount);
+  }
+
+  json namespaces = {{{"type", "pid"}},
+                     {{"type", "ipc"}},
+                     {{"type", "uts"}},
+                     {{"type", "mount"}},
+                     {{"type", "network"}, {"path", env.netns_path}}};
+  const bool read_only = csc.value("readOnlyRootFilesystem", false);
+  return json{
+      {"ociVersion", "1.0.2"},
+      {"process", process},
+      {"root", {{"path", env.rootfs}, {"readonly", read_only}}},
+      {"hostname", env.hostname},
+      {"mounts", mounts},
+      {"linux",
+       {{"namespaces", namespaces},
+        {"maskedPaths",
+         {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+          "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+          "/proc/scsi"}},
+        {"readonlyPaths",
+         {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
+}
+
+// --- runc ---
+
+RuncContainer::RuncContainer(std::string state_root, std::string id)
+    : root_(std::move(state_root)), id_(std::move(id)) {}
+
+RuncContainer::~RuncContainer() {
+  if (created_) (void)Run({"runc", "--root", root_, "delete", "--force", id_});
+}
+
+Status RuncContainer::Start(const std::string& bundle, const std::string& log) {
+  created_ = true;
+  // Detached, runc's stdio becomes the container's: a file, so nothing here
+  // waits on a pipe the server holds open.
+  return Run({"sh", "-c",
+              "exec runc --root \"$1\" run --detach --bundle \"$2\" \"$3\" >\"$4\" 2>&1", "sh",
+              root_, bundle, id_, log})
+      .status();
+}
+
+Status RuncContainer::RunToCompletion(const std::string& bundle, const std::string& log) {
+  created_ = true;
+  return Run({"sh", "-c",
+              "exec timeout 60 runc --root \"$1\" run --bundle \"$2\" \"$3\" >\"$4\" 2>&1", "sh",
+              root_, bundle, id_, log})
+      .status();
+}
+
+StatusOr<std::string> RuncContainer::Exec(const std::vector<std::string>& argv) {
+  std::vector<std::string> cmd = {"runc", "--root", root_, "exec", id_};
+  cmd.insert(cmd.end(), argv.begin(), argv.end());
+  return Run(cmd);
+}
+
+StatusOr<int> RuncContainer::Pid() {
+  SKIFF_ASSIGN_OR_RETURN(std::string state, Run({"runc", "--root", root_, "state", id_}));
+  return json::parse(state).value("pid", 0);
+}
+
+}  // namespace skiff::compute_aks::testing
