@@ -17,6 +17,7 @@
 #include <random>
 #include <thread>
 
+#include "jwt_signer.h"
 #include "k8s/render.h"
 #include "oci_test_tools.h"
 #include "pod_runner.h"
@@ -32,6 +33,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using k8s::testing::kPrimaryKey;
+using k8s::testing::kSecondaryKey;
 using nlohmann::json;
 using oci::testing::MustRun;
 using oci::testing::TestRegistry;
@@ -53,19 +55,18 @@ std::string RandomTag() {
   return tag;
 }
 
-// The key-auth endpoint ep1 (namespace prod), v1/v2 at 90/10, on the
-// "testmodel" accelerator (y = 2x; the test plugin of the data-plane tests,
-// so the image carries no libtorch), each version's artifact a file whose
-// bytes are "model-<v>" (MakeSpec's digests).
-ServiceSpec EndpointSpec(const std::string& artifacts_dir) {
+// The endpoint ep1 (namespace prod), v1/v2 at 90/10, with `auth` merged
+// into its deployment config, on the "testmodel" accelerator (y = 2x; the
+// test plugin of the data-plane tests, so the image carries no libtorch),
+// each version's artifact a file whose bytes are "model-<v>" (MakeSpec's
+// digests).
+ServiceSpec EndpointSpec(const std::string& artifacts_dir, const json& auth) {
+  // appInsightsEnabled: each pod writes its request log to its data
+  // emptyDir, which shows that both version pods served.
+  json dc = {{"namespace", "prod"}, {"appInsightsEnabled", true}};
+  dc.update(auth);
   ServiceSpec spec = k8s::testing::MakeSpec(
-      "ep1",
-      // appInsightsEnabled: each pod writes its request log to its data
-      // emptyDir, which shows that both version pods served.
-      json{{"namespace", "prod"},
-           {"appInsightsEnabled", true},
-           {"keys", {{"primaryKey", kPrimaryKey}, {"secondaryKey", k8s::testing::kSecondaryKey}}}}
-          .dump(),
+      "ep1", dc.dump(),
       {{"v1", 90, true, false, "testmodel"}, {"v2", 10, false, true, "testmodel"}});
   const json ic = {{"accelerator", "testmodel"},
                    {"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
@@ -145,13 +146,13 @@ class PodRunTest : public ::testing::Test {
   }
 };
 
-TEST_F(PodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {
-  skiff::testing::TempDir tmp;
+// Renders `spec`, runs its pods and checks them; `credential` is what the
+// client sends after "Bearer ".
+void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::string>& key_files,
+                 const std::string& credential, const skiff::testing::TempDir& tmp) {
   const std::string tag = RandomTag();
   // Declared before the pods: destroyed after every container is deleted.
   PodNetwork net(tag);
-  fs::create_directories(tmp / "artifacts");
-  const ServiceSpec spec = EndpointSpec(tmp / "artifacts");
 
   // 1. Images: the server and one per version (the model as a layer), pushed.
   auto layout = oci::OciLayout::Create(tmp / "layout");
@@ -188,6 +189,7 @@ TEST_F(PodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {
   ASSERT_TRUE(options.ok()) << options.status().ToString();
   k8s::RenderInput input;
   input.spec = spec;
+  input.signing_key_files = key_files;
   input.options = *options;
   auto objects = k8s::RenderService(input);
   ASSERT_TRUE(objects.ok()) << objects.status().ToString();
@@ -217,7 +219,7 @@ TEST_F(PodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {
     pods.push_back(std::move(pod));
   }
   ASSERT_EQ(pods.size(), 3u);  // v1, v2, the router
-  ASSERT_FALSE(HasFailure());
+  ASSERT_FALSE(::testing::Test::HasFailure());
 
   // Skip only where runc itself cannot run a container here.
   const std::string state = tmp / "runc-state";
@@ -270,8 +272,15 @@ TEST_F(PodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {
   ASSERT_FALSE(router_ip.empty());
   ASSERT_TRUE(net.InstallServices(routes).ok());
 
-  // 5. Run every pod: init containers to completion, then the containers.
-  std::map<std::string, std::map<std::string, std::string>> before;  // rootfs listings
+  // 5. Every container's runc config (which also makes its mount points in
+  // the rootfs, as a runtime would); then the rootfs listings; then run each
+  // pod: init containers to completion, then its containers.
+  struct Planned {
+    size_t pod;
+    bool init;
+    std::string name, bundle, rootfs;
+  };
+  std::vector<Planned> planned;
   for (size_t i = 0; i < pods.size(); ++i) {
     Pod& pod = pods[i];
     pod.dir = tmp / ("pod-" + std::to_string(i));
@@ -283,9 +292,7 @@ TEST_F(PodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {
               "search prod.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n");
     ::chmod((pod.dir + "/hosts").c_str(), 0644);
     ::chmod((pod.dir + "/resolv.conf").c_str(), 0644);
-    int n = 0;
     for (const char* list : {"initContainers", "containers"}) {
-      const bool init = std::string(list) == "initContainers";
       for (const json& c : pod.template_spec.value(list, json::array())) {
         const std::string ref = c["image"];
         ContainerEnv env{rootfs_of[ref], image_process_of[ref], pod.net.path, pod.name,
@@ -295,21 +302,28 @@ TEST_F(PodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {
         const std::string bundle = pod.dir + "/" + c["name"].get<std::string>();
         fs::create_directories(bundle);
         WriteText(bundle + "/config.json", config->dump(2));
-        if (!before.count(env.rootfs)) before[env.rootfs] = TreeListing(env.rootfs);
-        auto container = std::make_unique<RuncContainer>(
-            state, "skiff-" + tag + "-" + std::to_string(i) + "-" + std::to_string(n++));
-        if (init) {
-          const Status s = container->RunToCompletion(bundle, bundle + ".log");
-          ASSERT_TRUE(s.ok()) << pod.name << " init " << c["name"] << ": "
-                              << ReadText(bundle + ".log") << s.ToString();
-        } else {
-          const Status s = container->Start(bundle, bundle + ".log");
-          ASSERT_TRUE(s.ok()) << pod.name << " " << c["name"] << ": " << ReadText(bundle + ".log")
-                              << s.ToString();
-          pod.rootfs = env.rootfs;
-          pod.containers.push_back(std::move(container));
-        }
+        planned.push_back({i, std::string(list) == "initContainers", c["name"], bundle, env.rootfs});
       }
+    }
+  }
+  std::map<std::string, std::map<std::string, std::string>> before;  // rootfs listings
+  for (const Planned& p : planned) {
+    if (!before.count(p.rootfs)) before[p.rootfs] = TreeListing(p.rootfs);
+  }
+  for (size_t k = 0; k < planned.size(); ++k) {
+    const Planned& p = planned[k];
+    Pod& pod = pods[p.pod];
+    auto container = std::make_unique<RuncContainer>(state, "skiff-" + tag + "-" + std::to_string(k));
+    if (p.init) {
+      const Status s = container->RunToCompletion(p.bundle, p.bundle + ".log");
+      ASSERT_TRUE(s.ok()) << pod.name << " init " << p.name << ": " << ReadText(p.bundle + ".log")
+                          << s.ToString();
+    } else {
+      const Status s = container->Start(p.bundle, p.bundle + ".log");
+      ASSERT_TRUE(s.ok()) << pod.name << " " << p.name << ": " << ReadText(p.bundle + ".log")
+                          << s.ToString();
+      pod.rootfs = p.rootfs;
+      pod.containers.push_back(std::move(container));
     }
   }
   auto logs = [&] {
@@ -352,7 +366,7 @@ TEST_F(PodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {
   const std::string score_url = "http://" + router_ip + "/api/v1/service/ep1/score";
   const std::string body = R"({"data": [[1, 2, 3, 4]]})";
   const std::vector<std::string> args = {"-H",
-                                         std::string("Authorization: Bearer ") + kPrimaryKey, "-H",
+                                         "Authorization: Bearer " + credential, "-H",
                                          "Content-Type: application/json", "-d", body};
   auto scored = Curl(client_ns->netns, args, std::vector<std::string>(100, score_url));
   ASSERT_TRUE(scored.ok()) << scored.status().ToString();
@@ -367,7 +381,7 @@ TEST_F(PodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {
   EXPECT_GT(by_version["v2"], 0) << *scored;
   // One answer's body: y = 2x through router and version pod.
   auto one = testing::Run({"ip", "netns", "exec", client_ns->netns, "curl", "-s", "--max-time", "5", "-H",
-                  std::string("Authorization: Bearer ") + kPrimaryKey, "-H",
+                  "Authorization: Bearer " + credential, "-H",
                   "Content-Type: application/json", "-d", body, score_url});
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   EXPECT_EQ(*one, R"({"result":[[2.0,4.0,6.0,8.0]]})");
@@ -423,6 +437,35 @@ TEST_F(PodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {
     }
     EXPECT_EQ(after.size(), listing.size()) << rootfs;
   }
+}
+
+TEST_F(PodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {
+  skiff::testing::TempDir tmp;
+  fs::create_directories(tmp / "artifacts");
+  const json keys = {{"keys", {{"primaryKey", kPrimaryKey}, {"secondaryKey", kSecondaryKey}}}};
+  RunEndpoint(EndpointSpec(tmp / "artifacts", keys), {}, kPrimaryKey, tmp);
+}
+
+// Token mode adds the init container that copies the signing keys from the
+// Secret volume into the runtime emptyDir; the client sends a JWT signed
+// with the workspace's key (the SDK's get-access-token).
+TEST_F(PodRunTest, TokenAuthEndpointRunsItsInitContainerUnderRunc) {
+  skiff::testing::TempDir tmp;
+  fs::create_directories(tmp / "artifacts");
+  const auto key_files = k8s::testing::SampleSigningKeyFiles();
+  std::string key_json;
+  for (const auto& [name, text] : key_files) {
+    if (name.size() > 9 && name.substr(name.size() - 9) == ".key.json") key_json = text;
+  }
+  auto key = auth::SigningKey::FromKeyFileJson(key_json);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  auto token = auth::SignJwt(**key, {"skiff", "ep1", now, now, now + 3600});
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  RunEndpoint(EndpointSpec(tmp / "artifacts", {{"authEnabled", false}, {"tokenAuthEnabled", true}}),
+              key_files, *token, tmp);
 }
 
 }  // namespace
