@@ -133,7 +133,7 @@ int ContainerPort(const json& container, const json& port) {
   return 0;
 }
 
-class PodRunTest : public ::testing::Test {
+class ComputeAksPodRunTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "runc needs root to create containers and netns here";
@@ -248,8 +248,11 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     pods[i].net = *m;
   }
+  // The client scores; the node is where the kubelet's probes come from.
   auto client_ns = net.Add("client");
   ASSERT_TRUE(client_ns.ok()) << client_ns.status().ToString();
+  auto node_ns = net.Add("node");
+  ASSERT_TRUE(node_ns.ok()) << node_ns.status().ToString();
   std::vector<ServiceRoute> routes;
   std::string router_ip;
   for (const json& o : *objects) {
@@ -271,6 +274,16 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
   ASSERT_EQ(routes.size(), 3u);
   ASSERT_FALSE(router_ip.empty());
   ASSERT_TRUE(net.InstallServices(routes).ok());
+  std::vector<PodEndpoint> endpoints;
+  for (const Pod& pod : pods) endpoints.push_back({pod.net.netns, pod.net.ip, pod.labels});
+  int policies = 0;
+  for (const json& o : *objects) {
+    if (o["kind"] != "NetworkPolicy") continue;
+    const Status s = ApplyNetworkPolicy(o, endpoints, node_ns->ip);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ++policies;
+  }
+  EXPECT_EQ(policies, 1);
 
   // 5. Every container's runc config (which also makes its mount points in
   // the rootfs, as a runtime would); then the rootfs listings; then run each
@@ -338,7 +351,7 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
     return out;
   };
 
-  // 6. Probes: each container's readiness and liveness, from the client's
+  // 6. Probes: each container's readiness and liveness, from the node's
   // namespace (the kubelet's place), until they answer (deadline 60 s).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (const Pod& pod : pods) {
@@ -351,7 +364,7 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
                               get["path"].get<std::string>();
       std::string answer;
       while (std::chrono::steady_clock::now() < deadline) {
-        auto r = Curl(client_ns->netns, {}, {url});
+        auto r = Curl(node_ns->netns, {}, {url});
         answer = r.ok() ? *r : r.status().ToString();
         if (answer.rfind("200 ", 0) == 0) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -398,6 +411,18 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
   ASSERT_TRUE(wrong.ok()) << wrong.status().ToString();
   EXPECT_EQ(wrong->substr(0, 4), "401 ") << *wrong;
 
+  // The version pods run without auth (only the router reaches them): the
+  // rendered NetworkPolicy keeps the client away from them, Service or pod.
+  for (const ServiceRoute& r : routes) {
+    if (r.cluster_ip == router_ip) continue;
+    for (const std::string& url : {"http://" + r.cluster_ip + "/v2/models/ep1/infer",
+                                   "http://" + r.pod_ip + ":" + std::to_string(r.target_port) +
+                                       "/v2/models/ep1/infer"}) {
+      auto direct = Curl(client_ns->netns, {"--connect-timeout", "1", "-d", body}, {url});
+      EXPECT_FALSE(direct.ok()) << url << " answered the client: " << *direct;
+    }
+  }
+
   // 8. The security context took effect in the running processes, and the
   // root filesystem refuses writes while the emptyDirs take them.
   for (Pod& pod : pods) {
@@ -439,7 +464,7 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
   }
 }
 
-TEST_F(PodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {
+TEST_F(ComputeAksPodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {
   skiff::testing::TempDir tmp;
   fs::create_directories(tmp / "artifacts");
   const json keys = {{"keys", {{"primaryKey", kPrimaryKey}, {"secondaryKey", kSecondaryKey}}}};
@@ -449,7 +474,7 @@ TEST_F(PodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {
 // Token mode adds the init container that copies the signing keys from the
 // Secret volume into the runtime emptyDir; the client sends a JWT signed
 // with the workspace's key (the SDK's get-access-token).
-TEST_F(PodRunTest, TokenAuthEndpointRunsItsInitContainerUnderRunc) {
+TEST_F(ComputeAksPodRunTest, TokenAuthEndpointRunsItsInitContainerUnderRunc) {
   skiff::testing::TempDir tmp;
   fs::create_directories(tmp / "artifacts");
   const auto key_files = k8s::testing::SampleSigningKeyFiles();

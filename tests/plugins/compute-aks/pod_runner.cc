@@ -235,6 +235,67 @@ std::string PodNetwork::HostsFile(const Member& self, const std::string& hostnam
   return out;
 }
 
+// --- NetworkPolicy ---
+
+namespace {
+
+bool Selects(const json& selector, const json& labels) {
+  const json match = selector.value("matchLabels", json::object());  // outlives the loop
+  for (const auto& [k, v] : match.items()) {
+    if (labels.value(k, "") != v) return false;
+  }
+  return !selector.contains("matchExpressions");
+}
+
+}  // namespace
+
+Status ApplyNetworkPolicy(const json& policy, const std::vector<PodEndpoint>& pods,
+                          const std::string& node_ip) {
+  const json& spec = policy["spec"];
+  const std::string name = policy["metadata"].value("name", "");
+  const json types = spec.value("policyTypes", json::array());
+  if (types.size() != 1 || types[0] != "Ingress") {
+    return Unimplemented("NetworkPolicy " + name + ": only policyTypes [Ingress] is translated");
+  }
+  // iptables rule arguments after `-A INPUT`.
+  std::vector<std::vector<std::string>> rules = {
+      {"-i", "lo", "-j", "ACCEPT"},
+      {"-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"},
+      {"-s", node_ip, "-j", "ACCEPT"}};
+  for (const json& rule : spec.value("ingress", json::array())) {
+    std::vector<std::string> sources;
+    for (const json& peer : rule.value("from", json::array())) {
+      if (!peer.contains("podSelector") || peer.size() != 1) {
+        return Unimplemented("NetworkPolicy " + name + ": only podSelector peers are translated");
+      }
+      for (const PodEndpoint& p : pods) {
+        if (Selects(peer["podSelector"], p.labels)) sources.push_back(p.ip);
+      }
+    }
+    if (!rule.contains("from")) sources.push_back("0.0.0.0/0");
+    for (const std::string& source : sources) {
+      for (const json& port : rule.value("ports", json::array())) {
+        if (port.value("protocol", "TCP") != "TCP" || !port["port"].is_number()) {
+          return Unimplemented("NetworkPolicy " + name + ": only numeric TCP ports are translated");
+        }
+        rules.push_back({"-s", source, "-p", "tcp", "--dport",
+                         std::to_string(port["port"].get<int>()), "-j", "ACCEPT"});
+      }
+      if (!rule.contains("ports")) rules.push_back({"-s", source, "-j", "ACCEPT"});
+    }
+  }
+  rules.push_back({"-j", "DROP"});
+  for (const PodEndpoint& p : pods) {
+    if (!Selects(spec["podSelector"], p.labels)) continue;
+    for (const auto& rule : rules) {
+      std::vector<std::string> argv = {"ip", "netns", "exec", p.netns, "iptables", "-A", "INPUT"};
+      argv.insert(argv.end(), rule.begin(), rule.end());
+      SKIFF_RETURN_IF_ERROR(Run(argv).status());
+    }
+  }
+  return OkStatus();
+}
+
 // --- volumes ---
 
 StatusOr<PodVolumes> MaterializeVolumes(const json& pod_spec, const std::vector<json>& objects,

@@ -5,6 +5,7 @@
 //     a veth pair; private 10.x addresses exist only inside them. Services get
 //     a cluster IP that each namespace DNATs to the pod (kube-proxy's job),
 //     and each pod's /etc/hosts names them (cluster DNS's job).
+//   ApplyNetworkPolicy: the policy a CNI would enforce, as iptables rules.
 //   MaterializeVolumes: Secret and ConfigMap volumes written from the
 //     rendered objects (items, defaultMode, group fsGroup, the kubelet's
 //     ..data symlink layout); emptyDirs as fresh folders.
@@ -67,6 +68,20 @@ class PodNetwork {
   std::vector<Member> members_;
   int next_pod_ = 10, next_service_ = 10;
 };
+
+// A running pod as a NetworkPolicy selects it.
+struct PodEndpoint {
+  std::string netns, ip;
+  nlohmann::json labels;
+};
+
+// A NetworkPolicy as a CNI enforces it (Ingress; `from` podSelector peers in
+// the same namespace; TCP ports): iptables INPUT rules in the namespace of
+// every pod it selects, everything else dropped. `node_ip` is always let in,
+// as Kubernetes lets a pod's node in (the kubelet's probes). Unimplemented
+// for peers or policy types this does not translate.
+Status ApplyNetworkPolicy(const nlohmann::json& policy, const std::vector<PodEndpoint>& pods,
+                          const std::string& node_ip);
 
 // Host paths of a pod's volumes, by volume name.
 struct PodVolume {
