@@ -116,8 +116,9 @@ struct Pod {
 // "<status> <azureml-model-deployment>\n" per URL.
 StatusOr<std::string> Curl(const std::string& netns, const std::vector<std::string>& options,
                            const std::vector<std::string>& urls) {
-  std::vector<std::string> argv = {"ip", "netns", "exec", netns, "curl", "-s", "--max-time", "10",
-                                   "-w", "%{http_code} %header{azureml-model-deployment}\\n"};
+  std::vector<std::string> argv = {
+      "ip", "netns",      "exec", netns, "curl",
+      "-s", "--max-time", "10",   "-w",  "%{http_code} %header{azureml-model-deployment}\\n"};
   argv.insert(argv.end(), options.begin(), options.end());
   for (const std::string& url : urls) {
     argv.insert(argv.end(), {"-o", "/dev/null", url});
@@ -183,9 +184,9 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
   // 2. Render with the pushed references.
   json model_images = json::object();
   for (const auto& m : spec.models) model_images[m.sha256_hex] = pushed[m.name];
-  auto options = k8s::ParseRenderOptions(
-      {{"image", pushed[oci::kServerRefName]}, {"modelSource", "image"},
-       {"modelImages", model_images}});
+  auto options = k8s::ParseRenderOptions({{"image", pushed[oci::kServerRefName]},
+                                          {"modelSource", "image"},
+                                          {"modelImages", model_images}});
   ASSERT_TRUE(options.ok()) << options.status().ToString();
   k8s::RenderInput input;
   input.spec = spec;
@@ -195,8 +196,8 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
   ASSERT_TRUE(objects.ok()) << objects.status().ToString();
 
   // 3. Pull every image a pod names back from the registry and unpack it.
-  std::map<std::string, std::string> rootfs_of;       // image reference -> rootfs
-  std::map<std::string, json> image_process_of;       // image reference -> process
+  std::map<std::string, std::string> rootfs_of;  // image reference -> rootfs
+  std::map<std::string, json> image_process_of;  // image reference -> process
   std::vector<Pod> pods;
   for (const json& o : *objects) {
     if (o["kind"] != "Deployment") continue;
@@ -263,8 +264,11 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
       for (const auto& [k, v] : selector.items()) match = match && pod.labels.value(k, "") == v;
       if (!match) continue;
       const json& port = o["spec"]["ports"][0];
-      ServiceRoute r{o["metadata"]["name"], o["metadata"]["namespace"], net.NextClusterIp(),
-                     port["port"], pod.net.ip,
+      ServiceRoute r{o["metadata"]["name"],
+                     o["metadata"]["namespace"],
+                     net.NextClusterIp(),
+                     port["port"],
+                     pod.net.ip,
                      ContainerPort(pod.template_spec["containers"][0], port["targetPort"])};
       ASSERT_GT(r.target_port, 0) << "Service " << r.name << " targets an unknown port";
       if (o["spec"].value("type", "") == "LoadBalancer") router_ip = r.cluster_ip;
@@ -308,14 +312,15 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
     for (const char* list : {"initContainers", "containers"}) {
       for (const json& c : pod.template_spec.value(list, json::array())) {
         const std::string ref = c["image"];
-        ContainerEnv env{rootfs_of[ref], image_process_of[ref], pod.net.path, pod.name,
-                         pod.dir + "/hosts", pod.dir + "/resolv.conf"};
+        ContainerEnv env{rootfs_of[ref], image_process_of[ref], pod.net.path,
+                         pod.name,       pod.dir + "/hosts",    pod.dir + "/resolv.conf"};
         auto config = RuncConfig(pod.template_spec, c, *objects, *volumes, env);
         ASSERT_TRUE(config.ok()) << pod.name << ": " << config.status().ToString();
         const std::string bundle = pod.dir + "/" + c["name"].get<std::string>();
         fs::create_directories(bundle);
         WriteText(bundle + "/config.json", config->dump(2));
-        planned.push_back({i, std::string(list) == "initContainers", c["name"], bundle, env.rootfs});
+        planned.push_back(
+            {i, std::string(list) == "initContainers", c["name"], bundle, env.rootfs});
       }
     }
   }
@@ -326,7 +331,8 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
   for (size_t k = 0; k < planned.size(); ++k) {
     const Planned& p = planned[k];
     Pod& pod = pods[p.pod];
-    auto container = std::make_unique<RuncContainer>(state, "skiff-" + tag + "-" + std::to_string(k));
+    auto container =
+        std::make_unique<RuncContainer>(state, "skiff-" + tag + "-" + std::to_string(k));
     if (p.init) {
       const Status s = container->RunToCompletion(p.bundle, p.bundle + ".log");
       ASSERT_TRUE(s.ok()) << pod.name << " init " << p.name << ": " << ReadText(p.bundle + ".log")
@@ -369,8 +375,9 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
         if (answer.rfind("200 ", 0) == 0) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
-      ASSERT_EQ(answer.substr(0, 4), "200 ") << pod.name << " " << kind << " " << url << ": "
-                                             << answer << "\n" << logs();
+      ASSERT_EQ(answer.substr(0, 4), "200 ")
+          << pod.name << " " << kind << " " << url << ": " << answer << "\n"
+          << logs();
     }
   }
 
@@ -378,9 +385,9 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
   // versions answer, and their own pods served (their request logs).
   const std::string score_url = "http://" + router_ip + "/api/v1/service/ep1/score";
   const std::string body = R"({"data": [[1, 2, 3, 4]]})";
-  const std::vector<std::string> args = {"-H",
-                                         "Authorization: Bearer " + credential, "-H",
-                                         "Content-Type: application/json", "-d", body};
+  const std::vector<std::string> args = {"-H", "Authorization: Bearer " + credential,
+                                         "-H", "Content-Type: application/json",
+                                         "-d", body};
   auto scored = Curl(client_ns->netns, args, std::vector<std::string>(100, score_url));
   ASSERT_TRUE(scored.ok()) << scored.status().ToString();
   std::map<std::string, int> by_version;
@@ -393,9 +400,9 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
   EXPECT_GT(by_version["v1"], 0) << *scored;
   EXPECT_GT(by_version["v2"], 0) << *scored;
   // One answer's body: y = 2x through router and version pod.
-  auto one = testing::Run({"ip", "netns", "exec", client_ns->netns, "curl", "-s", "--max-time", "5", "-H",
-                  "Authorization: Bearer " + credential, "-H",
-                  "Content-Type: application/json", "-d", body, score_url});
+  auto one = testing::Run({"ip", "netns", "exec", client_ns->netns, "curl", "-s", "--max-time", "5",
+                           "-H", "Authorization: Bearer " + credential, "-H",
+                           "Content-Type: application/json", "-d", body, score_url});
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   EXPECT_EQ(*one, R"({"result":[[2.0,4.0,6.0,8.0]]})");
 
@@ -415,9 +422,9 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
   // rendered NetworkPolicy keeps the client away from them, Service or pod.
   for (const ServiceRoute& r : routes) {
     if (r.cluster_ip == router_ip) continue;
-    for (const std::string& url : {"http://" + r.cluster_ip + "/v2/models/ep1/infer",
-                                   "http://" + r.pod_ip + ":" + std::to_string(r.target_port) +
-                                       "/v2/models/ep1/infer"}) {
+    for (const std::string& url :
+         {"http://" + r.cluster_ip + "/v2/models/ep1/infer",
+          "http://" + r.pod_ip + ":" + std::to_string(r.target_port) + "/v2/models/ep1/infer"}) {
       auto direct = Curl(client_ns->netns, {"--connect-timeout", "1", "-d", body}, {url});
       EXPECT_FALSE(direct.ok()) << url << " answered the client: " << *direct;
     }

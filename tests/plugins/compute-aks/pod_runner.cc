@@ -102,10 +102,10 @@ Status WriteProjectedVolume(const json& object, const json& source, int fs_group
 // `capabilities.add/drop` edit.
 const std::vector<std::string>& DefaultCapabilities() {
   static const std::vector<std::string> caps = {
-      "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-      "CAP_MKNOD",  "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-      "CAP_SETFCAP", "CAP_SETPCAP",     "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-      "CAP_KILL",   "CAP_AUDIT_WRITE"};
+      "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+      "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+      "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+      "CAP_KILL",    "CAP_AUDIT_WRITE"};
   return caps;
 }
 
@@ -155,9 +155,7 @@ Status MakeMountPoint(const std::string& rootfs, const std::string& dest, bool f
 
 }  // namespace
 
-StatusOr<std::string> Run(const std::vector<std::string>& argv) {
-  return oci::RunAndCapture(argv);
-}
+StatusOr<std::string> Run(const std::vector<std::string>& argv) { return oci::RunAndCapture(argv); }
 
 // --- PodNetwork ---
 
@@ -202,9 +200,9 @@ StatusOr<PodNetwork::Member> PodNetwork::Add(const std::string& short_name) {
       Run({"ip", "-n", m.netns, "addr", "add", m.ip + "/24", "dev", "eth0"}).status());
   SKIFF_RETURN_IF_ERROR(Run({"ip", "-n", m.netns, "link", "set", "eth0", "up"}).status());
   // Cluster IPs are virtual: a route makes connect() reach the DNAT rule.
-  SKIFF_RETURN_IF_ERROR(
-      Run({"ip", "-n", m.netns, "route", "add", std::string(kServiceSubnet) + "0/24", "dev", "eth0"})
-          .status());
+  SKIFF_RETURN_IF_ERROR(Run({"ip", "-n", m.netns, "route", "add",
+                             std::string(kServiceSubnet) + "0/24", "dev", "eth0"})
+                            .status());
   members_.push_back(m);
   return m;
 }
@@ -214,11 +212,11 @@ std::string PodNetwork::NextClusterIp() { return kServiceSubnet + std::to_string
 Status PodNetwork::InstallServices(const std::vector<ServiceRoute>& routes) {
   for (const Member& m : members_) {
     for (const ServiceRoute& r : routes) {
-      SKIFF_RETURN_IF_ERROR(Run({"ip", "netns", "exec", m.netns, "iptables", "-t", "nat", "-A",
-                                 "OUTPUT", "-d", r.cluster_ip, "-p", "tcp", "--dport",
-                                 std::to_string(r.port), "-j", "DNAT", "--to-destination",
-                                 r.pod_ip + ":" + std::to_string(r.target_port)})
-                                .status());
+      SKIFF_RETURN_IF_ERROR(
+          Run({"ip", "netns", "exec", m.netns, "iptables", "-t", "nat", "-A", "OUTPUT", "-d",
+               r.cluster_ip, "-p", "tcp", "--dport", std::to_string(r.port), "-j", "DNAT",
+               "--to-destination", r.pod_ip + ":" + std::to_string(r.target_port)})
+              .status());
     }
   }
   return OkStatus();
@@ -229,8 +227,8 @@ std::string PodNetwork::HostsFile(const Member& self, const std::string& hostnam
   std::string out = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
   out += self.ip + "\t" + hostname + "\n";
   for (const ServiceRoute& r : routes) {
-    out += r.cluster_ip + "\t" + r.name + "." + r.ns + ".svc.cluster.local " + r.name + "." +
-           r.ns + ".svc " + r.name + "." + r.ns + " " + r.name + "\n";
+    out += r.cluster_ip + "\t" + r.name + "." + r.ns + ".svc.cluster.local " + r.name + "." + r.ns +
+           ".svc " + r.name + "." + r.ns + " " + r.name + "\n";
   }
   return out;
 }
@@ -312,8 +310,8 @@ StatusOr<PodVolumes> MaterializeVolumes(const json& pod_spec, const std::vector<
       const std::string object_name = secret ? source["secretName"] : source["name"];
       const json* object = FindObject(objects, secret ? "Secret" : "ConfigMap", object_name);
       if (object == nullptr) {
-        return NotFound("volume '" + name + "' needs " + (secret ? "Secret" : "ConfigMap") +
-                        " '" + object_name + "', which is not rendered");
+        return NotFound("volume '" + name + "' needs " + (secret ? "Secret" : "ConfigMap") + " '" +
+                        object_name + "', which is not rendered");
       }
       SKIFF_RETURN_IF_ERROR(WriteProjectedVolume(*object, source, fs_group, path));
       pv.host_path = path;
@@ -395,28 +393,47 @@ StatusOr<json> RuncConfig(const json& pod_spec, const json& container,
   process["user"] = user;
   const json csc = container.value("securityContext", json::object());
   const std::vector<std::string> caps = Capabilities(csc);
-  process["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps},
-                             {"inheritable", json::array()}, {"ambient", json::array()}};
+  process["capabilities"] = {{"bounding", caps},
+                             {"effective", caps},
+                             {"permitted", caps},
+                             {"inheritable", json::array()},
+                             {"ambient", json::array()}};
   process["noNewPrivileges"] = csc.value("allowPrivilegeEscalation", true) == false;
   // No rlimits: the container keeps runc's, as pods keep their runtime's.
 
   // Mounts: a runtime's defaults, the kubelet's files, then the volumes.
   json mounts = {
-      {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"},
+      {{"destination", "/proc"},
+       {"type", "proc"},
+       {"source", "proc"},
        {"options", {"nosuid", "noexec", "nodev"}}},
-      {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+      {{"destination", "/dev"},
+       {"type", "tmpfs"},
+       {"source", "tmpfs"},
        {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
-      {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"},
+      {{"destination", "/dev/pts"},
+       {"type", "devpts"},
+       {"source", "devpts"},
        {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
-      {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"},
+      {{"destination", "/dev/shm"},
+       {"type", "tmpfs"},
+       {"source", "shm"},
        {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
-      {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"},
+      {{"destination", "/dev/mqueue"},
+       {"type", "mqueue"},
+       {"source", "mqueue"},
        {"options", {"nosuid", "noexec", "nodev"}}},
-      {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
+      {{"destination", "/sys"},
+       {"type", "sysfs"},
+       {"source", "sysfs"},
        {"options", {"nosuid", "noexec", "nodev", "ro"}}},
-      {{"destination", "/etc/hosts"}, {"type", "bind"}, {"source", env.hosts_file},
+      {{"destination", "/etc/hosts"},
+       {"type", "bind"},
+       {"source", env.hosts_file},
        {"options", {"rbind", "ro"}}},
-      {{"destination", "/etc/resolv.conf"}, {"type", "bind"}, {"source", env.resolv_conf},
+      {{"destination", "/etc/resolv.conf"},
+       {"type", "bind"},
+       {"source", env.resolv_conf},
        {"options", {"rbind", "ro"}}},
   };
   SKIFF_RETURN_IF_ERROR(MakeMountPoint(env.rootfs, "/etc/hosts", true));
@@ -435,7 +452,8 @@ StatusOr<json> RuncConfig(const json& pod_spec, const json& container,
     std::string source = v->second.host_path;
     if (m.contains("subPath")) source += "/" + m["subPath"].get<std::string>();
     json options = m.value("readOnly", false) ? json{"rbind", "ro"} : json{"rbind", "rw"};
-    json mount = {{"destination", dest}, {"type", "bind"}, {"source", source}, {"options", options}};
+    json mount = {
+        {"destination", dest}, {"type", "bind"}, {"source", source}, {"options", options}};
     SKIFF_RETURN_IF_ERROR(MakeMountPoint(env.rootfs, dest, false));
     mounts.push_back(mount);
   }
@@ -446,20 +464,19 @@ StatusOr<json> RuncConfig(const json& pod_spec, const json& container,
                      {{"type", "mount"}},
                      {{"type", "network"}, {"path", env.netns_path}}};
   const bool read_only = csc.value("readOnlyRootFilesystem", false);
-  return json{
-      {"ociVersion", "1.0.2"},
-      {"process", process},
-      {"root", {{"path", env.rootfs}, {"readonly", read_only}}},
-      {"hostname", env.hostname},
-      {"mounts", mounts},
-      {"linux",
-       {{"namespaces", namespaces},
-        {"maskedPaths",
-         {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-          "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-          "/proc/scsi"}},
-        {"readonlyPaths",
-         {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
+  return json{{"ociVersion", "1.0.2"},
+              {"process", process},
+              {"root", {{"path", env.rootfs}, {"readonly", read_only}}},
+              {"hostname", env.hostname},
+              {"mounts", mounts},
+              {"linux",
+               {{"namespaces", namespaces},
+                {"maskedPaths",
+                 {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                  "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+                  "/proc/scsi"}},
+                {"readonlyPaths",
+                 {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
 }
 
 // --- runc ---

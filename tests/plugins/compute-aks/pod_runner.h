@@ -97,7 +97,7 @@ StatusOr<PodVolumes> MaterializeVolumes(const nlohmann::json& pod_spec,
                                         const std::string& dir);
 
 struct ContainerEnv {
-  std::string rootfs;           // the unpacked image (absolute)
+  std::string rootfs;            // the unpacked image (absolute)
   nlohmann::json image_process;  // umoci's config.json "process" (args, env, user)
   std::string netns_path;
   std::string hostname;
@@ -108,8 +108,7 @@ struct ContainerEnv {
 // runc's config.json for `container` of `pod_spec`. Also creates the mount
 // points inside the rootfs (a container runtime does so before the read-only
 // remount), so call it before snapshotting the rootfs.
-StatusOr<nlohmann::json> RuncConfig(const nlohmann::json& pod_spec,
-                                    const nlohmann::json& container,
+StatusOr<nlohmann::json> RuncConfig(const nlohmann::json& pod_spec, const nlohmann::json& container,
                                     const std::vector<nlohmann::json>& objects,
                                     const PodVolumes& volumes, const ContainerEnv& env);
 
