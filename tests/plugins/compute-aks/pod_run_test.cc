@@ -232,12 +232,13 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
     c["root"] = {{"path", rootfs_of.begin()->second}, {"readonly", true}};
     c["process"]["terminal"] = false;
     c["process"]["args"] = {"/bin/sh", "-c", "true"};
+    c["linux"]["resources"] = {{"memory", {{"limit", 64 << 20}}}};  // as the pods' limits
     WriteText(probe + "/config.json", c.dump());
     RuncContainer trivial(state, "skiff-probe-" + tag);
     const Status ran = trivial.RunToCompletion(probe, probe + "/log");
     if (!ran.ok()) {
       GTEST_SKIP() << "runc cannot run a container on this machine (namespaces or cgroups "
-                      "unavailable): "
+                      "or the memory cgroup unavailable): "
                    << ReadText(probe + "/log") << ran.ToString();
     }
   }
@@ -442,6 +443,21 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
     EXPECT_NE(status.find("CapEff:\t0000000000000000"), std::string::npos) << status;
     EXPECT_NE(status.find("CapBnd:\t0000000000000000"), std::string::npos) << status;
     EXPECT_NE(status.find("NoNewPrivs:\t1"), std::string::npos) << status;
+    // The memory limit is the cgroup's (v1 memory.limit_in_bytes, v2 memory.max).
+    const std::string limit = pod.template_spec["containers"][0]["resources"]["limits"]["memory"];
+    std::string cgroup_limit;
+    std::istringstream cgroups(ReadText("/proc/" + std::to_string(*pid) + "/cgroup"));
+    for (std::string line; std::getline(cgroups, line);) {
+      const size_t a = line.find(':'), b = line.find(':', a + 1);
+      const std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+      if (controllers == "memory") {
+        cgroup_limit = ReadText("/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes");
+      } else if (controllers.empty() && cgroup_limit.empty()) {
+        cgroup_limit = ReadText("/sys/fs/cgroup" + path + "/memory.max");
+      }
+    }
+    EXPECT_EQ(cgroup_limit, std::to_string(QuantityBytes(limit)) + "\n")
+        << pod.name << " " << limit;
     auto ro = c.Exec({"/bin/sh", "-c", "echo x > /opt/skiff/written"});
     EXPECT_FALSE(ro.ok());
     if (!ro.ok()) {

@@ -157,6 +157,24 @@ Status MakeMountPoint(const std::string& rootfs, const std::string& dest, bool f
 
 StatusOr<std::string> Run(const std::vector<std::string>& argv) { return oci::RunAndCapture(argv); }
 
+long long QuantityBytes(const std::string& q) {
+  static const std::vector<std::pair<std::string, long long>> units = {
+      {"Ki", 1LL << 10}, {"Mi", 1LL << 20}, {"Gi", 1LL << 30},
+      {"k", 1000},       {"M", 1000000},    {"G", 1000000000}};
+  std::string digits = q;
+  long long factor = 1;
+  for (const auto& [suffix, f] : units) {
+    if (q.size() > suffix.size() &&
+        q.compare(q.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      digits = q.substr(0, q.size() - suffix.size());
+      factor = f;
+      break;
+    }
+  }
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stoll(digits) * factor;
+}
+
 // --- PodNetwork ---
 
 PodNetwork::PodNetwork(std::string tag) : tag_(std::move(tag)) {}
@@ -463,6 +481,17 @@ StatusOr<json> RuncConfig(const json& pod_spec, const json& container,
                      {{"type", "uts"}},
                      {{"type", "mount"}},
                      {{"type", "network"}, {"path", env.netns_path}}};
+  // resources.limits.memory as the kubelet sets it: the cgroup's limit.
+  json linux_resources = json::object();
+  const json limits = container.value("resources", json::object()).value("limits", json::object());
+  if (limits.contains("memory")) {
+    const long long bytes = QuantityBytes(limits["memory"]);
+    if (bytes <= 0) {
+      return InvalidArgument("container '" + cname + "': resources.limits.memory '" +
+                             limits["memory"].get<std::string>() + "' is not a quantity");
+    }
+    linux_resources["memory"] = {{"limit", bytes}};
+  }
   const bool read_only = csc.value("readOnlyRootFilesystem", false);
   return json{{"ociVersion", "1.0.2"},
               {"process", process},
@@ -471,6 +500,7 @@ StatusOr<json> RuncConfig(const json& pod_spec, const json& container,
               {"mounts", mounts},
               {"linux",
                {{"namespaces", namespaces},
+                {"resources", linux_resources},
                 {"maskedPaths",
                  {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
                   "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",

@@ -10,7 +10,8 @@
 //     rendered objects (items, defaultMode, group fsGroup, the kubelet's
 //     ..data symlink layout); emptyDirs as fresh folders.
 //   RuncConfig: a container spec (command/args/env incl. valueFrom,
-//     securityContext, volumeMounts) translated to runc's config.json.
+//     securityContext, volumeMounts, resources.limits.memory) translated to
+//     runc's config.json.
 //   RuncContainer: one runc container, killed and deleted on destruction.
 // Nothing here knows skiff's object names: it reads only Kubernetes fields.
 #pragma once
@@ -133,5 +134,9 @@ class RuncContainer {
   std::string root_, id_;
   bool created_ = false;
 };
+
+// A Kubernetes quantity ("512Mi", "1Gi", "1000") in bytes; -1 when it is
+// not one (fractions and exponents are not read).
+long long QuantityBytes(const std::string& q);
 
 }  // namespace skiff::compute_aks::testing
