@@ -431,6 +431,34 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
     }
   }
 
+  // The weights change the way a deploy changes them: the Secret is
+  // re-rendered, the kubelet swaps the router's volume, and the router
+  // (--watch-config) moves all traffic to v2 without a restart.
+  json server = json::parse(spec.server_config_json);
+  for (json& v : server["versions"]) v["trafficPercentile"] = v["name"] == "v2" ? 100 : 0;
+  json endpoint = json::parse(spec.endpoint_json);
+  for (json& v : endpoint["versions"]) v["trafficPercentile"] = v["name"] == "v2" ? 100 : 0;
+  input.spec.server_config_json = server.dump();
+  input.spec.endpoint_json = endpoint.dump();
+  auto rerendered = k8s::RenderService(input);
+  ASSERT_TRUE(rerendered.ok()) << rerendered.status().ToString();
+  for (const Pod& pod : pods) {
+    const Status s = UpdateConfigVolumes(pod.template_spec, *rerendered, pod.dir + "/volumes");
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  const auto moved_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string last;
+  bool moved = false;
+  while (!moved && std::chrono::steady_clock::now() < moved_by) {
+    auto r = Curl(client_ns->netns, args, std::vector<std::string>(20, score_url));
+    last = r.ok() ? *r : r.status().ToString();
+    std::string all_v2;
+    for (int i = 0; i < 20; ++i) all_v2 += "200 v2\n";
+    moved = last == all_v2;
+    if (!moved) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_TRUE(moved) << "after the Secret update: " << last << "\n" << logs();
+
   // 8. The security context took effect in the running processes, and the
   // root filesystem refuses writes while the emptyDirs take them.
   for (Pod& pod : pods) {

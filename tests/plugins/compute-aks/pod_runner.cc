@@ -68,9 +68,10 @@ StatusOr<std::string> ObjectValue(const json& object, const std::string& key) {
 // --watch-config sees an update, and why key files arrive as symlinks).
 Status WriteProjectedVolume(const json& object, const json& source, int fs_group,
                             const std::string& dir) {
+  static int generation = 0;
   const int default_mode = source.value("defaultMode", 0644);
   SKIFF_RETURN_IF_ERROR(MakeDir(dir, 0755, fs_group));
-  const std::string stamp = "..2026_12_06_00_00_00.000000001";
+  const std::string stamp = "..2026_12_06_00_00_00." + std::to_string(++generation);
   SKIFF_RETURN_IF_ERROR(MakeDir(dir + "/" + stamp, 0755, fs_group));
   std::vector<std::pair<std::string, std::string>> items;  // key, path
   if (source.contains("items")) {
@@ -89,12 +90,21 @@ Status WriteProjectedVolume(const json& object, const json& source, int fs_group
     SKIFF_RETURN_IF_ERROR(WriteFile(file, value, default_mode, fs_group));
     top.insert(fs::path(path).begin()->string());
   }
+  // An update swaps ..data in one rename, as the AtomicWriter does; a reader
+  // sees the old files or the new ones, never a mix.
   std::error_code ec;
-  fs::create_directory_symlink(stamp, dir + "/..data", ec);
+  const fs::path data = dir + "/..data";
+  const fs::path old = fs::is_symlink(fs::symlink_status(data)) ? fs::read_symlink(data) : "";
+  fs::create_directory_symlink(stamp, dir + "/..data_tmp", ec);
+  if (!ec) fs::rename(dir + "/..data_tmp", data, ec);
   for (const std::string& name : top) {
-    if (!ec) fs::create_symlink("..data/" + name, dir + "/" + name, ec);
+    const std::string link = dir + "/" + name;
+    if (!ec && !fs::is_symlink(fs::symlink_status(link))) {
+      fs::create_symlink("..data/" + name, link, ec);
+    }
   }
   if (ec) return Internal("cannot link the volume at " + dir + ": " + ec.message());
+  if (!old.empty()) fs::remove_all(dir + "/" + old.string(), ec);
   return OkStatus();
 }
 
@@ -313,6 +323,22 @@ Status ApplyNetworkPolicy(const json& policy, const std::vector<PodEndpoint>& po
 }
 
 // --- volumes ---
+
+Status UpdateConfigVolumes(const json& pod_spec, const std::vector<json>& objects,
+                           const std::string& dir) {
+  const int fs_group = pod_spec.value("securityContext", json::object()).value("fsGroup", 0);
+  for (const json& v : pod_spec.value("volumes", json::array())) {
+    const bool secret = v.contains("secret");
+    if (!secret && !v.contains("configMap")) continue;
+    const json& source = secret ? v["secret"] : v["configMap"];
+    const std::string object_name = secret ? source["secretName"] : source["name"];
+    const json* object = FindObject(objects, secret ? "Secret" : "ConfigMap", object_name);
+    if (object == nullptr) return NotFound(object_name + " is not rendered");
+    SKIFF_RETURN_IF_ERROR(
+        WriteProjectedVolume(*object, source, fs_group, dir + "/" + v["name"].get<std::string>()));
+  }
+  return OkStatus();
+}
 
 StatusOr<PodVolumes> MaterializeVolumes(const json& pod_spec, const std::vector<json>& objects,
                                         const std::string& dir) {

@@ -97,6 +97,12 @@ StatusOr<PodVolumes> MaterializeVolumes(const nlohmann::json& pod_spec,
                                         const std::vector<nlohmann::json>& objects,
                                         const std::string& dir);
 
+// The kubelet's update of a running pod's Secret and ConfigMap volumes
+// (under `dir`, as MaterializeVolumes wrote them) to `objects`: new files,
+// then ..data swapped in one rename.
+Status UpdateConfigVolumes(const nlohmann::json& pod_spec,
+                           const std::vector<nlohmann::json>& objects, const std::string& dir);
+
 struct ContainerEnv {
   std::string rootfs;            // the unpacked image (absolute)
   nlohmann::json image_process;  // umoci's config.json "process" (args, env, user)
