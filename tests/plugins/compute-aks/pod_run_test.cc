@@ -513,6 +513,28 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
     }
     EXPECT_EQ(after.size(), listing.size()) << rootfs;
   }
+
+  // 10. Termination as the kubelet does it: SIGTERM, then each server
+  // drains and exits within the pod's terminationGracePeriodSeconds.
+  for (Pod& pod : pods) {
+    RuncContainer& c = *pod.containers.at(0);
+    ASSERT_TRUE(c.Kill("TERM").ok()) << pod.name;
+    const int grace = pod.template_spec["terminationGracePeriodSeconds"];
+    const auto by = std::chrono::steady_clock::now() + std::chrono::seconds(grace);
+    std::string state;
+    while (std::chrono::steady_clock::now() < by) {
+      auto st = c.State();
+      state = st.ok() ? *st : st.status().ToString();
+      if (state == "stopped") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(state, "stopped") << pod.name << " still runs " << grace << " s after SIGTERM";
+  }
+  for (const Pod& pod : pods) {
+    const std::string log = ReadText(
+        pod.dir + "/" + pod.template_spec["containers"][0]["name"].get<std::string>() + ".log");
+    EXPECT_NE(log.find("drained; exiting"), std::string::npos) << pod.name << ": " << log;
+  }
 }
 
 TEST_F(ComputeAksPodRunTest, KeyAuthEndpointAt90To10RunsUnderRunc) {

@@ -573,4 +573,13 @@ StatusOr<int> RuncContainer::Pid() {
   return json::parse(state).value("pid", 0);
 }
 
+Status RuncContainer::Kill(const std::string& signal) {
+  return Run({"runc", "--root", root_, "kill", id_, signal}).status();
+}
+
+StatusOr<std::string> RuncContainer::State() {
+  SKIFF_ASSIGN_OR_RETURN(std::string state, Run({"runc", "--root", root_, "state", id_}));
+  return json::parse(state).value("status", "");
+}
+
 }  // namespace skiff::compute_aks::testing

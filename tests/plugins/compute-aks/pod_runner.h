@@ -134,6 +134,10 @@ class RuncContainer {
   // `runc exec` as the container's user; its output, or its error.
   StatusOr<std::string> Exec(const std::vector<std::string>& argv);
   StatusOr<int> Pid();
+  // `runc kill` with a signal name ("TERM"); `runc state`'s status
+  // ("running", "stopped").
+  Status Kill(const std::string& signal);
+  StatusOr<std::string> State();
   const std::string& id() const { return id_; }
 
  private:
