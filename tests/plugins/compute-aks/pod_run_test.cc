@@ -471,6 +471,7 @@ void RunEndpoint(const ServiceSpec& spec, const std::map<std::string, std::strin
     EXPECT_NE(status.find("CapEff:\t0000000000000000"), std::string::npos) << status;
     EXPECT_NE(status.find("CapBnd:\t0000000000000000"), std::string::npos) << status;
     EXPECT_NE(status.find("NoNewPrivs:\t1"), std::string::npos) << status;
+    EXPECT_NE(status.find("Seccomp:\t2"), std::string::npos) << "no seccomp filter: " << status;
     // The memory limit is the cgroup's (v1 memory.limit_in_bytes, v2 memory.max).
     const std::string limit = pod.template_spec["containers"][0]["resources"]["limits"]["memory"];
     std::string cgroup_limit;

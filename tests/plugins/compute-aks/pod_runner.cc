@@ -1,8 +1,10 @@
 #include "pod_runner.h"
 
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -161,6 +163,74 @@ Status MakeMountPoint(const std::string& rootfs, const std::string& dest, bool f
   }
   if (ec) return Internal("cannot create the mount point " + path + ": " + ec.message());
   return OkStatus();
+}
+
+// The architecture names a Docker-format profile uses for this machine.
+std::string DockerArch() {
+  struct utsname u {};
+  ::uname(&u);
+  const std::string m = u.machine;
+  return m == "x86_64" ? "amd64" : m == "aarch64" ? "arm64" : m;
+}
+
+bool KernelAtLeast(const std::string& wanted) {
+  struct utsname u {};
+  ::uname(&u);
+  int have_major = 0, have_minor = 0, want_major = 0, want_minor = 0;
+  std::sscanf(u.release, "%d.%d", &have_major, &have_minor);
+  std::sscanf(wanted.c_str(), "%d.%d", &want_major, &want_minor);
+  return have_major != want_major ? have_major > want_major : have_minor >= want_minor;
+}
+
+bool AnyIn(const json& list, const std::set<std::string>& set) {
+  for (const json& x : list) {
+    if (set.count(x.get<std::string>())) return true;
+  }
+  return false;
+}
+
+// RuntimeDefault as containerd applies it: the Docker-format default profile
+// (`profile`) resolved for this machine's architecture and the container's
+// capabilities (includes/excludes), in the runtime spec's linux.seccomp form.
+StatusOr<json> RuntimeDefaultSeccomp(const std::string& profile_path,
+                                     const std::vector<std::string>& caps) {
+  std::ifstream in(profile_path);
+  if (!in) {
+    return NotFound("RuntimeDefault seccomp: cannot read " + profile_path +
+                    " (Debian package golang-github-containers-common, a dependency of skopeo)");
+  }
+  const json profile = json::parse(in, nullptr, false);
+  if (profile.is_discarded()) return InvalidArgument(profile_path + " is not JSON");
+  const std::string arch = DockerArch();
+  const std::set<std::string> have(caps.begin(), caps.end());
+  json out = {{"defaultAction", profile["defaultAction"]}, {"syscalls", json::array()}};
+  if (profile.contains("defaultErrnoRet")) out["defaultErrnoRet"] = profile["defaultErrnoRet"];
+  const std::string seccomp_arch = arch == "amd64" ? "SCMP_ARCH_X86_64" : "SCMP_ARCH_AARCH64";
+  for (const json& a : profile.value("archMap", json::array())) {
+    if (a["architecture"] != seccomp_arch) continue;
+    out["architectures"] = json::array({a["architecture"]});
+    for (const json& sub : a.value("subArchitectures", json::array())) {
+      out["architectures"].push_back(sub);
+    }
+  }
+  for (const json& rule : profile["syscalls"]) {
+    const json inc = rule.value("includes", json::object());
+    const json exc = rule.value("excludes", json::object());
+    if (inc.contains("arches") && !inc["arches"].empty() && !AnyIn(inc["arches"], {arch})) continue;
+    bool caps_ok = true;
+    for (const json& c : inc.value("caps", json::array())) caps_ok = caps_ok && have.count(c);
+    if (!caps_ok) continue;
+    if (inc.contains("minKernel") && !KernelAtLeast(inc["minKernel"])) continue;
+    if (AnyIn(exc.value("caps", json::array()), have)) continue;
+    if (AnyIn(exc.value("arches", json::array()), {arch})) continue;
+    json r = {{"names", rule["names"]}, {"action", rule["action"]}};
+    if (rule.contains("errnoRet")) r["errnoRet"] = rule["errnoRet"];
+    if (rule.contains("args") && rule["args"].is_array() && !rule["args"].empty()) {
+      r["args"] = rule["args"];
+    }
+    out["syscalls"].push_back(r);
+  }
+  return out;
 }
 
 }  // namespace
@@ -518,21 +588,37 @@ StatusOr<json> RuncConfig(const json& pod_spec, const json& container,
     }
     linux_resources["memory"] = {{"limit", bytes}};
   }
+  // seccompProfile: RuntimeDefault (the container's, else the pod's);
+  // Unconfined or none: no filter; Localhost is not translated.
+  json linux_extra = json::object();
+  const json seccomp = SecurityField(pod_spec, container, "seccompProfile");
+  if (seccomp.is_object()) {
+    const std::string type = seccomp.value("type", "");
+    if (type == "RuntimeDefault") {
+      SKIFF_ASSIGN_OR_RETURN(linux_extra["seccomp"],
+                             RuntimeDefaultSeccomp(env.runtime_default_seccomp, caps));
+    } else if (type != "Unconfined") {
+      return Unimplemented("container '" + cname + "': seccompProfile " + type +
+                           " is not translated");
+    }
+  }
   const bool read_only = csc.value("readOnlyRootFilesystem", false);
-  return json{{"ociVersion", "1.0.2"},
-              {"process", process},
-              {"root", {{"path", env.rootfs}, {"readonly", read_only}}},
-              {"hostname", env.hostname},
-              {"mounts", mounts},
-              {"linux",
-               {{"namespaces", namespaces},
-                {"resources", linux_resources},
-                {"maskedPaths",
-                 {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                  "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-                  "/proc/scsi"}},
-                {"readonlyPaths",
-                 {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
+  json config = {{"ociVersion", "1.0.2"},
+                 {"process", process},
+                 {"root", {{"path", env.rootfs}, {"readonly", read_only}}},
+                 {"hostname", env.hostname},
+                 {"mounts", mounts},
+                 {"linux",
+                  {{"namespaces", namespaces},
+                   {"resources", linux_resources},
+                   {"maskedPaths",
+                    {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                     "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                     "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
+                   {"readonlyPaths",
+                    {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
+  if (linux_extra.contains("seccomp")) config["linux"]["seccomp"] = linux_extra["seccomp"];
+  return config;
 }
 
 // --- runc ---

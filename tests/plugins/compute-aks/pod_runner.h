@@ -10,7 +10,8 @@
 //     rendered objects (items, defaultMode, group fsGroup, the kubelet's
 //     ..data symlink layout); emptyDirs as fresh folders.
 //   RuncConfig: a container spec (command/args/env incl. valueFrom,
-//     securityContext, volumeMounts, resources.limits.memory) translated to
+//     securityContext incl. seccompProfile RuntimeDefault, volumeMounts,
+//     resources.limits.memory) translated to
 //     runc's config.json.
 //   RuncContainer: one runc container, killed and deleted on destruction.
 // Nothing here knows skiff's object names: it reads only Kubernetes fields.
@@ -110,6 +111,9 @@ struct ContainerEnv {
   std::string hostname;
   std::string hosts_file;   // host file mounted at /etc/hosts
   std::string resolv_conf;  // host file mounted at /etc/resolv.conf
+  // The Docker-format default seccomp profile seccompProfile RuntimeDefault
+  // stands for (containerd's default is the same list).
+  std::string runtime_default_seccomp = "/usr/share/containers/seccomp.json";
 };
 
 // runc's config.json for `container` of `pod_spec`. Also creates the mount
