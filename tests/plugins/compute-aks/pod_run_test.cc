@@ -4,7 +4,10 @@
 // loopback and pulled back with skopeo, and every pod template runs under
 // runc (pod_runner.h) in network namespaces this test creates. A client in
 // its own namespace scores through the router's Service and reaches both
-// versions; everything short of the Kubernetes control plane is real.
+// versions. Stand-ins for cluster parts: kube-proxy (iptables DNAT), cluster
+// DNS (/etc/hosts), the CNI's NetworkPolicy (iptables), the kubelet's
+// volumes and probes (this file and pod_runner.cc); docs/kubernetes.md,
+// "What has run".
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +18,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "jwt_signer.h"
