@@ -97,13 +97,13 @@ ServiceSpec EndpointSpec(const std::string& artifacts_dir, const json& auth,
   ServiceSpec spec = k8s::testing::MakeSpec(
       "ep1", dc.dump(),
       {{"v1", 90, true, false, model.accelerator}, {"v2", 10, false, true, model.accelerator}});
-  json ic = json::parse(spec.inference_config_json);  // torch: mlp.pt's signature
+  json server = json::parse(spec.server_config_json);
+  json ic = server["versions"][0]["inferenceConfig"];  // torch: mlp.pt's signature
   if (model.accelerator == "testmodel") {
     ic = {{"accelerator", "testmodel"},
           {"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
           {"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}}};
   }
-  json server = json::parse(spec.server_config_json);
   for (size_t i = 0; i < server["versions"].size(); ++i) {
     json& v = server["versions"][i];
     const std::string name = v["name"];
@@ -114,11 +114,8 @@ ServiceSpec EndpointSpec(const std::string& artifacts_dir, const json& auth,
     v["sha256"] = sha;
     v["artifactPath"] = "/home/user/.skiff/artifacts/sha256/" + sha;
     v["inferenceConfig"] = ic;
-    spec.models[i].artifact_path = v["artifactPath"];
-    spec.models[i].sha256_hex = sha;
   }
   spec.server_config_json = server.dump();
-  spec.inference_config_json = ic.dump();
   return spec;
 }
 
@@ -200,10 +197,12 @@ void RunEndpoint(const ServiceSpec& spec, const ModelCase& model,
   build.plugins = {model.plugin, SKIFF_TEST_AUTH_PLUGIN};
   build.version = "test";
   build.layer.gzip_level = 1;
+  const json server_config = json::parse(spec.server_config_json);
   std::vector<oci::ModelLayerSource> models;
-  for (const auto& m : spec.models) {
-    const std::string v = m.name.substr(std::string("model-").size());
-    models.push_back({m.name, m.name + ":1", m.sha256_hex, tmp / "artifacts/" + v, false});
+  for (const json& v : server_config["versions"]) {
+    const std::string name = v["name"];
+    models.push_back(
+        {"model-" + name, "model-" + name + ":1", v["sha256"], tmp / "artifacts/" + name, false});
   }
   auto images = oci::BuildImages(build, models, *layout);
   ASSERT_TRUE(images.ok()) << images.status().ToString();
@@ -220,7 +219,9 @@ void RunEndpoint(const ServiceSpec& spec, const ModelCase& model,
 
   // 2. Render with the pushed references.
   json model_images = json::object();
-  for (const auto& m : spec.models) model_images[m.sha256_hex] = pushed[m.name];
+  for (const json& v : server_config["versions"]) {
+    model_images[v["sha256"].get<std::string>()] = pushed["model-" + v["name"].get<std::string>()];
+  }
   auto options = k8s::ParseRenderOptions({{"image", pushed[oci::kServerRefName]},
                                           {"modelSource", "image"},
                                           {"modelImages", model_images}});
@@ -494,10 +495,7 @@ void RunEndpoint(const ServiceSpec& spec, const ModelCase& model,
   // (--watch-config) moves all traffic to v2 without a restart.
   json server = json::parse(spec.server_config_json);
   for (json& v : server["versions"]) v["trafficPercentile"] = v["name"] == "v2" ? 100 : 0;
-  json endpoint = json::parse(spec.endpoint_json);
-  for (json& v : endpoint["versions"]) v["trafficPercentile"] = v["name"] == "v2" ? 100 : 0;
   input.spec.server_config_json = server.dump();
-  input.spec.endpoint_json = endpoint.dump();
   auto rerendered = k8s::RenderService(input);
   ASSERT_TRUE(rerendered.ok()) << rerendered.status().ToString();
   for (const Pod& pod : pods) {
