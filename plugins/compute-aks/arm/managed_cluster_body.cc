@@ -42,6 +42,11 @@ nlohmann::json ManagedClusterBody(const AksProvisioningConfig& c, const std::str
       tags["skiff-load-balancer-subnet"] = subnet;
     }
   }
+  // Version pods run without auth: only the router's pods may reach them,
+  // which the rendered NetworkPolicy says and only a policy engine enforces
+  // (docs/kubernetes.md). Azure Network Policy Manager needs Azure CNI;
+  // Calico works with either plugin.
+  network["networkPolicy"] = network.value("networkPlugin", "") == "azure" ? "azure" : "calico";
   if (!c.ssl_cname.empty()) tags["skiff-ssl-cname"] = c.ssl_cname;
   json properties = {
       {"dnsPrefix", c.dns_prefix.empty() ? DnsPrefixFor(cluster_name) : c.dns_prefix},

@@ -194,7 +194,17 @@ TEST(ComputeAksBodyTest, InternalLoadBalancerWithSubnet) {
   ExpectOfficialShape(body, c);
   EXPECT_EQ(body["properties"]["agentPoolProfiles"][0]["vnetSubnetID"], subnet);
   EXPECT_EQ(body["properties"]["networkProfile"]["networkPlugin"], "azure");
+  EXPECT_EQ(body["properties"]["networkProfile"]["networkPolicy"], "azure");
   EXPECT_EQ(body["tags"]["skiff-load-balancer-subnet"], "aks");
+}
+
+// Version pods serve without auth behind the rendered NetworkPolicy, so a
+// cluster skiff creates must enforce NetworkPolicy: without a policy engine
+// any pod could score a version without a key.
+TEST(ComputeAksBodyTest, ClustersEnforceNetworkPolicy) {
+  json body = ManagedClusterBody(Config({}), "np1");
+  EXPECT_EQ(body["properties"]["networkProfile"]["networkPolicy"], "calico");
+  EXPECT_FALSE(body["properties"]["networkProfile"].contains("networkPlugin"));
 }
 
 TEST(ComputeAksBodyTest, Ssl) {
