@@ -213,10 +213,12 @@ template <typename Stream>
 void LoopbackHttpServer::Exchange(Stream& stream, bool client_cert_verified) {
   beast::flat_buffer buffer;
   for (;;) {
-    http::request<http::string_body> req;
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(options_.max_request_body_bytes);
     error_code ec;
-    http::read(stream, buffer, req, ec);
+    http::read(stream, buffer, parser, ec);
     if (ec || stopping_) return;
+    const http::request<http::string_body> req = parser.release();
     LoopbackRequest r;
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
@@ -239,10 +241,16 @@ void LoopbackHttpServer::Exchange(Stream& stream, bool client_cert_verified) {
     }
     http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
     for (const auto& [k, v] : reply.headers) res.set(k, v);
-    res.body() = reply.body;
     res.keep_alive(req.keep_alive());
-    res.prepare_payload();
-    http::write(stream, res, ec);
+    if (req.method() == http::verb::head) {
+      if (res.find(http::field::content_length) == res.end()) res.content_length(reply.body.size());
+      http::serializer<false, http::string_body> head(res);
+      http::write_header(stream, head, ec);
+    } else {
+      res.body() = reply.body;
+      res.prepare_payload();
+      http::write(stream, res, ec);
+    }
     if (ec || !req.keep_alive()) return;
   }
 }

@@ -45,6 +45,9 @@ using ChunkWriter = std::function<bool(std::string_view chunk)>;
 struct LoopbackResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // sent as given
+  // Content-Length is the body's, except that a reply to HEAD goes out
+  // without its body and keeps a Content-Length header the handler set (a
+  // registry states a blob's length that way).
   std::string body;
   // Set: these bytes are written instead of a response, then the connection
   // closes (a cut or malformed reply). Empty: closes without answering.
@@ -75,6 +78,9 @@ struct LoopbackTls {
 struct LoopbackOptions {
   std::string host = "127.0.0.1";  // or "::1"
   std::optional<LoopbackTls> tls;
+  // A larger request body ends its connection unanswered. Beast's 1 MiB by
+  // default; a registry stand-in that takes image layers raises it.
+  std::uint64_t max_request_body_bytes = 1u << 20;
 };
 
 // "a=1&b=x%20y" (a query string or a form body) as a map: '+' and %XX

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "loopback_http_server.h"
+#include "loopback_relay.h"
 
 namespace skiff::net {
 namespace {
@@ -103,6 +104,103 @@ TEST(NetHttpClientTest, HeadReadsOnlyTheHeader) {
   ASSERT_EQ(server.requests().size(), 1u);
   EXPECT_EQ(server.requests()[0].method, "HEAD");
   EXPECT_EQ(server.requests()[0].target, "/v2/r/blobs/sha256:ab");
+}
+
+// The loopback server the fakes share (tests/support): a reply to HEAD is
+// its head alone, with the length the fake states (a registry stand-in
+// answers HEAD on a blob so). It used to send the body after the head, which
+// the next exchange on a kept-alive connection read as its own answer, and
+// replaced a stated length with the body's.
+TEST(LoopbackHttpServerTest, AHeadReplyIsItsHeadWithTheStatedLength) {
+  LoopbackHttpServer server([](const LoopbackRequest& r) {
+    if (r.target == "/stated") {
+      LoopbackResponse res;
+      res.headers = {{"Content-Length", "1000000"}};
+      return res;
+    }
+    return Text("body of " + r.method);
+  });
+  // Raw bytes on one kept-alive connection: HEAD, HEAD with a stated
+  // length, then GET (closing), and everything the server sent back.
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(server.port());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string requests =
+      "HEAD /plain HTTP/1.1\r\nHost: t\r\n\r\n"
+      "HEAD /stated HTTP/1.1\r\nHost: t\r\n\r\n"
+      "GET /plain HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::write(fd, requests.data(), requests.size()), static_cast<ssize_t>(requests.size()));
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) answer.append(buf, n);
+  ::close(fd);
+
+  const size_t second = answer.find("HTTP/1.1", 1);
+  ASSERT_NE(second, std::string::npos) << answer;
+  const size_t third = answer.find("HTTP/1.1", second + 1);
+  ASSERT_NE(third, std::string::npos) << answer;
+  const std::string head = answer.substr(0, second);
+  const std::string stated = answer.substr(second, third - second);
+  const std::string get = answer.substr(third);
+  EXPECT_NE(head.find("Content-Length: 12\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n") << head;  // no body after it
+  EXPECT_NE(stated.find("Content-Length: 1000000\r\n"), std::string::npos) << stated;
+  EXPECT_EQ(stated.substr(stated.size() - 4), "\r\n\r\n") << stated;
+  EXPECT_EQ(get.substr(get.size() - 11), "body of GET") << get;
+  EXPECT_EQ(server.connections(), 1);
+}
+
+// Image layers are pushed in bodies over Beast's 1 MiB default: a fake that
+// takes them raises the bound; without it such a request goes unanswered.
+TEST(LoopbackHttpServerTest, RequestBodiesUpToTheConfiguredBound) {
+  const std::string layer(2u << 20, 'x');
+  auto echo_size = [](const LoopbackRequest& r) { return Text(std::to_string(r.body.size())); };
+  LoopbackOptions large;
+  large.max_request_body_bytes = 4u << 20;
+  LoopbackHttpServer registry(echo_size, large);
+  auto r = HttpClient(Options()).Send({"PUT", registry.url() + "/blob", {}, layer});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, std::to_string(layer.size()));
+
+  LoopbackHttpServer bounded(echo_size);
+  EXPECT_FALSE(HttpClient(Options()).Send({"PUT", bounded.url() + "/blob", {}, layer}).ok());
+}
+
+// RelayTo, as the TLS front and the ACR token stand-in use it: the request
+// reaches upstream without hop-by-hop headers or the ones the fake drops, the
+// reply comes back with upstream's status, headers and body, and a HEAD
+// keeps upstream's length.
+TEST(LoopbackHttpServerTest, RelayToForwardsAndAnswersWithUpstreamsReply) {
+  LoopbackHttpServer upstream([](const LoopbackRequest& r) {
+    LoopbackResponse res;
+    res.status = 201;
+    res.headers = {{"Location", "/v2/r/blobs/uploads/1"}};
+    if (r.method == "HEAD") res.headers.emplace_back("Content-Length", "777");
+    res.body = r.method == "HEAD" ? "" : "made " + r.body;
+    return res;
+  });
+  const HttpClient client(Options());
+  LoopbackHttpServer front([&](const LoopbackRequest& r) {
+    auto reply = test_support::RelayTo(client, upstream.url(), r, {"authorization"});
+    return reply.ok() ? std::move(*reply) : LoopbackResponse::Raw("");
+  });
+  auto post = HttpClient(Options()).Send(
+      {"POST", front.url() + "/v2/r/blobs/uploads/", {{"Authorization", "Bearer t"}}, "x"});
+  ASSERT_TRUE(post.ok()) << post.status().ToString();
+  EXPECT_EQ(post->status, 201);
+  EXPECT_EQ(post->header("location"), "/v2/r/blobs/uploads/1");
+  EXPECT_EQ(post->body, "made x");
+  auto head = HttpClient(Options()).Send({"HEAD", front.url() + "/v2/r/blobs/sha256:ab", {}, ""});
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->header("content-length"), "777");
+  const auto seen = upstream.requests();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].header("authorization"), "");
+  EXPECT_EQ(seen[0].target, "/v2/r/blobs/uploads/");
+  EXPECT_EQ(seen[0].body, "x");
 }
 
 TEST(NetHttpClientTest, PlainHttpOnlyToLoopbackUnlessAllowed) {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "loopback_http_server.h"
 #include "oci_test_tools.h"
 #include "skiff/oci/image_builder.h"
 #include "skiff/oci/registry_client.h"
@@ -23,6 +24,9 @@ namespace skiff::oci {
 namespace {
 
 using nlohmann::json;
+using test_support::LoopbackHttpServer;
+using test_support::LoopbackRequest;
+using test_support::LoopbackResponse;
 using testing::CutProxy;
 using testing::MustRun;
 using testing::RegistryOptions;
@@ -297,34 +301,40 @@ TEST(OciRegistryPushTest, CredentialsGoOnlyToTheRegistry) {
 
   std::mutex mu;
   std::vector<std::string> elsewhere_auth;  // guarded by mu
-  testing::ScriptedServer elsewhere([&](const testing::SimpleRequest& r) {
-    std::lock_guard<std::mutex> lock(mu);
-    elsewhere_auth.push_back(r.headers.count("authorization") ? r.headers.at("authorization") : "");
-    testing::SimpleResponse res;
-    res.status = r.method == "PATCH" ? 202 : 201;
-    return res;
-  });
+  test_support::LoopbackOptions layers;
+  layers.max_request_body_bytes = 64u << 20;  // the upload's PATCH carries a layer
+  LoopbackHttpServer elsewhere(
+      [&](const LoopbackRequest& r) {
+        std::lock_guard<std::mutex> lock(mu);
+        elsewhere_auth.push_back(r.header("authorization"));
+        LoopbackResponse res;
+        res.status = r.method == "PATCH" ? 202 : 201;
+        return res;
+      },
+      layers);
   const std::string basic =
       "Basic " + Base64Encode(std::string(kUser) + ":" + kPassword, Base64Alphabet::kStandard);
-  testing::ScriptedServer registry([&](const testing::SimpleRequest& r) {
-    testing::SimpleResponse res;
-    if (!r.headers.count("authorization") || r.headers.at("authorization") != basic) {
-      res.status = 401;
-      res.headers["WWW-Authenticate"] = "Basic realm=\"r\"";
-    } else if (r.method == "HEAD") {
-      res.status = 404;
-    } else if (r.method == "POST") {
-      res.status = 202;
-      res.headers["Location"] = elsewhere.origin() + "/upload/1?_state=x";
-    } else {
-      res.status = 201;
-    }
-    return res;
-  });
+  LoopbackHttpServer registry(
+      [&](const LoopbackRequest& r) {
+        LoopbackResponse res;
+        if (r.header("authorization") != basic) {
+          res.status = 401;
+          res.headers.emplace_back("WWW-Authenticate", "Basic realm=\"r\"");
+        } else if (r.method == "HEAD") {
+          res.status = 404;
+        } else if (r.method == "POST") {
+          res.status = 202;
+          res.headers.emplace_back("Location", elsewhere.url() + "/upload/1?_state=x");
+        } else {
+          res.status = 201;
+        }
+        return res;
+      },
+      layers);
   RegistryCredentials creds;
   creds.username = kUser;
   creds.password = kPassword;
-  RegistryClient client(registry.origin(), {}, creds);
+  RegistryClient client(registry.url(), {}, creds);
   auto d = client.PushImage(*layout, (*images)[0].manifest, "skiff/server", "base", {});
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   std::lock_guard<std::mutex> lock(mu);

@@ -11,15 +11,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
+#include "loopback_http_server.h"
+#include "loopback_relay.h"
 #include "skiff/net/http_client.h"
 #include "skiff/oci/library_closure.h"
 #include "skiff/util/base64.h"
@@ -209,113 +210,82 @@ void CutProxy::Relay(int client) {
 
 // --- TokenStandIn -----------------------------------------------------------
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-
-namespace {
-
-std::string UrlDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> ParseForm(const std::string& form) {
-  std::map<std::string, std::string> out;
-  std::stringstream ss(form);
-  std::string pair;
-  while (std::getline(ss, pair, '&')) {
-    const size_t eq = pair.find('=');
-    if (eq != std::string::npos)
-      out[UrlDecode(pair.substr(0, eq))] = UrlDecode(pair.substr(eq + 1));
-  }
-  return out;
-}
-
-}  // namespace
-
 struct TokenStandIn::Impl {
   std::string upstream;
   Expect expect;
-  asio::io_context ioc;
-  asio::ip::tcp::acceptor acceptor{ioc};
-  std::thread thread;
+  std::string self;  // this stand-in's origin: the token realm, relayed Locations
+  net::HttpClient client{RelayClientOptions()};
   mutable std::mutex mu;
   std::map<std::string, int> counts;  // guarded by mu
   std::string last_error;             // guarded by mu
-  std::string self;
-  std::atomic<bool> stop{false};
+  // Last: stopped first, so no handler runs on the fields above once they go.
+  std::unique_ptr<test_support::LoopbackHttpServer> server;
+
+  static net::HttpClientOptions RelayClientOptions() {
+    net::HttpClientOptions ho;
+    ho.max_body_bytes = 64u << 20;
+    return ho;
+  }
 
   void Count(const std::string& what) {
     std::lock_guard<std::mutex> lock(mu);
     ++counts[what];
   }
-  void Fail(const std::string& why) {
-    std::lock_guard<std::mutex> lock(mu);
-    last_error = why;
-  }
 
-  http::response<http::string_body> Handle(const http::request<http::string_body>& req) {
-    const std::string target(req.target());
+  test_support::LoopbackResponse Handle(const test_support::LoopbackRequest& req) {
+    const std::string& target = req.target;
     const std::string path = target.substr(0, target.find('?'));
     const std::string query =
         target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
-    http::response<http::string_body> res{http::status::ok, 11};
-    res.set(http::field::content_type, "application/json");
+    test_support::LoopbackResponse res;
+    res.headers.emplace_back("Content-Type", "application/json");
     auto refuse = [&](const std::string& why) {
-      Fail(why);
-      res.result(http::status::unauthorized);
-      res.body() = R"({"error":"invalid_grant"})";
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        last_error = why;
+      }
+      res.status = 401;
+      res.body = R"({"error":"invalid_grant"})";
       return res;
     };
     if (path == "/oauth2/exchange") {
-      auto f = ParseForm(req.body());
-      if (req.method() != http::verb::post) return refuse("exchange: not a POST");
+      auto f = test_support::ParseFormEncoded(req.body);
+      if (req.method != "POST") return refuse("exchange: not a POST");
       if (f["grant_type"] != "access_token")
         return refuse("exchange: grant_type " + f["grant_type"]);
       if (f["service"] != kService) return refuse("exchange: service " + f["service"]);
       if (f["tenant"] != expect.tenant) return refuse("exchange: tenant " + f["tenant"]);
       if (f["access_token"] != expect.aad_token) return refuse("exchange: wrong access_token");
       Count("exchange");
-      res.body() = std::string(R"({"refresh_token":")") + kRefreshToken + "\"}";
+      res.body = std::string(R"({"refresh_token":")") + kRefreshToken + "\"}";
       return res;
     }
     if (path == "/oauth2/token") {
-      if (req.method() == http::verb::get) {
-        auto q = ParseForm(query);
+      if (req.method == "GET") {
+        auto q = test_support::ParseFormEncoded(query);
         const std::string basic =
             "Basic " + Base64Encode(expect.user + ":" + expect.password, Base64Alphabet::kStandard);
-        if (expect.user.empty() || std::string(req[http::field::authorization]) != basic) {
+        if (expect.user.empty() || req.header("authorization") != basic) {
           return refuse("token GET: wrong Basic credentials");
         }
         if (q["service"] != kService) return refuse("token GET: service " + q["service"]);
         if (q["scope"].rfind("repository:", 0) != 0)
           return refuse("token GET: scope " + q["scope"]);
         Count("token-get");
-        res.body() = std::string(R"({"token":")") + kAccessToken + "\"}";
+        res.body = std::string(R"({"token":")") + kAccessToken + "\"}";
         return res;
       }
-      auto f = ParseForm(req.body());
+      auto f = test_support::ParseFormEncoded(req.body);
       if (f["grant_type"] != "refresh_token")
         return refuse("token POST: grant_type " + f["grant_type"]);
       if (f["refresh_token"] != kRefreshToken) return refuse("token POST: wrong refresh_token");
       if (f["service"] != kService) return refuse("token POST: service " + f["service"]);
       if (f["scope"].rfind("repository:", 0) != 0) return refuse("token POST: scope " + f["scope"]);
       Count("token-post");
-      res.body() = std::string(R"({"access_token":")") + kAccessToken + "\"}";
+      res.body = std::string(R"({"access_token":")") + kAccessToken + "\"}";
       return res;
     }
-    if (std::string(req[http::field::authorization]) != std::string("Bearer ") + kAccessToken) {
+    if (req.header("authorization") != std::string("Bearer ") + kAccessToken) {
       Count("challenged");
       std::string scope;
       const size_t at = path.find("/blobs/") != std::string::npos ? path.find("/blobs/")
@@ -323,69 +293,30 @@ struct TokenStandIn::Impl {
       if (path.rfind("/v2/", 0) == 0 && at != std::string::npos) {
         scope = ",scope=\"repository:" + path.substr(4, at - 4) + ":pull,push\"";
       }
-      res.result(http::status::unauthorized);
-      res.set(http::field::www_authenticate,
-              "Bearer realm=\"" + self + "/oauth2/token\",service=\"" + kService + "\"" + scope);
-      res.body() = R"({"errors":[{"code":"UNAUTHORIZED"}]})";
+      res.status = 401;
+      res.headers.emplace_back(
+          "WWW-Authenticate",
+          "Bearer realm=\"" + self + "/oauth2/token\",service=\"" + kService + "\"" + scope);
+      res.body = R"({"errors":[{"code":"UNAUTHORIZED"}]})";
       return res;
     }
     Count("authorized");
-    net::HttpRequest relay{std::string(req.method_string()), upstream + target, {}, req.body()};
-    for (const auto& field : req) {
-      const std::string name(field.name_string());
-      if (name == "Host" || name == "Authorization" || name == "Content-Length" ||
-          name == "Connection" || name == "User-Agent")
-        continue;
-      relay.headers.push_back({name, std::string(field.value())});
-    }
-    net::HttpClientOptions ho;
-    ho.max_body_bytes = 64u << 20;
-    auto r = net::HttpClient(ho).Send(relay);
-    if (!r.ok()) {
-      res.result(http::status::bad_gateway);
-      res.body() = r.status().ToString();
+    // The registry sees its own Host (so its Locations name it) and never
+    // the stand-in's token.
+    auto relayed =
+        test_support::RelayTo(client, upstream, req, {"host", "authorization", "user-agent"});
+    if (!relayed.ok()) {
+      res.status = 502;
+      res.body = relayed.status().ToString();
       return res;
     }
-    res.result(static_cast<unsigned>(r->status));
-    res.body() = r->body;
-    for (const auto& [k, v] : r->headers) {
-      if (k == "content-length" || k == "connection" || k == "transfer-encoding") continue;
-      std::string value = v;
-      if (k == "location" && value.rfind(upstream, 0) == 0)
-        value = self + value.substr(upstream.size());
-      res.set(k, value);
-    }
-    if (req.method() == http::verb::head) {
-      res.content_length(
-          r->header("content-length").empty() ? 0 : std::stoull(r->header("content-length")));
-      res.body().clear();
+    res.status = relayed->status;
+    res.body = std::move(relayed->body);
+    for (auto& [k, v] : relayed->headers) {
+      if (k == "location" && v.rfind(upstream, 0) == 0) v = self + v.substr(upstream.size());
+      res.headers.emplace_back(k, v);  // after Content-Type: upstream's wins
     }
     return res;
-  }
-
-  void Serve() {
-    for (;;) {
-      asio::ip::tcp::socket socket(ioc);
-      beast::error_code ec;
-      acceptor.accept(socket, ec);
-      if (ec || stop) return;
-      beast::flat_buffer buffer;
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(64u << 20);
-      http::read(socket, buffer, parser, ec);
-      if (ec) continue;
-      auto res = Handle(parser.get());
-      res.keep_alive(false);
-      if (parser.get().method() != http::verb::head) res.prepare_payload();
-      http::serializer<false, http::string_body> sr(res);
-      if (parser.get().method() == http::verb::head) sr.split(true);
-      if (parser.get().method() == http::verb::head) {
-        http::write_header(socket, sr, ec);
-      } else {
-        http::write(socket, res, ec);
-      }
-      socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    }
   }
 };
 
@@ -393,27 +324,16 @@ TokenStandIn::TokenStandIn(std::string upstream_origin, Expect expect)
     : impl_(std::make_unique<Impl>()) {
   impl_->upstream = std::move(upstream_origin);
   impl_->expect = std::move(expect);
-  asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
-  impl_->acceptor.open(ep.protocol());
-  impl_->acceptor.bind(ep);
-  impl_->acceptor.listen();
-  port_ = impl_->acceptor.local_endpoint().port();
+  test_support::LoopbackOptions options;
+  options.max_request_body_bytes = 64u << 20;  // image layers
+  Impl* impl = impl_.get();
+  impl_->server = std::make_unique<test_support::LoopbackHttpServer>(
+      [impl](const test_support::LoopbackRequest& r) { return impl->Handle(r); }, options);
+  port_ = impl_->server->port();
   impl_->self = origin();
-  impl_->thread = std::thread([this] { impl_->Serve(); });
 }
 
-TokenStandIn::~TokenStandIn() {
-  // A blocking accept() is woken by one last connection, then sees `stop`.
-  impl_->stop = true;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port_));
-  ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  if (impl_->thread.joinable()) impl_->thread.join();
-  ::close(fd);
-}
+TokenStandIn::~TokenStandIn() { impl_->server->Stop(); }
 
 int TokenStandIn::count(const std::string& what) const {
   std::lock_guard<std::mutex> lock(impl_->mu);
@@ -424,71 +344,6 @@ int TokenStandIn::count(const std::string& what) const {
 std::string TokenStandIn::last_error() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->last_error;
-}
-
-struct ScriptedServer::Impl {
-  std::function<SimpleResponse(const SimpleRequest&)> handler;
-  asio::io_context ioc;
-  asio::ip::tcp::acceptor acceptor{ioc};
-  std::atomic<bool> stop{false};
-  std::thread thread;
-
-  void Serve() {
-    for (;;) {
-      asio::ip::tcp::socket socket(ioc);
-      beast::error_code ec;
-      acceptor.accept(socket, ec);
-      if (ec || stop) return;
-      beast::flat_buffer buffer;
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(64u << 20);
-      http::read(socket, buffer, parser, ec);
-      if (ec) continue;
-      const auto& req = parser.get();
-      SimpleRequest in{std::string(req.method_string()), std::string(req.target()), req.body(), {}};
-      for (const auto& field : req) {
-        std::string name(field.name_string());
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        in.headers[name] = std::string(field.value());
-      }
-      const SimpleResponse out = handler(in);
-      http::response<http::string_body> res{static_cast<http::status>(out.status), 11};
-      for (const auto& [k, v] : out.headers) res.set(k, v);
-      res.body() = out.body;
-      res.keep_alive(false);
-      res.prepare_payload();
-      if (req.method() == http::verb::head) {
-        http::serializer<false, http::string_body> sr(res);
-        http::write_header(socket, sr, ec);
-      } else {
-        http::write(socket, res, ec);
-      }
-      socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    }
-  }
-};
-
-ScriptedServer::ScriptedServer(std::function<SimpleResponse(const SimpleRequest&)> handler)
-    : impl_(std::make_unique<Impl>()) {
-  impl_->handler = std::move(handler);
-  asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
-  impl_->acceptor.open(ep.protocol());
-  impl_->acceptor.bind(ep);
-  impl_->acceptor.listen();
-  port_ = impl_->acceptor.local_endpoint().port();
-  impl_->thread = std::thread([this] { impl_->Serve(); });
-}
-
-ScriptedServer::~ScriptedServer() {
-  impl_->stop = true;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port_));
-  ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  if (impl_->thread.joinable()) impl_->thread.join();
-  ::close(fd);
 }
 
 }  // namespace skiff::oci::testing

@@ -8,14 +8,15 @@
 //   TokenStandIn: a front for a registry that requires Bearer tokens, with
 //     the token service (GET realm with Basic, or the OAuth2 POST with a
 //     refresh token) and ACR's /oauth2/exchange, each checking its fields;
-//     authorized /v2/ requests are relayed to the real registry.
+//     authorized /v2/ requests are relayed to the real registry. It runs on
+//     the tests' one LoopbackHttpServer (tests/support).
+// A scripted registry, for protocol corners no real registry shows on
+// demand, is a LoopbackHttpServer with a handler.
 #pragma once
 
 #include <sys/types.h>
 
 #include <atomic>
-#include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -96,29 +97,6 @@ class TokenStandIn {
   int count(const std::string& what)
       const;  // "exchange", "token-get", "token-post", "authorized", "challenged"
   std::string last_error() const;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-  int port_ = 0;
-};
-
-// A loopback HTTP server that answers each request (one per connection)
-// with `handler`; for protocol corners no real registry shows on demand.
-struct SimpleRequest {
-  std::string method, target, body;
-  std::map<std::string, std::string> headers;  // lower-case names
-};
-struct SimpleResponse {
-  int status = 200;
-  std::map<std::string, std::string> headers;
-  std::string body;
-};
-class ScriptedServer {
- public:
-  explicit ScriptedServer(std::function<SimpleResponse(const SimpleRequest&)> handler);
-  ~ScriptedServer();
-  std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
   struct Impl;

@@ -1,6 +1,9 @@
 #include "tls_front.h"
 
 #include <chrono>
+#include <utility>
+
+#include "loopback_relay.h"
 
 namespace skiff::compute_aks::testing {
 namespace {
@@ -26,21 +29,9 @@ TlsFront::TlsFront(const TestPki& pki, uint16_t backend_port)
               TlsOptions(pki)) {}
 
 test_support::LoopbackResponse TlsFront::Forward(const test_support::LoopbackRequest& r) const {
-  net::HttpRequest forward{r.method, backend_ + r.target, {}, r.body};
-  for (const auto& [name, value] : r.headers) {
-    if (name != "connection" && name != "content-length") forward.headers.emplace_back(name, value);
-  }
-  auto reply = client_.Send(forward);
+  auto reply = test_support::RelayTo(client_, backend_, r);
   if (!reply.ok()) return test_support::LoopbackResponse::Raw("");  // the backend dropped it
-  test_support::LoopbackResponse res;
-  res.status = reply->status;
-  for (const auto& [name, value] : reply->headers) {
-    if (name != "connection" && name != "content-length" && name != "transfer-encoding") {
-      res.headers.emplace_back(name, value);
-    }
-  }
-  res.body = std::move(reply->body);
-  return res;
+  return std::move(*reply);
 }
 
 }  // namespace skiff::compute_aks::testing
