@@ -356,6 +356,8 @@ StatusOr<HttpResponse> HttpConnection::Send(const std::string& method, const std
   const std::string where = method + " " + origin_;
   SKIFF_ASSIGN_OR_RETURN(
       auto req, BuildRequest(method, target, headers, std::move(body), c.url, options_, true));
+  // A HEAD answer has no body to wait for, whatever length it declares.
+  const bool head = http::string_to_verb(method) == http::verb::head;
   try {
     for (int attempt = 0; attempt < 2; ++attempt) {
       const StepTimer timer(options_);
@@ -366,7 +368,7 @@ StatusOr<HttpResponse> HttpConnection::Send(const std::string& method, const std
       }
       http::response_parser<http::string_body> parser;
       error_code ec = WriteMessage(c.ioc, c.tcp, c.tcp, timer, req);
-      if (!ec) ec = ReadMessage(c.ioc, c.tcp, c.tcp, timer, options_, c.buffer, parser);
+      if (!ec) ec = ReadMessage(c.ioc, c.tcp, c.tcp, timer, options_, c.buffer, parser, head);
       if (ec) {
         c.Close();
         if (ec == beast::error::timeout) {

@@ -251,6 +251,35 @@ TEST(NetHttpConnectionTest, ManyRequestsShareOneConnection) {
   EXPECT_EQ(requests[4].header("host"), "127.0.0.1:" + std::to_string(server.port()));
 }
 
+// HEAD on a kept-alive connection: the answer's stated length belongs to a
+// body that never comes; the connection used to wait for it until its
+// deadline.
+TEST(NetHttpConnectionTest, AHeadAnswerEndsAtItsHead) {
+  LoopbackHttpServer server([](const LoopbackRequest& r) {
+    if (r.method == "HEAD") {
+      LoopbackResponse res;
+      res.headers = {{"Content-Length", "1000000"}};
+      return res;
+    }
+    return Text("body of " + r.method);
+  });
+  HttpClientOptions o = Options();
+  o.timeout = std::chrono::milliseconds(30000);
+  auto connection = HttpConnection::Open(server.url() + "/blob", o);
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  const auto started = std::chrono::steady_clock::now();
+  auto head = (*connection)->Send("HEAD", "/blob", {}, "");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->body, "");
+  EXPECT_EQ(head->header("content-length"), "1000000");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  auto get = (*connection)->Send("GET", "/blob", {}, "");
+  ASSERT_TRUE(get.ok()) << get.status().ToString();
+  EXPECT_EQ(get->body, "body of GET");
+  EXPECT_EQ(server.connections(), 1);
+}
+
 // A peer that closes an idle kept-alive connection (without saying so): the
 // next request goes out again on a fresh connection, once.
 TEST(NetHttpConnectionTest, AConnectionThePeerClosedIsReopened) {
