@@ -123,5 +123,34 @@ TEST_F(ComputeAksK8sDryRun, TokenModeRedactsSigningKeys) {
             std::string::npos);
 }
 
+// Issue 18 item 4: the dry run lists what each pod would pull, by digest.
+TEST_F(ComputeAksK8sDryRun, ListsTheImageDigestsThePodsWouldRun) {
+  ServiceSpec spec = testing::MakeSpec(
+      "ep1", "{}", {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}});
+  const json server = json::parse(spec.server_config_json);
+  const std::string image1 = "reg.example/skiff/server@sha256:" + std::string(64, '1');
+  const std::string image2 = "reg.example/skiff/server@sha256:" + std::string(64, '2');
+  json c = kBase;
+  c["kubernetes"] = {{"image", "reg.example/skiff/server:9"},
+                     {"modelSource", "image"},
+                     {"modelImages",
+                      {{server["versions"][0]["sha256"].get<std::string>(), image1},
+                       {server["versions"][1]["sha256"].get<std::string>(), image2}}}};
+  auto config = ParseAksConfig(c.dump());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_TRUE(WriteDryRun(spec, *config, (dir_ / "d.yaml").string()).ok());
+  const std::string yaml = Slurp(dir_ / "d.yaml");
+  const size_t manifests = yaml.find("apiVersion:");
+  ASSERT_NE(manifests, std::string::npos);
+  const std::string summary = yaml.substr(0, manifests);
+  EXPECT_NE(summary.find("# image: ep1-v1/"), std::string::npos) << summary;
+  EXPECT_NE(summary.find(" runs " + image1 + "\n"), std::string::npos) << summary;
+  EXPECT_NE(summary.find(" runs " + image2 + "\n"), std::string::npos) << summary;
+  // The router runs the configured image, by tag here, and says so.
+  EXPECT_NE(summary.find(" runs reg.example/skiff/server:9 (by tag, not by digest)"),
+            std::string::npos)
+      << summary;
+}
+
 }  // namespace
 }  // namespace skiff::compute_aks::k8s
