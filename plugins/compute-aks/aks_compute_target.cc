@@ -6,6 +6,7 @@
 #include "arm/acr_pull.h"
 #include "arm/managed_cluster_body.h"
 #include "cluster_files.h"
+#include "registry_pull_secret.h"
 #include "k8s/target_render.h"
 #include "skiff/util/base64.h"
 
@@ -184,9 +185,12 @@ Status AksComputeTarget::ProvisionImpl(const ComputeSpec& spec) {
   SKIFF_ASSIGN_OR_RETURN(ArmClient * arm, Arm());
   // Before anything is created: a registry that is not there refuses the
   // create (InvalidArgument, so no record and no cluster are left).
-  std::string registry_id;
+  std::string registry_id, pull_secret;
   if (config.registry.is_acr()) {
     SKIFF_ASSIGN_OR_RETURN(registry_id, FindRegistryId(*arm, ref, config.registry.acr_name));
+  } else if (!config.registry.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(pull_secret,
+                           PullSecretFromDockerConfig(config.registry, config.registry_config));
   }
 
   const std::string path = ref.Path(kApiVersion);
@@ -225,6 +229,9 @@ Status AksComputeTarget::ProvisionImpl(const ComputeSpec& spec) {
   MergeClusterState(json::parse(done->body, nullptr, false), &info);
   info["provisioningState"] = "Succeeded";
   SKIFF_RETURN_IF_ERROR(AllowPull(*arm, ref, registry_id, info));
+  if (!pull_secret.empty()) {
+    SKIFF_RETURN_IF_ERROR(WriteRegistryAuth(spec.workspace_dir, spec.name, pull_secret));
+  }
   SKIFF_RETURN_IF_ERROR(FetchKubeconfig(*arm, spec, ref));
   SKIFF_RETURN_IF_ERROR(WriteClusterInfo(spec.workspace_dir, spec.name, info));
   Progress("AKS cluster " + ref.name + " is ready");
@@ -279,6 +286,11 @@ Status AksComputeTarget::AttachImpl(const ComputeSpec& spec) {
     SKIFF_ASSIGN_OR_RETURN(const std::string principal, KubeletObjectId(got.body));
     Progress("Granting AKS cluster " + ref.name + " AcrPull on " + config.registry.host);
     SKIFF_RETURN_IF_ERROR(GrantAcrPull(*arm, ref.subscription_id, registry_id, principal));
+  }
+  if (!config.registry.empty() && !config.registry.is_acr()) {
+    SKIFF_ASSIGN_OR_RETURN(const std::string secret,
+                           PullSecretFromDockerConfig(config.registry, config.registry_config));
+    SKIFF_RETURN_IF_ERROR(WriteRegistryAuth(spec.workspace_dir, spec.name, secret));
   }
   if (!config.registry.empty()) info["registry"] = config.registry.host;
   SKIFF_RETURN_IF_ERROR(FetchKubeconfig(*arm, spec, ref));

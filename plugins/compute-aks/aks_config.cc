@@ -58,6 +58,7 @@ ReadFields ReadJson(const std::string& config_json) {
   Field(r, "showOutput", &out.show_output);
   Field(r, "dryRunOutput", &out.dry_run_output);
   Field(r, "registry", &f.registry);
+  Field(r, "registryConfig", &out.registry_config);
   Field(r, kComputeOptionTargetName, &out.target_name);
   Field(r, kComputeOptionWorkspaceDir, &out.workspace_dir);
   if (const json* k = r.Get("kubernetes")) f.kubernetes = *k;
@@ -209,6 +210,11 @@ StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
   AksConfig& out = f.out;
   SKIFF_ASSIGN_OR_RETURN(out.kubernetes, k8s::ParseRenderOptions(f.kubernetes));
   SKIFF_ASSIGN_OR_RETURN(out.registry, ParseRegistry(f.registry));
+  if (!out.registry_config.empty() && (out.registry.empty() || out.registry.is_acr())) {
+    return InvalidArgument(
+        "aks config: `registryConfig` (--registry-config) is for a `registry` host other than "
+        "an ACR (an ACR is reached with AcrPull); give --registry HOST or drop it");
+  }
   if (out.is_attach) {
     SKIFF_RETURN_IF_ERROR(CheckPurpose(out.attach.cluster_purpose));
     std::string id = f.id;

@@ -66,6 +66,10 @@ struct AksConfig {
   // `registry`: where the pods' images come from; for an ACR, create and
   // attach grant the cluster AcrPull on it before the target is recorded.
   RegistryRef registry;
+  // `registryConfig` (--registry-config): the docker config.json with the
+  // credentials for a `registry` that is not an ACR; "" : $DOCKER_CONFIG or
+  // ~/.docker/config.json. Read at create/attach only (registry_pull_secret.h).
+  std::string registry_config;
   // `kubernetes`: image, FPGA resource name, model claim (docs/kubernetes.md).
   k8s::RenderOptions kubernetes;
   // `dryRunOutput`: not stored in a record; the SDK adds it to the plugin's

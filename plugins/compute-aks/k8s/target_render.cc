@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "cluster_files.h"
 #include "k8s/cluster_settings.h"
+#include "registry_pull_secret.h"
 #include "k8s/render.h"
 #include "k8s/signing_key_files.h"
 #include "k8s/version_objects.h"
@@ -49,7 +51,20 @@ StatusOr<std::vector<json>> Render(const ServiceSpec& spec, const AksConfig& con
       return files.status().WithContext("token auth for '" + spec.name + "'");
     }
   }
-  return RenderService(in);
+  SKIFF_ASSIGN_OR_RETURN(std::vector<json> objects, RenderService(in));
+  if (!config.registry.empty() && !config.registry.is_acr()) {
+    // Another registry: the credentials create/attach kept become the pods'
+    // imagePullSecret (docs/compute-aks.md § Pulling images).
+    auto auth = ReadRegistryAuth(config.workspace_dir, config.target_name);
+    if (!auth.ok() && !(dry_run && auth.status().code() == StatusCode::kNotFound)) {
+      return auth.status().WithContext(
+          "registry " + config.registry.host +
+          " credentials (detach and attach the target again with --registry-config)");
+    }
+    AddPullSecret(spec.name, auth.ok() ? *auth : std::string("(from --registry-config)"),
+                  dry_run, &objects);
+  }
+  return objects;
 }
 
 // One YAML comment line per Deployment container: what each pod would pull,

@@ -535,14 +535,43 @@ TEST_F(ComputeAksAcrPullTest, ARefusedRoleAssignmentFailsTheAttach) {
   EXPECT_FALSE(fs::exists(ws_ + "/compute/att1"));
 }
 
-TEST_F(ComputeAksAcrPullTest, AnotherRegistryHostNeedsNoArmCall) {
+// Another registry: no ARM call; the kubelet pulls with the user's docker
+// credentials for that host only, kept 0600 for the renderer.
+TEST_F(ComputeAksAcrPullTest, AnotherRegistryKeepsOnlyItsDockerCredentials) {
   arm_.AddCluster(kSub, "rg1", "existing");
+  const std::string docker = ws_ + "/docker-config.json";
+  std::ofstream(docker) << json{{"auths",
+                                 {{"registry.example:5000", {{"auth", "dXNlcjE6cGFzczE="}}},
+                                  {"other.example", {{"auth", "b3RoZXI6c2VjcmV0Mg=="}}}}}}
+                               .dump();
   json config = AttachConfig("existing");
   config["registry"] = "registry.example:5000";
-  ASSERT_TRUE(Target(config)->Attach(Spec("att1")).ok());
+  config["registryConfig"] = ws_ + "/nothere.json";
+  Status s = Target(config)->Attach(Spec("att1"));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_FALSE(fs::exists(ws_ + "/compute/att1"));
+  config["registry"] = "unknown.example";
+  config["registryConfig"] = docker;
+  s = Target(config)->Attach(Spec("att1"));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("docker login unknown.example"), std::string::npos) << s.message();
+  EXPECT_FALSE(fs::exists(ws_ + "/compute/att1"));
+
+  config["registry"] = "registry.example:5000";
+  s = Target(config)->Attach(Spec("att1"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(arm_.Count("GET", "ContainerRegistry"), 0);
   EXPECT_TRUE(arm_.role_assignments().empty());
   EXPECT_EQ(Info("att1")["registry"], "registry.example:5000");
+  const std::string kept = ws_ + "/compute/att1/registry-auth.json";
+  const json auth = json::parse(Slurp(kept));
+  EXPECT_EQ(auth["auths"].size(), 1u);
+  EXPECT_EQ(auth["auths"]["registry.example:5000"]["username"], "user1");
+  EXPECT_EQ(auth["auths"]["registry.example:5000"]["auth"], "dXNlcjE6cGFzczE=");
+  struct stat st {};
+  ASSERT_EQ(::stat(kept.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  for (const auto& line : progress_) EXPECT_EQ(line.find("pass1"), std::string::npos) << line;
 }
 
 }  // namespace

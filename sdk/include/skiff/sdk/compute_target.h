@@ -101,6 +101,7 @@ struct AksCompute {
     // Where the pods pull images from: an ACR name (granted AcrPull) or a
     // registry host (docs/compute-aks.md); empty: none.
     std::string registry;
+    std::string registry_config;  // docker config.json for a non-ACR registry
     bool wait = true;
     bool show_output = false;
   };
@@ -112,7 +113,8 @@ struct AksCompute {
                                           const std::string& cluster_purpose = "FastProd",
                                           const std::string& subscription_id = "",
                                           bool show_output = false,
-                                          const std::string& registry = "");
+                                          const std::string& registry = "",
+                                          const std::string& registry_config = "");
 };
 
 }  // namespace skiff::sdk
