@@ -6,8 +6,8 @@
 #include "arm/acr_pull.h"
 #include "arm/managed_cluster_body.h"
 #include "cluster_files.h"
-#include "registry_pull_secret.h"
 #include "k8s/target_render.h"
+#include "registry_pull_secret.h"
 #include "skiff/util/base64.h"
 
 namespace skiff::compute_aks {

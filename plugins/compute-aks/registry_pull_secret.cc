@@ -23,8 +23,8 @@ StatusOr<std::string> PullSecretFromDockerConfig(const RegistryRef& registry,
     return InvalidArgument("aks config: `registry` " + registry.host +
                            " (--registry): the docker config " + path +
                            " has no username and password for it (the kubelet cannot use an "
-                           "identity token); run `docker login " + registry.host +
-                           "` or give --registry-config FILE");
+                           "identity token); run `docker login " +
+                           registry.host + "` or give --registry-config FILE");
   }
   const json entry = {
       {"username", creds.username},

@@ -38,9 +38,9 @@ StatusOr<std::string> FindRegistryId(ArmClient& arm, const ClusterRef& cluster,
     return id;
   }
   if (got.status != 404) return ArmError(got, "GET " + what);
-  std::string page = "/subscriptions/" + cluster.subscription_id +
-                     "/providers/Microsoft.ContainerRegistry/registries?api-version=" +
-                     kRegistryApiVersion;
+  std::string page =
+      "/subscriptions/" + cluster.subscription_id +
+      "/providers/Microsoft.ContainerRegistry/registries?api-version=" + kRegistryApiVersion;
   for (int pages = 0; !page.empty() && pages < kMaxListPages; ++pages) {
     SKIFF_ASSIGN_OR_RETURN(HttpResponse list, arm.Call("GET", page));
     if (list.status != 200) return ArmError(list, "list Container Registries");
@@ -88,13 +88,12 @@ Status GrantAcrPull(ArmClient& arm, const std::string& subscription_id,
   const std::string name = AcrPullAssignmentName(registry_id, principal_id);
   const std::string path = registry_id + "/providers/Microsoft.Authorization/roleAssignments/" +
                            name + "?api-version=" + kRoleAssignmentApiVersion;
-  const json body = {
-      {"properties",
-       {{"roleDefinitionId", "/subscriptions/" + subscription_id +
-                                 "/providers/Microsoft.Authorization/roleDefinitions/" +
-                                 kAcrPullRoleId},
-        {"principalId", principal_id},
-        {"principalType", "ServicePrincipal"}}}};
+  const json body = {{"properties",
+                      {{"roleDefinitionId",
+                        "/subscriptions/" + subscription_id +
+                            "/providers/Microsoft.Authorization/roleDefinitions/" + kAcrPullRoleId},
+                       {"principalId", principal_id},
+                       {"principalType", "ServicePrincipal"}}}};
   SKIFF_ASSIGN_OR_RETURN(HttpResponse put, arm.Call("PUT", path, body.dump()));
   if (put.status == 200 || put.status == 201) return OkStatus();
   // The same assignment under another name (made by az aks --attach-acr,

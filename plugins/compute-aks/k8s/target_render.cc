@@ -8,11 +8,11 @@
 
 #include "cluster_files.h"
 #include "k8s/cluster_settings.h"
-#include "registry_pull_secret.h"
 #include "k8s/render.h"
 #include "k8s/signing_key_files.h"
 #include "k8s/version_objects.h"
 #include "k8s/yaml_emitter.h"
+#include "registry_pull_secret.h"
 #include "skiff/config/deployment_config.h"
 #include "skiff/config/server_config.h"
 
@@ -61,8 +61,8 @@ StatusOr<std::vector<json>> Render(const ServiceSpec& spec, const AksConfig& con
           "registry " + config.registry.host +
           " credentials (detach and attach the target again with --registry-config)");
     }
-    AddPullSecret(spec.name, auth.ok() ? *auth : std::string("(from --registry-config)"),
-                  dry_run, &objects);
+    AddPullSecret(spec.name, auth.ok() ? *auth : std::string("(from --registry-config)"), dry_run,
+                  &objects);
   }
   return objects;
 }
@@ -82,8 +82,7 @@ std::string ImageSummary(const std::vector<json>& objects) {
     for (const json& c : o[containers_at]) {
       const std::string image = c.value("image", "");
       out += "# image: " + name + "/" + c.value("name", "") + " runs " + image +
-             (image.find("@sha256:") == std::string::npos ? " (by tag, not by digest)" : "") +
-             "\n";
+             (image.find("@sha256:") == std::string::npos ? " (by tag, not by digest)" : "") + "\n";
     }
   }
   return out;

@@ -107,7 +107,7 @@ class FakeArm {
   std::string poll_retry_after_ = "1";
   std::vector<std::string> issued_;
   int token_requests_ = 0;
-  std::map<std::string, nlohmann::json> clusters_;  // key: lower-case id
+  std::map<std::string, nlohmann::json> clusters_;          // key: lower-case id
   std::map<std::string, nlohmann::json> registries_;        // key: lower-case id
   std::map<std::string, nlohmann::json> role_assignments_;  // key: lower-case id
   std::map<std::string, Operation> operations_;
