@@ -3,9 +3,11 @@
 #include <cstdio>
 #include <fstream>
 
+#include "arm/acr_pull.h"
 #include "arm/managed_cluster_body.h"
 #include "cluster_files.h"
 #include "k8s/target_render.h"
+#include "registry_pull_secret.h"
 #include "skiff/util/base64.h"
 
 namespace skiff::compute_aks {
@@ -181,6 +183,15 @@ Status AksComputeTarget::ProvisionImpl(const ComputeSpec& spec) {
   }
   for (const auto& w : config.warnings) Progress("warning: " + w);
   SKIFF_ASSIGN_OR_RETURN(ArmClient * arm, Arm());
+  // Before anything is created: a registry that is not there refuses the
+  // create (InvalidArgument, so no record and no cluster are left).
+  std::string registry_id, pull_secret;
+  if (config.registry.is_acr()) {
+    SKIFF_ASSIGN_OR_RETURN(registry_id, FindRegistryId(*arm, ref, config.registry.acr_name));
+  } else if (!config.registry.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(pull_secret,
+                           PullSecretFromDockerConfig(config.registry, config.registry_config));
+  }
 
   const std::string path = ref.Path(kApiVersion);
   Progress("Creating AKS cluster " + ref.name + " in " + c.location + " (" +
@@ -217,9 +228,30 @@ Status AksComputeTarget::ProvisionImpl(const ComputeSpec& spec) {
   }
   MergeClusterState(json::parse(done->body, nullptr, false), &info);
   info["provisioningState"] = "Succeeded";
+  SKIFF_RETURN_IF_ERROR(AllowPull(*arm, ref, registry_id, info));
+  if (!pull_secret.empty()) {
+    SKIFF_RETURN_IF_ERROR(WriteRegistryAuth(spec.workspace_dir, spec.name, pull_secret));
+  }
   SKIFF_RETURN_IF_ERROR(FetchKubeconfig(*arm, spec, ref));
   SKIFF_RETURN_IF_ERROR(WriteClusterInfo(spec.workspace_dir, spec.name, info));
   Progress("AKS cluster " + ref.name + " is ready");
+  return OkStatus();
+}
+
+Status AksComputeTarget::AllowPull(ArmClient& arm, const ClusterRef& ref,
+                                   const std::string& registry_id, json& info) {
+  const RegistryRef& registry = options_.config.registry;
+  if (registry.empty()) return OkStatus();
+  if (registry.is_acr()) {
+    // The operation's final body may omit identityProfile; the cluster's own
+    // GET always carries it once the cluster has Succeeded.
+    SKIFF_ASSIGN_OR_RETURN(HttpResponse got, arm.Call("GET", ref.Path(kApiVersion)));
+    if (got.status != 200) return ArmError(got, "GET managedClusters/" + ref.name);
+    SKIFF_ASSIGN_OR_RETURN(const std::string principal, KubeletObjectId(got.body));
+    Progress("Granting AKS cluster " + ref.name + " AcrPull on " + registry.host);
+    SKIFF_RETURN_IF_ERROR(GrantAcrPull(arm, ref.subscription_id, registry_id, principal));
+  }
+  info["registry"] = registry.host;
   return OkStatus();
 }
 
@@ -248,6 +280,19 @@ Status AksComputeTarget::AttachImpl(const ComputeSpec& spec) {
   SKIFF_RETURN_IF_ERROR(CheckAttachedCapacity(config.attach.cluster_purpose, got.body));
   json info = BaseInfo(spec, ref, true, config.attach.cluster_purpose);
   MergeClusterState(json::parse(got.body, nullptr, false), &info);
+  if (config.registry.is_acr()) {
+    SKIFF_ASSIGN_OR_RETURN(const std::string registry_id,
+                           FindRegistryId(*arm, ref, config.registry.acr_name));
+    SKIFF_ASSIGN_OR_RETURN(const std::string principal, KubeletObjectId(got.body));
+    Progress("Granting AKS cluster " + ref.name + " AcrPull on " + config.registry.host);
+    SKIFF_RETURN_IF_ERROR(GrantAcrPull(*arm, ref.subscription_id, registry_id, principal));
+  }
+  if (!config.registry.empty() && !config.registry.is_acr()) {
+    SKIFF_ASSIGN_OR_RETURN(const std::string secret,
+                           PullSecretFromDockerConfig(config.registry, config.registry_config));
+    SKIFF_RETURN_IF_ERROR(WriteRegistryAuth(spec.workspace_dir, spec.name, secret));
+  }
+  if (!config.registry.empty()) info["registry"] = config.registry.host;
   SKIFF_RETURN_IF_ERROR(FetchKubeconfig(*arm, spec, ref));
   SKIFF_RETURN_IF_ERROR(WriteClusterInfo(spec.workspace_dir, spec.name, info));
   Progress("Attached AKS cluster " + ref.name + " as '" + spec.name + "'");
@@ -304,7 +349,7 @@ ComputeDescription DescriptionOf(const json& info) {
   d.error = text("error");
   for (const char* key :
        {"kubernetesVersion", "agentCount", "vmSize", "clusterPurpose", "resourceId", "attached",
-        "location", "fqdn", "loadBalancerType", "loadBalancerSubnet", "sslCname"}) {
+        "location", "fqdn", "loadBalancerType", "loadBalancerSubnet", "sslCname", "registry"}) {
     if (!info.contains(key)) continue;
     const json& v = info[key];
     if (v.is_string()) {

@@ -85,6 +85,10 @@ class AksComputeTarget final : public ComputeTarget {
   StatusOr<ArmClient*> Arm();
   Status FetchKubeconfig(ArmClient& arm, const ComputeSpec& spec, const ClusterRef& ref);
   Status ProvisionImpl(const ComputeSpec& spec);
+  // After a create succeeded: AcrPull for the kubelet identity on the ACR
+  // `registry_id` (config `registry`), and the registry into `info`.
+  Status AllowPull(ArmClient& arm, const ClusterRef& ref, const std::string& registry_id,
+                   nlohmann::json& info);
   Status AttachImpl(const ComputeSpec& spec);
   Status DeleteImpl(const ComputeSpec& spec);
   void Progress(const std::string& line) const;

@@ -40,6 +40,7 @@ struct ReadFields {
   AksConfig out;
   std::string type = "provisioning";
   std::string id, sub, rg, name;  // attach
+  std::string registry;           // ParseRegistry reads it
   json kubernetes;                // k8s::ParseRenderOptions reads it
 };
 
@@ -56,6 +57,8 @@ ReadFields ReadJson(const std::string& config_json) {
   out.is_attach = f.type == "attach";
   Field(r, "showOutput", &out.show_output);
   Field(r, "dryRunOutput", &out.dry_run_output);
+  Field(r, "registry", &f.registry);
+  Field(r, "registryConfig", &out.registry_config);
   Field(r, kComputeOptionTargetName, &out.target_name);
   Field(r, kComputeOptionWorkspaceDir, &out.workspace_dir);
   if (const json* k = r.Get("kubernetes")) f.kubernetes = *k;
@@ -206,6 +209,12 @@ StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
                          config::ReadConfig("aks config", [&] { return ReadJson(config_json); }));
   AksConfig& out = f.out;
   SKIFF_ASSIGN_OR_RETURN(out.kubernetes, k8s::ParseRenderOptions(f.kubernetes));
+  SKIFF_ASSIGN_OR_RETURN(out.registry, ParseRegistry(f.registry));
+  if (!out.registry_config.empty() && (out.registry.empty() || out.registry.is_acr())) {
+    return InvalidArgument(
+        "aks config: `registryConfig` (--registry-config) is for a `registry` host other than "
+        "an ACR (an ACR is reached with AcrPull); give --registry HOST or drop it");
+  }
   if (out.is_attach) {
     SKIFF_RETURN_IF_ERROR(CheckPurpose(out.attach.cluster_purpose));
     std::string id = f.id;
@@ -225,6 +234,14 @@ StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
     return out;
   }
   SKIFF_RETURN_IF_ERROR(ValidateProvisioning(out.provisioning, &out.warnings));
+  if (out.registry.is_acr() && !out.provisioning.wait) {
+    // AcrPull goes to the kubelet identity, which exists only once the
+    // cluster does; a create that does not wait could not grant it.
+    return InvalidArgument(
+        "aks config: `registry` " + out.registry.acr_name +
+        " (--registry) needs the cluster to exist to grant it AcrPull; drop --no-wait, or "
+        "create without --registry and grant it later (az aks update --attach-acr)");
+  }
   return out;
 }
 

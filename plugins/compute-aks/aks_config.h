@@ -12,11 +12,12 @@
 //    "sslCname": "...", "sslCertPemFile": "...", "sslKeyPemFile": "...",
 //    "kubernetesVersion": "", "dnsPrefix": "",
 //    "wait": true, "showOutput": false,
+//    "registry": "myacr" | "reg.example:5000", // registry_ref.h; both config types
 //    "kubernetes": {...}}                      // k8s/render_options.h; both config types
 //
 //   {"configType": "attach", "resourceId": "/subscriptions/...",
 //    (or "subscriptionId" + "resourceGroup" + "clusterName")
-//    "clusterPurpose": "FastProd", "showOutput": false}
+//    "clusterPurpose": "FastProd", "registry": "myacr", "showOutput": false}
 //
 // Both: the host adds `targetName` and `workspaceDir` (compute_target.h's
 // kComputeOption*), never stored. A refresh is ComputeTarget::Refresh() on
@@ -30,6 +31,7 @@
 
 #include "arm/resource_id.h"
 #include "k8s/render_options.h"
+#include "registry_ref.h"
 #include "skiff/status.h"
 
 namespace skiff::compute_aks {
@@ -61,6 +63,13 @@ struct AksConfig {
   AksProvisioningConfig provisioning;  // when !is_attach
   AksAttachConfig attach;              // when is_attach
   bool show_output = false;
+  // `registry`: where the pods' images come from; for an ACR, create and
+  // attach grant the cluster AcrPull on it before the target is recorded.
+  RegistryRef registry;
+  // `registryConfig` (--registry-config): the docker config.json with the
+  // credentials for a `registry` that is not an ACR; "" : $DOCKER_CONFIG or
+  // ~/.docker/config.json. Read at create/attach only (registry_pull_secret.h).
+  std::string registry_config;
   // `kubernetes`: image, FPGA resource name, model claim (docs/kubernetes.md).
   k8s::RenderOptions kubernetes;
   // `dryRunOutput`: not stored in a record; the SDK adds it to the plugin's

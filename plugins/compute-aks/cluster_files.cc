@@ -60,6 +60,20 @@ Status WriteKubeconfig(const std::string& workspace_dir, const std::string& name
   return WriteFileAtomically(dir + "/kubeconfig", kubeconfig, 0600);
 }
 
+Status WriteRegistryAuth(const std::string& workspace_dir, const std::string& name,
+                         const std::string& dockerconfigjson) {
+  const std::string dir = ClusterDir(workspace_dir, name);
+  SKIFF_RETURN_IF_ERROR(EnsureDir(dir));
+  return WriteFileAtomically(dir + "/registry-auth.json", dockerconfigjson, 0600);
+}
+
+StatusOr<std::string> ReadRegistryAuth(const std::string& workspace_dir, const std::string& name) {
+  const std::string path = ClusterDir(workspace_dir, name) + "/registry-auth.json";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return NotFound(path + " does not exist");
+  return ReadFile(path);
+}
+
 Status RemoveClusterFiles(const std::string& workspace_dir, const std::string& name) {
   std::error_code ec;
   fs::remove_all(ClusterDir(workspace_dir, name), ec);

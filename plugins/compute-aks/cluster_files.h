@@ -5,6 +5,9 @@
 //                 kubernetesVersion, agentCount, vmSize, ... (read by
 //                 `skiff computetarget show`)
 //   kubeconfig    the cluster user kubeconfig (0600)
+//   registry-auth.json  for `registry` other than an ACR: a docker
+//                 config.json holding only that registry's `auths` entry
+//                 (0600), rendered as the pods' imagePullSecret
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -23,6 +26,10 @@ Status WriteClusterInfo(const std::string& workspace_dir, const std::string& nam
 StatusOr<nlohmann::json> ReadClusterInfo(const std::string& workspace_dir, const std::string& name);
 Status WriteKubeconfig(const std::string& workspace_dir, const std::string& name,
                        const std::string& kubeconfig);
+Status WriteRegistryAuth(const std::string& workspace_dir, const std::string& name,
+                         const std::string& dockerconfigjson);
+// kNotFound when the target keeps none.
+StatusOr<std::string> ReadRegistryAuth(const std::string& workspace_dir, const std::string& name);
 bool KubeconfigExists(const std::string& workspace_dir, const std::string& name);
 // Removes <ws>/compute/<name>/ (no error when it is not there).
 Status RemoveClusterFiles(const std::string& workspace_dir, const std::string& name);

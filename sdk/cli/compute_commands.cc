@@ -113,12 +113,14 @@ struct AksCreateFlags {
   int agent_count = 3, vcpus = 0;
   std::string cluster_purpose = "FastProd", load_balancer_type = "PublicIp", load_balancer_subnet;
   std::string ssl_cname, ssl_cert, ssl_key;
+  std::string registry, registry_config;
   bool no_wait = false;
 };
 
 struct AksAttachFlags {
   std::string name, resource_id, subscription, resource_group, cluster_name;
   std::string cluster_purpose = "FastProd";
+  std::string registry, registry_config;
 };
 
 void AddAksCreate(CLI::App* create, GlobalOptions& options) {
@@ -143,6 +145,13 @@ void AddAksCreate(CLI::App* create, GlobalOptions& options) {
   aks->add_option("--ssl-cert-file", f.ssl_cert, "PEM certificate file")->check(CLI::ExistingFile);
   aks->add_option("--ssl-key-file", f.ssl_key, "PEM key file")->check(CLI::ExistingFile);
   aks->add_flag("--no-wait", f.no_wait, "Return once Azure has accepted the request");
+  aks->add_option("--registry", f.registry,
+                  "Registry the pods pull from: an Azure Container Registry name (myacr; the "
+                  "cluster is granted AcrPull) or another registry's host (reg.example:5000)");
+  aks->add_option("--registry-config", f.registry_config,
+                  "docker config.json with the credentials for a --registry host other than an "
+                  "ACR (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
+      ->check(CLI::ExistingFile);
   AddOutputOption(aks, &options);
   aks->footer(
       "Example:\n  skiff computetarget create aks -n myaks --subscription $AZURE_SUBSCRIPTION_ID "
@@ -162,6 +171,8 @@ void AddAksCreate(CLI::App* create, GlobalOptions& options) {
     // Stored with the target and read by later commands from any directory.
     c.ssl_cert_pem_file = AbsolutePathOrEmpty(f.ssl_cert);
     c.ssl_key_pem_file = AbsolutePathOrEmpty(f.ssl_key);
+    c.registry = f.registry;
+    c.registry_config = AbsolutePathOrEmpty(f.registry_config);
     c.wait = !f.no_wait;
     c.show_output = true;  // progress lines on stderr while waiting
     auto ws = OpenWorkspace(options);
@@ -189,6 +200,13 @@ void AddAksAttach(CLI::App* group, GlobalOptions& options) {
   aks->add_option("--cluster-name", f.cluster_name, "Name of the AKS cluster");
   aks->add_option("--cluster-purpose", f.cluster_purpose, "FastProd or DevTest")
       ->check(CLI::IsMember({"FastProd", "DevTest"}));
+  aks->add_option("--registry", f.registry,
+                  "Registry the pods pull from: an Azure Container Registry name (myacr; the "
+                  "cluster is granted AcrPull) or another registry's host (reg.example:5000)");
+  aks->add_option("--registry-config", f.registry_config,
+                  "docker config.json with the credentials for a --registry host other than an "
+                  "ACR (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
+      ->check(CLI::ExistingFile);
   AddOutputOption(aks, &options);
   aks->footer(
       "Example:\n  skiff computetarget attach aks -n myaks -i /subscriptions/$AZURE_SUBSCRIPTION_ID/"
@@ -200,7 +218,8 @@ void AddAksAttach(CLI::App* group, GlobalOptions& options) {
     auto ws = OpenWorkspace(options);
     auto config = sdk::AksCompute::attach_configuration(
         f.resource_id.empty() ? f.resource_group : "", f.cluster_name, f.resource_id,
-        f.cluster_purpose, f.resource_id.empty() ? f.subscription : "", true);
+        f.cluster_purpose, f.resource_id.empty() ? f.subscription : "", true, f.registry,
+        AbsolutePathOrEmpty(f.registry_config));
     auto target = ValueOrThrow(sdk::ComputeTarget::attach(ws, f.name, "aks", config));
     auto json = TargetJson(target);
     Print(options, json, kColumns, {Row(json)});

@@ -194,6 +194,8 @@ std::string AksCompute::provisioning_configuration(const ProvisioningConfigurati
   if (!c.ssl_cert_pem_file.empty()) j["sslCertPemFile"] = c.ssl_cert_pem_file;
   if (!c.ssl_key_pem_file.empty()) j["sslKeyPemFile"] = c.ssl_key_pem_file;
   if (!c.cluster_name.empty()) j["clusterName"] = c.cluster_name;
+  if (!c.registry.empty()) j["registry"] = c.registry;
+  if (!c.registry_config.empty()) j["registryConfig"] = c.registry_config;
   return j.dump();
 }
 
@@ -201,13 +203,17 @@ std::string AksCompute::attach_configuration(const std::string& resource_group,
                                              const std::string& cluster_name,
                                              const std::string& resource_id,
                                              const std::string& cluster_purpose,
-                                             const std::string& subscription_id, bool show_output) {
+                                             const std::string& subscription_id, bool show_output,
+                                             const std::string& registry,
+                                             const std::string& registry_config) {
   nlohmann::json j = {{"configType", "attach"}, {"clusterPurpose", cluster_purpose},
                       {"showOutput", show_output}};
   if (!resource_id.empty()) j["resourceId"] = resource_id;
   if (!resource_group.empty()) j["resourceGroup"] = resource_group;
   if (!cluster_name.empty()) j["clusterName"] = cluster_name;
   if (!subscription_id.empty()) j["subscriptionId"] = subscription_id;
+  if (!registry.empty()) j["registry"] = registry;
+  if (!registry_config.empty()) j["registryConfig"] = registry_config;
   return j.dump();
 }
 

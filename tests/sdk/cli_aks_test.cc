@@ -398,5 +398,41 @@ TEST_F(ComputeAksCliTest, DeployToATargetStillCreatingDoesNotBlockItsRetry) {
   EXPECT_EQ(retry.err, first.err) << "the same refusal";
 }
 
+// Issue 18 item 4: `--registry` on create and attach. A bad value or an ACR
+// ARM does not know leaves no record; an ACR it knows ends with exactly one
+// AcrPull assignment for the cluster's kubelet identity, shown by `show`.
+TEST_F(ComputeAksCliTest, RegistryGrantsAcrPullOnCreateAndAttach) {
+  const std::vector<std::string> base = {"computetarget", "create", "aks", "-n", "pull1",
+                                         "--subscription", "sub1", "--resource-group", "rg1",
+                                         "--location", "eastus"};
+  auto bad = base;
+  bad.insert(bad.end(), {"--registry", "my_acr"});
+  ExpectOneLineError(Skiff(bad), "--registry");
+  EXPECT_TRUE(arm_.requests().empty()) << "validated before any call";
+  auto missing = base;
+  missing.insert(missing.end(), {"--registry", "ghostacr"});
+  ExpectOneLineError(Skiff(missing), "az acr create");
+  EXPECT_FALSE(arm_.HasCluster("pull1"));
+  EXPECT_EQ(Json({"computetarget", "list", "--output", "json"}).size(), 0u) << "no record left";
+
+  arm_.AddRegistry("sub1", "rg1", "myacr");
+  auto good = base;
+  good.insert(good.end(), {"--registry", "myacr"});
+  auto created = Skiff(good);
+  ASSERT_EQ(created.rc, 0) << created.err;
+  auto shown = Json({"computetarget", "show", "-n", "pull1", "--output", "json"});
+  EXPECT_EQ(shown["registry"], "myacr.azurecr.io");
+  ASSERT_EQ(arm_.role_assignments().size(), 1u);
+  EXPECT_EQ(arm_.role_assignments()[0]["properties"]["principalId"],
+            FakeArm::KubeletObjectId("pull1"));
+
+  arm_.AddCluster("sub1", "rg1", "existing");
+  auto attached = Skiff({"computetarget", "attach", "aks", "-n", "att1", "--subscription", "sub1",
+                         "--resource-group", "rg1", "--cluster-name", "existing", "--registry",
+                         "myacr"});
+  ASSERT_EQ(attached.rc, 0) << attached.err;
+  EXPECT_EQ(arm_.role_assignments().size(), 2u);  // one per cluster
+}
+
 }  // namespace
 }  // namespace skiff::testing

@@ -6,11 +6,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "cluster_files.h"
 #include "k8s/cluster_settings.h"
 #include "k8s/render.h"
 #include "k8s/signing_key_files.h"
 #include "k8s/version_objects.h"
 #include "k8s/yaml_emitter.h"
+#include "registry_pull_secret.h"
 #include "skiff/config/deployment_config.h"
 #include "skiff/config/server_config.h"
 
@@ -49,7 +51,41 @@ StatusOr<std::vector<json>> Render(const ServiceSpec& spec, const AksConfig& con
       return files.status().WithContext("token auth for '" + spec.name + "'");
     }
   }
-  return RenderService(in);
+  SKIFF_ASSIGN_OR_RETURN(std::vector<json> objects, RenderService(in));
+  if (!config.registry.empty() && !config.registry.is_acr()) {
+    // Another registry: the credentials create/attach kept become the pods'
+    // imagePullSecret (docs/compute-aks.md § Pulling images).
+    auto auth = ReadRegistryAuth(config.workspace_dir, config.target_name);
+    if (!auth.ok() && !(dry_run && auth.status().code() == StatusCode::kNotFound)) {
+      return auth.status().WithContext(
+          "registry " + config.registry.host +
+          " credentials (detach and attach the target again with --registry-config)");
+    }
+    AddPullSecret(spec.name, auth.ok() ? *auth : std::string("(from --registry-config)"), dry_run,
+                  &objects);
+  }
+  return objects;
+}
+
+// One YAML comment line per Deployment container: what each pod would pull,
+// so a reviewer sees the digests without reading the manifests. A reference
+// without "@sha256:" is marked: the cluster resolves a tag at pull time.
+std::string ImageSummary(const std::vector<json>& objects) {
+  std::string out;
+  const json::json_pointer containers_at("/spec/template/spec/containers");
+  for (const json& o : objects) {
+    if (o.value("kind", "") != "Deployment" || !o.contains(containers_at) ||
+        !o[containers_at].is_array()) {
+      continue;
+    }
+    const std::string name = o["metadata"].value("name", "");
+    for (const json& c : o[containers_at]) {
+      const std::string image = c.value("image", "");
+      out += "# image: " + name + "/" + c.value("name", "") + " runs " + image +
+             (image.find("@sha256:") == std::string::npos ? " (by tag, not by digest)" : "") + "\n";
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -69,7 +105,8 @@ Status WriteDryRun(const ServiceSpec& spec, const AksConfig& config, const std::
       }
     }
   }
-  const std::string text = ToYaml(objects);
+  // Comments keep the output a valid manifest for `kubectl apply -f`.
+  const std::string text = ImageSummary(objects) + ToYaml(objects);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Internal("dry run: cannot write '" + path + "': " + std::strerror(errno));
   const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());

@@ -455,5 +455,124 @@ TEST_F(ComputeAksArmTest, InvalidNameIsRefusedBeforeAnyCall) {
   EXPECT_TRUE(arm_.requests().empty());
 }
 
+// Issue 18 item 4: `--registry` makes the cluster able to pull from an ACR
+// (AcrPull for the kubelet identity, once per cluster and registry).
+class ComputeAksAcrPullTest : public ComputeAksArmTest {
+ protected:
+  // The one AcrPull assignment the fake ARM holds, checked field by field.
+  void ExpectOneAcrPull(const std::string& registry_rg, const std::string& cluster) {
+    const auto assignments = arm_.role_assignments();
+    ASSERT_EQ(assignments.size(), 1u);
+    const json& a = assignments[0];
+    EXPECT_EQ(a["scope"], FakeArm::RegistryId(kSub, registry_rg, "myacr"));
+    EXPECT_EQ(a["properties"]["principalId"], FakeArm::KubeletObjectId(cluster));
+    EXPECT_EQ(a["properties"]["principalType"], "ServicePrincipal");
+    EXPECT_EQ(a["properties"]["roleDefinitionId"],
+              std::string("/subscriptions/") + kSub +
+                  "/providers/Microsoft.Authorization/roleDefinitions/"
+                  "7f951dda-4ed3-4680-a7ca-43fe172d538d");
+  }
+};
+
+TEST_F(ComputeAksAcrPullTest, CreateWithAcrGrantsTheKubeletIdentityAcrPullOnce) {
+  arm_.AddRegistry(kSub, "rg1", "myacr");
+  Status s = Target(Create({{"registry", "myacr"}}))->Provision(Spec("aks1"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ExpectOneAcrPull("rg1", "aks1");
+  EXPECT_EQ(Info("aks1")["registry"], "myacr.azurecr.io");
+  // A retry (the same create again) PUTs the same assignment: none new.
+  s = Target(Create({{"registry", "myacr"}}))->Provision(Spec("aks1"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ExpectOneAcrPull("rg1", "aks1");
+  EXPECT_EQ(arm_.Count("PUT", "/roleAssignments/"), 2);
+}
+
+TEST_F(ComputeAksAcrPullTest, AttachWithAcrElsewhereInTheSubscriptionGrantsAcrPullOnce) {
+  arm_.AddCluster(kSub, "rg1", "existing");
+  arm_.AddRegistry(kSub, "shared-rg", "myacr");
+  json config = AttachConfig("existing");
+  config["registry"] = "MyAcr.azurecr.io";
+  auto target = Target(config);
+  Status s = target->Attach(Spec("att1"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ExpectOneAcrPull("shared-rg", "existing");
+  EXPECT_EQ(arm_.Count("GET", "/providers/Microsoft.ContainerRegistry/registries?api-version="), 1);
+  // Detach and attach again: the assignment is already there.
+  ASSERT_TRUE(target->Detach(Spec("att1")).ok());
+  ASSERT_TRUE(Target(config)->Attach(Spec("att1")).ok());
+  ExpectOneAcrPull("shared-rg", "existing");
+}
+
+TEST_F(ComputeAksAcrPullTest, MissingRegistryRefusesCreateBeforeTheCluster) {
+  Status s = Target(Create({{"registry", "ghostacr"}}))->Provision(Spec("aks1"));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);  // the SDK leaves no record for it
+  EXPECT_NE(s.message().find("--registry ghostacr"), std::string::npos) << s.message();
+  EXPECT_EQ(arm_.Count("PUT", "/"), 0);
+  EXPECT_FALSE(arm_.HasCluster("aks1"));
+  EXPECT_FALSE(fs::exists(ws_ + "/compute/aks1"));
+}
+
+TEST_F(ComputeAksAcrPullTest, MissingRegistryRefusesAttachAndStoresNothing) {
+  arm_.AddCluster(kSub, "rg1", "existing");
+  json config = AttachConfig("existing");
+  config["registry"] = "ghostacr";
+  Status s = Target(config)->Attach(Spec("att1"));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--registry ghostacr"), std::string::npos) << s.message();
+  EXPECT_TRUE(arm_.role_assignments().empty());
+  EXPECT_FALSE(fs::exists(ws_ + "/compute/att1"));
+}
+
+TEST_F(ComputeAksAcrPullTest, ARefusedRoleAssignmentFailsTheAttach) {
+  arm_.AddCluster(kSub, "rg1", "existing");
+  arm_.AddRegistry(kSub, "rg1", "myacr");
+  arm_.AddFault(Fault{"/roleAssignments/", 403, {}, 1});
+  json config = AttachConfig("existing");
+  config["registry"] = "myacr";
+  Status s = Target(config)->Attach(Spec("att1"));
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("AcrPull"), std::string::npos) << s.message();
+  EXPECT_FALSE(fs::exists(ws_ + "/compute/att1"));
+}
+
+// Another registry: no ARM call; the kubelet pulls with the user's docker
+// credentials for that host only, kept 0600 for the renderer.
+TEST_F(ComputeAksAcrPullTest, AnotherRegistryKeepsOnlyItsDockerCredentials) {
+  arm_.AddCluster(kSub, "rg1", "existing");
+  const std::string docker = ws_ + "/docker-config.json";
+  std::ofstream(docker) << json{{"auths",
+                                 {{"registry.example:5000", {{"auth", "dXNlcjE6cGFzczE="}}},
+                                  {"other.example", {{"auth", "b3RoZXI6c2VjcmV0Mg=="}}}}}}
+                               .dump();
+  json config = AttachConfig("existing");
+  config["registry"] = "registry.example:5000";
+  config["registryConfig"] = ws_ + "/nothere.json";
+  Status s = Target(config)->Attach(Spec("att1"));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_FALSE(fs::exists(ws_ + "/compute/att1"));
+  config["registry"] = "unknown.example";
+  config["registryConfig"] = docker;
+  s = Target(config)->Attach(Spec("att1"));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("docker login unknown.example"), std::string::npos) << s.message();
+  EXPECT_FALSE(fs::exists(ws_ + "/compute/att1"));
+
+  config["registry"] = "registry.example:5000";
+  s = Target(config)->Attach(Spec("att1"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(arm_.Count("GET", "ContainerRegistry"), 0);
+  EXPECT_TRUE(arm_.role_assignments().empty());
+  EXPECT_EQ(Info("att1")["registry"], "registry.example:5000");
+  const std::string kept = ws_ + "/compute/att1/registry-auth.json";
+  const json auth = json::parse(Slurp(kept));
+  EXPECT_EQ(auth["auths"].size(), 1u);
+  EXPECT_EQ(auth["auths"]["registry.example:5000"]["username"], "user1");
+  EXPECT_EQ(auth["auths"]["registry.example:5000"]["auth"], "dXNlcjE6cGFzczE=");
+  struct stat st {};
+  ASSERT_EQ(::stat(kept.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  for (const auto& line : progress_) EXPECT_EQ(line.find("pass1"), std::string::npos) << line;
+}
+
 }  // namespace
 }  // namespace skiff::compute_aks

@@ -216,5 +216,39 @@ TEST(ComputeAksBodyTest, Ssl) {
   EXPECT_EQ(body.dump().find("k.pem"), std::string::npos) << "key material stays local";
 }
 
+// `registry` (--registry): an ACR name or host, or another registry's host.
+TEST(ComputeAksConfigTest, RegistryIsAnAcrNameOrAHost) {
+  auto acr = ParseRegistry("MyAcr");
+  ASSERT_TRUE(acr.ok()) << acr.status().ToString();
+  EXPECT_EQ(acr->acr_name, "myacr");
+  EXPECT_EQ(acr->host, "myacr.azurecr.io");
+  EXPECT_EQ(ParseRegistry("myacr.azurecr.io")->acr_name, "myacr");
+  auto other = ParseRegistry("registry.example:5000");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_FALSE(other->is_acr());
+  EXPECT_EQ(other->host, "registry.example:5000");
+  EXPECT_TRUE(ParseRegistry("")->empty());
+  for (const char* bad : {"my_acr", "acr", "reg.example:5000/path", "https://reg.example"}) {
+    Status s = ParseRegistry(bad).status();
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("--registry"), std::string::npos) << s.message();
+  }
+  json j = Base();
+  j["registry"] = "my_acr";
+  EXPECT_EQ(Parse(j).code(), StatusCode::kInvalidArgument);
+  // AcrPull needs the cluster's identity: a create that does not wait cannot grant it.
+  j["registry"] = "myacr";
+  j["wait"] = false;
+  EXPECT_NE(Parse(j).message().find("--no-wait"), std::string::npos);
+  json attach = {{"configType", "attach"},
+                 {"resourceId",
+                  "/subscriptions/s/resourceGroups/r/providers/Microsoft.ContainerService/"
+                  "managedClusters/c"},
+                 {"registry", "reg.example"}};
+  auto parsed = ParseAksConfig(attach.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->registry.host, "reg.example");
+}
+
 }  // namespace
 }  // namespace skiff::compute_aks

@@ -81,6 +81,101 @@ void FakeArm::AddCluster(const std::string& sub, const std::string& rg, const st
         {"fqdn", name + "-dns.hcp.westeurope.azmk8s.io"},
         {"agentPoolProfiles",
          json::array({{{"name", "nodepool1"}, {"count", count}, {"vmSize", vm_size}}})}}}};
+  AddIdentity(clusters_[Lower(id)]);
+}
+
+std::string FakeArm::RegistryId(const std::string& sub, const std::string& rg,
+                                const std::string& name) {
+  return "/subscriptions/" + sub + "/resourceGroups/" + rg +
+         "/providers/Microsoft.ContainerRegistry/registries/" + name;
+}
+
+std::string FakeArm::KubeletObjectId(const std::string& cluster_name) {
+  return "kubelet-" + cluster_name;
+}
+
+void FakeArm::AddIdentity(json& cluster) const {
+  cluster["identity"] = {{"type", "SystemAssigned"}};
+  cluster["properties"]["identityProfile"] = {
+      {"kubeletidentity",
+       {{"objectId", KubeletObjectId(cluster.value("name", ""))},
+        {"clientId", "client-" + cluster.value("name", "")}}}};
+}
+
+void FakeArm::AddRegistry(const std::string& sub, const std::string& rg, const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string id = RegistryId(sub, rg, name);
+  registries_[Lower(id)] = json{{"id", id},
+                                {"name", name},
+                                {"type", "Microsoft.ContainerRegistry/registries"},
+                                {"location", "westeurope"},
+                                {"properties", {{"loginServer", Lower(name) + ".azurecr.io"}}}};
+}
+
+std::vector<json> FakeArm::role_assignments() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<json> out;
+  for (const auto& [id, a] : role_assignments_) out.push_back(a);
+  return out;
+}
+
+// Azure's contract for PUT .../roleAssignments/{name}: a GUID name, an
+// existing scope, a roleDefinitionId under /providers/Microsoft.Authorization/
+// roleDefinitions/, a principal the tenant knows, one assignment per
+// (scope, role, principal): another name for the same one is 409.
+FakeArm::Reply FakeArm::RoleAssignment(const std::string& scope, const std::string& name,
+                                       const std::string& body_text) {
+  const auto bad = [](const std::string& code, const std::string& what) {
+    return Reply{400, {}, ErrorBody(code, what), false};
+  };
+  static const std::regex guid("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
+  if (!std::regex_match(name, guid)) {
+    return bad("InvalidRoleAssignmentId", "The role assignment ID '" + name + "' is not a GUID.");
+  }
+  if (!registries_.count(Lower(scope))) {
+    return {404, {}, ErrorBody("ResourceNotFound", "no resource " + scope), false};
+  }
+  const json body = json::parse(body_text, nullptr, false);
+  const json::json_pointer role_at("/properties/roleDefinitionId");
+  const json::json_pointer principal_at("/properties/principalId");
+  const json::json_pointer type_at("/properties/principalType");
+  static const std::regex role_re(
+      "^/subscriptions/[^/]+/providers/Microsoft.Authorization/roleDefinitions/"
+      "[0-9a-f-]{36}$");
+  if (!body.is_object() || !body.contains(role_at) || !body[role_at].is_string() ||
+      !std::regex_match(body[role_at].get<std::string>(), role_re)) {
+    return bad("InvalidRoleDefinitionId", "properties.roleDefinitionId is missing or malformed");
+  }
+  if (!body.contains(principal_at) || !body[principal_at].is_string()) {
+    return bad("InvalidPrincipalId", "properties.principalId is required");
+  }
+  bool known = false;
+  for (const auto& [id, c] : clusters_) {
+    known = known || body[principal_at] == KubeletObjectId(c.value("name", ""));
+  }
+  if (!known) return bad("PrincipalNotFound", "Principal " + body[principal_at].dump() +
+                                                  " does not exist in the directory tenant-1.");
+  if (!body.contains(type_at) || body[type_at] != "ServicePrincipal") {
+    return bad("InvalidPrincipalType", "properties.principalType must be ServicePrincipal here");
+  }
+  const std::string id = scope + "/providers/Microsoft.Authorization/roleAssignments/" + name;
+  for (const auto& [key, a] : role_assignments_) {
+    if (key != Lower(id) && Lower(a.value("scope", "")) == Lower(scope) &&
+        a["properties"]["roleDefinitionId"] == body[role_at] &&
+        a["properties"]["principalId"] == body[principal_at]) {
+      return {409, {}, ErrorBody("RoleAssignmentExists", "The role assignment already exists."),
+              false};
+    }
+  }
+  const bool existed = role_assignments_.count(Lower(id)) > 0;
+  json stored = {{"id", id},
+                 {"name", name},
+                 {"type", "Microsoft.Authorization/roleAssignments"},
+                 {"scope", scope},
+                 {"properties", body["properties"]}};
+  stored["properties"]["scope"] = scope;
+  role_assignments_[Lower(id)] = stored;
+  return {existed ? 200 : 201, {}, stored.dump(), false};
 }
 
 std::vector<Recorded> FakeArm::requests() const { return server_.requests(); }
@@ -161,6 +256,39 @@ FakeArm::Reply FakeArm::Route(const Recorded& r) {
   if (r.method == "GET" && std::regex_match(path, m, op_re)) {
     return OperationReply(m[2], m[1] == "operationresults");
   }
+  static const std::regex role_re(
+      "^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft.ContainerRegistry/"
+      "registries/[^/]+)/providers/Microsoft.Authorization/roleAssignments/([^/]+)$",
+      std::regex::icase);
+  if (std::regex_match(path, m, role_re)) {
+    if (r.method != "PUT") return {405, {}, ErrorBody("MethodNotAllowed", r.method), false};
+    return RoleAssignment(m[1], m[2], r.body);
+  }
+  static const std::regex registry_re(
+      "^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft.ContainerRegistry/"
+      "registries/([^/]+)$",
+      std::regex::icase);
+  if (r.method == "GET" && std::regex_match(path, m, registry_re)) {
+    auto it = registries_.find(Lower(path));
+    if (it == registries_.end()) {
+      return {404, {}, ErrorBody("ResourceNotFound",
+                                 "The Resource 'Microsoft.ContainerRegistry/registries/" +
+                                     std::string(m[1]) + "' was not found."),
+              false};
+    }
+    return {200, {}, it->second.dump(), false};
+  }
+  static const std::regex registries_re(
+      "^/subscriptions/([^/]+)/providers/Microsoft.ContainerRegistry/registries$",
+      std::regex::icase);
+  if (r.method == "GET" && std::regex_match(path, m, registries_re)) {
+    json value = json::array();
+    const std::string prefix = Lower("/subscriptions/" + std::string(m[1]) + "/");
+    for (const auto& [key, reg] : registries_) {
+      if (key.rfind(prefix, 0) == 0) value.push_back(reg);
+    }
+    return {200, {}, json{{"value", value}}.dump(), false};
+  }
   static const std::regex cluster_re(
       "^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/"
       "Microsoft.ContainerService/managedClusters/([^/]+)(/listClusterUserCredential)?$",
@@ -235,6 +363,7 @@ FakeArm::Reply FakeArm::Route(const Recorded& r) {
                    {"type", "Microsoft.ContainerService/ManagedClusters"},
                    {"tags", body.value("tags", json::object())},
                    {"properties", body["properties"]}};
+    AddIdentity(stored);
     stored["properties"]["provisioningState"] = "Creating";
     stored["properties"]["kubernetesVersion"] = "1.28.5";
     stored["properties"]["fqdn"] =

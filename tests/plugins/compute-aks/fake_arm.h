@@ -50,6 +50,16 @@ class FakeArm {
   void AddCluster(const std::string& sub, const std::string& rg, const std::string& name,
                   int count = 3, const std::string& vm_size = "Standard_DS3_v2");
 
+  // A Container Registry `name` in `rg` (for --registry; GET by name and
+  // the subscription's list answer for it).
+  void AddRegistry(const std::string& sub, const std::string& rg, const std::string& name);
+  static std::string RegistryId(const std::string& sub, const std::string& rg,
+                                const std::string& name);
+  // Every cluster's kubelet identity: properties.identityProfile.kubeletidentity.objectId.
+  static std::string KubeletObjectId(const std::string& cluster_name);
+  // A role assignment as stored: {"id", "name", "scope", "properties"}.
+  std::vector<nlohmann::json> role_assignments() const;
+
   // A cluster left Creating (no operation polled, e.g. --no-wait) turns
   // Succeeded on the n-th GET of the cluster from now (n >= 1).
   void FinishCreatingAfterGets(int n);
@@ -81,6 +91,8 @@ class FakeArm {
   ::skiff::test_support::LoopbackResponse Answer(const Recorded& r);
   Reply Route(const Recorded& r);
   Reply Token(const Recorded& r);
+  Reply RoleAssignment(const std::string& scope, const std::string& name, const std::string& body);
+  void AddIdentity(nlohmann::json& cluster) const;
   Reply OperationReply(const std::string& id, bool location_style);
   Reply StartOperation(const std::string& kind, const std::string& key, const std::string& sub,
                        const std::string& location, int status, const std::string& body,
@@ -95,7 +107,9 @@ class FakeArm {
   std::string poll_retry_after_ = "1";
   std::vector<std::string> issued_;
   int token_requests_ = 0;
-  std::map<std::string, nlohmann::json> clusters_;  // key: lower-case id
+  std::map<std::string, nlohmann::json> clusters_;          // key: lower-case id
+  std::map<std::string, nlohmann::json> registries_;        // key: lower-case id
+  std::map<std::string, nlohmann::json> role_assignments_;  // key: lower-case id
   std::map<std::string, Operation> operations_;
   int next_op_ = 1;
   nlohmann::json last_put_;

@@ -277,5 +277,38 @@ TEST_F(ComputeAksServiceTest, NoKubeconfigSaysHowToGetOne) {
   EXPECT_EQ(api_.requests().size(), 0u);
 }
 
+// Issue 18 item 4: with a non-ACR `registry`, the Secret the pods pull with
+// reaches the cluster with the service and goes with it.
+TEST_F(ComputeAksServiceTest, AnotherRegistrysPullSecretIsAppliedAndDeletedWithTheService) {
+  json config = {{"configType", "attach"},
+                 {"resourceId",
+                  "/subscriptions/s/resourceGroups/r/providers/"
+                  "Microsoft.ContainerService/managedClusters/c"},
+                 {"registry", "reg.example:5000"},
+                 {"targetName", "aks1"},
+                 {"workspaceDir", ws_}};
+  const std::string secret =
+      R"({"auths":{"reg.example:5000":{"auth":"dXNlcjE6cGFzczE=","password":"pass1","username":"user1"}}})";
+  std::ofstream(ws_ + "/compute/aks1/registry-auth.json") << secret;
+  AksTargetOptions o;
+  o.config = ParseAksConfig(config.dump()).value();
+  auto target = AksComputeTarget::Create(std::move(o)).value();
+  ServiceSpec spec = MakeSpec("svc", R"({"namespace": "ml"})", {SampleVersion{"svc", 100, true}});
+  Status deployed = target->DeployService(spec);
+  ASSERT_TRUE(deployed.ok()) << deployed.ToString();
+  auto applied = Obj("/api/v1/namespaces/ml/secrets/svc-registry");
+  ASSERT_TRUE(applied);
+  EXPECT_EQ((*applied)["type"], "kubernetes.io/dockerconfigjson");
+  for (const char* d : {"svc-model", "svc-router"}) {
+    auto deployment = Obj(std::string("/apis/apps/v1/namespaces/ml/deployments/") + d);
+    ASSERT_TRUE(deployment) << d;
+    EXPECT_EQ((*deployment)["spec"]["template"]["spec"]["imagePullSecrets"][0]["name"],
+              "svc-registry")
+        << d;
+  }
+  ASSERT_TRUE(target->DeleteService("svc").ok());
+  EXPECT_FALSE(Obj("/api/v1/namespaces/ml/secrets/svc-registry"));
+}
+
 }  // namespace
 }  // namespace skiff::compute_aks

@@ -98,6 +98,10 @@ struct AksCompute {
     std::string load_balancer_subnet;
     std::string ssl_cname, ssl_cert_pem_file, ssl_key_pem_file;
     std::string cluster_name;  // empty: the target's name
+    // Where the pods pull images from: an ACR name (granted AcrPull) or a
+    // registry host (docs/compute-aks.md); empty: none.
+    std::string registry;
+    std::string registry_config;  // docker config.json for a non-ACR registry
     bool wait = true;
     bool show_output = false;
   };
@@ -108,7 +112,9 @@ struct AksCompute {
                                           const std::string& resource_id,
                                           const std::string& cluster_purpose = "FastProd",
                                           const std::string& subscription_id = "",
-                                          bool show_output = false);
+                                          bool show_output = false,
+                                          const std::string& registry = "",
+                                          const std::string& registry_config = "");
 };
 
 }  // namespace skiff::sdk

@@ -5,6 +5,7 @@
 
 #include "k8s/render.h"
 #include "k8s/yaml_emitter.h"
+#include "registry_pull_secret.h"
 #include "sample_specs.h"
 
 int main(int argc, char** argv) {
@@ -19,6 +20,10 @@ int main(int argc, char** argv) {
     if (!objects.ok()) {
       std::cerr << sample.name << ": " << objects.status().ToString() << "\n";
       return 1;
+    }
+    if (!sample.pull_secret.empty()) {
+      skiff::compute_aks::AddPullSecret(sample.input.spec.name, sample.pull_secret,
+                                        /*redact=*/false, &*objects);
     }
     std::ofstream(dir + "/" + sample.name + ".json") << nlohmann::json(*objects).dump(2) << "\n";
     std::ofstream(dir + "/" + sample.name + ".yaml") << ToYaml(*objects);

@@ -74,7 +74,7 @@ std::vector<NamedInput> SampleInputs() {
   auto add = [&](const std::string& name, ServiceSpec spec) {
     RenderInput in;
     in.spec = std::move(spec);
-    out.push_back({name, std::move(in)});
+    out.push_back({name, std::move(in), ""});
     return &out.back().input;
   };
   add("key-auth",
@@ -91,6 +91,7 @@ std::vector<NamedInput> SampleInputs() {
   add("autoscale", MakeSpec("auto-svc", R"({"autoScaler": {"minReplicas": 2, "maxReplicas": 7,
                                 "targetUtilization": 55, "refreshPeriodInSeconds": 15}})"));
   add("fixed-replicas", MakeSpec("fixed-svc", R"({"numReplicas": 3})"));
+  const size_t sample_with_pull_secret = out.size();
   add("endpoint-90-10",
       MakeSpec("ep1", R"({"namespace": "prod"})",
                {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));
@@ -112,6 +113,10 @@ std::vector<NamedInput> SampleInputs() {
   internal->cluster.load_balancer_type = "InternalLoadBalancer";
   internal->cluster.load_balancer_subnet = "my-subnet";
   add("devtest", MakeSpec("dev-svc", "{}"))->cluster.cluster_purpose = "DevTest";
+  // Issue 18 item 4: another registry's credentials as an imagePullSecret
+  // (on an existing sample, so the per-sample counts other tests take hold).
+  out[sample_with_pull_secret].pull_secret =
+      R"({"auths":{"reg.example:5000":{"auth":"dXNlcjE6cGFzczE=","password":"pass1","username":"user1"}}})";
   return out;
 }
 

@@ -38,6 +38,9 @@ std::map<std::string, std::string> SampleSigningKeyFiles();
 struct NamedInput {
   std::string name;
   RenderInput input;
+  // Non-empty: a docker config.json rendered as the pods' imagePullSecret,
+  // as target_render does for a non-ACR `registry` (registry_pull_secret.h).
+  std::string pull_secret;
 };
 
 // The variants the schema validation renders: key auth, token auth, gpu,
