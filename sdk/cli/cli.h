@@ -20,6 +20,13 @@ struct GlobalOptions {
 
 // A one-line user-facing error: what, where, how to fix. main() prints it
 // as "skiff: error: <message>" and exits with `exit_code`.
+// Exit codes, as `az` uses them (`skiff --help` lists them): 0 success, 1 a
+// failure, 2 a usage error (bad or missing arguments, an unknown command), 3
+// a resource that does not exist.
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitNotFound = 3;
+
 class CliError : public std::runtime_error {
  public:
   explicit CliError(const std::string& message, int exit_code = 1)
@@ -30,7 +37,8 @@ class CliError : public std::runtime_error {
   int exit_code_;
 };
 
-// Throws CliError carrying the status message when `status` is not OK.
+// Throws CliError carrying the status message when `status` is not OK; exit
+// code kExitNotFound for kNotFound, else kExitFailure.
 void ThrowIfError(const Status& status);
 template <typename T>
 T ValueOrThrow(StatusOr<T> result) {

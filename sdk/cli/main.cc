@@ -9,6 +9,56 @@
 
 #include "cli.h"
 #include "service_common.h"
+#include "skiff/config/did_you_mean.h"
+
+namespace {
+
+// "skiff servce list": the first word that names no command where commands
+// are expected gets the closest command's name, as az does ("did you mean");
+// CLI11 alone says only that the arguments were not expected. A word right
+// after an option is taken as that option's value, not as a command.
+std::string UnknownCommandHint(const CLI::App& app, const std::vector<std::string>& args) {
+  const CLI::App* level = &app;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& word = args[i];
+    if (word.empty() || word[0] == '-') continue;
+    if (args[i - 1].size() > 1 && args[i - 1][0] == '-' &&
+        args[i - 1].find('=') == std::string::npos) {
+      continue;  // probably an option's value
+    }
+    const auto subcommands = level->get_subcommands([](const CLI::App*) { return true; });
+    if (subcommands.empty()) return "";
+    // A command that also takes a word of its own (`computetarget create
+    // <type>`) cannot tell a typo from that word.
+    if (!level->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty()) {
+      return "";
+    }
+    std::vector<std::string> names;
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : subcommands) {
+      names.push_back(sub->get_name());
+      if (sub->check_name(word)) next = sub;
+    }
+    if (next == nullptr) {
+      std::string where = level == &app ? "skiff" : level->get_name();
+      for (const CLI::App* p = level->get_parent(); p != nullptr && p != &app; p = p->get_parent()) {
+        where = p->get_name() + " " + where;
+      }
+      if (level != &app) where = "skiff " + where;
+      std::string hint = "'" + word + "' is not a command of `" + where + "`";
+      if (auto close = skiff::config::ClosestMatch(word, names)) {
+        hint += "; did you mean '" + *close + "'?";
+      } else {
+        hint += "; see `" + where + " --help`";
+      }
+      return hint;
+    }
+    level = next;
+  }
+  return "";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // `az ml` spells some options with one dash and two letters (-ct, -ic,
@@ -30,6 +80,9 @@ int main(int argc, char** argv) {
   CLI::App app{"skiff: deploy machine-learning models as authenticated web services", "skiff"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("skiff ") + SKIFF_VERSION);
+  app.footer(
+      "Exit codes (as az): 0 success, 1 failure, 2 usage error (bad or missing arguments, "
+      "unknown command), 3 resource not found.");
   skiff::cli::GlobalOptions options;
   app.add_option("-w,--workspace", options.workspace,
                  "Workspace directory (default: $SKIFF_WORKSPACE, else ./.skiff); accepted "
@@ -49,7 +102,14 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    const std::string hint = UnknownCommandHint(app, args);
+    if (!hint.empty()) {
+      std::cerr << "skiff: error: " << hint << "\n";
+    } else {
+      app.exit(e);
+    }
+    return skiff::cli::kExitUsage;
   } catch (const skiff::cli::CliError& e) {
     std::cerr << "skiff: error: " << e.what() << "\n";
     return e.exit_code();

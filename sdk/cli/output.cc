@@ -6,7 +6,9 @@
 namespace skiff::cli {
 
 void ThrowIfError(const Status& status) {
-  if (!status.ok()) throw CliError(status.message());
+  if (status.ok()) return;
+  // az's convention: 3 when the named resource does not exist.
+  throw CliError(status.message(), status.code() == StatusCode::kNotFound ? kExitNotFound : 1);
 }
 
 void AddOutputOption(CLI::App* command, GlobalOptions* options) {

@@ -279,4 +279,27 @@ TEST_F(CliParity, WorkspaceFlagIsAcceptedAfterTheSubCommand) {
   EXPECT_EQ(listed[0]["id"], "mlp:1");
 }
 
+// az's conventions (issue 23 item 1, first part): usage errors exit 2, a
+// missing resource 3, and a mistyped command gets the closest one's name.
+TEST_F(CliParity, ExitCodesAndDidYouMeanAsAz) {
+  Result typo = Skiff({"servce", "list"});
+  EXPECT_EQ(typo.rc, 2) << typo.err;
+  EXPECT_NE(typo.err.find("did you mean 'service'?"), std::string::npos) << typo.err;
+  Result sub = Skiff({"-w", Path("ws"), "service", "lst"});
+  EXPECT_EQ(sub.rc, 2) << sub.err;
+  EXPECT_NE(sub.err.find("did you mean 'list'?"), std::string::npos) << sub.err;
+  Result flag = Skiff({"service", "list", "--bogus"});
+  EXPECT_EQ(flag.rc, 2) << flag.err;
+  EXPECT_NE(flag.err.find("--bogus"), std::string::npos) << flag.err;
+  Result no_model = Skiff({"model", "register", "-n", "x"});  // -p missing
+  EXPECT_EQ(no_model.rc, 2) << no_model.err;
+  Result service = Skiff({"service", "show", "-n", "nosuch"});
+  EXPECT_EQ(service.rc, 3) << service.err;
+  Result model = Skiff({"model", "show", "-m", "nosuch:1"});
+  EXPECT_EQ(model.rc, 3) << model.err;
+  Result help = Skiff({"--help"});
+  EXPECT_EQ(help.rc, 0);
+  EXPECT_NE(help.out.find("Exit codes"), std::string::npos) << help.out;
+}
+
 }  // namespace

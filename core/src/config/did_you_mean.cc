@@ -1,9 +1,9 @@
-#include "did_you_mean.h"
+#include "skiff/config/did_you_mean.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace skiff::config::internal {
+namespace skiff::config {
 namespace {
 
 char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
@@ -42,4 +42,4 @@ std::optional<std::string> ClosestMatch(std::string_view word,
   return best;
 }
 
-}  // namespace skiff::config::internal
+}  // namespace skiff::config

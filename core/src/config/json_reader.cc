@@ -4,13 +4,12 @@
 #include <set>
 #include <utility>
 
-#include "did_you_mean.h"
+#include "skiff/config/did_you_mean.h"
 #include "json_path.h"
 
 namespace skiff::config {
 namespace {
 
-using internal::ClosestMatch;
 using internal::JsonTypeName;
 using internal::MemberPath;
 using nlohmann::json;

@@ -1,4 +1,5 @@
-// Typo suggestions for unknown config keys ("did you mean `minReplicas`?").
+// Typo suggestions: unknown config keys ("did you mean `minReplicas`?") and
+// unknown CLI commands ("did you mean `service`?").
 #pragma once
 
 #include <optional>
@@ -6,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace skiff::config::internal {
+namespace skiff::config {
 
 // The candidate closest to `word` by case-insensitive edit distance, when it
 // is close enough to be a likely typo (at most 1 edit for short words, up to 3
@@ -14,4 +15,4 @@ namespace skiff::config::internal {
 std::optional<std::string> ClosestMatch(std::string_view word,
                                         const std::vector<std::string>& candidates);
 
-}  // namespace skiff::config::internal
+}  // namespace skiff::config
