@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
 #include "arm/acr_pull.h"
 #include "arm/managed_cluster_body.h"
@@ -51,6 +52,25 @@ json BaseInfo(const ComputeSpec& spec, const ClusterRef& ref, bool attached,
 }  // namespace
 
 constexpr int64_t kMaxPoolCount = 100000;
+
+namespace {
+
+// Version pods serve without auth behind the rendered NetworkPolicy
+// (docs/kubernetes.md), which only a policy engine enforces. Clusters skiff
+// creates get one (managed_cluster_body.cc); an attached one may not have it.
+std::optional<std::string> NetworkPolicyWarning(const json& cluster, const std::string& name) {
+  const json::json_pointer pointer("/properties/networkProfile/networkPolicy");
+  const json policy = cluster.is_object() && cluster.contains(pointer) ? cluster.at(pointer) : json();
+  if (policy.is_string() && !policy.get<std::string>().empty() && policy != "none") {
+    return std::nullopt;
+  }
+  return "AKS cluster " + name +
+         " enforces no NetworkPolicy (networkProfile.networkPolicy is not set): any pod in the "
+         "cluster can score a version without a key; enable Azure or Calico network policy "
+         "(docs/kubernetes.md)";
+}
+
+}  // namespace
 
 void MergeClusterState(const json& cluster, json* info) {
   if (!cluster.is_object()) return;
@@ -279,7 +299,13 @@ Status AksComputeTarget::AttachImpl(const ComputeSpec& spec) {
   if (got.status != 200) return ArmError(got, "GET managedClusters/" + ref.name);
   SKIFF_RETURN_IF_ERROR(CheckAttachedCapacity(config.attach.cluster_purpose, got.body));
   json info = BaseInfo(spec, ref, true, config.attach.cluster_purpose);
-  MergeClusterState(json::parse(got.body, nullptr, false), &info);
+  const json cluster = json::parse(got.body, nullptr, false);
+  MergeClusterState(cluster, &info);
+  if (auto warning = NetworkPolicyWarning(cluster, ref.name)) {
+    Progress("warning: " + *warning);
+    if (!info.contains("warnings") || !info["warnings"].is_array()) info["warnings"] = json::array();
+    info["warnings"].push_back(*warning);
+  }
   if (config.registry.is_acr()) {
     SKIFF_ASSIGN_OR_RETURN(const std::string registry_id,
                            FindRegistryId(*arm, ref, config.registry.acr_name));

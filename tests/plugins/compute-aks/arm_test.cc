@@ -373,6 +373,21 @@ TEST_F(ComputeAksArmTest, AttachGetsTheClusterAndKubeconfig) {
   EXPECT_EQ(target->Delete(Spec("att2")).code(), StatusCode::kFailedPrecondition);
 }
 
+// Version pods serve without auth behind a NetworkPolicy: attaching a
+// cluster that enforces none says so (stored, and shown by Describe).
+TEST_F(ComputeAksArmTest, AttachWarnsWhenTheClusterEnforcesNoNetworkPolicy) {
+  arm_.AddCluster(kSub, "rg1", "open");
+  ASSERT_TRUE(Target(AttachConfig("open"))->Attach(Spec("att-open")).ok());
+  const std::string warnings = Info("att-open").value("warnings", json::array()).dump();
+  EXPECT_NE(warnings.find("enforces no NetworkPolicy"), std::string::npos) << warnings;
+
+  arm_.AddCluster(kSub, "rg1", "guarded");
+  arm_.SetNetworkPolicy(kSub, "rg1", "guarded", "calico");
+  ASSERT_TRUE(Target(AttachConfig("guarded"))->Attach(Spec("att-guarded")).ok());
+  const std::string none = Info("att-guarded").value("warnings", json::array()).dump();
+  EXPECT_EQ(none.find("NetworkPolicy"), std::string::npos) << none;
+}
+
 TEST_F(ComputeAksArmTest, AttachOfAMissingClusterIsNotFound) {
   Status s = Target(AttachConfig("ghost"))->Attach(Spec("att1"));
   EXPECT_EQ(s.code(), StatusCode::kNotFound);

@@ -84,6 +84,14 @@ void FakeArm::AddCluster(const std::string& sub, const std::string& rg, const st
   AddIdentity(clusters_[Lower(id)]);
 }
 
+void FakeArm::SetNetworkPolicy(const std::string& sub, const std::string& rg,
+                               const std::string& name, const std::string& policy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string id = "/subscriptions/" + sub + "/resourcegroups/" + rg +
+                         "/providers/Microsoft.ContainerService/managedClusters/" + name;
+  clusters_[Lower(id)]["properties"]["networkProfile"]["networkPolicy"] = policy;
+}
+
 std::string FakeArm::RegistryId(const std::string& sub, const std::string& rg,
                                 const std::string& name) {
   return "/subscriptions/" + sub + "/resourceGroups/" + rg +

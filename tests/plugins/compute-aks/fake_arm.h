@@ -49,6 +49,10 @@ class FakeArm {
   // Its one agent pool has `count` nodes of `vm_size`.
   void AddCluster(const std::string& sub, const std::string& rg, const std::string& name,
                   int count = 3, const std::string& vm_size = "Standard_DS3_v2");
+  // Sets that cluster's properties.networkProfile.networkPolicy ("calico",
+  // "azure"); AddCluster's clusters have none.
+  void SetNetworkPolicy(const std::string& sub, const std::string& rg, const std::string& name,
+                        const std::string& policy);
 
   // A Container Registry `name` in `rg` (for --registry; GET by name and
   // the subscription's list answer for it).
