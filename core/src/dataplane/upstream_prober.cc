@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <iostream>
+#include <thread>
+#include <vector>
 
 #include "skiff/dataplane/upstream_model.h"
 
@@ -9,8 +11,21 @@ namespace skiff::dataplane {
 
 void UpstreamProber::ProbeOnce(Endpoint* endpoint, const std::vector<Target>& targets,
                                std::chrono::milliseconds timeout) {
-  for (const Target& t : targets) {
-    const Status s = ProbeUpstreamReady(t.url, timeout);
+  // All at once: one version whose pod swallows connections (a dropped SYN,
+  // a server that never answers) costs a round one timeout, not one per
+  // version behind it, so a version that came up is not kept waiting (an
+  // endpoint has at most 6 versions, so at most 6 short-lived threads).
+  std::vector<Status> results(targets.size());
+  std::vector<std::thread> probes;
+  probes.reserve(targets.size());
+  for (size_t i = 0; i < targets.size(); ++i) {
+    probes.emplace_back(
+        [&results, &targets, i, timeout] { results[i] = ProbeUpstreamReady(targets[i].url, timeout); });
+  }
+  for (std::thread& probe : probes) probe.join();
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const Target& t = targets[i];
+    const Status& s = results[i];
     const bool was = endpoint->reachable(t.version);
     endpoint->SetReachable(t.version, s.ok());
     if (was == s.ok()) continue;
