@@ -87,4 +87,38 @@ class CliFixture : public ::testing::Test {
   std::string env_prefix_;
 };
 
+// A workspace with the MLP fixture registered under each of ModelNames() as
+// version 1 and the `local` compute target; every service a test started
+// (detached processes) is deleted after it.
+class LocalWorkflowFixture : public CliFixture {
+ protected:
+  virtual std::vector<std::string> ModelNames() const { return {"mlp"}; }
+  void SetUp() override {
+    CliFixture::SetUp();
+    const std::string src = std::getenv("SKIFF_SOURCE_DIR");
+    model_ = src + "/tests/fixtures/models/mlp.pt";
+    ic_ = src + "/examples/quickstart/inferenceconfig.json";
+    for (const std::string& name : ModelNames()) {
+      ASSERT_EQ(Skiff({"model", "register", "-n", name, "-p", model_}).rc, 0);
+    }
+    ASSERT_EQ(Skiff({"computetarget", "create", "local", "-n", "local"}).rc, 0);
+  }
+  void TearDown() override {
+    auto list = Json({"service", "list", "-o", "json"});
+    if (list.is_array()) {
+      for (const auto& s : list) Skiff({"service", "delete", "-n", s["name"].get<std::string>()});
+    }
+    CliFixture::TearDown();
+  }
+  // `dc` written to a fresh file; its path.
+  std::string Dc(const nlohmann::json& dc) {
+    std::string path = Path("dc-" + std::to_string(dc_count_++) + ".json");
+    Spit(path, dc.dump());
+    return path;
+  }
+
+  std::string model_, ic_;
+  int dc_count_ = 0;
+};
+
 }  // namespace skiff::testing

@@ -23,28 +23,8 @@ using skiff::testing::Uri;
 
 const char* kScore = R"({"data": [[0.1, 0.2, 0.3, 0.4]]})";
 
-class CliParity : public skiff::testing::CliFixture {
+class CliParity : public skiff::testing::LocalWorkflowFixture {
  protected:
-  void SetUp() override {
-    CliFixture::SetUp();
-    const std::string src = std::getenv("SKIFF_SOURCE_DIR");
-    model_ = src + "/tests/fixtures/models/mlp.pt";
-    ic_ = src + "/examples/quickstart/inferenceconfig.json";
-    ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", model_}).rc, 0);
-    ASSERT_EQ(Skiff({"computetarget", "create", "local", "-n", "local"}).rc, 0);
-  }
-  void TearDown() override {
-    auto list = Json({"service", "list", "-o", "json"});
-    if (list.is_array()) {
-      for (const auto& s : list) Skiff({"service", "delete", "-n", s["name"].get<std::string>()});
-    }
-    CliFixture::TearDown();
-  }
-  std::string Dc(const json& dc) {
-    std::string path = Path("dc-" + std::to_string(dc_count_++) + ".json");
-    Spit(path, dc.dump());
-    return path;
-  }
   void CreateEndpoint(const std::string& name, const json& dc = json::object()) {
     Result created = Skiff({"endpoint", "create", "-n", name, "-ct", "local", "--version-name",
                             "v1", "-m", "mlp:1", "-ic", ic_, "-dc", Dc(dc)});
@@ -56,8 +36,6 @@ class CliParity : public skiff::testing::CliFixture {
     }
     return nullptr;
   }
-  std::string model_, ic_;
-  int dc_count_ = 0;
 };
 
 // 21.3: the default version cannot be deleted while other versions remain

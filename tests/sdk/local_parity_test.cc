@@ -29,26 +29,13 @@ const char* kScore = R"({"data": [[0.1, 0.2, 0.3, 0.4]]})";
 const char* kInfer =
     R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]})";
 
-class LocalParity : public skiff::testing::CliFixture {
+class LocalParity : public skiff::testing::LocalWorkflowFixture {
  protected:
+  std::vector<std::string> ModelNames() const override { return {"alpha", "beta"}; }
   void SetUp() override {
-    CliFixture::SetUp();
-    const std::string src = std::getenv("SKIFF_SOURCE_DIR");
-    model_ = src + "/tests/fixtures/models/mlp.pt";
-    ic_ = src + "/examples/quickstart/inferenceconfig.json";
+    LocalWorkflowFixture::SetUp();
     dc_ = Path("dc.json");
     Spit(dc_, "{}");
-    for (const char* name : {"alpha", "beta"}) {
-      ASSERT_EQ(Skiff({"model", "register", "-n", name, "-p", model_}).rc, 0);
-    }
-    ASSERT_EQ(Skiff({"computetarget", "create", "local", "-n", "local"}).rc, 0);
-  }
-  void TearDown() override {
-    auto list = Json({"service", "list", "-o", "json"});
-    if (list.is_array()) {
-      for (const auto& s : list) Skiff({"service", "delete", "-n", s["name"].get<std::string>()});
-    }
-    CliFixture::TearDown();
   }
   std::string Key(const std::string& service) {
     return Json({"service", "get-keys", "-n", service, "-o", "json"})["primaryKey"];
@@ -74,7 +61,7 @@ class LocalParity : public skiff::testing::CliFixture {
     return false;
   }
 
-  std::string model_, ic_, dc_;
+  std::string dc_;
 };
 
 // 21.5: `-m alpha:1 -m beta:1` listed both models and served only alpha.

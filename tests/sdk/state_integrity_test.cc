@@ -32,33 +32,17 @@ using skiff::testing::Bearer;
 using skiff::testing::ParseUri;
 using skiff::testing::Uri;
 
-class StateWorkflow : public skiff::testing::CliFixture {
+class StateWorkflow : public skiff::testing::LocalWorkflowFixture {
  protected:
   void SetUp() override {
-    CliFixture::SetUp();
-    const std::string src = std::getenv("SKIFF_SOURCE_DIR");
-    model_ = src + "/tests/fixtures/models/mlp.pt";
-    ic_ = src + "/examples/quickstart/inferenceconfig.json";
-    ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", model_}).rc, 0);
-    ASSERT_EQ(Skiff({"computetarget", "create", "local", "-n", "local"}).rc, 0);
+    LocalWorkflowFixture::SetUp();
+    if (HasFatalFailure()) return;
     // An inference config every client-side check accepts and the server
     // refuses: no libskiff_accelerator_onnx.so is built.
     json bad = json::parse(Slurp(ic_));
     bad["accelerator"] = "onnx";
     bad_ic_ = Path("onnx-ic.json");
     Spit(bad_ic_, bad.dump());
-  }
-  void TearDown() override {
-    auto list = Json({"service", "list", "-o", "json"});
-    if (list.is_array()) {
-      for (const auto& s : list) Skiff({"service", "delete", "-n", s["name"].get<std::string>()});
-    }
-    CliFixture::TearDown();
-  }
-  std::string Dc(const json& dc) {
-    std::string path = Path("dc-" + std::to_string(dc_count_++) + ".json");
-    Spit(path, dc.dump());
-    return path;
   }
   // Runs the CLI and how long it took.
   std::pair<Result, std::chrono::seconds> Timed(const std::vector<std::string>& args) {
@@ -75,8 +59,7 @@ class StateWorkflow : public skiff::testing::CliFixture {
     return record.ok() ? *record : skiff::store::ServiceRecord{};
   }
 
-  std::string model_, ic_, bad_ic_;
-  int dc_count_ = 0;
+  std::string bad_ic_;
 };
 
 // `service update --ic` with a config the server refuses used to wait 10

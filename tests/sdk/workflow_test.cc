@@ -25,37 +25,14 @@ using skiff::testing::Bearer;
 using skiff::testing::ParseUri;
 using skiff::testing::Uri;
 
-class Workflow : public skiff::testing::CliFixture {
+class Workflow : public skiff::testing::LocalWorkflowFixture {
  protected:
-  void SetUp() override {
-    CliFixture::SetUp();
-    const std::string src = std::getenv("SKIFF_SOURCE_DIR");
-    model_ = src + "/tests/fixtures/models/mlp.pt";
-    ic_ = src + "/examples/quickstart/inferenceconfig.json";
-    ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", model_}).rc, 0);
-    ASSERT_EQ(Skiff({"computetarget", "create", "local", "-n", "local"}).rc, 0);
-  }
-  void TearDown() override {
-    // Stop every service this test started (they are detached processes).
-    auto list = Json({"service", "list", "-o", "json"});
-    if (list.is_array()) {
-      for (const auto& s : list) Skiff({"service", "delete", "-n", s["name"].get<std::string>()});
-    }
-    CliFixture::TearDown();
-  }
-  std::string WriteDc(const json& dc) {
-    std::string path = Path("dc-" + std::to_string(dc_count_++) + ".json");
-    skiff::testing::Spit(path, dc.dump());
-    return path;
-  }
   json Deploy(const std::string& name, const json& dc = json::object()) {
     Result r = Skiff({"model", "deploy", "-n", name, "-m", "mlp:1", "-ct", "local", "-ic", ic_,
-                      "-dc", WriteDc(dc), "-o", "json"});
+                      "-dc", Dc(dc), "-o", "json"});
     EXPECT_EQ(r.rc, 0) << r.err;
     return json::parse(r.out, nullptr, false);
   }
-    std::string model_, ic_;
-  int dc_count_ = 0;
 };
 
 TEST_F(Workflow, DeployShowScoreRotateKeysAndDelete) {
@@ -190,7 +167,7 @@ TEST_F(Workflow, SecondOperationWhileOneIsInProgressIsRefused) {
 TEST_F(Workflow, EndpointWithTwoVersionsSplitsTraffic) {
   ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", model_}).rc, 0);
   Result created = Skiff({"endpoint", "create", "-n", "ep1", "-ct", "local", "--version-name",
-                          "blue", "-m", "mlp:1", "-ic", ic_, "-dc", WriteDc(json::object())});
+                          "blue", "-m", "mlp:1", "-ic", ic_, "-dc", Dc(json::object())});
   ASSERT_EQ(created.rc, 0) << created.err;
   ASSERT_EQ(Skiff({"endpoint", "create-version", "-n", "ep1", "--version-name", "green", "-m",
                    "mlp:2", "-ic", ic_, "--traffic-percentile", "10"})
@@ -232,7 +209,7 @@ TEST_F(Workflow, EndpointWithTwoVersionsSplitsTraffic) {
 // used to fail.
 TEST_F(Workflow, EndpointVersionNamedV1AsInHelp) {
   Result created = Skiff({"endpoint", "create", "-n", "ep3", "-ct", "local", "--version-name",
-                          "v1", "-m", "mlp:1", "-ic", ic_, "-dc", WriteDc(json::object())});
+                          "v1", "-m", "mlp:1", "-ic", ic_, "-dc", Dc(json::object())});
   ASSERT_EQ(created.rc, 0) << created.err;
   json shown = Json({"endpoint", "show", "-n", "ep3", "-o", "json"});
   ASSERT_EQ(shown["versions"].size(), 1u);
@@ -254,7 +231,7 @@ TEST_F(Workflow, EndpointVersionNamedV1AsInHelp) {
 TEST_F(Workflow, VersionsNamingDifferentAuthPluginsAreRefused) {
   ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", model_}).rc, 0);
   Result created = Skiff({"endpoint", "create", "-n", "ep2", "-ct", "local", "--version-name",
-                          "blue", "-m", "mlp:1", "-ic", ic_, "-dc", WriteDc(json::object())});
+                          "blue", "-m", "mlp:1", "-ic", ic_, "-dc", Dc(json::object())});
   ASSERT_EQ(created.rc, 0) << created.err;
   std::ifstream in(ic_);
   json other = json::parse(in);
@@ -348,7 +325,7 @@ TEST_F(Workflow, ErrorsAreOneClearLine) {
                             ic_}),
                      "compute target 'nowhere' does not exist");
   ExpectOneLineError(Skiff({"model", "deploy", "-n", "bad-config", "-m", "mlp:1", "-ct", "local", "-ic",
-                            ic_, "-dc", WriteDc({{"autoScaler", {{"minReplica", 2}}}})}),
+                            ic_, "-dc", Dc({{"autoScaler", {{"minReplica", 2}}}})}),
                      "$.autoScaler.minReplica");
   ExpectOneLineError(Skiff({"model", "deploy", "-n", "Bad_Name", "-m", "mlp:1", "-ct", "local",
                             "-ic", ic_}),
