@@ -123,6 +123,17 @@ struct AksAttachFlags {
   std::string registry, registry_config;
 };
 
+// `--registry` and `--registry-config`, the same on create and attach aks.
+void AddRegistryOptions(CLI::App* aks, std::string* registry, std::string* registry_config) {
+  aks->add_option("--registry", *registry,
+                  "Registry the pods pull from: an Azure Container Registry name (myacr; the "
+                  "cluster is granted AcrPull) or another registry's host (reg.example:5000)");
+  aks->add_option("--registry-config", *registry_config,
+                  "docker config.json with the credentials for a --registry host other than an "
+                  "ACR (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
+      ->check(CLI::ExistingFile);
+}
+
 void AddAksCreate(CLI::App* create, GlobalOptions& options) {
   static AksCreateFlags f;
   CLI::App* aks = create->add_subcommand("aks", "Create an Azure Kubernetes Service cluster");
@@ -145,13 +156,7 @@ void AddAksCreate(CLI::App* create, GlobalOptions& options) {
   aks->add_option("--ssl-cert-file", f.ssl_cert, "PEM certificate file")->check(CLI::ExistingFile);
   aks->add_option("--ssl-key-file", f.ssl_key, "PEM key file")->check(CLI::ExistingFile);
   aks->add_flag("--no-wait", f.no_wait, "Return once Azure has accepted the request");
-  aks->add_option("--registry", f.registry,
-                  "Registry the pods pull from: an Azure Container Registry name (myacr; the "
-                  "cluster is granted AcrPull) or another registry's host (reg.example:5000)");
-  aks->add_option("--registry-config", f.registry_config,
-                  "docker config.json with the credentials for a --registry host other than an "
-                  "ACR (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
-      ->check(CLI::ExistingFile);
+  AddRegistryOptions(aks, &f.registry, &f.registry_config);
   AddOutputOption(aks, &options);
   aks->footer(
       "Example:\n  skiff computetarget create aks -n myaks --subscription $AZURE_SUBSCRIPTION_ID "
@@ -200,13 +205,7 @@ void AddAksAttach(CLI::App* group, GlobalOptions& options) {
   aks->add_option("--cluster-name", f.cluster_name, "Name of the AKS cluster");
   aks->add_option("--cluster-purpose", f.cluster_purpose, "FastProd or DevTest")
       ->check(CLI::IsMember({"FastProd", "DevTest"}));
-  aks->add_option("--registry", f.registry,
-                  "Registry the pods pull from: an Azure Container Registry name (myacr; the "
-                  "cluster is granted AcrPull) or another registry's host (reg.example:5000)");
-  aks->add_option("--registry-config", f.registry_config,
-                  "docker config.json with the credentials for a --registry host other than an "
-                  "ACR (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
-      ->check(CLI::ExistingFile);
+  AddRegistryOptions(aks, &f.registry, &f.registry_config);
   AddOutputOption(aks, &options);
   aks->footer(
       "Example:\n  skiff computetarget attach aks -n myaks -i /subscriptions/$AZURE_SUBSCRIPTION_ID/"
