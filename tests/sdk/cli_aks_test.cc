@@ -499,6 +499,20 @@ TEST_F(ComputeAksCliTest, DebugSaysWhichAzureCredentialWasUsedAndWhy) {
       << wi.err;
   EXPECT_EQ(wi.err.find("jwt-from-the-kubelet"), std::string::npos);
   EXPECT_EQ(arm_.assertions_seen().size(), 1u);
+  ASSERT_EQ(Skiff({"computetarget", "detach", "-n", "cli1"}).rc, 0);
+
+  // Managed identity, asked for, against FakeArm's metadata stand-in.
+  env_prefix_ = clean + "PATH=" + Path("bin") +
+                ":/usr/bin:/bin SKIFF_AZURE_MANAGED_IDENTITY=1 AZURE_POD_IDENTITY_AUTHORITY_HOST=" +
+                arm_.url() + " ";
+  auto mi = Skiff(attach);
+  ASSERT_EQ(mi.rc, 0) << mi.err;
+  EXPECT_NE(mi.err.find("DEBUG: Azure credential used: managed identity (instance metadata "
+                        "service at " +
+                        arm_.url() + ")"),
+            std::string::npos)
+      << mi.err;
+  EXPECT_EQ(arm_.Count("GET", "/metadata/identity/oauth2/token"), 1);
 }
 
 // Issue 19 item 5: `computetarget attach kubernetes` attaches any cluster
