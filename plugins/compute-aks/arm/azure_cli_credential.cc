@@ -18,8 +18,8 @@ StatusOr<AccessToken> ParseAzureCliToken(const std::string& text,
   }
   AccessToken out{body["accessToken"].get<std::string>(), now + std::chrono::minutes(5)};
   if (body.contains("expires_on") && body["expires_on"].is_number_integer()) {
-    out.expires_at =
-        std::chrono::system_clock::time_point(std::chrono::seconds(body["expires_on"].get<int64_t>()));
+    out.expires_at = std::chrono::system_clock::time_point(
+        std::chrono::seconds(body["expires_on"].get<int64_t>()));
   } else if (body.contains("expiresOn") && body["expiresOn"].is_string()) {
     // "2026-12-06 18:33:38.000000", in the machine's local time zone.
     std::tm tm{};
@@ -27,18 +27,18 @@ StatusOr<AccessToken> ParseAzureCliToken(const std::string& text,
     if (::strptime(value.c_str(), "%Y-%m-%d %H:%M:%S", &tm) != nullptr) {
       tm.tm_isdst = -1;
       const std::time_t t = std::mktime(&tm);
-      if (t != static_cast<std::time_t>(-1)) out.expires_at = std::chrono::system_clock::from_time_t(t);
+      if (t != static_cast<std::time_t>(-1))
+        out.expires_at = std::chrono::system_clock::from_time_t(t);
     }
   }
   return out;
 }
 
-StatusOr<AccessToken> FetchAzureCliToken(const std::string& az_program,
-                                         const std::string& resource,
+StatusOr<AccessToken> FetchAzureCliToken(const std::string& az_program, const std::string& resource,
                                          std::chrono::system_clock::time_point now) {
   ProgramRun run;
-  run.argv = {az_program, "account", "get-access-token", "--resource", resource, "--output",
-              "json"};
+  run.argv = {az_program, "account", "get-access-token", "--resource", resource,
+              "--output", "json"};
   // az is a Python program: a cold start takes seconds.
   run.timeout = std::chrono::seconds(30);
   DebugLine("running " + az_program + " account get-access-token --resource " + resource);

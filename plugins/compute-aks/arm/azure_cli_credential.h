@@ -16,8 +16,7 @@ namespace skiff::compute_aks {
 
 // kUnauthenticated with az's first stderr line (and "run `az login`" when it
 // says so) when az fails; kFailedPrecondition when it cannot be run.
-StatusOr<AccessToken> FetchAzureCliToken(const std::string& az_program,
-                                         const std::string& resource,
+StatusOr<AccessToken> FetchAzureCliToken(const std::string& az_program, const std::string& resource,
                                          std::chrono::system_clock::time_point now);
 
 // az's JSON to a token; `now` stands in for a missing expiry.

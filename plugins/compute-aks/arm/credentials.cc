@@ -104,8 +104,7 @@ StatusOr<AzureCredentials> AzureCredentials::FromEnv(const EnvLookup& env) {
     SKIFF_ASSIGN_OR_RETURN(Url authority, ParseUrl(c.authority_host));
     return CheckTransportAllowed(authority, "AZURE_AUTHORITY_HOST");
   };
-  std::string missing =
-      Missing(env, {"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"});
+  std::string missing = Missing(env, {"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"});
   if (missing.empty()) {
     c.kind = AzureCredentialKind::kServicePrincipal;
     SKIFF_RETURN_IF_ERROR(check_authority());
@@ -178,8 +177,7 @@ void DebugCredentialChoice(const AzureCredentials& c) {
             c.federated_token_file;
       break;
     case AzureCredentialKind::kManagedIdentity:
-      how = (c.identity_header.empty() ? "instance metadata service at "
-                                       : "IDENTITY_ENDPOINT ") +
+      how = (c.identity_header.empty() ? "instance metadata service at " : "IDENTITY_ENDPOINT ") +
             c.managed_identity_endpoint +
             (c.client_id.empty() ? "" : ", user-assigned client " + c.client_id);
       break;
@@ -187,8 +185,7 @@ void DebugCredentialChoice(const AzureCredentials& c) {
       how = c.az_program + " account get-access-token";
       break;
   }
-  DebugLine(std::string("Azure credential used: ") + CredentialKindName(c.kind) + " (" + how +
-            ")");
+  DebugLine(std::string("Azure credential used: ") + CredentialKindName(c.kind) + " (" + how + ")");
 }
 
 }  // namespace skiff::compute_aks

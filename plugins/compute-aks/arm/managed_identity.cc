@@ -99,21 +99,20 @@ StatusOr<AccessToken> FetchManagedIdentityToken(const ManagedIdentityRequest& re
       }
       return AccessToken{body["access_token"].get<std::string>(), ExpiresAt(body, clock.Now())};
     }
-    const bool gone_window =
-        reply->status == 410 && clock.Now() - first < retry.keep_trying_on_410;
+    const bool gone_window = reply->status == 410 && clock.Now() - first < retry.keep_trying_on_410;
     if (!Retried(reply->status) || (attempt >= retry.max_retries && !gone_window)) {
       std::string hint =
           reply->status == 400
               ? "; is the identity assigned to this machine (AZURE_CLIENT_ID names a "
                 "user-assigned one)?"
               : "";
-      return Unauthenticated(what + " failed: " + ErrorDetail(*reply) +
-                             (attempt > 0 ? " after " + std::to_string(attempt + 1) + " attempts"
-                                          : "") +
-                             hint);
+      return Unauthenticated(
+          what + " failed: " + ErrorDetail(*reply) +
+          (attempt > 0 ? " after " + std::to_string(attempt + 1) + " attempts" : "") + hint);
     }
     std::chrono::milliseconds delay = retry.initial * (1LL << std::min(attempt, 20));
-    if (auto server = ParseRetryAfter(reply->headers, clock.Now())) delay = std::max(delay, *server);
+    if (auto server = ParseRetryAfter(reply->headers, clock.Now()))
+      delay = std::max(delay, *server);
     clock.Sleep(delay);
   }
 }

@@ -30,8 +30,8 @@ struct ManagedIdentityRequest {
 };
 
 struct ManagedIdentityRetry {
-  int max_retries = 5;                         // 0.8 + 1.6 + 3.2 + 6.4 + 12.8 s
-  std::chrono::milliseconds initial{800};      // doubled on each retry
+  int max_retries = 5;                          // 0.8 + 1.6 + 3.2 + 6.4 + 12.8 s
+  std::chrono::milliseconds initial{800};       // doubled on each retry
   std::chrono::seconds keep_trying_on_410{70};  // from the first attempt
 };
 

@@ -31,8 +31,8 @@ StatusOr<std::string> TokenSource::Token() {
   // Renew 5 minutes early, or at half-life for short-lived tokens.
   const auto lifetime =
       std::chrono::duration_cast<std::chrono::seconds>(fresh.expires_at - requested_at);
-  const auto margin = lifetime > std::chrono::seconds(600) ? std::chrono::seconds(300)
-                                                           : lifetime / 2;
+  const auto margin =
+      lifetime > std::chrono::seconds(600) ? std::chrono::seconds(300) : lifetime / 2;
   token_ = std::move(fresh.token);
   refresh_after_ = fresh.expires_at - margin;
   return token_;
@@ -85,9 +85,9 @@ StatusOr<AccessToken> TokenSource::RequestAadToken(const std::string& credential
                                                    const std::string& check) {
   const std::string url =
       credentials_.authority_host + "/" + FormEncode(credentials_.tenant_id) + "/oauth2/v2.0/token";
-  const std::string form = "grant_type=client_credentials&client_id=" +
-                           FormEncode(credentials_.client_id) + credential_fields +
-                           "&scope=" + FormEncode(kArmScope);
+  const std::string form =
+      "grant_type=client_credentials&client_id=" + FormEncode(credentials_.client_id) +
+      credential_fields + "&scope=" + FormEncode(kArmScope);
   const auto requested_at = sender_->clock().Now();
   DebugLine("Azure AD token request to " + credentials_.authority_host + " (" +
             CredentialKindName(credentials_.kind) + ")");

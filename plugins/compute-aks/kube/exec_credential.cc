@@ -115,8 +115,7 @@ StatusOr<ExecCredential> ExecCredentialSource::Get() {
 
 void ExecCredentialSource::Invalidate(const ExecCredential& used) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (cached_ && cached_->token == used.token &&
-      cached_->client_cert_pem == used.client_cert_pem) {
+  if (cached_ && cached_->token == used.token && cached_->client_cert_pem == used.client_cert_pem) {
     cached_.reset();
   }
 }
@@ -132,8 +131,9 @@ StatusOr<ExecCredential> ExecCredentialSource::Run() {
   DebugLine("running " + what + " (" + exec_.api_version + ")");
   auto result = RunProgram(run);
   if (!result.ok()) {
-    return Unauthenticated(what + ": " + result.status().message() +
-                           (exec_.install_hint.empty() ? "" : "; " + FirstLine(exec_.install_hint)));
+    return Unauthenticated(
+        what + ": " + result.status().message() +
+        (exec_.install_hint.empty() ? "" : "; " + FirstLine(exec_.install_hint)));
   }
   if (result->exit_code != 0) {
     const std::string why = FirstLine(result->err);
@@ -142,8 +142,8 @@ StatusOr<ExecCredential> ExecCredentialSource::Run() {
   }
   auto credential = ParseExecCredential(result->out, exec_.api_version);
   if (!credential.ok()) {
-    return Unauthenticated(what + " printed no usable ExecCredential: " +
-                           credential.status().message());
+    return Unauthenticated(what +
+                           " printed no usable ExecCredential: " + credential.status().message());
   }
   return credential;
 }

@@ -12,7 +12,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "aks_compute_target.h"
 #include "arm/azure_cli_credential.h"
@@ -32,27 +31,25 @@ void Spit(const std::string& path, const std::string& text, mode_t mode = 0600) 
   ::chmod(path.c_str(), mode);
 }
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // A fake `az`: checks its arguments as AzureCliCredential passes them,
 // counts its runs in $dir/az-runs, and prints what $dir/az-reply holds (or
 // fails as a logged-out az does when that file is missing).
 std::string FakeAzScript(const std::string& dir) {
   return "#!/bin/sh\n"
-         "echo run >> '" + dir + "/az-runs'\n"
+         "echo run >> '" +
+         dir +
+         "/az-runs'\n"
          "if [ \"$*\" != 'account get-access-token --resource https://management.azure.com/ "
          "--output json' ]; then\n"
          "  echo \"ERROR: unrecognized arguments: $*\" >&2; exit 2\n"
          "fi\n"
-         "if [ ! -f '" + dir + "/az-reply' ]; then\n"
+         "if [ ! -f '" +
+         dir +
+         "/az-reply' ]; then\n"
          "  echo \"ERROR: Please run 'az login' to setup account.\" >&2; exit 1\n"
          "fi\n"
-         "cat '" + dir + "/az-reply'\n";
+         "cat '" +
+         dir + "/az-reply'\n";
 }
 
 class ComputeAksIdentityTest : public ::testing::Test {
@@ -96,7 +93,8 @@ class ComputeAksIdentityTest : public ::testing::Test {
   std::unique_ptr<TokenSource> Tokens() {
     auto credentials = AzureCredentials::FromEnv(Env());
     EXPECT_TRUE(credentials.ok()) << credentials.status().ToString();
-    auto sender = std::make_shared<RetrySender>(MakeHttpClientTransport({}), clock_, RetryOptions{});
+    auto sender =
+        std::make_shared<RetrySender>(MakeHttpClientTransport({}), clock_, RetryOptions{});
     return std::make_unique<TokenSource>(*credentials, sender);
   }
   // Requests the stand-ins got at `path_prefix`.
@@ -135,9 +133,8 @@ class ComputeAksIdentityTest : public ::testing::Test {
 TEST_F(ComputeAksIdentityTest, NothingConfiguredNamesEveryCredentialAndContactsNothing) {
   Status s = Attach();
   EXPECT_EQ(s.code(), StatusCode::kUnauthenticated);
-  for (const char* needle :
-       {"AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "SKIFF_AZURE_MANAGED_IDENTITY",
-        "az login", "az is not on PATH"}) {
+  for (const char* needle : {"AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE",
+                             "SKIFF_AZURE_MANAGED_IDENTITY", "az login", "az is not on PATH"}) {
     EXPECT_NE(s.message().find(needle), std::string::npos) << needle << ": " << s.message();
   }
   EXPECT_TRUE(arm_.requests().empty());
@@ -267,12 +264,12 @@ TEST_F(ComputeAksIdentityTest, ManagedIdentityAsksImdsWithItsHeaderAndRetriesAsA
   EXPECT_EQ(arm_.Count("GET", "/managedClusters/prod1?"), 1) << "the token is good for ARM";
 
   // The stand-in enforces the protocol: without `Metadata: true` it refuses.
-  auto raw = MakeHttpClientTransport({})->Send(HttpRequest{
-      "GET",
-      arm_.url() + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" +
-          "https%3A%2F%2Fmanagement.azure.com%2F",
-      {},
-      ""});
+  auto raw = MakeHttpClientTransport({})->Send(
+      HttpRequest{"GET",
+                  arm_.url() + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" +
+                      "https%3A%2F%2Fmanagement.azure.com%2F",
+                  {},
+                  ""});
   ASSERT_TRUE(raw.ok());
   EXPECT_EQ(raw->status, 400);
   EXPECT_NE(raw->body.find("metadata header"), std::string::npos);
@@ -304,8 +301,9 @@ TEST_F(ComputeAksIdentityTest, UserAssignedIdentityIsNamedByClientIdAndAWrongOne
   env_["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = arm_.url();
   env_["AZURE_CLIENT_ID"] = FakeArm::kUserAssignedClientId;
   ASSERT_TRUE(Tokens()->Token().ok());
-  EXPECT_NE(RequestsTo("/metadata/").back().target.find(
-                std::string("client_id=") + FakeArm::kUserAssignedClientId),
+  EXPECT_NE(RequestsTo("/metadata/")
+                .back()
+                .target.find(std::string("client_id=") + FakeArm::kUserAssignedClientId),
             std::string::npos);
   env_["AZURE_CLIENT_ID"] = "not-assigned";
   auto refused = Tokens()->Token();
@@ -334,13 +332,14 @@ TEST_F(ComputeAksIdentityTest, AppServiceIdentityEndpointSendsItsHeader) {
 // --- Azure CLI ----------------------------------------------------------------
 
 TEST_F(ComputeAksIdentityTest, AzureCliTokenIsUsedAndCachedUntilItExpires) {
-  InstallFakeAz(json{{"accessToken", FakeArm::kFixedToken},
-                     {"expiresOn", "2030-01-01 00:00:00.000000"},
-                     {"expires_on", EpochIn(std::chrono::hours(1))},
-                     {"subscription", "sub1"},
-                     {"tenant", FakeArm::kTenant},
-                     {"tokenType", "Bearer"}}
-                    .dump());
+  InstallFakeAz(json{
+      {"accessToken", FakeArm::kFixedToken},
+      {"expiresOn", "2030-01-01 00:00:00.000000"},
+      {"expires_on", EpochIn(std::chrono::hours(1))},
+      {"subscription", "sub1"},
+      {"tenant", FakeArm::kTenant},
+      {"tokenType",
+       "Bearer"}}.dump());
   Status s = Attach();
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(AzRuns(), 1);

@@ -3,6 +3,8 @@
 // caching and expiry rules, driven by a fake plugin script that counts its
 // runs, against FakeKubeApi on loopback (plain http, and TLS for a plugin
 // that hands out a client certificate).
+#include "kube/exec_credential.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -13,7 +15,6 @@
 #include <sstream>
 
 #include "fake_kube_api.h"
-#include "kube/exec_credential.h"
 #include "kube/kube_client.h"
 #include "skiff/util/base64.h"
 #include "test_pki.h"
@@ -65,15 +66,18 @@ class ComputeAksKubeExec : public ::testing::Test {
     // and KUBERNETES_EXEC_INFO for the test to read, and prints
     // $dir/reply with @N@ replaced by its run number (or fails as
     // $dir/fail says).
-    std::ofstream(dir_ + "/plugin") << "#!/bin/sh\n"
-                                       "d='" + dir_ + "'\n"
-                                       "n=$(( $(cat \"$d/runs\" 2>/dev/null || echo 0) + 1 ))\n"
-                                       "echo $n > \"$d/runs\"\n"
-                                       "echo \"$@\" > \"$d/args\"\n"
-                                       "echo \"$PLUGIN_SETTING\" > \"$d/env\"\n"
-                                       "printf '%s' \"$KUBERNETES_EXEC_INFO\" > \"$d/exec-info\"\n"
-                                       "if [ -f \"$d/fail\" ]; then cat \"$d/fail\" >&2; exit 1; fi\n"
-                                       "sed \"s/@N@/$n/g\" \"$d/reply\"\n";
+    std::ofstream(dir_ + "/plugin")
+        << "#!/bin/sh\n"
+           "d='" +
+               dir_ +
+               "'\n"
+               "n=$(( $(cat \"$d/runs\" 2>/dev/null || echo 0) + 1 ))\n"
+               "echo $n > \"$d/runs\"\n"
+               "echo \"$@\" > \"$d/args\"\n"
+               "echo \"$PLUGIN_SETTING\" > \"$d/env\"\n"
+               "printf '%s' \"$KUBERNETES_EXEC_INFO\" > \"$d/exec-info\"\n"
+               "if [ -f \"$d/fail\" ]; then cat \"$d/fail\" >&2; exit 1; fi\n"
+               "sed \"s/@N@/$n/g\" \"$d/reply\"\n";
     ::chmod((dir_ + "/plugin").c_str(), 0755);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -85,19 +89,24 @@ class ComputeAksKubeExec : public ::testing::Test {
   // A kubeconfig whose user is the fake plugin.
   std::string Kubeconfig(const FakeKubeApi& kube, const std::string& api_version = kV1,
                          const std::string& extra = "", const std::string& ca_pem = "") {
-    std::string y = "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n"
-                    "  cluster:\n    server: " + kube.url() + "\n";
+    std::string y =
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n"
+        "  cluster:\n    server: " +
+        kube.url() + "\n";
     if (!ca_pem.empty()) {
       y += "    certificate-authority-data: " + Base64Encode(ca_pem, Base64Alphabet::kStandard) +
            "\n";
     }
     y += "contexts:\n- name: c\n  context: {cluster: k, user: u, namespace: ml}\n"
          "users:\n- name: u\n  user:\n    exec:\n"
-         "      apiVersion: " + api_version + "\n"
+         "      apiVersion: " +
+         api_version +
+         "\n"
          "      command: ./plugin\n"  // relative to the kubeconfig's folder
          "      args: [get-token, --server-id, 6dae42f8]\n"
          "      env:\n      - name: PLUGIN_SETTING\n        value: from-kubeconfig\n"
-         "      interactiveMode: Never\n" + extra;
+         "      interactiveMode: Never\n" +
+         extra;
     std::ofstream(dir_ + "/kubeconfig") << y;
     return dir_ + "/kubeconfig";
   }
@@ -191,8 +200,7 @@ TEST_F(ComputeAksKubeExec, V1beta1AndAMismatchedApiVersionIsRefused) {
   auto v1 = Client(Kubeconfig(kube, kV1));  // the plugin still answers v1beta1
   auto got = v1->Get({"v1", "Namespace", "", "default"});
   EXPECT_EQ(got.status().code(), StatusCode::kUnauthenticated);
-  EXPECT_NE(got.status().message().find("apiVersion"), std::string::npos)
-      << got.status().message();
+  EXPECT_NE(got.status().message().find("apiVersion"), std::string::npos) << got.status().message();
 }
 
 TEST_F(ComputeAksKubeExec, ClientCertificateFromThePluginIsPresentedOverTls) {
@@ -246,14 +254,14 @@ TEST(ComputeAksKubeExecParse, ExecCredentialFieldsAndTimestamps) {
       v1);
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(*ok->expires_at, *ParseRfc3339("2030-01-02T02:04:05Z"));
-  EXPECT_FALSE(ParseExecCredential(R"({"apiVersion":")" + v1 +
-                                       R"(","kind":"ExecCredential","status":{}})",
-                                   v1)
+  EXPECT_FALSE(ParseExecCredential(
+                   R"({"apiVersion":")" + v1 + R"(","kind":"ExecCredential","status":{}})", v1)
                    .ok());
-  EXPECT_FALSE(ParseExecCredential(R"({"apiVersion":")" + v1 +
-                                       R"(","kind":"ExecCredential","status":{"clientKeyData":"k"}})",
-                                   v1)
-                   .ok());
+  EXPECT_FALSE(
+      ParseExecCredential(R"({"apiVersion":")" + v1 +
+                              R"(","kind":"ExecCredential","status":{"clientKeyData":"k"}})",
+                          v1)
+          .ok());
   EXPECT_FALSE(ParseRfc3339("2030-01-02 03:04:05"));
 }
 
