@@ -560,6 +560,12 @@ TEST_F(ComputeAksCliTest, AttachKubernetesThroughAKubeconfigExecPluginWithoutArm
   EXPECT_EQ(shown["kubernetesVersion"], "v1.28.5");
   EXPECT_EQ(shown["server"], kube.url());
   EXPECT_EQ(shown["context"], "team");
+  // --refresh asks the cluster again, with the same credentials.
+  const int versions = kube.Count("GET", "/version");
+  auto refreshed =
+      Json({"computetarget", "show", "-n", "onprem", "--refresh", "--output", "json"});
+  EXPECT_EQ(refreshed["kubernetesVersion"], "v1.28.5");
+  EXPECT_EQ(kube.Count("GET", "/version"), versions + 1);
 
   Spit(Path("model.pt"), "weights");
   ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
