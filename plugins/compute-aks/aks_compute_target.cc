@@ -128,6 +128,7 @@ StatusOr<ArmClient*> AksComputeTarget::Arm() {
   std::lock_guard<std::mutex> lock(mu_);
   if (arm_) return arm_.get();
   SKIFF_ASSIGN_OR_RETURN(AzureCredentials credentials, AzureCredentials::FromEnv(options_.env));
+  DebugCredentialChoice(credentials);
   auto transport = options_.transport;
   if (!transport) {
     net::HttpClientOptions transport_options;
@@ -136,7 +137,8 @@ StatusOr<ArmClient*> AksComputeTarget::Arm() {
   }
   auto sender = std::make_shared<RetrySender>(transport, options_.clock, options_.retry);
   const std::string endpoint = credentials.arm_endpoint;
-  auto tokens = std::make_shared<TokenSource>(std::move(credentials), sender);
+  auto tokens = std::make_shared<TokenSource>(std::move(credentials), sender,
+                                              options_.metadata_transport);
   arm_ = std::make_unique<ArmClient>(endpoint, std::move(tokens), std::move(sender));
   return arm_.get();
 }
@@ -275,10 +277,60 @@ Status AksComputeTarget::AllowPull(ArmClient& arm, const ClusterRef& ref,
   return OkStatus();
 }
 
+StatusOr<std::unique_ptr<kube::KubeClient>> AksComputeTarget::KubeconfigClient(
+    kube::Kubeconfig* loaded) {
+  const KubeconfigAttachConfig& k = options_.config.kubeconfig;
+  kube::KubeconfigOptions kubeconfig_options;
+  kubeconfig_options.context = k.context;
+  SKIFF_ASSIGN_OR_RETURN(kube::Kubeconfig config,
+                         kube::LoadKubeconfig(k.kubeconfig, kubeconfig_options));
+  if (loaded != nullptr) *loaded = config;
+  kube::KubeClientOptions client_options;
+  client_options.config = std::move(config);
+  return kube::KubeClient::Create(std::move(client_options));
+}
+
+// A kubeconfig target: no ARM. The cluster is recorded only once it has
+// answered an authenticated request with these credentials (an exec
+// plugin has run), so a typo or an expired login leaves nothing behind.
+Status AksComputeTarget::AttachKubeconfigImpl(const ComputeSpec& spec) {
+  const AksConfig& config = options_.config;
+  kube::Kubeconfig loaded;
+  SKIFF_ASSIGN_OR_RETURN(auto client, KubeconfigClient(&loaded));
+  auto version = client->ServerVersion();
+  if (!version.ok()) {
+    return version.status().WithContext("Kubernetes cluster " + loaded.server + " (context " +
+                                        loaded.context + " of " + config.kubeconfig.kubeconfig +
+                                        ")");
+  }
+  json info = {{"name", spec.name},
+               {"computeType", "Kubernetes"},
+               {"attached", true},
+               {"clusterPurpose", config.attach.cluster_purpose},
+               {"kubeconfig", config.kubeconfig.kubeconfig},
+               {"context", loaded.context},
+               {"server", loaded.server},
+               {"provisioningState", "Succeeded"}};
+  if (version->contains("gitVersion") && (*version)["gitVersion"].is_string()) {
+    info["kubernetesVersion"] = (*version)["gitVersion"];
+  }
+  if (!config.registry.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(const std::string secret,
+                           PullSecretFromDockerConfig(config.registry, config.registry_config));
+    SKIFF_RETURN_IF_ERROR(WriteRegistryAuth(spec.workspace_dir, spec.name, secret));
+    info["registry"] = config.registry.host;
+  }
+  SKIFF_RETURN_IF_ERROR(WriteClusterInfo(spec.workspace_dir, spec.name, info));
+  Progress("Attached Kubernetes cluster " + loaded.server + " (context " + loaded.context +
+           ") as '" + spec.name + "'");
+  return OkStatus();
+}
+
 Status AksComputeTarget::AttachImpl(const ComputeSpec& spec) {
   SKIFF_RETURN_IF_ERROR(ValidateTargetName(spec.name));
   if (spec.workspace_dir.empty()) return InvalidArgument("compute spec: `workspace_dir` is empty");
   const AksConfig& config = options_.config;
+  if (config.is_kubeconfig) return AttachKubeconfigImpl(spec);
   if (!config.is_attach) {
     return FailedPrecondition("compute target '" + spec.name +
                               "' has a provisioning configuration; create it instead of attaching");
@@ -329,6 +381,11 @@ Status AksComputeTarget::DeleteImpl(const ComputeSpec& spec) {
   if (spec.workspace_dir.empty()) return InvalidArgument("compute spec: `workspace_dir` is empty");
   ClusterRef ref;
   auto info = ReadClusterInfo(spec.workspace_dir, spec.name);
+  if (options_.config.is_kubeconfig) {
+    return FailedPrecondition("the Kubernetes cluster of '" + spec.name +
+                              "' was attached from a kubeconfig; skiff never deletes it: detach "
+                              "it instead (the cluster is left alone)");
+  }
   if (info.ok() && info->value("attached", false)) {
     return FailedPrecondition("AKS cluster of '" + spec.name +
                               "' was attached, not created by skiff; detach it instead (the "
@@ -375,7 +432,8 @@ ComputeDescription DescriptionOf(const json& info) {
   d.error = text("error");
   for (const char* key :
        {"kubernetesVersion", "agentCount", "vmSize", "clusterPurpose", "resourceId", "attached",
-        "location", "fqdn", "loadBalancerType", "loadBalancerSubnet", "sslCname", "registry"}) {
+        "location", "fqdn", "loadBalancerType", "loadBalancerSubnet", "sslCname", "registry",
+        "server", "context"}) {
     if (!info.contains(key)) continue;
     const json& v = info[key];
     if (v.is_string()) {
@@ -433,6 +491,19 @@ StatusOr<json> AksComputeTarget::RefreshInfo(const std::string& workspace_dir,
                                 "); detach and attach it again");
     }
     json info = *stored;
+    if (options_.config.is_kubeconfig) {
+      // One authenticated look: the cluster answers with these credentials.
+      SKIFF_ASSIGN_OR_RETURN(auto client, KubeconfigClient(nullptr));
+      auto version = client->ServerVersion();
+      if (!version.ok()) return version.status().WithContext("compute target '" + name + "'");
+      if (version->contains("gitVersion") && (*version)["gitVersion"].is_string()) {
+        info["kubernetesVersion"] = (*version)["gitVersion"];
+      }
+      info["provisioningState"] = "Succeeded";
+      info.erase("error");
+      SKIFF_RETURN_IF_ERROR(WriteClusterInfo(workspace_dir, name, info));
+      return info;
+    }
     SKIFF_ASSIGN_OR_RETURN(ClusterRef ref, ParseClusterId(info.value("resourceId", "")));
     SKIFF_ASSIGN_OR_RETURN(ArmClient * arm, Arm());
     const auto deadline = options_.clock->Now() + options_.lro.timeout;
@@ -485,8 +556,11 @@ StatusOr<ServiceLifecycle*> AksComputeTarget::Services() {
         "the aks plugin was made without `targetName`/`workspaceDir`; "
         "services are deployed through the SDK or CLI");
   }
-  SKIFF_ASSIGN_OR_RETURN(services_, ServiceLifecycle::Create(
-                                        ClusterDir(c.workspace_dir, c.target_name), c.target_name));
+  SKIFF_ASSIGN_OR_RETURN(
+      services_,
+      ServiceLifecycle::Create(ClusterDir(c.workspace_dir, c.target_name), c.target_name,
+                               c.is_kubeconfig ? c.kubeconfig.kubeconfig : "",
+                               c.is_kubeconfig ? c.kubeconfig.context : ""));
   return services_.get();
 }
 

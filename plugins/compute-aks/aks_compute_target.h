@@ -1,4 +1,6 @@
-// AksComputeTarget: the "aks" compute target. Part 1 manages the cluster
+// AksComputeTarget: the "aks" compute target, and the "kubernetes" one
+// (configType kubeconfig: any cluster through the user's kubeconfig, no
+// ARM; docs/kubernetes.md). Part 1 manages the cluster
 // itself through Azure Resource Manager: create (PUT managedClusters + the
 // long-running operation), attach (GET), detach (local files only) and
 // delete (DELETE + the operation); each fetches or drops the cluster user
@@ -26,6 +28,9 @@ namespace skiff::compute_aks {
 struct AksTargetOptions {
   AksConfig config;                          // ParseAksConfig() of the record's config_json
   std::shared_ptr<HttpTransport> transport;  // default: Beast over OpenSSL (SKIFF_CA_FILE)
+  // A managed identity's endpoint; default: a client that may use plain http
+  // to 169.254.169.254 (managed_identity.h).
+  std::shared_ptr<HttpTransport> metadata_transport;
   std::shared_ptr<Clock> clock;              // default: RealClock()
   EnvLookup env;                             // default: the process environment
   RetryOptions retry;                        // default: 10 min per call
@@ -90,6 +95,11 @@ class AksComputeTarget final : public ComputeTarget {
   Status AllowPull(ArmClient& arm, const ClusterRef& ref, const std::string& registry_id,
                    nlohmann::json& info);
   Status AttachImpl(const ComputeSpec& spec);
+  // configType kubeconfig (the "kubernetes" plugin): no ARM.
+  Status AttachKubeconfigImpl(const ComputeSpec& spec);
+  // A client for the kubeconfig target's cluster; `loaded` (may be null)
+  // gets the kubeconfig as read.
+  StatusOr<std::unique_ptr<kube::KubeClient>> KubeconfigClient(kube::Kubeconfig* loaded);
   Status DeleteImpl(const ComputeSpec& spec);
   void Progress(const std::string& line) const;
   StatusOr<nlohmann::json> RefreshInfo(const std::string& workspace_dir, const std::string& name,

@@ -45,16 +45,23 @@ struct ReadFields {
 };
 
 // Reads the keys of `type`; any other key is refused (with the closest one).
-ReadFields ReadJson(const std::string& config_json) {
+ReadFields ReadJson(const std::string& config_json, bool kubernetes_plugin) {
   const json j = config::ParseJsonText(config_json.empty() ? "{}" : config_json);
   config::ObjectReader r(j, config::kOptionsRoot);
   ReadFields f;
+  if (kubernetes_plugin) f.type = "kubeconfig";
   Field(r, "configType", &f.type);
-  if (f.type != "provisioning" && f.type != "attach") {
+  if (kubernetes_plugin && f.type != "kubeconfig") {
+    config::Fail("`configType` '" + f.type +
+                 "' is not one of the kubernetes target's: it has kubeconfig only (an AKS "
+                 "cluster through Azure is `attach aks`)");
+  }
+  if (!kubernetes_plugin && f.type != "provisioning" && f.type != "attach") {
     config::Fail("`configType` '" + f.type + "' must be provisioning or attach");
   }
   AksConfig& out = f.out;
-  out.is_attach = f.type == "attach";
+  out.is_kubeconfig = f.type == "kubeconfig";
+  out.is_attach = f.type == "attach" || out.is_kubeconfig;
   Field(r, "showOutput", &out.show_output);
   Field(r, "dryRunOutput", &out.dry_run_output);
   Field(r, "registry", &f.registry);
@@ -62,7 +69,11 @@ ReadFields ReadJson(const std::string& config_json) {
   Field(r, kComputeOptionTargetName, &out.target_name);
   Field(r, kComputeOptionWorkspaceDir, &out.workspace_dir);
   if (const json* k = r.Get("kubernetes")) f.kubernetes = *k;
-  if (out.is_attach) {
+  if (out.is_kubeconfig) {
+    Field(r, "kubeconfig", &out.kubeconfig.kubeconfig);
+    Field(r, "context", &out.kubeconfig.context);
+    Field(r, "clusterPurpose", &out.attach.cluster_purpose);
+  } else if (out.is_attach) {
     Field(r, "resourceId", &f.id);
     Field(r, "subscriptionId", &f.sub);
     Field(r, "resourceGroup", &f.rg);
@@ -204,9 +215,12 @@ Status ValidateTargetName(const std::string& name) {
   return OkStatus();
 }
 
-StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
-  SKIFF_ASSIGN_OR_RETURN(ReadFields f,
-                         config::ReadConfig("aks config", [&] { return ReadJson(config_json); }));
+namespace {
+
+StatusOr<AksConfig> Parse(const std::string& config_json, bool kubernetes_plugin) {
+  SKIFF_ASSIGN_OR_RETURN(
+      ReadFields f, config::ReadConfig(kubernetes_plugin ? "kubernetes config" : "aks config",
+                                       [&] { return ReadJson(config_json, kubernetes_plugin); }));
   AksConfig& out = f.out;
   SKIFF_ASSIGN_OR_RETURN(out.kubernetes, k8s::ParseRenderOptions(f.kubernetes));
   SKIFF_ASSIGN_OR_RETURN(out.registry, ParseRegistry(f.registry));
@@ -214,6 +228,24 @@ StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
     return InvalidArgument(
         "aks config: `registryConfig` (--registry-config) is for a `registry` host other than "
         "an ACR (an ACR is reached with AcrPull); give --registry HOST or drop it");
+  }
+  if (out.is_kubeconfig) {
+    SKIFF_RETURN_IF_ERROR(CheckPurpose(out.attach.cluster_purpose));
+    if (out.kubeconfig.kubeconfig.empty()) {
+      return InvalidArgument("kubernetes config: `kubeconfig` is required (--kubeconfig FILE)");
+    }
+    if (out.kubeconfig.kubeconfig.front() != '/') {
+      return InvalidArgument("kubernetes config: `kubeconfig` '" + out.kubeconfig.kubeconfig +
+                             "' must be an absolute path (it is read from any directory later)");
+    }
+    if (out.registry.is_acr()) {
+      return InvalidArgument(
+          "kubernetes config: `registry` " + out.registry.acr_name +
+          " is an Azure Container Registry, and granting a cluster AcrPull goes through ARM, "
+          "which a kubeconfig target never calls; grant it yourself (az aks update "
+          "--attach-acr) and drop --registry, or attach the AKS cluster with `attach aks`");
+    }
+    return out;
   }
   if (out.is_attach) {
     SKIFF_RETURN_IF_ERROR(CheckPurpose(out.attach.cluster_purpose));
@@ -243,6 +275,16 @@ StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
         "create without --registry and grant it later (az aks update --attach-acr)");
   }
   return out;
+}
+
+}  // namespace
+
+StatusOr<AksConfig> ParseAksConfig(const std::string& config_json) {
+  return Parse(config_json, false);
+}
+
+StatusOr<AksConfig> ParseKubernetesConfig(const std::string& config_json) {
+  return Parse(config_json, true);
 }
 
 }  // namespace skiff::compute_aks

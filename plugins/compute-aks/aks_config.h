@@ -19,6 +19,13 @@
 //    (or "subscriptionId" + "resourceGroup" + "clusterName")
 //    "clusterPurpose": "FastProd", "registry": "myacr", "showOutput": false}
 //
+//   {"configType": "kubeconfig",              // the "kubernetes" plugin's only type
+//    "kubeconfig": "/abs/path/config", "context": "",   // "" : current-context
+//    "clusterPurpose": "FastProd", "registry": "reg.example:5000",
+//    "registryConfig": "...", "kubernetes": {...}, "showOutput": false}
+//   Any Kubernetes cluster, reached through the user's kubeconfig (read at
+//   each use, as kubectl does, so a refreshed file is picked up); no ARM.
+//
 // Both: the host adds `targetName` and `workspaceDir` (compute_target.h's
 // kComputeOption*), never stored. A refresh is ComputeTarget::Refresh() on
 // the target made from the stored config.
@@ -58,8 +65,16 @@ struct AksAttachConfig {
   std::string cluster_purpose = "FastProd";
 };
 
+// configType "kubeconfig": the cluster is the kubeconfig's (context's).
+struct KubeconfigAttachConfig {
+  std::string kubeconfig;  // absolute path, read at each use
+  std::string context;     // "" : the file's current-context
+};
+
 struct AksConfig {
-  bool is_attach = false;
+  bool is_attach = false;       // attach and kubeconfig
+  bool is_kubeconfig = false;   // kubeconfig: no ARM at all (attach.cluster is empty)
+  KubeconfigAttachConfig kubeconfig;  // when is_kubeconfig
   AksProvisioningConfig provisioning;  // when !is_attach
   AksAttachConfig attach;              // when is_attach
   bool show_output = false;
@@ -84,6 +99,9 @@ struct AksConfig {
 
 // Parses and validates; errors are one line naming the field.
 StatusOr<AksConfig> ParseAksConfig(const std::string& config_json);
+// The "kubernetes" plugin's options: configType defaults to (and must be)
+// "kubeconfig".
+StatusOr<AksConfig> ParseKubernetesConfig(const std::string& config_json);
 
 // The 12-vCPU rule's wording, as Azure ML words it.
 inline constexpr const char* kFastProdRule =

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "k8s/labels.h"
+#include "skiff/util/debug_log.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
 #include "skiff/util/url.h"
@@ -90,9 +91,17 @@ json PodsOf(const json& deployment, const std::vector<json>& pods) {
 }  // namespace
 
 StatusOr<std::unique_ptr<ServiceLifecycle>> ServiceLifecycle::Create(std::string target_dir,
-                                                                     std::string target_name) {
-  auto config = kube::LoadKubeconfig(target_dir + "/kubeconfig", {});
+                                                                     std::string target_name,
+                                                                     const std::string& kubeconfig,
+                                                                     const std::string& context) {
+  kube::KubeconfigOptions kubeconfig_options;
+  kubeconfig_options.context = context;
+  auto config = kube::LoadKubeconfig(
+      kubeconfig.empty() ? target_dir + "/kubeconfig" : kubeconfig, kubeconfig_options);
   if (!config.ok()) {
+    if (!kubeconfig.empty()) {
+      return config.status().WithContext("compute target '" + target_name + "'");
+    }
     if (config.status().code() == StatusCode::kNotFound) {
       return FailedPrecondition("compute target '" + target_name +
                                 "' has no kubeconfig yet; if it was created with --no-wait, run "
@@ -139,11 +148,35 @@ Status ServiceLifecycle::Apply(const std::string& service, const std::vector<jso
       RecordPath(service), json{{"namespace", ns}, {"objects", keep}}.dump(2) + "\n", 0600));
   for (const json& object : objects) {
     auto applied = client_->Apply(object);
+    if (!applied.ok() && object.value("kind", "") == "Namespace" &&
+        applied.status().code() == StatusCode::kPermissionDenied) {
+      SKIFF_RETURN_IF_ERROR(UsePrecreatedNamespace(ns, applied.status()));
+      continue;
+    }
     if (!applied.ok()) {
       return applied.status().WithContext("applying " + KeyOf(object) + " in namespace " + ns);
     }
   }
   return Prune(ns, service, keep);
+}
+
+Status ServiceLifecycle::UsePrecreatedNamespace(const std::string& ns, const Status& refused) {
+  // A namespace-scoped identity (a RoleBinding in `ns`) may read its own
+  // namespace but not apply it. When it exists, an admin made it for us.
+  auto existing = client_->Get({"v1", "Namespace", "", ns});
+  if (existing.ok()) {
+    DebugLine("namespace " + ns + " exists and these credentials may not apply it (" +
+              refused.message() + "): using it as it is");
+    return OkStatus();
+  }
+  if (existing.status().code() == StatusCode::kNotFound) {
+    return PermissionDenied("namespace " + ns +
+                            " does not exist and these credentials may not create it (" +
+                            refused.message() + "); ask a cluster admin to create it (kubectl "
+                            "create namespace " + ns + ") and to grant you a role in it");
+  }
+  // Neither applied nor readable: the apply's refusal says most.
+  return refused.WithContext("applying Namespace/" + ns);
 }
 
 Status ServiceLifecycle::Prune(const std::string& ns, const std::string& service,

@@ -1,6 +1,9 @@
 // ServiceLifecycle: a skiff service on the target's Kubernetes cluster, by
 // way of the renderer (k8s/) and the client (kube/):
-//   Deploy/Update  server-side apply every rendered object (Namespace first),
+//   Deploy/Update  server-side apply every rendered object (Namespace first;
+//                  when the credentials may not apply it (403) but the
+//                  namespace exists, an admin created it: it is used as it
+//                  is, so skiff needs no cluster-scope rights there),
 //                  then delete the service's objects no longer rendered (a
 //                  removed endpoint version); records the namespace.
 //   State          every Deployment of the service (one LIST) through
@@ -33,9 +36,13 @@ namespace skiff::compute_aks {
 
 class ServiceLifecycle {
  public:
-  // `target_dir`: <ws>/compute/<target>; the kubeconfig there is used.
+  // `target_dir`: <ws>/compute/<target>; the kubeconfig there is used, or
+  // the file `kubeconfig` with `context` ("" : its current-context) when
+  // given (a kubernetes target).
   static StatusOr<std::unique_ptr<ServiceLifecycle>> Create(std::string target_dir,
-                                                            std::string target_name);
+                                                            std::string target_name,
+                                                            const std::string& kubeconfig = "",
+                                                            const std::string& context = "");
 
   Status Apply(const std::string& service, const std::vector<nlohmann::json>& objects);
   StatusOr<ServiceStatus> State(const std::string& service);
@@ -47,6 +54,8 @@ class ServiceLifecycle {
       : target_dir_(std::move(target_dir)), client_(std::move(client)) {}
   std::string RecordPath(const std::string& service) const;
   StatusOr<std::string> NamespaceOf(const std::string& service) const;
+  // After applying Namespace `ns` was forbidden: OK when it exists.
+  Status UsePrecreatedNamespace(const std::string& ns, const Status& refused);
   // Deletes the service's labelled objects of the rendered kinds whose
   // "Kind/name" is not in `keep` (all when `keep` is empty).
   Status Prune(const std::string& ns, const std::string& service,

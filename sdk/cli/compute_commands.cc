@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -225,6 +226,55 @@ void AddAksAttach(CLI::App* group, GlobalOptions& options) {
   });
 }
 
+// $KUBECONFIG's first file, else ~/.kube/config, as kubectl picks it.
+std::string DefaultKubeconfig() {
+  if (const char* env = std::getenv("KUBECONFIG"); env != nullptr && *env != '\0') {
+    const std::string list(env);
+    return list.substr(0, list.find(':'));
+  }
+  const char* home = std::getenv("HOME");
+  return home != nullptr ? std::string(home) + "/.kube/config" : "";
+}
+
+void AddKubernetesAttach(CLI::App* attach, GlobalOptions& options) {
+  static std::string name, kubeconfig, context, cluster_purpose = "FastProd", registry,
+                     registry_config;
+  CLI::App* k8s = attach->add_subcommand(
+      "kubernetes", "Attach any Kubernetes cluster through a kubeconfig (no Azure Resource Manager)");
+  k8s->add_option("-n,--name", name, "Name of the compute target (3-24 characters)")->required();
+  k8s->add_option("--kubeconfig", kubeconfig,
+                  "kubeconfig file (default: $KUBECONFIG's first file, else ~/.kube/config); "
+                  "read again by every later command, so a refreshed file is picked up");
+  k8s->add_option("--context", context, "Context to use (default: the file's current-context)");
+  k8s->add_option("--cluster-purpose", cluster_purpose, "FastProd or DevTest")
+      ->check(CLI::IsMember({"FastProd", "DevTest"}));
+  k8s->add_option("--registry", registry,
+                  "Registry host the pods pull from (reg.example:5000), with --registry-config");
+  k8s->add_option("--registry-config", registry_config,
+                  "docker config.json with the credentials for --registry (default "
+                  "$DOCKER_CONFIG/config.json or ~/.docker/config.json)")
+      ->check(CLI::ExistingFile);
+  AddOutputOption(k8s, &options);
+  k8s->footer(
+      "Example:\n  skiff computetarget attach kubernetes -n onprem --kubeconfig ~/.kube/config "
+      "--context prod\n  (kubeconfig exec plugins such as kubelogin are run as kubectl runs "
+      "them)");
+  k8s->callback([&options] {
+    const std::string file = kubeconfig.empty() ? DefaultKubeconfig() : kubeconfig;
+    if (file.empty()) throw CliError("give --kubeconfig FILE (HOME and KUBECONFIG are unset)", 2);
+    if (!std::filesystem::exists(file)) {
+      throw CliError("kubeconfig '" + file + "' does not exist; give --kubeconfig FILE", 2);
+    }
+    auto ws = OpenWorkspace(options);
+    auto config = sdk::KubernetesCompute::attach_configuration(
+        AbsolutePathOrEmpty(file), context, cluster_purpose, true, registry,
+        AbsolutePathOrEmpty(registry_config));
+    auto target = ValueOrThrow(sdk::ComputeTarget::attach(ws, name, "kubernetes", config));
+    auto json = TargetJson(target);
+    Print(options, json, kColumns, {Row(json)});
+  });
+}
+
 }  // namespace
 
 void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
@@ -293,6 +343,7 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
   });
   AddAksCreate(create, options);
   AddAksAttach(group, options);
+  AddKubernetesAttach(group->get_subcommand("attach"), options);
 
   static std::string detach_name;
   CLI::App* detach = group->add_subcommand(

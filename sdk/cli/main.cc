@@ -1,6 +1,7 @@
 // skiff: deploy ML models as authenticated, autoscaled web services.
 // The CLI mirrors `az ml` (v1) verbs and flags and is a thin layer over the SDK.
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 #include <cstring>
@@ -87,6 +88,12 @@ int main(int argc, char** argv) {
   app.add_option("-w,--workspace", options.workspace,
                  "Workspace directory (default: $SKIFF_WORKSPACE, else ./.skiff); accepted "
                  "before or after the command, as `az ml` takes -w");
+  // The shared --debug contract (skiff/util/debug_log.h): set before any
+  // command's callback runs, read by the SDK and plugins in this process.
+  app.add_flag_callback(
+      "--debug", [] { ::setenv("SKIFF_DEBUG", "1", 1); },
+      "Print DEBUG: lines on stderr (e.g. which Azure credential was used and why others were "
+      "skipped); never secrets");
   // `az ml` takes its global options anywhere (`az ml model list -w ws`):
   // an option a sub-command does not know falls through to its parents.
   // Inherited by every sub-command added below.

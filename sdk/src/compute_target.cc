@@ -217,4 +217,19 @@ std::string AksCompute::attach_configuration(const std::string& resource_group,
   return j.dump();
 }
 
+std::string KubernetesCompute::attach_configuration(const std::string& kubeconfig,
+                                                    const std::string& context,
+                                                    const std::string& cluster_purpose,
+                                                    bool show_output, const std::string& registry,
+                                                    const std::string& registry_config) {
+  nlohmann::json j = {{"configType", "kubeconfig"},
+                      {"kubeconfig", kubeconfig},
+                      {"clusterPurpose", cluster_purpose},
+                      {"showOutput", show_output}};
+  if (!context.empty()) j["context"] = context;
+  if (!registry.empty()) j["registry"] = registry;
+  if (!registry_config.empty()) j["registryConfig"] = registry_config;
+  return j.dump();
+}
+
 }  // namespace skiff::sdk

@@ -2,6 +2,7 @@
 // FakeArm (SKIFF_ARM_ENDPOINT + AZURE_ACCESS_TOKEN point at it). Real
 // sleeps: the fake answers Retry-After: 0.
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
@@ -432,6 +433,190 @@ TEST_F(ComputeAksCliTest, RegistryGrantsAcrPullOnCreateAndAttach) {
                          "myacr"});
   ASSERT_EQ(attached.rc, 0) << attached.err;
   EXPECT_EQ(arm_.role_assignments().size(), 2u);  // one per cluster
+}
+
+// Issue 19 item 4: `--debug` says which Azure credential the chain used and
+// why each earlier one was skipped (as DEBUG: lines, never a token); without
+// it, nothing. The Azure CLI's login is a fake `az` first on PATH, then
+// workload identity against FakeArm's Azure AD.
+TEST_F(ComputeAksCliTest, DebugSaysWhichAzureCredentialWasUsedAndWhy) {
+  ::unsetenv("AZURE_ACCESS_TOKEN");
+  arm_.AddCluster("sub1", "rg1", "prod1");
+  fs::create_directories(Path("bin"));
+  const auto expires = std::chrono::duration_cast<std::chrono::seconds>(
+                           (std::chrono::system_clock::now() + std::chrono::hours(1))
+                               .time_since_epoch())
+                           .count();
+  Spit(Path("bin/az"),
+       "#!/bin/sh\n"
+       "[ \"$*\" = 'account get-access-token --resource https://management.azure.com/ --output "
+       "json' ] || exit 2\n"
+       "echo '{\"accessToken\": \"" + std::string(FakeArm::kFixedToken) +
+           "\", \"expires_on\": " + std::to_string(expires) + ", \"tokenType\": \"Bearer\"}'\n");
+  ::chmod(Path("bin/az").c_str(), 0755);
+  // Nothing of the environment's own Azure settings may take part.
+  const std::string clean =
+      "env -u AZURE_TENANT_ID -u AZURE_CLIENT_ID -u AZURE_CLIENT_SECRET "
+      "-u AZURE_FEDERATED_TOKEN_FILE -u SKIFF_AZURE_MANAGED_IDENTITY -u SKIFF_DEBUG "
+      "ASAN_OPTIONS=detect_leaks=0 ";
+  env_prefix_ = clean + "PATH=" + Path("bin") + ":/usr/bin:/bin ";
+  const std::vector<std::string> attach = {"computetarget", "attach", "aks", "-n", "cli1",
+                                           "--subscription", "sub1", "-g", "rg1",
+                                           "--cluster-name", "prod1", "--debug"};
+  auto cli = Skiff(attach);
+  ASSERT_EQ(cli.rc, 0) << cli.err;
+  for (const char* line :
+       {"DEBUG: Azure credential skipped: AZURE_ACCESS_TOKEN: not set",
+        "DEBUG: Azure credential skipped: environment service principal: AZURE_TENANT_ID, "
+        "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET not set",
+        "DEBUG: Azure credential skipped: workload identity: AZURE_FEDERATED_TOKEN_FILE",
+        "DEBUG: Azure credential skipped: managed identity: SKIFF_AZURE_MANAGED_IDENTITY is not 1",
+        "DEBUG: Azure credential used: Azure CLI ("}) {
+    EXPECT_NE(cli.err.find(line), std::string::npos) << line << "\n" << cli.err;
+  }
+  EXPECT_EQ(cli.err.find(FakeArm::kFixedToken), std::string::npos) << "no token in the output";
+  ASSERT_EQ(Skiff({"computetarget", "detach", "-n", "cli1"}).rc, 0);
+
+  // Without --debug: the same attach, not one DEBUG: line.
+  auto quiet = Skiff({"computetarget", "attach", "aks", "-n", "cli1", "--subscription", "sub1",
+                      "-g", "rg1", "--cluster-name", "prod1"});
+  ASSERT_EQ(quiet.rc, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("DEBUG:"), std::string::npos) << quiet.err;
+  ASSERT_EQ(Skiff({"computetarget", "detach", "-n", "cli1"}).rc, 0);
+
+  // Workload identity comes before the Azure CLI.
+  Spit(Path("federated-token"), "jwt-from-the-kubelet");
+  arm_.SetFederatedAssertion("jwt-from-the-kubelet");
+  env_prefix_ = clean + "PATH=" + Path("bin") + ":/usr/bin:/bin AZURE_TENANT_ID=" +
+                FakeArm::kTenant + " AZURE_CLIENT_ID=" + FakeArm::kClientId +
+                " AZURE_FEDERATED_TOKEN_FILE=" + Path("federated-token") +
+                " AZURE_AUTHORITY_HOST=" + arm_.url() + " ";
+  auto wi = Skiff(attach);
+  ASSERT_EQ(wi.rc, 0) << wi.err;
+  EXPECT_NE(wi.err.find("DEBUG: Azure credential used: workload identity (client " +
+                        std::string(FakeArm::kClientId)),
+            std::string::npos)
+      << wi.err;
+  EXPECT_EQ(wi.err.find("jwt-from-the-kubelet"), std::string::npos);
+  EXPECT_EQ(arm_.assertions_seen().size(), 1u);
+  ASSERT_EQ(Skiff({"computetarget", "detach", "-n", "cli1"}).rc, 0);
+
+  // Managed identity, asked for, against FakeArm's metadata stand-in.
+  env_prefix_ = clean + "PATH=" + Path("bin") +
+                ":/usr/bin:/bin SKIFF_AZURE_MANAGED_IDENTITY=1 AZURE_POD_IDENTITY_AUTHORITY_HOST=" +
+                arm_.url() + " ";
+  auto mi = Skiff(attach);
+  ASSERT_EQ(mi.rc, 0) << mi.err;
+  EXPECT_NE(mi.err.find("DEBUG: Azure credential used: managed identity (instance metadata "
+                        "service at " +
+                        arm_.url() + ")"),
+            std::string::npos)
+      << mi.err;
+  EXPECT_EQ(arm_.Count("GET", "/metadata/identity/oauth2/token"), 1);
+}
+
+// Issue 19 item 5: `computetarget attach kubernetes` attaches any cluster
+// through a kubeconfig whose user is an exec plugin (kubelogin's shape),
+// with no ARM call at all, and runs a service there with only the rights a
+// cluster admin grants in one namespace: the namespace is pre-created, and
+// skiff makes no cluster-scope call once it exists.
+TEST_F(ComputeAksCliTest, AttachKubernetesThroughAKubeconfigExecPluginWithoutArm) {
+  env_prefix_ = "ASAN_OPTIONS=detect_leaks=0 ";
+  compute_aks::kube::testing::FakeKubeApi kube;
+  kube.SetAutoRollout(true);
+  kube.RestrictToNamespace("team-ml");
+  kube.AcceptToken("aad-token-for-aks");
+  fs::create_directories(Path("kube"));
+  Spit(Path("kube/fake-kubelogin"),
+       "#!/bin/sh\n"
+       "echo run >> '" + Path("kube/runs") + "'\n"
+       "[ \"$1\" = get-token ] || { echo 'usage: kubelogin get-token' >&2; exit 2; }\n"
+       "echo '{\"apiVersion\": \"client.authentication.k8s.io/v1\", \"kind\": \"ExecCredential\", "
+       "\"status\": {\"token\": \"aad-token-for-aks\"}}'\n");
+  ::chmod(Path("kube/fake-kubelogin").c_str(), 0755);
+  Spit(Path("kube/config"),
+       "apiVersion: v1\nkind: Config\ncurrent-context: admin\n"
+       "clusters:\n- name: onprem\n  cluster:\n    server: " + kube.url() + "\n"
+       "contexts:\n- name: admin\n  context: {cluster: onprem, user: nobody}\n"
+       "- name: team\n  context: {cluster: onprem, user: aad-user, namespace: team-ml}\n"
+       "users:\n- name: nobody\n  user: {token: wrong-token}\n"
+       "- name: aad-user\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+       "      command: ./fake-kubelogin\n      args: [get-token, --login, azurecli]\n"
+       "      interactiveMode: Never\n      provideClusterInfo: false\n");
+
+  // The current context's credentials are refused: nothing is recorded.
+  auto refused = Skiff({"computetarget", "attach", "kubernetes", "-n", "onprem", "--kubeconfig",
+                        Path("kube/config")});
+  ExpectOneLineError(refused, "401");
+  EXPECT_EQ(Json({"computetarget", "list", "--output", "json"}).size(), 0u) << "no record left";
+
+  auto attached = Skiff({"computetarget", "attach", "kubernetes", "-n", "onprem", "--kubeconfig",
+                         Path("kube/config"), "--context", "team"});
+  ASSERT_EQ(attached.rc, 0) << attached.err;
+  EXPECT_TRUE(arm_.requests().empty()) << "no Azure Resource Manager call";
+  auto shown = Json({"computetarget", "show", "-n", "onprem", "--output", "json"});
+  EXPECT_EQ(shown["computeType"], "kubernetes");
+  EXPECT_EQ(shown["provisioningState"], "Succeeded");
+  EXPECT_EQ(shown["kubernetesVersion"], "v1.28.5");
+  EXPECT_EQ(shown["server"], kube.url());
+  EXPECT_EQ(shown["context"], "team");
+  // --refresh asks the cluster again, with the same credentials.
+  const int versions = kube.Count("GET", "/version");
+  auto refreshed =
+      Json({"computetarget", "show", "-n", "onprem", "--refresh", "--output", "json"});
+  EXPECT_EQ(refreshed["kubernetesVersion"], "v1.28.5");
+  EXPECT_EQ(kube.Count("GET", "/version"), versions + 1);
+
+  Spit(Path("model.pt"), "weights");
+  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
+  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
+                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
+  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "team-ml"})");
+
+  // Before the admin has made the namespace: the refusal says who must act.
+  auto early = Skiff({"model", "deploy", "-n", "early", "-m", "mlp:1", "--ct", "onprem", "--ic",
+                      Path("ic.json"), "--dc", Path("dc.json")});
+  EXPECT_NE(early.rc, 0);
+  EXPECT_NE(early.err.find("namespace team-ml does not exist and these credentials may not "
+                           "create it"),
+            std::string::npos)
+      << early.err;
+  EXPECT_NE(early.err.find("ask a cluster admin"), std::string::npos) << early.err;
+
+  // The admin creates it; skiff uses it as it is.
+  ASSERT_EQ(kube.ApplyAs("cluster-admin", {{"apiVersion", "v1"},
+                                           {"kind", "Namespace"},
+                                           {"metadata", {{"name", "team-ml"}}}}),
+            201);
+  std::atomic<bool> stop{false};
+  std::thread cloud([&] {
+    const std::string path = "/api/v1/namespaces/team-ml/services/svc";
+    while (!stop && !kube.Object(path)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!stop) kube.SetStatus(path, {{"loadBalancer", {{"ingress", {{{"ip", "10.1.2.3"}}}}}}});
+  });
+  auto deployed = Skiff({"model", "deploy", "-n", "svc", "-m", "mlp:1", "--ct", "onprem", "--ic",
+                         Path("ic.json"), "--dc", Path("dc.json")});
+  stop = true;
+  cloud.join();
+  ASSERT_EQ(deployed.rc, 0) << deployed.err;
+  EXPECT_TRUE(kube.Object("/apis/apps/v1/namespaces/team-ml/deployments/svc-model"));
+  auto svc = Json({"service", "show", "-n", "svc", "--output", "json"});
+  EXPECT_EQ(svc["state"], "Healthy") << svc.dump();
+  EXPECT_EQ(svc["scoringUri"], "http://10.1.2.3/api/v1/service/svc/score");
+  // Every call was inside team-ml, apart from the refused namespace apply
+  // and the GET of the namespace that found it there.
+  for (const auto& r : kube.requests()) {
+    const std::string path = r.target.substr(0, r.target.find('?'));
+    if (path == "/version" || path.find("/namespaces/team-ml/") != std::string::npos) continue;
+    EXPECT_EQ(path, "/api/v1/namespaces/team-ml") << r.method << " " << r.target;
+  }
+  ASSERT_EQ(Skiff({"service", "delete", "-n", "svc"}).rc, 0);
+  EXPECT_FALSE(kube.Object("/apis/apps/v1/namespaces/team-ml/deployments/svc-model"));
+  EXPECT_TRUE(arm_.requests().empty());
+
+  // skiff never deletes a cluster it attached from a kubeconfig.
+  ExpectOneLineError(Skiff({"computetarget", "delete", "-n", "onprem", "--yes"}), "detach it");
+  ASSERT_EQ(Skiff({"computetarget", "detach", "-n", "onprem"}).rc, 0);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "api_error.h"
+#include "exec_auth_transport.h"
 #include "skiff/util/url.h"
 
 namespace skiff::compute_aks::kube {
@@ -70,13 +71,29 @@ KubeClient::KubeClient(KubeClientOptions options) : options_(std::move(options))
   default_namespace_ = options_.config.namespace_.empty() ? "default" : options_.config.namespace_;
   clock_ = options_.clock ? options_.clock : RealClock();
   transport_ = options_.transport;
-  if (!transport_) {
-    net::HttpClientOptions t;
-    t.ca_pem = options_.config.ca_pem;
-    t.client_cert_pem = options_.config.client_cert_pem;
-    t.client_key_pem = options_.config.client_key_pem;
-    t.insecure_skip_verify = options_.config.insecure_skip_tls_verify;
-    t.timeout = options_.request_timeout;
+  net::HttpClientOptions t;
+  t.ca_pem = options_.config.ca_pem;
+  t.client_cert_pem = options_.config.client_cert_pem;
+  t.client_key_pem = options_.config.client_key_pem;
+  t.insecure_skip_verify = options_.config.insecure_skip_tls_verify;
+  t.timeout = options_.request_timeout;
+  if (options_.config.exec) {
+    // The plugin's credential goes on each request (exec_auth_transport.h).
+    auto source = std::make_shared<ExecCredentialSource>(
+        *options_.config.exec,
+        ExecClusterInfo{options_.config.server, options_.config.ca_pem,
+                        options_.config.insecure_skip_tls_verify},
+        clock_);
+    auto injected = transport_;
+    transport_ = std::make_shared<ExecAuthTransport>(
+        std::move(source), [injected, t](const ExecCredential& credential) {
+          if (injected) return injected;
+          net::HttpClientOptions with_cert = t;
+          with_cert.client_cert_pem = credential.client_cert_pem;
+          with_cert.client_key_pem = credential.client_key_pem;
+          return MakeHttpClientTransport(std::move(with_cert));
+        });
+  } else if (!transport_) {
     transport_ = MakeHttpClientTransport(std::move(t));
   }
   sender_ = std::make_unique<RetrySender>(transport_, clock_, options_.retry);
@@ -106,6 +123,12 @@ StatusOr<HttpResponse> KubeClient::Call(const std::string& method,
   });
   if (!response.ok()) return response.status().WithContext(what);
   return response;
+}
+
+StatusOr<json> KubeClient::ServerVersion() {
+  SKIFF_ASSIGN_OR_RETURN(HttpResponse r, Call("GET", "/version", "", "", "GET /version"));
+  if (!Ok2xx(r.status)) return ApiError(r.status, r.body, "GET /version");
+  return ParseBody(r, "GET /version");
 }
 
 StatusOr<json> KubeClient::Apply(const json& object, const ApplyOptions& options) {

@@ -60,6 +60,10 @@ class KubeClient {
   // path, or an empty field_manager. Nothing is sent.
   static StatusOr<std::unique_ptr<KubeClient>> Create(KubeClientOptions options);
 
+  // GET /version, authenticated: proves the server, its certificate and
+  // the credentials (an exec plugin runs) before a target is recorded.
+  StatusOr<nlohmann::json> ServerVersion();
+
   // Server-side applies `object` (JSON; apiVersion, kind, metadata.name;
   // metadata.namespace defaults to the kubeconfig context's namespace, then
   // "default"). Returns the object as stored. kAborted for a conflict

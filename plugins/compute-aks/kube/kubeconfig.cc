@@ -90,6 +90,58 @@ StatusOr<std::string> Pem(const Ctx& ctx, const YAML::Node& map, const std::stri
   return pem;
 }
 
+// users[].user.exec (client-go's ExecConfig).
+StatusOr<ExecConfig> ParseExec(const Ctx& ctx, const YAML::Node& node, const std::string& p) {
+  if (!node.IsMap()) return ctx.Bad(p.substr(0, p.size() - 1), "must be a map");
+  ExecConfig exec;
+  SKIFF_ASSIGN_OR_RETURN(exec.api_version, Scalar(ctx, node["apiVersion"], p + "apiVersion", true));
+  const bool v1 = exec.api_version == "client.authentication.k8s.io/v1";
+  if (!v1 && exec.api_version != "client.authentication.k8s.io/v1beta1") {
+    return ctx.Bad(p + "apiVersion",
+                   "'" + exec.api_version +
+                       "' is not supported: use client.authentication.k8s.io/v1 (or v1beta1)");
+  }
+  SKIFF_ASSIGN_OR_RETURN(exec.command, Scalar(ctx, node["command"], p + "command", true));
+  if (const YAML::Node args = node["args"]; args && !args.IsNull()) {
+    if (!args.IsSequence()) return ctx.Bad(p + "args", "must be a list of strings");
+    for (size_t i = 0; i < args.size(); ++i) {
+      SKIFF_ASSIGN_OR_RETURN(std::string arg, Scalar(ctx, args[i], p + "args[" + std::to_string(i) + "]", true));
+      exec.args.push_back(std::move(arg));
+    }
+  }
+  if (const YAML::Node env = node["env"]; env && !env.IsNull()) {
+    if (!env.IsSequence()) return ctx.Bad(p + "env", "must be a list of {name, value}");
+    for (size_t i = 0; i < env.size(); ++i) {
+      const std::string where = p + "env[" + std::to_string(i) + "]";
+      if (!env[i].IsMap()) return ctx.Bad(where, "must be a map with name and value");
+      SKIFF_ASSIGN_OR_RETURN(std::string name, Scalar(ctx, env[i]["name"], where + ".name", true));
+      SKIFF_ASSIGN_OR_RETURN(std::string value, Scalar(ctx, env[i]["value"], where + ".value", false));
+      exec.env.emplace_back(std::move(name), std::move(value));
+    }
+  }
+  SKIFF_ASSIGN_OR_RETURN(exec.interactive_mode,
+                         Scalar(ctx, node["interactiveMode"], p + "interactiveMode", v1));
+  if (exec.interactive_mode.empty()) exec.interactive_mode = "IfAvailable";
+  if (exec.interactive_mode == "Always") {
+    return ctx.Bad(p + "interactiveMode",
+                   "is Always, but skiff runs the plugin without a terminal; use a "
+                   "non-interactive login (e.g. kubelogin convert-kubeconfig -l azurecli or -l "
+                   "workloadidentity) and interactiveMode: Never");
+  }
+  if (exec.interactive_mode != "Never" && exec.interactive_mode != "IfAvailable") {
+    return ctx.Bad(p + "interactiveMode", "must be Never, IfAvailable or Always");
+  }
+  SKIFF_ASSIGN_OR_RETURN(std::string provide,
+                         Scalar(ctx, node["provideClusterInfo"], p + "provideClusterInfo", false));
+  if (provide != "" && provide != "true" && provide != "false") {
+    return ctx.Bad(p + "provideClusterInfo", "must be true or false");
+  }
+  exec.provide_cluster_info = provide == "true";
+  SKIFF_ASSIGN_OR_RETURN(exec.install_hint,
+                         Scalar(ctx, node["installHint"], p + "installHint", false));
+  return exec;
+}
+
 StatusOr<Kubeconfig> ParseNode(const YAML::Node& root, const KubeconfigOptions& options,
                                const Ctx& ctx) {
   if (!root.IsMap())
@@ -142,13 +194,31 @@ StatusOr<Kubeconfig> ParseNode(const YAML::Node& root, const KubeconfigOptions& 
 
   SKIFF_ASSIGN_OR_RETURN(YAML::Node user, Named(ctx, root, "users", "user", user_name));
   const std::string up = "users[name=" + user_name + "].user.";
-  for (const char* unsupported : {"exec", "auth-provider", "username", "password"}) {
+  for (const char* unsupported : {"auth-provider", "username", "password"}) {
     if (user[unsupported]) {
       return ctx.Bad(up + unsupported,
                      "is not supported: use a kubeconfig with a client certificate "
-                     "(client-certificate-data + client-key-data, as AKS local accounts issue) "
-                     "or a bearer token");
+                     "(client-certificate-data + client-key-data, as AKS local accounts issue), "
+                     "a bearer token or an exec plugin (kubelogin convert-kubeconfig)");
     }
+  }
+  if (user["exec"]) {
+    SKIFF_ASSIGN_OR_RETURN(out.exec, ParseExec(ctx, user["exec"], up + "exec."));
+    for (const char* other : {"token", "tokenFile", "client-certificate-data",
+                              "client-certificate", "client-key-data", "client-key"}) {
+      if (user[other]) {
+        return ctx.Bad(up + other, "cannot be combined with exec: the plugin supplies the "
+                                   "credentials; keep one of them");
+      }
+    }
+    // client-go: a relative path with a separator is relative to the
+    // kubeconfig's folder; a bare name is looked up on PATH when run.
+    const std::filesystem::path command(out.exec->command);
+    if (command.is_relative() && out.exec->command.find('/') != std::string::npos &&
+        !options.base_dir.empty()) {
+      out.exec->command = (std::filesystem::path(options.base_dir) / command).string();
+    }
+    return out;
   }
   SKIFF_ASSIGN_OR_RETURN(out.client_cert_pem,
                          Pem(ctx, user, up, "client-certificate", options.base_dir));

@@ -1,14 +1,35 @@
 // Kubeconfig: the parts of a kubeconfig file (clientcmd v1) skiff needs to
 // reach one cluster: the context's cluster server, how to trust it and how
-// to authenticate. Exec/auth-provider plugins are not supported (the AKS
-// cluster-user kubeconfig of a local-accounts cluster does not use them).
+// to authenticate: a client certificate, a bearer token, or an `exec`
+// credential plugin (client.authentication.k8s.io/v1 or v1beta1, e.g.
+// kubelogin for Azure AD-enabled AKS; run by exec_credential.h).
+// auth-provider and basic auth are not supported.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "skiff/status.h"
 
 namespace skiff::compute_aks::kube {
+
+// users[].user.exec: how to run the credential plugin.
+struct ExecConfig {
+  std::string api_version;  // client.authentication.k8s.io/v1 or /v1beta1
+  // As written; a relative path containing '/' is resolved against the
+  // kubeconfig's folder (as client-go does), a bare name on PATH.
+  std::string command;
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;
+  // Never or IfAvailable (skiff has no terminal: both run non-interactively);
+  // Always is refused when parsing. v1beta1 defaults to IfAvailable.
+  std::string interactive_mode;
+  // KUBERNETES_EXEC_INFO carries the cluster (server, CA) when set.
+  bool provide_cluster_info = false;
+  std::string install_hint;  // shown when the command cannot be run
+};
 
 struct Kubeconfig {
   std::string context;          // the context used
@@ -19,6 +40,9 @@ struct Kubeconfig {
   std::string client_key_pem;
   std::string token;                      // bearer token (token or tokenFile)
   bool insecure_skip_tls_verify = false;  // only when allowed (see below)
+  // The credential plugin, when the user has `exec` (then neither token
+  // nor client certificate is set here: the plugin supplies them).
+  std::optional<ExecConfig> exec;
 };
 
 struct KubeconfigOptions {

@@ -37,6 +37,15 @@ std::vector<std::chrono::milliseconds> FakeClock::sleeps() const {
   return sleeps_;
 }
 
+void FakeArm::SetFederatedAssertion(std::string assertion) {
+  std::lock_guard<std::mutex> lock(mu_);
+  federated_assertion_ = std::move(assertion);
+}
+std::vector<std::string> FakeArm::assertions_seen() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return assertions_seen_;
+}
+
 FakeArm::FakeArm() : server_([this](const Recorded& r) { return Answer(r); }) {}
 
 FakeArm::~FakeArm() { server_.Stop(); }
@@ -233,6 +242,10 @@ FakeArm::Reply FakeArm::Route(const Recorded& r) {
   }
   if (r.method == "POST" && r.target.find("/oauth2/v2.0/token") != std::string::npos)
     return Token(r);
+  if (r.target.rfind("/metadata/identity/oauth2/token", 0) == 0) {
+    return ManagedIdentityToken(r, false);
+  }
+  if (r.target.rfind("/msi/token", 0) == 0) return ManagedIdentityToken(r, true);
 
   const std::string auth = r.headers.count("authorization") ? r.headers.at("authorization") : "";
   const std::string token = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "";
@@ -489,16 +502,80 @@ FakeArm::Reply FakeArm::Token(const Recorded& r) {
   if (form["scope"] != "https://management.azure.com/.default")
     return bad("invalid_scope", "scope");
   if (form["client_id"] != kClientId) return bad("unauthorized_client", "AADSTS700016: client_id");
-  if (form["client_secret"] != kClientSecret)
+  if (form.count("client_assertion") || form.count("client_assertion_type")) {
+    // Workload identity: a federated token instead of a secret, never both.
+    if (form.count("client_secret")) {
+      return bad("invalid_request", "AADSTS50027: both client_secret and client_assertion");
+    }
+    if (form["client_assertion_type"] != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
+      return bad("invalid_request", "AADSTS50027: client_assertion_type");
+    }
+    assertions_seen_.push_back(form["client_assertion"]);
+    if (federated_assertion_.empty() || form["client_assertion"] != federated_assertion_) {
+      return bad("invalid_client",
+                 "AADSTS700213: No matching federated identity record found for presented "
+                 "assertion.");
+    }
+  } else if (form["client_secret"] != kClientSecret) {
     return bad("invalid_client", "AADSTS7000215: Invalid client secret provided.");
-  const std::string token = "issued-" + std::to_string(issued_.size() + 1);
-  issued_.push_back(token);
+  }
+  const std::string token = Issue();
   return {200,
           {},
           json{{"token_type", "Bearer"},
                {"expires_in", 3599},
                {"ext_expires_in", 3599},
                {"access_token", token}}
+              .dump(),
+          false};
+}
+
+std::string FakeArm::Issue() {
+  const std::string token = "issued-" + std::to_string(issued_.size() + 1);
+  issued_.push_back(token);
+  return token;
+}
+
+FakeArm::Reply FakeArm::ManagedIdentityToken(const Recorded& r, bool app_service) {
+  ++token_requests_;
+  const auto bad = [](int status, const std::string& error, const std::string& why) {
+    return Reply{status, {}, json{{"error", error}, {"error_description", why}}.dump(), false};
+  };
+  if (r.method != "GET") return bad(405, "invalid_request", "GET only");
+  const size_t q = r.target.find('?');
+  auto query = test_support::ParseFormEncoded(q == std::string::npos ? "" : r.target.substr(q + 1));
+  if (app_service) {
+    if (r.header("x-identity-header") != kIdentityHeader) {
+      return bad(401, "invalid_request", "X-IDENTITY-HEADER is missing or wrong");
+    }
+    if (query["api-version"] != "2019-08-01") return bad(400, "invalid_request", "api-version");
+  } else {
+    // IMDS refuses a request without the header (a guard against SSRF).
+    if (r.header("metadata") != "true") {
+      return bad(400, "invalid_request", "Required metadata header not specified");
+    }
+    if (r.header("x-forwarded-for") != "") return bad(400, "invalid_request", "forwarded");
+    if (query["api-version"] != "2018-02-01") {
+      return bad(400, "invalid_request", "Missing or invalid api-version");
+    }
+  }
+  if (query["resource"] != "https://management.azure.com/") {
+    return bad(400, "invalid_resource", "AADSTS500011: resource " + query["resource"]);
+  }
+  if (query.count("client_id") && query["client_id"] != kUserAssignedClientId) {
+    return bad(400, "invalid_request", "Identity not found");
+  }
+  const auto expires_on = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count() +
+                          3600;
+  return {200,
+          {},
+          json{{"access_token", Issue()},
+               {"expires_in", "3599"},
+               {"expires_on", std::to_string(expires_on)},
+               {"resource", "https://management.azure.com/"},
+               {"token_type", "Bearer"}}
               .dump(),
           false};
 }

@@ -3,7 +3,13 @@
 // contract instead of answering 200: a bearer token it issued (or the fixed
 // one) is required (401), so is ?api-version= (400), the token request must
 // be a proper client-credentials form post, and a PUT body must have the
-// fields ARM needs. Operations move through a scripted list of states;
+// fields ARM needs. The Azure identities skiff's credential chain uses
+// have stand-ins here too, each enforcing its protocol: workload identity
+// (client_assertion of the jwt-bearer type instead of a secret), the
+// instance metadata service (GET /metadata/identity/oauth2/token with
+// `Metadata: true`, api-version, resource, optional client_id) and App
+// Service's IDENTITY_ENDPOINT (/msi/token with X-IDENTITY-HEADER); the
+// tokens they issue are good for ARM. Operations move through a scripted list of states;
 // faults (429/500/dropped connection) can be queued per request.
 #pragma once
 
@@ -31,6 +37,16 @@ class FakeArm {
   static constexpr const char* kClientId = "client-1";
   static constexpr const char* kClientSecret = "s3cret&+=";
   static constexpr const char* kFixedToken = "fixed-token";
+  // The managed identity stand-ins' user-assigned identity and App Service
+  // secret header.
+  static constexpr const char* kUserAssignedClientId = "mi-client-9";
+  static constexpr const char* kIdentityHeader = "identity-header-5e";
+
+  // The federated token (workload identity's client_assertion) Azure AD
+  // accepts from now on; "" accepts none.
+  void SetFederatedAssertion(std::string assertion);
+  // The client_assertion values of workload identity token requests, in order.
+  std::vector<std::string> assertions_seen() const;
 
   FakeArm();
   ~FakeArm();
@@ -95,6 +111,9 @@ class FakeArm {
   ::skiff::test_support::LoopbackResponse Answer(const Recorded& r);
   Reply Route(const Recorded& r);
   Reply Token(const Recorded& r);
+  // IMDS (`app_service` false) or IDENTITY_ENDPOINT.
+  Reply ManagedIdentityToken(const Recorded& r, bool app_service);
+  std::string Issue();  // a new token ARM accepts
   Reply RoleAssignment(const std::string& scope, const std::string& name, const std::string& body);
   void AddIdentity(nlohmann::json& cluster) const;
   Reply OperationReply(const std::string& id, bool location_style);
@@ -111,6 +130,8 @@ class FakeArm {
   std::string poll_retry_after_ = "1";
   std::vector<std::string> issued_;
   int token_requests_ = 0;
+  std::string federated_assertion_;
+  std::vector<std::string> assertions_seen_;
   std::map<std::string, nlohmann::json> clusters_;          // key: lower-case id
   std::map<std::string, nlohmann::json> registries_;        // key: lower-case id
   std::map<std::string, nlohmann::json> role_assignments_;  // key: lower-case id

@@ -14,9 +14,9 @@
 namespace skiff {
 namespace {
 
-const skiff_plugin_descriptor* Load(void** handle) {
-  const std::string path =
-      std::string(std::getenv("SKIFF_BINARY_DIR")) + "/lib/skiff/plugins/libskiff_compute_aks.so";
+const skiff_plugin_descriptor* Load(void** handle, const std::string& name = "aks") {
+  const std::string path = std::string(std::getenv("SKIFF_BINARY_DIR")) +
+                           "/lib/skiff/plugins/libskiff_compute_" + name + ".so";
   *handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (*handle == nullptr) return nullptr;
   auto init = reinterpret_cast<skiff_plugin_init_fn>(::dlsym(*handle, SKIFF_PLUGIN_ENTRY_SYMBOL));
@@ -49,6 +49,36 @@ TEST(ComputeAksPluginAbiTest, DescriptorAndValidatingCreate) {
   auto state = target->GetState("x");
   EXPECT_EQ(state.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(state.status().message().find("targetName"), std::string::npos);
+  d->destroy(object);
+}
+
+// Issue 19 item 5: the "kubernetes" target is the same library in its
+// kubeconfig mode; its create() takes only that configuration.
+TEST(ComputeAksPluginAbiTest, KubernetesPluginTakesOnlyAKubeconfigConfiguration) {
+  void* handle = nullptr;
+  const skiff_plugin_descriptor* d = Load(&handle, "kubernetes");
+  ASSERT_NE(d, nullptr) << ::dlerror();
+  EXPECT_EQ(d->kind, static_cast<uint32_t>(SKIFF_PLUGIN_KIND_COMPUTE));
+  EXPECT_STREQ(d->name, "kubernetes");
+
+  void* object = reinterpret_cast<void*>(0x1);
+  skiff_error* error = d->create(R"({"configType":"attach","resourceId":"/x"})", &object);
+  ASSERT_NE(error, nullptr);
+  EXPECT_EQ(error->code, static_cast<int32_t>(StatusCode::kInvalidArgument));
+  EXPECT_NE(std::string(error->message).find("kubeconfig only"), std::string::npos)
+      << error->message;
+  d->error_delete(error);
+  error = d->create(R"({"kubeconfig":"relative/config"})", &object);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(error->message).find("absolute path"), std::string::npos);
+  d->error_delete(error);
+  error = d->create(R"({"kubeconfig":"/k/config","registry":"myacr"})", &object);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(error->message).find("az aks update --attach-acr"), std::string::npos);
+  d->error_delete(error);
+
+  error = d->create(R"({"kubeconfig":"/k/config","context":"team"})", &object);
+  ASSERT_EQ(error, nullptr) << error->message;
   d->destroy(object);
 }
 

@@ -117,4 +117,17 @@ struct AksCompute {
                                           const std::string& registry_config = "");
 };
 
+// --- any Kubernetes cluster (plugins/compute-aks, the "kubernetes" plugin) --
+// The config JSON for `ComputeTarget::attach(ws, name, "kubernetes", ...)`:
+// the cluster of `kubeconfig` (an absolute path, read at each use) and
+// `context` ("" : its current-context); no Azure Resource Manager.
+struct KubernetesCompute {
+  static std::string attach_configuration(const std::string& kubeconfig,
+                                          const std::string& context = "",
+                                          const std::string& cluster_purpose = "FastProd",
+                                          bool show_output = false,
+                                          const std::string& registry = "",
+                                          const std::string& registry_config = "");
+};
+
 }  // namespace skiff::sdk

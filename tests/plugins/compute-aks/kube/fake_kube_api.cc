@@ -259,6 +259,19 @@ std::string FakeKubeApi::KubeconfigYaml(Auth auth, const std::string& namespace_
   return y;
 }
 
+void FakeKubeApi::AcceptToken(const std::string& token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  extra_tokens_.insert(token);
+}
+void FakeKubeApi::RevokeToken(const std::string& token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  extra_tokens_.erase(token);
+}
+void FakeKubeApi::RestrictToNamespace(const std::string& ns) {
+  std::lock_guard<std::mutex> lock(mu_);
+  only_namespace_ = ns;
+}
+
 void FakeKubeApi::AddFault(KubeFault fault) {
   std::lock_guard<std::mutex> lock(mu_);
   faults_.push_back(std::move(fault));
@@ -382,11 +395,34 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
     return reply;
   }
   const auto auth = r.headers.find("authorization");
-  const bool token_ok = auth != r.headers.end() && auth->second == std::string("Bearer ") + kToken;
+  const bool token_ok =
+      auth != r.headers.end() &&
+      (auth->second == std::string("Bearer ") + kToken ||
+       (auth->second.rfind("Bearer ", 0) == 0 && extra_tokens_.count(auth->second.substr(7))));
   if (!token_ok && !client_cert_ok) return status_reply(401, "Unauthorized", "Unauthorized");
 
   const size_t q = r.target.find('?');
   const std::string path = r.target.substr(0, q);
+  if (!only_namespace_.empty()) {
+    // RBAC for a RoleBinding in only_namespace_: discovery is open to every
+    // authenticated user; resources only inside that namespace.
+    const bool discovery = path == "/version" || path == "/api" || path == "/apis" ||
+                           path == "/api/v1" ||
+                           (path.rfind("/apis/", 0) == 0 &&
+                            std::count(path.begin(), path.end(), '/') == 3);
+    const std::string own = "/namespaces/" + only_namespace_;
+    const size_t at = path.find("/namespaces/");
+    const bool namespace_object = path == "/api/v1" + own;
+    const bool inside = at != std::string::npos && path.compare(at, own.size(), own) == 0 &&
+                        (path.size() == at + own.size() || path[at + own.size()] == '/');
+    const bool allowed = discovery || (namespace_object && r.method == "GET") ||
+                         (inside && !namespace_object);
+    if (!allowed) {
+      return status_reply(403, "Forbidden",
+                          "User \"team\" cannot " + r.method + " " + path +
+                              ": RBAC: access is limited to namespace " + only_namespace_);
+    }
+  }
   const auto query =
       test_support::ParseFormEncoded(q == std::string::npos ? "" : r.target.substr(q + 1));
   if (r.method == "GET" && path == "/version") {

@@ -2,8 +2,10 @@
 // shared LoopbackHttpServer: 127.0.0.1, port 0, plain http or TLS with a
 // TestPki). It enforces the
 // semantics skiff relies on instead of answering 200:
-//  - authentication: the bearer token or a client certificate signed by the
-//    test CA (401 Status otherwise);
+//  - authentication: the bearer token (or one added with AcceptToken) or a
+//    client certificate signed by the test CA (401 Status otherwise);
+//  - authorization, when restricted to one namespace: 403 Forbidden for
+//    cluster-scope requests, as RBAC answers a namespace-scoped identity;
 //  - server-side apply: PATCH needs Content-Type application/apply-patch+yaml
 //    (415) and ?fieldManager= (400); each leaf field is owned by the managers
 //    that applied it; applying a different value to a field another manager
@@ -66,6 +68,15 @@ class FakeKubeApi {
   std::string KubeconfigYaml(Auth auth, const std::string& namespace_ = "") const;
 
   void AddFault(KubeFault fault);
+  // Bearer tokens accepted besides kToken (an exec plugin's), and revoked
+  // again (the next request with it gets 401).
+  void AcceptToken(const std::string& token);
+  void RevokeToken(const std::string& token);
+  // From now on the caller is a namespace-scoped identity (a RoleBinding in
+  // `ns`, as a cluster admin grants a team): requests in other namespaces,
+  // to cluster-scoped resources, and any write to the Namespace object
+  // itself are 403 Forbidden; GET of namespace `ns` is served. "" lifts it.
+  void RestrictToNamespace(const std::string& ns);
   // Before each of the next `n` PUTs, another writer changes the object
   // (its resourceVersion moves on), so a PUT based on an earlier read is stale.
   void InterfereWithNextUpdates(int n);
@@ -127,6 +138,8 @@ class FakeKubeApi {
   mutable std::mutex mu_;            // guards everything below but server_
   std::condition_variable changed_;  // notified on every commit and on stop
   std::vector<KubeFault> faults_;
+  std::set<std::string> extra_tokens_;
+  std::string only_namespace_;  // "" : unrestricted
   int interfere_ = 0;
   bool auto_rollout_ = false;
   int64_t resource_version_ = 100;

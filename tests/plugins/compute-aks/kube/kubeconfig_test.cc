@@ -144,8 +144,9 @@ TEST(ComputeAksKubeconfig, ErrorsNameTheField) {
   ExpectError(Replace(good, "  context: {cluster: aks1, user: clusterUser_rg_aks1, namespace: ml}",
                       "  context: {cluster: aks1}"),
               "contexts[name=aks1].context.user: is required");
+  // exec is supported since issue 19 item 5; one without apiVersion is refused.
   ExpectError(Replace(good, "    token: abc123\n", "    exec: {command: kubelogin}\n"),
-              "users[name=clusterUser_rg_aks1].user.exec: is not supported");
+              "users[name=clusterUser_rg_aks1].user.exec.apiVersion: is required");
   ExpectError(
       "current-context: c\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
       "contexts:\n- name: c\n  context: {cluster: k, user: u}\nusers:\n- name: u\n  user: {}\n",
