@@ -5,12 +5,13 @@
 // rendezvous (what skiff does, AssignSticky) and, for comparison, a point on
 // the cumulative ranges the traffic draw uses (RoutingTable::Pick).
 //   skiff_bench_sticky [KEYS]   (default 100000)
+#include "skiff/rollout/sticky_assignment.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "skiff/rollout/sticky_assignment.h"
 #include "skiff/util/sha256.h"
 
 namespace {

@@ -54,8 +54,8 @@ std::string EndpointConfigJson(const EndpointArgs& a) {
   std::string text = ReadJsonFile(a.dc, "--dc");
   auto patch = RoutingKeyPatch(a);
   if (!patch) return text;
-  nlohmann::json dc = text.empty() ? nlohmann::json::object()
-                                   : nlohmann::json::parse(text, nullptr, false);
+  nlohmann::json dc =
+      text.empty() ? nlohmann::json::object() : nlohmann::json::parse(text, nullptr, false);
   if (!dc.is_object()) throw CliError("--dc file '" + a.dc + "' is not a JSON object");
   patch->erase(a.routing_key_header.empty() ? "header" : "cookie");
   dc["routingKey"] = *patch;
@@ -179,10 +179,11 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
                          {"tags", dc.tags},
                          {"properties", dc.properties},
                          {"description", dc.description},
-                         {"routingKey", config::ToJson(dc).value("routingKey", nlohmann::json())},
                          {"createdTime", e.record().created_time},
                          {"updatedTime", e.record().updated_time},
                          {"versions", versions}};
+  // Sticky A/B: the key's name (null when requests are drawn); never the salt.
+  json["routingKey"] = config::ToJson(dc).value("routingKey", nlohmann::json());
   if (options.output != "json") {
     std::cout << e.name() << "  " << json["state"].get<std::string>() << "  " << e.scoring_uri()
               << "\n";
@@ -227,8 +228,8 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
     auto ws = OpenWorkspace(options);
     auto target = ValueOrThrow(sdk::ComputeTarget::get(ws, a.target));
     if (a.dry_run) {
-      std::cout << ValueOrThrow(sdk::AksEndpoint::render_dry_run(
-          ws, a.name, VersionFrom(ws, a), EndpointConfigJson(a), target));
+      std::cout << ValueOrThrow(sdk::AksEndpoint::render_dry_run(ws, a.name, VersionFrom(ws, a),
+                                                                 EndpointConfigJson(a), target));
       return;
     }
     auto e = ValueOrThrow(sdk::AksEndpoint::deploy(ws, a.name, VersionFrom(ws, a),
@@ -271,9 +272,10 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
     if (a.app_insights) patch["appInsightsEnabled"] = *a.app_insights;
     if (auto key = RoutingKeyPatch(a)) patch["routingKey"] = *key;
     if (patch.empty()) {
-      throw CliError("nothing to update: pass --dc, --add-tag, --remove-tag, --add-property, "
-                     "--description, --auth-enabled, --token-auth-enabled, --ai, "
-                     "--routing-key-header or --routing-key-cookie");
+      throw CliError(
+          "nothing to update: pass --dc, --add-tag, --remove-tag, --add-property, "
+          "--description, --auth-enabled, --token-auth-enabled, --ai, "
+          "--routing-key-header or --routing-key-cookie");
     }
     auto e = touch();
     std::cerr << "Updating '" << a.name << "'..." << std::endl;

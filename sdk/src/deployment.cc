@@ -342,8 +342,8 @@ Status CheckVersionDeployment(const config::DeploymentConfig& endpoint,
       {"port", endpoint.port != version.port},
       {"maxRequestBodyBytes", endpoint.max_request_body_bytes != version.max_request_body_bytes},
       {"appInsightsEnabled", endpoint.app_insights_enabled != version.app_insights_enabled},
-      {"dataCollection", endpoint.data_collection.storage_enabled !=
-                             version.data_collection.storage_enabled},
+      {"dataCollection",
+       endpoint.data_collection.storage_enabled != version.data_collection.storage_enabled},
       {"routingKey", endpoint.routing_key.header != version.routing_key.header ||
                          endpoint.routing_key.cookie != version.routing_key.cookie},
   };

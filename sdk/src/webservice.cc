@@ -924,8 +924,9 @@ Status CheckSignatures(const std::string& endpoint,
     const store::EndpointVersionRecord* old_def = DefaultOf(before);
     if (old_def != nullptr) {
       SKIFF_ASSIGN_OR_RETURN(Signature old_sig, SignatureOf(*old_def));
-      Status same = CompareSignatures(old_sig, "the current default '" + old_def->version_name + "'",
-                                      def_sig, "version '" + change.name + "'");
+      Status same =
+          CompareSignatures(old_sig, "the current default '" + old_def->version_name + "'", def_sig,
+                            "version '" + change.name + "'");
       if (!same.ok() && !change.allow_signature_change) {
         return FailedPrecondition(
             "endpoint '" + endpoint + "': " + same.message() + "; this changes the signature " +
@@ -973,11 +974,11 @@ Status CheckSignatures(const std::string& endpoint,
     SKIFF_ASSIGN_OR_RETURN(Signature sig, SignatureOf(v));
     Status same = CompareSignatures(def_sig, def_name, sig, "version '" + v.version_name + "'");
     if (!same.ok()) {
-      return FailedPrecondition(
-          "endpoint '" + endpoint + "': version '" + v.version_name + "' takes " +
-          std::to_string(v.traffic_percentile) + "% of drawn traffic but " + same.message() +
-          "; set its share to 0 first (update-version --version-name " + v.version_name +
-          " --traffic-percentile 0)");
+      return FailedPrecondition("endpoint '" + endpoint + "': version '" + v.version_name +
+                                "' takes " + std::to_string(v.traffic_percentile) +
+                                "% of drawn traffic but " + same.message() +
+                                "; set its share to 0 first (update-version --version-name " +
+                                v.version_name + " --traffic-percentile 0)");
     }
   }
   return OkStatus();

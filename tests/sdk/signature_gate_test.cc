@@ -139,7 +139,8 @@ TEST_F(SignatureGate, CompareSignaturesNamesNameDtypeAndShape) {
   Signature b = a;
   EXPECT_TRUE(CompareSignatures(a, "A", b, "B").ok());
   b.inputs[0].dtype = DataType::kInt64;
-  EXPECT_EQ(CompareSignatures(a, "A", b, "B").message(), "input 'x': FP32 [-1, 4] in A, INT64 [-1, 4] in B");
+  EXPECT_EQ(CompareSignatures(a, "A", b, "B").message(),
+            "input 'x': FP32 [-1, 4] in A, INT64 [-1, 4] in B");
   b = a;
   b.outputs.push_back({"z", DataType::kFp32, {2}});
   EXPECT_EQ(CompareSignatures(a, "A", b, "B").message(), "output 'z' (FP32 [2]) of B is not in A");

@@ -121,8 +121,8 @@ TEST_F(StickyAbTest, RoutingKeyHeaderGivesEachClientOneVersionAndAnExposureLog) 
     EXPECT_EQ(c.Post(u.path, kScore, headers).header("azureml-model-deployment"), version) << user;
   }
   // A cookie instead of the header.
-  Result cookie = Skiff({"endpoint", "update", "-n", "ep-ab", "--routing-key-cookie", "uid",
-                         "-o", "json"});
+  Result cookie =
+      Skiff({"endpoint", "update", "-n", "ep-ab", "--routing-key-cookie", "uid", "-o", "json"});
   ASSERT_EQ(cookie.rc, 0) << cookie.err;
   EXPECT_EQ(json::parse(cookie.out)["routingKey"], json({{"cookie", "uid"}}));
   for (const auto& [user, version] : first) {
@@ -145,8 +145,9 @@ TEST_F(StickyAbTest, SignatureGateNamesTheTensorAndAllowGivesNoDrawnTraffic) {
                 .rc,
             0);
   const std::string other = Ic({1, 4});
-  const std::string tensor = "input 'input': FP32 [-1, 4] in the default 'v1', FP32 [1, 4] in "
-                             "version 'v2'";
+  const std::string tensor =
+      "input 'input': FP32 [-1, 4] in the default 'v1', FP32 [1, 4] in "
+      "version 'v2'";
   Result refused = Skiff({"endpoint", "create-version", "-n", "ep-sig", "--version-name", "v2",
                           "-m", "mlp:1", "-ic", other, "--traffic-percentile", "10"});
   ExpectOneLineError(refused, tensor);
@@ -154,10 +155,10 @@ TEST_F(StickyAbTest, SignatureGateNamesTheTensorAndAllowGivesNoDrawnTraffic) {
   EXPECT_EQ(Json({"endpoint", "show", "-n", "ep-sig", "-o", "json"})["versions"].size(), 1u)
       << "a refused version changes nothing";
 
-  ExpectOneLineError(Skiff({"endpoint", "create-version", "-n", "ep-sig", "--version-name", "v2",
-                            "-m", "mlp:1", "-ic", other, "--traffic-percentile", "10",
-                            "--allow-signature-change"}),
-                     "no drawn traffic until it is made the default");
+  ExpectOneLineError(
+      Skiff({"endpoint", "create-version", "-n", "ep-sig", "--version-name", "v2", "-m", "mlp:1",
+             "-ic", other, "--traffic-percentile", "10", "--allow-signature-change"}),
+      "no drawn traffic until it is made the default");
   Result allowed = Skiff({"endpoint", "create-version", "-n", "ep-sig", "--version-name", "v2",
                           "-m", "mlp:1", "-ic", other, "--allow-signature-change", "-o", "json"});
   ASSERT_EQ(allowed.rc, 0) << allowed.err;
@@ -167,7 +168,8 @@ TEST_F(StickyAbTest, SignatureGateNamesTheTensorAndAllowGivesNoDrawnTraffic) {
   EXPECT_EQ((*Version(shown, "v2"))["isDefault"], false);
 
   // No drawn traffic: every unpinned request goes to v1; pinned reaches v2.
-  const std::string key = Json({"endpoint", "get-keys", "-n", "ep-sig", "-o", "json"})["primaryKey"];
+  const std::string key =
+      Json({"endpoint", "get-keys", "-n", "ep-sig", "-o", "json"})["primaryKey"];
   Uri u = ParseUri(shown["scoringUri"]);
   HttpClient c(u.port);
   for (int i = 0; i < 20; ++i) {

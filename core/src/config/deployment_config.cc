@@ -199,9 +199,10 @@ DeploymentConfig FromJson(const json& document) {
     }
     o->RejectUnknownKeys();
     if (!c.routing_key.header.empty() && !c.routing_key.cookie.empty()) {
-      Fail("`$.routingKey` names both a header and a cookie; a routing key is one of them "
-           "(`skiff endpoint update --routing-key-header NAME` or `--routing-key-cookie NAME` "
-           "replaces the other)");
+      Fail(
+          "`$.routingKey` names both a header and a cookie; a routing key is one of them "
+          "(`skiff endpoint update --routing-key-header NAME` or `--routing-key-cookie NAME` "
+          "replaces the other)");
     }
   }
   root.RejectUnknownKeys();
@@ -264,9 +265,9 @@ const char* ComputeTypeName(const ComputeType& type) { return type.name.c_str();
 bool IsRoutingKeyName(std::string_view name) {
   if (name.empty() || name.size() > 256) return false;
   for (unsigned char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                        std::string_view::npos;
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
     if (!ok) return false;
   }
   return true;

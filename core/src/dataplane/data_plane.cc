@@ -474,7 +474,8 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   std::shared_ptr<ModelVersion> version;
   std::string key_digest = RoutingKeyDigest(snap->config.routing, request);
   bool by_key = false;
-  if (auto refusal = PickVersion(*endpoint_, route.version, request, key_digest, &version, &by_key)) {
+  if (auto refusal =
+          PickVersion(*endpoint_, route.version, request, key_digest, &version, &by_key)) {
     return done(std::move(*refusal));
   }
   if (!by_key) key_digest.clear();
@@ -498,10 +499,15 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   ModelVersion* raw = version.get();
   // Built in one go: each member constructed once (a member assigned after
   // default construction costs more on this path).
-  PendingScore pending{std::move(snap),    &state, std::move(version),
-                       route.protocol,     std::move(decoded),
-                       client,             std::move(key_digest),
-                       start,              std::move(collected_inputs),
+  PendingScore pending{std::move(snap),
+                       &state,
+                       std::move(version),
+                       route.protocol,
+                       std::move(decoded),
+                       client,
+                       std::move(key_digest),
+                       start,
+                       std::move(collected_inputs),
                        std::move(done)};
   raw->pool().Submit(std::move(inputs), [pending = std::move(pending)](ScoreResult result) mutable {
     Finish(pending, std::move(result));

@@ -184,16 +184,15 @@ StatusOr<std::shared_ptr<ModelVersion>> Endpoint::Pick(const std::string& pinned
     chosen = &AssignSticky(snap->all_reachable, *sticky_point);
     // Not in the routing table: unreachable. Its share goes where the policy
     // sends it: to the default, or over the others when that is the one away.
-    const bool routed = std::any_of(snap->table.entries.begin(), snap->table.entries.end(),
-                                    [&](const RoutingTable::Entry& e) { return e.version == *chosen; });
+    const bool routed =
+        std::any_of(snap->table.entries.begin(), snap->table.entries.end(),
+                    [&](const RoutingTable::Entry& e) { return e.version == *chosen; });
     if (!routed) {
-      const bool default_routed =
-          std::any_of(snap->table.entries.begin(), snap->table.entries.end(),
-                      [&](const RoutingTable::Entry& e) {
-                        return e.version == snap->table.default_version;
-                      });
-      chosen = default_routed ? &snap->table.default_version
-                              : &AssignSticky(snap->table, *sticky_point);
+      const bool default_routed = std::any_of(
+          snap->table.entries.begin(), snap->table.entries.end(),
+          [&](const RoutingTable::Entry& e) { return e.version == snap->table.default_version; });
+      chosen =
+          default_routed ? &snap->table.default_version : &AssignSticky(snap->table, *sticky_point);
     }
   } else {
     double u;

@@ -126,7 +126,8 @@ std::string_view CookieValue(const http::request_header<>& header, std::string_v
       const size_t eq = pair.find('=');
       if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
       std::string_view value = pair.substr(eq + 1);
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);
       }

@@ -3,13 +3,13 @@
 // gets the same version on every request, pinning still wins, and every
 // request assigned by its key leaves one exposure-log line holding the
 // key's HMAC, never the key or the salt.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "http_client.h"
 #include "skiff/dataplane/data_plane.h"

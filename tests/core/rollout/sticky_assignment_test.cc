@@ -3,11 +3,11 @@
 // bounds are loose (many standard deviations) so no seed makes them flake.
 #include "skiff/rollout/sticky_assignment.h"
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <random>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace skiff {
 namespace {

@@ -20,10 +20,10 @@
 #include <string_view>
 #include <vector>
 
-#include "skiff/dataplane/failure_limiter.h"
 #include "skiff/authenticator.h"
 #include "skiff/config/server_config.h"
 #include "skiff/dataplane/endpoint.h"
+#include "skiff/dataplane/failure_limiter.h"
 #include "skiff/dataplane/http_server.h"
 #include "skiff/dataplane/jsonl_writer.h"
 #include "skiff/dataplane/scoring_pool.h"
