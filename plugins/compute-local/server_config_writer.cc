@@ -33,6 +33,8 @@ StatusOr<std::string> MakeServerConfig(const std::string& service,
   config.port_file = dir.port_file();
   config.status_file = dir.status_file();
   config.request_log = dir.request_log();
+  // Only a server with a routing key writes it (DataPlane::OpenSinks).
+  if (config.routing.sticky()) config.routing.exposure_log = dir.exposure_log();
   config.data_collection_dir = dir.data_dir();
   return WithPort(std::move(config),
                   pinned_port ? *pinned_port : config.deployment.port.value_or(0));

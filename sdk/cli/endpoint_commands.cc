@@ -21,7 +21,46 @@ struct EndpointArgs {
   std::string data;
   std::vector<std::string> remove_tags, properties;
   std::optional<bool> auth_enabled, token_auth_enabled, app_insights;
+  // Sticky A/B (docs/rollout.md) and the signature gate.
+  std::string routing_key_header, routing_key_cookie;
+  bool allow_signature_change = false;
 };
+
+// --routing-key-header / --routing-key-cookie: one of the two, on create and
+// update (the deploymentconfig.json key `routingKey`).
+void AddRoutingKeyFlags(CLI::App* cmd, EndpointArgs& a) {
+  auto* header = cmd->add_option(
+      "--routing-key-header", a.routing_key_header,
+      "Sticky A/B: requests carrying this header (e.g. x-user-id) get the same version every "
+      "time; pinning by azureml-model-deployment still wins (docs/rollout.md)");
+  auto* cookie = cmd->add_option("--routing-key-cookie", a.routing_key_cookie,
+                                 "Sticky A/B by this cookie (e.g. uid) instead of a header");
+  header->excludes(cookie);
+}
+
+// The routingKey the flags give, with the other kind removed (a merge patch).
+std::optional<nlohmann::json> RoutingKeyPatch(const EndpointArgs& a) {
+  if (!a.routing_key_header.empty()) {
+    return nlohmann::json{{"header", a.routing_key_header}, {"cookie", nullptr}};
+  }
+  if (!a.routing_key_cookie.empty()) {
+    return nlohmann::json{{"cookie", a.routing_key_cookie}, {"header", nullptr}};
+  }
+  return std::nullopt;
+}
+
+// The endpoint's deploymentconfig.json (--dc) with the routing key flags in.
+std::string EndpointConfigJson(const EndpointArgs& a) {
+  std::string text = ReadJsonFile(a.dc, "--dc");
+  auto patch = RoutingKeyPatch(a);
+  if (!patch) return text;
+  nlohmann::json dc =
+      text.empty() ? nlohmann::json::object() : nlohmann::json::parse(text, nullptr, false);
+  if (!dc.is_object()) throw CliError("--dc file '" + a.dc + "' is not a JSON object");
+  patch->erase(a.routing_key_header.empty() ? "header" : "cookie");
+  dc["routingKey"] = *patch;
+  return dc.dump();
+}
 
 void AddVersionFlags(CLI::App* cmd, EndpointArgs& a, bool creating) {
   auto* v = cmd->add_option("--version-name", a.version,
@@ -51,6 +90,9 @@ void AddOwnConfigFlags(CLI::App* cmd, EndpointArgs& a, bool creating) {
   cmd->add_option("--tag,--add-tag", a.tags,
                   "KEY=VALUE tag of this version (repeatable; KEY= removes it)");
   cmd->add_option("--description", a.description, "Description of this version");
+  cmd->add_flag("--allow-signature-change", a.allow_signature_change,
+                "Accept inputs/outputs that differ from the default version's: the version "
+                "gets no drawn traffic until it is made the default (docs/rollout.md)");
 }
 
 
@@ -67,6 +109,7 @@ sdk::EndpointVersion VersionFrom(const sdk::Workspace& ws, const EndpointArgs& a
   v.deployment_config_json = ReadJsonFile(a.version_dc, "--dc");
   v.tags = ParsePairs(a.tags, "--tag");
   if (!a.description.empty()) v.description = a.description;
+  v.allow_signature_change = a.allow_signature_change;
   return v;
 }
 
@@ -139,6 +182,8 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
                          {"createdTime", e.record().created_time},
                          {"updatedTime", e.record().updated_time},
                          {"versions", versions}};
+  // Sticky A/B: the key's name (null when requests are drawn); never the salt.
+  json["routingKey"] = config::ToJson(dc).value("routingKey", nlohmann::json());
   if (options.output != "json") {
     std::cout << e.name() << "  " << json["state"].get<std::string>() << "  " << e.scoring_uri()
               << "\n";
@@ -172,6 +217,7 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   create->add_option("--ct,--compute-target", a.target, "Compute target name")->required();
   create->add_option("--dc,--deploy-config-file", a.dc, "deploymentconfig.json for the endpoint");
   AddVersionFlags(create, a, true);
+  AddRoutingKeyFlags(create, a);
   // As `model deploy` has them.
   create->add_flag("--overwrite", a.overwrite, "Replace a service or endpoint of the same name");
   create->add_flag("--no-wait", a.no_wait, "Return without waiting for the endpoint to be Healthy");
@@ -182,13 +228,12 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
     auto ws = OpenWorkspace(options);
     auto target = ValueOrThrow(sdk::ComputeTarget::get(ws, a.target));
     if (a.dry_run) {
-      std::cout << ValueOrThrow(sdk::AksEndpoint::render_dry_run(
-          ws, a.name, VersionFrom(ws, a), ReadJsonFile(a.dc, "--dc"), target));
+      std::cout << ValueOrThrow(sdk::AksEndpoint::render_dry_run(ws, a.name, VersionFrom(ws, a),
+                                                                 EndpointConfigJson(a), target));
       return;
     }
     auto e = ValueOrThrow(sdk::AksEndpoint::deploy(ws, a.name, VersionFrom(ws, a),
-                                                   ReadJsonFile(a.dc, "--dc"), target,
-                                                   a.overwrite));
+                                                   EndpointConfigJson(a), target, a.overwrite));
     if (!a.no_wait) WaitWithProgress(e);
     PrintEndpoint(options, ValueOrThrow(sdk::AksEndpoint::get(ws, a.name)));
   });
@@ -210,6 +255,7 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   update->add_option("--ae,--auth-enabled", a.auth_enabled, "true/false: key auth");
   update->add_option("--token-auth-enabled", a.token_auth_enabled, "true/false: token auth");
   update->add_option("--ai,--enable-app-insights", a.app_insights, "true/false: request log");
+  AddRoutingKeyFlags(update, a);
   AddOutputOption(update, &options);
   update->callback([&options, get, touch] {
     nlohmann::json patch = nlohmann::json::object();
@@ -224,9 +270,12 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
     if (a.auth_enabled) patch["authEnabled"] = *a.auth_enabled;
     if (a.token_auth_enabled) patch["tokenAuthEnabled"] = *a.token_auth_enabled;
     if (a.app_insights) patch["appInsightsEnabled"] = *a.app_insights;
+    if (auto key = RoutingKeyPatch(a)) patch["routingKey"] = *key;
     if (patch.empty()) {
-      throw CliError("nothing to update: pass --dc, --add-tag, --remove-tag, --add-property, "
-                     "--description, --auth-enabled, --token-auth-enabled or --ai");
+      throw CliError(
+          "nothing to update: pass --dc, --add-tag, --remove-tag, --add-property, "
+          "--description, --auth-enabled, --token-auth-enabled, --ai, "
+          "--routing-key-header or --routing-key-cookie");
     }
     auto e = touch();
     std::cerr << "Updating '" << a.name << "'..." << std::endl;

@@ -1,6 +1,7 @@
 #include "deployment.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,9 +74,54 @@ StatusOr<std::pair<std::string, std::string>> ReadKeys(const Workspace& ws,
   return std::make_pair(j["primaryKey"].get<std::string>(), j["secondaryKey"].get<std::string>());
 }
 
+namespace {
+
+std::string SaltPath(const Workspace& ws, const std::string& service) {
+  return ws.dir() + "/keys/" + service + ".routing-salt";
+}
+
+}  // namespace
+
+StatusOr<std::string> ReadRoutingSalt(const Workspace& ws, const std::string& service) {
+  const Status dir_ok = CheckPrivatePath(ws.dir() + "/keys");
+  if (!dir_ok.ok() && dir_ok.code() != StatusCode::kNotFound) return dir_ok;
+  auto text = ReadPrivateFile(SaltPath(ws, service));
+  if (!text.ok()) return text.status().WithContext("the routing salt of '" + service + "'");
+  std::string salt = *text;
+  while (!salt.empty() && (salt.back() == '\n' || salt.back() == '\r')) salt.pop_back();
+  if (salt.size() < 32) {
+    return DataLoss("the routing salt of '" + service + "' (" + SaltPath(ws, service) +
+                    ") is damaged; delete it to start a new one (every key is assigned "
+                    "afresh)");
+  }
+  return salt;
+}
+
+StatusOr<std::string> EnsureRoutingSalt(const Workspace& ws, const std::string& service) {
+  SKIFF_RETURN_IF_ERROR(ValidateServiceName(service));
+  auto existing = ReadRoutingSalt(ws, service);
+  if (existing.ok() || existing.status().code() != StatusCode::kNotFound) return existing;
+  SKIFF_RETURN_IF_ERROR(EnsurePrivateDirectory(ws.dir() + "/keys"));
+  unsigned char bytes[32];
+  if (::getrandom(bytes, sizeof(bytes), 0) != static_cast<ssize_t>(sizeof(bytes))) {
+    return Internal("cannot draw a routing salt: getrandom failed: " +
+                    std::string(std::strerror(errno)));
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string salt;
+  for (unsigned char b : bytes) {
+    salt.push_back(kHex[b >> 4]);
+    salt.push_back(kHex[b & 0xf]);
+  }
+  SKIFF_RETURN_IF_ERROR(WriteFileAtomically(SaltPath(ws, service), salt + "\n", 0600)
+                            .WithContext("the routing salt of '" + service + "'"));
+  return salt;
+}
+
 Status RemoveKeys(const Workspace& ws, const std::string& service) {
   std::error_code ec;
   fs::remove(KeysPath(ws, service), ec);
+  fs::remove(SaltPath(ws, service), ec);
   return OkStatus();
 }
 
@@ -296,8 +342,10 @@ Status CheckVersionDeployment(const config::DeploymentConfig& endpoint,
       {"port", endpoint.port != version.port},
       {"maxRequestBodyBytes", endpoint.max_request_body_bytes != version.max_request_body_bytes},
       {"appInsightsEnabled", endpoint.app_insights_enabled != version.app_insights_enabled},
-      {"dataCollection", endpoint.data_collection.storage_enabled !=
-                             version.data_collection.storage_enabled},
+      {"dataCollection",
+       endpoint.data_collection.storage_enabled != version.data_collection.storage_enabled},
+      {"routingKey", endpoint.routing_key.header != version.routing_key.header ||
+                         endpoint.routing_key.cookie != version.routing_key.cookie},
   };
   for (const auto& [field, differs] : fields) {
     if (!differs) continue;
@@ -320,6 +368,7 @@ config::DeploymentConfig VersionDeployment(const config::DeploymentConfig& endpo
   version.max_request_body_bytes = endpoint.max_request_body_bytes;
   version.app_insights_enabled = endpoint.app_insights_enabled;
   version.data_collection = endpoint.data_collection;
+  version.routing_key = endpoint.routing_key;
   return version;
 }
 
@@ -348,6 +397,14 @@ StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& s
   } else if (dc.auth_enabled && !dc.token_auth_enabled) {
     SKIFF_ASSIGN_OR_RETURN(auto keys, ReadKeys(ws, service));
     server.key_sha256 = {Sha256Hex(keys.first), Sha256Hex(keys.second)};
+  }
+  if (dc.routing_key.set()) {
+    // The router assigns by the key; the salt makes its digest.
+    server.routing.key_header = dc.routing_key.header;
+    server.routing.key_cookie = dc.routing_key.cookie;
+    auto salt = ReadRoutingSalt(ws, service);
+    if (!salt.ok() && salt.status().code() != StatusCode::kNotFound) return salt.status();
+    server.routing.salt = salt.ok() ? *salt : kRoutingSaltPlaceholder;
   }
   for (size_t i = 0; i < versions.size(); ++i) {
     const VersionInput& v = versions[i];

@@ -34,6 +34,18 @@ StatusOr<std::pair<std::string, std::string>> ReadKeys(const Workspace& ws,
                                                        const std::string& service);
 Status RemoveKeys(const Workspace& ws, const std::string& service);
 
+// The endpoint's routing salt (sticky A/B, docs/rollout.md): 32 random bytes
+// in hex at <ws>/keys/<service>.routing-salt (0600, in the 0700 keys/),
+// created once and kept until the service is deleted (RemoveKeys), so a
+// key's version and its exposure-log digest stay the same across updates.
+// The salt is sent to the server only (server.json), never printed.
+StatusOr<std::string> EnsureRoutingSalt(const Workspace& ws, const std::string& service);
+// The salt, or NotFound when the service has none yet.
+StatusOr<std::string> ReadRoutingSalt(const Workspace& ws, const std::string& service);
+// What stands in for the salt where it must not appear (a dry run, or a
+// spec built before the first deploy created it).
+inline constexpr char kRoutingSaltPlaceholder[] = "<the endpoint's routing salt (redacted)>";
+
 // Token signing keys, one set per deployment of a service (docs/auth.md):
 // <ws>/signing-keys/<service>/<set>/ (the auth plugin's keys directory) and
 // <ws>/signing-keys/<service>/current naming the set the running server

@@ -11,6 +11,7 @@
 #include "deployment.h"
 #include "skiff/config/deployment_config.h"
 #include "skiff/config/inference_config.h"
+#include "skiff/config/server_config.h"
 #include "skiff/sdk/webservice.h"
 #include "skiff/util/file.h"
 #include "skiff/util/sha256.h"
@@ -32,8 +33,15 @@ std::optional<std::vector<std::string>> DryRunKeyDigests(const Workspace& ws,
                         : Sha256Hex(secondary)};
 }
 
-StatusOr<std::string> RenderDryRun(const ComputeTarget& target, const ServiceSpec& spec,
+StatusOr<std::string> RenderDryRun(const ComputeTarget& target, const ServiceSpec& original,
                                    bool update) {
+  // The routing salt is a secret: the printed objects show a placeholder.
+  ServiceSpec spec = original;
+  if (auto server = config::ParseServerConfig(spec.server_config_json);
+      server.ok() && !server->routing.salt.empty()) {
+    server->routing.salt = kRoutingSaltPlaceholder;
+    spec.server_config_json = config::ToJson(*server).dump();
+  }
   char path[] = "/tmp/skiff-dry-run-XXXXXX";
   const int fd = ::mkstemp(path);
   if (fd < 0) return Internal("--dry-run: cannot create a temporary file in /tmp");

@@ -8,6 +8,7 @@
 #include "deployment.h"
 #include "dry_run.h"
 #include "skiff/rollout/traffic_split_policy.h"
+#include "skiff/signature_check.h"
 #include "skiff/util/sha256.h"
 
 namespace skiff::sdk {
@@ -291,6 +292,11 @@ Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy
   std::string keys_dir = options.signing_keys_dir;
   if (keys_dir.empty()) {
     SKIFF_ASSIGN_OR_RETURN(keys_dir, internal::EnsureSigningKeys(ws, record.name));
+  }
+  // Sticky routing: the endpoint's salt exists before the spec that sends it.
+  if (auto dc = config::ParseDeploymentConfig(record.deployment_config_json);
+      dc.ok() && dc->routing_key.set()) {
+    SKIFF_RETURN_IF_ERROR(internal::EnsureRoutingSalt(ws, record.name).status());
   }
   SKIFF_ASSIGN_OR_RETURN(
       ServiceSpec spec,
@@ -885,6 +891,99 @@ StatusOr<std::string> OwnDeployment(const config::DeploymentConfig& endpoint,
   return config::ToJson(internal::VersionDeployment(endpoint, own)).dump();
 }
 
+StatusOr<Signature> SignatureOf(const store::EndpointVersionRecord& v) {
+  auto ic = config::ParseInferenceConfig(v.inference_config_json);
+  if (!ic.ok()) return ic.status().WithContext("version '" + v.version_name + "'");
+  return config::ToSignature(*ic);
+}
+
+const store::EndpointVersionRecord* DefaultOf(
+    const std::vector<store::EndpointVersionRecord>& versions) {
+  for (const auto& v : versions) {
+    if (v.is_default) return &v;
+  }
+  return nullptr;
+}
+
+// The signature gate, on the version list after a create-version or
+// update-version of `change.name` (before: the list as it was). Clients are
+// drawn to the default or to a version with a traffic share, so all of those
+// take the default's signature; a version that differs may exist only with
+// --allow-signature-change and no share, and making it the default (which
+// changes the endpoint's signature) takes the flag again.
+Status CheckSignatures(const std::string& endpoint,
+                       const std::vector<store::EndpointVersionRecord>& before,
+                       std::vector<store::EndpointVersionRecord>& after,
+                       const EndpointVersion& change) {
+  const store::EndpointVersionRecord* def = DefaultOf(after);
+  if (def == nullptr) return OkStatus();  // ValidateVersions names the problem
+  SKIFF_ASSIGN_OR_RETURN(Signature def_sig, SignatureOf(*def));
+  const std::string def_name = "the default '" + def->version_name + "'";
+  if (def->version_name == change.name) {
+    // The endpoint's signature is the default's: did this change it?
+    const store::EndpointVersionRecord* old_def = DefaultOf(before);
+    if (old_def != nullptr) {
+      SKIFF_ASSIGN_OR_RETURN(Signature old_sig, SignatureOf(*old_def));
+      Status same =
+          CompareSignatures(old_sig, "the current default '" + old_def->version_name + "'", def_sig,
+                            "version '" + change.name + "'");
+      if (!same.ok() && !change.allow_signature_change) {
+        return FailedPrecondition(
+            "endpoint '" + endpoint + "': " + same.message() + "; this changes the signature " +
+            "every client of the endpoint sends. Pass --allow-signature-change" +
+            " to do it (clients must send the new signature), or keep the default's signature");
+      }
+    }
+  } else {
+    auto it = std::find_if(after.begin(), after.end(),
+                           [&](const auto& v) { return v.version_name == change.name; });
+    if (it != after.end()) {
+      SKIFF_ASSIGN_OR_RETURN(Signature sig, SignatureOf(*it));
+      Status same = CompareSignatures(def_sig, def_name, sig, "version '" + change.name + "'");
+      // A difference let in earlier (same configs on both sides) needs no
+      // flag again to change the version's tags or model.
+      const store::EndpointVersionRecord* old_def = DefaultOf(before);
+      auto old = std::find_if(before.begin(), before.end(),
+                              [&](const auto& v) { return v.version_name == change.name; });
+      const bool let_in_before = old != before.end() && old_def != nullptr &&
+                                 old->inference_config_json == it->inference_config_json &&
+                                 old_def->version_name == def->version_name &&
+                                 old_def->inference_config_json == def->inference_config_json;
+      if (!same.ok()) {
+        if (!change.allow_signature_change && !let_in_before) {
+          return FailedPrecondition(
+              "endpoint '" + endpoint + "': " + same.message() + "; a version takes the " +
+              "default's signature. Fix the inference config, or pass --allow-signature-change" +
+              " to add it with no drawn traffic until it is made the default");
+        }
+        if (change.traffic_percentile.value_or(0) > 0) {
+          return FailedPrecondition(
+              "endpoint '" + endpoint + "': --traffic-percentile " +
+              std::to_string(*change.traffic_percentile) + ": version '" + change.name +
+              "' has another signature than " + def_name + " (" + same.message() +
+              "), so it gets no drawn traffic until it is made the default; leave out " +
+              "--traffic-percentile, or make it the default (--is-default true)");
+        }
+        it->traffic_percentile = 0;  // reachable by pinning only
+      }
+    }
+  }
+  // Every other version with a share must match (the default just changed).
+  for (const auto& v : after) {
+    if (&v == def || v.version_name == change.name || v.traffic_percentile <= 0) continue;
+    SKIFF_ASSIGN_OR_RETURN(Signature sig, SignatureOf(v));
+    Status same = CompareSignatures(def_sig, def_name, sig, "version '" + v.version_name + "'");
+    if (!same.ok()) {
+      return FailedPrecondition("endpoint '" + endpoint + "': version '" + v.version_name +
+                                "' takes " + std::to_string(v.traffic_percentile) +
+                                "% of drawn traffic but " + same.message() +
+                                "; set its share to 0 first (update-version --version-name " +
+                                v.version_name + " --traffic-percentile 0)");
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string& name,
@@ -971,11 +1070,12 @@ Status AksEndpoint::create_version(const EndpointVersion& version) const {
         return AlreadyExists("version '" + v.name + "' already exists; use update-version");
       }
     }
+    const auto before = versions;
     if (v.is_default.value_or(false)) {
       for (auto& existing : versions) existing.is_default = false;
     }
     versions.push_back(ToRecord(record_.name, v));
-    return OkStatus();
+    return CheckSignatures(record_.name, before, versions, v);
   });
 }
 
@@ -989,6 +1089,7 @@ Status AksEndpoint::update_version(const EndpointVersion& version) const {
   }
   const config::DeploymentConfig endpoint_dc = deployment_config();
   return ChangeVersions(ws_, record_.name, "update-version", [&](auto& versions) -> Status {
+    const auto before = versions;
     store::EndpointVersionRecord* target = nullptr;
     for (auto& existing : versions) {
       if (existing.version_name == version.name) target = &existing;
@@ -1017,7 +1118,7 @@ Status AksEndpoint::update_version(const EndpointVersion& version) const {
                            OwnDeployment(endpoint_dc, version_deployment_config(*target),
                                          had_own, version));
     target->deployment_config_json = own.empty() ? "{}" : own;
-    return OkStatus();
+    return CheckSignatures(record_.name, before, versions, version);
   });
 }
 

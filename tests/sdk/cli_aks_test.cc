@@ -199,6 +199,39 @@ TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
                      "needs an aks compute target");
 }
 
+// Issue 22 item 3 on AKS: the router assigns sticky keys, so `endpoint
+// create --routing-key-header --dry-run` shows the routing in the router's
+// config (and the routing table), the salt as a placeholder, and creates no
+// salt (a dry run stores nothing).
+TEST_F(ComputeAksCliTest, EndpointDryRunShowsTheRoutingKeyButNeverTheSalt) {
+  arm_.AddCluster("sub1", "rg1", "existing");
+  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "att1", "--subscription", "sub1",
+                   "--resource-group", "rg1", "--cluster-name", "existing"})
+                .rc,
+            0);
+  Spit(Path("model.pt"), "not really torchscript");
+  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
+  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
+                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
+  Spit(Path("dc.json"), R"({"computeType": "aks"})");
+  auto dry = Skiff({"endpoint", "create", "-n", "my-ep", "--ct", "att1", "--version-name", "blue",
+                    "-m", "mlp:1", "--ic", Path("ic.json"), "--dc", Path("dc.json"),
+                    "--routing-key-header", "x-user-id", "--dry-run"});
+  ASSERT_EQ(dry.rc, 0) << dry.err;
+  for (const char* needle : {"keyHeader", "x-user-id", "/var/lib/skiff/data/exposure.jsonl",
+                             "routing salt (redacted)", "routingKey"}) {
+    EXPECT_NE(dry.out.find(needle), std::string::npos) << needle << " in\n" << dry.out;
+  }
+  // Only the router's server.json routes by key; version pods serve one version.
+  size_t routers = 0;
+  for (size_t at = dry.out.find("keyHeader"); at != std::string::npos;
+       at = dry.out.find("keyHeader", at + 1)) {
+    ++routers;
+  }
+  EXPECT_EQ(routers, 1u) << dry.out;
+  EXPECT_FALSE(fs::exists(Path("ws/keys/my-ep.routing-salt"))) << "a dry run makes no salt";
+}
+
 // compute-aks part 2 through the CLI: `model deploy -ct AKS` applies the
 // objects to the cluster (FakeKubeApi behind the attached target's
 // kubeconfig), waits for the rollouts and the load balancer, then `service

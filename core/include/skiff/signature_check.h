@@ -56,4 +56,16 @@ Status CheckShape(const TensorSpec& spec, const std::vector<int64_t>& shape);
 StatusOr<size_t> CheckedByteSize(const std::string& what, const std::vector<int64_t>& shape,
                                  DataType dtype, size_t max_bytes);
 
+// ---- Two signatures (an endpoint's versions) ----
+
+// OK when `candidate` declares the same inputs and outputs as `reference`,
+// in the same order, each with the same name, dtype and shape (-1 equal
+// only to -1). Otherwise kFailedPrecondition naming the first tensor that
+// differs, in `reference_name`'s and `candidate_name`'s terms, e.g.
+//   "input 'x': FP32 [-1, 4] in version 'v1', FP32 [-1, 5] in version 'v2'"
+//   "output 'p' (FP32 [-1]) of version 'v2' is not in version 'v1'".
+// Threading: pure function; safe to call concurrently.
+Status CompareSignatures(const Signature& reference, const std::string& reference_name,
+                         const Signature& candidate, const std::string& candidate_name);
+
 }  // namespace skiff

@@ -126,4 +126,46 @@ StatusOr<size_t> CheckedByteSize(const std::string& what, const std::vector<int6
   return bytes;
 }
 
+namespace {
+
+Status CompareSpecs(const char* kind, const std::vector<TensorSpec>& reference,
+                    const std::string& reference_name, const std::vector<TensorSpec>& candidate,
+                    const std::string& candidate_name) {
+  const auto brief = [](const TensorSpec& t) {
+    return std::string(DataTypeName(t.dtype)) + " " + ShapeToString(t.shape);
+  };
+  for (size_t i = 0; i < reference.size() || i < candidate.size(); ++i) {
+    if (i >= candidate.size()) {
+      return FailedPrecondition(std::string(kind) + " " + DescribeSpec(reference[i]) + " of " +
+                                reference_name + " is not in " + candidate_name);
+    }
+    if (i >= reference.size()) {
+      return FailedPrecondition(std::string(kind) + " " + DescribeSpec(candidate[i]) + " of " +
+                                candidate_name + " is not in " + reference_name);
+    }
+    const TensorSpec& r = reference[i];
+    const TensorSpec& c = candidate[i];
+    if (r.name != c.name) {
+      return FailedPrecondition(std::string(kind) + " " + std::to_string(i + 1) + " is " +
+                                DescribeSpec(r) + " in " + reference_name + " but " +
+                                DescribeSpec(c) + " in " + candidate_name);
+    }
+    if (r.dtype != c.dtype || r.shape != c.shape) {
+      return FailedPrecondition(std::string(kind) + " '" + r.name + "': " + brief(r) + " in " +
+                                reference_name + ", " + brief(c) + " in " + candidate_name);
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status CompareSignatures(const Signature& reference, const std::string& reference_name,
+                         const Signature& candidate, const std::string& candidate_name) {
+  SKIFF_RETURN_IF_ERROR(
+      CompareSpecs("input", reference.inputs, reference_name, candidate.inputs, candidate_name));
+  return CompareSpecs("output", reference.outputs, reference_name, candidate.outputs,
+                      candidate_name);
+}
+
 }  // namespace skiff

@@ -186,6 +186,25 @@ DeploymentConfig FromJson(const json& document) {
   if (auto v = root.String("description")) c.description = *v;
   if (auto v = root.Int("port", 1, 65535)) c.port = static_cast<int32_t>(*v);
   if (auto v = root.Int("maxRequestBodyBytes", 1)) c.max_request_body_bytes = *v;
+  if (auto o = root.Object("routingKey")) {
+    for (const char* key : {"header", "cookie"}) {
+      auto v = o->String(key);
+      if (!v) continue;
+      if (!IsRoutingKeyName(*v)) {
+        Fail("`" + o->PathOf(key) + "` must be a " + key +
+             " name (letters, digits and !#$%&'*+-.^_`|~, 1-256 characters), e.g. " +
+             (std::string_view(key) == "header" ? "x-user-id" : "uid"));
+      }
+      (std::string_view(key) == "header" ? c.routing_key.header : c.routing_key.cookie) = *v;
+    }
+    o->RejectUnknownKeys();
+    if (!c.routing_key.header.empty() && !c.routing_key.cookie.empty()) {
+      Fail(
+          "`$.routingKey` names both a header and a cookie; a routing key is one of them "
+          "(`skiff endpoint update --routing-key-header NAME` or `--routing-key-cookie NAME` "
+          "replaces the other)");
+    }
+  }
   root.RejectUnknownKeys();
 
   // Rules across fields.
@@ -243,6 +262,17 @@ const ComputeType ComputeType::kAks{"aks"};
 
 const char* ComputeTypeName(const ComputeType& type) { return type.name.c_str(); }
 
+bool IsRoutingKeyName(std::string_view name) {
+  if (name.empty() || name.size() > 256) return false;
+  for (unsigned char c : name) {
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 StatusOr<DeploymentConfig> ParseDeploymentConfig(std::string_view json_text) {
   return ParseText(json_text, "deployment config");
 }
@@ -297,6 +327,12 @@ json ToJson(const DeploymentConfig& c) {
   }
   if (c.kubernetes_namespace) out["namespace"] = *c.kubernetes_namespace;
   if (c.port) out["port"] = *c.port;
+  if (c.routing_key.set()) {
+    json key = json::object();
+    if (!c.routing_key.header.empty()) key["header"] = c.routing_key.header;
+    if (!c.routing_key.cookie.empty()) key["cookie"] = c.routing_key.cookie;
+    out["routingKey"] = key;
+  }
   return out;
 }
 

@@ -75,6 +75,40 @@ void ReadAuth(ObjectReader& a, ServerConfig& c) {
   a.RejectUnknownKeys();
 }
 
+void ReadRouting(ObjectReader& r, RoutingConfig& c) {
+  c.key_header = r.String("keyHeader").value_or("");
+  c.key_cookie = r.String("keyCookie").value_or("");
+  c.salt = r.String("salt").value_or("");
+  c.exposure_log = r.String("exposureLog").value_or("");
+  c.exposure_log_max_bytes = static_cast<uint64_t>(
+      NonNegative(r, "exposureLogMaxBytes", static_cast<int64_t>(c.exposure_log_max_bytes),
+                  "(0 = never rotate; default 67108864)"));
+  if (auto keep = r.Int("exposureLogKeep", std::numeric_limits<int64_t>::min())) {
+    if (*keep < 1 || *keep > 100) {
+      Fail("`" + r.PathOf("exposureLogKeep") +
+           "` must be 1-100 (rotated exposure log files kept; default 5)");
+    }
+    c.exposure_log_keep = static_cast<int>(*keep);
+  }
+  r.RejectUnknownKeys();
+  if (!c.key_header.empty() && !c.key_cookie.empty()) {
+    Fail("`" + r.PathOf("keyHeader") + "` and `" + r.PathOf("keyCookie") +
+         "` are both set; a routing key is a header or a cookie, keep one");
+  }
+  for (const char* key : {"keyHeader", "keyCookie"}) {
+    const std::string& name = std::string_view(key) == "keyHeader" ? c.key_header : c.key_cookie;
+    if (r.Get(key) != nullptr && !IsRoutingKeyName(name)) {
+      Fail("`" + r.PathOf(key) + "` must be a header or cookie name (letters, digits and " +
+           "!#$%&'*+-.^_`|~, 1-256 characters), e.g. x-user-id");
+    }
+  }
+  // The salt's value is never echoed: only its length.
+  if (c.sticky() && c.salt.size() < 16) {
+    Fail("`" + r.PathOf("salt") + "` must be at least 16 characters with a routing key (got " +
+         std::to_string(c.salt.size()) + "); the SDK generates it per endpoint");
+  }
+}
+
 ServerVersionConfig ReadVersion(const json& value, const std::string& path) {
   ObjectReader v(value, path);
   ServerVersionConfig version;
@@ -196,6 +230,7 @@ ServerConfig FromJson(const json& document) {
          "twice maxRequestBodyBytes)");
   }
 
+  if (auto routing = r.Object("routing")) ReadRouting(*routing, c.routing);
   if (auto auth = r.Object("auth")) ReadAuth(*auth, c);
   if (c.auth_mode() == AuthMode::kKey && c.key_sha256.empty()) {
     Fail("key auth is on but `$.auth.keySha256` is empty");
@@ -326,6 +361,19 @@ json ToJson(const ServerConfig& c) {
   if (!c.status_file.empty()) j["statusFile"] = c.status_file;
   if (!c.request_log.empty()) j["requestLog"] = c.request_log;
   if (!c.data_collection_dir.empty()) j["dataCollectionDir"] = c.data_collection_dir;
+  const RoutingConfig& routing = c.routing;
+  const RoutingConfig defaults;
+  if (routing.sticky() || !routing.exposure_log.empty() ||
+      routing.exposure_log_max_bytes != defaults.exposure_log_max_bytes ||
+      routing.exposure_log_keep != defaults.exposure_log_keep) {
+    json out = {{"exposureLogMaxBytes", routing.exposure_log_max_bytes},
+                {"exposureLogKeep", routing.exposure_log_keep}};
+    if (!routing.key_header.empty()) out["keyHeader"] = routing.key_header;
+    if (!routing.key_cookie.empty()) out["keyCookie"] = routing.key_cookie;
+    if (!routing.salt.empty()) out["salt"] = routing.salt;
+    if (!routing.exposure_log.empty()) out["exposureLog"] = routing.exposure_log;
+    j["routing"] = std::move(out);
+  }
   return j;
 }
 

@@ -61,6 +61,7 @@ struct DataPlane::Snapshot {
   ServerConfig config;
   std::shared_ptr<Authenticator> auth;  // null in none mode
   std::shared_ptr<JsonlWriter> request_log;
+  std::shared_ptr<JsonlWriter> exposure_log;     // sticky routing only
   std::map<std::string, VersionState> versions;  // by version name
 };
 
@@ -97,6 +98,7 @@ struct DataPlane::PendingScore {
   ScoreProtocol protocol = ScoreProtocol::kOip;
   DecodedScore request;  // inputs moved to the pool
   std::string client;
+  std::string key_digest;  // the routing key's digest when assigned by it
   Clock::time_point start;
   std::shared_ptr<std::vector<Tensor>> collected_inputs;  // data collection only
   std::function<void(HttpResponse)> done;
@@ -248,6 +250,13 @@ Status DataPlane::OpenSinks(const ServerConfig& config, Snapshot* snap) {
                            JsonlWriter::Open(config.request_log,
                                              {config.request_log_max_bytes, config.request_log_keep}));
     snap->request_log = std::move(log);
+  }
+  const config::RoutingConfig& routing = config.routing;
+  if (routing.sticky() && !routing.exposure_log.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(
+        auto log, JsonlWriter::Open(routing.exposure_log,
+                                    {routing.exposure_log_max_bytes, routing.exposure_log_keep}));
+    snap->exposure_log = std::move(log);
   }
   if (dc.data_collection.storage_enabled && !config.data_collection_dir.empty()) {
     for (const auto& v : config.versions) {
@@ -463,16 +472,23 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   const auto start = Clock::now();
   if (auto refusal = GuardDrain(draining_.load())) return done(std::move(*refusal));
   std::shared_ptr<ModelVersion> version;
-  if (auto refusal = PickVersion(*endpoint_, route.version, request, &version)) {
+  std::string key_digest = RoutingKeyDigest(snap->config.routing, request);
+  bool by_key = false;
+  if (auto refusal =
+          PickVersion(*endpoint_, route.version, request, key_digest, &version, &by_key)) {
     return done(std::move(*refusal));
   }
+  if (!by_key) key_digest.clear();
   const VersionState& state = snap->versions.at(version->name());
   DecodedScore decoded;
   if (auto refusal = DecodeScoreRequest(route.protocol, request.body(), state.signature,
                                         snap->config.deployment.max_request_body_bytes, &decoded)) {
     refusal->set(kVersionHeader, version->name());
-    RecordDone(state.metrics, 400, 0, 0,
-               std::chrono::duration<double>(Clock::now() - start).count());
+    const double total = std::chrono::duration<double>(Clock::now() - start).count();
+    RecordDone(state.metrics, 400, 0, 0, total);
+    if (snap->exposure_log && !key_digest.empty()) {
+      LogExposure(snap->exposure_log.get(), key_digest, version->name(), 400, total);
+    }
     return done(std::move(*refusal));
   }
   // Submit.
@@ -483,9 +499,16 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   ModelVersion* raw = version.get();
   // Built in one go: each member constructed once (a member assigned after
   // default construction costs more on this path).
-  PendingScore pending{
-      std::move(snap), &state, std::move(version),          route.protocol, std::move(decoded),
-      client,          start,  std::move(collected_inputs), std::move(done)};
+  PendingScore pending{std::move(snap),
+                       &state,
+                       std::move(version),
+                       route.protocol,
+                       std::move(decoded),
+                       client,
+                       std::move(key_digest),
+                       start,
+                       std::move(collected_inputs),
+                       std::move(done)};
   raw->pool().Submit(std::move(inputs), [pending = std::move(pending)](ScoreResult result) mutable {
     Finish(pending, std::move(result));
   });
@@ -510,6 +533,9 @@ void DataPlane::Finish(PendingScore& p, ScoreResult result) {
     CollectData(p.state->collector.get(), record, *p.collected_inputs, result.outputs);
   }
   if (p.snap->request_log) LogRequest(p.snap->request_log.get(), record);
+  if (p.snap->exposure_log && !p.key_digest.empty()) {
+    LogExposure(p.snap->exposure_log.get(), p.key_digest, name, code, total);
+  }
   // The version handle is released here, on the worker thread; the
   // endpoint's reaper (not this thread) unloads a deleted version.
   p.version.reset();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "skiff/rollout/sticky_assignment.h"
+
 namespace skiff::dataplane {
 namespace {
 
@@ -95,7 +97,7 @@ Status Endpoint::Apply(const std::vector<VersionPlan>& plans, const VersionLoade
   }
   // Validates the new specs as a whole (every version ready), then routes
   // around the unreachable ones.
-  SKIFF_RETURN_IF_ERROR(policy_.Route(statuses).status());
+  SKIFF_ASSIGN_OR_RETURN(next->all_reachable, policy_.Route(statuses));
   for (auto it = unreachable_.begin(); it != unreachable_.end();) {
     const bool listed = std::any_of(specs.begin(), specs.end(),
                                     [&](const VersionSpec& s) { return s.name == *it; });
@@ -160,7 +162,8 @@ std::vector<std::string> Endpoint::unreachable_versions() const {
   return names;
 }
 
-StatusOr<std::shared_ptr<ModelVersion>> Endpoint::Pick(const std::string& pinned) const {
+StatusOr<std::shared_ptr<ModelVersion>> Endpoint::Pick(const std::string& pinned,
+                                                       std::optional<uint64_t> sticky_point) const {
   std::shared_ptr<const Snapshot> snap;
   {
     std::lock_guard<std::mutex> lock(snapshot_mu_);
@@ -176,16 +179,33 @@ StatusOr<std::shared_ptr<ModelVersion>> Endpoint::Pick(const std::string& pinned
     return NotFound("version '" + pinned + "' (header azureml-model-deployment) does not exist on '" +
                     name_ + "'; versions: " + names);
   }
-  double u;
-  {
-    std::lock_guard<std::mutex> lock(rng_mu_);
-    u = std::uniform_real_distribution<double>(0, 100)(rng_);
+  const std::string* chosen = nullptr;
+  if (sticky_point) {
+    chosen = &AssignSticky(snap->all_reachable, *sticky_point);
+    // Not in the routing table: unreachable. Its share goes where the policy
+    // sends it: to the default, or over the others when that is the one away.
+    const bool routed =
+        std::any_of(snap->table.entries.begin(), snap->table.entries.end(),
+                    [&](const RoutingTable::Entry& e) { return e.version == *chosen; });
+    if (!routed) {
+      const bool default_routed = std::any_of(
+          snap->table.entries.begin(), snap->table.entries.end(),
+          [&](const RoutingTable::Entry& e) { return e.version == snap->table.default_version; });
+      chosen =
+          default_routed ? &snap->table.default_version : &AssignSticky(snap->table, *sticky_point);
+    }
+  } else {
+    double u;
+    {
+      std::lock_guard<std::mutex> lock(rng_mu_);
+      u = std::uniform_real_distribution<double>(0, 100)(rng_);
+    }
+    chosen = &snap->table.Pick(u);
   }
-  const std::string& chosen = snap->table.Pick(u);
   for (const auto& v : snap->versions) {
-    if (v->name() == chosen) return v;
+    if (v->name() == *chosen) return v;
   }
-  return Internal("routing table names unknown version '" + chosen + "'");
+  return Internal("routing table names unknown version '" + *chosen + "'");
 }
 
 bool Endpoint::ready() const {

@@ -7,6 +7,8 @@
 #include "skiff/protocol/azure_score.h"
 #include "skiff/protocol/infer_request.h"
 #include "skiff/protocol/infer_response.h"
+#include "skiff/rollout/sticky_assignment.h"
+#include "skiff/util/sha256.h"
 
 namespace skiff::dataplane {
 
@@ -79,11 +81,26 @@ std::optional<HttpResponse> GuardDrain(bool draining) {
 std::optional<HttpResponse> PickVersion(const Endpoint& endpoint, const std::string& path_version,
                                         const http::request_header<>& header,
                                         std::shared_ptr<ModelVersion>* picked) {
+  bool by_key = false;
+  return PickVersion(endpoint, path_version, header, "", picked, &by_key);
+}
+
+std::optional<HttpResponse> PickVersion(const Endpoint& endpoint, const std::string& path_version,
+                                        const http::request_header<>& header,
+                                        const std::string& key_digest,
+                                        std::shared_ptr<ModelVersion>* picked, bool* by_key) {
   std::string pinned = path_version;
   if (auto h = header.find(kVersionHeader); h != header.end() && pinned.empty()) {
     pinned = std::string(h->value());
   }
-  auto version = endpoint.Pick(pinned);
+  // Pinning wins over the routing key.
+  std::optional<uint64_t> point;
+  if (pinned.empty() && !key_digest.empty()) {
+    auto p = RoutingPoint(key_digest);
+    if (p.ok()) point = *p;
+  }
+  *by_key = point.has_value();
+  auto version = endpoint.Pick(pinned, point);
   if (!version.ok()) {
     HttpResponse r = ErrorResponse(HttpStatusFor(version.status()), version.status().message());
     if (version.status().code() == StatusCode::kUnavailable) r.set(http::field::retry_after, "1");
@@ -91,6 +108,48 @@ std::optional<HttpResponse> PickVersion(const Endpoint& endpoint, const std::str
   }
   *picked = std::move(version).value();
   return std::nullopt;
+}
+
+namespace {
+
+// The value of cookie `name` in the request's Cookie header(s) (RFC 6265:
+// "a=1; b=2", a value possibly in double quotes); "" if absent.
+std::string_view CookieValue(const http::request_header<>& header, std::string_view name) {
+  auto range = header.equal_range(http::field::cookie);
+  for (auto it = range.first; it != range.second; ++it) {
+    std::string_view rest(it->value().data(), it->value().size());
+    while (!rest.empty()) {
+      const size_t end = rest.find(';');
+      std::string_view pair = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t')) pair.remove_prefix(1);
+      const size_t eq = pair.find('=');
+      if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
+      std::string_view value = pair.substr(eq + 1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      return value;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string RoutingKeyDigest(const config::RoutingConfig& routing,
+                             const http::request_header<>& header) {
+  std::string_view key;
+  if (!routing.key_header.empty()) {
+    auto h = header.find(routing.key_header);
+    if (h != header.end()) key = std::string_view(h->value().data(), h->value().size());
+  } else if (!routing.key_cookie.empty()) {
+    key = CookieValue(header, routing.key_cookie);
+  }
+  if (key.empty()) return "";
+  return HmacSha256Hex(routing.salt, key);
 }
 
 std::optional<HttpResponse> DecodeScoreRequest(ScoreProtocol protocol, std::string_view body,
@@ -142,6 +201,16 @@ void LogRequest(JsonlWriter* log, const ScoreRecord& record) {
                          {"computeMs", record.compute_seconds * 1e3},
                          {"totalMs", record.total_seconds * 1e3},
                          {"client", record.client}};
+  log->Append(line.dump());
+}
+
+void LogExposure(JsonlWriter* log, const std::string& key_digest, const std::string& version,
+                 int status, double total_seconds) {
+  nlohmann::json line = {{"time", NowIso8601()},
+                         {"keyHash", key_digest},
+                         {"version", version},
+                         {"status", status},
+                         {"latencyMs", total_seconds * 1e3}};
   log->Append(line.dump());
 }
 

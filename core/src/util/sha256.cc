@@ -1,6 +1,7 @@
 #include "skiff/util/sha256.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include <stdexcept>
@@ -47,6 +48,27 @@ std::string Sha256Hex(std::string_view bytes) {
   for (unsigned char c : md) {
     out.push_back(kHex[c >> 4]);
     out.push_back(kHex[c & 0xf]);
+  }
+  return out;
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view message) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  // A key of any length; an empty one is legal HMAC (the caller's salt is not).
+  static const unsigned char kEmpty = 0;
+  const void* k = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
+  if (HMAC(EVP_sha256(), k, static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), md,
+           &len) == nullptr) {
+    throw std::bad_alloc();
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * len);
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 0xf]);
   }
   return out;
 }

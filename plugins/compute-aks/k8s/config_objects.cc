@@ -47,6 +47,13 @@ json ConfigConfigMap(const ServicePlan& plan) {
                                    {"isControl", v.is_control},
                                    {"kubernetesService", v.object_name}});
   }
+  // Sticky A/B (the router assigns): the key's name, never the salt.
+  const config::RoutingConfig& sticky = plan.router_server_config.routing;
+  if (sticky.sticky()) {
+    routing["routingKey"] = sticky.key_header.empty() ? json{{"cookie", sticky.key_cookie}}
+                                                      : json{{"header", sticky.key_header}};
+    routing["exposureLog"] = sticky.exposure_log;
+  }
   data["routing.json"] = routing.dump(2) + "\n";
   return {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},

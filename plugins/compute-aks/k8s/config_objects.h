@@ -22,7 +22,9 @@ nlohmann::json ServerSecret(const ServicePlan& plan,
                             const std::map<std::string, std::string>& signing_key_files);
 
 // data: inference-<version>.json, routing.json ({"service", "versions":
-// [{name, trafficPercentile, isDefault, isControl, kubernetesService}]}).
+// [{name, trafficPercentile, isDefault, isControl, kubernetesService}],
+// with sticky A/B also "routingKey" ({"header"} or {"cookie"}) and
+// "exposureLog"; never the salt, which only the Secret holds).
 nlohmann::json ConfigConfigMap(const ServicePlan& plan);
 
 }  // namespace skiff::compute_aks::k8s

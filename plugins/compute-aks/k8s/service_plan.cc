@@ -83,6 +83,9 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
   base.versions.clear();
   base.request_log = server.request_log.empty() ? "" : std::string(kDataDir) + "/requests.jsonl";
   base.data_collection_dir.clear();
+  // Sticky A/B: the router assigns keys and writes the exposure log.
+  base.routing.exposure_log =
+      server.routing.sticky() ? std::string(kDataDir) + "/exposure.jsonl" : "";
 
   // Version pods serve only the router (in-cluster, NetworkPolicy): no auth.
   config::ServerConfig version_base = base;
@@ -93,6 +96,8 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
   version_base.auth_plugin = config::ServerConfig().auth_plugin;
   version_base.auth_options = nlohmann::json::object();
   version_base.key_sha256.clear();
+  // A version pod serves one version: nothing to assign, and no salt.
+  version_base.routing = {};
   if (!server.data_collection_dir.empty()) {
     version_base.data_collection_dir = std::string(kDataDir) + "/collected";
   }

@@ -384,7 +384,7 @@ TEST(ConfigDeploymentParseTest, UnknownTopLevelKeyListsAllowedKeysWhenNoneIsClos
             "containerResourceRequirements, autoScaler, authEnabled, tokenAuthEnabled, "
             "appInsightsEnabled, scoringTimeoutMs, maxConcurrentRequestsPerContainer, "
             "maxQueueWaitMs, numReplicas, keys, livenessProbeRequirements, namespace, "
-            "dataCollection, tags, properties, description, port, maxRequestBodyBytes");
+            "dataCollection, tags, properties, description, port, maxRequestBodyBytes, routingKey");
 }
 
 // A config with every field set away from its default.

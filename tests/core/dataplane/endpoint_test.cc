@@ -175,5 +175,37 @@ TEST(DataPlaneEndpointTest, DeletedVersionFinishesInFlightRequestsBeforeUnload) 
   EXPECT_EQ(e.draining(), 0);
 }
 
+// Issue 22 item 3: a sticky key keeps its version while it serves; while
+// its version is unreachable it goes where the policy sends that share (the
+// default), and comes back with it. No other key moves.
+TEST(DataPlaneEndpointTest, StickyKeysOfAnUnreachableVersionGoToTheDefaultAndComeBack) {
+  Endpoint e("svc");
+  Loader loader;
+  ASSERT_TRUE(e.Apply({V("blue", 60, true), V("green", 30), V("red", 10)}, loader.Get()).ok());
+  std::map<uint64_t, std::string> before;
+  for (uint64_t k = 1; k <= 2000; ++k) {
+    const uint64_t point = k * 0x9e3779b97f4a7c15ULL;
+    before[point] = (*e.Pick("", point))->name();
+    ASSERT_EQ((*e.Pick("", point))->name(), before[point]);
+  }
+  ASSERT_TRUE(e.SetReachable("green", false));
+  for (const auto& [point, name] : before) {
+    ASSERT_EQ((*e.Pick("", point))->name(), name == "green" ? "blue" : name);
+  }
+  ASSERT_TRUE(e.SetReachable("green", true));
+  for (const auto& [point, name] : before) ASSERT_EQ((*e.Pick("", point))->name(), name);
+  // The default away: its keys spread over the others; theirs stay.
+  ASSERT_TRUE(e.SetReachable("blue", false));
+  for (const auto& [point, name] : before) {
+    const std::string now = (*e.Pick("", point))->name();
+    if (name == "blue") {
+      EXPECT_NE(now, "blue");
+    } else {
+      ASSERT_EQ(now, name);
+    }
+  }
+  EXPECT_EQ((*e.Pick("blue", before.begin()->first))->name(), "blue") << "pinning wins";
+}
+
 }  // namespace
 }  // namespace skiff::dataplane

@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -183,6 +185,43 @@ TEST_F(UpstreamTest, SplitAndPinningChooseTheVersionServer) {
   EXPECT_EQ(Scored(green_.port()), 5 + green);
   EXPECT_GT(blue, green) << "70/30";
   EXPECT_GT(green, 20);
+}
+
+// Issue 22 item 3 on Kubernetes: the router assigns sticky keys (its
+// server.json has `routing`), and each key's requests are scored by its
+// version's own server; the router writes the exposure log.
+TEST_F(UpstreamTest, TheRouterAssignsStickyKeysToVersionServers) {
+  blue_ = Backend("blue");
+  green_ = Backend("green");
+  json config = RouterConfig(
+      {UpVersion("blue", 50, blue_.port(), true), UpVersion("green", 50, green_.port())});
+  config["routing"] = {{"keyHeader", "x-user-id"},
+                       {"salt", "router-salt-0123456789abcdef"},
+                       {"exposureLog", (dir_ / "exposure.jsonl").string()}};
+  router_ = Start(config);
+  HttpClient c(router_.port());
+  std::map<std::string, std::string> first;
+  int blue = 0, green = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 30; ++k) {
+      auto headers = Auth();
+      headers["x-user-id"] = "user-" + std::to_string(k);
+      Reply r = c.Post("/v2/models/ep1/infer", OipBody(1.0f), headers);
+      ASSERT_EQ(r.status, 200) << r.body;
+      const std::string v = r.header("azureml-model-deployment");
+      if (round == 0) first[headers["x-user-id"]] = v;
+      EXPECT_EQ(v, first[headers["x-user-id"]]) << headers["x-user-id"];
+      (v == "blue" ? blue : green)++;
+    }
+  }
+  EXPECT_GT(blue, 0);
+  EXPECT_GT(green, 0);
+  EXPECT_EQ(Scored(blue_.port()), blue) << "each key's requests reached its version's server";
+  EXPECT_EQ(Scored(green_.port()), green);
+  std::ifstream log(dir_ / "exposure.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(log, line);) ++lines;
+  EXPECT_EQ(lines, 90);
 }
 
 TEST_F(UpstreamTest, UpstreamFailuresMapToGatewayStatusCodes) {

@@ -82,6 +82,20 @@ struct DataCollection {
   bool storage_enabled = false;
 };
 
+// `routingKey` (skiff extension, endpoints): sticky A/B assignment by the
+// request header `header` ({"header": "x-user-id"}) or the cookie `cookie`
+// ({"cookie": "uid"}), not both: a client that sends the key gets the same
+// version on every request (docs/rollout.md). Default: unset (drawn).
+struct RoutingKey {
+  std::string header;
+  std::string cookie;
+  bool set() const { return !header.empty() || !cookie.empty(); }
+};
+
+// True when `name` can name a header or a cookie: an HTTP token (RFC 9110,
+// letters, digits and !#$%&'*+-.^_`|~), 1-256 characters.
+bool IsRoutingKeyName(std::string_view name);
+
 // A validated deploymentconfig.json. Build one with ParseDeploymentConfig*;
 // a hand-built value can be checked with ValidateDeploymentConfig.
 struct DeploymentConfig {
@@ -124,6 +138,7 @@ struct DeploymentConfig {
   // `maxRequestBodyBytes` (skiff extension): larger requests get 413; >= 1.
   // Default 104857600 (100 MiB).
   int64_t max_request_body_bytes = 104857600;
+  RoutingKey routing_key;
 };
 
 // Parses and validates a deploymentconfig.json document. Errors are

@@ -48,6 +48,28 @@ struct ServerVersionConfig {
   }
 };
 
+// Sticky A/B assignment (docs/rollout.md): requests that carry the routing
+// key (a header or a cookie, not both) get the version consistent for that
+// key (skiff/rollout/sticky_assignment.h); pinning by path or by the
+// azureml-model-deployment header still wins. JSON: `routing`.
+struct RoutingConfig {
+  std::string key_header;  // `keyHeader`, e.g. "x-user-id"; case-insensitive
+  std::string key_cookie;  // `keyCookie`, e.g. "uid"
+  // `salt`: the endpoint's secret; the key's digest is HMAC-SHA256(salt,
+  // key), so neither the assignment nor the exposure log can be linked to a
+  // key without it. Required (>= 16 characters) with a key; never logged.
+  std::string salt;
+  // `exposureLog`: JSON lines, one per request assigned by its key (time,
+  // keyHash, version, status, latencyMs); "" = off. Rotated like the
+  // request log: `exposureLogMaxBytes` (0 = never; default 64 MiB) and
+  // `exposureLogKeep` files (1-100, default 5).
+  std::string exposure_log;
+  uint64_t exposure_log_max_bytes = uint64_t{64} * 1024 * 1024;
+  int exposure_log_keep = 5;
+
+  bool sticky() const { return !key_header.empty() || !key_cookie.empty(); }
+};
+
 struct ServerConfig {
   std::string service;     // service (or endpoint) name; the token audience
   int64_t generation = 0;  // bumped by the control plane on every change;
@@ -74,6 +96,7 @@ struct ServerConfig {
   std::string data_collection_dir;  // inputs/outputs JSONL (dataCollection.storageEnabled)
   std::chrono::milliseconds drain_grace{30000};  // SIGTERM: most time to finish requests
   uint64_t routing_seed = 0;  // 0 = random; else reproducible traffic-split draws
+  RoutingConfig routing;      // sticky assignment and its exposure log
   // The server itself scales each version's workers by
   // deploymentConfig.autoScaler (skiff/dataplane/autoscaler.h). The local
   // target sets it; on Kubernetes the HorizontalPodAutoscaler scales pods
@@ -112,8 +135,8 @@ StatusOr<ServerConfig> ReadServerConfigFile(const std::string& path);
 
 // The config as server.json: every field written, optional strings
 // (portFile, requestLog, dataCollectionDir, a version's sha256) only when
-// set, `auth` only when it differs from the defaults. ParseServerConfig(ToJson(c).dump()) gives
-// back `c`.
+// set, `auth` and `routing` only when they differ from the defaults.
+// ParseServerConfig(ToJson(c).dump()) gives back `c`.
 nlohmann::json ToJson(const ServerConfig& config);
 
 }  // namespace skiff::config

@@ -72,10 +72,15 @@ class Endpoint {
   Status Apply(const std::vector<VersionPlan>& plans, const VersionLoader& loader);
 
   // The version for a request: the pinned one when `pinned` is non-empty
-  // (kNotFound naming the versions if it does not exist), else a draw from
-  // the routing table. kUnavailable before any version is ready.
-  // Threading: hot path, concurrent.
-  StatusOr<std::shared_ptr<ModelVersion>> Pick(const std::string& pinned) const;
+  // (kNotFound naming the versions if it does not exist), else, when
+  // `sticky_point` is given (the request's routing key, RoutingPoint), the
+  // version consistent for that key (AssignSticky over the shares as if
+  // every version were reachable; a key whose version is unreachable goes
+  // where the policy sends that version's share, and comes back with it),
+  // else a draw from the routing table. kUnavailable before any version is
+  // ready. Threading: hot path, concurrent.
+  StatusOr<std::shared_ptr<ModelVersion>> Pick(
+      const std::string& pinned, std::optional<uint64_t> sticky_point = std::nullopt) const;
 
   // True once a routing table exists (every listed version loaded).
   bool ready() const;
@@ -112,6 +117,9 @@ class Endpoint {
   // Immutable once published; replaced whole by Apply().
   struct Snapshot {
     RoutingTable table;
+    // The table as if every version were reachable: sticky keys are
+    // assigned over it, so a version's keys stay its own while it is away.
+    RoutingTable all_reachable;
     std::vector<VersionSpec> specs;                       // spec order
     std::vector<std::shared_ptr<ModelVersion>> versions;  // same order
   };

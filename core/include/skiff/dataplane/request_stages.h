@@ -20,9 +20,10 @@
 #include <string_view>
 #include <vector>
 
-#include "skiff/dataplane/failure_limiter.h"
 #include "skiff/authenticator.h"
+#include "skiff/config/server_config.h"
 #include "skiff/dataplane/endpoint.h"
+#include "skiff/dataplane/failure_limiter.h"
 #include "skiff/dataplane/http_server.h"
 #include "skiff/dataplane/jsonl_writer.h"
 #include "skiff/dataplane/scoring_pool.h"
@@ -63,6 +64,20 @@ std::optional<HttpResponse> GuardDrain(bool draining);
 std::optional<HttpResponse> PickVersion(const Endpoint& endpoint, const std::string& path_version,
                                         const http::request_header<>& header,
                                         std::shared_ptr<ModelVersion>* picked);
+// Pick, sticky: as above, but an unpinned request whose `key_digest` is not
+// empty (RoutingKeyDigest) gets the version consistent for its key, and
+// `*by_key` says so (the request is "assigned": it goes to the exposure log).
+std::optional<HttpResponse> PickVersion(const Endpoint& endpoint, const std::string& path_version,
+                                        const http::request_header<>& header,
+                                        const std::string& key_digest,
+                                        std::shared_ptr<ModelVersion>* picked, bool* by_key);
+
+// The request's routing key (routing.keyHeader, or the routing.keyCookie
+// cookie) as HMAC-SHA256(routing.salt, key) in hex; "" when sticky routing
+// is off or the request carries no (or an empty) key. The key itself is
+// never kept.
+std::string RoutingKeyDigest(const config::RoutingConfig& routing,
+                             const http::request_header<>& header);
 
 // What decode hands to submit and respond.
 struct DecodedScore {
@@ -95,6 +110,10 @@ struct ScoreRecord {
 
 // Log: one request-log line (no body, no credential).
 void LogRequest(JsonlWriter* log, const ScoreRecord& record);
+// Log: one exposure-log line for a request assigned by its routing key:
+// time, keyHash (the digest, never the key), version, status, latencyMs.
+void LogExposure(JsonlWriter* log, const std::string& key_digest, const std::string& version,
+                 int status, double total_seconds);
 // Log: one data-collection line with the inputs and outputs as OIP tensors.
 void CollectData(JsonlWriter* collector, const ScoreRecord& record,
                  const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);

@@ -32,4 +32,9 @@ class Sha256 {
 // SHA-256 of `bytes`, 64 lower-case hex digits.
 std::string Sha256Hex(std::string_view bytes);
 
+// HMAC-SHA256 of `message` under `key` (RFC 2104), 64 lower-case hex
+// digits: a digest that only holders of `key` can compute or link to its
+// input (the data plane's routing-key digests, docs/rollout.md).
+std::string HmacSha256Hex(std::string_view key, std::string_view message);
+
 }  // namespace skiff

@@ -155,6 +155,12 @@ struct EndpointVersion {
   // description; shown by `endpoint show`.
   std::map<std::string, std::string> tags;
   std::optional<std::string> description;
+  // The signature gate (docs/rollout.md): a version whose inputs or outputs
+  // differ from the default version's is refused, with a message naming the
+  // first tensor that differs, unless this is set. Then it gets no drawn
+  // traffic (its traffic percentile is 0; a percentile above 0 is refused)
+  // until it is made the default, which this must be set for too.
+  bool allow_signature_change = false;
 };
 
 class AksEndpoint : public Webservice {
