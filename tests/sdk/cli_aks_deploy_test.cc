@@ -104,6 +104,12 @@ TEST_F(ComputeAksDeployCliTest, DeployBuildsAndPushesThenUpdateUploadsOnlyTheNew
                            "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}]})");
   Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
 
+  // --dry-run builds (no network) and names the digests a push would give.
+  auto dry = Skiff({"model", "deploy", "-n", "svc", "-m", "first:1", "--ct", "prodaks", "--ic",
+                    Path("ic.json"), "--dc", Path("dc.json"), "--dry-run"});
+  ASSERT_EQ(dry.rc, 0) << dry.err;
+  EXPECT_EQ(dry.err.find("Pushed"), std::string::npos) << dry.err;
+
   const std::string front = "/api/v1/namespaces/ml/services/svc";
   std::atomic<bool> stop{false};
   std::thread cloud([&] {  // the cloud controller: the router's address
@@ -128,6 +134,9 @@ TEST_F(ComputeAksDeployCliTest, DeployBuildsAndPushesThenUpdateUploadsOnlyTheNew
   EXPECT_EQ(router_image.rfind(repo, 0), 0u) << router_image;
   EXPECT_EQ(model_image.rfind(repo, 0), 0u) << model_image;
   EXPECT_NE(router_image, model_image);
+  // The dry run showed exactly these (the build is reproducible).
+  EXPECT_NE(dry.out.find("svc-router/router runs " + router_image), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find(" runs " + model_image), std::string::npos) << dry.out;
   // The nodes pull with the --registry-config entry: the Secret both name.
   EXPECT_TRUE(kube.Object("/api/v1/namespaces/ml/secrets/svc-registry"));
   for (const std::string& ref : {router_image, model_image}) {
