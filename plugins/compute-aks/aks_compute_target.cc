@@ -529,6 +529,27 @@ std::string ModuleDir() {
   return std::filesystem::path(info.dli_fname).parent_path().string();
 }
 
+// The skiff-server the images carry: <prefix>/bin beside <prefix>/lib/skiff/
+// plugins (the build tree and a plain install), else the first on PATH (a
+// multiarch libdir). The caller's SKIFF_SERVER_BINARY wins over both.
+std::string ServerBesideModule(const std::string& module_dir, const EnvLookup& env) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> candidates;
+  if (!module_dir.empty()) {
+    candidates.push_back(
+        (fs::path(module_dir) / "../../../bin/skiff-server").lexically_normal().string());
+  }
+  std::stringstream path(env("PATH").value_or(""));
+  for (std::string dir; std::getline(path, dir, ':');) {
+    if (!dir.empty()) candidates.push_back(dir + "/skiff-server");
+  }
+  for (const std::string& c : candidates) {
+    if (::access(c.c_str(), X_OK) == 0) return c;
+  }
+  // Not found: the image builder names this path in its error.
+  return candidates.empty() ? std::string("skiff-server") : candidates.front();
+}
+
 }  // namespace
 
 Status AksComputeTarget::PublishImagesFor(const ServiceSpec& spec, bool dry_run,
@@ -550,13 +571,7 @@ Status AksComputeTarget::PublishImagesFor(const ServiceSpec& spec, bool dry_run,
   o.push = !dry_run;
   o.with_models = k.model_source != k8s::kModelSourcePvc;
   const std::string module_dir = ModuleDir();
-  o.skiff_server =
-      env("SKIFF_SERVER_BINARY")
-          .value_or(module_dir.empty()
-                        ? std::string("skiff-server")
-                        : (std::filesystem::path(module_dir) / "../../../bin/skiff-server")
-                              .lexically_normal()
-                              .string());
+  o.skiff_server = env("SKIFF_SERVER_BINARY").value_or(ServerBesideModule(module_dir, env));
   std::stringstream dirs(env("SKIFF_PLUGIN_PATH").value_or(""));
   for (std::string dir; std::getline(dirs, dir, ':');) {
     if (!dir.empty()) o.plugin_dirs.push_back(dir);
