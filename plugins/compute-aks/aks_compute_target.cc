@@ -583,9 +583,15 @@ Status AksComputeTarget::PublishImagesFor(const ServiceSpec& spec, bool dry_run,
   }
   o.progress = options_.progress;
   if (options_.progress && ::isatty(STDERR_FILENO)) {
+    // A terminal: the blob being sent updates in place; a whole line first
+    // clears it.
     o.live = [](const std::string& line) {
       std::fprintf(stderr, "\r  %s\x1b[K", line.c_str());
       std::fflush(stderr);
+    };
+    o.progress = [progress = options_.progress](const std::string& line) {
+      std::fprintf(stderr, "\r\x1b[K");
+      progress(line);
     };
   }
   const std::string host_only = o.registry.host.substr(0, o.registry.host.rfind(':'));
