@@ -166,6 +166,61 @@ TEST_F(ComputeAksDeployCliTest, DeployBuildsAndPushesThenUpdateUploadsOnlyTheNew
                    .empty());
 }
 
+// The endpoint verbs take the same path: a version added to an endpoint
+// pushes only its model's layer and config, and its Deployment runs that
+// image while the first version keeps its own.
+TEST_F(ComputeAksDeployCliTest, CreateVersionPushesOnlyTheNewVersionsModel) {
+  fs::create_directories(Path("registry"));
+  TestRegistry registry(Path("registry"), {"pusher", "pw-123", "", ""});
+  ASSERT_TRUE(registry.ok());
+  const nlohmann::json docker = {
+      {"auths",
+       {{registry.host(), {{"auth", Base64Encode("pusher:pw-123", Base64Alphabet::kStandard)}}}}}};
+  Spit(Path("docker/config.json"), docker.dump());
+  ::chmod(Path("docker/config.json").c_str(), 0600);
+  FakeKubeApi kube;
+  kube.SetAutoRollout(true);
+  arm_.AddCluster("sub1", "rg1", "prod1");
+  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "prodaks", "--subscription", "sub1",
+                   "--resource-group", "rg1", "--cluster-name", "prod1", "--registry",
+                   registry.host(), "--registry-config", Path("docker/config.json")})
+                .rc,
+            0);
+  Spit(Path("ws/compute/prodaks/kubeconfig"), kube.KubeconfigYaml(FakeKubeApi::Auth::kToken));
+  Spit(Path("m1.bin"), std::string(30000, '1'));
+  Spit(Path("m2.bin"), std::string(30000, '2'));
+  ASSERT_EQ(Skiff({"model", "register", "-n", "first", "-p", Path("m1.bin")}).rc, 0);
+  ASSERT_EQ(Skiff({"model", "register", "-n", "second", "-p", Path("m2.bin")}).rc, 0);
+  Spit(Path("ic.json"), R"({"accelerator": "testmodel",
+                           "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 2]}],
+                           "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}]})");
+  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+
+  const std::string front = "/api/v1/namespaces/ml/services/ep1";
+  std::atomic<bool> stop{false};
+  std::thread cloud([&] {
+    while (!stop && !kube.Object(front)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!stop) kube.SetStatus(front, {{"loadBalancer", {{"ingress", {{{"ip", "20.0.0.8"}}}}}}});
+  });
+  auto created = Skiff({"endpoint", "create", "-n", "ep1", "--ct", "prodaks", "--version-name",
+                        "v1", "-m", "first:1", "--ic", Path("ic.json"), "--dc", Path("dc.json")});
+  stop = true;
+  cloud.join();
+  ASSERT_EQ(created.rc, 0) << created.err;
+  EXPECT_EQ(Uploaded(created.err), 5) << created.err;
+  const std::string v1_image = ImageOf(kube, "ep1-v1");
+  EXPECT_EQ(v1_image.rfind(registry.host() + "/skiff/server@sha256:", 0), 0u) << v1_image;
+
+  auto added = Skiff({"endpoint", "create-version", "-n", "ep1", "--version-name", "v2", "-m",
+                      "second:1", "--ic", Path("ic.json"), "--traffic-percentile", "10"});
+  ASSERT_EQ(added.rc, 0) << added.err;
+  EXPECT_EQ(Uploaded(added.err), 2) << added.err;
+  EXPECT_EQ(ImageOf(kube, "ep1-v1"), v1_image) << "the first version keeps its image";
+  const std::string v2_image = ImageOf(kube, "ep1-v2");
+  EXPECT_EQ(v2_image.rfind(registry.host() + "/skiff/server@sha256:", 0), 0u) << v2_image;
+  EXPECT_NE(v2_image, v1_image);
+}
+
 // Without a registry the deploy still applies the default tag, and says
 // how to get images built and pushed.
 TEST_F(ComputeAksDeployCliTest, WithoutARegistryTheDeploySaysWhatToDo) {
