@@ -1,15 +1,22 @@
 #include "aks_compute_target.h"
 
+#include <dlfcn.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 
 #include "arm/acr_pull.h"
 #include "arm/managed_cluster_body.h"
 #include "cluster_files.h"
+#include "image_publisher.h"
 #include "k8s/target_render.h"
 #include "registry_pull_secret.h"
 #include "skiff/util/base64.h"
+#include "skiff/util/url.h"
 
 namespace skiff::compute_aks {
 namespace {
@@ -180,8 +187,24 @@ Status AksComputeTarget::Detach(const ComputeSpec& spec) {
     if (spec.workspace_dir.empty())
       return InvalidArgument("compute spec: `workspace_dir` is empty");
     if (spec.name.empty()) return InvalidArgument("compute spec: `name` is empty");
+    SKIFF_RETURN_IF_ERROR(RevokePull(spec));
     return RemoveClusterFiles(spec.workspace_dir, spec.name);
   });
+}
+
+// The AcrPull grant create/attach made goes with the target: the cluster
+// stays (detach) or goes (delete), and either way skiff no longer speaks
+// for it. Before the files: a refused DELETE leaves the target as it was.
+Status AksComputeTarget::RevokePull(const ComputeSpec& spec) {
+  auto info = ReadClusterInfo(spec.workspace_dir, spec.name);
+  if (!info.ok() || !info->contains(kAcrPullAssignmentKey) ||
+      !(*info)[kAcrPullAssignmentKey].is_string()) {
+    return OkStatus();
+  }
+  const std::string id = (*info)[kAcrPullAssignmentKey].get<std::string>();
+  SKIFF_ASSIGN_OR_RETURN(ArmClient * arm, Arm());
+  Progress("Removing the AcrPull role assignment skiff made on " + info->value("registry", ""));
+  return RevokeAcrPull(*arm, id);
 }
 
 Status AksComputeTarget::ProvisionImpl(const ComputeSpec& spec) {
@@ -271,7 +294,9 @@ Status AksComputeTarget::AllowPull(ArmClient& arm, const ClusterRef& ref,
     if (got.status != 200) return ArmError(got, "GET managedClusters/" + ref.name);
     SKIFF_ASSIGN_OR_RETURN(const std::string principal, KubeletObjectId(got.body));
     Progress("Granting AKS cluster " + ref.name + " AcrPull on " + registry.host);
-    SKIFF_RETURN_IF_ERROR(GrantAcrPull(arm, ref.subscription_id, registry_id, principal));
+    SKIFF_ASSIGN_OR_RETURN(const std::string assignment,
+                           GrantAcrPull(arm, ref.subscription_id, registry_id, principal));
+    if (!assignment.empty()) info[kAcrPullAssignmentKey] = assignment;
   }
   info["registry"] = registry.host;
   return OkStatus();
@@ -363,7 +388,9 @@ Status AksComputeTarget::AttachImpl(const ComputeSpec& spec) {
                            FindRegistryId(*arm, ref, config.registry.acr_name));
     SKIFF_ASSIGN_OR_RETURN(const std::string principal, KubeletObjectId(got.body));
     Progress("Granting AKS cluster " + ref.name + " AcrPull on " + config.registry.host);
-    SKIFF_RETURN_IF_ERROR(GrantAcrPull(*arm, ref.subscription_id, registry_id, principal));
+    SKIFF_ASSIGN_OR_RETURN(const std::string assignment,
+                           GrantAcrPull(*arm, ref.subscription_id, registry_id, principal));
+    if (!assignment.empty()) info[kAcrPullAssignmentKey] = assignment;
   }
   if (!config.registry.empty() && !config.registry.is_acr()) {
     SKIFF_ASSIGN_OR_RETURN(const std::string secret,
@@ -411,6 +438,7 @@ Status AksComputeTarget::DeleteImpl(const ComputeSpec& spec) {
     return ArmError(del, "DELETE managedClusters/" + ref.name);
   }
   Progress("AKS cluster " + ref.name + " deleted");
+  SKIFF_RETURN_IF_ERROR(RevokePull(spec));
   return RemoveClusterFiles(spec.workspace_dir, spec.name);
 }
 
@@ -564,11 +592,111 @@ StatusOr<ServiceLifecycle*> AksComputeTarget::Services() {
   return services_.get();
 }
 
-Status AksComputeTarget::ApplyService(const ServiceSpec& spec) {
-  if (!options_.config.dry_run_output.empty()) {
-    return k8s::WriteDryRun(spec, options_.config, options_.config.dry_run_output);
+namespace {
+
+// This plugin module's folder (lib/skiff/plugins when installed or built).
+std::string ModuleDir() {
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&ModuleDir), &info) == 0 || info.dli_fname == nullptr) {
+    return "";
   }
-  SKIFF_ASSIGN_OR_RETURN(std::vector<json> objects, k8s::RenderForTarget(spec, options_.config));
+  return std::filesystem::path(info.dli_fname).parent_path().string();
+}
+
+// The skiff-server the images carry: <prefix>/bin beside <prefix>/lib/skiff/
+// plugins (the build tree and a plain install), else the first on PATH (a
+// multiarch libdir). The caller's SKIFF_SERVER_BINARY wins over both.
+std::string ServerBesideModule(const std::string& module_dir, const EnvLookup& env) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> candidates;
+  if (!module_dir.empty()) {
+    candidates.push_back(
+        (fs::path(module_dir) / "../../../bin/skiff-server").lexically_normal().string());
+  }
+  std::stringstream path(env("PATH").value_or(""));
+  for (std::string dir; std::getline(path, dir, ':');) {
+    if (!dir.empty()) candidates.push_back(dir + "/skiff-server");
+  }
+  for (const std::string& c : candidates) {
+    if (::access(c.c_str(), X_OK) == 0) return c;
+  }
+  // Not found: the image builder names this path in its error.
+  return candidates.empty() ? std::string("skiff-server") : candidates.front();
+}
+
+}  // namespace
+
+Status AksComputeTarget::PublishImagesFor(const ServiceSpec& spec, bool dry_run,
+                                          AksConfig* config) {
+  k8s::RenderOptions& k = config->kubernetes;
+  if (k.image_given) return OkStatus();  // the user's own image
+  if (config->registry.empty()) {
+    Progress("warning: compute target '" + config->target_name +
+             "' has no registry, so the pods run " + k.image +
+             ", which must already be on the nodes or pullable anonymously; to build and push "
+             "the images on deploy, detach and attach the target with --registry "
+             "NAME_OR_HOST, or set `kubernetes.image` in its config (docs/kubernetes.md)");
+    return OkStatus();
+  }
+  const EnvLookup& env = options_.env;
+  ImagePublishOptions o;
+  o.registry = config->registry;
+  o.layout_dir = ClusterDir(config->workspace_dir, config->target_name) + "/images";
+  o.push = !dry_run;
+  o.with_models = k.model_source != k8s::kModelSourcePvc;
+  const std::string module_dir = ModuleDir();
+  o.skiff_server = env("SKIFF_SERVER_BINARY").value_or(ServerBesideModule(module_dir, env));
+  std::stringstream dirs(env("SKIFF_PLUGIN_PATH").value_or(""));
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    if (!dir.empty()) o.plugin_dirs.push_back(dir);
+  }
+  if (!module_dir.empty()) o.plugin_dirs.push_back(module_dir);
+  std::stringstream libs(env("SKIFF_IMAGE_INCLUDE_LIBS").value_or(""));
+  for (std::string dir; std::getline(libs, dir, ':');) {
+    if (!dir.empty()) o.include_library_dirs.push_back(dir);
+  }
+  o.progress = options_.progress;
+  if (options_.progress && ::isatty(STDERR_FILENO)) {
+    // A terminal: the blob being sent updates in place; a whole line first
+    // clears it.
+    o.live = [](const std::string& line) {
+      std::fprintf(stderr, "\r  %s\x1b[K", line.c_str());
+      std::fflush(stderr);
+    };
+    o.progress = [progress = options_.progress](const std::string& line) {
+      std::fprintf(stderr, "\r\x1b[K");
+      progress(line);
+    };
+  }
+  const std::string host_only = o.registry.host.substr(0, o.registry.host.rfind(':'));
+  // Docker's rule: a registry on this machine is spoken to in plain http.
+  o.plain_http = IsLoopbackHost(host_only);
+  o.ca_file = env("SKIFF_CA_FILE").value_or("");
+  if (o.push && config->registry.is_acr()) {
+    // The service principal ARM uses, exchanged at the registry (AcrPush).
+    SKIFF_ASSIGN_OR_RETURN(ArmClient * arm, Arm());
+    o.credentials.aad_access_token = [arm] { return arm->tokens().Token(); };
+    o.credentials.tenant = env("AZURE_TENANT_ID").value_or("");
+  } else if (o.push) {
+    // The user's own push credentials: the docker config create/attach read.
+    const bool given = !config->registry_config.empty();
+    SKIFF_ASSIGN_OR_RETURN(o.credentials,
+                           oci::CredentialsFromDockerConfig(
+                               given ? config->registry_config : oci::DefaultDockerConfigPath(),
+                               o.registry.host, given));
+  }
+  SKIFF_ASSIGN_OR_RETURN(PublishedImages images, PublishImages(spec, o));
+  k.image = images.server;
+  for (const auto& [sha, ref] : images.models) k.model_images[sha] = ref;
+  return OkStatus();
+}
+
+Status AksComputeTarget::ApplyService(const ServiceSpec& spec) {
+  const bool dry_run = !options_.config.dry_run_output.empty();
+  AksConfig config = options_.config;  // the images of this deploy go into its copy
+  SKIFF_RETURN_IF_ERROR(PublishImagesFor(spec, dry_run, &config));
+  if (dry_run) return k8s::WriteDryRun(spec, config, config.dry_run_output);
+  SKIFF_ASSIGN_OR_RETURN(std::vector<json> objects, k8s::RenderForTarget(spec, config));
   SKIFF_ASSIGN_OR_RETURN(ServiceLifecycle * services, Services());
   Progress("Applying " + std::to_string(objects.size()) + " Kubernetes objects for '" + spec.name +
            "'");

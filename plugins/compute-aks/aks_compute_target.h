@@ -25,6 +25,10 @@
 
 namespace skiff::compute_aks {
 
+// cluster.json's key for the AcrPull role assignment skiff made (its ARM
+// resource ID), removed on detach and delete.
+inline constexpr const char* kAcrPullAssignmentKey = "acrPullRoleAssignment";
+
 struct AksTargetOptions {
   AksConfig config;                          // ParseAksConfig() of the record's config_json
   std::shared_ptr<HttpTransport> transport;  // default: Beast over OpenSSL (SKIFF_CA_FILE)
@@ -53,9 +57,11 @@ class AksComputeTarget final : public ComputeTarget {
   // Links an existing cluster (config must be an attach one); kAlreadyExists
   // naming the target that holds it already. Threading: as Provision().
   Status Attach(const ComputeSpec& spec) override;
-  // Removes <ws>/compute/<name>/ only; the cluster is left alone.
+  // Removes the AcrPull assignment create/attach made (ARM), then
+  // <ws>/compute/<name>/; the cluster is left alone.
   Status Detach(const ComputeSpec& spec) override;
-  // DELETEs a cluster this target created and waits for it to go;
+  // DELETEs a cluster this target created and waits for it to go, then
+  // its AcrPull assignment;
   // kFailedPrecondition for an attached cluster (detach it instead).
   Status Delete(const ComputeSpec& spec) override;
 
@@ -100,6 +106,8 @@ class AksComputeTarget final : public ComputeTarget {
   // A client for the kubeconfig target's cluster; `loaded` (may be null)
   // gets the kubeconfig as read.
   StatusOr<std::unique_ptr<kube::KubeClient>> KubeconfigClient(kube::Kubeconfig* loaded);
+  // DELETEs the AcrPull assignment cluster.json records (kAcrPullAssignmentKey).
+  Status RevokePull(const ComputeSpec& spec);
   Status DeleteImpl(const ComputeSpec& spec);
   void Progress(const std::string& line) const;
   StatusOr<nlohmann::json> RefreshInfo(const std::string& workspace_dir, const std::string& name,
@@ -111,6 +119,11 @@ class AksComputeTarget final : public ComputeTarget {
   std::unique_ptr<ServiceLifecycle> services_;  // guarded by mu_; built on first use
   StatusOr<ServiceLifecycle*> Services();
   Status ApplyService(const ServiceSpec& spec);
+  // With a `registry` and no `kubernetes.image`: builds (or reuses) and
+  // pushes the service's images (image_publisher.h; with `dry_run` builds
+  // only) and sets `config`'s image and modelImages to their digests.
+  // Without a registry: a warning naming --registry and kubernetes.image.
+  Status PublishImagesFor(const ServiceSpec& spec, bool dry_run, AksConfig* config);
 };
 
 // The fields `show` prints, from an ARM managedCluster body, merged into `info`.

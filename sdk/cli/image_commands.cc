@@ -22,6 +22,7 @@ struct BuildFlags {
   std::string output_dir = "skiff-image";
   std::string server;
   std::string plugin_dir;
+  std::vector<std::string> include_libs;
   int gzip_level = 6;
 };
 
@@ -81,7 +82,9 @@ void Build(const BuildFlags& f, const GlobalOptions& options) {
           ? (fs::path(o.skiff_server).parent_path().parent_path() / "lib/skiff/plugins").string()
           : f.plugin_dir;
   o.plugins = ServerPlugins(plugin_dir);
+  o.include_library_dirs = f.include_libs;
   o.version = SKIFF_VERSION;
+  oci::SetBuildInfoLabels(&o);
   o.layer.mtime = SourceDateEpoch();
   if (f.gzip_level < 1 || f.gzip_level > 9) throw CliError("--gzip-level must be 1-9");
   o.layer.gzip_level = f.gzip_level;
@@ -196,6 +199,9 @@ void AddImageCommands(CLI::App& app, GlobalOptions& options) {
   cmd->add_option("--plugin-dir", build->plugin_dir,
                   "Plugin directory (default: beside the server)");
   cmd->add_option("--gzip-level", build->gzip_level, "gzip level 1-9 (default 6)");
+  cmd->add_option("--include-libs", build->include_libs,
+                  "Folder whose shared libraries the image also carries, at their paths: "
+                  "dlopen'ed ones ldd cannot see, e.g. a CUDA libtorch's (repeatable)");
   AddOutputOption(cmd, &options);
   cmd->callback([build, &options] { Build(*build, options); });
 

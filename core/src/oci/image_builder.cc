@@ -2,11 +2,24 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "skiff/oci/library_closure.h"
+#include "skiff/util/atomic_file.h"
+#include "skiff/util/file.h"
+#include "skiff/util/sha256.h"
+
+#ifndef SKIFF_SOURCE_URL
+#define SKIFF_SOURCE_URL ""
+#endif
+#ifndef SKIFF_GIT_REVISION
+#define SKIFF_GIT_REVISION ""
+#endif
 
 namespace skiff::oci {
 namespace {
@@ -41,12 +54,50 @@ std::string Rfc3339(int64_t t) {
   return buf;
 }
 
-StatusOr<LayerBlob> SystemLayer(const ImageBuildOptions& o, const OciLayout& layout) {
+StatusOr<std::vector<std::string>> Closure(const ImageBuildOptions& o) {
   std::vector<std::string> elves = o.plugins;
   elves.push_back(o.skiff_server);
   elves.insert(elves.end(), o.tools.begin(), o.tools.end());
-  SKIFF_ASSIGN_OR_RETURN(std::vector<std::string> libs, SharedLibraryClosure(elves));
+  return SharedLibraryClosure(elves);
+}
+
+// The shared libraries under `dirs` (include_library_dirs), sorted, those
+// in `skip` (ldd's closure) left out.
+StatusOr<std::vector<LayerEntry>> IncludedLibraries(const std::vector<std::string>& dirs,
+                                                    const std::vector<std::string>& skip) {
+  std::vector<LayerEntry> out;
+  for (const std::string& dir : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+      return NotFound("library folder '" + dir + "' to include in the image does not exist");
+    }
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string path = fs::absolute(it->path()).lexically_normal().string();
+      if (it->path().filename().string().find(".so") == std::string::npos) continue;
+      if (std::find(skip.begin(), skip.end(), path) != skip.end()) continue;
+      const auto status = it->symlink_status(ec);
+      if (fs::is_symlink(status)) {
+        out.push_back(
+            {Kind::kSymlink, Rel(path), fs::read_symlink(it->path(), ec).string(), 0777, 0, 0});
+      } else if (fs::is_regular_file(status)) {
+        SKIFF_ASSIGN_OR_RETURN(uint32_t mode, HostMode(path));
+        out.push_back({Kind::kFile, Rel(path), path, mode, 0, 0});
+      }
+    }
+    if (ec) return Internal("cannot list library folder '" + dir + "': " + ec.message());
+  }
+  std::sort(out.begin(), out.end(),
+            [](const LayerEntry& a, const LayerEntry& b) { return a.path < b.path; });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const LayerEntry& a, const LayerEntry& b) { return a.path == b.path; }),
+            out.end());
+  return out;
+}
+
+StatusOr<LayerBlob> SystemLayer(const ImageBuildOptions& o, const std::vector<std::string>& libs,
+                                const OciLayout& layout) {
   std::vector<LayerEntry> e;
+  SKIFF_ASSIGN_OR_RETURN(e, IncludedLibraries(o.include_library_dirs, libs));
   // Libraries at the paths the loader found them; the content is the file a
   // symlink names, so the image needs no link farm.
   for (const std::string& lib : libs) {
@@ -88,6 +139,10 @@ StatusOr<LayerBlob> SkiffLayer(const ImageBuildOptions& o, const OciLayout& layo
   return WriteLayer(std::move(e), lo, layout);
 }
 
+std::string ModelCreatedBy(const ModelLayerSource& m) {
+  return "skiff image build: model " + m.model + " (sha256 " + m.sha256 + ")";
+}
+
 StatusOr<LayerBlob> ModelLayer(const ModelLayerSource& m, const LayerOptions& base,
                                const OciLayout& layout) {
   const std::string root = Rel(ModelPathInImage(m.sha256, m.folder));
@@ -112,7 +167,7 @@ StatusOr<LayerBlob> ModelLayer(const ModelLayerSource& m, const LayerOptions& ba
     if (ec) return Internal("model " + m.model + ": cannot list '" + m.path + "': " + ec.message());
   }
   LayerOptions lo = base;
-  lo.created_by = "skiff image build: model " + m.model + " (sha256 " + m.sha256 + ")";
+  lo.created_by = ModelCreatedBy(m);
   return WriteLayer(std::move(e), lo, layout);
 }
 
@@ -128,7 +183,10 @@ StatusOr<BuiltImage> WriteImage(const ImageBuildOptions& o, const std::string& r
     layer_list.push_back(ToJson(l.descriptor));
   }
   json labels = {{"org.opencontainers.image.version", o.version},
-                 {"org.opencontainers.image.title", "skiff-server"}};
+                 {"org.opencontainers.image.title", "skiff-server"},
+                 {"org.opencontainers.image.licenses", o.licenses}};
+  if (!o.source.empty()) labels["org.opencontainers.image.source"] = o.source;
+  if (!o.revision.empty()) labels["org.opencontainers.image.revision"] = o.revision;
   if (model != nullptr) {
     labels["io.skiff.model"] = model->model;
     labels["io.skiff.model.sha256"] = model->sha256;
@@ -164,6 +222,90 @@ StatusOr<BuiltImage> WriteImage(const ImageBuildOptions& o, const std::string& r
   return image;
 }
 
+// Which inputs gave which layer (ImageBuildOptions::layer_cache). The
+// layer writer is deterministic, so equal inputs mean an equal blob; a
+// record whose blob left the layout, or a file that cannot be read, only
+// costs a rebuild.
+class LayerCache {
+ public:
+  LayerCache(std::string path, const OciLayout& layout) : path_(std::move(path)), layout_(layout) {
+    if (path_.empty()) return;
+    auto text = ReadFile(path_, 16u << 20);
+    if (!text.ok()) return;
+    const json j = json::parse(*text, nullptr, false);
+    if (!j.is_object() || !j.contains("layers") || !j["layers"].is_object()) return;
+    for (const auto& [key, v] : j["layers"].items()) {
+      if (!v.is_object()) continue;
+      auto d = ParseDescriptor(v.value("descriptor", json()), "layer cache");
+      if (!d.ok() || !v.contains("diffId") || !v["diffId"].is_string()) continue;
+      LayerBlob blob;
+      blob.descriptor = *d;
+      blob.diff_id = v["diffId"].get<std::string>();
+      blob.uncompressed_size = v.value("uncompressedSize", int64_t{0});
+      blob.created_by = v.value("createdBy", std::string());
+      entries_[key] = std::move(blob);
+    }
+  }
+
+  std::optional<LayerBlob> Find(const std::string& key) const {
+    auto it = entries_.find(key);
+    if (it == entries_.end() || !DigestHex(it->second.descriptor.digest).ok()) return std::nullopt;
+    std::error_code ec;
+    const auto size = fs::file_size(layout_.BlobPath(it->second.descriptor.digest), ec);
+    if (ec || static_cast<int64_t>(size) != it->second.descriptor.size) return std::nullopt;
+    return it->second;
+  }
+  void Put(const std::string& key, const LayerBlob& blob) { entries_[key] = blob; }
+
+  Status Save() const {
+    if (path_.empty()) return OkStatus();
+    json layers = json::object();
+    for (const auto& [key, blob] : entries_) {
+      if (!Find(key)) continue;  // its blob is gone: forget it
+      layers[key] = {{"descriptor", ToJson(blob.descriptor)},
+                     {"diffId", blob.diff_id},
+                     {"uncompressedSize", blob.uncompressed_size},
+                     {"createdBy", blob.created_by}};
+    }
+    return WriteFileAtomically(path_, json{{"layers", layers}}.dump(1), 0600);
+  }
+
+ private:
+  std::string path_;
+  const OciLayout& layout_;
+  std::map<std::string, LayerBlob> entries_;
+};
+
+// A file as the cache tells versions apart without reading it: a rebuilt
+// binary or an upgraded library package gets another size, mtime or inode.
+json FileStamp(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {path, "missing"};
+  return {path,
+          static_cast<int64_t>(st.st_size),
+          static_cast<int64_t>(st.st_mtim.tv_sec),
+          static_cast<int64_t>(st.st_mtim.tv_nsec),
+          static_cast<uint64_t>(st.st_ino),
+          static_cast<uint64_t>(st.st_dev)};
+}
+
+std::string LayerKey(const char* kind, const json& inputs) {
+  return std::string(kind) + ":" + Sha256Hex(inputs.dump());
+}
+
+// Looks `key` up, else builds the layer and records it.
+template <typename Build>
+StatusOr<LayerBlob> CachedLayer(LayerCache& cache, const std::string& key, int* reused,
+                                Build build) {
+  if (auto hit = cache.Find(key)) {
+    ++*reused;
+    return *hit;
+  }
+  SKIFF_ASSIGN_OR_RETURN(LayerBlob blob, build());
+  cache.Put(key, blob);
+  return blob;
+}
+
 Status CheckRefName(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 128;
   for (char c : name) {
@@ -177,6 +319,11 @@ Status CheckRefName(const std::string& name) {
 
 }  // namespace
 
+void SetBuildInfoLabels(ImageBuildOptions* options) {
+  options->source = SKIFF_SOURCE_URL;
+  options->revision = SKIFF_GIT_REVISION;
+}
+
 std::string ModelPathInImage(const std::string& sha256, bool folder) {
   return std::string(kImageModelsDir) + (folder ? "/materialized/" : "/sha256/") + sha256;
 }
@@ -185,18 +332,49 @@ StatusOr<std::vector<BuiltImage>> BuildImages(const ImageBuildOptions& options,
                                               const std::vector<ModelLayerSource>& models,
                                               const OciLayout& layout) {
   for (const auto& m : models) SKIFF_RETURN_IF_ERROR(CheckRefName(m.ref_name));
-  SKIFF_ASSIGN_OR_RETURN(LayerBlob system, SystemLayer(options, layout));
-  SKIFF_ASSIGN_OR_RETURN(LayerBlob skiff, SkiffLayer(options, layout));
+  SKIFF_ASSIGN_OR_RETURN(const std::vector<std::string> libs, Closure(options));
+  LayerCache cache(options.layer_cache, layout);
+  const json layer_options = {options.layer.mtime, options.layer.gzip_level};
+  // The system layer holds the closure, the tools and the CA bundle; the
+  // skiff layer the server and the plugins (and names the version).
+  json system_inputs = {layer_options, FileStamp(options.ca_bundle)};
+  for (const auto& lib : libs) system_inputs.push_back(FileStamp(lib));
+  if (!options.include_library_dirs.empty()) {
+    SKIFF_ASSIGN_OR_RETURN(auto included, IncludedLibraries(options.include_library_dirs, libs));
+    for (const auto& entry : included) {
+      system_inputs.push_back(entry.kind == Kind::kFile ? FileStamp(entry.source)
+                                                        : json{entry.path, entry.source});
+    }
+  }
+  for (const auto& tool : options.tools) system_inputs.push_back(FileStamp(tool));
+  json skiff_inputs = {layer_options, options.version, FileStamp(options.skiff_server)};
+  for (const auto& plugin : options.plugins) skiff_inputs.push_back(FileStamp(plugin));
+  int base_reused = 0;
+  SKIFF_ASSIGN_OR_RETURN(LayerBlob system,
+                         CachedLayer(cache, LayerKey("system", system_inputs), &base_reused,
+                                     [&] { return SystemLayer(options, libs, layout); }));
+  SKIFF_ASSIGN_OR_RETURN(LayerBlob skiff,
+                         CachedLayer(cache, LayerKey("skiff", skiff_inputs), &base_reused,
+                                     [&] { return SkiffLayer(options, layout); }));
   std::vector<BuiltImage> images;
   SKIFF_ASSIGN_OR_RETURN(BuiltImage base,
                          WriteImage(options, kServerRefName, nullptr, {system, skiff}, layout));
+  base.reused_layers = base_reused;
   images.push_back(std::move(base));
   for (const ModelLayerSource& m : models) {
-    SKIFF_ASSIGN_OR_RETURN(LayerBlob model, ModelLayer(m, options.layer, layout));
+    // The artifact's digest names its bytes (checked by the caller).
+    int reused = base_reused;
+    SKIFF_ASSIGN_OR_RETURN(
+        LayerBlob model,
+        CachedLayer(cache, LayerKey("model", {layer_options, m.sha256, m.folder}), &reused,
+                    [&] { return ModelLayer(m, options.layer, layout); }));
+    model.created_by = ModelCreatedBy(m);  // the history line names this image's model
     SKIFF_ASSIGN_OR_RETURN(BuiltImage image,
                            WriteImage(options, m.ref_name, &m, {system, skiff, model}, layout));
+    image.reused_layers = reused;
     images.push_back(std::move(image));
   }
+  SKIFF_RETURN_IF_ERROR(cache.Save());
   std::vector<Descriptor> index;
   for (const auto& image : images) index.push_back(image.manifest);
   SKIFF_RETURN_IF_ERROR(layout.WriteIndex(index));

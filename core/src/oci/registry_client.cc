@@ -16,6 +16,11 @@ namespace {
 using net::HttpRequest;
 using net::HttpResponse;
 
+void Report(const PushOptions& options, BlobProgress::Event event, const Descriptor& blob,
+            int64_t bytes_sent) {
+  if (options.on_progress) options.on_progress(BlobProgress{event, &blob, bytes_sent});
+}
+
 std::string Describe(const HttpResponse& res) {
   // The distribution API's error body: {"errors":[{"code","message"}]}.
   std::string detail = res.body.substr(0, 300);
@@ -149,6 +154,7 @@ Status RegistryClient::PushBlob(const OciLayout& layout, const Descriptor& blob,
   SKIFF_ASSIGN_OR_RETURN(HttpResponse head, Send({"HEAD", base + blob.digest, {}, ""}));
   if (head.status == 200) {
     ++stats_.blobs_skipped;
+    Report(options, BlobProgress::Event::kSkipped, blob, 0);
     return OkStatus();
   }
   if (head.status == 401 || head.status == 403) {
@@ -169,6 +175,7 @@ Status RegistryClient::PushBlob(const OciLayout& layout, const Descriptor& blob,
                                                    ""}));
     if (res.status == 201) {
       ++stats_.blobs_mounted;
+      Report(options, BlobProgress::Event::kMounted, blob, 0);
       return OkStatus();
     }
     if (res.status == 202) {  // not mountable from there: an upload began instead
@@ -182,6 +189,7 @@ Status RegistryClient::PushBlob(const OciLayout& layout, const Descriptor& blob,
   SKIFF_RETURN_IF_ERROR(Upload(layout, blob, repository, Absolute(location), options)
                             .WithContext("blob " + blob.digest + " to " + repository));
   ++stats_.blobs_uploaded;
+  Report(options, BlobProgress::Event::kUploaded, blob, blob.size);
   return OkStatus();
 }
 
@@ -239,6 +247,7 @@ Status RegistryClient::Upload(const OciLayout& layout, const Descriptor& blob,
       if (!res->header("location").empty()) location = Absolute(res->header("location"));
       const int64_t end = RangeEnd(res->header("range"));
       offset = end >= 0 ? end + 1 : offset + n;
+      Report(options, BlobProgress::Event::kSending, blob, offset);
       continue;
     }
     // 416: the registry holds another offset; 404: it dropped the session

@@ -83,11 +83,12 @@ std::string AcrPullAssignmentName(const std::string& registry_id, const std::str
          "-" + h.substr(20);
 }
 
-Status GrantAcrPull(ArmClient& arm, const std::string& subscription_id,
-                    const std::string& registry_id, const std::string& principal_id) {
+StatusOr<std::string> GrantAcrPull(ArmClient& arm, const std::string& subscription_id,
+                                   const std::string& registry_id,
+                                   const std::string& principal_id) {
   const std::string name = AcrPullAssignmentName(registry_id, principal_id);
-  const std::string path = registry_id + "/providers/Microsoft.Authorization/roleAssignments/" +
-                           name + "?api-version=" + kRoleAssignmentApiVersion;
+  const std::string id = registry_id + "/providers/Microsoft.Authorization/roleAssignments/" + name;
+  const std::string path = id + "?api-version=" + kRoleAssignmentApiVersion;
   const json body = {{"properties",
                       {{"roleDefinitionId",
                         "/subscriptions/" + subscription_id +
@@ -95,15 +96,27 @@ Status GrantAcrPull(ArmClient& arm, const std::string& subscription_id,
                        {"principalId", principal_id},
                        {"principalType", "ServicePrincipal"}}}};
   SKIFF_ASSIGN_OR_RETURN(HttpResponse put, arm.Call("PUT", path, body.dump()));
-  if (put.status == 200 || put.status == 201) return OkStatus();
+  if (put.status == 200 || put.status == 201) return id;
   // The same assignment under another name (made by az aks --attach-acr,
-  // say): the cluster can pull, which is all that is asked.
+  // say): the cluster can pull, which is all that is asked; not skiff's to
+  // remove later.
   if (put.status == 409 && ArmErrorDetail(put.body).rfind("RoleAssignmentExists", 0) == 0) {
-    return OkStatus();
+    return std::string();
   }
   return ArmError(put, "PUT AcrPull role assignment on " + registry_id +
                            " (the service principal needs Owner or User Access Administrator "
                            "on the registry)");
+}
+
+Status RevokeAcrPull(ArmClient& arm, const std::string& assignment_id) {
+  SKIFF_ASSIGN_OR_RETURN(
+      HttpResponse del,
+      arm.Call("DELETE", assignment_id + "?api-version=" + kRoleAssignmentApiVersion));
+  // 204: not there (removed by hand, or with the registry): nothing to do.
+  if (del.status == 200 || del.status == 204 || del.status == 404) return OkStatus();
+  return ArmError(del, "DELETE AcrPull role assignment " + assignment_id +
+                           " (the service principal needs Owner or User Access Administrator on "
+                           "the registry; or remove it with `az role assignment delete --ids`)");
 }
 
 }  // namespace skiff::compute_aks

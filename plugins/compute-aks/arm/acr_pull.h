@@ -31,9 +31,13 @@ StatusOr<std::string> KubeletObjectId(const std::string& cluster_json);
 // second (RFC 9562 version 8 layout over SHA-256).
 std::string AcrPullAssignmentName(const std::string& registry_id, const std::string& principal_id);
 
-// PUTs the AcrPull assignment for `principal_id` at `registry_id`. OK when
-// ARM created it (200/201) or already holds it (409 RoleAssignmentExists).
-Status GrantAcrPull(ArmClient& arm, const std::string& subscription_id,
-                    const std::string& registry_id, const std::string& principal_id);
+// PUTs the AcrPull assignment for `principal_id` at `registry_id`. Its
+// resource ID when ARM created or updated it (200/201): skiff's to remove
+// on detach/delete; "" when ARM holds the same grant under another name
+// (409 RoleAssignmentExists), which is someone else's.
+StatusOr<std::string> GrantAcrPull(ArmClient& arm, const std::string& subscription_id,
+                                   const std::string& registry_id, const std::string& principal_id);
+// DELETEs the assignment GrantAcrPull made; OK when it is already gone.
+Status RevokeAcrPull(ArmClient& arm, const std::string& assignment_id);
 
 }  // namespace skiff::compute_aks

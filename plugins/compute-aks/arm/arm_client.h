@@ -26,6 +26,8 @@ class ArmClient {
 
   Clock& clock() { return sender_->clock(); }
   const std::string& endpoint() const { return endpoint_; }
+  // The Azure AD tokens ARM calls use (an ACR push exchanges one too).
+  TokenSource& tokens() { return *tokens_; }
 
  private:
   StatusOr<HttpResponse> CallOnce(const std::string& method, const std::string& url,

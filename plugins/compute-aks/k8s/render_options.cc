@@ -78,6 +78,7 @@ StatusOr<RenderOptions> ParseRenderOptions(const json& kubernetes) {
   SKIFF_RETURN_IF_ERROR(config::ReadConfig("aks config", [&] {
                           config::ObjectReader r(kubernetes, "kubernetes");
                           NonEmptyString(r, "image", &o.image);
+                          o.image_given = kubernetes.contains("image");
                           NonEmptyString(r, "imagePullPolicy", &o.image_pull_policy);
                           NonEmptyString(r, "fpgaResourceName", &o.fpga_resource_name);
                           NonEmptyString(r, "modelClaim", &o.model_claim);

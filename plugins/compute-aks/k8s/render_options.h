@@ -26,6 +26,9 @@ struct RenderOptions {
   // `image`: the skiff server image (deploy/Dockerfile) for version pods and
   // the router. Default "skiff/server:<skiff version>".
   std::string image = std::string("skiff/server:") + kSkiffVersion;
+  // Whether the config named `image`. Not given, a target with a `registry`
+  // builds and pushes the images on every deploy (image_publisher.h).
+  bool image_given = false;
   // `imagePullPolicy`: Always, IfNotPresent or Never. Default IfNotPresent.
   std::string image_pull_policy = "IfNotPresent";
   // `fpgaResourceName`: the extended resource a version whose accelerator is

@@ -146,6 +146,96 @@ TEST(OciImageBuilderTest, UmociUnpacksARootfsThatRunsSkiffServerAsUid10001) {
             "ok\n");
 }
 
+// Issue 18 item 6: a second build with the same inputs reuses every layer
+// (same digests, nothing written); a changed plugin rebuilds only the skiff
+// layer, another artifact only its model layer.
+TEST(OciImageBuilderTest, LayerCacheReusesUnchangedLayersOnly) {
+  skiff::testing::TempDir tmp;
+  auto layout = OciLayout::Create(tmp / "layout");
+  ASSERT_TRUE(layout.ok());
+  fs::copy_file(SKIFF_TEST_AUTH_PLUGIN, tmp / "libskiff_auth_default.so");
+  ImageBuildOptions o = Options();
+  o.plugins = {tmp / "libskiff_auth_default.so"};
+  o.layer_cache = tmp / "layout/skiff-layer-cache.json";
+  const auto models = Models(tmp, "weights-1");
+  auto first = BuildImages(o, models, *layout);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ((*first)[0].reused_layers, 0);
+  auto again = BuildImages(o, models, *layout);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  for (size_t i = 0; i < first->size(); ++i) {
+    EXPECT_EQ((*again)[i].manifest.digest, (*first)[i].manifest.digest);
+    EXPECT_EQ((*again)[i].reused_layers, static_cast<int>((*first)[i].layers.size()));
+  }
+
+  // Another plugin file (a rebuilt one): the skiff layer only.
+  std::ofstream(tmp / "libskiff_auth_default.so", std::ios::app) << "rebuilt";
+  auto rebuilt = BuildImages(o, models, *layout);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+  EXPECT_EQ((*rebuilt)[0].reused_layers, 1);
+  EXPECT_EQ((*rebuilt)[0].layers[0].descriptor.digest, (*first)[0].layers[0].descriptor.digest);
+  EXPECT_NE((*rebuilt)[0].layers[1].descriptor.digest, (*first)[0].layers[1].descriptor.digest);
+  EXPECT_EQ((*rebuilt)[1].reused_layers, 2) << "the base's system layer and the model's own";
+
+  // Another artifact: its model layer only.
+  auto changed = Models(tmp, "weights-2");
+  changed[0].sha256 = std::string(64, 'c');
+  auto other = BuildImages(o, changed, *layout);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ((*other)[0].reused_layers, 2);
+  EXPECT_EQ((*other)[1].reused_layers, 2) << "a new artifact: its layer is written";
+  EXPECT_EQ((*other)[2].reused_layers, 3) << "the folder model did not change";
+
+  // A cache whose blob left the layout: rebuilt, not trusted.
+  fs::remove(layout->BlobPath((*other)[1].layers[2].descriptor.digest));
+  auto healed = BuildImages(o, changed, *layout);
+  ASSERT_TRUE(healed.ok()) << healed.status().ToString();
+  EXPECT_EQ((*healed)[1].reused_layers, 2);
+  EXPECT_TRUE(fs::exists(layout->BlobPath((*healed)[1].layers[2].descriptor.digest)));
+}
+
+// Issue 18 item 7: libraries ldd cannot see (dlopen) from a folder, at their
+// paths, symlinks as links; and issue 23 item 7: the licence label.
+TEST(OciImageBuilderTest, IncludedLibrariesLandAtTheirPathsAndTheLabelsAreSet) {
+  skiff::testing::TempDir tmp;
+  auto layout = OciLayout::Create(tmp / "layout");
+  ASSERT_TRUE(layout.ok());
+  fs::create_directories(tmp / "libs/sub");
+  WriteText(tmp / "libs/sub/libfake_cuda.so.9", "not really a library");
+  fs::create_symlink("libfake_cuda.so.9", tmp / "libs/sub/libfake_cuda.so");
+  WriteText(tmp / "libs/README.txt", "no library");
+  ImageBuildOptions o = Options();
+  o.include_library_dirs = {tmp / "libs"};
+  o.source = "https://example.org/skiff";
+  o.revision = "0123abcd";
+  auto built = BuildImages(o, {}, *layout);
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  MustRun({"umoci", "unpack", "--image", tmp / "layout:server", tmp / "bundle"});
+  const std::string root = tmp / "bundle/rootfs";
+  const std::string lib = root + std::string(tmp / "libs/sub/libfake_cuda.so.9");
+  EXPECT_EQ(MustRun({"cat", lib}), "not really a library");
+  const fs::path link = root + std::string(tmp / "libs/sub/libfake_cuda.so");
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(fs::read_symlink(link), "libfake_cuda.so.9");
+  EXPECT_FALSE(fs::exists(root + std::string(tmp / "libs/README.txt")));
+
+  auto manifest = layout->ReadSmallBlob((*built)[0].manifest.digest);
+  ASSERT_TRUE(manifest.ok());
+  auto config =
+      layout->ReadSmallBlob(json::parse(*manifest)["config"]["digest"].get<std::string>());
+  ASSERT_TRUE(config.ok());
+  const json labels = json::parse(*config)["config"]["Labels"];
+  EXPECT_EQ(labels["org.opencontainers.image.licenses"], "Apache-2.0");
+  EXPECT_EQ(labels["org.opencontainers.image.source"], "https://example.org/skiff");
+  EXPECT_EQ(labels["org.opencontainers.image.revision"], "0123abcd");
+  EXPECT_EQ(labels["org.opencontainers.image.version"], "test");
+
+  o.include_library_dirs = {tmp / "no-such-dir"};
+  auto missing = BuildImages(o, {}, *layout);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("no-such-dir"), std::string::npos);
+}
+
 TEST(OciImageBuilderTest, AMissingInputIsNamed) {
   skiff::testing::TempDir tmp;
   auto layout = OciLayout::Create(tmp / "layout");

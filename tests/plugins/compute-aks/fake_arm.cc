@@ -282,6 +282,14 @@ FakeArm::Reply FakeArm::Route(const Recorded& r) {
       "registries/[^/]+)/providers/Microsoft.Authorization/roleAssignments/([^/]+)$",
       std::regex::icase);
   if (std::regex_match(path, m, role_re)) {
+    if (r.method == "DELETE") {
+      // ARM: 200 with the deleted assignment, 204 when there was none.
+      auto it = role_assignments_.find(Lower(path));
+      if (it == role_assignments_.end()) return {204, {}, "", false};
+      const std::string body = it->second.dump();
+      role_assignments_.erase(it);
+      return {200, {}, body, false};
+    }
     if (r.method != "PUT") return {405, {}, ErrorBody("MethodNotAllowed", r.method), false};
     return RoleAssignment(m[1], m[2], r.body);
   }

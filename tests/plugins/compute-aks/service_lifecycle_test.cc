@@ -285,6 +285,9 @@ TEST_F(ComputeAksServiceTest, AnotherRegistrysPullSecretIsAppliedAndDeletedWithT
                   "/subscriptions/s/resourceGroups/r/providers/"
                   "Microsoft.ContainerService/managedClusters/c"},
                  {"registry", "reg.example:5000"},
+                 // An image of the user's own: this deploy builds and pushes
+                 // nothing (that is ComputeAksDeployCliTest's part).
+                 {"kubernetes", {{"image", "reg.example:5000/skiff/server:mine"}}},
                  {"targetName", "aks1"},
                  {"workspaceDir", ws_}};
   const std::string secret =

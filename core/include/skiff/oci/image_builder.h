@@ -50,9 +50,27 @@ struct ImageBuildOptions {
   // In the image at the same paths, with their libraries: the version pods'
   // init container copies signing keys with them.
   std::vector<std::string> tools = {"/bin/sh", "/bin/cp", "/bin/mkdir"};
+  // Folders whose shared libraries (`*.so*`, symlinks kept as links) go into
+  // the system layer at their host paths, besides what ldd finds: libraries
+  // loaded with dlopen, as a CUDA libtorch's cuDNN and NVRTC parts are
+  // (docs/oci.md § Another libtorch).
+  std::vector<std::string> include_library_dirs;
   std::string ca_bundle = "/etc/ssl/certs/ca-certificates.crt";
-  std::string version;  // skiff's version, a label
-  LayerOptions layer;   // mtime (SOURCE_DATE_EPOCH), gzip level
+  // Labels (org.opencontainers.image.*): `version` skiff's version,
+  // `source` the repository URL and `revision` the commit built (each
+  // omitted when empty; BuildInfoLabels() below gives this build's),
+  // `licenses` an SPDX expression.
+  std::string version;
+  std::string source;
+  std::string revision;
+  std::string licenses = "Apache-2.0";
+  LayerOptions layer;  // mtime (SOURCE_DATE_EPOCH), gzip level
+  // A JSON file recording which inputs gave which layer blob of `layout`.
+  // A layer whose inputs are recorded (every file it copies by path, size,
+  // mtime and inode, the options that shape its bytes; a model by its
+  // artifact digest) and whose blob is still in the layout is reused, not
+  // written again. "": every layer is written.
+  std::string layer_cache;
 };
 
 struct BuiltImage {
@@ -61,11 +79,17 @@ struct BuiltImage {
   Descriptor manifest;
   Descriptor config;
   std::vector<LayerBlob> layers;
+  int reused_layers = 0;  // of `layers`, taken from the layer cache
 };
 
 // Writes the base image and one image per model into `layout` and its
 // index.json (base first, then `models` in order). Errors name the missing
 // file or library.
+// This build's `source` and `revision` (CMake: SKIFF_SOURCE_URL, and the
+// git commit the build was configured at, "" outside a git checkout) into
+// `options`.
+void SetBuildInfoLabels(ImageBuildOptions* options);
+
 StatusOr<std::vector<BuiltImage>> BuildImages(const ImageBuildOptions& options,
                                               const std::vector<ModelLayerSource>& models,
                                               const OciLayout& layout);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,10 +35,21 @@ struct ImageReference {
 // repository is not lower-case [a-z0-9._/-].
 StatusOr<ImageReference> ParseImageReference(const std::string& text);
 
+// One step of a blob's push, for a progress display.
+struct BlobProgress {
+  enum class Event { kSkipped, kMounted, kSending, kUploaded };
+  Event event = Event::kSending;
+  const Descriptor* blob = nullptr;  // OWNERSHIP: borrowed for the call
+  int64_t bytes_sent = 0;            // of this blob so far (kSending, kUploaded)
+};
+
 struct PushOptions {
   int64_t chunk_bytes = 8 << 20;        // PATCH size
   std::vector<std::string> mount_from;  // repositories to mount shared blobs from
   int max_resumes_per_blob = 5;         // resumes and restarts together
+  // Called on the pushing thread after each blob's outcome and each PATCH
+  // the registry accepted; never sees a credential. Empty: nothing.
+  std::function<void(const BlobProgress&)> on_progress;
 };
 
 // What a push did, for the CLI's report and the tests.

@@ -1,0 +1,277 @@
+// Issue 18 item 6, one deploy command, through the real CLI: an aks target
+// attached on the loopback FakeArm with `--registry` naming a real
+// docker-registry on 127.0.0.1 (htpasswd; the push credentials from
+// `--registry-config`), the cluster a FakeKubeApi. `model deploy` builds
+// the server image and the model's image, pushes them, and the applied
+// Deployments name them by digest; `service update` with another model
+// builds and uploads only that model's layer and its image's config.
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <regex>
+#include <thread>
+
+#include "cli_harness.h"
+#include "fake_arm.h"
+#include "fake_kube_api.h"
+#include "oci_test_tools.h"
+#include "skiff/util/base64.h"
+#include "test_registry.h"
+
+namespace skiff::testing {
+namespace {
+
+using compute_aks::kube::testing::FakeKubeApi;
+using compute_aks::testing::FakeArm;
+using oci::testing::MustRun;
+using oci::testing::TestRegistry;
+
+class ComputeAksDeployCliTest : public CliFixture {
+ protected:
+  void SetUp() override {
+    CliFixture::SetUp();
+    arm_.SetPollRetryAfter("0");
+    ::setenv("SKIFF_ARM_ENDPOINT", arm_.url().c_str(), 1);
+    ::setenv("AZURE_ACCESS_TOKEN", FakeArm::kFixedToken, 1);
+    // The test accelerator (y = 2x) keeps the image small: no libtorch.
+    // LeakSanitizer's exit-time stop-the-world crashes in these CLI
+    // processes under gcc 12's asan (as in cli_aks_test.cc).
+    env_prefix_ = std::string("ASAN_OPTIONS=detect_leaks=0 SKIFF_PLUGIN_PATH=") +
+                  SKIFF_TEST_MODEL_PLUGIN_DIR + " ";
+  }
+
+  // The container images of a Deployment the fake cluster holds.
+  std::string ImageOf(const FakeKubeApi& kube, const std::string& deployment) {
+    auto d = kube.Object("/apis/apps/v1/namespaces/ml/deployments/" + deployment);
+    if (!d) return "(no Deployment " + deployment + ")";
+    return (*d)["spec"]["template"]["spec"]["containers"][0].value("image", "");
+  }
+
+  // "Push done: N blobs uploaded (...)" -> N, -1 when the line is missing.
+  static int Uploaded(const std::string& err) {
+    std::smatch m;
+    if (!std::regex_search(err, m, std::regex("Push done: ([0-9]+) blobs uploaded"))) return -1;
+    return std::stoi(m[1]);
+  }
+
+  FakeArm arm_;
+};
+
+TEST_F(ComputeAksDeployCliTest, DeployBuildsAndPushesThenUpdateUploadsOnlyTheNewModel) {
+  fs::create_directories(Path("registry"));
+  TestRegistry registry(Path("registry"), {"pusher", "pw-123", "", ""});
+  ASSERT_TRUE(registry.ok());
+  const nlohmann::json docker = {
+      {"auths",
+       {{registry.host(), {{"auth", Base64Encode("pusher:pw-123", Base64Alphabet::kStandard)}}}}}};
+  Spit(Path("docker/config.json"), docker.dump());
+  ::chmod(Path("docker/config.json").c_str(), 0600);
+
+  FakeKubeApi kube;
+  kube.SetAutoRollout(true);
+  arm_.AddCluster("sub1", "rg1", "prod1");
+  // --registry-config: a file that is not there, or has no entry for the
+  // host, refuses the attach before anything is recorded.
+  auto missing = Skiff({"computetarget", "attach", "aks", "-n", "prodaks", "--subscription", "sub1",
+                        "--resource-group", "rg1", "--cluster-name", "prod1", "--registry",
+                        registry.host(), "--registry-config", Path("docker/none.json")});
+  EXPECT_EQ(missing.rc, 2) << missing.err;  // a usage error, as CLI11 checks the path
+  EXPECT_NE(missing.err.find("none.json"), std::string::npos) << missing.err;
+  Spit(Path("docker/other.json"), R"({"auths": {"elsewhere.example": {"auth": "dTpw"}}})");
+  ::chmod(Path("docker/other.json").c_str(), 0600);
+  auto other = Skiff({"computetarget", "attach", "aks", "-n", "prodaks", "--subscription", "sub1",
+                      "--resource-group", "rg1", "--cluster-name", "prod1", "--registry",
+                      registry.host(), "--registry-config", Path("docker/other.json")});
+  EXPECT_NE(other.rc, 0);
+  EXPECT_NE(other.err.find("skiff: error: "), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("docker login " + registry.host()), std::string::npos) << other.err;
+  EXPECT_EQ(Json({"computetarget", "list", "--output", "json"}).size(), 0u) << "no record left";
+
+  auto attached = Skiff({"computetarget", "attach", "aks", "-n", "prodaks", "--subscription",
+                         "sub1", "--resource-group", "rg1", "--cluster-name", "prod1", "--registry",
+                         registry.host(), "--registry-config", Path("docker/config.json")});
+  ASSERT_EQ(attached.rc, 0) << attached.err;
+  Spit(Path("ws/compute/prodaks/kubeconfig"), kube.KubeconfigYaml(FakeKubeApi::Auth::kToken));
+
+  Spit(Path("m1.bin"), std::string(40000, '1'));
+  Spit(Path("m2.bin"), std::string(40000, '2'));
+  ASSERT_EQ(Skiff({"model", "register", "-n", "first", "-p", Path("m1.bin")}).rc, 0);
+  ASSERT_EQ(Skiff({"model", "register", "-n", "second", "-p", Path("m2.bin")}).rc, 0);
+  Spit(Path("ic.json"), R"({"accelerator": "testmodel",
+                           "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 2]}],
+                           "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}]})");
+  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+
+  // --dry-run builds (no network) and names the digests a push would give.
+  auto dry = Skiff({"model", "deploy", "-n", "svc", "-m", "first:1", "--ct", "prodaks", "--ic",
+                    Path("ic.json"), "--dc", Path("dc.json"), "--dry-run"});
+  ASSERT_EQ(dry.rc, 0) << dry.err;
+  EXPECT_EQ(dry.err.find("Pushed"), std::string::npos) << dry.err;
+
+  const std::string front = "/api/v1/namespaces/ml/services/svc";
+  std::atomic<bool> stop{false};
+  std::thread cloud([&] {  // the cloud controller: the router's address
+    while (!stop && !kube.Object(front)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!stop) kube.SetStatus(front, {{"loadBalancer", {{"ingress", {{{"ip", "20.0.0.7"}}}}}}});
+  });
+  auto deployed = Skiff({"model", "deploy", "-n", "svc", "-m", "first:1", "--ct", "prodaks", "--ic",
+                         Path("ic.json"), "--dc", Path("dc.json")});
+  stop = true;
+  cloud.join();
+  ASSERT_EQ(deployed.rc, 0) << deployed.err;
+  EXPECT_NE(deployed.err.find("Pushed server:"), std::string::npos) << deployed.err;
+  // Piped, progress is whole lines: no carriage-return display.
+  EXPECT_EQ(deployed.err.find('\r'), std::string::npos) << deployed.err;
+  const int first_uploads = Uploaded(deployed.err);
+  // The server image's two layers and config, the model's layer and config.
+  EXPECT_EQ(first_uploads, 5) << deployed.err;
+
+  const std::string repo = registry.host() + "/skiff/server@sha256:";
+  const std::string router_image = ImageOf(kube, "svc-router");
+  const std::string model_image = ImageOf(kube, "svc-model");
+  EXPECT_EQ(router_image.rfind(repo, 0), 0u) << router_image;
+  EXPECT_EQ(model_image.rfind(repo, 0), 0u) << model_image;
+  EXPECT_NE(router_image, model_image);
+  // The dry run showed exactly these (the build is reproducible).
+  EXPECT_NE(dry.out.find("svc-router/router runs " + router_image), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find(" runs " + model_image), std::string::npos) << dry.out;
+  // The nodes pull with the --registry-config entry: the Secret both name.
+  EXPECT_TRUE(kube.Object("/api/v1/namespaces/ml/secrets/svc-registry"));
+  for (const std::string& ref : {router_image, model_image}) {
+    const auto out = MustRun(
+        {"skopeo", "inspect", "--tls-verify=false", "--creds", "pusher:pw-123", "docker://" + ref});
+    ASSERT_FALSE(out.empty());
+    const nlohmann::json seen = nlohmann::json::parse(out);
+    EXPECT_EQ(seen["Digest"], ref.substr(ref.find('@') + 1)) << "the registry holds what pods pull";
+    EXPECT_EQ(seen["Labels"]["org.opencontainers.image.licenses"], "Apache-2.0");
+  }
+  // No credential in what was printed.
+  EXPECT_EQ(deployed.err.find("pw-123"), std::string::npos);
+  EXPECT_EQ(deployed.out.find("pw-123"), std::string::npos);
+
+  // Another model: the server image is reused as built, and only the new
+  // model's layer and its image's config travel.
+  auto updated = Skiff({"service", "update", "-n", "svc", "-m", "second:1"});
+  ASSERT_EQ(updated.rc, 0) << updated.err;
+  EXPECT_NE(updated.err.find("1 layer written, 2 reused"), std::string::npos) << updated.err;
+  EXPECT_EQ(Uploaded(updated.err), 2) << updated.err;
+  EXPECT_EQ(ImageOf(kube, "svc-router"), router_image) << "same server image, same digest";
+  const std::string new_model_image = ImageOf(kube, "svc-model");
+  EXPECT_EQ(new_model_image.rfind(repo, 0), 0u) << new_model_image;
+  EXPECT_NE(new_model_image, model_image);
+  EXPECT_FALSE(MustRun({"skopeo", "inspect", "--tls-verify=false", "--creds", "pusher:pw-123",
+                        "docker://" + new_model_image})
+                   .empty());
+}
+
+// The endpoint verbs take the same path: a version added to an endpoint
+// pushes only its model's layer and config, and its Deployment runs that
+// image while the first version keeps its own.
+TEST_F(ComputeAksDeployCliTest, CreateVersionPushesOnlyTheNewVersionsModel) {
+  fs::create_directories(Path("registry"));
+  TestRegistry registry(Path("registry"), {"pusher", "pw-123", "", ""});
+  ASSERT_TRUE(registry.ok());
+  const nlohmann::json docker = {
+      {"auths",
+       {{registry.host(), {{"auth", Base64Encode("pusher:pw-123", Base64Alphabet::kStandard)}}}}}};
+  Spit(Path("docker/config.json"), docker.dump());
+  ::chmod(Path("docker/config.json").c_str(), 0600);
+  FakeKubeApi kube;
+  kube.SetAutoRollout(true);
+  arm_.AddCluster("sub1", "rg1", "prod1");
+  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "prodaks", "--subscription", "sub1",
+                   "--resource-group", "rg1", "--cluster-name", "prod1", "--registry",
+                   registry.host(), "--registry-config", Path("docker/config.json")})
+                .rc,
+            0);
+  Spit(Path("ws/compute/prodaks/kubeconfig"), kube.KubeconfigYaml(FakeKubeApi::Auth::kToken));
+  Spit(Path("m1.bin"), std::string(30000, '1'));
+  Spit(Path("m2.bin"), std::string(30000, '2'));
+  ASSERT_EQ(Skiff({"model", "register", "-n", "first", "-p", Path("m1.bin")}).rc, 0);
+  ASSERT_EQ(Skiff({"model", "register", "-n", "second", "-p", Path("m2.bin")}).rc, 0);
+  Spit(Path("ic.json"), R"({"accelerator": "testmodel",
+                           "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 2]}],
+                           "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}]})");
+  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+
+  const std::string front = "/api/v1/namespaces/ml/services/ep1";
+  std::atomic<bool> stop{false};
+  std::thread cloud([&] {
+    while (!stop && !kube.Object(front)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!stop) kube.SetStatus(front, {{"loadBalancer", {{"ingress", {{{"ip", "20.0.0.8"}}}}}}});
+  });
+  auto created = Skiff({"endpoint", "create", "-n", "ep1", "--ct", "prodaks", "--version-name",
+                        "v1", "-m", "first:1", "--ic", Path("ic.json"), "--dc", Path("dc.json")});
+  stop = true;
+  cloud.join();
+  ASSERT_EQ(created.rc, 0) << created.err;
+  EXPECT_EQ(Uploaded(created.err), 5) << created.err;
+  const std::string v1_image = ImageOf(kube, "ep1-v1");
+  EXPECT_EQ(v1_image.rfind(registry.host() + "/skiff/server@sha256:", 0), 0u) << v1_image;
+
+  auto added = Skiff({"endpoint", "create-version", "-n", "ep1", "--version-name", "v2", "-m",
+                      "second:1", "--ic", Path("ic.json"), "--traffic-percentile", "10"});
+  ASSERT_EQ(added.rc, 0) << added.err;
+  EXPECT_EQ(Uploaded(added.err), 2) << added.err;
+  EXPECT_EQ(ImageOf(kube, "ep1-v1"), v1_image) << "the first version keeps its image";
+  const std::string v2_image = ImageOf(kube, "ep1-v2");
+  EXPECT_EQ(v2_image.rfind(registry.host() + "/skiff/server@sha256:", 0), 0u) << v2_image;
+  EXPECT_NE(v2_image, v1_image);
+}
+
+// Without a registry the deploy still applies the default tag, and says
+// how to get images built and pushed.
+TEST_F(ComputeAksDeployCliTest, WithoutARegistryTheDeploySaysWhatToDo) {
+  FakeKubeApi kube;
+  kube.SetAutoRollout(true);
+  arm_.AddCluster("sub1", "rg1", "bare1");
+  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "bareaks", "--subscription", "sub1",
+                   "--resource-group", "rg1", "--cluster-name", "bare1"})
+                .rc,
+            0);
+  Spit(Path("m.bin"), "weights");
+  ASSERT_EQ(Skiff({"model", "register", "-n", "mm", "-p", Path("m.bin")}).rc, 0);
+  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+  Spit(Path("ic.json"), R"({"inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 2]}],
+                           "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}]})");
+  auto dry = Skiff({"model", "deploy", "-n", "svc", "-m", "mm:1", "--ct", "bareaks", "--ic",
+                    Path("ic.json"), "--dc", Path("dc.json"), "--dry-run"});
+  ASSERT_EQ(dry.rc, 0) << dry.err;
+  EXPECT_NE(dry.out.find("(by tag, not by digest)"), std::string::npos) << dry.out;
+  Spit(Path("ws/compute/bareaks/kubeconfig"), kube.KubeconfigYaml(FakeKubeApi::Auth::kToken));
+  auto deployed = Skiff({"model", "deploy", "-n", "svc", "-m", "mm:1", "--ct", "bareaks", "--ic",
+                         Path("ic.json"), "--dc", Path("dc.json"), "--no-wait"});
+  ASSERT_EQ(deployed.rc, 0) << deployed.err;
+  EXPECT_NE(deployed.err.find("--registry"), std::string::npos) << deployed.err;
+  EXPECT_NE(deployed.err.find("kubernetes.image"), std::string::npos) << deployed.err;
+}
+
+// Issue 18 item 4: the AcrPull grant create/attach made goes with the
+// target (detach keeps the cluster, delete removes it; both remove the grant).
+TEST_F(ComputeAksDeployCliTest, DetachAndDeleteRemoveTheAcrPullGrant) {
+  arm_.AddRegistry("sub1", "rg1", "myacr");
+  arm_.AddCluster("sub1", "rg1", "existing");
+  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "att1", "--subscription", "sub1",
+                   "--resource-group", "rg1", "--cluster-name", "existing", "--registry", "myacr"})
+                .rc,
+            0);
+  ASSERT_EQ(arm_.role_assignments().size(), 1u);
+  auto detached = Skiff({"computetarget", "detach", "-n", "att1"});
+  ASSERT_EQ(detached.rc, 0) << detached.err;
+  EXPECT_EQ(arm_.role_assignments().size(), 0u);
+  EXPECT_TRUE(arm_.HasCluster("existing")) << "detach leaves the cluster";
+
+  auto created = Skiff({"computetarget", "create", "aks", "-n", "made1", "--subscription", "sub1",
+                        "--resource-group", "rg1", "--location", "eastus", "--registry", "myacr"});
+  ASSERT_EQ(created.rc, 0) << created.err;
+  ASSERT_EQ(arm_.role_assignments().size(), 1u);
+  auto deleted = Skiff({"computetarget", "delete", "-n", "made1", "--yes"});
+  ASSERT_EQ(deleted.rc, 0) << deleted.err;
+  EXPECT_EQ(arm_.role_assignments().size(), 0u);
+  EXPECT_EQ(arm_.Count("DELETE", "/roleAssignments/"), 2);
+}
+
+}  // namespace
+}  // namespace skiff::testing
