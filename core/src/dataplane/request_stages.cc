@@ -93,18 +93,26 @@ std::optional<HttpResponse> PickVersion(const Endpoint& endpoint, const std::str
   return std::nullopt;
 }
 
+std::optional<std::string_view> InferenceHeaderOf(const http::request_header<>& header) {
+  auto it = header.find(protocol::kInferenceHeaderContentLength);
+  if (it == header.end()) return std::nullopt;
+  return std::string_view(it->value().data(), it->value().size());
+}
+
 std::optional<HttpResponse> DecodeScoreRequest(ScoreProtocol protocol, std::string_view body,
                                                const Signature& signature, uint64_t max_body_bytes,
-                                               DecodedScore* decoded) {
+                                               DecodedScore* decoded,
+                                               std::optional<std::string_view> inference_header) {
   Status status;
   if (protocol == ScoreProtocol::kOip) {
     protocol::DecodeOptions options;
     options.max_input_bytes = static_cast<size_t>(max_body_bytes) * 8;
-    auto request = protocol::DecodeInferRequest(body, signature, options);
+    auto request = protocol::DecodeInferRequest(body, signature, options, inference_header);
     if (request.ok()) {
       decoded->inputs = std::move(request->inputs);
       decoded->id = std::move(request->id);
       decoded->requested = std::move(request->requested_outputs);
+      decoded->binary = std::move(request->binary_outputs);
     }
     status = request.status();
   } else {
@@ -122,6 +130,15 @@ HttpResponse RespondScored(ScoreProtocol protocol, const std::string& service,
   HttpResponse r;
   if (!result.status.ok()) {
     r = ErrorResponse(result.status);
+  } else if (protocol == ScoreProtocol::kOip && !request.binary.empty()) {
+    protocol::EncodedBody encoded = protocol::EncodeInferResponse(
+        service, version, request.id, result.outputs, request.requested, request.binary);
+    if (encoded.json_length) {
+      r = MakeResponse(http::status::ok, std::move(encoded.body), "application/octet-stream");
+      r.set(protocol::kInferenceHeaderContentLength, std::to_string(*encoded.json_length));
+    } else {
+      r = JsonResponse(http::status::ok, std::move(encoded.body));
+    }
   } else if (protocol == ScoreProtocol::kOip) {
     r = JsonResponse(http::status::ok,
                      protocol::EncodeInferResponse(service, version, request.id, result.outputs,
