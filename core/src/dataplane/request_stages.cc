@@ -93,10 +93,20 @@ std::optional<HttpResponse> PickVersion(const Endpoint& endpoint, const std::str
   return std::nullopt;
 }
 
-std::optional<std::string_view> InferenceHeaderOf(const http::request_header<>& header) {
-  auto it = header.find(protocol::kInferenceHeaderContentLength);
-  if (it == header.end()) return std::nullopt;
-  return std::string_view(it->value().data(), it->value().size());
+std::optional<HttpResponse> ReadInferenceHeader(const http::request_header<>& header,
+                                                std::optional<std::string_view>* value) {
+  value->reset();
+  const auto range = header.equal_range(protocol::kInferenceHeaderContentLength);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (*value) {
+      return ErrorResponse(http::status::bad_request,
+                           std::string("header ") + protocol::kInferenceHeaderContentLength +
+                               " appears more than once; send it once, with the length of the "
+                               "JSON at the start of the body");
+    }
+    *value = std::string_view(it->value().data(), it->value().size());
+  }
+  return std::nullopt;
 }
 
 std::optional<HttpResponse> DecodeScoreRequest(ScoreProtocol protocol, std::string_view body,

@@ -82,8 +82,11 @@ std::optional<HttpResponse> DecodeScoreRequest(
     uint64_t max_body_bytes, DecodedScore* decoded,
     std::optional<std::string_view> inference_header = std::nullopt);
 
-// The request's Inference-Header-Content-Length value; nullopt when absent.
-std::optional<std::string_view> InferenceHeaderOf(const http::request_header<>& header);
+// Decode's framing: *value = the request's Inference-Header-Content-Length
+// (nullopt when absent), viewing `header`. Sent twice it is a 400: which of
+// the two a proxy in front split the body by is unknown.
+std::optional<HttpResponse> ReadInferenceHeader(const http::request_header<>& header,
+                                                std::optional<std::string_view>* value);
 
 // Respond: 200 with the outputs in the route's protocol, or the pool's
 // error; the version header either way. OIP outputs asked for as binary
