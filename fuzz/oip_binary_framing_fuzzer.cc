@@ -54,8 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Every tensor back as binary, then decoded: the same bytes.
     std::vector<std::string> all;
     for (const auto& spec : Signature().outputs) all.push_back(spec.name);
-    auto encoded = skiff::protocol::EncodeInferResponse("m", "1", request->id, request->inputs,
-                                                        {}, all);
+    auto encoded =
+        skiff::protocol::EncodeInferResponse("m", "1", request->id, request->inputs, {}, all);
     std::optional<std::string_view> length;
     std::string length_text;
     if (encoded.json_length) {

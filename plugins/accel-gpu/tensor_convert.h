@@ -2,10 +2,9 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <ATen/core/ivalue.h>
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
-
-#include <ATen/core/ivalue.h>
 
 #include <optional>
 #include <string>

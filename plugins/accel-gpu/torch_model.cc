@@ -1,8 +1,8 @@
 #include "torch_model.h"
 
 #include <ATen/Parallel.h>
-#include <torch/version.h>
 #include <c10/core/InferenceMode.h>
+#include <torch/version.h>
 
 #include <exception>
 #include <fstream>
@@ -54,8 +54,8 @@ Status CheckSignature(const ModelLoadOptions& options) {
        {&options.signature.inputs, &options.signature.outputs}) {
     for (const TensorSpec& spec : *specs) {
       if (spec.dtype == DataType::kBytes && spec.shape.size() != 1) {
-        return InvalidArgument("model '" + options.artifact_path + "': BYTES tensor '" +
-                               spec.name + "' has shape " + ShapeToString(spec.shape) +
+        return InvalidArgument("model '" + options.artifact_path + "': BYTES tensor '" + spec.name +
+                               "' has shape " + ShapeToString(spec.shape) +
                                "; a TorchScript model takes and returns BYTES as List[str], so "
                                "declare it with rank 1 ([-1])");
       }
@@ -124,15 +124,14 @@ StatusOr<std::unique_ptr<TorchModel>> TorchModel::Load(const ModelLoadOptions& o
     // BYTES inputs go in as List[str]; every other input as a Tensor.
     for (size_t i = 0; i < options.signature.inputs.size(); ++i) {
       const TensorSpec& spec = options.signature.inputs[i];
-      const bool wants_strings =
-          arguments[i + 1].type()->isSubtypeOf(*c10::ListType::ofStrings());
+      const bool wants_strings = arguments[i + 1].type()->isSubtypeOf(*c10::ListType::ofStrings());
       if ((spec.dtype == DataType::kBytes) != wants_strings) {
-        return InvalidArgument(
-            "TorchScript model '" + path + "': forward()'s argument " +
-            std::to_string(i + 1) + " ('" + arguments[i + 1].name() + "') is " +
-            arguments[i + 1].type()->str() + " but input '" + spec.name + "' is " +
-            DataTypeName(spec.dtype) + "; BYTES inputs need List[str] arguments, other inputs "
-            "Tensor arguments");
+        return InvalidArgument("TorchScript model '" + path + "': forward()'s argument " +
+                               std::to_string(i + 1) + " ('" + arguments[i + 1].name() + "') is " +
+                               arguments[i + 1].type()->str() + " but input '" + spec.name +
+                               "' is " + DataTypeName(spec.dtype) +
+                               "; BYTES inputs need List[str] arguments, other inputs "
+                               "Tensor arguments");
       }
     }
     return std::unique_ptr<TorchModel>(new TorchModel(std::move(module), options, device));

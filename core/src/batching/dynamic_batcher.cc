@@ -234,8 +234,8 @@ void DynamicBatcher::Execute(std::vector<Pending>& batch) {
         break;
       }
       for (std::string_view e : *elements) {
-        starts[o].push_back(static_cast<size_t>(
-            reinterpret_cast<const uint8_t*>(e.data()) - 4 - out.data.data()));
+        starts[o].push_back(
+            static_cast<size_t>(reinterpret_cast<const uint8_t*>(e.data()) - 4 - out.data.data()));
       }
       starts[o].push_back(out.data.size());
     }

@@ -91,10 +91,9 @@ bool DataArrayDecoder::EnterLeaf(const char* what) {
     leaf_depth_ = depth_;
   } else if (depth_ != leaf_depth_) {
     return Fail("data element " + std::to_string(num_elements_) + ": found " + what +
-                " at nesting level " + std::to_string(depth_) +
-                " but earlier " + (std::string(what) == "a number" ? "numbers" : "elements") +
-                " are at level " + std::to_string(leaf_depth_) +
-                "; nested arrays must be rectangular");
+                " at nesting level " + std::to_string(depth_) + " but earlier " +
+                (std::string(what) == "a number" ? "numbers" : "elements") + " are at level " +
+                std::to_string(leaf_depth_) + "; nested arrays must be rectangular");
   }
   ++counts_[depth_ - 1];
   return true;

@@ -6,13 +6,13 @@
 // after its "data"), values are kept as JsonScalars and converted by Finish().
 #pragma once
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
-#include <climits>
 #include <cstring>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "json_scalar.h"

@@ -549,8 +549,8 @@ class InferRequestParser {
                     size_t min_bytes, uint64_t size, std::vector<uint8_t>* out) {
     const std::string said = where + ": parameters.binary_data_size is " + std::to_string(size);
     if (!binary_) {
-      return InvalidArgument(said + " but the request has no " +
-                             kInferenceHeaderContentLength + " header; send it with the length " +
+      return InvalidArgument(said + " but the request has no " + kInferenceHeaderContentLength +
+                             " header; send it with the length " +
                              "of the JSON, the tensors' bytes following it");
     }
     const size_t left = binary_->size() - binary_offset_;
@@ -617,8 +617,8 @@ class InferRequestParser {
 
   const Signature& signature_;
   const DecodeOptions& options_;
-  const std::optional<std::string_view> binary_;  // after the JSON header
-  size_t binary_offset_ = 0;                       // of binary_, taken so far
+  const std::optional<std::string_view> binary_;               // after the JSON header
+  size_t binary_offset_ = 0;                                   // of binary_, taken so far
   std::vector<std::pair<std::string, bool>> explicit_binary_;  // outputs' binary_data
   const std::vector<TensorSpec>& specs_;  // the tensors the list is checked against
   const char* const tensor_;              // "input" or "output", for messages

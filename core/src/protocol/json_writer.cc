@@ -73,8 +73,8 @@ std::vector<std::string_view> BytesElements(const Tensor& t) {
   return elements ? std::move(*elements) : std::vector<std::string_view>{};
 }
 
-void AppendNestedBytes(const Tensor& t, const std::vector<std::string_view>& elements,
-                       size_t axis, size_t* element, std::string* out) {
+void AppendNestedBytes(const Tensor& t, const std::vector<std::string_view>& elements, size_t axis,
+                       size_t* element, std::string* out) {
   if (axis == t.shape.size()) {
     AppendJsonString(elements[(*element)++], out);
     return;

@@ -22,8 +22,8 @@ using skiff::testing::HttpClient;
 using skiff::testing::Reply;
 
 std::string Example(const std::string& name) {
-  const std::string path = std::string(std::getenv("SKIFF_SOURCE_DIR")) +
-                           "/tests/core/protocol/spec_examples/" + name;
+  const std::string path =
+      std::string(std::getenv("SKIFF_SOURCE_DIR")) + "/tests/core/protocol/spec_examples/" + name;
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << path;
   std::stringstream s;
@@ -44,8 +44,8 @@ std::string Strings(std::initializer_list<std::string> elements) {
   std::string out;
   for (const std::string& e : elements) {
     const auto n = static_cast<uint32_t>(e.size());
-    out += std::string{static_cast<char>(n), static_cast<char>(n >> 8),
-                       static_cast<char>(n >> 16), static_cast<char>(n >> 24)} +
+    out += std::string{static_cast<char>(n), static_cast<char>(n >> 8), static_cast<char>(n >> 16),
+                       static_cast<char>(n >> 24)} +
            e;
   }
   return out;
@@ -108,10 +108,11 @@ class OipBinaryTest : public ::testing::Test {
   // A version server for `model`, and a router in front of it (no auth:
   // what is checked here is the body, both hops).
   void StartPair(const json& model) {
-    backend_ = Start({{"service", "ep1"},
-                      {"deploymentConfig", {{"authEnabled", false}}},
-                      {"versions",
-                       {{{"name", "v1"}, {"artifactPath", "/dev/null"}, {"inferenceConfig", model}}}}});
+    backend_ =
+        Start({{"service", "ep1"},
+               {"deploymentConfig", {{"authEnabled", false}}},
+               {"versions",
+                {{{"name", "v1"}, {"artifactPath", "/dev/null"}, {"inferenceConfig", model}}}}});
     router_ = Start({{"service", "ep1"},
                      {"deploymentConfig", {{"authEnabled", false}}},
                      {"versions",
@@ -253,8 +254,8 @@ TEST_F(OipBinaryTest, HostileFramingIs400NamingTheHeaderOrInput) {
   for (const auto& [port, route] : Routes()) {
     for (const Case& c : cases) {
       SCOPED_TRACE(std::to_string(port) + route + " " + c.error);
-      Reply r = HttpClient(port).Post(route, c.body,
-                                      {{"Inference-Header-Content-Length", c.length}});
+      Reply r =
+          HttpClient(port).Post(route, c.body, {{"Inference-Header-Content-Length", c.length}});
       EXPECT_EQ(r.status, 400);
       const std::string error = json::parse(r.body)["error"];
       EXPECT_EQ(error.substr(0, c.error.size()), c.error);

@@ -75,10 +75,11 @@ TEST(ProtocolBinaryData, JsonAndBinaryInputsMix) {
 
 TEST(ProtocolBinaryData, BinaryOutputsFollowTheRequestAndOutputParameters) {
   auto outputs_of = [](const std::string& params, const std::string& outputs) {
-    const std::string json = "{" + params +
-                             R"("inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2]},)"
-                             R"({"name":"s","shape":[0],"datatype":"BYTES","data":[]}])" +
-                             outputs + "}";
+    const std::string json =
+        "{" + params +
+        R"("inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2]},)"
+        R"({"name":"s","shape":[0],"datatype":"BYTES","data":[]}])" +
+        outputs + "}";
     auto r = DecodeInferRequest(json, Sig());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r->binary_outputs : std::vector<std::string>{"<error>"};
@@ -149,9 +150,8 @@ TEST(ProtocolBinaryData, HostileFramingIsRefusedByName) {
        "the body has 29 bytes after the JSON header (Inference-Header-Content-Length) but the "
        "inputs' parameters.binary_data_size add up to 27; the header must give the JSON's "
        "length and each binary_data_size its tensor's byte count"},
-      {"a BYTES length running past its tensor", json + x + Raw({5, 0, 0, 0}) + "abc" +
-                                                     Raw({0, 0, 0, 0}),
-       n,
+      {"a BYTES length running past its tensor",
+       json + x + Raw({5, 0, 0, 0}) + "abc" + Raw({0, 0, 0, 0}), n,
        "input 's': parameters.binary_data_size is 11 but those bytes hold an element whose "
        "4-byte length runs past them and shape [2] needs 2; send each element as a 4-byte "
        "little-endian length and its bytes"},

@@ -28,11 +28,13 @@ std::vector<Tensor> EveryDataType() {
       MakeTensor("t", DataType::kUint32, {1}, Bytes<uint32_t>({4294967295u})),
       MakeTensor("t", DataType::kUint64, {2}, Bytes<uint64_t>({UINT64_MAX, 0})),
       MakeTensor("t", DataType::kBf16, {3}, Bytes<uint16_t>({0x3F80, 0x0001, 0xFF7F})),
-      MakeTensor("t", DataType::kBytes, {2, 2}, [] {
-        std::vector<uint8_t> d;
-        for (const char* e : {"h\xc3\xa9llo", "", "tab\tquote\"", "\x01"}) AppendBytesElement(e, &d);
-        return d;
-      }()),
+      MakeTensor("t", DataType::kBytes, {2, 2},
+                 [] {
+                   std::vector<uint8_t> d;
+                   for (const char* e : {"h\xc3\xa9llo", "", "tab\tquote\"", "\x01"})
+                     AppendBytesElement(e, &d);
+                   return d;
+                 }()),
   };
 }
 

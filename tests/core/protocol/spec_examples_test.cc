@@ -22,7 +22,8 @@ using testing::Spec;
 
 std::string Example(const std::string& name) {
   const char* src = std::getenv("SKIFF_SOURCE_DIR");
-  const std::string path = std::string(src ? src : ".") + "/tests/core/protocol/spec_examples/" + name;
+  const std::string path =
+      std::string(src ? src : ".") + "/tests/core/protocol/spec_examples/" + name;
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << path;
   std::stringstream s;
@@ -44,7 +45,9 @@ Tensor Output0() {
                     Bytes<float>({1.0f, 1.1f, 2.0f, 2.1f, 3.0f, 3.1f}));
 }
 
-std::string Raw(const std::vector<uint8_t>& bytes) { return std::string(bytes.begin(), bytes.end()); }
+std::string Raw(const std::vector<uint8_t>& bytes) {
+  return std::string(bytes.begin(), bytes.end());
+}
 
 TEST(OipSpecExamples, KServeRequestAsPrintedIsRefusedForItsElementCount) {
   auto r = DecodeInferRequest(Example("kserve_infer_request.json"), MyModel());
@@ -69,8 +72,8 @@ TEST(OipSpecExamples, KServeRequestAndResponse) {
   std::string expected = Example("kserve_infer_response.json");
   expected.insert(expected.find("\"42\"") + 4, ",");  // the spec's missing comma
   const json want = json::parse(expected);
-  const json got = json::parse(
-      EncodeInferResponse("mymodel", "1", r->id, {Output0()}, r->requested_outputs));
+  const json got =
+      json::parse(EncodeInferResponse("mymodel", "1", r->id, {Output0()}, r->requested_outputs));
   EXPECT_EQ(got["id"], want["id"]);
   EXPECT_EQ(got["outputs"], want["outputs"]);
 }

@@ -142,8 +142,8 @@ std::vector<double> ToDoubles(const Tensor& t) {
         out[i] = Get<int16_t>(t.data, i);
         break;
       case DataType::kBf16:
-        out[i] = static_cast<float>(
-            c10::BFloat16(Get<uint16_t>(t.data, i), c10::BFloat16::from_bits()));
+        out[i] =
+            static_cast<float>(c10::BFloat16(Get<uint16_t>(t.data, i), c10::BFloat16::from_bits()));
         break;
       default:
         ADD_FAILURE() << "ToDoubles: " << DataTypeName(t.dtype);
@@ -196,8 +196,8 @@ void CheckDtypeRoundTrips(Accelerator& accelerator, const std::string& device) {
   for (DataType dtype : AllDataTypes()) {
     // No torch type (refused at load: AccelGpuDtype.TypesTorchLacksAreRefusedAtLoad);
     // BYTES goes in as List[str] (AccelGpuDtype.BytesGoInAndOutAsListOfStr).
-    if (dtype == DataType::kUint16 || dtype == DataType::kUint32 ||
-        dtype == DataType::kUint64 || dtype == DataType::kBytes) {
+    if (dtype == DataType::kUint16 || dtype == DataType::kUint32 || dtype == DataType::kUint64 ||
+        dtype == DataType::kBytes) {
       continue;
     }
     SCOPED_TRACE(DataTypeName(dtype));

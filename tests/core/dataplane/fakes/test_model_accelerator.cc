@@ -28,8 +28,8 @@ class TestModel final : public skiff::LoadedModel {
       const std::vector<skiff::Tensor>& inputs) override {
     if (sig_.outputs.size() == 1 && sig_.outputs[0].name == "output0") {
       const float spec[] = {1.0f, 1.1f, 2.0f, 2.1f, 3.0f, 3.1f};
-      skiff::Tensor out{"output0", skiff::DataType::kFp32, {3, 2},
-                        std::vector<uint8_t>(sizeof spec)};
+      skiff::Tensor out{
+          "output0", skiff::DataType::kFp32, {3, 2}, std::vector<uint8_t>(sizeof spec)};
       std::memcpy(out.data.data(), spec, sizeof spec);
       return std::vector<skiff::Tensor>{std::move(out)};
     }
