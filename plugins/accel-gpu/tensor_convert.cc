@@ -6,7 +6,7 @@
 
 namespace skiff::accel_gpu {
 
-at::ScalarType ToScalarType(DataType dtype) {
+std::optional<at::ScalarType> ToScalarType(DataType dtype) {
   switch (dtype) {
     case DataType::kFp32:
       return at::kFloat;
@@ -24,8 +24,17 @@ at::ScalarType ToScalarType(DataType dtype) {
       return at::kByte;
     case DataType::kBool:
       return at::kBool;
+    case DataType::kInt16:
+      return at::kShort;
+    case DataType::kBf16:
+      return at::kBFloat16;
+    case DataType::kUint16:
+    case DataType::kUint32:
+    case DataType::kUint64:
+    case DataType::kBytes:
+      return std::nullopt;
   }
-  return at::kFloat;
+  return std::nullopt;
 }
 
 StatusOr<DataType> FromScalarType(at::ScalarType type) {
@@ -37,9 +46,45 @@ StatusOr<DataType> FromScalarType(at::ScalarType type) {
 }
 
 at::Tensor ToTorch(const Tensor& tensor, const c10::Device& device) {
-  at::Tensor host = at::empty(tensor.shape, at::TensorOptions().dtype(ToScalarType(tensor.dtype)));
+  const auto options = at::TensorOptions().dtype(*ToScalarType(tensor.dtype));
+  const size_t size = DataTypeSize(tensor.dtype);
+  if (device.is_cpu() && !tensor.data.empty() &&
+      reinterpret_cast<uintptr_t>(tensor.data.data()) % size == 0) {
+    // No copy: the request's bytes are the model's input (docs/protocols.md).
+    return at::from_blob(const_cast<uint8_t*>(tensor.data.data()), tensor.shape, options);
+  }
+  at::Tensor host = at::empty(tensor.shape, options);
   if (!tensor.data.empty()) std::memcpy(host.data_ptr(), tensor.data.data(), tensor.data.size());
   return device.is_cpu() ? host : host.to(device);
+}
+
+c10::IValue ToTorchStrings(const Tensor& tensor) {
+  c10::List<std::string> list;
+  if (auto elements = SplitBytesElements(tensor.data.data(), tensor.data.size())) {
+    list.reserve(elements->size());
+    for (std::string_view e : *elements) list.push_back(std::string(e));
+  }
+  return c10::IValue(std::move(list));
+}
+
+StatusOr<Tensor> FromTorchStrings(const c10::IValue& value, const std::string& name) {
+  Tensor out;
+  out.name = name;
+  out.dtype = DataType::kBytes;
+  if (!value.isList()) {
+    return FailedPrecondition(std::string("a ") + value.tagKind() +
+                              ", not the List[str] a BYTES output needs");
+  }
+  const auto list = value.toListRef();
+  for (const c10::IValue& e : list) {
+    if (!e.isString()) {
+      return FailedPrecondition(std::string("a list holding a ") + e.tagKind() +
+                                ", not the List[str] a BYTES output needs");
+    }
+    AppendBytesElement(e.toStringRef(), &out.data);
+  }
+  out.shape = {static_cast<int64_t>(list.size())};
+  return out;
 }
 
 StatusOr<Tensor> FromTorch(const at::Tensor& tensor, const std::string& name) {

@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
+#include <torch/version.h>
 
 #include <exception>
 #include <fstream>
@@ -52,6 +53,19 @@ Status CheckSignature(const ModelLoadOptions& options) {
   for (const std::vector<TensorSpec>* specs :
        {&options.signature.inputs, &options.signature.outputs}) {
     for (const TensorSpec& spec : *specs) {
+      if (spec.dtype == DataType::kBytes && spec.shape.size() != 1) {
+        return InvalidArgument("model '" + options.artifact_path + "': BYTES tensor '" + spec.name +
+                               "' has shape " + ShapeToString(spec.shape) +
+                               "; a TorchScript model takes and returns BYTES as List[str], so "
+                               "declare it with rank 1 ([-1])");
+      }
+      if (spec.dtype != DataType::kBytes && !ToScalarType(spec.dtype)) {
+        return InvalidArgument(
+            "model '" + options.artifact_path + "': tensor '" + spec.name + "' is " +
+            DataTypeName(spec.dtype) + ", which libtorch " + TORCH_VERSION +
+            " has no type for; declare INT64 or INT32 (and send that), or serve the model "
+            "with a runtime that takes it");
+      }
       for (int64_t d : spec.shape) {
         if (d < -1) {
           return InvalidArgument("model '" + options.artifact_path + "': tensor '" + spec.name +
@@ -98,13 +112,27 @@ StatusOr<std::unique_ptr<TorchModel>> TorchModel::Load(const ModelLoadOptions& o
       return InvalidArgument("TorchScript model '" + path + "' has no forward() method");
     }
     // The schema's first argument is `self`.
-    const size_t arity = method->function().getSchema().arguments().size() - 1;
+    const auto& arguments = method->function().getSchema().arguments();
+    const size_t arity = arguments.size() - 1;
     if (arity != options.signature.inputs.size()) {
       return FailedPrecondition("TorchScript model '" + path + "': forward() takes " +
                                 std::to_string(arity) +
                                 " input(s) but the inference config "
                                 "declares " +
                                 std::to_string(options.signature.inputs.size()));
+    }
+    // BYTES inputs go in as List[str]; every other input as a Tensor.
+    for (size_t i = 0; i < options.signature.inputs.size(); ++i) {
+      const TensorSpec& spec = options.signature.inputs[i];
+      const bool wants_strings = arguments[i + 1].type()->isSubtypeOf(*c10::ListType::ofStrings());
+      if ((spec.dtype == DataType::kBytes) != wants_strings) {
+        return InvalidArgument("TorchScript model '" + path + "': forward()'s argument " +
+                               std::to_string(i + 1) + " ('" + arguments[i + 1].name() + "') is " +
+                               arguments[i + 1].type()->str() + " but input '" + spec.name +
+                               "' is " + DataTypeName(spec.dtype) +
+                               "; BYTES inputs need List[str] arguments, other inputs "
+                               "Tensor arguments");
+      }
     }
     return std::unique_ptr<TorchModel>(new TorchModel(std::move(module), options, device));
   } catch (const c10::Error& e) {
@@ -122,7 +150,11 @@ Status TorchModel::Warmup() {
     t.name = spec.name;
     t.dtype = spec.dtype;
     for (int64_t d : spec.shape) t.shape.push_back(d < 0 ? 1 : d);
-    t.data.assign(static_cast<size_t>(t.NumElements()) * DataTypeSize(t.dtype), 0);
+    if (t.dtype == DataType::kBytes) {
+      for (int64_t i = 0; i < t.NumElements(); ++i) AppendBytesElement("", &t.data);
+    } else {
+      t.data.assign(static_cast<size_t>(t.NumElements()) * DataTypeSize(t.dtype), 0);
+    }
     zeros.push_back(std::move(t));
   }
   StatusOr<std::vector<Tensor>> out = Score(zeros);
@@ -146,14 +178,18 @@ StatusOr<std::vector<Tensor>> TorchModel::Forward(const std::vector<Tensor>& inp
   c10::InferenceMode guard;
   std::vector<c10::IValue> args;
   args.reserve(inputs.size());
-  for (const Tensor& t : inputs) args.emplace_back(ToTorch(t, device_));
+  for (const Tensor& t : inputs) {
+    args.emplace_back(t.dtype == DataType::kBytes ? ToTorchStrings(t) : ToTorch(t, device_));
+  }
   const c10::IValue result = module_.forward(std::move(args));
-  SKIFF_ASSIGN_OR_RETURN(std::vector<at::Tensor> tensors, MapOutputs(result));
+  SKIFF_ASSIGN_OR_RETURN(std::vector<c10::IValue> values, MapOutputs(result));
   std::vector<Tensor> outputs;
-  outputs.reserve(tensors.size());
-  for (size_t i = 0; i < tensors.size(); ++i) {
+  outputs.reserve(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
     const TensorSpec& spec = signature_.outputs[i];
-    StatusOr<Tensor> out = FromTorch(tensors[i], spec.name);
+    StatusOr<Tensor> out = spec.dtype == DataType::kBytes
+                               ? FromTorchStrings(values[i], spec.name)
+                               : FromTorch(values[i].toTensor(), spec.name);
     if (!out.ok()) return out.status().WithContext("output '" + spec.name + "'");
     outputs.push_back(std::move(out).value());
   }
@@ -165,13 +201,13 @@ StatusOr<std::vector<Tensor>> TorchModel::Forward(const std::vector<Tensor>& inp
   return outputs;
 }
 
-StatusOr<std::vector<at::Tensor>> TorchModel::MapOutputs(const c10::IValue& result) const {
+StatusOr<std::vector<c10::IValue>> TorchModel::MapOutputs(const c10::IValue& result) const {
   const std::vector<TensorSpec>& specs = signature_.outputs;
   // Built only for an error message (this runs on every request).
   auto model_name = [this] { return "TorchScript model '" + artifact_path_ + "'"; };
-  std::vector<at::Tensor> tensors;
   std::vector<c10::IValue> items;
-  if (result.isTensor()) {
+  const bool one_bytes_output = specs.size() == 1 && specs[0].dtype == DataType::kBytes;
+  if (result.isTensor() || (one_bytes_output && result.isList())) {
     items.push_back(result);
   } else if (result.isTuple()) {
     for (const c10::IValue& v : result.toTupleRef().elements()) items.push_back(v);
@@ -202,13 +238,13 @@ StatusOr<std::vector<at::Tensor>> TorchModel::MapOutputs(const c10::IValue& resu
                               std::to_string(specs.size()));
   }
   for (size_t i = 0; i < items.size(); ++i) {
-    if (!items[i].isTensor()) {
+    // BYTES outputs are lists of str, checked by FromTorchStrings.
+    if (specs[i].dtype != DataType::kBytes && !items[i].isTensor()) {
       return FailedPrecondition(model_name() + ": output '" + specs[i].name + "' is a " +
                                 items[i].tagKind() + ", not a tensor");
     }
-    tensors.push_back(items[i].toTensor());
   }
-  return tensors;
+  return items;
 }
 
 }  // namespace skiff::accel_gpu

@@ -42,7 +42,8 @@ class TorchModel final : public LoadedModel {
  private:
   TorchModel(torch::jit::Module module, const ModelLoadOptions& options, c10::Device device);
   StatusOr<std::vector<Tensor>> Forward(const std::vector<Tensor>& inputs);
-  StatusOr<std::vector<at::Tensor>> MapOutputs(const c10::IValue& result) const;
+  // The outputs in signature order: tensors, and List[str] for BYTES.
+  StatusOr<std::vector<c10::IValue>> MapOutputs(const c10::IValue& result) const;
 
   torch::jit::Module module_;
   const Signature signature_;

@@ -50,8 +50,9 @@ Status CheckDataType(const TensorSpec& spec, DataType dtype);
 // not -1.
 Status CheckShape(const TensorSpec& spec, const std::vector<int64_t>& shape);
 
-// Product of `shape` times the element size, refusing negative dims and
-// anything over `max_bytes` (which also rules out overflow). `what` names the
+// Product of `shape` times the element size (MinElementSize: for BYTES the
+// 4-byte length prefixes, the least such a tensor takes), refusing negative
+// dims and anything over `max_bytes` (which also rules out overflow). `what` names the
 // tensor in messages ("input 'x'").
 StatusOr<size_t> CheckedByteSize(const std::string& what, const std::vector<int64_t>& shape,
                                  DataType dtype, size_t max_bytes);

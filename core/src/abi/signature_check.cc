@@ -37,6 +37,16 @@ Status CheckTensors(const char* what, Status (*make)(std::string),
       return make(where + ": expected shape " + ShapeToString(spec.shape) + ", got " +
                   ShapeToString(t.shape));
     }
+    if (t.dtype == DataType::kBytes) {
+      const int64_t got = CountBytesElements(t.data.data(), t.data.size());
+      if (got != t.NumElements()) {
+        return make(where + ": shape " + ShapeToString(t.shape) + " of BYTES needs " +
+                    std::to_string(t.NumElements()) + " length-prefixed elements, got " +
+                    (got < 0 ? std::string("a buffer whose last length runs past its end")
+                             : std::to_string(got)));
+      }
+      continue;
+    }
     const size_t want = static_cast<size_t>(t.NumElements()) * DataTypeSize(t.dtype);
     if (t.data.size() != want) {
       return make(where + ": shape " + ShapeToString(t.shape) + " of " + DataTypeName(t.dtype) +
@@ -104,7 +114,7 @@ Status CheckShape(const TensorSpec& spec, const std::vector<int64_t>& shape) {
 
 StatusOr<size_t> CheckedByteSize(const std::string& what, const std::vector<int64_t>& shape,
                                  DataType dtype, size_t max_bytes) {
-  size_t bytes = DataTypeSize(dtype);
+  size_t bytes = MinElementSize(dtype);
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] < 0) {
       return InvalidArgument(what + ": shape " + ShapeToString(shape) + " has negative dimension " +

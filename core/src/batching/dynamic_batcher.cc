@@ -1,6 +1,7 @@
 #include "skiff/batching/dynamic_batcher.h"
 
 #include <exception>
+#include <string_view>
 #include <utility>
 
 #include "skiff/signature_check.h"
@@ -218,10 +219,31 @@ void DynamicBatcher::Execute(std::vector<Pending>& batch) {
 
   Result result = score(merged);
   merged.clear();
+  // A BYTES output's elements vary in size, so its rows are cut at element
+  // boundaries: starts[o][e] is where element e begins (one past the end last).
+  std::vector<std::vector<size_t>> starts;
+  if (result.ok()) {
+    starts.resize(result->size());
+    for (size_t o = 0; o < result->size(); ++o) {
+      const Tensor& out = (*result)[o];
+      if (out.dtype != DataType::kBytes) continue;
+      auto elements = SplitBytesElements(out.data.data(), out.data.size());
+      if (!elements || elements->size() % static_cast<size_t>(total) != 0) {
+        result = Internal("output '" + out.name + "' holds BYTES that do not split into " +
+                          std::to_string(total) + " rows; disable dynamic batching for this model");
+        break;
+      }
+      for (std::string_view e : *elements) {
+        starts[o].push_back(
+            static_cast<size_t>(reinterpret_cast<const uint8_t*>(e.data()) - 4 - out.data.data()));
+      }
+      starts[o].push_back(out.data.size());
+    }
+  }
   if (result.ok()) {
     for (const Tensor& out : *result) {
       if (out.shape.empty() || out.shape[0] != total ||
-          out.data.size() % static_cast<size_t>(total) != 0) {
+          (out.dtype != DataType::kBytes && out.data.size() % static_cast<size_t>(total) != 0)) {
         result = Internal("output '" + out.name + "' has shape " + ShapeToString(out.shape) +
                           " for a batch of " + std::to_string(total) +
                           " rows, so it cannot be split back per request; disable dynamic "
@@ -246,6 +268,14 @@ void DynamicBatcher::Execute(std::vector<Pending>& batch) {
       mine[o].dtype = out.dtype;
       mine[o].shape = out.shape;
       mine[o].shape[0] = p.rows;
+      if (out.dtype == DataType::kBytes) {
+        const size_t per_row = (starts[o].size() - 1) / static_cast<size_t>(total);
+        const size_t first = static_cast<size_t>(row) * per_row;
+        const size_t last = static_cast<size_t>(row + p.rows) * per_row;
+        mine[o].data.assign(out.data.begin() + static_cast<std::ptrdiff_t>(starts[o][first]),
+                            out.data.begin() + static_cast<std::ptrdiff_t>(starts[o][last]));
+        continue;
+      }
       const auto begin = out.data.begin() + static_cast<std::ptrdiff_t>(row * row_bytes);
       mine[o].data.assign(begin, begin + static_cast<std::ptrdiff_t>(p.rows * row_bytes));
     }

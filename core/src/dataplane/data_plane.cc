@@ -481,8 +481,14 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   if (!by_key) key_digest.clear();
   const VersionState& state = snap->versions.at(version->name());
   DecodedScore decoded;
-  if (auto refusal = DecodeScoreRequest(route.protocol, request.body(), state.signature,
-                                        snap->config.deployment.max_request_body_bytes, &decoded)) {
+  std::optional<std::string_view> inference_header;
+  std::optional<HttpResponse> refusal = ReadInferenceHeader(request, &inference_header);
+  if (!refusal) {
+    refusal = DecodeScoreRequest(route.protocol, request.body(), state.signature,
+                                 snap->config.deployment.max_request_body_bytes, &decoded,
+                                 inference_header);
+  }
+  if (refusal) {
     refusal->set(kVersionHeader, version->name());
     const double total = std::chrono::duration<double>(Clock::now() - start).count();
     RecordDone(state.metrics, 400, 0, 0, total);

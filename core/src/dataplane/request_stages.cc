@@ -152,18 +152,36 @@ std::string RoutingKeyDigest(const config::RoutingConfig& routing,
   return HmacSha256Hex(routing.salt, key);
 }
 
+std::optional<HttpResponse> ReadInferenceHeader(const http::request_header<>& header,
+                                                std::optional<std::string_view>* value) {
+  value->reset();
+  const auto range = header.equal_range(protocol::kInferenceHeaderContentLength);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (*value) {
+      return ErrorResponse(http::status::bad_request,
+                           std::string("header ") + protocol::kInferenceHeaderContentLength +
+                               " appears more than once; send it once, with the length of the "
+                               "JSON at the start of the body");
+    }
+    *value = std::string_view(it->value().data(), it->value().size());
+  }
+  return std::nullopt;
+}
+
 std::optional<HttpResponse> DecodeScoreRequest(ScoreProtocol protocol, std::string_view body,
                                                const Signature& signature, uint64_t max_body_bytes,
-                                               DecodedScore* decoded) {
+                                               DecodedScore* decoded,
+                                               std::optional<std::string_view> inference_header) {
   Status status;
   if (protocol == ScoreProtocol::kOip) {
     protocol::DecodeOptions options;
     options.max_input_bytes = static_cast<size_t>(max_body_bytes) * 8;
-    auto request = protocol::DecodeInferRequest(body, signature, options);
+    auto request = protocol::DecodeInferRequest(body, signature, options, inference_header);
     if (request.ok()) {
       decoded->inputs = std::move(request->inputs);
       decoded->id = std::move(request->id);
       decoded->requested = std::move(request->requested_outputs);
+      decoded->binary = std::move(request->binary_outputs);
     }
     status = request.status();
   } else {
@@ -181,6 +199,15 @@ HttpResponse RespondScored(ScoreProtocol protocol, const std::string& service,
   HttpResponse r;
   if (!result.status.ok()) {
     r = ErrorResponse(result.status);
+  } else if (protocol == ScoreProtocol::kOip && !request.binary.empty()) {
+    protocol::EncodedBody encoded = protocol::EncodeInferResponse(
+        service, version, request.id, result.outputs, request.requested, request.binary);
+    if (encoded.json_length) {
+      r = MakeResponse(http::status::ok, std::move(encoded.body), "application/octet-stream");
+      r.set(protocol::kInferenceHeaderContentLength, std::to_string(*encoded.json_length));
+    } else {
+      r = JsonResponse(http::status::ok, std::move(encoded.body));
+    }
   } else if (protocol == ScoreProtocol::kOip) {
     r = JsonResponse(http::status::ok,
                      protocol::EncodeInferResponse(service, version, request.id, result.outputs,

@@ -46,8 +46,14 @@ class UpstreamModel final : public LoadedModel {
   Status Warmup() override { return OkStatus(); }
 
   StatusOr<std::vector<Tensor>> Score(const std::vector<Tensor>& inputs) override {
-    auto reply = connection_->Send("POST", target_, {{"Content-Type", "application/json"}},
-                                   protocol::EncodeInferRequest(inputs));
+    // Binary both ways: no float is printed and parsed again on the hop, and
+    // BYTES that are not UTF-8 cross unharmed.
+    protocol::EncodedBody request = protocol::EncodeBinaryInferRequest(inputs);
+    auto reply = connection_->Send(
+        "POST", target_,
+        {{"Content-Type", "application/octet-stream"},
+         {protocol::kInferenceHeaderContentLength, std::to_string(*request.json_length)}},
+        std::move(request.body));
     if (!reply.ok()) {
       const std::string message = "upstream " + options_.url + ": " + reply.status().message();
       if (reply.status().code() == StatusCode::kDeadlineExceeded) {
@@ -56,7 +62,12 @@ class UpstreamModel final : public LoadedModel {
       return Internal(message);  // 502: the version's server failed us
     }
     if (reply->status != 200) return MapStatus(reply->status, reply->body);
-    auto decoded = protocol::DecodeInferResponse(reply->body, options_.signature);
+    std::optional<std::string_view> header;
+    if (auto it = reply->headers.find("inference-header-content-length");
+        it != reply->headers.end()) {
+      header = it->second;
+    }
+    auto decoded = protocol::DecodeInferResponse(reply->body, options_.signature, {}, header);
     if (!decoded.ok()) {
       return Internal("upstream " + options_.url + " answered outputs that do not match the " +
                       "signature: " + decoded.status().message());

@@ -38,7 +38,10 @@ class AzureScoreParser {
     if (current_ >= 0) return DataResult(data_.Scalar(JsonScalar::Float(v)));
     return Value("a number");
   }
-  bool string(std::string&) { return Value("a string"); }
+  bool string(std::string& v) {
+    if (current_ >= 0) return DataResult(data_.String(v));
+    return Value("a string");
+  }
   bool binary(json::binary_t&) { return Value("binary data"); }
 
   bool start_object(size_t) {

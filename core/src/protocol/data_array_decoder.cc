@@ -11,9 +11,12 @@ void DataArrayDecoder::Begin(std::optional<DataType> dtype, std::vector<uint8_t>
   dtype_ = dtype;
   out_ = out;
   max_bytes_ = max_bytes;
-  element_size_ = dtype ? DataTypeSize(*dtype) : 1;
+  element_size_ = dtype ? MinElementSize(*dtype) : 1;
   fp32_ = dtype == DataType::kFp32;
   deferred_.clear();
+  deferred_strings_.clear();
+  deferred_string_bytes_ = 0;
+  first_number_ = first_string_ = SIZE_MAX;
   started_ = false;
   depth_ = 0;
   max_depth_seen_ = 0;
@@ -25,7 +28,9 @@ void DataArrayDecoder::Begin(std::optional<DataType> dtype, std::vector<uint8_t>
   base_ = out_->size();
   written_ = base_;
   if (expected_elements > 0 && expected_elements * element_size_ <= max_bytes_) {
-    if (dtype_) {
+    if (dtype_ == DataType::kBytes) {
+      out_->reserve(base_ + expected_elements * element_size_);  // appended, never pre-sized
+    } else if (dtype_) {
       out_->resize(base_ + expected_elements * element_size_);
     } else {
       deferred_.reserve(expected_elements);
@@ -76,23 +81,48 @@ bool DataArrayDecoder::EndArray() {
   return true;
 }
 
-bool DataArrayDecoder::ScalarSlow(const JsonScalar& value) {
+bool DataArrayDecoder::EnterLeaf(const char* what) {
   if (depth_ == 0) return Fail("data must be an array");
   if (leaf_depth_ == 0) {
     if (max_depth_seen_ > depth_) {
-      return Fail("data element " + std::to_string(num_elements_) +
-                  ": found a number where an array was expected; nested arrays must be "
-                  "rectangular");
+      return Fail("data element " + std::to_string(num_elements_) + ": found " + what +
+                  " where an array was expected; nested arrays must be rectangular");
     }
     leaf_depth_ = depth_;
   } else if (depth_ != leaf_depth_) {
-    return Fail("data element " + std::to_string(num_elements_) +
-                ": found a number at nesting level " + std::to_string(depth_) +
-                " but earlier numbers are at level " + std::to_string(leaf_depth_) +
-                "; nested arrays must be rectangular");
+    return Fail("data element " + std::to_string(num_elements_) + ": found " + what +
+                " at nesting level " + std::to_string(depth_) + " but earlier " +
+                (std::string(what) == "a number" ? "numbers" : "elements") + " are at level " +
+                std::to_string(leaf_depth_) + "; nested arrays must be rectangular");
   }
   ++counts_[depth_ - 1];
+  return true;
+}
+
+bool DataArrayDecoder::ScalarSlow(const JsonScalar& value) {
+  if (!EnterLeaf("a number")) return false;
   return Append(value);
+}
+
+bool DataArrayDecoder::String(std::string_view value) {
+  if (dtype_ && *dtype_ != DataType::kBytes) return Unexpected("a string");
+  if (!EnterLeaf("a string")) return false;
+  const size_t used = dtype_ ? written_ - base_ : deferred_string_bytes_;
+  if (4 + value.size() > max_bytes_ - std::min(used, max_bytes_)) {
+    return Fail("data element " + std::to_string(num_elements_) + " takes the data past the " +
+                "request size limit of " + std::to_string(max_bytes_) +
+                " bytes; send smaller batches");
+  }
+  if (dtype_) {
+    AppendBytesElement(value, out_);
+    written_ = out_->size();
+  } else {
+    if (first_string_ == SIZE_MAX) first_string_ = num_elements_;
+    deferred_strings_.emplace_back(value);
+    deferred_string_bytes_ += 4 + value.size();
+  }
+  ++num_elements_;
+  return true;
 }
 
 bool DataArrayDecoder::Append(const JsonScalar& value) {
@@ -102,6 +132,7 @@ bool DataArrayDecoder::Append(const JsonScalar& value) {
                 " bytes; send smaller batches");
   }
   if (!dtype_) {
+    if (first_number_ == SIZE_MAX) first_number_ = num_elements_;
     deferred_.push_back(value);
     ++num_elements_;
     return true;
@@ -134,6 +165,21 @@ bool DataArrayDecoder::Unexpected(const char* what) {
 
 bool DataArrayDecoder::Finish(DataType dtype) {
   if (dtype_) return true;
+  if (dtype == DataType::kBytes) {
+    if (first_number_ != SIZE_MAX) {
+      return Fail("data element " + std::to_string(first_number_) +
+                  " (row-major): found a number; BYTES data must be strings");
+    }
+    out_->reserve(out_->size() + deferred_string_bytes_);
+    for (const std::string& e : deferred_strings_) AppendBytesElement(e, out_);
+    dtype_ = dtype;
+    deferred_strings_.clear();
+    return true;
+  }
+  if (first_string_ != SIZE_MAX) {
+    return Fail("data element " + std::to_string(first_string_) + " (row-major): found a " +
+                "string; only BYTES data may hold strings");
+  }
   const size_t size = DataTypeSize(dtype);
   if (deferred_.size() * size > max_bytes_) {
     return Fail("data has " + std::to_string(deferred_.size()) + " elements, over the request " +

@@ -6,11 +6,13 @@
 // after its "data"), values are kept as JsonScalars and converted by Finish().
 #pragma once
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "json_scalar.h"
@@ -48,7 +50,9 @@ class DataArrayDecoder {
     }
     return ScalarSlow(value);
   }
-  // Any other JSON value (string, null, object) inside the array.
+  // A string: one BYTES element (any other datatype refuses it).
+  bool String(std::string_view value);
+  // Any other JSON value (null, object) inside the array.
   bool Unexpected(const char* what);
 
   // True once the outermost array has closed.
@@ -64,6 +68,8 @@ class DataArrayDecoder {
 
  private:
   bool ScalarSlow(const JsonScalar& value);
+  // Checks a scalar sits at the leaf level and counts it; false on ragged data.
+  bool EnterLeaf(const char* what);
   bool Fail(std::string message);
   bool Append(const JsonScalar& value);
 
@@ -77,6 +83,12 @@ class DataArrayDecoder {
   size_t base_ = 0;     // out_->size() at Begin
   size_t written_ = 0;  // bytes of out_ holding elements (out_ may be larger until EndArray)
   std::vector<JsonScalar> deferred_;
+  // Deferred strings (BYTES, if the datatype turns out so) and their bytes;
+  // the element index of the first deferred number and string, for Finish's
+  // message when they meet the wrong datatype.
+  std::vector<std::string> deferred_strings_;
+  size_t deferred_string_bytes_ = 0;
+  size_t first_number_ = SIZE_MAX, first_string_ = SIZE_MAX;
 
   bool started_ = false;
   int depth_ = 0;  // arrays open now

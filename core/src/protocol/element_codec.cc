@@ -40,14 +40,21 @@ bool WriteInteger(DataType dtype, const JsonScalar& v, uint8_t* out, std::string
   constexpr auto kMax = std::numeric_limits<T>::max();
   auto out_of_range = [&] {
     *why = ScalarText(v) + " is out of range for " + DataTypeName(dtype) + " (" +
-           std::to_string(static_cast<int64_t>(kMin)) + " to " +
-           std::to_string(static_cast<int64_t>(kMax)) + ")";
+           std::to_string(kMin) + " to " + std::to_string(kMax) + ")";
     return false;
   };
+  // Compared as the wider of int64/uint64 each side needs: UINT64's max is
+  // no int64, INT64's min no uint64.
   switch (v.kind) {
     case JsonScalar::Kind::kInt:
-      if (v.i < static_cast<int64_t>(kMin) || v.i > static_cast<int64_t>(kMax)) {
-        return out_of_range();
+      if constexpr (std::is_signed_v<T>) {
+        if (v.i < static_cast<int64_t>(kMin) || v.i > static_cast<int64_t>(kMax)) {
+          return out_of_range();
+        }
+      } else {
+        if (v.i < 0 || static_cast<uint64_t>(v.i) > static_cast<uint64_t>(kMax)) {
+          return out_of_range();
+        }
       }
       Store(static_cast<T>(v.i), out);
       return true;
@@ -60,7 +67,8 @@ bool WriteInteger(DataType dtype, const JsonScalar& v, uint8_t* out, std::string
         *why = ScalarText(v) + " is not an integer, as " + DataTypeName(dtype) + " requires";
         return false;
       }
-      // Compare in double; 2^63 is exact, so `< 2^63` is the INT64 upper bound.
+      // Compare in double; 2^63 and 2^64 are exact, so `< max + 1` is the
+      // upper bound of INT64 and UINT64 too.
       const double lo = static_cast<double>(kMin);
       const double hi_exclusive = static_cast<double>(kMax) + 1.0;
       if (!(v.d >= lo && v.d < hi_exclusive)) return out_of_range();
@@ -122,7 +130,8 @@ bool WriteElement(DataType dtype, const JsonScalar& v, uint8_t* out, std::string
   switch (dtype) {
     case DataType::kFp32:
     case DataType::kFp64:
-    case DataType::kFp16: {
+    case DataType::kFp16:
+    case DataType::kBf16: {
       if (v.kind == JsonScalar::Kind::kBool) {
         *why = std::string(v.b ? "true" : "false") + " is not a number, as " + DataTypeName(dtype) +
                " requires";
@@ -142,6 +151,16 @@ bool WriteElement(DataType dtype, const JsonScalar& v, uint8_t* out, std::string
         Store(f, out);
         return true;
       }
+      if (dtype == DataType::kBf16) {
+        const float f = static_cast<float>(d);
+        const uint16_t b = Bf16FromFloat(f);
+        if (std::isinf(f) || (b & 0x7FFF) == 0x7F80) {
+          *why = ScalarText(v) + " is out of range for BF16 (magnitude at most 3.3895314e+38)";
+          return false;
+        }
+        Store(b, out);
+        return true;
+      }
       const uint16_t h = HalfFromDouble(d);
       if ((h & 0x7FFF) == 0x7C00) {
         *why = ScalarText(v) + " is out of range for FP16 (magnitude at most 65504)";
@@ -158,6 +177,17 @@ bool WriteElement(DataType dtype, const JsonScalar& v, uint8_t* out, std::string
       return WriteInteger<int8_t>(dtype, v, out, why);
     case DataType::kUint8:
       return WriteInteger<uint8_t>(dtype, v, out, why);
+    case DataType::kInt16:
+      return WriteInteger<int16_t>(dtype, v, out, why);
+    case DataType::kUint16:
+      return WriteInteger<uint16_t>(dtype, v, out, why);
+    case DataType::kUint32:
+      return WriteInteger<uint32_t>(dtype, v, out, why);
+    case DataType::kUint64:
+      return WriteInteger<uint64_t>(dtype, v, out, why);
+    case DataType::kBytes:
+      *why = ScalarText(v) + " is not a string, as BYTES requires";
+      return false;
     case DataType::kBool: {
       bool b;
       if (v.kind == JsonScalar::Kind::kBool) {
@@ -196,6 +226,18 @@ void AppendElementJson(DataType dtype, const uint8_t* in, std::string* out) {
     case DataType::kBool:
       out->append(*in ? "true" : "false");
       return;
+    case DataType::kInt16:
+      return AppendNumber(Load<int16_t>(in), out);
+    case DataType::kUint16:
+      return AppendNumber(Load<uint16_t>(in), out);
+    case DataType::kUint32:
+      return AppendNumber(Load<uint32_t>(in), out);
+    case DataType::kUint64:
+      return AppendNumber(Load<uint64_t>(in), out);
+    case DataType::kBf16:
+      return AppendNumber(Bf16ToFloat(Load<uint16_t>(in)), out);
+    case DataType::kBytes:
+      return;  // variable size: AppendFlatData writes BYTES as strings
   }
 }
 
@@ -209,12 +251,7 @@ std::string SupportedDataTypeList() {
 }
 
 std::string UnsupportedDataTypeMessage(const std::string& name) {
-  static const char* const kKnownUnsupported[] = {"UINT16", "UINT32", "UINT64", "INT16", "BYTES"};
-  for (const char* known : kKnownUnsupported) {
-    if (name == known) {
-      return "datatype " + name + " is not supported; supported: " + SupportedDataTypeList();
-    }
-  }
+  // Every OIP datatype is supported now; what is left is a misspelling.
   return "datatype '" + name +
          "' is not an Open Inference Protocol datatype; supported: " + SupportedDataTypeList();
 }

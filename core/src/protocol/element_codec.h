@@ -35,8 +35,7 @@ inline bool WriteFp32Fast(double value, uint8_t* out) {
 void AppendElementJson(DataType dtype, const uint8_t* in, std::string* out);
 
 // "datatype 'X' ..." message for a name that ParseDataType() refused: names
-// the supported types, and says whether X is an OIP type skiff does not
-// support (UINT16, BYTES, ...) or no OIP type at all.
+// the supported types (every OIP datatype).
 std::string UnsupportedDataTypeMessage(const std::string& name);
 
 // "FP32, FP64, ..." in enum order.

@@ -55,4 +55,21 @@ float HalfToFloat(uint16_t bits) {
   return negative ? -magnitude : magnitude;
 }
 
+uint16_t Bf16FromFloat(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  if ((bits & 0x7FFFFFFF) > 0x7F800000) return static_cast<uint16_t>((bits >> 16) | 0x40);
+  // Round to nearest even on the 16 bits dropped; a carry into the exponent
+  // is right (it rounds up to the next binade, or to inf past the max).
+  bits += 0x7FFF + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+float Bf16ToFloat(uint16_t bits) {
+  const uint32_t wide = uint32_t{bits} << 16;
+  float value;
+  std::memcpy(&value, &wide, sizeof value);
+  return value;
+}
+
 }  // namespace skiff::protocol

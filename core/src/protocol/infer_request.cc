@@ -29,6 +29,7 @@ struct PendingInput {
   std::vector<int64_t> shape_so_far;
   bool has_data = false;
   bool has_parameters = false;
+  nlohmann::json parameters;  // null when absent; read for binary_data_size
   std::vector<uint8_t> data;
 };
 
@@ -36,6 +37,7 @@ struct PendingOutput {
   size_t index = 0;
   std::optional<std::string> name;
   bool has_parameters = false;
+  nlohmann::json parameters;  // read for binary_data
 };
 
 // What the parser reads: a request ("inputs" checked against the
@@ -54,9 +56,13 @@ class InferRequestParser {
   static constexpr bool response_ = kMessage == Message::kResponse;
   using Result = std::conditional_t<response_, InferResponse, InferRequest>;
 
-  InferRequestParser(const Signature& signature, const DecodeOptions& options)
+  // `binary`: the bytes after the JSON header (the binary tensor
+  // extension); nullopt when the message had no Inference-Header-Content-Length.
+  InferRequestParser(const Signature& signature, const DecodeOptions& options,
+                     const std::optional<std::string_view>& binary)
       : signature_(signature),
         options_(options),
+        binary_(binary),
         specs_(response_ ? signature.outputs : signature.inputs),
         tensor_(response_ ? "output" : "input"),
         slots_(specs_.size()) {}
@@ -91,7 +97,7 @@ class InferRequestParser {
     return Scalar([&] { capture_.Float(v, text); }, "a number");
   }
   bool string(std::string& v) {
-    if (in_data_) return DataResult(data_.Unexpected("a string"));
+    if (in_data_) return DataResult(data_.String(v));
     if (capture_.active()) {
       capture_.String(v);
       return true;
@@ -101,11 +107,13 @@ class InferRequestParser {
         request_.id = std::move(v);
         return true;
       }
-      if (Top() == Frame::kTop && response_ && key_ == "model_name") {
+      // A request may name its model too (Triton's examples do); the path
+      // decides, so it is read and dropped.
+      if (Top() == Frame::kTop && key_ == "model_name") {
         model_name_ = std::move(v);
         return true;
       }
-      if (Top() == Frame::kTop && response_ && key_ == "model_version") {
+      if (Top() == Frame::kTop && key_ == "model_version") {
         model_version_ = std::move(v);
         return true;
       }
@@ -146,14 +154,14 @@ class InferRequestParser {
         input_.index = num_inputs_++;
         return Push(Frame::kInput);
       case Frame::kInput:
-        if (key_ == "parameters") return BeginCapture(nullptr, n);
+        if (key_ == "parameters") return BeginCapture(&input_.parameters, n);
         break;
       case Frame::kOutputs:
         output_ = PendingOutput{};
         output_.index = num_outputs_++;
         return Push(Frame::kOutput);
       case Frame::kOutput:
-        if (key_ == "parameters") return BeginCapture(nullptr, n);
+        if (key_ == "parameters") return BeginCapture(&output_.parameters, n);
         break;
       case Frame::kShape:
         break;
@@ -173,6 +181,12 @@ class InferRequestParser {
         if (response_) {
           return CheckKey({"id", "parameters", "outputs", "model_name", "model_version"},
                           &top_keys_, [] { return std::string("the response"); });
+        }
+        // model_name/model_version are tolerated (Triton's examples send
+        // them), not advertised: the path names the model.
+        if (key_ == "model_name" || key_ == "model_version") {
+          return CheckKey({"model_name", "model_version"}, &tolerated_keys_,
+                          [] { return std::string("the request"); });
         }
         return CheckKey({"id", "parameters", "inputs", "outputs"}, &top_keys_,
                         [] { return std::string("the request"); });
@@ -259,6 +273,14 @@ class InferRequestParser {
                              "\": [{\"name\": ..., \"shape\": [...], \"datatype\": ..., "
                              "\"data\": [...]}]}");
     }
+    if (binary_ && binary_offset_ != binary_->size()) {
+      return InvalidArgument(
+          "the body has " + std::to_string(binary_->size()) + " bytes after the JSON header (" +
+          kInferenceHeaderContentLength + ") but the " + tensor_ +
+          "s' parameters.binary_data_size add up to " + std::to_string(binary_offset_) +
+          "; the header must give the JSON's length and each binary_data_size its tensor's "
+          "byte count");
+    }
     request_.inputs.reserve(slots_.size());
     for (size_t i = 0; i < slots_.size(); ++i) {
       if (!slots_[i]) {
@@ -275,6 +297,7 @@ class InferRequestParser {
       response.outputs = std::move(request_.inputs);
       return response;
     } else {
+      SKIFF_RETURN_IF_ERROR(ResolveBinaryOutputs());
       return std::move(request_);
     }
   }
@@ -408,7 +431,7 @@ class InferRequestParser {
     if (input_.dtype && input_.shape) {
       auto bytes = CheckedByteSize(InputPath(), *input_.shape, *input_.dtype, RemainingBytes());
       if (!bytes.ok()) return Ok(bytes.status());
-      expected_elements = *bytes / DataTypeSize(*input_.dtype);
+      expected_elements = *bytes / MinElementSize(*input_.dtype);
     }
     in_data_ = true;
     data_.Begin(input_.dtype, &input_.data, RemainingBytes(), expected_elements);
@@ -431,12 +454,28 @@ class InferRequestParser {
     }
     if (!input_.has_datatype) return InvalidArgument(where + ": missing required field 'datatype'");
     if (!input_.shape) return InvalidArgument(where + ": missing required field 'shape'");
-    if (!input_.has_data) return InvalidArgument(where + ": missing required field 'data'");
+    SKIFF_ASSIGN_OR_RETURN(std::optional<uint64_t> binary_size, BinaryDataSize(where));
+    if (!input_.has_data && !binary_size) {
+      return InvalidArgument(where + ": missing required field 'data'");
+    }
+    if (input_.has_data && binary_size) {
+      return InvalidArgument(where + ": has both 'data' and parameters.binary_data_size; send " +
+                             "one: binary_data_size when the bytes follow the JSON header");
+    }
     const DataType dtype = *input_.dtype;
     SKIFF_RETURN_IF_ERROR(CheckDataType(spec, dtype));
     const std::vector<int64_t>& shape = *input_.shape;
     SKIFF_ASSIGN_OR_RETURN(size_t bytes, CheckedByteSize(where, shape, dtype, RemainingBytes()));
     SKIFF_RETURN_IF_ERROR(CheckShape(spec, shape));
+    if (binary_size) {
+      Tensor tensor;
+      SKIFF_RETURN_IF_ERROR(TakeBinary(where, shape, dtype, bytes, *binary_size, &tensor.data));
+      tensor.name = spec.name;
+      tensor.dtype = dtype;
+      tensor.shape = shape;
+      slots_[spec_index] = std::move(tensor);
+      return OkStatus();
+    }
     if (!data_.Finish(dtype)) return InvalidArgument(where + ": " + data_.error());
     const std::vector<int64_t> nested = data_.shape();
     if (nested.size() > 1 && nested != shape) {
@@ -444,7 +483,7 @@ class InferRequestParser {
                              " but shape is " + ShapeToString(shape) +
                              "; nest data exactly as shape says, or send it flat");
     }
-    const size_t elements = bytes / DataTypeSize(dtype);
+    const size_t elements = bytes / MinElementSize(dtype);
     if (data_.num_elements() != elements) {
       return InvalidArgument(where + ": shape " + ShapeToString(shape) + " needs " +
                              std::to_string(elements) + " elements but data has " +
@@ -475,12 +514,112 @@ class InferRequestParser {
                                where + "); request each output once");
       }
     }
+    if (output_.parameters.is_object()) {
+      auto it = output_.parameters.find("binary_data");
+      if (it != output_.parameters.end()) {
+        if (!it->is_boolean()) {
+          return InvalidArgument(where + ": parameters.binary_data must be true or false, got " +
+                                 it->dump());
+        }
+        explicit_binary_.emplace_back(name, it->get<bool>());
+      }
+    }
     request_.requested_outputs.push_back(name);
+    return OkStatus();
+  }
+
+  // ---- The binary tensor extension ----
+
+  // An input's (or a response output's) parameters.binary_data_size.
+  StatusOr<std::optional<uint64_t>> BinaryDataSize(const std::string& where) const {
+    if (!input_.parameters.is_object()) return std::optional<uint64_t>();
+    auto it = input_.parameters.find("binary_data_size");
+    if (it == input_.parameters.end()) return std::optional<uint64_t>();
+    if (!it->is_number_unsigned()) {
+      return InvalidArgument(where + ": parameters.binary_data_size must be a non-negative " +
+                             "integer (the tensor's byte count after the JSON header), got " +
+                             it->dump());
+    }
+    return std::optional<uint64_t>(it->get<uint64_t>());
+  }
+
+  // Cuts the tensor's `size` bytes from the binary part, in list order, and
+  // checks them against its shape (`min_bytes`: CheckedByteSize's).
+  Status TakeBinary(const std::string& where, const std::vector<int64_t>& shape, DataType dtype,
+                    size_t min_bytes, uint64_t size, std::vector<uint8_t>* out) {
+    const std::string said = where + ": parameters.binary_data_size is " + std::to_string(size);
+    if (!binary_) {
+      return InvalidArgument(said + " but the request has no " + kInferenceHeaderContentLength +
+                             " header; send it with the length " +
+                             "of the JSON, the tensors' bytes following it");
+    }
+    const size_t left = binary_->size() - binary_offset_;
+    if (size > left) {
+      return InvalidArgument(said + " but only " + std::to_string(left) + " bytes of the body's " +
+                             std::to_string(binary_->size()) + " after the JSON header are left " +
+                             "for it; the bytes must follow the JSON in " + tensor_ + " order");
+    }
+    if (size > RemainingBytes()) {
+      return InvalidArgument(said + ", over the request size limit of " +
+                             std::to_string(options_.max_input_bytes) +
+                             " bytes; send smaller batches");
+    }
+    const auto* begin = reinterpret_cast<const uint8_t*>(binary_->data()) + binary_offset_;
+    const size_t n = static_cast<size_t>(size);
+    if (dtype == DataType::kBytes) {
+      const int64_t want = static_cast<int64_t>(min_bytes / 4);
+      const int64_t got = CountBytesElements(begin, n);
+      if (got != want) {
+        return InvalidArgument(
+            said + " but those bytes hold " +
+            (got < 0 ? std::string("an element whose 4-byte length runs past them")
+                     : std::to_string(got) + " BYTES elements") +
+            " and shape " + ShapeToString(shape) + " needs " + std::to_string(want) +
+            "; send each element as a 4-byte little-endian length and its bytes");
+      }
+    } else if (n != min_bytes) {
+      return InvalidArgument(said + " but shape " + ShapeToString(shape) + " of " +
+                             DataTypeName(dtype) + " takes " + std::to_string(min_bytes) +
+                             " bytes; send exactly the tensor's bytes, little-endian, row-major");
+    }
+    // The one copy of a binary tensor: the body is the HTTP session's
+    // string, the tensor owns a std::vector across the plugin ABI.
+    out->assign(begin, begin + n);
+    binary_offset_ += n;
+    bytes_used_ += n;
+    return OkStatus();
+  }
+
+  // Which outputs the response sends binary: an output's binary_data, else
+  // the request's parameters.binary_data_output, else JSON.
+  Status ResolveBinaryOutputs() {
+    bool all = false;
+    if (request_.parameters.is_object()) {
+      auto it = request_.parameters.find("binary_data_output");
+      if (it != request_.parameters.end()) {
+        if (!it->is_boolean()) {
+          return InvalidArgument("parameters.binary_data_output must be true or false, got " +
+                                 it->dump());
+        }
+        all = it->get<bool>();
+      }
+    }
+    if (!all && explicit_binary_.empty()) return OkStatus();
+    for (const TensorSpec& spec : signature_.outputs) {
+      bool binary = all;
+      for (const auto& [name, value] : explicit_binary_) {
+        if (name == spec.name) binary = value;
+      }
+      if (binary) request_.binary_outputs.push_back(spec.name);
+    }
     return OkStatus();
   }
 
   const Signature& signature_;
   const DecodeOptions& options_;
+  const std::optional<std::string_view> binary_;               // after the JSON header
+  size_t binary_offset_ = 0;                                   // of binary_, taken so far
+  std::vector<std::pair<std::string, bool>> explicit_binary_;  // outputs' binary_data
   const std::vector<TensorSpec>& specs_;  // the tensors the list is checked against
   const char* const tensor_;              // "input" or "output", for messages
   InferRequest request_;
@@ -492,6 +631,7 @@ class InferRequestParser {
   bool root_seen_ = false;
   std::string key_;  // the last key in the innermost object
   uint32_t top_keys_ = 0, input_keys_ = 0, output_keys_ = 0;  // fields seen, by KeyBit
+  uint32_t tolerated_keys_ = 0;  // a request's model_name, model_version
   PendingInput input_;
   PendingOutput output_;
   size_t num_inputs_ = 0, num_outputs_ = 0;
@@ -504,14 +644,51 @@ class InferRequestParser {
 
 }  // namespace
 
+StatusOr<size_t> ParseInferenceHeaderLength(std::string_view value, size_t body_size) {
+  const std::string what = std::string("header ") + kInferenceHeaderContentLength;
+  bool digits = !value.empty() && value.size() <= 19;
+  for (char c : value) digits = digits && c >= '0' && c <= '9';
+  if (!digits) {
+    return InvalidArgument(what + " must be the length in bytes of the JSON at the start of the " +
+                           "body, a non-negative integer; got '" +
+                           std::string(value.substr(0, 32)) + "'");
+  }
+  const uint64_t n = std::stoull(std::string(value));
+  if (n > body_size) {
+    return InvalidArgument(what + " is " + std::to_string(n) + " but the body has only " +
+                           std::to_string(body_size) + " bytes; it must be the length of the " +
+                           "JSON at the start of the body");
+  }
+  return static_cast<size_t>(n);
+}
+
+namespace {
+
+// The JSON part and the binary part of a body.
+StatusOr<std::pair<std::string_view, std::optional<std::string_view>>> SplitBody(
+    std::string_view body, std::optional<std::string_view> header) {
+  if (!header) return std::make_pair(body, std::optional<std::string_view>());
+  SKIFF_ASSIGN_OR_RETURN(size_t json_length, ParseInferenceHeaderLength(*header, body.size()));
+  return std::make_pair(body.substr(0, json_length),
+                        std::optional<std::string_view>(body.substr(json_length)));
+}
+
+}  // namespace
+
 StatusOr<InferRequest> DecodeInferRequest(std::string_view body, const Signature& signature,
-                                          const DecodeOptions& options) {
-  return DecodeWithSax<InferRequestParser<Message::kRequest>>(body, signature, options);
+                                          const DecodeOptions& options,
+                                          std::optional<std::string_view> inference_header) {
+  SKIFF_ASSIGN_OR_RETURN(auto parts, SplitBody(body, inference_header));
+  return DecodeWithSax<InferRequestParser<Message::kRequest>>(parts.first, signature, options,
+                                                              parts.second);
 }
 
 StatusOr<InferResponse> DecodeInferResponse(std::string_view body, const Signature& signature,
-                                            const DecodeOptions& options) {
-  return DecodeWithSax<InferRequestParser<Message::kResponse>>(body, signature, options);
+                                            const DecodeOptions& options,
+                                            std::optional<std::string_view> inference_header) {
+  SKIFF_ASSIGN_OR_RETURN(auto parts, SplitBody(body, inference_header));
+  return DecodeWithSax<InferRequestParser<Message::kResponse>>(parts.first, signature, options,
+                                                               parts.second);
 }
 
 }  // namespace skiff::protocol

@@ -7,8 +7,35 @@
 
 namespace skiff::protocol {
 
+namespace {
+
+bool Contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// The JSON, then the binary tensors' bytes.
+EncodedBody WithBinary(std::string json, const std::vector<const Tensor*>& binary) {
+  EncodedBody encoded;
+  if (binary.empty()) {
+    encoded.body = std::move(json);
+    return encoded;
+  }
+  encoded.json_length = json.size();
+  size_t total = json.size();
+  for (const Tensor* t : binary) total += t->data.size();
+  encoded.body = std::move(json);
+  encoded.body.reserve(total);
+  for (const Tensor* t : binary) {
+    encoded.body.append(reinterpret_cast<const char*>(t->data.data()), t->data.size());
+  }
+  return encoded;
+}
+
+}  // namespace
+
 void AppendTensorList(const std::vector<Tensor>& tensors, const std::vector<std::string>& only,
-                      std::string* out) {
+                      std::string* out, const std::vector<std::string>& binary,
+                      std::vector<const Tensor*>* binary_tensors) {
   out->push_back('[');
   bool first = true;
   for (const Tensor& t : tensors) {
@@ -23,6 +50,13 @@ void AppendTensorList(const std::vector<Tensor>& tensors, const std::vector<std:
     for (size_t i = 0; i < t.shape.size(); ++i) {
       if (i) out->push_back(',');
       out->append(std::to_string(t.shape[i]));
+    }
+    if (binary_tensors && Contains(binary, t.name)) {
+      out->append("],\"parameters\":{\"binary_data_size\":");
+      out->append(std::to_string(t.data.size()));
+      out->append("}}");
+      binary_tensors->push_back(&t);
+      continue;
     }
     out->append("],\"data\":");
     AppendFlatData(t, out);
@@ -48,6 +82,41 @@ std::string EncodeInferResponse(std::string_view model_name, std::string_view mo
   AppendTensorList(outputs, requested_outputs, &out);
   out.push_back('}');
   return out;
+}
+
+EncodedBody EncodeInferResponse(std::string_view model_name, std::string_view model_version,
+                                const std::optional<std::string>& id,
+                                const std::vector<Tensor>& outputs,
+                                const std::vector<std::string>& requested_outputs,
+                                const std::vector<std::string>& binary_outputs) {
+  std::string out;
+  out.append("{\"model_name\":");
+  AppendJsonString(model_name, &out);
+  out.append(",\"model_version\":");
+  AppendJsonString(model_version, &out);
+  if (id) {
+    out.append(",\"id\":");
+    AppendJsonString(*id, &out);
+  }
+  out.append(",\"outputs\":");
+  std::vector<const Tensor*> binary;
+  AppendTensorList(outputs, requested_outputs, &out, binary_outputs, &binary);
+  out.push_back('}');
+  return WithBinary(std::move(out), binary);
+}
+
+EncodedBody EncodeBinaryInferRequest(const std::vector<Tensor>& inputs) {
+  std::vector<std::string> names;
+  for (const Tensor& t : inputs) names.push_back(t.name);
+  std::string out = "{\"parameters\":{\"binary_data_output\":true},\"inputs\":";
+  std::vector<const Tensor*> binary;
+  AppendTensorList(inputs, {}, &out, names, &binary);
+  out.push_back('}');
+  EncodedBody encoded = WithBinary(std::move(out), binary);
+  // Sent with the header even when no input has a byte, so the upstream
+  // answers binary either way (binary_data_output asks for it).
+  if (!encoded.json_length) encoded.json_length = encoded.body.size();
+  return encoded;
 }
 
 std::string EncodeInferRequest(const std::vector<Tensor>& inputs,

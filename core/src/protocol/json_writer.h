@@ -23,7 +23,10 @@ void AppendNestedData(const Tensor& tensor, std::string* out);
 // Appends `[{"name","datatype","shape","data"}, ...]`, the OIP v2 tensor list
 // of requests ("inputs") and responses ("outputs"); only the tensors named in
 // `only` when it is not empty. Defined in infer_response.cc.
+// Tensors named in `binary` get parameters.binary_data_size instead of data
+// and are added to *binary_tensors, for their bytes to follow the JSON.
 void AppendTensorList(const std::vector<Tensor>& tensors, const std::vector<std::string>& only,
-                      std::string* out);
+                      std::string* out, const std::vector<std::string>& binary = {},
+                      std::vector<const Tensor*>* binary_tensors = nullptr);
 
 }  // namespace skiff::protocol

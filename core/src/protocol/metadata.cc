@@ -17,7 +17,9 @@ nlohmann::json SpecsJson(const std::vector<TensorSpec>& specs) {
 nlohmann::json ServerMetadata(std::string_view version) {
   return {{"name", "skiff"},
           {"version", std::string(version)},
-          {"extensions", nlohmann::json::array()}};
+          // Triton's name for the binary tensor extension (infer_request.h),
+          // which clients look for here before they send binary.
+          {"extensions", nlohmann::json::array({"binary_tensor_data"})}};
 }
 
 nlohmann::json ModelMetadata(std::string_view name, const std::vector<std::string>& versions,

@@ -12,9 +12,12 @@ const char* JsonTypeOf(DataType dtype) {
     case DataType::kFp32:
     case DataType::kFp64:
     case DataType::kFp16:
+    case DataType::kBf16:
       return "number";
     case DataType::kBool:
       return "boolean";
+    case DataType::kBytes:
+      return "string";
     default:
       return "integer";
   }
@@ -41,6 +44,7 @@ json ArraySchema(const TensorSpec& spec, size_t axis) {
 json ExampleValue(const TensorSpec& spec, size_t axis) {
   if (axis == spec.shape.size()) {
     if (spec.dtype == DataType::kBool) return false;
+    if (spec.dtype == DataType::kBytes) return "";
     if (JsonTypeOf(spec.dtype) == std::string("number")) return 0.0;
     return 0;
   }

@@ -111,6 +111,54 @@ TEST(BatchDynamicBatcher, ConcurrentCallersGetExactlyTheirOwnRows) {
   EXPECT_GT(merged, 0u) << "no batch merged more than one request";
 }
 
+// BYTES rows differ in size: a merged batch is cut back at element
+// boundaries, not at equal byte counts (issue 20).
+class EchoBytesModel : public LoadedModel {
+ public:
+  EchoBytesModel() {
+    signature_.inputs = {{"s", DataType::kBytes, {-1, 2}}};
+    signature_.outputs = {{"t", DataType::kBytes, {-1, 2}}};
+  }
+  const Signature& signature() const override { return signature_; }
+  Status Warmup() override { return OkStatus(); }
+  StatusOr<std::vector<Tensor>> Score(const std::vector<Tensor>& inputs) override {
+    batches.push_back(inputs[0].shape[0]);
+    Tensor t = inputs[0];
+    t.name = "t";
+    return std::vector<Tensor>{t};
+  }
+  std::vector<int64_t> batches;  // only the worker thread writes it
+
+ private:
+  Signature signature_;
+};
+
+TEST(BatchDynamicBatcher, BytesRowsOfDifferentSizesSplitBackPerRequest) {
+  EchoBytesModel model;
+  DynamicBatcherOptions o;
+  o.max_batch_size = 3;
+  o.max_queue_delay_us = 10'000'000;  // ships when full
+  std::unique_ptr<DynamicBatcher> batcher;
+  ASSERT_TRUE(DynamicBatcher::Create(o, &model, &batcher).ok());
+  auto strings = [](std::vector<std::string> elements) {
+    Tensor t{"s", DataType::kBytes, {static_cast<int64_t>(elements.size() / 2), 2}, {}};
+    for (const std::string& e : elements) AppendBytesElement(e, &t.data);
+    return t;
+  };
+  const std::vector<Tensor> sent = {strings({"a", "bbbbbbbb"}),
+                                    strings({"", "cc", "dddddddddddd", "e"})};
+  std::vector<std::future<DynamicBatcher::Result>> futures;
+  futures.push_back(batcher->Submit({sent[0]}));
+  futures.push_back(batcher->Submit({sent[1]}));
+  for (size_t i = 0; i < 2; ++i) {
+    DynamicBatcher::Result r = futures[i].get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ((*r)[0].shape, sent[i].shape);
+    EXPECT_EQ((*r)[0].data, sent[i].data) << "request " << i;
+  }
+  ASSERT_EQ(model.batches, std::vector<int64_t>{3}) << "both requests in one batch";
+}
+
 TEST(BatchDynamicBatcher, FullBatchShipsWithoutWaitingOutTheDelay) {
   FakeModel model;
   auto batcher = MakeBatcher(&model, 4, 10'000'000);  // 10 s

@@ -127,6 +127,38 @@ TEST(DataPlaneStages, DecodeAzureAndItsErrorsAre400NamingTheField) {
   EXPECT_NE(bad->body().find("unknown input 'nope'"), std::string::npos) << bad->body();
 }
 
+// Issue 20: the binary tensor extension's header, read once.
+TEST(DataPlaneStages, InferenceHeaderIsReadOnceAndRefusedTwice) {
+  http::request_header<> h;
+  std::optional<std::string_view> value;
+  EXPECT_FALSE(ReadInferenceHeader(h, &value).has_value());
+  EXPECT_FALSE(value.has_value());
+  h.insert("Inference-Header-Content-Length", "12");
+  EXPECT_FALSE(ReadInferenceHeader(h, &value).has_value());
+  EXPECT_EQ(value, std::optional<std::string_view>("12"));
+  h.insert("inference-header-content-length", "30");
+  auto twice = ReadInferenceHeader(h, &value);
+  ASSERT_TRUE(twice.has_value());
+  EXPECT_EQ(twice->result(), http::status::bad_request);
+  EXPECT_NE(twice->body().find("appears more than once"), std::string::npos) << twice->body();
+}
+
+TEST(DataPlaneStages, RespondSendsAskedForOutputsAsBinary) {
+  DecodedScore request;
+  request.binary = {"y"};
+  ScoreResult ok;
+  Tensor y{"y", DataType::kFp32, {1}, std::vector<uint8_t>{0, 0, 0x80, 0x3F}};
+  ok.outputs = {y};
+  HttpResponse r = RespondScored(ScoreProtocol::kOip, "svc", "blue", request, ok);
+  EXPECT_EQ(r.result(), http::status::ok);
+  EXPECT_EQ(r.at(http::field::content_type), "application/octet-stream");
+  const size_t n = std::stoul(std::string(r.at("Inference-Header-Content-Length")));
+  EXPECT_EQ(r.body().substr(n), std::string("\0\0\x80\x3F", 4));
+  auto decoded = protocol::DecodeInferResponse(r.body(), OneInOneOut(), {}, std::to_string(n));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->outputs[0].data, y.data);
+}
+
 TEST(DataPlaneStages, DecodeBoundsTheDecodedSize) {
   // 8 x the body limit: a 4-byte limit allows 32 bytes of tensors (8 floats).
   DecodedScore decoded;

@@ -128,5 +128,18 @@ TEST(ProtocolAzureScore, EncodesResult) {
       R"({"result":{"label":[1,0],"ok":[[true]],"score":0.25}})");
 }
 
+// Issue 20: a text model on the Azure route: strings in, strings out.
+TEST(ProtocolAzureScore, BytesAreStrings) {
+  auto t = DecodeAzureScoreRequest(R"({"data": [["a", "b\u00e9"], ["", "d"]]})",
+                                   Single({-1, 2}, DataType::kBytes));
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  std::vector<uint8_t> want;
+  for (const char* e : {"a", "b\xc3\xa9", "", "d"}) AppendBytesElement(e, &want);
+  EXPECT_EQ((*t)[0].shape, (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ((*t)[0].data, want);
+  EXPECT_EQ(EncodeAzureScoreResponse({MakeTensor("y", DataType::kBytes, {2, 2}, want)}),
+            "{\"result\":[[\"a\",\"b\xc3\xa9\"],[\"\",\"d\"]]}");
+}
+
 }  // namespace
 }  // namespace skiff::protocol

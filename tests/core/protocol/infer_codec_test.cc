@@ -23,6 +23,18 @@ std::vector<Tensor> EveryDataType() {
       MakeTensor("t", DataType::kInt8, {1}, Bytes<int8_t>({-5})),
       MakeTensor("t", DataType::kUint8, {1}, Bytes<uint8_t>({200})),
       MakeTensor("t", DataType::kBool, {3}, Bytes<uint8_t>({1, 1, 0})),
+      MakeTensor("t", DataType::kInt16, {2}, Bytes<int16_t>({INT16_MIN, 7})),
+      MakeTensor("t", DataType::kUint16, {1}, Bytes<uint16_t>({65535})),
+      MakeTensor("t", DataType::kUint32, {1}, Bytes<uint32_t>({4294967295u})),
+      MakeTensor("t", DataType::kUint64, {2}, Bytes<uint64_t>({UINT64_MAX, 0})),
+      MakeTensor("t", DataType::kBf16, {3}, Bytes<uint16_t>({0x3F80, 0x0001, 0xFF7F})),
+      MakeTensor("t", DataType::kBytes, {2, 2},
+                 [] {
+                   std::vector<uint8_t> d;
+                   for (const char* e : {"h\xc3\xa9llo", "", "tab\tquote\"", "\x01"})
+                     AppendBytesElement(e, &d);
+                   return d;
+                 }()),
   };
 }
 

@@ -230,16 +230,70 @@ TEST(ProtocolInferRequest, ValuesAreRangeChecked) {
   }
 }
 
-TEST(ProtocolInferRequest, UnsupportedDatatypesAreRefusedClearly) {
-  for (const char* name : {"UINT16", "UINT32", "UINT64", "INT16", "BYTES"}) {
-    EXPECT_EQ(ErrorOf(Body(name, "[1]", 1), OneInput(DataType::kFp32)),
-              "input 't': datatype " + std::string(name) +
-                  " is not supported; supported: FP32, FP64, FP16, INT64, INT32, INT8, UINT8, "
-                  "BOOL");
+// Issue 20: BYTES, INT16, UINT16/32/64 (and BF16) were refused ("datatype
+// UINT16 is not supported"); every OIP datatype decodes now.
+TEST(ProtocolInferRequest, EveryOipDatatypeDecodes) {
+  struct Case {
+    DataType dtype;
+    std::string data;
+    std::vector<uint8_t> bytes;
+  };
+  std::vector<uint8_t> strings;
+  for (const char* s : {"hello", "", "caf\xc3\xa9", "a\"b"}) AppendBytesElement(s, &strings);
+  const Case cases[] = {
+      {DataType::kInt16, "[-32768, 32767, 0, 2.0]", Bytes<int16_t>({INT16_MIN, INT16_MAX, 0, 2})},
+      {DataType::kUint16, "[0, 65535, 1, 7]", Bytes<uint16_t>({0, 65535, 1, 7})},
+      {DataType::kUint32, "[0, 4294967295, 1, 7]", Bytes<uint32_t>({0, 4294967295u, 1, 7})},
+      {DataType::kUint64, "[0, 18446744073709551615, 9223372036854775808, 1e3]",
+       Bytes<uint64_t>({0, UINT64_MAX, uint64_t{1} << 63, 1000})},
+      {DataType::kBf16, "[1, -2, 0.5, 3.0e38]", Bytes<uint16_t>({0x3F80, 0xC000, 0x3F00, 0x7F62})},
+      {DataType::kBytes, R"(["hello", "", "caf\u00e9", "a\"b"])", strings},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(DataTypeName(c.dtype));
+    auto r = DecodeInferRequest(Body(DataTypeName(c.dtype), c.data, 4), OneInput(c.dtype));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->inputs[0].dtype, c.dtype);
+    EXPECT_EQ(r->inputs[0].shape, std::vector<int64_t>{4});
+    EXPECT_EQ(r->inputs[0].data, c.bytes);
   }
+  // BYTES nested, and with "datatype" after "data" (decoded late).
+  auto late = DecodeInferRequest(
+      R"({"inputs":[{"name":"t","data":[["a","b"],["c","d"]],"shape":[2,2],"datatype":"BYTES"}]})",
+      [] {
+        Signature s;
+        s.inputs = {Spec("t", DataType::kBytes, {-1, 2})};
+        s.outputs = {Spec("out", DataType::kBytes, {-1})};
+        return s;
+      }());
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  EXPECT_EQ(CountBytesElements(late->inputs[0].data.data(), late->inputs[0].data.size()), 4);
+}
+
+TEST(ProtocolInferRequest, NewDatatypesRefuseWhatTheyCannotHold) {
+  EXPECT_EQ(ErrorOf(Body("UINT16", "[1, 65536]", 2), OneInput(DataType::kUint16)),
+            "input 't': data element 1 (row-major): 65536 is out of range for UINT16 (0 to 65535)");
+  EXPECT_EQ(ErrorOf(Body("UINT64", "[-1, 2]", 2), OneInput(DataType::kUint64)),
+            "input 't': data element 0 (row-major): -1 is out of range for UINT64 (0 to "
+            "18446744073709551615)");
+  EXPECT_EQ(ErrorOf(Body("INT16", "[1, 40000]", 2), OneInput(DataType::kInt16)),
+            "input 't': data element 1 (row-major): 40000 is out of range for INT16 (-32768 to "
+            "32767)");
+  EXPECT_EQ(ErrorOf(Body("BF16", "[1, 1e39]", 2), OneInput(DataType::kBf16)),
+            "input 't': data element 1 (row-major): 1e+39 is out of range for BF16 (magnitude at "
+            "most 3.3895314e+38)");
+  EXPECT_EQ(ErrorOf(Body("BYTES", R"(["a", 2])", 2), OneInput(DataType::kBytes)),
+            "input 't': data element 1 (row-major): 2 is not a string, as BYTES requires");
+  EXPECT_EQ(ErrorOf(Body("FP32", R"([1, "2"])", 2), OneInput(DataType::kFp32)),
+            "input 't': data element 1: found a string; data may hold only numbers (or "
+            "true/false for BOOL) and arrays");
+  // A model that takes FP32 refuses BYTES with the type it takes.
+  EXPECT_EQ(ErrorOf(Body("BYTES", R"(["a"])", 1), OneInput(DataType::kFp32)),
+            "input 't': datatype BYTES does not match the model's FP32; send FP32");
   EXPECT_EQ(ErrorOf(Body("float32", "[1]", 1), OneInput(DataType::kFp32)),
             "input 't': datatype 'float32' is not an Open Inference Protocol datatype; "
-            "supported: FP32, FP64, FP16, INT64, INT32, INT8, UINT8, BOOL");
+            "supported: FP32, FP64, FP16, INT64, INT32, INT8, UINT8, BOOL, INT16, UINT16, "
+            "UINT32, UINT64, BF16, BYTES");
 }
 
 TEST(ProtocolInferRequest, SignatureMismatchesNameTheInput) {

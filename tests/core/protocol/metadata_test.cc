@@ -11,7 +11,7 @@ using testing::Spec;
 
 TEST(ProtocolMetadata, Server) {
   EXPECT_EQ(ServerMetadata("0.1.0").dump(),
-            R"({"extensions":[],"name":"skiff","version":"0.1.0"})");
+            R"({"extensions":["binary_tensor_data"],"name":"skiff","version":"0.1.0"})");
 }
 
 TEST(ProtocolMetadata, Model) {

@@ -59,5 +59,16 @@ TEST(ProtocolSwagger, MultiInputDocument) {
             json::parse(R"({"type": "number", "format": "double"})"));
 }
 
+// Issue 20: BYTES are strings in the Azure route, BF16 numbers.
+TEST(ProtocolSwagger, BytesAreStringsAndBf16Numbers) {
+  Signature sig;
+  sig.inputs = {Spec("text", DataType::kBytes, {-1})};
+  sig.outputs = {Spec("score", DataType::kBf16, {-1})};
+  const json doc = json::parse(SwaggerJson("svc", sig, "1"));
+  EXPECT_EQ(doc["definitions"]["ServiceInput"]["example"], json::parse(R"({"data": [""]})"));
+  EXPECT_EQ(doc["definitions"]["ServiceInput"]["properties"]["data"]["items"]["type"], "string");
+  EXPECT_EQ(doc["definitions"]["ServiceOutput"]["example"], json::parse(R"({"result": [0.0]})"));
+}
+
 }  // namespace
 }  // namespace skiff::protocol

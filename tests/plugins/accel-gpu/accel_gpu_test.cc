@@ -44,6 +44,67 @@ TEST(AccelGpuDtype, EveryDtypeRoundTripsOnCpu) {
   test::CheckDtypeRoundTrips(*MakeAccelerator(), "cpu");
 }
 
+// Issue 20: the OIP types libtorch 1.13 has no type for are refused when the
+// model loads (the deploy fails), naming the tensor, the type and the fix.
+TEST(AccelGpuDtype, TypesTorchLacksAreRefusedAtLoad) {
+  for (DataType dtype : {DataType::kUint16, DataType::kUint32, DataType::kUint64}) {
+    SCOPED_TRACE(DataTypeName(dtype));
+    ModelLoadOptions o;
+    o.artifact_path = test::FixturePath("identity.pt");
+    o.device = "cpu";
+    o.signature.inputs = {{"x", dtype, {-1, 3}}};
+    o.signature.outputs = {{"y", DataType::kInt64, {-1, 3}}};
+    auto model = MakeAccelerator()->Load(o);
+    EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(model.status().message().find("tensor 'x' is " + std::string(DataTypeName(dtype)) +
+                                            ", which libtorch"),
+              std::string::npos)
+        << model.status().message();
+  }
+}
+
+// BYTES go into a TorchScript model as List[str] and come back from one.
+TEST(AccelGpuDtype, BytesGoInAndOutAsListOfStr) {
+  torch::jit::Module m("BytesShout");
+  m.define(R"(
+def forward(self, words: List[str]) -> List[str]:
+    out: List[str] = []
+    for w in words:
+        out.append(w + "!")
+    return out
+)");
+  const std::string path = ::testing::TempDir() + "skiff_bytes_shout.pt";
+  m.save(path);
+  ModelLoadOptions o;
+  o.artifact_path = path;
+  o.device = "cpu";
+  o.signature.inputs = {{"words", DataType::kBytes, {-1}}};
+  o.signature.outputs = {{"shout", DataType::kBytes, {-1}}};
+  auto model = MakeAccelerator()->Load(o);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  ASSERT_TRUE((*model)->Warmup().ok());
+  Tensor in{"words", DataType::kBytes, {2}, {}};
+  AppendBytesElement("hi", &in.data);
+  AppendBytesElement(std::string("\xff\0", 2), &in.data);
+  auto out = (*model)->Score({in});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  std::vector<uint8_t> want;
+  AppendBytesElement("hi!", &want);
+  AppendBytesElement(std::string("\xff\0!", 3), &want);
+  EXPECT_EQ((*out)[0].name, "shout");
+  EXPECT_EQ((*out)[0].shape, std::vector<int64_t>{2});
+  EXPECT_EQ((*out)[0].data, want);
+  // A BYTES input for a Tensor argument is refused at load, by name.
+  o.artifact_path = test::FixturePath("identity.pt");
+  o.signature.outputs = {{"y", DataType::kBytes, {-1}}};
+  auto wrong = MakeAccelerator()->Load(o);
+  EXPECT_EQ(wrong.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(wrong.status().message().find("BYTES inputs need List[str] arguments"),
+            std::string::npos)
+      << wrong.status().message();
+  std::remove(path.c_str());
+}
+
 TEST(AccelGpuSignature, WrongShapeNamesTheInput) {
   auto model = LoadOk(FixtureOptions("mlp", "cpu"));
   ASSERT_NE(model, nullptr);

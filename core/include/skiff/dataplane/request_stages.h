@@ -84,17 +84,29 @@ struct DecodedScore {
   std::vector<Tensor> inputs;          // signature order
   std::optional<std::string> id;       // OIP "id", echoed
   std::vector<std::string> requested;  // OIP "outputs"; empty = all
+  std::vector<std::string> binary;     // OIP outputs to answer as binary data
 };
 
 // Decode: the body against the version's signature; 400 naming the field.
 // Decoded tensors may outgrow their JSON (a 2-byte "1," becomes 8 bytes):
-// an OIP body may decode to 8 x `max_body_bytes`.
-std::optional<HttpResponse> DecodeScoreRequest(ScoreProtocol protocol, std::string_view body,
-                                               const Signature& signature, uint64_t max_body_bytes,
-                                               DecodedScore* decoded);
+// an OIP body may decode to 8 x `max_body_bytes`. `inference_header`: the
+// OIP request's Inference-Header-Content-Length (the binary tensor
+// extension), nullopt when absent; the Azure route has no such framing.
+std::optional<HttpResponse> DecodeScoreRequest(
+    ScoreProtocol protocol, std::string_view body, const Signature& signature,
+    uint64_t max_body_bytes, DecodedScore* decoded,
+    std::optional<std::string_view> inference_header = std::nullopt);
+
+// Decode's framing: *value = the request's Inference-Header-Content-Length
+// (nullopt when absent), viewing `header`. Sent twice it is a 400: which of
+// the two a proxy in front split the body by is unknown.
+std::optional<HttpResponse> ReadInferenceHeader(const http::request_header<>& header,
+                                                std::optional<std::string_view>* value);
 
 // Respond: 200 with the outputs in the route's protocol, or the pool's
-// error; the version header either way.
+// error; the version header either way. OIP outputs asked for as binary
+// come after the JSON, with Inference-Header-Content-Length and
+// Content-Type application/octet-stream.
 HttpResponse RespondScored(ScoreProtocol protocol, const std::string& service,
                            const std::string& version, const DecodedScore& request,
                            const ScoreResult& result);

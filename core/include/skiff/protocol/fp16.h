@@ -15,6 +15,11 @@ uint16_t HalfFromDouble(double value);
 // Exact: every half is representable as a float.
 float HalfToFloat(uint16_t bits);
 
+// bfloat16 (OIP BF16): the top half of a float, rounded to nearest even;
+// NaN stays a quiet NaN. Widening back is exact.
+uint16_t Bf16FromFloat(float value);
+float Bf16ToFloat(uint16_t bits);
+
 // Largest finite half, for range errors.
 inline constexpr double kHalfMax = 65504.0;
 

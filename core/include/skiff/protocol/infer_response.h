@@ -24,6 +24,15 @@ std::string EncodeInferResponse(std::string_view model_name, std::string_view mo
                                 const std::vector<Tensor>& outputs,
                                 const std::vector<std::string>& requested_outputs = {});
 
+// The same with the outputs named in `binary_outputs` as binary data: in
+// the JSON, parameters.binary_data_size instead of data; their bytes after
+// it, in output order (infer_request.h, the binary tensor extension).
+EncodedBody EncodeInferResponse(std::string_view model_name, std::string_view model_version,
+                                const std::optional<std::string>& id,
+                                const std::vector<Tensor>& outputs,
+                                const std::vector<std::string>& requested_outputs,
+                                const std::vector<std::string>& binary_outputs);
+
 // `[{"name","datatype","shape","data"}, ...]`: the tensor list of both
 // messages, for records that quote tensors (data collection).
 std::string EncodeTensorList(const std::vector<Tensor>& tensors);
@@ -42,8 +51,10 @@ struct InferResponse {
 // output present once, datatype and shape, data that fits, at most
 // options.max_input_bytes). Mistakes are kInvalidArgument naming the output.
 // Threading: pure; safe to call concurrently.
-StatusOr<InferResponse> DecodeInferResponse(std::string_view body, const Signature& signature,
-                                            const DecodeOptions& options = {});
+// `inference_header` as for DecodeInferRequest (binary outputs).
+StatusOr<InferResponse> DecodeInferResponse(
+    std::string_view body, const Signature& signature, const DecodeOptions& options = {},
+    std::optional<std::string_view> inference_header = std::nullopt);
 
 // {"error":"<message>"}: the one error body of the data plane (OIP v2's
 // shape, also used by the Azure route and by HttpServer's own refusals).

@@ -11,7 +11,7 @@
 
 namespace skiff::protocol {
 
-// {"name": "skiff", "version": <version>, "extensions": []}.
+// {"name": "skiff", "version": <version>, "extensions": ["binary_tensor_data"]}.
 nlohmann::json ServerMetadata(std::string_view version);
 
 // {"name", "versions": [...], "platform": "skiff", "inputs": [{"name",

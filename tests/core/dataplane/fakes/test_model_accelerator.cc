@@ -4,6 +4,10 @@
 // (a misbehaving plugin), -4 -> the process aborts (a plugin that crashes),
 // otherwise y = 2 * x.
 // Signature: input "x" FP32 [-1, 4] -> output "y" FP32 [-1, 4].
+// Two more models for the OIP tests (oip_binary_test.cc): one whose only
+// output is "output0" answers the OIP spec examples' FP32 [3, 2]
+// (1.0, 1.1, 2.0, 2.1, 3.0, 3.1); one whose first input is not FP32 echoes
+// input i as output i (every datatype end to end).
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -22,6 +26,20 @@ class TestModel final : public skiff::LoadedModel {
   skiff::Status Warmup() override { return skiff::OkStatus(); }
   skiff::StatusOr<std::vector<skiff::Tensor>> Score(
       const std::vector<skiff::Tensor>& inputs) override {
+    if (sig_.outputs.size() == 1 && sig_.outputs[0].name == "output0") {
+      const float spec[] = {1.0f, 1.1f, 2.0f, 2.1f, 3.0f, 3.1f};
+      skiff::Tensor out{
+          "output0", skiff::DataType::kFp32, {3, 2}, std::vector<uint8_t>(sizeof spec)};
+      std::memcpy(out.data.data(), spec, sizeof spec);
+      return std::vector<skiff::Tensor>{std::move(out)};
+    }
+    if (!inputs.empty() && inputs[0].dtype != skiff::DataType::kFp32) {
+      std::vector<skiff::Tensor> echo;
+      for (size_t i = 0; i < sig_.outputs.size() && i < inputs.size(); ++i) {
+        echo.push_back({sig_.outputs[i].name, inputs[i].dtype, inputs[i].shape, inputs[i].data});
+      }
+      return echo;
+    }
     const auto& x = inputs.at(0);
     std::vector<float> v(x.data.size() / 4);
     std::memcpy(v.data(), x.data.data(), x.data.size());
