@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 
+#include "progress.h"
 #include "service_common.h"
 #include "skiff/util/service_name.h"
 
@@ -229,8 +230,10 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
                      "--description, --auth-enabled, --token-auth-enabled or --ai");
     }
     auto e = touch();
-    std::cerr << "Updating '" << a.name << "'..." << std::endl;
+    ProgressReporter progress("Updating '" + a.name + "'");
+    progress.Update("Transitioning");
     ThrowIfError(e.update({}, "", patch.dump()));
+    progress.Done("Healthy");
     PrintEndpoint(options, get());
   });
 
