@@ -2,9 +2,8 @@
 // CLI11 command tree, so it never lags behind the commands.
 #pragma once
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace skiff::cli {
 

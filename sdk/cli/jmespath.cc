@@ -17,12 +17,18 @@ using Json = nlohmann::ordered_json;
 
 const char* JmesPathErrorKindName(JmesPathErrorKind kind) {
   switch (kind) {
-    case JmesPathErrorKind::kNone: return "none";
-    case JmesPathErrorKind::kSyntax: return "syntax";
-    case JmesPathErrorKind::kUnknownFunction: return "unknown-function";
-    case JmesPathErrorKind::kInvalidArity: return "invalid-arity";
-    case JmesPathErrorKind::kInvalidType: return "invalid-type";
-    case JmesPathErrorKind::kInvalidValue: return "invalid-value";
+    case JmesPathErrorKind::kNone:
+      return "none";
+    case JmesPathErrorKind::kSyntax:
+      return "syntax";
+    case JmesPathErrorKind::kUnknownFunction:
+      return "unknown-function";
+    case JmesPathErrorKind::kInvalidArity:
+      return "invalid-arity";
+    case JmesPathErrorKind::kInvalidType:
+      return "invalid-type";
+    case JmesPathErrorKind::kInvalidValue:
+      return "invalid-value";
   }
   return "unknown";
 }
@@ -41,27 +47,70 @@ struct JmesError {
 // ---------------------------------------------------------------- lexer
 
 enum class Tok {
-  kEof, kUnquotedIdentifier, kQuotedIdentifier, kLiteral, kRbracket, kRparen, kComma,
-  kRbrace, kNumber, kCurrent, kExpref, kColon, kPipe, kOr, kAnd, kEq, kGt, kLt, kGte,
-  kLte, kNe, kFlatten, kStar, kFilter, kDot, kNot, kLbrace, kLbracket, kLparen,
+  kEof,
+  kUnquotedIdentifier,
+  kQuotedIdentifier,
+  kLiteral,
+  kRbracket,
+  kRparen,
+  kComma,
+  kRbrace,
+  kNumber,
+  kCurrent,
+  kExpref,
+  kColon,
+  kPipe,
+  kOr,
+  kAnd,
+  kEq,
+  kGt,
+  kLt,
+  kGte,
+  kLte,
+  kNe,
+  kFlatten,
+  kStar,
+  kFilter,
+  kDot,
+  kNot,
+  kLbrace,
+  kLbracket,
+  kLparen,
 };
 
 int BindingPower(Tok t) {
   switch (t) {
-    case Tok::kPipe: return 1;
-    case Tok::kOr: return 2;
-    case Tok::kAnd: return 3;
-    case Tok::kEq: case Tok::kGt: case Tok::kLt: case Tok::kGte: case Tok::kLte:
-    case Tok::kNe: return 5;
-    case Tok::kFlatten: return 9;
-    case Tok::kStar: return 20;
-    case Tok::kFilter: return 21;
-    case Tok::kDot: return 40;
-    case Tok::kNot: return 45;
-    case Tok::kLbrace: return 50;
-    case Tok::kLbracket: return 55;
-    case Tok::kLparen: return 60;
-    default: return 0;
+    case Tok::kPipe:
+      return 1;
+    case Tok::kOr:
+      return 2;
+    case Tok::kAnd:
+      return 3;
+    case Tok::kEq:
+    case Tok::kGt:
+    case Tok::kLt:
+    case Tok::kGte:
+    case Tok::kLte:
+    case Tok::kNe:
+      return 5;
+    case Tok::kFlatten:
+      return 9;
+    case Tok::kStar:
+      return 20;
+    case Tok::kFilter:
+      return 21;
+    case Tok::kDot:
+      return 40;
+    case Tok::kNot:
+      return 45;
+    case Tok::kLbrace:
+      return 50;
+    case Tok::kLbracket:
+      return 55;
+    case Tok::kLparen:
+      return 60;
+    default:
+      return 0;
   }
 }
 // Tokens that bind less than this end a projection's right-hand side.
@@ -93,13 +142,16 @@ class Lexer {
       }
       if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
         size_t start = i_;
-        while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_')) ++i_;
+        while (i_ < s_.size() &&
+               (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_'))
+          ++i_;
         t.type = Tok::kUnquotedIdentifier;
         t.text = std::string(s_.substr(start, i_ - start));
       } else if (c == '-' || std::isdigit(static_cast<unsigned char>(c))) {
         size_t start = i_++;
         while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) ++i_;
-        if (c == '-' && i_ == start + 1) Fail(JmesPathErrorKind::kSyntax, "'-' without digits " + At(start));
+        if (c == '-' && i_ == start + 1)
+          Fail(JmesPathErrorKind::kSyntax, "'-' without digits " + At(start));
         t.type = Tok::kNumber;
         try {
           t.number = std::stoll(std::string(s_.substr(start, i_ - start)));
@@ -109,7 +161,8 @@ class Lexer {
       } else if (c == '"') {
         std::string raw = Until('"');
         Json parsed = Json::parse("\"" + raw + "\"", nullptr, false);
-        if (!parsed.is_string()) Fail(JmesPathErrorKind::kSyntax, "invalid quoted identifier " + At(t.pos));
+        if (!parsed.is_string())
+          Fail(JmesPathErrorKind::kSyntax, "invalid quoted identifier " + At(t.pos));
         t.type = Tok::kQuotedIdentifier;
         t.text = parsed.get<std::string>();
       } else if (c == '\'') {
@@ -129,7 +182,8 @@ class Lexer {
           text += raw[k];
         }
         Json parsed = Json::parse(text, nullptr, false);
-        if (parsed.is_discarded()) Fail(JmesPathErrorKind::kSyntax, "invalid JSON literal " + At(t.pos));
+        if (parsed.is_discarded())
+          Fail(JmesPathErrorKind::kSyntax, "invalid JSON literal " + At(t.pos));
         t.type = Tok::kLiteral;
         t.value = std::move(parsed);
       } else {
@@ -143,16 +197,36 @@ class Lexer {
           return no;
         };
         switch (c) {
-          case '.': t.type = Tok::kDot; break;
-          case '*': t.type = Tok::kStar; break;
-          case ']': t.type = Tok::kRbracket; break;
-          case ',': t.type = Tok::kComma; break;
-          case ':': t.type = Tok::kColon; break;
-          case '@': t.type = Tok::kCurrent; break;
-          case '(': t.type = Tok::kLparen; break;
-          case ')': t.type = Tok::kRparen; break;
-          case '{': t.type = Tok::kLbrace; break;
-          case '}': t.type = Tok::kRbrace; break;
+          case '.':
+            t.type = Tok::kDot;
+            break;
+          case '*':
+            t.type = Tok::kStar;
+            break;
+          case ']':
+            t.type = Tok::kRbracket;
+            break;
+          case ',':
+            t.type = Tok::kComma;
+            break;
+          case ':':
+            t.type = Tok::kColon;
+            break;
+          case '@':
+            t.type = Tok::kCurrent;
+            break;
+          case '(':
+            t.type = Tok::kLparen;
+            break;
+          case ')':
+            t.type = Tok::kRparen;
+            break;
+          case '{':
+            t.type = Tok::kLbrace;
+            break;
+          case '}':
+            t.type = Tok::kRbrace;
+            break;
           case '[':
             if (n == ']') {
               ++i_;
@@ -161,18 +235,30 @@ class Lexer {
               t.type = two('?', Tok::kFilter, Tok::kLbracket);
             }
             break;
-          case '|': t.type = two('|', Tok::kOr, Tok::kPipe); break;
-          case '&': t.type = two('&', Tok::kAnd, Tok::kExpref); break;
-          case '!': t.type = two('=', Tok::kNe, Tok::kNot); break;
-          case '<': t.type = two('=', Tok::kLte, Tok::kLt); break;
-          case '>': t.type = two('=', Tok::kGte, Tok::kGt); break;
+          case '|':
+            t.type = two('|', Tok::kOr, Tok::kPipe);
+            break;
+          case '&':
+            t.type = two('&', Tok::kAnd, Tok::kExpref);
+            break;
+          case '!':
+            t.type = two('=', Tok::kNe, Tok::kNot);
+            break;
+          case '<':
+            t.type = two('=', Tok::kLte, Tok::kLt);
+            break;
+          case '>':
+            t.type = two('=', Tok::kGte, Tok::kGt);
+            break;
           case '=':
-            if (n != '=') Fail(JmesPathErrorKind::kSyntax, "'=' is not an operator; use '==' " + At(t.pos));
+            if (n != '=')
+              Fail(JmesPathErrorKind::kSyntax, "'=' is not an operator; use '==' " + At(t.pos));
             ++i_;
             t.type = Tok::kEq;
             break;
           default:
-            Fail(JmesPathErrorKind::kSyntax, std::string("unexpected character '") + c + "' " + At(t.pos));
+            Fail(JmesPathErrorKind::kSyntax,
+                 std::string("unexpected character '") + c + "' " + At(t.pos));
         }
       }
       out.push_back(std::move(t));
@@ -190,7 +276,8 @@ class Lexer {
     const size_t start = i_++;
     std::string out;
     while (true) {
-      if (i_ >= s_.size()) Fail(JmesPathErrorKind::kSyntax, std::string("unclosed ") + delim + " " + At(start));
+      if (i_ >= s_.size())
+        Fail(JmesPathErrorKind::kSyntax, std::string("unclosed ") + delim + " " + At(start));
       const char c = s_[i_];
       if (c == '\\' && i_ + 1 < s_.size()) {
         out += c;
@@ -216,18 +303,36 @@ class Lexer {
 
 struct JmesPath::Node {
   enum class Type {
-    kIdentity, kCurrent, kField, kLiteral, kIndex, kSlice, kSubexpression, kIndexExpression,
-    kProjection, kValueProjection, kFilterProjection, kFlatten, kComparator, kOr, kAnd, kNot,
-    kPipe, kMultiSelectList, kMultiSelectHash, kFunction, kExpref,
+    kIdentity,
+    kCurrent,
+    kField,
+    kLiteral,
+    kIndex,
+    kSlice,
+    kSubexpression,
+    kIndexExpression,
+    kProjection,
+    kValueProjection,
+    kFilterProjection,
+    kFlatten,
+    kComparator,
+    kOr,
+    kAnd,
+    kNot,
+    kPipe,
+    kMultiSelectList,
+    kMultiSelectHash,
+    kFunction,
+    kExpref,
   };
   Type type = Type::kIdentity;
-  std::string name;               // field, function name; comparator token
-  Tok op = Tok::kEof;             // comparator
-  Json value;                     // literal
-  long long index = 0;            // index
+  std::string name;     // field, function name; comparator token
+  Tok op = Tok::kEof;   // comparator
+  Json value;           // literal
+  long long index = 0;  // index
   std::optional<long long> slice[3];
   std::vector<std::shared_ptr<const Node>> children;  // for a filter: left, right, condition
-  std::vector<std::string> keys;  // multiselect hash keys, one per child
+  std::vector<std::string> keys;                      // multiselect hash keys, one per child
 };
 
 namespace {
@@ -250,14 +355,14 @@ struct Signature {
   bool variadic;
 };
 constexpr Signature kFunctions[] = {
-    {"abs", 1, false},      {"avg", 1, false},        {"ceil", 1, false},
-    {"contains", 2, false}, {"ends_with", 2, false},  {"floor", 1, false},
-    {"join", 2, false},     {"keys", 1, false},       {"length", 1, false},
-    {"map", 2, false},      {"max", 1, false},        {"max_by", 2, false},
-    {"merge", 1, true},     {"min", 1, false},        {"min_by", 2, false},
-    {"not_null", 1, true},  {"reverse", 1, false},    {"sort", 1, false},
+    {"abs", 1, false},      {"avg", 1, false},         {"ceil", 1, false},
+    {"contains", 2, false}, {"ends_with", 2, false},   {"floor", 1, false},
+    {"join", 2, false},     {"keys", 1, false},        {"length", 1, false},
+    {"map", 2, false},      {"max", 1, false},         {"max_by", 2, false},
+    {"merge", 1, true},     {"min", 1, false},         {"min_by", 2, false},
+    {"not_null", 1, true},  {"reverse", 1, false},     {"sort", 1, false},
     {"sort_by", 2, false},  {"starts_with", 2, false}, {"sum", 1, false},
-    {"to_array", 1, false}, {"to_string", 1, false},  {"to_number", 1, false},
+    {"to_array", 1, false}, {"to_string", 1, false},   {"to_number", 1, false},
     {"type", 1, false},     {"values", 1, false},
 };
 
@@ -278,9 +383,8 @@ class Parser {
     if (i_ + 1 < t_.size()) ++i_;
   }
   [[noreturn]] void Unexpected() const {
-    Fail(JmesPathErrorKind::kSyntax,
-         Cur() == Tok::kEof ? "unexpected end of expression"
-                            : "unexpected token " + At(t_[i_].pos));
+    Fail(JmesPathErrorKind::kSyntax, Cur() == Tok::kEof ? "unexpected end of expression"
+                                                        : "unexpected token " + At(t_[i_].pos));
   }
   void Match(Tok type) {
     if (Cur() != type) Unexpected();
@@ -307,7 +411,8 @@ class Parser {
         n->value = tok.value;
         return n;
       }
-      case Tok::kUnquotedIdentifier: return Field(tok.text);
+      case Tok::kUnquotedIdentifier:
+        return Field(tok.text);
       case Tok::kQuotedIdentifier:
         if (Cur() == Tok::kLparen) {
           Fail(JmesPathErrorKind::kSyntax, "a function name cannot be quoted " + At(tok.pos));
@@ -318,8 +423,10 @@ class Parser {
                                                 : ProjectionRhs(BindingPower(Tok::kStar));
         return Make(Type::kValueProjection, {Make(Type::kIdentity), right});
       }
-      case Tok::kFilter: return LedFilter(Make(Type::kIdentity));
-      case Tok::kLbrace: return MultiSelectHash();
+      case Tok::kFilter:
+        return LedFilter(Make(Type::kIdentity));
+      case Tok::kLbrace:
+        return MultiSelectHash();
       case Tok::kLparen: {
         NodePtr inner = Expression(0);
         Match(Tok::kRparen);
@@ -329,7 +436,8 @@ class Parser {
         NodePtr left = Make(Type::kFlatten, {Make(Type::kIdentity)});
         return Make(Type::kProjection, {left, ProjectionRhs(BindingPower(Tok::kFlatten))});
       }
-      case Tok::kNot: return Make(Type::kNot, {Expression(BindingPower(Tok::kNot))});
+      case Tok::kNot:
+        return Make(Type::kNot, {Expression(BindingPower(Tok::kNot))});
       case Tok::kLbracket:
         if (Cur() == Tok::kNumber || Cur() == Tok::kColon) {
           return ProjectIfSlice(Make(Type::kIdentity), IndexExpression());
@@ -341,8 +449,10 @@ class Parser {
                       {Make(Type::kIdentity), ProjectionRhs(BindingPower(Tok::kStar))});
         }
         return MultiSelectList();
-      case Tok::kCurrent: return Make(Type::kCurrent);
-      case Tok::kExpref: return Make(Type::kExpref, {Expression(BindingPower(Tok::kExpref))});
+      case Tok::kCurrent:
+        return Make(Type::kCurrent);
+      case Tok::kExpref:
+        return Make(Type::kExpref, {Expression(BindingPower(Tok::kExpref))});
       default:
         Fail(JmesPathErrorKind::kSyntax, tok.type == Tok::kEof ? "unexpected end of expression"
                                                                : "unexpected token " + At(tok.pos));
@@ -357,12 +467,22 @@ class Parser {
           return Make(Type::kValueProjection, {left, ProjectionRhs(BindingPower(Tok::kDot))});
         }
         return Make(Type::kSubexpression, {left, DotRhs(BindingPower(Tok::kDot))});
-      case Tok::kPipe: return Make(Type::kPipe, {left, Expression(BindingPower(Tok::kPipe))});
-      case Tok::kOr: return Make(Type::kOr, {left, Expression(BindingPower(Tok::kOr))});
-      case Tok::kAnd: return Make(Type::kAnd, {left, Expression(BindingPower(Tok::kAnd))});
-      case Tok::kLparen: return Function(left);
-      case Tok::kFilter: return LedFilter(left);
-      case Tok::kEq: case Tok::kNe: case Tok::kGt: case Tok::kGte: case Tok::kLt: case Tok::kLte: {
+      case Tok::kPipe:
+        return Make(Type::kPipe, {left, Expression(BindingPower(Tok::kPipe))});
+      case Tok::kOr:
+        return Make(Type::kOr, {left, Expression(BindingPower(Tok::kOr))});
+      case Tok::kAnd:
+        return Make(Type::kAnd, {left, Expression(BindingPower(Tok::kAnd))});
+      case Tok::kLparen:
+        return Function(left);
+      case Tok::kFilter:
+        return LedFilter(left);
+      case Tok::kEq:
+      case Tok::kNe:
+      case Tok::kGt:
+      case Tok::kGte:
+      case Tok::kLt:
+      case Tok::kLte: {
         auto n = std::make_shared<Node>();
         n->type = Type::kComparator;
         n->op = op;
@@ -379,7 +499,8 @@ class Parser {
         Match(Tok::kStar);
         Match(Tok::kRbracket);
         return Make(Type::kProjection, {left, ProjectionRhs(BindingPower(Tok::kStar))});
-      default: Unexpected();
+      default:
+        Unexpected();
     }
   }
 
@@ -393,8 +514,8 @@ class Parser {
   NodePtr LedFilter(NodePtr left) {
     NodePtr condition = Expression(0);
     Match(Tok::kRbracket);
-    NodePtr right = Cur() == Tok::kFlatten ? Make(Type::kIdentity)
-                                           : ProjectionRhs(BindingPower(Tok::kFilter));
+    NodePtr right =
+        Cur() == Tok::kFlatten ? Make(Type::kIdentity) : ProjectionRhs(BindingPower(Tok::kFilter));
     return Make(Type::kFilterProjection, {left, right, condition});
   }
 
@@ -417,7 +538,8 @@ class Parser {
     for (const auto& s : kFunctions) {
       if (left->name == s.name) sig = &s;
     }
-    if (sig == nullptr) Fail(JmesPathErrorKind::kUnknownFunction, "unknown function " + left->name + "()");
+    if (sig == nullptr)
+      Fail(JmesPathErrorKind::kUnknownFunction, "unknown function " + left->name + "()");
     if (args.size() < sig->min_args || (!sig->variadic && args.size() != sig->min_args)) {
       Fail(JmesPathErrorKind::kInvalidArity,
            left->name + "() takes " + (sig->variadic ? "at least " : "") +
@@ -478,11 +600,18 @@ class Parser {
 
   NodePtr DotRhs(int rbp) {
     switch (Cur()) {
-      case Tok::kQuotedIdentifier: case Tok::kUnquotedIdentifier: case Tok::kStar:
+      case Tok::kQuotedIdentifier:
+      case Tok::kUnquotedIdentifier:
+      case Tok::kStar:
         return Expression(rbp);
-      case Tok::kLbracket: Advance(); return MultiSelectList();
-      case Tok::kLbrace: Advance(); return MultiSelectHash();
-      default: Unexpected();
+      case Tok::kLbracket:
+        Advance();
+        return MultiSelectList();
+      case Tok::kLbrace:
+        Advance();
+        return MultiSelectHash();
+      default:
+        Unexpected();
     }
   }
 
@@ -556,14 +685,19 @@ class Evaluator {
  public:
   Json Eval(const Node& n, const Json& v) const {
     switch (n.type) {
-      case Type::kIdentity: case Type::kCurrent: return v;
-      case Type::kLiteral: return n.value;
+      case Type::kIdentity:
+      case Type::kCurrent:
+        return v;
+      case Type::kLiteral:
+        return n.value;
       case Type::kField: {
         if (!v.is_object()) return nullptr;
         auto it = v.find(n.name);
         return it == v.end() ? Json() : *it;
       }
-      case Type::kSubexpression: case Type::kIndexExpression: case Type::kPipe:
+      case Type::kSubexpression:
+      case Type::kIndexExpression:
+      case Type::kPipe:
         return Eval(*n.children[1], Eval(*n.children[0], v));
       case Type::kIndex: {
         if (!v.is_array()) return nullptr;
@@ -571,7 +705,8 @@ class Evaluator {
         if (i < 0 || i >= static_cast<long long>(v.size())) return nullptr;
         return v[static_cast<size_t>(i)];
       }
-      case Type::kSlice: return Slice(n, v);
+      case Type::kSlice:
+        return Slice(n, v);
       case Type::kProjection: {
         Json base = Eval(*n.children[0], v);
         if (!base.is_array()) return nullptr;
@@ -616,7 +751,8 @@ class Evaluator {
         }
         return out;
       }
-      case Type::kComparator: return Compare(n, v);
+      case Type::kComparator:
+        return Compare(n, v);
       case Type::kOr: {
         Json l = Eval(*n.children[0], v);
         return Truthy(l) ? l : Eval(*n.children[1], v);
@@ -625,7 +761,8 @@ class Evaluator {
         Json l = Eval(*n.children[0], v);
         return Truthy(l) ? Eval(*n.children[1], v) : l;
       }
-      case Type::kNot: return !Truthy(Eval(*n.children[0], v));
+      case Type::kNot:
+        return !Truthy(Eval(*n.children[0], v));
       case Type::kMultiSelectList: {
         if (v.is_null()) return nullptr;
         Json out = Json::array();
@@ -638,7 +775,8 @@ class Evaluator {
         for (size_t i = 0; i < n.children.size(); ++i) out[n.keys[i]] = Eval(*n.children[i], v);
         return out;
       }
-      case Type::kFunction: return Call(n, v);
+      case Type::kFunction:
+        return Call(n, v);
       case Type::kExpref:
         // Only meaningful as a function argument (handled in Call).
         Fail(JmesPathErrorKind::kInvalidType, "&expression is only valid as a function argument");
@@ -667,7 +805,8 @@ class Evaluator {
     const long long start = bound(n.slice[0], step < 0 ? len - 1 : 0);
     const long long stop = bound(n.slice[1], step < 0 ? -1 : len);
     Json out = Json::array();
-    for (long long i = start; step > 0 ? i < stop : i > stop; i += step) out.push_back(v[static_cast<size_t>(i)]);
+    for (long long i = start; step > 0 ? i < stop : i > stop; i += step)
+      out.push_back(v[static_cast<size_t>(i)]);
     return out;
   }
 
@@ -679,10 +818,14 @@ class Evaluator {
     if (!l.is_number() || !r.is_number()) return nullptr;
     const double a = l.get<double>(), b = r.get<double>();
     switch (n.op) {
-      case Tok::kLt: return a < b;
-      case Tok::kLte: return a <= b;
-      case Tok::kGt: return a > b;
-      default: return a >= b;
+      case Tok::kLt:
+        return a < b;
+      case Tok::kLte:
+        return a <= b;
+      case Tok::kGt:
+        return a > b;
+      default:
+        return a >= b;
     }
   }
 
@@ -711,9 +854,8 @@ class Evaluator {
       if (type == "array-number" || type == "array-string") {
         if (!a.value.is_array()) continue;
         const bool numbers = type == "array-number";
-        if (std::all_of(a.value.begin(), a.value.end(), [&](const Json& e) {
-              return numbers ? e.is_number() : e.is_string();
-            })) {
+        if (std::all_of(a.value.begin(), a.value.end(),
+                        [&](const Json& e) { return numbers ? e.is_number() : e.is_string(); })) {
           return;
         }
         continue;
@@ -760,11 +902,11 @@ class Evaluator {
       Want(fn, args, 1, {"any"});
       const Json& needle = args[1].value;
       if (a0.is_string()) {
-        return needle.is_string() &&
-               a0.get_ref<const std::string&>().find(needle.get_ref<const std::string&>()) !=
-                   std::string::npos;
+        return needle.is_string() && a0.get_ref<const std::string&>().find(
+                                         needle.get_ref<const std::string&>()) != std::string::npos;
       }
-      return std::any_of(a0.begin(), a0.end(), [&](const Json& e) { return JmesPathEqual(e, needle); });
+      return std::any_of(a0.begin(), a0.end(),
+                         [&](const Json& e) { return JmesPathEqual(e, needle); });
     }
     if (fn == "ends_with" || fn == "starts_with") {
       Want(fn, args, 0, {"string"});
@@ -811,7 +953,8 @@ class Evaluator {
       Want(fn, args, 0, {"array-number", "array-string"});
       if (a0.empty()) return nullptr;
       const bool strings = a0[0].is_string();
-      if (std::any_of(a0.begin(), a0.end(), [&](const Json& e) { return e.is_string() != strings; })) {
+      if (std::any_of(a0.begin(), a0.end(),
+                      [&](const Json& e) { return e.is_string() != strings; })) {
         TypeError(fn, 0, "array-number or array-string", args[0]);
       }
       size_t best = 0;
@@ -857,7 +1000,8 @@ class Evaluator {
       Json out = Json::object();
       for (size_t i = 0; i < args.size(); ++i) {
         Want(fn, args, i, {"object"});
-        for (auto it = args[i].value.begin(); it != args[i].value.end(); ++it) out[it.key()] = it.value();
+        for (auto it = args[i].value.begin(); it != args[i].value.end(); ++it)
+          out[it.key()] = it.value();
       }
       return out;
     }

@@ -14,10 +14,9 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "skiff/status.h"
 
@@ -46,8 +45,7 @@ class JmesPath {
 
   // Parses `expression`. Errors (InvalidArgument) name the column and what
   // was expected; `kind`, when given, receives the error class.
-  static StatusOr<JmesPath> Compile(std::string_view expression,
-                                    JmesPathErrorKind* kind = nullptr);
+  static StatusOr<JmesPath> Compile(std::string_view expression, JmesPathErrorKind* kind = nullptr);
 
   // Evaluates against `data`. A path that leads nowhere is null, not an
   // error; errors are type errors in function calls and a zero slice step.

@@ -127,7 +127,8 @@ void WriteTable(std::ostream& out, const std::vector<std::string>& headers,
   std::vector<size_t> width(headers.size());
   for (size_t i = 0; i < headers.size(); ++i) width[i] = headers[i].size();
   for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    for (size_t i = 0; i < row.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], row[i].size());
   }
   auto line = [&](const std::vector<std::string>& cells) {
     for (size_t i = 0; i < headers.size(); ++i) {

@@ -31,8 +31,8 @@ std::string ProgressReporter::LineLocked() const {
   char elapsed[32];
   std::snprintf(elapsed, sizeof(elapsed), "%.1f s", static_cast<double>(ms) / 1000.0);
   const char* color = state_ == "Healthy" || state_ == "Succeeded" || state_ == "done" ? "32"
-                      : state_ == "Failed" || state_ == "Unhealthy"                   ? "31"
-                                                                                      : "33";
+                      : state_ == "Failed" || state_ == "Unhealthy"                    ? "31"
+                                                                                       : "33";
   std::string line = what_ + ": " + Colored(state_, color, options_.color) + "  " + elapsed;
   if (!detail_.empty()) line += "  " + detail_;
   return line;

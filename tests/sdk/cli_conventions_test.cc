@@ -22,7 +22,8 @@ class CliConventions : public CliFixture {
     CliFixture::SetUp();
     Spit(Path("a.bin"), "aaa");
     Spit(Path("b.bin"), "bbbbb");
-    ASSERT_EQ(Skiff({"model", "register", "-n", "alpha", "-p", Path("a.bin"), "--tag", "t=1"}).rc, 0);
+    ASSERT_EQ(Skiff({"model", "register", "-n", "alpha", "-p", Path("a.bin"), "--tag", "t=1"}).rc,
+              0);
     ASSERT_EQ(Skiff({"model", "register", "-n", "beta", "-p", Path("b.bin")}).rc, 0);
   }
   std::string Line(const std::vector<std::string>& args) {
@@ -127,8 +128,8 @@ TEST_F(CliConventions, AtFileReadsValueArguments) {
 
   // A missing file is a usage error naming the option and the file, also
   // for `service run -d @input.json` (refused before any service is asked).
-  Result missing = Skiff({"model", "register", "-n", "m", "-p", Path("m.bin"), "-d",
-                          "@" + Path("nope.txt")});
+  Result missing =
+      Skiff({"model", "register", "-n", "m", "-p", Path("m.bin"), "-d", "@" + Path("nope.txt")});
   EXPECT_EQ(missing.rc, 2) << missing.err;
   EXPECT_NE(missing.err.find("nope.txt"), std::string::npos) << missing.err;
   EXPECT_NE(missing.err.find("--description"), std::string::npos) << missing.err;
@@ -138,8 +139,8 @@ TEST_F(CliConventions, AtFileReadsValueArguments) {
   EXPECT_NE(run.err.find("--input-data"), std::string::npos) << run.err;
 
   // A secret flag keeps reading @FILE itself (never expanded onto a value).
-  Result key = Skiff({"service", "regen-key", "-n", "svc", "-k", "Primary", "--set-key",
-                      "@" + Path("nope.key")});
+  Result key = Skiff(
+      {"service", "regen-key", "-n", "svc", "-k", "Primary", "--set-key", "@" + Path("nope.key")});
   EXPECT_NE(key.rc, 0);
   EXPECT_NE(key.err.find("nope.key"), std::string::npos) << key.err;
 }

@@ -19,9 +19,9 @@ using skiff::cli::JmesPath;
 using skiff::cli::JmesPathErrorKind;
 using skiff::cli::JmesPathErrorKindName;
 
-const char* const kFiles[] = {"basic",       "boolean",  "current", "escape",      "filters",
-                              "functions",   "identifiers", "indices", "literal", "multiselect",
-                              "pipe",        "slice",    "syntax",  "unicode",     "wildcard"};
+const char* const kFiles[] = {"basic",     "boolean",     "current", "escape",  "filters",
+                              "functions", "identifiers", "indices", "literal", "multiselect",
+                              "pipe",      "slice",       "syntax",  "unicode", "wildcard"};
 
 // Cases skipped on purpose: {file, expression} -> reason. Empty means every
 // case of every vendored file runs.
@@ -58,8 +58,7 @@ TEST(JmesPathCompliance, EveryCaseOfEveryVendoredFile) {
           if (result.ok() || want != JmesPathErrorKindName(kind)) {
             ++failed;
             ADD_FAILURE() << file << ": " << expr << "\n  want error " << want << ", got "
-                          << (result.ok() ? "result " + result->dump()
-                                          : result.status().message());
+                          << (result.ok() ? "result " + result->dump() : result.status().message());
           }
         } else if (!result.ok() || !skiff::cli::JmesPathEqual(*result, c.at("result"))) {
           ++failed;
@@ -69,15 +68,16 @@ TEST(JmesPathCompliance, EveryCaseOfEveryVendoredFile) {
       }
     }
   }
-  std::cout << "JMESPath compliance: " << ran << " cases run, " << failed << " failed, "
-            << skipped << " skipped\n";
+  std::cout << "JMESPath compliance: " << ran << " cases run, " << failed << " failed, " << skipped
+            << " skipped\n";
   EXPECT_GT(ran, 700u);
 }
 
 TEST(JmesPath, ErrorsNameTheColumn) {
   auto bad = JmesPath::Compile("foo[?name == 'x'");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("syntax error"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("syntax error"), std::string::npos)
+      << bad.status().message();
   auto bad2 = JmesPath::Compile("foo.=bar");
   ASSERT_FALSE(bad2.ok());
   EXPECT_NE(bad2.status().message().find("column 5"), std::string::npos) << bad2.status().message();
