@@ -71,16 +71,16 @@ std::string BashCompletion(const CLI::App& app) {
          "_" +
          name +
          "() {\n"
-         "  local cur prev path w i\n"
+         "  local cur prev cmdpath w i\n"
          "  cur=\"${COMP_WORDS[COMP_CWORD]}\"\n"
          "  prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
-         "  path=\"\"\n"
+         "  cmdpath=\"\"\n"
          "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
          "    w=\"${COMP_WORDS[i]}\"\n"
          "    case \" $(_" +
          name +
-         "_commands \"$path\") \" in\n"
-         "      *\" $w \"*) path=\"${path:+$path }$w\";;\n"
+         "_commands \"$cmdpath\") \" in\n"
+         "      *\" $w \"*) cmdpath=\"${cmdpath:+$cmdpath }$w\";;\n"
          "    esac\n"
          "  done\n"
          "  case \"$prev\" in\n"
@@ -90,19 +90,19 @@ std::string BashCompletion(const CLI::App& app) {
          "    completion) COMPREPLY=($(compgen -W \"bash zsh\" -- \"$cur\")); return;;\n"
          "  esac\n"
          "  case \" $(_" +
-         name + "_value_options \"$path\") $(_" + name +
+         name + "_value_options \"$cmdpath\") $(_" + name +
          "_value_options \"\") \" in\n"
          "    *\" $prev \"*) if [[ \"$prev\" == -* ]]; then COMPREPLY=($(compgen -f -- \"$cur\"));"
          " return; fi;;\n"
          "  esac\n"
          "  if [[ \"$cur\" == -* ]]; then\n"
          "    COMPREPLY=($(compgen -W \"$(_" +
-         name + "_options \"$path\") $(_" + name +
+         name + "_options \"$cmdpath\") $(_" + name +
          "_options \"\")\" -- \"$cur\"))\n"
          "  else\n"
          "    COMPREPLY=($(compgen -W \"$(_" +
          name +
-         "_commands \"$path\")\" -- \"$cur\"))\n"
+         "_commands \"$cmdpath\")\" -- \"$cur\"))\n"
          "  fi\n"
          "}\n"
          "complete -F _" +

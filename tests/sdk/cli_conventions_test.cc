@@ -203,10 +203,23 @@ TEST_F(CliConventions, BashCompletionOfCommandsFlagsAndValues) {
   EXPECT_EQ(complete("skiff completion z", 2), "zsh");
   EXPECT_EQ(complete("skiff model register --ta", 3), "--tag");
 
+  // zsh (scripts/deps installs it): the script loads, registers _skiff with
+  // zsh's completion system, and offers the same candidates (zsh itself
+  // then matches them against the word typed, so they come unfiltered).
   Result zsh = Skiff({"completion", "zsh"});
   ASSERT_EQ(zsh.rc, 0) << zsh.err;
-  EXPECT_NE(zsh.out.find("bashcompinit"), std::string::npos);
-  EXPECT_NE(zsh.out.find("complete -F _skiff skiff"), std::string::npos);
+  Spit(Path("complete.zsh"), zsh.out);
+  Spit(Path("run.zsh"), "source " + Quote(Path("complete.zsh")) +
+                            "\nprint -r -- \"${_comps[skiff]}\"\nsetopt ksharrays\n"
+                            "COMP_WORDS=(skiff model list --out)\nCOMP_CWORD=3\n_skiff\n"
+                            "print -r -- \"${COMPREPLY[*]}\"\n");
+  const std::string zsh_cmd =
+      "zsh -f " + Quote(Path("run.zsh")) + " >" + Quote(Path("z.out")) + " 2>&1";
+  ASSERT_EQ(std::system(zsh_cmd.c_str()), 0) << Slurp(Path("z.out"));
+  const std::string zsh_out = Slurp(Path("z.out"));
+  EXPECT_EQ(zsh_out.rfind("_bash_complete -F _skiff\n", 0), 0u) << zsh_out;
+  EXPECT_NE(zsh_out.find(" --output "), std::string::npos) << zsh_out;
+  EXPECT_NE(zsh_out.find(" --only-show-errors"), std::string::npos) << zsh_out;
   EXPECT_EQ(Skiff({"completion", "fish"}).rc, 2);
 }
 
