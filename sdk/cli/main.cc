@@ -131,7 +131,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("skiff ") + SKIFF_VERSION);
   app.footer(
       "Exit codes (as az): 0 success, 1 failure, 2 usage error (bad or missing arguments, "
-      "unknown command), 3 resource not found.");
+      "unknown command), 3 resource not found.\n"
+      "A value written @FILE is read from FILE (-d @input.json). Output formats, --query, "
+      "completion: docs/cli.md.");
   skiff::cli::GlobalOptions options;
   app.add_option("-w,--workspace", options.workspace,
                  "Workspace directory (default: $SKIFF_WORKSPACE, else ./.skiff); accepted "
