@@ -15,7 +15,6 @@
 #include "completion.h"
 #include "service_common.h"
 #include "skiff/config/did_you_mean.h"
-#include "skiff/util/debug_log.h"
 #include "skiff/util/file.h"
 #include "terminal.h"
 
