@@ -1,6 +1,9 @@
 #include "progress.h"
 
+#include <sys/ioctl.h>
+
 #include <cstdio>
+#include <cstring>
 
 #include "terminal.h"
 
@@ -24,7 +27,26 @@ ProgressReporter::~ProgressReporter() {
   if (ticker_.joinable()) ticker_.join();
 }
 
-std::string ProgressReporter::LineLocked() const {
+namespace {
+
+// The terminal's width; 0 when unknown.
+size_t Columns(std::FILE* stream) {
+  winsize ws{};
+  if (::ioctl(fileno(stream), TIOCGWINSZ, &ws) != 0) return 0;
+  return ws.ws_col;
+}
+
+// At most `max` bytes of `s`, not cutting a UTF-8 character.
+std::string Clip(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+}  // namespace
+
+std::string ProgressReporter::LineLocked(size_t columns) const {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - start_)
                       .count();
@@ -34,13 +56,18 @@ std::string ProgressReporter::LineLocked() const {
                       : state_ == "Failed" || state_ == "Unhealthy"                    ? "31"
                                                                                        : "33";
   std::string line = what_ + ": " + Colored(state_, color, options_.color) + "  " + elapsed;
-  if (!detail_.empty()) line += "  " + detail_;
-  return line;
+  if (detail_.empty()) return line;
+  // A live line longer than the terminal would wrap, and "\r" would then
+  // redraw only its last row: the detail is cut to fit.
+  const size_t used = what_.size() + 2 + state_.size() + 2 + std::strlen(elapsed) + 2;
+  if (columns == 0) return line + "  " + detail_;
+  if (used + 1 >= columns) return line;
+  return line + "  " + Clip(detail_, columns - 1 - used);
 }
 
 void ProgressReporter::DrawLocked() {
   // "\r" + erase to end of line: the line is redrawn in place.
-  std::fprintf(options_.stream, "\r%s\x1b[K", LineLocked().c_str());
+  std::fprintf(options_.stream, "\r%s\x1b[K", LineLocked(Columns(options_.stream)).c_str());
   std::fflush(options_.stream);
 }
 
@@ -53,7 +80,7 @@ void ProgressReporter::Update(std::string_view state, std::string_view detail) {
   if (options_.live) {
     DrawLocked();
   } else if (changed) {
-    std::fprintf(options_.stream, "%s\n", LineLocked().c_str());
+    std::fprintf(options_.stream, "%s\n", LineLocked(0).c_str());
     std::fflush(options_.stream);
   }
 }
@@ -67,7 +94,7 @@ void ProgressReporter::Done(std::string_view final_state) {
       DrawLocked();
       std::fputs("\n", options_.stream);
     } else {
-      std::fprintf(options_.stream, "%s\n", LineLocked().c_str());
+      std::fprintf(options_.stream, "%s\n", LineLocked(0).c_str());
     }
     std::fflush(options_.stream);
     done_ = true;

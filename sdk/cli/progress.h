@@ -52,7 +52,8 @@ class ProgressReporter {
   void Done(std::string_view final_state);
 
  private:
-  std::string LineLocked() const;
+  // The line; its detail cut to fit `columns` (0: no limit).
+  std::string LineLocked(size_t columns) const;
   void DrawLocked();
   void Tick();
 

@@ -125,12 +125,16 @@ void ReviveIfDown(sdk::Webservice& service) {
 }
 
 void WaitWithProgress(sdk::Webservice service) {
-  // Live on a terminal (the elapsed time ticks), one line per state change
-  // when piped.
+  // Live on a terminal (the elapsed time ticks), one line per change of
+  // state or detail when piped.
   ProgressReporter progress("Waiting for '" + service.name() + "' to become Healthy");
+  // While Transitioning the target's own progress text is the detail (aks:
+  // "Deployment ns/svc: 1/3 updated, 0/3 available").
   auto status = ValueOrThrow(service.wait_for_deployment(
-      std::chrono::seconds(600), [&progress](ServiceState state, std::chrono::milliseconds) {
-        progress.Update(ServiceStateName(state));
+      std::chrono::seconds(600),
+      [&progress](const ServiceStatus& status, std::chrono::milliseconds) {
+        progress.Update(ServiceStateName(status.state),
+                        status.state == ServiceState::kTransitioning ? status.error : "");
       }));
   progress.Done(ServiceStateName(status.state));
   if (status.state == ServiceState::kFailed) {

@@ -511,12 +511,24 @@ Status Webservice::restart() {
 StatusOr<ServiceStatus> Webservice::wait_for_deployment(
     std::chrono::seconds timeout,
     const std::function<void(ServiceState, std::chrono::milliseconds)>& progress) {
+  std::optional<ServiceState> last;
+  return wait_for_deployment(
+      timeout, [&](const ServiceStatus& status, std::chrono::milliseconds elapsed) {
+        if (!last || *last != status.state) {
+          if (progress) progress(status.state, elapsed);
+          last = status.state;
+        }
+      });
+}
+
+StatusOr<ServiceStatus> Webservice::wait_for_deployment(
+    std::chrono::seconds timeout,
+    const std::function<void(const ServiceStatus&, std::chrono::milliseconds)>& on_poll) {
   const auto start = std::chrono::steady_clock::now();
   // One plugin object (one cluster client) for the whole wait.
   SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record_.compute_target));
   SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
   PollBackoff backoff;
-  std::optional<ServiceState> last;
   for (;;) {
     SKIFF_ASSIGN_OR_RETURN(ServiceStatus status, LookAndRecord(ws_, record_, *plugin));
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -524,10 +536,7 @@ StatusOr<ServiceStatus> Webservice::wait_for_deployment(
     DebugLog("service '" + record_.name + "': " + ServiceStateName(status.state) +
              ", applied generation " + std::to_string(status.applied_generation) + " after " +
              std::to_string(elapsed.count()) + " ms");
-    if (!last || *last != status.state) {
-      if (progress) progress(status.state, elapsed);
-      last = status.state;
-    }
+    if (on_poll) on_poll(status, elapsed);
     if (status.state == ServiceState::kHealthy || status.state == ServiceState::kFailed) {
       return status;
     }

@@ -46,7 +46,7 @@ std::string Drain(int fd, int go_fd, bool (*ready)(const std::string&)) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   for (;;) {
     if (!sent && (ready(out) || std::chrono::steady_clock::now() > deadline)) {
-      (void)!::write(go_fd, "g", 1);
+      if (go_fd >= 0) (void)!::write(go_fd, "g", 1);
       sent = true;
     }
     pollfd p{fd, POLLIN, 0};
@@ -104,6 +104,34 @@ TEST(ProgressReporter, NoColourWithNoColorEvenOnATerminal) {
   const std::string out = OnPty(/*no_color=*/true);
   EXPECT_NE(out.find("Healthy"), std::string::npos) << out;
   EXPECT_EQ(out.find("\x1b[3"), std::string::npos) << out;  // no SGR colour
+}
+
+// A live line wider than the terminal would wrap, and "\r" would redraw only
+// its last row: the detail is cut to the width (forkpty sets 60 columns).
+TEST(ProgressReporter, LiveLineFitsTheTerminalWidth) {
+  winsize size{};
+  size.ws_row = 24;
+  size.ws_col = 60;
+  int master = -1;
+  const pid_t pid = ::forkpty(&master, nullptr, nullptr, &size);
+  if (pid == 0) {
+    ::setenv("NO_COLOR", "1", 1);
+    ProgressReporter::Options options;
+    ProgressReporter progress("Waiting for 'svc'", options);
+    progress.Update("Transitioning", "Deployment ns/svc: " + std::string(200, 'x'));
+    progress.Done("Healthy");
+    ::_exit(0);
+  }
+  const std::string out = Drain(master, -1, [](const std::string&) { return true; });
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(master);
+  ASSERT_NE(out.find("Deployment ns/svc: xxx"), std::string::npos) << out;
+  for (size_t p = out.find('\r'); p != std::string::npos; p = out.find('\r', p + 1)) {
+    const size_t end = out.find("\x1b[K", p);
+    if (end == std::string::npos) continue;  // the pty's "\r\n"
+    EXPECT_LT(end - p - 1, 60u) << out.substr(p, end - p);
+  }
 }
 
 TEST(ProgressReporter, PlainLinesWhenPiped) {
