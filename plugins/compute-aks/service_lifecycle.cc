@@ -165,7 +165,7 @@ Status ServiceLifecycle::UsePrecreatedNamespace(const std::string& ns, const Sta
   // namespace but not apply it. When it exists, an admin made it for us.
   auto existing = client_->Get({"v1", "Namespace", "", ns});
   if (existing.ok()) {
-    DebugLine("namespace " + ns + " exists and these credentials may not apply it (" +
+    DebugLog("namespace " + ns + " exists and these credentials may not apply it (" +
               refused.message() + "): using it as it is");
     return OkStatus();
   }

@@ -12,10 +12,15 @@
 
 namespace skiff::cli {
 
-// Options every command sees (set on the root app).
+// Options every command sees (set on the root app; accepted anywhere on
+// the line, as az takes them). docs/cli.md describes each.
 struct GlobalOptions {
-  std::string workspace;        // --workspace DIR
-  std::string output = "table";  // --output json|table
+  std::string workspace;         // --workspace DIR
+  std::string output = "table";  // --output json|jsonc|yaml|table|tsv|none
+  std::string query;             // --query JMESPATH, applied before formatting
+  bool debug = false;            // --debug: SKIFF_DEBUG=1, "DEBUG: " lines on stderr
+  bool verbose = false;          // --verbose: "INFO: " lines on stderr
+  bool only_show_errors = false;  // --only-show-errors: no warning lines
 };
 
 // A one-line user-facing error: what, where, how to fix. main() prints it
@@ -46,13 +51,24 @@ T ValueOrThrow(StatusOr<T> result) {
   return std::move(result).value();
 }
 
-// Adds `--output json|table` to a read command.
+// Adds `-o/--output json|jsonc|yaml|table|tsv|none` and `--query` to a
+// command that prints a result. A --query that does not parse is a usage
+// error before the command does anything.
 void AddOutputOption(CLI::App* command, GlobalOptions* options);
 
-// Prints `json` (pretty) in json mode, or the table in table mode.
+// Prints the command's result in the chosen format, after applying --query
+// to `json` as az does. `headers`/`rows` are the table without --query; with
+// one the table is built from the query's result.
 void Print(const GlobalOptions& options, const nlohmann::json& json,
            const std::vector<std::string>& headers,
            const std::vector<std::vector<std::string>>& rows);
+
+// Sets what Warn and Info print (main, after parsing).
+void SetMessageLevel(const GlobalOptions& options);
+// "skiff: warning: <message>" on stderr, unless --only-show-errors.
+void Warn(const std::string& message);
+// "INFO: <message>" on stderr with --verbose or --debug.
+void Info(const std::string& message);
 
 // Registration of each command group.
 void AddPluginCommands(CLI::App& app, GlobalOptions& options);

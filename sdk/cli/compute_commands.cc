@@ -326,11 +326,9 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
     auto ws = OpenWorkspace(options);
     auto target = ValueOrThrow(sdk::LocalCompute::create(ws, local_name, local_address));
     if (!local_address.empty() && !IsLoopbackHost(local_address)) {
-      std::cerr << "skiff: warning: services on '" << local_name << "' will listen on "
-                << local_address
-                << " over plain HTTP: keys, tokens and scoring data cross the network "
-                   "unencrypted; put a TLS-terminating proxy in front (docs/compute-local.md)"
-                << std::endl;
+      Warn("services on '" + local_name + "' will listen on " + local_address +
+           " over plain HTTP: keys, tokens and scoring data cross the network "
+           "unencrypted; put a TLS-terminating proxy in front (docs/compute-local.md)");
     }
     if (!local_unit.empty()) {
       WriteSystemdUnit(local_unit, ws.dir());
@@ -391,7 +389,7 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
       Status refreshed = t.refresh();
       if (!refreshed.ok()) {
         if (show_refresh) ThrowIfError(refreshed);
-        std::cerr << "warning: showing the stored state; " << refreshed.message() << "\n";
+        Warn("showing the stored state; " + refreshed.message());
       }
       json = TargetJson(t);
     }

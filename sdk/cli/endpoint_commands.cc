@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 
+#include "progress.h"
 #include "service_common.h"
 #include "skiff/util/service_name.h"
 
@@ -278,8 +279,10 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
           "--routing-key-header or --routing-key-cookie");
     }
     auto e = touch();
-    std::cerr << "Updating '" << a.name << "'..." << std::endl;
+    ProgressReporter progress("Updating '" + a.name + "'");
+    progress.Update("Transitioning");
     ThrowIfError(e.update({}, "", patch.dump()));
+    progress.Done("Healthy");
     PrintEndpoint(options, get());
   });
 

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "progress.h"
 #include "service_common.h"
 #include "skiff/oci/image_builder.h"
 #include "skiff/oci/registry_client.h"
@@ -153,6 +154,9 @@ void Push(const PushFlags& f, const GlobalOptions& options) {
   po.mount_from = f.mount_from;
   nlohmann::json json = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
+  // Per image: the registry client reports no per-layer progress yet.
+  ProgressReporter progress("Pushing to " + ref.registry + "/" + ref.repository);
+  size_t done = 0;
   for (const auto& manifest : index) {
     const std::string name = manifest.annotations.count(oci::kRefNameAnnotation)
                                  ? manifest.annotations.at(oci::kRefNameAnnotation)
@@ -160,6 +164,7 @@ void Push(const PushFlags& f, const GlobalOptions& options) {
     if (!f.images.empty() && std::find(f.images.begin(), f.images.end(), name) == f.images.end()) {
       continue;
     }
+    progress.Update("pushing", "image " + name + ", " + std::to_string(done++) + " pushed");
     const oci::PushStats before = client.stats();
     const std::string digest =
         ValueOrThrow(client.PushImage(layout, manifest, ref.repository, name, po));
@@ -178,6 +183,7 @@ void Push(const PushFlags& f, const GlobalOptions& options) {
                     std::to_string(after.bytes_uploaded - before.bytes_uploaded)});
   }
   if (rows.empty()) throw CliError("no image in '" + f.layout + "' matches --image");
+  progress.Done("done");
   Print(options, json, {"IMAGE", "REFERENCE", "UPLOADED", "SKIPPED", "MOUNTED", "BYTES"}, rows);
 }
 

@@ -1,16 +1,22 @@
 // skiff: deploy ML models as authenticated, autoscaled web services.
 // The CLI mirrors `az ml` (v1) verbs and flags and is a thin layer over the SDK.
+#include <unistd.h>
+
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <iostream>
-
 #include <cstring>
+#include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "cli.h"
+#include "completion.h"
 #include "service_common.h"
 #include "skiff/config/did_you_mean.h"
+#include "skiff/util/file.h"
+#include "terminal.h"
 
 namespace {
 
@@ -59,6 +65,47 @@ std::string UnknownCommandHint(const CLI::App& app, const std::vector<std::strin
   return "";
 }
 
+// Options whose value is itself a file path: `--dc @dc.json` means the file
+// dc.json, as the plain path does (expanding it would pass the file's text as
+// a path).
+const std::set<std::string> kPathOptions = {
+    "ic",     "inference-config-file", "dc",          "deploy-config-file", "config",
+    "model-metadata-file", "output-metadata-file", "registry-config", "docker-config",
+    "ca-file", "ssl-cert-file", "ssl-key-file", "path",  "target-dir",  "output-dir",
+    "layout",  "server",      "plugin-dir",  "systemd-unit", "workspace"};
+// Options that read @FILE themselves, bounded and never echoed (secrets).
+const std::set<std::string> kSelfReadingOptions = {"set-key"};
+
+// az's `@FILE`: a value argument written `@FILE` is the text of FILE (one
+// trailing newline dropped, as a shell's $(cat FILE) would), e.g.
+// `-d @input.json`. A file that cannot be read is a usage error naming the
+// option and the file.
+void AddAtFileExpansion(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options([](CLI::Option*) { return true; })) {
+    if (opt->get_positional() || opt->get_type_size_max() == 0) continue;
+    const auto& lnames = opt->get_lnames();
+    const std::string lname = lnames.empty() ? "" : lnames.front();
+    if (kSelfReadingOptions.count(lname) != 0) continue;
+    const bool is_path = kPathOptions.count(lname) != 0;
+    opt->transform([is_path](std::string value) {
+      if (value.size() < 2 || value[0] != '@') return value;
+      const std::string path = value.substr(1);
+      if (is_path) return path;
+      auto text = skiff::ReadFile(path);
+      if (!text.ok()) {
+        // CLI11 prefixes the option's name.
+        throw CLI::ValidationError("file '" + path + "' (from " + value + ") cannot be read: " +
+                                   text.status().message() + "; check the path");
+      }
+      std::string out = std::move(*text);
+      if (!out.empty() && out.back() == '\n') out.pop_back();
+      if (!out.empty() && out.back() == '\r') out.pop_back();
+      return out;
+    });
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) AddAtFileExpansion(*sub);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,17 +130,23 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("skiff ") + SKIFF_VERSION);
   app.footer(
       "Exit codes (as az): 0 success, 1 failure, 2 usage error (bad or missing arguments, "
-      "unknown command), 3 resource not found.");
+      "unknown command), 3 resource not found.\n"
+      "A value written @FILE is read from FILE (-d @input.json). Output formats, --query, "
+      "completion: docs/cli.md.");
   skiff::cli::GlobalOptions options;
   app.add_option("-w,--workspace", options.workspace,
                  "Workspace directory (default: $SKIFF_WORKSPACE, else ./.skiff); accepted "
                  "before or after the command, as `az ml` takes -w");
-  // The shared --debug contract (skiff/util/debug_log.h): set before any
-  // command's callback runs, read by the SDK and plugins in this process.
-  app.add_flag_callback(
-      "--debug", [] { ::setenv("SKIFF_DEBUG", "1", 1); },
-      "Print DEBUG: lines on stderr (e.g. which Azure credential was used and why others were "
-      "skipped); never secrets");
+  // Set while parsing, before any command runs, so every debug line of the
+  // SDK and the plugins (skiff/util/debug_log.h) is printed.
+  app.add_flag("--debug", options.debug,
+               "Print debug lines (\"DEBUG: ...\") on stderr; sets SKIFF_DEBUG=1. Never "
+               "prints a key or token")
+      ->trigger_on_parse()
+      ->each([](const std::string&) { ::setenv("SKIFF_DEBUG", "1", 1); });
+  app.add_flag("--verbose", options.verbose, "Print what the command does (\"INFO: ...\") on stderr");
+  app.add_flag("--only-show-errors", options.only_show_errors,
+               "Print errors only: no warning lines");
   // `az ml` takes its global options anywhere (`az ml model list -w ws`):
   // an option a sub-command does not know falls through to its parents.
   // Inherited by every sub-command added below.
@@ -105,24 +158,40 @@ int main(int argc, char** argv) {
   skiff::cli::AddServiceCommands(app, options);
   skiff::cli::AddEndpointCommands(app, options);
   skiff::cli::AddImageCommands(app, options);
+  skiff::cli::AddCompletionCommand(app);
+  AddAtFileExpansion(app);
+  // Before the command callbacks run (they run inside parse).
+  app.parse_complete_callback([&options] {
+    skiff::cli::SetMessageLevel(options);
+    skiff::cli::Info("workspace: " +
+                     (options.workspace.empty() ? std::string("(default)") : options.workspace));
+  });
 
+  const auto start = std::chrono::steady_clock::now();
+  const std::string error_prefix =
+      skiff::cli::Colored("skiff: error: ", "31", skiff::cli::UseColor(STDERR_FILENO));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     const std::string hint = UnknownCommandHint(app, args);
     if (!hint.empty()) {
-      std::cerr << "skiff: error: " << hint << "\n";
+      std::cerr << error_prefix << hint << "\n";
     } else {
       app.exit(e);
     }
     return skiff::cli::kExitUsage;
   } catch (const skiff::cli::CliError& e) {
-    std::cerr << "skiff: error: " << e.what() << "\n";
+    std::cerr << error_prefix << e.what() << "\n";
     return e.exit_code();
   } catch (const std::exception& e) {
-    std::cerr << "skiff: error: " << e.what() << "\n";
+    std::cerr << error_prefix << e.what() << "\n";
     return 1;
   }
+  skiff::cli::Info("command ran in " +
+                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - start)
+                                      .count()) +
+                   " ms");
   return 0;
 }

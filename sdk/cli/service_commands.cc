@@ -2,6 +2,7 @@
 // and `az ml service ...`).
 #include <iostream>
 
+#include "progress.h"
 #include "service_common.h"
 
 namespace skiff::cli {
@@ -243,9 +244,13 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
           ResolveModels(ws, a.models), ReadJsonFile(a.ic, "--ic"), ReadJsonFile(a.dc, "--dc")));
       return;
     }
-    std::cerr << "Updating '" << a.name << "'..." << std::endl;
+    // The SDK waits until the service applied the change: the elapsed time
+    // ticks on a terminal meanwhile.
+    ProgressReporter progress("Updating '" + a.name + "'");
+    progress.Update("Transitioning");
     ThrowIfError(service.update(ResolveModels(ws, a.models), ReadJsonFile(a.ic, "--ic"),
                                 ReadJsonFile(a.dc, "--dc")));
+    progress.Done("Healthy");
     PrintService(options, get());
   });
 

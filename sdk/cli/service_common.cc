@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "progress.h"
 #include "skiff/store/model_name.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
@@ -115,9 +116,8 @@ std::string ReadModelMetadataFile(const std::string& path, const std::string& fl
 void ReviveIfDown(sdk::Webservice& service) {
   auto revived = service.revive_if_down();
   if (!revived.ok()) {
-    std::cerr << "skiff: warning: service '" << service.name()
-              << "' is down and could not be started again: " << revived.status().message()
-              << std::endl;
+    Warn("service '" + service.name() +
+         "' is down and could not be started again: " + revived.status().message());
   } else if (*revived) {
     std::cerr << "skiff: service '" << service.name()
               << "' was down (its supervisor had exited); started it again" << std::endl;
@@ -125,12 +125,18 @@ void ReviveIfDown(sdk::Webservice& service) {
 }
 
 void WaitWithProgress(sdk::Webservice service) {
-  std::cerr << "Waiting for '" << service.name() << "' to become Healthy..." << std::endl;
+  // Live on a terminal (the elapsed time ticks), one line per change of
+  // state or detail when piped.
+  ProgressReporter progress("Waiting for '" + service.name() + "' to become Healthy");
+  // While Transitioning the target's own progress text is the detail (aks:
+  // "Deployment ns/svc: 1/3 updated, 0/3 available").
   auto status = ValueOrThrow(service.wait_for_deployment(
-      std::chrono::seconds(600), [](ServiceState state, std::chrono::milliseconds elapsed) {
-        std::cerr << "  " << std::fixed << std::setprecision(1) << elapsed.count() / 1000.0
-                  << " s  " << ServiceStateName(state) << std::endl;
+      std::chrono::seconds(600),
+      [&progress](const ServiceStatus& status, std::chrono::milliseconds) {
+        progress.Update(ServiceStateName(status.state),
+                        status.state == ServiceState::kTransitioning ? status.error : "");
       }));
+  progress.Done(ServiceStateName(status.state));
   if (status.state == ServiceState::kFailed) {
     // The target's error usually names the logs command already.
     const std::string hint = "see `skiff service get-logs -n " + service.name() + "`";

@@ -5,6 +5,7 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 
 #include "skiff/sdk/workspace.h"
+#include "skiff/util/debug_log.h"
 
 namespace skiff::sdk {
 
@@ -13,6 +14,13 @@ std::unique_ptr<PluginHost> DiscoverPlugins() {
   options.search_path = DefaultPluginSearchPath();
   auto host = std::make_unique<PluginHost>(std::move(options));
   host->Discover();
+  if (DebugEnabled()) {
+    std::string path;
+    for (const auto& dir : DefaultPluginSearchPath()) path += (path.empty() ? "" : ":") + dir;
+    DebugLog("plugin search path: " + path);
+    for (const auto& p : host->plugins()) DebugLog("plugin loaded: " + p->path());
+    for (const auto& r : host->refused()) DebugLog("plugin refused: " + r.path + ": " + r.reason);
+  }
   return host;
 }
 

@@ -9,6 +9,7 @@
 #include "dry_run.h"
 #include "skiff/rollout/traffic_split_policy.h"
 #include "skiff/signature_check.h"
+#include "skiff/util/debug_log.h"
 #include "skiff/util/sha256.h"
 
 namespace skiff::sdk {
@@ -516,20 +517,32 @@ Status Webservice::restart() {
 StatusOr<ServiceStatus> Webservice::wait_for_deployment(
     std::chrono::seconds timeout,
     const std::function<void(ServiceState, std::chrono::milliseconds)>& progress) {
+  std::optional<ServiceState> last;
+  return wait_for_deployment(
+      timeout, [&](const ServiceStatus& status, std::chrono::milliseconds elapsed) {
+        if (!last || *last != status.state) {
+          if (progress) progress(status.state, elapsed);
+          last = status.state;
+        }
+      });
+}
+
+StatusOr<ServiceStatus> Webservice::wait_for_deployment(
+    std::chrono::seconds timeout,
+    const std::function<void(const ServiceStatus&, std::chrono::milliseconds)>& on_poll) {
   const auto start = std::chrono::steady_clock::now();
   // One plugin object (one cluster client) for the whole wait.
   SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record_.compute_target));
   SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
   PollBackoff backoff;
-  std::optional<ServiceState> last;
   for (;;) {
     SKIFF_ASSIGN_OR_RETURN(ServiceStatus status, LookAndRecord(ws_, record_, *plugin));
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
-    if (!last || *last != status.state) {
-      if (progress) progress(status.state, elapsed);
-      last = status.state;
-    }
+    DebugLog("service '" + record_.name + "': " + ServiceStateName(status.state) +
+             ", applied generation " + std::to_string(status.applied_generation) + " after " +
+             std::to_string(elapsed.count()) + " ms");
+    if (on_poll) on_poll(status, elapsed);
     if (status.state == ServiceState::kHealthy || status.state == ServiceState::kFailed) {
       return status;
     }
@@ -775,10 +788,15 @@ StatusOr<std::string> Webservice::run(const std::string& input_json) const {
     headers["Authorization"] = "Bearer " + keys.first;
   }
   headers["Content-Type"] = "application/json";
+  // The URI and sizes only: the Authorization header holds a secret.
+  DebugLog("POST " + record_.scoring_uri + " (" + std::to_string(input_json.size()) +
+           " bytes, auth " + (headers.count("Authorization") != 0 ? "on" : "off") + ")");
   SKIFF_ASSIGN_OR_RETURN(
       net::HttpResponse reply,
       internal::SdkHttpClient(std::chrono::milliseconds(dc.scoring_timeout_ms + 5000))
           .Send({"POST", record_.scoring_uri, {headers.begin(), headers.end()}, input_json}));
+  DebugLog("HTTP " + std::to_string(reply.status) + " from " + record_.scoring_uri + " (" +
+           std::to_string(reply.body.size()) + " bytes)");
   if (reply.status != 200) {
     return Status(reply.status == 400 ? StatusCode::kInvalidArgument : StatusCode::kUnavailable,
                   "scoring returned HTTP " + std::to_string(reply.status) + ": " + reply.body);

@@ -6,6 +6,8 @@
 
 #include <boost/dll/runtime_symbol_info.hpp>
 
+#include "skiff/util/debug_log.h"
+
 namespace skiff::sdk {
 
 std::string ResolveWorkspaceDir(const std::string& explicit_dir) {
@@ -43,6 +45,7 @@ std::vector<std::string> DefaultPluginSearchPath() {
 
 StatusOr<Workspace> Workspace::Open(const std::string& dir) {
   std::string resolved = ResolveWorkspaceDir(dir);
+  DebugLog("workspace: " + resolved);
   SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<store::WorkspaceStore> store,
                          store::WorkspaceStore::Open(resolved));
   return Workspace(resolved, std::shared_ptr<store::WorkspaceStore>(std::move(store)));

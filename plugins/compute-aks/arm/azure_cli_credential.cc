@@ -41,7 +41,7 @@ StatusOr<AccessToken> FetchAzureCliToken(const std::string& az_program, const st
               "--output", "json"};
   // az is a Python program: a cold start takes seconds.
   run.timeout = std::chrono::seconds(30);
-  DebugLine("running " + az_program + " account get-access-token --resource " + resource);
+  DebugLog("running " + az_program + " account get-access-token --resource " + resource);
   SKIFF_ASSIGN_OR_RETURN(ProgramOutput result, RunProgram(run));
   if (result.exit_code != 0) {
     const std::string why = FirstLine(result.err);

@@ -163,7 +163,7 @@ StatusOr<AzureCredentials> AzureCredentials::FromEnv(const EnvLookup& env) {
 
 void DebugCredentialChoice(const AzureCredentials& c) {
   if (!DebugEnabled()) return;
-  for (const auto& s : c.skipped) DebugLine("Azure credential skipped: " + s);
+  for (const auto& s : c.skipped) DebugLog("Azure credential skipped: " + s);
   std::string how;
   switch (c.kind) {
     case AzureCredentialKind::kAccessToken:
@@ -185,7 +185,7 @@ void DebugCredentialChoice(const AzureCredentials& c) {
       how = c.az_program + " account get-access-token";
       break;
   }
-  DebugLine(std::string("Azure credential used: ") + CredentialKindName(c.kind) + " (" + how + ")");
+  DebugLog(std::string("Azure credential used: ") + CredentialKindName(c.kind) + " (" + how + ")");
 }
 
 }  // namespace skiff::compute_aks

@@ -83,7 +83,7 @@ StatusOr<AccessToken> FetchManagedIdentityToken(const ManagedIdentityRequest& re
                            request.endpoint;
   const auto first = clock.Now();
   for (int attempt = 0;; ++attempt) {
-    DebugLine(what + " (attempt " + std::to_string(attempt + 1) + ")");
+    DebugLog(what + " (attempt " + std::to_string(attempt + 1) + ")");
     auto reply = transport.Send(http);
     if (!reply.ok()) {
       return Unauthenticated(what + " failed: " + reply.status().message() +

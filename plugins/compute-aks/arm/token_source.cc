@@ -89,7 +89,7 @@ StatusOr<AccessToken> TokenSource::RequestAadToken(const std::string& credential
       "grant_type=client_credentials&client_id=" + FormEncode(credentials_.client_id) +
       credential_fields + "&scope=" + FormEncode(kArmScope);
   const auto requested_at = sender_->clock().Now();
-  DebugLine("Azure AD token request to " + credentials_.authority_host + " (" +
+  DebugLog("Azure AD token request to " + credentials_.authority_host + " (" +
             CredentialKindName(credentials_.kind) + ")");
   auto reply = sender_->Send([&]() -> StatusOr<HttpRequest> {
     return HttpRequest{

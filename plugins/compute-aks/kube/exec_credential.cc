@@ -128,7 +128,7 @@ StatusOr<ExecCredential> ExecCredentialSource::Run() {
   run.env = exec_.env;
   run.env.emplace_back("KUBERNETES_EXEC_INFO", ExecInfo(exec_, cluster_));
   const std::string what = "kubeconfig exec plugin `" + exec_.command + "`";
-  DebugLine("running " + what + " (" + exec_.api_version + ")");
+  DebugLog("running " + what + " (" + exec_.api_version + ")");
   auto result = RunProgram(run);
   if (!result.ok()) {
     return Unauthenticated(

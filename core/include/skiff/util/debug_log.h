@@ -1,7 +1,8 @@
-// The `--debug` contract: the CLI's global --debug sets SKIFF_DEBUG=1 in its
-// own process before any command runs; code with something to explain
-// (which credential was used, why another was skipped) prints it on stderr
-// as "DEBUG: <line>" only then. Never pass a secret or token here.
+// Debug lines for every room (SDK, plugins, CLI), under one switch: the
+// `skiff --debug` flag sets SKIFF_DEBUG=1 in its own process before any
+// command runs, and only then is a line printed, to stderr, as
+// "DEBUG: <line>". Never pass a key, token or other secret.
+// Header-only, std only (usable from skiff_abi and from plugins).
 #pragma once
 
 #include <cstdio>
@@ -11,18 +12,19 @@
 
 namespace skiff {
 
-// Read each time (not cached): tests and the CLI set it at run time.
+// True when SKIFF_DEBUG is "1"; read on each call, so a flag set after
+// start-up (the CLI's --debug) takes effect.
 inline bool DebugEnabled() {
   const char* v = std::getenv("SKIFF_DEBUG");
   return v != nullptr && std::strcmp(v, "1") == 0;
 }
 
-// One "DEBUG: " line on stderr when DebugEnabled(). Threading: one fprintf,
-// so concurrent lines do not interleave within a line.
-inline void DebugLine(const std::string& line) {
+// Prints "DEBUG: <line>" on stderr when DebugEnabled(). One write per line,
+// so lines from threads do not interleave mid-line.
+inline void DebugLog(const std::string& line) {
   if (!DebugEnabled()) return;
-  std::fprintf(stderr, "DEBUG: %s\n", line.c_str());
-  std::fflush(stderr);
+  const std::string text = "DEBUG: " + line + "\n";
+  std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
 }  // namespace skiff

@@ -76,6 +76,13 @@ class Webservice {
   StatusOr<ServiceStatus> wait_for_deployment(
       std::chrono::seconds timeout = std::chrono::seconds(600),
       const std::function<void(ServiceState, std::chrono::milliseconds)>& progress = {});
+  // The same wait, calling `on_poll(status, elapsed)` after every poll, not
+  // only on a state change: while Transitioning `status.error` carries the
+  // target's progress in words (aks: "Deployment ns/svc: 1/3 updated, 0/3
+  // available"), for a caller that shows it (the CLI's progress line).
+  StatusOr<ServiceStatus> wait_for_deployment(
+      std::chrono::seconds timeout,
+      const std::function<void(const ServiceStatus&, std::chrono::milliseconds)>& on_poll);
   // Asks the target for the current state; refreshes record() (state and
   // scoring URI) and stores a change.
   StatusOr<ServiceStatus> state();
