@@ -3,9 +3,7 @@
 // wait_for_deployment, run, get_keys, delete).
 //
 //   deploy_and_score WORKSPACE_DIR MODEL.pt INFERENCECONFIG.json
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "skiff/sdk/compute_target.h"
 #include "skiff/sdk/model.h"
@@ -17,7 +15,7 @@ namespace {
 template <typename T>
 T Check(skiff::StatusOr<T> result, const char* what) {
   if (!result.ok()) {
-    std::cerr << what << ": " << result.status().ToString() << "\n";
+    std::cerr << what << ": " << result << "\n";
     std::exit(1);
   }
   return std::move(result).value();
@@ -25,7 +23,7 @@ T Check(skiff::StatusOr<T> result, const char* what) {
 
 void Check(const skiff::Status& status, const char* what) {
   if (!status.ok()) {
-    std::cerr << what << ": " << status.ToString() << "\n";
+    std::cerr << what << ": " << status << "\n";
     std::exit(1);
   }
 }
@@ -53,14 +51,11 @@ int main(int argc, char** argv) {
   params.description = "deployed by examples/sdk-deploy";
   skiff::config::DeploymentConfig dc = Check(AksWebservice::deploy_configuration(params),
                                              "deploy_configuration");
-  std::ifstream ic_file(argv[3]);
-  std::stringstream ic;
-  ic << ic_file.rdbuf();
+  skiff::config::InferenceConfig ic =
+      Check(skiff::config::ParseInferenceConfigFile(argv[3]), "inference config");
 
-  Webservice service = Check(
-      Model::deploy(ws, "sdk-example", {model}, ic.str(), skiff::config::ToJson(dc).dump(), local,
-                    /*overwrite=*/true),
-      "deploy");
+  Webservice service =
+      Check(Model::deploy(ws, "sdk-example", {model}, ic, dc, local, /*overwrite=*/true), "deploy");
   auto status = Check(service.wait_for_deployment(std::chrono::seconds(300),
                                                   [](skiff::ServiceState s, auto elapsed) {
                                                     std::cout << "  " << elapsed.count() << " ms "

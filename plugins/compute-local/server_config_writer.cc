@@ -30,6 +30,8 @@ StatusOr<std::string> MakeServerConfig(const std::string& service,
   config.address = address;
   // One process stands in for every replica: it scales its own workers.
   config.scale_workers = true;
+  // Azure ML's LocalWebservice scores at http://localhost:<port>/score.
+  config.local_score_route = true;
   config.port_file = dir.port_file();
   config.status_file = dir.status_file();
   config.request_log = dir.request_log();

@@ -14,7 +14,8 @@ namespace skiff::compute_local {
 
 // Sets portFile, requestLog, dataCollectionDir to the service directory's,
 // the address to the target's `address`, scaleWorkers on (autoScaler
-// scales the one server's workers), and the port to `pinned_port` if given, else to deploymentConfig.port if
+// scales the one server's workers), localScoreRoute on (Azure's
+// LocalWebservice /score), and the port to `pinned_port` if given, else to deploymentConfig.port if
 // present, else 0 (a free port). kInvalidArgument if `server_config_json` is
 // empty or not a valid server config (the message names the field).
 StatusOr<std::string> MakeServerConfig(const std::string& service,

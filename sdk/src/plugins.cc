@@ -33,9 +33,14 @@ std::string FindSkiffExecutable(const std::string& name) {
   std::vector<std::string> candidates;
   boost::system::error_code ec;
   auto exe = boost::dll::program_location(ec);
-  if (!ec) candidates.push_back((exe.parent_path() / name).string());
+  if (!ec) {
+    candidates.push_back((exe.parent_path() / name).string());
+    // A program in <prefix>/tests or <prefix>/libexec beside <prefix>/bin
+    // (the build tree's tests): found from where it runs, so no build
+    // path is compiled into an installed binary.
+    candidates.push_back((exe.parent_path().parent_path() / "bin" / name).string());
+  }
   candidates.push_back(std::string(SKIFF_INSTALL_BINDIR) + "/" + name);
-  candidates.push_back(std::string(SKIFF_BUILD_BINDIR) + "/" + name);
   for (const auto& c : candidates) {
     if (::access(c.c_str(), X_OK) == 0) return c;
   }

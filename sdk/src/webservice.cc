@@ -446,6 +446,26 @@ StatusOr<Webservice> Model::deploy(const Workspace& ws, const std::string& name,
                             target, overwrite);
 }
 
+// The typed configs go through the string path, so both are checked by the
+// one parser each and the record holds what a file would.
+StatusOr<Webservice> Webservice::deploy(const Workspace& ws, const std::string& name,
+                                        const std::vector<Model>& models,
+                                        const config::InferenceConfig& inference_config,
+                                        const config::DeploymentConfig& deployment_config,
+                                        const ComputeTarget& target, bool overwrite) {
+  return deploy(ws, name, models, config::ToJson(inference_config).dump(),
+                config::ToJson(deployment_config).dump(), target, overwrite);
+}
+
+StatusOr<Webservice> Model::deploy(const Workspace& ws, const std::string& name,
+                                   const std::vector<Model>& models,
+                                   const config::InferenceConfig& inference_config,
+                                   const config::DeploymentConfig& deployment_config,
+                                   const ComputeTarget& target, bool overwrite) {
+  return Webservice::deploy(ws, name, models, inference_config, deployment_config, target,
+                            overwrite);
+}
+
 StatusOr<Webservice> Webservice::get(const Workspace& ws, const std::string& name) {
   auto record = ws.store().GetService(name);
   if (!record.ok()) {

@@ -5,7 +5,9 @@ set -euo pipefail
 build=$1 src=$2 cmake=$3 cxx_flags=${4:-} shared_linker_flags=${5:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$cmake" --install "$build" --prefix "$work/prefix" >/dev/null
+# The `core` component: programs, plugins and the plugin kit (the SDK is
+# the `sdk` component, tests/examples/sdk_app_test.sh).
+"$cmake" --install "$build" --prefix "$work/prefix" --component core >/dev/null
 # Only the plugin-facing headers are installed, exactly the list in
 # docs/writing-a-plugin.md, and each one compiles on its own from the prefix.
 installed=$(cd "$work/prefix/include" && find skiff -name '*.h' | sort)

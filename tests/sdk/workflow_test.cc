@@ -17,6 +17,7 @@ namespace {
 
 using json = nlohmann::json;
 using skiff::testing::HttpClient;
+using skiff::testing::Reply;
 using skiff::testing::Result;
 
 const char* kScore = R"({"data": [[0.1, 0.2, 0.3, 0.4]]})";
@@ -73,6 +74,13 @@ TEST_F(Workflow, DeployShowScoreRotateKeysAndDelete) {
                    Bearer(primary))
                 .status,
             200);
+  // Azure ML's LocalWebservice path and swagger health route, on the real
+  // local target (issue 23 item 6): same answer, same key.
+  EXPECT_EQ(c.Post("/score", kScore).status, 401);
+  Reply local = c.Post("/score", kScore, Bearer(secondary));
+  EXPECT_EQ(local.status, 200);
+  EXPECT_EQ(json::parse(local.body), json::parse(run.out));
+  EXPECT_EQ(c.Get("/").body, "Healthy");
 
   // Regenerating the primary key: the old one stops at once, the secondary keeps working.
   json regen = Json({"service", "regen-key", "-n", "svc", "--key", "Primary", "-o", "json"});

@@ -7,6 +7,7 @@
 #include "config_file.h"
 #include "json_path.h"
 #include "skiff/config/json_reader.h"
+#include "skiff/util/url.h"
 
 namespace skiff::config {
 namespace {
@@ -126,6 +127,30 @@ void ReadProbe(ObjectReader& root, LivenessProbeRequirements& p) {
   o->RejectUnknownKeys();
 }
 
+void ReadCors(ObjectReader& root, Cors& cors) {
+  auto o = root.Object("cors");
+  if (!o) return;
+  if (const json* origins = o->Get("allowedOrigins")) {
+    const std::string path = o->PathOf("allowedOrigins");
+    if (!origins->is_array()) Fail("`" + path + "` must be an array of origins, e.g. [\"https://app.example.com\"]");
+    for (size_t i = 0; i < origins->size(); ++i) {
+      const std::string item_path = path + "[" + std::to_string(i) + "]";
+      std::string origin = ReadString((*origins)[i], item_path);
+      // The server compares it with the Origin header byte for byte, so it
+      // must be written as browsers write that header.
+      auto url = ParseUrl(origin);
+      if (origin != "*" && (!url.ok() || url->Origin() != origin)) {
+        Fail("`" + item_path + "` is \"" + origin +
+             "\"; an origin is scheme://host[:port] as a browser sends it (no path, no trailing "
+             "'/', no default port), e.g. \"https://app.example.com\", or \"*\" for any page" +
+             (url.ok() ? "; did you mean \"" + url->Origin() + "\"?" : ""));
+      }
+      cors.allowed_origins.push_back(std::move(origin));
+    }
+  }
+  o->RejectUnknownKeys();
+}
+
 // A plugin's name as the plugin host spells libskiff_<kind>_<name>.so.
 bool IsPluginName(const std::string& name) {
   if (name.empty() || name.size() > 64 || name[0] < 'a' || name[0] > 'z') return false;
@@ -205,6 +230,7 @@ DeploymentConfig FromJson(const json& document) {
           "replaces the other)");
     }
   }
+  ReadCors(root, c.cors);
   root.RejectUnknownKeys();
 
   // Rules across fields.
@@ -333,6 +359,7 @@ json ToJson(const DeploymentConfig& c) {
     if (!c.routing_key.cookie.empty()) key["cookie"] = c.routing_key.cookie;
     out["routingKey"] = key;
   }
+  if (!c.cors.allowed_origins.empty()) out["cors"] = {{"allowedOrigins", c.cors.allowed_origins}};
   return out;
 }
 

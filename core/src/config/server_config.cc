@@ -180,6 +180,7 @@ ServerConfig FromJson(const json& document) {
                          : static_cast<uint64_t>(ReadInt(*seed, r.PathOf("routingSeed")));
   }
   c.scale_workers = r.Bool("scaleWorkers").value_or(false);
+  c.local_score_route = r.Bool("localScoreRoute").value_or(false);
   if (auto threads = r.Int("ioThreads", std::numeric_limits<int64_t>::min())) {
     if (*threads < 1 || *threads > kIntMax) Fail("`$.ioThreads` must be >= 1");
     c.io_threads = static_cast<int>(*threads);
@@ -345,6 +346,7 @@ json ToJson(const ServerConfig& c) {
             {"drainGraceMs", c.drain_grace.count()},
             {"routingSeed", c.routing_seed},
             {"scaleWorkers", c.scale_workers},
+            {"localScoreRoute", c.local_score_route},
             {"upstreamProbeMs", c.upstream_probe_interval.count()},
             {"maxConnections", c.max_connections},
             {"idleTimeoutMs", c.idle_timeout.count()},

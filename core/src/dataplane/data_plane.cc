@@ -3,6 +3,8 @@
 #include <array>
 #include <chrono>
 
+#include "skiff/dataplane/cors.h"
+#include "skiff/metrics/process_metrics.h"
 #include "skiff/protocol/metadata.h"
 #include "skiff/protocol/swagger.h"
 #include "upstream_prober.h"
@@ -26,10 +28,13 @@ HttpResponse MethodNotAllowed(const http::request_header<>& header, const char* 
   return r;
 }
 
+// Names the routes, not a file of this repository: the client is remote.
 HttpResponse NoRoute(const http::request_header<>& header) {
   return ErrorResponse(http::status::not_found,
                        "no route for " + std::string(header.method_string()) + " " +
-                           std::string(PathOf(header)) + "; see docs/protocols.md");
+                           std::string(PathOf(header)) +
+                           "; scoring is POST /api/v1/service/{service}/score (Azure ML) or POST "
+                           "/v2/models/{model}/infer (Open Inference Protocol v2)");
 }
 
 HttpResponse StillLoading() {
@@ -105,7 +110,10 @@ struct DataPlane::PendingScore {
 };
 
 DataPlane::DataPlane(const PluginHost* plugins, std::string server_version)
-    : plugins_(plugins), server_version_(std::move(server_version)) {}
+    : plugins_(plugins), server_version_(std::move(server_version)) {
+  metrics::RegisterBuildInfo(&registry_, server_version_);
+  metrics::RegisterProcessMetrics(&registry_);
+}
 
 DataPlane::~DataPlane() = default;
 
@@ -212,7 +220,17 @@ Status DataPlane::ApplyVersions(const ServerConfig& config, Snapshot* snap) {
   }
   VersionBuilder builder(plugins_, &accelerators_, config.deployment);
   auto loader = [&](const VersionPlan& plan) {
-    return builder.Build(*by_name.at(plan.spec.name), snap->versions.at(plan.spec.name).metrics);
+    metrics::ServiceMetrics* m = snap->versions.at(plan.spec.name).metrics;
+    const auto start = Clock::now();
+    auto pool = builder.Build(*by_name.at(plan.spec.name), m);
+    if (pool.ok()) {
+      m->Loaded(std::chrono::duration<double>(Clock::now() - start).count());
+    } else {
+      m->LoadFailed(std::chrono::duration<double>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count());
+    }
+    return pool;
   };
   return ApplyWithProbes(config, plans, loader);
 }
@@ -279,6 +297,20 @@ uint64_t DataPlane::BodyLimit(const http::request_header<>&) const {
 
 std::optional<HttpResponse> DataPlane::Admit(const http::request_header<>& header,
                                              const std::string& client) {
+  std::optional<HttpResponse> answer = AdmitHeader(header, client);
+  // A browser page allowed by CORS may read a 401 or 413 too.
+  if (answer && header.method() != http::verb::options) {
+    if (auto snap = Current()) {
+      if (auto origin = AllowedOrigin(header, snap->config.deployment.cors.allowed_origins)) {
+        AddCorsHeaders(*origin, &*answer);
+      }
+    }
+  }
+  return answer;
+}
+
+std::optional<HttpResponse> DataPlane::AdmitHeader(const http::request_header<>& header,
+                                                   const std::string& client) {
   const std::string_view target = PathOf(header);
   const std::string_view last = target.substr(target.rfind('/') + 1);
   if (IsPost(header) && (last == "infer" || last == "score")) {
@@ -303,6 +335,16 @@ void DataPlane::Handle(HttpRequest request, const std::string& client,
                        std::function<void(HttpResponse)> respond) {
   in_flight_.fetch_add(1);
   auto snap = Current();
+  std::optional<std::string> origin;
+  if (snap != nullptr && request.method() != http::verb::options) {
+    origin = AllowedOrigin(request, snap->config.deployment.cors.allowed_origins);
+  }
+  if (origin) {
+    respond = [origin = *origin, respond = std::move(respond)](HttpResponse r) {
+      AddCorsHeaders(origin, &r);
+      respond(std::move(r));
+    };
+  }
   auto routed = Route(request, snap.get());
   if (auto* answer = std::get_if<HttpResponse>(&routed)) {
     in_flight_.fetch_sub(1);
@@ -319,9 +361,19 @@ void DataPlane::Handle(HttpRequest request, const std::string& client,
 
 std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::Route(
     const http::request_header<>& header, const Snapshot* snap) const {
+  if (header.method() == http::verb::options) {
+    // CORS preflight: no credential comes with it, so none is asked for.
+    if (snap == nullptr) return StillLoading();
+    return Preflight(header, snap->config.deployment.cors.allowed_origins);
+  }
   const PathSegments p(PathOf(header));
   if (auto answer = RouteInfo(header, p, snap)) return std::move(*answer);
   if (snap == nullptr) return StillLoading();
+  if (p.size() == 1 && p[0] == "score" && snap->config.local_score_route) {
+    // Azure ML's LocalWebservice path: the service's Azure score route.
+    if (!IsPost(header)) return MethodNotAllowed(header, "POST");
+    return ScoreRoute{ScoreProtocol::kAzure, ""};
+  }
   if (p.size() >= 3 && p[0] == "v2" && p[1] == "models") return RouteModel(header, p, *snap);
   if (p.size() == 5 && p[0] == "api" && p[1] == "v1" && p[2] == "service") {
     return RouteAzure(header, p, *snap);
@@ -333,6 +385,12 @@ std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::Route(
 std::optional<HttpResponse> DataPlane::RouteInfo(const http::request_header<>& header,
                                                  const PathSegments& p,
                                                  const Snapshot* snap) const {
+  if (p.size() == 0) {
+    // Azure ML's swagger documents GET / as the service's health check:
+    // 200 "Healthy" once the server runs (liveness, like /v2/health/live).
+    if (!IsGet(header)) return MethodNotAllowed(header, "GET");
+    return MakeResponse(http::status::ok, "Healthy", "text/plain");
+  }
   if (p.size() == 3 && p[0] == "v2" && p[1] == "health" && (p[2] == "live" || p[2] == "ready")) {
     if (!IsGet(header)) return MethodNotAllowed(header, "GET");
     if (p[2] == "live") return JsonResponse(http::status::ok, "{\"live\":true}");
@@ -531,7 +589,8 @@ void DataPlane::Finish(PendingScore& p, ScoreResult result) {
   RecordDone(sm, code, result.queue_seconds, result.compute_seconds, total);
   // Without dynamic batching every scored request is a batch of one; with
   // it the batcher reports each batch (on_batch).
-  if (!p.state->batched && result.status.ok()) sm->batch_size().Observe(1);
+  if (!p.state->batched && result.status.ok()) sm->Executed(1);
+  if (result.status.ok()) sm->Inferred();
   sm->in_flight().Add(-1);
   const ScoreRecord record{
       service, name, p.client, code, result.queue_seconds, result.compute_seconds, total};

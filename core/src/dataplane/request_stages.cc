@@ -193,12 +193,50 @@ std::optional<HttpResponse> DecodeScoreRequest(ScoreProtocol protocol, std::stri
   return ErrorResponse(http::status::bad_request, status.message());
 }
 
+std::string WithoutServerPaths(std::string_view message) {
+  auto is_path_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '/' || c == '.' || c == '_' || c == '-' || c == '+' || c == '~' || c == '@';
+  };
+  // A path starts a word ("at /x", "'/x'", "(/x"); after ':' it is a URL's
+  // "//host/..." (an upstream's address), which stays.
+  auto starts_word = [](char before) {
+    return before == ' ' || before == '\'' || before == '"' || before == '`' || before == '(' ||
+           before == '[' || before == '=' || before == '\n' || before == '\t';
+  };
+  std::string out;
+  out.reserve(message.size());
+  size_t i = 0;
+  while (i < message.size()) {
+    const bool at_word = i == 0 || starts_word(message[i - 1]);
+    if (message[i] != '/' || !at_word) {
+      out.push_back(message[i++]);
+      continue;
+    }
+    size_t end = i;
+    while (end < message.size() && is_path_char(message[end])) ++end;
+    std::string_view path = message.substr(i, end - i);
+    // "/a/b" and deeper; "/x" alone (a route, a ratio) is no file path.
+    if (path.find('/', 1) == std::string_view::npos) {
+      out.append(path);
+    } else {
+      while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+      out.append(path.substr(path.rfind('/') + 1));
+    }
+    i = end;
+  }
+  return out;
+}
+
 HttpResponse RespondScored(ScoreProtocol protocol, const std::string& service,
                            const std::string& version, const DecodedScore& request,
                            const ScoreResult& result) {
   HttpResponse r;
   if (!result.status.ok()) {
-    r = ErrorResponse(result.status);
+    // The error crosses to a remote client: a model or plugin message may
+    // name the artifact's path on this machine or a source file; the client
+    // gets the file's name only.
+    r = ErrorResponse(Status(result.status.code(), WithoutServerPaths(result.status.message())));
   } else if (protocol == ScoreProtocol::kOip && !request.binary.empty()) {
     protocol::EncodedBody encoded = protocol::EncodeInferResponse(
         service, version, request.id, result.outputs, request.requested, request.binary);

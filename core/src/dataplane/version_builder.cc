@@ -111,9 +111,7 @@ StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Batched(const ServerVersi
   DynamicBatcherOptions batching;
   batching.max_batch_size = v.inference.batching.max_batch_size;
   batching.max_queue_delay_us = v.inference.batching.max_queue_delay_microseconds;
-  batching.on_batch = [metrics](size_t requests) {
-    metrics->batch_size().Observe(static_cast<double>(requests));
-  };
+  batching.on_batch = [metrics](size_t requests) { metrics->Executed(requests); };
   auto load = VerifiedLoad(accel, LoadOptionsFor(v), v.sha256);
   return ScoringPool::Create(PoolFor(v), [=]() -> StatusOr<std::shared_ptr<LoadedModel>> {
     SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, load());

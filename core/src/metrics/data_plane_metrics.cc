@@ -6,11 +6,25 @@ namespace {
 constexpr char kRequestsTotal[] = "skiff_requests_total";
 constexpr char kRequestsTotalHelp[] = "Scoring requests finished, by HTTP status code.";
 constexpr char kDuration[] = "skiff_request_duration_seconds";
-constexpr char kDurationHelp[] =
-    "Scoring request latency in seconds, by phase (queue: waiting for a replica; compute: model "
-    "execution; total: receipt to response).";
+constexpr char kDurationHelp[] = "Scoring request latency in seconds, from receipt to response.";
+constexpr char kQueue[] = "skiff_request_queue_seconds";
+constexpr char kQueueHelp[] = "Seconds a scoring request waited for a replica (or a batch).";
+constexpr char kCompute[] = "skiff_request_compute_seconds";
+constexpr char kComputeHelp[] = "Seconds the model took to score a request's execution.";
 constexpr char kBatchSize[] = "skiff_batch_size";
-constexpr char kBatchSizeHelp[] = "Rows per batch passed to the model.";
+constexpr char kBatchSizeHelp[] = "Requests served by one model execution (1 without batching).";
+constexpr char kInferences[] = "skiff_inferences_total";
+constexpr char kInferencesHelp[] =
+    "Requests the model scored successfully (Triton's nv_inference_count).";
+constexpr char kExecutions[] = "skiff_model_executions_total";
+constexpr char kExecutionsHelp[] =
+    "Model executions; a dynamic batch counts once (Triton's nv_inference_exec_count).";
+constexpr char kLoadSeconds[] = "skiff_model_load_seconds";
+constexpr char kLoadSecondsHelp[] = "Seconds the version's last successful load and warm-up took.";
+constexpr char kLoadFailures[] = "skiff_model_load_failures_total";
+constexpr char kLoadFailuresHelp[] = "Loads of the version that failed (the old config kept serving).";
+constexpr char kLastLoadFailure[] = "skiff_model_last_load_failure_timestamp_seconds";
+constexpr char kLastLoadFailureHelp[] = "Unix time of the version's last failed load.";
 constexpr char kInFlight[] = "skiff_requests_in_flight";
 constexpr char kInFlightHelp[] = "Scoring requests received and not yet answered.";
 constexpr char kAuthFailures[] = "skiff_auth_failures_total";
@@ -20,21 +34,37 @@ constexpr char kAuthFailuresHelp[] = "Requests refused by authentication or auth
 
 ServiceMetrics::ServiceMetrics(MetricsRegistry* registry, std::string service, std::string version)
     : registry_(registry), service_(std::move(service)), version_(std::move(version)) {
-  auto phase = [&](const char* name) {
-    return &registry_->GetHistogram(
-        kDuration, kDurationHelp, DataPlaneMetrics::DurationBuckets(),
-        {{"service", service_}, {"version", version_}, {"phase", name}});
+  const MetricLabels labels = {{"service", service_}, {"version", version_}};
+  auto seconds = [&](const char* name, const char* help) {
+    return &registry_->GetHistogram(name, help, DataPlaneMetrics::DurationBuckets(), labels);
   };
-  queue_seconds_ = phase("queue");
-  compute_seconds_ = phase("compute");
-  total_seconds_ = phase("total");
-  batch_size_ =
-      &registry_->GetHistogram(kBatchSize, kBatchSizeHelp, DataPlaneMetrics::BatchSizeBuckets(),
-                               {{"service", service_}, {"version", version_}});
-  in_flight_ = &registry_->GetGauge(kInFlight, kInFlightHelp,
-                                    {{"service", service_}, {"version", version_}});
+  total_seconds_ = seconds(kDuration, kDurationHelp);
+  queue_seconds_ = seconds(kQueue, kQueueHelp);
+  compute_seconds_ = seconds(kCompute, kComputeHelp);
+  batch_size_ = &registry_->GetHistogram(kBatchSize, kBatchSizeHelp,
+                                         DataPlaneMetrics::BatchSizeBuckets(), labels);
+  inferences_ = &registry_->GetCounter(kInferences, kInferencesHelp, labels);
+  executions_ = &registry_->GetCounter(kExecutions, kExecutionsHelp, labels);
+  in_flight_ = &registry_->GetGauge(kInFlight, kInFlightHelp, labels);
+  load_seconds_ = &registry_->GetGauge(kLoadSeconds, kLoadSecondsHelp, labels);
+  load_failures_ = &registry_->GetCounter(kLoadFailures, kLoadFailuresHelp, labels);
   auth_failures_ =
       &registry_->GetCounter(kAuthFailures, kAuthFailuresHelp, {{"service", service_}});
+}
+
+void ServiceMetrics::Executed(size_t requests) {
+  batch_size_->Observe(static_cast<double>(requests));
+  executions_->Increment();
+}
+
+void ServiceMetrics::LoadFailed(double unix_seconds) {
+  load_failures_->Increment();
+  // Registered on the first failure: a version that never failed has no
+  // timestamp series (a 0 would read as a failure in 1970).
+  registry_
+      ->GetGauge(kLastLoadFailure, kLastLoadFailureHelp,
+                 {{"service", service_}, {"version", version_}})
+      .Set(unix_seconds);
 }
 
 void ServiceMetrics::RequestDone(int code) {

@@ -163,7 +163,19 @@ Histogram& MetricsRegistry::GetHistogram(std::string_view name, std::string_view
   return *slot;
 }
 
+void MetricsRegistry::AddCollector(std::function<void(MetricsRegistry&)> collect) {
+  std::lock_guard<std::mutex> lock(collect_mu_);
+  collectors_.push_back(std::move(collect));
+}
+
 std::string MetricsRegistry::RenderPrometheusText() const {
+  {
+    // Collectors set series through Get*(), which takes mu_; the registry
+    // is logically const here (only on-demand values change).
+    std::lock_guard<std::mutex> collect_lock(collect_mu_);
+    auto* self = const_cast<MetricsRegistry*>(this);
+    for (const auto& collect : collectors_) collect(*self);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   static const char* const kTypeNames[] = {"counter", "gauge", "histogram"};

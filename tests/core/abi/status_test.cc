@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "skiff/status_print.h"
+
 namespace skiff {
 namespace {
 
@@ -45,6 +49,17 @@ TEST(AbiStatusTest, StatusOrHoldsMoveOnlyValues) {
   ASSERT_TRUE(p.ok());
   std::unique_ptr<int> taken = std::move(p).value();
   EXPECT_EQ(*taken, 5);
+}
+
+// Issue 23 item 5: an application prints a result as it is.
+TEST(AbiStatusTest, StatusAndStatusOrPrint) {
+  std::ostringstream out;
+  out << NotFound("model 'm:3' is not registered");
+  EXPECT_EQ(out.str(), "NOT_FOUND: model 'm:3' is not registered");
+  out.str("");
+  out << StatusOr<int>(InvalidArgument("x must be even")) << " | " << StatusOr<int>(4) << " | "
+      << StatusOr<std::unique_ptr<int>>(std::make_unique<int>(5)) << " | " << OkStatus();
+  EXPECT_EQ(out.str(), "INVALID_ARGUMENT: x must be even | 4 | OK | OK");
 }
 
 }  // namespace

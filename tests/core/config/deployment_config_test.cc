@@ -384,7 +384,7 @@ TEST(ConfigDeploymentParseTest, UnknownTopLevelKeyListsAllowedKeysWhenNoneIsClos
             "containerResourceRequirements, autoScaler, authEnabled, tokenAuthEnabled, "
             "appInsightsEnabled, scoringTimeoutMs, maxConcurrentRequestsPerContainer, "
             "maxQueueWaitMs, numReplicas, keys, livenessProbeRequirements, namespace, "
-            "dataCollection, tags, properties, description, port, maxRequestBodyBytes, routingKey");
+            "dataCollection, tags, properties, description, port, maxRequestBodyBytes, routingKey, cors");
 }
 
 // A config with every field set away from its default.
@@ -410,7 +410,8 @@ const char kFullConfig[] = R"({
   "tags": {"team": "vision", "cost center": "42"},
   "properties": {"owner": "ml-platform"},
   "description": "iris classifier",
-  "maxRequestBodyBytes": 1048576
+  "maxRequestBodyBytes": 1048576,
+  "cors": {"allowedOrigins": ["https://app.example.com", "http://localhost:3000"]}
 })";
 
 // Issue 17 item 3: the compute type is a plugin's name, not a closed set.
@@ -461,6 +462,28 @@ TEST(ConfigDeploymentParseTest, EveryFieldIsRead) {
   EXPECT_EQ(c->description, "iris classifier");
   EXPECT_FALSE(c->port.has_value());
   EXPECT_EQ(c->max_request_body_bytes, 1048576);
+  EXPECT_EQ(c->cors.allowed_origins,
+            (std::vector<std::string>{"https://app.example.com", "http://localhost:3000"}));
+}
+
+// The server compares origins with the Origin header byte for byte: one
+// written any other way would silently never match, so it is refused.
+TEST(ConfigDeploymentParseTest, CorsOriginsAreWrittenAsBrowsersSendThem) {
+  EXPECT_TRUE(ParseDeploymentConfig(R"({"cors": {"allowedOrigins": ["*"]}})").ok());
+  EXPECT_TRUE(ParseDeploymentConfig(R"({"cors": {"allowedOrigins": ["http://[::1]:8080"]}})").ok());
+  auto slash = ParseDeploymentConfig(R"({"cors": {"allowedOrigins": ["https://a.example/"]}})");
+  EXPECT_NE(slash.status().message().find("`$.cors.allowedOrigins[0]` is \"https://a.example/\""),
+            std::string::npos)
+      << slash.status().message();
+  EXPECT_NE(slash.status().message().find("did you mean \"https://a.example\"?"),
+            std::string::npos);
+  auto port = ParseDeploymentConfig(R"({"cors": {"allowedOrigins": ["https://a.example:443"]}})");
+  EXPECT_NE(port.status().message().find("did you mean \"https://a.example\"?"),
+            std::string::npos);
+  EXPECT_FALSE(ParseDeploymentConfig(R"({"cors": {"allowedOrigins": ["a.example"]}})").ok());
+  EXPECT_FALSE(ParseDeploymentConfig(R"({"cors": {"allowedOrigins": "https://a.example"}})").ok());
+  auto typo = ParseDeploymentConfig(R"({"cors": {"allowedOrigin": ["*"]}})");
+  EXPECT_NE(typo.status().message().find("allowedOrigins"), std::string::npos);
 }
 
 TEST(ConfigDeploymentRoundTripTest, FullConfigRoundTrips) {

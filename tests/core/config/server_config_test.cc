@@ -86,6 +86,7 @@ TEST(ServerConfig, ToJsonRoundTrips) {
   j["port"] = 8080;
   j["routingSeed"] = uint64_t{18446744073709551615u};
   j["scaleWorkers"] = true;
+  j["localScoreRoute"] = true;
   j["maxConnections"] = 100;
   j["idleTimeoutMs"] = 1000;
   j["headerTimeoutMs"] = 2000;

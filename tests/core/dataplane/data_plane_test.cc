@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -459,6 +462,227 @@ TEST_F(DataPlaneTest, MetricsCountRequestsByVersionAndCode) {
   EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"502\"} 1"),
             std::string::npos);
   EXPECT_NE(m.body.find("skiff_auth_failures_total{service=\"svc\"} 1"), std::string::npos);
+}
+
+// Issue 23 item 6: Azure ML's swagger documents GET / as the health check
+// (it was a 404); it answers before a config is applied, like liveness.
+TEST_F(DataPlaneTest, AzureHealthRouteAnswersHealthy) {
+  auto c = Client();
+  Reply before = c.Get("/");
+  EXPECT_EQ(before.status, 200);
+  EXPECT_EQ(before.body, "Healthy");
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  Reply after = c.Get("/");
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.body, "Healthy");
+  EXPECT_EQ(c.Send(boost::beast::http::verb::delete_, "/").status, 405);
+}
+
+// Azure ML's LocalWebservice scores at /score: where the config asks (the
+// local target does), that path is the service's Azure score route, with
+// the same auth; elsewhere it stays unknown.
+TEST_F(DataPlaneTest, LocalScoreRouteIsTheAzureScoreRoute) {
+  const std::string body = R"({"data": [[1, 2, 3, 4]]})";
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  auto c = Client();
+  EXPECT_EQ(c.Post("/score", body, Bearer(kPrimary)).status, 404);
+  json config = BaseConfig();
+  config["localScoreRoute"] = true;
+  ASSERT_TRUE(Apply(config).ok());
+  Reply scored = c.Post("/score", body, Bearer(kPrimary));
+  EXPECT_EQ(scored.status, 200) << scored.body;
+  EXPECT_EQ(scored.body, c.Post("/api/v1/service/svc/score", body, Bearer(kPrimary)).body);
+  EXPECT_EQ(scored.header("azureml-model-deployment"), "blue");
+  EXPECT_EQ(c.Post("/score", body, Bearer("wrong")).status, 401);
+  EXPECT_EQ(Client().Post("/score", body).status, 401);
+  EXPECT_EQ(c.Get("/score").status, 405);
+}
+
+// CORS (deploymentConfig.cors.allowedOrigins): a preflight is answered
+// without a key; the real request still needs one, and its answer (a 401
+// too) carries the headers that let the page read it.
+TEST_F(DataPlaneTest, CorsPreflightAndResponsesForAllowedOriginsOnly) {
+  namespace http = boost::beast::http;
+  const std::string page = "https://app.example.com";
+  const std::map<std::string, std::string> preflight = {
+      {"Origin", page},
+      {"Access-Control-Request-Method", "POST"},
+      {"Access-Control-Request-Headers", "authorization, content-type"}};
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  auto c = Client();
+  // Off by default: no page may call the service.
+  EXPECT_EQ(c.Send(http::verb::options, "/api/v1/service/svc/score", "", preflight).status, 403);
+  EXPECT_EQ(c.Post("/api/v1/service/svc/score", R"({"data": [[1, 2, 3, 4]]})",
+                   {{"Authorization", "Bearer " + kPrimary}, {"Origin", page}})
+                .header("access-control-allow-origin"),
+            "");
+
+  json config = BaseConfig();
+  config["deploymentConfig"] = {{"cors", {{"allowedOrigins", {page}}}}};
+  ASSERT_TRUE(Apply(config).ok());
+  Reply pre = c.Send(http::verb::options, "/api/v1/service/svc/score", "", preflight);
+  EXPECT_EQ(pre.status, 204) << pre.body;
+  EXPECT_EQ(pre.header("access-control-allow-origin"), page);
+  EXPECT_NE(pre.header("access-control-allow-methods").find("POST"), std::string::npos);
+  EXPECT_NE(pre.header("access-control-allow-headers").find("Authorization"), std::string::npos);
+  EXPECT_EQ(pre.header("vary"), "Origin");
+  Reply other = c.Send(http::verb::options, "/v2/models/svc/infer", "",
+                       {{"Origin", "https://evil.example"},
+                        {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(other.status, 403);
+  EXPECT_EQ(other.header("access-control-allow-origin"), "");
+  EXPECT_EQ(other.body.find("app.example.com"), std::string::npos) << "the allowed list stays private";
+
+  Reply scored = c.Post("/api/v1/service/svc/score", R"({"data": [[1, 2, 3, 4]]})",
+                        {{"Authorization", "Bearer " + kPrimary}, {"Origin", page}});
+  EXPECT_EQ(scored.status, 200);
+  EXPECT_EQ(scored.header("access-control-allow-origin"), page);
+  EXPECT_NE(scored.header("access-control-expose-headers").find("azureml-model-deployment"),
+            std::string::npos);
+  Reply refused = c.Post("/v2/models/svc/infer", OipBody(1), {{"Origin", page}});
+  EXPECT_EQ(refused.status, 401) << "CORS lets a page read answers; it never skips the key";
+  EXPECT_EQ(refused.header("access-control-allow-origin"), page);
+  Reply stranger = c.Post("/v2/models/svc/infer", OipBody(1),
+                          {{"Authorization", "Bearer " + kPrimary},
+                           {"Origin", "https://evil.example"}});
+  // A valid key is served whatever the Origin; only the browser withholds
+  // the answer from a page that CORS does not allow.
+  EXPECT_EQ(stranger.status, 200);
+  EXPECT_EQ(stranger.header("access-control-allow-origin"), "");
+}
+
+// Issue 23 item 6: an error a remote client gets names no file on this
+// machine: not the artifact's path, not a source file's, not a doc of this
+// repository. It still names the file.
+TEST_F(DataPlaneTest, ErrorsToRemoteClientsNameNoServerPath) {
+  json config = BaseConfig();
+  const std::string artifact = (dir_ / "blobs" / "ab" / "model.pt").string();
+  fs::create_directories(dir_ / "blobs" / "ab");
+  std::ofstream(artifact) << "weights";
+  config["versions"][0]["artifactPath"] = artifact;
+  ASSERT_TRUE(Apply(config).ok());
+  auto c = Client();
+  Reply failed = c.Post("/v2/models/svc/infer", OipBody(-5), Bearer(kPrimary));
+  EXPECT_EQ(failed.status, 502);
+  Reply azure = c.Post("/api/v1/service/svc/score", R"({"data": [[-5, 1, 2, 3]]})", Bearer(kPrimary));
+  EXPECT_EQ(azure.status, 502);
+  Reply bad = c.Post("/v2/models/svc/infer", R"({"inputs": 3})", Bearer(kPrimary));
+  EXPECT_EQ(bad.status, 400);
+  Reply unknown = c.Get("/no/such/route");
+  EXPECT_EQ(unknown.status, 404);
+  for (const Reply* r : {&failed, &azure, &bad, &unknown}) {
+    EXPECT_EQ(r->body.find("/work/"), std::string::npos) << r->body;
+    EXPECT_EQ(r->body.find(dir_.string()), std::string::npos) << r->body;
+    EXPECT_EQ(r->body.find(".md"), std::string::npos) << r->body;
+    EXPECT_EQ(r->body.find("/plugins/"), std::string::npos) << r->body;
+  }
+  EXPECT_NE(failed.body.find("model 'model.pt' failed (raised from torch_model.cc:140)"),
+            std::string::npos)
+      << failed.body;
+}
+
+// The sample names (name before `{` or ` `) of a text exposition.
+std::set<std::string> SampleNames(const std::string& exposition) {
+  std::set<std::string> names;
+  std::istringstream in(exposition);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    names.insert(line.substr(0, line.find_first_of("{ ")));
+  }
+  return names;
+}
+
+// Every PromQL string (`expr`, a variable's `query`) in a Grafana dashboard.
+void CollectQueries(const json& node, std::vector<std::string>* out) {
+  if (node.is_object()) {
+    for (const auto& [key, value] : node.items()) {
+      if ((key == "expr" || key == "query") && value.is_string()) out->push_back(value);
+      CollectQueries(value, out);
+    }
+  } else if (node.is_array()) {
+    for (const auto& item : node) CollectQueries(item, out);
+  }
+}
+
+// deploy/grafana/skiff.json is checked against what a real server exports:
+// a renamed metric breaks this test, not a user's dashboard.
+TEST_F(DataPlaneTest, GrafanaDashboardUsesOnlyMetricsTheServerExports) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  auto c = Client();
+  ASSERT_EQ(c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+  const std::set<std::string> exported = SampleNames(c.Get("/metrics").body);
+  std::ifstream file(std::string(std::getenv("SKIFF_SOURCE_DIR")) + "/deploy/grafana/skiff.json");
+  ASSERT_TRUE(file.good());
+  std::vector<std::string> queries;
+  CollectQueries(json::parse(file), &queries);
+  ASSERT_GE(queries.size(), 10u);
+  const std::regex metric(R"(\b(skiff|process)_[a-zA-Z0-9_:]*)");
+  std::set<std::string> used;
+  for (const auto& q : queries) {
+    for (std::sregex_iterator it(q.begin(), q.end(), metric), end; it != end; ++it) {
+      used.insert(it->str());
+    }
+  }
+  for (const auto& name : used) {
+    EXPECT_EQ(exported.count(name), 1u) << "the dashboard uses " << name
+                                        << ", which /metrics does not export";
+  }
+  // The panels the issue asks for read these (a dashboard that lost one
+  // would pass the check above vacuously).
+  for (const char* name :
+       {"skiff_requests_total", "skiff_request_duration_seconds_bucket",
+        "skiff_request_queue_seconds_bucket", "skiff_inferences_total",
+        "skiff_model_executions_total", "process_resident_memory_bytes", "skiff_build_info"}) {
+    EXPECT_EQ(used.count(name), 1u) << name;
+  }
+}
+
+// Issue 23 item 4: separate queue/compute/total families (no `phase` label a
+// sum would triple-count), Triton-style inference and execution counts,
+// model load time, process_* and skiff_build_info on the real endpoint.
+TEST_F(DataPlaneTest, MetricsByTheBook) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  auto c = Client();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+  }
+  ASSERT_EQ(c.Post("/v2/models/svc/infer", OipBody(-1), Bearer(kPrimary)).status, 502);
+  const std::string m = c.Get("/metrics").body;
+  EXPECT_EQ(m.find("phase="), std::string::npos) << m;
+  for (const char* line : {
+           "skiff_request_duration_seconds_count{service=\"svc\",version=\"blue\"} 4",
+           "skiff_request_queue_seconds_count{service=\"svc\",version=\"blue\"} 4",
+           "skiff_request_compute_seconds_count{service=\"svc\",version=\"blue\"} 4",
+           "skiff_inferences_total{service=\"svc\",version=\"blue\"} 3",
+           "skiff_model_executions_total{service=\"svc\",version=\"blue\"} 3",
+           "skiff_model_load_failures_total{service=\"svc\",version=\"blue\"} 0",
+           "skiff_build_info{version=\"test\"} 1",
+           "# TYPE process_cpu_seconds_total counter",
+           "# TYPE process_resident_memory_bytes gauge",
+           "# TYPE process_open_fds gauge",
+           "# TYPE process_max_fds gauge",
+           "# TYPE process_start_time_seconds gauge",
+       }) {
+    EXPECT_NE(m.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << m;
+  }
+  EXPECT_NE(m.find("skiff_model_load_seconds{service=\"svc\",version=\"blue\"} "),
+            std::string::npos);
+
+  // A version that fails to load: counted, and when; the old one serves on.
+  json config = BaseConfig();
+  json bad = Version("green", 0, false);
+  bad["artifactPath"] = (dir_ / "missing.pt").string();
+  bad["sha256"] = std::string(64, 'a');
+  config["versions"].push_back(bad);
+  EXPECT_FALSE(Apply(config).ok());
+  const std::string after = c.Get("/metrics").body;
+  EXPECT_NE(after.find("skiff_model_load_failures_total{service=\"svc\",version=\"green\"} 1\n"),
+            std::string::npos)
+      << after;
+  EXPECT_NE(after.find("skiff_model_last_load_failure_timestamp_seconds{service=\"svc\",version="
+                       "\"green\"} "),
+            std::string::npos);
+  EXPECT_EQ(c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
 }
 
 TEST_F(DataPlaneTest, DynamicBatchingMergesConcurrentRequestsAndSplitsResults) {

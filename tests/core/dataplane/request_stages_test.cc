@@ -80,6 +80,20 @@ TEST_F(DataPlaneGuard, WrongKeyIs401ThenBlocked429ButTheRightKeyStillPasses) {
   EXPECT_NE(registry_.RenderPrometheusText().find("svc"), std::string::npos);
 }
 
+TEST(DataPlaneStages, ErrorsForRemoteClientsKeepOnlyFileNames) {
+  EXPECT_EQ(WithoutServerPaths("cannot load '/srv/ws/blobs/ab/model.pt': bad magic"),
+            "cannot load 'model.pt': bad magic");
+  EXPECT_EQ(WithoutServerPaths("raised from /work/skiff/plugins/x/y.cc:140 (z)"),
+            "raised from y.cc:140 (z)");
+  EXPECT_EQ(WithoutServerPaths("/opt/models/dir/ is empty"), "dir is empty");
+  EXPECT_EQ(WithoutServerPaths("(at /a/b)"), "(at b)");
+  // Not file paths: URLs (a router's upstream), one-segment words, ratios.
+  EXPECT_EQ(WithoutServerPaths("upstream http://10.0.0.7:8080/v2/models/m/infer timed out"),
+            "upstream http://10.0.0.7:8080/v2/models/m/infer timed out");
+  EXPECT_EQ(WithoutServerPaths("3/4 rows; /score only"), "3/4 rows; /score only");
+  EXPECT_EQ(WithoutServerPaths(""), "");
+}
+
 TEST(DataPlaneStages, DrainGuardAnswers503WithRetryAfter) {
   EXPECT_FALSE(GuardDrain(false).has_value());
   auto r = GuardDrain(true);

@@ -31,24 +31,24 @@ TEST(MetricsDataPlane, FamiliesAndLines) {
   v1.batch_size().Observe(3);
   metrics.AuthFailure("iris");
   const std::string text = registry.RenderPrometheusText();
+  EXPECT_EQ(text.find("phase="), std::string::npos) << text;
   for (const char* line : {
            "# TYPE skiff_requests_total counter",
            "skiff_requests_total{service=\"iris\",version=\"1\",code=\"200\"} 2",
            "skiff_requests_total{service=\"iris\",version=\"1\",code=\"400\"} 1",
            "skiff_requests_total{service=\"iris\",version=\"1\",code=\"999\"} 1",
+           // Queue, compute and total are separate families (issue 23 item 4): a
+           // `phase` label made sum(rate(..._count)) count every request thrice.
            "# TYPE skiff_request_duration_seconds histogram",
-           "skiff_request_duration_seconds_bucket{service=\"iris\",version=\"1\",phase=\"queue\","
-           "le=\"0.001\"} 0",
-           "skiff_request_duration_seconds_bucket{service=\"iris\",version=\"1\",phase=\"queue\","
-           "le=\"0.0025\"} 1",
-           "skiff_request_duration_seconds_bucket{service=\"iris\",version=\"1\",phase=\"compute\","
-           "le=\"0.025\"} 1",
-           "skiff_request_duration_seconds_bucket{service=\"iris\",version=\"1\",phase=\"total\","
-           "le=\"2.5\"} 0",
-           "skiff_request_duration_seconds_bucket{service=\"iris\",version=\"1\",phase=\"total\","
-           "le=\"+Inf\"} 1",
-           "skiff_request_duration_seconds_sum{service=\"iris\",version=\"1\",phase=\"total\"} 3",
-           "skiff_request_duration_seconds_count{service=\"iris\",version=\"1\",phase=\"total\"} 1",
+           "skiff_request_duration_seconds_bucket{service=\"iris\",version=\"1\",le=\"2.5\"} 0",
+           "skiff_request_duration_seconds_bucket{service=\"iris\",version=\"1\",le=\"+Inf\"} 1",
+           "skiff_request_duration_seconds_sum{service=\"iris\",version=\"1\"} 3",
+           "skiff_request_duration_seconds_count{service=\"iris\",version=\"1\"} 1",
+           "# TYPE skiff_request_queue_seconds histogram",
+           "skiff_request_queue_seconds_bucket{service=\"iris\",version=\"1\",le=\"0.001\"} 0",
+           "skiff_request_queue_seconds_bucket{service=\"iris\",version=\"1\",le=\"0.0025\"} 1",
+           "# TYPE skiff_request_compute_seconds histogram",
+           "skiff_request_compute_seconds_bucket{service=\"iris\",version=\"1\",le=\"0.025\"} 1",
            "# TYPE skiff_batch_size histogram",
            "skiff_batch_size_bucket{service=\"iris\",version=\"1\",le=\"2\"} 0",
            "skiff_batch_size_bucket{service=\"iris\",version=\"1\",le=\"4\"} 1",
@@ -56,6 +56,40 @@ TEST(MetricsDataPlane, FamiliesAndLines) {
            "skiff_requests_in_flight{service=\"iris\",version=\"1\"} 1",
            "# TYPE skiff_auth_failures_total counter",
            "skiff_auth_failures_total{service=\"iris\"} 1",
+       }) {
+    EXPECT_TRUE(HasLine(text, line)) << "missing line: " << line << "\nin:\n" << text;
+  }
+}
+
+// Triton's nv_inference_count / nv_inference_exec_count: their ratio is the
+// mean batch size, and skiff_batch_size agrees with the executions.
+TEST(MetricsDataPlane, InferencesExecutionsAndLoads) {
+  MetricsRegistry registry;
+  DataPlaneMetrics metrics(&registry);
+  ServiceMetrics& v = metrics.For("iris", "2");
+  v.Executed(3);
+  v.Executed(1);
+  for (int i = 0; i < 4; ++i) v.Inferred();
+  v.Loaded(1.5);
+  std::string text = registry.RenderPrometheusText();
+  EXPECT_EQ(text.find("skiff_model_last_load_failure_timestamp_seconds"), std::string::npos)
+      << "no failure yet, so no timestamp (a 0 would read as one in 1970)";
+  v.LoadFailed(1700000001);
+  text = registry.RenderPrometheusText();
+  for (const char* line : {
+           "# TYPE skiff_inferences_total counter",
+           "skiff_inferences_total{service=\"iris\",version=\"2\"} 4",
+           "# TYPE skiff_model_executions_total counter",
+           "skiff_model_executions_total{service=\"iris\",version=\"2\"} 2",
+           "skiff_batch_size_count{service=\"iris\",version=\"2\"} 2",
+           "skiff_batch_size_sum{service=\"iris\",version=\"2\"} 4",
+           "# TYPE skiff_model_load_seconds gauge",
+           "skiff_model_load_seconds{service=\"iris\",version=\"2\"} 1.5",
+           "# TYPE skiff_model_load_failures_total counter",
+           "skiff_model_load_failures_total{service=\"iris\",version=\"2\"} 1",
+           "# TYPE skiff_model_last_load_failure_timestamp_seconds gauge",
+           "skiff_model_last_load_failure_timestamp_seconds{service=\"iris\",version=\"2\"} "
+           "1700000001",
        }) {
     EXPECT_TRUE(HasLine(text, line)) << "missing line: " << line << "\nin:\n" << text;
   }

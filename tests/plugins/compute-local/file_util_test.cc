@@ -70,6 +70,8 @@ TEST(ComputeLocalServerConfigTest, TheTargetsAddressIsWhatTheServerBinds) {
   EXPECT_EQ(nlohmann::json::parse(*made)["address"], "0.0.0.0");
   // The one local server stands in for every replica: it scales its workers.
   EXPECT_EQ(nlohmann::json::parse(*made)["scaleWorkers"], true);
+  // Azure ML's LocalWebservice path, /score, is served too (issue 23 item 6).
+  EXPECT_EQ(nlohmann::json::parse(*made)["localScoreRoute"], true);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // deploymentconfig.json: how a service is deployed (resources, scaling, auth,
 // timeouts). The schema is Azure ML's AKS deployment config (camelCase keys)
-// plus two skiff extensions, `port` and `maxRequestBodyBytes`. Every field and
+// plus skiff extensions: `port`, `maxRequestBodyBytes` and `cors`. Every field and
 // default is documented in docs/deployment-config.md.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "skiff/status.h"
 
@@ -96,6 +97,16 @@ struct RoutingKey {
 // letters, digits and !#$%&'*+-.^_`|~), 1-256 characters.
 bool IsRoutingKeyName(std::string_view name);
 
+// `cors` (skiff extension): which web pages may call the service from a
+// browser (docs/deployment-config.md#cors).
+struct Cors {
+  // Origins allowed to read responses, each exactly as a browser sends its
+  // Origin header (`https://app.example.com`, `http://localhost:3000`: scheme,
+  // host, a port only if not the default, no path or trailing '/'), or "*"
+  // for any page. Default empty: no CORS headers, preflights get 403.
+  std::vector<std::string> allowed_origins;
+};
+
 // A validated deploymentconfig.json. Build one with ParseDeploymentConfig*;
 // a hand-built value can be checked with ValidateDeploymentConfig.
 struct DeploymentConfig {
@@ -139,6 +150,7 @@ struct DeploymentConfig {
   // Default 104857600 (100 MiB).
   int64_t max_request_body_bytes = 104857600;
   RoutingKey routing_key;
+  Cors cors;
 };
 
 // Parses and validates a deploymentconfig.json document. Errors are

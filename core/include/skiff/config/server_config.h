@@ -102,6 +102,10 @@ struct ServerConfig {
   // target sets it; on Kubernetes the HorizontalPodAutoscaler scales pods
   // instead, so version pods and the router leave it off.
   bool scale_workers = false;
+  // Also answer POST /score, the path of Azure ML's LocalWebservice, so a
+  // client written against a local Azure deployment works unchanged (auth
+  // as on the service's score route). The local target sets it.
+  bool local_score_route = false;
   // Router only: how often each upstream version's GET /v2/health/ready is
   // asked (UpstreamProber); a version that fails gets no drawn traffic.
   std::chrono::milliseconds upstream_probe_interval{1000};

@@ -4,7 +4,9 @@
 // pools through VersionBuilder (version_builder.h); a scoring request goes
 // through the stages of request_stages.h (guard, pick, decode, submit,
 // respond, log). Routes (docs/protocols.md):
-//   Azure ML:  POST /api/v1/service/{service}/score, GET .../swagger.json
+//   Azure ML:  POST /api/v1/service/{service}/score, GET .../swagger.json, GET / ("Healthy"),
+//              POST /score where the config asks (localScoreRoute, the local target)
+//   CORS:      OPTIONS on any path, answered from deploymentConfig.cors without auth (cors.h)
 //   OIP v2:    GET /v2/health/live|ready, GET /v2, GET /v2/models/{m}[/versions/{v}][/ready],
 //              POST /v2/models/{m}[/versions/{v}]/infer
 //   GET /metrics (Prometheus text)
@@ -66,6 +68,7 @@ class DataPlane : public HttpHandler {
   // Scoring routes (POSTs to targets ending in /infer or /score): authentication
   // (401, 429 while the client's failures are blocked) or 503 while loading.
   // Other routes given a body: their answer (404, 405...), body unread.
+  // An answer to a page that CORS allows carries the CORS headers.
   std::optional<HttpResponse> Admit(const http::request_header<>& header,
                                     const std::string& client_address) override;
   // Only for requests Admit() let through (HttpServer guarantees it): the
@@ -84,6 +87,9 @@ class DataPlane : public HttpHandler {
   };
 
   std::shared_ptr<const Snapshot> Current() const;
+  // Admit() without the CORS headers.
+  std::optional<HttpResponse> AdmitHeader(const http::request_header<>& header,
+                                          const std::string& client);
 
   // Apply, step by step (apply_mu_ held).
   Status ApplyAuthenticator(const ServerConfig& config, Snapshot* snap);

@@ -44,6 +44,14 @@ HttpResponse ErrorResponse(http::status status, std::string_view message);
 http::status HttpStatusFor(const Status& status);
 HttpResponse ErrorResponse(const Status& status);
 
+// `message` with every absolute file path (a word starting with '/' that has
+// at least two components) cut to its last component:
+// "cannot read '/srv/ws/blobs/ab/model.pt'" -> "cannot read 'model.pt'",
+// "at /src/skiff/x.cc:12" -> "at x.cc:12". URLs (http://host/path) stay.
+// For errors sent to remote clients, which must not learn this machine's
+// layout.
+std::string WithoutServerPaths(std::string_view message);
+
 // Guard, auth: nullopt when `auth` is null (no auth) or the credential in
 // `header` verifies; else 401, or 429 + Retry-After once `client`'s failures
 // are blocked. The credential is checked first, whatever the limiter says:

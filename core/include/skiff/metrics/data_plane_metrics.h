@@ -1,9 +1,18 @@
 // The skiff data plane's metric families (docs/protocols.md#metrics):
 //   skiff_requests_total{service,version,code}              counter
-//   skiff_request_duration_seconds{service,version,phase}   histogram, phase = queue|compute|total
+//   skiff_request_duration_seconds{service,version}         histogram, receipt to response
+//   skiff_request_queue_seconds{service,version}            histogram, waiting for a replica
+//   skiff_request_compute_seconds{service,version}          histogram, model execution
 //   skiff_batch_size{service,version}                       histogram
+//   skiff_inferences_total{service,version}                 counter (Triton nv_inference_count)
+//   skiff_model_executions_total{service,version}           counter (nv_inference_exec_count)
 //   skiff_requests_in_flight{service,version}               gauge
+//   skiff_model_load_seconds{service,version}               gauge, the last successful load
+//   skiff_model_load_failures_total{service,version}        counter
+//   skiff_model_last_load_failure_timestamp_seconds{...}    gauge, Unix time; absent until one
 //   skiff_auth_failures_total{service}                      counter
+// Queue, compute and total are separate families, not one family with a
+// `phase` label: a sum over such a label would count each request thrice.
 #pragma once
 
 #include <array>
@@ -28,12 +37,29 @@ class ServiceMetrics {
   // Counts a finished request with HTTP status `code`.
   void RequestDone(int code);
 
+  // One model execution that served `requests` requests (a batch of one
+  // without dynamic batching): skiff_batch_size and
+  // skiff_model_executions_total. rate(inferences) / rate(executions) is
+  // the mean batch size.
+  void Executed(size_t requests);
+  // A request the model scored successfully.
+  void Inferred() { inferences_->Increment(); }
+
+  // The version's model loaded (and warmed) in `seconds`.
+  void Loaded(double seconds) { load_seconds_->Set(seconds); }
+  // The version's model failed to load, at Unix time `unix_seconds`.
+  void LoadFailed(double unix_seconds);
+
   Histogram& queue_seconds() { return *queue_seconds_; }
   Histogram& compute_seconds() { return *compute_seconds_; }
   Histogram& total_seconds() { return *total_seconds_; }
   Histogram& batch_size() { return *batch_size_; }
   Gauge& in_flight() { return *in_flight_; }
   Counter& auth_failures() { return *auth_failures_; }
+  Counter& inferences() { return *inferences_; }
+  Counter& executions() { return *executions_; }
+  Gauge& load_seconds() { return *load_seconds_; }
+  Counter& load_failures() { return *load_failures_; }
 
  private:
   MetricsRegistry* registry_;
@@ -45,6 +71,10 @@ class ServiceMetrics {
   Histogram* batch_size_;
   Gauge* in_flight_;
   Counter* auth_failures_;
+  Counter* inferences_;
+  Counter* executions_;
+  Gauge* load_seconds_;
+  Counter* load_failures_;
   // skiff_requests_total series by code - 100, filled on first use.
   std::array<std::atomic<Counter*>, 500> by_code_{};
 };

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -82,6 +83,11 @@ class MetricsRegistry {
   Histogram& GetHistogram(std::string_view name, std::string_view help,
                           const std::vector<double>& bounds, const MetricLabels& labels);
 
+  // `collect` runs at the start of every RenderPrometheusText(), one render
+  // at a time, to set series whose values are read on demand (process_*,
+  // from /proc). It may call Get*() but not Render or AddCollector.
+  void AddCollector(std::function<void(MetricsRegistry&)> collect);
+
   // The text exposition format 0.0.4: families in registration order, each
   // with "# HELP" and "# TYPE" lines, series sorted by label values;
   // histograms as cumulative _bucket{le="..."} lines, then _sum and _count.
@@ -92,6 +98,8 @@ class MetricsRegistry {
   Family* FindOrAddFamily(std::string_view name, std::string_view help, int type,
                           const std::vector<double>* bounds);
 
+  mutable std::mutex collect_mu_;  // guards collectors_; held while they run, before mu_
+  std::vector<std::function<void(MetricsRegistry&)>> collectors_;
   mutable std::mutex mu_;  // guards families_ and each family's series map (not series values)
   std::vector<std::unique_ptr<Family>> families_;
   std::unique_ptr<Family> orphans_;  // series asked for under the wrong type

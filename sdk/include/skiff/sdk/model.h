@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "skiff/config/deployment_config.h"
+#include "skiff/config/inference_config.h"
 #include "skiff/sdk/workspace.h"
 #include "skiff/status.h"
 #include "skiff/store/records.h"
@@ -37,6 +39,16 @@ class Model {
                                      const std::vector<Model>& models,
                                      const std::string& inference_config_json,
                                      const std::string& deployment_config_json,
+                                     const ComputeTarget& target, bool overwrite = false);
+  // As above, from typed configs: `inference_config` from
+  // InferenceConfigBuilder (skiff/sdk/inference_config_builder.h) or
+  // config::ParseInferenceConfigFile, `deployment_config` from
+  // AksWebservice::deploy_configuration or config::ParseDeploymentConfigFile.
+  // Both are checked by the same rules as the files.
+  static StatusOr<Webservice> deploy(const Workspace& ws, const std::string& name,
+                                     const std::vector<Model>& models,
+                                     const config::InferenceConfig& inference_config,
+                                     const config::DeploymentConfig& deployment_config,
                                      const ComputeTarget& target, bool overwrite = false);
   // Every version of every model, or of `name` when non-empty.
   static StatusOr<std::vector<Model>> list(const Workspace& ws, const std::string& name = "");

@@ -16,8 +16,8 @@ std::unique_ptr<PluginHost> DiscoverPlugins();
 const PluginHost& SharedPlugins();
 
 // Where the skiff executables are (the image builder packs skiff-server):
-// beside the running program, else the
-// install bindir, else the build tree's bin/. `name` is e.g. "skiff-server".
+// beside the running program, else in ../bin from it (a test binary in the
+// build tree), else the install bindir. `name` is e.g. "skiff-server".
 std::string FindSkiffExecutable(const std::string& name);
 
 }  // namespace skiff::sdk

@@ -58,6 +58,12 @@ class Webservice {
                                      const std::string& inference_config_json,
                                      const std::string& deployment_config_json,
                                      const ComputeTarget& target, bool overwrite = false);
+  // As above, from typed configs (Model::deploy's typed overload).
+  static StatusOr<Webservice> deploy(const Workspace& ws, const std::string& name,
+                                     const std::vector<Model>& models,
+                                     const config::InferenceConfig& inference_config,
+                                     const config::DeploymentConfig& deployment_config,
+                                     const ComputeTarget& target, bool overwrite = false);
   // `model deploy --dry-run`: what deploy() would create on an aks `target`,
   // as Kubernetes YAML (docs/kubernetes.md). Changes nothing: no record, no
   // keys, no cluster call. Key digests are those of the keys the config sets,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "skiff/status.h"
+#include "skiff/status_print.h"  // applications print results as they are
 #include "skiff/store/workspace_store.h"
 
 namespace skiff::sdk {

@@ -2,7 +2,8 @@
 // the first input value: -1 -> the model fails ("model exploded"), -2 -> it
 // takes 500 ms (a slow model, for scoringTimeoutMs), -3 -> Score() throws
 // (a misbehaving plugin), -4 -> the process aborts (a plugin that crashes),
-// otherwise y = 2 * x.
+// -5 -> it fails naming its artifact's path and a source file (as libtorch
+// errors do), otherwise y = 2 * x.
 // Signature: input "x" FP32 [-1, 4] -> output "y" FP32 [-1, 4].
 // Two more models for the OIP tests (oip_binary_test.cc): one whose only
 // output is "output0" answers the OIP spec examples' FP32 [3, 2]
@@ -21,7 +22,8 @@ namespace {
 
 class TestModel final : public skiff::LoadedModel {
  public:
-  explicit TestModel(skiff::Signature sig) : sig_(std::move(sig)) {}
+  TestModel(skiff::Signature sig, std::string artifact)
+      : sig_(std::move(sig)), artifact_(std::move(artifact)) {}
   const skiff::Signature& signature() const override { return sig_; }
   skiff::Status Warmup() override { return skiff::OkStatus(); }
   skiff::StatusOr<std::vector<skiff::Tensor>> Score(
@@ -47,6 +49,10 @@ class TestModel final : public skiff::LoadedModel {
     if (!v.empty() && v[0] == -2.0f) std::this_thread::sleep_for(std::chrono::milliseconds(500));
     if (!v.empty() && v[0] == -3.0f) throw std::runtime_error("plugin threw on purpose");
     if (!v.empty() && v[0] == -4.0f) std::abort();
+    if (!v.empty() && v[0] == -5.0f) {
+      return skiff::Internal("model '" + artifact_ +
+                             "' failed (raised from /work/skiff/plugins/accel-gpu/torch_model.cc:140)");
+    }
     for (float& f : v) f *= 2.0f;
     skiff::Tensor y{"y", skiff::DataType::kFp32, x.shape, std::vector<uint8_t>(x.data.size())};
     std::memcpy(y.data.data(), v.data(), y.data.size());
@@ -55,13 +61,14 @@ class TestModel final : public skiff::LoadedModel {
 
  private:
   skiff::Signature sig_;
+  std::string artifact_;
 };
 
 class TestAccelerator final : public skiff::Accelerator {
  public:
   skiff::StatusOr<std::unique_ptr<skiff::LoadedModel>> Load(
       const skiff::ModelLoadOptions& options) override {
-    return std::unique_ptr<skiff::LoadedModel>(new TestModel(options.signature));
+    return std::unique_ptr<skiff::LoadedModel>(new TestModel(options.signature, options.artifact_path));
   }
 };
 
