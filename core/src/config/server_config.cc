@@ -75,6 +75,24 @@ void ReadAuth(ObjectReader& a, ServerConfig& c) {
   a.RejectUnknownKeys();
 }
 
+ServerTlsConfig ReadTls(ObjectReader& t) {
+  ServerTlsConfig tls;
+  tls.cert_file = RequireString(t, "certFile");
+  tls.key_file = RequireString(t, "keyFile");
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    Fail("`" + t.PathOf(tls.cert_file.empty() ? "certFile" : "keyFile") +
+         "` must name a PEM file; leave `tls` out to serve plain http");
+  }
+  tls.handshake_timeout =
+      Millis(t, "handshakeTimeoutMs", 100, 600000, tls.handshake_timeout,
+             " (milliseconds from accept to a finished TLS handshake; default 10000)");
+  tls.reload_check = Millis(t, "reloadCheckMs", 100, 3600000, tls.reload_check,
+                            " (milliseconds between checks of the certificate files; "
+                            "default 2000)");
+  t.RejectUnknownKeys();
+  return tls;
+}
+
 ServerVersionConfig ReadVersion(const json& value, const std::string& path) {
   ObjectReader v(value, path);
   ServerVersionConfig version;
@@ -197,6 +215,7 @@ ServerConfig FromJson(const json& document) {
   }
 
   if (auto auth = r.Object("auth")) ReadAuth(*auth, c);
+  if (auto tls = r.Object("tls")) c.tls = ReadTls(*tls);
   if (c.auth_mode() == AuthMode::kKey && c.key_sha256.empty()) {
     Fail("key auth is on but `$.auth.keySha256` is empty");
   }
@@ -326,6 +345,12 @@ json ToJson(const ServerConfig& c) {
   if (!c.status_file.empty()) j["statusFile"] = c.status_file;
   if (!c.request_log.empty()) j["requestLog"] = c.request_log;
   if (!c.data_collection_dir.empty()) j["dataCollectionDir"] = c.data_collection_dir;
+  if (c.tls) {
+    j["tls"] = {{"certFile", c.tls->cert_file},
+                {"keyFile", c.tls->key_file},
+                {"handshakeTimeoutMs", c.tls->handshake_timeout.count()},
+                {"reloadCheckMs", c.tls->reload_check.count()}};
+  }
   return j;
 }
 
