@@ -16,7 +16,8 @@ std::string WithPort(config::ServerConfig config, int port) {
 StatusOr<std::string> MakeServerConfig(const std::string& service,
                                        const std::string& server_config_json, const ServiceDir& dir,
                                        const std::string& address,
-                                       std::optional<int> pinned_port) {
+                                       std::optional<int> pinned_port,
+                                       const std::optional<LocalTlsOptions>& tls) {
   if (server_config_json.empty()) {
     return InvalidArgument("service '" + service +
                            "': ServiceSpec.server_config_json is empty; the local target needs "
@@ -34,6 +35,11 @@ StatusOr<std::string> MakeServerConfig(const std::string& service,
   config.status_file = dir.status_file();
   config.request_log = dir.request_log();
   config.data_collection_dir = dir.data_dir();
+  if (tls) {
+    config.tls.emplace();
+    config.tls->cert_file = tls->cert_file;
+    config.tls->key_file = tls->key_file;
+  }
   return WithPort(std::move(config),
                   pinned_port ? *pinned_port : config.deployment.port.value_or(0));
 }
