@@ -89,6 +89,13 @@ ServerTlsConfig ReadTls(ObjectReader& t) {
   tls.reload_check = Millis(t, "reloadCheckMs", 100, 3600000, tls.reload_check,
                             " (milliseconds between checks of the certificate files; "
                             "default 2000)");
+  if (auto most = t.Int("maxHandshakes", std::numeric_limits<int64_t>::min())) {
+    if (*most < 1 || *most > 1000000) {
+      Fail("`" + t.PathOf("maxHandshakes") +
+           "` must be 1-1000000 (unfinished TLS handshakes at once; default 1024)");
+    }
+    tls.max_handshakes = *most;
+  }
   t.RejectUnknownKeys();
   return tls;
 }
@@ -349,7 +356,8 @@ json ToJson(const ServerConfig& c) {
     j["tls"] = {{"certFile", c.tls->cert_file},
                 {"keyFile", c.tls->key_file},
                 {"handshakeTimeoutMs", c.tls->handshake_timeout.count()},
-                {"reloadCheckMs", c.tls->reload_check.count()}};
+                {"reloadCheckMs", c.tls->reload_check.count()},
+                {"maxHandshakes", c.tls->max_handshakes}};
   }
   return j;
 }

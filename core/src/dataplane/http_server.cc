@@ -133,6 +133,10 @@ struct ServerState {
   std::mutex mu;                          // guards `sessions` and every session's prev_/next_
   SessionBase* sessions = nullptr;        // intrusive list of running sessions
   TlsContextSource* tls = nullptr;        // null: plain http
+  // Sessions whose TLS handshake has not finished. Each holds ~90 KiB of
+  // OpenSSL and Asio buffers before its peer has proved anything, so their
+  // number has its own bound (TlsServerOptions::max_handshakes).
+  std::atomic<int64_t> handshaking{0};
 
   // Reserves `n` body bytes from the server-wide budget; false when they do
   // not fit. Threading: any thread.
@@ -176,8 +180,10 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   // Closes the session that has been idle (waiting for a request's header,
   // or for a TLS handshake to finish) the longest, to make room for a new
   // connection; `then` (may be empty) runs on that session's strand once its
-  // socket is closed. False when no session is idle. Threading: any thread.
-  static bool ShedOldestIdle(ServerState* state, std::function<void()> then) {
+  // socket is closed. `handshakes_only`: only sessions still in their TLS
+  // handshake qualify. False when none does. Threading: any thread.
+  static bool ShedOldestIdle(ServerState* state, std::function<void()> then,
+                             bool handshakes_only = false) {
     std::shared_ptr<SessionBase> victim;
     {
       std::lock_guard<std::mutex> lock(state->mu);
@@ -186,6 +192,7 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
         uint64_t oldest_ticket = kShed;
         for (SessionBase* s = state->sessions; s != nullptr; s = s->next_) {
           const uint64_t ticket = s->idle_since_.load(std::memory_order_acquire);
+          if (handshakes_only && !s->in_handshake_.load(std::memory_order_acquire)) continue;
           if (ticket != kBusy && ticket < oldest_ticket) {
             oldest = s;
             oldest_ticket = ticket;
@@ -219,6 +226,8 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   // kBusy while a request is handled, kShed once shed, else a ticket from
   // ServerState::idle_ticket taken when the session went idle (older = smaller).
   std::atomic<uint64_t> idle_since_{kBusy};
+  // True from the start of a TLS handshake until it ends (either way).
+  std::atomic<bool> in_handshake_{false};
 
  private:
   SessionBase* prev_ = nullptr;  // guarded by state_->mu
@@ -248,6 +257,7 @@ class Session : public SessionBase {
   }
   ~Session() override {
     if (reserved_ > 0) state_->Release(reserved_);
+    EndHandshake();
   }
 
   void Run() {
@@ -290,11 +300,19 @@ class Session : public SessionBase {
             busy, state_->idle_ticket.fetch_add(1, std::memory_order_relaxed))) {
       return Close();  // claimed by a shed
     }
+    in_handshake_.store(true, std::memory_order_release);
+    state_->handshaking.fetch_add(1, std::memory_order_relaxed);
     Lowest().expires_after(state_->tls->options().handshake_timeout);
     stream_.async_handshake(ssl::stream_base::server, [self = Self()](beast::error_code ec) {
+      self->EndHandshake();
       if (self->idle_since_.exchange(kBusy) == kShed || ec) return self->Close();
       self->ReadHeader();
     });
+  }
+  void EndHandshake() {
+    if (in_handshake_.exchange(false, std::memory_order_acq_rel)) {
+      state_->handshaking.fetch_sub(1, std::memory_order_relaxed);
+    }
   }
 
  private:
@@ -642,6 +660,12 @@ class HttpServer::Impl {
       return;
     }
     if (state_.tls != nullptr) {
+      // Past the handshake bound the oldest unfinished handshake makes room:
+      // a real client's handshake takes milliseconds, a stalled one is old.
+      if (state_.handshaking.load(std::memory_order_relaxed) >=
+          state_.tls->options().max_handshakes) {
+        SessionBase::ShedOldestIdle(&state_, nullptr, /*handshakes_only=*/true);
+      }
       std::make_shared<Session<TlsStream>>(std::move(socket), &state_, state_.tls->Current())
           ->Run();
     } else {

@@ -180,6 +180,7 @@ int main(int argc, char** argv) {
     tls.key_file = config->tls->key_file;
     tls.handshake_timeout = config->tls->handshake_timeout;
     tls.reload_check = config->tls->reload_check;
+    tls.max_handshakes = config->tls->max_handshakes;
     tls.on_reload = [](const skiff::Status& s) {
       Log(s.ok() ? "TLS certificate reloaded; new connections get it" : "TLS: " + s.message());
     };

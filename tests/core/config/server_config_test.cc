@@ -158,6 +158,7 @@ TEST(ServerConfig, TlsBlockRoundTripsAndNamesItsFields) {
   EXPECT_EQ(parsed->tls->key_file, "/k.pem");
   EXPECT_EQ(parsed->tls->handshake_timeout, std::chrono::milliseconds(5000));
   EXPECT_EQ(parsed->tls->reload_check, std::chrono::milliseconds(2000));
+  EXPECT_EQ(parsed->tls->max_handshakes, 1024);
   auto again = ParseServerConfig(ToJson(*parsed).dump());
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(ToJson(*again), ToJson(*parsed));

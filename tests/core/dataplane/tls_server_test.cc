@@ -309,6 +309,26 @@ TEST_F(TlsServerTest, AtTheCapAStalledHandshakeMakesRoomForANewClient) {
   EXPECT_LE(server_->open_connections(), 8);
 }
 
+// Each unfinished handshake holds ~90 KiB (scripts/tls-figures): past
+// max_handshakes the oldest one is closed, so strangers cannot pile them up
+// below the connection cap, and a real client still gets through.
+TEST_F(TlsServerTest, PastTheHandshakeBoundTheOldestStalledHandshakeIsClosed) {
+  ASSERT_TRUE(Start([](HttpServerOptions* o) {
+                o->tls->max_handshakes = 4;
+                o->tls->handshake_timeout = std::chrono::seconds(60);
+              }).ok());
+  std::vector<std::unique_ptr<testing::RawClient>> stalled;
+  for (int i = 0; i < 4; ++i) stalled.push_back(std::make_unique<testing::RawClient>(port()));
+  ASSERT_TRUE(Eventually([&] { return server_->open_connections() == 4; }));
+  auto reply = ClientGet(pki_.ca_cert_pem);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ(reply->status, 200);
+  // The client's connection is closed after its answer; one stalled
+  // handshake made room for it.
+  EXPECT_TRUE(Eventually([&] { return server_->open_connections() == 3; }))
+      << server_->open_connections() << " open";
+}
+
 TEST_F(TlsServerTest, AChangedCertificateIsServedToNewConnectionsAndOldOnesKeepWorking) {
   ASSERT_TRUE(Start().ok());
   TlsClient before(port(), {pki_.ca_cert_pem, true, {}, 0});

@@ -39,8 +39,10 @@ class ComputeAksFrontDoorTest : public ::testing::Test {
 
   // A target as `create aks` leaves it: with SSL settings, the pair it kept.
   std::unique_ptr<AksComputeTarget> Target(bool tls) {
-    json config = {{"subscriptionId", "s"},       {"resourceGroup", "r"},
-                   {"location", "eastus"},        {"targetName", "aks1"},
+    json config = {{"subscriptionId", "s"},
+                   {"resourceGroup", "r"},
+                   {"location", "eastus"},
+                   {"targetName", "aks1"},
                    {"workspaceDir", ws_}};
     if (tls) {
       config["sslCname"] = kCname;
@@ -128,8 +130,7 @@ TEST(ComputeAksConfigTest, LeafDomainLabelIsRefusedNamingTheAlternative) {
   Status s = ParseAksConfig(j.dump()).status();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("leafDomainLabel"), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("--ssl-cert-file, --ssl-key-file and --ssl-cname"),
-            std::string::npos)
+  EXPECT_NE(s.message().find("--ssl-cert-file, --ssl-key-file and --ssl-cname"), std::string::npos)
       << s.message();
 }
 

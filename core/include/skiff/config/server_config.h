@@ -56,6 +56,7 @@ struct ServerTlsConfig {
   std::string key_file;   // PEM private key of cert_file (0600)
   std::chrono::milliseconds handshake_timeout{10000};  // from accept to a finished handshake
   std::chrono::milliseconds reload_check{2000};        // how often the files are checked
+  int64_t max_handshakes = 1024;  // unfinished handshakes at once; past it the oldest is closed
 };
 
 struct ServerConfig {

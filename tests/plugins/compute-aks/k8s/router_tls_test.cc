@@ -60,8 +60,8 @@ ServiceSpec KeyAuthSpec() {
                   {{{"name", "v1"},
                     {"trafficPercentile", 100},
                     {"isDefault", true},
-                    {"artifactPath", "/home/user/.skiff/artifacts/sha256/" +
-                                         skiff::testing::Sha256Hex("model")},
+                    {"artifactPath",
+                     "/home/user/.skiff/artifacts/sha256/" + skiff::testing::Sha256Hex("model")},
                     {"inferenceConfig", TestModelInference()}}}}};
   ServiceSpec spec;
   spec.name = "tls-svc";
@@ -196,7 +196,8 @@ TEST(ComputeAksK8sRouterTls, RenderedFrontDoorServesHttpsThroughTheRealRouter) {
                   {"portFile", dir / "version.port"},
                   {"deploymentConfig", {{"authEnabled", false}}},
                   {"versions",
-                   {{{"name", "v1"}, {"artifactPath", "/dev/null"},
+                   {{{"name", "v1"},
+                     {"artifactPath", "/dev/null"},
                      {"inferenceConfig", TestModelInference()}}}}};
   WriteFile(dir / "version.json", version.dump(2));
   ServerProcess version_server;
@@ -244,17 +245,17 @@ TEST(ComputeAksK8sRouterTls, RenderedFrontDoorServesHttpsThroughTheRealRouter) {
   std::string out;
   const auto deadline = Clock::now() + std::chrono::seconds(30);
   do {
-    out = RunShell(curl + "-o /dev/null -w '%{http_code}' --cacert " + dir / "ca.pem" + " " + origin +
-                  "/v2/health/ready",
-              &rc);
+    out = RunShell(curl + "-o /dev/null -w '%{http_code}' --cacert " + dir / "ca.pem" + " " +
+                       origin + "/v2/health/ready",
+                   &rc);
     if (out == "200") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   } while (Clock::now() < deadline);
   ASSERT_EQ(out, "200") << "curl rc " << rc;
 
   out = RunShell(curl + "-w '\\n%{http_code}' --cacert " + dir / "ca.pem" + " -H @" +
-                dir / "auth.header" + score,
-            &rc);
+                     dir / "auth.header" + score,
+                 &rc);
   ASSERT_EQ(rc, 0) << out;
   ASSERT_EQ(out.substr(out.rfind('\n') + 1), "200") << out;
   const json reply = json::parse(out.substr(0, out.rfind('\n')), nullptr, false);
@@ -270,8 +271,8 @@ TEST(ComputeAksK8sRouterTls, RenderedFrontDoorServesHttpsThroughTheRealRouter) {
   EXPECT_EQ(rc, 60);
   // Plain http to the front door's port gets no HTTP answer.
   out = RunShell("curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:" +
-                std::to_string(port) + "/v2/health/ready 2>/dev/null",
-            &rc);
+                     std::to_string(port) + "/v2/health/ready 2>/dev/null",
+                 &rc);
   EXPECT_NE(rc, 0);
   EXPECT_EQ(out, "000");
 }
