@@ -9,8 +9,8 @@
 #include "cluster_files.h"
 #include "k8s/cluster_settings.h"
 #include "k8s/target_render.h"
-#include "skiff/config/deployment_config.h"
 #include "registry_pull_secret.h"
+#include "skiff/config/deployment_config.h"
 #include "skiff/util/base64.h"
 #include "skiff/util/file.h"
 

@@ -74,7 +74,8 @@ StatusOr<std::string> ReadRegistryAuth(const std::string& workspace_dir, const s
   return ReadFile(path);
 }
 
-Status WriteTlsPair(const std::string& workspace_dir, const std::string& name, const TlsPair& pair) {
+Status WriteTlsPair(const std::string& workspace_dir, const std::string& name,
+                    const TlsPair& pair) {
   const std::string dir = ClusterDir(workspace_dir, name);
   SKIFF_RETURN_IF_ERROR(EnsureDir(dir));
   SKIFF_RETURN_IF_ERROR(WriteFileAtomically(dir + "/tls.key", pair.key_pem, 0600));

@@ -1,8 +1,5 @@
 #include "health_probe.h"
 
-#include "skiff/net/http_client.h"
-#include "skiff/util/file.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -13,6 +10,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "skiff/net/http_client.h"
+#include "skiff/util/file.h"
 
 namespace skiff::compute_local {
 namespace {

@@ -178,9 +178,9 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
                          "' is already running; use update or delete it first");
   }
   SKIFF_RETURN_IF_ERROR(CheckRunsHere(spec));
-  SKIFF_ASSIGN_OR_RETURN(std::string config, MakeServerConfig(spec.name, spec.server_config_json,
-                                                              dir, options_.address, std::nullopt,
-                                                              options_.tls));
+  SKIFF_ASSIGN_OR_RETURN(std::string config,
+                         MakeServerConfig(spec.name, spec.server_config_json, dir, options_.address,
+                                          std::nullopt, options_.tls));
   SKIFF_RETURN_IF_ERROR(MakeServiceDirs(spec.workspace_dir, dir));
   // Leftovers of an earlier run would describe a server that is gone.
   for (const std::string& stale :
@@ -211,9 +211,9 @@ Status LocalComputeTarget::UpdateService(const ServiceSpec& spec) {
                               " needs a restart: delete and deploy it again");
   }
   SKIFF_RETURN_IF_ERROR(CheckRunsHere(spec));
-  SKIFF_ASSIGN_OR_RETURN(std::string config, MakeServerConfig(spec.name, spec.server_config_json,
-                                                              dir, options_.address, port,
-                                                              options_.tls));
+  SKIFF_ASSIGN_OR_RETURN(std::string config,
+                         MakeServerConfig(spec.name, spec.server_config_json, dir, options_.address,
+                                          port, options_.tls));
   SKIFF_RETURN_IF_ERROR(WriteFileAtomically(dir.server_json(), config, 0600));
   if (::kill(*supervisor, SIGHUP) != 0) {
     return Unavailable("service '" + spec.name + "': cannot signal its supervisor (pid " +

@@ -74,8 +74,9 @@ std::optional<LocalTlsOptions> ReadTls(config::ObjectReader& r, bool check_files
   const auto cname = r.String("sslCname");
   if (!cert && !key) {
     if (cname) {
-      config::Fail("`sslCname` needs `sslCertPemFile` and `sslKeyPemFile` (--ssl-cert-file, "
-                   "--ssl-key-file): the certificate for that name");
+      config::Fail(
+          "`sslCname` needs `sslCertPemFile` and `sslKeyPemFile` (--ssl-cert-file, "
+          "--ssl-key-file): the certificate for that name");
     }
     return std::nullopt;
   }
@@ -88,7 +89,7 @@ std::optional<LocalTlsOptions> ReadTls(config::ObjectReader& r, bool check_files
   if (!check_files) return tls;
   struct stat st {};
   const std::pair<const char*, std::string> files[] = {{"sslCertPemFile", tls.cert_file},
-                                                        {"sslKeyPemFile", tls.key_file}};
+                                                       {"sslKeyPemFile", tls.key_file}};
   for (const auto& [field, path] : files) {
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || ::access(path.c_str(), R_OK)) {
       config::Fail(std::string("`") + field + "` '" + path + "' is not a readable file");

@@ -18,8 +18,8 @@
 // SKIFF_PLUGIN_PATH. A local compute target's stored config
 // (ComputeSpec::config_json) holds `address` and the ssl* keys (`skiff
 // computetarget create local --address --ssl-cert-file --ssl-key-file
-// --ssl-cname`, the names the aks target uses). Relative paths are made absolute against the caller's
-// directory: the supervisor and its server run from /.
+// --ssl-cname`, the names the aks target uses). Relative paths are made absolute against the
+// caller's directory: the supervisor and its server run from /.
 #pragma once
 
 #include <optional>

@@ -15,8 +15,7 @@ std::string WithPort(config::ServerConfig config, int port) {
 
 StatusOr<std::string> MakeServerConfig(const std::string& service,
                                        const std::string& server_config_json, const ServiceDir& dir,
-                                       const std::string& address,
-                                       std::optional<int> pinned_port,
+                                       const std::string& address, std::optional<int> pinned_port,
                                        const std::optional<LocalTlsOptions>& tls) {
   if (server_config_json.empty()) {
     return InvalidArgument("service '" + service +

@@ -270,9 +270,10 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
   local->add_option("--address", local_address,
                     "IP address its services listen on (default 127.0.0.1; 0.0.0.0 or :: serve "
                     "other machines, over plain HTTP)");
-  local->add_option("--ssl-cert-file", local_cert,
-                    "PEM certificate (chain) its services serve https with; re-read when the "
-                    "file changes")
+  local
+      ->add_option("--ssl-cert-file", local_cert,
+                   "PEM certificate (chain) its services serve https with; re-read when the "
+                   "file changes")
       ->check(CLI::ExistingFile);
   local->add_option("--ssl-key-file", local_key, "PEM key of --ssl-cert-file (chmod 600)")
       ->check(CLI::ExistingFile);

@@ -7,10 +7,10 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cerrno>
@@ -246,8 +246,11 @@ class Session : public SessionBase {
   // `tls`: the context to shake hands with (TlsStream only; kept for the
   // connection's life, whatever a reload makes current meanwhile).
   Session(tcp::socket socket, ServerState* state, std::shared_ptr<ssl::context> tls = nullptr)
-      : SessionBase(state), tls_(std::move(tls)), stream_(MakeStream(std::move(socket))),
-        options_(state->options), handler_(state->handler) {
+      : SessionBase(state),
+        tls_(std::move(tls)),
+        stream_(MakeStream(std::move(socket))),
+        options_(state->options),
+        handler_(state->handler) {
     beast::error_code ec;
     auto remote = Lowest().socket().remote_endpoint(ec);
     if (!ec) client_ = remote.address().to_string();
@@ -400,9 +403,8 @@ class Session : public SessionBase {
   }
 
   void ReadBody() {
-    http::async_read(
-        stream_, buffer_, framer_.parser(),
-        [self = Self()](beast::error_code ec, size_t) { self->OnBody(ec); });
+    http::async_read(stream_, buffer_, framer_.parser(),
+                     [self = Self()](beast::error_code ec, size_t) { self->OnBody(ec); });
   }
 
   // Chunked bodies take their budget chunk by chunk.
@@ -635,9 +637,8 @@ class HttpServer::Impl {
   // closed; with none idle, retry after a back-off (10 ms doubling to 1 s).
   // Waiting clients stay in the listen backlog meanwhile.
   void OutOfDescriptors() {
-    const bool shed = SessionBase::ShedOldestIdle(&state_, [this] {
-      asio::post(accept_strand_, [this] { Accept(); });
-    });
+    const bool shed = SessionBase::ShedOldestIdle(
+        &state_, [this] { asio::post(accept_strand_, [this] { Accept(); }); });
     if (shed) return;
     backoff_ = std::clamp(backoff_ * 2, std::chrono::milliseconds(10),
                           std::chrono::milliseconds(1000));

@@ -195,10 +195,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const uint16_t port = (*server)->port();
-  Log(std::string("listening ") + (config->tls ? "(TLS, cert " + config->tls->cert_file + ") " : "") +
-      "on " + config->address + ":" + std::to_string(port) +
-      (http.listen_fd >= 0 ? " (inherited socket)" : "") + " for service '" + config->service +
-      "' (at most " + std::to_string((*server)->max_connections()) + " connections, " +
+  Log(std::string("listening ") +
+      (config->tls ? "(TLS, cert " + config->tls->cert_file + ") " : "") + "on " + config->address +
+      ":" + std::to_string(port) + (http.listen_fd >= 0 ? " (inherited socket)" : "") +
+      " for service '" + config->service + "' (at most " +
+      std::to_string((*server)->max_connections()) + " connections, " +
       std::to_string(http.max_body_bytes_in_flight) + " request body bytes in flight)");
   if (!config->port_file.empty()) {
     std::string tmp = config->port_file + ".tmp";

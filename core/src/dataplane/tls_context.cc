@@ -51,13 +51,13 @@ std::string OpenSslError() {
 }  // namespace
 
 StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const std::string& cert_file,
-                                                              const std::string& key_file) {
+                                                             const std::string& key_file) {
   ERR_clear_error();
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(
+      native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Idle connections give their record buffers back; the server-side session
   // cache is off (resumption uses stateless tickets), so no stranger can
   // make the server keep state past its connection.
@@ -105,7 +105,7 @@ StatusOr<std::unique_ptr<TlsContextSource>> TlsContextSource::Create(TlsServerOp
   // Stamped before loading: a change during the load is seen next time.
   source->seen_ = {Stamp(source->options_.cert_file), Stamp(source->options_.key_file)};
   SKIFF_ASSIGN_OR_RETURN(source->current_, MakeServerTlsContext(source->options_.cert_file,
-                                                                 source->options_.key_file));
+                                                                source->options_.key_file));
   return source;
 }
 

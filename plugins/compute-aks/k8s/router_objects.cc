@@ -36,10 +36,8 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
   const auto probe = [&](const char* path) {
     json get = {{"path", path}, {"port", port_name}};
     if (tls) get["scheme"] = "HTTPS";  // the kubelet does not verify it
-    return json{{"httpGet", get},
-                {"periodSeconds", 10},
-                {"timeoutSeconds", 2},
-                {"failureThreshold", 3}};
+    return json{
+        {"httpGet", get}, {"periodSeconds", 10}, {"timeoutSeconds", 2}, {"failureThreshold", 3}};
   };
   const std::string config_path = std::string(kRouterConfigDir) + "/server.json";
   json container = {
@@ -130,10 +128,9 @@ json RouterService(const ServicePlan& plan, const ClusterSettings& cluster) {
   }
   const bool tls = plan.router_server_config.tls.has_value();
   if (tls) metadata["annotations"][kSslCnameAnnotation] = cluster.ssl_cname;
-  const json port = tls ? json{{"name", "https"}, {"port", 443}, {"targetPort", "https"},
-                               {"protocol", "TCP"}}
-                        : json{{"name", "http"}, {"port", 80}, {"targetPort", "http"},
-                               {"protocol", "TCP"}};
+  const json port =
+      tls ? json{{"name", "https"}, {"port", 443}, {"targetPort", "https"}, {"protocol", "TCP"}}
+          : json{{"name", "http"}, {"port", 80}, {"targetPort", "http"}, {"protocol", "TCP"}};
   return {{"apiVersion", "v1"},
           {"kind", "Service"},
           {"metadata", metadata},
