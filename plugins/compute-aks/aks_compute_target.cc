@@ -13,10 +13,13 @@
 #include "arm/managed_cluster_body.h"
 #include "cluster_files.h"
 #include "image_publisher.h"
+#include "k8s/cluster_settings.h"
 #include "k8s/target_render.h"
 #include "registry_pull_secret.h"
+#include "skiff/config/deployment_config.h"
 #include "skiff/util/base64.h"
 #include "skiff/util/url.h"
+#include "skiff/util/file.h"
 
 namespace skiff::compute_aks {
 namespace {
@@ -42,6 +45,37 @@ Status CheckReadable(const std::string& path, const char* field) {
     return InvalidArgument(std::string("aks config: `") + field + "` '" + path +
                            "' cannot be read");
   return OkStatus();
+}
+
+// The certificate chain and key the front door serves, as PEM. Only their
+// shape is checked here; skiff-server checks the pair when it loads it.
+StatusOr<TlsPair> ReadTlsFiles(const AksProvisioningConfig& c) {
+  TlsPair pair;
+  SKIFF_ASSIGN_OR_RETURN(pair.cert_pem, ReadFile(c.ssl_cert_pem_file));
+  SKIFF_ASSIGN_OR_RETURN(pair.key_pem, ReadFile(c.ssl_key_pem_file));
+  if (pair.cert_pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return InvalidArgument("aks config: `sslCertPemFile` '" + c.ssl_cert_pem_file +
+                           "' holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  }
+  if (pair.key_pem.find("PRIVATE KEY-----") == std::string::npos) {
+    return InvalidArgument("aks config: `sslKeyPemFile` '" + c.ssl_key_pem_file +
+                           "' holds no PEM private key (-----BEGIN ... PRIVATE KEY-----)");
+  }
+  return pair;
+}
+
+// A service with auth behind a public load balancer without TLS: every
+// request's key or token crosses the internet in clear text.
+std::optional<std::string> PlainHttpAuthWarning(const ServiceSpec& spec,
+                                                const k8s::ClusterSettings& cluster) {
+  auto dc = config::ParseDeploymentConfig(spec.deployment_config_json);
+  const bool auth = dc.ok() && (dc->auth_enabled || dc->token_auth_enabled);
+  if (!auth || !cluster.ssl_cname.empty() || cluster.load_balancer_type != "PublicIp") {
+    return std::nullopt;
+  }
+  return "service '" + spec.name +
+         "' takes keys or tokens over plain HTTP on a public load balancer; create the target "
+         "with --ssl-cname, --ssl-cert-file and --ssl-key-file for https (docs/compute-aks.md)";
 }
 
 json BaseInfo(const ComputeSpec& spec, const ClusterRef& ref, bool attached,
@@ -216,9 +250,11 @@ Status AksComputeTarget::ProvisionImpl(const ComputeSpec& spec) {
                               "' has an attach configuration; attach it instead of creating it");
   }
   const AksProvisioningConfig& c = config.provisioning;
+  std::optional<TlsPair> tls;
   if (!c.ssl_cert_pem_file.empty()) {
     SKIFF_RETURN_IF_ERROR(CheckReadable(c.ssl_cert_pem_file, "sslCertPemFile"));
     SKIFF_RETURN_IF_ERROR(CheckReadable(c.ssl_key_pem_file, "sslKeyPemFile"));
+    SKIFF_ASSIGN_OR_RETURN(tls, ReadTlsFiles(c));
   }
   const ClusterRef ref{c.subscription_id, c.resource_group,
                        c.cluster_name.empty() ? spec.name : c.cluster_name};
@@ -257,6 +293,9 @@ Status AksComputeTarget::ProvisionImpl(const ComputeSpec& spec) {
   info["location"] = c.location;
   MergeClusterState(json::parse(put.body, nullptr, false), &info);
   SKIFF_RETURN_IF_ERROR(WriteClusterInfo(spec.workspace_dir, spec.name, info));
+  // Copies the router's TLS Secret is rendered from at every deploy: the
+  // files given at create may move; these stay with the target (0600).
+  if (tls) SKIFF_RETURN_IF_ERROR(WriteTlsPair(spec.workspace_dir, spec.name, *tls));
   if (!c.wait) {
     Progress("Not waiting (--no-wait): the cluster is being created in Azure");
     return OkStatus();
@@ -698,6 +737,9 @@ Status AksComputeTarget::ApplyService(const ServiceSpec& spec) {
   if (dry_run) return k8s::WriteDryRun(spec, config, config.dry_run_output);
   SKIFF_ASSIGN_OR_RETURN(std::vector<json> objects, k8s::RenderForTarget(spec, config));
   SKIFF_ASSIGN_OR_RETURN(ServiceLifecycle * services, Services());
+  if (auto warning = PlainHttpAuthWarning(spec, k8s::ClusterSettingsFrom(options_.config))) {
+    Progress("warning: " + *warning);
+  }
   Progress("Applying " + std::to_string(objects.size()) + " Kubernetes objects for '" + spec.name +
            "'");
   return services->Apply(spec.name, objects);

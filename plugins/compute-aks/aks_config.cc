@@ -94,6 +94,16 @@ ReadFields ReadJson(const std::string& config_json, bool kubernetes_plugin) {
     Field(r, "sslCname", &c.ssl_cname);
     Field(r, "sslCertPemFile", &c.ssl_cert_pem_file);
     Field(r, "sslKeyPemFile", &c.ssl_key_pem_file);
+    // Azure ML's Microsoft-issued certificate (<label>.<region>.cloudapp.
+    // azure.com): only Azure ML's own front end can obtain one.
+    for (const char* key : {"leafDomainLabel", "overwriteExistingDomain"}) {
+      if (r.Get(key) != nullptr) {
+        config::Fail("`" + r.PathOf(key) +
+                     "` (a certificate Microsoft issues for an Azure ML front end) is not "
+                     "supported: skiff's router serves your own certificate; give --ssl-cert-file, "
+                     "--ssl-key-file and --ssl-cname instead (docs/compute-aks.md, TLS)");
+      }
+    }
     Field(r, "kubernetesVersion", &c.kubernetes_version);
     Field(r, "dnsPrefix", &c.dns_prefix);
     Field(r, "wait", &c.wait);

@@ -74,6 +74,24 @@ StatusOr<std::string> ReadRegistryAuth(const std::string& workspace_dir, const s
   return ReadFile(path);
 }
 
+Status WriteTlsPair(const std::string& workspace_dir, const std::string& name,
+                    const TlsPair& pair) {
+  const std::string dir = ClusterDir(workspace_dir, name);
+  SKIFF_RETURN_IF_ERROR(EnsureDir(dir));
+  SKIFF_RETURN_IF_ERROR(WriteFileAtomically(dir + "/tls.key", pair.key_pem, 0600));
+  return WriteFileAtomically(dir + "/tls.crt", pair.cert_pem, 0600);
+}
+
+StatusOr<TlsPair> ReadTlsPair(const std::string& workspace_dir, const std::string& name) {
+  const std::string dir = ClusterDir(workspace_dir, name);
+  std::error_code ec;
+  if (!fs::exists(dir + "/tls.crt", ec)) return NotFound(dir + "/tls.crt does not exist");
+  TlsPair pair;
+  SKIFF_ASSIGN_OR_RETURN(pair.cert_pem, ReadFile(dir + "/tls.crt"));
+  SKIFF_ASSIGN_OR_RETURN(pair.key_pem, ReadFile(dir + "/tls.key"));
+  return pair;
+}
+
 Status RemoveClusterFiles(const std::string& workspace_dir, const std::string& name) {
   std::error_code ec;
   fs::remove_all(ClusterDir(workspace_dir, name), ec);

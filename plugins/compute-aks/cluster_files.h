@@ -8,6 +8,8 @@
 //   registry-auth.json  for `registry` other than an ACR: a docker
 //                 config.json holding only that registry's `auths` entry
 //                 (0600), rendered as the pods' imagePullSecret
+//   tls.crt, tls.key  copies of --ssl-cert-file/--ssl-key-file (0600), read
+//                 at every deploy and rendered as the router's TLS Secret
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -30,6 +32,13 @@ Status WriteRegistryAuth(const std::string& workspace_dir, const std::string& na
                          const std::string& dockerconfigjson);
 // kNotFound when the target keeps none.
 StatusOr<std::string> ReadRegistryAuth(const std::string& workspace_dir, const std::string& name);
+// The front door's certificate chain and key (PEM), kept at create.
+struct TlsPair {
+  std::string cert_pem, key_pem;
+};
+Status WriteTlsPair(const std::string& workspace_dir, const std::string& name, const TlsPair& pair);
+// kNotFound when the target keeps none.
+StatusOr<TlsPair> ReadTlsPair(const std::string& workspace_dir, const std::string& name);
 bool KubeconfigExists(const std::string& workspace_dir, const std::string& name);
 // Removes <ws>/compute/<name>/ (no error when it is not there).
 Status RemoveClusterFiles(const std::string& workspace_dir, const std::string& name);

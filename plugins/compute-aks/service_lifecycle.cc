@@ -9,6 +9,7 @@
 
 #include "k8s/labels.h"
 #include "skiff/util/debug_log.h"
+#include "k8s/router_objects.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
 #include "skiff/util/url.h"
@@ -282,8 +283,16 @@ StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
   int port = 80;
   const json ports = front->value("/spec/ports"_json_pointer, json::array());
   if (ports.is_array() && !ports.empty()) port = ports[0].value("port", 80);
-  // Url::Origin() brackets an IPv6 load-balancer address and drops port 80.
-  const std::string base = Url{"http", host, std::to_string(port), "/"}.Origin();
+  // A TLS front door (port 443) is reached by the name its certificate is
+  // for, which DNS must map to the load balancer's address (docs/compute-aks.md).
+  const json annotations = front->value("/metadata/annotations"_json_pointer, json::object());
+  const std::string cname =
+      annotations.is_object() ? annotations.value(k8s::kSslCnameAnnotation, "") : "";
+  const bool https = port == 443 && !cname.empty();
+  // Url::Origin() brackets an IPv6 load-balancer address and drops the
+  // scheme's default port.
+  const std::string base =
+      Url{https ? "https" : "http", https ? cname : host, std::to_string(port), "/"}.Origin();
   status.scoring_uri = base + "/api/v1/service/" + service + "/score";
   status.swagger_uri = base + "/api/v1/service/" + service + "/swagger.json";
   return status;

@@ -1,7 +1,5 @@
 #include "health_probe.h"
 
-#include "skiff/util/file.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -12,6 +10,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "skiff/net/http_client.h"
+#include "skiff/util/file.h"
 
 namespace skiff::compute_local {
 namespace {
@@ -40,6 +41,21 @@ std::string ProbeHost(const std::string& address) {
   if (address.empty() || address == "0.0.0.0") return "127.0.0.1";
   if (address == "::") return "::1";
   return address;
+}
+
+StatusOr<int> HttpsGetStatus(const std::string& host, uint16_t port, const std::string& path,
+                             std::chrono::milliseconds timeout) {
+  net::HttpClientOptions options;
+  options.insecure_skip_verify = true;
+  options.allow_plain_http_to_any_host = false;
+  options.timeout = timeout;
+  options.timeout_covers_exchange = true;
+  options.max_body_bytes = 64 * 1024;
+  SKIFF_ASSIGN_OR_RETURN(
+      net::HttpResponse reply,
+      net::HttpClient(std::move(options))
+          .Send({"GET", "https://" + UrlHost(host) + ":" + std::to_string(port) + path, {}, ""}));
+  return reply.status;
 }
 
 std::string UrlHost(const std::string& host) {

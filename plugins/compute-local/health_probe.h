@@ -16,6 +16,13 @@ namespace skiff::compute_local {
 StatusOr<int> HttpGetStatus(const std::string& host, uint16_t port, const std::string& path,
                             std::chrono::milliseconds timeout);
 
+// The same over TLS (a target with --ssl-cert-file), through the one HTTP
+// client. The peer is not verified: this asks a server this machine started
+// whether it is ready, on loopback, and sends no credential; the scoring
+// URI users call is verified as usual.
+StatusOr<int> HttpsGetStatus(const std::string& host, uint16_t port, const std::string& path,
+                             std::chrono::milliseconds timeout);
+
 // Where this machine reaches a server bound to `address`: loopback for the
 // wildcards ("0.0.0.0" -> 127.0.0.1, "::" -> ::1), else the address itself.
 std::string ProbeHost(const std::string& address);

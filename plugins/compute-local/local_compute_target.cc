@@ -86,6 +86,12 @@ std::string ProbeHostOf(const ServiceDir& dir) {
   return ProbeHost(config.ok() ? config->address : config::ServerConfig().address);
 }
 
+// Whether the service's server.json has it terminate TLS.
+bool ServesTls(const ServiceDir& dir) {
+  auto config = config::ReadServerConfigFile(dir.server_json());
+  return config.ok() && config->tls.has_value();
+}
+
 // What the target refuses before it writes anything: a spec meant for
 // another compute type, a GPU this machine does not have. A config that does
 // not parse is left to MakeServerConfig, which names the field.
@@ -172,8 +178,9 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
                          "' is already running; use update or delete it first");
   }
   SKIFF_RETURN_IF_ERROR(CheckRunsHere(spec));
-  SKIFF_ASSIGN_OR_RETURN(std::string config, MakeServerConfig(spec.name, spec.server_config_json,
-                                                              dir, options_.address, std::nullopt));
+  SKIFF_ASSIGN_OR_RETURN(std::string config,
+                         MakeServerConfig(spec.name, spec.server_config_json, dir, options_.address,
+                                          std::nullopt, options_.tls));
   SKIFF_RETURN_IF_ERROR(MakeServiceDirs(spec.workspace_dir, dir));
   // Leftovers of an earlier run would describe a server that is gone.
   for (const std::string& stale :
@@ -204,8 +211,9 @@ Status LocalComputeTarget::UpdateService(const ServiceSpec& spec) {
                               " needs a restart: delete and deploy it again");
   }
   SKIFF_RETURN_IF_ERROR(CheckRunsHere(spec));
-  SKIFF_ASSIGN_OR_RETURN(std::string config, MakeServerConfig(spec.name, spec.server_config_json,
-                                                              dir, options_.address, port));
+  SKIFF_ASSIGN_OR_RETURN(std::string config,
+                         MakeServerConfig(spec.name, spec.server_config_json, dir, options_.address,
+                                          port, options_.tls));
   SKIFF_RETURN_IF_ERROR(WriteFileAtomically(dir.server_json(), config, 0600));
   if (::kill(*supervisor, SIGHUP) != 0) {
     return Unavailable("service '" + spec.name + "': cannot signal its supervisor (pid " +
@@ -311,9 +319,14 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
   ServiceStatus status;
   const std::optional<int> port = ReadPort(dir);
   const std::string host = ProbeHostOf(dir);
+  // https when the server was given the target's certificate; the URI then
+  // names the certificate's host (sslCname) when the target has one.
+  const bool tls = ServesTls(dir);
   if (port) {
-    const std::string base = "http://" + UrlHost(host) + ":" + std::to_string(*port) +
-                             "/api/v1/service/" + service;
+    const std::string uri_host =
+        tls && options_.tls && !options_.tls->cname.empty() ? options_.tls->cname : UrlHost(host);
+    const std::string base = std::string(tls ? "https://" : "http://") + uri_host + ":" +
+                             std::to_string(*port) + "/api/v1/service/" + service;
     status.scoring_uri = base + "/score";
     status.swagger_uri = base + "/swagger.json";
   }
@@ -363,8 +376,8 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
     status.error = "";
     return status;
   }
-  auto code =
-      HttpGetStatus(host, static_cast<uint16_t>(*port), "/v2/health/ready", kProbeTimeout);
+  auto code = (tls ? HttpsGetStatus : HttpGetStatus)(host, static_cast<uint16_t>(*port),
+                                                     "/v2/health/ready", kProbeTimeout);
   const std::string server_pid = std::to_string(state->server_pid) + "\n";
   if (code.ok() && *code == 200) {
     status.state = ServiceState::kHealthy;

@@ -63,6 +63,46 @@ std::string CheckedAddress(const std::optional<std::string>& value) {
                "(every interface) or ::1");
 }
 
+// The ssl* keys: a certificate and its key together, each an existing
+// file, the key private to its owner (it would be a secret in a
+// world-readable file otherwise); a CNAME only with them. The files are
+// checked at create (`check_files`); later commands leave a changed file to
+// the server, which refuses it and keeps the pair it has.
+std::optional<LocalTlsOptions> ReadTls(config::ObjectReader& r, bool check_files) {
+  const auto cert = r.String("sslCertPemFile");
+  const auto key = r.String("sslKeyPemFile");
+  const auto cname = r.String("sslCname");
+  if (!cert && !key) {
+    if (cname) {
+      config::Fail(
+          "`sslCname` needs `sslCertPemFile` and `sslKeyPemFile` (--ssl-cert-file, "
+          "--ssl-key-file): the certificate for that name");
+    }
+    return std::nullopt;
+  }
+  if (!cert || !key) {
+    config::Fail(std::string("`") + (cert ? "sslKeyPemFile" : "sslCertPemFile") +
+                 "` is required with `" + (cert ? "sslCertPemFile" : "sslKeyPemFile") +
+                 "`: give both --ssl-cert-file and --ssl-key-file");
+  }
+  LocalTlsOptions tls{AbsolutePath(*cert), AbsolutePath(*key), cname.value_or("")};
+  if (!check_files) return tls;
+  struct stat st {};
+  const std::pair<const char*, std::string> files[] = {{"sslCertPemFile", tls.cert_file},
+                                                       {"sslKeyPemFile", tls.key_file}};
+  for (const auto& [field, path] : files) {
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || ::access(path.c_str(), R_OK)) {
+      config::Fail(std::string("`") + field + "` '" + path + "' is not a readable file");
+    }
+  }
+  ::stat(tls.key_file.c_str(), &st);
+  if ((st.st_mode & 077) != 0) {
+    config::Fail("`sslKeyPemFile` '" + tls.key_file +
+                 "' may be read by other users; `chmod 600` it (it is the server's secret)");
+  }
+  return tls;
+}
+
 }  // namespace
 
 StatusOr<std::string> ParseTargetAddress(const std::string& config_json) {
@@ -70,6 +110,7 @@ StatusOr<std::string> ParseTargetAddress(const std::string& config_json) {
     const json j = config::ParseJsonText(config_json.empty() ? "{}" : config_json);
     config::ObjectReader r(j, config::kOptionsRoot);
     std::string address = CheckedAddress(r.String("address"));
+    (void)ReadTls(r, /*check_files=*/true);
     r.RejectUnknownKeys();
     return address;
   });
@@ -87,6 +128,7 @@ StatusOr<LocalComputeOptions> ParseOptions(const std::string& options_json) {
         read.workspace_dir = r.String(kComputeOptionWorkspaceDir).value_or("");
         (void)r.String(kComputeOptionTargetName);  // the host's; the local target needs no name
         read.address = CheckedAddress(r.String("address"));
+        read.tls = ReadTls(r, /*check_files=*/false);
         r.RejectUnknownKeys();
         read.server_binary =
             Required(server, "serverBinary", "skiff-server", "SKIFF_SERVER_BINARY");

@@ -15,8 +15,8 @@ std::string WithPort(config::ServerConfig config, int port) {
 
 StatusOr<std::string> MakeServerConfig(const std::string& service,
                                        const std::string& server_config_json, const ServiceDir& dir,
-                                       const std::string& address,
-                                       std::optional<int> pinned_port) {
+                                       const std::string& address, std::optional<int> pinned_port,
+                                       const std::optional<LocalTlsOptions>& tls) {
   if (server_config_json.empty()) {
     return InvalidArgument("service '" + service +
                            "': ServiceSpec.server_config_json is empty; the local target needs "
@@ -38,6 +38,11 @@ StatusOr<std::string> MakeServerConfig(const std::string& service,
   // Only a server with a routing key writes it (DataPlane::OpenSinks).
   if (config.routing.sticky()) config.routing.exposure_log = dir.exposure_log();
   config.data_collection_dir = dir.data_dir();
+  if (tls) {
+    config.tls.emplace();
+    config.tls->cert_file = tls->cert_file;
+    config.tls->key_file = tls->key_file;
+  }
   return WithPort(std::move(config),
                   pinned_port ? *pinned_port : config.deployment.port.value_or(0));
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "options.h"
 #include "service_dir.h"
 #include "skiff/config/server_config.h"
 #include "skiff/status.h"
@@ -15,13 +16,15 @@ namespace skiff::compute_local {
 // Sets portFile, requestLog, dataCollectionDir to the service directory's,
 // the address to the target's `address`, scaleWorkers on (autoScaler
 // scales the one server's workers), localScoreRoute on (Azure's
-// LocalWebservice /score), and the port to `pinned_port` if given, else to deploymentConfig.port if
-// present, else 0 (a free port). kInvalidArgument if `server_config_json` is
-// empty or not a valid server config (the message names the field).
+// LocalWebservice /score), and the port to `pinned_port` if given, else to
+// deploymentConfig.port if present, else 0 (a free port), and `tls` to the
+// target's certificate files when it has them. kInvalidArgument if
+// `server_config_json` is empty or not a valid server config (the message
+// names the field).
 StatusOr<std::string> MakeServerConfig(const std::string& service,
                                        const std::string& server_config_json, const ServiceDir& dir,
-                                       const std::string& address,
-                                       std::optional<int> pinned_port);
+                                       const std::string& address, std::optional<int> pinned_port,
+                                       const std::optional<LocalTlsOptions>& tls = std::nullopt);
 
 // deploymentConfig.port of a server config, if it sets one.
 std::optional<int> RequestedPort(const std::string& server_config_json);

@@ -113,7 +113,7 @@ struct AksCreateFlags {
   std::string name, subscription, resource_group, location, vm_size = "Standard_D3_v2";
   int agent_count = 3, vcpus = 0;
   std::string cluster_purpose = "FastProd", load_balancer_type = "PublicIp", load_balancer_subnet;
-  std::string ssl_cname, ssl_cert, ssl_key;
+  std::string ssl_cname, ssl_cert, ssl_key, ssl_leaf_domain_label;
   std::string registry, registry_config;
   bool no_wait = false;
 };
@@ -156,6 +156,9 @@ void AddAksCreate(CLI::App* create, GlobalOptions& options) {
   aks->add_option("--ssl-cname", f.ssl_cname, "CNAME the SSL certificate is for");
   aks->add_option("--ssl-cert-file", f.ssl_cert, "PEM certificate file")->check(CLI::ExistingFile);
   aks->add_option("--ssl-key-file", f.ssl_key, "PEM key file")->check(CLI::ExistingFile);
+  aks->add_option("--ssl-leaf-domain-label", f.ssl_leaf_domain_label,
+                  "Azure ML's Microsoft-issued certificate: not supported (refused; use "
+                  "--ssl-cert-file, --ssl-key-file and --ssl-cname)");
   aks->add_flag("--no-wait", f.no_wait, "Return once Azure has accepted the request");
   AddRegistryOptions(aks, &f.registry, &f.registry_config);
   AddOutputOption(aks, &options);
@@ -177,6 +180,7 @@ void AddAksCreate(CLI::App* create, GlobalOptions& options) {
     // Stored with the target and read by later commands from any directory.
     c.ssl_cert_pem_file = AbsolutePathOrEmpty(f.ssl_cert);
     c.ssl_key_pem_file = AbsolutePathOrEmpty(f.ssl_key);
+    c.ssl_leaf_domain_label = f.ssl_leaf_domain_label;
     c.registry = f.registry;
     c.registry_config = AbsolutePathOrEmpty(f.registry_config);
     c.wait = !f.no_wait;
@@ -310,25 +314,40 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
     Print(options, json, kColumns, {Row(json)});
   });
   static std::string local_name, local_address, local_unit;
+  static std::string local_cname, local_cert, local_key;
   CLI::App* local = create->add_subcommand("local", "The built-in target: services run on this machine");
   local->add_option("-n,--name", local_name, "Name of the compute target")->required();
   local->add_option("--address", local_address,
                     "IP address its services listen on (default 127.0.0.1; 0.0.0.0 or :: serve "
                     "other machines, over plain HTTP)");
+  local
+      ->add_option("--ssl-cert-file", local_cert,
+                   "PEM certificate (chain) its services serve https with; re-read when the "
+                   "file changes")
+      ->check(CLI::ExistingFile);
+  local->add_option("--ssl-key-file", local_key, "PEM key of --ssl-cert-file (chmod 600)")
+      ->check(CLI::ExistingFile);
+  local->add_option("--ssl-cname", local_cname,
+                    "Host name the certificate is for; scoring URIs use it (default: the "
+                    "listen address)");
   local->add_option("--systemd-unit", local_unit,
                     "Also write a systemd unit file here that runs `skiff service start --all` "
                     "for this workspace at boot (not installed or started)");
   AddOutputOption(local, &options);
   local->footer(
       "Example:\n  skiff computetarget create local -n local\n  skiff computetarget create local "
-      "-n lan --address 0.0.0.0 --systemd-unit skiff-services.service");
+      "-n lan --address 0.0.0.0 --systemd-unit skiff-services.service\n  skiff computetarget "
+      "create local -n tls --ssl-cert-file cert.pem --ssl-key-file key.pem --ssl-cname "
+      "scoring.example.com");
   local->callback([&options] {
     auto ws = OpenWorkspace(options);
-    auto target = ValueOrThrow(sdk::LocalCompute::create(ws, local_name, local_address));
-    if (!local_address.empty() && !IsLoopbackHost(local_address)) {
+    auto target = ValueOrThrow(sdk::LocalCompute::create(
+        ws, local_name, local_address,
+        {local_cname, AbsolutePathOrEmpty(local_cert), AbsolutePathOrEmpty(local_key)}));
+    if (!local_address.empty() && !IsLoopbackHost(local_address) && local_cert.empty()) {
       Warn("services on '" + local_name + "' will listen on " + local_address +
            " over plain HTTP: keys, tokens and scoring data cross the network "
-           "unencrypted; put a TLS-terminating proxy in front (docs/compute-local.md)");
+           "unencrypted; give --ssl-cert-file and --ssl-key-file (docs/compute-local.md)");
     }
     if (!local_unit.empty()) {
       WriteSystemdUnit(local_unit, ws.dir());

@@ -193,6 +193,7 @@ std::string AksCompute::provisioning_configuration(const ProvisioningConfigurati
   if (!c.ssl_cname.empty()) j["sslCname"] = c.ssl_cname;
   if (!c.ssl_cert_pem_file.empty()) j["sslCertPemFile"] = c.ssl_cert_pem_file;
   if (!c.ssl_key_pem_file.empty()) j["sslKeyPemFile"] = c.ssl_key_pem_file;
+  if (!c.ssl_leaf_domain_label.empty()) j["leafDomainLabel"] = c.ssl_leaf_domain_label;
   if (!c.cluster_name.empty()) j["clusterName"] = c.cluster_name;
   if (!c.registry.empty()) j["registry"] = c.registry;
   if (!c.registry_config.empty()) j["registryConfig"] = c.registry_config;

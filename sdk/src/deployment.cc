@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -327,6 +328,8 @@ net::HttpClient SdkHttpClient(std::chrono::milliseconds timeout) {
   net::HttpClientOptions options;
   options.user_agent = "skiff-sdk";
   options.allow_plain_http_to_any_host = true;
+  // https scoring URIs: the system store, plus a private CA when set.
+  if (const char* ca = std::getenv("SKIFF_CA_FILE"); ca != nullptr) options.extra_ca_file = ca;
   options.timeout = timeout;
   return net::HttpClient(std::move(options));
 }

@@ -110,6 +110,8 @@ Status ValidateGivenKey(const std::string& key, const std::string& field);
 // The client the SDK calls a skiff server with (readiness, scoring):
 // user agent "skiff-sdk", and plain http:// to any host, as scoring URIs of
 // services reached over a cluster network have always been allowed to be.
+// https verifies the peer against the system CA store plus the PEM file
+// SKIFF_CA_FILE names (a private CA), and the URI's host name.
 net::HttpClient SdkHttpClient(std::chrono::milliseconds timeout);
 
 // One version of what a server serves.

@@ -109,6 +109,31 @@ void ReadRouting(ObjectReader& r, RoutingConfig& c) {
   }
 }
 
+ServerTlsConfig ReadTls(ObjectReader& t) {
+  ServerTlsConfig tls;
+  tls.cert_file = RequireString(t, "certFile");
+  tls.key_file = RequireString(t, "keyFile");
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    Fail("`" + t.PathOf(tls.cert_file.empty() ? "certFile" : "keyFile") +
+         "` must name a PEM file; leave `tls` out to serve plain http");
+  }
+  tls.handshake_timeout =
+      Millis(t, "handshakeTimeoutMs", 100, 600000, tls.handshake_timeout,
+             " (milliseconds from accept to a finished TLS handshake; default 10000)");
+  tls.reload_check = Millis(t, "reloadCheckMs", 100, 3600000, tls.reload_check,
+                            " (milliseconds between checks of the certificate files; "
+                            "default 2000)");
+  if (auto most = t.Int("maxHandshakes", std::numeric_limits<int64_t>::min())) {
+    if (*most < 1 || *most > 1000000) {
+      Fail("`" + t.PathOf("maxHandshakes") +
+           "` must be 1-1000000 (unfinished TLS handshakes at once; default 1024)");
+    }
+    tls.max_handshakes = *most;
+  }
+  t.RejectUnknownKeys();
+  return tls;
+}
+
 ServerVersionConfig ReadVersion(const json& value, const std::string& path) {
   ObjectReader v(value, path);
   ServerVersionConfig version;
@@ -233,6 +258,7 @@ ServerConfig FromJson(const json& document) {
 
   if (auto routing = r.Object("routing")) ReadRouting(*routing, c.routing);
   if (auto auth = r.Object("auth")) ReadAuth(*auth, c);
+  if (auto tls = r.Object("tls")) c.tls = ReadTls(*tls);
   if (c.auth_mode() == AuthMode::kKey && c.key_sha256.empty()) {
     Fail("key auth is on but `$.auth.keySha256` is empty");
   }
@@ -375,6 +401,13 @@ json ToJson(const ServerConfig& c) {
     if (!routing.salt.empty()) out["salt"] = routing.salt;
     if (!routing.exposure_log.empty()) out["exposureLog"] = routing.exposure_log;
     j["routing"] = std::move(out);
+  }
+  if (c.tls) {
+    j["tls"] = {{"certFile", c.tls->cert_file},
+                {"keyFile", c.tls->key_file},
+                {"handshakeTimeoutMs", c.tls->handshake_timeout.count()},
+                {"reloadCheckMs", c.tls->reload_check.count()},
+                {"maxHandshakes", c.tls->max_handshakes}};
   }
   return j;
 }

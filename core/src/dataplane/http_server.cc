@@ -7,25 +7,30 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cerrno>
 #include <cstring>
 #include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "skiff/dataplane/request_framer.h"
+#include "skiff/dataplane/tls_context.h"
 #include "skiff/protocol/infer_response.h"
 
 namespace skiff::dataplane {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 HttpResponse MakeResponse(http::status status, std::string body, const std::string& content_type) {
@@ -111,7 +116,7 @@ int64_t DefaultMaxConnections(uint64_t fd_limit) {
 
 namespace {
 
-class Session;
+class SessionBase;
 
 // What the sessions of one server share: its options, the handler, and the
 // accounting of connections and request body bytes.
@@ -125,8 +130,13 @@ struct ServerState {
   std::atomic<int64_t> open{0};
   std::atomic<uint64_t> body_bytes{0};    // reserved by requests not yet answered
   std::atomic<uint64_t> idle_ticket{1};   // orders sessions by when they went idle
-  std::mutex mu;                          // guards `sessions` and every Session's prev_/next_
-  Session* sessions = nullptr;            // intrusive list of running sessions
+  std::mutex mu;                          // guards `sessions` and every session's prev_/next_
+  SessionBase* sessions = nullptr;        // intrusive list of running sessions
+  TlsContextSource* tls = nullptr;        // null: plain http
+  // Sessions whose TLS handshake has not finished. Each holds ~90 KiB of
+  // OpenSSL and Asio buffers before its peer has proved anything, so their
+  // number has its own bound (TlsServerOptions::max_handshakes).
+  std::atomic<int64_t> handshaking{0};
 
   // Reserves `n` body bytes from the server-wide budget; false when they do
   // not fit. Threading: any thread.
@@ -152,53 +162,37 @@ bool ExpectsContinue(const http::request_header<>& header) {
   return it != header.end() && beast::iequals(it->value(), "100-continue");
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+// What the connection cap needs of a session, plain or TLS: its place in
+// the server's list and whether (since when) it is idle.
+class SessionBase : public std::enable_shared_from_this<SessionBase> {
  public:
-  Session(tcp::socket socket, ServerState* state)
-      : stream_(std::move(socket)), state_(state), options_(state->options),
-        handler_(state->handler) {
-    state_->open.fetch_add(1);
-    beast::error_code ec;
-    auto remote = stream_.socket().remote_endpoint(ec);
-    if (!ec) client_ = remote.address().to_string();
-    on_chunk_ = [this](uint64_t size, beast::string_view, beast::error_code& ec) {
-      OnChunkHeader(size, ec);
-    };
-  }
-  ~Session() {
+  explicit SessionBase(ServerState* state) : state_(state) { state_->open.fetch_add(1); }
+  virtual ~SessionBase() {
     {
       std::lock_guard<std::mutex> lock(state_->mu);
       if (prev_ != nullptr) prev_->next_ = next_;
       if (next_ != nullptr) next_->prev_ = prev_;
       if (state_->sessions == this) state_->sessions = next_;
     }
-    if (reserved_ > 0) state_->Release(reserved_);
     state_->open.fetch_sub(1);
   }
 
-  void Run() {
-    {
-      std::lock_guard<std::mutex> lock(state_->mu);
-      next_ = state_->sessions;
-      if (next_ != nullptr) next_->prev_ = this;
-      state_->sessions = this;
-    }
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
-  }
-
-  // Closes the session that has been idle (waiting for a request's header)
-  // the longest, to make room for a new connection; `then` (may be empty)
-  // runs on that session's strand once its socket is closed. False when no
-  // session is idle. Threading: any thread.
-  static bool ShedOldestIdle(ServerState* state, std::function<void()> then) {
-    std::shared_ptr<Session> victim;
+  // Closes the session that has been idle (waiting for a request's header,
+  // or for a TLS handshake to finish) the longest, to make room for a new
+  // connection; `then` (may be empty) runs on that session's strand once its
+  // socket is closed. `handshakes_only`: only sessions still in their TLS
+  // handshake qualify. False when none does. Threading: any thread.
+  static bool ShedOldestIdle(ServerState* state, std::function<void()> then,
+                             bool handshakes_only = false) {
+    std::shared_ptr<SessionBase> victim;
     {
       std::lock_guard<std::mutex> lock(state->mu);
       for (int attempt = 0; attempt < 4 && victim == nullptr; ++attempt) {
-        Session* oldest = nullptr;
+        SessionBase* oldest = nullptr;
         uint64_t oldest_ticket = kShed;
-        for (Session* s = state->sessions; s != nullptr; s = s->next_) {
+        for (SessionBase* s = state->sessions; s != nullptr; s = s->next_) {
           const uint64_t ticket = s->idle_since_.load(std::memory_order_acquire);
+          if (handshakes_only && !s->in_handshake_.load(std::memory_order_acquire)) continue;
           if (ticket != kBusy && ticket < oldest_ticket) {
             oldest = s;
             oldest_ticket = ticket;
@@ -206,7 +200,7 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         if (oldest == nullptr) return false;
         // A session being destroyed (last reference gone) cannot be locked.
-        std::shared_ptr<Session> locked = oldest->weak_from_this().lock();
+        std::shared_ptr<SessionBase> locked = oldest->weak_from_this().lock();
         uint64_t expected = oldest_ticket;
         if (locked && oldest->idle_since_.compare_exchange_strong(expected, kShed)) {
           victim = std::move(locked);
@@ -214,11 +208,114 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
     if (victim == nullptr) return false;
-    asio::dispatch(victim->stream_.get_executor(), [victim, then = std::move(then)] {
-      victim->Close();
+    victim->CloseOnStrand(std::move(then));
+    return true;
+  }
+
+ protected:
+  void Link() {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    next_ = state_->sessions;
+    if (next_ != nullptr) next_->prev_ = this;
+    state_->sessions = this;
+  }
+  // Closes the socket on the session's strand, then runs `then`.
+  virtual void CloseOnStrand(std::function<void()> then) = 0;
+
+  ServerState* const state_;
+  // kBusy while a request is handled, kShed once shed, else a ticket from
+  // ServerState::idle_ticket taken when the session went idle (older = smaller).
+  std::atomic<uint64_t> idle_since_{kBusy};
+  // True from the start of a TLS handshake until it ends (either way).
+  std::atomic<bool> in_handshake_{false};
+
+ private:
+  SessionBase* prev_ = nullptr;  // guarded by state_->mu
+  SessionBase* next_ = nullptr;  // guarded by state_->mu
+};
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection over `Stream`: PlainStream, or TlsStream (a handshake first).
+template <class Stream>
+class Session : public SessionBase {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  // `tls`: the context to shake hands with (TlsStream only; kept for the
+  // connection's life, whatever a reload makes current meanwhile).
+  Session(tcp::socket socket, ServerState* state, std::shared_ptr<ssl::context> tls = nullptr)
+      : SessionBase(state),
+        tls_(std::move(tls)),
+        stream_(MakeStream(std::move(socket))),
+        options_(state->options),
+        handler_(state->handler) {
+    beast::error_code ec;
+    auto remote = Lowest().socket().remote_endpoint(ec);
+    if (!ec) client_ = remote.address().to_string();
+    on_chunk_ = [this](uint64_t size, beast::string_view, beast::error_code& ec) {
+      OnChunkHeader(size, ec);
+    };
+  }
+  ~Session() override {
+    if (reserved_ > 0) state_->Release(reserved_);
+    EndHandshake();
+  }
+
+  void Run() {
+    Link();
+    asio::dispatch(stream_.get_executor(), [self = Self()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->ReadHeader();
+      }
+    });
+  }
+
+ private:
+  Stream MakeStream(tcp::socket socket) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), *tls_);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+  std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void CloseOnStrand(std::function<void()> then) override {
+    asio::dispatch(stream_.get_executor(), [self = Self(), then = std::move(then)] {
+      self->Close();
       if (then) then();
     });
-    return true;
+  }
+
+  // The TLS handshake, bounded by handshake_timeout. Until it is done the
+  // session counts as idle: at the cap a stalled handshake is shed before
+  // any connection that is serving a request. A peer that sends garbage,
+  // stalls or offers no protocol we speak costs one closed connection; SNI
+  // is not required (one certificate).
+  void Handshake() {
+    uint64_t busy = kBusy;
+    if (!idle_since_.compare_exchange_strong(
+            busy, state_->idle_ticket.fetch_add(1, std::memory_order_relaxed))) {
+      return Close();  // claimed by a shed
+    }
+    in_handshake_.store(true, std::memory_order_release);
+    state_->handshaking.fetch_add(1, std::memory_order_relaxed);
+    Lowest().expires_after(state_->tls->options().handshake_timeout);
+    stream_.async_handshake(ssl::stream_base::server, [self = Self()](beast::error_code ec) {
+      self->EndHandshake();
+      if (self->idle_since_.exchange(kBusy) == kShed || ec) return self->Close();
+      self->ReadHeader();
+    });
+  }
+  void EndHandshake() {
+    if (in_handshake_.exchange(false, std::memory_order_acq_rel)) {
+      state_->handshaking.fetch_sub(1, std::memory_order_relaxed);
+    }
   }
 
  private:
@@ -231,7 +328,7 @@ class Session : public std::enable_shared_from_this<Session> {
             busy, state_->idle_ticket.fetch_add(1, std::memory_order_relaxed))) {
       return Close();  // claimed by a shed
     }
-    stream_.expires_after(options_.idle_timeout);
+    Lowest().expires_after(options_.idle_timeout);
     ParseHeader();
   }
 
@@ -249,10 +346,10 @@ class Session : public std::enable_shared_from_this<Session> {
       // Part of a header is in: the rest must follow within header_timeout
       // (a header that arrives whole never gets here).
       header_started_ = true;
-      stream_.expires_after(options_.header_timeout);
+      Lowest().expires_after(options_.header_timeout);
     }
     stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, 65536)),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            [self = Self()](beast::error_code ec, size_t n) {
                               if (ec) return self->OnReadError(ec);
                               self->buffer_.commit(n);
                               self->ParseHeader();
@@ -275,7 +372,7 @@ class Session : public std::enable_shared_from_this<Session> {
       reserved_ = *declared;
     }
     if (parser.chunked()) parser.on_chunk_header(on_chunk_);
-    stream_.expires_after(options_.request_timeout);
+    Lowest().expires_after(options_.request_timeout);
     // A small request's body usually arrived with its header: parse what is
     // buffered here rather than through Beast's composed async_read (which
     // completes through the executor even with nothing to read, ~20,000
@@ -292,7 +389,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (version_ == 11 && ExpectsContinue(parser.get())) {
       // The client waits for this before it sends the body (RFC 7231 5.1.1).
       return asio::async_write(stream_, asio::buffer(kContinue, sizeof(kContinue) - 1),
-                               [self = shared_from_this()](beast::error_code ec, size_t) {
+                               [self = Self()](beast::error_code ec, size_t) {
                                  if (ec) return self->Close();
                                  self->ReadBody();
                                });
@@ -306,9 +403,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    http::async_read(
-        stream_, buffer_, framer_.parser(),
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+    http::async_read(stream_, buffer_, framer_.parser(),
+                     [self = Self()](beast::error_code ec, size_t) { self->OnBody(ec); });
   }
 
   // Chunked bodies take their budget chunk by chunk.
@@ -325,10 +421,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnBody(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     body_unread_ = false;
-    stream_.expires_never();
+    Lowest().expires_never();
     HttpRequest request = framer_.Release();
     keep_alive_ = request.keep_alive();
-    auto self = shared_from_this();
+    auto self = Self();
     handler_->Handle(std::move(request), client_, [self](HttpResponse response) {
       auto shared = std::make_shared<HttpResponse>(std::move(response));
       asio::post(self->stream_.get_executor(), [self, shared] { self->Write(shared, false); });
@@ -364,8 +460,8 @@ class Session : public std::enable_shared_from_this<Session> {
     response->version(version_);
     response->keep_alive(!close_);
     response->prepare_payload();
-    stream_.expires_after(options_.write_timeout);
-    auto after = [self = shared_from_this(), response](beast::error_code ec, size_t) {
+    Lowest().expires_after(options_.write_timeout);
+    auto after = [self = Self(), response](beast::error_code ec, size_t) {
       if (ec) return self->Close();
       if (self->close_) return self->body_unread_ ? self->Linger() : self->Close();
       self->ReadHeader();
@@ -387,14 +483,14 @@ class Session : public std::enable_shared_from_this<Session> {
   // the answer (a 401, a 503) before it reads it.
   void Linger() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(options_.linger_timeout);
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().expires_after(options_.linger_timeout);
     Discard();
   }
   void Discard() {
     buffer_.consume(buffer_.size());
     stream_.async_read_some(buffer_.prepare(16 * 1024),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                            [self = Self()](beast::error_code ec, size_t) {
                               if (ec) return self->Close();
                               self->Discard();
                             });
@@ -402,14 +498,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  const std::shared_ptr<ssl::context> tls_;  // TlsStream: what stream_ shook hands with
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::string head_;  // the response header being written; reused
-  ServerState* state_;
   const HttpServerOptions& options_;
   HttpHandler* handler_;
   RequestFramer framer_{options_.max_header_bytes};  // the request being read
@@ -423,11 +519,6 @@ class Session : public std::enable_shared_from_this<Session> {
   bool header_started_ = false;  // part of the current header has arrived
   bool body_unread_ = false;     // the current request has body bytes not read yet
   bool over_budget_ = false;     // a chunk did not fit the body budget
-  // kBusy while a request is handled, kShed once shed, else a ticket from
-  // ServerState::idle_ticket taken when the session went idle (older = smaller).
-  std::atomic<uint64_t> idle_since_{kBusy};
-  Session* prev_ = nullptr;  // guarded by state_->mu
-  Session* next_ = nullptr;  // guarded by state_->mu
 };
 
 // Sent to a connection refused because every open one is busy.
@@ -456,7 +547,17 @@ class HttpServer::Impl {
         ioc_(options.io_threads),
         accept_strand_(asio::make_strand(ioc_)),
         acceptor_(accept_strand_),
-        retry_timer_(accept_strand_) {}
+        retry_timer_(accept_strand_),
+        reload_timer_(ioc_) {}
+
+  // Loads the certificate pair when options.tls is set (before listening:
+  // a server that cannot serve TLS does not take the port).
+  Status LoadTls() {
+    if (!options_.tls) return OkStatus();
+    SKIFF_ASSIGN_OR_RETURN(tls_, TlsContextSource::Create(*options_.tls));
+    state_.tls = tls_.get();
+    return OkStatus();
+  }
 
   Status Listen() {
     beast::error_code ec;
@@ -508,6 +609,7 @@ class HttpServer::Impl {
 
   Status Run() {
     asio::dispatch(accept_strand_, [this] { Accept(); });
+    if (tls_) WatchCertificate();
     for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
       threads_.emplace_back([this] { ioc_.run(); });
     }
@@ -535,9 +637,8 @@ class HttpServer::Impl {
   // closed; with none idle, retry after a back-off (10 ms doubling to 1 s).
   // Waiting clients stay in the listen backlog meanwhile.
   void OutOfDescriptors() {
-    const bool shed = Session::ShedOldestIdle(&state_, [this] {
-      asio::post(accept_strand_, [this] { Accept(); });
-    });
+    const bool shed = SessionBase::ShedOldestIdle(
+        &state_, [this] { asio::post(accept_strand_, [this] { Accept(); }); });
     if (shed) return;
     backoff_ = std::clamp(backoff_ * 2, std::chrono::milliseconds(10),
                           std::chrono::milliseconds(1000));
@@ -551,7 +652,7 @@ class HttpServer::Impl {
   // with every connection busy it is refused (503 best effort, then close).
   void Admit(tcp::socket socket) {
     if (state_.open.load(std::memory_order_relaxed) >= state_.max_connections &&
-        !Session::ShedOldestIdle(&state_, nullptr)) {
+        !SessionBase::ShedOldestIdle(&state_, nullptr)) {
       ::send(socket.native_handle(), kTooManyConnections, sizeof(kTooManyConnections) - 1,
              MSG_DONTWAIT | MSG_NOSIGNAL);
       beast::error_code ec;
@@ -559,7 +660,18 @@ class HttpServer::Impl {
       socket.close(ec);
       return;
     }
-    std::make_shared<Session>(std::move(socket), &state_)->Run();
+    if (state_.tls != nullptr) {
+      // Past the handshake bound the oldest unfinished handshake makes room:
+      // a real client's handshake takes milliseconds, a stalled one is old.
+      if (state_.handshaking.load(std::memory_order_relaxed) >=
+          state_.tls->options().max_handshakes) {
+        SessionBase::ShedOldestIdle(&state_, nullptr, /*handshakes_only=*/true);
+      }
+      std::make_shared<Session<TlsStream>>(std::move(socket), &state_, state_.tls->Current())
+          ->Run();
+    } else {
+      std::make_shared<Session<PlainStream>>(std::move(socket), &state_)->Run();
+    }
   }
 
   void StopAccepting() {
@@ -567,6 +679,19 @@ class HttpServer::Impl {
       beast::error_code ec;
       acceptor_.close(ec);
       retry_timer_.cancel();
+    });
+  }
+
+  // Checks the certificate pair every reload_check; a changed pair is
+  // served to connections accepted from then on.
+  void WatchCertificate() {
+    reload_timer_.expires_after(tls_->options().reload_check);
+    reload_timer_.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      if (std::optional<Status> reloaded = tls_->ReloadIfChanged()) {
+        if (tls_->options().on_reload) tls_->options().on_reload(*reloaded);
+      }
+      WatchCertificate();
     });
   }
 
@@ -587,6 +712,8 @@ class HttpServer::Impl {
   asio::steady_timer retry_timer_;   // used on accept_strand_ only
   std::chrono::milliseconds backoff_{0};  // used on accept_strand_ only
   std::vector<std::thread> threads_;
+  std::unique_ptr<TlsContextSource> tls_;  // set when options_.tls is
+  asio::steady_timer reload_timer_;        // WatchCertificate's; one wait at a time
   uint16_t port_ = 0;
 };
 
@@ -596,6 +723,7 @@ HttpServer::~HttpServer() { impl_->Shutdown(); }
 StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                         HttpHandler* handler) {
   auto impl = std::make_unique<Impl>(options, handler);
+  SKIFF_RETURN_IF_ERROR(impl->LoadTls());
   SKIFF_RETURN_IF_ERROR(impl->Listen());
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

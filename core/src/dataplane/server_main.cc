@@ -174,6 +174,18 @@ int main(int argc, char** argv) {
   http.header_timeout = config->header_timeout;
   http.request_timeout = config->body_timeout;
   http.max_body_bytes_in_flight = config->body_budget();
+  if (config->tls) {
+    skiff::dataplane::TlsServerOptions tls;
+    tls.cert_file = config->tls->cert_file;
+    tls.key_file = config->tls->key_file;
+    tls.handshake_timeout = config->tls->handshake_timeout;
+    tls.reload_check = config->tls->reload_check;
+    tls.max_handshakes = config->tls->max_handshakes;
+    tls.on_reload = [](const skiff::Status& s) {
+      Log(s.ok() ? "TLS certificate reloaded; new connections get it" : "TLS: " + s.message());
+    };
+    http.tls = std::move(tls);
+  }
   http.listen_fd = InheritedListenSocket();
   if (http.listen_fd == -2) return 2;
   // Listen first: liveness answers while the models load.
@@ -183,9 +195,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const uint16_t port = (*server)->port();
-  Log("listening on " + config->address + ":" + std::to_string(port) +
-      (http.listen_fd >= 0 ? " (inherited socket)" : "") + " for service '" + config->service +
-      "' (at most " + std::to_string((*server)->max_connections()) + " connections, " +
+  Log(std::string("listening ") +
+      (config->tls ? "(TLS, cert " + config->tls->cert_file + ") " : "") + "on " + config->address +
+      ":" + std::to_string(port) + (http.listen_fd >= 0 ? " (inherited socket)" : "") +
+      " for service '" + config->service + "' (at most " +
+      std::to_string((*server)->max_connections()) + " connections, " +
       std::to_string(http.max_body_bytes_in_flight) + " request body bytes in flight)");
   if (!config->port_file.empty()) {
     std::string tmp = config->port_file + ".tmp";

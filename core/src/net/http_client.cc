@@ -219,6 +219,14 @@ Status ConfigureTls(const HttpClientOptions& options, asio::ssl::context& ctx) {
     source = " from SKIFF_CA_FILE " + options.ca_file;
   }
   if (ec) return FailedPrecondition("cannot load CA certificates" + source + ": " + ec.message());
+  if (!options.extra_ca_file.empty()) {
+    ctx.load_verify_file(options.extra_ca_file, ec);
+    if (ec) {
+      return FailedPrecondition("cannot load CA certificates from SKIFF_CA_FILE " +
+                                options.extra_ca_file + ": " + ec.message() +
+                                "; give a PEM file of CA certificates");
+    }
+  }
   if (!options.client_cert_pem.empty()) {
     ctx.use_certificate_chain(asio::buffer(options.client_cert_pem), ec);
     if (ec) return FailedPrecondition("cannot load the client certificate: " + ec.message());
@@ -266,11 +274,15 @@ StatusOr<HttpResponse> Connected(const HttpClientOptions& options, const HttpReq
       ioc, [&](auto handler) { tls.async_handshake(asio::ssl::stream_base::client, handler); });
   if (ec) {
     if (ec.category() == asio::error::get_ssl_category()) {
-      return FailedPrecondition(where +
-                                ": TLS handshake failed (certificate not trusted or not "
-                                "for this host? for a private CA set SKIFF_CA_FILE, or the "
-                                "kubeconfig's certificate-authority-data): " +
-                                ec.message());
+      // What the verification found, when it found something (an unknown
+      // CA, an expired certificate); host-name mismatches show in ec.
+      const long verify = SSL_get_verify_result(tls.native_handle());
+      const std::string found =
+          verify == X509_V_OK ? "" : std::string(X509_verify_cert_error_string(verify)) + "; ";
+      return FailedPrecondition(where + ": TLS handshake failed: " + found + ec.message() +
+                                " (certificate not trusted or not for this host? for a "
+                                "private CA set SKIFF_CA_FILE to its PEM file, or the "
+                                "kubeconfig's certificate-authority-data)");
     }
     return Unavailable(where + ": TLS handshake failed: " + ec.message());
   }

@@ -11,6 +11,7 @@ ClusterSettings ClusterSettingsFrom(const AksConfig& config) {
   s.load_balancer_type = config.provisioning.load_balancer_type;
   s.load_balancer_subnet = config.provisioning.load_balancer_subnet;
   s.cluster_purpose = config.provisioning.cluster_purpose;
+  s.ssl_cname = config.provisioning.ssl_cname;
   return s;
 }
 

@@ -16,6 +16,10 @@ struct ClusterSettings {
   std::string load_balancer_subnet;
   // "FastProd": 2 router replicas, rendered PDBs; "DevTest": 1 router replica.
   std::string cluster_purpose = "FastProd";
+  // The host name the front door's certificate is for (sslCname); set: the
+  // router serves https on 443 with the target's certificate, and scoring
+  // URIs are https://<ssl_cname>/...
+  std::string ssl_cname;
 };
 
 // From a parsed AKS config. An attached cluster's config has no load-balancer

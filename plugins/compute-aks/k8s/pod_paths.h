@@ -21,10 +21,17 @@ inline constexpr const char* kDataDir = "/var/lib/skiff/data";
 inline constexpr const char* kTmpDir = "/tmp";
 // The router's server.json (from the Secret).
 inline constexpr const char* kRouterConfigDir = "/etc/skiff/router";
+// The router's certificate and key (the kubernetes.io/tls Secret: tls.crt,
+// tls.key), re-read by skiff-server when the Secret changes.
+inline constexpr const char* kRouterTlsDir = "/etc/skiff/tls";
 
 // Container ports.
 inline constexpr int kServerPort = 8080;
 inline constexpr int kRouterPort = 8080;
+// The router's https port in the container: the pod runs as a non-root user
+// with every capability dropped, so it cannot bind 443; the Service maps
+// 443 to it.
+inline constexpr int kRouterTlsPort = 8443;
 // The non-root user and group of the image.
 inline constexpr int kRunAsUser = 10001;
 

@@ -2,6 +2,7 @@
 
 #include "k8s/config_objects.h"
 #include "k8s/labels.h"
+#include "k8s/pod_paths.h"
 #include "k8s/router_objects.h"
 #include "k8s/scaling_objects.h"
 #include "k8s/service_plan.h"
@@ -58,9 +59,24 @@ StatusOr<std::vector<nlohmann::json>> RenderService(const RenderInput& input) {
   std::string keys_digest;
   for (const auto& [name, contents] : key_files) keys_digest += name + ":" + Sha256Hex(contents);
 
+  if (input.tls.has_value() != !input.cluster.ssl_cname.empty()) {
+    return InvalidArgument(
+        "aks config: the front door's TLS needs `sslCname` and the target's certificate "
+        "together (create the target with --ssl-cname, --ssl-cert-file and --ssl-key-file)");
+  }
+  if (input.tls) {
+    // The router terminates TLS with the Secret's pair, mounted read-only.
+    config::ServerTlsConfig tls;
+    tls.cert_file = std::string(kRouterTlsDir) + "/tls.crt";
+    tls.key_file = std::string(kRouterTlsDir) + "/tls.key";
+    plan.router_server_config.tls = tls;
+    plan.router_server_config.port = kRouterTlsPort;
+  }
+
   std::vector<nlohmann::json> out;
   out.push_back(NamespaceObject(plan));
   out.push_back(ServerSecret(plan, key_files));
+  if (input.tls) out.push_back(RouterTlsSecret(plan, *input.tls));
   out.push_back(ConfigConfigMap(plan));
   out.push_back(VersionNetworkPolicy(plan));
   for (const VersionPlan& v : plan.versions) {

@@ -5,9 +5,11 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "cluster_files.h"
 #include "k8s/cluster_settings.h"
 #include "k8s/render_options.h"
 #include "skiff/compute_target.h"
@@ -23,9 +25,13 @@ struct RenderInput {
   // server config's auth.options.keysDir; see ReadSigningKeyFiles().
   // Ignored in key and none modes.
   std::map<std::string, std::string> signing_key_files;
+  // The front door's certificate and key (the target's tls.crt/tls.key);
+  // required exactly when cluster.ssl_cname is set.
+  std::optional<TlsPair> tls;
 };
 
-// In apply order: Namespace, Secret, ConfigMap, NetworkPolicy (version pods
+// In apply order: Namespace, Secret, the router's TLS Secret (with `tls`),
+// ConfigMap, NetworkPolicy (version pods
 // accept only the router); per version Deployment,
 // Service, HorizontalPodAutoscaler (autoscaling only), PodDisruptionBudget;
 // router Deployment, PodDisruptionBudget, Service.

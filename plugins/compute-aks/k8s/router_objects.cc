@@ -13,17 +13,31 @@ std::string RouterName(const ServicePlan& plan) { return plan.name_base + "-rout
 std::string ConfigMapName(const ServicePlan& plan) { return plan.name_base + "-config"; }
 
 std::string RouterConfigKey() { return "server-router.json"; }
+std::string RouterTlsSecretName(const ServicePlan& plan) { return plan.name_base + "-tls"; }
+
+json RouterTlsSecret(const ServicePlan& plan, const TlsPair& pair) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"type", "kubernetes.io/tls"},
+          {"metadata",
+           {{"name", RouterTlsSecretName(plan)},
+            {"namespace", plan.ns},
+            {"labels", Labels({plan.service, kComponentRouter, ""})}}},
+          {"stringData", {{"tls.crt", pair.cert_pem}, {"tls.key", pair.key_pem}}}};
+}
 
 json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
                       const RenderOptions& options,
                       const std::vector<std::string>& signing_key_files,
                       const std::string& keys_sha256) {
   const LabelSet set{plan.service, kComponentRouter, ""};
-  const auto probe = [](const char* path) {
-    return json{{"httpGet", {{"path", path}, {"port", "http"}}},
-                {"periodSeconds", 10},
-                {"timeoutSeconds", 2},
-                {"failureThreshold", 3}};
+  const bool tls = plan.router_server_config.tls.has_value();
+  const char* port_name = tls ? "https" : "http";
+  const auto probe = [&](const char* path) {
+    json get = {{"path", path}, {"port", port_name}};
+    if (tls) get["scheme"] = "HTTPS";  // the kubelet does not verify it
+    return json{
+        {"httpGet", get}, {"periodSeconds", 10}, {"timeoutSeconds", 2}, {"failureThreshold", 3}};
   };
   const std::string config_path = std::string(kRouterConfigDir) + "/server.json";
   json container = {
@@ -34,7 +48,10 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
       // --watch-config: the Secret volume is updated in place when weights,
       // versions or keys change; the router reloads without a restart.
       {"args", {"--config", config_path, "--watch-config", "5"}},
-      {"ports", {{{"name", "http"}, {"containerPort", kRouterPort}, {"protocol", "TCP"}}}},
+      {"ports",
+       {{{"name", port_name},
+         {"containerPort", tls ? kRouterTlsPort : kRouterPort},
+         {"protocol", "TCP"}}}},
       {"resources",
        {{"requests", {{"cpu", "250m"}, {"memory", "128Mi"}}}, {"limits", {{"memory", "512Mi"}}}}},
       {"livenessProbe", probe("/v2/health/live")},
@@ -62,6 +79,14 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
         {{"name", "data"}, {"emptyDir", {{"sizeLimit", "1Gi"}}}},
         {{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "256Mi"}}}}}},
   };
+  if (tls) {
+    // Updated in place when the Secret changes; the server re-reads it.
+    pod_spec["containers"][0]["volumeMounts"].push_back(
+        {{"name", "router-tls"}, {"mountPath", kRouterTlsDir}, {"readOnly", true}});
+    pod_spec["volumes"].push_back(
+        {{"name", "router-tls"},
+         {"secret", {{"secretName", RouterTlsSecretName(plan)}, {"defaultMode", 0440}}}});
+  }
   AddSigningKeys(plan, options, signing_key_files, &pod_spec);
   return {
       {"apiVersion", "apps/v1"},
@@ -101,14 +126,18 @@ json RouterService(const ServicePlan& plan, const ClusterSettings& cluster) {
         {"service.beta.kubernetes.io/azure-load-balancer-internal", "true"},
         {"service.beta.kubernetes.io/azure-load-balancer-internal-subnet", subnet}};
   }
+  const bool tls = plan.router_server_config.tls.has_value();
+  if (tls) metadata["annotations"][kSslCnameAnnotation] = cluster.ssl_cname;
+  const json port =
+      tls ? json{{"name", "https"}, {"port", 443}, {"targetPort", "https"}, {"protocol", "TCP"}}
+          : json{{"name", "http"}, {"port", 80}, {"targetPort", "http"}, {"protocol", "TCP"}};
   return {{"apiVersion", "v1"},
           {"kind", "Service"},
           {"metadata", metadata},
           {"spec",
            {{"type", "LoadBalancer"},
             {"selector", SelectorLabels(set)},
-            {"ports",
-             {{{"name", "http"}, {"port", 80}, {"targetPort", "http"}, {"protocol", "TCP"}}}}}}};
+            {"ports", json::array({port})}}}};
 }
 
 }  // namespace skiff::compute_aks::k8s

@@ -40,6 +40,19 @@ StatusOr<std::vector<json>> Render(const ServiceSpec& spec, const AksConfig& con
   in.spec = spec;
   in.cluster = ClusterSettingsFrom(config);
   in.options = config.kubernetes;
+  if (!in.cluster.ssl_cname.empty()) {
+    // The copies create kept (cluster_files.h), not the paths it was given.
+    auto pair = ReadTlsPair(config.workspace_dir, config.target_name);
+    if (pair.ok()) {
+      in.tls = std::move(pair).value();
+    } else if (dry_run && pair.status().code() == StatusCode::kNotFound) {
+      in.tls = TlsPair{"(from --ssl-cert-file)", "(from --ssl-key-file)"};
+    } else {
+      return pair.status().WithContext(
+          "the front door's certificate (detach and create the target again with "
+          "--ssl-cert-file and --ssl-key-file)");
+    }
+  }
   if (TokenMode(spec)) {
     const std::string dir = KeysDir(spec);
     auto files = ReadSigningKeyFiles(dir);
@@ -99,7 +112,7 @@ Status WriteDryRun(const ServiceSpec& spec, const AksConfig& config, const std::
   for (json& o : objects) {
     if (o["kind"] != "Secret") continue;
     for (auto& item : o["stringData"].items()) {
-      if (item.key().rfind(kSigningKeyPrefix, 0) == 0) {
+      if (item.key().rfind(kSigningKeyPrefix, 0) == 0 || item.key() == "tls.key") {
         item.value() =
             "<redacted: " + std::to_string(item.value().get<std::string>().size()) + " bytes>";
       }

@@ -148,5 +148,35 @@ TEST(ServerConfig, AMissingFileIsNotFoundAndNamed) {
   EXPECT_NE(read.status().message().find("/nonexistent/server.json"), std::string::npos);
 }
 
+// Issue 19 item 1: the `tls` block, typed, round-tripped and checked.
+TEST(ServerConfig, TlsBlockRoundTripsAndNamesItsFields) {
+  json with = Base();
+  with["tls"] = {{"certFile", "/c.pem"}, {"keyFile", "/k.pem"}, {"handshakeTimeoutMs", 5000}};
+  auto parsed = ParseServerConfig(with.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_TRUE(parsed->tls.has_value());
+  EXPECT_EQ(parsed->tls->cert_file, "/c.pem");
+  EXPECT_EQ(parsed->tls->key_file, "/k.pem");
+  EXPECT_EQ(parsed->tls->handshake_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(parsed->tls->reload_check, std::chrono::milliseconds(2000));
+  EXPECT_EQ(parsed->tls->max_handshakes, 1024);
+  auto again = ParseServerConfig(ToJson(*parsed).dump());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(ToJson(*again), ToJson(*parsed));
+  EXPECT_FALSE(ParseServerConfig(Base().dump())->tls.has_value()) << "absent: plain http";
+  EXPECT_FALSE(ToJson(*ParseServerConfig(Base().dump())).contains("tls"));
+
+  json no_key = Base();
+  no_key["tls"] = {{"certFile", "/c.pem"}};
+  EXPECT_NE(ErrorOf(no_key.dump()).find("`$.tls.keyFile` is required"), std::string::npos);
+  json typo = Base();
+  typo["tls"] = {{"certFile", "/c.pem"}, {"keyFile", "/k.pem"}, {"handshakeTimeout", 1}};
+  EXPECT_NE(ErrorOf(typo.dump()).find("did you mean `handshakeTimeoutMs`?"), std::string::npos);
+  json fast = Base();
+  fast["tls"] = {{"certFile", "/c.pem"}, {"keyFile", "/k.pem"}, {"handshakeTimeoutMs", 1}};
+  EXPECT_NE(ErrorOf(fast.dump()).find("`$.tls.handshakeTimeoutMs` must be 100-600000"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace skiff::config

@@ -589,5 +589,35 @@ TEST_F(ComputeAksAcrPullTest, AnotherRegistryKeepsOnlyItsDockerCredentials) {
   for (const auto& line : progress_) EXPECT_EQ(line.find("pass1"), std::string::npos) << line;
 }
 
+// Issue 19 item 2: the front door's certificate and key are kept with the
+// target (0600), never printed, so every deploy can render them; a key file
+// that holds no PEM key is refused before anything is created.
+TEST_F(ComputeAksArmTest, CreateWithSslKeepsTheCertificateAndKeyPrivately) {
+  const std::string cert = ws_ + "/given-cert.pem", key = ws_ + "/given-key.pem";
+  std::ofstream(cert) << "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  std::ofstream(key) << "-----BEGIN PRIVATE KEY-----\nsecretKEYbytes\n-----END PRIVATE KEY-----\n";
+  const json ssl = {
+      {"sslCname", "www.contoso.com"}, {"sslCertPemFile", cert}, {"sslKeyPemFile", key}};
+  Status s = Target(Create(ssl))->Provision(Spec("aks1"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  for (const char* file : {"tls.crt", "tls.key"}) {
+    const std::string kept = ws_ + "/compute/aks1/" + file;
+    struct stat st {};
+    ASSERT_EQ(::stat(kept.c_str(), &st), 0) << kept;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << kept;
+  }
+  EXPECT_EQ(Slurp(ws_ + "/compute/aks1/tls.key"), Slurp(key));
+  for (const auto& line : progress_) EXPECT_EQ(line.find("secretKEY"), std::string::npos) << line;
+
+  std::ofstream(key) << "not a key\n";
+  json other = ssl;
+  Status refused = Target(Create(other))->Provision(Spec("aks2"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("`sslKeyPemFile` '" + key + "' holds no PEM private key"),
+            std::string::npos)
+      << refused.message();
+  EXPECT_EQ(arm_.Count("PUT", "/managedClusters/aks2"), 0) << "refused before anything is created";
+}
+
 }  // namespace
 }  // namespace skiff::compute_aks

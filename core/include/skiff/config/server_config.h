@@ -70,6 +70,17 @@ struct RoutingConfig {
   bool sticky() const { return !key_header.empty() || !key_cookie.empty(); }
 };
 
+// `tls`: the server terminates TLS (docs/server-config.md). Read at start;
+// the two files are re-read when they change (no restart); a change of the
+// block itself takes a restart.
+struct ServerTlsConfig {
+  std::string cert_file;  // PEM certificate chain, server certificate first
+  std::string key_file;   // PEM private key of cert_file (0600)
+  std::chrono::milliseconds handshake_timeout{10000};  // from accept to a finished handshake
+  std::chrono::milliseconds reload_check{2000};        // how often the files are checked
+  int64_t max_handshakes = 1024;  // unfinished handshakes at once; past it the oldest is closed
+};
+
 struct ServerConfig {
   std::string service;     // service (or endpoint) name; the token audience
   int64_t generation = 0;  // bumped by the control plane on every change;
@@ -118,6 +129,8 @@ struct ServerConfig {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds body_timeout{30000};
   uint64_t max_body_bytes_in_flight = 0;
+  // TLS termination; unset = plain http.
+  std::optional<ServerTlsConfig> tls;
 
   AuthMode auth_mode() const;
   // maxBodyBytesInFlight with its default filled in.

@@ -7,7 +7,8 @@
 // other than "chunked", and obs-fold line continuations) -> 400 and close,
 // idle and slow connections time out, open connections are capped (the
 // oldest idle one is closed to make room) and the acceptor backs off when
-// the process runs out of file descriptors. `Expect: 100-continue` gets
+// the process runs out of file descriptors. With options.tls every connection
+// shakes hands first (bounded by a handshake timeout). `Expect: 100-continue` gets
 // "100 Continue" once the header is admitted, or the final status instead.
 // I/O threads only parse and hand requests to the handler, which answers
 // through a callback from any thread.
@@ -24,6 +25,7 @@
 
 #include <boost/beast/http.hpp>
 
+#include "skiff/dataplane/tls_context.h"
 #include "skiff/status.h"
 
 namespace skiff::dataplane {
@@ -97,6 +99,9 @@ struct HttpServerOptions {
   // answered, counted from Content-Length (chunked: chunk by chunk). A
   // request that does not fit gets 503 + Retry-After before its body is read.
   uint64_t max_body_bytes_in_flight = uint64_t{200} * 1024 * 1024;
+  // Set: every connection speaks TLS (tls_context.h); a connection in its
+  // handshake counts against max_connections and is shed as an idle one.
+  std::optional<TlsServerOptions> tls;
 };
 
 // The connection cap for a file-descriptor limit: the limit minus headroom

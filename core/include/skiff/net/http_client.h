@@ -47,6 +47,9 @@ struct HttpResponse {
 struct HttpClientOptions {
   std::string ca_file;                // PEM bundle; empty: system store
   std::string ca_pem;                 // PEM in memory; replaces ca_file when set
+  // PEM bundle trusted besides the store chosen above (the SDK's
+  // SKIFF_CA_FILE: a private CA added to the system store).
+  std::string extra_ca_file;
   std::string client_cert_pem;        // client certificate (chain) for mTLS,
   std::string client_key_pem;         //   with its private key
   bool insecure_skip_verify = false;  // no peer verification (only when a user allowed it)

@@ -74,12 +74,26 @@ class ComputeTarget {
 // azureml.core.compute.LocalCompute-style helper: the embedded local target.
 struct LocalCompute {
   // `address`: the IPv4 or IPv6 literal every service of the target listens
-  // on (default 127.0.0.1; "0.0.0.0" serves other machines, over plain HTTP).
+  // on (default 127.0.0.1; "0.0.0.0" serves other machines, over plain HTTP
+  // unless the target has a certificate, below).
   static StatusOr<ComputeTarget> create(const Workspace& ws, const std::string& name,
                                         const std::string& address = "") {
-    return ComputeTarget::create(
-        ws, name, "local",
-        address.empty() ? "{}" : nlohmann::json{{"address", address}}.dump());
+    return create(ws, name, address, Ssl{});
+  }
+  // TLS for every service of the target (the aks target's names): scoring
+  // URIs become https://CNAME:PORT/... (the listen address without a CNAME).
+  // The files are read by the servers, never copied; the key must be 0600.
+  struct Ssl {
+    std::string cname, cert_pem_file, key_pem_file;
+  };
+  static StatusOr<ComputeTarget> create(const Workspace& ws, const std::string& name,
+                                        const std::string& address, const Ssl& ssl) {
+    nlohmann::json config = nlohmann::json::object();
+    if (!address.empty()) config["address"] = address;
+    if (!ssl.cname.empty()) config["sslCname"] = ssl.cname;
+    if (!ssl.cert_pem_file.empty()) config["sslCertPemFile"] = ssl.cert_pem_file;
+    if (!ssl.key_pem_file.empty()) config["sslKeyPemFile"] = ssl.key_pem_file;
+    return ComputeTarget::create(ws, name, "local", config.dump());
   }
 };
 
@@ -97,6 +111,9 @@ struct AksCompute {
     std::string load_balancer_type = "PublicIp";
     std::string load_balancer_subnet;
     std::string ssl_cname, ssl_cert_pem_file, ssl_key_pem_file;
+    // Azure ML's Microsoft-issued certificate; passed on so the plugin can
+    // refuse it with the alternative (your own certificate, above).
+    std::string ssl_leaf_domain_label;
     std::string cluster_name;  // empty: the target's name
     // Where the pods pull images from: an ACR name (granted AcrPull) or a
     // registry host (docs/compute-aks.md); empty: none.

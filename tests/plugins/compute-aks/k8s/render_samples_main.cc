@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string dir = argv[1];
-  for (const auto& sample : testing::SampleInputs()) {
+  auto samples = testing::SampleInputs();
+  for (auto& tls : testing::TlsSampleInputs()) samples.push_back(std::move(tls));
+  for (const auto& sample : samples) {
     auto objects = RenderService(sample.input);
     if (!objects.ok()) {
       std::cerr << sample.name << ": " << objects.status().ToString() << "\n";

@@ -60,6 +60,15 @@ ServiceSpec MakeSpec(const std::string& service, const std::string& deployment_c
   return spec;
 }
 
+std::vector<NamedInput> TlsSampleInputs() {
+  RenderInput in;
+  in.spec = MakeSpec("tls-svc", "{}");
+  in.cluster.ssl_cname = "scoring.example.com";
+  in.tls = TlsPair{"-----BEGIN CERTIFICATE-----\n(test)\n-----END CERTIFICATE-----\n",
+                   "-----BEGIN PRIVATE KEY-----\n(test)\n-----END PRIVATE KEY-----\n"};
+  return {{"tls-front-door", std::move(in), ""}};
+}
+
 std::map<std::string, std::string> SampleSigningKeyFiles() {
   return {{"kid0123456789abcdefghi.key.json", json{{"kid", "kid0123456789abcdefghi"},
                                                    {"alg", "HS256"},

@@ -48,4 +48,8 @@ struct NamedInput {
 // versions have their own sizes, internal LB, DevTest.
 std::vector<NamedInput> SampleInputs();
 
+// The TLS front door (a target with sslCname and a certificate), apart from
+// SampleInputs so the counts the other tests keep stay as they are.
+std::vector<NamedInput> TlsSampleInputs();
+
 }  // namespace skiff::compute_aks::k8s::testing
