@@ -12,8 +12,9 @@
 
 namespace skiff::compute_local {
 
-// Sets portFile, requestLog, dataCollectionDir to the service directory's,
-// the address to the target's `address`, scaleWorkers on (autoScaler
+// Sets portFile, metricsPortFile, requestLog, dataCollectionDir to the
+// service directory's, the address to the target's `address` (metrics stay
+// on 127.0.0.1, any free port), scaleWorkers on (autoScaler
 // scales the one server's workers), and the port to `pinned_port` if given, else to deploymentConfig.port if
 // present, else 0 (a free port). kInvalidArgument if `server_config_json` is
 // empty or not a valid server config (the message names the field).
