@@ -25,6 +25,9 @@ inline constexpr const char* kRouterConfigDir = "/etc/skiff/router";
 // Container ports.
 inline constexpr int kServerPort = 8080;
 inline constexpr int kRouterPort = 8080;
+// GET /metrics (the server's metrics listener, `metricsPort`), in every
+// skiff-server container; named "metrics". Never in the LoadBalancer Service.
+inline constexpr int kMetricsPort = 9090;
 // The non-root user and group of the image.
 inline constexpr int kRunAsUser = 10001;
 

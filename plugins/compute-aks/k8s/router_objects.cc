@@ -1,8 +1,10 @@
 #include "k8s/router_objects.h"
 
 #include "k8s/labels.h"
+#include "k8s/metrics_objects.h"
 #include "k8s/pod_paths.h"
 #include "k8s/pod_security.h"
+#include "k8s/probes.h"
 #include "k8s/version_objects.h"
 
 namespace skiff::compute_aks::k8s {
@@ -19,12 +21,11 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
                       const std::vector<std::string>& signing_key_files,
                       const std::string& keys_sha256) {
   const LabelSet set{plan.service, kComponentRouter, ""};
-  const auto probe = [](const char* path) {
-    return json{{"httpGet", {{"path", path}, {"port", "http"}}},
-                {"periodSeconds", 10},
-                {"timeoutSeconds", 2},
-                {"failureThreshold", 3}};
-  };
+  // The router loads no model: a minute to answer liveness once (startup),
+  // then Azure's default period, timeout and failures.
+  config::LivenessProbeRequirements router_probes;
+  router_probes.initial_delay_seconds = 60;
+  const ContainerProbes probes = ServerProbes(router_probes);
   const std::string config_path = std::string(kRouterConfigDir) + "/server.json";
   json container = {
       {"name", "router"},
@@ -34,11 +35,14 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
       // --watch-config: the Secret volume is updated in place when weights,
       // versions or keys change; the router reloads without a restart.
       {"args", {"--config", config_path, "--watch-config", "5"}},
-      {"ports", {{{"name", "http"}, {"containerPort", kRouterPort}, {"protocol", "TCP"}}}},
+      {"ports",
+       {{{"name", "http"}, {"containerPort", kRouterPort}, {"protocol", "TCP"}},
+        MetricsContainerPort()}},
       {"resources",
        {{"requests", {{"cpu", "250m"}, {"memory", "128Mi"}}}, {"limits", {{"memory", "512Mi"}}}}},
-      {"livenessProbe", probe("/v2/health/live")},
-      {"readinessProbe", probe("/v2/health/ready")},
+      {"startupProbe", probes.startup},
+      {"livenessProbe", probes.liveness},
+      {"readinessProbe", probes.readiness},
       {"securityContext", ContainerSecurityContext()},
       {"volumeMounts",
        {{{"name", "router-config"}, {"mountPath", kRouterConfigDir}, {"readOnly", true}},
@@ -63,6 +67,8 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
         {{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "256Mi"}}}}}},
   };
   AddSigningKeys(plan, options, signing_key_files, &pod_spec);
+  json pod_metadata = {{"labels", Labels(set)}, {"annotations", {{"skiff.io/keys-sha256", keys_sha256}}}};
+  AddScrapeAnnotations(&pod_metadata);
   return {
       {"apiVersion", "apps/v1"},
       {"kind", "Deployment"},
@@ -72,10 +78,7 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
         {"selector", {{"matchLabels", SelectorLabels(set)}}},
         {"strategy",
          {{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxUnavailable", 0}, {"maxSurge", 1}}}}},
-        {"template",
-         {{"metadata",
-           {{"labels", Labels(set)}, {"annotations", {{"skiff.io/keys-sha256", keys_sha256}}}}},
-          {"spec", pod_spec}}}}}};
+        {"template", {{"metadata", pod_metadata}, {"spec", pod_spec}}}}}};
 }
 
 json RouterDisruptionBudget(const ServicePlan& plan) {
