@@ -29,9 +29,9 @@ HttpResponse MetricsEndpoint::Answer(const http::request_header<>& header) const
                              "; this port serves GET /metrics only (docs/protocols.md)");
   }
   if (header.method() != http::verb::get) {
-    HttpResponse r = ErrorResponse(http::status::method_not_allowed,
-                                   std::string(header.method_string()) +
-                                       " is not allowed on /metrics; use GET");
+    HttpResponse r =
+        ErrorResponse(http::status::method_not_allowed,
+                      std::string(header.method_string()) + " is not allowed on /metrics; use GET");
     r.set(http::field::allow, "GET");
     return r;
   }

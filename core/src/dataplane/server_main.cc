@@ -115,6 +115,9 @@ void WritePortFile(const std::string& path, uint16_t port) {
   std::rename(tmp.c_str(), path.c_str());
 }
 
+// Open connections the metrics listener keeps (HttpServerOptions::max_connections).
+constexpr int64_t kMetricsMaxConnections = 32;
+
 constexpr char kUsage[] = "usage: skiff-server --config server.json [--watch-config SECONDS]";
 
 }  // namespace
@@ -206,6 +209,9 @@ int main(int argc, char** argv) {
   metrics_http.port = static_cast<uint16_t>(config->metrics_port);
   metrics_http.listen_fd = -1;
   metrics_http.io_threads = 1;
+  // A few scrapers, not the clients: its own small cap, so it never takes
+  // the file descriptors the scoring port's cap counts on.
+  metrics_http.max_connections = kMetricsMaxConnections;
   auto metrics_server = skiff::dataplane::HttpServer::Start(metrics_http, &metrics_endpoint);
   if (!metrics_server.ok()) {
     std::cerr << "skiff-server: error: metrics listener (`metricsAddress` "
