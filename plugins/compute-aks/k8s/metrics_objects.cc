@@ -55,8 +55,7 @@ json MetricsServiceMonitor(const ServicePlan& plan) {
             {"labels", Labels(MetricsLabels(plan))}}},
           {"spec",
            {{"selector", {{"matchLabels", SelectorLabels(MetricsLabels(plan))}}},
-            {"endpoints",
-             {{{"port", "metrics"}, {"path", "/metrics"}, {"interval", "30s"}}}}}}};
+            {"endpoints", {{{"port", "metrics"}, {"path", "/metrics"}, {"interval", "30s"}}}}}}};
 }
 
 }  // namespace skiff::compute_aks::k8s

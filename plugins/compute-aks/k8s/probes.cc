@@ -7,9 +7,7 @@ namespace skiff::compute_aks::k8s {
 using nlohmann::json;
 
 ContainerProbes ServerProbes(const config::LivenessProbeRequirements& p) {
-  const auto get = [](const char* path) {
-    return json{{"path", path}, {"port", "http"}};
-  };
+  const auto get = [](const char* path) { return json{{"path", path}, {"port", "http"}}; };
   ContainerProbes probes;
   // At least one try; enough tries to cover Azure's whole delay.
   const int startup_failures =

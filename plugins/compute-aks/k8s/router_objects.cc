@@ -67,7 +67,8 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
         {{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "256Mi"}}}}}},
   };
   AddSigningKeys(plan, options, signing_key_files, &pod_spec);
-  json pod_metadata = {{"labels", Labels(set)}, {"annotations", {{"skiff.io/keys-sha256", keys_sha256}}}};
+  json pod_metadata = {{"labels", Labels(set)},
+                       {"annotations", {{"skiff.io/keys-sha256", keys_sha256}}}};
   AddScrapeAnnotations(&pod_metadata);
   return {
       {"apiVersion", "apps/v1"},
