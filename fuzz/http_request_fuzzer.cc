@@ -2,7 +2,7 @@
 // the server's RequestFramer (obs-fold, Beast's request_parser with the
 // server's header limit, FramingError, the handler's Admit() and body limit);
 // each request that parses is routed by an unconfigured
-// DataPlane (health, metrics, server metadata, 503 for the rest). Sockets and
+// DataPlane (health, server metadata, 503 for the rest). Sockets and
 // timeouts are left out: they are the hostile HTTP tests' business.
 #include <cstddef>
 #include <cstdint>

@@ -37,14 +37,16 @@ constexpr std::chrono::milliseconds kProbeTimeout{1000};
 // port (it got SIGTERM with its parent and stops accepting at once).
 constexpr std::chrono::seconds kPortFreeWait{5};
 
-std::optional<int> ReadPort(const ServiceDir& dir) {
-  auto text = ReadFile(dir.port_file());
+std::optional<int> ReadPortFile(const std::string& path) {
+  auto text = ReadFile(path);
   if (!text.ok()) return std::nullopt;
   std::istringstream in(*text);
   int port = 0;
   if (!(in >> port) || port <= 0 || port > 65535) return std::nullopt;
   return port;
 }
+
+std::optional<int> ReadPort(const ServiceDir& dir) { return ReadPortFile(dir.port_file()); }
 
 // The port of the server.json in place, if it pins one.
 std::optional<int> ConfiguredPort(const ServiceDir& dir) {
@@ -184,8 +186,8 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
   SKIFF_RETURN_IF_ERROR(MakeServiceDirs(spec.workspace_dir, dir));
   // Leftovers of an earlier run would describe a server that is gone.
   for (const std::string& stale :
-       {dir.port_file(), dir.supervisor_json(), dir.ready_marker(), dir.supervisor_pid(),
-        dir.restart_history(), dir.status_file()}) {
+       {dir.port_file(), dir.metrics_port_file(), dir.supervisor_json(), dir.ready_marker(),
+        dir.supervisor_pid(), dir.restart_history(), dir.status_file()}) {
     ::unlink(stale.c_str());
   }
   // 0600: it holds key digests only, but still.
@@ -281,7 +283,8 @@ Status LocalComputeTarget::Relaunch(const std::string& service, const ServiceDir
   // its restarts twice rather than hiding them.
   SKIFF_RETURN_IF_ERROR(WriteRestartHistory(dir.restart_history(), history));
   for (const std::string& stale :
-       {dir.port_file(), dir.supervisor_json(), dir.ready_marker(), dir.supervisor_pid()}) {
+       {dir.port_file(), dir.metrics_port_file(), dir.supervisor_json(), dir.ready_marker(),
+        dir.supervisor_pid()}) {
     ::unlink(stale.c_str());
   }
   SKIFF_RETURN_IF_ERROR(LaunchSupervisor(options_, dir));
@@ -329,6 +332,9 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
                              std::to_string(*port) + "/api/v1/service/" + service;
     status.scoring_uri = base + "/score";
     status.swagger_uri = base + "/swagger.json";
+  }
+  if (const std::optional<int> metrics = ReadPortFile(dir.metrics_port_file())) {
+    status.metrics_uri = "http://127.0.0.1:" + std::to_string(*metrics) + "/metrics";
   }
   const std::string logs_hint = "; see `skiff service get-logs -n " + service + "`";
   auto state = ReadSupervisorState(dir.supervisor_json());

@@ -33,6 +33,11 @@ StatusOr<std::string> MakeServerConfig(const std::string& service,
   // Azure ML's LocalWebservice scores at http://localhost:<port>/score.
   config.local_score_route = true;
   config.port_file = dir.port_file();
+  // Metrics stay on this machine whatever `address` the target serves on:
+  // loopback, any free port, reported through the file (GetState).
+  config.metrics_address = "127.0.0.1";
+  config.metrics_port = 0;
+  config.metrics_port_file = dir.metrics_port_file();
   config.status_file = dir.status_file();
   config.request_log = dir.request_log();
   // Only a server with a routing key writes it (DataPlane::OpenSinks).

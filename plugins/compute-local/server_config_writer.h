@@ -13,14 +13,14 @@
 
 namespace skiff::compute_local {
 
-// Sets portFile, requestLog, dataCollectionDir to the service directory's,
-// the address to the target's `address`, scaleWorkers on (autoScaler
-// scales the one server's workers), localScoreRoute on (Azure's
-// LocalWebservice /score), and the port to `pinned_port` if given, else to
-// deploymentConfig.port if present, else 0 (a free port), and `tls` to the
-// target's certificate files when it has them. kInvalidArgument if
-// `server_config_json` is empty or not a valid server config (the message
-// names the field).
+// Sets portFile, metricsPortFile, requestLog, dataCollectionDir to the
+// service directory's, the address to the target's `address` (metrics stay
+// on 127.0.0.1, any free port), scaleWorkers on (autoScaler scales the one
+// server's workers), localScoreRoute on (Azure's LocalWebservice /score),
+// and the port to `pinned_port` if given, else to deploymentConfig.port if
+// present, else 0 (a free port), and `tls` to the target's certificate
+// files when it has them. kInvalidArgument if `server_config_json` is empty
+// or not a valid server config (the message names the field).
 StatusOr<std::string> MakeServerConfig(const std::string& service,
                                        const std::string& server_config_json, const ServiceDir& dir,
                                        const std::string& address, std::optional<int> pinned_port,

@@ -14,6 +14,8 @@ struct ServiceDir {
   std::string root;
   std::string server_json() const { return root + "/server.json"; }
   std::string port_file() const { return root + "/port"; }
+  // The server's metrics listener (loopback), apart from the scoring port.
+  std::string metrics_port_file() const { return root + "/metrics-port"; }
   // What the server serves and refused (skiff/server_status.h).
   std::string status_file() const { return root + "/server-status"; }
   std::string logs_dir() const { return root + "/logs"; }

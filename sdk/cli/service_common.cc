@@ -186,6 +186,8 @@ void PrintService(const GlobalOptions& options, sdk::Webservice service) {
                          {"createdTime", service.record().created_time},
                          {"updatedTime", service.record().updated_time}};
   if (status.ok()) json["restarts"] = status->restarts;
+  // Metrics are served apart from the scoring port (local target: loopback).
+  if (status.ok() && !status->metrics_uri.empty()) json["metricsUri"] = status->metrics_uri;
   if (status.ok() && !status->resources.empty()) json["resources"] = status->resources;
   if (status.ok() && !status->error.empty()) json["error"] = status->error;
   Print(options, json,

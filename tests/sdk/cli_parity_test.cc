@@ -244,6 +244,26 @@ TEST_F(CliParity, ServiceShowPrintsMetadataAndTimes) {
   EXPECT_NE(table.out.find("team=ml"), std::string::npos) << table.out;
 }
 
+// Issue 19.3: `service show` prints where the metrics are, a loopback
+// listener of their own; the scoring port does not serve them.
+TEST_F(CliParity, ServiceShowPrintsTheMetricsUriOnLoopback) {
+  Result deployed =
+      Skiff({"model", "deploy", "-n", "svc-metrics", "-m", "mlp:1", "-ct", "local", "-ic", ic_});
+  ASSERT_EQ(deployed.rc, 0) << deployed.err;
+  json shown = Json({"service", "show", "-n", "svc-metrics", "-o", "json"});
+  ASSERT_TRUE(shown.contains("metricsUri")) << shown.dump();
+  const std::string uri = shown["metricsUri"];
+  EXPECT_EQ(uri.rfind("http://127.0.0.1:", 0), 0u) << uri;
+  const Uri metrics = ParseUri(uri);
+  EXPECT_EQ(metrics.path, "/metrics");
+  const Uri scoring = ParseUri(shown["scoringUri"]);
+  ASSERT_NE(metrics.port, scoring.port);
+  auto m = HttpClient(metrics.port).Get(metrics.path);
+  EXPECT_EQ(m.status, 200) << m.body;
+  EXPECT_EQ(m.header("content-type"), "text/plain; version=0.0.4");
+  EXPECT_EQ(HttpClient(scoring.port).Get("/metrics").status, 404);
+}
+
 // 21.3: `-w` after the sub-command, as `az ml model list -w ws` takes it.
 TEST_F(CliParity, WorkspaceFlagIsAcceptedAfterTheSubCommand) {
   const std::string cmd = "env -u SKIFF_WORKSPACE " + Quote(skiff::testing::SkiffBinary()) +

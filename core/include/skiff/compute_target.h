@@ -41,6 +41,11 @@ struct ServiceStatus {
   ServiceState state = ServiceState::kTransitioning;
   std::string scoring_uri;
   std::string swagger_uri;
+  // Where this machine can read the service's Prometheus metrics (GET),
+  // served apart from the scoring port: the local target's loopback
+  // listener. Empty where they are not reachable from here (AKS: inside the
+  // cluster only, docs/kubernetes.md).
+  std::string metrics_uri;
   std::string error;  // why it is Unhealthy/Failed, empty otherwise
   // Unplanned restarts so far: server processes that exited and were
   // started again, plus runtimes revived by ReviveService(). 0 where the

@@ -31,8 +31,9 @@ extern "C" {
 /* 2: ComputeTarget gained ReviveService/RestartService and ServiceStatus.restarts;
    Authenticator gained RotateSigningKey.
    3: ComputeTarget gained Describe/Refresh; ServiceSpec lost the fields no
-   plugin read (models, inference_config_json, endpoint_json). */
-#define SKIFF_PLUGIN_ABI_MAJOR 3
+   plugin read (models, inference_config_json, endpoint_json).
+   4: ServiceStatus gained metrics_uri (issue 19.3). */
+#define SKIFF_PLUGIN_ABI_MAJOR 4
 #define SKIFF_PLUGIN_ABI_MINOR 0
 
 /* Name of the exported entry point. */

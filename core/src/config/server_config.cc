@@ -211,6 +211,12 @@ ServerConfig FromJson(const json& document) {
     c.io_threads = static_cast<int>(*threads);
   }
   c.port_file = r.String("portFile").value_or("");
+  if (auto address = r.String("metricsAddress")) c.metrics_address = *address;
+  if (auto port = r.Int("metricsPort", std::numeric_limits<int64_t>::min())) {
+    if (*port < 0 || *port > 65535) Fail("`$.metricsPort` must be 0-65535 (0 = a free port)");
+    c.metrics_port = static_cast<int>(*port);
+  }
+  c.metrics_port_file = r.String("metricsPortFile").value_or("");
   c.status_file = r.String("statusFile").value_or("");
   c.request_log = r.String("requestLog").value_or("");
   c.data_collection_dir = r.String("dataCollectionDir").value_or("");
@@ -363,6 +369,8 @@ json ToJson(const ServerConfig& c) {
             {"generation", c.generation},
             {"address", c.address},
             {"port", c.port},
+            {"metricsAddress", c.metrics_address},
+            {"metricsPort", c.metrics_port},
             {"ioThreads", c.io_threads},
             {"auth", std::move(auth)},
             {"deploymentConfig", ToJson(c.deployment)},
@@ -386,6 +394,7 @@ json ToJson(const ServerConfig& c) {
     j.erase("auth");
   }
   if (!c.port_file.empty()) j["portFile"] = c.port_file;
+  if (!c.metrics_port_file.empty()) j["metricsPortFile"] = c.metrics_port_file;
   if (!c.status_file.empty()) j["statusFile"] = c.status_file;
   if (!c.request_log.empty()) j["requestLog"] = c.request_log;
   if (!c.data_collection_dir.empty()) j["dataCollectionDir"] = c.data_collection_dir;

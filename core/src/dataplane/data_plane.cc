@@ -396,11 +396,6 @@ std::optional<HttpResponse> DataPlane::RouteInfo(const http::request_header<>& h
     if (p[2] == "live") return JsonResponse(http::status::ok, "{\"live\":true}");
     return Readiness(snap);
   }
-  if (p.size() == 1 && p[0] == "metrics") {
-    if (!IsGet(header)) return MethodNotAllowed(header, "GET");
-    return MakeResponse(http::status::ok, registry_.RenderPrometheusText(),
-                        "text/plain; version=0.0.4");
-  }
   if (p.size() == 1 && p[0] == "v2") {
     if (!IsGet(header)) return MethodNotAllowed(header, "GET");
     return JsonResponse(http::status::ok, protocol::ServerMetadata(server_version_).dump());
@@ -416,12 +411,11 @@ std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteModel(
   if (p[2] != service) {
     // A service of several models serves each as the version named after
     // it, so /v2/models/{model}/infer reaches that model (docs/protocols.md).
+    // The answer names only what was asked for: a stranger probing names
+    // must not learn the service's or its versions' (issue 19.3).
     if (!endpoint_->SpecOf(std::string(p[2]))) {
-      std::string served = "'" + service + "'";
-      for (const auto& name : endpoint_->version_names()) served += ", '" + name + "'";
-      return ErrorResponse(http::status::not_found, "model '" + std::string(p[2]) +
-                                                        "' is not served here; this server serves " +
-                                                        served);
+      return ErrorResponse(http::status::not_found,
+                           "model '" + std::string(p[2]) + "' is not served here");
     }
     version = std::string(p[2]);
   }

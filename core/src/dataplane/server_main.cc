@@ -28,6 +28,7 @@
 #include "skiff/config/server_config.h"
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/http_server.h"
+#include "skiff/dataplane/metrics_endpoint.h"
 #include "skiff/plugin_host/plugin_host.h"
 #include "skiff/server_status.h"
 
@@ -104,6 +105,18 @@ void Publish(const std::string& path, const skiff::ServerStatus& status) {
   skiff::Status written = skiff::WriteServerStatus(path, status);
   if (!written.ok()) Log("warning: cannot publish the server status: " + written.message());
 }
+
+// Writes `port` to `path` (if set) by rename, so a reader never sees half a
+// number.
+void WritePortFile(const std::string& path, uint16_t port) {
+  if (path.empty()) return;
+  std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+// Open connections the metrics listener keeps (HttpServerOptions::max_connections).
+constexpr int64_t kMetricsMaxConnections = 32;
 
 constexpr char kUsage[] = "usage: skiff-server --config server.json [--watch-config SECONDS]";
 
@@ -201,11 +214,30 @@ int main(int argc, char** argv) {
       " for service '" + config->service + "' (at most " +
       std::to_string((*server)->max_connections()) + " connections, " +
       std::to_string(http.max_body_bytes_in_flight) + " request body bytes in flight)");
-  if (!config->port_file.empty()) {
-    std::string tmp = config->port_file + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::rename(tmp.c_str(), config->port_file.c_str());
+  WritePortFile(config->port_file, port);
+  // Metrics on a listener of their own (loopback unless configured), with
+  // the scoring port's limits, so the public port never serves them.
+  skiff::dataplane::MetricsEndpoint metrics_endpoint(&plane.metrics_registry());
+  skiff::dataplane::HttpServerOptions metrics_http = http;
+  metrics_http.address = config->metrics_address;
+  metrics_http.port = static_cast<uint16_t>(config->metrics_port);
+  metrics_http.listen_fd = -1;
+  metrics_http.io_threads = 1;
+  // A few scrapers, not the clients: its own small cap, so it never takes
+  // the file descriptors the scoring port's cap counts on.
+  metrics_http.max_connections = kMetricsMaxConnections;
+  auto metrics_server = skiff::dataplane::HttpServer::Start(metrics_http, &metrics_endpoint);
+  if (!metrics_server.ok()) {
+    std::cerr << "skiff-server: error: metrics listener (`metricsAddress` "
+              << config->metrics_address << ", `metricsPort` " << config->metrics_port
+              << "): " << metrics_server.status().message()
+              << "; pick a free port or 0 for any\n";
+    return 1;
   }
+  const uint16_t metrics_port = (*metrics_server)->port();
+  Log("metrics on " + config->metrics_address + ":" + std::to_string(metrics_port) +
+      " (GET /metrics)");
+  WritePortFile(config->metrics_port_file, metrics_port);
   auto started = std::chrono::steady_clock::now();
   skiff::Status applied = plane.Apply(*config);
   if (!applied.ok()) {
@@ -277,6 +309,7 @@ int main(int argc, char** argv) {
   if (watcher.joinable()) watcher.join();
   Log("draining");
   plane.BeginDrain();
+  // The metrics listener keeps answering: a scrape during the drain shows it.
   (*server)->StopAccepting();
   const auto deadline = std::chrono::steady_clock::now() + config->drain_grace;
   while (plane.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -288,6 +321,7 @@ int main(int argc, char** argv) {
     std::_Exit(1);  // workers may be stuck in a model; do not wait on them
   }
   Log("drained; exiting");
+  metrics_server->reset();
   server->reset();
   return 0;
 }

@@ -21,6 +21,7 @@ inline constexpr const char* kGenerationAnnotation = "skiff.io/generation";
 inline constexpr const char* kComponentRouter = "router";
 inline constexpr const char* kComponentModelVersion = "model-version";
 inline constexpr const char* kComponentConfig = "config";
+inline constexpr const char* kComponentMetrics = "metrics";  // metrics Service, ServiceMonitor
 
 struct LabelSet {
   std::string service;    // the skiff service/endpoint name

@@ -32,6 +32,9 @@ inline constexpr int kRouterPort = 8080;
 // with every capability dropped, so it cannot bind 443; the Service maps
 // 443 to it.
 inline constexpr int kRouterTlsPort = 8443;
+// GET /metrics (the server's metrics listener, `metricsPort`), in every
+// skiff-server container; named "metrics". Never in the LoadBalancer Service.
+inline constexpr int kMetricsPort = 9090;
 // The non-root user and group of the image.
 inline constexpr int kRunAsUser = 10001;
 

@@ -3,6 +3,7 @@
 #include "k8s/config_objects.h"
 #include "k8s/labels.h"
 #include "k8s/pod_paths.h"
+#include "k8s/metrics_objects.h"
 #include "k8s/router_objects.h"
 #include "k8s/scaling_objects.h"
 #include "k8s/service_plan.h"
@@ -94,6 +95,18 @@ StatusOr<std::vector<nlohmann::json>> RenderService(const RenderInput& input) {
   MarkGeneration(plan.router_server_config.generation, /*pod_template=*/true, &out.back());
   out.push_back(RouterDisruptionBudget(plan));
   out.push_back(RouterService(plan, input.cluster));
+  if (input.options.service_monitor) {
+    for (const VersionPlan& v : plan.versions) {
+      if (v.object_name == MetricsObjectName(plan)) {
+        return InvalidArgument("version '" + v.name + "' would share its Service's name '" +
+                               v.object_name +
+                               "' with the metrics Service of `kubernetes.serviceMonitor`; "
+                               "rename the version or leave serviceMonitor off");
+      }
+    }
+    out.push_back(MetricsService(plan));
+    out.push_back(MetricsServiceMonitor(plan));
+  }
   return out;
 }
 

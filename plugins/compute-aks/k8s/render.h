@@ -34,7 +34,10 @@ struct RenderInput {
 // ConfigMap, NetworkPolicy (version pods
 // accept only the router); per version Deployment,
 // Service, HorizontalPodAutoscaler (autoscaling only), PodDisruptionBudget;
-// router Deployment, PodDisruptionBudget, Service.
+// router Deployment, PodDisruptionBudget, Service; with
+// options.service_monitor, the metrics Service (ClusterIP) and its
+// ServiceMonitor. Every skiff-server container has a "metrics" port that the
+// router's LoadBalancer Service does not expose (k8s/metrics_objects.h).
 // Every object has metadata.labels (labels.h) incl. skiff.io/service.
 // Errors (kInvalidArgument) name the field: names that are not Kubernetes
 // names, artifacts outside the workspace store, token mode without key files.

@@ -84,6 +84,7 @@ StatusOr<RenderOptions> ParseRenderOptions(const json& kubernetes) {
                           NonEmptyString(r, "modelClaim", &o.model_claim);
                           NonEmptyString(r, "modelSource", &o.model_source);
                           (void)r.Get("modelImages");  // ParseModelImages below
+                          o.service_monitor = r.Bool("serviceMonitor").value_or(false);
                           r.RejectUnknownKeys();
                           return true;
                         }).status());

@@ -6,7 +6,8 @@
 //                  "fpgaResourceName": "xilinx.com/fpga-xilinx_u250_gen3x16_xdma_shell_4_1-0",
 //                  "modelClaim": "skiff-models",
 //                  "modelSource": "image",
-//                  "modelImages": {"<artifact sha256>": "<registry>/skiff/server@sha256:<hex>"}}
+//                  "modelImages": {"<artifact sha256>": "<registry>/skiff/server@sha256:<hex>"},
+//                  "serviceMonitor": true}
 #pragma once
 
 #include <map>
@@ -47,6 +48,11 @@ struct RenderOptions {
   // `modelImages`: artifact sha256 -> the image holding it, referenced by
   // digest ("host/repo@sha256:<hex>", as `skiff image push` prints it).
   std::map<std::string, std::string> model_images;
+  // `serviceMonitor`: also render a prometheus-operator ServiceMonitor (and
+  // the cluster-internal metrics Service it selects) for the service's pods.
+  // Needs the monitoring.coreos.com CRDs on the cluster. Default false: the
+  // pods' prometheus.io/* annotations are the only scrape hint.
+  bool service_monitor = false;
 };
 
 // Parses the `kubernetes` object (null or absent: all defaults). Unknown keys

@@ -1,8 +1,10 @@
 #include "k8s/router_objects.h"
 
 #include "k8s/labels.h"
+#include "k8s/metrics_objects.h"
 #include "k8s/pod_paths.h"
 #include "k8s/pod_security.h"
+#include "k8s/probes.h"
 #include "k8s/version_objects.h"
 
 namespace skiff::compute_aks::k8s {
@@ -33,12 +35,16 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
   const LabelSet set{plan.service, kComponentRouter, ""};
   const bool tls = plan.router_server_config.tls.has_value();
   const char* port_name = tls ? "https" : "http";
-  const auto probe = [&](const char* path) {
-    json get = {{"path", path}, {"port", port_name}};
-    if (tls) get["scheme"] = "HTTPS";  // the kubelet does not verify it
-    return json{
-        {"httpGet", get}, {"periodSeconds", 10}, {"timeoutSeconds", 2}, {"failureThreshold", 3}};
-  };
+  // The router loads no model: a minute to answer liveness once (startup),
+  // then Azure's default period, timeout and failures; on the https port
+  // when the front door is TLS (the kubelet does not verify the certificate).
+  config::LivenessProbeRequirements router_probes;
+  router_probes.initial_delay_seconds = 60;
+  ContainerProbes probes = ServerProbes(router_probes);
+  for (json* probe : {&probes.startup, &probes.liveness, &probes.readiness}) {
+    (*probe)["httpGet"]["port"] = port_name;
+    if (tls) (*probe)["httpGet"]["scheme"] = "HTTPS";
+  }
   const std::string config_path = std::string(kRouterConfigDir) + "/server.json";
   json container = {
       {"name", "router"},
@@ -51,11 +57,13 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
       {"ports",
        {{{"name", port_name},
          {"containerPort", tls ? kRouterTlsPort : kRouterPort},
-         {"protocol", "TCP"}}}},
+         {"protocol", "TCP"}},
+        MetricsContainerPort()}},
       {"resources",
        {{"requests", {{"cpu", "250m"}, {"memory", "128Mi"}}}, {"limits", {{"memory", "512Mi"}}}}},
-      {"livenessProbe", probe("/v2/health/live")},
-      {"readinessProbe", probe("/v2/health/ready")},
+      {"startupProbe", probes.startup},
+      {"livenessProbe", probes.liveness},
+      {"readinessProbe", probes.readiness},
       {"securityContext", ContainerSecurityContext()},
       {"volumeMounts",
        {{{"name", "router-config"}, {"mountPath", kRouterConfigDir}, {"readOnly", true}},
@@ -88,6 +96,9 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
          {"secret", {{"secretName", RouterTlsSecretName(plan)}, {"defaultMode", 0440}}}});
   }
   AddSigningKeys(plan, options, signing_key_files, &pod_spec);
+  json pod_metadata = {{"labels", Labels(set)},
+                       {"annotations", {{"skiff.io/keys-sha256", keys_sha256}}}};
+  AddScrapeAnnotations(&pod_metadata);
   return {
       {"apiVersion", "apps/v1"},
       {"kind", "Deployment"},
@@ -97,10 +108,7 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
         {"selector", {{"matchLabels", SelectorLabels(set)}}},
         {"strategy",
          {{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxUnavailable", 0}, {"maxSurge", 1}}}}},
-        {"template",
-         {{"metadata",
-           {{"labels", Labels(set)}, {"annotations", {{"skiff.io/keys-sha256", keys_sha256}}}}},
-          {"spec", pod_spec}}}}}};
+        {"template", {{"metadata", pod_metadata}, {"spec", pod_spec}}}}}};
 }
 
 json RouterDisruptionBudget(const ServicePlan& plan) {

@@ -80,6 +80,11 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
   config::ServerConfig base = server;
   base.address = "0.0.0.0";
   base.port_file.clear();
+  // Metrics on their own container port, for the cluster's scraper only:
+  // no Service the public load balancer fronts selects it (docs/kubernetes.md).
+  base.metrics_address = "0.0.0.0";
+  base.metrics_port = kMetricsPort;
+  base.metrics_port_file.clear();
   base.versions.clear();
   base.request_log = server.request_log.empty() ? "" : std::string(kDataDir) + "/requests.jsonl";
   base.data_collection_dir.clear();

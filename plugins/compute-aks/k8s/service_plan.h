@@ -25,7 +25,7 @@ struct VersionPlan {
   bool is_control = false;
   config::InferenceConfig inference;
   // The pod's server.json: this version only (default, 100%), listening on
-  // 0.0.0.0:kServerPort, artifactPath under kModelsDir, keysDir kSigningKeysDir,
+  // 0.0.0.0:kServerPort (metrics on 0.0.0.0:kMetricsPort), artifactPath under kModelsDir, keysDir kSigningKeysDir,
   // deploymentConfig without `keys`: the version's own (an endpoint version
   // created with --dc) or else the service's; its resources, replicas,
   // autoscaler and probes shape the version's Deployment and HPA.

@@ -3,8 +3,10 @@
 #include <algorithm>
 
 #include "k8s/labels.h"
+#include "k8s/metrics_objects.h"
 #include "k8s/pod_paths.h"
 #include "k8s/pod_security.h"
+#include "k8s/probes.h"
 #include "k8s/quantity.h"
 
 namespace skiff::compute_aks::k8s {
@@ -34,22 +36,6 @@ json Resources(const VersionPlan& version, const RenderOptions& options) {
     limits[options.fpga_resource_name] = "1";
   }
   return {{"requests", requests}, {"limits", limits}};
-}
-
-json Probe(const char* path, const config::LivenessProbeRequirements& p, bool liveness) {
-  json probe = {{"httpGet", {{"path", path}, {"port", "http"}}},
-                {"periodSeconds", p.period_seconds},
-                {"timeoutSeconds", p.timeout_seconds},
-                {"failureThreshold", p.failure_threshold}};
-  if (liveness) {
-    // Kubernetes requires successThreshold 1 on liveness probes; the
-    // configured value applies to readiness.
-    probe["initialDelaySeconds"] = p.initial_delay_seconds;
-    probe["successThreshold"] = 1;
-  } else {
-    probe["successThreshold"] = p.success_threshold;
-  }
-  return probe;
 }
 
 }  // namespace
@@ -98,7 +84,7 @@ json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
   const LabelSet set = VersionLabels(plan, version);
   // The version's own deployment config (per-version --dc), else the service's.
   const config::DeploymentConfig& dc = version.server_config.deployment;
-  const auto& probe = dc.liveness_probe_requirements;
+  const ContainerProbes probes = ServerProbes(dc.liveness_probe_requirements);
 
   json mounts = json::array({
       {{"name", "server-config"}, {"mountPath", kServerConfigDir}, {"readOnly", true}},
@@ -132,10 +118,13 @@ json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
       {"imagePullPolicy", options.image_pull_policy},
       {"command", {kServerBinary}},
       {"args", {"--config", kServerConfigPath}},
-      {"ports", {{{"name", "http"}, {"containerPort", kServerPort}, {"protocol", "TCP"}}}},
+      {"ports",
+       {{{"name", "http"}, {"containerPort", kServerPort}, {"protocol", "TCP"}},
+        MetricsContainerPort()}},
       {"resources", Resources(version, options)},
-      {"livenessProbe", Probe("/v2/health/live", probe, true)},
-      {"readinessProbe", Probe("/v2/health/ready", probe, false)},
+      {"startupProbe", probes.startup},
+      {"livenessProbe", probes.liveness},
+      {"readinessProbe", probes.readiness},
       {"securityContext", ContainerSecurityContext()},
       {"volumeMounts", mounts},
   };
@@ -157,14 +146,14 @@ json VersionDeployment(const ServicePlan& plan, const VersionPlan& version,
         {{"key", "sku"}, {"operator", "Equal"}, {"value", "gpu"}, {"effect", "NoSchedule"}}};
   }
 
+  json pod_metadata = {{"labels", Labels(set)},
+                       {"annotations", {{"skiff.io/config-sha256", config_sha256}}}};
+  AddScrapeAnnotations(&pod_metadata);
   json spec = {
       {"selector", {{"matchLabels", SelectorLabels(set)}}},
       {"strategy",
        {{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxUnavailable", 0}, {"maxSurge", 1}}}}},
-      {"template",
-       {{"metadata",
-         {{"labels", Labels(set)}, {"annotations", {{"skiff.io/config-sha256", config_sha256}}}}},
-        {"spec", pod_spec}}},
+      {"template", {{"metadata", pod_metadata}, {"spec", pod_spec}}},
   };
   if (!dc.auto_scaler.autoscale_enabled) spec["replicas"] = dc.num_replicas.value_or(1);
 
@@ -189,7 +178,11 @@ json VersionNetworkPolicy(const ServicePlan& plan) {
             {"policyTypes", {"Ingress"}},
             {"ingress",
              {{{"from", {{{"podSelector", {{"matchLabels", SelectorLabels(router)}}}}}},
-               {"ports", {{{"protocol", "TCP"}, {"port", kServerPort}}}}}}}}}};
+               {"ports", {{{"protocol", "TCP"}, {"port", kServerPort}}}}},
+              // Metrics: any pod of the cluster (the scraper's namespace is
+              // not known here), never from outside it.
+              {{"from", {{{"namespaceSelector", json::object()}}}},
+               {"ports", {{{"protocol", "TCP"}, {"port", kMetricsPort}}}}}}}}}};
 }
 
 json VersionService(const ServicePlan& plan, const VersionPlan& version) {

@@ -19,7 +19,9 @@ inline constexpr const char* kSigningKeyPrefix = "signing-keys.";
 
 // The version's Deployment: requests/limits from containerResourceRequirements,
 // nvidia.com/gpu for `gpu`, options.fpga_resource_name for accelerator "fpga",
-// liveness/readiness from livenessProbeRequirements, non-root with a
+// startup/liveness/readiness from livenessProbeRequirements (k8s/probes.h),
+// the metrics port and prometheus.io/* annotations (k8s/metrics_objects.h),
+// non-root with a
 // read-only root filesystem; the image and whether the model claim is
 // mounted (read-only) come from `model` (k8s/model_source.h). `replicas`
 // only without autoscaling (the HPA owns it otherwise).
@@ -37,8 +39,9 @@ nlohmann::json VersionDeployment(const ServicePlan& plan, const VersionPlan& ver
 void AddSigningKeys(const ServicePlan& plan, const RenderOptions& options,
                     const std::vector<std::string>& signing_key_files, nlohmann::json* pod_spec);
 
-// Ingress to the version pods only from this service's router pods: the
-// version servers run without auth behind it.
+// Ingress to the version pods' scoring port only from this service's router
+// pods: the version servers run without auth behind it. Their metrics port
+// takes any pod of the cluster (a scraper), nothing from outside it.
 nlohmann::json VersionNetworkPolicy(const ServicePlan& plan);
 
 // ClusterIP Service on port 80 -> the pods' kServerPort.

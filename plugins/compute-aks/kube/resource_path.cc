@@ -30,6 +30,8 @@ constexpr KindInfo kKinds[] = {
     {"NetworkPolicy", "networking.k8s.io", "networkpolicies", true},
     {"Role", "rbac.authorization.k8s.io", "roles", true},
     {"RoleBinding", "rbac.authorization.k8s.io", "rolebindings", true},
+    // prometheus-operator's CRD (kubernetes.serviceMonitor).
+    {"ServiceMonitor", "monitoring.coreos.com", "servicemonitors", true},
 };
 
 // RFC 1123 subdomain: lower-case alphanumerics, '-' and '.', at most 253.

@@ -97,6 +97,9 @@ TEST(ServerConfig, ToJsonRoundTrips) {
   j["requestLogKeep"] = 9;
   j["dataCollectionDir"] = "/d";
   j["portFile"] = "/p";
+  j["metricsAddress"] = "0.0.0.0";
+  j["metricsPort"] = 9090;
+  j["metricsPortFile"] = "/m";
   j["deploymentConfig"] = {{"authEnabled", true}};
   j["auth"] = {{"plugin", "default"},
                {"options", {{"workspace", "w"}}},
@@ -115,6 +118,25 @@ TEST(ServerConfig, ToJsonRoundTrips) {
   EXPECT_EQ(second->max_body_bytes_in_flight, 200000000u);
   EXPECT_EQ(second->versions[0].sha256, std::string(64, 'b'));
   EXPECT_EQ(second->auth_options, json({{"workspace", "w"}}));
+  EXPECT_EQ(second->metrics_address, "0.0.0.0");
+  EXPECT_EQ(second->metrics_port, 9090);
+  EXPECT_EQ(second->metrics_port_file, "/m");
+}
+
+// Issue 19.3: metrics have a listener of their own, loopback unless the
+// config says otherwise, so the public port never serves them.
+TEST(ServerConfig, MetricsListenOnLoopbackByDefaultAndThePortIsChecked) {
+  auto parsed = ParseServerConfig(Base().dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->metrics_address, "127.0.0.1");
+  EXPECT_EQ(parsed->metrics_port, 0);
+  EXPECT_TRUE(parsed->metrics_port_file.empty());
+  json j = Base();
+  j["metricsPort"] = 70000;
+  EXPECT_NE(ErrorOf(j.dump()).find("`$.metricsPort` must be 0-65535"), std::string::npos);
+  j = Base();
+  j["metricPort"] = 1;
+  EXPECT_NE(ErrorOf(j.dump()).find("metricsPort"), std::string::npos) << "did-you-mean names it";
 }
 
 // Issue 21.4: an endpoint version's own deployment config travels in

@@ -2,7 +2,7 @@
 // HttpServer, real auth plugin, a test accelerator plugin whose model the
 // tests steer (fail, be slow) and, for the sample model, the torch plugin.
 #include "skiff/dataplane/data_plane.h"
-
+#include "skiff/dataplane/metrics_endpoint.h"
 
 #include <cmath>
 #include <filesystem>
@@ -76,8 +76,14 @@ class DataPlaneTest : public ::testing::Test {
     auto server = HttpServer::Start({}, plane_.get());
     ASSERT_TRUE(server.ok());
     server_ = std::move(server).value();
+    // The metrics listener, as skiff-server runs it beside the scoring port.
+    metrics_endpoint_ = std::make_unique<MetricsEndpoint>(&plane_->metrics_registry());
+    auto metrics = HttpServer::Start({}, metrics_endpoint_.get());
+    ASSERT_TRUE(metrics.ok());
+    metrics_server_ = std::move(metrics).value();
   }
   void TearDown() override {
+    metrics_server_.reset();
     server_.reset();
     plane_.reset();
     fs::remove_all(dir_);
@@ -103,10 +109,15 @@ class DataPlaneTest : public ::testing::Test {
     return HttpClient(server_->port(), source);
   }
 
+  // GET /metrics on the metrics listener.
+  Reply Metrics() { return HttpClient(metrics_server_->port()).Get("/metrics"); }
+
   fs::path dir_;
   std::unique_ptr<PluginHost> host_;
   std::unique_ptr<DataPlane> plane_;
   std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
+  std::unique_ptr<HttpServer> metrics_server_;
 };
 
 TEST_F(DataPlaneTest, LiveWhileLoadingReadyAfter) {
@@ -271,6 +282,55 @@ TEST_F(DataPlaneTest, ClientErrorsGet4xxNamingTheProblem) {
                                  {{"Authorization", "Bearer " + kPrimary},
                                   {"azureml-model-deployment", "red"}});
   EXPECT_EQ(unknown_version.status, 404);
+}
+
+// Issue 19.3: a 404 names what was asked for and nothing else: a stranger
+// probing model names must not learn the service's versions or models.
+TEST_F(DataPlaneTest, NotFoundNamesOnlyWhatWasAskedFor) {
+  json config = BaseConfig();
+  config["versions"] = {Version("blue", 50, true), Version("green-secret", 50, false)};
+  ASSERT_TRUE(Apply(config).ok());
+  auto c = Client();
+  for (const std::string target :
+       {"/v2/models/other", "/v2/models/other/ready", "/v2/models/svc/versions/red",
+        "/api/v1/service/other/swagger.json", "/nope"}) {
+    SCOPED_TRACE(target);
+    const Reply r = c.Get(target);
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.body.find("green-secret"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("blue"), std::string::npos) << r.body;
+  }
+  const Reply other = c.Get("/v2/models/other");
+  EXPECT_NE(other.body.find("model 'other' is not served here"), std::string::npos) << other.body;
+  EXPECT_EQ(other.body.find("'svc'"), std::string::npos) << other.body;
+  const Reply azure = c.Get("/api/v1/service/other/swagger.json");
+  EXPECT_EQ(azure.body.find("'svc'"), std::string::npos) << azure.body;
+}
+
+// Issue 19.3: /metrics is not a route of the scoring port; the metrics
+// listener serves it and nothing else, and answers a body from the header.
+TEST_F(DataPlaneTest, MetricsAreOnlyOnTheMetricsListener) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  ASSERT_EQ(Client().Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+  const Reply public_port = Client().Get("/metrics");
+  EXPECT_EQ(public_port.status, 404);
+  EXPECT_EQ(public_port.body.find("skiff_requests_total"), std::string::npos);
+
+  const Reply m = Metrics();
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.header("content-type"), "text/plain; version=0.0.4");
+  EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"200\"} 1"),
+            std::string::npos)
+      << m.body;
+  HttpClient metrics(metrics_server_->port());
+  EXPECT_EQ(metrics.Get("/v2/health/live").status, 404);
+  const Reply post = metrics.Post("/metrics", "{}");
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(post.header("allow"), "GET");
+  skiff::testing::RawClient big(metrics_server_->port());
+  big.Send("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n");
+  EXPECT_EQ(big.ReadResponse().rfind("HTTP/1.1 405", 0), 0u);
+  EXPECT_TRUE(big.ClosedByServer());
 }
 
 // Routing splits the path without allocating (at most 6 segments are kept):
@@ -454,7 +514,7 @@ TEST_F(DataPlaneTest, MetricsCountRequestsByVersionAndCode) {
   c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary));
   c.Post("/v2/models/svc/infer", OipBody(-1), Bearer(kPrimary));
   c.Post("/v2/models/svc/infer", OipBody(1), Bearer("bad"));
-  Reply m = c.Get("/metrics");
+  Reply m = Metrics();
   ASSERT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"200\"} 1"),
             std::string::npos)
@@ -710,7 +770,7 @@ TEST_F(DataPlaneTest, DynamicBatchingMergesConcurrentRequestsAndSplitsResults) {
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(outputs[i], json({20.0 * (i + 1), 2.0, 4.0, 6.0})) << "caller " << i << " got its own row";
   }
-  Reply m = Client().Get("/metrics");
+  Reply m = Metrics();
   EXPECT_NE(m.body.find("skiff_batch_size_count{service=\"svc\",version=\"blue\"} 1"),
             std::string::npos)
       << m.body;

@@ -55,6 +55,7 @@ class ServerProcessTest : public ::testing::Test {
                       {"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}}};
     json config = {{"service", "svc"},
                    {"portFile", (dir_ / "port").string()},
+                   {"metricsPortFile", (dir_ / "metrics-port").string()},
                    {"auth",
                     {{"options", {{"workspace", "ws"}, {"keysDir", (dir_ / "keys").string()}}},
                      {"keySha256", {Sha256Hex(key)}}}},
@@ -94,6 +95,19 @@ class ServerProcessTest : public ::testing::Test {
     return port;
   }
 
+  // The metrics listener's port, from metricsPortFile (written once it
+  // listens, right after the scoring port's file).
+  uint16_t MetricsPort() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!fs::exists(dir_ / "metrics-port") && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    uint16_t port = 0;
+    std::ifstream(dir_ / "metrics-port") >> port;
+    EXPECT_NE(port, 0);
+    return port;
+  }
+
   static std::string Body(float first) {
     return json{{"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {1, 4}},
                              {"data", {first, 0, 0, 0}}}}}}
@@ -114,8 +128,9 @@ TEST_F(ServerProcessTest, SigtermDrainsInFlightRequestsAndExitsZero) {
     HttpClient c(port);
     return c.Post("/v2/models/svc/infer", Body(-2), {{"Authorization", "Bearer " + kKey}}).status;
   });
+  HttpClient metrics(MetricsPort());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (probe.Get("/metrics").body.find(
+  while (metrics.Get("/metrics").body.find(
              "skiff_requests_in_flight{service=\"svc\",version=\"blue\"} 1") == std::string::npos &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
@@ -133,6 +148,35 @@ TEST_F(ServerProcessTest, SigtermDrainsInFlightRequestsAndExitsZero) {
   pid_ = -1;
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// Issue 19.3: GET /metrics is answered on the metrics listener only
+// (loopback by default); the scoring port, the one a load balancer makes
+// public, answers it 404.
+TEST_F(ServerProcessTest, MetricsAreServedOnTheirOwnLoopbackPortAndNotOnTheScoringPort) {
+  WriteConfig(kKey);
+  const uint16_t port = Start();
+  HttpClient scoring(port);
+  ASSERT_EQ(
+      scoring.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status,
+      200);
+  const skiff::testing::Reply on_scoring_port = scoring.Get("/metrics");
+  EXPECT_EQ(on_scoring_port.status, 404);
+  EXPECT_EQ(on_scoring_port.body.find("skiff_"), std::string::npos) << on_scoring_port.body;
+
+  const uint16_t metrics_port = MetricsPort();
+  ASSERT_NE(metrics_port, port);
+  HttpClient metrics(metrics_port);  // connects to 127.0.0.1: the default metricsAddress
+  const skiff::testing::Reply m = metrics.Get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"200\"} 1"),
+            std::string::npos)
+      << m.body;
+  // Nothing else is served there: not the scoring routes, not health.
+  EXPECT_EQ(metrics.Get("/v2/health/ready").status, 404);
+  EXPECT_EQ(
+      metrics.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status,
+      404);
 }
 
 TEST_F(ServerProcessTest, SighupReloadsKeysWithoutRestart) {

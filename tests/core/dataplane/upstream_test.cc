@@ -16,6 +16,7 @@
 #include "http_client.h"
 #include "sha256_hex.h"
 #include "skiff/dataplane/data_plane.h"
+#include "skiff/dataplane/metrics_endpoint.h"
 #include "skiff/dataplane/upstream_model.h"
 
 namespace skiff::dataplane {
@@ -45,13 +46,17 @@ std::string OipBody(float first) {
       .dump();
 }
 
-// One DataPlane behind its own HttpServer.
+// One DataPlane behind its own HttpServer, with its metrics listener.
 struct Plane {
   std::unique_ptr<DataPlane> plane;
   std::unique_ptr<HttpServer> server;
+  std::unique_ptr<MetricsEndpoint> metrics;
+  std::unique_ptr<HttpServer> metrics_server;
   uint16_t port() const { return server->port(); }
-  void Stop() {  // the server (which calls into the plane) goes first
+  void Stop() {  // the servers (which call into the plane) go first
+    metrics_server.reset();
     server.reset();
+    metrics.reset();
     plane.reset();
   }
 };
@@ -82,6 +87,8 @@ class UpstreamTest : public ::testing::Test {
     HttpServerOptions http;
     http.port = port;
     p.server = HttpServer::Start(http, p.plane.get()).value();
+    p.metrics = std::make_unique<MetricsEndpoint>(&p.plane->metrics_registry());
+    p.metrics_server = HttpServer::Start({}, p.metrics.get()).value();
     auto parsed = ParseServerConfig(config.dump());
     EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
     Status applied = p.plane->Apply(*parsed);
@@ -124,9 +131,9 @@ class UpstreamTest : public ::testing::Test {
     if (!version.empty()) h["azureml-model-deployment"] = version;
     return h;
   }
-  static int Scored(uint16_t port) {
-    // The version server's own count of 200s, from its /metrics.
-    Reply m = HttpClient(port).Get("/metrics");
+  static int Scored(const Plane& version) {
+    // The version server's own count of 200s, from its metrics listener.
+    Reply m = HttpClient(version.metrics_server->port()).Get("/metrics");
     int total = 0;
     std::istringstream lines(m.body);
     for (std::string line; std::getline(lines, line);) {
@@ -148,7 +155,7 @@ TEST_F(UpstreamTest, RouterAuthenticatesThenForwardsToTheVersionServer) {
   router_ = Start(RouterConfig({UpVersion("blue", 100, blue_.port(), true)}));
   HttpClient c(router_.port());
   EXPECT_EQ(c.Post("/v2/models/ep1/infer", OipBody(0.5f)).status, 401);
-  EXPECT_EQ(Scored(blue_.port()), 0) << "nothing reaches a version without a key";
+  EXPECT_EQ(Scored(blue_), 0) << "nothing reaches a version without a key";
   Reply r = c.Post("/v2/models/ep1/infer", OipBody(0.5f), Auth());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.header("azureml-model-deployment"), "blue");
@@ -159,7 +166,7 @@ TEST_F(UpstreamTest, RouterAuthenticatesThenForwardsToTheVersionServer) {
   Reply score = c.Post("/api/v1/service/ep1/score", R"({"data": [[1, 2, 3, 4]]})", Auth());
   ASSERT_EQ(score.status, 200) << score.body;
   EXPECT_EQ(json::parse(score.body)["result"], json({{2.0, 4.0, 6.0, 8.0}}));
-  EXPECT_EQ(Scored(blue_.port()), 2);
+  EXPECT_EQ(Scored(blue_), 2);
 }
 
 TEST_F(UpstreamTest, SplitAndPinningChooseTheVersionServer) {
@@ -173,16 +180,16 @@ TEST_F(UpstreamTest, SplitAndPinningChooseTheVersionServer) {
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.header("azureml-model-deployment"), "green");
   }
-  EXPECT_EQ(Scored(green_.port()), 5);
-  EXPECT_EQ(Scored(blue_.port()), 0);
+  EXPECT_EQ(Scored(green_), 5);
+  EXPECT_EQ(Scored(blue_), 0);
   int blue = 0, green = 0;
   for (int i = 0; i < 200; ++i) {
     Reply r = c.Post("/v2/models/ep1/infer", OipBody(1.0f), Auth());
     ASSERT_EQ(r.status, 200) << r.body;
     (r.header("azureml-model-deployment") == "blue" ? blue : green)++;
   }
-  EXPECT_EQ(Scored(blue_.port()), blue) << "each answer came from the version it names";
-  EXPECT_EQ(Scored(green_.port()), 5 + green);
+  EXPECT_EQ(Scored(blue_), blue) << "each answer came from the version it names";
+  EXPECT_EQ(Scored(green_), 5 + green);
   EXPECT_GT(blue, green) << "70/30";
   EXPECT_GT(green, 20);
 }
@@ -301,7 +308,7 @@ TEST_F(UpstreamTest, AVersionWhoseServerIsNotUpGetsNoTrafficUntilItIs) {
     green += r.header("azureml-model-deployment") == "green";
   }
   EXPECT_GT(green, 20) << "green takes its share once its server answers";
-  EXPECT_EQ(Scored(green_.port()), green);
+  EXPECT_EQ(Scored(green_), green);
 }
 
 TEST_F(UpstreamTest, AVersionThatGoesDownLosesItsShareAtTheNextProbe) {

@@ -378,12 +378,12 @@ void RunEndpoint(const ServiceSpec& spec, const ModelCase& model,
     }
     return out;
   };
-  // A container's readiness and liveness probes, from the node's namespace
+  // A container's startup, readiness and liveness probes, from the node's namespace
   // (the kubelet's place), until they answer 200 (deadline 60 s).
   auto probe = [&](const Pod& pod) {
     const json& c = pod.template_spec["containers"][0];
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    for (const char* kind : {"readinessProbe", "livenessProbe"}) {
+    for (const char* kind : {"startupProbe", "readinessProbe", "livenessProbe"}) {
       ASSERT_TRUE(c.contains(kind)) << pod.name << " has no " << kind;
       const json& get = c[kind]["httpGet"];
       const std::string url = "http://" + pod.net.ip + ":" +
@@ -488,6 +488,29 @@ void RunEndpoint(const ServiceSpec& spec, const ModelCase& model,
       auto direct = Curl(client_ns->netns, {"--connect-timeout", "1", "-d", body}, {url});
       EXPECT_FALSE(direct.ok()) << url << " answered the client: " << *direct;
     }
+  }
+
+  // Metrics (issue 19.3): not through the router's public Service; each
+  // pod's "metrics" port answers another pod of the cluster (the router's
+  // here, as a scraper would), and the versions' refuses the client.
+  auto public_metrics = Curl(client_ns->netns, {}, {"http://" + router_ip + "/metrics"});
+  ASSERT_TRUE(public_metrics.ok()) << public_metrics.status().ToString();
+  EXPECT_EQ(public_metrics->substr(0, 4), "404 ") << *public_metrics;
+  const Pod* router_pod = nullptr;
+  for (const Pod& pod : pods) {
+    if (pod.name.find("router") != std::string::npos) router_pod = &pod;
+  }
+  ASSERT_NE(router_pod, nullptr);
+  for (const Pod& pod : pods) {
+    const json& c = pod.template_spec["containers"][0];
+    const std::string url = "http://" + pod.net.ip + ":" +
+                            std::to_string(ContainerPort(c, "metrics")) + "/metrics";
+    auto scraped = Curl(router_pod->net.netns, {"--connect-timeout", "2"}, {url});
+    ASSERT_TRUE(scraped.ok()) << url << ": " << scraped.status().ToString();
+    EXPECT_EQ(scraped->substr(0, 4), "200 ") << pod.name << " " << url << ": " << *scraped;
+    if (&pod == router_pod) continue;
+    auto outside = Curl(client_ns->netns, {"--connect-timeout", "1"}, {url});
+    EXPECT_FALSE(outside.ok()) << url << " answered the client: " << *outside;
   }
 
   // The weights change the way a deploy changes them: the Secret is

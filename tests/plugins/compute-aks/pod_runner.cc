@@ -361,11 +361,15 @@ Status ApplyNetworkPolicy(const json& policy, const std::vector<PodEndpoint>& po
   for (const json& rule : spec.value("ingress", json::array())) {
     std::vector<std::string> sources;
     for (const json& peer : rule.value("from", json::array())) {
-      if (!peer.contains("podSelector") || peer.size() != 1) {
-        return Unimplemented("NetworkPolicy " + name + ": only podSelector peers are translated");
+      // namespaceSelector {}: every pod of the cluster (here: every pod run).
+      const bool every_pod = peer.size() == 1 && peer.contains("namespaceSelector") &&
+                             peer["namespaceSelector"].empty();
+      if (!every_pod && (!peer.contains("podSelector") || peer.size() != 1)) {
+        return Unimplemented("NetworkPolicy " + name +
+                             ": only podSelector peers and namespaceSelector {} are translated");
       }
       for (const PodEndpoint& p : pods) {
-        if (Selects(peer["podSelector"], p.labels)) sources.push_back(p.ip);
+        if (every_pod || Selects(peer["podSelector"], p.labels)) sources.push_back(p.ip);
       }
     }
     if (!rule.contains("from")) sources.push_back("0.0.0.0/0");

@@ -78,7 +78,7 @@ struct PodEndpoint {
 };
 
 // A NetworkPolicy as a CNI enforces it (Ingress; `from` podSelector peers in
-// the same namespace; TCP ports): iptables INPUT rules in the namespace of
+// the same namespace, or namespaceSelector {}: every pod given; TCP ports): iptables INPUT rules in the namespace of
 // every pod it selects, everything else dropped. `node_ip` is always let in,
 // as Kubernetes lets a pod's node in (the kubelet's probes). Unimplemented
 // for peers or policy types this does not translate.

@@ -188,6 +188,42 @@ TEST_F(ComputeAksServiceTest, UpdatePrunesARemovedVersionAndDeleteRemovesOnlyThe
   EXPECT_TRUE(target_->DeleteService("ep1").ok()) << "deleting again is a no-op";
 }
 
+// Issue 19.3: kubernetes.serviceMonitor applies the metrics Service and a
+// ServiceMonitor; without the option they are pruned, and a cluster without
+// prometheus-operator's CRD (its LIST answers 404) still deletes the service.
+TEST_F(ComputeAksServiceTest, AServiceMonitorIsAppliedWithTheOptionAndPrunedWithout) {
+  json config = {{"configType", "attach"},
+                 {"resourceId",
+                  "/subscriptions/s/resourceGroups/r/providers/"
+                  "Microsoft.ContainerService/managedClusters/c"},
+                 {"targetName", "aks1"},
+                 {"workspaceDir", ws_},
+                 {"kubernetes", {{"serviceMonitor", true}}}};
+  AksTargetOptions o;
+  o.config = ParseAksConfig(config.dump()).value();
+  auto monitored = AksComputeTarget::Create(std::move(o)).value();
+  const ServiceSpec spec = MakeSpec("ep1", R"({"namespace": "ml"})");
+  const Status deployed = monitored->DeployService(spec);
+  ASSERT_TRUE(deployed.ok()) << deployed.ToString();
+  const std::string monitor = "/apis/monitoring.coreos.com/v1/namespaces/ml/servicemonitors/ep1-metrics";
+  const std::string service = "/api/v1/namespaces/ml/services/ep1-metrics";
+  auto applied = Obj(monitor);
+  ASSERT_TRUE(applied);
+  EXPECT_EQ((*applied)["spec"]["endpoints"][0]["port"], "metrics");
+  ASSERT_TRUE(Obj(service));
+  EXPECT_EQ((*Obj(service))["spec"]["type"], "ClusterIP");
+
+  const Status updated = target_->UpdateService(spec);  // the option off
+  ASSERT_TRUE(updated.ok()) << updated.ToString();
+  EXPECT_FALSE(Obj(monitor)) << "pruned";
+  EXPECT_FALSE(Obj(service)) << "pruned";
+
+  api_.AddFault({"GET /apis/monitoring.coreos.com/v1/namespaces/ml/servicemonitors", 404, {}, 10});
+  const Status deleted = target_->DeleteService("ep1");
+  ASSERT_TRUE(deleted.ok()) << deleted.ToString();
+  EXPECT_FALSE(Obj("/apis/apps/v1/namespaces/ml/deployments/ep1-router"));
+}
+
 // Issue 21 item 6: GetState reports the generation the cluster applied,
 // from the Deployments that carry it, without the load balancer (an
 // internal one need not be reachable, or even have an address yet), in at

@@ -178,7 +178,8 @@ TEST_F(ComputeLocalParityTest, AnUpdateAppliesNewResourceRequirementsToTheRunnin
   EXPECT_EQ(CountCpus(StatusField(server, "Cpus_allowed_list")), cpus);
 }
 
-// skiff_scoring_workers of the service's one version, from /metrics; -1 if absent.
+// skiff_scoring_workers of the service's one version, from the metrics
+// listener at `port`; -1 if absent.
 int Workers(uint16_t port) {
   try {
     HttpClient c(port);
@@ -206,8 +207,9 @@ TEST_F(ComputeLocalParityTest, AutoScalerScalesWorkersBetweenMinAndMaxOnLoad) {
   ServiceStatus status = WaitFor("svc", ServiceState::kHealthy);
   ASSERT_EQ(status.state, ServiceState::kHealthy) << status.error;
   const uint16_t port = PortOf(status.scoring_uri);
+  const uint16_t metrics_port = PortOf(status.metrics_uri);
   const std::string path = status.scoring_uri.substr(status.scoring_uri.find("/api/"));
-  EXPECT_EQ(Workers(port), 1) << "minReplicas x maxConcurrentRequestsPerContainer";
+  EXPECT_EQ(Workers(metrics_port), 1) << "minReplicas x maxConcurrentRequestsPerContainer";
 
   // Six clients keep the one worker's queue full with 500 ms requests.
   std::atomic<bool> stop{false};
@@ -231,7 +233,7 @@ TEST_F(ComputeLocalParityTest, AutoScalerScalesWorkersBetweenMinAndMaxOnLoad) {
     const auto deadline = Clock::now() + std::chrono::seconds(30);
     int seen = -1;
     while (Clock::now() < deadline) {
-      if ((seen = Workers(port)) == want) return seen;
+      if ((seen = Workers(metrics_port)) == want) return seen;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return seen;
@@ -306,6 +308,31 @@ TEST_F(ComputeLocalParityTest, AWildcardAddressServesEveryInterface) {
                              std::chrono::seconds(2));
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   EXPECT_EQ(*other, 200);
+}
+
+// Issue 19.3: a target serving every interface still keeps its metrics on
+// loopback, on a port of their own that GetState reports; the scoring port
+// answers /metrics 404.
+TEST_F(ComputeLocalParityTest, MetricsStayOnLoopbackWhenTheTargetServesEveryInterface) {
+  auto target = TargetAt("0.0.0.0");
+  ASSERT_NE(target, nullptr);
+  deployed_.insert("svc");
+  ASSERT_TRUE(target->DeployService(Spec("svc", ServerConfig("svc", kKey))).ok());
+  ServiceStatus status = WaitFor("svc", ServiceState::kHealthy);
+  ASSERT_EQ(status.state, ServiceState::kHealthy) << status.error;
+  ASSERT_EQ(status.metrics_uri.rfind("http://127.0.0.1:", 0), 0u) << status.metrics_uri;
+  EXPECT_EQ(status.metrics_uri.substr(status.metrics_uri.rfind('/')), "/metrics");
+  const uint16_t metrics_port = PortOf(status.metrics_uri);
+  const uint16_t port = PortOf(status.scoring_uri);
+  ASSERT_NE(metrics_port, port);
+  EXPECT_EQ(Score(status, kKey), 200);
+  EXPECT_GE(Workers(metrics_port), 1) << "the metrics answer there";
+  auto public_port = HttpGetStatus("127.0.0.2", port, "/metrics", std::chrono::seconds(2));
+  ASSERT_TRUE(public_port.ok()) << public_port.status().ToString();
+  EXPECT_EQ(*public_port, 404) << "not on the scoring port";
+  EXPECT_FALSE(
+      HttpGetStatus("127.0.0.2", metrics_port, "/metrics", std::chrono::seconds(2)).ok())
+      << "the metrics listener is bound to 127.0.0.1 only";
 }
 
 TEST_F(ComputeLocalParityTest, AnAddressThatIsNotALiteralIsRefusedAtCreate) {

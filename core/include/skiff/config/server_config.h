@@ -89,6 +89,13 @@ struct ServerConfig {
   int port = 0;  // 0 = any free port
   int io_threads = 2;
   std::string port_file;           // if set, the bound port is written here once listening
+  // GET /metrics is served on a listener of its own, never on `port`, so the
+  // public port (an AKS LoadBalancer) does not show a stranger the service's
+  // traffic, versions and failures. Loopback by default; a Kubernetes pod
+  // listens on 0.0.0.0 for the cluster's scraper. Read at start.
+  std::string metrics_address = "127.0.0.1";
+  int metrics_port = 0;            // 0 = any free port
+  std::string metrics_port_file;   // if set, the bound metrics port is written here
   // If set, the server keeps here (0600, replaced atomically) the generation
   // it serves and the last one it refused with the reason, so the control
   // plane learns a refused reload at once (server_status.h).
@@ -151,9 +158,9 @@ StatusOr<Url> ParseUpstreamUrl(const std::string& url);
 StatusOr<ServerConfig> ReadServerConfigFile(const std::string& path);
 
 // The config as server.json: every field written, optional strings
-// (portFile, requestLog, dataCollectionDir, a version's sha256) only when
-// set, `auth` and `routing` only when they differ from the defaults.
-// ParseServerConfig(ToJson(c).dump()) gives back `c`.
+// (portFile, metricsPortFile, requestLog, dataCollectionDir, a version's
+// sha256) only when set, `auth` and `routing` only when they differ from the
+// defaults. ParseServerConfig(ToJson(c).dump()) gives back `c`.
 nlohmann::json ToJson(const ServerConfig& config);
 
 }  // namespace skiff::config

@@ -9,7 +9,8 @@
 //   CORS:      OPTIONS on any path, answered from deploymentConfig.cors without auth (cors.h)
 //   OIP v2:    GET /v2/health/live|ready, GET /v2, GET /v2/models/{m}[/versions/{v}][/ready],
 //              POST /v2/models/{m}[/versions/{v}]/infer
-//   GET /metrics (Prometheus text)
+// GET /metrics is not here: it has a listener of its own (MetricsEndpoint
+// over metrics_registry(), metrics_endpoint.h).
 // Status codes: 400 bad input, 401 auth, 404 unknown route/model/version,
 // 405 wrong method, 413/431 limits, 429 blocked client, 502 model error,
 // 503 overloaded/not ready/draining, 504 scoring timeout.
@@ -63,6 +64,8 @@ class DataPlane : public HttpHandler {
   void BeginDrain() { draining_ = true; }
   // Requests accepted and not yet answered.
   int64_t in_flight() const { return in_flight_.load(); }
+  // The data plane's series, for the metrics listener (MetricsEndpoint).
+  const metrics::MetricsRegistry& metrics_registry() const { return registry_; }
 
   uint64_t BodyLimit(const http::request_header<>& header) const override;
   // Scoring routes (POSTs to targets ending in /infer or /score): authentication
@@ -101,7 +104,7 @@ class DataPlane : public HttpHandler {
   // config autoscales, stops it otherwise.
   void ApplyAutoscaler(const ServerConfig& config);
 
-  // Routing: synchronous answers (health, metrics, metadata, errors) or the
+  // Routing: synchronous answers (health, metadata, errors) or the
   // scoring route. Needs only the header, so Admit() uses it too.
   std::variant<HttpResponse, ScoreRoute> Route(const http::request_header<>& header,
                                                const Snapshot* snap) const;

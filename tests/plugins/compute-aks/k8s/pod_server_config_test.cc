@@ -27,6 +27,10 @@ TEST(ComputeAksK8sPodConfig, EveryRenderedServerConfigParses) {
                                  << config.status().ToString();
         EXPECT_EQ(config->address, "0.0.0.0");
         EXPECT_EQ(config->port, 8080);
+        // Metrics on their own port, for the cluster's scraper (issue 19.3).
+        EXPECT_EQ(config->metrics_address, "0.0.0.0");
+        EXPECT_EQ(config->metrics_port, 9090);
+        EXPECT_TRUE(config->metrics_port_file.empty());
         EXPECT_FALSE(config->deployment.keys.primary_key.has_value());
         if (item.key() == "server-router.json") {
           ++routers;

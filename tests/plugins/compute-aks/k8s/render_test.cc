@@ -149,10 +149,17 @@ TEST(ComputeAksK8sRender, ProbesFromLivenessProbeRequirements) {
   auto objects = Render(MakeSpec("psvc", R"({"livenessProbeRequirements": {"periodSeconds": 7,
       "initialDelaySeconds": 42, "timeoutSeconds": 3, "successThreshold": 2, "failureThreshold": 5}})"));
   const json& c = ServerContainer(Get(objects, "Deployment", "psvc-v1"));
+  // Issue 19.6: Azure's initialDelaySeconds is the startupProbe's budget
+  // (21 tries 2 s apart cover 42 s); liveness then runs without a delay.
+  EXPECT_EQ(c["startupProbe"],
+            (json{{"httpGet", {{"path", "/v2/health/live"}, {"port", "http"}}},
+                  {"periodSeconds", 2},
+                  {"timeoutSeconds", 3},
+                  {"successThreshold", 1},
+                  {"failureThreshold", 21}}));
   EXPECT_EQ(c["livenessProbe"],
             (json{{"httpGet", {{"path", "/v2/health/live"}, {"port", "http"}}},
                   {"periodSeconds", 7},
-                  {"initialDelaySeconds", 42},
                   {"timeoutSeconds", 3},
                   {"successThreshold", 1},  // Kubernetes allows only 1 on liveness
                   {"failureThreshold", 5}}));
@@ -162,6 +169,114 @@ TEST(ComputeAksK8sRender, ProbesFromLivenessProbeRequirements) {
                   {"timeoutSeconds", 3},
                   {"successThreshold", 2},
                   {"failureThreshold", 5}}));
+}
+
+// Issue 19.6: with Azure's defaults (initialDelaySeconds 310) liveness was
+// not asked for five minutes, so a pod that hung after it started went
+// unnoticed that long. A startupProbe now holds Azure's delay, and liveness
+// (no delay) notices a hang in periodSeconds x failureThreshold.
+TEST(ComputeAksK8sRender, AHungPodIsNoticedInSecondsNotFiveMinutes) {
+  auto objects = Render(MakeSpec("hsvc", "{}", {{"v1", 60, true, false, "torch"},
+                                                {"v2", 40, false, false, "torch"}}));
+  for (const char* name : {"hsvc-v1", "hsvc-v2", "hsvc-router"}) {
+    SCOPED_TRACE(name);
+    const json& c = ServerContainer(Get(objects, "Deployment", name));
+    const json& liveness = c["livenessProbe"];
+    EXPECT_FALSE(liveness.contains("initialDelaySeconds")) << liveness;
+    EXPECT_LE(liveness["periodSeconds"].get<int>() * liveness["failureThreshold"].get<int>(), 30);
+    const json& startup = c["startupProbe"];
+    ASSERT_TRUE(startup.is_object()) << c;
+    EXPECT_EQ(startup["httpGet"], liveness["httpGet"]) << "answers while the models load";
+    EXPECT_EQ(startup["periodSeconds"], 2) << "a started server is seen within 2 s";
+    EXPECT_EQ(startup["successThreshold"], 1);
+    EXPECT_FALSE(c["readinessProbe"].contains("initialDelaySeconds"));
+  }
+  // A version pod still gets Azure's whole delay to answer once.
+  const json& startup = ServerContainer(Get(objects, "Deployment", "hsvc-v1"))["startupProbe"];
+  EXPECT_GE(startup["periodSeconds"].get<int>() * startup["failureThreshold"].get<int>(), 310);
+}
+
+// Issue 19.3: every skiff-server container serves its metrics on a port of
+// its own that no Service behind the public load balancer exposes; scrapers
+// find it by annotation, inside the cluster only.
+TEST(ComputeAksK8sRender, MetricsPortIsInTheClusterAndNeverBehindTheLoadBalancer) {
+  auto objects = Render(MakeSpec("msvc", "{}", {{"v1", 60, true, false, "torch"},
+                                                {"v2", 40, false, false, "torch"}}));
+  for (const char* name : {"msvc-v1", "msvc-v2", "msvc-router"}) {
+    SCOPED_TRACE(name);
+    const json& d = Get(objects, "Deployment", name);
+    const json& ports = ServerContainer(d)["ports"];
+    EXPECT_EQ(ports, (json{{{"name", "http"}, {"containerPort", 8080}, {"protocol", "TCP"}},
+                           {{"name", "metrics"}, {"containerPort", 9090}, {"protocol", "TCP"}}}));
+    const json& annotations = d["spec"]["template"]["metadata"]["annotations"];
+    EXPECT_EQ(annotations["prometheus.io/scrape"], "true");
+    EXPECT_EQ(annotations["prometheus.io/port"], "9090");
+    EXPECT_EQ(annotations["prometheus.io/path"], "/metrics");
+  }
+  for (const json& o : objects) {
+    EXPECT_NE(o["kind"], "ServiceMonitor") << "only with kubernetes.serviceMonitor";
+    if (o["kind"] != "Service") continue;
+    for (const json& port : o["spec"]["ports"]) {
+      EXPECT_EQ(port["targetPort"], "http") << o["metadata"]["name"] << " exposes " << port;
+    }
+  }
+  // The version pods take metrics from any pod of the cluster, scoring only
+  // from the router.
+  const json& np = Get(objects, "NetworkPolicy", "msvc-versions");
+  ASSERT_EQ(np["spec"]["ingress"].size(), 2u);
+  EXPECT_EQ(np["spec"]["ingress"][1],
+            (json{{"from", {{{"namespaceSelector", json::object()}}}},
+                  {"ports", {{{"protocol", "TCP"}, {"port", 9090}}}}}));
+  // No `from` anywhere: nothing is open to every source.
+  for (const json& rule : np["spec"]["ingress"]) EXPECT_TRUE(rule.contains("from")) << rule;
+}
+
+// kubernetes.serviceMonitor: a ClusterIP Service over every pod's metrics
+// port and a prometheus-operator ServiceMonitor selecting it.
+TEST(ComputeAksK8sRender, ServiceMonitorOptionAddsAClusterIpServiceAndItsMonitor) {
+  RenderInput in;
+  in.spec = MakeSpec("smsvc", R"({"namespace": "prod"})");
+  auto options = ParseRenderOptions(json{{"serviceMonitor", true}});
+  ASSERT_TRUE(options.ok()) << options.status().ToString();
+  in.options = *options;
+  auto objects = Render(in);
+  ASSERT_GE(objects.size(), 2u);
+  const json& service = objects[objects.size() - 2];
+  const json& monitor = objects.back();
+  EXPECT_EQ(Kinds({service, monitor}),
+            (std::vector<std::string>{"Service/smsvc-metrics", "ServiceMonitor/smsvc-metrics"}));
+  EXPECT_EQ(monitor["apiVersion"], "monitoring.coreos.com/v1");
+  EXPECT_EQ(monitor["metadata"]["namespace"], "prod");
+  EXPECT_EQ(service["spec"]["type"], "ClusterIP");
+  EXPECT_EQ(service["spec"]["ports"],
+            (json{{{"name", "metrics"}, {"port", 9090}, {"targetPort", "metrics"},
+                   {"protocol", "TCP"}}}));
+  EXPECT_EQ(monitor["spec"]["endpoints"],
+            (json{{{"port", "metrics"}, {"path", "/metrics"}, {"interval", "30s"}}}));
+  // The monitor selects the metrics Service, and that Service selects every
+  // pod of the service (router and version) and nothing else.
+  for (const auto& [k, v] : monitor["spec"]["selector"]["matchLabels"].items()) {
+    EXPECT_EQ(service["metadata"]["labels"][k], v) << k;
+  }
+  for (const json& o : objects) {
+    if (o["kind"] == "Service" && o["metadata"]["name"] != "smsvc-metrics") {
+      EXPECT_NE(o["metadata"]["labels"]["app.kubernetes.io/component"], "metrics");
+    }
+    if (o["kind"] != "Deployment") continue;
+    for (const auto& [k, v] : service["spec"]["selector"].items()) {
+      EXPECT_EQ(o["spec"]["template"]["metadata"]["labels"][k], v) << o["metadata"]["name"];
+    }
+  }
+
+  // A version whose objects would be named like the metrics Service.
+  in.spec = MakeSpec("smsvc", "{}", {{"metrics", 100, true, false, "torch"}});
+  auto clash = RenderService(in);
+  EXPECT_EQ(clash.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(clash.status().message().find("kubernetes.serviceMonitor"), std::string::npos)
+      << clash.status().message();
+  auto wrong = ParseRenderOptions(json{{"serviceMonitor", "yes"}});
+  EXPECT_NE(wrong.status().message().find("kubernetes.serviceMonitor"), std::string::npos)
+      << wrong.status().message();
 }
 
 TEST(ComputeAksK8sRender, PodsRunNonRootOnAReadOnlyRoot) {

@@ -121,7 +121,11 @@ std::vector<NamedInput> SampleInputs() {
   RenderInput* internal = add("internal-lb", MakeSpec("internal-svc", "{}"));
   internal->cluster.load_balancer_type = "InternalLoadBalancer";
   internal->cluster.load_balancer_subnet = "my-subnet";
-  add("devtest", MakeSpec("dev-svc", "{}"))->cluster.cluster_purpose = "DevTest";
+  RenderInput* devtest = add("devtest", MakeSpec("dev-svc", "{}"));
+  devtest->cluster.cluster_purpose = "DevTest";
+  // Issue 19.3: the metrics Service and ServiceMonitor (on an existing
+  // sample, so the per-sample counts other tests take hold).
+  devtest->options.service_monitor = true;
   // Issue 18 item 4: another registry's credentials as an imagePullSecret
   // (on an existing sample, so the per-sample counts other tests take hold).
   out[sample_with_pull_secret].pull_secret =

@@ -1,5 +1,6 @@
 // Validates rendered Kubernetes objects against the official OpenAPI schemas
-// (npm kubernetes-models@5). Usage: node validate_k8s.mjs <objects.json>...
+// (npm kubernetes-models@5; the prometheus-operator CRDs' schemas from
+// @kubernetes-models/prometheus-operator for the ServiceMonitor). Usage: node validate_k8s.mjs <objects.json>...
 // Each file holds a JSON array of objects. Exits 1 on any validation error
 // and on a kind this script has no validator for.
 import { readFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 
 const validators = {
   "v1/ConfigMap": ConfigMap,
@@ -23,6 +25,7 @@ const validators = {
   "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+  "monitoring.coreos.com/v1/ServiceMonitor": ServiceMonitor,
 };
 
 const files = process.argv.slice(2);

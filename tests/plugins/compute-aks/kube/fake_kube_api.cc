@@ -49,6 +49,10 @@ constexpr ResourceInfo kResources[] = {
     {"ingresses", "ingress", "Ingress", "networking.k8s.io", "v1", true, "ing"},
     {"networkpolicies", "networkpolicy", "NetworkPolicy", "networking.k8s.io", "v1", true,
      "netpol"},
+    // prometheus-operator's CRD, as kube-prometheus-stack installs it (a
+    // cluster without it: a fault answering its paths 404).
+    {"servicemonitors", "servicemonitor", "ServiceMonitor", "monitoring.coreos.com", "v1", true,
+     "smon"},
 };
 
 std::vector<std::string> Split(const std::string& s, char sep) {
