@@ -670,7 +670,7 @@ TEST_F(DataPlaneTest, GrafanaDashboardUsesOnlyMetricsTheServerExports) {
   ASSERT_TRUE(Apply(BaseConfig()).ok());
   auto c = Client();
   ASSERT_EQ(c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
-  const std::set<std::string> exported = SampleNames(c.Get("/metrics").body);
+  const std::set<std::string> exported = SampleNames(Metrics().body);
   std::ifstream file(std::string(std::getenv("SKIFF_SOURCE_DIR")) + "/deploy/grafana/skiff.json");
   ASSERT_TRUE(file.good());
   std::vector<std::string> queries;
@@ -707,7 +707,7 @@ TEST_F(DataPlaneTest, MetricsByTheBook) {
     ASSERT_EQ(c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary)).status, 200);
   }
   ASSERT_EQ(c.Post("/v2/models/svc/infer", OipBody(-1), Bearer(kPrimary)).status, 502);
-  const std::string m = c.Get("/metrics").body;
+  const std::string m = Metrics().body;
   EXPECT_EQ(m.find("phase="), std::string::npos) << m;
   for (const char* line : {
            "skiff_request_duration_seconds_count{service=\"svc\",version=\"blue\"} 4",
@@ -735,7 +735,7 @@ TEST_F(DataPlaneTest, MetricsByTheBook) {
   bad["sha256"] = std::string(64, 'a');
   config["versions"].push_back(bad);
   EXPECT_FALSE(Apply(config).ok());
-  const std::string after = c.Get("/metrics").body;
+  const std::string after = Metrics().body;
   EXPECT_NE(after.find("skiff_model_load_failures_total{service=\"svc\",version=\"green\"} 1\n"),
             std::string::npos)
       << after;

@@ -223,8 +223,8 @@ TEST_F(UpstreamTest, TheRouterAssignsStickyKeysToVersionServers) {
   }
   EXPECT_GT(blue, 0);
   EXPECT_GT(green, 0);
-  EXPECT_EQ(Scored(blue_.port()), blue) << "each key's requests reached its version's server";
-  EXPECT_EQ(Scored(green_.port()), green);
+  EXPECT_EQ(Scored(blue_), blue) << "each key's requests reached its version's server";
+  EXPECT_EQ(Scored(green_), green);
   std::ifstream log(dir_ / "exposure.jsonl");
   int lines = 0;
   for (std::string line; std::getline(log, line);) ++lines;

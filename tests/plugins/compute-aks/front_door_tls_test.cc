@@ -43,7 +43,10 @@ class ComputeAksFrontDoorTest : public ::testing::Test {
                    {"resourceGroup", "r"},
                    {"location", "eastus"},
                    {"targetName", "aks1"},
-                   {"workspaceDir", ws_}};
+                   {"workspaceDir", ws_},
+                   // The user's own image: these tests are about the front
+                   // door, not the no-registry warning of a deploy.
+                   {"kubernetes", {{"image", "reg.example:5000/skiff/server:mine"}}}};
     if (tls) {
       config["sslCname"] = kCname;
       config["sslCertPemFile"] = "/given/cert.pem";

@@ -168,8 +168,10 @@ TEST(ComputeAksK8sRouterTls, RenderedFrontDoorServesHttpsThroughTheRealRouter) {
     }
   }
   EXPECT_TRUE(mounted) << "the TLS Secret is not mounted at " << kRouterTlsDir;
-  ASSERT_EQ(container["ports"].size(), 1u);
+  // The https port and the cluster-internal metrics port; no plain http.
+  ASSERT_EQ(container["ports"].size(), 2u);
   EXPECT_EQ(container["ports"][0]["name"], "https");
+  EXPECT_EQ(container["ports"][1]["name"], "metrics");
   EXPECT_EQ(container["ports"][0]["containerPort"], kRouterTlsPort);
   EXPECT_EQ(container["readinessProbe"]["httpGet"]["scheme"], "HTTPS");
   const json& service = Find(objects, "Service", "tls-svc");
