@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compute floor of the torch accelerator: in-process Score() time per call for
 // each fixture model at batch 1, and 64 one-row requests scored one by one vs
 // through the DynamicBatcher (maxBatchSize 16). No HTTP, no auth: this is the

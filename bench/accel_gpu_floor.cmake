@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # skiff_bench_accel_floor: the torch accelerator's compute floor. Included by
 # bench/CMakeLists.txt and by bench/gpu/CMakeLists.txt (standalone), so it
 # needs only libtorch, skiff_batching and skiff_accel_gpu_impl.

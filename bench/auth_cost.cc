@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiff_bench_auth: the data-plane cost of one Verify() per auth mode.
 // Prints nanoseconds per operation (median of 15 runs of a timed loop, one thread).
 #include <stdlib.h>

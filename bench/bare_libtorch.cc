@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The memory baseline for a model server: a bare process that loads libtorch
 // and one TorchScript model, runs one forward() on one thread, and prints its
 // peak resident set (VmHWM from /proc/self/status). bench/run.sh compares

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiff_bench_dataplane: the data plane's per-request pieces, one at a time,
 // outside the server: OIP v2 decode (MLP and CNN bodies), response encode,
 // the key check, routing (Endpoint::Pick with a 90/10 split), and a full

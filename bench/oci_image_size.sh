@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Size of the skiff-server image `skiff image build` writes (no Docker)
 # against the Debian package closure deploy/Dockerfile installs. Run from the
 # repository root after ./scripts/build; prints a markdown table (docs/oci.md

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Instructions per request of skiff-server, under valgrind's callgrind.
 
 Wall-clock figures on a shared machine are noise; instruction counts are not.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # skiff vs peers on this machine, in one table (issue 9). See bench/README.md.
 #
 #   bench/run.sh [--duration SECONDS] [--quick]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiff_bench_sticky: figures for sticky A/B assignment (docs/rollout.md).
 // Over N keys (HMAC-SHA256 digests of "user-<i>" under a fixed salt, as the
 // data plane makes them), prints each version's share of keys and how many

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Figures for sticky A/B assignment (docs/rollout.md): each version's share
 # of 100,000 keys and the keys a 10 -> 20 % change moves, skiff's weighted
 # rendezvous next to cumulative ranges. Run from the repository root after

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Installs the public headers, skiff_abi and a CMake package so third-party
 # plugins can `find_package(skiff)` and call skiff_add_plugin() (component
 # `core`), and the C++ SDK for applications: `find_package(skiff REQUIRED

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # skiff_add_plugin(<target> KIND <compute|accelerator|auth|rollout> NAME <name>
 #                  SOURCES <src>... [LINK <lib>...] [NO_INSTALL])
 #

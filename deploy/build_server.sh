@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # build_server.sh SRC BUILD OUT [--configure-only]: deploy/Dockerfile's build
 # stage. Configures SRC (a clean checkout) into BUILD without tests or
 # benchmarks, builds skiff-server and the plugins a pod loads (the torch

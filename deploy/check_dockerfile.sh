@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check_dockerfile.sh <source-dir> <binary-dir>: the checks a machine without
 # a container engine can make of deploy/Dockerfile (a two-stage build from a
 # clean checkout):

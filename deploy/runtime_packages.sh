@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # runtime_packages.sh DIR: the Debian packages whose shared libraries the
 # ELF files under DIR load (ldd, the loader's own answer; owners from one
 # dpkg -S), one a line, sorted. What deploy/Dockerfile's runtime stage

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ARM managed-cluster bodies (GET/PUT responses) -> MergeClusterState, the
 // compute target's view of a cluster (plugins/compute-aks). Checks: no
 // crash or exception whatever the JSON holds, and the merged info keeps the

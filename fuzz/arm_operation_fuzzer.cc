@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ARM long-running operations (plugins/compute-aks arm/long_running_operation.h):
 // FollowOperation over a scripted transport and a fake clock, so every
 // status, header (Azure-AsyncOperation, Location, Retry-After) and body

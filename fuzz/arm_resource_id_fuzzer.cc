@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Managed-cluster resource IDs (plugins/compute-aks arm/resource_id.h). Checks:
 // an ID that parses has non-empty parts, its canonical form parses to the
 // same parts and names the same resource (case-insensitively).

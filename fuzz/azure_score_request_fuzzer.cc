@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Azure ML style {"data": ...} bodies (DecodeAzureScoreRequest) against a
 // multi-input signature and a one-input one (bare arrays, flat reshape).
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Deployment config JSON (ParseDeploymentConfig, ApplyDeploymentUpdate): a
 // config that parses must validate, print and parse back to the same JSON.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fixed model signature the protocol fuzzers decode against: several
 // dtypes, a dynamic batch dimension, a fixed shape and a scalar-ish input.
 #pragma once

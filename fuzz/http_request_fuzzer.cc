@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bytes from a client, as HttpServer reads them: pipelined requests through
 // the server's RequestFramer (obs-fold, Beast's request_parser with the
 // server's header limit, FramingError, the handler's Admit() and body limit);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One request off the front of a byte stream, parsed exactly as HttpServer
 // parses it: the server's own RequestFramer (obs-fold scan, Beast's parser
 // with the server's header limit, FramingError, the handler's Admit() and

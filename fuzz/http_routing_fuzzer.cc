@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bytes from a client, parsed as HttpServer parses them (http_request_parse.h),
 // then routed by configured DataPlanes, past where http_request's
 // unconfigured plane stops:

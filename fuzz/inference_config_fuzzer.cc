@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Inference config JSON (ParseInferenceConfig): a config that parses must
 // print and parse back to the same JSON and give a signature.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JWT verification (plugins/auth VerifyJwt) with a fixed HS256 key set and a
 // fixed clock. Two input forms, so that the payload rules are reachable
 // (an HMAC cannot be guessed by mutation):

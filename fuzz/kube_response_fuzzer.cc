@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kubernetes API replies as the client reads them: a metav1.Status error
 // body (ParseApiStatus / ApiError), a Deployment with its status and a
 // PodList (EvaluateRollout), a matchLabels selector. The input is one JSON

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kubeconfig YAML (skiff::compute_aks::kube::ParseKubeconfig): never crashes
 // or throws; a config that parses has a server URL and credentials (a token,
 // a client certificate, or an exec plugin alone, never Always interactive),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OIP binary tensor extension's framing (issue 20): the JSON header's
 // length from Inference-Header-Content-Length, each tensor's
 // binary_data_size, BYTES length prefixes. Input: "<header value>\n<body>",

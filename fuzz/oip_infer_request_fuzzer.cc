@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OIP v2 infer bodies (DecodeInferRequest) against a fixed signature with
 // several dtypes; a small max_input_bytes keeps the size checks in reach.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // main() for the <name>_replay programs: runs each file named on the command
 // line (directories: each regular file in them, sorted) through
 // LLVMFuzzerTestOneInput once, without libFuzzer. A crash, sanitizer report

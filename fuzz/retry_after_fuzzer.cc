@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Retry-After parsing (plugins/compute-aks transport/retry_after.h) with a fixed
 // clock. The input is header lines "name: value" (names lower-cased as the
 // transport does); the whole input is also tried as an HTTP date. Checks:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The accel-fpga xclbin reader (ReadXclbinMetadata, its XML scanner) and the
 // kernel check on arbitrary bytes: no crash, no unbounded allocation, and a
 // file that reads stays within the reader's caps.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Generates the TorchScript fixture models used by skiff's accel-gpu tests.
 
 Run with Debian's python3-torch (no network, CPU only):

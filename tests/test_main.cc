@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // main() for every skiff test binary: exports SKIFF_SOURCE_DIR and
 // SKIFF_BINARY_DIR (unless already set) so tests find fixtures and built
 // binaries however they are launched (ctest, by hand, under a debugger).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the torch accelerator, its tests and the compute-floor benchmark
 # against the Python torch's libtorch, runs the tests with the CUDA suite on
 # and the benchmark on `cuda`. No network. See bench/gpu/README.md.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """skiff vs peers on one machine: the measuring half of bench/run.sh.
 
 run.sh installs packages and builds; this script deploys, starts every server

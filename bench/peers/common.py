@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared by the Python peers: load a TorchScript model on one thread and
 score one Open Inference Protocol v2 request with it, as skiff does.
 

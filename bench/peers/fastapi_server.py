@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """FastAPI + uvicorn (uvloop, httptools), one worker, serving a TorchScript
 model over OIP v2: POST /v2/models/{name}/infer. The model runs inline in
 the event loop (an `async def` route), which is the fastest FastAPI shape

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Flask app serving a TorchScript model over OIP v2, for gunicorn with one
 sync worker:
 

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script: POSTs one fixed body with fixed headers, and prints a
 -- machine-readable summary line after the run.
 --

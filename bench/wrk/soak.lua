@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script for scripts/soak: POSTs one body with a key that may change
 -- during the run, counts responses by status, and prints a summary.
 --

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hello: the smallest useful skiff accelerator. Its "model" is an affine map
 // y = scale * x + offset over an FP32 vector, where scale and offset come from
 // a two-line text artifact. It shows every part a real accelerator has: a

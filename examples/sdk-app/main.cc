@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A program outside the skiff tree that uses the installed SDK: registers a
 // model in a workspace and builds the typed configs Model::deploy takes,
 // printing results and errors as they are (operator<<).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Deploy and score a model with the skiff C++ SDK only (mirrors the Azure ML
 // Python SDK: Workspace, Model.register, LocalCompute, Model.deploy,
 // wait_for_deployment, run, get_keys, delete).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // "fuzzmodel": the accelerator the http_routing fuzz target serves. Every
 // output of the signature is the first input's bytes (resized to the
 // output's shape): quick, deterministic and never failing, so any 5xx other

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The FPGA model artifact: a folder (registered with `skiff model register
 // -p <folder>`) holding
 //   model.xclbin    the bitstream with the mlp_dense kernel (kernels/README.md)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "buffer_set.h"
 
 #include "mlp_kernel_abi.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The device buffers of one loaded MLP: activations act[0..L] (act[0] the
 // input, act[L] the output, act[i] both the output of layer i-1 and the input
 // of layer i), and per layer a weight and a bias buffer, each in the memory

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FpgaAccelerator: the skiff::Accelerator of the "fpga" plugin.
 #pragma once
 

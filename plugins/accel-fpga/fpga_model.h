@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FpgaModel: one replica's MLP on an FPGA card through XRT.
 #pragma once
 

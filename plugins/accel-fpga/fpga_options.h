@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Device selection and run settings of the fpga accelerator, from the
 // inference config's "acceleratorOptions" (docs/accel-fpga.md):
 //   "device":    card index (0, "1") or PCIe BDF ("0000:65:00.1"); default 0

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "fpga_runtime.h"
 
 namespace skiff::accel_fpga {

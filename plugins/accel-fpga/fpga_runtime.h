@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The slice of XRT the plugin uses, behind interfaces: the real
 // implementation is xrt_runtime.h; tests add a recording fake so sync order,
 // timeouts and batch splitting can be checked without a card (XRT's no-op

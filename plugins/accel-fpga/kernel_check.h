@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Load-time check of an xclbin's kernel against the argument list the host
 // code binds (mlp_kernel_abi.h): kernel and compute unit present, argument
 // count, kind (buffer/scalar) and type, and a used memory bank per buffer.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The host side of kernels/mlp_dense.cpp: the argument list the plugin binds,
 // in order. Keep in sync with the kernel's signature.
 #pragma once

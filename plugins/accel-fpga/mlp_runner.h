@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The run loop: scores `rows` input rows through the MLP on the card,
 // max_batch rows per kernel run.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The plugin entry point: libskiff_accelerator_fpga.so.
 #include "fpga_accelerator.h"
 #include "skiff/plugin_export.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Host-side reference of kernels/mlp_dense.cpp: the same loops, layout and
 // float32 accumulation order, so a card's results can be checked against it
 // (tests compare it with the same MLP in libtorch).

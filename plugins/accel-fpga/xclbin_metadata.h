@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reads what the load-time checks need from an .xclbin's bytes: header
 // (UUID, platform), MEM_TOPOLOGY, IP_LAYOUT, CONNECTIVITY and the kernels'
 // argument lists from EMBEDDED_METADATA (format: /usr/include/xrt/xclbin.h).

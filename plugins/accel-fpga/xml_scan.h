@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small, bounded XML element scanner for the xclbin EMBEDDED_METADATA
 // section: enough of XML to find elements and their attributes, nothing more
 // (no DTDs, namespaces or entities beyond the five predefined ones). It reads

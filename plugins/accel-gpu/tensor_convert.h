@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Conversion between skiff::Tensor (raw host bytes) and at::Tensor.
 #pragma once
 

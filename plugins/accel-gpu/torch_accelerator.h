@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TorchAccelerator: the skiff::Accelerator of the "torch" plugin.
 #pragma once
 

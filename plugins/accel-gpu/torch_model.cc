@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "torch_model.h"
 
 #include <ATen/Parallel.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TorchModel: one replica's TorchScript module, scored with libtorch.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // API keys for key-mode services: generation and the digests the data plane
 // holds instead of the keys.
 #pragma once

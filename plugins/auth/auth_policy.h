@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiff's rules on what a request and a service configuration must look like:
 // the `Authorization` header grammar, names, and the per-service policy the
 // data plane checks against.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DefaultAuthenticator: skiff's Authenticator. Key mode checks SHA-256
 // digests of the primary/secondary keys; token mode verifies JWTs signed by
 // the workspace's SigningKeyStore; none lets everything through.

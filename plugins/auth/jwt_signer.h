@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Builds compact JWS tokens (RFC 7515/7519) signed with a SigningKey.
 #pragma once
 

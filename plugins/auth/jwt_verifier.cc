@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JWT verification, done here with OpenSSL rather than with libjwt.
 //
 // Why not libjwt (1.10.2, the Debian package): it cannot be held to skiff's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Verifies compact JWS tokens against a workspace's SigningKeySet under
 // skiff's rules (see jwt_verifier.cc for the list and why not libjwt).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // KeyDigestStore: the per-service policies the data plane checks, swapped
 // atomically by the control plane. A reader copies a shared_ptr to an
 // immutable ServicePolicy under a shared lock held for a map lookup only, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libskiff_auth_default.so: the C entry point for DefaultAuthenticator.
 // create() options: see DefaultAuthenticator::OptionsFromJson().
 #include <memory>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The primary and secondary keys of a key-mode service (control plane only;
 // the data plane sees their digests). Where they are kept is the SDK's
 // business (`<workspace>/keys/<service>.json`, sdk/src/deployment.cc).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SigningKey: one JWS key of a workspace with its `kid` and its own algorithm
 // (HS256: 256-bit random secret; RS256: RSA 2048; ES256: P-256). The
 // algorithm belongs to the key, not to a token: a verifier asks the key.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SigningKeyStore: a workspace's JWS keys in a keys directory, one 0600 file
 // per key (`<kid>.key.json`) plus `active` naming the kid new tokens are
 // signed with, and `retired.json` ({"<kid>": last accepted Unix second}) for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "aks_compute_target.h"
 
 #include <dlfcn.h>

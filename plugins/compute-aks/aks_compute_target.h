@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AksComputeTarget: the "aks" compute target, and the "kubernetes" one
 // (configType kubeconfig: any cluster through the user's kubeconfig, no
 // ARM; docs/kubernetes.md). Part 1 manages the cluster

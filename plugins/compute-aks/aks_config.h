@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The AKS target's configuration: the compute record's config_json, which
 // is also the plugin's create() options. Azure ML's
 // AksCompute.provisioning_configuration() / attach_configuration() in JSON:

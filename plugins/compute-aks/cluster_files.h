@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the AKS target keeps locally, per target, in
 // <workspace>/compute/<name>/ (0700):
 //   cluster.json  the link and the last description (0600): resourceId,

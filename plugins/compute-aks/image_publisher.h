@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The images a deploy to an aks target with a `registry` runs (issue 18
 // item 6): the server image (the router's) and one image per model
 // artifact (the version pods'), built with skiff_oci into a layout kept in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libskiff_compute_kubernetes.so: the "kubernetes" compute target, any
 // Kubernetes cluster reached through the user's kubeconfig (exec plugins
 // such as kubelogin included) and no Azure Resource Manager at all. It is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libskiff_compute_aks.so: the C entry point for AksComputeTarget.
 // create() options: the compute record's config_json (aks_config.h),
 // validated here so a bad configuration is refused before anything is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "registry_pull_secret.h"
 
 #include "skiff/oci/registry_auth.h"

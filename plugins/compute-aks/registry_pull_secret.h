@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // For a `registry` that is not an ACR: the nodes pull with the user's own
 // credentials, taken from a docker config.json at create/attach, kept in the
 // target's folder (cluster_files.h, 0600) and rendered as a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The registry an aks target's pods pull their images from (`registry` in
 // the aks config; `computetarget create|attach aks --registry NAME_OR_HOST`).
 // A bare name (`myacr`) or `<name>.azurecr.io` is an Azure Container

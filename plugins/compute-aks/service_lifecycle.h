@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ServiceLifecycle: a skiff service on the target's Kubernetes cluster, by
 // way of the renderer (k8s/) and the client (kube/):
 //   Deploy/Update  server-side apply every rendered object (Namespace first;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where the local target finds skiff-server and skiff-supervisor when its
 // options name neither: the target's own knowledge, so no caller (the SDK,
 // the CLI) has to build its private options.

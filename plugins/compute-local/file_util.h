@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Path and log-tail helpers for the local target's service directory (reads:
 // skiff/util/file.h; atomic writes: skiff/util/atomic_file.h).
 #pragma once

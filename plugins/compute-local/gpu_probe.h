@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How many CUDA devices this machine shows to a process started from here:
 // the CUDA driver's own count (libcuda.so.1, dlopen'ed, cuInit +
 // cuDeviceGetCount), so CUDA_VISIBLE_DEVICES is honoured as the server will

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A tiny blocking HTTP/1.1 GET over a raw socket with a deadline, for
 // readiness probes of the services on this machine (no Boost, no threads).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The listening socket skiff-supervisor holds for its service, so the port
 // stays open while skiff-server restarts: connections made in the gap wait
 // in the kernel's backlog or are answered 503 (GapResponder) instead of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // LocalComputeTarget: the built-in "local" compute target. Each service runs
 // as a skiff-server on this machine under its own skiff-supervisor, with all
 // its state in <workspace>/services/<name>/ (docs/compute-local.md).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a deployment config asks for that this machine must be able to give
 // before the local target accepts it: the right computeType, and GPUs that
 // are there. A request the target cannot honour is refused at deploy (and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The local target's create() options, all optional:
 //   {"serverBinary": "<path to skiff-server>",
 //    "supervisorBinary": "<path to skiff-supervisor>",

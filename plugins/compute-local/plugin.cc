@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libskiff_compute_local.so: the C entry point for LocalComputeTarget.
 // create() options: see options.h.
 #include <memory>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Asking whether a pid still is the process we think it is, and waiting for
 // a process that is not our child to exit.
 #pragma once

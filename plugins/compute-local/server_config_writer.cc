@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "server_config_writer.h"
 
 namespace skiff::compute_local {

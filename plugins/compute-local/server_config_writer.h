@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Turns a ServiceSpec's server_config_json into the server.json the local
 // target runs: the service directory's paths and the port are overridden.
 // The schema is skiff/config/server_config.h's; this file only sets fields.

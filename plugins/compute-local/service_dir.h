@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where a local service keeps everything: <workspace>/services/<name>/.
 #pragma once
 

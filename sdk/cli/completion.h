@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `skiff completion bash|zsh`: a shell completion script generated from the
 // CLI11 command tree, so it never lags behind the commands.
 #pragma once

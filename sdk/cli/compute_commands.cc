@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `skiff computetarget create|attach|detach|list|show|wait|delete` (mirrors
 // `az ml computetarget`). What a target is beyond its record comes from its
 // plugin (ComputeTarget::Describe/Refresh); the CLI reads no plugin's files.

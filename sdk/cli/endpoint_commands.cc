@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `skiff endpoint ...`: endpoints with up to 6 versions, traffic percentiles,
 // a default version and control/treatment types (mirrors `az ml endpoint realtime`).
 #include <iostream>

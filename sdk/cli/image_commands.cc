@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `skiff image build|push`: the skiff-server image without Docker (an OCI
 // layout with one image per model version, docs/oci.md) and its push to any
 // OCI registry. An `az acr build`/`docker push`-like verb group of skiff's own.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A JMESPath evaluator: a lexer, a Pratt parser (binding powers as in the
 // reference implementation, jmespath.py) and a tree walker. Errors are
 // thrown as JmesError inside and become Status at the two public entry

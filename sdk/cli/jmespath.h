@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JMESPath (https://jmespath.org/specification.html) for `skiff ... --query`,
 // as `az --query` has it. Debian packages no C++ JMESPath library, so this is
 // a small tree-walking evaluator over nlohmann::ordered_json (ordered so that

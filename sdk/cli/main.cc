@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiff: deploy ML models as authenticated, autoscaled web services.
 // The CLI mirrors `az ml` (v1) verbs and flags and is a thin layer over the SDK.
 #include <unistd.h>

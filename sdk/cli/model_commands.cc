@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `skiff model register|list|show|download|delete` (mirrors `az ml model`)
 // and `skiff model gc`.
 #include <chrono>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The CLI's result output: --query, then one of az's formats (docs/cli.md).
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>

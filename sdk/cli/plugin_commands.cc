@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiff plugins list: what the plugin host found, and what it refused.
 #include <iostream>
 

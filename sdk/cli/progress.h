@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Live progress of a long wait (deploy, update, wait, image push), as az
 // shows it: on a terminal one status line redrawn in place with the elapsed
 // time ticking; when piped, one plain line each time the state or the detail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `skiff model deploy` and `skiff service ...` (mirror `az ml model deploy`
 // and `az ml service ...`).
 #include <iostream>

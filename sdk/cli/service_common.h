@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pieces the service, endpoint and deploy commands share.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whether the CLI may redraw lines and use colour: only on a terminal, and
 // colour never when NO_COLOR is set (https://no-color.org), as az does.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "skiff/sdk/compute_target.h"
 
 #include <nlohmann/json.hpp>

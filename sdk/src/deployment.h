@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal: what Webservice and AksEndpoint share: the keys file, the
 // control plane's authenticator, and the skiff-server config built from the
 // store's records.

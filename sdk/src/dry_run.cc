@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `--dry-run`: the Kubernetes objects a deploy or update would apply,
 // rendered by the aks plugin into a temporary file and returned as text.
 #include "dry_run.h"

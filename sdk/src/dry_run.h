@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal: what `model deploy --dry-run` and `service update --dry-run`
 // share: key digests without creating keys, and rendering through the aks
 // plugin into a temporary file.

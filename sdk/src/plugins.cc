@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "skiff/sdk/plugins.h"
 
 #include <unistd.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs skiff into a temp prefix, builds examples/hello-accelerator against
 # it with find_package(skiff), then loads and scores the plugin.
 set -euo pipefail

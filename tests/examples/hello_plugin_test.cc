@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Driven by hello_accelerator_test.sh with SKIFF_TEST_HELLO_PLUGIN set to the
 // out-of-tree plugin it built; fails (never skips) without it.
 #include <cstdlib>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue 23 item 5: the SDK installs as a package an application builds
 # against. Installs the `sdk` component alone into a temp prefix, checks
 # each installed header compiles alone, builds examples/sdk-app with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 18 item 6, one deploy command, through the real CLI: an aks target
 // attached on the loopback FakeArm with `--registry` naming a real
 // docker-registry on 127.0.0.1 (htpasswd; the push credentials from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 23 item 1: while an AKS rollout progresses, `model deploy`'s
 // progress carries the cluster's own count of pods (updated/available of
 // those wanted), through the real CLI against the loopback fake ARM and fake

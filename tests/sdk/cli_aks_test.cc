@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `skiff computetarget ... aks` through the real CLI against the loopback
 // FakeArm (SKIFF_ARM_ENDPOINT + AZURE_ACCESS_TOKEN point at it). Real
 // sleeps: the fake answers Retry-After: 0.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 17 item 3: no plugin knowledge outside the plugin. A compute plugin
 // the SDK and CLI have never heard of (tests/sdk/fakes/fake_compute.cc) is
 // listed, created and shown through the real CLI, its description printed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 23 item 1: az's CLI conventions through the real `skiff` binary:
 // output formats, --query, @FILE, --debug/--verbose/--only-show-errors,
 // colour only on a terminal and never with NO_COLOR, shell completion.

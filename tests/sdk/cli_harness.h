@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test harness for the `skiff` CLI: runs the built binary against a temp
 // workspace and captures exit code, stdout and stderr.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `skiff image build` and `skiff image push` through the real CLI (issue 18
 // items 1-3): a registered model becomes its own layer on the server image,
 // the push lands in a real docker-registry with htpasswd auth from a docker

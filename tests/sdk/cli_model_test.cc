@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the built `skiff` binary against a temp workspace.
 #include "cli_harness.h"
 

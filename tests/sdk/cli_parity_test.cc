@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 21 items 3 and 4 (docs/reliability.md "Issue 21: parity (CLI)"),
 // through the real `skiff` binary on the local target: the `az ml` verbs and
 // flags the seed's snippets use, and endpoint versions with their own

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 23 item 1: the progress of a real deploy and update on the local
 // target, through the `skiff` binary: one live line on a terminal (forkpty),
 // plain lines when stderr is piped.

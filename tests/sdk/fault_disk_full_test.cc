@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fault: the disk fills while `skiff model register` writes the artifact,
 // simulated with RLIMIT_FSIZE on the CLI process (docs/reliability.md). The
 // command fails with a clear one-line error and the workspace keeps its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end with the fpga accelerator on the local target, through the real
 // CLI, under XRT's no-op device: register a model folder (model.xclbin
 // written by tests/plugins/accel-fpga/xclbin_writer.cc, weights.bin,

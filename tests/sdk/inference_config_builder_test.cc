@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The typed inference config (issue 23 item 5): what the builder makes is
 // what the file would say, and its errors name the file's fields.
 #include "skiff/sdk/inference_config_builder.h"

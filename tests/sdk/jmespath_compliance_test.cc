@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The official JMESPath compliance tests (tests/sdk/jmespath/*.json,
 // vendored from jmespath/jmespath.test; see NOTICE.md there) against the
 // evaluator behind `skiff ... --query` (sdk/cli/jmespath.cc). Every case of

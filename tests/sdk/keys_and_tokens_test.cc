@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 16, items 7, 9 and 10 (docs/reliability.md "Issue 16: hardening"),
 // through the real CLI on the local target:
 //  7. a key rotation is atomic: when it fails (a roll that cannot happen, a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 16 item 5 at the SDK's keys file (<ws>/keys/<service>.json), whose
 // digests deploy, update and get-keys hand to skiff-server: a key another
 // user planted there would open the service to them. "Another user" is uid

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 21 items 5 and 7 through the real CLI on the local target
 // (docs/reliability.md "Issue 21: parity (local target)"): every model of a
 // multi-model deploy is served at its own route, a simulated reboot is

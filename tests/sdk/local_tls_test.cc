@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 19 item 1 through the real CLI on the local target: `computetarget
 // create local --ssl-cert-file --ssl-key-file --ssl-cname` makes every
 // service speak https; the scoring URI is https://CNAME:PORT/...; `service

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The CLI's ProgressReporter (sdk/cli/progress.h) on a real pseudo-terminal
 // (forkpty) and on a pipe: a live line redrawn in place with the elapsed time
 // ticking on a terminal, plain lines when piped, colour only on a terminal

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs a shell command on a pseudo-terminal (forkpty) and returns everything
 // it wrote to it (stdout and stderr), for tests of terminal-only behaviour:
 // colour, live progress lines.

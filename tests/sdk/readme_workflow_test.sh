@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs README.md's "## The workflow" block as a newcomer would: extracted
 # from the README at test time (not a copy), with bash -e, in a fresh empty
 # directory that is also $HOME, with no SKIFF_WORKSPACE (so the workspace is

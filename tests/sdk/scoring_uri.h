@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the CLI tests need to score a service they deployed: the port and
 // path of its scoringUri (parsed by the one URL parser, skiff/util/url.h)
 // and a bearer header. Shared by the workflow, keys-and-tokens and

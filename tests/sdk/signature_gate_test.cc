@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 22 item 5 at the SDK (AksEndpoint::create_version/update_version):
 // the signature gate refuses before anything reaches the compute target, so
 // these tests need no running server; the endpoint's records are written to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 21 item 1 (docs/reliability.md "Issue 21: state integrity"), through
 // the real CLI on the local target: a change the target or the running
 // server refuses comes back at once with the reason, and leaves the record,

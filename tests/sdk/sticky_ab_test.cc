@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 22 items 3 and 5 (docs/reliability.md "Issue 22: sticky A/B and
 // signature gate") through the real `skiff` binary and the SDK behind it, on
 // the local target: sticky assignment by a routing key over HTTP with its

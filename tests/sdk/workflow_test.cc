@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The workflow end to end on the local target, through the real CLI: register,
 // create the local target, deploy (a supervised skiff-server process with the
 // torch plugin and the bundled MLP), show, keys, tokens, run, update, delete.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // LoopbackHttpServer: the one loopback HTTP(S) server every test fake runs on
 // (fake ARM, fake Kubernetes API, the TLS front, the HTTP client's test
 // peer). It binds 127.0.0.1 (or ::1) on port 0, serves each connection on a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RelayTo: a loopback fake that fronts a real server (the TLS front before
 // FakeArm, the ACR token stand-in before docker-registry) hands the requests
 // it lets through to that server with the one HTTP client and answers with

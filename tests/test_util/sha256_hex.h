@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests name skiff::Sha256Hex as skiff::testing::Sha256Hex (key digests).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A fresh directory under $TMPDIR for one test, removed with everything in
 // it on destruction. Shared by the core, plugin and SDK tests.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Accelerator: the interface an accelerator plugin (libskiff_accelerator_*.so)
 // implements: load a model artifact for one replica, describe its signature,
 // score a batch.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Authenticator: the interface an auth plugin (libskiff_auth_*.so) implements.
 // It issues credentials for a service (control plane) and verifies the
 // `Authorization` header of every scoring request (data plane, hot path).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The build fingerprint a plugin and the host must share for C++ interfaces
 // to cross the plugin boundary safely: compiler family and major version,
 // libstdc++ release, the std::string/std::list ABI and the skiff ABI major.

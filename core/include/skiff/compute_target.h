@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ComputeTarget: the interface a compute plugin (libskiff_compute_*.so)
 // implements: manage the target itself and the services deployed on it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* skiff plugin ABI: the one C entry point every plugin exports.
  *
  * A plugin is a shared library named libskiff_<kind>_<name>.so that exports

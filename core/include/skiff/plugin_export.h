@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helper for plugin authors: defines the C entry point `skiff_plugin_init`
 // and the descriptor for one C++ implementation of a skiff interface.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RolloutPolicy: controlled rollout as a pure function (TensorFlow Serving's
 // AspiredVersionPolicy shape). The router feeds it the states of all versions
 // of an endpoint and applies what it returns: a routing table for requests

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ServerStatus: what a running skiff-server reports about its configuration
 // to the compute target that runs it: the generation it serves and the last
 // one it refused, with the reason. skiff-server writes it (its config's

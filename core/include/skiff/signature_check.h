@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checks tensors against a model signature: the one place for it, in
 // skiff_abi (std only), so the data plane's decoders, the batcher, the
 // accelerator plugins and third-party plugins share the rules and messages.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Status and StatusOr<T>: skiff's error model inside the core, the data plane
 // and the plugin interfaces. Exceptions are used only at the CLI and
 // config-parsing edges and are converted to Status at those boundaries.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `std::cout << status` and `std::cout << status_or` for applications and
 // tests. Apart from status.h, which every plugin and core file includes, so
 // that they do not all pay for <ostream>; the SDK headers include it.

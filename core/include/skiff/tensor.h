@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tensors and signatures exchanged between the data plane and accelerators.
 #pragma once
 

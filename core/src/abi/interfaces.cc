@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Out-of-line virtual destructors: the vtables and type information of the
 // interfaces are emitted here, once, rather than in every translation unit.
 #include "skiff/accelerator.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading a config file into memory, with errors that name the file.
 #pragma once
 

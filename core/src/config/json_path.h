@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSONPath-style names for config values ("$.autoScaler.minReplicas",
 // "$.inputs[0].shape[1]", "$.tags[\"team name\"]") so that every config error
 // says exactly where it is.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal: the face a scoring pool sees when dynamic batching is on. It is
 // an AsyncModel: the pool hands each request straight to the replica's
 // DynamicBatcher (ScoreAsync) from the I/O thread, with no worker thread in

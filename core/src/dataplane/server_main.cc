@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiff-server: serves one service or endpoint. Started by a compute target
 // (the local target's supervisor, or the Kubernetes Deployment) with
 //   skiff-server --config server.json [--watch-config SECONDS]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UpstreamProber: the router's view of which upstream versions can take
 // traffic. A thread asks every upstream version's GET /v2/health/ready
 // (ProbeUpstreamReady, same host and port as its infer URL) each interval;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "skiff/oci/library_closure.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "skiff/oci/registry_client.h"
 
 #include <fcntl.h>

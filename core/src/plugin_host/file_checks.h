@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal: checks made on a plugin file before it is ever loaded.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal: a loaded shared library. All loads and unloads in the process go
 // through one mutex (dlopen/dlclose and static initialisers of plugins are
 // not assumed to be thread-safe against each other).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "skiff/plugin_host/plugin_host.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "skiff/protocol/azure_score.h"
 
 #include <optional>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decodes one tensor's JSON `data` array (flat or nested) from SAX events,
 // writing each element straight into the tensor's byte buffer and inferring
 // the shape from the nesting. Nested arrays must be rectangular.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Converts between JSON scalars and tensor element bytes, one element at a
 // time, so decoders write straight into a tensor's buffer and encoders read
 // straight out of it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A fast JSON tokenizer for the request bodies the data plane sees on every
 // call, driving the same SAX handlers as nlohmann::json::sax_parse.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "skiff/protocol/fp16.h"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One JSON scalar as a SAX parser reports it, before it is known (or
 // checked) which tensor element type it must become.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small helpers for writing JSON text straight into a std::string; used by
 // the response encoders on the hot path instead of building a DOM.
 #pragma once

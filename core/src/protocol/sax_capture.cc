@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "sax_capture.h"
 
 namespace skiff::protocol {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Routes the SAX events of one JSON sub-value (object or array) either into a
 // nlohmann::json (capture) or nowhere (skip), and says when it has ended.
 // Used for free-form fields such as "parameters".

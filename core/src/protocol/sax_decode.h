@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DecodeWithSax: how every request-body decoder runs its SAX handler. The
 // fast tokenizer (fast_sax.h) first; when the body is outside its plain
 // subset, a fresh handler over nlohmann::json::sax_parse, which gives the

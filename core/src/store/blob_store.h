@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Content-addressed blobs under one directory (<ws>/artifacts/sha256/):
 // each blob is named by the lowercase hex SHA-256 of its bytes.
 // Writes go to ".tmp-<pid>-<n>" in the same directory, are fsync'ed, renamed

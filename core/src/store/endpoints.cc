@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WorkspaceStore: endpoint rows and their versions.
 #include "refs.h"
 #include "skiff/store/workspace_store.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WorkspaceStore::GarbageCollect: removes what no model row refers to.
 #include <sys/stat.h>
 

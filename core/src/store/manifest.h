@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Folder models: every file is a blob, and a manifest (a JSON object of
 // relative path -> sha256, keys sorted, compact) is itself a blob whose hash
 // is the model's hash.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WorkspaceStore's model registry: register, list, get, delete, download,
 // verify and resolve models.
 #include <sys/stat.h>

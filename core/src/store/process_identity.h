@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Who holds a service's operation lock: enough to tell, later and from
 // another process, whether that holder still runs. A CLI killed in the
 // middle of an operation must not leave the service locked forever.

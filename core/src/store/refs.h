@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checks that rows a service or endpoint refers to exist, with messages that
 // say what is missing (the foreign keys enforce it too, but tersely).
 // Call inside a transaction.

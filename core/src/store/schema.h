@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The workspace database schema as an ordered list of forward migrations.
 // Migration i (1-based) takes `PRAGMA user_version` from i-1 to i; each runs
 // in its own transaction together with the user_version bump. Never edit a

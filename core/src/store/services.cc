@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WorkspaceStore: service rows, the models they use, and the per-service
 // operation lock.
 #include "process_identity.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Minimal RAII wrappers over the SQLite C API: a connection, a prepared
 // statement with bound parameters, and an IMMEDIATE transaction that rolls
 // back unless committed. Errors come back as Status, never exceptions.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "skiff/store/workspace_store.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // mlp_dense: one dense layer of an MLP, out = act(in * W^T + b), as a Vitis
 // HLS kernel. The host (plugins/accel-fpga) runs it once per layer, chaining
 // each layer's `out` buffer into the next layer's `in`; reference_mlp.cc is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AccessToken: a bearer token and when it stops being valid, as each Azure
 // credential's protocol reports it (expires_in, expires_on, expiresOn).
 #pragma once

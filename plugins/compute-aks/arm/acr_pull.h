@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lets an AKS cluster pull from an Azure Container Registry: the built-in
 // AcrPull role for the cluster's kubelet identity, assigned at the
 // registry's scope through ARM (what `az aks update --attach-acr` does).

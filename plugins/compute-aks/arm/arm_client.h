@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ArmClient: authenticated calls to Azure Resource Manager with retries
 // (retry_sender.h). Absolute URLs (operation URLs from Azure-AsyncOperation
 // or Location headers) must share the ARM endpoint's origin: the bearer

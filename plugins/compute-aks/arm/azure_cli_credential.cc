@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "arm/azure_cli_credential.h"
 
 #include <ctime>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Azure CLI's login as a credential, as the Azure SDKs'
 // AzureCliCredential uses it: `az account get-access-token --resource R
 // --output json`, whose JSON carries accessToken and expires_on (seconds

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Azure credentials: the chain the Azure SDKs' DefaultAzureCredential walks,
 // decided from the environment, first match wins (docs/auth.md):
 //   1. AZURE_ACCESS_TOKEN                   a ready bearer token (skiff's own)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "arm/long_running_operation.h"
 
 #include <nlohmann/json.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Following an ARM long-running operation (PUT/DELETE answered 201/202):
 //   1. Azure-AsyncOperation header: GET it until "status" is Succeeded,
 //      Failed or Canceled (error code and message surfaced); after a PUT,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PUT body for Microsoft.ContainerService/managedClusters, shaped like
 // the official example ManagedClustersCreate_Update.json of api-version
 // 2024-02-01 (Azure/azure-rest-api-specs, aks/stable/2024-02-01/examples),

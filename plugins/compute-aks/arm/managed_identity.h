@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Managed identity tokens, as the Azure SDKs get them:
 //  - the instance metadata service (IMDS): GET
 //    {endpoint}/metadata/identity/oauth2/token?api-version=2018-02-01

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Managed-cluster resource IDs:
 //   /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}
 // Segment names and the provider are matched case-insensitively (ARM

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TokenSource: bearer tokens for ARM from the credential the chain chose
 // (credentials.h): a fixed AZURE_ACCESS_TOKEN; a client-credentials token
 // from Azure AD (POST {authority}/{tenant}/oauth2/v2.0/token) with the

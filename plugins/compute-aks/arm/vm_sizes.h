@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // vCPUs of common Azure VM sizes, for the FastProd 12-vCPU rule before any
 // call to Azure. Sizes not in the table need an explicit `vcpus`.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "k8s/cluster_settings.h"
 
 namespace skiff::compute_aks::k8s {

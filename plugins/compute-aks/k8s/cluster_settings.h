@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ClusterSettings: what the rendered objects take from the compute target's
 // config (aks_config.h): the front end's load balancer and the cluster's purpose.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The service's configuration objects: its Namespace, the Secret with every
 // version pod's server.json, the router's server.json (key digests, never
 // raw keys) and the token signing-key files, and the ConfigMap with the

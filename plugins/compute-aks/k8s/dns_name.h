@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kubernetes object names: DNS-1123 labels derived from skiff names and
 // checked before anything is rendered, so a bad name is refused with the
 // field that produced it rather than by the API server.

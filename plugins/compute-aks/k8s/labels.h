@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The labels every rendered object carries: the app.kubernetes.io/*
 // recommended set plus `skiff.io/service`, which delete selects on so it
 // removes exactly what skiff created for a service.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Prometheus scraping of one service's pods (issue 19.3). Every
 // skiff-server container serves GET /metrics on its own container port
 // (kMetricsPort, named "metrics"); no Service the public load balancer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How a version pod gets its model (`kubernetes.modelSource`, issue 18):
 // from the version's own image, where the artifact is a layer at the path
 // the pod's server.json names (skiff image build/push), or from the model

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Paths inside the skiff server container: where the pod finds its config,
 // keys and model, and where it may write (the root filesystem is read-only).
 // The image (deploy/Dockerfile) and the rendered objects agree on these.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The security contexts of every skiff pod and container: non-root (the
 // image's uid kRunAsUser), read-only root filesystem, no privilege
 // escalation, no capabilities, the runtime's default seccomp profile.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The probes of a skiff-server container, from Azure ML's
 // livenessProbeRequirements (issue 19.6; docs/kubernetes.md, "Probes").
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kubernetes resource quantities from deploymentconfig.json numbers.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "k8s/render.h"
 
 #include "k8s/config_objects.h"

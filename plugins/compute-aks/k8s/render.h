@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RenderService: the Kubernetes objects of one skiff service or endpoint on
 // an AKS target, a pure function of the ServiceSpec and the target's
 // settings (nothing is read or contacted). See docs/kubernetes.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RenderOptions: the Kubernetes-side knobs of an AKS compute target, from the
 // optional `kubernetes` object of its config (docs/kubernetes.md):
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The front end: the router Deployment (skiff-server from the skiff image
 // with the plan's router_server_config: auth, traffic split, limits, each
 // version an `upstream`), its PodDisruptionBudget and the LoadBalancer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Scaling and availability of a version's Deployment: an autoscaling/v2
 // HorizontalPodAutoscaler from `autoScaler`, and a policy/v1
 // PodDisruptionBudget.

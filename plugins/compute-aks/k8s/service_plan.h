@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ServicePlan: a ServiceSpec read and checked once for rendering: names
 // derived and validated, one skiff-server config per version pod with
 // in-container paths and without raw keys.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The token signing-key files a token-mode service's pods need, read from the
 // workstation's keys directory (the server config's auth.options.keysDir).
 #pragma once

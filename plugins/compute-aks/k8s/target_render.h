@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What AksComputeTarget renders for a service: RenderService with the
 // target's config (load balancer, purpose, `kubernetes` options) and, in
 // token mode, the signing-key files of the server config's keysDir; and the

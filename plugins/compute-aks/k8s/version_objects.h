@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The objects of one endpoint version: its Deployment of skiff-server pods
 // and the ClusterIP Service the router proxies to.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kubernetes objects as a multi-document YAML stream (kubectl apply -f -).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Turns an API server error reply (a metav1.Status body, or anything else)
 // into a skiff Status that says what happened: the HTTP status, the
 // Status reason and message, and for server-side apply conflicts the

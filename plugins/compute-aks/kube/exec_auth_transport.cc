@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "exec_auth_transport.h"
 
 namespace skiff::compute_aks::kube {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ExecAuthTransport: the Kubernetes client's transport when the kubeconfig
 // user is an `exec` plugin. Each request carries the plugin's current
 // credential: its token as the bearer token, or its client certificate

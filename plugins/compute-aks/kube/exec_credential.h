@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ExecCredentialSource: a kubeconfig `exec` credential plugin (kubelogin,
 // aws-iam-authenticator, gke-gcloud-auth-plugin, ...) run as client-go runs
 // it (client.authentication.k8s.io/v1 and v1beta1):

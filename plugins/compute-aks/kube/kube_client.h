@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // KubeClient: the Kubernetes API calls skiff needs to run a service on a
 // cluster, over the compute-aks HTTPS transport (Beast + OpenSSL).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kubeconfig: the parts of a kubeconfig file (clientcmd v1) skiff needs to
 // reach one cluster: the context's cluster server, how to trust it and how
 // to authenticate: a client certificate, a bearer token, or an `exec`

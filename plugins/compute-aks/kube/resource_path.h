@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where a Kubernetes object lives in the REST API: the kinds skiff deploys
 // (core v1, apps, autoscaling, policy, networking, rbac), their plural
 // resource names, whether they are namespaced, and which API groups they

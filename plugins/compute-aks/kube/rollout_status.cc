@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "rollout_status.h"
 
 #include <set>

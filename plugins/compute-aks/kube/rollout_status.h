@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rollout status as a pure function of a Deployment and its pods, the way
 // `kubectl rollout status` judges it, plus the pod problems that mean the
 // rollout will not finish by itself.

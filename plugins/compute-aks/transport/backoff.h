@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Capped exponential backoff with full jitter (AWS architecture blog,
 // "Exponential Backoff And Jitter"): delay = uniform(0, min(cap, base * 2^n)).
 #pragma once

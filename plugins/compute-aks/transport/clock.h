@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Clock: wall time and sleeping, injectable so tests of retries and
 // long-running operations run in microseconds.
 #pragma once

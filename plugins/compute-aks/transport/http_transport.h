@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HttpTransport: the seam between the ARM and Kubernetes clients and the
 // network, so tests and fuzz targets can script replies. The real one is the
 // core's blocking client (skiff/net/http_client.h: https with verification,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RunProgram: runs a credential helper (`az`, a kubeconfig exec plugin) and
 // captures what it prints. The helpers print tokens, so the output stays in
 // memory: nothing is logged, and the token never goes into argv.

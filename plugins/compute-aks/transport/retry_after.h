@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Server-requested delays: retry-after-ms and x-ms-retry-after-ms
 // (milliseconds, preferred as the more precise), else Retry-After as
 // delta-seconds or an HTTP date (RFC 9110 IMF-fixdate).

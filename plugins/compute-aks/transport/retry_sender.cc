@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "transport/retry_sender.h"
 
 #include "transport/retry_after.h"

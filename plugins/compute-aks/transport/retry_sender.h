@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RetrySender: sends a request through an HttpTransport and retries what
 // is safe to retry, within a total time bound.
 //

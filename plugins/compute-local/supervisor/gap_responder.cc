@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "supervisor/gap_responder.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Answers 503 on the supervisor's held listen socket while no skiff-server
 // runs (after a crash, during the restart backoff), so clients get a status
 // and a Retry-After instead of a refused or hanging connection.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ResourceLimits: how skiff-supervisor holds a local skiff-server to its
 // deployment config's containerResourceRequirements (docs/compute-local.md).
 //

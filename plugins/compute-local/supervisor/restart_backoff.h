@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The supervisor's restart policy as a pure function of what happened:
 // exponential backoff (initial doubling to max), reset after a long healthy
 // run, and "failed" after too many fast failures in a row.

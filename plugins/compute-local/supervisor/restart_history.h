@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DIR/restarts.json: what a service's earlier supervisors did, so that its
 // restart count survives a supervisor being replaced (revived after it was
 // killed, or restarted on request). Written only by the compute target

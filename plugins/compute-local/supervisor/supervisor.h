@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiff-supervisor's loop: runs one skiff-server for a service directory,
 // restarts it with backoff when it exits unexpectedly, forwards SIGHUP, and
 // on SIGTERM/SIGINT stops it (drain grace + 5 s, then SIGKILL) and returns.

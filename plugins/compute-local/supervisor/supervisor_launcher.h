@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Starts skiff-supervisor for a service directory so that it outlives the
 // caller: posix_spawn, stdin from /dev/null, output to the service log; the
 // supervisor forks and setsid()s itself, and its first process (which we

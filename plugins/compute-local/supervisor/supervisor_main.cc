@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiff-supervisor: keeps one service's skiff-server running.
 //   skiff-supervisor --service-dir DIR --server BIN [--plugin-path P] [--foreground]
 // Detaches (fork + setsid; the launching parent exits once DIR/supervisor.pid

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "supervisor/supervisor_state.h"
 
 #include <nlohmann/json.hpp>

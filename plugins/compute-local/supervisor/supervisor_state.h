@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DIR/supervisor.json: what skiff-supervisor last recorded about itself and
 // its skiff-server. Written only by the supervisor (atomically); read by the
 // compute target.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WriteFileAtomically: contents and mode land, the old file survives every
 // failure, no temp file is left behind, and a write past RLIMIT_FSIZE (a
 // full disk, as far as the writer can tell) is a clear error.

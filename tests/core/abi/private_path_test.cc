@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 16 item 5: the one ownership check. "Another user" is uid 65534
 // (nobody): the tests run as root here and in CI, and root may chown to it.
 #include "skiff/util/private_path.h"

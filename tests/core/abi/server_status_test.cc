@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ServerStatus: the file skiff-server publishes and a compute target reads
 // (issue 21 item 1). Both sides go through the same Parse/Serialize.
 #include "skiff/server_status.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The core toolbox (skiff/util/{file,base64,url,service_name}.h): one
 // implementation each, so the plugins, the SDK and the tests that used to
 // carry their own copies now agree. Each case below was a disagreement

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DynamicBatcher against a fake LoadedModel (no torch): y = 2 * x, recording
 // the shape of every batch it scores.
 #include "skiff/batching/dynamic_batcher.h"

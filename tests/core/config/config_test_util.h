@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the config tests: temporary files and source-tree paths.
 #pragma once
 

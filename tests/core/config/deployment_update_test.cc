@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ApplyDeploymentUpdate: `service update -dc` semantics.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The deploymentconfig.json extension `routingKey` (sticky A/B, issue 22
 // item 3; docs/rollout.md): a header or a cookie, names checked, and an
 // update that names one kind replaces the other.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // server.json (skiff/config/server_config.h): read with the one typed
 // reader, so unknown and duplicate keys are refused like in every config.
 #include "skiff/config/server_config.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The autoscaler's policy (a pure function) and the pool resizing it drives
 // (issue 21 item 5). The end-to-end check, a loaded skiff-server scaling
 // between minReplicas and maxReplicas, is ComputeLocalParityTest.AutoScaler*.

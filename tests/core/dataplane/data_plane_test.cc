@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The data plane end to end on real loopback sockets: DataPlane behind
 // HttpServer, real auth plugin, a test accelerator plugin whose model the
 // tests steer (fail, be slow) and, for the sample model, the torch plugin.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "skiff/dataplane/failure_limiter.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HttpServer against hostile clients on loopback (docs/reliability.md):
 // slowloris, oversize header/URI/body, request smuggling framings, pipelined
 // garbage, connections past the cap, requests refused on their header, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiff-server as a process against hostile clients that cost it resources
 // rather than break its parser (docs/reliability.md, issue 16):
 //  - idle connections past the open-file limit (ulimit -n 1024) must not

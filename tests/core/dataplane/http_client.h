@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small synchronous HTTP/1.1 client over Beast for tests: keep-alive, an
 // optional source address (127.0.0.x) to act as different clients.
 #pragma once

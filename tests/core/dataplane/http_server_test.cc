@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HttpServer on a real loopback socket (port 0), driven by raw bytes so that
 // malformed and hostile requests can be sent as-is.
 #include "skiff/dataplane/http_server.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 20 over real loopback skiff data planes: the binary tensor
 // extension and every OIP datatype on the endpoint and version routes, direct
 // and through a router (whose upstream hop is binary too), and the OIP spec's

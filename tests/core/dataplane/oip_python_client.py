@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A Python OIP client against a real skiff-server (issue 20), standard library only.
 
 tritonclient is not packaged for Debian, so this encodes requests the way its

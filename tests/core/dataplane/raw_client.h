@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RawClient: raw bytes in, raw HTTP responses out, over a loopback
 // connection, so malformed and hostile requests can be sent as they are.
 // Every read is bounded (5 s, SO_RCVTIMEO). Header-only, for the HTTP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RequestFramer over buffers: the same framing decisions the server makes on
 // a socket (hostile_http_test.cc checks them there) and the fuzzers make on
 // their inputs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The scoring request's stages (request_stages.h) one at a time, without a
 // server: each takes what it needs and returns the answer that ends the
 // request, or nothing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ScoringPool with fake models whose progress the test controls with gates,
 // so the 503/504 paths are exercised without timing races.
 #include "skiff/dataplane/scoring_pool.h"

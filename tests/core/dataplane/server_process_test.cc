@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiff-server as a process: SIGTERM drains (readiness 503 at once, the
 // in-flight request finishes, exit 0), SIGHUP reloads keys without a
 // restart, and an inherited listening socket replaces binding.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 22 item 3 over HTTP: a real DataPlane behind HttpServer on loopback
 // (auth plugin, the test accelerator). A client that sends the routing key
 // gets the same version on every request, pinning still wins, and every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HttpServer terminating TLS (issue 19 item 1), on loopback with a test CA
 // made in the test: TLS 1.2+ only, ALPN http/1.1, no SNI needed; hostile
 // peers (garbage before the handshake, a stalled handshake, stalled

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The router's readiness probes of its upstream versions (UpstreamProber).
 #include "upstream_prober.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A skiff-server as the router in front of version servers (the Kubernetes
 // layout): real loopback DataPlanes, the router with key auth and versions
 // whose `upstream` is another DataPlane's OIP infer URL. Checks the router

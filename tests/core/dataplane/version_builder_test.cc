@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VersionBuilder alone: which pool a version's config becomes.
 #include "skiff/dataplane/version_builder.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "skiff/metrics/data_plane_metrics.h"
 
 #include <gtest/gtest.h>

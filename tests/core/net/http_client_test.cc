@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // net::HttpClient and net::HttpConnection against the shared loopback server
 // (tests/support): what the SDK's old client could not do (an IPv6 literal;
 // it asked the resolver for "[::1]"), the rules every caller shares (plain

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The image builder against real parts: skiff-server and a plugin from this
 // build, the host's libraries, and umoci (the OCI reference unpacker) to read
 // the layout back. Issue 18 item 1 (image without Docker) and item 2 (the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the OCI tests: run a real tool (umoci, skopeo, docker-registry,
 // htpasswd) and fail with a clear message when it is not installed (CI
 // installs them through scripts/deps; they are never skipped).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The push client against the real CNCF distribution registry
 // (docker-registry) on loopback, checked with skopeo: basic auth from a
 // docker config.json, TLS with a test CA, skipped blobs, a model image that

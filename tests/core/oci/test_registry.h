@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Real and stand-in registries for the push tests, all on 127.0.0.1:
 //   TestRegistry: Debian's docker-registry (CNCF distribution) as a child
 //     process with a temp config: filesystem storage, optional htpasswd

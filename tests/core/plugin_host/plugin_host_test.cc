@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PluginHost against real shared libraries: a good fake plugin and one
 // variant per refusal reason, laid out in temporary search directories.
 #include "skiff/plugin_host/plugin_host.h"

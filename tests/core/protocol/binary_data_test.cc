@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The binary tensor extension (issue 20 item 1): a JSON header whose length
 // Inference-Header-Content-Length gives, then the tensors' raw bytes. What
 // tritonclient's and KServe's Python clients send by default; before, skiff

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OIP v2 codec pairs: what one side encodes the other decodes to the
 // same tensors (a router and its upstream speak through these).
 #include <gtest/gtest.h>

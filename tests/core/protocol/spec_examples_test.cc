@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The request and response examples of the OIP REST spec (KServe) and of
 // Triton's binary tensor extension, replayed byte for byte from
 // spec_examples/ (sources and the examples' own defects in its README.md).

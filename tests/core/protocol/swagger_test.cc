@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "skiff/protocol/swagger.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 22 item 3: sticky assignment is consistent. The figures (share per
 // version, keys moved) are printed by bench/sticky_assignment.sh; here the
 // bounds are loose (many standard deviations) so no seed makes them flake.

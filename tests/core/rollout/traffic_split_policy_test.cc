@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "skiff/rollout/traffic_split_policy.h"
 
 #include <map>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Crash consistency: store_writer is SIGKILLed at random points, hundreds of
 // times, against one growing workspace. Whatever the timing, every write it
 // acknowledged must be there, every row's artifact must be intact, and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store_writer WORKSPACE SCRATCH SEED: registers models (alternating files
 // and small folders of random content) and creates compute targets in a loop,
 // printing "ACK <name>:<version> <sha256>" / "ACKCT <name>" after each call

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the store tests: a temp directory and small file I/O.
 #pragma once
 

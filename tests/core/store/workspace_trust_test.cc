@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 16 items 5, 6 and 8 at the store: the workspace is trusted only when
 // it is the user's own, nothing is read or written through a planted
 // symlink, a tampered row cannot steer a download, and the digest the store

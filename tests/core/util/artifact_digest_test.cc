@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 16 item 8: the digest skiff-server checks before every load.
 #include "skiff/util/artifact_digest.h"
 

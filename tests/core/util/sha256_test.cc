@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiff::Sha256 / Sha256Hex against FIPS 180-2 test vectors.
 #include "skiff/util/sha256.h"
 

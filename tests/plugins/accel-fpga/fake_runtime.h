@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A recording fake of fpga_runtime.h. Buffers keep a host mirror and a
 // separate "device" copy that only Sync() moves between, and a run of
 // mlp_dense computes on the device copies with ReferenceDense, so a missing

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FpgaModel and the run loop against the recording fake runtime: argument
 // binding, buffer sizes and groups, sync directions and order, batch
 // splitting, timeouts, and the load errors that come before the card.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every load-time kernel error, each naming what is wrong.
 #include "kernel_check.h"
 

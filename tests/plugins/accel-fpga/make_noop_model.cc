@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // make_fpga_noop_model <dir>: writes an FPGA model folder (a loadable
 // mlp_dense model.xclbin for XRT's no-op device, weights.bin for a
 // 4 -> 16 (ReLU) -> 3 MLP, signature.json) for trying the fpga accelerator

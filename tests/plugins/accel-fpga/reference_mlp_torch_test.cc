@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The host reference of the mlp_dense kernel (reference_mlp.h) against the
 // same MLP in libtorch: the bundled mlp.pt (Linear 4->16, ReLU, Linear 16->3)
 // and a deeper torch::nn::Linear stack built here.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The xclbin reader on files written with the real xclbin.h structs, and on
 // damaged ones.
 #include "xclbin_metadata.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test helper: writes minimal .xclbin files (and whole FPGA model folders)
 // with the real structs of /usr/include/xrt/xclbin.h, loadable by XRT's no-op
 // device (docs/accel-fpga.md), with knobs to break each part the plugin checks.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The real host path: libskiff_accelerator_fpga.so, dlopen()ed the way the
 // host does, on XRT's no-op device with xclbins written by xclbin_writer.
 // NOTE: the no-op device runs no kernel code, so these tests check plumbing

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The torch accelerator on CPU: fixtures against Python's numerics, dtypes,
 // signature and load errors, device selection.
 #include <gtest/gtest.h>

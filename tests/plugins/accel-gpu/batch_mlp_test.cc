@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DynamicBatcher with the real MLP on libtorch: batched results equal the
 // unbatched ones row for row.
 #include <gtest/gtest.h>

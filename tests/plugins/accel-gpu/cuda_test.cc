@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CUDA checks, built only with -DSKIFF_TEST_CUDA=ON (bench/gpu/run.sh). They
 // fail, never skip, when CUDA is missing: a GPU run that silently tested the
 // CPU would be worse than none.

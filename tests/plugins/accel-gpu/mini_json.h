@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A minimal JSON reader for the fixture files (the accel-gpu tests must build
 // with libtorch and the standard library only, so no nlohmann_json). Accepts
 // objects, arrays, strings without escapes beyond \" and \\, numbers, true,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loads the built libskiff_accelerator_torch.so the way the host does
 // (dlopen, RTLD_NOW | RTLD_LOCAL) and scores mlp.pt through the C ABI.
 #include "skiff/plugin_abi.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared helpers for the accel-gpu tests: fixture paths, configs, expected
 // outputs, and checks reused by the CPU and CUDA suites.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared helpers for the auth tests: a temp directory, a settable clock and
 // hand-made tokens for attack cases.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One test per attack class on token mode.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 16 item 5 in the auth plugin: a signing key or API key another user
 // planted would let them mint tokens or call the service, so the keys
 // directory and every key file must be the effective user's own and are never

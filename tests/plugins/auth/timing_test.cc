@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The key check must not leak how much of a wrong key matches the right one.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pushing to Azure Container Registry with the service principal ARM uses
 // (issue 18 item 3): compute-aks's TokenSource gets an Azure AD token by
 // client credentials (FakeArm), the push client exchanges it at the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The AKS target against FakeArm (a contract-enforcing loopback ARM + token
 // endpoint), with an injected clock so waits take no time.
 #include <gtest/gtest.h>

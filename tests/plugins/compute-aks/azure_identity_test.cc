@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 19 item 4: the Azure identities users already have, in the order of
 // the Azure SDKs' DefaultAzureCredential (arm/credentials.h), each against a
 // loopback stand-in that enforces its protocol (FakeArm: Azure AD with

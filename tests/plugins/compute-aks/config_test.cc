@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Validation before any call, and the PUT body of each create variant
 // against the fields of the official ManagedClustersCreate_Update.json.
 #include <gtest/gtest.h>

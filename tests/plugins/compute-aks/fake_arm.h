@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FakeArm: a loopback Azure Resource Manager + Azure AD token endpoint for
 // the compute-aks tests (on the shared LoopbackHttpServer, 127.0.0.1, port 0). It enforces the
 // contract instead of answering 200: a bearer token it issued (or the fixed

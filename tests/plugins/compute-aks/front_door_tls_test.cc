@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The AKS target's front door and TLS (issue 19 item 2) through the plugin
 // object against FakeKubeApi: a target created with sslCname and the
 // certificate renders the router's TLS Secret from the pair it keeps, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pure parsing: Retry-After, backoff, URLs, resource IDs, VM sizes, base64,
 // managed-cluster bodies.
 #include <gtest/gtest.h>

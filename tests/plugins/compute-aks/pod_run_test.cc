@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The rendered pods run, for real (issue 18 item 5): a key-auth endpoint of
 // two versions at 90/10 is rendered with kubernetes.modelSource "image", its
 // images are built with skiff_oci, pushed to a real docker-registry on

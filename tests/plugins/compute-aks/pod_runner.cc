@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "pod_runner.h"
 
 #include <sys/stat.h>

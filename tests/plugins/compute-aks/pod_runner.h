@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs rendered Kubernetes pod templates with runc, as a kubelet and
 // kube-proxy would, without the control plane (issue 18 item 5):
 //   PodNetwork: network namespaces the test owns — one "cluster" namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Services on the AKS target (compute-aks part 2) end to end through the
 // plugin object: the renderer's objects are server-side applied to
 // FakeKubeApi (which enforces SSA semantics), state follows the rollouts and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TestPki: a throw-away certificate authority made at test time with the
 // OpenSSL APIs (P-256 keys, one day of validity): a server certificate
 // (subjectAltName `server_san`, by default 127.0.0.1 / localhost) and a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TlsFront: a loopback HTTPS front for the fake servers (FakeArm), so the
 // plugin's real Beast/OpenSSL client path is exercised end to end: the shared
 // LoopbackHttpServer terminates TLS with TestPki's server certificate, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The AKS target over real HTTPS: FakeArm behind a TLS front with a private
 // CA, through the plugin's own Beast/OpenSSL transport (no injected
 // transport). Proves SKIFF_CA_FILE, peer verification and host-name

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 17 item 3: the local target finds skiff-server and skiff-supervisor
 // itself (the SDK used to pass their paths as the plugin's options).
 #include "executable_finder.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Faults on the local target (docs/reliability.md): skiff-server killed
 // under load, a server that cannot restart, and an accelerator plugin that
 // throws or crashes. The supervisor holds the port and restarts the server;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ListenSocket: the port skiff-supervisor holds for its server.
 #include "listen_socket.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // LocalComputeTarget end to end: real skiff-supervisor and skiff-server
 // processes on loopback, serving the data-plane "testmodel" accelerator.
 // Every wait polls with a deadline; TearDown kills whatever a test started.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 21 items 5 and 7 on the local target (docs/reliability.md "Issue 21:
 // parity (local target)"): what a deployment config asks for is applied or
 // refused, never silently ignored, and a target created with an address

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loads libskiff_compute_local.so as the host will and drives it through
 // the C descriptor only.
 #include "skiff/plugin_abi.h"

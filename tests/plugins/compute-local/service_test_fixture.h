@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ComputeLocalServiceTest: a LocalComputeTarget over a temp workspace that
 // runs real skiff-supervisor and skiff-server processes on loopback, serving
 // the data-plane "testmodel" accelerator. Every wait polls with a deadline;

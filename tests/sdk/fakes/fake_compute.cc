@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libskiff_compute_fakecloud.so: a compute plugin the SDK and CLI know
 // nothing about (issue 17 item 3). It keeps one file per target under the
 // workspace, describes it from its own options, and refuses services.

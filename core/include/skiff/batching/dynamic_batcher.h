@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DynamicBatcher: merges concurrent requests for one replica into batches
 // along dimension 0, scores each batch once and hands every caller exactly
 // its own rows back. Standard library only; works with any LoadedModel.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // deploymentconfig.json: how a service is deployed (resources, scaling, auth,
 // timeouts). The schema is Azure ML's AKS deployment config (camelCase keys)
 // plus skiff extensions: `port`, `maxRequestBodyBytes` and `cors`. Every field and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Typo suggestions: unknown config keys ("did you mean `minReplicas`?") and
 // unknown CLI commands ("did you mean `service`?").
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // inferenceconfig.json: how a model is served (accelerator plugin, device,
 // threads, batching, input/output signature). skiff's own schema: Azure ML's
 // entryScript/environment model is refused. Every field and default is

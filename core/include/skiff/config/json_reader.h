@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one typed, path-aware reader of config JSON: every config file and
 // every plugin's create() options are read with it, so each refuses
 // duplicate keys, names the JSON path of a bad value and suggests the

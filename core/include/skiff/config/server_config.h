@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ServerConfig: what one skiff-server process serves, read from a JSON file
 // the compute target writes (the local target) or mounts (Kubernetes
 // ConfigMap + Secret). Re-read on SIGHUP: versions, traffic and keys change

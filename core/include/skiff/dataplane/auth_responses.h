@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The uniform responses of the data plane when authentication fails. Every
 // 401 is identical whatever the reason (unknown key, expired token, wrong
 // audience...): the reason goes to the log, never to the client, so a caller

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Autoscaler: Azure ML's `autoScaler` for one skiff-server. Each version's
 // scoring pool runs replicas × maxConcurrentRequestsPerContainer workers;
 // every refreshPeriodInSeconds the measured utilisation (requests queued or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CORS for browser clients (deploymentConfig `cors.allowedOrigins`,
 // docs/deployment-config.md#cors). A preflight (OPTIONS) is answered from
 // its header alone, before and without auth: it carries no credential, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DataPlane: the scoring server's request handler. I/O threads parse,
 // authenticate and route; scoring runs on each version's workers; answers go
 // back through the HTTP server's callback. A configuration becomes scoring

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Endpoint: the versions of one service or endpoint on the data plane and the
 // routing between them (controlled rollout).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FailureLimiter: per-client-address throttling of failed authentications on
 // the data plane. After `max_failures` failures from one client within
 // `window`, that client is blocked for `block_for`; the caller answers 429 with

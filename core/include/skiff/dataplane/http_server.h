@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HttpServer: HTTP/1.1 on Boost.Beast/Asio, with the limits the data plane
 // promises: header section over the limit -> 431, the handler's verdict on
 // the header (HttpHandler::Admit: 401, 429...) and body over the handler's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JsonlWriter: appends one JSON document per line to a file, from any
 // thread (request log, data collection). Lines are written whole with one
 // write(2) on an O_APPEND descriptor, so concurrent writers never interleave.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MetricsEndpoint: the handler of skiff-server's metrics listener
 // (ServerConfig metricsAddress/metricsPort), which answers GET /metrics with
 // the registry in Prometheus text and nothing else. It runs on its own

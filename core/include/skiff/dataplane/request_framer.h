@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RequestFramer: how one HTTP/1.1 request is cut off the front of a byte
 // stream and checked, synchronously: bytes in, verdicts out, no I/O. The
 // server's Session drives it from its socket; the fuzzers

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The stages a scoring request goes through, in order (DataPlane wires them):
 //   guard    GuardAuth on the header (Admit: 401, 429 while the client's
 //            failures are blocked), GuardDrain once the body is in (503);

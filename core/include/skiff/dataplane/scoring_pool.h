@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ScoringPool: the workers of one model version. Each worker owns one
 // LoadedModel (so Score() is never concurrent on a model) and takes jobs from
 // one bounded queue. Azure ML's limits live here:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TlsContextSource: the server side of TLS for HttpServer. It builds the
 // OpenSSL context from a certificate file and a key file (TLS 1.2 and 1.3
 // only, forward-secret AEAD suites for 1.2, ALPN http/1.1, no session cache

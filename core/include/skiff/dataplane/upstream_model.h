@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UpstreamModel: a "model" that scores by asking another skiff-server over
 // OIP v2. It is how one skiff-server becomes the front end (router) of a
 // Kubernetes deployment: the router authenticates, draws the version by

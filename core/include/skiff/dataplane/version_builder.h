@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VersionBuilder: one configured version -> the ScoringPool that scores it.
 // Three shapes, chosen by the version's config:
 //   - upstream (`versions[].upstream`): workers that ask another skiff-server

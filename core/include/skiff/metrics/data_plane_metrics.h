@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The skiff data plane's metric families (docs/protocols.md#metrics):
 //   skiff_requests_total{service,version,code}              counter
 //   skiff_request_duration_seconds{service,version}         histogram, receipt to response

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small Prometheus metrics registry (std only): counters, gauges and
 // fixed-bucket histograms with label pairs, rendered in the text exposition
 // format 0.0.4 for GET /metrics.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The standard process_* metrics of the Prometheus client libraries, read
 // from /proc at every scrape, and skiff_build_info:
 //   process_cpu_seconds_total          counter  user + system CPU time

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HttpClient: the one blocking HTTP/1.1 client skiff uses to call out (ARM,
 // the token authority, Kubernetes API servers, a skiff server's scoring and
 // readiness endpoints, the router's probe of its upstream versions). One

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The skiff-server image without Docker: an OCI image layout holding
 //   layer 1 (system): the loader and the shared-library closure of
 //     skiff-server, its plugins and the shell tools the pods' init container

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An image layer: a set of entries written as one deterministic tar+gzip
 // blob. The same entries (and the same bytes behind them) always give the
 // same digest: entries are sorted by path, missing parent directories are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The shared libraries an ELF file needs at run time, as the host's loader
 // resolves them: `ldd` (the loader's own answer, including the loader
 // itself and RUNPATH/RPATH) rather than a second, partial loader written

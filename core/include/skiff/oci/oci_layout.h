@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An OCI image layout on disk (image-spec v1.0 "image-layout"): `oci-layout`,
 // `index.json` and content-addressed `blobs/sha256/<hex>`. The image builder
 // writes one; the push client and `skopeo`/`umoci` read it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Authentication to an OCI registry, as docker and skopeo do it:
 //   - anonymous;
 //   - basic: a docker config.json `auths` entry (base64 "user:password");

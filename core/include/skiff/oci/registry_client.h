@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pushes images from an OCI layout to any registry that speaks the
 // distribution API (docker-registry, ACR, GHCR, Harbor...):
 //   - a blob the repository has already (HEAD 200) is skipped;

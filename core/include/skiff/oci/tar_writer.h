@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TarWriter: a deterministic tar stream (POSIX ustar, with a PAX extended
 // header only for what ustar cannot hold: paths or link targets over 100
 // bytes, files of 8 GiB or more). Our own writer rather than libarchive (not

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // LoadedPlugin: one plugin library held in memory, and the objects it makes.
 #pragma once
 

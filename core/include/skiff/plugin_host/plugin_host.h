@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PluginHost: finds, checks and loads skiff plugins (libskiff_<kind>_<name>.so)
 // with Boost.DLL, and creates the objects they offer.
 //

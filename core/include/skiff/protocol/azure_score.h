@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Azure ML style scoring: POST /api/v1/service/{service}/score with
 // {"data": ...} (docs/protocols.md). Pure: no I/O.
 //

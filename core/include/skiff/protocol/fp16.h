@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IEEE 754 binary16 ("half", OIP datatype FP16) conversions. JSON carries
 // numbers as doubles, so the decoder converts from double directly (one
 // rounding step; going through float would round twice).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Open Inference Protocol v2 (KServe / Triton REST) request decoding:
 // POST /v2/models/{model}[/versions/{v}]/infer with a JSON body
 // (docs/protocols.md). Pure: no I/O.

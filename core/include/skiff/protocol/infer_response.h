@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Open Inference Protocol v2 response and error bodies (docs/protocols.md).
 #pragma once
 

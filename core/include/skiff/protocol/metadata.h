@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Open Inference Protocol v2 metadata bodies: GET /v2 and
 // GET /v2/models/{model}[/versions/{v}] (docs/protocols.md).
 #pragma once

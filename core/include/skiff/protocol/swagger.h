@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OpenAPI (Swagger 2.0) document a service serves at GET .../swagger.json,
 // as Azure ML does: POST /score (Bearer) and GET / (health).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sticky (consistent) assignment of routing keys to versions: a request
 // that carries the endpoint's routing key (a header such as `x-user-id`, or
 // a cookie) gets the same version on every request, and a change of the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The default rollout policy: Azure ML's controlled rollout. 1 to 6 versions,
 // traffic percentiles 0-100 summing to at most 100, exactly one default
 // (unallocated traffic goes to it), at most one control.

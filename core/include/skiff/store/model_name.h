@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Model names and "name:version" ids.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Plain records the workspace store reads and writes. They carry no
 // behaviour; JSON-valued fields hold serialized JSON text, validated by the
 // caller (config schemas live in skiff_config, not here).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WorkspaceStore: the durable state of one workspace directory.
 //
 //   <ws>/workspace.db                 SQLite (WAL, synchronous=FULL, foreign keys on)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The digest a model artifact is known by: the same function in the store,
 // which records it at registration, and in skiff-server, which checks it
 // before every load (issue 16 item 8), so the two can never disagree.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WriteFileAtomically: the one way skiff replaces a small file (configs,
 // keys, kubeconfigs, cluster and service state) so that a reader, or a
 // process killed half-way, sees the old file or the new one, never a mix.

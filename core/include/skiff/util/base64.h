@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Base64 (RFC 4648), strict: the one codec for skiff keys and JWS (url
 // alphabet) and for Azure's kubeconfigs and Kubernetes' `*-data` fields
 // (standard alphabet). Standard library only: lives in skiff_abi.

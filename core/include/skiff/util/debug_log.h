@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Debug lines for every room (SDK, plugins, CLI), under one switch: the
 // `skiff --debug` flag sets SKIFF_DEBUG=1 in its own process before any
 // command runs, and only then is a line printed, to stderr, as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading files, for every part of skiff (writes: atomic_file.h; ownership
 // checks: private_path.h). Standard library + POSIX only: lives in skiff_abi.
 #pragma once

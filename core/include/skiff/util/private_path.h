@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one ownership check for what skiff trusts on disk: the workspace
 // directory, its keys/ and signing-keys/, the store (workspace.db) and the
 // artifacts folder. Another user who owns one of them, or may write it,

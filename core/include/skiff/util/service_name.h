@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one rule for a service name (and, 1 character shorter at minimum, for an
 // endpoint version name), checked by the SDK, the
 // auth plugin and both compute targets. It is Azure ML's rule -- 3 to 32

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SHA-256 in lower-case hex, the one implementation (OpenSSL EVP): artifact
 // names in the store, key digests in server configs, config digests in
 // Kubernetes annotations. Library skiff_sha256 (links OpenSSL::Crypto);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one URL parser (http/https, IPv6 literals in brackets) for everything
 // skiff calls: ARM, the token authority, Kubernetes API servers, a skiff
 // server's scoring URI; and the transport rule: https everywhere, plain http

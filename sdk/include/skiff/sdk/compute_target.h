@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compute targets (mirrors azureml.core.compute): where services run. A
 // target's type is the name of the compute plugin that drives it
 // (libskiff_compute_<type>.so: `local`, `aks`, or any other installed one);

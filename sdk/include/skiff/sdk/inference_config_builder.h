@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A typed inferenceconfig.json for applications (docs/inference-config.md):
 //
 //   auto ic = InferenceConfigBuilder()

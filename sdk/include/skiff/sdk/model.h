@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Model: a registered model version (mirrors azureml.core.Model).
 //
 //   auto ws = Workspace::Open("./ws");

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Web services and endpoints (mirrors azureml.core.webservice: Webservice,
 // AksWebservice, AksEndpoint, and Model.deploy). A service is served by one
 // skiff-server on its compute target; an endpoint is a service with 1-6

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Workspace: where skiff keeps models, compute targets and services
 // (mirrors azureml.core.Workspace). Chosen by an explicit directory, else
 // $SKIFF_WORKSPACE, else ./.skiff.

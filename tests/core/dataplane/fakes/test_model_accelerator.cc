@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // "testmodel": an accelerator whose model the data-plane tests steer with
 // the first input value: -1 -> the model fails ("model exploded"), -2 -> it
 // takes 500 ms (a slow model, for scoringTimeoutMs), -3 -> Score() throws

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A tiny accelerator plugin for host tests: its model doubles FP32 inputs.
 // FAKE_NAME and (optionally) SKIFF_BUILD_FINGERPRINT / FAKE_THROW are set
 // per build by the test CMake to make well-behaved and misbehaving variants.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A plugin written against the raw C ABI, with its versions set per build
  * (RAW_MAJOR, RAW_MINOR, RAW_ACCEPTS, RAW_NAME) to test the host's checks. */
 #include <cstddef>

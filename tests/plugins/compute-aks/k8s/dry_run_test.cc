@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // --dry-run through the AKS target: the config keys, and DeployService
 // writing YAML without contacting anything.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The server.json each version pod reads is one skiff-server accepts.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiff_k8s_render_samples <out-dir>: renders every sample (sample_specs.h)
 // to <out-dir>/<sample>.json (an array of objects) and <sample>.yaml.
 #include <fstream>

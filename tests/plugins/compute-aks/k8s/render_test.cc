@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RenderService: what each object says, and what it must never say.
 #include "k8s/render.h"
 

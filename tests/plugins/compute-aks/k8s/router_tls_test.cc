@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The TLS front door (issue 19 item 2) through the real router: the objects
 // rendered for a target with sslCname/--ssl-cert-file/--ssl-key-file are
 // checked for what makes them work together (Secret -> mount -> server.json

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ServiceSpecs shaped as sdk BuildServiceSpec makes them, for the renderer's
 // tests and the schema validation (validate_k8s.mjs).
 #pragma once

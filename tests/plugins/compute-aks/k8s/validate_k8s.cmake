@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # ctest driver: render the samples, then validate them with node.
 # -DRENDER=<skiff_k8s_render_samples> -DVALIDATE_DIR=<build>/k8s-validate
 if(NOT EXISTS "${VALIDATE_DIR}/node_modules/kubernetes-models/package.json")

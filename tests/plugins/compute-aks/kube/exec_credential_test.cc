@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 19 item 5: kubeconfig `exec` credential plugins (kubelogin and the
 // like, client.authentication.k8s.io/v1 and v1beta1) with client-go's
 // caching and expiry rules, driven by a fake plugin script that counts its

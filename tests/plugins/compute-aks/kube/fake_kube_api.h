@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FakeKubeApi: a loopback stand-in for a Kubernetes API server (on the
 // shared LoopbackHttpServer: 127.0.0.1, port 0, plain http or TLS with a
 // TestPki). It enforces the

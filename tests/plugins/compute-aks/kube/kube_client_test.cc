@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // KubeClient against FakeKubeApi over http (loopback): apply, get, list,
 // delete, update, and the error and retry paths. TLS: kube_tls_test.cc.
 #include "kube/kube_client.h"

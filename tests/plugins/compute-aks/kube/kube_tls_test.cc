@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTPS path: kubeconfig CA data + client certificate (mTLS) against
 // FakeKubeApi serving TLS with a CA made at test time.
 #include <gtest/gtest.h>

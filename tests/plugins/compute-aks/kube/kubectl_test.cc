@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cross-check with the real kubectl: it reads a kubeconfig for FakeKubeApi
 // (TLS, client certificate), lists namespaces and reads back what KubeClient
 // applied, and its own server-side apply runs into skiff's field ownership.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rollout status: the pure evaluation, WaitForRollout over a watch against
 // FakeKubeApi (success, Unschedulable, CrashLoopBackOff, timeout), and logs.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GapResponder on real loopback sockets: what a client of a local service
 // gets while its skiff-server is down.
 #include "supervisor/gap_responder.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the supervisor holds a server to, and how it says so (issue 21 item
 // 5). The limits applied to a real server: ComputeLocalParityTest.*.
 #include "supervisor/resource_limits.h"
