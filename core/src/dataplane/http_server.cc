@@ -134,10 +134,15 @@ struct ServerState {
   std::mutex mu;                          // guards `sessions` and every session's prev_/next_
   SessionBase* sessions = nullptr;        // intrusive list of running sessions
   TlsContextSource* tls = nullptr;        // null: plain http
-  // Sessions whose TLS handshake has not finished. Each holds ~90 KiB of
-  // OpenSSL and Asio buffers before its peer has proved anything, so their
-  // number has its own bound (TlsServerOptions::max_handshakes).
+  // Connections whose TLS handshake has not finished, counting those still
+  // waiting for their peer's first byte: their number has its own bound
+  // (TlsServerOptions::max_handshakes).
   std::atomic<int64_t> handshaking{0};
+  // Those of them that hold TLS state (the OpenSSL connection, its BIO pair
+  // and Asio's record buffers, ~90 KiB): created only once the peer has sent
+  // a byte, so a peer that connects and stays silent costs a socket and a
+  // timer, not a TLS engine.
+  std::atomic<int64_t> handshaking_with_state{0};
 
   // Reserves `n` body bytes from the server-wide budget; false when they do
   // not fit. Threading: any thread.
@@ -246,9 +251,13 @@ class Session : public SessionBase {
  public:
   // `tls`: the context to shake hands with (TlsStream only; kept for the
   // connection's life, whatever a reload makes current meanwhile).
-  Session(tcp::socket socket, ServerState* state, std::shared_ptr<ssl::context> tls = nullptr)
+  // `handshake_deadline`: when an unfinished handshake is closed (TlsStream
+  // only; set when the connection was accepted).
+  Session(tcp::socket socket, ServerState* state, std::shared_ptr<ssl::context> tls = nullptr,
+          std::chrono::steady_clock::time_point handshake_deadline = {})
       : SessionBase(state),
         tls_(std::move(tls)),
+        handshake_deadline_(handshake_deadline),
         stream_(MakeStream(std::move(socket))),
         options_(state->options),
         handler_(state->handler) {
@@ -306,7 +315,8 @@ class Session : public SessionBase {
     }
     in_handshake_.store(true, std::memory_order_release);
     state_->handshaking.fetch_add(1, std::memory_order_relaxed);
-    Lowest().expires_after(state_->tls->options().handshake_timeout);
+    state_->handshaking_with_state.fetch_add(1, std::memory_order_relaxed);
+    Lowest().expires_at(handshake_deadline_);
     stream_.async_handshake(ssl::stream_base::server, [self = Self()](beast::error_code ec) {
       self->EndHandshake();
       if (self->idle_since_.exchange(kBusy) == kShed || ec) return self->Close();
@@ -316,6 +326,7 @@ class Session : public SessionBase {
   void EndHandshake() {
     if (in_handshake_.exchange(false, std::memory_order_acq_rel)) {
       state_->handshaking.fetch_sub(1, std::memory_order_relaxed);
+      state_->handshaking_with_state.fetch_sub(1, std::memory_order_relaxed);
     }
   }
 
@@ -504,6 +515,7 @@ class Session : public SessionBase {
   }
 
   const std::shared_ptr<ssl::context> tls_;  // TlsStream: what stream_ shook hands with
+  const std::chrono::steady_clock::time_point handshake_deadline_;  // TlsStream only
   Stream stream_;
   beast::flat_buffer buffer_;
   std::string head_;  // the response header being written; reused
@@ -539,6 +551,82 @@ int64_t ConnectionCap(const HttpServerOptions& options) {
 }
 
 }  // namespace
+
+// A TLS connection until its peer's first byte: a socket and a timer, no
+// TLS engine yet (an ssl_stream costs ~90 KiB the moment it is built: Asio's
+// two 17 KiB record buffers, zero-filled, and OpenSSL's connection with its
+// two 17 KiB BIO-pair buffers). It counts as a handshake in progress (the
+// handshake timeout runs from the accept, max_handshakes and the connection
+// cap shed it like one) and hands the socket to a Session<TlsStream> once a
+// byte is readable.
+class TlsFirstByteWait : public SessionBase {
+ public:
+  TlsFirstByteWait(tcp::socket socket, ServerState* state, std::shared_ptr<ssl::context> tls)
+      : SessionBase(state),
+        socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        tls_(std::move(tls)),
+        deadline_(std::chrono::steady_clock::now() + state->tls->options().handshake_timeout) {}
+  ~TlsFirstByteWait() override {
+    if (in_handshake_.exchange(false, std::memory_order_acq_rel)) {
+      state_->handshaking.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+
+  void Run() {
+    Link();
+    asio::dispatch(socket_.get_executor(), [self = Self()] { self->Wait(); });
+  }
+
+ private:
+  std::shared_ptr<TlsFirstByteWait> Self() {
+    return std::static_pointer_cast<TlsFirstByteWait>(shared_from_this());
+  }
+
+  void Wait() {
+    uint64_t busy = kBusy;
+    if (!idle_since_.compare_exchange_strong(
+            busy, state_->idle_ticket.fetch_add(1, std::memory_order_relaxed))) {
+      return Close();  // claimed by a shed
+    }
+    in_handshake_.store(true, std::memory_order_release);
+    state_->handshaking.fetch_add(1, std::memory_order_relaxed);
+    timer_.expires_at(deadline_);
+    timer_.async_wait([self = Self()](beast::error_code ec) {
+      if (!ec) self->Close();  // silent until the handshake timeout
+    });
+    socket_.async_wait(tcp::socket::wait_read, [self = Self()](beast::error_code ec) {
+      self->timer_.cancel();
+      uint64_t ticket = self->idle_since_.load(std::memory_order_acquire);
+      // A shed that claimed the session (kShed) has closed or will close it.
+      if (ec || ticket == kShed || !self->idle_since_.compare_exchange_strong(ticket, kBusy)) {
+        return self->Close();
+      }
+      std::make_shared<Session<TlsStream>>(std::move(self->socket_), self->state_,
+                                           std::move(self->tls_), self->deadline_)
+          ->Run();
+    });
+  }
+
+  void CloseOnStrand(std::function<void()> then) override {
+    asio::dispatch(socket_.get_executor(), [self = Self(), then = std::move(then)] {
+      self->Close();
+      if (then) then();
+    });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+  tcp::socket socket_;  // moved to the Session once a byte is readable
+  asio::steady_timer timer_;
+  std::shared_ptr<ssl::context> tls_;  // the context current at the accept
+  const std::chrono::steady_clock::time_point deadline_;
+};
 
 class HttpServer::Impl {
  public:
@@ -668,8 +756,7 @@ class HttpServer::Impl {
           state_.tls->options().max_handshakes) {
         SessionBase::ShedOldestIdle(&state_, nullptr, /*handshakes_only=*/true);
       }
-      std::make_shared<Session<TlsStream>>(std::move(socket), &state_, state_.tls->Current())
-          ->Run();
+      std::make_shared<TlsFirstByteWait>(std::move(socket), &state_, state_.tls->Current())->Run();
     } else {
       std::make_shared<Session<PlainStream>>(std::move(socket), &state_)->Run();
     }
@@ -732,6 +819,10 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions&
 uint16_t HttpServer::port() const { return impl_->port_; }
 void HttpServer::StopAccepting() { impl_->StopAccepting(); }
 int64_t HttpServer::open_connections() const { return impl_->state_.open.load(); }
+
+int64_t HttpServer::tls_handshakes_with_state() const {
+  return impl_->state_.handshaking_with_state.load();
+}
 int64_t HttpServer::max_connections() const { return impl_->state_.max_connections; }
 
 }  // namespace skiff::dataplane

@@ -310,7 +310,7 @@ TEST_F(TlsServerTest, AtTheCapAStalledHandshakeMakesRoomForANewClient) {
   EXPECT_LE(server_->open_connections(), 8);
 }
 
-// Each unfinished handshake holds ~90 KiB (scripts/tls-figures): past
+// An unfinished handshake holds up to ~90 KiB (scripts/tls-figures): past
 // max_handshakes the oldest one is closed, so strangers cannot pile them up
 // below the connection cap, and a real client still gets through.
 TEST_F(TlsServerTest, PastTheHandshakeBoundTheOldestStalledHandshakeIsClosed) {
@@ -328,6 +328,51 @@ TEST_F(TlsServerTest, PastTheHandshakeBoundTheOldestStalledHandshakeIsClosed) {
   // handshake made room for it.
   EXPECT_TRUE(Eventually([&] { return server_->open_connections() == 3; }))
       << server_->open_connections() << " open";
+}
+
+// A TLS engine costs ~90 KiB the moment it is built (scripts/tls-figures):
+// a peer that connects and sends nothing must not get one, only a socket and
+// a timer; its first byte starts the handshake, under the same deadline.
+TEST_F(TlsServerTest, ASilentPeerHoldsNoTlsStateUntilItsFirstByte) {
+  ASSERT_TRUE(Start([](HttpServerOptions* o) {
+                o->tls->handshake_timeout = std::chrono::seconds(60);
+              }).ok());
+  std::vector<std::unique_ptr<testing::RawClient>> silent;
+  for (int i = 0; i < 10; ++i) silent.push_back(std::make_unique<testing::RawClient>(port()));
+  ASSERT_TRUE(Eventually([&] { return server_->open_connections() == 10; }));
+  EXPECT_EQ(server_->tls_handshakes_with_state(), 0);
+  // A real client meanwhile: its handshake holds state, then ends.
+  auto reply = ClientGet(pki_.ca_cert_pem);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_TRUE(Eventually([&] { return server_->open_connections() == 10; }));
+  EXPECT_EQ(server_->tls_handshakes_with_state(), 0);
+  // The first byte of a record header: now this one holds an OpenSSL connection.
+  silent[3]->Send(std::string("\x16", 1));
+  EXPECT_TRUE(Eventually([&] { return server_->tls_handshakes_with_state() == 1; }))
+      << server_->tls_handshakes_with_state();
+  silent[3].reset();
+  EXPECT_TRUE(Eventually([&] { return server_->tls_handshakes_with_state() == 0; }));
+  EXPECT_TRUE(Eventually([&] { return server_->open_connections() == 9; }));
+}
+
+// The handshake timeout runs from the accept, not from the first byte: a
+// peer that waits almost the whole timeout and then starts a ClientHello
+// does not get a second full timeout.
+TEST_F(TlsServerTest, TheHandshakeTimeoutRunsFromTheAcceptNotTheFirstByte) {
+  ASSERT_TRUE(Start([](HttpServerOptions* o) {
+                o->tls->handshake_timeout = std::chrono::milliseconds(2000);
+              }).ok());
+  const auto t0 = Clock::now();
+  testing::RawClient late(port());
+  ASSERT_TRUE(Eventually([&] { return server_->open_connections() == 1; }));
+  // The delay is the behaviour under test (not a wait for another thread).
+  std::this_thread::sleep_until(t0 + std::chrono::milliseconds(1500));
+  late.Send(std::string("\x16\x03\x01", 3));
+  EXPECT_TRUE(late.ClosedByServer());
+  // Closed ~2 s after the connect; a timeout restarted at the first byte
+  // could not close it before 3.5 s.
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(3400));
 }
 
 TEST_F(TlsServerTest, AChangedCertificateIsServedToNewConnectionsAndOldOnesKeepWorking) {

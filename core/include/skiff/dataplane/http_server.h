@@ -158,6 +158,10 @@ class HttpServer {
 
   // Number of open connections (for drain and tests).
   int64_t open_connections() const;
+  // TLS handshakes in progress that hold TLS state (an OpenSSL connection
+  // and its buffers): only those whose peer has sent a byte; a connected but
+  // silent peer holds none. 0 for plain http. For tests and figures.
+  int64_t tls_handshakes_with_state() const;
   // The connection cap in force (options.max_connections or its default).
   int64_t max_connections() const;
 

@@ -35,10 +35,12 @@ struct TlsServerOptions {
   std::chrono::milliseconds handshake_timeout{10000};
   // How often the two files are checked for a change (size, mtime, inode).
   std::chrono::milliseconds reload_check{2000};
-  // Most connections in their handshake at once. Each costs ~90 KiB (the
-  // OpenSSL connection, its BIO pair and Asio's record buffers) before the
-  // peer has proved anything; past the bound a new connection closes the
-  // oldest unfinished handshake. ./scripts/tls-figures measures the cost.
+  // Most connections in their handshake at once (a connected peer that has
+  // sent nothing yet counts). Once a peer has sent its first byte each costs
+  // ~90 KiB (the OpenSSL connection, its BIO pair and Asio's record buffers)
+  // before it has proved anything; before that byte ~1 KiB. Past the bound a
+  // new connection closes the oldest unfinished handshake.
+  // ./scripts/tls-figures measures the cost.
   int64_t max_handshakes = 1024;
   // Called once per change seen: OK when the new pair is served, else why it
   // was refused (the previous pair stays). Threading: an I/O thread.
