@@ -66,10 +66,12 @@ void AppendTensorList(const std::vector<Tensor>& tensors, const std::vector<std:
   out->push_back(']');
 }
 
-std::string EncodeInferResponse(std::string_view model_name, std::string_view model_version,
-                                const std::optional<std::string>& id,
-                                const std::vector<Tensor>& outputs,
-                                const std::vector<std::string>& requested_outputs) {
+namespace {
+
+// `{"model_name":...,"model_version":...[,"id":...],"outputs":` — the part
+// of a response both encoders (JSON only, and with binary outputs) share.
+std::string ResponseHead(std::string_view model_name, std::string_view model_version,
+                         const std::optional<std::string>& id) {
   std::string out;
   out.append("{\"model_name\":");
   AppendJsonString(model_name, &out);
@@ -80,6 +82,16 @@ std::string EncodeInferResponse(std::string_view model_name, std::string_view mo
     AppendJsonString(*id, &out);
   }
   out.append(",\"outputs\":");
+  return out;
+}
+
+}  // namespace
+
+std::string EncodeInferResponse(std::string_view model_name, std::string_view model_version,
+                                const std::optional<std::string>& id,
+                                const std::vector<Tensor>& outputs,
+                                const std::vector<std::string>& requested_outputs) {
+  std::string out = ResponseHead(model_name, model_version, id);
   AppendTensorList(outputs, requested_outputs, &out);
   out.push_back('}');
   return out;
@@ -90,16 +102,7 @@ EncodedBody EncodeInferResponse(std::string_view model_name, std::string_view mo
                                 const std::vector<Tensor>& outputs,
                                 const std::vector<std::string>& requested_outputs,
                                 const std::vector<std::string>& binary_outputs) {
-  std::string out;
-  out.append("{\"model_name\":");
-  AppendJsonString(model_name, &out);
-  out.append(",\"model_version\":");
-  AppendJsonString(model_version, &out);
-  if (id) {
-    out.append(",\"id\":");
-    AppendJsonString(*id, &out);
-  }
-  out.append(",\"outputs\":");
+  std::string out = ResponseHead(model_name, model_version, id);
   std::vector<const Tensor*> binary;
   AppendTensorList(outputs, requested_outputs, &out, binary_outputs, &binary);
   out.push_back('}');
