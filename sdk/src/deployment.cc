@@ -99,6 +99,11 @@ StatusOr<std::string> ReadRoutingSalt(const Workspace& ws, const std::string& se
   return salt;
 }
 
+void RemoveRoutingSalt(const Workspace& ws, const std::string& service) {
+  std::error_code ec;
+  fs::remove(SaltPath(ws, service), ec);
+}
+
 StatusOr<std::string> EnsureRoutingSalt(const Workspace& ws, const std::string& service) {
   SKIFF_RETURN_IF_ERROR(ValidateServiceName(service));
   auto existing = ReadRoutingSalt(ws, service);

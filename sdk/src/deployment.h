@@ -40,6 +40,9 @@ Status RemoveKeys(const Workspace& ws, const std::string& service);
 // created once and kept until the service is deleted (RemoveKeys), so a
 // key's version and its exposure-log digest stay the same across updates.
 // The salt is sent to the server only (server.json), never printed.
+// Removes the endpoint's routing salt (a missing one is fine): a salt made
+// for a change the target then refused must leave no trace.
+void RemoveRoutingSalt(const Workspace& ws, const std::string& service);
 StatusOr<std::string> EnsureRoutingSalt(const Workspace& ws, const std::string& service);
 // The salt, or NotFound when the service has none yet.
 StatusOr<std::string> ReadRoutingSalt(const Workspace& ws, const std::string& service);

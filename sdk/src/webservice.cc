@@ -284,11 +284,9 @@ StatusOr<bool> ReviveAndWait(skiff::ComputeTarget& plugin, const std::string& se
   }
 }
 
-// Sends `record` (with `options`) to the target and waits until the server
-// runs it, refuses it or fails. Writes nothing to the store: on success it
-// sets `record`'s state and scoring URI for the caller to record.
-Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy,
-            const RollOptions& options = {}) {
+// Roll's body: see Roll.
+Status RollOnce(const Workspace& ws, store::ServiceRecord& record, bool first_deploy,
+                const RollOptions& options) {
   SKIFF_ASSIGN_OR_RETURN(auto versions, CurrentVersions(ws, record, options.endpoint_versions));
   const int64_t generation = NewGeneration();
   std::string keys_dir = options.signing_keys_dir;
@@ -342,6 +340,22 @@ Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy
   }
   return DeadlineExceeded("the service did not apply the update within 10 minutes; see "
                           "`skiff service get-logs -n " + record.name + "`");
+}
+
+// Sends `record` (with `options`) to the target and waits until the server
+// runs it, refuses it or fails. Writes nothing to the store: on success it
+// sets `record`'s state and scoring URI for the caller to record. A routing
+// salt this change made is removed again when it fails, so a refused change
+// leaves no trace.
+Status Roll(const Workspace& ws, store::ServiceRecord& record, bool first_deploy,
+            const RollOptions& options = {}) {
+  // Only a salt that did not exist before is removed (an unreadable one is
+  // left for the user to see).
+  const bool had_salt =
+      internal::ReadRoutingSalt(ws, record.name).status().code() != StatusCode::kNotFound;
+  Status rolled = RollOnce(ws, record, first_deploy, options);
+  if (!rolled.ok() && !had_salt) internal::RemoveRoutingSalt(ws, record.name);
+  return rolled;
 }
 
 // Rolls the target to `candidate`. If that fails after the target took it,

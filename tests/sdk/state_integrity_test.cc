@@ -63,6 +63,20 @@ class StateWorkflow : public skiff::testing::LocalWorkflowFixture {
   std::string bad_ic_;
 };
 
+// A refused change that would have turned sticky routing on leaves no
+// trace: the routing salt made for it is removed with the refusal.
+TEST_F(StateWorkflow, ARefusedChangeLeavesNoRoutingSalt) {
+  Result deployed = Skiff({"model", "deploy", "-n", "svc", "-m", "mlp:1", "-ct", "local", "-ic",
+                           ic_, "-dc", Dc(json::object()), "-o", "json"});
+  ASSERT_EQ(deployed.rc, 0) << deployed.err;
+  const std::string salt_file = Path("ws/keys/svc.routing-salt");
+  Result refused = Skiff({"service", "update", "-n", "svc", "-ic", bad_ic_, "-dc",
+                          Dc({{"routingKey", {{"header", "x-user-id"}}}})});
+  EXPECT_NE(refused.rc, 0);
+  EXPECT_NE(refused.err.find("refused the change"), std::string::npos) << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(salt_file)) << "the refused change left its salt behind";
+}
+
 // `service update --ic` with a config the server refuses used to wait 10
 // minutes, keep the refused config in the store and in server.json, and make
 // the next regen-key hang and leave get-keys showing a key the server rejects.
