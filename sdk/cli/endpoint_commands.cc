@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "progress.h"
+#include "report_commands.h"
 #include "service_common.h"
 #include "skiff/util/service_name.h"
 
@@ -396,6 +397,8 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
                           "skiff endpoint get-access-token -n my-ep");
   AddOutputOption(token, &options);
   token->callback([&options, get] { PrintToken(options, get()); });
+
+  AddEndpointReportCommand(group, options);
 }
 
 }  // namespace skiff::cli
