@@ -77,8 +77,9 @@ void Axes(std::ostringstream& out, const std::vector<std::pair<double, std::stri
   }
   for (const auto& [f, label] : x_ticks) {
     const double x = kLeft + f * (kWidth - kLeft - kRight);
-    out << "<text x=\"" << x << "\" y=\"" << bottom + 16 << "\" text-anchor=\"middle\">"
-        << Escape(label) << "</text>\n";
+    // The last label ends at the plot's edge rather than past the picture's.
+    out << "<text x=\"" << x << "\" y=\"" << bottom + 16 << "\" text-anchor=\""
+        << (f > 0.95 ? "end" : "middle") << "\">" << Escape(label) << "</text>\n";
   }
   out << "<text x=\"" << (kLeft + kWidth - kRight) / 2 << "\" y=\"" << kHeight - 4
       << "\" text-anchor=\"middle\" class=\"axis\">" << Escape(x_title) << "</text>\n";
