@@ -37,8 +37,7 @@ void PrintReport(const GlobalOptions& options, const sdk::EndpointReport& report
     rows.push_back({v["name"].get<std::string>(), v["versionType"].get<std::string>(),
                     std::to_string(v["requests"].get<int64_t>()),
                     Fixed(v["trafficShare"], 1, 100, " %"),
-                    std::to_string(v["errors"].get<int64_t>()),
-                    Fixed(v["errorRate"], 2, 100, " %"),
+                    std::to_string(v["errors"].get<int64_t>()), Fixed(v["errorRate"], 2, 100, " %"),
                     std::to_string(v["clientErrors"].get<int64_t>()), Fixed(v["p50Ms"], 2),
                     Fixed(v["p95Ms"], 2), Fixed(v["p99Ms"], 2)});
   }

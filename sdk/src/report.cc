@@ -4,16 +4,17 @@
 // report_stats.cc, the page in report_html.cc).
 #include "skiff/sdk/report.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
-#include <cmath>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <functional>
 #include <limits>
-#include <sys/stat.h>
 
 #include "report_internal.h"
 #include "report_stats.h"
@@ -245,8 +246,8 @@ std::map<std::string, MetricsTally> ParseMetrics(const std::string& text) {
       if (code >= 400 && code < 500) t.client_errors += static_cast<int64_t>(value);
     } else {
       const std::string le = Label(labels, "le");
-      const double bound = le == "+Inf" ? std::numeric_limits<double>::infinity()
-                                        : std::strtod(le.c_str(), nullptr);
+      const double bound =
+          le == "+Inf" ? std::numeric_limits<double>::infinity() : std::strtod(le.c_str(), nullptr);
       t.buckets.emplace_back(bound, value);
     }
   }
@@ -302,10 +303,10 @@ void Compare(const ReportOptions& options, EndpointReport* report) {
       c.p50_difference_ms = stats::Quantile(b, 0.5) - stats::Quantile(a, 0.5);
       c.p99_difference_ms = stats::Quantile(b, 0.99) - stats::Quantile(a, 0.99);
       // One seed per comparison, so adding a version changes no other row.
-      const stats::Interval p50 = stats::BootstrapQuantileDifference(
-          a, b, 0.5, options.bootstrap_resamples, seed);
-      const stats::Interval p99 = stats::BootstrapQuantileDifference(
-          a, b, 0.99, options.bootstrap_resamples, seed + 1);
+      const stats::Interval p50 =
+          stats::BootstrapQuantileDifference(a, b, 0.5, options.bootstrap_resamples, seed);
+      const stats::Interval p99 =
+          stats::BootstrapQuantileDifference(a, b, 0.99, options.bootstrap_resamples, seed + 1);
       c.p50_difference_ci95 = ConfidenceInterval{p50.low, p50.high};
       c.p99_difference_ci95 = ConfidenceInterval{p99.low, p99.high};
     }
@@ -498,7 +499,8 @@ StatusOr<EndpointReport> BuildEndpointReport(const ReportInputs& inputs,
             ++bad;
             return;
           }
-          if (report.rollout.size() >= kMaxRolloutEvents) report.rollout.erase(report.rollout.begin());
+          if (report.rollout.size() >= kMaxRolloutEvents)
+            report.rollout.erase(report.rollout.begin());
           report.rollout.push_back(std::move(event).value());
         },
         &bad));
@@ -527,16 +529,15 @@ StatusOr<EndpointReport> BuildEndpointReport(const ReportInputs& inputs,
         [](const VersionReport& a, const VersionReport& b) { return a.requests < b.requests; });
     report.control = most->name;
     if (report.versions.size() > 1) {
-      report.notes.push_back("No version is configured as control or default: '" +
-                             report.control + "', the one with the most requests, is the control.");
+      report.notes.push_back("No version is configured as control or default: '" + report.control +
+                             "', the one with the most requests, is the control.");
     }
   }
 
   // Where the figures come from, and what is missing: the first note.
   std::string source_note;
   if (report.source == "exposureLog") {
-    source_note = "Figures from the exposure log (" +
-                  std::to_string(report.exposure_files.size()) +
+    source_note = "Figures from the exposure log (" + std::to_string(report.exposure_files.size()) +
                   " file(s)): requests assigned by their routing key only; pinned and "
                   "drawn requests are not in it.";
   } else if (report.source == "metrics") {
@@ -550,20 +551,20 @@ StatusOr<EndpointReport> BuildEndpointReport(const ReportInputs& inputs,
                   "; percentiles are interpolated within histogram buckets; the latency "
                   "tests and the traffic over time need the exposure log.";
   } else {
-    std::string where = report.exposure_files.empty()
-                            ? (inputs.exposure_log.empty() ? "no exposure log"
-                                                           : "no exposure log at '" +
-                                                                 inputs.exposure_log + "'")
-                            : "no requests in the exposure log" +
-                                  std::string(since ? " since " + report.since : "");
-    std::string metrics_word = !inputs.metrics_text.empty() ? "no requests in the metrics"
+    std::string where =
+        report.exposure_files.empty()
+            ? (inputs.exposure_log.empty() ? "no exposure log"
+                                           : "no exposure log at '" + inputs.exposure_log + "'")
+            : "no requests in the exposure log" +
+                  std::string(since ? " since " + report.since : "");
+    std::string metrics_word = !inputs.metrics_text.empty()  ? "no requests in the metrics"
                                : inputs.metrics_note.empty() ? "no metrics"
                                                              : inputs.metrics_note;
-    source_note = "No data: " + where + ", and " + metrics_word +
-                  (inputs.routing_key_set
-                       ? "."
-                       : ". No routing key is configured: set one (endpoint update "
-                         "--routing-key-header x-user-id) to get an exposure log.");
+    source_note =
+        "No data: " + where + ", and " + metrics_word +
+        (inputs.routing_key_set ? "."
+                                : ". No routing key is configured: set one (endpoint update "
+                                  "--routing-key-header x-user-id) to get an exposure log.");
   }
   report.notes.insert(report.notes.begin(), source_note);
   if (report.skipped_lines > 0) {
@@ -591,8 +592,10 @@ StatusOr<EndpointReport> BuildEndpointReport(const ReportInputs& inputs,
   if (report.source == "exposureLog") {
     for (const auto& v : report.versions) {
       if (v.latency_samples > 0 && v.latency_samples < v.requests) {
-        report.notes.push_back("Percentiles and latency tests of '" + v.name + "' use a uniform "
-                               "sample of " + std::to_string(v.latency_samples) + " of its " +
+        report.notes.push_back("Percentiles and latency tests of '" + v.name +
+                               "' use a uniform "
+                               "sample of " +
+                               std::to_string(v.latency_samples) + " of its " +
                                std::to_string(v.requests) + " requests.");
       }
     }
@@ -623,8 +626,9 @@ StatusOr<EndpointReport> endpoint_report(const Workspace& ws, const std::string&
     if (target.ok() && target->type() == "local") {
       inputs.exposure_log = ws.dir() + "/services/" + name + "/logs/exposure.jsonl";
     } else {
-      inputs.metrics_note = "no exposure log here: on AKS copy it from the router pod and pass "
-                            "--exposure-log (docs/rollout.md \"The report\")";
+      inputs.metrics_note =
+          "no exposure log here: on AKS copy it from the router pod and pass "
+          "--exposure-log (docs/rollout.md \"The report\")";
     }
   }
   SKIFF_ASSIGN_OR_RETURN(EndpointReport report, BuildEndpointReport(inputs, options));
@@ -643,20 +647,22 @@ StatusOr<EndpointReport> endpoint_report(const Workspace& ws, const std::string&
   net::HttpClientOptions http;
   http.timeout = std::chrono::seconds(10);
   http.max_body_bytes = 8u << 20;
-  StatusOr<net::HttpResponse> got = net::HttpClient(http).Send({"GET", status->metrics_uri, {}, ""});
+  StatusOr<net::HttpResponse> got =
+      net::HttpClient(http).Send({"GET", status->metrics_uri, {}, ""});
   if (got.ok() && got->status == 200) {
     inputs.metrics_text = got->body;
   } else {
-    inputs.metrics_note = "the metrics at " + status->metrics_uri + " did not answer (" +
-                          (got.ok() ? "HTTP " + std::to_string(got->status)
-                                    : got.status().message()) +
-                          ")";
+    inputs.metrics_note =
+        "the metrics at " + status->metrics_uri + " did not answer (" +
+        (got.ok() ? "HTTP " + std::to_string(got->status) : got.status().message()) + ")";
   }
   return BuildEndpointReport(inputs, options);
 }
 
 nlohmann::json ToJson(const EndpointReport& report) {
-  auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+  auto opt = [](const std::optional<double>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json();
+  };
   auto ci = [](const std::optional<ConfidenceInterval>& v) {
     return v ? nlohmann::json{{"low", v->low}, {"high", v->high}} : nlohmann::json();
   };
@@ -692,9 +698,11 @@ nlohmann::json ToJson(const EndpointReport& report) {
                            {"p99DifferenceCi95", ci(c.p99_difference_ci95)}});
   }
   nlohmann::json traffic = nlohmann::json::array();
-  for (const auto& b : report.traffic) traffic.push_back({{"start", b.start}, {"requests", b.requests}});
+  for (const auto& b : report.traffic)
+    traffic.push_back({{"start", b.start}, {"requests", b.requests}});
   nlohmann::json rollout = nlohmann::json::array();
-  for (const auto& e : report.rollout) rollout.push_back(nlohmann::json::parse(RolloutEventToJsonLine(e)));
+  for (const auto& e : report.rollout)
+    rollout.push_back(nlohmann::json::parse(RolloutEventToJsonLine(e)));
   return {{"endpoint", report.endpoint},
           {"generatedTime", report.generated_time},
           {"since", report.since.empty() ? nlohmann::json() : nlohmann::json(report.since)},

@@ -25,12 +25,23 @@ std::string Escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -42,7 +53,9 @@ std::string Num(double v, int digits = 1) {
   return buf;
 }
 
-std::string Opt(const std::optional<double>& v, int digits = 1) { return v ? Num(*v, digits) : "–"; }
+std::string Opt(const std::optional<double>& v, int digits = 1) {
+  return v ? Num(*v, digits) : "–";
+}
 
 std::string Percent(double v, int digits = 2) { return Num(v * 100, digits) + " %"; }
 
@@ -71,8 +84,8 @@ void Axes(std::ostringstream& out, const std::vector<std::pair<double, std::stri
       << "\" height=\"" << bottom - kTop << "\" fill=\"#fafafa\" stroke=\"#999\"/>\n";
   for (const auto& [f, label] : y_ticks) {
     const double y = bottom - f * (bottom - kTop);
-    out << "<line x1=\"" << kLeft << "\" x2=\"" << kWidth - kRight << "\" y1=\"" << y
-        << "\" y2=\"" << y << "\" stroke=\"#ddd\"/><text x=\"" << kLeft - 6 << "\" y=\"" << y + 4
+    out << "<line x1=\"" << kLeft << "\" x2=\"" << kWidth - kRight << "\" y1=\"" << y << "\" y2=\""
+        << y << "\" stroke=\"#ddd\"/><text x=\"" << kLeft - 6 << "\" y=\"" << y + 4
         << "\" text-anchor=\"end\">" << Escape(label) << "</text>\n";
   }
   for (const auto& [f, label] : x_ticks) {
@@ -139,9 +152,10 @@ void TrafficChart(std::ostringstream& out, const EndpointReport& report) {
       d << (pen ? " L" : " M") << Num(x0) << " " << Num(y) << " L" << Num(x1) << " " << Num(y);
       pen = true;
     }
-    out << "<path class=\"series\" data-version=\"" << Escape(v.name) << "\" d=\"" << (d.str().empty() ? "" : d.str().substr(1))
-        << "\" fill=\"none\" stroke=\"" << Colour(report, v.name)
-        << "\" stroke-width=\"3\"><title>" << Escape(v.name) << "</title></path>\n";
+    out << "<path class=\"series\" data-version=\"" << Escape(v.name) << "\" d=\""
+        << (d.str().empty() ? "" : d.str().substr(1)) << "\" fill=\"none\" stroke=\""
+        << Colour(report, v.name) << "\" stroke-width=\"3\"><title>" << Escape(v.name)
+        << "</title></path>\n";
   }
   out << "</svg>\n";
   Legend(out, report);
@@ -198,11 +212,15 @@ void LatencyChart(std::ostringstream& out, const EndpointReport& report) {
 std::string EventColour(RolloutEventKind kind) {
   switch (kind) {
     case RolloutEventKind::kFailed:
-    case RolloutEventKind::kAborted: return "#d62728";
-    case RolloutEventKind::kSucceeded: return "#2ca02c";
+    case RolloutEventKind::kAborted:
+      return "#d62728";
+    case RolloutEventKind::kSucceeded:
+      return "#2ca02c";
     case RolloutEventKind::kStepped:
-    case RolloutEventKind::kStarted: return "#1f77b4";
-    default: return "#7f7f7f";
+    case RolloutEventKind::kStarted:
+      return "#1f77b4";
+    default:
+      return "#7f7f7f";
   }
 }
 
@@ -245,8 +263,7 @@ void RolloutChart(std::ostringstream& out, const EndpointReport& report) {
   for (auto& [version, d] : paths) {
     d << " L" << Num(kLeft + plot_w) << " " << Num(last_y[version]);
     out << "<path class=\"steps\" data-version=\"" << Escape(version) << "\" d=\"" << d.str()
-        << "\" fill=\"none\" stroke=\"" << Colour(report, version)
-        << "\" stroke-width=\"3\"/>\n";
+        << "\" fill=\"none\" stroke=\"" << Colour(report, version) << "\" stroke-width=\"3\"/>\n";
   }
   for (const auto& [t, e] : events) {
     std::string title = std::string(RolloutEventKindName(e->kind)) + " " + e->version + " at " +
@@ -258,8 +275,8 @@ void RolloutChart(std::ostringstream& out, const EndpointReport& report) {
     if (!e->reason.empty()) title += ": " + e->reason;
     out << "<circle class=\"event " << RolloutEventKindName(e->kind) << "\" cx=\"" << Num(x_of(t))
         << "\" cy=\"" << Num(y_of(e->traffic_percentile)) << "\" r=\"7\" fill=\""
-        << EventColour(e->kind) << "\" stroke=\"#fff\" stroke-width=\"2\"><title>"
-        << Escape(title) << "</title></circle>\n";
+        << EventColour(e->kind) << "\" stroke=\"#fff\" stroke-width=\"2\"><title>" << Escape(title)
+        << "</title></circle>\n";
   }
   out << "</svg>\n";
   out << "<table id=\"rollout-events\"><tr><th>time</th><th>version</th><th>event</th>"
@@ -291,8 +308,9 @@ std::string RenderReportHtml(const EndpointReport& report) {
          "height:12px;margin-right:4px;vertical-align:middle}.empty{color:#777;font-style:italic}"
          "</style></head><body>\n";
   out << "<h1>Endpoint report: " << Escape(report.endpoint) << "</h1>\n";
-  out << "<p class=\"meta\">Generated " << Escape(report.generated_time) << "; source: "
-      << Escape(report.source) << (report.since.empty() ? "" : "; since " + Escape(report.since))
+  out << "<p class=\"meta\">Generated " << Escape(report.generated_time)
+      << "; source: " << Escape(report.source)
+      << (report.since.empty() ? "" : "; since " + Escape(report.since))
       << (report.control.empty() ? "" : "; control: " + Escape(report.control)) << "</p>\n";
   out << "<ul class=\"notes\">\n";
   for (const auto& note : report.notes) out << "<li>" << Escape(note) << "</li>\n";
@@ -321,10 +339,10 @@ std::string RenderReportHtml(const EndpointReport& report) {
     for (const auto& c : report.comparisons) {
       out << "<tr><td>" << Escape(c.treatment) << " vs " << Escape(c.control) << "</td><td>"
           << (c.error_rate_difference ? Percent(*c.error_rate_difference) : "–") << "</td><td>"
-          << Ci(c.error_rate_ci95, 100, 2) << "</td><td>" << P(c.error_rate_p_value)
-          << "</td><td>" << Opt(c.p50_difference_ms, 2) << "</td><td>"
-          << Ci(c.p50_difference_ci95, 1, 2) << "</td><td>" << Opt(c.p99_difference_ms, 2)
-          << "</td><td>" << Ci(c.p99_difference_ci95, 1, 2) << "</td><td>"
+          << Ci(c.error_rate_ci95, 100, 2) << "</td><td>" << P(c.error_rate_p_value) << "</td><td>"
+          << Opt(c.p50_difference_ms, 2) << "</td><td>" << Ci(c.p50_difference_ci95, 1, 2)
+          << "</td><td>" << Opt(c.p99_difference_ms, 2) << "</td><td>"
+          << Ci(c.p99_difference_ci95, 1, 2) << "</td><td>"
           << Opt(c.probability_treatment_slower, 3) << "</td><td>" << P(c.latency_p_value)
           << "</td></tr>\n";
     }

@@ -39,13 +39,13 @@ TwoProportionResult TwoProportionTest(int64_t x1, int64_t n1, int64_t x2, int64_
   const double p1 = static_cast<double>(x1) / static_cast<double>(n1);
   const double p2 = static_cast<double>(x2) / static_cast<double>(n2);
   r.difference = p2 - p1;
-  const double se = std::sqrt(p1 * (1 - p1) / static_cast<double>(n1) +
-                              p2 * (1 - p2) / static_cast<double>(n2));
+  const double se =
+      std::sqrt(p1 * (1 - p1) / static_cast<double>(n1) + p2 * (1 - p2) / static_cast<double>(n2));
   r.ci_low = r.difference - kZ975 * se;
   r.ci_high = r.difference + kZ975 * se;
   const double pooled = static_cast<double>(x1 + x2) / static_cast<double>(n1 + n2);
-  const double pooled_se = std::sqrt(pooled * (1 - pooled) *
-                                     (1.0 / static_cast<double>(n1) + 1.0 / static_cast<double>(n2)));
+  const double pooled_se = std::sqrt(
+      pooled * (1 - pooled) * (1.0 / static_cast<double>(n1) + 1.0 / static_cast<double>(n2)));
   if (pooled_se > 0) {
     r.z = r.difference / pooled_se;
     r.p_value = TwoSidedP(r.z);
@@ -61,8 +61,7 @@ MannWhitneyResult MannWhitneyU(const std::vector<double>& control,
   all.reserve(n);
   for (double v : control) all.emplace_back(v, false);
   for (double v : treatment) all.emplace_back(v, true);
-  std::sort(all.begin(), all.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   double rank_sum_treatment = 0, tie_term = 0;
   for (size_t i = 0; i < n;) {
     size_t j = i;
@@ -89,8 +88,8 @@ MannWhitneyResult MannWhitneyU(const std::vector<double>& control,
 }
 
 Interval BootstrapQuantileDifference(const std::vector<double>& control,
-                                     const std::vector<double>& treatment, double q,
-                                     int resamples, uint64_t seed) {
+                                     const std::vector<double>& treatment, double q, int resamples,
+                                     uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<double> a(control.size()), b(treatment.size()), differences;
   differences.reserve(static_cast<size_t>(resamples));

@@ -63,8 +63,8 @@ struct Interval {
   double low = 0, high = 0;
 };
 Interval BootstrapQuantileDifference(const std::vector<double>& control,
-                                     const std::vector<double>& treatment, double q,
-                                     int resamples, uint64_t seed);
+                                     const std::vector<double>& treatment, double q, int resamples,
+                                     uint64_t seed);
 
 // A uniform sample of at most `capacity` values out of a stream of any
 // length (Vitter's algorithm R): memory is `capacity` doubles however many

@@ -56,7 +56,8 @@ TEST_F(EndpointReportTest, FiguresMatchWhatWasSentInJsonTableAndHtml) {
                         "mlp:1", "-ic", ic_, "--traffic-percentile", "50"});
   ASSERT_EQ(added.rc, 0) << added.err;
   const json shown = Json({"endpoint", "show", "-n", "ep-rep", "-o", "json"});
-  const std::string key = Json({"endpoint", "get-keys", "-n", "ep-rep", "-o", "json"})["primaryKey"];
+  const std::string key =
+      Json({"endpoint", "get-keys", "-n", "ep-rep", "-o", "json"})["primaryKey"];
   Uri u = ParseUri(shown["scoringUri"]);
   HttpClient c(u.port);
   std::map<std::string, Sent> sent;
@@ -98,8 +99,8 @@ TEST_F(EndpointReportTest, FiguresMatchWhatWasSentInJsonTableAndHtml) {
            "\n" + skiff::RolloutEventToJsonLine(stepped) + "\n");
 
   // The endpoint's own exposure log, as JSON.
-  Result r = Skiff({"endpoint", "report", "-n", "ep-rep", "-o", "json", "--html",
-                    Path("report.html")});
+  Result r =
+      Skiff({"endpoint", "report", "-n", "ep-rep", "-o", "json", "--html", Path("report.html")});
   ASSERT_EQ(r.rc, 0) << r.err;
   json report = json::parse(r.out);
   EXPECT_EQ(report["source"], "exposureLog");
@@ -157,8 +158,8 @@ TEST_F(EndpointReportTest, FiguresMatchWhatWasSentInJsonTableAndHtml) {
 
   // Past the log's end there is nothing logged: the server's metrics stand
   // in, and they counted the same requests.
-  json later = Json({"endpoint", "report", "-n", "ep-rep", "-o", "json", "--since",
-                     "2099-01-01T00:00:00Z"});
+  json later =
+      Json({"endpoint", "report", "-n", "ep-rep", "-o", "json", "--since", "2099-01-01T00:00:00Z"});
   EXPECT_EQ(later["source"], "metrics") << later.dump();
   for (const auto& [name, s] : sent) {
     const json* v = VersionIn(later, name);

@@ -3,6 +3,8 @@
 // report built from exposure-log files, metrics text and a rollout history
 // (sdk::BuildEndpointReport, what `endpoint report --exposure-log FILE`
 // reads), and its HTML page drawn by real headless Chromium.
+#include "skiff/sdk/report.h"
+
 #include <gtest/gtest.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "skiff/sdk/report.h"
 #include "temp_dir.h"
 
 namespace {
@@ -72,8 +73,8 @@ class ReportTest : public ::testing::Test {
       const bool b = i % 4 == 3;
       const int k = i / 4;  // the request's index within its version (a: 3 per k)
       int status = 200;
-      if (i % 100 == 0) status = 503;    // i = 0, 100, ..., 1100: 12, all a's (i % 4 == 0)
-      if (i % 100 == 50) status = 400;   // 50, ..., 1150: 12, all a's (i % 4 == 2)
+      if (i % 100 == 0) status = 503;      // i = 0, 100, ..., 1100: 12, all a's (i % 4 == 0)
+      if (i % 100 == 50) status = 400;     // 50, ..., 1150: 12, all a's (i % 4 == 2)
       if (b && k % 25 == 0) status = 500;  // 12 of b's 300
       const double latency = (b ? 6.0 : 4.0) + (i % 7) * 0.25;
       files[i / 400] += Line(i * 100, b ? "b" : "a", status, latency);
@@ -199,7 +200,8 @@ TEST_F(ReportTest, SinceAndReservoirBoundTheInput) {
   EXPECT_EQ(Of(*report, "a").latency_samples, 100);
   EXPECT_EQ(report->latency_samples_ms["a"].size(), 100u);
   bool said = false;
-  for (const auto& note : report->notes) said |= note.find("uniform sample of 100") != std::string::npos;
+  for (const auto& note : report->notes)
+    said |= note.find("uniform sample of 100") != std::string::npos;
   EXPECT_TRUE(said);
 }
 
@@ -323,17 +325,19 @@ TEST_F(ReportTest, PageDrawsInHeadlessChromium) {
   std::ofstream(page) << skiff::sdk::RenderReportHtml(*report);
   // As root Chromium refuses its sandbox; the page has no script anyway.
   // Its own profile directory, so parallel runs do not share one.
-  const std::string flags = " --headless --no-sandbox --disable-gpu --hide-scrollbars "
-                            "--user-data-dir=" + Path("profile") + " --window-size=900,1500 ";
+  const std::string flags =
+      " --headless --no-sandbox --disable-gpu --hide-scrollbars "
+      "--user-data-dir=" +
+      Path("profile") + " --window-size=900,1500 ";
   int rc = -1;
-  RunCommand("timeout 120 " + chromium + flags + "--screenshot=" + Path("shot.png") + " file://" + page +
-          " 2>/dev/null",
-      &rc);
+  RunCommand("timeout 120 " + chromium + flags + "--screenshot=" + Path("shot.png") + " file://" +
+                 page + " 2>/dev/null",
+             &rc);
   ASSERT_EQ(rc, 0) << "chromium --screenshot failed";
   ASSERT_TRUE(fs::exists(Path("shot.png")));
-  const std::string stats_json = RunCommand(std::string("python3 ") + SKIFF_SOURCE_DIR +
-                                         "/tests/sdk/png_colours.py " + Path("shot.png"),
-                                     &rc);
+  const std::string stats_json = RunCommand(
+      std::string("python3 ") + SKIFF_SOURCE_DIR + "/tests/sdk/png_colours.py " + Path("shot.png"),
+      &rc);
   ASSERT_EQ(rc, 0) << stats_json;
   nlohmann::json shot = nlohmann::json::parse(stats_json);
   EXPECT_EQ(shot["width"], 900);
@@ -343,8 +347,8 @@ TEST_F(ReportTest, PageDrawsInHeadlessChromium) {
   EXPECT_GT(shot["blue"].get<int>(), 300) << "version a's lines drew: " << stats_json;
   EXPECT_GT(shot["red"].get<int>(), 300) << "version b's lines drew: " << stats_json;
 
-  const std::string dom =
-      RunCommand("timeout 120 " + chromium + flags + "--dump-dom file://" + page + " 2>/dev/null", &rc);
+  const std::string dom = RunCommand(
+      "timeout 120 " + chromium + flags + "--dump-dom file://" + page + " 2>/dev/null", &rc);
   ASSERT_EQ(rc, 0);
   EXPECT_NE(dom.find("<svg id=\"traffic\""), std::string::npos);
   EXPECT_NE(dom.find("<svg id=\"latency\""), std::string::npos);

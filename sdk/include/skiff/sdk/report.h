@@ -12,11 +12,10 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "skiff/rollout/rollout_event.h"
 #include "skiff/sdk/webservice.h"
@@ -47,15 +46,15 @@ inline constexpr size_t kMaxTrafficBuckets = 64;
 struct VersionReport {
   std::string name;
   bool is_control = false, is_default = false;
-  bool configured = true;         // false: only in the log (deleted since)
+  bool configured = true;          // false: only in the log (deleted since)
   int32_t traffic_percentile = 0;  // as configured now
   int64_t requests = 0;
-  int64_t errors = 0;             // 5xx answers (the error rate's numerator)
-  int64_t client_errors = 0;      // 4xx answers (a bad body counts here)
-  double error_rate = 0;          // errors / requests (0 without requests)
-  double traffic_share = 0;       // requests / all requests in the report
+  int64_t errors = 0;         // 5xx answers (the error rate's numerator)
+  int64_t client_errors = 0;  // 4xx answers (a bad body counts here)
+  double error_rate = 0;      // errors / requests (0 without requests)
+  double traffic_share = 0;   // requests / all requests in the report
   std::optional<double> p50_ms, p95_ms, p99_ms;
-  int64_t latency_samples = 0;    // latencies behind the percentiles
+  int64_t latency_samples = 0;  // latencies behind the percentiles
 };
 
 struct ConfidenceInterval {
@@ -80,7 +79,7 @@ struct VersionComparison {
 };
 
 struct TrafficBucket {
-  std::string start;                       // RFC 3339 UTC
+  std::string start;                        // RFC 3339 UTC
   std::map<std::string, int64_t> requests;  // by version
 };
 
@@ -95,12 +94,12 @@ struct EndpointReport {
   std::string control;                      // the version compared against
   std::vector<VersionReport> versions;
   std::vector<VersionComparison> comparisons;
-  std::vector<TrafficBucket> traffic;      // exposure log only
+  std::vector<TrafficBucket> traffic;  // exposure log only
   int64_t traffic_bucket_seconds = 0;
   // The reservoir samples (ms, ascending) behind the percentiles, by version:
   // the HTML page's latency distributions. Not in ToJson.
   std::map<std::string, std::vector<double>> latency_samples_ms;
-  std::vector<RolloutEvent> rollout;       // the rollout history, oldest first
+  std::vector<RolloutEvent> rollout;  // the rollout history, oldest first
   // What the reader should know: no data, one version only, no control,
   // figures from metrics, ... one sentence each.
   std::vector<std::string> notes;
@@ -112,10 +111,10 @@ struct ReportInputs {
   std::string endpoint;
   // The versions as configured (name, traffic, default, control).
   std::vector<store::EndpointVersionRecord> versions;
-  std::string exposure_log;      // "" = none
-  std::string metrics_text;      // a GET of the metrics listener; "" = none
-  std::string metrics_note;      // why there are no metrics, when empty
-  std::string rollout_history;   // path of the rollout history; "" = none
+  std::string exposure_log;     // "" = none
+  std::string metrics_text;     // a GET of the metrics listener; "" = none
+  std::string metrics_note;     // why there are no metrics, when empty
+  std::string rollout_history;  // path of the rollout history; "" = none
   bool routing_key_set = true;
 };
 
