@@ -364,3 +364,27 @@ TEST_F(ReportTest, PageDrawsInHeadlessChromium) {
 }
 
 }  // namespace
+
+namespace {
+
+// --since takes a duration before now or an RFC 3339 time; anything else is
+// refused naming the accepted forms.
+TEST(ReportSinceTest, DurationsAndTimes) {
+  const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1796576400));
+  EXPECT_EQ(*skiff::sdk::ParseSince("90s", now), now - std::chrono::seconds(90));
+  EXPECT_EQ(*skiff::sdk::ParseSince("30m", now), now - std::chrono::minutes(30));
+  EXPECT_EQ(*skiff::sdk::ParseSince("2h", now), now - std::chrono::hours(2));
+  EXPECT_EQ(*skiff::sdk::ParseSince("7d", now), now - std::chrono::hours(24 * 7));
+  EXPECT_EQ(*skiff::sdk::ParseSince("2026-12-06T16:00:00Z", now), now - std::chrono::hours(1));
+  EXPECT_EQ(*skiff::sdk::ParseSince("2026-12-06T16:59:59.500Z", now),
+            now - std::chrono::milliseconds(500));
+  for (const char* bad : {"", "yesterday", "5", "5y", "-1h", "2026-12-06 16:00:00"}) {
+    auto since = skiff::sdk::ParseSince(bad, now);
+    EXPECT_FALSE(since.ok()) << bad;
+    if (!since.ok()) {
+      EXPECT_NE(since.status().message().find("30m"), std::string::npos);
+    }
+  }
+}
+
+}  // namespace
