@@ -29,6 +29,19 @@ class ComputeAksDeployCliTest : public AksCliFixture {
     env_prefix_ += std::string("SKIFF_PLUGIN_PATH=") + SKIFF_TEST_MODEL_PLUGIN_DIR + " ";
   }
 
+  // Models `first` and `second` (`bytes` each), ic.json for the test
+  // accelerator and dc.json (one replica in namespace ml).
+  void RegisterTwoModels(size_t bytes) {
+    Spit(Path("m1.bin"), std::string(bytes, '1'));
+    Spit(Path("m2.bin"), std::string(bytes, '2'));
+    ASSERT_EQ(Skiff({"model", "register", "-n", "first", "-p", Path("m1.bin")}).rc, 0);
+    ASSERT_EQ(Skiff({"model", "register", "-n", "second", "-p", Path("m2.bin")}).rc, 0);
+    Spit(Path("ic.json"), R"({"accelerator": "testmodel",
+                             "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 2]}],
+                             "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}]})");
+    Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+  }
+
   // docker/config.json (0600) with the push credentials for `registry`.
   void WriteDockerConfig(const TestRegistry& registry) {
     const nlohmann::json docker = {
@@ -86,14 +99,7 @@ TEST_F(ComputeAksDeployCliTest, DeployBuildsAndPushesThenUpdateUploadsOnlyTheNew
   ASSERT_EQ(attached.rc, 0) << attached.err;
   UseCluster("prodaks", kube);
 
-  Spit(Path("m1.bin"), std::string(40000, '1'));
-  Spit(Path("m2.bin"), std::string(40000, '2'));
-  ASSERT_EQ(Skiff({"model", "register", "-n", "first", "-p", Path("m1.bin")}).rc, 0);
-  ASSERT_EQ(Skiff({"model", "register", "-n", "second", "-p", Path("m2.bin")}).rc, 0);
-  Spit(Path("ic.json"), R"({"accelerator": "testmodel",
-                           "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 2]}],
-                           "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}]})");
-  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+  ASSERT_NO_FATAL_FAILURE(RegisterTwoModels(40000));
 
   // --dry-run builds (no network) and names the digests a push would give.
   auto dry = Skiff({"model", "deploy", "-n", "svc", "-m", "first:1", "--ct", "prodaks", "--ic",
@@ -168,14 +174,7 @@ TEST_F(ComputeAksDeployCliTest, CreateVersionPushesOnlyTheNewVersionsModel) {
                 .rc,
             0);
   UseCluster("prodaks", kube);
-  Spit(Path("m1.bin"), std::string(30000, '1'));
-  Spit(Path("m2.bin"), std::string(30000, '2'));
-  ASSERT_EQ(Skiff({"model", "register", "-n", "first", "-p", Path("m1.bin")}).rc, 0);
-  ASSERT_EQ(Skiff({"model", "register", "-n", "second", "-p", Path("m2.bin")}).rc, 0);
-  Spit(Path("ic.json"), R"({"accelerator": "testmodel",
-                           "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 2]}],
-                           "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}]})");
-  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+  ASSERT_NO_FATAL_FAILURE(RegisterTwoModels(30000));
 
   LoadBalancerStandIn cloud(kube, "/api/v1/namespaces/ml/services/ep1", "20.0.0.8");
   auto created = Skiff({"endpoint", "create", "-n", "ep1", "--ct", "prodaks", "--version-name",
