@@ -4,33 +4,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <set>
 
 #include "skiff/config/server_config.h"
 #include "skiff/oci/image_builder.h"
 #include "skiff/oci/oci_layout.h"
+#include "skiff/oci/push_progress.h"
 
 namespace skiff::compute_aks {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Bytes(int64_t n) {
-  char buf[32];
-  if (n < 1024 * 1024) {
-    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(n) / 1024);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / (1024 * 1024));
-  }
-  return buf;
-}
-
-std::string Short(const std::string& digest) {
-  const auto colon = digest.find(':');
-  return digest.substr(colon == std::string::npos ? 0 : colon + 1, 12);
-}
 
 // libskiff_<kind>_<name>.so from the first directory that has it.
 StatusOr<std::string> FindPlugin(const std::vector<std::string>& dirs, const std::string& kind,
@@ -141,19 +126,15 @@ StatusOr<PublishedImages> PublishImages(const ServiceSpec& spec,
   oci::RegistryClient client((options.plain_http ? "http://" : "https://") + host, http,
                              options.credentials);
   oci::PushOptions push;
+  // The words of `skiff image push` (oci/push_progress.h).
   push.on_progress = [&](const oci::BlobProgress& p) {
-    const std::string what = "blob " + Short(p.blob->digest);
     switch (p.event) {
       case oci::BlobProgress::Event::kSending:
-        if (options.live) {
-          options.live(what + ": " + Bytes(p.bytes_sent) + " of " + Bytes(p.blob->size));
-        }
+        if (options.live) options.live(oci::DescribeBlobProgress(p));
         break;
       case oci::BlobProgress::Event::kUploaded:
-        say("  pushed " + what + " (" + Bytes(p.blob->size) + ")");
-        break;
       case oci::BlobProgress::Event::kMounted:
-        say("  mounted " + what);
+        say("  " + oci::DescribeBlobProgress(p));
         break;
       case oci::BlobProgress::Event::kSkipped:
         break;  // counted in the image's line
@@ -163,14 +144,14 @@ StatusOr<PublishedImages> PublishImages(const ServiceSpec& spec,
     const oci::PushStats before = client.stats();
     // A tag per manifest, so no image a running pod names is left untagged
     // (a registry's retention policy may delete untagged manifests).
-    const std::string tag = image.ref_name + "-" + Short(image.manifest.digest);
+    const std::string tag = image.ref_name + "-" + oci::ShortDigest(image.manifest.digest);
     SKIFF_ASSIGN_OR_RETURN(std::string digest,
                            client.PushImage(layout, image.manifest, kImageRepository, tag, push));
     const oci::PushStats& after = client.stats();
     const std::string pinned = host + "/" + kImageRepository + "@" + digest;
     say("Pushed " + image.ref_name + ": " +
         std::to_string(after.blobs_uploaded - before.blobs_uploaded) + " uploaded (" +
-        Bytes(after.bytes_uploaded - before.bytes_uploaded) + "), " +
+        oci::HumanBytes(after.bytes_uploaded - before.bytes_uploaded) + "), " +
         std::to_string(after.blobs_skipped - before.blobs_skipped) + " skipped, " +
         std::to_string(after.blobs_mounted - before.blobs_mounted) + " mounted -> " + pinned);
     if (image.model.empty()) {
@@ -181,7 +162,7 @@ StatusOr<PublishedImages> PublishImages(const ServiceSpec& spec,
   }
   out.stats = client.stats();
   say("Push done: " + std::to_string(out.stats.blobs_uploaded) + " blobs uploaded (" +
-      Bytes(out.stats.bytes_uploaded) + "), " + std::to_string(out.stats.blobs_skipped) +
+      oci::HumanBytes(out.stats.bytes_uploaded) + "), " + std::to_string(out.stats.blobs_skipped) +
       " skipped");
   return out;
 }

@@ -10,6 +10,7 @@
 #include "progress.h"
 #include "service_common.h"
 #include "skiff/oci/image_builder.h"
+#include "skiff/oci/push_progress.h"
 #include "skiff/oci/registry_client.h"
 #include "skiff/sdk/plugins.h"
 #include "skiff/util/url.h"
@@ -155,8 +156,19 @@ void Push(const PushFlags& f, const GlobalOptions& options) {
   po.mount_from = f.mount_from;
   nlohmann::json json = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
-  // Per image: the registry client reports no per-layer progress yet.
+  // Per layer (issue 23 item 1): the blob being sent with its bytes on the
+  // live line (piped: a line per piece the registry took), and one line per
+  // blob once the registry has it: pushed, exists or mounted.
   ProgressReporter progress("Pushing to " + ref.registry + "/" + ref.repository);
+  std::string current;  // the image being pushed, for the lines
+  po.on_progress = [&](const oci::BlobProgress& p) {
+    const std::string line = current + " " + oci::DescribeBlobProgress(p);
+    if (p.event == oci::BlobProgress::Event::kSending) {
+      progress.Update("pushing", line);
+    } else {
+      progress.Note("  " + line);
+    }
+  };
   size_t done = 0;
   for (const auto& manifest : index) {
     const std::string name = manifest.annotations.count(oci::kRefNameAnnotation)
@@ -165,6 +177,7 @@ void Push(const PushFlags& f, const GlobalOptions& options) {
     if (!f.images.empty() && std::find(f.images.begin(), f.images.end(), name) == f.images.end()) {
       continue;
     }
+    current = name;
     progress.Update("pushing", "image " + name + ", " + std::to_string(done++) + " pushed");
     const oci::PushStats before = client.stats();
     const std::string digest =

@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <iostream>
-#include <regex>
 
 #include "cli.h"
 #include "jmespath.h"
+#include "skiff/yaml/json_to_yaml.h"
 #include "terminal.h"
 
 namespace skiff::cli {
@@ -48,49 +48,6 @@ void WriteJsonc(std::string& out, const OJson& v, int indent, bool color) {
     out += std::string(static_cast<size_t>(indent), ' ') + "]";
   } else {
     out += Colored(v.dump(), v.is_string() ? "32" : "33", color);
-  }
-}
-
-// --- yaml: strings a YAML 1.1/1.2 loader would read as another type are
-// quoted, so loading the output gives back the JSON (the rule of
-// plugins/compute-aks/k8s/yaml_emitter.cc, over ordered JSON).
-bool LooksLikeOtherType(const std::string& s) {
-  static const std::regex kSpecial(
-      "^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|"
-      "Off|OFF|y|Y|n|N|[-+]?(?:\\.inf|\\.Inf|\\.INF)|\\.nan|\\.NaN|\\.NAN|"
-      "[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])*|0x[0-9a-fA-F_]+|0o?[0-7_]+|0b[01_]+|"
-      "[-+]?(?:[0-9][0-9_]*)?\\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+)$");
-  return s.empty() || std::regex_match(s, kSpecial);
-}
-
-void EmitYaml(YAML::Emitter& out, const OJson& j) {
-  if (j.is_object()) {
-    out << YAML::BeginMap;
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      out << YAML::Key;
-      if (LooksLikeOtherType(it.key())) out << YAML::DoubleQuoted;
-      out << it.key() << YAML::Value;
-      EmitYaml(out, it.value());
-    }
-    out << YAML::EndMap;
-  } else if (j.is_array()) {
-    out << YAML::BeginSeq;
-    for (const auto& e : j) EmitYaml(out, e);
-    out << YAML::EndSeq;
-  } else if (j.is_string()) {
-    const std::string& s = j.get_ref<const std::string&>();
-    if (s.find('\n') != std::string::npos || LooksLikeOtherType(s)) out << YAML::DoubleQuoted;
-    out << s;
-  } else if (j.is_boolean()) {
-    out << j.get<bool>();
-  } else if (j.is_number_integer()) {
-    out << j.get<int64_t>();
-  } else if (j.is_number_unsigned()) {
-    out << j.get<uint64_t>();
-  } else if (j.is_number_float()) {
-    out << j.dump();
-  } else {
-    out << YAML::Null;
   }
 }
 
@@ -233,9 +190,11 @@ void Print(const GlobalOptions& options, const nlohmann::json& json,
     WriteJsonc(out, data, 0, UseColor(STDOUT_FILENO));
     std::cout << out << "\n";
   } else if (options.output == "yaml") {
+    // The core's one rule (also compute-aks's Kubernetes YAML): strings a
+    // loader would read as another type are quoted, so it loads back as JSON.
     YAML::Emitter out;
     out.SetIndent(2);
-    EmitYaml(out, data);
+    yaml::EmitJson(out, data);
     std::cout << out.c_str() << "\n";
   } else if (options.output == "tsv") {
     WriteTsv(std::cout, data);

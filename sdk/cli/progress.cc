@@ -86,6 +86,19 @@ void ProgressReporter::Update(std::string_view state, std::string_view detail) {
   }
 }
 
+void ProgressReporter::Note(std::string_view line) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (done_) return;
+  if (options_.live) {
+    // Erase the live line, print the note in its place, draw it again below.
+    std::fprintf(options_.stream, "\r\x1b[K%.*s\n", static_cast<int>(line.size()), line.data());
+    if (!state_.empty()) DrawLocked();
+  } else {
+    std::fprintf(options_.stream, "%.*s\n", static_cast<int>(line.size()), line.data());
+  }
+  std::fflush(options_.stream);
+}
+
 void ProgressReporter::Done(std::string_view final_state) {
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -48,6 +48,10 @@ class ProgressReporter {
   // The current state ("Transitioning") and an optional detail ("pods 1/3
   // ready", "layers 4/7 pushed").
   void Update(std::string_view state, std::string_view detail = "");
+  // A finished step that keeps its own line ("mm-1 layer 0123456789ab:
+  // exists"): on a terminal it is printed above the live line, which is
+  // then redrawn; piped, it is one more plain line.
+  void Note(std::string_view line);
   // The final state: the live line is drawn once more and ends with a
   // newline; piped, a last line is printed.
   void Done(std::string_view final_state);

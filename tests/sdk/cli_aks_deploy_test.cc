@@ -6,17 +6,11 @@
 // the server image and the model's image, pushes them, and the applied
 // Deployments name them by digest; `service update` with another model
 // builds and uploads only that model's layer and its image's config.
-#include <stdlib.h>
 #include <sys/stat.h>
 
-#include <atomic>
-#include <chrono>
 #include <regex>
-#include <thread>
 
-#include "cli_harness.h"
-#include "fake_arm.h"
-#include "fake_kube_api.h"
+#include "cli_aks_harness.h"
 #include "oci_test_tools.h"
 #include "skiff/util/base64.h"
 #include "test_registry.h"
@@ -24,23 +18,38 @@
 namespace skiff::testing {
 namespace {
 
-using compute_aks::kube::testing::FakeKubeApi;
-using compute_aks::testing::FakeArm;
 using oci::testing::MustRun;
 using oci::testing::TestRegistry;
 
-class ComputeAksDeployCliTest : public CliFixture {
+class ComputeAksDeployCliTest : public AksCliFixture {
  protected:
   void SetUp() override {
-    CliFixture::SetUp();
-    arm_.SetPollRetryAfter("0");
-    ::setenv("SKIFF_ARM_ENDPOINT", arm_.url().c_str(), 1);
-    ::setenv("AZURE_ACCESS_TOKEN", FakeArm::kFixedToken, 1);
+    AksCliFixture::SetUp();
     // The test accelerator (y = 2x) keeps the image small: no libtorch.
-    // LeakSanitizer's exit-time stop-the-world crashes in these CLI
-    // processes under gcc 12's asan (as in cli_aks_test.cc).
-    env_prefix_ = std::string("ASAN_OPTIONS=detect_leaks=0 SKIFF_PLUGIN_PATH=") +
-                  SKIFF_TEST_MODEL_PLUGIN_DIR + " ";
+    env_prefix_ += std::string("SKIFF_PLUGIN_PATH=") + SKIFF_TEST_MODEL_PLUGIN_DIR + " ";
+  }
+
+  // Models `first` and `second` (`bytes` each), ic.json for the test
+  // accelerator and dc.json (one replica in namespace ml).
+  void RegisterTwoModels(size_t bytes) {
+    Spit(Path("m1.bin"), std::string(bytes, '1'));
+    Spit(Path("m2.bin"), std::string(bytes, '2'));
+    ASSERT_EQ(Skiff({"model", "register", "-n", "first", "-p", Path("m1.bin")}).rc, 0);
+    ASSERT_EQ(Skiff({"model", "register", "-n", "second", "-p", Path("m2.bin")}).rc, 0);
+    Spit(Path("ic.json"), R"({"accelerator": "testmodel",
+                             "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 2]}],
+                             "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}]})");
+    Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+  }
+
+  // docker/config.json (0600) with the push credentials for `registry`.
+  void WriteDockerConfig(const TestRegistry& registry) {
+    const nlohmann::json docker = {
+        {"auths",
+         {{registry.host(),
+           {{"auth", Base64Encode("pusher:pw-123", Base64Alphabet::kStandard)}}}}}};
+    Spit(Path("docker/config.json"), docker.dump());
+    ::chmod(Path("docker/config.json").c_str(), 0600);
   }
 
   // The container images of a Deployment the fake cluster holds.
@@ -56,54 +65,41 @@ class ComputeAksDeployCliTest : public CliFixture {
     if (!std::regex_search(err, m, std::regex("Push done: ([0-9]+) blobs uploaded"))) return -1;
     return std::stoi(m[1]);
   }
-
-  FakeArm arm_;
 };
 
 TEST_F(ComputeAksDeployCliTest, DeployBuildsAndPushesThenUpdateUploadsOnlyTheNewModel) {
   fs::create_directories(Path("registry"));
   TestRegistry registry(Path("registry"), {"pusher", "pw-123", "", ""});
   ASSERT_TRUE(registry.ok());
-  const nlohmann::json docker = {
-      {"auths",
-       {{registry.host(), {{"auth", Base64Encode("pusher:pw-123", Base64Alphabet::kStandard)}}}}}};
-  Spit(Path("docker/config.json"), docker.dump());
-  ::chmod(Path("docker/config.json").c_str(), 0600);
+  WriteDockerConfig(registry);
 
   FakeKubeApi kube;
   kube.SetAutoRollout(true);
   arm_.AddCluster("sub1", "rg1", "prod1");
   // --registry-config: a file that is not there, or has no entry for the
   // host, refuses the attach before anything is recorded.
-  auto missing = Skiff({"computetarget", "attach", "aks", "-n", "prodaks", "--subscription", "sub1",
-                        "--resource-group", "rg1", "--cluster-name", "prod1", "--registry",
-                        registry.host(), "--registry-config", Path("docker/none.json")});
+  auto missing = AttachExisting(
+      "prodaks", "prod1",
+      {"--registry", registry.host(), "--registry-config", Path("docker/none.json")});
   EXPECT_EQ(missing.rc, 2) << missing.err;  // a usage error, as CLI11 checks the path
   EXPECT_NE(missing.err.find("none.json"), std::string::npos) << missing.err;
   Spit(Path("docker/other.json"), R"({"auths": {"elsewhere.example": {"auth": "dTpw"}}})");
   ::chmod(Path("docker/other.json").c_str(), 0600);
-  auto other = Skiff({"computetarget", "attach", "aks", "-n", "prodaks", "--subscription", "sub1",
-                      "--resource-group", "rg1", "--cluster-name", "prod1", "--registry",
-                      registry.host(), "--registry-config", Path("docker/other.json")});
+  auto other = AttachExisting(
+      "prodaks", "prod1",
+      {"--registry", registry.host(), "--registry-config", Path("docker/other.json")});
   EXPECT_NE(other.rc, 0);
   EXPECT_NE(other.err.find("skiff: error: "), std::string::npos) << other.err;
   EXPECT_NE(other.err.find("docker login " + registry.host()), std::string::npos) << other.err;
   EXPECT_EQ(Json({"computetarget", "list", "--output", "json"}).size(), 0u) << "no record left";
 
-  auto attached = Skiff({"computetarget", "attach", "aks", "-n", "prodaks", "--subscription",
-                         "sub1", "--resource-group", "rg1", "--cluster-name", "prod1", "--registry",
-                         registry.host(), "--registry-config", Path("docker/config.json")});
+  auto attached = AttachExisting(
+      "prodaks", "prod1",
+      {"--registry", registry.host(), "--registry-config", Path("docker/config.json")});
   ASSERT_EQ(attached.rc, 0) << attached.err;
-  Spit(Path("ws/compute/prodaks/kubeconfig"), kube.KubeconfigYaml(FakeKubeApi::Auth::kToken));
+  UseCluster("prodaks", kube);
 
-  Spit(Path("m1.bin"), std::string(40000, '1'));
-  Spit(Path("m2.bin"), std::string(40000, '2'));
-  ASSERT_EQ(Skiff({"model", "register", "-n", "first", "-p", Path("m1.bin")}).rc, 0);
-  ASSERT_EQ(Skiff({"model", "register", "-n", "second", "-p", Path("m2.bin")}).rc, 0);
-  Spit(Path("ic.json"), R"({"accelerator": "testmodel",
-                           "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 2]}],
-                           "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}]})");
-  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+  ASSERT_NO_FATAL_FAILURE(RegisterTwoModels(40000));
 
   // --dry-run builds (no network) and names the digests a push would give.
   auto dry = Skiff({"model", "deploy", "-n", "svc", "-m", "first:1", "--ct", "prodaks", "--ic",
@@ -111,16 +107,10 @@ TEST_F(ComputeAksDeployCliTest, DeployBuildsAndPushesThenUpdateUploadsOnlyTheNew
   ASSERT_EQ(dry.rc, 0) << dry.err;
   EXPECT_EQ(dry.err.find("Pushed"), std::string::npos) << dry.err;
 
-  const std::string front = "/api/v1/namespaces/ml/services/svc";
-  std::atomic<bool> stop{false};
-  std::thread cloud([&] {  // the cloud controller: the router's address
-    while (!stop && !kube.Object(front)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (!stop) kube.SetStatus(front, {{"loadBalancer", {{"ingress", {{{"ip", "20.0.0.7"}}}}}}});
-  });
+  LoadBalancerStandIn cloud(kube, "/api/v1/namespaces/ml/services/svc", "20.0.0.7");
   auto deployed = Skiff({"model", "deploy", "-n", "svc", "-m", "first:1", "--ct", "prodaks", "--ic",
                          Path("ic.json"), "--dc", Path("dc.json")});
-  stop = true;
-  cloud.join();
+  cloud.Stop();
   ASSERT_EQ(deployed.rc, 0) << deployed.err;
   EXPECT_NE(deployed.err.find("Pushed server:"), std::string::npos) << deployed.err;
   // Piped, progress is whole lines: no carriage-return display.
@@ -174,39 +164,22 @@ TEST_F(ComputeAksDeployCliTest, CreateVersionPushesOnlyTheNewVersionsModel) {
   fs::create_directories(Path("registry"));
   TestRegistry registry(Path("registry"), {"pusher", "pw-123", "", ""});
   ASSERT_TRUE(registry.ok());
-  const nlohmann::json docker = {
-      {"auths",
-       {{registry.host(), {{"auth", Base64Encode("pusher:pw-123", Base64Alphabet::kStandard)}}}}}};
-  Spit(Path("docker/config.json"), docker.dump());
-  ::chmod(Path("docker/config.json").c_str(), 0600);
+  WriteDockerConfig(registry);
   FakeKubeApi kube;
   kube.SetAutoRollout(true);
   arm_.AddCluster("sub1", "rg1", "prod1");
-  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "prodaks", "--subscription", "sub1",
-                   "--resource-group", "rg1", "--cluster-name", "prod1", "--registry",
-                   registry.host(), "--registry-config", Path("docker/config.json")})
+  ASSERT_EQ(AttachExisting(
+                "prodaks", "prod1",
+                {"--registry", registry.host(), "--registry-config", Path("docker/config.json")})
                 .rc,
             0);
-  Spit(Path("ws/compute/prodaks/kubeconfig"), kube.KubeconfigYaml(FakeKubeApi::Auth::kToken));
-  Spit(Path("m1.bin"), std::string(30000, '1'));
-  Spit(Path("m2.bin"), std::string(30000, '2'));
-  ASSERT_EQ(Skiff({"model", "register", "-n", "first", "-p", Path("m1.bin")}).rc, 0);
-  ASSERT_EQ(Skiff({"model", "register", "-n", "second", "-p", Path("m2.bin")}).rc, 0);
-  Spit(Path("ic.json"), R"({"accelerator": "testmodel",
-                           "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 2]}],
-                           "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}]})");
-  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+  UseCluster("prodaks", kube);
+  ASSERT_NO_FATAL_FAILURE(RegisterTwoModels(30000));
 
-  const std::string front = "/api/v1/namespaces/ml/services/ep1";
-  std::atomic<bool> stop{false};
-  std::thread cloud([&] {
-    while (!stop && !kube.Object(front)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (!stop) kube.SetStatus(front, {{"loadBalancer", {{"ingress", {{{"ip", "20.0.0.8"}}}}}}});
-  });
+  LoadBalancerStandIn cloud(kube, "/api/v1/namespaces/ml/services/ep1", "20.0.0.8");
   auto created = Skiff({"endpoint", "create", "-n", "ep1", "--ct", "prodaks", "--version-name",
                         "v1", "-m", "first:1", "--ic", Path("ic.json"), "--dc", Path("dc.json")});
-  stop = true;
-  cloud.join();
+  cloud.Stop();
   ASSERT_EQ(created.rc, 0) << created.err;
   EXPECT_EQ(Uploaded(created.err), 5) << created.err;
   const std::string v1_image = ImageOf(kube, "ep1-v1");
@@ -228,10 +201,7 @@ TEST_F(ComputeAksDeployCliTest, WithoutARegistryTheDeploySaysWhatToDo) {
   FakeKubeApi kube;
   kube.SetAutoRollout(true);
   arm_.AddCluster("sub1", "rg1", "bare1");
-  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "bareaks", "--subscription", "sub1",
-                   "--resource-group", "rg1", "--cluster-name", "bare1"})
-                .rc,
-            0);
+  ASSERT_EQ(AttachExisting("bareaks", "bare1").rc, 0);
   Spit(Path("m.bin"), "weights");
   ASSERT_EQ(Skiff({"model", "register", "-n", "mm", "-p", Path("m.bin")}).rc, 0);
   Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
@@ -241,7 +211,7 @@ TEST_F(ComputeAksDeployCliTest, WithoutARegistryTheDeploySaysWhatToDo) {
                     Path("ic.json"), "--dc", Path("dc.json"), "--dry-run"});
   ASSERT_EQ(dry.rc, 0) << dry.err;
   EXPECT_NE(dry.out.find("(by tag, not by digest)"), std::string::npos) << dry.out;
-  Spit(Path("ws/compute/bareaks/kubeconfig"), kube.KubeconfigYaml(FakeKubeApi::Auth::kToken));
+  UseCluster("bareaks", kube);
   auto deployed = Skiff({"model", "deploy", "-n", "svc", "-m", "mm:1", "--ct", "bareaks", "--ic",
                          Path("ic.json"), "--dc", Path("dc.json"), "--no-wait"});
   ASSERT_EQ(deployed.rc, 0) << deployed.err;
@@ -254,10 +224,8 @@ TEST_F(ComputeAksDeployCliTest, WithoutARegistryTheDeploySaysWhatToDo) {
 TEST_F(ComputeAksDeployCliTest, DetachAndDeleteRemoveTheAcrPullGrant) {
   arm_.AddRegistry("sub1", "rg1", "myacr");
   arm_.AddCluster("sub1", "rg1", "existing");
-  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "att1", "--subscription", "sub1",
-                   "--resource-group", "rg1", "--cluster-name", "existing", "--registry", "myacr"})
-                .rc,
-            0);
+  auto attached = AttachExisting("att1", "existing", {"--registry", "myacr"});
+  ASSERT_EQ(attached.rc, 0) << attached.err;
   ASSERT_EQ(arm_.role_assignments().size(), 1u);
   auto detached = Skiff({"computetarget", "detach", "-n", "att1"});
   ASSERT_EQ(detached.rc, 0) << detached.err;

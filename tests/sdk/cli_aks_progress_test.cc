@@ -3,48 +3,20 @@
 // progress carries the cluster's own count of pods (updated/available of
 // those wanted), through the real CLI against the loopback fake ARM and fake
 // Kubernetes API (tests/plugins/compute-aks).
-#include <stdlib.h>
-
-#include <atomic>
-#include <chrono>
-#include <thread>
-
-#include "cli_harness.h"
-#include "fake_arm.h"
-#include "fake_kube_api.h"
+#include "cli_aks_harness.h"
 
 namespace skiff::testing {
 namespace {
 
-using compute_aks::testing::FakeArm;
-using compute_aks::kube::testing::FakeKubeApi;
-
-class CliAksProgress : public CliFixture {
- protected:
-  void SetUp() override {
-    CliFixture::SetUp();
-    arm_.SetPollRetryAfter("0");
-    ::setenv("SKIFF_ARM_ENDPOINT", arm_.url().c_str(), 1);
-    ::setenv("AZURE_ACCESS_TOKEN", FakeArm::kFixedToken, 1);
-  }
-  FakeArm arm_;
-};
+class CliAksProgress : public AksCliFixture {};
 
 TEST_F(CliAksProgress, DeployShowsPodsAvailableWhileTheRolloutProgresses) {
-  env_prefix_ = "ASAN_OPTIONS=detect_leaks=0 ";  // as cli_aks_test.cc, under scripts/sanitize
   FakeKubeApi kube;
   kube.SetAutoRollout(false);  // the rollout moves only when this test says so
   arm_.AddCluster("sub1", "rg1", "prod1");
-  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "prodaks", "--subscription", "sub1",
-                   "--resource-group", "rg1", "--cluster-name", "prod1"})
-                .rc,
-            0);
-  Spit(Path("ws/compute/prodaks/kubeconfig"), kube.KubeconfigYaml(FakeKubeApi::Auth::kToken));
-  Spit(Path("model.pt"), "weights");
-  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
-  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
-                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
-  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 2, "namespace": "ml"})");
+  ASSERT_EQ(AttachExisting("prodaks", "prod1").rc, 0);
+  UseCluster("prodaks", kube);
+  RegisterMlp(R"({"computeType": "aks", "numReplicas": 2, "namespace": "ml"})");
 
   // The cluster: an address for the router Service; the Deployments
   // complete only once the CLI's stderr (the harness's err file) has shown
@@ -54,7 +26,8 @@ TEST_F(CliAksProgress, DeployShowsPodsAvailableWhileTheRolloutProgresses) {
   std::thread cluster([&] {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     const std::string service = "/api/v1/namespaces/ml/services/svc";
-    while (!stop && !kube.Object(service)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (!stop && !kube.Object(service))
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (stop) return;
     kube.SetStatus(service, {{"loadBalancer", {{"ingress", {{{"ip", "20.0.0.7"}}}}}}});
     while (!stop && std::chrono::steady_clock::now() < deadline &&

@@ -1,39 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // `skiff computetarget ... aks` through the real CLI against the loopback
-// FakeArm (SKIFF_ARM_ENDPOINT + AZURE_ACCESS_TOKEN point at it). Real
-// sleeps: the fake answers Retry-After: 0.
-#include <stdlib.h>
+// FakeArm and FakeKubeApi (the set-up: cli_aks_harness.h).
 #include <sys/stat.h>
 
-#include <atomic>
-#include <chrono>
-#include <thread>
-
-#include "cli_harness.h"
-#include "fake_arm.h"
-#include "fake_kube_api.h"
+#include "cli_aks_harness.h"
 #include "skiff/store/workspace_store.h"
 
 namespace skiff::testing {
 namespace {
 
-using compute_aks::testing::FakeArm;
-
-class ComputeAksCliTest : public CliFixture {
- protected:
-  void SetUp() override {
-    CliFixture::SetUp();
-    arm_.SetPollRetryAfter("0");
-    ::setenv("SKIFF_ARM_ENDPOINT", arm_.url().c_str(), 1);
-    ::setenv("AZURE_ACCESS_TOKEN", FakeArm::kFixedToken, 1);
-  }
-  FakeArm arm_;
-};
+class ComputeAksCliTest : public AksCliFixture {};
 
 TEST_F(ComputeAksCliTest, CreateShowDetachDelete) {
-  const std::vector<std::string> base = {"computetarget", "create", "aks", "-n", "myaks",
-                                         "--subscription", "sub1", "--resource-group", "rg1",
-                                         "--location", "eastus"};
+  const std::vector<std::string> base = {
+      "computetarget", "create",           "aks", "-n",         "myaks", "--subscription",
+      "sub1",          "--resource-group", "rg1", "--location", "eastus"};
   auto bad = base;
   bad.insert(bad.end(), {"--agent-count", "2"});
   ExpectOneLineError(Skiff(bad), "greater than or equal to 12");
@@ -64,8 +45,7 @@ TEST_F(ComputeAksCliTest, CreateShowDetachDelete) {
   EXPECT_FALSE(arm_.HasCluster("myaks"));
 
   arm_.AddCluster("sub1", "rg1", "existing");
-  auto attached = Skiff({"computetarget", "attach", "aks", "-n", "att1", "--subscription", "sub1",
-                         "--resource-group", "rg1", "--cluster-name", "existing"});
+  auto attached = AttachExisting("att1", "existing");
   ASSERT_EQ(attached.rc, 0) << attached.err;
   ASSERT_EQ(Skiff({"computetarget", "detach", "-n", "att1"}).rc, 0);
   EXPECT_TRUE(arm_.HasCluster("existing"));
@@ -104,9 +84,9 @@ TEST_F(ComputeAksCliTest, AttachEnforcesTheTwelveVcpuRuleOnTheClustersPools) {
 }
 
 TEST_F(ComputeAksCliTest, NoWaitThenShowRefreshesAndWaitFinishes) {
-  auto created = Json({"computetarget", "create", "aks", "-n", "later", "--subscription", "sub1",
-                       "--resource-group", "rg1", "--location", "eastus", "--no-wait",
-                       "--output", "json"});
+  auto created =
+      Json({"computetarget", "create", "aks", "-n", "later", "--subscription", "sub1",
+            "--resource-group", "rg1", "--location", "eastus", "--no-wait", "--output", "json"});
   EXPECT_EQ(created["provisioningState"], "Creating");
   EXPECT_EQ(arm_.Count("GET", "/operations/"), 0) << "--no-wait polls nothing";
   arm_.FinishCreatingAfterGets(2);
@@ -120,7 +100,8 @@ TEST_F(ComputeAksCliTest, NoWaitThenShowRefreshesAndWaitFinishes) {
   ::unsetenv("AZURE_ACCESS_TOKEN");
   auto offline = Skiff({"computetarget", "show", "-n", "later", "--output", "json"});
   EXPECT_EQ(offline.rc, 0) << offline.err;
-  EXPECT_NE(offline.err.find("warning: showing the stored state"), std::string::npos) << offline.err;
+  EXPECT_NE(offline.err.find("warning: showing the stored state"), std::string::npos)
+      << offline.err;
   ::setenv("AZURE_ACCESS_TOKEN", FakeArm::kFixedToken, 1);
 
   // wait (GET #2: Succeeded) fetches the kubeconfig the create skipped.
@@ -143,17 +124,11 @@ TEST_F(ComputeAksCliTest, NoWaitThenShowRefreshesAndWaitFinishes) {
 // changes nothing: no service record, no keys, no cluster call.
 TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
   arm_.AddCluster("sub1", "rg1", "existing");
-  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "att1", "--subscription", "sub1",
-                   "--resource-group", "rg1", "--cluster-name", "existing"})
-                .rc,
-            0);
+  ASSERT_EQ(AttachExisting("att1", "existing").rc, 0);
   const size_t arm_calls = arm_.requests().size();
-  Spit(Path("model.pt"), "not really torchscript");
-  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
-  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
-                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
-  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 2, "namespace": "prod",
-                           "keys": {"primaryKey": "0123456789abcdef0123456789abcdef-primary"}})");
+  RegisterMlp(R"({"computeType": "aks", "numReplicas": 2, "namespace": "prod",
+                 "keys": {"primaryKey": "0123456789abcdef0123456789abcdef-primary"}})",
+              "not really torchscript");
   auto dry = Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "att1", "--ic",
                     Path("ic.json"), "--dc", Path("dc.json"), "--dry-run"});
   ASSERT_EQ(dry.rc, 0) << dry.err;
@@ -167,9 +142,9 @@ TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
   EXPECT_EQ(arm_.requests().size(), arm_calls) << "a dry run contacts nothing";
   EXPECT_EQ(Json({"service", "list", "--output", "json"}).size(), 0u) << "and stores nothing";
   // Issue 21.3: `endpoint create --dry-run` likewise.
-  auto ep_dry = Skiff({"endpoint", "create", "-n", "my-ep", "--ct", "att1", "--version-name",
-                       "blue", "-m", "mlp:1", "--ic", Path("ic.json"), "--dc", Path("dc.json"),
-                       "--dry-run"});
+  auto ep_dry =
+      Skiff({"endpoint", "create", "-n", "my-ep", "--ct", "att1", "--version-name", "blue", "-m",
+             "mlp:1", "--ic", Path("ic.json"), "--dc", Path("dc.json"), "--dry-run"});
   ASSERT_EQ(ep_dry.rc, 0) << ep_dry.err;
   EXPECT_NE(ep_dry.out.find("name: my-ep-blue"), std::string::npos) << ep_dry.out;
   EXPECT_EQ(arm_.requests().size(), arm_calls) << "a dry run contacts nothing";
@@ -178,10 +153,8 @@ TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
   // `service update --dry-run` renders the stored service with the changes.
   // A deploy the cluster refused leaves no record (issue 21 item 2), so this
   // one goes to a cluster that takes it (FakeKubeApi); --no-wait: no rollout.
-  env_prefix_ = "ASAN_OPTIONS=detect_leaks=0 ";  // as in DeployToTheClusterWaits... below
-  compute_aks::kube::testing::FakeKubeApi kube;
-  Spit(Path("ws/compute/att1/kubeconfig"),
-       kube.KubeconfigYaml(compute_aks::kube::testing::FakeKubeApi::Auth::kToken));
+  FakeKubeApi kube;
+  UseCluster("att1", kube);
   auto deployed = Skiff({"model", "deploy", "-n", "my-svc", "-m", "mlp:1", "--ct", "att1", "--ic",
                          Path("ic.json"), "--dc", Path("dc.json"), "--no-wait"});
   ASSERT_EQ(deployed.rc, 0) << deployed.err;
@@ -206,15 +179,8 @@ TEST_F(ComputeAksCliTest, DeployDryRunPrintsKubernetesYaml) {
 // salt (a dry run stores nothing).
 TEST_F(ComputeAksCliTest, EndpointDryRunShowsTheRoutingKeyButNeverTheSalt) {
   arm_.AddCluster("sub1", "rg1", "existing");
-  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "att1", "--subscription", "sub1",
-                   "--resource-group", "rg1", "--cluster-name", "existing"})
-                .rc,
-            0);
-  Spit(Path("model.pt"), "not really torchscript");
-  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
-  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
-                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
-  Spit(Path("dc.json"), R"({"computeType": "aks"})");
+  ASSERT_EQ(AttachExisting("att1", "existing").rc, 0);
+  RegisterMlp(R"({"computeType": "aks"})", "not really torchscript");
   auto dry = Skiff({"endpoint", "create", "-n", "my-ep", "--ct", "att1", "--version-name", "blue",
                     "-m", "mlp:1", "--ic", Path("ic.json"), "--dc", Path("dc.json"),
                     "--routing-key-header", "x-user-id", "--dry-run"});
@@ -238,36 +204,17 @@ TEST_F(ComputeAksCliTest, EndpointDryRunShowsTheRoutingKeyButNeverTheSalt) {
 // kubeconfig), waits for the rollouts and the load balancer, then `service
 // show`, `get-logs` and `delete` work against the cluster.
 TEST_F(ComputeAksCliTest, DeployToTheClusterWaitsThenShowsLogsAndDeletes) {
-  // Under ./scripts/sanitize asan, LeakSanitizer's exit-time stop-the-world
-  // crashes in these CLI processes ("Tracer caught signal 11", gcc 12); they
-  // keep ASan and UBSan, without the leak check (docs/reliability.md).
-  env_prefix_ = "ASAN_OPTIONS=detect_leaks=0 ";
-  compute_aks::kube::testing::FakeKubeApi kube;
+  FakeKubeApi kube;
   kube.SetAutoRollout(true);  // Deployments complete as soon as they change
   arm_.AddCluster("sub1", "rg1", "prod1");
-  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "prodaks", "--subscription", "sub1",
-                   "--resource-group", "rg1", "--cluster-name", "prod1"})
-                .rc,
-            0);
-  Spit(Path("ws/compute/prodaks/kubeconfig"),
-       kube.KubeconfigYaml(compute_aks::kube::testing::FakeKubeApi::Auth::kToken));
-  Spit(Path("model.pt"), "weights");
-  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
-  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
-                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
-  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+  ASSERT_EQ(AttachExisting("prodaks", "prod1").rc, 0);
+  UseCluster("prodaks", kube);
+  RegisterMlp(R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
 
-  // The cloud controller: gives the router Service an address once it exists.
-  std::atomic<bool> stop{false};
-  std::thread cloud([&] {
-    const std::string path = "/api/v1/namespaces/ml/services/svc";
-    while (!stop && !kube.Object(path)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (!stop) kube.SetStatus(path, {{"loadBalancer", {{"ingress", {{{"ip", "20.0.0.7"}}}}}}});
-  });
+  LoadBalancerStandIn cloud(kube, "/api/v1/namespaces/ml/services/svc", "20.0.0.7");
   auto deployed = Skiff({"model", "deploy", "-n", "svc", "-m", "mlp:1", "--ct", "prodaks", "--ic",
                          Path("ic.json"), "--dc", Path("dc.json")});
-  stop = true;
-  cloud.join();
+  cloud.Stop();
   ASSERT_EQ(deployed.rc, 0) << deployed.err;
   EXPECT_NE(deployed.err.find("Healthy"), std::string::npos) << deployed.err;
   EXPECT_TRUE(kube.Object("/apis/apps/v1/namespaces/ml/deployments/svc-model"));
@@ -278,8 +225,10 @@ TEST_F(ComputeAksCliTest, DeployToTheClusterWaitsThenShowsLogsAndDeletes) {
   EXPECT_EQ(shown["scoringUri"], "http://20.0.0.7/api/v1/service/svc/score") << shown.dump();
 
   nlohmann::json d = *kube.Object("/apis/apps/v1/namespaces/ml/deployments/svc-model");
-  kube.PutPod({{"metadata", {{"name", "svc-model-abc"}, {"namespace", "ml"},
-                             {"labels", d["spec"]["template"]["metadata"]["labels"]}}},
+  kube.PutPod({{"metadata",
+                {{"name", "svc-model-abc"},
+                 {"namespace", "ml"},
+                 {"labels", d["spec"]["template"]["metadata"]["labels"]}}},
                {"spec", d["spec"]["template"]["spec"]},
                {"status", {{"phase", "Running"}}}},
               "skiff-server: ready in 812 ms\n");
@@ -301,31 +250,16 @@ TEST_F(ComputeAksCliTest, DeployToTheClusterWaitsThenShowsLogsAndDeletes) {
 // rollout that passes its deadline is a refusal at once, and the service
 // is rolled back to what the store says.
 TEST_F(ComputeAksCliTest, UpdateWaitsOnTheClusterNotTheLoadBalancer) {
-  env_prefix_ = "ASAN_OPTIONS=detect_leaks=0 ";  // as in DeployToTheClusterWaits... above
-  compute_aks::kube::testing::FakeKubeApi kube;
+  FakeKubeApi kube;
   kube.SetAutoRollout(true);
   arm_.AddCluster("sub1", "rg1", "int1");
-  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "intaks", "--subscription", "sub1",
-                   "--resource-group", "rg1", "--cluster-name", "int1"})
-                .rc,
-            0);
-  Spit(Path("ws/compute/intaks/kubeconfig"),
-       kube.KubeconfigYaml(compute_aks::kube::testing::FakeKubeApi::Auth::kToken));
-  Spit(Path("model.pt"), "weights");
-  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
-  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
-                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
-  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
-  const std::string front = "/api/v1/namespaces/ml/services/svc";
-  std::atomic<bool> stop{false};
-  std::thread cloud([&] {
-    while (!stop && !kube.Object(front)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (!stop) kube.SetStatus(front, {{"loadBalancer", {{"ingress", {{{"ip", "10.255.255.1"}}}}}}});
-  });
+  ASSERT_EQ(AttachExisting("intaks", "int1").rc, 0);
+  UseCluster("intaks", kube);
+  RegisterMlp(R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
+  LoadBalancerStandIn cloud(kube, "/api/v1/namespaces/ml/services/svc", "10.255.255.1");
   auto deployed = Skiff({"model", "deploy", "-n", "svc", "-m", "mlp:1", "--ct", "intaks", "--ic",
                          Path("ic.json"), "--dc", Path("dc.json")});
-  stop = true;
-  cloud.join();
+  cloud.Stop();
   ASSERT_EQ(deployed.rc, 0) << deployed.err;
 
   // The update: done as soon as the Deployments of its generation rolled out.
@@ -417,10 +351,7 @@ TEST_F(ComputeAksCliTest, DeployToATargetStillCreatingDoesNotBlockItsRetry) {
                    "--resource-group", "rg1", "--location", "eastus", "--no-wait"})
                 .rc,
             0);
-  Spit(Path("model.pt"), "weights");
-  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
-  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
-                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
+  RegisterMlp("");
   const std::vector<std::string> deploy = {"model", "deploy", "-n",    "svc",  "-m",
                                            "mlp:1", "--ct",   "later", "--ic", Path("ic.json")};
   auto first = Skiff(deploy);
@@ -437,9 +368,9 @@ TEST_F(ComputeAksCliTest, DeployToATargetStillCreatingDoesNotBlockItsRetry) {
 // ARM does not know leaves no record; an ACR it knows ends with exactly one
 // AcrPull assignment for the cluster's kubelet identity, shown by `show`.
 TEST_F(ComputeAksCliTest, RegistryGrantsAcrPullOnCreateAndAttach) {
-  const std::vector<std::string> base = {"computetarget", "create", "aks", "-n", "pull1",
-                                         "--subscription", "sub1", "--resource-group", "rg1",
-                                         "--location", "eastus"};
+  const std::vector<std::string> base = {
+      "computetarget", "create",           "aks", "-n",         "pull1", "--subscription",
+      "sub1",          "--resource-group", "rg1", "--location", "eastus"};
   auto bad = base;
   bad.insert(bad.end(), {"--registry", "my_acr"});
   ExpectOneLineError(Skiff(bad), "--registry");
@@ -462,9 +393,7 @@ TEST_F(ComputeAksCliTest, RegistryGrantsAcrPullOnCreateAndAttach) {
             FakeArm::KubeletObjectId("pull1"));
 
   arm_.AddCluster("sub1", "rg1", "existing");
-  auto attached = Skiff({"computetarget", "attach", "aks", "-n", "att1", "--subscription", "sub1",
-                         "--resource-group", "rg1", "--cluster-name", "existing", "--registry",
-                         "myacr"});
+  auto attached = AttachExisting("att1", "existing", {"--registry", "myacr"});
   ASSERT_EQ(attached.rc, 0) << attached.err;
   EXPECT_EQ(arm_.role_assignments().size(), 2u);  // one per cluster
 }
@@ -477,16 +406,17 @@ TEST_F(ComputeAksCliTest, DebugSaysWhichAzureCredentialWasUsedAndWhy) {
   ::unsetenv("AZURE_ACCESS_TOKEN");
   arm_.AddCluster("sub1", "rg1", "prod1");
   fs::create_directories(Path("bin"));
-  const auto expires = std::chrono::duration_cast<std::chrono::seconds>(
-                           (std::chrono::system_clock::now() + std::chrono::hours(1))
-                               .time_since_epoch())
-                           .count();
+  const auto expires =
+      std::chrono::duration_cast<std::chrono::seconds>(
+          (std::chrono::system_clock::now() + std::chrono::hours(1)).time_since_epoch())
+          .count();
   Spit(Path("bin/az"),
        "#!/bin/sh\n"
        "[ \"$*\" = 'account get-access-token --resource https://management.azure.com/ --output "
        "json' ] || exit 2\n"
-       "echo '{\"accessToken\": \"" + std::string(FakeArm::kFixedToken) +
-           "\", \"expires_on\": " + std::to_string(expires) + ", \"tokenType\": \"Bearer\"}'\n");
+       "echo '{\"accessToken\": \"" +
+           std::string(FakeArm::kFixedToken) + "\", \"expires_on\": " + std::to_string(expires) +
+           ", \"tokenType\": \"Bearer\"}'\n");
   ::chmod(Path("bin/az").c_str(), 0755);
   // Nothing of the environment's own Azure settings may take part.
   const std::string clean =
@@ -494,9 +424,9 @@ TEST_F(ComputeAksCliTest, DebugSaysWhichAzureCredentialWasUsedAndWhy) {
       "-u AZURE_FEDERATED_TOKEN_FILE -u SKIFF_AZURE_MANAGED_IDENTITY -u SKIFF_DEBUG "
       "ASAN_OPTIONS=detect_leaks=0 ";
   env_prefix_ = clean + "PATH=" + Path("bin") + ":/usr/bin:/bin ";
-  const std::vector<std::string> attach = {"computetarget", "attach", "aks", "-n", "cli1",
-                                           "--subscription", "sub1", "-g", "rg1",
-                                           "--cluster-name", "prod1", "--debug"};
+  const std::vector<std::string> attach = {"computetarget", "attach",         "aks",   "-n",
+                                           "cli1",          "--subscription", "sub1",  "-g",
+                                           "rg1",           "--cluster-name", "prod1", "--debug"};
   auto cli = Skiff(attach);
   ASSERT_EQ(cli.rc, 0) << cli.err;
   for (const char* line :
@@ -521,8 +451,9 @@ TEST_F(ComputeAksCliTest, DebugSaysWhichAzureCredentialWasUsedAndWhy) {
   // Workload identity comes before the Azure CLI.
   Spit(Path("federated-token"), "jwt-from-the-kubelet");
   arm_.SetFederatedAssertion("jwt-from-the-kubelet");
-  env_prefix_ = clean + "PATH=" + Path("bin") + ":/usr/bin:/bin AZURE_TENANT_ID=" +
-                FakeArm::kTenant + " AZURE_CLIENT_ID=" + FakeArm::kClientId +
+  env_prefix_ = clean + "PATH=" + Path("bin") +
+                ":/usr/bin:/bin AZURE_TENANT_ID=" + FakeArm::kTenant +
+                " AZURE_CLIENT_ID=" + FakeArm::kClientId +
                 " AZURE_FEDERATED_TOKEN_FILE=" + Path("federated-token") +
                 " AZURE_AUTHORITY_HOST=" + arm_.url() + " ";
   auto wi = Skiff(attach);
@@ -555,28 +486,33 @@ TEST_F(ComputeAksCliTest, DebugSaysWhichAzureCredentialWasUsedAndWhy) {
 // cluster admin grants in one namespace: the namespace is pre-created, and
 // skiff makes no cluster-scope call once it exists.
 TEST_F(ComputeAksCliTest, AttachKubernetesThroughAKubeconfigExecPluginWithoutArm) {
-  env_prefix_ = "ASAN_OPTIONS=detect_leaks=0 ";
-  compute_aks::kube::testing::FakeKubeApi kube;
+  FakeKubeApi kube;
   kube.SetAutoRollout(true);
   kube.RestrictToNamespace("team-ml");
   kube.AcceptToken("aad-token-for-aks");
   fs::create_directories(Path("kube"));
   Spit(Path("kube/fake-kubelogin"),
        "#!/bin/sh\n"
-       "echo run >> '" + Path("kube/runs") + "'\n"
-       "[ \"$1\" = get-token ] || { echo 'usage: kubelogin get-token' >&2; exit 2; }\n"
-       "echo '{\"apiVersion\": \"client.authentication.k8s.io/v1\", \"kind\": \"ExecCredential\", "
-       "\"status\": {\"token\": \"aad-token-for-aks\"}}'\n");
+       "echo run >> '" +
+           Path("kube/runs") +
+           "'\n"
+           "[ \"$1\" = get-token ] || { echo 'usage: kubelogin get-token' >&2; exit 2; }\n"
+           "echo '{\"apiVersion\": \"client.authentication.k8s.io/v1\", \"kind\": "
+           "\"ExecCredential\", "
+           "\"status\": {\"token\": \"aad-token-for-aks\"}}'\n");
   ::chmod(Path("kube/fake-kubelogin").c_str(), 0755);
   Spit(Path("kube/config"),
        "apiVersion: v1\nkind: Config\ncurrent-context: admin\n"
-       "clusters:\n- name: onprem\n  cluster:\n    server: " + kube.url() + "\n"
-       "contexts:\n- name: admin\n  context: {cluster: onprem, user: nobody}\n"
-       "- name: team\n  context: {cluster: onprem, user: aad-user, namespace: team-ml}\n"
-       "users:\n- name: nobody\n  user: {token: wrong-token}\n"
-       "- name: aad-user\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
-       "      command: ./fake-kubelogin\n      args: [get-token, --login, azurecli]\n"
-       "      interactiveMode: Never\n      provideClusterInfo: false\n");
+       "clusters:\n- name: onprem\n  cluster:\n    server: " +
+           kube.url() +
+           "\n"
+           "contexts:\n- name: admin\n  context: {cluster: onprem, user: nobody}\n"
+           "- name: team\n  context: {cluster: onprem, user: aad-user, namespace: team-ml}\n"
+           "users:\n- name: nobody\n  user: {token: wrong-token}\n"
+           "- name: aad-user\n  user:\n    exec:\n      apiVersion: "
+           "client.authentication.k8s.io/v1\n"
+           "      command: ./fake-kubelogin\n      args: [get-token, --login, azurecli]\n"
+           "      interactiveMode: Never\n      provideClusterInfo: false\n");
 
   // The current context's credentials are refused: nothing is recorded.
   auto refused = Skiff({"computetarget", "attach", "kubernetes", "-n", "onprem", "--kubeconfig",
@@ -596,16 +532,11 @@ TEST_F(ComputeAksCliTest, AttachKubernetesThroughAKubeconfigExecPluginWithoutArm
   EXPECT_EQ(shown["context"], "team");
   // --refresh asks the cluster again, with the same credentials.
   const int versions = kube.Count("GET", "/version");
-  auto refreshed =
-      Json({"computetarget", "show", "-n", "onprem", "--refresh", "--output", "json"});
+  auto refreshed = Json({"computetarget", "show", "-n", "onprem", "--refresh", "--output", "json"});
   EXPECT_EQ(refreshed["kubernetesVersion"], "v1.28.5");
   EXPECT_EQ(kube.Count("GET", "/version"), versions + 1);
 
-  Spit(Path("model.pt"), "weights");
-  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
-  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
-                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
-  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "team-ml"})");
+  RegisterMlp(R"({"computeType": "aks", "numReplicas": 1, "namespace": "team-ml"})");
 
   // Before the admin has made the namespace: the refusal says who must act.
   auto early = Skiff({"model", "deploy", "-n", "early", "-m", "mlp:1", "--ct", "onprem", "--ic",
@@ -618,20 +549,14 @@ TEST_F(ComputeAksCliTest, AttachKubernetesThroughAKubeconfigExecPluginWithoutArm
   EXPECT_NE(early.err.find("ask a cluster admin"), std::string::npos) << early.err;
 
   // The admin creates it; skiff uses it as it is.
-  ASSERT_EQ(kube.ApplyAs("cluster-admin", {{"apiVersion", "v1"},
-                                           {"kind", "Namespace"},
-                                           {"metadata", {{"name", "team-ml"}}}}),
+  ASSERT_EQ(kube.ApplyAs(
+                "cluster-admin",
+                {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "team-ml"}}}}),
             201);
-  std::atomic<bool> stop{false};
-  std::thread cloud([&] {
-    const std::string path = "/api/v1/namespaces/team-ml/services/svc";
-    while (!stop && !kube.Object(path)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (!stop) kube.SetStatus(path, {{"loadBalancer", {{"ingress", {{{"ip", "10.1.2.3"}}}}}}});
-  });
+  LoadBalancerStandIn cloud(kube, "/api/v1/namespaces/team-ml/services/svc", "10.1.2.3");
   auto deployed = Skiff({"model", "deploy", "-n", "svc", "-m", "mlp:1", "--ct", "onprem", "--ic",
                          Path("ic.json"), "--dc", Path("dc.json")});
-  stop = true;
-  cloud.join();
+  cloud.Stop();
   ASSERT_EQ(deployed.rc, 0) << deployed.err;
   EXPECT_TRUE(kube.Object("/apis/apps/v1/namespaces/team-ml/deployments/svc-model"));
   auto svc = Json({"service", "show", "-n", "svc", "--output", "json"});

@@ -6,6 +6,7 @@
 
 #include "cli_harness.h"
 #include "pty_run.h"
+#include "yaml_special_strings.h"
 
 namespace {
 
@@ -16,6 +17,8 @@ using skiff::testing::RunInPty;
 using skiff::testing::SkiffBinary;
 using skiff::testing::Slurp;
 using skiff::testing::Spit;
+using skiff::testing::YamlOtherTypeStrings;
+using skiff::testing::YamlSyntaxStrings;
 
 class CliConventions : public CliFixture {
  protected:
@@ -65,6 +68,40 @@ TEST_F(CliConventions, OutputFormatsAsAz) {
 
   Result bad = Skiff({"model", "list", "-o", "xml"});
   EXPECT_EQ(bad.rc, 2) << bad.err;
+}
+
+// `-o yaml` keeps every string a string: the core's one quoting rule
+// (skiff/yaml/json_to_yaml.h), through the real binary, for tag values and
+// keys that YAML would read as another type or that hold YAML syntax.
+TEST_F(CliConventions, YamlOutputLoadsBackEveryStringUnchanged) {
+  std::vector<std::string> args = {"model", "register", "-n", "gamma", "-p", Path("a.bin")};
+  std::vector<std::pair<std::string, bool>> values;  // value, must be quoted
+  for (const std::string& s : YamlOtherTypeStrings()) values.emplace_back(s, true);
+  for (const std::string& s : YamlSyntaxStrings()) values.emplace_back(s, false);
+  for (size_t i = 0; i < values.size(); ++i) {
+    args.insert(args.end(), {"--tag", "t" + std::to_string(i) + "=" + values[i].first});
+  }
+  for (const char* key : {"yes", "0x1F", "~", "a: b"}) {
+    args.insert(args.end(), {"--tag", std::string(key) + "=k"});
+  }
+  ASSERT_EQ(Skiff(args).rc, 0);
+  Result yaml = Skiff({"model", "show", "-n", "gamma", "-o", "yaml"});
+  ASSERT_EQ(yaml.rc, 0) << yaml.err;
+  YAML::Node doc;
+  ASSERT_NO_THROW(doc = YAML::Load(yaml.out)) << yaml.out;
+  const YAML::Node tags = doc["tags"];
+  ASSERT_TRUE(tags.IsMap()) << yaml.out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const YAML::Node v = tags["t" + std::to_string(i)];
+    ASSERT_TRUE(v.IsScalar()) << "t" << i << " in\n" << yaml.out;
+    EXPECT_EQ(v.Scalar(), values[i].first) << yaml.out;
+    if (values[i].second) {
+      EXPECT_EQ(v.Tag(), "!") << values[i].first << " plain in\n" << yaml.out;
+    }
+  }
+  for (const char* key : {"yes", "0x1F", "~", "a: b"}) {
+    EXPECT_EQ(tags[key].as<std::string>(""), "k") << key << " in\n" << yaml.out;
+  }
 }
 
 TEST_F(CliConventions, QueryIsAppliedBeforeFormatting) {

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "skiff/util/debug_log.h"
-#include "transport/program.h"
+#include "skiff/util/program.h"
 
 namespace skiff::compute_aks {
 

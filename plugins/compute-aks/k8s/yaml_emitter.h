@@ -8,8 +8,9 @@
 
 namespace skiff::compute_aks::k8s {
 
-// Each object a document ("---" before each). Strings that YAML would read as
-// another type ("true", "80", "null", "") are double-quoted; multi-line
+// Each object a document ("---" before each), written by the core's one
+// JSON-to-YAML rule (skiff/yaml/json_to_yaml.h): strings that YAML would read
+// as another type ("true", "80", "null", "") are double-quoted; multi-line
 // strings are literal blocks. Loading the result gives back the same JSON.
 std::string ToYaml(const std::vector<nlohmann::json>& objects);
 

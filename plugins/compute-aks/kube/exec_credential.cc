@@ -6,7 +6,7 @@
 
 #include "skiff/util/base64.h"
 #include "skiff/util/debug_log.h"
-#include "transport/program.h"
+#include "skiff/util/program.h"
 
 namespace skiff::compute_aks::kube {
 namespace {

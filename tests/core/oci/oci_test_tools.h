@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "skiff/oci/library_closure.h"
+#include "skiff/util/program.h"
 
 namespace skiff::oci::testing {
 

@@ -23,7 +23,7 @@
 #include "loopback_http_server.h"
 #include "loopback_relay.h"
 #include "skiff/net/http_client.h"
-#include "skiff/oci/library_closure.h"
+#include "skiff/util/program.h"
 #include "skiff/util/base64.h"
 
 extern char** environ;

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <set>
 
-#include "skiff/oci/library_closure.h"
 #include "skiff/util/base64.h"
+#include "skiff/util/program.h"
 
 namespace skiff::compute_aks::testing {
 namespace {
@@ -236,7 +236,9 @@ StatusOr<json> RuntimeDefaultSeccomp(const std::string& profile_path,
 
 }  // namespace
 
-StatusOr<std::string> Run(const std::vector<std::string>& argv) { return oci::RunAndCapture(argv); }
+StatusOr<std::string> Run(const std::vector<std::string>& argv) {
+  return skiff::RunAndCapture(argv);
+}
 
 long long QuantityBytes(const std::string& q) {
   static const std::vector<std::pair<std::string, long long>> units = {

@@ -19,8 +19,4 @@ namespace skiff::oci {
 // when ldd reports one "not found", or ldd itself fails.
 StatusOr<std::vector<std::string>> SharedLibraryClosure(const std::vector<std::string>& elf_files);
 
-// Runs argv (no shell) and returns its stdout; FailedPrecondition with its
-// stderr when it cannot start or exits non-zero. Bounded at 16 MiB.
-StatusOr<std::string> RunAndCapture(const std::vector<std::string>& argv);
-
 }  // namespace skiff::oci

@@ -6,6 +6,7 @@
 
 #include "k8s/render.h"
 #include "sample_specs.h"
+#include "yaml_special_strings.h"
 
 namespace skiff::compute_aks::k8s {
 namespace {
@@ -73,6 +74,32 @@ TEST(ComputeAksK8sYaml, QuotesStringsThatLookLikeOtherTypes) {
     EXPECT_NE(yaml.find(quoted), std::string::npos) << quoted << " in\n" << yaml;
   }
   EXPECT_EQ(ToJson(YAML::Load(yaml)), o);
+}
+
+// The core's one quoting rule, through ToYaml: every string YAML would read
+// as another type is quoted, and strings with YAML syntax come back as given.
+TEST(ComputeAksK8sYaml, SpecialStringsComeBackUnchanged) {
+  json labels = json::object();
+  size_t i = 0;
+  for (const auto* list :
+       {&skiff::testing::YamlOtherTypeStrings(), &skiff::testing::YamlSyntaxStrings()}) {
+    for (const std::string& s : *list) labels["v" + std::to_string(i++)] = s;
+  }
+  const json object = {{"metadata", {{"annotations", labels}}}};
+  const std::string yaml = ToYaml({object});
+  std::vector<YAML::Node> docs;
+  ASSERT_NO_THROW(docs = YAML::LoadAll(yaml)) << yaml;
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(ToJson(docs[0]), object) << yaml;
+  for (const std::string& s : skiff::testing::YamlOtherTypeStrings()) {
+    bool found = false;
+    for (const auto& kv : docs[0]["metadata"]["annotations"]) {
+      if (kv.second.Scalar() != s) continue;
+      found = true;
+      EXPECT_EQ(kv.second.Tag(), "!") << "'" << s << "' is plain in\n" << yaml;
+    }
+    EXPECT_TRUE(found) << s;
+  }
 }
 
 }  // namespace
