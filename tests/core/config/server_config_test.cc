@@ -207,7 +207,7 @@ TEST(ServerConfig, GrpcBlockRoundTripsDefaultsAndNamesItsFields) {
   EXPECT_FALSE(ParseServerConfig(Base().dump())->grpc.has_value()) << "absent: no gRPC";
   EXPECT_FALSE(ToJson(*ParseServerConfig(Base().dump())).contains("grpc"));
   json with = Base();
-  with["deploymentConfig"] = {{"maxRequestBodyBytes", 4096}};
+  with["deploymentConfig"] = {{"authEnabled", false}, {"maxRequestBodyBytes", 4096}};
   with["grpc"] = {{"port", 0}, {"portFile", "/run/grpc-port"}};
   auto parsed = ParseServerConfig(with.dump());
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
@@ -223,7 +223,7 @@ TEST(ServerConfig, GrpcBlockRoundTripsDefaultsAndNamesItsFields) {
   EXPECT_EQ(ParseServerConfig(with.dump())->grpc_max_message_bytes(), 1000);
 
   json typo = Base();
-  typo["grpc"] = {{"maxMessageSize", 1}};
+  typo["grpc"] = {{"maxMessageByte", 1}};
   EXPECT_NE(ErrorOf(typo.dump()).find("did you mean `maxMessageBytes`?"), std::string::npos);
   json zero = Base();
   zero["grpc"] = {{"maxCallsInFlight", 0}};
