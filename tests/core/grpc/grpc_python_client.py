@@ -116,6 +116,49 @@ def check_router(server, plugins, d, env, fp32, pb, pb_grpc, grpc):
                 p.wait()
 
 
+def check_calls_in_flight_bound(server, env, d, fp32, pb, pb_grpc, grpc):
+    """grpc.maxCallsInFlight 1: while a slow call is in flight, another call
+    is UNAVAILABLE naming the setting; once it is done, calls are served."""
+    proc, _, gport = launch(server, env, d, "bounded", {
+        "service": "bsvc", "grpc": {"port": 0, "maxCallsInFlight": 1},
+        "deploymentConfig": {"authEnabled": False},
+        "versions": [{"name": "v1", "artifactPath": "/dev/null", "inferenceConfig": fp32}]})
+    try:
+        stub = pb_grpc.GRPCInferenceServiceStub(grpc.insecure_channel("127.0.0.1:%d" % gport))
+        slow = pb.ModelInferRequest(model_name="bsvc")
+        slow.inputs.add(name="x", datatype="FP32", shape=[1, 4])
+        slow.raw_input_contents.append(struct.pack("<4f", -2, 0, 0, 0))  # 500 ms
+        for attempt in range(5):
+            done = threading.Event()
+            worker = threading.Thread(target=lambda: (stub.ModelInfer(slow, timeout=30),
+                                                      done.set()))
+            worker.start()
+            refused = None
+            while not done.is_set():
+                try:
+                    stub.ServerLive(pb.ServerLiveRequest(), timeout=10)
+                except grpc.RpcError as e:
+                    refused = e
+                    break
+            worker.join(30)
+            check(done.is_set(), "the slow call failed")
+            if refused is not None:
+                check(refused.code() == grpc.StatusCode.UNAVAILABLE and
+                      "maxCallsInFlight" in refused.details(),
+                      "full server: %s %s" % (refused.code(), refused.details()))
+                check(stub.ServerLive(pb.ServerLiveRequest(), timeout=10).live,
+                      "served again once the slot is free")
+                return
+        check(False, "never saw the bound in 5 slow calls")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def main():
     server, plugins, proto_dir = sys.argv[1], sys.argv[2], sys.argv[3]
     with tempfile.TemporaryDirectory(prefix="skiff-grpc-py-") as d:
@@ -310,6 +353,7 @@ def main():
             # Through a router (the Kubernetes shape): gRPC to the router,
             # its upstream hop to a version server over HTTP, binary tensors.
             check_router(server, plugins, d, env, fp32, pb, pb_grpc, grpc)
+            check_calls_in_flight_bound(server, env, d, fp32, pb, pb_grpc, grpc)
 
             # Drain: a slow call in flight finishes; a new one is UNAVAILABLE.
             slow = pb.ModelInferRequest(model_name="gsvc")
