@@ -31,8 +31,7 @@ inline bool Http2ServerAnswers(uint16_t port,
     static const char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
     std::string hello(kPreface, sizeof kPreface - 1);
     hello.append("\0\0\0\x04\0\0\0\0\0", 9);  // SETTINGS, no flags, stream 0, empty
-    ok = ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL) ==
-         static_cast<ssize_t>(hello.size());
+    ok = ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(hello.size());
   }
   unsigned char frame[9] = {};
   size_t got = 0;

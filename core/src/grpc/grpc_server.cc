@@ -3,8 +3,8 @@
 
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
@@ -30,8 +30,15 @@ constexpr std::string_view kServicePrefix = "/inference.GRPCInferenceService/";
 // Longest model or version name a call may give; names are path segments.
 constexpr size_t kMaxNameBytes = 256;
 
-enum class Method { kServerLive, kServerReady, kModelReady, kServerMetadata, kModelMetadata,
-                    kModelInfer, kUnknown };
+enum class Method {
+  kServerLive,
+  kServerReady,
+  kModelReady,
+  kServerMetadata,
+  kModelMetadata,
+  kModelInfer,
+  kUnknown
+};
 
 Method MethodOf(std::string_view full) {
   if (full.substr(0, kServicePrefix.size()) != kServicePrefix) return Method::kUnknown;
@@ -47,18 +54,30 @@ Method MethodOf(std::string_view full) {
 
 const char* CodeName(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -67,9 +86,9 @@ const char* CodeName(grpc::StatusCode code) {
 bool PassesAsHeader(std::string_view key) {
   if (key.empty() || key[0] == ':' || key.substr(0, 5) == "grpc-") return false;
   if (key.size() > 4 && key.substr(key.size() - 4) == "-bin") return false;
-  for (std::string_view framing : {"content-type", "content-length", "transfer-encoding", "te",
-                                   "host", "connection", "expect", "upgrade",
-                                   "inference-header-content-length"}) {
+  for (std::string_view framing :
+       {"content-type", "content-length", "transfer-encoding", "te", "host", "connection", "expect",
+        "upgrade", "inference-header-content-length"}) {
     if (key == framing) return false;
   }
   return true;
@@ -141,11 +160,21 @@ std::optional<grpc::Status> TypedToRaw(const inference::ModelInferRequest::Infer
     case DataType::kBool:
       for (bool b : c.bool_contents()) out->push_back(b ? 1 : 0);
       return std::nullopt;
-    case DataType::kInt8: AppendAs<int32_t, int8_t>(c.int_contents(), out); return std::nullopt;
-    case DataType::kInt16: AppendAs<int32_t, int16_t>(c.int_contents(), out); return std::nullopt;
-    case DataType::kInt32: AppendAs<int32_t, int32_t>(c.int_contents(), out); return std::nullopt;
-    case DataType::kInt64: AppendAs<int64_t, int64_t>(c.int64_contents(), out); return std::nullopt;
-    case DataType::kUint8: AppendAs<uint32_t, uint8_t>(c.uint_contents(), out); return std::nullopt;
+    case DataType::kInt8:
+      AppendAs<int32_t, int8_t>(c.int_contents(), out);
+      return std::nullopt;
+    case DataType::kInt16:
+      AppendAs<int32_t, int16_t>(c.int_contents(), out);
+      return std::nullopt;
+    case DataType::kInt32:
+      AppendAs<int32_t, int32_t>(c.int_contents(), out);
+      return std::nullopt;
+    case DataType::kInt64:
+      AppendAs<int64_t, int64_t>(c.int64_contents(), out);
+      return std::nullopt;
+    case DataType::kUint8:
+      AppendAs<uint32_t, uint8_t>(c.uint_contents(), out);
+      return std::nullopt;
     case DataType::kUint16:
       AppendAs<uint32_t, uint16_t>(c.uint_contents(), out);
       return std::nullopt;
@@ -155,8 +184,12 @@ std::optional<grpc::Status> TypedToRaw(const inference::ModelInferRequest::Infer
     case DataType::kUint64:
       AppendAs<uint64_t, uint64_t>(c.uint64_contents(), out);
       return std::nullopt;
-    case DataType::kFp32: AppendAs<float, float>(c.fp32_contents(), out); return std::nullopt;
-    case DataType::kFp64: AppendAs<double, double>(c.fp64_contents(), out); return std::nullopt;
+    case DataType::kFp32:
+      AppendAs<float, float>(c.fp32_contents(), out);
+      return std::nullopt;
+    case DataType::kFp64:
+      AppendAs<double, double>(c.fp64_contents(), out);
+      return std::nullopt;
     case DataType::kBytes: {
       std::vector<uint8_t> data;
       for (const std::string& e : c.bytes_contents()) AppendBytesElement(e, &data);
@@ -206,8 +239,7 @@ std::optional<grpc::Status> ToOipBody(const inference::ModelInferRequest& req, s
                       {"shape", std::move(shape)},
                       {"parameters", {{"binary_data_size", size}}}});
   }
-  json header = {{"inputs", std::move(inputs)},
-                 {"parameters", {{"binary_data_output", true}}}};
+  json header = {{"inputs", std::move(inputs)}, {"parameters", {{"binary_data_output", true}}}};
   if (!req.id().empty()) header["id"] = req.id();
   if (req.outputs_size() > 0) {
     json outputs = json::array();
@@ -261,9 +293,9 @@ grpc::Status FromOipAnswer(const HttpResponse& r, inference::ModelInferResponse*
   return grpc::Status::OK;
 }
 
-void AddSpecs(const json& specs,
-              google::protobuf::RepeatedPtrField<
-                  inference::ModelMetadataResponse::TensorMetadata>* out) {
+void AddSpecs(
+    const json& specs,
+    google::protobuf::RepeatedPtrField<inference::ModelMetadataResponse::TensorMetadata>* out) {
   for (const auto& s : specs) {
     auto* t = out->Add();
     t->set_name(s.value("name", ""));
@@ -278,19 +310,38 @@ int GrpcCodeFor(int http_status) {
   using C = grpc::StatusCode;
   C code = C::UNKNOWN;
   switch (http_status) {
-    case 200: code = C::OK; break;
-    case 400: code = C::INVALID_ARGUMENT; break;
-    case 401: code = C::UNAUTHENTICATED; break;
-    case 403: code = C::PERMISSION_DENIED; break;
-    case 404: code = C::NOT_FOUND; break;
+    case 200:
+      code = C::OK;
+      break;
+    case 400:
+      code = C::INVALID_ARGUMENT;
+      break;
+    case 401:
+      code = C::UNAUTHENTICATED;
+      break;
+    case 403:
+      code = C::PERMISSION_DENIED;
+      break;
+    case 404:
+      code = C::NOT_FOUND;
+      break;
     case 405:
-    case 501: code = C::UNIMPLEMENTED; break;
+    case 501:
+      code = C::UNIMPLEMENTED;
+      break;
     case 413:
     case 429:
-    case 431: code = C::RESOURCE_EXHAUSTED; break;
-    case 503: code = C::UNAVAILABLE; break;
-    case 504: code = C::DEADLINE_EXCEEDED; break;
-    default: code = http_status >= 500 ? C::INTERNAL : C::UNKNOWN;
+    case 431:
+      code = C::RESOURCE_EXHAUSTED;
+      break;
+    case 503:
+      code = C::UNAVAILABLE;
+      break;
+    case 504:
+      code = C::DEADLINE_EXCEEDED;
+      break;
+    default:
+      code = http_status >= 500 ? C::INTERNAL : C::UNKNOWN;
   }
   return static_cast<int>(code);
 }
@@ -448,7 +499,7 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
   // /v2/models/{name}[/versions/{version}], or End(INVALID_ARGUMENT).
   bool ModelPath(const std::string& name, const std::string& version, std::string* path) {
     const char* prefix = method_ == Method::kModelInfer ? "model_" : "";
-    const char* bad = !IsSegment(name)                       ? "name"
+    const char* bad = !IsSegment(name)                          ? "name"
                       : !version.empty() && !IsSegment(version) ? "version"
                                                                 : nullptr;
     if (bad != nullptr) {
@@ -553,10 +604,10 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
     ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
     credentials = grpc::SslServerCredentials(ssl);
   }
-  const std::string address = (options.address.find(':') != std::string::npos
-                                   ? "[" + options.address + "]"
-                                   : options.address) +
-                              ":" + std::to_string(options.port);
+  const std::string address =
+      (options.address.find(':') != std::string::npos ? "[" + options.address + "]"
+                                                      : options.address) +
+      ":" + std::to_string(options.port);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, credentials, &impl->port);
   builder.RegisterCallbackGenericService(impl.get());
