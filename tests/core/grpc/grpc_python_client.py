@@ -116,6 +116,40 @@ def check_router(server, plugins, d, env, fp32, pb, pb_grpc, grpc):
                 p.wait()
 
 
+def check_sticky_key(server, env, d, fp32, pb, pb_grpc, grpc):
+    """Sticky A/B by a routing key header sent as metadata: one key always
+    gets the same version; different keys reach both versions of a 50/50
+    split."""
+    proc, _, gport = launch(server, env, d, "sticky", {
+        "service": "ssvc", "grpc": {"port": 0},
+        "deploymentConfig": {"authEnabled": False},
+        "routing": {"keyHeader": "x-user-id", "salt": "grpc-test-salt-0123456789"},
+        "versions": [
+            {"name": "a", "artifactPath": "/dev/null", "trafficPercentile": 50,
+             "isDefault": True, "inferenceConfig": fp32},
+            {"name": "b", "artifactPath": "/dev/null", "trafficPercentile": 50,
+             "inferenceConfig": fp32}]})
+    try:
+        stub = pb_grpc.GRPCInferenceServiceStub(grpc.insecure_channel("127.0.0.1:%d" % gport))
+        req = pb.ModelInferRequest(model_name="ssvc")
+        req.inputs.add(name="x", datatype="FP32", shape=[1, 4])
+        req.raw_input_contents.append(struct.pack("<4f", 1, 2, 3, 4))
+        seen = set()
+        for user in range(40):
+            versions = {stub.ModelInfer(req, metadata=[("x-user-id", "user-%d" % user)],
+                                        timeout=10).model_version for _ in range(3)}
+            check(len(versions) == 1, "user-%d got %r" % (user, versions))
+            seen |= versions
+        check(seen == {"a", "b"}, "40 keys over a 50/50 split reached %r" % seen)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def check_calls_in_flight_bound(server, env, d, fp32, pb, pb_grpc, grpc):
     """grpc.maxCallsInFlight 1: while a slow call is in flight, another call
     is UNAVAILABLE naming the setting; once it is done, calls are served."""
@@ -128,10 +162,18 @@ def check_calls_in_flight_bound(server, env, d, fp32, pb, pb_grpc, grpc):
         slow = pb.ModelInferRequest(model_name="bsvc")
         slow.inputs.add(name="x", datatype="FP32", shape=[1, 4])
         slow.raw_input_contents.append(struct.pack("<4f", -2, 0, 0, 0))  # 500 ms
-        for attempt in range(5):
+        for attempt in range(10):
             done = threading.Event()
-            worker = threading.Thread(target=lambda: (stub.ModelInfer(slow, timeout=30),
-                                                      done.set()))
+            result = {}
+
+            def run_slow():
+                try:
+                    stub.ModelInfer(slow, timeout=30)
+                    result["code"] = grpc.StatusCode.OK
+                except grpc.RpcError as e:
+                    result["code"] = e.code()
+                done.set()
+            worker = threading.Thread(target=run_slow)
             worker.start()
             refused = None
             while not done.is_set():
@@ -141,15 +183,30 @@ def check_calls_in_flight_bound(server, env, d, fp32, pb, pb_grpc, grpc):
                     refused = e
                     break
             worker.join(30)
-            check(done.is_set(), "the slow call failed")
+            check(done.is_set(), "the slow call never returned")
+            if result["code"] != grpc.StatusCode.OK:
+                # A probe took the one slot first: the slow call was the one
+                # refused. Try again.
+                check(result["code"] == grpc.StatusCode.UNAVAILABLE and refused is None,
+                      "the slow call: %s" % result["code"])
+                continue
             if refused is not None:
                 check(refused.code() == grpc.StatusCode.UNAVAILABLE and
                       "maxCallsInFlight" in refused.details(),
                       "full server: %s %s" % (refused.code(), refused.details()))
-                check(stub.ServerLive(pb.ServerLiveRequest(), timeout=10).live,
-                      "served again once the slot is free")
-                return
-        check(False, "never saw the bound in 5 slow calls")
+                # The slot is given back when gRPC is done with the call
+                # (OnDone), just after its answer went out.
+                free_deadline = time.monotonic() + 10
+                while True:
+                    try:
+                        check(stub.ServerLive(pb.ServerLiveRequest(), timeout=10).live,
+                              "ServerLive")
+                        return
+                    except grpc.RpcError as e:
+                        check(e.code() == grpc.StatusCode.UNAVAILABLE, "after: %s" % e.code())
+                        check(time.monotonic() < free_deadline, "the slot was never given back")
+                        time.sleep(0.01)
+        check(False, "never saw the bound in 10 slow calls")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -354,6 +411,7 @@ def main():
             # its upstream hop to a version server over HTTP, binary tensors.
             check_router(server, plugins, d, env, fp32, pb, pb_grpc, grpc)
             check_calls_in_flight_bound(server, env, d, fp32, pb, pb_grpc, grpc)
+            check_sticky_key(server, env, d, fp32, pb, pb_grpc, grpc)
 
             # Drain: a slow call in flight finishes; a new one is UNAVAILABLE.
             slow = pb.ModelInferRequest(model_name="gsvc")
@@ -388,7 +446,10 @@ def main():
             code, _ = code_of(lambda: check(
                 not fresh_stub.ServerReady(pb.ServerReadyRequest(), timeout=10).ready,
                 "ServerReady while draining"))
-            check(code in (grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE),
+            # OK (and not ready) while draining; once the slow call is done
+            # the server exits, and a probe then is refused or cancelled.
+            check(code in (grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE,
+                           grpc.StatusCode.CANCELLED),
                   "ServerReady while draining: %s" % code)
             worker.join(30)
             check(result.get("slow", (None,))[0] == grpc.StatusCode.OK,
