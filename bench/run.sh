@@ -57,7 +57,7 @@ if [ "${BENCH_BUILD:-all}" = targets ]; then
   cmake --preset release
   cmake --build --preset release -j "$(nproc)" --target skiff skiff-server skiff-supervisor \
     skiff_compute_local skiff_auth_default skiff_accelerator_torch \
-    skiff_bench_accel_floor skiff_bench_bare_libtorch
+    skiff_bench_accel_floor skiff_bench_bare_libtorch skiff_bench_grpc_load
 else
   ./scripts/build
 fi

@@ -192,6 +192,24 @@ def wrk(port, path, body_file, headers, connections, duration):
     return res
 
 
+def grpc_load(row, values_file, connections, duration):
+    """wrk's role for a gRPC row: skiff_bench_grpc_load (bench/grpc_load.cc)
+    keeps `connections` ModelInfer calls in flight and prints wrk's line."""
+    env = dict(os.environ, SKIFF_BENCH_AUTHORIZATION=row.headers.get("Authorization", ""))
+    argv = ["taskset", "-c", CLIENT_CORE, os.path.join(BIN, "skiff_bench_grpc_load"),
+            "127.0.0.1:%d" % row.kw["grpc_port"], row.kw["grpc_model"], row.kw["grpc_input"],
+            row.kw["grpc_shape"], values_file, str(connections), "%g" % duration]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60, env=env)
+    m = re.search(r"^WRKRESULT (.*)$", r.stdout, re.M)
+    if r.returncode != 0 or not m:
+        raise RuntimeError("skiff_bench_grpc_load failed (%d): %s %s" % (
+            r.returncode, r.stdout[-500:], r.stderr[-500:]))
+    res = {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+    res["rps"] = res["requests"] / (res["duration_us"] / 1e6)
+    res["errors"] = sum(res[k] for k in ("non2xx", "connect", "read", "write", "timeout"))
+    return res
+
+
 # ---------------------------------------------------------------- skiff control plane
 
 def skiff(env, *args):
@@ -305,8 +323,11 @@ def prepare_keys_dir(cfg):
 
 def start_server(row, procs, tmp, port):
     logp = os.path.join(tmp, "logs", row.key + ".log")
-    if row.kind == "skiff":
+    if row.kind in ("skiff", "skiff-grpc"):
         cfg = dict(row.kw["config"], port=port)
+        if row.kind == "skiff-grpc":
+            row.kw["grpc_port"] = free_port()
+            cfg["grpc"] = {"port": row.kw["grpc_port"]}
         prepare_keys_dir(cfg)
         cfgp = write_json(os.path.join(tmp, "server-%s.json" % row.key), cfg)
         return procs.start([SERVER, "--config", cfgp], logp)
@@ -364,15 +385,25 @@ def measure(row, procs, tmp, args):
             raise RuntimeError("unexpected answer: %r" % answer[:300])
         row.res["cold_ms"] = cold_ms
         row.res["answer"] = answer.decode()[:160]
-        wrk(port, row.path, body_file, row.headers, 16, args.warmup)  # warm-up, not recorded
-        r1 = wrk(port, row.path, body_file, row.headers, 1, args.duration)
+        if row.kind == "skiff-grpc":
+            values_file = os.path.join(tmp, "values-%s.txt" % row.key)
+            with open(values_file, "w") as f:
+                f.write(" ".join("%r" % v for v in row.kw["grpc_values"]))
+
+            def load(c, d):
+                return grpc_load(row, values_file, c, d)
+        else:
+            def load(c, d):
+                return wrk(port, row.path, body_file, row.headers, c, d)
+        load(16, args.warmup)  # warm-up, not recorded
+        r1 = load(1, args.duration)
         before = cpu_ticks(proc.pid)
-        r16 = wrk(port, row.path, body_file, row.headers, 16, args.duration)
+        r16 = load(16, args.duration)
         after = cpu_ticks(proc.pid)
         row.res.update(c1=r1, c16=r16, rps16=r16["rps"],
                        cpu_us=(after - before) / CLK_TCK * 1e6 / max(1, r16["requests"]))
         if row.c32:
-            row.res["c32"] = wrk(port, row.path, body_file, row.headers, 32, args.duration)
+            row.res["c32"] = load(32, args.duration)
         row.res["errors"] = r1["errors"] + r16["errors"] + row.res.get("c32", {}).get("errors", 0)
         row.res["hwm_kb"] = vm_hwm_kb(proc.pid)
         row.res["procs"] = len(tree(proc.pid))
@@ -603,7 +634,15 @@ def main():
                    path="/api/v1/service/mlp-key/score"),
             Row("fastapi", "FastAPI + uvicorn (1 worker)", "fastapi", oip("mlp"), MLP_BODY),
             Row("flask", "Flask + gunicorn (1 sync)", "flask", oip("mlp"), MLP_BODY),
+            Row("skiff-grpc", "skiff gRPC ModelInfer (raw), key auth", "skiff-grpc", oip("mlp-key"),
+                MLP_BODY, sk["mlp-key"]["auth"], config=sk["mlp-key"]["config"],
+                grpc_model="mlp-key", grpc_input="input", grpc_shape="1,4",
+                grpc_values=[0.1, 0.2, 0.3, 0.4]),
             sk_row("cnn-skiff", "skiff OIP v2, key auth", "cnn-key", body=cnn_body, model="cnn"),
+            Row("cnn-grpc", "skiff gRPC ModelInfer (raw), key auth", "skiff-grpc", oip("cnn-key"),
+                cnn_body, sk["cnn-key"]["auth"], config=sk["cnn-key"]["config"], model="cnn",
+                grpc_model="cnn-key", grpc_input="input", grpc_shape="1,1,28,28",
+                grpc_values=[round(x, 4) for x in cnn_data]),
             Row("cnn-fastapi", "FastAPI + uvicorn (1 worker)", "fastapi", oip("cnn"), cnn_body, model="cnn"),
         ]
         failed = 0

@@ -302,6 +302,14 @@ StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
       Url{https ? "https" : "http", https ? cname : host, std::to_string(port), "/"}.Origin();
   status.scoring_uri = base + "/api/v1/service/" + service + "/score";
   status.swagger_uri = base + "/api/v1/service/" + service + "/swagger.json";
+  // The router's gRPC port (deployment config `grpc`), as a client's target
+  // HOST:PORT; with TLS, by the certificate's name as the scoring URI is.
+  for (const json& p : ports.is_array() ? ports : json::array()) {
+    if (p.value("name", "") != "grpc") continue;
+    const std::string origin =
+        Url{"http", https ? cname : host, std::to_string(p.value("port", 0)), "/"}.Origin();
+    status.grpc_uri = origin.substr(origin.find("//") + 2);
+  }
   return status;
 }
 

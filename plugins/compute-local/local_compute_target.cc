@@ -187,7 +187,8 @@ Status LocalComputeTarget::DeployService(const ServiceSpec& spec) {
   SKIFF_RETURN_IF_ERROR(MakeServiceDirs(spec.workspace_dir, dir));
   // Leftovers of an earlier run would describe a server that is gone.
   for (const std::string& stale :
-       {dir.port_file(), dir.metrics_port_file(), dir.supervisor_json(), dir.ready_marker(),
+       {dir.port_file(), dir.metrics_port_file(), dir.grpc_port_file(), dir.supervisor_json(),
+        dir.ready_marker(),
         dir.supervisor_pid(), dir.restart_history(), dir.status_file()}) {
     ::unlink(stale.c_str());
   }
@@ -214,6 +215,16 @@ Status LocalComputeTarget::UpdateService(const ServiceSpec& spec) {
                               " needs a restart: delete and deploy it again");
   }
   SKIFF_RETURN_IF_ERROR(CheckRunsHere(spec));
+  // The gRPC listener is opened at start: a reload cannot open or close it.
+  if (auto running = config::ReadServerConfigFile(dir.server_json()); running.ok()) {
+    auto next = config::ParseServerConfig(spec.server_config_json);
+    if (next.ok() && running->grpc.has_value() != next->grpc.has_value()) {
+      return FailedPrecondition(
+          "service '" + spec.name + "' runs " + (running->grpc ? "with" : "without") +
+          " gRPC; turning the deployment config's `grpc` " + (next->grpc ? "on" : "off") +
+          " needs a restart: delete and deploy it again");
+    }
+  }
   SKIFF_ASSIGN_OR_RETURN(std::string config,
                          MakeServerConfig(spec.name, spec.server_config_json, dir, options_.address,
                                           port, options_.tls));
@@ -284,7 +295,8 @@ Status LocalComputeTarget::Relaunch(const std::string& service, const ServiceDir
   // its restarts twice rather than hiding them.
   SKIFF_RETURN_IF_ERROR(WriteRestartHistory(dir.restart_history(), history));
   for (const std::string& stale :
-       {dir.port_file(), dir.metrics_port_file(), dir.supervisor_json(), dir.ready_marker(),
+       {dir.port_file(), dir.metrics_port_file(), dir.grpc_port_file(), dir.supervisor_json(),
+        dir.ready_marker(),
         dir.supervisor_pid()}) {
     ::unlink(stale.c_str());
   }
@@ -336,6 +348,9 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
   }
   if (const std::optional<int> metrics = ReadPortFile(dir.metrics_port_file())) {
     status.metrics_uri = "http://127.0.0.1:" + std::to_string(*metrics) + "/metrics";
+  }
+  if (const std::optional<int> grpc = ReadPortFile(dir.grpc_port_file())) {
+    status.grpc_uri = UrlHost(host) + ":" + std::to_string(*grpc);
   }
   const std::string logs_hint = "; see `skiff service get-logs -n " + service + "`";
   auto state = ReadSupervisorState(dir.supervisor_json());

@@ -40,6 +40,9 @@ StatusOr<std::string> MakeServerConfig(const std::string& service,
   config.metrics_port = 0;
   config.metrics_port_file = dir.metrics_port_file();
   config.status_file = dir.status_file();
+  // gRPC (deployment config `grpc.enabled`): any free port, reported
+  // through its file (GetState's grpcUri).
+  if (config.grpc) config.grpc->port_file = dir.grpc_port_file();
   config.request_log = dir.request_log();
   // Only a server with a routing key writes it (DataPlane::OpenSinks).
   if (config.routing.sticky()) config.routing.exposure_log = dir.exposure_log();

@@ -17,6 +17,8 @@ struct ServiceDir {
   std::string port_file() const { return root + "/port"; }
   // The server's metrics listener (loopback), apart from the scoring port.
   std::string metrics_port_file() const { return root + "/metrics-port"; }
+  // The server's gRPC listener, when the deployment config asks for one.
+  std::string grpc_port_file() const { return root + "/grpc-port"; }
   // What the server serves and refused (skiff/server_status.h).
   std::string status_file() const { return root + "/server-status"; }
   std::string logs_dir() const { return root + "/logs"; }

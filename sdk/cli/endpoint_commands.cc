@@ -27,6 +27,7 @@ struct EndpointArgs {
   // Sticky A/B (docs/rollout.md) and the signature gate.
   std::string routing_key_header, routing_key_cookie;
   bool allow_signature_change = false;
+  bool grpc = false;  // --grpc on create: the deployment config's `grpc`
 };
 
 // --routing-key-header / --routing-key-cookie: one of the two, on create and
@@ -54,7 +55,7 @@ std::optional<nlohmann::json> RoutingKeyPatch(const EndpointArgs& a) {
 
 // The endpoint's deploymentconfig.json (--dc) with the routing key flags in.
 std::string EndpointConfigJson(const EndpointArgs& a) {
-  std::string text = ReadJsonFile(a.dc, "--dc");
+  std::string text = WithGrpcFlag(ReadJsonFile(a.dc, "--dc"), a.grpc);
   auto patch = RoutingKeyPatch(a);
   if (!patch) return text;
   nlohmann::json dc =
@@ -187,6 +188,8 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
                          {"versions", versions}};
   // Sticky A/B: the key's name (null when requests are drawn); never the salt.
   json["routingKey"] = config::ToJson(dc).value("routingKey", nlohmann::json());
+  // gRPC (`grpc.enabled`): HOST:PORT where the target reports one.
+  if (status.ok() && !status->grpc_uri.empty()) json["grpcUri"] = status->grpc_uri;
   if (options.output != "json") {
     std::cout << e.name() << "  " << json["state"].get<std::string>() << "  " << e.scoring_uri()
               << "\n";
@@ -221,6 +224,9 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   create->add_option("--dc,--deploy-config-file", a.dc, "deploymentconfig.json for the endpoint");
   AddVersionFlags(create, a, true);
   AddRoutingKeyFlags(create, a);
+  create->add_flag("--grpc", a.grpc,
+                   "Also serve the KServe v2 gRPC API on a second port (`endpoint show` prints "
+                   "grpcUri; the deployment config's `grpc`)");
   // As `model deploy` has them.
   create->add_flag("--overwrite", a.overwrite, "Replace a service or endpoint of the same name");
   create->add_flag("--no-wait", a.no_wait, "Return without waiting for the endpoint to be Healthy");

@@ -13,6 +13,7 @@ struct DeployArgs {
   std::string target, name, ic, dc, model_metadata_file;
   std::vector<std::string> models;
   bool overwrite = false, no_wait = false, dry_run = false;
+  bool grpc = false;  // --grpc: the deployment config's `grpc`
 };
 
 struct ServiceArgs {
@@ -40,6 +41,9 @@ void AddDeployCommand(CLI::App* model, GlobalOptions& options) {
   deploy->add_option("--ic,--inference-config-file", a.ic, "inferenceconfig.json")->required();
   deploy->add_option("--dc,--deploy-config-file", a.dc, "deploymentconfig.json (Azure ML AKS schema)");
   deploy->add_flag("--overwrite", a.overwrite, "Replace a service of the same name");
+  deploy->add_flag("--grpc", a.grpc,
+                   "Also serve the KServe v2 gRPC API on a second port (`service show` prints "
+                   "grpcUri; the deployment config's `grpc`)");
   deploy->add_flag("--no-wait", a.no_wait, "Return without waiting for the deployment");
   deploy->add_flag("--dry-run", a.dry_run,
                    "Print the Kubernetes objects as YAML (aks targets); deploy nothing");
@@ -61,13 +65,14 @@ void AddDeployCommand(CLI::App* model, GlobalOptions& options) {
     auto models = ResolveModels(ws, a.models);
     if (a.dry_run) {
       std::cout << ValueOrThrow(sdk::Webservice::render_dry_run(
-          ws, a.name, models, ReadJsonFile(a.ic, "--ic"), ReadJsonFile(a.dc, "--dc"), target));
+          ws, a.name, models, ReadJsonFile(a.ic, "--ic"), WithGrpcFlag(ReadJsonFile(a.dc, "--dc"), a.grpc), target));
       return;
     }
     auto service = ValueOrThrow(sdk::Webservice::deploy(ws, a.name, models,
                                                         ReadJsonFile(a.ic, "--ic"),
-                                                        ReadJsonFile(a.dc, "--dc"), target,
-                                                        a.overwrite));
+                                                        WithGrpcFlag(ReadJsonFile(a.dc, "--dc"),
+                                                                     a.grpc),
+                                                        target, a.overwrite));
     if (!a.no_wait) WaitWithProgress(service);
     PrintService(options, ValueOrThrow(sdk::Webservice::get(ws, a.name)));
   });

@@ -25,6 +25,15 @@ std::string ReadJsonFile(const std::string& path, const std::string& flag) {
   return *text;
 }
 
+std::string WithGrpcFlag(const std::string& dc_text, bool grpc) {
+  if (!grpc) return dc_text;
+  nlohmann::json dc =
+      dc_text.empty() ? nlohmann::json::object() : nlohmann::json::parse(dc_text, nullptr, false);
+  if (!dc.is_object()) throw CliError("the --dc file is not a JSON object");
+  dc["grpc"] = {{"enabled", true}};
+  return dc.dump();
+}
+
 std::string ReadSecretFlag(const std::string& value, const std::string& flag) {
   if (value.empty()) return "";
   const std::string example = "e.g. `" + flag + " @key.txt` or `" + flag + " - < key.txt`";
@@ -189,6 +198,7 @@ void PrintService(const GlobalOptions& options, sdk::Webservice service) {
   if (status.ok()) json["restarts"] = status->restarts;
   // Metrics are served apart from the scoring port (local target: loopback).
   if (status.ok() && !status->metrics_uri.empty()) json["metricsUri"] = status->metrics_uri;
+  if (status.ok() && !status->grpc_uri.empty()) json["grpcUri"] = status->grpc_uri;
   if (status.ok() && !status->resources.empty()) json["resources"] = status->resources;
   if (status.ok() && !status->error.empty()) json["error"] = status->error;
   Print(options, json,

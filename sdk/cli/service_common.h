@@ -14,6 +14,10 @@ namespace skiff::cli {
 sdk::Workspace OpenWorkspace(const GlobalOptions& options);
 // Reads a JSON file given to -ic/-dc; "" when `path` is empty.
 std::string ReadJsonFile(const std::string& path, const std::string& flag);
+// `dc_text` (a --dc file's text, "" for none) with the deployment config's
+// `grpc` turned on when `grpc` (the --grpc flag) is set; unchanged otherwise.
+// CliError when the file is not a JSON object.
+std::string WithGrpcFlag(const std::string& dc_text, bool grpc);
 // The value of a secret flag such as --set-key: "@FILE" reads FILE, "-" reads
 // standard input; "" (flag not given) stays "". A literal value is refused:
 // it would be visible to every user in `ps` and kept in shell history. One

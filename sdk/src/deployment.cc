@@ -355,6 +355,7 @@ Status CheckVersionDeployment(const config::DeploymentConfig& endpoint,
        endpoint.data_collection.storage_enabled != version.data_collection.storage_enabled},
       {"routingKey", endpoint.routing_key.header != version.routing_key.header ||
                          endpoint.routing_key.cookie != version.routing_key.cookie},
+      {"grpc", endpoint.grpc_enabled != version.grpc_enabled},
   };
   for (const auto& [field, differs] : fields) {
     if (!differs) continue;
@@ -378,6 +379,7 @@ config::DeploymentConfig VersionDeployment(const config::DeploymentConfig& endpo
   version.app_insights_enabled = endpoint.app_insights_enabled;
   version.data_collection = endpoint.data_collection;
   version.routing_key = endpoint.routing_key;
+  version.grpc_enabled = endpoint.grpc_enabled;
   return version;
 }
 
@@ -407,6 +409,8 @@ StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& s
     SKIFF_ASSIGN_OR_RETURN(auto keys, ReadKeys(ws, service));
     server.key_sha256 = {Sha256Hex(keys.first), Sha256Hex(keys.second)};
   }
+  // gRPC on a second port (`grpc.enabled`); the target picks the port.
+  if (dc.grpc_enabled) server.grpc.emplace();
   if (dc.routing_key.set()) {
     // The router assigns by the key; the salt makes its digest.
     server.routing.key_header = dc.routing_key.header;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli_harness.h"
+#include "http2_probe.h"
 #include "http_client.h"
 #include "scoring_uri.h"
 
@@ -263,6 +264,28 @@ TEST_F(CliParity, ServiceShowPrintsTheMetricsUriOnLoopback) {
   EXPECT_EQ(m.status, 200) << m.body;
   EXPECT_EQ(m.header("content-type"), "text/plain; version=0.0.4");
   EXPECT_EQ(HttpClient(scoring.port).Get("/metrics").status, 404);
+}
+
+// Issue 20 item 3: `model deploy --grpc` turns on the deployment config's
+// `grpc`; `service show` prints grpcUri, where an HTTP/2 (gRPC) server
+// answers (the calls themselves: GrpcPythonClient).
+TEST_F(CliParity, DeployWithGrpcServesASecondPortShownAsGrpcUri) {
+  Result deployed = Skiff(
+      {"model", "deploy", "-n", "svc-grpc", "-m", "mlp:1", "-ct", "local", "-ic", ic_, "--grpc"});
+  ASSERT_EQ(deployed.rc, 0) << deployed.err;
+  json shown = Json({"service", "show", "-n", "svc-grpc", "-o", "json"});
+  ASSERT_TRUE(shown.contains("grpcUri")) << shown.dump();
+  const std::string uri = shown["grpcUri"];
+  ASSERT_EQ(uri.rfind("127.0.0.1:", 0), 0u) << uri;
+  const int port = std::stoi(uri.substr(uri.rfind(':') + 1));
+  EXPECT_NE(port, ParseUri(shown["scoringUri"]).port);
+  EXPECT_TRUE(skiff::testing::Http2ServerAnswers(static_cast<uint16_t>(port)));
+  // Without --grpc, no gRPC (ServiceShowPrintsTheMetricsUriOnLoopback's
+  // service has no grpcUri: checked here on a second one).
+  ASSERT_EQ(Skiff({"model", "deploy", "-n", "svc-nogrpc", "-m", "mlp:1", "-ct", "local", "-ic",
+                   ic_}).rc,
+            0);
+  EXPECT_FALSE(Json({"service", "show", "-n", "svc-nogrpc", "-o", "json"}).contains("grpcUri"));
 }
 
 // 21.3: `-w` after the sub-command, as `az ml model list -w ws` takes it.

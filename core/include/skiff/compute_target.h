@@ -65,6 +65,9 @@ struct ServiceStatus {
   // CPU affinity 0-1" on the local target); empty where the target does
   // not say (Kubernetes enforces the pod's own limits).
   std::string resources;
+  // The KServe v2 gRPC listener as HOST:PORT (a gRPC client's target), when
+  // the deployment config enables it (`grpc`); empty otherwise.
+  std::string grpc_uri;
 };
 
 // The keys the host adds to the record's config_json to make a compute

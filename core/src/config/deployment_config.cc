@@ -232,6 +232,10 @@ DeploymentConfig FromJson(const json& document) {
     }
   }
   ReadCors(root, c.cors);
+  if (auto o = root.Object("grpc")) {
+    if (auto v = o->Bool("enabled")) c.grpc_enabled = *v;
+    o->RejectUnknownKeys();
+  }
   root.RejectUnknownKeys();
 
   // Rules across fields.
@@ -361,6 +365,7 @@ json ToJson(const DeploymentConfig& c) {
     out["routingKey"] = key;
   }
   if (!c.cors.allowed_origins.empty()) out["cors"] = {{"allowedOrigins", c.cors.allowed_origins}};
+  if (c.grpc_enabled) out["grpc"] = {{"enabled", true}};
   return out;
 }
 

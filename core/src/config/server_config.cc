@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "skiff/config/server_config.h"
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 
@@ -135,6 +136,36 @@ ServerTlsConfig ReadTls(ObjectReader& t) {
   return tls;
 }
 
+ServerGrpcConfig ReadGrpc(ObjectReader& g) {
+  ServerGrpcConfig grpc;
+  if (auto port = g.Int("port", std::numeric_limits<int64_t>::min())) {
+    if (*port < 0 || *port > 65535) {
+      Fail("`" + g.PathOf("port") + "` must be 0-65535 (0 = any free port)");
+    }
+    grpc.port = static_cast<int>(*port);
+  }
+  grpc.port_file = g.String("portFile").value_or("");
+  grpc.max_message_bytes = NonNegative(g, "maxMessageBytes", 0,
+                                       "(0 = deploymentConfig.maxRequestBodyBytes)");
+  if (grpc.max_message_bytes > kIntMax) {
+    Fail("`" + g.PathOf("maxMessageBytes") + "` must be at most " + std::to_string(kIntMax) +
+         " (gRPC's limit)");
+  }
+  for (auto [key, field] : {std::pair<const char*, int64_t*>{"maxConcurrentStreams",
+                                                             &grpc.max_concurrent_streams},
+                            {"maxCallsInFlight", &grpc.max_calls_in_flight}}) {
+    if (auto n = g.Int(key, std::numeric_limits<int64_t>::min())) {
+      if (*n < 1 || *n > 1000000) {
+        Fail("`" + g.PathOf(key) + "` must be 1-1000000 (default " + std::to_string(*field) +
+             ")");
+      }
+      *field = *n;
+    }
+  }
+  g.RejectUnknownKeys();
+  return grpc;
+}
+
 ServerVersionConfig ReadVersion(const json& value, const std::string& path) {
   ObjectReader v(value, path);
   ServerVersionConfig version;
@@ -266,6 +297,7 @@ ServerConfig FromJson(const json& document) {
   if (auto routing = r.Object("routing")) ReadRouting(*routing, c.routing);
   if (auto auth = r.Object("auth")) ReadAuth(*auth, c);
   if (auto tls = r.Object("tls")) c.tls = ReadTls(*tls);
+  if (auto grpc = r.Object("grpc")) c.grpc = ReadGrpc(*grpc);
   if (c.auth_mode() == AuthMode::kKey && c.key_sha256.empty()) {
     Fail("key auth is on but `$.auth.keySha256` is empty");
   }
@@ -292,6 +324,12 @@ AuthMode ServerConfig::auth_mode() const {
   if (deployment.token_auth_enabled) return AuthMode::kToken;
   if (deployment.auth_enabled) return AuthMode::kKey;
   return AuthMode::kNone;
+}
+
+int64_t ServerConfig::grpc_max_message_bytes() const {
+  if (!grpc) return 0;
+  return grpc->max_message_bytes > 0 ? grpc->max_message_bytes
+                                     : std::min<int64_t>(deployment.max_request_body_bytes, kIntMax);
 }
 
 uint64_t ServerConfig::body_budget() const {
@@ -418,6 +456,13 @@ json ToJson(const ServerConfig& c) {
                 {"handshakeTimeoutMs", c.tls->handshake_timeout.count()},
                 {"reloadCheckMs", c.tls->reload_check.count()},
                 {"maxHandshakes", c.tls->max_handshakes}};
+  }
+  if (c.grpc) {
+    j["grpc"] = {{"port", c.grpc->port},
+                 {"maxMessageBytes", c.grpc->max_message_bytes},
+                 {"maxConcurrentStreams", c.grpc->max_concurrent_streams},
+                 {"maxCallsInFlight", c.grpc->max_calls_in_flight}};
+    if (!c.grpc->port_file.empty()) j["grpc"]["portFile"] = c.grpc->port_file;
   }
   return j;
 }

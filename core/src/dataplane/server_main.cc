@@ -30,6 +30,7 @@
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/http_server.h"
 #include "skiff/dataplane/metrics_endpoint.h"
+#include "skiff/grpc/grpc_server.h"
 #include "skiff/plugin_host/plugin_host.h"
 #include "skiff/server_status.h"
 
@@ -239,6 +240,32 @@ int main(int argc, char** argv) {
   Log("metrics on " + config->metrics_address + ":" + std::to_string(metrics_port) +
       " (GET /metrics)");
   WritePortFile(config->metrics_port_file, metrics_port);
+  // The KServe v2 gRPC listener, when configured: the same data plane.
+  std::unique_ptr<skiff::dataplane::GrpcServer> grpc_server;
+  if (config->grpc) {
+    skiff::dataplane::GrpcServerOptions grpc;
+    grpc.address = config->address;
+    grpc.port = static_cast<uint16_t>(config->grpc->port);
+    grpc.max_message_bytes = config->grpc_max_message_bytes();
+    grpc.max_concurrent_streams = config->grpc->max_concurrent_streams;
+    grpc.max_calls_in_flight = config->grpc->max_calls_in_flight;
+    if (config->tls) {
+      grpc.cert_file = config->tls->cert_file;
+      grpc.key_file = config->tls->key_file;
+    }
+    auto started_grpc =
+        skiff::dataplane::GrpcServer::Start(grpc, &plane, &plane.metrics_registry());
+    if (!started_grpc.ok()) {
+      std::cerr << "skiff-server: error: gRPC listener: " << started_grpc.status().message()
+                << "\n";
+      return 1;
+    }
+    grpc_server = std::move(started_grpc).value();
+    Log("gRPC (inference.GRPCInferenceService" + std::string(config->tls ? ", TLS" : "") +
+        ") on " + config->address + ":" + std::to_string(grpc_server->port()) + " (messages up to " +
+        std::to_string(grpc.max_message_bytes) + " bytes)");
+    WritePortFile(config->grpc->port_file, grpc_server->port());
+  }
   auto started = std::chrono::steady_clock::now();
   skiff::Status applied = plane.Apply(*config);
   if (!applied.ok()) {
@@ -313,6 +340,9 @@ int main(int argc, char** argv) {
   // The metrics listener keeps answering: a scrape during the drain shows it.
   (*server)->StopAccepting();
   const auto deadline = std::chrono::steady_clock::now() + config->drain_grace;
+  // gRPC keeps its listener through the drain: a new call meets the
+  // draining data plane and is UNAVAILABLE (gRPC's own Shutdown would
+  // answer CANCELLED); calls in flight count in plane.in_flight().
   while (plane.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -322,6 +352,8 @@ int main(int argc, char** argv) {
     std::_Exit(1);  // workers may be stuck in a model; do not wait on them
   }
   Log("drained; exiting");
+  if (grpc_server) grpc_server->Shutdown(std::chrono::system_clock::now());
+  grpc_server.reset();
   metrics_server->reset();
   server->reset();
   return 0;

@@ -36,6 +36,12 @@ inline constexpr int kRouterTlsPort = 8443;
 // GET /metrics (the server's metrics listener, `metricsPort`), in every
 // skiff-server container; named "metrics". Never in the LoadBalancer Service.
 inline constexpr int kMetricsPort = 9090;
+// The router's KServe v2 gRPC listener (deployment config `grpc`), named
+// "grpc"; the LoadBalancer Service maps kGrpcServicePort (Triton's gRPC
+// port) to it. Version pods have none: the router's upstream hop is HTTP
+// with binary tensors either way.
+inline constexpr int kGrpcPort = 8081;
+inline constexpr int kGrpcServicePort = 8001;
 // The non-root user and group of the image.
 inline constexpr int kRunAsUser = 10001;
 

@@ -96,6 +96,10 @@ json RouterDeployment(const ServicePlan& plan, const ClusterSettings& cluster,
         {{"name", "router-tls"},
          {"secret", {{"secretName", RouterTlsSecretName(plan)}, {"defaultMode", 0440}}}});
   }
+  if (plan.router_server_config.grpc) {
+    pod_spec["containers"][0]["ports"].push_back(
+        {{"name", "grpc"}, {"containerPort", kGrpcPort}, {"protocol", "TCP"}});
+  }
   AddSigningKeys(plan, options, signing_key_files, &pod_spec);
   json pod_metadata = {{"labels", Labels(set)},
                        {"annotations", {{"skiff.io/keys-sha256", keys_sha256}}}};
@@ -140,13 +144,20 @@ json RouterService(const ServicePlan& plan, const ClusterSettings& cluster) {
   const json port =
       tls ? json{{"name", "https"}, {"port", 443}, {"targetPort", "https"}, {"protocol", "TCP"}}
           : json{{"name", "http"}, {"port", 80}, {"targetPort", "http"}, {"protocol", "TCP"}};
+  json ports = json::array({port});
+  if (plan.router_server_config.grpc) {
+    ports.push_back({{"name", "grpc"},
+                     {"port", kGrpcServicePort},
+                     {"targetPort", "grpc"},
+                     {"protocol", "TCP"}});
+  }
   return {{"apiVersion", "v1"},
           {"kind", "Service"},
           {"metadata", metadata},
           {"spec",
            {{"type", "LoadBalancer"},
             {"selector", SelectorLabels(set)},
-            {"ports", json::array({port})}}}};
+            {"ports", std::move(ports)}}}};
 }
 
 }  // namespace skiff::compute_aks::k8s

@@ -104,6 +104,8 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
   version_base.key_sha256.clear();
   // A version pod serves one version: nothing to assign, and no salt.
   version_base.routing = {};
+  // gRPC is the router's front door only (docs/kubernetes.md).
+  version_base.grpc.reset();
   if (!server.data_collection_dir.empty()) {
     version_base.data_collection_dir = std::string(kDataDir) + "/collected";
   }
@@ -113,6 +115,10 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
   router.deployment = dc;
   router.auth_options["keysDir"] = kSigningKeysDir;  // the auth plugin's option
   router.key_sha256 = plan.auth_mode == "key" ? plan.key_sha256 : std::vector<std::string>{};
+  if (router.grpc) {
+    router.grpc->port = kGrpcPort;
+    router.grpc->port_file.clear();
+  }
 
   std::set<std::string> k8s_names;
   std::set<std::string> object_names;

@@ -385,7 +385,25 @@ TEST(ConfigDeploymentParseTest, UnknownTopLevelKeyListsAllowedKeysWhenNoneIsClos
             "containerResourceRequirements, autoScaler, authEnabled, tokenAuthEnabled, "
             "appInsightsEnabled, scoringTimeoutMs, maxConcurrentRequestsPerContainer, "
             "maxQueueWaitMs, numReplicas, keys, livenessProbeRequirements, namespace, "
-            "dataCollection, tags, properties, description, port, maxRequestBodyBytes, routingKey, cors");
+            "dataCollection, tags, properties, description, port, maxRequestBodyBytes, routingKey, cors, "
+            "grpc");
+}
+
+// Issue 20 item 3: the skiff extension `grpc` ({"enabled": true}); off by
+// default and then not written back.
+TEST(ConfigDeploymentParseTest, GrpcExtensionIsOffByDefaultAndRoundTrips) {
+  auto off = ParseDeploymentConfig("{}");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->grpc_enabled);
+  EXPECT_FALSE(ToJson(*off).contains("grpc"));
+  auto on = ParseDeploymentConfig(R"({"grpc": {"enabled": true}})");
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  EXPECT_TRUE(on->grpc_enabled);
+  EXPECT_EQ(ToJson(*on)["grpc"], nlohmann::json({{"enabled", true}}));
+  auto typo = ParseDeploymentConfig(R"({"grpc": {"enable": true}})");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("did you mean `enabled`?"), std::string::npos)
+      << typo.status().message();
 }
 
 // A config with every field set away from its default.
@@ -412,7 +430,8 @@ const char kFullConfig[] = R"({
   "properties": {"owner": "ml-platform"},
   "description": "iris classifier",
   "maxRequestBodyBytes": 1048576,
-  "cors": {"allowedOrigins": ["https://app.example.com", "http://localhost:3000"]}
+  "cors": {"allowedOrigins": ["https://app.example.com", "http://localhost:3000"]},
+  "grpc": {"enabled": true}
 })";
 
 // Issue 17 item 3: the compute type is a plugin's name, not a closed set.

@@ -201,5 +201,38 @@ TEST(ServerConfig, TlsBlockRoundTripsAndNamesItsFields) {
             std::string::npos);
 }
 
+// Issue 20 item 3: the `grpc` block, typed, round-tripped, off by default,
+// its message limit defaulting to the HTTP body limit.
+TEST(ServerConfig, GrpcBlockRoundTripsDefaultsAndNamesItsFields) {
+  EXPECT_FALSE(ParseServerConfig(Base().dump())->grpc.has_value()) << "absent: no gRPC";
+  EXPECT_FALSE(ToJson(*ParseServerConfig(Base().dump())).contains("grpc"));
+  json with = Base();
+  with["deploymentConfig"] = {{"authEnabled", false}, {"maxRequestBodyBytes", 4096}};
+  with["grpc"] = {{"port", 0}, {"portFile", "/run/grpc-port"}};
+  auto parsed = ParseServerConfig(with.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_TRUE(parsed->grpc.has_value());
+  EXPECT_EQ(parsed->grpc->port_file, "/run/grpc-port");
+  EXPECT_EQ(parsed->grpc->max_concurrent_streams, 100);
+  EXPECT_EQ(parsed->grpc->max_calls_in_flight, 1024);
+  EXPECT_EQ(parsed->grpc_max_message_bytes(), 4096) << "defaults to maxRequestBodyBytes";
+  auto again = ParseServerConfig(ToJson(*parsed).dump());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(ToJson(*again), ToJson(*parsed));
+  with["grpc"]["maxMessageBytes"] = 1000;
+  EXPECT_EQ(ParseServerConfig(with.dump())->grpc_max_message_bytes(), 1000);
+
+  json typo = Base();
+  typo["grpc"] = {{"maxMessageByte", 1}};
+  EXPECT_NE(ErrorOf(typo.dump()).find("did you mean `maxMessageBytes`?"), std::string::npos);
+  json zero = Base();
+  zero["grpc"] = {{"maxCallsInFlight", 0}};
+  EXPECT_NE(ErrorOf(zero.dump()).find("`$.grpc.maxCallsInFlight` must be 1-1000000"),
+            std::string::npos);
+  json port = Base();
+  port["grpc"] = {{"port", 70000}};
+  EXPECT_NE(ErrorOf(port.dump()).find("`$.grpc.port` must be 0-65535"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace skiff::config

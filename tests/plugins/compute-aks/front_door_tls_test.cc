@@ -106,6 +106,26 @@ TEST_F(ComputeAksFrontDoorTest, ATargetWithACertificateServesHttpsOn443ByItsCnam
   EXPECT_EQ(state->scoring_uri, std::string("https://") + kCname + "/api/v1/service/svc/score");
   EXPECT_EQ(state->swagger_uri,
             std::string("https://") + kCname + "/api/v1/service/svc/swagger.json");
+  EXPECT_TRUE(state->grpc_uri.empty()) << "no `grpc`, no gRPC port: " << state->grpc_uri;
+}
+
+// Issue 20 item 3: with the deployment config's `grpc`, GetState reports the
+// router Service's gRPC port as grpc_uri (HOST:PORT); without it, none.
+TEST_F(ComputeAksFrontDoorTest, GrpcIsReportedAsTheLoadBalancersGrpcPort) {
+  auto target = Target(/*tls=*/false);
+  ServiceSpec spec = MakeSpec("svc", R"({"namespace": "ml", "authEnabled": false,
+                                         "grpc": {"enabled": true}})",
+                              {SampleVersion{"svc", 100, true}});
+  json server = json::parse(spec.server_config_json);
+  server["grpc"] = json::object();
+  spec.server_config_json = server.dump();
+  ASSERT_TRUE(target->DeployService(spec).ok());
+  RolledOut("ml", {"svc-model", "svc-router"});
+  auto state = target->GetState("svc");
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(state->state, ServiceState::kHealthy) << state->error;
+  EXPECT_EQ(state->scoring_uri, "http://20.1.2.3/api/v1/service/svc/score");
+  EXPECT_EQ(state->grpc_uri, "20.1.2.3:8001");
 }
 
 TEST_F(ComputeAksFrontDoorTest, PlainHttpAuthWarnsOnceOnDeploy) {

@@ -10,6 +10,7 @@
 
 #include "gpu_probe.h"
 #include "health_probe.h"
+#include "http2_probe.h"
 #include "service_test_fixture.h"
 #include "skiff/config/server_config.h"
 
@@ -334,6 +335,37 @@ TEST_F(ComputeLocalParityTest, MetricsStayOnLoopbackWhenTheTargetServesEveryInte
   EXPECT_FALSE(
       HttpGetStatus("127.0.0.2", metrics_port, "/metrics", std::chrono::seconds(2)).ok())
       << "the metrics listener is bound to 127.0.0.1 only";
+}
+
+// Issue 20 item 3: a server.json with `grpc` gets a second listener on a
+// port of its own, reported by GetState as grpc_uri (HOST:PORT) where an
+// HTTP/2 server answers; an update cannot turn it off (it is opened at
+// start), and says to redeploy.
+TEST_F(ComputeLocalParityTest, GrpcGetsAPortOfItsOwnReportedAsGrpcUri) {
+  json config = ServerConfig("svc", kKey);
+  config["grpc"] = json::object();
+  ASSERT_TRUE(Deploy("svc", config).ok());
+  ServiceStatus status = WaitFor("svc", ServiceState::kHealthy);
+  ASSERT_EQ(status.state, ServiceState::kHealthy) << status.error;
+  ASSERT_EQ(status.grpc_uri.rfind("127.0.0.1:", 0), 0u) << status.grpc_uri;
+  const int grpc_port = std::stoi(status.grpc_uri.substr(status.grpc_uri.rfind(':') + 1));
+  EXPECT_NE(grpc_port, PortOf(status.scoring_uri));
+  EXPECT_TRUE(skiff::testing::Http2ServerAnswers(static_cast<uint16_t>(grpc_port)));
+  EXPECT_EQ(Score(status, kKey), 200) << "HTTP as before";
+
+  Status off = target_->UpdateService(Spec("svc", ServerConfig("svc", kKey)));
+  EXPECT_EQ(off.code(), StatusCode::kFailedPrecondition) << off.ToString();
+  EXPECT_NE(off.message().find("`grpc` off needs a restart: delete and deploy it again"),
+            std::string::npos)
+      << off.message();
+  EXPECT_TRUE(skiff::testing::Http2ServerAnswers(static_cast<uint16_t>(grpc_port)))
+      << "the refused update left the service as it was";
+
+  // Without `grpc`: no grpc_uri.
+  ASSERT_TRUE(Deploy("plain", ServerConfig("plain", kKey)).ok());
+  ServiceStatus plain = WaitFor("plain", ServiceState::kHealthy);
+  ASSERT_EQ(plain.state, ServiceState::kHealthy) << plain.error;
+  EXPECT_TRUE(plain.grpc_uri.empty()) << plain.grpc_uri;
 }
 
 TEST_F(ComputeLocalParityTest, AnAddressThatIsNotALiteralIsRefusedAtCreate) {

@@ -152,6 +152,10 @@ struct DeploymentConfig {
   int64_t max_request_body_bytes = 104857600;
   RoutingKey routing_key;
   Cors cors;
+  // `grpc` (skiff extension): {"enabled": true} also serves the KServe v2
+  // gRPC API (inference.GRPCInferenceService) on a second port, with the
+  // same auth, routing and limits (docs/protocols.md "gRPC"). Default false.
+  bool grpc_enabled = false;
 };
 
 // Parses and validates a deploymentconfig.json document. Errors are

@@ -82,6 +82,24 @@ struct ServerTlsConfig {
   int64_t max_handshakes = 1024;  // unfinished handshakes at once; past it the oldest is closed
 };
 
+// `grpc`: a second listener speaking the KServe v2 gRPC API
+// (inference.GRPCInferenceService, docs/protocols.md "gRPC") over the same
+// data plane: the same auth, routing, limits and metrics. Absent = no gRPC.
+// Read at start; a change takes a restart. Speaks TLS when `tls` is set
+// (the same certificate, read at start).
+struct ServerGrpcConfig {
+  int port = 0;           // `port`: 0 = any free port
+  std::string port_file;  // `portFile`: the bound port is written here once listening
+  // `maxMessageBytes`: largest message either way (RESOURCE_EXHAUSTED past
+  // it); 0 = deploymentConfig.maxRequestBodyBytes.
+  int64_t max_message_bytes = 0;
+  // `maxConcurrentStreams`: calls one HTTP/2 connection may have open.
+  int64_t max_concurrent_streams = 100;
+  // `maxCallsInFlight`: calls worked on at once, all connections together;
+  // one more is UNAVAILABLE.
+  int64_t max_calls_in_flight = 1024;
+};
+
 struct ServerConfig {
   std::string service;     // service (or endpoint) name; the token audience
   int64_t generation = 0;  // bumped by the control plane on every change;
@@ -139,10 +157,14 @@ struct ServerConfig {
   uint64_t max_body_bytes_in_flight = 0;
   // TLS termination; unset = plain http.
   std::optional<ServerTlsConfig> tls;
+  // The gRPC listener; unset = none.
+  std::optional<ServerGrpcConfig> grpc;
 
   AuthMode auth_mode() const;
   // maxBodyBytesInFlight with its default filled in.
   uint64_t body_budget() const;
+  // grpc.maxMessageBytes with its default filled in (0 without `grpc`).
+  int64_t grpc_max_message_bytes() const;
   // The content key of a version: hash + inference config, so a change of
   // either reloads it.
   static std::string ContentKey(const ServerVersionConfig& version);

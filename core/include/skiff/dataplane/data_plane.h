@@ -67,6 +67,9 @@ class DataPlane : public HttpHandler {
   int64_t in_flight() const { return in_flight_.load(); }
   // The data plane's series, for the metrics listener (MetricsEndpoint).
   const metrics::MetricsRegistry& metrics_registry() const { return registry_; }
+  // The same registry, for a front that adds series of its own (the gRPC
+  // listener's skiff_grpc_requests_total).
+  metrics::MetricsRegistry& metrics_registry() { return registry_; }
 
   uint64_t BodyLimit(const http::request_header<>& header) const override;
   // Scoring routes (POSTs to targets ending in /infer or /score): authentication

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   auto samples = testing::SampleInputs();
   for (auto& tls : testing::TlsSampleInputs()) samples.push_back(std::move(tls));
+  for (auto& grpc : testing::GrpcSampleInputs()) samples.push_back(std::move(grpc));
   for (const auto& sample : samples) {
     auto objects = RenderService(sample.input);
     if (!objects.ok()) {

@@ -431,6 +431,34 @@ TEST(ComputeAksK8sRender, NoRawKeyAnywhere) {
             std::string::npos);
 }
 
+// Issue 20 item 3: `grpc` puts a second port on the router (container port
+// "grpc", Service port 8001) and in its server.json; version pods get none
+// (the router's hop to them is HTTP with binary tensors).
+TEST(ComputeAksK8sRender, GrpcIsASecondRouterPortAndNoVersionPort) {
+  auto objects = Render(testing::GrpcSampleInputs().front().input);
+  const json& router = Get(objects, "Deployment", "grpc-ep-router");
+  EXPECT_EQ(ServerContainer(router)["ports"].back(),
+            (json{{"name", "grpc"}, {"containerPort", 8081}, {"protocol", "TCP"}}));
+  const json& service = Get(objects, "Service", "grpc-ep");
+  ASSERT_EQ(service["spec"]["ports"].size(), 2u);
+  EXPECT_EQ(service["spec"]["ports"][1],
+            (json{{"name", "grpc"}, {"port", 8001}, {"targetPort", "grpc"}, {"protocol", "TCP"}}));
+  const json& data = Get(objects, "Secret", "grpc-ep-server")["stringData"];
+  const json router_config = json::parse(data["server-router.json"].get<std::string>());
+  EXPECT_EQ(router_config["grpc"]["port"], 8081);
+  EXPECT_FALSE(router_config["grpc"].contains("portFile"));
+  for (const char* version : {"server-v1.json", "server-v2.json"}) {
+    EXPECT_FALSE(json::parse(data[version].get<std::string>()).contains("grpc")) << version;
+  }
+  for (const char* name : {"grpc-ep-v1", "grpc-ep-v2"}) {
+    for (const json& port : ServerContainer(Get(objects, "Deployment", name))["ports"]) {
+      EXPECT_NE(port["name"], "grpc") << name;
+    }
+  }
+  // Without `grpc`: one Service port, as before.
+  EXPECT_EQ(Get(Render(MakeSpec("plain", "{}")), "Service", "plain")["spec"]["ports"].size(), 1u);
+}
+
 TEST(ComputeAksK8sRender, PodServerConfigUsesContainerPaths) {
   auto objects = Render(
       MakeSpec("ep1", "{}", {{"v1", 90, true, false, "torch"}, {"v2", 10, false, true, "torch"}}));

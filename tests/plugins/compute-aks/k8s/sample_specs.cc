@@ -70,6 +70,16 @@ std::vector<NamedInput> TlsSampleInputs() {
   return {{"tls-front-door", std::move(in), ""}};
 }
 
+std::vector<NamedInput> GrpcSampleInputs() {
+  RenderInput in;
+  in.spec = MakeSpec("grpc-ep", R"({"grpc": {"enabled": true}})",
+                     {{"v1", 90, true, false, "torch"}, {"v2", 10, false, false, "torch"}});
+  json server = json::parse(in.spec.server_config_json);
+  server["grpc"] = json::object();
+  in.spec.server_config_json = server.dump();
+  return {{"grpc-endpoint", std::move(in), ""}};
+}
+
 std::map<std::string, std::string> SampleSigningKeyFiles() {
   return {{"kid0123456789abcdefghi.key.json", json{{"kid", "kid0123456789abcdefghi"},
                                                    {"alg", "HS256"},

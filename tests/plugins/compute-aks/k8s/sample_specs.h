@@ -53,4 +53,8 @@ std::vector<NamedInput> SampleInputs();
 // SampleInputs so the counts the other tests keep stay as they are.
 std::vector<NamedInput> TlsSampleInputs();
 
+// An endpoint of two versions with the deployment config's `grpc` on (as
+// BuildServiceSpec makes it: server.json has a `grpc` block), also apart.
+std::vector<NamedInput> GrpcSampleInputs();
+
 }  // namespace skiff::compute_aks::k8s::testing

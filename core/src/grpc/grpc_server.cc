@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "skiff/grpc/grpc_server.h"
+
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+#include <grpcpp/support/proto_buffer_writer.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
+
+#include "grpc_predict_v2.pb.h"
+#include "skiff/protocol/infer_request.h"
+#include "skiff/tensor.h"
+#include "skiff/util/file.h"
+
+namespace skiff::dataplane {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kServicePrefix = "/inference.GRPCInferenceService/";
+// Longest model or version name a call may give; names are path segments.
+constexpr size_t kMaxNameBytes = 256;
+
+enum class Method {
+  kServerLive,
+  kServerReady,
+  kModelReady,
+  kServerMetadata,
+  kModelMetadata,
+  kModelInfer,
+  kUnknown
+};
+
+Method MethodOf(std::string_view full) {
+  if (full.substr(0, kServicePrefix.size()) != kServicePrefix) return Method::kUnknown;
+  const std::string_view m = full.substr(kServicePrefix.size());
+  if (m == "ServerLive") return Method::kServerLive;
+  if (m == "ServerReady") return Method::kServerReady;
+  if (m == "ModelReady") return Method::kModelReady;
+  if (m == "ServerMetadata") return Method::kServerMetadata;
+  if (m == "ModelMetadata") return Method::kModelMetadata;
+  if (m == "ModelInfer") return Method::kModelInfer;
+  return Method::kUnknown;
+}
+
+const char* CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+// gRPC's own metadata and HTTP framing headers never become request
+// headers: the data plane frames the request it builds itself.
+bool PassesAsHeader(std::string_view key) {
+  if (key.empty() || key[0] == ':' || key.substr(0, 5) == "grpc-") return false;
+  if (key.size() > 4 && key.substr(key.size() - 4) == "-bin") return false;
+  for (std::string_view framing :
+       {"content-type", "content-length", "transfer-encoding", "te", "host", "connection", "expect",
+        "upgrade", "inference-header-content-length"}) {
+    if (key == framing) return false;
+  }
+  return true;
+}
+
+// "ipv4:127.0.0.1:5000" / "ipv6:[::1]:5000" -> the address alone, as the
+// HTTP port names a client (the failure limiter's key).
+std::string ClientAddress(const std::string& peer) {
+  std::string_view p(peer);
+  const size_t colon = p.find(':');
+  if (colon == std::string_view::npos) return peer;
+  std::string_view rest = p.substr(colon + 1);
+  if (!rest.empty() && rest[0] == '[') {
+    const size_t close = rest.find(']');
+    return std::string(rest.substr(1, close == std::string_view::npos ? rest.size() : close - 1));
+  }
+  if (p.substr(0, colon) == "ipv4") {
+    const size_t last = rest.rfind(':');
+    return std::string(rest.substr(0, last));
+  }
+  return std::string(rest);
+}
+
+// A model or version name that is one path segment of the OIP route.
+bool IsSegment(const std::string& s) {
+  if (s.empty() || s.size() > kMaxNameBytes || s == "." || s == "..") return false;
+  for (unsigned char c : s) {
+    if (c <= 0x20 || c >= 0x7f || c == '/' || c == '?' || c == '#' || c == '%') return false;
+  }
+  return true;
+}
+
+grpc::Status Refused(grpc::StatusCode code, std::string message) {
+  return grpc::Status(code, std::move(message));
+}
+
+// The answer's {"error": ...}, else the whole body (it is the data plane's).
+std::string ErrorMessage(const HttpResponse& r) {
+  auto j = json::parse(r.body(), nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_string()) return j["error"];
+  return std::string(r.reason()) + " (HTTP " + std::to_string(r.result_int()) + ")";
+}
+
+grpc::Status StatusOf(const HttpResponse& r) {
+  return grpc::Status(static_cast<grpc::StatusCode>(GrpcCodeFor(r.result_int())), ErrorMessage(r));
+}
+
+// ---- ModelInfer <-> the OIP route's binary tensor extension ----------------
+
+// Appends `values` as the elements of a `dtype` tensor, little-endian (the
+// host's order; skiff builds for little-endian machines only).
+template <typename Wire, typename Element>
+void AppendAs(const google::protobuf::RepeatedField<Wire>& values, std::string* out) {
+  for (Wire v : values) {
+    const Element e = static_cast<Element>(v);
+    out->append(reinterpret_cast<const char*>(&e), sizeof e);
+  }
+}
+
+// The typed contents of one input as the bytes raw_input_contents would
+// hold; INVALID_ARGUMENT naming the input where its datatype has no typed
+// field (FP16, BF16) or another field is filled.
+std::optional<grpc::Status> TypedToRaw(const inference::ModelInferRequest::InferInputTensor& in,
+                                       std::string* out) {
+  const auto& c = in.contents();
+  const std::optional<DataType> type = ParseDataType(in.datatype());
+  if (!type) return std::nullopt;  // the data plane names the datatype
+  switch (*type) {
+    case DataType::kBool:
+      for (bool b : c.bool_contents()) out->push_back(b ? 1 : 0);
+      return std::nullopt;
+    case DataType::kInt8:
+      AppendAs<int32_t, int8_t>(c.int_contents(), out);
+      return std::nullopt;
+    case DataType::kInt16:
+      AppendAs<int32_t, int16_t>(c.int_contents(), out);
+      return std::nullopt;
+    case DataType::kInt32:
+      AppendAs<int32_t, int32_t>(c.int_contents(), out);
+      return std::nullopt;
+    case DataType::kInt64:
+      AppendAs<int64_t, int64_t>(c.int64_contents(), out);
+      return std::nullopt;
+    case DataType::kUint8:
+      AppendAs<uint32_t, uint8_t>(c.uint_contents(), out);
+      return std::nullopt;
+    case DataType::kUint16:
+      AppendAs<uint32_t, uint16_t>(c.uint_contents(), out);
+      return std::nullopt;
+    case DataType::kUint32:
+      AppendAs<uint32_t, uint32_t>(c.uint_contents(), out);
+      return std::nullopt;
+    case DataType::kUint64:
+      AppendAs<uint64_t, uint64_t>(c.uint64_contents(), out);
+      return std::nullopt;
+    case DataType::kFp32:
+      AppendAs<float, float>(c.fp32_contents(), out);
+      return std::nullopt;
+    case DataType::kFp64:
+      AppendAs<double, double>(c.fp64_contents(), out);
+      return std::nullopt;
+    case DataType::kBytes: {
+      std::vector<uint8_t> data;
+      for (const std::string& e : c.bytes_contents()) AppendBytesElement(e, &data);
+      out->append(reinterpret_cast<const char*>(data.data()), data.size());
+      return std::nullopt;
+    }
+    case DataType::kFp16:
+    case DataType::kBf16:
+      return Refused(grpc::StatusCode::INVALID_ARGUMENT,
+                     "input '" + in.name() + "' is " + in.datatype() +
+                         ", which has no typed contents field; send it in raw_input_contents");
+  }
+  return std::nullopt;
+}
+
+// The OIP request the HTTP port would get for `req`: a JSON header with
+// every input as binary data and every output asked for as binary, then
+// the tensors' bytes. Client mistakes the data plane cannot see (the
+// contents' framing) are INVALID_ARGUMENT here.
+std::optional<grpc::Status> ToOipBody(const inference::ModelInferRequest& req, std::string* body,
+                                      size_t* json_length) {
+  const int n = req.inputs_size();
+  const bool raw = req.raw_input_contents_size() > 0;
+  if (raw && req.raw_input_contents_size() != n) {
+    return Refused(grpc::StatusCode::INVALID_ARGUMENT,
+                   "raw_input_contents has " + std::to_string(req.raw_input_contents_size()) +
+                       " entries for " + std::to_string(n) +
+                       " inputs; send one per input, in `inputs` order");
+  }
+  std::vector<std::string> typed(raw ? 0 : n);
+  json inputs = json::array();
+  for (int i = 0; i < n; ++i) {
+    const auto& in = req.inputs(i);
+    if (raw && in.has_contents()) {
+      return Refused(grpc::StatusCode::INVALID_ARGUMENT,
+                     "input '" + in.name() +
+                         "' has both contents and raw_input_contents; send one of the two");
+    }
+    if (!raw) {
+      if (auto refused = TypedToRaw(in, &typed[i])) return refused;
+    }
+    const size_t size = raw ? req.raw_input_contents(i).size() : typed[i].size();
+    json shape = json::array();
+    for (int64_t d : in.shape()) shape.push_back(d);
+    inputs.push_back({{"name", in.name()},
+                      {"datatype", in.datatype()},
+                      {"shape", std::move(shape)},
+                      {"parameters", {{"binary_data_size", size}}}});
+  }
+  json header = {{"inputs", std::move(inputs)}, {"parameters", {{"binary_data_output", true}}}};
+  if (!req.id().empty()) header["id"] = req.id();
+  if (req.outputs_size() > 0) {
+    json outputs = json::array();
+    for (const auto& out : req.outputs()) outputs.push_back({{"name", out.name()}});
+    header["outputs"] = std::move(outputs);
+  }
+  *body = header.dump();
+  *json_length = body->size();
+  size_t total = body->size();
+  for (int i = 0; i < n; ++i) {
+    total += raw ? req.raw_input_contents(i).size() : typed[i].size();
+  }
+  body->reserve(total);
+  for (int i = 0; i < n; ++i) body->append(raw ? req.raw_input_contents(i) : typed[i]);
+  return std::nullopt;
+}
+
+// The data plane's 200 (JSON header + binary outputs) as a
+// ModelInferResponse with raw_output_contents.
+grpc::Status FromOipAnswer(const HttpResponse& r, inference::ModelInferResponse* out) {
+  const std::string& body = r.body();
+  size_t json_length = body.size();
+  if (auto h = r.find(protocol::kInferenceHeaderContentLength); h != r.end()) {
+    auto parsed = protocol::ParseInferenceHeaderLength(
+        std::string_view(h->value().data(), h->value().size()), body.size());
+    if (!parsed.ok()) return Refused(grpc::StatusCode::INTERNAL, parsed.status().message());
+    json_length = *parsed;
+  }
+  auto j = json::parse(body.substr(0, json_length), nullptr, false);
+  if (!j.is_object()) return Refused(grpc::StatusCode::INTERNAL, "the answer is not OIP JSON");
+  out->set_model_name(j.value("model_name", ""));
+  out->set_model_version(j.value("model_version", ""));
+  if (j.contains("id") && j["id"].is_string()) out->set_id(j["id"].get<std::string>());
+  size_t at = json_length;
+  for (const auto& o : j.value("outputs", json::array())) {
+    auto* t = out->add_outputs();
+    t->set_name(o.value("name", ""));
+    t->set_datatype(o.value("datatype", ""));
+    for (const auto& d : o.value("shape", json::array())) t->add_shape(d.get<int64_t>());
+    const auto params = o.value("parameters", json::object());
+    if (!params.contains("binary_data_size")) {
+      return Refused(grpc::StatusCode::INTERNAL, "output '" + t->name() + "' came back as JSON");
+    }
+    const size_t size = params["binary_data_size"].get<size_t>();
+    if (size > body.size() - at) {
+      return Refused(grpc::StatusCode::INTERNAL, "output '" + t->name() + "' is cut short");
+    }
+    out->add_raw_output_contents(body.data() + at, size);
+    at += size;
+  }
+  return grpc::Status::OK;
+}
+
+void AddSpecs(
+    const json& specs,
+    google::protobuf::RepeatedPtrField<inference::ModelMetadataResponse::TensorMetadata>* out) {
+  for (const auto& s : specs) {
+    auto* t = out->Add();
+    t->set_name(s.value("name", ""));
+    t->set_datatype(s.value("datatype", ""));
+    for (const auto& d : s.value("shape", json::array())) t->add_shape(d.get<int64_t>());
+  }
+}
+
+}  // namespace
+
+int GrpcCodeFor(int http_status) {
+  using C = grpc::StatusCode;
+  C code = C::UNKNOWN;
+  switch (http_status) {
+    case 200:
+      code = C::OK;
+      break;
+    case 400:
+      code = C::INVALID_ARGUMENT;
+      break;
+    case 401:
+      code = C::UNAUTHENTICATED;
+      break;
+    case 403:
+      code = C::PERMISSION_DENIED;
+      break;
+    case 404:
+      code = C::NOT_FOUND;
+      break;
+    case 405:
+    case 501:
+      code = C::UNIMPLEMENTED;
+      break;
+    case 413:
+    case 429:
+    case 431:
+      code = C::RESOURCE_EXHAUSTED;
+      break;
+    case 503:
+      code = C::UNAVAILABLE;
+      break;
+    case 504:
+      code = C::DEADLINE_EXCEEDED;
+      break;
+    default:
+      code = http_status >= 500 ? C::INTERNAL : C::UNKNOWN;
+  }
+  return static_cast<int>(code);
+}
+
+// ---- The server ---------------------------------------------------------------
+
+struct GrpcServer::Impl : public grpc::CallbackGenericService {
+  GrpcServerOptions options;
+  HttpHandler* handler = nullptr;
+  metrics::MetricsRegistry* registry = nullptr;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  std::atomic<int64_t> in_flight{0};
+
+  class Call;
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
+
+  void Count(Method method, grpc::StatusCode code) {
+    static const char* const kNames[] = {"ServerLive",     "ServerReady",   "ModelReady",
+                                         "ServerMetadata", "ModelMetadata", "ModelInfer",
+                                         "unknown"};
+    registry
+        ->GetCounter("skiff_grpc_requests_total",
+                     "gRPC calls answered, by method and gRPC status code",
+                     {{"method", kNames[static_cast<int>(method)]}, {"code", CodeName(code)}})
+        .Increment();
+  }
+};
+
+// One call: metadata first (auth on ModelInfer), then its one message, then
+// the data plane's answer. Deletes itself when gRPC is done with it.
+class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
+ public:
+  Call(Impl* impl, grpc::GenericCallbackServerContext* ctx)
+      : impl_(impl), method_(MethodOf(ctx->method())), client_(ClientAddress(ctx->peer())) {
+    impl_->in_flight.fetch_add(1);
+    if (method_ == Method::kUnknown) {
+      End(Refused(grpc::StatusCode::UNIMPLEMENTED,
+                  "no method " + ctx->method() +
+                      "; this server serves inference.GRPCInferenceService (KServe v2)"));
+      return;
+    }
+    if (impl_->in_flight.load() > impl_->options.max_calls_in_flight) {
+      End(Refused(grpc::StatusCode::UNAVAILABLE,
+                  "the server is at its limit of " +
+                      std::to_string(impl_->options.max_calls_in_flight) +
+                      " calls in flight (grpc.maxCallsInFlight); retry later"));
+      return;
+    }
+    for (const auto& [key, value] : ctx->client_metadata()) {
+      const std::string_view k(key.data(), key.size());
+      if (PassesAsHeader(k)) {
+        header_.insert(boost::beast::string_view(key.data(), key.size()),
+                       boost::beast::string_view(value.data(), value.size()));
+      }
+    }
+    if (method_ == Method::kModelInfer) {
+      // Auth on the metadata alone, as the HTTP port does on the header: a
+      // refused caller's message is never read.
+      header_.method(http::verb::post);
+      header_.target("/v2/models/-/infer");
+      if (auto refusal = impl_->handler->Admit(header_, client_)) {
+        End(StatusOf(*refusal));
+        return;
+      }
+    }
+    StartRead(&in_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      return End(Refused(grpc::StatusCode::INVALID_ARGUMENT, "the call carried no request"));
+    }
+    switch (method_) {
+      case Method::kServerLive: {
+        inference::ServerLiveResponse r;
+        r.set_live(true);
+        return Reply(r);
+      }
+      case Method::kServerReady:
+        return Get("/v2/health/ready", [this](const HttpResponse& a) {
+          inference::ServerReadyResponse r;
+          r.set_ready(a.result_int() == 200);
+          return Reply(r);
+        });
+      case Method::kServerMetadata:
+        return Get("/v2", [this](const HttpResponse& a) {
+          if (a.result_int() != 200) return End(StatusOf(a));
+          const json j = json::parse(a.body(), nullptr, false);
+          inference::ServerMetadataResponse r;
+          r.set_name(j.value("name", ""));
+          r.set_version(j.value("version", ""));
+          for (const auto& e : j.value("extensions", json::array())) {
+            r.add_extensions(e.get<std::string>());
+          }
+          return Reply(r);
+        });
+      case Method::kModelReady: {
+        inference::ModelReadyRequest req;
+        if (!Parse(&req)) return;
+        std::string path;
+        if (!ModelPath(req.name(), req.version(), &path)) return;
+        return Get(path + "/ready", [this](const HttpResponse& a) {
+          // Not ready is an answer, not an error (Triton's too).
+          if (a.result_int() != 200 && a.result_int() != 503) return End(StatusOf(a));
+          inference::ModelReadyResponse r;
+          r.set_ready(a.result_int() == 200);
+          return Reply(r);
+        });
+      }
+      case Method::kModelMetadata: {
+        inference::ModelMetadataRequest req;
+        if (!Parse(&req)) return;
+        std::string path;
+        if (!ModelPath(req.name(), req.version(), &path)) return;
+        return Get(path, [this](const HttpResponse& a) {
+          if (a.result_int() != 200) return End(StatusOf(a));
+          const json j = json::parse(a.body(), nullptr, false);
+          inference::ModelMetadataResponse r;
+          r.set_name(j.value("name", ""));
+          for (const auto& v : j.value("versions", json::array())) {
+            r.add_versions(v.get<std::string>());
+          }
+          r.set_platform(j.value("platform", ""));
+          AddSpecs(j.value("inputs", json::array()), r.mutable_inputs());
+          AddSpecs(j.value("outputs", json::array()), r.mutable_outputs());
+          return Reply(r);
+        });
+      }
+      case Method::kModelInfer:
+        return Infer();
+      case Method::kUnknown:
+        break;
+    }
+  }
+
+  void OnDone() override {
+    impl_->in_flight.fetch_sub(1);
+    delete this;
+  }
+
+ private:
+  template <typename Message>
+  bool Parse(Message* m) {
+    grpc::ProtoBufferReader reader(&in_);
+    if (!m->ParseFromZeroCopyStream(&reader)) {
+      End(Refused(grpc::StatusCode::INVALID_ARGUMENT,
+                  "the request is not a " + m->GetTypeName() + " message"));
+      return false;
+    }
+    in_.Clear();
+    return true;
+  }
+
+  // /v2/models/{name}[/versions/{version}], or End(INVALID_ARGUMENT).
+  bool ModelPath(const std::string& name, const std::string& version, std::string* path) {
+    const char* prefix = method_ == Method::kModelInfer ? "model_" : "";
+    const char* bad = !IsSegment(name)                          ? "name"
+                      : !version.empty() && !IsSegment(version) ? "version"
+                                                                : nullptr;
+    if (bad != nullptr) {
+      End(Refused(grpc::StatusCode::INVALID_ARGUMENT,
+                  std::string("`") + prefix + bad + "` must be a model " + bad +
+                      " (1-256 printable characters, no / ? # % or space)"));
+      return false;
+    }
+    *path = "/v2/models/" + name + (version.empty() ? "" : "/versions/" + version);
+    return true;
+  }
+
+  // A GET through the data plane; `then` gets its answer.
+  template <typename Then>
+  void Get(const std::string& target, Then then) {
+    HttpRequest request(http::verb::get, target, 11);
+    request.base() = Header(http::verb::get, target);
+    if (auto refusal = impl_->handler->Admit(request, client_)) return then(*refusal);
+    impl_->handler->Handle(std::move(request), client_,
+                           [then = std::move(then)](HttpResponse a) { then(a); });
+  }
+
+  http::request_header<> Header(http::verb verb, const std::string& target) const {
+    http::request_header<> h = header_;
+    h.method(verb);
+    h.target(target);
+    h.version(11);
+    return h;
+  }
+
+  void Infer() {
+    inference::ModelInferRequest req;
+    if (!Parse(&req)) return;
+    std::string path;
+    if (!ModelPath(req.model_name(), req.model_version(), &path)) return;
+    HttpRequest request;
+    request.base() = Header(http::verb::post, path + "/infer");
+    size_t json_length = 0;
+    if (auto refused = ToOipBody(req, &request.body(), &json_length)) return End(*refused);
+    req.Clear();  // the tensors live in the body now
+    request.set(protocol::kInferenceHeaderContentLength, std::to_string(json_length));
+    request.set(http::field::content_type, "application/octet-stream");
+    request.prepare_payload();
+    // Admitted on the metadata (the constructor): the data plane does not
+    // authenticate again.
+    impl_->handler->Handle(std::move(request), client_, [this](HttpResponse a) {
+      if (a.result_int() != 200) return End(StatusOf(a));
+      inference::ModelInferResponse r;
+      grpc::Status converted = FromOipAnswer(a, &r);
+      if (!converted.ok()) return End(converted);
+      Reply(r);
+    });
+  }
+
+  template <typename Message>
+  void Reply(const Message& m) {
+    bool own = false;
+    grpc::Status s = grpc::GenericSerialize<grpc::ProtoBufferWriter, Message>(m, &out_, &own);
+    if (!s.ok()) return End(s);
+    impl_->Count(method_, grpc::StatusCode::OK);
+    StartWriteAndFinish(&out_, grpc::WriteOptions(), grpc::Status::OK);
+  }
+
+  void End(const grpc::Status& s) {
+    impl_->Count(method_, s.error_code());
+    Finish(s);
+  }
+
+  Impl* impl_;
+  const Method method_;
+  const std::string client_;
+  http::request_header<> header_;  // the call's metadata as request headers
+  grpc::ByteBuffer in_, out_;
+};
+
+grpc::ServerGenericBidiReactor* GrpcServer::Impl::CreateReactor(
+    grpc::GenericCallbackServerContext* ctx) {
+  return new Call(this, ctx);
+}
+
+GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+GrpcServer::~GrpcServer() {
+  if (impl_->server) {
+    impl_->server->Shutdown(std::chrono::system_clock::now());
+    impl_->server->Wait();
+  }
+}
+
+StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
+                                                        HttpHandler* handler,
+                                                        metrics::MetricsRegistry* registry) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->handler = handler;
+  impl->registry = registry;
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!options.cert_file.empty()) {
+    grpc::SslServerCredentialsOptions ssl;
+    SKIFF_ASSIGN_OR_RETURN(std::string cert, ReadFile(options.cert_file));
+    SKIFF_ASSIGN_OR_RETURN(std::string key, ReadFile(options.key_file));
+    ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  const std::string address =
+      (options.address.find(':') != std::string::npos ? "[" + options.address + "]"
+                                                      : options.address) +
+      ":" + std::to_string(options.port);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, credentials, &impl->port);
+  builder.RegisterCallbackGenericService(impl.get());
+  const int max_message = static_cast<int>(
+      std::min<int64_t>(options.max_message_bytes, std::numeric_limits<int>::max()));
+  builder.SetMaxReceiveMessageSize(max_message);
+  builder.SetMaxSendMessageSize(max_message);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             static_cast<int>(options.max_concurrent_streams));
+  // No health or reflection service: only what the proto declares.
+  impl->server = builder.BuildAndStart();
+  if (impl->server == nullptr || impl->port == 0) {
+    return Unavailable("cannot listen for gRPC on " + address +
+                       " (`grpc.port`): the port is taken or the address is not this machine's; "
+                       "pick a free port or 0 for any");
+  }
+  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
+}
+
+uint16_t GrpcServer::port() const { return static_cast<uint16_t>(impl_->port); }
+
+int64_t GrpcServer::in_flight() const { return impl_->in_flight.load(); }
+
+void GrpcServer::Shutdown(std::chrono::system_clock::time_point deadline) {
+  if (impl_->server) impl_->server->Shutdown(deadline);
+}
+
+}  // namespace skiff::dataplane
