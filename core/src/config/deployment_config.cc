@@ -232,6 +232,7 @@ DeploymentConfig FromJson(const json& document) {
     }
   }
   ReadCors(root, c.cors);
+  if (auto v = root.Int("shadowQueueSize", 1, 100000)) c.shadow_queue_size = static_cast<int32_t>(*v);
   root.RejectUnknownKeys();
 
   // Rules across fields.
@@ -361,6 +362,10 @@ json ToJson(const DeploymentConfig& c) {
     out["routingKey"] = key;
   }
   if (!c.cors.allowed_origins.empty()) out["cors"] = {{"allowedOrigins", c.cors.allowed_origins}};
+  // Written only when changed, so configs without shadows read as before.
+  if (c.shadow_queue_size != DeploymentConfig().shadow_queue_size) {
+    out["shadowQueueSize"] = c.shadow_queue_size;
+  }
   return out;
 }
 
