@@ -385,7 +385,8 @@ TEST(ConfigDeploymentParseTest, UnknownTopLevelKeyListsAllowedKeysWhenNoneIsClos
             "containerResourceRequirements, autoScaler, authEnabled, tokenAuthEnabled, "
             "appInsightsEnabled, scoringTimeoutMs, maxConcurrentRequestsPerContainer, "
             "maxQueueWaitMs, numReplicas, keys, livenessProbeRequirements, namespace, "
-            "dataCollection, tags, properties, description, port, maxRequestBodyBytes, routingKey, cors");
+            "dataCollection, tags, properties, description, port, maxRequestBodyBytes, routingKey, cors, "
+            "shadowQueueSize");
 }
 
 // A config with every field set away from its default.
