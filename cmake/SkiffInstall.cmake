@@ -36,7 +36,7 @@ install(FILES ${PROJECT_BINARY_DIR}/skiffConfig.cmake ${PROJECT_BINARY_DIR}/skif
 # skiff.pc. The package files go in this component too, so it installs alone.
 set(SKIFF_SDK_HEADERS
   sdk/compute_target.h sdk/inference_config_builder.h sdk/model.h sdk/plugins.h
-  sdk/report.h sdk/webservice.h sdk/workspace.h)
+  sdk/report.h sdk/shadow_figures.h sdk/webservice.h sdk/workspace.h)
 set(SKIFF_SDK_CORE_HEADERS
   authenticator.h compute_target.h plugin_abi.h status.h status_print.h tensor.h
   config/deployment_config.h config/inference_config.h

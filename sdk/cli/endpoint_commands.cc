@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // `skiff endpoint ...`: endpoints with up to 6 versions, traffic percentiles,
 // a default version and control/treatment types (mirrors `az ml endpoint realtime`).
+#include <cmath>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -8,6 +10,7 @@
 #include "progress.h"
 #include "report_commands.h"
 #include "service_common.h"
+#include "skiff/sdk/shadow_figures.h"
 #include "skiff/util/service_name.h"
 
 namespace skiff::cli {
@@ -28,6 +31,7 @@ struct EndpointArgs {
   std::string routing_key_header, routing_key_cookie;
   bool allow_signature_change = false;
   bool grpc = false;  // --grpc on create: the deployment config's `grpc`
+  std::optional<int> shadow;  // --shadow-percentile
 };
 
 // --routing-key-header / --routing-key-cookie: one of the two, on create and
@@ -97,6 +101,10 @@ void AddOwnConfigFlags(CLI::App* cmd, EndpointArgs& a, bool creating) {
   cmd->add_flag("--allow-signature-change", a.allow_signature_change,
                 "Accept inputs/outputs that differ from the default version's: the version "
                 "gets no drawn traffic until it is made the default (docs/rollout.md)");
+  cmd->add_option("--shadow-percentile", a.shadow,
+                  "Shadow traffic, 0-100: this share of live requests is also sent to the "
+                  "version, its answers compared and never returned; 0 turns it off. A "
+                  "shadow version takes no drawn traffic (docs/rollout.md#shadow-traffic)");
 }
 
 
@@ -114,7 +122,44 @@ sdk::EndpointVersion VersionFrom(const sdk::Workspace& ws, const EndpointArgs& a
   v.tags = ParsePairs(a.tags, "--tag");
   if (!a.description.empty()) v.description = a.description;
   v.allow_signature_change = a.allow_signature_change;
+  v.shadow_percentile = a.shadow;
   return v;
+}
+
+// `endpoint show`'s summary of a shadow version's comparisons.
+nlohmann::json ShadowJson(const sdk::ShadowFigures& f) {
+  auto optional = [](const std::optional<double>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json();
+  };
+  nlohmann::json j = {
+      {"compared", f.compared},
+      {"errors", f.errors},
+      {"dropped", f.dropped},
+      {"errorMismatch", {{"liveFailed", f.live_failed}, {"shadowFailed", f.shadow_failed}}},
+      {"argmaxAgreement", optional(f.argmax_agreement())},
+      {"outputMismatches", f.output_mismatches},
+      {"meanMaxAbsDiff", f.diff_count > 0 ? nlohmann::json(f.diff_sum / f.diff_count)
+                                          : nlohmann::json()},
+      // JSON has no infinity: a difference past the last bucket reads "+Inf".
+      {"maxAbsDiffAtMost", f.diff_bound && std::isinf(*f.diff_bound) ? nlohmann::json("+Inf")
+                                                                     : optional(f.diff_bound)},
+      {"meanLatencyDeltaMs", f.latency_count > 0
+                                 ? nlohmann::json(f.latency_sum_s / f.latency_count * 1e3)
+                                 : nlohmann::json()}};
+  return j;
+}
+
+// One table cell: "120 compared, 98.3% argmax, diff <= 0.01, 3 dropped".
+std::string ShadowCell(const sdk::ShadowFigures& f) {
+  std::ostringstream out;
+  out << f.compared << " compared";
+  if (auto agreement = f.argmax_agreement()) {
+    out << ", " << std::fixed << std::setprecision(1) << *agreement * 100 << "% argmax";
+  }
+  if (f.diff_bound) out << ", diff <= " << std::defaultfloat << *f.diff_bound;
+  if (f.errors > 0) out << ", " << f.errors << " errors";
+  if (f.dropped > 0) out << ", " << f.dropped << " dropped";
+  return out.str();
 }
 
 // A version's own settings, as `endpoint show` lists them.
@@ -139,7 +184,14 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
   const config::DeploymentConfig dc = e.deployment_config();
   nlohmann::json versions = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
-  for (const auto& v : ValueOrThrow(e.versions())) {
+  const auto stored = ValueOrThrow(e.versions());
+  // Shadow figures come from the running server's metrics, read only when
+  // a version is (or was) a shadow.
+  std::optional<StatusOr<std::map<std::string, sdk::ShadowFigures>>> shadow_figures;
+  for (const auto& v : stored) {
+    if (v.shadow_percentile > 0 && !shadow_figures) shadow_figures = sdk::ReadShadowFigures(e);
+  }
+  for (const auto& v : stored) {
     std::string models;
     nlohmann::json model_ids = nlohmann::json::array();
     for (const auto& m : v.models) {
@@ -163,6 +215,20 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
       version["tags"] = nlohmann::json::object();
       version["description"] = "";
     }
+    version["shadowPercentile"] = v.shadow_percentile;
+    std::string shadow_cell;
+    if (v.shadow_percentile > 0) {
+      if (shadow_figures->ok()) {
+        const auto& by_version = **shadow_figures;
+        auto it = by_version.find(v.version_name);
+        const sdk::ShadowFigures figures = it == by_version.end() ? sdk::ShadowFigures{} : it->second;
+        version["shadow"] = ShadowJson(figures);
+        shadow_cell = std::to_string(v.shadow_percentile) + "%: " + ShadowCell(figures);
+      } else {
+        version["shadow"] = {{"error", shadow_figures->status().message()}};
+        shadow_cell = std::to_string(v.shadow_percentile) + "%";
+      }
+    }
     versions.push_back(version);
     const auto& res = vdc.container_resource_requirements;
     std::ostringstream size;
@@ -172,7 +238,7 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
                                     std::to_string(vdc.auto_scaler.max_replicas));
     rows.push_back({v.version_name, std::to_string(v.traffic_percentile),
                     v.is_default ? "yes" : "", v.is_control ? "Control" : "Treatment", models,
-                    size.str()});
+                    size.str(), shadow_cell});
   }
   nlohmann::json json = {{"name", e.name()},
                          {"state", status.ok() ? ServiceStateName(status->state) : e.record().state},
@@ -194,7 +260,8 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
     std::cout << e.name() << "  " << json["state"].get<std::string>() << "  " << e.scoring_uri()
               << "\n";
   }
-  Print(options, json, {"VERSION", "TRAFFIC %", "DEFAULT", "TYPE", "MODELS", "SIZE"}, rows);
+  Print(options, json, {"VERSION", "TRAFFIC %", "DEFAULT", "TYPE", "MODELS", "SIZE", "SHADOW"},
+        rows);
 }
 
 }  // namespace
@@ -305,9 +372,16 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
                         "--tag stage=canary");
   AddVersionFlags(add, a, true);
   AddOwnConfigFlags(add, a, true);
+  add->add_flag("--dry-run", a.dry_run,
+                "Print the Kubernetes objects the change would apply (aks targets); change "
+                "nothing");
   AddOutputOption(add, &options);
   add->callback([&options, get, touch] {
     auto ws = OpenWorkspace(options);
+    if (a.dry_run) {
+      std::cout << ValueOrThrow(get().render_version_dry_run(VersionFrom(ws, a), true));
+      return;
+    }
     ThrowIfError(touch().create_version(VersionFrom(ws, a)));
     PrintEndpoint(options, get());
   });
@@ -316,9 +390,16 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
                         "skiff endpoint update-version -n my-ep --version-name v2 --traffic-percentile 50");
   AddVersionFlags(upd, a, false);
   AddOwnConfigFlags(upd, a, false);
+  upd->add_flag("--dry-run", a.dry_run,
+                "Print the Kubernetes objects the change would apply (aks targets); change "
+                "nothing");
   AddOutputOption(upd, &options);
   upd->callback([&options, get, touch] {
     auto ws = OpenWorkspace(options);
+    if (a.dry_run) {
+      std::cout << ValueOrThrow(get().render_version_dry_run(VersionFrom(ws, a), false));
+      return;
+    }
     ThrowIfError(touch().update_version(VersionFrom(ws, a)));
     PrintEndpoint(options, get());
   });

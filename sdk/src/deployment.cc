@@ -444,6 +444,7 @@ StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& s
     version.artifact_path = path;
     version.sha256 = model.sha256;
     version.inference = ic;
+    version.shadow_percentile = v.shadow_percentile;
     if (!v.deployment_config_json.empty() && v.deployment_config_json != "{}") {
       SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig own,
                              config::ParseDeploymentConfig(v.deployment_config_json));

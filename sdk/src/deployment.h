@@ -126,6 +126,7 @@ struct VersionInput {
   // An endpoint version's own deployment config (its record's), "" or "{}"
   // when it runs the endpoint's.
   std::string deployment_config_json;
+  int shadow_percentile = 0;  // the version record's; 0 = not a shadow
 };
 
 // What an endpoint version's own deployment config may not change: auth,

@@ -159,7 +159,8 @@ StatusOr<std::vector<VersionInput>> CurrentVersions(
       if (v.models.empty()) return DataLoss("endpoint version '" + v.version_name + "' has no model");
       out.push_back({VersionSpec{v.version_name, v.traffic_percentile, v.is_default,
                                  v.is_control ? VersionType::kControl : VersionType::kTreatment},
-                     v.models.front(), v.inference_config_json, v.deployment_config_json});
+                     v.models.front(), v.inference_config_json, v.deployment_config_json,
+                     v.shadow_percentile});
     }
     return out;
   }
@@ -899,6 +900,7 @@ store::EndpointVersionRecord ToRecord(const std::string& endpoint, const Endpoin
   r.traffic_percentile = v.traffic_percentile.value_or(0);
   r.is_default = v.is_default.value_or(false);
   r.is_control = v.is_control_version_type.value_or(false);
+  r.shadow_percentile = v.shadow_percentile.value_or(0);
   for (const auto& m : v.models) r.models.push_back({m.name(), m.version()});
   r.inference_config_json = v.inference_config_json;
   r.deployment_config_json = v.deployment_config_json.empty() ? "{}" : v.deployment_config_json;
@@ -1037,6 +1039,87 @@ Status CheckSignatures(const std::string& endpoint,
   return OkStatus();
 }
 
+// Shadow traffic, the flags of one create-version/update-version: a share
+// 0-100, and not together with a drawn share or the default.
+Status CheckShadowFlags(const EndpointVersion& change) {
+  if (!change.shadow_percentile) return OkStatus();
+  const int shadow = *change.shadow_percentile;
+  if (shadow < 0 || shadow > 100) {
+    return InvalidArgument("--shadow-percentile " + std::to_string(shadow) +
+                           ": use 0-100 (the share of live requests copied to the version; 0 "
+                           "turns it off)");
+  }
+  if (shadow == 0) return OkStatus();
+  if (change.traffic_percentile.value_or(0) > 0) {
+    return InvalidArgument("--shadow-percentile " + std::to_string(shadow) +
+                           " and --traffic-percentile " +
+                           std::to_string(*change.traffic_percentile) +
+                           " conflict: a shadow version takes no drawn traffic (its answers are "
+                           "compared, never returned); pass one of them");
+  }
+  if (change.is_default.value_or(false)) {
+    return InvalidArgument("--shadow-percentile " + std::to_string(shadow) +
+                           " and --is-default true conflict: the default version answers the "
+                           "live traffic and cannot also shadow it; pass one of them");
+  }
+  return OkStatus();
+}
+
+// Shadow traffic, on the version list after a change of `change.name`: a
+// new share takes the version's drawn share away (to the default), a
+// shadow version cannot be or become the default or get a drawn share
+// without turning its shadow off, and it must take the default's
+// signature (it gets the live requests' inputs).
+Status ApplyShadowRules(const std::string& endpoint,
+                        std::vector<store::EndpointVersionRecord>& after,
+                        const EndpointVersion& change) {
+  for (auto& v : after) {
+    if (v.version_name != change.name) continue;
+    if (change.shadow_percentile.value_or(0) > 0 && v.is_default) {
+      return FailedPrecondition("endpoint '" + endpoint + "': --shadow-percentile " +
+                                std::to_string(*change.shadow_percentile) + ": version '" +
+                                v.version_name + "' is the default, which answers the live "
+                                "traffic; make another version the default first "
+                                "(update-version --is-default true)");
+    }
+    if (change.shadow_percentile) {
+      v.shadow_percentile = *change.shadow_percentile;
+      if (v.shadow_percentile > 0) v.traffic_percentile = 0;  // its share goes to the default
+    }
+    if (v.shadow_percentile == 0) break;
+    const std::string is_shadow = "version '" + v.version_name + "' is a shadow version (" +
+                                  "shadow percentile " + std::to_string(v.shadow_percentile) + ")";
+    if (v.is_default) {
+      return FailedPrecondition("endpoint '" + endpoint + "': " + is_shadow +
+                                " and cannot be the default; pass --shadow-percentile 0 with "
+                                "--is-default true");
+    }
+    if (v.traffic_percentile > 0) {
+      return FailedPrecondition("endpoint '" + endpoint + "': " + is_shadow +
+                                " and takes no drawn traffic; pass --shadow-percentile 0 with "
+                                "--traffic-percentile " +
+                                std::to_string(v.traffic_percentile));
+    }
+  }
+  const store::EndpointVersionRecord* def = DefaultOf(after);
+  if (def == nullptr) return OkStatus();  // ValidateVersions names the problem
+  SKIFF_ASSIGN_OR_RETURN(Signature def_sig, SignatureOf(*def));
+  for (const auto& v : after) {
+    if (v.shadow_percentile == 0 || &v == def) continue;
+    SKIFF_ASSIGN_OR_RETURN(Signature sig, SignatureOf(v));
+    Status same = CompareSignatures(def_sig, "the default '" + def->version_name + "'", sig,
+                                    "version '" + v.version_name + "'");
+    if (!same.ok()) {
+      return FailedPrecondition("endpoint '" + endpoint + "': " + same.message() +
+                                "; shadow version '" + v.version_name +
+                                "' gets the live requests' inputs, so it takes the default's "
+                                "signature (--allow-signature-change does not apply to shadows); "
+                                "fix its inference config, or pass --shadow-percentile 0");
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string& name,
@@ -1047,6 +1130,10 @@ StatusOr<AksEndpoint> AksEndpoint::deploy(const Workspace& ws, const std::string
   SKIFF_RETURN_IF_ERROR(ValidateVersionName(first.name));
   if (first.models.empty()) return InvalidArgument("the first version needs a model (-m NAME:VERSION)");
   SKIFF_RETURN_IF_ERROR(CheckOneModelPerVersion(first));
+  if (first.shadow_percentile.value_or(0) != 0) {
+    return InvalidArgument("--shadow-percentile: the first version is the default, which answers "
+                           "the live traffic; add the shadow with `endpoint create-version`");
+  }
   SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
                          config::ParseInferenceConfig(first.inference_config_json));
   SKIFF_ASSIGN_OR_RETURN(config::DeploymentConfig dc,
@@ -1106,42 +1193,45 @@ StatusOr<std::vector<store::EndpointVersionRecord>> AksEndpoint::versions() cons
   return ws_.store().ListEndpointVersions(record_.name);
 }
 
-Status AksEndpoint::create_version(const EndpointVersion& version) const {
-  SKIFF_RETURN_IF_ERROR(ValidateVersionName(version.name));
-  if (version.models.empty()) return InvalidArgument("a new version needs a model (-m NAME:VERSION)");
+StatusOr<AksEndpoint::VersionsChange> AksEndpoint::VersionChange(const EndpointVersion& version,
+                                                                  bool creating) const {
   SKIFF_RETURN_IF_ERROR(CheckOneModelPerVersion(version));
-  SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
-                         config::ParseInferenceConfig(version.inference_config_json));
-  EndpointVersion v = version;
-  v.inference_config_json = config::ToJson(ic).dump();
+  SKIFF_RETURN_IF_ERROR(CheckShadowFlags(version));
   const config::DeploymentConfig endpoint_dc = deployment_config();
-  SKIFF_ASSIGN_OR_RETURN(v.deployment_config_json,
-                         OwnDeployment(endpoint_dc, endpoint_dc, /*had_own=*/false, version));
-  return ChangeVersions(ws_, record_.name, "create-version", [&](auto& versions) -> Status {
-    for (const auto& existing : versions) {
-      if (existing.version_name == v.name) {
-        return AlreadyExists("version '" + v.name + "' already exists; use update-version");
+  if (creating) {
+    SKIFF_RETURN_IF_ERROR(ValidateVersionName(version.name));
+    if (version.models.empty()) {
+      return InvalidArgument("a new version needs a model (-m NAME:VERSION)");
+    }
+    SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
+                           config::ParseInferenceConfig(version.inference_config_json));
+    EndpointVersion v = version;
+    v.inference_config_json = config::ToJson(ic).dump();
+    SKIFF_ASSIGN_OR_RETURN(v.deployment_config_json,
+                           OwnDeployment(endpoint_dc, endpoint_dc, /*had_own=*/false, version));
+    return VersionsChange([this, v](std::vector<store::EndpointVersionRecord>& versions) -> Status {
+      for (const auto& existing : versions) {
+        if (existing.version_name == v.name) {
+          return AlreadyExists("version '" + v.name + "' already exists; use update-version");
+        }
       }
-    }
-    const auto before = versions;
-    if (v.is_default.value_or(false)) {
-      for (auto& existing : versions) existing.is_default = false;
-    }
-    versions.push_back(ToRecord(record_.name, v));
-    return CheckSignatures(record_.name, before, versions, v);
-  });
-}
-
-Status AksEndpoint::update_version(const EndpointVersion& version) const {
-  SKIFF_RETURN_IF_ERROR(CheckOneModelPerVersion(version));
+      const auto before = versions;
+      if (v.is_default.value_or(false)) {
+        for (auto& existing : versions) existing.is_default = false;
+      }
+      versions.push_back(ToRecord(record_.name, v));
+      SKIFF_RETURN_IF_ERROR(CheckSignatures(record_.name, before, versions, v));
+      return ApplyShadowRules(record_.name, versions, v);
+    });
+  }
   std::string ic_json;
   if (!version.inference_config_json.empty()) {
     SKIFF_ASSIGN_OR_RETURN(config::InferenceConfig ic,
                            config::ParseInferenceConfig(version.inference_config_json));
     ic_json = config::ToJson(ic).dump();
   }
-  const config::DeploymentConfig endpoint_dc = deployment_config();
-  return ChangeVersions(ws_, record_.name, "update-version", [&](auto& versions) -> Status {
+  return VersionsChange([this, version, ic_json, endpoint_dc](
+                            std::vector<store::EndpointVersionRecord>& versions) -> Status {
     const auto before = versions;
     store::EndpointVersionRecord* target = nullptr;
     for (auto& existing : versions) {
@@ -1171,8 +1261,35 @@ Status AksEndpoint::update_version(const EndpointVersion& version) const {
                            OwnDeployment(endpoint_dc, version_deployment_config(*target),
                                          had_own, version));
     target->deployment_config_json = own.empty() ? "{}" : own;
-    return CheckSignatures(record_.name, before, versions, version);
+    SKIFF_RETURN_IF_ERROR(CheckSignatures(record_.name, before, versions, version));
+    return ApplyShadowRules(record_.name, versions, version);
   });
+}
+
+Status AksEndpoint::create_version(const EndpointVersion& version) const {
+  SKIFF_ASSIGN_OR_RETURN(VersionsChange change, VersionChange(version, /*creating=*/true));
+  return ChangeVersions(ws_, record_.name, "create-version", change);
+}
+
+Status AksEndpoint::update_version(const EndpointVersion& version) const {
+  SKIFF_ASSIGN_OR_RETURN(VersionsChange change, VersionChange(version, /*creating=*/false));
+  return ChangeVersions(ws_, record_.name, "update-version", change);
+}
+
+StatusOr<std::string> AksEndpoint::render_version_dry_run(const EndpointVersion& version,
+                                                          bool creating) const {
+  SKIFF_ASSIGN_OR_RETURN(VersionsChange change, VersionChange(version, creating));
+  SKIFF_ASSIGN_OR_RETURN(auto versions, ws_.store().ListEndpointVersions(record_.name));
+  SKIFF_RETURN_IF_ERROR(change(versions));
+  SKIFF_RETURN_IF_ERROR(ValidateVersions(versions).WithContext("endpoint '" + record_.name + "'"));
+  SKIFF_ASSIGN_OR_RETURN(auto inputs, CurrentVersions(ws_, record_, &versions));
+  const config::DeploymentConfig dc = deployment_config();
+  SKIFF_ASSIGN_OR_RETURN(ServiceSpec spec,
+                         internal::BuildServiceSpec(
+                             ws_, record_.name, record_.deployment_config_json, inputs,
+                             NewGeneration(), internal::DryRunKeyDigests(ws_, record_.name, dc)));
+  SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record_.compute_target));
+  return internal::RenderDryRun(target, spec, /*update=*/true);
 }
 
 config::DeploymentConfig AksEndpoint::version_deployment_config(

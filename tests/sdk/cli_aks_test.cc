@@ -578,5 +578,70 @@ TEST_F(ComputeAksCliTest, AttachKubernetesThroughAKubeconfigExecPluginWithoutArm
   ASSERT_EQ(Skiff({"computetarget", "detach", "-n", "onprem"}).rc, 0);
 }
 
+// Issue 22 items 2 and 6 on AKS: the router copies the shadow share, so
+// `create-version --shadow-percentile --dry-run` prints it in the router's
+// config and routing table and changes nothing; the real create-version
+// applies a router Secret that carries it.
+TEST_F(ComputeAksCliTest, ShadowVersionDryRunShowsTheRouterSettingThenApplies) {
+  env_prefix_ = "ASAN_OPTIONS=detect_leaks=0 ";  // as DeployToTheCluster...
+  compute_aks::kube::testing::FakeKubeApi kube;
+  kube.SetAutoRollout(true);
+  arm_.AddCluster("sub1", "rg1", "prod1");
+  ASSERT_EQ(Skiff({"computetarget", "attach", "aks", "-n", "prodaks", "--subscription", "sub1",
+                   "--resource-group", "rg1", "--cluster-name", "prod1"})
+                .rc,
+            0);
+  Spit(Path("ws/compute/prodaks/kubeconfig"),
+       kube.KubeconfigYaml(compute_aks::kube::testing::FakeKubeApi::Auth::kToken));
+  Spit(Path("model.pt"), "weights");
+  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", Path("model.pt")}).rc, 0);
+  Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
+                           "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
+  Spit(Path("dc.json"), R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml",
+                           "shadowQueueSize": 16})");
+  std::atomic<bool> stop{false};
+  std::thread cloud([&] {
+    const std::string path = "/api/v1/namespaces/ml/services/shop";
+    while (!stop && !kube.Object(path)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!stop) kube.SetStatus(path, {{"loadBalancer", {{"ingress", {{{"ip", "20.0.0.8"}}}}}}});
+  });
+  auto created = Skiff({"endpoint", "create", "-n", "shop", "--ct", "prodaks", "--version-name",
+                        "live", "-m", "mlp:1", "--ic", Path("ic.json"), "--dc", Path("dc.json")});
+  stop = true;
+  cloud.join();
+  ASSERT_EQ(created.rc, 0) << created.err;
+
+  auto dry = Skiff({"endpoint", "create-version", "-n", "shop", "--version-name", "cand", "-m",
+                    "mlp:1", "--ic", Path("ic.json"), "--shadow-percentile", "20", "--dry-run"});
+  ASSERT_EQ(dry.rc, 0) << dry.err;
+  for (const char* needle : {"\"shadowPercentile\": 20", "\"shadowQueueSize\": 16", "shop-cand"}) {
+    EXPECT_NE(dry.out.find(needle), std::string::npos) << needle << " in\n" << dry.out;
+  }
+  EXPECT_FALSE(kube.Object("/apis/apps/v1/namespaces/ml/deployments/shop-cand"))
+      << "a dry run applies nothing";
+  EXPECT_EQ(Json({"endpoint", "show", "-n", "shop", "-o", "json"})["versions"].size(), 1u)
+      << "and records nothing";
+
+  auto added = Skiff({"endpoint", "create-version", "-n", "shop", "--version-name", "cand", "-m",
+                      "mlp:1", "--ic", Path("ic.json"), "--shadow-percentile", "20"});
+  ASSERT_EQ(added.rc, 0) << added.err;
+  auto secret = kube.Object("/api/v1/namespaces/ml/secrets/shop-server");
+  ASSERT_TRUE(secret.has_value());
+  const nlohmann::json router = nlohmann::json::parse(
+      (*secret)["stringData"]["server-router.json"].get<std::string>(), nullptr, false);
+  ASSERT_TRUE(router.is_object()) << secret->dump();
+  bool found = false;
+  for (const auto& v : router["versions"]) {
+    if (v["name"] == "cand") {
+      found = true;
+      EXPECT_EQ(v["shadowPercentile"], 20) << v.dump();
+      EXPECT_EQ(v["trafficPercentile"], 0) << v.dump();
+    }
+  }
+  EXPECT_TRUE(found) << router.dump();
+  EXPECT_EQ(router["deploymentConfig"]["shadowQueueSize"], 16);
+  ASSERT_EQ(Skiff({"endpoint", "delete", "-n", "shop"}).rc, 0);
+}
+
 }  // namespace
 }  // namespace skiff::testing

@@ -236,6 +236,7 @@ DeploymentConfig FromJson(const json& document) {
     if (auto v = o->Bool("enabled")) c.grpc_enabled = *v;
     o->RejectUnknownKeys();
   }
+  if (auto v = root.Int("shadowQueueSize", 1, 100000)) c.shadow_queue_size = static_cast<int32_t>(*v);
   root.RejectUnknownKeys();
 
   // Rules across fields.
@@ -366,6 +367,10 @@ json ToJson(const DeploymentConfig& c) {
   }
   if (!c.cors.allowed_origins.empty()) out["cors"] = {{"allowedOrigins", c.cors.allowed_origins}};
   if (c.grpc_enabled) out["grpc"] = {{"enabled", true}};
+  // Written only when changed, so configs without shadows read as before.
+  if (c.shadow_queue_size != DeploymentConfig().shadow_queue_size) {
+    out["shadowQueueSize"] = c.shadow_queue_size;
+  }
   return out;
 }
 

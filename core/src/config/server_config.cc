@@ -9,6 +9,7 @@
 #include "json_path.h"
 #include "skiff/config/json_reader.h"
 #include "skiff/rollout/traffic_split_policy.h"
+#include "skiff/signature_check.h"
 
 namespace skiff::config {
 namespace {
@@ -195,6 +196,13 @@ ServerVersionConfig ReadVersion(const json& value, const std::string& path) {
   version.spec.traffic_percentile = static_cast<int32_t>(
       v.Int("trafficPercentile", std::numeric_limits<int32_t>::min(), kIntMax).value_or(0));
   version.spec.is_default = v.Bool("isDefault").value_or(false);
+  if (auto shadow = v.Int("shadowPercentile", std::numeric_limits<int64_t>::min())) {
+    if (*shadow < 0 || *shadow > 100) {
+      Fail("`" + v.PathOf("shadowPercentile") +
+           "` must be 0-100 (the share of live requests copied to this version; 0 = off)");
+    }
+    version.shadow_percentile = static_cast<int>(*shadow);
+  }
   version.spec.type =
       v.Bool("isControl").value_or(false) ? VersionType::kControl : VersionType::kTreatment;
   const json* inference = v.Get("inferenceConfig");
@@ -217,6 +225,40 @@ ServerVersionConfig ReadVersion(const json& value, const std::string& path) {
   if (!parsed.ok()) Fail(parsed.status().WithContext(path).message());
   version.inference = std::move(parsed).value();
   return version;
+}
+
+// A shadow version answers copies of live requests, decoded against the
+// live version's signature: it is not the default, takes no drawn traffic
+// of its own, and has the default's signature.
+void CheckShadows(const ServerConfig& c) {
+  const ServerVersionConfig* def = nullptr;
+  for (const auto& v : c.versions) {
+    if (v.spec.is_default) def = &v;
+  }
+  for (size_t i = 0; i < c.versions.size(); ++i) {
+    const ServerVersionConfig& v = c.versions[i];
+    if (v.shadow_percentile == 0) continue;
+    const std::string path = internal::IndexPath("$.versions", i) + ".shadowPercentile";
+    if (v.spec.is_default) {
+      Fail("`" + path + "`: the default version '" + v.spec.name +
+           "' answers the live traffic and cannot also be its shadow; make another version "
+           "the default first");
+    }
+    if (v.spec.traffic_percentile != 0) {
+      Fail("`" + path + "` and `trafficPercentile` (" +
+           std::to_string(v.spec.traffic_percentile) + ") are both set on version '" +
+           v.spec.name + "'; a shadow version takes no drawn traffic: set one of them to 0");
+    }
+    if (def != nullptr) {
+      Status same = CompareSignatures(ToSignature(def->inference), "the default '" + def->spec.name + "'",
+                                      ToSignature(v.inference), "version '" + v.spec.name + "'");
+      if (!same.ok()) {
+        Fail("`" + path + "`: " + same.message() +
+             "; a shadow version gets the live requests' inputs, so it takes the default's "
+             "signature");
+      }
+    }
+  }
 }
 
 ServerConfig FromJson(const json& document) {
@@ -315,6 +357,7 @@ ServerConfig FromJson(const json& document) {
   r.RejectUnknownKeys();
   // One version alone is the default whatever it says.
   if (c.versions.size() == 1) c.versions[0].spec.is_default = true;
+  CheckShadows(c);
   return c;
 }
 
@@ -402,6 +445,7 @@ json ToJson(const ServerConfig& c) {
     }
     if (!v.sha256.empty()) version["sha256"] = v.sha256;
     if (v.deployment) version["deploymentConfig"] = ToJson(*v.deployment);
+    if (v.shadow_percentile != 0) version["shadowPercentile"] = v.shadow_percentile;
     versions.push_back(std::move(version));
   }
   json j = {{"service", c.service},

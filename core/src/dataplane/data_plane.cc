@@ -108,6 +108,7 @@ struct DataPlane::PendingScore {
   Clock::time_point start;
   std::shared_ptr<std::vector<Tensor>> collected_inputs;  // data collection only
   std::function<void(HttpResponse)> done;
+  ShadowTraffic::Pairs shadows;  // copies to shadow versions; empty for most
 };
 
 DataPlane::DataPlane(const PluginHost* plugins, std::string server_version)
@@ -157,6 +158,7 @@ Status DataPlane::Apply(const ServerConfig& config) {
     if (auth.mode == AuthMode::kKey) auth.key_sha256_hex = config.key_sha256;
     SKIFF_RETURN_IF_ERROR(snap->auth->Configure(auth).WithContext("auth"));
   }
+  shadow_.Apply(config);
   {
     std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
     snapshot_ = std::move(snap);
@@ -554,6 +556,9 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   state.metrics->in_flight().Add(1);
   std::shared_ptr<std::vector<Tensor>> collected_inputs;
   if (state.collector) collected_inputs = std::make_shared<std::vector<Tensor>>(decoded.inputs);
+  // Shadow copies are drawn now (the inputs move to the pool next) and sent
+  // after the live request, which never waits for them.
+  ShadowTraffic::Pairs shadows = shadow_.Draw(*endpoint_, version->name(), decoded.inputs);
   std::vector<Tensor> inputs = std::move(decoded.inputs);
   ModelVersion* raw = version.get();
   // Built in one go: each member constructed once (a member assigned after
@@ -567,10 +572,12 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
                        std::move(key_digest),
                        start,
                        std::move(collected_inputs),
-                       std::move(done)};
+                       std::move(done),
+                       shadows};
   raw->pool().Submit(std::move(inputs), [pending = std::move(pending)](ScoreResult result) mutable {
     Finish(pending, std::move(result));
   });
+  ShadowTraffic::Send(shadows);
 }
 
 // Respond and log, on the thread that scored.
@@ -600,6 +607,8 @@ void DataPlane::Finish(PendingScore& p, ScoreResult result) {
   // endpoint's reaper (not this thread) unloads a deleted version.
   p.version.reset();
   p.done(std::move(r));
+  // Compared only once the client has its answer.
+  if (!p.shadows.empty()) ShadowTraffic::LiveDone(p.shadows, std::move(result));
 }
 
 }  // namespace skiff::dataplane

@@ -76,6 +76,10 @@ Status WorkspaceStore::PutEndpointVersion(const EndpointVersionRecord& r) {
     return InvalidArgument("traffic_percentile of endpoint version '" + r.version_name + "' is " +
                            std::to_string(r.traffic_percentile) + "; use 0..100");
   }
+  if (r.shadow_percentile < 0 || r.shadow_percentile > 100) {
+    return InvalidArgument("shadow_percentile of endpoint version '" + r.version_name + "' is " +
+                           std::to_string(r.shadow_percentile) + "; use 0..100");
+  }
   SKIFF_RETURN_IF_ERROR(
       ValidateJson(r.deployment_config_json, "endpoint version deployment config"));
   SKIFF_RETURN_IF_ERROR(ValidateJson(r.inference_config_json, "endpoint version inference config"));
@@ -94,11 +98,12 @@ Status WorkspaceStore::PutEndpointVersion(const EndpointVersionRecord& r) {
       Stmt::Prepare(*db_,
                     "INSERT INTO endpoint_versions (endpoint, version_name, traffic_percentile, "
                     "is_default, is_control, deployment_config_json, inference_config_json, state, "
-                    "created_time, updated_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) "
+                    "created_time, updated_time, shadow_percentile) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10) "
                     "ON CONFLICT (endpoint, version_name) DO UPDATE SET "
                     "traffic_percentile = ?3, is_default = ?4, is_control = ?5, "
                     "deployment_config_json = ?6, inference_config_json = ?7, state = ?8, "
-                    "updated_time = ?9"));
+                    "updated_time = ?9, shadow_percentile = ?10"));
   upsert.Bind(1, r.endpoint)
       .Bind(2, r.version_name)
       .Bind(3, int64_t{r.traffic_percentile})
@@ -107,7 +112,8 @@ Status WorkspaceStore::PutEndpointVersion(const EndpointVersionRecord& r) {
       .Bind(6, r.deployment_config_json)
       .Bind(7, r.inference_config_json)
       .Bind(8, r.state)
-      .Bind(9, now);
+      .Bind(9, now)
+      .Bind(10, int64_t{r.shadow_percentile});
   SKIFF_RETURN_IF_ERROR(upsert.Run());
   SKIFF_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(*db_,
                                                  "DELETE FROM endpoint_version_models "
@@ -133,7 +139,7 @@ StatusOr<std::vector<EndpointVersionRecord>> WorkspaceStore::ListEndpointVersion
       Stmt stmt, Stmt::Prepare(*db_,
                                "SELECT endpoint, version_name, traffic_percentile, is_default, "
                                "is_control, deployment_config_json, inference_config_json, state, "
-                               "created_time, updated_time FROM endpoint_versions "
+                               "created_time, updated_time, shadow_percentile FROM endpoint_versions "
                                "WHERE endpoint = ? ORDER BY version_name"));
   stmt.Bind(1, endpoint);
   std::vector<EndpointVersionRecord> out;
@@ -151,6 +157,7 @@ StatusOr<std::vector<EndpointVersionRecord>> WorkspaceStore::ListEndpointVersion
     r.state = stmt.Text(7);
     r.created_time = stmt.Text(8);
     r.updated_time = stmt.Text(9);
+    r.shadow_percentile = static_cast<int32_t>(stmt.Int(10));
     out.push_back(std::move(r));
   }
   for (auto& r : out) {

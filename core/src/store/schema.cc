@@ -100,6 +100,11 @@ CREATE INDEX endpoint_version_models_model
       R"sql(
 ALTER TABLE services ADD COLUMN operation_owner TEXT;
 )sql",
+      // 4: an endpoint version's shadow share (docs/rollout.md#shadow-traffic).
+      R"sql(
+ALTER TABLE endpoint_versions ADD COLUMN shadow_percentile INTEGER NOT NULL DEFAULT 0
+  CHECK (shadow_percentile BETWEEN 0 AND 100);
+)sql",
   };
   return kMigrations;
 }

@@ -40,13 +40,23 @@ json ServerSecret(const ServicePlan& plan,
 json ConfigConfigMap(const ServicePlan& plan) {
   json data = json::object();
   json routing = {{"service", plan.service}, {"versions", json::array()}};
+  bool shadows = false;
   for (const VersionPlan& v : plan.versions) {
     data["inference-" + v.k8s_name + ".json"] = config::ToJson(v.inference).dump(2) + "\n";
-    routing["versions"].push_back({{"name", v.name},
-                                   {"trafficPercentile", v.traffic_percentile},
-                                   {"isDefault", v.is_default},
-                                   {"isControl", v.is_control},
-                                   {"kubernetesService", v.object_name}});
+    json entry = {{"name", v.name},
+                  {"trafficPercentile", v.traffic_percentile},
+                  {"isDefault", v.is_default},
+                  {"isControl", v.is_control},
+                  {"kubernetesService", v.object_name}};
+    // Shadow traffic (the router copies requests): shown where it is on.
+    if (v.shadow_percentile > 0) {
+      entry["shadowPercentile"] = v.shadow_percentile;
+      shadows = true;
+    }
+    routing["versions"].push_back(std::move(entry));
+  }
+  if (shadows) {
+    routing["shadowQueueSize"] = plan.router_server_config.deployment.shadow_queue_size;
   }
   // Sticky A/B (the router assigns): the key's name, never the salt.
   const config::RoutingConfig& sticky = plan.router_server_config.routing;

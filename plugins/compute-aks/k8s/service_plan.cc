@@ -144,6 +144,7 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
                              vp.object_name + "' as Kubernetes object names; rename one of them");
     }
     vp.traffic_percentile = v.spec.traffic_percentile;
+    vp.shadow_percentile = v.shadow_percentile;
     vp.is_default = v.spec.is_default;
     vp.is_control = v.spec.type == VersionType::kControl;
     vp.inference = v.inference;
@@ -151,6 +152,9 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
 
     config::ServerVersionConfig pod_version = v;
     pod_version.spec = {vp.name, 100, /*is_default=*/true, VersionType::kTreatment};
+    // The router sends the shadow copies (its versions keep the share); the
+    // pod serves whatever reaches it.
+    pod_version.shadow_percentile = 0;
     pod_version.artifact_path = artifact;
     vp.server_config = version_base;
     if (pod_version.deployment) {

@@ -22,6 +22,7 @@ struct VersionPlan {
                             // name (a plain service): in labels and object names
   std::string object_name;  // "<service>-<k8s_name>": Deployment, Service, HPA, PDB
   int traffic_percentile = 0;
+  int shadow_percentile = 0;  // the router copies this share of live requests to it
   bool is_default = false;
   bool is_control = false;
   config::InferenceConfig inference;

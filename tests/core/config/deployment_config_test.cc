@@ -386,7 +386,7 @@ TEST(ConfigDeploymentParseTest, UnknownTopLevelKeyListsAllowedKeysWhenNoneIsClos
             "appInsightsEnabled, scoringTimeoutMs, maxConcurrentRequestsPerContainer, "
             "maxQueueWaitMs, numReplicas, keys, livenessProbeRequirements, namespace, "
             "dataCollection, tags, properties, description, port, maxRequestBodyBytes, routingKey, cors, "
-            "grpc");
+            "grpc, shadowQueueSize");
 }
 
 // Issue 20 item 3: the skiff extension `grpc` ({"enabled": true}); off by

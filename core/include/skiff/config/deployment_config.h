@@ -156,6 +156,11 @@ struct DeploymentConfig {
   // gRPC API (inference.GRPCInferenceService) on a second port, with the
   // same auth, routing and limits (docs/protocols.md "gRPC"). Default false.
   bool grpc_enabled = false;
+  // `shadowQueueSize` (skiff extension, endpoints): copies of live requests
+  // to shadow versions that may be out (sent, not yet answered) at once per
+  // server (the router on Kubernetes); past it a copy is dropped and counted
+  // (docs/rollout.md#shadow-traffic). 1-100000. Default 64.
+  int32_t shadow_queue_size = 64;
 };
 
 // Parses and validates a deploymentconfig.json document. Errors are

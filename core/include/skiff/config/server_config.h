@@ -41,6 +41,12 @@ struct ServerVersionConfig {
   // resources and probes. Unset: the server's `deploymentConfig`. Auth,
   // body limits and the port stay the server's (Effective() keeps them).
   std::optional<DeploymentConfig> deployment;
+  // `shadowPercentile`, 0-100: the share of live requests (whichever version
+  // answers them) also sent to this version, whose answer is compared and
+  // never returned (docs/rollout.md#shadow-traffic; ShadowTraffic). 0 = off.
+  // A shadow version is not the default, takes no drawn traffic
+  // (trafficPercentile 0) and has the default version's signature.
+  int shadow_percentile = 0;
 
   // The deployment config this version runs with: `deployment` if set,
   // else `server`.

@@ -33,6 +33,7 @@
 #include "skiff/dataplane/http_server.h"
 #include "skiff/dataplane/jsonl_writer.h"
 #include "skiff/dataplane/request_stages.h"
+#include "skiff/dataplane/shadow_traffic.h"
 #include "skiff/dataplane/version_builder.h"
 #include "skiff/plugin_host/plugin_host.h"
 #include "skiff/metrics/data_plane_metrics.h"
@@ -152,6 +153,9 @@ class DataPlane : public HttpHandler {
   FailureLimiter limiter_;
   metrics::MetricsRegistry registry_;
   metrics::DataPlaneMetrics metrics_{&registry_};
+  // Copies of live requests to shadow versions (after registry_: gone
+  // first, so a copy answered later records nothing). Applied under apply_mu_.
+  ShadowTraffic shadow_{&registry_};
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> in_flight_{0};
 };

@@ -92,6 +92,9 @@ struct EndpointVersionRecord {
   int32_t traffic_percentile = 0;  // 0..100
   bool is_default = false;
   bool is_control = false;
+  // 0..100: the share of live requests copied to this version, whose answers
+  // are compared and never returned (docs/rollout.md#shadow-traffic).
+  int32_t shadow_percentile = 0;
   std::vector<ModelVersionRef> models;  // blocks DeleteModel like a service's
   std::string deployment_config_json = "{}";
   std::string inference_config_json = "{}";

@@ -175,6 +175,15 @@ struct EndpointVersion {
   // traffic (its traffic percentile is 0; a percentile above 0 is refused)
   // until it is made the default, which this must be set for too.
   bool allow_signature_change = false;
+  // Shadow traffic (docs/rollout.md#shadow-traffic): this share (0-100) of
+  // the endpoint's live requests is also sent to this version; its answers
+  // are compared with the live ones (skiff_shadow_* metrics, `endpoint
+  // show`) and never returned. 0 turns it off. A shadow version is not the
+  // default and takes no drawn traffic: setting a share sets its traffic
+  // percentile to 0 (the share goes back to the default), and asking for
+  // both, or for the default, is refused. It must have the default's
+  // signature. Unset = unchanged (create: 0).
+  std::optional<int> shadow_percentile;
 };
 
 class AksEndpoint : public Webservice {
@@ -200,6 +209,12 @@ class AksEndpoint : public Webservice {
   // Changes traffic, default, type, and optionally models/inference config;
   // takes effect on the running endpoint without failing requests.
   Status update_version(const EndpointVersion& version) const;
+  // `create-version|update-version --dry-run`: what the change would apply
+  // on an aks target, as Kubernetes YAML (the router's config carries the
+  // versions' traffic and shadow shares); checks the change as the call
+  // would and changes nothing. kUnimplemented for non-aks targets.
+  StatusOr<std::string> render_version_dry_run(const EndpointVersion& version,
+                                               bool creating) const;
   // In-flight requests on the version finish before it is unloaded.
   Status delete_version(const std::string& version_name) const;
   StatusOr<std::vector<store::EndpointVersionRecord>> versions() const;
@@ -210,6 +225,10 @@ class AksEndpoint : public Webservice {
 
  private:
   using Webservice::Webservice;
+  // create_version's or update_version's change to the version list (checked
+  // and applied by ChangeVersions, or by a dry run).
+  using VersionsChange = std::function<Status(std::vector<store::EndpointVersionRecord>&)>;
+  StatusOr<VersionsChange> VersionChange(const EndpointVersion& version, bool creating) const;
 };
 
 }  // namespace skiff::sdk

@@ -6,6 +6,11 @@
 // -5 -> it fails naming its artifact's path and a source file (as libtorch
 // errors do), otherwise y = 2 * x.
 // Signature: input "x" FP32 [-1, 4] -> output "y" FP32 [-1, 4].
+// An artifact file may hold settings, one `key=value` a line (the shadow
+// traffic tests give two versions different answers and a slow one):
+// `scale=F` answers y = F * x instead of 2 * x; `gate=PATH` makes each
+// request wait until PATH exists (at most 60 s); `fail=1` fails every request
+// ("model exploded").
 // Two more models for the OIP tests (oip_binary_test.cc): one whose only
 // output is "output0" answers the OIP spec examples' FP32 [3, 2]
 // (1.0, 1.1, 2.0, 2.1, 3.0, 3.1); one whose first input is not FP32 echoes
@@ -13,7 +18,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
+#include <string>
+#include <sys/stat.h>
 #include <thread>
 
 #include "skiff/accelerator.h"
@@ -24,7 +32,17 @@ namespace {
 class TestModel final : public skiff::LoadedModel {
  public:
   TestModel(skiff::Signature sig, std::string artifact)
-      : sig_(std::move(sig)), artifact_(std::move(artifact)) {}
+      : sig_(std::move(sig)), artifact_(std::move(artifact)) {
+    // Settings files are a few lines; a real artifact (or a folder) is not read.
+    struct stat st {};
+    if (::stat(artifact_.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 4096) return;
+    std::ifstream in(artifact_);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("scale=", 0) == 0) scale_ = std::strtof(line.c_str() + 6, nullptr);
+      if (line.rfind("gate=", 0) == 0) gate_ = line.substr(5);
+      if (line == "fail=1") fail_ = true;
+    }
+  }
   const skiff::Signature& signature() const override { return sig_; }
   skiff::Status Warmup() override { return skiff::OkStatus(); }
   skiff::StatusOr<std::vector<skiff::Tensor>> Score(
@@ -54,7 +72,15 @@ class TestModel final : public skiff::LoadedModel {
       return skiff::Internal("model '" + artifact_ +
                              "' failed (raised from /work/skiff/plugins/accel-gpu/torch_model.cc:140)");
     }
-    for (float& f : v) f *= 2.0f;
+    if (fail_) return skiff::Internal("model exploded");
+    if (!gate_.empty()) {
+      struct stat st {};
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (::stat(gate_.c_str(), &st) != 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+    for (float& f : v) f *= scale_;
     skiff::Tensor y{"y", skiff::DataType::kFp32, x.shape, std::vector<uint8_t>(x.data.size())};
     std::memcpy(y.data.data(), v.data(), y.data.size());
     return std::vector<skiff::Tensor>{std::move(y)};
@@ -63,6 +89,9 @@ class TestModel final : public skiff::LoadedModel {
  private:
   skiff::Signature sig_;
   std::string artifact_;
+  float scale_ = 2.0f;
+  std::string gate_;
+  bool fail_ = false;
 };
 
 class TestAccelerator final : public skiff::Accelerator {
