@@ -67,6 +67,8 @@ class DataPlane : public HttpHandler {
   int64_t in_flight() const { return in_flight_.load(); }
   // The data plane's series, for the metrics listener (MetricsEndpoint).
   const metrics::MetricsRegistry& metrics_registry() const { return registry_; }
+  // Each version's last minute, for the metrics listener's GET /load.
+  const metrics::DataPlaneMetrics& data_plane_metrics() const { return metrics_; }
 
   uint64_t BodyLimit(const http::request_header<>& header) const override;
   // Scoring routes (POSTs to targets ending in /infer or /score): authentication
