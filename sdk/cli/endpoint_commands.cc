@@ -8,6 +8,7 @@
 #include "progress.h"
 #include "service_common.h"
 #include "skiff/util/service_name.h"
+#include "status_view.h"
 
 namespace skiff::cli {
 namespace {
@@ -137,7 +138,12 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
   const config::DeploymentConfig dc = e.deployment_config();
   nlohmann::json versions = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
-  for (const auto& v : ValueOrThrow(e.versions())) {
+  const auto records = ValueOrThrow(e.versions());
+  const auto share = EffectiveTraffic(records);
+  const LiveFigures figures = status.ok() ? FiguresOf(*status) : LiveFigures{};
+  const auto by_version =
+      status.ok() ? VersionFiguresOf(*status) : std::map<std::string, LiveFigures>{};
+  for (const auto& v : records) {
     std::string models;
     nlohmann::json model_ids = nlohmann::json::array();
     for (const auto& m : v.models) {
@@ -147,6 +153,8 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
     const config::DeploymentConfig vdc = e.version_deployment_config(v);
     nlohmann::json version = {{"name", v.version_name},
                               {"trafficPercentile", v.traffic_percentile},
+                              // What it gets: the default takes what the others leave.
+                              {"effectiveTrafficPercentile", share.at(v.version_name)},
                               {"isDefault", v.is_default},
                               {"versionType", v.is_control ? "Control" : "Treatment"},
                               {"models", model_ids},
@@ -161,16 +169,28 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
       version["tags"] = nlohmann::json::object();
       version["description"] = "";
     }
+    auto live = by_version.find(v.version_name);
+    LiveFigures f = live != by_version.end() ? live->second : LiveFigures{};
+    if (live == by_version.end() && figures.requests_per_second) {
+      f.requests_per_second = 0.0;  // the server answered and has not counted it yet
+      f.error_rate = 0.0;
+    }
+    f.note.clear();
+    AddFigures(f, &version);
+    version.erase("replicas");
     versions.push_back(version);
     const auto& res = vdc.container_resource_requirements;
+    // memoryInGB is GiB, as the targets apply it (k8s Gi, the local cgroup).
     std::ostringstream size;
-    size << res.cpu << " cpu, " << res.memory_in_gb << " GB, "
+    size << res.cpu << " cpu, "
+         << HumanBytes(static_cast<int64_t>(res.memory_in_gb * static_cast<double>(1LL << 30)))
+         << ", "
          << (vdc.num_replicas ? std::to_string(*vdc.num_replicas) + " replicas"
                               : "autoscale " + std::to_string(vdc.auto_scaler.min_replicas) + "-" +
                                     std::to_string(vdc.auto_scaler.max_replicas));
-    rows.push_back({v.version_name, std::to_string(v.traffic_percentile),
+    rows.push_back({v.version_name, std::to_string(share.at(v.version_name)),
                     v.is_default ? "yes" : "", v.is_control ? "Control" : "Treatment", models,
-                    size.str()});
+                    size.str(), RateCell(f), ErrorRateCell(f)});
   }
   nlohmann::json json = {{"name", e.name()},
                          {"state", status.ok() ? ServiceStateName(status->state) : e.record().state},
@@ -186,11 +206,24 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
                          {"versions", versions}};
   // Sticky A/B: the key's name (null when requests are drawn); never the salt.
   json["routingKey"] = config::ToJson(dc).value("routingKey", nlohmann::json());
-  if (options.output != "json") {
-    std::cout << e.name() << "  " << json["state"].get<std::string>() << "  " << e.scoring_uri()
-              << "\n";
+  json["restarts"] = status.ok() ? status->restarts : 0;
+  AddFigures(figures, &json);
+  const std::string error = !status.ok() ? status.status().message() : status->error;
+  if (!error.empty()) json["error"] = error;
+  // A table of the endpoint (with its header row), then one of its
+  // versions; other formats print the JSON alone.
+  if (options.output == "table" && options.query.empty()) {
+    Print(options, json,
+          {"NAME", "STATE", "REPLICAS", "RESTARTS", "REQ/S", "ERROR RATE", "SCORING URI"},
+          {{e.name(), json["state"].get<std::string>(), ReplicasCell(figures),
+            status.ok() ? std::to_string(status->restarts) : "-", RateCell(figures),
+            ErrorRateCell(figures), e.scoring_uri()}});
+    if (!error.empty()) std::cout << e.name() << ": " << error << "\n";
+    std::cout << "\n";
   }
-  Print(options, json, {"VERSION", "TRAFFIC %", "DEFAULT", "TYPE", "MODELS", "SIZE"}, rows);
+  Print(options, json,
+        {"VERSION", "TRAFFIC %", "DEFAULT", "TYPE", "MODELS", "SIZE", "REQ/S", "ERROR RATE"},
+        rows);
 }
 
 }  // namespace
@@ -337,24 +370,7 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   CLI::App* list = group->add_subcommand("list", "List endpoints");
   AddOutputOption(list, &options);
   list->footer("Example:\n  skiff endpoint list");
-  list->callback([&options] {
-    nlohmann::json json = nlohmann::json::array();
-    std::vector<std::vector<std::string>> rows;
-    for (auto& s : ValueOrThrow(sdk::Webservice::list(OpenWorkspace(options)))) {
-      if (!s.is_endpoint()) continue;
-      // The live state, as `service list` shows it.
-      ReviveIfDown(s);
-      auto status = s.state();
-      const std::string state = status.ok() ? ServiceStateName(status->state) : "Unknown";
-      json.push_back({{"name", s.name()},
-                      {"state", state},
-                      {"restarts", status.ok() ? status->restarts : 0},
-                      {"scoringUri", s.scoring_uri()}});
-      rows.push_back({s.name(), state, status.ok() ? std::to_string(status->restarts) : "",
-                      s.scoring_uri()});
-    }
-    Print(options, json, {"NAME", "STATE", "RESTARTS", "SCORING URI"}, rows);
-  });
+  list->callback([&options] { PrintServiceList(options, /*endpoints_only=*/true); });
 
   CLI::App* del = named("delete", "Delete an endpoint and all its versions", "skiff endpoint delete -n my-ep");
   del->callback([get] {
