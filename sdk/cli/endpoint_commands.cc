@@ -141,8 +141,6 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
   const auto records = ValueOrThrow(e.versions());
   const auto share = EffectiveTraffic(records);
   const LiveFigures figures = status.ok() ? FiguresOf(*status) : LiveFigures{};
-  const auto by_version =
-      status.ok() ? VersionFiguresOf(*status) : std::map<std::string, LiveFigures>{};
   for (const auto& v : records) {
     std::string models;
     nlohmann::json model_ids = nlohmann::json::array();
@@ -169,13 +167,7 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
       version["tags"] = nlohmann::json::object();
       version["description"] = "";
     }
-    auto live = by_version.find(v.version_name);
-    LiveFigures f = live != by_version.end() ? live->second : LiveFigures{};
-    if (live == by_version.end() && figures.requests_per_second) {
-      f.requests_per_second = 0.0;  // the server answered and has not counted it yet
-      f.error_rate = 0.0;
-    }
-    f.note.clear();
+    const LiveFigures f = VersionFiguresOf(status, v.version_name);
     AddFigures(f, &version);
     version.erase("replicas");
     versions.push_back(version);

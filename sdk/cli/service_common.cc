@@ -240,22 +240,12 @@ void PrintServiceList(const GlobalOptions& options, bool endpoints_only) {
     std::string traffic = "-";
     if (versions[i]) {
       const auto share = EffectiveTraffic(*versions[i]);
-      const auto by_version =
-          status.ok() ? VersionFiguresOf(*status) : std::map<std::string, LiveFigures>{};
       nlohmann::json list = nlohmann::json::array();
       for (const auto& v : *versions[i]) {
         nlohmann::json version = {{"name", v.version_name},
                                   {"isDefault", v.is_default},
                                   {"trafficPercentile", share.at(v.version_name)}};
-        auto it = by_version.find(v.version_name);
-        LiveFigures f = it != by_version.end() ? it->second : LiveFigures{};
-        if (it == by_version.end() && figures.requests_per_second) {
-          // The server answered but has not counted this version yet.
-          f.requests_per_second = 0.0;
-          f.error_rate = 0.0;
-        }
-        f.note.clear();
-        AddFigures(f, &version);
+        AddFigures(VersionFiguresOf(status, v.version_name), &version);
         version.erase("replicas");
         list.push_back(version);
       }

@@ -78,15 +78,16 @@ std::string TrafficCell(const std::vector<store::EndpointVersionRecord>& version
 
 LiveFigures FiguresOf(const ServiceStatus& status) { return Sum(status, status.load); }
 
-std::map<std::string, LiveFigures> VersionFiguresOf(const ServiceStatus& status) {
-  std::map<std::string, LiveFigures> out;
-  for (const VersionLoad& v : status.load) {
-    LiveFigures f = Sum(status, {v});
-    f.replicas_ready.reset();  // replicas are the service's, not one version's
-    f.replicas_total.reset();
-    out[v.version] = f;
-  }
-  return out;
+LiveFigures VersionFiguresOf(const StatusOr<ServiceStatus>& status, const std::string& version) {
+  LiveFigures f;
+  if (!status.ok() || status->load.empty()) return f;
+  auto it = std::find_if(status->load.begin(), status->load.end(),
+                         [&](const VersionLoad& v) { return v.version == version; });
+  // Not counted yet (no request has reached it since the server started).
+  f = Sum(*status, {it != status->load.end() ? *it : VersionLoad{version, 0, 0, 0}});
+  f.replicas_ready.reset();
+  f.replicas_total.reset();
+  return f;
 }
 
 std::string ReplicasCell(const LiveFigures& f) {

@@ -39,8 +39,10 @@ struct LiveFigures {
   std::string note;                           // why the rates are unknown
 };
 LiveFigures FiguresOf(const ServiceStatus& status);
-// The per-version figures, keyed by version name.
-std::map<std::string, LiveFigures> VersionFiguresOf(const ServiceStatus& status);
+// One version's figures, without replicas (they are the service's): its own
+// count; 0 when the server answered but has not counted it yet; unknown
+// when the server's count could not be read (or `status` is an error).
+LiveFigures VersionFiguresOf(const StatusOr<ServiceStatus>& status, const std::string& version);
 
 // Table cells: "1/1", "2.4", "0.0%", or "-" when unknown.
 std::string ReplicasCell(const LiveFigures& f);

@@ -49,7 +49,11 @@ TEST(StatusView, RatesComeFromTheServersCountAndUnknownIsADash) {
   EXPECT_EQ(ReplicasCell(f), "1/2");
   EXPECT_EQ(RateCell(f), "2.00");
   EXPECT_EQ(ErrorRateCell(f), "2.5%");
-  EXPECT_EQ(VersionFiguresOf(status).at("blue").requests_per_second, 1.5);
+  EXPECT_EQ(VersionFiguresOf(status, "blue").requests_per_second, 1.5);
+  EXPECT_DOUBLE_EQ(*VersionFiguresOf(status, "blue").error_rate, 3.0 / 90);
+  EXPECT_EQ(VersionFiguresOf(status, "new").requests_per_second, 0.0)
+      << "the server answered and has not counted it yet";
+  EXPECT_FALSE(VersionFiguresOf(status, "blue").replicas_ready) << "the service's, not a version's";
   nlohmann::json j;
   AddFigures(f, &j);
   EXPECT_EQ(j["replicas"], nlohmann::json({{"ready", 1}, {"total", 2}}));
@@ -60,6 +64,8 @@ TEST(StatusView, RatesComeFromTheServersCountAndUnknownIsADash) {
   ServiceStatus aks;
   aks.load_note = "counted by the router, inside the cluster";
   const LiveFigures unknown = FiguresOf(aks);
+  EXPECT_FALSE(VersionFiguresOf(aks, "v1").requests_per_second);
+  EXPECT_FALSE(VersionFiguresOf(StatusOr<ServiceStatus>(Unavailable("down")), "v1").error_rate);
   EXPECT_EQ(ReplicasCell(unknown), "-");
   EXPECT_EQ(RateCell(unknown), "-");
   EXPECT_EQ(ErrorRateCell(unknown), "-");
