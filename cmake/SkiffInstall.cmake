@@ -11,7 +11,7 @@ include(CMakePackageConfigHelpers)
 set(SKIFF_INSTALLED_HEADERS
   plugin_abi.h plugin_export.h build_fingerprint.h status.h tensor.h
   accelerator.h authenticator.h compute_target.h rollout_policy.h
-  server_status.h signature_check.h
+  server_status.h signature_check.h version_load.h
   util/atomic_file.h util/base64.h util/file.h util/private_path.h util/service_name.h
   util/url.h)
 foreach(header IN LISTS SKIFF_INSTALLED_HEADERS)
@@ -38,7 +38,7 @@ set(SKIFF_SDK_HEADERS
   sdk/compute_target.h sdk/inference_config_builder.h sdk/model.h sdk/plugins.h
   sdk/report.h sdk/shadow_figures.h sdk/webservice.h sdk/workspace.h)
 set(SKIFF_SDK_CORE_HEADERS
-  authenticator.h compute_target.h plugin_abi.h status.h status_print.h tensor.h
+  authenticator.h compute_target.h plugin_abi.h status.h status_print.h tensor.h version_load.h
   config/deployment_config.h config/inference_config.h
   plugin_host/loaded_plugin.h plugin_host/plugin_host.h rollout/rollout_event.h
   store/records.h store/workspace_store.h)

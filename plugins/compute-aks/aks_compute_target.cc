@@ -766,6 +766,14 @@ StatusOr<ServiceStatus> AksComputeTarget::GetState(const std::string& service) {
     return Internal(std::string("aks state: unexpected error: ") + e.what());
   }
 }
+StatusOr<ServiceStatus> AksComputeTarget::GetDetailedState(const std::string& service) {
+  try {
+    SKIFF_ASSIGN_OR_RETURN(ServiceLifecycle * services, Services());
+    return services->State(service, /*count_restarts=*/true);
+  } catch (const std::exception& e) {
+    return Internal(std::string("aks state: unexpected error: ") + e.what());
+  }
+}
 StatusOr<std::string> AksComputeTarget::GetLogs(const std::string& service, int32_t num_lines) {
   try {
     SKIFF_ASSIGN_OR_RETURN(ServiceLifecycle * services, Services());

@@ -72,6 +72,8 @@ class AksComputeTarget final : public ComputeTarget {
   Status UpdateService(const ServiceSpec& spec) override;
   Status DeleteService(const std::string& service) override;
   StatusOr<ServiceStatus> GetState(const std::string& service) override;
+  // GetState() plus the pods' restarts (one more LIST).
+  StatusOr<ServiceStatus> GetDetailedState(const std::string& service) override;
   StatusOr<std::string> GetLogs(const std::string& service, int32_t num_lines) override;
 
   // The stored cluster.json as a ComputeDescription: provisioningState,

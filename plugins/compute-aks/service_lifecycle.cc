@@ -202,11 +202,12 @@ Status ServiceLifecycle::Prune(const std::string& ns, const std::string& service
   return OkStatus();
 }
 
-StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
+StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service, bool count_restarts) {
   SKIFF_ASSIGN_OR_RETURN(std::string ns, NamespaceOf(service));
   // One LIST of the Deployments, one of the pods only while a rollout is
-  // unfinished, one GET of the front end once all are done: at most two
-  // API calls a look, however many versions.
+  // unfinished (or restarts are asked for), one GET of the front end once
+  // all are done: at most two API calls a look, however many versions (three
+  // with `count_restarts`).
   SKIFF_ASSIGN_OR_RETURN(auto deployments,
                          client_->List("apps/v1", "Deployment", ns, Selector(service)));
   ServiceStatus status;
@@ -215,14 +216,36 @@ StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service) {
     status.error = "no Deployment labelled " + Selector(service) + " in namespace " + ns;
     return status;
   }
+  status.replicas_ready = 0;
+  status.replicas_total = 0;
+  for (const json& d : deployments) {
+    status.replicas_ready += static_cast<int32_t>(
+        d.value("/status/readyReplicas"_json_pointer, static_cast<int64_t>(0)));
+    status.replicas_total += static_cast<int32_t>(
+        d.value("/spec/replicas"_json_pointer, static_cast<int64_t>(1)));
+  }
+  // The versions' last minute is counted by the router, whose metrics
+  // listener only the cluster reaches; shown as unknown, never guessed.
+  status.load_note =
+      "requests/s and errors are counted by the router, whose metrics listener is inside the "
+      "cluster (the metrics Service, docs/kubernetes.md)";
   std::vector<kube::RolloutStatus> rollouts;
   bool complete = true;
   for (const json& d : deployments) {
     rollouts.push_back(kube::EvaluateRollout(d, json()));
     complete = complete && rollouts.back().phase == kube::RolloutPhase::kComplete;
   }
-  if (!complete) {
+  if (!complete || count_restarts) {
+    // The pods: their reasons while a rollout is unfinished, and the
+    // containers' restarts (restartCount) whenever they are read.
     SKIFF_ASSIGN_OR_RETURN(auto pods, client_->List("v1", "Pod", ns, Selector(service)));
+    for (const json& pod : pods) {
+      const json containers = pod.value("/status/containerStatuses"_json_pointer, json::array());
+      if (!containers.is_array()) continue;
+      for (const json& c : containers) {
+        if (c.is_object()) status.restarts += static_cast<int32_t>(c.value("restartCount", 0));
+      }
+    }
     for (size_t i = 0; i < deployments.size(); ++i) {
       if (rollouts[i].phase == kube::RolloutPhase::kComplete) continue;
       rollouts[i] =

@@ -10,13 +10,15 @@
 //   State          every Deployment of the service (one LIST) through
 //                  EvaluateRollout (observedGeneration, updated and
 //                  available replicas; the pods, one LIST, only while a
-//                  rollout is unfinished: Unschedulable -> Unhealthy,
+//                  rollout is unfinished (their restarts too, and always
+//                  for a detailed look): Unschedulable -> Unhealthy,
 //                  CrashLoopBackOff/image pull errors/ProgressDeadlineExceeded
 //                  -> Failed with the reason, and that Deployment's
 //                  generation reported as refused), the applied generation
 //                  once every Deployment finished rolling out the one it
 //                  carries (skiff.io/generation), plus the router Service's
-//                  load-balancer address for the URI. Nothing is sent to the
+//                  load-balancer address for the URI; replicas ready/total
+//                  from the Deployments. Nothing is sent to the
 //                  load balancer: an internal one need not be reachable.
 //   Logs           the model-version pods' logs.
 //   Delete         every object labelled skiff.io/service=<name> of the
@@ -46,7 +48,9 @@ class ServiceLifecycle {
                                                             const std::string& context = "");
 
   Status Apply(const std::string& service, const std::vector<nlohmann::json>& objects);
-  StatusOr<ServiceStatus> State(const std::string& service);
+  // `count_restarts`: read the pods even when every rollout is complete, to
+  // sum their containers' restartCount (a one-off look, `service list`).
+  StatusOr<ServiceStatus> State(const std::string& service, bool count_restarts = false);
   StatusOr<std::string> Logs(const std::string& service, int32_t num_lines);
   Status Delete(const std::string& service);
 

@@ -20,6 +20,8 @@
 #include "process_probe.h"
 #include "supervisor/restart_history.h"
 #include "server_config_writer.h"
+#include "skiff/metrics/load_report.h"
+#include "skiff/net/http_client.h"
 #include "skiff/server_status.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/private_path.h"
@@ -81,6 +83,37 @@ bool WaitUntilPortIsFree(const std::string& address, int port, std::chrono::mill
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+// How long GetState waits for the server's last minute (GET /load on its
+// loopback metrics listener): a list of many services must stay quick.
+constexpr std::chrono::milliseconds kLoadTimeout{500};
+
+// The server's own count of the last minute, per version, into `status`
+// (ServiceStatus::load); `load_note` says why when it cannot be read.
+void ReadLoad(const std::optional<int>& metrics_port, ServiceStatus* status) {
+  if (!metrics_port) {
+    status->load_note = "the server has not published its metrics port yet";
+    return;
+  }
+  net::HttpClientOptions options;
+  options.timeout = kLoadTimeout;
+  options.timeout_covers_exchange = true;
+  options.max_body_bytes = 1 << 20;
+  auto answer = net::HttpClient(options).Send(
+      {"GET", "http://127.0.0.1:" + std::to_string(*metrics_port) + "/load", {}, ""});
+  if (!answer.ok() || answer->status != 200) {
+    status->load_note = "GET /load on the metrics listener: " +
+                        (answer.ok() ? "answered " + std::to_string(answer->status)
+                                     : answer.status().message());
+    return;
+  }
+  auto load = ParseLoadReport(answer->body);
+  if (!load.ok()) {
+    status->load_note = load.status().message();
+    return;
+  }
+  status->load = std::move(load).value();
 }
 
 // Where GetState reaches the service: loopback for a wildcard address.
@@ -333,6 +366,9 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
     return NotFound("service '" + service + "' does not exist on the local target");
   }
   ServiceStatus status;
+  // One skiff-server per service: ready once its readiness probe answers 200.
+  status.replicas_ready = 0;
+  status.replicas_total = 1;
   const std::optional<int> port = ReadPort(dir);
   const std::string host = ProbeHostOf(dir);
   // https when the server was given the target's certificate; the URI then
@@ -346,8 +382,9 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
     status.scoring_uri = base + "/score";
     status.swagger_uri = base + "/swagger.json";
   }
-  if (const std::optional<int> metrics = ReadPortFile(dir.metrics_port_file())) {
-    status.metrics_uri = "http://127.0.0.1:" + std::to_string(*metrics) + "/metrics";
+  const std::optional<int> metrics_port = ReadPortFile(dir.metrics_port_file());
+  if (metrics_port) {
+    status.metrics_uri = "http://127.0.0.1:" + std::to_string(*metrics_port) + "/metrics";
   }
   if (const std::optional<int> grpc = ReadPortFile(dir.grpc_port_file())) {
     status.grpc_uri = UrlHost(host) + ":" + std::to_string(*grpc);
@@ -403,6 +440,8 @@ StatusOr<ServiceStatus> LocalComputeTarget::GetState(const std::string& service)
   const std::string server_pid = std::to_string(state->server_pid) + "\n";
   if (code.ok() && *code == 200) {
     status.state = ServiceState::kHealthy;
+    status.replicas_ready = 1;
+    ReadLoad(metrics_port, &status);
     auto marker = ReadFile(dir.ready_marker());
     if (!marker.ok() || *marker != server_pid) {
       // Best effort: a concurrent delete may have removed the directory.

@@ -12,6 +12,7 @@
 #include "service_common.h"
 #include "skiff/sdk/shadow_figures.h"
 #include "skiff/util/service_name.h"
+#include "status_view.h"
 
 namespace skiff::cli {
 namespace {
@@ -184,14 +185,16 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
   const config::DeploymentConfig dc = e.deployment_config();
   nlohmann::json versions = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
-  const auto stored = ValueOrThrow(e.versions());
+  const auto records = ValueOrThrow(e.versions());
+  const auto share = EffectiveTraffic(records);
+  const LiveFigures figures = status.ok() ? FiguresOf(*status) : LiveFigures{};
   // Shadow figures come from the running server's metrics, read only when
   // a version is (or was) a shadow.
   std::optional<StatusOr<std::map<std::string, sdk::ShadowFigures>>> shadow_figures;
-  for (const auto& v : stored) {
+  for (const auto& v : records) {
     if (v.shadow_percentile > 0 && !shadow_figures) shadow_figures = sdk::ReadShadowFigures(e);
   }
-  for (const auto& v : stored) {
+  for (const auto& v : records) {
     std::string models;
     nlohmann::json model_ids = nlohmann::json::array();
     for (const auto& m : v.models) {
@@ -201,6 +204,8 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
     const config::DeploymentConfig vdc = e.version_deployment_config(v);
     nlohmann::json version = {{"name", v.version_name},
                               {"trafficPercentile", v.traffic_percentile},
+                              // What it gets: the default takes what the others leave.
+                              {"effectiveTrafficPercentile", share.at(v.version_name)},
                               {"isDefault", v.is_default},
                               {"versionType", v.is_control ? "Control" : "Treatment"},
                               {"models", model_ids},
@@ -221,24 +226,30 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
       if (shadow_figures->ok()) {
         const auto& by_version = **shadow_figures;
         auto it = by_version.find(v.version_name);
-        const sdk::ShadowFigures figures = it == by_version.end() ? sdk::ShadowFigures{} : it->second;
-        version["shadow"] = ShadowJson(figures);
-        shadow_cell = std::to_string(v.shadow_percentile) + "%: " + ShadowCell(figures);
+        const sdk::ShadowFigures shadow = it == by_version.end() ? sdk::ShadowFigures{} : it->second;
+        version["shadow"] = ShadowJson(shadow);
+        shadow_cell = std::to_string(v.shadow_percentile) + "%: " + ShadowCell(shadow);
       } else {
         version["shadow"] = {{"error", shadow_figures->status().message()}};
         shadow_cell = std::to_string(v.shadow_percentile) + "%";
       }
     }
+    const LiveFigures f = VersionFiguresOf(status, v.version_name);
+    AddFigures(f, &version);
+    version.erase("replicas");
     versions.push_back(version);
     const auto& res = vdc.container_resource_requirements;
+    // memoryInGB is GiB, as the targets apply it (k8s Gi, the local cgroup).
     std::ostringstream size;
-    size << res.cpu << " cpu, " << res.memory_in_gb << " GB, "
+    size << res.cpu << " cpu, "
+         << HumanBytes(static_cast<int64_t>(res.memory_in_gb * static_cast<double>(1LL << 30)))
+         << ", "
          << (vdc.num_replicas ? std::to_string(*vdc.num_replicas) + " replicas"
                               : "autoscale " + std::to_string(vdc.auto_scaler.min_replicas) + "-" +
                                     std::to_string(vdc.auto_scaler.max_replicas));
-    rows.push_back({v.version_name, std::to_string(v.traffic_percentile),
+    rows.push_back({v.version_name, std::to_string(share.at(v.version_name)),
                     v.is_default ? "yes" : "", v.is_control ? "Control" : "Treatment", models,
-                    size.str(), shadow_cell});
+                    size.str(), RateCell(f), ErrorRateCell(f), shadow_cell});
   }
   nlohmann::json json = {{"name", e.name()},
                          {"state", status.ok() ? ServiceStateName(status->state) : e.record().state},
@@ -256,11 +267,24 @@ void PrintEndpoint(const GlobalOptions& options, sdk::AksEndpoint e) {
   json["routingKey"] = config::ToJson(dc).value("routingKey", nlohmann::json());
   // gRPC (`grpc.enabled`): HOST:PORT where the target reports one.
   if (status.ok() && !status->grpc_uri.empty()) json["grpcUri"] = status->grpc_uri;
-  if (options.output != "json") {
-    std::cout << e.name() << "  " << json["state"].get<std::string>() << "  " << e.scoring_uri()
-              << "\n";
+  json["restarts"] = status.ok() ? status->restarts : 0;
+  AddFigures(figures, &json);
+  const std::string error = !status.ok() ? status.status().message() : status->error;
+  if (!error.empty()) json["error"] = error;
+  // A table of the endpoint (with its header row), then one of its
+  // versions; other formats print the JSON alone.
+  if (options.output == "table" && options.query.empty()) {
+    Print(options, json,
+          {"NAME", "STATE", "REPLICAS", "RESTARTS", "REQ/S", "ERROR RATE", "SCORING URI"},
+          {{e.name(), json["state"].get<std::string>(), ReplicasCell(figures),
+            status.ok() ? std::to_string(status->restarts) : "-", RateCell(figures),
+            ErrorRateCell(figures), e.scoring_uri()}});
+    if (!error.empty()) std::cout << e.name() << ": " << error << "\n";
+    std::cout << "\n";
   }
-  Print(options, json, {"VERSION", "TRAFFIC %", "DEFAULT", "TYPE", "MODELS", "SIZE", "SHADOW"},
+  Print(options, json,
+        {"VERSION", "TRAFFIC %", "DEFAULT", "TYPE", "MODELS", "SIZE", "REQ/S", "ERROR RATE",
+         "SHADOW"},
         rows);
 }
 
@@ -425,24 +449,7 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   CLI::App* list = group->add_subcommand("list", "List endpoints");
   AddOutputOption(list, &options);
   list->footer("Example:\n  skiff endpoint list");
-  list->callback([&options] {
-    nlohmann::json json = nlohmann::json::array();
-    std::vector<std::vector<std::string>> rows;
-    for (auto& s : ValueOrThrow(sdk::Webservice::list(OpenWorkspace(options)))) {
-      if (!s.is_endpoint()) continue;
-      // The live state, as `service list` shows it.
-      ReviveIfDown(s);
-      auto status = s.state();
-      const std::string state = status.ok() ? ServiceStateName(status->state) : "Unknown";
-      json.push_back({{"name", s.name()},
-                      {"state", state},
-                      {"restarts", status.ok() ? status->restarts : 0},
-                      {"scoringUri", s.scoring_uri()}});
-      rows.push_back({s.name(), state, status.ok() ? std::to_string(status->restarts) : "",
-                      s.scoring_uri()});
-    }
-    Print(options, json, {"NAME", "STATE", "RESTARTS", "SCORING URI"}, rows);
-  });
+  list->callback([&options] { PrintServiceList(options, /*endpoints_only=*/true); });
 
   CLI::App* del = named("delete", "Delete an endpoint and all its versions", "skiff endpoint delete -n my-ep");
   del->callback([get] {

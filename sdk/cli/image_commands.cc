@@ -14,6 +14,7 @@
 #include "skiff/oci/registry_client.h"
 #include "skiff/sdk/plugins.h"
 #include "skiff/util/url.h"
+#include "status_view.h"
 
 namespace skiff::cli {
 namespace {
@@ -124,10 +125,10 @@ void Build(const BuildFlags& f, const GlobalOptions& options) {
                     {"layers", layers},
                     {"bytes", bytes}});
     rows.push_back({image.ref_name, image.model.empty() ? "-" : image.model, image.manifest.digest,
-                    std::to_string(image.layers.size()), std::to_string(bytes)});
+                    std::to_string(image.layers.size()), HumanBytes(bytes)});
   }
   std::cerr << "OCI layout written to " << layout.dir() << std::endl;
-  Print(options, json, {"IMAGE", "MODEL", "DIGEST", "LAYERS", "BYTES"}, rows);
+  Print(options, json, {"IMAGE", "MODEL", "DIGEST", "LAYERS", "SIZE"}, rows);
 }
 
 void Push(const PushFlags& f, const GlobalOptions& options) {
@@ -194,11 +195,11 @@ void Push(const PushFlags& f, const GlobalOptions& options) {
     rows.push_back({name, pinned, std::to_string(after.blobs_uploaded - before.blobs_uploaded),
                     std::to_string(after.blobs_skipped - before.blobs_skipped),
                     std::to_string(after.blobs_mounted - before.blobs_mounted),
-                    std::to_string(after.bytes_uploaded - before.bytes_uploaded)});
+                    HumanBytes(after.bytes_uploaded - before.bytes_uploaded)});
   }
   if (rows.empty()) throw CliError("no image in '" + f.layout + "' matches --image");
   progress.Done("done");
-  Print(options, json, {"IMAGE", "REFERENCE", "UPLOADED", "SKIPPED", "MOUNTED", "BYTES"}, rows);
+  Print(options, json, {"IMAGE", "REFERENCE", "UPLOADED", "SKIPPED", "MOUNTED", "SENT"}, rows);
 }
 
 }  // namespace

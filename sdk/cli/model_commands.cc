@@ -9,6 +9,7 @@
 #include "service_common.h"
 #include "skiff/sdk/model.h"
 #include "skiff/store/model_name.h"
+#include "status_view.h"
 
 namespace skiff::cli {
 namespace {
@@ -37,7 +38,7 @@ void PrintModels(const GlobalOptions& options, const std::vector<Model>& models,
     const auto& r = m.record();
     json.push_back(ModelJson(r));
     rows.push_back({r.name, std::to_string(r.version), store::ModelKindName(r.kind),
-                    std::to_string(r.size_bytes), r.sha256.substr(0, 12), r.created_time,
+                    HumanBytes(r.size_bytes), r.sha256.substr(0, 12), r.created_time,
                     JoinPairs(r.tags)});
   }
   Print(options, as_list ? json : json.at(0),
@@ -177,9 +178,9 @@ void AddModelCommands(CLI::App& app, GlobalOptions& options) {
                            {"tempFilesRemoved", r.temp_files_removed},
                            {"materializedRemoved", r.materialized_removed},
                            {"bytesFreed", r.bytes_freed}};
-    Print(options, json, {"BLOBS", "TEMP FILES", "MATERIALIZED", "BYTES FREED"},
+    Print(options, json, {"BLOBS", "TEMP FILES", "MATERIALIZED", "FREED"},
           {{std::to_string(r.blobs_removed), std::to_string(r.temp_files_removed),
-            std::to_string(r.materialized_removed), std::to_string(r.bytes_freed)}});
+            std::to_string(r.materialized_removed), HumanBytes(r.bytes_freed)}});
   });
 }
 

@@ -101,32 +101,7 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   CLI::App* list = group->add_subcommand("list", "List services and endpoints");
   AddOutputOption(list, &options);
   list->footer("Example:\n  skiff service list --output json");
-  list->callback([&options] {
-    nlohmann::json json = nlohmann::json::array();
-    std::vector<std::vector<std::string>> rows;
-    for (auto& s : ValueOrThrow(sdk::Webservice::list(OpenWorkspace(options)))) {
-      // The live state, not the record's last known one: a server that died
-      // is not listed Healthy.
-      ReviveIfDown(s);
-      auto status = s.state();
-      const std::string state = status.ok() ? ServiceStateName(status->state) : "Unknown";
-      nlohmann::json item = {{"name", s.name()},
-                             {"state", state},
-                             {"restarts", status.ok() ? status->restarts : 0},
-                             {"computeTarget", s.record().compute_target},
-                             {"scoringUri", s.scoring_uri()},
-                             {"isEndpoint", s.is_endpoint()}};
-      if (!status.ok()) {
-        item["error"] = status.status().message();
-      } else if (!status->error.empty()) {
-        item["error"] = status->error;
-      }
-      json.push_back(item);
-      rows.push_back({s.name(), state, status.ok() ? std::to_string(status->restarts) : "",
-                      s.record().compute_target, s.scoring_uri()});
-    }
-    Print(options, json, {"NAME", "STATE", "RESTARTS", "COMPUTE", "SCORING URI"}, rows);
-  });
+  list->callback([&options] { PrintServiceList(options, /*endpoints_only=*/false); });
 
   // After a reboot (or any kill of the supervisors): starts what is down again.
   static bool start_all = false;

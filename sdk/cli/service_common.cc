@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "progress.h"
+#include "status_view.h"
 #include "skiff/store/model_name.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
@@ -196,6 +197,7 @@ void PrintService(const GlobalOptions& options, sdk::Webservice service) {
                          {"createdTime", service.record().created_time},
                          {"updatedTime", service.record().updated_time}};
   if (status.ok()) json["restarts"] = status->restarts;
+  if (status.ok()) AddFigures(FiguresOf(*status), &json);
   // Metrics are served apart from the scoring port (local target: loopback).
   if (status.ok() && !status->metrics_uri.empty()) json["metricsUri"] = status->metrics_uri;
   if (status.ok() && !status->grpc_uri.empty()) json["grpcUri"] = status->grpc_uri;
@@ -206,6 +208,93 @@ void PrintService(const GlobalOptions& options, sdk::Webservice service) {
         {{service.name(), state, service.record().compute_target, model_list,
           service.scoring_uri(), JoinPairs(dc.tags), service.record().created_time,
           service.record().updated_time}});
+}
+
+void PrintServiceList(const GlobalOptions& options, bool endpoints_only) {
+  const sdk::Workspace ws = OpenWorkspace(options);
+  std::vector<sdk::Webservice> services;
+  // An endpoint's versions, from the store (the traffic it is configured for).
+  std::vector<std::optional<std::vector<store::EndpointVersionRecord>>> versions;
+  std::vector<bool> endpoint;
+  for (auto& s : ValueOrThrow(sdk::Webservice::list(ws))) {
+    std::optional<std::vector<store::EndpointVersionRecord>> of;
+    const bool is_endpoint = s.is_endpoint();
+    if (is_endpoint) {
+      if (auto e = sdk::AksEndpoint::get(ws, s.name()); e.ok()) {
+        if (auto v = e->versions(); v.ok()) of = std::move(v).value();
+      }
+    } else if (endpoints_only) {
+      continue;
+    }
+    services.push_back(std::move(s));
+    versions.push_back(std::move(of));
+    endpoint.push_back(is_endpoint);
+  }
+  const auto looks = LookConcurrently(services, [](sdk::Webservice& s) {
+    ReviveIfDown(s);
+    return s.state();
+  });
+
+  nlohmann::json json = nlohmann::json::array();
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> notes;  // table output: why a row is not Healthy, or a rate unknown
+  for (size_t i = 0; i < services.size(); ++i) {
+    const sdk::Webservice& s = services[i];
+    const StatusOr<ServiceStatus>& status = looks[i];
+    const std::string state = status.ok() ? ServiceStateName(status->state) : "Unknown";
+    const LiveFigures figures = status.ok() ? FiguresOf(*status) : LiveFigures{};
+    nlohmann::json item = {{"name", s.name()},
+                           {"state", state},
+                           {"restarts", status.ok() ? status->restarts : 0}};
+    AddFigures(figures, &item);
+    std::string traffic = "-";
+    if (versions[i]) {
+      const auto share = EffectiveTraffic(*versions[i]);
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& v : *versions[i]) {
+        nlohmann::json version = {{"name", v.version_name},
+                                  {"isDefault", v.is_default},
+                                  {"trafficPercentile", share.at(v.version_name)}};
+        AddFigures(VersionFiguresOf(status, v.version_name), &version);
+        version.erase("replicas");
+        list.push_back(version);
+      }
+      item["versions"] = list;
+      traffic = TrafficCell(*versions[i]);
+    }
+    if (!endpoints_only) {
+      item["computeTarget"] = s.record().compute_target;
+      item["isEndpoint"] = static_cast<bool>(endpoint[i]);
+    }
+    item["scoringUri"] = s.scoring_uri();
+    std::string error = !status.ok() ? status.status().message() : status->error;
+    if (!error.empty()) {
+      item["error"] = error;
+      notes.push_back(s.name() + ": " + state + ": " + error);
+    } else if (!figures.requests_per_second && !figures.note.empty()) {
+      notes.push_back(s.name() + ": REQ/S and ERROR RATE unknown: " + figures.note);
+    }
+    json.push_back(item);
+    std::vector<std::string> row = {s.name(),
+                                    state,
+                                    ReplicasCell(figures),
+                                    status.ok() ? std::to_string(status->restarts) : "-",
+                                    RateCell(figures),
+                                    ErrorRateCell(figures),
+                                    traffic};
+    if (!endpoints_only) row.push_back(s.record().compute_target);
+    row.push_back(s.scoring_uri());
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::string> headers = {"NAME",  "STATE",      "REPLICAS", "RESTARTS",
+                                      "REQ/S", "ERROR RATE", "TRAFFIC"};
+  if (!endpoints_only) headers.push_back("COMPUTE");
+  headers.push_back("SCORING URI");
+  Print(options, json, headers, rows);
+  if (options.output == "table" && options.query.empty() && !notes.empty()) {
+    std::cout << "\n";
+    for (const auto& note : notes) std::cout << note << "\n";
+  }
 }
 
 void PrintKeys(const GlobalOptions& options, const sdk::Webservice& service) {

@@ -45,6 +45,14 @@ std::vector<sdk::Model> ResolveModels(const sdk::Workspace& ws, const std::vecto
 void ReviveIfDown(sdk::Webservice& service);
 // Prints progress of a deployment until Healthy/Failed; throws on Failed.
 void WaitWithProgress(sdk::Webservice service);
+// `service list` (every service and endpoint) and `endpoint list`
+// (`endpoints_only`): each one's live state, asked of its target now and all
+// at once (a dead or hung service costs its own probe timeout, not the
+// list's), with replicas, restarts, the last minute's requests/s and error
+// rate from the server's own count, and each endpoint version's effective
+// traffic share. A killed supervisor is started again first, as every
+// command that touches a service does (ReviveIfDown).
+void PrintServiceList(const GlobalOptions& options, bool endpoints_only);
 // `show` output of a service or endpoint.
 void PrintService(const GlobalOptions& options, sdk::Webservice service);
 void PrintKeys(const GlobalOptions& options, const sdk::Webservice& service);

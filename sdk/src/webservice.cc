@@ -252,8 +252,9 @@ class PollBackoff {
 // GetState through `plugin`, with the record's state and scoring URI brought
 // up to date in `record` and the store.
 StatusOr<ServiceStatus> LookAndRecord(const Workspace& ws, store::ServiceRecord& record,
-                                      skiff::ComputeTarget& plugin) {
-  SKIFF_ASSIGN_OR_RETURN(ServiceStatus status, plugin.GetState(record.name));
+                                      skiff::ComputeTarget& plugin, bool detailed = false) {
+  SKIFF_ASSIGN_OR_RETURN(ServiceStatus status, detailed ? plugin.GetDetailedState(record.name)
+                                                        : plugin.GetState(record.name));
   store::ServiceRecord updated = record;
   updated.state = ServiceStateName(status.state);
   if (!status.scoring_uri.empty()) updated.scoring_uri = status.scoring_uri;
@@ -521,7 +522,8 @@ std::string Webservice::swagger_uri() const {
 StatusOr<ServiceStatus> Webservice::state() {
   SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record_.compute_target));
   SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
-  return LookAndRecord(ws_, record_, *plugin);
+  // A one-off look (list, show), not a wait's poll: the detailed state.
+  return LookAndRecord(ws_, record_, *plugin, /*detailed=*/true);
 }
 
 StatusOr<bool> Webservice::revive_if_down() {

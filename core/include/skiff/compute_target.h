@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "skiff/version_load.h"
 #include "skiff/plugin_abi.h"
 #include "skiff/status.h"
 
@@ -49,8 +50,10 @@ struct ServiceStatus {
   std::string metrics_uri;
   std::string error;  // why it is Unhealthy/Failed, empty otherwise
   // Unplanned restarts so far: server processes that exited and were
-  // started again, plus runtimes revived by ReviveService(). 0 where the
-  // target does not count them.
+  // started again, plus runtimes revived by ReviveService() (local); the
+  // containers' restartCount summed over the pods (Kubernetes: in
+  // GetDetailedState(), and in GetState() while a rollout is unfinished).
+  // 0 where the target does not count them.
   int32_t restarts = 0;
   // The configuration generation the running server serves (the one in its
   // ServiceSpec.server_config_json), and the last one it refused with its
@@ -68,6 +71,17 @@ struct ServiceStatus {
   // The KServe v2 gRPC listener as HOST:PORT (a gRPC client's target), when
   // the deployment config enables it (`grpc`); empty otherwise.
   std::string grpc_uri;
+  // Replicas that answer ready, of those the service should have: server
+  // processes on the local target (one per service), pods of every
+  // Deployment on Kubernetes. -1 where the target does not know.
+  int32_t replicas_ready = -1;
+  int32_t replicas_total = -1;
+  // Each version's requests and 5xx answers over the last minute, from the
+  // server's own counters (its metrics listener's GET /load). Empty when
+  // they cannot be read from here; `load_note` then says why (AKS: the
+  // router's listener is inside the cluster). Never made up.
+  std::vector<VersionLoad> load;
+  std::string load_note;
 };
 
 // The keys the host adds to the record's config_json to make a compute
@@ -163,6 +177,11 @@ class ComputeTarget {
   // file, aks from the Deployments of that generation).
   // Threading: may be called concurrently with anything.
   virtual StatusOr<ServiceStatus> GetState(const std::string& service) = 0;
+  // GetState() plus what costs the target more to learn, for a one-off look
+  // (`service list`, `show`) rather than a wait's polls: on Kubernetes the
+  // pods' restarts, one more LIST. The default: GetState().
+  // Threading: as GetState().
+  virtual StatusOr<ServiceStatus> GetDetailedState(const std::string& service);
   // The last `num_lines` lines of the service's logs (all when <= 0).
   // Threading: may be called concurrently with anything.
   virtual StatusOr<std::string> GetLogs(const std::string& service, int32_t num_lines) = 0;

@@ -35,7 +35,8 @@ extern "C" {
    plugin read (models, inference_config_json, endpoint_json).
    4: ServiceStatus gained metrics_uri (issue 19.3).
    5: LoadedModel gained platform(), the OIP platform name (issue 20.4);
-   ServiceStatus gained grpc_uri (issue 20.3). */
+   ServiceStatus gained grpc_uri (issue 20.3), replicas_ready/replicas_total,
+   load and load_note; ComputeTarget gained GetDetailedState (issue 23.2). */
 #define SKIFF_PLUGIN_ABI_MAJOR 5
 #define SKIFF_PLUGIN_ABI_MINOR 0
 

@@ -23,6 +23,9 @@ StatusOr<ComputeDescription> ComputeTarget::Refresh(const ComputeSpec& spec,
   return Describe(spec);
 }
 StatusOr<bool> ComputeTarget::ReviveService(const std::string&) { return false; }
+StatusOr<ServiceStatus> ComputeTarget::GetDetailedState(const std::string& service) {
+  return GetState(service);
+}
 Status ComputeTarget::RestartService(const std::string& service) {
   return Unimplemented("this compute target cannot restart service '" + service +
                        "' in place; update or redeploy it");

@@ -2,6 +2,7 @@
 #include "skiff/dataplane/metrics_endpoint.h"
 
 #include "skiff/dataplane/request_stages.h"
+#include "skiff/metrics/load_report.h"
 
 namespace skiff::dataplane {
 
@@ -24,17 +25,22 @@ void MetricsEndpoint::Handle(HttpRequest request, const std::string&,
 HttpResponse MetricsEndpoint::Answer(const http::request_header<>& header) const {
   std::string_view target(header.target().data(), header.target().size());
   target = target.substr(0, target.find('?'));
-  if (target != "/metrics") {
+  const bool load = target == "/load" && load_ != nullptr;
+  if (target != "/metrics" && !load) {
     return ErrorResponse(http::status::not_found,
-                         "no route for " + std::string(target) +
-                             "; this port serves GET /metrics only (docs/protocols.md)");
+                         "no route for " + std::string(target) + "; this port serves GET /metrics" +
+                             (load_ != nullptr ? " and GET /load" : "") +
+                             " only (docs/protocols.md)");
   }
   if (header.method() != http::verb::get) {
-    HttpResponse r =
-        ErrorResponse(http::status::method_not_allowed,
-                      std::string(header.method_string()) + " is not allowed on /metrics; use GET");
+    HttpResponse r = ErrorResponse(http::status::method_not_allowed,
+                                   std::string(header.method_string()) + " is not allowed on " +
+                                       std::string(target) + "; use GET");
     r.set(http::field::allow, "GET");
     return r;
+  }
+  if (load) {
+    return JsonResponse(http::status::ok, SerializeLoadReport(load_->Load()));
   }
   return MakeResponse(http::status::ok, registry_->RenderPrometheusText(),
                       "text/plain; version=0.0.4");

@@ -219,7 +219,8 @@ int main(int argc, char** argv) {
   WritePortFile(config->port_file, port);
   // Metrics on a listener of their own (loopback unless configured), with
   // the scoring port's limits, so the public port never serves them.
-  skiff::dataplane::MetricsEndpoint metrics_endpoint(&plane.metrics_registry());
+  skiff::dataplane::MetricsEndpoint metrics_endpoint(&plane.metrics_registry(),
+                                                     &plane.data_plane_metrics());
   skiff::dataplane::HttpServerOptions metrics_http = http;
   metrics_http.address = config->metrics_address;
   metrics_http.port = static_cast<uint16_t>(config->metrics_port);
@@ -238,7 +239,7 @@ int main(int argc, char** argv) {
   }
   const uint16_t metrics_port = (*metrics_server)->port();
   Log("metrics on " + config->metrics_address + ":" + std::to_string(metrics_port) +
-      " (GET /metrics)");
+      " (GET /metrics, GET /load)");
   WritePortFile(config->metrics_port_file, metrics_port);
   // The KServe v2 gRPC listener, when configured: the same data plane.
   std::unique_ptr<skiff::dataplane::GrpcServer> grpc_server;

@@ -69,6 +69,7 @@ void ServiceMetrics::LoadFailed(double unix_seconds) {
 }
 
 void ServiceMetrics::RequestDone(int code) {
+  window_.Record(code);
   const bool cacheable = code >= 100 && code < 600;
   if (cacheable) {
     if (Counter* counter = by_code_[code - 100].load(std::memory_order_acquire)) {
@@ -91,6 +92,17 @@ ServiceMetrics& DataPlaneMetrics::For(const std::string& service, const std::str
   auto& slot = versions_[{service, version}];
   if (!slot) slot = std::make_unique<ServiceMetrics>(registry_, service, version);
   return *slot;
+}
+
+std::vector<VersionLoad> DataPlaneMetrics::Load() const {
+  std::vector<VersionLoad> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key, series] : versions_) {
+    VersionLoad load = series->window().Sum();
+    load.version = key.second;
+    out.push_back(std::move(load));
+  }
+  return out;
 }
 
 void DataPlaneMetrics::AuthFailure(const std::string& service) {

@@ -4,6 +4,7 @@
 // tests steer (fail, be slow) and, for the sample model, the torch plugin.
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/metrics_endpoint.h"
+#include "skiff/metrics/load_report.h"
 
 #include <cmath>
 #include <filesystem>
@@ -78,7 +79,8 @@ class DataPlaneTest : public ::testing::Test {
     ASSERT_TRUE(server.ok());
     server_ = std::move(server).value();
     // The metrics listener, as skiff-server runs it beside the scoring port.
-    metrics_endpoint_ = std::make_unique<MetricsEndpoint>(&plane_->metrics_registry());
+    metrics_endpoint_ = std::make_unique<MetricsEndpoint>(&plane_->metrics_registry(),
+                                                           &plane_->data_plane_metrics());
     auto metrics = HttpServer::Start({}, metrics_endpoint_.get());
     ASSERT_TRUE(metrics.ok());
     metrics_server_ = std::move(metrics).value();
@@ -902,6 +904,43 @@ TEST_F(DataPlaneTest, ConnectionAndBodyLimitsParseWithDefaultsAndNamedErrors) {
   config = BaseConfig();
   config["maxConnections"] = -1;
   EXPECT_FALSE(ParseServerConfig(config.dump()).ok());
+}
+
+// Issue 23 item 2: `skiff service list` shows requests/s and an error rate
+// over the last minute without waiting a minute: the server counts them per
+// version and answers GET /load on the metrics listener (never the scoring
+// port).
+TEST_F(DataPlaneTest, LoadReportsTheLastMinutePerVersionOnTheMetricsListener) {
+  json config = BaseConfig();
+  config["versions"] = {Version("blue", 0, true), Version("green", 0, false)};
+  ASSERT_TRUE(Apply(config).ok());
+  auto c = Client();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(c.Post("/v2/models/svc/versions/blue/infer", OipBody(1), Bearer(kPrimary)).status,
+              200);
+  }
+  EXPECT_EQ(c.Post("/v2/models/svc/versions/blue/infer", OipBody(-1), Bearer(kPrimary)).status,
+            502);
+  EXPECT_EQ(c.Post("/v2/models/svc/versions/blue/infer", OipBody(1), Bearer("bad")).status, 401)
+      << "refused before a version: not the version's load";
+
+  Reply r = HttpClient(metrics_server_->port()).Get("/load");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  auto load = ParseLoadReport(r.body);
+  ASSERT_TRUE(load.ok()) << load.status().ToString() << r.body;
+  std::map<std::string, VersionLoad> by;
+  for (const VersionLoad& v : *load) by[v.version] = v;
+  ASSERT_EQ(by.count("blue"), 1u) << r.body;
+  EXPECT_EQ(by["blue"].requests, 4);
+  EXPECT_EQ(by["blue"].server_errors, 1);
+  EXPECT_GE(by["blue"].seconds, 1);
+  EXPECT_LE(by["blue"].seconds, 60);
+  ASSERT_EQ(by.count("green"), 1u) << "a version without traffic is listed with 0";
+  EXPECT_EQ(by["green"].requests, 0);
+
+  EXPECT_EQ(Client().Get("/load").status, 404) << "not on the scoring port";
+  EXPECT_EQ(HttpClient(metrics_server_->port()).Post("/load", "", {}).status, 405);
 }
 
 }  // namespace

@@ -269,6 +269,53 @@ TEST_F(ComputeAksServiceTest, AppliedGenerationComesFromTheRolloutsNotTheLoadBal
   EXPECT_LE(api_.requests().size() - before, 2u) << "Deployments and pods, one LIST each";
 }
 
+// Issue 23 item 2: `service list` on AKS shows replicas ready/total from the
+// Deployments and restarts from the pods (a detailed look, one LIST more);
+// the last minute's rates are not readable from outside the cluster and
+// are reported unknown with the reason, never as 0.
+TEST_F(ComputeAksServiceTest, ADetailedLookCountsReplicasAndRestartsAndNeverInventsRates) {
+  ServiceSpec spec = MakeSpec("svc", R"({"namespace": "ml"})", {SampleVersion{"svc", 100, true}});
+  ASSERT_TRUE(target_->DeployService(spec).ok());
+  int64_t wanted = 0;
+  for (const char* d : {"svc-model", "svc-router"}) {
+    json current = *Obj(std::string("/apis/apps/v1/namespaces/ml/deployments/") + d);
+    const int64_t replicas = current["spec"].value("replicas", 1);
+    wanted += replicas;
+    api_.SetDeploymentStatus(
+        "ml", d,
+        DeployStatus(current["metadata"].value("generation", 1), replicas, replicas, replicas));
+  }
+  SetLoadBalancer("ml", "svc", "20.1.2.3");
+  api_.PutPod(PodOf("ml", "svc-model", "svc-model-a",
+                    {{"phase", "Running"},
+                     {"containerStatuses", {{{"name", "skiff-server"}, {"restartCount", 2}}}}}));
+  api_.PutPod(PodOf("ml", "svc-router", "svc-router-a",
+                    {{"phase", "Running"},
+                     {"containerStatuses", {{{"name", "skiff-server"}, {"restartCount", 1}}}}}));
+
+  const size_t before = api_.requests().size();
+  auto state = target_->GetDetailedState("svc");
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(state->state, ServiceState::kHealthy) << state->error;
+  EXPECT_EQ(state->replicas_ready, wanted);
+  EXPECT_EQ(state->replicas_total, wanted);
+  EXPECT_EQ(state->restarts, 3) << "the pods' restartCount, summed";
+  EXPECT_TRUE(state->load.empty()) << "not readable from here: never made up";
+  EXPECT_NE(state->load_note.find("inside the cluster"), std::string::npos) << state->load_note;
+  EXPECT_LE(api_.requests().size() - before, 3u) << "Deployments, pods, the front: one each";
+
+  // A replica that stops being ready shows at once.
+  json model = *Obj("/apis/apps/v1/namespaces/ml/deployments/svc-model");
+  const int64_t replicas = model["spec"].value("replicas", 1);
+  api_.SetDeploymentStatus(
+      "ml", "svc-model",
+      DeployStatus(model["metadata"].value("generation", 1), replicas, replicas, replicas - 1));
+  state = target_->GetDetailedState("svc");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->replicas_ready, wanted - 1);
+  EXPECT_EQ(state->replicas_total, wanted);
+}
+
 // A Deployment that will never progress (its deadline passed) is a refusal
 // of its generation at once, with Kubernetes' message, instead of a wait
 // that ends after 10 minutes.

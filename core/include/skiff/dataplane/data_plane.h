@@ -71,6 +71,8 @@ class DataPlane : public HttpHandler {
   // The same registry, for a front that adds series of its own (the gRPC
   // listener's skiff_grpc_requests_total).
   metrics::MetricsRegistry& metrics_registry() { return registry_; }
+  // Each version's last minute, for the metrics listener's GET /load.
+  const metrics::DataPlaneMetrics& data_plane_metrics() const { return metrics_; }
 
   uint64_t BodyLimit(const http::request_header<>& header) const override;
   // Scoring routes (POSTs to targets ending in /infer or /score): authentication

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // MetricsEndpoint: the handler of skiff-server's metrics listener
 // (ServerConfig metricsAddress/metricsPort), which answers GET /metrics with
-// the registry in Prometheus text and nothing else. It runs on its own
+// the registry in Prometheus text, and GET /load with each version's
+// requests and 5xx over the last minute (skiff/metrics/load_report.h), which
+// the compute target reads for `skiff service list`. It runs on its own
 // HttpServer, with the same header, connection and timeout limits as the
 // scoring port, so the public port never shows a stranger the service's
 // traffic, versions and failures (docs/protocols.md, "Metrics").
@@ -11,14 +13,18 @@
 #include <string>
 
 #include "skiff/dataplane/http_server.h"
+#include "skiff/metrics/data_plane_metrics.h"
 #include "skiff/metrics/metrics_registry.h"
 
 namespace skiff::dataplane {
 
 class MetricsEndpoint : public HttpHandler {
  public:
-  // `registry` must outlive the endpoint (and the HttpServer it serves on).
-  explicit MetricsEndpoint(const metrics::MetricsRegistry* registry) : registry_(registry) {}
+  // `registry` (and `load`, when given) must outlive the endpoint (and the
+  // HttpServer it serves on). Without `load`, GET /load is a 404.
+  explicit MetricsEndpoint(const metrics::MetricsRegistry* registry,
+                           const metrics::DataPlaneMetrics* load = nullptr)
+      : registry_(registry), load_(load) {}
 
   // No route here takes a body.
   uint64_t BodyLimit(const http::request_header<>& header) const override;
@@ -26,7 +32,8 @@ class MetricsEndpoint : public HttpHandler {
   // the body unread. Threading: any I/O thread.
   std::optional<HttpResponse> Admit(const http::request_header<>& header,
                                     const std::string& client_address) override;
-  // GET /metrics: 200 text/plain; version=0.0.4. Another method: 405 with
+  // GET /metrics: 200 text/plain; version=0.0.4. GET /load: 200
+  // application/json (SerializeLoadReport). Another method: 405 with
   // Allow: GET. Another path: 404. Answers at once; any I/O thread.
   void Handle(HttpRequest request, const std::string& client_address,
               std::function<void(HttpResponse)> respond) override;
@@ -35,6 +42,7 @@ class MetricsEndpoint : public HttpHandler {
   HttpResponse Answer(const http::request_header<>& header) const;
 
   const metrics::MetricsRegistry* registry_;
+  const metrics::DataPlaneMetrics* load_;
 };
 
 }  // namespace skiff::dataplane

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "skiff/metrics/metrics_registry.h"
+#include "skiff/metrics/request_window.h"
 
 namespace skiff::metrics {
 
@@ -35,8 +36,10 @@ class ServiceMetrics {
  public:
   ServiceMetrics(MetricsRegistry* registry, std::string service, std::string version);
 
-  // Counts a finished request with HTTP status `code`.
+  // Counts a finished request with HTTP status `code` (also in window()).
   void RequestDone(int code);
+  // The last minute of RequestDone(), for GET /load.
+  const RequestWindow& window() const { return window_; }
 
   // One model execution that served `requests` requests (a batch of one
   // without dynamic batching): skiff_batch_size and
@@ -76,6 +79,7 @@ class ServiceMetrics {
   Counter* executions_;
   Gauge* load_seconds_;
   Counter* load_failures_;
+  RequestWindow window_;
   // skiff_requests_total series by code - 100, filled on first use.
   std::array<std::atomic<Counter*>, 500> by_code_{};
 };
@@ -94,13 +98,18 @@ class DataPlaneMetrics {
   // Counts a request refused by authentication (before a version is chosen).
   void AuthFailure(const std::string& service);
 
+  // Every version's last minute (RequestWindow), in name order, for the
+  // metrics listener's GET /load. A version removed from the config stays
+  // listed (its window empties within a minute).
+  std::vector<VersionLoad> Load() const;
+
   // Bucket bounds: seconds 0.001 .. 10; batch sizes 1 .. 256 (powers of 2).
   static const std::vector<double>& DurationBuckets();
   static const std::vector<double>& BatchSizeBuckets();
 
  private:
   MetricsRegistry* registry_;
-  std::mutex mu_;  // guards versions_
+  mutable std::mutex mu_;  // guards versions_
   std::map<std::pair<std::string, std::string>, std::unique_ptr<ServiceMetrics>> versions_;
 };
 

@@ -90,8 +90,9 @@ class Webservice {
   StatusOr<ServiceStatus> wait_for_deployment(
       std::chrono::seconds timeout,
       const std::function<void(const ServiceStatus&, std::chrono::milliseconds)>& on_poll);
-  // Asks the target for the current state; refreshes record() (state and
-  // scoring URI) and stores a change.
+  // Asks the target for the current state, detailed (ComputeTarget::
+  // GetDetailedState: replicas, restarts, the last minute's load);
+  // refreshes record() (state and scoring URI) and stores a change.
   StatusOr<ServiceStatus> state();
   StatusOr<std::string> get_logs(int num_lines = 5000) const;
   // If the service's runtime died without being stopped (on the local
