@@ -33,8 +33,11 @@ extern "C" {
    Authenticator gained RotateSigningKey.
    3: ComputeTarget gained Describe/Refresh; ServiceSpec lost the fields no
    plugin read (models, inference_config_json, endpoint_json).
-   4: ServiceStatus gained metrics_uri (issue 19.3). */
-#define SKIFF_PLUGIN_ABI_MAJOR 4
+   4: ServiceStatus gained metrics_uri (issue 19.3).
+   5: RolloutPolicy::NextAction takes a RolloutInput (version states, the
+   progressive plan and step, per-version measurements, the clock) and
+   RolloutAction gained hold/set-traffic/roll-back/succeed (issue 22.1). */
+#define SKIFF_PLUGIN_ABI_MAJOR 5
 #define SKIFF_PLUGIN_ABI_MINOR 0
 
 /* Name of the exported entry point. */

@@ -100,6 +100,21 @@ CREATE INDEX endpoint_version_models_model
       R"sql(
 ALTER TABLE services ADD COLUMN operation_owner TEXT;
 )sql",
+      // 4: an endpoint's progressive rollout (issue 22.1): its state as one
+      // typed JSON document (skiff/rollout/rollout_state.h), the status
+      // beside it so "is one running" needs no JSON, a revision for
+      // compare-and-set updates, and the controller's lease.
+      R"sql(
+CREATE TABLE rollouts (
+  endpoint TEXT PRIMARY KEY REFERENCES endpoints (name) ON DELETE CASCADE,
+  status TEXT NOT NULL,
+  state_json TEXT NOT NULL,
+  revision INTEGER NOT NULL DEFAULT 1,
+  owner TEXT NOT NULL DEFAULT '',
+  lease_expires_ms INTEGER NOT NULL DEFAULT 0,
+  updated_time TEXT NOT NULL
+);
+)sql",
   };
   return kMigrations;
 }
