@@ -396,6 +396,8 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
                           "skiff endpoint get-access-token -n my-ep");
   AddOutputOption(token, &options);
   token->callback([&options, get] { PrintToken(options, get()); });
+
+  AddRolloutCommands(group, options);
 }
 
 }  // namespace skiff::cli
