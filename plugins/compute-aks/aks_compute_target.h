@@ -73,6 +73,7 @@ class AksComputeTarget final : public ComputeTarget {
   Status DeleteService(const std::string& service) override;
   StatusOr<ServiceStatus> GetState(const std::string& service) override;
   StatusOr<std::string> GetLogs(const std::string& service, int32_t num_lines) override;
+  StatusOr<std::map<std::string, std::string>> ReadMetrics(const std::string& service) override;
 
   // The stored cluster.json as a ComputeDescription: provisioningState,
   // error, warnings and the properties `computetarget show` prints

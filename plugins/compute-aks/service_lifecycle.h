@@ -27,6 +27,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ class ServiceLifecycle {
   Status Apply(const std::string& service, const std::vector<nlohmann::json>& objects);
   StatusOr<ServiceStatus> State(const std::string& service);
   StatusOr<std::string> Logs(const std::string& service, int32_t num_lines);
+  // Each router pod's /metrics (its metrics port, through the pod proxy).
+  StatusOr<std::map<std::string, std::string>> RouterMetrics(const std::string& service);
   Status Delete(const std::string& service);
 
  private:
