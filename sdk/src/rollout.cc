@@ -329,6 +329,7 @@ class RolloutController {
     RolloutState& s = loaded.state;
     if (s.rollback_pending) {
       // A controller (or abort) stopped between recording and applying.
+      SKIFF_RETURN_IF_ERROR(HoldForChange());
       SKIFF_RETURN_IF_ERROR(SetTraffic(ws_, endpoint_, s.plan.candidate, s.plan.start_traffic));
       s.rollback_pending = false;
       SKIFF_RETURN_IF_ERROR(Save(store, loaded));
@@ -354,6 +355,7 @@ class RolloutController {
         return true;
       }
       if (step == 0 && actual == s.plan.start_traffic) {
+        SKIFF_RETURN_IF_ERROR(HoldForChange());
         SKIFF_RETURN_IF_ERROR(SetTraffic(ws_, endpoint_, s.plan.candidate, s.plan.steps[0]));
         s.progress.step_started_ms = now;
         s.window_start = reading;
@@ -399,6 +401,7 @@ class RolloutController {
                           std::to_string(action.traffic_percentile) +
                           " %, which is not the plan's next step");
         }
+        SKIFF_RETURN_IF_ERROR(HoldForChange());
         SKIFF_RETURN_IF_ERROR(
             SetTraffic(ws_, endpoint_, s.plan.candidate, action.traffic_percentile));
         SKIFF_RETURN_IF_ERROR(RecordStep(loaded, action.step, now, reading, action.reason,
@@ -410,6 +413,7 @@ class RolloutController {
         s.observed = action.observed;
         s.limit = action.limit;
         s.reason = action.reason;
+        SKIFF_RETURN_IF_ERROR(HoldForChange());
         SKIFF_RETURN_IF_ERROR(EndWithRollBack(ws_, loaded, RolloutStatus::kFailed, now));
         RolloutEvent e = EventOf(s, RolloutEventKind::kFailed, now, s.plan.start_traffic);
         e.gate = action.gate;
@@ -455,12 +459,11 @@ class RolloutController {
     for (;;) {
       StatusOr<bool> active = Tick();
       if (!active.ok()) {
-        // Losing the lease ends this controller; anything else (a metrics
-        // read or an update that failed) is retried at the next poll.
-        if (active.status().code() == StatusCode::kFailedPrecondition ||
-            active.status().code() == StatusCode::kNotFound) {
-          return active.status();
-        }
+        // Not holding the lease (another controller has it) or no rollout
+        // any more ends this controller; anything else (a metrics read, an
+        // update refused while another operation ran) is retried next poll.
+        auto record = ws_.store().GetRollout(endpoint_);
+        if (!record.ok() || record->owner != options_.owner) return active.status();
         std::fprintf(stderr, "skiff: warning: rollout of '%s': %s; retrying\n", endpoint_.c_str(),
                      active.status().message().c_str());
       } else if (!*active) {
@@ -477,6 +480,15 @@ class RolloutController {
     ServiceMetricsSource source(ws_, std::move(service));
     return source.Read();
   }
+
+  // Before a traffic change: the lease covers the whole change (on AKS an
+  // update waits for Deployments, longer than a poll's lease), so nobody
+  // takes the endpoint over half-way through it.
+  Status HoldForChange() {
+    return ws_.store().AcquireRolloutLease(endpoint_, options_.owner, options_.clock->NowMs(),
+                                           kChangeLeaseMs);
+  }
+  static constexpr int64_t kChangeLeaseMs = 30 * 60 * 1000;
 
   Status RecordStep(Loaded& loaded, int32_t step, int64_t now, const MetricsReading& reading,
                     const std::string& reason, int64_t requests = 0) {
