@@ -70,8 +70,9 @@ void PrintInfo(const GlobalOptions& options, const sdk::RolloutInfo& info) {
 void AddRolloutCommands(CLI::App* endpoint, GlobalOptions& options) {
   static RolloutArgs a;
   CLI::App* group = endpoint->add_subcommand(
-      "rollout", "Progressive delivery: step a version's traffic up while it stays healthy, "
-                 "roll back at once when it does not");
+      "rollout",
+      "Progressive delivery: step a version's traffic up while it stays healthy, "
+      "roll back at once when it does not");
   group->require_subcommand(1);
   auto named = [&](const char* verb, const char* help, const char* example) {
     CLI::App* cmd = group->add_subcommand(verb, help);
@@ -88,8 +89,9 @@ void AddRolloutCommands(CLI::App* endpoint, GlobalOptions& options) {
                           "5,25,50,100 --step-interval 60s --max-error-rate 0.01 --max-p99-ms 50");
   start->add_option("--version-name", a.version, "The version to roll out (not the default)")
       ->required();
-  start->add_option("--steps", a.steps,
-                    "Its traffic percentile per step, increasing, 1-100 (e.g. 5,25,50,100)")
+  start
+      ->add_option("--steps", a.steps,
+                   "Its traffic percentile per step, increasing, 1-100 (e.g. 5,25,50,100)")
       ->required();
   start->add_option("--step-interval", a.interval,
                     "How long each step holds at least: ms, s, m or h (default 60s)");
@@ -125,8 +127,9 @@ void AddRolloutCommands(CLI::App* endpoint, GlobalOptions& options) {
     PrintInfo(options, ValueOrThrow(e.rollout_status(false)));
   });
 
-  CLI::App* status = named("status", "Show the endpoint's rollout (and restart its controller "
-                                     "if it is gone)",
+  CLI::App* status = named("status",
+                           "Show the endpoint's rollout (and restart its controller "
+                           "if it is gone)",
                            "skiff endpoint rollout status -n my-ep -o json");
   AddOutputOption(status, &options);
   status->callback([&options, get] {
@@ -135,8 +138,8 @@ void AddRolloutCommands(CLI::App* endpoint, GlobalOptions& options) {
     PrintInfo(options, info);
   });
 
-  CLI::App* pause = named("pause", "Hold the rollout on its step",
-                          "skiff endpoint rollout pause -n my-ep");
+  CLI::App* pause =
+      named("pause", "Hold the rollout on its step", "skiff endpoint rollout pause -n my-ep");
   AddOutputOption(pause, &options);
   pause->callback([&options, get] {
     auto e = get();
@@ -153,8 +156,9 @@ void AddRolloutCommands(CLI::App* endpoint, GlobalOptions& options) {
     PrintInfo(options, ValueOrThrow(e.rollout_status(false)));
   });
 
-  CLI::App* abort = named("abort", "Stop the rollout; the version's traffic goes back to where "
-                                   "it was when the rollout started",
+  CLI::App* abort = named("abort",
+                          "Stop the rollout; the version's traffic goes back to where "
+                          "it was when the rollout started",
                           "skiff endpoint rollout abort -n my-ep");
   AddOutputOption(abort, &options);
   abort->callback([&options, get] {
@@ -163,8 +167,9 @@ void AddRolloutCommands(CLI::App* endpoint, GlobalOptions& options) {
     PrintInfo(options, ValueOrThrow(e.rollout_status(false)));
   });
 
-  CLI::App* run = named("run", "Run the rollout's controller in the foreground until the "
-                               "rollout ends (`rollout start` starts one detached)",
+  CLI::App* run = named("run",
+                        "Run the rollout's controller in the foreground until the "
+                        "rollout ends (`rollout start` starts one detached)",
                         "skiff endpoint rollout run -n my-ep");
   run->callback([get] { ThrowIfError(get().rollout_run()); });
 }

@@ -234,9 +234,9 @@ Status SpawnController(const Workspace& ws, const std::string& endpoint) {
   // Everything the child needs is built before fork(): after it only
   // async-signal-safe calls (the SDK may have threads).
   const std::string dir = ws.dir();
-  std::vector<const char*> argv = {skiff.c_str(), "--workspace", dir.c_str(), "endpoint",
-                                   "rollout",     "run",         "-n",        endpoint.c_str(),
-                                   nullptr};
+  std::vector<const char*> argv = {skiff.c_str(), "--workspace",    dir.c_str(),
+                                   "endpoint",    "rollout",        "run",
+                                   "-n",          endpoint.c_str(), nullptr};
   const pid_t child = ::fork();
   if (child < 0) return Internal(std::string("fork: ") + std::strerror(errno));
   if (child == 0) {
@@ -284,8 +284,8 @@ Status SetTraffic(const Workspace& ws, const std::string& endpoint, const std::s
   EndpointVersion change;
   change.name = version;
   change.traffic_percentile = traffic;
-  return ep.update_version(change).WithContext("setting version '" + version + "' of '" +
-                                               endpoint + "' to " + std::to_string(traffic) + " %");
+  return ep.update_version(change).WithContext("setting version '" + version + "' of '" + endpoint +
+                                               "' to " + std::to_string(traffic) + " %");
 }
 
 int32_t CurrentTraffic(store::WorkspaceStore& store, const RolloutState& s) {
@@ -299,8 +299,7 @@ int32_t CurrentTraffic(store::WorkspaceStore& store, const RolloutState& s) {
 // the decision is recorded first (so a controller killed half-way finishes
 // the roll back when it starts again: rollbackPending), then the traffic is
 // applied through update_version, then the pending mark is cleared.
-Status EndWithRollBack(const Workspace& ws, Loaded& loaded, RolloutStatus status,
-                       int64_t now_ms) {
+Status EndWithRollBack(const Workspace& ws, Loaded& loaded, RolloutStatus status, int64_t now_ms) {
   loaded.state.status = status;
   loaded.state.finished_time = TimeOf(now_ms);
   loaded.state.rollback_pending = true;
@@ -389,9 +388,9 @@ class RolloutController {
     SKIFF_ASSIGN_OR_RETURN(std::shared_ptr<RolloutPolicy> policy, PolicyNamed(s.policy));
     const RolloutAction action = policy->NextAction(input);
     DebugLog("rollout of '" + endpoint_ + "': step " + std::to_string(step + 1) + ", " +
-          std::to_string(input.measurements[0].requests) + " requests, " +
-          std::to_string(input.measurements[0].errors) + " errors -> action " +
-          std::to_string(static_cast<int>(action.kind)) + " (" + action.reason + ")");
+             std::to_string(input.measurements[0].requests) + " requests, " +
+             std::to_string(input.measurements[0].errors) + " errors -> action " +
+             std::to_string(static_cast<int>(action.kind)) + " (" + action.reason + ")");
     switch (action.kind) {
       case RolloutAction::Kind::kSetTraffic: {
         if (action.step != s.progress.step + 1 ||
@@ -531,7 +530,8 @@ StatusOr<std::vector<int32_t>> ParseRolloutSteps(std::string_view text) {
     }
     steps.push_back(static_cast<int32_t>(std::max(-1L, std::min(v, 1000L))));
   }
-  if (steps.empty()) return InvalidArgument("--steps: give at least one step, e.g. --steps 5,25,50,100");
+  if (steps.empty())
+    return InvalidArgument("--steps: give at least one step, e.g. --steps 5,25,50,100");
   return steps;
 }
 
@@ -599,8 +599,8 @@ StatusOr<RolloutState> AksEndpoint::rollout_start(const RolloutOptions& options,
   loaded.state.progress.step_started_ms = SystemClock().NowMs();
   if (reading.ok()) loaded.state.window_start = *reading;
   SKIFF_RETURN_IF_ERROR(Save(store, loaded));
-  SKIFF_RETURN_IF_ERROR(AppendEvent(
-      ws_, EventOf(loaded.state, RolloutEventKind::kStarted, now, plan.steps[0])));
+  SKIFF_RETURN_IF_ERROR(
+      AppendEvent(ws_, EventOf(loaded.state, RolloutEventKind::kStarted, now, plan.steps[0])));
   SKIFF_RETURN_IF_ERROR(store.ReleaseRolloutLease(record_.name, me));
   if (spawn_controller) SKIFF_RETURN_IF_ERROR(SpawnController(ws_, record_.name));
   return loaded.state;
@@ -648,7 +648,8 @@ StatusOr<RolloutInfo> AksEndpoint::rollout_status(bool revive) const {
   if (!loaded.record.owner.empty()) {
     const std::string& o = loaded.record.owner;
     const size_t pid = o.find("pid=");
-    info.controller = pid == std::string::npos ? o : "pid " + o.substr(pid + 4, o.find(' ', pid) - pid - 4);
+    info.controller =
+        pid == std::string::npos ? o : "pid " + o.substr(pid + 4, o.find(' ', pid) - pid - 4);
   }
   info.controller_running = holder;
   if (revive && (RolloutIsActive(loaded.state.status) || loaded.state.rollback_pending) &&

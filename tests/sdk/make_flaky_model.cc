@@ -3,8 +3,9 @@
 // [-1, 4] -> output [-1, 3]) that answers like a healthy model for ordinary
 // rows and fails (the server answers 502) when a row's first feature is
 // above 5 (it then narrows past the input's width, which torch refuses:
-// C++-defined TorchScript cannot name Python's exceptions). rollout_test.cc deploys it as the candidate and turns its failure
-// on half-way by what it sends: a real model failing inside the real server.
+// C++-defined TorchScript cannot name Python's exceptions). rollout_test.cc deploys it as the
+// candidate and turns its failure on half-way by what it sends: a real model failing inside the
+// real server.
 #include <torch/script.h>
 
 #include <iostream>

@@ -283,8 +283,8 @@ TEST_F(RolloutTest, AKilledControllerIsResumedOnTheSameStepAndASecondOneIsRefuse
                                            std::to_string(controller_)),
             std::string::npos)
       << second.status().message();
-  Result again = Skiff({"endpoint", "rollout", "start", "-n", "shop", "--version-name", "v2",
-                        "--steps", "60,100"});
+  Result again = Skiff(
+      {"endpoint", "rollout", "start", "-n", "shop", "--version-name", "v2", "--steps", "60,100"});
   EXPECT_NE(again.rc, 0);
   EXPECT_NE(again.err.find("already has a rollout Running (controller pid " +
                            std::to_string(controller_) + ")"),
@@ -346,8 +346,7 @@ TEST_F(RolloutTest, CliRefusesBadPlansShowsADryRunAndRunsTheDetachedController) 
   };
   ExpectOneLineError(start({"--version-name", "v2", "--steps", "5,50,25"}),
                      "--steps: step 3 (25) is not above the step before it (50)");
-  ExpectOneLineError(start({"--version-name", "v2", "--steps", "5,150"}),
-                     "--steps: step 2 is 150");
+  ExpectOneLineError(start({"--version-name", "v2", "--steps", "5,150"}), "--steps: step 2 is 150");
   ExpectOneLineError(start({"--version-name", "v2", "--steps", "5,x"}), "--steps: 'x'");
   ExpectOneLineError(start({"--version-name", "v2", "--steps", "5,100", "--step-interval", "1y"}),
                      "--step-interval: '1y' is not a duration");
@@ -360,8 +359,8 @@ TEST_F(RolloutTest, CliRefusesBadPlansShowsADryRunAndRunsTheDetachedController) 
   ExpectOneLineError(start({"--version-name", "v2", "--steps", "5,100", "--policy", "nope"}),
                      "--policy 'nope'");
 
-  Result dry = start({"--version-name", "v2", "--steps", "5,25,100", "--max-p99-ms", "50",
-                      "--dry-run"});
+  Result dry =
+      start({"--version-name", "v2", "--steps", "5,25,100", "--max-p99-ms", "50", "--dry-run"});
   ASSERT_EQ(dry.rc, 0) << dry.err;
   EXPECT_NE(dry.out.find("step 2: v2 25 %, v1 (default) 75 %"), std::string::npos) << dry.out;
   EXPECT_NE(dry.out.find("on a breach: v2 back to 0 %, v1 (default) 100 %"), std::string::npos);

@@ -30,8 +30,9 @@ std::string Figure(double v) {
   return out.str();
 }
 
-RolloutAction RollBack(const ProgressivePlan& plan, std::string gate, std::optional<double> observed,
-                       std::optional<double> limit, int64_t requests, std::string reason) {
+RolloutAction RollBack(const ProgressivePlan& plan, std::string gate,
+                       std::optional<double> observed, std::optional<double> limit,
+                       int64_t requests, std::string reason) {
   RolloutAction a;
   a.kind = RolloutAction::Kind::kRollBack;
   a.version = plan.candidate;
@@ -51,7 +52,8 @@ Status ValidateProgressivePlan(const ProgressivePlan& plan) {
     return InvalidArgument("--version-name: name the version to roll out (one of the endpoint's)");
   }
   if (plan.steps.empty()) {
-    return InvalidArgument("--steps: give the candidate's traffic per step, e.g. --steps 5,25,50,100");
+    return InvalidArgument(
+        "--steps: give the candidate's traffic per step, e.g. --steps 5,25,50,100");
   }
   int32_t previous = plan.start_traffic;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
@@ -108,10 +110,10 @@ RolloutAction BuiltinProgressiveAction(const RolloutInput& input) {
 
   const VersionStatus* candidate = FindVersion(input.versions, plan.candidate);
   if (candidate == nullptr || !candidate->wanted || candidate->state == VersionState::kFailed) {
-    return RollBack(plan, "versionState", std::nullopt, std::nullopt, 0,
-                    "version '" + plan.candidate + "' is " +
-                        (candidate == nullptr || !candidate->wanted ? "gone from the endpoint"
-                                                                     : "failed"));
+    return RollBack(
+        plan, "versionState", std::nullopt, std::nullopt, 0,
+        "version '" + plan.candidate + "' is " +
+            (candidate == nullptr || !candidate->wanted ? "gone from the endpoint" : "failed"));
   }
   if (at.paused) {
     hold.reason = "paused; `skiff endpoint rollout resume` continues";
@@ -141,9 +143,9 @@ RolloutAction BuiltinProgressiveAction(const RolloutInput& input) {
       double p99_limit = *plan.max_p99_ms;
       if (control != nullptr && control->p99_ms) p99_limit += *control->p99_ms;
       if (*m->p99_ms > p99_limit) {
-        return RollBack(plan, "p99Ms", *m->p99_ms, p99_limit, m->requests,
-                        "p99 " + Figure(*m->p99_ms) + " ms is above the limit " +
-                            Figure(p99_limit) + " ms");
+        return RollBack(
+            plan, "p99Ms", *m->p99_ms, p99_limit, m->requests,
+            "p99 " + Figure(*m->p99_ms) + " ms is above the limit " + Figure(p99_limit) + " ms");
       }
     }
   }

@@ -4,9 +4,8 @@
 #include <array>
 #include <cmath>
 #include <limits>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace skiff {
 namespace {
@@ -42,8 +41,8 @@ ServerReading ServerFromJson(const json& j) {
     v.requests = c.value("requests", int64_t{0});
     v.errors = c.value("errors", int64_t{0});
     for (const auto& b : c.value("buckets", json::array())) {
-      const double bound = b.at(0).is_string() ? std::numeric_limits<double>::infinity()
-                                               : b.at(0).get<double>();
+      const double bound =
+          b.at(0).is_string() ? std::numeric_limits<double>::infinity() : b.at(0).get<double>();
       v.buckets.emplace_back(bound, b.at(1).get<int64_t>());
     }
     r.versions[name] = std::move(v);

@@ -34,7 +34,8 @@ Status WorkspaceStore::StartRollout(const RolloutRecord& r) {
   SKIFF_RETURN_IF_ERROR(ValidateJson(r.state_json, "rollout state"));
   std::lock_guard<std::mutex> lock(mu_);
   SKIFF_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_));
-  SKIFF_ASSIGN_OR_RETURN(Stmt exists, Stmt::Prepare(*db_, "SELECT 1 FROM endpoints WHERE name = ?"));
+  SKIFF_ASSIGN_OR_RETURN(Stmt exists,
+                         Stmt::Prepare(*db_, "SELECT 1 FROM endpoints WHERE name = ?"));
   exists.Bind(1, r.endpoint);
   SKIFF_ASSIGN_OR_RETURN(bool found, exists.Step());
   if (!found) {
@@ -86,8 +87,11 @@ Status WorkspaceStore::UpdateRollout(const RolloutRecord& r) {
                                                     "state_json = ?, revision = revision + 1, "
                                                     "updated_time = ? "
                                                     "WHERE endpoint = ? AND revision = ?"));
-  update.Bind(1, r.status).Bind(2, r.state_json).Bind(3, NowIso8601()).Bind(4, r.endpoint).Bind(
-      5, r.revision);
+  update.Bind(1, r.status)
+      .Bind(2, r.state_json)
+      .Bind(3, NowIso8601())
+      .Bind(4, r.endpoint)
+      .Bind(5, r.revision);
   SKIFF_RETURN_IF_ERROR(update.Run());
   if (sqlite3_changes(db_->get()) == 0) {
     return Status(StatusCode::kAborted, "the rollout of endpoint '" + r.endpoint +

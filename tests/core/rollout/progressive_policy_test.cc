@@ -4,9 +4,9 @@
 // clock (RolloutPolicy::NextAction with a plan), and its inputs: the
 // metrics reading of a window (counter resets included), p99 from buckets,
 // the stored state's JSON.
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "skiff/rollout/rollout_state.h"
 #include "skiff/rollout/traffic_split_policy.h"
@@ -65,13 +65,13 @@ TEST(ProgressivePolicyTest, NextActionTable) {
   const std::vector<Case> cases = {
       {"interval not passed, healthy: hold", Input(0, 30000, {"", 500, 0, 10.0}), Kind::kHold, 0, 5,
        ""},
-      {"interval passed, healthy: next step", Input(0, 60000, {"", 500, 2, 10.0}), Kind::kSetTraffic,
-       1, 25, ""},
+      {"interval passed, healthy: next step", Input(0, 60000, {"", 500, 2, 10.0}),
+       Kind::kSetTraffic, 1, 25, ""},
       {"third step passes to the fourth", Input(2, 61000, {"", 300, 0, 1.0}), Kind::kSetTraffic, 3,
        100, ""},
       {"last step passed: succeed", Input(3, 60000, {"", 300, 0, 1.0}), Kind::kSucceed, 3, 100, ""},
-      {"interval passed, too few requests: hold on minRequests",
-       Input(1, 90000, {"", 199, 0, 1.0}), Kind::kHold, 1, 25, "minRequests"},
+      {"interval passed, too few requests: hold on minRequests", Input(1, 90000, {"", 199, 0, 1.0}),
+       Kind::kHold, 1, 25, "minRequests"},
       {"errors above the limit roll back before the interval", Input(1, 5000, {"", 200, 3, 1.0}),
        Kind::kRollBack, 0, 0, "errorRate"},
       {"exactly at the limit is no breach", Input(0, 60000, {"", 200, 2, 1.0}), Kind::kSetTraffic,
@@ -80,22 +80,22 @@ TEST(ProgressivePolicyTest, NextActionTable) {
        Kind::kHold, 0, 5, ""},
       {"p99 above the limit rolls back", Input(2, 1000, {"", 400, 0, 80.0}), Kind::kRollBack, 0, 0,
        "p99Ms"},
-      {"control's errors raise the limit", compare(Input(0, 60000, {"", 400, 8, 10.0},
-                                                         {"v1", 1000, 15, 10.0})),
-       Kind::kSetTraffic, 1, 25, ""},
-      {"above control's rate plus the limit", compare(Input(0, 60000, {"", 400, 11, 10.0},
-                                                            {"v1", 1000, 15, 10.0})),
-       Kind::kRollBack, 0, 0, "errorRate"},
-      {"control's p99 raises the p99 limit", compare(Input(0, 60000, {"", 400, 0, 90.0},
-                                                           {"v1", 1000, 0, 45.0})),
-       Kind::kSetTraffic, 1, 25, ""},
+      {"control's errors raise the limit",
+       compare(Input(0, 60000, {"", 400, 8, 10.0}, {"v1", 1000, 15, 10.0})), Kind::kSetTraffic, 1,
+       25, ""},
+      {"above control's rate plus the limit",
+       compare(Input(0, 60000, {"", 400, 11, 10.0}, {"v1", 1000, 15, 10.0})), Kind::kRollBack, 0, 0,
+       "errorRate"},
+      {"control's p99 raises the p99 limit",
+       compare(Input(0, 60000, {"", 400, 0, 90.0}, {"v1", 1000, 0, 45.0})), Kind::kSetTraffic, 1,
+       25, ""},
       {"paused: hold whatever the clock", paused(Input(0, 600000, {"", 500, 0, 1.0})), Kind::kHold,
        0, 5, ""},
-      {"failed candidate rolls back", Input(1, 1000, {"", 0, 0, std::nullopt}, {"v1", 0, 0, {}},
-                                            VersionState::kFailed),
+      {"failed candidate rolls back",
+       Input(1, 1000, {"", 0, 0, std::nullopt}, {"v1", 0, 0, {}}, VersionState::kFailed),
        Kind::kRollBack, 0, 0, "versionState"},
-      {"loading candidate: hold", Input(0, 1000, {"", 0, 0, std::nullopt}, {"v1", 0, 0, {}},
-                                        VersionState::kLoading),
+      {"loading candidate: hold",
+       Input(0, 1000, {"", 0, 0, std::nullopt}, {"v1", 0, 0, {}}, VersionState::kLoading),
        Kind::kHold, 0, 5, ""},
   };
   TrafficSplitPolicy policy;
@@ -145,15 +145,21 @@ TEST(ProgressivePolicyTest, ValidateNamesTheFlagAndTheFix) {
     return ValidateProgressivePlan(p).message();
   };
   EXPECT_EQ(ValidateProgressivePlan(Plan()).code(), StatusCode::kOk);
-  EXPECT_NE(error([](auto& p) { p.steps = {5, 25, 25, 100}; })
+  EXPECT_NE(error([](auto& p) {
+              p.steps = {5, 25, 25, 100};
+            })
                 .find("--steps: step 3 (25) is not above the step before it (25); steps must "
                       "increase"),
             std::string::npos);
-  EXPECT_NE(error([](auto& p) { p.steps = {5, 150}; }).find("--steps: step 2 is 150; each step is "
-                                                            "a traffic percentile 1-100"),
+  EXPECT_NE(error([](auto& p) {
+              p.steps = {5, 150};
+            })
+                .find("--steps: step 2 is 150; each step is "
+                      "a traffic percentile 1-100"),
             std::string::npos);
-  EXPECT_NE(error([](auto& p) { p.start_traffic = 10; })
-                .find("step 1 (5) is not above the candidate's current traffic (10)"),
+  EXPECT_NE(error([](auto& p) {
+              p.start_traffic = 10;
+            }).find("step 1 (5) is not above the candidate's current traffic (10)"),
             std::string::npos);
   EXPECT_NE(error([](auto& p) { p.step_interval_ms = 10; }).find("--step-interval"),
             std::string::npos);
@@ -168,7 +174,8 @@ TEST(ProgressivePolicyTest, ValidateNamesTheFlagAndTheFix) {
             std::string::npos);
 }
 
-const char* kMetrics = R"(# HELP skiff_requests_total Scoring requests finished, by HTTP status code.
+const char* kMetrics =
+    R"(# HELP skiff_requests_total Scoring requests finished, by HTTP status code.
 # TYPE skiff_requests_total counter
 skiff_requests_total{service="ep",version="v1",code="200"} 900
 skiff_requests_total{service="ep",version="v2",code="200"} 95

@@ -106,8 +106,8 @@ TEST_F(StoreRollouts, AKilledHolderLosesTheLeaseAtOnce) {
   const std::string dead(buf, static_cast<size_t>(n));
   ASSERT_TRUE(store_->StartRollout(Record("Running")).ok());
   ASSERT_TRUE(store_->AcquireRolloutLease("ep", dead, 1'000'000, 60'000).ok());
-  EXPECT_TRUE(store_->AcquireRolloutLease("ep", WorkspaceStore::CurrentOwner(), 1'001'000, 60'000)
-                  .ok())
+  EXPECT_TRUE(
+      store_->AcquireRolloutLease("ep", WorkspaceStore::CurrentOwner(), 1'001'000, 60'000).ok())
       << "its process is gone, so its lease is not waited out";
 }
 

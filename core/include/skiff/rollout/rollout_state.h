@@ -36,10 +36,10 @@ struct RolloutState {
   std::string endpoint;
   std::string policy = "builtin";  // `--policy`: the rollout plugin's name
   ProgressivePlan plan;
-  ProgressiveProgress progress;    // progress.paused mirrors status == kPaused
+  ProgressiveProgress progress;  // progress.paused mirrors status == kPaused
   RolloutStatus status = RolloutStatus::kRunning;
-  std::string started_time;        // RFC 3339 UTC
-  std::string finished_time;       // set when it succeeded, failed or was aborted
+  std::string started_time;   // RFC 3339 UTC
+  std::string finished_time;  // set when it succeeded, failed or was aborted
   // Why it failed (kFailed): the gate, the figures and one line.
   std::string gate;
   std::optional<double> observed;

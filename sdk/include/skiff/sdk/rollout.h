@@ -50,14 +50,14 @@ class MetricsSource {
 
 // What `rollout start` takes (its flags).
 struct RolloutOptions {
-  std::string version_name;                   // --version-name: the candidate
-  std::vector<int32_t> steps;                 // --steps 5,25,50,100
+  std::string version_name;                        // --version-name: the candidate
+  std::vector<int32_t> steps;                      // --steps 5,25,50,100
   std::chrono::milliseconds step_interval{60000};  // --step-interval 60s
-  double max_error_rate = 0.01;               // --max-error-rate (fraction)
-  std::optional<double> max_p99_ms;           // --max-p99-ms
-  int64_t min_requests = 100;                 // --min-requests
-  bool compare_to_control = false;            // --compare-to-control
-  std::string policy = "builtin";             // --policy: a rollout plugin's name
+  double max_error_rate = 0.01;                    // --max-error-rate (fraction)
+  std::optional<double> max_p99_ms;                // --max-p99-ms
+  int64_t min_requests = 100;                      // --min-requests
+  bool compare_to_control = false;                 // --compare-to-control
+  std::string policy = "builtin";                  // --policy: a rollout plugin's name
 };
 
 // "5,25,50,100" -> {5, 25, 50, 100}; kInvalidArgument naming --steps.
@@ -68,8 +68,8 @@ StatusOr<std::chrono::milliseconds> ParseStepInterval(std::string_view text);
 // What `rollout status` shows.
 struct RolloutInfo {
   RolloutState state;
-  int32_t traffic_percentile = 0;  // the candidate's share now (the store's record)
-  std::string controller;          // "pid N" of the lease holder, "" when none
+  int32_t traffic_percentile = 0;   // the candidate's share now (the store's record)
+  std::string controller;           // "pid N" of the lease holder, "" when none
   bool controller_running = false;  // a holder with an unexpired lease that may still run
   bool controller_started = false;  // this call started one (revive)
 };
@@ -79,7 +79,7 @@ struct RolloutControllerOptions {
   MetricsSource* metrics = nullptr;  // the service's own metrics when null
   int64_t lease_ttl_ms = 15000;      // renewed every poll
   int64_t poll_interval_ms = 1000;
-  std::string owner;                 // this process (the store's identity) when empty
+  std::string owner;  // this process (the store's identity) when empty
 };
 
 }  // namespace skiff::sdk
