@@ -311,6 +311,29 @@ TEST_F(RolloutTest, AKilledControllerIsResumedOnTheSameStepAndASecondOneIsRefuse
   ASSERT_TRUE(ep.rollout_tick(o).ok());
   EXPECT_EQ(State().progress.step, 1);
   EXPECT_EQ(History().back().reason, "recorded after a controller restart");
+
+  // `rollout status` revives a controller whose holder is gone: a new
+  // detached `rollout run` takes the lease and keeps the same step.
+  ASSERT_TRUE(
+      ws_->store().ReleaseRolloutLease("shop", skiff::store::WorkspaceStore::CurrentOwner()).ok());
+  Result status = Skiff({"endpoint", "rollout", "status", "-n", "shop", "-o", "json"});
+  ASSERT_EQ(status.rc, 0) << status.err;
+  EXPECT_EQ(json::parse(status.out)["step"], 2) << "steps are shown from 1";
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const std::string o = ws_->store().GetRollout("shop")->owner;
+        return !o.empty() && o != skiff::store::WorkspaceStore::CurrentOwner();
+      },
+      30))
+      << Slurp(Path("ws/rollouts/shop.controller.log"));
+  EXPECT_EQ(State().progress.step, 1);
+  EXPECT_EQ(Traffic("v2"), 50);
+  // Aborting ends it (the revived controller sees it and exits).
+  Result aborted = Skiff({"endpoint", "rollout", "abort", "-n", "shop"});
+  ASSERT_EQ(aborted.rc, 0) << aborted.err;
+  EXPECT_EQ(Traffic("v2"), 0);
+  EXPECT_TRUE(WaitFor([&] { return ws_->store().GetRollout("shop")->owner.empty(); }, 30))
+      << "the revived controller gave the lease up when the rollout ended";
 }
 
 // The policy is chosen by name through the rollout plugin kind: the
