@@ -36,11 +36,13 @@ install(FILES ${PROJECT_BINARY_DIR}/skiffConfig.cmake ${PROJECT_BINARY_DIR}/skif
 # skiff.pc. The package files go in this component too, so it installs alone.
 set(SKIFF_SDK_HEADERS
   sdk/compute_target.h sdk/inference_config_builder.h sdk/model.h sdk/plugins.h
-  sdk/report.h sdk/shadow_figures.h sdk/webservice.h sdk/workspace.h)
+  sdk/report.h sdk/rollout.h sdk/shadow_figures.h sdk/webservice.h sdk/workspace.h)
 set(SKIFF_SDK_CORE_HEADERS
   authenticator.h compute_target.h plugin_abi.h status.h status_print.h tensor.h version_load.h
   config/deployment_config.h config/inference_config.h
   plugin_host/loaded_plugin.h plugin_host/plugin_host.h rollout/rollout_event.h
+  plugin_host/loaded_plugin.h plugin_host/plugin_host.h
+  rollout_policy.h rollout/rollout_state.h rollout/version_metrics.h
   store/records.h store/workspace_store.h)
 foreach(header IN LISTS SKIFF_SDK_HEADERS)
   install(FILES ${PROJECT_SOURCE_DIR}/sdk/include/skiff/${header}

@@ -783,4 +783,14 @@ StatusOr<std::string> AksComputeTarget::GetLogs(const std::string& service, int3
   }
 }
 
+StatusOr<std::map<std::string, std::string>> AksComputeTarget::ReadMetrics(
+    const std::string& service) {
+  try {
+    SKIFF_ASSIGN_OR_RETURN(ServiceLifecycle * services, Services());
+    return services->RouterMetrics(service);
+  } catch (const std::exception& e) {
+    return Internal(std::string("aks metrics: unexpected error: ") + e.what());
+  }
+}
+
 }  // namespace skiff::compute_aks

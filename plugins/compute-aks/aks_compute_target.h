@@ -75,6 +75,7 @@ class AksComputeTarget final : public ComputeTarget {
   // GetState() plus the pods' restarts (one more LIST).
   StatusOr<ServiceStatus> GetDetailedState(const std::string& service) override;
   StatusOr<std::string> GetLogs(const std::string& service, int32_t num_lines) override;
+  StatusOr<std::map<std::string, std::string>> ReadMetrics(const std::string& service) override;
 
   // The stored cluster.json as a ComputeDescription: provisioningState,
   // error, warnings and the properties `computetarget show` prints

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "k8s/labels.h"
+#include "k8s/pod_paths.h"
 #include "skiff/util/debug_log.h"
 #include "k8s/router_objects.h"
 #include "skiff/util/atomic_file.h"
@@ -341,6 +342,16 @@ StatusOr<std::string> ServiceLifecycle::Logs(const std::string& service, int32_t
   return client_->PodLogs(
       ns, Selector(service) + ",app.kubernetes.io/component=" + k8s::kComponentModelVersion,
       num_lines > 0 ? num_lines : 0, "skiff-server");
+}
+
+StatusOr<std::map<std::string, std::string>> ServiceLifecycle::RouterMetrics(
+    const std::string& service) {
+  SKIFF_ASSIGN_OR_RETURN(std::string ns, NamespaceOf(service));
+  // The router counts per version what it routed; version pods would count
+  // the same requests again.
+  return client_->PodProxyGet(
+      ns, Selector(service) + ",app.kubernetes.io/component=" + k8s::kComponentRouter,
+      k8s::kMetricsPort, "/metrics");
 }
 
 Status ServiceLifecycle::Delete(const std::string& service) {

@@ -29,6 +29,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,8 @@ class ServiceLifecycle {
   // sum their containers' restartCount (a one-off look, `service list`).
   StatusOr<ServiceStatus> State(const std::string& service, bool count_restarts = false);
   StatusOr<std::string> Logs(const std::string& service, int32_t num_lines);
+  // Each router pod's /metrics (its metrics port, through the pod proxy).
+  StatusOr<std::map<std::string, std::string>> RouterMetrics(const std::string& service);
   Status Delete(const std::string& service);
 
  private:

@@ -493,6 +493,7 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   token->callback([&options, get] { PrintToken(options, get()); });
 
   AddEndpointReportCommand(group, options);
+  AddRolloutCommands(group, options);
 }
 
 }  // namespace skiff::cli

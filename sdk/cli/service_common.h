@@ -61,6 +61,8 @@ void PrintToken(const GlobalOptions& options, const sdk::Webservice& service);
 void AddComputeCommands(CLI::App& app, GlobalOptions& options);
 void AddServiceCommands(CLI::App& app, GlobalOptions& options);
 void AddEndpointCommands(CLI::App& app, GlobalOptions& options);
+// `endpoint rollout ...` (rollout_commands.cc), under the endpoint group.
+void AddRolloutCommands(CLI::App* endpoint, GlobalOptions& options);
 void AddDeployCommand(CLI::App* model, GlobalOptions& options);
 
 }  // namespace skiff::cli

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -185,6 +186,13 @@ class ComputeTarget {
   // The last `num_lines` lines of the service's logs (all when <= 0).
   // Threading: may be called concurrently with anything.
   virtual StatusOr<std::string> GetLogs(const std::string& service, int32_t num_lines) = 0;
+  // The service's metrics as this machine can read them, by server: the
+  // Prometheus text of each server that routes its requests (aks: each
+  // router pod, through the Kubernetes API's pod proxy), for progressive
+  // rollouts (docs/rollout.md). kUnimplemented (the default) where the
+  // target has no such path; the SDK then reads ServiceStatus::metrics_uri.
+  // Threading: may be called concurrently with anything.
+  virtual StatusOr<std::map<std::string, std::string>> ReadMetrics(const std::string& service);
 };
 
 }  // namespace skiff

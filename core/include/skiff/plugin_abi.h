@@ -36,7 +36,11 @@ extern "C" {
    4: ServiceStatus gained metrics_uri (issue 19.3).
    5: LoadedModel gained platform(), the OIP platform name (issue 20.4);
    ServiceStatus gained grpc_uri (issue 20.3), replicas_ready/replicas_total,
-   load and load_note; ComputeTarget gained GetDetailedState (issue 23.2). */
+   load and load_note; ComputeTarget gained GetDetailedState (issue 23.2);
+   RolloutPolicy::NextAction takes a RolloutInput (version states, the
+   progressive plan and step, per-version measurements, the clock) and
+   RolloutAction gained hold/set-traffic/roll-back/succeed, ComputeTarget
+   gained ReadMetrics (issue 22.1). */
 #define SKIFF_PLUGIN_ABI_MAJOR 5
 #define SKIFF_PLUGIN_ABI_MINOR 0
 

@@ -2,10 +2,15 @@
 // RolloutPolicy: controlled rollout as a pure function (TensorFlow Serving's
 // AspiredVersionPolicy shape). The router feeds it the states of all versions
 // of an endpoint and applies what it returns: a routing table for requests
-// and the next lifecycle action (load, drain, unload).
+// and the next lifecycle action (load, drain, unload). A progressive rollout
+// (`skiff endpoint rollout start`, docs/rollout.md) feeds it the same states
+// plus the rollout's plan, its current step, the router's per-version
+// measurements over that step's window and the clock, and applies the next
+// traffic action (hold, step, roll back, succeed).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,10 +64,71 @@ struct RoutingTable {
   const std::string& Pick(double u) const;
 };
 
+// One version's figures over the current step's window, from the router's
+// own metrics (skiff_requests_total and skiff_request_duration_seconds).
+struct VersionMeasurement {
+  std::string version;
+  int64_t requests = 0;  // answered in the window
+  int64_t errors = 0;    // of them 5xx, the 504 of a timeout included
+  // Estimated from the duration histogram's buckets; empty without requests.
+  std::optional<double> p99_ms;
+};
+
+// What `rollout start` asked for. Checked by ValidateProgressivePlan().
+struct ProgressivePlan {
+  std::string candidate;             // the version being promoted
+  std::vector<int32_t> steps;        // its traffic per step: increasing, 1-100
+  int64_t step_interval_ms = 60000;  // each step holds at least this long
+  double max_error_rate = 0.01;      // errors / requests, 0-1
+  std::optional<double> max_p99_ms;  // no latency gate when empty
+  int64_t min_requests = 100;        // a step passes only with this many
+  // With it the limits are added to the control's figures over the same
+  // window (its error rate, its p99) instead of standing alone.
+  bool compare_to_control = false;
+  std::string control;               // the version compared with ("" = none)
+  int32_t start_traffic = 0;         // the candidate's share before step 0
+};
+
+// Where a progressive rollout is; changed only by applying an action.
+struct ProgressiveProgress {
+  int32_t step = 0;              // index into plan.steps, already applied
+  int64_t step_started_ms = 0;   // when that step's traffic took effect
+  bool paused = false;
+};
+
+// Everything NextAction looks at. `plan` empty: no progressive rollout, only
+// lifecycle actions (load, drain, unload).
+struct RolloutInput {
+  std::vector<VersionStatus> versions;
+  std::optional<ProgressivePlan> plan;
+  ProgressiveProgress progress;
+  std::vector<VersionMeasurement> measurements;
+  int64_t now_ms = 0;  // the caller's clock (ms since the Unix epoch)
+};
+
 struct RolloutAction {
-  enum class Kind : int32_t { kNone = 0, kLoad = 1, kDrain = 2, kUnload = 3 };
+  enum class Kind : int32_t {
+    kNone = 0,
+    kLoad = 1,
+    kDrain = 2,
+    kUnload = 3,
+    // Progressive rollout (input.plan set):
+    kHold = 4,        // stay on the step; `reason` says what it waits for
+    kSetTraffic = 5,  // move the candidate to plan.steps[step]
+    kRollBack = 6,    // a gate was breached: back to plan.start_traffic at once
+    kSucceed = 7,     // the last step passed its gates
+  };
   Kind kind = Kind::kNone;
   std::string version;
+  int32_t step = 0;                // kSetTraffic: the step to move to
+  int32_t traffic_percentile = 0;  // kSetTraffic/kRollBack: the candidate's share
+  // kRollBack (and kHold on too few requests): "errorRate", "p99Ms",
+  // "minRequests" or "versionState"; the figure measured and its limit.
+  std::string gate;
+  std::optional<double> observed;
+  std::optional<double> limit;
+  int64_t requests = 0;  // the candidate's requests in the window
+  std::string reason;    // one human line
 };
 
 class RolloutPolicy {
@@ -81,9 +147,29 @@ class RolloutPolicy {
   // no version can serve. Threading: pure; may be called concurrently.
   virtual StatusOr<RoutingTable> Route(const std::vector<VersionStatus>& versions) const = 0;
 
-  // The next lifecycle step, or kNone when the endpoint is where it should be.
-  // Threading: pure; may be called concurrently.
-  virtual RolloutAction NextAction(const std::vector<VersionStatus>& versions) const = 0;
+  // The next action for the inputs: without input.plan the next lifecycle
+  // step (kLoad/kDrain/kUnload), or kNone when the endpoint is where it
+  // should be; with a plan the next traffic action of the progressive
+  // rollout (kHold/kSetTraffic/kRollBack/kSucceed). Same input, same answer:
+  // it reads no clock, file or network. Threading: pure; may be called
+  // concurrently.
+  virtual RolloutAction NextAction(const RolloutInput& input) const = 0;
+
+  // The lifecycle step for `versions` alone (NextAction without a plan).
+  RolloutAction NextAction(const std::vector<VersionStatus>& versions) const {
+    RolloutInput input;
+    input.versions = versions;
+    return NextAction(input);
+  }
 };
+
+// kInvalidArgument naming the `rollout start` flag and the fix: steps not
+// increasing or outside 1-100, an interval or limit out of range. Version
+// names are checked by the caller against the endpoint.
+Status ValidateProgressivePlan(const ProgressivePlan& plan);
+
+// The built-in progressive decision (what TrafficSplitPolicy::NextAction
+// returns with a plan); exported so other policies can build on it.
+RolloutAction BuiltinProgressiveAction(const RolloutInput& input);
 
 }  // namespace skiff

@@ -30,6 +30,10 @@ Status ComputeTarget::RestartService(const std::string& service) {
   return Unimplemented("this compute target cannot restart service '" + service +
                        "' in place; update or redeploy it");
 }
+StatusOr<std::map<std::string, std::string>> ComputeTarget::ReadMetrics(const std::string& service) {
+  return Unimplemented("this compute target cannot read the metrics of service '" + service +
+                       "'");
+}
 RolloutPolicy::~RolloutPolicy() = default;
 
 const char* ServiceStateName(ServiceState state) {

@@ -4,6 +4,16 @@
 #include <set>
 
 namespace skiff {
+namespace {
+
+RolloutAction Lifecycle(RolloutAction::Kind kind, const std::string& version) {
+  RolloutAction a;
+  a.kind = kind;
+  a.version = version;
+  return a;
+}
+
+}  // namespace
 
 Status TrafficSplitPolicy::Validate(const std::vector<VersionSpec>& versions) const {
   if (versions.empty()) {
@@ -80,22 +90,24 @@ StatusOr<RoutingTable> TrafficSplitPolicy::Route(const std::vector<VersionStatus
   return table;
 }
 
-RolloutAction TrafficSplitPolicy::NextAction(const std::vector<VersionStatus>& versions) const {
+RolloutAction TrafficSplitPolicy::NextAction(const RolloutInput& input) const {
+  if (input.plan) return BuiltinProgressiveAction(input);
+  const std::vector<VersionStatus>& versions = input.versions;
   // Load before draining, so capacity never dips during a swap.
   for (const VersionStatus& v : versions) {
     if (v.wanted && v.state == VersionState::kAbsent) {
-      return {RolloutAction::Kind::kLoad, v.spec.name};
+      return Lifecycle(RolloutAction::Kind::kLoad, v.spec.name);
     }
   }
   for (const VersionStatus& v : versions) {
     if (!v.wanted && (v.state == VersionState::kReady || v.state == VersionState::kLoading ||
                       v.state == VersionState::kFailed)) {
-      return {RolloutAction::Kind::kDrain, v.spec.name};
+      return Lifecycle(RolloutAction::Kind::kDrain, v.spec.name);
     }
   }
   for (const VersionStatus& v : versions) {
     if (v.state == VersionState::kDraining && v.in_flight == 0) {
-      return {RolloutAction::Kind::kUnload, v.spec.name};
+      return Lifecycle(RolloutAction::Kind::kUnload, v.spec.name);
     }
   }
   return {};

@@ -105,6 +105,21 @@ ALTER TABLE services ADD COLUMN operation_owner TEXT;
 ALTER TABLE endpoint_versions ADD COLUMN shadow_percentile INTEGER NOT NULL DEFAULT 0
   CHECK (shadow_percentile BETWEEN 0 AND 100);
 )sql",
+      // 5: an endpoint's progressive rollout (issue 22.1): its state as one
+      // typed JSON document (skiff/rollout/rollout_state.h), the status
+      // beside it so "is one running" needs no JSON, a revision for
+      // compare-and-set updates, and the controller's lease.
+      R"sql(
+CREATE TABLE rollouts (
+  endpoint TEXT PRIMARY KEY REFERENCES endpoints (name) ON DELETE CASCADE,
+  status TEXT NOT NULL,
+  state_json TEXT NOT NULL,
+  revision INTEGER NOT NULL DEFAULT 1,
+  owner TEXT NOT NULL DEFAULT '',
+  lease_expires_ms INTEGER NOT NULL DEFAULT 0,
+  updated_time TEXT NOT NULL
+);
+)sql",
   };
   return kMigrations;
 }

@@ -309,4 +309,25 @@ StatusOr<std::string> KubeClient::PodLogs(const std::string& namespace_,
   return out;
 }
 
+StatusOr<std::map<std::string, std::string>> KubeClient::PodProxyGet(
+    const std::string& namespace_, const std::string& label_selector, int port,
+    const std::string& path) {
+  SKIFF_ASSIGN_OR_RETURN(std::vector<json> pods, List("v1", "Pod", namespace_, label_selector));
+  if (pods.empty()) {
+    return NotFound("no pod in namespace " + namespace_ + " matches " + label_selector);
+  }
+  std::map<std::string, std::string> out;
+  for (const auto& pod : pods) {
+    const std::string name = pod.value("metadata", json::object()).value("name", "");
+    SKIFF_ASSIGN_OR_RETURN(std::string object, ObjectPath({"v1", "Pod", namespace_, name}));
+    // The proxy addresses a pod as NAME:PORT.
+    const std::string url = object + ":" + std::to_string(port) + "/proxy" + path;
+    const std::string what = "GET " + path + " of pod " + namespace_ + "/" + name;
+    SKIFF_ASSIGN_OR_RETURN(HttpResponse response, Call("GET", url, "", "", what));
+    if (!Ok2xx(response.status)) return ApiError(response.status, response.body, what);
+    out[name] = response.body;
+  }
+  return out;
+}
+
 }  // namespace skiff::compute_aks::kube

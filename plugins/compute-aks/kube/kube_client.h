@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,13 @@ class KubeClient {
   // (the API server refuses otherwise). kNotFound when no pod matches.
   StatusOr<std::string> PodLogs(const std::string& namespace_, const std::string& label_selector,
                                 int tail_lines, const std::string& container = "");
+
+  // GET `path` on `port` of each pod matching the selector through the API
+  // server's pod proxy (/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH):
+  // the body by pod name. kNotFound when no pod matches.
+  StatusOr<std::map<std::string, std::string>> PodProxyGet(const std::string& namespace_,
+                                                           const std::string& label_selector,
+                                                           int port, const std::string& path);
 
   const std::string& default_namespace() const { return default_namespace_; }
 

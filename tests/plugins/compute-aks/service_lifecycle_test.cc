@@ -154,6 +154,30 @@ TEST_F(ComputeAksServiceTest, PodProblemsBecomeUnhealthyOrFailedWithTheReason) {
   EXPECT_NE(logs->find("cannot load the service: bad model"), std::string::npos) << *logs;
 }
 
+// Issue 22 item 6: a progressive rollout reads each router pod's /metrics
+// (the router counts requests per version) through the Kubernetes API's pod
+// proxy from wherever the controller runs; version pods are not read (they
+// would count the same requests again).
+TEST_F(ComputeAksServiceTest, RolloutMetricsComeFromEachRouterPodThroughThePodProxy) {
+  ServiceSpec two = MakeSpec("ep1", R"({"namespace": "ml"})",
+                             {SampleVersion{"blue", 90, true}, SampleVersion{"green", 10, false}});
+  ASSERT_TRUE(target_->DeployService(two).ok());
+  const json running = {{"phase", "Running"}};
+  api_.PutPod(PodOf("ml", "ep1-router", "ep1-router-a", running));
+  api_.PutPod(PodOf("ml", "ep1-router", "ep1-router-b", running));
+  api_.PutPod(PodOf("ml", "ep1-green", "ep1-green-a", running));
+  const std::string a = "skiff_requests_total{service=\"ep1\",version=\"green\",code=\"200\"} 7\n";
+  const std::string b = "skiff_requests_total{service=\"ep1\",version=\"green\",code=\"502\"} 2\n";
+  api_.SetPodProxyBody("ml", "ep1-router-a", 9090, "/metrics", a);
+  api_.SetPodProxyBody("ml", "ep1-router-b", 9090, "/metrics", b);
+  api_.SetPodProxyBody("ml", "ep1-green-a", 9090, "/metrics", "not read");
+
+  auto metrics = target_->ReadMetrics("ep1");
+  ASSERT_TRUE(metrics.ok()) << metrics.status().ToString();
+  EXPECT_EQ(*metrics, (std::map<std::string, std::string>{{"ep1-router-a", a}, {"ep1-router-b", b}}));
+  EXPECT_EQ(api_.Count("GET", "/api/v1/namespaces/ml/pods/ep1-router-a:9090/proxy/metrics"), 1);
+}
+
 TEST_F(ComputeAksServiceTest, UpdatePrunesARemovedVersionAndDeleteRemovesOnlyTheService) {
   ServiceSpec two = MakeSpec("ep1", R"({"namespace": "ml"})",
                              {SampleVersion{"blue", 90, true}, SampleVersion{"green", 10, false}});

@@ -103,4 +103,18 @@ struct EndpointVersionRecord {
   std::string updated_time;
 };
 
+// An endpoint's progressive rollout (at most one row per endpoint; the last
+// one stays after it ended, for `rollout status`).
+struct RolloutRecord {
+  std::string endpoint;
+  std::string status;      // "Running", "Paused", ... (skiff::RolloutStatusName)
+  std::string state_json;  // skiff::RolloutState (skiff/rollout/rollout_state.h)
+  int64_t revision = 0;    // bumped by every UpdateRollout; compare-and-set on it
+  // The controller holding the lease (a process identity, process_identity.h)
+  // and until when (ms since the Unix epoch); "" when none.
+  std::string owner;
+  int64_t lease_expires_ms = 0;
+  std::string updated_time;
+};
+
 }  // namespace skiff::store

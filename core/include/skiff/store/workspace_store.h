@@ -134,6 +134,34 @@ class WorkspaceStore {
   StatusOr<std::vector<EndpointVersionRecord>> ListEndpointVersions(const std::string& endpoint);
   Status DeleteEndpointVersion(const std::string& endpoint, const std::string& version_name);
 
+  // --- Progressive rollouts (skiff endpoint rollout) -------------------------
+
+  // Records a new rollout of `record.endpoint` (replacing an ended one),
+  // with the lease held by `record.owner` until `record.lease_expires_ms`.
+  // FailedPrecondition naming the running rollout and its controller when
+  // one is Running or Paused. One transaction.
+  Status StartRollout(const RolloutRecord& record);
+  // NotFound when the endpoint never had a rollout.
+  StatusOr<RolloutRecord> GetRollout(const std::string& endpoint);
+  // Compare-and-set: writes status and state_json when the row's revision is
+  // still `record.revision` and bumps it; kAborted when another process
+  // changed the rollout since it was read (read it again). The lease is
+  // left alone.
+  Status UpdateRollout(const RolloutRecord& record);
+  // Takes or renews the controller lease of `endpoint` for `owner` until
+  // `now_ms + ttl_ms`, in one transaction. FailedPrecondition naming the
+  // holder (pid) and its expiry while another owner holds an unexpired
+  // lease and may still run (process_identity.h: a holder killed on this
+  // host is known gone at once).
+  Status AcquireRolloutLease(const std::string& endpoint, const std::string& owner,
+                             int64_t now_ms, int64_t ttl_ms);
+  // This process as lease and lock holders are named ("host=... pid=...").
+  static std::string CurrentOwner();
+  // False only when `owner` is provably gone (killed on this host).
+  static bool OwnerMayBeRunning(const std::string& owner);
+  // Gives the lease up when `owner` holds it (a no-op otherwise).
+  Status ReleaseRolloutLease(const std::string& endpoint, const std::string& owner);
+
  private:
   WorkspaceStore(std::string dir, std::unique_ptr<Db> db);
 

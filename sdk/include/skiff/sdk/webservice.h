@@ -19,6 +19,7 @@
 #include "skiff/config/inference_config.h"
 #include "skiff/sdk/compute_target.h"
 #include "skiff/sdk/model.h"
+#include "skiff/sdk/rollout.h"
 #include "skiff/sdk/workspace.h"
 
 namespace skiff::sdk {
@@ -223,6 +224,32 @@ class AksEndpoint : public Webservice {
   // --dc, --tag, --description), else the endpoint's.
   config::DeploymentConfig version_deployment_config(
       const store::EndpointVersionRecord& version) const;
+
+  // Progressive delivery (rollout.h, docs/rollout.md). Start checks the plan
+  // against the endpoint (kInvalidArgument naming the flag and the fix;
+  // FailedPrecondition when a rollout is already running, naming its
+  // controller), records it, applies the first step and, with
+  // `spawn_controller`, starts the detached controller process.
+  StatusOr<RolloutState> rollout_start(const RolloutOptions& options,
+                                       bool spawn_controller = true) const;
+  // `rollout start --dry-run`: the plan and each traffic change it would
+  // make, as text; changes nothing (any target).
+  StatusOr<std::string> rollout_plan(const RolloutOptions& options) const;
+  // The rollout and its controller; with `revive`, an active rollout whose
+  // controller is gone gets a new one.
+  StatusOr<RolloutInfo> rollout_status(bool revive = true) const;
+  Status rollout_pause() const;
+  Status rollout_resume(bool spawn_controller = true) const;
+  // Stops the rollout and puts the candidate's traffic back where it was
+  // when the rollout started.
+  Status rollout_abort() const;
+  // Runs the controller in this process until the rollout ends (what the
+  // spawned `skiff endpoint rollout run` does). FailedPrecondition naming
+  // the holder when another controller drives the endpoint.
+  Status rollout_run(const RolloutControllerOptions& options = {}) const;
+  // One poll of the controller (tests drive it with a fake clock): true
+  // while the rollout is still active.
+  StatusOr<bool> rollout_tick(const RolloutControllerOptions& options) const;
 
  private:
   using Webservice::Webservice;

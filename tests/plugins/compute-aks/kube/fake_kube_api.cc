@@ -344,6 +344,13 @@ void FakeKubeApi::PutPod(json pod, std::string log) {
   logs_[path] = std::move(log);
 }
 
+void FakeKubeApi::SetPodProxyBody(const std::string& ns, const std::string& pod, int port,
+                                  const std::string& path, std::string body) {
+  std::lock_guard<std::mutex> lock(mu_);
+  proxy_bodies_["/api/v1/namespaces/" + ns + "/pods/" + pod + ":" + std::to_string(port) +
+                "/proxy" + path] = std::move(body);
+}
+
 std::optional<json> FakeKubeApi::Object(const std::string& path) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(path);
@@ -406,6 +413,27 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
        (auth->second.rfind("Bearer ", 0) == 0 && extra_tokens_.count(auth->second.substr(7))));
   if (!token_ok && !client_cert_ok) return status_reply(401, "Unauthorized", "Unauthorized");
 
+  // The pod proxy (/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH): what
+  // SetPodProxyBody set for that pod, port and path; 503 like the API server
+  // when nothing answers there, 404 for a pod that does not exist.
+  if (r.method == "GET" && r.target.rfind("/api/v1/namespaces/", 0) == 0 &&
+      r.target.find("/proxy/") != std::string::npos) {
+    const std::string target = r.target.substr(0, r.target.find('?'));
+    const size_t proxy = target.find("/proxy/");
+    const std::string pod_and_port = target.substr(0, proxy);
+    const size_t colon = pod_and_port.rfind(':');
+    if (colon != std::string::npos) {
+      const std::string pod_path = pod_and_port.substr(0, colon);
+      if (objects_.count(pod_path) == 0) {
+        return status_reply(404, "NotFound", "pods \"" + pod_path + "\" not found");
+      }
+      auto body = proxy_bodies_.find(target);
+      if (body == proxy_bodies_.end()) {
+        return status_reply(503, "ServiceUnavailable", "error trying to reach service");
+      }
+      return Reply{200, {}, body->second, "text/plain; version=0.0.4"};
+    }
+  }
   const size_t q = r.target.find('?');
   const std::string path = r.target.substr(0, q);
   if (!only_namespace_.empty()) {

@@ -95,6 +95,9 @@ class FakeKubeApi {
   // Adds or replaces a Pod (metadata.name/namespace/labels, spec, status).
   void PutPod(nlohmann::json pod, std::string log = "");
 
+  // What GET .../pods/POD:PORT/proxy/PATH answers (a router pod's /metrics).
+  void SetPodProxyBody(const std::string& ns, const std::string& pod, int port,
+                       const std::string& path, std::string body);
   // The stored object at an API path ("/apis/apps/v1/namespaces/ns/deployments/x").
   std::optional<nlohmann::json> Object(const std::string& path) const;
   // The managers owning field `pointer` ("/spec/replicas") of the object at `path`.
@@ -146,6 +149,7 @@ class FakeKubeApi {
   int64_t resource_version_ = 100;
   std::map<std::string, Stored> objects_;    // key: API path
   std::map<std::string, std::string> logs_;  // pod path -> log text
+  std::map<std::string, std::string> proxy_bodies_;  // proxy path -> body
   // Watch history: (resourceVersion, event type, path, object).
   struct Event {
     int64_t rv;
