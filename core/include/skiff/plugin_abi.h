@@ -34,7 +34,7 @@ extern "C" {
    3: ComputeTarget gained Describe/Refresh; ServiceSpec lost the fields no
    plugin read (models, inference_config_json, endpoint_json).
    4: ServiceStatus gained metrics_uri (issue 19.3). */
-#define SKIFF_PLUGIN_ABI_MAJOR 4
+#define SKIFF_PLUGIN_ABI_MAJOR 5
 #define SKIFF_PLUGIN_ABI_MINOR 0
 
 /* Name of the exported entry point. */

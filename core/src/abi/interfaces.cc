@@ -27,6 +27,11 @@ Status ComputeTarget::RestartService(const std::string& service) {
   return Unimplemented("this compute target cannot restart service '" + service +
                        "' in place; update or redeploy it");
 }
+LogSink::~LogSink() = default;
+Status ComputeTarget::FollowLogs(const std::string& service, int32_t, LogSink*) {
+  return Unimplemented("this compute target cannot follow the logs of service '" + service +
+                       "'; run get-logs without --follow");
+}
 RolloutPolicy::~RolloutPolicy() = default;
 
 const char* ServiceStateName(ServiceState state) {
