@@ -201,6 +201,13 @@ TEST_F(LoggingProcessTest, TheAccessLogHasALineForEveryAnswerWithItsRequestIdAnd
   Reply denied = c.Post(infer, body, {{"Authorization", "Bearer wrong-key-0123456789-0123456789"}});
   EXPECT_EQ(denied.status, 401);
   expected.push_back({denied.header("x-ms-request-id"), 401, "/v2/models/{model}/infer"});
+  // 429 once the client's failures are blocked (20 within 10 s by default).
+  Reply blocked;
+  for (int i = 0; i < 25 && blocked.status != 429; ++i) {
+    blocked = c.Post(infer, body, {{"Authorization", "Bearer wrong-key-0123456789-0123456789"}});
+  }
+  EXPECT_EQ(blocked.status, 429);
+  expected.push_back({blocked.header("x-ms-request-id"), 429, "/v2/models/{model}/infer"});
   // 404 for a path no route takes: the raw path (and its query) stays out.
   Reply missing = c.Get("/no/such/route?subscription-key=" + kKey);
   EXPECT_EQ(missing.status, 404);
