@@ -65,6 +65,7 @@ std::string LogFollower::Poll() {
       if (now.st_size < at) {
         ::lseek(f.fd, 0, SEEK_SET);
         f.partial.clear();
+        ReadAvailable(f, &out);
       }
       continue;
     }
