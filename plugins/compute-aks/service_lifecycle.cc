@@ -339,9 +339,17 @@ StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service, bool
 
 StatusOr<std::string> ServiceLifecycle::Logs(const std::string& service, int32_t num_lines) {
   SKIFF_ASSIGN_OR_RETURN(std::string ns, NamespaceOf(service));
-  return client_->PodLogs(
-      ns, Selector(service) + ",app.kubernetes.io/component=" + k8s::kComponentModelVersion,
-      num_lines > 0 ? num_lines : 0, "skiff-server");
+  // The router's pods first (its access log: every request, 401s included),
+  // then the versions'; each line says its pod, as `kubectl logs --prefix`.
+  const int tail = num_lines > 0 ? num_lines : 0;
+  const std::string component = Selector(service) + ",app.kubernetes.io/component=";
+  auto router = client_->PrefixedPodLogs(ns, component + k8s::kComponentRouter, tail, "router");
+  auto versions =
+      client_->PrefixedPodLogs(ns, component + k8s::kComponentModelVersion, tail, "skiff-server");
+  if (!router.ok() && router.status().code() != StatusCode::kNotFound) return router.status();
+  if (!versions.ok() && versions.status().code() != StatusCode::kNotFound) return versions.status();
+  if (!router.ok() && !versions.ok()) return versions.status();  // no pod at all
+  return (router.ok() ? *router : "") + (versions.ok() ? *versions : "");
 }
 
 StatusOr<std::map<std::string, std::string>> ServiceLifecycle::RouterMetrics(

@@ -17,6 +17,7 @@
 #include "health_probe.h"
 #include "listen_socket.h"
 #include "local_requirements.h"
+#include "log_follower.h"
 #include "process_probe.h"
 #include "supervisor/restart_history.h"
 #include "server_config_writer.h"
@@ -68,8 +69,18 @@ std::string LastServerError(const ServiceDir& dir) {
   if (!text.ok()) return "";
   std::istringstream in(TailLines(*text, 200));
   std::string line, last;
+  // An error line in either log format (skiff/util/log.h), told as before.
+  constexpr std::string_view kText = " ERROR skiff-server: ";
   while (std::getline(in, line)) {
-    if (line.rfind("skiff-server: error", 0) == 0) last = line;
+    if (const size_t at = line.find(kText); at != std::string::npos) {
+      last = "skiff-server: error: " + line.substr(at + kText.size());
+    } else if (!line.empty() && line[0] == '{') {
+      const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_object() && j.value("level", "") == "error" &&
+          j.value("logger", "") == "skiff-server" && j.value("message", nlohmann::json()).is_string()) {
+        last = "skiff-server: error: " + j["message"].get<std::string>();
+      }
+    }
   }
   return last;
 }
@@ -469,6 +480,27 @@ StatusOr<std::string> LocalComputeTarget::GetLogs(const std::string& service, in
   auto text = ReadFile(dir.server_log(), kAnyLogSize);
   if (!text.ok()) return std::string();
   return TailLines(*text, num_lines);
+}
+
+Status LocalComputeTarget::FollowLogs(const std::string& service, int32_t num_lines,
+                                      LogSink* sink) {
+  SKIFF_ASSIGN_OR_RETURN(ServiceDir dir, DirOf(service));
+  LogFollower follower({dir.server_log(), dir.access_log()});
+  // Opened before the tail is read: a line written in between is shown
+  // twice at worst, never lost.
+  follower.Start();
+  SKIFF_ASSIGN_OR_RETURN(std::string tail, GetLogs(service, num_lines));
+  if (!sink->Write(tail)) return OkStatus();
+  // Polled: a human reads this, 200 ms is soon enough, and polling needs no
+  // inotify (which some file systems the workspace may be on lack).
+  constexpr auto kPoll = std::chrono::milliseconds(200);
+  for (;;) {
+    if (!sink->Write(follower.Poll())) return OkStatus();
+    if (!fs::is_directory(dir.root)) {
+      return NotFound("service '" + service + "' was deleted while its logs were followed");
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
 }
 
 }  // namespace skiff::compute_local

@@ -61,6 +61,10 @@ class LocalComputeTarget final : public ComputeTarget {
   StatusOr<ServiceStatus> GetState(const std::string& service) override;
   // The tail of logs/server.log. Threading: as GetState().
   StatusOr<std::string> GetLogs(const std::string& service, int32_t num_lines) override;
+  // The tail of logs/server.log, then what is appended to it and to
+  // logs/access.jsonl (every answered request), across rotation, checked
+  // every 200 ms, until `sink` says stop. Threading: as GetState().
+  Status FollowLogs(const std::string& service, int32_t num_lines, LogSink* sink) override;
 
  private:
   explicit LocalComputeTarget(LocalComputeOptions options);

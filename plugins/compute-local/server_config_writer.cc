@@ -44,6 +44,10 @@ StatusOr<std::string> MakeServerConfig(const std::string& service,
   // through its file (GetState's grpcUri).
   if (config.grpc) config.grpc->port_file = dir.grpc_port_file();
   config.request_log = dir.request_log();
+  // Every answer, beside the server's own log; rotated like the request log.
+  config.access_log = dir.access_log();
+  config.access_log_max_bytes = config.request_log_max_bytes;
+  config.access_log_keep = config.request_log_keep;
   // Only a server with a routing key writes it (DataPlane::OpenSinks).
   if (config.routing.sticky()) config.routing.exposure_log = dir.exposure_log();
   config.data_collection_dir = dir.data_dir();

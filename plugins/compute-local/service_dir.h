@@ -24,6 +24,7 @@ struct ServiceDir {
   std::string logs_dir() const { return root + "/logs"; }
   std::string server_log() const { return root + "/logs/server.log"; }
   std::string request_log() const { return root + "/logs/requests.jsonl"; }
+  std::string access_log() const { return root + "/logs/access.jsonl"; }
   // Sticky A/B: one line per request assigned by its routing key.
   std::string exposure_log() const { return root + "/logs/exposure.jsonl"; }
   std::string data_dir() const { return root + "/data"; }

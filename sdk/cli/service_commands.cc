@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `skiff model deploy` and `skiff service ...` (mirror `az ml model deploy`
 // and `az ml service ...`).
+#include <cstdio>
 #include <iostream>
 
 #include "progress.h"
@@ -22,6 +23,19 @@ struct ServiceArgs {
   int num_lines = 5000;
   int64_t grace_period = 0;
   bool dry_run = false;
+  bool follow = false;
+};
+
+// `get-logs --follow`: each piece straight to stdout, so a pipe reader (or
+// `| grep`) sees a line as soon as the target hands it over. Stops when
+// stdout is gone; Ctrl-C ends the process as any command.
+class StdoutLogSink final : public skiff::LogSink {
+ public:
+  bool Write(std::string_view text) override {
+    if (text.empty()) return std::ferror(stdout) == 0;
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return std::fflush(stdout) == 0;
+  }
 };
 
 }  // namespace
@@ -196,8 +210,19 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   token->callback([&options, get] { PrintToken(options, get()); });
 
   CLI::App* logs = named("get-logs", "Show the service's logs", "skiff service get-logs -n my-svc --num-lines 50");
-  logs->add_option("--num-lines,-l", a.num_lines, "Lines from the end (default 5000)");
-  logs->callback([touch] { std::cout << ValueOrThrow(touch().get_logs(a.num_lines)); });
+  logs->add_option("--num-lines,-l,--tail", a.num_lines, "Lines from the end (default 5000)");
+  logs->add_flag("--follow,-f", a.follow,
+                 "Then print new lines as they are written (the server's log and its access "
+                 "log: one JSON line per request) until interrupted (Ctrl-C)");
+  logs->callback([touch] {
+    if (!a.follow) {
+      std::cout << ValueOrThrow(touch().get_logs(a.num_lines));
+      return;
+    }
+    std::cout.flush();
+    StdoutLogSink sink;
+    ThrowIfError(touch().follow_logs(a.num_lines, &sink));
+  });
 
   CLI::App* update = named("update", "Roll a service to new models or config without downtime",
                            "skiff service update -n my-svc -m mlp:2");

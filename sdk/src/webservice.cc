@@ -600,6 +600,12 @@ StatusOr<std::string> Webservice::get_logs(int num_lines) const {
   return plugin->GetLogs(record_.name, num_lines);
 }
 
+Status Webservice::follow_logs(int num_lines, LogSink* sink) const {
+  SKIFF_ASSIGN_OR_RETURN(ComputeTarget target, ComputeTarget::get(ws_, record_.compute_target));
+  SKIFF_ASSIGN_OR_RETURN(auto plugin, target.plugin());
+  return plugin->FollowLogs(record_.name, num_lines, sink);
+}
+
 StatusOr<std::pair<std::string, std::string>> Webservice::get_keys() const {
   config::DeploymentConfig dc = deployment_config();
   if (!dc.auth_enabled || dc.token_auth_enabled) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "skiff/version_load.h"
@@ -120,6 +121,17 @@ struct RefreshOptions {
   bool show_output = false;
 };
 
+// Where FollowLogs puts what it reads. OWNERSHIP: the caller's; it outlives
+// the FollowLogs call that writes to it.
+class LogSink {
+ public:
+  virtual ~LogSink();
+  // `text`: whole lines, or "" when nothing new came for a while (so the
+  // sink can say stop even then). Returns false to stop following.
+  // Threading: called on the FollowLogs caller's thread only.
+  virtual bool Write(std::string_view text) = 0;
+};
+
 class ComputeTarget {
  public:
   static constexpr uint32_t kPluginKind = SKIFF_PLUGIN_KIND_COMPUTE;
@@ -193,6 +205,13 @@ class ComputeTarget {
   // target has no such path; the SDK then reads ServiceStatus::metrics_uri.
   // Threading: may be called concurrently with anything.
   virtual StatusOr<std::map<std::string, std::string>> ReadMetrics(const std::string& service);
+  // Hands `sink` the last `num_lines` lines of the service's logs (as
+  // GetLogs), then new lines as they are written, until `sink` returns false
+  // (`skiff service get-logs --follow`). kNotFound if there is no such
+  // service; kUnimplemented where the target cannot follow (the default).
+  // Blocks the calling thread. Threading: may be called concurrently with
+  // anything.
+  virtual Status FollowLogs(const std::string& service, int32_t num_lines, LogSink* sink);
 };
 
 }  // namespace skiff

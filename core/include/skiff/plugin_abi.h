@@ -40,7 +40,8 @@ extern "C" {
    RolloutPolicy::NextAction takes a RolloutInput (version states, the
    progressive plan and step, per-version measurements, the clock) and
    RolloutAction gained hold/set-traffic/roll-back/succeed, ComputeTarget
-   gained ReadMetrics (issue 22.1). */
+   gained ReadMetrics (issue 22.1); ComputeTarget gained FollowLogs (issue
+   23.3). */
 #define SKIFF_PLUGIN_ABI_MAJOR 5
 #define SKIFF_PLUGIN_ABI_MINOR 0
 

@@ -34,6 +34,11 @@ StatusOr<std::map<std::string, std::string>> ComputeTarget::ReadMetrics(const st
   return Unimplemented("this compute target cannot read the metrics of service '" + service +
                        "'");
 }
+LogSink::~LogSink() = default;
+Status ComputeTarget::FollowLogs(const std::string& service, int32_t, LogSink*) {
+  return Unimplemented("this compute target cannot follow the logs of service '" + service +
+                       "'; run get-logs without --follow");
+}
 RolloutPolicy::~RolloutPolicy() = default;
 
 const char* ServiceStateName(ServiceState state) {

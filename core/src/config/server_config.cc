@@ -315,6 +315,30 @@ ServerConfig FromJson(const json& document) {
     c.request_log_keep = static_cast<int>(*keep);
   }
 
+  if (auto format = r.String("logFormat")) {
+    auto parsed = log::ParseFormat(*format);
+    if (!parsed) Fail("`$.logFormat` must be \"text\" or \"json\", not \"" + *format + "\"");
+    c.log_format = *parsed;
+  }
+  if (auto level = r.String("logLevel")) {
+    auto parsed = log::ParseLevel(*level);
+    if (!parsed) {
+      Fail("`$.logLevel` must be \"debug\", \"info\", \"warning\" or \"error\", not \"" +
+           *level + "\"");
+    }
+    c.log_level = *parsed;
+  }
+  c.access_log = r.String("accessLog").value_or("");
+  c.access_log_max_bytes = static_cast<uint64_t>(
+      NonNegative(r, "accessLogMaxBytes", static_cast<int64_t>(c.access_log_max_bytes),
+                  "(0 = never rotate; default 67108864)"));
+  if (auto keep = r.Int("accessLogKeep", std::numeric_limits<int64_t>::min())) {
+    if (*keep < 1 || *keep > 100) {
+      Fail("`$.accessLogKeep` must be 1-100 (rotated access log files kept; default 5)");
+    }
+    c.access_log_keep = static_cast<int>(*keep);
+  }
+
   {
     // Absent = every default, exactly as an empty deploymentconfig.json.
     const json* deployment = r.Get("deploymentConfig");
@@ -481,6 +505,13 @@ json ToJson(const ServerConfig& c) {
   if (!c.status_file.empty()) j["statusFile"] = c.status_file;
   if (!c.request_log.empty()) j["requestLog"] = c.request_log;
   if (!c.data_collection_dir.empty()) j["dataCollectionDir"] = c.data_collection_dir;
+  if (c.log_format != log::Format::kText) j["logFormat"] = log::FormatName(c.log_format);
+  if (c.log_level != log::Level::kInfo) j["logLevel"] = log::LevelName(c.log_level);
+  if (!c.access_log.empty()) {
+    j["accessLog"] = c.access_log;
+    j["accessLogMaxBytes"] = c.access_log_max_bytes;
+    j["accessLogKeep"] = c.access_log_keep;
+  }
   const RoutingConfig& routing = c.routing;
   const RoutingConfig defaults;
   if (routing.sticky() || !routing.exposure_log.empty() ||

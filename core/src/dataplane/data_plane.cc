@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "skiff/dataplane/cors.h"
+#include "skiff/dataplane/request_ids.h"
 #include "skiff/metrics/process_metrics.h"
 #include "skiff/protocol/metadata.h"
 #include "skiff/protocol/swagger.h"
@@ -59,6 +60,7 @@ struct VersionState {
   metrics::ServiceMetrics* metrics = nullptr;
   std::shared_ptr<JsonlWriter> collector;  // null unless data collection is on
   bool batched = false;                    // the batcher reports batch sizes itself
+  bool upstream = false;  // scored by another server: its jobs carry the request's ids
 };
 
 }  // namespace
@@ -220,6 +222,7 @@ Status DataPlane::ApplyVersions(const ServerConfig& config, Snapshot* snap) {
     state.signature = config::ToSignature(v.inference);
     state.metrics = &metrics_.For(config.service, v.spec.name);
     state.batched = v.inference.batching.enabled;
+    state.upstream = !v.upstream.empty();
   }
   VersionBuilder builder(plugins_, &accelerators_, config.deployment);
   auto loader = [&](const VersionPlan& plan) {
@@ -382,6 +385,36 @@ std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::Route(
     return RouteAzure(header, p, *snap);
   }
   return NoRoute(header);
+}
+
+std::string_view DataPlane::RouteTemplate(const http::request_header<>& header) const {
+  // The shapes Route() and its helpers take, named by template; which of
+  // them the request then reaches (or its 404/405) is the status's to say.
+  const PathSegments p(PathOf(header));
+  const size_t n = p.size();
+  if (n == 0) return "/";
+  if (p[0] == "v2") {
+    if (n == 1) return "/v2";
+    if (n == 3 && p[1] == "health" && p[2] == "live") return "/v2/health/live";
+    if (n == 3 && p[1] == "health" && p[2] == "ready") return "/v2/health/ready";
+    if (n >= 3 && p[1] == "models") {
+      const bool versioned = n >= 5 && p[3] == "versions";
+      const size_t rest = versioned ? 5 : 3;
+      if (n == rest) return versioned ? "/v2/models/{model}/versions/{version}" : "/v2/models/{model}";
+      if (n == rest + 1 && p[rest] == "ready") {
+        return versioned ? "/v2/models/{model}/versions/{version}/ready" : "/v2/models/{model}/ready";
+      }
+      if (n == rest + 1 && p[rest] == "infer") {
+        return versioned ? "/v2/models/{model}/versions/{version}/infer" : "/v2/models/{model}/infer";
+      }
+    }
+  }
+  if (n == 1 && p[0] == "score") return "/score";
+  if (n == 5 && p[0] == "api" && p[1] == "v1" && p[2] == "service") {
+    if (p[4] == "score") return "/api/v1/service/{service}/score";
+    if (p[4] == "swagger.json") return "/api/v1/service/{service}/swagger.json";
+  }
+  return "unmatched";
 }
 
 // Routes that answer before (and without) a configuration.
@@ -560,6 +593,13 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   // after the live request, which never waits for them.
   ShadowTraffic::Pairs shadows = shadow_.Draw(*endpoint_, version->name(), decoded.inputs);
   std::vector<Tensor> inputs = std::move(decoded.inputs);
+  // Only a version on another server needs the ids (the HTTP server set
+  // them in the request): no copies for a local model.
+  RequestContext context;
+  if (state.upstream) {
+    context.request_id = std::string(request[kRequestIdHeader]);
+    context.traceparent = std::string(request[kTraceparentHeader]);
+  }
   ModelVersion* raw = version.get();
   // Built in one go: each member constructed once (a member assigned after
   // default construction costs more on this path).
@@ -574,9 +614,12 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
                        std::move(collected_inputs),
                        std::move(done),
                        shadows};
-  raw->pool().Submit(std::move(inputs), [pending = std::move(pending)](ScoreResult result) mutable {
-    Finish(pending, std::move(result));
-  });
+  raw->pool().Submit(
+      std::move(inputs),
+      [pending = std::move(pending)](ScoreResult result) mutable {
+        Finish(pending, std::move(result));
+      },
+      std::move(context));
   ShadowTraffic::Send(shadows);
 }
 

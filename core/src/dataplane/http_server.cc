@@ -23,7 +23,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "skiff/dataplane/access_log.h"
 #include "skiff/dataplane/request_framer.h"
+#include "skiff/dataplane/request_ids.h"
 #include "skiff/dataplane/tls_context.h"
 #include "skiff/protocol/infer_response.h"
 
@@ -240,6 +242,9 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   SessionBase* next_ = nullptr;  // guarded by state_->mu
 };
 
+// Beast's fields take its own string_view.
+beast::string_view AsBeast(std::string_view s) { return {s.data(), s.size()}; }
+
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -334,6 +339,11 @@ class Session : public SessionBase {
   void ReadHeader() {
     framer_.Reset();
     header_started_ = false;
+    ids_.set = false;
+    first_byte_ = {};
+    verb_ = http::verb::unknown;
+    route_ = {};
+    request_bytes_ = 0;
     // Idle until the header is in: the oldest idle session is shed first.
     uint64_t busy = kBusy;
     if (!idle_since_.compare_exchange_strong(
@@ -349,9 +359,16 @@ class Session : public SessionBase {
   // header; body bytes stay in buffer_.
   void ParseHeader() {
     const std::string_view bytes = Buffered();
+    if (!bytes.empty() && first_byte_ == std::chrono::steady_clock::time_point{}) {
+      first_byte_ = std::chrono::steady_clock::now();  // the access log's latency starts here
+    }
     std::optional<HttpResponse> answer;
     const size_t used = framer_.PutHeader(bytes, &answer);
-    if (answer) return Write(std::make_shared<HttpResponse>(std::move(*answer)), true);
+    if (answer) {
+      request_bytes_ += bytes.size();  // what was read of the refused header
+      return Write(std::make_shared<HttpResponse>(std::move(*answer)), true);
+    }
+    request_bytes_ += used;
     buffer_.consume(used);
     if (framer_.header_done()) return OnHeader();
     if (!bytes.empty() && !header_started_) {
@@ -372,6 +389,10 @@ class Session : public SessionBase {
     if (idle_since_.exchange(kBusy) == kShed) return Close();
     RequestParser& parser = framer_.parser();
     version_ = parser.get().version();
+    // Ids and route first: a refusal below is answered and logged with them.
+    ids_ = RequestIds::For(parser.get());
+    verb_ = parser.get().method();
+    route_ = handler_->RouteTemplate(parser.get());
     const auto declared = parser.content_length();
     body_unread_ = parser.chunked() || (declared && *declared > 0);
     // Framing, the handler's verdict (authentication) and its body limit,
@@ -436,6 +457,12 @@ class Session : public SessionBase {
     Lowest().expires_never();
     HttpRequest request = framer_.Release();
     keep_alive_ = request.keep_alive();
+    request_bytes_ += request.body().size();
+    // Onward ids, as a proxy (Envoy) sets x-request-id: the handler and
+    // whatever it asks upstream see the server's id and span. A client's
+    // own x-ms-request-id is replaced, never trusted.
+    request.set(kRequestIdHeader, AsBeast(ids_.request_id()));
+    request.set(kTraceparentHeader, AsBeast(ids_.onward_traceparent()));
     auto self = Self();
     handler_->Handle(std::move(request), client_, [self](HttpResponse response) {
       auto shared = std::make_shared<HttpResponse>(std::move(response));
@@ -469,6 +496,10 @@ class Session : public SessionBase {
     }
     close_ = close || !keep_alive_ || !response->keep_alive() ||
              response->find(http::field::connection) != response->end();
+    // An answer before any header was parsed (431, 400) still gets ids.
+    if (!ids_.set) ids_ = RequestIds::Fresh();
+    response->set(kRequestIdHeader, AsBeast(ids_.request_id()));
+    response->set(kClientRequestIdHeader, AsBeast(ids_.echoed_id()));
     response->version(version_);
     response->keep_alive(!close_);
     response->prepare_payload();
@@ -479,6 +510,7 @@ class Session : public SessionBase {
       self->ReadHeader();
     };
     if (SerializeResponseHeader(*response, &head_)) {
+      LogAccess(*response, head_.size());
       // The header section as Beast's serializer would write it, in one
       // reused buffer, and the body beside it (one gather write): Beast's
       // serializer cost ~20,000 instructions per response.
@@ -486,7 +518,35 @@ class Session : public SessionBase {
                                                          asio::buffer(response->body())};
       return asio::async_write(stream_, buffers, std::move(after));
     }
+    LogAccess(*response, 0);
     http::async_write(stream_, *response, std::move(after));
+  }
+
+  // One access-log line for the answer being sent (`head_bytes`: its header
+  // section's size, 0 when Beast serialises it and it is not known here).
+  void LogAccess(const HttpResponse& response, size_t head_bytes) {
+    if (options_.access_log == nullptr) return;
+    const auto now = std::chrono::steady_clock::now();
+    const auto start = first_byte_ == std::chrono::steady_clock::time_point{} ? now : first_byte_;
+    AccessRecord r;
+    r.time = std::chrono::system_clock::now();
+    r.request_id = ids_.request_id();
+    r.client_request_id = ids_.client_id();
+    r.trace_id = ids_.trace_id();
+    r.span_id = ids_.span_id();
+    r.parent_span_id = ids_.parent_span_id();
+    if (verb_ != http::verb::unknown) {
+      const auto method = http::to_string(verb_);
+      r.method = std::string_view(method.data(), method.size());
+    }
+    r.route = route_;
+    r.status = static_cast<int>(response.result_int());
+    r.version = AnsweredVersion(response);
+    r.latency_seconds = std::chrono::duration<double>(now - start).count();
+    r.request_bytes = request_bytes_;
+    r.response_bytes = head_bytes + response.body().size();
+    r.client = client_;
+    options_.access_log->Record(r);
   }
 
   // Answered before the body was read: close our side, then read and drop
@@ -532,6 +592,12 @@ class Session : public SessionBase {
   bool header_started_ = false;  // part of the current header has arrived
   bool body_unread_ = false;     // the current request has body bytes not read yet
   bool over_budget_ = false;     // a chunk did not fit the body budget
+  // The current request, for its answer's ids and access-log line.
+  RequestIds ids_;
+  std::chrono::steady_clock::time_point first_byte_{};  // its first header byte
+  http::verb verb_ = http::verb::unknown;
+  std::string_view route_;     // HttpHandler::RouteTemplate: static storage
+  uint64_t request_bytes_ = 0;  // header bytes parsed + body bytes read
 };
 
 // Sent to a connection refused because every open one is busy.

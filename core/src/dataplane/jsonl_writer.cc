@@ -48,6 +48,19 @@ void JsonlWriter::Append(const std::string& line) {
   size_ += whole.size();
 }
 
+void JsonlWriter::AppendLines(std::string_view lines) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (rotation_.max_bytes > 0 && size_ > 0 && size_ + lines.size() > rotation_.max_bytes) Rotate();
+  // A batch can be larger than one write(2) takes: write on until done.
+  while (!lines.empty()) {
+    const ssize_t n = ::write(fd_, lines.data(), lines.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // best effort, as Write
+    lines.remove_prefix(static_cast<size_t>(n));
+    size_ += static_cast<uint64_t>(n);
+  }
+}
+
 void JsonlWriter::Write(const std::string& whole) {
   // O_APPEND makes each write atomic with respect to the file offset.
   ssize_t n = ::write(fd_, whole.data(), whole.size());

@@ -29,6 +29,7 @@ AsyncModel::~AsyncModel() = default;
 
 struct ScoringPool::Job {
   std::vector<Tensor> inputs;
+  RequestContext context;  // current while the model scores this job
   std::thread::id submitter;  // async mode: the thread inside Submit
   Done done;
   Clock::time_point enqueued;
@@ -136,9 +137,10 @@ Status ScoringPool::StartWorker(std::shared_ptr<LoadedModel> model) {
   return OkStatus();
 }
 
-void ScoringPool::Submit(std::vector<Tensor> inputs, Done done) {
+void ScoringPool::Submit(std::vector<Tensor> inputs, Done done, RequestContext context) {
   auto job = std::make_shared<Job>();
   job->inputs = std::move(inputs);
+  job->context = std::move(context);
   job->done = std::move(done);
   job->enqueued = Clock::now();
   if (!async_models_.empty()) return SubmitAsync(std::move(job));
@@ -286,6 +288,7 @@ void ScoringPool::WorkerLoop(std::shared_ptr<Worker> worker) {
       result.status = Unavailable("request waited longer than maxQueueWaitMs (" +
                                   std::to_string(options_.max_queue_wait.count()) + " ms)");
     } else if (!job->finished.load()) {
+      const ScopedRequestContext scope(&job->context);
       auto scored = GuardedScore(*worker->model, job->inputs);
       if (scored.ok()) {
         result.outputs = std::move(scored).value();

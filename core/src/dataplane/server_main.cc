@@ -9,6 +9,9 @@
 // fd 3 instead of binding the configured address and port.
 // SIGTERM/SIGINT: readiness turns 503 at once, in-flight requests finish,
 // exit 0 within the config's drain grace period.
+// Every line it prints goes through skiff/util/log.h (timestamp, level;
+// --log-format/--log-level, else the config's logFormat/logLevel); the
+// access log (config accessLog) is separate: JSON lines, one per answer.
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -23,16 +26,19 @@
 #include <iostream>
 #include <iterator>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "skiff/config/server_config.h"
+#include "skiff/dataplane/access_log.h"
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/http_server.h"
 #include "skiff/dataplane/metrics_endpoint.h"
 #include "skiff/grpc/grpc_server.h"
 #include "skiff/plugin_host/plugin_host.h"
 #include "skiff/server_status.h"
+#include "skiff/util/log.h"
 
 namespace {
 
@@ -55,7 +61,8 @@ std::vector<std::string> PluginSearchPath() {
   return path;
 }
 
-void Log(const std::string& line) { std::cerr << "skiff-server: " << line << std::endl; }
+namespace slog = skiff::log;
+void Log(const std::string& line) { slog::Info(line); }
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -80,9 +87,9 @@ int InheritedListenSocket() {
   ::unsetenv("LISTEN_FDNAMES");
   if (!for_us) return -1;
   if (end == fds || *end != '\0' || n < 1) {
-    std::cerr << "skiff-server: error: LISTEN_FDS='" << fds
-              << "' is not a count of inherited sockets; unset LISTEN_PID and LISTEN_FDS to "
-                 "bind the configured port instead\n";
+    slog::Error(std::string("LISTEN_FDS='") + fds +
+               "' is not a count of inherited sockets; unset LISTEN_PID and LISTEN_FDS to "
+               "bind the configured port instead");
     return -2;
   }
   constexpr int kFirstFd = 3;  // SD_LISTEN_FDS_START
@@ -105,7 +112,7 @@ int64_t RequestedGeneration(const std::string& path) {
 void Publish(const std::string& path, const skiff::ServerStatus& status) {
   if (path.empty()) return;
   skiff::Status written = skiff::WriteServerStatus(path, status);
-  if (!written.ok()) Log("warning: cannot publish the server status: " + written.message());
+  if (!written.ok()) slog::Warning("cannot publish the server status: " + written.message());
 }
 
 // Writes `port` to `path` (if set) by rename, so a reader never sees half a
@@ -120,13 +127,32 @@ void WritePortFile(const std::string& path, uint16_t port) {
 // Open connections the metrics listener keeps (HttpServerOptions::max_connections).
 constexpr int64_t kMetricsMaxConnections = 32;
 
-constexpr char kUsage[] = "usage: skiff-server --config server.json [--watch-config SECONDS]";
+constexpr char kUsage[] =
+    "usage: skiff-server --config server.json [--watch-config SECONDS] [--log-format text|json] "
+    "[--log-level debug|info|warning|error]";
+
+// The flags win over the config's logFormat/logLevel (unset: the config's).
+struct LogFlags {
+  std::optional<slog::Format> format;
+  std::optional<slog::Level> level;
+  void Apply(const skiff::config::ServerConfig& config) const {
+    slog::SetFormat(format.value_or(config.log_format));
+    slog::SetLevel(level.value_or(config.log_level));
+  }
+};
+
+int UsageError(const std::string& what) {
+  slog::Error(what + "; " + kUsage);
+  return 2;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  slog::Configure("skiff-server", slog::Format::kText, slog::Level::kInfo);
   std::string config_path;
   double watch_seconds = 0;
+  LogFlags log_flags;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if ((a == "--config" || a == "-c") && i + 1 < argc) {
@@ -135,28 +161,38 @@ int main(int argc, char** argv) {
       char* end = nullptr;
       watch_seconds = std::strtod(argv[++i], &end);
       if (end == argv[i] || *end != '\0' || watch_seconds < 0.1 || watch_seconds > 3600) {
-        std::cerr << "skiff-server: error: --watch-config takes seconds between 0.1 and 3600, "
-                     "not '"
-                  << argv[i] << "'; " << kUsage << "\n";
-        return 2;
+        return UsageError(std::string("--watch-config takes seconds between 0.1 and 3600, not '") +
+                          argv[i] + "'");
       }
+    } else if (a == "--log-format" && i + 1 < argc) {
+      log_flags.format = slog::ParseFormat(argv[++i]);
+      if (!log_flags.format) {
+        return UsageError(std::string("--log-format takes text or json, not '") + argv[i] + "'");
+      }
+      slog::SetFormat(*log_flags.format);
+    } else if (a == "--log-level" && i + 1 < argc) {
+      log_flags.level = slog::ParseLevel(argv[++i]);
+      if (!log_flags.level) {
+        return UsageError(std::string("--log-level takes debug, info, warning or error, not '") +
+                          argv[i] + "'");
+      }
+      slog::SetLevel(*log_flags.level);
     } else if (a == "--help" || a == "-h") {
       std::cout
           << kUsage
           << "\n"
              "Serves one skiff service; see docs/server-config.md.\n"
              "  --watch-config S  re-read the config when its content changes (checked every S s)\n"
+             "  --log-format F    text (default) or json; else the config's logFormat\n"
+             "  --log-level L     debug, info (default), warning or error; else logLevel\n"
+             "Log lines go to stderr; the access log (config accessLog) is separate.\n"
              "Example:\n  skiff-server --config ~/.skiff/services/my-svc/server.json\n";
       return 0;
     } else {
-      std::cerr << "skiff-server: error: unknown argument '" << a << "'; " << kUsage << "\n";
-      return 2;
+      return UsageError("unknown argument '" + a + "'");
     }
   }
-  if (config_path.empty()) {
-    std::cerr << "skiff-server: error: --config is required; " << kUsage << "\n";
-    return 2;
-  }
+  if (config_path.empty()) return UsageError("--config is required");
   // Block the signals in every thread; one thread waits for them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -168,15 +204,32 @@ int main(int argc, char** argv) {
 
   auto config = skiff::config::ReadServerConfigFile(config_path);
   if (!config.ok()) {
-    std::cerr << "skiff-server: error: " << config.status().message() << "\n";
+    slog::Error(config.status().message());
     return 2;
+  }
+  log_flags.Apply(*config);
+  // Opened before the listener, so the first answer is logged too; the
+  // listener writes to it, so it outlives the listener (declared first).
+  std::unique_ptr<skiff::dataplane::AccessLog> access_log;
+  if (!config->access_log.empty()) {
+    skiff::dataplane::AccessLogOptions options;
+    options.destination = config->access_log;
+    options.rotation = {config->access_log_max_bytes, config->access_log_keep};
+    auto opened = skiff::dataplane::AccessLog::Open(options);
+    if (!opened.ok()) {
+      slog::Error("access log (`accessLog` " + config->access_log +
+                 "): " + opened.status().message() +
+                 "; give a writable path, \"stdout\", or leave it out");
+      return 2;
+    }
+    access_log = std::move(opened).value();
   }
   skiff::PluginHost::Options host_options;
   host_options.search_path = PluginSearchPath();
   skiff::PluginHost plugins(host_options);
   plugins.Discover();
   for (const auto& refused : plugins.refused()) {
-    Log("plugin " + refused.path + " refused: " + refused.reason);
+    slog::Warning("plugin " + refused.path + " refused: " + refused.reason);
   }
 
   skiff::dataplane::DataPlane plane(&plugins, SKIFF_VERSION);
@@ -189,6 +242,7 @@ int main(int argc, char** argv) {
   http.header_timeout = config->header_timeout;
   http.request_timeout = config->body_timeout;
   http.max_body_bytes_in_flight = config->body_budget();
+  http.access_log = access_log.get();
   if (config->tls) {
     skiff::dataplane::TlsServerOptions tls;
     tls.cert_file = config->tls->cert_file;
@@ -197,7 +251,11 @@ int main(int argc, char** argv) {
     tls.reload_check = config->tls->reload_check;
     tls.max_handshakes = config->tls->max_handshakes;
     tls.on_reload = [](const skiff::Status& s) {
-      Log(s.ok() ? "TLS certificate reloaded; new connections get it" : "TLS: " + s.message());
+      if (s.ok()) {
+        slog::Info("TLS certificate reloaded; new connections get it");
+      } else {
+        slog::Error("TLS: " + s.message());
+      }
     };
     http.tls = std::move(tls);
   }
@@ -206,7 +264,7 @@ int main(int argc, char** argv) {
   // Listen first: liveness answers while the models load.
   auto server = skiff::dataplane::HttpServer::Start(http, &plane);
   if (!server.ok()) {
-    std::cerr << "skiff-server: error: " << server.status().message() << "\n";
+    slog::Error(server.status().message());
     return 1;
   }
   const uint16_t port = (*server)->port();
@@ -225,16 +283,16 @@ int main(int argc, char** argv) {
   metrics_http.address = config->metrics_address;
   metrics_http.port = static_cast<uint16_t>(config->metrics_port);
   metrics_http.listen_fd = -1;
+  metrics_http.access_log = nullptr;  // scrapes are not client requests
   metrics_http.io_threads = 1;
   // A few scrapers, not the clients: its own small cap, so it never takes
   // the file descriptors the scoring port's cap counts on.
   metrics_http.max_connections = kMetricsMaxConnections;
   auto metrics_server = skiff::dataplane::HttpServer::Start(metrics_http, &metrics_endpoint);
   if (!metrics_server.ok()) {
-    std::cerr << "skiff-server: error: metrics listener (`metricsAddress` "
-              << config->metrics_address << ", `metricsPort` " << config->metrics_port
-              << "): " << metrics_server.status().message()
-              << "; pick a free port or 0 for any\n";
+    slog::Error("metrics listener (`metricsAddress` " + config->metrics_address +
+               ", `metricsPort` " + std::to_string(config->metrics_port) +
+               "): " + metrics_server.status().message() + "; pick a free port or 0 for any");
     return 1;
   }
   const uint16_t metrics_port = (*metrics_server)->port();
@@ -270,7 +328,7 @@ int main(int argc, char** argv) {
   auto started = std::chrono::steady_clock::now();
   skiff::Status applied = plane.Apply(*config);
   if (!applied.ok()) {
-    Log("error: cannot load the service: " + applied.message());
+    slog::Error("cannot load the service: " + applied.message());
     return 1;
   }
   skiff::ServerStatus published;
@@ -314,10 +372,12 @@ int main(int argc, char** argv) {
     if (sig == SIGHUP) {
       auto next = skiff::config::ReadServerConfigFile(config_path);
       skiff::Status s = next.ok() ? plane.Apply(*next) : next.status();
-      Log(s.ok() ? "configuration reloaded"
-                 : "reload refused, still serving the previous "
-                   "configuration: " +
-                       s.message());
+      if (s.ok()) {
+        log_flags.Apply(*next);
+        slog::Info("configuration reloaded");
+      } else {
+        slog::Error("reload refused, still serving the previous configuration: " + s.message());
+      }
       if (s.ok()) {
         published.applied_generation = next->generation;
       } else {
@@ -349,7 +409,9 @@ int main(int argc, char** argv) {
   }
   const int64_t left = plane.in_flight();
   if (left > 0) {
-    Log("drain grace period over with " + std::to_string(left) + " request(s) unanswered");
+    slog::Error("drain grace period over with " + std::to_string(left) +
+               " request(s) unanswered");
+    if (access_log) access_log->Flush();
     std::_Exit(1);  // workers may be stuck in a model; do not wait on them
   }
   Log("drained; exiting");
@@ -357,5 +419,6 @@ int main(int argc, char** argv) {
   grpc_server.reset();
   metrics_server->reset();
   server->reset();
+  access_log.reset();  // writes what is pending
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "skiff/config/server_config.h"
+#include "skiff/dataplane/request_ids.h"
 #include "skiff/net/http_client.h"
 #include "skiff/protocol/infer_request.h"
 #include "skiff/protocol/infer_response.h"
@@ -50,11 +51,16 @@ class UpstreamModel final : public LoadedModel {
     // Binary both ways: no float is printed and parsed again on the hop, and
     // BYTES that are not UTF-8 cross unharmed.
     protocol::EncodedBody request = protocol::EncodeBinaryInferRequest(inputs);
-    auto reply = connection_->Send(
-        "POST", target_,
-        {{"Content-Type", "application/octet-stream"},
-         {protocol::kInferenceHeaderContentLength, std::to_string(*request.json_length)}},
-        std::move(request.body));
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"Content-Type", "application/octet-stream"},
+        {protocol::kInferenceHeaderContentLength, std::to_string(*request.json_length)}};
+    // The request's trace goes on with this router's span as the version's
+    // parent, and its id as the version's x-request-id (request_ids.h).
+    if (const RequestContext* context = CurrentRequestContext()) {
+      if (!context->traceparent.empty()) headers.push_back({kTraceparentHeader, context->traceparent});
+      if (!context->request_id.empty()) headers.push_back({kClientRequestIdHeader, context->request_id});
+    }
+    auto reply = connection_->Send("POST", target_, headers, std::move(request.body));
     if (!reply.ok()) {
       const std::string message = "upstream " + options_.url + ": " + reply.status().message();
       if (reply.status().code() == StatusCode::kDeadlineExceeded) {

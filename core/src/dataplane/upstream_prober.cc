@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "skiff/dataplane/upstream_model.h"
+#include "skiff/util/log.h"
 
 namespace skiff::dataplane {
 
@@ -30,11 +31,12 @@ void UpstreamProber::ProbeOnce(Endpoint* endpoint, const std::vector<Target>& ta
     const bool was = endpoint->reachable(t.version);
     endpoint->SetReachable(t.version, s.ok());
     if (was == s.ok()) continue;
-    std::cerr << "skiff-server: version '" << t.version << "' "
-              << (s.ok() ? "is reachable again; it takes its traffic share"
-                         : "is unreachable (" + s.message() +
-                               "); its traffic share goes to the other versions")
-              << std::endl;
+    if (s.ok()) {
+      log::Info("version '" + t.version + "' is reachable again; it takes its traffic share");
+    } else {
+      log::Warning("version '" + t.version + "' is unreachable (" + s.message() +
+                   "); its traffic share goes to the other versions");
+    }
   }
 }
 

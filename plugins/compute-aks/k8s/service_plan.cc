@@ -88,6 +88,9 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
   base.metrics_port_file.clear();
   base.versions.clear();
   base.request_log = server.request_log.empty() ? "" : std::string(kDataDir) + "/requests.jsonl";
+  // Every answer as a JSON line on stdout (router and versions), where the
+  // cluster's log collector reads it and `service get-logs` shows it.
+  base.access_log = "stdout";
   base.data_collection_dir.clear();
   // Sticky A/B: the router assigns keys and writes the exposure log.
   base.routing.exposure_log =

@@ -279,6 +279,39 @@ StatusOr<RolloutStatus> KubeClient::WaitForRollout(
   }
 }
 
+StatusOr<std::string> KubeClient::PrefixedPodLogs(const std::string& namespace_,
+                                                  const std::string& label_selector,
+                                                  int tail_lines, const std::string& container) {
+  SKIFF_ASSIGN_OR_RETURN(std::vector<json> pods, List("v1", "Pod", namespace_, label_selector));
+  if (pods.empty()) {
+    return NotFound("no pod in namespace " + namespace_ + " matches " + label_selector);
+  }
+  std::vector<std::string> names;
+  for (const auto& pod : pods) {
+    names.push_back(pod.value("metadata", json::object()).value("name", ""));
+  }
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const auto& name : names) {
+    // One pod at a time, through PodLogs' own path and query.
+    SKIFF_ASSIGN_OR_RETURN(std::string path, ObjectPath({"v1", "Pod", namespace_, name}));
+    path += "/log?container=" + FormEncode(container);
+    if (tail_lines > 0) path += "&tailLines=" + std::to_string(tail_lines);
+    const std::string what = "logs of pod " + namespace_ + "/" + name;
+    SKIFF_ASSIGN_OR_RETURN(HttpResponse response, Call("GET", path, "", "", what));
+    if (!Ok2xx(response.status)) return ApiError(response.status, response.body, what);
+    const std::string prefix = "[pod/" + name + "/" + container + "] ";
+    size_t i = 0;
+    while (i < response.body.size()) {
+      size_t j = response.body.find('\n', i);
+      if (j == std::string::npos) j = response.body.size();
+      out.append(prefix).append(response.body, i, j - i).push_back('\n');
+      i = j + 1;
+    }
+  }
+  return out;
+}
+
 StatusOr<std::string> KubeClient::PodLogs(const std::string& namespace_,
                                           const std::string& label_selector, int tail_lines,
                                           const std::string& container) {

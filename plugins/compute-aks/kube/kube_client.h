@@ -105,6 +105,12 @@ class KubeClient {
   // (the API server refuses otherwise). kNotFound when no pod matches.
   StatusOr<std::string> PodLogs(const std::string& namespace_, const std::string& label_selector,
                                 int tail_lines, const std::string& container = "");
+  // As PodLogs, but every line prefixed with where it came from, as
+  // `kubectl logs --prefix` does: "[pod/NAME/CONTAINER] line". For logs of
+  // several pods read as one (the router's beside the versions').
+  StatusOr<std::string> PrefixedPodLogs(const std::string& namespace_,
+                                        const std::string& label_selector, int tail_lines,
+                                        const std::string& container);
 
   // GET `path` on `port` of each pod matching the selector through the API
   // server's pod proxy (/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH):

@@ -17,6 +17,7 @@
 
 #include "file_util.h"
 #include "skiff/config/server_config.h"
+#include "skiff/util/log.h"
 
 namespace skiff::compute_local {
 namespace {
@@ -53,8 +54,12 @@ std::chrono::milliseconds MillisUntil(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 void SupervisorLog(const std::string& line) {
-  std::fprintf(stderr, "skiff-supervisor: %s\n", line.c_str());
-  std::fflush(stderr);
+  // The callers say "error: ..." or "warning: ..." where a line is one.
+  constexpr std::string_view kError = "error: ", kWarning = "warning: ";
+  const std::string_view text(line);
+  if (text.substr(0, kError.size()) == kError) return log::Error(text.substr(kError.size()));
+  if (text.substr(0, kWarning.size()) == kWarning) return log::Warning(text.substr(kWarning.size()));
+  log::Info(text);
 }
 
 std::string DescribeWaitStatus(int wait_status) {
@@ -196,8 +201,8 @@ void Supervisor::StartServer() {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
     if (const int err = ApplyLimitsInChild(limits); err != 0) {
-      std::fprintf(stderr, "skiff-supervisor: cannot apply the resource limits (%s): %s\n",
-                   limits.Describe().c_str(), std::strerror(err));
+      log::Error("cannot apply the resource limits (" + limits.Describe() +
+                 "): " + std::strerror(err));
       ::_exit(kLimitsFailedExit);
     }
     if (!plugin_path.empty()) ::setenv("SKIFF_PLUGIN_PATH", plugin_path.c_str(), 1);
@@ -216,8 +221,7 @@ void Supervisor::StartServer() {
     }
     const char* argv[] = {options_.server_binary.c_str(), "--config", config.c_str(), nullptr};
     ::execv(options_.server_binary.c_str(), const_cast<char* const*>(argv));
-    std::fprintf(stderr, "skiff-supervisor: cannot exec %s: %s\n", options_.server_binary.c_str(),
-                 std::strerror(errno));
+    log::Error("cannot exec " + options_.server_binary + ": " + std::strerror(errno));
     ::_exit(127);
   }
   if (pid < 0) {

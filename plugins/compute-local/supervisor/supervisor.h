@@ -77,7 +77,8 @@ class Supervisor {
   Clock::time_point restart_at_{};  // meaningful while server_pid == 0
 };
 
-// Appends "skiff-supervisor: <line>" to stderr.
+// Logs `line` (skiff/util/log.h): at error level when it starts with
+// "error: ", warning with "warning: " (the prefix dropped), else info.
 void SupervisorLog(const std::string& line);
 
 // "exit status 1" / "killed by signal 9", and the 0-255 code for supervisor.json.

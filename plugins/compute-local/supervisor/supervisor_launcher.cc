@@ -10,6 +10,9 @@
 #include <cstring>
 #include <vector>
 
+#include "skiff/config/server_config.h"
+#include "skiff/util/log.h"
+
 extern char** environ;
 
 namespace skiff::compute_local {
@@ -40,6 +43,12 @@ Status LaunchSupervisor(const LocalComputeOptions& options, const ServiceDir& di
   if (!options.plugin_path.empty()) {
     args.push_back("--plugin-path");
     args.push_back(options.plugin_path);
+  }
+  // The supervisor logs as the service's server does (logFormat/logLevel of
+  // the server.json just written), so the service log reads as one.
+  if (auto config = config::ReadServerConfigFile(dir.server_json()); config.ok()) {
+    args.insert(args.end(), {"--log-format", log::FormatName(config->log_format), "--log-level",
+                             log::LevelName(config->log_level)});
   }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // skiff-supervisor: keeps one service's skiff-server running.
 //   skiff-supervisor --service-dir DIR --server BIN [--plugin-path P] [--foreground]
+//                    [--log-format text|json] [--log-level debug|info|warning|error]
 // Detaches (fork + setsid; the launching parent exits once DIR/supervisor.pid
 // is written and the server has been started), logs to DIR/logs/server.log,
 // and runs until SIGTERM/SIGINT. See docs/compute-local.md.
@@ -20,18 +21,19 @@
 
 #include "file_util.h"
 #include "skiff/util/atomic_file.h"
+#include "skiff/util/log.h"
 #include "supervisor/supervisor.h"
 
 namespace {
 
 using skiff::compute_local::SupervisorLog;
 
+constexpr char kUsage[] =
+    "usage: skiff-supervisor --service-dir DIR --server BIN [--plugin-path P] [--foreground] "
+    "[--log-format text|json] [--log-level debug|info|warning|error]";
+
 int Usage(const std::string& error) {
-  std::fprintf(stderr,
-               "skiff-supervisor: error: %s\n"
-               "usage: skiff-supervisor --service-dir DIR --server BIN [--plugin-path P] "
-               "[--foreground]\n",
-               error.c_str());
+  skiff::log::Error(error + "; " + kUsage);
   return 2;
 }
 
@@ -57,6 +59,7 @@ std::string Absolute(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  skiff::log::Configure("skiff-supervisor", skiff::log::Format::kText, skiff::log::Level::kInfo);
   skiff::compute_local::SupervisorOptions options;
   bool foreground = false;
   for (int i = 1; i < argc; ++i) {
@@ -69,12 +72,24 @@ int main(int argc, char** argv) {
       options.plugin_path = argv[++i];
     } else if (a == "--foreground") {
       foreground = true;
+    } else if (a == "--log-format" && i + 1 < argc) {
+      auto format = skiff::log::ParseFormat(argv[++i]);
+      if (!format) return Usage(std::string("--log-format takes text or json, not '") + argv[i] + "'");
+      skiff::log::SetFormat(*format);
+    } else if (a == "--log-level" && i + 1 < argc) {
+      auto level = skiff::log::ParseLevel(argv[++i]);
+      if (!level) {
+        return Usage(std::string("--log-level takes debug, info, warning or error, not '") +
+                     argv[i] + "'");
+      }
+      skiff::log::SetLevel(*level);
     } else if (a == "--help" || a == "-h") {
       std::printf(
-          "usage: skiff-supervisor --service-dir DIR --server BIN [--plugin-path P] "
-          "[--foreground]\n"
+          "%s\n"
           "Runs BIN --config DIR/server.json and restarts it with backoff; see "
-          "docs/compute-local.md.\n");
+          "docs/compute-local.md.\n"
+          "Log lines: RFC 3339 UTC timestamp, level, message (docs/logging.md).\n",
+          kUsage);
       return 0;
     } else {
       return Usage("unknown argument '" + a + "'");
@@ -116,8 +131,7 @@ int main(int argc, char** argv) {
     ::dup2(log, STDERR_FILENO);
     ::close(log);
   } else {
-    std::fprintf(stderr, "skiff-supervisor: error: cannot open %s: %s\n", dir.server_log().c_str(),
-                 std::strerror(errno));
+    skiff::log::Error("cannot open " + dir.server_log() + ": " + std::strerror(errno));
     return 1;
   }
   const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);

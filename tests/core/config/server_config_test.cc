@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+#include <vector>
+
 #include <string>
 
 namespace skiff::config {
@@ -122,6 +125,44 @@ TEST(ServerConfig, ToJsonRoundTrips) {
   EXPECT_EQ(second->metrics_address, "0.0.0.0");
   EXPECT_EQ(second->metrics_port, 9090);
   EXPECT_EQ(second->metrics_port_file, "/m");
+}
+
+// Issue 23.3: the log keys round-trip, default to text/info/no access log,
+// and a value they do not take is refused naming the key and the values.
+TEST(ServerConfig, LogKeysRoundTripAndRefuseWhatTheyDoNotTake) {
+  const ServerConfig defaults = ParseServerConfig(Base().dump()).value();
+  EXPECT_EQ(defaults.log_format, log::Format::kText);
+  EXPECT_EQ(defaults.log_level, log::Level::kInfo);
+  EXPECT_EQ(defaults.access_log, "");
+  EXPECT_FALSE(ToJson(defaults).contains("logFormat")) << "defaults are not written";
+  json j = Base();
+  j["logFormat"] = "json";
+  j["logLevel"] = "warning";
+  j["accessLog"] = "stdout";
+  j["accessLogMaxBytes"] = 1024;
+  j["accessLogKeep"] = 3;
+  auto first = ParseServerConfig(j.dump());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->log_format, log::Format::kJson);
+  EXPECT_EQ(first->log_level, log::Level::kWarning);
+  EXPECT_EQ(first->access_log, "stdout");
+  EXPECT_EQ(first->access_log_max_bytes, 1024u);
+  EXPECT_EQ(first->access_log_keep, 3);
+  auto second = ParseServerConfig(ToJson(*first).dump());
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(ToJson(*second), ToJson(*first));
+  for (const auto& [key, value, says] :
+       std::vector<std::tuple<std::string, json, std::string>>{
+           {"logFormat", "xml", "`$.logFormat` must be \"text\" or \"json\""},
+           {"logLevel", "loud", "`$.logLevel` must be \"debug\", \"info\""},
+           {"accessLogKeep", 0, "`$.accessLogKeep` must be 1-100"}}) {
+    json bad = Base();
+    bad[key] = value;
+    auto refused = ParseServerConfig(bad.dump());
+    ASSERT_FALSE(refused.ok()) << key;
+    EXPECT_NE(refused.status().message().find(says), std::string::npos)
+        << refused.status().message();
+  }
 }
 
 // Issue 19.3: metrics have a listener of their own, loopback unless the

@@ -16,6 +16,7 @@
 
 #include "http_client.h"
 #include "sha256_hex.h"
+#include "skiff/dataplane/access_log.h"
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/metrics_endpoint.h"
 #include "skiff/dataplane/upstream_model.h"
@@ -82,11 +83,12 @@ class UpstreamTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  Plane Start(const json& config, uint16_t port = 0) {
+  Plane Start(const json& config, uint16_t port = 0, AccessLog* access_log = nullptr) {
     Plane p;
     p.plane = std::make_unique<DataPlane>(host_.get(), "test");
     HttpServerOptions http;
     http.port = port;
+    http.access_log = access_log;
     p.server = HttpServer::Start(http, p.plane.get()).value();
     p.metrics = std::make_unique<MetricsEndpoint>(&p.plane->metrics_registry());
     p.metrics_server = HttpServer::Start({}, p.metrics.get()).value();
@@ -97,14 +99,14 @@ class UpstreamTest : public ::testing::Test {
     return p;
   }
   // A version server: the endpoint's one version, no auth (cluster-internal).
-  Plane Backend(const std::string& version, uint16_t port = 0) {
+  Plane Backend(const std::string& version, uint16_t port = 0, AccessLog* access_log = nullptr) {
     return Start({{"service", "ep1"},
                   {"deploymentConfig", {{"authEnabled", false}}},
                   {"versions",
                    {{{"name", version},
                      {"artifactPath", "/dev/null"},
                      {"inferenceConfig", InferenceConfig()}}}}},
-                 port);
+                 port, access_log);
   }
   static std::string InferUrl(uint16_t port) {
     return "http://127.0.0.1:" + std::to_string(port) + "/v2/models/ep1/infer";
@@ -168,6 +170,71 @@ TEST_F(UpstreamTest, RouterAuthenticatesThenForwardsToTheVersionServer) {
   ASSERT_EQ(score.status, 200) << score.body;
   EXPECT_EQ(json::parse(score.body)["result"], json({{2.0, 4.0, 6.0, 8.0}}));
   EXPECT_EQ(Scored(blue_), 2);
+}
+
+// Issue 23.3: the router hands a request's W3C trace on to the version it
+// asks, with its own span as the version's parent, and its request id as
+// the version's x-request-id; both servers' access-log lines show it.
+TEST_F(UpstreamTest, TheRouterPropagatesTraceparentAndRequestIdToTheVersion) {
+  AccessLogOptions router_log_options, blue_log_options;
+  router_log_options.destination = (dir_ / "router-access.jsonl").string();
+  blue_log_options.destination = (dir_ / "blue-access.jsonl").string();
+  auto router_log = AccessLog::Open(router_log_options).value();
+  auto blue_log = AccessLog::Open(blue_log_options).value();
+  blue_ = Backend("blue", 0, blue_log.get());
+  router_ = Start(RouterConfig({UpVersion("blue", 100, blue_.port(), true)}), 0, router_log.get());
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const std::string client_span = "00f067aa0ba902b7";
+  auto headers = Auth();
+  headers["traceparent"] = "00-" + trace + "-" + client_span + "-01";
+  Reply r = HttpClient(router_.port()).Post("/v2/models/ep1/infer", OipBody(0.5f), headers);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string request_id = r.header("x-ms-request-id");
+  ASSERT_EQ(request_id.size(), 36u);
+
+  router_.Stop();
+  blue_.Stop();
+  router_log->Flush();
+  blue_log->Flush();
+  // The last scoring line (the router's readiness probes are logged too).
+  auto last_line = [](const fs::path& path) {
+    std::ifstream in(path);
+    json last;
+    for (std::string line; std::getline(in, line);) {
+      json j = json::parse(line);
+      if (j.value("route", "") == "/v2/models/{model}/infer") last = std::move(j);
+    }
+    return last;
+  };
+  const json at_router = last_line(router_log_options.destination);
+  const json at_blue = last_line(blue_log_options.destination);
+  EXPECT_EQ(at_router["requestId"], request_id);
+  EXPECT_EQ(at_router["traceId"], trace);
+  EXPECT_EQ(at_router["parentSpanId"], client_span) << "the client's span is the router's parent";
+  EXPECT_EQ(at_router["version"], "blue");
+  EXPECT_EQ(at_blue["traceId"], trace) << "the version continues the client's trace";
+  EXPECT_EQ(at_blue["parentSpanId"], at_router["spanId"]) << "with the router's span as parent";
+  EXPECT_NE(at_blue["spanId"], at_router["spanId"]);
+  EXPECT_EQ(at_blue["clientRequestId"], request_id) << "the router's id, for correlation";
+  EXPECT_EQ(at_blue["route"], "/v2/models/{model}/infer");
+
+  // Without a (valid) traceparent the router starts a trace of its own and
+  // the version still continues it.
+  blue_ = Backend("blue", 0, blue_log.get());
+  router_ = Start(RouterConfig({UpVersion("blue", 100, blue_.port(), true)}), 0, router_log.get());
+  headers["traceparent"] = "00-" + std::string(32, '0') + "-" + client_span + "-01";  // all-zero id
+  ASSERT_EQ(HttpClient(router_.port()).Post("/v2/models/ep1/infer", OipBody(0.5f), headers).status,
+            200);
+  router_.Stop();
+  blue_.Stop();
+  router_log->Flush();
+  blue_log->Flush();
+  const json fresh_router = last_line(router_log_options.destination);
+  const json fresh_blue = last_line(blue_log_options.destination);
+  EXPECT_NE(fresh_router["traceId"], std::string(32, '0'));
+  EXPECT_FALSE(fresh_router.contains("parentSpanId")) << "an invalid traceparent is ignored";
+  EXPECT_EQ(fresh_blue["traceId"], fresh_router["traceId"]);
+  EXPECT_EQ(fresh_blue["parentSpanId"], fresh_router["spanId"]);
 }
 
 TEST_F(UpstreamTest, SplitAndPinningChooseTheVersionServer) {

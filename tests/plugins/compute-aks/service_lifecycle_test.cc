@@ -178,6 +178,36 @@ TEST_F(ComputeAksServiceTest, RolloutMetricsComeFromEachRouterPodThroughThePodPr
   EXPECT_EQ(api_.Count("GET", "/api/v1/namespaces/ml/pods/ep1-router-a:9090/proxy/metrics"), 1);
 }
 
+// Issue 23.3: the router's pods (their access log: every request, 401s
+// included) are in get-logs beside the versions', each line naming its pod.
+TEST_F(ComputeAksServiceTest, GetLogsIncludesTheRouterPodsEachLineNamingItsPod) {
+  ASSERT_TRUE(target_
+                  ->DeployService(
+                      MakeSpec("svc", R"({"namespace": "ml"})", {SampleVersion{"svc", 100, true}}))
+                  .ok());
+  api_.PutPod(PodOf("ml", "svc-router", "svc-router-a", {{"phase", "Running"}}),
+              "{\"route\":\"/api/v1/service/{service}/score\",\"status\":401}\n"
+              "{\"route\":\"/api/v1/service/{service}/score\",\"status\":200}\n");
+  api_.PutPod(PodOf("ml", "svc-model", "svc-model-a", {{"phase", "Running"}}),
+              "2026-12-06T17:02:11.318Z INFO skiff-server: ready in 812 ms\n");
+  auto logs = target_->GetLogs("svc", 10);
+  ASSERT_TRUE(logs.ok()) << logs.status().ToString();
+  EXPECT_NE(logs->find("[pod/svc-router-a/router] {\"route\":\"/api/v1/service/{service}/score\","
+                       "\"status\":401}\n"),
+            std::string::npos)
+      << *logs;
+  EXPECT_NE(logs->find("[pod/svc-model-a/skiff-server] 2026-12-06T17:02:11.318Z INFO skiff-server: "
+                       "ready in 812 ms\n"),
+            std::string::npos)
+      << *logs;
+  EXPECT_EQ(api_.Count("GET", "/api/v1/namespaces/ml/pods/svc-router-a/log?container=router"), 1);
+  // Only the tail asked for, of each pod.
+  auto last = target_->GetLogs("svc", 1);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->find("\"status\":401"), std::string::npos) << *last;
+  EXPECT_NE(last->find("\"status\":200"), std::string::npos) << *last;
+}
+
 TEST_F(ComputeAksServiceTest, UpdatePrunesARemovedVersionAndDeleteRemovesOnlyTheService) {
   ServiceSpec two = MakeSpec("ep1", R"({"namespace": "ml"})",
                              {SampleVersion{"blue", 90, true}, SampleVersion{"green", 10, false}});

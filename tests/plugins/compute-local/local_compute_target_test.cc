@@ -5,6 +5,9 @@
 #include "service_test_fixture.h"
 
 #include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
 
 namespace skiff::compute_local {
 namespace {
@@ -51,6 +54,45 @@ TEST_F(ComputeLocalServiceTest, GetLogsReturnsTheServersListeningLine) {
   ASSERT_TRUE(two.ok());
   EXPECT_EQ(std::count(two->begin(), two->end(), '\n'), 2) << *two;
   EXPECT_EQ(target_->GetLogs("nope", 10).status().code(), StatusCode::kNotFound);
+}
+
+// Issue 23.3: the service log's lines (supervisor and server alike) carry a
+// timestamp and a level in the config's logFormat (the target starts the
+// supervisor with it), and every answer, a 401 too, is in logs/access.jsonl.
+TEST_F(ComputeLocalServiceTest, ServiceLogLinesAreTimestampedJsonAndEveryAnswerIsInTheAccessLog) {
+  json config = ServerConfig("jsonlogs", kKey);
+  config["logFormat"] = "json";
+  ASSERT_TRUE(Deploy("jsonlogs", config).ok());
+  ServiceStatus s = WaitFor("jsonlogs", ServiceState::kHealthy);
+  ASSERT_EQ(s.state, ServiceState::kHealthy) << s.error;
+  EXPECT_EQ(Score(s, kKey), 200);
+  EXPECT_EQ(Score(s, "wrong-key-0123456789-0123456789-0123456789"), 401);
+  const ServiceDir dir = Dir("jsonlogs");
+  std::set<std::string> loggers;
+  std::istringstream log(*ReadFile(dir.server_log()));
+  for (std::string line; std::getline(log, line);) {
+    const json j = json::parse(line);  // every line one JSON object
+    EXPECT_EQ(j["time"].get<std::string>().size(), 24u) << line;
+    EXPECT_EQ(j["time"].get<std::string>().back(), 'Z') << line;
+    EXPECT_TRUE(j.contains("level")) << line;
+    loggers.insert(j["logger"].get<std::string>());
+  }
+  EXPECT_EQ(loggers, (std::set<std::string>{"skiff-server", "skiff-supervisor"}));
+  std::set<int> statuses;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (statuses.count(401) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the writer flushes every 200 ms
+    statuses.clear();
+    auto text = ReadFile(dir.access_log());
+    std::istringstream access(text.ok() ? *text : "");
+    for (std::string line; std::getline(access, line);) {
+      statuses.insert(json::parse(line)["status"].get<int>());
+    }
+  }
+  EXPECT_TRUE(statuses.count(200) && statuses.count(401)) << "access.jsonl";
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.access_log().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST_F(ComputeLocalServiceTest, TwoServicesCoexistOnDifferentPorts) {

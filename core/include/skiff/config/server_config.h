@@ -22,6 +22,7 @@
 #include "skiff/config/inference_config.h"
 #include "skiff/rollout_policy.h"
 #include "skiff/status.h"
+#include "skiff/util/log.h"
 #include "skiff/util/url.h"
 
 namespace skiff::config {
@@ -165,6 +166,20 @@ struct ServerConfig {
   std::optional<ServerTlsConfig> tls;
   // The gRPC listener; unset = none.
   std::optional<ServerGrpcConfig> grpc;
+  // The server's own log lines (stderr; skiff/util/log.h): `logFormat`
+  // "text" (default) or "json", `logLevel` "debug", "info" (default),
+  // "warning" or "error". skiff-server's --log-format/--log-level win.
+  // Read at start and on every reload.
+  log::Format log_format = log::Format::kText;
+  log::Level log_level = log::Level::kInfo;
+  // `accessLog`: one JSON line per answered request, whatever its status
+  // (access_log.h): "" = off, "stdout" = the process's stdout (Kubernetes,
+  // where the cluster's log collector reads it), else a file, rotated like
+  // the request log by `accessLogMaxBytes` (0 = never; default 64 MiB) and
+  // `accessLogKeep` (1-100, default 5). Read at start.
+  std::string access_log;
+  uint64_t access_log_max_bytes = uint64_t{64} * 1024 * 1024;
+  int access_log_keep = 5;
 
   AuthMode auth_mode() const;
   // maxBodyBytesInFlight with its default filled in.

@@ -81,6 +81,9 @@ class DataPlane : public HttpHandler {
   // An answer to a page that CORS allows carries the CORS headers.
   std::optional<HttpResponse> Admit(const http::request_header<>& header,
                                     const std::string& client_address) override;
+  // The route's path template for the access log ("/v2/models/{model}/infer",
+  // "unmatched" for a path no route takes).
+  std::string_view RouteTemplate(const http::request_header<>& header) const override;
   // Only for requests Admit() let through (HttpServer guarantees it): the
   // scoring routes do not authenticate again.
   void Handle(HttpRequest request, const std::string& client_address,

@@ -31,6 +31,7 @@
 
 namespace skiff::dataplane {
 
+class AccessLog;
 namespace http = boost::beast::http;
 using HttpRequest = http::request<http::string_body>;
 using HttpResponse = http::response<http::string_body>;
@@ -103,6 +104,11 @@ struct HttpServerOptions {
   // Set: every connection speaks TLS (tls_context.h); a connection in its
   // handshake counts against max_connections and is shed as an idle one.
   std::optional<TlsServerOptions> tls;
+  // Set: every answer the server sends (its own 400/431/503 as well as the
+  // handler's) gets a line here (access_log.h). Not owned; must outlive the
+  // server. Every answer carries x-ms-request-id and x-request-id either way
+  // (request_ids.h).
+  AccessLog* access_log = nullptr;
 };
 
 // The connection cap for a file-descriptor limit: the limit minus headroom
@@ -130,6 +136,15 @@ class HttpHandler {
     (void)header;
     (void)client_address;
     return std::nullopt;
+  }
+
+  // The path template of the route `header` goes to, for the access log
+  // ("/v2/models/{model}/infer"): never the raw path, which may carry
+  // anything a client put there. Must return a string of static lifetime;
+  // "" = none known. Threading: called concurrently on I/O threads.
+  virtual std::string_view RouteTemplate(const http::request_header<>& header) const {
+    (void)header;
+    return {};
   }
 
   // Handles one request Admit() let through. `respond` must be called

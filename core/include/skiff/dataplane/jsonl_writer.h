@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "skiff/status.h"
 
@@ -29,6 +30,10 @@ class JsonlWriter {
   ~JsonlWriter();
   // Appends `line` and a newline. Threading: concurrent.
   void Append(const std::string& line);
+  // Appends `lines` as they are: whole lines, each ending in a newline (a
+  // batch of them: the access log's writer). Rotates first when they would
+  // take the file past the limit. Threading: concurrent.
+  void AppendLines(std::string_view lines);
   const std::string& path() const { return path_; }
 
  private:

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "skiff/accelerator.h"
+#include "skiff/dataplane/request_context.h"
 #include "skiff/status.h"
 
 namespace skiff::dataplane {
@@ -75,9 +76,10 @@ class ScoringPool {
   ~ScoringPool();
 
   // Queues a job. `done` is called exactly once, on a worker or the deadline
-  // thread, never on the caller's thread.
+  // thread, never on the caller's thread. `context` is current on the worker
+  // while the model scores the job (CurrentRequestContext; thread-pool mode).
   // Threading: may be called concurrently from any thread.
-  void Submit(std::vector<Tensor> inputs, Done done);
+  void Submit(std::vector<Tensor> inputs, Done done, RequestContext context = {});
 
   // Jobs queued or running.
   int64_t in_flight() const;

@@ -96,6 +96,9 @@ class Webservice {
   // refreshes record() (state and scoring URI) and stores a change.
   StatusOr<ServiceStatus> state();
   StatusOr<std::string> get_logs(int num_lines = 5000) const;
+  // The last `num_lines` lines, then new ones as they are written, into
+  // `sink` until it returns false (ComputeTarget::FollowLogs). Blocks.
+  Status follow_logs(int num_lines, LogSink* sink) const;
   // If the service's runtime died without being stopped (on the local
   // target: its supervisor was SIGKILLed, or the machine rebooted), starts
   // it again from the configuration it last ran and waits until it is

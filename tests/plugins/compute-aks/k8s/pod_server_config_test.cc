@@ -33,6 +33,9 @@ TEST(ComputeAksK8sPodConfig, EveryRenderedServerConfigParses) {
         EXPECT_EQ(config->metrics_port, 9090);
         EXPECT_TRUE(config->metrics_port_file.empty());
         EXPECT_FALSE(config->deployment.keys.primary_key.has_value());
+        // Every answer to stdout, where the cluster's log collector reads it
+        // (issue 23.3).
+        EXPECT_EQ(config->access_log, "stdout") << sample.name << " " << item.key();
         if (item.key() == "server-router.json") {
           ++routers;
           auto dc = config::ParseDeploymentConfig(sample.input.spec.deployment_config_json);
