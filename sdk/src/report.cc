@@ -62,7 +62,7 @@ namespace {
 
 using report_internal::ParseTimeMs;
 
-using Clock = std::chrono::system_clock;
+using SystemClock = std::chrono::system_clock;
 
 // A line longer than this is not an exposure or rollout line (theirs are
 // ~150 bytes); it is skipped whole without being held in memory.
@@ -134,7 +134,7 @@ std::string FormatTime(int64_t ms) {
   return buf;
 }
 
-int64_t ToMs(Clock::time_point t) {
+int64_t ToMs(SystemClock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
@@ -317,9 +317,9 @@ void Compare(const ReportOptions& options, EndpointReport* report) {
 
 }  // namespace
 
-StatusOr<Clock::time_point> ParseSince(const std::string& text, Clock::time_point now) {
+StatusOr<SystemClock::time_point> ParseSince(const std::string& text, SystemClock::time_point now) {
   if (auto ms = ParseTimeMs(text)) {
-    return Clock::time_point(std::chrono::milliseconds(*ms));
+    return SystemClock::time_point(std::chrono::milliseconds(*ms));
   }
   char* end = nullptr;
   const double amount = std::strtod(text.c_str(), &end);
@@ -332,7 +332,7 @@ StatusOr<Clock::time_point> ParseSince(const std::string& text, Clock::time_poin
                            "': give a duration before now (90s, 30m, 2h, 7d) or an RFC 3339 "
                            "UTC time (2026-12-06T17:00:00Z)");
   }
-  return now - std::chrono::duration_cast<Clock::duration>(
+  return now - std::chrono::duration_cast<SystemClock::duration>(
                    std::chrono::duration<double>(amount * it->second));
 }
 
@@ -340,7 +340,7 @@ StatusOr<EndpointReport> BuildEndpointReport(const ReportInputs& inputs,
                                              const ReportOptions& options) {
   EndpointReport report;
   report.endpoint = inputs.endpoint;
-  report.generated_time = FormatTime(ToMs(Clock::now()));
+  report.generated_time = FormatTime(ToMs(SystemClock::now()));
   const std::optional<int64_t> since =
       options.since ? std::optional<int64_t>(ToMs(*options.since)) : std::nullopt;
   if (since) report.since = FormatTime(*since);
