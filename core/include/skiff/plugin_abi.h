@@ -33,8 +33,9 @@ extern "C" {
    Authenticator gained RotateSigningKey.
    3: ComputeTarget gained Describe/Refresh; ServiceSpec lost the fields no
    plugin read (models, inference_config_json, endpoint_json).
-   4: ServiceStatus gained metrics_uri (issue 19.3). */
-#define SKIFF_PLUGIN_ABI_MAJOR 4
+   4: ServiceStatus gained metrics_uri (issue 19.3).
+   5: LoadedModel gained platform(), the OIP platform name (issue 20.4). */
+#define SKIFF_PLUGIN_ABI_MAJOR 5
 #define SKIFF_PLUGIN_ABI_MINOR 0
 
 /* Name of the exported entry point. */

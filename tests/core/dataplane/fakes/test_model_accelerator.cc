@@ -26,6 +26,8 @@ class TestModel final : public skiff::LoadedModel {
   TestModel(skiff::Signature sig, std::string artifact)
       : sig_(std::move(sig)), artifact_(std::move(artifact)) {}
   const skiff::Signature& signature() const override { return sig_; }
+  // The metadata's `platform` comes from here (issue 20.4).
+  std::string platform() const override { return "skiff_testmodel"; }
   skiff::Status Warmup() override { return skiff::OkStatus(); }
   skiff::StatusOr<std::vector<skiff::Tensor>> Score(
       const std::vector<skiff::Tensor>& inputs) override {
