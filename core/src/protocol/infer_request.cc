@@ -66,7 +66,11 @@ class InferRequestParser {
         binary_(binary),
         specs_(response_ ? signature.outputs : signature.inputs),
         tensor_(response_ ? "output" : "input"),
-        slots_(specs_.size()) {}
+        slots_(specs_.size()) {
+    // Deep enough for a request's nesting (top, inputs, input, shape or
+    // parameters): one allocation instead of a regrowth per level.
+    frames_.reserve(8);
+  }
 
   // nlohmann SAX interface -------------------------------------------------
   bool null() {
@@ -233,7 +237,10 @@ class InferRequestParser {
         if (!response_ && key_ == "outputs") return Push(Frame::kOutputs);
         break;
       case Frame::kInput:
-        if (key_ == "shape") return Push(Frame::kShape);
+        if (key_ == "shape") {
+          input_.shape_so_far.reserve(4);  // most ranks: one allocation, no regrowth
+          return Push(Frame::kShape);
+        }
         if (key_ == "data") return BeginData();
         break;
       default:
@@ -473,7 +480,7 @@ class InferRequestParser {
       SKIFF_RETURN_IF_ERROR(TakeBinary(where, shape, dtype, bytes, *binary_size, &tensor.data));
       tensor.name = spec.name;
       tensor.dtype = dtype;
-      tensor.shape = shape;
+      tensor.shape = std::move(*input_.shape);  // `shape`'s last use
       slots_[spec_index] = std::move(tensor);
       return OkStatus();
     }
@@ -494,7 +501,7 @@ class InferRequestParser {
     Tensor tensor;
     tensor.name = spec.name;
     tensor.dtype = dtype;
-    tensor.shape = shape;
+    tensor.shape = std::move(*input_.shape);  // `shape`'s last use
     tensor.data = std::move(input_.data);
     slots_[spec_index] = std::move(tensor);
     return OkStatus();
