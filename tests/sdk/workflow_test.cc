@@ -118,11 +118,12 @@ TEST_F(Workflow, MetadataNamesPlatformAndRegisteredModelVersion) {
   EXPECT_EQ(body["platform"], "pytorch_libtorch") << meta.body;
   EXPECT_EQ(body["versions"], json({"2"})) << meta.body;
   EXPECT_EQ(json::parse(c.Get("/v2/models/svc/versions/2").body)["platform"], "pytorch_libtorch");
-  EXPECT_EQ(c.Post("/v2/models/svc/versions/2/infer",
-                   R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]})",
-                   Bearer(key))
-                .status,
-            200);
+  EXPECT_EQ(
+      c.Post("/v2/models/svc/versions/2/infer",
+             R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]})",
+             Bearer(key))
+          .status,
+      200);
   EXPECT_EQ(c.Get("/v2/models/svc/versions/1").status, 404);
 }
 

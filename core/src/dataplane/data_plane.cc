@@ -428,16 +428,16 @@ std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteModel(
     const ServerVersionConfig* single = SingleVersion(snap, version);
     const bool registered = single != nullptr && p[4] == OipVersion(*single);
     if (!version.empty() && p[4] != version && !registered) {
-      return ErrorResponse(http::status::not_found,
-                           "model '" + version + "' has one version, '" + OipVersion(*single) +
-                               "'; use /v2/models/" + version);
+      return ErrorResponse(http::status::not_found, "model '" + version + "' has one version, '" +
+                                                        OipVersion(*single) + "'; use /v2/models/" +
+                                                        version);
     }
     version = registered ? single->spec.name : std::string(p[4]);
     rest = 5;
     if (!endpoint_->SpecOf(version)) {
-      return ErrorResponse(http::status::not_found, "version '" + std::string(p[4]) +
-                                                        "' of model '" + service +
-                                                        "' does not exist");
+      return ErrorResponse(
+          http::status::not_found,
+          "version '" + std::string(p[4]) + "' of model '" + service + "' does not exist");
     }
   }
   if (p.size() == rest) {
@@ -511,7 +511,8 @@ HttpResponse DataPlane::ModelMetadata(const Snapshot& snap, std::string_view mod
     versions = version.empty() ? endpoint_->version_names() : std::vector<std::string>{version};
   }
   const std::string described =
-      !version.empty() ? version : (single ? single->spec.name : endpoint_->version_names().front());
+      !version.empty() ? version
+                       : (single ? single->spec.name : endpoint_->version_names().front());
   std::shared_ptr<ModelVersion> loaded = endpoint_->Find(described);
   nlohmann::json body =
       protocol::ModelMetadata(model, versions, loaded ? loaded->pool().platform() : "",

@@ -447,10 +447,9 @@ class Session : public SessionBase {
     handler_->Handle(std::move(request), client_, [self](HttpResponse response) {
       // The response moves into the posted handler and then into the
       // session (response_): no shared copy of it per request.
-      asio::post(self->stream_.get_executor(),
-                 [self, response = std::move(response)]() mutable {
-                   self->Write(std::move(response), false);
-                 });
+      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        self->Write(std::move(response), false);
+      });
     });
   }
 

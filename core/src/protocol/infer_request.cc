@@ -564,8 +564,9 @@ class InferRequestParser {
     }
     const size_t left = binary_->size() - binary_offset_;
     if (size > left) {
-      return InvalidArgument(said() + " but only " + std::to_string(left) + " bytes of the body's " +
-                             std::to_string(binary_->size()) + " after the JSON header are left " +
+      return InvalidArgument(said() + " but only " + std::to_string(left) +
+                             " bytes of the body's " + std::to_string(binary_->size()) +
+                             " after the JSON header are left " +
                              "for it; the bytes must follow the JSON in " + tensor_ + " order");
     }
     if (size > RemainingBytes()) {

@@ -124,8 +124,7 @@ class DataPlane : public HttpHandler {
                              const std::string& version) const;
   // The version a model's path names alone: `version` when set, else the
   // only version of a one-version service; nullptr otherwise.
-  static const ServerVersionConfig* SingleVersion(const Snapshot& snap,
-                                                  const std::string& version);
+  static const ServerVersionConfig* SingleVersion(const Snapshot& snap, const std::string& version);
   // The OIP version of a version: its registered model version when known,
   // else its name.
   static std::string OipVersion(const ServerVersionConfig& version);
