@@ -16,11 +16,14 @@ See bench/README.md, "Profile".
 
   bench/profile.py [--rows mlp-key,cnn-key,mlp-batch] [--duration 10] [--tmp DIR]
   bench/profile.py --switches ...   # no valgrind: context switches per request
+  bench/profile.py --allocs ...     # no valgrind: heap allocations per request
+                                    # (bench/lib/alloc_counter.c, LD_PRELOAD)
 """
 import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -36,6 +39,10 @@ ROWS = {
     "cnn-key": ("cnn-key", "cnn", 1),
     "mlp-batch": ("mlp-batch", "mlp", 32),
     "mlp-key-c32": ("mlp-key", "mlp", 32),
+    # Binary tensor extension (issue 20): the bodies tritonclient sends.
+    "mlp-bin": ("mlp-key", "mlp-bin", 1),
+    "mlp-bin-c16": ("mlp-key", "mlp-bin", 16),
+    "cnn-bin": ("cnn-key", "cnn-bin", 1),
 }
 
 
@@ -44,6 +51,43 @@ def cnn_body():
         data = json.load(f)["inputs"]["input"]["data"][:784]
     return json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 1, 28, 28],
                                    "data": [round(x, 4) for x in data]}]}, separators=(",", ":"))
+
+
+def body_of(kind):
+    """(body bytes, extra headers) of a row's body kind."""
+    if kind == "mlp":
+        return harness.MLP_BODY.encode(), {}
+    if kind == "cnn":
+        return cnn_body().encode(), {}
+    if kind == "mlp-bin":
+        return harness.MLP_BINARY_BODY, dict(harness.MLP_BINARY_HEADERS)
+    with open(os.path.join(harness.FIXTURES, "cnn.expected.json")) as f:
+        data = json.load(f)["inputs"]["input"]["data"][:784]
+    body, headers = harness.binary_body([1, 1, 28, 28], data)
+    return body, dict(headers)
+
+
+def alloc_counter(tmp):
+    """Builds bench/lib/alloc_counter.c into tmp once; its path."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib", "alloc_counter.c")
+    so = os.path.join(tmp, "alloc_counter.so")
+    if not os.path.exists(so) or os.path.getmtime(so) < os.path.getmtime(src):
+        subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", so, src], check=True)
+    return so
+
+
+def alloc_snapshot(pid, out):
+    """SIGUSR2 makes the counter append a line; returns its allocation count."""
+    before = open(out).read().count("\n") if os.path.exists(out) else 0
+    os.kill(pid, signal.SIGUSR2)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if os.path.exists(out):
+            lines = open(out).read().splitlines()
+            if len(lines) > before:
+                return int(re.match(r"allocs=(\d+)", lines[-1]).group(1))
+        time.sleep(0.01)
+    raise RuntimeError("the allocation counter did not answer SIGUSR2")
 
 
 def configs(tmp):
@@ -81,11 +125,11 @@ def context_switches(pid):
     return total
 
 
-def run_row(name, sk, tmp, duration, native=False):
+def run_row(name, sk, tmp, duration, native=False, allocs=False):
     service, kind, conns = ROWS[name]
-    body = harness.MLP_BODY if kind == "mlp" else cnn_body()
+    body, extra_headers = body_of(kind)
     body_file = os.path.join(tmp, "body-%s.json" % kind)
-    with open(body_file, "w") as f:
+    with open(body_file, "wb") as f:
         f.write(body)
     port = harness.free_port()
     cfg = dict(sk[service]["config"], port=port)
@@ -98,10 +142,16 @@ def run_row(name, sk, tmp, duration, native=False):
     log = open(os.path.join(tmp, "profile-%s.log" % name), "wb")
     prefix = ["taskset", "-c", "0"] if native else ["valgrind", "--tool=callgrind", "--instr-atstart=no",
                                 "--callgrind-out-file=" + out]
+    env = None
+    counts = os.path.join(tmp, "allocs-%s.txt" % name)
+    if allocs:
+        if os.path.exists(counts):
+            os.remove(counts)
+        env = dict(os.environ, LD_PRELOAD=alloc_counter(tmp), ALLOC_COUNTER_OUT=counts)
     proc = subprocess.Popen(
         prefix + [harness.SERVER, "--config", cfgp], stdout=log, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True)
-    headers = dict(sk[service]["auth"])
+        stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+    headers = dict(sk[service]["auth"], **extra_headers)
     path = "/v2/models/%s/infer" % service
     try:
         deadline = time.monotonic() + 600
@@ -119,6 +169,10 @@ def run_row(name, sk, tmp, duration, native=False):
             time.sleep(0.5)
         # Warm-up: graph executor profiling runs, allocator pools, lazy init.
         wrk(port, path, body_file, headers, conns, 3)
+        if allocs:
+            before = alloc_snapshot(proc.pid, counts)
+            n = wrk(port, path, body_file, headers, conns, duration)
+            return n, alloc_snapshot(proc.pid, counts) - before, None
         if native:
             before = context_switches(proc.pid)
             n = wrk(port, path, body_file, headers, conns, duration)
@@ -158,9 +212,18 @@ def main():
     ap.add_argument("--tmp", default="/tmp/skiff-profile")
     ap.add_argument("--switches", action="store_true",
                     help="no valgrind: context switches per request of the server's threads")
+    ap.add_argument("--allocs", action="store_true",
+                    help="no valgrind: heap allocations per request (malloc/calloc/realloc/"
+                         "aligned, counted by bench/lib/alloc_counter.c under LD_PRELOAD)")
     args = ap.parse_args()
     os.makedirs(os.path.join(args.tmp, "logs"), exist_ok=True)
     sk = configs(args.tmp)
+    if args.allocs:
+        print("%-12s %9s %15s %14s" % ("row", "requests", "allocations", "allocs/req"))
+        for name in args.rows.split(","):
+            n, a, _ = run_row(name, sk, args.tmp, args.duration, native=True, allocs=True)
+            print("%-12s %9d %15d %14.2f" % (name, n, a, a / max(n, 1)), flush=True)
+        return 0
     if args.switches:
         print("%-12s %9s %15s %14s" % ("row", "requests", "ctx switches", "switches/req"))
         for name in args.rows.split(","):

@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # skiff vs peers on this machine, in one table (issue 9). See bench/README.md.
 #
-#   bench/run.sh [--duration SECONDS] [--quick]
+#   bench/run.sh [--duration SECONDS] [--quick] [--rows KEY,KEY...]
 #
 # Installs the Debian packages it misses, builds skiff (./scripts/build), then
 # runs bench/lib/harness.py: every server pinned to core 0, wrk to core 1,
-# loopback only. Prints the table and writes bench/results/latest.md.
-# Every process it starts is stopped on exit (trap EXIT).
+# loopback only. Prints the table (JSON and binary tensors, c=1, 16, 32, 1024)
+# and the efficiency figure, and writes bench/results/latest.md. --rows measures
+# only the rows named (e.g. nginx,skiff-key,skiff-bin,cnn-bin). BENCH_BUILD=none
+# skips the build (an existing Release build/). Every process it starts is
+# stopped on exit (trap EXIT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
@@ -15,13 +18,16 @@ COMMAND="bench/run.sh $*"
 
 duration=10
 quick=0
+rows=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="${2:?--duration needs a number of seconds}"; shift 2 ;;
     --duration=*) duration="${1#*=}"; shift ;;
     --quick) quick=1; shift ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench/run.sh: unknown argument '$1'; usage: bench/run.sh [--duration SECONDS] [--quick]" >&2; exit 2 ;;
+    --rows) rows="${2:?--rows needs a comma-separated list of row keys}"; shift 2 ;;
+    --rows=*) rows="${1#*=}"; shift ;;
+    -h|--help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench/run.sh: unknown argument '$1'; usage: bench/run.sh [--duration SECONDS] [--quick] [--rows KEY,...]" >&2; exit 2 ;;
   esac
 done
 [[ "$duration" =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "bench/run.sh: --duration must be a number of seconds" >&2; exit 2; }
@@ -52,7 +58,9 @@ fi
 # 2. skiff (Release, build/). BENCH_BUILD=targets builds only what the
 # benchmark runs (CLI, server, supervisor, the three plugins, the two bench
 # programs), not the tests: quicker on a busy machine.
-if [ "${BENCH_BUILD:-all}" = targets ]; then
+if [ "${BENCH_BUILD:-all}" = none ]; then
+  [ -x build/bin/skiff-server ] || { echo "bench/run.sh: BENCH_BUILD=none but build/bin/skiff-server is missing" >&2; exit 2; }
+elif [ "${BENCH_BUILD:-all}" = targets ]; then
   ./scripts/deps
   cmake --preset release
   cmake --build --preset release -j "$(nproc)" --target skiff skiff-server skiff-supervisor \
@@ -99,6 +107,7 @@ trap 'exit 143' TERM
 
 args=(--duration "$duration" --tmp "$TMP" --command "$COMMAND")
 [ "$quick" = 1 ] && args+=(--quick)
+[ -n "$rows" ] && args+=(--rows "$rows")
 /usr/bin/python3 "$REPO/bench/lib/harness.py" "${args[@]}" &
 harness_pid=$!
 wait "$harness_pid"

@@ -26,7 +26,8 @@ import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.join(REPO, "build", "bin")
+# SKIFF_BENCH_BUILD: another build folder (e.g. a baseline checkout's build/) to measure.
+BIN = os.path.join(os.environ.get("SKIFF_BENCH_BUILD", os.path.join(REPO, "build")), "bin")
 SKIFF = os.path.join(BIN, "skiff")
 SERVER = os.path.join(BIN, "skiff-server")
 FIXTURES = os.path.join(REPO, "tests", "fixtures", "models")
@@ -42,6 +43,24 @@ SCORE_BODY = '{"data": [[0.1, 0.2, 0.3, 0.4]]}'
 # What nginx returns: the shape of skiff's answer to MLP_BODY.
 NGINX_RESPONSE = ('{"model_name":"mlp","model_version":"1","outputs":[{"name":"output",'
                   '"datatype":"FP32","shape":[1,3],"data":[0.2003,-0.1357,-0.0413]}]}')
+
+
+def binary_body(shape, floats):
+    """An OIP request with the binary tensor extension (as tritonclient sends it):
+    a JSON header naming the input's byte size, then the little-endian FP32
+    bytes. Returns (body bytes, headers); outputs come back as JSON."""
+    import struct
+    raw = struct.pack("<%df" % len(floats), *floats)
+    header = json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": list(shape),
+                                     "parameters": {"binary_data_size": len(raw)}}]},
+                        separators=(",", ":")).encode()
+    return header + raw, {"Content-Type": "application/octet-stream",
+                          "Inference-Header-Content-Length": str(len(header))}
+
+
+MLP_BINARY_BODY, MLP_BINARY_HEADERS = binary_body([1, 4], [0.1, 0.2, 0.3, 0.4])
+# wrk at c=1024 needs more descriptors than the common soft limit of 1024.
+C1024 = 1024
 
 
 def log(msg):
@@ -150,7 +169,7 @@ def post(port, path, body, headers, timeout=2.0):
     try:
         h = {"Content-Type": "application/json"}
         h.update(headers)
-        c.request("POST", path, body=body.encode(), headers=h)
+        c.request("POST", path, body=body if isinstance(body, bytes) else body.encode(), headers=h)
         r = c.getresponse()
         return r.status, r.read()
     finally:
@@ -177,12 +196,23 @@ def wait_first_200(proc, port, path, body, headers, t0, timeout=120.0):
 
 # ---------------------------------------------------------------- wrk
 
+def raise_nofile():
+    """`ulimit -n` up to the hard limit (at most 65536) in wrk's process, so it
+    can hold c=1024 connections under a soft limit of 1024."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
 def wrk(port, path, body_file, headers, connections, duration):
     argv = ["taskset", "-c", CLIENT_CORE, "wrk", "-t1", "-c%d" % connections,
             "-d%gs" % duration, "--timeout", "10s", "--latency", "-s", POST_LUA,
             "http://127.0.0.1:%d%s" % (port, path), "--", body_file]
     argv += ["%s: %s" % kv for kv in headers.items()]
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60,
+                       preexec_fn=raise_nofile if connections > 512 else None)
     m = re.search(r"^WRKRESULT (.*)$", r.stdout, re.M)
     if r.returncode != 0 or not m:
         raise RuntimeError("wrk failed (%d): %s %s" % (r.returncode, r.stdout[-500:], r.stderr[-500:]))
@@ -305,10 +335,11 @@ def deploy_skiff_services(tmp):
 # ---------------------------------------------------------------- rows
 
 class Row:
-    def __init__(self, key, label, kind, path, body, headers=None, c32=False, model="mlp", **kw):
+    def __init__(self, key, label, kind, path, body, headers=None, c32=False, model="mlp",
+                 c1024=False, **kw):
         self.key, self.label, self.kind, self.path, self.body = key, label, kind, path, body
         self.headers = headers or {}
-        self.c32, self.model, self.kw = c32, model, kw
+        self.c32, self.c1024, self.model, self.kw = c32, c1024, model, kw
         self.res = {}
 
 
@@ -339,7 +370,8 @@ def start_server(row, procs, tmp, port):
 worker_processes 1;
 pid %(d)s/nginx.pid;
 error_log %(d)s/error.log warn;
-events { worker_connections 1024; }
+worker_rlimit_nofile 8192;
+events { worker_connections 4096; }
 http {
   access_log off;
   client_body_temp_path %(d)s/body;
@@ -373,8 +405,8 @@ http {
 def measure(row, procs, tmp, args):
     port = free_port()
     body_file = os.path.join(tmp, "body-%s.json" % row.key)
-    with open(body_file, "w") as f:
-        f.write(row.body)
+    with open(body_file, "wb") as f:
+        f.write(row.body if isinstance(row.body, bytes) else row.body.encode())
     t0 = time.monotonic()
     proc = start_server(row, procs, tmp, port)
     try:
@@ -404,7 +436,10 @@ def measure(row, procs, tmp, args):
                        cpu_us=(after - before) / CLK_TCK * 1e6 / max(1, r16["requests"]))
         if row.c32:
             row.res["c32"] = load(32, args.duration)
-        row.res["errors"] = r1["errors"] + r16["errors"] + row.res.get("c32", {}).get("errors", 0)
+        if row.c1024:
+            row.res["c1024"] = load(C1024, args.duration)
+        row.res["errors"] = (r1["errors"] + r16["errors"] + row.res.get("c32", {}).get("errors", 0) +
+                             row.res.get("c1024", {}).get("errors", 0))
         row.res["hwm_kb"] = vm_hwm_kb(proc.pid)
         row.res["procs"] = len(tree(proc.pid))
     finally:
@@ -508,6 +543,17 @@ def report(rows, floor, bare_kb, args, started, elapsed):
             L.append("| %s | %.0f | %s | %s | %d |" % (r.label, c["rps"], fmt_ms(c["p50_us"]),
                                                     fmt_ms(c["p99_us"]), c["errors"]))
     L.append("")
+    L.append("Concurrency 1024 (keep-alive connections; wrk with `ulimit -n` raised):")
+    L.append("")
+    L.append("| row | req/s @1024 | ÷ req/s @16 | p50 @1024 ms | p99 @1024 ms | errors |")
+    L.append("|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        if r.res.get("c1024"):
+            c = r.res["c1024"]
+            L.append("| %s | %.0f | %.2f | %s | %s | %d |" % (
+                r.label, c["rps"], c["rps"] / r.res["rps16"], fmt_ms(c["p50_us"]),
+                fmt_ms(c["p99_us"]), c["errors"]))
+    L.append("")
     L.append("## CNN (cnn.pt, 1x1x28x28 -> 1x10), one core")
     L.append("")
     cnn_limit = 1e6 / floor["cnn"]["p50"]
@@ -533,7 +579,8 @@ def report(rows, floor, bare_kb, args, started, elapsed):
     def ratio(a, b):
         return "%.2f" % (a / b) if a and b else "n/a"
 
-    key, fast = by["skiff-key"].res, by["fastapi"].res
+    key = by["skiff-key"].res if "skiff-key" in by else {}
+    fast = by["fastapi"].res if "fastapi" in by else {}
     L.append("## Headline ratios (issue goals in brackets)")
     L.append("")
     L.append("| figure | value | goal | met |")
@@ -548,6 +595,22 @@ def report(rows, floor, bare_kb, args, started, elapsed):
         except (TypeError, ValueError):
             return None
 
+    # Issue 20.5: the limit one core could reach = one nginx exchange plus
+    # forward(), over what skiff spends per request (CPU µs, c=16).
+    ngx = by["nginx"].res if "nginx" in by else {}
+    for k, what in (("skiff-key", "JSON"), ("skiff-bin", "binary")):
+        x = by[k].res if k in by else {}
+        v = ratio(ngx["cpu_us"] + fwd if ngx else None, x.get("cpu_us"))
+        goal("efficiency, MLP %s, key auth, c=16: (nginx CPU µs/req + forward() p50) ÷ skiff CPU "
+             "µs/req" % what, v, "≥ 0.8", chk(v, lambda x: x >= 0.8))
+    v = ratio(rps("cnn-bin"), cnn_limit)
+    goal("CNN, binary tensors: skiff req/s ÷ in-process limit", v, "≥ 0.9", chk(v, lambda x: x >= 0.9))
+    c1024 = key.get("c1024") if key else None
+    v = ratio(c1024["rps"] if c1024 else None, rps("skiff-key"))
+    goal("c=1024 req/s ÷ c=16 req/s, key auth (errors: %s)" % (c1024["errors"] if c1024 else "n/a"),
+         v, "≥ 0.9, 0 errors", None if not c1024 else (float(v) >= 0.9 and c1024["errors"] == 0))
+    v = ratio(key["c16"]["p99_us"] if key else None, key["c16"]["p50_us"] if key else None)
+    goal("p99 ÷ p50 @16, key auth", v, "≤ 3", chk(v, lambda x: x <= 3))
     v = ratio(rps("skiff-key"), rps("fastapi"))
     goal("skiff key-auth req/s ÷ FastAPI req/s (c=16)", v + "×", "≥ 15×", chk(v, lambda x: x >= 15))
     v = ratio(rps("skiff-key"), rps("nginx"))
@@ -582,6 +645,9 @@ def main():
     ap.add_argument("--duration", type=float, default=10.0)
     ap.add_argument("--warmup", type=float, default=None)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rows", default="",
+                    help="comma-separated row keys to measure (default: all), e.g. "
+                         "nginx,skiff-key,skiff-bin,cnn-bin")
     ap.add_argument("--tmp", required=True)
     ap.add_argument("--command", default="bench/run.sh")
     ap.add_argument("--note", default=os.environ.get("BENCH_NOTE", ""))
@@ -616,16 +682,19 @@ def main():
         cnn_body = json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 1, 28, 28],
                                            "data": [round(x, 4) for x in cnn_data]}]},
                               separators=(",", ":"))
+        cnn_bin, cnn_bin_headers = binary_body([1, 1, 28, 28], cnn_data)
 
         def oip(svc):
             return "/v2/models/%s/infer" % svc
 
-        def sk_row(key, label, svc, body=MLP_BODY, path=None, **kw):
-            return Row(key, label, "skiff", path or oip(svc), body, sk[svc]["auth"],
-                       config=sk[svc]["config"], **kw)
+        def sk_row(key, label, svc, body=MLP_BODY, path=None, extra=None, **kw):
+            return Row(key, label, "skiff", path or oip(svc), body,
+                       dict(sk[svc]["auth"], **(extra or {})), config=sk[svc]["config"], **kw)
         rows = [
             Row("nginx", "nginx fixed OIP response", "nginx", oip("mlp"), MLP_BODY),
-            sk_row("skiff-key", "skiff OIP v2, key auth", "mlp-key", c32=True),
+            sk_row("skiff-key", "skiff OIP v2, key auth", "mlp-key", c32=True, c1024=True),
+            sk_row("skiff-bin", "skiff OIP v2 binary tensors, key auth", "mlp-key",
+                   body=MLP_BINARY_BODY, extra=MLP_BINARY_HEADERS),
             sk_row("skiff-none", "skiff OIP v2, auth off", "mlp-none"),
             sk_row("skiff-token", "skiff OIP v2, token (JWT)", "mlp-token"),
             sk_row("skiff-split", "skiff endpoint 90/10 split", "mlp-split"),
@@ -639,12 +708,21 @@ def main():
                 grpc_model="mlp-key", grpc_input="input", grpc_shape="1,4",
                 grpc_values=[0.1, 0.2, 0.3, 0.4]),
             sk_row("cnn-skiff", "skiff OIP v2, key auth", "cnn-key", body=cnn_body, model="cnn"),
+            sk_row("cnn-bin", "skiff OIP v2 binary tensors, key auth", "cnn-key", body=cnn_bin,
+                   extra=cnn_bin_headers, model="cnn"),
             Row("cnn-grpc", "skiff gRPC ModelInfer (raw), key auth", "skiff-grpc", oip("cnn-key"),
                 cnn_body, sk["cnn-key"]["auth"], config=sk["cnn-key"]["config"], model="cnn",
                 grpc_model="cnn-key", grpc_input="input", grpc_shape="1,1,28,28",
                 grpc_values=[round(x, 4) for x in cnn_data]),
             Row("cnn-fastapi", "FastAPI + uvicorn (1 worker)", "fastapi", oip("cnn"), cnn_body, model="cnn"),
         ]
+        if args.rows:
+            wanted = set(args.rows.split(","))
+            unknown = wanted - {r.key for r in rows}
+            if unknown:
+                raise RuntimeError("unknown --rows %s; rows: %s" % (",".join(sorted(unknown)),
+                                                                   ",".join(r.key for r in rows)))
+            rows = [r for r in rows if r.key in wanted]
         failed = 0
         for row in rows:
             try:
@@ -654,7 +732,7 @@ def main():
                 row.res = {}
                 row.kw["error"] = str(e).replace("\n", " ")[:200]
                 log("%s FAILED: %s (log: %s)" % (row.label, e, os.path.join(args.tmp, "logs", row.key + ".log")))
-        if not by_key_ok(rows, ("skiff-key", "fastapi")):
+        if not args.rows and not by_key_ok(rows, ("skiff-key", "fastapi")):
             raise RuntimeError("the skiff key-auth or FastAPI row failed; no ratios to print")
         text = report(rows, floor, bare_kb, args, started, time.monotonic() - t_start)
         text += "\n<details><summary>skiff_bench_accel_floor output</summary>\n\n```\n%s```\n</details>\n" % floor_out

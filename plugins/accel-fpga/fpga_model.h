@@ -31,6 +31,9 @@ class FpgaModel final : public LoadedModel {
   Status Warmup() override;
   // Threading: never concurrently on the same FpgaModel.
   StatusOr<std::vector<Tensor>> Score(const std::vector<Tensor>& inputs) override;
+  // No OIP tool names FPGA bitstreams; "<runtime>_<format>" like Triton's
+  // names: an xclbin run through XRT (docs/accel-fpga.md). Threading: any.
+  std::string platform() const override { return "xrt_xclbin"; }
 
  private:
   FpgaModel() = default;

@@ -35,6 +35,9 @@ class TorchModel final : public LoadedModel {
   // position; dict by output name) back to host tensors in signature order.
   // Threading: never concurrently on the same TorchModel.
   StatusOr<std::vector<Tensor>> Score(const std::vector<Tensor>& inputs) override;
+  // Triton's name for a TorchScript model run by libtorch, which clients
+  // (tritonclient, KServe) already know. Threading: any.
+  std::string platform() const override { return "pytorch_libtorch"; }
 
   // Where the module lives.
   // Threading: may be called concurrently with anything.

@@ -443,6 +443,8 @@ StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& s
     version.spec = v.spec;
     version.artifact_path = path;
     version.sha256 = model.sha256;
+    version.model_name = model.name;
+    version.model_version = model.version;
     version.inference = ic;
     version.shadow_percentile = v.shadow_percentile;
     if (!v.deployment_config_json.empty() && v.deployment_config_json != "{}") {

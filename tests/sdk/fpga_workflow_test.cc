@@ -74,6 +74,11 @@ TEST_F(FpgaWorkflow, DeployOnLocalTargetAndScoreZerosOverOip) {
   EXPECT_EQ(body["outputs"][0]["shape"], json({6, 3}));
   EXPECT_EQ(body["outputs"][0]["data"], json(std::vector<double>(18, 0.0))) << reply.body;
 
+  // Issue 20.4: the FPGA plugin names its platform; the registered version is the OIP one.
+  json meta = json::parse(c.Get("/v2/models/fpga-svc").body, nullptr, false);
+  EXPECT_EQ(meta["platform"], "xrt_xclbin") << meta.dump();
+  EXPECT_EQ(meta["versions"], json({"1"})) << meta.dump();
+
   Result run =
       Skiff({"service", "run", "-n", "fpga-svc", "-d", R"({"data": [[0.1, 0.2, 0.3, 0.4]]})"});
   ASSERT_EQ(run.rc, 0) << run.err;

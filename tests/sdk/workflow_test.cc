@@ -100,6 +100,33 @@ TEST_F(Workflow, DeployShowScoreRotateKeysAndDelete) {
   EXPECT_THROW(after.Get("/v2/health/live"), std::exception) << "the server is gone";
 }
 
+// Issue 20.4: OIP metadata of a deployed service names the platform the
+// torch plugin reports and the registered model version (-m mlp:2 -> "2"),
+// and the version route takes that version, as tritonclient would send it.
+TEST_F(Workflow, MetadataNamesPlatformAndRegisteredModelVersion) {
+  ASSERT_EQ(Skiff({"model", "register", "-n", "mlp", "-p", model_}).rc, 0);  // mlp:2
+  Result r = Skiff({"model", "deploy", "-n", "svc", "-m", "mlp:2", "-ct", "local", "-ic", ic_,
+                    "-dc", Dc(json::object()), "-o", "json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  Uri u = ParseUri(json::parse(r.out)["scoringUri"]);
+  const std::string key = Json({"service", "get-keys", "-n", "svc", "-o", "json"})["primaryKey"];
+  HttpClient c(u.port);
+  Reply meta = c.Get("/v2/models/svc");
+  ASSERT_EQ(meta.status, 200) << meta.body;
+  json body = json::parse(meta.body);
+  EXPECT_EQ(body["name"], "svc");
+  EXPECT_EQ(body["platform"], "pytorch_libtorch") << meta.body;
+  EXPECT_EQ(body["versions"], json({"2"})) << meta.body;
+  EXPECT_EQ(json::parse(c.Get("/v2/models/svc/versions/2").body)["platform"], "pytorch_libtorch");
+  EXPECT_EQ(
+      c.Post("/v2/models/svc/versions/2/infer",
+             R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]})",
+             Bearer(key))
+          .status,
+      200);
+  EXPECT_EQ(c.Get("/v2/models/svc/versions/1").status, 404);
+}
+
 TEST_F(Workflow, TokenAuthService) {
   Deploy("tok", {{"authEnabled", false}, {"tokenAuthEnabled", true}});
   json token = Json({"service", "get-access-token", "-n", "tok", "-o", "json"});

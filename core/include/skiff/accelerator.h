@@ -55,6 +55,14 @@ class LoadedModel {
   // Threading: never called concurrently on the same LoadedModel (one replica
   // = one worker); different LoadedModels may score concurrently.
   virtual StatusOr<std::vector<Tensor>> Score(const std::vector<Tensor>& inputs) = 0;
+
+  // The Open Inference Protocol `platform` of this model, "<project>_<format>"
+  // as tools know it (Triton's "pytorch_libtorch" for TorchScript), reported
+  // by GET /v2/models/{m} (docs/protocols.md). The plugin names it because
+  // only it knows what it loaded; the core keeps no table of plugin names.
+  // "" (the default) = the plugin names none; the metadata then says "skiff".
+  // Threading: may be called concurrently with anything. ABI 5.
+  virtual std::string platform() const;
 };
 
 // Factory for loaded models; one per plugin instance.

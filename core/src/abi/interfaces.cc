@@ -9,6 +9,7 @@
 namespace skiff {
 
 LoadedModel::~LoadedModel() = default;
+std::string LoadedModel::platform() const { return ""; }
 Accelerator::~Accelerator() = default;
 Authenticator::~Authenticator() = default;
 StatusOr<std::string> Authenticator::RotateSigningKey(int64_t) {

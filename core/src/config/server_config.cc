@@ -187,6 +187,13 @@ ServerVersionConfig ReadVersion(const json& value, const std::string& path) {
       Fail("`" + v.PathOf("upstream") + "`: " + url.status().message());
     }
   }
+  if (auto model = v.Object("model")) {
+    version.model_name = RequireString(*model, "name");
+    auto registered = model->Int("version", 1);
+    if (!registered) FailRequired(*model, "version");
+    version.model_version = *registered;
+    model->RejectUnknownKeys();
+  }
   if (auto sha = v.String("sha256")) version.sha256 = *sha;
   if (!version.sha256.empty() && !IsSha256Hex(version.sha256)) {
     Fail("`" + v.PathOf("sha256") +
@@ -468,6 +475,9 @@ json ToJson(const ServerConfig& c) {
       version["artifactPath"] = v.artifact_path;
     }
     if (!v.sha256.empty()) version["sha256"] = v.sha256;
+    if (!v.model_name.empty()) {
+      version["model"] = {{"name", v.model_name}, {"version", v.model_version}};
+    }
     if (v.deployment) version["deploymentConfig"] = ToJson(*v.deployment);
     if (v.shadow_percentile != 0) version["shadowPercentile"] = v.shadow_percentile;
     versions.push_back(std::move(version));

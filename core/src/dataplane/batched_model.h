@@ -33,6 +33,7 @@ class BatchedModel final : public AsyncModel {
  public:
   explicit BatchedModel(std::shared_ptr<BatchedReplica> replica) : replica_(std::move(replica)) {}
   const Signature& signature() const override { return replica_->model().signature(); }
+  std::string platform() const override { return replica_->model().platform(); }
   // The replica was warmed when it was created.
   Status Warmup() override { return OkStatus(); }
   StatusOr<std::vector<Tensor>> Score(const std::vector<Tensor>& inputs) override;

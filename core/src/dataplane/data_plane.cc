@@ -457,20 +457,27 @@ std::variant<HttpResponse, DataPlane::ScoreRoute> DataPlane::RouteModel(
   }
   size_t rest = 3;
   if (p.size() >= 5 && p[3] == "versions") {
-    if (!version.empty() && p[4] != version) {
+    // A model that names one version (a model of the service, or a service
+    // of one model) also answers to its registered model version, the
+    // version its metadata reports (OIP clients ask for what they were told).
+    const ServerVersionConfig* single = SingleVersion(snap, version);
+    const bool registered = single != nullptr && p[4] == OipVersion(*single);
+    if (!version.empty() && p[4] != version && !registered) {
       return ErrorResponse(http::status::not_found, "model '" + version + "' has one version, '" +
-                                                        version + "'; use /v2/models/" + version);
+                                                        OipVersion(*single) + "'; use /v2/models/" +
+                                                        version);
     }
-    version = std::string(p[4]);
+    version = registered ? single->spec.name : std::string(p[4]);
     rest = 5;
     if (!endpoint_->SpecOf(version)) {
-      return ErrorResponse(http::status::not_found,
-                           "version '" + version + "' of model '" + service + "' does not exist");
+      return ErrorResponse(
+          http::status::not_found,
+          "version '" + std::string(p[4]) + "' of model '" + service + "' does not exist");
     }
   }
   if (p.size() == rest) {
     if (!IsGet(header)) return MethodNotAllowed(header, "GET");
-    return ModelMetadata(snap, version);
+    return ModelMetadata(snap, p[2], version);
   }
   if (p.size() == rest + 1 && p[rest] == "ready") {
     if (!IsGet(header)) return MethodNotAllowed(header, "GET");
@@ -512,12 +519,39 @@ HttpResponse DataPlane::Readiness(const Snapshot* snap) const {
                           ",\"generation\":" + std::to_string(generation) + "}");
 }
 
-HttpResponse DataPlane::ModelMetadata(const Snapshot& snap, const std::string& version) const {
-  std::vector<std::string> versions =
-      version.empty() ? endpoint_->version_names() : std::vector<std::string>{version};
-  const std::string& described = version.empty() ? versions.front() : version;
+const ServerVersionConfig* DataPlane::SingleVersion(const Snapshot& snap,
+                                                    const std::string& version) {
+  if (version.empty() && snap.config.versions.size() != 1) return nullptr;
+  for (const ServerVersionConfig& v : snap.config.versions) {
+    if (version.empty() || v.spec.name == version) return &v;
+  }
+  return nullptr;
+}
+
+std::string DataPlane::OipVersion(const ServerVersionConfig& version) {
+  return version.model_version > 0 ? std::to_string(version.model_version) : version.spec.name;
+}
+
+HttpResponse DataPlane::ModelMetadata(const Snapshot& snap, std::string_view model,
+                                      const std::string& version) const {
+  // `versions` lists what /v2/models/{model}/versions/{v} accepts: the
+  // registered model version where the model names one version (-m mlp:3
+  // reports "3"), else the endpoint's version names (blue, green).
+  const bool names_one = model != snap.config.service || snap.config.versions.size() == 1;
+  const ServerVersionConfig* single = names_one ? SingleVersion(snap, version) : nullptr;
+  std::vector<std::string> versions;
+  if (single != nullptr) {
+    versions = {OipVersion(*single)};
+  } else {
+    versions = version.empty() ? endpoint_->version_names() : std::vector<std::string>{version};
+  }
+  const std::string described =
+      !version.empty() ? version
+                       : (single ? single->spec.name : endpoint_->version_names().front());
+  std::shared_ptr<ModelVersion> loaded = endpoint_->Find(described);
   nlohmann::json body =
-      protocol::ModelMetadata(snap.config.service, versions, snap.versions.at(described).signature);
+      protocol::ModelMetadata(model, versions, loaded ? loaded->pool().platform() : "",
+                              snap.versions.at(described).signature);
   // On a router, a version whose upstream does not answer its probe; the
   // others are always reachable (docs/protocols.md).
   if (version.empty()) {

@@ -76,6 +76,7 @@ StatusOr<std::unique_ptr<ScoringPool>> ScoringPool::Create(const ScoringPoolOpti
   }
   if (!first_error.ok()) return first_error;
   pool->signature_ = models.front()->signature();
+  pool->platform_ = models.front()->platform();
   std::vector<std::shared_ptr<AsyncModel>> async;
   for (auto& model : models) {
     if (auto a = std::dynamic_pointer_cast<AsyncModel>(model)) async.push_back(std::move(a));

@@ -33,6 +33,7 @@
 #include "skiff/config/server_config.h"
 #include "skiff/dataplane/access_log.h"
 #include "skiff/dataplane/data_plane.h"
+#include "skiff/dataplane/fd_limit.h"
 #include "skiff/dataplane/http_server.h"
 #include "skiff/dataplane/metrics_endpoint.h"
 #include "skiff/grpc/grpc_server.h"
@@ -230,6 +231,14 @@ int main(int argc, char** argv) {
   plugins.Discover();
   for (const auto& refused : plugins.refused()) {
     slog::Warning("plugin " + refused.path + " refused: " + refused.reason);
+  }
+
+  // Before any listener derives its connection cap from the soft limit: the
+  // common soft 1024 would cap the server below 1,024 clients (issue 20.6).
+  const skiff::dataplane::OpenFileLimit files = skiff::dataplane::RaiseOpenFileLimit();
+  if (files.after != files.before) {
+    Log("open-file limit raised from " + std::to_string(files.before) + " to " +
+        std::to_string(files.after) + " (the hard limit allows it)");
   }
 
   skiff::dataplane::DataPlane plane(&plugins, SKIFF_VERSION);

@@ -11,6 +11,8 @@ namespace {
 
 using ModelFactory = ScoringPool::ModelFactory;
 
+constexpr size_t kMaxQueuedRequests = 4096;
+
 ModelLoadOptions LoadOptionsFor(const ServerVersionConfig& v) {
   ModelLoadOptions load;
   load.artifact_path = v.artifact_path;
@@ -60,6 +62,12 @@ int VersionBuilder::ReplicasOf(const config::DeploymentConfig& dc) {
 
 ScoringPoolOptions VersionBuilder::PoolOptionsOf(const config::DeploymentConfig& dc, int workers) {
   ScoringPoolOptions pool;
+  // Requests that may wait for a worker. Each connection has at most one in
+  // flight, so this is at least the connections a server must take at once
+  // without a 503 (1,024 keep-alive clients, issue 20.6; it was 256). Memory
+  // stays bounded by the body budget (maxBodyBytesInFlight, held until the
+  // answer) and each wait by maxQueueWaitMs.
+  pool.max_queue = kMaxQueuedRequests;
   pool.max_queue_wait = std::chrono::milliseconds(dc.max_queue_wait_ms);
   pool.scoring_timeout = std::chrono::milliseconds(dc.scoring_timeout_ms);
   pool.workers = workers;

@@ -66,7 +66,11 @@ class InferRequestParser {
         binary_(binary),
         specs_(response_ ? signature.outputs : signature.inputs),
         tensor_(response_ ? "output" : "input"),
-        slots_(specs_.size()) {}
+        slots_(specs_.size()) {
+    // Deep enough for a request's nesting (top, inputs, input, shape or
+    // parameters): one allocation instead of a regrowth per level.
+    frames_.reserve(8);
+  }
 
   // nlohmann SAX interface -------------------------------------------------
   bool null() {
@@ -233,7 +237,10 @@ class InferRequestParser {
         if (!response_ && key_ == "outputs") return Push(Frame::kOutputs);
         break;
       case Frame::kInput:
-        if (key_ == "shape") return Push(Frame::kShape);
+        if (key_ == "shape") {
+          input_.shape_so_far.reserve(4);  // most ranks: one allocation, no regrowth
+          return Push(Frame::kShape);
+        }
         if (key_ == "data") return BeginData();
         break;
       default:
@@ -473,7 +480,7 @@ class InferRequestParser {
       SKIFF_RETURN_IF_ERROR(TakeBinary(where, shape, dtype, bytes, *binary_size, &tensor.data));
       tensor.name = spec.name;
       tensor.dtype = dtype;
-      tensor.shape = shape;
+      tensor.shape = std::move(*input_.shape);  // `shape`'s last use
       slots_[spec_index] = std::move(tensor);
       return OkStatus();
     }
@@ -494,7 +501,7 @@ class InferRequestParser {
     Tensor tensor;
     tensor.name = spec.name;
     tensor.dtype = dtype;
-    tensor.shape = shape;
+    tensor.shape = std::move(*input_.shape);  // `shape`'s last use
     tensor.data = std::move(input_.data);
     slots_[spec_index] = std::move(tensor);
     return OkStatus();
@@ -548,20 +555,22 @@ class InferRequestParser {
   // checks them against its shape (`min_bytes`: CheckedByteSize's).
   Status TakeBinary(const std::string& where, const std::vector<int64_t>& shape, DataType dtype,
                     size_t min_bytes, uint64_t size, std::vector<uint8_t>* out) {
-    const std::string said = where + ": parameters.binary_data_size is " + std::to_string(size);
+    // Only refusals need the message's prefix: the success path builds no string.
+    auto said = [&] { return where + ": parameters.binary_data_size is " + std::to_string(size); };
     if (!binary_) {
-      return InvalidArgument(said + " but the request has no " + kInferenceHeaderContentLength +
+      return InvalidArgument(said() + " but the request has no " + kInferenceHeaderContentLength +
                              " header; send it with the length " +
                              "of the JSON, the tensors' bytes following it");
     }
     const size_t left = binary_->size() - binary_offset_;
     if (size > left) {
-      return InvalidArgument(said + " but only " + std::to_string(left) + " bytes of the body's " +
-                             std::to_string(binary_->size()) + " after the JSON header are left " +
+      return InvalidArgument(said() + " but only " + std::to_string(left) +
+                             " bytes of the body's " + std::to_string(binary_->size()) +
+                             " after the JSON header are left " +
                              "for it; the bytes must follow the JSON in " + tensor_ + " order");
     }
     if (size > RemainingBytes()) {
-      return InvalidArgument(said + ", over the request size limit of " +
+      return InvalidArgument(said() + ", over the request size limit of " +
                              std::to_string(options_.max_input_bytes) +
                              " bytes; send smaller batches");
     }
@@ -572,14 +581,14 @@ class InferRequestParser {
       const int64_t got = CountBytesElements(begin, n);
       if (got != want) {
         return InvalidArgument(
-            said + " but those bytes hold " +
+            said() + " but those bytes hold " +
             (got < 0 ? std::string("an element whose 4-byte length runs past them")
                      : std::to_string(got) + " BYTES elements") +
             " and shape " + ShapeToString(shape) + " needs " + std::to_string(want) +
             "; send each element as a 4-byte little-endian length and its bytes");
       }
     } else if (n != min_bytes) {
-      return InvalidArgument(said + " but shape " + ShapeToString(shape) + " of " +
+      return InvalidArgument(said() + " but shape " + ShapeToString(shape) + " of " +
                              DataTypeName(dtype) + " takes " + std::to_string(min_bytes) +
                              " bytes; send exactly the tensor's bytes, little-endian, row-major");
     }

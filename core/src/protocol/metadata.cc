@@ -24,12 +24,17 @@ nlohmann::json ServerMetadata(std::string_view version) {
 }
 
 nlohmann::json ModelMetadata(std::string_view name, const std::vector<std::string>& versions,
-                             const Signature& signature) {
+                             std::string_view platform, const Signature& signature) {
   return {{"name", std::string(name)},
           {"versions", versions},
-          {"platform", "skiff"},
+          {"platform", platform.empty() ? std::string("skiff") : std::string(platform)},
           {"inputs", SpecsJson(signature.inputs)},
           {"outputs", SpecsJson(signature.outputs)}};
+}
+
+nlohmann::json ModelMetadata(std::string_view name, const std::vector<std::string>& versions,
+                             const Signature& signature) {
+  return ModelMetadata(name, versions, "", signature);
 }
 
 }  // namespace skiff::protocol

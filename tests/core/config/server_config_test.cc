@@ -109,6 +109,7 @@ TEST(ServerConfig, ToJsonRoundTrips) {
                {"options", {{"workspace", "w"}}},
                {"keySha256", {std::string(64, 'a')}}};
   j["versions"][0]["sha256"] = std::string(64, 'b');
+  j["versions"][0]["model"] = {{"name", "mlp"}, {"version", 3}};
   auto first = ParseServerConfig(j.dump());
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   const json written = ToJson(*first);
@@ -121,6 +122,8 @@ TEST(ServerConfig, ToJsonRoundTrips) {
   EXPECT_EQ(second->request_log_keep, 9);
   EXPECT_EQ(second->max_body_bytes_in_flight, 200000000u);
   EXPECT_EQ(second->versions[0].sha256, std::string(64, 'b'));
+  EXPECT_EQ(second->versions[0].model_name, "mlp");
+  EXPECT_EQ(second->versions[0].model_version, 3);
   EXPECT_EQ(second->auth_options, json({{"workspace", "w"}}));
   EXPECT_EQ(second->metrics_address, "0.0.0.0");
   EXPECT_EQ(second->metrics_port, 9090);

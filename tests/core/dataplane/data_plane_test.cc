@@ -310,6 +310,52 @@ TEST_F(DataPlaneTest, NotFoundNamesOnlyWhatWasAskedFor) {
   EXPECT_EQ(azure.body.find("'svc'"), std::string::npos) << azure.body;
 }
 
+// Issue 20.4: metadata reports the platform the accelerator plugin names and
+// the registered model version as the OIP version, which the versions route
+// then accepts; a service of several models reports each model's own.
+TEST_F(DataPlaneTest, MetadataReportsPluginPlatformAndRegisteredModelVersion) {
+  json config = BaseConfig();
+  config["versions"][0]["model"] = {{"name", "mlp"}, {"version", 3}};
+  ASSERT_TRUE(Apply(config).ok());
+  auto c = Client();
+  Reply meta = c.Get("/v2/models/svc");
+  ASSERT_EQ(meta.status, 200) << meta.body;
+  json body = json::parse(meta.body);
+  EXPECT_EQ(body["name"], "svc");
+  EXPECT_EQ(body["versions"], json({"3"})) << meta.body;
+  EXPECT_EQ(body["platform"], "skiff_testmodel") << meta.body;
+  Reply one = c.Get("/v2/models/svc/versions/3");
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(json::parse(one.body)["versions"], json({"3"}));
+  EXPECT_EQ(c.Get("/v2/models/svc/versions/3/ready").status, 200);
+  EXPECT_EQ(c.Post("/v2/models/svc/versions/3/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+  // The version's own name still routes, as before; another number does not.
+  EXPECT_EQ(c.Get("/v2/models/svc/versions/blue").status, 200);
+  EXPECT_EQ(c.Get("/v2/models/svc/versions/4").status, 404);
+
+  // Two models in one service (-m a:4 -m b:1): each model reports its own
+  // version; the service lists the versions that route (the models' names).
+  config["versions"] = {Version("a", 100, true), Version("b", 0, false)};
+  config["versions"][0]["model"] = {{"name", "a"}, {"version", 4}};
+  config["versions"][1]["model"] = {{"name", "b"}, {"version", 1}};
+  ASSERT_TRUE(Apply(config).ok());
+  body = json::parse(c.Get("/v2/models/a").body);
+  EXPECT_EQ(body["name"], "a");
+  EXPECT_EQ(body["versions"], json({"4"}));
+  EXPECT_EQ(json::parse(c.Get("/v2/models/b").body)["versions"], json({"1"}));
+  EXPECT_EQ(json::parse(c.Get("/v2/models/svc").body)["versions"], json({"a", "b"}));
+  EXPECT_EQ(c.Post("/v2/models/a/versions/4/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+  EXPECT_EQ(c.Post("/v2/models/a/versions/a/infer", OipBody(1), Bearer(kPrimary)).status, 200);
+  Reply wrong = c.Post("/v2/models/a/versions/1/infer", OipBody(1), Bearer(kPrimary));
+  EXPECT_EQ(wrong.status, 404);
+  EXPECT_NE(wrong.body.find("has one version, '4'"), std::string::npos) << wrong.body;
+
+  // A hand-written config names no registered model: the version's name.
+  config["versions"] = {Version("blue", 100, true)};
+  ASSERT_TRUE(Apply(config).ok());
+  EXPECT_EQ(json::parse(c.Get("/v2/models/svc").body)["versions"], json({"blue"}));
+}
+
 // Issue 19.3: /metrics is not a route of the scoring port; the metrics
 // listener serves it and nothing else, and answers a body from the header.
 TEST_F(DataPlaneTest, MetricsAreOnlyOnTheMetricsListener) {

@@ -26,5 +26,14 @@ TEST(ProtocolMetadata, Model) {
             R"("versions":["1","2"]})");
 }
 
+// Issue 20.4: the platform is what the caller passes (the plugin's name for
+// the model); an empty one falls back to "skiff".
+TEST(ProtocolMetadata, PlatformFromThePlugin) {
+  Signature sig;
+  sig.inputs = {Spec("x", DataType::kFp32, {1})};
+  EXPECT_EQ(ModelMetadata("mlp", {"3"}, "pytorch_libtorch", sig)["platform"], "pytorch_libtorch");
+  EXPECT_EQ(ModelMetadata("mlp", {"3"}, "", sig)["platform"], "skiff");
+}
+
 }  // namespace
 }  // namespace skiff::protocol

@@ -36,6 +36,13 @@ struct ServerVersionConfig {
   // Instead of an artifact: another skiff-server's OIP v2 infer URL that
   // scores this version (the Kubernetes router; upstream_model.h).
   std::string upstream;
+  // The registered model this version serves (`skiff model register`; the
+  // SDK fills it from `-m NAME:VERSION`), which GET /v2/models/{m} reports
+  // as the OIP model version (docs/protocols.md). JSON: `model`,
+  // {"name", "version"}. Empty name / version 0: not known (a hand-written
+  // config), and the metadata names the skiff version instead.
+  std::string model_name;
+  int64_t model_version = 0;
   InferenceConfig inference;
   // `deploymentConfig` of this version alone (an endpoint version created
   // with its own --dc): its replicas, per-container concurrency, timeouts,

@@ -129,7 +129,14 @@ class DataPlane : public HttpHandler {
 
   // Handlers with their own answers.
   HttpResponse Readiness(const Snapshot* snap) const;
-  HttpResponse ModelMetadata(const Snapshot& snap, const std::string& version) const;
+  HttpResponse ModelMetadata(const Snapshot& snap, std::string_view model,
+                             const std::string& version) const;
+  // The version a model's path names alone: `version` when set, else the
+  // only version of a one-version service; nullptr otherwise.
+  static const ServerVersionConfig* SingleVersion(const Snapshot& snap, const std::string& version);
+  // The OIP version of a version: its registered model version when known,
+  // else its name.
+  static std::string OipVersion(const ServerVersionConfig& version);
   HttpResponse ModelReadiness(const std::string& version) const;
   HttpResponse Swagger(const Snapshot& snap) const;
 

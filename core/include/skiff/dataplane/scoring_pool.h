@@ -95,6 +95,8 @@ class ScoringPool {
 
   // The signature of the loaded model.
   const Signature& signature() const { return signature_; }
+  // Its OIP platform (LoadedModel::platform; "" when the plugin names none).
+  const std::string& platform() const { return platform_; }
 
  private:
   struct Job;
@@ -111,6 +113,7 @@ class ScoringPool {
   const ScoringPoolOptions options_;
   ModelFactory factory_;  // released by the destructor once no thread can call it
   Signature signature_;
+  std::string platform_;  // set by Create, read-only afterwards
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;      // workers wait for jobs

@@ -15,8 +15,13 @@ namespace skiff::protocol {
 // {"name": "skiff", "version": <version>, "extensions": ["binary_tensor_data"]}.
 nlohmann::json ServerMetadata(std::string_view version);
 
-// {"name", "versions": [...], "platform": "skiff", "inputs": [{"name",
-// "datatype", "shape"}], "outputs": [...]}; -1 marks a dynamic dimension.
+// {"name", "versions": [...], "platform", "inputs": [{"name", "datatype",
+// "shape"}], "outputs": [...]}; -1 marks a dynamic dimension. `platform` is
+// what the accelerator plugin reports (LoadedModel::platform, e.g.
+// "pytorch_libtorch"); "" writes "skiff".
+nlohmann::json ModelMetadata(std::string_view name, const std::vector<std::string>& versions,
+                             std::string_view platform, const Signature& signature);
+// The same with platform "skiff" (callers that do not know the model).
 nlohmann::json ModelMetadata(std::string_view name, const std::vector<std::string>& versions,
                              const Signature& signature);
 

@@ -44,6 +44,8 @@ class TestModel final : public skiff::LoadedModel {
     }
   }
   const skiff::Signature& signature() const override { return sig_; }
+  // The metadata's `platform` comes from here (issue 20.4).
+  std::string platform() const override { return "skiff_testmodel"; }
   skiff::Status Warmup() override { return skiff::OkStatus(); }
   skiff::StatusOr<std::vector<skiff::Tensor>> Score(
       const std::vector<skiff::Tensor>& inputs) override {
