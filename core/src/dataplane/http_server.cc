@@ -371,10 +371,11 @@ class Session : public SessionBase {
     }
     std::optional<HttpResponse> answer;
     const size_t used = framer_.PutHeader(bytes, &answer);
-// Beast's fields take its own string_view.
-beast::string_view AsBeast(std::string_view s) { return {s.data(), s.size()}; }
-
-    if (answer) return Write(std::move(*answer), true);
+    if (answer) {
+      request_bytes_ += bytes.size();  // what was read of the refused header
+      return Write(std::move(*answer), true);
+    }
+    request_bytes_ += used;
     buffer_.consume(used);
     if (framer_.header_done()) return OnHeader();
     if (!bytes.empty() && !header_started_) {
@@ -507,11 +508,12 @@ beast::string_view AsBeast(std::string_view s) { return {s.data(), s.size()}; }
       state_->Release(reserved_);
       reserved_ = 0;
     }
-// Beast's fields take its own string_view.
-beast::string_view AsBeast(std::string_view s) { return {s.data(), s.size()}; }
-
     close_ = close || !keep_alive_ || !out->keep_alive() ||
              out->find(http::field::connection) != out->end();
+    // An answer before any header was parsed (431, 400) still gets ids.
+    if (!ids_.set) ids_ = RequestIds::Fresh();
+    out->set(kRequestIdHeader, AsBeast(ids_.request_id()));
+    out->set(kClientRequestIdHeader, AsBeast(ids_.echoed_id()));
     out->version(version_);
     out->keep_alive(!close_);
     out->prepare_payload();
@@ -523,10 +525,8 @@ beast::string_view AsBeast(std::string_view s) { return {s.data(), s.size()}; }
       if (self->close_) return self->body_unread_ ? self->Linger() : self->Close();
       self->ReadHeader();
     };
-// Beast's fields take its own string_view.
-beast::string_view AsBeast(std::string_view s) { return {s.data(), s.size()}; }
-
     if (SerializeResponseHeader(*out, &head_)) {
+      LogAccess(*out, head_.size());
       // The header section as Beast's serializer would write it, in one
       // reused buffer, and the body beside it (one gather write): Beast's
       // serializer cost ~20,000 instructions per response.
@@ -534,9 +534,7 @@ beast::string_view AsBeast(std::string_view s) { return {s.data(), s.size()}; }
                                                          asio::buffer(out->body())};
       return asio::async_write(stream_, buffers, std::move(after));
     }
-// Beast's fields take its own string_view.
-beast::string_view AsBeast(std::string_view s) { return {s.data(), s.size()}; }
-
+    LogAccess(*out, 0);
     http::async_write(stream_, *out, std::move(after));
   }
 
