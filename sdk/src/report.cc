@@ -18,6 +18,7 @@
 
 #include "report_internal.h"
 #include "report_stats.h"
+#include "skiff/metrics/exposition.h"
 #include "skiff/net/http_client.h"
 #include "skiff/sdk/compute_target.h"
 
@@ -194,27 +195,6 @@ std::vector<std::string> ExposureFiles(const std::string& path) {
   return files;
 }
 
-// A label value from a Prometheus sample line's `{...}`; "" when absent.
-std::string Label(std::string_view labels, const std::string& name) {
-  const std::string key = name + "=\"";
-  size_t at = 0;
-  while ((at = labels.find(key, at)) != std::string_view::npos) {
-    if (at == 0 || labels[at - 1] == '{' || labels[at - 1] == ',') break;
-    at += key.size();
-  }
-  if (at == std::string_view::npos) return "";
-  std::string value;
-  for (size_t i = at + key.size(); i < labels.size() && labels[i] != '"'; ++i) {
-    if (labels[i] == '\\' && i + 1 < labels.size()) {
-      ++i;
-      value += labels[i] == 'n' ? '\n' : labels[i];
-    } else {
-      value += labels[i];
-    }
-  }
-  return value;
-}
-
 // Per version from the metrics: requests by code and the latency histogram.
 struct MetricsTally {
   int64_t requests = 0, errors = 0, client_errors = 0;
@@ -223,55 +203,25 @@ struct MetricsTally {
 
 std::map<std::string, MetricsTally> ParseMetrics(const std::string& text) {
   std::map<std::string, MetricsTally> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string_view line(text.data() + pos, end - pos);
-    pos = end + 1;
-    const bool total = line.rfind("skiff_requests_total{", 0) == 0;
-    const bool bucket = line.rfind("skiff_request_duration_seconds_bucket{", 0) == 0;
+  for (metrics::MetricSample& sample : metrics::ParseExposition(text)) {
+    const bool total = sample.name == "skiff_requests_total";
+    const bool bucket = sample.name == "skiff_request_duration_seconds_bucket";
     if (!total && !bucket) continue;
-    const size_t close = line.rfind('}');
-    if (close == std::string_view::npos) continue;
-    const std::string_view labels = line.substr(line.find('{'), close - line.find('{') + 1);
-    const std::string version = Label(labels, "version");
+    const std::string& version = sample.labels["version"];
     if (version.empty()) continue;
-    const double value = std::strtod(std::string(line.substr(close + 1)).c_str(), nullptr);
     MetricsTally& t = out[version];
     if (total) {
-      const int code = std::atoi(Label(labels, "code").c_str());
-      t.requests += static_cast<int64_t>(value);
-      if (code >= 500) t.errors += static_cast<int64_t>(value);
-      if (code >= 400 && code < 500) t.client_errors += static_cast<int64_t>(value);
+      const int code = std::atoi(sample.labels["code"].c_str());
+      t.requests += static_cast<int64_t>(sample.value);
+      if (code >= 500) t.errors += static_cast<int64_t>(sample.value);
+      if (code >= 400 && code < 500) t.client_errors += static_cast<int64_t>(sample.value);
     } else {
-      const std::string le = Label(labels, "le");
-      const double bound =
-          le == "+Inf" ? std::numeric_limits<double>::infinity() : std::strtod(le.c_str(), nullptr);
-      t.buckets.emplace_back(bound, value);
+      t.buckets.emplace_back(metrics::BucketBound(sample.labels["le"]), sample.value);
     }
   }
   return out;
 }
 
-// Prometheus' histogram_quantile: linear within the bucket holding the
-// rank; the highest finite bound when it falls in +Inf. Seconds.
-std::optional<double> HistogramQuantile(std::vector<std::pair<double, double>> buckets, double q) {
-  std::sort(buckets.begin(), buckets.end());
-  if (buckets.empty() || buckets.back().second <= 0) return std::nullopt;
-  const double rank = q * buckets.back().second;
-  double lower = 0, below = 0;
-  for (const auto& [le, count] : buckets) {
-    if (count >= rank) {
-      if (std::isinf(le)) return lower;
-      if (count == below) return le;
-      return lower + (le - lower) * (rank - below) / (count - below);
-    }
-    lower = le;
-    below = count;
-  }
-  return lower;
-}
 
 void Compare(const ReportOptions& options, EndpointReport* report) {
   const VersionReport* control = nullptr;
@@ -458,7 +408,7 @@ StatusOr<EndpointReport> BuildEndpointReport(const ReportInputs& inputs,
         v.errors = it->second.errors;
         v.client_errors = it->second.client_errors;
         auto ms = [&](double q) -> std::optional<double> {
-          auto s = HistogramQuantile(it->second.buckets, q);
+          auto s = metrics::HistogramQuantile(it->second.buckets, q);
           return s ? std::optional<double>(*s * 1e3) : std::nullopt;
         };
         v.p50_ms = ms(0.5);

@@ -7,66 +7,9 @@
 #include <vector>
 
 #include "deployment.h"
+#include "skiff/metrics/exposition.h"
 
 namespace skiff::sdk {
-namespace {
-
-// One sample line of the text format: name{k="v",...} value.
-struct Sample {
-  std::string name;
-  std::map<std::string, std::string> labels;
-  double value = 0;
-};
-
-std::optional<Sample> ParseSample(std::string_view line) {
-  Sample s;
-  size_t i = 0;
-  while (i < line.size() && line[i] != '{' && line[i] != ' ') ++i;
-  s.name = std::string(line.substr(0, i));
-  if (i < line.size() && line[i] == '{') {
-    ++i;
-    while (i < line.size() && line[i] != '}') {
-      const size_t eq = line.find('=', i);
-      if (eq == std::string_view::npos || eq + 1 >= line.size() || line[eq + 1] != '"') {
-        return std::nullopt;
-      }
-      std::string key(line.substr(i, eq - i));
-      std::string value;
-      size_t j = eq + 2;
-      for (; j < line.size() && line[j] != '"'; ++j) {
-        if (line[j] == '\\' && j + 1 < line.size()) {
-          ++j;
-          value += line[j] == 'n' ? '\n' : line[j];
-        } else {
-          value += line[j];
-        }
-      }
-      if (j >= line.size()) return std::nullopt;
-      s.labels[key] = value;
-      i = j + 1;
-      if (i < line.size() && line[i] == ',') ++i;
-    }
-    if (i >= line.size()) return std::nullopt;
-    ++i;  // '}'
-  }
-  while (i < line.size() && line[i] == ' ') ++i;
-  const std::string number(line.substr(i, line.find(' ', i) - i));
-  if (number == "+Inf") {
-    s.value = std::numeric_limits<double>::infinity();
-  } else {
-    char* end = nullptr;
-    s.value = std::strtod(number.c_str(), &end);
-    if (end == number.c_str()) return std::nullopt;
-  }
-  return s;
-}
-
-double ParseBound(const std::string& le) {
-  if (le == "+Inf") return std::numeric_limits<double>::infinity();
-  return std::strtod(le.c_str(), nullptr);
-}
-
-}  // namespace
 
 std::optional<double> ShadowFigures::argmax_agreement() const {
   if (argmax_compared == 0) return std::nullopt;
@@ -87,7 +30,7 @@ std::map<std::string, ShadowFigures> ParseShadowFigures(std::string_view text,
     std::string_view line = text.substr(start, end - start);
     start = end + 1;
     if (line.empty() || line[0] == '#' || line.rfind("skiff_shadow_", 0) != 0) continue;
-    auto sample = ParseSample(line);
+    auto sample = metrics::ParseSampleLine(line);
     if (!sample || sample->labels["service"] != service) continue;
     const std::string& version = sample->labels["version"];
     const std::string& name = sample->name;
@@ -115,7 +58,7 @@ std::map<std::string, ShadowFigures> ParseShadowFigures(std::string_view text,
     } else if (name == "skiff_shadow_max_abs_diff_sum") {
       f.diff_sum += sample->value;
     } else if (name == "skiff_shadow_max_abs_diff_bucket") {
-      buckets[{version, sample->labels["output"]}].emplace_back(ParseBound(sample->labels["le"]),
+      buckets[{version, sample->labels["output"]}].emplace_back(metrics::BucketBound(sample->labels["le"]),
                                                                  sample->value);
     } else if (name == "skiff_shadow_latency_delta_seconds_count") {
       f.latency_count += n;

@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <optional>
+
+#include "skiff/metrics/exposition.h"
 
 namespace skiff {
 namespace {
@@ -19,54 +22,6 @@ bool CountersFell(const VersionCounters& start, const VersionCounters& now) {
     if (now.buckets[i].second < start.buckets[i].second) return true;
   }
   return false;
-}
-
-// `name{k="v",...} value` -> labels and value; false when it is not a sample.
-bool ParseSample(std::string_view line, std::string_view* name,
-                 std::map<std::string, std::string>* labels, double* value) {
-  const size_t brace = line.find('{');
-  const size_t space = line.find(' ');
-  if (brace == std::string_view::npos || (space != std::string_view::npos && space < brace)) {
-    if (space == std::string_view::npos) return false;
-    *name = line.substr(0, space);
-  } else {
-    *name = line.substr(0, brace);
-    size_t i = brace + 1;
-    while (i < line.size() && line[i] != '}') {
-      const size_t eq = line.find('=', i);
-      if (eq == std::string_view::npos || eq + 1 >= line.size() || line[eq + 1] != '"') {
-        return false;
-      }
-      std::string key(line.substr(i, eq - i));
-      std::string v;
-      size_t j = eq + 2;
-      for (; j < line.size() && line[j] != '"'; ++j) {
-        if (line[j] == '\\' && j + 1 < line.size()) {
-          ++j;
-          v.push_back(line[j] == 'n' ? '\n' : line[j]);
-        } else {
-          v.push_back(line[j]);
-        }
-      }
-      if (j >= line.size()) return false;
-      (*labels)[key] = std::move(v);
-      i = j + 1;
-      if (i < line.size() && line[i] == ',') ++i;
-    }
-    if (i >= line.size()) return false;
-    line = line.substr(i + 1);
-    const size_t sp = line.find_first_not_of(' ');
-    if (sp == std::string_view::npos) return false;
-    line = line.substr(sp);
-    std::string number(line.substr(0, line.find(' ')));
-    char* end = nullptr;
-    *value = std::strtod(number.c_str(), &end);
-    return end != number.c_str();
-  }
-  std::string number(line.substr(space + 1));
-  char* end = nullptr;
-  *value = std::strtod(number.c_str(), &end);
-  return end != number.c_str();
 }
 
 }  // namespace
@@ -85,32 +40,28 @@ StatusOr<ServerReading> ParseMetricsReading(std::string_view text, std::string_v
         line.compare(0, kStart.size(), kStart) != 0) {
       continue;
     }
-    std::string_view name;
-    std::map<std::string, std::string> labels;
-    double value = 0;
-    if (!ParseSample(line, &name, &labels, &value)) {
+    std::optional<metrics::MetricSample> sample = metrics::ParseSampleLine(line);
+    if (!sample) {
       return InvalidArgument("metrics line " + std::to_string(line_no) + " ('" +
                              std::string(line.substr(0, 120)) +
                              "') is not a Prometheus sample; is this a skiff-server's /metrics?");
     }
-    if (name == kStart) {
-      reading.server_start_seconds = value;
+    auto& labels = sample->labels;
+    if (sample->name == kStart) {
+      reading.server_start_seconds = sample->value;
       continue;
     }
     if (!service.empty() && labels["service"] != service) continue;
     const auto version = labels.find("version");
     if (version == labels.end()) continue;
     VersionCounters& c = reading.versions[version->second];
-    if (name == kRequests) {
-      const int64_t n = std::llround(value);
+    if (sample->name == kRequests) {
+      const int64_t n = std::llround(sample->value);
       c.requests += n;
       const int code = std::atoi(labels["code"].c_str());
       if (code >= 500 && code <= 599) c.errors += n;
-    } else if (name == kBucket) {
-      const std::string& le = labels["le"];
-      const double bound =
-          le == "+Inf" ? std::numeric_limits<double>::infinity() : std::strtod(le.c_str(), nullptr);
-      c.buckets.emplace_back(bound, std::llround(value));
+    } else if (sample->name == kBucket) {
+      c.buckets.emplace_back(metrics::BucketBound(labels["le"]), std::llround(sample->value));
     }
   }
   for (auto& [version, c] : reading.versions) {
@@ -120,22 +71,12 @@ StatusOr<ServerReading> ParseMetricsReading(std::string_view text, std::string_v
 }
 
 std::optional<double> P99MsFromBuckets(const std::vector<std::pair<double, int64_t>>& buckets) {
-  if (buckets.empty() || buckets.back().second <= 0) return std::nullopt;
-  const double total = static_cast<double>(buckets.back().second);
-  const double rank = 0.99 * total;
-  double lower = 0;
-  int64_t below = 0;
-  for (const auto& [bound, cumulative] : buckets) {
-    if (static_cast<double>(cumulative) >= rank) {
-      if (std::isinf(bound)) return lower * 1000;  // past the last finite bound
-      const double in_bucket = static_cast<double>(cumulative - below);
-      const double fraction = in_bucket > 0 ? (rank - static_cast<double>(below)) / in_bucket : 1;
-      return (lower + (bound - lower) * fraction) * 1000;
-    }
-    lower = bound;
-    below = cumulative;
-  }
-  return lower * 1000;
+  std::vector<std::pair<double, double>> cumulative;
+  cumulative.reserve(buckets.size());
+  for (const auto& [bound, count] : buckets) cumulative.emplace_back(bound, static_cast<double>(count));
+  std::optional<double> seconds = metrics::HistogramQuantile(std::move(cumulative), 0.99);
+  if (!seconds) return std::nullopt;
+  return *seconds * 1000;
 }
 
 bool ServerRestarted(const ServerReading& start, const ServerReading& now) {
