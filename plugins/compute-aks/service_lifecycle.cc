@@ -12,6 +12,7 @@
 #include "k8s/pod_paths.h"
 #include "skiff/util/debug_log.h"
 #include "k8s/router_objects.h"
+#include "skiff/metrics/load_report.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
 #include "skiff/util/url.h"
@@ -225,11 +226,16 @@ StatusOr<ServiceStatus> ServiceLifecycle::State(const std::string& service, bool
     status.replicas_total += static_cast<int32_t>(
         d.value("/spec/replicas"_json_pointer, static_cast<int64_t>(1)));
   }
-  // The versions' last minute is counted by the router, whose metrics
-  // listener only the cluster reaches; shown as unknown, never guessed.
-  status.load_note =
-      "requests/s and errors are counted by the router, whose metrics listener is inside the "
-      "cluster (the metrics Service, docs/kubernetes.md)";
+  // The versions' last minute is counted by the router pods, whose metrics
+  // listener only the cluster reaches: a one-off look (count_restarts, the
+  // CLI's list/show) reads each router's GET /load through the API server's
+  // pod proxy and adds them up; the waits of deploy and update do not pay
+  // for it. What cannot be read is shown as unknown, never guessed.
+  if (count_restarts) {
+    ReadRouterLoad(ns, service, &status);
+  } else {
+    status.load_note = "requests/s and errors are read only by a one-off look (service list/show)";
+  }
   std::vector<kube::RolloutStatus> rollouts;
   bool complete = true;
   for (const json& d : deployments) {
@@ -350,6 +356,44 @@ StatusOr<std::string> ServiceLifecycle::Logs(const std::string& service, int32_t
   if (!versions.ok() && versions.status().code() != StatusCode::kNotFound) return versions.status();
   if (!router.ok() && !versions.ok()) return versions.status();  // no pod at all
   return (router.ok() ? *router : "") + (versions.ok() ? *versions : "");
+}
+
+void ServiceLifecycle::ReadRouterLoad(const std::string& ns, const std::string& service,
+                                      ServiceStatus* status) {
+  // Two seconds for each router, retries included: a list of services must
+  // not stall on a router pod that does not answer (the client would retry
+  // a 503 from the proxy for minutes).
+  constexpr std::chrono::milliseconds kBudget{2000};
+  auto bodies = client_->PodProxyGet(
+      ns, Selector(service) + ",app.kubernetes.io/component=" + k8s::kComponentRouter,
+      k8s::kMetricsPort, "/load", kBudget);
+  if (!bodies.ok()) {
+    status->load_note =
+        "requests/s and errors are counted by the routers, whose metrics listener is inside the "
+        "cluster, and their GET /load could not be read through the Kubernetes API's pod proxy (" +
+        bodies.status().message() + "; it needs `get` on pods/proxy, docs/kubernetes.md)";
+    return;
+  }
+  std::map<std::string, VersionLoad> sum;  // each router counts what it routed
+  for (const auto& [pod, body] : *bodies) {
+    auto load = ParseLoadReport(body);
+    if (!load.ok()) {
+      status->load_note = "requests/s and errors: router pod " + pod +
+                          " answered GET /load with something else (" +
+                          load.status().message() + ")";
+      return;
+    }
+    for (const VersionLoad& v : *load) {
+      VersionLoad& total = sum[v.version];
+      total.version = v.version;
+      total.requests += v.requests;
+      total.server_errors += v.server_errors;
+      total.seconds = std::max(total.seconds, v.seconds);
+    }
+  }
+  status->load.clear();
+  for (auto& [name, v] : sum) status->load.push_back(std::move(v));
+  status->load_note.clear();
 }
 
 StatusOr<std::map<std::string, std::string>> ServiceLifecycle::RouterMetrics(

@@ -61,6 +61,9 @@ class ServiceLifecycle {
   ServiceLifecycle(std::string target_dir, std::unique_ptr<kube::KubeClient> client)
       : target_dir_(std::move(target_dir)), client_(std::move(client)) {}
   std::string RecordPath(const std::string& service) const;
+  // ServiceStatus::load from each router pod's GET /load, summed; on any
+  // failure load stays empty and load_note says why.
+  void ReadRouterLoad(const std::string& ns, const std::string& service, ServiceStatus* status);
   StatusOr<std::string> NamespaceOf(const std::string& service) const;
   // After applying Namespace `ns` was forbidden: OK when it exists.
   Status UsePrecreatedNamespace(const std::string& ns, const Status& refused);

@@ -115,13 +115,15 @@ HttpRequest KubeClient::MakeRequest(const std::string& method,
 StatusOr<HttpResponse> KubeClient::Call(const std::string& method,
                                         const std::string& path_and_query,
                                         const std::string& content_type, const std::string& body,
-                                        const std::string& what) {
-  StatusOr<HttpResponse> response = sender_->Send([&]() -> StatusOr<HttpRequest> {
+                                        const std::string& what,
+                                        std::optional<std::chrono::milliseconds> budget) {
+  auto make = [&]() -> StatusOr<HttpRequest> {
     HttpRequest request = MakeRequest(method, path_and_query);
     if (!content_type.empty()) request.headers.emplace_back("Content-Type", content_type);
     request.body = body;
     return request;
-  });
+  };
+  StatusOr<HttpResponse> response = budget ? sender_->Send(make, *budget) : sender_->Send(make);
   if (!response.ok()) return response.status().WithContext(what);
   return response;
 }
@@ -344,7 +346,7 @@ StatusOr<std::string> KubeClient::PodLogs(const std::string& namespace_,
 
 StatusOr<std::map<std::string, std::string>> KubeClient::PodProxyGet(
     const std::string& namespace_, const std::string& label_selector, int port,
-    const std::string& path) {
+    const std::string& path, std::optional<std::chrono::milliseconds> budget) {
   SKIFF_ASSIGN_OR_RETURN(std::vector<json> pods, List("v1", "Pod", namespace_, label_selector));
   if (pods.empty()) {
     return NotFound("no pod in namespace " + namespace_ + " matches " + label_selector);
@@ -356,7 +358,7 @@ StatusOr<std::map<std::string, std::string>> KubeClient::PodProxyGet(
     // The proxy addresses a pod as NAME:PORT.
     const std::string url = object + ":" + std::to_string(port) + "/proxy" + path;
     const std::string what = "GET " + path + " of pod " + namespace_ + "/" + name;
-    SKIFF_ASSIGN_OR_RETURN(HttpResponse response, Call("GET", url, "", "", what));
+    SKIFF_ASSIGN_OR_RETURN(HttpResponse response, Call("GET", url, "", "", what, budget));
     if (!Ok2xx(response.status)) return ApiError(response.status, response.body, what);
     out[name] = response.body;
   }

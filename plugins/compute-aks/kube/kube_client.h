@@ -19,6 +19,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -114,10 +115,13 @@ class KubeClient {
 
   // GET `path` on `port` of each pod matching the selector through the API
   // server's pod proxy (/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH):
-  // the body by pod name. kNotFound when no pod matches.
-  StatusOr<std::map<std::string, std::string>> PodProxyGet(const std::string& namespace_,
-                                                           const std::string& label_selector,
-                                                           int port, const std::string& path);
+  // the body by pod name. kNotFound when no pod matches. With `budget`, each
+  // pod's GET (its retries included) gets at most that long: a pod that does
+  // not answer fails the read quickly instead of being retried for minutes.
+  StatusOr<std::map<std::string, std::string>> PodProxyGet(
+      const std::string& namespace_, const std::string& label_selector, int port,
+      const std::string& path,
+      std::optional<std::chrono::milliseconds> budget = std::nullopt);
 
   const std::string& default_namespace() const { return default_namespace_; }
 
@@ -128,7 +132,8 @@ class KubeClient {
   // Status naming `what`; any HTTP reply is returned for the caller to judge.
   StatusOr<HttpResponse> Call(const std::string& method, const std::string& path_and_query,
                               const std::string& content_type, const std::string& body,
-                              const std::string& what);
+                              const std::string& what,
+                              std::optional<std::chrono::milliseconds> budget = std::nullopt);
   HttpRequest MakeRequest(const std::string& method, const std::string& path_and_query) const;
   StatusOr<RolloutStatus> EvaluateWithPods(const std::string& namespace_,
                                            const nlohmann::json& deployment);

@@ -22,7 +22,12 @@ std::chrono::milliseconds RetrySender::NextBackoff(int attempt) {
 }
 
 StatusOr<HttpResponse> RetrySender::Send(const std::function<StatusOr<HttpRequest>()>& make) {
-  const auto deadline = clock_->Now() + options_.total;
+  return Send(make, options_.total);
+}
+
+StatusOr<HttpResponse> RetrySender::Send(const std::function<StatusOr<HttpRequest>()>& make,
+                                         std::chrono::milliseconds total) {
+  const auto deadline = clock_->Now() + total;
   for (int attempt = 0;; ++attempt) {
     SKIFF_ASSIGN_OR_RETURN(HttpRequest request, make());
     StatusOr<HttpResponse> result = transport_->Send(request);

@@ -39,6 +39,10 @@ class RetrySender {
   // Returns the last response, which may be an error status: the caller
   // interprets it. Threading: safe to call concurrently.
   StatusOr<HttpResponse> Send(const std::function<StatusOr<HttpRequest>()>& make);
+  // The same within `total` (all attempts together) instead of the
+  // options' bound: for a look that must not stall (a list of services).
+  StatusOr<HttpResponse> Send(const std::function<StatusOr<HttpRequest>()>& make,
+                              std::chrono::milliseconds total);
 
   Clock& clock() { return *clock_; }
 

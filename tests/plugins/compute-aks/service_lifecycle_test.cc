@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "skiff/metrics/load_report.h"
 #include "aks_compute_target.h"
 #include "fake_kube_api.h"
 #include "sample_specs.h"
@@ -354,9 +355,16 @@ TEST_F(ComputeAksServiceTest, ADetailedLookCountsReplicasAndRestartsAndNeverInve
   EXPECT_EQ(state->replicas_ready, wanted);
   EXPECT_EQ(state->replicas_total, wanted);
   EXPECT_EQ(state->restarts, 3) << "the pods' restartCount, summed";
+  // The router pod's /load is not served by this fake cluster (the proxy
+  // answers 503): rates stay unknown and the note says why, never made up.
   EXPECT_TRUE(state->load.empty()) << "not readable from here: never made up";
   EXPECT_NE(state->load_note.find("inside the cluster"), std::string::npos) << state->load_note;
-  EXPECT_LE(api_.requests().size() - before, 3u) << "Deployments, pods, the front: one each";
+  EXPECT_NE(state->load_note.find("pods/proxy"), std::string::npos) << state->load_note;
+  size_t calls = 0;
+  for (size_t i = before; i < api_.requests().size(); ++i) {
+    if (api_.requests()[i].target.find("/proxy/") == std::string::npos) ++calls;
+  }
+  EXPECT_LE(calls, 4u) << "Deployments, pods, the front, the router pods for /load: one each";
 
   // A replica that stops being ready shows at once.
   json model = *Obj("/apis/apps/v1/namespaces/ml/deployments/svc-model");
@@ -368,6 +376,44 @@ TEST_F(ComputeAksServiceTest, ADetailedLookCountsReplicasAndRestartsAndNeverInve
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->replicas_ready, wanted - 1);
   EXPECT_EQ(state->replicas_total, wanted);
+}
+
+// Issue 23 item 2 on AKS: a one-off look reads each router pod's GET /load
+// through the pod proxy and adds the routers' counts up per version (each
+// router counts what it routed); version pods are not read.
+TEST_F(ComputeAksServiceTest, ADetailedLookSumsTheRoutersLastMinute) {
+  ServiceSpec two = MakeSpec("ep1", R"({"namespace": "ml"})",
+                             {SampleVersion{"blue", 90, true}, SampleVersion{"green", 10, false}});
+  ASSERT_TRUE(target_->DeployService(two).ok());
+  const json running = {{"phase", "Running"}};
+  api_.PutPod(PodOf("ml", "ep1-router", "ep1-router-a", running));
+  api_.PutPod(PodOf("ml", "ep1-router", "ep1-router-b", running));
+  api_.PutPod(PodOf("ml", "ep1-green", "ep1-green-a", running));
+  api_.SetPodProxyBody("ml", "ep1-router-a", 9090, "/load",
+                       SerializeLoadReport({{"blue", 90, 1, 60}, {"green", 10, 2, 60}}));
+  api_.SetPodProxyBody("ml", "ep1-router-b", 9090, "/load",
+                       SerializeLoadReport({{"blue", 30, 0, 40}, {"green", 5, 0, 40}}));
+  api_.SetPodProxyBody("ml", "ep1-green-a", 9090, "/load", "not read");
+
+  auto state = target_->GetDetailedState("ep1");
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  ASSERT_EQ(state->load.size(), 2u) << state->load_note;
+  EXPECT_TRUE(state->load_note.empty()) << state->load_note;
+  EXPECT_EQ(state->load[0].version, "blue");
+  EXPECT_EQ(state->load[0].requests, 120);
+  EXPECT_EQ(state->load[0].server_errors, 1);
+  EXPECT_EQ(state->load[0].seconds, 60);
+  EXPECT_EQ(state->load[1].version, "green");
+  EXPECT_EQ(state->load[1].requests, 15);
+  EXPECT_EQ(state->load[1].server_errors, 2);
+  EXPECT_EQ(api_.Count("GET", "/api/v1/namespaces/ml/pods/ep1-green-a:9090/proxy/load"), 0);
+
+  // A router that answers something else: unknown again, with the pod named.
+  api_.SetPodProxyBody("ml", "ep1-router-b", 9090, "/load", "<html>");
+  state = target_->GetDetailedState("ep1");
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(state->load.empty());
+  EXPECT_NE(state->load_note.find("ep1-router-b"), std::string::npos) << state->load_note;
 }
 
 // A Deployment that will never progress (its deadline passed) is a refusal
