@@ -163,6 +163,9 @@ AksComputeTarget::AksComputeTarget(AksTargetOptions options) : options_(std::mov
 AksComputeTarget::~AksComputeTarget() = default;
 
 void AksComputeTarget::Progress(const std::string& line) const {
+  // `skiff --only-show-errors` sets SKIFF_ONLY_SHOW_ERRORS=1 (as --debug
+  // sets SKIFF_DEBUG): warnings are dropped, progress and errors are not.
+  if (line.rfind("warning: ", 0) == 0 && options_.env("SKIFF_ONLY_SHOW_ERRORS") == "1") return;
   if (options_.progress) options_.progress(line);
 }
 

@@ -146,8 +146,12 @@ int main(int argc, char** argv) {
       ->trigger_on_parse()
       ->each([](const std::string&) { ::setenv("SKIFF_DEBUG", "1", 1); });
   app.add_flag("--verbose", options.verbose, "Print what the command does (\"INFO: ...\") on stderr");
+  // Set while parsing, like --debug, so plugins' warning lines (which
+  // reach stderr without the CLI) are dropped too.
   app.add_flag("--only-show-errors", options.only_show_errors,
-               "Print errors only: no warning lines");
+               "Print errors only: no warning lines; sets SKIFF_ONLY_SHOW_ERRORS=1")
+      ->trigger_on_parse()
+      ->each([](const std::string&) { ::setenv("SKIFF_ONLY_SHOW_ERRORS", "1", 1); });
   // `az ml` takes its global options anywhere (`az ml model list -w ws`):
   // an option a sub-command does not know falls through to its parents.
   // Inherited by every sub-command added below.

@@ -217,6 +217,16 @@ TEST_F(ComputeAksDeployCliTest, WithoutARegistryTheDeploySaysWhatToDo) {
   ASSERT_EQ(deployed.rc, 0) << deployed.err;
   EXPECT_NE(deployed.err.find("--registry"), std::string::npos) << deployed.err;
   EXPECT_NE(deployed.err.find("kubernetes.image"), std::string::npos) << deployed.err;
+
+  // Issue 23 item 1: --only-show-errors drops the plugin's warning line too.
+  auto quiet =
+      Skiff({"service", "update", "-n", "svc", "--dc", Path("dc.json"), "--only-show-errors"});
+  ASSERT_EQ(quiet.rc, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("warning:"), std::string::npos) << quiet.err;
+  auto loud = Skiff({"service", "update", "-n", "svc", "--dc", Path("dc.json")});
+  ASSERT_EQ(loud.rc, 0) << loud.err;
+  EXPECT_NE(loud.err.find("warning: compute target 'bareaks' has no registry"), std::string::npos)
+      << loud.err;
 }
 
 // Issue 18 item 4: the AcrPull grant create/attach made goes with the
