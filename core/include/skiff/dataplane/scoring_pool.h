@@ -30,7 +30,7 @@ namespace skiff::dataplane {
 
 struct ScoringPoolOptions {
   int workers = 1;                                   // maxConcurrentRequestsPerContainer
-  size_t max_queue = 256;                            // jobs waiting; more -> 503 at once
+  size_t max_queue = 256;  // jobs waiting; more -> 503 at once (skiff-server sets 4,096: version_builder.cc)
   std::chrono::milliseconds max_queue_wait{500};     // maxQueueWaitMs
   std::chrono::milliseconds scoring_timeout{60000};  // scoringTimeoutMs
   int max_abandoned_workers = 4;  // stuck workers tolerated before no more replacements
