@@ -21,6 +21,7 @@
 #include "http_client.h"
 #include "raw_client.h"
 #include "sha256_hex.h"
+#include "test_fixtures.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -64,16 +65,8 @@ std::string OipBody(float first) {
 class DataPlaneTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("skiff-dp-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    const std::string bin = std::getenv("SKIFF_BINARY_DIR");
-    PluginHost::Options options;
-    options.search_path = {bin + "/lib/skiff/plugins", bin + "/tests/dataplane_plugins"};
-    host_ = std::make_unique<PluginHost>(options);
-    host_->Discover();
+    dir_ = skiff::testing::FreshTestDir("dp");
+    host_ = skiff::testing::TestPluginHost();
     plane_ = std::make_unique<DataPlane>(host_.get(), "test");
     auto server = HttpServer::Start({}, plane_.get());
     ASSERT_TRUE(server.ok());

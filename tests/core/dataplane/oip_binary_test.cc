@@ -13,6 +13,7 @@
 
 #include "http_client.h"
 #include "skiff/dataplane/data_plane.h"
+#include "test_fixtures.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -86,11 +87,7 @@ struct Plane {
 class OipBinaryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string bin = std::getenv("SKIFF_BINARY_DIR");
-    PluginHost::Options options;
-    options.search_path = {bin + "/lib/skiff/plugins", bin + "/tests/dataplane_plugins"};
-    host_ = std::make_unique<PluginHost>(options);
-    host_->Discover();
+    host_ = skiff::testing::TestPluginHost();
   }
   void TearDown() override {
     router_.Stop();

@@ -19,6 +19,7 @@
 #include "http_client.h"
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/shadow_traffic.h"
+#include "test_fixtures.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -101,16 +102,8 @@ std::string Requests(const std::string& version, const std::string& outcome) {
 class ShadowTrafficTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("skiff-shadow-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    const std::string bin = std::getenv("SKIFF_BINARY_DIR");
-    PluginHost::Options options;
-    options.search_path = {bin + "/lib/skiff/plugins", bin + "/tests/dataplane_plugins"};
-    host_ = std::make_unique<PluginHost>(options);
-    host_->Discover();
+    dir_ = skiff::testing::FreshTestDir("shadow");
+    host_ = skiff::testing::TestPluginHost();
   }
   void TearDown() override {
     // A gated shadow model is let go, so its worker can finish.

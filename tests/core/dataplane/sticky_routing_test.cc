@@ -15,6 +15,7 @@
 #include "http_client.h"
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/util/sha256.h"
+#include "test_fixtures.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -43,16 +44,8 @@ const std::string kBody =
 class StickyRoutingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("skiff-sticky-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    const std::string bin = std::getenv("SKIFF_BINARY_DIR");
-    PluginHost::Options options;
-    options.search_path = {bin + "/lib/skiff/plugins", bin + "/tests/dataplane_plugins"};
-    host_ = std::make_unique<PluginHost>(options);
-    host_->Discover();
+    dir_ = skiff::testing::FreshTestDir("sticky");
+    host_ = skiff::testing::TestPluginHost();
     plane_ = std::make_unique<DataPlane>(host_.get(), "test");
     auto server = HttpServer::Start({}, plane_.get());
     ASSERT_TRUE(server.ok());

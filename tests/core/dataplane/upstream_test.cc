@@ -20,6 +20,7 @@
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/metrics_endpoint.h"
 #include "skiff/dataplane/upstream_model.h"
+#include "test_fixtures.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -66,15 +67,8 @@ struct Plane {
 class UpstreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("skiff-up-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-    const std::string bin = std::getenv("SKIFF_BINARY_DIR");
-    PluginHost::Options options;
-    options.search_path = {bin + "/lib/skiff/plugins", bin + "/tests/dataplane_plugins"};
-    host_ = std::make_unique<PluginHost>(options);
-    host_->Discover();
+    dir_ = skiff::testing::FreshTestDir("up");
+    host_ = skiff::testing::TestPluginHost();
   }
   void TearDown() override {
     router_.Stop();
