@@ -324,6 +324,15 @@ def deploy_skiff_services(tmp):
             cfg.pop(k, None)
         cfg["ioThreads"] = 1
         cfg["address"] = "127.0.0.1"
+        # `service delete` below removes the deployment's signing keys; a
+        # server started on a fresh folder makes a new key set, and the token
+        # the CLI signed with the old key fails (401, then the failure
+        # limiter's 429). Keep a copy of the key set the token was signed with.
+        keys_dir = cfg.get("auth", {}).get("options", {}).get("keysDir")
+        if keys_dir and os.path.isdir(keys_dir):
+            kept = os.path.join(tmp, "signing-keys", name, os.path.basename(keys_dir))
+            shutil.copytree(keys_dir, kept)
+            cfg["auth"]["options"]["keysDir"] = kept
         out[name] = {"config": cfg, "auth": auth, "scoringUri": shown.get("scoringUri"),
                      "deployedServerPid": sup.get("serverPid")}
     for name in services:
