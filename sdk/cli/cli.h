@@ -64,6 +64,12 @@ void Print(const GlobalOptions& options, const nlohmann::json& json,
            const std::vector<std::string>& headers,
            const std::vector<std::vector<std::string>>& rows);
 
+// The confirmation line of a command with no result (delete, detach,
+// rotate): on stdout with the table format only. With -o json/yaml/tsv/none
+// az prints nothing for such a command, and a script reading stdout as
+// JSON must not meet a sentence.
+void Done(const GlobalOptions& options, const std::string& message);
+
 // Sets what Warn and Info print (main, after parsing).
 void SetMessageLevel(const GlobalOptions& options);
 // "skiff: warning: <message>" on stderr, unless --only-show-errors.

@@ -2,6 +2,7 @@
 #include "completion.h"
 
 #include <iostream>
+#include <set>
 
 namespace skiff::cli {
 namespace {
@@ -13,7 +14,11 @@ struct Level {
   std::vector<std::string> value_options;  // those that take a value
 };
 
-void Collect(const CLI::App& app, const std::string& path, std::vector<Level>* out) {
+// `global`: the root's option names, which the scripts offer at every level;
+// a command that declares one of them too (-o/--output, --query) does not
+// list it twice.
+void Collect(const CLI::App& app, const std::string& path, const std::set<std::string>& global,
+             std::vector<Level>* out) {
   Level level;
   level.path = path;
   for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
@@ -25,14 +30,24 @@ void Collect(const CLI::App& app, const std::string& path, std::vector<Level>* o
     for (const auto& s : opt->get_snames()) names.push_back("-" + s);
     for (const auto& l : opt->get_lnames()) names.push_back("--" + l);
     for (const auto& n : names) {
+      if (!path.empty() && global.count(n) != 0) continue;
       level.options.push_back(n);
       if (opt->get_type_size_max() > 0) level.value_options.push_back(n);
     }
   }
   out->push_back(level);
   for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-    Collect(*sub, path.empty() ? sub->get_name() : path + " " + sub->get_name(), out);
+    Collect(*sub, path.empty() ? sub->get_name() : path + " " + sub->get_name(), global, out);
   }
+}
+
+std::set<std::string> GlobalNames(const CLI::App& root) {
+  std::set<std::string> names;
+  for (const CLI::Option* opt : root.get_options([](const CLI::Option*) { return true; })) {
+    for (const auto& s : opt->get_snames()) names.insert("-" + s);
+    for (const auto& l : opt->get_lnames()) names.insert("--" + l);
+  }
+  return names;
 }
 
 std::string Join(const std::vector<std::string>& words) {
@@ -45,7 +60,7 @@ std::string Join(const std::vector<std::string>& words) {
 
 std::string BashCompletion(const CLI::App& app) {
   std::vector<Level> levels;
-  Collect(app, "", &levels);
+  Collect(app, "", GlobalNames(app), &levels);
   const std::string name = app.get_name();
   std::string commands, options, values;
   for (const auto& l : levels) {

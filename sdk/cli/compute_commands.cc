@@ -371,7 +371,7 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
   detach->callback([&options] {
     auto ws = OpenWorkspace(options);
     ThrowIfError(ValueOrThrow(sdk::ComputeTarget::get(ws, detach_name)).detach());
-    std::cout << "Detached compute target '" << detach_name << "'\n";
+    Done(options, "Detached compute target '" + detach_name + "'");
   });
 
   CLI::App* list = group->add_subcommand("list", "List compute targets");
@@ -447,7 +447,7 @@ void AddComputeCommands(CLI::App& app, GlobalOptions& options) {
                      2);
     }
     ThrowIfError(target.delete_target());
-    std::cout << "Deleted compute target '" << delete_name << "'\n";
+    Done(options, "Deleted compute target '" + delete_name + "'");
   });
 }
 

@@ -452,9 +452,9 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   list->callback([&options] { PrintServiceList(options, /*endpoints_only=*/true); });
 
   CLI::App* del = named("delete", "Delete an endpoint and all its versions", "skiff endpoint delete -n my-ep");
-  del->callback([get] {
+  del->callback([get, &options] {
     ThrowIfError(get().delete_service());
-    std::cout << "Deleted endpoint '" << a.name << "'\n";
+    Done(options, "Deleted endpoint '" + a.name + "'");
   });
 
   CLI::App* keys = named("get-keys", "Show the endpoint's keys", "skiff endpoint get-keys -n my-ep");
@@ -482,9 +482,9 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
                            "skiff endpoint regen-signing-key -n my-ep --grace-period 600");
   rotate->add_option("--grace-period", a.grace_period,
                      "Seconds the previous key keeps verifying earlier tokens (default 0)");
-  rotate->callback([get] {
+  rotate->callback([get, &options] {
     ThrowIfError(get().regen_signing_key(std::chrono::seconds(a.grace_period)));
-    std::cout << "Rotated the signing key of '" << a.name << "'\n";
+    Done(options, "Rotated the signing key of '" + a.name + "'");
   });
 
   CLI::App* token = named("get-access-token", "Get a token for a token-auth endpoint",

@@ -156,6 +156,11 @@ int main(int argc, char** argv) {
   // an option a sub-command does not know falls through to its parents.
   // Inherited by every sub-command added below.
   app.fallthrough();
+  // As az's --output and --query, accepted by every command: the commands
+  // with a result add their own (same variables); for the rest (delete,
+  // get-logs, ...) these catch the flag through fallthrough, so a script
+  // that passes `-o none` everywhere is not refused.
+  skiff::cli::AddOutputOption(&app, &options);
 
   skiff::cli::AddPluginCommands(app, options);
   skiff::cli::AddModelCommands(app, options);

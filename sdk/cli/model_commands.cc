@@ -155,7 +155,7 @@ void AddModelCommands(CLI::App& app, GlobalOptions& options) {
     auto [name, version] = del->Resolve(true);
     Workspace ws = ValueOrThrow(Workspace::Open(options.workspace));
     ThrowIfError(ValueOrThrow(Model::get(ws, name, version)).delete_model());
-    std::cout << "deleted model '" << name << ":" << version << "'\n";
+    Done(options, "deleted model '" + name + ":" + std::to_string(version) + "'");
   });
 
   // Deleting a model removes its row only; its artifact goes here, with the

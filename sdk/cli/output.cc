@@ -149,6 +149,10 @@ void Warn(const std::string& message) {
   std::cerr << Colored("skiff: warning: ", "33", UseColor(STDERR_FILENO)) << message << std::endl;
 }
 
+void Done(const GlobalOptions& options, const std::string& message) {
+  if (options.output == "table") std::cout << message << "\n";
+}
+
 void Info(const std::string& message) {
   if (g_verbose) std::cerr << "INFO: " << message << std::endl;
 }

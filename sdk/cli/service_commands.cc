@@ -195,13 +195,12 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   rotate->add_option("--grace-period", a.grace_period,
                      "Seconds the previous key keeps verifying earlier tokens (default 0: "
                      "refused at once); it never signs again");
-  rotate->callback([get] {
+  rotate->callback([get, &options] {
     ThrowIfError(get().regen_signing_key(std::chrono::seconds(a.grace_period)));
-    std::cout << "Rotated the signing key of '" << a.name << "'"
-              << (a.grace_period > 0
-                      ? "; earlier tokens verify for " + std::to_string(a.grace_period) + " s more"
-                      : "; earlier tokens are refused")
-              << "\n";
+    Done(options, "Rotated the signing key of '" + a.name + "'" +
+                      (a.grace_period > 0 ? "; earlier tokens verify for " +
+                                                std::to_string(a.grace_period) + " s more"
+                                          : "; earlier tokens are refused"));
   });
 
   CLI::App* token = named("get-access-token", "Get a token for a token-auth service",
@@ -261,9 +260,9 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   });
 
   CLI::App* del = named("delete", "Delete a service (drains in-flight requests)", "skiff service delete -n my-svc");
-  del->callback([get] {
+  del->callback([get, &options] {
     ThrowIfError(get().delete_service());
-    std::cout << "Deleted service '" << a.name << "'\n";
+    Done(options, "Deleted service '" + a.name + "'");
   });
 
   CLI::App* run = named("run", "Score a service with its key or token",

@@ -70,6 +70,30 @@ TEST_F(CliConventions, OutputFormatsAsAz) {
   EXPECT_EQ(bad.rc, 2) << bad.err;
 }
 
+// az takes --output and --query on every command. A command without a
+// result (delete, detach, get-logs) must not refuse them, and prints its
+// confirmation only in the table format: `-o json` output stays parseable.
+TEST_F(CliConventions, EveryCommandTakesOutputAsAz) {
+  Result quiet = Skiff({"model", "delete", "-m", "beta:1", "-o", "json"});
+  ASSERT_EQ(quiet.rc, 0) << quiet.err;
+  EXPECT_EQ(quiet.out, "");
+  Result table = Skiff({"model", "delete", "-m", "alpha:1"});
+  ASSERT_EQ(table.rc, 0) << table.err;
+  EXPECT_EQ(table.out, "deleted model 'alpha:1'\n");
+  EXPECT_EQ(Json({"model", "list", "-o", "json"}).size(), 0u);
+
+  // Accepted, so the command runs and answers "not found" (3), not a usage error (2).
+  Result gone = Skiff({"service", "delete", "-n", "no-such", "-o", "none"});
+  EXPECT_EQ(gone.rc, 3) << gone.err;
+  Result logs = Skiff({"service", "get-logs", "-n", "no-such", "-o", "json", "--query", "x"});
+  EXPECT_EQ(logs.rc, 3) << logs.err;
+  Result detach = Skiff({"computetarget", "detach", "-n", "no-such", "-o", "tsv"});
+  EXPECT_EQ(detach.rc, 3) << detach.err;
+  // A bad format is still a usage error.
+  Result bad = Skiff({"service", "delete", "-n", "no-such", "-o", "xml"});
+  EXPECT_EQ(bad.rc, 2) << bad.err;
+}
+
 // `-o yaml` keeps every string a string: the core's one quoting rule
 // (skiff/yaml/json_to_yaml.h), through the real binary, for tag values and
 // keys that YAML would read as another type or that hold YAML syntax.
