@@ -84,7 +84,9 @@ class AksLogsFollowCli : public AksCliFixture {
   nlohmann::json PodOf(FakeKubeApi& kube, const std::string& deployment, const std::string& name) {
     nlohmann::json d = *kube.Object("/apis/apps/v1/namespaces/ml/deployments/" + deployment);
     return {{"metadata",
-             {{"name", name}, {"namespace", "ml"}, {"labels", d["spec"]["template"]["metadata"]["labels"]}}},
+             {{"name", name},
+              {"namespace", "ml"},
+              {"labels", d["spec"]["template"]["metadata"]["labels"]}}},
             {"spec", d["spec"]["template"]["spec"]},
             {"status", {{"phase", "Running"}}}};
   }
@@ -114,8 +116,7 @@ TEST_F(AksLogsFollowCli, FollowsRouterAndVersionPodsAcrossARolloutUntilCtrlC) {
   Spawn({"--debug", "service", "get-logs", "-n", "svc", "--follow", "--tail", "1"});
   ASSERT_TRUE(ReadUntil("[pod/svc-router-a/router] {\"status\":200,\"requestId\":\"r-0\"}\n"))
       << read_;
-  ASSERT_TRUE(ReadUntil("[pod/svc-model-a/skiff-server] skiff-server: ready in 812 ms\n"))
-      << read_;
+  ASSERT_TRUE(ReadUntil("[pod/svc-model-a/skiff-server] skiff-server: ready in 812 ms\n")) << read_;
   EXPECT_EQ(read_.find("\"old\""), std::string::npos) << "--tail 1 of each pod";
 
   // Lines written after the follow started, to each pod.
@@ -128,8 +129,7 @@ TEST_F(AksLogsFollowCli, FollowsRouterAndVersionPodsAcrossARolloutUntilCtrlC) {
   // A rollout replaces the version pod: the new one is read from its start,
   // the deleted one does not end the follow.
   kube.PutPod(PodOf(kube, "svc-model", "svc-model-b"), "skiff-server: ready in 640 ms\n");
-  ASSERT_TRUE(ReadUntil("[pod/svc-model-b/skiff-server] skiff-server: ready in 640 ms\n"))
-      << read_;
+  ASSERT_TRUE(ReadUntil("[pod/svc-model-b/skiff-server] skiff-server: ready in 640 ms\n")) << read_;
   ASSERT_TRUE(kube.DeletePod("ml", "svc-model-a"));
   kube.AppendPodLog("ml", "svc-model-b", "scored r-2\n");
   kube.AppendPodLog("ml", "svc-router-a", "{\"status\":200,\"requestId\":\"r-2\"}\n");

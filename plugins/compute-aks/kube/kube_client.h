@@ -13,7 +13,8 @@
 //  - CheckRollout / WaitForRollout: deployment rollout status (see
 //    rollout_status.h); WaitForRollout watches the deployment and re-checks
 //    its pods at least every watch_interval.
-//  - PodLogs: the logs of the pods matching a selector.
+//  - PodLogs: the logs of the pods matching a selector; StreamPodLog: one
+//    container's log followed (pod_log_follower.h follows several pods).
 //
 // Threading: all methods may be called concurrently.
 #pragma once

@@ -87,10 +87,10 @@ class LineQueue {
 
  private:
   const std::size_t max_bytes_;
-  std::mutex mu_;                     // guards everything below
-  std::condition_variable changed_;   // any change below
+  std::mutex mu_;                    // guards everything below
+  std::condition_variable changed_;  // any change below
   std::deque<std::string> lines_;
-  std::size_t bytes_ = 0;             // of lines_
+  std::size_t bytes_ = 0;  // of lines_
   bool stopped_ = false;
   uint64_t wakes_ = 0;
   Status error_;
@@ -100,9 +100,9 @@ class LineQueue {
 struct Reader {
   std::size_t source = 0;  // index into the sources
   std::string pod, container;
-  int tail_lines = -1;              // on the first stream (until a line was shown)
-  std::atomic<bool> gone{false};    // set by the caller's thread: no longer listed
-  std::atomic<bool> done{false};    // set by the reader as it ends
+  int tail_lines = -1;            // on the first stream (until a line was shown)
+  std::atomic<bool> gone{false};  // set by the caller's thread: no longer listed
+  std::atomic<bool> done{false};  // set by the reader as it ends
   std::thread thread;
 };
 
@@ -176,8 +176,7 @@ void ReadPod(KubeClient& client, const std::string& ns, Reader& r, LineQueue& qu
       break;
     }
     DebugLog("log stream of " + where + (s.ok() ? " ended" : ": " + s.message()) +
-             "; opening it again" +
-             (last_key.empty() ? "" : " from " + query.since_time));
+             "; opening it again" + (last_key.empty() ? "" : " from " + query.since_time));
     backoff = last_key != before ? kFirstResume : std::min(backoff * 2, o.max_resume_backoff);
     if (queue.Sleep(backoff)) break;
   }
@@ -277,10 +276,9 @@ Status FollowPodLogs(KubeClient& client, const std::string& namespace_,
           Reader* raw = r.get();
           DebugLog("following pod/" + key + (first ? "" : " (new) from its start"));
           map.emplace(key, std::move(r));
-          raw->thread = std::thread(
-              [&client, &namespace_, raw, &queue, &options] {
-                ReadPod(client, namespace_, *raw, queue, options);
-              });
+          raw->thread = std::thread([&client, &namespace_, raw, &queue, &options] {
+            ReadPod(client, namespace_, *raw, queue, options);
+          });
         }
         for (auto& [key, r] : map) {
           if (r->source == s && listed.count(key) == 0 && !r->gone) {

@@ -101,7 +101,9 @@ class ComputeAksLogFollow : public ::testing::Test {
   json PodOf(const std::string& deployment, const std::string& pod) {
     json d = *api_.Object("/apis/apps/v1/namespaces/ml/deployments/" + deployment);
     return {{"metadata",
-             {{"name", pod}, {"namespace", "ml"}, {"labels", d["spec"]["template"]["metadata"]["labels"]}}},
+             {{"name", pod},
+              {"namespace", "ml"},
+              {"labels", d["spec"]["template"]["metadata"]["labels"]}}},
             {"spec", d["spec"]["template"]["spec"]},
             {"status", {{"phase", "Running"}}}};
   }
@@ -159,7 +161,9 @@ TEST_F(ComputeAksLogFollow, PrintsTheTailThenNewLinesOfRouterAndVersionPods) {
   ASSERT_TRUE(SeenWithin("[pod/svc-model-a/skiff-server] scored r-1\n")) << sink_.text();
   // The API's timestamps (asked for, to resume without repeats) are not shown.
   EXPECT_EQ(sink_.text().find("2026-12-06T00:00:00"), std::string::npos) << sink_.text();
-  EXPECT_EQ(api_.Count("GET", "/api/v1/namespaces/ml/pods/svc-router-a/log?container=router&follow=true"), 1);
+  EXPECT_EQ(
+      api_.Count("GET", "/api/v1/namespaces/ml/pods/svc-router-a/log?container=router&follow=true"),
+      1);
   EXPECT_EQ(sink_.text().find(FakeKubeApi::kToken), std::string::npos);
 
   ASSERT_TRUE(StopFollowing());
@@ -197,8 +201,9 @@ TEST_F(ComputeAksLogFollow, AContainerRestartResumesWithoutRepeatingOrLosingLine
   api_.EndPodLogStreams("ml", "svc-router-a");
   // Opened again from the last line's second (which repeats both lines).
   const auto deadline = SteadyClock::now() + std::chrono::seconds(20);
-  while (api_.Count("GET", "/pods/svc-router-a/log?container=router&follow=true&timestamps=true&"
-                           "sinceTime=2026-12-06T00%3A00%3A00Z") == 0 &&
+  while (api_.Count("GET",
+                    "/pods/svc-router-a/log?container=router&follow=true&timestamps=true&"
+                    "sinceTime=2026-12-06T00%3A00%3A00Z") == 0 &&
          SteadyClock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

@@ -4,6 +4,8 @@
 // other KubeClient call, and stopped within ticks over TLS too; an identity
 // without `list` on pods in the namespace gets the API server's 403 naming
 // the right it lacks, at once (no follow that never shows anything).
+#include "kube/pod_log_follower.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,7 +16,6 @@
 #include "fake_kube_api.h"
 #include "kube/kube_client.h"
 #include "kube/kubeconfig.h"
-#include "kube/pod_log_follower.h"
 
 namespace skiff::compute_aks::kube {
 namespace {
