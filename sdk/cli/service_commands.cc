@@ -234,7 +234,8 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   logs->add_option("--num-lines,-l,--tail", a.num_lines, "Lines from the end (default 5000)");
   logs->add_flag("--follow,-f", a.follow,
                  "Then print new lines as they are written (the server's log and its access "
-                 "log: one JSON line per request) until interrupted (Ctrl-C)");
+                 "log: one JSON line per request; on AKS every router and version pod's log) "
+                 "until interrupted (Ctrl-C)");
   logs->callback([touch] {
     if (!a.follow) {
       std::cout << ValueOrThrow(touch().get_logs(a.num_lines));
