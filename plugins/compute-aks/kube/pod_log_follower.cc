@@ -253,9 +253,10 @@ Status FollowPodLogs(KubeClient& client, const std::string& namespace_,
         const PodLogSource& source = sources[s];
         auto pods = client.List("v1", "Pod", namespace_, source.label_selector, kListBudget);
         if (!pods.ok()) {
-          if (first || Fatal(pods.status())) {
+          if (Fatal(pods.status())) {
             return pods.status().WithContext("following the logs needs `list` on pods");
           }
+          if (first) return pods.status();
           DebugLog("listing the pods " + source.label_selector + ": " + pods.status().message() +
                    "; trying again");
           continue;
