@@ -114,17 +114,22 @@ void ReadPod(KubeClient& client, const std::string& ns, Reader& r, LineQueue& qu
              const PodLogFollowOptions& o) {
   const std::string prefix = "[pod/" + r.pod + "/" + r.container + "] ";
   const std::string where = "pod/" + r.pod + "/" + r.container;
-  std::string last_key;  // the newest line shown, by its timestamp
-  std::string partial;   // the bytes after the last newline
-  bool cutting = false;  // dropping the rest of a line that was cut
+  std::string last_key;      // the newest line shown, by its timestamp
+  std::string resume_after;  // while a reopened stream repeats: the last key shown before
+  std::string partial;       // the bytes after the last newline
+  bool cutting = false;      // dropping the rest of a line that was cut
   const auto keep_going = [&] { return !r.gone && !queue.stopped(); };
   const auto emit = [&](const std::string& line) {
     std::string text;
     const std::string key = TimestampKey(line, &text);
     if (!key.empty()) {
-      // Shown before the stream was opened again from that second.
-      if (!last_key.empty() && key <= last_key) return true;
-      last_key = key;
+      // Shown before the stream was opened again from that second. Only
+      // then: within one stream two lines may carry the same time.
+      if (!resume_after.empty()) {
+        if (key <= resume_after) return true;
+        resume_after.clear();
+      }
+      last_key = std::max(last_key, key);
     }
     return queue.Push(prefix + text + "\n");
   };
@@ -163,6 +168,7 @@ void ReadPod(KubeClient& client, const std::string& ns, Reader& r, LineQueue& qu
       query.since_time = last_key.substr(0, 19) + "Z";  // the API takes whole seconds
     }
     const std::string before = last_key;
+    resume_after = last_key;
     const Status s = client.StreamPodLog(ns, r.pod, query, on_data, o.tick);
     // A last line without its newline (the container stopped mid-line) is
     // shown; should the stream resume, it comes again and is skipped.
