@@ -786,6 +786,16 @@ StatusOr<std::string> AksComputeTarget::GetLogs(const std::string& service, int3
   }
 }
 
+Status AksComputeTarget::FollowLogs(const std::string& service, int32_t num_lines,
+                                    LogSink* sink) {
+  try {
+    SKIFF_ASSIGN_OR_RETURN(ServiceLifecycle * services, Services());
+    return services->FollowLogs(service, num_lines, sink);
+  } catch (const std::exception& e) {
+    return Internal(std::string("aks logs: unexpected error: ") + e.what());
+  }
+}
+
 StatusOr<std::map<std::string, std::string>> AksComputeTarget::ReadMetrics(
     const std::string& service) {
   try {

@@ -75,6 +75,9 @@ class AksComputeTarget final : public ComputeTarget {
   // GetState() plus the pods' restarts (one more LIST).
   StatusOr<ServiceStatus> GetDetailedState(const std::string& service) override;
   StatusOr<std::string> GetLogs(const std::string& service, int32_t num_lines) override;
+  // The router and version pods' log streams until `sink` says stop
+  // (ServiceLifecycle::FollowLogs).
+  Status FollowLogs(const std::string& service, int32_t num_lines, LogSink* sink) override;
   StatusOr<std::map<std::string, std::string>> ReadMetrics(const std::string& service) override;
 
   // The stored cluster.json as a ComputeDescription: provisioningState,

@@ -12,6 +12,7 @@
 #include "k8s/pod_paths.h"
 #include "skiff/util/debug_log.h"
 #include "k8s/router_objects.h"
+#include "kube/pod_log_follower.h"
 #include "skiff/metrics/load_report.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
@@ -356,6 +357,17 @@ StatusOr<std::string> ServiceLifecycle::Logs(const std::string& service, int32_t
   if (!versions.ok() && versions.status().code() != StatusCode::kNotFound) return versions.status();
   if (!router.ok() && !versions.ok()) return versions.status();  // no pod at all
   return (router.ok() ? *router : "") + (versions.ok() ? *versions : "");
+}
+
+Status ServiceLifecycle::FollowLogs(const std::string& service, int32_t num_lines,
+                                    LogSink* sink) {
+  SKIFF_ASSIGN_OR_RETURN(std::string ns, NamespaceOf(service));
+  // The same pods and containers as Logs(), router first.
+  const std::string component = Selector(service) + ",app.kubernetes.io/component=";
+  const std::vector<kube::PodLogSource> sources = {
+      {component + k8s::kComponentRouter, "router"},
+      {component + k8s::kComponentModelVersion, "skiff-server"}};
+  return kube::FollowPodLogs(*client_, ns, sources, num_lines > 0 ? num_lines : -1, sink);
 }
 
 void ServiceLifecycle::ReadRouterLoad(const std::string& ns, const std::string& service,

@@ -20,7 +20,8 @@
 //                  load-balancer address for the URI; replicas ready/total
 //                  from the Deployments. Nothing is sent to the
 //                  load balancer: an internal one need not be reachable.
-//   Logs           the model-version pods' logs.
+//   Logs           the router and model-version pods' logs; FollowLogs
+//                  streams them (`get-logs --follow`).
 //   Delete         every object labelled skiff.io/service=<name> of the
 //                  kinds skiff renders, never the Namespace (it may be
 //                  shared) and nothing unlabelled.
@@ -53,6 +54,10 @@ class ServiceLifecycle {
   // sum their containers' restartCount (a one-off look, `service list`).
   StatusOr<ServiceStatus> State(const std::string& service, bool count_restarts = false);
   StatusOr<std::string> Logs(const std::string& service, int32_t num_lines);
+  // Logs(), then new lines until `sink` says stop: the router and version
+  // pods' log streams (kube/pod_log_follower.h), pods picked up and dropped
+  // as a rollout replaces them.
+  Status FollowLogs(const std::string& service, int32_t num_lines, LogSink* sink);
   // Each router pod's /metrics (its metrics port, through the pod proxy).
   StatusOr<std::map<std::string, std::string>> RouterMetrics(const std::string& service);
   Status Delete(const std::string& service);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // `skiff model deploy` and `skiff service ...` (mirror `az ml model deploy`
 // and `az ml service ...`).
+#include <signal.h>
+
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -26,16 +29,34 @@ struct ServiceArgs {
   bool follow = false;
 };
 
+// Set by the first Ctrl-C (SIGINT) during `get-logs --follow`.
+volatile std::sig_atomic_t g_follow_interrupted = 0;
+extern "C" void OnFollowInterrupt(int) { g_follow_interrupted = 1; }
+
 // `get-logs --follow`: each piece straight to stdout, so a pipe reader (or
 // `| grep`) sees a line as soon as the target hands it over. Stops when
-// stdout is gone; Ctrl-C ends the process as any command.
+// stdout is gone, or on Ctrl-C: the target then ends its follow (on AKS its
+// log streams are closed and its threads joined) and the command exits 0,
+// as `kubectl logs -f` does. A second Ctrl-C kills at once (SA_RESETHAND).
 class StdoutLogSink final : public skiff::LogSink {
  public:
+  StdoutLogSink() {
+    struct sigaction sa {};
+    sa.sa_handler = OnFollowInterrupt;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, &previous_);
+  }
+  ~StdoutLogSink() override { sigaction(SIGINT, &previous_, nullptr); }
   bool Write(std::string_view text) override {
+    if (g_follow_interrupted) return false;
     if (text.empty()) return std::ferror(stdout) == 0;
     std::fwrite(text.data(), 1, text.size(), stdout);
     return std::fflush(stdout) == 0;
   }
+
+ private:
+  struct sigaction previous_ {};
 };
 
 }  // namespace
@@ -212,7 +233,8 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
   logs->add_option("--num-lines,-l,--tail", a.num_lines, "Lines from the end (default 5000)");
   logs->add_flag("--follow,-f", a.follow,
                  "Then print new lines as they are written (the server's log and its access "
-                 "log: one JSON line per request) until interrupted (Ctrl-C)");
+                 "log: one JSON line per request; on AKS every router and version pod's log) "
+                 "until interrupted (Ctrl-C)");
   logs->callback([touch] {
     if (!a.follow) {
       std::cout << ValueOrThrow(touch().get_logs(a.num_lines));

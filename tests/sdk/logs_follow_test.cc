@@ -140,4 +140,25 @@ TEST_F(LogsFollow, FollowPrintsTheTailThenNewRequestsUntilTerminated) {
   EXPECT_EQ(std::count(tail.out.begin(), tail.out.end(), '\n'), 1) << tail.out;
 }
 
+// Ctrl-C (SIGINT) ends a follow with exit status 0, here as on AKS
+// (AksLogsFollowCli): the sink says stop and the target's follow returns.
+TEST_F(LogsFollow, CtrlCEndsTheFollowWithStatusZero) {
+  Result deployed = Skiff({"model", "deploy", "-n", "svc", "-m", "m:1", "-ct", "local", "-ic",
+                           Path("ic.json"), "-dc", Path("dc.json"), "-o", "json"});
+  ASSERT_EQ(deployed.rc, 0) << deployed.err;
+  Spawn({"service", "get-logs", "-n", "svc", "--follow", "--tail", "20"});
+  ASSERT_TRUE(ReadUntil("skiff-server: ready in")) << read_;
+  ::kill(pid_, SIGINT);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int status = 0;
+  pid_t done = 0;
+  while ((done = ::waitpid(pid_, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    ::poll(nullptr, 0, 20);
+  }
+  ASSERT_EQ(done, pid_) << "get-logs --follow did not end on SIGINT";
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
 }  // namespace

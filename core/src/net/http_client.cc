@@ -33,6 +33,28 @@ error_code RunStep(asio::io_context& ioc, Start start) {
   return result;
 }
 
+// As RunStep, for a stream that may stay quiet: every `tick` without
+// completion asks `keep_going`; false cancels the step (operation_aborted)
+// so that the caller's stop does not wait for data or a timeout.
+template <typename Start>
+error_code RunTickingStep(asio::io_context& ioc, beast::tcp_stream& tcp,
+                          std::chrono::milliseconds tick, const std::function<bool()>& keep_going,
+                          Start start) {
+  error_code result = asio::error::would_block;
+  start([&result](error_code ec, auto&&...) { result = ec; });
+  for (;;) {
+    ioc.restart();
+    ioc.run_for(tick);
+    if (result != asio::error::would_block) return result;
+    if (!keep_going()) {
+      tcp.cancel();
+      ioc.restart();
+      ioc.run();  // the cancelled step's handler
+      return asio::error::operation_aborted;
+    }
+  }
+}
+
 // Arms the stream's timer for the next step: `timeout` from now, or the
 // exchange's one deadline (HttpClientOptions::timeout_covers_exchange).
 class StepTimer {
@@ -156,15 +178,28 @@ template <typename Stream>
 StatusOr<HttpResponse> StreamExchange(asio::io_context& ioc, Stream& stream, beast::tcp_stream& tcp,
                                       const StepTimer& timer, const HttpRequest& request,
                                       const Url& url, const HttpClientOptions& options,
-                                      const HttpClient::DataCallback& on_data) {
+                                      const HttpClient::DataCallback& on_data,
+                                      const StreamOptions& stream_options) {
   SKIFF_RETURN_IF_ERROR(WriteRequest(ioc, stream, tcp, timer, request, url, options));
   const std::string where = request.method + " " + url.Origin();
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);  // a watch has no end; each piece is bounded below
+  const auto tick = stream_options.idle_tick;
+  bool stopped = false;  // the caller said stop on a tick
+  const std::function<bool()> keep_going = [&] {
+    stopped = !on_data(std::string_view());
+    return !stopped;
+  };
+  // One read step: plain, or ticking while it waits (StreamOptions).
+  const auto run = [&](auto start) {
+    return tick.count() > 0 ? RunTickingStep(ioc, tcp, tick, keep_going, start)
+                            : RunStep(ioc, start);
+  };
   timer.Arm(tcp);
   error_code ec =
-      RunStep(ioc, [&](auto handler) { http::async_read_header(stream, buffer, parser, handler); });
+      run([&](auto handler) { http::async_read_header(stream, buffer, parser, handler); });
+  if (stopped) return Status(StatusCode::kCancelled, where + ": stopped before the response came");
   if (ec) return Aborted(where + ": reading the response failed: " + ec.message());
   HttpResponse out;
   out.status = static_cast<int>(parser.get().result_int());
@@ -174,10 +209,14 @@ StatusOr<HttpResponse> StreamExchange(asio::io_context& ioc, Stream& stream, bea
   while (!parser.is_done()) {
     parser.get().body().data = piece;
     parser.get().body().size = sizeof(piece);
-    timer.Arm(tcp);
+    if (tick.count() > 0) {
+      tcp.expires_never();  // the ticks let the caller decide how long is too quiet
+    } else {
+      timer.Arm(tcp);
+    }
     // read_some: hand over what has arrived instead of waiting for `piece` to fill.
-    ec =
-        RunStep(ioc, [&](auto handler) { http::async_read_some(stream, buffer, parser, handler); });
+    ec = run([&](auto handler) { http::async_read_some(stream, buffer, parser, handler); });
+    if (stopped) break;  // not an error: the caller ended it
     if (ec == http::error::need_buffer) ec = {};
     if (ec) return Aborted(where + ": reading the response failed: " + ec.message());
     const size_t n = sizeof(piece) - parser.get().body().size;
@@ -309,12 +348,13 @@ StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& request) const {
           const Url& url) { return Exchange(ioc, stream, tcp, timer, request, url, options_); });
 }
 
-StatusOr<HttpResponse> HttpClient::Stream(const HttpRequest& request,
-                                          const DataCallback& on_data) const {
+StatusOr<HttpResponse> HttpClient::Stream(const HttpRequest& request, const DataCallback& on_data,
+                                          const StreamOptions& stream) const {
   return Guarded(options_, request,
-                 [&](asio::io_context& ioc, auto& stream, beast::tcp_stream& tcp,
+                 [&](asio::io_context& ioc, auto& s, beast::tcp_stream& tcp,
                      const StepTimer& timer, const Url& url) {
-                   return StreamExchange(ioc, stream, tcp, timer, request, url, options_, on_data);
+                   return StreamExchange(ioc, s, tcp, timer, request, url, options_, on_data,
+                                         stream);
                  });
 }
 

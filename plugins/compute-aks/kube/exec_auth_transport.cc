@@ -38,9 +38,10 @@ StatusOr<HttpResponse> ExecAuthTransport::Send(const HttpRequest& request) {
 }
 
 StatusOr<HttpResponse> ExecAuthTransport::Stream(const HttpRequest& request,
-                                                 const DataCallback& on_data) {
+                                                 const DataCallback& on_data,
+                                                 const net::StreamOptions& stream) {
   SKIFF_ASSIGN_OR_RETURN(Prepared prepared, Prepare(request));
-  auto response = prepared.transport->Stream(prepared.request, on_data);
+  auto response = prepared.transport->Stream(prepared.request, on_data, stream);
   if (response.ok() && response->status == 401) source_->Invalidate(prepared.credential);
   return response;
 }

@@ -27,7 +27,8 @@ class ExecAuthTransport final : public HttpTransport {
 
   // Threading: safe to call concurrently.
   StatusOr<HttpResponse> Send(const HttpRequest& request) override;
-  StatusOr<HttpResponse> Stream(const HttpRequest& request, const DataCallback& on_data) override;
+  StatusOr<HttpResponse> Stream(const HttpRequest& request, const DataCallback& on_data,
+                                const net::StreamOptions& stream = {}) override;
 
  private:
   struct Prepared {

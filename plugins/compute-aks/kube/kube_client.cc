@@ -160,12 +160,13 @@ StatusOr<json> KubeClient::Get(const ObjectRef& ref) {
 
 StatusOr<std::vector<json>> KubeClient::List(const std::string& api_version,
                                              const std::string& kind, const std::string& namespace_,
-                                             const std::string& label_selector) {
+                                             const std::string& label_selector,
+                                             std::optional<std::chrono::milliseconds> budget) {
   SKIFF_ASSIGN_OR_RETURN(std::string path, CollectionPath(api_version, kind, namespace_));
   const std::string what = "list " + kind + (namespace_.empty() ? "" : " in " + namespace_) +
                            (label_selector.empty() ? "" : " with labels " + label_selector);
   if (!label_selector.empty()) path += "?labelSelector=" + FormEncode(label_selector);
-  SKIFF_ASSIGN_OR_RETURN(HttpResponse response, Call("GET", path, "", "", what));
+  SKIFF_ASSIGN_OR_RETURN(HttpResponse response, Call("GET", path, "", "", what, budget));
   if (!Ok2xx(response.status)) return ApiError(response.status, response.body, what);
   SKIFF_ASSIGN_OR_RETURN(json list, ParseBody(response, what));
   auto items = list.find("items");
@@ -342,6 +343,31 @@ StatusOr<std::string> KubeClient::PodLogs(const std::string& namespace_,
     if (!response.body.empty() && response.body.back() != '\n') out += "\n";
   }
   return out;
+}
+
+Status KubeClient::StreamPodLog(const std::string& namespace_, const std::string& pod,
+                                const PodLogQuery& query,
+                                const std::function<bool(std::string_view)>& on_data,
+                                std::chrono::milliseconds idle_tick) {
+  SKIFF_ASSIGN_OR_RETURN(std::string path, ObjectPath({"v1", "Pod", namespace_, pod}));
+  path += "/log?container=" + FormEncode(query.container);
+  if (query.follow) path += "&follow=true";
+  if (query.timestamps) path += "&timestamps=true";
+  if (query.tail_lines >= 0) path += "&tailLines=" + std::to_string(query.tail_lines);
+  if (!query.since_time.empty()) path += "&sinceTime=" + FormEncode(query.since_time);
+  const std::string what = "logs of pod " + namespace_ + "/" + pod + " container " + query.container;
+  // Straight to the transport, as a watch: a retried stream would hand out
+  // its lines twice, so the caller resumes instead (since_time).
+  net::StreamOptions stream;
+  stream.idle_tick = idle_tick;
+  StatusOr<HttpResponse> response =
+      transport_->Stream(MakeRequest("GET", path), on_data, stream);
+  if (!response.ok()) {
+    if (response.status().code() == StatusCode::kCancelled) return OkStatus();  // on_data said stop
+    return response.status().WithContext(what);
+  }
+  if (!Ok2xx(response->status)) return ApiError(response->status, response->body, what);
+  return OkStatus();
 }
 
 StatusOr<std::map<std::string, std::string>> KubeClient::PodProxyGet(

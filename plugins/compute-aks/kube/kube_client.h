@@ -13,7 +13,8 @@
 //  - CheckRollout / WaitForRollout: deployment rollout status (see
 //    rollout_status.h); WaitForRollout watches the deployment and re-checks
 //    its pods at least every watch_interval.
-//  - PodLogs: the logs of the pods matching a selector.
+//  - PodLogs: the logs of the pods matching a selector; StreamPodLog: one
+//    container's log followed (pod_log_follower.h follows several pods).
 //
 // Threading: all methods may be called concurrently.
 #pragma once
@@ -25,6 +26,7 @@
 #include <nlohmann/json.hpp>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kubeconfig.h"
@@ -53,6 +55,15 @@ struct KubeClientOptions {
 
 enum class DeletePropagation { kForeground, kBackground, kOrphan };
 
+// One container's log as GET .../pods/POD/log reads it (the API's query).
+struct PodLogQuery {
+  std::string container;   // required by the API server for multi-container pods
+  bool follow = true;      // keep the stream open for new lines
+  bool timestamps = true;  // each line starts "RFC3339Nano " (to resume without repeats)
+  int tail_lines = -1;     // the last N lines first; < 0: all of it
+  std::string since_time;  // RFC 3339, whole seconds: only lines from then on; "" : all
+};
+
 struct ApplyOptions {
   bool force = false;  // take over fields owned by other managers
 };
@@ -75,10 +86,12 @@ class KubeClient {
   // kNotFound when absent.
   StatusOr<nlohmann::json> Get(const ObjectRef& ref);
   // The items of a LIST (namespace "" only for cluster-scoped kinds);
-  // `label_selector` like "app=x,tier!=cache" ("" for all).
-  StatusOr<std::vector<nlohmann::json>> List(const std::string& api_version,
-                                             const std::string& kind, const std::string& namespace_,
-                                             const std::string& label_selector);
+  // `label_selector` like "app=x,tier!=cache" ("" for all). With `budget`,
+  // retries included, as PodProxyGet.
+  StatusOr<std::vector<nlohmann::json>> List(
+      const std::string& api_version, const std::string& kind, const std::string& namespace_,
+      const std::string& label_selector,
+      std::optional<std::chrono::milliseconds> budget = std::nullopt);
   // kNotFound when absent (callers deleting idempotently treat it as done).
   Status Delete(const ObjectRef& ref,
                 DeletePropagation propagation = DeletePropagation::kBackground);
@@ -112,6 +125,18 @@ class KubeClient {
   StatusOr<std::string> PrefixedPodLogs(const std::string& namespace_,
                                         const std::string& label_selector, int tail_lines,
                                         const std::string& container);
+
+  // Streams one container's log (GET .../pods/POD/log with `query`): the
+  // bytes as they arrive, in pieces (not lines), to `on_data`, plus an
+  // empty piece every `idle_tick` while nothing comes; `on_data` returning
+  // false ends it. Credentials and TLS as every other call; no retries (the
+  // caller resumes with since_time). OK when the server ended the stream
+  // (the container stopped) or `on_data` did; kNotFound when the pod is
+  // gone; the API server's refusal otherwise (403: `get` on pods/log).
+  Status StreamPodLog(const std::string& namespace_, const std::string& pod,
+                      const PodLogQuery& query,
+                      const std::function<bool(std::string_view)>& on_data,
+                      std::chrono::milliseconds idle_tick);
 
   // GET `path` on `port` of each pod matching the selector through the API
   // server's pod proxy (/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH):

@@ -10,8 +10,9 @@ class ClientTransport final : public HttpTransport {
  public:
   explicit ClientTransport(net::HttpClientOptions options) : client_(std::move(options)) {}
   StatusOr<HttpResponse> Send(const HttpRequest& request) override { return client_.Send(request); }
-  StatusOr<HttpResponse> Stream(const HttpRequest& request, const DataCallback& on_data) override {
-    return client_.Stream(request, on_data);
+  StatusOr<HttpResponse> Stream(const HttpRequest& request, const DataCallback& on_data,
+                                const net::StreamOptions& stream) override {
+    return client_.Stream(request, on_data, stream);
   }
 
  private:
@@ -23,7 +24,8 @@ class ClientTransport final : public HttpTransport {
 HttpTransport::~HttpTransport() = default;
 
 StatusOr<HttpResponse> HttpTransport::Stream(const HttpRequest& request,
-                                             const DataCallback& on_data) {
+                                             const DataCallback& on_data,
+                                             const net::StreamOptions&) {
   StatusOr<HttpResponse> response = Send(request);
   if (response.ok() && response->status >= 200 && response->status < 300) {
     if (!response->body.empty()) on_data(response->body);

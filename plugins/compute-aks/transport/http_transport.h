@@ -24,9 +24,10 @@ class HttpTransport {
   virtual StatusOr<HttpResponse> Send(const HttpRequest& request) = 0;
 
   // As net::HttpClient::Stream(). The default implementation calls Send()
-  // and hands over the body at once. Threading: as Send().
+  // and hands over the body at once (no ticks). Threading: as Send().
   using DataCallback = net::HttpClient::DataCallback;
-  virtual StatusOr<HttpResponse> Stream(const HttpRequest& request, const DataCallback& on_data);
+  virtual StatusOr<HttpResponse> Stream(const HttpRequest& request, const DataCallback& on_data,
+                                        const net::StreamOptions& stream = {});
 };
 
 // The network: a net::HttpClient with `options` (user agent

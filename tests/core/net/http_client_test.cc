@@ -362,5 +362,59 @@ TEST(NetHttpClientTest, TimeoutCanCoverTheWholeExchange) {
       << whole.status().ToString();
 }
 
+// A followed log (issue 23 item 3): with StreamOptions::idle_tick a quiet
+// body is not a timeout; the callback hears an empty piece each tick and
+// ends the stream by returning false, as a user's Ctrl-C does. Before the
+// header it ends the same way, as kCancelled.
+TEST(NetHttpClientTest, AQuietStreamTicksAndTheCallerEndsIt) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  LoopbackHttpServer server([&](const LoopbackRequest& r) {
+    if (r.target == "/no-header") {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return release; });
+      return Text("late");
+    }
+    LoopbackResponse res;
+    res.stream = [&](const ChunkWriter& write) {
+      if (!write("first\n")) return;
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return release; });
+    };
+    return res;
+  });
+  HttpClientOptions o = Options();
+  o.timeout = std::chrono::milliseconds(300);
+  StreamOptions ticking;
+  ticking.idle_tick = std::chrono::milliseconds(50);
+  std::string body;
+  int ticks = 0;
+  // Quiet for longer than the timeout: 12 ticks of 50 ms after the first line.
+  auto r = HttpClient(o).Stream(
+      {"GET", server.url() + "/log", {}, ""},
+      [&](std::string_view piece) {
+        if (piece.empty()) return ++ticks < 12;
+        body.append(piece);
+        return true;
+      },
+      ticking);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(body, "first\n");
+  EXPECT_EQ(ticks, 12);
+
+  ticks = 0;
+  auto waiting = HttpClient(o).Stream(
+      {"GET", server.url() + "/no-header", {}, ""},
+      [&](std::string_view piece) { return !piece.empty() || ++ticks < 2; }, ticking);
+  EXPECT_EQ(waiting.status().code(), StatusCode::kCancelled) << waiting.status().ToString();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+}
+
 }  // namespace
 }  // namespace skiff::net

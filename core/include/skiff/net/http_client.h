@@ -66,6 +66,19 @@ struct HttpClientOptions {
   std::size_t max_body_bytes = 32u << 20;
 };
 
+// How Stream() waits on a response that may stay quiet for long (a followed
+// pod log: minutes without a line is normal).
+struct StreamOptions {
+  // 0: each read times out after HttpClientOptions::timeout (a watch, which
+  // the server ends on its own). > 0: while nothing arrives, `on_data` gets
+  // an empty piece every `idle_tick` instead, so the caller can end the
+  // stream by returning false (a user's Ctrl-C) without waiting for data;
+  // body reads then never time out (the caller decides, as `kubectl logs
+  // -f` does). Connect, handshake and the response header keep the timeout;
+  // a stop while the header is awaited is kCancelled.
+  std::chrono::milliseconds idle_tick{0};
+};
+
 class HttpClient {
  public:
   explicit HttpClient(HttpClientOptions options) : options_(std::move(options)) {}
@@ -82,9 +95,11 @@ class HttpClient {
   // handed to `on_data` piece by piece as it arrives (the returned body stays
   // empty); `on_data` returning false closes the connection early, which is
   // not an error. Other statuses are returned whole, as by Send(). The
-  // per-step timeout applies to each read. Threading: as Send().
+  // per-step timeout applies to each read, unless `stream.idle_tick` says
+  // otherwise (StreamOptions). Threading: as Send().
   using DataCallback = std::function<bool(std::string_view data)>;
-  StatusOr<HttpResponse> Stream(const HttpRequest& request, const DataCallback& on_data) const;
+  StatusOr<HttpResponse> Stream(const HttpRequest& request, const DataCallback& on_data,
+                                const StreamOptions& stream = {}) const;
 
   const HttpClientOptions& options() const { return options_; }
 

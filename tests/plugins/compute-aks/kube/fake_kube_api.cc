@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <sstream>
 
 #include "skiff/util/base64.h"
@@ -344,6 +346,32 @@ void FakeKubeApi::PutPod(json pod, std::string log) {
   logs_[path] = std::move(log);
 }
 
+void FakeKubeApi::AppendPodLog(const std::string& ns, const std::string& pod,
+                               const std::string& lines) {
+  std::lock_guard<std::mutex> lock(mu_);
+  logs_["/api/v1/namespaces/" + ns + "/pods/" + pod] += lines;
+  changed_.notify_all();
+}
+
+bool FakeKubeApi::DeletePod(const std::string& ns, const std::string& pod) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string path = "/api/v1/namespaces/" + ns + "/pods/" + pod;
+  auto it = objects_.find(path);
+  if (it == objects_.end()) return false;
+  json gone = it->second.object;
+  objects_.erase(it);
+  logs_.erase(path);
+  events_.push_back({++resource_version_, "DELETED", path, gone});
+  changed_.notify_all();
+  return true;
+}
+
+void FakeKubeApi::EndPodLogStreams(const std::string& ns, const std::string& pod) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++log_epochs_["/api/v1/namespaces/" + ns + "/pods/" + pod];
+  changed_.notify_all();
+}
+
 void FakeKubeApi::SetPodProxyBody(const std::string& ns, const std::string& pod, int port,
                                   const std::string& path, std::string body) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -376,6 +404,15 @@ int FakeKubeApi::Count(const std::string& method, const std::string& contains) c
 LoopbackResponse FakeKubeApi::Answer(const KubeRequest& r) {
   Reply reply = Dispatch(r, r.client_cert_verified);
   LoopbackResponse res;
+  if (reply.status == -2) {  // a followed pod log: streams until the pod or stream ends
+    const size_t q = r.target.find('?');
+    const std::string path = ParseRoute(r.target.substr(0, q))->path();
+    auto query =
+        test_support::ParseFormEncoded(q == std::string::npos ? "" : r.target.substr(q + 1));
+    res.headers.emplace_back("Content-Type", "text/plain");
+    res.stream = [this, path, query](const ChunkWriter& write) { FollowLog(write, path, query); };
+    return res;
+  }
   if (reply.status == -1) {  // a watch: streams until its timeout, then closes
     const size_t q = r.target.find('?');
     const Route route = *ParseRoute(r.target.substr(0, q));
@@ -1031,6 +1068,10 @@ FakeKubeApi::Reply FakeKubeApi::Logs(const Route& route,
     }
     log = out;
   }
+  const auto follow = query.find("follow");
+  if (follow != query.end() && follow->second == "true") {
+    return Reply{-2, {}, ""};  // Answer() streams it (FollowLog)
+  }
   Reply reply{200, {}, log};
   reply.content_type = "text/plain";
   return reply;
@@ -1083,6 +1124,75 @@ void FakeKubeApi::Watch(const ChunkWriter& write, const Route& route,
     }
     if (stop_ || std::chrono::steady_clock::now() >= deadline) break;
     changed_.wait_until(lock, deadline, [&] { return stop_ || resource_version_ != since; });
+  }
+}
+
+namespace {
+
+// Line `index` of a pod's log is stamped 2026-12-06T00:00:00Z + index ms,
+// as the kubelet writes (RFC 3339, nine fraction digits, UTC).
+constexpr int64_t kLogEpoch = 1796515200;  // 2026-12-06T00:00:00Z
+
+std::string LogStamp(int64_t index) {
+  const std::time_t seconds = kLogEpoch + index / 1000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char out[64];
+  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03d000000Z", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(index % 1000));
+  return out;
+}
+
+// sinceTime (RFC 3339, whole seconds) as seconds since the epoch; -1 when absent.
+int64_t SinceSeconds(const std::map<std::string, std::string>& query) {
+  auto it = query.find("sinceTime");
+  if (it == query.end()) return -1;
+  std::tm tm{};
+  if (strptime(it->second.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return -1;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+}  // namespace
+
+void FakeKubeApi::FollowLog(const ChunkWriter& write, const std::string& pod_path,
+                            const std::map<std::string, std::string>& query) {
+  const bool stamps = query.count("timestamps") > 0 && query.at("timestamps") == "true";
+  const int64_t since = SinceSeconds(query);
+  std::unique_lock<std::mutex> lock(mu_);
+  const uint64_t epoch = log_epochs_[pod_path];
+  // The first line to send: the tail, or those from sinceTime on, or all.
+  const auto whole = Split(logs_[pod_path], '\n');
+  int64_t index = 0;
+  if (query.count("tailLines")) {
+    const int64_t tail = std::stoll(query.at("tailLines"));
+    index = std::max<int64_t>(0, static_cast<int64_t>(whole.size()) - tail);
+  }
+  if (since >= 0) {
+    while (index < static_cast<int64_t>(whole.size()) && kLogEpoch + index / 1000 < since) ++index;
+  }
+  for (;;) {
+    const auto lines = Split(logs_[pod_path], '\n');
+    const std::string& log = logs_[pod_path];
+    // Whole lines only: the last one counts once its newline is there.
+    const int64_t complete = static_cast<int64_t>(lines.size()) -
+                             (!log.empty() && log.back() != '\n' ? 1 : 0);
+    std::string out;
+    for (; index < complete; ++index) {
+      out += (stamps ? LogStamp(index) + " " : "") + lines[index] + "\n";
+    }
+    if (!out.empty()) {
+      lock.unlock();
+      const bool sent = write(out);
+      lock.lock();
+      if (!sent) return;
+    }
+    if (stop_ || objects_.count(pod_path) == 0 || log_epochs_[pod_path] != epoch) return;
+    const size_t size = log.size();
+    changed_.wait(lock, [&] {
+      return stop_ || objects_.count(pod_path) == 0 || log_epochs_[pod_path] != epoch ||
+             logs_[pod_path].size() != size;
+    });
   }
 }
 

@@ -22,7 +22,10 @@
 //  - LIST with labelSelector (=, ==, !=, bare key) and fieldSelector
 //    metadata.name=; watch (?watch=true) streams ADDED/MODIFIED/DELETED
 //    events until timeoutSeconds; DELETE with propagationPolicy;
-//    pods/{name}/log with tailLines;
+//    pods/{name}/log with tailLines; with follow=true a chunked stream
+//    that stays open (new lines as AppendPodLog adds them) until the pod is
+//    deleted or EndPodLogStreams ends it, with timestamps=true (line i of a
+//    pod is stamped 2026-12-06T00:00:00Z + i ms) and sinceTime;
 //  - discovery (/version, /api, /apis, /api/v1, /apis/<group>/<version>)
 //    so that kubectl can talk to it.
 // Tests script faults (429 + Retry-After, ...), drive Deployment status and
@@ -95,6 +98,16 @@ class FakeKubeApi {
   // Adds or replaces a Pod (metadata.name/namespace/labels, spec, status).
   void PutPod(nlohmann::json pod, std::string log = "");
 
+  // Appends `lines` (whole lines, newline-terminated) to pod ns/pod's log;
+  // open follow streams of it get them at once.
+  void AppendPodLog(const std::string& ns, const std::string& pod, const std::string& lines);
+  // Deletes pod ns/pod as a rollout does (a DELETED event); its follow
+  // streams end. False when there is no such pod.
+  bool DeletePod(const std::string& ns, const std::string& pod);
+  // Ends the open follow streams of pod ns/pod (its log stays), as the
+  // kubelet does when the container restarts.
+  void EndPodLogStreams(const std::string& ns, const std::string& pod);
+
   // What GET .../pods/POD:PORT/proxy/PATH answers (a router pod's /metrics).
   void SetPodProxyBody(const std::string& ns, const std::string& pod, int port,
                        const std::string& path, std::string body);
@@ -135,6 +148,9 @@ class FakeKubeApi {
   void AutoRollout(nlohmann::json& object);
   void Watch(const ::skiff::test_support::ChunkWriter& write, const Route& route,
              const std::map<std::string, std::string>& query);
+  // A pods/{name}/log?follow=true stream (Logs() checked the request).
+  void FollowLog(const ::skiff::test_support::ChunkWriter& write, const std::string& pod_path,
+                 const std::map<std::string, std::string>& query);
 
   const TestPki* pki_;
   std::atomic<bool> stop_{false};  // ends watches
@@ -149,6 +165,7 @@ class FakeKubeApi {
   int64_t resource_version_ = 100;
   std::map<std::string, Stored> objects_;    // key: API path
   std::map<std::string, std::string> logs_;  // pod path -> log text
+  std::map<std::string, uint64_t> log_epochs_;  // pod path -> EndPodLogStreams calls
   std::map<std::string, std::string> proxy_bodies_;  // proxy path -> body
   // Watch history: (resourceVersion, event type, path, object).
   struct Event {
