@@ -33,7 +33,7 @@ struct EndpointArgs {
   bool allow_signature_change = false;
   bool grpc = false;  // --grpc on create: the deployment config's `grpc`
   std::optional<int> shadow;  // --shadow-percentile
-  LogFlags log;  // --log-format, --log-level on create and update
+  LogFlags log;               // --log-format, --log-level on create and update
 };
 
 // --routing-key-header / --routing-key-cookie: one of the two, on create and

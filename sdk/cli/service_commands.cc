@@ -86,9 +86,8 @@ void AddDeployCommand(CLI::App* model, GlobalOptions& options) {
           ws, a.name, models, ReadJsonFile(a.ic, "--ic"), dc, target));
       return;
     }
-    auto service = ValueOrThrow(sdk::Webservice::deploy(ws, a.name, models,
-                                                        ReadJsonFile(a.ic, "--ic"), dc, target,
-                                                        a.overwrite));
+    auto service = ValueOrThrow(sdk::Webservice::deploy(
+        ws, a.name, models, ReadJsonFile(a.ic, "--ic"), dc, target, a.overwrite));
     if (!a.no_wait) WaitWithProgress(service);
     PrintService(options, ValueOrThrow(sdk::Webservice::get(ws, a.name)));
   });
@@ -252,8 +251,8 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
     const std::string dc = WithLogFlags(ReadJsonFile(a.dc, "--dc"), a.log);
     if (!a.dry_run) ReviveIfDown(service);
     if (a.dry_run) {
-      std::cout << ValueOrThrow(service.render_update_dry_run(
-          ResolveModels(ws, a.models), ReadJsonFile(a.ic, "--ic"), dc));
+      std::cout << ValueOrThrow(service.render_update_dry_run(ResolveModels(ws, a.models),
+                                                              ReadJsonFile(a.ic, "--ic"), dc));
       return;
     }
     // The SDK waits until the service applied the change: the elapsed time

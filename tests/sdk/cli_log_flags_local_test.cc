@@ -75,9 +75,9 @@ TEST_F(CliLogFlagsLocal, DeployWithLogFormatJsonMakesTheServiceLogJsonLines) {
 // On an endpoint they are the endpoint's: `endpoint create` takes them, and
 // a version's own --dc that names them is refused naming the key.
 TEST_F(CliLogFlagsLocal, EndpointLogSettingsAreTheEndpointsNotAVersions) {
-  Result created = Skiff({"endpoint", "create", "-n", "ep-log", "-ct", "local", "--version-name",
-                          "v1", "-m", "mlp:1", "-ic", ic_, "--log-format", "json",
-                          "--log-level", "warning"});
+  Result created =
+      Skiff({"endpoint", "create", "-n", "ep-log", "-ct", "local", "--version-name", "v1", "-m",
+             "mlp:1", "-ic", ic_, "--log-format", "json", "--log-level", "warning"});
   ASSERT_EQ(created.rc, 0) << created.err;
   const json server = json::parse(Slurp(Path("ws/services/ep-log/server.json")));
   EXPECT_EQ(server["logFormat"], "json");

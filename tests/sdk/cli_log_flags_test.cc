@@ -85,8 +85,8 @@ TEST_F(CliLogFlags, AWrongWordIsAUsageErrorNamingTheFlag) {
   arm_.AddCluster("sub1", "rg1", "existing");
   ASSERT_EQ(AttachExisting("att1", "existing").rc, 0);
   RegisterMlp(R"({"computeType": "aks"})", "not really torchscript");
-  const std::vector<std::string> deploy = {"model", "deploy", "-n",         "my-svc",
-                                           "-m",    "mlp:1",  "--ct",       "att1",
+  const std::vector<std::string> deploy = {"model", "deploy",        "-n",       "my-svc",
+                                           "-m",    "mlp:1",         "--ct",     "att1",
                                            "--ic",  Path("ic.json"), "--dry-run"};
   auto with = [&](const std::vector<std::string>& extra) {
     std::vector<std::string> args = deploy;

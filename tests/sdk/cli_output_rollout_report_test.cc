@@ -27,9 +27,9 @@ TEST_F(CliOutputRolloutReport, TsvAndQueryWorkOnRolloutStatusAndReport) {
   // An hour per step: the rollout stays on its first step while the test reads it.
   // A multiselect hash is one row (a list would be one value per line, as az).
   const std::string query = "{e: endpoint, v: version, s: status, t: trafficPercentile}";
-  Result started = Skiff({"endpoint", "rollout", "start", "-n", "ep-out", "--version-name", "v2",
-                          "--steps", "20,100", "--step-interval", "1h", "-o", "tsv", "--query",
-                          query});
+  Result started =
+      Skiff({"endpoint", "rollout", "start", "-n", "ep-out", "--version-name", "v2", "--steps",
+             "20,100", "--step-interval", "1h", "-o", "tsv", "--query", query});
   ASSERT_EQ(started.rc, 0) << started.err;
   EXPECT_EQ(started.out, "ep-out\tv2\tRunning\t20\n");
   Result status =

@@ -111,7 +111,8 @@ class PtySession {
   // control sequences removed (ScreenText).
   bool WaitForText(size_t mark, const std::string& text, std::chrono::milliseconds timeout) {
     return WaitUntil(
-        mark, [&](const std::string& raw) { return ScreenText(raw).find(text) != std::string::npos; },
+        mark,
+        [&](const std::string& raw) { return ScreenText(raw).find(text) != std::string::npos; },
         timeout);
   }
 

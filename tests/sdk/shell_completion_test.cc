@@ -29,8 +29,8 @@ class ShellCompletion : public skiff::testing::CliFixture {
     const std::string bin = fs::path(SkiffBinary()).parent_path().string();
     const char* path = std::getenv("PATH");
     ASSERT_TRUE(shell_->Start(argv, {"PATH=" + bin + ":" + (path ? path : "/usr/bin:/bin"),
-                                    "HOME=" + dir_, "ZDOTDIR=" + dir_, "TERM=xterm",
-                                    "INPUTRC=/dev/null", "SKIFF_WORKSPACE=" + dir_ + "/ws"}));
+                                     "HOME=" + dir_, "ZDOTDIR=" + dir_, "TERM=xterm",
+                                     "INPUTRC=/dev/null", "SKIFF_WORKSPACE=" + dir_ + "/ws"}));
   }
   // Runs `line` and waits for `marker`'s value, which the echo of the line
   // cannot hold: `print READY-$((6*7))` draws READY-42 only when it ran.
@@ -87,11 +87,20 @@ class ShellCompletion : public skiff::testing::CliFixture {
   std::unique_ptr<PtySession> shell_ = std::make_unique<PtySession>();
 };
 
-const std::vector<std::string> kServiceVerbs = {
-    "list", "start", "show", "get-keys", "regen-key", "regen-signing-key", "get-access-token",
-    "get-logs", "update", "delete", "run", "restart"};
-const std::vector<std::string> kRolloutVerbs = {"start", "status", "pause", "resume", "abort",
-                                                "run"};
+const std::vector<std::string> kServiceVerbs = {"list",
+                                                "start",
+                                                "show",
+                                                "get-keys",
+                                                "regen-key",
+                                                "regen-signing-key",
+                                                "get-access-token",
+                                                "get-logs",
+                                                "update",
+                                                "delete",
+                                                "run",
+                                                "restart"};
+const std::vector<std::string> kRolloutVerbs = {"start",  "status", "pause",
+                                                "resume", "abort",  "run"};
 
 // zsh, as docs/cli.md says to load it: after the user's own `compinit -u`.
 // An fpath folder others may write to is what `-u` is for; before, the

@@ -165,8 +165,8 @@ void ReadLogSettings(ObjectReader& root, DeploymentConfig& c) {
   if (auto v = root.String("logLevel")) {
     auto level = log::ParseLevel(*v);
     if (!level) {
-      Fail("`$.logLevel` must be \"debug\", \"info\", \"warning\" or \"error\", got \"" +
-           *v + "\"");
+      Fail("`$.logLevel` must be \"debug\", \"info\", \"warning\" or \"error\", got \"" + *v +
+           "\"");
     }
     c.log_level = *level;
   }
