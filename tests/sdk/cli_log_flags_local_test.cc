@@ -86,6 +86,12 @@ TEST_F(CliLogFlagsLocal, EndpointLogSettingsAreTheEndpointsNotAVersions) {
                             "-m", "mlp:1", "-ic", ic_, "--dc", Dc({{"logFormat", "text"}})}),
                      "`logFormat` is the endpoint's setting");
   EXPECT_EQ(Json({"endpoint", "show", "-n", "ep-log", "-o", "json"})["versions"].size(), 1u);
+  // endpoint update changes the one given and keeps the other.
+  Result updated = Skiff({"endpoint", "update", "-n", "ep-log", "--log-level", "debug"});
+  ASSERT_EQ(updated.rc, 0) << updated.err;
+  const json after = json::parse(Slurp(Path("ws/services/ep-log/server.json")));
+  EXPECT_EQ(after["logFormat"], "json");
+  EXPECT_EQ(after["logLevel"], "debug");
 }
 
 }  // namespace
