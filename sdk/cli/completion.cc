@@ -126,9 +126,12 @@ std::string BashCompletion(const CLI::App& app) {
 }
 
 std::string ZshCompletion(const CLI::App& app) {
+  // compinit only where it has not run (compdef is its function): a second
+  // one, without the -u or -i the user's own was given, stops at zsh's
+  // "insecure directories ... [y/n]?" question and eats the keys typed next.
   return "# zsh completion for " + app.get_name() +
          " (bash completion through bashcompinit).\n"
-         "autoload -U +X compinit && compinit\n"
+         "(( $+functions[compdef] )) || { autoload -U +X compinit && compinit }\n"
          "autoload -U +X bashcompinit && bashcompinit\n" +
          BashCompletion(app);
 }

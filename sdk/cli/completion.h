@@ -15,7 +15,8 @@ namespace skiff::cli {
 std::string BashCompletion(const CLI::App& app);
 
 // The zsh script: the bash one behind zsh's bashcompinit, as az ships its
-// zsh completion. `source <(skiff completion zsh)` (after `compinit`).
+// zsh completion. `source <(skiff completion zsh)`, after the user's own
+// `compinit` (it runs compinit itself only when none has run).
 std::string ZshCompletion(const CLI::App& app);
 
 // Adds `skiff completion bash|zsh`, printing the script for `app`.

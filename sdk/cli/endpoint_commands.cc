@@ -33,6 +33,7 @@ struct EndpointArgs {
   bool allow_signature_change = false;
   bool grpc = false;  // --grpc on create: the deployment config's `grpc`
   std::optional<int> shadow;  // --shadow-percentile
+  LogFlags log;               // --log-format, --log-level on create and update
 };
 
 // --routing-key-header / --routing-key-cookie: one of the two, on create and
@@ -60,7 +61,7 @@ std::optional<nlohmann::json> RoutingKeyPatch(const EndpointArgs& a) {
 
 // The endpoint's deploymentconfig.json (--dc) with the routing key flags in.
 std::string EndpointConfigJson(const EndpointArgs& a) {
-  std::string text = WithGrpcFlag(ReadJsonFile(a.dc, "--dc"), a.grpc);
+  std::string text = WithLogFlags(WithGrpcFlag(ReadJsonFile(a.dc, "--dc"), a.grpc), a.log);
   auto patch = RoutingKeyPatch(a);
   if (!patch) return text;
   nlohmann::json dc =
@@ -318,6 +319,7 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   create->add_flag("--grpc", a.grpc,
                    "Also serve the KServe v2 gRPC API on a second port (`endpoint show` prints "
                    "grpcUri; the deployment config's `grpc`)");
+  AddLogFlags(create, &a.log, /*updating=*/false);
   // As `model deploy` has them.
   create->add_flag("--overwrite", a.overwrite, "Replace a service or endpoint of the same name");
   create->add_flag("--no-wait", a.no_wait, "Return without waiting for the endpoint to be Healthy");
@@ -356,6 +358,7 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
   update->add_option("--token-auth-enabled", a.token_auth_enabled, "true/false: token auth");
   update->add_option("--ai,--enable-app-insights", a.app_insights, "true/false: request log");
   AddRoutingKeyFlags(update, a);
+  AddLogFlags(update, &a.log, /*updating=*/true);
   AddOutputOption(update, &options);
   update->callback([&options, get, touch] {
     nlohmann::json patch = nlohmann::json::object();
@@ -371,11 +374,12 @@ void AddEndpointCommands(CLI::App& app, GlobalOptions& options) {
     if (a.token_auth_enabled) patch["tokenAuthEnabled"] = *a.token_auth_enabled;
     if (a.app_insights) patch["appInsightsEnabled"] = *a.app_insights;
     if (auto key = RoutingKeyPatch(a)) patch["routingKey"] = *key;
+    ApplyLogFlags(a.log, &patch);
     if (patch.empty()) {
       throw CliError(
           "nothing to update: pass --dc, --add-tag, --remove-tag, --add-property, "
           "--description, --auth-enabled, --token-auth-enabled, --ai, "
-          "--routing-key-header or --routing-key-cookie");
+          "--routing-key-header, --routing-key-cookie, --log-format or --log-level");
     }
     auto e = touch();
     ProgressReporter progress("Updating '" + a.name + "'");

@@ -18,6 +18,7 @@ struct DeployArgs {
   std::vector<std::string> models;
   bool overwrite = false, no_wait = false, dry_run = false;
   bool grpc = false;  // --grpc: the deployment config's `grpc`
+  LogFlags log;       // --log-format, --log-level
 };
 
 struct ServiceArgs {
@@ -27,6 +28,7 @@ struct ServiceArgs {
   int64_t grace_period = 0;
   bool dry_run = false;
   bool follow = false;
+  LogFlags log;  // update's --log-format, --log-level
 };
 
 // Set by the first Ctrl-C (SIGINT) during `get-logs --follow`.
@@ -79,6 +81,7 @@ void AddDeployCommand(CLI::App* model, GlobalOptions& options) {
   deploy->add_flag("--grpc", a.grpc,
                    "Also serve the KServe v2 gRPC API on a second port (`service show` prints "
                    "grpcUri; the deployment config's `grpc`)");
+  AddLogFlags(deploy, &a.log, /*updating=*/false);
   deploy->add_flag("--no-wait", a.no_wait, "Return without waiting for the deployment");
   deploy->add_flag("--dry-run", a.dry_run,
                    "Print the Kubernetes objects as YAML (aks targets); deploy nothing");
@@ -98,16 +101,14 @@ void AddDeployCommand(CLI::App* model, GlobalOptions& options) {
     auto ws = OpenWorkspace(options);
     auto target = ValueOrThrow(sdk::ComputeTarget::get(ws, a.target));
     auto models = ResolveModels(ws, a.models);
+    const std::string dc = WithLogFlags(WithGrpcFlag(ReadJsonFile(a.dc, "--dc"), a.grpc), a.log);
     if (a.dry_run) {
       std::cout << ValueOrThrow(sdk::Webservice::render_dry_run(
-          ws, a.name, models, ReadJsonFile(a.ic, "--ic"), WithGrpcFlag(ReadJsonFile(a.dc, "--dc"), a.grpc), target));
+          ws, a.name, models, ReadJsonFile(a.ic, "--ic"), dc, target));
       return;
     }
-    auto service = ValueOrThrow(sdk::Webservice::deploy(ws, a.name, models,
-                                                        ReadJsonFile(a.ic, "--ic"),
-                                                        WithGrpcFlag(ReadJsonFile(a.dc, "--dc"),
-                                                                     a.grpc),
-                                                        target, a.overwrite));
+    auto service = ValueOrThrow(sdk::Webservice::deploy(
+        ws, a.name, models, ReadJsonFile(a.ic, "--ic"), dc, target, a.overwrite));
     if (!a.no_wait) WaitWithProgress(service);
     PrintService(options, ValueOrThrow(sdk::Webservice::get(ws, a.name)));
   });
@@ -253,6 +254,7 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
                      "names (as -m)");
   update->add_option("--ic,--inference-config-file", a.ic, "inferenceconfig.json");
   update->add_option("--dc,--deploy-config-file", a.dc, "deploymentconfig.json keys to change");
+  AddLogFlags(update, &a.log, /*updating=*/true);
   update->add_flag("--dry-run", a.dry_run,
                    "Print the Kubernetes objects as YAML (aks targets); change nothing");
   AddOutputOption(update, &options);
@@ -262,21 +264,23 @@ void AddServiceCommands(CLI::App& app, GlobalOptions& options) {
     if (!a.model_metadata_file.empty()) {
       a.models.push_back(ReadModelMetadataFile(a.model_metadata_file, "--model-metadata-file"));
     }
-    if (a.models.empty() && a.ic.empty() && a.dc.empty()) {
-      throw CliError("nothing to update: pass -m (or --model-metadata-file), --ic and/or --dc");
+    if (a.models.empty() && a.ic.empty() && a.dc.empty() && !a.log.given()) {
+      throw CliError(
+          "nothing to update: pass -m (or --model-metadata-file), --ic, --dc, --log-format "
+          "and/or --log-level");
     }
+    const std::string dc = WithLogFlags(ReadJsonFile(a.dc, "--dc"), a.log);
     if (!a.dry_run) ReviveIfDown(service);
     if (a.dry_run) {
-      std::cout << ValueOrThrow(service.render_update_dry_run(
-          ResolveModels(ws, a.models), ReadJsonFile(a.ic, "--ic"), ReadJsonFile(a.dc, "--dc")));
+      std::cout << ValueOrThrow(service.render_update_dry_run(ResolveModels(ws, a.models),
+                                                              ReadJsonFile(a.ic, "--ic"), dc));
       return;
     }
     // The SDK waits until the service applied the change: the elapsed time
     // ticks on a terminal meanwhile.
     ProgressReporter progress("Updating '" + a.name + "'");
     progress.Update("Transitioning");
-    ThrowIfError(service.update(ResolveModels(ws, a.models), ReadJsonFile(a.ic, "--ic"),
-                                ReadJsonFile(a.dc, "--dc")));
+    ThrowIfError(service.update(ResolveModels(ws, a.models), ReadJsonFile(a.ic, "--ic"), dc));
     progress.Done("Healthy");
     PrintService(options, get());
   });

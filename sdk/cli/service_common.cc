@@ -35,6 +35,34 @@ std::string WithGrpcFlag(const std::string& dc_text, bool grpc) {
   return dc.dump();
 }
 
+void AddLogFlags(CLI::App* cmd, LogFlags* flags, bool updating) {
+  const std::string unset = updating ? "; unchanged when not given" : "";
+  cmd->add_option("--log-format", flags->format,
+                  "The service's log lines (skiff-server, skiff-supervisor): text (default) or "
+                  "json, one object per line; the deployment config's `logFormat`" +
+                      unset)
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--log-level", flags->level,
+                  "Lowest level logged: debug, info (default), warning or error; the "
+                  "deployment config's `logLevel`" +
+                      unset)
+      ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
+}
+
+void ApplyLogFlags(const LogFlags& flags, nlohmann::json* dc) {
+  if (!flags.format.empty()) (*dc)["logFormat"] = flags.format;
+  if (!flags.level.empty()) (*dc)["logLevel"] = flags.level;
+}
+
+std::string WithLogFlags(const std::string& dc_text, const LogFlags& flags) {
+  if (!flags.given()) return dc_text;
+  nlohmann::json dc =
+      dc_text.empty() ? nlohmann::json::object() : nlohmann::json::parse(dc_text, nullptr, false);
+  if (!dc.is_object()) throw CliError("the --dc file is not a JSON object");
+  ApplyLogFlags(flags, &dc);
+  return dc.dump();
+}
+
 std::string ReadSecretFlag(const std::string& value, const std::string& flag) {
   if (value.empty()) return "";
   const std::string example = "e.g. `" + flag + " @key.txt` or `" + flag + " - < key.txt`";

@@ -18,6 +18,20 @@ std::string ReadJsonFile(const std::string& path, const std::string& flag);
 // `grpc` turned on when `grpc` (the --grpc flag) is set; unchanged otherwise.
 // CliError when the file is not a JSON object.
 std::string WithGrpcFlag(const std::string& dc_text, bool grpc);
+// --log-format / --log-level of the commands that take a service's or an
+// endpoint's deployment config: its `logFormat` / `logLevel`, the format and
+// level of skiff-server's and skiff-supervisor's own lines (docs/logging.md).
+// CLI11 checks the words, so a wrong one exits 2 naming the flag.
+struct LogFlags {
+  std::string format, level;  // "" = not given
+  bool given() const { return !format.empty() || !level.empty(); }
+};
+void AddLogFlags(CLI::App* cmd, LogFlags* flags, bool updating);
+// `dc` (a deployment config, or the merge patch of an update) with the
+// given flags set.
+void ApplyLogFlags(const LogFlags& flags, nlohmann::json* dc);
+// As WithGrpcFlag: `dc_text` with the given flags set; unchanged when none.
+std::string WithLogFlags(const std::string& dc_text, const LogFlags& flags);
 // The value of a secret flag such as --set-key: "@FILE" reads FILE, "-" reads
 // standard input; "" (flag not given) stays "". A literal value is refused:
 // it would be visible to every user in `ps` and kept in shell history. One

@@ -356,6 +356,8 @@ Status CheckVersionDeployment(const config::DeploymentConfig& endpoint,
       {"routingKey", endpoint.routing_key.header != version.routing_key.header ||
                          endpoint.routing_key.cookie != version.routing_key.cookie},
       {"grpc", endpoint.grpc_enabled != version.grpc_enabled},
+      {"logFormat", endpoint.log_format != version.log_format},
+      {"logLevel", endpoint.log_level != version.log_level},
   };
   for (const auto& [field, differs] : fields) {
     if (!differs) continue;
@@ -380,6 +382,8 @@ config::DeploymentConfig VersionDeployment(const config::DeploymentConfig& endpo
   version.data_collection = endpoint.data_collection;
   version.routing_key = endpoint.routing_key;
   version.grpc_enabled = endpoint.grpc_enabled;
+  version.log_format = endpoint.log_format;
+  version.log_level = endpoint.log_level;
   return version;
 }
 
@@ -409,6 +413,9 @@ StatusOr<ServiceSpec> BuildServiceSpec(const Workspace& ws, const std::string& s
     SKIFF_ASSIGN_OR_RETURN(auto keys, ReadKeys(ws, service));
     server.key_sha256 = {Sha256Hex(keys.first), Sha256Hex(keys.second)};
   }
+  // The server's (and the local supervisor's) own log lines.
+  server.log_format = dc.log_format;
+  server.log_level = dc.log_level;
   // gRPC on a second port (`grpc.enabled`); the target picks the port.
   if (dc.grpc_enabled) server.grpc.emplace();
   if (dc.routing_key.set()) {

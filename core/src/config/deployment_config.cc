@@ -152,6 +152,26 @@ void ReadCors(ObjectReader& root, Cors& cors) {
   o->RejectUnknownKeys();
 }
 
+// `logFormat` and `logLevel`: the words skiff-server's --log-format and
+// --log-level take (skiff/util/log.h), so the server reads what was checked.
+void ReadLogSettings(ObjectReader& root, DeploymentConfig& c) {
+  if (auto v = root.String("logFormat")) {
+    auto format = log::ParseFormat(*v);
+    if (!format) {
+      Fail("`$.logFormat` must be \"text\" or \"json\", got \"" + *v + "\"");
+    }
+    c.log_format = *format;
+  }
+  if (auto v = root.String("logLevel")) {
+    auto level = log::ParseLevel(*v);
+    if (!level) {
+      Fail("`$.logLevel` must be \"debug\", \"info\", \"warning\" or \"error\", got \"" + *v +
+           "\"");
+    }
+    c.log_level = *level;
+  }
+}
+
 // A plugin's name as the plugin host spells libskiff_<kind>_<name>.so.
 bool IsPluginName(const std::string& name) {
   if (name.empty() || name.size() > 64 || name[0] < 'a' || name[0] > 'z') return false;
@@ -237,6 +257,7 @@ DeploymentConfig FromJson(const json& document) {
     o->RejectUnknownKeys();
   }
   if (auto v = root.Int("shadowQueueSize", 1, 100000)) c.shadow_queue_size = static_cast<int32_t>(*v);
+  ReadLogSettings(root, c);
   root.RejectUnknownKeys();
 
   // Rules across fields.
@@ -371,6 +392,9 @@ json ToJson(const DeploymentConfig& c) {
   if (c.shadow_queue_size != DeploymentConfig().shadow_queue_size) {
     out["shadowQueueSize"] = c.shadow_queue_size;
   }
+  // Likewise only when not the default (stored configs read as before).
+  if (c.log_format != log::Format::kText) out["logFormat"] = log::FormatName(c.log_format);
+  if (c.log_level != log::Level::kInfo) out["logLevel"] = log::LevelName(c.log_level);
   return out;
 }
 

@@ -386,7 +386,45 @@ TEST(ConfigDeploymentParseTest, UnknownTopLevelKeyListsAllowedKeysWhenNoneIsClos
             "appInsightsEnabled, scoringTimeoutMs, maxConcurrentRequestsPerContainer, "
             "maxQueueWaitMs, numReplicas, keys, livenessProbeRequirements, namespace, "
             "dataCollection, tags, properties, description, port, maxRequestBodyBytes, routingKey, cors, "
-            "grpc, shadowQueueSize");
+            "grpc, shadowQueueSize, logFormat, logLevel");
+}
+
+// Issue 23: `logFormat` and `logLevel`, the words skiff-server's
+// --log-format/--log-level take; defaults not written back (stored configs
+// read as before); a wrong word names the key and the words allowed.
+TEST(ConfigDeploymentParseTest, LogSettingsAreCheckedAndRoundTrip) {
+  auto plain = ParseDeploymentConfig("{}");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->log_format, log::Format::kText);
+  EXPECT_EQ(plain->log_level, log::Level::kInfo);
+  EXPECT_FALSE(ToJson(*plain).contains("logFormat"));
+  EXPECT_FALSE(ToJson(*plain).contains("logLevel"));
+
+  auto set = ParseDeploymentConfig(R"({"logFormat": "json", "logLevel": "warning"})");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->log_format, log::Format::kJson);
+  EXPECT_EQ(set->log_level, log::Level::kWarning);
+  EXPECT_EQ(ToJson(*set)["logFormat"], "json");
+  EXPECT_EQ(ToJson(*set)["logLevel"], "warning");
+
+  auto format = ParseDeploymentConfig(R"({"logFormat": "xml"})");
+  ASSERT_FALSE(format.ok());
+  EXPECT_EQ(format.status().message(),
+            "deployment config: `$.logFormat` must be \"text\" or \"json\", got \"xml\"");
+  auto level = ParseDeploymentConfig(R"({"logLevel": "verbose"})");
+  ASSERT_FALSE(level.ok());
+  EXPECT_EQ(level.status().message(),
+            "deployment config: `$.logLevel` must be \"debug\", \"info\", \"warning\" or "
+            "\"error\", got \"verbose\"");
+  EXPECT_FALSE(ParseDeploymentConfig(R"({"logLevel": 3})").ok());
+
+  // An update may set one and reset it with null.
+  auto updated = ApplyDeploymentUpdate(*plain, R"({"logLevel": "debug"})");
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->log_level, log::Level::kDebug);
+  auto reset = ApplyDeploymentUpdate(*updated, R"({"logLevel": null})");
+  ASSERT_TRUE(reset.ok()) << reset.status().ToString();
+  EXPECT_EQ(reset->log_level, log::Level::kInfo);
 }
 
 // Issue 20 item 3: the skiff extension `grpc` ({"enabled": true}); off by
@@ -431,7 +469,9 @@ const char kFullConfig[] = R"({
   "description": "iris classifier",
   "maxRequestBodyBytes": 1048576,
   "cors": {"allowedOrigins": ["https://app.example.com", "http://localhost:3000"]},
-  "grpc": {"enabled": true}
+  "grpc": {"enabled": true},
+  "logFormat": "json",
+  "logLevel": "debug"
 })";
 
 // Issue 17 item 3: the compute type is a plugin's name, not a closed set.
@@ -484,6 +524,8 @@ TEST(ConfigDeploymentParseTest, EveryFieldIsRead) {
   EXPECT_EQ(c->max_request_body_bytes, 1048576);
   EXPECT_EQ(c->cors.allowed_origins,
             (std::vector<std::string>{"https://app.example.com", "http://localhost:3000"}));
+  EXPECT_EQ(c->log_format, log::Format::kJson);
+  EXPECT_EQ(c->log_level, log::Level::kDebug);
 }
 
 // The server compares origins with the Origin header byte for byte: one

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "skiff/status.h"
+#include "skiff/util/log.h"
 
 namespace skiff::config {
 
@@ -161,6 +162,13 @@ struct DeploymentConfig {
   // server (the router on Kubernetes); past it a copy is dropped and counted
   // (docs/rollout.md#shadow-traffic). 1-100000. Default 64.
   int32_t shadow_queue_size = 64;
+  // `logFormat`, `logLevel` (skiff extensions): the service's own log lines
+  // (skiff-server's and skiff-supervisor's, docs/logging.md): "text"
+  // (default) or "json"; "debug", "info" (default), "warning" or "error".
+  // Endpoint-wide on an endpoint: the router and every version log alike,
+  // so one reader (`service get-logs`, a cluster's collector) parses them all.
+  log::Format log_format = log::Format::kText;
+  log::Level log_level = log::Level::kInfo;
 };
 
 // Parses and validates a deploymentconfig.json document. Errors are
