@@ -5,6 +5,8 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
@@ -205,12 +207,16 @@ std::optional<grpc::Status> TypedToRaw(const inference::ModelInferRequest::Infer
   return std::nullopt;
 }
 
-// The OIP request the HTTP port would get for `req`: a JSON header with
-// every input as binary data and every output asked for as binary, then
-// the tensors' bytes. Client mistakes the data plane cannot see (the
-// contents' framing) are INVALID_ARGUMENT here.
-std::optional<grpc::Status> ToOipBody(const inference::ModelInferRequest& req, std::string* body,
-                                      size_t* json_length) {
+// The OIP request the HTTP port would get for `req`, with its tensors held
+// apart: a JSON header with every input as binary data and every output
+// asked for as binary, and one part per input viewing its bytes where they
+// lie (raw_input_contents in `req`, typed contents written out into
+// `typed`), so the data plane copies each once, into its tensor
+// (HttpHandler::HandleParts). Client mistakes the data plane cannot see
+// (the contents' framing) are INVALID_ARGUMENT here.
+std::optional<grpc::Status> ToOipParts(const inference::ModelInferRequest& req,
+                                       std::string* json_header, std::vector<std::string>* typed,
+                                       std::vector<std::string_view>* parts) {
   const int n = req.inputs_size();
   const bool raw = req.raw_input_contents_size() > 0;
   if (raw && req.raw_input_contents_size() != n) {
@@ -219,7 +225,9 @@ std::optional<grpc::Status> ToOipBody(const inference::ModelInferRequest& req, s
                        " entries for " + std::to_string(n) +
                        " inputs; send one per input, in `inputs` order");
   }
-  std::vector<std::string> typed(raw ? 0 : n);
+  typed->assign(raw ? 0 : n, std::string());
+  parts->clear();
+  parts->reserve(n);
   json inputs = json::array();
   for (int i = 0; i < n; ++i) {
     const auto& in = req.inputs(i);
@@ -229,15 +237,16 @@ std::optional<grpc::Status> ToOipBody(const inference::ModelInferRequest& req, s
                          "' has both contents and raw_input_contents; send one of the two");
     }
     if (!raw) {
-      if (auto refused = TypedToRaw(in, &typed[i])) return refused;
+      if (auto refused = TypedToRaw(in, &(*typed)[i])) return refused;
     }
-    const size_t size = raw ? req.raw_input_contents(i).size() : typed[i].size();
+    parts->push_back(raw ? std::string_view(req.raw_input_contents(i))
+                         : std::string_view((*typed)[i]));
     json shape = json::array();
     for (int64_t d : in.shape()) shape.push_back(d);
     inputs.push_back({{"name", in.name()},
                       {"datatype", in.datatype()},
                       {"shape", std::move(shape)},
-                      {"parameters", {{"binary_data_size", size}}}});
+                      {"parameters", {{"binary_data_size", parts->back().size()}}}});
   }
   json header = {{"inputs", std::move(inputs)}, {"parameters", {{"binary_data_output", true}}}};
   if (!req.id().empty()) header["id"] = req.id();
@@ -246,14 +255,7 @@ std::optional<grpc::Status> ToOipBody(const inference::ModelInferRequest& req, s
     for (const auto& out : req.outputs()) outputs.push_back({{"name", out.name()}});
     header["outputs"] = std::move(outputs);
   }
-  *body = header.dump();
-  *json_length = body->size();
-  size_t total = body->size();
-  for (int i = 0; i < n; ++i) {
-    total += raw ? req.raw_input_contents(i).size() : typed[i].size();
-  }
-  body->reserve(total);
-  for (int i = 0; i < n; ++i) body->append(raw ? req.raw_input_contents(i) : typed[i]);
+  *json_header = header.dump();
   return std::nullopt;
 }
 
@@ -352,6 +354,8 @@ struct GrpcServer::Impl : public grpc::CallbackGenericService {
   GrpcServerOptions options;
   HttpHandler* handler = nullptr;
   metrics::MetricsRegistry* registry = nullptr;
+  // TLS: watches cert_file/key_file (outlives `server`, declared before it).
+  std::shared_ptr<grpc::experimental::FileWatcherCertificateProvider> certificates;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::atomic<int64_t> in_flight{0};
@@ -537,21 +541,23 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
     if (!ModelPath(req.model_name(), req.model_version(), &path)) return;
     HttpRequest request;
     request.base() = Header(http::verb::post, path + "/infer");
-    size_t json_length = 0;
-    if (auto refused = ToOipBody(req, &request.body(), &json_length)) return End(*refused);
-    req.Clear();  // the tensors live in the body now
-    request.set(protocol::kInferenceHeaderContentLength, std::to_string(json_length));
+    std::vector<std::string> typed;
+    std::vector<std::string_view> parts;  // into `req` and `typed`, read before HandleParts returns
+    if (auto refused = ToOipParts(req, &request.body(), &typed, &parts)) return End(*refused);
+    request.set(protocol::kInferenceHeaderContentLength, std::to_string(request.body().size()));
     request.set(http::field::content_type, "application/octet-stream");
     request.prepare_payload();
     // Admitted on the metadata (the constructor): the data plane does not
-    // authenticate again.
-    impl_->handler->Handle(std::move(request), client_, [this](HttpResponse a) {
-      if (a.result_int() != 200) return End(StatusOf(a));
-      inference::ModelInferResponse r;
-      grpc::Status converted = FromOipAnswer(a, &r);
-      if (!converted.ok()) return End(converted);
-      Reply(r);
-    });
+    // authenticate again. `req` and `typed` are this frame's, not the
+    // call's: the answer may come (and the call end) before this returns.
+    impl_->handler->HandleParts(std::move(request), parts, metrics::RequestProtocol::kGrpc, client_,
+                                [this](HttpResponse a) {
+                                  if (a.result_int() != 200) return End(StatusOf(a));
+                                  inference::ModelInferResponse r;
+                                  grpc::Status converted = FromOipAnswer(a, &r);
+                                  if (!converted.ok()) return End(converted);
+                                  Reply(r);
+                                });
   }
 
   template <typename Message>
@@ -598,11 +604,20 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
   impl->registry = registry;
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (!options.cert_file.empty()) {
-    grpc::SslServerCredentialsOptions ssl;
-    SKIFF_ASSIGN_OR_RETURN(std::string cert, ReadFile(options.cert_file));
-    SKIFF_ASSIGN_OR_RETURN(std::string key, ReadFile(options.key_file));
-    ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
-    credentials = grpc::SslServerCredentials(ssl);
+    // Readable at start, or an error naming the file (the provider below
+    // would only log it and serve no certificate).
+    SKIFF_RETURN_IF_ERROR(ReadFile(options.cert_file).status());
+    SKIFF_RETURN_IF_ERROR(ReadFile(options.key_file).status());
+    // A renewed certificate reaches gRPC as it reaches the HTTP port: the
+    // provider re-reads both files on its own thread and hands the pair to
+    // the handshakes that follow.
+    const auto seconds = std::max<int64_t>(1, (options.reload_check.count() + 999) / 1000);
+    impl->certificates = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        options.key_file, options.cert_file, static_cast<unsigned int>(seconds));
+    grpc::experimental::TlsServerCredentialsOptions tls(impl->certificates);
+    tls.watch_identity_key_cert_pairs();
+    tls.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    credentials = grpc::experimental::TlsServerCredentials(tls);
   }
   const std::string address =
       (options.address.find(':') != std::string::npos ? "[" + options.address + "]"

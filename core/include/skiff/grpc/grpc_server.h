@@ -43,8 +43,14 @@ struct GrpcServerOptions {
   // Calls the server works on at once, all connections together; one more
   // is UNAVAILABLE at once (retry later) rather than queued.
   int64_t max_calls_in_flight = 1024;
-  // PEM files: with both set the listener speaks TLS (read at start).
+  // PEM files: with both set the listener speaks TLS. They are read at
+  // start (an unreadable file is an error) and watched: every
+  // `reload_check` (rounded up to whole seconds, gRPC's unit) gRPC's
+  // FileWatcherCertificateProvider reads them again, and a changed pair
+  // serves every handshake from then on (replace the files by renaming
+  // them into place: a check may fall between two writes).
   std::string cert_file, key_file;
+  std::chrono::milliseconds reload_check{2000};
 };
 
 // HTTP status -> gRPC status code (grpc::StatusCode's values), as Triton
