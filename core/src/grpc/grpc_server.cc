@@ -10,9 +10,16 @@
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <thread>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -21,7 +28,10 @@
 #include "grpc_predict_v2.pb.h"
 #include "skiff/protocol/infer_request.h"
 #include "skiff/tensor.h"
+#include "skiff/dataplane/tls_context.h"
+#include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
+#include "skiff/util/log.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -306,6 +316,105 @@ void AddSpecs(
   }
 }
 
+// TLS for gRPC: what gRPC's file watcher reads is a private copy of
+// tls.certFile/keyFile that skiff has checked, never the files themselves.
+// gRPC 1.51's FileWatcherCertificateProvider installs whatever pair it
+// reads: a key of another certificate (a half-updated Secret) leaves it with
+// no handshaker, so every TLS client is refused until the files are fixed,
+// where the HTTP port keeps its previous pair. Here every `reload_check` the
+// files are compared (TlsContextSource: size, mtime, inode); a changed pair
+// is copied into a 0700 folder of its own, loaded there as the HTTP port
+// would load it (key matches certificate) and only then renamed over the
+// watched copy; a refused pair is logged and the previous copy stays.
+class CheckedCertificates {
+ public:
+  static StatusOr<std::unique_ptr<CheckedCertificates>> Start(const GrpcServerOptions& options) {
+    TlsServerOptions tls;
+    tls.cert_file = options.cert_file;
+    tls.key_file = options.key_file;
+    tls.reload_check = options.reload_check;
+    SKIFF_ASSIGN_OR_RETURN(auto source, TlsContextSource::Create(std::move(tls)));
+    std::string folder =
+        (std::filesystem::temp_directory_path() / "skiff-grpc-tls-XXXXXX").string();
+    if (::mkdtemp(folder.data()) == nullptr) {
+      return Unavailable("cannot make a private folder for gRPC's copy of the TLS pair (" +
+                         folder + "): " + std::strerror(errno) + "; check TMPDIR");
+    }
+    std::unique_ptr<CheckedCertificates> out(new CheckedCertificates(std::move(source), folder));
+    SKIFF_RETURN_IF_ERROR(out->Copy());
+    out->watcher_ = std::thread([c = out.get()] { c->Watch(); });
+    return out;
+  }
+  ~CheckedCertificates() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (watcher_.joinable()) watcher_.join();
+    std::error_code ignored;
+    std::filesystem::remove_all(folder_, ignored);
+  }
+  std::string cert_file() const { return folder_ + "/tls.crt"; }
+  std::string key_file() const { return folder_ + "/tls.key"; }
+
+ private:
+  CheckedCertificates(std::unique_ptr<TlsContextSource> source, std::string folder)
+      : source_(std::move(source)), folder_(std::move(folder)) {}
+
+  // The configured pair, checked, into the watched copy.
+  Status Copy() {
+    const TlsServerOptions& o = source_->options();
+    SKIFF_ASSIGN_OR_RETURN(std::string cert, ReadFile(o.cert_file));
+    SKIFF_ASSIGN_OR_RETURN(std::string key, ReadFile(o.key_file));
+    const std::string next_cert = folder_ + "/next.crt", next_key = folder_ + "/next.key";
+    SKIFF_RETURN_IF_ERROR(WriteFileAtomically(next_cert, cert, 0600));
+    SKIFF_RETURN_IF_ERROR(WriteFileAtomically(next_key, key, 0600));
+    // The bytes gRPC will read, loaded as the HTTP port loads its pair (the
+    // files were checked by name just before; this catches a change between).
+    auto loaded = MakeServerTlsContext(next_cert, next_key);
+    if (!loaded.ok()) {
+      return InvalidArgument("tls.certFile '" + o.cert_file + "' and tls.keyFile '" + o.key_file +
+                             "' changed while being read (" + loaded.status().message() +
+                             "); the next change is read again");
+    }
+    // Key first: gRPC reads both at its next check; the two renames are
+    // microseconds apart.
+    std::error_code ec;
+    std::filesystem::rename(next_key, key_file(), ec);
+    if (!ec) std::filesystem::rename(next_cert, cert_file(), ec);
+    if (ec) return Unavailable("cannot rename gRPC's copy of the TLS pair: " + ec.message());
+    return OkStatus();
+  }
+
+  void Watch() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!wake_.wait_for(lock, source_->options().reload_check, [this] { return stop_; })) {
+      lock.unlock();
+      if (std::optional<Status> changed = source_->ReloadIfChanged()) {
+        // A refusal's message already says the previous pair stays.
+        Status copied = changed->ok() ? Copy() : OkStatus();
+        if (!changed->ok()) {
+          log::Error("gRPC: TLS: " + changed->message());
+        } else if (copied.ok()) {
+          log::Info("gRPC: TLS certificate reloaded from tls.certFile '" +
+                    source_->options().cert_file + "'");
+        } else {
+          log::Error("gRPC: TLS: " + copied.message() + "; still serving the previous certificate");
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  std::unique_ptr<TlsContextSource> source_;  // change detection and the check; Watch only
+  const std::string folder_;                  // 0700, removed at the end
+  std::mutex mu_;                             // guards stop_
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread watcher_;  // last: started once the rest exists
+};
+
 }  // namespace
 
 int GrpcCodeFor(int http_status) {
@@ -354,7 +463,9 @@ struct GrpcServer::Impl : public grpc::CallbackGenericService {
   GrpcServerOptions options;
   HttpHandler* handler = nullptr;
   metrics::MetricsRegistry* registry = nullptr;
-  // TLS: watches cert_file/key_file (outlives `server`, declared before it).
+  // TLS: the checked copy of cert_file/key_file, and gRPC's watcher of it
+  // (both outlive `server`, declared before it).
+  std::unique_ptr<CheckedCertificates> checked;
   std::shared_ptr<grpc::experimental::FileWatcherCertificateProvider> certificates;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
@@ -604,16 +715,14 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
   impl->registry = registry;
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (!options.cert_file.empty()) {
-    // Readable at start, or an error naming the file (the provider below
-    // would only log it and serve no certificate).
-    SKIFF_RETURN_IF_ERROR(ReadFile(options.cert_file).status());
-    SKIFF_RETURN_IF_ERROR(ReadFile(options.key_file).status());
-    // A renewed certificate reaches gRPC as it reaches the HTTP port: the
-    // provider re-reads both files on its own thread and hands the pair to
-    // the handshakes that follow.
-    const auto seconds = std::max<int64_t>(1, (options.reload_check.count() + 999) / 1000);
+    // A renewed certificate reaches gRPC as it reaches the HTTP port: a
+    // checked copy of the pair (CheckedCertificates; a pair that does not
+    // load is an error at start, naming the file), which gRPC's provider
+    // re-reads every second (its smallest interval) on its own thread and
+    // hands to the handshakes that follow.
+    SKIFF_ASSIGN_OR_RETURN(impl->checked, CheckedCertificates::Start(options));
     impl->certificates = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-        options.key_file, options.cert_file, static_cast<unsigned int>(seconds));
+        impl->checked->key_file(), impl->checked->cert_file(), 1);
     grpc::experimental::TlsServerCredentialsOptions tls(impl->certificates);
     tls.watch_identity_key_cert_pairs();
     tls.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);

@@ -43,12 +43,12 @@ struct GrpcServerOptions {
   // Calls the server works on at once, all connections together; one more
   // is UNAVAILABLE at once (retry later) rather than queued.
   int64_t max_calls_in_flight = 1024;
-  // PEM files: with both set the listener speaks TLS. They are read at
-  // start (an unreadable file is an error) and watched: every
-  // `reload_check` (rounded up to whole seconds, gRPC's unit) gRPC's
-  // FileWatcherCertificateProvider reads them again, and a changed pair
-  // serves every handshake from then on (replace the files by renaming
-  // them into place: a check may fall between two writes).
+  // PEM files: with both set the listener speaks TLS. The pair must load
+  // at start (else an error naming the file) and is checked every
+  // `reload_check` as the HTTP port checks it: a changed pair that loads
+  // serves the handshakes from then on (within reload_check + 1 s, gRPC's
+  // re-read of skiff's private copy); one that does not is logged and the
+  // previous pair stays.
   std::string cert_file, key_file;
   std::chrono::milliseconds reload_check{2000};
 };
