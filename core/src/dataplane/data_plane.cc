@@ -46,9 +46,9 @@ HttpResponse StillLoading() {
 bool IsGet(const http::request_header<>& header) { return header.method() == http::verb::get; }
 bool IsPost(const http::request_header<>& header) { return header.method() == http::verb::post; }
 
-void RecordDone(metrics::ServiceMetrics* m, int code, double queue_s, double compute_s,
-                double total_s) {
-  m->RequestDone(code);
+void RecordDone(metrics::ServiceMetrics* m, int code, metrics::RequestProtocol protocol,
+                double queue_s, double compute_s, double total_s) {
+  m->RequestDone(code, protocol);
   m->queue_seconds().Observe(queue_s);
   m->compute_seconds().Observe(compute_s);
   m->total_seconds().Observe(total_s);
@@ -104,7 +104,8 @@ struct DataPlane::PendingScore {
   const VersionState* state = nullptr;
   std::shared_ptr<ModelVersion> version;
   ScoreProtocol protocol = ScoreProtocol::kOip;
-  DecodedScore request;  // inputs moved to the pool
+  metrics::RequestProtocol front = metrics::RequestProtocol::kHttp;  // the metrics' label
+  DecodedScore request;                                              // inputs moved to the pool
   std::string client;
   std::string key_digest;  // the routing key's digest when assigned by it
   Clock::time_point start;
@@ -339,6 +340,21 @@ std::optional<HttpResponse> DataPlane::AdmitHeader(const http::request_header<>&
 
 void DataPlane::Handle(HttpRequest request, const std::string& client,
                        std::function<void(HttpResponse)> respond) {
+  Dispatch(std::move(request), nullptr, metrics::RequestProtocol::kHttp, client,
+           std::move(respond));
+}
+
+void DataPlane::HandleParts(HttpRequest request, const std::vector<std::string_view>& binary_parts,
+                            metrics::RequestProtocol protocol, const std::string& client,
+                            std::function<void(HttpResponse)> respond) {
+  // Decoded before Dispatch returns (Score decodes on this thread), so the
+  // parts need not outlive this call.
+  Dispatch(std::move(request), &binary_parts, protocol, client, std::move(respond));
+}
+
+void DataPlane::Dispatch(HttpRequest request, const std::vector<std::string_view>* binary_parts,
+                         metrics::RequestProtocol protocol, const std::string& client,
+                         std::function<void(HttpResponse)> respond) {
   in_flight_.fetch_add(1);
   auto snap = Current();
   std::optional<std::string> origin;
@@ -356,8 +372,8 @@ void DataPlane::Handle(HttpRequest request, const std::string& client,
     in_flight_.fetch_sub(1);
     return respond(std::move(*answer));
   }
-  Score(std::move(snap), std::get<ScoreRoute>(routed), std::move(request), client,
-        [this, respond = std::move(respond)](HttpResponse r) {
+  Score(std::move(snap), std::get<ScoreRoute>(routed), std::move(request), binary_parts, protocol,
+        client, [this, respond = std::move(respond)](HttpResponse r) {
           in_flight_.fetch_sub(1);
           respond(std::move(r));
         });
@@ -588,7 +604,8 @@ HttpResponse DataPlane::Swagger(const Snapshot& snap) const {
 // ---- Scoring -------------------------------------------------------------------
 
 void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& route,
-                      HttpRequest request, const std::string& client,
+                      HttpRequest request, const std::vector<std::string_view>* binary_parts,
+                      metrics::RequestProtocol protocol, const std::string& client,
                       std::function<void(HttpResponse)> done) {
   // Guard: authenticated by Admit() on the header, before the body was read.
   const auto start = Clock::now();
@@ -608,12 +625,12 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   if (!refusal) {
     refusal = DecodeScoreRequest(route.protocol, request.body(), state.signature,
                                  snap->config.deployment.max_request_body_bytes, &decoded,
-                                 inference_header);
+                                 inference_header, binary_parts);
   }
   if (refusal) {
     refusal->set(kVersionHeader, version->name());
     const double total = std::chrono::duration<double>(Clock::now() - start).count();
-    RecordDone(state.metrics, 400, 0, 0, total);
+    RecordDone(state.metrics, 400, protocol, 0, 0, total);
     if (snap->exposure_log && !key_digest.empty()) {
       LogExposure(snap->exposure_log.get(), key_digest, version->name(), 400, total);
     }
@@ -641,6 +658,7 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
                        &state,
                        std::move(version),
                        route.protocol,
+                       protocol,
                        std::move(decoded),
                        client,
                        std::move(key_digest),
@@ -665,7 +683,7 @@ void DataPlane::Finish(PendingScore& p, ScoreResult result) {
   const double total = std::chrono::duration<double>(Clock::now() - p.start).count();
   const int code = static_cast<int>(r.result_int());
   metrics::ServiceMetrics* sm = p.state->metrics;
-  RecordDone(sm, code, result.queue_seconds, result.compute_seconds, total);
+  RecordDone(sm, code, p.front, result.queue_seconds, result.compute_seconds, total);
   // Without dynamic batching every scored request is a batch of one; with
   // it the batcher reports each batch (on_batch).
   if (!p.state->batched && result.status.ok()) sm->Executed(1);

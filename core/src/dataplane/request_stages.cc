@@ -172,12 +172,17 @@ std::optional<HttpResponse> ReadInferenceHeader(const http::request_header<>& he
 std::optional<HttpResponse> DecodeScoreRequest(ScoreProtocol protocol, std::string_view body,
                                                const Signature& signature, uint64_t max_body_bytes,
                                                DecodedScore* decoded,
-                                               std::optional<std::string_view> inference_header) {
+                                               std::optional<std::string_view> inference_header,
+                                               const std::vector<std::string_view>* binary_parts) {
   Status status;
-  if (protocol == ScoreProtocol::kOip) {
+  if (binary_parts != nullptr && protocol != ScoreProtocol::kOip) {
+    status = InvalidArgument("binary tensor parts come only with an OIP infer request");
+  } else if (protocol == ScoreProtocol::kOip) {
     protocol::DecodeOptions options;
     options.max_input_bytes = static_cast<size_t>(max_body_bytes) * 8;
-    auto request = protocol::DecodeInferRequest(body, signature, options, inference_header);
+    auto request = binary_parts != nullptr
+                       ? protocol::DecodeInferRequestParts(body, *binary_parts, signature, options)
+                       : protocol::DecodeInferRequest(body, signature, options, inference_header);
     if (request.ok()) {
       decoded->inputs = std::move(request->inputs);
       decoded->id = std::move(request->id);

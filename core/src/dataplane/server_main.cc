@@ -320,6 +320,7 @@ int main(int argc, char** argv) {
     if (config->tls) {
       grpc.cert_file = config->tls->cert_file;
       grpc.key_file = config->tls->key_file;
+      grpc.reload_check = config->tls->reload_check;
     }
     auto started_grpc =
         skiff::dataplane::GrpcServer::Start(grpc, &plane, &plane.metrics_registry());

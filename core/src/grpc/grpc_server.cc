@@ -5,12 +5,21 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <thread>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -19,7 +28,10 @@
 #include "grpc_predict_v2.pb.h"
 #include "skiff/protocol/infer_request.h"
 #include "skiff/tensor.h"
+#include "skiff/dataplane/tls_context.h"
+#include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
+#include "skiff/util/log.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -205,12 +217,16 @@ std::optional<grpc::Status> TypedToRaw(const inference::ModelInferRequest::Infer
   return std::nullopt;
 }
 
-// The OIP request the HTTP port would get for `req`: a JSON header with
-// every input as binary data and every output asked for as binary, then
-// the tensors' bytes. Client mistakes the data plane cannot see (the
-// contents' framing) are INVALID_ARGUMENT here.
-std::optional<grpc::Status> ToOipBody(const inference::ModelInferRequest& req, std::string* body,
-                                      size_t* json_length) {
+// The OIP request the HTTP port would get for `req`, with its tensors held
+// apart: a JSON header with every input as binary data and every output
+// asked for as binary, and one part per input viewing its bytes where they
+// lie (raw_input_contents in `req`, typed contents written out into
+// `typed`), so the data plane copies each once, into its tensor
+// (HttpHandler::HandleParts). Client mistakes the data plane cannot see
+// (the contents' framing) are INVALID_ARGUMENT here.
+std::optional<grpc::Status> ToOipParts(const inference::ModelInferRequest& req,
+                                       std::string* json_header, std::vector<std::string>* typed,
+                                       std::vector<std::string_view>* parts) {
   const int n = req.inputs_size();
   const bool raw = req.raw_input_contents_size() > 0;
   if (raw && req.raw_input_contents_size() != n) {
@@ -219,7 +235,9 @@ std::optional<grpc::Status> ToOipBody(const inference::ModelInferRequest& req, s
                        " entries for " + std::to_string(n) +
                        " inputs; send one per input, in `inputs` order");
   }
-  std::vector<std::string> typed(raw ? 0 : n);
+  typed->assign(raw ? 0 : n, std::string());
+  parts->clear();
+  parts->reserve(n);
   json inputs = json::array();
   for (int i = 0; i < n; ++i) {
     const auto& in = req.inputs(i);
@@ -229,15 +247,16 @@ std::optional<grpc::Status> ToOipBody(const inference::ModelInferRequest& req, s
                          "' has both contents and raw_input_contents; send one of the two");
     }
     if (!raw) {
-      if (auto refused = TypedToRaw(in, &typed[i])) return refused;
+      if (auto refused = TypedToRaw(in, &(*typed)[i])) return refused;
     }
-    const size_t size = raw ? req.raw_input_contents(i).size() : typed[i].size();
+    parts->push_back(raw ? std::string_view(req.raw_input_contents(i))
+                         : std::string_view((*typed)[i]));
     json shape = json::array();
     for (int64_t d : in.shape()) shape.push_back(d);
     inputs.push_back({{"name", in.name()},
                       {"datatype", in.datatype()},
                       {"shape", std::move(shape)},
-                      {"parameters", {{"binary_data_size", size}}}});
+                      {"parameters", {{"binary_data_size", parts->back().size()}}}});
   }
   json header = {{"inputs", std::move(inputs)}, {"parameters", {{"binary_data_output", true}}}};
   if (!req.id().empty()) header["id"] = req.id();
@@ -246,14 +265,7 @@ std::optional<grpc::Status> ToOipBody(const inference::ModelInferRequest& req, s
     for (const auto& out : req.outputs()) outputs.push_back({{"name", out.name()}});
     header["outputs"] = std::move(outputs);
   }
-  *body = header.dump();
-  *json_length = body->size();
-  size_t total = body->size();
-  for (int i = 0; i < n; ++i) {
-    total += raw ? req.raw_input_contents(i).size() : typed[i].size();
-  }
-  body->reserve(total);
-  for (int i = 0; i < n; ++i) body->append(raw ? req.raw_input_contents(i) : typed[i]);
+  *json_header = header.dump();
   return std::nullopt;
 }
 
@@ -304,6 +316,105 @@ void AddSpecs(
   }
 }
 
+// TLS for gRPC: what gRPC's file watcher reads is a private copy of
+// tls.certFile/keyFile that skiff has checked, never the files themselves.
+// gRPC 1.51's FileWatcherCertificateProvider installs whatever pair it
+// reads: a key of another certificate (a half-updated Secret) leaves it with
+// no handshaker, so every TLS client is refused until the files are fixed,
+// where the HTTP port keeps its previous pair. Here every `reload_check` the
+// files are compared (TlsContextSource: size, mtime, inode); a changed pair
+// is copied into a 0700 folder of its own, loaded there as the HTTP port
+// would load it (key matches certificate) and only then renamed over the
+// watched copy; a refused pair is logged and the previous copy stays.
+class CheckedCertificates {
+ public:
+  static StatusOr<std::unique_ptr<CheckedCertificates>> Start(const GrpcServerOptions& options) {
+    TlsServerOptions tls;
+    tls.cert_file = options.cert_file;
+    tls.key_file = options.key_file;
+    tls.reload_check = options.reload_check;
+    SKIFF_ASSIGN_OR_RETURN(auto source, TlsContextSource::Create(std::move(tls)));
+    std::string folder =
+        (std::filesystem::temp_directory_path() / "skiff-grpc-tls-XXXXXX").string();
+    if (::mkdtemp(folder.data()) == nullptr) {
+      return Unavailable("cannot make a private folder for gRPC's copy of the TLS pair (" +
+                         folder + "): " + std::strerror(errno) + "; check TMPDIR");
+    }
+    std::unique_ptr<CheckedCertificates> out(new CheckedCertificates(std::move(source), folder));
+    SKIFF_RETURN_IF_ERROR(out->Copy());
+    out->watcher_ = std::thread([c = out.get()] { c->Watch(); });
+    return out;
+  }
+  ~CheckedCertificates() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (watcher_.joinable()) watcher_.join();
+    std::error_code ignored;
+    std::filesystem::remove_all(folder_, ignored);
+  }
+  std::string cert_file() const { return folder_ + "/tls.crt"; }
+  std::string key_file() const { return folder_ + "/tls.key"; }
+
+ private:
+  CheckedCertificates(std::unique_ptr<TlsContextSource> source, std::string folder)
+      : source_(std::move(source)), folder_(std::move(folder)) {}
+
+  // The configured pair, checked, into the watched copy.
+  Status Copy() {
+    const TlsServerOptions& o = source_->options();
+    SKIFF_ASSIGN_OR_RETURN(std::string cert, ReadFile(o.cert_file));
+    SKIFF_ASSIGN_OR_RETURN(std::string key, ReadFile(o.key_file));
+    const std::string next_cert = folder_ + "/next.crt", next_key = folder_ + "/next.key";
+    SKIFF_RETURN_IF_ERROR(WriteFileAtomically(next_cert, cert, 0600));
+    SKIFF_RETURN_IF_ERROR(WriteFileAtomically(next_key, key, 0600));
+    // The bytes gRPC will read, loaded as the HTTP port loads its pair (the
+    // files were checked by name just before; this catches a change between).
+    auto loaded = MakeServerTlsContext(next_cert, next_key);
+    if (!loaded.ok()) {
+      return InvalidArgument("tls.certFile '" + o.cert_file + "' and tls.keyFile '" + o.key_file +
+                             "' changed while being read (" + loaded.status().message() +
+                             "); the next change is read again");
+    }
+    // Key first: gRPC reads both at its next check; the two renames are
+    // microseconds apart.
+    std::error_code ec;
+    std::filesystem::rename(next_key, key_file(), ec);
+    if (!ec) std::filesystem::rename(next_cert, cert_file(), ec);
+    if (ec) return Unavailable("cannot rename gRPC's copy of the TLS pair: " + ec.message());
+    return OkStatus();
+  }
+
+  void Watch() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!wake_.wait_for(lock, source_->options().reload_check, [this] { return stop_; })) {
+      lock.unlock();
+      if (std::optional<Status> changed = source_->ReloadIfChanged()) {
+        // A refusal's message already says the previous pair stays.
+        Status copied = changed->ok() ? Copy() : OkStatus();
+        if (!changed->ok()) {
+          log::Error("gRPC: TLS: " + changed->message());
+        } else if (copied.ok()) {
+          log::Info("gRPC: TLS certificate reloaded from tls.certFile '" +
+                    source_->options().cert_file + "'");
+        } else {
+          log::Error("gRPC: TLS: " + copied.message() + "; still serving the previous certificate");
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  std::unique_ptr<TlsContextSource> source_;  // change detection and the check; Watch only
+  const std::string folder_;                  // 0700, removed at the end
+  std::mutex mu_;                             // guards stop_
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread watcher_;  // last: started once the rest exists
+};
+
 }  // namespace
 
 int GrpcCodeFor(int http_status) {
@@ -352,6 +463,10 @@ struct GrpcServer::Impl : public grpc::CallbackGenericService {
   GrpcServerOptions options;
   HttpHandler* handler = nullptr;
   metrics::MetricsRegistry* registry = nullptr;
+  // TLS: the checked copy of cert_file/key_file, and gRPC's watcher of it
+  // (both outlive `server`, declared before it).
+  std::unique_ptr<CheckedCertificates> checked;
+  std::shared_ptr<grpc::experimental::FileWatcherCertificateProvider> certificates;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::atomic<int64_t> in_flight{0};
@@ -537,21 +652,23 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
     if (!ModelPath(req.model_name(), req.model_version(), &path)) return;
     HttpRequest request;
     request.base() = Header(http::verb::post, path + "/infer");
-    size_t json_length = 0;
-    if (auto refused = ToOipBody(req, &request.body(), &json_length)) return End(*refused);
-    req.Clear();  // the tensors live in the body now
-    request.set(protocol::kInferenceHeaderContentLength, std::to_string(json_length));
+    std::vector<std::string> typed;
+    std::vector<std::string_view> parts;  // into `req` and `typed`, read before HandleParts returns
+    if (auto refused = ToOipParts(req, &request.body(), &typed, &parts)) return End(*refused);
+    request.set(protocol::kInferenceHeaderContentLength, std::to_string(request.body().size()));
     request.set(http::field::content_type, "application/octet-stream");
     request.prepare_payload();
     // Admitted on the metadata (the constructor): the data plane does not
-    // authenticate again.
-    impl_->handler->Handle(std::move(request), client_, [this](HttpResponse a) {
-      if (a.result_int() != 200) return End(StatusOf(a));
-      inference::ModelInferResponse r;
-      grpc::Status converted = FromOipAnswer(a, &r);
-      if (!converted.ok()) return End(converted);
-      Reply(r);
-    });
+    // authenticate again. `req` and `typed` are this frame's, not the
+    // call's: the answer may come (and the call end) before this returns.
+    impl_->handler->HandleParts(std::move(request), parts, metrics::RequestProtocol::kGrpc, client_,
+                                [this](HttpResponse a) {
+                                  if (a.result_int() != 200) return End(StatusOf(a));
+                                  inference::ModelInferResponse r;
+                                  grpc::Status converted = FromOipAnswer(a, &r);
+                                  if (!converted.ok()) return End(converted);
+                                  Reply(r);
+                                });
   }
 
   template <typename Message>
@@ -598,11 +715,18 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
   impl->registry = registry;
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (!options.cert_file.empty()) {
-    grpc::SslServerCredentialsOptions ssl;
-    SKIFF_ASSIGN_OR_RETURN(std::string cert, ReadFile(options.cert_file));
-    SKIFF_ASSIGN_OR_RETURN(std::string key, ReadFile(options.key_file));
-    ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
-    credentials = grpc::SslServerCredentials(ssl);
+    // A renewed certificate reaches gRPC as it reaches the HTTP port: a
+    // checked copy of the pair (CheckedCertificates; a pair that does not
+    // load is an error at start, naming the file), which gRPC's provider
+    // re-reads every second (its smallest interval) on its own thread and
+    // hands to the handshakes that follow.
+    SKIFF_ASSIGN_OR_RETURN(impl->checked, CheckedCertificates::Start(options));
+    impl->certificates = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        impl->checked->key_file(), impl->checked->cert_file(), 1);
+    grpc::experimental::TlsServerCredentialsOptions tls(impl->certificates);
+    tls.watch_identity_key_cert_pairs();
+    tls.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    credentials = grpc::experimental::TlsServerCredentials(tls);
   }
   const std::string address =
       (options.address.find(':') != std::string::npos ? "[" + options.address + "]"

@@ -5,7 +5,8 @@ namespace skiff::metrics {
 namespace {
 
 constexpr char kRequestsTotal[] = "skiff_requests_total";
-constexpr char kRequestsTotalHelp[] = "Scoring requests finished, by HTTP status code.";
+constexpr char kRequestsTotalHelp[] =
+    "Scoring requests finished, by HTTP status code and the protocol they came in by.";
 constexpr char kDuration[] = "skiff_request_duration_seconds";
 constexpr char kDurationHelp[] = "Scoring request latency in seconds, from receipt to response.";
 constexpr char kQueue[] = "skiff_request_queue_seconds";
@@ -32,6 +33,10 @@ constexpr char kAuthFailures[] = "skiff_auth_failures_total";
 constexpr char kAuthFailuresHelp[] = "Requests refused by authentication or authorization.";
 
 }  // namespace
+
+const char* ProtocolLabel(RequestProtocol protocol) {
+  return protocol == RequestProtocol::kGrpc ? "grpc" : "http";
+}
 
 ServiceMetrics::ServiceMetrics(MetricsRegistry* registry, std::string service, std::string version)
     : registry_(registry), service_(std::move(service)), version_(std::move(version)) {
@@ -68,20 +73,23 @@ void ServiceMetrics::LoadFailed(double unix_seconds) {
       .Set(unix_seconds);
 }
 
-void ServiceMetrics::RequestDone(int code) {
+void ServiceMetrics::RequestDone(int code, RequestProtocol protocol) {
   window_.Record(code);
   const bool cacheable = code >= 100 && code < 600;
+  auto& by_code = by_code_[static_cast<size_t>(protocol)];
   if (cacheable) {
-    if (Counter* counter = by_code_[code - 100].load(std::memory_order_acquire)) {
+    if (Counter* counter = by_code[code - 100].load(std::memory_order_acquire)) {
       counter->Increment();
       return;
     }
   }
-  Counter& counter = registry_->GetCounter(
-      kRequestsTotal, kRequestsTotalHelp,
-      {{"service", service_}, {"version", version_}, {"code", std::to_string(code)}});
+  Counter& counter = registry_->GetCounter(kRequestsTotal, kRequestsTotalHelp,
+                                           {{"service", service_},
+                                            {"version", version_},
+                                            {"code", std::to_string(code)},
+                                            {"protocol", ProtocolLabel(protocol)}});
   // Racing first uses store the same pointer (the registry returns one series).
-  if (cacheable) by_code_[code - 100].store(&counter, std::memory_order_release);
+  if (cacheable) by_code[code - 100].store(&counter, std::memory_order_release);
   counter.Increment();
 }
 

@@ -59,11 +59,15 @@ class InferRequestParser {
 
   // `binary`: the bytes after the JSON header (the binary tensor
   // extension); nullopt when the message had no Inference-Header-Content-Length.
+  // `parts`: instead, one whole part per binary tensor, in list order
+  // (DecodeInferRequestParts); null for a body.
   InferRequestParser(const Signature& signature, const DecodeOptions& options,
-                     const std::optional<std::string_view>& binary)
+                     const std::optional<std::string_view>& binary,
+                     const std::vector<std::string_view>* parts = nullptr)
       : signature_(signature),
         options_(options),
-        binary_(binary),
+        binary_(parts != nullptr ? std::optional<std::string_view>(std::string_view()) : binary),
+        parts_(parts),
         specs_(response_ ? signature.outputs : signature.inputs),
         tensor_(response_ ? "output" : "input"),
         slots_(specs_.size()) {
@@ -280,6 +284,12 @@ class InferRequestParser {
                              " has no '" + TensorsKey() + "' field; send {\"" + TensorsKey() +
                              "\": [{\"name\": ..., \"shape\": [...], \"datatype\": ..., "
                              "\"data\": [...]}]}");
+    }
+    if (parts_ != nullptr && next_part_ != parts_->size()) {
+      return InvalidArgument(std::to_string(parts_->size()) + " binary parts came with the " +
+                             tensor_ + "s but " + std::to_string(next_part_) + " " + tensor_ +
+                             "s have parameters.binary_data_size; give one part per such " +
+                             tensor_);
     }
     if (binary_ && binary_offset_ != binary_->size()) {
       return InvalidArgument(
@@ -557,6 +567,21 @@ class InferRequestParser {
                     size_t min_bytes, uint64_t size, std::vector<uint8_t>* out) {
     // Only refusals need the message's prefix: the success path builds no string.
     auto said = [&] { return where + ": parameters.binary_data_size is " + std::to_string(size); };
+    if (parts_ != nullptr) {
+      // Each binary tensor is one whole part: the checks below see it as
+      // the body's binary bytes, all left for this tensor.
+      if (next_part_ == parts_->size() || (*parts_)[next_part_].size() != size) {
+        return InvalidArgument(
+            said() + " but " +
+            (next_part_ == parts_->size()
+                 ? "no binary part is left for it"
+                 : "its binary part has " + std::to_string((*parts_)[next_part_].size()) +
+                       " bytes") +
+            "; give one part per binary " + tensor_ + ", in order, of its byte count");
+      }
+      binary_ = (*parts_)[next_part_++];
+      binary_offset_ = 0;
+    }
     if (!binary_) {
       return InvalidArgument(said() + " but the request has no " + kInferenceHeaderContentLength +
                              " header; send it with the length " +
@@ -593,7 +618,8 @@ class InferRequestParser {
                              " bytes; send exactly the tensor's bytes, little-endian, row-major");
     }
     // The one copy of a binary tensor: the body is the HTTP session's
-    // string, the tensor owns a std::vector across the plugin ABI.
+    // string (or a part is the gRPC message's), the tensor owns a
+    // std::vector across the plugin ABI.
     out->assign(begin, begin + n);
     binary_offset_ += n;
     bytes_used_ += n;
@@ -627,8 +653,11 @@ class InferRequestParser {
 
   const Signature& signature_;
   const DecodeOptions& options_;
-  const std::optional<std::string_view> binary_;               // after the JSON header
-  size_t binary_offset_ = 0;                                   // of binary_, taken so far
+  // After the JSON header; with parts_, the part being taken.
+  std::optional<std::string_view> binary_;
+  size_t binary_offset_ = 0;                          // of binary_, taken so far
+  const std::vector<std::string_view>* const parts_;  // null unless decoding parts
+  size_t next_part_ = 0;                              // of *parts_
   std::vector<std::pair<std::string, bool>> explicit_binary_;  // outputs' binary_data
   const std::vector<TensorSpec>& specs_;  // the tensors the list is checked against
   const char* const tensor_;              // "input" or "output", for messages
@@ -691,6 +720,14 @@ StatusOr<InferRequest> DecodeInferRequest(std::string_view body, const Signature
   SKIFF_ASSIGN_OR_RETURN(auto parts, SplitBody(body, inference_header));
   return DecodeWithSax<InferRequestParser<Message::kRequest>>(parts.first, signature, options,
                                                               parts.second);
+}
+
+StatusOr<InferRequest> DecodeInferRequestParts(std::string_view json,
+                                               const std::vector<std::string_view>& binary_parts,
+                                               const Signature& signature,
+                                               const DecodeOptions& options) {
+  return DecodeWithSax<InferRequestParser<Message::kRequest>>(
+      json, signature, options, std::optional<std::string_view>(), &binary_parts);
 }
 
 StatusOr<InferResponse> DecodeInferResponse(std::string_view body, const Signature& signature,

@@ -6,6 +6,7 @@
 #include "skiff/dataplane/metrics_endpoint.h"
 #include "skiff/metrics/load_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -361,7 +362,7 @@ TEST_F(DataPlaneTest, MetricsAreOnlyOnTheMetricsListener) {
   const Reply m = Metrics();
   ASSERT_EQ(m.status, 200);
   EXPECT_EQ(m.header("content-type"), "text/plain; version=0.0.4");
-  EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"200\"} 1"),
+  EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"200\",protocol=\"http\"} 1"),
             std::string::npos)
       << m.body;
   HttpClient metrics(metrics_server_->port());
@@ -558,10 +559,10 @@ TEST_F(DataPlaneTest, MetricsCountRequestsByVersionAndCode) {
   c.Post("/v2/models/svc/infer", OipBody(1), Bearer("bad"));
   Reply m = Metrics();
   ASSERT_EQ(m.status, 200);
-  EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"200\"} 1"),
+  EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"200\",protocol=\"http\"} 1"),
             std::string::npos)
       << m.body;
-  EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"502\"} 1"),
+  EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"502\",protocol=\"http\"} 1"),
             std::string::npos);
   EXPECT_NE(m.body.find("skiff_auth_failures_total{service=\"svc\"} 1"), std::string::npos);
 }
@@ -737,6 +738,12 @@ TEST_F(DataPlaneTest, GrafanaDashboardUsesOnlyMetricsTheServerExports) {
         "skiff_model_executions_total", "process_resident_memory_bytes", "skiff_build_info"}) {
     EXPECT_EQ(used.count(name), 1u) << name;
   }
+  // Issue 20 item 3: the requests panel splits HTTP from gRPC by the
+  // `protocol` label the server puts on skiff_requests_total.
+  EXPECT_TRUE(std::any_of(queries.begin(), queries.end(), [](const std::string& q) {
+    return q.find("by (version, protocol) (rate(skiff_requests_total") != std::string::npos;
+  }));
+  EXPECT_NE(Metrics().body.find("code=\"200\",protocol=\"http\"}"), std::string::npos);
 }
 
 // Issue 23 item 4: separate queue/compute/total families (no `phase` label a

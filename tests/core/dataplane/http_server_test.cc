@@ -254,5 +254,34 @@ TEST(HttpServerStartTest, AGivenFdThatIsNotASocketIsAClearError) {
   ::close(pipe_fds[1]);
 }
 
+// HttpHandler::HandleParts' default, for a handler that cannot decode parts
+// where they lie (DataPlane can): the parts joined after the JSON into one
+// body, framed for Handle, in order, with nothing lost.
+TEST(HttpHandlerTest, HandlePartsDefaultJoinsThePartsIntoTheBody) {
+  struct Recorder : HttpHandler {
+    uint64_t BodyLimit(const http::request_header<>&) const override { return 1 << 20; }
+    void Handle(HttpRequest request, const std::string& client,
+                std::function<void(HttpResponse)> respond) override {
+      seen = std::move(request);
+      seen_client = client;
+      respond(HttpResponse(http::status::ok, 11));
+    }
+    HttpRequest seen;
+    std::string seen_client;
+  } recorder;
+  HttpRequest request(http::verb::post, "/v2/models/m/infer", 11);
+  request.body() = "{\"inputs\":[]}";
+  request.set("Inference-Header-Content-Length", "13");
+  const std::string a = "abc", b("\0\xff", 2);
+  bool answered = false;
+  recorder.HandleParts(std::move(request), {a, b}, metrics::RequestProtocol::kGrpc, "10.0.0.1",
+                       [&](HttpResponse r) { answered = r.result_int() == 200; });
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(recorder.seen_client, "10.0.0.1");
+  EXPECT_EQ(recorder.seen.body(), std::string("{\"inputs\":[]}abc\0\xff", 18));
+  EXPECT_EQ(recorder.seen[http::field::content_length], "18");
+  EXPECT_EQ(recorder.seen["Inference-Header-Content-Length"], "13");
+}
+
 }  // namespace
 }  // namespace skiff::dataplane

@@ -175,7 +175,7 @@ TEST_F(ServerProcessTest, MetricsAreServedOnTheirOwnLoopbackPortAndNotOnTheScori
   HttpClient metrics(metrics_port);  // connects to 127.0.0.1: the default metricsAddress
   const skiff::testing::Reply m = metrics.Get("/metrics");
   ASSERT_EQ(m.status, 200);
-  EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"200\"} 1"),
+  EXPECT_NE(m.body.find("skiff_requests_total{service=\"svc\",version=\"blue\",code=\"200\",protocol=\"http\"} 1"),
             std::string::npos)
       << m.body;
   // Nothing else is served there: not the scoring routes, not health.

@@ -204,7 +204,7 @@ TEST_F(ShadowTrafficTest, ComparesEveryPairAndAnswersFromTheLiveVersion) {
   EXPECT_EQ(Series(text, Requests("neg", "dropped")), 0);
   EXPECT_EQ(Series(text, Requests("neg", "error")), 0);
   // Shadow copies are not the shadow version's live traffic.
-  EXPECT_EQ(Series(text, "skiff_requests_total{service=\"svc\",version=\"neg\",code=\"200\"}"), 0);
+  EXPECT_EQ(Series(text, "skiff_requests_total{service=\"svc\",version=\"neg\",code=\"200\",protocol=\"http\"}"), 0);
   // A request pinned to the shadow version is its own: answered, not copied.
   Reply pinned = c.Post("/v2/models/svc/infer", kBody, {{"azureml-model-deployment", "neg"}});
   EXPECT_EQ(pinned.header("azureml-model-deployment"), "neg");

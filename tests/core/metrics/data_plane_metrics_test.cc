@@ -35,9 +35,9 @@ TEST(MetricsDataPlane, FamiliesAndLines) {
   EXPECT_EQ(text.find("phase="), std::string::npos) << text;
   for (const char* line : {
            "# TYPE skiff_requests_total counter",
-           "skiff_requests_total{service=\"iris\",version=\"1\",code=\"200\"} 2",
-           "skiff_requests_total{service=\"iris\",version=\"1\",code=\"400\"} 1",
-           "skiff_requests_total{service=\"iris\",version=\"1\",code=\"999\"} 1",
+           "skiff_requests_total{service=\"iris\",version=\"1\",code=\"200\",protocol=\"http\"} 2",
+           "skiff_requests_total{service=\"iris\",version=\"1\",code=\"400\",protocol=\"http\"} 1",
+           "skiff_requests_total{service=\"iris\",version=\"1\",code=\"999\",protocol=\"http\"} 1",
            // Queue, compute and total are separate families (issue 23 item 4): a
            // `phase` label made sum(rate(..._count)) count every request thrice.
            "# TYPE skiff_request_duration_seconds histogram",
@@ -60,6 +60,28 @@ TEST(MetricsDataPlane, FamiliesAndLines) {
        }) {
     EXPECT_TRUE(HasLine(text, line)) << "missing line: " << line << "\nin:\n" << text;
   }
+}
+
+// Issue 20 item 3: one query splits HTTP and gRPC requests
+// (sum by (protocol) (rate(skiff_requests_total[5m]))); each protocol's
+// series is cached apart, and GET /load's window sums both.
+TEST(MetricsDataPlane, RequestsSplitByProtocol) {
+  MetricsRegistry registry;
+  DataPlaneMetrics metrics(&registry);
+  ServiceMetrics& v = metrics.For("iris", "1");
+  for (int i = 0; i < 3; ++i) v.RequestDone(200, RequestProtocol::kGrpc);
+  v.RequestDone(200);
+  v.RequestDone(401, RequestProtocol::kGrpc);
+  const std::string text = registry.RenderPrometheusText();
+  for (const char* line : {
+           "skiff_requests_total{service=\"iris\",version=\"1\",code=\"200\",protocol=\"grpc\"} 3",
+           "skiff_requests_total{service=\"iris\",version=\"1\",code=\"200\",protocol=\"http\"} 1",
+           "skiff_requests_total{service=\"iris\",version=\"1\",code=\"401\",protocol=\"grpc\"} 1",
+       }) {
+    EXPECT_TRUE(HasLine(text, line)) << "missing line: " << line << "\nin:\n" << text;
+  }
+  EXPECT_EQ(text.find("code=\"401\",protocol=\"http\""), std::string::npos) << text;
+  EXPECT_EQ(v.window().Sum().requests, 5);
 }
 
 // Triton's nv_inference_count / nv_inference_exec_count: their ratio is the

@@ -88,6 +88,12 @@ class DataPlane : public HttpHandler {
   // scoring routes do not authenticate again.
   void Handle(HttpRequest request, const std::string& client_address,
               std::function<void(HttpResponse)> respond) override;
+  // The gRPC front's ModelInfer: the same path as Handle, each binary part
+  // decoded where it lies (copied once, into its tensor), counted under
+  // `protocol` in skiff_requests_total.
+  void HandleParts(HttpRequest request, const std::vector<std::string_view>& binary_parts,
+                   metrics::RequestProtocol protocol, const std::string& client_address,
+                   std::function<void(HttpResponse)> respond) override;
 
  private:
   struct Snapshot;      // the applied config + its objects, swapped whole
@@ -140,9 +146,15 @@ class DataPlane : public HttpHandler {
   HttpResponse ModelReadiness(const std::string& version) const;
   HttpResponse Swagger(const Snapshot& snap) const;
 
+  // Handle and HandleParts: route, then answer or Score (`binary_parts`
+  // null for a body that holds the tensors).
+  void Dispatch(HttpRequest request, const std::vector<std::string_view>* binary_parts,
+                metrics::RequestProtocol protocol, const std::string& client,
+                std::function<void(HttpResponse)> respond);
   // Scoring: guard (drain), pick, decode, then Submit; Finish responds and
   // logs on the thread that scored.
   void Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& route, HttpRequest request,
+             const std::vector<std::string_view>* binary_parts, metrics::RequestProtocol protocol,
              const std::string& client, std::function<void(HttpResponse)> done);
   static void Finish(PendingScore& pending, ScoreResult result);
 

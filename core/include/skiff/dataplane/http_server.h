@@ -23,10 +23,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/beast/http.hpp>
 
 #include "skiff/dataplane/tls_context.h"
+#include "skiff/metrics/data_plane_metrics.h"
 #include "skiff/status.h"
 
 namespace skiff::dataplane {
@@ -153,6 +155,25 @@ class HttpHandler {
   // Threading: called concurrently on I/O threads.
   virtual void Handle(HttpRequest request, const std::string& client_address,
                       std::function<void(HttpResponse)> respond) = 0;
+
+  // Another front's OIP infer request (the gRPC listener's ModelInfer)
+  // whose binary tensors are held apart from its body: `request`'s body is
+  // the JSON alone, its Inference-Header-Content-Length that length, and
+  // the inputs with parameters.binary_data_size take `binary_parts` in
+  // order, one whole part each. A handler that decodes the parts where
+  // they lie copies each once, into its tensor (DataPlane does); this
+  // default appends them to the body and calls Handle (a second copy).
+  // `protocol` names the front for the metrics. The parts are read before
+  // this returns and may be freed then; `respond` as for Handle. Admit()
+  // must have let the header through. Threading: as Handle.
+  virtual void HandleParts(HttpRequest request, const std::vector<std::string_view>& binary_parts,
+                           metrics::RequestProtocol protocol, const std::string& client_address,
+                           std::function<void(HttpResponse)> respond) {
+    (void)protocol;
+    for (std::string_view part : binary_parts) request.body().append(part);
+    request.prepare_payload();
+    Handle(std::move(request), client_address, std::move(respond));
+  }
 };
 
 class HttpServer {

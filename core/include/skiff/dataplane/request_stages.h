@@ -101,10 +101,14 @@ struct DecodedScore {
 // an OIP body may decode to 8 x `max_body_bytes`. `inference_header`: the
 // OIP request's Inference-Header-Content-Length (the binary tensor
 // extension), nullopt when absent; the Azure route has no such framing.
+// `binary_parts`: an OIP request whose binary tensors are held apart from
+// `body`, its JSON (protocol::DecodeInferRequestParts; the gRPC front's raw
+// inputs, copied once, into the tensors); null for a body that holds them.
 std::optional<HttpResponse> DecodeScoreRequest(
     ScoreProtocol protocol, std::string_view body, const Signature& signature,
     uint64_t max_body_bytes, DecodedScore* decoded,
-    std::optional<std::string_view> inference_header = std::nullopt);
+    std::optional<std::string_view> inference_header = std::nullopt,
+    const std::vector<std::string_view>* binary_parts = nullptr);
 
 // Decode's framing: *value = the request's Inference-Header-Content-Length
 // (nullopt when absent), viewing `header`. Sent twice it is a 400: which of

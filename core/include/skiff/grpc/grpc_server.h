@@ -43,8 +43,14 @@ struct GrpcServerOptions {
   // Calls the server works on at once, all connections together; one more
   // is UNAVAILABLE at once (retry later) rather than queued.
   int64_t max_calls_in_flight = 1024;
-  // PEM files: with both set the listener speaks TLS (read at start).
+  // PEM files: with both set the listener speaks TLS. The pair must load
+  // at start (else an error naming the file) and is checked every
+  // `reload_check` as the HTTP port checks it: a changed pair that loads
+  // serves the handshakes from then on (within reload_check + 1 s, gRPC's
+  // re-read of skiff's private copy); one that does not is logged and the
+  // previous pair stays.
   std::string cert_file, key_file;
+  std::chrono::milliseconds reload_check{2000};
 };
 
 // HTTP status -> gRPC status code (grpc::StatusCode's values), as Triton

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The skiff data plane's metric families (docs/protocols.md#metrics):
-//   skiff_requests_total{service,version,code}              counter
+//   skiff_requests_total{service,version,code,protocol}     counter (protocol: http|grpc)
 //   skiff_request_duration_seconds{service,version}         histogram, receipt to response
 //   skiff_request_queue_seconds{service,version}            histogram, waiting for a replica
 //   skiff_request_compute_seconds{service,version}          histogram, model execution
@@ -30,14 +30,20 @@
 
 namespace skiff::metrics {
 
+// The front a scoring request came in by: skiff_requests_total's
+// `protocol` label ("http", "grpc"), so one query splits them.
+enum class RequestProtocol { kHttp = 0, kGrpc = 1 };
+const char* ProtocolLabel(RequestProtocol protocol);
+
 // The series of one service version. Every member is lock-free to update;
 // RequestDone() takes the registry mutex only the first time it sees a code.
 class ServiceMetrics {
  public:
   ServiceMetrics(MetricsRegistry* registry, std::string service, std::string version);
 
-  // Counts a finished request with HTTP status `code` (also in window()).
-  void RequestDone(int code);
+  // Counts a finished request with HTTP status `code` that came in by
+  // `protocol` (also in window(), which does not split by protocol).
+  void RequestDone(int code, RequestProtocol protocol = RequestProtocol::kHttp);
   // The last minute of RequestDone(), for GET /load.
   const RequestWindow& window() const { return window_; }
 
@@ -80,8 +86,8 @@ class ServiceMetrics {
   Gauge* load_seconds_;
   Counter* load_failures_;
   RequestWindow window_;
-  // skiff_requests_total series by code - 100, filled on first use.
-  std::array<std::atomic<Counter*>, 500> by_code_{};
+  // skiff_requests_total series by protocol and code - 100, filled on first use.
+  std::array<std::array<std::atomic<Counter*>, 500>, 2> by_code_{};
 };
 
 // Owns the families in a registry and hands out per-version series.

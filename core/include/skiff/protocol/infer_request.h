@@ -67,6 +67,18 @@ StatusOr<InferRequest> DecodeInferRequest(
     std::string_view body, const Signature& signature, const DecodeOptions& options = {},
     std::optional<std::string_view> inference_header = std::nullopt);
 
+// The same decode for a request whose binary tensors are held apart from
+// its JSON (the gRPC listener's raw_input_contents): `json` is the whole
+// JSON, and the inputs with parameters.binary_data_size take
+// `binary_parts` in list order, one whole part each (a part of another
+// size, or one left over, is kInvalidArgument). Each part is copied once,
+// straight into its tensor, with every check of DecodeInferRequest; the
+// parts are not used after this returns. Threading: pure.
+StatusOr<InferRequest> DecodeInferRequestParts(std::string_view json,
+                                               const std::vector<std::string_view>& binary_parts,
+                                               const Signature& signature,
+                                               const DecodeOptions& options = {});
+
 // The request DecodeInferRequest reads: {"id"?: ..., "inputs": [{"name",
 // "datatype", "shape", "data": [flat]}], "outputs"?: [{"name"}]}; "outputs"
 // only when `requested_outputs` is not empty. Written straight into the
