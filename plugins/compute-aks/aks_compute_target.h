@@ -76,6 +76,8 @@ class AksComputeTarget final : public ComputeTarget {
   StatusOr<ServiceStatus> GetDetailedState(const std::string& service) override;
   StatusOr<std::string> GetLogs(const std::string& service, int32_t num_lines) override;
   StatusOr<std::map<std::string, std::string>> ReadMetrics(const std::string& service) override;
+  // Each router pod's GET /exposure, paged through the pod proxy.
+  Status ReadExposureLog(const std::string& service, ExposureLogSink* sink) override;
 
   // The stored cluster.json as a ComputeDescription: provisioningState,
   // error, warnings and the properties `computetarget show` prints
