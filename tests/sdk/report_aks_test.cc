@@ -61,10 +61,10 @@ TEST_F(EndpointReportAks, ReadsEveryRouterPodThroughTheKubernetesApi) {
   UseCluster("prodaks", kube);
   RegisterMlp(R"({"computeType": "aks", "numReplicas": 1, "namespace": "ml"})");
   LoadBalancerStandIn lb(kube, "/api/v1/namespaces/ml/services/shop", "20.0.0.8");
-  Result created = Skiff({"endpoint", "create", "-n", "shop", "--ct", "prodaks", "--version-name",
-                          "a", "-m", "mlp:1", "--ic", Path("ic.json"), "--dc", Path("dc.json"),
-                          "--routing-key-header", "x-user-id", "--is-control-version-type",
-                          "true"});
+  Result created =
+      Skiff({"endpoint", "create", "-n", "shop", "--ct", "prodaks", "--version-name", "a", "-m",
+             "mlp:1", "--ic", Path("ic.json"), "--dc", Path("dc.json"), "--routing-key-header",
+             "x-user-id", "--is-control-version-type", "true"});
   lb.Stop();
   ASSERT_EQ(created.rc, 0) << created.err;
   Result added = Skiff({"endpoint", "create-version", "-n", "shop", "--version-name", "b", "-m",
@@ -130,8 +130,7 @@ TEST_F(EndpointReportAks, ReadsEveryRouterPodThroughTheKubernetesApi) {
   EXPECT_NE(table.out.find("read from 2 router pod(s): shop-router-a, shop-router-b"),
             std::string::npos)
       << table.out;
-  EXPECT_NE(table.out.find("note: The exposure log of router pod shop-router-c"),
-            std::string::npos)
+  EXPECT_NE(table.out.find("note: The exposure log of router pod shop-router-c"), std::string::npos)
       << table.out;
 }
 

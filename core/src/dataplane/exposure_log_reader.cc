@@ -63,8 +63,7 @@ uint64_t Fingerprint(int fd, uint64_t offset) {
   if (offset == 0) return 0;
   char buf[kFingerprintBytes];
   const size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof buf, offset));
-  if (ReadAt(fd, buf, want, offset - want) != static_cast<ssize_t>(want) ||
-      buf[want - 1] != '\n') {
+  if (ReadAt(fd, buf, want, offset - want) != static_cast<ssize_t>(want) || buf[want - 1] != '\n') {
     return 1;
   }
   uint64_t h = 14695981039346656037ull;
@@ -102,7 +101,8 @@ bool SkipLine(int fd, uint64_t* offset, uint64_t size) {
   char buf[16 * 1024];
   uint64_t at = *offset;
   while (at < size) {
-    const ssize_t n = ReadAt(fd, buf, static_cast<size_t>(std::min<uint64_t>(sizeof buf, size - at)), at);
+    const ssize_t n =
+        ReadAt(fd, buf, static_cast<size_t>(std::min<uint64_t>(sizeof buf, size - at)), at);
     if (n <= 0) return false;
     const char* nl = static_cast<const char*>(std::memchr(buf, '\n', static_cast<size_t>(n)));
     if (nl != nullptr) {
@@ -154,8 +154,8 @@ StatusOr<ExposurePage> ExposureLogReader::Read(std::string_view cursor, size_t m
   }
   size_t i = 0;
   if (!cursor.empty()) {
-    auto it = std::find_if(files.begin(), files.end(),
-                           [&](const LogFile& f) { return f.ino == ino; });
+    auto it =
+        std::find_if(files.begin(), files.end(), [&](const LogFile& f) { return f.ino == ino; });
     bool valid = it != files.end();
     if (valid) {
       Fd fd(::open(it->path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -179,7 +179,8 @@ StatusOr<ExposurePage> ExposureLogReader::Read(std::string_view cursor, size_t m
     const bool newest = i + 1 == files.size();
     Fd fd(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     struct stat st {};
-    if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || static_cast<uint64_t>(st.st_ino) != file.ino) {
+    if (!fd.valid() || ::fstat(fd.get(), &st) != 0 ||
+        static_cast<uint64_t>(st.st_ino) != file.ino) {
       // Renamed by a rotation since the listing: end the page here; the next
       // one lists the files again and finds this inode under its new name.
       // (Only the cursor's own file can be entered past its start.)

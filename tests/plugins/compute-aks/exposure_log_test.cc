@@ -78,7 +78,8 @@ class ComputeAksExposureLogTest : public ::testing::Test {
     auto writer = dataplane::JsonlWriter::Open(path, {max_bytes, 5});
     EXPECT_TRUE(writer.ok()) << writer.status().ToString();
     for (int i = 0; i < n; ++i) {
-      (*writer)->Append(skiff::testing::ExposureLine(i, version, i % 10 == 0 ? 503 : 200, 1 + i % 7));
+      (*writer)->Append(
+          skiff::testing::ExposureLine(i, version, i % 10 == 0 ? 503 : 200, 1 + i % 7));
     }
     return skiff::testing::ReadRotated(path);
   }
@@ -132,8 +133,8 @@ TEST_F(ComputeAksExposureLogTest, EveryRouterPodsLogIsPagedThroughThePodProxy) {
 
 TEST_F(ComputeAksExposureLogTest, AServiceWithoutRouterPodsIsNotFound) {
   ASSERT_TRUE(target_
-                  ->DeployService(MakeSpec("ep1", R"({"namespace": "ml"})",
-                                           {SampleVersion{"blue", 100, true}}))
+                  ->DeployService(
+                      MakeSpec("ep1", R"({"namespace": "ml"})", {SampleVersion{"blue", 100, true}}))
                   .ok());
   CollectingSink sink;
   const Status read = target_->ReadExposureLog("ep1", &sink);

@@ -47,8 +47,8 @@ class RouterListener {
 inline std::string ExposureLine(int i, const std::string& version, int status, double latency_ms) {
   return "{\"time\":\"2026-12-06T17:00:" + std::to_string(10 + i % 50) + ".000Z\",\"keyHash\":\"" +
          std::string(64, "0123456789abcdef"[i % 16]) + "\",\"version\":\"" + version +
-         "\",\"status\":" + std::to_string(status) + ",\"latencyMs\":" +
-         std::to_string(latency_ms) + "}";
+         "\",\"status\":" + std::to_string(status) +
+         ",\"latencyMs\":" + std::to_string(latency_ms) + "}";
 }
 
 // The text of `path`'s files as a reader gets them: path.5 ... path.1, path.
