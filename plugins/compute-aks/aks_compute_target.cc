@@ -806,4 +806,13 @@ StatusOr<std::map<std::string, std::string>> AksComputeTarget::ReadMetrics(
   }
 }
 
+Status AksComputeTarget::ReadExposureLog(const std::string& service, ExposureLogSink* sink) {
+  try {
+    SKIFF_ASSIGN_OR_RETURN(ServiceLifecycle * services, Services());
+    return services->RouterExposureLogs(service, sink);
+  } catch (const std::exception& e) {
+    return Internal(std::string("aks exposure log: unexpected error: ") + e.what());
+  }
+}
+
 }  // namespace skiff::compute_aks

@@ -79,6 +79,8 @@ class AksComputeTarget final : public ComputeTarget {
   // (ServiceLifecycle::FollowLogs).
   Status FollowLogs(const std::string& service, int32_t num_lines, LogSink* sink) override;
   StatusOr<std::map<std::string, std::string>> ReadMetrics(const std::string& service) override;
+  // Each router pod's GET /exposure, paged through the pod proxy.
+  Status ReadExposureLog(const std::string& service, ExposureLogSink* sink) override;
 
   // The stored cluster.json as a ComputeDescription: provisioningState,
   // error, warnings and the properties `computetarget show` prints

@@ -4,15 +4,18 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <limits>
 #include <sstream>
 
 #include "k8s/labels.h"
+#include "kube/api_error.h"
 #include "k8s/pod_paths.h"
 #include "skiff/util/debug_log.h"
 #include "k8s/router_objects.h"
 #include "kube/pod_log_follower.h"
+#include "skiff/exposure_page.h"
 #include "skiff/metrics/load_report.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
@@ -416,6 +419,81 @@ StatusOr<std::map<std::string, std::string>> ServiceLifecycle::RouterMetrics(
   return client_->PodProxyGet(
       ns, Selector(service) + ",app.kubernetes.io/component=" + k8s::kComponentRouter,
       k8s::kMetricsPort, "/metrics");
+}
+
+Status ServiceLifecycle::RouterExposureLogs(const std::string& service, ExposureLogSink* sink) {
+  // A page is 1 MiB at most, so a router's whole log (6 x 64 MiB by
+  // default) is a few hundred GETs. Each gets 10 s, retries included (a
+  // router that does not answer fails its read instead of being retried
+  // for minutes), and a router 2 minutes in all: the report is not held up
+  // by one pod.
+  constexpr std::chrono::milliseconds kPageBudget{10000};
+  constexpr std::chrono::milliseconds kRouterBudget{120000};
+  constexpr size_t kPageBytes = 1024 * 1024;
+  SKIFF_ASSIGN_OR_RETURN(std::string ns, NamespaceOf(service));
+  const std::string selector =
+      Selector(service) + ",app.kubernetes.io/component=" + k8s::kComponentRouter;
+  SKIFF_ASSIGN_OR_RETURN(std::vector<json> pods, client_->List("v1", "Pod", ns, selector));
+  std::vector<std::string> names;
+  for (const json& pod : pods) {
+    names.push_back(pod.value("metadata", json::object()).value("name", ""));
+  }
+  std::sort(names.begin(), names.end());
+  if (names.empty()) {
+    return NotFound("service '" + service + "' has no router pod in namespace " + ns +
+                    " (its exposure log is kept by the routers)");
+  }
+  for (const std::string& pod : names) {
+    const auto deadline = std::chrono::steady_clock::now() + kRouterBudget;
+    std::string cursor;
+    int64_t pages = 0;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        sink->Incomplete(pod, "read for " + std::to_string(kRouterBudget.count() / 1000) +
+                                  " s (" + std::to_string(pages) +
+                                  " pages) without reaching its end; the rest is left out");
+        break;
+      }
+      std::string target = std::string(exposure_page::kPath) + "?" + exposure_page::kMaxParam +
+                           "=" + std::to_string(kPageBytes);
+      if (!cursor.empty()) target += std::string("&") + exposure_page::kFromParam + "=" + cursor;
+      StatusOr<HttpResponse> page =
+          client_->PodProxyGetOne(ns, pod, k8s::kMetricsPort, target, std::min(left, kPageBudget));
+      if (!page.ok()) {
+        sink->Incomplete(pod, page.status().message() +
+                                  " (reading needs `get` on pods/proxy, docs/kubernetes.md)");
+        break;
+      }
+      if (page->status != 200) {
+        // The router's own refusal (404: no routing key, or an image from
+        // before GET /exposure), or the API server's (403: RBAC).
+        sink->Incomplete(pod, kube::ApiError(page->status, page->body,
+                                       "GET " + std::string(exposure_page::kPath) + " of pod " +
+                                           ns + "/" + pod)
+                                  .message());
+        break;
+      }
+      ++pages;
+      DebugLog("exposure log of pod " + ns + "/" + pod + ": page " + std::to_string(pages) +
+               ", " + std::to_string(page->body.size()) + " bytes");
+      if (page->header(exposure_page::kLostHeader) == "true") {
+        sink->Incomplete(pod, "part of its log was rotated away while it was read (a busy "
+                              "router; read it again, or keep more files: "
+                              "routing.exposureLogKeep)");
+      }
+      if (!sink->Write(pod, page->body)) return OkStatus();
+      const std::string next = page->header(exposure_page::kNextHeader);
+      if (page->header(exposure_page::kEndHeader) == "true") break;
+      if (next.empty() || next == cursor) {
+        sink->Incomplete(pod, "its GET /exposure gave no cursor to go on from");
+        break;
+      }
+      cursor = next;
+    }
+  }
+  return OkStatus();
 }
 
 Status ServiceLifecycle::Delete(const std::string& service) {

@@ -60,6 +60,11 @@ class ServiceLifecycle {
   Status FollowLogs(const std::string& service, int32_t num_lines, LogSink* sink);
   // Each router pod's /metrics (its metrics port, through the pod proxy).
   StatusOr<std::map<std::string, std::string>> RouterMetrics(const std::string& service);
+  // Each router pod's exposure log, paged through its GET /exposure (its
+  // metrics port, through the pod proxy) into `sink`, pods by name; a pod
+  // that cannot be read whole is `sink->Incomplete` (ComputeTarget::
+  // ReadExposureLog). kNotFound when the service has no router pod.
+  Status RouterExposureLogs(const std::string& service, ExposureLogSink* sink);
   Status Delete(const std::string& service);
 
  private:

@@ -86,14 +86,14 @@ void AddEndpointReportCommand(CLI::App* group, GlobalOptions& options) {
                   "UTC time (2026-12-06T17:00:00Z)");
   cmd->add_option("--exposure-log", a.exposure_log,
                   "Read this copy of the exposure log (and its rotated FILE.1, FILE.2, ...) "
-                  "instead of the target's own; on AKS copy it from the router pod");
+                  "instead of the target's own (on AKS the router pods' logs, read through the "
+                  "Kubernetes API)");
   cmd->add_option("--html", a.html,
                   "Also write one self-contained HTML page with the charts to this file");
   AddOutputOption(cmd, &options);
   cmd->footer(
       "Example:\n  skiff endpoint report -n my-ep --since 2h --html report.html\n"
-      "  kubectl cp -n NS ROUTER_POD:/var/lib/skiff/data/exposure.jsonl exposure.jsonl && "
-      "skiff endpoint report -n my-ep --exposure-log exposure.jsonl");
+      "  skiff endpoint report -n my-ep --exposure-log ./exposure.jsonl   # a copy");
   cmd->callback([&options] {
     sdk::ReportOptions report_options;
     if (!a.since.empty()) {

@@ -152,9 +152,20 @@ class TrafficCounter {
  public:
   void Add(int64_t time_ms, size_t version) {
     if (buckets_.empty()) base_ms_ = time_ms - time_ms % width_ms_;
-    // A line written a few ms out of order (several threads log) lands in
-    // the first bucket rather than moving the origin.
-    int64_t index = std::max<int64_t>(0, (time_ms - base_ms_) / width_ms_);
+    // Lines come in any order (several threads log; several routers' logs
+    // are read one after another): an earlier one moves the origin back by
+    // whole buckets, widening them when the span gets too long.
+    while (time_ms < base_ms_) {
+      const int64_t shift = (base_ms_ - time_ms + width_ms_ - 1) / width_ms_;
+      if (static_cast<int64_t>(buckets_.size()) + shift <=
+          static_cast<int64_t>(kMaxTrafficBuckets)) {
+        buckets_.insert(buckets_.begin(), static_cast<size_t>(shift), {});
+        base_ms_ -= shift * width_ms_;
+      } else {
+        Widen();
+      }
+    }
+    int64_t index = (time_ms - base_ms_) / width_ms_;
     while (index >= static_cast<int64_t>(kMaxTrafficBuckets)) {
       Widen();
       index = (time_ms - base_ms_) / width_ms_;
@@ -314,48 +325,59 @@ StatusOr<EndpointReport> BuildEndpointReport(const ReportInputs& inputs,
   // The exposure log, streamed: counts, a reservoir and traffic buckets.
   TrafficCounter traffic;
   int64_t logged = 0;
+  const auto on_line = [&](std::string_view line) {
+    if (line.empty()) return;
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("time") || !j["time"].is_string() ||
+        !j.contains("version") || !j["version"].is_string() || !j.contains("status") ||
+        !j["status"].is_number_integer() || !j.contains("latencyMs") ||
+        !j["latencyMs"].is_number()) {
+      ++report.skipped_lines;
+      return;
+    }
+    const std::optional<int64_t> time = ParseTimeMs(j["time"].get<std::string>());
+    if (!time) {
+      ++report.skipped_lines;
+      return;
+    }
+    if (since && *time < *since) return;
+    const std::string version = j["version"].get<std::string>();
+    auto it = index.find(version);
+    if (it == index.end()) {
+      if (names.size() >= kMaxVersions) {
+        ++report.skipped_lines;
+        return;
+      }
+      it = index.emplace(version, names.size()).first;
+      names.push_back(version);
+    }
+    VersionTally& t = tally(it->second);
+    const int status = j["status"].get<int>();
+    ++t.requests;
+    if (status >= 500) ++t.errors;
+    if (status >= 400 && status < 500) ++t.client_errors;
+    t.latencies.Add(j["latencyMs"].get<double>());
+    traffic.Add(*time, it->second);
+    ++logged;
+  };
   if (!inputs.exposure_log.empty()) {
     report.exposure_files = ExposureFiles(inputs.exposure_log);
     for (const std::string& file : report.exposure_files) {
-      SKIFF_RETURN_IF_ERROR(ForEachLine(
-          file,
-          [&](std::string_view line) {
-            if (line.empty()) return;
-            nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-            if (!j.is_object() || !j.contains("time") || !j["time"].is_string() ||
-                !j.contains("version") || !j["version"].is_string() || !j.contains("status") ||
-                !j["status"].is_number_integer() || !j.contains("latencyMs") ||
-                !j["latencyMs"].is_number()) {
-              ++report.skipped_lines;
-              return;
-            }
-            const std::optional<int64_t> time = ParseTimeMs(j["time"].get<std::string>());
-            if (!time) {
-              ++report.skipped_lines;
-              return;
-            }
-            if (since && *time < *since) return;
-            const std::string version = j["version"].get<std::string>();
-            auto it = index.find(version);
-            if (it == index.end()) {
-              if (names.size() >= kMaxVersions) {
-                ++report.skipped_lines;
-                return;
-              }
-              it = index.emplace(version, names.size()).first;
-              names.push_back(version);
-            }
-            VersionTally& t = tally(it->second);
-            const int status = j["status"].get<int>();
-            ++t.requests;
-            if (status >= 500) ++t.errors;
-            if (status >= 400 && status < 500) ++t.client_errors;
-            t.latencies.Add(j["latencyMs"].get<double>());
-            traffic.Add(*time, it->second);
-            ++logged;
-          },
-          &report.skipped_lines));
+      SKIFF_RETURN_IF_ERROR(ForEachLine(file, on_line, &report.skipped_lines));
     }
+  }
+  std::vector<std::string> read_notes;  // after the source note, below
+  if (inputs.read_exposure) {
+    SKIFF_RETURN_IF_ERROR(inputs.read_exposure(
+        [&](std::string_view line) {
+          // As ForEachLine: a line over the bound is not a line of the log.
+          if (line.size() > kMaxLineBytes) {
+            ++report.skipped_lines;
+            return;
+          }
+          on_line(line);
+        },
+        &report.exposure_sources, &read_notes));
   }
   tally(names.empty() ? 0 : names.size() - 1);
 
@@ -487,8 +509,17 @@ StatusOr<EndpointReport> BuildEndpointReport(const ReportInputs& inputs,
   // Where the figures come from, and what is missing: the first note.
   std::string source_note;
   if (report.source == "exposureLog") {
-    source_note = "Figures from the exposure log (" + std::to_string(report.exposure_files.size()) +
-                  " file(s)): requests assigned by their routing key only; pinned and "
+    std::string where = std::to_string(report.exposure_files.size()) + " file(s)";
+    if (!report.exposure_sources.empty()) {
+      where = "";
+      for (const std::string& source : report.exposure_sources) {
+        where += (where.empty() ? "" : ", ") + source;
+      }
+      where = "read from " + std::to_string(report.exposure_sources.size()) + " router pod(s): " +
+              where;
+    }
+    source_note = "Figures from the exposure log (" + where +
+                  "): requests assigned by their routing key only; pinned and "
                   "drawn requests are not in it.";
   } else if (report.source == "metrics") {
     std::string why = !inputs.routing_key_set
@@ -502,7 +533,11 @@ StatusOr<EndpointReport> BuildEndpointReport(const ReportInputs& inputs,
                   "tests and the traffic over time need the exposure log.";
   } else {
     std::string where =
-        report.exposure_files.empty()
+        !report.exposure_sources.empty()
+            ? "no requests in the exposure log of " +
+                  std::to_string(report.exposure_sources.size()) + " router pod(s)" +
+                  std::string(since ? " since " + report.since : "")
+        : report.exposure_files.empty()
             ? (inputs.exposure_log.empty() ? "no exposure log"
                                            : "no exposure log at '" + inputs.exposure_log + "'")
             : "no requests in the exposure log" +
@@ -517,6 +552,7 @@ StatusOr<EndpointReport> BuildEndpointReport(const ReportInputs& inputs,
                                   "--routing-key-header x-user-id) to get an exposure log.");
   }
   report.notes.insert(report.notes.begin(), source_note);
+  report.notes.insert(report.notes.begin() + 1, read_notes.begin(), read_notes.end());
   if (report.skipped_lines > 0) {
     report.notes.push_back(std::to_string(report.skipped_lines) +
                            " exposure-log line(s) did not parse and were left out.");
@@ -555,6 +591,60 @@ StatusOr<EndpointReport> BuildEndpointReport(const ReportInputs& inputs,
   return report;
 }
 
+namespace {
+
+// Splits the target's pages into lines for the report, and keeps which
+// routers were read and which only in part.
+class ReportExposureSink final : public skiff::ExposureLogSink {
+ public:
+  ReportExposureSink(const std::function<void(std::string_view)>& on_line,
+                     std::vector<std::string>* sources, std::vector<std::string>* notes)
+      : on_line_(on_line), sources_(sources), notes_(notes) {}
+  bool Write(const std::string& source, std::string_view lines) override {
+    if (std::find(sources_->begin(), sources_->end(), source) == sources_->end()) {
+      sources_->push_back(source);
+    }
+    while (!lines.empty()) {
+      const size_t nl = lines.find('\n');
+      on_line_(lines.substr(0, nl));
+      if (nl == std::string_view::npos) break;
+      lines.remove_prefix(nl + 1);
+    }
+    return true;
+  }
+  void Incomplete(const std::string& source, const std::string& reason) override {
+    notes_->push_back("The exposure log of router pod " + source +
+                      " was not read whole, so the figures leave out what is missing: " + reason +
+                      ".");
+  }
+
+ private:
+  const std::function<void(std::string_view)>& on_line_;
+  std::vector<std::string>* sources_;
+  std::vector<std::string>* notes_;
+};
+
+// The target reads the log where it is kept. Not a failure of the report
+// when it cannot: the report says why, and the metrics may stand in.
+void ReadTargetExposureLog(skiff::ComputeTarget& target, const std::string& service,
+                             const std::function<void(std::string_view)>& on_line,
+                             std::vector<std::string>* sources, std::vector<std::string>* notes,
+                             std::string* metrics_note) {
+  ReportExposureSink sink(on_line, sources, notes);
+  const Status read = target.ReadExposureLog(service, &sink);
+  if (read.code() == StatusCode::kUnimplemented) {
+    *metrics_note =
+        "no exposure log here: this target cannot read it for us, so copy it from where the "
+        "service runs and pass --exposure-log (docs/rollout.md \"The report\")";
+  } else if (!read.ok()) {
+    notes->push_back("The exposure log could not be read from the target: " + read.message() +
+                     ".");
+    *metrics_note = "no exposure log read";
+  }
+}
+
+}  // namespace
+
 StatusOr<EndpointReport> endpoint_report(const Workspace& ws, const std::string& name,
                                          const ReportOptions& options) {
   SKIFF_ASSIGN_OR_RETURN(AksEndpoint endpoint, AksEndpoint::get(ws, name));
@@ -568,16 +658,38 @@ StatusOr<EndpointReport> endpoint_report(const Workspace& ws, const std::string&
     return NotFound("exposure log '" + inputs.exposure_log + "' does not exist (nor its rotated '" +
                     inputs.exposure_log + ".1'): give the path of a copied exposure.jsonl");
   }
+  std::shared_ptr<skiff::ComputeTarget> plugin;
+  std::vector<std::string> read_sources, read_notes;
   if (inputs.exposure_log.empty()) {
     auto target = ComputeTarget::get(ws, endpoint.record().compute_target);
     // The local target's documented place (docs/rollout.md); other targets
-    // keep it where this machine cannot read it (AKS: the router pod), so
-    // the caller passes a copy.
+    // keep it where this machine cannot open it (AKS: the router pods), and
+    // read it for us where they can (ReadExposureLog).
     if (target.ok() && target->type() == "local") {
       inputs.exposure_log = ws.dir() + "/services/" + name + "/logs/exposure.jsonl";
-    } else {
+    } else if (target.ok()) {
+      auto loaded = target->plugin();
+      if (loaded.ok()) plugin = std::move(loaded).value();
+    }
+    if (plugin && inputs.routing_key_set) {
+      // Read once: a second build (the metrics standing in) comes only when
+      // nothing was logged, so it needs the sources and notes, no lines.
+      inputs.read_exposure = [&, read = false](
+                                 const std::function<void(std::string_view)>& on_line,
+                                 std::vector<std::string>* sources,
+                                 std::vector<std::string>* notes) mutable {
+        if (!read) {
+          read = true;
+          ReadTargetExposureLog(*plugin, name, on_line, &read_sources, &read_notes,
+                                &inputs.metrics_note);
+        }
+        sources->insert(sources->end(), read_sources.begin(), read_sources.end());
+        notes->insert(notes->end(), read_notes.begin(), read_notes.end());
+        return OkStatus();
+      };
+    } else if (inputs.exposure_log.empty()) {
       inputs.metrics_note =
-          "no exposure log here: on AKS copy it from the router pod and pass "
+          "no exposure log here: copy it from the router pod and pass "
           "--exposure-log (docs/rollout.md \"The report\")";
     }
   }
@@ -658,6 +770,7 @@ nlohmann::json ToJson(const EndpointReport& report) {
           {"since", report.since.empty() ? nlohmann::json() : nlohmann::json(report.since)},
           {"source", report.source},
           {"exposureFiles", report.exposure_files},
+          {"exposureSources", report.exposure_sources},
           {"skippedLines", report.skipped_lines},
           {"control", report.control.empty() ? nlohmann::json() : nlohmann::json(report.control)},
           {"versions", versions},

@@ -5,6 +5,8 @@
 // 400), a rollout history, then `skiff endpoint report` as json, table and
 // --html, from the target's own log, a copied --exposure-log and, past the
 // log's end, the server's metrics. The figures must be what was sent.
+#include <chrono>
+#include <cstdlib>
 #include <map>
 #include <string>
 
@@ -167,6 +169,77 @@ TEST_F(EndpointReportTest, FiguresMatchWhatWasSentInJsonTableAndHtml) {
     EXPECT_EQ((*v)["requests"], s.requests) << name;
     EXPECT_EQ((*v)["clientErrors"], s.client_errors) << name;
   }
+}
+
+// Issue 22 item 4, the 5xx case (docs/reliability.md "Issue 22: AKS
+// exposure log"): v2 is the flaky TorchScript model (make_flaky_model.cc),
+// which fails inside the real server (a 502) when a row's first feature is
+// above 5. Users assigned to v2 who send such a row get a 5xx; v1 answers
+// every row. The report's per-version 5xx counts and error rates are exactly
+// the answers the clients saw.
+TEST_F(EndpointReportTest, AVersionThatAnswers5xxHasItsExactErrorCountAndRate) {
+  const std::string flaky = Path("flaky.pt");
+  ASSERT_EQ(std::system((std::string(SKIFF_MAKE_FLAKY_MODEL) + " " + flaky).c_str()), 0);
+  ASSERT_EQ(Skiff({"model", "register", "-n", "flaky", "-p", flaky}).rc, 0);
+  ASSERT_EQ(Skiff({"endpoint", "create", "-n", "ep-5xx", "-ct", "local", "--version-name", "v1",
+                   "-m", "mlp:1", "-ic", ic_, "--routing-key-header", "x-user-id",
+                   "--is-control-version-type", "true"})
+                .rc,
+            0);
+  Result added = Skiff({"endpoint", "create-version", "-n", "ep-5xx", "--version-name", "v2", "-m",
+                        "flaky:1", "-ic", ic_, "--traffic-percentile", "50"});
+  ASSERT_EQ(added.rc, 0) << added.err;
+  const json shown = Json({"endpoint", "show", "-n", "ep-5xx", "-o", "json"});
+  const std::string key =
+      Json({"endpoint", "get-keys", "-n", "ep-5xx", "-o", "json"})["primaryKey"];
+  Uri u = ParseUri(shown["scoringUri"]);
+  HttpClient c(u.port);
+  std::map<std::string, Sent> sent;
+  for (int k = 0; k < 200; ++k) {
+    auto headers = Bearer(key);
+    headers["x-user-id"] = "user-" + std::to_string(k);
+    // Every third user's row breaks the flaky model (and not the MLP).
+    auto reply =
+        c.Post(u.path, k % 3 == 1 ? R"({"data": [[9.0, 0.2, 0.3, 0.4]]})" : kScore, headers);
+    const std::string v = reply.header("azureml-model-deployment");
+    ASSERT_FALSE(v.empty()) << reply.status << " " << reply.body;
+    Sent& s = sent[v];
+    ++s.requests;
+    if (reply.status >= 400 && reply.status < 500) ++s.client_errors;
+    if (reply.status >= 500) ++s.errors;
+  }
+  ASSERT_EQ(sent.size(), 2u);
+  ASSERT_GT(sent["v2"].errors, 0) << "the flaky version failed some requests";
+  EXPECT_EQ(sent["v1"].errors, 0);
+
+  // The log's lines follow the answers: poll until all 200 are there.
+  json report;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    Result r = Skiff({"endpoint", "report", "-n", "ep-5xx", "-o", "json"});
+    ASSERT_EQ(r.rc, 0) << r.err;
+    report = json::parse(r.out);
+    int64_t logged = 0;
+    for (const auto& v : report["versions"]) logged += v["requests"].get<int64_t>();
+    if (logged == 200 || std::chrono::steady_clock::now() > deadline) break;
+  }
+  EXPECT_EQ(report["source"], "exposureLog");
+  for (const auto& [name, s] : sent) {
+    const json* v = VersionIn(report, name);
+    ASSERT_NE(v, nullptr) << name;
+    EXPECT_EQ((*v)["requests"], s.requests) << name;
+    EXPECT_EQ((*v)["errors"], s.errors) << name;
+    EXPECT_EQ((*v)["clientErrors"], s.client_errors) << name;
+    EXPECT_DOUBLE_EQ((*v)["errorRate"].get<double>(), static_cast<double>(s.errors) / s.requests)
+        << name;
+  }
+  ASSERT_EQ(report["comparisons"].size(), 1u);
+  const json& cmp = report["comparisons"][0];
+  EXPECT_EQ(cmp["treatment"], "v2");
+  EXPECT_NEAR(cmp["errorRateDifference"].get<double>(),
+              static_cast<double>(sent["v2"].errors) / sent["v2"].requests, 1e-12)
+      << "v1 answered no 5xx";
+  EXPECT_LT(cmp["errorRatePValue"].get<double>(), 0.05) << cmp.dump();
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "temp_dir.h"
@@ -203,6 +204,59 @@ TEST_F(ReportTest, SinceAndReservoirBoundTheInput) {
   for (const auto& note : report->notes)
     said |= note.find("uniform sample of 100") != std::string::npos;
   EXPECT_TRUE(said);
+}
+
+// Issue 22 item 4: the routers' logs are read one after another (AKS:
+// ComputeTarget::ReadExposureLog), so a later router's earlier lines come
+// after a first router's later ones. Each line still lands in the traffic
+// bucket of its own time, the counts are exact, and the report names the
+// routers read and says which one was read only in part.
+TEST_F(ReportTest, RoutersReadOneAfterAnotherMergeByTime) {
+  // Router 1: a's requests from 60 s to 120 s; router 2: b's from 0 s to 60 s.
+  std::string router1, router2;
+  for (int i = 0; i < 60; ++i) router1 += Line(60000 + i * 1000, "a", i % 6 == 0 ? 503 : 200, 3);
+  for (int i = 0; i < 30; ++i) router2 += Line(i * 2000, "b", 200, 4);
+  ReportInputs in = AbInputs();
+  in.exposure_log = "";
+  in.read_exposure = [&](const std::function<void(std::string_view)>& on_line,
+                         std::vector<std::string>* sources, std::vector<std::string>* notes) {
+    const std::vector<std::pair<std::string, std::string>> routers = {{"router-1", router1},
+                                                                      {"router-2", router2}};
+    for (const auto& [name, text] : routers) {
+      sources->push_back(name);
+      std::istringstream lines(text);
+      for (std::string line; std::getline(lines, line);) on_line(line);
+    }
+    notes->push_back("The exposure log of router pod router-3 was not read whole: refused.");
+    return skiff::OkStatus();
+  };
+  auto report = BuildEndpointReport(in, {});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->source, "exposureLog");
+  EXPECT_EQ(Of(*report, "a").requests, 60);
+  EXPECT_EQ(Of(*report, "a").errors, 10);
+  EXPECT_EQ(Of(*report, "b").requests, 30);
+  EXPECT_EQ(report->exposure_sources, (std::vector<std::string>{"router-1", "router-2"}));
+  EXPECT_NE(report->notes[0].find("read from 2 router pod(s): router-1, router-2"),
+            std::string::npos)
+      << report->notes[0];
+  EXPECT_NE(report->notes[1].find("router-3"), std::string::npos) << report->notes[1];
+  // Every line in the bucket of its time: b's all before a's.
+  ASSERT_FALSE(report->traffic.empty());
+  EXPECT_EQ(report->traffic.front().start, "2026-12-06T17:00:00Z");
+  const int64_t width_ms = report->traffic_bucket_seconds * 1000;
+  ASSERT_GT(width_ms, 0);
+  std::map<size_t, std::map<std::string, int64_t>> want;
+  for (int i = 0; i < 60; ++i) ++want[static_cast<size_t>((60000 + i * 1000) / width_ms)]["a"];
+  for (int i = 0; i < 30; ++i) ++want[static_cast<size_t>(i * 2000 / width_ms)]["b"];
+  ASSERT_LE(report->traffic.size(), skiff::sdk::kMaxTrafficBuckets);
+  for (size_t i = 0; i < report->traffic.size(); ++i) {
+    for (const char* v : {"a", "b"}) {
+      const auto& got = report->traffic[i].requests;
+      const int64_t n = got.count(v) ? got.at(v) : 0;
+      EXPECT_EQ(n, want[i][v]) << "bucket " << i << " version " << v;
+    }
+  }
 }
 
 // A line that does not parse is counted and left out; a log with one

@@ -132,6 +132,23 @@ class LogSink {
   virtual bool Write(std::string_view text) = 0;
 };
 
+// Where ReadExposureLog puts what it reads. OWNERSHIP: the caller's; it
+// outlives the ReadExposureLog call that writes to it.
+class ExposureLogSink {
+ public:
+  virtual ~ExposureLogSink();
+  // A page of the exposure log of `source` (where it was read: the router
+  // pod's name on AKS): whole JSON lines, each ending in '\n', oldest first.
+  // Called for every page, an empty one too, so each source read shows.
+  // Returns false to stop reading (every source).
+  // Threading: called on the ReadExposureLog caller's thread only.
+  virtual bool Write(const std::string& source, std::string_view lines) = 0;
+  // `source` could not be read whole (unreachable, refused, out of time, a
+  // part rotated away while it was read); `reason` says which, in words,
+  // with no secret. The pages written before stand. Threading: as Write.
+  virtual void Incomplete(const std::string& source, const std::string& reason) = 0;
+};
+
 class ComputeTarget {
  public:
   static constexpr uint32_t kPluginKind = SKIFF_PLUGIN_KIND_COMPUTE;
@@ -205,6 +222,17 @@ class ComputeTarget {
   // target has no such path; the SDK then reads ServiceStatus::metrics_uri.
   // Threading: may be called concurrently with anything.
   virtual StatusOr<std::map<std::string, std::string>> ReadMetrics(const std::string& service);
+  // The service's exposure log (docs/rollout.md "The exposure log") where
+  // it is not a file on this machine: every server that assigns requests by
+  // routing key, one after another, a page at a time into `sink` (aks: each
+  // router pod's GET /exposure on its metrics listener through the
+  // Kubernetes API's pod proxy, within a time budget per pod). A source that
+  // cannot be read is `sink->Incomplete`, and the others are still read.
+  // kNotFound if there is no such service or it has no such server;
+  // kUnimplemented where the target has no such path (the default; the
+  // local target's log is a file here). Blocks the calling thread.
+  // Threading: may be called concurrently with anything.
+  virtual Status ReadExposureLog(const std::string& service, ExposureLogSink* sink);
   // Hands `sink` the last `num_lines` lines of the service's logs (as
   // GetLogs), then new lines as they are written, until `sink` returns false
   // (`skiff service get-logs --follow`). kNotFound if there is no such

@@ -41,7 +41,8 @@ extern "C" {
    progressive plan and step, per-version measurements, the clock) and
    RolloutAction gained hold/set-traffic/roll-back/succeed, ComputeTarget
    gained ReadMetrics (issue 22.1); ComputeTarget gained FollowLogs (issue
-   23.3). */
+   23.3); ComputeTarget gained ReadExposureLog and ExposureLogSink (issue
+   22.4). */
 #define SKIFF_PLUGIN_ABI_MAJOR 5
 #define SKIFF_PLUGIN_ABI_MINOR 0
 

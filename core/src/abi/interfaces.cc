@@ -35,6 +35,11 @@ StatusOr<std::map<std::string, std::string>> ComputeTarget::ReadMetrics(const st
   return Unimplemented("this compute target cannot read the metrics of service '" + service +
                        "'");
 }
+ExposureLogSink::~ExposureLogSink() = default;
+Status ComputeTarget::ReadExposureLog(const std::string& service, ExposureLogSink*) {
+  return Unimplemented("this compute target cannot read the exposure log of service '" +
+                       service + "'; copy it and pass --exposure-log");
+}
 LogSink::~LogSink() = default;
 Status ComputeTarget::FollowLogs(const std::string& service, int32_t, LogSink*) {
   return Unimplemented("this compute target cannot follow the logs of service '" + service +

@@ -35,6 +35,7 @@
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/fd_limit.h"
 #include "skiff/dataplane/http_server.h"
+#include "skiff/dataplane/exposure_log_reader.h"
 #include "skiff/dataplane/metrics_endpoint.h"
 #include "skiff/grpc/grpc_server.h"
 #include "skiff/plugin_host/plugin_host.h"
@@ -123,6 +124,12 @@ void WritePortFile(const std::string& path, uint16_t port) {
   std::string tmp = path + ".tmp";
   std::ofstream(tmp) << port << "\n";
   std::rename(tmp.c_str(), path.c_str());
+}
+
+// The exposure log the data plane writes under `config` ("" = none):
+// DataPlane::Apply opens one only for sticky routing.
+std::string ExposureLogOf(const skiff::config::ServerConfig& config) {
+  return config.routing.sticky() ? config.routing.exposure_log : "";
 }
 
 // Open connections the metrics listener keeps (HttpServerOptions::max_connections).
@@ -286,8 +293,12 @@ int main(int argc, char** argv) {
   WritePortFile(config->port_file, port);
   // Metrics on a listener of their own (loopback unless configured), with
   // the scoring port's limits, so the public port never serves them.
-  skiff::dataplane::MetricsEndpoint metrics_endpoint(&plane.metrics_registry(),
-                                                     &plane.data_plane_metrics());
+  // GET /exposure serves the exposure log of the configuration applied
+  // (set again on each reload), to whoever can reach this listener.
+  skiff::dataplane::ExposureLogReader exposure_reader;
+  exposure_reader.SetLog(ExposureLogOf(*config));
+  skiff::dataplane::MetricsEndpoint metrics_endpoint(
+      &plane.metrics_registry(), &plane.data_plane_metrics(), &exposure_reader);
   skiff::dataplane::HttpServerOptions metrics_http = http;
   metrics_http.address = config->metrics_address;
   metrics_http.port = static_cast<uint16_t>(config->metrics_port);
@@ -306,7 +317,7 @@ int main(int argc, char** argv) {
   }
   const uint16_t metrics_port = (*metrics_server)->port();
   Log("metrics on " + config->metrics_address + ":" + std::to_string(metrics_port) +
-      " (GET /metrics, GET /load)");
+      " (GET /metrics, GET /load, GET /exposure)");
   WritePortFile(config->metrics_port_file, metrics_port);
   // The KServe v2 gRPC listener, when configured: the same data plane.
   std::unique_ptr<skiff::dataplane::GrpcServer> grpc_server;
@@ -384,6 +395,7 @@ int main(int argc, char** argv) {
       skiff::Status s = next.ok() ? plane.Apply(*next) : next.status();
       if (s.ok()) {
         log_flags.Apply(*next);
+        exposure_reader.SetLog(ExposureLogOf(*next));
         slog::Info("configuration reloaded");
       } else {
         slog::Error("reload refused, still serving the previous configuration: " + s.message());

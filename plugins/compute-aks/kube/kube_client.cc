@@ -391,4 +391,14 @@ StatusOr<std::map<std::string, std::string>> KubeClient::PodProxyGet(
   return out;
 }
 
+StatusOr<HttpResponse> KubeClient::PodProxyGetOne(const std::string& namespace_,
+                                                  const std::string& pod, int port,
+                                                  const std::string& path_and_query,
+                                                  std::chrono::milliseconds budget) {
+  SKIFF_ASSIGN_OR_RETURN(std::string object, ObjectPath({"v1", "Pod", namespace_, pod}));
+  const std::string path = path_and_query.substr(0, path_and_query.find('?'));
+  return Call("GET", object + ":" + std::to_string(port) + "/proxy" + path_and_query, "", "",
+              "GET " + path + " of pod " + namespace_ + "/" + pod, budget);
+}
+
 }  // namespace skiff::compute_aks::kube

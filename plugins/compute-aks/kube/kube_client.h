@@ -148,6 +148,14 @@ class KubeClient {
       const std::string& path,
       std::optional<std::chrono::milliseconds> budget = std::nullopt);
 
+  // GET `path_and_query` on `port` of pod `pod` through the pod proxy, for
+  // a caller that pages (a router's GET /exposure): the reply whatever its
+  // status (its headers too), within `budget`, retries included; transport
+  // errors as a Status naming the pod.
+  StatusOr<HttpResponse> PodProxyGetOne(const std::string& namespace_, const std::string& pod,
+                                        int port, const std::string& path_and_query,
+                                        std::chrono::milliseconds budget);
+
   const std::string& default_namespace() const { return default_namespace_; }
 
  private:

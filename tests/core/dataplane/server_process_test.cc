@@ -10,10 +10,12 @@
 #include <sys/wait.h>
 
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -55,7 +57,8 @@ class ServerProcessTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void WriteConfig(const std::string& key) {
+  // `routing`: server.json's sticky routing block (with its exposure log), or null.
+  void WriteConfig(const std::string& key, const json& routing = json()) {
     json inference = {{"accelerator", "testmodel"},
                       {"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
                       {"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}}};
@@ -68,6 +71,7 @@ class ServerProcessTest : public ::testing::Test {
                    {"drainGraceMs", 10000},
                    {"versions",
                     {{{"name", "blue"}, {"artifactPath", "/dev/null"}, {"inferenceConfig", inference}}}}};
+    if (!routing.is_null()) config["routing"] = routing;
     std::ofstream(dir_ / "server.json.tmp") << config.dump(2);
     fs::rename(dir_ / "server.json.tmp", dir_ / "server.json");
   }
@@ -408,6 +412,137 @@ TEST_F(ServerProcessTest, ServesOneThousandTwentyFourKeepAliveConnections) {
     }
     EXPECT_EQ(ok, kConnections) << "round " << round << "; first other answer: " << first_failure;
   }
+}
+
+// Issue 22 item 4 (docs/reliability.md "Issue 22: AKS exposure log"): the
+// exposure log is served a page at a time on the metrics listener (never on
+// the scoring port), its rotated files oldest first; the pages hold whole
+// lines within their byte bound, a cursor survives the writer's rotation,
+// and one whose file was rotated away says so and goes on at the oldest
+// file left.
+class ExposurePagesTest : public ServerProcessTest {
+ protected:
+  std::string Log() const { return (dir_ / "logs" / "exposure.jsonl").string(); }
+  // The log's files as they are on disk, oldest first, and their lines.
+  std::string OnDisk() const {
+    std::string all;
+    for (int i = 100; i >= 0; --i) {
+      const fs::path f = i == 0 ? fs::path(Log()) : fs::path(Log() + "." + std::to_string(i));
+      if (!fs::exists(f)) continue;
+      std::ifstream in(f, std::ios::binary);
+      all += std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    return all;
+  }
+  static size_t Lines(const std::string& text) {
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  }
+  // `n` keyed requests from distinct users. Each one's exposure line is
+  // written before its answer goes out (DataPlane::Finish), so the files
+  // hold them all once the last answer is here.
+  void SendKeyed(uint16_t port, int n, int first_user) {
+    HttpClient c(port);
+    for (int k = 0; k < n; ++k) {
+      ASSERT_EQ(c.Post("/v2/models/svc/infer", Body(1),
+                       {{"Authorization", "Bearer " + kKey},
+                        {"x-user-id", "user-" + std::to_string(first_user + k)}})
+                    .status,
+                200);
+    }
+  }
+  struct Paged {
+    std::string lines, next;
+    int pages = 0;
+    bool lost = false;
+  };
+  // Every page from `from` until Skiff-Exposure-End, each checked against
+  // the bound `max`.
+  Paged ReadAll(HttpClient& metrics, const std::string& from, size_t max) {
+    Paged out;
+    out.next = from;
+    for (int guard = 0; guard < 10000; ++guard) {
+      const std::string target = "/exposure?max=" + std::to_string(max) +
+                                 (out.next.empty() ? "" : "&from=" + out.next);
+      const skiff::testing::Reply r = metrics.Get(target);
+      EXPECT_EQ(r.status, 200) << r.body;
+      if (r.status != 200) break;
+      ++out.pages;
+      EXPECT_LE(r.body.size(), max) << "a page stays within its bound";
+      EXPECT_TRUE(r.body.empty() || r.body.back() == '\n') << "whole lines only";
+      EXPECT_EQ(r.header("content-type"), "application/x-ndjson");
+      out.lost = out.lost || r.header("skiff-exposure-lost") == "true";
+      out.lines += r.body;
+      EXPECT_FALSE(r.header("skiff-exposure-next").empty());
+      out.next = r.header("skiff-exposure-next");
+      if (r.header("skiff-exposure-end") == "true") break;
+    }
+    return out;
+  }
+};
+
+TEST_F(ExposurePagesTest, TheMetricsListenerPagesThroughTheRotatedExposureLog) {
+  // ~130-byte lines, a file rotated before it passes 2,000 bytes, 5 kept.
+  WriteConfig(kKey, {{"keyHeader", "x-user-id"},
+                     {"salt", "exposure-pages-test-salt-0123"},
+                     {"exposureLog", Log()},
+                     {"exposureLogMaxBytes", 2000},
+                     {"exposureLogKeep", 5}});
+  const uint16_t port = Start();
+  HttpClient metrics(MetricsPort());
+  {
+    const skiff::testing::Reply empty = metrics.Get("/exposure");
+    ASSERT_EQ(empty.status, 200) << empty.body;
+    EXPECT_EQ(empty.body, "");
+    EXPECT_EQ(empty.header("skiff-exposure-end"), "true");
+  }
+  SendKeyed(port, 40, 0);
+  ASSERT_TRUE(fs::exists(Log() + ".2")) << "40 lines rotated at least twice";
+  const std::string disk = OnDisk();
+  ASSERT_EQ(Lines(disk), 40u);
+
+  // All of it, in 1 KiB pages: the files' lines, oldest first.
+  Paged first = ReadAll(metrics, "", 1024);
+  EXPECT_EQ(first.lines, disk);
+  EXPECT_GE(first.pages, static_cast<int>(disk.size() / 1024));
+  EXPECT_FALSE(first.lost);
+  // The default page holds it all at once.
+  const skiff::testing::Reply whole = metrics.Get("/exposure");
+  EXPECT_EQ(whole.body, disk);
+  EXPECT_EQ(whole.header("skiff-exposure-end"), "true");
+  const std::string held = metrics.Get("/exposure?max=1024").header("skiff-exposure-next");
+
+  // More traffic rotates the file the end cursor points into: going on from
+  // it gives exactly the new lines.
+  SendKeyed(port, 20, 100);
+  Paged more = ReadAll(metrics, first.next, 1024);
+  EXPECT_FALSE(more.lost);
+  EXPECT_EQ(Lines(more.lines), 20u);
+  EXPECT_EQ(first.lines + more.lines, OnDisk());
+
+  // Enough to rotate the oldest file away: a cursor into it says the rest
+  // is lost and goes on at the oldest file still there.
+  SendKeyed(port, 80, 200);
+  Paged late = ReadAll(metrics, held, 1024);
+  EXPECT_TRUE(late.lost);
+  EXPECT_EQ(late.lines, OnDisk());
+
+  // Refusals, and nothing of it on the scoring port (the load balancer's).
+  EXPECT_EQ(metrics.Get("/exposure?from=not-a-cursor").status, 400);
+  EXPECT_EQ(metrics.Get("/exposure?max=lots").status, 400);
+  EXPECT_EQ(metrics.Post("/exposure", "x").status, 405);
+  HttpClient scoring(port);
+  const skiff::testing::Reply public_port = scoring.Get("/exposure");
+  EXPECT_EQ(public_port.status, 404);
+  EXPECT_EQ(public_port.body.find("keyHash"), std::string::npos);
+}
+
+TEST_F(ExposurePagesTest, WithoutARoutingKeyThereIsNoExposureLogToServe) {
+  WriteConfig(kKey);
+  Start();
+  HttpClient metrics(MetricsPort());
+  const skiff::testing::Reply r = metrics.Get("/exposure");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("routing"), std::string::npos) << r.body;
 }
 
 }  // namespace

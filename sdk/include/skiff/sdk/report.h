@@ -11,10 +11,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "skiff/rollout/rollout_event.h"
@@ -26,9 +28,10 @@ struct ReportOptions {
   // Only requests at or after this time (exposure log only: metrics count
   // since the server started, and the report says so). Unset: everything.
   std::optional<std::chrono::system_clock::time_point> since;
-  // A copy of an exposure log (e.g. `kubectl cp` from the AKS router pod);
+  // A copy of an exposure log (e.g. `kubectl cp` from an AKS router pod);
   // its rotated siblings FILE.1 ... FILE.100 are read too, oldest first.
-  // "": the target's own (local: <ws>/services/<endpoint>/logs/exposure.jsonl).
+  // "": the target's own (local: <ws>/services/<endpoint>/logs/exposure.jsonl;
+  // AKS: every router pod's, read by the target, ComputeTarget::ReadExposureLog).
   std::string exposure_log;
   // Latencies kept per version for percentiles and the latency tests: a
   // uniform reservoir sample; below this many requests every one is used.
@@ -90,6 +93,9 @@ struct EndpointReport {
   // "exposureLog", "metrics" or "none" (no data anywhere).
   std::string source = "none";
   std::vector<std::string> exposure_files;  // read, oldest first
+  // Where the log was read when it is not a file here: the router pods
+  // (AKS), each read through the Kubernetes API; by name.
+  std::vector<std::string> exposure_sources;
   int64_t skipped_lines = 0;                // lines that did not parse
   std::string control;                      // the version compared against
   std::vector<VersionReport> versions;
@@ -112,6 +118,14 @@ struct ReportInputs {
   // The versions as configured (name, traffic, default, control).
   std::vector<store::EndpointVersionRecord> versions;
   std::string exposure_log;     // "" = none
+  // The exposure log where it is not a file here (AKS: every router pod,
+  // ComputeTarget::ReadExposureLog), read after `exposure_log`: hands each
+  // line (without its newline) to `on_line`, and adds the sources read to
+  // `sources` and a sentence per source read only in part to `notes`. An
+  // error fails the report. Empty: none.
+  std::function<Status(const std::function<void(std::string_view line)>& on_line,
+                       std::vector<std::string>* sources, std::vector<std::string>* notes)>
+      read_exposure;
   std::string metrics_text;     // a GET of the metrics listener; "" = none
   std::string metrics_note;     // why there are no metrics, when empty
   std::string rollout_history;  // path of the rollout history; "" = none
@@ -122,9 +136,10 @@ StatusOr<EndpointReport> BuildEndpointReport(const ReportInputs& inputs,
                                              const ReportOptions& options);
 
 // The SDK call behind `skiff endpoint report -n NAME`: the endpoint's
-// versions, its exposure log (options.exposure_log, else the target's own
-// where this machine can read it: the local target), its metrics when the
-// log has no data and the target exposes them here, and its rollout
+// versions, its exposure log (options.exposure_log, else the target's own:
+// the local target's file, or what the target reads where it is kept, the
+// AKS router pods, a router it cannot read being a note), its metrics when
+// the log has no data and the target exposes them here, and its rollout
 // history. kNotFound when there is no such endpoint.
 StatusOr<EndpointReport> endpoint_report(const Workspace& ws, const std::string& name,
                                          const ReportOptions& options = {});

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "fake_kube_api.h"
 
+#include "loopback_relay.h"
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -379,6 +381,13 @@ void FakeKubeApi::SetPodProxyBody(const std::string& ns, const std::string& pod,
                 "/proxy" + path] = std::move(body);
 }
 
+void FakeKubeApi::SetPodProxyUpstream(const std::string& ns, const std::string& pod, int port,
+                                      const std::string& upstream) {
+  std::lock_guard<std::mutex> lock(mu_);
+  proxy_upstreams_["/api/v1/namespaces/" + ns + "/pods/" + pod + ":" + std::to_string(port)] =
+      upstream;
+}
+
 std::optional<json> FakeKubeApi::Object(const std::string& path) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(path);
@@ -463,6 +472,27 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
       const std::string pod_path = pod_and_port.substr(0, colon);
       if (objects_.count(pod_path) == 0) {
         return status_reply(404, "NotFound", "pods \"" + pod_path + "\" not found");
+      }
+      if (auto up = proxy_upstreams_.find(pod_and_port); up != proxy_upstreams_.end()) {
+        // Relayed while holding mu_: the tests' pod traffic is one request at a time.
+        KubeRequest to_pod = r;
+        to_pod.target = r.target.substr(proxy + std::string("/proxy").size());
+        net::HttpClientOptions options;
+        options.timeout = std::chrono::seconds(10);
+        auto relayed = test_support::RelayTo(net::HttpClient(options), up->second, to_pod,
+                                             {"authorization"});
+        if (!relayed.ok()) {
+          return status_reply(503, "ServiceUnavailable", "error trying to reach service");
+        }
+        Reply reply{relayed->status, {}, std::move(relayed->body), "text/plain"};
+        for (auto& [name, value] : relayed->headers) {
+          if (name == "content-type") {
+            reply.content_type = value;
+          } else {
+            reply.headers[name] = value;
+          }
+        }
+        return reply;
       }
       auto body = proxy_bodies_.find(target);
       if (body == proxy_bodies_.end()) {

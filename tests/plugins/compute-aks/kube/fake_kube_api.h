@@ -111,6 +111,12 @@ class FakeKubeApi {
   // What GET .../pods/POD:PORT/proxy/PATH answers (a router pod's /metrics).
   void SetPodProxyBody(const std::string& ns, const std::string& pod, int port,
                        const std::string& path, std::string body);
+  // GET .../pods/POD:PORT/proxy/PATH?QUERY goes to `upstream` + /PATH?QUERY
+  // (a real server on loopback standing in for that pod's port: a router's
+  // metrics listener), with its status, headers and body, as the API server
+  // relays; without the caller's credentials. Wins over SetPodProxyBody.
+  void SetPodProxyUpstream(const std::string& ns, const std::string& pod, int port,
+                           const std::string& upstream);
   // The stored object at an API path ("/apis/apps/v1/namespaces/ns/deployments/x").
   std::optional<nlohmann::json> Object(const std::string& path) const;
   // The managers owning field `pointer` ("/spec/replicas") of the object at `path`.
@@ -167,6 +173,7 @@ class FakeKubeApi {
   std::map<std::string, std::string> logs_;  // pod path -> log text
   std::map<std::string, uint64_t> log_epochs_;  // pod path -> EndPodLogStreams calls
   std::map<std::string, std::string> proxy_bodies_;  // proxy path -> body
+  std::map<std::string, std::string> proxy_upstreams_;  // pod path:port -> upstream URL
   // Watch history: (resourceVersion, event type, path, object).
   struct Event {
     int64_t rv;
