@@ -41,9 +41,10 @@ extern "C" {
    progressive plan and step, per-version measurements, the clock) and
    RolloutAction gained hold/set-traffic/roll-back/succeed, ComputeTarget
    gained ReadMetrics (issue 22.1); ComputeTarget gained FollowLogs (issue
-   23.3); ComputeTarget gained ReadExposureLog and ExposureLogSink (issue
-   22.4). */
-#define SKIFF_PLUGIN_ABI_MAJOR 5
+   23.3).
+   6: ComputeTarget gained ReadExposureLog and ExposureLogSink (issue 22.4;
+   5.0 had shipped, so a new virtual is a new major). */
+#define SKIFF_PLUGIN_ABI_MAJOR 6
 #define SKIFF_PLUGIN_ABI_MINOR 0
 
 /* Name of the exported entry point. */
