@@ -6,6 +6,8 @@
 #include <chrono>
 #include <sstream>
 
+#include "loopback_relay.h"
+#include "skiff/net/http_client.h"
 #include "skiff/util/base64.h"
 
 namespace skiff::compute_aks::kube::testing {
@@ -351,6 +353,29 @@ void FakeKubeApi::SetPodProxyBody(const std::string& ns, const std::string& pod,
                 "/proxy" + path] = std::move(body);
 }
 
+void FakeKubeApi::SetPodProxyUpstream(const std::string& ns, const std::string& pod, int port,
+                                      std::string origin) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string key = "/api/v1/namespaces/" + ns + "/pods/" + pod + ":" + std::to_string(port);
+  if (origin.empty()) {
+    proxy_upstreams_.erase(key);
+  } else {
+    proxy_upstreams_[key] = std::move(origin);
+  }
+}
+
+void FakeKubeApi::RemovePod(const std::string& ns, const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string path = "/api/v1/namespaces/" + ns + "/pods/" + name;
+  auto it = objects_.find(path);
+  if (it == objects_.end()) return;
+  json gone = it->second.object;
+  objects_.erase(it);
+  logs_.erase(path);
+  events_.push_back({++resource_version_, "DELETED", path, gone});
+  changed_.notify_all();
+}
+
 std::optional<json> FakeKubeApi::Object(const std::string& path) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(path);
@@ -376,6 +401,22 @@ int FakeKubeApi::Count(const std::string& method, const std::string& contains) c
 LoopbackResponse FakeKubeApi::Answer(const KubeRequest& r) {
   Reply reply = Dispatch(r, r.client_cert_verified);
   LoopbackResponse res;
+  if (!reply.relay_to.empty()) {
+    KubeRequest forward = r;
+    forward.target = reply.relay_target;
+    ::skiff::net::HttpClientOptions options;
+    options.timeout = std::chrono::milliseconds(5000);
+    auto relayed = test_support::RelayTo(::skiff::net::HttpClient(options), reply.relay_to, forward,
+                                         {"authorization", "host"});
+    if (relayed.ok()) return std::move(relayed).value();
+    // The API server's answer when the pod does not answer.
+    res.status = 503;
+    res.headers.emplace_back("Content-Type", "application/json");
+    res.body = StatusBody(503, "ServiceUnavailable",
+                          "error trying to reach service: " + relayed.status().message())
+                   .dump();
+    return res;
+  }
   if (reply.status == -1) {  // a watch: streams until its timeout, then closes
     const size_t q = r.target.find('?');
     const Route route = *ParseRoute(r.target.substr(0, q));
@@ -426,6 +467,13 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
       const std::string pod_path = pod_and_port.substr(0, colon);
       if (objects_.count(pod_path) == 0) {
         return status_reply(404, "NotFound", "pods \"" + pod_path + "\" not found");
+      }
+      auto upstream = proxy_upstreams_.find(pod_and_port);
+      if (upstream != proxy_upstreams_.end()) {
+        Reply relay;
+        relay.relay_to = upstream->second;
+        relay.relay_target = r.target.substr(proxy + std::string("/proxy").size());
+        return relay;
       }
       auto body = proxy_bodies_.find(target);
       if (body == proxy_bodies_.end()) {
