@@ -234,6 +234,7 @@ TEST_F(RolloutAksTest, ACandidateThatStartsFailingHalfWayIsRolledBackInTheCluste
 // Item 2: a healthy candidate climbs every step; the cluster's router
 // config ends at 100 % and the rollout Succeeds.
 TEST_F(RolloutAksTest, AHealthyCandidateReaches100PercentInTheCluster) {
+  const int version_pods = cluster_->VersionPodStarts();
   Result started = Start({"--steps", "25,50,100", "--step-interval", "1s", "--min-requests", "6"});
   ASSERT_EQ(started.rc, 0) << started.err << cluster_->error();
   for (int step = 1; step <= 3; ++step) {
@@ -254,6 +255,9 @@ TEST_F(RolloutAksTest, AHealthyCandidateReaches100PercentInTheCluster) {
   const std::vector<int> shares = cluster_->SharesRolledOut("v2");
   ASSERT_GE(shares.size(), 3u);
   EXPECT_EQ(std::vector<int>(shares.end() - 3, shares.end()), (std::vector<int>{25, 50, 100}));
+  // A traffic change rolls the routers only: the versions' pods (the
+  // candidate's included, whose latency the next step measures) keep running.
+  EXPECT_EQ(cluster_->VersionPodStarts(), version_pods) << "no version pod restarted by a step";
   const auto events = History();
   ASSERT_EQ(events.size(), 4u) << Slurp(Path("ws/rollouts/shop.jsonl"));
   EXPECT_EQ(events.back().kind, RolloutEventKind::kSucceeded);
