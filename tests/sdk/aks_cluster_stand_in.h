@@ -19,6 +19,7 @@
 //    balancer would).
 // Only the container paths and listen addresses are changed
 // (RunnableConfig); everything else runs as the cluster would run it.
+// The including test defines SKIFF_SERVER (the skiff-server binary).
 #pragma once
 
 #include <fcntl.h>
