@@ -337,6 +337,14 @@ class RolloutController {
       SKIFF_RETURN_IF_ERROR(store.ReleaseRolloutLease(endpoint_, options_.owner));
       return false;
     }
+    if (s.step_pending >= 0) {
+      // A controller stopped inside a step's traffic change: the target may
+      // serve the new share already (an AKS cluster that rolled it out)
+      // while the store still has the old one. That same share is applied
+      // (unless the store shows the target took it) and the step recorded.
+      SKIFF_RETURN_IF_ERROR(FinishPendingStep(loaded));
+      return true;
+    }
     SKIFF_ASSIGN_OR_RETURN(auto versions, store.ListEndpointVersions(endpoint_));
     const store::EndpointVersionRecord* candidate = Named(versions, s.plan.candidate);
     const int32_t actual = candidate == nullptr ? -1 : candidate->traffic_percentile;
@@ -401,6 +409,9 @@ class RolloutController {
                           " %, which is not the plan's next step");
         }
         SKIFF_RETURN_IF_ERROR(HoldForChange());
+        // The decision is recorded before the target gets it (step_pending).
+        s.step_pending = action.step;
+        SKIFF_RETURN_IF_ERROR(Save(store, loaded));
         SKIFF_RETURN_IF_ERROR(
             SetTraffic(ws_, endpoint_, s.plan.candidate, action.traffic_percentile));
         SKIFF_RETURN_IF_ERROR(RecordStep(loaded, action.step, now, reading, action.reason,
@@ -489,9 +500,26 @@ class RolloutController {
   }
   static constexpr int64_t kChangeLeaseMs = 30 * 60 * 1000;
 
+  // Finishes what a stopped controller left in step_pending (see Tick).
+  Status FinishPendingStep(Loaded& loaded) {
+    RolloutState& s = loaded.state;
+    const int32_t pending = s.step_pending;
+    SKIFF_RETURN_IF_ERROR(HoldForChange());
+    if (CurrentTraffic(ws_.store(), s) != s.plan.steps[static_cast<size_t>(pending)]) {
+      SKIFF_RETURN_IF_ERROR(SetTraffic(ws_, endpoint_, s.plan.candidate,
+                                       s.plan.steps[static_cast<size_t>(pending)]));
+    }
+    // The window starts once the step's traffic is in place (on AKS: on
+    // the router pods that rolled out with it).
+    SKIFF_ASSIGN_OR_RETURN(MetricsReading reading, ReadMetrics());
+    return RecordStep(loaded, pending, options_.clock->NowMs(), reading,
+                      "recorded after a controller restart");
+  }
+
   Status RecordStep(Loaded& loaded, int32_t step, int64_t now, const MetricsReading& reading,
                     const std::string& reason, int64_t requests = 0) {
     RolloutState& s = loaded.state;
+    s.step_pending = -1;
     s.progress.step = step;
     s.progress.step_started_ms = now;
     s.window_start = reading;

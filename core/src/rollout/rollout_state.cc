@@ -96,6 +96,7 @@ std::string RolloutStateToJson(const RolloutState& s) {
   j["windowStart"] = ReadingToJson(s.window_start);
   j["heldRecorded"] = s.held_recorded;
   if (s.rollback_pending) j["rollbackPending"] = true;
+  if (s.step_pending >= 0) j["stepPending"] = s.step_pending;
   return j.dump();
 }
 
@@ -137,8 +138,14 @@ StatusOr<RolloutState> ParseRolloutState(std::string_view text) {
     if (j.contains("windowStart")) s.window_start = ReadingFromJson(j.at("windowStart"));
     s.held_recorded = j.value("heldRecorded", false);
     s.rollback_pending = j.value("rollbackPending", false);
+    s.step_pending = j.value("stepPending", -1);
     if (s.progress.step < 0 || static_cast<size_t>(s.progress.step) >= s.plan.steps.size()) {
       return InvalidArgument("rollout state: 'step' " + std::to_string(s.progress.step) +
+                             " is outside the plan's " + std::to_string(s.plan.steps.size()) +
+                             " steps");
+    }
+    if (s.step_pending >= static_cast<int32_t>(s.plan.steps.size())) {
+      return InvalidArgument("rollout state: 'stepPending' " + std::to_string(s.step_pending) +
                              " is outside the plan's " + std::to_string(s.plan.steps.size()) +
                              " steps");
     }

@@ -109,6 +109,13 @@ StatusOr<ServicePlan> PlanService(const ServiceSpec& spec) {
   version_base.routing = {};
   // gRPC is the router's front door only (docs/kubernetes.md).
   version_base.grpc.reset();
+  // The generation changes with every change of the service, a traffic
+  // step included; in a version pod's server.json it would change the
+  // pod template's config digest and restart every version's pods for a
+  // change only the router makes (a progressive rollout restarted its
+  // candidate, cold, at every step). The router carries it; the cluster
+  // reports it from the Deployments' annotation (render.cc).
+  version_base.generation = 0;
   if (!server.data_collection_dir.empty()) {
     version_base.data_collection_dir = std::string(kDataDir) + "/collected";
   }

@@ -292,5 +292,23 @@ TEST(RolloutStateTest, JsonRoundTrip) {
             StatusCode::kInvalidArgument);
 }
 
+// A step decided but not yet recorded survives in the stored state, and an
+// old state (without the key) has none.
+TEST(RolloutStateTest, APendingStepRoundTrips) {
+  RolloutState s;
+  s.endpoint = "ep";
+  s.plan = Plan();
+  EXPECT_EQ(ParseRolloutState(RolloutStateToJson(s))->step_pending, -1);
+  EXPECT_EQ(RolloutStateToJson(s).find("stepPending"), std::string::npos);
+  s.step_pending = 1;
+  auto back = ParseRolloutState(RolloutStateToJson(s));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->step_pending, 1);
+  s.step_pending = static_cast<int32_t>(s.plan.steps.size());
+  auto outside = ParseRolloutState(RolloutStateToJson(s));
+  EXPECT_EQ(outside.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(outside.status().message().find("'stepPending'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace skiff

@@ -55,6 +55,13 @@ struct RolloutState {
   // to plan.start_traffic; this stays set until the target applied that, so
   // a controller stopped in between finishes the roll back when it starts.
   bool rollback_pending = false;
+  // The step the policy passed to, recorded before its traffic goes to the
+  // target and cleared once that step is recorded; -1 when none. A
+  // controller stopped in between (on AKS the change waits minutes for the
+  // Deployments, and the cluster may already serve the new share) leaves it
+  // set, and the next controller applies that same share (never the one
+  // after it) and records the step, so the store and the target agree again.
+  int32_t step_pending = -1;
 };
 
 std::string RolloutStateToJson(const RolloutState& state);

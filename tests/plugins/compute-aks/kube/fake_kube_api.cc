@@ -10,6 +10,8 @@
 #include <ctime>
 #include <sstream>
 
+#include "loopback_relay.h"
+#include "skiff/net/http_client.h"
 #include "skiff/util/base64.h"
 
 namespace skiff::compute_aks::kube::testing {
@@ -382,11 +384,16 @@ void FakeKubeApi::SetPodProxyBody(const std::string& ns, const std::string& pod,
 }
 
 void FakeKubeApi::SetPodProxyUpstream(const std::string& ns, const std::string& pod, int port,
-                                      const std::string& upstream) {
+                                      std::string origin) {
   std::lock_guard<std::mutex> lock(mu_);
-  proxy_upstreams_["/api/v1/namespaces/" + ns + "/pods/" + pod + ":" + std::to_string(port)] =
-      upstream;
+  const std::string key = "/api/v1/namespaces/" + ns + "/pods/" + pod + ":" + std::to_string(port);
+  if (origin.empty()) {
+    proxy_upstreams_.erase(key);
+  } else {
+    proxy_upstreams_[key] = std::move(origin);
+  }
 }
+
 
 std::optional<json> FakeKubeApi::Object(const std::string& path) const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -413,6 +420,22 @@ int FakeKubeApi::Count(const std::string& method, const std::string& contains) c
 LoopbackResponse FakeKubeApi::Answer(const KubeRequest& r) {
   Reply reply = Dispatch(r, r.client_cert_verified);
   LoopbackResponse res;
+  if (!reply.relay_to.empty()) {
+    KubeRequest forward = r;
+    forward.target = reply.relay_target;
+    ::skiff::net::HttpClientOptions options;
+    options.timeout = std::chrono::milliseconds(5000);
+    auto relayed = test_support::RelayTo(::skiff::net::HttpClient(options), reply.relay_to, forward,
+                                         {"authorization", "host"});
+    if (relayed.ok()) return std::move(relayed).value();
+    // The API server's answer when the pod does not answer.
+    res.status = 503;
+    res.headers.emplace_back("Content-Type", "application/json");
+    res.body = StatusBody(503, "ServiceUnavailable",
+                          "error trying to reach service: " + relayed.status().message())
+                   .dump();
+    return res;
+  }
   if (reply.status == -2) {  // a followed pod log: streams until the pod or stream ends
     const size_t q = r.target.find('?');
     const std::string path = ParseRoute(r.target.substr(0, q))->path();
@@ -473,26 +496,12 @@ FakeKubeApi::Reply FakeKubeApi::Dispatch(const KubeRequest& r, bool client_cert_
       if (objects_.count(pod_path) == 0) {
         return status_reply(404, "NotFound", "pods \"" + pod_path + "\" not found");
       }
-      if (auto up = proxy_upstreams_.find(pod_and_port); up != proxy_upstreams_.end()) {
-        // Relayed while holding mu_: the tests' pod traffic is one request at a time.
-        KubeRequest to_pod = r;
-        to_pod.target = r.target.substr(proxy + std::string("/proxy").size());
-        net::HttpClientOptions options;
-        options.timeout = std::chrono::seconds(10);
-        auto relayed = test_support::RelayTo(net::HttpClient(options), up->second, to_pod,
-                                             {"authorization"});
-        if (!relayed.ok()) {
-          return status_reply(503, "ServiceUnavailable", "error trying to reach service");
-        }
-        Reply reply{relayed->status, {}, std::move(relayed->body), "text/plain"};
-        for (auto& [name, value] : relayed->headers) {
-          if (name == "content-type") {
-            reply.content_type = value;
-          } else {
-            reply.headers[name] = value;
-          }
-        }
-        return reply;
+      auto upstream = proxy_upstreams_.find(pod_and_port);
+      if (upstream != proxy_upstreams_.end()) {
+        Reply relay;
+        relay.relay_to = upstream->second;
+        relay.relay_target = r.target.substr(proxy + std::string("/proxy").size());
+        return relay;
       }
       auto body = proxy_bodies_.find(target);
       if (body == proxy_bodies_.end()) {

@@ -111,12 +111,13 @@ class FakeKubeApi {
   // What GET .../pods/POD:PORT/proxy/PATH answers (a router pod's /metrics).
   void SetPodProxyBody(const std::string& ns, const std::string& pod, int port,
                        const std::string& path, std::string body);
-  // GET .../pods/POD:PORT/proxy/PATH?QUERY goes to `upstream` + /PATH?QUERY
-  // (a real server on loopback standing in for that pod's port: a router's
-  // metrics listener), with its status, headers and body, as the API server
-  // relays; without the caller's credentials. Wins over SetPodProxyBody.
+  // GET .../pods/POD:PORT/proxy/PATH is relayed to `origin` + "/PATH" (a
+  // real server on loopback standing in for the pod's container, such as a
+  // router's metrics listener), as the API server relays to the pod; the
+  // caller's Authorization stays with the API server. Wins over
+  // SetPodProxyBody for that pod and port; "" removes it.
   void SetPodProxyUpstream(const std::string& ns, const std::string& pod, int port,
-                           const std::string& upstream);
+                           std::string origin);
   // The stored object at an API path ("/apis/apps/v1/namespaces/ns/deployments/x").
   std::optional<nlohmann::json> Object(const std::string& path) const;
   // The managers owning field `pointer` ("/spec/replicas") of the object at `path`.
@@ -136,6 +137,10 @@ class FakeKubeApi {
     std::map<std::string, std::string> headers;
     std::string body;
     std::string content_type = "application/json";
+    // Set: Answer() relays the request to this origin, with relay_target as
+    // its target, outside the lock (a pod-proxy upstream).
+    std::string relay_to = "";
+    std::string relay_target = "";
   };
 
   ::skiff::test_support::LoopbackResponse Answer(const KubeRequest& r);
@@ -173,7 +178,8 @@ class FakeKubeApi {
   std::map<std::string, std::string> logs_;  // pod path -> log text
   std::map<std::string, uint64_t> log_epochs_;  // pod path -> EndPodLogStreams calls
   std::map<std::string, std::string> proxy_bodies_;  // proxy path -> body
-  std::map<std::string, std::string> proxy_upstreams_;  // pod path:port -> upstream URL
+  // ".../pods/POD:PORT" -> the origin its proxy relays to.
+  std::map<std::string, std::string> proxy_upstreams_;
   // Watch history: (resourceVersion, event type, path, object).
   struct Event {
     int64_t rv;
