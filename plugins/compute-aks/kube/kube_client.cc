@@ -370,6 +370,23 @@ Status KubeClient::StreamPodLog(const std::string& namespace_, const std::string
   return OkStatus();
 }
 
+namespace {
+
+// False for a pod the Service would not send traffic to. A pod with no
+// status yet (or no Ready condition) is asked: the read then says why.
+bool PodCanAnswer(const json& pod) {
+  if (pod.value("metadata", json::object()).contains("deletionTimestamp")) return false;
+  const json status = pod.value("status", json::object());
+  const std::string phase = status.value("phase", "");
+  if (phase == "Pending" || phase == "Failed" || phase == "Succeeded") return false;
+  for (const json& c : status.value("conditions", json::array())) {
+    if (c.value("type", "") == "Ready" && c.value("status", "") == "False") return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 StatusOr<std::map<std::string, std::string>> KubeClient::PodProxyGet(
     const std::string& namespace_, const std::string& label_selector, int port,
     const std::string& path, std::optional<std::chrono::milliseconds> budget) {
@@ -378,8 +395,13 @@ StatusOr<std::map<std::string, std::string>> KubeClient::PodProxyGet(
     return NotFound("no pod in namespace " + namespace_ + " matches " + label_selector);
   }
   std::map<std::string, std::string> out;
+  std::vector<std::string> skipped;
   for (const auto& pod : pods) {
     const std::string name = pod.value("metadata", json::object()).value("name", "");
+    if (!PodCanAnswer(pod)) {
+      skipped.push_back(name);
+      continue;
+    }
     SKIFF_ASSIGN_OR_RETURN(std::string object, ObjectPath({"v1", "Pod", namespace_, name}));
     // The proxy addresses a pod as NAME:PORT.
     const std::string url = object + ":" + std::to_string(port) + "/proxy" + path;
@@ -387,6 +409,12 @@ StatusOr<std::map<std::string, std::string>> KubeClient::PodProxyGet(
     SKIFF_ASSIGN_OR_RETURN(HttpResponse response, Call("GET", url, "", "", what, budget));
     if (!Ok2xx(response.status)) return ApiError(response.status, response.body, what);
     out[name] = response.body;
+  }
+  if (out.empty()) {
+    std::string names;
+    for (const auto& n : skipped) names += (names.empty() ? "" : ", ") + n;
+    return Unavailable("no pod in namespace " + namespace_ + " matching " + label_selector +
+                       " is ready to answer (" + names + ": pending, not ready or terminating)");
   }
   return out;
 }

@@ -140,7 +140,12 @@ class KubeClient {
 
   // GET `path` on `port` of each pod matching the selector through the API
   // server's pod proxy (/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH):
-  // the body by pod name. kNotFound when no pod matches. With `budget`, each
+  // the body by pod name. Pods that cannot answer are left out, as the
+  // Service leaves them out of its endpoints: Pending, Failed or Succeeded,
+  // being deleted, or reporting Ready=False (crash-looping); otherwise one
+  // such router stuck in a rollout failed every read, and a progressive
+  // rollout polled it for ever. kNotFound when no pod matches;
+  // kUnavailable when none is left to ask. With `budget`, each
   // pod's GET (its retries included) gets at most that long: a pod that does
   // not answer fails the read quickly instead of being retried for minutes.
   StatusOr<std::map<std::string, std::string>> PodProxyGet(

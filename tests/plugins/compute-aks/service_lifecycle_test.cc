@@ -179,6 +179,43 @@ TEST_F(ComputeAksServiceTest, RolloutMetricsComeFromEachRouterPodThroughThePodPr
   EXPECT_EQ(api_.Count("GET", "/api/v1/namespaces/ml/pods/ep1-router-a:9090/proxy/metrics"), 1);
 }
 
+// A router pod that cannot answer (stuck Pending in a rollout, crash-looping,
+// terminating) is left out of the read, as the Service leaves it out of its
+// endpoints; before, its failed GET failed the whole read and a progressive
+// rollout polled for ever. None left to ask is kUnavailable, naming them.
+TEST_F(ComputeAksServiceTest, RolloutMetricsLeaveOutRouterPodsThatCannotAnswer) {
+  ServiceSpec two = MakeSpec("ep1", R"({"namespace": "ml"})",
+                             {SampleVersion{"blue", 90, true}, SampleVersion{"green", 10, false}});
+  ASSERT_TRUE(target_->DeployService(two).ok());
+  const json ready = {{"phase", "Running"},
+                      {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}}})}};
+  const json crash_looping = {
+      {"phase", "Running"}, {"conditions", json::array({{{"type", "Ready"}, {"status", "False"}}})}};
+  api_.PutPod(PodOf("ml", "ep1-router", "ep1-router-a", ready));
+  api_.PutPod(PodOf("ml", "ep1-router", "ep1-router-pending", {{"phase", "Pending"}}));
+  api_.PutPod(PodOf("ml", "ep1-router", "ep1-router-crash", crash_looping));
+  json terminating = PodOf("ml", "ep1-router", "ep1-router-old", ready);
+  terminating["metadata"]["deletionTimestamp"] = "2026-12-06T23:00:00Z";
+  api_.PutPod(terminating);
+  const std::string a = "skiff_requests_total{service=\"ep1\",version=\"green\",code=\"200\"} 7\n";
+  api_.SetPodProxyBody("ml", "ep1-router-a", 9090, "/metrics", a);
+
+  auto metrics = target_->ReadMetrics("ep1");
+  ASSERT_TRUE(metrics.ok()) << metrics.status().ToString();
+  EXPECT_EQ(*metrics, (std::map<std::string, std::string>{{"ep1-router-a", a}}));
+  for (const std::string pod : {"ep1-router-pending", "ep1-router-crash", "ep1-router-old"}) {
+    EXPECT_EQ(api_.Count("GET", "/api/v1/namespaces/ml/pods/" + pod + ":9090/proxy/metrics"), 0)
+        << pod;
+  }
+
+  api_.PutPod(PodOf("ml", "ep1-router", "ep1-router-a", crash_looping));
+  auto none = target_->ReadMetrics("ep1");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), StatusCode::kUnavailable) << none.status().ToString();
+  EXPECT_NE(none.status().message().find("ep1-router-pending"), std::string::npos)
+      << none.status().message();
+}
+
 // Issue 23.3: the router's pods (their access log: every request, 401s
 // included) are in get-logs beside the versions', each line naming its pod.
 TEST_F(ComputeAksServiceTest, GetLogsIncludesTheRouterPodsEachLineNamingItsPod) {
