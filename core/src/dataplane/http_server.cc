@@ -15,6 +15,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -81,32 +82,85 @@ std::string FramingError(const http::request_header<>& header, bool chunked) {
   return "";
 }
 
-bool SerializeResponseHeader(const HttpResponse& response, std::string* out) {
-  const unsigned version = response.version();
-  if ((version != 10 && version != 11) || response.chunked() || !response.has_content_length()) {
-    return false;
-  }
-  out->clear();
+namespace {
+
+void AppendStatusLine(unsigned version, unsigned code, beast::string_view reason,
+                      std::string* out) {
   out->append(version == 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
-  const unsigned code = response.result_int();
-  if (code < 100 || code > 999) return false;
   const char digits[3] = {static_cast<char>('0' + code / 100),
                           static_cast<char>('0' + code / 10 % 10),
                           static_cast<char>('0' + code % 10)};
   out->append(digits, 3);
   out->push_back(' ');
-  beast::string_view reason = response.reason();
-  if (reason.empty()) reason = http::obsolete_reason(response.result());
   out->append(reason.data(), reason.size());
   out->append("\r\n");
+}
+
+void AppendField(std::string_view name, std::string_view value, std::string* out) {
+  out->append(name);
+  out->append(": ");
+  out->append(value);
+  out->append("\r\n");
+}
+
+}  // namespace
+
+bool SerializeResponseHeader(const HttpResponse& response, std::string* out) {
+  const unsigned version = response.version();
+  const unsigned code = response.result_int();
+  if ((version != 10 && version != 11) || response.chunked() || !response.has_content_length() ||
+      code < 100 || code > 999) {
+    return false;
+  }
+  out->clear();
+  beast::string_view reason = response.reason();
+  if (reason.empty()) reason = http::obsolete_reason(response.result());
+  AppendStatusLine(version, code, reason, out);
   for (const auto& field : response) {
     const beast::string_view name = field.name_string();
     const beast::string_view value = field.value();
-    out->append(name.data(), name.size());
-    out->append(": ");
-    out->append(value.data(), value.size());
-    out->append("\r\n");
+    AppendField(std::string_view(name.data(), name.size()),
+                std::string_view(value.data(), value.size()), out);
   }
+  out->append("\r\n");
+  return true;
+}
+
+bool SerializeAnswerHeader(const HttpResponse& response, unsigned version, bool keep_alive,
+                           std::string_view request_id, std::string_view echoed_id,
+                           std::string* out) {
+  const unsigned code = response.result_int();
+  if ((version != 10 && version != 11) || code < 200 || code > 999 || code == 204 ||
+      code == 304) {
+    return false;
+  }
+  out->clear();
+  beast::string_view reason = response.reason();
+  if (reason.empty()) reason = http::obsolete_reason(response.result());
+  AppendStatusLine(version, code, reason, out);
+  for (const auto& field : response) {
+    const http::field known = field.name();
+    const beast::string_view name = field.name_string();
+    // What the path through the response's own fields would replace or
+    // rewrite: that path keeps it (rare: the handler set it).
+    if (known == http::field::connection || known == http::field::content_length ||
+        known == http::field::transfer_encoding ||
+        (known == http::field::unknown && (beast::iequals(name, kRequestIdHeader) ||
+                                           beast::iequals(name, kClientRequestIdHeader)))) {
+      return false;
+    }
+    const beast::string_view value = field.value();
+    AppendField(std::string_view(name.data(), name.size()),
+                std::string_view(value.data(), value.size()), out);
+  }
+  AppendField(kRequestIdHeader, request_id, out);
+  AppendField(kClientRequestIdHeader, echoed_id, out);
+  // What keep_alive() adds where the response has no Connection field.
+  if (version == 11 && !keep_alive) AppendField("Connection", "close", out);
+  if (version == 10 && keep_alive) AppendField("Connection", "keep-alive", out);
+  char length[24];
+  const auto end = std::to_chars(length, length + sizeof length, response.body().size()).ptr;
+  AppendField("Content-Length", std::string_view(length, static_cast<size_t>(end - length)), out);
   out->append("\r\n");
   return true;
 }
@@ -512,11 +566,6 @@ class Session : public SessionBase {
              out->find(http::field::connection) != out->end();
     // An answer before any header was parsed (431, 400) still gets ids.
     if (!ids_.set) ids_ = RequestIds::Fresh();
-    out->set(kRequestIdHeader, AsBeast(ids_.request_id()));
-    out->set(kClientRequestIdHeader, AsBeast(ids_.echoed_id()));
-    out->version(version_);
-    out->keep_alive(!close_);
-    out->prepare_payload();
     Lowest().expires_after(options_.write_timeout);
     auto after = [self = Self()](beast::error_code ec, size_t) {
       // Written: an idle keep-alive connection holds no response body.
@@ -525,17 +574,32 @@ class Session : public SessionBase {
       if (self->close_) return self->body_unread_ ? self->Linger() : self->Close();
       self->ReadHeader();
     };
-    if (SerializeResponseHeader(*out, &head_)) {
-      LogAccess(*out, head_.size());
-      // The header section as Beast's serializer would write it, in one
-      // reused buffer, and the body beside it (one gather write): Beast's
-      // serializer cost ~20,000 instructions per response.
-      const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
-                                                         asio::buffer(out->body())};
-      return asio::async_write(stream_, buffers, std::move(after));
+    // The usual answer: the ids, Connection and Content-Length go straight
+    // into the header bytes rather than into the response's fields.
+    if (SerializeAnswerHeader(*out, version_, !close_, ids_.request_id(), ids_.echoed_id(),
+                              &head_)) {
+      return WriteHeadAndBody(std::move(after));
     }
+    out->set(kRequestIdHeader, AsBeast(ids_.request_id()));
+    out->set(kClientRequestIdHeader, AsBeast(ids_.echoed_id()));
+    out->version(version_);
+    out->keep_alive(!close_);
+    out->prepare_payload();
+    if (SerializeResponseHeader(*out, &head_)) return WriteHeadAndBody(std::move(after));
     LogAccess(*out, 0);
     http::async_write(stream_, *out, std::move(after));
+  }
+
+  // Sends head_ and response_'s body. The header section as Beast's
+  // serializer would write it, in one reused buffer, and the body beside it
+  // (one gather write): Beast's serializer cost ~20,000 instructions per
+  // response.
+  template <class After>
+  void WriteHeadAndBody(After after) {
+    LogAccess(response_, head_.size());
+    const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
+                                                       asio::buffer(response_.body())};
+    asio::async_write(stream_, buffers, std::move(after));
   }
 
   // One access-log line for the answer being sent (`head_bytes`: its header
