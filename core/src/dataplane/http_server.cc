@@ -306,8 +306,10 @@ beast::string_view AsBeast(std::string_view s) { return {s.data(), s.size()}; }
 // per request (bench/profile.py --allocs, issue 20.5).
 using ConnectionExecutor = asio::strand<asio::io_context::executor_type>;
 using Socket = asio::basic_stream_socket<tcp, ConnectionExecutor>;
-using PlainStream = beast::basic_stream<tcp, ConnectionExecutor, beast::unlimited_rate_policy>;
-using TlsStream = beast::ssl_stream<PlainStream>;
+// The socket itself, not Beast's basic_stream: the session keeps its own
+// deadline (Session::ExpiresAt), see there why.
+using PlainStream = Socket;
+using TlsStream = beast::ssl_stream<Socket>;
 
 // One connection over `Stream`: PlainStream, or TlsStream (a handshake first).
 template <class Stream>
@@ -325,10 +327,11 @@ class Session : public SessionBase {
         tls_(std::move(tls)),
         handshake_deadline_(handshake_deadline),
         stream_(MakeStream(std::move(socket))),
+        timer_(stream_.get_executor()),
         options_(state->options),
         handler_(state->handler) {
     beast::error_code ec;
-    auto remote = Lowest().socket().remote_endpoint(ec);
+    auto remote = Lowest().remote_endpoint(ec);
     if (!ec) client_ = remote.address().to_string();
     on_chunk_ = [this](uint64_t size, beast::string_view, beast::error_code& ec) {
       OnChunkHeader(size, ec);
@@ -353,13 +356,51 @@ class Session : public SessionBase {
  private:
   Stream MakeStream(Socket socket) {
     if constexpr (kTls) {
-      return Stream(PlainStream(std::move(socket)), *tls_);
+      return Stream(std::move(socket), *tls_);
     } else {
       return Stream(std::move(socket));
     }
   }
   std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
-  PlainStream& Lowest() { return beast::get_lowest_layer(stream_); }
+  Socket& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  // Timeouts: one timer per connection, armed lazily. Moving the deadline
+  // later, as every request does (idle, then body, then write), only stores
+  // the time; the timer is re-armed only for an earlier deadline, and a
+  // timer that fires before the current deadline waits again. Beast's
+  // basic_stream started and cancelled a timer wait around every read and
+  // write (a timer-queue insert, the cancelled wait's handler run through
+  // the strand, a timerfd_settime when it was the earliest timer): ~4,000
+  // instructions per request (bench/profile.py, issue 20.5). At the deadline
+  // the socket is closed: the operation in progress ends with
+  // operation_aborted, which every completion takes as the peer gone, as it
+  // took Beast's timeout error.
+  using Clock = std::chrono::steady_clock;
+  void ExpiresAfter(Clock::duration d) { ExpiresAt(Clock::now() + d); }
+  void ExpiresAt(Clock::time_point t) {
+    deadline_ = t;
+    if (!timer_waiting_ || t < timer_expiry_) ArmTimer();
+  }
+  void ExpiresNever() { deadline_ = Clock::time_point::max(); }
+  void ArmTimer() {
+    timer_expiry_ = deadline_;
+    timer_waiting_ = true;
+    // A wait still pending ends with operation_aborted; its generation is
+    // stale by then, so it changes nothing.
+    timer_.expires_at(deadline_);
+    timer_.async_wait([weak = weak_from_this(), generation = ++timer_generation_](
+                          beast::error_code ec) {
+      // The timer does not keep a closed connection's session alive.
+      const std::shared_ptr<SessionBase> locked = weak.lock();
+      if (locked == nullptr) return;
+      auto* self = static_cast<Session*>(locked.get());
+      if (generation != self->timer_generation_) return;
+      self->timer_waiting_ = false;
+      if (ec || self->deadline_ == Clock::time_point::max()) return;
+      if (Clock::now() >= self->deadline_) return self->Close();
+      self->ArmTimer();
+    });
+  }
 
   void CloseOnStrand(std::function<void()> then) override {
     asio::dispatch(stream_.get_executor(), [self = Self(), then = std::move(then)] {
@@ -382,7 +423,7 @@ class Session : public SessionBase {
     in_handshake_.store(true, std::memory_order_release);
     state_->handshaking.fetch_add(1, std::memory_order_relaxed);
     state_->handshaking_with_state.fetch_add(1, std::memory_order_relaxed);
-    Lowest().expires_at(handshake_deadline_);
+    ExpiresAt(handshake_deadline_);
     stream_.async_handshake(ssl::stream_base::server, [self = Self()](beast::error_code ec) {
       self->EndHandshake();
       if (self->idle_since_.exchange(kBusy) == kShed || ec) return self->Close();
@@ -411,7 +452,7 @@ class Session : public SessionBase {
             busy, state_->idle_ticket.fetch_add(1, std::memory_order_relaxed))) {
       return Close();  // claimed by a shed
     }
-    Lowest().expires_after(options_.idle_timeout);
+    ExpiresAfter(options_.idle_timeout);
     ParseHeader();
   }
 
@@ -436,7 +477,7 @@ class Session : public SessionBase {
       // Part of a header is in: the rest must follow within header_timeout
       // (a header that arrives whole never gets here).
       header_started_ = true;
-      Lowest().expires_after(options_.header_timeout);
+      ExpiresAfter(options_.header_timeout);
     }
     stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, 65536)),
                             [self = Self()](beast::error_code ec, size_t n) {
@@ -466,7 +507,7 @@ class Session : public SessionBase {
       reserved_ = *declared;
     }
     if (parser.chunked()) parser.on_chunk_header(on_chunk_);
-    Lowest().expires_after(options_.request_timeout);
+    ExpiresAfter(options_.request_timeout);
     // A small request's body usually arrived with its header: parse what is
     // buffered here rather than through Beast's composed async_read (which
     // completes through the executor even with nothing to read, ~20,000
@@ -515,7 +556,7 @@ class Session : public SessionBase {
   void OnBody(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     body_unread_ = false;
-    Lowest().expires_never();
+    ExpiresNever();
     HttpRequest request = framer_.Release();
     keep_alive_ = request.keep_alive();
     request_bytes_ += request.body().size();
@@ -566,7 +607,7 @@ class Session : public SessionBase {
              out->find(http::field::connection) != out->end();
     // An answer before any header was parsed (431, 400) still gets ids.
     if (!ids_.set) ids_ = RequestIds::Fresh();
-    Lowest().expires_after(options_.write_timeout);
+    ExpiresAfter(options_.write_timeout);
     auto after = [self = Self()](beast::error_code ec, size_t) {
       // Written: an idle keep-alive connection holds no response body.
       self->response_ = HttpResponse();
@@ -635,8 +676,8 @@ class Session : public SessionBase {
   // the answer (a 401, a 503) before it reads it.
   void Linger() {
     beast::error_code ec;
-    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
-    Lowest().expires_after(options_.linger_timeout);
+    Lowest().shutdown(tcp::socket::shutdown_send, ec);
+    ExpiresAfter(options_.linger_timeout);
     Discard();
   }
   void Discard() {
@@ -650,13 +691,19 @@ class Session : public SessionBase {
 
   void Close() {
     beast::error_code ec;
-    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-    Lowest().socket().close(ec);
+    Lowest().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().close(ec);
+    timer_.cancel();
   }
 
   const std::shared_ptr<ssl::context> tls_;  // TlsStream: what stream_ shook hands with
   const std::chrono::steady_clock::time_point handshake_deadline_;  // TlsStream only
   Stream stream_;
+  asio::steady_timer timer_;  // ExpiresAt's; on the strand, as stream_
+  Clock::time_point deadline_ = Clock::time_point::max();  // closed then; max: none
+  Clock::time_point timer_expiry_{};  // what timer_ waits for while timer_waiting_
+  bool timer_waiting_ = false;
+  uint64_t timer_generation_ = 0;  // of the latest wait; earlier ones are stale
   beast::flat_buffer buffer_;
   std::string head_;  // the response header being written; reused
   HttpResponse response_;  // the response being written (Write)

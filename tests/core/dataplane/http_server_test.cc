@@ -248,6 +248,38 @@ TEST_F(HttpServerTest, SlowBodyIsCutOff) {
   EXPECT_TRUE(c.ClosedByServer());
 }
 
+// Every request moves a connection's deadline (idle, body, write); the
+// timer behind it is armed lazily. A connection that served many requests
+// is still closed at its idle timeout, and a header started after them is
+// still cut off at the header timeout, which is earlier than the idle
+// deadline already armed (the timer must be re-armed for it).
+TEST_F(HttpServerTest, AServedKeepAliveConnectionStillTimesOutWhenIdle) {
+  RawClient c(server_->port());
+  for (int i = 0; i < 20; ++i) {
+    c.Send("GET /k HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_NE(c.ReadResponse().find("/k||"), std::string::npos) << "request " << i;
+  }
+  EXPECT_TRUE(c.ClosedByServer());  // false after RawClient's 5 s receive timeout
+}
+
+TEST(HttpServerTimeoutTest, AHeaderStartedAfterServedRequestsIsCutOffAtTheHeaderTimeout) {
+  EchoHandler handler;
+  HttpServerOptions options;
+  options.idle_timeout = std::chrono::seconds(30);  // past RawClient's 5 s receive timeout
+  options.header_timeout = std::chrono::milliseconds(300);
+  auto server = HttpServer::Start(options, &handler);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  RawClient c((*server)->port());
+  for (int i = 0; i < 5; ++i) {
+    c.Send("GET /k HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_NE(c.ReadResponse().find("/k||"), std::string::npos) << "request " << i;
+  }
+  c.Send("GET /slow HTTP/1.1\r\nHost: x\r\n");  // the empty line never comes
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.ClosedByServer()) << "not closed at the header timeout";
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
+}
+
 TEST(HttpServerStartTest, BadAddressIsAClearError) {
   EchoHandler handler;
   HttpServerOptions options;
