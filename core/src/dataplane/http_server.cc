@@ -15,6 +15,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -81,32 +82,85 @@ std::string FramingError(const http::request_header<>& header, bool chunked) {
   return "";
 }
 
-bool SerializeResponseHeader(const HttpResponse& response, std::string* out) {
-  const unsigned version = response.version();
-  if ((version != 10 && version != 11) || response.chunked() || !response.has_content_length()) {
-    return false;
-  }
-  out->clear();
+namespace {
+
+void AppendStatusLine(unsigned version, unsigned code, beast::string_view reason,
+                      std::string* out) {
   out->append(version == 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
-  const unsigned code = response.result_int();
-  if (code < 100 || code > 999) return false;
   const char digits[3] = {static_cast<char>('0' + code / 100),
                           static_cast<char>('0' + code / 10 % 10),
                           static_cast<char>('0' + code % 10)};
   out->append(digits, 3);
   out->push_back(' ');
-  beast::string_view reason = response.reason();
-  if (reason.empty()) reason = http::obsolete_reason(response.result());
   out->append(reason.data(), reason.size());
   out->append("\r\n");
+}
+
+void AppendField(std::string_view name, std::string_view value, std::string* out) {
+  out->append(name);
+  out->append(": ");
+  out->append(value);
+  out->append("\r\n");
+}
+
+}  // namespace
+
+bool SerializeResponseHeader(const HttpResponse& response, std::string* out) {
+  const unsigned version = response.version();
+  const unsigned code = response.result_int();
+  if ((version != 10 && version != 11) || response.chunked() || !response.has_content_length() ||
+      code < 100 || code > 999) {
+    return false;
+  }
+  out->clear();
+  beast::string_view reason = response.reason();
+  if (reason.empty()) reason = http::obsolete_reason(response.result());
+  AppendStatusLine(version, code, reason, out);
   for (const auto& field : response) {
     const beast::string_view name = field.name_string();
     const beast::string_view value = field.value();
-    out->append(name.data(), name.size());
-    out->append(": ");
-    out->append(value.data(), value.size());
-    out->append("\r\n");
+    AppendField(std::string_view(name.data(), name.size()),
+                std::string_view(value.data(), value.size()), out);
   }
+  out->append("\r\n");
+  return true;
+}
+
+bool SerializeAnswerHeader(const HttpResponse& response, unsigned version, bool keep_alive,
+                           std::string_view request_id, std::string_view echoed_id,
+                           std::string* out) {
+  const unsigned code = response.result_int();
+  if ((version != 10 && version != 11) || code < 200 || code > 999 || code == 204 ||
+      code == 304) {
+    return false;
+  }
+  out->clear();
+  beast::string_view reason = response.reason();
+  if (reason.empty()) reason = http::obsolete_reason(response.result());
+  AppendStatusLine(version, code, reason, out);
+  for (const auto& field : response) {
+    const http::field known = field.name();
+    const beast::string_view name = field.name_string();
+    // What the path through the response's own fields would replace or
+    // rewrite: that path keeps it (rare: the handler set it).
+    if (known == http::field::connection || known == http::field::content_length ||
+        known == http::field::transfer_encoding ||
+        (known == http::field::unknown && (beast::iequals(name, kRequestIdHeader) ||
+                                           beast::iequals(name, kClientRequestIdHeader)))) {
+      return false;
+    }
+    const beast::string_view value = field.value();
+    AppendField(std::string_view(name.data(), name.size()),
+                std::string_view(value.data(), value.size()), out);
+  }
+  AppendField(kRequestIdHeader, request_id, out);
+  AppendField(kClientRequestIdHeader, echoed_id, out);
+  // What keep_alive() adds where the response has no Connection field.
+  if (version == 11 && !keep_alive) AppendField("Connection", "close", out);
+  if (version == 10 && keep_alive) AppendField("Connection", "keep-alive", out);
+  char length[24];
+  const auto end = std::to_chars(length, length + sizeof length, response.body().size()).ptr;
+  AppendField("Content-Length", std::string_view(length, static_cast<size_t>(end - length)), out);
   out->append("\r\n");
   return true;
 }
@@ -252,8 +306,10 @@ beast::string_view AsBeast(std::string_view s) { return {s.data(), s.size()}; }
 // per request (bench/profile.py --allocs, issue 20.5).
 using ConnectionExecutor = asio::strand<asio::io_context::executor_type>;
 using Socket = asio::basic_stream_socket<tcp, ConnectionExecutor>;
-using PlainStream = beast::basic_stream<tcp, ConnectionExecutor, beast::unlimited_rate_policy>;
-using TlsStream = beast::ssl_stream<PlainStream>;
+// The socket itself, not Beast's basic_stream: the session keeps its own
+// deadline (Session::ExpiresAt), see there why.
+using PlainStream = Socket;
+using TlsStream = beast::ssl_stream<Socket>;
 
 // One connection over `Stream`: PlainStream, or TlsStream (a handshake first).
 template <class Stream>
@@ -271,10 +327,11 @@ class Session : public SessionBase {
         tls_(std::move(tls)),
         handshake_deadline_(handshake_deadline),
         stream_(MakeStream(std::move(socket))),
+        timer_(stream_.get_executor()),
         options_(state->options),
         handler_(state->handler) {
     beast::error_code ec;
-    auto remote = Lowest().socket().remote_endpoint(ec);
+    auto remote = Lowest().remote_endpoint(ec);
     if (!ec) client_ = remote.address().to_string();
     on_chunk_ = [this](uint64_t size, beast::string_view, beast::error_code& ec) {
       OnChunkHeader(size, ec);
@@ -299,13 +356,52 @@ class Session : public SessionBase {
  private:
   Stream MakeStream(Socket socket) {
     if constexpr (kTls) {
-      return Stream(PlainStream(std::move(socket)), *tls_);
+      return Stream(std::move(socket), *tls_);
     } else {
       return Stream(std::move(socket));
     }
   }
   std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
-  PlainStream& Lowest() { return beast::get_lowest_layer(stream_); }
+  Socket& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  // Timeouts: one timer per connection, armed lazily. Moving the deadline
+  // later, as every request does (idle, then body, then write), only stores
+  // the time; the timer is re-armed only for an earlier deadline, and a
+  // timer that fires before the current deadline waits again. Beast's
+  // basic_stream started and cancelled a timer wait around every read and
+  // write (a timer-queue insert, the cancelled wait's handler run through
+  // the strand, a timerfd_settime when it was the earliest timer), with its
+  // own layer of composed operations: ~8,000 instructions and 4 allocations
+  // per request (bench/README.md, issue 20.5). At the deadline
+  // the socket is closed: the operation in progress ends with
+  // operation_aborted, which every completion takes as the peer gone, as it
+  // took Beast's timeout error.
+  using Clock = std::chrono::steady_clock;
+  void ExpiresAfter(Clock::duration d) { ExpiresAt(Clock::now() + d); }
+  void ExpiresAt(Clock::time_point t) {
+    deadline_ = t;
+    if (!timer_waiting_ || t < timer_expiry_) ArmTimer();
+  }
+  void ExpiresNever() { deadline_ = Clock::time_point::max(); }
+  void ArmTimer() {
+    timer_expiry_ = deadline_;
+    timer_waiting_ = true;
+    // A wait still pending ends with operation_aborted; its generation is
+    // stale by then, so it changes nothing.
+    timer_.expires_at(deadline_);
+    timer_.async_wait([weak = weak_from_this(), generation = ++timer_generation_](
+                          beast::error_code ec) {
+      // The timer does not keep a closed connection's session alive.
+      const std::shared_ptr<SessionBase> locked = weak.lock();
+      if (locked == nullptr) return;
+      auto* self = static_cast<Session*>(locked.get());
+      if (generation != self->timer_generation_) return;
+      self->timer_waiting_ = false;
+      if (ec || self->deadline_ == Clock::time_point::max()) return;
+      if (Clock::now() >= self->deadline_) return self->Close();
+      self->ArmTimer();
+    });
+  }
 
   void CloseOnStrand(std::function<void()> then) override {
     asio::dispatch(stream_.get_executor(), [self = Self(), then = std::move(then)] {
@@ -328,7 +424,7 @@ class Session : public SessionBase {
     in_handshake_.store(true, std::memory_order_release);
     state_->handshaking.fetch_add(1, std::memory_order_relaxed);
     state_->handshaking_with_state.fetch_add(1, std::memory_order_relaxed);
-    Lowest().expires_at(handshake_deadline_);
+    ExpiresAt(handshake_deadline_);
     stream_.async_handshake(ssl::stream_base::server, [self = Self()](beast::error_code ec) {
       self->EndHandshake();
       if (self->idle_since_.exchange(kBusy) == kShed || ec) return self->Close();
@@ -357,7 +453,7 @@ class Session : public SessionBase {
             busy, state_->idle_ticket.fetch_add(1, std::memory_order_relaxed))) {
       return Close();  // claimed by a shed
     }
-    Lowest().expires_after(options_.idle_timeout);
+    ExpiresAfter(options_.idle_timeout);
     ParseHeader();
   }
 
@@ -382,7 +478,7 @@ class Session : public SessionBase {
       // Part of a header is in: the rest must follow within header_timeout
       // (a header that arrives whole never gets here).
       header_started_ = true;
-      Lowest().expires_after(options_.header_timeout);
+      ExpiresAfter(options_.header_timeout);
     }
     stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, 65536)),
                             [self = Self()](beast::error_code ec, size_t n) {
@@ -412,7 +508,7 @@ class Session : public SessionBase {
       reserved_ = *declared;
     }
     if (parser.chunked()) parser.on_chunk_header(on_chunk_);
-    Lowest().expires_after(options_.request_timeout);
+    ExpiresAfter(options_.request_timeout);
     // A small request's body usually arrived with its header: parse what is
     // buffered here rather than through Beast's composed async_read (which
     // completes through the executor even with nothing to read, ~20,000
@@ -461,7 +557,7 @@ class Session : public SessionBase {
   void OnBody(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     body_unread_ = false;
-    Lowest().expires_never();
+    ExpiresNever();
     HttpRequest request = framer_.Release();
     keep_alive_ = request.keep_alive();
     request_bytes_ += request.body().size();
@@ -512,12 +608,7 @@ class Session : public SessionBase {
              out->find(http::field::connection) != out->end();
     // An answer before any header was parsed (431, 400) still gets ids.
     if (!ids_.set) ids_ = RequestIds::Fresh();
-    out->set(kRequestIdHeader, AsBeast(ids_.request_id()));
-    out->set(kClientRequestIdHeader, AsBeast(ids_.echoed_id()));
-    out->version(version_);
-    out->keep_alive(!close_);
-    out->prepare_payload();
-    Lowest().expires_after(options_.write_timeout);
+    ExpiresAfter(options_.write_timeout);
     auto after = [self = Self()](beast::error_code ec, size_t) {
       // Written: an idle keep-alive connection holds no response body.
       self->response_ = HttpResponse();
@@ -525,17 +616,32 @@ class Session : public SessionBase {
       if (self->close_) return self->body_unread_ ? self->Linger() : self->Close();
       self->ReadHeader();
     };
-    if (SerializeResponseHeader(*out, &head_)) {
-      LogAccess(*out, head_.size());
-      // The header section as Beast's serializer would write it, in one
-      // reused buffer, and the body beside it (one gather write): Beast's
-      // serializer cost ~20,000 instructions per response.
-      const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
-                                                         asio::buffer(out->body())};
-      return asio::async_write(stream_, buffers, std::move(after));
+    // The usual answer: the ids, Connection and Content-Length go straight
+    // into the header bytes rather than into the response's fields.
+    if (SerializeAnswerHeader(*out, version_, !close_, ids_.request_id(), ids_.echoed_id(),
+                              &head_)) {
+      return WriteHeadAndBody(std::move(after));
     }
+    out->set(kRequestIdHeader, AsBeast(ids_.request_id()));
+    out->set(kClientRequestIdHeader, AsBeast(ids_.echoed_id()));
+    out->version(version_);
+    out->keep_alive(!close_);
+    out->prepare_payload();
+    if (SerializeResponseHeader(*out, &head_)) return WriteHeadAndBody(std::move(after));
     LogAccess(*out, 0);
     http::async_write(stream_, *out, std::move(after));
+  }
+
+  // Sends head_ and response_'s body. The header section as Beast's
+  // serializer would write it, in one reused buffer, and the body beside it
+  // (one gather write): Beast's serializer cost ~20,000 instructions per
+  // response.
+  template <class After>
+  void WriteHeadAndBody(After after) {
+    LogAccess(response_, head_.size());
+    const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
+                                                       asio::buffer(response_.body())};
+    asio::async_write(stream_, buffers, std::move(after));
   }
 
   // One access-log line for the answer being sent (`head_bytes`: its header
@@ -571,8 +677,8 @@ class Session : public SessionBase {
   // the answer (a 401, a 503) before it reads it.
   void Linger() {
     beast::error_code ec;
-    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
-    Lowest().expires_after(options_.linger_timeout);
+    Lowest().shutdown(tcp::socket::shutdown_send, ec);
+    ExpiresAfter(options_.linger_timeout);
     Discard();
   }
   void Discard() {
@@ -586,13 +692,19 @@ class Session : public SessionBase {
 
   void Close() {
     beast::error_code ec;
-    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-    Lowest().socket().close(ec);
+    Lowest().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().close(ec);
+    timer_.cancel();
   }
 
   const std::shared_ptr<ssl::context> tls_;  // TlsStream: what stream_ shook hands with
   const std::chrono::steady_clock::time_point handshake_deadline_;  // TlsStream only
   Stream stream_;
+  asio::steady_timer timer_;  // ExpiresAt's; on the strand, as stream_
+  Clock::time_point deadline_ = Clock::time_point::max();  // closed then; max: none
+  Clock::time_point timer_expiry_{};  // what timer_ waits for while timer_waiting_
+  bool timer_waiting_ = false;
+  uint64_t timer_generation_ = 0;  // of the latest wait; earlier ones are stale
   beast::flat_buffer buffer_;
   std::string head_;  // the response header being written; reused
   HttpResponse response_;  // the response being written (Write)

@@ -32,8 +32,25 @@ std::mt19937_64& Generator() {
   return generator;
 }
 
+// Each byte's two hex digits, low nibble first, as PutHex writes them.
+struct HexPairs {
+  char pairs[256][2];
+  constexpr HexPairs() : pairs() {
+    for (int b = 0; b < 256; ++b) {
+      pairs[b][0] = kHex[b & 0xf];
+      pairs[b][1] = kHex[b >> 4];
+    }
+  }
+};
+constexpr HexPairs kHexPairs;
+
+// The low 4 * n bits (n <= 16) as n hex digits, lowest nibble first: a
+// byte at a time (every request makes 80 of them; a nibble at a time, with
+// a scan for all zeros after, was ~1,000 instructions, issue 20.5).
 void PutHex(uint64_t bits, char* out, size_t n) {
-  for (size_t i = 0; i < n; ++i) out[i] = kHex[(bits >> (4 * (i % 16))) & 0xf];
+  size_t i = 0;
+  for (; i + 2 <= n; i += 2, bits >>= 8) std::memcpy(out + i, kHexPairs.pairs[bits & 0xff], 2);
+  if (i < n) out[i] = kHex[bits & 0xf];
 }
 
 }  // namespace
@@ -74,9 +91,16 @@ bool IsSafeClientRequestId(std::string_view id) {
 
 void MakeHexId(char* out, size_t n) {
   auto& g = Generator();
+  uint64_t written = 0;  // OR of the bits written: all zero digits iff 0
   do {
-    for (size_t i = 0; i < n; i += 16) PutHex(g(), out + i, std::min<size_t>(16, n - i));
-  } while (AllZero(std::string_view(out, n)));
+    written = 0;
+    for (size_t i = 0; i < n; i += 16) {
+      const size_t digits = std::min<size_t>(16, n - i);
+      const uint64_t bits = g();
+      written |= digits == 16 ? bits : bits & ((uint64_t{1} << (4 * digits)) - 1);
+      PutHex(bits, out + i, digits);
+    }
+  } while (written == 0 && n > 0);
 }
 
 void MakeUuid(char* out) {

@@ -68,11 +68,31 @@ void AppendTensorList(const std::vector<Tensor>& tensors, const std::vector<std:
 
 namespace {
 
+// A first guess of a response's JSON size, so that its body is allocated
+// once instead of doubling four or five times as it grows (a small model's
+// answer is ~150 bytes: 5 allocations per request, issue 20.5). Generous
+// per element (a float's shortest form plus a comma is rarely over 16),
+// bounded so a large output does not reserve a multiple of itself at once.
+size_t ResponseSizeHint(std::string_view model_name, std::string_view model_version,
+                        const std::optional<std::string>& id, const std::vector<Tensor>& outputs) {
+  constexpr size_t kMaxHint = 64 * 1024;
+  size_t hint = 64 + model_name.size() + model_version.size() + (id ? id->size() + 8 : 0);
+  for (const Tensor& t : outputs) {
+    const size_t size = DataTypeSize(t.dtype);
+    const size_t elements = size ? t.data.size() / size : t.data.size();
+    hint += 64 + t.name.size() + 21 * t.shape.size() + 16 * elements;
+    if (hint >= kMaxHint) return kMaxHint;
+  }
+  return hint;
+}
+
 // `{"model_name":...,"model_version":...[,"id":...],"outputs":` — the part
-// of a response both encoders (JSON only, and with binary outputs) share.
+// of a response both encoders (JSON only, and with binary outputs) share,
+// in a string with room for the outputs.
 std::string ResponseHead(std::string_view model_name, std::string_view model_version,
-                         const std::optional<std::string>& id) {
+                         const std::optional<std::string>& id, const std::vector<Tensor>& outputs) {
   std::string out;
+  out.reserve(ResponseSizeHint(model_name, model_version, id, outputs));
   out.append("{\"model_name\":");
   AppendJsonString(model_name, &out);
   out.append(",\"model_version\":");
@@ -91,7 +111,7 @@ std::string EncodeInferResponse(std::string_view model_name, std::string_view mo
                                 const std::optional<std::string>& id,
                                 const std::vector<Tensor>& outputs,
                                 const std::vector<std::string>& requested_outputs) {
-  std::string out = ResponseHead(model_name, model_version, id);
+  std::string out = ResponseHead(model_name, model_version, id, outputs);
   AppendTensorList(outputs, requested_outputs, &out);
   out.push_back('}');
   return out;
@@ -102,7 +122,7 @@ EncodedBody EncodeInferResponse(std::string_view model_name, std::string_view mo
                                 const std::vector<Tensor>& outputs,
                                 const std::vector<std::string>& requested_outputs,
                                 const std::vector<std::string>& binary_outputs) {
-  std::string out = ResponseHead(model_name, model_version, id);
+  std::string out = ResponseHead(model_name, model_version, id, outputs);
   std::vector<const Tensor*> binary;
   AppendTensorList(outputs, requested_outputs, &out, binary_outputs, &binary);
   out.push_back('}');

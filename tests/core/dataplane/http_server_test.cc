@@ -86,6 +86,66 @@ TEST(HttpServerSerializeTest, ResponseHeaderAndBodyAreBeastsBytes) {
   EXPECT_FALSE(SerializeResponseHeader(chunked, &head)) << "left to Beast";
 }
 
+// The header the server sends for a handler's answer, with the ids,
+// Connection and Content-Length written straight into the bytes, is what
+// setting them on the response and serializing it gives (the path it
+// replaces), for both HTTP versions, kept alive or not.
+TEST(HttpServerSerializeTest, AnswerHeaderIsWhatSettingTheFieldsWouldSend) {
+  std::vector<HttpResponse> responses;
+  responses.push_back(MakeResponse(http::status::ok, R"({"outputs":[]})"));
+  responses.back().set("azureml-model-deployment", "blue");
+  responses.push_back(MakeResponse(http::status::unauthorized, protocol::EncodeError("no key")));
+  responses.back().set(http::field::www_authenticate, "Bearer");
+  responses.push_back(MakeResponse(http::status::ok, "", "text/plain"));
+  responses.push_back(MakeResponse(static_cast<http::status>(299), "x"));  // no known reason
+  responses.push_back(MakeResponse(http::status::ok, "custom"));
+  responses.back().reason("Fine");
+  const std::string request_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  for (const std::string echoed : {request_id, std::string("client-id-1")}) {
+    for (const unsigned version : {10u, 11u}) {
+      for (const bool keep_alive : {true, false}) {
+        for (const HttpResponse& original : responses) {
+          HttpResponse r = original;
+          r.set("x-ms-request-id", request_id);
+          r.set("x-request-id", echoed);
+          r.version(version);
+          r.keep_alive(keep_alive);
+          r.prepare_payload();
+          std::ostringstream beast_bytes;
+          beast_bytes << r;
+          std::string head;
+          ASSERT_TRUE(
+              SerializeAnswerHeader(original, version, keep_alive, request_id, echoed, &head));
+          EXPECT_EQ(head + original.body(), beast_bytes.str())
+              << "HTTP/" << version << " keep-alive " << keep_alive;
+        }
+      }
+    }
+  }
+  // What setting the fields would replace or rewrite is left to that path.
+  std::vector<HttpResponse> others;
+  others.push_back(MakeResponse(http::status::ok, "x"));
+  others.back().set(http::field::connection, "close");
+  others.push_back(MakeResponse(http::status::ok, "x"));
+  others.back().set(http::field::content_length, "1");
+  others.push_back(MakeResponse(http::status::ok, "x"));
+  others.back().set(http::field::transfer_encoding, "chunked");
+  others.push_back(MakeResponse(http::status::ok, "x"));
+  others.back().set("X-Request-Id", "theirs");
+  others.push_back(MakeResponse(http::status::ok, "x"));
+  others.back().set("X-MS-Request-Id", "theirs");
+  others.push_back(MakeResponse(http::status::no_content, ""));
+  others.push_back(MakeResponse(http::status::not_modified, ""));
+  others.push_back(MakeResponse(http::status::switching_protocols, ""));
+  std::string head;
+  for (const HttpResponse& r : others) {
+    EXPECT_FALSE(SerializeAnswerHeader(r, 11, true, request_id, request_id, &head))
+        << r.base();
+  }
+  EXPECT_FALSE(SerializeAnswerHeader(MakeResponse(http::status::ok, "x"), 20, true, request_id,
+                                     request_id, &head));
+}
+
 // The scanner gives the same answer whether the header arrives whole or
 // byte by byte, and never looks past the empty line.
 TEST(HttpServerObsFoldScannerTest, FindsFoldsAtLineStartsOnlyInAnyPieces) {
@@ -186,6 +246,38 @@ TEST_F(HttpServerTest, SlowBodyIsCutOff) {
   RawClient c(server_->port());
   c.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");  // 8 bytes never come
   EXPECT_TRUE(c.ClosedByServer());
+}
+
+// Every request moves a connection's deadline (idle, body, write); the
+// timer behind it is armed lazily. A connection that served many requests
+// is still closed at its idle timeout, and a header started after them is
+// still cut off at the header timeout, which is earlier than the idle
+// deadline already armed (the timer must be re-armed for it).
+TEST_F(HttpServerTest, AServedKeepAliveConnectionStillTimesOutWhenIdle) {
+  RawClient c(server_->port());
+  for (int i = 0; i < 20; ++i) {
+    c.Send("GET /k HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_NE(c.ReadResponse().find("/k||"), std::string::npos) << "request " << i;
+  }
+  EXPECT_TRUE(c.ClosedByServer());  // false after RawClient's 5 s receive timeout
+}
+
+TEST(HttpServerTimeoutTest, AHeaderStartedAfterServedRequestsIsCutOffAtTheHeaderTimeout) {
+  EchoHandler handler;
+  HttpServerOptions options;
+  options.idle_timeout = std::chrono::seconds(30);  // past RawClient's 5 s receive timeout
+  options.header_timeout = std::chrono::milliseconds(300);
+  auto server = HttpServer::Start(options, &handler);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  RawClient c((*server)->port());
+  for (int i = 0; i < 5; ++i) {
+    c.Send("GET /k HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_NE(c.ReadResponse().find("/k||"), std::string::npos) << "request " << i;
+  }
+  c.Send("GET /slow HTTP/1.1\r\nHost: x\r\n");  // the empty line never comes
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.ClosedByServer()) << "not closed at the header timeout";
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
 }
 
 TEST(HttpServerStartTest, BadAddressIsAClearError) {

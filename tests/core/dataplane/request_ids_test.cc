@@ -86,6 +86,26 @@ TEST(RequestIds, EchoASafeClientIdOnlyAndMakeUuids) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
+// The digits are written a byte at a time (two per table lookup): every
+// length, odd ones too, gives lowercase hex, never all zeros, and no
+// position is stuck.
+TEST(RequestIds, HexIdsAreLowercaseHexOfAnyLengthNeverAllZeroAndVary) {
+  for (size_t n = 1; n <= 40; ++n) {
+    std::vector<std::set<char>> digits(n);
+    for (int draw = 0; draw < 300; ++draw) {
+      std::string id(n, 'x');
+      MakeHexId(id.data(), n);
+      ASSERT_TRUE(std::regex_match(id, std::regex("[0-9a-f]+"))) << id;
+      ASSERT_NE(id, std::string(n, '0'));
+      for (size_t i = 0; i < n; ++i) digits[i].insert(id[i]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      // 15 for a single digit: it is never '0'.
+      EXPECT_EQ(digits[i].size(), n == 1 ? 15u : 16u) << "length " << n << ", position " << i;
+    }
+  }
+}
+
 TEST(RequestContext, IsCurrentOnlyInsideItsScope) {
   EXPECT_EQ(CurrentRequestContext(), nullptr);
   RequestContext outer{"id-1", "tp-1"}, inner{"id-2", "tp-2"};

@@ -247,4 +247,18 @@ HttpResponse MakeResponse(http::status status, std::string body,
 // HTTP/1.0 or 1.1 response with a Content-Length (call prepare_payload first).
 bool SerializeResponseHeader(const HttpResponse& response, std::string* out);
 
+// The header section the server sends for a handler's `response` to a
+// request of HTTP `version` (10 or 11): the response's own fields, then
+// x-ms-request-id, x-request-id, the Connection field `keep_alive` asks for
+// and Content-Length. Byte for byte what SerializeResponseHeader writes once
+// those are set on the response (set(), keep_alive(), prepare_payload()),
+// without adding them to it: each added field is a heap node and a tree
+// insert, per request (issue 20.5). Returns false, leaving it to that path,
+// when the response already has one of those fields or a Transfer-Encoding,
+// has a status that carries no body (1xx, 204, 304), or `version` is
+// neither 10 nor 11.
+bool SerializeAnswerHeader(const HttpResponse& response, unsigned version, bool keep_alive,
+                           std::string_view request_id, std::string_view echoed_id,
+                           std::string* out);
+
 }  // namespace skiff::dataplane
