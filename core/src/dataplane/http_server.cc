@@ -471,12 +471,17 @@ class Session : public SessionBase {
     request.set(kRequestIdHeader, AsBeast(ids_.request_id()));
     request.set(kTraceparentHeader, AsBeast(ids_.onward_traceparent()));
     auto self = Self();
-    handler_->Handle(std::move(request), client_, [self](HttpResponse response) {
+    handler_->Handle(std::move(request), client_, [self](HttpResponse response) mutable {
       // The response moves into the posted handler and then into the
-      // session (response_): no shared copy of it per request.
-      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        self->Write(std::move(response), false);
-      });
+      // session (response_): no shared copy of it per request. So does the
+      // session: once posted, the callback holds none, and the handler's
+      // thread releasing the callback later never destroys a session whose
+      // server may be gone by then (TSan: ~SessionBase against ~HttpServer).
+      Session* const session = self.get();
+      asio::post(session->stream_.get_executor(),
+                 [self = std::move(self), response = std::move(response)]() mutable {
+                   self->Write(std::move(response), false);
+                 });
     });
   }
 
