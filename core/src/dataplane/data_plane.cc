@@ -3,6 +3,7 @@
 
 #include <array>
 #include <chrono>
+#include <thread>
 
 #include "skiff/dataplane/cors.h"
 #include "skiff/dataplane/request_ids.h"
@@ -120,7 +121,36 @@ DataPlane::DataPlane(const PluginHost* plugins, std::string server_version)
   metrics::RegisterProcessMetrics(&registry_);
 }
 
-DataPlane::~DataPlane() = default;
+DataPlane::~DataPlane() {
+  Shutdown(std::chrono::milliseconds(0));
+  // Step 5: every worker, batcher and upstream connection goes with its
+  // version; each request they held was answered by Shutdown. Only after
+  // this do the members they record into (metrics_, shadow_, registry_) go.
+  endpoint_.reset();
+}
+
+int64_t DataPlane::Shutdown(std::chrono::milliseconds grace) {
+  // Step 1: new scoring requests meet GuardDrain (503), readiness turns 503.
+  draining_ = true;
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  if (shut_down_) return 0;
+  shut_down_ = true;
+  // Step 2: threads that use the versions and the registry.
+  prober_.reset();
+  autoscaler_.reset();
+  // Step 3: drain. Polled: this runs once, at the end of the server's life.
+  const auto deadline = Clock::now() + grace;
+  while (in_flight_.load() > 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const int64_t left = in_flight_.load();
+  // Step 4: what is left is answered now, whatever its model is doing; a
+  // request submitted from here on is answered at once.
+  if (endpoint_ != nullptr) {
+    endpoint_->Cancel(Unavailable("the server is shutting down; retry shortly"));
+  }
+  return left;
+}
 
 std::shared_ptr<const DataPlane::Snapshot> DataPlane::Current() const {
   std::lock_guard<std::mutex> lock(snapshot_mu_);
@@ -140,6 +170,9 @@ bool DataPlane::ready() const {
 
 Status DataPlane::Apply(const ServerConfig& config) {
   std::lock_guard<std::mutex> lock(apply_mu_);
+  if (shut_down_) {
+    return Unavailable("this server is shutting down; apply the configuration to its successor");
+  }
   if (endpoint_ == nullptr) {
     endpoint_ = std::make_unique<Endpoint>(config.service, config.routing_seed);
   }
@@ -373,9 +406,13 @@ void DataPlane::Dispatch(HttpRequest request, const std::vector<std::string_view
     return respond(std::move(*answer));
   }
   Score(std::move(snap), std::get<ScoreRoute>(routed), std::move(request), binary_parts, protocol,
-        client, [this, respond = std::move(respond)](HttpResponse r) {
-          in_flight_.fetch_sub(1);
+        client, [this, respond = std::move(respond)](HttpResponse r) mutable {
           respond(std::move(r));
+          // The caller's callback (and the connection it holds) goes before
+          // the request counts as answered: a caller that waits for
+          // in_flight() == 0 (skiff-server's drain) then destroys its server.
+          respond = nullptr;
+          in_flight_.fetch_sub(1);
         });
 }
 

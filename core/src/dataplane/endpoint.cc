@@ -38,15 +38,31 @@ Endpoint::~Endpoint() {
 }
 
 std::shared_ptr<ModelVersion> Endpoint::Adopt(ModelVersion* version) {
-  {
-    std::lock_guard<std::mutex> lock(reap_mu_);
-    ++live_versions_;
-  }
-  return std::shared_ptr<ModelVersion>(version, [this](ModelVersion* v) {
+  std::shared_ptr<ModelVersion> adopted(version, [this](ModelVersion* v) {
     std::lock_guard<std::mutex> lock(reap_mu_);
     to_reap_.push_back(v);
     reap_cv_.notify_all();
   });
+  std::lock_guard<std::mutex> lock(reap_mu_);
+  ++live_versions_;
+  adopted_.erase(std::remove_if(adopted_.begin(), adopted_.end(),
+                                [](const std::weak_ptr<ModelVersion>& w) { return w.expired(); }),
+                 adopted_.end());
+  adopted_.push_back(adopted);
+  return adopted;
+}
+
+void Endpoint::Cancel(const Status& why) {
+  std::vector<std::shared_ptr<ModelVersion>> alive;
+  {
+    std::lock_guard<std::mutex> lock(reap_mu_);
+    for (const auto& w : adopted_) {
+      if (auto v = w.lock()) alive.push_back(std::move(v));
+    }
+  }
+  // Without reap_mu_: answering a job releases its version handle, whose
+  // deleter takes reap_mu_.
+  for (const auto& v : alive) v->pool().Cancel(why);
 }
 
 void Endpoint::ReaperLoop() {

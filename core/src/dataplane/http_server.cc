@@ -199,6 +199,11 @@ struct ServerState {
   // a byte, so a peer that connects and stays silent costs a socket and a
   // timer, not a TLS engine.
   std::atomic<int64_t> handshaking_with_state{0};
+  // Respond callbacks the handler holds (copies included), called or not. A
+  // handler thread that drops the last one may run the destructors of a
+  // session or its strand, which need this state and the io_context: the
+  // server's destructor waits for this to reach 0 before they go.
+  std::atomic<int64_t> callbacks{0};
 
   // Reserves `n` body bytes from the server-wide budget; false when they do
   // not fit. Threading: any thread.
@@ -566,15 +571,38 @@ class Session : public SessionBase {
     // own x-ms-request-id is replaced, never trusted.
     request.set(kRequestIdHeader, AsBeast(ids_.request_id()));
     request.set(kTraceparentHeader, AsBeast(ids_.onward_traceparent()));
-    auto self = Self();
-    handler_->Handle(std::move(request), client_, [self](HttpResponse response) {
+    handler_->Handle(std::move(request), client_, Responder(Self()));
+  }
+
+  // The callback Handle() gets: posts the answer to the session's strand.
+  // Counted in ServerState::callbacks while it (or a copy) exists, so the
+  // server outlives whatever a handler thread releases with it (TSan:
+  // ~SessionBase, and ~strand_impl, on a scoring worker against ~HttpServer).
+  class Responder {
+   public:
+    explicit Responder(std::shared_ptr<Session> self) : self_(std::move(self)) {
+      self_->state_->callbacks.fetch_add(1, std::memory_order_relaxed);
+    }
+    Responder(const Responder& other) : self_(other.self_), state_(other.state_) {
+      state_->callbacks.fetch_add(1, std::memory_order_relaxed);
+    }
+    Responder& operator=(const Responder&) = delete;
+    ~Responder() {
+      self_.reset();  // may be the session's last reference: before the count
+      state_->callbacks.fetch_sub(1, std::memory_order_release);
+    }
+    void operator()(HttpResponse response) {
       // The response moves into the posted handler and then into the
       // session (response_): no shared copy of it per request.
-      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+      asio::post(self_->stream_.get_executor(), [self = self_, response = std::move(response)]() mutable {
         self->Write(std::move(response), false);
       });
-    });
-  }
+    }
+
+   private:
+    std::shared_ptr<Session> self_;
+    ServerState* const state_ = self_->state_;
+  };
 
   void OnReadError(beast::error_code ec) {
     if (over_budget_) return SendBusy();
@@ -983,6 +1011,13 @@ class HttpServer::Impl {
     ioc_.stop();
     for (auto& t : threads_) {
       if (t.joinable()) t.join();
+    }
+    // The handler answered every request (the contract), but a handler
+    // thread may still be releasing a callback, and with it a session or
+    // its strand: their destructors need state_ and ioc_, so wait for that.
+    // Polled: once, at the end of the server's life.
+    while (state_.callbacks.load(std::memory_order_acquire) > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
 

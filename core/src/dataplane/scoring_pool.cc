@@ -147,10 +147,12 @@ void ScoringPool::Submit(std::vector<Tensor> inputs, Done done, RequestContext c
   if (!async_models_.empty()) return SubmitAsync(std::move(job));
   enum class Outcome { kQueued, kRejected, kStopping } outcome;
   bool wake_deadline_thread = false;
+  Status refusal = Unavailable("the model version is shutting down");
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) {
+    if (stopping_ || cancelled_) {
       outcome = Outcome::kStopping;
+      if (cancelled_) refusal = *cancelled_;
     } else if (queue_.size() < options_.max_queue) {
       queue_.push_back(job);
       outcome = Outcome::kQueued;
@@ -162,8 +164,8 @@ void ScoringPool::Submit(std::vector<Tensor> inputs, Done done, RequestContext c
     }
   }
   if (outcome == Outcome::kStopping) {
-    // Only during destruction, when no other thread is left to answer.
-    job->Finish({Unavailable("the model version is shutting down"), {}, 0, 0});
+    // Only during destruction or after Cancel(), when no worker is to answer.
+    job->Finish({std::move(refusal), {}, 0, 0});
     return;
   }
   if (outcome == Outcome::kQueued) work_cv_.notify_one();
@@ -175,10 +177,12 @@ void ScoringPool::SubmitAsync(std::shared_ptr<Job> job) {
   job->submitter = std::this_thread::get_id();
   enum class Outcome { kQueued, kRejected, kStopping } outcome;
   bool wake_deadline_thread = false;
+  Status refusal = Unavailable("the model version is shutting down");
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) {
+    if (stopping_ || cancelled_) {
       outcome = Outcome::kStopping;
+      if (cancelled_) refusal = *cancelled_;
     } else if (running_.size() >= options_.max_queue) {
       rejected_.push_back(job);  // answered by the deadline thread
       outcome = Outcome::kRejected;
@@ -191,8 +195,8 @@ void ScoringPool::SubmitAsync(std::shared_ptr<Job> job) {
   }
   if (wake_deadline_thread) deadline_cv_.notify_one();
   if (outcome == Outcome::kStopping) {
-    // Only during destruction, when no other thread is left to answer.
-    job->Finish({Unavailable("the model version is shutting down"), {}, 0, 0});
+    // Only during destruction or after Cancel(), when no model is to answer.
+    job->Finish({std::move(refusal), {}, 0, 0});
     return;
   }
   if (outcome == Outcome::kRejected) return;
@@ -222,6 +226,21 @@ void ScoringPool::AsyncDone(const std::shared_ptr<Job>& job, StatusOr<std::vecto
     return;
   }
   job->Finish(std::move(result));
+}
+
+void ScoringPool::Cancel(const Status& why) {
+  std::deque<std::shared_ptr<Job>> queued;
+  std::vector<std::shared_ptr<Job>> running;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = why;
+    queued.swap(queue_);
+    // Running jobs stay listed: their workers take them off when the model
+    // returns, and the deadline thread skips finished ones.
+    running = running_;
+  }
+  for (auto& job : queued) job->Finish({why, {}, 0, 0});
+  for (auto& job : running) job->Finish({why, {}, 0, 0});
 }
 
 int64_t ScoringPool::in_flight() const {

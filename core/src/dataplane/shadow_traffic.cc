@@ -200,12 +200,13 @@ class ShadowTraffic::Pair {
       if (live.status.ok() != shadow.status.ok()) metrics_->ErrorMismatch(!live.status.ok());
       return;
     }
-    metrics_->Compared();
     for (const OutputAgreement& a : outputs) {
       metrics_->Output(a.output, a.comparable, a.max_abs_diff, a.argmax_agrees);
     }
     metrics_->LatencyDelta((shadow.queue_seconds + shadow.compute_seconds) -
                            (live.queue_seconds + live.compute_seconds));
+    // Counted last: a reader that sees N compared pairs sees their outputs.
+    metrics_->Compared();
   }
 
   const std::shared_ptr<Shared> shared_;

@@ -204,6 +204,32 @@ TEST(DataPlaneScoringPoolTest, ShutdownAnswersQueuedJobs) {
   EXPECT_TRUE(running.get().status.ok());
 }
 
+// Cancel (DataPlane::Shutdown's step 4): the running and the queued job are
+// answered with the reason while the model is still stuck, a later job at
+// once; the stuck model's own answer is dropped when it returns.
+TEST(DataPlaneScoringPoolTest, CancelAnswersRunningAndQueuedJobsWithoutWaitingForTheModel) {
+  Shared shared;
+  shared.block = true;
+  ScoringPoolOptions options;
+  options.max_queue_wait = std::chrono::seconds(30);
+  auto pool = ScoringPool::Create(options, Factory(&shared));
+  ASSERT_TRUE(pool.ok());
+  auto running = Submit(**pool, Input(1));
+  WaitFor([&] { return shared.entered.load() == 1; });
+  auto queued = Submit(**pool, Input(2));
+  (*pool)->Cancel(Unavailable("the server is shutting down"));
+  for (auto* f : {&running, &queued}) {
+    ScoreResult r = f->get();
+    EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
+    EXPECT_EQ(r.status.message(), "the server is shutting down");
+  }
+  ScoreResult later = Submit(**pool, Input(3)).get();
+  EXPECT_EQ(later.status.message(), "the server is shutting down");
+  shared.gate.Open();
+  pool->reset();  // joins the worker once the model returns; nothing answers twice
+  EXPECT_EQ(shared.entered.load(), 1);
+}
+
 // An AsyncModel that answers either at once, inside ScoreAsync (on the
 // caller's thread), or later from its own thread when the test releases it.
 class FakeAsyncModel : public AsyncModel {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,11 +49,38 @@ using config::ServerVersionConfig;
 
 class UpstreamProber;
 
+// Teardown, in this order (Shutdown, then the destructor):
+//   1. stop taking work: scoring requests get 503 (as while draining) and
+//      Apply is refused;
+//   2. stop the background threads that use the versions and the metrics
+//      (the upstream prober, the autoscaler);
+//   3. drain: requests in flight get until Shutdown's grace to be answered;
+//   4. cancel: the rest, queued or still inside a model, shadow copies and
+//      upstream calls included, are answered 503 at once (ScoringPool::Cancel);
+//   5. join: the endpoint goes, and with it every version's workers, batcher
+//      and upstream connection (a worker still inside a model's Score() is
+//      waited for: the model must return, as ScoringPool's destructor says);
+//   6. only then what they used: shadow traffic, metrics and registry, the
+//      failure limiter, the authenticator and the config snapshot.
+// The callers (HttpServer, GrpcServer, MetricsEndpoint) must have stopped
+// calling before the destructor runs (they go first, as in skiff-server);
+// a respond callback is released before in_flight() counts its request
+// answered, so a caller that waits for in_flight() == 0 may then destroy what
+// the callback holds.
 class DataPlane : public HttpHandler {
  public:
   // `plugins` must outlive the DataPlane (objects it creates hold their libraries).
   DataPlane(const PluginHost* plugins, std::string server_version);
+  // Shutdown(0) unless it ran, then steps 5 and 6 above. Returns once every
+  // worker has left its model.
   ~DataPlane() override;
+
+  // Steps 1 to 4 above: refuses new scoring work, waits up to `grace` for the
+  // requests in flight, then answers the rest 503 ("the server is shutting
+  // down") without waiting for their models. Returns how many requests were
+  // still unanswered when the grace ran out (0: all drained). Later calls
+  // return 0 at once. Threading: any thread; waits for an Apply in progress.
+  int64_t Shutdown(std::chrono::milliseconds grace);
 
   // Applies a (new) configuration: auth first (keys rotate at once), then
   // versions (new ones load and warm before traffic moves). On error the
@@ -160,28 +188,37 @@ class DataPlane : public HttpHandler {
 
   const PluginHost* plugins_;
   const std::string server_version_;
-  std::mutex apply_mu_;  // serialises Apply()
+  std::mutex apply_mu_;  // serialises Apply() and Shutdown()
+  bool shut_down_ = false;  // Shutdown() ran: Apply is refused; guarded by apply_mu_
   mutable std::mutex snapshot_mu_;
   std::shared_ptr<const Snapshot> snapshot_;  // guarded by snapshot_mu_ (pointer only)
   VersionBuilder::AcceleratorCache accelerators_;                      // guarded by apply_mu_
   std::shared_ptr<Authenticator> authenticator_;                       // guarded by apply_mu_
   std::string auth_plugin_;                                            // guarded by apply_mu_
   std::string auth_options_;  // the options authenticator_ was created with; guarded by apply_mu_
-  std::unique_ptr<Endpoint> endpoint_;
-  // Router: readiness probes of the upstream versions (after endpoint_:
-  // destroyed first). Guarded by apply_mu_.
-  std::unique_ptr<UpstreamProber> prober_;
-  // Scales the versions' workers (autoScaler); after endpoint_, so it stops
-  // before the versions go. Guarded by apply_mu_.
-  std::unique_ptr<Autoscaler> autoscaler_;
   FailureLimiter limiter_;
+  // OWNERSHIP: the series every version's ServiceMetrics, the shadow
+  // metrics and the gRPC front record into; declared before (so destroyed
+  // after) everything that records into them.
   metrics::MetricsRegistry registry_;
   metrics::DataPlaneMetrics metrics_{&registry_};
-  // Copies of live requests to shadow versions (after registry_: gone
-  // first, so a copy answered later records nothing). Applied under apply_mu_.
+  // Copies of live requests to shadow versions. Applied under apply_mu_.
+  // Pairs still out when it goes record nothing (it guards itself), though
+  // the destructor joins the shadow versions' workers before it goes anyway.
   ShadowTraffic shadow_{&registry_};
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> in_flight_{0};
+  // OWNERSHIP: the versions, their pools and workers. Those threads record
+  // into metrics_ and shadow_ and count in_flight_, so it is declared after
+  // them (destroyed first), and the destructor resets it explicitly before
+  // anything else goes (step 5). Created by the first Apply() (apply_mu_).
+  std::unique_ptr<Endpoint> endpoint_;
+  // Router: readiness probes of the upstream versions (after endpoint_:
+  // destroyed first; Shutdown stops it). Guarded by apply_mu_.
+  std::unique_ptr<UpstreamProber> prober_;
+  // Scales the versions' workers (autoScaler) and reports into registry_;
+  // after endpoint_, so it stops before the versions go. Guarded by apply_mu_.
+  std::unique_ptr<Autoscaler> autoscaler_;
 };
 
 }  // namespace skiff::dataplane

@@ -98,6 +98,12 @@ class Endpoint {
   // Versions deleted from the endpoint but still finishing requests.
   int draining() const;
 
+  // Shutdown's cancel step: ScoringPool::Cancel(why) on every loaded
+  // version, routed or still draining, so each request they hold is answered
+  // now and each one submitted later at once. The versions stay loaded until
+  // the destructor. Threading: any thread.
+  void Cancel(const Status& why);
+
   // Marks a version (by name) reachable or not; versions are reachable until
   // marked. An unreachable version stays Ready with VersionStatus::reachable
   // false, and the policy (TrafficSplitPolicy) gives it no drawn traffic: its
@@ -142,6 +148,9 @@ class Endpoint {
   mutable std::mutex reap_mu_;
   std::condition_variable reap_cv_;
   std::vector<ModelVersion*> to_reap_;      // guarded by reap_mu_
+  // Every version Adopt() made that may still be alive (routed, draining or
+  // held by a request), for Cancel(). Guarded by reap_mu_.
+  std::vector<std::weak_ptr<ModelVersion>> adopted_;
   int live_versions_ = 0;                   // guarded by reap_mu_
   bool stopping_ = false;                   // guarded by reap_mu_
   std::thread reaper_;

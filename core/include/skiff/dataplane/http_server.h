@@ -182,7 +182,9 @@ class HttpServer {
   static StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
                                                      HttpHandler* handler);
   // Stops the I/O threads. The handler must have answered every request it
-  // was given (drain first): pending callbacks must not outlive the server.
+  // was given (drain first); then this waits until the handler has also
+  // released every respond callback (a callback holds its connection, whose
+  // destructor needs the server), so a callback never outlives the server.
   ~HttpServer();
 
   // The bound port (useful with port 0).

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -81,6 +82,14 @@ class ScoringPool {
   // Threading: may be called concurrently from any thread.
   void Submit(std::vector<Tensor> inputs, Done done, RequestContext context = {});
 
+  // Shutdown's cancel step: answers every queued and running job with `why`
+  // now, and every job submitted afterwards at once, without waiting for a
+  // model. A running job's model finishes on its worker, which drops that
+  // answer (Job::Finish runs once). `done` runs on this thread for the jobs
+  // answered here, and on the submitter's for later ones. The workers stay
+  // until the destructor joins them. Threading: any thread; idempotent.
+  void Cancel(const Status& why);
+
   // Jobs queued or running.
   int64_t in_flight() const;
 
@@ -133,6 +142,8 @@ class ScoringPool {
   int abandoned_ = 0;                                 // guarded by mu_
   int growing_ = 0;  // workers loading for Resize(); guarded by mu_
   bool stopping_ = false;                             // guarded by mu_
+  // Set by Cancel(): what every job is answered from then on. Guarded by mu_.
+  std::optional<Status> cancelled_;
   // When the deadline thread will next look, if it is asleep; min() while it
   // is awake (it rescans before sleeping). A new deadline wakes it only if
   // earlier than this, not on every request. Guarded by mu_.
