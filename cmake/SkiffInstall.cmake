@@ -41,9 +41,8 @@ set(SKIFF_SDK_CORE_HEADERS
   authenticator.h compute_target.h plugin_abi.h status.h status_print.h tensor.h version_load.h
   config/deployment_config.h config/inference_config.h
   plugin_host/loaded_plugin.h plugin_host/plugin_host.h rollout/rollout_event.h
-  plugin_host/loaded_plugin.h plugin_host/plugin_host.h
   rollout_policy.h rollout/rollout_state.h rollout/version_metrics.h
-  store/records.h store/workspace_store.h)
+  store/records.h store/workspace_store.h util/log.h)
 foreach(header IN LISTS SKIFF_SDK_HEADERS)
   install(FILES ${PROJECT_SOURCE_DIR}/sdk/include/skiff/${header}
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/skiff/sdk COMPONENT sdk)
