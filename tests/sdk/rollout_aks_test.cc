@@ -131,6 +131,17 @@ class RolloutAksTest : public AksCliFixture {
     }
     return -1;
   }
+  // True once the router Deployment has a template the cluster has not
+  // rolled out (generation ahead of status.observedGeneration): the
+  // controller has sent the whole traffic change, not only the Secret.
+  bool RouterRolloutPending() {
+    auto router = kube_.Object("/apis/apps/v1/namespaces/ml/deployments/shop-router");
+    if (!router) return false;
+    const int64_t generation = (*router)["metadata"].value("generation", int64_t{0});
+    const int64_t observed =
+        router->value("status", json::object()).value("observedGeneration", int64_t{-1});
+    return generation != observed;
+  }
   int StoredShare(const std::string& version) {
     auto versions = store_->ListEndpointVersions("shop");
     if (!versions.ok()) return -1;
@@ -293,7 +304,10 @@ TEST_F(RolloutAksTest, AKilledControllerResumesTheStepTheClusterHasAndASecondIsR
   // them out, so the controller is inside its traffic change when it dies.
   cluster_->Hold(true);
   Send("v2", kHealthy, 6, 200);
-  ASSERT_TRUE(WaitFor([&] { return ClusterShare("v2") == 50; }, 90))
+  // Both the Secret and the router Deployment: a kill between the two (a
+  // loaded machine widens that window) leaves nothing for the cluster to
+  // roll out, and the wait below would time out.
+  ASSERT_TRUE(WaitFor([&] { return ClusterShare("v2") == 50 && RouterRolloutPending(); }, 90))
       << ControllerLog() << cluster_->error();
   EXPECT_EQ(State().progress.step, 0) << "not recorded before the cluster applied it";
   ::kill(pid, SIGKILL);
