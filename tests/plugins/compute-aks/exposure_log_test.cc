@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "aks_compute_target.h"
+#include "aks_target_fixture.h"
 #include "fake_kube_api.h"
 #include "router_listener.h"
 #include "sample_specs.h"
@@ -42,25 +43,8 @@ class CollectingSink final : public ExposureLogSink {
   std::map<std::string, std::string> incomplete;
 };
 
-class ComputeAksExposureLogTest : public ::testing::Test {
+class ComputeAksExposureLogTest : public testing::AksTargetFixture {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "skiff-aks-exposure-XXXXXX").string();
-    ws_ = ::mkdtemp(tmpl.data());
-    fs::create_directories(ws_ + "/compute/aks1");
-    std::ofstream(ws_ + "/compute/aks1/kubeconfig")
-        << api_.KubeconfigYaml(FakeKubeApi::Auth::kToken);
-    json config = {{"configType", "attach"},
-                   {"resourceId",
-                    "/subscriptions/s/resourceGroups/r/providers/"
-                    "Microsoft.ContainerService/managedClusters/c"},
-                   {"targetName", "aks1"},
-                   {"workspaceDir", ws_}};
-    AksTargetOptions o;
-    o.config = ParseAksConfig(config.dump()).value();
-    target_ = AksComputeTarget::Create(std::move(o)).value();
-  }
-  void TearDown() override { fs::remove_all(ws_); }
 
   void PutPod(const std::string& deployment, const std::string& pod) {
     json d = *api_.Object("/apis/apps/v1/namespaces/ml/deployments/" + deployment);
@@ -84,9 +68,6 @@ class ComputeAksExposureLogTest : public ::testing::Test {
     return skiff::testing::ReadRotated(path);
   }
 
-  FakeKubeApi api_;
-  std::string ws_;
-  std::unique_ptr<AksComputeTarget> target_;
 };
 
 TEST_F(ComputeAksExposureLogTest, EveryRouterPodsLogIsPagedThroughThePodProxy) {

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "aks_compute_target.h"
+#include "aks_target_fixture.h"
 #include "fake_kube_api.h"
 #include "kube/pod_log_follower.h"
 #include "sample_specs.h"
@@ -70,23 +71,10 @@ size_t Occurrences(const std::string& haystack, const std::string& needle) {
   return n;
 }
 
-class ComputeAksLogFollow : public ::testing::Test {
+class ComputeAksLogFollow : public testing::AksTargetFixture {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "skiff-aks-follow-XXXXXX").string();
-    ws_ = ::mkdtemp(tmpl.data());
-    fs::create_directories(ws_ + "/compute/aks1");
-    std::ofstream(ws_ + "/compute/aks1/kubeconfig")
-        << api_.KubeconfigYaml(FakeKubeApi::Auth::kToken);
-    json config = {{"configType", "attach"},
-                   {"resourceId",
-                    "/subscriptions/s/resourceGroups/r/providers/"
-                    "Microsoft.ContainerService/managedClusters/c"},
-                   {"targetName", "aks1"},
-                   {"workspaceDir", ws_}};
-    AksTargetOptions o;
-    o.config = ParseAksConfig(config.dump()).value();
-    target_ = AksComputeTarget::Create(std::move(o)).value();
+    AksTargetFixture::SetUp();
     ASSERT_TRUE(target_
                     ->DeployService(MakeSpec("svc", R"({"namespace": "ml"})",
                                              {SampleVersion{"svc", 100, true}}))
@@ -136,9 +124,6 @@ class ComputeAksLogFollow : public ::testing::Test {
     return true;
   }
 
-  FakeKubeApi api_;
-  std::string ws_;
-  std::unique_ptr<AksComputeTarget> target_;
   CollectingSink sink_;
   std::thread follower_;
   std::atomic<bool> returned_{false};

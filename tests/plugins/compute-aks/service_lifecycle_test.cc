@@ -14,6 +14,7 @@
 
 #include "skiff/metrics/load_report.h"
 #include "aks_compute_target.h"
+#include "aks_target_fixture.h"
 #include "fake_kube_api.h"
 #include "sample_specs.h"
 
@@ -34,25 +35,8 @@ json DeployStatus(int64_t observed, int64_t replicas, int64_t updated, int64_t a
           {"availableReplicas", available}};
 }
 
-class ComputeAksServiceTest : public ::testing::Test {
+class ComputeAksServiceTest : public testing::AksTargetFixture {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "skiff-aks-svc-XXXXXX").string();
-    ws_ = ::mkdtemp(tmpl.data());
-    fs::create_directories(ws_ + "/compute/aks1");
-    std::ofstream(ws_ + "/compute/aks1/kubeconfig")
-        << api_.KubeconfigYaml(FakeKubeApi::Auth::kToken);
-    json config = {{"configType", "attach"},
-                   {"resourceId",
-                    "/subscriptions/s/resourceGroups/r/providers/"
-                    "Microsoft.ContainerService/managedClusters/c"},
-                   {"targetName", "aks1"},
-                   {"workspaceDir", ws_}};
-    AksTargetOptions o;
-    o.config = ParseAksConfig(config.dump()).value();
-    target_ = AksComputeTarget::Create(std::move(o)).value();
-  }
-  void TearDown() override { fs::remove_all(ws_); }
 
   std::optional<json> Obj(const std::string& path) { return api_.Object(path); }
   // A pod of Deployment ns/name, labelled as its template says.
@@ -71,9 +55,6 @@ class ComputeAksServiceTest : public ::testing::Test {
                    {{"loadBalancer", {{"ingress", {{{"ip", ip}}}}}}});
   }
 
-  FakeKubeApi api_;
-  std::string ws_;
-  std::unique_ptr<AksComputeTarget> target_;
 };
 
 TEST_F(ComputeAksServiceTest, DeployRollsOutThenHealthyAtTheLoadBalancer) {
