@@ -17,67 +17,25 @@
 #include <chrono>
 
 #include "cli_aks_harness.h"
-
-extern char** environ;
+#include "cli_subprocess.h"
 
 namespace skiff::testing {
 namespace {
 
-class AksLogsFollowCli : public AksCliFixture {
+class AksLogsFollowCli : public AksCliFixture, public CliSubprocess {
  protected:
   void TearDown() override {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) ::close(out_);
+    StopSubprocess();
     AksCliFixture::TearDown();
   }
 
   // Starts `skiff -w WS args` with stdout on a pipe this test reads and
-  // stderr in the file `err`.
+  // stderr in the file `follow.err`; as the harness's env_prefix_, no
+  // LeakSanitizer in the CLI process.
   void Spawn(const std::vector<std::string>& args) {
-    int fds[2];
-    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-    posix_spawn_file_actions_t files;
-    posix_spawn_file_actions_init(&files);
-    posix_spawn_file_actions_adddup2(&files, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&files, STDERR_FILENO, Path("follow.err").c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
     std::vector<std::string> all = {SkiffBinary(), "-w", Path("ws")};
     all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    // As the harness's env_prefix_ (no LeakSanitizer in CLI processes).
-    std::vector<std::string> env = {"ASAN_OPTIONS=detect_leaks=0"};
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string(*e).rfind("ASAN_OPTIONS=", 0) != 0) env.emplace_back(*e);
-    }
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    ASSERT_EQ(::posix_spawn(&pid_, argv[0], &files, nullptr, argv.data(), envp.data()), 0);
-    posix_spawn_file_actions_destroy(&files);
-    ::close(fds[1]);
-    out_ = fds[0];
-  }
-
-  // Reads the subprocess's stdout until `needle` is in it (or 30 s pass).
-  bool ReadUntil(const std::string& needle) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (read_.find(needle) == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-      char buf[4096];
-      const ssize_t n = ::read(out_, buf, sizeof buf);
-      if (n <= 0) return false;  // it exited
-      read_.append(buf, static_cast<size_t>(n));
-    }
-    return true;
+    SpawnReading(all, Path("follow.err"), {"ASAN_OPTIONS=detect_leaks=0"});
   }
 
   // A Running pod `name` of Deployment ml/`deployment`, labelled as its template says.
@@ -91,9 +49,6 @@ class AksLogsFollowCli : public AksCliFixture {
             {"status", {{"phase", "Running"}}}};
   }
 
-  pid_t pid_ = -1;
-  int out_ = -1;
-  std::string read_;
 };
 
 TEST_F(AksLogsFollowCli, FollowsRouterAndVersionPodsAcrossARolloutUntilCtrlC) {

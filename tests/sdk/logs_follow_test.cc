@@ -12,10 +12,9 @@
 #include <chrono>
 
 #include "cli_harness.h"
+#include "cli_subprocess.h"
 #include "http_client.h"
 #include "scoring_uri.h"
-
-extern char** environ;
 
 namespace {
 
@@ -27,7 +26,7 @@ using skiff::testing::Result;
 
 // A local service on the data plane's test accelerator (no libtorch): the
 // CLI, skiff-supervisor and skiff-server are the real ones.
-class LogsFollow : public skiff::testing::CliFixture {
+class LogsFollow : public skiff::testing::CliFixture, public skiff::testing::CliSubprocess {
  protected:
   void SetUp() override {
     CliFixture::SetUp();
@@ -46,54 +45,23 @@ class LogsFollow : public skiff::testing::CliFixture {
     ASSERT_EQ(Skiff({"computetarget", "create", "local", "-n", "local"}).rc, 0);
   }
   void TearDown() override {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) ::close(out_);
+    StopSubprocess();
     Skiff({"service", "delete", "-n", "svc"});
     ::unsetenv("SKIFF_PLUGIN_PATH");
     CliFixture::TearDown();
   }
 
-  // Starts `skiff ... args` with its stdout on a pipe this test reads.
+  // Starts `skiff -w WS args` with its stdout on a pipe this test reads.
   void Spawn(const std::vector<std::string>& args) {
-    int fds[2];
-    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-    posix_spawn_file_actions_t files;
-    posix_spawn_file_actions_init(&files);
-    posix_spawn_file_actions_adddup2(&files, fds[1], STDOUT_FILENO);
     std::vector<std::string> all = {skiff::testing::SkiffBinary(), "-w", Path("ws")};
     all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ASSERT_EQ(::posix_spawn(&pid_, argv[0], &files, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&files);
-    ::close(fds[1]);
-    out_ = fds[0];
+    SpawnReading(all);
   }
 
-  // Reads the subprocess's stdout until `needle` is in it (or 20 s pass).
+  // Reads the follow's stdout until `needle` is in it (or 20 s pass).
   bool ReadUntil(const std::string& needle) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (read_.find(needle) == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-      char buf[4096];
-      const ssize_t n = ::read(out_, buf, sizeof buf);
-      if (n <= 0) return false;  // it exited
-      read_.append(buf, static_cast<size_t>(n));
-    }
-    return true;
+    return CliSubprocess::ReadUntil(needle, std::chrono::seconds(20));
   }
-
-  pid_t pid_ = -1;
-  int out_ = -1;
-  std::string read_;
 };
 
 TEST_F(LogsFollow, FollowPrintsTheTailThenNewRequestsUntilTerminated) {
