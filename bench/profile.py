@@ -43,6 +43,7 @@ ROWS = {
     "mlp-bin": ("mlp-key", "mlp-bin", 1),
     "mlp-bin-c16": ("mlp-key", "mlp-bin", 16),
     "cnn-bin": ("cnn-key", "cnn-bin", 1),
+    "cnn-bin-c16": ("cnn-key", "cnn-bin", 16),
 }
 
 
