@@ -5,6 +5,11 @@
 find_package(Torch REQUIRED)
 add_executable(skiff_bench_accel_floor ${CMAKE_CURRENT_LIST_DIR}/accel_gpu_floor.cc)
 target_link_libraries(skiff_bench_accel_floor PRIVATE skiff_accel_gpu_impl skiff_batching)
+# Same allocator as skiff-server (cmake/SkiffMalloc.cmake); the standalone GPU
+# build (bench/gpu) has no such function and keeps the system one.
+if(COMMAND skiff_link_malloc)
+  skiff_link_malloc(skiff_bench_accel_floor)
+endif()
 get_filename_component(_SKIFF_BENCH_FIXTURES "${CMAKE_CURRENT_LIST_DIR}/../tests/fixtures/models"
                        ABSOLUTE)
 target_compile_definitions(skiff_bench_accel_floor PRIVATE

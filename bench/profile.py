@@ -18,6 +18,10 @@ See bench/README.md, "Profile".
   bench/profile.py --switches ...   # no valgrind: context switches per request
   bench/profile.py --allocs ...     # no valgrind: heap allocations per request
                                     # (bench/lib/alloc_counter.c, LD_PRELOAD)
+  bench/profile.py --cpu ...        # no valgrind: requests/s and CPU µs per request,
+                                    # server on core 0, wrk on core 1 (wall clock:
+                                    # noisy on a shared machine; alternate builds
+                                    # with SKIFF_BENCH_BUILD and repeat)
 """
 import argparse
 import json
@@ -112,6 +116,13 @@ def total_ir(out_file):
     return total
 
 
+def process_cpu_seconds(pid):
+    """utime + stime of a process (all its threads), in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def context_switches(pid):
     """Voluntary + involuntary context switches, summed over the threads."""
     total = 0
@@ -126,7 +137,7 @@ def context_switches(pid):
     return total
 
 
-def run_row(name, sk, tmp, duration, native=False, allocs=False):
+def run_row(name, sk, tmp, duration, native=False, allocs=False, cpu=False):
     service, kind, conns = ROWS[name]
     body, extra_headers = body_of(kind)
     body_file = os.path.join(tmp, "body-%s.json" % kind)
@@ -174,6 +185,11 @@ def run_row(name, sk, tmp, duration, native=False, allocs=False):
             before = alloc_snapshot(proc.pid, counts)
             n = wrk(port, path, body_file, headers, conns, duration)
             return n, alloc_snapshot(proc.pid, counts) - before, None
+        if cpu:
+            os.sched_setaffinity(0, {1})  # wrk (a child) on the other core
+            before = process_cpu_seconds(proc.pid)
+            n = wrk(port, path, body_file, headers, conns, duration)
+            return n, process_cpu_seconds(proc.pid) - before, None
         if native:
             before = context_switches(proc.pid)
             n = wrk(port, path, body_file, headers, conns, duration)
@@ -216,6 +232,9 @@ def main():
     ap.add_argument("--allocs", action="store_true",
                     help="no valgrind: heap allocations per request (malloc/calloc/realloc/"
                          "aligned, counted by bench/lib/alloc_counter.c under LD_PRELOAD)")
+    ap.add_argument("--cpu", action="store_true",
+                    help="no valgrind: requests/s and CPU us per request (server on core 0, "
+                         "wrk on core 1)")
     args = ap.parse_args()
     os.makedirs(os.path.join(args.tmp, "logs"), exist_ok=True)
     sk = configs(args.tmp)
@@ -224,6 +243,13 @@ def main():
         for name in args.rows.split(","):
             n, a, _ = run_row(name, sk, args.tmp, args.duration, native=True, allocs=True)
             print("%-12s %9d %15d %14.2f" % (name, n, a, a / max(n, 1)), flush=True)
+        return 0
+    if args.cpu:
+        print("%-12s %9s %10s %12s" % ("row", "requests", "req/s", "CPU us/req"))
+        for name in args.rows.split(","):
+            n, seconds, _ = run_row(name, sk, args.tmp, args.duration, native=True, cpu=True)
+            print("%-12s %9d %10.0f %12.1f" % (name, n, n / args.duration, seconds * 1e6 / max(n, 1)),
+                  flush=True)
         return 0
     if args.switches:
         print("%-12s %9s %15s %14s" % ("row", "requests", "ctx switches", "switches/req"))

@@ -34,6 +34,7 @@
 #include "skiff/dataplane/access_log.h"
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/fd_limit.h"
+#include "skiff/dataplane/heap_allocator.h"
 #include "skiff/dataplane/http_server.h"
 #include "skiff/dataplane/exposure_log_reader.h"
 #include "skiff/dataplane/metrics_endpoint.h"
@@ -239,6 +240,10 @@ int main(int argc, char** argv) {
   for (const auto& refused : plugins.refused()) {
     slog::Warning("plugin " + refused.path + " refused: " + refused.reason);
   }
+
+  // A build or an image on another allocator than intended shows it here
+  // (cmake/SkiffMalloc.cmake; bench/README.md § "Heap allocator").
+  Log("heap allocator: " + skiff::dataplane::HeapAllocatorName());
 
   // Before any listener derives its connection cap from the soft limit: the
   // common soft 1024 would cap the server below 1,024 clients (issue 20.6).

@@ -327,5 +327,20 @@ TEST_F(LoggingProcessTest, LogLinesCarryAnRfc3339TimestampAndALevelInTextOrJson)
       << ReadText(dir_ / "stderr");
 }
 
+// The heap allocator skiff-server runs on is the one the build chose
+// (cmake/SkiffMalloc.cmake): with jemalloc, every library's malloc is
+// jemalloc's, and the start-up log says so with its version.
+TEST_F(LoggingProcessTest, TheStartLogNamesTheHeapAllocatorTheServerRunsOn) {
+  Start(Config());
+  const std::string log = ReadText(dir_ / "stderr");
+  Stop();
+#ifdef SKIFF_MALLOC_JEMALLOC
+  EXPECT_TRUE(std::regex_search(log, std::regex(R"(INFO skiff-server: heap allocator: jemalloc \d+\.\d+)")))
+      << log;
+#else
+  EXPECT_NE(log.find("INFO skiff-server: heap allocator: glibc malloc"), std::string::npos) << log;
+#endif
+}
+
 }  // namespace
 }  // namespace skiff::dataplane
