@@ -67,7 +67,7 @@ def main():
     print("\nmedian of %d rounds" % args.rounds)
     print("| build | forward() p50 MLP µs | forward() p50 CNN µs | %s |" % " | ".join(
         "%s req/s | %s CPU µs/req" % (n, n) for n in names))
-    print("|---|---:|---:|%s" % "---:|---:|" * len(names))
+    print("|---|---:|---:|" + "---:|---:|" * len(names))
     for build in args.builds:
         runs = results[build]
         cells = ["%.1f" % statistics.median(f["mlp"] for f, _ in runs),

@@ -427,19 +427,27 @@ int main(int argc, char** argv) {
   plane.BeginDrain();
   // The metrics listener keeps answering: a scrape during the drain shows it.
   (*server)->StopAccepting();
-  const auto deadline = std::chrono::steady_clock::now() + config->drain_grace;
   // gRPC keeps its listener through the drain: a new call meets the
   // draining data plane and is UNAVAILABLE (gRPC's own Shutdown would
   // answer CANCELLED); calls in flight count in plane.in_flight().
-  while (plane.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  const int64_t left = plane.in_flight();
+  // Shutdown waits up to the grace for them, then answers what is left 503
+  // / UNAVAILABLE ("shutting down; retry shortly") without waiting for its
+  // model (DataPlane's teardown steps 1-4).
+  const int64_t left = plane.Shutdown(config->drain_grace);
   if (left > 0) {
     slog::Error("drain grace period over with " + std::to_string(left) +
-               " request(s) unanswered");
+               " request(s) still in a model; answered them 503");
+    // The answers are written by the I/O threads, and a connection closes
+    // once it has written its last one (StopAccepting): give them a bounded
+    // moment, then exit without waiting on a model that may never return.
+    const auto written = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (((*server)->open_connections() > 0 || plane.in_flight() > 0) &&
+           std::chrono::steady_clock::now() < written) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (grpc_server) grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     if (access_log) access_log->Flush();
-    std::_Exit(1);  // workers may be stuck in a model; do not wait on them
+    std::_Exit(1);
   }
   Log("drained; exiting");
   if (grpc_server) grpc_server->Shutdown(std::chrono::system_clock::now());

@@ -58,7 +58,8 @@ class ServerProcessTest : public ::testing::Test {
   }
 
   // `routing`: server.json's sticky routing block (with its exposure log), or null.
-  void WriteConfig(const std::string& key, const json& routing = json()) {
+  void WriteConfig(const std::string& key, const json& routing = json(), int drain_grace_ms = 10000,
+                   const std::string& artifact = "/dev/null") {
     json inference = {{"accelerator", "testmodel"},
                       {"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
                       {"outputs", {{{"name", "y"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}}};
@@ -68,9 +69,9 @@ class ServerProcessTest : public ::testing::Test {
                    {"auth",
                     {{"options", {{"workspace", "ws"}, {"keysDir", (dir_ / "keys").string()}}},
                      {"keySha256", {Sha256Hex(key)}}}},
-                   {"drainGraceMs", 10000},
+                   {"drainGraceMs", drain_grace_ms},
                    {"versions",
-                    {{{"name", "blue"}, {"artifactPath", "/dev/null"}, {"inferenceConfig", inference}}}}};
+                    {{{"name", "blue"}, {"artifactPath", artifact}, {"inferenceConfig", inference}}}}};
     if (!routing.is_null()) config["routing"] = routing;
     std::ofstream(dir_ / "server.json.tmp") << config.dump(2);
     fs::rename(dir_ / "server.json.tmp", dir_ / "server.json");
@@ -158,6 +159,42 @@ TEST_F(ServerProcessTest, SigtermDrainsInFlightRequestsAndExitsZero) {
   pid_ = -1;
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// A request still inside its model when drainGraceMs runs out is answered
+// 503 ("shutting down; retry shortly", which a client or load balancer
+// retries elsewhere), not cut off by the exit, and the server exits (status
+// 1: the drain was not clean) without waiting for a model that may never
+// return. Before, the process exited under the request: the client read a
+// closed connection.
+TEST_F(ServerProcessTest, ARequestStillInItsModelWhenTheGraceEndsIsAnswered503) {
+  // The test model waits for the gate file (at most 60 s); it never appears.
+  std::ofstream(dir_ / "model.cfg") << "gate=" << (dir_ / "never").string() << "\n";
+  WriteConfig(kKey, json(), /*drain_grace_ms=*/300, (dir_ / "model.cfg").string());
+  const uint16_t port = Start();
+  auto held = std::async(std::launch::async, [&] {
+    HttpClient c(port);
+    return c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}});
+  });
+  HttpClient metrics(MetricsPort());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (metrics.Get("/metrics").body.find(
+             "skiff_requests_in_flight{service=\"svc\",version=\"blue\"} 1") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  const skiff::testing::Reply reply = held.get();
+  EXPECT_EQ(reply.status, 503) << reply.body;
+  EXPECT_NE(reply.body.find("shutting down"), std::string::npos) << reply.body;
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid_, &status, 0), pid_);
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  // Well before the model's 60 s: the exit did not wait for it.
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(20));
 }
 
 // Issue 19.3: GET /metrics is answered on the metrics listener only
