@@ -107,6 +107,19 @@ void AddAtFileExpansion(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) AddAtFileExpansion(*sub);
 }
 
+// "skiff service update": the deepest command the parser had reached.
+std::string CommandPath(const CLI::App& app) {
+  std::string path = "skiff";
+  const CLI::App* at = &app;
+  for (;;) {
+    const auto selected = at->get_subcommands();
+    if (selected.empty()) break;
+    at = selected.front();
+    path += " " + at->get_name();
+  }
+  return path;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -188,7 +201,10 @@ int main(int argc, char** argv) {
     if (!hint.empty()) {
       std::cerr << error_prefix << hint << "\n";
     } else {
-      app.exit(e);
+      // As az: "az: error: <what>" and where to read the usage, naming the
+      // command that refused (CLI11's own text lacks both).
+      std::cerr << error_prefix << e.what() << "\nSee `" << CommandPath(app)
+                << " --help` for its usage.\n";
     }
     return skiff::cli::kExitUsage;
   } catch (const skiff::cli::CliError& e) {

@@ -70,6 +70,25 @@ TEST_F(CliConventions, OutputFormatsAsAz) {
   EXPECT_EQ(bad.rc, 2) << bad.err;
 }
 
+// A usage error reads as az's: "skiff: error: <what>", then where the
+// refusing command's usage is; exit 2. (CLI11's own text had no prefix and
+// no command.)
+TEST_F(CliConventions, UsageErrorsNameTheProblemAndTheCommandAsAz) {
+  Result extra = Skiff({"service", "list", "--bogus"});
+  EXPECT_EQ(extra.rc, 2);
+  EXPECT_EQ(extra.err,
+            "skiff: error: The following argument was not expected: --bogus\n"
+            "See `skiff service list --help` for its usage.\n");
+  Result missing = Skiff({"model", "register", "-p", Path("a.bin")});
+  EXPECT_EQ(missing.rc, 2);
+  EXPECT_EQ(missing.err,
+            "skiff: error: --name is required\nSee `skiff model register --help` for its usage.\n");
+  Result format = Skiff({"model", "list", "-o", "xml"});
+  EXPECT_EQ(format.rc, 2);
+  EXPECT_EQ(format.err.rfind("skiff: error: --output: xml not in", 0), 0u) << format.err;
+  EXPECT_NE(format.err.find("See `skiff model list --help`"), std::string::npos) << format.err;
+}
+
 // az takes --output and --query on every command. A command without a
 // result (delete, detach, get-logs) must not refuse them, and prints its
 // confirmation only in the table format: `-o json` output stays parseable.
