@@ -502,6 +502,15 @@ def fmt_ms(us):
     return "%.2f" % (us / 1000.0)
 
 
+def heap_allocator():
+    """The allocator skiff-server (and the floors) link: cmake/SkiffMalloc.cmake."""
+    try:
+        needed = subprocess.run(["readelf", "-d", SERVER], capture_output=True, text=True).stdout
+    except OSError:
+        return "unknown (no readelf)"
+    return "jemalloc" if "libjemalloc" in needed else "glibc malloc"
+
+
 def report(rows, floor, bare_kb, args, started, elapsed):
     by = {r.key: r for r in rows}
     L = []
@@ -510,6 +519,7 @@ def report(rows, floor, bare_kb, args, started, elapsed):
     L.append("- machine: %s" % machine())
     L.append("- load average (1/5/15 min) at the end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
     L.append("- command: `%s`" % args.command)
+    L.append("- heap allocator of skiff-server and the floors: %s" % heap_allocator())
     L.append("- %g s per measurement (%g s warm-up at c=16); wrk -t1, pinned to core %s; every server "
              "pinned to core %s (all threads); total %.0f s" % (args.duration, args.warmup, CLIENT_CORE,
                                                                 SERVER_CORE, elapsed))
