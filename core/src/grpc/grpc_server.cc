@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "skiff/grpc/grpc_server.h"
 
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
@@ -709,6 +710,12 @@ GrpcServer::~GrpcServer() {
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
                                                         HttpHandler* handler,
                                                         metrics::MetricsRegistry* registry) {
+  // Debian's Abseil is built without NDEBUG, so every absl::Mutex gRPC takes
+  // (several per call) also maintains Abseil's global lock-order graph for
+  // deadlock detection, under a global lock: ~6 % of the gRPC path's
+  // instructions (bench/README.md, "gRPC path, sixth session"). It is a
+  // debugging aid no release server wants; off for the whole process.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->handler = handler;

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// Issue 20, sixth session: what made the gRPC ModelInfer path cost ~4x the
+// HTTP one (bench/README.md, "gRPC path, sixth session"), each checked
+// against a real GrpcServer over a real DataPlane (the test accelerator) on
+// loopback, called by the C++ stub generated from the same proto. The
+// figures themselves are bench/profile.py's (--rows mlp-grpc), not asserted.
+#include <absl/synchronization/mutex.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "grpc_predict_v2.grpc.pb.h"
+#include "skiff/config/server_config.h"
+#include "skiff/dataplane/data_plane.h"
+#include "skiff/grpc/grpc_server.h"
+#include "test_fixtures.h"
+
+namespace skiff::dataplane {
+namespace {
+
+using nlohmann::json;
+
+class GrpcSpeedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    host_ = skiff::testing::TestPluginHost();
+    plane_ = std::make_unique<DataPlane>(host_.get(), "test");
+    const json config = {
+        {"service", "svc"},
+        {"deploymentConfig", {{"authEnabled", false}}},
+        {"versions",
+         {{{"name", "v1"},
+           {"artifactPath", "/dev/null"},
+           {"inferenceConfig",
+            {{"accelerator", "testmodel"},
+             {"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
+             {"outputs", {{{"name", "output0"}, {"datatype", "FP32"}, {"shape", {3, 2}}}}}}}}}}};
+    auto parsed = config::ParseServerConfig(config.dump());
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+    ASSERT_TRUE(plane_->Apply(*parsed).ok());
+    auto grpc_server = GrpcServer::Start({}, plane_.get(), &plane_->metrics_registry());
+    ASSERT_TRUE(grpc_server.ok()) << grpc_server.status().message();
+    server_ = std::move(grpc_server).value();
+    stub_ = inference::GRPCInferenceService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
+  }
+  void TearDown() override {
+    stub_.reset();
+    server_.reset();
+    plane_.reset();
+  }
+
+  grpc::Status Infer(inference::ModelInferResponse* response) {
+    inference::ModelInferRequest request;
+    request.set_model_name("svc");
+    request.set_id("call-1");
+    auto* x = request.add_inputs();
+    x->set_name("x");
+    x->set_datatype("FP32");
+    x->add_shape(1);
+    x->add_shape(4);
+    const float values[4] = {0.1f, 0.2f, 0.3f, 0.4f};
+    request.add_raw_input_contents(reinterpret_cast<const char*>(values), sizeof values);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return stub_->ModelInfer(&context, request, response);
+  }
+
+  std::unique_ptr<PluginHost> host_;
+  std::unique_ptr<DataPlane> plane_;
+  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
+};
+
+// Debian's Abseil is a debug build: each absl::Mutex gRPC takes also updated
+// a global lock-order graph (~6 % of the path's instructions), and a
+// lock-order inversion anywhere in the process aborted it. With the server
+// running, neither: the inversion below is allowed (it would abort the test
+// binary if detection were on).
+TEST_F(GrpcSpeedTest, AbseilDeadlockDetectionIsOffOnceTheServerRuns) {
+  inference::ModelInferResponse response;
+  grpc::Status status = Infer(&response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  absl::Mutex a, b;
+  {
+    absl::MutexLock la(&a);
+    absl::MutexLock lb(&b);
+  }
+  {
+    absl::MutexLock lb(&b);
+    absl::MutexLock la(&a);
+  }
+  EXPECT_EQ(response.id(), "call-1");
+  ASSERT_EQ(response.outputs_size(), 1);
+  EXPECT_EQ(response.outputs(0).name(), "output0");
+}
+
+}  // namespace
+}  // namespace skiff::dataplane
