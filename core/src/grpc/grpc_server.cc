@@ -11,6 +11,7 @@
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -460,7 +461,16 @@ int GrpcCodeFor(int http_status) {
 
 // ---- The server ---------------------------------------------------------------
 
-struct GrpcServer::Impl : public grpc::CallbackGenericService {
+// gRPC's asynchronous generic API on skiff's own threads, not its callback
+// API: grpc++ 1.51's callback server (on Linux's epoll1 poller) runs the
+// calls on two "nexting" threads of its own and hands every call's OnDone
+// to its executor thread, so one ModelInfer touched four threads (~4 context
+// switches per call, against the HTTP port's ~0.6). Here `options.threads`
+// threads poll one completion queue and run everything but the scoring,
+// which answers from the data plane's worker (WriteAndFinish from there).
+// The message is still read only once the metadata are admitted: a generic
+// call is handed over after its metadata, before its message.
+struct GrpcServer::Impl {
   GrpcServerOptions options;
   HttpHandler* handler = nullptr;
   metrics::MetricsRegistry* registry = nullptr;
@@ -468,12 +478,46 @@ struct GrpcServer::Impl : public grpc::CallbackGenericService {
   // (both outlive `server`, declared before it).
   std::unique_ptr<CheckedCertificates> checked;
   std::shared_ptr<grpc::experimental::FileWatcherCertificateProvider> certificates;
+  grpc::AsyncGenericService service;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq;  // shut down once no Call is left
   std::unique_ptr<grpc::Server> server;
+  std::vector<std::thread> pollers;  // each runs Poll()
   int port = 0;
   std::atomic<int64_t> in_flight{0};
+  std::mutex calls_mu;               // guards calls
+  std::condition_variable no_calls;  // calls reached 0
+  int64_t calls = 0;                 // Call objects alive: accepted or waiting for a call
 
   class Call;
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
+  // A completion queue tag: the Call it belongs to and what comes next.
+  struct Tag {
+    Call* call;
+    void (Call::*next)(bool ok);
+  };
+
+  ~Impl() {
+    // The server first (cancels what is left once its deadline passed),
+    // then every Call must have ended (one in the data plane finishes from
+    // a worker, on `cq`) before `cq` may be shut down and drained.
+    if (server) server->Shutdown(std::chrono::system_clock::now());
+    {
+      std::unique_lock<std::mutex> lock(calls_mu);
+      no_calls.wait(lock, [this] { return calls == 0; });
+    }
+    if (cq) {
+      cq->Shutdown();
+      if (pollers.empty()) {
+        void* tag = nullptr;
+        bool ok = false;
+        while (cq->Next(&tag, &ok)) {
+        }
+      }
+    }
+    for (std::thread& t : pollers) t.join();
+    server.reset();  // before `cq`, as gRPC requires
+  }
+
+  void Poll();
 
   void Count(Method method, grpc::StatusCode code) {
     static const char* const kNames[] = {"ServerLive",     "ServerReady",   "ModelReady",
@@ -487,16 +531,40 @@ struct GrpcServer::Impl : public grpc::CallbackGenericService {
   }
 };
 
-// One call: metadata first (auth on ModelInfer), then its one message, then
-// the data plane's answer. Deletes itself when gRPC is done with it.
-class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
+// One call: waits for gRPC to hand one over, then metadata first (auth on
+// ModelInfer), then its one message, then the data plane's answer. Deletes
+// itself once its Finish completed (or the server stopped handing calls).
+class GrpcServer::Impl::Call final {
  public:
-  Call(Impl* impl, grpc::GenericCallbackServerContext* ctx)
-      : impl_(impl), method_(MethodOf(ctx->method())), client_(ClientAddress(ctx->peer())) {
+  // Asks gRPC for the next call.
+  explicit Call(Impl* impl) : impl_(impl), stream_(&ctx_) {
+    {
+      std::lock_guard<std::mutex> lock(impl_->calls_mu);
+      ++impl_->calls;
+    }
+    impl_->service.RequestCall(&ctx_, &stream_, impl_->cq.get(), impl_->cq.get(), &accepted_);
+  }
+  ~Call() {
+    if (counted_) impl_->in_flight.fetch_sub(1);
+    std::lock_guard<std::mutex> lock(impl_->calls_mu);
+    if (--impl_->calls == 0) impl_->no_calls.notify_all();
+  }
+
+ private:
+  // A call's metadata are in; its message is not read yet.
+  void OnAccepted(bool ok) {
+    if (!ok) {  // the server is shutting down
+      delete this;
+      return;
+    }
+    new Call(impl_);  // the next one
+    method_ = MethodOf(ctx_.method());
+    client_ = ClientAddress(ctx_.peer());
+    counted_ = true;
     impl_->in_flight.fetch_add(1);
     if (method_ == Method::kUnknown) {
       End(Refused(grpc::StatusCode::UNIMPLEMENTED,
-                  "no method " + ctx->method() +
+                  "no method " + ctx_.method() +
                       "; this server serves inference.GRPCInferenceService (KServe v2)"));
       return;
     }
@@ -507,7 +575,7 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
                       " calls in flight (grpc.maxCallsInFlight); retry later"));
       return;
     }
-    for (const auto& [key, value] : ctx->client_metadata()) {
+    for (const auto& [key, value] : ctx_.client_metadata()) {
       const std::string_view k(key.data(), key.size());
       if (PassesAsHeader(k)) {
         header_.insert(boost::beast::string_view(key.data(), key.size()),
@@ -524,10 +592,10 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
         return;
       }
     }
-    StartRead(&in_);
+    stream_.Read(&in_, &read_);
   }
 
-  void OnReadDone(bool ok) override {
+  void OnReadDone(bool ok) {
     if (!ok) {
       return End(Refused(grpc::StatusCode::INVALID_ARGUMENT, "the call carried no request"));
     }
@@ -594,12 +662,8 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
     }
   }
 
-  void OnDone() override {
-    impl_->in_flight.fetch_sub(1);
-    delete this;
-  }
+  void OnFinished(bool) { delete this; }
 
- private:
   template <typename Message>
   bool Parse(Message* m) {
     grpc::ProtoBufferReader reader(&in_);
@@ -634,7 +698,10 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
     HttpRequest request(http::verb::get, target, 11);
     request.base() = Header(http::verb::get, target);
     if (auto refusal = impl_->handler->Admit(request, client_)) return then(*refusal);
-    impl_->handler->Handle(std::move(request), client_,
+    // The answer may end the call (another poller deletes it) before Handle
+    // returns: nothing of the call's is lent past this point.
+    const std::string client = client_;
+    impl_->handler->Handle(std::move(request), client,
                            [then = std::move(then)](HttpResponse a) { then(a); });
   }
 
@@ -660,9 +727,10 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
     request.set(http::field::content_type, "application/octet-stream");
     request.prepare_payload();
     // Admitted on the metadata (the constructor): the data plane does not
-    // authenticate again. `req` and `typed` are this frame's, not the
-    // call's: the answer may come (and the call end) before this returns.
-    impl_->handler->HandleParts(std::move(request), parts, metrics::RequestProtocol::kGrpc, client_,
+    // authenticate again. `req`, `typed` and `client` are this frame's, not
+    // the call's: the answer may come (and the call end) before this returns.
+    const std::string client = client_;
+    impl_->handler->HandleParts(std::move(request), parts, metrics::RequestProtocol::kGrpc, client,
                                 [this](HttpResponse a) {
                                   if (a.result_int() != 200) return End(StatusOf(a));
                                   inference::ModelInferResponse r;
@@ -678,34 +746,41 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
     grpc::Status s = grpc::GenericSerialize<grpc::ProtoBufferWriter, Message>(m, &out_, &own);
     if (!s.ok()) return End(s);
     impl_->Count(method_, grpc::StatusCode::OK);
-    StartWriteAndFinish(&out_, grpc::WriteOptions(), grpc::Status::OK);
+    stream_.WriteAndFinish(out_, grpc::WriteOptions(), grpc::Status::OK, &finished_);
   }
 
   void End(const grpc::Status& s) {
     impl_->Count(method_, s.error_code());
-    Finish(s);
+    stream_.Finish(s, &finished_);
   }
 
-  Impl* impl_;
-  const Method method_;
-  const std::string client_;
+  Impl* const impl_;
+  grpc::GenericServerContext ctx_;
+  grpc::GenericServerAsyncReaderWriter stream_;
+  Tag accepted_{this, &Call::OnAccepted};
+  Tag read_{this, &Call::OnReadDone};
+  Tag finished_{this, &Call::OnFinished};
+  bool counted_ = false;  // in in_flight (accepted)
+  Method method_ = Method::kUnknown;
+  std::string client_;
   http::request_header<> header_;  // the call's metadata as request headers
   grpc::ByteBuffer in_, out_;
 };
 
-grpc::ServerGenericBidiReactor* GrpcServer::Impl::CreateReactor(
-    grpc::GenericCallbackServerContext* ctx) {
-  return new Call(this, ctx);
+void GrpcServer::Impl::Poll() {
+  // Named, so top/perf (and GrpcSpeedTest) tell them from gRPC's own threads.
+  pthread_setname_np(pthread_self(), "skiff-grpc");
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq->Next(&tag, &ok)) {
+    Tag* t = static_cast<Tag*>(tag);
+    (t->call->*(t->next))(ok);
+  }
 }
 
 GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-GrpcServer::~GrpcServer() {
-  if (impl_->server) {
-    impl_->server->Shutdown(std::chrono::system_clock::now());
-    impl_->server->Wait();
-  }
-}
+GrpcServer::~GrpcServer() = default;  // Impl::~Impl: Shutdown(now), then every call ends
 
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
                                                         HttpHandler* handler,
@@ -741,7 +816,8 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
       ":" + std::to_string(options.port);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, credentials, &impl->port);
-  builder.RegisterCallbackGenericService(impl.get());
+  builder.RegisterAsyncGenericService(&impl->service);
+  impl->cq = builder.AddCompletionQueue();
   const int max_message = static_cast<int>(
       std::min<int64_t>(options.max_message_bytes, std::numeric_limits<int>::max()));
   builder.SetMaxReceiveMessageSize(max_message);
@@ -754,6 +830,10 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
     return Unavailable("cannot listen for gRPC on " + address +
                        " (`grpc.port`): the port is taken or the address is not this machine's; "
                        "pick a free port or 0 for any");
+  }
+  new Impl::Call(impl.get());  // the first call asked for; each accepted one asks for the next
+  for (int i = 0; i < std::max(1, options.threads); ++i) {
+    impl->pollers.emplace_back([p = impl.get()] { p->Poll(); });
   }
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }
