@@ -116,6 +116,51 @@ TEST_F(GrpcSpeedTest, AbseilDeadlockDetectionIsOffOnceTheServerRuns) {
   EXPECT_EQ(response.outputs(0).name(), "output0");
 }
 
+// The OIP header the front hands the data plane is written straight into a
+// string, no JSON DOM (~27 k instructions and ~60 allocations a call):
+// every field still arrives. An id that needs escaping comes back as sent,
+// the outputs asked for by name are the ones answered, typed contents work
+// as raw ones do, and a name the data plane does not know is refused by it.
+TEST_F(GrpcSpeedTest, TheHeaderWrittenWithoutADomCarriesEveryField) {
+  inference::ModelInferRequest request;
+  request.set_model_name("svc");
+  const std::string id = "quote \" backslash \\ newline \n tab \t \x01 caf\xc3\xa9";
+  request.set_id(id);
+  auto* x = request.add_inputs();
+  x->set_name("x");
+  x->set_datatype("FP32");
+  x->add_shape(2);
+  x->add_shape(4);
+  for (int i = 0; i < 8; ++i) x->mutable_contents()->add_fp32_contents(0.5f * i);
+  request.add_outputs()->set_name("output0");
+  inference::ModelInferResponse response;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    grpc::Status status = stub_->ModelInfer(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(response.id(), id);
+  EXPECT_EQ(response.model_name(), "svc");
+  ASSERT_EQ(response.outputs_size(), 1);
+  EXPECT_EQ(response.outputs(0).name(), "output0");
+  EXPECT_EQ(response.outputs(0).datatype(), "FP32");
+  ASSERT_EQ(response.outputs(0).shape_size(), 2);
+  EXPECT_EQ(response.outputs(0).shape(0), 3);
+  EXPECT_EQ(response.outputs(0).shape(1), 2);
+  ASSERT_EQ(response.raw_output_contents_size(), 1);
+  EXPECT_EQ(response.raw_output_contents(0).size(), 6 * sizeof(float));
+
+  // An input name with a quote reaches the data plane as that name: it is
+  // not the model's input, and the refusal names it.
+  x->set_name("x\"y");
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  grpc::Status status = stub_->ModelInfer(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("x\"y"), std::string::npos) << status.error_message();
+}
+
 // gRPC's callback API ran each call on its own "nexting" threads and ended
 // it (OnDone) on its executor thread: four threads touched one ModelInfer,
 // ~4 context switches per call. The calls now run on the server's own
