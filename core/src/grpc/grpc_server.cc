@@ -28,6 +28,7 @@
 #include <optional>
 #include <string_view>
 
+#include "../protocol/sax_decode.h"  // the request decoders' SAX driver
 #include "grpc_predict_v2.pb.h"
 #include "skiff/protocol/infer_request.h"
 #include "skiff/tensor.h"
@@ -301,6 +302,135 @@ std::optional<grpc::Status> ToOipParts(const inference::ModelInferRequest& req,
   return std::nullopt;
 }
 
+// The JSON part of the data plane's 200 (protocol::EncodeInferResponse with
+// every output binary), read by SAX into the ModelInferResponse as it goes:
+// the fast tokenizer of the request decoders (protocol::DecodeWithSax),
+// nlohmann's SAX parser outside its subset. No DOM: parsing the answer into
+// one was ~34 k instructions a call (bench/README.md, "gRPC path, sixth
+// session"). Keys it does not know are skipped, as a JSON reader would.
+class AnswerParser {
+ public:
+  struct Answer {
+    inference::ModelInferResponse response;  // outputs without raw contents yet
+    std::vector<uint64_t> sizes;             // binary_data_size per output
+  };
+
+  const Status& status() const { return status_; }
+  bool number_text_needed() const { return false; }  // fast_sax.h: no float is read
+
+  bool null() { return true; }
+  bool boolean(bool) { return true; }
+  bool number_float(double, const std::string&) { return true; }
+  bool binary(nlohmann::json::binary_t&) { return true; }
+  bool number_integer(int64_t v) { return Integer(v); }
+  bool number_unsigned(uint64_t v) {
+    return Integer(static_cast<int64_t>(std::min<uint64_t>(v, INT64_MAX)));
+  }
+  bool string(std::string& v) {
+    if (depth_ == 1) {
+      if (at_[1] == Field::kModelName) answer_.response.set_model_name(std::move(v));
+      if (at_[1] == Field::kModelVersion) answer_.response.set_model_version(std::move(v));
+      if (at_[1] == Field::kId) answer_.response.set_id(std::move(v));
+    } else if (InOutput(3)) {
+      auto* t = answer_.response.mutable_outputs(answer_.response.outputs_size() - 1);
+      if (at_[3] == Field::kName) t->set_name(std::move(v));
+      if (at_[3] == Field::kDatatype) t->set_datatype(std::move(v));
+    }
+    return true;
+  }
+  bool start_object(size_t) {
+    if (!Enter()) return false;
+    if (depth_ == 3 && at_[1] == Field::kOutputs) {
+      answer_.response.add_outputs();
+      answer_.sizes.push_back(kNoSize);
+    }
+    return true;
+  }
+  bool start_array(size_t) { return Enter(); }
+  bool end_object() { return Leave(); }
+  bool end_array() { return Leave(); }
+  bool key(std::string& k) {
+    if (depth_ >= kDepth) return true;
+    at_[depth_] = depth_ == 1                       ? TopField(k)
+                  : InOutput(3)                     ? OutputField(k)
+                  : InOutput(4) && at_[3] == Field::kParameters && k == "binary_data_size"
+                      ? Field::kBinaryDataSize
+                      : Field::kOther;
+    return true;
+  }
+  bool parse_error(size_t, const std::string&, const nlohmann::json::exception& e) {
+    status_ = InvalidArgument(e.what());
+    return false;
+  }
+
+  StatusOr<Answer> Finish() {
+    for (int i = 0; i < answer_.response.outputs_size(); ++i) {
+      if (answer_.sizes[i] == kNoSize) {
+        return InvalidArgument("output '" + answer_.response.outputs(i).name() +
+                               "' came back as JSON");
+      }
+    }
+    return std::move(answer_);
+  }
+
+ private:
+  enum class Field : uint8_t {
+    kOther,
+    kModelName,
+    kModelVersion,
+    kId,
+    kOutputs,
+    kName,
+    kDatatype,
+    kShape,
+    kParameters,
+    kBinaryDataSize
+  };
+  static constexpr uint64_t kNoSize = UINT64_MAX;
+  static constexpr int kDepth = 8;  // deeper values are skipped, never read
+
+  static Field TopField(const std::string& k) {
+    return k == "model_name"      ? Field::kModelName
+           : k == "model_version" ? Field::kModelVersion
+           : k == "id"            ? Field::kId
+           : k == "outputs"       ? Field::kOutputs
+                                  : Field::kOther;
+  }
+  static Field OutputField(const std::string& k) {
+    return k == "name"         ? Field::kName
+           : k == "datatype"   ? Field::kDatatype
+           : k == "shape"      ? Field::kShape
+           : k == "parameters" ? Field::kParameters
+                               : Field::kOther;
+  }
+  // Inside one object of "outputs", `depth` levels down from the answer.
+  bool InOutput(int depth) const {
+    return depth_ == depth && at_[1] == Field::kOutputs && answer_.response.outputs_size() > 0;
+  }
+  bool Integer(int64_t v) {
+    if (InOutput(4) && at_[3] == Field::kShape) {
+      answer_.response.mutable_outputs(answer_.response.outputs_size() - 1)->add_shape(v);
+    } else if (InOutput(4) && at_[4] == Field::kBinaryDataSize && v >= 0) {
+      answer_.sizes.back() = static_cast<uint64_t>(v);
+    }
+    return true;
+  }
+  bool Enter() {
+    ++depth_;
+    if (depth_ < kDepth) at_[depth_] = Field::kOther;
+    return true;
+  }
+  bool Leave() {
+    --depth_;
+    return true;
+  }
+
+  Status status_;
+  Answer answer_;
+  int depth_ = 0;
+  Field at_[kDepth] = {};  // the key each open object is at (by depth)
+};
+
 // The data plane's 200 (JSON header + binary outputs) as a
 // ModelInferResponse with raw_output_contents.
 grpc::Status FromOipAnswer(const HttpResponse& r, inference::ModelInferResponse* out) {
@@ -312,24 +442,19 @@ grpc::Status FromOipAnswer(const HttpResponse& r, inference::ModelInferResponse*
     if (!parsed.ok()) return Refused(grpc::StatusCode::INTERNAL, parsed.status().message());
     json_length = *parsed;
   }
-  auto j = json::parse(body.substr(0, json_length), nullptr, false);
-  if (!j.is_object()) return Refused(grpc::StatusCode::INTERNAL, "the answer is not OIP JSON");
-  out->set_model_name(j.value("model_name", ""));
-  out->set_model_version(j.value("model_version", ""));
-  if (j.contains("id") && j["id"].is_string()) out->set_id(j["id"].get<std::string>());
+  StatusOr<AnswerParser::Answer> answer =
+      protocol::DecodeWithSax<AnswerParser>(std::string_view(body).substr(0, json_length));
+  if (!answer.ok()) {
+    return Refused(grpc::StatusCode::INTERNAL,
+                   "the answer is not OIP JSON: " + answer.status().message());
+  }
+  *out = std::move(answer->response);
   size_t at = json_length;
-  for (const auto& o : j.value("outputs", json::array())) {
-    auto* t = out->add_outputs();
-    t->set_name(o.value("name", ""));
-    t->set_datatype(o.value("datatype", ""));
-    for (const auto& d : o.value("shape", json::array())) t->add_shape(d.get<int64_t>());
-    const auto params = o.value("parameters", json::object());
-    if (!params.contains("binary_data_size")) {
-      return Refused(grpc::StatusCode::INTERNAL, "output '" + t->name() + "' came back as JSON");
-    }
-    const size_t size = params["binary_data_size"].get<size_t>();
+  for (int i = 0; i < out->outputs_size(); ++i) {
+    const uint64_t size = answer->sizes[i];
     if (size > body.size() - at) {
-      return Refused(grpc::StatusCode::INTERNAL, "output '" + t->name() + "' is cut short");
+      return Refused(grpc::StatusCode::INTERNAL,
+                     "output '" + out->outputs(i).name() + "' is cut short");
     }
     out->add_raw_output_contents(body.data() + at, size);
     at += size;

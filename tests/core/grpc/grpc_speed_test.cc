@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -159,6 +160,46 @@ TEST_F(GrpcSpeedTest, TheHeaderWrittenWithoutADomCarriesEveryField) {
   grpc::Status status = stub_->ModelInfer(&context, request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("x\"y"), std::string::npos) << status.error_message();
+}
+
+// The data plane's answer is read by SAX straight into the response, no
+// JSON DOM (~34 k instructions and ~60 allocations a call): every field of
+// it arrives, and the outputs' bytes are the binary part's, in order.
+TEST_F(GrpcSpeedTest, TheAnswerReadWithoutADomFillsEveryField) {
+  inference::ModelInferResponse response;
+  grpc::Status status = Infer(&response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.model_name(), "svc");
+  EXPECT_EQ(response.model_version(), "v1");
+  EXPECT_EQ(response.id(), "call-1");
+  ASSERT_EQ(response.outputs_size(), 1);
+  const auto& out = response.outputs(0);
+  EXPECT_EQ(out.name(), "output0");
+  EXPECT_EQ(out.datatype(), "FP32");
+  ASSERT_EQ(out.shape_size(), 2);
+  EXPECT_EQ(out.shape(0), 3);
+  EXPECT_EQ(out.shape(1), 2);
+  ASSERT_EQ(response.raw_output_contents_size(), 1);
+  ASSERT_EQ(response.raw_output_contents(0).size(), 6 * sizeof(float));
+  // The same call over the data plane's own route: the same bytes.
+  HttpRequest request(http::verb::post, "/v2/models/svc/infer", 11);
+  const float values[4] = {0.1f, 0.2f, 0.3f, 0.4f};
+  const std::string header =
+      R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],)"
+      R"("parameters":{"binary_data_size":16}}],"parameters":{"binary_data_output":true}})";
+  request.body() = header + std::string(reinterpret_cast<const char*>(values), sizeof values);
+  request.set("Inference-Header-Content-Length", std::to_string(header.size()));
+  request.set(http::field::content_type, "application/octet-stream");
+  request.prepare_payload();
+  std::promise<HttpResponse> answered;
+  plane_->Handle(std::move(request), "127.0.0.1",
+                 [&answered](HttpResponse a) { answered.set_value(std::move(a)); });
+  HttpResponse a = answered.get_future().get();
+  ASSERT_EQ(a.result_int(), 200) << a.body();
+  const std::string& body = a.body();
+  ASSERT_GE(body.size(), response.raw_output_contents(0).size());
+  EXPECT_EQ(body.substr(body.size() - response.raw_output_contents(0).size()),
+            response.raw_output_contents(0));
 }
 
 // gRPC's callback API ran each call on its own "nexting" threads and ended
