@@ -202,6 +202,37 @@ TEST_F(GrpcSpeedTest, TheAnswerReadWithoutADomFillsEveryField) {
             response.raw_output_contents(0));
 }
 
+// Each (method, code) series of skiff_grpc_requests_total is looked up once
+// and kept (a lookup per call built its label set): every call still
+// counts, under its own method and code.
+TEST_F(GrpcSpeedTest, KeptSeriesCountEveryCall) {
+  for (int i = 0; i < 3; ++i) {
+    inference::ModelInferResponse response;
+    grpc::Status status = Infer(&response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  for (int i = 0; i < 2; ++i) {
+    inference::ModelInferRequest request;
+    request.set_model_name("nope");
+    inference::ModelInferResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    EXPECT_EQ(stub_->ModelInfer(&context, request, &response).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  inference::ServerLiveRequest live_request;
+  inference::ServerLiveResponse live;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->ServerLive(&context, live_request, &live).ok());
+  const std::string text = plane_->metrics_registry().RenderPrometheusText();
+  for (const char* series :
+       {"skiff_grpc_requests_total{method=\"ModelInfer\",code=\"OK\"} 3",
+        "skiff_grpc_requests_total{method=\"ModelInfer\",code=\"NOT_FOUND\"} 2",
+        "skiff_grpc_requests_total{method=\"ServerLive\",code=\"OK\"} 1"}) {
+    EXPECT_NE(text.find(series), std::string::npos) << series << "\n" << text;
+  }
+}
+
 // gRPC's callback API ran each call on its own "nexting" threads and ended
 // it (OnDone) on its executor thread: four threads touched one ModelInfer,
 // ~4 context switches per call. The calls now run on the server's own
