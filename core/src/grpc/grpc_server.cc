@@ -221,6 +221,30 @@ std::optional<grpc::Status> TypedToRaw(const inference::ModelInferRequest::Infer
   return std::nullopt;
 }
 
+// A protobuf arena whose first block lies in the caller's frame: a
+// ModelInfer message's objects (the tensors, repeated fields, string
+// objects) come from it instead of one heap allocation each (~20 a call,
+// request and response). A string's bytes past 15 (a raw input's, an
+// output's) are still that string's own heap buffer, so a raw input is
+// still copied once (docs/protocols.md, "Copies"); a bigger message takes
+// further blocks from the heap.
+class StackArena {
+ public:
+  StackArena() : arena_(Options(block_)) {}
+  google::protobuf::Arena* get() { return &arena_; }
+
+ private:
+  static constexpr size_t kBlockBytes = 2048;
+  static google::protobuf::ArenaOptions Options(char* block) {
+    google::protobuf::ArenaOptions o;
+    o.initial_block = block;
+    o.initial_block_size = kBlockBytes;
+    return o;
+  }
+  alignas(16) char block_[kBlockBytes];
+  google::protobuf::Arena arena_;  // after block_, which it uses
+};
+
 // Appends the decimal digits of `v` (no allocation, unlike std::to_string).
 template <typename Int>
 void AppendInt(Int v, std::string* out) {
@@ -310,10 +334,11 @@ std::optional<grpc::Status> ToOipParts(const inference::ModelInferRequest& req,
 // session"). Keys it does not know are skipped, as a JSON reader would.
 class AnswerParser {
  public:
-  struct Answer {
-    inference::ModelInferResponse response;  // outputs without raw contents yet
-    std::vector<uint64_t> sizes;             // binary_data_size per output
-  };
+  // Fills `*response` (cleared first: DecodeWithSax may start over) with
+  // everything but the outputs' raw contents.
+  explicit AnswerParser(inference::ModelInferResponse* response) : response_(response) {
+    response_->Clear();
+  }
 
   const Status& status() const { return status_; }
   bool number_text_needed() const { return false; }  // fast_sax.h: no float is read
@@ -328,11 +353,11 @@ class AnswerParser {
   }
   bool string(std::string& v) {
     if (depth_ == 1) {
-      if (at_[1] == Field::kModelName) answer_.response.set_model_name(std::move(v));
-      if (at_[1] == Field::kModelVersion) answer_.response.set_model_version(std::move(v));
-      if (at_[1] == Field::kId) answer_.response.set_id(std::move(v));
+      if (at_[1] == Field::kModelName) response_->set_model_name(std::move(v));
+      if (at_[1] == Field::kModelVersion) response_->set_model_version(std::move(v));
+      if (at_[1] == Field::kId) response_->set_id(std::move(v));
     } else if (InOutput(3)) {
-      auto* t = answer_.response.mutable_outputs(answer_.response.outputs_size() - 1);
+      auto* t = response_->mutable_outputs(response_->outputs_size() - 1);
       if (at_[3] == Field::kName) t->set_name(std::move(v));
       if (at_[3] == Field::kDatatype) t->set_datatype(std::move(v));
     }
@@ -341,8 +366,8 @@ class AnswerParser {
   bool start_object(size_t) {
     if (!Enter()) return false;
     if (depth_ == 3 && at_[1] == Field::kOutputs) {
-      answer_.response.add_outputs();
-      answer_.sizes.push_back(kNoSize);
+      response_->add_outputs();
+      sizes_.push_back(kNoSize);
     }
     return true;
   }
@@ -363,14 +388,15 @@ class AnswerParser {
     return false;
   }
 
-  StatusOr<Answer> Finish() {
-    for (int i = 0; i < answer_.response.outputs_size(); ++i) {
-      if (answer_.sizes[i] == kNoSize) {
-        return InvalidArgument("output '" + answer_.response.outputs(i).name() +
+  // binary_data_size of each output, in order.
+  StatusOr<std::vector<uint64_t>> Finish() {
+    for (int i = 0; i < response_->outputs_size(); ++i) {
+      if (sizes_[i] == kNoSize) {
+        return InvalidArgument("output '" + response_->outputs(i).name() +
                                "' came back as JSON");
       }
     }
-    return std::move(answer_);
+    return std::move(sizes_);
   }
 
  private:
@@ -405,13 +431,13 @@ class AnswerParser {
   }
   // Inside one object of "outputs", `depth` levels down from the answer.
   bool InOutput(int depth) const {
-    return depth_ == depth && at_[1] == Field::kOutputs && answer_.response.outputs_size() > 0;
+    return depth_ == depth && at_[1] == Field::kOutputs && response_->outputs_size() > 0;
   }
   bool Integer(int64_t v) {
     if (InOutput(4) && at_[3] == Field::kShape) {
-      answer_.response.mutable_outputs(answer_.response.outputs_size() - 1)->add_shape(v);
+      response_->mutable_outputs(response_->outputs_size() - 1)->add_shape(v);
     } else if (InOutput(4) && at_[4] == Field::kBinaryDataSize && v >= 0) {
-      answer_.sizes.back() = static_cast<uint64_t>(v);
+      sizes_.back() = static_cast<uint64_t>(v);
     }
     return true;
   }
@@ -426,7 +452,8 @@ class AnswerParser {
   }
 
   Status status_;
-  Answer answer_;
+  inference::ModelInferResponse* const response_;
+  std::vector<uint64_t> sizes_;  // binary_data_size per output (kNoSize: none given)
   int depth_ = 0;
   Field at_[kDepth] = {};  // the key each open object is at (by depth)
 };
@@ -442,16 +469,15 @@ grpc::Status FromOipAnswer(const HttpResponse& r, inference::ModelInferResponse*
     if (!parsed.ok()) return Refused(grpc::StatusCode::INTERNAL, parsed.status().message());
     json_length = *parsed;
   }
-  StatusOr<AnswerParser::Answer> answer =
-      protocol::DecodeWithSax<AnswerParser>(std::string_view(body).substr(0, json_length));
-  if (!answer.ok()) {
+  StatusOr<std::vector<uint64_t>> sizes =
+      protocol::DecodeWithSax<AnswerParser>(std::string_view(body).substr(0, json_length), out);
+  if (!sizes.ok()) {
     return Refused(grpc::StatusCode::INTERNAL,
-                   "the answer is not OIP JSON: " + answer.status().message());
+                   "the answer is not OIP JSON: " + sizes.status().message());
   }
-  *out = std::move(answer->response);
   size_t at = json_length;
   for (int i = 0; i < out->outputs_size(); ++i) {
-    const uint64_t size = answer->sizes[i];
+    const uint64_t size = (*sizes)[i];
     if (size > body.size() - at) {
       return Refused(grpc::StatusCode::INTERNAL,
                      "output '" + out->outputs(i).name() + "' is cut short");
@@ -886,29 +912,32 @@ class GrpcServer::Impl::Call final {
   }
 
   void Infer() {
-    inference::ModelInferRequest req;
-    if (!Parse(&req)) return;
+    StackArena arena;
+    auto* req = google::protobuf::Arena::CreateMessage<inference::ModelInferRequest>(arena.get());
+    if (!Parse(req)) return;
     std::string path;
-    if (!ModelPath(req.model_name(), req.model_version(), &path)) return;
+    if (!ModelPath(req->model_name(), req->model_version(), &path)) return;
     HttpRequest request;
     request.base() = TakeHeader(http::verb::post, path + "/infer");
     std::vector<std::string> typed;
     std::vector<std::string_view> parts;  // into `req` and `typed`, read before HandleParts returns
-    if (auto refused = ToOipParts(req, &request.body(), &typed, &parts)) return End(*refused);
+    if (auto refused = ToOipParts(*req, &request.body(), &typed, &parts)) return End(*refused);
     request.set(protocol::kInferenceHeaderContentLength, std::to_string(request.body().size()));
     request.set(http::field::content_type, "application/octet-stream");
     request.prepare_payload();
     // Admitted on the metadata (the constructor): the data plane does not
-    // authenticate again. `req`, `typed` and `client` are this frame's, not
+    // authenticate again. `req` (in `arena`), `typed` and `client` are this frame's, not
     // the call's: the answer may come (and the call end) before this returns.
     const std::string client = client_;
     impl_->handler->HandleParts(std::move(request), parts, metrics::RequestProtocol::kGrpc, client,
                                 [this](HttpResponse a) {
                                   if (a.result_int() != 200) return End(StatusOf(a));
-                                  inference::ModelInferResponse r;
-                                  grpc::Status converted = FromOipAnswer(a, &r);
+                                  StackArena arena;
+                                  auto* r = google::protobuf::Arena::CreateMessage<
+                                      inference::ModelInferResponse>(arena.get());
+                                  grpc::Status converted = FromOipAnswer(a, r);
                                   if (!converted.ok()) return End(converted);
-                                  Reply(r);
+                                  Reply(*r);
                                 });
   }
 
