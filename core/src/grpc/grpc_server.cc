@@ -10,7 +10,6 @@
 #include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
-
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -21,18 +20,18 @@
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
+#include <thread>
 
 #include "../protocol/sax_decode.h"  // the request decoders' SAX driver
 #include "grpc_predict_v2.pb.h"
+#include "skiff/dataplane/tls_context.h"
 #include "skiff/protocol/infer_request.h"
 #include "skiff/tensor.h"
-#include "skiff/dataplane/tls_context.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
 #include "skiff/util/log.h"
@@ -261,7 +260,7 @@ void AppendInt(Int v, std::string* out) {
 // (HttpHandler::HandleParts). Client mistakes the data plane cannot see
 // (the contents' framing) are INVALID_ARGUMENT here. The header is written
 // straight into `json_header`: a JSON DOM built and dumped per call was
-// ~27 k instructions and ~40 allocations (bench/README.md, "gRPC path,
+// ~27 k instructions and ~60 allocations (bench/README.md, "gRPC path,
 // sixth session"). Names are the message's proto3 strings, valid UTF-8.
 std::optional<grpc::Status> ToOipParts(const inference::ModelInferRequest& req,
                                        std::string* json_header, std::vector<std::string>* typed,
@@ -376,8 +375,8 @@ class AnswerParser {
   bool end_array() { return Leave(); }
   bool key(std::string& k) {
     if (depth_ >= kDepth) return true;
-    at_[depth_] = depth_ == 1                       ? TopField(k)
-                  : InOutput(3)                     ? OutputField(k)
+    at_[depth_] = depth_ == 1   ? TopField(k)
+                  : InOutput(3) ? OutputField(k)
                   : InOutput(4) && at_[3] == Field::kParameters && k == "binary_data_size"
                       ? Field::kBinaryDataSize
                       : Field::kOther;
@@ -392,8 +391,7 @@ class AnswerParser {
   StatusOr<std::vector<uint64_t>> Finish() {
     for (int i = 0; i < response_->outputs_size(); ++i) {
       if (sizes_[i] == kNoSize) {
-        return InvalidArgument("output '" + response_->outputs(i).name() +
-                               "' came back as JSON");
+        return InvalidArgument("output '" + response_->outputs(i).name() + "' came back as JSON");
       }
     }
     return std::move(sizes_);
@@ -520,8 +518,8 @@ class CheckedCertificates {
     std::string folder =
         (std::filesystem::temp_directory_path() / "skiff-grpc-tls-XXXXXX").string();
     if (::mkdtemp(folder.data()) == nullptr) {
-      return Unavailable("cannot make a private folder for gRPC's copy of the TLS pair (" +
-                         folder + "): " + std::strerror(errno) + "; check TMPDIR");
+      return Unavailable("cannot make a private folder for gRPC's copy of the TLS pair (" + folder +
+                         "): " + std::strerror(errno) + "; check TMPDIR");
     }
     std::unique_ptr<CheckedCertificates> out(new CheckedCertificates(std::move(source), folder));
     SKIFF_RETURN_IF_ERROR(out->Copy());
@@ -929,16 +927,16 @@ class GrpcServer::Impl::Call final {
     // authenticate again. `req` (in `arena`), `typed` and `client` are this frame's, not
     // the call's: the answer may come (and the call end) before this returns.
     const std::string client = client_;
-    impl_->handler->HandleParts(std::move(request), parts, metrics::RequestProtocol::kGrpc, client,
-                                [this](HttpResponse a) {
-                                  if (a.result_int() != 200) return End(StatusOf(a));
-                                  StackArena arena;
-                                  auto* r = google::protobuf::Arena::CreateMessage<
-                                      inference::ModelInferResponse>(arena.get());
-                                  grpc::Status converted = FromOipAnswer(a, r);
-                                  if (!converted.ok()) return End(converted);
-                                  Reply(*r);
-                                });
+    impl_->handler->HandleParts(
+        std::move(request), parts, metrics::RequestProtocol::kGrpc, client, [this](HttpResponse a) {
+          if (a.result_int() != 200) return End(StatusOf(a));
+          StackArena arena;
+          auto* r =
+              google::protobuf::Arena::CreateMessage<inference::ModelInferResponse>(arena.get());
+          grpc::Status converted = FromOipAnswer(a, r);
+          if (!converted.ok()) return End(converted);
+          Reply(*r);
+        });
   }
 
   template <typename Message>
@@ -969,8 +967,6 @@ class GrpcServer::Impl::Call final {
 };
 
 void GrpcServer::Impl::Poll() {
-  // Named, so top/perf (and GrpcSpeedTest) tell them from gRPC's own threads.
-  pthread_setname_np(pthread_self(), "skiff-grpc");
   void* tag = nullptr;
   bool ok = false;
   while (cq->Next(&tag, &ok)) {
@@ -1035,6 +1031,9 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
   new Impl::Call(impl.get());  // the first call asked for; each accepted one asks for the next
   for (int i = 0; i < std::max(1, options.threads); ++i) {
     impl->pollers.emplace_back([p = impl.get()] { p->Poll(); });
+    // Named here, before Start returns, so top/perf (and GrpcSpeedTest) tell
+    // them from gRPC's own threads.
+    pthread_setname_np(impl->pollers.back().native_handle(), "skiff-grpc");
   }
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }
