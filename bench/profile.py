@@ -9,12 +9,17 @@ under `valgrind --tool=callgrind --instr-atstart=no`, warms it up, switches
 instrumentation on (callgrind_control -i on), drives it with wrk for
 --duration seconds, switches it off, stops the server and prints
 
-    row  requests  instructions  instructions/request
+    row  requests  instructions  instructions/request  threads
+
+(threads: the server's thread count at the end of the run). The gRPC rows
+(mlp-grpc, mlp-grpc-c1, cnn-grpc) drive the server's KServe v2 listener with
+build/bin/skiff_bench_grpc_load (ModelInfer, raw_input_contents) instead of wrk.
 
 The callgrind output files (one per row) stay in --tmp for callgrind_annotate.
 See bench/README.md, "Profile".
 
   bench/profile.py [--rows mlp-key,cnn-key,mlp-batch] [--duration 10] [--tmp DIR]
+  bench/profile.py --rows mlp-bin-c16,mlp-grpc --duration 4   # HTTP binary vs gRPC
   bench/profile.py --switches ...   # no valgrind: context switches per request
   bench/profile.py --allocs ...     # no valgrind: heap allocations per request
                                     # (bench/lib/alloc_counter.c, LD_PRELOAD)
@@ -48,6 +53,18 @@ ROWS = {
     "mlp-bin-c16": ("mlp-key", "mlp-bin", 16),
     "cnn-bin": ("cnn-key", "cnn-bin", 1),
     "cnn-bin-c16": ("cnn-key", "cnn-bin", 16),
+    # gRPC ModelInfer with raw_input_contents (issue 20, sixth session): the
+    # same service with `grpc: {port}`, driven by build/bin/skiff_bench_grpc_load
+    # (bench/grpc_load.cc) as bench/run.sh drives its gRPC rows.
+    "mlp-grpc": ("mlp-key", "mlp-grpc", 16),
+    "mlp-grpc-c1": ("mlp-key", "mlp-grpc", 1),
+    "cnn-grpc": ("cnn-key", "cnn-grpc", 16),
+}
+
+# A gRPC body kind: (input name, shape, values) of its one FP32 input.
+GRPC_KINDS = {
+    "mlp-grpc": ("input", "1,4", [0.1, 0.2, 0.3, 0.4]),
+    "cnn-grpc": ("input", "1,1,28,28", None),  # the CNN fixture's 784 values
 }
 
 
@@ -56,6 +73,11 @@ def cnn_body():
         data = json.load(f)["inputs"]["input"]["data"][:784]
     return json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 1, 28, 28],
                                    "data": [round(x, 4) for x in data]}]}, separators=(",", ":"))
+
+
+def cnn_values():
+    with open(os.path.join(harness.FIXTURES, "cnn.expected.json")) as f:
+        return [round(x, 4) for x in json.load(f)["inputs"]["input"]["data"][:784]]
 
 
 def body_of(kind):
@@ -137,14 +159,34 @@ def context_switches(pid):
     return total
 
 
+def threads(pid):
+    """The server's thread count (gRPC's pollers and executors included)."""
+    return len(os.listdir("/proc/%d/task" % pid))
+
+
 def run_row(name, sk, tmp, duration, native=False, allocs=False, cpu=False):
+    """(requests, measured count, callgrind file or None, server threads)."""
     service, kind, conns = ROWS[name]
-    body, extra_headers = body_of(kind)
-    body_file = os.path.join(tmp, "body-%s.json" % kind)
-    with open(body_file, "wb") as f:
-        f.write(body)
+    grpc_port = None
+    if kind in GRPC_KINDS:
+        # The HTTP port still answers the readiness probe; the load is gRPC.
+        grpc_input, grpc_shape, values = GRPC_KINDS[kind]
+        body, extra_headers = harness.MLP_BINARY_BODY, dict(harness.MLP_BINARY_HEADERS)
+        if service.startswith("cnn"):
+            body, extra_headers = body_of("cnn-bin")
+        body_file = os.path.join(tmp, "values-%s.txt" % kind)
+        with open(body_file, "w") as f:
+            f.write(" ".join("%r" % v for v in (values or cnn_values())))
+        grpc_port = harness.free_port()
+    else:
+        body, extra_headers = body_of(kind)
+        body_file = os.path.join(tmp, "body-%s.json" % kind)
+        with open(body_file, "wb") as f:
+            f.write(body)
     port = harness.free_port()
     cfg = dict(sk[service]["config"], port=port)
+    if grpc_port is not None:
+        cfg["grpc"] = {"port": grpc_port}
     harness.prepare_keys_dir(cfg)
     cfgp = harness.write_json(os.path.join(tmp, "profile-%s.json" % name), cfg)
     out = os.path.join(tmp, "callgrind.%s.out" % name)
@@ -165,6 +207,13 @@ def run_row(name, sk, tmp, duration, native=False, allocs=False, cpu=False):
         stdin=subprocess.DEVNULL, start_new_session=True, env=env)
     headers = dict(sk[service]["auth"], **extra_headers)
     path = "/v2/models/%s/infer" % service
+    if grpc_port is None:
+        def load(d):
+            return wrk(port, path, body_file, headers, conns, d)
+    else:
+        def load(d):
+            return grpc_load(grpc_port, service, grpc_input, grpc_shape, body_file,
+                             sk[service]["auth"], conns, d)
     try:
         deadline = time.monotonic() + 600
         while True:
@@ -180,31 +229,51 @@ def run_row(name, sk, tmp, duration, native=False, allocs=False, cpu=False):
                 raise RuntimeError("no 200 within 600 s")
             time.sleep(0.5)
         # Warm-up: graph executor profiling runs, allocator pools, lazy init.
-        wrk(port, path, body_file, headers, conns, 3)
+        load(3)
         if allocs:
             before = alloc_snapshot(proc.pid, counts)
-            n = wrk(port, path, body_file, headers, conns, duration)
-            return n, alloc_snapshot(proc.pid, counts) - before, None
+            n = load(duration)
+            return n, alloc_snapshot(proc.pid, counts) - before, None, threads(proc.pid)
         if cpu:
-            os.sched_setaffinity(0, {1})  # wrk (a child) on the other core
+            os.sched_setaffinity(0, {1})  # the load generator (a child) on the other core
             before = process_cpu_seconds(proc.pid)
-            n = wrk(port, path, body_file, headers, conns, duration)
-            return n, process_cpu_seconds(proc.pid) - before, None
+            n = load(duration)
+            return n, process_cpu_seconds(proc.pid) - before, None, threads(proc.pid)
         if native:
             before = context_switches(proc.pid)
-            n = wrk(port, path, body_file, headers, conns, duration)
-            return n, context_switches(proc.pid) - before, None
+            n = load(duration)
+            return n, context_switches(proc.pid) - before, None, threads(proc.pid)
         subprocess.run(["callgrind_control", "-i", "on", str(proc.pid)], check=True,
                        stdout=subprocess.DEVNULL)
-        n = wrk(port, path, body_file, headers, conns, duration)
+        n = load(duration)
         subprocess.run(["callgrind_control", "-i", "off", str(proc.pid)], check=True,
                        stdout=subprocess.DEVNULL)
+        nthreads = threads(proc.pid)
     finally:
         proc.terminate()
         proc.wait(120)
         log.close()
     ir = total_ir(out)
-    return n, ir, out
+    return n, ir, out, nthreads
+
+
+def grpc_load(grpc_port, model, grpc_input, shape, values_file, auth, conns, duration):
+    """wrk's role for a gRPC row (bench/grpc_load.cc); the key travels in the
+    environment, never in argv."""
+    env = dict(os.environ, SKIFF_BENCH_AUTHORIZATION=auth.get("Authorization", ""))
+    argv = [os.path.join(harness.BIN, "skiff_bench_grpc_load"), "127.0.0.1:%d" % grpc_port,
+            model, grpc_input, shape, values_file, str(conns), str(duration)]
+    r = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=duration + 60)
+    m = re.search(r"WRKRESULT requests=(\d+) .*non2xx=(\d+) connect=(\d+) read=(\d+) "
+                  r"write=(\d+) timeout=(\d+)", r.stdout)
+    if r.returncode != 0 or not m:
+        raise RuntimeError("skiff_bench_grpc_load failed (%d): %s %s" % (
+            r.returncode, r.stdout[-500:], r.stderr[-500:]))
+    errors = sum(int(x) for x in m.groups()[1:])
+    if errors:
+        raise RuntimeError("skiff_bench_grpc_load saw %d errors: %s %s" % (
+            errors, r.stdout, r.stderr[-500:]))
+    return int(m.group(1))
 
 
 def wrk(port, path, body_file, headers, conns, duration):
@@ -239,28 +308,32 @@ def main():
     os.makedirs(os.path.join(args.tmp, "logs"), exist_ok=True)
     sk = configs(args.tmp)
     if args.allocs:
-        print("%-12s %9s %15s %14s" % ("row", "requests", "allocations", "allocs/req"))
+        print("%-12s %9s %15s %14s %8s" % ("row", "requests", "allocations", "allocs/req",
+                                           "threads"))
         for name in args.rows.split(","):
-            n, a, _ = run_row(name, sk, args.tmp, args.duration, native=True, allocs=True)
-            print("%-12s %9d %15d %14.2f" % (name, n, a, a / max(n, 1)), flush=True)
+            n, a, _, t = run_row(name, sk, args.tmp, args.duration, native=True, allocs=True)
+            print("%-12s %9d %15d %14.2f %8d" % (name, n, a, a / max(n, 1), t), flush=True)
         return 0
     if args.cpu:
         print("%-12s %9s %10s %12s" % ("row", "requests", "req/s", "CPU us/req"))
         for name in args.rows.split(","):
-            n, seconds, _ = run_row(name, sk, args.tmp, args.duration, native=True, cpu=True)
+            n, seconds, _, _ = run_row(name, sk, args.tmp, args.duration, native=True, cpu=True)
             print("%-12s %9d %10.0f %12.1f" % (name, n, n / args.duration, seconds * 1e6 / max(n, 1)),
                   flush=True)
         return 0
     if args.switches:
-        print("%-12s %9s %15s %14s" % ("row", "requests", "ctx switches", "switches/req"))
+        print("%-12s %9s %15s %14s %8s" % ("row", "requests", "ctx switches", "switches/req",
+                                           "threads"))
         for name in args.rows.split(","):
-            n, cs, _ = run_row(name, sk, args.tmp, args.duration, native=True)
-            print("%-12s %9d %15d %14.2f" % (name, n, cs, cs / max(n, 1)), flush=True)
+            n, cs, _, t = run_row(name, sk, args.tmp, args.duration, native=True)
+            print("%-12s %9d %15d %14.2f %8d" % (name, n, cs, cs / max(n, 1), t), flush=True)
         return 0
-    print("%-12s %9s %15s %14s" % ("row", "requests", "instructions", "instr/request"))
+    print("%-12s %9s %15s %14s %8s" % ("row", "requests", "instructions", "instr/request",
+                                       "threads"))
     for name in args.rows.split(","):
-        n, ir, out = run_row(name, sk, args.tmp, args.duration)
-        print("%-12s %9d %15d %14.0f   %s" % (name, n, ir, ir / max(n, 1), out), flush=True)
+        n, ir, out, t = run_row(name, sk, args.tmp, args.duration)
+        print("%-12s %9d %15d %14.0f %8d   %s" % (name, n, ir, ir / max(n, 1), t, out),
+              flush=True)
     return 0
 
 

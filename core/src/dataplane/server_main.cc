@@ -333,6 +333,7 @@ int main(int argc, char** argv) {
     grpc.max_message_bytes = config->grpc_max_message_bytes();
     grpc.max_concurrent_streams = config->grpc->max_concurrent_streams;
     grpc.max_calls_in_flight = config->grpc->max_calls_in_flight;
+    grpc.threads = config->io_threads;
     if (config->tls) {
       grpc.cert_file = config->tls->cert_file;
       grpc.key_file = config->tls->key_file;

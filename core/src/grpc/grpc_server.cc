@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "skiff/grpc/grpc_server.h"
 
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
@@ -9,26 +10,28 @@
 #include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
-
+#include <pthread.h>
 #include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
+#include <thread>
 
+#include "../protocol/sax_decode.h"  // the request decoders' SAX driver
 #include "grpc_predict_v2.pb.h"
+#include "skiff/dataplane/tls_context.h"
 #include "skiff/protocol/infer_request.h"
 #include "skiff/tensor.h"
-#include "skiff/dataplane/tls_context.h"
 #include "skiff/util/atomic_file.h"
 #include "skiff/util/file.h"
 #include "skiff/util/log.h"
@@ -217,13 +220,48 @@ std::optional<grpc::Status> TypedToRaw(const inference::ModelInferRequest::Infer
   return std::nullopt;
 }
 
+// A protobuf arena whose first block lies in the caller's frame: a
+// ModelInfer message's objects (the tensors, repeated fields, string
+// objects) come from it instead of one heap allocation each (~20 a call,
+// request and response). A string's bytes past 15 (a raw input's, an
+// output's) are still that string's own heap buffer, so a raw input is
+// still copied once (docs/protocols.md, "Copies"); a bigger message takes
+// further blocks from the heap.
+class StackArena {
+ public:
+  StackArena() : arena_(Options(block_)) {}
+  google::protobuf::Arena* get() { return &arena_; }
+
+ private:
+  static constexpr size_t kBlockBytes = 2048;
+  static google::protobuf::ArenaOptions Options(char* block) {
+    google::protobuf::ArenaOptions o;
+    o.initial_block = block;
+    o.initial_block_size = kBlockBytes;
+    return o;
+  }
+  alignas(16) char block_[kBlockBytes];
+  google::protobuf::Arena arena_;  // after block_, which it uses
+};
+
+// Appends the decimal digits of `v` (no allocation, unlike std::to_string).
+template <typename Int>
+void AppendInt(Int v, std::string* out) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, r.ptr);
+}
+
 // The OIP request the HTTP port would get for `req`, with its tensors held
 // apart: a JSON header with every input as binary data and every output
 // asked for as binary, and one part per input viewing its bytes where they
 // lie (raw_input_contents in `req`, typed contents written out into
 // `typed`), so the data plane copies each once, into its tensor
 // (HttpHandler::HandleParts). Client mistakes the data plane cannot see
-// (the contents' framing) are INVALID_ARGUMENT here.
+// (the contents' framing) are INVALID_ARGUMENT here. The header is written
+// straight into `json_header`: a JSON DOM built and dumped per call was
+// ~27 k instructions and ~60 allocations (bench/README.md, "gRPC path,
+// sixth session"). Names are the message's proto3 strings, valid UTF-8.
 std::optional<grpc::Status> ToOipParts(const inference::ModelInferRequest& req,
                                        std::string* json_header, std::vector<std::string>* typed,
                                        std::vector<std::string_view>* parts) {
@@ -235,10 +273,13 @@ std::optional<grpc::Status> ToOipParts(const inference::ModelInferRequest& req,
                        " entries for " + std::to_string(n) +
                        " inputs; send one per input, in `inputs` order");
   }
-  typed->assign(raw ? 0 : n, std::string());
+  if (!raw) typed->assign(n, std::string());
   parts->clear();
   parts->reserve(n);
-  json inputs = json::array();
+  std::string& h = *json_header;
+  h.clear();
+  h.reserve(96 + 128 * static_cast<size_t>(n));
+  h += "{\"inputs\":[";
   for (int i = 0; i < n; ++i) {
     const auto& in = req.inputs(i);
     if (raw && in.has_contents()) {
@@ -251,23 +292,169 @@ std::optional<grpc::Status> ToOipParts(const inference::ModelInferRequest& req,
     }
     parts->push_back(raw ? std::string_view(req.raw_input_contents(i))
                          : std::string_view((*typed)[i]));
-    json shape = json::array();
-    for (int64_t d : in.shape()) shape.push_back(d);
-    inputs.push_back({{"name", in.name()},
-                      {"datatype", in.datatype()},
-                      {"shape", std::move(shape)},
-                      {"parameters", {{"binary_data_size", parts->back().size()}}}});
+    if (i > 0) h += ',';
+    h += "{\"name\":";
+    log::AppendJsonString(in.name(), &h);
+    h += ",\"datatype\":";
+    log::AppendJsonString(in.datatype(), &h);
+    h += ",\"shape\":[";
+    for (int d = 0; d < in.shape_size(); ++d) {
+      if (d > 0) h += ',';
+      AppendInt(in.shape(d), &h);
+    }
+    h += "],\"parameters\":{\"binary_data_size\":";
+    AppendInt(parts->back().size(), &h);
+    h += "}}";
   }
-  json header = {{"inputs", std::move(inputs)}, {"parameters", {{"binary_data_output", true}}}};
-  if (!req.id().empty()) header["id"] = req.id();
+  h += "],\"parameters\":{\"binary_data_output\":true}";
+  if (!req.id().empty()) {
+    h += ",\"id\":";
+    log::AppendJsonString(req.id(), &h);
+  }
   if (req.outputs_size() > 0) {
-    json outputs = json::array();
-    for (const auto& out : req.outputs()) outputs.push_back({{"name", out.name()}});
-    header["outputs"] = std::move(outputs);
+    h += ",\"outputs\":[";
+    for (int o = 0; o < req.outputs_size(); ++o) {
+      if (o > 0) h += ',';
+      h += "{\"name\":";
+      log::AppendJsonString(req.outputs(o).name(), &h);
+      h += '}';
+    }
+    h += ']';
   }
-  *json_header = header.dump();
+  h += '}';
   return std::nullopt;
 }
+
+// The JSON part of the data plane's 200 (protocol::EncodeInferResponse with
+// every output binary), read by SAX into the ModelInferResponse as it goes:
+// the fast tokenizer of the request decoders (protocol::DecodeWithSax),
+// nlohmann's SAX parser outside its subset. No DOM: parsing the answer into
+// one was ~34 k instructions a call (bench/README.md, "gRPC path, sixth
+// session"). Keys it does not know are skipped, as a JSON reader would.
+class AnswerParser {
+ public:
+  // Fills `*response` (cleared first: DecodeWithSax may start over) with
+  // everything but the outputs' raw contents.
+  explicit AnswerParser(inference::ModelInferResponse* response) : response_(response) {
+    response_->Clear();
+  }
+
+  const Status& status() const { return status_; }
+  bool number_text_needed() const { return false; }  // fast_sax.h: no float is read
+
+  bool null() { return true; }
+  bool boolean(bool) { return true; }
+  bool number_float(double, const std::string&) { return true; }
+  bool binary(nlohmann::json::binary_t&) { return true; }
+  bool number_integer(int64_t v) { return Integer(v); }
+  bool number_unsigned(uint64_t v) {
+    return Integer(static_cast<int64_t>(std::min<uint64_t>(v, INT64_MAX)));
+  }
+  bool string(std::string& v) {
+    if (depth_ == 1) {
+      if (at_[1] == Field::kModelName) response_->set_model_name(std::move(v));
+      if (at_[1] == Field::kModelVersion) response_->set_model_version(std::move(v));
+      if (at_[1] == Field::kId) response_->set_id(std::move(v));
+    } else if (InOutput(3)) {
+      auto* t = response_->mutable_outputs(response_->outputs_size() - 1);
+      if (at_[3] == Field::kName) t->set_name(std::move(v));
+      if (at_[3] == Field::kDatatype) t->set_datatype(std::move(v));
+    }
+    return true;
+  }
+  bool start_object(size_t) {
+    if (!Enter()) return false;
+    if (depth_ == 3 && at_[1] == Field::kOutputs) {
+      response_->add_outputs();
+      sizes_.push_back(kNoSize);
+    }
+    return true;
+  }
+  bool start_array(size_t) { return Enter(); }
+  bool end_object() { return Leave(); }
+  bool end_array() { return Leave(); }
+  bool key(std::string& k) {
+    if (depth_ >= kDepth) return true;
+    at_[depth_] = depth_ == 1   ? TopField(k)
+                  : InOutput(3) ? OutputField(k)
+                  : InOutput(4) && at_[3] == Field::kParameters && k == "binary_data_size"
+                      ? Field::kBinaryDataSize
+                      : Field::kOther;
+    return true;
+  }
+  bool parse_error(size_t, const std::string&, const nlohmann::json::exception& e) {
+    status_ = InvalidArgument(e.what());
+    return false;
+  }
+
+  // binary_data_size of each output, in order.
+  StatusOr<std::vector<uint64_t>> Finish() {
+    for (int i = 0; i < response_->outputs_size(); ++i) {
+      if (sizes_[i] == kNoSize) {
+        return InvalidArgument("output '" + response_->outputs(i).name() + "' came back as JSON");
+      }
+    }
+    return std::move(sizes_);
+  }
+
+ private:
+  enum class Field : uint8_t {
+    kOther,
+    kModelName,
+    kModelVersion,
+    kId,
+    kOutputs,
+    kName,
+    kDatatype,
+    kShape,
+    kParameters,
+    kBinaryDataSize
+  };
+  static constexpr uint64_t kNoSize = UINT64_MAX;
+  static constexpr int kDepth = 8;  // deeper values are skipped, never read
+
+  static Field TopField(const std::string& k) {
+    return k == "model_name"      ? Field::kModelName
+           : k == "model_version" ? Field::kModelVersion
+           : k == "id"            ? Field::kId
+           : k == "outputs"       ? Field::kOutputs
+                                  : Field::kOther;
+  }
+  static Field OutputField(const std::string& k) {
+    return k == "name"         ? Field::kName
+           : k == "datatype"   ? Field::kDatatype
+           : k == "shape"      ? Field::kShape
+           : k == "parameters" ? Field::kParameters
+                               : Field::kOther;
+  }
+  // Inside one object of "outputs", `depth` levels down from the answer.
+  bool InOutput(int depth) const {
+    return depth_ == depth && at_[1] == Field::kOutputs && response_->outputs_size() > 0;
+  }
+  bool Integer(int64_t v) {
+    if (InOutput(4) && at_[3] == Field::kShape) {
+      response_->mutable_outputs(response_->outputs_size() - 1)->add_shape(v);
+    } else if (InOutput(4) && at_[4] == Field::kBinaryDataSize && v >= 0) {
+      sizes_.back() = static_cast<uint64_t>(v);
+    }
+    return true;
+  }
+  bool Enter() {
+    ++depth_;
+    if (depth_ < kDepth) at_[depth_] = Field::kOther;
+    return true;
+  }
+  bool Leave() {
+    --depth_;
+    return true;
+  }
+
+  Status status_;
+  inference::ModelInferResponse* const response_;
+  std::vector<uint64_t> sizes_;  // binary_data_size per output (kNoSize: none given)
+  int depth_ = 0;
+  Field at_[kDepth] = {};  // the key each open object is at (by depth)
+};
 
 // The data plane's 200 (JSON header + binary outputs) as a
 // ModelInferResponse with raw_output_contents.
@@ -280,24 +467,18 @@ grpc::Status FromOipAnswer(const HttpResponse& r, inference::ModelInferResponse*
     if (!parsed.ok()) return Refused(grpc::StatusCode::INTERNAL, parsed.status().message());
     json_length = *parsed;
   }
-  auto j = json::parse(body.substr(0, json_length), nullptr, false);
-  if (!j.is_object()) return Refused(grpc::StatusCode::INTERNAL, "the answer is not OIP JSON");
-  out->set_model_name(j.value("model_name", ""));
-  out->set_model_version(j.value("model_version", ""));
-  if (j.contains("id") && j["id"].is_string()) out->set_id(j["id"].get<std::string>());
+  StatusOr<std::vector<uint64_t>> sizes =
+      protocol::DecodeWithSax<AnswerParser>(std::string_view(body).substr(0, json_length), out);
+  if (!sizes.ok()) {
+    return Refused(grpc::StatusCode::INTERNAL,
+                   "the answer is not OIP JSON: " + sizes.status().message());
+  }
   size_t at = json_length;
-  for (const auto& o : j.value("outputs", json::array())) {
-    auto* t = out->add_outputs();
-    t->set_name(o.value("name", ""));
-    t->set_datatype(o.value("datatype", ""));
-    for (const auto& d : o.value("shape", json::array())) t->add_shape(d.get<int64_t>());
-    const auto params = o.value("parameters", json::object());
-    if (!params.contains("binary_data_size")) {
-      return Refused(grpc::StatusCode::INTERNAL, "output '" + t->name() + "' came back as JSON");
-    }
-    const size_t size = params["binary_data_size"].get<size_t>();
+  for (int i = 0; i < out->outputs_size(); ++i) {
+    const uint64_t size = (*sizes)[i];
     if (size > body.size() - at) {
-      return Refused(grpc::StatusCode::INTERNAL, "output '" + t->name() + "' is cut short");
+      return Refused(grpc::StatusCode::INTERNAL,
+                     "output '" + out->outputs(i).name() + "' is cut short");
     }
     out->add_raw_output_contents(body.data() + at, size);
     at += size;
@@ -337,8 +518,8 @@ class CheckedCertificates {
     std::string folder =
         (std::filesystem::temp_directory_path() / "skiff-grpc-tls-XXXXXX").string();
     if (::mkdtemp(folder.data()) == nullptr) {
-      return Unavailable("cannot make a private folder for gRPC's copy of the TLS pair (" +
-                         folder + "): " + std::strerror(errno) + "; check TMPDIR");
+      return Unavailable("cannot make a private folder for gRPC's copy of the TLS pair (" + folder +
+                         "): " + std::strerror(errno) + "; check TMPDIR");
     }
     std::unique_ptr<CheckedCertificates> out(new CheckedCertificates(std::move(source), folder));
     SKIFF_RETURN_IF_ERROR(out->Copy());
@@ -459,7 +640,16 @@ int GrpcCodeFor(int http_status) {
 
 // ---- The server ---------------------------------------------------------------
 
-struct GrpcServer::Impl : public grpc::CallbackGenericService {
+// gRPC's asynchronous generic API on skiff's own threads, not its callback
+// API: grpc++ 1.51's callback server (on Linux's epoll1 poller) runs the
+// calls on two "nexting" threads of its own and hands every call's OnDone
+// to its executor thread, so one ModelInfer touched four threads (~4 context
+// switches per call, against the HTTP port's ~0.6). Here `options.threads`
+// threads poll one completion queue and run everything but the scoring,
+// which answers from the data plane's worker (WriteAndFinish from there).
+// The message is still read only once the metadata are admitted: a generic
+// call is handed over after its metadata, before its message.
+struct GrpcServer::Impl {
   GrpcServerOptions options;
   HttpHandler* handler = nullptr;
   metrics::MetricsRegistry* registry = nullptr;
@@ -467,35 +657,108 @@ struct GrpcServer::Impl : public grpc::CallbackGenericService {
   // (both outlive `server`, declared before it).
   std::unique_ptr<CheckedCertificates> checked;
   std::shared_ptr<grpc::experimental::FileWatcherCertificateProvider> certificates;
+  grpc::AsyncGenericService service;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq;  // shut down once no Call is left
   std::unique_ptr<grpc::Server> server;
+  std::vector<std::thread> pollers;  // each runs Poll()
   int port = 0;
   std::atomic<int64_t> in_flight{0};
+  std::mutex calls_mu;               // guards calls
+  std::condition_variable no_calls;  // calls reached 0
+  int64_t calls = 0;                 // Call objects alive: accepted or waiting for a call
 
   class Call;
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
+  // A completion queue tag: the Call it belongs to and what comes next.
+  struct Tag {
+    Call* call;
+    void (Call::*next)(bool ok);
+  };
+
+  ~Impl() {
+    // The server first (cancels what is left once its deadline passed),
+    // then every Call must have ended (one in the data plane finishes from
+    // a worker, on `cq`) before `cq` may be shut down and drained.
+    if (server) server->Shutdown(std::chrono::system_clock::now());
+    {
+      std::unique_lock<std::mutex> lock(calls_mu);
+      no_calls.wait(lock, [this] { return calls == 0; });
+    }
+    if (cq) {
+      cq->Shutdown();
+      if (pollers.empty()) {
+        void* tag = nullptr;
+        bool ok = false;
+        while (cq->Next(&tag, &ok)) {
+        }
+      }
+    }
+    for (std::thread& t : pollers) t.join();
+    server.reset();  // before `cq`, as gRPC requires
+  }
+
+  void Poll();
+
+  // Each (method, code) series is looked up in the registry once and kept:
+  // a lookup builds its label set (~2 k instructions, 5 allocations a call).
+  // The registry owns the series and outlives the server.
+  static constexpr int kMethods = static_cast<int>(Method::kUnknown) + 1;
+  static constexpr int kCodes = 17;  // grpc::StatusCode OK (0) .. UNAUTHENTICATED (16)
+  std::atomic<metrics::Counter*> counters[kMethods][kCodes] = {};
 
   void Count(Method method, grpc::StatusCode code) {
     static const char* const kNames[] = {"ServerLive",     "ServerReady",   "ModelReady",
                                          "ServerMetadata", "ModelMetadata", "ModelInfer",
                                          "unknown"};
-    registry
-        ->GetCounter("skiff_grpc_requests_total",
-                     "gRPC calls answered, by method and gRPC status code",
-                     {{"method", kNames[static_cast<int>(method)]}, {"code", CodeName(code)}})
-        .Increment();
+    const int m = static_cast<int>(method);
+    // A code past the table counts as UNKNOWN, as CodeName names it.
+    const int c = static_cast<int>(code) >= 0 && static_cast<int>(code) < kCodes
+                      ? static_cast<int>(code)
+                      : static_cast<int>(grpc::StatusCode::UNKNOWN);
+    metrics::Counter* counter = counters[m][c].load(std::memory_order_acquire);
+    if (counter == nullptr) {
+      counter = &registry->GetCounter(
+          "skiff_grpc_requests_total", "gRPC calls answered, by method and gRPC status code",
+          {{"method", kNames[m]}, {"code", CodeName(static_cast<grpc::StatusCode>(c))}});
+      counters[m][c].store(counter, std::memory_order_release);
+    }
+    counter->Increment();
   }
 };
 
-// One call: metadata first (auth on ModelInfer), then its one message, then
-// the data plane's answer. Deletes itself when gRPC is done with it.
-class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
+// One call: waits for gRPC to hand one over, then metadata first (auth on
+// ModelInfer), then its one message, then the data plane's answer. Deletes
+// itself once its Finish completed (or the server stopped handing calls).
+class GrpcServer::Impl::Call final {
  public:
-  Call(Impl* impl, grpc::GenericCallbackServerContext* ctx)
-      : impl_(impl), method_(MethodOf(ctx->method())), client_(ClientAddress(ctx->peer())) {
+  // Asks gRPC for the next call.
+  explicit Call(Impl* impl) : impl_(impl), stream_(&ctx_) {
+    {
+      std::lock_guard<std::mutex> lock(impl_->calls_mu);
+      ++impl_->calls;
+    }
+    impl_->service.RequestCall(&ctx_, &stream_, impl_->cq.get(), impl_->cq.get(), &accepted_);
+  }
+  ~Call() {
+    if (counted_) impl_->in_flight.fetch_sub(1);
+    std::lock_guard<std::mutex> lock(impl_->calls_mu);
+    if (--impl_->calls == 0) impl_->no_calls.notify_all();
+  }
+
+ private:
+  // A call's metadata are in; its message is not read yet.
+  void OnAccepted(bool ok) {
+    if (!ok) {  // the server is shutting down
+      delete this;
+      return;
+    }
+    new Call(impl_);  // the next one
+    method_ = MethodOf(ctx_.method());
+    client_ = ClientAddress(ctx_.peer());
+    counted_ = true;
     impl_->in_flight.fetch_add(1);
     if (method_ == Method::kUnknown) {
       End(Refused(grpc::StatusCode::UNIMPLEMENTED,
-                  "no method " + ctx->method() +
+                  "no method " + ctx_.method() +
                       "; this server serves inference.GRPCInferenceService (KServe v2)"));
       return;
     }
@@ -506,7 +769,7 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
                       " calls in flight (grpc.maxCallsInFlight); retry later"));
       return;
     }
-    for (const auto& [key, value] : ctx->client_metadata()) {
+    for (const auto& [key, value] : ctx_.client_metadata()) {
       const std::string_view k(key.data(), key.size());
       if (PassesAsHeader(k)) {
         header_.insert(boost::beast::string_view(key.data(), key.size()),
@@ -523,10 +786,10 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
         return;
       }
     }
-    StartRead(&in_);
+    stream_.Read(&in_, &read_);
   }
 
-  void OnReadDone(bool ok) override {
+  void OnReadDone(bool ok) {
     if (!ok) {
       return End(Refused(grpc::StatusCode::INVALID_ARGUMENT, "the call carried no request"));
     }
@@ -593,12 +856,8 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
     }
   }
 
-  void OnDone() override {
-    impl_->in_flight.fetch_sub(1);
-    delete this;
-  }
+  void OnFinished(bool) { delete this; }
 
- private:
   template <typename Message>
   bool Parse(Message* m) {
     grpc::ProtoBufferReader reader(&in_);
@@ -631,14 +890,19 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
   template <typename Then>
   void Get(const std::string& target, Then then) {
     HttpRequest request(http::verb::get, target, 11);
-    request.base() = Header(http::verb::get, target);
+    request.base() = TakeHeader(http::verb::get, target);
     if (auto refusal = impl_->handler->Admit(request, client_)) return then(*refusal);
-    impl_->handler->Handle(std::move(request), client_,
+    // The answer may end the call (another poller deletes it) before Handle
+    // returns: nothing of the call's is lent past this point.
+    const std::string client = client_;
+    impl_->handler->Handle(std::move(request), client,
                            [then = std::move(then)](HttpResponse a) { then(a); });
   }
 
-  http::request_header<> Header(http::verb verb, const std::string& target) const {
-    http::request_header<> h = header_;
+  // The call's metadata as the one request it makes (each call makes one),
+  // moved, not copied (a field list of allocations).
+  http::request_header<> TakeHeader(http::verb verb, const std::string& target) {
+    http::request_header<> h = std::move(header_);
     h.method(verb);
     h.target(target);
     h.version(11);
@@ -646,29 +910,33 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
   }
 
   void Infer() {
-    inference::ModelInferRequest req;
-    if (!Parse(&req)) return;
+    StackArena arena;
+    auto* req = google::protobuf::Arena::CreateMessage<inference::ModelInferRequest>(arena.get());
+    if (!Parse(req)) return;
     std::string path;
-    if (!ModelPath(req.model_name(), req.model_version(), &path)) return;
+    if (!ModelPath(req->model_name(), req->model_version(), &path)) return;
     HttpRequest request;
-    request.base() = Header(http::verb::post, path + "/infer");
+    request.base() = TakeHeader(http::verb::post, path + "/infer");
     std::vector<std::string> typed;
     std::vector<std::string_view> parts;  // into `req` and `typed`, read before HandleParts returns
-    if (auto refused = ToOipParts(req, &request.body(), &typed, &parts)) return End(*refused);
+    if (auto refused = ToOipParts(*req, &request.body(), &typed, &parts)) return End(*refused);
     request.set(protocol::kInferenceHeaderContentLength, std::to_string(request.body().size()));
     request.set(http::field::content_type, "application/octet-stream");
     request.prepare_payload();
     // Admitted on the metadata (the constructor): the data plane does not
-    // authenticate again. `req` and `typed` are this frame's, not the
-    // call's: the answer may come (and the call end) before this returns.
-    impl_->handler->HandleParts(std::move(request), parts, metrics::RequestProtocol::kGrpc, client_,
-                                [this](HttpResponse a) {
-                                  if (a.result_int() != 200) return End(StatusOf(a));
-                                  inference::ModelInferResponse r;
-                                  grpc::Status converted = FromOipAnswer(a, &r);
-                                  if (!converted.ok()) return End(converted);
-                                  Reply(r);
-                                });
+    // authenticate again. `req` (in `arena`), `typed` and `client` are this frame's, not
+    // the call's: the answer may come (and the call end) before this returns.
+    const std::string client = client_;
+    impl_->handler->HandleParts(
+        std::move(request), parts, metrics::RequestProtocol::kGrpc, client, [this](HttpResponse a) {
+          if (a.result_int() != 200) return End(StatusOf(a));
+          StackArena arena;
+          auto* r =
+              google::protobuf::Arena::CreateMessage<inference::ModelInferResponse>(arena.get());
+          grpc::Status converted = FromOipAnswer(a, r);
+          if (!converted.ok()) return End(converted);
+          Reply(*r);
+        });
   }
 
   template <typename Message>
@@ -677,38 +945,49 @@ class GrpcServer::Impl::Call final : public grpc::ServerGenericBidiReactor {
     grpc::Status s = grpc::GenericSerialize<grpc::ProtoBufferWriter, Message>(m, &out_, &own);
     if (!s.ok()) return End(s);
     impl_->Count(method_, grpc::StatusCode::OK);
-    StartWriteAndFinish(&out_, grpc::WriteOptions(), grpc::Status::OK);
+    stream_.WriteAndFinish(out_, grpc::WriteOptions(), grpc::Status::OK, &finished_);
   }
 
   void End(const grpc::Status& s) {
     impl_->Count(method_, s.error_code());
-    Finish(s);
+    stream_.Finish(s, &finished_);
   }
 
-  Impl* impl_;
-  const Method method_;
-  const std::string client_;
+  Impl* const impl_;
+  grpc::GenericServerContext ctx_;
+  grpc::GenericServerAsyncReaderWriter stream_;
+  Tag accepted_{this, &Call::OnAccepted};
+  Tag read_{this, &Call::OnReadDone};
+  Tag finished_{this, &Call::OnFinished};
+  bool counted_ = false;  // in in_flight (accepted)
+  Method method_ = Method::kUnknown;
+  std::string client_;
   http::request_header<> header_;  // the call's metadata as request headers
   grpc::ByteBuffer in_, out_;
 };
 
-grpc::ServerGenericBidiReactor* GrpcServer::Impl::CreateReactor(
-    grpc::GenericCallbackServerContext* ctx) {
-  return new Call(this, ctx);
+void GrpcServer::Impl::Poll() {
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq->Next(&tag, &ok)) {
+    Tag* t = static_cast<Tag*>(tag);
+    (t->call->*(t->next))(ok);
+  }
 }
 
 GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-GrpcServer::~GrpcServer() {
-  if (impl_->server) {
-    impl_->server->Shutdown(std::chrono::system_clock::now());
-    impl_->server->Wait();
-  }
-}
+GrpcServer::~GrpcServer() = default;  // Impl::~Impl: Shutdown(now), then every call ends
 
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
                                                         HttpHandler* handler,
                                                         metrics::MetricsRegistry* registry) {
+  // Debian's Abseil is built without NDEBUG, so every absl::Mutex gRPC takes
+  // (several per call) also maintains Abseil's global lock-order graph for
+  // deadlock detection, under a global lock: ~6 % of the gRPC path's
+  // instructions (bench/README.md, "gRPC path, sixth session"). It is a
+  // debugging aid no release server wants; off for the whole process.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->handler = handler;
@@ -734,7 +1013,8 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
       ":" + std::to_string(options.port);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, credentials, &impl->port);
-  builder.RegisterCallbackGenericService(impl.get());
+  builder.RegisterAsyncGenericService(&impl->service);
+  impl->cq = builder.AddCompletionQueue();
   const int max_message = static_cast<int>(
       std::min<int64_t>(options.max_message_bytes, std::numeric_limits<int>::max()));
   builder.SetMaxReceiveMessageSize(max_message);
@@ -747,6 +1027,13 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
     return Unavailable("cannot listen for gRPC on " + address +
                        " (`grpc.port`): the port is taken or the address is not this machine's; "
                        "pick a free port or 0 for any");
+  }
+  new Impl::Call(impl.get());  // the first call asked for; each accepted one asks for the next
+  for (int i = 0; i < std::max(1, options.threads); ++i) {
+    impl->pollers.emplace_back([p = impl.get()] { p->Poll(); });
+    // Named here, before Start returns, so top/perf (and GrpcSpeedTest) tell
+    // them from gRPC's own threads.
+    pthread_setname_np(impl->pollers.back().native_handle(), "skiff-grpc");
   }
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }

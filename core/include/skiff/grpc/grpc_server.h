@@ -17,8 +17,9 @@
 // The call's metadata are checked before its message is read: a ModelInfer
 // whose credential the data plane refuses (HttpHandler::Admit) is
 // UNAUTHENTICATED without a message byte decoded. HTTP statuses map to gRPC
-// codes as in Triton (GrpcCodeFor). Threading: the calls run on gRPC's
-// callback threads; the data plane answers from its workers.
+// codes as in Triton (GrpcCodeFor). Threading: the calls run on the
+// server's own `threads` (GrpcServerOptions); the data plane answers from
+// its workers.
 #pragma once
 
 #include <chrono>
@@ -51,6 +52,10 @@ struct GrpcServerOptions {
   // previous pair stays.
   std::string cert_file, key_file;
   std::chrono::milliseconds reload_check{2000};
+  // Threads that poll the listener and run each call's own work (metadata
+  // check, message parse, the answers that are not scored); the scoring is
+  // the data plane's workers'. skiff-server gives it `ioThreads`.
+  int threads = 1;
 };
 
 // HTTP status -> gRPC status code (grpc::StatusCode's values), as Triton
