@@ -72,6 +72,10 @@ struct DataPlane::Snapshot {
   std::shared_ptr<JsonlWriter> request_log;
   std::shared_ptr<JsonlWriter> exposure_log;     // sticky routing only
   std::map<std::string, VersionState> versions;  // by version name
+  // Which applied snapshot this is (1, 2, ...): the generation a
+  // connection's remembered key is tied to (GuardAuth). Every Apply counts,
+  // whether its keys changed or not: a key is only ever checked again.
+  uint64_t key_set = 0;
 };
 
 // The path split at '/', empty segments dropped, as views into the target
@@ -182,6 +186,7 @@ Status DataPlane::Apply(const ServerConfig& config) {
   }
   auto snap = std::make_shared<Snapshot>();
   snap->config = config;
+  snap->key_set = ++applied_;
   // Auth objects first (cheap, and a bad plugin fails before models load).
   SKIFF_RETURN_IF_ERROR(ApplyAuthenticator(config, snap.get()));
   SKIFF_RETURN_IF_ERROR(ApplyVersions(config, snap.get()));
@@ -337,7 +342,12 @@ uint64_t DataPlane::BodyLimit(const http::request_header<>&) const {
 
 std::optional<HttpResponse> DataPlane::Admit(const http::request_header<>& header,
                                              const std::string& client) {
-  std::optional<HttpResponse> answer = AdmitHeader(header, client);
+  return Admit(header, client, nullptr);
+}
+
+std::optional<HttpResponse> DataPlane::Admit(const http::request_header<>& header,
+                                             const std::string& client, ConnectionMemo* memo) {
+  std::optional<HttpResponse> answer = AdmitHeader(header, client, memo);
   // A browser page allowed by CORS may read a 401 or 413 too.
   if (answer && header.method() != http::verb::options) {
     if (auto snap = Current()) {
@@ -350,7 +360,8 @@ std::optional<HttpResponse> DataPlane::Admit(const http::request_header<>& heade
 }
 
 std::optional<HttpResponse> DataPlane::AdmitHeader(const http::request_header<>& header,
-                                                   const std::string& client) {
+                                                   const std::string& client,
+                                                   ConnectionMemo* memo) {
   const std::string_view target = PathOf(header);
   const std::string_view last = target.substr(target.rfind('/') + 1);
   if (IsPost(header) && (last == "infer" || last == "score")) {
@@ -358,7 +369,10 @@ std::optional<HttpResponse> DataPlane::AdmitHeader(const http::request_header<>&
     // header, so a stranger's body is never read.
     auto snap = Current();
     if (snap == nullptr) return StillLoading();
-    return GuardAuth(snap->auth.get(), snap->config.service, header, client, &limiter_, &metrics_);
+    // A token expires: only a key's verdict may be remembered.
+    const bool key_mode = snap->config.auth_mode() == AuthMode::kKey;
+    return GuardAuth(snap->auth.get(), snap->config.service, header, client, &limiter_, &metrics_,
+                     key_mode ? memo : nullptr, snap->key_set);
   }
   const bool has_body = header.find(http::field::transfer_encoding) != header.end() ||
                         (header.find(http::field::content_length) != header.end() &&

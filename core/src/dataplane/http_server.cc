@@ -505,7 +505,7 @@ class Session : public SessionBase {
     body_unread_ = parser.chunked() || (declared && *declared > 0);
     // Framing, the handler's verdict (authentication) and its body limit,
     // before any body byte is read.
-    if (std::optional<HttpResponse> refusal = framer_.Admit(*handler_, client_)) {
+    if (std::optional<HttpResponse> refusal = framer_.Admit(*handler_, client_, &memo_)) {
       return Write(std::move(*refusal), true);
     }
     if (declared && *declared > 0) {
@@ -739,6 +739,7 @@ class Session : public SessionBase {
   const HttpServerOptions& options_;
   HttpHandler* handler_;
   RequestFramer framer_{options_.max_header_bytes};  // the request being read
+  ConnectionMemo memo_;  // the handler's, across this connection's requests (Admit)
   std::string client_;
   // The parser holds a reference to this (Beast's on_chunk_header).
   std::function<void(uint64_t, beast::string_view, beast::error_code&)> on_chunk_;

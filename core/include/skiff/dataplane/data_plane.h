@@ -109,6 +109,12 @@ class DataPlane : public HttpHandler {
   // An answer to a page that CORS allows carries the CORS headers.
   std::optional<HttpResponse> Admit(const http::request_header<>& header,
                                     const std::string& client_address) override;
+  // Admit on an HTTP keep-alive connection: in key mode a connection that
+  // presents the Authorization value it last had accepted, under the same
+  // applied key set, skips the key's hash (GuardAuth with a memo).
+  std::optional<HttpResponse> Admit(const http::request_header<>& header,
+                                    const std::string& client_address,
+                                    ConnectionMemo* memo) override;
   // The route's path template for the access log ("/v2/models/{model}/infer",
   // "unmatched" for a path no route takes).
   std::string_view RouteTemplate(const http::request_header<>& header) const override;
@@ -136,7 +142,7 @@ class DataPlane : public HttpHandler {
   std::shared_ptr<const Snapshot> Current() const;
   // Admit() without the CORS headers.
   std::optional<HttpResponse> AdmitHeader(const http::request_header<>& header,
-                                          const std::string& client);
+                                          const std::string& client, ConnectionMemo* memo);
 
   // Apply, step by step (apply_mu_ held).
   Status ApplyAuthenticator(const ServerConfig& config, Snapshot* snap);
@@ -189,6 +195,9 @@ class DataPlane : public HttpHandler {
   const PluginHost* plugins_;
   const std::string server_version_;
   std::mutex apply_mu_;  // serialises Apply() and Shutdown()
+  // Snapshots applied so far: each one's Snapshot::key_set, so a key that
+  // a connection had accepted under an earlier one is checked afresh.
+  uint64_t applied_ = 0;  // guarded by apply_mu_
   bool shut_down_ = false;  // Shutdown() ran: Apply is refused; guarded by apply_mu_
   mutable std::mutex snapshot_mu_;
   std::shared_ptr<const Snapshot> snapshot_;  // guarded by snapshot_mu_ (pointer only)

@@ -118,6 +118,18 @@ struct HttpServerOptions {
 // files, logs, the epoll and timer fds): max(limit / 8, 64), at least 16.
 int64_t DefaultMaxConnections(uint64_t fd_limit);
 
+// What a handler keeps about one connection from one request to the next:
+// HttpServer holds one per connection, hands it to Admit on the connection's
+// strand (never two calls at once) and drops it with the connection.
+struct ConnectionMemo {
+  // The Authorization value last accepted on this connection, and the
+  // handler's key-set generation it was accepted under (0: none yet). Set
+  // only after a full check accepted it, so a stranger's header leaves
+  // nothing here. A secret: never logged.
+  uint64_t auth_generation = 0;
+  std::string accepted_authorization;
+};
+
 // What the server calls for each request.
 class HttpHandler {
  public:
@@ -138,6 +150,16 @@ class HttpHandler {
     (void)header;
     (void)client_address;
     return std::nullopt;
+  }
+  // Admit for a request on a connection the server keeps `memo` for (HTTP
+  // keep-alive); the handler may remember there what it accepted. Default:
+  // the two-argument Admit. Threading: as Admit; `memo` belongs to one
+  // connection and is never used by two calls at once.
+  virtual std::optional<HttpResponse> Admit(const http::request_header<>& header,
+                                            const std::string& client_address,
+                                            ConnectionMemo* memo) {
+    (void)memo;
+    return Admit(header, client_address);
   }
 
   // The path template of the route `header` goes to, for the access log
