@@ -387,7 +387,13 @@ std::optional<HttpResponse> DataPlane::AdmitHeader(const http::request_header<>&
 
 void DataPlane::Handle(HttpRequest request, const std::string& client,
                        std::function<void(HttpResponse)> respond) {
-  Dispatch(std::move(request), nullptr, metrics::RequestProtocol::kHttp, client,
+  Dispatch(std::move(request), nullptr, metrics::RequestProtocol::kHttp, client, nullptr,
+           std::move(respond));
+}
+
+void DataPlane::Handle(HttpRequest request, const std::string& client, const OnwardIds& ids,
+                       std::function<void(HttpResponse)> respond) {
+  Dispatch(std::move(request), nullptr, metrics::RequestProtocol::kHttp, client, &ids,
            std::move(respond));
 }
 
@@ -396,12 +402,12 @@ void DataPlane::HandleParts(HttpRequest request, const std::vector<std::string_v
                             std::function<void(HttpResponse)> respond) {
   // Decoded before Dispatch returns (Score decodes on this thread), so the
   // parts need not outlive this call.
-  Dispatch(std::move(request), &binary_parts, protocol, client, std::move(respond));
+  Dispatch(std::move(request), &binary_parts, protocol, client, nullptr, std::move(respond));
 }
 
 void DataPlane::Dispatch(HttpRequest request, const std::vector<std::string_view>* binary_parts,
                          metrics::RequestProtocol protocol, const std::string& client,
-                         std::function<void(HttpResponse)> respond) {
+                         const OnwardIds* ids, std::function<void(HttpResponse)> respond) {
   in_flight_.fetch_add(1);
   auto snap = Current();
   std::optional<std::string> origin;
@@ -420,7 +426,7 @@ void DataPlane::Dispatch(HttpRequest request, const std::vector<std::string_view
     return respond(std::move(*answer));
   }
   Score(std::move(snap), std::get<ScoreRoute>(routed), std::move(request), binary_parts, protocol,
-        client, [this, respond = std::move(respond)](HttpResponse r) mutable {
+        client, ids, [this, respond = std::move(respond)](HttpResponse r) mutable {
           respond(std::move(r));
           // The caller's callback (and the connection it holds) goes before
           // the request counts as answered: a caller that waits for
@@ -657,7 +663,7 @@ HttpResponse DataPlane::Swagger(const Snapshot& snap) const {
 void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& route,
                       HttpRequest request, const std::vector<std::string_view>* binary_parts,
                       metrics::RequestProtocol protocol, const std::string& client,
-                      std::function<void(HttpResponse)> done) {
+                      const OnwardIds* ids, std::function<void(HttpResponse)> done) {
   // Guard: authenticated by Admit() on the header, before the body was read.
   const auto start = Clock::now();
   if (auto refusal = GuardDrain(draining_.load())) return done(std::move(*refusal));
@@ -695,10 +701,13 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   // after the live request, which never waits for them.
   ShadowTraffic::Pairs shadows = shadow_.Draw(*endpoint_, version->name(), decoded.inputs);
   std::vector<Tensor> inputs = std::move(decoded.inputs);
-  // Only a version on another server needs the ids (the HTTP server set
-  // them in the request): no copies for a local model.
+  // Only a version on another server needs the ids (the HTTP server's,
+  // beside the request; another front's, in it): no copies for a local model.
   RequestContext context;
-  if (state.upstream) {
+  if (state.upstream && ids != nullptr) {
+    context.request_id = std::string(ids->request_id);
+    context.traceparent = std::string(ids->traceparent);
+  } else if (state.upstream) {
     context.request_id = std::string(request[kRequestIdHeader]);
     context.traceparent = std::string(request[kTraceparentHeader]);
   }

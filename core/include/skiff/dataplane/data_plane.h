@@ -122,6 +122,10 @@ class DataPlane : public HttpHandler {
   // scoring routes do not authenticate again.
   void Handle(HttpRequest request, const std::string& client_address,
               std::function<void(HttpResponse)> respond) override;
+  // HttpServer's: the onward ids beside the request, not set in it (a router
+  // hands them to its versions; a local model never reads them).
+  void Handle(HttpRequest request, const std::string& client_address, const OnwardIds& ids,
+              std::function<void(HttpResponse)> respond) override;
   // The gRPC front's ModelInfer: the same path as Handle, each binary part
   // decoded where it lies (copied once, into its tensor), counted under
   // `protocol` in skiff_requests_total.
@@ -181,15 +185,17 @@ class DataPlane : public HttpHandler {
   HttpResponse Swagger(const Snapshot& snap) const;
 
   // Handle and HandleParts: route, then answer or Score (`binary_parts`
-  // null for a body that holds the tensors).
+  // null for a body that holds the tensors; `ids` null: the onward ids are
+  // the request's kRequestIdHeader and kTraceparentHeader, if any).
   void Dispatch(HttpRequest request, const std::vector<std::string_view>* binary_parts,
                 metrics::RequestProtocol protocol, const std::string& client,
-                std::function<void(HttpResponse)> respond);
+                const OnwardIds* ids, std::function<void(HttpResponse)> respond);
   // Scoring: guard (drain), pick, decode, then Submit; Finish responds and
   // logs on the thread that scored.
   void Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& route, HttpRequest request,
              const std::vector<std::string_view>* binary_parts, metrics::RequestProtocol protocol,
-             const std::string& client, std::function<void(HttpResponse)> done);
+             const std::string& client, const OnwardIds* ids,
+             std::function<void(HttpResponse)> done);
   static void Finish(PendingScore& pending, ScoreResult result);
 
   const PluginHost* plugins_;

@@ -130,6 +130,14 @@ struct ConnectionMemo {
   std::string accepted_authorization;
 };
 
+// The ids the server gives a request it hands on, as a proxy (Envoy) sets
+// x-request-id: its x-ms-request-id and the traceparent a call it makes
+// upstream carries (request_ids.h). Views, valid for the Handle call.
+struct OnwardIds {
+  std::string_view request_id;
+  std::string_view traceparent;
+};
+
 // What the server calls for each request.
 class HttpHandler {
  public:
@@ -177,6 +185,14 @@ class HttpHandler {
   // Threading: called concurrently on I/O threads.
   virtual void Handle(HttpRequest request, const std::string& client_address,
                       std::function<void(HttpResponse)> respond) = 0;
+
+  // Handle, with the server's onward ids beside the request (HttpServer
+  // calls this one). Default: sets them on the request, replacing whatever
+  // the client sent under those names (kRequestIdHeader,
+  // kTraceparentHeader), and calls Handle. A handler that reads them here
+  // instead saves the request two header fields (DataPlane).
+  virtual void Handle(HttpRequest request, const std::string& client_address,
+                      const OnwardIds& ids, std::function<void(HttpResponse)> respond);
 
   // Another front's OIP infer request (the gRPC listener's ModelInfer)
   // whose binary tensors are held apart from its body: `request`'s body is
