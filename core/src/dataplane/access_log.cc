@@ -80,9 +80,20 @@ size_t InitialReserve(const AccessLogOptions& o) {
 }  // namespace
 
 std::string_view AnsweredVersion(const HttpResponse& response) {
-  auto it = response.find(kVersionHeader);
-  if (it == response.end()) return {};
-  return std::string_view(it->value().data(), it->value().size());
+  // A walk over the answer's few fields, comparing names only where the
+  // length matches: Beast's find by name looks the name up among the known
+  // fields first, then compares case-insensitively down its tree (~1,000
+  // instructions a line, issue 20 sixth session).
+  constexpr std::string_view kName = kVersionHeader;
+  for (const auto& field : response) {
+    if (field.name() != boost::beast::http::field::unknown) continue;
+    const auto name = field.name_string();
+    if (name.size() == kName.size() &&
+        boost::beast::iequals(name, boost::beast::string_view(kName.data(), kName.size()))) {
+      return std::string_view(field.value().data(), field.value().size());
+    }
+  }
+  return {};
 }
 
 void FormatAccessLine(const AccessRecord& r, std::string* out) {

@@ -4,6 +4,7 @@
 // the file bounded, and a writer that falls behind drops (and says so)
 // instead of growing without bound.
 #include "skiff/dataplane/access_log.h"
+#include "skiff/dataplane/http_server.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -171,6 +172,22 @@ TEST_F(AccessLogTest, EveryByteOfAFieldIsEscapedOrKept) {
     ASSERT_GE(line.size(), want.size());
     EXPECT_EQ(line.substr(line.size() - want.size()), want);
   }
+}
+
+// The version a line names is the answer's azureml-model-deployment field,
+// whatever its case, and nothing when the answer has none (issue 20, sixth
+// session: found by a walk over the fields instead of Beast's find).
+TEST_F(AccessLogTest, TheVersionIsTheAnswersDeploymentField) {
+  HttpResponse r{http::status::ok, 11};
+  r.set(http::field::server, "skiff");
+  r.set("x-not-the-version-header", "no");  // same length, another name
+  EXPECT_EQ(AnsweredVersion(r), "");
+  r.set("Azureml-Model-Deployment", "blue");
+  r.set(http::field::content_type, "application/json");
+  EXPECT_EQ(AnsweredVersion(r), "blue");
+  HttpResponse lower{http::status::ok, 11};
+  lower.set("azureml-model-deployment", "green");
+  EXPECT_EQ(AnsweredVersion(lower), "green");
 }
 
 TEST_F(AccessLogTest, LinesFromManyThreadsArriveWholeAndFlushWritesThem) {
