@@ -117,6 +117,7 @@ struct DataPlane::PendingScore {
   std::shared_ptr<std::vector<Tensor>> collected_inputs;  // data collection only
   std::function<void(HttpResponse)> done;
   ShadowTraffic::Pairs shadows;  // copies to shadow versions; empty for most
+  std::atomic<int64_t>* in_flight = nullptr;  // DataPlane::in_flight_: less one once answered
 };
 
 DataPlane::DataPlane(const PluginHost* plugins, std::string server_version)
@@ -425,15 +426,20 @@ void DataPlane::Dispatch(HttpRequest request, const std::vector<std::string_view
     in_flight_.fetch_sub(1);
     return respond(std::move(*answer));
   }
+  // Score answers through `respond` and counts the request answered
+  // (Answered, Finish): no wrapper callback of its own per request.
   Score(std::move(snap), std::get<ScoreRoute>(routed), std::move(request), binary_parts, protocol,
-        client, ids, [this, respond = std::move(respond)](HttpResponse r) mutable {
-          respond(std::move(r));
-          // The caller's callback (and the connection it holds) goes before
-          // the request counts as answered: a caller that waits for
-          // in_flight() == 0 (skiff-server's drain) then destroys its server.
-          respond = nullptr;
-          in_flight_.fetch_sub(1);
-        });
+        client, ids, std::move(respond));
+}
+
+void DataPlane::Answered(std::function<void(HttpResponse)>* respond, HttpResponse response,
+                         std::atomic<int64_t>* in_flight) {
+  (*respond)(std::move(response));
+  // The caller's callback (and the connection it holds) goes before the
+  // request counts as answered: a caller that waits for in_flight() == 0
+  // (skiff-server's drain) then destroys its server.
+  *respond = nullptr;
+  in_flight->fetch_sub(1);
 }
 
 // ---- Routing -------------------------------------------------------------------
@@ -666,13 +672,15 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
                       const OnwardIds* ids, std::function<void(HttpResponse)> done) {
   // Guard: authenticated by Admit() on the header, before the body was read.
   const auto start = Clock::now();
-  if (auto refusal = GuardDrain(draining_.load())) return done(std::move(*refusal));
+  if (auto refusal = GuardDrain(draining_.load())) {
+    return Answered(&done, std::move(*refusal), &in_flight_);
+  }
   std::shared_ptr<ModelVersion> version;
   std::string key_digest = RoutingKeyDigest(snap->config.routing, request);
   bool by_key = false;
   if (auto refusal =
           PickVersion(*endpoint_, route.version, request, key_digest, &version, &by_key)) {
-    return done(std::move(*refusal));
+    return Answered(&done, std::move(*refusal), &in_flight_);
   }
   if (!by_key) key_digest.clear();
   const VersionState& state = snap->versions.at(version->name());
@@ -691,7 +699,7 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
     if (snap->exposure_log && !key_digest.empty()) {
       LogExposure(snap->exposure_log.get(), key_digest, version->name(), 400, total);
     }
-    return done(std::move(*refusal));
+    return Answered(&done, std::move(*refusal), &in_flight_);
   }
   // Submit.
   state.metrics->in_flight().Add(1);
@@ -725,7 +733,8 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
                        start,
                        std::move(collected_inputs),
                        std::move(done),
-                       shadows};
+                       shadows,
+                       &in_flight_};
   raw->pool().Submit(
       std::move(inputs),
       [pending = std::move(pending)](ScoreResult result) mutable {
@@ -761,7 +770,7 @@ void DataPlane::Finish(PendingScore& p, ScoreResult result) {
   // The version handle is released here, on the worker thread; the
   // endpoint's reaper (not this thread) unloads a deleted version.
   p.version.reset();
-  p.done(std::move(r));
+  Answered(&p.done, std::move(r), p.in_flight);
   // Compared only once the client has its answer.
   if (!p.shadows.empty()) ShadowTraffic::LiveDone(p.shadows, std::move(result));
 }

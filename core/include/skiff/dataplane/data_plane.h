@@ -191,12 +191,16 @@ class DataPlane : public HttpHandler {
                 metrics::RequestProtocol protocol, const std::string& client,
                 const OnwardIds* ids, std::function<void(HttpResponse)> respond);
   // Scoring: guard (drain), pick, decode, then Submit; Finish responds and
-  // logs on the thread that scored.
+  // logs on the thread that scored. Either way the answer goes through
+  // Answered: `done`, then in_flight_ less one.
   void Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& route, HttpRequest request,
              const std::vector<std::string_view>* binary_parts, metrics::RequestProtocol protocol,
              const std::string& client, const OnwardIds* ids,
              std::function<void(HttpResponse)> done);
   static void Finish(PendingScore& pending, ScoreResult result);
+  // Calls *respond, drops it, then counts the request answered in *in_flight.
+  static void Answered(std::function<void(HttpResponse)>* respond, HttpResponse response,
+                       std::atomic<int64_t>* in_flight);
 
   const PluginHost* plugins_;
   const std::string server_version_;
