@@ -82,8 +82,8 @@ std::optional<HttpResponse> GuardAuth(const Authenticator* auth, const std::stri
   if (field != header.end()) value = std::string_view(field->value().data(), field->value().size());
   // What the plugin accepted on this connection under this key set: it
   // would accept it again (key mode's answer depends on the two only).
-  const bool remembered = memo != nullptr && generation != 0 &&
-                          memo->auth_generation == generation && !value.empty();
+  const bool remembered =
+      memo != nullptr && generation != 0 && memo->auth_generation == generation && !value.empty();
   if (remembered && SameCredential(memo->accepted_authorization, value)) return std::nullopt;
   if (auth->Verify(service, value).ok()) {
     if (memo != nullptr && generation != 0) {

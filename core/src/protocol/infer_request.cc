@@ -486,7 +486,9 @@ class InferRequestParser {
       return InvalidArgument(tensor_ + (" '" + spec.name + "' appears more than once (again at ") +
                              at() + "); send each " + tensor_ + " once");
     }
-    if (!input_.has_datatype) return InvalidArgument(where() + ": missing required field 'datatype'");
+    if (!input_.has_datatype) {
+      return InvalidArgument(where() + ": missing required field 'datatype'");
+    }
     if (!input_.shape) return InvalidArgument(where() + ": missing required field 'shape'");
     SKIFF_ASSIGN_OR_RETURN(std::optional<uint64_t> binary_size, BinaryDataSize(where));
     if (!input_.has_data && !binary_size) {
@@ -585,7 +587,9 @@ class InferRequestParser {
   Status TakeBinary(Where where, const std::vector<int64_t>& shape, DataType dtype,
                     size_t min_bytes, uint64_t size, std::vector<uint8_t>* out) {
     // Only refusals need the message's prefix: the success path builds no string.
-    auto said = [&] { return where() + ": parameters.binary_data_size is " + std::to_string(size); };
+    auto said = [&] {
+      return where() + ": parameters.binary_data_size is " + std::to_string(size);
+    };
     if (parts_ != nullptr) {
       // Each binary tensor is one whole part: the checks below see it as
       // the body's binary bytes, all left for this tensor.

@@ -4,7 +4,6 @@
 // the file bounded, and a writer that falls behind drops (and says so)
 // instead of growing without bound.
 #include "skiff/dataplane/access_log.h"
-#include "skiff/dataplane/http_server.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -18,6 +17,8 @@
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include "skiff/dataplane/http_server.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -93,8 +94,8 @@ TEST_F(AccessLogTest, ALineIsOneJsonObjectWithEveryField) {
 // 20, sixth session): the digits stay those "%.3f" writes, for latencies
 // from under a microsecond to hours.
 TEST_F(AccessLogTest, LatencyIsMillisecondsWithThreeDecimalsAsPrintfWritesThem) {
-  std::vector<double> seconds = {0.0, -1.0, 1e-9, 4e-7, 6e-7, 0.00192, 0.001, 0.0105, 1.0, 59.999999,
-                                 3600.25, 86400.0 * 365};
+  std::vector<double> seconds = {0.0,   -1.0,   1e-9, 4e-7,      6e-7,    0.00192,
+                                 0.001, 0.0105, 1.0,  59.999999, 3600.25, 86400.0 * 365};
   // A spread of values a quarter microsecond off the rounding edges.
   for (uint64_t us = 1; us < 50'000'000'000ull; us = us * 7 + 3) {
     seconds.push_back((static_cast<double>(us) + 0.25) / 1e6);

@@ -262,8 +262,8 @@ TEST_F(DataPlaneTest, KeyRegenerationRefusesTheOldKeyOnAConnectionThatHadItAccep
   const std::string body = OipBody(1);
   auto request = [&](const std::string& key) {
     return "POST /v2/models/svc/infer HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key +
-           "\r\nContent-Type: application/json\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body;
+           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
   };
   skiff::testing::RawClient c(server_->port());
   for (int i = 0; i < 3; ++i) {

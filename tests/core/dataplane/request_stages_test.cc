@@ -123,9 +123,9 @@ TEST_F(DataPlaneGuard, AConnectionsAcceptedKeyIsCheckedOncePerKeySet) {
   EXPECT_FALSE(guard("Bearer good", 2).has_value());
   EXPECT_EQ(auth.checks, 5);
   // Without a memo (token mode, gRPC) every request is checked.
-  EXPECT_FALSE(GuardAuth(&auth, "svc", Header("Bearer good"), "10.0.0.1", &limiter_, &metrics_,
-                         nullptr, 2)
-                   .has_value());
+  EXPECT_FALSE(
+      GuardAuth(&auth, "svc", Header("Bearer good"), "10.0.0.1", &limiter_, &metrics_, nullptr, 2)
+          .has_value());
   EXPECT_EQ(auth.checks, 6);
 }
 
@@ -135,9 +135,9 @@ TEST_F(DataPlaneGuard, ARefusedKeyIsNeverRemembered) {
   CountingAuthenticator auth;
   ConnectionMemo memo;
   for (int i = 0; i < 2; ++i) {
-    EXPECT_TRUE(GuardAuth(&auth, "svc", Header("Bearer bad"), "10.0.0.2", &limiter_, &metrics_,
-                          &memo, 1)
-                    .has_value());
+    EXPECT_TRUE(
+        GuardAuth(&auth, "svc", Header("Bearer bad"), "10.0.0.2", &limiter_, &metrics_, &memo, 1)
+            .has_value());
   }
   EXPECT_EQ(auth.checks, 2);
   EXPECT_EQ(memo.auth_generation, 0u);

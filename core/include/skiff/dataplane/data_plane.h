@@ -188,8 +188,8 @@ class DataPlane : public HttpHandler {
   // null for a body that holds the tensors; `ids` null: the onward ids are
   // the request's kRequestIdHeader and kTraceparentHeader, if any).
   void Dispatch(HttpRequest request, const std::vector<std::string_view>* binary_parts,
-                metrics::RequestProtocol protocol, const std::string& client,
-                const OnwardIds* ids, std::function<void(HttpResponse)> respond);
+                metrics::RequestProtocol protocol, const std::string& client, const OnwardIds* ids,
+                std::function<void(HttpResponse)> respond);
   // Scoring: guard (drain), pick, decode, then Submit; Finish responds and
   // logs on the thread that scored. Either way the answer goes through
   // Answered: `done`, then in_flight_ less one.
@@ -207,7 +207,7 @@ class DataPlane : public HttpHandler {
   std::mutex apply_mu_;  // serialises Apply() and Shutdown()
   // Snapshots applied so far: each one's Snapshot::key_set, so a key that
   // a connection had accepted under an earlier one is checked afresh.
-  uint64_t applied_ = 0;  // guarded by apply_mu_
+  uint64_t applied_ = 0;    // guarded by apply_mu_
   bool shut_down_ = false;  // Shutdown() ran: Apply is refused; guarded by apply_mu_
   mutable std::mutex snapshot_mu_;
   std::shared_ptr<const Snapshot> snapshot_;  // guarded by snapshot_mu_ (pointer only)

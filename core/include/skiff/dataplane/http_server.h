@@ -191,8 +191,8 @@ class HttpHandler {
   // the client sent under those names (kRequestIdHeader,
   // kTraceparentHeader), and calls Handle. A handler that reads them here
   // instead saves the request two header fields (DataPlane).
-  virtual void Handle(HttpRequest request, const std::string& client_address,
-                      const OnwardIds& ids, std::function<void(HttpResponse)> respond);
+  virtual void Handle(HttpRequest request, const std::string& client_address, const OnwardIds& ids,
+                      std::function<void(HttpResponse)> respond);
 
   // Another front's OIP infer request (the gRPC listener's ModelInfer)
   // whose binary tensors are held apart from its body: `request`'s body is
