@@ -74,7 +74,10 @@ class Authenticator {
 
   // Verifies the value of an `Authorization` header for `service`. Returns OK
   // or kUnauthenticated; the message is for logs and never contains the
-  // presented credential.
+  // presented credential. In key mode the answer must depend only on the
+  // last Configure() and `authorization`: the host remembers a value
+  // accepted on a keep-alive connection and does not ask again for it until
+  // it next configures the plugin (docs/auth.md, "Keys").
   // Threading: hot path; called concurrently from every I/O thread.
   virtual Status Verify(std::string_view service, std::string_view authorization) const = 0;
 

@@ -72,6 +72,10 @@ struct DataPlane::Snapshot {
   std::shared_ptr<JsonlWriter> request_log;
   std::shared_ptr<JsonlWriter> exposure_log;     // sticky routing only
   std::map<std::string, VersionState> versions;  // by version name
+  // Which applied snapshot this is (1, 2, ...): the generation a
+  // connection's remembered key is tied to (GuardAuth). Every Apply counts,
+  // whether its keys changed or not: a key is only ever checked again.
+  uint64_t key_set = 0;
 };
 
 // The path split at '/', empty segments dropped, as views into the target
@@ -113,6 +117,7 @@ struct DataPlane::PendingScore {
   std::shared_ptr<std::vector<Tensor>> collected_inputs;  // data collection only
   std::function<void(HttpResponse)> done;
   ShadowTraffic::Pairs shadows;  // copies to shadow versions; empty for most
+  std::atomic<int64_t>* in_flight = nullptr;  // DataPlane::in_flight_: less one once answered
 };
 
 DataPlane::DataPlane(const PluginHost* plugins, std::string server_version)
@@ -182,6 +187,7 @@ Status DataPlane::Apply(const ServerConfig& config) {
   }
   auto snap = std::make_shared<Snapshot>();
   snap->config = config;
+  snap->key_set = ++applied_;
   // Auth objects first (cheap, and a bad plugin fails before models load).
   SKIFF_RETURN_IF_ERROR(ApplyAuthenticator(config, snap.get()));
   SKIFF_RETURN_IF_ERROR(ApplyVersions(config, snap.get()));
@@ -337,7 +343,12 @@ uint64_t DataPlane::BodyLimit(const http::request_header<>&) const {
 
 std::optional<HttpResponse> DataPlane::Admit(const http::request_header<>& header,
                                              const std::string& client) {
-  std::optional<HttpResponse> answer = AdmitHeader(header, client);
+  return Admit(header, client, nullptr);
+}
+
+std::optional<HttpResponse> DataPlane::Admit(const http::request_header<>& header,
+                                             const std::string& client, ConnectionMemo* memo) {
+  std::optional<HttpResponse> answer = AdmitHeader(header, client, memo);
   // A browser page allowed by CORS may read a 401 or 413 too.
   if (answer && header.method() != http::verb::options) {
     if (auto snap = Current()) {
@@ -350,7 +361,8 @@ std::optional<HttpResponse> DataPlane::Admit(const http::request_header<>& heade
 }
 
 std::optional<HttpResponse> DataPlane::AdmitHeader(const http::request_header<>& header,
-                                                   const std::string& client) {
+                                                   const std::string& client,
+                                                   ConnectionMemo* memo) {
   const std::string_view target = PathOf(header);
   const std::string_view last = target.substr(target.rfind('/') + 1);
   if (IsPost(header) && (last == "infer" || last == "score")) {
@@ -358,7 +370,10 @@ std::optional<HttpResponse> DataPlane::AdmitHeader(const http::request_header<>&
     // header, so a stranger's body is never read.
     auto snap = Current();
     if (snap == nullptr) return StillLoading();
-    return GuardAuth(snap->auth.get(), snap->config.service, header, client, &limiter_, &metrics_);
+    // A token expires: only a key's verdict may be remembered.
+    const bool key_mode = snap->config.auth_mode() == AuthMode::kKey;
+    return GuardAuth(snap->auth.get(), snap->config.service, header, client, &limiter_, &metrics_,
+                     key_mode ? memo : nullptr, snap->key_set);
   }
   const bool has_body = header.find(http::field::transfer_encoding) != header.end() ||
                         (header.find(http::field::content_length) != header.end() &&
@@ -373,7 +388,13 @@ std::optional<HttpResponse> DataPlane::AdmitHeader(const http::request_header<>&
 
 void DataPlane::Handle(HttpRequest request, const std::string& client,
                        std::function<void(HttpResponse)> respond) {
-  Dispatch(std::move(request), nullptr, metrics::RequestProtocol::kHttp, client,
+  Dispatch(std::move(request), nullptr, metrics::RequestProtocol::kHttp, client, nullptr,
+           std::move(respond));
+}
+
+void DataPlane::Handle(HttpRequest request, const std::string& client, const OnwardIds& ids,
+                       std::function<void(HttpResponse)> respond) {
+  Dispatch(std::move(request), nullptr, metrics::RequestProtocol::kHttp, client, &ids,
            std::move(respond));
 }
 
@@ -382,12 +403,12 @@ void DataPlane::HandleParts(HttpRequest request, const std::vector<std::string_v
                             std::function<void(HttpResponse)> respond) {
   // Decoded before Dispatch returns (Score decodes on this thread), so the
   // parts need not outlive this call.
-  Dispatch(std::move(request), &binary_parts, protocol, client, std::move(respond));
+  Dispatch(std::move(request), &binary_parts, protocol, client, nullptr, std::move(respond));
 }
 
 void DataPlane::Dispatch(HttpRequest request, const std::vector<std::string_view>* binary_parts,
                          metrics::RequestProtocol protocol, const std::string& client,
-                         std::function<void(HttpResponse)> respond) {
+                         const OnwardIds* ids, std::function<void(HttpResponse)> respond) {
   in_flight_.fetch_add(1);
   auto snap = Current();
   std::optional<std::string> origin;
@@ -405,15 +426,20 @@ void DataPlane::Dispatch(HttpRequest request, const std::vector<std::string_view
     in_flight_.fetch_sub(1);
     return respond(std::move(*answer));
   }
+  // Score answers through `respond` and counts the request answered
+  // (Answered, Finish): no wrapper callback of its own per request.
   Score(std::move(snap), std::get<ScoreRoute>(routed), std::move(request), binary_parts, protocol,
-        client, [this, respond = std::move(respond)](HttpResponse r) mutable {
-          respond(std::move(r));
-          // The caller's callback (and the connection it holds) goes before
-          // the request counts as answered: a caller that waits for
-          // in_flight() == 0 (skiff-server's drain) then destroys its server.
-          respond = nullptr;
-          in_flight_.fetch_sub(1);
-        });
+        client, ids, std::move(respond));
+}
+
+void DataPlane::Answered(std::function<void(HttpResponse)>* respond, HttpResponse response,
+                         std::atomic<int64_t>* in_flight) {
+  (*respond)(std::move(response));
+  // The caller's callback (and the connection it holds) goes before the
+  // request counts as answered: a caller that waits for in_flight() == 0
+  // (skiff-server's drain) then destroys its server.
+  *respond = nullptr;
+  in_flight->fetch_sub(1);
 }
 
 // ---- Routing -------------------------------------------------------------------
@@ -643,16 +669,18 @@ HttpResponse DataPlane::Swagger(const Snapshot& snap) const {
 void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& route,
                       HttpRequest request, const std::vector<std::string_view>* binary_parts,
                       metrics::RequestProtocol protocol, const std::string& client,
-                      std::function<void(HttpResponse)> done) {
+                      const OnwardIds* ids, std::function<void(HttpResponse)> done) {
   // Guard: authenticated by Admit() on the header, before the body was read.
   const auto start = Clock::now();
-  if (auto refusal = GuardDrain(draining_.load())) return done(std::move(*refusal));
+  if (auto refusal = GuardDrain(draining_.load())) {
+    return Answered(&done, std::move(*refusal), &in_flight_);
+  }
   std::shared_ptr<ModelVersion> version;
   std::string key_digest = RoutingKeyDigest(snap->config.routing, request);
   bool by_key = false;
   if (auto refusal =
           PickVersion(*endpoint_, route.version, request, key_digest, &version, &by_key)) {
-    return done(std::move(*refusal));
+    return Answered(&done, std::move(*refusal), &in_flight_);
   }
   if (!by_key) key_digest.clear();
   const VersionState& state = snap->versions.at(version->name());
@@ -671,7 +699,7 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
     if (snap->exposure_log && !key_digest.empty()) {
       LogExposure(snap->exposure_log.get(), key_digest, version->name(), 400, total);
     }
-    return done(std::move(*refusal));
+    return Answered(&done, std::move(*refusal), &in_flight_);
   }
   // Submit.
   state.metrics->in_flight().Add(1);
@@ -681,10 +709,13 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   // after the live request, which never waits for them.
   ShadowTraffic::Pairs shadows = shadow_.Draw(*endpoint_, version->name(), decoded.inputs);
   std::vector<Tensor> inputs = std::move(decoded.inputs);
-  // Only a version on another server needs the ids (the HTTP server set
-  // them in the request): no copies for a local model.
+  // Only a version on another server needs the ids (the HTTP server's,
+  // beside the request; another front's, in it): no copies for a local model.
   RequestContext context;
-  if (state.upstream) {
+  if (state.upstream && ids != nullptr) {
+    context.request_id = std::string(ids->request_id);
+    context.traceparent = std::string(ids->traceparent);
+  } else if (state.upstream) {
     context.request_id = std::string(request[kRequestIdHeader]);
     context.traceparent = std::string(request[kTraceparentHeader]);
   }
@@ -702,7 +733,8 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
                        start,
                        std::move(collected_inputs),
                        std::move(done),
-                       shadows};
+                       shadows,
+                       &in_flight_};
   raw->pool().Submit(
       std::move(inputs),
       [pending = std::move(pending)](ScoreResult result) mutable {
@@ -738,7 +770,7 @@ void DataPlane::Finish(PendingScore& p, ScoreResult result) {
   // The version handle is released here, on the worker thread; the
   // endpoint's reaper (not this thread) unloads a deleted version.
   p.version.reset();
-  p.done(std::move(r));
+  Answered(&p.done, std::move(r), p.in_flight);
   // Compared only once the client has its answer.
   if (!p.shadows.empty()) ShadowTraffic::LiveDone(p.shadows, std::move(result));
 }

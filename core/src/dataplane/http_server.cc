@@ -165,6 +165,14 @@ bool SerializeAnswerHeader(const HttpResponse& response, unsigned version, bool 
   return true;
 }
 
+void HttpHandler::Handle(HttpRequest request, const std::string& client_address,
+                         const OnwardIds& ids, std::function<void(HttpResponse)> respond) {
+  request.set(kRequestIdHeader, beast::string_view(ids.request_id.data(), ids.request_id.size()));
+  request.set(kTraceparentHeader,
+              beast::string_view(ids.traceparent.data(), ids.traceparent.size()));
+  Handle(std::move(request), client_address, std::move(respond));
+}
+
 int64_t DefaultMaxConnections(uint64_t fd_limit) {
   const uint64_t headroom = std::max<uint64_t>(fd_limit / 8, 64);
   const uint64_t cap = fd_limit > headroom ? fd_limit - headroom : 0;
@@ -505,7 +513,7 @@ class Session : public SessionBase {
     body_unread_ = parser.chunked() || (declared && *declared > 0);
     // Framing, the handler's verdict (authentication) and its body limit,
     // before any body byte is read.
-    if (std::optional<HttpResponse> refusal = framer_.Admit(*handler_, client_)) {
+    if (std::optional<HttpResponse> refusal = framer_.Admit(*handler_, client_, &memo_)) {
       return Write(std::move(*refusal), true);
     }
     if (declared && *declared > 0) {
@@ -568,10 +576,9 @@ class Session : public SessionBase {
     request_bytes_ += request.body().size();
     // Onward ids, as a proxy (Envoy) sets x-request-id: the handler and
     // whatever it asks upstream see the server's id and span. A client's
-    // own x-ms-request-id is replaced, never trusted.
-    request.set(kRequestIdHeader, AsBeast(ids_.request_id()));
-    request.set(kTraceparentHeader, AsBeast(ids_.onward_traceparent()));
-    handler_->Handle(std::move(request), client_, Responder(Self()));
+    // own x-ms-request-id is replaced, never trusted (HttpHandler::Handle).
+    handler_->Handle(std::move(request), client_,
+                     OnwardIds{ids_.request_id(), ids_.onward_traceparent()}, Responder(Self()));
   }
 
   // The callback Handle() gets: posts the answer to the session's strand.
@@ -739,6 +746,7 @@ class Session : public SessionBase {
   const HttpServerOptions& options_;
   HttpHandler* handler_;
   RequestFramer framer_{options_.max_header_bytes};  // the request being read
+  ConnectionMemo memo_;  // the handler's, across this connection's requests (Admit)
   std::string client_;
   // The parser holds a reference to this (Beast's on_chunk_header).
   std::function<void(uint64_t, beast::string_view, beast::error_code&)> on_chunk_;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "skiff/dataplane/request_stages.h"
 
+#include <openssl/crypto.h>
+
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -55,11 +57,41 @@ std::optional<HttpResponse> GuardAuth(const Authenticator* auth, const std::stri
                                       const http::request_header<>& header,
                                       const std::string& client, FailureLimiter* limiter,
                                       metrics::DataPlaneMetrics* metrics) {
+  return GuardAuth(auth, service, header, client, limiter, metrics, nullptr, 0);
+}
+
+namespace {
+
+// Equal bytes, in time that depends on the sizes only. The remembered value
+// came from this connection's own peer, so its size tells the peer nothing.
+bool SameCredential(std::string_view remembered, std::string_view presented) {
+  return remembered.size() == presented.size() &&
+         CRYPTO_memcmp(remembered.data(), presented.data(), presented.size()) == 0;
+}
+
+}  // namespace
+
+std::optional<HttpResponse> GuardAuth(const Authenticator* auth, const std::string& service,
+                                      const http::request_header<>& header,
+                                      const std::string& client, FailureLimiter* limiter,
+                                      metrics::DataPlaneMetrics* metrics, ConnectionMemo* memo,
+                                      uint64_t generation) {
   if (auth == nullptr) return std::nullopt;
   auto field = header.find(http::field::authorization);
   std::string_view value;
   if (field != header.end()) value = std::string_view(field->value().data(), field->value().size());
-  if (auth->Verify(service, value).ok()) return std::nullopt;
+  // What the plugin accepted on this connection under this key set: it
+  // would accept it again (key mode's answer depends on the two only).
+  const bool remembered =
+      memo != nullptr && generation != 0 && memo->auth_generation == generation && !value.empty();
+  if (remembered && SameCredential(memo->accepted_authorization, value)) return std::nullopt;
+  if (auth->Verify(service, value).ok()) {
+    if (memo != nullptr && generation != 0) {
+      memo->accepted_authorization.assign(value.data(), value.size());
+      memo->auth_generation = generation;
+    }
+    return std::nullopt;
+  }
   metrics->AuthFailure(service);
   if (int64_t wait = limiter->RetryAfterSeconds(client); wait > 0) {
     HttpResponse r = JsonResponse(http::status::too_many_requests, kTooManyRequestsBody);

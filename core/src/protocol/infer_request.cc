@@ -16,6 +16,10 @@ namespace skiff::protocol {
 namespace {
 
 using json = nlohmann::json;
+// Keys are compared as string_views: a size check, then memcmp (a
+// `std::string == const char*` costs a strlen and a compare call; ~20 of
+// them a request, issue 20 sixth session).
+using namespace std::string_view_literals;
 
 // Where in the request the parser is.
 // kNone: outside the root (before it, or a body that is a bare scalar).
@@ -112,26 +116,26 @@ class InferRequestParser {
       return true;
     }
     if (!frames_.empty()) {
-      if (Top() == Frame::kTop && key_ == "id") {
+      if (Top() == Frame::kTop && key_ == "id"sv) {
         request_.id = std::move(v);
         return true;
       }
       // A request may name its model too (Triton's examples do); the path
       // decides, so it is read and dropped.
-      if (Top() == Frame::kTop && key_ == "model_name") {
+      if (Top() == Frame::kTop && key_ == "model_name"sv) {
         model_name_ = std::move(v);
         return true;
       }
-      if (Top() == Frame::kTop && key_ == "model_version") {
+      if (Top() == Frame::kTop && key_ == "model_version"sv) {
         model_version_ = std::move(v);
         return true;
       }
-      if (Top() == Frame::kInput && key_ == "name") {
+      if (Top() == Frame::kInput && key_ == "name"sv) {
         input_.name = std::move(v);
         return true;
       }
-      if (Top() == Frame::kInput && key_ == "datatype") return SetDataType(v);
-      if (Top() == Frame::kOutput && key_ == "name") {
+      if (Top() == Frame::kInput && key_ == "datatype"sv) return SetDataType(v);
+      if (Top() == Frame::kOutput && key_ == "name"sv) {
         output_.name = std::move(v);
         return true;
       }
@@ -156,21 +160,21 @@ class InferRequestParser {
       case Frame::kNone:  // the root, handled above
         break;
       case Frame::kTop:
-        if (key_ == "parameters") return BeginCapture(&request_.parameters, n);
+        if (key_ == "parameters"sv) return BeginCapture(&request_.parameters, n);
         break;
       case Frame::kInputs:
         input_ = PendingInput{};
         input_.index = num_inputs_++;
         return Push(Frame::kInput);
       case Frame::kInput:
-        if (key_ == "parameters") return BeginCapture(&input_.parameters, n);
+        if (key_ == "parameters"sv) return BeginCapture(&input_.parameters, n);
         break;
       case Frame::kOutputs:
         output_ = PendingOutput{};
         output_.index = num_outputs_++;
         return Push(Frame::kOutput);
       case Frame::kOutput:
-        if (key_ == "parameters") return BeginCapture(&output_.parameters, n);
+        if (key_ == "parameters"sv) return BeginCapture(&output_.parameters, n);
         break;
       case Frame::kShape:
         break;
@@ -193,7 +197,7 @@ class InferRequestParser {
         }
         // model_name/model_version are tolerated (Triton's examples send
         // them), not advertised: the path names the model.
-        if (key_ == "model_name" || key_ == "model_version") {
+        if (key_ == "model_name"sv || key_ == "model_version"sv) {
           return CheckKey({"model_name", "model_version"}, &tolerated_keys_,
                           [] { return std::string("the request"); });
         }
@@ -237,15 +241,15 @@ class InferRequestParser {
     if (frames_.empty()) return WrongType("an array");
     switch (Top()) {
       case Frame::kTop:
-        if (key_ == TensorsKey()) return Push(Frame::kInputs);
-        if (!response_ && key_ == "outputs") return Push(Frame::kOutputs);
+        if (key_ == std::string_view(TensorsKey())) return Push(Frame::kInputs);
+        if (!response_ && key_ == "outputs"sv) return Push(Frame::kOutputs);
         break;
       case Frame::kInput:
-        if (key_ == "shape") {
+        if (key_ == "shape"sv) {
           input_.shape_so_far.reserve(4);  // most ranks: one allocation, no regrowth
           return Push(Frame::kShape);
         }
-        if (key_ == "data") return BeginData();
+        if (key_ == "data"sv) return BeginData();
         break;
       default:
         break;
@@ -374,9 +378,9 @@ class InferRequestParser {
 
   // `where` names the object for an error message; built only on an error.
   template <typename Where>
-  bool CheckKey(std::initializer_list<const char*> allowed, uint32_t* seen, Where where) {
+  bool CheckKey(std::initializer_list<std::string_view> allowed, uint32_t* seen, Where where) {
     size_t i = 0;
-    for (const char* name : allowed) {
+    for (std::string_view name : allowed) {
       if (key_ == name) {
         if (*seen & KeyBit(i)) {
           return Fail(where() + ": field '" + key_ + "' appears twice; send it once");
@@ -388,7 +392,7 @@ class InferRequestParser {
     }
     std::string list;
     i = 0;
-    for (const char* name : allowed) list += (i++ ? ", " : "") + std::string(name);
+    for (std::string_view name : allowed) list += (i++ ? ", " : "") + std::string(name);
     return Fail(where() + ": unknown field '" + key_ + "'; expected only " + list);
   }
 
@@ -398,9 +402,10 @@ class InferRequestParser {
       case Frame::kNone:
         return Fail("the request body must be a JSON object, got " + std::string(got));
       case Frame::kTop: {
-        const char* want = key_ == "parameters"                        ? "an object"
-                           : key_ == TensorsKey() || key_ == "outputs" ? "an array of objects"
-                                                                       : "a string";
+        const bool list = key_ == std::string_view(TensorsKey()) || key_ == "outputs"sv;
+        const char* want = key_ == "parameters"sv ? "an object"
+                           : list                 ? "an array of objects"
+                                                  : "a string";
         return Fail("field '" + key_ + "' must be " + want + ", got " + got);
       }
       case Frame::kInputs:
@@ -409,16 +414,16 @@ class InferRequestParser {
       case Frame::kOutputs:
         return Fail("outputs[" + std::to_string(num_outputs_) + "] must be an object, got " + got);
       case Frame::kInput: {
-        const char* want = key_ == "shape"        ? "an array of integers"
-                           : key_ == "data"       ? "an array"
-                           : key_ == "parameters" ? "an object"
-                                                  : "a string";
+        const char* want = key_ == "shape"sv        ? "an array of integers"
+                           : key_ == "data"sv       ? "an array"
+                           : key_ == "parameters"sv ? "an object"
+                                                    : "a string";
         return Fail(InputPath() + ": field '" + key_ + "' must be " + want + ", got " + got);
       }
       case Frame::kShape:
         return AddDim(false, 0);
       case Frame::kOutput: {
-        const char* want = key_ == "parameters" ? "an object" : "a string";
+        const char* want = key_ == "parameters"sv ? "an object" : "a string";
         return Fail("outputs[" + std::to_string(output_.index) + "]: field '" + key_ +
                     "' must be " + want + ", got " + got);
       }
@@ -444,10 +449,20 @@ class InferRequestParser {
 
   size_t RemainingBytes() const { return options_.max_input_bytes - bytes_used_; }
 
+  // CheckedByteSize for the pending input: its name (InputPath) is built
+  // only for a refusal, which is asked for again with it; the success path
+  // builds no string.
+  StatusOr<size_t> InputByteSize(const std::vector<int64_t>& shape, DataType dtype) const {
+    static const std::string kUnnamed;
+    auto bytes = CheckedByteSize(kUnnamed, shape, dtype, RemainingBytes());
+    if (bytes.ok()) return bytes;
+    return CheckedByteSize(InputPath(), shape, dtype, RemainingBytes());
+  }
+
   bool BeginData() {
     size_t expected_elements = 0;
     if (input_.dtype && input_.shape) {
-      auto bytes = CheckedByteSize(InputPath(), *input_.shape, *input_.dtype, RemainingBytes());
+      auto bytes = InputByteSize(*input_.shape, *input_.dtype);
       if (!bytes.ok()) return Ok(bytes.status());
       expected_elements = *bytes / MinElementSize(*input_.dtype);
     }
@@ -457,8 +472,9 @@ class InferRequestParser {
   }
 
   Status FinishInput() {
-    const std::string where = InputPath();
-    if (!input_.name) return InvalidArgument(where + ": missing required field 'name'");
+    // The input's name for a refusal; built only for one.
+    auto where = [this] { return InputPath(); };
+    if (!input_.name) return InvalidArgument(where() + ": missing required field 'name'");
     const int spec_index = FindSpec(specs_, *input_.name);
     auto at = [this] { return TensorsKey() + ("[" + std::to_string(input_.index) + "]"); };
     if (spec_index < 0) {
@@ -470,20 +486,22 @@ class InferRequestParser {
       return InvalidArgument(tensor_ + (" '" + spec.name + "' appears more than once (again at ") +
                              at() + "); send each " + tensor_ + " once");
     }
-    if (!input_.has_datatype) return InvalidArgument(where + ": missing required field 'datatype'");
-    if (!input_.shape) return InvalidArgument(where + ": missing required field 'shape'");
+    if (!input_.has_datatype) {
+      return InvalidArgument(where() + ": missing required field 'datatype'");
+    }
+    if (!input_.shape) return InvalidArgument(where() + ": missing required field 'shape'");
     SKIFF_ASSIGN_OR_RETURN(std::optional<uint64_t> binary_size, BinaryDataSize(where));
     if (!input_.has_data && !binary_size) {
-      return InvalidArgument(where + ": missing required field 'data'");
+      return InvalidArgument(where() + ": missing required field 'data'");
     }
     if (input_.has_data && binary_size) {
-      return InvalidArgument(where + ": has both 'data' and parameters.binary_data_size; send " +
+      return InvalidArgument(where() + ": has both 'data' and parameters.binary_data_size; send " +
                              "one: binary_data_size when the bytes follow the JSON header");
     }
     const DataType dtype = *input_.dtype;
     SKIFF_RETURN_IF_ERROR(CheckDataType(spec, dtype));
     const std::vector<int64_t>& shape = *input_.shape;
-    SKIFF_ASSIGN_OR_RETURN(size_t bytes, CheckedByteSize(where, shape, dtype, RemainingBytes()));
+    SKIFF_ASSIGN_OR_RETURN(size_t bytes, InputByteSize(shape, dtype));
     SKIFF_RETURN_IF_ERROR(CheckShape(spec, shape));
     if (binary_size) {
       Tensor tensor;
@@ -494,16 +512,16 @@ class InferRequestParser {
       slots_[spec_index] = std::move(tensor);
       return OkStatus();
     }
-    if (!data_.Finish(dtype)) return InvalidArgument(where + ": " + data_.error());
+    if (!data_.Finish(dtype)) return InvalidArgument(where() + ": " + data_.error());
     const std::vector<int64_t> nested = data_.shape();
     if (nested.size() > 1 && nested != shape) {
-      return InvalidArgument(where + ": data is nested as " + ShapeToString(nested) +
+      return InvalidArgument(where() + ": data is nested as " + ShapeToString(nested) +
                              " but shape is " + ShapeToString(shape) +
                              "; nest data exactly as shape says, or send it flat");
     }
     const size_t elements = bytes / MinElementSize(dtype);
     if (data_.num_elements() != elements) {
-      return InvalidArgument(where + ": shape " + ShapeToString(shape) + " needs " +
+      return InvalidArgument(where() + ": shape " + ShapeToString(shape) + " needs " +
                              std::to_string(elements) + " elements but data has " +
                              std::to_string(data_.num_elements()));
     }
@@ -549,12 +567,14 @@ class InferRequestParser {
   // ---- The binary tensor extension ----
 
   // An input's (or a response output's) parameters.binary_data_size.
-  StatusOr<std::optional<uint64_t>> BinaryDataSize(const std::string& where) const {
+  // `where()` names the input, for a refusal only.
+  template <typename Where>
+  StatusOr<std::optional<uint64_t>> BinaryDataSize(Where where) const {
     if (!input_.parameters.is_object()) return std::optional<uint64_t>();
     auto it = input_.parameters.find("binary_data_size");
     if (it == input_.parameters.end()) return std::optional<uint64_t>();
     if (!it->is_number_unsigned()) {
-      return InvalidArgument(where + ": parameters.binary_data_size must be a non-negative " +
+      return InvalidArgument(where() + ": parameters.binary_data_size must be a non-negative " +
                              "integer (the tensor's byte count after the JSON header), got " +
                              it->dump());
     }
@@ -563,10 +583,13 @@ class InferRequestParser {
 
   // Cuts the tensor's `size` bytes from the binary part, in list order, and
   // checks them against its shape (`min_bytes`: CheckedByteSize's).
-  Status TakeBinary(const std::string& where, const std::vector<int64_t>& shape, DataType dtype,
+  template <typename Where>
+  Status TakeBinary(Where where, const std::vector<int64_t>& shape, DataType dtype,
                     size_t min_bytes, uint64_t size, std::vector<uint8_t>* out) {
     // Only refusals need the message's prefix: the success path builds no string.
-    auto said = [&] { return where + ": parameters.binary_data_size is " + std::to_string(size); };
+    auto said = [&] {
+      return where() + ": parameters.binary_data_size is " + std::to_string(size);
+    };
     if (parts_ != nullptr) {
       // Each binary tensor is one whole part: the checks below see it as
       // the body's binary bytes, all left for this tensor.

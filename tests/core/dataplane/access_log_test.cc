@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -15,6 +17,8 @@
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include "skiff/dataplane/http_server.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -84,6 +88,107 @@ TEST_F(AccessLogTest, ALineIsOneJsonObjectWithEveryField) {
   EXPECT_EQ(b["method"], "-");
   EXPECT_FALSE(b.contains("version"));
   EXPECT_FALSE(b.contains("clientRequestId"));
+}
+
+// The latency is written from whole microseconds, not by snprintf (issue
+// 20, sixth session): the digits stay those "%.3f" writes, for latencies
+// from under a microsecond to hours.
+TEST_F(AccessLogTest, LatencyIsMillisecondsWithThreeDecimalsAsPrintfWritesThem) {
+  std::vector<double> seconds = {0.0,   -1.0,   1e-9, 4e-7,      6e-7,    0.00192,
+                                 0.001, 0.0105, 1.0,  59.999999, 3600.25, 86400.0 * 365};
+  // A spread of values a quarter microsecond off the rounding edges.
+  for (uint64_t us = 1; us < 50'000'000'000ull; us = us * 7 + 3) {
+    seconds.push_back((static_cast<double>(us) + 0.25) / 1e6);
+    seconds.push_back((static_cast<double>(us) + 0.75) / 1e6);
+  }
+  for (double s : seconds) {
+    AccessRecord r = Sample();
+    r.latency_seconds = s;
+    std::string line;
+    FormatAccessLine(r, &line);
+    char want[64];
+    std::snprintf(want, sizeof want, "%.3f", s > 0 ? s * 1000.0 : 0.0);
+    EXPECT_NE(line.find(std::string(",\"latencyMs\":") + want + ","), std::string::npos)
+        << s << " s: " << line;
+    EXPECT_NO_THROW(json::parse(line)) << line;
+  }
+  // Past any real latency, or not a number: still a JSON number.
+  for (double s : {1e12, 1e300, std::numeric_limits<double>::infinity(),
+                   std::numeric_limits<double>::quiet_NaN()}) {
+    AccessRecord r = Sample();
+    r.latency_seconds = s;
+    std::string line;
+    FormatAccessLine(r, &line);
+    EXPECT_EQ(json::parse(line)["latencyMs"].get<double>(), std::isnan(s) ? 0 : 999999999999.999)
+        << line;
+  }
+}
+
+// The longest line a record can make (every string escaped byte by byte,
+// every number at its widest) fits the buffer the line is written into.
+TEST_F(AccessLogTest, TheWidestRecordIsWrittenWhole) {
+  const std::string controls(300, '\x01');
+  AccessRecord r;
+  r.request_id = r.client_request_id = r.trace_id = r.span_id = r.parent_span_id = r.method =
+      r.route = r.version = r.client = controls;
+  r.status = std::numeric_limits<int>::max();
+  r.latency_seconds = 1e300;
+  r.request_bytes = r.response_bytes = std::numeric_limits<uint64_t>::max();
+  std::string line = "kept";
+  FormatAccessLine(r, &line);
+  ASSERT_EQ(line.rfind("kept{", 0), 0u);
+  const json j = json::parse(line.substr(4));
+  EXPECT_EQ(j["client"], controls);
+  EXPECT_EQ(j["requestBytes"], std::numeric_limits<uint64_t>::max());
+}
+
+// Every byte a client can put in an id, a route or an address still comes
+// out escaped as before: '"' and '\\' by a backslash, control bytes and DEL
+// as \u00XX, everything else (UTF-8 included) as it is.
+TEST_F(AccessLogTest, EveryByteOfAFieldIsEscapedOrKept) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  for (const std::string& value : {all, std::string("plain"), std::string("\"edge\\"),
+                                   std::string("a\x01b\x7f"), std::string("\xc3\xa9t\xc3\xa9")}) {
+    AccessRecord r = Sample();
+    r.client = value;
+    std::string line;
+    FormatAccessLine(r, &line);
+    ASSERT_EQ(line.find('\n'), line.size() - 1);
+    std::string want = "\"";
+    for (char c : value) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        want += '\\';
+        want += c;
+      } else if (u < 0x20 || u == 0x7f) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\u%04x", u);
+        want += hex;
+      } else {
+        want += c;
+      }
+    }
+    want += "\"}\n";
+    ASSERT_GE(line.size(), want.size());
+    EXPECT_EQ(line.substr(line.size() - want.size()), want);
+  }
+}
+
+// The version a line names is the answer's azureml-model-deployment field,
+// whatever its case, and nothing when the answer has none (issue 20, sixth
+// session: found by a walk over the fields instead of Beast's find).
+TEST_F(AccessLogTest, TheVersionIsTheAnswersDeploymentField) {
+  HttpResponse r{http::status::ok, 11};
+  r.set(http::field::server, "skiff");
+  r.set("x-not-the-version-header", "no");  // same length, another name
+  EXPECT_EQ(AnsweredVersion(r), "");
+  r.set("Azureml-Model-Deployment", "blue");
+  r.set(http::field::content_type, "application/json");
+  EXPECT_EQ(AnsweredVersion(r), "blue");
+  HttpResponse lower{http::status::ok, 11};
+  lower.set("azureml-model-deployment", "green");
+  EXPECT_EQ(AnsweredVersion(lower), "green");
 }
 
 TEST_F(AccessLogTest, LinesFromManyThreadsArriveWholeAndFlushWritesThem) {

@@ -253,6 +253,43 @@ TEST_F(DataPlaneTest, KeyRegenerationTakesEffectAtOnce) {
   EXPECT_EQ(c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kSecondary)).status, 200);
 }
 
+// Issue 20, sixth session: a keep-alive connection's accepted key is not
+// hashed again on its next requests, but only under the key set that
+// accepted it: after a regeneration the same connection presenting the old
+// key is refused at once.
+TEST_F(DataPlaneTest, KeyRegenerationRefusesTheOldKeyOnAConnectionThatHadItAccepted) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  const std::string body = OipBody(1);
+  auto request = [&](const std::string& key) {
+    return "POST /v2/models/svc/infer HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key +
+           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
+  };
+  skiff::testing::RawClient c(server_->port());
+  for (int i = 0; i < 3; ++i) {
+    c.Send(request(kPrimary));
+    const std::string r = c.ReadResponse();
+    ASSERT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  }
+  json next = BaseConfig();
+  const std::string fresh = "regenerated-primary-0123456789-abcdefghijkl";
+  next["auth"]["keySha256"] = {Sha256Hex(fresh), Sha256Hex(kSecondary)};
+  ASSERT_TRUE(Apply(next).ok());
+  c.Send(request(kPrimary));
+  const std::string refused = c.ReadResponse();
+  EXPECT_EQ(refused.rfind("HTTP/1.1 401", 0), 0u) << refused;
+  // The new key on a connection of its own, then the secondary on it.
+  skiff::testing::RawClient d(server_->port());
+  for (const std::string& key : {fresh, fresh, kSecondary, fresh}) {
+    d.Send(request(key));
+    const std::string r = d.ReadResponse();
+    ASSERT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  }
+  d.Send(request(kPrimary));
+  const std::string old = d.ReadResponse();
+  EXPECT_EQ(old.rfind("HTTP/1.1 401", 0), 0u) << old;
+}
+
 TEST_F(DataPlaneTest, NoAuthModeNeedsNoKey) {
   json config = BaseConfig();
   config["deploymentConfig"] = {{"authEnabled", false}};

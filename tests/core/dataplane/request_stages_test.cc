@@ -81,6 +81,69 @@ TEST_F(DataPlaneGuard, WrongKeyIs401ThenBlocked429ButTheRightKeyStillPasses) {
   EXPECT_NE(registry_.RenderPrometheusText().find("svc"), std::string::npos);
 }
 
+// Counts the checks it makes; accepts exactly "Bearer good".
+class CountingAuthenticator final : public Authenticator {
+ public:
+  StatusOr<std::string> GenerateKey() override { return Unimplemented("test"); }
+  StatusOr<Credential> Issue(const IssueRequest&) override { return Unimplemented("test"); }
+  Status Configure(const ServiceAuthConfig&) override { return OkStatus(); }
+  Status Verify(std::string_view, std::string_view authorization) const override {
+    ++checks;
+    if (authorization == "Bearer good") return OkStatus();
+    return Unauthenticated("wrong key");
+  }
+  mutable int checks = 0;
+};
+
+// Issue 20, sixth session: a keep-alive connection that presents the value
+// it had accepted, under the same key set, is not checked (hashed) again;
+// anything else is, and failures still count against the client.
+TEST_F(DataPlaneGuard, AConnectionsAcceptedKeyIsCheckedOncePerKeySet) {
+  CountingAuthenticator auth;
+  ConnectionMemo memo;
+  auto guard = [&](const std::string& authorization, uint64_t key_set) {
+    return GuardAuth(&auth, "svc", Header(authorization), "10.0.0.1", &limiter_, &metrics_, &memo,
+                     key_set);
+  };
+  EXPECT_FALSE(guard("Bearer good", 1).has_value());
+  EXPECT_FALSE(guard("Bearer good", 1).has_value());
+  EXPECT_FALSE(guard("Bearer good", 1).has_value());
+  EXPECT_EQ(auth.checks, 1) << "the same value on the same connection is checked once";
+  // A different value is checked (and refused); the remembered one stays.
+  EXPECT_EQ(guard("Bearer goof", 1)->result(), http::status::unauthorized);
+  EXPECT_EQ(auth.checks, 2);
+  EXPECT_EQ(guard("", 1)->result(), http::status::unauthorized);
+  EXPECT_EQ(guard("Bearer goof", 1)->result(), http::status::too_many_requests)
+      << "failures still reach the limiter";
+  EXPECT_EQ(auth.checks, 4);
+  EXPECT_FALSE(guard("Bearer good", 1).has_value());
+  EXPECT_EQ(auth.checks, 4);
+  // A newer key set: checked again, then remembered under it.
+  EXPECT_FALSE(guard("Bearer good", 2).has_value());
+  EXPECT_FALSE(guard("Bearer good", 2).has_value());
+  EXPECT_EQ(auth.checks, 5);
+  // Without a memo (token mode, gRPC) every request is checked.
+  EXPECT_FALSE(
+      GuardAuth(&auth, "svc", Header("Bearer good"), "10.0.0.1", &limiter_, &metrics_, nullptr, 2)
+          .has_value());
+  EXPECT_EQ(auth.checks, 6);
+}
+
+// A refused value is never remembered: the next request with it is
+// checked (and refused) again.
+TEST_F(DataPlaneGuard, ARefusedKeyIsNeverRemembered) {
+  CountingAuthenticator auth;
+  ConnectionMemo memo;
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_TRUE(
+        GuardAuth(&auth, "svc", Header("Bearer bad"), "10.0.0.2", &limiter_, &metrics_, &memo, 1)
+            .has_value());
+  }
+  EXPECT_EQ(auth.checks, 2);
+  EXPECT_EQ(memo.auth_generation, 0u);
+  EXPECT_TRUE(memo.accepted_authorization.empty());
+}
+
 TEST(DataPlaneStages, ErrorsForRemoteClientsKeepOnlyFileNames) {
   EXPECT_EQ(WithoutServerPaths("cannot load '/srv/ws/blobs/ab/model.pt': bad magic"),
             "cannot load 'model.pt': bad magic");

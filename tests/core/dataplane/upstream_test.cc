@@ -231,6 +231,43 @@ TEST_F(UpstreamTest, TheRouterPropagatesTraceparentAndRequestIdToTheVersion) {
   EXPECT_EQ(fresh_blue["parentSpanId"], fresh_router["spanId"]);
 }
 
+// The router hands its versions its own ids, beside the request since issue
+// 20's sixth session (not set in its header fields): a client's own
+// x-ms-request-id and a traceparent it forged are never forwarded.
+TEST_F(UpstreamTest, AClientsOwnRequestIdIsNeverForwardedToTheVersion) {
+  AccessLogOptions router_log_options, blue_log_options;
+  router_log_options.destination = (dir_ / "router-access.jsonl").string();
+  blue_log_options.destination = (dir_ / "blue-access.jsonl").string();
+  auto router_log = AccessLog::Open(router_log_options).value();
+  auto blue_log = AccessLog::Open(blue_log_options).value();
+  blue_ = Backend("blue", 0, blue_log.get());
+  router_ = Start(RouterConfig({UpVersion("blue", 100, blue_.port(), true)}), 0, router_log.get());
+  auto headers = Auth();
+  headers["x-ms-request-id"] = "client-chosen-request-id";
+  headers["traceparent"] = "00-" + std::string(32, '0') + "-00f067aa0ba902b7-01";
+  Reply r = HttpClient(router_.port()).Post("/v2/models/ep1/infer", OipBody(0.5f), headers);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string request_id = r.header("x-ms-request-id");
+  ASSERT_EQ(request_id.size(), 36u);
+  router_.Stop();
+  blue_.Stop();
+  router_log->Flush();
+  blue_log->Flush();
+  json at_router, at_blue;
+  for (auto [path, last] : {std::pair{router_log_options.destination, &at_router},
+                            std::pair{blue_log_options.destination, &at_blue}}) {
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+      json j = json::parse(line);
+      if (j.value("route", "") == "/v2/models/{model}/infer") *last = std::move(j);
+    }
+  }
+  EXPECT_EQ(at_router["requestId"], request_id);
+  EXPECT_EQ(at_blue["clientRequestId"], request_id) << "the router's id, not the client's";
+  EXPECT_EQ(at_blue["traceId"], at_router["traceId"]) << "the router's trace, not the forged one";
+  EXPECT_EQ(at_blue["parentSpanId"], at_router["spanId"]);
+}
+
 TEST_F(UpstreamTest, SplitAndPinningChooseTheVersionServer) {
   blue_ = Backend("blue");
   green_ = Backend("green");

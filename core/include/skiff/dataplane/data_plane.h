@@ -109,12 +109,22 @@ class DataPlane : public HttpHandler {
   // An answer to a page that CORS allows carries the CORS headers.
   std::optional<HttpResponse> Admit(const http::request_header<>& header,
                                     const std::string& client_address) override;
+  // Admit on an HTTP keep-alive connection: in key mode a connection that
+  // presents the Authorization value it last had accepted, under the same
+  // applied key set, skips the key's hash (GuardAuth with a memo).
+  std::optional<HttpResponse> Admit(const http::request_header<>& header,
+                                    const std::string& client_address,
+                                    ConnectionMemo* memo) override;
   // The route's path template for the access log ("/v2/models/{model}/infer",
   // "unmatched" for a path no route takes).
   std::string_view RouteTemplate(const http::request_header<>& header) const override;
   // Only for requests Admit() let through (HttpServer guarantees it): the
   // scoring routes do not authenticate again.
   void Handle(HttpRequest request, const std::string& client_address,
+              std::function<void(HttpResponse)> respond) override;
+  // HttpServer's: the onward ids beside the request, not set in it (a router
+  // hands them to its versions; a local model never reads them).
+  void Handle(HttpRequest request, const std::string& client_address, const OnwardIds& ids,
               std::function<void(HttpResponse)> respond) override;
   // The gRPC front's ModelInfer: the same path as Handle, each binary part
   // decoded where it lies (copied once, into its tensor), counted under
@@ -136,7 +146,7 @@ class DataPlane : public HttpHandler {
   std::shared_ptr<const Snapshot> Current() const;
   // Admit() without the CORS headers.
   std::optional<HttpResponse> AdmitHeader(const http::request_header<>& header,
-                                          const std::string& client);
+                                          const std::string& client, ConnectionMemo* memo);
 
   // Apply, step by step (apply_mu_ held).
   Status ApplyAuthenticator(const ServerConfig& config, Snapshot* snap);
@@ -175,20 +185,29 @@ class DataPlane : public HttpHandler {
   HttpResponse Swagger(const Snapshot& snap) const;
 
   // Handle and HandleParts: route, then answer or Score (`binary_parts`
-  // null for a body that holds the tensors).
+  // null for a body that holds the tensors; `ids` null: the onward ids are
+  // the request's kRequestIdHeader and kTraceparentHeader, if any).
   void Dispatch(HttpRequest request, const std::vector<std::string_view>* binary_parts,
-                metrics::RequestProtocol protocol, const std::string& client,
+                metrics::RequestProtocol protocol, const std::string& client, const OnwardIds* ids,
                 std::function<void(HttpResponse)> respond);
   // Scoring: guard (drain), pick, decode, then Submit; Finish responds and
-  // logs on the thread that scored.
+  // logs on the thread that scored. Either way the answer goes through
+  // Answered: `done`, then in_flight_ less one.
   void Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& route, HttpRequest request,
              const std::vector<std::string_view>* binary_parts, metrics::RequestProtocol protocol,
-             const std::string& client, std::function<void(HttpResponse)> done);
+             const std::string& client, const OnwardIds* ids,
+             std::function<void(HttpResponse)> done);
   static void Finish(PendingScore& pending, ScoreResult result);
+  // Calls *respond, drops it, then counts the request answered in *in_flight.
+  static void Answered(std::function<void(HttpResponse)>* respond, HttpResponse response,
+                       std::atomic<int64_t>* in_flight);
 
   const PluginHost* plugins_;
   const std::string server_version_;
   std::mutex apply_mu_;  // serialises Apply() and Shutdown()
+  // Snapshots applied so far: each one's Snapshot::key_set, so a key that
+  // a connection had accepted under an earlier one is checked afresh.
+  uint64_t applied_ = 0;    // guarded by apply_mu_
   bool shut_down_ = false;  // Shutdown() ran: Apply is refused; guarded by apply_mu_
   mutable std::mutex snapshot_mu_;
   std::shared_ptr<const Snapshot> snapshot_;  // guarded by snapshot_mu_ (pointer only)

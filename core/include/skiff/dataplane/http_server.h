@@ -118,6 +118,26 @@ struct HttpServerOptions {
 // files, logs, the epoll and timer fds): max(limit / 8, 64), at least 16.
 int64_t DefaultMaxConnections(uint64_t fd_limit);
 
+// What a handler keeps about one connection from one request to the next:
+// HttpServer holds one per connection, hands it to Admit on the connection's
+// strand (never two calls at once) and drops it with the connection.
+struct ConnectionMemo {
+  // The Authorization value last accepted on this connection, and the
+  // handler's key-set generation it was accepted under (0: none yet). Set
+  // only after a full check accepted it, so a stranger's header leaves
+  // nothing here. A secret: never logged.
+  uint64_t auth_generation = 0;
+  std::string accepted_authorization;
+};
+
+// The ids the server gives a request it hands on, as a proxy (Envoy) sets
+// x-request-id: its x-ms-request-id and the traceparent a call it makes
+// upstream carries (request_ids.h). Views, valid for the Handle call.
+struct OnwardIds {
+  std::string_view request_id;
+  std::string_view traceparent;
+};
+
 // What the server calls for each request.
 class HttpHandler {
  public:
@@ -139,6 +159,16 @@ class HttpHandler {
     (void)client_address;
     return std::nullopt;
   }
+  // Admit for a request on a connection the server keeps `memo` for (HTTP
+  // keep-alive); the handler may remember there what it accepted. Default:
+  // the two-argument Admit. Threading: as Admit; `memo` belongs to one
+  // connection and is never used by two calls at once.
+  virtual std::optional<HttpResponse> Admit(const http::request_header<>& header,
+                                            const std::string& client_address,
+                                            ConnectionMemo* memo) {
+    (void)memo;
+    return Admit(header, client_address);
+  }
 
   // The path template of the route `header` goes to, for the access log
   // ("/v2/models/{model}/infer"): never the raw path, which may carry
@@ -155,6 +185,14 @@ class HttpHandler {
   // Threading: called concurrently on I/O threads.
   virtual void Handle(HttpRequest request, const std::string& client_address,
                       std::function<void(HttpResponse)> respond) = 0;
+
+  // Handle, with the server's onward ids beside the request (HttpServer
+  // calls this one). Default: sets them on the request, replacing whatever
+  // the client sent under those names (kRequestIdHeader,
+  // kTraceparentHeader), and calls Handle. A handler that reads them here
+  // instead saves the request two header fields (DataPlane).
+  virtual void Handle(HttpRequest request, const std::string& client_address, const OnwardIds& ids,
+                      std::function<void(HttpResponse)> respond);
 
   // Another front's OIP infer request (the gRPC listener's ModelInfer)
   // whose binary tensors are held apart from its body: `request`'s body is

@@ -64,13 +64,17 @@ class RequestFramer {
   bool header_done() const { return parser_->is_header_done(); }
 
   // Step 2, once header_done(): nullopt lets the body be read.
-  std::optional<HttpResponse> Admit(HttpHandler& handler, const std::string& client) {
+  // `memo`: the connection's (HttpHandler::Admit); null for none.
+  std::optional<HttpResponse> Admit(HttpHandler& handler, const std::string& client,
+                                    ConnectionMemo* memo = nullptr) {
     const auto& header = parser_->get();
     if (std::string error = FramingError(header, parser_->chunked()); !error.empty()) {
       return MalformedAnswer(error);
     }
     // The handler's verdict (authentication) before any body byte is read.
-    if (std::optional<HttpResponse> refusal = handler.Admit(header, client)) return refusal;
+    std::optional<HttpResponse> refusal =
+        memo != nullptr ? handler.Admit(header, client, memo) : handler.Admit(header, client);
+    if (refusal) return refusal;
     limit_ = handler.BodyLimit(header);
     if (const auto declared = parser_->content_length(); declared && *declared > limit_) {
       return TooLargeAnswer(*declared);

@@ -64,6 +64,20 @@ std::optional<HttpResponse> GuardAuth(const Authenticator* auth, const std::stri
                                       const std::string& client, FailureLimiter* limiter,
                                       metrics::DataPlaneMetrics* metrics);
 
+// GuardAuth on a keep-alive connection, key mode (issue 20, sixth session):
+// when `memo` holds an Authorization value accepted under `generation` (the
+// data plane's count of applied key sets) and `header` presents the same
+// bytes, compared in constant time, the request is admitted without the
+// plugin's check (one SHA-256); any other value, or a newer key set, takes
+// the full check above, and an accepted one is remembered in `memo`. Only
+// for key mode, where the answer is fixed by the key set and the value; a
+// token expires, so token mode passes `memo` null. `memo` null: GuardAuth.
+std::optional<HttpResponse> GuardAuth(const Authenticator* auth, const std::string& service,
+                                      const http::request_header<>& header,
+                                      const std::string& client, FailureLimiter* limiter,
+                                      metrics::DataPlaneMetrics* metrics, ConnectionMemo* memo,
+                                      uint64_t generation);
+
 // Guard, drain: 503 + Retry-After while the server is shutting down.
 std::optional<HttpResponse> GuardDrain(bool draining);
 

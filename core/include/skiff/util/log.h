@@ -62,5 +62,11 @@ std::string Timestamp(std::chrono::system_clock::time_point time);
 // escaped, control characters as \u00XX (so a message can never end a line
 // early or forge another), other bytes as they are.
 void AppendJsonString(std::string_view text, std::string* out);
+// The same, written at `out`, which has room for JsonStringBound(text.size())
+// bytes; returns the end of what it wrote. For a line built in one buffer.
+char* PutJsonString(std::string_view text, char* out);
+// The most bytes PutJsonString writes for `size` bytes of text: both quotes
+// and every byte as \u00XX.
+constexpr size_t JsonStringBound(size_t size) { return 2 + 6 * size; }
 
 }  // namespace skiff::log
