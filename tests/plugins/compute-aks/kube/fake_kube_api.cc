@@ -1211,8 +1211,13 @@ void FakeKubeApi::FollowLog(const ChunkWriter& write, const std::string& pod_pat
     while (index < static_cast<int64_t>(whole.size()) && kLogEpoch + index / 1000 < since) ++index;
   }
   for (;;) {
-    const auto lines = Split(logs_[pod_path], '\n');
     const std::string& log = logs_[pod_path];
+    // What this pass has seen: the wait below is for more than this. (Taken
+    // after the write, it counted a line appended while the lock was let
+    // go for the write, and that line was never sent: a CI run of
+    // AksLogsFollowCli waited 30 s for it.)
+    const size_t size = log.size();
+    const auto lines = Split(log, '\n');
     // Whole lines only: the last one counts once its newline is there.
     const int64_t complete = static_cast<int64_t>(lines.size()) -
                              (!log.empty() && log.back() != '\n' ? 1 : 0);
@@ -1227,7 +1232,6 @@ void FakeKubeApi::FollowLog(const ChunkWriter& write, const std::string& pod_pat
       if (!sent) return;
     }
     if (stop_ || objects_.count(pod_path) == 0 || log_epochs_[pod_path] != epoch) return;
-    const size_t size = log.size();
     changed_.wait(lock, [&] {
       return stop_ || objects_.count(pod_path) == 0 || log_epochs_[pod_path] != epoch ||
              logs_[pod_path].size() != size;
