@@ -119,6 +119,18 @@ class ServerProcessTest : public ::testing::Test {
     return port;
   }
 
+  // Until the metrics listener counts one request in flight (10 s at most).
+  void WaitForOneInFlight() {
+    HttpClient metrics(MetricsPort());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (metrics.Get("/metrics").body.find(
+               "skiff_requests_in_flight{service=\"svc\",version=\"blue\"} 1") ==
+               std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+  }
+
   static std::string Body(float first) {
     return json{{"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {1, 4}},
                              {"data", {first, 0, 0, 0}}}}}}
@@ -139,13 +151,8 @@ TEST_F(ServerProcessTest, SigtermDrainsInFlightRequestsAndExitsZero) {
     HttpClient c(port);
     return c.Post("/v2/models/svc/infer", Body(-2), {{"Authorization", "Bearer " + kKey}}).status;
   });
-  HttpClient metrics(MetricsPort());
+  WaitForOneInFlight();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (metrics.Get("/metrics").body.find(
-             "skiff_requests_in_flight{service=\"svc\",version=\"blue\"} 1") == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
-  }
   // ...when SIGTERM arrives.
   ASSERT_EQ(::kill(pid_, SIGTERM), 0);
   int ready = 200;
@@ -176,13 +183,7 @@ TEST_F(ServerProcessTest, ARequestStillInItsModelWhenTheGraceEndsIsAnswered503) 
     HttpClient c(port);
     return c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}});
   });
-  HttpClient metrics(MetricsPort());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (metrics.Get("/metrics").body.find(
-             "skiff_requests_in_flight{service=\"svc\",version=\"blue\"} 1") == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
-  }
+  WaitForOneInFlight();
   const auto sent = std::chrono::steady_clock::now();
   ASSERT_EQ(::kill(pid_, SIGTERM), 0);
   const skiff::testing::Reply reply = held.get();

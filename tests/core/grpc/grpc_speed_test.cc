@@ -18,49 +18,15 @@
 #include <thread>
 #include <vector>
 
-#include "grpc_predict_v2.grpc.pb.h"
-#include "skiff/config/server_config.h"
-#include "skiff/dataplane/data_plane.h"
-#include "skiff/grpc/grpc_server.h"
-#include "test_fixtures.h"
+#include "in_process_grpc_server.h"
 
 namespace skiff::dataplane {
 namespace {
 
 using nlohmann::json;
 
-class GrpcSpeedTest : public ::testing::Test {
+class GrpcSpeedTest : public InProcessGrpcServerTest {
  protected:
-  void SetUp() override { StartServer(GrpcServerOptions{}); }
-  void StartServer(const GrpcServerOptions& options) {
-    server_.reset();
-    host_ = skiff::testing::TestPluginHost();
-    plane_ = std::make_unique<DataPlane>(host_.get(), "test");
-    const json config = {
-        {"service", "svc"},
-        {"deploymentConfig", {{"authEnabled", false}}},
-        {"versions",
-         {{{"name", "v1"},
-           {"artifactPath", "/dev/null"},
-           {"inferenceConfig",
-            {{"accelerator", "testmodel"},
-             {"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {-1, 4}}}}},
-             {"outputs", {{{"name", "output0"}, {"datatype", "FP32"}, {"shape", {3, 2}}}}}}}}}}};
-    auto parsed = config::ParseServerConfig(config.dump());
-    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
-    ASSERT_TRUE(plane_->Apply(*parsed).ok());
-    auto grpc_server = GrpcServer::Start(options, plane_.get(), &plane_->metrics_registry());
-    ASSERT_TRUE(grpc_server.ok()) << grpc_server.status().message();
-    server_ = std::move(grpc_server).value();
-    stub_ = inference::GRPCInferenceService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
-  }
-  void TearDown() override {
-    stub_.reset();
-    server_.reset();
-    plane_.reset();
-  }
-
   grpc::Status Infer(inference::ModelInferResponse* response) {
     inference::ModelInferRequest request;
     request.set_model_name("svc");
@@ -88,10 +54,6 @@ class GrpcSpeedTest : public ::testing::Test {
     return n;
   }
 
-  std::unique_ptr<PluginHost> host_;
-  std::unique_ptr<DataPlane> plane_;
-  std::unique_ptr<GrpcServer> server_;
-  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
 };
 
 // Debian's Abseil is a debug build: each absl::Mutex gRPC takes also updated
