@@ -13,6 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
 #include "cli_harness.h"
 #include "fake_arm.h"
 #include "fake_kube_api.h"
@@ -61,6 +64,22 @@ class AksCliFixture : public CliFixture {
     Spit(Path("ic.json"), R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}],
                            "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]})");
     if (!dc.empty()) Spit(Path("dc.json"), dc);
+  }
+
+  // A Running pod `name` of Deployment ml/`deployment`, labelled and specified
+  // as its template says: what the cluster would run for it (FakeKubeApi's
+  // auto-rollout marks Deployments rolled out without making pods).
+  static nlohmann::json RunningPodOf(const FakeKubeApi& kube, const std::string& deployment,
+                                     const std::string& name) {
+    auto d = kube.Object("/apis/apps/v1/namespaces/ml/deployments/" + deployment);
+    EXPECT_TRUE(d.has_value()) << "no Deployment ml/" << deployment;
+    if (!d.has_value()) return nlohmann::json::object();
+    return {{"metadata",
+             {{"name", name},
+              {"namespace", "ml"},
+              {"labels", (*d)["spec"]["template"]["metadata"]["labels"]}}},
+            {"spec", (*d)["spec"]["template"]["spec"]},
+            {"status", {{"phase", "Running"}}}};
   }
 
   FakeArm arm_;

@@ -37,18 +37,6 @@ class AksLogsFollowCli : public AksCliFixture, public CliSubprocess {
     all.insert(all.end(), args.begin(), args.end());
     SpawnReading(all, Path("follow.err"), {"ASAN_OPTIONS=detect_leaks=0"});
   }
-
-  // A Running pod `name` of Deployment ml/`deployment`, labelled as its template says.
-  nlohmann::json PodOf(FakeKubeApi& kube, const std::string& deployment, const std::string& name) {
-    nlohmann::json d = *kube.Object("/apis/apps/v1/namespaces/ml/deployments/" + deployment);
-    return {{"metadata",
-             {{"name", name},
-              {"namespace", "ml"},
-              {"labels", d["spec"]["template"]["metadata"]["labels"]}}},
-            {"spec", d["spec"]["template"]["spec"]},
-            {"status", {{"phase", "Running"}}}};
-  }
-
 };
 
 TEST_F(AksLogsFollowCli, FollowsRouterAndVersionPodsAcrossARolloutUntilCtrlC) {
@@ -64,9 +52,9 @@ TEST_F(AksLogsFollowCli, FollowsRouterAndVersionPodsAcrossARolloutUntilCtrlC) {
   cloud.Stop();
   ASSERT_EQ(deployed.rc, 0) << deployed.err;
 
-  kube.PutPod(PodOf(kube, "svc-router", "svc-router-a"),
+  kube.PutPod(RunningPodOf(kube, "svc-router", "svc-router-a"),
               "{\"status\":401,\"requestId\":\"old\"}\n{\"status\":200,\"requestId\":\"r-0\"}\n");
-  kube.PutPod(PodOf(kube, "svc-model", "svc-model-a"), "skiff-server: ready in 812 ms\n");
+  kube.PutPod(RunningPodOf(kube, "svc-model", "svc-model-a"), "skiff-server: ready in 812 ms\n");
 
   Spawn({"--debug", "service", "get-logs", "-n", "svc", "--follow", "--tail", "1"});
   ASSERT_TRUE(ReadUntil("[pod/svc-router-a/router] {\"status\":200,\"requestId\":\"r-0\"}\n"))
@@ -83,7 +71,7 @@ TEST_F(AksLogsFollowCli, FollowsRouterAndVersionPodsAcrossARolloutUntilCtrlC) {
 
   // A rollout replaces the version pod: the new one is read from its start,
   // the deleted one does not end the follow.
-  kube.PutPod(PodOf(kube, "svc-model", "svc-model-b"), "skiff-server: ready in 640 ms\n");
+  kube.PutPod(RunningPodOf(kube, "svc-model", "svc-model-b"), "skiff-server: ready in 640 ms\n");
   ASSERT_TRUE(ReadUntil("[pod/svc-model-b/skiff-server] skiff-server: ready in 640 ms\n")) << read_;
   ASSERT_TRUE(kube.DeletePod("ml", "svc-model-a"));
   kube.AppendPodLog("ml", "svc-model-b", "scored r-2\n");

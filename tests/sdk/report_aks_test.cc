@@ -42,14 +42,7 @@ class EndpointReportAks : public AksCliFixture {
     }
   }
   void PutRouterPod(FakeKubeApi& kube, const std::string& pod) {
-    auto d = kube.Object("/apis/apps/v1/namespaces/ml/deployments/shop-router");
-    ASSERT_TRUE(d.has_value());
-    kube.PutPod({{"metadata",
-                  {{"name", pod},
-                   {"namespace", "ml"},
-                   {"labels", (*d)["spec"]["template"]["metadata"]["labels"]}}},
-                 {"spec", (*d)["spec"]["template"]["spec"]},
-                 {"status", {{"phase", "Running"}}}});
+    kube.PutPod(RunningPodOf(kube, "shop-router", pod));
   }
 };
 
