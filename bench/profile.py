@@ -21,6 +21,7 @@ See bench/README.md, "Profile".
   bench/profile.py [--rows mlp-key,cnn-key,mlp-batch] [--duration 10] [--tmp DIR]
   bench/profile.py --rows mlp-bin-c16,mlp-grpc --duration 4   # HTTP binary vs gRPC
   bench/profile.py --switches ...   # no valgrind: context switches per request
+  bench/profile.py --set inlineScoring='"off"' ...  # a server.json key for every row
   bench/profile.py --allocs ...     # no valgrind: heap allocations per request
                                     # (bench/lib/alloc_counter.c, LD_PRELOAD)
   bench/profile.py --cpu ...        # no valgrind: requests/s and CPU µs per request,
@@ -164,7 +165,7 @@ def threads(pid):
     return len(os.listdir("/proc/%d/task" % pid))
 
 
-def run_row(name, sk, tmp, duration, native=False, allocs=False, cpu=False):
+def run_row(name, sk, tmp, duration, native=False, allocs=False, cpu=False, overrides=None):
     """(requests, measured count, callgrind file or None, server threads)."""
     service, kind, conns = ROWS[name]
     grpc_port = None
@@ -184,7 +185,7 @@ def run_row(name, sk, tmp, duration, native=False, allocs=False, cpu=False):
         with open(body_file, "wb") as f:
             f.write(body)
     port = harness.free_port()
-    cfg = dict(sk[service]["config"], port=port)
+    cfg = dict(sk[service]["config"], port=port, **(overrides or {}))
     if grpc_port is not None:
         cfg["grpc"] = {"port": grpc_port}
     harness.prepare_keys_dir(cfg)
@@ -304,20 +305,29 @@ def main():
     ap.add_argument("--cpu", action="store_true",
                     help="no valgrind: requests/s and CPU us per request (server on core 0, "
                          "wrk on core 1)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                    help="a server.json key for every row, e.g. --set inlineScoring='\"off\"' "
+                         "(A/B of a setting on the same build)")
     args = ap.parse_args()
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key] = json.loads(value)
     os.makedirs(os.path.join(args.tmp, "logs"), exist_ok=True)
     sk = configs(args.tmp)
     if args.allocs:
         print("%-12s %9s %15s %14s %8s" % ("row", "requests", "allocations", "allocs/req",
                                            "threads"))
         for name in args.rows.split(","):
-            n, a, _, t = run_row(name, sk, args.tmp, args.duration, native=True, allocs=True)
+            n, a, _, t = run_row(name, sk, args.tmp, args.duration, native=True, allocs=True,
+                                 overrides=overrides)
             print("%-12s %9d %15d %14.2f %8d" % (name, n, a, a / max(n, 1), t), flush=True)
         return 0
     if args.cpu:
         print("%-12s %9s %10s %12s" % ("row", "requests", "req/s", "CPU us/req"))
         for name in args.rows.split(","):
-            n, seconds, _, _ = run_row(name, sk, args.tmp, args.duration, native=True, cpu=True)
+            n, seconds, _, _ = run_row(name, sk, args.tmp, args.duration, native=True, cpu=True,
+                                          overrides=overrides)
             print("%-12s %9d %10.0f %12.1f" % (name, n, n / args.duration, seconds * 1e6 / max(n, 1)),
                   flush=True)
         return 0
@@ -325,13 +335,14 @@ def main():
         print("%-12s %9s %15s %14s %8s" % ("row", "requests", "ctx switches", "switches/req",
                                            "threads"))
         for name in args.rows.split(","):
-            n, cs, _, t = run_row(name, sk, args.tmp, args.duration, native=True)
+            n, cs, _, t = run_row(name, sk, args.tmp, args.duration, native=True,
+                                  overrides=overrides)
             print("%-12s %9d %15d %14.2f %8d" % (name, n, cs, cs / max(n, 1), t), flush=True)
         return 0
     print("%-12s %9s %15s %14s %8s" % ("row", "requests", "instructions", "instr/request",
                                        "threads"))
     for name in args.rows.split(","):
-        n, ir, out, t = run_row(name, sk, args.tmp, args.duration)
+        n, ir, out, t = run_row(name, sk, args.tmp, args.duration, overrides=overrides)
         print("%-12s %9d %15d %14.0f %8d   %s" % (name, n, ir, ir / max(n, 1), t, out),
               flush=True)
     return 0

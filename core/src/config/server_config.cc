@@ -291,6 +291,17 @@ ServerConfig FromJson(const json& document) {
     if (*threads < 1 || *threads > kIntMax) Fail("`$.ioThreads` must be >= 1");
     c.io_threads = static_cast<int>(*threads);
   }
+  if (auto mode = r.String("inlineScoring")) {
+    if (*mode == "auto") {
+      c.inline_scoring = ServerConfig::InlineScoring::kAuto;
+    } else if (*mode == "on") {
+      c.inline_scoring = ServerConfig::InlineScoring::kOn;
+    } else if (*mode == "off") {
+      c.inline_scoring = ServerConfig::InlineScoring::kOff;
+    } else {
+      Fail("`$.inlineScoring` must be \"auto\", \"on\" or \"off\" (got \"" + *mode + "\")");
+    }
+  }
   c.port_file = r.String("portFile").value_or("");
   if (auto address = r.String("metricsAddress")) c.metrics_address = *address;
   if (auto port = r.Int("metricsPort", std::numeric_limits<int64_t>::min())) {
@@ -489,6 +500,9 @@ json ToJson(const ServerConfig& c) {
             {"metricsAddress", c.metrics_address},
             {"metricsPort", c.metrics_port},
             {"ioThreads", c.io_threads},
+            {"inlineScoring", c.inline_scoring == ServerConfig::InlineScoring::kOn    ? "on"
+                              : c.inline_scoring == ServerConfig::InlineScoring::kOff ? "off"
+                                                                                      : "auto"},
             {"auth", std::move(auth)},
             {"deploymentConfig", ToJson(c.deployment)},
             {"versions", std::move(versions)},

@@ -265,6 +265,7 @@ Status DataPlane::ApplyVersions(const ServerConfig& config, Snapshot* snap) {
     state.upstream = !v.upstream.empty();
   }
   VersionBuilder builder(plugins_, &accelerators_, config.deployment);
+  builder.set_inline_scoring(inline_scoring_);
   auto loader = [&](const VersionPlan& plan) {
     metrics::ServiceMetrics* m = snap->versions.at(plan.spec.name).metrics;
     const auto start = Clock::now();

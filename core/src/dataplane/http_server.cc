@@ -2,6 +2,7 @@
 #include "skiff/dataplane/http_server.h"
 
 #include <sys/resource.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -15,6 +16,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -25,6 +28,7 @@
 #include <vector>
 
 #include "skiff/dataplane/access_log.h"
+#include "skiff/dataplane/inline_host.h"
 #include "skiff/dataplane/request_framer.h"
 #include "skiff/dataplane/request_ids.h"
 #include "skiff/dataplane/tls_context.h"
@@ -859,6 +863,226 @@ class TlsFirstByteWait : public SessionBase {
   const std::chrono::steady_clock::time_point deadline_;
 };
 
+namespace {
+
+// The I/O loop as an InlineHost (options.inline_work; inline_host.h).
+//
+// Each I/O thread, and each rescue thread while it runs, has a slot that
+// says since when it has been inside long work (0: not). The watchdog
+// looks at the slots every inline_stall / 2 while any inline work was seen
+// in the last second, and sleeps otherwise (the next EnterLongWork wakes
+// it), so an idle server does not wake for it. A slot inside long work for
+// inline_stall or more gets a rescue thread, which runs the loop until that
+// work ends: the loop's other connections and its timers (a 504 at
+// scoringTimeoutMs, a drain's 503) go on meanwhile. Rescue threads are
+// hosts too (watched, rescued in turn), at most max_rescue_threads at once.
+class LoopHost final : public InlineHost {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  LoopHost(asio::io_context& ioc, const HttpServerOptions& options)
+      : ioc_(ioc),
+        io_threads_(std::max(1, options.io_threads)),
+        stall_(options.inline_stall),
+        period_(std::max(std::chrono::milliseconds(1), options.inline_stall / 2)),
+        slots_(static_cast<size_t>(io_threads_ + std::max(0, options.max_rescue_threads))) {}
+  ~LoopHost() override { Stop(); }
+
+  void Start() {
+    watchdog_ = std::thread([this] { Watch(); });
+    pthread_setname_np(watchdog_.native_handle(), "skiff-io-watch");
+  }
+
+  // The body of I/O thread `index` (0 .. io_threads - 1).
+  void RunIoThread(int index) {
+    current_slot = &slots_[static_cast<size_t>(index)];
+    SetCurrent(this);
+    ioc_.run();
+    SetCurrent(nullptr);
+    current_slot = nullptr;
+  }
+
+  // Once the loop is stopped and its I/O threads are joined: stops the
+  // watchdog and the rescue threads, then drops the work never run (each
+  // answers its request itself: InlineWork's contract).
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(watch_mu_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    watch_cv_.notify_all();
+    if (watchdog_.joinable()) watchdog_.join();
+    for (Rescuer& r : rescuers_) r.thread.join();
+    rescuers_.clear();
+    std::deque<std::unique_ptr<InlineWork>> never_run;
+    {
+      std::lock_guard<std::mutex> lock(pending_mu_);
+      never_run.swap(pending_);
+    }
+  }
+
+  void Post(std::unique_ptr<InlineWork> work) override {
+    {
+      std::lock_guard<std::mutex> lock(pending_mu_);
+      pending_.push_back(std::move(work));
+    }
+    // Owned by pending_, not by the handler: a handler the stopped loop
+    // never runs is destroyed without running, and Stop() ends the work.
+    asio::post(ioc_, [this] { RunOne(); });
+  }
+
+  void EnterLongWork() override {
+    if (current_slot == nullptr) return;
+    current_slot->since_ns.store(NowNs());
+    if (asleep_.load()) Wake();
+  }
+  void LeaveLongWork() override {
+    if (current_slot != nullptr) current_slot->since_ns.store(0);
+  }
+
+  int64_t rescues() const { return rescues_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Slot {
+    std::atomic<int64_t> since_ns{0};       // inside long work since; 0: not
+    std::atomic<int64_t> rescued_since{0};  // the since_ns a rescue was started for
+    bool in_use = false;                    // rescue slots: a rescuer has it; watch_mu_
+  };
+  struct Rescuer {
+    std::thread thread;
+    Slot* slot;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+
+  static int64_t NowNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+        .count();
+  }
+
+  void RunOne() {
+    std::unique_ptr<InlineWork> work;
+    {
+      std::lock_guard<std::mutex> lock(pending_mu_);
+      if (pending_.empty()) return;
+      work = std::move(pending_.front());
+      pending_.pop_front();
+    }
+    work->Run();
+  }
+
+  void Wake() {
+    {
+      std::lock_guard<std::mutex> lock(watch_mu_);
+      woken_ = true;
+    }
+    watch_cv_.notify_one();
+  }
+
+  bool AnyInside() const {
+    for (const Slot& s : slots_) {
+      if (s.since_ns.load() != 0) return true;
+    }
+    return false;
+  }
+
+  void Watch() {
+    std::unique_lock<std::mutex> lock(watch_mu_);
+    auto last_seen = Clock::now();
+    while (!stopped_) {
+      const int64_t now = NowNs();
+      bool inside = false;
+      for (Slot& s : slots_) {
+        const int64_t since = s.since_ns.load();
+        if (since == 0) continue;
+        inside = true;
+        if (now - since >= std::chrono::nanoseconds(stall_).count() &&
+            s.rescued_since.load() != since && StartRescue(&s, since)) {
+          s.rescued_since.store(since);
+        }
+      }
+      JoinFinishedRescuers();
+      if (inside || !rescuers_.empty()) {
+        last_seen = Clock::now();
+      } else if (Clock::now() - last_seen > std::chrono::seconds(1)) {
+        // Asleep until EnterLongWork: it stores its slot, then reads
+        // asleep_; this stores asleep_, then reads the slots (both
+        // sequentially consistent), so one of the two sees the other.
+        asleep_.store(true);
+        if (!AnyInside()) watch_cv_.wait(lock, [this] { return stopped_ || woken_; });
+        woken_ = false;
+        asleep_.store(false);
+        last_seen = Clock::now();
+        continue;
+      }
+      watch_cv_.wait_for(lock, period_, [this] { return stopped_; });
+    }
+  }
+
+  // watch_mu_ held. False when every rescue slot is taken.
+  bool StartRescue(Slot* stuck, int64_t since) {
+    Slot* mine = nullptr;
+    for (size_t i = static_cast<size_t>(io_threads_); i < slots_.size(); ++i) {
+      if (!slots_[i].in_use) {
+        mine = &slots_[i];
+        break;
+      }
+    }
+    if (mine == nullptr) return false;
+    mine->in_use = true;
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    std::thread thread([this, stuck, since, mine, done] {
+      current_slot = mine;
+      SetCurrent(this);
+      while (!ioc_.stopped() && stuck->since_ns.load() == since) {
+        ioc_.run_one_for(std::chrono::milliseconds(10));
+      }
+      SetCurrent(nullptr);
+      current_slot = nullptr;
+      done->store(true);
+    });
+    pthread_setname_np(thread.native_handle(), "skiff-io-rescue");
+    rescues_.fetch_add(1, std::memory_order_relaxed);
+    rescuers_.push_back(Rescuer{std::move(thread), mine, std::move(done)});
+    return true;
+  }
+
+  // watch_mu_ held.
+  void JoinFinishedRescuers() {
+    for (auto it = rescuers_.begin(); it != rescuers_.end();) {
+      if (!it->done->load()) {
+        ++it;
+        continue;
+      }
+      it->thread.join();
+      it->slot->in_use = false;
+      it = rescuers_.erase(it);
+    }
+  }
+
+  static thread_local Slot* current_slot;
+
+  asio::io_context& ioc_;
+  const int io_threads_;
+  const std::chrono::milliseconds stall_;
+  const std::chrono::milliseconds period_;
+  std::vector<Slot> slots_;  // the I/O threads', then the rescue threads'
+  std::mutex pending_mu_;
+  std::deque<std::unique_ptr<InlineWork>> pending_;  // posted, not yet run; pending_mu_
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool stopped_ = false;  // watch_mu_
+  bool woken_ = false;    // watch_mu_
+  std::atomic<bool> asleep_{false};
+  std::atomic<int64_t> rescues_{0};  // rescue threads started so far
+  std::vector<Rescuer> rescuers_;  // watch_mu_ (the watchdog's, then Stop's)
+  std::thread watchdog_;
+};
+
+thread_local LoopHost::Slot* LoopHost::current_slot = nullptr;
+
+}  // namespace
+
 class HttpServer::Impl {
  public:
   Impl(const HttpServerOptions& options, HttpHandler* handler)
@@ -930,8 +1154,16 @@ class HttpServer::Impl {
   Status Run() {
     asio::dispatch(accept_strand_, [this] { Accept(); });
     if (tls_) WatchCertificate();
+    if (options_.inline_work) {
+      host_ = std::make_unique<LoopHost>(ioc_, options_);
+      host_->Start();
+    }
     for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
-      threads_.emplace_back([this] { ioc_.run(); });
+      threads_.emplace_back([this, i] {
+        if (host_) return host_->RunIoThread(i);
+        ioc_.run();
+      });
+      pthread_setname_np(threads_.back().native_handle(), "skiff-io");
     }
     return OkStatus();
   }
@@ -1020,6 +1252,7 @@ class HttpServer::Impl {
     for (auto& t : threads_) {
       if (t.joinable()) t.join();
     }
+    if (host_) host_->Stop();
     // The handler answered every request (the contract), but a handler
     // thread may still be releasing a callback, and with it a session or
     // its strand: their destructors need state_ and ioc_, so wait for that.
@@ -1038,6 +1271,7 @@ class HttpServer::Impl {
   asio::steady_timer retry_timer_;   // used on accept_strand_ only
   std::chrono::milliseconds backoff_{0};  // used on accept_strand_ only
   std::vector<std::thread> threads_;
+  std::unique_ptr<LoopHost> host_;  // options_.inline_work; runs threads_ (after ioc_)
   std::unique_ptr<TlsContextSource> tls_;  // set when options_.tls is
   asio::steady_timer reload_timer_;        // WatchCertificate's; one wait at a time
   uint16_t port_ = 0;
@@ -1062,5 +1296,8 @@ int64_t HttpServer::tls_handshakes_with_state() const {
   return impl_->state_.handshaking_with_state.load();
 }
 int64_t HttpServer::max_connections() const { return impl_->state_.max_connections; }
+int64_t HttpServer::inline_rescues() const {
+  return impl_->host_ ? impl_->host_->rescues() : 0;
+}
 
 }  // namespace skiff::dataplane

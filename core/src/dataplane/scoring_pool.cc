@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <future>
+#include <utility>
 
 namespace skiff::dataplane {
 
@@ -49,6 +50,50 @@ struct ScoringPool::Worker {
   std::shared_ptr<LoadedModel> model;
   bool abandoned = false;  // guarded by pool mu_
   bool retired = false;    // Resize() shrank the pool; guarded by pool mu_
+  // Scoring a job: on its own thread, or leased to an inline job (its
+  // thread then waits). Guarded by pool mu_.
+  bool busy = false;
+};
+
+// An inline job as its host holds it. Run() scores it on the host's thread
+// with a replica leased for the one job (or hands it to the workers when
+// none is free then); destroyed unrun (the host stopped first), it answers
+// the job 503.
+class ScoringPool::InlineJob : public InlineWork {
+ public:
+  InlineJob(ScoringPool* pool, InlineHost* host, std::shared_ptr<Job> job)
+      : pool_(pool), host_(host), job_(std::move(job)) {}
+  ~InlineJob() override {
+    if (pool_ != nullptr) {
+      pool_->EndInline(job_, nullptr, {Unavailable("the server is shutting down"), {}, 0, 0});
+    }
+  }
+
+  void Run() override {
+    ScoringPool* pool = std::exchange(pool_, nullptr);
+    std::shared_ptr<Worker> worker = pool->LeaseForInline(job_);
+    if (worker == nullptr) return;  // answered already, or handed to the workers
+    ScoreResult result;
+    {
+      const ScopedRequestContext scope(&job_->context);
+      host_->EnterLongWork();
+      auto scored = GuardedScore(*worker->model, job_->inputs);
+      host_->LeaveLongWork();
+      if (scored.ok()) {
+        result.outputs = std::move(scored).value();
+      } else {
+        result.status = scored.status();
+      }
+    }
+    result.queue_seconds = std::chrono::duration<double>(job_->started - job_->enqueued).count();
+    result.compute_seconds = std::chrono::duration<double>(Clock::now() - job_->started).count();
+    pool->EndInline(job_, worker, std::move(result));
+  }
+
+ private:
+  ScoringPool* pool_;  // null once Run() began
+  InlineHost* const host_;
+  const std::shared_ptr<Job> job_;
 };
 
 ScoringPool::ScoringPool(const ScoringPoolOptions& options, ModelFactory factory)
@@ -102,6 +147,11 @@ ScoringPool::~ScoringPool() {
   deadline_cv_.notify_all();
   for (auto& job : orphaned) job->Finish({Unavailable("the model version is shutting down"), {}, 0, 0});
   if (deadline_thread_.joinable()) deadline_thread_.join();
+  // Inline jobs end on their hosts' threads (or as their hosts drop them).
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    inline_done_cv_.wait(lock, [this] { return inline_jobs_ == 0; });
+  }
   // Replacement loads may still add threads; take the list once they cannot.
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -145,6 +195,9 @@ void ScoringPool::Submit(std::vector<Tensor> inputs, Done done, RequestContext c
   job->done = std::move(done);
   job->enqueued = Clock::now();
   if (!async_models_.empty()) return SubmitAsync(std::move(job));
+  if (options_.inline_scoring) {
+    if (InlineHost* host = InlineHost::Current(); host != nullptr && TryInline(host, job)) return;
+  }
   enum class Outcome { kQueued, kRejected, kStopping } outcome;
   bool wake_deadline_thread = false;
   Status refusal = Unavailable("the model version is shutting down");
@@ -290,14 +343,17 @@ void ScoringPool::WorkerLoop(std::shared_ptr<Worker> worker) {
     bool wake_deadline_thread = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
+      // A replica leased to an inline job (busy) waits for it to end.
       work_cv_.wait(lock, [&] {
-        return stopping_ || !queue_.empty() || worker->abandoned || worker->retired;
+        return worker->abandoned || worker->retired || (stopping_ && queue_.empty()) ||
+               (!queue_.empty() && !worker->busy);
       });
-      if (worker->abandoned || worker->retired || (stopping_ && queue_.empty())) return;
+      if (worker->abandoned || worker->retired || queue_.empty()) return;
       job = queue_.front();
       queue_.pop_front();
       job->started = Clock::now();
       job->worker = worker;
+      worker->busy = true;
       running_.push_back(job);
       wake_deadline_thread = job->started + options_.scoring_timeout < deadline_wake_;
     }
@@ -323,7 +379,9 @@ void ScoringPool::WorkerLoop(std::shared_ptr<Worker> worker) {
       std::lock_guard<std::mutex> lock(mu_);
       running_.erase(std::remove(running_.begin(), running_.end(), job), running_.end());
       job->worker = nullptr;
+      worker->busy = false;
       abandoned = worker->abandoned;
+      NoteCompute(result.compute_seconds);
     }
     job->Finish(std::move(result));
     if (abandoned) return;
@@ -359,6 +417,8 @@ void ScoringPool::DeadlineLoop() {
           workers_.erase(std::remove(workers_.begin(), workers_.end(), job->worker),
                          workers_.end());
           ++abandoned_;
+          // An inline job's replica has a thread of its own, waiting: it exits.
+          work_cv_.notify_all();
         }
       } else {
         next = std::min(next, deadline);
@@ -392,6 +452,87 @@ void ScoringPool::DeadlineLoop() {
     deadline_wake_ = next;
     deadline_cv_.wait_until(lock, next);
     deadline_wake_ = Clock::time_point::min();
+  }
+}
+
+bool ScoringPool::TryInline(InlineHost* host, std::shared_ptr<Job>& job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Queued jobs came first; a streak not made yet means a model not known
+    // to be quick (a cold pool, or one that just ran long). A replica is
+    // leased when the job runs, not now: jobs the same loop takes one after
+    // another all run there, each with the replica the last one gave back.
+    if (stopping_ || cancelled_ || !queue_.empty() || fast_streak_ < options_.inline_after_fast) {
+      return false;
+    }
+    ++inline_jobs_;
+  }
+  host->Post(std::make_unique<InlineJob>(this, host, std::move(job)));
+  return true;
+}
+
+std::shared_ptr<ScoringPool::Worker> ScoringPool::LeaseForInline(const std::shared_ptr<Job>& job) {
+  std::shared_ptr<Worker> worker;
+  bool wake_deadline_thread = false;
+  Status refusal;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || cancelled_) {
+      refusal = cancelled_ ? *cancelled_ : Unavailable("the model version is shutting down");
+    } else {
+      for (const auto& w : workers_) {
+        if (!w->busy) {
+          worker = w;
+          break;
+        }
+      }
+      if (worker != nullptr) {
+        worker->busy = true;
+        job->started = Clock::now();
+        job->worker = worker;
+        running_.push_back(job);  // for scoringTimeoutMs and Cancel()
+        wake_deadline_thread = job->started + options_.scoring_timeout < deadline_wake_;
+      } else {
+        // Every replica is scoring on a worker thread (or leased to another
+        // loop): the job queues as any other, ahead of later ones.
+        queue_.push_front(job);
+        wake_deadline_thread = job->enqueued + options_.max_queue_wait < deadline_wake_;
+        work_cv_.notify_all();
+      }
+    }
+    if (wake_deadline_thread) deadline_cv_.notify_one();
+    if (worker == nullptr && --inline_jobs_ == 0) inline_done_cv_.notify_all();
+  }
+  // `this` may be gone from here on unless a replica was leased.
+  if (!refusal.ok()) job->Finish({std::move(refusal), {}, 0, 0});
+  return worker;
+}
+
+void ScoringPool::EndInline(const std::shared_ptr<Job>& job, const std::shared_ptr<Worker>& worker,
+                            ScoreResult result) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (worker != nullptr) {
+      running_.erase(std::remove(running_.begin(), running_.end(), job), running_.end());
+      job->worker = nullptr;
+      worker->busy = false;
+      inline_scored_.fetch_add(1, std::memory_order_relaxed);
+      NoteCompute(result.compute_seconds);
+      if (!queue_.empty() && !worker->abandoned) work_cv_.notify_all();
+    }
+    // Notified under the lock: once inline_jobs_ is 0 the destructor may
+    // run, and nothing of `this` may be touched after the unlock.
+    if (--inline_jobs_ == 0) inline_done_cv_.notify_all();
+  }
+  job->Finish(std::move(result));
+}
+
+void ScoringPool::NoteCompute(double compute_seconds) {
+  const double bound = std::chrono::duration<double>(options_.inline_max_compute).count();
+  if (compute_seconds > bound) {
+    fast_streak_ = 0;
+  } else if (fast_streak_ < options_.inline_after_fast) {
+    ++fast_streak_;
   }
 }
 

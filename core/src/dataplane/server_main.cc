@@ -32,6 +32,7 @@
 
 #include "skiff/config/server_config.h"
 #include "skiff/dataplane/access_log.h"
+#include "skiff/dataplane/cpu_budget.h"
 #include "skiff/dataplane/data_plane.h"
 #include "skiff/dataplane/fd_limit.h"
 #include "skiff/dataplane/heap_allocator.h"
@@ -253,8 +254,21 @@ int main(int argc, char** argv) {
         std::to_string(files.after) + " (the hard limit allows it)");
   }
 
+  // Run to completion where a hand-off buys nothing (server_config.h,
+  // inlineScoring; bench/README.md § "Run to completion").
+  const skiff::dataplane::CpuBudget cpus = skiff::dataplane::ReadCpuBudget();
+  using InlineScoring = skiff::config::ServerConfig::InlineScoring;
+  const bool inline_scoring =
+      config->inline_scoring == InlineScoring::kOn ||
+      (config->inline_scoring == InlineScoring::kAuto && cpus.usable == 1);
+  Log(std::string("inline scoring: ") + (inline_scoring ? "on" : "off") +
+      (config->inline_scoring == InlineScoring::kAuto ? " (auto: " + cpus.Describe() + ")"
+                                                       : " (inlineScoring)"));
+
   skiff::dataplane::DataPlane plane(&plugins, SKIFF_VERSION);
+  plane.set_inline_scoring(inline_scoring);
   skiff::dataplane::HttpServerOptions http;
+  http.inline_work = inline_scoring;
   http.address = config->address;
   http.port = static_cast<uint16_t>(config->port);
   http.io_threads = config->io_threads;
@@ -309,6 +323,7 @@ int main(int argc, char** argv) {
   metrics_http.port = static_cast<uint16_t>(config->metrics_port);
   metrics_http.listen_fd = -1;
   metrics_http.access_log = nullptr;  // scrapes are not client requests
+  metrics_http.inline_work = false;   // no model behind it
   metrics_http.io_threads = 1;
   // A few scrapers, not the clients: its own small cap, so it never takes
   // the file descriptors the scoring port's cap counts on.

@@ -105,7 +105,9 @@ StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Upstream(const ServerVers
 StatusOr<std::unique_ptr<ScoringPool>> VersionBuilder::Plain(const ServerVersionConfig& v,
                                                              std::shared_ptr<Accelerator> accel) {
   auto load = VerifiedLoad(accel, LoadOptionsFor(v), v.sha256);
-  return ScoringPool::Create(PoolFor(v), [accel, load]() -> StatusOr<std::shared_ptr<LoadedModel>> {
+  ScoringPoolOptions options = PoolFor(v);
+  options.inline_scoring = inline_scoring_;
+  return ScoringPool::Create(options, [accel, load]() -> StatusOr<std::shared_ptr<LoadedModel>> {
     SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, load());
     return TieLifetime(std::move(model), accel);
   });

@@ -101,7 +101,7 @@ TEST(HttpServerSerializeTest, AnswerHeaderIsWhatSettingTheFieldsWouldSend) {
   responses.push_back(MakeResponse(http::status::ok, "custom"));
   responses.back().reason("Fine");
   const std::string request_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
-  for (const std::string echoed : {request_id, std::string("client-id-1")}) {
+  for (const std::string& echoed : {request_id, std::string("client-id-1")}) {
     for (const unsigned version : {10u, 11u}) {
       for (const bool keep_alive : {true, false}) {
         for (const HttpResponse& original : responses) {

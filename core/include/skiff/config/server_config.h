@@ -121,6 +121,16 @@ struct ServerConfig {
   std::string address = "127.0.0.1";
   int port = 0;  // 0 = any free port
   int io_threads = 2;
+  // `inlineScoring`: "auto" (default), "on" or "off". On: a quick local
+  // model is scored on the I/O thread that read its request (run to
+  // completion, scoring_pool.h) instead of being handed to a worker thread
+  // and back. Auto: on when the process may use one CPU at most (its CPU
+  // affinity, or its cgroup's cpu.max quota rounded up: a local target's
+  // default 0.1 core), where the hand-off is pure overhead; off otherwise,
+  // where a worker scores while the I/O thread reads the next request.
+  // Read at start.
+  enum class InlineScoring { kAuto, kOn, kOff };
+  InlineScoring inline_scoring = InlineScoring::kAuto;
   std::string port_file;           // if set, the bound port is written here once listening
   // GET /metrics is served on a listener of its own, never on `port`, so the
   // public port (an AKS LoadBalancer) does not show a stranger the service's

@@ -92,6 +92,11 @@ class DataPlane : public HttpHandler {
   bool ready() const;
   // Starts draining: readiness turns 503 at once; requests still finish.
   void BeginDrain() { draining_ = true; }
+  // Local models of versions built from now on are scored inline on the
+  // I/O thread that read the request when the HttpServer offers it
+  // (ScoringPoolOptions::inline_scoring; skiff-server's inlineScoring).
+  // Threading: before the first Apply.
+  void set_inline_scoring(bool on) { inline_scoring_ = on; }
   // Requests accepted and not yet answered.
   int64_t in_flight() const { return in_flight_.load(); }
   // The data plane's series, for the metrics listener (MetricsEndpoint).
@@ -212,6 +217,7 @@ class DataPlane : public HttpHandler {
   mutable std::mutex snapshot_mu_;
   std::shared_ptr<const Snapshot> snapshot_;  // guarded by snapshot_mu_ (pointer only)
   VersionBuilder::AcceleratorCache accelerators_;                      // guarded by apply_mu_
+  bool inline_scoring_ = false;  // set before the first Apply
   std::shared_ptr<Authenticator> authenticator_;                       // guarded by apply_mu_
   std::string auth_plugin_;                                            // guarded by apply_mu_
   std::string auth_options_;  // the options authenticator_ was created with; guarded by apply_mu_

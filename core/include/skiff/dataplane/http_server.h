@@ -11,8 +11,9 @@
 // the process runs out of file descriptors. With options.tls every connection
 // shakes hands first (bounded by a handshake timeout). `Expect: 100-continue` gets
 // "100 Continue" once the header is admitted, or the final status instead.
-// I/O threads only parse and hand requests to the handler, which answers
-// through a callback from any thread.
+// I/O threads parse and hand requests to the handler, which answers through
+// a callback from any thread; with options.inline_work they also run what
+// the handler posts to them (inline_host.h).
 #pragma once
 
 #include <algorithm>
@@ -111,6 +112,14 @@ struct HttpServerOptions {
   // server. Every answer carries x-ms-request-id and x-request-id either way
   // (request_ids.h).
   AccessLog* access_log = nullptr;
+  // Offer the I/O threads as InlineHosts (inline_host.h): a handler may run
+  // short work on them (ScoringPool's inline scoring). Work that holds an
+  // I/O thread longer than `inline_stall` gets a rescue thread that serves
+  // the loop meanwhile (at most `max_rescue_threads` at once), so the
+  // loop's other connections wait at most about that long.
+  bool inline_work = false;
+  std::chrono::milliseconds inline_stall{20};
+  int max_rescue_threads = 4;
 };
 
 // The connection cap for a file-descriptor limit: the limit minus headroom
@@ -240,6 +249,9 @@ class HttpServer {
   int64_t tls_handshakes_with_state() const;
   // The connection cap in force (options.max_connections or its default).
   int64_t max_connections() const;
+  // Rescue threads started so far (options.inline_work: inline work held an
+  // I/O thread past options.inline_stall). For tests and figures.
+  int64_t inline_rescues() const;
 
   class Impl;
 

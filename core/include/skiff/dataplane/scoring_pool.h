@@ -7,7 +7,10 @@
 //   - a job still scoring after scoringTimeoutMs -> 504; its worker is
 //     abandoned (it exits when Score() returns) and a replacement worker with
 //     a freshly loaded model takes its slot.
-// Submit() never blocks, so an I/O thread never waits on a model.
+// Submit() never blocks, so an I/O thread never waits on a model. With
+// `inline_scoring`, a job submitted on an I/O thread that offers it
+// (InlineHost) may be scored there instead, once the handler that submitted
+// it has returned: run to completion, no hand-off (inline_host.h).
 #pragma once
 
 #include <atomic>
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include "skiff/accelerator.h"
+#include "skiff/dataplane/inline_host.h"
 #include "skiff/dataplane/request_context.h"
 #include "skiff/status.h"
 
@@ -35,6 +39,21 @@ struct ScoringPoolOptions {
   std::chrono::milliseconds max_queue_wait{500};     // maxQueueWaitMs
   std::chrono::milliseconds scoring_timeout{60000};  // scoringTimeoutMs
   int max_abandoned_workers = 4;  // stuck workers tolerated before no more replacements
+  // Run to completion: a job submitted on an InlineHost's thread is scored
+  // there (the host's loop, off the connection's strand) instead of by a
+  // worker thread, when all of these hold: nothing is queued, a replica is
+  // free (it is leased to that thread for the one job, so Score() is still
+  // never concurrent on a model), and the last `inline_after_fast` jobs of
+  // this pool each took at most `inline_max_compute` in the model. A longer
+  // job ends the streak, and jobs go to the workers until the streak is
+  // made again: a slow model is never run on an I/O thread on purpose, and
+  // one that turns slow or hangs costs the host's stall bound once
+  // (inline_host.h). scoringTimeoutMs, Cancel() and replacement of a stuck
+  // replica work as for a worker's job. skiff-server turns this on when the
+  // process has one CPU (server_config.h, inlineScoring).
+  bool inline_scoring = false;
+  std::chrono::microseconds inline_max_compute{2000};
+  int inline_after_fast = 8;
 };
 
 // How a job ended. `status` codes: OK, kUnavailable (queue full / waited too
@@ -77,9 +96,13 @@ class ScoringPool {
   ~ScoringPool();
 
   // Queues a job. `done` is called exactly once, on a worker or the deadline
-  // thread, never on the caller's thread. `context` is current on the worker
-  // while the model scores the job (CurrentRequestContext; thread-pool mode).
-  // Threading: may be called concurrently from any thread.
+  // thread, or (inline_scoring) on the caller's InlineHost loop after the
+  // caller has returned; never inside Submit. `context` is current on the
+  // thread that scores the job while the model scores it
+  // (CurrentRequestContext; thread-pool mode). An inline job holds a
+  // pointer to this pool until it ends: `done` must keep the pool alive
+  // (DataPlane's does: it holds the version) or the host must be stopped
+  // first. Threading: may be called concurrently from any thread.
   void Submit(std::vector<Tensor> inputs, Done done, RequestContext context = {});
 
   // Shutdown's cancel step: answers every queued and running job with `why`
@@ -92,6 +115,9 @@ class ScoringPool {
 
   // Jobs queued or running.
   int64_t in_flight() const;
+
+  // Jobs scored inline on an InlineHost's thread so far (inline_scoring).
+  int64_t inline_scored() const { return inline_scored_.load(std::memory_order_relaxed); }
 
   // Workers serving or loading (thread pools), or async models. The
   // autoscaler's measure and knob (autoscaler.h).
@@ -110,6 +136,7 @@ class ScoringPool {
  private:
   struct Job;
   struct Worker;
+  class InlineJob;
 
   ScoringPool(const ScoringPoolOptions& options, ModelFactory factory);
   Status StartWorker(std::shared_ptr<LoadedModel> model);  // mu_ not held
@@ -118,6 +145,20 @@ class ScoringPool {
   void WorkerLoop(std::shared_ptr<Worker> worker);
   void DeadlineLoop();
   void Replace();  // loads a replacement worker in the background
+  // Inline scoring (options_.inline_scoring): posts `job` to `host`;
+  // false when it may not (the caller queues the job as usual).
+  bool TryInline(InlineHost* host, std::shared_ptr<Job>& job);
+  // When an inline job runs: a free replica, leased to it; null when the
+  // job was answered here (shutting down, cancelled) or queued for the
+  // workers (no replica free). `this` is not used after a null return.
+  std::shared_ptr<Worker> LeaseForInline(const std::shared_ptr<Job>& job);
+  // Gives back the lease (`worker`; null: none was taken) and answers the
+  // job with `result` (a no-op if it was answered already). `this` is not
+  // used after the lease is given back: the destructor may run from then on.
+  void EndInline(const std::shared_ptr<Job>& job, const std::shared_ptr<Worker>& worker,
+                 ScoreResult result);
+  // Counts a finished score towards the inline streak. mu_ held.
+  void NoteCompute(double compute_seconds);
 
   const ScoringPoolOptions options_;
   ModelFactory factory_;  // released by the destructor once no thread can call it
@@ -140,6 +181,13 @@ class ScoringPool {
   std::vector<std::shared_ptr<Worker>> workers_;      // guarded by mu_
   std::vector<std::thread> threads_;                  // guarded by mu_
   int abandoned_ = 0;                                 // guarded by mu_
+  // Consecutive scores that took at most inline_max_compute; guarded by mu_.
+  int fast_streak_ = 0;
+  // Inline jobs leased and not yet ended (posted or running): the
+  // destructor waits for them (inline_done_cv_). Guarded by mu_.
+  int inline_jobs_ = 0;
+  std::condition_variable inline_done_cv_;
+  std::atomic<int64_t> inline_scored_{0};
   int growing_ = 0;  // workers loading for Resize(); guarded by mu_
   bool stopping_ = false;                             // guarded by mu_
   // Set by Cancel(): what every job is answered from then on. Guarded by mu_.

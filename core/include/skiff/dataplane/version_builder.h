@@ -44,6 +44,11 @@ class VersionBuilder {
   StatusOr<std::unique_ptr<ScoringPool>> Build(const ServerVersionConfig& version,
                                                metrics::ServiceMetrics* metrics);
 
+  // Local models (not upstream ones, whose Score waits on the network, nor
+  // batched ones, which have no hand-off) get ScoringPoolOptions::
+  // inline_scoring. Default off.
+  void set_inline_scoring(bool on) { inline_scoring_ = on; }
+
   // Pool settings common to every shape, with `workers` workers.
   ScoringPoolOptions PoolOptions(int workers) const;
   // Replicas of the deployment (numReplicas, else the autoscaler's minimum).
@@ -68,6 +73,7 @@ class VersionBuilder {
   const PluginHost* plugins_;
   AcceleratorCache* accelerators_;
   const config::DeploymentConfig& deployment_;
+  bool inline_scoring_ = false;
 };
 
 }  // namespace skiff::dataplane
