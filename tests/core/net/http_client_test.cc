@@ -5,17 +5,22 @@
 // http only to loopback unless allowed, a bounded body), and what the
 // router's upstream model needs from the kept-alive connection (one
 // connection for many requests, re-opened when the peer closed it, a timeout
-// told apart from a failure) and its probe (one deadline for the exchange).
+// told apart from a failure) and its probe (one deadline for the exchange),
+// and what a followed log needs from Stream() (ticks while quiet, TCP
+// keepalive on the socket, an end after a read-idle limit).
 #include "skiff/net/http_client.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -414,6 +419,171 @@ TEST(NetHttpClientTest, AQuietStreamTicksAndTheCallerEndsIt) {
     release = true;
   }
   cv.notify_all();
+}
+
+// A server whose every answer is a stream: "first\n", then nothing until
+// the test ends (the connection stays open), as a quiet followed log.
+class HeldStream {
+ public:
+  HeldStream()
+      : server_([this](const LoopbackRequest&) {
+          LoopbackResponse res;
+          res.stream = [this](const ChunkWriter& write) {
+            if (!write("first\n")) return;
+            std::unique_lock<std::mutex> lock(mu_);
+            wake_.wait(lock, [&] { return released_; });
+          };
+          return res;
+        }) {}
+  ~HeldStream() {  // before server_ goes: its threads wait here
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      released_ = true;
+    }
+    wake_.notify_all();
+  }
+  std::string url() const { return server_.url(); }
+  uint16_t port() const { return server_.port(); }
+
+ private:
+  std::mutex mu_;                 // guards released_
+  std::condition_variable wake_;  // released_ set
+  bool released_ = false;
+  LoopbackHttpServer server_;
+};
+
+// The socket of this process whose peer is 127.0.0.1:`port` (the client's
+// end of a connection to a loopback test server, found among the process's
+// descriptors as the kernel lists them), -1 when none.
+int ClientSocketTo(uint16_t port) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0 &&
+        peer.sin_family == AF_INET && ntohs(peer.sin_port) == port) {
+      return fd;
+    }
+  }
+  return -1;
+}
+
+struct KeepaliveSeen {
+  int on = -1, idle = -1, interval = -1, probes = -1;
+};
+
+// What the kernel holds for the socket of a Stream() to `server`, read
+// while the stream is open.
+KeepaliveSeen KeepaliveOfAStream(const HeldStream& server, const StreamOptions& stream) {
+  KeepaliveSeen seen;
+  auto r = HttpClient(Options()).Stream(
+      {"GET", server.url() + "/log", {}, ""},
+      [&](std::string_view) {
+        const int fd = ClientSocketTo(server.port());
+        if (fd < 0) return false;
+        socklen_t len = sizeof(int);
+        ::getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &seen.on, &len);
+        ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &seen.idle, &len);
+        ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &seen.interval, &len);
+        ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &seen.probes, &len);
+        return false;  // seen: the stream ends
+      },
+      stream);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return seen;
+}
+
+// A followed log over a connection whose peer vanished without a FIN or
+// RST waited forever; keepalive is what makes the kernel notice. The
+// settings are those StreamOptions names, on the socket itself.
+TEST(NetHttpClientTest, AStreamsSocketHasTcpKeepaliveAsConfigured) {
+  HeldStream server;
+  const KeepaliveSeen defaults = KeepaliveOfAStream(server, StreamOptions());
+  EXPECT_EQ(defaults.on, 1);
+  EXPECT_EQ(defaults.idle, 30);
+  EXPECT_EQ(defaults.interval, 10);
+  EXPECT_EQ(defaults.probes, 3);
+
+  StreamOptions custom;
+  custom.keepalive.idle = std::chrono::seconds(7);
+  custom.keepalive.interval = std::chrono::seconds(2);
+  custom.keepalive.probes = 5;
+  const KeepaliveSeen set = KeepaliveOfAStream(server, custom);
+  EXPECT_EQ(set.on, 1);
+  EXPECT_EQ(set.idle, 7);
+  EXPECT_EQ(set.interval, 2);
+  EXPECT_EQ(set.probes, 5);
+
+  StreamOptions off;
+  off.keepalive.enabled = false;
+  EXPECT_EQ(KeepaliveOfAStream(server, off).on, 0);
+
+  // A value the kernel refuses fails the call naming the option.
+  StreamOptions wrong;
+  wrong.keepalive.probes = 0;
+  auto r = HttpClient(Options()).Stream(
+      {"GET", server.url() + "/log", {}, ""}, [](std::string_view) { return true; }, wrong);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("TCP_KEEPCNT=0"), std::string::npos) << r.status().ToString();
+}
+
+// A connection that stays up but brings nothing (a stalled proxy keeps
+// ACKing, so keepalive sees a live peer): with read_idle_limit the stream
+// ends as kDeadlineExceeded, ticking or not, and the caller can open it
+// again. The limit counts from the last byte: a slow but steady stream
+// outlives it.
+TEST(NetHttpClientTest, AStreamEndsAfterItsReadIdleLimit) {
+  HeldStream server;
+  StreamOptions ticking;
+  ticking.idle_tick = std::chrono::milliseconds(50);
+  ticking.read_idle_limit = std::chrono::milliseconds(400);
+  std::string body;
+  int ticks = 0;
+  const auto started = std::chrono::steady_clock::now();
+  auto r = HttpClient(Options()).Stream(
+      {"GET", server.url() + "/log", {}, ""},
+      [&](std::string_view piece) {
+        if (piece.empty()) {
+          ++ticks;
+        } else {
+          body.append(piece);
+        }
+        return true;
+      },
+      ticking);
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("read_idle_limit"), std::string::npos);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, ticking.read_idle_limit);
+  EXPECT_EQ(body, "first\n");
+  EXPECT_GT(ticks, 0);  // the caller could still stop it meanwhile
+
+  StreamOptions plain;  // no ticks: the limit replaces the 10 s per-read timeout
+  plain.read_idle_limit = std::chrono::milliseconds(400);
+  auto p = HttpClient(Options()).Stream(
+      {"GET", server.url() + "/log", {}, ""}, [](std::string_view) { return true; }, plain);
+  EXPECT_EQ(p.status().code(), StatusCode::kDeadlineExceeded) << p.status().ToString();
+
+  // 30 bytes 50 ms apart: 1.5 s in all, never 1 s without a byte.
+  LoopbackHttpServer steady([](const LoopbackRequest&) {
+    LoopbackResponse res;
+    res.stream = [](const ChunkWriter& write) {
+      for (int i = 0; i < 30 && write("x"); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    };
+    return res;
+  });
+  ticking.read_idle_limit = std::chrono::milliseconds(1000);
+  std::string steady_body;
+  auto s = HttpClient(Options()).Stream(
+      {"GET", steady.url() + "/log", {}, ""},
+      [&](std::string_view piece) {
+        steady_body.append(piece);
+        return true;
+      },
+      ticking);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(steady_body, std::string(30, 'x'));
 }
 
 }  // namespace
