@@ -149,6 +149,33 @@ TEST(ComputeAksPodLogFollower, AStalledStreamIsOpenedAgainAndNothingRepeats) {
   }
 }
 
+// What the follower reopens on, over TLS as on AKS (the idle limit's
+// timeout surfaces through the TLS stream): a log stream silent for
+// read_idle_limit ends as kDeadlineExceeded, after the lines it brought.
+TEST(ComputeAksPodLogFollower, ASilentStreamOverTlsEndsAsDeadlineExceeded) {
+  const testing::TestPki pki = testing::MakeTestPki();
+  FakeKubeApi api(&pki);
+  auto client = ClientFor(api.KubeconfigYaml(FakeKubeApi::Auth::kClientCert));
+  api.PutPod(Pod("web-a"), "one\n");
+  PodLogQuery query;
+  query.container = "router";
+  net::StreamOptions stream;
+  stream.idle_tick = std::chrono::milliseconds(50);
+  stream.read_idle_limit = std::chrono::milliseconds(300);
+  std::string body;
+  const Status s = client->StreamPodLog(
+      "ml", "web-a", query,
+      [&](std::string_view piece) {
+        if (!piece.empty() && body.empty()) api.StallPodLogStreams("ml", "web-a");
+        body.append(piece);
+        return true;
+      },
+      stream);
+  EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded) << s.ToString();
+  EXPECT_NE(s.message().find("read_idle_limit"), std::string::npos) << s.ToString();
+  EXPECT_NE(body.find(" one\n"), std::string::npos) << body;
+}
+
 TEST(ComputeAksPodLogFollower, WithoutListOnPodsItEndsAtOnceNamingTheRight) {
   FakeKubeApi api;
   auto client = ClientFor(api.KubeconfigYaml(FakeKubeApi::Auth::kToken));
