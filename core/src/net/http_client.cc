@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "skiff/net/http_client.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,7 +13,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "skiff/util/url.h"
 
@@ -186,6 +191,7 @@ StatusOr<HttpResponse> StreamExchange(asio::io_context& ioc, Stream& stream, bea
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);  // a watch has no end; each piece is bounded below
   const auto tick = stream_options.idle_tick;
+  const auto idle_limit = stream_options.read_idle_limit;
   bool stopped = false;  // the caller said stop on a tick
   const std::function<bool()> keep_going = [&] {
     stopped = !on_data(std::string_view());
@@ -209,7 +215,11 @@ StatusOr<HttpResponse> StreamExchange(asio::io_context& ioc, Stream& stream, bea
   while (!parser.is_done()) {
     parser.get().body().data = piece;
     parser.get().body().size = sizeof(piece);
-    if (tick.count() > 0) {
+    if (idle_limit.count() > 0) {
+      // Re-armed per read, and a read completes with whatever arrived: the
+      // limit counts from the last byte.
+      tcp.expires_after(idle_limit);
+    } else if (tick.count() > 0) {
       tcp.expires_never();  // the ticks let the caller decide how long is too quiet
     } else {
       timer.Arm(tcp);
@@ -218,6 +228,12 @@ StatusOr<HttpResponse> StreamExchange(asio::io_context& ioc, Stream& stream, bea
     ec = run([&](auto handler) { http::async_read_some(stream, buffer, parser, handler); });
     if (stopped) break;  // not an error: the caller ended it
     if (ec == http::error::need_buffer) ec = {};
+    if (ec == beast::error::timeout && idle_limit.count() > 0) {
+      return DeadlineExceeded(where + ": nothing received for " +
+                              std::to_string(idle_limit.count()) +
+                              " ms (StreamOptions::read_idle_limit); the connection may be "
+                              "stalled: open the stream again");
+    }
     if (ec) return Aborted(where + ": reading the response failed: " + ec.message());
     const size_t n = sizeof(piece) - parser.get().body().size;
     if (n == 0) continue;
@@ -242,6 +258,34 @@ Status Connect(asio::io_context& ioc, beast::tcp_stream& tcp, const StepTimer& t
   timer.Arm(tcp);
   ec = RunStep(ioc, [&](auto handler) { tcp.async_connect(endpoints, handler); });
   if (ec) return Unavailable(where + ": cannot connect: " + ec.message());
+  return OkStatus();
+}
+
+// Turns on TCP keepalive as `keepalive` says (StreamOptions::Keepalive).
+Status SetKeepalive(beast::tcp_stream& tcp, const StreamOptions::Keepalive& keepalive,
+                    const std::string& where) {
+  error_code ec;
+  tcp.socket().set_option(asio::socket_base::keep_alive(keepalive.enabled), ec);
+  if (ec) return Unavailable(where + ": cannot set SO_KEEPALIVE: " + ec.message());
+  if (!keepalive.enabled) return OkStatus();
+  const int fd = tcp.socket().native_handle();
+  const struct {
+    int name;
+    const char* what;
+    int value;
+  } options[] = {
+      {TCP_KEEPIDLE, "TCP_KEEPIDLE", static_cast<int>(keepalive.idle.count())},
+      {TCP_KEEPINTVL, "TCP_KEEPINTVL", static_cast<int>(keepalive.interval.count())},
+      {TCP_KEEPCNT, "TCP_KEEPCNT", keepalive.probes},
+  };
+  for (const auto& o : options) {
+    if (setsockopt(fd, IPPROTO_TCP, o.name, &o.value, sizeof(o.value)) != 0) {
+      return Unavailable(where + ": cannot set " + o.what + "=" + std::to_string(o.value) + ": " +
+                         std::strerror(errno) +
+                         " (StreamOptions::keepalive: idle and interval 1..32767 s, probes "
+                         "1..127)");
+    }
+  }
   return OkStatus();
 }
 
@@ -279,9 +323,10 @@ Status ConfigureTls(const HttpClientOptions& options, asio::ssl::context& ctx) {
 }
 
 // Connects (and for https shakes hands), then runs `exchange` on the stream.
+// `keepalive`: nullptr leaves the socket's default (off).
 template <typename F>
 StatusOr<HttpResponse> Connected(const HttpClientOptions& options, const HttpRequest& request,
-                                 F& exchange) {
+                                 const StreamOptions::Keepalive* keepalive, F& exchange) {
   auto parsed = ParseUrl(request.url);
   if (!parsed.ok()) return FailedPrecondition(parsed.status().message());
   const Url& url = *parsed;
@@ -295,6 +340,7 @@ StatusOr<HttpResponse> Connected(const HttpClientOptions& options, const HttpReq
   asio::io_context ioc;
   beast::tcp_stream tcp(ioc);
   SKIFF_RETURN_IF_ERROR(Connect(ioc, tcp, timer, url, where));
+  if (keepalive != nullptr) SKIFF_RETURN_IF_ERROR(SetKeepalive(tcp, *keepalive, where));
   if (!url.https()) return exchange(ioc, tcp, tcp, timer, url);
 
   asio::ssl::context ctx(asio::ssl::context::tls_client);
@@ -331,9 +377,9 @@ StatusOr<HttpResponse> Connected(const HttpClientOptions& options, const HttpReq
 
 template <typename F>
 StatusOr<HttpResponse> Guarded(const HttpClientOptions& options, const HttpRequest& request,
-                               F exchange) {
+                               const StreamOptions::Keepalive* keepalive, F exchange) {
   try {
-    return Connected(options, request, exchange);
+    return Connected(options, request, keepalive, exchange);
   } catch (const std::exception& e) {
     return Unavailable(request.method + " request failed: " + e.what());
   }
@@ -343,16 +389,16 @@ StatusOr<HttpResponse> Guarded(const HttpClientOptions& options, const HttpReque
 
 StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& request) const {
   return Guarded(
-      options_, request,
+      options_, request, nullptr,
       [&](asio::io_context& ioc, auto& stream, beast::tcp_stream& tcp, const StepTimer& timer,
           const Url& url) { return Exchange(ioc, stream, tcp, timer, request, url, options_); });
 }
 
 StatusOr<HttpResponse> HttpClient::Stream(const HttpRequest& request, const DataCallback& on_data,
                                           const StreamOptions& stream) const {
-  return Guarded(options_, request,
-                 [&](asio::io_context& ioc, auto& s, beast::tcp_stream& tcp,
-                     const StepTimer& timer, const Url& url) {
+  return Guarded(options_, request, &stream.keepalive,
+                 [&](asio::io_context& ioc, auto& s, beast::tcp_stream& tcp, const StepTimer& timer,
+                     const Url& url) {
                    return StreamExchange(ioc, s, tcp, timer, request, url, options_, on_data,
                                          stream);
                  });

@@ -348,7 +348,7 @@ StatusOr<std::string> KubeClient::PodLogs(const std::string& namespace_,
 Status KubeClient::StreamPodLog(const std::string& namespace_, const std::string& pod,
                                 const PodLogQuery& query,
                                 const std::function<bool(std::string_view)>& on_data,
-                                std::chrono::milliseconds idle_tick) {
+                                const net::StreamOptions& stream) {
   SKIFF_ASSIGN_OR_RETURN(std::string path, ObjectPath({"v1", "Pod", namespace_, pod}));
   path += "/log?container=" + FormEncode(query.container);
   if (query.follow) path += "&follow=true";
@@ -358,8 +358,6 @@ Status KubeClient::StreamPodLog(const std::string& namespace_, const std::string
   const std::string what = "logs of pod " + namespace_ + "/" + pod + " container " + query.container;
   // Straight to the transport, as a watch: a retried stream would hand out
   // its lines twice, so the caller resumes instead (since_time).
-  net::StreamOptions stream;
-  stream.idle_tick = idle_tick;
   StatusOr<HttpResponse> response =
       transport_->Stream(MakeRequest("GET", path), on_data, stream);
   if (!response.ok()) {

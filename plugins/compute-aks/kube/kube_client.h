@@ -128,15 +128,17 @@ class KubeClient {
 
   // Streams one container's log (GET .../pods/POD/log with `query`): the
   // bytes as they arrive, in pieces (not lines), to `on_data`, plus an
-  // empty piece every `idle_tick` while nothing comes; `on_data` returning
-  // false ends it. Credentials and TLS as every other call; no retries (the
-  // caller resumes with since_time). OK when the server ended the stream
-  // (the container stopped) or `on_data` did; kNotFound when the pod is
-  // gone; the API server's refusal otherwise (403: `get` on pods/log).
+  // empty piece every `stream.idle_tick` while nothing comes; `on_data`
+  // returning false ends it. Credentials and TLS as every other call; no
+  // retries (the caller resumes with since_time). OK when the server ended
+  // the stream (the container stopped) or `on_data` did; kNotFound when the
+  // pod is gone; kDeadlineExceeded after `stream.read_idle_limit` without a
+  // byte; kAborted when the connection failed (keepalive found the peer
+  // gone); the API server's refusal otherwise (403: `get` on pods/log).
   Status StreamPodLog(const std::string& namespace_, const std::string& pod,
                       const PodLogQuery& query,
                       const std::function<bool(std::string_view)>& on_data,
-                      std::chrono::milliseconds idle_tick);
+                      const net::StreamOptions& stream);
 
   // GET `path` on `port` of each pod matching the selector through the API
   // server's pod proxy (/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH):

@@ -158,6 +158,9 @@ void ReadPod(KubeClient& client, const std::string& ns, Reader& r, LineQueue& qu
     return keep_going();
   };
 
+  net::StreamOptions stream;
+  stream.idle_tick = o.tick;
+  stream.read_idle_limit = o.read_idle_limit;
   auto backoff = kFirstResume;
   while (keep_going()) {
     PodLogQuery query;
@@ -169,7 +172,7 @@ void ReadPod(KubeClient& client, const std::string& ns, Reader& r, LineQueue& qu
     }
     const std::string before = last_key;
     resume_after = last_key;
-    const Status s = client.StreamPodLog(ns, r.pod, query, on_data, o.tick);
+    const Status s = client.StreamPodLog(ns, r.pod, query, on_data, stream);
     // A last line without its newline (the container stopped mid-line) is
     // shown; should the stream resume, it comes again and is skipped.
     if (!partial.empty() && !cutting && keep_going()) emit(partial);
@@ -183,7 +186,11 @@ void ReadPod(KubeClient& client, const std::string& ns, Reader& r, LineQueue& qu
     }
     DebugLog("log stream of " + where + (s.ok() ? " ended" : ": " + s.message()) +
              "; opening it again" + (last_key.empty() ? "" : " from " + query.since_time));
-    backoff = last_key != before ? kFirstResume : std::min(backoff * 2, o.max_resume_backoff);
+    // A stream ended for its silence was no stream ending at once (the
+    // container waiting to start): it is opened again without growing waits.
+    const bool idle = s.code() == StatusCode::kDeadlineExceeded;
+    backoff =
+        last_key != before || idle ? kFirstResume : std::min(backoff * 2, o.max_resume_backoff);
     if (queue.Sleep(backoff)) break;
   }
   r.done = true;

@@ -15,6 +15,11 @@
 //    container restart, the API server closing it) is opened again from
 //    the last line's second (sinceTime) and the lines already shown are
 //    skipped by their timestamp, so a restart neither repeats nor loses.
+//  - A dead connection is not waited on forever: the streams have TCP
+//    keepalive on (net::StreamOptions::Keepalive: a peer gone without a
+//    FIN or RST fails the read after about 60 s), and a stream that
+//    delivers no byte for read_idle_limit (a stalled proxy that keeps
+//    ACKing) is ended and opened again as above.
 //  - Stops within a tick once the sink returns false, also when no line
 //    comes (the sink hears "" every tick). Memory is bounded: a line over
 //    max_line_bytes is cut with a marker, the queue holds at most
@@ -52,6 +57,15 @@ struct PodLogFollowOptions {
   // A stream that ended is opened again after 0.5 s, doubling to this
   // while it keeps ending without a line (a container waiting to start).
   std::chrono::milliseconds max_resume_backoff{5000};
+  // A stream that delivered no byte for this long is ended and opened again
+  // from the last line's second. Keepalive already finds a vanished peer in
+  // about a minute; this is for a path that stays up but passes nothing (a
+  // stalled proxy that keeps ACKing), which only the silence shows. A quiet
+  // pod is normal, so the limit is long: a pod silent for 5 minutes costs
+  // one reopen (one GET whose repeated lines, those of the last line's
+  // second, are skipped), and a stalled stream resumes within 5 minutes.
+  // 0: never (the stream waits for as long as the connection lives).
+  std::chrono::milliseconds read_idle_limit{std::chrono::minutes(5)};
 };
 
 // Hands `sink` the last `tail_lines` lines (all when < 0) of each container

@@ -5,17 +5,31 @@
 // http only to loopback unless allowed, a bounded body), and what the
 // router's upstream model needs from the kept-alive connection (one
 // connection for many requests, re-opened when the peer closed it, a timeout
-// told apart from a failure) and its probe (one deadline for the exchange).
+// told apart from a failure) and its probe (one deadline for the exchange),
+// and what a followed log needs from Stream() (ticks while quiet, TCP
+// keepalive on the socket, an end after a read-idle limit).
 #include "skiff/net/http_client.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -414,6 +428,317 @@ TEST(NetHttpClientTest, AQuietStreamTicksAndTheCallerEndsIt) {
     release = true;
   }
   cv.notify_all();
+}
+
+// A server whose every answer is a stream: "first\n", then nothing until
+// the test ends (the connection stays open), as a quiet followed log.
+class HeldStream {
+ public:
+  HeldStream()
+      : server_([this](const LoopbackRequest&) {
+          LoopbackResponse res;
+          res.stream = [this](const ChunkWriter& write) {
+            if (!write("first\n")) return;
+            std::unique_lock<std::mutex> lock(mu_);
+            wake_.wait(lock, [&] { return released_; });
+          };
+          return res;
+        }) {}
+  ~HeldStream() {  // before server_ goes: its threads wait here
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      released_ = true;
+    }
+    wake_.notify_all();
+  }
+  std::string url() const { return server_.url(); }
+  uint16_t port() const { return server_.port(); }
+
+ private:
+  std::mutex mu_;                 // guards released_
+  std::condition_variable wake_;  // released_ set
+  bool released_ = false;
+  LoopbackHttpServer server_;
+};
+
+// The socket of this process whose peer is 127.0.0.1:`port` (the client's
+// end of a connection to a loopback test server, found among the process's
+// descriptors as the kernel lists them), -1 when none.
+int ClientSocketTo(uint16_t port) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0 &&
+        peer.sin_family == AF_INET && ntohs(peer.sin_port) == port) {
+      return fd;
+    }
+  }
+  return -1;
+}
+
+struct KeepaliveSeen {
+  int on = -1, idle = -1, interval = -1, probes = -1;
+};
+
+// What the kernel holds for the socket of a Stream() to `server`, read
+// while the stream is open.
+KeepaliveSeen KeepaliveOfAStream(const HeldStream& server, const StreamOptions& stream) {
+  KeepaliveSeen seen;
+  auto r = HttpClient(Options()).Stream(
+      {"GET", server.url() + "/log", {}, ""},
+      [&](std::string_view) {
+        const int fd = ClientSocketTo(server.port());
+        if (fd < 0) return false;
+        socklen_t len = sizeof(int);
+        ::getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &seen.on, &len);
+        ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &seen.idle, &len);
+        ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &seen.interval, &len);
+        ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &seen.probes, &len);
+        return false;  // seen: the stream ends
+      },
+      stream);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return seen;
+}
+
+// A followed log over a connection whose peer vanished without a FIN or
+// RST waited forever; keepalive is what makes the kernel notice. The
+// settings are those StreamOptions names, on the socket itself.
+TEST(NetHttpClientTest, AStreamsSocketHasTcpKeepaliveAsConfigured) {
+  HeldStream server;
+  const KeepaliveSeen defaults = KeepaliveOfAStream(server, StreamOptions());
+  EXPECT_EQ(defaults.on, 1);
+  EXPECT_EQ(defaults.idle, 30);
+  EXPECT_EQ(defaults.interval, 10);
+  EXPECT_EQ(defaults.probes, 3);
+
+  StreamOptions custom;
+  custom.keepalive.idle = std::chrono::seconds(7);
+  custom.keepalive.interval = std::chrono::seconds(2);
+  custom.keepalive.probes = 5;
+  const KeepaliveSeen set = KeepaliveOfAStream(server, custom);
+  EXPECT_EQ(set.on, 1);
+  EXPECT_EQ(set.idle, 7);
+  EXPECT_EQ(set.interval, 2);
+  EXPECT_EQ(set.probes, 5);
+
+  StreamOptions off;
+  off.keepalive.enabled = false;
+  EXPECT_EQ(KeepaliveOfAStream(server, off).on, 0);
+
+  // A value the kernel refuses fails the call naming the option.
+  StreamOptions wrong;
+  wrong.keepalive.probes = 0;
+  auto r = HttpClient(Options()).Stream(
+      {"GET", server.url() + "/log", {}, ""}, [](std::string_view) { return true; }, wrong);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("TCP_KEEPCNT=0"), std::string::npos) << r.status().ToString();
+}
+
+// A connection that stays up but brings nothing (a stalled proxy keeps
+// ACKing, so keepalive sees a live peer): with read_idle_limit the stream
+// ends as kDeadlineExceeded, ticking or not, and the caller can open it
+// again. The limit counts from the last byte: a slow but steady stream
+// outlives it.
+TEST(NetHttpClientTest, AStreamEndsAfterItsReadIdleLimit) {
+  HeldStream server;
+  StreamOptions ticking;
+  ticking.idle_tick = std::chrono::milliseconds(50);
+  ticking.read_idle_limit = std::chrono::milliseconds(400);
+  std::string body;
+  int ticks = 0;
+  const auto started = std::chrono::steady_clock::now();
+  auto r = HttpClient(Options()).Stream(
+      {"GET", server.url() + "/log", {}, ""},
+      [&](std::string_view piece) {
+        if (piece.empty()) {
+          ++ticks;
+        } else {
+          body.append(piece);
+        }
+        return true;
+      },
+      ticking);
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("read_idle_limit"), std::string::npos);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, ticking.read_idle_limit);
+  EXPECT_EQ(body, "first\n");
+  EXPECT_GT(ticks, 0);  // the caller could still stop it meanwhile
+
+  StreamOptions plain;  // no ticks: the limit replaces the 10 s per-read timeout
+  plain.read_idle_limit = std::chrono::milliseconds(400);
+  auto p = HttpClient(Options()).Stream(
+      {"GET", server.url() + "/log", {}, ""}, [](std::string_view) { return true; }, plain);
+  EXPECT_EQ(p.status().code(), StatusCode::kDeadlineExceeded) << p.status().ToString();
+
+  // 30 bytes 50 ms apart: 1.5 s in all, never 1 s without a byte.
+  LoopbackHttpServer steady([](const LoopbackRequest&) {
+    LoopbackResponse res;
+    res.stream = [](const ChunkWriter& write) {
+      for (int i = 0; i < 30 && write("x"); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    };
+    return res;
+  });
+  ticking.read_idle_limit = std::chrono::milliseconds(1000);
+  std::string steady_body;
+  auto s = HttpClient(Options()).Stream(
+      {"GET", steady.url() + "/log", {}, ""},
+      [&](std::string_view piece) {
+        steady_body.append(piece);
+        return true;
+      },
+      ticking);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(steady_body, std::string(30, 'x'));
+}
+
+// iptables, where scripts/deps installs it; "" when absent.
+std::string IptablesPath() {
+  for (const char* dir : {"/usr/sbin", "/sbin", "/usr/bin", "/bin"}) {
+    const std::string path = std::string(dir) + "/iptables";
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
+  return "";
+}
+
+// Runs `argv` (a full path first) and waits; its exit status, -1 when it
+// could not run.
+int RunTool(const std::vector<std::string>& argv) {
+  // Built before the fork: the server's threads may hold malloc's lock.
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
+// Writes `text` for the parent and ends the child.
+[[noreturn]] void ReportAndExit(int out, const std::string& text) {
+  (void)!::write(out, text.data(), text.size());
+  ::_exit(0);
+}
+
+// In a child process, in a network namespace of its own (so nothing
+// outside it is touched): a held stream on 127.0.0.1 whose server falls
+// silent once the first line came (every packet from it dropped by
+// iptables: no FIN, no RST, no ACK, as when its host vanishes), read as a
+// followed log reads it (ticks, no read timeout) with keepalive 1 s idle,
+// 1 s interval, 2 probes. What the stream ended with, as "CODE\nMS\nMESSAGE"
+// on `out` (MS: from the drop to the end), or "skip\n" and why the machine
+// cannot show it.
+[[noreturn]] void SilentPeerChild(int out, const std::string& iptables) {
+  const auto report = [&](const std::string& text) { ReportAndExit(out, text); };
+  if (::unshare(CLONE_NEWNET) != 0) {
+    report("skip\nunshare(CLONE_NEWNET): " + std::string(std::strerror(errno)));
+  }
+  // A new namespace's loopback starts down.
+  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  bool up = s >= 0 && ::ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
+  if (up) {
+    ifr.ifr_flags |= IFF_UP;
+    up = ::ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
+  }
+  if (!up) report("fail\n0\nbringing lo up: " + std::string(std::strerror(errno)));
+  ::close(s);
+  std::string result;
+  {
+    HeldStream server;
+    StreamOptions follow;
+    follow.idle_tick = std::chrono::milliseconds(100);
+    follow.keepalive.idle = std::chrono::seconds(1);
+    follow.keepalive.interval = std::chrono::seconds(1);
+    follow.keepalive.probes = 2;
+    std::chrono::steady_clock::time_point dropped{};
+    std::string setup_error;
+    auto r = HttpClient(Options()).Stream(
+        {"GET", server.url() + "/log", {}, ""},
+        [&](std::string_view piece) {
+          if (!piece.empty() && dropped == std::chrono::steady_clock::time_point{}) {
+            const int rc = RunTool({iptables, "-w", "-A", "INPUT", "-p", "tcp", "--sport",
+                                    std::to_string(server.port()), "-j", "DROP"});
+            if (rc != 0) {
+              setup_error = iptables +
+                            " -A INPUT -p tcp --sport PORT -j DROP in the new "
+                            "namespace exited " +
+                            std::to_string(rc) + " (no netfilter for a network namespace here?)";
+              return false;
+            }
+            dropped = std::chrono::steady_clock::now();
+          }
+          // A bound on the child, far past keepalive's 3 s: then "OK".
+          return dropped == std::chrono::steady_clock::time_point{} ||
+                 std::chrono::steady_clock::now() - dropped < std::chrono::seconds(30);
+        },
+        follow);
+    if (!setup_error.empty()) report("skip\n" + setup_error);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - dropped)
+                        .count();
+    result = std::string(StatusCodeName(r.status().code())) + "\n" + std::to_string(ms) + "\n" +
+             r.status().message();
+  }
+  ReportAndExit(out, result);
+}
+
+// The defect this keepalive is for, for real: a peer that falls silent
+// without closing (its host gone, a NAT dropping the flow). A followed log
+// waited on it for ever; with keepalive the kernel declares the connection
+// dead after idle + interval * probes and the stream fails, so the caller
+// opens it again.
+TEST(NetHttpClientTest, KeepaliveEndsAStreamWhosePeerFellSilent) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root: it creates a network namespace (unshare CLONE_NEWNET) and "
+                    "drops the server's packets there with iptables";
+  }
+  const std::string iptables = IptablesPath();
+  if (iptables.empty()) GTEST_SKIP() << "iptables is missing (scripts/deps installs it)";
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(fds[0]);
+    SilentPeerChild(fds[1], iptables);
+  }
+  ::close(fds[1]);
+  // The child's own bound is 30 s after the drop; this one covers its start.
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{fds[0], POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buf[512];
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    text.append(buf, n);
+  }
+  ::close(fds[0]);
+  ::kill(child, SIGKILL);  // gone already, unless it overran the deadline
+  ::waitpid(child, nullptr, 0);
+  if (text.rfind("skip\n", 0) == 0) GTEST_SKIP() << text.substr(5);
+  ASSERT_FALSE(text.empty()) << "the child reported nothing within 60 s";
+  const std::size_t a = text.find('\n'), b = text.find('\n', a + 1);
+  ASSERT_NE(b, std::string::npos) << text;
+  const std::string code = text.substr(0, a);
+  const long ms = std::atol(text.substr(a + 1, b - a - 1).c_str());
+  const std::string message = text.substr(b + 1);
+  EXPECT_EQ(code, StatusCodeName(StatusCode::kAborted)) << message;
+  EXPECT_NE(message.find("timed out"), std::string::npos) << message;
+  // Nominally 3 s; generous for a loaded machine (the figure is not the test).
+  EXPECT_LT(ms, 20000) << message;
 }
 
 }  // namespace

@@ -77,6 +77,27 @@ struct StreamOptions {
   // -f` does). Connect, handshake and the response header keep the timeout;
   // a stop while the header is awaited is kCancelled.
   std::chrono::milliseconds idle_tick{0};
+  // > 0: the body read ends with kDeadlineExceeded once nothing at all has
+  // arrived for this long (no byte, not even a chunk header), so a caller
+  // can open the stream again on a connection that stays up but delivers
+  // nothing (a stalled proxy that keeps ACKing, which keepalive cannot
+  // see). It replaces the per-step timeout for body reads; 0: none besides
+  // that timeout (idle_tick 0) or none at all (idle_tick > 0).
+  std::chrono::milliseconds read_idle_limit{0};
+  // TCP keepalive on the streamed connection (SO_KEEPALIVE, TCP_KEEPIDLE,
+  // TCP_KEEPINTVL, TCP_KEEPCNT), so that a peer that vanished without a
+  // FIN or RST (its host gone, a NAT or load balancer dropping the flow)
+  // fails the read with "Connection timed out" after idle + interval *
+  // probes (60 s with these defaults, as kubectl's HTTP/2 pings take about
+  // 45 s) instead of never. The probes also keep the flow alive through a
+  // NAT or load balancer that drops idle flows (Azure's: 4 minutes).
+  struct Keepalive {
+    bool enabled = true;
+    std::chrono::seconds idle{30};      // quiet this long: the first probe
+    std::chrono::seconds interval{10};  // between unanswered probes
+    int probes = 3;                     // unanswered probes: the peer is dead
+  };
+  Keepalive keepalive;
 };
 
 class HttpClient {
@@ -95,8 +116,12 @@ class HttpClient {
   // handed to `on_data` piece by piece as it arrives (the returned body stays
   // empty); `on_data` returning false closes the connection early, which is
   // not an error. Other statuses are returned whole, as by Send(). The
-  // per-step timeout applies to each read, unless `stream.idle_tick` says
-  // otherwise (StreamOptions). Threading: as Send().
+  // per-step timeout applies to each read, unless `stream.idle_tick` or
+  // `stream.read_idle_limit` says otherwise (StreamOptions); TCP keepalive
+  // is on as `stream.keepalive` says. Errors as Send(), plus
+  // kDeadlineExceeded when `stream.read_idle_limit` passed without data
+  // (retryable: the request was a GET whose answer was still coming).
+  // Threading: as Send().
   using DataCallback = std::function<bool(std::string_view data)>;
   StatusOr<HttpResponse> Stream(const HttpRequest& request, const DataCallback& on_data,
                                 const StreamOptions& stream = {}) const;

@@ -376,6 +376,12 @@ void FakeKubeApi::EndPodLogStreams(const std::string& ns, const std::string& pod
   changed_.notify_all();
 }
 
+void FakeKubeApi::StallPodLogStreams(const std::string& ns, const std::string& pod) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++log_stalls_["/api/v1/namespaces/" + ns + "/pods/" + pod];
+  changed_.notify_all();
+}
+
 void FakeKubeApi::SetPodProxyBody(const std::string& ns, const std::string& pod, int port,
                                   const std::string& path, std::string body) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -1200,6 +1206,7 @@ void FakeKubeApi::FollowLog(const ChunkWriter& write, const std::string& pod_pat
   const int64_t since = SinceSeconds(query);
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t epoch = log_epochs_[pod_path];
+  const uint64_t stalls = log_stalls_[pod_path];
   // The first line to send: the tail, or those from sinceTime on, or all.
   const auto whole = Split(logs_[pod_path], '\n');
   int64_t index = 0;
@@ -1211,6 +1218,11 @@ void FakeKubeApi::FollowLog(const ChunkWriter& write, const std::string& pod_pat
     while (index < static_cast<int64_t>(whole.size()) && kLogEpoch + index / 1000 < since) ++index;
   }
   for (;;) {
+    if (log_stalls_[pod_path] != stalls) {
+      // Silent, but open: only the server's stop closes it.
+      changed_.wait(lock, [&] { return stop_.load(); });
+      return;
+    }
     const std::string& log = logs_[pod_path];
     // What this pass has seen: the wait below is for more than this. (Taken
     // after the write, it counted a line appended while the lock was let
@@ -1234,7 +1246,7 @@ void FakeKubeApi::FollowLog(const ChunkWriter& write, const std::string& pod_pat
     if (stop_ || objects_.count(pod_path) == 0 || log_epochs_[pod_path] != epoch) return;
     changed_.wait(lock, [&] {
       return stop_ || objects_.count(pod_path) == 0 || log_epochs_[pod_path] != epoch ||
-             logs_[pod_path].size() != size;
+             log_stalls_[pod_path] != stalls || logs_[pod_path].size() != size;
     });
   }
 }

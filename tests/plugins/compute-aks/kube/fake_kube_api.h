@@ -24,8 +24,9 @@
 //    events until timeoutSeconds; DELETE with propagationPolicy;
 //    pods/{name}/log with tailLines; with follow=true a chunked stream
 //    that stays open (new lines as AppendPodLog adds them) until the pod is
-//    deleted or EndPodLogStreams ends it, with timestamps=true (line i of a
-//    pod is stamped 2026-12-06T00:00:00Z + i ms) and sinceTime;
+//    deleted or EndPodLogStreams ends it (StallPodLogStreams silences it),
+//    with timestamps=true (line i of a pod is stamped
+//    2026-12-06T00:00:00Z + i ms) and sinceTime;
 //  - discovery (/version, /api, /apis, /api/v1, /apis/<group>/<version>)
 //    so that kubectl can talk to it.
 // Tests script faults (429 + Retry-After, ...), drive Deployment status and
@@ -107,6 +108,11 @@ class FakeKubeApi {
   // Ends the open follow streams of pod ns/pod (its log stays), as the
   // kubelet does when the container restarts.
   void EndPodLogStreams(const std::string& ns, const std::string& pod);
+  // The open follow streams of pod ns/pod go silent for good: no byte more,
+  // yet the connection stays open (until the server stops), as behind a
+  // stalled proxy or load balancer that keeps ACKing. Streams opened later
+  // are served as usual.
+  void StallPodLogStreams(const std::string& ns, const std::string& pod);
 
   // What GET .../pods/POD:PORT/proxy/PATH answers (a router pod's /metrics).
   void SetPodProxyBody(const std::string& ns, const std::string& pod, int port,
@@ -177,6 +183,7 @@ class FakeKubeApi {
   std::map<std::string, Stored> objects_;    // key: API path
   std::map<std::string, std::string> logs_;  // pod path -> log text
   std::map<std::string, uint64_t> log_epochs_;  // pod path -> EndPodLogStreams calls
+  std::map<std::string, uint64_t> log_stalls_;  // pod path -> StallPodLogStreams calls
   std::map<std::string, std::string> proxy_bodies_;  // proxy path -> body
   // ".../pods/POD:PORT" -> the origin its proxy relays to.
   std::map<std::string, std::string> proxy_upstreams_;
