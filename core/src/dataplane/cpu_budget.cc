@@ -22,14 +22,50 @@ std::string ReadSmallFile(const std::string& path) {
   return out.str();
 }
 
-// This process's cgroup v2 path ("/a/b"), from the "0::" line; "" when none.
-std::string OwnCgroup() {
-  std::istringstream lines(ReadSmallFile("/proc/self/cgroup"));
+// This process's cgroup paths, from its /proc/PID/cgroup: v2's ("0::" line)
+// and v1's cpu controller's ("N:cpu,cpuacct:" or "N:cpu:"); "" when none.
+struct CgroupPaths {
+  std::string v2;
+  std::string v1_cpu;
+};
+CgroupPaths OwnCgroups(const std::string& proc_cgroup) {
+  CgroupPaths paths;
+  std::istringstream lines(ReadSmallFile(proc_cgroup));
   std::string line;
   while (std::getline(lines, line)) {
-    if (line.rfind("0::", 0) == 0) return line.substr(3);
+    if (line.rfind("0::", 0) == 0) {
+      paths.v2 = line.substr(3);
+      continue;
+    }
+    const size_t first = line.find(':');
+    const size_t second = first == std::string::npos ? first : line.find(':', first + 1);
+    if (second == std::string::npos) continue;
+    std::istringstream controllers(line.substr(first + 1, second - first - 1));
+    for (std::string c; std::getline(controllers, c, ',');) {
+      if (c == "cpu") paths.v1_cpu = line.substr(second + 1);
+    }
   }
-  return {};
+  return paths;
+}
+
+// Calls `each` with every level of `path` ("/a/b", "/a", "/").
+template <class Fn>
+void ForEachLevel(std::string path, Fn each) {
+  while (!path.empty()) {
+    each(path);
+    if (path == "/") break;
+    const size_t slash = path.rfind('/');
+    path = slash == 0 ? "/" : path.substr(0, slash);
+  }
+}
+
+std::optional<double> ReadV1Quota(const std::string& dir) {
+  long long quota = 0;
+  long long period = 0;
+  std::istringstream(ReadSmallFile(dir + "/cpu.cfs_quota_us")) >> quota;
+  std::istringstream(ReadSmallFile(dir + "/cpu.cfs_period_us")) >> period;
+  if (quota <= 0 || period <= 0) return std::nullopt;  // -1: no limit
+  return static_cast<double>(quota) / static_cast<double>(period);
 }
 
 }  // namespace
@@ -51,20 +87,26 @@ std::optional<double> ParseCpuMax(std::string_view text) {
   return static_cast<double>(q) / static_cast<double>(p);
 }
 
-CpuBudget ReadCpuBudget(const std::string& cgroup_root) {
+CpuBudget ReadCpuBudget(const std::string& cgroup_root, const std::string& proc_cgroup) {
   CpuBudget budget;
   cpu_set_t set;
   CPU_ZERO(&set);
   if (::sched_getaffinity(0, sizeof(set), &set) == 0) budget.affinity = CPU_COUNT(&set);
   // Every level of the path limits the process: the tightest one counts.
-  std::string path = OwnCgroup();
-  while (!path.empty()) {
-    if (auto cpus = ParseCpuMax(ReadSmallFile(cgroup_root + path + "/cpu.max"))) {
-      if (!budget.quota || *cpus < *budget.quota) budget.quota = cpus;
-    }
-    if (path == "/") break;
-    const size_t slash = path.rfind('/');
-    path = slash == 0 ? "/" : path.substr(0, slash);
+  auto tighter = [&budget](std::optional<double> cpus) {
+    if (cpus && (!budget.quota || *cpus < *budget.quota)) budget.quota = cpus;
+  };
+  const CgroupPaths paths = OwnCgroups(proc_cgroup);
+  if (!paths.v2.empty()) {
+    ForEachLevel(paths.v2, [&](const std::string& level) {
+      tighter(ParseCpuMax(ReadSmallFile(cgroup_root + level + "/cpu.max")));
+    });
+  }
+  if (!paths.v1_cpu.empty()) {
+    // cgroup v1 (an older Docker host): the cpu controller's own tree.
+    ForEachLevel(paths.v1_cpu, [&](const std::string& level) {
+      tighter(ReadV1Quota(cgroup_root + "/cpu" + (level == "/" ? "" : level)));
+    });
   }
   constexpr int kUnknown = std::numeric_limits<int>::max();
   int usable = budget.affinity > 0 ? budget.affinity : kUnknown;
@@ -80,7 +122,7 @@ std::string CpuBudget::Describe() const {
   if (quota) {
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.2f", *quota);
-    out += std::string(", cgroup cpu.max ") + buf;
+    out += std::string(", cgroup quota ") + buf;
   }
   return out + ")";
 }

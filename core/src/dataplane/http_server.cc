@@ -1088,7 +1088,12 @@ class HttpServer::Impl {
   Impl(const HttpServerOptions& options, HttpHandler* handler)
       : options_(options),
         state_(options_, handler, ConnectionCap(options_)),
-        ioc_(options.io_threads),
+        // The hint says how many threads may run the loop at once. With
+        // inline work a rescue thread may join the I/O threads, and a hint
+        // of 1 would let Asio skip waking a waiting thread (its one-thread
+        // shortcut): the I/O thread could sleep on with handlers queued.
+        ioc_(options.inline_work ? std::max(2, options.io_threads + options.max_rescue_threads)
+                                 : options.io_threads),
         accept_strand_(asio::make_strand(ioc_)),
         acceptor_(accept_strand_),
         retry_timer_(accept_strand_),

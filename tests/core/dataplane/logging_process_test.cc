@@ -6,6 +6,7 @@
 // id the response carries and nothing secret; responses carry
 // x-ms-request-id and echo a safe x-request-id.
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http_client.h"
+#include "skiff/dataplane/cpu_budget.h"
 #include "raw_client.h"
 #include "sha256_hex.h"
 
@@ -340,6 +342,44 @@ TEST_F(LoggingProcessTest, TheStartLogNamesTheHeapAllocatorTheServerRunsOn) {
 #else
   EXPECT_NE(log.find("INFO skiff-server: heap allocator: glibc malloc"), std::string::npos) << log;
 #endif
+}
+
+// inlineScoring "auto" turns run to completion on when the server may use
+// one CPU (a local target's default 0.1 core pins it to one), and the
+// start-up log says which and why. A server started pinned to one CPU (it
+// inherits this thread's affinity) runs it; "off" overrides.
+TEST_F(LoggingProcessTest, TheStartLogSaysWhetherInlineScoringIsOnAndWhy) {
+  cpu_set_t before;
+  CPU_ZERO(&before);
+  ASSERT_EQ(::sched_getaffinity(0, sizeof(before), &before), 0);
+  int first = 0;
+  while (!CPU_ISSET(first, &before)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(::sched_setaffinity(0, sizeof(one), &one), 0);
+  Start(Config());
+  std::string log = ReadText(dir_ / "stderr");
+  Stop();
+  Start(Config({{"inlineScoring", "off"}}));
+  const std::string off_log = ReadText(dir_ / "stderr");
+  Stop();
+  ASSERT_EQ(::sched_setaffinity(0, sizeof(before), &before), 0);
+  EXPECT_NE(log.find("INFO skiff-server: inline scoring: on (auto: 1 CPU (affinity 1"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(off_log.find("INFO skiff-server: inline scoring: off (inlineScoring)"),
+            std::string::npos)
+      << off_log;
+  // Unpinned on a machine with more CPUs and no tighter cgroup quota: off.
+  const CpuBudget mine = ReadCpuBudget();
+  if (mine.usable < 2) GTEST_SKIP() << "this machine lets the server use one CPU: " << mine.Describe();
+  Start(Config());
+  log = ReadText(dir_ / "stderr");
+  EXPECT_NE(log.find("INFO skiff-server: inline scoring: off (auto: " + std::to_string(mine.usable) +
+                     " CPUs"),
+            std::string::npos)
+      << log;
 }
 
 }  // namespace

@@ -77,6 +77,14 @@ class ServerProcessTest : public ::testing::Test {
     fs::rename(dir_ / "server.json.tmp", dir_ / "server.json");
   }
 
+  // Adds `extra`'s keys to the server.json WriteConfig wrote (merge patch).
+  void PatchConfig(const json& extra) {
+    json config = json::parse(std::ifstream(dir_ / "server.json"));
+    config.merge_patch(extra);
+    std::ofstream(dir_ / "server.json.tmp") << config.dump(2);
+    fs::rename(dir_ / "server.json.tmp", dir_ / "server.json");
+  }
+
   // Starts skiff-server and waits until it is ready; returns its port.
   uint16_t Start(std::vector<std::string> extra_args = {}) {
     const std::string bin = std::string(std::getenv("SKIFF_BINARY_DIR")) + "/bin/skiff-server";
@@ -196,6 +204,69 @@ TEST_F(ServerProcessTest, ARequestStillInItsModelWhenTheGraceEndsIsAnswered503) 
   EXPECT_EQ(WEXITSTATUS(status), 1);
   // Well before the model's 60 s: the exit did not wait for it.
   EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(20));
+}
+
+// Run to completion (inlineScoring "on", one I/O thread): after a streak
+// of quick requests the model scores on the I/O thread itself. When it
+// then hangs, the loop still serves other connections (a rescue thread
+// takes over) and the hung request gets its 504 at scoringTimeoutMs, while
+// the model is still in Score; the stuck replica is replaced.
+TEST_F(ServerProcessTest, WithInlineScoringAHungModelStillGets504OnTimeAndOthersAreServed) {
+  std::ofstream(dir_ / "model.cfg") << "gate=" << (dir_ / "gate").string() << "\ngate_first=-6\n";
+  WriteConfig(kKey, json(), 10000, (dir_ / "model.cfg").string());
+  PatchConfig({{"inlineScoring", "on"},
+               {"ioThreads", 1},
+               {"deploymentConfig", {{"scoringTimeoutMs", 300}}}});
+  const uint16_t port = Start();
+  HttpClient c(port);
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_EQ(c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status,
+              200);
+  }
+  auto held = std::async(std::launch::async, [&] {
+    HttpClient h(port);
+    return h.Post("/v2/models/svc/infer", Body(-6), {{"Authorization", "Bearer " + kKey}});
+  });
+  WaitForOneInFlight();
+  HttpClient other(port);
+  EXPECT_EQ(other.Get("/v2/health/live").status, 200);
+  const skiff::testing::Reply reply = held.get();
+  EXPECT_EQ(reply.status, 504) << reply.body;
+  EXPECT_NE(reply.body.find("scoringTimeoutMs (300 ms)"), std::string::npos) << reply.body;
+  EXPECT_FALSE(fs::exists(dir_ / "gate")) << "answered while the model still held its thread";
+  // A replacement replica scores the next request (the stuck one still
+  // waits for its gate).
+  EXPECT_EQ(other.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status,
+            200);
+  std::ofstream(dir_ / "gate") << "open";
+}
+
+// The drain with inline scoring: a request whose model holds the only I/O
+// thread when the grace ends is answered 503, as with a worker thread.
+TEST_F(ServerProcessTest, WithInlineScoringARequestInItsModelWhenTheGraceEndsIsAnswered503) {
+  std::ofstream(dir_ / "model.cfg") << "gate=" << (dir_ / "never").string() << "\ngate_first=-6\n";
+  WriteConfig(kKey, json(), /*drain_grace_ms=*/300, (dir_ / "model.cfg").string());
+  PatchConfig({{"inlineScoring", "on"}, {"ioThreads", 1}});
+  const uint16_t port = Start();
+  HttpClient c(port);
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_EQ(c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status,
+              200);
+  }
+  auto held = std::async(std::launch::async, [&] {
+    HttpClient h(port);
+    return h.Post("/v2/models/svc/infer", Body(-6), {{"Authorization", "Bearer " + kKey}});
+  });
+  WaitForOneInFlight();
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  const skiff::testing::Reply reply = held.get();
+  EXPECT_EQ(reply.status, 503) << reply.body;
+  EXPECT_NE(reply.body.find("shutting down"), std::string::npos) << reply.body;
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid_, &status, 0), pid_);
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
 }
 
 // Issue 19.3: GET /metrics is answered on the metrics listener only

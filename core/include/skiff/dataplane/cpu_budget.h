@@ -14,14 +14,17 @@ namespace skiff::dataplane {
 
 struct CpuBudget {
   int affinity = 0;                  // CPUs in this thread's affinity mask (0: unknown)
-  std::optional<double> quota;       // the tightest cpu.max on the cgroup path, in CPUs
+  std::optional<double> quota;       // the tightest CPU quota on the cgroup path, in CPUs
   int usable = 0;                    // min(affinity, ceil(quota)); 0: unknown
-  std::string Describe() const;      // "1 CPU (affinity 2, cgroup cpu.max 0.10)"
+  std::string Describe() const;      // "1 CPU (affinity 2, cgroup quota 0.10)"
 };
 
-// Reads sched_getaffinity and the cpu.max files from this process's cgroup
-// (v2, /proc/self/cgroup) up to the root of `cgroup_root`.
-CpuBudget ReadCpuBudget(const std::string& cgroup_root = "/sys/fs/cgroup");
+// Reads sched_getaffinity and the CPU quotas on this process's cgroup path
+// (from `proc_cgroup`), every level up to the root of `cgroup_root`: v2's
+// cpu.max, and v1's cpu.cfs_quota_us / cpu.cfs_period_us under
+// `cgroup_root`/cpu. The parameters exist for tests.
+CpuBudget ReadCpuBudget(const std::string& cgroup_root = "/sys/fs/cgroup",
+                        const std::string& proc_cgroup = "/proc/self/cgroup");
 
 // One cpu.max file's value in CPUs: "10000 100000" -> 0.1; "max 100000" ->
 // nullopt (no limit); nullopt for anything unreadable.

@@ -9,8 +9,9 @@
 // An artifact file may hold settings, one `key=value` a line (the shadow
 // traffic tests give two versions different answers and a slow one):
 // `scale=F` answers y = F * x instead of 2 * x; `gate=PATH` makes each
-// request wait until PATH exists (at most 60 s); `fail=1` fails every request
-// ("model exploded").
+// request wait until PATH exists (at most 60 s); `gate_first=V` limits that
+// to requests whose first value is V (quick ones first, then one that
+// hangs); `fail=1` fails every request ("model exploded").
 // Two more models for the OIP tests (oip_binary_test.cc): one whose only
 // output is "output0" answers the OIP spec examples' FP32 [3, 2]
 // (1.0, 1.1, 2.0, 2.1, 3.0, 3.1); one whose first input is not FP32 echoes
@@ -40,6 +41,10 @@ class TestModel final : public skiff::LoadedModel {
     for (std::string line; std::getline(in, line);) {
       if (line.rfind("scale=", 0) == 0) scale_ = std::strtof(line.c_str() + 6, nullptr);
       if (line.rfind("gate=", 0) == 0) gate_ = line.substr(5);
+      if (line.rfind("gate_first=", 0) == 0) {
+        gate_first_ = std::strtof(line.c_str() + 11, nullptr);
+        gate_first_set_ = true;
+      }
       if (line == "fail=1") fail_ = true;
     }
   }
@@ -75,7 +80,7 @@ class TestModel final : public skiff::LoadedModel {
                              "' failed (raised from /work/skiff/plugins/accel-gpu/torch_model.cc:140)");
     }
     if (fail_) return skiff::Internal("model exploded");
-    if (!gate_.empty()) {
+    if (!gate_.empty() && (!gate_first_set_ || (!v.empty() && v[0] == gate_first_))) {
       struct stat st {};
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
       while (::stat(gate_.c_str(), &st) != 0 && std::chrono::steady_clock::now() < deadline) {
@@ -93,6 +98,8 @@ class TestModel final : public skiff::LoadedModel {
   std::string artifact_;
   float scale_ = 2.0f;
   std::string gate_;
+  float gate_first_ = 0;
+  bool gate_first_set_ = false;
   bool fail_ = false;
 };
 
