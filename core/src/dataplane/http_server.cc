@@ -1039,6 +1039,12 @@ class LoopHost final : public InlineHost {
       }
       SetCurrent(nullptr);
       current_slot = nullptr;
+      // With a concurrency hint of 1 (one I/O thread) Asio takes the
+      // one-thread shortcut: a thread running the loop does not wake
+      // another for the handlers it queues. The I/O thread may have gone
+      // to sleep meanwhile, with handlers this thread queued (or the
+      // reactor it held) waiting: a post from outside the loop wakes it.
+      asio::post(ioc_, [] {});
       done->store(true);
     });
     pthread_setname_np(thread.native_handle(), "skiff-io-rescue");
@@ -1088,12 +1094,7 @@ class HttpServer::Impl {
   Impl(const HttpServerOptions& options, HttpHandler* handler)
       : options_(options),
         state_(options_, handler, ConnectionCap(options_)),
-        // The hint says how many threads may run the loop at once. With
-        // inline work a rescue thread may join the I/O threads, and a hint
-        // of 1 would let Asio skip waking a waiting thread (its one-thread
-        // shortcut): the I/O thread could sleep on with handlers queued.
-        ioc_(options.inline_work ? std::max(2, options.io_threads + options.max_rescue_threads)
-                                 : options.io_threads),
+        ioc_(options.io_threads),
         accept_strand_(asio::make_strand(ioc_)),
         acceptor_(accept_strand_),
         retry_timer_(accept_strand_),
