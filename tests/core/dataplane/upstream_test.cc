@@ -5,6 +5,9 @@
 // authenticates before anything reaches a version, splits and pins, and maps
 // upstream failures to 502/503/504.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -13,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "http_client.h"
 #include "sha256_hex.h"
@@ -77,11 +81,13 @@ class UpstreamTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  Plane Start(const json& config, uint16_t port = 0, AccessLog* access_log = nullptr) {
+  Plane Start(const json& config, uint16_t port = 0, AccessLog* access_log = nullptr,
+              int listen_fd = -1) {
     Plane p;
     p.plane = std::make_unique<DataPlane>(host_.get(), "test");
     HttpServerOptions http;
     http.port = port;
+    http.listen_fd = listen_fd;
     http.access_log = access_log;
     p.server = HttpServer::Start(http, p.plane.get()).value();
     p.metrics = std::make_unique<MetricsEndpoint>(&p.plane->metrics_registry());
@@ -93,14 +99,15 @@ class UpstreamTest : public ::testing::Test {
     return p;
   }
   // A version server: the endpoint's one version, no auth (cluster-internal).
-  Plane Backend(const std::string& version, uint16_t port = 0, AccessLog* access_log = nullptr) {
+  Plane Backend(const std::string& version, uint16_t port = 0, AccessLog* access_log = nullptr,
+                int listen_fd = -1) {
     return Start({{"service", "ep1"},
                   {"deploymentConfig", {{"authEnabled", false}}},
                   {"versions",
                    {{{"name", version},
                      {"artifactPath", "/dev/null"},
                      {"inferenceConfig", InferenceConfig()}}}}},
-                 port, access_log);
+                 port, access_log, listen_fd);
   }
   static std::string InferUrl(uint16_t port) {
     return "http://127.0.0.1:" + std::to_string(port) + "/v2/models/ep1/infer";
@@ -359,17 +366,38 @@ TEST_F(UpstreamTest, UpstreamFailuresMapToGatewayStatusCodes) {
 }
 
 // A loopback port nothing listens on (the kernel does not hand it out again soon).
-uint16_t UnusedPort() {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
+// A loopback port held for a server that is not up yet: bound but not
+// listening, so a connect to it is refused (as to a pod not ready yet) and
+// no other socket of a busy machine can take it meanwhile (a port freed
+// and bound again later could be, and the version server's start failed).
+// Listen() hands it to the server as HttpServerOptions::listen_fd.
+struct HeldPort {
+  HeldPort() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    port = ntohs(addr.sin_port);
+  }
+  ~HeldPort() {
+    if (fd >= 0) ::close(fd);
+  }
+  int Listen() {
+    EXPECT_EQ(::listen(fd, SOMAXCONN), 0);
+    return std::exchange(fd, -1);  // the server owns it now
+  }
+  int fd = -1;
+  uint16_t port = 0;
+};
 
 TEST_F(UpstreamTest, AVersionWhoseServerIsNotUpGetsNoTrafficUntilItIs) {
   blue_ = Backend("blue");
-  const uint16_t green_port = UnusedPort();  // green's pods are not ready yet
+  HeldPort green_port;  // green's pods are not ready yet
   json config = RouterConfig(
-      {UpVersion("blue", 50, blue_.port(), true), UpVersion("green", 50, green_port)});
+      {UpVersion("blue", 50, blue_.port(), true), UpVersion("green", 50, green_port.port)});
   config["upstreamProbeMs"] = 100;
   router_ = Start(config);
   HttpClient c(router_.port());
@@ -391,7 +419,7 @@ TEST_F(UpstreamTest, AVersionWhoseServerIsNotUpGetsNoTrafficUntilItIs) {
   EXPECT_EQ(c.Post("/v2/models/ep1/infer", OipBody(1.0f), Auth("green")).status, 502)
       << "a request pinned to green still goes to green";
 
-  green_ = Backend("green", green_port);  // green becomes ready
+  green_ = Backend("green", 0, nullptr, green_port.Listen());  // green becomes ready
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (c.Get("/v2/models/ep1/versions/green/ready").status != 200 &&
          std::chrono::steady_clock::now() < deadline) {
