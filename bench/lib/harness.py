@@ -511,6 +511,22 @@ def heap_allocator():
     return "jemalloc" if "libjemalloc" in needed else "glibc malloc"
 
 
+def inline_scoring_modes(tmp):
+    """What the skiff servers' start logs say of inlineScoring (docs/server-config.md)."""
+    modes = set()
+    logs = os.path.join(tmp, "logs")
+    for name in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
+        try:
+            with open(os.path.join(logs, name), errors="replace") as f:
+                for line in f:
+                    at = line.find("inline scoring: ")
+                    if at >= 0:
+                        modes.add(line[at + len("inline scoring: "):].strip())
+        except OSError:
+            pass
+    return "; ".join(sorted(modes)) or "not logged"
+
+
 def report(rows, floor, bare_kb, args, started, elapsed):
     by = {r.key: r for r in rows}
     L = []
@@ -520,6 +536,7 @@ def report(rows, floor, bare_kb, args, started, elapsed):
     L.append("- load average (1/5/15 min) at the end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
     L.append("- command: `%s`" % args.command)
     L.append("- heap allocator of skiff-server and the floors: %s" % heap_allocator())
+    L.append("- skiff-server's inline scoring (run to completion): %s" % inline_scoring_modes(args.tmp))
     L.append("- %g s per measurement (%g s warm-up at c=16); wrk -t1, pinned to core %s; every server "
              "pinned to core %s (all threads); total %.0f s" % (args.duration, args.warmup, CLIENT_CORE,
                                                                 SERVER_CORE, elapsed))
