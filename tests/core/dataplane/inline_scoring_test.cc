@@ -7,6 +7,8 @@
 // connections while inline work holds its only I/O thread.
 #include <gtest/gtest.h>
 
+#include "gate.h"
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -24,26 +26,11 @@
 namespace skiff::dataplane {
 namespace {
 
+using skiff::testing::Gate;
+using skiff::testing::WaitFor;
+
 using Clock = std::chrono::steady_clock;
 
-// A latch the test opens; models block on it inside Score().
-class Gate {
- public:
-  void Open() {
-    std::lock_guard<std::mutex> l(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  void Wait() {
-    std::unique_lock<std::mutex> l(mu_);
-    cv_.wait(l, [&] { return open_; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
 
 struct Shared {
   std::atomic<int> loads{0};
@@ -101,11 +88,6 @@ std::future<ScoreResult> Submit(ScoringPool& pool) {
   return f;
 }
 
-void WaitFor(const std::function<bool()>& cond) {
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (!cond() && Clock::now() < deadline) std::this_thread::yield();
-  ASSERT_TRUE(cond());
-}
 
 // An InlineHost whose loop is one thread of its own: Do() runs a function
 // there (Current() is this host), then whatever was posted meanwhile, in

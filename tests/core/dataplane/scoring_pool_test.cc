@@ -9,27 +9,14 @@
 
 #include <gtest/gtest.h>
 
+#include "gate.h"
+
 namespace skiff::dataplane {
 namespace {
 
-// A latch the test opens; models block on it inside Score().
-class Gate {
- public:
-  void Open() {
-    std::lock_guard<std::mutex> l(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  void Wait() {
-    std::unique_lock<std::mutex> l(mu_);
-    cv_.wait(l, [&] { return open_; });
-  }
+using skiff::testing::Gate;
+using skiff::testing::WaitFor;
 
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
 
 struct Shared {
   std::atomic<int> loads{0};
@@ -88,11 +75,6 @@ std::future<ScoreResult> Submit(ScoringPool& pool, std::vector<Tensor> in) {
   return f;
 }
 
-void WaitFor(const std::function<bool()>& cond) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!cond() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-  ASSERT_TRUE(cond());
-}
 
 TEST(DataPlaneScoringPoolTest, ScoresWithAtMostOneRequestPerModel) {
   Shared shared;

@@ -77,6 +77,25 @@ class ServerProcessTest : public ::testing::Test {
     fs::rename(dir_ / "server.json.tmp", dir_ / "server.json");
   }
 
+  // Inline scoring tests (model.cfg with gate_first=-6): 12 quick requests
+  // make the pool's streak (ScoringPoolOptions::inline_after_fast), then a
+  // request whose first value is -6 waits for the gate in its model, on the
+  // I/O thread; returns once the server counts it in flight.
+  std::future<skiff::testing::Reply> HoldOneInlineRequest(uint16_t port) {
+    HttpClient c(port);
+    for (int i = 0; i < 12; ++i) {
+      EXPECT_EQ(
+          c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status,
+          200);
+    }
+    auto held = std::async(std::launch::async, [port] {
+      HttpClient h(port);
+      return h.Post("/v2/models/svc/infer", Body(-6), {{"Authorization", "Bearer " + kKey}});
+    });
+    WaitForOneInFlight();
+    return held;
+  }
+
   // Adds `extra`'s keys to the server.json WriteConfig wrote (merge patch).
   void PatchConfig(const json& extra) {
     json config = json::parse(std::ifstream(dir_ / "server.json"));
@@ -218,16 +237,7 @@ TEST_F(ServerProcessTest, WithInlineScoringAHungModelStillGets504OnTimeAndOthers
                {"ioThreads", 1},
                {"deploymentConfig", {{"scoringTimeoutMs", 300}}}});
   const uint16_t port = Start();
-  HttpClient c(port);
-  for (int i = 0; i < 12; ++i) {
-    ASSERT_EQ(c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status,
-              200);
-  }
-  auto held = std::async(std::launch::async, [&] {
-    HttpClient h(port);
-    return h.Post("/v2/models/svc/infer", Body(-6), {{"Authorization", "Bearer " + kKey}});
-  });
-  WaitForOneInFlight();
+  auto held = HoldOneInlineRequest(port);
   HttpClient other(port);
   EXPECT_EQ(other.Get("/v2/health/live").status, 200);
   const skiff::testing::Reply reply = held.get();
@@ -248,16 +258,7 @@ TEST_F(ServerProcessTest, WithInlineScoringARequestInItsModelWhenTheGraceEndsIsA
   WriteConfig(kKey, json(), /*drain_grace_ms=*/300, (dir_ / "model.cfg").string());
   PatchConfig({{"inlineScoring", "on"}, {"ioThreads", 1}});
   const uint16_t port = Start();
-  HttpClient c(port);
-  for (int i = 0; i < 12; ++i) {
-    ASSERT_EQ(c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status,
-              200);
-  }
-  auto held = std::async(std::launch::async, [&] {
-    HttpClient h(port);
-    return h.Post("/v2/models/svc/infer", Body(-6), {{"Authorization", "Bearer " + kKey}});
-  });
-  WaitForOneInFlight();
+  auto held = HoldOneInlineRequest(port);
   ASSERT_EQ(::kill(pid_, SIGTERM), 0);
   const skiff::testing::Reply reply = held.get();
   EXPECT_EQ(reply.status, 503) << reply.body;
