@@ -96,6 +96,19 @@ class ServerProcessTest : public ::testing::Test {
     return held;
   }
 
+  // After SIGTERM with a request still in its model past the drain grace:
+  // that request is answered 503 and the server exits 1.
+  void ExpectDrainAnswered503AndExited1(std::future<skiff::testing::Reply>& held) {
+    const skiff::testing::Reply reply = held.get();
+    EXPECT_EQ(reply.status, 503) << reply.body;
+    EXPECT_NE(reply.body.find("shutting down"), std::string::npos) << reply.body;
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid_, &status, 0), pid_);
+    pid_ = -1;
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+  }
+
   // Adds `extra`'s keys to the server.json WriteConfig wrote (merge patch).
   void PatchConfig(const json& extra) {
     json config = json::parse(std::ifstream(dir_ / "server.json"));
@@ -213,14 +226,7 @@ TEST_F(ServerProcessTest, ARequestStillInItsModelWhenTheGraceEndsIsAnswered503) 
   WaitForOneInFlight();
   const auto sent = std::chrono::steady_clock::now();
   ASSERT_EQ(::kill(pid_, SIGTERM), 0);
-  const skiff::testing::Reply reply = held.get();
-  EXPECT_EQ(reply.status, 503) << reply.body;
-  EXPECT_NE(reply.body.find("shutting down"), std::string::npos) << reply.body;
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid_, &status, 0), pid_);
-  pid_ = -1;
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 1);
+  ExpectDrainAnswered503AndExited1(held);
   // Well before the model's 60 s: the exit did not wait for it.
   EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(20));
 }
@@ -260,14 +266,7 @@ TEST_F(ServerProcessTest, WithInlineScoringARequestInItsModelWhenTheGraceEndsIsA
   const uint16_t port = Start();
   auto held = HoldOneInlineRequest(port);
   ASSERT_EQ(::kill(pid_, SIGTERM), 0);
-  const skiff::testing::Reply reply = held.get();
-  EXPECT_EQ(reply.status, 503) << reply.body;
-  EXPECT_NE(reply.body.find("shutting down"), std::string::npos) << reply.body;
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid_, &status, 0), pid_);
-  pid_ = -1;
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 1);
+  ExpectDrainAnswered503AndExited1(held);
 }
 
 // Issue 19.3: GET /metrics is answered on the metrics listener only
