@@ -2,11 +2,13 @@
 // InlineHost: an I/O thread's offer to run short work itself (run to
 // completion) instead of handing it to another thread and back.
 //
-// Why: with one CPU (a container's default 0.1 core, a pinned server), the
-// I/O thread -> scoring worker -> I/O thread hand-off is pure overhead: two
-// thread wake-ups, a futex and a context switch per request, on the only
-// core, ~15 % of a small model's whole cost (bench/README.md, "Run to
-// completion"). The price of running a model on an I/O thread is that the
+// Why: with one CPU (a local target's default 0.1 core, a pinned server),
+// the I/O thread -> scoring worker -> I/O thread hand-off buys nothing: two
+// thread wake-ups and context switches on the only core. Measured A/B
+// (bench/README.md, "Run to completion"): about a third less CPU per
+// request on the small CNN at 16 connections, and on the MLP at one; no
+// gain on the MLP at 16, where the hand-off was already batched. The price
+// of running a model on an I/O thread is that the
 // thread serves nothing else meanwhile; a hung model would stall every
 // connection of the loop and keep a 504 from being written. The host
 // bounds that: work runs off every connection's strand, and a watchdog
