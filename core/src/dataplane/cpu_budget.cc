@@ -6,20 +6,21 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <limits>
 #include <sstream>
+#include <utility>
+
+#include "skiff/util/file.h"
 
 namespace skiff::dataplane {
 
 namespace {
 
-std::string ReadSmallFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return {};
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+// A proc or cgroup file's text; "" when it is missing or unreadable (no
+// cgroup, no such controller: no limit to read).
+std::string ReadOrEmpty(const std::string& path) {
+  StatusOr<std::string> text = ReadFile(path, 64 * 1024);
+  return text.ok() ? std::move(text).value() : std::string();
 }
 
 // This process's cgroup paths, from its /proc/PID/cgroup: v2's ("0::" line)
@@ -30,7 +31,7 @@ struct CgroupPaths {
 };
 CgroupPaths OwnCgroups(const std::string& proc_cgroup) {
   CgroupPaths paths;
-  std::istringstream lines(ReadSmallFile(proc_cgroup));
+  std::istringstream lines(ReadOrEmpty(proc_cgroup));
   std::string line;
   while (std::getline(lines, line)) {
     if (line.rfind("0::", 0) == 0) {
@@ -62,8 +63,8 @@ void ForEachLevel(std::string path, Fn each) {
 std::optional<double> ReadV1Quota(const std::string& dir) {
   long long quota = 0;
   long long period = 0;
-  std::istringstream(ReadSmallFile(dir + "/cpu.cfs_quota_us")) >> quota;
-  std::istringstream(ReadSmallFile(dir + "/cpu.cfs_period_us")) >> period;
+  std::istringstream(ReadOrEmpty(dir + "/cpu.cfs_quota_us")) >> quota;
+  std::istringstream(ReadOrEmpty(dir + "/cpu.cfs_period_us")) >> period;
   if (quota <= 0 || period <= 0) return std::nullopt;  // -1: no limit
   return static_cast<double>(quota) / static_cast<double>(period);
 }
@@ -99,7 +100,7 @@ CpuBudget ReadCpuBudget(const std::string& cgroup_root, const std::string& proc_
   const CgroupPaths paths = OwnCgroups(proc_cgroup);
   if (!paths.v2.empty()) {
     ForEachLevel(paths.v2, [&](const std::string& level) {
-      tighter(ParseCpuMax(ReadSmallFile(cgroup_root + level + "/cpu.max")));
+      tighter(ParseCpuMax(ReadOrEmpty(cgroup_root + level + "/cpu.max")));
     });
   }
   if (!paths.v1_cpu.empty()) {
@@ -108,16 +109,20 @@ CpuBudget ReadCpuBudget(const std::string& cgroup_root, const std::string& proc_
       tighter(ReadV1Quota(cgroup_root + "/cpu" + (level == "/" ? "" : level)));
     });
   }
-  constexpr int kUnknown = std::numeric_limits<int>::max();
-  int usable = budget.affinity > 0 ? budget.affinity : kUnknown;
-  if (budget.quota) usable = std::min(usable, std::max(1, static_cast<int>(std::ceil(*budget.quota))));
-  budget.usable = usable == kUnknown ? 0 : usable;
   return budget;
 }
 
+int CpuBudget::usable() const {
+  constexpr int kUnknown = std::numeric_limits<int>::max();
+  int cpus = affinity > 0 ? affinity : kUnknown;
+  if (quota) cpus = std::min(cpus, std::max(1, static_cast<int>(std::ceil(*quota))));
+  return cpus == kUnknown ? 0 : cpus;
+}
+
 std::string CpuBudget::Describe() const {
-  std::string out = (usable > 0 ? std::to_string(usable) : std::string("unknown")) +
-                    (usable == 1 ? " CPU" : " CPUs") + " (affinity " +
+  const int cpus = usable();
+  std::string out = (cpus > 0 ? std::to_string(cpus) : std::string("unknown")) +
+                    (cpus == 1 ? " CPU" : " CPUs") + " (affinity " +
                     (affinity > 0 ? std::to_string(affinity) : std::string("unknown"));
   if (quota) {
     char buf[32];

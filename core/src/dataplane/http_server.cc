@@ -945,14 +945,15 @@ class LoopHost final : public InlineHost {
 
  private:
   struct Slot {
-    std::atomic<int64_t> since_ns{0};       // inside long work since; 0: not
-    std::atomic<int64_t> rescued_since{0};  // the since_ns a rescue was started for
-    bool in_use = false;                    // rescue slots: a rescuer has it; watch_mu_
+    std::atomic<int64_t> since_ns{0};  // inside long work since; 0: not
+    int64_t rescued_since = 0;         // the since_ns a rescue was started for; watch_mu_
+    // Rescue slots: a rescuer has it (watch_mu_); its thread has ended.
+    bool in_use = false;
+    std::atomic<bool> rescuer_done{false};
   };
   struct Rescuer {
     std::thread thread;
-    Slot* slot;
-    std::shared_ptr<std::atomic<bool>> done;
+    Slot* slot;  // the rescuer's own
   };
 
   static int64_t NowNs() {
@@ -996,9 +997,9 @@ class LoopHost final : public InlineHost {
         const int64_t since = s.since_ns.load();
         if (since == 0) continue;
         inside = true;
-        if (now - since >= std::chrono::nanoseconds(stall_).count() &&
-            s.rescued_since.load() != since && StartRescue(&s, since)) {
-          s.rescued_since.store(since);
+        if (now - since >= std::chrono::nanoseconds(stall_).count() && s.rescued_since != since &&
+            StartRescue(&s, since)) {
+          s.rescued_since = since;
         }
       }
       JoinFinishedRescuers();
@@ -1030,8 +1031,8 @@ class LoopHost final : public InlineHost {
     }
     if (mine == nullptr) return false;
     mine->in_use = true;
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    std::thread thread([this, stuck, since, mine, done] {
+    mine->rescuer_done.store(false);
+    std::thread thread([this, stuck, since, mine] {
       current_slot = mine;
       SetCurrent(this);
       while (!ioc_.stopped() && stuck->since_ns.load() == since) {
@@ -1045,18 +1046,18 @@ class LoopHost final : public InlineHost {
       // to sleep meanwhile, with handlers this thread queued (or the
       // reactor it held) waiting: a post from outside the loop wakes it.
       asio::post(ioc_, [] {});
-      done->store(true);
+      mine->rescuer_done.store(true);
     });
     pthread_setname_np(thread.native_handle(), "skiff-io-rescue");
     rescues_.fetch_add(1, std::memory_order_relaxed);
-    rescuers_.push_back(Rescuer{std::move(thread), mine, std::move(done)});
+    rescuers_.push_back(Rescuer{std::move(thread), mine});
     return true;
   }
 
   // watch_mu_ held.
   void JoinFinishedRescuers() {
     for (auto it = rescuers_.begin(); it != rescuers_.end();) {
-      if (!it->done->load()) {
+      if (!it->slot->rescuer_done.load()) {
         ++it;
         continue;
       }

@@ -260,7 +260,7 @@ int main(int argc, char** argv) {
   using InlineScoring = skiff::config::ServerConfig::InlineScoring;
   const bool inline_scoring =
       config->inline_scoring == InlineScoring::kOn ||
-      (config->inline_scoring == InlineScoring::kAuto && cpus.usable == 1);
+      (config->inline_scoring == InlineScoring::kAuto && cpus.usable() == 1);
   Log(std::string("inline scoring: ") + (inline_scoring ? "on" : "off") +
       (config->inline_scoring == InlineScoring::kAuto ? " (auto: " + cpus.Describe() + ")"
                                                        : " (inlineScoring)"));

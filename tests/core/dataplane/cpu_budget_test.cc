@@ -62,7 +62,7 @@ TEST_F(CpuBudgetTreeTest, AQuotaBelowOneCpuMeansOneUsableCpu) {
   const CpuBudget b = Read("0::/kubepods/pod1/ctr");
   ASSERT_TRUE(b.quota.has_value());
   EXPECT_DOUBLE_EQ(*b.quota, 0.1);
-  EXPECT_EQ(b.usable, 1);
+  EXPECT_EQ(b.usable(), 1);
   EXPECT_NE(b.Describe().find("1 CPU ("), std::string::npos) << b.Describe();
   EXPECT_NE(b.Describe().find("cgroup quota 0.10"), std::string::npos) << b.Describe();
 }
@@ -75,7 +75,7 @@ TEST_F(CpuBudgetTreeTest, TheTightestLevelOnThePathCounts) {
   const CpuBudget b = Read("0::/kubepods/pod1/ctr");
   ASSERT_TRUE(b.quota.has_value());
   EXPECT_DOUBLE_EQ(*b.quota, 1.5);
-  EXPECT_EQ(b.usable, std::min(Affinity(), 2));
+  EXPECT_EQ(b.usable(), std::min(Affinity(), 2));
 }
 
 TEST_F(CpuBudgetTreeTest, CgroupV1CpuQuotaCountsToo) {
@@ -84,7 +84,7 @@ TEST_F(CpuBudgetTreeTest, CgroupV1CpuQuotaCountsToo) {
   const CpuBudget b = Read("12:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n0::/");
   ASSERT_TRUE(b.quota.has_value());
   EXPECT_DOUBLE_EQ(*b.quota, 0.5);
-  EXPECT_EQ(b.usable, 1);
+  EXPECT_EQ(b.usable(), 1);
   Write("sys/cpu/docker/abc/cpu.cfs_quota_us", "-1");  // no limit
   EXPECT_FALSE(Read("3:cpu,cpuacct:/docker/abc\n").quota.has_value());
 }
@@ -93,7 +93,7 @@ TEST_F(CpuBudgetTreeTest, WithoutAQuotaTheAffinityMaskCounts) {
   const CpuBudget b = Read("0::/kubepods/pod1/ctr");  // no cpu.max anywhere
   EXPECT_FALSE(b.quota.has_value());
   EXPECT_EQ(b.affinity, Affinity());
-  EXPECT_EQ(b.usable, Affinity());
+  EXPECT_EQ(b.usable(), Affinity());
 }
 
 }  // namespace

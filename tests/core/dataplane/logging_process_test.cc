@@ -373,10 +373,10 @@ TEST_F(LoggingProcessTest, TheStartLogSaysWhetherInlineScoringIsOnAndWhy) {
       << off_log;
   // Unpinned on a machine with more CPUs and no tighter cgroup quota: off.
   const CpuBudget mine = ReadCpuBudget();
-  if (mine.usable < 2) GTEST_SKIP() << "this machine lets the server use one CPU: " << mine.Describe();
+  if (mine.usable() < 2) GTEST_SKIP() << "this machine lets the server use one CPU: " << mine.Describe();
   Start(Config());
   log = ReadText(dir_ / "stderr");
-  EXPECT_NE(log.find("INFO skiff-server: inline scoring: off (auto: " + std::to_string(mine.usable) +
+  EXPECT_NE(log.find("INFO skiff-server: inline scoring: off (auto: " + std::to_string(mine.usable()) +
                      " CPUs"),
             std::string::npos)
       << log;

@@ -15,7 +15,8 @@ namespace skiff::dataplane {
 struct CpuBudget {
   int affinity = 0;                  // CPUs in this thread's affinity mask (0: unknown)
   std::optional<double> quota;       // the tightest CPU quota on the cgroup path, in CPUs
-  int usable = 0;                    // min(affinity, ceil(quota)); 0: unknown
+  // min(affinity, ceil(quota)), at least 1 with a quota; 0: unknown.
+  int usable() const;
   std::string Describe() const;      // "1 CPU (affinity 2, cgroup quota 0.10)"
 };
 
