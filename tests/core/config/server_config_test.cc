@@ -280,3 +280,34 @@ TEST(ServerConfig, GrpcBlockRoundTripsDefaultsAndNamesItsFields) {
 
 }  // namespace
 }  // namespace skiff::config
+
+namespace skiff::config {
+namespace {
+
+// inlineScoring (run to completion): "auto" by default, the three words
+// round-trip, anything else is refused naming the field and the choices.
+TEST(ServerConfig, InlineScoringTakesAutoOnOrOffAndNamesTheFieldOtherwise) {
+  auto parsed = ParseServerConfig(Base().dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->inline_scoring, ServerConfig::InlineScoring::kAuto);
+  for (const auto& [word, mode] :
+       {std::pair{"auto", ServerConfig::InlineScoring::kAuto},
+        std::pair{"on", ServerConfig::InlineScoring::kOn},
+        std::pair{"off", ServerConfig::InlineScoring::kOff}}) {
+    json j = Base();
+    j["inlineScoring"] = word;
+    auto one = ParseServerConfig(j.dump());
+    ASSERT_TRUE(one.ok()) << one.status().ToString();
+    EXPECT_EQ(one->inline_scoring, mode) << word;
+    EXPECT_EQ(ToJson(*one)["inlineScoring"], word);
+  }
+  json bad = Base();
+  bad["inlineScoring"] = "sometimes";
+  EXPECT_NE(ErrorOf(bad.dump()).find(
+                R"(`$.inlineScoring` must be "auto", "on" or "off" (got "sometimes"))"),
+            std::string::npos)
+      << ErrorOf(bad.dump());
+}
+
+}  // namespace
+}  // namespace skiff::config
