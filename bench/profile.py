@@ -24,6 +24,10 @@ See bench/README.md, "Profile".
   bench/profile.py --set inlineScoring='"off"' ...  # a server.json key for every row
   bench/profile.py --allocs ...     # no valgrind: heap allocations per request
                                     # (bench/lib/alloc_counter.c, LD_PRELOAD)
+  bench/profile.py --split [--perf] --rows nginx,mlp-key-c16
+                                    # no valgrind: CPU µs per request as user and
+                                    # kernel time, by thread; --perf adds perf's
+                                    # split by DSO and by system call
   bench/profile.py --cpu ...        # no valgrind: requests/s and CPU µs per request,
                                     # server on core 0, wrk on core 1 (wall clock:
                                     # noisy on a shared machine; alternate builds
@@ -60,6 +64,9 @@ ROWS = {
     "mlp-grpc": ("mlp-key", "mlp-grpc", 16),
     "mlp-grpc-c1": ("mlp-key", "mlp-grpc", 1),
     "cnn-grpc": ("cnn-key", "cnn-grpc", 16),
+    # --split only: bench/run.sh's nginx row (fixed OIP response, access_log
+    # off), the "one exchange" of issue 20's efficiency figure.
+    "nginx": (None, "mlp", 16),
 }
 
 # A gRPC body kind: (input name, shape, values) of its one FP32 input.
@@ -165,7 +172,131 @@ def threads(pid):
     return len(os.listdir("/proc/%d/task" % pid))
 
 
-def run_row(name, sk, tmp, duration, native=False, allocs=False, cpu=False, overrides=None):
+def thread_ticks(pid):
+    """{thread name: [utime, stime]} in clock ticks, over the process and its
+    children (nginx's worker) and all their threads. A thread that exits
+    inside the window is not counted (none does in these rows)."""
+    out = {}
+    for p in harness.tree(pid):
+        try:
+            tids = os.listdir("/proc/%d/task" % p)
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open("/proc/%d/task/%s/stat" % (p, tid)) as f:
+                    raw = f.read()
+            except OSError:
+                continue
+            comm = raw[raw.index("(") + 1:raw.rindex(")")]
+            fields = raw.rsplit(")", 1)[1].split()
+            t = out.setdefault(comm, [0, 0])
+            t[0] += int(fields[11])
+            t[1] += int(fields[12])
+    return out
+
+
+def ticks_delta(before, after):
+    return {k: [after[k][0] - before.get(k, [0, 0])[0], after[k][1] - before.get(k, [0, 0])[1]]
+            for k in after}
+
+
+# Kernel samples grouped by the system call they ran under (the frame called
+# from do_syscall_64), named without the kernel's prefixes.
+SYSCALL_PREFIXES = ("__x64_sys_", "__do_sys_", "__sys_", "ksys_", "__se_sys_")
+
+
+def perf_groups(perf_data):
+    """({group: samples}, total samples) of a `perf record -g` file: user
+    samples by DSO ("user: libtorch_cpu.so..."), kernel samples by system call
+    ("kernel: sendmsg"), kernel samples outside one ("kernel: interrupts and
+    other")."""
+    r = subprocess.run(["perf", "script", "-i", perf_data, "-F", "comm,ip,sym,dso"],
+                       capture_output=True, text=True, check=True)
+    groups, total = {}, 0
+    for block in r.stdout.split("\n\n"):
+        lines = [l.strip() for l in block.strip().splitlines()]
+        if len(lines) < 2:
+            continue
+        frames = lines[1:]  # innermost first: "ADDR SYMBOL+OFF (DSO)"
+        total += 1
+        first = frames[0]
+        if "[kernel.kallsyms]" not in first:
+            dso = first.rsplit("(", 1)[-1].rstrip(")")
+            key = "user: " + os.path.basename(dso)
+        else:
+            key = "kernel: interrupts and other"
+            for i, f in enumerate(frames):
+                if " do_syscall_64" in f and i > 0:
+                    sym = frames[i - 1].split()[1].split("+")[0]
+                    for prefix in SYSCALL_PREFIXES:
+                        if sym.startswith(prefix):
+                            sym = sym[len(prefix):]
+                            break
+                    key = "kernel: " + sym
+                    break
+        groups[key] = groups.get(key, 0) + 1
+    return groups, total
+
+
+def run_nginx_split(tmp, duration, perf):
+    """(requests, ticks by thread, perf file or None) of bench/run.sh's nginx row."""
+    procs = harness.Procs(os.path.join(tmp, "nginx.pids"))
+    row = harness.Row("nginx", "nginx fixed OIP response", "nginx", "/v2/models/mlp/infer",
+                      harness.MLP_BODY)
+    port = harness.free_port()
+    body_file = os.path.join(tmp, "body-nginx.json")
+    with open(body_file, "w") as f:
+        f.write(harness.MLP_BODY)
+    proc = harness.start_server(row, procs, tmp, port)
+    try:
+        harness.wait_first_200(proc, port, row.path, row.body, {}, time.monotonic())
+        harness.pin_tree(proc.pid)
+        return measure_split(proc.pid, lambda d: wrk(port, row.path, body_file, {}, 16, d),
+                             duration, perf, os.path.join(tmp, "perf-nginx.data"))
+    finally:
+        procs.stop(proc)
+
+
+def measure_split(pid, load, duration, perf, perf_data):
+    load(2)  # warm-up
+    os.sched_setaffinity(0, {1})  # the load generator (a child) on the other core
+    recorder = None
+    if perf:
+        pids = ",".join(str(p) for p in harness.tree(pid))
+        recorder = subprocess.Popen(["perf", "record", "-q", "-F", "2999", "-g", "-o", perf_data,
+                                     "-p", pids], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+        time.sleep(0.5)  # perf attaches before the window opens
+    before = thread_ticks(pid)
+    n = load(duration)
+    after = thread_ticks(pid)
+    if recorder is not None:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(60)
+    return n, ticks_delta(before, after), perf_data if perf else None
+
+
+def print_split(name, n, duration, ticks, perf_data):
+    us = lambda t: t / harness.CLK_TCK * 1e6 / max(n, 1)  # noqa: E731
+    user = sum(t[0] for t in ticks.values())
+    kernel = sum(t[1] for t in ticks.values())
+    print("%-12s %9d %10.0f %10.1f %10.1f %10.1f" % (name, n, n / duration, us(user + kernel),
+                                                     us(user), us(kernel)), flush=True)
+    for comm, (u, k) in sorted(ticks.items(), key=lambda kv: -sum(kv[1])):
+        if u + k:
+            print("    thread %-22s %6.2f µs/req (user %.2f, kernel %.2f)" % (comm, us(u + k),
+                                                                            us(u), us(k)))
+    if perf_data:
+        groups, total = perf_groups(perf_data)
+        per = us(user + kernel) / max(total, 1)
+        print("    perf samples: %d (shares of the %.1f µs/req above)" % (total, us(user + kernel)))
+        for key, count in sorted(groups.items(), key=lambda kv: -kv[1])[:14]:
+            print("    %-40s %6.2f µs/req" % (key, count * per))
+
+
+def run_row(name, sk, tmp, duration, native=False, allocs=False, cpu=False, overrides=None,
+            split=False, perf=False):
     """(requests, measured count, callgrind file or None, server threads)."""
     service, kind, conns = ROWS[name]
     grpc_port = None
@@ -235,6 +366,9 @@ def run_row(name, sk, tmp, duration, native=False, allocs=False, cpu=False, over
             before = alloc_snapshot(proc.pid, counts)
             n = load(duration)
             return n, alloc_snapshot(proc.pid, counts) - before, None, threads(proc.pid)
+        if split:
+            return measure_split(proc.pid, load, duration, perf,
+                                 os.path.join(tmp, "perf-%s.data" % name))
         if cpu:
             os.sched_setaffinity(0, {1})  # the load generator (a child) on the other core
             before = process_cpu_seconds(proc.pid)
@@ -305,6 +439,13 @@ def main():
     ap.add_argument("--cpu", action="store_true",
                     help="no valgrind: requests/s and CPU us per request (server on core 0, "
                          "wrk on core 1)")
+    ap.add_argument("--split", action="store_true",
+                    help="no valgrind: CPU µs per request split into user and kernel time, by "
+                         "thread (server on core 0, wrk on core 1); row `nginx` is bench/run.sh's "
+                         "nginx row")
+    ap.add_argument("--perf", action="store_true",
+                    help="with --split: also `perf record -g` the window and split the time by "
+                         "DSO (user) and by system call (kernel)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                     help="a server.json key for every row, e.g. --set inlineScoring='\"off\"' "
                          "(A/B of a setting on the same build)")
@@ -322,6 +463,17 @@ def main():
             n, a, _, t = run_row(name, sk, args.tmp, args.duration, native=True, allocs=True,
                                  overrides=overrides)
             print("%-12s %9d %15d %14.2f %8d" % (name, n, a, a / max(n, 1), t), flush=True)
+        return 0
+    if args.split:
+        print("%-12s %9s %10s %10s %10s %10s" % ("row", "requests", "req/s", "CPU µs/req",
+                                                 "user", "kernel"))
+        for name in args.rows.split(","):
+            if name == "nginx":
+                n, ticks, data = run_nginx_split(args.tmp, args.duration, args.perf)
+            else:
+                n, ticks, data = run_row(name, sk, args.tmp, args.duration, native=True,
+                                         overrides=overrides, split=True, perf=args.perf)
+            print_split(name, n, args.duration, ticks, data)
         return 0
     if args.cpu:
         print("%-12s %9s %10s %12s" % ("row", "requests", "req/s", "CPU us/req"))
