@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "skiff/batching/dynamic_batcher.h"
 
+#include <pthread.h>
+
 #include <exception>
 #include <string_view>
 #include <utility>
@@ -126,6 +128,7 @@ size_t DynamicBatcher::QueueSize() const {
 }
 
 void DynamicBatcher::Run() {
+  pthread_setname_np(pthread_self(), "skiff-batcher");  // docs/architecture.md
   std::unique_lock<std::mutex> lock(mu_);
   std::vector<Pending> batch;
   while (NextBatch(lock, &batch)) {

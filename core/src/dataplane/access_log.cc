@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "skiff/dataplane/access_log.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -188,6 +189,7 @@ uint64_t AccessLog::dropped() const {
 }
 
 void AccessLog::WriterLoop() {
+  pthread_setname_np(pthread_self(), "skiff-accesslog");  // docs/architecture.md
   // Swapped with pending_ on every turn, so both keep their capacity.
   std::string out;
   out.reserve(InitialReserve(options_));

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "skiff/dataplane/autoscaler.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -33,6 +35,7 @@ Autoscaler::~Autoscaler() {
 }
 
 void Autoscaler::Loop() {
+  pthread_setname_np(pthread_self(), "skiff-autoscale");  // docs/architecture.md
   using Clock = std::chrono::steady_clock;
   const auto period =
       std::chrono::milliseconds(1000LL * std::max(scaler_.refresh_period_in_seconds, 1));

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "skiff/dataplane/endpoint.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "skiff/rollout/sticky_assignment.h"
@@ -66,6 +68,7 @@ void Endpoint::Cancel(const Status& why) {
 }
 
 void Endpoint::ReaperLoop() {
+  pthread_setname_np(pthread_self(), "skiff-reaper");  // docs/architecture.md
   std::unique_lock<std::mutex> lock(reap_mu_);
   for (;;) {
     reap_cv_.wait(lock, [&] { return !to_reap_.empty() || (stopping_ && live_versions_ == 0); });

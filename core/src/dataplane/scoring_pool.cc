@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "skiff/dataplane/scoring_pool.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <future>
@@ -338,6 +340,8 @@ void ScoringPool::Resize(int workers) {
 }
 
 void ScoringPool::WorkerLoop(std::shared_ptr<Worker> worker) {
+  // top -H, perf and gdb name the server's threads (docs/architecture.md).
+  pthread_setname_np(pthread_self(), "skiff-score");
   for (;;) {
     std::shared_ptr<Job> job;
     bool wake_deadline_thread = false;
@@ -389,6 +393,7 @@ void ScoringPool::WorkerLoop(std::shared_ptr<Worker> worker) {
 }
 
 void ScoringPool::DeadlineLoop() {
+  pthread_setname_np(pthread_self(), "skiff-deadline");
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     const auto now = Clock::now();

@@ -13,6 +13,7 @@
 // --log-format/--log-level, else the config's logFormat/logLevel); the
 // access log (config accessLog) is separate: JSON lines, one per answer.
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -395,6 +396,7 @@ int main(int argc, char** argv) {
   std::thread watcher;
   if (watch_seconds > 0) {
     watcher = std::thread([&] {
+      pthread_setname_np(pthread_self(), "skiff-cfgwatch");  // docs/architecture.md
       std::string last = Slurp(config_path);
       const auto step = std::chrono::milliseconds(static_cast<int64_t>(watch_seconds * 1000));
       std::unique_lock<std::mutex> lock(watch_mu);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "upstream_prober.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <iostream>
 #include <thread>
@@ -62,6 +64,7 @@ void UpstreamProber::Stop() {
 }
 
 void UpstreamProber::Loop() {
+  pthread_setname_np(pthread_self(), "skiff-probe");  // docs/architecture.md
   std::unique_lock<std::mutex> lock(mu_);
   while (!cv_.wait_for(lock, interval_, [&] { return stop_; })) {
     lock.unlock();

@@ -523,7 +523,10 @@ class CheckedCertificates {
     }
     std::unique_ptr<CheckedCertificates> out(new CheckedCertificates(std::move(source), folder));
     SKIFF_RETURN_IF_ERROR(out->Copy());
-    out->watcher_ = std::thread([c = out.get()] { c->Watch(); });
+    out->watcher_ = std::thread([c = out.get()] {
+      pthread_setname_np(pthread_self(), "skiff-grpc-cert");  // docs/architecture.md
+      c->Watch();
+    });
     return out;
   }
   ~CheckedCertificates() {

@@ -16,6 +16,8 @@
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <set>
+#include <string>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -296,6 +298,33 @@ TEST_F(ServerProcessTest, MetricsAreServedOnTheirOwnLoopbackPortAndNotOnTheScori
   EXPECT_EQ(
       metrics.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status,
       404);
+}
+
+// Operators and profilers tell the server's threads apart by name (top -H,
+// perf, gdb; docs/architecture.md "skiff-server's threads"): each thread the
+// server starts names itself after its job, and only the main thread keeps
+// the program's name.
+TEST_F(ServerProcessTest, ItsThreadsAreNamedForWhatTheyDo) {
+  WriteConfig(kKey);
+  PatchConfig({{"accessLog", (dir_ / "access.jsonl").string()}});
+  const uint16_t port = Start();
+  HttpClient c(port);
+  ASSERT_EQ(c.Post("/v2/models/svc/infer", Body(1), {{"Authorization", "Bearer " + kKey}}).status,
+            200);
+  std::multiset<std::string> names;
+  const fs::path tasks = fs::path("/proc") / std::to_string(pid_) / "task";
+  for (const auto& task : fs::directory_iterator(tasks)) {
+    std::string name;
+    std::getline(std::ifstream(task.path() / "comm"), name);
+    names.insert(name);
+  }
+  std::string all;
+  for (const std::string& n : names) all += n + " ";
+  for (const char* expected : {"skiff-io", "skiff-score", "skiff-deadline", "skiff-accesslog"}) {
+    EXPECT_GE(names.count(expected), 1u) << expected << " missing among: " << all;
+  }
+  EXPECT_EQ(names.count("skiff-server"), 1u) << "unnamed threads among: " << all;
+  for (const std::string& n : names) EXPECT_EQ(n.rfind("skiff-", 0), 0u) << n << " in: " << all;
 }
 
 TEST_F(ServerProcessTest, SighupReloadsKeysWithoutRestart) {
