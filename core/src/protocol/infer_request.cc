@@ -21,6 +21,51 @@ using json = nlohmann::json;
 // them a request, issue 20 sixth session).
 using namespace std::string_view_literals;
 
+// The fields the parser knows. The last key is kept as one of these (it has
+// passed CheckKey), not as a copy of its text: the text is a view into the
+// body on the fast path, or nlohmann's token buffer, reused by the next token.
+enum class Field : uint8_t {
+  kNone,
+  kId,
+  kParameters,
+  kInputs,
+  kOutputs,
+  kModelName,
+  kModelVersion,
+  kName,
+  kShape,
+  kDatatype,
+  kData,
+};
+
+std::string_view FieldName(Field f) {
+  switch (f) {
+    case Field::kNone:
+      break;
+    case Field::kId:
+      return "id"sv;
+    case Field::kParameters:
+      return "parameters"sv;
+    case Field::kInputs:
+      return "inputs"sv;
+    case Field::kOutputs:
+      return "outputs"sv;
+    case Field::kModelName:
+      return "model_name"sv;
+    case Field::kModelVersion:
+      return "model_version"sv;
+    case Field::kName:
+      return "name"sv;
+    case Field::kShape:
+      return "shape"sv;
+    case Field::kDatatype:
+      return "datatype"sv;
+    case Field::kData:
+      return "data"sv;
+  }
+  return {};
+}
+
 // Where in the request the parser is.
 // kNone: outside the root (before it, or a body that is a bare scalar).
 enum class Frame { kNone, kTop, kInputs, kInput, kShape, kOutputs, kOutput };
@@ -109,34 +154,36 @@ class InferRequestParser {
     if (!capture_.active() && Top() == Frame::kShape) return AddDim(false, 0);
     return Scalar([&] { capture_.Float(v, text); }, "a number");
   }
-  bool string(std::string& v) {
+  // fast_sax.h: a view into the body (no copy) on the fast path; from
+  // nlohmann, its token buffer (valid for this call only).
+  bool string(std::string_view v) {
     if (in_data_) return DataResult(data_.String(v));
     if (capture_.active()) {
       capture_.String(v);
       return true;
     }
     if (!frames_.empty()) {
-      if (Top() == Frame::kTop && key_ == "id"sv) {
-        request_.id = std::move(v);
+      if (Top() == Frame::kTop && key_ == Field::kId) {
+        request_.id.emplace(v);
         return true;
       }
       // A request may name its model too (Triton's examples do); the path
       // decides, so it is read and dropped.
-      if (Top() == Frame::kTop && key_ == "model_name"sv) {
-        model_name_ = std::move(v);
+      if (Top() == Frame::kTop && key_ == Field::kModelName) {
+        model_name_.assign(v);
         return true;
       }
-      if (Top() == Frame::kTop && key_ == "model_version"sv) {
-        model_version_ = std::move(v);
+      if (Top() == Frame::kTop && key_ == Field::kModelVersion) {
+        model_version_.assign(v);
         return true;
       }
-      if (Top() == Frame::kInput && key_ == "name"sv) {
-        input_.name = std::move(v);
+      if (Top() == Frame::kInput && key_ == Field::kName) {
+        input_.name.emplace(v);
         return true;
       }
-      if (Top() == Frame::kInput && key_ == "datatype"sv) return SetDataType(v);
-      if (Top() == Frame::kOutput && key_ == "name"sv) {
-        output_.name = std::move(v);
+      if (Top() == Frame::kInput && key_ == Field::kDatatype) return SetDataType(v);
+      if (Top() == Frame::kOutput && key_ == Field::kName) {
+        output_.name.emplace(v);
         return true;
       }
     }
@@ -160,21 +207,21 @@ class InferRequestParser {
       case Frame::kNone:  // the root, handled above
         break;
       case Frame::kTop:
-        if (key_ == "parameters"sv) return BeginCapture(&request_.parameters, n);
+        if (key_ == Field::kParameters) return BeginCapture(&request_.parameters, n);
         break;
       case Frame::kInputs:
         input_ = PendingInput{};
         input_.index = num_inputs_++;
         return Push(Frame::kInput);
       case Frame::kInput:
-        if (key_ == "parameters"sv) return BeginCapture(&input_.parameters, n);
+        if (key_ == Field::kParameters) return BeginCapture(&input_.parameters, n);
         break;
       case Frame::kOutputs:
         output_ = PendingOutput{};
         output_.index = num_outputs_++;
         return Push(Frame::kOutput);
       case Frame::kOutput:
-        if (key_ == "parameters"sv) return BeginCapture(&output_.parameters, n);
+        if (key_ == Field::kParameters) return BeginCapture(&output_.parameters, n);
         break;
       case Frame::kShape:
         break;
@@ -182,32 +229,36 @@ class InferRequestParser {
     return WrongType("an object");
   }
 
-  bool key(std::string& k) {
+  // fast_sax.h: a view, as for string().
+  bool key(std::string_view k) {
     if (capture_.active()) {
       capture_.Key(k);
       return true;
     }
-    key_ = std::move(k);
+    key_ = Field::kNone;
     switch (Top()) {
       case Frame::kTop:
         // The tensor list is third either way: Finish() looks for KeyBit(2).
         if (response_) {
-          return CheckKey({"id", "parameters", "outputs", "model_name", "model_version"},
+          return CheckKey(k,
+                          {Field::kId, Field::kParameters, Field::kOutputs, Field::kModelName,
+                           Field::kModelVersion},
                           &top_keys_, [] { return std::string("the response"); });
         }
         // model_name/model_version are tolerated (Triton's examples send
         // them), not advertised: the path names the model.
-        if (key_ == "model_name"sv || key_ == "model_version"sv) {
-          return CheckKey({"model_name", "model_version"}, &tolerated_keys_,
+        if (k == "model_name"sv || k == "model_version"sv) {
+          return CheckKey(k, {Field::kModelName, Field::kModelVersion}, &tolerated_keys_,
                           [] { return std::string("the request"); });
         }
-        return CheckKey({"id", "parameters", "inputs", "outputs"}, &top_keys_,
-                        [] { return std::string("the request"); });
+        return CheckKey(k, {Field::kId, Field::kParameters, Field::kInputs, Field::kOutputs},
+                        &top_keys_, [] { return std::string("the request"); });
       case Frame::kInput:
-        return CheckKey({"name", "shape", "datatype", "data", "parameters"}, &input_keys_,
-                        [this] { return InputPath(); });
+        return CheckKey(
+            k, {Field::kName, Field::kShape, Field::kDatatype, Field::kData, Field::kParameters},
+            &input_keys_, [this] { return InputPath(); });
       case Frame::kOutput:
-        return CheckKey({"name", "parameters"}, &output_keys_,
+        return CheckKey(k, {Field::kName, Field::kParameters}, &output_keys_,
                         [this] { return "outputs[" + std::to_string(output_.index) + "]"; });
       default:
         return true;  // unreachable: keys only occur in objects
@@ -241,15 +292,15 @@ class InferRequestParser {
     if (frames_.empty()) return WrongType("an array");
     switch (Top()) {
       case Frame::kTop:
-        if (key_ == std::string_view(TensorsKey())) return Push(Frame::kInputs);
-        if (!response_ && key_ == "outputs"sv) return Push(Frame::kOutputs);
+        if (key_ == TensorsField()) return Push(Frame::kInputs);
+        if (!response_ && key_ == Field::kOutputs) return Push(Frame::kOutputs);
         break;
       case Frame::kInput:
-        if (key_ == "shape"sv) {
+        if (key_ == Field::kShape) {
           input_.shape_so_far.reserve(4);  // most ranks: one allocation, no regrowth
           return Push(Frame::kShape);
         }
-        if (key_ == "data"sv) return BeginData();
+        if (key_ == Field::kData) return BeginData();
         break;
       default:
         break;
@@ -344,6 +395,7 @@ class InferRequestParser {
   bool Fail(std::string message) { return Ok(InvalidArgument(std::move(message))); }
 
   const char* TensorsKey() const { return response_ ? "outputs" : "inputs"; }
+  static constexpr Field TensorsField() { return response_ ? Field::kOutputs : Field::kInputs; }
 
   // "input 'x'" once the name is known, else "inputs[2]" ("output" in a response).
   std::string InputPath() const {
@@ -376,24 +428,28 @@ class InferRequestParser {
     return true;
   }
 
-  // `where` names the object for an error message; built only on an error.
+  // Sets key_ to the field `k` names, if `allowed` has it and it was not
+  // seen before in this object. `where` names the object for an error
+  // message; built only on an error.
   template <typename Where>
-  bool CheckKey(std::initializer_list<std::string_view> allowed, uint32_t* seen, Where where) {
+  bool CheckKey(std::string_view k, std::initializer_list<Field> allowed, uint32_t* seen,
+                Where where) {
     size_t i = 0;
-    for (std::string_view name : allowed) {
-      if (key_ == name) {
+    for (Field field : allowed) {
+      if (k == FieldName(field)) {
         if (*seen & KeyBit(i)) {
-          return Fail(where() + ": field '" + key_ + "' appears twice; send it once");
+          return Fail(where() + ": field '" + std::string(k) + "' appears twice; send it once");
         }
         *seen |= KeyBit(i);
+        key_ = field;
         return true;
       }
       ++i;
     }
     std::string list;
     i = 0;
-    for (std::string_view name : allowed) list += (i++ ? ", " : "") + std::string(name);
-    return Fail(where() + ": unknown field '" + key_ + "'; expected only " + list);
+    for (Field field : allowed) list += (i++ ? ", " : "") + std::string(FieldName(field));
+    return Fail(where() + ": unknown field '" + std::string(k) + "'; expected only " + list);
   }
 
   // A value of the wrong JSON type for where it appears.
@@ -402,11 +458,12 @@ class InferRequestParser {
       case Frame::kNone:
         return Fail("the request body must be a JSON object, got " + std::string(got));
       case Frame::kTop: {
-        const bool list = key_ == std::string_view(TensorsKey()) || key_ == "outputs"sv;
-        const char* want = key_ == "parameters"sv ? "an object"
-                           : list                 ? "an array of objects"
-                                                  : "a string";
-        return Fail("field '" + key_ + "' must be " + want + ", got " + got);
+        const bool list = key_ == TensorsField() || key_ == Field::kOutputs;
+        const char* want = key_ == Field::kParameters ? "an object"
+                           : list                     ? "an array of objects"
+                                                      : "a string";
+        return Fail("field '" + std::string(FieldName(key_)) + "' must be " + want + ", got " +
+                    got);
       }
       case Frame::kInputs:
         return Fail(TensorsKey() +
@@ -414,18 +471,19 @@ class InferRequestParser {
       case Frame::kOutputs:
         return Fail("outputs[" + std::to_string(num_outputs_) + "] must be an object, got " + got);
       case Frame::kInput: {
-        const char* want = key_ == "shape"sv        ? "an array of integers"
-                           : key_ == "data"sv       ? "an array"
-                           : key_ == "parameters"sv ? "an object"
-                                                    : "a string";
-        return Fail(InputPath() + ": field '" + key_ + "' must be " + want + ", got " + got);
+        const char* want = key_ == Field::kShape        ? "an array of integers"
+                           : key_ == Field::kData       ? "an array"
+                           : key_ == Field::kParameters ? "an object"
+                                                        : "a string";
+        return Fail(InputPath() + ": field '" + std::string(FieldName(key_)) + "' must be " +
+                    want + ", got " + got);
       }
       case Frame::kShape:
         return AddDim(false, 0);
       case Frame::kOutput: {
-        const char* want = key_ == "parameters"sv ? "an object" : "a string";
-        return Fail("outputs[" + std::to_string(output_.index) + "]: field '" + key_ +
-                    "' must be " + want + ", got " + got);
+        const char* want = key_ == Field::kParameters ? "an object" : "a string";
+        return Fail("outputs[" + std::to_string(output_.index) + "]: field '" +
+                    std::string(FieldName(key_)) + "' must be " + want + ", got " + got);
       }
     }
     return false;
@@ -440,10 +498,10 @@ class InferRequestParser {
     return true;
   }
 
-  bool SetDataType(const std::string& name) {
+  bool SetDataType(std::string_view name) {
     input_.has_datatype = true;
     input_.dtype = ParseDataType(name);
-    if (!input_.dtype) return Fail(InputPath() + ": " + UnsupportedDataTypeMessage(name));
+    if (!input_.dtype) return Fail(InputPath() + ": " + UnsupportedDataTypeMessage(std::string(name)));
     return true;
   }
 
@@ -691,7 +749,7 @@ class InferRequestParser {
 
   std::vector<Frame> frames_;
   bool root_seen_ = false;
-  std::string key_;  // the last key in the innermost object
+  Field key_ = Field::kNone;  // the last key in the innermost object
   uint32_t top_keys_ = 0, input_keys_ = 0, output_keys_ = 0;  // fields seen, by KeyBit
   uint32_t tolerated_keys_ = 0;  // a request's model_name, model_version
   PendingInput input_;
