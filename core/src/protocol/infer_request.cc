@@ -90,6 +90,22 @@ struct PendingOutput {
   nlohmann::json parameters;  // read for binary_data
 };
 
+// The open frames, innermost last. The grammar bounds them (top, inputs,
+// input, shape), so they are held in place: no allocation per request.
+class FrameStack {
+ public:
+  static constexpr size_t kCapacity = 4;
+  bool empty() const { return size_ == 0; }
+  bool full() const { return size_ == kCapacity; }
+  Frame back() const { return frames_[size_ - 1]; }
+  void push_back(Frame f) { frames_[size_++] = f; }
+  void pop_back() { --size_; }
+
+ private:
+  Frame frames_[kCapacity] = {};
+  size_t size_ = 0;
+};
+
 // What the parser reads: a request ("inputs" checked against the
 // signature's inputs, "outputs" the requested ones) or a response
 // ("outputs" checked against the signature's outputs, the model's name and
@@ -120,9 +136,6 @@ class InferRequestParser {
         specs_(response_ ? signature.outputs : signature.inputs),
         tensor_(response_ ? "output" : "input"),
         slots_(specs_.size()) {
-    // Deep enough for a request's nesting (top, inputs, input, shape or
-    // parameters): one allocation instead of a regrowth per level.
-    frames_.reserve(8);
   }
 
   // nlohmann SAX interface -------------------------------------------------
@@ -200,8 +213,7 @@ class InferRequestParser {
     if (frames_.empty()) {
       if (root_seen_) return WrongType("an object");
       root_seen_ = true;
-      frames_.push_back(Frame::kTop);
-      return true;
+      return Push(Frame::kTop);
     }
     switch (Top()) {
       case Frame::kNone:  // the root, handled above
@@ -384,6 +396,8 @@ class InferRequestParser {
   // handlers with no frame open (found by fuzz/oip_infer_request_fuzzer.cc).
   Frame Top() const { return frames_.empty() ? Frame::kNone : frames_.back(); }
   bool Push(Frame frame) {
+    // Unreachable: each frame opens only inside the one before it.
+    if (frames_.full()) return Fail("the request nests deeper than an infer request can");
     frames_.push_back(frame);
     return true;
   }
@@ -571,9 +585,8 @@ class InferRequestParser {
       return OkStatus();
     }
     if (!data_.Finish(dtype)) return InvalidArgument(where() + ": " + data_.error());
-    const std::vector<int64_t> nested = data_.shape();
-    if (nested.size() > 1 && nested != shape) {
-      return InvalidArgument(where() + ": data is nested as " + ShapeToString(nested) +
+    if (data_.rank() > 1 && !data_.ShapeIs(shape)) {
+      return InvalidArgument(where() + ": data is nested as " + ShapeToString(data_.shape()) +
                              " but shape is " + ShapeToString(shape) +
                              "; nest data exactly as shape says, or send it flat");
     }
@@ -747,7 +760,7 @@ class InferRequestParser {
   std::vector<std::optional<Tensor>> slots_;  // by signature input index
   size_t bytes_used_ = 0;
 
-  std::vector<Frame> frames_;
+  FrameStack frames_;
   bool root_seen_ = false;
   Field key_ = Field::kNone;  // the last key in the innermost object
   uint32_t top_keys_ = 0, input_keys_ = 0, output_keys_ = 0;  // fields seen, by KeyBit

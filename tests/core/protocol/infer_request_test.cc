@@ -599,5 +599,31 @@ TEST(ProtocolInferRequest, FastAndSlowPathsDecodeAndRefuseTheSame) {
                      fp32, raw);
 }
 
+// The data decoder keeps a length per nesting level in place, for up to 32
+// levels; the 33rd is refused before it is counted.
+TEST(ProtocolInferRequest, DataNestsUpTo32Levels) {
+  auto nested = [](int depth) {
+    std::string shape, data;
+    for (int i = 0; i < depth; ++i) shape += (i ? ",1" : "1");
+    data = std::string(depth, '[') + "2.5" + std::string(depth, ']');
+    return R"({"inputs":[{"name":"t","shape":[)" + shape + R"(],"datatype":"FP32","data":)" +
+           data + "}]}";
+  };
+  for (int depth : {32, 33}) {
+    Signature sig;
+    sig.inputs = {Spec("t", DataType::kFp32, std::vector<int64_t>(depth, -1))};
+    sig.outputs = {Spec("out", DataType::kFp32, {-1})};
+    auto r = DecodeInferRequest(nested(depth), sig);
+    if (depth == 32) {
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_EQ(r->inputs[0].shape, std::vector<int64_t>(32, 1));
+      EXPECT_EQ(r->inputs[0].data, Bytes<float>({2.5f}));
+    } else {
+      EXPECT_EQ(ErrorOf(nested(depth), sig), "input 't': data is nested deeper than 32 levels");
+    }
+    ExpectSameBothWays(nested(depth), sig);
+  }
+}
+
 }  // namespace
 }  // namespace skiff::protocol
