@@ -108,6 +108,45 @@ struct PendingInput {
   bool has_parameters = false;
   nlohmann::json parameters;  // null when absent; read for binary_data_size
   std::vector<uint8_t> data;
+  // CheckedByteSize's answer once dtype and shape are known, from BeginData
+  // (no other input ends in between, so FinishInput would get the same).
+  std::optional<size_t> byte_size;
+
+  // For the next input: as PendingInput{}, without building and destroying
+  // a temporary (its json and vectors) per input.
+  void Reset(size_t next_index) {
+    index = next_index;
+    name.reset();
+    dtype.reset();
+    has_datatype = false;
+    shape.reset();
+    shape_so_far.clear();
+    has_data = false;
+    has_parameters = false;
+    if (!parameters.is_null()) parameters = nullptr;
+    data.clear();
+    byte_size.reset();
+  }
+};
+
+// Which signature slots have a tensor: a bit each, in place for up to 64.
+class FilledSlots {
+ public:
+  explicit FilledSlots(size_t n) {
+    if (n > 64) big_.resize(n);
+  }
+  bool test(size_t i) const { return big_.empty() ? (small_ >> i) & 1 : big_[i]; }
+  void set(size_t i) {
+    if (big_.empty()) {
+      small_ |= uint64_t{1} << i;
+    } else {
+      big_[i] = true;
+    }
+  }
+
+ private:
+  uint64_t small_ = 0;
+  std::vector<bool> big_;
 };
 
 struct PendingOutput {
@@ -162,7 +201,9 @@ class InferRequestParser {
         parts_(parts),
         specs_(response_ ? signature.outputs : signature.inputs),
         tensor_(response_ ? "output" : "input"),
-        slots_(specs_.size()) {
+        filled_(specs_.size()) {
+    // Each tensor is written in its signature slot as its input ends.
+    request_.inputs.resize(specs_.size());
   }
 
   // nlohmann SAX interface -------------------------------------------------
@@ -249,8 +290,7 @@ class InferRequestParser {
         if (key_ == Field::kParameters) return BeginCapture(&request_.parameters, n);
         break;
       case Frame::kInputs:
-        input_ = PendingInput{};
-        input_.index = num_inputs_++;
+        input_.Reset(num_inputs_++);
         return Push(Frame::kInput);
       case Frame::kInput:
         if (key_ == Field::kParameters) return BeginCapture(&input_.parameters, n);
@@ -396,13 +436,11 @@ class InferRequestParser {
           "; the header must give the JSON's length and each binary_data_size its tensor's "
           "byte count");
     }
-    request_.inputs.reserve(slots_.size());
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      if (!slots_[i]) {
+    for (size_t i = 0; i < specs_.size(); ++i) {
+      if (!filled_.test(i)) {
         return InvalidArgument("missing " + std::string(tensor_) + " " + DescribeSpec(specs_[i]) +
                                "; the model's " + tensor_ + "s are: " + SpecNames(specs_));
       }
-      request_.inputs.push_back(std::move(*slots_[i]));
     }
     if constexpr (response_) {
       InferResponse response;
@@ -569,6 +607,7 @@ class InferRequestParser {
     if (input_.dtype && input_.shape) {
       auto bytes = InputByteSize(*input_.shape, *input_.dtype);
       if (!bytes.ok()) return Ok(bytes.status());
+      input_.byte_size = *bytes;
       expected_elements = *bytes / MinElementSize(*input_.dtype);
     }
     in_data_ = true;
@@ -587,7 +626,7 @@ class InferRequestParser {
                              at() + "); the model's " + tensor_ + "s are: " + SpecNames(specs_));
     }
     const TensorSpec& spec = specs_[spec_index];
-    if (slots_[spec_index]) {
+    if (filled_.test(spec_index)) {
       return InvalidArgument(tensor_ + (" '" + spec.name + "' appears more than once (again at ") +
                              at() + "); send each " + tensor_ + " once");
     }
@@ -606,15 +645,22 @@ class InferRequestParser {
     const DataType dtype = *input_.dtype;
     SKIFF_RETURN_IF_ERROR(CheckDataType(spec, dtype));
     const std::vector<int64_t>& shape = *input_.shape;
-    SKIFF_ASSIGN_OR_RETURN(size_t bytes, InputByteSize(shape, dtype));
+    size_t bytes = 0;
+    if (input_.byte_size) {
+      bytes = *input_.byte_size;
+    } else {
+      SKIFF_ASSIGN_OR_RETURN(bytes, InputByteSize(shape, dtype));
+    }
     SKIFF_RETURN_IF_ERROR(CheckShape(spec, shape));
+    // Its slot; a refusal below leaves it half-written, but then the whole
+    // request is refused.
+    Tensor& tensor = request_.inputs[spec_index];
     if (binary_size) {
-      Tensor tensor;
       SKIFF_RETURN_IF_ERROR(TakeBinary(where, shape, dtype, bytes, *binary_size, &tensor.data));
       tensor.name = spec.name;
       tensor.dtype = dtype;
       tensor.shape = std::move(*input_.shape);  // `shape`'s last use
-      slots_[spec_index] = std::move(tensor);
+      filled_.set(spec_index);
       return OkStatus();
     }
     if (!data_.Finish(dtype)) return InvalidArgument(where() + ": " + data_.error());
@@ -630,12 +676,11 @@ class InferRequestParser {
                              std::to_string(data_.num_elements()));
     }
     bytes_used_ += bytes;
-    Tensor tensor;
     tensor.name = spec.name;
     tensor.dtype = dtype;
     tensor.shape = std::move(*input_.shape);  // `shape`'s last use
     tensor.data = std::move(input_.data);
-    slots_[spec_index] = std::move(tensor);
+    filled_.set(spec_index);
     return OkStatus();
   }
 
@@ -790,7 +835,7 @@ class InferRequestParser {
   const char* const tensor_;              // "input" or "output", for messages
   InferRequest request_;
   std::string model_name_, model_version_;    // a response's
-  std::vector<std::optional<Tensor>> slots_;  // by signature input index
+  FilledSlots filled_;  // request_.inputs[i] holds its tensor, by signature index
   size_t bytes_used_ = 0;
 
   FrameStack frames_;

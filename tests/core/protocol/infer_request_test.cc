@@ -625,5 +625,52 @@ TEST(ProtocolInferRequest, DataNestsUpTo32Levels) {
   }
 }
 
+// Which inputs have arrived is a bit per signature input, in place for up to
+// 64 and in a vector past that: both ways decode in signature order and
+// refuse a repeat or a missing input with the same messages.
+TEST(ProtocolInferRequest, ManyInputsDecodeInSignatureOrder) {
+  for (int n : {3, 64, 65, 70}) {
+    SCOPED_TRACE(n);
+    Signature sig;
+    for (int i = 0; i < n; ++i) {
+      sig.inputs.push_back(Spec("in" + std::to_string(i), DataType::kInt32, {1}));
+    }
+    sig.outputs = {Spec("out", DataType::kInt32, {1})};
+    auto input = [](int i) {
+      return R"({"name":"in)" + std::to_string(i) + R"(","shape":[1],"datatype":"INT32","data":[)" +
+             std::to_string(i) + "]}";
+    };
+    auto body = [&](const std::vector<int>& order) {
+      std::string b = R"({"inputs":[)";
+      for (size_t k = 0; k < order.size(); ++k) b += (k ? "," : "") + input(order[k]);
+      return b + "]}";
+    };
+    std::vector<int> reversed;
+    for (int i = n - 1; i >= 0; --i) reversed.push_back(i);
+    auto r = DecodeInferRequest(body(reversed), sig);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->inputs.size(), static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      EXPECT_EQ(r->inputs[i].name, "in" + std::to_string(i));
+      EXPECT_EQ(r->inputs[i].data, Bytes<int32_t>({i}));
+    }
+    ExpectSameBothWays(body(reversed), sig);
+
+    std::vector<int> repeated = reversed;
+    repeated.push_back(n - 1);
+    EXPECT_EQ(ErrorOf(body(repeated), sig),
+              "input 'in" + std::to_string(n - 1) + "' appears more than once (again at inputs[" +
+                  std::to_string(n) + "]); send each input once");
+    ExpectSameBothWays(body(repeated), sig);
+
+    std::vector<int> missing(reversed.begin() + 1, reversed.end());  // no in{n-1}
+    EXPECT_EQ(ErrorOf(body(missing), sig).rfind("missing input 'in" + std::to_string(n - 1) +
+                                                    "' (INT32 [1]); the model's inputs are: in0, ",
+                                                0),
+              0u);
+    ExpectSameBothWays(body(missing), sig);
+  }
+}
+
 }  // namespace
 }  // namespace skiff::protocol
