@@ -106,7 +106,9 @@ struct PendingInput {
   std::vector<int64_t> shape_so_far;
   bool has_data = false;
   bool has_parameters = false;
-  nlohmann::json parameters;  // null when absent; read for binary_data_size
+  // parameters.binary_data_size as given (any JSON value), when given: the
+  // only member of an input's parameters that is read (ParamScan).
+  std::optional<nlohmann::json> binary_data_size;
   std::vector<uint8_t> data;
   // CheckedByteSize's answer once dtype and shape are known, from BeginData
   // (no other input ends in between, so FinishInput would get the same).
@@ -123,7 +125,7 @@ struct PendingInput {
     shape_so_far.clear();
     has_data = false;
     has_parameters = false;
-    if (!parameters.is_null()) parameters = nullptr;
+    binary_data_size.reset();
     data.clear();
     byte_size.reset();
   }
@@ -153,7 +155,7 @@ struct PendingOutput {
   size_t index = 0;
   std::optional<std::string> name;
   bool has_parameters = false;
-  nlohmann::json parameters;  // read for binary_data
+  std::optional<nlohmann::json> binary_data;  // parameters.binary_data, when given
 };
 
 // The open frames, innermost last. The grammar bounds them (top, inputs,
@@ -170,6 +172,18 @@ class FrameStack {
  private:
   Frame frames_[kCapacity] = {};
   size_t size_ = 0;
+};
+
+// An input's or output's "parameters" object, of which only one member is
+// read (binary_data_size, binary_data): the others are skipped instead of
+// built into a json object (a map, a node and a key per member), and that
+// member's value is kept alone, as the json a DOM would have held for it
+// (the last one when it appears twice, as in a DOM).
+struct ParamScan {
+  int depth = 0;                  // objects and arrays open; 1 = the parameters object
+  std::string_view want;          // the member read
+  std::optional<nlohmann::json>* slot = nullptr;  // where its value goes
+  bool wanted_next = false;       // the last key at depth 1 was `want`
 };
 
 // What the parser reads: a request ("inputs" checked against the
@@ -209,16 +223,16 @@ class InferRequestParser {
   // nlohmann SAX interface -------------------------------------------------
   bool null() {
     if (in_data_) return DataResult(data_.Unexpected("null"));
-    return Scalar(nullptr, "null");
+    return Scalar(nullptr, [] { return json(nullptr); }, "null");
   }
   bool boolean(bool v) {
     if (in_data_) return DataResult(data_.Scalar(JsonScalar::Bool(v)));
-    return Scalar([&] { capture_.Boolean(v); }, "a boolean");
+    return Scalar([&] { capture_.Boolean(v); }, [&] { return json(v); }, "a boolean");
   }
   bool number_integer(int64_t v) {
     if (in_data_) return DataResult(data_.Scalar(JsonScalar::Int(v)));
     if (!capture_.active() && Top() == Frame::kShape) return AddDim(v >= 0, v);
-    return Scalar([&] { capture_.Integer(v); }, "a number");
+    return Scalar([&] { capture_.Integer(v); }, [&] { return json(v); }, "a number");
   }
   bool number_unsigned(uint64_t v) {
     if (in_data_) return DataResult(data_.Scalar(JsonScalar::Uint(v)));
@@ -226,14 +240,19 @@ class InferRequestParser {
       const bool fits = v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
       return AddDim(fits, fits ? static_cast<int64_t>(v) : -1);
     }
-    return Scalar([&] { capture_.Unsigned(v); }, "a number");
+    return Scalar([&] { capture_.Unsigned(v); }, [&] { return json(v); }, "a number");
   }
   // fast_sax.h: only a captured "parameters" value keeps a number's text.
   bool number_text_needed() const { return !in_data_ && capture_.active(); }
   bool number_float(double v, const std::string& text) {
     if (in_data_) return DataResult(data_.Scalar(JsonScalar::Float(v)));
+    return FloatOutsideData(v, text);
+  }
+  // Out of line: number_float, called per element of a float tensor, stays
+  // small enough to inline into the tokenizer.
+  __attribute__((noinline)) bool FloatOutsideData(double v, const std::string& text) {
     if (!capture_.active() && Top() == Frame::kShape) return AddDim(false, 0);
-    return Scalar([&] { capture_.Float(v, text); }, "a number");
+    return Scalar([&] { capture_.Float(v, text); }, [&] { return json(v); }, "a number");
   }
   // fast_sax.h: a view into the body (no copy) on the fast path; from
   // nlohmann, its token buffer (valid for this call only).
@@ -243,6 +262,7 @@ class InferRequestParser {
       capture_.String(v);
       return true;
     }
+    if (scan_.depth > 0) return ScanScalar([&] { return json(std::string(v)); });
     if (!frames_.empty()) {
       if (Top() == Frame::kTop && key_ == Field::kId) {
         request_.id.emplace(v);
@@ -278,6 +298,7 @@ class InferRequestParser {
       capture_.StartObject(n);
       return true;
     }
+    if (scan_.depth > 0) return ScanOpen(n, true);
     if (frames_.empty()) {
       if (root_seen_) return WrongType("an object");
       root_seen_ = true;
@@ -293,14 +314,16 @@ class InferRequestParser {
         input_.Reset(num_inputs_++);
         return Push(Frame::kInput);
       case Frame::kInput:
-        if (key_ == Field::kParameters) return BeginCapture(&input_.parameters, n);
+        if (key_ == Field::kParameters) {
+          return BeginScan(&input_.binary_data_size, "binary_data_size"sv);
+        }
         break;
       case Frame::kOutputs:
         output_ = PendingOutput{};
         output_.index = num_outputs_++;
         return Push(Frame::kOutput);
       case Frame::kOutput:
-        if (key_ == Field::kParameters) return BeginCapture(&output_.parameters, n);
+        if (key_ == Field::kParameters) return BeginScan(&output_.binary_data, "binary_data"sv);
         break;
       case Frame::kShape:
         break;
@@ -312,6 +335,10 @@ class InferRequestParser {
   bool key(std::string_view k) {
     if (capture_.active()) {
       capture_.Key(k);
+      return true;
+    }
+    if (scan_.depth > 0) {
+      if (scan_.depth == 1) scan_.wanted_next = k == scan_.want;
       return true;
     }
     key_ = Field::kNone;
@@ -352,6 +379,10 @@ class InferRequestParser {
       capture_.EndObject();
       return true;
     }
+    if (scan_.depth > 0) {
+      --scan_.depth;
+      return true;
+    }
     const Frame frame = Top();
     frames_.pop_back();
     if (frame == Frame::kInput) {
@@ -371,6 +402,7 @@ class InferRequestParser {
       capture_.StartArray(n);
       return true;
     }
+    if (scan_.depth > 0) return ScanOpen(n, false);
     if (frames_.empty()) return WrongType("an array");
     switch (Top()) {
       case Frame::kTop:
@@ -401,6 +433,10 @@ class InferRequestParser {
     }
     if (capture_.active()) {
       capture_.EndArray();
+      return true;
+    }
+    if (scan_.depth > 0) {
+      --scan_.depth;
       return true;
     }
     if (Top() == Frame::kShape) input_.shape = std::move(input_.shape_so_far);
@@ -492,8 +528,10 @@ class InferRequestParser {
     return Fail(InputPath() + ": " + data_.error());
   }
 
-  template <typename Forward>
-  bool Scalar(Forward forward, const char* what) {
+  // A scalar outside data and shape: captured, scanned or refused. `make`
+  // builds it as a json, for a ParamScan.
+  template <typename Forward, typename Make>
+  bool Scalar(Forward forward, Make make, const char* what) {
     if (capture_.active()) {
       if constexpr (std::is_same_v<Forward, std::nullptr_t>) {
         capture_.Null();
@@ -502,12 +540,44 @@ class InferRequestParser {
       }
       return true;
     }
+    if (scan_.depth > 0) return ScanScalar(make);
     return WrongType(what);
   }
 
   bool BeginCapture(json* target, size_t n) {
     capture_.Begin(target);
     capture_.StartObject(n);
+    return true;
+  }
+
+  // At the parameters object's '{'.
+  bool BeginScan(std::optional<json>* slot, std::string_view want) {
+    scan_ = ParamScan{1, want, slot, false};
+    return true;
+  }
+  template <typename Make>
+  bool ScanScalar(Make make) {
+    if (scan_.depth == 1 && scan_.wanted_next) {
+      *scan_.slot = make();
+      scan_.wanted_next = false;
+    }
+    return true;
+  }
+  // An object or array inside the parameters: the wanted member's value is
+  // captured whole (its message shows it), anything else skipped.
+  bool ScanOpen(size_t n, bool object) {
+    if (scan_.depth == 1 && scan_.wanted_next) {
+      scan_.wanted_next = false;
+      scan_.slot->emplace();
+      capture_.Begin(&**scan_.slot);
+      if (object) {
+        capture_.StartObject(n);
+      } else {
+        capture_.StartArray(n);
+      }
+      return true;
+    }
+    ++scan_.depth;
     return true;
   }
 
@@ -699,15 +769,13 @@ class InferRequestParser {
                                where + "); request each output once");
       }
     }
-    if (output_.parameters.is_object()) {
-      auto it = output_.parameters.find("binary_data");
-      if (it != output_.parameters.end()) {
-        if (!it->is_boolean()) {
-          return InvalidArgument(where + ": parameters.binary_data must be true or false, got " +
-                                 it->dump());
-        }
-        explicit_binary_.emplace_back(name, it->get<bool>());
+    if (output_.binary_data) {
+      const json& value = *output_.binary_data;
+      if (!value.is_boolean()) {
+        return InvalidArgument(where + ": parameters.binary_data must be true or false, got " +
+                               value.dump());
       }
+      explicit_binary_.emplace_back(name, value.get<bool>());
     }
     request_.requested_outputs.push_back(name);
     return OkStatus();
@@ -719,15 +787,14 @@ class InferRequestParser {
   // `where()` names the input, for a refusal only.
   template <typename Where>
   StatusOr<std::optional<uint64_t>> BinaryDataSize(Where where) const {
-    if (!input_.parameters.is_object()) return std::optional<uint64_t>();
-    auto it = input_.parameters.find("binary_data_size");
-    if (it == input_.parameters.end()) return std::optional<uint64_t>();
-    if (!it->is_number_unsigned()) {
+    if (!input_.binary_data_size) return std::optional<uint64_t>();
+    const json& value = *input_.binary_data_size;
+    if (!value.is_number_unsigned()) {
       return InvalidArgument(where() + ": parameters.binary_data_size must be a non-negative " +
                              "integer (the tensor's byte count after the JSON header), got " +
-                             it->dump());
+                             value.dump());
     }
-    return std::optional<uint64_t>(it->get<uint64_t>());
+    return std::optional<uint64_t>(value.get<uint64_t>());
   }
 
   // Cuts the tensor's `size` bytes from the binary part, in list order, and
@@ -850,6 +917,7 @@ class InferRequestParser {
   bool in_data_ = false;
   DataArrayDecoder data_;
   SaxCapture capture_;
+  ParamScan scan_;
   Status status_;
 };
 
