@@ -25,23 +25,25 @@ Status CheckTensors(const char* what, Status (*make)(std::string),
   for (size_t i = 0; i < specs.size(); ++i) {
     const TensorSpec& spec = specs[i];
     const Tensor& t = tensors[i];
-    const std::string where = std::string(what) + " '" + spec.name + "'";
+    // The tensor's name for a refusal; built only for one (this runs on
+    // every scored request, in the plugin's Score).
+    auto where = [&] { return std::string(what) + " '" + spec.name + "'"; };
     if (!t.name.empty() && t.name != spec.name) {
       return make(std::string(what) + " " + std::to_string(i) + ": expected '" + spec.name +
                   "', got '" + t.name + "' (" + what + "s go in signature order)");
     }
     if (t.dtype != spec.dtype) {
-      return make(where + ": expected dtype " + DataTypeName(spec.dtype) + ", got " +
+      return make(where() + ": expected dtype " + DataTypeName(spec.dtype) + ", got " +
                   DataTypeName(t.dtype));
     }
     if (!ShapeMatches(spec.shape, t.shape)) {
-      return make(where + ": expected shape " + ShapeToString(spec.shape) + ", got " +
+      return make(where() + ": expected shape " + ShapeToString(spec.shape) + ", got " +
                   ShapeToString(t.shape));
     }
     if (t.dtype == DataType::kBytes) {
       const int64_t got = CountBytesElements(t.data.data(), t.data.size());
       if (got != t.NumElements()) {
-        return make(where + ": shape " + ShapeToString(t.shape) + " of BYTES needs " +
+        return make(where() + ": shape " + ShapeToString(t.shape) + " of BYTES needs " +
                     std::to_string(t.NumElements()) + " length-prefixed elements, got " +
                     (got < 0 ? std::string("a buffer whose last length runs past its end")
                              : std::to_string(got)));
@@ -50,7 +52,7 @@ Status CheckTensors(const char* what, Status (*make)(std::string),
     }
     const size_t want = static_cast<size_t>(t.NumElements()) * DataTypeSize(t.dtype);
     if (t.data.size() != want) {
-      return make(where + ": shape " + ShapeToString(t.shape) + " of " + DataTypeName(t.dtype) +
+      return make(where() + ": shape " + ShapeToString(t.shape) + " of " + DataTypeName(t.dtype) +
                   " needs " + std::to_string(want) + " bytes, got " +
                   std::to_string(t.data.size()));
     }

@@ -22,8 +22,7 @@ void DataArrayDecoder::Begin(std::optional<DataType> dtype, std::vector<uint8_t>
   depth_ = 0;
   max_depth_seen_ = 0;
   leaf_depth_ = 0;
-  dims_.clear();
-  counts_.clear();
+  rank_ = 0;
   num_elements_ = 0;
   error_.clear();
   base_ = out_->size();
@@ -58,9 +57,9 @@ bool DataArrayDecoder::StartArray() {
   if (depth_ > kMaxDepth) {
     return Fail("data is nested deeper than " + std::to_string(kMaxDepth) + " levels");
   }
-  if (static_cast<int>(dims_.size()) < depth_) {
-    dims_.push_back(-1);
-    counts_.push_back(0);
+  if (rank_ < depth_) {
+    dims_[rank_] = -1;
+    ++rank_;
   }
   counts_[depth_ - 1] = 0;
   if (depth_ > max_depth_seen_) max_depth_seen_ = depth_;

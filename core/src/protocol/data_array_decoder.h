@@ -7,6 +7,7 @@
 // after its "data"), values are kept as JsonScalars and converted by Finish().
 #pragma once
 
+#include <algorithm>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
@@ -59,7 +60,12 @@ class DataArrayDecoder {
   // True once the outermost array has closed.
   bool done() const { return started_ && depth_ == 0; }
   // The shape the nesting describes: [n] for a flat array.
-  std::vector<int64_t> shape() const { return dims_; }
+  std::vector<int64_t> shape() const { return std::vector<int64_t>(dims_, dims_ + rank_); }
+  // Its rank, and whether it is `shape` (neither allocates).
+  size_t rank() const { return static_cast<size_t>(rank_); }
+  bool ShapeIs(const std::vector<int64_t>& shape) const {
+    return shape.size() == rank() && std::equal(shape.begin(), shape.end(), dims_);
+  }
   size_t num_elements() const { return num_elements_; }
   const std::string& error() const { return error_; }
 
@@ -95,8 +101,11 @@ class DataArrayDecoder {
   int depth_ = 0;  // arrays open now
   int max_depth_seen_ = 0;
   int leaf_depth_ = 0;           // depth at which scalars sit; 0 until the first one
-  std::vector<int64_t> dims_;    // dims_[k]: length of arrays at depth k+1, -1 until known
-  std::vector<int64_t> counts_;  // counts_[k]: children so far of the open array at depth k+1
+  // Bounded by kMaxDepth (deeper data is refused before it is indexed),
+  // so held in place: no allocation per data array.
+  int rank_ = 0;                // entries of dims_ and counts_ in use
+  int64_t dims_[kMaxDepth];    // dims_[k]: length of arrays at depth k+1, -1 until known
+  int64_t counts_[kMaxDepth];  // counts_[k]: children so far of the open array at depth k+1
   size_t num_elements_ = 0;
   std::string error_;
 };

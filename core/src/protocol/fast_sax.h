@@ -38,6 +38,20 @@ template <typename H>
 struct HasNumberTextNeeded<H, std::void_t<decltype(std::declval<const H&>().number_text_needed())>>
     : std::true_type {};
 
+// A handler whose key() and string() take a std::string_view (nlohmann's
+// std::string& converts to one) is given a view into the body: a plain
+// string needs no unescaping, so nothing is copied. The view lives as long
+// as the body, not just the call, but a handler must not rely on that (on
+// the slow path it is nlohmann's token buffer, reused by the next token).
+// Handlers taking std::string& get the token copied into text_, as before.
+template <typename H, typename = void>
+struct TakesStringViews : std::false_type {};
+template <typename H>
+struct TakesStringViews<
+    H, std::void_t<decltype(std::declval<H&>().key(std::declval<std::string_view>())),
+                   decltype(std::declval<H&>().string(std::declval<std::string_view>()))>>
+    : std::true_type {};
+
 enum class FastSaxResult {
   kParsed,       // the whole body parsed; every handler call returned true
   kStopped,      // a handler call returned false (its own status says why)
@@ -79,9 +93,16 @@ class FastSaxParser {
         return Object(depth + 1);
       case '[':
         return Array(depth + 1);
-      case '"':
-        if (!ScanString()) return FastSaxResult::kUnsupported;
-        return Event(handler_->string(text_));
+      case '"': {
+        std::string_view token;
+        if (!ScanString(&token)) return FastSaxResult::kUnsupported;
+        if constexpr (TakesStringViews<Handler>::value) {
+          return Event(handler_->string(token));
+        } else {
+          text_.assign(token);
+          return Event(handler_->string(text_));
+        }
+      }
       case 't':
         if (!Literal("true")) return FastSaxResult::kUnsupported;
         return Event(handler_->boolean(true));
@@ -106,8 +127,14 @@ class FastSaxParser {
       return Event(handler_->end_object());
     }
     for (;;) {
-      if (p_ == end_ || *p_ != '"' || !ScanString()) return FastSaxResult::kUnsupported;
-      if (!handler_->key(text_)) return FastSaxResult::kStopped;
+      std::string_view token;
+      if (p_ == end_ || *p_ != '"' || !ScanString(&token)) return FastSaxResult::kUnsupported;
+      if constexpr (TakesStringViews<Handler>::value) {
+        if (!handler_->key(token)) return FastSaxResult::kStopped;
+      } else {
+        text_.assign(token);
+        if (!handler_->key(text_)) return FastSaxResult::kStopped;
+      }
       SkipWhitespace();
       if (p_ == end_ || *p_ != ':') return FastSaxResult::kUnsupported;
       ++p_;
@@ -153,18 +180,22 @@ class FastSaxParser {
   }
 
   // A string with no escapes, control characters or non-ASCII bytes (which
-  // nlohmann would unescape or validate as UTF-8) into text_.
-  bool ScanString() {
-    const char* start = ++p_;
-    while (p_ != end_) {
-      const unsigned char c = static_cast<unsigned char>(*p_);
+  // nlohmann would unescape or validate as UTF-8): `*token` is its bytes,
+  // without the quotes, in the body.
+  bool ScanString(std::string_view* token) {
+    // Locals, not p_ (see Number()).
+    const char* p = p_ + 1;
+    const char* const start = p;
+    const char* const end = end_;
+    while (p != end) {
+      const unsigned char c = static_cast<unsigned char>(*p);
       if (c == '"') {
-        text_.assign(start, static_cast<size_t>(p_ - start));
-        ++p_;
+        *token = std::string_view(start, static_cast<size_t>(p - start));
+        p_ = p + 1;
         return true;
       }
       if (c == '\\' || c < 0x20 || c >= 0x80) return false;
-      ++p_;
+      ++p;
     }
     return false;
   }
@@ -269,7 +300,7 @@ class FastSaxParser {
   const char* p_;
   const char* const end_;
   Handler* handler_;
-  std::string text_;  // the current string, key or number token
+  std::string text_;  // a number's token, or a string's for a std::string& handler
 };
 
 // Parses `text` with `handler` if it lies in the fast subset (see above).

@@ -21,6 +21,78 @@ using json = nlohmann::json;
 // them a request, issue 20 sixth session).
 using namespace std::string_view_literals;
 
+// The fields the parser knows. The last key is kept as one of these (it has
+// passed CheckKey), not as a copy of its text: the text is a view into the
+// body on the fast path, or nlohmann's token buffer, reused by the next token.
+enum class Field : uint8_t {
+  kNone,
+  kId,
+  kParameters,
+  kInputs,
+  kOutputs,
+  kModelName,
+  kModelVersion,
+  kName,
+  kShape,
+  kDatatype,
+  kData,
+};
+
+std::string_view FieldName(Field f) {
+  switch (f) {
+    case Field::kNone:
+      break;
+    case Field::kId:
+      return "id"sv;
+    case Field::kParameters:
+      return "parameters"sv;
+    case Field::kInputs:
+      return "inputs"sv;
+    case Field::kOutputs:
+      return "outputs"sv;
+    case Field::kModelName:
+      return "model_name"sv;
+    case Field::kModelVersion:
+      return "model_version"sv;
+    case Field::kName:
+      return "name"sv;
+    case Field::kShape:
+      return "shape"sv;
+    case Field::kDatatype:
+      return "datatype"sv;
+    case Field::kData:
+      return "data"sv;
+  }
+  return {};
+}
+
+// The field `k` names, kNone for any other text. By length first, then
+// one fixed-size compare (inlined): no loop over names, no memcmp call.
+Field ClassifyKey(std::string_view k) {
+  switch (k.size()) {
+    case 2:
+      return k == "id"sv ? Field::kId : Field::kNone;
+    case 4:
+      return k == "name"sv ? Field::kName : k == "data"sv ? Field::kData : Field::kNone;
+    case 5:
+      return k == "shape"sv ? Field::kShape : Field::kNone;
+    case 6:
+      return k == "inputs"sv ? Field::kInputs : Field::kNone;
+    case 7:
+      return k == "outputs"sv ? Field::kOutputs : Field::kNone;
+    case 8:
+      return k == "datatype"sv ? Field::kDatatype : Field::kNone;
+    case 10:
+      return k == "parameters"sv   ? Field::kParameters
+             : k == "model_name"sv ? Field::kModelName
+                                   : Field::kNone;
+    case 13:
+      return k == "model_version"sv ? Field::kModelVersion : Field::kNone;
+    default:
+      return Field::kNone;
+  }
+}
+
 // Where in the request the parser is.
 // kNone: outside the root (before it, or a body that is a bare scalar).
 enum class Frame { kNone, kTop, kInputs, kInput, kShape, kOutputs, kOutput };
@@ -34,15 +106,84 @@ struct PendingInput {
   std::vector<int64_t> shape_so_far;
   bool has_data = false;
   bool has_parameters = false;
-  nlohmann::json parameters;  // null when absent; read for binary_data_size
+  // parameters.binary_data_size as given (any JSON value), when given: the
+  // only member of an input's parameters that is read (ParamScan).
+  std::optional<nlohmann::json> binary_data_size;
   std::vector<uint8_t> data;
+  // CheckedByteSize's answer once dtype and shape are known, from BeginData
+  // (no other input ends in between, so FinishInput would get the same).
+  std::optional<size_t> byte_size;
+
+  // For the next input: as PendingInput{}, without building and destroying
+  // a temporary (its json and vectors) per input.
+  void Reset(size_t next_index) {
+    index = next_index;
+    name.reset();
+    dtype.reset();
+    has_datatype = false;
+    shape.reset();
+    shape_so_far.clear();
+    has_data = false;
+    has_parameters = false;
+    binary_data_size.reset();
+    data.clear();
+    byte_size.reset();
+  }
+};
+
+// Which signature slots have a tensor: a bit each, in place for up to 64.
+class FilledSlots {
+ public:
+  explicit FilledSlots(size_t n) {
+    if (n > 64) big_.resize(n);
+  }
+  bool test(size_t i) const { return big_.empty() ? (small_ >> i) & 1 : big_[i]; }
+  void set(size_t i) {
+    if (big_.empty()) {
+      small_ |= uint64_t{1} << i;
+    } else {
+      big_[i] = true;
+    }
+  }
+
+ private:
+  uint64_t small_ = 0;
+  std::vector<bool> big_;
 };
 
 struct PendingOutput {
   size_t index = 0;
   std::optional<std::string> name;
   bool has_parameters = false;
-  nlohmann::json parameters;  // read for binary_data
+  std::optional<nlohmann::json> binary_data;  // parameters.binary_data, when given
+};
+
+// The open frames, innermost last. The grammar bounds them (top, inputs,
+// input, shape), so they are held in place: no allocation per request.
+class FrameStack {
+ public:
+  static constexpr size_t kCapacity = 4;
+  bool empty() const { return size_ == 0; }
+  bool full() const { return size_ == kCapacity; }
+  Frame back() const { return frames_[size_ - 1]; }
+  void push_back(Frame f) { frames_[size_++] = f; }
+  void pop_back() { --size_; }
+
+ private:
+  Frame frames_[kCapacity] = {};
+  size_t size_ = 0;
+};
+
+// An input's or output's "parameters" object, of which only one member is
+// read (binary_data_size, binary_data): the others are skipped instead of
+// built into a json object (a map, a node and a key per member), and that
+// member's value is kept alone, as the json a DOM would have held for it
+// (the last one when it appears twice, as in a DOM).
+struct ParamScan {
+  int depth = 0;                  // objects and arrays open; 1 = the parameters object
+  std::string_view want;          // the member read
+  std::optional<nlohmann::json>* slot = nullptr;  // where its value goes
+  bool wanted_next = false;       // the last key at depth 1 was `want`
 };
 
 // What the parser reads: a request ("inputs" checked against the
@@ -74,25 +215,24 @@ class InferRequestParser {
         parts_(parts),
         specs_(response_ ? signature.outputs : signature.inputs),
         tensor_(response_ ? "output" : "input"),
-        slots_(specs_.size()) {
-    // Deep enough for a request's nesting (top, inputs, input, shape or
-    // parameters): one allocation instead of a regrowth per level.
-    frames_.reserve(8);
+        filled_(specs_.size()) {
+    // Each tensor is written in its signature slot as its input ends.
+    request_.inputs.resize(specs_.size());
   }
 
   // nlohmann SAX interface -------------------------------------------------
   bool null() {
     if (in_data_) return DataResult(data_.Unexpected("null"));
-    return Scalar(nullptr, "null");
+    return Scalar(nullptr, [] { return json(nullptr); }, "null");
   }
   bool boolean(bool v) {
     if (in_data_) return DataResult(data_.Scalar(JsonScalar::Bool(v)));
-    return Scalar([&] { capture_.Boolean(v); }, "a boolean");
+    return Scalar([&] { capture_.Boolean(v); }, [&] { return json(v); }, "a boolean");
   }
   bool number_integer(int64_t v) {
     if (in_data_) return DataResult(data_.Scalar(JsonScalar::Int(v)));
     if (!capture_.active() && Top() == Frame::kShape) return AddDim(v >= 0, v);
-    return Scalar([&] { capture_.Integer(v); }, "a number");
+    return Scalar([&] { capture_.Integer(v); }, [&] { return json(v); }, "a number");
   }
   bool number_unsigned(uint64_t v) {
     if (in_data_) return DataResult(data_.Scalar(JsonScalar::Uint(v)));
@@ -100,43 +240,51 @@ class InferRequestParser {
       const bool fits = v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
       return AddDim(fits, fits ? static_cast<int64_t>(v) : -1);
     }
-    return Scalar([&] { capture_.Unsigned(v); }, "a number");
+    return Scalar([&] { capture_.Unsigned(v); }, [&] { return json(v); }, "a number");
   }
   // fast_sax.h: only a captured "parameters" value keeps a number's text.
   bool number_text_needed() const { return !in_data_ && capture_.active(); }
   bool number_float(double v, const std::string& text) {
     if (in_data_) return DataResult(data_.Scalar(JsonScalar::Float(v)));
-    if (!capture_.active() && Top() == Frame::kShape) return AddDim(false, 0);
-    return Scalar([&] { capture_.Float(v, text); }, "a number");
+    return FloatOutsideData(v, text);
   }
-  bool string(std::string& v) {
+  // Out of line: number_float, called per element of a float tensor, stays
+  // small enough to inline into the tokenizer.
+  __attribute__((noinline)) bool FloatOutsideData(double v, const std::string& text) {
+    if (!capture_.active() && Top() == Frame::kShape) return AddDim(false, 0);
+    return Scalar([&] { capture_.Float(v, text); }, [&] { return json(v); }, "a number");
+  }
+  // fast_sax.h: a view into the body (no copy) on the fast path; from
+  // nlohmann, its token buffer (valid for this call only).
+  bool string(std::string_view v) {
     if (in_data_) return DataResult(data_.String(v));
     if (capture_.active()) {
       capture_.String(v);
       return true;
     }
+    if (scan_.depth > 0) return ScanScalar([&] { return json(std::string(v)); });
     if (!frames_.empty()) {
-      if (Top() == Frame::kTop && key_ == "id"sv) {
-        request_.id = std::move(v);
+      if (Top() == Frame::kTop && key_ == Field::kId) {
+        request_.id.emplace(v);
         return true;
       }
       // A request may name its model too (Triton's examples do); the path
       // decides, so it is read and dropped.
-      if (Top() == Frame::kTop && key_ == "model_name"sv) {
-        model_name_ = std::move(v);
+      if (Top() == Frame::kTop && key_ == Field::kModelName) {
+        model_name_.assign(v);
         return true;
       }
-      if (Top() == Frame::kTop && key_ == "model_version"sv) {
-        model_version_ = std::move(v);
+      if (Top() == Frame::kTop && key_ == Field::kModelVersion) {
+        model_version_.assign(v);
         return true;
       }
-      if (Top() == Frame::kInput && key_ == "name"sv) {
-        input_.name = std::move(v);
+      if (Top() == Frame::kInput && key_ == Field::kName) {
+        input_.name.emplace(v);
         return true;
       }
-      if (Top() == Frame::kInput && key_ == "datatype"sv) return SetDataType(v);
-      if (Top() == Frame::kOutput && key_ == "name"sv) {
-        output_.name = std::move(v);
+      if (Top() == Frame::kInput && key_ == Field::kDatatype) return SetDataType(v);
+      if (Top() == Frame::kOutput && key_ == Field::kName) {
+        output_.name.emplace(v);
         return true;
       }
     }
@@ -150,31 +298,32 @@ class InferRequestParser {
       capture_.StartObject(n);
       return true;
     }
+    if (scan_.depth > 0) return ScanOpen(n, true);
     if (frames_.empty()) {
       if (root_seen_) return WrongType("an object");
       root_seen_ = true;
-      frames_.push_back(Frame::kTop);
-      return true;
+      return Push(Frame::kTop);
     }
     switch (Top()) {
       case Frame::kNone:  // the root, handled above
         break;
       case Frame::kTop:
-        if (key_ == "parameters"sv) return BeginCapture(&request_.parameters, n);
+        if (key_ == Field::kParameters) return BeginCapture(&request_.parameters, n);
         break;
       case Frame::kInputs:
-        input_ = PendingInput{};
-        input_.index = num_inputs_++;
+        input_.Reset(num_inputs_++);
         return Push(Frame::kInput);
       case Frame::kInput:
-        if (key_ == "parameters"sv) return BeginCapture(&input_.parameters, n);
+        if (key_ == Field::kParameters) {
+          return BeginScan(&input_.binary_data_size, "binary_data_size"sv);
+        }
         break;
       case Frame::kOutputs:
         output_ = PendingOutput{};
         output_.index = num_outputs_++;
         return Push(Frame::kOutput);
       case Frame::kOutput:
-        if (key_ == "parameters"sv) return BeginCapture(&output_.parameters, n);
+        if (key_ == Field::kParameters) return BeginScan(&output_.binary_data, "binary_data"sv);
         break;
       case Frame::kShape:
         break;
@@ -182,32 +331,43 @@ class InferRequestParser {
     return WrongType("an object");
   }
 
-  bool key(std::string& k) {
+  // fast_sax.h: a view, as for string().
+  bool key(std::string_view k) {
     if (capture_.active()) {
       capture_.Key(k);
       return true;
     }
-    key_ = std::move(k);
+    if (scan_.depth > 0) {
+      if (scan_.depth == 1) scan_.wanted_next = k == scan_.want;
+      return true;
+    }
+    key_ = Field::kNone;
+    const Field field = ClassifyKey(k);
     switch (Top()) {
       case Frame::kTop:
         // The tensor list is third either way: Finish() looks for KeyBit(2).
         if (response_) {
-          return CheckKey({"id", "parameters", "outputs", "model_name", "model_version"},
+          return CheckKey(k, field,
+                          {Field::kId, Field::kParameters, Field::kOutputs, Field::kModelName,
+                           Field::kModelVersion},
                           &top_keys_, [] { return std::string("the response"); });
         }
         // model_name/model_version are tolerated (Triton's examples send
         // them), not advertised: the path names the model.
-        if (key_ == "model_name"sv || key_ == "model_version"sv) {
-          return CheckKey({"model_name", "model_version"}, &tolerated_keys_,
+        if (field == Field::kModelName || field == Field::kModelVersion) {
+          return CheckKey(k, field, {Field::kModelName, Field::kModelVersion}, &tolerated_keys_,
                           [] { return std::string("the request"); });
         }
-        return CheckKey({"id", "parameters", "inputs", "outputs"}, &top_keys_,
-                        [] { return std::string("the request"); });
+        return CheckKey(k, field,
+                        {Field::kId, Field::kParameters, Field::kInputs, Field::kOutputs},
+                        &top_keys_, [] { return std::string("the request"); });
       case Frame::kInput:
-        return CheckKey({"name", "shape", "datatype", "data", "parameters"}, &input_keys_,
-                        [this] { return InputPath(); });
+        return CheckKey(
+            k, field,
+            {Field::kName, Field::kShape, Field::kDatatype, Field::kData, Field::kParameters},
+            &input_keys_, [this] { return InputPath(); });
       case Frame::kOutput:
-        return CheckKey({"name", "parameters"}, &output_keys_,
+        return CheckKey(k, field, {Field::kName, Field::kParameters}, &output_keys_,
                         [this] { return "outputs[" + std::to_string(output_.index) + "]"; });
       default:
         return true;  // unreachable: keys only occur in objects
@@ -217,6 +377,10 @@ class InferRequestParser {
   bool end_object() {
     if (capture_.active()) {
       capture_.EndObject();
+      return true;
+    }
+    if (scan_.depth > 0) {
+      --scan_.depth;
       return true;
     }
     const Frame frame = Top();
@@ -238,18 +402,19 @@ class InferRequestParser {
       capture_.StartArray(n);
       return true;
     }
+    if (scan_.depth > 0) return ScanOpen(n, false);
     if (frames_.empty()) return WrongType("an array");
     switch (Top()) {
       case Frame::kTop:
-        if (key_ == std::string_view(TensorsKey())) return Push(Frame::kInputs);
-        if (!response_ && key_ == "outputs"sv) return Push(Frame::kOutputs);
+        if (key_ == TensorsField()) return Push(Frame::kInputs);
+        if (!response_ && key_ == Field::kOutputs) return Push(Frame::kOutputs);
         break;
       case Frame::kInput:
-        if (key_ == "shape"sv) {
+        if (key_ == Field::kShape) {
           input_.shape_so_far.reserve(4);  // most ranks: one allocation, no regrowth
           return Push(Frame::kShape);
         }
-        if (key_ == "data"sv) return BeginData();
+        if (key_ == Field::kData) return BeginData();
         break;
       default:
         break;
@@ -268,6 +433,10 @@ class InferRequestParser {
     }
     if (capture_.active()) {
       capture_.EndArray();
+      return true;
+    }
+    if (scan_.depth > 0) {
+      --scan_.depth;
       return true;
     }
     if (Top() == Frame::kShape) input_.shape = std::move(input_.shape_so_far);
@@ -303,13 +472,11 @@ class InferRequestParser {
           "; the header must give the JSON's length and each binary_data_size its tensor's "
           "byte count");
     }
-    request_.inputs.reserve(slots_.size());
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      if (!slots_[i]) {
+    for (size_t i = 0; i < specs_.size(); ++i) {
+      if (!filled_.test(i)) {
         return InvalidArgument("missing " + std::string(tensor_) + " " + DescribeSpec(specs_[i]) +
                                "; the model's " + tensor_ + "s are: " + SpecNames(specs_));
       }
-      request_.inputs.push_back(std::move(*slots_[i]));
     }
     if constexpr (response_) {
       InferResponse response;
@@ -333,6 +500,8 @@ class InferRequestParser {
   // handlers with no frame open (found by fuzz/oip_infer_request_fuzzer.cc).
   Frame Top() const { return frames_.empty() ? Frame::kNone : frames_.back(); }
   bool Push(Frame frame) {
+    // Unreachable: each frame opens only inside the one before it.
+    if (frames_.full()) return Fail("the request nests deeper than an infer request can");
     frames_.push_back(frame);
     return true;
   }
@@ -344,6 +513,7 @@ class InferRequestParser {
   bool Fail(std::string message) { return Ok(InvalidArgument(std::move(message))); }
 
   const char* TensorsKey() const { return response_ ? "outputs" : "inputs"; }
+  static constexpr Field TensorsField() { return response_ ? Field::kOutputs : Field::kInputs; }
 
   // "input 'x'" once the name is known, else "inputs[2]" ("output" in a response).
   std::string InputPath() const {
@@ -352,13 +522,16 @@ class InferRequestParser {
     return TensorsKey() + ("[" + std::to_string(input_.index) + "]");
   }
 
-  bool DataResult(bool ok) {
-    if (ok) return true;
+  // Called per data element: the refusal is out of line.
+  bool DataResult(bool ok) { return ok || DataFailed(); }
+  __attribute__((noinline)) bool DataFailed() {
     return Fail(InputPath() + ": " + data_.error());
   }
 
-  template <typename Forward>
-  bool Scalar(Forward forward, const char* what) {
+  // A scalar outside data and shape: captured, scanned or refused. `make`
+  // builds it as a json, for a ParamScan.
+  template <typename Forward, typename Make>
+  bool Scalar(Forward forward, Make make, const char* what) {
     if (capture_.active()) {
       if constexpr (std::is_same_v<Forward, std::nullptr_t>) {
         capture_.Null();
@@ -367,6 +540,7 @@ class InferRequestParser {
       }
       return true;
     }
+    if (scan_.depth > 0) return ScanScalar(make);
     return WrongType(what);
   }
 
@@ -376,24 +550,59 @@ class InferRequestParser {
     return true;
   }
 
-  // `where` names the object for an error message; built only on an error.
+  // At the parameters object's '{'.
+  bool BeginScan(std::optional<json>* slot, std::string_view want) {
+    scan_ = ParamScan{1, want, slot, false};
+    return true;
+  }
+  template <typename Make>
+  bool ScanScalar(Make make) {
+    if (scan_.depth == 1 && scan_.wanted_next) {
+      *scan_.slot = make();
+      scan_.wanted_next = false;
+    }
+    return true;
+  }
+  // An object or array inside the parameters: the wanted member's value is
+  // captured whole (its message shows it), anything else skipped.
+  bool ScanOpen(size_t n, bool object) {
+    if (scan_.depth == 1 && scan_.wanted_next) {
+      scan_.wanted_next = false;
+      scan_.slot->emplace();
+      capture_.Begin(&**scan_.slot);
+      if (object) {
+        capture_.StartObject(n);
+      } else {
+        capture_.StartArray(n);
+      }
+      return true;
+    }
+    ++scan_.depth;
+    return true;
+  }
+
+  // Sets key_ to `field` (ClassifyKey(k)), if `allowed` has it and it was
+  // not seen before in this object. `where` names the object for an error
+  // message; built only on an error.
   template <typename Where>
-  bool CheckKey(std::initializer_list<std::string_view> allowed, uint32_t* seen, Where where) {
+  bool CheckKey(std::string_view k, Field field, std::initializer_list<Field> allowed,
+                uint32_t* seen, Where where) {
     size_t i = 0;
-    for (std::string_view name : allowed) {
-      if (key_ == name) {
+    for (Field allowed_field : allowed) {
+      if (field == allowed_field) {
         if (*seen & KeyBit(i)) {
-          return Fail(where() + ": field '" + key_ + "' appears twice; send it once");
+          return Fail(where() + ": field '" + std::string(k) + "' appears twice; send it once");
         }
         *seen |= KeyBit(i);
+        key_ = field;
         return true;
       }
       ++i;
     }
     std::string list;
     i = 0;
-    for (std::string_view name : allowed) list += (i++ ? ", " : "") + std::string(name);
-    return Fail(where() + ": unknown field '" + key_ + "'; expected only " + list);
+    for (Field f : allowed) list += (i++ ? ", " : "") + std::string(FieldName(f));
+    return Fail(where() + ": unknown field '" + std::string(k) + "'; expected only " + list);
   }
 
   // A value of the wrong JSON type for where it appears.
@@ -402,11 +611,12 @@ class InferRequestParser {
       case Frame::kNone:
         return Fail("the request body must be a JSON object, got " + std::string(got));
       case Frame::kTop: {
-        const bool list = key_ == std::string_view(TensorsKey()) || key_ == "outputs"sv;
-        const char* want = key_ == "parameters"sv ? "an object"
-                           : list                 ? "an array of objects"
-                                                  : "a string";
-        return Fail("field '" + key_ + "' must be " + want + ", got " + got);
+        const bool list = key_ == TensorsField() || key_ == Field::kOutputs;
+        const char* want = key_ == Field::kParameters ? "an object"
+                           : list                     ? "an array of objects"
+                                                      : "a string";
+        return Fail("field '" + std::string(FieldName(key_)) + "' must be " + want + ", got " +
+                    got);
       }
       case Frame::kInputs:
         return Fail(TensorsKey() +
@@ -414,18 +624,19 @@ class InferRequestParser {
       case Frame::kOutputs:
         return Fail("outputs[" + std::to_string(num_outputs_) + "] must be an object, got " + got);
       case Frame::kInput: {
-        const char* want = key_ == "shape"sv        ? "an array of integers"
-                           : key_ == "data"sv       ? "an array"
-                           : key_ == "parameters"sv ? "an object"
-                                                    : "a string";
-        return Fail(InputPath() + ": field '" + key_ + "' must be " + want + ", got " + got);
+        const char* want = key_ == Field::kShape        ? "an array of integers"
+                           : key_ == Field::kData       ? "an array"
+                           : key_ == Field::kParameters ? "an object"
+                                                        : "a string";
+        return Fail(InputPath() + ": field '" + std::string(FieldName(key_)) + "' must be " +
+                    want + ", got " + got);
       }
       case Frame::kShape:
         return AddDim(false, 0);
       case Frame::kOutput: {
-        const char* want = key_ == "parameters"sv ? "an object" : "a string";
-        return Fail("outputs[" + std::to_string(output_.index) + "]: field '" + key_ +
-                    "' must be " + want + ", got " + got);
+        const char* want = key_ == Field::kParameters ? "an object" : "a string";
+        return Fail("outputs[" + std::to_string(output_.index) + "]: field '" +
+                    std::string(FieldName(key_)) + "' must be " + want + ", got " + got);
       }
     }
     return false;
@@ -440,10 +651,12 @@ class InferRequestParser {
     return true;
   }
 
-  bool SetDataType(const std::string& name) {
+  bool SetDataType(std::string_view name) {
     input_.has_datatype = true;
     input_.dtype = ParseDataType(name);
-    if (!input_.dtype) return Fail(InputPath() + ": " + UnsupportedDataTypeMessage(name));
+    if (!input_.dtype) {
+      return Fail(InputPath() + ": " + UnsupportedDataTypeMessage(std::string(name)));
+    }
     return true;
   }
 
@@ -464,6 +677,7 @@ class InferRequestParser {
     if (input_.dtype && input_.shape) {
       auto bytes = InputByteSize(*input_.shape, *input_.dtype);
       if (!bytes.ok()) return Ok(bytes.status());
+      input_.byte_size = *bytes;
       expected_elements = *bytes / MinElementSize(*input_.dtype);
     }
     in_data_ = true;
@@ -482,7 +696,7 @@ class InferRequestParser {
                              at() + "); the model's " + tensor_ + "s are: " + SpecNames(specs_));
     }
     const TensorSpec& spec = specs_[spec_index];
-    if (slots_[spec_index]) {
+    if (filled_.test(spec_index)) {
       return InvalidArgument(tensor_ + (" '" + spec.name + "' appears more than once (again at ") +
                              at() + "); send each " + tensor_ + " once");
     }
@@ -501,21 +715,27 @@ class InferRequestParser {
     const DataType dtype = *input_.dtype;
     SKIFF_RETURN_IF_ERROR(CheckDataType(spec, dtype));
     const std::vector<int64_t>& shape = *input_.shape;
-    SKIFF_ASSIGN_OR_RETURN(size_t bytes, InputByteSize(shape, dtype));
+    size_t bytes = 0;
+    if (input_.byte_size) {
+      bytes = *input_.byte_size;
+    } else {
+      SKIFF_ASSIGN_OR_RETURN(bytes, InputByteSize(shape, dtype));
+    }
     SKIFF_RETURN_IF_ERROR(CheckShape(spec, shape));
+    // Its slot; a refusal below leaves it half-written, but then the whole
+    // request is refused.
+    Tensor& tensor = request_.inputs[spec_index];
     if (binary_size) {
-      Tensor tensor;
       SKIFF_RETURN_IF_ERROR(TakeBinary(where, shape, dtype, bytes, *binary_size, &tensor.data));
       tensor.name = spec.name;
       tensor.dtype = dtype;
       tensor.shape = std::move(*input_.shape);  // `shape`'s last use
-      slots_[spec_index] = std::move(tensor);
+      filled_.set(spec_index);
       return OkStatus();
     }
     if (!data_.Finish(dtype)) return InvalidArgument(where() + ": " + data_.error());
-    const std::vector<int64_t> nested = data_.shape();
-    if (nested.size() > 1 && nested != shape) {
-      return InvalidArgument(where() + ": data is nested as " + ShapeToString(nested) +
+    if (data_.rank() > 1 && !data_.ShapeIs(shape)) {
+      return InvalidArgument(where() + ": data is nested as " + ShapeToString(data_.shape()) +
                              " but shape is " + ShapeToString(shape) +
                              "; nest data exactly as shape says, or send it flat");
     }
@@ -526,12 +746,11 @@ class InferRequestParser {
                              std::to_string(data_.num_elements()));
     }
     bytes_used_ += bytes;
-    Tensor tensor;
     tensor.name = spec.name;
     tensor.dtype = dtype;
     tensor.shape = std::move(*input_.shape);  // `shape`'s last use
     tensor.data = std::move(input_.data);
-    slots_[spec_index] = std::move(tensor);
+    filled_.set(spec_index);
     return OkStatus();
   }
 
@@ -550,15 +769,13 @@ class InferRequestParser {
                                where + "); request each output once");
       }
     }
-    if (output_.parameters.is_object()) {
-      auto it = output_.parameters.find("binary_data");
-      if (it != output_.parameters.end()) {
-        if (!it->is_boolean()) {
-          return InvalidArgument(where + ": parameters.binary_data must be true or false, got " +
-                                 it->dump());
-        }
-        explicit_binary_.emplace_back(name, it->get<bool>());
+    if (output_.binary_data) {
+      const json& value = *output_.binary_data;
+      if (!value.is_boolean()) {
+        return InvalidArgument(where + ": parameters.binary_data must be true or false, got " +
+                               value.dump());
       }
+      explicit_binary_.emplace_back(name, value.get<bool>());
     }
     request_.requested_outputs.push_back(name);
     return OkStatus();
@@ -570,15 +787,14 @@ class InferRequestParser {
   // `where()` names the input, for a refusal only.
   template <typename Where>
   StatusOr<std::optional<uint64_t>> BinaryDataSize(Where where) const {
-    if (!input_.parameters.is_object()) return std::optional<uint64_t>();
-    auto it = input_.parameters.find("binary_data_size");
-    if (it == input_.parameters.end()) return std::optional<uint64_t>();
-    if (!it->is_number_unsigned()) {
+    if (!input_.binary_data_size) return std::optional<uint64_t>();
+    const json& value = *input_.binary_data_size;
+    if (!value.is_number_unsigned()) {
       return InvalidArgument(where() + ": parameters.binary_data_size must be a non-negative " +
                              "integer (the tensor's byte count after the JSON header), got " +
-                             it->dump());
+                             value.dump());
     }
-    return std::optional<uint64_t>(it->get<uint64_t>());
+    return std::optional<uint64_t>(value.get<uint64_t>());
   }
 
   // Cuts the tensor's `size` bytes from the binary part, in list order, and
@@ -686,12 +902,12 @@ class InferRequestParser {
   const char* const tensor_;              // "input" or "output", for messages
   InferRequest request_;
   std::string model_name_, model_version_;    // a response's
-  std::vector<std::optional<Tensor>> slots_;  // by signature input index
+  FilledSlots filled_;  // request_.inputs[i] holds its tensor, by signature index
   size_t bytes_used_ = 0;
 
-  std::vector<Frame> frames_;
+  FrameStack frames_;
   bool root_seen_ = false;
-  std::string key_;  // the last key in the innermost object
+  Field key_ = Field::kNone;  // the last key in the innermost object
   uint32_t top_keys_ = 0, input_keys_ = 0, output_keys_ = 0;  // fields seen, by KeyBit
   uint32_t tolerated_keys_ = 0;  // a request's model_name, model_version
   PendingInput input_;
@@ -701,6 +917,7 @@ class InferRequestParser {
   bool in_data_ = false;
   DataArrayDecoder data_;
   SaxCapture capture_;
+  ParamScan scan_;
   Status status_;
 };
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 namespace skiff::protocol {
 
@@ -39,11 +40,16 @@ class SaxCapture {
   void Float(double v, const std::string& text) {
     if (dom_) dom_->number_float(v, text);
   }
-  void String(std::string& v) {
-    if (dom_) dom_->string(v);
+  // Views (fast_sax.h); the DOM keeps a copy either way.
+  void String(std::string_view v) {
+    if (!dom_) return;
+    std::string s(v);
+    dom_->string(s);
   }
-  void Key(std::string& k) {
-    if (dom_) dom_->key(k);
+  void Key(std::string_view k) {
+    if (!dom_) return;
+    std::string s(k);
+    dom_->key(s);
   }
   void StartObject(size_t n) {
     ++depth_;

@@ -95,6 +95,74 @@ TEST(ProtocolBinaryData, BinaryOutputsFollowTheRequestAndOutputParameters) {
             (V{"n"}));
 }
 
+// Of an input's and an output's "parameters" only binary_data_size and
+// binary_data are read; the decoder keeps that one member's value and skips
+// the rest instead of building the object. Whatever else the object holds,
+// the outcome is what the whole object, parsed as JSON, says: its member
+// (the last one when repeated) decides, and a wrong one is shown as JSON.
+TEST(ProtocolBinaryData, OnlyTheReadParameterCountsWhateverElseTheObjectHolds) {
+  const std::vector<std::string> values = {
+      "16", "8", "-16", "16.0", "1e1", "\"16\"", "true", "null", "[16]", "{\"n\":16}",
+      "[[1,{\"a\":[]}],\"x\"]", "{}", "[]", "18446744073709551615"};
+  std::vector<std::string> objects = {"{}", R"({"other":16})",
+                                      R"({"nested":{"binary_data_size":16}})",
+                                      R"({"binary_data_sizes":16,"binary_data":16})"};
+  for (const std::string& v : values) {
+    objects.push_back(R"({"binary_data_size":)" + v + "}");
+    objects.push_back(R"({"a":[1,{"b":null}],"binary_data_size":)" + v + R"(,"z":{"y":"x"}})");
+    objects.push_back(R"({"binary_data_size":)" + v + R"(,"binary_data_size":16})");
+    objects.push_back(R"({"binary_data_size":16,"binary_data_size":)" + v + "}");
+    objects.push_back(R"({"binary_data":)" + v + "}");
+  }
+  const std::string raw = Raw(Bytes<float>({1, 2, 3, 4}));
+  for (const std::string& params : objects) {
+    SCOPED_TRACE(params);
+    // The input: binary_data_size 16 takes the four floats.
+    const std::string input_json =
+        R"({"inputs":[{"name":"x","shape":[2,2],"datatype":"FP32","parameters":)" + params +
+        R"(},{"name":"s","shape":[0],"datatype":"BYTES","data":[]}]})";
+    const Framed framed = Frame(input_json, raw);
+    auto r = DecodeInferRequest(framed.body, Sig(), {}, framed.header);
+    const nlohmann::json whole = nlohmann::json::parse(params);
+    const auto size = whole.find("binary_data_size");
+    if (size == whole.end()) {
+      EXPECT_EQ(r.status().message(), "input 'x': missing required field 'data'");
+    } else if (!size->is_number_unsigned()) {
+      EXPECT_EQ(r.status().message(),
+                "input 'x': parameters.binary_data_size must be a non-negative integer (the "
+                "tensor's byte count after the JSON header), got " +
+                    size->dump());
+    } else if (size->get<uint64_t>() == 16) {
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_EQ(r->inputs[0].data, Bytes<float>({1, 2, 3, 4}));
+    } else {
+      EXPECT_FALSE(r.ok());
+      EXPECT_NE(r.status().message().find("parameters.binary_data_size is " + size->dump()),
+                std::string::npos)
+          << r.status().message();
+    }
+
+    // The output: binary_data true or false, or refused.
+    const std::string output_json =
+        R"({"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2]},)"
+        R"({"name":"s","shape":[0],"datatype":"BYTES","data":[]}],)"
+        R"("outputs":[{"name":"n","parameters":)" + params + "}]}";
+    auto o = DecodeInferRequest(output_json, Sig());
+    const auto binary = whole.find("binary_data");
+    if (binary == whole.end()) {
+      ASSERT_TRUE(o.ok()) << o.status().ToString();
+      EXPECT_TRUE(o->binary_outputs.empty());
+    } else if (!binary->is_boolean()) {
+      EXPECT_EQ(o.status().message(),
+                "outputs[0]: parameters.binary_data must be true or false, got " + binary->dump());
+    } else {
+      ASSERT_TRUE(o.ok()) << o.status().ToString();
+      EXPECT_EQ(o->binary_outputs, binary->get<bool>() ? std::vector<std::string>{"n"}
+                                                       : std::vector<std::string>{});
+    }
+  }
+}
+
 // Every malformed framing is a 400 naming the header or the input and the
 // fix, never a read past the body.
 TEST(ProtocolBinaryData, HostileFramingIsRefusedByName) {

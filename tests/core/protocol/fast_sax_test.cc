@@ -171,6 +171,44 @@ TEST(FastSaxTest, FloatsAreBitExactWithStrtod) {
   }
 }
 
+// The digits of a number are taken a run at a time when they fit the 19
+// significant digits the exact path can hold, else one by one: on both
+// sides of that limit, in the integer and the fraction part, with leading
+// zeros (not significant) before the fraction's digits, and for integers
+// (18 digits at most on the fast path), the events are nlohmann's.
+TEST(FastSaxTest, DigitRunsOnBothSidesOfTheSignificantDigitLimit) {
+  auto digits = [](int n, int offset) {
+    std::string d;
+    for (int i = 0; i < n; ++i) d += static_cast<char>('1' + (i + offset) % 9);
+    return d;
+  };
+  int parsed = 0;
+  for (int whole = 0; whole <= 21; ++whole) {
+    for (int zeros = 0; zeros <= 3; ++zeros) {
+      for (int fraction = 0; fraction <= 21; ++fraction) {
+        for (const char* sign : {"", "-"}) {
+          std::string n = sign + (whole == 0 ? "0" : digits(whole, 0));
+          if (zeros + fraction > 0) n += "." + std::string(zeros, '0') + digits(fraction, 3);
+          for (const std::string& text : {n, n + "e-7", n + "E+3"}) {
+            const std::string body = "{\"a\":[" + text + "]}";
+            Recorder fast;
+            const FastSaxResult r = FastSaxParse(body, &fast);
+            if (r == FastSaxResult::kUnsupported) {
+              // Only an integer past 18 digits leaves the fast path.
+              EXPECT_TRUE(text.find_first_of(".eE") == std::string::npos && whole >= 19) << text;
+              continue;
+            }
+            ASSERT_EQ(r, FastSaxResult::kParsed) << text;
+            EXPECT_EQ(fast.events, Nlohmann(body)) << text;
+            ++parsed;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(parsed, 5000);
+}
+
 // A deterministic differential fuzz: every seed of the OIP and Azure fuzz
 // corpora, every prefix of it and every one-byte change to it (with bytes
 // that matter to JSON): whenever the fast parser accepts the text, nlohmann

@@ -3,6 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "test_util.h"
 
 namespace skiff::protocol {
@@ -422,6 +429,247 @@ TEST(ProtocolInferRequest, SizeGuardRefusesBeforeAndWhileDecoding) {
                     two, small),
             "input 'b': shape [1] of FP32 is over the request size limit of 0 bytes; send "
             "smaller batches");
+}
+
+// The fast tokenizer (fast_sax.h) hands keys and strings to the decoder as
+// views into the body; nlohmann's parser (the slow path, taken for anything
+// outside the plain subset) as its own buffer. Both must decode every body
+// to the same request or refuse it with the same message. A UTF-8 BOM before
+// the JSON forces the slow path (nlohmann skips it; the fast path does not
+// take it) without changing what the body says.
+struct Decoded {
+  bool ok = false;
+  std::string error;
+  std::optional<std::string> id;
+  nlohmann::json parameters;
+  std::vector<Tensor> inputs;
+  std::vector<std::string> requested, binary;
+};
+
+Decoded DecodeBoth(const std::string& json, const std::string& binary, const Signature& sig,
+                   bool slow, const DecodeOptions& options) {
+  const std::string bom = slow ? "\xEF\xBB\xBF" : "";
+  const std::string body = bom + json + binary;
+  std::optional<std::string> header;
+  if (!binary.empty()) header = std::to_string(bom.size() + json.size());
+  auto r = DecodeInferRequest(body, sig, options,
+                              header ? std::optional<std::string_view>(*header) : std::nullopt);
+  Decoded d;
+  d.ok = r.ok();
+  if (!r.ok()) {
+    d.error = r.status().message();
+    // A syntax error names its byte: the BOM's three bytes come off.
+    const size_t at = d.error.find("at byte ");
+    if (slow && at != std::string::npos) {
+      const size_t digits = at + 8;
+      size_t end = digits;
+      while (end < d.error.size() && std::isdigit(static_cast<unsigned char>(d.error[end]))) ++end;
+      const long byte = std::stol(d.error.substr(digits, end - digits));
+      d.error.replace(digits, end - digits, std::to_string(byte - 3));
+    }
+    return d;
+  }
+  d.id = r->id;
+  d.parameters = r->parameters;
+  d.inputs = r->inputs;
+  d.requested = r->requested_outputs;
+  d.binary = r->binary_outputs;
+  return d;
+}
+
+void ExpectSameBothWays(const std::string& json, const Signature& sig,
+                        const std::string& binary = "", DecodeOptions options = {}) {
+  SCOPED_TRACE(json);
+  const Decoded fast = DecodeBoth(json, binary, sig, false, options);
+  const Decoded slow = DecodeBoth(json, binary, sig, true, options);
+  ASSERT_EQ(fast.ok, slow.ok) << "fast: " << fast.error << "\nslow: " << slow.error;
+  EXPECT_EQ(fast.error, slow.error);
+  EXPECT_EQ(fast.id, slow.id);
+  EXPECT_EQ(fast.parameters, slow.parameters);
+  EXPECT_EQ(fast.requested, slow.requested);
+  EXPECT_EQ(fast.binary, slow.binary);
+  ASSERT_EQ(fast.inputs.size(), slow.inputs.size());
+  for (size_t i = 0; i < fast.inputs.size(); ++i) {
+    EXPECT_EQ(fast.inputs[i].name, slow.inputs[i].name);
+    EXPECT_EQ(fast.inputs[i].dtype, slow.inputs[i].dtype);
+    EXPECT_EQ(fast.inputs[i].shape, slow.inputs[i].shape);
+    EXPECT_EQ(fast.inputs[i].data, slow.inputs[i].data);
+  }
+}
+
+TEST(ProtocolInferRequest, FastAndSlowPathsDecodeAndRefuseTheSame) {
+  const Signature two = TwoInputs();
+  const std::string long_id(300, 'q');  // past any small-string buffer
+  const std::vector<std::string> bodies = {
+      // Accepted.
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[0.1,0.2,0.3]},
+                    {"name":"mask","shape":[2],"datatype":"BOOL","data":[true,false]}]})",
+      R"({"id":")" + long_id + R"(","model_name":"m","model_version":"7","parameters":
+          {"binary_data_output":true,"s":"a long string value past the SSO buffer","n":[1,2.5]},
+          "outputs":[{"name":"z","parameters":{"binary_data":false}},{"name":"y"}],
+          "inputs":[{"data":[[1,2,3]],"datatype":"FP32","shape":[1,3],"name":"x"},
+                    {"parameters":{"p":"v"},"name":"mask","data":[1],"shape":[1],
+                     "datatype":"BOOL"}]})",
+      R"({"inputs":[{"name":"x","shape":[0,3],"datatype":"FP32","data":[]},
+                    {"name":"mask","shape":[0],"datatype":"BOOL","data":[]}]})",
+      // Escaped and non-ASCII text (the slow path either way) next to plain text.
+      R"({"id":"caf\u00e9 \"q\"","inputs":[{"na\u006de":"x","shape":[1,3],"datatype":"FP32",
+          "data":[1,2,3]},{"name":"mask","shape":[1],"datatype":"BOOL","data":[0]}]})",
+      "{\"id\":\"\xC3\xA9t\xC3\xA9\",\"inputs\":[]}",
+      // Refused: duplicate keys, unknown fields, wrong types, unknown inputs, shapes.
+      R"({"inputs":[{"name":"x","name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]})",
+      R"({"inputs":[],"inputs":[]})",
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,3],"extra":1}]})",
+      R"({"inputz":[]})",
+      R"({"model_name":"a","model_name":"b","inputs":[]})",
+      R"({"id":5,"inputs":[]})",
+      R"({"parameters":[1],"inputs":[]})",
+      R"({"inputs":{"name":"x"}})",
+      R"({"inputs":[5]})",
+      R"({"outputs":[{"name":7}],"inputs":[]})",
+      R"({"outputs":[{"name":"nope"}],"inputs":[]})",
+      R"({"outputs":[{"name":"y"},{"name":"y"}],"inputs":[]})",
+      R"({"inputs":[{"name":"x","shape":"[1,3]","datatype":"FP32","data":[1,2,3]}]})",
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":["FP32"],"data":[1,2,3]}]})",
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":"FP33","data":[1,2,3]}]})",
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":"INT32","data":[1,2,3]}]})",
+      R"({"inputs":[{"name":"x","shape":[1,-3],"datatype":"FP32","data":[1,2,3]}]})",
+      R"({"inputs":[{"name":"x","shape":[1,3.5],"datatype":"FP32","data":[1,2,3]}]})",
+      R"({"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3]}]})",
+      R"({"inputs":[{"name":"x","shape":[4611686018427387904,4611686018427387904],
+                     "datatype":"FP32","data":[1]}]})",
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,"2",3]}]})",
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[[1,2],[3]]}]})",
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,null,3]}]})",
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,1e999]}]})",
+      R"({"inputs":[{"name":"y","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]})",
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]})",
+      R"({"inputs":[{"shape":[1,3],"datatype":"FP32","data":[1,2,3]}]})",
+      R"({"inputs":[{"name":"x","datatype":"FP32","data":[1,2,3]}]})",
+      R"({"inputs":[{"name":"x","shape":[1,3],"data":[1,2,3]}]})",
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32"}]})",
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,3],
+                     "parameters":{"binary_data_size":12}}]})",
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,3]},
+                    {"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]})",
+      R"({"parameters":{"binary_data_output":1},"inputs":[
+          {"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,3]},
+          {"name":"mask","shape":[1],"datatype":"BOOL","data":[1]}]})",
+      R"([1,2])",
+      R"("inputs")",
+      R"(4)",
+      R"({"inputs":[})",
+  };
+  for (const std::string& body : bodies) ExpectSameBothWays(body, two);
+
+  // BYTES strings, deferred until the datatype comes.
+  const Signature bytes = OneInput(DataType::kBytes);
+  ExpectSameBothWays(R"({"inputs":[{"name":"t","data":["ab","",")" + long_id +
+                         R"("],"shape":[3],"datatype":"BYTES"}]})",
+                     bytes);
+  ExpectSameBothWays(R"({"inputs":[{"name":"t","data":["ab",1],"shape":[2],"datatype":"BYTES"}]})",
+                     bytes);
+  ExpectSameBothWays(R"({"inputs":[{"name":"t","data":["ab"],"shape":[1],"datatype":"FP32"}]})",
+                     bytes);
+
+  // A big shape, and the size limit.
+  const Signature fp32 = OneInput(DataType::kFp32);
+  std::string data = "[";
+  for (int i = 0; i < 5000; ++i) data += (i ? "," : "") + std::to_string(i) + ".25";
+  data += "]";
+  ExpectSameBothWays(Body("FP32", data, 5000), fp32);
+  DecodeOptions small;
+  small.max_input_bytes = 8;
+  ExpectSameBothWays(Body("FP32", "[1,2,3]", 3), fp32, "", small);
+  ExpectSameBothWays(R"({"inputs":[{"name":"t","datatype":"FP32","data":[1,2,3],"shape":[3]}]})",
+                     fp32, "", small);
+
+  // The binary tensor extension.
+  std::string raw(12, '\0');
+  const float values[3] = {1.5f, -2.0f, 3.25f};
+  std::memcpy(raw.data(), values, 12);
+  ExpectSameBothWays(R"({"inputs":[{"name":"t","shape":[3],"datatype":"FP32",
+                         "parameters":{"binary_data_size":12}}]})",
+                     fp32, raw);
+  ExpectSameBothWays(R"({"inputs":[{"name":"t","shape":[2],"datatype":"FP32",
+                         "parameters":{"binary_data_size":12}}]})",
+                     fp32, raw);
+  ExpectSameBothWays(R"({"inputs":[{"name":"t","shape":[3],"datatype":"FP32",
+                         "parameters":{"binary_data_size":-12}}]})",
+                     fp32, raw);
+}
+
+// The data decoder keeps a length per nesting level in place, for up to 32
+// levels; the 33rd is refused before it is counted.
+TEST(ProtocolInferRequest, DataNestsUpTo32Levels) {
+  auto nested = [](int depth) {
+    std::string shape, data;
+    for (int i = 0; i < depth; ++i) shape += (i ? ",1" : "1");
+    data = std::string(depth, '[') + "2.5" + std::string(depth, ']');
+    return R"({"inputs":[{"name":"t","shape":[)" + shape + R"(],"datatype":"FP32","data":)" +
+           data + "}]}";
+  };
+  for (int depth : {32, 33}) {
+    Signature sig;
+    sig.inputs = {Spec("t", DataType::kFp32, std::vector<int64_t>(depth, -1))};
+    sig.outputs = {Spec("out", DataType::kFp32, {-1})};
+    auto r = DecodeInferRequest(nested(depth), sig);
+    if (depth == 32) {
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_EQ(r->inputs[0].shape, std::vector<int64_t>(32, 1));
+      EXPECT_EQ(r->inputs[0].data, Bytes<float>({2.5f}));
+    } else {
+      EXPECT_EQ(ErrorOf(nested(depth), sig), "input 't': data is nested deeper than 32 levels");
+    }
+    ExpectSameBothWays(nested(depth), sig);
+  }
+}
+
+// Which inputs have arrived is a bit per signature input, in place for up to
+// 64 and in a vector past that: both ways decode in signature order and
+// refuse a repeat or a missing input with the same messages.
+TEST(ProtocolInferRequest, ManyInputsDecodeInSignatureOrder) {
+  for (int n : {3, 64, 65, 70}) {
+    SCOPED_TRACE(n);
+    Signature sig;
+    for (int i = 0; i < n; ++i) {
+      sig.inputs.push_back(Spec("in" + std::to_string(i), DataType::kInt32, {1}));
+    }
+    sig.outputs = {Spec("out", DataType::kInt32, {1})};
+    auto input = [](int i) {
+      return R"({"name":"in)" + std::to_string(i) + R"(","shape":[1],"datatype":"INT32","data":[)" +
+             std::to_string(i) + "]}";
+    };
+    auto body = [&](const std::vector<int>& order) {
+      std::string b = R"({"inputs":[)";
+      for (size_t k = 0; k < order.size(); ++k) b += (k ? "," : "") + input(order[k]);
+      return b + "]}";
+    };
+    std::vector<int> reversed;
+    for (int i = n - 1; i >= 0; --i) reversed.push_back(i);
+    auto r = DecodeInferRequest(body(reversed), sig);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->inputs.size(), static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      EXPECT_EQ(r->inputs[i].name, "in" + std::to_string(i));
+      EXPECT_EQ(r->inputs[i].data, Bytes<int32_t>({i}));
+    }
+    ExpectSameBothWays(body(reversed), sig);
+
+    std::vector<int> repeated = reversed;
+    repeated.push_back(n - 1);
+    EXPECT_EQ(ErrorOf(body(repeated), sig),
+              "input 'in" + std::to_string(n - 1) + "' appears more than once (again at inputs[" +
+                  std::to_string(n) + "]); send each input once");
+    ExpectSameBothWays(body(repeated), sig);
+
+    std::vector<int> missing(reversed.begin() + 1, reversed.end());  // no in{n-1}
+    EXPECT_EQ(ErrorOf(body(missing), sig).rfind("missing input 'in" + std::to_string(n - 1) +
+                                                    "' (INT32 [1]); the model's inputs are: in0, ",
+                                                0),
+              0u);
+    ExpectSameBothWays(body(missing), sig);
+  }
 }
 
 }  // namespace
