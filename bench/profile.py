@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -269,15 +270,27 @@ def measure_split(pid, load, duration, perf, perf_data):
                                     stderr=subprocess.DEVNULL)
         time.sleep(0.5)  # perf attaches before the window opens
     before = thread_ticks(pid)
+    # The load generator's sleeps (voluntary context switches; it is the
+    # only child reaped in the window): a response that finds it asleep
+    # pays, in the server's sendmsg, for waking it.
+    sleeps = resource.getrusage(resource.RUSAGE_CHILDREN).ru_nvcsw
     n = load(duration)
+    sleeps = resource.getrusage(resource.RUSAGE_CHILDREN).ru_nvcsw - sleeps
     after = thread_ticks(pid)
     if recorder is not None:
         recorder.send_signal(signal.SIGINT)
         recorder.wait(60)
-    return n, ticks_delta(before, after), perf_data if perf else None
+    ticks = ticks_delta(before, after)
+    ticks[LOAD_SLEEPS] = sleeps
+    return n, ticks, perf_data if perf else None
+
+
+LOAD_SLEEPS = "load generator sleeps"  # a key of measure_split's ticks, not a thread
 
 
 def print_split(name, n, duration, ticks, perf_data):
+    ticks = dict(ticks)
+    sleeps = ticks.pop(LOAD_SLEEPS, 0)
     us = lambda t: t / harness.CLK_TCK * 1e6 / max(n, 1)  # noqa: E731
     user = sum(t[0] for t in ticks.values())
     kernel = sum(t[1] for t in ticks.values())
@@ -287,6 +300,7 @@ def print_split(name, n, duration, ticks, perf_data):
         if u + k:
             print("    thread %-22s %6.2f µs/req (user %.2f, kernel %.2f)" % (comm, us(u + k),
                                                                             us(u), us(k)))
+    print("    load generator (wrk) went to sleep %.3f times per request" % (sleeps / max(n, 1)))
     if perf_data:
         groups, total = perf_groups(perf_data)
         per = us(user + kernel) / max(total, 1)
