@@ -41,10 +41,13 @@ namespace beast = boost::beast;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-HttpResponse MakeResponse(http::status status, std::string body, const std::string& content_type) {
+HttpResponse MakeResponse(http::status status, std::string body, std::string_view content_type) {
   HttpResponse res{status, 11};
-  res.set(http::field::server, "skiff");
-  res.set(http::field::content_type, content_type);
+  // insert, not set: the fields are empty, so there is nothing to replace
+  // (set looks each name up first).
+  res.insert(http::field::server, "skiff");
+  res.insert(http::field::content_type,
+             beast::string_view(content_type.data(), content_type.size()));
   res.body() = std::move(body);
   return res;
 }

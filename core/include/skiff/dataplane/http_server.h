@@ -288,9 +288,11 @@ class ObsFoldScanner {
 // "identity" as no body at all, and then reads the body as the next request).
 std::string FramingError(const http::request_header<>& header, bool chunked);
 
-// A plain response with `body` and content type.
+// A plain response with `body` and content type. The type is a view: a
+// std::string parameter made "application/json" (16 bytes, one past the
+// short-string buffer) a heap block per answer.
 HttpResponse MakeResponse(http::status status, std::string body,
-                          const std::string& content_type = "application/json");
+                          std::string_view content_type = "application/json");
 
 // Writes the header section of `response` ("HTTP/1.x NNN Reason\r\n", every
 // field in order, "\r\n") into *out, byte for byte what Beast's serializer
