@@ -133,6 +133,27 @@ bool SerializeResponseHeader(const HttpResponse& response, std::string* out) {
   return true;
 }
 
+namespace {
+
+// SerializeAnswerHeader writes through a pointer into a buffer sized once
+// for the whole section: ~30 appends (each checking the capacity) were
+// ~1,400 instructions a response (issue 20 eighth session).
+char* PutBytes(std::string_view bytes, char* p) {
+  std::memcpy(p, bytes.data(), bytes.size());
+  return p + bytes.size();
+}
+
+char* PutField(std::string_view name, std::string_view value, char* p) {
+  p = PutBytes(name, p);
+  p = PutBytes(": ", p);
+  p = PutBytes(value, p);
+  return PutBytes("\r\n", p);
+}
+
+std::string_view AsStd(beast::string_view s) { return std::string_view(s.data(), s.size()); }
+
+}  // namespace
+
 bool SerializeAnswerHeader(const HttpResponse& response, unsigned version, bool keep_alive,
                            std::string_view request_id, std::string_view echoed_id,
                            std::string* out) {
@@ -141,10 +162,14 @@ bool SerializeAnswerHeader(const HttpResponse& response, unsigned version, bool 
       code == 304) {
     return false;
   }
-  out->clear();
   beast::string_view reason = response.reason();
   if (reason.empty()) reason = http::obsolete_reason(response.result());
-  AppendStatusLine(version, code, reason, out);
+  constexpr std::string_view kRequestId = kRequestIdHeader;
+  constexpr std::string_view kClientRequestId = kClientRequestIdHeader;
+  // "HTTP/1.x NNN " reason CRLF; the ids, the longest Connection field,
+  // Content-Length with 20 digits, the empty line.
+  size_t bound = 13 + reason.size() + 2 + kRequestId.size() + request_id.size() + 4 +
+                 kClientRequestId.size() + echoed_id.size() + 4 + 24 + 16 + 20 + 2 + 2;
   for (const auto& field : response) {
     const http::field known = field.name();
     const beast::string_view name = field.name_string();
@@ -156,19 +181,29 @@ bool SerializeAnswerHeader(const HttpResponse& response, unsigned version, bool 
                                            beast::iequals(name, kClientRequestIdHeader)))) {
       return false;
     }
-    const beast::string_view value = field.value();
-    AppendField(std::string_view(name.data(), name.size()),
-                std::string_view(value.data(), value.size()), out);
+    bound += name.size() + field.value().size() + 4;
   }
-  AppendField(kRequestIdHeader, request_id, out);
-  AppendField(kClientRequestIdHeader, echoed_id, out);
+  out->resize(bound);
+  char* p = out->data();
+  p = PutBytes(version == 11 ? "HTTP/1.1 " : "HTTP/1.0 ", p);
+  p[0] = static_cast<char>('0' + code / 100);
+  p[1] = static_cast<char>('0' + code / 10 % 10);
+  p[2] = static_cast<char>('0' + code % 10);
+  p[3] = ' ';
+  p = PutBytes(AsStd(reason), p + 4);
+  p = PutBytes("\r\n", p);
+  for (const auto& field : response) {
+    p = PutField(AsStd(field.name_string()), AsStd(field.value()), p);
+  }
+  p = PutField(kRequestId, request_id, p);
+  p = PutField(kClientRequestId, echoed_id, p);
   // What keep_alive() adds where the response has no Connection field.
-  if (version == 11 && !keep_alive) AppendField("Connection", "close", out);
-  if (version == 10 && keep_alive) AppendField("Connection", "keep-alive", out);
-  char length[24];
-  const auto end = std::to_chars(length, length + sizeof length, response.body().size()).ptr;
-  AppendField("Content-Length", std::string_view(length, static_cast<size_t>(end - length)), out);
-  out->append("\r\n");
+  if (version == 11 && !keep_alive) p = PutField("Connection", "close", p);
+  if (version == 10 && keep_alive) p = PutField("Connection", "keep-alive", p);
+  p = PutBytes("Content-Length: ", p);
+  p = std::to_chars(p, p + 20, response.body().size()).ptr;
+  p = PutBytes("\r\n\r\n", p);
+  out->resize(static_cast<size_t>(p - out->data()));
   return true;
 }
 

@@ -100,6 +100,13 @@ TEST(HttpServerSerializeTest, AnswerHeaderIsWhatSettingTheFieldsWouldSend) {
   responses.push_back(MakeResponse(static_cast<http::status>(299), "x"));  // no known reason
   responses.push_back(MakeResponse(http::status::ok, "custom"));
   responses.back().reason("Fine");
+  // Written into a buffer sized once from the fields (issue 20, eighth
+  // session): long and many fields, a long reason, a large body.
+  responses.push_back(MakeResponse(http::status::ok, std::string(100000, 'b')));
+  responses.back().reason(std::string(600, 'r'));
+  for (int i = 0; i < 40; ++i) {
+    responses.back().insert("x-field-" + std::to_string(i), std::string(300 + i, 'v'));
+  }
   const std::string request_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
   for (const std::string& echoed : {request_id, std::string("client-id-1")}) {
     for (const unsigned version : {10u, 11u}) {
