@@ -44,8 +44,8 @@ using tcp = asio::ip::tcp;
 HttpResponse MakeResponse(http::status status, std::string body, std::string_view content_type) {
   HttpResponse res{status, 11};
   // insert, not set: the fields are empty, so there is nothing to replace
-  // (set looks each name up first).
-  res.insert(http::field::server, "skiff");
+  // (set looks each name up first). No Server field: the HTTP server
+  // writes it into every answer's header bytes (kServerField).
   res.insert(http::field::content_type,
              beast::string_view(content_type.data(), content_type.size()));
   res.body() = std::move(body);
@@ -112,6 +112,20 @@ void AppendField(std::string_view name, std::string_view value, std::string* out
 
 }  // namespace
 
+void WithServerFirst(HttpResponse* response) {
+  if (response->find(http::field::server) != response->end()) return;
+  // Beast adds a field at the end; Server goes first, where the answer's
+  // own path writes it, so the fields are copied after it.
+  HttpResponse with;
+  with.result(response->result_int());  // the code as it is, a code Beast does not know too
+  with.version(response->version());
+  if (!response->reason().empty()) with.reason(response->reason());
+  with.insert(http::field::server, "skiff");
+  for (const auto& field : *response) with.insert(field.name_string(), field.value());
+  with.body() = std::move(response->body());
+  *response = std::move(with);
+}
+
 bool SerializeResponseHeader(const HttpResponse& response, std::string* out) {
   const unsigned version = response.version();
   const unsigned code = response.result_int();
@@ -168,8 +182,10 @@ bool SerializeAnswerHeader(const HttpResponse& response, unsigned version, bool 
   constexpr std::string_view kClientRequestId = kClientRequestIdHeader;
   // "HTTP/1.x NNN " reason CRLF; the ids, the longest Connection field,
   // Content-Length with 20 digits, the empty line.
-  size_t bound = 13 + reason.size() + 2 + kRequestId.size() + request_id.size() + 4 +
-                 kClientRequestId.size() + echoed_id.size() + 4 + 24 + 16 + 20 + 2 + 2;
+  size_t bound = 13 + reason.size() + 2 + kServerField.size() + kRequestId.size() +
+                 request_id.size() + 4 + kClientRequestId.size() + echoed_id.size() + 4 + 24 + 16 +
+                 20 + 2 + 2;
+  bool own_server = false;  // the handler named a Server itself: it stays, in its place
   for (const auto& field : response) {
     const http::field known = field.name();
     const beast::string_view name = field.name_string();
@@ -181,6 +197,7 @@ bool SerializeAnswerHeader(const HttpResponse& response, unsigned version, bool 
                                            beast::iequals(name, kClientRequestIdHeader)))) {
       return false;
     }
+    own_server = own_server || known == http::field::server;
     bound += name.size() + field.value().size() + 4;
   }
   out->resize(bound);
@@ -192,6 +209,7 @@ bool SerializeAnswerHeader(const HttpResponse& response, unsigned version, bool 
   p[3] = ' ';
   p = PutBytes(AsStd(reason), p + 4);
   p = PutBytes("\r\n", p);
+  if (!own_server) p = PutBytes(kServerField, p);
   for (const auto& field : response) {
     p = PutField(AsStd(field.name_string()), AsStd(field.value()), p);
   }
@@ -699,6 +717,7 @@ class Session : public SessionBase {
                               &head_)) {
       return WriteHeadAndBody(std::move(after));
     }
+    WithServerFirst(out);
     out->set(kRequestIdHeader, AsBeast(ids_.request_id()));
     out->set(kClientRequestIdHeader, AsBeast(ids_.echoed_id()));
     out->version(version_);

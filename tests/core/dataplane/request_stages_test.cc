@@ -295,6 +295,7 @@ TEST(DataPlaneStages, ScoredAnswersKeepTheirHeaderFieldsInOrder) {
   // tested here).
   const auto head = [](const HttpResponse& answer) {
     HttpResponse r = answer;
+    WithServerFirst(&r);  // the server's name, as the HTTP server sends it
     r.prepare_payload();
     std::string out;
     EXPECT_TRUE(SerializeResponseHeader(r, &out));
