@@ -699,8 +699,11 @@ class Session : public SessionBase {
       state_->Release(reserved_);
       reserved_ = 0;
     }
-    close_ = close || !keep_alive_ || !out->keep_alive() ||
-             out->find(http::field::connection) != out->end();
+    // Any Connection field closes; without one, keep_alive() is true for
+    // HTTP/1.1 and false for 1.0, so the version answers it without a
+    // second look-up of the field.
+    close_ = close || !keep_alive_ || out->find(http::field::connection) != out->end() ||
+             out->version() < 11;
     // An answer before any header was parsed (431, 400) still gets ids.
     if (!ids_.set) ids_ = RequestIds::Fresh();
     ExpiresAfter(options_.write_timeout);

@@ -210,6 +210,8 @@ class StatusHandler : public HttpHandler {
     if (request.target() == "/204") return respond(MakeResponse(http::status::no_content, ""));
     HttpResponse r = MakeResponse(http::status::ok, "ok", "text/plain");
     if (request.target() == "/own") r.insert(http::field::server, "other");
+    if (request.target() == "/v10") r.version(10);
+    if (request.target() == "/close") r.insert(http::field::connection, "close");
     respond(std::move(r));
   }
 };
@@ -236,6 +238,14 @@ TEST(HttpServerAnswerTest, EveryAnswerNamesTheServerOnceFirst) {
       EXPECT_EQ(head.substr(head.find("\r\n"), 17), "\r\nServer: skiff\r\n") << head;
     }
     EXPECT_EQ(count(head, "\r\nServer:"), 1u) << head;
+  }
+  // A handler's HTTP/1.0 answer or its own Connection field ends the
+  // connection once it is sent; a 1.1 answer without one keeps it (above).
+  for (const std::string target : {"/v10", "/close"}) {
+    RawClient once((*server)->port());
+    once.Send("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(once.ReadResponse().rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << target;
+    EXPECT_TRUE(once.ClosedByServer()) << target;
   }
   RawClient bad((*server)->port());
   bad.Send("GARBAGE\r\n\r\n");
