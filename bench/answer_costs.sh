@@ -23,4 +23,6 @@ callgrind_annotate --threshold=100 --inclusive=yes "$1" 2>/dev/null | awk -v n="
       s ~ /^skiff::metrics::Histogram::Observe$/ || s ~ /^operator (new|delete)$/) {
     if (!seen[s]++) printf "%8d  %s\n", c / n, s
   }
+  # The HTTP server writing the answer on the I/O thread (Session is a template).
+  if ($0 ~ /::Session<.*> >::Write\(boost/ && !seen["Session::Write"]++) printf "%8d  %s\n", c / n, "HttpServer Session::Write"
 }'
