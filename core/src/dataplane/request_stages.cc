@@ -266,32 +266,46 @@ std::string WithoutServerPaths(std::string_view message) {
   return out;
 }
 
-HttpResponse RespondScored(ScoreProtocol protocol, const std::string& service,
-                           const std::string& version, const DecodedScore& request,
-                           const ScoreResult& result) {
-  HttpResponse r;
+namespace {
+
+// The answer before its version header. Each branch returns the response it
+// builds (constructed in place): a default-constructed response assigned
+// afterwards was a message constructor, a move assignment and a destructor
+// more per request (~1,000 instructions, issue 20 eighth session).
+HttpResponse ScoredAnswer(ScoreProtocol protocol, const std::string& service,
+                          const std::string& version, const DecodedScore& request,
+                          const ScoreResult& result) {
   if (!result.status.ok()) {
     // The error crosses to a remote client: a model or plugin message may
     // name the artifact's path on this machine or a source file; the client
     // gets the file's name only.
-    r = ErrorResponse(Status(result.status.code(), WithoutServerPaths(result.status.message())));
-  } else if (protocol == ScoreProtocol::kOip && !request.binary.empty()) {
+    return ErrorResponse(Status(result.status.code(), WithoutServerPaths(result.status.message())));
+  }
+  if (protocol == ScoreProtocol::kOip && !request.binary.empty()) {
     protocol::EncodedBody encoded = protocol::EncodeInferResponse(
         service, version, request.id, result.outputs, request.requested, request.binary);
-    if (encoded.json_length) {
-      r = MakeResponse(http::status::ok, std::move(encoded.body), "application/octet-stream");
-      r.set(protocol::kInferenceHeaderContentLength, std::to_string(*encoded.json_length));
-    } else {
-      r = JsonResponse(http::status::ok, std::move(encoded.body));
-    }
-  } else if (protocol == ScoreProtocol::kOip) {
-    r = JsonResponse(http::status::ok,
-                     protocol::EncodeInferResponse(service, version, request.id, result.outputs,
-                                                   request.requested));
-  } else {
-    r = JsonResponse(http::status::ok, protocol::EncodeAzureScoreResponse(result.outputs));
+    if (!encoded.json_length) return JsonResponse(http::status::ok, std::move(encoded.body));
+    HttpResponse r =
+        MakeResponse(http::status::ok, std::move(encoded.body), "application/octet-stream");
+    r.insert(protocol::kInferenceHeaderContentLength, std::to_string(*encoded.json_length));
+    return r;
   }
-  r.set(kVersionHeader, version);
+  if (protocol == ScoreProtocol::kOip) {
+    return JsonResponse(http::status::ok,
+                        protocol::EncodeInferResponse(service, version, request.id, result.outputs,
+                                                      request.requested));
+  }
+  return JsonResponse(http::status::ok, protocol::EncodeAzureScoreResponse(result.outputs));
+}
+
+}  // namespace
+
+HttpResponse RespondScored(ScoreProtocol protocol, const std::string& service,
+                           const std::string& version, const DecodedScore& request,
+                           const ScoreResult& result) {
+  HttpResponse r = ScoredAnswer(protocol, service, version, request, result);
+  // insert: no answer above has a version header to replace.
+  r.insert(kVersionHeader, version);
   return r;
 }
 

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace skiff::log {
 namespace {
@@ -55,6 +58,60 @@ TEST(Log, LevelsAndFormatsParseAndFilter) {
   EXPECT_TRUE(Enabled(Level::kWarning));
   EXPECT_TRUE(Enabled(Level::kError));
   SetLevel(before);
+}
+
+// What PutJsonString wrote a byte at a time before it checked 8 at once
+// (issue 20, eighth session): the escapes must not change.
+std::string EscapedByteByByte(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u == '"' || u == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+TEST(Log, JsonStringsAreEscapedAsAByteAtATimeWouldForEveryLengthAndPlace) {
+  // Every byte value at every place of every length around the 8-byte
+  // words, among plain bytes and bytes at the edges of each class.
+  const std::string fills[] = {"a", "\x1f", "\x20", "\x21", "\x7e", "\x80", "\xff", "/"};
+  std::vector<std::string> texts = {"", "0f8fad5b-d9cb-469f-a165-70867728950e",
+                                    "/api/v1/service/{service}/score", "a\"b"};
+  for (const std::string& fill : fills) {
+    for (size_t size = 1; size <= 19; ++size) {
+      for (size_t at = 0; at < size; ++at) {
+        for (int b = 0; b < 256; ++b) {
+          std::string t(size, fill[0]);
+          t[at] = static_cast<char>(b);
+          texts.push_back(t);
+        }
+      }
+    }
+  }
+  // Bytes of many kinds together, in a fixed pseudo-random order.
+  uint32_t state = 12345;
+  for (int n = 0; n < 2000; ++n) {
+    std::string t(static_cast<size_t>(n % 41), ' ');
+    for (char& c : t) {
+      state = state * 1664525u + 1013904223u;
+      c = static_cast<char>(state >> 24);
+    }
+    texts.push_back(t);
+  }
+  for (const std::string& t : texts) {
+    std::string out;
+    AppendJsonString(t, &out);
+    ASSERT_EQ(out, EscapedByteByByte(t)) << ::testing::PrintToString(t);
+  }
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "skiff/dataplane/http_server.h"
+#include "skiff/util/log.h"
 
 namespace skiff::dataplane {
 namespace {
@@ -121,6 +122,47 @@ TEST_F(AccessLogTest, LatencyIsMillisecondsWithThreeDecimalsAsPrintfWritesThem) 
     FormatAccessLine(r, &line);
     EXPECT_EQ(json::parse(line)["latencyMs"].get<double>(), std::isnan(s) ? 0 : 999999999999.999)
         << line;
+  }
+}
+
+// The timestamp's date and time of day are kept per thread for the second
+// they were written in (issue 20, eighth session): whatever order the times
+// come in (the same second again, the next one, back in time, across a day,
+// a year, before 1970), the line's time is log::Timestamp's, byte for byte.
+TEST_F(AccessLogTest, TheTimeIsTheLogsTimestampWhateverSecondCameBefore) {
+  using std::chrono::milliseconds;
+  std::vector<int64_t> ms = {1796576531318,
+                             1796576531318,
+                             1796576531999,
+                             1796576532000,
+                             1796576531000,
+                             1796576531001,
+                             1798761599999,
+                             1798761600000,
+                             1798761600001,
+                             0,
+                             -1,
+                             -999,
+                             -1000,
+                             -1001,
+                             999,
+                             1000,
+                             951782399999,
+                             951782400000,
+                             4102444800000,
+                             1796576531318};
+  // A walk in irregular steps, from a few milliseconds to days, both ways.
+  int64_t t = 1796576531318;
+  for (int64_t step = 1; step < 400'000'000; step = step * 3 + 7) {
+    ms.push_back(t += step);
+    ms.push_back(t - step / 2);
+  }
+  for (int64_t m : ms) {
+    AccessRecord r = Sample();
+    r.time = std::chrono::system_clock::time_point(milliseconds(m));
+    std::string line;
+    FormatAccessLine(r, &line);
+    EXPECT_EQ(line.substr(0, 34), "{\"time\":\"" + log::Timestamp(r.time) + "\"") << m;
   }
 }
 

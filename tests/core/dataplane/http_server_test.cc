@@ -100,12 +100,23 @@ TEST(HttpServerSerializeTest, AnswerHeaderIsWhatSettingTheFieldsWouldSend) {
   responses.push_back(MakeResponse(static_cast<http::status>(299), "x"));  // no known reason
   responses.push_back(MakeResponse(http::status::ok, "custom"));
   responses.back().reason("Fine");
+  // A handler's own Server field stays where it is, the only one.
+  responses.push_back(MakeResponse(http::status::ok, "x"));
+  responses.back().insert(http::field::server, "other");
+  // Written into a buffer sized once from the fields (issue 20, eighth
+  // session): long and many fields, a long reason, a large body.
+  responses.push_back(MakeResponse(http::status::ok, std::string(100000, 'b')));
+  responses.back().reason(std::string(600, 'r'));
+  for (int i = 0; i < 40; ++i) {
+    responses.back().insert("x-field-" + std::to_string(i), std::string(300 + i, 'v'));
+  }
   const std::string request_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
   for (const std::string& echoed : {request_id, std::string("client-id-1")}) {
     for (const unsigned version : {10u, 11u}) {
       for (const bool keep_alive : {true, false}) {
         for (const HttpResponse& original : responses) {
           HttpResponse r = original;
+          WithServerFirst(&r);
           r.set("x-ms-request-id", request_id);
           r.set("x-request-id", echoed);
           r.version(version);
@@ -184,6 +195,63 @@ TEST_F(HttpServerTest, ServesKeepAliveRequestsFromAnotherThread) {
   c.Send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
   std::string r2 = c.ReadResponse();
   EXPECT_NE(r2.find("/b||127.0.0.1"), std::string::npos) << r2;
+}
+
+// The server writes `Server: skiff` into every answer's header bytes
+// rather than each response carrying it as a field (issue 20, eighth
+// session): once, first after the status line, on the answer's own path,
+// on the path through the response's fields (a 204), and for the framer's
+// refusals; a handler's own Server field is sent instead, in its place.
+class StatusHandler : public HttpHandler {
+ public:
+  uint64_t BodyLimit(const http::request_header<>&) const override { return 1024; }
+  void Handle(HttpRequest request, const std::string&,
+              std::function<void(HttpResponse)> respond) override {
+    if (request.target() == "/204") return respond(MakeResponse(http::status::no_content, ""));
+    HttpResponse r = MakeResponse(http::status::ok, "ok", "text/plain");
+    if (request.target() == "/own") r.insert(http::field::server, "other");
+    if (request.target() == "/v10") r.version(10);
+    if (request.target() == "/close") r.insert(http::field::connection, "close");
+    respond(std::move(r));
+  }
+};
+
+TEST(HttpServerAnswerTest, EveryAnswerNamesTheServerOnceFirst) {
+  StatusHandler handler;
+  auto server = HttpServer::Start(HttpServerOptions{}, &handler);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const auto head_of = [](const std::string& reply) {
+    return reply.substr(0, reply.find("\r\n\r\n"));
+  };
+  const auto count = [](const std::string& head, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = head.find(what); at != std::string::npos; at = head.find(what, at + 1)) ++n;
+    return n;
+  };
+  RawClient c((*server)->port());
+  for (const std::string target : {"/a", "/204", "/own"}) {
+    c.Send("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string head = head_of(c.ReadResponse());
+    if (target == "/own") {
+      EXPECT_NE(head.find("\r\nServer: other\r\n"), std::string::npos) << head;
+    } else {
+      EXPECT_EQ(head.substr(head.find("\r\n"), 17), "\r\nServer: skiff\r\n") << head;
+    }
+    EXPECT_EQ(count(head, "\r\nServer:"), 1u) << head;
+  }
+  // A handler's HTTP/1.0 answer or its own Connection field ends the
+  // connection once it is sent; a 1.1 answer without one keeps it (above).
+  for (const std::string target : {"/v10", "/close"}) {
+    RawClient once((*server)->port());
+    once.Send("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(once.ReadResponse().rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << target;
+    EXPECT_TRUE(once.ClosedByServer()) << target;
+  }
+  RawClient bad((*server)->port());
+  bad.Send("GARBAGE\r\n\r\n");
+  const std::string head = head_of(bad.ReadResponse());
+  EXPECT_EQ(head.rfind("HTTP/1.1 400 Bad Request\r\nServer: skiff\r\n", 0), 0u) << head;
+  EXPECT_EQ(count(head, "\r\nServer:"), 1u) << head;
 }
 
 TEST_F(HttpServerTest, ChunkedBodyIsAccepted) {

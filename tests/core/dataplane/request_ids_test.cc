@@ -86,8 +86,36 @@ TEST(RequestIds, EchoASafeClientIdOnlyAndMakeUuids) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
-// The digits are written a byte at a time (two per table lookup): every
-// length, odd ones too, gives lowercase hex, never all zeros, and no
+// The digits are written eight at a time in one word (issue 20, eighth
+// session): for every length up to 16 and bits of every kind they are what
+// a nibble at a time writes.
+TEST(RequestIds, HexDigitsAreEachNibbleLowestFirstAsANibbleAtATimeWrites) {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::vector<uint64_t> values = {0,
+                                  ~uint64_t{0},
+                                  0x0123456789abcdefull,
+                                  0xfedcba9876543210ull,
+                                  0x9999999999999999ull,
+                                  0xaaaaaaaaaaaaaaaaull};
+  for (int shift = 0; shift < 64; ++shift) {
+    values.push_back(uint64_t{1} << shift);
+    values.push_back(~(uint64_t{1} << shift));
+  }
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 5000; ++i)
+    values.push_back(x = x * 6364136223846793005ull + 1442695040888963407ull);
+  for (uint64_t v : values) {
+    for (size_t n = 0; n <= 16; ++n) {
+      std::string want(n, ' ');
+      for (size_t i = 0; i < n; ++i) want[i] = kHex[(v >> (4 * i)) & 0xf];
+      std::string got(n + 1, '#');  // one byte past: never written
+      PutHexDigits(v, got.data(), n);
+      ASSERT_EQ(got, want + "#") << std::hex << v << " " << std::dec << n;
+    }
+  }
+}
+
+// Every length, odd ones too, gives lowercase hex, never all zeros, and no
 // position is stuck.
 TEST(RequestIds, HexIdsAreLowercaseHexOfAnyLengthNeverAllZeroAndVary) {
   for (size_t n = 1; n <= 40; ++n) {

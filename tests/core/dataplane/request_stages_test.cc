@@ -284,5 +284,46 @@ TEST(DataPlaneStages, RespondEncodesOutputsOrMapsTheError) {
             http::status::bad_gateway);
 }
 
+// Each answer is built in place and its fields inserted rather than set
+// (issue 20, eighth session): the header bytes a client gets, field order
+// included, are what they were for every kind of answer.
+TEST(DataPlaneStages, ScoredAnswersKeepTheirHeaderFieldsInOrder) {
+  Tensor y{"y", DataType::kFp32, {1}, std::vector<uint8_t>{0, 0, 0x80, 0x3F}};
+  ScoreResult ok;
+  ok.outputs = {y};
+  // The header section, its Content-Length cut off (the body is not what is
+  // tested here).
+  const auto head = [](const HttpResponse& answer) {
+    HttpResponse r = answer;
+    WithServerFirst(&r);  // the server's name, as the HTTP server sends it
+    r.prepare_payload();
+    std::string out;
+    EXPECT_TRUE(SerializeResponseHeader(r, &out));
+    const std::string length = "Content-Length: " + std::to_string(r.body().size()) + "\r\n\r\n";
+    EXPECT_EQ(out.substr(out.size() - std::min(out.size(), length.size())), length);
+    return out.substr(0, out.size() - std::min(out.size(), length.size()));
+  };
+  DecodedScore json;
+  EXPECT_EQ(head(RespondScored(ScoreProtocol::kOip, "svc", "blue", json, ok)),
+            "HTTP/1.1 200 OK\r\nServer: skiff\r\nContent-Type: application/json\r\n"
+            "azureml-model-deployment: blue\r\n");
+  EXPECT_EQ(head(RespondScored(ScoreProtocol::kAzure, "svc", "blue", json, ok)),
+            "HTTP/1.1 200 OK\r\nServer: skiff\r\nContent-Type: application/json\r\n"
+            "azureml-model-deployment: blue\r\n");
+  DecodedScore binary;
+  binary.binary = {"y"};
+  const HttpResponse b = RespondScored(ScoreProtocol::kOip, "svc", "blue", binary, ok);
+  EXPECT_EQ(head(b),
+            "HTTP/1.1 200 OK\r\nServer: skiff\r\nContent-Type: application/octet-stream\r\n"
+            "Inference-Header-Content-Length: " +
+                std::to_string(b.body().size() - 4) + "\r\nazureml-model-deployment: blue\r\n");
+  ScoreResult busy;
+  busy.status = Unavailable("queue full");
+  EXPECT_EQ(head(RespondScored(ScoreProtocol::kOip, "svc", "blue", json, busy)),
+            "HTTP/1.1 503 Service Unavailable\r\nServer: skiff\r\n"
+            "Content-Type: application/json\r\nRetry-After: 1\r\n"
+            "azureml-model-deployment: blue\r\n");
+}
+
 }  // namespace
 }  // namespace skiff::dataplane

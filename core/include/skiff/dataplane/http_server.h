@@ -288,9 +288,23 @@ class ObsFoldScanner {
 // "identity" as no body at all, and then reads the body as the next request).
 std::string FramingError(const http::request_header<>& header, bool chunked);
 
-// A plain response with `body` and content type.
+// A plain response with `body` and content type. The type is a view: a
+// std::string parameter made "application/json" (16 bytes, one past the
+// short-string buffer) a heap block per answer. It has no Server field: the
+// HTTP server writes kServerField into every answer it sends (a field set
+// on each response was a heap node and a tree insert per request, issue 20
+// eighth session).
 HttpResponse MakeResponse(http::status status, std::string body,
-                          const std::string& content_type = "application/json");
+                          std::string_view content_type = "application/json");
+
+// What the HTTP server says it is, first after the status line of every
+// answer, unless a handler set a Server field of its own.
+inline constexpr std::string_view kServerField = "Server: skiff\r\n";
+
+// Adds `Server: skiff` as the first field of `response` unless it has a
+// Server field: the answer's header as SerializeAnswerHeader would write
+// it, for the path that serializes the response's own fields.
+void WithServerFirst(HttpResponse* response);
 
 // Writes the header section of `response` ("HTTP/1.x NNN Reason\r\n", every
 // field in order, "\r\n") into *out, byte for byte what Beast's serializer
@@ -300,10 +314,11 @@ HttpResponse MakeResponse(http::status status, std::string body,
 bool SerializeResponseHeader(const HttpResponse& response, std::string* out);
 
 // The header section the server sends for a handler's `response` to a
-// request of HTTP `version` (10 or 11): the response's own fields, then
-// x-ms-request-id, x-request-id, the Connection field `keep_alive` asks for
-// and Content-Length. Byte for byte what SerializeResponseHeader writes once
-// those are set on the response (set(), keep_alive(), prepare_payload()),
+// request of HTTP `version` (10 or 11): kServerField (unless the response
+// has a Server field), the response's own fields, then x-ms-request-id,
+// x-request-id, the Connection field `keep_alive` asks for and
+// Content-Length. Byte for byte what SerializeResponseHeader writes once
+// those are set on the response (WithServerFirst, set(), keep_alive(), prepare_payload()),
 // without adding them to it: each added field is a heap node and a tree
 // insert, per request (issue 20.5). Returns false, leaving it to that path,
 // when the response already has one of those fields or a Transfer-Encoding,

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,9 @@ bool IsSafeClientRequestId(std::string_view id);
 void MakeUuid(char* out);
 // `n` random lowercase hex characters, not all zero.
 void MakeHexId(char* out, size_t n);
+// The low 4 * n bits of `bits` (n <= 16) as n lowercase hex digits, lowest
+// nibble first: MakeHexId's digits.
+void PutHexDigits(uint64_t bits, char* out, size_t n);
 
 struct RequestIds {
   std::array<char, 36> id{};  // x-ms-request-id
