@@ -12,6 +12,7 @@
 #include "skiff/status.h"
 
 typedef struct evp_pkey_st EVP_PKEY;
+typedef struct evp_mac_ctx_st EVP_MAC_CTX;
 
 namespace skiff::auth {
 
@@ -52,11 +53,19 @@ class SigningKey {
 
  private:
   SigningKey(std::string kid, JwsAlg alg, int64_t created_at);
+  // HS256: sets hmac_secret_ and the context keyed with it.
+  void SetHmacSecret(std::string secret);
+  // HS256: HMAC-SHA256 of `input` into `mac` (32 bytes); false on an OpenSSL failure.
+  bool Hmac(std::string_view input, unsigned char* mac, std::size_t* len) const;
 
   std::string kid_;
   JwsAlg alg_;
   int64_t created_at_ = 0;
   std::string hmac_secret_;   // HS256
+  // HS256: an HMAC-SHA256 context keyed with hmac_secret_, never updated:
+  // each Sign/Verify copies it (EVP_MAC_CTX_dup only reads it, so threads
+  // may copy it at once). Null if OpenSSL could not make it: HMAC() then.
+  EVP_MAC_CTX* hmac_keyed_ = nullptr;  // owned, freed in the destructor
   EVP_PKEY* pkey_ = nullptr;  // RS256, ES256; owned, freed in the destructor
 };
 

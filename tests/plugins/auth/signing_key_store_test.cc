@@ -4,9 +4,14 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "auth_test_util.h"
+#include "signing_key.h"
 
 namespace skiff::auth {
 namespace {
@@ -178,6 +183,79 @@ TEST(AuthSigningKeyStoreTest, OptionsAreValidated) {
   bad.keys_dir = "/tmp/x";
   bad.leeway_seconds = 301;
   EXPECT_FALSE(DefaultAuthenticator::Create(bad).ok());
+}
+
+}  // namespace
+}  // namespace skiff::auth
+
+namespace skiff::auth {
+namespace {
+
+std::string Hex(std::string_view bytes) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 0xf];
+  }
+  return out;
+}
+
+// HS256 signs with a context keyed once per key and copied per call
+// (signing_key.cc): it must give HMAC-SHA256 exactly, for any input length,
+// and the keys-file round trip must key it the same.
+TEST(AuthHmacSigningKey, SignsAsRfc4231AndVerifiesOnlyItsOwnMac) {
+  // RFC 4231, test case 2.
+  auto jefe = SigningKey::FromHmacSecret("kid-jefe", "Jefe");
+  auto mac = jefe->Sign("what do ya want for nothing?");
+  ASSERT_TRUE(mac.ok()) << mac.status().ToString();
+  EXPECT_EQ(Hex(*mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // RFC 4231, test case 1 (a 20-byte key of 0x0b).
+  auto tc1 = SigningKey::FromHmacSecret("kid-tc1", std::string(20, '\x0b'));
+  auto mac1 = tc1->Sign("Hi There");
+  ASSERT_TRUE(mac1.ok());
+  EXPECT_EQ(Hex(*mac1), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+
+  auto key = SigningKey::Generate(JwsAlg::kHS256, 0);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  auto file = (*key)->ToKeyFileJson();
+  ASSERT_TRUE(file.ok());
+  auto reloaded = SigningKey::FromKeyFileJson(*file);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status().ToString();
+  for (size_t n : {0u, 1u, 63u, 64u, 65u, 1000u}) {
+    const std::string input(n, 'a');
+    auto sig = (*key)->Sign(input);
+    ASSERT_TRUE(sig.ok());
+    EXPECT_TRUE((*reloaded)->Verify(input, *sig)) << n;
+    EXPECT_TRUE((*key)->Verify(input, *sig)) << n;
+    std::string flipped = *sig;
+    flipped[n % flipped.size()] ^= 1;
+    EXPECT_FALSE((*key)->Verify(input, flipped)) << n;
+    EXPECT_FALSE((*key)->Verify(input + "b", *sig)) << n;
+    EXPECT_FALSE(jefe->Verify(input, *sig)) << n;  // another key's MAC
+  }
+}
+
+// Every I/O thread verifies with the same keys at once.
+TEST(AuthHmacSigningKey, VerifiesFromManyThreadsAtOnce) {
+  auto key = SigningKey::Generate(JwsAlg::kHS256, 0);
+  ASSERT_TRUE(key.ok());
+  auto sig = (*key)->Sign("header.payload");
+  ASSERT_TRUE(sig.ok());
+  std::atomic<int> good{0};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
+        good += (*key)->Verify("header.payload", *sig) ? 1 : 0;
+        bad += (*key)->Verify("header.payloaD", *sig) ? 1 : 0;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(good.load(), 8 * 500);
+  EXPECT_EQ(bad.load(), 0);
 }
 
 }  // namespace
