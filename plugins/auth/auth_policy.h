@@ -4,6 +4,7 @@
 // data plane checks against.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +17,10 @@ namespace skiff::auth {
 
 // What one service accepts, immutable once built (shared by readers).
 struct ServicePolicy {
+  // Distinct for every policy a KeyDigestStore installs, across services and
+  // never reused: a cached token verified under one Configure() of one
+  // service matches no other (token_cache.h). Set by KeyDigestStore::Put().
+  uint64_t generation = 0;
   AuthMode mode = AuthMode::kKey;
   std::vector<Sha256Digest> key_digests;  // key mode: 1 or 2
 };

@@ -73,7 +73,11 @@ StatusOr<std::unique_ptr<DefaultAuthenticator>> DefaultAuthenticator::Create(Opt
 }
 
 DefaultAuthenticator::DefaultAuthenticator(Options options, std::unique_ptr<SigningKeyStore> keys)
-    : options_(std::move(options)), signing_keys_(std::move(keys)) {}
+    : options_(std::move(options)),
+      signing_keys_(std::move(keys)),
+      token_cache_(options_.token_cache_entries == 0
+                       ? nullptr
+                       : std::make_unique<VerifiedTokenCache>(options_.token_cache_entries)) {}
 
 DefaultAuthenticator::~DefaultAuthenticator() = default;
 
@@ -161,14 +165,45 @@ Status DefaultAuthenticator::VerifyUnguarded(std::string_view service,
     if (KeyDigestStore::KeyMatches(*policy, credential)) return OkStatus();
     return Unauthenticated("key matches neither the primary nor the secondary key");
   }
+  return VerifyToken(*policy, service, credential);
+}
+
+Status DefaultAuthenticator::VerifyToken(const ServicePolicy& policy, std::string_view service,
+                                         std::string_view token) const {
   const auto keys = signing_keys_->Snapshot();
   JwtExpectations expect;
   expect.issuer = options_.workspace;
   expect.audience = service;
   expect.now = options_.now();
   expect.leeway_seconds = options_.leeway_seconds;
-  auto verified = VerifyJwt(credential, *keys, expect);
-  return verified.ok() ? OkStatus() : verified.status();
+  if (token_cache_ == nullptr) {
+    auto verified = VerifyJwt(token, *keys, expect);
+    return verified.ok() ? OkStatus() : verified.status();
+  }
+  // The snapshot and the policy are the ones this check runs against, so an
+  // entry stamped with their generations is one this very check accepted;
+  // a rotation or Configure() meanwhile gives newer generations, which it
+  // never matches. The service is covered by the policy's generation.
+  const Sha256Digest digest = Sha256(token);
+  TokenCheckContext context;
+  context.keys_generation = keys->generation;
+  context.policy_generation = policy.generation;
+  context.now = expect.now;
+  context.leeway_seconds = expect.leeway_seconds;
+  if (token_cache_->Accepts(digest, context)) return OkStatus();
+  auto verified = VerifyJwt(token, *keys, expect);
+  if (!verified.ok()) return verified.status();
+  CachedToken entry;
+  entry.keys_generation = keys->generation;
+  entry.policy_generation = policy.generation;
+  if (auto it = keys->verify_until.find(verified->kid); it != keys->verify_until.end()) {
+    entry.key_verify_until = it->second;
+  }
+  entry.issued_at = verified->issued_at;
+  entry.not_before = verified->not_before;
+  entry.expires_at = verified->expires_at;
+  token_cache_->Insert(digest, entry);
+  return OkStatus();
 }
 
 }  // namespace skiff::auth

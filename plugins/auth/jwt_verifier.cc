@@ -19,7 +19,8 @@
 // Rules, in order (cheap checks first; the payload is parsed only after the
 // signature holds):
 //  1. at most kMaxTokenBytes, exactly three '.'-separated segments;
-//  2. header: strict base64url, a JSON object without duplicate keys;
+//  2. header: strict base64url, a JSON object without duplicate keys
+//     (jwt_json.h: a scanner for flat plain objects, else ParseJsonObject);
 //     `crit` refused; `alg` "none" refused; `kid` required and known;
 //     `alg` must equal the kid's own algorithm (pinned per key);
 //     jwk/jku/x5u/x5c/x5t are never read, so they cannot pick a key;
@@ -30,9 +31,10 @@
 //     now <= exp + leeway, now >= nbf - leeway, iat <= now + leeway.
 #include "jwt_verifier.h"
 
-#include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
 
-#include "skiff/config/json_reader.h"
+#include "jwt_json.h"
 #include "skiff/util/base64.h"
 
 namespace skiff::auth {
@@ -40,26 +42,6 @@ namespace skiff::auth {
 namespace {
 
 Status Reject(std::string reason) { return Unauthenticated("token refused: " + std::move(reason)); }
-
-const std::string* StringField(const nlohmann::json& obj, const char* name) {
-  auto it = obj.find(name);
-  if (it == obj.end() || !it->is_string()) return nullptr;
-  return it->get_ptr<const std::string*>();
-}
-
-bool IntField(const nlohmann::json& obj, const char* name, int64_t* out) {
-  auto it = obj.find(name);
-  if (it == obj.end()) return false;
-  if (it->is_number_unsigned()) {
-    const uint64_t v = it->get<uint64_t>();
-    if (v > static_cast<uint64_t>(INT64_MAX)) return false;
-    *out = static_cast<int64_t>(v);
-    return true;
-  }
-  if (!it->is_number_integer()) return false;
-  *out = it->get<int64_t>();
-  return true;
-}
 
 StatusOr<VerifiedToken> VerifyUnguarded(std::string_view token, const SigningKeySet& keys,
                                         const JwtExpectations& expect) {
@@ -80,22 +62,26 @@ StatusOr<VerifiedToken> VerifyUnguarded(std::string_view token, const SigningKey
   const auto header_json = Base64Decode(header_b64, Base64Alphabet::kUrl);
   if (!header_json) return Reject("header is not base64url");
   // The parser's message is not echoed: it would quote the sender's keys.
-  auto header = config::ParseJsonObject(*header_json, "header");
-  if (!header.ok()) return Reject("header is not one JSON object without duplicate keys");
-  if (header->contains("crit")) return Reject("header has 'crit', which skiff does not support");
-  const std::string* alg = StringField(*header, "alg");
-  if (alg == nullptr) return Reject("header has no string 'alg'");
+  JwtObject header;
+  if (!header.Parse(*header_json)) {
+    return Reject("header is not one JSON object without duplicate keys");
+  }
+  if (header.fields().has_crit) return Reject("header has 'crit', which skiff does not support");
+  const std::optional<std::string_view>& alg = header.fields().alg;
+  if (!alg) return Reject("header has no string 'alg'");
   if (*alg == "none" || *alg == "None" || *alg == "NONE") return Reject("alg none");
-  const std::string* kid = StringField(*header, "kid");
-  if (kid == nullptr) return Reject("header has no string 'kid'");
-  if (!IsValidKid(*kid)) return Reject("kid is not of [A-Za-z0-9_-]{1,64}");
-  const SigningKey* key = keys.Find(*kid);
-  if (key == nullptr) return Reject("unknown kid '" + *kid + "'");
+  const std::optional<std::string_view>& kid_field = header.fields().kid;
+  if (!kid_field) return Reject("header has no string 'kid'");
+  const std::string_view kid = *kid_field;
+  if (!IsValidKid(kid)) return Reject("kid is not of [A-Za-z0-9_-]{1,64}");
+  const SigningKey* key = keys.Find(kid);
+  if (key == nullptr) return Reject("unknown kid '" + std::string(kid) + "'");
   // No leeway: a revocation's grace period is the operator's, not clock skew.
-  if (!keys.Verifies(*kid, expect.now)) return Reject("kid '" + *kid + "' was retired");
+  if (!keys.Verifies(kid, expect.now)) return Reject("kid '" + std::string(kid) + "' was retired");
   if (*alg != JwsAlgName(key->alg())) {
     // The header's alg is not quoted: it is attacker text bound for a log line.
-    return Reject("header alg differs from kid '" + *kid + "' algorithm " + JwsAlgName(key->alg()));
+    return Reject("header alg differs from kid '" + std::string(kid) + "' algorithm " +
+                  JwsAlgName(key->alg()));
   }
 
   // 3. signature
@@ -107,18 +93,21 @@ StatusOr<VerifiedToken> VerifyUnguarded(std::string_view token, const SigningKey
   // 4. payload
   const auto payload_json = Base64Decode(payload_b64, Base64Alphabet::kUrl);
   if (!payload_json) return Reject("payload is not base64url");
-  auto payload = config::ParseJsonObject(*payload_json, "payload");
-  if (!payload.ok()) return Reject("payload is not one JSON object without duplicate keys");
-  const std::string* iss = StringField(*payload, "iss");
-  if (iss == nullptr || *iss != expect.issuer) return Reject("wrong or missing iss");
-  const std::string* aud = StringField(*payload, "aud");
-  if (aud == nullptr || *aud != expect.audience) return Reject("wrong or missing aud");
+  JwtObject payload;
+  if (!payload.Parse(*payload_json)) {
+    return Reject("payload is not one JSON object without duplicate keys");
+  }
+  const JwtObjectFields& claims = payload.fields();
+  if (!claims.iss || *claims.iss != expect.issuer) return Reject("wrong or missing iss");
+  if (!claims.aud || *claims.aud != expect.audience) return Reject("wrong or missing aud");
   VerifiedToken out;
-  out.kid = *kid;
-  if (!IntField(*payload, "exp", &out.expires_at) || !IntField(*payload, "nbf", &out.not_before) ||
-      !IntField(*payload, "iat", &out.issued_at)) {
+  out.kid = std::string(kid);
+  if (!claims.exp || !claims.nbf || !claims.iat) {
     return Reject("exp, nbf and iat must be integers");
   }
+  out.expires_at = *claims.exp;
+  out.not_before = *claims.nbf;
+  out.issued_at = *claims.iat;
   const int64_t leeway = expect.leeway_seconds;
   // Written so that no attacker-chosen value is added to (no overflow).
   if (expect.now - leeway > out.expires_at) return Reject("expired");

@@ -3,11 +3,15 @@
 
 #include <openssl/crypto.h>
 
+#include <atomic>
 #include <mutex>
 
 namespace skiff::auth {
 
 void KeyDigestStore::Put(const std::string& service, ServicePolicy policy) {
+  // Process-wide, so two authenticators' policies never share a number either.
+  static std::atomic<uint64_t> last_generation{0};
+  policy.generation = last_generation.fetch_add(1, std::memory_order_relaxed) + 1;
   auto fresh = std::make_shared<const ServicePolicy>(std::move(policy));
   std::shared_ptr<const ServicePolicy> old;  // released after the lock
   std::unique_lock<std::shared_mutex> lock(mu_);

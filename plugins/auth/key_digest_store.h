@@ -18,7 +18,7 @@ namespace skiff::auth {
 
 class KeyDigestStore {
  public:
-  // Installs or replaces one service's policy.
+  // Installs or replaces one service's policy, stamped with a fresh generation.
   // Threading: may be called concurrently with every method.
   void Put(const std::string& service, ServicePolicy policy);
   // Removes a service; later lookups fail.

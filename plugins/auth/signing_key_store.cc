@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -23,6 +24,11 @@ namespace {
 constexpr std::string_view kKeySuffix = ".key.json";
 constexpr char kActiveFile[] = "active";
 constexpr char kRetiredFile[] = "retired.json";
+
+uint64_t NextGeneration() {
+  static std::atomic<uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -109,6 +115,7 @@ Status SigningKeyStore::Load() {
   } else if (!set->keys.empty()) {
     return DataLoss(options_.dir + " holds keys but no 'active' file naming the signing kid");
   }
+  set->generation = NextGeneration();
   current_ = std::move(set);
   return OkStatus();
 }
@@ -118,9 +125,11 @@ std::shared_ptr<const SigningKeySet> SigningKeyStore::Snapshot() const {
   return current_;
 }
 
-Status SigningKeyStore::Publish(std::shared_ptr<const SigningKeySet> set) {
+Status SigningKeyStore::Publish(std::shared_ptr<SigningKeySet> set) {
+  set->generation = NextGeneration();
+  std::shared_ptr<const SigningKeySet> old = std::move(set);
   std::unique_lock<std::shared_mutex> lock(read_mu_);
-  current_.swap(set);
+  current_.swap(old);
   return OkStatus();
 }
 

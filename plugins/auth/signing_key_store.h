@@ -22,6 +22,11 @@ namespace skiff::auth {
 
 // An immutable view of the keys: what a verifier looks a kid up in.
 struct SigningKeySet {
+  // Distinct for every set a store publishes (process-wide, never reused), so
+  // an answer remembered for one set is never taken for another's: a
+  // verified-token cache entry holds the generation it was checked against
+  // (token_cache.h). 0 for a set built by hand.
+  uint64_t generation = 0;
   std::string active_kid;
   std::map<std::string, std::shared_ptr<const SigningKey>, std::less<>> keys;
 
@@ -74,7 +79,8 @@ class SigningKeyStore {
   explicit SigningKeyStore(Options options) : options_(std::move(options)) {}
   Status Load();
   StatusOr<std::string> RotateLocked(JwsAlg alg);
-  Status Publish(std::shared_ptr<const SigningKeySet> set);
+  // Stamps `set` with a fresh generation and makes it current.
+  Status Publish(std::shared_ptr<SigningKeySet> set);
   std::string KeyPath(std::string_view kid) const;
 
   Options options_;
