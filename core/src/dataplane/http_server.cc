@@ -626,7 +626,7 @@ class Session : public SessionBase {
                      OnwardIds{ids_.request_id(), ids_.onward_traceparent()}, Responder(Self()));
   }
 
-  // The callback Handle() gets: posts the answer to the session's strand.
+  // The callback Handle() gets: hands the answer to the session's strand.
   // Counted in ServerState::callbacks while it (or a copy) exists, so the
   // server outlives whatever a handler thread releases with it (TSan:
   // ~SessionBase, and ~strand_impl, on a scoring worker against ~HttpServer).
@@ -644,11 +644,22 @@ class Session : public SessionBase {
       state_->callbacks.fetch_sub(1, std::memory_order_release);
     }
     void operator()(HttpResponse response) {
-      // The response moves into the posted handler and then into the
-      // session (response_): no shared copy of it per request.
-      asio::post(self_->stream_.get_executor(), [self = self_, response = std::move(response)]() mutable {
-        self->Write(std::move(response), false);
-      });
+      // The response moves into the handler and then into the session
+      // (response_): no shared copy of it per request.
+      // dispatch, not post: called on a thread that runs the loop (inline
+      // scoring answers from the I/O thread, outside the strand) the strand
+      // runs Write here when it is free, instead of a round trip through the
+      // scheduler's queue (a scheduler post, its wake-up and work_cleanup:
+      // locks and ~N instructions per request, bench/README.md "Locks and
+      // clocks (ninth session)"). Called from any other thread (a scoring
+      // worker, the deadline thread) it posts as before. Called on the
+      // strand itself (an answer given inside Handle) Write runs nested in
+      // Handle: it only starts the write, whose completion Asio never runs
+      // inline, and OnBody touches nothing of the session after Handle.
+      asio::dispatch(self_->stream_.get_executor(),
+                     [self = self_, response = std::move(response)]() mutable {
+                       self->Write(std::move(response), false);
+                     });
     }
 
    private:
