@@ -702,7 +702,12 @@ class Session : public SessionBase {
              out->version() < 11;
     // An answer before any header was parsed (431, 400) still gets ids.
     if (!ids_.set) ids_ = RequestIds::Fresh();
-    ExpiresAfter(options_.write_timeout);
+    // One clock read for the write's deadline and the access log's latency
+    // end: only the header's serialisation lies between the two uses, well
+    // under a microsecond, so the latency is the time until the answer was
+    // ready to send and write_timeout still counts from here.
+    const Clock::time_point now = Clock::now();
+    ExpiresAt(now + options_.write_timeout);
     auto after = [self = Self()](beast::error_code ec, size_t) {
       // Written: an idle keep-alive connection holds no response body.
       self->response_ = HttpResponse();
@@ -714,7 +719,7 @@ class Session : public SessionBase {
     // into the header bytes rather than into the response's fields.
     if (SerializeAnswerHeader(*out, version_, !close_, ids_.request_id(), ids_.echoed_id(),
                               &head_)) {
-      return WriteHeadAndBody(std::move(after));
+      return WriteHeadAndBody(std::move(after), now);
     }
     WithServerFirst(out);
     out->set(kRequestIdHeader, AsBeast(ids_.request_id()));
@@ -722,8 +727,8 @@ class Session : public SessionBase {
     out->version(version_);
     out->keep_alive(!close_);
     out->prepare_payload();
-    if (SerializeResponseHeader(*out, &head_)) return WriteHeadAndBody(std::move(after));
-    LogAccess(*out, 0);
+    if (SerializeResponseHeader(*out, &head_)) return WriteHeadAndBody(std::move(after), now);
+    LogAccess(*out, 0, now);
     http::async_write(stream_, *out, std::move(after));
   }
 
@@ -732,19 +737,19 @@ class Session : public SessionBase {
   // (one gather write): Beast's serializer cost ~20,000 instructions per
   // response.
   template <class After>
-  void WriteHeadAndBody(After after) {
-    LogAccess(response_, head_.size());
+  void WriteHeadAndBody(After after, Clock::time_point now) {
+    LogAccess(response_, head_.size(), now);
     const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
                                                        asio::buffer(response_.body())};
     asio::async_write(stream_, buffers, std::move(after));
   }
 
   // One access-log line for the answer being sent (`head_bytes`: its header
-  // section's size, 0 when Beast serialises it and it is not known here).
-  void LogAccess(const HttpResponse& response, size_t head_bytes) {
+  // section's size, 0 when Beast serialises it and it is not known here;
+  // `now`: Write's clock read, the latency's end).
+  void LogAccess(const HttpResponse& response, size_t head_bytes, Clock::time_point now) {
     if (options_.access_log == nullptr) return;
-    const auto now = std::chrono::steady_clock::now();
-    const auto start = first_byte_ == std::chrono::steady_clock::time_point{} ? now : first_byte_;
+    const auto start = first_byte_ == Clock::time_point{} ? now : first_byte_;
     AccessRecord r;
     r.time = std::chrono::system_clock::now();
     r.request_id = ids_.request_id();
