@@ -203,6 +203,8 @@ Status DataPlane::Apply(const ServerConfig& config) {
   shadow_.Apply(config);
   {
     std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
+    body_limit_.store(static_cast<uint64_t>(snap->config.deployment.max_request_body_bytes),
+                      std::memory_order_relaxed);
     snapshot_ = std::move(snap);
   }
   ApplyAutoscaler(config);
@@ -337,9 +339,8 @@ Status DataPlane::OpenSinks(const ServerConfig& config, Snapshot* snap) {
 // ---- HttpHandler -------------------------------------------------------------
 
 uint64_t DataPlane::BodyLimit(const http::request_header<>&) const {
-  auto snap = Current();
-  return snap ? static_cast<uint64_t>(snap->config.deployment.max_request_body_bytes)
-              : uint64_t{104857600};
+  // The value alone is needed, not the snapshot: no lock (body_limit_).
+  return body_limit_.load(std::memory_order_relaxed);
 }
 
 std::optional<HttpResponse> DataPlane::Admit(const http::request_header<>& header,
