@@ -566,7 +566,11 @@ class Session : public SessionBase {
       reserved_ = *declared;
     }
     if (parser.chunked()) parser.on_chunk_header(on_chunk_);
-    ExpiresAfter(options_.request_timeout);
+    // The body's time counts from the header's end (bodyTimeoutMs). A header
+    // that came whole in one read ended when that read was taken up, which
+    // first_byte_ already holds: no second clock read for it (the parse and
+    // the handler's Admit, a few microseconds, lie between the two).
+    ExpiresAt((header_started_ ? Clock::now() : first_byte_) + options_.request_timeout);
     // A small request's body usually arrived with its header: parse what is
     // buffered here rather than through Beast's composed async_read (which
     // completes through the executor even with nothing to read, ~20,000
