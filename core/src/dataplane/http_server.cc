@@ -653,9 +653,9 @@ class Session : public SessionBase {
       // dispatch, not post: called on a thread that runs the loop (inline
       // scoring answers from the I/O thread, outside the strand) the strand
       // runs Write here when it is free, instead of a round trip through the
-      // scheduler's queue (a scheduler post, its wake-up and work_cleanup:
-      // locks and ~N instructions per request, bench/README.md "Locks and
-      // clocks (ninth session)"). Called from any other thread (a scoring
+      // scheduler's queue (its post and its lock, and 2 allocations per
+      // inline request: bench/README.md "Locks and clocks (ninth
+      // session)"). Called from any other thread (a scoring
       // worker, the deadline thread) it posts as before. Called on the
       // strand itself (an answer given inside Handle) Write runs nested in
       // Handle: it only starts the write, whose completion Asio never runs
