@@ -997,9 +997,10 @@ class LoopHost final : public InlineHost {
     asio::post(ioc_, [this] { RunOne(); });
   }
 
-  void EnterLongWork() override {
+  void EnterLongWork(Clock::time_point since) override {
     if (current_slot == nullptr) return;
-    current_slot->since_ns.store(NowNs());
+    current_slot->since_ns.store(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(since.time_since_epoch()).count());
     if (asleep_.load()) Wake();
   }
   void LeaveLongWork() override {
