@@ -47,9 +47,11 @@ HttpResponse StillLoading() {
 bool IsGet(const http::request_header<>& header) { return header.method() == http::verb::get; }
 bool IsPost(const http::request_header<>& header) { return header.method() == http::verb::post; }
 
+// `end`: the clock reading `total_s` ends at, which also places the request
+// in the version's last-minute window (one read for both).
 void RecordDone(metrics::ServiceMetrics* m, int code, metrics::RequestProtocol protocol,
-                double queue_s, double compute_s, double total_s) {
-  m->RequestDone(code, protocol);
+                double queue_s, double compute_s, double total_s, Clock::time_point end) {
+  m->RequestDone(code, protocol, end);
   m->queue_seconds().Observe(queue_s);
   m->compute_seconds().Observe(compute_s);
   m->total_seconds().Observe(total_s);
@@ -203,6 +205,8 @@ Status DataPlane::Apply(const ServerConfig& config) {
   shadow_.Apply(config);
   {
     std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
+    body_limit_.store(static_cast<uint64_t>(snap->config.deployment.max_request_body_bytes),
+                      std::memory_order_relaxed);
     snapshot_ = std::move(snap);
   }
   ApplyAutoscaler(config);
@@ -337,9 +341,8 @@ Status DataPlane::OpenSinks(const ServerConfig& config, Snapshot* snap) {
 // ---- HttpHandler -------------------------------------------------------------
 
 uint64_t DataPlane::BodyLimit(const http::request_header<>&) const {
-  auto snap = Current();
-  return snap ? static_cast<uint64_t>(snap->config.deployment.max_request_body_bytes)
-              : uint64_t{104857600};
+  // The value alone is needed, not the snapshot: no lock (body_limit_).
+  return body_limit_.load(std::memory_order_relaxed);
 }
 
 std::optional<HttpResponse> DataPlane::Admit(const http::request_header<>& header,
@@ -695,8 +698,9 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
   }
   if (refusal) {
     refusal->set(kVersionHeader, version->name());
-    const double total = std::chrono::duration<double>(Clock::now() - start).count();
-    RecordDone(state.metrics, 400, protocol, 0, 0, total);
+    const auto end = Clock::now();
+    const double total = std::chrono::duration<double>(end - start).count();
+    RecordDone(state.metrics, 400, protocol, 0, 0, total, end);
     if (snap->exposure_log && !key_digest.empty()) {
       LogExposure(snap->exposure_log.get(), key_digest, version->name(), 400, total);
     }
@@ -750,10 +754,11 @@ void DataPlane::Finish(PendingScore& p, ScoreResult result) {
   const std::string& service = p.snap->config.service;
   const std::string& name = p.version->name();
   HttpResponse r = RespondScored(p.protocol, service, name, p.request, result);
-  const double total = std::chrono::duration<double>(Clock::now() - p.start).count();
+  const auto end = Clock::now();
+  const double total = std::chrono::duration<double>(end - p.start).count();
   const int code = static_cast<int>(r.result_int());
   metrics::ServiceMetrics* sm = p.state->metrics;
-  RecordDone(sm, code, p.front, result.queue_seconds, result.compute_seconds, total);
+  RecordDone(sm, code, p.front, result.queue_seconds, result.compute_seconds, total, end);
   // Without dynamic batching every scored request is a batch of one; with
   // it the batcher reports each batch (on_batch).
   if (!p.state->batched && result.status.ok()) sm->Executed(1);

@@ -20,6 +20,16 @@ bool SameRoutes(const RoutingTable& a, const RoutingTable& b) {
   return true;
 }
 
+// The version every draw from `table` picks, when one version holds all the
+// traffic (the only one, or the others at 0 %): u in [0, 100) is below its
+// cumulative 100 and at or above the 0 before it. Null when a draw decides.
+const std::string* CertainPick(const RoutingTable& table) {
+  for (const RoutingTable::Entry& e : table.entries) {
+    if (e.upper > 0) return e.upper >= 100 ? &e.version : nullptr;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Endpoint::Endpoint(std::string name, uint64_t seed)
@@ -214,6 +224,11 @@ StatusOr<std::shared_ptr<ModelVersion>> Endpoint::Pick(const std::string& pinned
       chosen =
           default_routed ? &snap->table.default_version : &AssignSticky(snap->table, *sticky_point);
     }
+  } else if (const std::string* certain = CertainPick(snap->table)) {
+    // No draw, so no rng_mu_: one lock and no generator step on the usual
+    // one-version path. A seeded endpoint still repeats its picks for the
+    // same sequence of tables and requests.
+    chosen = certain;
   } else {
     double u;
     {

@@ -566,7 +566,11 @@ class Session : public SessionBase {
       reserved_ = *declared;
     }
     if (parser.chunked()) parser.on_chunk_header(on_chunk_);
-    ExpiresAfter(options_.request_timeout);
+    // The body's time counts from the header's end (bodyTimeoutMs). A header
+    // that came whole in one read ended when that read was taken up, which
+    // first_byte_ already holds: no second clock read for it (the parse and
+    // the handler's Admit, a few microseconds, lie between the two).
+    ExpiresAt((header_started_ ? Clock::now() : first_byte_) + options_.request_timeout);
     // A small request's body usually arrived with its header: parse what is
     // buffered here rather than through Beast's composed async_read (which
     // completes through the executor even with nothing to read, ~20,000
@@ -626,7 +630,7 @@ class Session : public SessionBase {
                      OnwardIds{ids_.request_id(), ids_.onward_traceparent()}, Responder(Self()));
   }
 
-  // The callback Handle() gets: posts the answer to the session's strand.
+  // The callback Handle() gets: hands the answer to the session's strand.
   // Counted in ServerState::callbacks while it (or a copy) exists, so the
   // server outlives whatever a handler thread releases with it (TSan:
   // ~SessionBase, and ~strand_impl, on a scoring worker against ~HttpServer).
@@ -644,11 +648,22 @@ class Session : public SessionBase {
       state_->callbacks.fetch_sub(1, std::memory_order_release);
     }
     void operator()(HttpResponse response) {
-      // The response moves into the posted handler and then into the
-      // session (response_): no shared copy of it per request.
-      asio::post(self_->stream_.get_executor(), [self = self_, response = std::move(response)]() mutable {
-        self->Write(std::move(response), false);
-      });
+      // The response moves into the handler and then into the session
+      // (response_): no shared copy of it per request.
+      // dispatch, not post: called on a thread that runs the loop (inline
+      // scoring answers from the I/O thread, outside the strand) the strand
+      // runs Write here when it is free, instead of a round trip through the
+      // scheduler's queue (its post and its lock, and 2 allocations per
+      // inline request: bench/README.md "Locks and clocks (ninth
+      // session)"). Called from any other thread (a scoring
+      // worker, the deadline thread) it posts as before. Called on the
+      // strand itself (an answer given inside Handle) Write runs nested in
+      // Handle: it only starts the write, whose completion Asio never runs
+      // inline, and OnBody touches nothing of the session after Handle.
+      asio::dispatch(self_->stream_.get_executor(),
+                     [self = self_, response = std::move(response)]() mutable {
+                       self->Write(std::move(response), false);
+                     });
     }
 
    private:
@@ -691,7 +706,12 @@ class Session : public SessionBase {
              out->version() < 11;
     // An answer before any header was parsed (431, 400) still gets ids.
     if (!ids_.set) ids_ = RequestIds::Fresh();
-    ExpiresAfter(options_.write_timeout);
+    // One clock read for the write's deadline and the access log's latency
+    // end: only the header's serialisation lies between the two uses, well
+    // under a microsecond, so the latency is the time until the answer was
+    // ready to send and write_timeout still counts from here.
+    const Clock::time_point now = Clock::now();
+    ExpiresAt(now + options_.write_timeout);
     auto after = [self = Self()](beast::error_code ec, size_t) {
       // Written: an idle keep-alive connection holds no response body.
       self->response_ = HttpResponse();
@@ -703,7 +723,7 @@ class Session : public SessionBase {
     // into the header bytes rather than into the response's fields.
     if (SerializeAnswerHeader(*out, version_, !close_, ids_.request_id(), ids_.echoed_id(),
                               &head_)) {
-      return WriteHeadAndBody(std::move(after));
+      return WriteHeadAndBody(std::move(after), now);
     }
     WithServerFirst(out);
     out->set(kRequestIdHeader, AsBeast(ids_.request_id()));
@@ -711,8 +731,8 @@ class Session : public SessionBase {
     out->version(version_);
     out->keep_alive(!close_);
     out->prepare_payload();
-    if (SerializeResponseHeader(*out, &head_)) return WriteHeadAndBody(std::move(after));
-    LogAccess(*out, 0);
+    if (SerializeResponseHeader(*out, &head_)) return WriteHeadAndBody(std::move(after), now);
+    LogAccess(*out, 0, now);
     http::async_write(stream_, *out, std::move(after));
   }
 
@@ -721,19 +741,19 @@ class Session : public SessionBase {
   // (one gather write): Beast's serializer cost ~20,000 instructions per
   // response.
   template <class After>
-  void WriteHeadAndBody(After after) {
-    LogAccess(response_, head_.size());
+  void WriteHeadAndBody(After after, Clock::time_point now) {
+    LogAccess(response_, head_.size(), now);
     const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
                                                        asio::buffer(response_.body())};
     asio::async_write(stream_, buffers, std::move(after));
   }
 
   // One access-log line for the answer being sent (`head_bytes`: its header
-  // section's size, 0 when Beast serialises it and it is not known here).
-  void LogAccess(const HttpResponse& response, size_t head_bytes) {
+  // section's size, 0 when Beast serialises it and it is not known here;
+  // `now`: Write's clock read, the latency's end).
+  void LogAccess(const HttpResponse& response, size_t head_bytes, Clock::time_point now) {
     if (options_.access_log == nullptr) return;
-    const auto now = std::chrono::steady_clock::now();
-    const auto start = first_byte_ == std::chrono::steady_clock::time_point{} ? now : first_byte_;
+    const auto start = first_byte_ == Clock::time_point{} ? now : first_byte_;
     AccessRecord r;
     r.time = std::chrono::system_clock::now();
     r.request_id = ids_.request_id();
@@ -977,9 +997,10 @@ class LoopHost final : public InlineHost {
     asio::post(ioc_, [this] { RunOne(); });
   }
 
-  void EnterLongWork() override {
+  void EnterLongWork(Clock::time_point since) override {
     if (current_slot == nullptr) return;
-    current_slot->since_ns.store(NowNs());
+    current_slot->since_ns.store(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(since.time_since_epoch()).count());
     if (asleep_.load()) Wake();
   }
   void LeaveLongWork() override {

@@ -78,7 +78,9 @@ class ScoringPool::InlineJob : public InlineWork {
     ScoreResult result;
     {
       const ScopedRequestContext scope(&job_->context);
-      host_->EnterLongWork();
+      // The job's start, read in LeaseForInline just now, is when the
+      // watchdog's stall bound starts too (one clock read for both).
+      host_->EnterLongWork(job_->started);
       auto scored = GuardedScore(*worker->model, job_->inputs);
       host_->LeaveLongWork();
       if (scored.ok()) {

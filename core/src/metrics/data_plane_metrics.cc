@@ -74,7 +74,12 @@ void ServiceMetrics::LoadFailed(double unix_seconds) {
 }
 
 void ServiceMetrics::RequestDone(int code, RequestProtocol protocol) {
-  window_.Record(code);
+  RequestDone(code, protocol, RequestWindow::Clock::now());
+}
+
+void ServiceMetrics::RequestDone(int code, RequestProtocol protocol,
+                                 RequestWindow::Clock::time_point now) {
+  window_.Record(code, now);
   const bool cacheable = code >= 100 && code < 600;
   auto& by_code = by_code_[static_cast<size_t>(protocol)];
   if (cacheable) {

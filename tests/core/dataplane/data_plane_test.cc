@@ -437,6 +437,25 @@ TEST_F(DataPlaneTest, BodyOverTheConfiguredLimitGets413) {
   EXPECT_EQ(r.status, 413);
 }
 
+// Ninth session: BodyLimit reads the limit stored with each snapshot swap
+// (no lock). A reload that raises or lowers maxRequestBodyBytes holds for
+// the next request.
+TEST_F(DataPlaneTest, AReloadedBodyLimitHoldsForTheNextRequest) {
+  json config = BaseConfig();
+  config["deploymentConfig"] = {{"maxRequestBodyBytes", 64}};
+  ASSERT_TRUE(Apply(config).ok());
+  const std::string body = OipBody(1) + std::string(100, ' ');
+  EXPECT_EQ(Client().Post("/v2/models/svc/infer", body, Bearer(kPrimary)).status, 413);
+  config["deploymentConfig"] = {{"maxRequestBodyBytes", 4096}};
+  config["generation"] = 2;
+  ASSERT_TRUE(Apply(config).ok());
+  EXPECT_EQ(Client().Post("/v2/models/svc/infer", body, Bearer(kPrimary)).status, 200);
+  config["deploymentConfig"] = {{"maxRequestBodyBytes", 64}};
+  config["generation"] = 3;
+  ASSERT_TRUE(Apply(config).ok());
+  EXPECT_EQ(Client().Post("/v2/models/svc/infer", body, Bearer(kPrimary)).status, 413);
+}
+
 TEST_F(DataPlaneTest, ModelErrorGets502WithItsMessage) {
   ASSERT_TRUE(Apply(BaseConfig()).ok());
   Reply r = Client().Post("/v2/models/svc/infer", OipBody(-1), Bearer(kPrimary));

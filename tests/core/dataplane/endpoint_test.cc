@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "skiff/dataplane/endpoint.h"
 
+#include <atomic>
 #include <future>
 #include <map>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -206,6 +210,68 @@ TEST(DataPlaneEndpointTest, StickyKeysOfAnUnreachableVersionGoToTheDefaultAndCom
     }
   }
   EXPECT_EQ((*e.Pick("blue", before.begin()->first))->name(), "blue") << "pinning wins";
+}
+
+// Ninth session (issue 20.5): a table that sends all traffic to one version
+// is picked without a draw (no rng_mu_). Whatever the table, every pick made
+// while weights change names a version of a table that was applied, and once
+// the changes stop every pick follows the last table.
+TEST(DataPlaneEndpointTest, PicksDuringWeightChangesFollowAnAppliedTable) {
+  Endpoint e("svc", /*seed=*/5);
+  Loader loader;
+  const std::vector<std::vector<VersionPlan>> tables = {
+      {V("blue", 100, true)},
+      {V("blue", 0), V("green", 100, true)},
+      {V("blue", 50, true), V("green", 50)},
+      {V("blue", 100, true), V("green", 0)},
+  };
+  ASSERT_TRUE(e.Apply(tables[0], loader.Get()).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> picks{0};
+  std::vector<std::future<std::set<std::string>>> pickers;
+  for (int t = 0; t < 8; ++t) {
+    pickers.push_back(std::async(std::launch::async, [&e, &stop, &picks, t] {
+      std::set<std::string> seen;
+      uint64_t i = 0;
+      while (!stop.load()) {
+        // Half the threads route by key (sticky), half by draw.
+        auto v = t % 2 == 0 ? e.Pick("") : e.Pick("", ++i * 0x9e3779b97f4a7c15ULL);
+        if (!v.ok()) {
+          seen.insert("error: " + v.status().message());
+          continue;
+        }
+        seen.insert((*v)->name());
+        picks.fetch_add(1);
+      }
+      return seen;
+    }));
+  }
+  // Weight changes while the pickers run, until each has picked a while
+  // (polled, with a deadline: no sleep).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (size_t round = 0;
+       (round < 200 || picks.load() < 20000) && std::chrono::steady_clock::now() < deadline;
+       ++round) {
+    ASSERT_TRUE(e.Apply(tables[round % tables.size()], loader.Get()).ok());
+  }
+  ASSERT_TRUE(e.Apply(tables[1], loader.Get()).ok());  // green takes it all
+  stop.store(true);
+  for (auto& f : pickers) {
+    for (const std::string& name : f.get()) {
+      EXPECT_TRUE(name == "blue" || name == "green") << name;
+    }
+  }
+  EXPECT_GE(picks.load(), 20000) << "the pickers ran alongside the changes";
+  EXPECT_EQ(loader.loads["blue"], 1) << "weight changes reuse the loaded version";
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ((*e.Pick(""))->name(), "green");
+    ASSERT_EQ((*e.Pick("", i * 0x9e3779b97f4a7c15ULL))->name(), "green");
+  }
+  // And a table with a real split still draws both (50/50 over 1000 picks).
+  ASSERT_TRUE(e.Apply(tables[2], loader.Get()).ok());
+  auto n = Draw(e);
+  EXPECT_GT(n["blue"], 350);
+  EXPECT_GT(n["green"], 350);
 }
 
 }  // namespace

@@ -139,7 +139,7 @@ class TestLoop : public InlineHost {
     }
     posted_.push_back(std::move(work));
   }
-  void EnterLongWork() override { ++long_work_; }
+  void EnterLongWork(std::chrono::steady_clock::time_point) override { ++long_work_; }
   void LeaveLongWork() override {}
 
  private:
@@ -370,7 +370,7 @@ class InlineHandler : public HttpHandler {
       InlineHost* host;
       std::function<void(HttpResponse)> respond;
       void Run() override {
-        host->EnterLongWork();
+        host->EnterLongWork(std::chrono::steady_clock::now());
         ++self->blocked;
         self->gate.Wait();
         host->LeaveLongWork();

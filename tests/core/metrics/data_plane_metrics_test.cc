@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <sstream>
 
 namespace skiff::metrics {
@@ -82,6 +83,32 @@ TEST(MetricsDataPlane, RequestsSplitByProtocol) {
   }
   EXPECT_EQ(text.find("code=\"401\",protocol=\"http\""), std::string::npos) << text;
   EXPECT_EQ(v.window().Sum().requests, 5);
+}
+
+// Ninth session: the data plane hands RequestDone its own reading of the
+// request's end (one clock read for the duration and the window). The
+// request counts in the window's second of that reading, and in the counter
+// as without one.
+TEST(MetricsDataPlane, RequestDoneAtTheCallersTimeCountsInThatSecond) {
+  MetricsRegistry registry;
+  DataPlaneMetrics metrics(&registry);
+  ServiceMetrics& v = metrics.For("iris", "1");
+  const auto now = RequestWindow::Clock::now();
+  v.RequestDone(200, RequestProtocol::kHttp, now);
+  v.RequestDone(503, RequestProtocol::kGrpc, now + std::chrono::seconds(90));
+  VersionLoad at_now = v.window().Sum(now);
+  EXPECT_EQ(at_now.requests, 1);
+  EXPECT_EQ(at_now.server_errors, 0);
+  VersionLoad later = v.window().Sum(now + std::chrono::seconds(90));
+  EXPECT_EQ(later.requests, 1) << "the first is more than a minute before";
+  EXPECT_EQ(later.server_errors, 1);
+  const std::string text = registry.RenderPrometheusText();
+  EXPECT_TRUE(HasLine(
+      text, "skiff_requests_total{service=\"iris\",version=\"1\",code=\"200\",protocol=\"http\"} 1"))
+      << text;
+  EXPECT_TRUE(HasLine(
+      text, "skiff_requests_total{service=\"iris\",version=\"1\",code=\"503\",protocol=\"grpc\"} 1"))
+      << text;
 }
 
 // Triton's nv_inference_count / nv_inference_exec_count: their ratio is the

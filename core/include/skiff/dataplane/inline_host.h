@@ -20,6 +20,7 @@
 // std only, so the scoring pool's header stays free of Asio.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 namespace skiff::dataplane {
@@ -48,9 +49,11 @@ class InlineHost {
 
   // Brackets the part of inline work that may take long (a model's Score):
   // while the calling thread is inside, the host's watchdog may start a
-  // rescue thread for the loop (see above). Threading: the thread running
-  // the work.
-  virtual void EnterLongWork() = 0;
+  // rescue thread for the loop (see above). `since`: when the long part
+  // began, the caller's own clock reading (ScoringPool's job start, read
+  // just before), so the stall is timed from it without a second read.
+  // Threading: the thread running the work.
+  virtual void EnterLongWork(std::chrono::steady_clock::time_point since) = 0;
   virtual void LeaveLongWork() = 0;
 
  protected:

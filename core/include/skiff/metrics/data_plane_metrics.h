@@ -44,6 +44,10 @@ class ServiceMetrics {
   // Counts a finished request with HTTP status `code` that came in by
   // `protocol` (also in window(), which does not split by protocol).
   void RequestDone(int code, RequestProtocol protocol = RequestProtocol::kHttp);
+  // The same, counted in window() at `now`: the caller's own clock reading
+  // of the request's end (the data plane's, which also times the request),
+  // so the request's end is read once.
+  void RequestDone(int code, RequestProtocol protocol, RequestWindow::Clock::time_point now);
   // The last minute of RequestDone(), for GET /load.
   const RequestWindow& window() const { return window_; }
 
