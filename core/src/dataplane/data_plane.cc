@@ -44,6 +44,17 @@ HttpResponse StillLoading() {
   return ErrorResponse(http::status::service_unavailable, "the server is still loading");
 }
 
+// A version the request's snapshot does not describe: it took its snapshot
+// before an Apply committed the routing table it then read (DataPlane::Find).
+HttpResponse VersionsChanged(const std::string& version) {
+  HttpResponse r = ErrorResponse(
+      http::status::service_unavailable,
+      "the endpoint's versions changed while this request was routed (version '" + version +
+          "' is newer than its configuration); retry it");
+  r.set(http::field::retry_after, "1");
+  return r;
+}
+
 bool IsGet(const http::request_header<>& header) { return header.method() == http::verb::get; }
 bool IsPost(const http::request_header<>& header) { return header.method() == http::verb::post; }
 
@@ -79,6 +90,18 @@ struct DataPlane::Snapshot {
   // whether its keys changed or not: a key is only ever checked again.
   uint64_t key_set = 0;
 };
+
+namespace {
+// The version's state in a snapshot's `versions`, or null. Routing (endpoint_) and the
+// snapshot change together (Apply commits both under snapshot_mu_), but a
+// request takes its snapshot before it reads the endpoint: a version
+// committed in between is in the table and not in that snapshot.
+const VersionState* FindState(const std::map<std::string, VersionState>& versions,
+                              const std::string& name) {
+  auto it = versions.find(name);
+  return it == versions.end() ? nullptr : &it->second;
+}
+}  // namespace
 
 // The path split at '/', empty segments dropped, as views into the target
 // (which outlives routing). No route has more than kMax segments: a longer
@@ -192,23 +215,32 @@ Status DataPlane::Apply(const ServerConfig& config) {
   snap->key_set = ++applied_;
   // Auth objects first (cheap, and a bad plugin fails before models load).
   SKIFF_RETURN_IF_ERROR(ApplyAuthenticator(config, snap.get()));
-  SKIFF_RETURN_IF_ERROR(ApplyVersions(config, snap.get()));
-  SKIFF_RETURN_IF_ERROR(OpenSinks(config, snap.get()));
-  // Keys last: rotation takes effect for the next request, no restart.
-  if (snap->auth != nullptr) {
-    ServiceAuthConfig auth;
-    auth.service = config.service;
-    auth.mode = config.auth_mode();
-    if (auth.mode == AuthMode::kKey) auth.key_sha256_hex = config.key_sha256;
-    SKIFF_RETURN_IF_ERROR(snap->auth->Configure(auth).WithContext("auth"));
-  }
-  shadow_.Apply(config);
-  {
+  // Everything that can refuse the change runs before the endpoint routes to
+  // its versions, so a refusal leaves routing and the serving snapshot the
+  // old ones together (a request drawn to a version its snapshot does not
+  // know would be answered by nobody).
+  auto complete = [&](std::unique_ptr<Endpoint::Staged> staged) -> Status {
+    SKIFF_RETURN_IF_ERROR(OpenSinks(config, snap.get()));
+    // Keys last: rotation takes effect for the next request, no restart.
+    if (snap->auth != nullptr) {
+      ServiceAuthConfig auth;
+      auth.service = config.service;
+      auth.mode = config.auth_mode();
+      if (auth.mode == AuthMode::kKey) auth.key_sha256_hex = config.key_sha256;
+      SKIFF_RETURN_IF_ERROR(snap->auth->Configure(auth).WithContext("auth"));
+    }
+    shadow_.Apply(config);
+    // The table and the snapshot change under one lock: a request that drew
+    // a version of the new table and finds it missing from the snapshot it
+    // took earlier gets the new snapshot from Current() (Score).
     std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
+    endpoint_->Commit(std::move(staged));
     body_limit_.store(static_cast<uint64_t>(snap->config.deployment.max_request_body_bytes),
                       std::memory_order_relaxed);
     snapshot_ = std::move(snap);
-  }
+    return OkStatus();
+  };
+  SKIFF_RETURN_IF_ERROR(ApplyVersions(config, snap.get(), complete));
   ApplyAutoscaler(config);
   return OkStatus();
 }
@@ -255,7 +287,8 @@ Status DataPlane::ApplyAuthenticator(const ServerConfig& config, Snapshot* snap)
   return OkStatus();
 }
 
-Status DataPlane::ApplyVersions(const ServerConfig& config, Snapshot* snap) {
+Status DataPlane::ApplyVersions(const ServerConfig& config, Snapshot* snap,
+                                const StagedCompletion& complete) {
   // New or changed versions load and warm before the routing swap.
   std::vector<VersionPlan> plans;
   std::map<std::string, const ServerVersionConfig*> by_name;
@@ -283,11 +316,11 @@ Status DataPlane::ApplyVersions(const ServerConfig& config, Snapshot* snap) {
     }
     return pool;
   };
-  return ApplyWithProbes(config, plans, loader);
+  return ApplyWithProbes(config, plans, loader, complete);
 }
 
 Status DataPlane::ApplyWithProbes(const ServerConfig& config, const std::vector<VersionPlan>& plans,
-                                  const VersionLoader& loader) {
+                                  const VersionLoader& loader, const StagedCompletion& complete) {
   // Router: probe the upstream versions before the new table exists, so a
   // version whose pods are not ready yet is never drawn; then keep probing.
   std::vector<UpstreamProber::Target> targets;
@@ -298,7 +331,8 @@ Status DataPlane::ApplyWithProbes(const ServerConfig& config, const std::vector<
   if (previous) previous->Stop();
   UpstreamProber::ProbeOnce(endpoint_.get(), targets,
                             UpstreamProber::TimeoutFor(config.upstream_probe_interval));
-  Status applied = endpoint_->Apply(plans, loader);
+  auto staged = endpoint_->Stage(plans, loader);
+  Status applied = staged.ok() ? complete(std::move(staged).value()) : staged.status();
   if (!applied.ok()) {
     // The previous configuration keeps serving: so do its probes.
     if (previous) {
@@ -632,9 +666,10 @@ HttpResponse DataPlane::ModelMetadata(const Snapshot& snap, std::string_view mod
       !version.empty() ? version
                        : (single ? single->spec.name : endpoint_->version_names().front());
   std::shared_ptr<ModelVersion> loaded = endpoint_->Find(described);
-  nlohmann::json body =
-      protocol::ModelMetadata(model, versions, loaded ? loaded->pool().platform() : "",
-                              snap.versions.at(described).signature);
+  const VersionState* state = FindState(snap.versions, described);
+  if (state == nullptr) return VersionsChanged(described);
+  nlohmann::json body = protocol::ModelMetadata(
+      model, versions, loaded ? loaded->pool().platform() : "", state->signature);
   // On a router, a version whose upstream does not answer its probe; the
   // others are always reachable (docs/protocols.md).
   if (version.empty()) {
@@ -662,10 +697,10 @@ HttpResponse DataPlane::ModelReadiness(const std::string& version) const {
 
 HttpResponse DataPlane::Swagger(const Snapshot& snap) const {
   const auto names = endpoint_->version_names();
-  return JsonResponse(
-      http::status::ok,
-      protocol::SwaggerJson(snap.config.service, snap.versions.at(names.front()).signature,
-                            server_version_));
+  const VersionState* state = FindState(snap.versions, names.front());
+  if (state == nullptr) return VersionsChanged(names.front());
+  return JsonResponse(http::status::ok, protocol::SwaggerJson(snap.config.service,
+                                                              state->signature, server_version_));
 }
 
 // ---- Scoring -------------------------------------------------------------------
@@ -687,7 +722,16 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
     return Answered(&done, std::move(*refusal), &in_flight_);
   }
   if (!by_key) key_digest.clear();
-  const VersionState& state = snap->versions.at(version->name());
+  const VersionState* found = FindState(snap->versions, version->name());
+  if (found == nullptr) {
+    // Drawn from a table committed after this request took its snapshot:
+    // the commit published its snapshot under the same lock, so Current()
+    // describes the version now.
+    snap = Current();
+    found = FindState(snap->versions, version->name());
+    if (found == nullptr) return Answered(&done, VersionsChanged(version->name()), &in_flight_);
+  }
+  const VersionState& state = *found;
   DecodedScore decoded;
   std::optional<std::string_view> inference_header;
   std::optional<HttpResponse> refusal = ReadInferenceHeader(request, &inference_header);

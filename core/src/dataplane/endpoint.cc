@@ -93,10 +93,20 @@ void Endpoint::ReaperLoop() {
 }
 
 Status Endpoint::Apply(const std::vector<VersionPlan>& plans, const VersionLoader& loader) {
+  SKIFF_ASSIGN_OR_RETURN(std::unique_ptr<Staged> staged, Stage(plans, loader));
+  Commit(std::move(staged));
+  return OkStatus();
+}
+
+Endpoint::Staged::~Staged() = default;
+
+StatusOr<std::unique_ptr<Endpoint::Staged>> Endpoint::Stage(const std::vector<VersionPlan>& plans,
+                                                            const VersionLoader& loader) {
   std::vector<VersionSpec> specs;
   for (const auto& plan : plans) specs.push_back(plan.spec);
   SKIFF_RETURN_IF_ERROR(policy_.Validate(specs).WithContext("endpoint '" + name_ + "'"));
-  std::lock_guard<std::mutex> apply_lock(apply_mu_);
+  auto staged = std::make_unique<Staged>();
+  staged->apply_lock = std::unique_lock<std::mutex>(apply_mu_);
   std::shared_ptr<const Snapshot> old;
   {
     std::lock_guard<std::mutex> lock(snapshot_mu_);
@@ -126,24 +136,31 @@ Status Endpoint::Apply(const std::vector<VersionPlan>& plans, const VersionLoade
     statuses.push_back({spec, VersionState::kReady, true, 0});
   }
   // Validates the new specs as a whole (every version ready), then routes
-  // around the unreachable ones.
+  // around the unreachable ones; a mark for a version no longer listed goes.
   SKIFF_ASSIGN_OR_RETURN(next->all_reachable, policy_.Route(statuses));
-  for (auto it = unreachable_.begin(); it != unreachable_.end();) {
+  for (const std::string& name : unreachable_) {
     const bool listed = std::any_of(specs.begin(), specs.end(),
-                                    [&](const VersionSpec& s) { return s.name == *it; });
-    it = listed ? std::next(it) : unreachable_.erase(it);
+                                    [&](const VersionSpec& s) { return s.name == name; });
+    if (listed) staged->unreachable.insert(name);
   }
-  SKIFF_ASSIGN_OR_RETURN(next->table, RouteReachable(next->specs));
-  std::lock_guard<std::mutex> lock(snapshot_mu_);
-  snapshot_ = std::move(next);
-  return OkStatus();
+  SKIFF_ASSIGN_OR_RETURN(next->table, RouteReachable(next->specs, staged->unreachable));
+  staged->next = std::move(next);
+  return staged;
 }
 
-StatusOr<RoutingTable> Endpoint::RouteReachable(const std::vector<VersionSpec>& specs) const {
+void Endpoint::Commit(std::unique_ptr<Staged> staged) {
+  unreachable_ = std::move(staged->unreachable);
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  snapshot_ = std::move(staged->next);
+  // staged->apply_lock is released as `staged` goes, after the swap.
+}
+
+StatusOr<RoutingTable> Endpoint::RouteReachable(const std::vector<VersionSpec>& specs,
+                                                const std::set<std::string>& unreachable) const {
   std::vector<VersionStatus> statuses;
   for (const VersionSpec& spec : specs) {
     VersionStatus status{spec, VersionState::kReady};
-    status.reachable = unreachable_.count(spec.name) == 0;
+    status.reachable = unreachable.count(spec.name) == 0;
     statuses.push_back(std::move(status));
   }
   auto table = policy_.Route(statuses);
@@ -168,7 +185,7 @@ bool Endpoint::SetReachable(const std::string& version, bool reachable) {
     old = snapshot_;
   }
   if (!old) return false;
-  auto table = RouteReachable(old->specs);
+  auto table = RouteReachable(old->specs, unreachable_);
   if (!table.ok()) return false;  // cannot happen: the specs were routed before
   auto next = std::make_shared<Snapshot>(*old);
   const bool changed = !SameRoutes(next->table, *table);

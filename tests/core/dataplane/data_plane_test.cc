@@ -607,6 +607,48 @@ TEST_F(DataPlaneTest, LiveWeightChangesUnderLoadFailNoRequest) {
   EXPECT_GE(ok.load(), 400);
 }
 
+// Every apply replaces the only version by a new one under load: a request
+// that took its snapshot before a commit and drew the committed version is
+// answered by it (Score takes the snapshot again), never by an error or a
+// crash, and metadata answers 200 or a 503 to retry.
+TEST_F(DataPlaneTest, VersionsReplacedUnderLoadAnswerEveryRequest) {
+  json config = BaseConfig();
+  config["versions"] = {Version("v0", 100, true)};
+  ASSERT_TRUE(Apply(config).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0}, metadata_other{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 3; ++t) {
+    clients.emplace_back([&, t] {
+      auto c = Client();
+      while (!stop) {
+        if (t == 2) {
+          const int status = c.Get("/v2/models/svc", Bearer(kPrimary)).status;
+          if (status != 200 && status != 503) metadata_other++;
+          continue;
+        }
+        Reply r = c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary));
+        if (r.status == 200 && r.header("azureml-model-deployment").rfind('v', 0) == 0) {
+          ok++;
+        } else {
+          failed++;
+        }
+      }
+    });
+  }
+  for (int round = 1; round <= 30; ++round) {
+    json next = BaseConfig();
+    next["versions"] = {Version("v" + std::to_string(round), 100, true)};
+    ASSERT_TRUE(Apply(next).ok());
+    while (ok.load() < round * 10) std::this_thread::yield();
+  }
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(metadata_other.load(), 0);
+  EXPECT_GE(ok.load(), 300);
+}
+
 TEST_F(DataPlaneTest, MetricsCountRequestsByVersionAndCode) {
   ASSERT_TRUE(Apply(BaseConfig()).ok());
   auto c = Client();
@@ -937,6 +979,39 @@ TEST_F(DataPlaneTest, ATamperedArtifactIsRefusedAtEveryLoadAndNeverServed) {
   Reply r = Client().Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.header("azureml-model-deployment"), "blue");
+}
+
+// A reload refused after its models loaded (here its request log cannot be
+// opened; an authenticator refusing its keys is the same step) changes
+// nothing: routing and the serving configuration stay the old ones together.
+// Before, the endpoint had already swapped to the new versions while the
+// old snapshot kept serving: a request drawn to a version that snapshot does
+// not know threw std::out_of_range on the I/O thread and killed the server.
+TEST_F(DataPlaneTest, AReloadRefusedAfterItsModelsLoadedLeavesTheOldVersionsServing) {
+  ASSERT_TRUE(Apply(BaseConfig()).ok());
+  std::ofstream(dir_ / "a-file") << "not a folder";
+  json next = BaseConfig();
+  next["versions"] = {Version("green", 100, true)};
+  next["deploymentConfig"] = {{"appInsightsEnabled", true}};
+  next["requestLog"] = (dir_ / "a-file" / "requests.jsonl").string();
+  const Status s = Apply(next);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("a-file"), std::string::npos) << s.ToString();
+
+  auto c = Client();
+  for (int i = 0; i < 20; ++i) {
+    Reply r = c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.header("azureml-model-deployment"), "blue");
+  }
+  EXPECT_EQ(c.Post("/v2/models/svc/versions/green/infer", OipBody(1), Bearer(kPrimary)).status,
+            404);
+  // The same change with a log that opens is accepted whole.
+  next["requestLog"] = (dir_ / "requests.jsonl").string();
+  ASSERT_TRUE(Apply(next).ok());
+  Reply r = c.Post("/v2/models/svc/infer", OipBody(1), Bearer(kPrimary));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("azureml-model-deployment"), "green");
 }
 
 TEST_F(DataPlaneTest, ASha256ThatIsNotAHexDigestIsAConfigError) {

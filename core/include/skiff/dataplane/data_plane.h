@@ -155,9 +155,14 @@ class DataPlane : public HttpHandler {
 
   // Apply, step by step (apply_mu_ held).
   Status ApplyAuthenticator(const ServerConfig& config, Snapshot* snap);
-  Status ApplyVersions(const ServerConfig& config, Snapshot* snap);
+  // What Apply does once the versions are loaded (Endpoint::Stage): the
+  // steps that may still refuse, then Endpoint::Commit; the staged versions
+  // unload when it fails.
+  using StagedCompletion = std::function<Status(std::unique_ptr<Endpoint::Staged>)>;
+  Status ApplyVersions(const ServerConfig& config, Snapshot* snap,
+                       const StagedCompletion& complete);
   Status ApplyWithProbes(const ServerConfig& config, const std::vector<VersionPlan>& plans,
-                         const VersionLoader& loader);
+                         const VersionLoader& loader, const StagedCompletion& complete);
   static Status OpenSinks(const ServerConfig& config, Snapshot* snap);
   // Starts (or restarts with the new settings) the autoscaler when the
   // config autoscales, stops it otherwise.

@@ -70,7 +70,20 @@ class Endpoint {
   // step. Versions no longer listed (or replaced) drain and unload. Changing
   // only percentages, the default or a type reuses loaded versions.
   // On error nothing changes. Threading: serialised with itself.
+  // Stage() then Commit().
   Status Apply(const std::vector<VersionPlan>& plans, const VersionLoader& loader);
+
+  // Apply() in two steps, for a caller with more to check between loading
+  // and routing (DataPlane::Apply opens its logs and configures its
+  // authenticator there): Stage() validates and loads and may fail; Commit()
+  // swaps the routing table and cannot. A Staged holds the endpoint's apply
+  // lock until it is committed or dropped (SetReachable() and other applies
+  // wait); dropped uncommitted it changes nothing, and the versions it
+  // loaded unload. Threading: as Apply().
+  class Staged;
+  StatusOr<std::unique_ptr<Staged>> Stage(const std::vector<VersionPlan>& plans,
+                                          const VersionLoader& loader);
+  void Commit(std::unique_ptr<Staged> staged);
 
   // The version for a request: the pinned one when `pinned` is non-empty
   // (kNotFound naming the versions if it does not exist), else, when
@@ -131,8 +144,10 @@ class Endpoint {
     std::vector<std::shared_ptr<ModelVersion>> versions;  // same order
   };
   std::shared_ptr<ModelVersion> Adopt(ModelVersion* version);  // deleter -> reaper
-  // The table for `specs` with unreachable_ taken out (caller holds apply_mu_).
-  StatusOr<RoutingTable> RouteReachable(const std::vector<VersionSpec>& specs) const;
+  // The table for `specs` with the `unreachable` ones taken out (caller
+  // holds apply_mu_).
+  StatusOr<RoutingTable> RouteReachable(const std::vector<VersionSpec>& specs,
+                                        const std::set<std::string>& unreachable) const;
   void ReaperLoop();
 
   const std::string name_;
@@ -154,6 +169,17 @@ class Endpoint {
   int live_versions_ = 0;                   // guarded by reap_mu_
   bool stopping_ = false;                   // guarded by reap_mu_
   std::thread reaper_;
+};
+
+class Endpoint::Staged {
+ public:
+  ~Staged();
+
+ private:
+  friend class Endpoint;
+  std::unique_lock<std::mutex> apply_lock;  // the endpoint's apply_mu_
+  std::shared_ptr<const Snapshot> next;
+  std::set<std::string> unreachable;  // unreachable_ once committed: the marks still listed
 };
 
 }  // namespace skiff::dataplane
