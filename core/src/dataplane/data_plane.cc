@@ -75,6 +75,11 @@ struct VersionState {
   std::shared_ptr<JsonlWriter> collector;  // null unless data collection is on
   bool batched = false;                    // the batcher reports batch sizes itself
   bool upstream = false;  // scored by another server: its jobs carry the request's ids
+  // The endpoint's version this state describes (its signature is that
+  // version's): a reload that replaces a version's content keeps its name, so
+  // the name alone cannot tell an old snapshot from the new table. Weak: only
+  // compared (owner, so never confused with a later version at the same address).
+  std::weak_ptr<ModelVersion> model;
 };
 
 }  // namespace
@@ -100,6 +105,16 @@ const VersionState* FindState(const std::map<std::string, VersionState>& version
                               const std::string& name) {
   auto it = versions.find(name);
   return it == versions.end() ? nullptr : &it->second;
+}
+
+// The state of the drawn `version` itself in a snapshot's `versions`, or null
+// when the snapshot describes another one of that name (or none).
+const VersionState* StateOf(const std::map<std::string, VersionState>& versions,
+                            const std::shared_ptr<ModelVersion>& version) {
+  const VersionState* state = FindState(versions, version->name());
+  if (state == nullptr) return nullptr;
+  const bool same = !state->model.owner_before(version) && !version.owner_before(state->model);
+  return same ? state : nullptr;
 }
 }  // namespace
 
@@ -229,6 +244,7 @@ Status DataPlane::Apply(const ServerConfig& config) {
       if (auth.mode == AuthMode::kKey) auth.key_sha256_hex = config.key_sha256;
       SKIFF_RETURN_IF_ERROR(snap->auth->Configure(auth).WithContext("auth"));
     }
+    for (auto& [name, state] : snap->versions) state.model = staged->Find(name);
     shadow_.Apply(config);
     // The table and the snapshot change under one lock: a request that drew
     // a version of the new table and finds it missing from the snapshot it
@@ -722,13 +738,13 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
     return Answered(&done, std::move(*refusal), &in_flight_);
   }
   if (!by_key) key_digest.clear();
-  const VersionState* found = FindState(snap->versions, version->name());
+  const VersionState* found = StateOf(snap->versions, version);
   if (found == nullptr) {
-    // Drawn from a table committed after this request took its snapshot:
-    // the commit published its snapshot under the same lock, so Current()
-    // describes the version now.
+    // Drawn from a table committed after this request took its snapshot (a
+    // new version, or new content under an old name): the commit published
+    // its snapshot under the same lock, so Current() describes the version.
     snap = Current();
-    found = FindState(snap->versions, version->name());
+    found = StateOf(snap->versions, version);
     if (found == nullptr) return Answered(&done, VersionsChanged(version->name()), &in_flight_);
   }
   const VersionState& state = *found;

@@ -100,6 +100,13 @@ Status Endpoint::Apply(const std::vector<VersionPlan>& plans, const VersionLoade
 
 Endpoint::Staged::~Staged() = default;
 
+std::shared_ptr<ModelVersion> Endpoint::Staged::Find(const std::string& name) const {
+  for (const auto& v : next->versions) {
+    if (v->name() == name) return v;
+  }
+  return nullptr;
+}
+
 StatusOr<std::unique_ptr<Endpoint::Staged>> Endpoint::Stage(const std::vector<VersionPlan>& plans,
                                                             const VersionLoader& loader) {
   std::vector<VersionSpec> specs;

@@ -174,6 +174,8 @@ class Endpoint {
 class Endpoint::Staged {
  public:
   ~Staged();
+  // The version named `name` that Commit() will route to, or null.
+  std::shared_ptr<ModelVersion> Find(const std::string& name) const;
 
  private:
   friend class Endpoint;
