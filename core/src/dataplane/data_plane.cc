@@ -784,7 +784,12 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
     context.request_id = std::string(request[kRequestIdHeader]);
     context.traceparent = std::string(request[kTraceparentHeader]);
   }
-  ModelVersion* raw = version.get();
+  // Holds the version (and its pool) until Submit returns: the job's
+  // callback holds it too, but a worker may finish the job and drop that
+  // before Submit is done with the pool, and a version a reload replaced has
+  // no other owner (TSan saw the reaper destroy the pool under Submit's
+  // notify in DataPlaneTest.VersionsReplacedUnderLoadAnswerEveryRequest).
+  const std::shared_ptr<ModelVersion> submitting = version;
   // Built in one go: each member constructed once (a member assigned after
   // default construction costs more on this path).
   PendingScore pending{std::move(snap),
@@ -800,7 +805,7 @@ void DataPlane::Score(std::shared_ptr<const Snapshot> snap, const ScoreRoute& ro
                        std::move(done),
                        shadows,
                        &in_flight_};
-  raw->pool().Submit(
+  submitting->pool().Submit(
       std::move(inputs),
       [pending = std::move(pending)](ScoreResult result) mutable {
         Finish(pending, std::move(result));
