@@ -45,7 +45,7 @@ HttpResponse StillLoading() {
 }
 
 // A version the request's snapshot does not describe: it took its snapshot
-// before an Apply committed the routing table it then read (DataPlane::Find).
+// before an Apply committed the routing table it then read (FindState, StateOf).
 HttpResponse VersionsChanged(const std::string& version) {
   HttpResponse r = ErrorResponse(
       http::status::service_unavailable,
@@ -97,10 +97,11 @@ struct DataPlane::Snapshot {
 };
 
 namespace {
-// The version's state in a snapshot's `versions`, or null. Routing (endpoint_) and the
-// snapshot change together (Apply commits both under snapshot_mu_), but a
-// request takes its snapshot before it reads the endpoint: a version
-// committed in between is in the table and not in that snapshot.
+// The version's state in a snapshot's `versions`, or null. Routing
+// (endpoint_) and the snapshot change together (Apply commits both under
+// snapshot_mu_), but a request takes its snapshot before it reads the
+// endpoint: a version committed in between is in the table and not in that
+// snapshot. The snapshot is never taken back once published (never null).
 const VersionState* FindState(const std::map<std::string, VersionState>& versions,
                               const std::string& name) {
   auto it = versions.find(name);
