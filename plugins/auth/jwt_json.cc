@@ -12,17 +12,21 @@ namespace {
 
 enum class Member { kOther, kCrit, kAlg, kKid, kIss, kAud, kExp, kNbf, kIat };
 
+constexpr std::pair<const char*, Member> kStringMembers[] = {
+    {"alg", Member::kAlg}, {"kid", Member::kKid}, {"iss", Member::kIss}, {"aud", Member::kAud}};
+constexpr std::pair<const char*, Member> kIntMembers[] = {
+    {"exp", Member::kExp}, {"nbf", Member::kNbf}, {"iat", Member::kIat}};
+
+// The claims and header members skiff reads, named once in the tables above.
 Member MemberOf(std::string_view key) {
   if (key.size() != 3 && key.size() != 4) return Member::kOther;
-  if (key == "alg") return Member::kAlg;
-  if (key == "kid") return Member::kKid;
-  if (key == "iss") return Member::kIss;
-  if (key == "aud") return Member::kAud;
-  if (key == "exp") return Member::kExp;
-  if (key == "nbf") return Member::kNbf;
-  if (key == "iat") return Member::kIat;
-  if (key == "crit") return Member::kCrit;
-  return Member::kOther;
+  for (const auto& [name, member] : kStringMembers) {
+    if (key == name) return member;
+  }
+  for (const auto& [name, member] : kIntMembers) {
+    if (key == name) return member;
+  }
+  return key == "crit" ? Member::kCrit : Member::kOther;
 }
 
 std::optional<std::string_view>* StringSlot(JwtObjectFields& f, Member m) {
@@ -52,11 +56,6 @@ std::optional<int64_t>* IntSlot(JwtObjectFields& f, Member m) {
       return nullptr;
   }
 }
-
-constexpr std::pair<const char*, Member> kStringMembers[] = {
-    {"alg", Member::kAlg}, {"kid", Member::kKid}, {"iss", Member::kIss}, {"aud", Member::kAud}};
-constexpr std::pair<const char*, Member> kIntMembers[] = {
-    {"exp", Member::kExp}, {"nbf", Member::kNbf}, {"iat", Member::kIat}};
 
 // The plain-subset scanner. Every method returns false to step aside.
 class FlatScanner {
